@@ -1,0 +1,176 @@
+"""Headless entry point: ``python -m gateway [serve|providers|models] [options]``.
+
+Every subcommand accepts ``--home DIR`` (or ``SWITCHBOARD_HOME``) and ``--config FILE``.
+Exit codes: 0 success, 1 the gateway could not run, 2 bad configuration or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+from gateway.config import Settings, load_settings
+from gateway.errors import ConfigError
+from gateway.paths import StatePaths, resolve_paths
+from gateway.redact import mask_key
+from gateway.version import __version__
+
+COMMANDS = ("serve", "providers", "models")
+
+
+def _run(main: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    """Run a coroutine on uvloop where the OS has it."""
+    try:
+        import uvloop
+    except ImportError:
+        factory = None
+    else:
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(main())
+
+
+def _on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except NotImplementedError:  # Windows: no add_signal_handler
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings, paths: StatePaths) -> int:
+    from gateway.logs import start_logging
+    from gateway.server import GatewayServer, ListenError
+
+    paths.ensure()
+    listener = start_logging(args.log_level, paths.log_dir)
+
+    async def serve() -> int:
+        stop = asyncio.Event()
+        _on_signals(stop)
+        server = GatewayServer(settings)
+        try:
+            await server.start()
+        except ListenError as exc:
+            print(f"switchboard: {exc}", file=sys.stderr, flush=True)
+            await server.stop()
+            return 1
+        names = ", ".join(p.id for p in server.gateway.providers) or "none yet (see README)"
+        print(
+            f"Switchboard gateway {__version__} listening on {server.url}\n"
+            f"  OpenAI base URL: {server.url}/v1\n"
+            f"  providers: {names}\n"
+            f"  state: {paths.config_dir}",
+            flush=True,
+        )
+        await stop.wait()
+        print(
+            f"Stopping: finishing requests in flight (at most {settings.server.shutdown_grace:g} s)",
+            flush=True,
+        )
+        await server.stop()
+        return 0
+
+    try:
+        return _run(serve)
+    finally:
+        listener.stop()
+
+
+def cmd_providers(args: argparse.Namespace, settings: Settings, paths: StatePaths) -> int:
+    if not settings.providers:
+        print("No providers configured. Set e.g. OPENAI_API_KEY, or see README.md.")
+        return 0
+    for p in settings.providers:
+        keys = ", ".join(mask_key(k) for k in p.keys) or ("not needed" if p.local else "none")
+        models = f"{len(p.models)} fixed" if p.models else "listed by the provider"
+        note = " (used when reachable)" if p.probe else ""
+        print(f"{p.id:<14} {p.base_url}{note}\n{'':<14} keys: {keys}; models: {models}; from {p.source}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings, paths: StatePaths) -> int:
+    from gateway.clock import SystemClock
+    from gateway.ids import RequestIds
+    from gateway.logs import start_logging
+    from gateway.transport.aiohttp_transport import AiohttpTransport
+    from gateway.wiring import build_gateway
+
+    listener = start_logging(args.log_level, None)
+
+    async def list_models() -> int:
+        transport = AiohttpTransport(user_agent=f"Switchboard/{__version__}")
+        try:
+            gateway = build_gateway(settings, transport, SystemClock(), RequestIds())
+            ok = await gateway.sync.refresh()
+            for entry in await gateway.models():
+                print(entry.id)
+        finally:
+            await transport.aclose()
+        return 0 if ok else 1
+
+    try:
+        return _run(list_models)
+    finally:
+        listener.stop()
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--home", help="keep all state in this folder (or set SWITCHBOARD_HOME)")
+    common.add_argument("--config", type=Path, help="config file (default: config.toml in the state folder)")
+    common.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+    parser = argparse.ArgumentParser(
+        prog="switchboard-gateway", description="Switchboard's LLM gateway, without the tray app."
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", parents=[common], help="run the gateway (the default)")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 11488; 0 picks a free one)")
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("providers", parents=[common], help="list the configured providers").set_defaults(
+        func=cmd_providers
+    )
+    sub.add_parser("models", parents=[common], help="ask every provider for its models").set_defaults(
+        func=cmd_models
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version")):
+        args_list.insert(0, "serve")
+    args = _parser().parse_args(args_list)
+    env = os.environ
+    paths = resolve_paths(args.home, env)
+    port = getattr(args, "port", None)
+    if port is not None and not 0 <= port <= 65535:
+        print(f"switchboard: --port must be from 0 to 65535, not {port}", file=sys.stderr)
+        return 2
+    try:
+        settings = load_settings(
+            args.config or paths.config_file,
+            env,
+            explicit=args.config is not None,
+            host=getattr(args, "host", None),
+            port=port,
+        )
+    except ConfigError as exc:
+        print(f"switchboard: {exc}", file=sys.stderr)
+        return 2
+    result: int = args.func(args, settings, paths)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Facts about hosts and URLs: what is loopback, and which upstream base URLs are acceptable.
+
+An upstream base URL decides where a provider credential is sent, so it is checked strictly
+(SECURITY.md S26): http(s) only, no userinfo, no query or fragment, never an unspecified,
+link-local, metadata or multicast address, and plain http only to loopback or to a server the
+user marked as local. Numeric IPv4 spellings (``0x7f.1``, ``2130706433``) are normalised first.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+_METADATA_V6 = ipaddress.ip_address("fd00:ec2::254")
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def parse_ip(host: str) -> IPAddress | None:
+    """The IP a host string denotes, accepting the legacy IPv4 spellings resolvers accept."""
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        addr = ipaddress.ip_address(bare)
+    except ValueError:
+        if not bare or not all(c in "0123456789abcdefxABCDEFX." for c in bare):
+            return None
+        try:  # inet_aton understands "0x7f.1", "2130706433", "0177.0.0.1"
+            return ipaddress.IPv4Address(socket.inet_aton(bare))
+        except OSError:
+            return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    return addr
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower().rstrip(".") in _LOOPBACK_NAMES:
+        return True
+    addr = parse_ip(host)
+    return addr is not None and addr.is_loopback
+
+
+def forbidden_address(addr: IPAddress) -> str | None:
+    """Why an upstream may never be at this address, or None when it may."""
+    if addr.is_unspecified:
+        return "an unspecified address"
+    if addr.is_link_local or addr == _METADATA_V6:
+        return "a link-local or cloud-metadata address"
+    if addr.is_multicast:
+        return "a multicast address"
+    return None
+
+
+def check_base_url(url: str, *, plain_http_ok: bool) -> str:
+    """Return the base URL without a trailing slash, or raise ValueError saying what is wrong."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"{url!r} must start with https:// (or http:// for a local server)")
+    if not parts.hostname:
+        raise ValueError(f"{url!r} has no host")
+    if "@" in parts.netloc:
+        raise ValueError(f"{url!r} must not carry a user name or password")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{url!r} must not have a query string or fragment")
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError as exc:
+        raise ValueError(f"{url!r} has an invalid port") from exc
+    addr = parse_ip(parts.hostname)
+    if addr is not None and (reason := forbidden_address(addr)):
+        raise ValueError(f"{url!r} points at {reason}")
+    if parts.scheme == "http" and not (plain_http_ok or is_loopback(parts.hostname)):
+        raise ValueError(
+            f"{url!r} uses plain http to a remote host; use https, "
+            "or mark the provider local = true if it is a model server on your network"
+        )
+    return url.strip().rstrip("/")

@@ -1,0 +1,1 @@
+"""The HTTP surface: the guard, then one routes module per client protocol."""

@@ -1,0 +1,98 @@
+"""The first step of every request: who may talk to us at all, and in what form.
+
+- Host must be exactly one of the allowed ``name:port`` pairs (SECURITY.md S6, S7): this is what
+  defeats DNS rebinding. Checked against the raw header, never a URL rebuilt from it (S10).
+- A browser Origin that is not configured is refused, and so is any request a browser marks
+  ``Sec-Fetch-Site: cross-site`` (S8, S9). No CORS grant unless configured, exact echo only.
+- JSON endpoints take JSON only (415 otherwise: a CSRF guard too), and the body size is checked
+  from ``Content-Length`` before a byte of the body is read (413).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from aiohttp import web
+
+from gateway.errors import (
+    Forbidden,
+    GatewayError,
+    InvalidRequest,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+_HOST_SHAPE = re.compile(r"^[A-Za-z0-9.\-\[\]:]+$")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_ACCEPTED_ENCODINGS = frozenset({"", "identity", "gzip", "deflate"})
+
+
+class Guard:
+    __slots__ = ("_allowed_hosts", "_extra_names", "cors_origins", "max_body_bytes")
+
+    def __init__(self, *, extra_names: Iterable[str], cors_origins: Iterable[str], max_body_bytes: int) -> None:
+        self._extra_names = tuple(n.lower() for n in extra_names)
+        self._allowed_hosts: frozenset[str] = frozenset()
+        self.cors_origins = frozenset(cors_origins)
+        self.max_body_bytes = max_body_bytes
+
+    def listening_on(self, port: int) -> None:
+        """Allow Host values naming the port we actually bound (known only after binding)."""
+        names = (*LOOPBACK_NAMES, *self._extra_names)
+        hosts = {f"{name}:{port}" for name in names}
+        if port == 80:
+            hosts.update(names)
+        self._allowed_hosts = frozenset(hosts)
+
+    def origin_allowed(self, origin: str | None) -> bool:
+        return origin is not None and origin in self.cors_origins
+
+    def check(self, request: web.BaseRequest) -> GatewayError | None:
+        """The reason to refuse this request, or None to let it through."""
+        headers = request.headers
+        if not request.raw_path.startswith("/"):
+            return InvalidRequest("request target must be a path, not an absolute URL")
+        host = headers.get("Host")
+        if not host:
+            return InvalidRequest("the Host header is required")
+        if host.lower() not in self._allowed_hosts:
+            if not _HOST_SHAPE.match(host):
+                return InvalidRequest("the Host header is malformed")
+            return Forbidden(
+                f"Host {host!r} is not allowed. Call the gateway as localhost or 127.0.0.1 "
+                "(other names can be added to [server].allowed_hosts)."
+            )
+        origin = headers.get("Origin")
+        if origin is not None and origin not in self.cors_origins:
+            return Forbidden(
+                f"Origin {origin!r} is not allowed (add it to [server].cors_origins to permit it)."
+            )
+        if origin is None and headers.get("Sec-Fetch-Site") == "cross-site":
+            return Forbidden("cross-site browser requests are not allowed")
+        if request.method in _BODY_METHODS:
+            return self._check_body(request)
+        return None
+
+    def _check_body(self, request: web.BaseRequest) -> GatewayError | None:
+        length = request.content_length
+        if length is not None and length > self.max_body_bytes:
+            return _too_large(self.max_body_bytes)
+        if request.content_type != "application/json":
+            return UnsupportedMediaType(
+                f"Content-Type must be application/json, not {request.content_type or 'missing'}."
+            )
+        charset = request.charset
+        if charset is not None and charset.lower() not in ("utf-8", "utf8"):
+            return UnsupportedMediaType(f"JSON must be UTF-8, not {charset}.")
+        encoding = request.headers.get("Content-Encoding", "").strip().lower()
+        if encoding not in _ACCEPTED_ENCODINGS:
+            return UnsupportedMediaType(
+                f"Content-Encoding {encoding!r} is not supported (use gzip, deflate or none)."
+            )
+        return None
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"request body is larger than the limit of {limit // 1024} KiB")

@@ -1,0 +1,55 @@
+"""The OpenAI surface: chat completions, embeddings and the model list.
+
+Mounted both under ``/v1`` and at the root, since clients disagree on whether a base URL
+includes ``/v1``.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.api.body import checked, read_json
+from gateway.api.middleware import REQUEST_ID
+from gateway.api.streaming import relay
+from gateway.formats import openai_chat, openai_embeddings
+from gateway.formats.openai_errors import stream_error
+from gateway.formats.openai_models import render_model, render_model_list
+from gateway.service import Gateway, Reply
+
+_JSON = {"Content-Type": "application/json"}
+
+
+def _json(reply: Reply) -> web.Response:
+    return web.Response(status=reply.status, body=reply.body, headers=_JSON)
+
+
+class OpenAIRoutes:
+    def __init__(self, gateway: Gateway, max_body_bytes: int) -> None:
+        self._gateway = gateway
+        self._limit = max_body_bytes
+
+    async def chat_completions(self, request: web.Request) -> web.StreamResponse:
+        call = checked(openai_chat.parse_request, await read_json(request, self._limit))
+        request_id = request[REQUEST_ID]
+        reply = await self._gateway.chat(call, request_id)
+        if isinstance(reply, Reply):
+            return _json(reply)
+        return await relay(request, reply, stream_error, request_id)
+
+    async def embeddings(self, request: web.Request) -> web.Response:
+        call = checked(openai_embeddings.parse_request, await read_json(request, self._limit))
+        return _json(await self._gateway.embeddings(call, request[REQUEST_ID]))
+
+    async def list_models(self, request: web.Request) -> web.Response:
+        return web.Response(body=render_model_list(await self._gateway.models()), headers=_JSON)
+
+    async def get_model(self, request: web.Request) -> web.Response:
+        entry = await self._gateway.model(request.match_info["model"])
+        return web.Response(body=render_model(entry), headers=_JSON)
+
+    def register(self, router: web.UrlDispatcher, expect: object) -> None:
+        for prefix in ("/v1", ""):
+            router.add_post(f"{prefix}/chat/completions", self.chat_completions, expect_handler=expect)  # type: ignore[arg-type]
+            router.add_post(f"{prefix}/embeddings", self.embeddings, expect_handler=expect)  # type: ignore[arg-type]
+            router.add_get(f"{prefix}/models", self.list_models)
+            router.add_get(f"{prefix}/models/{{model:.+}}", self.get_model)

@@ -1,0 +1,57 @@
+"""Writing a relayed stream to the client, event by event, as it arrives.
+
+Once the first byte is out there is no status code left to change: a failure becomes the
+protocol's in-band error event. If the client goes away (aiohttp cancels the handler), the
+upstream request is closed at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from aiohttp import web
+
+from gateway.errors import GatewayError
+from gateway.service import StreamReply
+
+log = logging.getLogger("gateway.api")
+
+SSE_HEADERS = {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",
+}
+
+
+async def relay(
+    request: web.Request,
+    reply: StreamReply,
+    in_band_error: Callable[[GatewayError], bytes],
+    request_id: str,
+) -> web.StreamResponse:
+    response = web.StreamResponse(headers=SSE_HEADERS)
+    events = aiter(reply)
+    try:
+        await response.prepare(request)
+        async for data in events:
+            await response.write(data)
+    except GatewayError as err:
+        log.warning("%s: stream broke off: %s", request_id, err.message)
+        await _last_words(response, in_band_error(err))
+    except ConnectionResetError:
+        log.debug("%s: client went away mid-stream", request_id)
+    except Exception:
+        log.exception("%s: unexpected error mid-stream", request_id)
+        await _last_words(response, in_band_error(GatewayError(f"internal error (request {request_id})")))
+    finally:
+        await events.aclose()  # type: ignore[attr-defined]
+        reply.close()
+    return response
+
+
+async def _last_words(response: web.StreamResponse, data: bytes) -> None:
+    try:
+        await response.write(data)
+    except ConnectionResetError:
+        pass

@@ -1,0 +1,380 @@
+"""Settings: one TOML file plus environment variables, validated at load into frozen dataclasses.
+
+Precedence, field by field: command-line flags, then ``config.toml``, then the environment, then
+the catalog's defaults. Secrets never live in the file: a provider names the environment
+variables that hold its keys (``api_key_env``), and keys found there stay in memory only.
+
+    [server]
+    host = "127.0.0.1"            # loopback only until client keys exist
+    port = 11488
+    allowed_hosts = []            # extra exact Host names accepted (besides loopback names)
+    cors_origins = []             # browser origins allowed to call; none by default
+    max_body_mb = 10
+    shutdown_grace_seconds = 10
+    model_refresh_seconds = 600
+
+    [upstream]                    # defaults for every provider
+    connect_timeout = 10
+    read_timeout = 300            # time to first byte, and the longest silence mid-stream
+    total_timeout = 1800
+
+    [providers.groq]              # a catalog provider: any field below overrides the catalog
+    api_key_env = ["GROQ_API_KEY", "GROQ_KEY_2"]
+    models = ["llama-3.3-70b-versatile"]
+
+    [providers.mybox]             # any other OpenAI-compatible server
+    kind = "openai-compatible"
+    base_url = "http://10.0.0.5:8000/v1"
+    local = true
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gateway.addresses import check_base_url, is_loopback
+from gateway.errors import ConfigError
+from gateway.providers.catalog import AUTH_STYLES, CatalogEntry, load_catalog
+from gateway.providers.settings import ProviderSettings
+from gateway.transport import Timeouts
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 11488
+
+_PROVIDER_ID = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+_CREDENTIAL_HEADERS = frozenset(
+    {"authorization", "x-api-key", "api-key", "cookie", "proxy-authorization"}
+)
+_RESERVED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    allowed_hosts: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 10 * 1024 * 1024
+    shutdown_grace: float = 10.0
+    model_refresh: float = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    server: ServerSettings
+    providers: tuple[ProviderSettings, ...]
+    config_file: Path | None = None  # the file that was read, if any
+
+
+# --- small typed readers: each names the key it complains about ----------------------------
+
+
+class _Table:
+    """A TOML table being read; remembers its path for messages and rejects unknown keys."""
+
+    def __init__(self, data: Mapping[str, Any], where: str, allowed: set[str]) -> None:
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(allowed))})")
+        self.data = data
+        self.where = where
+
+    def _fail(self, key: str, expected: str) -> ConfigError:
+        return ConfigError(f"{self.where}.{key} must be {expected}, not {self.data[key]!r}")
+
+    def str(self, key: str) -> str | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise self._fail(key, "a non-empty string")
+        return value.strip()
+
+    def bool(self, key: str) -> bool | None:
+        value = self.data.get(key)
+        if value is None or isinstance(value, bool):
+            return value
+        raise self._fail(key, "true or false")
+
+    def number(self, key: str, low: float, high: float) -> float | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            raise self._fail(key, f"a number from {low:g} to {high:g}")
+        return float(value)
+
+    def int(self, key: str, low: int, high: int) -> int | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self._fail(key, f"an integer from {low} to {high}")
+        return value
+
+    def str_list(self, key: str) -> tuple[str, ...] | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise self._fail(key, "a list of strings")
+        return tuple(v.strip() for v in value)
+
+    def headers(self, key: str) -> tuple[tuple[str, str], ...] | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise self._fail(key, "a table of header names to values")
+        out = []
+        for name, val in value.items():
+            lowered = name.lower()
+            if not _HEADER_NAME.match(name) or not isinstance(val, str) or _unsafe_header_value(val):
+                raise ConfigError(f"{self.where}.{key}: header {name!r} is not a valid header")
+            if lowered in _CREDENTIAL_HEADERS:
+                raise ConfigError(
+                    f"{self.where}.{key}: credentials do not belong in the config file; "
+                    "name the environment variable that holds the key in api_key_env"
+                )
+            if lowered in _RESERVED_HEADERS:
+                raise ConfigError(f"{self.where}.{key}: header {name!r} is set by the gateway")
+            out.append((name, val))
+        return tuple(out)
+
+
+def _unsafe_header_value(value: str) -> bool:
+    return any(ord(c) < 0x20 or ord(c) == 0x7F for c in value) or not value.isascii()
+
+
+def _split_list(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _keys_from(names: tuple[str, ...], env: Mapping[str, str]) -> tuple[str, ...]:
+    keys: list[str] = []
+    for name in names:
+        for key in _split_list(env.get(name, "")):
+            if _unsafe_header_value(key) or " " in key:
+                raise ConfigError(f"{name} holds a key with characters that cannot go in a header")
+            if key not in keys:
+                keys.append(key)
+    return tuple(keys)
+
+
+# --- sections ------------------------------------------------------------------------------
+
+_SERVER_KEYS = {
+    "host", "port", "allowed_hosts", "cors_origins", "max_body_mb",
+    "shutdown_grace_seconds", "model_refresh_seconds",
+}
+_TIMEOUT_KEYS = {"connect_timeout", "read_timeout", "total_timeout"}
+_PROVIDER_KEYS = _TIMEOUT_KEYS | {
+    "enabled", "kind", "name", "base_url", "api_key_env", "auth", "local", "stream_usage",
+    "models", "models_url", "model_prefix", "headers",
+}
+
+
+def _server(data: Mapping[str, Any], host: str | None, port: int | None) -> ServerSettings:
+    t = _Table(data, "[server]", _SERVER_KEYS)
+    max_mb = t.number("max_body_mb", 0.001, 512)
+    defaults = ServerSettings()
+    settings = ServerSettings(
+        host=host or t.str("host") or defaults.host,
+        port=_first(port, t.int("port", 0, 65535), defaults.port),
+        allowed_hosts=tuple(h.lower() for h in t.str_list("allowed_hosts") or ()),
+        cors_origins=t.str_list("cors_origins") or (),
+        max_body_bytes=int(_first(max_mb, defaults.max_body_bytes / 1048576) * 1048576),
+        shutdown_grace=_first(t.number("shutdown_grace_seconds", 0, 3600), defaults.shutdown_grace),
+        model_refresh=_first(t.number("model_refresh_seconds", 5, 86400), defaults.model_refresh),
+    )
+    if not is_loopback(settings.host):
+        # DESIGN.md security model: beyond loopback every caller needs a client key.
+        raise ConfigError(
+            f"refusing to listen on {settings.host}: beyond loopback every caller must present "
+            "a client key, and none are configured. Use --host 127.0.0.1."
+        )
+    return settings
+
+
+def _first(*values: Any) -> Any:
+    return next(v for v in values if v is not None)
+
+
+def _timeouts(t: _Table, base: Timeouts) -> Timeouts:
+    return Timeouts(
+        connect=_first(t.number("connect_timeout", 0.01, 600), base.connect),
+        read=_first(t.number("read_timeout", 0.01, 86400), base.read),
+        total=_first(t.number("total_timeout", 0.01, 86400), base.total),
+    )
+
+
+def _catalog_provider(
+    entry: CatalogEntry, table: Mapping[str, Any] | None, env: Mapping[str, str], base: Timeouts
+) -> ProviderSettings | None:
+    t = _Table(table or {}, f"[providers.{entry.id}]", _PROVIDER_KEYS - {"kind"})
+    enabled = t.bool("enabled")
+    if enabled is False:
+        return None
+    prefix = entry.env_prefix
+    local = t.bool("local") if t.bool("local") is not None else entry.local
+    auth = t.str("auth") or entry.auth
+    server_root = env.get(entry.url_env, "").strip() if entry.url_env else ""
+
+    base_url = t.str("base_url") or env.get(f"{prefix}_BASE_URL", "").strip() or None
+    if base_url is None and server_root:
+        base_url = _with_path(server_root, entry.url_path)
+    from_env = bool(base_url or server_root)
+    probe = False
+    if base_url is None:
+        if entry.base_url:
+            base_url = entry.base_url
+        elif entry.default_url:
+            base_url, probe = _with_path(entry.default_url, entry.url_path), True
+        elif table is None:
+            return None  # a local server that was never pointed at
+        else:
+            raise ConfigError(f"[providers.{entry.id}] needs base_url (or set {entry.url_env})")
+
+    key_names = t.str_list("api_key_env") or entry.key_env
+    keys = _keys_from(key_names, env)
+    if table is None and not keys and not local:
+        return None  # a hosted provider nobody gave a key to
+    if not keys and not local and auth != "none":
+        raise ConfigError(
+            f"[providers.{entry.id}] has no key: set {' or '.join(key_names)} in the environment"
+        )
+    models = t.str_list("models") or _split_list(env.get(f"{prefix}_MODELS", "")) or entry.models
+    source = "config" if table is not None else ("environment" if keys or from_env else "default")
+    return _provider(
+        t,
+        pid=entry.id,
+        name=t.str("name") or entry.name,
+        base_url=base_url,
+        keys=keys,
+        auth=auth,
+        local=bool(local),
+        probe=probe and source == "default",
+        stream_usage=t.bool("stream_usage") if "stream_usage" in t.data else entry.stream_usage,
+        models=models,
+        models_url=t.str("models_url") or entry.models_url or "",
+        model_prefix=t.str("model_prefix") or entry.model_prefix,
+        headers=t.headers("headers") or entry.headers,
+        timeouts=_timeouts(t, base),
+        source=source,
+    )
+
+
+def _custom_provider(
+    pid: str, table: Mapping[str, Any], env: Mapping[str, str], base: Timeouts
+) -> ProviderSettings | None:
+    t = _Table(table, f"[providers.{pid}]", _PROVIDER_KEYS)
+    if t.bool("enabled") is False:
+        return None
+    kind = t.str("kind")
+    if kind != "openai-compatible":
+        raise ConfigError(
+            f"[providers.{pid}] is not a catalog provider, so it needs kind = \"openai-compatible\""
+        )
+    base_url = t.str("base_url")
+    if base_url is None:
+        raise ConfigError(f"[providers.{pid}] needs base_url")
+    local = bool(t.bool("local"))
+    auth = t.str("auth") or "bearer"
+    keys = _keys_from(t.str_list("api_key_env") or (), env)
+    if not keys and not local and auth != "none":
+        raise ConfigError(f"[providers.{pid}] has no key: name its environment variable in api_key_env")
+    return _provider(
+        t,
+        pid=pid,
+        name=t.str("name") or pid,
+        base_url=base_url,
+        keys=keys,
+        auth=auth,
+        local=local,
+        probe=False,
+        stream_usage=t.bool("stream_usage") is not False,
+        models=t.str_list("models") or (),
+        models_url=t.str("models_url") or "",
+        model_prefix=t.str("model_prefix") or "",
+        headers=t.headers("headers") or (),
+        timeouts=_timeouts(t, base),
+        source="config",
+    )
+
+
+def _provider(t: _Table, *, pid: str, base_url: str, auth: str, local: bool, **rest: Any) -> ProviderSettings:
+    if auth not in AUTH_STYLES:
+        raise ConfigError(f"{t.where}.auth must be one of {', '.join(AUTH_STYLES)}")
+    try:
+        url = check_base_url(base_url, plain_http_ok=local)
+        models_url = rest.pop("models_url")
+        if models_url:
+            models_url = check_base_url(models_url, plain_http_ok=local)
+    except ValueError as exc:
+        raise ConfigError(f"{t.where}: base URL {exc}") from None
+    return ProviderSettings(
+        id=pid, base_url=url, auth=auth, local=local, models_url=models_url, **rest
+    )
+
+
+def _with_path(root: str, path: str) -> str:
+    root = root.strip().rstrip("/")
+    if "://" not in root:
+        root = f"http://{root}"  # OLLAMA_URL=localhost:11434 is common
+    return root if root.endswith(path) else root + path
+
+
+# --- entry point ---------------------------------------------------------------------------
+
+
+def load_settings(
+    config_file: Path,
+    env: Mapping[str, str],
+    *,
+    explicit: bool = False,
+    host: str | None = None,
+    port: int | None = None,
+) -> Settings:
+    """Read ``config_file`` (optional unless ``explicit``) and the environment into Settings."""
+    data: dict[str, Any] = {}
+    read_from: Path | None = None
+    if config_file.is_file():
+        try:
+            data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{config_file}: {exc}") from None
+        read_from = config_file
+    elif explicit:
+        raise ConfigError(f"config file {config_file} does not exist")
+
+    top = _Table(data, str(config_file.name), {"server", "upstream", "providers"})
+    for section in ("server", "upstream", "providers"):
+        if section in top.data and not isinstance(top.data[section], dict):
+            raise ConfigError(f"[{section}] must be a table")
+    server = _server(data.get("server", {}), host, port)
+    base = _timeouts(_Table(data.get("upstream", {}), "[upstream]", _TIMEOUT_KEYS), Timeouts())
+
+    tables: dict[str, Any] = data.get("providers", {})
+    catalog = load_catalog()
+    providers: list[ProviderSettings] = []
+    for pid, table in tables.items():
+        if not _PROVIDER_ID.match(pid):
+            raise ConfigError(f"[providers.{pid}]: ids are lowercase letters, digits, '-' and '_'")
+        if not isinstance(table, dict):
+            raise ConfigError(f"[providers.{pid}] must be a table")
+    for pid, entry in catalog.items():
+        built = _catalog_provider(entry, tables.get(pid), env, base)
+        if built is not None:
+            providers.append(built)
+    for pid, table in tables.items():
+        if pid not in catalog and (built := _custom_provider(pid, table, env, base)) is not None:
+            providers.append(built)
+    return Settings(server=server, providers=tuple(providers), config_file=read_from)

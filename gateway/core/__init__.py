@@ -1,0 +1,1 @@
+"""Protocol-neutral types shared by every layer. No I/O here."""

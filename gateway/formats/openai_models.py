@@ -1,0 +1,46 @@
+"""OpenAI model lists: reading an upstream's ``/models`` and writing ours (protocols.md §1.6)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from gateway.core.models import ModelEntry
+from gateway.formats import jsonbody
+
+
+def parse_model_list(body: bytes, provider: str, strip_prefix: str = "") -> list[ModelEntry]:
+    """Model ids from ``{"data": [...]}``, a bare array (GitHub Models' catalog) or
+    ``{"models": [...]}``. Raises ValueError when the body holds no list."""
+    parsed: Any = json.loads(body)
+    items = parsed
+    if isinstance(parsed, dict):
+        items = parsed.get("data", parsed.get("models"))
+    if not isinstance(items, list):
+        raise ValueError("no model list in the response")
+    entries: dict[str, ModelEntry] = {}
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        model_id = item.get("id") or item.get("name")
+        if not isinstance(model_id, str) or not model_id:
+            continue
+        if strip_prefix and model_id.startswith(strip_prefix):
+            model_id = model_id[len(strip_prefix):]
+        created = item.get("created")
+        created = created if isinstance(created, int) and not isinstance(created, bool) else 0
+        entries.setdefault(model_id, ModelEntry(provider, model_id, created))
+    return list(entries.values())
+
+
+def _model_object(entry: ModelEntry) -> dict[str, Any]:
+    return {"id": entry.id, "object": "model", "created": entry.created, "owned_by": entry.provider}
+
+
+def render_model_list(entries: Iterable[ModelEntry]) -> bytes:
+    return jsonbody.encode({"object": "list", "data": [_model_object(e) for e in entries]})
+
+
+def render_model(entry: ModelEntry) -> bytes:
+    return jsonbody.encode(_model_object(entry))

@@ -1,0 +1,56 @@
+"""Server-sent events framing: cut a byte stream into whole events, whatever the chunking.
+
+Network chunks do not line up with events: an event may span reads, a read may hold several, and
+a CRLF may be split between two reads. ``EventSplitter`` keeps the unfinished tail and hands out
+complete events (each without its blank terminating line, with LF line endings). Bytes of a
+stream that uses plain LF pass through untouched.
+"""
+
+from __future__ import annotations
+
+
+class EventSplitter:
+    __slots__ = ("_buf", "_crlf", "_pending_cr")
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._crlf = False
+        self._pending_cr = False
+
+    def feed(self, data: bytes) -> list[bytes]:
+        if self._crlf or b"\r" in data:
+            data = self._normalise(data)
+        buf = self._buf + data if self._buf else data
+        if b"\n\n" not in buf:
+            self._buf = buf
+            return []
+        parts = buf.split(b"\n\n")
+        self._buf = parts.pop().lstrip(b"\n")
+        return [p.lstrip(b"\n") for p in parts if p.strip(b"\n")]
+
+    def _normalise(self, data: bytes) -> bytes:
+        self._crlf = True
+        if self._pending_cr:
+            data = b"\r" + data
+        self._pending_cr = data.endswith(b"\r")
+        if self._pending_cr:
+            data = data[:-1]  # may be the first half of a CRLF split across reads
+        return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+    @property
+    def pending(self) -> bytes:
+        """What arrived after the last complete event."""
+        return self._buf.strip(b"\n")
+
+
+def event_data(block: bytes) -> bytes | None:
+    """The event's data (several ``data:`` lines joined by LF), or None if it carries none."""
+    if block.startswith(b"data:") and b"\n" not in block:
+        value = block[5:]
+        return value[1:] if value.startswith(b" ") else value
+    found: list[bytes] = []
+    for line in block.split(b"\n"):
+        if line.startswith(b"data:"):
+            value = line[5:]
+            found.append(value[1:] if value.startswith(b" ") else value)
+    return b"\n".join(found) if found else None

@@ -1,0 +1,72 @@
+"""The catalog of known OpenAI-compatible upstreams, read from ``catalog.toml``."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+AUTH_STYLES = ("bearer", "api-key", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    id: str
+    name: str
+    base_url: str | None
+    key_env: tuple[str, ...]
+    auth: str = "bearer"
+    local: bool = False
+    url_env: str | None = None
+    url_path: str = "/v1"
+    default_url: str | None = None
+    stream_usage: bool = True
+    models_url: str | None = None
+    model_prefix: str = ""
+    models: tuple[str, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def env_prefix(self) -> str:
+        return self.id.upper()
+
+
+_FIELDS = {
+    "name", "base_url", "key_env", "auth", "local", "url_env", "url_path", "default_url",
+    "stream_usage", "models_url", "model_prefix", "models", "headers",
+}
+
+
+def _entry(provider_id: str, row: dict[str, Any]) -> CatalogEntry:
+    unknown = set(row) - _FIELDS
+    if unknown:
+        raise ValueError(f"catalog row {provider_id!r} has unknown fields {sorted(unknown)}")
+    if row.get("auth", "bearer") not in AUTH_STYLES:
+        raise ValueError(f"catalog row {provider_id!r}: auth must be one of {AUTH_STYLES}")
+    if not row.get("base_url") and not row.get("url_env"):
+        raise ValueError(f"catalog row {provider_id!r} needs base_url or url_env")
+    prefix = provider_id.upper()
+    return CatalogEntry(
+        id=provider_id,
+        name=row["name"],
+        base_url=row.get("base_url"),
+        key_env=(f"{prefix}_API_KEY", *row.get("key_env", ())),
+        auth=row.get("auth", "bearer"),
+        local=row.get("local", False),
+        url_env=row.get("url_env"),
+        url_path=row.get("url_path", "/v1"),
+        default_url=row.get("default_url"),
+        stream_usage=row.get("stream_usage", True),
+        models_url=row.get("models_url"),
+        model_prefix=row.get("model_prefix", ""),
+        models=tuple(row.get("models", ())),
+        headers=tuple(row.get("headers", {}).items()),
+    )
+
+
+@cache
+def load_catalog() -> dict[str, CatalogEntry]:
+    text = resources.files(__package__).joinpath("catalog.toml").read_text(encoding="utf-8")
+    return {pid: _entry(pid, row) for pid, row in tomllib.loads(text).items()}

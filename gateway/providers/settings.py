@@ -1,0 +1,25 @@
+"""A provider as configured: where it is, how to authenticate, what it can do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gateway.transport import Timeouts
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSettings:
+    id: str
+    name: str
+    base_url: str
+    keys: tuple[str, ...] = field(repr=False)
+    auth: str = "bearer"
+    local: bool = False
+    probe: bool = False  # enabled only because its usual address might answer
+    stream_usage: bool = True
+    models: tuple[str, ...] = ()
+    models_url: str = ""
+    model_prefix: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
+    timeouts: Timeouts = Timeouts()
+    source: str = "config"  # "config", "environment" or "default"

@@ -1,0 +1,1 @@
+"""Which provider, key and upstream model serve a request."""

@@ -1,0 +1,59 @@
+"""Every provider's models, and how a requested name becomes a provider and upstream model.
+
+Names are ``provider/model``. A model id may itself hold a slash (``openrouter/anthropic/claude``):
+only the part before the first slash is read as a provider, and only when it names one. A bare
+name goes to the first provider, in configuration order, that lists it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from gateway.core.models import ModelEntry, Target
+from gateway.formats.fields import model_name
+from gateway.formats.jsonbody import BodyError
+
+
+def _servable(entry: ModelEntry) -> bool:
+    try:
+        model_name(entry.id, "model")
+    except BodyError:
+        return False
+    return True
+
+
+class ModelIndex:
+    def __init__(self, provider_ids: Sequence[str]) -> None:
+        self._order = tuple(provider_ids)
+        self._lists: dict[str, tuple[ModelEntry, ...]] = {}
+        self._by_id: dict[str, ModelEntry] = {}
+        self._bare: dict[str, ModelEntry] = {}
+
+    def set_models(self, provider_id: str, entries: Iterable[ModelEntry]) -> None:
+        self._lists[provider_id] = tuple(e for e in entries if _servable(e))
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        by_id: dict[str, ModelEntry] = {}
+        bare: dict[str, ModelEntry] = {}
+        for pid in self._order:
+            for entry in self._lists.get(pid, ()):
+                by_id[entry.id] = entry
+                bare.setdefault(entry.upstream_id, entry)
+        self._by_id, self._bare = by_id, bare
+
+    def has_list(self, provider_id: str) -> bool:
+        return provider_id in self._lists
+
+    def entries(self) -> list[ModelEntry]:
+        return list(self._by_id.values())
+
+    def get(self, model_id: str) -> ModelEntry | None:
+        return self._by_id.get(model_id)
+
+    def resolve(self, name: str) -> Target | None:
+        provider, sep, rest = name.partition("/")
+        if sep and rest and provider in self._order:
+            return Target(provider, rest)
+        entry = self._bare.get(name)
+        return Target(entry.provider, entry.upstream_id) if entry else None

@@ -1,0 +1,62 @@
+"""Builds the object graph from settings: adapters, keys, model index, sync, service.
+
+Transport and clock come in from outside, so tests and the app choose them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
+
+from gateway.addresses import is_loopback
+from gateway.clock import Clock
+from gateway.config import Settings
+from gateway.providers.openai_compatible import OpenAICompatible
+from gateway.providers.settings import ProviderSettings
+from gateway.routing.keys import KeyRing
+from gateway.routing.model_index import ModelIndex
+from gateway.routing.model_sync import ModelSync
+from gateway.service import Gateway
+from gateway.transport import Transport
+
+log = logging.getLogger("gateway")
+
+
+def points_at(provider: ProviderSettings, port: int) -> bool:
+    """Whether a provider's URL is this gateway itself (OPENAI_BASE_URL often is, for tools)."""
+    parts = urlsplit(provider.base_url)
+    default = 443 if parts.scheme == "https" else 80
+    return bool(parts.hostname) and is_loopback(parts.hostname or "") and (parts.port or default) == port
+
+
+def without_self(providers: Sequence[ProviderSettings], port: int) -> list[ProviderSettings]:
+    kept = []
+    for provider in providers:
+        if port and points_at(provider, port):
+            log.warning(
+                "%s: its base URL %s is this gateway itself; leaving it out", provider.id, provider.base_url
+            )
+        else:
+            kept.append(provider)
+    return kept
+
+
+def build_gateway(
+    settings: Settings, transport: Transport, clock: Clock, new_request_id: Callable[[], str]
+) -> Gateway:
+    adapters = [
+        OpenAICompatible(p) for p in without_self(settings.providers, settings.server.port)
+    ]
+    keys = {a.id: KeyRing(a.settings.keys) for a in adapters}
+    index = ModelIndex([a.id for a in adapters])
+    sync = ModelSync(
+        adapters,
+        keys,
+        index,
+        transport,
+        clock,
+        interval=settings.server.model_refresh,
+        new_request_id=new_request_id,
+    )
+    return Gateway(adapters, transport, clock, index, sync, keys)
