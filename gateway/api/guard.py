@@ -71,7 +71,7 @@ class Guard:
             )
         if origin is None and headers.get("Sec-Fetch-Site") == "cross-site":
             return Forbidden("cross-site browser requests are not allowed")
-        if request.method in _BODY_METHODS:
+        if request.method in _BODY_METHODS and _route_found(request):
             return self._check_body(request)
         return None
 
@@ -92,6 +92,12 @@ class Guard:
                 f"Content-Encoding {encoding!r} is not supported (use gzip, deflate or none)."
             )
         return None
+
+
+def _route_found(request: web.BaseRequest) -> bool:
+    """Body rules are for our JSON endpoints; an unknown route or method gets its 404/405."""
+    match_info = getattr(request, "match_info", None)
+    return match_info is not None and getattr(match_info, "http_exception", None) is None
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

@@ -1,0 +1,71 @@
+"""Shared fixtures: fake upstreams on loopback and a gateway started against them."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # `from fakes...` in every test module
+
+from fakes.openai_upstream import FakeOpenAI  # noqa: E402
+from fakes.sink import Sink  # noqa: E402
+
+from gateway import GatewayServer, load_settings  # noqa: E402
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+FAKE_KEY = "sk-fake-upstream-key-0001"
+StartGateway = Callable[..., Awaitable[GatewayServer]]
+
+
+def provider_table(name: str, fake: FakeOpenAI, *, extra: str = "") -> str:
+    return (
+        f'[providers.{name}]\nkind = "openai-compatible"\nbase_url = "{fake.url}"\n'
+        f'api_key_env = "{name.upper()}_KEY"\n{extra}\n'
+    )
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[FakeOpenAI]:
+    fake = await FakeOpenAI(key=FAKE_KEY).start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def sink() -> AsyncIterator[Sink]:
+    s = await Sink().start()
+    yield s
+    await s.stop()
+
+
+@pytest.fixture
+async def start_gateway(tmp_path: Path) -> AsyncIterator[StartGateway]:
+    """Start a gateway on a free loopback port from a config text and an environment."""
+    started: list[GatewayServer] = []
+
+    async def start(config: str = "", env: dict[str, str] | None = None, **kwargs: object) -> GatewayServer:
+        config_file = tmp_path / f"config{len(started)}.toml"
+        config_file.write_text('[providers.ollama]\nenabled = false\n\n' + config, encoding="utf-8")
+        settings = load_settings(config_file, env or {}, port=0)
+        server = GatewayServer(settings, **kwargs)  # type: ignore[arg-type]
+        await server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        await server.stop()
+
+
+@pytest.fixture
+async def gateway(start_gateway: StartGateway, upstream: FakeOpenAI) -> GatewayServer:
+    """A gateway with one provider, ``fake``, in front of the fake upstream."""
+    return await start_gateway(
+        provider_table("fake", upstream, extra="read_timeout = 2\nconnect_timeout = 1"),
+        {"FAKE_KEY": FAKE_KEY},
+    )
