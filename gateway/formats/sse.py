@@ -10,12 +10,12 @@ from __future__ import annotations
 
 
 class EventSplitter:
-    __slots__ = ("_buf", "_crlf", "_pending_cr")
+    __slots__ = ("_buf", "_crlf", "_skip_lf")
 
     def __init__(self) -> None:
         self._buf = b""
         self._crlf = False
-        self._pending_cr = False
+        self._skip_lf = False
 
     def feed(self, data: bytes) -> list[bytes]:
         if self._crlf or b"\r" in data:
@@ -30,11 +30,9 @@ class EventSplitter:
 
     def _normalise(self, data: bytes) -> bytes:
         self._crlf = True
-        if self._pending_cr:
-            data = b"\r" + data
-        self._pending_cr = data.endswith(b"\r")
-        if self._pending_cr:
-            data = data[:-1]  # may be the first half of a CRLF split across reads
+        if self._skip_lf and data.startswith(b"\n"):
+            data = data[1:]  # second half of a CRLF split across reads: its CR already ended the line
+        self._skip_lf = data.endswith(b"\r")
         return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
 
     @property

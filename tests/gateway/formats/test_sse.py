@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gateway.formats.sse import EventSplitter, event_data
+
+EVENTS = [
+    b'data: {"choices":[{"delta":{"content":"h\xc3\xa9llo"}}]}',
+    b": OPENROUTER PROCESSING",
+    b"event: message\ndata: line one\ndata: line two",
+    b"data: [DONE]",
+]
+
+
+def split_all(stream: bytes, cuts: list[int]) -> list[bytes]:
+    splitter = EventSplitter()
+    out: list[bytes] = []
+    last = 0
+    for cut in sorted(set(c % (len(stream) + 1) for c in cuts)) + [len(stream)]:
+        out += splitter.feed(stream[last:cut])
+        last = cut
+    return out
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10_000), max_size=40), st.sampled_from([b"\n", b"\r\n", b"\r"]))
+def test_any_chunking_and_line_ending_yields_the_same_events(cuts: list[int], newline: bytes) -> None:
+    stream = b"".join(e.replace(b"\n", newline) + newline + newline for e in EVENTS)
+    assert split_all(stream, cuts) == EVENTS
+
+
+def test_extra_blank_lines_are_not_events() -> None:
+    assert EventSplitter().feed(b"\n\n\ndata: a\n\n\n\n\ndata: b\n\n") == [b"data: a", b"data: b"]
+
+
+def test_unfinished_tail_waits() -> None:
+    splitter = EventSplitter()
+    assert splitter.feed(b"data: a\n\ndata: b") == [b"data: a"]
+    assert splitter.pending == b"data: b"
+    assert splitter.feed(b"\n\n") == [b"data: b"]
+
+
+def test_event_data() -> None:
+    assert event_data(b"data: x") == b"x"
+    assert event_data(b"data:x") == b"x"
+    assert event_data(b"event: e\ndata: a\ndata: b") == b"a\nb"
+    assert event_data(b": comment") is None

@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.config import load_settings
+from gateway.errors import ConfigError
+
+NO_FILE = Path("/nonexistent/switchboard/config.toml")
+
+
+def settings(env: dict[str, str] | None = None, text: str | None = None, tmp_path: Path | None = None, **kw):  # type: ignore[no-untyped-def]
+    if text is None:
+        return load_settings(NO_FILE, env or {}, **kw)
+    assert tmp_path is not None
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_settings(path, env or {}, **kw)
+
+
+def by_id(s):  # type: ignore[no-untyped-def]
+    return {p.id: p for p in s.providers}
+
+
+def test_defaults_are_loopback_and_ollama_when_reachable() -> None:
+    s = settings()
+    assert (s.server.host, s.server.port) == ("127.0.0.1", 11488)
+    assert s.server.max_body_bytes == 10 * 1024 * 1024
+    (ollama,) = s.providers
+    assert ollama.id == "ollama" and ollama.probe and ollama.base_url == "http://localhost:11434/v1"
+
+
+def test_env_keys_comma_separated_and_trimmed() -> None:
+    p = by_id(settings({"OPENAI_API_KEY": " sk-aaaaaaaaaaaa , sk-bbbbbbbbbbbb,, "}))["openai"]
+    assert p.keys == ("sk-aaaaaaaaaaaa", "sk-bbbbbbbbbbbb")
+    assert p.base_url == "https://api.openai.com/v1" and p.source == "environment"
+
+
+def test_env_base_url_and_models() -> None:
+    p = by_id(settings({"GROQ_API_KEY": "gsk_x1234567890", "GROQ_BASE_URL": "https://proxy.example/groq/v1/", "GROQ_MODELS": "a, b"}))["groq"]
+    assert p.base_url == "https://proxy.example/groq/v1" and p.models == ("a", "b")
+
+
+def test_key_aliases_from_the_catalog() -> None:
+    assert by_id(settings({"HF_TOKEN": "hf_abcdefghijkl"}))["huggingface"].keys == ("hf_abcdefghijkl",)
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "pid", "base"),
+    [
+        ("OLLAMA_URL", "localhost:11434", "ollama", "http://localhost:11434/v1"),
+        ("OLLAMA_URL", "http://192.168.1.20:11434", "ollama", "http://192.168.1.20:11434/v1"),
+        ("LLAMACPP_URL", "http://127.0.0.1:8080", "llamacpp", "http://127.0.0.1:8080/v1"),
+        ("LMSTUDIO_URL", "http://localhost:1234/v1", "lmstudio", "http://localhost:1234/v1"),
+        ("VLLM_URL", "http://gpu-box:8000", "vllm", "http://gpu-box:8000/v1"),
+    ],
+)
+def test_local_servers_from_their_url_variables(var: str, value: str, pid: str, base: str) -> None:
+    p = by_id(settings({var: value}))[pid]
+    assert p.base_url == base and p.local and not p.probe and p.keys == ()
+
+
+def test_hosted_provider_refuses_plain_http_to_a_remote_host() -> None:
+    with pytest.raises(ConfigError, match="plain http"):
+        settings({"OPENAI_API_KEY": "sk-aaaaaaaaaaaa", "OPENAI_BASE_URL": "http://evil.example/v1"})
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://api.openai.com@evil.example/v1", "ftp://x.example", "https://169.254.169.254/v1", "https://0.0.0.0/v1",
+     "https://[fe80::1]/v1", "https://[fd00:ec2::254]/v1", "https://x.example/v1?key=1", "https://0xa9.254.169.254/v1"],
+)
+def test_dangerous_base_urls_are_refused(url: str) -> None:
+    with pytest.raises(ConfigError):
+        settings({"OPENAI_API_KEY": "sk-aaaaaaaaaaaa", "OPENAI_BASE_URL": url})
+
+
+def test_key_that_would_break_a_header_is_refused() -> None:
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        settings({"OPENAI_API_KEY": "sk-abc\r\nX-Evil: 1"})
+
+
+def test_secrets_never_show_in_repr() -> None:
+    s = settings({"OPENAI_API_KEY": "sk-secret-canary-1234567"})
+    assert "canary" not in repr(s)
+
+
+def test_file_settings_and_custom_provider(tmp_path: Path) -> None:
+    s = settings(
+        {"BOX_KEY": "box-key-123456789", "OPENAI_API_KEY": "sk-aaaaaaaaaaaa"},
+        """
+[server]
+port = 9000
+allowed_hosts = ["Switchboard.LAN"]
+cors_origins = ["http://localhost:3000"]
+max_body_mb = 2
+shutdown_grace_seconds = 0
+
+[upstream]
+read_timeout = 99
+
+[providers.openai]
+enabled = false
+
+[providers.box]
+kind = "openai-compatible"
+base_url = "http://10.0.0.5:8000/v1"
+local = true
+api_key_env = "BOX_KEY"
+headers = { "X-Team" = "blue" }
+total_timeout = 5
+""",
+        tmp_path,
+    )
+    assert s.server.port == 9000 and s.server.allowed_hosts == ("switchboard.lan",)
+    assert s.server.max_body_bytes == 2 * 1024 * 1024 and s.server.shutdown_grace == 0
+    providers = by_id(s)
+    assert "openai" not in providers
+    box = providers["box"]
+    assert box.keys == ("box-key-123456789",) and box.headers == (("X-Team", "blue"),)
+    assert (box.timeouts.read, box.timeouts.total) == (99, 5)
+
+
+def test_cli_flags_beat_the_file(tmp_path: Path) -> None:
+    s = settings({}, "[server]\nport = 9000\n", tmp_path, port=0, host="localhost")
+    assert (s.server.host, s.server.port) == ("localhost", 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[server]\nprot = 1\n", "unknown key 'prot'"),
+        ("[server]\nport = 'x'\n", r"\[server\].port"),
+        ("[server]\nport = true\n", r"\[server\].port"),
+        ("[server]\nmax_body_mb = -1\n", "max_body_mb"),
+        ("[bogus]\n", "unknown key 'bogus'"),
+        ("[providers.groq]\nmodels = ['x']\n", "has no key"),
+        ("[providers.mine]\nbase_url = 'https://x.example/v1'\n", "kind"),
+        ("[providers.mine]\nkind = 'openai-compatible'\n", "base_url"),
+        ("[providers.Bad_Id]\n", "ids are lowercase"),
+        ("[providers.openai]\napi_key_env = 'K'\nheaders = { Authorization = 'Bearer x' }\n", "credentials do not belong"),
+        ("[providers.openai]\napi_key_env = 'K'\nauth = 'magic'\n", "auth must be"),
+        ("[server]\nhost = '0.0.0.0'\n", "beyond loopback"),
+        ("not toml at all [", "config.toml"),
+    ],
+)
+def test_bad_config_names_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        settings({"K": "key-1234567890"}, text, tmp_path)
+
+
+def test_explicit_missing_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "missing.toml", {}, explicit=True)
+
+
+def test_catalog_defaults_are_overridable_from_the_file(tmp_path: Path) -> None:
+    s = settings({"COHERE_API_KEY": "co-key-1234567890"}, "[providers.cohere]\nstream_usage = true\n", tmp_path)
+    assert by_id(s)["cohere"].stream_usage is True
+    assert by_id(settings({"COHERE_API_KEY": "co-key-1234567890"}))["cohere"].stream_usage is False

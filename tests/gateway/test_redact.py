@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import pytest
+
+from gateway.redact import mask_key, redact
+
+SHAPES = [
+    "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789",
+    "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789",
+    "sk-or-v1-0123456789abcdef0123456789abcdef",
+    "sk-abcdefghijklmnopqrstuvwxyz",
+    "ghu_abcdefghijklmnopqrstuvwxyz0123",
+    "gho_abcdefghijklmnopqrstuvwxyz0123",
+    "ghp_abcdefghijklmnopqrstuvwxyz0123",
+    "github_pat_11ABCDEFG0123456789_abcdefghijklmnop",
+    "eyJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJhYmMifQ.c2lnbmF0dXJlc2lnbmF0dXJl",
+    "AIzaSyA-abcdefghijklmnopqrstuvwxyz012",
+    "gsk_abcdefghijklmnopqrstuvwxyz0123",
+    "xai-abcdefghijklmnopqrstuvwxyz0123",
+    "hf_abcdefghijklmnopqrstuvwxyz",
+    "nvapi-abcdefghijklmnopqrstuvwxyz",
+]
+
+
+@pytest.mark.parametrize("secret", SHAPES)
+def test_credential_shapes_are_masked(secret: str) -> None:
+    for text in (f"error: {secret} was rejected", f"Authorization: Bearer {secret}", f"{secret}"):
+        out = redact(text)
+        assert secret not in out
+        assert secret[-8:] not in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["https://x.example/v1/models?key=AIzaSecret1234567890", "GET /cb?code=1&access_token=abcdef123456&x=1",
+     "token ghs_abcdefghijklmnop12345", "password=hunter2hunter2"],
+)
+def test_secrets_in_urls_and_schemes_are_masked(text: str) -> None:
+    out = redact(text)
+    assert "Secret1234567890" not in out and "abcdef123456" not in out
+    assert "ghs_abcdefghijklmnop12345" not in out and "hunter2" not in out
+
+
+def test_explicit_secrets_of_any_shape_are_masked() -> None:
+    assert "plain-looking-secret" not in redact("echo plain-looking-secret here", "plain-looking-secret")
+
+
+def test_ordinary_text_is_left_alone() -> None:
+    text = "The model `gpt-4o` does not exist or you do not have access to it."
+    assert redact(text) == text
+
+
+def test_mask_key() -> None:
+    assert mask_key("sk-abcdefghijklmnop1234") == "sk-a****1234"
+    assert mask_key("short") == "****"
