@@ -39,9 +39,13 @@ class Reply:
 
 
 class StreamReply:
-    """A relayed stream: iterate for bytes to write; ``close`` when done or abandoned."""
+    """A relayed stream: iterate for bytes to write; ``close`` when done or abandoned.
 
-    __slots__ = ("_chunks", "_first", "_relay", "_response", "provider", "target")
+    An iterator class rather than a generator, so a client hanging up leaves nothing suspended.
+    Raises ``UpstreamError`` mid-stream when the upstream fails or stops before ``[DONE]``.
+    """
+
+    __slots__ = ("_chunks", "_first", "_relay", "_response", "target")
 
     def __init__(
         self,
@@ -51,7 +55,7 @@ class StreamReply:
         response: UpstreamResponse,
         target: Target,
     ) -> None:
-        self._first = first
+        self._first: bytes | None = first
         self._chunks = chunks
         self._relay = relay
         self._response = response
@@ -61,18 +65,26 @@ class StreamReply:
     def usage(self) -> Usage | None:
         return self._relay.usage
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        yield self._first
+    def __aiter__(self) -> StreamReply:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._first is not None:
+            first, self._first = self._first, None
+            return first
         relay = self._relay
-        async for data in self._chunks:
+        while True:
+            data = await anext(self._chunks, None)
+            if data is None:
+                if relay.done or relay.failed:
+                    raise StopAsyncIteration
+                raise UpstreamBadResponse(
+                    f"provider {self.target.provider} ended the stream before it was complete",
+                    provider=self.target.provider,
+                )
             out = relay.feed(data)
             if out:
-                yield out
-        if not (relay.done or relay.failed):
-            raise UpstreamBadResponse(
-                f"provider {self.target.provider} ended the stream before it was complete",
-                provider=self.target.provider,
-            )
+                return out
 
     def close(self) -> None:
         """Release the upstream connection if the stream finished, abort it otherwise."""

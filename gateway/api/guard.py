@@ -49,8 +49,11 @@ class Guard:
     def origin_allowed(self, origin: str | None) -> bool:
         return origin is not None and origin in self.cors_origins
 
-    def check(self, request: web.BaseRequest) -> GatewayError | None:
-        """The reason to refuse this request, or None to let it through."""
+    def check(self, request: web.BaseRequest, *, json_body: bool) -> GatewayError | None:
+        """The reason to refuse this request, or None to let it through.
+
+        ``json_body``: the route takes a JSON body, so the body rules apply to it.
+        """
         headers = request.headers
         if not request.raw_path.startswith("/"):
             return InvalidRequest("request target must be a path, not an absolute URL")
@@ -71,7 +74,7 @@ class Guard:
             )
         if origin is None and headers.get("Sec-Fetch-Site") == "cross-site":
             return Forbidden("cross-site browser requests are not allowed")
-        if request.method in _BODY_METHODS and _route_found(request):
+        if json_body and request.method in _BODY_METHODS:
             return self._check_body(request)
         return None
 
@@ -79,13 +82,9 @@ class Guard:
         length = request.content_length
         if length is not None and length > self.max_body_bytes:
             return _too_large(self.max_body_bytes)
-        if request.content_type != "application/json":
-            return UnsupportedMediaType(
-                f"Content-Type must be application/json, not {request.content_type or 'missing'}."
-            )
-        charset = request.charset
-        if charset is not None and charset.lower() not in ("utf-8", "utf8"):
-            return UnsupportedMediaType(f"JSON must be UTF-8, not {charset}.")
+        problem = _not_json(request.headers.get("Content-Type", ""))
+        if problem is not None:
+            return UnsupportedMediaType(problem)
         encoding = request.headers.get("Content-Encoding", "").strip().lower()
         if encoding not in _ACCEPTED_ENCODINGS:
             return UnsupportedMediaType(
@@ -94,10 +93,24 @@ class Guard:
         return None
 
 
-def _route_found(request: web.BaseRequest) -> bool:
-    """Body rules are for our JSON endpoints; an unknown route or method gets its 404/405."""
-    match_info = getattr(request, "match_info", None)
-    return match_info is not None and getattr(match_info, "http_exception", None) is None
+def _not_json(content_type: str) -> str | None:
+    """Why a Content-Type is not UTF-8 JSON, or None when it is.
+
+    Parsed here rather than with ``request.content_type``, which runs the ``email`` package's
+    header parser on every request.
+    """
+    if content_type == "application/json":
+        return None
+    mime, _, params = content_type.partition(";")
+    mime = mime.strip().lower()
+    if mime != "application/json":
+        return f"Content-Type must be application/json, not {mime or 'missing'}."
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
+            return f"JSON must be UTF-8, not {charset}."
+    return None
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from collections.abc import Awaitable, Callable
+
 from gateway.api.body import checked, read_json
-from gateway.api.middleware import REQUEST_ID
+from gateway.api.entry import REQUEST_ID, Entry
 from gateway.api.streaming import relay
 from gateway.formats import openai_chat, openai_embeddings
 from gateway.formats.openai_errors import stream_error
@@ -24,9 +26,10 @@ def _json(reply: Reply) -> web.Response:
 
 
 class OpenAIRoutes:
-    def __init__(self, gateway: Gateway, max_body_bytes: int) -> None:
+    def __init__(self, gateway: Gateway, max_body_bytes: int, entry: Entry) -> None:
         self._gateway = gateway
         self._limit = max_body_bytes
+        self._entry = entry
 
     async def chat_completions(self, request: web.Request) -> web.StreamResponse:
         call = checked(openai_chat.parse_request, await read_json(request, self._limit))
@@ -34,7 +37,7 @@ class OpenAIRoutes:
         reply = await self._gateway.chat(call, request_id)
         if isinstance(reply, Reply):
             return _json(reply)
-        return await relay(request, reply, stream_error, request_id)
+        return await relay(request, reply, stream_error, request_id, self._entry.stamp)
 
     async def embeddings(self, request: web.Request) -> web.Response:
         call = checked(openai_embeddings.parse_request, await read_json(request, self._limit))
@@ -47,9 +50,10 @@ class OpenAIRoutes:
         entry = await self._gateway.model(request.match_info["model"])
         return web.Response(body=render_model(entry), headers=_JSON)
 
-    def register(self, router: web.UrlDispatcher, expect: object) -> None:
+    def register(self, router: web.UrlDispatcher, expect: Callable[[web.Request], Awaitable[None]]) -> None:
+        wrap = self._entry.wrap
         for prefix in ("/v1", ""):
-            router.add_post(f"{prefix}/chat/completions", self.chat_completions, expect_handler=expect)  # type: ignore[arg-type]
-            router.add_post(f"{prefix}/embeddings", self.embeddings, expect_handler=expect)  # type: ignore[arg-type]
-            router.add_get(f"{prefix}/models", self.list_models)
-            router.add_get(f"{prefix}/models/{{model:.+}}", self.get_model)
+            router.add_post(f"{prefix}/chat/completions", wrap(self.chat_completions, json_body=True), expect_handler=expect)
+            router.add_post(f"{prefix}/embeddings", wrap(self.embeddings, json_body=True), expect_handler=expect)
+            router.add_get(f"{prefix}/models", wrap(self.list_models))
+            router.add_get(f"{prefix}/models/{{model:.+}}", wrap(self.get_model))

@@ -29,12 +29,13 @@ async def relay(
     reply: StreamReply,
     in_band_error: Callable[[GatewayError], bytes],
     request_id: str,
+    stamp: Callable[[web.Request, web.StreamResponse], None],
 ) -> web.StreamResponse:
     response = web.StreamResponse(headers=SSE_HEADERS)
-    events = aiter(reply)
+    stamp(request, response)
     try:
         await response.prepare(request)
-        async for data in events:
+        async for data in reply:
             await response.write(data)
     except GatewayError as err:
         log.warning("%s: stream broke off: %s", request_id, err.message)
@@ -45,7 +46,6 @@ async def relay(
         log.exception("%s: unexpected error mid-stream", request_id)
         await _last_words(response, in_band_error(GatewayError(f"internal error (request {request_id})")))
     finally:
-        await events.aclose()  # type: ignore[attr-defined]
         reply.close()
     return response
 

@@ -139,9 +139,9 @@ def either(expected: str, *validators: Validator) -> Validator:
 
 def check_fields(body: Mapping[str, Any], fields: Mapping[str, Validator], prefix: str = "") -> None:
     """Validate the known fields that are present and not null; unknown fields are left alone."""
-    for name, validator in fields.items():
-        value = body.get(name)
-        if value is not None:
+    for name, value in body.items():  # bodies hold a few of the many known fields
+        validator = fields.get(name)
+        if validator is not None and value is not None:
             validator(value, prefix + name)
 
 

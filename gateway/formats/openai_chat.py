@@ -8,7 +8,6 @@ read on the side.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +37,7 @@ MAX_TOOLS = 1_024
 MAX_PARTS = 10_000
 _INT64 = 2**63 - 1
 
-_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 _NEEDS_CONTENT = frozenset({"system", "developer", "user", "tool"})
 
 _PART = obj({"type": string(64)})
@@ -49,13 +48,44 @@ _MESSAGE_FIELDS: dict[str, Validator] = {
 }
 
 
+def _short_str(value: Any) -> bool:
+    return type(value) is str and len(value) <= 256
+
+
+def _plain_message(m: Any) -> bool:
+    """The common, valid message shapes, checked without building any error text.
+
+    Anything else goes through ``_message``, which finds and names what is wrong.
+    """
+    if type(m) is not dict:
+        return False
+    role = m.get("role")
+    if type(role) is not str or role not in _ROLES:
+        return False
+    content = m.get("content")
+    if type(content) is list:
+        if len(content) > MAX_PARTS:
+            return False
+        for part in content:
+            if type(part) is not dict or type(kind := part.get("type")) is not str or len(kind) > 64:
+                return False
+    elif content is None:
+        if role in _NEEDS_CONTENT:
+            return False
+    elif type(content) is not str:
+        return False
+    if "tool_calls" in m:
+        return False
+    return all(_short_str(m[key]) for key in ("name", "tool_call_id") if m.get(key) is not None)
+
+
 def _message(value: Any, param: str) -> None:
     if not isinstance(value, dict):
         raise fail(param, "an object", value)
     role = value.get("role")
     if role is None:
         raise BodyError(f"Missing required parameter: '{param}.role'.", f"{param}.role")
-    one_of(*_ROLES)(role, f"{param}.role")
+    one_of(*sorted(_ROLES))(role, f"{param}.role")
     content = value.get("content")
     if isinstance(content, list):
         array(_PART, max_items=MAX_PARTS)(content, f"{param}.content")
@@ -71,6 +101,14 @@ def _message(value: Any, param: str) -> None:
     elif not isinstance(content, str):
         raise fail(f"{param}.content", "a string or an array of content parts", content)
     check_fields(value, _MESSAGE_FIELDS, prefix=f"{param}.")
+
+
+def _messages(value: Any, param: str) -> None:
+    if type(value) is not list or not 1 <= len(value) <= MAX_MESSAGES:
+        array(None, min_items=1, max_items=MAX_MESSAGES)(value, param)
+    for i, message in enumerate(value):
+        if not _plain_message(message):
+            _message(message, f"{param}[{i}]")
 
 
 _STOP = either("a string or an array of strings", string(4096), array(string(4096), max_items=16))
@@ -114,7 +152,7 @@ class ChatCall:
 
 def parse_request(body: dict[str, Any]) -> ChatCall:
     model = required(body, "model", model_name)
-    required(body, "messages", array(_message, min_items=1, max_items=MAX_MESSAGES))
+    required(body, "messages", _messages)
     check_fields(body, CHAT_FIELDS)
     stream = body.get("stream") is True
     options = body.get("stream_options")
@@ -134,44 +172,76 @@ def upstream_body(call: ChatCall, upstream_model: str, *, ask_usage: bool) -> by
 
 def _count(value: Any) -> int | None:
     """A token count only when it is a sane non-negative integer (B42)."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**12:
-        return None
-    return value
+    return value if type(value) is int and 0 <= value < 10**12 else None
 
 
 def usage_from(raw: Any) -> Usage | None:
     """Usage from an OpenAI ``usage`` object; None when missing or not believable."""
-    if not isinstance(raw, dict):
+    if type(raw) is not dict:
         return None
     prompt = _count(raw.get("prompt_tokens"))
     completion = _count(raw.get("completion_tokens"))
     if prompt is None or completion is None:
         return None
-    prompt_details = raw.get("prompt_tokens_details")
-    completion_details = raw.get("completion_tokens_details")
-    cached = _count(prompt_details.get("cached_tokens")) if isinstance(prompt_details, dict) else 0
-    reasoning = (
-        _count(completion_details.get("reasoning_tokens"))
-        if isinstance(completion_details, dict)
-        else 0
-    )
-    return Usage(prompt, completion, cached or 0, reasoning or 0)
+    cached = reasoning = 0
+    if type(details := raw.get("prompt_tokens_details")) is dict:
+        cached = _count(details.get("cached_tokens")) or 0
+    if type(details := raw.get("completion_tokens_details")) is dict:
+        reasoning = _count(details.get("reasoning_tokens")) or 0
+    return Usage(prompt, completion, cached, reasoning)
 
 
 def completion_usage(body: bytes) -> Usage | None:
-    """Check that a complete response is a JSON object and read its usage.
+    """Check that a complete answer is a JSON object and read its usage.
 
-    Raises ValueError when the body is not a JSON object at all.
+    Raises ValueError when the body is not a JSON object (truncated, an HTML page, ...).
     """
-    parsed = json.loads(body)
+    parsed = jsonbody.loads(body)
     if not isinstance(parsed, dict):
         raise ValueError("not a JSON object")
     return usage_from(parsed.get("usage"))
 
 
-_USAGE_NULL = re.compile(rb'"usage"\s*:\s*null')
-_ERROR_EVENT = re.compile(rb'^\s*\{\s*"error"\s*:')
 _DONE = b"[DONE]"
+_USAGE_KEY = b'"usage"'
+
+# Markers are found with a plain search and then confirmed against the event's whole data, so
+# text a model writes (even "data: [DONE]") never counts.
+_ERROR_PAYLOAD = re.compile(rb'\s*\{\s*"error"\s*:')
+# A usage object (not null). Inside a JSON string the quotes would be escaped, so this is a key.
+_USAGE_OBJECT = re.compile(rb'"usage"\s*:\s*\{')
+
+
+def _event_bounds(block: bytes, at: int) -> tuple[int, int]:
+    """Start and end (after its blank line) of the event holding position ``at``."""
+    start = block.rfind(b"\n\n", 0, at)
+    end = block.find(b"\n\n", at)
+    return (0 if start < 0 else start + 2), (len(block) if end < 0 else end + 2)
+
+
+def _data_at(block: bytes, at: int) -> bytes | None:
+    """The data of the event holding position ``at`` (None when ``at`` is -1), stripped."""
+    if at < 0:
+        return None
+    start, end = _event_bounds(block, at)
+    data = event_data(block[start:end].strip(b"\n"))
+    return data.strip() if data is not None else None
+
+
+def _error_in(block: bytes) -> bytes | None:
+    """An upstream error event, looked for where one can be: first (the upstream failed at once,
+    so it can still become a proper status) or last (an error ends a stream)."""
+    first_end = block.find(b"\n\n")
+    last_start = block.rfind(b"\n\n", 0, len(block) - 2)
+    for at in (block.find(b'"error"', 0, first_end), block.find(b'"error"', max(last_start, 0))):
+        data = _data_at(block, at)
+        if data is not None and _is_error(data):
+            return data
+    return None
+
+
+def _is_error(data: bytes) -> bool:
+    return _ERROR_PAYLOAD.match(data) is not None
 
 
 class StreamRelay:
@@ -179,7 +249,8 @@ class StreamRelay:
 
     ``feed`` takes bytes as they arrive from the upstream and returns the bytes to send to the
     client now: every complete event, except the usage-only chunk when the client did not ask
-    for it. Nothing waits for more than the event it belongs to.
+    for it. Events are found by position, so a block of many events costs a few searches, not a
+    parse each; only an event that holds a usage object is parsed.
     """
 
     __slots__ = ("_drop_usage_chunk", "_splitter", "done", "error_payload", "started", "usage")
@@ -188,7 +259,7 @@ class StreamRelay:
         self._splitter = EventSplitter()
         self._drop_usage_chunk = drop_usage_chunk
         self.usage: Usage | None = None
-        self.started = False  # a data event has been relayed (comments do not count)
+        self.started = False  # a data event has arrived (comments do not count)
         self.done = False  # saw data: [DONE]
         self.error_payload: bytes | None = None  # the upstream's own in-stream error event
 
@@ -197,35 +268,39 @@ class StreamRelay:
         return self.error_payload is not None
 
     def feed(self, data: bytes) -> bytes:
-        out: list[bytes] = []
-        for event in self._splitter.feed(data):
-            if self._keep(event):
-                out.append(event)
-                out.append(b"\n\n")
-        return b"".join(out)
+        block = self._splitter.take(data)
+        if not block:
+            return b""
+        # Every marker is looked for from the end or within one event: blocks can be large
+        # (a whole answer in one read) and a scan of each for each marker would add up.
+        if not self.started and b"data:" in block:
+            self.started = True
+        if not self.done:
+            self.done = _data_at(block, block.rfind(_DONE)) == _DONE
+        if self.error_payload is None and b'"error"' in block:
+            self.error_payload = _error_in(block)
+        at = block.rfind(_USAGE_KEY)
+        return block if at < 0 else self._read_usage(block, at)
 
-    def _keep(self, event: bytes) -> bool:
-        payload = event_data(event)
-        if payload is None:
-            return True  # comments and keep-alives pass through
-        self.started = True
-        if payload == _DONE:
-            self.done = True
-            return True
-        if b'"usage"' in payload and not _USAGE_NULL.search(payload):
-            try:
-                chunk = json.loads(payload)
-            except ValueError:
-                return True
-            if isinstance(chunk, dict):
-                self.usage = usage_from(chunk.get("usage")) or self.usage
-                if self._drop_usage_chunk and chunk.get("choices") == []:
-                    return False
-        elif _ERROR_EVENT.match(payload) and self.error_payload is None:
-            self.error_payload = payload
-        return True
+    def _read_usage(self, block: bytes, at: int) -> bytes:
+        """Read the block's last usage object and cut it if it is a usage-only chunk the client
+        did not ask for. The last report is the one that counts (some servers send running
+        totals on every chunk), and a usage-only chunk is always a stream's last content."""
+        while at >= 0:
+            if _USAGE_OBJECT.match(block, at):
+                start, end = _event_bounds(block, at)
+                try:
+                    chunk = jsonbody.loads(event_data(block[start:end].strip(b"\n")) or b"")
+                except ValueError:
+                    chunk = None
+                if isinstance(chunk, dict):
+                    self.usage = usage_from(chunk.get("usage")) or self.usage
+                    if self._drop_usage_chunk and chunk.get("choices") == []:
+                        return block[:start] + block[end:]
+                    return block
+            at = block.rfind(_USAGE_KEY, 0, at)
+        return block
 
     @property
     def pending(self) -> bytes:
         return self._splitter.pending
-

@@ -8,7 +8,6 @@ client gets what it asked for (protocols.md §1.7).
 from __future__ import annotations
 
 import base64
-import json
 import re
 import struct
 from dataclasses import dataclass
@@ -74,7 +73,7 @@ def finish_response(call: EmbeddingCall, body: bytes) -> tuple[bytes, Usage | No
 
     Raises ValueError when the body is not a JSON object.
     """
-    parsed = json.loads(body)
+    parsed = jsonbody.loads(body)
     if not isinstance(parsed, dict):
         raise ValueError("not a JSON object")
     raw_usage = parsed.get("usage")

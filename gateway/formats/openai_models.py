@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,7 +12,7 @@ from gateway.formats import jsonbody
 def parse_model_list(body: bytes, provider: str, strip_prefix: str = "") -> list[ModelEntry]:
     """Model ids from ``{"data": [...]}``, a bare array (GitHub Models' catalog) or
     ``{"models": [...]}``. Raises ValueError when the body holds no list."""
-    parsed: Any = json.loads(body)
+    parsed: Any = jsonbody.loads(body)
     items = parsed
     if isinstance(parsed, dict):
         items = parsed.get("data", parsed.get("models"))

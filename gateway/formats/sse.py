@@ -17,16 +17,21 @@ class EventSplitter:
         self._crlf = False
         self._skip_lf = False
 
-    def feed(self, data: bytes) -> list[bytes]:
+    def take(self, data: bytes) -> bytes:
+        """Every event completed by ``data``, as one block, each followed by its blank line."""
         if self._crlf or b"\r" in data:
             data = self._normalise(data)
         buf = self._buf + data if self._buf else data
-        if b"\n\n" not in buf:
+        end = buf.rfind(b"\n\n")
+        if end < 0:
             self._buf = buf
-            return []
-        parts = buf.split(b"\n\n")
-        self._buf = parts.pop().lstrip(b"\n")
-        return [p.lstrip(b"\n") for p in parts if p.strip(b"\n")]
+            return b""
+        self._buf = buf[end + 2 :]
+        return buf[: end + 2]
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """Every event completed by ``data``, one by one."""
+        return events_in(self.take(data))
 
     def _normalise(self, data: bytes) -> bytes:
         self._crlf = True
@@ -39,6 +44,11 @@ class EventSplitter:
     def pending(self) -> bytes:
         """What arrived after the last complete event."""
         return self._buf.strip(b"\n")
+
+
+def events_in(block: bytes) -> list[bytes]:
+    """The events of a block from ``take``, without their blank lines."""
+    return [p.lstrip(b"\n") for p in block.split(b"\n\n") if p.strip(b"\n")]
 
 
 def event_data(block: bytes) -> bytes | None:

@@ -9,13 +9,12 @@ or an HTML page. Only the provider's own credential and a short allow-list of he
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from gateway.core.models import ModelEntry
 from gateway.errors import UpstreamStatus
-from gateway.formats import openai_chat, openai_embeddings
+from gateway.formats import jsonbody, openai_chat, openai_embeddings
 from gateway.formats.openai_models import parse_model_list
 from gateway.providers.ratelimit import parse_duration, retry_after
 from gateway.providers.settings import ProviderSettings
@@ -44,29 +43,25 @@ def _default_type(status: int) -> str:
 class OpenAICompatible:
     """A configured OpenAI-compatible upstream."""
 
-    __slots__ = ("_base", "_static_headers", "settings")
+    __slots__ = ("_base", "_headers_for", "id", "settings")
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
+        self.id = settings.id
         self._base = settings.base_url
-        self._static_headers = settings.headers
-
-    @property
-    def id(self) -> str:
-        return self.settings.id
+        # The headers every request carries, per Accept value, built once.
+        self._headers_for = {
+            accept: (("Content-Type", "application/json"), ("Accept", accept), *settings.headers)
+            for accept in ("application/json", "text/event-stream")
+        }
 
     def _headers(self, key: str | None, request_id: str, accept: str) -> tuple[tuple[str, str], ...]:
-        headers = [
-            ("Content-Type", "application/json"),
-            ("Accept", accept),
-            ("X-Request-Id", request_id),
-            *self._static_headers,
-        ]
-        if key and self.settings.auth == "bearer":
-            headers.append(("Authorization", f"Bearer {key}"))
-        elif key and self.settings.auth == "api-key":
-            headers.append(("api-key", key))
-        return tuple(headers)
+        headers = (*self._headers_for[accept], ("X-Request-Id", request_id))
+        if not key or self.settings.auth == "none":
+            return headers
+        if self.settings.auth == "api-key":
+            return (*headers, ("api-key", key))
+        return (*headers, ("Authorization", f"Bearer {key}"))
 
     def chat_request(
         self, call: openai_chat.ChatCall, upstream_model: str, key: str | None, request_id: str
@@ -141,7 +136,7 @@ class OpenAICompatible:
 def _read_error_body(body: bytes) -> tuple[str, str | None, str | None, str | None, float | None]:
     """(message, type, code, param, retry delay) from the JSON error shapes servers use."""
     try:
-        parsed: Any = json.loads(body)
+        parsed: Any = jsonbody.loads(body)
     except ValueError:
         return "", None, None, None, None
     if isinstance(parsed, list) and parsed and isinstance(parsed[0], dict):
@@ -155,7 +150,7 @@ def _read_error_body(body: bytes) -> tuple[str, str | None, str | None, str | No
         return "", None, None, None, None
     message = err.get("message") or err.get("detail") or err.get("msg") or ""
     if not isinstance(message, str):
-        message = json.dumps(message)[:MAX_ERROR_MESSAGE]
+        message = jsonbody.encode(message).decode()[:MAX_ERROR_MESSAGE]
     error_type = err.get("type")
     code = err.get("code", err.get("status"))
     param = err.get("param")

@@ -9,9 +9,9 @@ address is refused even if it looked harmless in the config (S26).
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -19,7 +19,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from gateway.addresses import forbidden_address, parse_ip
 from gateway.errors import UpstreamBadResponse, UpstreamTimeout, UpstreamUnreachable
 from gateway.redact import redact
-from gateway.transport import UpstreamRequest
+from gateway.transport import Timeouts, UpstreamRequest
 
 
 class _GuardedResolver(AbstractResolver):
@@ -43,6 +43,20 @@ class _GuardedResolver(AbstractResolver):
         await self._inner.close()
 
 
+def _translate(exc: BaseException, provider: str) -> BaseException:
+    """aiohttp's exception as the gateway's, or the exception itself when it is not a network one."""
+    if not isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | OSError):
+        return exc
+    detail = redact(str(exc) or type(exc).__name__)
+    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+        return UpstreamTimeout(f"provider {provider} timed out", provider=provider)
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ClientSSLError | OSError):
+        return UpstreamUnreachable(f"cannot reach provider {provider}: {detail}", provider=provider)
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return UpstreamBadResponse(f"provider {provider} broke off the response: {detail}", provider=provider)
+    return UpstreamBadResponse(f"provider {provider} sent an unusable response: {detail}", provider=provider)
+
+
 class _Response:
     __slots__ = ("_provider", "_resp", "headers", "status")
 
@@ -52,33 +66,32 @@ class _Response:
         self.status = resp.status
         self.headers: Mapping[str, str] = resp.headers
 
+    def _too_large(self, limit: int) -> UpstreamBadResponse:
+        self.close()
+        return UpstreamBadResponse(
+            f"provider {self._provider} sent a response larger than {limit} bytes", provider=self._provider
+        )
+
     async def read(self, limit: int) -> bytes:
         length = self._resp.content_length
-        if length is not None and length > limit:
-            self.close()
-            raise UpstreamBadResponse(
-                f"provider {self._provider} sent a response larger than {limit} bytes",
-                provider=self._provider,
-            )
         if length is not None:
-            with _mapped_errors(self._provider, self.close):
+            if length > limit:
+                raise self._too_large(limit)
+            try:
                 return await self._resp.read()
+            except BaseException as exc:
+                self.close()
+                raise _translate(exc, self._provider) from None
         body = bytearray()
         async for chunk in self.chunks():
             body += chunk
             if len(body) > limit:
-                self.close()
-                raise UpstreamBadResponse(
-                    f"provider {self._provider} sent a response larger than {limit} bytes",
-                    provider=self._provider,
-                )
+                raise self._too_large(limit)
         self.release()
         return bytes(body)
 
-    async def chunks(self) -> AsyncIterator[bytes]:
-        with _mapped_errors(self._provider, self.close):
-            async for chunk in self._resp.content.iter_any():
-                yield chunk
+    def chunks(self) -> _Chunks:
+        return _Chunks(self)
 
     def close(self) -> None:
         self._resp.close()
@@ -87,38 +100,32 @@ class _Response:
         self._resp.release()
 
 
-class _mapped_errors:
-    """Turn aiohttp's exceptions into the gateway's, closing the response on the way out."""
+class _Chunks:
+    """Body bytes as they arrive; an iterator class, as a generator layer costs on every read."""
 
-    __slots__ = ("_on_error", "_provider")
+    __slots__ = ("_content", "_response")
 
-    def __init__(self, provider: str, on_error: Any = None) -> None:
-        self._provider = provider
-        self._on_error = on_error
+    def __init__(self, response: _Response) -> None:
+        self._response = response
+        self._content = response._resp.content
 
-    def __enter__(self) -> None:
-        return None
+    def __aiter__(self) -> _Chunks:
+        return self
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        if exc is None or not isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | OSError):
-            return False
-        if self._on_error is not None:
-            self._on_error()
-        provider = self._provider
-        detail = redact(str(exc) or type(exc).__name__)
-        if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
-            raise UpstreamTimeout(f"provider {provider} timed out", provider=provider) from None
-        if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ClientSSLError | OSError):
-            raise UpstreamUnreachable(
-                f"cannot reach provider {provider}: {detail}", provider=provider
-            ) from None
-        if isinstance(exc, aiohttp.ClientPayloadError):
-            raise UpstreamBadResponse(
-                f"provider {provider} broke off the response: {detail}", provider=provider
-            ) from None
-        raise UpstreamBadResponse(
-            f"provider {provider} sent an unusable response: {detail}", provider=provider
-        ) from None
+    async def __anext__(self) -> bytes:
+        try:
+            chunk = await self._content.readany()
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            self._response.close()
+            raise _translate(exc, self._response._provider) from None
+        if not chunk:
+            raise StopAsyncIteration
+        return chunk
+
+
+@functools.lru_cache(maxsize=64)
+def _client_timeout(t: Timeouts) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=t.total, sock_connect=t.connect, sock_read=t.read)
 
 
 class AiohttpTransport:
@@ -144,9 +151,8 @@ class AiohttpTransport:
 
     async def send(self, request: UpstreamRequest) -> _Response:
         session = self._session or self._open()
-        t = request.timeouts
-        timeout = aiohttp.ClientTimeout(total=t.total, sock_connect=t.connect, sock_read=t.read)
-        with _mapped_errors(request.provider):
+        timeout = _client_timeout(request.timeouts)
+        try:
             resp = await session.request(
                 request.method,
                 request.url,
@@ -155,6 +161,8 @@ class AiohttpTransport:
                 allow_redirects=False,
                 timeout=timeout,
             )
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise _translate(exc, request.provider) from None
         return _Response(resp, request.provider)
 
     async def aclose(self) -> None:

@@ -234,7 +234,7 @@ BAD_BODIES = {
     "Infinity": (b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"top_p":-Infinity}', None),
     "5000 digit int": (b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"seed":' + b"9" * 5000 + b"}", None),
     "deep nesting": (b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}", None),
-    "nesting past 64": (b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"x":' + b"[" * 70 + b"]" * 70 + b"}", None),
+    "nesting past 254": (b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"x":' + b"[" * 300 + b"]" * 300 + b"}", None),
     "duplicate model": (b'{"model":"fake/gpt-test","model":"fake/gpt-other","messages":[{"role":"user","content":"x"}]}', "model"),
     "invalid utf-8": (b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"\xff\xfe"}]}', None),
     "lone surrogate": (b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"\\ud800"}]}', None),

@@ -117,3 +117,51 @@ def test_completion_usage() -> None:
     assert openai_chat.completion_usage(json.dumps({"choices": [], "usage": USAGE}).encode()) == Usage(10, 3, 2, 1)
     with pytest.raises(ValueError):
         openai_chat.completion_usage(b"[1]")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"choices": [{"message": {"content": 'text with "usage": {"prompt_tokens": 1} inside'}}], "usage": USAGE},
+        {"usage": USAGE, "choices": [{"message": {"content": 'later "usage": 5'}}]},
+        {"choices": [], "usage": USAGE, "system_fingerprint": "fp"},
+    ],
+)
+def test_completion_usage_finds_the_real_usage(body: dict) -> None:
+    for raw in (json.dumps(body).encode(), json.dumps(body, indent=2).encode()):
+        assert openai_chat.completion_usage(raw) == Usage(10, 3, 2, 1)
+
+
+@pytest.mark.parametrize("raw", [b'{"choices": [', b"<html>x</html>", b"", b"[1, 2]", b'"text"', b'{"a": 1'])
+def test_completion_usage_refuses_what_is_not_a_whole_object(raw: bytes) -> None:
+    with pytest.raises(ValueError):
+        openai_chat.completion_usage(raw)
+
+
+def test_completion_usage_absent_or_null() -> None:
+    assert openai_chat.completion_usage(b'{"choices": []}') is None
+    assert openai_chat.completion_usage(b'{"choices": [], "usage": null}') is None
+
+
+def test_relay_is_not_fooled_by_model_text() -> None:
+    relay = openai_chat.StreamRelay(drop_usage_chunk=True)
+    tricky = chunk({"content": 'data: [DONE]\n\ndata: {"error": 1} and "usage": {"prompt_tokens": 1}'})
+    assert relay.feed(tricky) == tricky
+    assert not relay.done and not relay.failed and relay.usage is None
+
+
+def test_relay_handles_many_events_in_one_read_and_split_reads() -> None:
+    stream = chunk({"role": "assistant"}) + chunk({"content": "x"}) + chunk(choices=[], usage=USAGE) + b"data: [DONE]\n\n"
+    whole = openai_chat.StreamRelay(drop_usage_chunk=True)
+    assert whole.feed(stream) == chunk({"role": "assistant"}) + chunk({"content": "x"}) + b"data: [DONE]\n\n"
+    pieces = openai_chat.StreamRelay(drop_usage_chunk=True)
+    out = b"".join(pieces.feed(stream[i : i + 7]) for i in range(0, len(stream), 7))
+    assert out == chunk({"role": "assistant"}) + chunk({"content": "x"}) + b"data: [DONE]\n\n"
+    assert whole.usage == pieces.usage == Usage(10, 3, 2, 1) and whole.done and pieces.done
+
+
+def test_relay_with_crlf_and_spaced_json() -> None:
+    relay = openai_chat.StreamRelay(drop_usage_chunk=True)
+    spaced = b'data: {"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 1}}\r\n\r\ndata: [DONE]\r\n\r\n'
+    assert relay.feed(spaced) == b"data: [DONE]\n\n"
+    assert relay.usage == Usage(5, 1) and relay.done

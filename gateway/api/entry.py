@@ -1,0 +1,137 @@
+"""The pipeline's entry, wrapped around every route: a request id, the guard, CORS headers, and
+the one place where failures become JSON in the caller's protocol.
+
+A wrapper rather than an aiohttp middleware: middlewares add a layer of their own to every
+request, and this is the hot path. Unknown paths and methods reach a catch-all route that is
+wrapped the same way, so they too get JSON 404/405 answers with a request id.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from gateway.api.errors import error_response, from_http_exception
+from gateway.api.guard import Guard
+from gateway.errors import GatewayError, MethodNotAllowed, PayloadTooLarge, RouteNotFound, UpstreamError
+
+log = logging.getLogger("gateway.api")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+REQUEST_ID = web.RequestKey("request_id", str)
+
+_TOKEN_LIST = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~, -]*$")
+_ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
+
+
+class Entry:
+    def __init__(self, guard: Guard, new_request_id: Callable[[], str]) -> None:
+        self._guard = guard
+        self._new_request_id = new_request_id
+
+    def wrap(self, handler: Handler, *, json_body: bool = False) -> Handler:
+        guard = self._guard
+        new_request_id = self._new_request_id
+
+        async def entry(request: web.Request) -> web.StreamResponse:
+            request_id = new_request_id()
+            request[REQUEST_ID] = request_id
+            try:
+                problem = guard.check(request, json_body=json_body)
+                if problem is not None:
+                    raise problem
+                if request.method == "OPTIONS":
+                    response: web.StreamResponse = _preflight(request)
+                else:
+                    response = await handler(request)
+            except GatewayError as err:
+                response = _refuse(request, err)
+            except web.HTTPException as exc:
+                response = _refuse(request, from_http_exception(exc, request.method, request.path))
+                if isinstance(exc, web.HTTPMethodNotAllowed):
+                    response.headers["Allow"] = ", ".join(sorted(exc.allowed_methods))
+            except Exception:
+                log.exception("%s: unexpected error", request_id)
+                response = _refuse(request, GatewayError(f"internal error (request {request_id})"))
+            if not response.prepared:
+                self.stamp(request, response)
+            return response
+
+        return entry
+
+    def stamp(self, request: web.Request, response: web.StreamResponse) -> None:
+        """Headers every answer carries; streams call this themselves before their first byte."""
+        headers = response.headers
+        headers["Server"] = "switchboard"
+        headers["x-request-id"] = request[REQUEST_ID]
+        origin = request.headers.get("Origin")
+        if origin is not None and self._guard.origin_allowed(origin):
+            headers["Access-Control-Allow-Origin"] = origin
+            headers["Access-Control-Expose-Headers"] = "x-request-id, retry-after"
+            headers.add("Vary", "Origin")
+
+    def expect_handler(self) -> Callable[[web.Request], Awaitable[None]]:
+        """Answer ``Expect: 100-continue`` on a JSON route only when the request would be accepted
+        (B22), so an oversize or refused upload is answered before its body is sent."""
+        guard = self._guard
+
+        async def expect(request: web.Request) -> None:
+            if request.headers.get("Expect", "").lower() != "100-continue":
+                return
+            if guard.check(request, json_body=True) is None and request.version >= (1, 1):
+                await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                request.writer.output_size = 0
+
+        return expect
+
+
+async def never_continue(request: web.Request) -> None:
+    """The catch-all answers 404/405 without inviting the body."""
+
+
+async def unknown_route(request: web.Request) -> web.StreamResponse:
+    """The catch-all: 405 naming the allowed methods when the path exists, 404 otherwise."""
+    allowed: set[str] = set()
+    for resource in request.app.router.resources():
+        if resource is not request.match_info.route.resource:
+            _, methods = await resource.resolve(request)
+            allowed |= methods
+    if allowed:
+        response = error_response(
+            MethodNotAllowed(
+                f"Method {request.method} is not allowed on {request.path[:200]}; "
+                f"allowed: {', '.join(sorted(allowed))}."
+            )
+        )
+        response.headers["Allow"] = ", ".join(sorted(allowed))
+        return response
+    raise RouteNotFound(f"Unknown request URL: {request.method} {request.path[:200]}.")
+
+
+def _refuse(request: web.Request, err: GatewayError) -> web.Response:
+    if isinstance(err, UpstreamError):
+        log.warning("%s: %s (HTTP %d)", request[REQUEST_ID], err.message, err.status)
+    else:
+        log.debug("%s: refused %s %s: %s", request[REQUEST_ID], request.method, request.path, err.message)
+    response = error_response(err)
+    if isinstance(err, PayloadTooLarge) or (request.can_read_body and not request.content.is_eof()):
+        response.force_close()  # the unread body must not be taken for the next request
+    return response
+
+
+def _preflight(request: web.Request) -> web.Response:
+    response = web.Response(status=204)
+    if request.headers.get("Origin") is None:
+        response.headers["Allow"] = _ALLOWED_METHODS
+        return response
+    response.headers["Access-Control-Allow-Methods"] = _ALLOWED_METHODS
+    asked = request.headers.get("Access-Control-Request-Headers", "")
+    if asked and _TOKEN_LIST.match(asked):
+        response.headers["Access-Control-Allow-Headers"] = asked
+    if request.headers.get("Access-Control-Request-Private-Network") == "true":
+        response.headers["Access-Control-Allow-Private-Network"] = "true"  # listed origins only
+    response.headers["Access-Control-Max-Age"] = "600"
+    return response

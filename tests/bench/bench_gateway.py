@@ -1,0 +1,217 @@
+"""Gateway benchmark: the fake upstream called directly, a minimal aiohttp passthrough (the Python
+ceiling) and the gateway, side by side in one run on loopback.
+
+    python tests/bench/bench_gateway.py            # 5 s per point
+    python tests/bench/bench_gateway.py --quick    # a smoke run (figures meaningless)
+
+Each target runs in its own process. With two or more CPUs the proxy under test is pinned to CPU 0
+and the upstream plus this load generator to the others, so figures are per core of proxy.
+Prints req/s, p50 and p99 latency and time to first byte at concurrency 1, 16 and 64, non-streaming
+and streaming; peak RSS; cold start to /health; and the gateway/passthrough ratios next to the
+targets of issue #2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+from loadgen import Result, load
+
+HERE = Path(__file__).parent
+BODY = json.dumps({"model": "bench/gpt-bench", "messages": [{"role": "user", "content": "Hello, how are you today?"}], "max_tokens": 64}).encode()
+STREAM_BODY = json.dumps({"model": "bench/gpt-bench", "messages": [{"role": "user", "content": "Hello, how are you today?"}], "max_tokens": 64, "stream": True}).encode()
+DIRECT_BODY = BODY.replace(b"bench/gpt-bench", b"gpt-bench")
+DIRECT_STREAM_BODY = STREAM_BODY.replace(b"bench/gpt-bench", b"gpt-bench")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pin(proc: subprocess.Popen[bytes], cpus: set[int] | None) -> None:
+    if cpus and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(proc.pid, cpus)
+
+
+def wait_ready(proc: subprocess.Popen[bytes], marker: bytes) -> None:
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if marker in line:
+            return
+        if not line and proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
+    raise RuntimeError(f"{proc.args} did not become ready")
+
+
+def wait_http(url: str, timeout: float = 10.0) -> float:
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return time.perf_counter() - started
+        except OSError:
+            time.sleep(0.002)
+    raise RuntimeError(f"{url} never answered")
+
+
+def gateway_command(home: Path, port: int) -> list[str]:
+    return [sys.executable, "-m", "gateway", "serve", "--home", str(home), "--port", str(port), "--log-level", "warning"]
+
+
+def write_config(home: Path, upstream_port: int) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text(
+        f'[providers.bench]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:{upstream_port}/v1"\n'
+        'local = true\nmodels = ["gpt-bench"]\n\n[providers.ollama]\nenabled = false\n'
+    )
+
+
+class PeakRss:
+    """Samples a process's resident memory while the load runs."""
+
+    def __init__(self, pid: int) -> None:
+        self.proc = psutil.Process(pid)
+        self.peak = 0
+
+    def sample(self) -> None:
+        self.peak = max(self.peak, self.proc.memory_info().rss)
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self.sample()
+            await asyncio.sleep(0.05)
+
+
+async def measure(port: int, path: str, body: bytes, concurrency: int, seconds: float, rss: PeakRss | None) -> Result:
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(rss.watch(stop)) if rss else None
+    result = await load(port, path, body, concurrency=concurrency, seconds=seconds)
+    stop.set()
+    if watcher:
+        await watcher
+    return result
+
+
+def cold_start(home: Path, runs: int, cpus: set[int] | None) -> list[float]:
+    times = []
+    env = {**os.environ, "SWITCHBOARD_HOME": str(home)}
+    for _ in range(runs):
+        port = free_port()
+        started = time.perf_counter()
+        proc = subprocess.Popen(gateway_command(home, port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        pin(proc, cpus)
+        wait_http(f"http://127.0.0.1:{port}/health")
+        times.append(time.perf_counter() - started)
+        proc.terminate()
+        proc.wait(10)
+    return times
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.3f}"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per point")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 0.3 s per point, one cold start")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
+    args = parser.parse_args()
+    seconds = 0.3 if args.quick else args.seconds
+
+    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+    proxy_cpus = client_cpus = None
+    if len(cpus) >= 2 and not args.no_pin:
+        proxy_cpus = {min(cpus)}
+        client_cpus = cpus - proxy_cpus
+        os.sched_setaffinity(0, client_cpus)
+
+    procs: list[subprocess.Popen[bytes]] = []
+    home = Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
+    try:
+        up_port, pass_port, gw_port = free_port(), free_port(), free_port()
+        upstream = subprocess.Popen([sys.executable, str(HERE / "fast_upstream.py"), str(up_port)], stdout=subprocess.PIPE)
+        procs.append(upstream)
+        pin(upstream, client_cpus)
+        wait_ready(upstream, b"ready")
+        passthrough = subprocess.Popen([sys.executable, str(HERE / "passthrough.py"), str(pass_port), f"http://127.0.0.1:{up_port}"], stdout=subprocess.PIPE)
+        procs.append(passthrough)
+        pin(passthrough, proxy_cpus)
+        wait_ready(passthrough, b"ready")
+        write_config(home, up_port)
+        gateway = subprocess.Popen(gateway_command(home, gw_port), stdout=subprocess.PIPE, env={**os.environ, "SWITCHBOARD_HOME": str(home)})
+        procs.append(gateway)
+        pin(gateway, proxy_cpus)
+        wait_ready(gateway, b"listening on")
+
+        targets = {
+            "direct": (up_port, None, DIRECT_BODY, DIRECT_STREAM_BODY),
+            "passthrough": (pass_port, PeakRss(passthrough.pid), DIRECT_BODY, DIRECT_STREAM_BODY),
+            "gateway": (gw_port, PeakRss(gateway.pid), BODY, STREAM_BODY),
+        }
+        results: dict[tuple[str, str, int], Result] = {}
+        print(f"CPUs: proxy on {sorted(proxy_cpus or cpus)}, upstream and load on {sorted(client_cpus or cpus)}; {seconds:g} s per point")
+        print(f"{'target':<12} {'mode':<7} {'conc':>4} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ttfb ms':>8} {'errors':>6}")
+        for mode in ("json", "stream"):
+            for concurrency in (1, 16, 64):
+                for name, (port, rss, body, stream_body) in targets.items():
+                    result = await measure(port, "/v1/chat/completions", stream_body if mode == "stream" else body, concurrency, seconds, rss)
+                    results[(name, mode, concurrency)] = result
+                    print(f"{name:<12} {mode:<7} {concurrency:>4} {result.rate:9.0f} {ms(result.p(50))} {ms(result.p(99))} {ms(result.ttfb())} {result.errors:>6}")
+        pass_rss = targets["passthrough"][1]
+        gw_rss = targets["gateway"][1]
+        assert pass_rss and gw_rss
+        starts = cold_start(home, 1 if args.quick else 5, proxy_cpus)
+
+        def r(name: str, mode: str, c: int) -> Result:
+            return results[(name, mode, c)]
+
+        throughput = r("gateway", "json", 64).rate / max(1e-9, r("passthrough", "json", 64).rate)
+        stream_throughput = r("gateway", "stream", 64).rate / max(1e-9, r("passthrough", "stream", 64).rate)
+        added_p50 = r("gateway", "json", 1).p(50) - r("direct", "json", 1).p(50)
+        pass_added_p50 = r("passthrough", "json", 1).p(50) - r("direct", "json", 1).p(50)
+        added_ttfb = r("gateway", "stream", 1).ttfb() - r("direct", "stream", 1).ttfb()
+        pass_added_ttfb = r("passthrough", "stream", 1).ttfb() - r("direct", "stream", 1).ttfb()
+        print()
+        print(f"throughput gateway/passthrough, c=64 json:   {throughput:5.2f}x   (target >= 0.80x)")
+        print(f"throughput gateway/passthrough, c=64 stream: {stream_throughput:5.2f}x")
+        print(f"added p50 latency over direct, c=1:         gateway {added_p50 * 1000:.3f} ms, passthrough {pass_added_p50 * 1000:.3f} ms   (target <= 0.5 ms)")
+        print(f"added time to first streamed byte, c=1:     gateway {added_ttfb * 1000:.3f} ms, passthrough {pass_added_ttfb * 1000:.3f} ms   (target <= 1 ms)")
+        print(f"cold start to /health (median of {len(starts)}):   {statistics.median(starts):.3f} s   (target <= 0.5 s)")
+        print(f"peak RSS under load:                        gateway {gw_rss.peak / 2**20:.1f} MiB, passthrough {pass_rss.peak / 2**20:.1f} MiB   (target <= 80 MB)")
+        errors = sum(res.errors for res in results.values())
+        if errors:
+            print(f"ERRORS: {errors} non-200 answers during the run")
+            sys.exit(1)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(10)
+
+
+if __name__ == "__main__":
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(main())

@@ -1,0 +1,96 @@
+"""A very fast OpenAI-compatible upstream for benchmarks: canned answers over raw HTTP/1.1.
+
+It must not be the bottleneck, so it skips aiohttp and answers from an asyncio Protocol:
+``POST .../chat/completions`` with a complete completion, or with an SSE stream of 12 chunk events
+(plus the usage-only chunk when the body asks for ``include_usage``) sent as HTTP chunks, then
+``[DONE]``. Keep-alive, Content-Length request bodies. Run: ``python fast_upstream.py PORT``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+COMPLETION = json.dumps(
+    {
+        "id": "chatcmpl-bench",
+        "object": "chat.completion",
+        "created": 1700000000,
+        "model": "gpt-bench",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello! How can I help you today?"}, "logprobs": None, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 9, "total_tokens": 21},
+    }
+).encode()
+
+
+def _event(delta: dict, finish: str | None = None) -> bytes:
+    chunk = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1700000000, "model": "gpt-bench",
+             "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
+    return b"data: " + json.dumps(chunk).encode() + b"\n\n"
+
+
+def _chunked(events: list[bytes]) -> bytes:
+    return b"".join(b"%x\r\n%s\r\n" % (len(e), e) for e in events) + b"0\r\n\r\n"
+
+
+_EVENTS = [_event({"role": "assistant", "content": ""})] + [_event({"content": f" word{i}"}) for i in range(10)] + [_event({}, "stop")]
+_USAGE = b'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"gpt-bench","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":10,"total_tokens":22}}\n\n'
+_DONE = b"data: [DONE]\n\n"
+_SSE_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nTransfer-Encoding: chunked\r\n\r\n"
+STREAM = _SSE_HEAD + _chunked([*_EVENTS, _DONE])
+STREAM_WITH_USAGE = _SSE_HEAD + _chunked([*_EVENTS, _USAGE, _DONE])
+JSON_REPLY = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(COMPLETION), COMPLETION)
+MODELS = b'{"object":"list","data":[{"id":"gpt-bench","object":"model","created":0,"owned_by":"bench"}]}'
+MODELS_REPLY = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(MODELS), MODELS)
+NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+
+
+class Upstream(asyncio.Protocol):
+    def __init__(self) -> None:
+        self.buf = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        while True:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buf[:end].lower()
+            length = 0
+            at = head.find(b"content-length:")
+            if at >= 0:
+                length = int(head[at + 15 : head.find(b"\r\n", at) if head.find(b"\r\n", at) > 0 else len(head)])
+            if len(self.buf) < end + 4 + length:
+                return
+            body = self.buf[end + 4 : end + 4 + length]
+            self.buf = self.buf[end + 4 + length :]
+            line = head[: head.find(b"\r\n")]
+            if b"/chat/completions" in line:
+                if b'"stream":true' in body or b'"stream": true' in body:
+                    self.transport.write(STREAM_WITH_USAGE if b"include_usage" in body else STREAM)  # type: ignore[attr-defined]
+                else:
+                    self.transport.write(JSON_REPLY)  # type: ignore[attr-defined]
+            elif b"/models" in line:
+                self.transport.write(MODELS_REPLY)  # type: ignore[attr-defined]
+            else:
+                self.transport.write(NOT_FOUND)  # type: ignore[attr-defined]
+
+
+async def main(port: int) -> None:
+    server = await asyncio.get_running_loop().create_server(Upstream, "127.0.0.1", port, backlog=1024)
+    print(f"ready {server.sockets[0].getsockname()[1]}", flush=True)
+    await server.serve_forever()
+
+
+if __name__ == "__main__":
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 0))

@@ -1,0 +1,47 @@
+"""The Python ceiling: a minimal aiohttp + uvloop passthrough proxy, about 40 lines.
+
+It forwards the body untouched and relays the answer (chunk by chunk for streams). It does none
+of what the gateway does — no checks, no routing, no usage — so the gateway's figures divided by
+these show what the gateway's work costs. Run: ``python passthrough.py PORT UPSTREAM_URL``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import aiohttp
+from aiohttp import web
+
+
+async def make_app(upstream: str) -> web.Application:
+    session: aiohttp.ClientSession | None = None
+
+    async def forward(request: web.Request) -> web.StreamResponse:
+        nonlocal session
+        session = session or aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1024))
+        body = await request.read()
+        headers = {"Content-Type": "application/json", "Authorization": "Bearer bench"}
+        async with session.post(upstream + request.path, data=body, headers=headers) as resp:
+            if resp.content_type != "text/event-stream":
+                return web.Response(status=resp.status, body=await resp.read(), content_type=resp.content_type)
+            out = web.StreamResponse(status=resp.status, headers={"Content-Type": "text/event-stream"})
+            await out.prepare(request)
+            async for chunk in resp.content.iter_any():
+                await out.write(chunk)
+            return out
+
+    async def close(app: web.Application) -> None:
+        if session is not None:
+            await session.close()
+
+    app = web.Application()
+    app.router.add_post("/{path:.*}", forward)
+    app.on_cleanup.append(close)
+    return app
+
+
+if __name__ == "__main__":
+    import uvloop
+
+    port, upstream = int(sys.argv[1]), sys.argv[2].rstrip("/")
+    web.run_app(make_app(upstream), host="127.0.0.1", port=port, access_log=None, print=lambda *a: print("ready", flush=True), loop=uvloop.new_event_loop())
