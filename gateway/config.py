@@ -88,7 +88,7 @@ class _Table:
     def _fail(self, key: str, expected: str) -> ConfigError:
         return ConfigError(f"{self.where}.{key} must be {expected}, not {self.data[key]!r}")
 
-    def str(self, key: str) -> str | None:
+    def text(self, key: str) -> str | None:
         value = self.data.get(key)
         if value is None:
             return None
@@ -96,7 +96,7 @@ class _Table:
             raise self._fail(key, "a non-empty string")
         return value.strip()
 
-    def bool(self, key: str) -> bool | None:
+    def flag(self, key: str) -> bool | None:
         value = self.data.get(key)
         if value is None or isinstance(value, bool):
             return value
@@ -110,7 +110,7 @@ class _Table:
             raise self._fail(key, f"a number from {low:g} to {high:g}")
         return float(value)
 
-    def int(self, key: str, low: int, high: int) -> int | None:
+    def whole(self, key: str, low: int, high: int) -> int | None:
         value = self.data.get(key)
         if value is None:
             return None
@@ -118,7 +118,7 @@ class _Table:
             raise self._fail(key, f"an integer from {low} to {high}")
         return value
 
-    def str_list(self, key: str) -> tuple[str, ...] | None:
+    def texts(self, key: str) -> tuple[str, ...] | None:
         value = self.data.get(key)
         if value is None:
             return None
@@ -187,10 +187,10 @@ def _server(data: Mapping[str, Any], host: str | None, port: int | None) -> Serv
     max_mb = t.number("max_body_mb", 0.001, 512)
     defaults = ServerSettings()
     settings = ServerSettings(
-        host=host or t.str("host") or defaults.host,
-        port=_first(port, t.int("port", 0, 65535), defaults.port),
-        allowed_hosts=tuple(h.lower() for h in t.str_list("allowed_hosts") or ()),
-        cors_origins=t.str_list("cors_origins") or (),
+        host=host or t.text("host") or defaults.host,
+        port=_first(port, t.whole("port", 0, 65535), defaults.port),
+        allowed_hosts=tuple(h.lower() for h in t.texts("allowed_hosts") or ()),
+        cors_origins=t.texts("cors_origins") or (),
         max_body_bytes=int(_first(max_mb, defaults.max_body_bytes / 1048576) * 1048576),
         shutdown_grace=_first(t.number("shutdown_grace_seconds", 0, 3600), defaults.shutdown_grace),
         model_refresh=_first(t.number("model_refresh_seconds", 5, 86400), defaults.model_refresh),
@@ -220,15 +220,15 @@ def _catalog_provider(
     entry: CatalogEntry, table: Mapping[str, Any] | None, env: Mapping[str, str], base: Timeouts
 ) -> ProviderSettings | None:
     t = _Table(table or {}, f"[providers.{entry.id}]", _PROVIDER_KEYS - {"kind"})
-    enabled = t.bool("enabled")
+    enabled = t.flag("enabled")
     if enabled is False:
         return None
     prefix = entry.env_prefix
-    local = t.bool("local") if t.bool("local") is not None else entry.local
-    auth = t.str("auth") or entry.auth
+    local = t.flag("local") if t.flag("local") is not None else entry.local
+    auth = t.text("auth") or entry.auth
     server_root = env.get(entry.url_env, "").strip() if entry.url_env else ""
 
-    base_url = t.str("base_url") or env.get(f"{prefix}_BASE_URL", "").strip() or None
+    base_url = t.text("base_url") or env.get(f"{prefix}_BASE_URL", "").strip() or None
     if base_url is None and server_root:
         base_url = _with_path(server_root, entry.url_path)
     from_env = bool(base_url or server_root)
@@ -243,7 +243,7 @@ def _catalog_provider(
         else:
             raise ConfigError(f"[providers.{entry.id}] needs base_url (or set {entry.url_env})")
 
-    key_names = t.str_list("api_key_env") or entry.key_env
+    key_names = t.texts("api_key_env") or entry.key_env
     keys = _keys_from(key_names, env)
     if table is None and not keys and not local:
         return None  # a hosted provider nobody gave a key to
@@ -251,21 +251,21 @@ def _catalog_provider(
         raise ConfigError(
             f"[providers.{entry.id}] has no key: set {' or '.join(key_names)} in the environment"
         )
-    models = t.str_list("models") or _split_list(env.get(f"{prefix}_MODELS", "")) or entry.models
+    models = t.texts("models") or _split_list(env.get(f"{prefix}_MODELS", "")) or entry.models
     source = "config" if table is not None else ("environment" if keys or from_env else "default")
     return _provider(
         t,
         pid=entry.id,
-        name=t.str("name") or entry.name,
+        name=t.text("name") or entry.name,
         base_url=base_url,
         keys=keys,
         auth=auth,
         local=bool(local),
         probe=probe and source == "default",
-        stream_usage=t.bool("stream_usage") if "stream_usage" in t.data else entry.stream_usage,
+        stream_usage=t.flag("stream_usage") if "stream_usage" in t.data else entry.stream_usage,
         models=models,
-        models_url=t.str("models_url") or entry.models_url or "",
-        model_prefix=t.str("model_prefix") or entry.model_prefix,
+        models_url=t.text("models_url") or entry.models_url or "",
+        model_prefix=t.text("model_prefix") or entry.model_prefix,
         headers=t.headers("headers") or entry.headers,
         timeouts=_timeouts(t, base),
         source=source,
@@ -276,34 +276,34 @@ def _custom_provider(
     pid: str, table: Mapping[str, Any], env: Mapping[str, str], base: Timeouts
 ) -> ProviderSettings | None:
     t = _Table(table, f"[providers.{pid}]", _PROVIDER_KEYS)
-    if t.bool("enabled") is False:
+    if t.flag("enabled") is False:
         return None
-    kind = t.str("kind")
+    kind = t.text("kind")
     if kind != "openai-compatible":
         raise ConfigError(
             f"[providers.{pid}] is not a catalog provider, so it needs kind = \"openai-compatible\""
         )
-    base_url = t.str("base_url")
+    base_url = t.text("base_url")
     if base_url is None:
         raise ConfigError(f"[providers.{pid}] needs base_url")
-    local = bool(t.bool("local"))
-    auth = t.str("auth") or "bearer"
-    keys = _keys_from(t.str_list("api_key_env") or (), env)
+    local = bool(t.flag("local"))
+    auth = t.text("auth") or "bearer"
+    keys = _keys_from(t.texts("api_key_env") or (), env)
     if not keys and not local and auth != "none":
         raise ConfigError(f"[providers.{pid}] has no key: name its environment variable in api_key_env")
     return _provider(
         t,
         pid=pid,
-        name=t.str("name") or pid,
+        name=t.text("name") or pid,
         base_url=base_url,
         keys=keys,
         auth=auth,
         local=local,
         probe=False,
-        stream_usage=t.bool("stream_usage") is not False,
-        models=t.str_list("models") or (),
-        models_url=t.str("models_url") or "",
-        model_prefix=t.str("model_prefix") or "",
+        stream_usage=t.flag("stream_usage") is not False,
+        models=t.texts("models") or (),
+        models_url=t.text("models_url") or "",
+        model_prefix=t.text("model_prefix") or "",
         headers=t.headers("headers") or (),
         timeouts=_timeouts(t, base),
         source="config",

@@ -11,10 +11,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # `from fakes...` in every test module
 
-from fakes.openai_upstream import FakeOpenAI  # noqa: E402
-from fakes.sink import Sink  # noqa: E402
+from fakes.openai_upstream import FakeOpenAI
+from fakes.sink import Sink
 
-from gateway import GatewayServer, load_settings  # noqa: E402
+from gateway import GatewayServer, load_settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 

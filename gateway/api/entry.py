@@ -16,7 +16,13 @@ from aiohttp import web
 
 from gateway.api.errors import error_response, from_http_exception
 from gateway.api.guard import Guard
-from gateway.errors import GatewayError, MethodNotAllowed, PayloadTooLarge, RouteNotFound, UpstreamError
+from gateway.errors import (
+    GatewayError,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    RouteNotFound,
+    UpstreamError,
+)
 
 log = logging.getLogger("gateway.api")
 

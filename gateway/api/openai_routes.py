@@ -6,9 +6,9 @@ includes ``/v1``.
 
 from __future__ import annotations
 
-from aiohttp import web
-
 from collections.abc import Awaitable, Callable
+
+from aiohttp import web
 
 from gateway.api.body import checked, read_json
 from gateway.api.entry import REQUEST_ID, Entry

@@ -7,6 +7,7 @@ upstream request is closed at once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -51,7 +52,5 @@ async def relay(
 
 
 async def _last_words(response: web.StreamResponse, data: bytes) -> None:
-    try:
+    with contextlib.suppress(ConnectionResetError):
         await response.write(data)
-    except ConnectionResetError:
-        pass

@@ -8,6 +8,7 @@ list: it simply contributes nothing until it answers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -110,10 +111,8 @@ class ModelSync:
     async def wait_ready(self, timeout: float) -> None:
         """Wait (at most ``timeout``) for the first round, so a fresh start lists its models."""
         if not self._ready.is_set():
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._ready.wait(), timeout)
-            except TimeoutError:
-                pass
 
     @property
     def incomplete(self) -> bool:
@@ -123,7 +122,5 @@ class ModelSync:
         """Ask again the providers whose list we lack (an unknown name may be theirs)."""
         missing = [p for p in self._fetched if not self._index.has_list(p.id)]
         if missing:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._start_round(missing)), timeout)
-            except TimeoutError:
-                pass

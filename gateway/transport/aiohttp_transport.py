@@ -115,7 +115,7 @@ class _Chunks:
     async def __anext__(self) -> bytes:
         try:
             chunk = await self._content.readany()
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             self._response.close()
             raise _translate(exc, self._response._provider) from None
         if not chunk:
@@ -161,7 +161,7 @@ class AiohttpTransport:
                 allow_redirects=False,
                 timeout=timeout,
             )
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise _translate(exc, request.provider) from None
         return _Response(resp, request.provider)
 

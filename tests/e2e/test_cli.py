@@ -12,9 +12,8 @@ import sys
 from pathlib import Path
 
 import aiohttp
-from fakes.openai_upstream import FakeOpenAI, Script
-
 from conftest import FAKE_KEY
+from fakes.openai_upstream import FakeOpenAI, Script
 
 
 def child_env(home: Path, **extra: str) -> dict[str, str]:

@@ -78,7 +78,7 @@ async def test_foreign_hosts_are_refused_before_any_upstream_call(gateway: Gatew
 
 @pytest.mark.parametrize("host", ["a/b", "a?b", "a#b", "user@127.0.0.1", "a b"])
 async def test_malformed_hosts_are_400(gateway: GatewayServer, upstream: FakeOpenAI, host: str) -> None:
-    status, _, body = await raw(gateway.port, post(gateway.port, host=host))
+    status, _, _body = await raw(gateway.port, post(gateway.port, host=host))
     assert status == 400
     assert upstream.chat_requests == []
 
@@ -255,7 +255,7 @@ BAD_BODIES = {
 @pytest.mark.parametrize("name", list(BAD_BODIES))
 async def test_bad_bodies_are_400_naming_the_field(gateway: GatewayServer, upstream: FakeOpenAI, name: str) -> None:
     body, param = BAD_BODIES[name]
-    status, headers, raw_body = await raw(gateway.port, post(gateway.port, body))
+    status, _headers, raw_body = await raw(gateway.port, post(gateway.port, body))
     assert status == 400, raw_body
     error = json.loads(raw_body)["error"]
     assert error["type"] == "invalid_request_error"
@@ -280,7 +280,7 @@ async def test_count_caps_refuse_huge_lists(gateway: GatewayServer, upstream: Fa
 
 async def test_a_million_messages_are_refused(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
     body = b'{"model":"fake/gpt-test","messages":[' + b",".join([b'{"role":"user","content":""}'] * 1_000_000) + b"]}"
-    status, _, raw_body = await raw(gateway.port, post(gateway.port, body), read_timeout=20)
+    status, _, _raw_body = await raw(gateway.port, post(gateway.port, body), read_timeout=20)
     assert status == 413  # 29 MB: refused from Content-Length before it is read
     assert upstream.chat_requests == []
 

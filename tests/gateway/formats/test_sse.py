@@ -17,7 +17,7 @@ def split_all(stream: bytes, cuts: list[int]) -> list[bytes]:
     splitter = EventSplitter()
     out: list[bytes] = []
     last = 0
-    for cut in sorted(set(c % (len(stream) + 1) for c in cuts)) + [len(stream)]:
+    for cut in [*sorted(set(c % (len(stream) + 1) for c in cuts)), len(stream)]:
         out += splitter.feed(stream[last:cut])
         last = cut
     return out

@@ -1,0 +1,17 @@
+"""The benchmark must keep working: one quick run end to end (its figures mean nothing here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_benchmark_runs_and_reports_every_figure() -> None:
+    bench = Path(__file__).with_name("bench_gateway.py")
+    result = subprocess.run([sys.executable, str(bench), "--quick"], capture_output=True, text=True, timeout=300, cwd=bench.parent)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for figure in ("throughput gateway/passthrough", "added p50 latency", "added time to first streamed byte", "cold start", "peak RSS"):
+        assert figure in result.stdout
+    rows = [line for line in result.stdout.splitlines() if line.startswith(("direct", "passthrough", "gateway"))]
+    assert len(rows) == 18  # 3 targets x 2 modes x 3 concurrencies
