@@ -1,6 +1,6 @@
 """The gateway's request pipeline behind the HTTP surface: route, attempt, respond, account.
 
-The API layer hands in a checked call and gets back a ``Reply`` (a complete JSON answer) or a
+The API layer hands in a checked call and gets back the bytes of a complete JSON answer or a
 ``StreamReply`` (an async iterator of bytes already in the client's protocol). Anything that goes
 wrong before the first byte is raised as a ``GatewayError`` so the API can answer with a proper
 status; a stream only starts once the upstream has produced its first real event.
@@ -8,9 +8,7 @@ status; a stream only starts once the upstream has produced its first real event
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 
 from gateway.clock import Clock
 from gateway.core.models import ModelEntry, Target
@@ -23,19 +21,9 @@ from gateway.routing.model_index import ModelIndex
 from gateway.routing.model_sync import ModelSync
 from gateway.transport import Transport, UpstreamRequest, UpstreamResponse
 
-log = logging.getLogger("gateway.requests")
-
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 MAX_ERROR_BYTES = 1024 * 1024
 ROUTE_WAIT = 5.0  # how long an unknown bare name may wait for model lists still loading
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    body: bytes
-    usage: Usage | None
-    status: int = 200
-    content_type: str = "application/json"
 
 
 class StreamReply:
@@ -45,18 +33,16 @@ class StreamReply:
     Raises ``UpstreamError`` mid-stream when the upstream fails or stops before ``[DONE]``.
     """
 
-    __slots__ = ("_chunks", "_first", "_relay", "_response", "target")
+    __slots__ = ("_first", "_relay", "_response", "target")
 
     def __init__(
         self,
         first: bytes,
-        chunks: AsyncIterator[bytes],
         relay: openai_chat.StreamRelay,
         response: UpstreamResponse,
         target: Target,
     ) -> None:
         self._first: bytes | None = first
-        self._chunks = chunks
         self._relay = relay
         self._response = response
         self.target = target
@@ -74,8 +60,8 @@ class StreamReply:
             return first
         relay = self._relay
         while True:
-            data = await anext(self._chunks, None)
-            if data is None:
+            data = await self._response.read_chunk()
+            if not data:
                 if relay.done or relay.failed:
                     raise StopAsyncIteration
                 raise UpstreamBadResponse(
@@ -159,13 +145,15 @@ class Gateway:
             response.close()
 
     async def _complete(self, provider: OpenAICompatible, response: UpstreamResponse) -> bytes:
+        """The whole answer; reading it to the end hands the connection back to the pool."""
         try:
             body = await response.read(MAX_RESPONSE_BYTES)
-            if "json" not in response.headers.get("Content-Type", "").lower():
-                raise self._unusable(provider, body)
-            return body
-        finally:
+        except BaseException:
             response.close()
+            raise
+        if "json" not in response.headers.get("Content-Type", "").lower():
+            raise self._unusable(provider, body)
+        return body
 
     def _unusable(self, provider: OpenAICompatible, body: bytes) -> UpstreamStatus | UpstreamBadResponse:
         """A success status with an error object in the body, or with no usable body at all."""
@@ -176,7 +164,7 @@ class Gateway:
 
     # --- chat -------------------------------------------------------------------------------
 
-    async def chat(self, call: openai_chat.ChatCall, request_id: str) -> Reply | StreamReply:
+    async def chat(self, call: openai_chat.ChatCall, request_id: str) -> bytes | StreamReply:
         target = await self._route(call.model)
         provider = self._providers[target.provider]
         key = self._keys[provider.id].pick()
@@ -186,13 +174,12 @@ class Gateway:
             return await self._open_stream(call, provider, response, target)
         body = await self._complete(provider, response)
         try:
-            usage = openai_chat.completion_usage(body)
+            openai_chat.completion_usage(body)  # the usage ledger will take it from here
         except ValueError:
             raise self._unusable(provider, body) from None
         if b'"choices"' not in body:
             raise self._unusable(provider, body)
-        log.debug("%s %s -> %s usage=%s", request_id, call.model, target, usage)
-        return Reply(body, usage)
+        return body
 
     async def _open_stream(
         self,
@@ -208,11 +195,10 @@ class Gateway:
                 raise self._unusable(provider, body)
             injected = provider.settings.stream_usage and not call.wants_usage
             relay = openai_chat.StreamRelay(drop_usage_chunk=injected)
-            chunks = aiter(response.chunks())
             first = b""
             while not relay.started:
-                data = await anext(chunks, None)
-                if data is None:
+                data = await response.read_chunk()
+                if not data:
                     raise UpstreamBadResponse(
                         f"provider {provider.id} closed the stream before sending anything",
                         provider=provider.id,
@@ -223,11 +209,11 @@ class Gateway:
         except BaseException:
             response.close()
             raise
-        return StreamReply(first, chunks, relay, response, target)
+        return StreamReply(first, relay, response, target)
 
     # --- embeddings -------------------------------------------------------------------------
 
-    async def embeddings(self, call: openai_embeddings.EmbeddingCall, request_id: str) -> Reply:
+    async def embeddings(self, call: openai_embeddings.EmbeddingCall, request_id: str) -> bytes:
         target = await self._route(call.model)
         provider = self._providers[target.provider]
         key = self._keys[provider.id].pick()
@@ -235,10 +221,10 @@ class Gateway:
         response = await self._send(provider, request)
         body = await self._complete(provider, response)
         try:
-            body, usage = openai_embeddings.finish_response(call, body)
+            body, _usage = openai_embeddings.finish_response(call, body)
         except ValueError:
             raise self._unusable(provider, body) from None
-        return Reply(body, usage)
+        return body
 
 
 def _not_found(name: str) -> ModelNotFound:

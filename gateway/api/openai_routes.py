@@ -16,13 +16,13 @@ from gateway.api.streaming import relay
 from gateway.formats import openai_chat, openai_embeddings
 from gateway.formats.openai_errors import stream_error
 from gateway.formats.openai_models import render_model, render_model_list
-from gateway.service import Gateway, Reply
+from gateway.service import Gateway
 
 _JSON = {"Content-Type": "application/json"}
 
 
-def _json(reply: Reply) -> web.Response:
-    return web.Response(status=reply.status, body=reply.body, headers=_JSON)
+def _json(body: bytes) -> web.Response:
+    return web.Response(body=body, headers=_JSON)
 
 
 class OpenAIRoutes:
@@ -35,7 +35,7 @@ class OpenAIRoutes:
         call = checked(openai_chat.parse_request, await read_json(request, self._limit))
         request_id = request[REQUEST_ID]
         reply = await self._gateway.chat(call, request_id)
-        if isinstance(reply, Reply):
+        if isinstance(reply, bytes):
             return _json(reply)
         return await relay(request, reply, stream_error, request_id, self._entry.stamp)
 

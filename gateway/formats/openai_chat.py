@@ -74,9 +74,12 @@ def _plain_message(m: Any) -> bool:
             return False
     elif type(content) is not str:
         return False
+    if len(m) == 2:  # role and content only: the usual case
+        return True
     if "tool_calls" in m:
         return False
-    return all(_short_str(m[key]) for key in ("name", "tool_call_id") if m.get(key) is not None)
+    name, call_id = m.get("name"), m.get("tool_call_id")
+    return (name is None or _short_str(name)) and (call_id is None or _short_str(call_id))
 
 
 def _message(value: Any, param: str) -> None:
@@ -230,14 +233,14 @@ def _data_at(block: bytes, at: int) -> bytes | None:
 
 def _error_in(block: bytes) -> bytes | None:
     """An upstream error event, looked for where one can be: first (the upstream failed at once,
-    so it can still become a proper status) or last (an error ends a stream)."""
-    first_end = block.find(b"\n\n")
-    last_start = block.rfind(b"\n\n", 0, len(block) - 2)
-    for at in (block.find(b'"error"', 0, first_end), block.find(b'"error"', max(last_start, 0))):
-        data = _data_at(block, at)
-        if data is not None and _is_error(data):
-            return data
-    return None
+    so it can still become a proper status) or last (an error ends a stream). Only those two
+    events are searched, never the whole block."""
+    at = block.find(b'"error"', 0, block.find(b"\n\n"))
+    if at < 0:
+        last_start = block.rfind(b"\n\n", 0, len(block) - 2)
+        at = block.find(b'"error"', last_start) if last_start >= 0 else -1
+    data = _data_at(block, at)
+    return data if data is not None and _is_error(data) else None
 
 
 def _is_error(data: bytes) -> bool:
@@ -277,7 +280,7 @@ class StreamRelay:
             self.started = True
         if not self.done:
             self.done = _data_at(block, block.rfind(_DONE)) == _DONE
-        if self.error_payload is None and b'"error"' in block:
+        if self.error_payload is None:
             self.error_payload = _error_in(block)
         at = block.rfind(_USAGE_KEY)
         return block if at < 0 else self._read_usage(block, at)

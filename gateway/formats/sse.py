@@ -22,12 +22,15 @@ class EventSplitter:
         if self._crlf or b"\r" in data:
             data = self._normalise(data)
         buf = self._buf + data if self._buf else data
-        end = buf.rfind(b"\n\n")
-        if end < 0:
+        end = buf.rfind(b"\n\n") + 2
+        if end < 2:
             self._buf = buf
             return b""
-        self._buf = buf[end + 2 :]
-        return buf[: end + 2]
+        if end == len(buf):  # the usual case: the read ended on an event boundary
+            self._buf = b""
+            return buf
+        self._buf = buf[end:]
+        return buf[:end]
 
     def feed(self, data: bytes) -> list[bytes]:
         """Every event completed by ``data``, one by one."""

@@ -22,12 +22,17 @@ def _servable(entry: ModelEntry) -> bool:
     return True
 
 
+MAX_REMEMBERED = 4096
+
+
 class ModelIndex:
     def __init__(self, provider_ids: Sequence[str]) -> None:
         self._order = tuple(provider_ids)
         self._lists: dict[str, tuple[ModelEntry, ...]] = {}
         self._by_id: dict[str, ModelEntry] = {}
         self._bare: dict[str, ModelEntry] = {}
+        # Resolutions are remembered (Targets are immutable): the same few names arrive all day.
+        self._resolved: dict[str, Target] = {}
 
     def set_models(self, provider_id: str, entries: Iterable[ModelEntry]) -> None:
         self._lists[provider_id] = tuple(e for e in entries if _servable(e))
@@ -41,6 +46,7 @@ class ModelIndex:
                 by_id[entry.id] = entry
                 bare.setdefault(entry.upstream_id, entry)
         self._by_id, self._bare = by_id, bare
+        self._resolved = {}
 
     def has_list(self, provider_id: str) -> bool:
         return provider_id in self._lists
@@ -52,8 +58,17 @@ class ModelIndex:
         return self._by_id.get(model_id)
 
     def resolve(self, name: str) -> Target | None:
+        target = self._resolved.get(name)
+        if target is not None:
+            return target
         provider, sep, rest = name.partition("/")
         if sep and rest and provider in self._order:
-            return Target(provider, rest)
-        entry = self._bare.get(name)
-        return Target(entry.provider, entry.upstream_id) if entry else None
+            target = Target(provider, rest)
+        elif entry := self._bare.get(name):
+            target = Target(entry.provider, entry.upstream_id)
+        else:
+            return None
+        if len(self._resolved) >= MAX_REMEMBERED:
+            self._resolved.clear()  # names come from clients: keep the memory bounded
+        self._resolved[name] = target
+        return target

@@ -7,7 +7,7 @@ exceptions already attributed to the provider, with secrets redacted from their 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -37,8 +37,8 @@ class UpstreamResponse(Protocol):
         """The whole body, or UpstreamBadResponse when it exceeds ``limit`` bytes."""
         ...
 
-    def chunks(self) -> AsyncIterator[bytes]:
-        """Body bytes as they arrive."""
+    async def read_chunk(self) -> bytes:
+        """The next body bytes as they arrive; ``b""`` once the body is complete."""
         ...
 
     def close(self) -> None:

@@ -83,44 +83,25 @@ class _Response:
                 self.close()
                 raise _translate(exc, self._provider) from None
         body = bytearray()
-        async for chunk in self.chunks():
+        while chunk := await self.read_chunk():
             body += chunk
             if len(body) > limit:
                 raise self._too_large(limit)
         self.release()
         return bytes(body)
 
-    def chunks(self) -> _Chunks:
-        return _Chunks(self)
+    async def read_chunk(self) -> bytes:
+        try:
+            return await self._resp.content.readany()
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            self.close()
+            raise _translate(exc, self._provider) from None
 
     def close(self) -> None:
         self._resp.close()
 
     def release(self) -> None:
         self._resp.release()
-
-
-class _Chunks:
-    """Body bytes as they arrive; an iterator class, as a generator layer costs on every read."""
-
-    __slots__ = ("_content", "_response")
-
-    def __init__(self, response: _Response) -> None:
-        self._response = response
-        self._content = response._resp.content
-
-    def __aiter__(self) -> _Chunks:
-        return self
-
-    async def __anext__(self) -> bytes:
-        try:
-            chunk = await self._content.readany()
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            self._response.close()
-            raise _translate(exc, self._response._provider) from None
-        if not chunk:
-            raise StopAsyncIteration
-        return chunk
 
 
 @functools.lru_cache(maxsize=64)
