@@ -60,7 +60,7 @@ class Guard:
         host = headers.get("Host")
         if not host:
             return InvalidRequest("the Host header is required")
-        if host.lower() not in self._allowed_hosts:
+        if host not in self._allowed_hosts and host.lower() not in self._allowed_hosts:
             if not _HOST_SHAPE.match(host):
                 return InvalidRequest("the Host header is malformed")
             return Forbidden(
@@ -74,19 +74,16 @@ class Guard:
             )
         if origin is None and headers.get("Sec-Fetch-Site") == "cross-site":
             return Forbidden("cross-site browser requests are not allowed")
-        if json_body and request.method in _BODY_METHODS:
-            return self._check_body(request)
-        return None
-
-    def _check_body(self, request: web.BaseRequest) -> GatewayError | None:
+        if not json_body or request.method not in _BODY_METHODS:
+            return None
         length = request.content_length
         if length is not None and length > self.max_body_bytes:
             return _too_large(self.max_body_bytes)
-        problem = _not_json(request.headers.get("Content-Type", ""))
+        problem = _not_json(headers.get("Content-Type", ""))
         if problem is not None:
             return UnsupportedMediaType(problem)
-        encoding = request.headers.get("Content-Encoding", "").strip().lower()
-        if encoding not in _ACCEPTED_ENCODINGS:
+        encoding = headers.get("Content-Encoding")
+        if encoding is not None and encoding.strip().lower() not in _ACCEPTED_ENCODINGS:
             return UnsupportedMediaType(
                 f"Content-Encoding {encoding!r} is not supported (use gzip, deflate or none)."
             )

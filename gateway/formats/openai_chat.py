@@ -231,6 +231,15 @@ def _data_at(block: bytes, at: int) -> bytes | None:
     return data.strip() if data is not None else None
 
 
+_DONE_EVENT = b"data: [DONE]\n\n"
+
+
+def _ends_done(block: bytes) -> bool:
+    """The usual shape: [DONE] is the block's last event."""
+    size = len(_DONE_EVENT)
+    return block.endswith(_DONE_EVENT) and (len(block) == size or block[-size - 2 : -size] == b"\n\n")
+
+
 def _error_in(block: bytes) -> bytes | None:
     """An upstream error event, looked for where one can be: first (the upstream failed at once,
     so it can still become a proper status) or last (an error ends a stream). Only those two
@@ -279,7 +288,7 @@ class StreamRelay:
         if not self.started and b"data:" in block:
             self.started = True
         if not self.done:
-            self.done = _data_at(block, block.rfind(_DONE)) == _DONE
+            self.done = _ends_done(block) or _data_at(block, block.rfind(_DONE)) == _DONE
         if self.error_payload is None:
             self.error_payload = _error_in(block)
         at = block.rfind(_USAGE_KEY)
