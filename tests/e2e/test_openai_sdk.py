@@ -227,3 +227,26 @@ async def test_error_mid_stream_reaches_the_sdk_as_an_error(gateway: GatewayServ
             received.append(chunk)
     assert len(received) == 3
     assert "broke off" in caught.value.message
+
+
+async def test_models_list_survives_an_unreachable_provider(start_gateway, upstream: FakeOpenAI) -> None:
+    from conftest import FAKE_KEY, provider_table
+
+    gw = await start_gateway(
+        provider_table("fake", upstream)
+        + '[providers.gone]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:9/v1"\nlocal = true\n',
+        {"FAKE_KEY": FAKE_KEY},
+    )
+    models = [m.id async for m in client(gw).models.list()]
+    assert models == ["fake/gpt-test", "fake/gpt-other", "fake/text-embed-test"]
+
+
+async def test_oversize_request_is_413(start_gateway, upstream: FakeOpenAI) -> None:
+    from conftest import FAKE_KEY, provider_table
+
+    gw = await start_gateway("[server]\nmax_body_mb = 0.05\n" + provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY})
+    with pytest.raises(openai.APIStatusError) as caught:
+        await client(gw).chat.completions.create(model="fake/gpt-test", messages=[{"role": "user", "content": "x" * 100_000}])
+    assert caught.value.status_code == 413
+    assert caught.value.body["code"] == "payload_too_large"
+    assert upstream.chat_requests == []

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import asyncio
+import json
+
+from fakes.clock import FakeClock
+from fakes.transport import CannedResponse, FakeTransport, unreachable
+
+from gateway.ids import RequestIds
+from gateway.providers.openai_compatible import OpenAICompatible
+from gateway.providers.settings import ProviderSettings
+from gateway.routing.keys import KeyRing
+from gateway.routing.model_index import ModelIndex
+from gateway.routing.model_sync import RETRY_AFTER_FAILURE, ModelSync
+from gateway.transport import UpstreamRequest
+
+
+def provider(pid: str, **kw: object) -> OpenAICompatible:
+    return OpenAICompatible(ProviderSettings(id=pid, name=pid, base_url=f"https://{pid}.example/v1", keys=("k-123456789",), **kw))  # type: ignore[arg-type]
+
+
+def listing(*ids: str) -> CannedResponse:
+    return CannedResponse(200, json.dumps({"object": "list", "data": [{"id": i} for i in ids]}).encode())
+
+
+class Upstreams:
+    """What each provider answers to GET /models right now."""
+
+    def __init__(self) -> None:
+        self.models = {"a": ["a1"], "b": ["b1"]}
+        self.down: set[str] = set()
+
+    async def __call__(self, request: UpstreamRequest) -> CannedResponse:
+        if request.provider in self.down:
+            raise unreachable(request.provider)
+        return listing(*self.models[request.provider])
+
+
+def build(upstreams: Upstreams, clock: FakeClock, *providers: OpenAICompatible) -> tuple[ModelSync, ModelIndex, FakeTransport]:
+    transport = FakeTransport(upstreams)
+    index = ModelIndex([p.id for p in providers])
+    keys = {p.id: KeyRing(p.settings.keys) for p in providers}
+    sync = ModelSync(providers, keys, index, transport, clock, interval=600, new_request_id=RequestIds())
+    return sync, index, transport
+
+
+async def test_an_unreachable_provider_does_not_fail_the_list() -> None:
+    upstreams, clock = Upstreams(), FakeClock()
+    upstreams.down.add("b")
+    sync, index, _ = build(upstreams, clock, provider("a"), provider("b"))
+    assert await sync.refresh() is False
+    assert [e.id for e in index.entries()] == ["a/a1"]
+    assert sync.incomplete
+
+
+async def test_lists_refresh_in_the_background_and_failures_retry_sooner() -> None:
+    upstreams, clock = Upstreams(), FakeClock()
+    sync, index, transport = build(upstreams, clock, provider("a"), provider("b"))
+    task = asyncio.create_task(sync.run())
+    await clock.advance(0)
+    await sync.wait_ready(1)
+    assert [e.id for e in index.entries()] == ["a/a1", "b/b1"]
+    assert clock.sleeping == [600]
+
+    upstreams.models["a"] = ["a1", "a2"]
+    upstreams.down.add("b")
+    await clock.advance(600)
+    assert [e.id for e in index.entries()] == ["a/a1", "a/a2", "b/b1"]  # b keeps its last good list
+    assert clock.sleeping == [RETRY_AFTER_FAILURE]
+
+    upstreams.down.clear()
+    upstreams.models["b"] = ["b2"]
+    await clock.advance(RETRY_AFTER_FAILURE)
+    assert [e.id for e in index.entries()] == ["a/a1", "a/a2", "b/b2"]
+    assert clock.sleeping == [600]
+    assert all(r.headers and dict(r.headers)["Authorization"] == "Bearer k-123456789" for r in transport.sent)
+    task.cancel()
+
+
+async def test_fixed_lists_are_never_fetched() -> None:
+    upstreams, clock = Upstreams(), FakeClock()
+    sync, index, transport = build(upstreams, clock, provider("a", models=("x", "y")))
+    assert await sync.refresh() is True
+    assert [e.id for e in index.entries()] == ["a/x", "a/y"] and transport.sent == []
+
+
+async def test_unknown_names_wait_for_one_shared_refresh() -> None:
+    upstreams, clock = Upstreams(), FakeClock()
+    upstreams.down.add("a")
+    sync, index, transport = build(upstreams, clock, provider("a"))
+    await sync.refresh()
+    upstreams.down.clear()
+    before = len(transport.sent)
+    await asyncio.gather(*(sync.refresh_missing(1) for _ in range(10)))
+    assert len(transport.sent) == before + 1
+    assert index.resolve("a1") is not None
