@@ -218,7 +218,8 @@ class FakeOpenAI:
             }
         )
 
-    async def _embeddings(self, request: web.Request) -> web.StreamResponse:
+    async def _admit(self, request: web.Request) -> tuple[Script, dict[str, Any]] | web.StreamResponse:
+        """Record the request, then answer it early if the key, the script or the model says so."""
         rec = await self._record(request)
         if (denied := self._auth_error(request)) is not None:
             return denied
@@ -228,6 +229,13 @@ class FakeOpenAI:
         body = rec.json
         if (missing := self._unknown_model(body.get("model"))) is not None:
             return missing
+        return script, body
+
+    async def _embeddings(self, request: web.Request) -> web.StreamResponse:
+        admitted = await self._admit(request)
+        if isinstance(admitted, web.StreamResponse):
+            return admitted
+        _, body = admitted
         inputs = body["input"] if isinstance(body["input"], list) and body["input"] and not isinstance(body["input"][0], int) else [body["input"]]
         dims = body.get("dimensions", 8)
         base64_out = body.get("encoding_format") == "base64" and not self.ignore_encoding_format
@@ -241,15 +249,10 @@ class FakeOpenAI:
         )
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
-        rec = await self._record(request)
-        if (denied := self._auth_error(request)) is not None:
-            return denied
-        script = self.scripts.popleft() if self.scripts else Script()
-        if (scripted := await self._scripted(request, script, rec)) is not None:
-            return scripted
-        body = rec.json
-        if (missing := self._unknown_model(body.get("model"))) is not None:
-            return missing
+        admitted = await self._admit(request)
+        if isinstance(admitted, web.StreamResponse):
+            return admitted
+        script, body = admitted
         wants_tools = bool(body.get("tools")) and body.get("tool_choice") != "none"
         if body.get("stream"):
             return await self._stream(request, body, script, wants_tools)
