@@ -76,6 +76,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, paths: StatePaths) -
             flush=True,
         )
         await server.stop()
+        totals = server.gateway.totals
+        print(
+            f"Served {totals.requests} answer{'' if totals.requests == 1 else 's'}; tokens counted: {totals.prompt_tokens} prompt, "
+            f"{totals.completion_tokens} completion"
+            + (f" ({totals.unreported} answers reported no usage)" if totals.unreported else ""),
+            flush=True,
+        )
         return 0
 
     try:

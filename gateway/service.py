@@ -1,9 +1,10 @@
-"""The gateway's request pipeline behind the HTTP surface: route, attempt, respond, account.
+"""The gateway's request pipeline behind the HTTP surface: route, attempt, respond, count.
 
 The API layer hands in a checked call and gets back the bytes of a complete JSON answer or a
 ``StreamReply`` (an async iterator of bytes already in the client's protocol). Anything that goes
 wrong before the first byte is raised as a ``GatewayError`` so the API can answer with a proper
-status; a stream only starts once the upstream has produced its first real event.
+status; a stream only starts once the upstream has produced its first real event. Every answer's
+usage (reported by the upstream, even when the client did not ask for it) goes into ``totals``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from gateway.clock import Clock
 from gateway.core.models import ModelEntry, Target
-from gateway.core.usage import Usage
+from gateway.core.usage import UsageTotals
 from gateway.errors import ModelNotFound, UpstreamBadResponse, UpstreamStatus
 from gateway.formats import openai_chat, openai_embeddings
 from gateway.providers.openai_compatible import OpenAICompatible
@@ -33,7 +34,7 @@ class StreamReply:
     Raises ``UpstreamError`` mid-stream when the upstream fails or stops before ``[DONE]``.
     """
 
-    __slots__ = ("_first", "_relay", "_response", "target")
+    __slots__ = ("_first", "_relay", "_response", "_totals", "target")
 
     def __init__(
         self,
@@ -41,15 +42,13 @@ class StreamReply:
         relay: openai_chat.StreamRelay,
         response: UpstreamResponse,
         target: Target,
+        totals: UsageTotals,
     ) -> None:
         self._first: bytes | None = first
         self._relay = relay
         self._response = response
+        self._totals = totals
         self.target = target
-
-    @property
-    def usage(self) -> Usage | None:
-        return self._relay.usage
 
     def __aiter__(self) -> StreamReply:
         return self
@@ -73,7 +72,9 @@ class StreamReply:
                 return out
 
     def close(self) -> None:
-        """Release the upstream connection if the stream finished, abort it otherwise."""
+        """Count the usage; release the upstream connection if the stream finished, abort it
+        otherwise."""
+        self._totals.add(self._relay.usage)
         if self._relay.done:
             self._response.release()
         else:
@@ -96,6 +97,7 @@ class Gateway:
         self._index = index
         self.sync = sync
         self._keys = keys
+        self.totals = UsageTotals()
 
     @property
     def providers(self) -> list[OpenAICompatible]:
@@ -174,11 +176,12 @@ class Gateway:
             return await self._open_stream(call, provider, response, target)
         body = await self._complete(provider, response)
         try:
-            openai_chat.completion_usage(body)  # the usage ledger will take it from here
+            usage = openai_chat.completion_usage(body)
         except ValueError:
             raise self._unusable(provider, body) from None
         if b'"choices"' not in body:
             raise self._unusable(provider, body)
+        self.totals.add(usage)
         return body
 
     async def _open_stream(
@@ -209,7 +212,7 @@ class Gateway:
         except BaseException:
             response.close()
             raise
-        return StreamReply(first, relay, response, target)
+        return StreamReply(first, relay, response, target, self.totals)
 
     # --- embeddings -------------------------------------------------------------------------
 
@@ -221,9 +224,10 @@ class Gateway:
         response = await self._send(provider, request)
         body = await self._complete(provider, response)
         try:
-            body, _usage = openai_embeddings.finish_response(call, body)
+            body, usage = openai_embeddings.finish_response(call, body)
         except ValueError:
             raise self._unusable(provider, body) from None
+        self.totals.add(usage)
         return body
 
 

@@ -56,9 +56,7 @@ class Entry:
             except GatewayError as err:
                 response = _refuse(request, err)
             except web.HTTPException as exc:
-                response = _refuse(request, from_http_exception(exc, request.method, request.path))
-                if isinstance(exc, web.HTTPMethodNotAllowed):
-                    response.headers["Allow"] = ", ".join(sorted(exc.allowed_methods))
+                response = _refuse(request, from_http_exception(exc))
             except Exception:
                 log.exception("%s: unexpected error", request_id)
                 response = _refuse(request, GatewayError(f"internal error (request {request_id})"))

@@ -58,6 +58,8 @@ async def test_serve_prints_its_address_and_stops_gracefully_on_sigterm(tmp_path
     assert (first + rest).rstrip().endswith(b"data: [DONE]"), "the in-flight stream was cut short"
     async with asyncio.timeout(15):
         assert await proc.wait() == 0
+    assert proc.stdout is not None
+    assert b"Served 1 answer; tokens counted: 12 prompt, 5 completion" in await proc.stdout.read()
     assert upstream.hang_ups == 0
     assert (tmp_path / "logs" / "gateway.log").exists()
     if os.name == "posix":

@@ -29,6 +29,7 @@ async def test_chat_completion(gateway: GatewayServer, upstream: FakeOpenAI) -> 
     reply = await client(gateway).chat.completions.create(model="fake/gpt-test", messages=HELLO)
     assert reply.choices[0].message.content == "Hello from the fake upstream!"
     assert reply.usage is not None and reply.usage.total_tokens == 19
+    assert (gateway.gateway.totals.prompt_tokens, gateway.gateway.totals.completion_tokens) == (12, 7)
     assert reply.usage.prompt_tokens_details.cached_tokens == 4
     sent = upstream.chat_requests[-1]
     assert sent.json["model"] == "gpt-test"  # provider prefix removed upstream
@@ -77,8 +78,10 @@ async def test_stream_relays_text_and_hides_the_usage_chunk_nobody_asked_for(gat
     assert text == "Hello from the fake upstream!"
     assert all(c.choices for c in chunks), "the usage-only chunk leaked to a client that did not ask"
     assert chunks[-1].choices[0].finish_reason == "stop"
-    # ...but the gateway asked the upstream for usage, so it can count tokens.
+    # ...but the gateway asked the upstream for usage, and counted it.
     assert upstream.chat_requests[-1].json["stream_options"] == {"include_usage": True}
+    totals = gateway.gateway.totals
+    assert (totals.requests, totals.prompt_tokens, totals.completion_tokens) == (1, 12, 5)
 
 
 async def test_stream_keeps_the_usage_chunk_when_the_client_asks(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
