@@ -6,9 +6,11 @@ ceiling) and the gateway, side by side in one run on loopback.
 
 Each target runs in its own process. With two or more CPUs the proxy under test is pinned to CPU 0
 and the upstream plus this load generator to the others, so figures are per core of proxy.
-Prints req/s, p50 and p99 latency and time to first byte at concurrency 1, 16 and 64, non-streaming
-and streaming; peak RSS; cold start to /health; and the gateway/passthrough ratios next to the
-targets of issue #2.
+Prints req/s, p50 and p99 latency, time to first byte and CPU time per request at concurrency 1,
+16 and 64, non-streaming and streaming; peak RSS; cold start to /health; and the
+gateway/passthrough ratios next to the targets of issue #2. Each point is measured in several
+rounds, the three targets taking turns, and the median round is reported: a shared machine's
+noise then hits all three alike.
 """
 
 from __future__ import annotations
@@ -83,30 +85,39 @@ def write_config(home: Path, upstream_port: int) -> None:
     )
 
 
-class PeakRss:
-    """Samples a process's resident memory while the load runs."""
+class Watched:
+    """A process under test: its peak resident memory and the CPU it spends."""
 
     def __init__(self, pid: int) -> None:
         self.proc = psutil.Process(pid)
         self.peak = 0
 
-    def sample(self) -> None:
-        self.peak = max(self.peak, self.proc.memory_info().rss)
+    def cpu(self) -> float:
+        times = self.proc.cpu_times()
+        return float(times.user + times.system)
 
     async def watch(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            self.sample()
+            self.peak = max(self.peak, self.proc.memory_info().rss)
             await asyncio.sleep(0.05)
 
 
-async def measure(port: int, path: str, body: bytes, concurrency: int, seconds: float, rss: PeakRss | None) -> Result:
+async def measure(port: int, body: bytes, concurrency: int, seconds: float, watched: Watched | None) -> tuple[Result, float]:
+    """One round at one point: the load's result and the target's CPU seconds per request."""
     stop = asyncio.Event()
-    watcher = asyncio.create_task(rss.watch(stop)) if rss else None
-    result = await load(port, path, body, concurrency=concurrency, seconds=seconds)
+    watcher = asyncio.create_task(watched.watch(stop)) if watched else None
+    cpu_marks: dict[str, float] = {}
+
+    def mark(edge: str) -> None:
+        if watched:
+            cpu_marks[edge] = watched.cpu()
+
+    result = await load(port, "/v1/chat/completions", body, concurrency=concurrency, seconds=seconds, on_window=mark)
+    cpu = (cpu_marks["end"] - cpu_marks["start"]) / max(1, result.requests) if watched else float("nan")
     stop.set()
     if watcher:
         await watcher
-    return result
+    return result, cpu
 
 
 def cold_start(home: Path, runs: int, cpus: set[int] | None) -> list[float]:
@@ -131,10 +142,12 @@ def ms(seconds: float) -> str:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per point")
-    parser.add_argument("--quick", action="store_true", help="smoke run: 0.3 s per point, one cold start")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per point; the median is reported")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 0.3 s per point, one round, one cold start")
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
     args = parser.parse_args()
     seconds = 0.3 if args.quick else args.seconds
+    rounds = 1 if args.quick else max(1, args.rounds)
 
     cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
     proxy_cpus = client_cpus = None
@@ -163,18 +176,30 @@ async def main() -> None:
 
         targets = {
             "direct": (up_port, None, DIRECT_BODY, DIRECT_STREAM_BODY),
-            "passthrough": (pass_port, PeakRss(passthrough.pid), DIRECT_BODY, DIRECT_STREAM_BODY),
-            "gateway": (gw_port, PeakRss(gateway.pid), BODY, STREAM_BODY),
+            "passthrough": (pass_port, Watched(passthrough.pid), DIRECT_BODY, DIRECT_STREAM_BODY),
+            "gateway": (gw_port, Watched(gateway.pid), BODY, STREAM_BODY),
         }
         results: dict[tuple[str, str, int], Result] = {}
-        print(f"CPUs: proxy on {sorted(proxy_cpus or cpus)}, upstream and load on {sorted(client_cpus or cpus)}; {seconds:g} s per point")
-        print(f"{'target':<12} {'mode':<7} {'conc':>4} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ttfb ms':>8} {'errors':>6}")
+        cpu_per_request: dict[tuple[str, str, int], float] = {}
+        print(
+            f"CPUs: proxy on {sorted(proxy_cpus or cpus)}, upstream and load on {sorted(client_cpus or cpus)}; "
+            f"{seconds:g} s per round, median of {rounds} rounds"
+        )
+        print(f"{'target':<12} {'mode':<7} {'conc':>4} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ttfb ms':>8} {'cpu us/req':>10} {'errors':>6}")
         for mode in ("json", "stream"):
             for concurrency in (1, 16, 64):
-                for name, (port, rss, body, stream_body) in targets.items():
-                    result = await measure(port, "/v1/chat/completions", stream_body if mode == "stream" else body, concurrency, seconds, rss)
+                runs: dict[str, list[tuple[Result, float]]] = {name: [] for name in targets}
+                for _ in range(rounds):
+                    for name, (port, watched, body, stream_body) in targets.items():
+                        runs[name].append(await measure(port, stream_body if mode == "stream" else body, concurrency, seconds, watched))
+                for name, measured in runs.items():
+                    result, cpu = sorted(measured, key=lambda m: m[0].rate)[len(measured) // 2]
                     results[(name, mode, concurrency)] = result
-                    print(f"{name:<12} {mode:<7} {concurrency:>4} {result.rate:9.0f} {ms(result.p(50))} {ms(result.p(99))} {ms(result.ttfb())} {result.errors:>6}")
+                    cpu_per_request[(name, mode, concurrency)] = statistics.median(c for _, c in measured)
+                    print(
+                        f"{name:<12} {mode:<7} {concurrency:>4} {result.rate:9.0f} {ms(result.p(50))} {ms(result.p(99))} "
+                        f"{ms(result.ttfb())} {cpu * 1e6:10.1f} {result.errors:>6}"
+                    )
         pass_rss = targets["passthrough"][1]
         gw_rss = targets["gateway"][1]
         assert pass_rss and gw_rss
@@ -189,9 +214,12 @@ async def main() -> None:
         pass_added_p50 = r("passthrough", "json", 1).p(50) - r("direct", "json", 1).p(50)
         added_ttfb = r("gateway", "stream", 1).ttfb() - r("direct", "stream", 1).ttfb()
         pass_added_ttfb = r("passthrough", "stream", 1).ttfb() - r("direct", "stream", 1).ttfb()
+        cpu_json = cpu_per_request[("passthrough", "json", 64)] / cpu_per_request[("gateway", "json", 64)]
+        cpu_stream = cpu_per_request[("passthrough", "stream", 64)] / cpu_per_request[("gateway", "stream", 64)]
         print()
         print(f"throughput gateway/passthrough, c=64 json:   {throughput:5.2f}x   (target >= 0.80x)")
         print(f"throughput gateway/passthrough, c=64 stream: {stream_throughput:5.2f}x")
+        print(f"CPU per request passthrough/gateway, c=64:   json {cpu_json:5.2f}x, stream {cpu_stream:5.2f}x (the same ratio, measured by CPU time)")
         print(f"added p50 latency over direct, c=1:         gateway {added_p50 * 1000:.3f} ms, passthrough {pass_added_p50 * 1000:.3f} ms   (target <= 0.5 ms)")
         print(f"added time to first streamed byte, c=1:     gateway {added_ttfb * 1000:.3f} ms, passthrough {pass_added_ttfb * 1000:.3f} ms   (target <= 1 ms)")
         print(f"cold start to /health (median of {len(starts)}):   {statistics.median(starts):.3f} s   (target <= 0.5 s)")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -126,7 +127,17 @@ def build_request(host: str, port: int, path: str, body: bytes) -> bytes:
     ).encode() + body
 
 
-async def load(port: int, path: str, body: bytes, *, concurrency: int, seconds: float, warmup: float = 0.3) -> Result:
+async def load(
+    port: int,
+    path: str,
+    body: bytes,
+    *,
+    concurrency: int,
+    seconds: float,
+    warmup: float = 0.3,
+    on_window: Callable[[str], None] | None = None,
+) -> Result:
+    """Run the load; ``on_window("start")`` and ``on_window("end")`` bracket the measured window."""
     loop = asyncio.get_running_loop()
     run = _Run()
     request = build_request("127.0.0.1", port, path, body)
@@ -135,11 +146,15 @@ async def load(port: int, path: str, body: bytes, *, concurrency: int, seconds: 
         _, proto = await loop.create_connection(lambda: _Conn(request, run), "127.0.0.1", port)
         conns.append(proto)
     await asyncio.sleep(warmup)
+    if on_window:
+        on_window("start")
     run.measuring = True
     started = time.perf_counter()
     await asyncio.sleep(seconds)
     run.measuring = False
     elapsed = time.perf_counter() - started
+    if on_window:
+        on_window("end")
     run.running = False
     await asyncio.wait([c.done for c in conns], timeout=10)
     return Result(len(run.latencies), elapsed, run.latencies, run.first_bytes, run.errors)
