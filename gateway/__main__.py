@@ -47,6 +47,7 @@ def _on_signals(stop: asyncio.Event) -> None:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings, paths: StatePaths) -> int:
     from gateway.logs import start_logging
+    from gateway.runtime import tune_for_serving
     from gateway.server import GatewayServer, ListenError
 
     paths.ensure()
@@ -62,6 +63,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, paths: StatePaths) -
             print(f"switchboard: {exc}", file=sys.stderr, flush=True)
             await server.stop()
             return 1
+        tune_for_serving()
         names = ", ".join(p.id for p in server.gateway.providers) or "none yet (see README)"
         print(
             f"Switchboard gateway {__version__} listening on {server.url}\n"

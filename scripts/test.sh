@@ -4,7 +4,9 @@
 # Extra arguments go to pytest (e.g. -k guard).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/python.sh
+source scripts/common.sh
+# Qt, which pytest-qt loads, needs these libraries even offscreen (shared/platform.md §1).
+ensure_debian_packages libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 libxkbcommon0
 ensure_venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
 .venv/bin/ruff check gateway tests

@@ -6,7 +6,7 @@
   ``gateway/transport`` import aiohttp at all.
 - Inside ``gateway`` each layer imports only layers below it:
   api → service → routing → config → providers → formats → core, with the leaf modules
-  (errors, clock, redact, ids, version, addresses, paths, transport, logs) usable by all.
+  (errors, clock, redact, ids, version, addresses, paths, transport, logs, runtime) usable by all.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import gateway
 
 ROOT = Path(gateway.__file__).parent
 
-LEAVES = {"errors", "clock", "redact", "ids", "version", "addresses", "paths", "transport", "logs"}
+LEAVES = {"errors", "clock", "redact", "ids", "version", "addresses", "paths", "transport", "logs", "runtime"}
 RANK = {
     "core": 1,
     "formats": 2,

@@ -2,7 +2,8 @@
 
 It forwards the body untouched and relays the answer (chunk by chunk for streams). It does none
 of what the gateway does — no checks, no routing, no usage — so the gateway's figures divided by
-these show what the gateway's work costs. Run: ``python passthrough.py PORT UPSTREAM_URL``.
+these show what the gateway's work costs. Run: ``python passthrough.py PORT UPSTREAM_URL [--tuned-gc]``;
+``--tuned-gc`` gives it the gateway's garbage-collector settings, for a like-for-like ceiling.
 """
 
 from __future__ import annotations
@@ -34,9 +35,16 @@ async def make_app(upstream: str) -> web.Application:
         if session is not None:
             await session.close()
 
+    async def tune(app: web.Application) -> None:
+        from gateway.runtime import tune_for_serving
+
+        tune_for_serving()
+
     app = web.Application()
     app.router.add_post("/{path:.*}", forward)
     app.on_cleanup.append(close)
+    if "--tuned-gc" in sys.argv:
+        app.on_startup.append(tune)
     return app
 
 

@@ -13,5 +13,5 @@ def test_benchmark_runs_and_reports_every_figure() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     for figure in ("throughput gateway/passthrough", "added p50 latency", "added time to first streamed byte", "cold start", "peak RSS"):
         assert figure in result.stdout
-    rows = [line for line in result.stdout.splitlines() if line.startswith(("direct", "passthrough", "gateway"))]
-    assert len(rows) == 18  # 3 targets x 2 modes x 3 concurrencies
+    rows = [line for line in result.stdout.splitlines() if line.startswith(("direct", "passthrough", "pass+gc", "gateway"))]
+    assert len(rows) == 24  # 4 targets x 2 modes x 3 concurrencies
