@@ -115,7 +115,7 @@ def cmd_models(args: argparse.Namespace, settings: Settings, paths: StatePaths) 
     listener = start_logging(args.log_level, None)
 
     async def list_models() -> int:
-        transport = AiohttpTransport(user_agent=f"Switchboard/{__version__}")
+        transport = AiohttpTransport()
         try:
             gateway = build_gateway(settings, transport, SystemClock(), RequestIds())
             ok = await gateway.sync.refresh()

@@ -216,16 +216,21 @@ def _timeouts(t: _Table, base: Timeouts) -> Timeouts:
     )
 
 
-def _catalog_provider(
+def _provider(
     entry: CatalogEntry, table: Mapping[str, Any] | None, env: Mapping[str, str], base: Timeouts
 ) -> ProviderSettings | None:
-    t = _Table(table or {}, f"[providers.{entry.id}]", _PROVIDER_KEYS - {"kind"})
-    enabled = t.flag("enabled")
-    if enabled is False:
+    """One provider from its catalog row (empty for a custom one), its table and the environment;
+    None when it is not switched on."""
+    t = _Table(table or {}, f"[providers.{entry.id}]", _PROVIDER_KEYS)
+    if t.flag("enabled") is False:
         return None
+    if t.text("kind") not in (None, "openai-compatible"):
+        raise ConfigError(f"{t.where}.kind must be \"openai-compatible\"")
     prefix = entry.env_prefix
-    local = t.flag("local") if t.flag("local") is not None else entry.local
+    local = _first(t.flag("local"), entry.local)
     auth = t.text("auth") or entry.auth
+    if auth not in AUTH_STYLES:
+        raise ConfigError(f"{t.where}.auth must be one of {', '.join(AUTH_STYLES)}")
     server_root = env.get(entry.url_env, "").strip() if entry.url_env else ""
 
     base_url = t.text("base_url") or env.get(f"{prefix}_BASE_URL", "").strip() or None
@@ -241,30 +246,35 @@ def _catalog_provider(
         elif table is None:
             return None  # a local server that was never pointed at
         else:
-            raise ConfigError(f"[providers.{entry.id}] needs base_url (or set {entry.url_env})")
+            hint = f" (or set {entry.url_env})" if entry.url_env else ""
+            raise ConfigError(f"{t.where} needs base_url{hint}")
 
     key_names = t.texts("api_key_env") or entry.key_env
     keys = _keys_from(key_names, env)
     if table is None and not keys and not local:
         return None  # a hosted provider nobody gave a key to
     if not keys and not local and auth != "none":
-        raise ConfigError(
-            f"[providers.{entry.id}] has no key: set {' or '.join(key_names)} in the environment"
-        )
-    models = t.texts("models") or _split_list(env.get(f"{prefix}_MODELS", "")) or entry.models
+        where = " or ".join(key_names) if key_names else "a variable named in api_key_env"
+        raise ConfigError(f"{t.where} has no key: set {where} in the environment")
+    try:
+        url = check_base_url(base_url, plain_http_ok=local)
+        models_url = t.text("models_url") or entry.models_url or ""
+        if models_url:
+            models_url = check_base_url(models_url, plain_http_ok=local)
+    except ValueError as exc:
+        raise ConfigError(f"{t.where}: base URL {exc}") from None
     source = "config" if table is not None else ("environment" if keys or from_env else "default")
-    return _provider(
-        t,
-        pid=entry.id,
+    return ProviderSettings(
+        id=entry.id,
         name=t.text("name") or entry.name,
-        base_url=base_url,
+        base_url=url,
         keys=keys,
         auth=auth,
-        local=bool(local),
+        local=local,
         probe=probe and source == "default",
-        stream_usage=t.flag("stream_usage") if "stream_usage" in t.data else entry.stream_usage,
-        models=models,
-        models_url=t.text("models_url") or entry.models_url or "",
+        stream_usage=_first(t.flag("stream_usage"), entry.stream_usage),
+        models=t.texts("models") or _split_list(env.get(f"{prefix}_MODELS", "")) or entry.models,
+        models_url=models_url,
         model_prefix=t.text("model_prefix") or entry.model_prefix,
         headers=t.headers("headers") or entry.headers,
         timeouts=_timeouts(t, base),
@@ -272,57 +282,13 @@ def _catalog_provider(
     )
 
 
-def _custom_provider(
-    pid: str, table: Mapping[str, Any], env: Mapping[str, str], base: Timeouts
-) -> ProviderSettings | None:
-    t = _Table(table, f"[providers.{pid}]", _PROVIDER_KEYS)
-    if t.flag("enabled") is False:
-        return None
-    kind = t.text("kind")
-    if kind != "openai-compatible":
+def _custom_entry(pid: str, table: Mapping[str, Any]) -> CatalogEntry:
+    """The empty catalog row of a provider the catalog does not know."""
+    if table.get("enabled") is not False and table.get("kind") != "openai-compatible":
         raise ConfigError(
             f"[providers.{pid}] is not a catalog provider, so it needs kind = \"openai-compatible\""
         )
-    base_url = t.text("base_url")
-    if base_url is None:
-        raise ConfigError(f"[providers.{pid}] needs base_url")
-    local = bool(t.flag("local"))
-    auth = t.text("auth") or "bearer"
-    keys = _keys_from(t.texts("api_key_env") or (), env)
-    if not keys and not local and auth != "none":
-        raise ConfigError(f"[providers.{pid}] has no key: name its environment variable in api_key_env")
-    return _provider(
-        t,
-        pid=pid,
-        name=t.text("name") or pid,
-        base_url=base_url,
-        keys=keys,
-        auth=auth,
-        local=local,
-        probe=False,
-        stream_usage=t.flag("stream_usage") is not False,
-        models=t.texts("models") or (),
-        models_url=t.text("models_url") or "",
-        model_prefix=t.text("model_prefix") or "",
-        headers=t.headers("headers") or (),
-        timeouts=_timeouts(t, base),
-        source="config",
-    )
-
-
-def _provider(t: _Table, *, pid: str, base_url: str, auth: str, local: bool, **rest: Any) -> ProviderSettings:
-    if auth not in AUTH_STYLES:
-        raise ConfigError(f"{t.where}.auth must be one of {', '.join(AUTH_STYLES)}")
-    try:
-        url = check_base_url(base_url, plain_http_ok=local)
-        models_url = rest.pop("models_url")
-        if models_url:
-            models_url = check_base_url(models_url, plain_http_ok=local)
-    except ValueError as exc:
-        raise ConfigError(f"{t.where}: base URL {exc}") from None
-    return ProviderSettings(
-        id=pid, base_url=url, auth=auth, local=local, models_url=models_url, **rest
-    )
+    return CatalogEntry(id=pid, name=pid, base_url=None, key_env=())
 
 
 def _with_path(root: str, path: str) -> str:
@@ -370,11 +336,8 @@ def load_settings(
             raise ConfigError(f"[providers.{pid}]: ids are lowercase letters, digits, '-' and '_'")
         if not isinstance(table, dict):
             raise ConfigError(f"[providers.{pid}] must be a table")
-    for pid, entry in catalog.items():
-        built = _catalog_provider(entry, tables.get(pid), env, base)
-        if built is not None:
-            providers.append(built)
-    for pid, table in tables.items():
-        if pid not in catalog and (built := _custom_provider(pid, table, env, base)) is not None:
+    entries = [*catalog.values(), *(_custom_entry(pid, t) for pid, t in tables.items() if pid not in catalog)]
+    for entry in entries:
+        if (built := _provider(entry, tables.get(entry.id), env, base)) is not None:
             providers.append(built)
     return Settings(server=server, providers=tuple(providers), config_file=read_from)

@@ -22,7 +22,6 @@ from gateway.ids import RequestIds
 from gateway.service import Gateway
 from gateway.transport import Transport
 from gateway.transport.aiohttp_transport import AiohttpTransport
-from gateway.version import __version__
 from gateway.wiring import build_gateway
 
 log = logging.getLogger("gateway")
@@ -39,7 +38,7 @@ class GatewayServer:
         self, settings: Settings, *, transport: Transport | None = None, clock: Clock | None = None
     ) -> None:
         self.settings = settings
-        self._transport = transport or AiohttpTransport(user_agent=f"Switchboard/{__version__}")
+        self._transport = transport or AiohttpTransport()
         self._ids = RequestIds()
         self.gateway: Gateway = build_gateway(settings, self._transport, clock or SystemClock(), self._ids)
         server = settings.server

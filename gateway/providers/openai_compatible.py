@@ -20,8 +20,10 @@ from gateway.providers.ratelimit import parse_duration, retry_after
 from gateway.providers.settings import ProviderSettings
 from gateway.redact import redact
 from gateway.transport import UpstreamRequest
+from gateway.version import __version__
 
 MAX_ERROR_MESSAGE = 1000
+USER_AGENT = f"Switchboard/{__version__}"
 
 _TYPE_BY_STATUS = {
     400: "invalid_request_error",
@@ -51,7 +53,12 @@ class OpenAICompatible:
         self._base = settings.base_url
         # The headers every request carries, per Accept value, built once.
         self._headers_for = {
-            accept: (("Content-Type", "application/json"), ("Accept", accept), *settings.headers)
+            accept: (
+                ("Content-Type", "application/json"),
+                ("Accept", accept),
+                ("User-Agent", USER_AGENT),
+                *settings.headers,
+            )
             for accept in ("application/json", "text/event-stream")
         }
 

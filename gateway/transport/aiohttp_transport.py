@@ -19,7 +19,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from gateway.addresses import forbidden_address, parse_ip
 from gateway.errors import UpstreamBadResponse, UpstreamTimeout, UpstreamUnreachable
 from gateway.redact import redact
-from gateway.transport import Timeouts, UpstreamRequest
+from gateway.transport import UpstreamRequest
 
 
 class _GuardedResolver(AbstractResolver):
@@ -105,15 +105,14 @@ class _Response:
 
 
 @functools.lru_cache(maxsize=64)
-def _client_timeout(t: Timeouts) -> aiohttp.ClientTimeout:
-    return aiohttp.ClientTimeout(total=t.total, sock_connect=t.connect, sock_read=t.read)
+def _client_timeout(connect: float, read: float, total: float) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read)
 
 
 class AiohttpTransport:
     """One pooled session, created on first use inside the running loop."""
 
-    def __init__(self, *, user_agent: str, max_connections: int = 1024) -> None:
-        self._user_agent = user_agent
+    def __init__(self, *, max_connections: int = 1024) -> None:
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
 
@@ -123,16 +122,15 @@ class AiohttpTransport:
             ttl_dns_cache=300,
             resolver=_GuardedResolver(aiohttp.ThreadedResolver()),
         )
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            headers={"User-Agent": self._user_agent},
-            skip_auto_headers=("Content-Type",),
-        )
+        # No session-wide headers: aiohttp would merge them into every request. Each request
+        # carries its own, User-Agent included.
+        self._session = aiohttp.ClientSession(connector=connector)
         return self._session
 
     async def send(self, request: UpstreamRequest) -> _Response:
         session = self._session or self._open()
-        timeout = _client_timeout(request.timeouts)
+        t = request.timeouts
+        timeout = _client_timeout(t.connect, t.read, t.total)
         try:
             resp = await session.request(
                 request.method,

@@ -362,6 +362,7 @@ async def test_only_the_provider_credential_and_safe_headers_go_upstream(gateway
     sent = {k.lower(): v for k, v in upstream.chat_requests[-1].headers.items()}
     assert sent["authorization"] == "Bearer sk-fake-upstream-key-0001"
     assert sent["host"] == f"127.0.0.1:{upstream.port}"
+    assert sent["user-agent"].startswith("Switchboard/")
     for header in ("x-api-key", "cookie", "x-forwarded-for", "openai-organization", "proxy-authorization"):
         assert header not in sent
     assert "client-secret" not in json.dumps(sent)

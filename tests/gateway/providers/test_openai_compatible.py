@@ -21,7 +21,10 @@ def test_chat_request_carries_only_the_credential_and_safe_headers() -> None:
     request = adapter(headers=(("X-Title", "Switchboard"),)).chat_request(call, "m", KEY, "req_1")
     headers = dict(request.headers)
     assert request.url == "https://api.example.com/v1/chat/completions"
-    assert headers == {"Content-Type": "application/json", "Accept": "text/event-stream", "X-Request-Id": "req_1", "X-Title": "Switchboard", "Authorization": f"Bearer {KEY}"}
+    assert headers == {
+        "Content-Type": "application/json", "Accept": "text/event-stream", "User-Agent": "Switchboard/0.1.0",
+        "X-Request-Id": "req_1", "X-Title": "Switchboard", "Authorization": f"Bearer {KEY}",
+    }
     assert json.loads(request.body)["model"] == "m"
 
 
