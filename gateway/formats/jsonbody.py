@@ -14,6 +14,7 @@ range-checked as an integer, so such a value there is refused, and elsewhere it 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
@@ -45,6 +46,21 @@ def _raise_on_duplicate(raw: bytes) -> None:
     json.loads(raw, object_pairs_hook=_no_duplicates)
 
 
+_KEY = re.compile(rb'"((?:[^"\\]|\\.){1,128})"\s*:\s*-?$')
+
+
+def _key_before(raw: bytes, pos: int) -> str | None:
+    """The key whose value starts where the parser gave up (``"temperature": NaN``), if any."""
+    found = _KEY.search(raw, max(0, pos - 200), pos)
+    if found is None:
+        return None
+    try:
+        key = orjson.loads(b'"' + found.group(1) + b'"')
+    except orjson.JSONDecodeError:
+        return None
+    return key if isinstance(key, str) else None
+
+
 def decode_object(raw: bytes) -> dict[str, Any]:
     """Decode a request body that must be one JSON object."""
     try:
@@ -54,7 +70,7 @@ def decode_object(raw: bytes) -> dict[str, Any]:
             raise BodyError("request body is empty; send a JSON object") from None
         if raw.startswith(b"\xef\xbb\xbf"):
             raise BodyError("request body starts with a byte-order mark; send plain UTF-8 JSON") from None
-        raise BodyError(f"request body is not valid JSON: {exc}") from None
+        raise BodyError(f"request body is not valid JSON: {exc}", param=_key_before(raw, exc.pos)) from None
     if type(obj) is not dict:
         raise BodyError(f"request body must be a JSON object, not {type(obj).__name__}")
     try:

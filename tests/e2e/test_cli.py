@@ -159,3 +159,20 @@ def test_no_secret_reaches_argv_or_output(tmp_path: Path) -> None:
     result = run(tmp_path, "providers", OPENAI_API_KEY="sk-proj-CANARYCANARYCANARY1234")
     assert "CANARYCANARY" not in result.stdout + result.stderr
     assert json.dumps(result.args).count("CANARY") == 0
+
+
+async def test_the_grace_period_is_bounded(tmp_path: Path, upstream: FakeOpenAI) -> None:
+    (tmp_path / "config.toml").write_text("[server]\nshutdown_grace_seconds = 1\n")
+    proc, url = await start(
+        tmp_path, "--port", "0", OPENAI_API_KEY=FAKE_KEY, OPENAI_BASE_URL=upstream.url, OPENAI_MODELS="gpt-test"
+    )
+    upstream.then(Script("held", after_events=2))  # never released: this request would never end
+    body = {"model": "openai/gpt-test", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    async with aiohttp.ClientSession() as session, session.post(f"{url}/v1/chat/completions", json=body) as response:
+        await response.content.readany()
+        started = asyncio.get_running_loop().time()
+        proc.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(10):
+            assert await proc.wait() == 0
+        assert asyncio.get_running_loop().time() - started < 5
+    await asyncio.wait_for(upstream.hung_up.wait(), 2)  # the abandoned upstream call was closed

@@ -253,3 +253,19 @@ async def test_oversize_request_is_413(start_gateway, upstream: FakeOpenAI) -> N
     assert caught.value.status_code == 413
     assert caught.value.body["code"] == "payload_too_large"
     assert upstream.chat_requests == []
+
+
+async def test_several_keys_are_used_in_turn(start_gateway) -> None:
+    fake = await FakeOpenAI(key=None).start()  # accepts any key, records which one came
+    try:
+        gw = await start_gateway(
+            f'[providers.pool]\nkind = "openai-compatible"\nbase_url = "{fake.url}"\n'
+            'api_key_env = "POOL_KEYS"\nmodels = ["gpt-test"]\n',
+            {"POOL_KEYS": "sk-pool-first-0001, sk-pool-second-0002"},
+        )
+        for _ in range(4):
+            await client(gw).chat.completions.create(model="pool/gpt-test", messages=HELLO)
+        used = [r.headers["Authorization"] for r in fake.chat_requests]
+        assert used == ["Bearer sk-pool-first-0001", "Bearer sk-pool-second-0002"] * 2
+    finally:
+        await fake.stop()
