@@ -312,7 +312,3 @@ class StreamRelay:
                     return block
             at = block.rfind(_USAGE_KEY, 0, at)
         return block
-
-    @property
-    def pending(self) -> bytes:
-        return self._splitter.pending

@@ -43,11 +43,6 @@ class EventSplitter:
         self._skip_lf = data.endswith(b"\r")
         return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
 
-    @property
-    def pending(self) -> bytes:
-        """What arrived after the last complete event."""
-        return self._buf.strip(b"\n")
-
 
 def events_in(block: bytes) -> list[bytes]:
     """The events of a block from ``take``, without their blank lines."""

@@ -24,6 +24,7 @@ from gateway.transport import Timeouts, Transport
 log = logging.getLogger("gateway.models")
 
 RETRY_AFTER_FAILURE = 30.0
+ASK_AGAIN_AFTER = 10.0  # an unknown model name asks a missing provider again at most this often
 MAX_LIST_BYTES = 16 * 1024 * 1024
 _LIST_TIMEOUTS = Timeouts(connect=5.0, read=15.0, total=30.0)
 
@@ -48,6 +49,7 @@ class ModelSync:
         self._interval = interval
         self._new_request_id = new_request_id
         self._last_error: dict[str, str] = {}
+        self._last_asked: dict[str, float] = {}
         self._round: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         for provider in providers:
@@ -57,6 +59,7 @@ class ModelSync:
                 )
 
     async def _fetch(self, provider: OpenAICompatible) -> bool:
+        self._last_asked[provider.id] = self._clock.monotonic()
         ring = self._keys[provider.id]
         request = replace(
             provider.models_request(ring.pick(), self._new_request_id()), timeouts=_LIST_TIMEOUTS
@@ -119,8 +122,15 @@ class ModelSync:
         return any(not self._index.has_list(p.id) for p in self._fetched)
 
     async def refresh_missing(self, timeout: float) -> None:
-        """Ask again the providers whose list we lack (an unknown name may be theirs)."""
-        missing = [p for p in self._fetched if not self._index.has_list(p.id)]
+        """Ask again the providers whose list we lack (an unknown name may be theirs), unless
+        they were asked moments ago: a provider that is down must not slow every request."""
+        now = self._clock.monotonic()
+        missing = [
+            p
+            for p in self._fetched
+            if not self._index.has_list(p.id)
+            and now - self._last_asked.get(p.id, float("-inf")) >= ASK_AGAIN_AFTER
+        ]
         if missing:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._start_round(missing)), timeout)

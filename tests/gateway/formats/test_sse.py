@@ -36,8 +36,14 @@ def test_extra_blank_lines_are_not_events() -> None:
 def test_unfinished_tail_waits() -> None:
     splitter = EventSplitter()
     assert splitter.feed(b"data: a\n\ndata: b") == [b"data: a"]
-    assert splitter.pending == b"data: b"
-    assert splitter.feed(b"\n\n") == [b"data: b"]
+    assert splitter.feed(b"\n") == []
+    assert splitter.feed(b"\n") == [b"data: b"]
+
+
+def test_take_returns_whole_events_as_one_block() -> None:
+    splitter = EventSplitter()
+    assert splitter.take(b"data: a\n\ndata: b\n\ndata: c") == b"data: a\n\ndata: b\n\n"
+    assert splitter.take(b"\n\n") == b"data: c\n\n"
 
 
 def test_event_data() -> None:

@@ -11,7 +11,7 @@ from gateway.providers.openai_compatible import OpenAICompatible
 from gateway.providers.settings import ProviderSettings
 from gateway.routing.keys import KeyRing
 from gateway.routing.model_index import ModelIndex
-from gateway.routing.model_sync import RETRY_AFTER_FAILURE, ModelSync
+from gateway.routing.model_sync import ASK_AGAIN_AFTER, RETRY_AFTER_FAILURE, ModelSync
 from gateway.transport import UpstreamRequest
 
 
@@ -90,7 +90,21 @@ async def test_unknown_names_wait_for_one_shared_refresh() -> None:
     sync, index, transport = build(upstreams, clock, provider("a"))
     await sync.refresh()
     upstreams.down.clear()
+    await clock.advance(ASK_AGAIN_AFTER)
     before = len(transport.sent)
     await asyncio.gather(*(sync.refresh_missing(1) for _ in range(10)))
     assert len(transport.sent) == before + 1
     assert index.resolve("a1") is not None
+
+
+async def test_a_provider_that_is_down_is_not_asked_on_every_request() -> None:
+    upstreams, clock = Upstreams(), FakeClock()
+    upstreams.down.add("a")
+    sync, _, transport = build(upstreams, clock, provider("a"))
+    await sync.refresh()
+    for _ in range(5):
+        await sync.refresh_missing(1)
+    assert len(transport.sent) == 1
+    await clock.advance(ASK_AGAIN_AFTER)
+    await sync.refresh_missing(1)
+    assert len(transport.sent) == 2
