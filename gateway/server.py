@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+from typing import Any
 
 from aiohttp import web
 
-from gateway.api.app import create_app
+from gateway.api.app import create_handler
 from gateway.api.guard import Guard
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
@@ -47,7 +48,7 @@ class GatewayServer:
             cors_origins=server.cors_origins,
             max_body_bytes=server.max_body_bytes,
         )
-        self._runner: web.AppRunner | None = None
+        self._runner: web.ServerRunner | None = None
         self._sync: asyncio.Task[None] | None = None
         self.port: int | None = None
 
@@ -58,10 +59,20 @@ class GatewayServer:
 
     async def start(self) -> None:
         server = self.settings.server
-        runner = web.AppRunner(
-            create_app(self.gateway, self._guard, self._ids),
-            access_log=None,
-            handler_cancellation=True,  # a client that hangs up cancels its upstream call
+        max_body = server.max_body_bytes
+        loop = asyncio.get_running_loop()
+
+        def new_request(message: Any, payload: Any, protocol: Any, writer: Any, task: Any) -> web.BaseRequest:
+            return web.BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=max_body)
+
+        runner = web.ServerRunner(
+            web.Server(
+                create_handler(self.gateway, self._guard, self._ids),
+                request_factory=new_request,
+                handler_cancellation=True,  # a client that hangs up cancels its upstream call
+                access_log=None,
+                auto_decompress=False,  # bounded inflating is done in api/body.py
+            ),
             shutdown_timeout=server.shutdown_grace,
         )
         await runner.setup()

@@ -26,7 +26,7 @@ def _inflate(raw: bytes, encoding: str, limit: int) -> bytes:
     return out
 
 
-async def read_json(request: web.Request, limit: int) -> dict[str, Any]:
+async def read_json(request: web.BaseRequest, limit: int) -> dict[str, Any]:
     """The body as one JSON object, or InvalidRequest / PayloadTooLarge."""
     try:
         raw = await request.read()

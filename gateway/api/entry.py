@@ -1,21 +1,21 @@
-"""The pipeline's entry, wrapped around every route: a request id, the guard, CORS headers, and
-the one place where failures become JSON in the caller's protocol.
+"""The pipeline's entry, wrapped around every route: a request id, the guard, CORS headers,
+``Expect: 100-continue``, and the one place where failures become JSON in the caller's protocol.
 
-A wrapper rather than an aiohttp middleware: middlewares add a layer of their own to every
-request, and this is the hot path. Unknown paths and methods reach a catch-all route that is
-wrapped the same way, so they too get JSON 404/405 answers with a request id.
+Unknown paths and methods reach a catch-all that is wrapped the same way, so they too get JSON
+404/405 answers with a request id.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from aiohttp import web
 
 from gateway.api.errors import error_response, from_http_exception
 from gateway.api.guard import Guard
+from gateway.api.router import Handler, Router
 from gateway.errors import (
     GatewayError,
     MethodNotAllowed,
@@ -26,7 +26,6 @@ from gateway.errors import (
 
 log = logging.getLogger("gateway.api")
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 REQUEST_ID = web.RequestKey("request_id", str)
 
 _TOKEN_LIST = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~, -]*$")
@@ -42,13 +41,15 @@ class Entry:
         guard = self._guard
         new_request_id = self._new_request_id
 
-        async def entry(request: web.Request) -> web.StreamResponse:
+        async def entry(request: web.BaseRequest) -> web.StreamResponse:
             request_id = new_request_id()
             request[REQUEST_ID] = request_id
             try:
                 problem = guard.check(request, json_body=json_body)
                 if problem is not None:
                     raise problem
+                if json_body and request.headers.get("Expect", "").lower() == "100-continue":
+                    await _continue(request)
                 if request.method == "OPTIONS":
                     response: web.StreamResponse = _preflight(request)
                 else:
@@ -66,7 +67,7 @@ class Entry:
 
         return entry
 
-    def stamp(self, request: web.Request, response: web.StreamResponse) -> None:
+    def stamp(self, request: web.BaseRequest, response: web.StreamResponse) -> None:
         """Headers every answer carries; streams call this themselves before their first byte."""
         headers = response.headers
         headers["Server"] = "switchboard"
@@ -77,33 +78,23 @@ class Entry:
             headers["Access-Control-Expose-Headers"] = "x-request-id, retry-after"
             headers.add("Vary", "Origin")
 
-    def expect_handler(self) -> Callable[[web.Request], Awaitable[None]]:
-        """Answer ``Expect: 100-continue`` on a JSON route only when the request would be accepted
-        (B22), so an oversize or refused upload is answered before its body is sent."""
-        guard = self._guard
-
-        async def expect(request: web.Request) -> None:
-            if request.headers.get("Expect", "").lower() != "100-continue":
-                return
-            if guard.check(request, json_body=True) is None and request.version >= (1, 1):
-                await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-                request.writer.output_size = 0
-
-        return expect
 
 
-async def never_continue(request: web.Request) -> None:
-    """The catch-all answers 404/405 without inviting the body."""
+async def _continue(request: web.BaseRequest) -> None:
+    """Invite the body only now that the request has passed the guard (B22): an oversize or
+    refused upload is answered before a byte of it is sent. Other routes never invite it."""
+    if request.version >= (1, 1):
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0
 
 
-async def unknown_route(request: web.Request) -> web.StreamResponse:
+def unknown_route(router: Router) -> Handler:
     """The catch-all: 405 naming the allowed methods when the path exists, 404 otherwise."""
-    allowed: set[str] = set()
-    for resource in request.app.router.resources():
-        if resource is not request.match_info.route.resource:
-            _, methods = await resource.resolve(request)
-            allowed |= methods
-    if allowed:
+
+    async def unknown(request: web.BaseRequest) -> web.StreamResponse:
+        allowed = router.allowed(request.path)
+        if not allowed:
+            raise RouteNotFound(f"Unknown request URL: {request.method} {request.path[:200]}.")
         response = error_response(
             MethodNotAllowed(
                 f"Method {request.method} is not allowed on {request.path[:200]}; "
@@ -112,10 +103,11 @@ async def unknown_route(request: web.Request) -> web.StreamResponse:
         )
         response.headers["Allow"] = ", ".join(sorted(allowed))
         return response
-    raise RouteNotFound(f"Unknown request URL: {request.method} {request.path[:200]}.")
+
+    return unknown
 
 
-def _refuse(request: web.Request, err: GatewayError) -> web.Response:
+def _refuse(request: web.BaseRequest, err: GatewayError) -> web.Response:
     if isinstance(err, UpstreamError):
         log.warning("%s: %s (HTTP %d)", request[REQUEST_ID], err.message, err.status)
     else:
@@ -126,7 +118,7 @@ def _refuse(request: web.Request, err: GatewayError) -> web.Response:
     return response
 
 
-def _preflight(request: web.Request) -> web.Response:
+def _preflight(request: web.BaseRequest) -> web.Response:
     response = web.Response(status=204)
     if request.headers.get("Origin") is None:
         response.headers["Allow"] = _ALLOWED_METHODS

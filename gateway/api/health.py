@@ -10,5 +10,5 @@ from gateway.version import __version__
 _BODY = encode({"status": "ok", "version": __version__})
 
 
-async def health(request: web.Request) -> web.Response:
+async def health(request: web.BaseRequest) -> web.Response:
     return web.Response(body=_BODY, headers={"Content-Type": "application/json"})

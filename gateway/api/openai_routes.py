@@ -6,12 +6,11 @@ includes ``/v1``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from aiohttp import web
 
 from gateway.api.body import checked, read_json
 from gateway.api.entry import REQUEST_ID, Entry
+from gateway.api.router import PATH_TAIL, Router
 from gateway.api.streaming import relay
 from gateway.formats import openai_chat, openai_embeddings
 from gateway.formats.openai_errors import stream_error
@@ -31,7 +30,7 @@ class OpenAIRoutes:
         self._limit = max_body_bytes
         self._entry = entry
 
-    async def chat_completions(self, request: web.Request) -> web.StreamResponse:
+    async def chat_completions(self, request: web.BaseRequest) -> web.StreamResponse:
         call = checked(openai_chat.parse_request, await read_json(request, self._limit))
         request_id = request[REQUEST_ID]
         reply = await self._gateway.chat(call, request_id)
@@ -39,21 +38,21 @@ class OpenAIRoutes:
             return _json(reply)
         return await relay(request, reply, stream_error, request_id, self._entry.stamp)
 
-    async def embeddings(self, request: web.Request) -> web.Response:
+    async def embeddings(self, request: web.BaseRequest) -> web.Response:
         call = checked(openai_embeddings.parse_request, await read_json(request, self._limit))
         return _json(await self._gateway.embeddings(call, request[REQUEST_ID]))
 
-    async def list_models(self, request: web.Request) -> web.Response:
+    async def list_models(self, request: web.BaseRequest) -> web.Response:
         return web.Response(body=render_model_list(await self._gateway.models()), headers=_JSON)
 
-    async def get_model(self, request: web.Request) -> web.Response:
-        entry = await self._gateway.model(request.match_info["model"])
+    async def get_model(self, request: web.BaseRequest) -> web.Response:
+        entry = await self._gateway.model(request[PATH_TAIL])
         return web.Response(body=render_model(entry), headers=_JSON)
 
-    def register(self, router: web.UrlDispatcher, expect: Callable[[web.Request], Awaitable[None]]) -> None:
+    def register(self, router: Router) -> None:
         wrap = self._entry.wrap
         for prefix in ("/v1", ""):
-            router.add_post(f"{prefix}/chat/completions", wrap(self.chat_completions, json_body=True), expect_handler=expect)
-            router.add_post(f"{prefix}/embeddings", wrap(self.embeddings, json_body=True), expect_handler=expect)
-            router.add_get(f"{prefix}/models", wrap(self.list_models))
-            router.add_get(f"{prefix}/models/{{model:.+}}", wrap(self.get_model))
+            router.add("POST", f"{prefix}/chat/completions", wrap(self.chat_completions, json_body=True))
+            router.add("POST", f"{prefix}/embeddings", wrap(self.embeddings, json_body=True))
+            router.add("GET", f"{prefix}/models", wrap(self.list_models))
+            router.add_prefixed("GET", f"{prefix}/models/", wrap(self.get_model))

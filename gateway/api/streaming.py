@@ -26,11 +26,11 @@ SSE_HEADERS = {
 
 
 async def relay(
-    request: web.Request,
+    request: web.BaseRequest,
     reply: StreamReply,
     in_band_error: Callable[[GatewayError], bytes],
     request_id: str,
-    stamp: Callable[[web.Request, web.StreamResponse], None],
+    stamp: Callable[[web.BaseRequest, web.StreamResponse], None],
 ) -> web.StreamResponse:
     response = web.StreamResponse(headers=SSE_HEADERS)
     stamp(request, response)
