@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -34,6 +35,12 @@ def _run(main: Callable[[], Coroutine[Any, Any, int]]) -> int:
         factory = uvloop.new_event_loop
     with asyncio.Runner(loop_factory=factory) as runner:
         return runner.run(main())
+
+
+def _say(text: str) -> None:
+    """Print a status line; a closed stdout (a pipe whose reader left) must not fail a shutdown."""
+    with contextlib.suppress(OSError):
+        print(text, flush=True)
 
 
 def _on_signals(stop: asyncio.Event) -> None:
@@ -65,25 +72,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, paths: StatePaths) -
             return 1
         tune_for_serving()
         names = ", ".join(p.id for p in server.gateway.providers) or "none yet (see README)"
-        print(
+        _say(
             f"Switchboard gateway {__version__} listening on {server.url}\n"
             f"  OpenAI base URL: {server.url}/v1\n"
             f"  providers: {names}\n"
-            f"  state: {paths.config_dir}",
-            flush=True,
+            f"  state: {paths.config_dir}"
         )
         await stop.wait()
-        print(
-            f"Stopping: finishing requests in flight (at most {settings.server.shutdown_grace:g} s)",
-            flush=True,
-        )
+        _say(f"Stopping: finishing requests in flight (at most {settings.server.shutdown_grace:g} s)")
         await server.stop()
         totals = server.gateway.totals
-        print(
-            f"Served {totals.requests} answer{'' if totals.requests == 1 else 's'}; tokens counted: {totals.prompt_tokens} prompt, "
-            f"{totals.completion_tokens} completion"
-            + (f" ({totals.unreported} answers reported no usage)" if totals.unreported else ""),
-            flush=True,
+        _say(
+            f"Served {totals.requests} answer{'' if totals.requests == 1 else 's'}; tokens counted: "
+            f"{totals.prompt_tokens} prompt, {totals.completion_tokens} completion"
+            + (f" ({totals.unreported} answers reported no usage)" if totals.unreported else "")
         )
         return 0
 

@@ -176,3 +176,15 @@ async def test_the_grace_period_is_bounded(tmp_path: Path, upstream: FakeOpenAI)
             assert await proc.wait() == 0
         assert asyncio.get_running_loop().time() - started < 5
     await asyncio.wait_for(upstream.hung_up.wait(), 2)  # the abandoned upstream call was closed
+
+
+async def test_a_closed_stdout_does_not_fail_the_shutdown(tmp_path: Path) -> None:
+    proc, _ = await start(tmp_path, "--port", "0")
+    assert proc.stdout is not None
+    proc.stdout.feed_eof()
+    proc._transport.get_pipe_transport(1).close()  # type: ignore[attr-defined]  # the reader goes away
+    proc.send_signal(signal.SIGTERM)
+    async with asyncio.timeout(15):
+        assert await proc.wait() == 0
+    assert proc.stderr is not None
+    assert b"Traceback" not in await proc.stderr.read()
