@@ -1,7 +1,7 @@
 """The dependency direction of DESIGN.md, checked on the source.
 
 - ``gateway`` never imports Qt, qasync or ``app``: it must run headless.
-- ``gateway/core`` and ``gateway/formats`` do no I/O.
+- ``gateway/core`` and ``gateway/formats`` do no I/O and read no clock or randomness.
 - Only ``gateway/api`` and ``gateway/server.py`` import ``aiohttp.web``; only those and
   ``gateway/transport`` import aiohttp at all.
 - Inside ``gateway`` each layer imports only layers below it:
@@ -35,7 +35,7 @@ RANK = {
     "__init__": 9,
 }
 QT = ("PySide6", "shiboken6", "qasync", "app")
-IO_MODULES = ("aiohttp", "httpx", "sqlite3", "socket", "asyncio", "subprocess", "os", "io", "pathlib", "urllib.request", "http", "requests", "shutil", "tempfile")
+IO_MODULES = ("aiohttp", "httpx", "sqlite3", "socket", "asyncio", "subprocess", "os", "io", "pathlib", "urllib.request", "http", "requests", "shutil", "tempfile", "time", "datetime", "random", "secrets", "uuid")
 IO_BUILTINS = ("open", "print", "input")
 
 

@@ -7,10 +7,15 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Usage:
+    """Counted as OpenAI does: ``prompt_tokens`` includes cached and cache-written tokens,
+    ``completion_tokens`` includes reasoning tokens."""
+
     prompt_tokens: int
     completion_tokens: int
-    cached_tokens: int = 0
+    cached_tokens: int = 0  # read from the provider's prompt cache
     reasoning_tokens: int = 0
+    cache_write_tokens: int = 0  # written to the prompt cache (Anthropic bills these apart)
+    estimated: bool = False  # counted here because the upstream did not say
 
     @property
     def total_tokens(self) -> int:

@@ -84,6 +84,11 @@ def decode_object(raw: bytes) -> dict[str, Any]:
     return obj
 
 
+def as_object(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one: for reading upstream answers."""
+    return value if isinstance(value, dict) else {}
+
+
 def encode(obj: Any) -> bytes:
     return orjson.dumps(obj)
 

@@ -1,0 +1,1 @@
+"""Anthropic Messages: request checks, the canonical codec, streams and errors."""

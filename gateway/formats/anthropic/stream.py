@@ -1,0 +1,293 @@
+"""Anthropic Messages streams (protocols.md §3.4): decoding, encoding, and the passthrough relay.
+
+- ``StreamDecoder``: an Anthropic upstream's SSE into canonical events.
+- ``StreamEncoder``: canonical events into the exact Messages event order for an Anthropic
+  client: ``message_start``, then per block ``content_block_start`` / deltas /
+  ``content_block_stop``, then ``message_delta`` (stop reason and usage) and ``message_stop``.
+  Blocks are sequential in Messages while OpenAI may interleave the fragments of parallel tool
+  calls, so the first tool call streams live and later ones are held until the answer finishes.
+  ``message_delta`` waits for the end of the stream, so usage that arrives after the finish
+  reason (OpenAI's usage-only chunk) is not lost.
+- ``Relay``: an Anthropic stream to an Anthropic client, untouched, with usage read on the side.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.core.chat import (
+    Finish,
+    FinishReason,
+    ReasoningDelta,
+    StreamEnd,
+    StreamEvent,
+    StreamStart,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallStart,
+    UsageReport,
+)
+from gateway.core.usage import Usage
+from gateway.errors import UpstreamStatus
+from gateway.formats import jsonbody
+from gateway.formats.anthropic.codec import FINISH_FROM_ANTHROPIC, FINISH_TO_ANTHROPIC, message_id
+from gateway.formats.anthropic.usage import usage_from, usage_object
+from gateway.formats.jsonbody import as_object
+from gateway.formats.sse import EventSplitter, event_data
+
+
+def _payload(block: bytes) -> dict[str, Any] | None:
+    data = event_data(block)
+    if data is None:
+        return None
+    try:
+        parsed = jsonbody.loads(data)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def upstream_error(provider: str, payload: dict[str, Any]) -> UpstreamStatus:
+    error = as_object(payload.get("error"))
+    error_type = str(error.get("type") or "api_error")
+    return UpstreamStatus(
+        f"{provider}: {error.get('message') or 'error mid-stream'}",
+        provider=provider,
+        status=529 if error_type == "overloaded_error" else 502,
+        error_type=error_type,
+        code=None,
+    )
+
+
+class StreamDecoder:
+    def __init__(self, provider: str) -> None:
+        self._provider = provider
+        self._splitter = EventSplitter()
+        self._tool_of_block: dict[int, int] = {}
+        self._start_usage: dict[str, Any] = {}
+
+    def feed(self, data: bytes) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        for block in self._splitter.feed(data):
+            payload = _payload(block)
+            if payload is not None:
+                self._event(payload, events)
+        return events
+
+    def _event(self, payload: dict[str, Any], events: list[StreamEvent]) -> None:
+        kind = payload.get("type")
+        if kind == "message_start":
+            message = as_object(payload.get("message"))
+            usage = message.get("usage")
+            self._start_usage = usage if isinstance(usage, dict) else {}
+            events.append(StreamStart(str(message.get("id") or ""), str(message.get("model") or "")))
+        elif kind == "content_block_start":
+            self._block_start(payload, events)
+        elif kind == "content_block_delta":
+            self._block_delta(payload, events)
+        elif kind == "message_delta":
+            delta = as_object(payload.get("delta"))
+            stop = delta.get("stop_reason")
+            if isinstance(stop, str):
+                sequence = delta.get("stop_sequence")
+                events.append(Finish(FINISH_FROM_ANTHROPIC.get(stop, "stop"), sequence if isinstance(sequence, str) else None))
+            usage = payload.get("usage")
+            merged = usage_from({**self._start_usage, **(usage if isinstance(usage, dict) else {})})
+            if merged is not None:
+                events.append(UsageReport(merged))
+        elif kind == "message_stop":
+            events.append(StreamEnd())
+        elif kind == "error":
+            raise upstream_error(self._provider, payload)
+
+    def _block_start(self, payload: dict[str, Any], events: list[StreamEvent]) -> None:
+        block = as_object(payload.get("content_block"))
+        kind, index = block.get("type"), payload.get("index")
+        if kind == "tool_use" and isinstance(index, int):
+            tool = len(self._tool_of_block)
+            self._tool_of_block[index] = tool
+            events.append(ToolCallStart(tool, str(block.get("id") or ""), str(block.get("name") or "")))
+        elif kind == "redacted_thinking":
+            events.append(ReasoningDelta(redacted=str(block.get("data") or "")))
+        elif kind == "text" and block.get("text"):
+            events.append(TextDelta(str(block["text"])))
+
+    def _block_delta(self, payload: dict[str, Any], events: list[StreamEvent]) -> None:
+        delta = as_object(payload.get("delta"))
+        kind = delta.get("type")
+        if kind == "text_delta" and delta.get("text"):
+            events.append(TextDelta(str(delta["text"])))
+        elif kind == "input_json_delta" and delta.get("partial_json"):
+            tool = self._tool_of_block.get(payload.get("index"))  # type: ignore[arg-type]
+            if tool is not None:
+                events.append(ToolCallDelta(tool, str(delta["partial_json"])))
+        elif kind == "thinking_delta" and delta.get("thinking"):
+            events.append(ReasoningDelta(str(delta["thinking"])))
+        elif kind == "signature_delta" and delta.get("signature"):
+            events.append(ReasoningDelta(signature=str(delta["signature"])))
+
+
+def _sse(kind: str, payload: dict[str, Any]) -> bytes:
+    return b"event: " + kind.encode() + b"\ndata: " + jsonbody.encode({"type": kind, **payload}) + b"\n\n"
+
+
+class StreamEncoder:
+    def __init__(self, model: str) -> None:
+        self._model = model
+        self._started = False
+        self._next_index = 0
+        self._open: str | None = None  # the kind of the block now open: text, thinking or tool
+        self._live_tool: int | None = None  # the tool call streaming live
+        self._held: list[StreamEvent] = []  # what came after a second tool call began
+        self._finish: FinishReason | None = None
+        self._stop_sequence: str | None = None
+        self._usage: Usage | None = None
+        self._finished = False
+
+    # blocks ---------------------------------------------------------------------------------
+
+    def _open_block(self, kind: str, block: dict[str, Any]) -> bytes:
+        out = self._close_block()
+        self._open = kind
+        return out + _sse("content_block_start", {"index": self._next_index, "content_block": block})
+
+    def _close_block(self) -> bytes:
+        if self._open is None:
+            return b""
+        self._open = None
+        self._next_index += 1
+        return _sse("content_block_stop", {"index": self._next_index - 1})
+
+    def _delta(self, delta: dict[str, Any]) -> bytes:
+        return _sse("content_block_delta", {"index": self._next_index, "delta": delta})
+
+    def _start(self, upstream_id: str) -> bytes:
+        self._started = True
+        message: dict[str, Any] = {
+            "id": message_id(upstream_id or "switchboard"),
+            "type": "message",
+            "role": "assistant",
+            "model": self._model,
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 0, "output_tokens": 0},
+        }
+        return _sse("message_start", {"message": message})
+
+    # events ---------------------------------------------------------------------------------
+
+    def feed(self, event: StreamEvent) -> bytes:
+        if isinstance(event, StreamStart):
+            return b"" if self._started else self._start(event.id)
+        out = b"" if self._started else self._start("")
+        if isinstance(event, UsageReport):
+            self._usage = event.usage
+            return out
+        if isinstance(event, Finish):
+            self._finish, self._stop_sequence = event.reason, event.stop_sequence
+            return out + self._wrap_up()
+        if isinstance(event, StreamEnd):
+            return out + self._end()
+        if self._live_tool is not None and not self._finished:
+            # A tool block is open: only its own fragments may follow it now.
+            if isinstance(event, ToolCallDelta) and event.index == self._live_tool:
+                return out + self._content(event)
+            self._held.append(event)
+            return out
+        return out + self._content(event)
+
+    def _content(self, event: StreamEvent) -> bytes:
+        if isinstance(event, TextDelta):
+            out = b"" if self._open == "text" else self._open_block("text", {"type": "text", "text": ""})
+            return out + self._delta({"type": "text_delta", "text": event.text})
+        if isinstance(event, ReasoningDelta):
+            if event.redacted:
+                block = self._open_block("redacted", {"type": "redacted_thinking", "data": event.redacted})
+                return block + self._close_block()
+            if event.signature:
+                return self._delta({"type": "signature_delta", "signature": event.signature}) if self._open == "thinking" else b""
+            out = b"" if self._open == "thinking" else self._open_block("thinking", {"type": "thinking", "thinking": ""})
+            return out + self._delta({"type": "thinking_delta", "thinking": event.text})
+        if isinstance(event, ToolCallStart):
+            self._live_tool = event.index
+            return self._open_block("tool", {"type": "tool_use", "id": event.id, "name": event.name, "input": {}})
+        if isinstance(event, ToolCallDelta):
+            return self._delta({"type": "input_json_delta", "partial_json": event.arguments}) if self._open == "tool" else b""
+        return b""
+
+    def _wrap_up(self) -> bytes:
+        """Close the open block, then give out what was held in the order it came, each held
+        tool call as one block with all its arguments."""
+        if self._finished:
+            return b""
+        self._finished = True
+        out = self._close_block()
+        held, self._held = self._held, []
+        arguments: dict[int, list[str]] = {}
+        for event in held:
+            if isinstance(event, ToolCallDelta):
+                arguments.setdefault(event.index, []).append(event.arguments)
+        for event in held:
+            if isinstance(event, ToolCallStart):
+                out += self._content(event)
+                if pieces := arguments.get(event.index):
+                    out += self._delta({"type": "input_json_delta", "partial_json": "".join(pieces)})
+                out += self._close_block()
+            elif isinstance(event, TextDelta | ReasoningDelta):
+                out += self._content(event)
+        return out + self._close_block()
+
+    def _end(self) -> bytes:
+        out = self._wrap_up()
+        stop_reason = FINISH_TO_ANTHROPIC[self._finish] if self._finish else "end_turn"
+        delta = {"stop_reason": stop_reason, "stop_sequence": self._stop_sequence}
+        usage = usage_object(self._usage)
+        return out + _sse("message_delta", {"delta": delta, "usage": usage}) + _sse("message_stop", {})
+
+
+class Relay:
+    """An Anthropic stream relayed untouched to an Anthropic client; usage read on the side."""
+
+    __slots__ = ("_splitter", "_start_usage", "done", "error_payload", "started", "usage")
+
+    def __init__(self) -> None:
+        self._splitter = EventSplitter()
+        self._start_usage: dict[str, Any] = {}
+        self.usage: Usage | None = None
+        self.started = False
+        self.done = False
+        self.error_payload: bytes | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error_payload is not None
+
+    def feed(self, data: bytes) -> bytes:
+        block = self._splitter.take(data)
+        if not block:
+            return b""
+        if not self.started and b"data:" in block:
+            self.started = True
+        for marker in (b"message_start", b"message_delta", b"message_stop", b"event: error"):
+            if marker in block:
+                self._read(block)
+                break
+        return block
+
+    def _read(self, block: bytes) -> None:
+        for event in block.split(b"\n\n"):
+            payload = _payload(event.strip(b"\n"))
+            if payload is None:
+                continue
+            kind = payload.get("type")
+            if kind == "message_start" and isinstance(payload.get("message"), dict):
+                usage = payload["message"].get("usage")
+                self._start_usage = usage if isinstance(usage, dict) else {}
+                self.usage = usage_from(self._start_usage)
+            elif kind == "message_delta" and isinstance(payload.get("usage"), dict):
+                self.usage = usage_from({**self._start_usage, **payload["usage"]}) or self.usage
+            elif kind == "message_stop":
+                self.done = True
+            elif kind == "error" and self.error_payload is None:
+                self.error_payload = event_data(event.strip(b"\n"))

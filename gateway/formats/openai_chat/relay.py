@@ -1,0 +1,118 @@
+"""Relaying an OpenAI Chat Completions stream to an OpenAI client, reading usage on the side."""
+
+from __future__ import annotations
+
+import re
+
+from gateway.core.usage import Usage
+from gateway.formats import jsonbody
+from gateway.formats.openai_chat.usage import usage_from
+from gateway.formats.sse import EventSplitter, event_data
+
+_DONE = b"[DONE]"
+_USAGE_KEY = b'"usage"'
+
+# Markers are found with a plain search and then confirmed against the event's whole data, so
+# text a model writes (even "data: [DONE]") never counts.
+_ERROR_PAYLOAD = re.compile(rb'\s*\{\s*"error"\s*:')
+# A usage object (not null). Inside a JSON string the quotes would be escaped, so this is a key.
+_USAGE_OBJECT = re.compile(rb'"usage"\s*:\s*\{')
+
+
+def _event_bounds(block: bytes, at: int) -> tuple[int, int]:
+    """Start and end (after its blank line) of the event holding position ``at``."""
+    start = block.rfind(b"\n\n", 0, at)
+    end = block.find(b"\n\n", at)
+    return (0 if start < 0 else start + 2), (len(block) if end < 0 else end + 2)
+
+
+def _data_at(block: bytes, at: int) -> bytes | None:
+    """The data of the event holding position ``at`` (None when ``at`` is -1), stripped."""
+    if at < 0:
+        return None
+    start, end = _event_bounds(block, at)
+    data = event_data(block[start:end].strip(b"\n"))
+    return data.strip() if data is not None else None
+
+
+_DONE_EVENT = b"data: [DONE]\n\n"
+
+
+def _ends_done(block: bytes) -> bool:
+    """The usual shape: [DONE] is the block's last event."""
+    size = len(_DONE_EVENT)
+    return block.endswith(_DONE_EVENT) and (len(block) == size or block[-size - 2 : -size] == b"\n\n")
+
+
+def _error_in(block: bytes) -> bytes | None:
+    """An upstream error event, looked for where one can be: first (the upstream failed at once,
+    so it can still become a proper status) or last (an error ends a stream). Only those two
+    events are searched, never the whole block."""
+    at = block.find(b'"error"', 0, block.find(b"\n\n"))
+    if at < 0:
+        last_start = block.rfind(b"\n\n", 0, len(block) - 2)
+        at = block.find(b'"error"', last_start) if last_start >= 0 else -1
+    data = _data_at(block, at)
+    return data if data is not None and _is_error(data) else None
+
+
+def _is_error(data: bytes) -> bool:
+    return _ERROR_PAYLOAD.match(data) is not None
+
+
+class StreamRelay:
+    """Relays a Chat Completions SSE stream event by event, reading usage on the side.
+
+    ``feed`` takes bytes as they arrive from the upstream and returns the bytes to send to the
+    client now: every complete event, except the usage-only chunk when the client did not ask
+    for it. Events are found by position, so a block of many events costs a few searches, not a
+    parse each; only an event that holds a usage object is parsed.
+    """
+
+    __slots__ = ("_drop_usage_chunk", "_splitter", "done", "error_payload", "started", "usage")
+
+    def __init__(self, *, drop_usage_chunk: bool) -> None:
+        self._splitter = EventSplitter()
+        self._drop_usage_chunk = drop_usage_chunk
+        self.usage: Usage | None = None
+        self.started = False  # a data event has arrived (comments do not count)
+        self.done = False  # saw data: [DONE]
+        self.error_payload: bytes | None = None  # the upstream's own in-stream error event
+
+    @property
+    def failed(self) -> bool:
+        return self.error_payload is not None
+
+    def feed(self, data: bytes) -> bytes:
+        block = self._splitter.take(data)
+        if not block:
+            return b""
+        # Every marker is looked for from the end or within one event: blocks can be large
+        # (a whole answer in one read) and a scan of each for each marker would add up.
+        if not self.started and b"data:" in block:
+            self.started = True
+        if not self.done:
+            self.done = _ends_done(block) or _data_at(block, block.rfind(_DONE)) == _DONE
+        if self.error_payload is None:
+            self.error_payload = _error_in(block)
+        at = block.rfind(_USAGE_KEY)
+        return block if at < 0 else self._read_usage(block, at)
+
+    def _read_usage(self, block: bytes, at: int) -> bytes:
+        """Read the block's last usage object and cut it if it is a usage-only chunk the client
+        did not ask for. The last report is the one that counts (some servers send running
+        totals on every chunk), and a usage-only chunk is always a stream's last content."""
+        while at >= 0:
+            if _USAGE_OBJECT.match(block, at):
+                start, end = _event_bounds(block, at)
+                try:
+                    chunk = jsonbody.loads(event_data(block[start:end].strip(b"\n")) or b"")
+                except ValueError:
+                    chunk = None
+                if isinstance(chunk, dict):
+                    self.usage = usage_from(chunk.get("usage")) or self.usage
+                    if self._drop_usage_chunk and chunk.get("choices") == []:
+                        return block[:start] + block[end:]
+                    return block
+            at = block.rfind(_USAGE_KEY, 0, at)
+        return block

@@ -1,0 +1,155 @@
+"""OpenAI Chat Completions streams ⇄ canonical stream events.
+
+``StreamDecoder`` turns an upstream's SSE bytes into events; ``StreamEncoder`` turns events into
+SSE for an OpenAI client. Each is a small state object fed one piece at a time, with no I/O.
+Tool-call fragments are keyed strictly by ``index`` (protocols.md §1.4); the usage-only chunk
+(``choices: []``) is read, never skipped, and the finish reason is emitted as soon as it comes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.core.chat import (
+    Finish,
+    ReasoningDelta,
+    StreamEnd,
+    StreamEvent,
+    StreamStart,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallStart,
+    UsageReport,
+)
+from gateway.errors import UpstreamStatus
+from gateway.formats import jsonbody
+from gateway.formats.jsonbody import as_object
+from gateway.formats.openai_chat.codec import FINISH_FROM_OPENAI, FINISH_TO_OPENAI, usage_object
+from gateway.formats.openai_chat.usage import usage_from
+from gateway.formats.sse import EventSplitter, event_data
+
+_DONE = b"[DONE]"
+
+
+class StreamDecoder:
+    def __init__(self, provider: str) -> None:
+        self._provider = provider
+        self._splitter = EventSplitter()
+        self._started = False
+        self._tools_seen: set[int] = set()
+
+    def feed(self, data: bytes) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        for block in self._splitter.feed(data):
+            payload = event_data(block)
+            if payload is None:
+                continue
+            if payload.strip() == _DONE:
+                events.append(StreamEnd())
+                continue
+            try:
+                chunk = jsonbody.loads(payload)
+            except ValueError:
+                continue  # a malformed event is skipped; a stream that never ends is caught later
+            if isinstance(chunk, dict):
+                self._chunk(chunk, events)
+        return events
+
+    def _chunk(self, chunk: dict[str, Any], events: list[StreamEvent]) -> None:
+        error = chunk.get("error")
+        if error is not None:
+            message = error.get("message") if isinstance(error, dict) else str(error)
+            raise UpstreamStatus(
+                f"{self._provider}: {message or 'error mid-stream'}",
+                provider=self._provider,
+                status=502,
+                error_type="upstream_error",
+                code=None,
+            )
+        if not self._started:
+            self._started = True
+            events.append(StreamStart(str(chunk.get("id") or ""), str(chunk.get("model") or "")))
+        for choice in chunk.get("choices") or ():
+            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") or {}
+            thinking = delta.get("reasoning_content") or delta.get("reasoning")
+            if isinstance(thinking, str) and thinking:
+                events.append(ReasoningDelta(thinking))
+            content = delta.get("content")
+            if isinstance(content, str) and content:
+                events.append(TextDelta(content))
+            for call in delta.get("tool_calls") or ():
+                self._tool_fragment(call, events)
+            finish = choice.get("finish_reason")
+            if isinstance(finish, str):
+                events.append(Finish(FINISH_FROM_OPENAI.get(finish, "stop")))
+        usage = usage_from(chunk.get("usage"))
+        if usage is not None:
+            events.append(UsageReport(usage))
+
+    def _tool_fragment(self, call: Any, events: list[StreamEvent]) -> None:
+        if not isinstance(call, dict):
+            return
+        index = call.get("index", 0)
+        index = index if isinstance(index, int) else 0
+        function = as_object(call.get("function"))
+        if index not in self._tools_seen:
+            self._tools_seen.add(index)
+            events.append(ToolCallStart(index, str(call.get("id") or ""), str(function.get("name") or "")))
+        arguments = function.get("arguments")
+        if isinstance(arguments, str) and arguments:
+            events.append(ToolCallDelta(index, arguments))
+
+
+class StreamEncoder:
+    """Canonical events as Chat Completions chunks; ``[DONE]`` at the end."""
+
+    def __init__(self, model: str, created: int, *, include_usage: bool) -> None:
+        self._model = model
+        self._created = created
+        self._include_usage = include_usage
+        self._id = "chatcmpl-"
+        self._usage: dict[str, Any] | None = None
+
+    def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
+        chunk = {
+            "id": self._id,
+            "object": "chat.completion.chunk",
+            "created": self._created,
+            "model": self._model,
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        }
+        return b"data: " + jsonbody.encode(chunk) + b"\n\n"
+
+    def feed(self, event: StreamEvent) -> bytes:
+        if isinstance(event, StreamStart):
+            self._id = event.id if event.id.startswith("chatcmpl") else f"chatcmpl-{event.id}"
+            return self._chunk({"role": "assistant", "content": ""})
+        if isinstance(event, TextDelta):
+            return self._chunk({"content": event.text})
+        if isinstance(event, ReasoningDelta):
+            return self._chunk({"reasoning_content": event.text}) if event.text else b""
+        if isinstance(event, ToolCallStart):
+            call = {"index": event.index, "id": event.id, "type": "function", "function": {"name": event.name, "arguments": ""}}
+            return self._chunk({"tool_calls": [call]})
+        if isinstance(event, ToolCallDelta):
+            return self._chunk({"tool_calls": [{"index": event.index, "function": {"arguments": event.arguments}}]})
+        if isinstance(event, Finish):
+            return self._chunk({}, FINISH_TO_OPENAI[event.reason] if event.reason else "stop")
+        if isinstance(event, UsageReport):
+            self._usage = usage_object(event.usage)
+            return b""
+        # StreamEnd: the usage chunk (when asked for), then the end marker.
+        out = b""
+        if self._include_usage and self._usage is not None:
+            usage_chunk = {
+                "id": self._id,
+                "object": "chat.completion.chunk",
+                "created": self._created,
+                "model": self._model,
+                "choices": [],
+                "usage": self._usage,
+            }
+            out = b"data: " + jsonbody.encode(usage_chunk) + b"\n\n"
+        return out + b"data: [DONE]\n\n"

@@ -1,0 +1,40 @@
+"""Usage as OpenAI reports it, read defensively (B42)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.core.usage import Usage
+from gateway.formats import jsonbody
+
+
+def _count(value: Any) -> int | None:
+    """A token count only when it is a sane non-negative integer (B42)."""
+    return value if type(value) is int and 0 <= value < 10**12 else None
+
+
+def usage_from(raw: Any) -> Usage | None:
+    """Usage from an OpenAI ``usage`` object; None when missing or not believable."""
+    if type(raw) is not dict:
+        return None
+    prompt = _count(raw.get("prompt_tokens"))
+    completion = _count(raw.get("completion_tokens"))
+    if prompt is None or completion is None:
+        return None
+    cached = reasoning = 0
+    if type(details := raw.get("prompt_tokens_details")) is dict:
+        cached = _count(details.get("cached_tokens")) or 0
+    if type(details := raw.get("completion_tokens_details")) is dict:
+        reasoning = _count(details.get("reasoning_tokens")) or 0
+    return Usage(prompt, completion, cached, reasoning)
+
+
+def completion_usage(body: bytes) -> Usage | None:
+    """Check that a complete answer is a JSON object and read its usage.
+
+    Raises ValueError when the body is not a JSON object (truncated, an HTML page, ...).
+    """
+    parsed = jsonbody.loads(body)
+    if not isinstance(parsed, dict):
+        raise ValueError("not a JSON object")
+    return usage_from(parsed.get("usage"))
