@@ -39,7 +39,7 @@ from typing import Any
 
 from gateway.addresses import check_base_url, is_loopback
 from gateway.errors import ConfigError
-from gateway.providers.catalog import AUTH_STYLES, CatalogEntry, load_catalog
+from gateway.providers.catalog import AUTH_STYLES, KINDS, CatalogEntry, load_catalog
 from gateway.providers.settings import ProviderSettings
 from gateway.transport import Timeouts
 
@@ -224,8 +224,9 @@ def _provider(
     t = _Table(table or {}, f"[providers.{entry.id}]", _PROVIDER_KEYS)
     if t.flag("enabled") is False:
         return None
-    if t.text("kind") not in (None, "openai-compatible"):
-        raise ConfigError(f"{t.where}.kind must be \"openai-compatible\"")
+    kind = t.text("kind") or entry.kind
+    if kind not in KINDS:
+        raise ConfigError(f"{t.where}.kind must be one of {', '.join(KINDS)}")
     prefix = entry.env_prefix
     local = _first(t.flag("local"), entry.local)
     auth = t.text("auth") or entry.auth
@@ -269,6 +270,7 @@ def _provider(
         name=t.text("name") or entry.name,
         base_url=url,
         keys=keys,
+        kind=kind,
         auth=auth,
         local=local,
         probe=probe and source == "default",
@@ -284,11 +286,15 @@ def _provider(
 
 def _custom_entry(pid: str, table: Mapping[str, Any]) -> CatalogEntry:
     """The empty catalog row of a provider the catalog does not know."""
-    if table.get("enabled") is not False and table.get("kind") != "openai-compatible":
+    if table.get("enabled") is not False and table.get("kind") not in KINDS:
         raise ConfigError(
-            f"[providers.{pid}] is not a catalog provider, so it needs kind = \"openai-compatible\""
+            f"[providers.{pid}] is not a catalog provider, so it needs kind = "
+            + " or ".join(f'"{k}"' for k in KINDS)
         )
-    return CatalogEntry(id=pid, name=pid, base_url=None, key_env=())
+    kind = str(table.get("kind"))
+    return CatalogEntry(
+        id=pid, name=pid, base_url=None, key_env=(), kind=kind, auth="x-api-key" if kind == "anthropic" else "bearer"
+    )
 
 
 def _with_path(root: str, path: str) -> str:

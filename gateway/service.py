@@ -1,21 +1,37 @@
 """The gateway's request pipeline behind the HTTP surface: route, attempt, respond, count.
 
-The API layer hands in a checked call and gets back the bytes of a complete JSON answer or a
-``StreamReply`` (an async iterator of bytes already in the client's protocol). Anything that goes
-wrong before the first byte is raised as a ``GatewayError`` so the API can answer with a proper
-status; a stream only starts once the upstream has produced its first real event. Every answer's
-usage (reported by the upstream, even when the client did not ask for it) goes into ``totals``.
+The API layer hands in a checked call in the client's protocol and gets back the bytes of a
+complete answer or a ``StreamReply`` (an async iterator of bytes in the client's protocol).
+When the upstream speaks the client's protocol the request takes the passthrough path: the
+client's JSON goes upstream with only the model rewritten, and the answer comes back untouched.
+Otherwise it goes through the canonical form: decoded, encoded for the upstream, and the answer
+(or each stream event) decoded and encoded back.
+
+Anything that goes wrong before the first byte is raised as a ``GatewayError`` so the API can
+answer with a proper status; a stream starts only once the upstream has produced its first real
+event. Every answer's usage goes into ``totals``, counted locally (and marked estimated) when the
+upstream did not report it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
 
+from gateway import tokens
 from gateway.clock import Clock
+from gateway.core.chat import ChatRequest, ChatResponse, Reasoning, TextPart, ToolCall
 from gateway.core.models import ModelEntry, Target
-from gateway.core.usage import UsageTotals
-from gateway.errors import ModelNotFound, UpstreamBadResponse, UpstreamStatus
-from gateway.formats import openai_chat, openai_embeddings
+from gateway.core.usage import Usage, UsageTotals
+from gateway.errors import InvalidRequest, ModelNotFound, UpstreamBadResponse, UpstreamStatus
+from gateway.formats import jsonbody, openai_embeddings
+from gateway.formats.anthropic.checks import MessagesCall
+from gateway.formats.interfaces import ClientCall, Relay
+from gateway.formats.jsonbody import BodyError
+from gateway.formats.translation import Translation
+from gateway.providers.anthropic import AnthropicProvider
+from gateway.providers.base import ChatProvider
 from gateway.providers.openai_compatible import OpenAICompatible
 from gateway.routing.keys import KeyRing
 from gateway.routing.model_index import ModelIndex
@@ -26,28 +42,38 @@ MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 MAX_ERROR_BYTES = 1024 * 1024
 ROUTE_WAIT = 5.0  # how long an unknown bare name may wait for model lists still loading
 
+T = TypeVar("T")
+
+
+def _checked(make: Callable[[], T]) -> T:
+    """A translation step that can find the request untranslatable: a 400 naming the field."""
+    try:
+        return make()
+    except BodyError as exc:
+        raise InvalidRequest(exc.message, param=exc.param) from None
+
 
 class StreamReply:
     """A relayed stream: iterate for bytes to write; ``close`` when done or abandoned.
 
     An iterator class rather than a generator, so a client hanging up leaves nothing suspended.
-    Raises ``UpstreamError`` mid-stream when the upstream fails or stops before ``[DONE]``.
+    Raises ``UpstreamError`` mid-stream when the upstream fails or stops before its end.
     """
 
-    __slots__ = ("_first", "_relay", "_response", "_totals", "target")
+    __slots__ = ("_first", "_on_close", "_relay", "_response", "target")
 
     def __init__(
         self,
         first: bytes,
-        relay: openai_chat.StreamRelay,
+        relay: Relay,
         response: UpstreamResponse,
         target: Target,
-        totals: UsageTotals,
+        on_close: Callable[[Relay], None],
     ) -> None:
         self._first: bytes | None = first
         self._relay = relay
         self._response = response
-        self._totals = totals
+        self._on_close = on_close
         self.target = target
 
     def __aiter__(self) -> StreamReply:
@@ -74,7 +100,7 @@ class StreamReply:
     def close(self) -> None:
         """Count the usage; release the upstream connection if the stream finished, abort it
         otherwise."""
-        self._totals.add(self._relay.usage)
+        self._on_close(self._relay)
         if self._relay.done:
             self._response.release()
         else:
@@ -84,7 +110,7 @@ class StreamReply:
 class Gateway:
     def __init__(
         self,
-        providers: Sequence[OpenAICompatible],
+        providers: Sequence[ChatProvider],
         transport: Transport,
         clock: Clock,
         index: ModelIndex,
@@ -98,9 +124,10 @@ class Gateway:
         self.sync = sync
         self._keys = keys
         self.totals = UsageTotals()
+        self._counting: set[asyncio.Task[None]] = set()
 
     @property
-    def providers(self) -> list[OpenAICompatible]:
+    def providers(self) -> list[ChatProvider]:
         return list(self._providers.values())
 
     # --- models -----------------------------------------------------------------------------
@@ -116,18 +143,18 @@ class Gateway:
             raise _not_found(model_id)
         return entry
 
-    async def _route(self, name: str) -> Target:
+    async def _route(self, name: str) -> tuple[Target, ChatProvider, str | None]:
         target = self._index.resolve(name)
         if target is None and self.sync.incomplete:
             await self.sync.refresh_missing(ROUTE_WAIT)
             target = self._index.resolve(name)
         if target is None:
             raise _not_found(name)
-        return target
+        return target, self._providers[target.provider], self._keys[target.provider].pick()
 
     # --- attempts ---------------------------------------------------------------------------
 
-    async def _send(self, provider: OpenAICompatible, request: UpstreamRequest) -> UpstreamResponse:
+    async def _send(self, provider: ChatProvider, request: UpstreamRequest) -> UpstreamResponse:
         """Send, and turn anything but a 2xx into the provider's error (the response is closed)."""
         response = await self._transport.send(request)
         if 200 <= response.status < 300:
@@ -146,7 +173,7 @@ class Gateway:
         finally:
             response.close()
 
-    async def _complete(self, provider: OpenAICompatible, response: UpstreamResponse) -> bytes:
+    async def _complete(self, provider: ChatProvider, response: UpstreamResponse) -> bytes:
         """The whole answer; reading it to the end hands the connection back to the pool."""
         try:
             body = await response.read(MAX_RESPONSE_BYTES)
@@ -157,47 +184,21 @@ class Gateway:
             raise self._unusable(provider, body)
         return body
 
-    def _unusable(self, provider: OpenAICompatible, body: bytes) -> UpstreamStatus | UpstreamBadResponse:
+    def _unusable(self, provider: ChatProvider, body: bytes) -> UpstreamStatus | UpstreamBadResponse:
         """A success status with an error object in the body, or with no usable body at all."""
         embedded = provider.embedded_error(body, self._clock.time(), self._keys[provider.id].keys)
         return embedded or UpstreamBadResponse(
             f"provider {provider.id} returned unexpected content", provider=provider.id
         )
 
-    # --- chat -------------------------------------------------------------------------------
-
-    async def chat(self, call: openai_chat.ChatCall, request_id: str) -> bytes | StreamReply:
-        target = await self._route(call.model)
-        provider = self._providers[target.provider]
-        key = self._keys[provider.id].pick()
-        request = provider.chat_request(call, target.upstream_model, key, request_id)
-        response = await self._send(provider, request)
-        if call.stream:
-            return await self._open_stream(call, provider, response, target)
-        body = await self._complete(provider, response)
-        try:
-            usage = openai_chat.completion_usage(body)
-        except ValueError:
-            raise self._unusable(provider, body) from None
-        if b'"choices"' not in body:
-            raise self._unusable(provider, body)
-        self.totals.add(usage)
-        return body
-
     async def _open_stream(
-        self,
-        call: openai_chat.ChatCall,
-        provider: OpenAICompatible,
-        response: UpstreamResponse,
-        target: Target,
+        self, provider: ChatProvider, response: UpstreamResponse, target: Target, relay: Relay, on_close: Callable[[Relay], None]
     ) -> StreamReply:
         """Read up to the first real event, so failures before it still get a proper status."""
         try:
             if "text/event-stream" not in response.headers.get("Content-Type", "").lower():
                 body = await response.read(MAX_ERROR_BYTES)
                 raise self._unusable(provider, body)
-            injected = provider.settings.stream_usage and not call.wants_usage
-            relay = openai_chat.StreamRelay(drop_usage_chunk=injected)
             first = b""
             while not relay.started:
                 data = await response.read_chunk()
@@ -212,14 +213,93 @@ class Gateway:
         except BaseException:
             response.close()
             raise
-        return StreamReply(first, relay, response, target, self.totals)
+        return StreamReply(first, relay, response, target, on_close)
+
+    # --- counting ---------------------------------------------------------------------------
+
+    def _count(self, usage: Usage | None, request: Callable[[], ChatRequest] | None = None, output: str = "") -> None:
+        """Add an answer's usage to the totals; without one, count it here (off the loop)."""
+        if usage is not None or request is None:
+            self.totals.add(usage)
+            return
+
+        async def estimate() -> None:
+            try:
+                canonical = request()
+                prompt = await tokens.count_async(canonical)
+                completion = await asyncio.to_thread(tokens.count_text, output, canonical.model) if output else 0
+            except (BodyError, OSError, ValueError):
+                self.totals.add(None)
+                return
+            self.totals.add(Usage(prompt, completion, estimated=True))
+
+        task = asyncio.get_running_loop().create_task(estimate())
+        self._counting.add(task)
+        task.add_done_callback(self._counting.discard)
+
+    # --- chat -------------------------------------------------------------------------------
+
+    async def chat(self, call: ClientCall, request_id: str) -> bytes | StreamReply:
+        target, provider, key = await self._route(call.model)
+        if provider.protocol == call.protocol:
+            return await self._passthrough(call, provider, target, key, request_id)
+        return await self._translated(call, provider, target, key, request_id)
+
+    async def _passthrough(
+        self, call: ClientCall, provider: ChatProvider, target: Target, key: str | None, request_id: str
+    ) -> bytes | StreamReply:
+        request = provider.passthrough_request(call, target.upstream_model, key, request_id)
+        response = await self._send(provider, request)
+        if call.stream:
+            relay = provider.passthrough_relay(call)
+            return await self._open_stream(provider, response, target, relay, lambda r: self._count(r.usage))
+        body = await self._complete(provider, response)
+        try:
+            usage = provider.passthrough_usage(body)
+        except ValueError:
+            raise self._unusable(provider, body) from None
+        self._count(usage, call.canonical)
+        return body
+
+    async def _translated(
+        self, call: ClientCall, provider: ChatProvider, target: Target, key: str | None, request_id: str
+    ) -> bytes | StreamReply:
+        canonical = _checked(call.canonical)
+        request = _checked(lambda: provider.translated_request(canonical, target.upstream_model, key, request_id))
+        response = await self._send(provider, request)
+        created = int(self._clock.time())
+        if call.stream:
+            relay = Translation(provider.stream_decoder(), call.stream_encoder(created))
+
+            def count(done: Relay) -> None:
+                self._count(done.usage, lambda: canonical, "".join(relay.output))
+
+            return await self._open_stream(provider, response, target, relay, count)
+        body = await self._complete(provider, response)
+        try:
+            answer = provider.decode_response(body)
+        except ValueError:
+            raise self._unusable(provider, body) from None
+        self._count(answer.usage, lambda: canonical, _answer_text(answer))
+        return _checked(lambda: call.encode_answer(answer, created))
+
+    async def count_tokens(self, call: MessagesCall, request_id: str) -> bytes:
+        """Anthropic's count_tokens: asked of an Anthropic upstream, counted here for any other."""
+        target, provider, key = await self._route(call.model)
+        if isinstance(provider, AnthropicProvider):
+            request = provider.count_tokens_request(call, target.upstream_model, key, request_id)
+            return await self._complete(provider, await self._send(provider, request))
+        return jsonbody.encode({"input_tokens": await tokens.count_async(_checked(call.canonical))})
 
     # --- embeddings -------------------------------------------------------------------------
 
     async def embeddings(self, call: openai_embeddings.EmbeddingCall, request_id: str) -> bytes:
-        target = await self._route(call.model)
-        provider = self._providers[target.provider]
-        key = self._keys[provider.id].pick()
+        target, provider, key = await self._route(call.model)
+        if not isinstance(provider, OpenAICompatible):
+            raise InvalidRequest(
+                f"The model '{call.model}' is served by provider {provider.id}, which has no embeddings endpoint.",
+                param="model",
+            )
         request = provider.embeddings_request(call, target.upstream_model, key, request_id)
         response = await self._send(provider, request)
         body = await self._complete(provider, response)
@@ -227,8 +307,12 @@ class Gateway:
             body, usage = openai_embeddings.finish_response(call, body)
         except ValueError:
             raise self._unusable(provider, body) from None
-        self.totals.add(usage)
+        self._count(usage)
         return body
+
+
+def _answer_text(answer: ChatResponse) -> str:
+    return "".join(p.arguments if isinstance(p, ToolCall) else p.text for p in answer.parts if isinstance(p, TextPart | Reasoning | ToolCall))
 
 
 def _not_found(name: str) -> ModelNotFound:

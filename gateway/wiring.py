@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from gateway.addresses import is_loopback
 from gateway.clock import Clock
 from gateway.config import Settings
+from gateway.providers.anthropic import AnthropicProvider
+from gateway.providers.base import ChatProvider
 from gateway.providers.openai_compatible import OpenAICompatible
 from gateway.providers.settings import ProviderSettings
 from gateway.routing.keys import KeyRing
@@ -42,12 +44,17 @@ def without_self(providers: Sequence[ProviderSettings], port: int) -> list[Provi
     return kept
 
 
+def adapter(settings: ProviderSettings) -> ChatProvider:
+    """The adapter for a provider's wire protocol."""
+    if settings.kind == "anthropic":
+        return AnthropicProvider(settings)
+    return OpenAICompatible(settings)
+
+
 def build_gateway(
     settings: Settings, transport: Transport, clock: Clock, new_request_id: Callable[[], str]
 ) -> Gateway:
-    adapters = [
-        OpenAICompatible(p) for p in without_self(settings.providers, settings.server.port)
-    ]
+    adapters = [adapter(p) for p in without_self(settings.providers, settings.server.port)]
     keys = {a.id: KeyRing(a.settings.keys) for a in adapters}
     index = ModelIndex([a.id for a in adapters])
     sync = ModelSync(

@@ -5,7 +5,7 @@
 - Only ``gateway/api`` and ``gateway/server.py`` import ``aiohttp.web``; only those and
   ``gateway/transport`` import aiohttp at all.
 - Inside ``gateway`` each layer imports only layers below it:
-  api → service → routing → config → providers → formats → core, with the leaf modules
+  api → service → routing → config → providers, tokens → formats → core, with the leaf modules
   (errors, clock, redact, ids, version, addresses, paths, transport, logs, runtime) usable by all.
 """
 
@@ -25,6 +25,7 @@ RANK = {
     "core": 1,
     "formats": 2,
     "providers": 3,
+    "tokens": 3,
     "config": 4,
     "routing": 5,
     "service": 6,

@@ -8,7 +8,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-AUTH_STYLES = ("bearer", "api-key", "none")
+AUTH_STYLES = ("bearer", "api-key", "x-api-key", "none")
+KINDS = ("openai-compatible", "anthropic")
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +18,7 @@ class CatalogEntry:
     name: str
     base_url: str | None
     key_env: tuple[str, ...]
+    kind: str = "openai-compatible"
     auth: str = "bearer"
     local: bool = False
     url_env: str | None = None
@@ -34,7 +36,7 @@ class CatalogEntry:
 
 
 _FIELDS = {
-    "name", "base_url", "key_env", "auth", "local", "url_env", "url_path", "default_url",
+    "name", "base_url", "key_env", "kind", "auth", "local", "url_env", "url_path", "default_url",
     "stream_usage", "models_url", "model_prefix", "models", "headers",
 }
 
@@ -45,6 +47,8 @@ def _entry(provider_id: str, row: dict[str, Any]) -> CatalogEntry:
         raise ValueError(f"catalog row {provider_id!r} has unknown fields {sorted(unknown)}")
     if row.get("auth", "bearer") not in AUTH_STYLES:
         raise ValueError(f"catalog row {provider_id!r}: auth must be one of {AUTH_STYLES}")
+    if row.get("kind", "openai-compatible") not in KINDS:
+        raise ValueError(f"catalog row {provider_id!r}: kind must be one of {KINDS}")
     if not row.get("base_url") and not row.get("url_env"):
         raise ValueError(f"catalog row {provider_id!r} needs base_url or url_env")
     prefix = provider_id.upper()
@@ -53,6 +57,7 @@ def _entry(provider_id: str, row: dict[str, Any]) -> CatalogEntry:
         name=row["name"],
         base_url=row.get("base_url"),
         key_env=(f"{prefix}_API_KEY", *row.get("key_env", ())),
+        kind=row.get("kind", "openai-compatible"),
         auth=row.get("auth", "bearer"),
         local=row.get("local", False),
         url_env=row.get("url_env"),

@@ -13,6 +13,7 @@ class ProviderSettings:
     name: str
     base_url: str
     keys: tuple[str, ...] = field(repr=False)
+    kind: str = "openai-compatible"  # the wire protocol: "openai-compatible" or "anthropic"
     auth: str = "bearer"
     local: bool = False
     probe: bool = False  # enabled only because its usual address might answer

@@ -16,7 +16,7 @@ from dataclasses import replace
 from gateway.clock import Clock
 from gateway.core.models import ModelEntry
 from gateway.errors import GatewayError
-from gateway.providers.openai_compatible import OpenAICompatible
+from gateway.providers.base import ChatProvider
 from gateway.routing.keys import KeyRing
 from gateway.routing.model_index import ModelIndex
 from gateway.transport import Timeouts, Transport
@@ -32,7 +32,7 @@ _LIST_TIMEOUTS = Timeouts(connect=5.0, read=15.0, total=30.0)
 class ModelSync:
     def __init__(
         self,
-        providers: Sequence[OpenAICompatible],
+        providers: Sequence[ChatProvider],
         keys: Mapping[str, KeyRing],
         index: ModelIndex,
         transport: Transport,
@@ -58,7 +58,7 @@ class ModelSync:
                     provider.id, [ModelEntry(provider.id, m) for m in provider.settings.models]
                 )
 
-    async def _fetch(self, provider: OpenAICompatible) -> bool:
+    async def _fetch(self, provider: ChatProvider) -> bool:
         self._last_asked[provider.id] = self._clock.monotonic()
         ring = self._keys[provider.id]
         request = replace(
@@ -82,19 +82,19 @@ class ModelSync:
             log.info("%s: %d models", provider.id, len(entries))
         return True
 
-    def _note_failure(self, provider: OpenAICompatible, message: str) -> None:
+    def _note_failure(self, provider: ChatProvider, message: str) -> None:
         if self._last_error.get(provider.id) != message:
             level = logging.DEBUG if provider.settings.probe else logging.WARNING
             log.log(level, "%s: cannot list models: %s", provider.id, message)
         self._last_error[provider.id] = message
 
-    async def refresh(self, providers: Sequence[OpenAICompatible] | None = None) -> bool:
+    async def refresh(self, providers: Sequence[ChatProvider] | None = None) -> bool:
         """Ask each provider (all by default) for its list now; True when every one answered."""
         chosen = self._fetched if providers is None else providers
         results = await asyncio.gather(*(self._fetch(p) for p in chosen))
         return all(results)
 
-    def _start_round(self, providers: Sequence[OpenAICompatible]) -> asyncio.Task[None]:
+    def _start_round(self, providers: Sequence[ChatProvider]) -> asyncio.Task[None]:
         """One refresh at a time: callers arriving during a round share it."""
         if self._round is None or self._round.done():
 

@@ -7,8 +7,12 @@ translation to another protocol refuses what it cannot carry (see ``codec``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
+from gateway.core.chat import ChatRequest, ChatResponse
+from gateway.formats import jsonbody
+from gateway.formats.anthropic import codec
+from gateway.formats.anthropic.stream import StreamEncoder
 from gateway.formats.fields import (
     Validator,
     array,
@@ -77,18 +81,40 @@ MESSAGE_FIELDS: dict[str, Validator] = {
 
 @dataclass(frozen=True, slots=True)
 class MessagesCall:
-    """A checked Messages request, kept as the client's own JSON."""
+    """A checked Messages request, kept as the client's own JSON, with the version headers it
+    came with (they go to an Anthropic upstream unchanged)."""
+
+    protocol: ClassVar[str] = "anthropic"
 
     model: str
     stream: bool
     body: dict[str, Any]
+    version: str | None = None
+    beta: str | None = None
+
+    def canonical(self) -> ChatRequest:
+        return codec.decode_request(self.body)
+
+    def encode_answer(self, answer: ChatResponse, created: int) -> bytes:
+        return jsonbody.encode(codec.encode_response(answer, self.model))
+
+    def stream_encoder(self, created: int) -> StreamEncoder:
+        return StreamEncoder(self.model)
 
 
-def parse_request(body: dict[str, Any], *, needs_max_tokens: bool = True) -> MessagesCall:
+_HEADER_VALUE = string(512)
+
+
+def parse_request(
+    body: dict[str, Any], *, needs_max_tokens: bool = True, version: str | None = None, beta: str | None = None
+) -> MessagesCall:
     """Check a /v1/messages body (``needs_max_tokens=False`` for /v1/messages/count_tokens)."""
     model = required(body, "model", model_name)
     if needs_max_tokens:
         required(body, "max_tokens", integer(1, 100_000_000))
     required(body, "messages", _messages)
     check_fields(body, MESSAGE_FIELDS)
-    return MessagesCall(model=model, stream=body.get("stream") is True, body=body)
+    for name, value in (("anthropic-version", version), ("anthropic-beta", beta)):
+        if value is not None:
+            _HEADER_VALUE(value, name)
+    return MessagesCall(model=model, stream=body.get("stream") is True, body=body, version=version, beta=beta)

@@ -8,8 +8,9 @@ counted); every other field, known or not, is kept.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
+from gateway.core.chat import ChatRequest, ChatResponse
 from gateway.formats import jsonbody
 from gateway.formats.fields import (
     Validator,
@@ -27,6 +28,8 @@ from gateway.formats.fields import (
     string,
 )
 from gateway.formats.jsonbody import BodyError
+from gateway.formats.openai_chat import codec
+from gateway.formats.openai_chat.stream import StreamEncoder
 
 MAX_MESSAGES = 50_000
 MAX_TOOLS = 1_024
@@ -143,10 +146,21 @@ CHAT_FIELDS: dict[str, Validator] = {
 class ChatCall:
     """A checked Chat Completions request, kept as the client's own JSON."""
 
+    protocol: ClassVar[str] = "openai-chat"
+
     model: str
     stream: bool
     wants_usage: bool  # the client itself asked for the usage chunk
     body: dict[str, Any]
+
+    def canonical(self) -> ChatRequest:
+        return codec.decode_request(self.body)
+
+    def encode_answer(self, answer: ChatResponse, created: int) -> bytes:
+        return jsonbody.encode(codec.encode_response(answer, self.model, created))
+
+    def stream_encoder(self, created: int) -> StreamEncoder:
+        return StreamEncoder(self.model, created, include_usage=self.wants_usage)
 
 
 def parse_request(body: dict[str, Any]) -> ChatCall:

@@ -1,0 +1,55 @@
+"""The shapes the service relies on, whatever the protocol.
+
+A client's checked call, an upstream stream's relay, and the canonical stream's decoders and
+encoders are small objects with these methods; each protocol module provides its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Protocol
+
+from gateway.core.chat import ChatRequest, ChatResponse, StreamEvent
+from gateway.core.usage import Usage
+
+
+class StreamEncoder(Protocol):
+    def feed(self, event: StreamEvent) -> bytes: ...
+
+
+class StreamDecoder(Protocol):
+    def feed(self, data: bytes) -> list[StreamEvent]: ...
+
+
+class ClientCall(Protocol):
+    """A checked request in the client's protocol."""
+
+    protocol: ClassVar[str]
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def stream(self) -> bool: ...
+
+    @property
+    def body(self) -> dict[str, Any]: ...
+
+    def canonical(self) -> ChatRequest: ...
+
+    def encode_answer(self, answer: ChatResponse, created: int) -> bytes: ...
+
+    def stream_encoder(self, created: int) -> StreamEncoder: ...
+
+
+class Relay(Protocol):
+    """Upstream stream bytes in, client stream bytes out, with what was learned on the way."""
+
+    usage: Usage | None
+    started: bool  # a real event has come (a stream is committed only then)
+    done: bool  # the upstream ended the stream properly
+    error_payload: bytes | None  # the upstream's own in-stream error, relayed as is
+
+    @property
+    def failed(self) -> bool: ...
+
+    def feed(self, data: bytes) -> bytes: ...

@@ -1,0 +1,41 @@
+"""A stream in one protocol relayed in another: the upstream's decoder feeding the client's
+encoder through canonical events, with the relay interface of a passthrough stream."""
+
+from __future__ import annotations
+
+from gateway.core.chat import ReasoningDelta, StreamEnd, TextDelta, ToolCallDelta, UsageReport
+from gateway.core.usage import Usage
+from gateway.formats.interfaces import StreamDecoder, StreamEncoder
+
+
+class Translation:
+    __slots__ = ("_decoder", "_encoder", "done", "error_payload", "output", "started", "usage")
+
+    def __init__(self, decoder: StreamDecoder, encoder: StreamEncoder) -> None:
+        self._decoder = decoder
+        self._encoder = encoder
+        self.usage: Usage | None = None
+        self.started = False
+        self.done = False
+        self.error_payload: bytes | None = None  # upstream errors are raised by the decoder
+        self.output: list[str] = []  # what the model wrote, for counting when usage is missing
+
+    @property
+    def failed(self) -> bool:
+        return False
+
+    def feed(self, data: bytes) -> bytes:
+        """Raises UpstreamError when the upstream reports an error mid-stream."""
+        out = []
+        for event in self._decoder.feed(data):
+            self.started = True
+            if isinstance(event, UsageReport):
+                self.usage = event.usage
+            elif isinstance(event, StreamEnd):
+                self.done = True
+            elif isinstance(event, TextDelta | ReasoningDelta):
+                self.output.append(event.text)
+            elif isinstance(event, ToolCallDelta):
+                self.output.append(event.arguments)
+            out.append(self._encoder.feed(event))
+        return b"".join(out)

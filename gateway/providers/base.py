@@ -1,0 +1,117 @@
+"""What every HTTP upstream adapter shares: its headers, its model list, its error answers.
+
+An adapter speaks one wire ``protocol``. A client call in the same protocol takes the passthrough
+path (``passthrough_request`` and ``passthrough_relay``); any other goes through the canonical
+form (``translated_request``, ``decode_response``, ``stream_decoder``). Only the provider's own
+credential and a short allow-list of headers go upstream (SECURITY.md S27).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from gateway.core.chat import ChatRequest, ChatResponse
+from gateway.core.models import ModelEntry
+from gateway.core.usage import Usage
+from gateway.errors import UpstreamStatus
+from gateway.formats.interfaces import Relay, StreamDecoder
+from gateway.formats.openai_models import parse_model_list
+from gateway.providers.settings import ProviderSettings
+from gateway.providers.upstream_errors import embedded_error, upstream_error
+from gateway.transport import UpstreamRequest
+from gateway.version import __version__
+
+USER_AGENT = f"Switchboard/{__version__}"
+JSON = "application/json"
+SSE = "text/event-stream"
+
+
+class BaseProvider:
+    protocol: str = ""
+    models_path: str = "/models"
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        self.settings = settings
+        self.id = settings.id
+        self._base = settings.base_url
+        # The headers every request carries, per Accept value, built once.
+        self._headers_for = {
+            accept: (("Content-Type", JSON), ("Accept", accept), ("User-Agent", USER_AGENT), *self._fixed_headers())
+            for accept in (JSON, SSE)
+        }
+
+    def _fixed_headers(self) -> tuple[tuple[str, str], ...]:
+        return self.settings.headers
+
+    def _auth(self, key: str) -> tuple[tuple[str, str], ...]:
+        style = self.settings.auth
+        if style == "none":
+            return ()
+        if style == "api-key":
+            return (("api-key", key),)
+        if style == "x-api-key":
+            return (("x-api-key", key),)
+        return (("Authorization", f"Bearer {key}"),)
+
+    def _headers(self, key: str | None, request_id: str, accept: str, *extra: tuple[str, str]) -> tuple[tuple[str, str], ...]:
+        headers = (*self._headers_for[accept], ("X-Request-Id", request_id), *extra)
+        return (*headers, *self._auth(key)) if key else headers
+
+    def _post(self, path: str, body: bytes, key: str | None, request_id: str, *, stream: bool, extra: tuple[tuple[str, str], ...] = ()) -> UpstreamRequest:
+        return UpstreamRequest(
+            provider=self.id,
+            method="POST",
+            url=f"{self._base}{path}",
+            headers=self._headers(key, request_id, SSE if stream else JSON, *extra),
+            body=body,
+            timeouts=self.settings.timeouts,
+        )
+
+    def models_request(self, key: str | None, request_id: str) -> UpstreamRequest:
+        headers = tuple(h for h in self._headers(key, request_id, JSON) if h[0] != "Content-Type")
+        return UpstreamRequest(
+            provider=self.id,
+            method="GET",
+            url=self.settings.models_url or f"{self._base}{self.models_path}",
+            headers=headers,
+            timeouts=self.settings.timeouts,
+        )
+
+    def parse_models(self, body: bytes) -> list[ModelEntry]:
+        return parse_model_list(body, self.id, self.settings.model_prefix)
+
+    def error(self, status: int, headers: Mapping[str, str], body: bytes, now: float, keys: tuple[str, ...]) -> UpstreamStatus:
+        """The upstream's error answer in the gateway's terms, with credentials masked."""
+        return upstream_error(self.id, status, headers, body, now, keys)
+
+    def embedded_error(self, body: bytes, now: float, keys: tuple[str, ...]) -> UpstreamStatus | None:
+        return embedded_error(self.id, body, now, keys)
+
+
+class ChatProvider(Protocol):
+    """What the service needs of an upstream adapter for chat."""
+
+    id: str
+    settings: ProviderSettings
+    protocol: str
+
+    def passthrough_request(self, call: Any, upstream_model: str, key: str | None, request_id: str) -> UpstreamRequest: ...
+
+    def passthrough_relay(self, call: Any) -> Relay: ...
+
+    def passthrough_usage(self, body: bytes) -> Usage | None: ...
+
+    def translated_request(self, request: ChatRequest, upstream_model: str, key: str | None, request_id: str) -> UpstreamRequest: ...
+
+    def decode_response(self, body: bytes) -> ChatResponse: ...
+
+    def stream_decoder(self) -> StreamDecoder: ...
+
+    def models_request(self, key: str | None, request_id: str) -> UpstreamRequest: ...
+
+    def parse_models(self, body: bytes) -> list[ModelEntry]: ...
+
+    def error(self, status: int, headers: Mapping[str, str], body: bytes, now: float, keys: tuple[str, ...]) -> UpstreamStatus: ...
+
+    def embedded_error(self, body: bytes, now: float, keys: tuple[str, ...]) -> UpstreamStatus | None: ...
