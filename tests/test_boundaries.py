@@ -36,7 +36,7 @@ RANK = {
     "__init__": 9,
 }
 QT = ("PySide6", "shiboken6", "qasync", "app")
-IO_MODULES = ("aiohttp", "httpx", "sqlite3", "socket", "asyncio", "subprocess", "os", "io", "pathlib", "urllib.request", "http", "requests", "shutil", "tempfile", "time", "datetime", "random", "secrets", "uuid")
+IO_MODULES = ("aiohttp", "httpx", "sqlite3", "socket", "asyncio", "subprocess", "os", "io", "pathlib", "urllib.request", "http", "requests", "shutil", "tempfile", "time", "random", "secrets", "uuid")
 IO_BUILTINS = ("open", "print", "input")
 
 

@@ -11,9 +11,11 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from gateway.api.anthropic_routes import AnthropicRoutes
 from gateway.api.entry import Entry, unknown_route
 from gateway.api.guard import Guard
 from gateway.api.health import health
+from gateway.api.model_routes import ModelRoutes
 from gateway.api.openai_routes import OpenAIRoutes
 from gateway.api.router import Handler, Router
 from gateway.service import Gateway
@@ -24,6 +26,8 @@ def create_handler(gateway: Gateway, guard: Guard, new_request_id: Callable[[], 
     router = Router()
     router.add("GET", "/health", entry.wrap(health))
     OpenAIRoutes(gateway, guard.max_body_bytes, entry).register(router)
+    AnthropicRoutes(gateway, guard.max_body_bytes, entry).register(router)
+    ModelRoutes(gateway, entry).register(router)
     unknown = entry.wrap(unknown_route(router))
     find = router.find
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from gateway.api.errors import error_response, from_http_exception
+from gateway.api.errors import OPENAI, ErrorShape, error_response, from_http_exception
 from gateway.api.guard import Guard
 from gateway.api.router import Handler, Router
 from gateway.errors import (
@@ -37,7 +37,15 @@ class Entry:
         self._guard = guard
         self._new_request_id = new_request_id
 
-    def wrap(self, handler: Handler, *, json_body: bool = False) -> Handler:
+    def wrap(
+        self,
+        handler: Handler,
+        *,
+        json_body: bool = False,
+        errors: ErrorShape | Callable[[web.BaseRequest], ErrorShape] = OPENAI,
+    ) -> Handler:
+        """``handler`` behind the entry; ``errors`` is the shape its protocol gives failures (or
+        picks it per request, where one path serves two protocols)."""
         guard = self._guard
         new_request_id = self._new_request_id
 
@@ -55,12 +63,12 @@ class Entry:
                 else:
                     response = await handler(request)
             except GatewayError as err:
-                response = _refuse(request, err)
+                response = _refuse(request, err, errors)
             except web.HTTPException as exc:
-                response = _refuse(request, from_http_exception(exc))
+                response = _refuse(request, from_http_exception(exc), errors)
             except Exception:
                 log.exception("%s: unexpected error", request_id)
-                response = _refuse(request, GatewayError(f"internal error (request {request_id})"))
+                response = _refuse(request, GatewayError(f"internal error (request {request_id})"), errors)
             if not response.prepared:
                 self.stamp(request, response)
             return response
@@ -99,7 +107,8 @@ def unknown_route(router: Router) -> Handler:
             MethodNotAllowed(
                 f"Method {request.method} is not allowed on {request.path[:200]}; "
                 f"allowed: {', '.join(sorted(allowed))}."
-            )
+            ),
+            OPENAI,
         )
         response.headers["Allow"] = ", ".join(sorted(allowed))
         return response
@@ -107,12 +116,14 @@ def unknown_route(router: Router) -> Handler:
     return unknown
 
 
-def _refuse(request: web.BaseRequest, err: GatewayError) -> web.Response:
+def _refuse(
+    request: web.BaseRequest, err: GatewayError, errors: ErrorShape | Callable[[web.BaseRequest], ErrorShape]
+) -> web.Response:
     if isinstance(err, UpstreamError):
         log.warning("%s: %s (HTTP %d)", request[REQUEST_ID], err.message, err.status)
     else:
         log.debug("%s: refused %s %s: %s", request[REQUEST_ID], request.method, request.path, err.message)
-    response = error_response(err)
+    response = error_response(err, errors if isinstance(errors, ErrorShape) else errors(request))
     if isinstance(err, PayloadTooLarge) or (request.can_read_body and not request.content.is_eof()):
         response.force_close()  # the unread body must not be taken for the next request
     return response

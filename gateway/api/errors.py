@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from aiohttp import web
 
 from gateway.errors import GatewayError, InvalidRequest
-from gateway.formats.openai_errors import error_body
+from gateway.formats import openai_errors
+from gateway.formats.anthropic import errors as anthropic_errors
 
 
-def error_response(err: GatewayError) -> web.Response:
-    response = web.Response(
-        status=err.status, body=error_body(err), headers={"Content-Type": "application/json"}
-    )
+@dataclass(frozen=True, slots=True)
+class ErrorShape:
+    """How one protocol writes an error: as a whole answer, and inside a stream."""
+
+    body: Callable[[GatewayError], bytes]
+    in_stream: Callable[[GatewayError], bytes]
+
+
+OPENAI = ErrorShape(openai_errors.error_body, openai_errors.stream_error)
+ANTHROPIC = ErrorShape(anthropic_errors.error_body, anthropic_errors.stream_error)
+
+
+def error_response(err: GatewayError, shape: ErrorShape) -> web.Response:
+    response = web.Response(status=err.status, body=shape.body(err), headers={"Content-Type": "application/json"})
     if err.retry_after is not None:
         response.headers["Retry-After"] = str(err.retry_after)
     return response

@@ -1,4 +1,4 @@
-"""The OpenAI surface: chat completions, embeddings and the model list.
+"""The OpenAI surface: chat completions and embeddings (the model list is in model_routes).
 
 Mounted both under ``/v1`` and at the root, since clients disagree on whether a base URL
 includes ``/v1``.
@@ -10,11 +10,10 @@ from aiohttp import web
 
 from gateway.api.body import checked, read_json
 from gateway.api.entry import REQUEST_ID, Entry
-from gateway.api.router import PATH_TAIL, Router
+from gateway.api.errors import OPENAI
+from gateway.api.router import Router
 from gateway.api.streaming import relay
 from gateway.formats import openai_chat, openai_embeddings
-from gateway.formats.openai_errors import stream_error
-from gateway.formats.openai_models import render_model, render_model_list
 from gateway.service import Gateway
 
 _JSON = {"Content-Type": "application/json"}
@@ -36,23 +35,14 @@ class OpenAIRoutes:
         reply = await self._gateway.chat(call, request_id)
         if isinstance(reply, bytes):
             return _json(reply)
-        return await relay(request, reply, stream_error, request_id, self._entry.stamp)
+        return await relay(request, reply, OPENAI, request_id, self._entry.stamp)
 
     async def embeddings(self, request: web.BaseRequest) -> web.Response:
         call = checked(openai_embeddings.parse_request, await read_json(request, self._limit))
         return _json(await self._gateway.embeddings(call, request[REQUEST_ID]))
-
-    async def list_models(self, request: web.BaseRequest) -> web.Response:
-        return web.Response(body=render_model_list(await self._gateway.models()), headers=_JSON)
-
-    async def get_model(self, request: web.BaseRequest) -> web.Response:
-        entry = await self._gateway.model(request[PATH_TAIL])
-        return web.Response(body=render_model(entry), headers=_JSON)
 
     def register(self, router: Router) -> None:
         wrap = self._entry.wrap
         for prefix in ("/v1", ""):
             router.add("POST", f"{prefix}/chat/completions", wrap(self.chat_completions, json_body=True))
             router.add("POST", f"{prefix}/embeddings", wrap(self.embeddings, json_body=True))
-            router.add("GET", f"{prefix}/models", wrap(self.list_models))
-            router.add_prefixed("GET", f"{prefix}/models/", wrap(self.get_model))
