@@ -84,8 +84,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, paths: StatePaths) -
         totals = server.gateway.totals
         _say(
             f"Served {totals.requests} answer{'' if totals.requests == 1 else 's'}; tokens counted: "
-            f"{totals.prompt_tokens} prompt, {totals.completion_tokens} completion"
-            + (f" ({totals.unreported} answers reported no usage)" if totals.unreported else "")
+            f"{totals.prompt_tokens} prompt ({totals.cached_tokens} cached), {totals.completion_tokens} completion"
+            + (f"; {totals.estimated} counted here" if totals.estimated else "")
+            + (f"; {totals.unreported} without usage" if totals.unreported else "")
         )
         return 0
 

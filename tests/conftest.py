@@ -11,20 +11,23 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # `from fakes...` in every test module
 
+from fakes.anthropic_upstream import FakeAnthropic
 from fakes.openai_upstream import FakeOpenAI
 from fakes.sink import Sink
+from fakes.upstream import FakeUpstream
 
 from gateway import GatewayServer, load_settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 FAKE_KEY = "sk-fake-upstream-key-0001"
+ANTHROPIC_KEY = "sk-ant-fake-upstream-0001"
 StartGateway = Callable[..., Awaitable[GatewayServer]]
 
 
-def provider_table(name: str, fake: FakeOpenAI, *, extra: str = "") -> str:
+def provider_table(name: str, fake: FakeUpstream, *, extra: str = "") -> str:
     return (
-        f'[providers.{name}]\nkind = "openai-compatible"\nbase_url = "{fake.url}"\n'
+        f'[providers.{name}]\nkind = "{fake.kind}"\nbase_url = "{fake.url}"\n'
         f'api_key_env = "{name.upper()}_KEY"\n{extra}\n'
     )
 
@@ -32,6 +35,13 @@ def provider_table(name: str, fake: FakeOpenAI, *, extra: str = "") -> str:
 @pytest.fixture
 async def upstream() -> AsyncIterator[FakeOpenAI]:
     fake = await FakeOpenAI(key=FAKE_KEY).start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def anthropic_upstream() -> AsyncIterator[FakeAnthropic]:
+    fake = await FakeAnthropic(key=ANTHROPIC_KEY).start()
     yield fake
     await fake.stop()
 

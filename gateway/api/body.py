@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from aiohttp import web
 
 from gateway.errors import InvalidRequest, PayloadTooLarge
-from gateway.formats.jsonbody import BodyError, decode_object
+from gateway.formats.jsonbody import Body, BodyError, decode_body
 
 T = TypeVar("T")
 
@@ -26,8 +26,8 @@ def _inflate(raw: bytes, encoding: str, limit: int) -> bytes:
     return out
 
 
-async def read_json(request: web.BaseRequest, limit: int) -> dict[str, Any]:
-    """The body as one JSON object, or InvalidRequest / PayloadTooLarge."""
+async def read_json(request: web.BaseRequest, limit: int) -> Body:
+    """The body, which must be one JSON object, or InvalidRequest / PayloadTooLarge."""
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
@@ -36,14 +36,15 @@ async def read_json(request: web.BaseRequest, limit: int) -> dict[str, Any]:
     if encoding in ("gzip", "deflate"):
         raw = _inflate(raw, encoding, limit)
     try:
-        return decode_object(raw)
+        return decode_body(raw)
     except BodyError as exc:
         raise InvalidRequest(exc.message, param=exc.param) from None
 
 
-def checked(parse: Callable[[dict[str, Any]], T], body: dict[str, Any]) -> T:
-    """Run a format's request parser, turning its complaint into a 400 naming the field."""
+def checked(parse: Callable[..., T], body: Body) -> T:
+    """Run a format's request parser (given the object and, as ``source``, the client's bytes),
+    turning its complaint into a 400 naming the field."""
     try:
-        return parse(body)
+        return parse(body.obj, source=body)
     except BodyError as exc:
         raise InvalidRequest(exc.message, param=exc.param) from None

@@ -29,12 +29,18 @@ class UsageTotals:
     requests: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    unreported: int = 0  # answers that came without usage
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    estimated: int = 0  # answers whose usage the gateway counted itself
+    unreported: int = 0  # answers that came without usage and could not be counted
 
     def add(self, usage: Usage | None) -> None:
         self.requests += 1
         if usage is None:
             self.unreported += 1
-        else:
-            self.prompt_tokens += usage.prompt_tokens
-            self.completion_tokens += usage.completion_tokens
+            return
+        self.prompt_tokens += usage.prompt_tokens
+        self.completion_tokens += usage.completion_tokens
+        self.cached_tokens += usage.cached_tokens
+        self.reasoning_tokens += usage.reasoning_tokens
+        self.estimated += usage.estimated

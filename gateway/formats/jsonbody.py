@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -61,8 +62,23 @@ def _key_before(raw: bytes, pos: int) -> str | None:
     return key if isinstance(key, str) else None
 
 
+@dataclass(frozen=True, slots=True)
+class Body:
+    """A request body as the client sent it, what it decodes to, and orjson's encoding of that
+    (no whitespace, only the escapes JSON requires)."""
+
+    raw: bytes
+    obj: dict[str, Any]
+    canonical: bytes
+
+
 def decode_object(raw: bytes) -> dict[str, Any]:
     """Decode a request body that must be one JSON object."""
+    return decode_body(raw).obj
+
+
+def decode_body(raw: bytes) -> Body:
+    """Decode a request body that must be one JSON object, keeping its bytes."""
     try:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -81,7 +97,46 @@ def decode_object(raw: bytes) -> dict[str, Any]:
     # (unusual escaping can cause one too) gets the exact, slower check that names the key.
     if raw.count(b'"') != again.count(b'"'):
         _raise_on_duplicate(raw)
-    return obj
+    return Body(raw, obj, again)
+
+
+_STRING_MODEL = re.compile(rb'"model"\s*:\s*(?=")')
+
+
+def _opens_key(data: bytes, quote: int) -> bool:
+    """In valid JSON a ``"`` not escaped is a delimiter; one after ``{`` or ``,`` opens a key."""
+    i = quote - 1
+    while i >= 0 and data[i] in b" \t\r\n":
+        i -= 1
+    return i >= 0 and data[i] in b"{,"
+
+
+def _string_models(data: bytes) -> list[int]:
+    """Where the values of the members named ``model`` that hold a string start."""
+    return [m.end() for m in _STRING_MODEL.finditer(data) if _opens_key(data, m.start())]
+
+
+def with_model(source: Body | None, obj: dict[str, Any], model: str) -> bytes:
+    """The body with its top-level ``model`` replaced and every other byte as the client sent it.
+
+    Spliced when the member is unambiguous: the only string-valued ``model`` member in the client's
+    bytes and in the canonical encoding alike (so no escaped key hides the top-level one), written
+    as orjson writes it. Otherwise, or without the client's bytes, the object is re-encoded: the same
+    JSON, in different bytes.
+    """
+    if source is not None:
+        spans = _string_models(source.raw)
+        old = orjson.dumps(obj["model"])
+        if len(spans) == 1 and source.raw.startswith(old, spans[0]) and len(_string_models(source.canonical)) == 1:
+            start = spans[0]
+            return source.raw[:start] + orjson.dumps(model) + source.raw[start + len(old) :]
+    return encode({**obj, "model": model})
+
+
+def with_member(body: bytes, key: str, value: Any) -> bytes:
+    """``body`` (a non-empty JSON object without ``key``) with ``"key": value`` added last."""
+    end = body.rindex(b"}")
+    return body[:end] + b"," + orjson.dumps(key) + b":" + orjson.dumps(value) + body[end:]
 
 
 def as_object(value: Any) -> dict[str, Any]:

@@ -48,17 +48,18 @@ class EmbeddingCall:
     model: str
     wants_base64: bool
     body: dict[str, Any]
+    source: jsonbody.Body | None = None  # the client's bytes, kept for the passthrough
 
 
-def parse_request(body: dict[str, Any]) -> EmbeddingCall:
+def parse_request(body: dict[str, Any], source: jsonbody.Body | None = None) -> EmbeddingCall:
     model = required(body, "model", model_name)
     required(body, "input", _INPUT)
     check_fields(body, EMBEDDING_FIELDS)
-    return EmbeddingCall(model, body.get("encoding_format") == "base64", body)
+    return EmbeddingCall(model, body.get("encoding_format") == "base64", body, source)
 
 
 def upstream_body(call: EmbeddingCall, upstream_model: str) -> bytes:
-    return jsonbody.encode({**call.body, "model": upstream_model})
+    return jsonbody.with_model(call.source, call.body, upstream_model)
 
 
 _FLOAT_ARRAY = re.compile(rb'"embedding"\s*:\s*\[')

@@ -29,7 +29,7 @@ def _version_headers(call: MessagesCall | None) -> tuple[tuple[str, str], ...]:
 
 class AnthropicProvider(BaseProvider):
     protocol = "anthropic"
-    models_path = "/v1/models"
+    models_path = "/v1/models?limit=1000"  # the API pages 20 at a time by default
 
     def models_request(self, key: str | None, request_id: str) -> UpstreamRequest:
         request = super().models_request(key, request_id)
@@ -42,7 +42,7 @@ class AnthropicProvider(BaseProvider):
         )
 
     def passthrough_request(self, call: MessagesCall, upstream_model: str, key: str | None, request_id: str) -> UpstreamRequest:
-        body = jsonbody.encode({**call.body, "model": upstream_model})
+        body = jsonbody.with_model(call.source, call.body, upstream_model)
         return self._post("/v1/messages", body, key, request_id, stream=call.stream, extra=_version_headers(call))
 
     def passthrough_relay(self, call: MessagesCall) -> Relay:
@@ -56,7 +56,7 @@ class AnthropicProvider(BaseProvider):
         return usage_from(parsed.get("usage"))
 
     def count_tokens_request(self, call: MessagesCall, upstream_model: str, key: str | None, request_id: str) -> UpstreamRequest:
-        body = jsonbody.encode({**call.body, "model": upstream_model})
+        body = jsonbody.with_model(call.source, call.body, upstream_model)
         return self._post("/v1/messages/count_tokens", body, key, request_id, stream=False, extra=_version_headers(call))
 
     def translated_request(self, request: ChatRequest, upstream_model: str, key: str | None, request_id: str) -> UpstreamRequest:

@@ -50,7 +50,7 @@ class ModelSync:
         self._new_request_id = new_request_id
         self._last_error: dict[str, str] = {}
         self._last_asked: dict[str, float] = {}
-        self._round: asyncio.Task[None] | None = None
+        self._asking: dict[str, asyncio.Task[bool]] = {}
         self._ready = asyncio.Event()
         for provider in providers:
             if provider.settings.models:
@@ -88,21 +88,19 @@ class ModelSync:
             log.log(level, "%s: cannot list models: %s", provider.id, message)
         self._last_error[provider.id] = message
 
+    def _ask(self, provider: ChatProvider) -> asyncio.Task[bool]:
+        """The provider's list request: the one in flight, or a new one. Callers share it."""
+        task = self._asking.get(provider.id)
+        if task is None or task.done():
+            task = asyncio.ensure_future(self._fetch(provider))
+            self._asking[provider.id] = task
+        return task
+
     async def refresh(self, providers: Sequence[ChatProvider] | None = None) -> bool:
         """Ask each provider (all by default) for its list now; True when every one answered."""
         chosen = self._fetched if providers is None else providers
-        results = await asyncio.gather(*(self._fetch(p) for p in chosen))
+        results = await asyncio.gather(*(self._ask(p) for p in chosen))
         return all(results)
-
-    def _start_round(self, providers: Sequence[ChatProvider]) -> asyncio.Task[None]:
-        """One refresh at a time: callers arriving during a round share it."""
-        if self._round is None or self._round.done():
-
-            async def round_() -> None:
-                await self.refresh(providers)
-
-            self._round = asyncio.ensure_future(round_())
-        return self._round
 
     async def run(self) -> None:
         """Refresh forever; cancel to stop."""
@@ -122,15 +120,18 @@ class ModelSync:
         return any(not self._index.has_list(p.id) for p in self._fetched)
 
     async def refresh_missing(self, timeout: float) -> None:
-        """Ask again the providers whose list we lack (an unknown name may be theirs), unless
-        they were asked moments ago: a provider that is down must not slow every request."""
+        """Wait for the lists we lack (an unknown name may be in one): those being fetched right
+        now, and a new ask of those not asked moments ago — a provider that is down must not slow
+        every request."""
         now = self._clock.monotonic()
-        missing = [
-            p
-            for p in self._fetched
-            if not self._index.has_list(p.id)
-            and now - self._last_asked.get(p.id, float("-inf")) >= ASK_AGAIN_AFTER
-        ]
-        if missing:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._start_round(missing)), timeout)
+        waits = []
+        for provider in self._fetched:
+            if self._index.has_list(provider.id):
+                continue
+            task = self._asking.get(provider.id)
+            if task is not None and not task.done():
+                waits.append(task)
+            elif now - self._last_asked.get(provider.id, float("-inf")) >= ASK_AGAIN_AFTER:
+                waits.append(self._ask(provider))
+        if waits:
+            await asyncio.wait(waits, timeout=timeout)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import aiohttp
 from conftest import FAKE_KEY
-from fakes.openai_upstream import FakeOpenAI, Script
+from fakes.openai_upstream import FakeOpenAI
+from fakes.upstream import Script
 
 
 def child_env(home: Path, **extra: str) -> dict[str, str]:
@@ -59,7 +60,7 @@ async def test_serve_prints_its_address_and_stops_gracefully_on_sigterm(tmp_path
     async with asyncio.timeout(15):
         assert await proc.wait() == 0
     assert proc.stdout is not None
-    assert b"Served 1 answer; tokens counted: 12 prompt, 5 completion" in await proc.stdout.read()
+    assert b"Served 1 answer; tokens counted: 12 prompt (0 cached), 5 completion" in await proc.stdout.read()
     assert upstream.hang_ups == 0
     assert (tmp_path / "logs" / "gateway.log").exists()
     if os.name == "posix":

@@ -12,8 +12,9 @@ import json
 import zlib
 
 import pytest
-from fakes.openai_upstream import FakeOpenAI, Script
+from fakes.openai_upstream import FakeOpenAI
 from fakes.sink import Sink
+from fakes.upstream import Script
 
 from gateway import GatewayServer
 

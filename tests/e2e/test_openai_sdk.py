@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import aiohttp
 import openai
 import pytest
-from fakes.openai_upstream import TOOL_CALLS, FakeOpenAI, Script
+from fakes.openai_upstream import TOOL_CALLS, FakeOpenAI
+from fakes.upstream import Script
 
 from gateway import GatewayServer
 
@@ -69,6 +71,20 @@ async def test_every_field_passes_through_unchanged_except_model(gateway: Gatewa
         "vendor_extension": {"nested": [1, 2.5, "three"]},
         "reasoning_effort": "low",
     }
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_the_upstream_gets_the_clients_bytes_with_only_the_model_changed(gateway: GatewayServer, upstream: FakeOpenAI, stream: bool) -> None:
+    raw = ('{"messages": [ {"role": "user", "content": "caf\\u00e9"} ],\n "model" : "fake/gpt-test", '
+           f'"temperature": 1.50, "stream": {str(stream).lower()}}}').encode()
+    url = f"{gateway.url}/v1/chat/completions"
+    async with aiohttp.ClientSession() as session, session.post(url, data=raw, headers={"Content-Type": "application/json"}) as reply:
+        assert reply.status == 200
+        await reply.read()
+    expected = raw.replace(b'"fake/gpt-test"', b'"gpt-test"')
+    if stream:  # the gateway asks for the usage chunk it needs to count the answer
+        expected = expected[:-1] + b',"stream_options":{"include_usage":true}}'
+    assert upstream.chat_requests[-1].body == expected
 
 
 async def test_stream_relays_text_and_hides_the_usage_chunk_nobody_asked_for(gateway: GatewayServer, upstream: FakeOpenAI) -> None:

@@ -6,7 +6,8 @@ import asyncio
 import json
 
 import aiohttp
-from fakes.openai_upstream import FakeOpenAI, Script
+from fakes.openai_upstream import FakeOpenAI
+from fakes.upstream import Script
 
 from gateway import GatewayServer
 

@@ -91,6 +91,7 @@ class MessagesCall:
     body: dict[str, Any]
     version: str | None = None
     beta: str | None = None
+    source: jsonbody.Body | None = None  # the client's bytes, kept for the passthrough
 
     def canonical(self) -> ChatRequest:
         return codec.decode_request(self.body)
@@ -106,7 +107,12 @@ _HEADER_VALUE = string(512)
 
 
 def parse_request(
-    body: dict[str, Any], *, needs_max_tokens: bool = True, version: str | None = None, beta: str | None = None
+    body: dict[str, Any],
+    *,
+    needs_max_tokens: bool = True,
+    version: str | None = None,
+    beta: str | None = None,
+    source: jsonbody.Body | None = None,
 ) -> MessagesCall:
     """Check a /v1/messages body (``needs_max_tokens=False`` for /v1/messages/count_tokens)."""
     model = required(body, "model", model_name)
@@ -117,4 +123,4 @@ def parse_request(
     for name, value in (("anthropic-version", version), ("anthropic-beta", beta)):
         if value is not None:
             _HEADER_VALUE(value, name)
-    return MessagesCall(model=model, stream=body.get("stream") is True, body=body, version=version, beta=beta)
+    return MessagesCall(model=model, stream=body.get("stream") is True, body=body, version=version, beta=beta, source=source)

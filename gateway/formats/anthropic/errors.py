@@ -25,10 +25,13 @@ _KNOWN_TYPES = frozenset(_TYPE_BY_STATUS.values())
 
 
 def error_type(err: GatewayError) -> str:
-    """The Anthropic type: the upstream's own when it is one, else the type its status means."""
+    """The type the status means; for other statuses the upstream's own type when Anthropic has
+    it. (An OpenAI 404 says ``invalid_request_error``; Anthropic clients expect ``not_found_error``.)"""
+    if (by_status := _TYPE_BY_STATUS.get(err.status)) is not None:
+        return by_status
     if err.error_type in _KNOWN_TYPES:
         return err.error_type
-    return _TYPE_BY_STATUS.get(err.status, "api_error" if err.status >= 500 else "invalid_request_error")
+    return "api_error" if err.status >= 500 else "invalid_request_error"
 
 
 def _error(err: GatewayError) -> dict[str, object]:

@@ -152,6 +152,7 @@ class ChatCall:
     stream: bool
     wants_usage: bool  # the client itself asked for the usage chunk
     body: dict[str, Any]
+    source: jsonbody.Body | None = None  # the client's bytes, kept for the passthrough
 
     def canonical(self) -> ChatRequest:
         return codec.decode_request(self.body)
@@ -163,7 +164,7 @@ class ChatCall:
         return StreamEncoder(self.model, created, include_usage=self.wants_usage)
 
 
-def parse_request(body: dict[str, Any]) -> ChatCall:
+def parse_request(body: dict[str, Any], source: jsonbody.Body | None = None) -> ChatCall:
     model = required(body, "model", model_name)
     required(body, "messages", _messages)
     check_fields(body, CHAT_FIELDS)
@@ -172,12 +173,15 @@ def parse_request(body: dict[str, Any]) -> ChatCall:
     if options is not None and not stream:
         raise BodyError("'stream_options' is only allowed when 'stream' is true.", "stream_options")
     wants_usage = bool(options and options.get("include_usage") is True)
-    return ChatCall(model=model, stream=stream, wants_usage=wants_usage, body=body)
+    return ChatCall(model=model, stream=stream, wants_usage=wants_usage, body=body, source=source)
 
 
 def upstream_body(call: ChatCall, upstream_model: str, *, ask_usage: bool) -> bytes:
-    body = dict(call.body)
-    body["model"] = upstream_model
-    if call.stream and ask_usage and not call.wants_usage:
-        body["stream_options"] = {**(call.body.get("stream_options") or {}), "include_usage": True}
-    return jsonbody.encode(body)
+    """The client's body for the upstream: its own bytes with the model replaced, and the usage
+    chunk asked for when the gateway needs it and the client did not ask."""
+    if not (call.stream and ask_usage and not call.wants_usage):
+        return jsonbody.with_model(call.source, call.body, upstream_model)
+    if "stream_options" not in call.body:
+        return jsonbody.with_member(jsonbody.with_model(call.source, call.body, upstream_model), "stream_options", {"include_usage": True})
+    options = {**call.body["stream_options"], "include_usage": True}
+    return jsonbody.encode({**call.body, "model": upstream_model, "stream_options": options})

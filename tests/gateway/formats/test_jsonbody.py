@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.formats.jsonbody import MAX_DEPTH, BodyError, decode_object, encode
+from gateway.formats.jsonbody import (
+    MAX_DEPTH,
+    BodyError,
+    decode_body,
+    decode_object,
+    encode,
+    with_member,
+    with_model,
+)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(10**18), 10**18) | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
@@ -67,3 +75,54 @@ def test_duplicate_key_names_the_key() -> None:
 def test_large_numbers_inside_limits_survive() -> None:
     assert decode_object(b'{"seed": 9223372036854775807, "x": 1e308}') == {"seed": 2**63 - 1, "x": 1e308}
     assert json.loads(encode({"x": 0.1})) == {"x": 0.1}
+
+
+# --- the passthrough body: the client's bytes with the model replaced ---------------------------
+
+
+def _swapped(raw: bytes, model: str = "upstream-model") -> bytes:
+    body = decode_body(raw)
+    return with_model(body, body.obj, model)
+
+
+def test_model_is_spliced_and_every_other_byte_kept() -> None:
+    raw = b'{ "messages" : [ {"role":"user","content":"caf\\u00e9 \\"model\\": \\"x\\""} ],\n  "model" :  "p/alias", "seed": 1.50, "n": 123456789012345678901234567890 }'
+    assert _swapped(raw) == raw.replace(b'"p/alias"', b'"upstream-model"')
+
+
+def test_a_nested_model_object_does_not_confuse_the_splice() -> None:
+    # Claude Code's Task tool has a "model" property in its input schema.
+    raw = b'{"model":"p/a","tools":[{"name":"Task","input_schema":{"properties":{"model":{"type":"string"}}}}]}'
+    assert _swapped(raw) == raw.replace(b'"p/a"', b'"upstream-model"')
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"model":"p/a","metadata":{"model":"p/a"}}',  # two string members: which is top-level?
+        b'{"mod\\u0065l":"p/a","metadata":{"model":"p/a"}}',  # the top-level key is escaped
+        b'{"model":"p\\/a"}',  # the value is escaped differently from orjson's way
+    ],
+)
+def test_ambiguous_bodies_are_re_encoded_with_the_right_member_replaced(raw: bytes) -> None:
+    out = json.loads(_swapped(raw))
+    expected = json.loads(raw)
+    expected["model"] = "upstream-model"
+    assert out == expected
+
+
+def test_without_the_clients_bytes_the_object_is_encoded() -> None:
+    assert with_model(None, {"model": "a", "x": 1}, "b") == b'{"model":"b","x":1}'
+
+
+def test_a_member_is_added_last() -> None:
+    assert with_member(b'{"a":1 }\n', "stream_options", {"include_usage": True}) == b'{"a":1 ,"stream_options":{"include_usage":true}}\n'
+
+
+@given(st.dictionaries(st.text(max_size=8), json_values, max_size=6), st.text(min_size=1, max_size=20), st.text(min_size=1, max_size=20))
+def test_splice_always_means_the_same_as_replacing(obj: dict, model: str, new: str) -> None:
+    obj = {**obj, "model": model}
+    for raw in (encode(obj), json.dumps(obj, indent=1).encode(), json.dumps(obj, ensure_ascii=False).encode()):
+        out = json.loads(_swapped(raw, new))
+        assert out == {**obj, "model": new}
+        assert list(out) == list(obj)  # member order kept too

@@ -108,3 +108,25 @@ async def test_a_provider_that_is_down_is_not_asked_on_every_request() -> None:
     await clock.advance(ASK_AGAIN_AFTER)
     await sync.refresh_missing(1)
     assert len(transport.sent) == 2
+
+
+async def test_a_name_asked_during_the_first_fetch_waits_for_its_answer() -> None:
+    upstreams, clock = Upstreams(), FakeClock()
+    gate = asyncio.Event()
+
+    async def slow(request: UpstreamRequest) -> CannedResponse:
+        await gate.wait()  # the list is still on its way when the request arrives
+        return await upstreams(request)
+
+    sync, index, transport = build(upstreams, clock, provider("a"))
+    transport.handler = slow
+    first_round = asyncio.create_task(sync.refresh())
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(sync.refresh_missing(5))
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    gate.set()
+    await waiting
+    assert index.resolve("a1") is not None
+    assert len(transport.sent) == 1  # it waited for the fetch in flight instead of asking again
+    await first_round

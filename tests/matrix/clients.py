@@ -1,0 +1,230 @@
+"""Client drivers: each turns an ``Ask`` into a real SDK call against the gateway and the SDK's
+answer into an ``Answer``, checking on the way the things a client of that protocol relies on
+(event order, one block per tool call, usage present)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+import anthropic
+import openai
+
+from matrix import PAST_CALLS, PAST_RESULTS, PNG, TIME_TOOL, WEATHER_TOOL, Answer, Ask, Refused
+
+
+class Client:
+    name: ClassVar[str]
+    #: Whether the protocol can say how many prompt tokens were cached / reasoning tokens spent.
+    sees_cached: ClassVar[bool] = True
+    sees_reasoning_tokens: ClassVar[bool] = True
+
+    def __init__(self, gateway_url: str) -> None:
+        self.url = gateway_url
+
+    async def ask(self, q: Ask) -> Answer:
+        raise NotImplementedError
+
+
+# --- OpenAI Chat Completions ---------------------------------------------------------------------
+
+_CHAT_STOP = {"stop": "end", "tool_calls": "tool", "length": "length"}
+
+
+class OpenAIChatClient(Client):
+    name = "openai-chat"
+
+    def _messages(self, q: Ask) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = [{"role": "system", "content": q.system}] if q.system else []
+        for n, (role, text) in enumerate(q.turns):
+            content: Any = text
+            if q.image and n == 0:
+                content = [{"type": "text", "text": text}, {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}}]
+            messages.append({"role": role, "content": content})
+        if q.tool_round:
+            calls = [{"id": i, "type": "function", "function": {"name": n, "arguments": json.dumps(a)}} for i, n, a in PAST_CALLS]
+            messages.append({"role": "assistant", "content": None, "tool_calls": calls})
+            messages += [{"role": "tool", "tool_call_id": i, "content": text} for i, text in PAST_RESULTS]
+        return messages
+
+    def _params(self, q: Ask) -> dict[str, Any]:
+        params: dict[str, Any] = {"model": q.model, "messages": self._messages(q)}
+        if q.tools:
+            params["tools"] = [{"type": "function", "function": t} for t in (WEATHER_TOOL, TIME_TOOL)]
+        if q.reasoning:
+            params["reasoning_effort"] = "medium"
+        if q.max_tokens is not None:
+            params["max_tokens"] = q.max_tokens
+        return params
+
+    async def ask(self, q: Ask) -> Answer:
+        sdk = openai.AsyncOpenAI(base_url=f"{self.url}/v1", api_key="client-key", max_retries=0)
+        try:
+            if not q.stream:
+                return _chat_answer(await sdk.chat.completions.create(**self._params(q)))
+            stream = await sdk.chat.completions.create(**self._params(q), stream=True, stream_options={"include_usage": True})
+        except openai.APIStatusError as e:
+            raise _openai_refusal(e) from e
+        try:
+            return await _chat_stream_answer(stream)
+        except openai.APIError as e:
+            raise Refused(e.message, status=None, in_stream=True) from e
+
+
+def _openai_refusal(e: openai.APIStatusError) -> Refused:
+    body = e.body if isinstance(e.body, dict) else {}
+    assert set(body) == {"message", "type", "param", "code"}, body  # the SDK unwraps {"error": {...}}
+    return Refused(body["message"], status=e.status_code, retry_after=e.response.headers.get("retry-after"), kind=body["type"])
+
+
+def _chat_answer(reply: Any) -> Answer:
+    message = reply.choices[0].message
+    usage = reply.usage
+    return Answer(
+        text=message.content or "",
+        reasoning=(message.model_extra or {}).get("reasoning_content") or "",
+        tool_calls=[(c.id, c.function.name, json.loads(c.function.arguments)) for c in message.tool_calls or ()],
+        stop=_CHAT_STOP[reply.choices[0].finish_reason],
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        cached_tokens=usage.prompt_tokens_details.cached_tokens if usage.prompt_tokens_details else 0,
+        reasoning_tokens=usage.completion_tokens_details.reasoning_tokens if usage.completion_tokens_details else 0,
+    )
+
+
+async def _chat_stream_answer(stream: Any) -> Answer:
+    answer = Answer()
+    calls: dict[int, list[Any]] = {}
+    usages = []
+    async for chunk in stream:
+        if chunk.usage is not None:
+            usages.append(chunk.usage)
+        if not chunk.choices:
+            continue
+        choice = chunk.choices[0]
+        delta = choice.delta
+        answer.text += delta.content or ""
+        answer.reasoning += (delta.model_extra or {}).get("reasoning_content") or ""
+        for fragment in delta.tool_calls or ():
+            if fragment.id is not None:  # a call's first fragment, and only its first, names it
+                assert fragment.index not in calls, f"tool call {fragment.index} announced twice"
+                assert fragment.function.name, "tool call without a name"
+                calls[fragment.index] = [fragment.id, fragment.function.name, fragment.function.arguments or ""]
+            else:
+                calls[fragment.index][2] += fragment.function.arguments or ""
+        if choice.finish_reason is not None:
+            answer.stop = _CHAT_STOP[choice.finish_reason]
+    assert len(usages) == 1, f"expected exactly one usage chunk, got {len(usages)}"
+    assert sorted(calls) == list(range(len(calls))), "tool call indexes must count from 0"
+    answer.tool_calls = [(i, n, json.loads(a)) for i, n, a in (calls[k] for k in sorted(calls))]
+    usage = usages[0]
+    answer.prompt_tokens, answer.completion_tokens = usage.prompt_tokens, usage.completion_tokens
+    answer.cached_tokens = usage.prompt_tokens_details.cached_tokens if usage.prompt_tokens_details else 0
+    answer.reasoning_tokens = usage.completion_tokens_details.reasoning_tokens if usage.completion_tokens_details else 0
+    return answer
+
+
+# --- Anthropic Messages --------------------------------------------------------------------------
+
+_MESSAGES_STOP = {"end_turn": "end", "stop_sequence": "end", "tool_use": "tool", "max_tokens": "length"}
+_DELTA_FOR = {"text": ("text_delta",), "thinking": ("thinking_delta", "signature_delta"), "tool_use": ("input_json_delta",)}
+_DELTA_TEXT = {"text_delta": "text", "thinking_delta": "thinking", "input_json_delta": "partial_json"}
+
+
+class AnthropicClient(Client):
+    name = "anthropic"
+    sees_reasoning_tokens = False  # Messages usage has no reasoning count
+
+    def _params(self, q: Ask) -> dict[str, Any]:
+        messages: list[dict[str, Any]] = []
+        for n, (role, text) in enumerate(q.turns):
+            content: Any = text
+            if q.image and n == 0:
+                content = [{"type": "text", "text": text}, {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}}]
+            messages.append({"role": role, "content": content})
+        if q.tool_round:
+            messages.append({"role": "assistant", "content": [{"type": "tool_use", "id": i, "name": n, "input": a} for i, n, a in PAST_CALLS]})
+            messages.append({"role": "user", "content": [{"type": "tool_result", "tool_use_id": i, "content": text} for i, text in PAST_RESULTS]})
+        params: dict[str, Any] = {"model": q.model, "messages": messages, "max_tokens": q.max_tokens or 4096}
+        if q.system:
+            params["system"] = q.system
+        if q.tools:
+            params["tools"] = [{"name": t["name"], "description": t["description"], "input_schema": t["parameters"]} for t in (WEATHER_TOOL, TIME_TOOL)]
+        if q.reasoning:
+            params["thinking"] = {"type": "enabled", "budget_tokens": 2048}
+        return params
+
+    async def ask(self, q: Ask) -> Answer:
+        sdk = anthropic.AsyncAnthropic(base_url=self.url, api_key="client-key", max_retries=0)
+        try:
+            if not q.stream:
+                return _message_answer(await sdk.messages.create(**self._params(q)))
+            stream = await sdk.messages.create(**self._params(q), stream=True)
+        except anthropic.APIStatusError as e:
+            raise _anthropic_refusal(e) from e
+        try:
+            return await _message_stream_answer(stream)
+        except anthropic.APIStatusError as e:
+            raise Refused(_anthropic_refusal(e).message, status=None, in_stream=True) from e
+
+
+def _anthropic_refusal(e: anthropic.APIStatusError) -> Refused:
+    body: Any = e.body
+    assert isinstance(body, dict) and body.get("type") == "error", body
+    return Refused(body["error"]["message"], status=e.status_code, retry_after=e.response.headers.get("retry-after"), kind=body["error"]["type"])
+
+
+def _message_usage(answer: Answer, usage: Any) -> None:
+    read = usage.get("cache_read_input_tokens") or 0
+    answer.prompt_tokens = usage.get("input_tokens", 0) + read + (usage.get("cache_creation_input_tokens") or 0)
+    answer.cached_tokens = read
+    answer.completion_tokens = usage.get("output_tokens", 0)
+
+
+def _message_answer(reply: Any) -> Answer:
+    answer = Answer(stop=_MESSAGES_STOP[reply.stop_reason])
+    for block in reply.content:
+        if block.type == "text":
+            answer.text += block.text
+        elif block.type == "thinking":
+            answer.reasoning += block.thinking
+        elif block.type == "tool_use":
+            answer.tool_calls.append((block.id, block.name, block.input))
+    _message_usage(answer, reply.usage.model_dump())
+    return answer
+
+
+async def _message_stream_answer(stream: Any) -> Answer:
+    """Read the raw events, holding them to the order protocols.md §3.4 gives."""
+    events = [e async for e in stream if e.type != "ping"]
+    assert events[0].type == "message_start" and events[-1].type == "message_stop", [e.type for e in events]
+    assert events[-2].type == "message_delta", [e.type for e in events]
+    usage = events[0].message.usage.model_dump()
+    answer = Answer(stop=_MESSAGES_STOP[events[-2].delta.stop_reason])
+    usage |= {k: v for k, v in events[-2].usage.model_dump().items() if v is not None}  # cumulative
+    _message_usage(answer, usage)
+    blocks, open_block, pieces = 0, None, ""
+    for event in events[1:-2]:
+        if event.type == "content_block_start":
+            assert open_block is None and event.index == blocks, "blocks must open one at a time, in order"
+            open_block, pieces = event.content_block, ""
+            if open_block.type == "tool_use":
+                assert open_block.name and open_block.id, "tool_use block without a name or id"
+                assert all(open_block.id != c[0] for c in answer.tool_calls), "tool_use block repeated"
+        elif event.type == "content_block_delta":
+            assert open_block is not None and event.index == blocks
+            assert event.delta.type in _DELTA_FOR[open_block.type], (open_block.type, event.delta.type)
+            if event.delta.type in _DELTA_TEXT:
+                pieces += getattr(event.delta, _DELTA_TEXT[event.delta.type])
+        else:
+            assert event.type == "content_block_stop" and open_block is not None and event.index == blocks, event
+            if open_block.type == "text":
+                assert pieces, "empty text block"
+                answer.text += pieces
+            elif open_block.type == "thinking":
+                answer.reasoning += pieces
+            elif open_block.type == "tool_use":
+                answer.tool_calls.append((open_block.id, open_block.name, json.loads(pieces or "{}")))
+            open_block, blocks = None, blocks + 1
+    assert open_block is None, "a block was never closed"
+    return answer
