@@ -24,14 +24,20 @@ from gateway.clock import Clock
 from gateway.core.chat import ChatRequest, ChatResponse, Reasoning, TextPart, ToolCall
 from gateway.core.models import ModelEntry, Target
 from gateway.core.usage import Usage, UsageTotals
-from gateway.errors import InvalidRequest, ModelNotFound, UpstreamBadResponse, UpstreamStatus
+from gateway.errors import (
+    GatewayError,
+    InvalidRequest,
+    ModelNotFound,
+    UpstreamBadResponse,
+    UpstreamStatus,
+)
 from gateway.formats import jsonbody, openai_embeddings
 from gateway.formats.anthropic.checks import MessagesCall
 from gateway.formats.interfaces import ClientCall, Relay
 from gateway.formats.jsonbody import BodyError
 from gateway.formats.translation import Translation
-from gateway.providers.anthropic import AnthropicProvider
-from gateway.providers.base import ChatProvider
+from gateway.providers.base import ChatProvider, Dialect
+from gateway.providers.messages import Messages
 from gateway.providers.openai_compatible import OpenAICompatible
 from gateway.routing.keys import KeyRing
 from gateway.routing.model_index import ModelIndex
@@ -96,6 +102,10 @@ class StreamReply:
             out = relay.feed(data)
             if out:
                 return out
+
+    def failure(self, err: GatewayError) -> bytes:
+        """The client protocol's in-stream error, to end the stream with."""
+        return self._relay.failure(err)
 
     def close(self) -> None:
         """Count the usage; release the upstream connection if the stream finished, abort it
@@ -192,11 +202,17 @@ class Gateway:
         )
 
     async def _open_stream(
-        self, provider: ChatProvider, response: UpstreamResponse, target: Target, relay: Relay, on_close: Callable[[Relay], None]
+        self,
+        provider: ChatProvider,
+        dialect: Dialect,
+        response: UpstreamResponse,
+        target: Target,
+        relay: Relay,
+        on_close: Callable[[Relay], None],
     ) -> StreamReply:
         """Read up to the first real event, so failures before it still get a proper status."""
         try:
-            if "text/event-stream" not in response.headers.get("Content-Type", "").lower():
+            if dialect.stream_type not in response.headers.get("Content-Type", "").lower():
                 body = await response.read(MAX_ERROR_BYTES)
                 raise self._unusable(provider, body)
             first = b""
@@ -241,43 +257,44 @@ class Gateway:
 
     async def chat(self, call: ClientCall, request_id: str) -> bytes | StreamReply:
         target, provider, key = await self._route(call.model)
-        if provider.protocol == call.protocol:
-            return await self._passthrough(call, provider, target, key, request_id)
-        return await self._translated(call, provider, target, key, request_id)
+        dialect = provider.dialects.get(call.protocol)
+        if dialect is not None:
+            return await self._passthrough(call, provider, dialect, target, key, request_id)
+        return await self._translated(call, provider, provider.primary, target, key, request_id)
 
     async def _passthrough(
-        self, call: ClientCall, provider: ChatProvider, target: Target, key: str | None, request_id: str
+        self, call: ClientCall, provider: ChatProvider, dialect: Dialect, target: Target, key: str | None, request_id: str
     ) -> bytes | StreamReply:
-        request = provider.passthrough_request(call, target.upstream_model, key, request_id)
+        request = dialect.passthrough_request(call, target.upstream_model, key, request_id)
         response = await self._send(provider, request)
         if call.stream:
-            relay = provider.passthrough_relay(call)
-            return await self._open_stream(provider, response, target, relay, lambda r: self._count(r.usage))
+            relay = dialect.passthrough_relay(call)
+            return await self._open_stream(provider, dialect, response, target, relay, lambda r: self._count(r.usage))
         body = await self._complete(provider, response)
         try:
-            usage = provider.passthrough_usage(body)
+            usage = dialect.passthrough_usage(body)
         except ValueError:
             raise self._unusable(provider, body) from None
         self._count(usage, call.canonical)
         return body
 
     async def _translated(
-        self, call: ClientCall, provider: ChatProvider, target: Target, key: str | None, request_id: str
+        self, call: ClientCall, provider: ChatProvider, dialect: Dialect, target: Target, key: str | None, request_id: str
     ) -> bytes | StreamReply:
         canonical = _checked(call.canonical)
-        request = _checked(lambda: provider.translated_request(canonical, target.upstream_model, key, request_id))
+        request = _checked(lambda: dialect.translated_request(canonical, target.upstream_model, key, request_id))
         response = await self._send(provider, request)
         created = int(self._clock.time())
         if call.stream:
-            relay = Translation(provider.stream_decoder(), call.stream_encoder(created))
+            relay = Translation(dialect.stream_decoder(), call.stream_encoder(created))
 
             def count(done: Relay) -> None:
                 self._count(done.usage, lambda: canonical, "".join(relay.output))
 
-            return await self._open_stream(provider, response, target, relay, count)
+            return await self._open_stream(provider, dialect, response, target, relay, count)
         body = await self._complete(provider, response)
         try:
-            answer = provider.decode_response(body)
+            answer = dialect.decode_response(body)
         except ValueError:
             raise self._unusable(provider, body) from None
         self._count(answer.usage, lambda: canonical, _answer_text(answer))
@@ -286,8 +303,9 @@ class Gateway:
     async def count_tokens(self, call: MessagesCall, request_id: str) -> bytes:
         """Anthropic's count_tokens: asked of an Anthropic upstream, counted here for any other."""
         target, provider, key = await self._route(call.model)
-        if isinstance(provider, AnthropicProvider):
-            request = provider.count_tokens_request(call, target.upstream_model, key, request_id)
+        messages = provider.dialects.get(call.protocol)
+        if isinstance(messages, Messages):
+            request = messages.count_tokens_request(call, target.upstream_model, key, request_id)
             return await self._complete(provider, await self._send(provider, request))
         return jsonbody.encode({"input_tokens": await tokens.count_async(_checked(call.canonical))})
 

@@ -43,7 +43,7 @@ class AnthropicRoutes:
         reply = await self._gateway.chat(call, request_id)
         if isinstance(reply, bytes):
             return web.Response(body=reply, headers=_JSON)
-        return await relay(request, reply, ANTHROPIC, request_id, self._entry.stamp)
+        return await relay(request, reply, request_id, self._entry.stamp)
 
     async def count_tokens(self, request: web.BaseRequest) -> web.Response:
         call = await self._call(request, count=True)

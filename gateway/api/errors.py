@@ -14,14 +14,14 @@ from gateway.formats.anthropic import errors as anthropic_errors
 
 @dataclass(frozen=True, slots=True)
 class ErrorShape:
-    """How one protocol writes an error: as a whole answer, and inside a stream."""
+    """How one protocol writes an error as a whole answer. (Inside a stream the stream's own
+    relay writes it: it knows the state the client's stream is in.)"""
 
     body: Callable[[GatewayError], bytes]
-    in_stream: Callable[[GatewayError], bytes]
 
 
-OPENAI = ErrorShape(openai_errors.error_body, openai_errors.stream_error)
-ANTHROPIC = ErrorShape(anthropic_errors.error_body, anthropic_errors.stream_error)
+OPENAI = ErrorShape(openai_errors.error_body)
+ANTHROPIC = ErrorShape(anthropic_errors.error_body)
 
 
 def error_response(err: GatewayError, shape: ErrorShape) -> web.Response:

@@ -10,7 +10,6 @@ from aiohttp import web
 
 from gateway.api.body import checked, read_json
 from gateway.api.entry import REQUEST_ID, Entry
-from gateway.api.errors import OPENAI
 from gateway.api.router import Router
 from gateway.api.streaming import relay
 from gateway.formats import openai_chat, openai_embeddings
@@ -35,7 +34,7 @@ class OpenAIRoutes:
         reply = await self._gateway.chat(call, request_id)
         if isinstance(reply, bytes):
             return _json(reply)
-        return await relay(request, reply, OPENAI, request_id, self._entry.stamp)
+        return await relay(request, reply, request_id, self._entry.stamp)
 
     async def embeddings(self, request: web.BaseRequest) -> web.Response:
         call = checked(openai_embeddings.parse_request, await read_json(request, self._limit))

@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from gateway.api.errors import ErrorShape
 from gateway.errors import GatewayError
 from gateway.service import StreamReply
 
@@ -29,7 +28,6 @@ SSE_HEADERS = {
 async def relay(
     request: web.BaseRequest,
     reply: StreamReply,
-    errors: ErrorShape,
     request_id: str,
     stamp: Callable[[web.BaseRequest, web.StreamResponse], None],
 ) -> web.StreamResponse:
@@ -41,12 +39,12 @@ async def relay(
             await response.write(data)
     except GatewayError as err:
         log.warning("%s: stream broke off: %s", request_id, err.message)
-        await _last_words(response, errors.in_stream(err))
+        await _last_words(response, reply.failure(err))
     except ConnectionResetError:
         log.debug("%s: client went away mid-stream", request_id)
     except Exception:
         log.exception("%s: unexpected error mid-stream", request_id)
-        await _last_words(response, errors.in_stream(GatewayError(f"internal error (request {request_id})")))
+        await _last_words(response, reply.failure(GatewayError(f"internal error (request {request_id})")))
     finally:
         reply.close()
     return response

@@ -10,10 +10,15 @@ from typing import Any, ClassVar, Protocol
 
 from gateway.core.chat import ChatRequest, ChatResponse, StreamEvent
 from gateway.core.usage import Usage
+from gateway.errors import GatewayError
 
 
 class StreamEncoder(Protocol):
     def feed(self, event: StreamEvent) -> bytes: ...
+
+    def failure(self, err: GatewayError) -> bytes:
+        """The protocol's in-stream error, to end a stream that broke off after it began."""
+        ...
 
 
 class StreamDecoder(Protocol):
@@ -53,3 +58,7 @@ class Relay(Protocol):
     def failed(self) -> bool: ...
 
     def feed(self, data: bytes) -> bytes: ...
+
+    def failure(self, err: GatewayError) -> bytes:
+        """The client protocol's in-stream error, to end a stream that broke off."""
+        ...

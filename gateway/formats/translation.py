@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from gateway.core.chat import ReasoningDelta, StreamEnd, TextDelta, ToolCallDelta, UsageReport
 from gateway.core.usage import Usage
+from gateway.errors import GatewayError
 from gateway.formats.interfaces import StreamDecoder, StreamEncoder
 
 
@@ -23,6 +24,9 @@ class Translation:
     @property
     def failed(self) -> bool:
         return False
+
+    def failure(self, err: GatewayError) -> bytes:
+        return self._encoder.failure(err)
 
     def feed(self, data: bytes) -> bytes:
         """Raises UpstreamError when the upstream reports an error mid-stream."""

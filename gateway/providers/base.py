@@ -1,15 +1,17 @@
 """What every HTTP upstream adapter shares: its headers, its model list, its error answers.
 
-An adapter speaks one wire ``protocol``. A client call in the same protocol takes the passthrough
-path (``passthrough_request`` and ``passthrough_relay``); any other goes through the canonical
-form (``translated_request``, ``decode_response``, ``stream_decoder``). Only the provider's own
-credential and a short allow-list of headers go upstream (SECURITY.md S27).
+A provider speaks one or more wire protocols, each through a ``Dialect`` (an endpoint and its
+codec). A client call in a protocol the provider speaks takes the passthrough path
+(``passthrough_request`` and ``passthrough_relay``); any other goes through the canonical form to
+the provider's ``primary`` dialect (``translated_request``, ``decode_response``,
+``stream_decoder``). Only the provider's own credential and a short allow-list of headers go
+upstream (SECURITY.md S27).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from gateway.core.chat import ChatRequest, ChatResponse
 from gateway.core.models import ModelEntry
@@ -28,7 +30,6 @@ SSE = "text/event-stream"
 
 
 class BaseProvider:
-    protocol: str = ""
     models_path: str = "/models"
 
     def __init__(self, settings: ProviderSettings) -> None:
@@ -58,7 +59,7 @@ class BaseProvider:
         headers = (*self._headers_for[accept], ("X-Request-Id", request_id), *extra)
         return (*headers, *self._auth(key)) if key else headers
 
-    def _post(self, path: str, body: bytes, key: str | None, request_id: str, *, stream: bool, extra: tuple[tuple[str, str], ...] = ()) -> UpstreamRequest:
+    def post(self, path: str, body: bytes, key: str | None, request_id: str, *, stream: bool, extra: tuple[tuple[str, str], ...] = ()) -> UpstreamRequest:
         return UpstreamRequest(
             provider=self.id,
             method="POST",
@@ -89,12 +90,21 @@ class BaseProvider:
         return embedded_error(self.id, body, now, keys)
 
 
-class ChatProvider(Protocol):
-    """What the service needs of an upstream adapter for chat."""
+class Poster(Protocol):
+    """What a dialect needs of its provider: requests built with the provider's address,
+    credential and headers."""
 
     id: str
     settings: ProviderSettings
-    protocol: str
+
+    def post(self, path: str, body: bytes, key: str | None, request_id: str, *, stream: bool, extra: tuple[tuple[str, str], ...] = ()) -> UpstreamRequest: ...
+
+
+class Dialect(Protocol):
+    """One wire protocol as a provider speaks it: where to send, how to read the answer."""
+
+    protocol: ClassVar[str]
+    stream_type: ClassVar[str]  # the media type of its streams
 
     def passthrough_request(self, call: Any, upstream_model: str, key: str | None, request_id: str) -> UpstreamRequest: ...
 
@@ -107,6 +117,15 @@ class ChatProvider(Protocol):
     def decode_response(self, body: bytes) -> ChatResponse: ...
 
     def stream_decoder(self) -> StreamDecoder: ...
+
+
+class ChatProvider(Protocol):
+    """What the service needs of an upstream adapter for chat."""
+
+    id: str
+    settings: ProviderSettings
+    dialects: dict[str, Dialect]  # by protocol
+    primary: Dialect  # where translated requests go
 
     def models_request(self, key: str | None, request_id: str) -> UpstreamRequest: ...
 

@@ -13,7 +13,8 @@ class ProviderSettings:
     name: str
     base_url: str
     keys: tuple[str, ...] = field(repr=False)
-    kind: str = "openai-compatible"  # the wire protocol: "openai-compatible" or "anthropic"
+    kind: str = "openai-compatible"  # the adapter: "openai-compatible", "anthropic" or "ollama"
+    protocols: tuple[str, ...] = ()  # the wire protocols it speaks, first preferred; () = the kind's own
     auth: str = "bearer"
     local: bool = False
     probe: bool = False  # enabled only because its usual address might answer

@@ -4,9 +4,7 @@
 - ``StreamEncoder``: canonical events into the exact Messages event order for an Anthropic
   client: ``message_start``, then per block ``content_block_start`` / deltas /
   ``content_block_stop``, then ``message_delta`` (stop reason and usage) and ``message_stop``.
-  Blocks are sequential in Messages while OpenAI may interleave the fragments of parallel tool
-  calls, so the first tool call streams live and later ones are held until the answer finishes.
-  ``message_delta`` waits for the end of the stream, so usage that arrives after the finish
+  Blocks are sequential, so events go through a ``Sequencer`` first. ``message_delta`` waits for the end of the stream, so usage that arrives after the finish
   reason (OpenAI's usage-only chunk) is not lost.
 - ``Relay``: an Anthropic stream to an Anthropic client, untouched, with usage read on the side.
 """
@@ -28,11 +26,13 @@ from gateway.core.chat import (
     UsageReport,
 )
 from gateway.core.usage import Usage
-from gateway.errors import UpstreamStatus
+from gateway.errors import GatewayError, UpstreamStatus
 from gateway.formats import jsonbody
 from gateway.formats.anthropic.codec import FINISH_FROM_ANTHROPIC, FINISH_TO_ANTHROPIC, message_id
+from gateway.formats.anthropic.errors import stream_error
 from gateway.formats.anthropic.usage import usage_from, usage_object
 from gateway.formats.jsonbody import as_object
+from gateway.formats.sequencer import Sequencer
 from gateway.formats.sse import EventSplitter, event_data
 
 
@@ -135,14 +135,12 @@ class StreamEncoder:
     def __init__(self, model: str) -> None:
         self._model = model
         self._started = False
+        self._sequencer = Sequencer()
         self._next_index = 0
         self._open: str | None = None  # the kind of the block now open: text, thinking or tool
-        self._live_tool: int | None = None  # the tool call streaming live
-        self._held: list[StreamEvent] = []  # what came after a second tool call began
         self._finish: FinishReason | None = None
         self._stop_sequence: str | None = None
         self._usage: Usage | None = None
-        self._finished = False
 
     # blocks ---------------------------------------------------------------------------------
 
@@ -177,27 +175,18 @@ class StreamEncoder:
 
     # events ---------------------------------------------------------------------------------
 
+    def failure(self, err: GatewayError) -> bytes:
+        return stream_error(err)
+
     def feed(self, event: StreamEvent) -> bytes:
         if isinstance(event, StreamStart):
             return b"" if self._started else self._start(event.id)
         out = b"" if self._started else self._start("")
-        if isinstance(event, UsageReport):
-            self._usage = event.usage
-            return out
-        if isinstance(event, Finish):
-            self._finish, self._stop_sequence = event.reason, event.stop_sequence
-            return out + self._wrap_up()
-        if isinstance(event, StreamEnd):
-            return out + self._end()
-        if self._live_tool is not None and not self._finished:
-            # A tool block is open: only its own fragments may follow it now.
-            if isinstance(event, ToolCallDelta) and event.index == self._live_tool:
-                return out + self._content(event)
-            self._held.append(event)
-            return out
-        return out + self._content(event)
+        for ordered in self._sequencer.feed(event):
+            out += self._write(ordered)
+        return out
 
-    def _content(self, event: StreamEvent) -> bytes:
+    def _write(self, event: StreamEvent) -> bytes:
         if isinstance(event, TextDelta):
             out = b"" if self._open == "text" else self._open_block("text", {"type": "text", "text": ""})
             return out + self._delta({"type": "text_delta", "text": event.text})
@@ -210,40 +199,20 @@ class StreamEncoder:
             out = b"" if self._open == "thinking" else self._open_block("thinking", {"type": "thinking", "thinking": ""})
             return out + self._delta({"type": "thinking_delta", "thinking": event.text})
         if isinstance(event, ToolCallStart):
-            self._live_tool = event.index
             return self._open_block("tool", {"type": "tool_use", "id": event.id, "name": event.name, "input": {}})
         if isinstance(event, ToolCallDelta):
             return self._delta({"type": "input_json_delta", "partial_json": event.arguments}) if self._open == "tool" else b""
+        if isinstance(event, UsageReport):
+            self._usage = event.usage
+        elif isinstance(event, Finish):
+            self._finish, self._stop_sequence = event.reason, event.stop_sequence
+            return self._close_block()
+        elif isinstance(event, StreamEnd):
+            stop_reason = FINISH_TO_ANTHROPIC[self._finish] if self._finish else "end_turn"
+            delta = {"stop_reason": stop_reason, "stop_sequence": self._stop_sequence}
+            end = _sse("message_delta", {"delta": delta, "usage": usage_object(self._usage)}) + _sse("message_stop", {})
+            return self._close_block() + end
         return b""
-
-    def _wrap_up(self) -> bytes:
-        """Close the open block, then give out what was held in the order it came, each held
-        tool call as one block with all its arguments."""
-        if self._finished:
-            return b""
-        self._finished = True
-        out = self._close_block()
-        held, self._held = self._held, []
-        arguments: dict[int, list[str]] = {}
-        for event in held:
-            if isinstance(event, ToolCallDelta):
-                arguments.setdefault(event.index, []).append(event.arguments)
-        for event in held:
-            if isinstance(event, ToolCallStart):
-                out += self._content(event)
-                if pieces := arguments.get(event.index):
-                    out += self._delta({"type": "input_json_delta", "partial_json": "".join(pieces)})
-                out += self._close_block()
-            elif isinstance(event, TextDelta | ReasoningDelta):
-                out += self._content(event)
-        return out + self._close_block()
-
-    def _end(self) -> bytes:
-        out = self._wrap_up()
-        stop_reason = FINISH_TO_ANTHROPIC[self._finish] if self._finish else "end_turn"
-        delta = {"stop_reason": stop_reason, "stop_sequence": self._stop_sequence}
-        usage = usage_object(self._usage)
-        return out + _sse("message_delta", {"delta": delta, "usage": usage}) + _sse("message_stop", {})
 
 
 class Relay:
@@ -262,6 +231,9 @@ class Relay:
     @property
     def failed(self) -> bool:
         return self.error_payload is not None
+
+    def failure(self, err: GatewayError) -> bytes:
+        return stream_error(err)
 
     def feed(self, data: bytes) -> bytes:
         block = self._splitter.take(data)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 from gateway.core.usage import Usage
+from gateway.errors import GatewayError
 from gateway.formats import jsonbody
 from gateway.formats.openai_chat.usage import usage_from
+from gateway.formats.openai_errors import stream_error
 from gateway.formats.sse import EventSplitter, event_data
 
 _DONE = b"[DONE]"
@@ -82,6 +84,9 @@ class StreamRelay:
     @property
     def failed(self) -> bool:
         return self.error_payload is not None
+
+    def failure(self, err: GatewayError) -> bytes:
+        return stream_error(err)
 
     def feed(self, data: bytes) -> bytes:
         block = self._splitter.take(data)

@@ -21,11 +21,12 @@ from gateway.core.chat import (
     ToolCallStart,
     UsageReport,
 )
-from gateway.errors import UpstreamStatus
+from gateway.errors import GatewayError, UpstreamStatus
 from gateway.formats import jsonbody
 from gateway.formats.jsonbody import as_object
 from gateway.formats.openai_chat.codec import FINISH_FROM_OPENAI, FINISH_TO_OPENAI, usage_object
 from gateway.formats.openai_chat.usage import usage_from
+from gateway.formats.openai_errors import stream_error
 from gateway.formats.sse import EventSplitter, event_data
 
 _DONE = b"[DONE]"
@@ -121,6 +122,9 @@ class StreamEncoder:
             "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
         }
         return b"data: " + jsonbody.encode(chunk) + b"\n\n"
+
+    def failure(self, err: GatewayError) -> bytes:
+        return stream_error(err)
 
     def feed(self, event: StreamEvent) -> bytes:
         if isinstance(event, StreamStart):
