@@ -39,7 +39,13 @@ from typing import Any
 
 from gateway.addresses import check_base_url, is_loopback
 from gateway.errors import ConfigError
-from gateway.providers.catalog import AUTH_STYLES, KINDS, CatalogEntry, load_catalog
+from gateway.providers.catalog import (
+    AUTH_STYLES,
+    KINDS,
+    CatalogEntry,
+    check_protocols,
+    load_catalog,
+)
 from gateway.providers.settings import ProviderSettings
 from gateway.transport import Timeouts
 
@@ -178,7 +184,7 @@ _SERVER_KEYS = {
 _TIMEOUT_KEYS = {"connect_timeout", "read_timeout", "total_timeout"}
 _PROVIDER_KEYS = _TIMEOUT_KEYS | {
     "enabled", "kind", "name", "base_url", "api_key_env", "auth", "local", "stream_usage",
-    "models", "models_url", "model_prefix", "headers",
+    "models", "models_url", "model_prefix", "headers", "protocols",
 }
 
 
@@ -229,6 +235,9 @@ def _provider(
         raise ConfigError(f"{t.where}.kind must be one of {', '.join(KINDS)}")
     prefix = entry.env_prefix
     local = _first(t.flag("local"), entry.local)
+    protocols = t.texts("protocols") or (entry.protocols if kind == entry.kind else ())
+    if protocols and (problem := check_protocols(kind, protocols)):
+        raise ConfigError(f"{t.where}.protocols must be {problem}")
     auth = t.text("auth") or entry.auth
     if auth not in AUTH_STYLES:
         raise ConfigError(f"{t.where}.auth must be one of {', '.join(AUTH_STYLES)}")
@@ -271,6 +280,7 @@ def _provider(
         base_url=url,
         keys=keys,
         kind=kind,
+        protocols=protocols,
         auth=auth,
         local=local,
         probe=probe and source == "default",

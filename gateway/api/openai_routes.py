@@ -1,7 +1,8 @@
-"""The OpenAI surface: chat completions and embeddings (the model list is in model_routes).
+"""The OpenAI surface: chat completions, responses and embeddings (the model list is in
+model_routes).
 
 Mounted both under ``/v1`` and at the root, since clients disagree on whether a base URL
-includes ``/v1``.
+includes ``/v1``. The gateway keeps no responses, so the endpoints that read a stored one say so.
 """
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ from aiohttp import web
 
 from gateway.api.body import checked, read_json
 from gateway.api.entry import REQUEST_ID, Entry
-from gateway.api.router import Router
+from gateway.api.router import PATH_TAIL, Router
 from gateway.api.streaming import relay
+from gateway.errors import RouteNotFound
 from gateway.formats import openai_chat, openai_embeddings
+from gateway.formats.interfaces import ClientCall
+from gateway.formats.openai_responses import checks as responses
 from gateway.service import Gateway
 
 _JSON = {"Content-Type": "application/json"}
@@ -29,7 +33,18 @@ class OpenAIRoutes:
         self._entry = entry
 
     async def chat_completions(self, request: web.BaseRequest) -> web.StreamResponse:
-        call = checked(openai_chat.parse_request, await read_json(request, self._limit))
+        return await self._chat(request, checked(openai_chat.parse_request, await read_json(request, self._limit)))
+
+    async def responses(self, request: web.BaseRequest) -> web.StreamResponse:
+        return await self._chat(request, checked(responses.parse_request, await read_json(request, self._limit)))
+
+    async def stored_response(self, request: web.BaseRequest) -> web.Response:
+        raise RouteNotFound(
+            f"No response '{request[PATH_TAIL].split('/')[0]}': the gateway does not store responses "
+            "(every response is created as with store: false)."
+        )
+
+    async def _chat(self, request: web.BaseRequest, call: ClientCall) -> web.StreamResponse:
         request_id = request[REQUEST_ID]
         reply = await self._gateway.chat(call, request_id)
         if isinstance(reply, bytes):
@@ -44,4 +59,7 @@ class OpenAIRoutes:
         wrap = self._entry.wrap
         for prefix in ("/v1", ""):
             router.add("POST", f"{prefix}/chat/completions", wrap(self.chat_completions, json_body=True))
+            router.add("POST", f"{prefix}/responses", wrap(self.responses, json_body=True))
             router.add("POST", f"{prefix}/embeddings", wrap(self.embeddings, json_body=True))
+            for method in ("GET", "POST", "DELETE"):
+                router.add_prefixed(method, f"{prefix}/responses/", wrap(self.stored_response))

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+
+def token_count(value: Any) -> int | None:
+    """A token count from an upstream only when it is a sane non-negative integer (B42)."""
+    return value if type(value) is int and 0 <= value < 10**12 else None
 
 
 @dataclass(frozen=True, slots=True)

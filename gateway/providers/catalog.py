@@ -1,4 +1,4 @@
-"""The catalog of known OpenAI-compatible upstreams, read from ``catalog.toml``."""
+"""The catalog of known upstreams, read from ``catalog.toml``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,20 @@ from importlib import resources
 from typing import Any
 
 AUTH_STYLES = ("bearer", "api-key", "x-api-key", "none")
-KINDS = ("openai-compatible", "anthropic")
+# Each kind of adapter, and the wire protocols it can speak (its first is its default).
+KIND_PROTOCOLS = {
+    "openai-compatible": ("openai-chat", "openai-responses"),
+    "anthropic": ("anthropic",),
+}
+KINDS = tuple(KIND_PROTOCOLS)
+
+
+def check_protocols(kind: str, protocols: tuple[str, ...]) -> str | None:
+    """What is wrong with a provider's list of protocols, if anything."""
+    allowed = KIND_PROTOCOLS[kind]
+    if not protocols or len(set(protocols)) != len(protocols) or not set(protocols) <= set(allowed):
+        return f"a list of distinct protocols from {', '.join(allowed)} (kind {kind!r})"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +42,7 @@ class CatalogEntry:
     model_prefix: str = ""
     models: tuple[str, ...] = ()
     headers: tuple[tuple[str, str], ...] = ()
+    protocols: tuple[str, ...] = ()  # () for the kind's default
 
     @property
     def env_prefix(self) -> str:
@@ -37,7 +51,7 @@ class CatalogEntry:
 
 _FIELDS = {
     "name", "base_url", "key_env", "kind", "auth", "local", "url_env", "url_path", "default_url",
-    "stream_usage", "models_url", "model_prefix", "models", "headers",
+    "stream_usage", "models_url", "model_prefix", "models", "headers", "protocols",
 }
 
 
@@ -49,6 +63,9 @@ def _entry(provider_id: str, row: dict[str, Any]) -> CatalogEntry:
         raise ValueError(f"catalog row {provider_id!r}: auth must be one of {AUTH_STYLES}")
     if row.get("kind", "openai-compatible") not in KINDS:
         raise ValueError(f"catalog row {provider_id!r}: kind must be one of {KINDS}")
+    protocols = tuple(row.get("protocols", ()))
+    if protocols and (problem := check_protocols(row.get("kind", "openai-compatible"), protocols)):
+        raise ValueError(f"catalog row {provider_id!r}: protocols must be {problem}")
     if not row.get("base_url") and not row.get("url_env"):
         raise ValueError(f"catalog row {provider_id!r} needs base_url or url_env")
     prefix = provider_id.upper()
@@ -68,6 +85,7 @@ def _entry(provider_id: str, row: dict[str, Any]) -> CatalogEntry:
         model_prefix=row.get("model_prefix", ""),
         models=tuple(row.get("models", ())),
         headers=tuple(row.get("headers", {}).items()),
+        protocols=protocols,
     )
 
 

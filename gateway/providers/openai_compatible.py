@@ -3,13 +3,16 @@ and the Responses API where the server has it (``protocols`` in its settings).""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from gateway.formats import openai_embeddings
-from gateway.providers.base import BaseProvider, Dialect
+from gateway.providers.base import BaseProvider, Dialect, Poster
 from gateway.providers.chat_completions import ChatCompletions
+from gateway.providers.responses import Responses
 from gateway.providers.settings import ProviderSettings
 from gateway.transport import UpstreamRequest
 
-DIALECTS = {"openai-chat": ChatCompletions}
+DIALECTS: dict[str, Callable[[Poster], Dialect]] = {"openai-chat": ChatCompletions, "openai-responses": Responses}
 
 
 class OpenAICompatible(BaseProvider):

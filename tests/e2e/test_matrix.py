@@ -16,12 +16,12 @@ import pytest
 from conftest import StartGateway
 from fakes.upstream import FakeUpstream, Script
 from matrix import PAST_CALLS, PAST_RESULTS, PNG, Answer, Ask, Refused
-from matrix.clients import AnthropicClient, Client, OpenAIChatClient
+from matrix.clients import AnthropicClient, Client, OpenAIChatClient, OpenAIResponsesClient
 from matrix.upstreams import UPSTREAMS, Upstream
 
 from gateway import GatewayServer
 
-CLIENTS: tuple[type[Client], ...] = (OpenAIChatClient, AnthropicClient)
+CLIENTS: tuple[type[Client], ...] = (OpenAIChatClient, OpenAIResponsesClient, AnthropicClient)
 TURNS = (("user", "Say hello"), ("assistant", "Hi! How can I help?"), ("user", "Say it again"))
 
 
@@ -58,7 +58,7 @@ async def pair(request: pytest.FixtureRequest, start_gateway: StartGateway) -> A
     client_class, upstream = request.param
     fake = await upstream.make().start()
     gateway = await start_gateway(
-        f'[providers.up]\nkind = "{fake.kind}"\nbase_url = "{fake.url}"\napi_key_env = "UP_KEY"\nread_timeout = 5\n',
+        f'[providers.up]\nkind = "{fake.kind}"\nbase_url = "{fake.url}"\napi_key_env = "UP_KEY"\nread_timeout = 5\n{upstream.config}',
         {"UP_KEY": upstream.key},
     )
     yield Pair(client_class(gateway.url), upstream, fake, gateway)

@@ -2,7 +2,7 @@
 
 It answers chat completions (plain, streamed, with parallel tool calls streamed as argument
 fragments keyed by ``index``, with the usage-only chunk when ``stream_options.include_usage``),
-embeddings (float or base64) and the model list, checks the bearer key, and fails as scripted
+the Responses API (``fakes.responses_api``), embeddings (float or base64) and the model list, checks the bearer key, and fails as scripted
 (``fakes.upstream.Script``). Every request is recorded so tests can check what the gateway sent.
 """
 
@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from fakes import responses_api
 from fakes.upstream import FakeUpstream, Script
 
 DEFAULT_MODELS = ("gpt-test", "gpt-other", "text-embed-test")
@@ -62,11 +63,13 @@ class FakeOpenAI(FakeUpstream):
     ) -> None:
         super().__init__(key)
         self.models = models
+        self.stored: dict[str, dict[str, Any]] = {}  # responses kept for previous_response_id
         self.ignore_encoding_format = ignore_encoding_format
         self.models_status = 200
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/v1/responses", self._responses)
         app.router.add_post("/v1/embeddings", self._embeddings)
         app.router.add_get("/v1/models", self._models)
 
@@ -77,6 +80,10 @@ class FakeOpenAI(FakeUpstream):
     @property
     def chat_requests(self) -> list[Any]:
         return self.requests_to("/chat/completions")
+
+    @property
+    def responses_requests(self) -> list[Any]:
+        return self.requests_to("/v1/responses")
 
     # --- protocol -------------------------------------------------------------------------------
 
@@ -139,6 +146,26 @@ class FakeOpenAI(FakeUpstream):
         if (missing := self._unknown_model(admitted[1].get("model"))) is not None:
             return missing
         return admitted
+
+    async def _responses(self, request: web.Request) -> web.StreamResponse:
+        admitted = await self._admit(request)
+        if isinstance(admitted, web.StreamResponse):
+            return admitted
+        script, body = admitted
+        previous = body.get("previous_response_id")
+        if previous is not None and previous not in self.stored:
+            return web.json_response(
+                {"error": {"message": f"Previous response with id '{previous}' not found.", "type": "invalid_request_error",
+                           "param": "previous_response_id", "code": "previous_response_not_found"}},
+                status=400,
+            )
+        rid, created = f"resp_fake{len(self.responses_requests):04d}", int(time.time())
+        if body.get("store", True):
+            self.stored[rid] = body
+        if body.get("stream"):
+            failed = responses_api.failed_event(body, rid, created, script.after_events)
+            return await self.play(request, responses_api.events(body, rid, created), script, error=failed)
+        return web.json_response(responses_api.response(body, rid, created))
 
     async def _embeddings(self, request: web.Request) -> web.StreamResponse:
         admitted = await self._admit(request)

@@ -169,8 +169,11 @@ class FakeUpstream:
 
     # --- streams --------------------------------------------------------------------------------
 
-    async def play(self, request: web.Request, events: list[bytes], script: Script, headers: dict[str, str] | None = None) -> web.StreamResponse:
-        """Send a stream's events, failing where the script says."""
+    async def play(
+        self, request: web.Request, events: list[bytes], script: Script, headers: dict[str, str] | None = None, error: bytes | None = None
+    ) -> web.StreamResponse:
+        """Send a stream's events, failing where the script says (with ``error`` as the in-stream
+        error, when the protocol's depends on the stream)."""
         response = web.StreamResponse(headers={"Content-Type": self.stream_type, "Cache-Control": "no-cache", **(headers or {})})
         await response.prepare(request)
         try:
@@ -185,7 +188,7 @@ class FakeUpstream:
                         return response
                     if script.kind == "error_event":
                         await asyncio.sleep(script.delay)
-                        await response.write(self.stream_error())
+                        await response.write(error or self.stream_error())
                         await response.write_eof()
                         return response
                     self.holding.set()

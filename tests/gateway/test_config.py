@@ -122,6 +122,13 @@ total_timeout = 5
     assert (box.timeouts.read, box.timeouts.total) == (99, 5)
 
 
+def test_protocols_come_from_the_catalog_or_the_file(tmp_path: Path) -> None:
+    assert by_id(settings({"OPENAI_API_KEY": "sk-aaaaaaaaaaaa"}))["openai"].protocols == ("openai-chat", "openai-responses")
+    s = settings({"BOX_KEY": "k-123456789"}, '[providers.box]\nkind = "openai-compatible"\nbase_url = "https://box.example/v1"\n'
+                 'api_key_env = "BOX_KEY"\nprotocols = ["openai-responses"]\n', tmp_path)
+    assert by_id(s)["box"].protocols == ("openai-responses",)
+
+
 def test_cli_flags_beat_the_file(tmp_path: Path) -> None:
     s = settings({}, "[server]\nport = 9000\n", tmp_path, port=0, host="localhost")
     assert (s.server.host, s.server.port) == ("localhost", 0)
@@ -138,6 +145,8 @@ def test_cli_flags_beat_the_file(tmp_path: Path) -> None:
         ("[providers.groq]\nmodels = ['x']\n", "has no key"),
         ("[providers.mine]\nbase_url = 'https://x.example/v1'\n", "kind"),
         ("[providers.mine]\nkind = 'openai-compatible'\n", "base_url"),
+        ("[providers.mine]\nkind = 'anthropic'\nbase_url = 'https://x.example'\nauth = 'none'\nprotocols = ['openai-chat']\n", "protocols must be"),
+        ("[providers.mine]\nkind = 'openai-compatible'\nbase_url = 'https://x.example/v1'\nauth = 'none'\nprotocols = ['openai-chat', 'openai-chat']\n", "distinct"),
         ("[providers.Bad_Id]\n", "ids are lowercase"),
         ("[providers.openai]\napi_key_env = 'K'\nheaders = { Authorization = 'Bearer x' }\n", "credentials do not belong"),
         ("[providers.openai]\napi_key_env = 'K'\nauth = 'magic'\n", "auth must be"),

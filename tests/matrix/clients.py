@@ -124,6 +124,96 @@ async def _chat_stream_answer(stream: Any) -> Answer:
     return answer
 
 
+# --- OpenAI Responses ----------------------------------------------------------------------------
+
+
+class OpenAIResponsesClient(Client):
+    name = "openai-responses"
+
+    def _params(self, q: Ask) -> dict[str, Any]:
+        items: list[dict[str, Any]] = []
+        for n, (role, text) in enumerate(q.turns):
+            content: Any = text
+            if q.image and n == 0:
+                content = [{"type": "input_text", "text": text}, {"type": "input_image", "image_url": f"data:image/png;base64,{PNG}"}]
+            items.append({"role": role, "content": content})
+        if q.tool_round:
+            items += [{"type": "function_call", "call_id": i, "name": n, "arguments": json.dumps(a)} for i, n, a in PAST_CALLS]
+            items += [{"type": "function_call_output", "call_id": i, "output": text} for i, text in PAST_RESULTS]
+        params: dict[str, Any] = {"model": q.model, "input": items, "store": False}
+        if q.system:
+            params["instructions"] = q.system
+        if q.tools:
+            params["tools"] = [{"type": "function", **t} for t in (WEATHER_TOOL, TIME_TOOL)]
+        if q.reasoning:
+            params["reasoning"] = {"effort": "medium", "summary": "auto"}
+        if q.max_tokens is not None:
+            params["max_output_tokens"] = q.max_tokens
+        return params
+
+    async def ask(self, q: Ask) -> Answer:
+        sdk = openai.AsyncOpenAI(base_url=f"{self.url}/v1", api_key="client-key", max_retries=0)
+        try:
+            if not q.stream:
+                return _response_answer((await sdk.responses.create(**self._params(q))).model_dump())
+            stream = await sdk.responses.create(**self._params(q), stream=True)
+        except openai.APIStatusError as e:
+            raise _openai_refusal(e) from e
+        try:
+            return await _response_stream_answer(stream)
+        except openai.APIError as e:
+            raise Refused(e.message, status=None, in_stream=True) from e
+
+
+def _response_answer(response: dict[str, Any]) -> Answer:
+    answer = Answer()
+    for item in response["output"]:
+        if item["type"] == "message":
+            answer.text += "".join(p["text"] for p in item["content"] if p["type"] == "output_text")
+        elif item["type"] == "reasoning":
+            answer.reasoning += "".join(s["text"] for s in item["summary"])
+        elif item["type"] == "function_call":
+            answer.tool_calls.append((item["call_id"], item["name"], json.loads(item["arguments"])))
+    answer.stop = "tool" if answer.tool_calls else "length" if response["status"] == "incomplete" else "end"
+    usage = response["usage"]
+    answer.prompt_tokens, answer.completion_tokens = usage["input_tokens"], usage["output_tokens"]
+    answer.cached_tokens = usage["input_tokens_details"]["cached_tokens"]
+    answer.reasoning_tokens = usage["output_tokens_details"]["reasoning_tokens"]
+    return answer
+
+
+async def _response_stream_answer(stream: Any) -> Answer:
+    """Read the raw events, holding them to protocols.md §2.4: increasing sequence numbers, items
+    added and done one at a time, deltas that add up to what the done events say."""
+    events = [e.model_dump() async for e in stream]
+    assert [e["sequence_number"] for e in events] == list(range(events[0]["sequence_number"], events[0]["sequence_number"] + len(events)))
+    assert [e["type"] for e in events[:2]] == ["response.created", "response.in_progress"], [e["type"] for e in events]
+    last = events[-1]
+    if last["type"] == "response.failed":
+        raise Refused(last["response"]["error"]["message"], status=None, in_stream=True)
+    assert last["type"] in ("response.completed", "response.incomplete"), last["type"]
+    open_item, pieces, done_items = None, "", []
+    for event in events[2:-1]:
+        kind = event["type"]
+        if kind == "response.output_item.added":
+            assert open_item is None and event["output_index"] == len(done_items), "items must come one at a time"
+            open_item, pieces = event["item"], ""
+        elif kind.endswith(".delta"):
+            assert open_item is not None and event["item_id"] == open_item["id"]
+            pieces += event["delta"]
+        elif kind in ("response.output_text.done", "response.reasoning_summary_text.done"):
+            assert event["text"] == pieces
+        elif kind == "response.function_call_arguments.done":
+            assert event["arguments"] == pieces
+        elif kind == "response.output_item.done":
+            assert open_item is not None and event["item"]["id"] == open_item["id"]
+            done_items.append(event["item"])
+            open_item = None
+    assert open_item is None, "an item was never done"
+    assert last["response"]["output"] == done_items
+    return _response_answer(last["response"])
+
+
 # --- Anthropic Messages --------------------------------------------------------------------------
 
 _MESSAGES_STOP = {"end_turn": "end", "stop_sequence": "end", "tool_use": "tool", "max_tokens": "length"}

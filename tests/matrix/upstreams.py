@@ -10,6 +10,7 @@ from typing import Any
 
 from fakes import anthropic_upstream as ant
 from fakes import openai_upstream as oai
+from fakes import responses_api
 from fakes.upstream import FakeUpstream
 
 from matrix import Received
@@ -32,6 +33,7 @@ class Upstream:
     stream_failure: str  # words of the upstream's in-stream error
     rate_limit_kind: str  # its error type for a 429
     read: Callable[[FakeUpstream], Received]
+    config: str = ""  # more lines for its [providers.up] table
 
 
 def _text(content: Any) -> str:
@@ -84,6 +86,53 @@ OPENAI_CHAT = Upstream(
 )
 
 
+# --- OpenAI Responses ----------------------------------------------------------------------------
+
+
+def _read_responses(fake: FakeUpstream) -> Received:
+    body = fake.requests_to("/v1/responses")[-1].json
+    items = body["input"] if isinstance(body["input"], list) else [{"role": "user", "content": body["input"]}]
+    turns, calls, results, images = [], [], [], []
+    system = body.get("instructions")
+    for item in items:
+        kind = item.get("type", "message")
+        if kind == "message":
+            if text := _text(item["content"]):
+                turns.append((item["role"], text))
+            for part in item["content"] if isinstance(item["content"], list) else ():
+                if part["type"] == "input_image":
+                    media, data = part["image_url"].removeprefix("data:").split(";base64,")
+                    images.append((media, data))
+        elif kind == "function_call":
+            calls.append((item["call_id"], item["name"], json.loads(item["arguments"])))
+        elif kind == "function_call_output":
+            results.append((item["call_id"], _text(item["output"])))
+    return Received(
+        system=system, turns=turns, tool_calls=calls, tool_results=results, images=images,
+        tool_names=[t["name"] for t in body.get("tools") or ()],
+        reasoning_asked=bool((body.get("reasoning") or {}).get("effort")),
+        max_tokens=body.get("max_output_tokens"),
+    )
+
+
+_R = responses_api.USAGE
+OPENAI_RESPONSES = Upstream(
+    name="openai-responses",
+    make=lambda: oai.FakeOpenAI(key="sk-matrix-responses"),
+    key="sk-matrix-responses",
+    model="gpt-test",
+    text=responses_api.TEXT,
+    short_text="".join(responses_api.TEXT_PIECES[:2]),
+    reasoning=responses_api.SUMMARY,
+    tool_calls=tuple((i, n, json.loads(a)) for i, n, a in responses_api.FUNCTION_CALLS),
+    usage=lambda stream: (_R["input_tokens"], _R["output_tokens"], _R["input_tokens_details"]["cached_tokens"], _R["output_tokens_details"]["reasoning_tokens"]),
+    stream_failure=responses_api.FAILED["message"],
+    rate_limit_kind="rate_limit_exceeded",
+    read=_read_responses,
+    config='protocols = ["openai-responses"]\n',
+)
+
+
 # --- Anthropic Messages --------------------------------------------------------------------------
 
 
@@ -131,4 +180,4 @@ ANTHROPIC = Upstream(
 )
 
 
-UPSTREAMS = (OPENAI_CHAT, ANTHROPIC)
+UPSTREAMS = (OPENAI_CHAT, OPENAI_RESPONSES, ANTHROPIC)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.core.usage import Usage
+from gateway.core.usage import Usage, token_count
 
 
 def _count(value: Any) -> int:
-    return value if type(value) is int and 0 <= value < 10**12 else 0
+    return token_count(value) or 0
 
 
 def usage_from(raw: Any) -> Usage | None:

@@ -51,7 +51,8 @@ def _unsupported(param: str, what: str) -> BodyError:
 # --- requests: OpenAI -> canonical ----------------------------------------------------------
 
 
-def _image(url: str) -> ImagePart:
+def image_from_url(url: str) -> ImagePart:
+    """An image URL as OpenAI sends it: a ``data:`` URL holds the image itself."""
     if url.startswith("data:") and ";base64," in url:
         media_type, _, data = url[5:].partition(";base64,")
         return ImagePart(media_type=media_type, data=data)
@@ -71,7 +72,7 @@ def _content(content: Any, param: str, *, images: bool = True) -> list[TextPart 
             url = image.get("url") if isinstance(image, dict) else image
             if not isinstance(url, str):
                 raise BodyError(f"'{param}[{i}].image_url.url' must be a string.", f"{param}[{i}].image_url")
-            parts.append(_image(url))
+            parts.append(image_from_url(url))
         else:
             raise _unsupported(f"{param}[{i}]", f"a {kind!r} part")
     return parts
@@ -175,13 +176,17 @@ def _tool_choice(choice: Any) -> ToolChoice | None:
 # --- requests: canonical -> OpenAI ----------------------------------------------------------
 
 
+def image_url(part: ImagePart) -> str:
+    return part.url or f"data:{part.media_type};base64,{part.data}"
+
+
 def _wire_content(parts: list[TextPart | ImagePart]) -> str | list[dict[str, Any]]:
     if len(parts) == 1 and isinstance(parts[0], TextPart):
         return parts[0].text
     return [
         {"type": "text", "text": p.text}
         if isinstance(p, TextPart)
-        else {"type": "image_url", "image_url": {"url": p.url or f"data:{p.media_type};base64,{p.data}"}}
+        else {"type": "image_url", "image_url": {"url": image_url(p)}}
         for p in parts
     ]
 
@@ -233,7 +238,7 @@ def encode_request(request: ChatRequest, upstream_model: str, *, stream_usage: b
         "max_tokens": request.max_tokens,
         "temperature": request.temperature,
         "top_p": request.top_p,
-        "reasoning_effort": request.reasoning_effort or _effort_for(request.reasoning_budget),
+        "reasoning_effort": request.reasoning_effort or effort_for(request.reasoning_budget),
         "response_format": request.response_format,
         "user": request.user,
     }
@@ -247,7 +252,7 @@ def encode_request(request: ChatRequest, upstream_model: str, *, stream_usage: b
     return body
 
 
-def _effort_for(budget: int | None) -> str | None:
+def effort_for(budget: int | None) -> str | None:
     """A thinking budget as an OpenAI reasoning effort (thresholds are a convention)."""
     if budget is None:
         return None

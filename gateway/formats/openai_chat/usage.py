@@ -5,12 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.core.usage import Usage
+from gateway.core.usage import token_count as _count
 from gateway.formats import jsonbody
-
-
-def _count(value: Any) -> int | None:
-    """A token count only when it is a sane non-negative integer (B42)."""
-    return value if type(value) is int and 0 <= value < 10**12 else None
 
 
 def usage_from(raw: Any) -> Usage | None:

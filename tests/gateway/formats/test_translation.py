@@ -1,4 +1,4 @@
-"""OpenAI Chat ⇄ canonical ⇄ Anthropic Messages: requests, answers and streams."""
+"""OpenAI Chat ⇄ canonical ⇄ Anthropic Messages (and OpenAI Responses): requests, answers, streams."""
 
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ from gateway.formats.jsonbody import BodyError
 from gateway.formats.openai_chat import codec as openai
 from gateway.formats.openai_chat.stream import StreamDecoder as OpenAIDecoder
 from gateway.formats.openai_chat.stream import StreamEncoder as OpenAIEncoder
+from gateway.formats.openai_responses import codec as responses
+from gateway.formats.openai_responses.stream import StreamDecoder as ResponsesDecoder
+from gateway.formats.openai_responses.stream import StreamEncoder as ResponsesEncoder
 
 WEATHER = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
 
@@ -350,10 +353,16 @@ def test_canonical_survives_openai(request: ChatRequest) -> None:
     assert merged_turns(again) == merged_turns(request)
 
 
+@given(conversations())
+def test_canonical_survives_responses(request: ChatRequest) -> None:
+    again = responses.decode_request(responses.encode_request(request, "m"))
+    assert merged_turns(again) == merged_turns(ChatRequest(**{**{f: getattr(request, f) for f in request.__dataclass_fields__}, "stop": ()}))
+
+
 @given(st.lists(st.one_of(texts.map(TextDelta), st.tuples(ids, texts)), min_size=1, max_size=8), st.integers(0, 500), st.integers(0, 500))
-def test_stream_meaning_survives_both_encoders(pieces: list[Any], prompt: int, completion: int) -> None:
-    """Canonical events → Anthropic SSE → canonical, and → OpenAI SSE → canonical, keep the text,
-    the tool calls with their arguments, the finish reason and the usage."""
+def test_stream_meaning_survives_every_encoder(pieces: list[Any], prompt: int, completion: int) -> None:
+    """Canonical events → each protocol's SSE → canonical keep the text, the tool calls with their
+    arguments, the finish reason and the usage."""
     events: list[Any] = [StreamStart("x", "m")]
     tool = 0
     for piece in pieces:
@@ -379,11 +388,13 @@ def test_stream_meaning_survives_both_encoders(pieces: list[Any], prompt: int, c
         return text, {i: (names[i], "".join(a)) for i, a in tools.items()}, finish[-1:], usages[-1:]
 
     expected = meaning(events)
-    to_anthropic, to_openai = AnthropicEncoder("m"), OpenAIEncoder("m", 0, include_usage=True)
-    through_anthropic = AnthropicDecoder("p").feed(b"".join(to_anthropic.feed(e) for e in events))
-    through_openai = OpenAIDecoder("p").feed(b"".join(to_openai.feed(e) for e in events))
-    assert meaning(through_anthropic) == expected
-    assert meaning(through_openai) == expected
+    pairs = [
+        (AnthropicEncoder("m"), AnthropicDecoder("p")),
+        (OpenAIEncoder("m", 0, include_usage=True), OpenAIDecoder("p")),
+        (ResponsesEncoder("m", 0, responses.echoed({})), ResponsesDecoder("p")),
+    ]
+    for encoder, decoder in pairs:
+        assert meaning(decoder.feed(b"".join(encoder.feed(e) for e in events))) == expected
 
 
 def test_reasoning_events_reach_both_protocols() -> None:

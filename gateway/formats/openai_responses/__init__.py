@@ -1,0 +1,1 @@
+"""The OpenAI Responses API (protocols.md §2): checks, codec, streams."""

@@ -1,0 +1,416 @@
+"""OpenAI Responses ⇄ the canonical chat, for requests and complete answers (protocols.md §2).
+
+Responses is item-based: the conversation and the answer are lists of items (messages, function
+calls, their outputs, reasoning). Function tools are flat (``{type, name, parameters}``), not
+nested under ``function`` as in Chat, and a call's ``call_id`` (not its item ``id``) links it to
+its output. The gateway keeps no state, so ``previous_response_id`` and ``conversation`` cannot be
+translated: only an upstream that speaks Responses itself (the passthrough) can honour them.
+Reasoning travels as its summary text; encrypted reasoning belongs to the upstream that made it
+and does not cross protocols. Responses has no stop sequences: they are not sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.core.chat import (
+    ChatRequest,
+    ChatResponse,
+    FinishReason,
+    ImagePart,
+    Message,
+    Part,
+    Reasoning,
+    Role,
+    TextPart,
+    Tool,
+    ToolCall,
+    ToolChoice,
+    ToolResult,
+)
+from gateway.core.usage import Usage
+from gateway.formats.jsonbody import BodyError, as_object
+from gateway.formats.openai_chat.codec import effort_for, image_from_url, image_url
+from gateway.formats.openai_responses.usage import usage_from, usage_object
+
+STATELESS = (
+    "this model's provider keeps no conversations and the gateway stores none; "
+    "send the whole conversation in 'input' (as with store: false)"
+)
+
+
+def _unsupported(param: str, what: str) -> BodyError:
+    return BodyError(f"'{param}': {what} cannot be translated for this model's provider.", param)
+
+
+# --- requests: Responses -> canonical -------------------------------------------------------
+
+
+def _text_of(content: Any, param: str, kinds: tuple[str, ...]) -> list[TextPart]:
+    if isinstance(content, str):
+        return [TextPart(content)] if content else []
+    out = []
+    for i, part in enumerate(content or ()):
+        kind = as_object(part).get("type")
+        if kind in kinds:
+            out.append(TextPart(str(part.get("text") or "")))
+        elif kind == "refusal":
+            out.append(TextPart(str(part.get("refusal") or "")))
+        else:
+            raise _unsupported(f"{param}[{i}]", f"a {kind!r} part")
+    return out
+
+
+def _user_content(content: Any, param: str) -> list[TextPart | ImagePart]:
+    if isinstance(content, str):
+        return [TextPart(content)] if content else []
+    out: list[TextPart | ImagePart] = []
+    for i, part in enumerate(content or ()):
+        part = as_object(part)
+        kind = part.get("type")
+        if kind in ("input_text", "output_text"):
+            out.append(TextPart(str(part.get("text") or "")))
+        elif kind == "input_image" and isinstance(part.get("image_url"), str):
+            out.append(image_from_url(part["image_url"]))
+        else:
+            raise _unsupported(f"{param}[{i}]", f"a {kind!r} part")
+    return out
+
+
+class _Turns:
+    """Items become turns: consecutive items of one role join one message."""
+
+    def __init__(self) -> None:
+        self.turns: list[tuple[Role, list[Part]]] = []
+
+    def add(self, role: Role, parts: list[Any]) -> None:
+        if not parts:
+            return
+        if self.turns and self.turns[-1][0] == role:
+            self.turns[-1][1].extend(parts)
+        else:
+            self.turns.append((role, list(parts)))
+
+    def messages(self) -> tuple[Message, ...]:
+        return tuple(Message(role, tuple(parts)) for role, parts in self.turns)
+
+
+def _reasoning_text(item: dict[str, Any]) -> str:
+    summary = "".join(str(s.get("text") or "") for s in item.get("summary") or () if isinstance(s, dict))
+    if summary:
+        return summary
+    return "".join(str(c.get("text") or "") for c in item.get("content") or () if isinstance(c, dict))
+
+
+def _item(item: dict[str, Any], param: str, turns: _Turns, system: list[TextPart]) -> None:
+    kind = item.get("type", "message")
+    if kind == "message":
+        role = item.get("role")
+        if role in ("system", "developer"):
+            system.extend(_text_of(item.get("content"), f"{param}.content", ("input_text",)))
+        elif role == "user":
+            turns.add("user", _user_content(item.get("content"), f"{param}.content"))
+        elif role == "assistant":
+            turns.add("assistant", _text_of(item.get("content"), f"{param}.content", ("output_text", "input_text")))
+        else:
+            raise _unsupported(f"{param}.role", f"the {role!r} role")
+    elif kind == "function_call":
+        arguments = item.get("arguments")
+        turns.add("assistant", [ToolCall(str(item.get("call_id") or ""), str(item.get("name") or ""), arguments if isinstance(arguments, str) else "{}")])
+    elif kind == "function_call_output":
+        output = item.get("output")
+        content = _user_content(output, f"{param}.output") if isinstance(output, list) else [TextPart(str(output or ""))]
+        turns.add("user", [ToolResult(str(item.get("call_id") or ""), tuple(content))])
+    elif kind == "reasoning":
+        if text := _reasoning_text(item):
+            turns.add("assistant", [Reasoning(text)])
+    else:
+        raise _unsupported(param, f"a {kind!r} item")
+
+
+def _tools(tools: Any) -> tuple[Tool, ...]:
+    out = []
+    for i, tool in enumerate(tools or ()):
+        if tool.get("type") != "function" or not isinstance(tool.get("name"), str):
+            raise _unsupported(f"tools[{i}]", f"a {tool.get('type')!r} tool")
+        parameters = tool.get("parameters")
+        out.append(Tool(tool["name"], str(tool.get("description") or ""), parameters if isinstance(parameters, dict) else {"type": "object", "properties": {}}))
+    return tuple(out)
+
+
+def _tool_choice(choice: Any) -> ToolChoice | None:
+    if choice in ("auto", "none", "required"):
+        return ToolChoice(choice)
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        return ToolChoice("tool", str(choice.get("name") or ""))
+    return None
+
+
+def _response_format(text: Any) -> dict[str, Any] | None:
+    """``text.format`` as Chat's ``response_format`` (the canonical form keeps Chat's shape)."""
+    fmt = as_object(as_object(text).get("format"))
+    kind = fmt.get("type")
+    if kind == "json_schema":
+        return {"type": "json_schema", "json_schema": {k: v for k, v in fmt.items() if k != "type"}}
+    if kind == "json_object":
+        return {"type": "json_object"}
+    return None
+
+
+def decode_request(body: dict[str, Any]) -> ChatRequest:
+    """A checked Responses body (see ``checks.parse_request``) in canonical form."""
+    for name in ("previous_response_id", "conversation"):
+        if body.get(name) is not None:
+            raise BodyError(f"'{name}': {STATELESS}.", name)
+    system: list[TextPart] = []
+    if instructions := body.get("instructions"):
+        system.append(TextPart(instructions))
+    turns = _Turns()
+    items = body["input"]
+    if isinstance(items, str):
+        items = [{"type": "message", "role": "user", "content": items}]
+    for i, item in enumerate(items):
+        _item(item, f"input[{i}]", turns, system)
+    effort = as_object(body.get("reasoning")).get("effort")
+    return ChatRequest(
+        model=body["model"],
+        messages=turns.messages(),
+        system=tuple(system),
+        tools=_tools(body.get("tools")),
+        tool_choice=_tool_choice(body.get("tool_choice")),
+        parallel_tool_calls=body.get("parallel_tool_calls"),
+        max_tokens=body.get("max_output_tokens"),
+        temperature=body.get("temperature"),
+        top_p=body.get("top_p"),
+        stream=body.get("stream") is True,
+        reasoning_effort=effort if isinstance(effort, str) and effort != "none" else None,
+        response_format=_response_format(body.get("text")),
+        user=body.get("user") or body.get("safety_identifier"),
+    )
+
+
+# --- requests: canonical -> Responses -------------------------------------------------------
+
+
+def _input_parts(parts: list[TextPart | ImagePart]) -> list[dict[str, Any]]:
+    return [
+        {"type": "input_text", "text": p.text} if isinstance(p, TextPart) else {"type": "input_image", "image_url": image_url(p)}
+        for p in parts
+    ]
+
+
+def _tool_output(result: ToolResult) -> str | list[dict[str, Any]]:
+    prefix = "Error: " if result.is_error else ""
+    if all(isinstance(p, TextPart) for p in result.content):
+        return prefix + "".join(p.text for p in result.content if isinstance(p, TextPart))
+    parts = list(result.content)
+    if prefix:
+        parts.insert(0, TextPart(prefix))
+    return _input_parts(parts)
+
+
+def _input_items(request: ChatRequest) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for message in request.messages:
+        if message.role == "user":
+            rest: list[TextPart | ImagePart] = []
+            for part in message.parts:
+                if isinstance(part, ToolResult):
+                    items.append({"type": "function_call_output", "call_id": part.call_id, "output": _tool_output(part)})
+                elif isinstance(part, TextPart | ImagePart):
+                    rest.append(part)
+            if rest:
+                items.append({"type": "message", "role": "user", "content": _input_parts(rest)})
+            continue
+        for part in message.parts:
+            if isinstance(part, TextPart) and part.text:
+                items.append({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": part.text}]})
+            elif isinstance(part, ToolCall):
+                items.append({"type": "function_call", "call_id": part.id, "name": part.name, "arguments": part.arguments})
+    return items
+
+
+def _text_format(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
+    kind = (response_format or {}).get("type", "text")
+    if kind == "json_schema":
+        return {"format": {"type": "json_schema", **as_object(response_format.get("json_schema") if response_format else None)}}
+    if kind == "json_object":
+        return {"format": {"type": "json_object"}}
+    return None
+
+
+def encode_request(request: ChatRequest, upstream_model: str) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": upstream_model, "input": _input_items(request), "store": False}
+    if request.system:
+        body["instructions"] = "\n\n".join(p.text for p in request.system)
+    if request.tools:
+        # Responses makes function tools strict unless told otherwise; Chat and Messages do not.
+        body["tools"] = [
+            {"type": "function", "name": t.name, "description": t.description, "parameters": t.parameters, "strict": False}
+            for t in request.tools
+        ]
+    choice = request.tool_choice
+    if choice is not None:
+        body["tool_choice"] = {"type": "function", "name": choice.name} if choice.mode == "tool" else choice.mode
+    if request.parallel_tool_calls is not None and request.tools:
+        body["parallel_tool_calls"] = request.parallel_tool_calls
+    if effort := request.reasoning_effort or effort_for(request.reasoning_budget):
+        body["reasoning"] = {"effort": effort, "summary": "auto"}
+    optional = {
+        "max_output_tokens": request.max_tokens,
+        "temperature": request.temperature,
+        "top_p": request.top_p,
+        "text": _text_format(request.response_format),
+        "user": request.user,
+    }
+    body.update({k: v for k, v in optional.items() if v is not None})
+    if request.stream:
+        body["stream"] = True
+    return body
+
+
+# --- complete answers -----------------------------------------------------------------------
+
+_INCOMPLETE: dict[str, FinishReason] = {"max_output_tokens": "length", "content_filter": "content_filter"}
+
+
+def finish_of(response: dict[str, Any], has_calls: bool) -> FinishReason:
+    """A Responses answer's outcome as a finish reason (protocols.md §2.3)."""
+    if has_calls:
+        return "tool_calls"
+    if response.get("status") == "incomplete":
+        reason = as_object(response.get("incomplete_details")).get("reason")
+        return _INCOMPLETE.get(reason, "length") if isinstance(reason, str) else "length"
+    return "stop"
+
+
+def decode_response(body: dict[str, Any]) -> ChatResponse:
+    parts: list[TextPart | Reasoning | ToolCall] = []
+    refused = False
+    for item in body.get("output") or ():
+        item = as_object(item)
+        kind = item.get("type")
+        if kind == "message":
+            for part in item.get("content") or ():
+                part = as_object(part)
+                if part.get("type") == "output_text":
+                    parts.append(TextPart(str(part.get("text") or "")))
+                elif part.get("type") == "refusal":
+                    parts.append(TextPart(str(part.get("refusal") or "")))
+                    refused = True
+        elif kind == "function_call":
+            arguments = item.get("arguments")
+            parts.append(ToolCall(str(item.get("call_id") or item.get("id") or ""), str(item.get("name") or ""), arguments if isinstance(arguments, str) else "{}"))
+        elif kind == "reasoning" and (text := _reasoning_text(item)):
+            parts.append(Reasoning(text))
+    has_calls = any(isinstance(p, ToolCall) for p in parts)
+    return ChatResponse(
+        id=str(body.get("id") or ""),
+        model=str(body.get("model") or ""),
+        parts=tuple(parts),
+        finish="refusal" if refused and not has_calls else finish_of(body, has_calls),
+        usage=usage_from(body.get("usage")),
+    )
+
+
+def response_id(upstream_id: str) -> str:
+    return upstream_id if upstream_id.startswith("resp_") else f"resp_{upstream_id}"
+
+
+def echoed(body: dict[str, Any]) -> dict[str, Any]:
+    """The request settings a response object repeats back, with the API's defaults."""
+    return {
+        "instructions": body.get("instructions"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "parallel_tool_calls": body.get("parallel_tool_calls", True),
+        "previous_response_id": None,
+        "reasoning": {"effort": as_object(body.get("reasoning")).get("effort"), "summary": as_object(body.get("reasoning")).get("summary")},
+        "store": False,  # nothing is kept: the gateway holds no state
+        "temperature": body.get("temperature", 1.0),
+        "text": body.get("text") or {"format": {"type": "text"}},
+        "tool_choice": body.get("tool_choice", "auto"),
+        "tools": body.get("tools") or [],
+        "top_p": body.get("top_p", 1.0),
+        "truncation": body.get("truncation") or "disabled",
+        "metadata": body.get("metadata") or {},
+        "user": body.get("user"),
+    }
+
+
+def response_object(
+    rid: str,
+    model: str,
+    created: int,
+    echo: dict[str, Any],
+    *,
+    status: str,
+    output: list[dict[str, Any]],
+    usage: Usage | None,
+    finish: FinishReason | None = None,
+    error: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    incomplete = None
+    if status == "incomplete":
+        incomplete = {"reason": "content_filter" if finish in ("content_filter", "refusal") else "max_output_tokens"}
+    return {
+        "id": rid,
+        "object": "response",
+        "created_at": created,
+        "status": status,
+        "error": error,
+        "incomplete_details": incomplete,
+        "model": model,
+        "output": output,
+        **echo,
+        "usage": usage_object(usage) if usage is not None else None,
+    }
+
+
+def status_of(finish: FinishReason | None) -> str:
+    return "incomplete" if finish in ("length", "content_filter") else "completed"
+
+
+def output_items(parts: tuple[TextPart | Reasoning | ToolCall, ...], rid: str) -> list[dict[str, Any]]:
+    """An answer's parts as output items; consecutive text joins one message."""
+    items: list[dict[str, Any]] = []
+    base = rid.removeprefix("resp_")
+    for part in parts:
+        n = len(items)
+        if isinstance(part, TextPart):
+            last = items[-1] if items else None
+            if last is not None and last["type"] == "message":
+                last["content"][0]["text"] += part.text
+            else:
+                items.append(message_item(f"msg_{base}_{n}", part.text, "completed"))
+        elif isinstance(part, ToolCall):
+            items.append(call_item(f"fc_{base}_{n}", part.id, part.name, part.arguments, "completed"))
+        elif part.text:
+            items.append(reasoning_item(f"rs_{base}_{n}", part.text))
+    return items
+
+
+def message_item(item_id: str, text: str, status: str) -> dict[str, Any]:
+    content = [{"type": "output_text", "text": text, "annotations": []}] if status == "completed" else []
+    return {"type": "message", "id": item_id, "status": status, "role": "assistant", "content": content}
+
+
+def call_item(item_id: str, call_id: str, name: str, arguments: str, status: str) -> dict[str, Any]:
+    return {"type": "function_call", "id": item_id, "call_id": call_id, "name": name, "arguments": arguments, "status": status}
+
+
+def reasoning_item(item_id: str, text: str) -> dict[str, Any]:
+    return {"type": "reasoning", "id": item_id, "summary": [{"type": "summary_text", "text": text}] if text else []}
+
+
+def encode_response(response: ChatResponse, model: str, created: int, echo: dict[str, Any]) -> dict[str, Any]:
+    rid = response_id(response.id or "switchboard")
+    return response_object(
+        rid,
+        model,
+        created,
+        echo,
+        status=status_of(response.finish),
+        output=output_items(response.parts, rid),
+        usage=response.usage,
+        finish=response.finish,
+    )
