@@ -267,6 +267,8 @@ def _provider(
         where = " or ".join(key_names) if key_names else "a variable named in api_key_env"
         raise ConfigError(f"{t.where} has no key: set {where} in the environment")
     try:
+        if kind == "ollama":  # its native API is at the root; OLLAMA_URL often names the /v1 below it
+            base_url = base_url.rstrip("/").removesuffix("/v1")
         url = check_base_url(base_url, plain_http_ok=local)
         models_url = t.text("models_url") or entry.models_url or ""
         if models_url:

@@ -22,7 +22,8 @@ from typing import TypeVar
 from gateway import tokens
 from gateway.clock import Clock
 from gateway.core.chat import ChatRequest, ChatResponse, Reasoning, TextPart, ToolCall
-from gateway.core.models import ModelEntry, Target
+from gateway.core.models import ModelEntry, ModelFacts, Target
+from gateway.core.timing import Timing
 from gateway.core.usage import Usage, UsageTotals
 from gateway.errors import (
     GatewayError,
@@ -38,14 +39,17 @@ from gateway.formats.jsonbody import BodyError
 from gateway.formats.translation import Translation
 from gateway.providers.base import ChatProvider, Dialect
 from gateway.providers.messages import Messages
+from gateway.providers.ollama import OllamaProvider
 from gateway.providers.openai_compatible import OpenAICompatible
 from gateway.routing.keys import KeyRing
+from gateway.routing.model_facts import facts_for
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.model_sync import ModelSync
 from gateway.transport import Transport, UpstreamRequest, UpstreamResponse
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 MAX_ERROR_BYTES = 1024 * 1024
+KEEP_ALIVE = 300.0  # seconds a model counts as running after use, as Ollama's default keep_alive
 ROUTE_WAIT = 5.0  # how long an unknown bare name may wait for model lists still loading
 
 T = TypeVar("T")
@@ -134,6 +138,7 @@ class Gateway:
         self.sync = sync
         self._keys = keys
         self.totals = UsageTotals()
+        self._last_used: dict[str, float] = {}  # model id -> when it last served (monotonic)
         self._counting: set[asyncio.Task[None]] = set()
 
     @property
@@ -153,6 +158,33 @@ class Gateway:
             raise _not_found(model_id)
         return entry
 
+    async def model_facts(self, name: str) -> tuple[ModelEntry, ModelFacts]:
+        """A model as the gateway lists it, with what is known of it."""
+        target, _, _ = await self._route(name)
+        entry = self._index.get(f"{target.provider}/{target.upstream_model}") or ModelEntry(target.provider, target.upstream_model)
+        return entry, facts_for(entry)
+
+    async def upstream_show(self, name: str, request_id: str) -> bytes | None:
+        """An Ollama upstream's own /api/show document for a model it serves; None for models
+        of other providers (their facts come from ``model_facts``)."""
+        target, provider, key = await self._route(name)
+        if not isinstance(provider, OllamaProvider):
+            return None
+        response = await self._send(provider, provider.show_request(target.upstream_model, key, request_id))
+        return await self._complete(provider, response)
+
+    def running(self) -> list[tuple[ModelEntry, float]]:
+        """Models that served a request within the last ``KEEP_ALIVE`` seconds, with the wall
+        time their keep-alive ends: what Ollama calls loaded."""
+        now, wall = self._clock.monotonic(), self._clock.time()
+        live = []
+        for model_id, used in list(self._last_used.items()):
+            if now - used > KEEP_ALIVE:
+                del self._last_used[model_id]
+            elif (entry := self._index.get(model_id)) is not None:
+                live.append((entry, wall + KEEP_ALIVE - (now - used)))
+        return live
+
     async def _route(self, name: str) -> tuple[Target, ChatProvider, str | None]:
         target = self._index.resolve(name)
         if target is None and self.sync.incomplete:
@@ -161,6 +193,13 @@ class Gateway:
         if target is None:
             raise _not_found(name)
         return target, self._providers[target.provider], self._keys[target.provider].pick()
+
+    def timing(self) -> Timing:
+        """Now, for an answer that reports when it began and how long it took."""
+        return Timing(int(self._clock.time()), self._clock.monotonic(), self._clock.monotonic)
+
+    def _note_use(self, target: Target) -> None:
+        self._last_used[f"{target.provider}/{target.upstream_model}"] = self._clock.monotonic()
 
     # --- attempts ---------------------------------------------------------------------------
 
@@ -257,6 +296,7 @@ class Gateway:
 
     async def chat(self, call: ClientCall, request_id: str) -> bytes | StreamReply:
         target, provider, key = await self._route(call.model)
+        self._note_use(target)
         dialect = provider.dialects.get(call.protocol)
         if dialect is not None:
             return await self._passthrough(call, provider, dialect, target, key, request_id)
@@ -281,12 +321,12 @@ class Gateway:
     async def _translated(
         self, call: ClientCall, provider: ChatProvider, dialect: Dialect, target: Target, key: str | None, request_id: str
     ) -> bytes | StreamReply:
+        timing = self.timing()
         canonical = _checked(call.canonical)
         request = _checked(lambda: dialect.translated_request(canonical, target.upstream_model, key, request_id))
         response = await self._send(provider, request)
-        created = int(self._clock.time())
         if call.stream:
-            relay = Translation(dialect.stream_decoder(), call.stream_encoder(created))
+            relay = Translation(dialect.stream_decoder(), call.stream_encoder(timing))
 
             def count(done: Relay) -> None:
                 self._count(done.usage, lambda: canonical, "".join(relay.output))
@@ -298,7 +338,7 @@ class Gateway:
         except ValueError:
             raise self._unusable(provider, body) from None
         self._count(answer.usage, lambda: canonical, _answer_text(answer))
-        return _checked(lambda: call.encode_answer(answer, created))
+        return _checked(lambda: call.encode_answer(answer, timing))
 
     async def count_tokens(self, call: MessagesCall, request_id: str) -> bytes:
         """Anthropic's count_tokens: asked of an Anthropic upstream, counted here for any other."""
@@ -311,9 +351,14 @@ class Gateway:
 
     # --- embeddings -------------------------------------------------------------------------
 
-    async def embeddings(self, call: openai_embeddings.EmbeddingCall, request_id: str) -> bytes:
+    async def embeddings(
+        self, call: openai_embeddings.EmbeddingCall, request_id: str, render: Callable[[bytes], bytes] | None = None
+    ) -> bytes:
+        """The upstream's answer in OpenAI's shape, or as ``render`` makes it from that (which
+        raises ValueError when it cannot)."""
         target, provider, key = await self._route(call.model)
-        if not isinstance(provider, OpenAICompatible):
+        self._note_use(target)
+        if not isinstance(provider, OpenAICompatible | OllamaProvider):
             raise InvalidRequest(
                 f"The model '{call.model}' is served by provider {provider.id}, which has no embeddings endpoint.",
                 param="model",
@@ -323,6 +368,8 @@ class Gateway:
         body = await self._complete(provider, response)
         try:
             body, usage = openai_embeddings.finish_response(call, body)
+            if render is not None:
+                body = render(body)
         except ValueError:
             raise self._unusable(provider, body) from None
         self._count(usage)

@@ -14,6 +14,7 @@ from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.providers.anthropic import AnthropicProvider
 from gateway.providers.base import ChatProvider
+from gateway.providers.ollama import OllamaProvider
 from gateway.providers.openai_compatible import OpenAICompatible
 from gateway.providers.settings import ProviderSettings
 from gateway.routing.keys import KeyRing
@@ -48,6 +49,8 @@ def adapter(settings: ProviderSettings) -> ChatProvider:
     """The adapter for a provider's wire protocol."""
     if settings.kind == "anthropic":
         return AnthropicProvider(settings)
+    if settings.kind == "ollama":
+        return OllamaProvider(settings)
     return OpenAICompatible(settings)
 
 

@@ -16,6 +16,7 @@ from gateway.api.entry import Entry, unknown_route
 from gateway.api.guard import Guard
 from gateway.api.health import health
 from gateway.api.model_routes import ModelRoutes
+from gateway.api.ollama_routes import OllamaRoutes
 from gateway.api.openai_routes import OpenAIRoutes
 from gateway.api.router import Handler, Router
 from gateway.service import Gateway
@@ -28,6 +29,7 @@ def create_handler(gateway: Gateway, guard: Guard, new_request_id: Callable[[], 
     OpenAIRoutes(gateway, guard.max_body_bytes, entry).register(router)
     AnthropicRoutes(gateway, guard.max_body_bytes, entry).register(router)
     ModelRoutes(gateway, entry).register(router)
+    OllamaRoutes(gateway, guard.max_body_bytes, entry).register(router)
     unknown = entry.wrap(unknown_route(router))
     find = router.find
 

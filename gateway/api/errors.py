@@ -10,6 +10,7 @@ from aiohttp import web
 from gateway.errors import GatewayError, InvalidRequest
 from gateway.formats import openai_errors
 from gateway.formats.anthropic import errors as anthropic_errors
+from gateway.formats.ollama import errors as ollama_errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,7 @@ class ErrorShape:
 
 OPENAI = ErrorShape(openai_errors.error_body)
 ANTHROPIC = ErrorShape(anthropic_errors.error_body)
+OLLAMA = ErrorShape(ollama_errors.error_body)
 
 
 def error_response(err: GatewayError, shape: ErrorShape) -> web.Response:

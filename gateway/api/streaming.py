@@ -18,11 +18,8 @@ from gateway.service import StreamReply
 
 log = logging.getLogger("gateway.api")
 
-SSE_HEADERS = {
-    "Content-Type": "text/event-stream; charset=utf-8",
-    "Cache-Control": "no-cache",
-    "X-Accel-Buffering": "no",
-}
+SSE = "text/event-stream; charset=utf-8"
+NDJSON = "application/x-ndjson"
 
 
 async def relay(
@@ -30,8 +27,9 @@ async def relay(
     reply: StreamReply,
     request_id: str,
     stamp: Callable[[web.BaseRequest, web.StreamResponse], None],
+    content_type: str = SSE,
 ) -> web.StreamResponse:
-    response = web.StreamResponse(headers=SSE_HEADERS)
+    response = web.StreamResponse(headers={"Content-Type": content_type, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     stamp(request, response)
     try:
         await response.prepare(request)

@@ -10,6 +10,7 @@ class ModelEntry:
     provider: str
     upstream_id: str  # the name the provider knows it by
     created: int = 0
+    context_length: int = 0  # when the provider's list says (0: unknown)
 
     @property
     def id(self) -> str:
@@ -22,3 +23,12 @@ class Target:
 
     provider: str
     upstream_model: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFacts:
+    """What a client may want to know of a model before using it (Ollama's /api/show)."""
+
+    family: str  # the architecture name clients key other facts by
+    context_length: int
+    capabilities: tuple[str, ...]  # Ollama's words: completion, tools, vision, thinking, embedding

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Protocol
 
 from gateway.core.chat import ChatRequest, ChatResponse, StreamEvent
+from gateway.core.timing import Timing
 from gateway.core.usage import Usage
 from gateway.errors import GatewayError
 
@@ -41,9 +42,9 @@ class ClientCall(Protocol):
 
     def canonical(self) -> ChatRequest: ...
 
-    def encode_answer(self, answer: ChatResponse, created: int) -> bytes: ...
+    def encode_answer(self, answer: ChatResponse, timing: Timing) -> bytes: ...
 
-    def stream_encoder(self, created: int) -> StreamEncoder: ...
+    def stream_encoder(self, timing: Timing) -> StreamEncoder: ...
 
 
 class Relay(Protocol):

@@ -29,8 +29,18 @@ def parse_model_list(body: bytes, provider: str, strip_prefix: str = "") -> list
             model_id = model_id[len(strip_prefix):]
         created = item.get("created")
         created = created if isinstance(created, int) and not isinstance(created, bool) else 0
-        entries.setdefault(model_id, ModelEntry(provider, model_id, created))
+        entries.setdefault(model_id, ModelEntry(provider, model_id, created, _context(item)))
     return list(entries.values())
+
+
+def _context(item: dict[str, Any]) -> int:
+    """The context window, where a list gives it (OpenRouter, LM Studio, vLLM, Groq name it
+    differently)."""
+    for key in ("context_length", "context_window", "max_context_length", "max_model_len"):
+        value = item.get(key)
+        if type(value) is int and 0 < value < 100_000_000:
+            return value
+    return 0
 
 
 def _model_object(entry: ModelEntry) -> dict[str, Any]:

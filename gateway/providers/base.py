@@ -27,6 +27,7 @@ from gateway.version import __version__
 USER_AGENT = f"Switchboard/{__version__}"
 JSON = "application/json"
 SSE = "text/event-stream"
+NDJSON = "application/x-ndjson"
 
 
 class BaseProvider:
@@ -39,7 +40,7 @@ class BaseProvider:
         # The headers every request carries, per Accept value, built once.
         self._headers_for = {
             accept: (("Content-Type", JSON), ("Accept", accept), ("User-Agent", USER_AGENT), *self._fixed_headers())
-            for accept in (JSON, SSE)
+            for accept in (JSON, SSE, NDJSON)
         }
 
     def _fixed_headers(self) -> tuple[tuple[str, str], ...]:
@@ -59,12 +60,15 @@ class BaseProvider:
         headers = (*self._headers_for[accept], ("X-Request-Id", request_id), *extra)
         return (*headers, *self._auth(key)) if key else headers
 
-    def post(self, path: str, body: bytes, key: str | None, request_id: str, *, stream: bool, extra: tuple[tuple[str, str], ...] = ()) -> UpstreamRequest:
+    def post(
+        self, path: str, body: bytes, key: str | None, request_id: str, *, stream: bool,
+        extra: tuple[tuple[str, str], ...] = (), accept: str = SSE,
+    ) -> UpstreamRequest:
         return UpstreamRequest(
             provider=self.id,
             method="POST",
             url=f"{self._base}{path}",
-            headers=self._headers(key, request_id, SSE if stream else JSON, *extra),
+            headers=self._headers(key, request_id, accept if stream else JSON, *extra),
             body=body,
             timeouts=self.settings.timeouts,
         )
@@ -97,7 +101,10 @@ class Poster(Protocol):
     id: str
     settings: ProviderSettings
 
-    def post(self, path: str, body: bytes, key: str | None, request_id: str, *, stream: bool, extra: tuple[tuple[str, str], ...] = ()) -> UpstreamRequest: ...
+    def post(
+        self, path: str, body: bytes, key: str | None, request_id: str, *, stream: bool,
+        extra: tuple[tuple[str, str], ...] = (), accept: str = SSE,
+    ) -> UpstreamRequest: ...
 
 
 class Dialect(Protocol):

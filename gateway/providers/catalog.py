@@ -13,6 +13,7 @@ AUTH_STYLES = ("bearer", "api-key", "x-api-key", "none")
 KIND_PROTOCOLS = {
     "openai-compatible": ("openai-chat", "openai-responses"),
     "anthropic": ("anthropic",),
+    "ollama": ("ollama", "openai-chat", "openai-responses", "anthropic"),
 }
 KINDS = tuple(KIND_PROTOCOLS)
 

@@ -2,7 +2,8 @@
 
 Names are ``provider/model``. A model id may itself hold a slash (``openrouter/anthropic/claude``):
 only the part before the first slash is read as a provider, and only when it names one. A bare
-name goes to the first provider, in configuration order, that lists it.
+name goes to the first provider, in configuration order, that lists it; Ollama clients may add
+the default tag ``:latest`` to it.
 """
 
 from __future__ import annotations
@@ -63,8 +64,11 @@ class ModelIndex:
             return target
         provider, sep, rest = name.partition("/")
         if sep and rest and provider in self._order:
+            untagged = rest.removesuffix(":latest")
+            if untagged != rest and name not in self._by_id and f"{provider}/{untagged}" in self._by_id:
+                rest = untagged
             target = Target(provider, rest)
-        elif entry := self._bare.get(name):
+        elif entry := self._bare.get(name) or self._bare.get(name.removesuffix(":latest")):
             target = Target(entry.provider, entry.upstream_id)
         else:
             return None

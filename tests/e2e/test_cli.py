@@ -123,7 +123,7 @@ def test_providers_come_from_the_environment_and_keys_stay_masked(tmp_path: Path
     assert "gsk_****1234" in out and "gsk_****9876" in out and "gsk_first_key" not in out
     assert "mistral" in out and "2 fixed" in out
     assert "lmstudio" in out and "http://localhost:1234/v1" in out
-    assert "ollama" in out and "http://127.0.0.1:9/v1" in out
+    assert "ollama" in out and "http://127.0.0.1:9\n" in out
 
 
 async def test_home_holds_the_config_for_every_subcommand(tmp_path: Path, upstream: FakeOpenAI) -> None:

@@ -36,6 +36,16 @@ def _chunk(model: str, delta: dict[str, Any], finish: str | None = None, usage: 
     return chunk
 
 
+def _usage(prompt: int, completion: int, cached: int, reasoning: int) -> dict[str, Any]:
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": reasoning, "audio_tokens": 0},
+    }
+
+
 def _sse(obj: Any) -> bytes:
     return b"data: " + json.dumps(obj).encode() + b"\n\n"
 
@@ -53,6 +63,13 @@ TOOL_CALLS = (
 
 class FakeOpenAI(FakeUpstream):
     kind = "openai-compatible"
+    reasoning_field = "reasoning_content"  # as DeepSeek, vLLM and llama.cpp send it
+    # What it answers: text, reasoning, tool calls, and usage as (prompt, completion, cached, reasoning).
+    words = WORDS
+    reasoning_pieces = REASONING_PIECES
+    tool_calls = TOOL_CALLS
+    usage_whole = (12, 7, 4, 2)
+    usage_stream = (12, 5, 0, 0)
 
     def __init__(
         self,
@@ -194,12 +211,11 @@ class FakeOpenAI(FakeUpstream):
             return await self._stream(request, body, script, wants_tools)
         return web.json_response(self._completion(body, wants_tools), headers={"x-request-id": "upstream-req-1"})
 
-    @staticmethod
-    def _words(body: dict[str, Any]) -> tuple[tuple[str, ...], str]:
+    def _words(self, body: dict[str, Any]) -> tuple[tuple[str, ...], str]:
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
         if isinstance(limit, int) and limit < SHORT_LIMIT:
-            return WORDS[:limit], "length"
-        return WORDS, "stop"
+            return self.words[:limit], "length"
+        return self.words, "stop"
 
     def _completion(self, body: dict[str, Any], wants_tools: bool) -> dict[str, Any]:
         if wants_tools:
@@ -209,7 +225,7 @@ class FakeOpenAI(FakeUpstream):
                 "refusal": None,
                 "tool_calls": [
                     {"id": cid, "type": "function", "function": {"name": name, "arguments": args}}
-                    for cid, name, args in TOOL_CALLS
+                    for cid, name, args in self.tool_calls
                 ],
             }
             finish = "tool_calls"
@@ -217,7 +233,7 @@ class FakeOpenAI(FakeUpstream):
             words, finish = self._words(body)
             message = {"role": "assistant", "content": "".join(words), "refusal": None}
         if body.get("reasoning_effort"):
-            message["reasoning_content"] = REASONING  # as DeepSeek, vLLM, llama.cpp and Ollama's /v1 send it
+            message[self.reasoning_field] = "".join(self.reasoning_pieces)
         return {
             "id": "chatcmpl-fake123",
             "object": "chat.completion",
@@ -225,13 +241,7 @@ class FakeOpenAI(FakeUpstream):
             "model": body["model"],
             "system_fingerprint": "fp_fake",
             "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
-            "usage": {
-                "prompt_tokens": 12,
-                "completion_tokens": 7,
-                "total_tokens": 19,
-                "prompt_tokens_details": {"cached_tokens": 4, "audio_tokens": 0},
-                "completion_tokens_details": {"reasoning_tokens": 2, "audio_tokens": 0},
-            },
+            "usage": _usage(*self.usage_whole),
         }
 
     def _events(self, body: dict[str, Any], wants_tools: bool) -> list[bytes]:
@@ -239,12 +249,12 @@ class FakeOpenAI(FakeUpstream):
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         events = [_sse(_chunk(model, {"role": "assistant", "content": "", "refusal": None}, usage=include_usage))]
         if body.get("reasoning_effort"):
-            events += [_sse(_chunk(model, {"reasoning_content": p}, usage=include_usage)) for p in REASONING_PIECES]
+            events += [_sse(_chunk(model, {self.reasoning_field: p}, usage=include_usage)) for p in self.reasoning_pieces]
         if wants_tools:
             # First fragment of each call carries id, type and name; the rest only index + arguments.
-            for index, (cid, name, _) in enumerate(TOOL_CALLS):
+            for index, (cid, name, _) in enumerate(self.tool_calls):
                 events.append(_sse(_chunk(model, {"tool_calls": [{"index": index, "id": cid, "type": "function", "function": {"name": name, "arguments": ""}}]}, usage=include_usage)))
-            pieces = [[args[i : i + 7] for i in range(0, len(args), 7)] for _, _, args in TOOL_CALLS]
+            pieces = [[args[i : i + 7] for i in range(0, len(args), 7)] for _, _, args in self.tool_calls]
             for step in range(max(len(p) for p in pieces)):
                 for index, parts in enumerate(pieces):  # fragments of the two calls interleave
                     if step < len(parts):
@@ -264,7 +274,7 @@ class FakeOpenAI(FakeUpstream):
                         "model": model,
                         "system_fingerprint": "fp_fake",
                         "choices": [],
-                        "usage": {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17, "prompt_tokens_details": {"cached_tokens": 0}, "completion_tokens_details": {"reasoning_tokens": 0}},
+                        "usage": _usage(*self.usage_stream),
                     }
                 )
             )

@@ -28,7 +28,8 @@ def test_defaults_are_loopback_and_ollama_when_reachable() -> None:
     assert (s.server.host, s.server.port) == ("127.0.0.1", 11488)
     assert s.server.max_body_bytes == 10 * 1024 * 1024
     (ollama,) = s.providers
-    assert ollama.id == "ollama" and ollama.probe and ollama.base_url == "http://localhost:11434/v1"
+    assert ollama.id == "ollama" and ollama.probe and ollama.base_url == "http://localhost:11434"
+    assert ollama.kind == "ollama"
 
 
 def test_env_keys_comma_separated_and_trimmed() -> None:
@@ -49,8 +50,8 @@ def test_key_aliases_from_the_catalog() -> None:
 @pytest.mark.parametrize(
     ("var", "value", "pid", "base"),
     [
-        ("OLLAMA_URL", "localhost:11434", "ollama", "http://localhost:11434/v1"),
-        ("OLLAMA_URL", "http://192.168.1.20:11434", "ollama", "http://192.168.1.20:11434/v1"),
+        ("OLLAMA_URL", "localhost:11434", "ollama", "http://localhost:11434"),
+        ("OLLAMA_URL", "http://192.168.1.20:11434/v1/", "ollama", "http://192.168.1.20:11434"),
         ("LLAMACPP_URL", "http://127.0.0.1:8080", "llamacpp", "http://127.0.0.1:8080/v1"),
         ("LMSTUDIO_URL", "http://localhost:1234/v1", "lmstudio", "http://localhost:1234/v1"),
         ("VLLM_URL", "http://gpu-box:8000", "vllm", "http://gpu-box:8000/v1"),

@@ -8,6 +8,7 @@ import json
 from typing import Any, ClassVar
 
 import anthropic
+import ollama
 import openai
 
 from matrix import PAST_CALLS, PAST_RESULTS, PNG, TIME_TOOL, WEATHER_TOOL, Answer, Ask, Refused
@@ -18,6 +19,9 @@ class Client:
     #: Whether the protocol can say how many prompt tokens were cached / reasoning tokens spent.
     sees_cached: ClassVar[bool] = True
     sees_reasoning_tokens: ClassVar[bool] = True
+    #: Whether the protocol names tool calls by id, and whether the SDK shows response headers.
+    has_tool_ids: ClassVar[bool] = True
+    sees_headers: ClassVar[bool] = True
 
     def __init__(self, gateway_url: str) -> None:
         self.url = gateway_url
@@ -77,12 +81,19 @@ def _openai_refusal(e: openai.APIStatusError) -> Refused:
     return Refused(body["message"], status=e.status_code, retry_after=e.response.headers.get("retry-after"), kind=body["type"])
 
 
+def _reasoning_of(message: Any) -> str:
+    """Reasoning as OpenAI-compatible servers send it: ``reasoning_content`` (DeepSeek, vLLM,
+    llama.cpp) or ``reasoning`` (Ollama, OpenRouter)."""
+    extra = message.model_extra or {}
+    return str(extra.get("reasoning_content") or extra.get("reasoning") or "")
+
+
 def _chat_answer(reply: Any) -> Answer:
     message = reply.choices[0].message
     usage = reply.usage
     return Answer(
         text=message.content or "",
-        reasoning=(message.model_extra or {}).get("reasoning_content") or "",
+        reasoning=_reasoning_of(message),
         tool_calls=[(c.id, c.function.name, json.loads(c.function.arguments)) for c in message.tool_calls or ()],
         stop=_CHAT_STOP[reply.choices[0].finish_reason],
         prompt_tokens=usage.prompt_tokens,
@@ -104,7 +115,7 @@ async def _chat_stream_answer(stream: Any) -> Answer:
         choice = chunk.choices[0]
         delta = choice.delta
         answer.text += delta.content or ""
-        answer.reasoning += (delta.model_extra or {}).get("reasoning_content") or ""
+        answer.reasoning += _reasoning_of(delta)
         for fragment in delta.tool_calls or ():
             if fragment.id is not None:  # a call's first fragment, and only its first, names it
                 assert fragment.index not in calls, f"tool call {fragment.index} announced twice"
@@ -317,4 +328,64 @@ async def _message_stream_answer(stream: Any) -> Answer:
                 answer.tool_calls.append((open_block.id, open_block.name, json.loads(pieces or "{}")))
             open_block, blocks = None, blocks + 1
     assert open_block is None, "a block was never closed"
+    return answer
+
+
+# --- Ollama ---------------------------------------------------------------------------------------
+
+
+class OllamaClient(Client):
+    name = "ollama"
+    sees_cached = sees_reasoning_tokens = False  # only prompt_eval_count and eval_count
+    has_tool_ids = False  # the SDK's tool calls carry no id; results name the tool
+    sees_headers = False  # ResponseError keeps the status and the message only
+
+    def _params(self, q: Ask) -> dict[str, Any]:
+        messages: list[dict[str, Any]] = [{"role": "system", "content": q.system}] if q.system else []
+        for n, (role, text) in enumerate(q.turns):
+            messages.append({"role": role, "content": text, **({"images": [PNG]} if q.image and n == 0 else {})})
+        if q.tool_round:
+            messages.append({"role": "assistant", "content": "", "tool_calls": [{"function": {"name": n, "arguments": a}} for _, n, a in PAST_CALLS]})
+            names = {i: n for i, n, _ in PAST_CALLS}
+            messages += [{"role": "tool", "content": text, "tool_name": names[i]} for i, text in PAST_RESULTS]
+        params: dict[str, Any] = {"model": q.model, "messages": messages, "stream": q.stream}
+        if q.tools:
+            params["tools"] = [{"type": "function", "function": t} for t in (WEATHER_TOOL, TIME_TOOL)]
+        if q.reasoning:
+            params["think"] = True
+        if q.max_tokens is not None:
+            params["options"] = {"num_predict": q.max_tokens}
+        return params
+
+    async def ask(self, q: Ask) -> Answer:
+        sdk = ollama.AsyncClient(host=self.url)
+        try:
+            if not q.stream:
+                return _ollama_answer([await sdk.chat(**self._params(q))])
+            stream = await sdk.chat(**self._params(q))
+        except ollama.ResponseError as e:
+            raise Refused(e.error, status=e.status_code) from e
+        chunks = []
+        try:
+            async for chunk in stream:
+                chunks.append(chunk)
+        except ollama.ResponseError as e:  # the SDK opens the stream lazily: an HTTP error comes here too
+            in_stream = e.status_code == -1
+            raise Refused(e.error, status=None if in_stream else e.status_code, in_stream=in_stream) from e
+        assert all(not c.done for c in chunks[:-1]) and chunks[-1].done, "only the last line may be done"
+        return _ollama_answer(chunks)
+
+
+def _ollama_answer(chunks: list[Any]) -> Answer:
+    answer = Answer()
+    for chunk in chunks:
+        message = chunk.message
+        answer.text += message.content or ""
+        answer.reasoning += message.thinking or ""
+        for call in message.tool_calls or ():
+            answer.tool_calls.append(("", call.function.name, dict(call.function.arguments)))
+    last = chunks[-1]
+    answer.stop = "tool" if answer.tool_calls else "length" if last.done_reason == "length" else "end"
+    answer.prompt_tokens, answer.completion_tokens = last.prompt_eval_count or 0, last.eval_count or 0
+    assert last.total_duration is not None and last.total_duration >= 0
     return answer

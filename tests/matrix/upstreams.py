@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fakes import anthropic_upstream as ant
+from fakes import ollama_upstream as oll
 from fakes import openai_upstream as oai
 from fakes import responses_api
 from fakes.upstream import FakeUpstream
@@ -34,6 +35,7 @@ class Upstream:
     rate_limit_kind: str  # its error type for a 429
     read: Callable[[FakeUpstream], Received]
     config: str = ""  # more lines for its [providers.up] table
+    tool_ids: bool = True  # its answers name tool calls (else the gateway makes ids up)
 
 
 def _text(content: Any) -> str:
@@ -180,4 +182,49 @@ ANTHROPIC = Upstream(
 )
 
 
-UPSTREAMS = (OPENAI_CHAT, OPENAI_RESPONSES, ANTHROPIC)
+# --- Ollama (native, with OpenAI Chat clients passed through to its /v1) ----------------------------
+
+
+def _read_ollama(fake: FakeUpstream) -> Received:
+    last = [r for r in fake.requests if r.path in ("/api/chat", "/v1/chat/completions")][-1]
+    if last.path == "/v1/chat/completions":
+        return _read_chat(fake)
+    body = last.json
+    system, turns, calls, results, images = None, [], [], [], []
+    for m in body["messages"]:
+        if m["role"] == "system":
+            system = m["content"]
+        elif m["role"] == "tool":
+            results.append((m.get("tool_call_id") or m.get("tool_name"), m["content"]))
+        else:
+            if m.get("content"):
+                turns.append((m["role"], m["content"]))
+            images += [("image/png", i) for i in m.get("images") or ()]
+            calls += [(c.get("id") or c["function"]["name"], c["function"]["name"], c["function"]["arguments"]) for c in m.get("tool_calls") or ()]
+    return Received(
+        system=system, turns=turns, tool_calls=calls, tool_results=results, images=images,
+        tool_names=[t["function"]["name"] for t in body.get("tools") or ()],
+        reasoning_asked=body.get("think") not in (None, False),
+        max_tokens=(body.get("options") or {}).get("num_predict"),
+    )
+
+
+OLLAMA = Upstream(
+    name="ollama",
+    make=oll.FakeOllama,
+    key="",
+    model="llama3.2:latest",
+    text=oll.TEXT,
+    short_text="".join(oll.WORDS[:2]),
+    reasoning=oll.THINKING,
+    tool_calls=tuple(("", n, a) for n, a in oll.TOOL_CALLS),
+    usage=lambda stream: (oll.COUNTS["prompt_eval_count"], oll.COUNTS["eval_count"], 0, 0),
+    stream_failure=oll.STREAM_FAILURE,
+    rate_limit_kind="",
+    read=_read_ollama,
+    config="local = true\n",
+    tool_ids=False,
+)
+
+
+UPSTREAMS = (OPENAI_CHAT, OPENAI_RESPONSES, ANTHROPIC, OLLAMA)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from gateway.core.chat import ChatRequest, ChatResponse
+from gateway.core.timing import Timing
 from gateway.formats import jsonbody
 from gateway.formats.anthropic import codec
 from gateway.formats.anthropic.stream import StreamEncoder
@@ -96,10 +97,10 @@ class MessagesCall:
     def canonical(self) -> ChatRequest:
         return codec.decode_request(self.body)
 
-    def encode_answer(self, answer: ChatResponse, created: int) -> bytes:
+    def encode_answer(self, answer: ChatResponse, timing: Timing) -> bytes:
         return jsonbody.encode(codec.encode_response(answer, self.model))
 
-    def stream_encoder(self, created: int) -> StreamEncoder:
+    def stream_encoder(self, timing: Timing) -> StreamEncoder:
         return StreamEncoder(self.model)
 
 

@@ -24,9 +24,9 @@ from gateway.core.chat import (
     ToolChoice,
     ToolResult,
 )
-from gateway.formats import jsonbody
 from gateway.formats.anthropic.usage import usage_from, usage_object
 from gateway.formats.jsonbody import BodyError
+from gateway.formats.tool_arguments import arguments_object, arguments_text
 
 DEFAULT_MAX_TOKENS = 4096  # Messages requires max_tokens; the value llama.cpp's compat layer uses
 EFFORT_BUDGET = {"minimal": 1024, "low": 2048, "medium": 8192, "high": 24576}
@@ -98,7 +98,7 @@ def _blocks(content: Any, role: Role, param: str) -> tuple[Part, ...]:
         elif kind == "image":
             parts.append(_image(block, where))
         elif kind == "tool_use" and role == "assistant":
-            parts.append(ToolCall(str(block.get("id") or ""), str(block.get("name") or ""), jsonbody.encode(block.get("input") or {}).decode()))
+            parts.append(ToolCall(str(block.get("id") or ""), str(block.get("name") or ""), arguments_text(block.get("input"))))
         elif kind == "tool_result" and role == "user":
             parts.append(
                 ToolResult(
@@ -183,20 +183,6 @@ def _image_block(part: ImagePart) -> dict[str, Any]:
     return {"type": "image", "source": {"type": "base64", "media_type": part.media_type, "data": part.data}}
 
 
-def _tool_input(call: ToolCall, param: str | None) -> Any:
-    """A tool call's arguments as the object Messages wants. Invalid JSON in a request is the
-    client's error (400); in an answer it is the model's, and is kept as text under ``_raw``."""
-    if not call.arguments.strip():
-        return {}
-    try:
-        value = jsonbody.loads(call.arguments)
-    except ValueError:
-        if param is None:
-            return {"_raw": call.arguments}
-        raise BodyError(f"'{param}' of tool call {call.id!r} is not valid JSON.", param) from None
-    return value if isinstance(value, dict) else {"value": value}
-
-
 def _wire_blocks(message: Message, index: int) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     for part in message.parts:
@@ -206,7 +192,7 @@ def _wire_blocks(message: Message, index: int) -> list[dict[str, Any]]:
         elif isinstance(part, ImagePart):
             blocks.append(_image_block(part))
         elif isinstance(part, ToolCall):
-            blocks.append({"type": "tool_use", "id": part.id, "name": part.name, "input": _tool_input(part, f"messages[{index}].tool_calls")})
+            blocks.append({"type": "tool_use", "id": part.id, "name": part.name, "input": arguments_object(part, f"messages[{index}].tool_calls")})
         elif isinstance(part, ToolResult):
             content = [{"type": "text", "text": p.text} if isinstance(p, TextPart) else _image_block(p) for p in part.content]
             result: dict[str, Any] = {"type": "tool_result", "tool_use_id": part.call_id, "content": content}
@@ -295,7 +281,7 @@ def decode_response(body: dict[str, Any]) -> ChatResponse:
         elif kind == "redacted_thinking":
             parts.append(Reasoning(redacted=str(block.get("data") or "")))
         elif kind == "tool_use":
-            parts.append(ToolCall(str(block.get("id") or ""), str(block.get("name") or ""), jsonbody.encode(block.get("input") or {}).decode()))
+            parts.append(ToolCall(str(block.get("id") or ""), str(block.get("name") or ""), arguments_text(block.get("input"))))
     stop = body.get("stop_reason")
     return ChatResponse(
         id=str(body.get("id") or ""),
@@ -317,7 +303,7 @@ def encode_response(response: ChatResponse, model: str) -> dict[str, Any]:
         if isinstance(part, TextPart):
             content.append({"type": "text", "text": part.text})
         elif isinstance(part, ToolCall):
-            content.append({"type": "tool_use", "id": part.id, "name": part.name, "input": _tool_input(part, None)})
+            content.append({"type": "tool_use", "id": part.id, "name": part.name, "input": arguments_object(part, None)})
         elif part.redacted:
             content.append({"type": "redacted_thinking", "data": part.redacted})
         else:

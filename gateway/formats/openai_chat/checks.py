@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from gateway.core.chat import ChatRequest, ChatResponse
+from gateway.core.timing import Timing
 from gateway.formats import jsonbody
 from gateway.formats.fields import (
     Validator,
@@ -157,11 +158,11 @@ class ChatCall:
     def canonical(self) -> ChatRequest:
         return codec.decode_request(self.body)
 
-    def encode_answer(self, answer: ChatResponse, created: int) -> bytes:
-        return jsonbody.encode(codec.encode_response(answer, self.model, created))
+    def encode_answer(self, answer: ChatResponse, timing: Timing) -> bytes:
+        return jsonbody.encode(codec.encode_response(answer, self.model, timing.created))
 
-    def stream_encoder(self, created: int) -> StreamEncoder:
-        return StreamEncoder(self.model, created, include_usage=self.wants_usage)
+    def stream_encoder(self, timing: Timing) -> StreamEncoder:
+        return StreamEncoder(self.model, timing.created, include_usage=self.wants_usage)
 
 
 def parse_request(body: dict[str, Any], source: jsonbody.Body | None = None) -> ChatCall:

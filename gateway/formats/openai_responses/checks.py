@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from gateway.core.chat import ChatRequest, ChatResponse
+from gateway.core.timing import Timing
 from gateway.formats import jsonbody
 from gateway.formats.fields import (
     Validator,
@@ -112,11 +113,11 @@ class ResponsesCall:
     def canonical(self) -> ChatRequest:
         return codec.decode_request(self.body)
 
-    def encode_answer(self, answer: ChatResponse, created: int) -> bytes:
-        return jsonbody.encode(codec.encode_response(answer, self.model, created, codec.echoed(self.body)))
+    def encode_answer(self, answer: ChatResponse, timing: Timing) -> bytes:
+        return jsonbody.encode(codec.encode_response(answer, self.model, timing.created, codec.echoed(self.body)))
 
-    def stream_encoder(self, created: int) -> StreamEncoder:
-        return StreamEncoder(self.model, created, codec.echoed(self.body))
+    def stream_encoder(self, timing: Timing) -> StreamEncoder:
+        return StreamEncoder(self.model, timing.created, codec.echoed(self.body))
 
 
 def parse_request(body: dict[str, Any], source: jsonbody.Body | None = None) -> ResponsesCall:

@@ -34,3 +34,12 @@ def test_listing_is_the_union_in_provider_order_without_unservable_ids() -> None
 def test_unknown_names() -> None:
     assert index().resolve("nope") is None
     assert index().resolve("openai/") is None
+
+
+def test_ollama_clients_may_add_the_latest_tag() -> None:
+    index = ModelIndex(["openai", "ollama"])
+    index.set_models("openai", [ModelEntry("openai", "gpt-4o")])
+    index.set_models("ollama", [ModelEntry("ollama", "llama3:latest")])
+    assert index.resolve("gpt-4o:latest") == Target("openai", "gpt-4o")
+    assert index.resolve("openai/gpt-4o:latest") == Target("openai", "gpt-4o")
+    assert index.resolve("ollama/llama3:latest") == Target("ollama", "llama3:latest")  # a real tag is kept

@@ -1,0 +1,24 @@
+"""Newline-delimited JSON framing (Ollama's streams): whole lines out, whatever the chunking."""
+
+from __future__ import annotations
+
+
+class LineSplitter:
+    __slots__ = ("_buf",)
+
+    def __init__(self) -> None:
+        self._buf = b""
+
+    def take(self, data: bytes) -> bytes:
+        """Every line completed by ``data``, as one block ending in a newline."""
+        buf = self._buf + data if self._buf else data
+        end = buf.rfind(b"\n") + 1
+        if end == 0:
+            self._buf = buf
+            return b""
+        self._buf = buf[end:]
+        return buf[:end] if end < len(buf) else buf
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """Every non-blank line completed by ``data``, one by one, without its newline."""
+        return [line for line in self.take(data).split(b"\n") if line.strip()]

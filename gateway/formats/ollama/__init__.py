@@ -1,0 +1,1 @@
+"""The Ollama API (protocols.md §4): checks, codec, streams, model documents."""
