@@ -94,6 +94,7 @@ class GatewayServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await self.gateway.counted()
         await self._transport.aclose()
 
 

@@ -21,7 +21,16 @@ from typing import TypeVar
 
 from gateway import tokens
 from gateway.clock import Clock
-from gateway.core.chat import ChatRequest, ChatResponse, Reasoning, TextPart, ToolCall
+from gateway.core.chat import (
+    ChatRequest,
+    ChatResponse,
+    Reasoning,
+    ReasoningDelta,
+    TextDelta,
+    TextPart,
+    ToolCall,
+    ToolCallDelta,
+)
 from gateway.core.models import ModelEntry, ModelFacts, Target
 from gateway.core.timing import Timing
 from gateway.core.usage import Usage, UsageTotals
@@ -48,6 +57,7 @@ from gateway.routing.model_sync import ModelSync
 from gateway.transport import Transport, UpstreamRequest, UpstreamResponse
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+MAX_KEPT_BYTES = 4 * 1024 * 1024  # of a passthrough stream, for counting it when no usage comes
 MAX_ERROR_BYTES = 1024 * 1024
 KEEP_ALIVE = 300.0  # seconds a model counts as running after use, as Ollama's default keep_alive
 ROUTE_WAIT = 5.0  # how long an unknown bare name may wait for model lists still loading
@@ -70,7 +80,7 @@ class StreamReply:
     Raises ``UpstreamError`` mid-stream when the upstream fails or stops before its end.
     """
 
-    __slots__ = ("_first", "_on_close", "_relay", "_response", "target")
+    __slots__ = ("_first", "_kept", "_kept_size", "_on_close", "_relay", "_response", "target")
 
     def __init__(
         self,
@@ -79,12 +89,24 @@ class StreamReply:
         response: UpstreamResponse,
         target: Target,
         on_close: Callable[[Relay], None],
+        kept: list[bytes] | None = None,
     ) -> None:
         self._first: bytes | None = first
         self._relay = relay
         self._response = response
         self._on_close = on_close
         self.target = target
+        # What was relayed, kept (up to MAX_KEPT_BYTES) so it can be counted if no usage comes.
+        self._kept = kept
+        self._kept_size = 0
+        if kept is not None:
+            self._keep(first)
+
+    def _keep(self, data: bytes) -> None:
+        assert self._kept is not None
+        self._kept_size += len(data)
+        if self._kept_size <= MAX_KEPT_BYTES:
+            self._kept.append(data)
 
     def __aiter__(self) -> StreamReply:
         return self
@@ -105,6 +127,8 @@ class StreamReply:
                 )
             out = relay.feed(data)
             if out:
+                if self._kept is not None:
+                    self._keep(out)
                 return out
 
     def failure(self, err: GatewayError) -> bytes:
@@ -248,6 +272,7 @@ class Gateway:
         target: Target,
         relay: Relay,
         on_close: Callable[[Relay], None],
+        kept: list[bytes] | None = None,
     ) -> StreamReply:
         """Read up to the first real event, so failures before it still get a proper status."""
         try:
@@ -268,12 +293,15 @@ class Gateway:
         except BaseException:
             response.close()
             raise
-        return StreamReply(first, relay, response, target, on_close)
+        return StreamReply(first, relay, response, target, on_close, kept)
 
     # --- counting ---------------------------------------------------------------------------
 
-    def _count(self, usage: Usage | None, request: Callable[[], ChatRequest] | None = None, output: str = "") -> None:
-        """Add an answer's usage to the totals; without one, count it here (off the loop)."""
+    def _count(
+        self, usage: Usage | None, request: Callable[[], ChatRequest] | None = None, output: Callable[[], str] | None = None
+    ) -> None:
+        """Add an answer's usage to the totals; without one, count the request and what the model
+        wrote here, off the loop, and mark the count estimated."""
         if usage is not None or request is None:
             self.totals.add(usage)
             return
@@ -282,7 +310,8 @@ class Gateway:
             try:
                 canonical = request()
                 prompt = await tokens.count_async(canonical)
-                completion = await asyncio.to_thread(tokens.count_text, output, canonical.model) if output else 0
+                text = output() if output is not None else ""
+                completion = await asyncio.to_thread(tokens.count_text, text, canonical.model) if text else 0
             except (BodyError, OSError, ValueError):
                 self.totals.add(None)
                 return
@@ -291,6 +320,11 @@ class Gateway:
         task = asyncio.get_running_loop().create_task(estimate())
         self._counting.add(task)
         task.add_done_callback(self._counting.discard)
+
+    async def counted(self) -> None:
+        """Wait for the counts still being made, so the totals are complete."""
+        while self._counting:
+            await asyncio.gather(*self._counting, return_exceptions=True)
 
     # --- chat -------------------------------------------------------------------------------
 
@@ -309,13 +343,18 @@ class Gateway:
         response = await self._send(provider, request)
         if call.stream:
             relay = dialect.passthrough_relay(call)
-            return await self._open_stream(provider, dialect, response, target, relay, lambda r: self._count(r.usage))
+            kept: list[bytes] = []
+
+            def count_stream(done: Relay) -> None:
+                self._count(done.usage, call.canonical, lambda: _stream_text(dialect, kept))
+
+            return await self._open_stream(provider, dialect, response, target, relay, count_stream, kept)
         body = await self._complete(provider, response)
         try:
             usage = dialect.passthrough_usage(body)
         except ValueError:
             raise self._unusable(provider, body) from None
-        self._count(usage, call.canonical)
+        self._count(usage, call.canonical, lambda: _answer_text(dialect.decode_response(body)))
         return body
 
     async def _translated(
@@ -329,7 +368,7 @@ class Gateway:
             relay = Translation(dialect.stream_decoder(), call.stream_encoder(timing))
 
             def count(done: Relay) -> None:
-                self._count(done.usage, lambda: canonical, "".join(relay.output))
+                self._count(done.usage, lambda: canonical, lambda: "".join(relay.output))
 
             return await self._open_stream(provider, dialect, response, target, relay, count)
         body = await self._complete(provider, response)
@@ -337,7 +376,7 @@ class Gateway:
             answer = dialect.decode_response(body)
         except ValueError:
             raise self._unusable(provider, body) from None
-        self._count(answer.usage, lambda: canonical, _answer_text(answer))
+        self._count(answer.usage, lambda: canonical, lambda: _answer_text(answer))
         return _checked(lambda: call.encode_answer(answer, timing))
 
     async def count_tokens(self, call: MessagesCall, request_id: str) -> bytes:
@@ -374,6 +413,23 @@ class Gateway:
             raise self._unusable(provider, body) from None
         self._count(usage)
         return body
+
+
+def _stream_text(dialect: Dialect, relayed: list[bytes]) -> str:
+    """What the model wrote in a relayed stream, read back with the protocol's decoder."""
+    decoder = dialect.stream_decoder()
+    pieces: list[str] = []
+    for data in relayed:
+        try:
+            events = decoder.feed(data)
+        except GatewayError:
+            break  # the stream ended in an error: count what came before it
+        for event in events:
+            if isinstance(event, TextDelta | ReasoningDelta):
+                pieces.append(event.text)
+            elif isinstance(event, ToolCallDelta):
+                pieces.append(event.arguments)
+    return "".join(pieces)
 
 
 def _answer_text(answer: ChatResponse) -> str:

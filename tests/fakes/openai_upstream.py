@@ -81,6 +81,7 @@ class FakeOpenAI(FakeUpstream):
         super().__init__(key)
         self.models = models
         self.stored: dict[str, dict[str, Any]] = {}  # responses kept for previous_response_id
+        self.omit_usage = False  # answer as servers that report no usage do
         self.ignore_encoding_format = ignore_encoding_format
         self.models_status = 200
 
@@ -241,7 +242,7 @@ class FakeOpenAI(FakeUpstream):
             "model": body["model"],
             "system_fingerprint": "fp_fake",
             "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
-            "usage": _usage(*self.usage_whole),
+            **({} if self.omit_usage else {"usage": _usage(*self.usage_whole)}),
         }
 
     def _events(self, body: dict[str, Any], wants_tools: bool) -> list[bytes]:
@@ -264,7 +265,7 @@ class FakeOpenAI(FakeUpstream):
             words, finish = self._words(body)
             events += [_sse(_chunk(model, {"content": word}, usage=include_usage)) for word in words]
         events.append(_sse(_chunk(model, {}, finish=finish, usage=include_usage)))
-        if include_usage:
+        if include_usage and not self.omit_usage:
             events.append(
                 _sse(
                     {
