@@ -29,11 +29,15 @@ from gateway.core.chat import (
     ToolResult,
     UsageReport,
 )
+from gateway.core.timing import Timing
 from gateway.core.usage import Usage
 from gateway.formats.anthropic import codec as anthropic
 from gateway.formats.anthropic.stream import StreamDecoder as AnthropicDecoder
 from gateway.formats.anthropic.stream import StreamEncoder as AnthropicEncoder
 from gateway.formats.jsonbody import BodyError
+from gateway.formats.ollama import codec as ollama
+from gateway.formats.ollama.stream import StreamDecoder as OllamaDecoder
+from gateway.formats.ollama.stream import StreamEncoder as OllamaEncoder
 from gateway.formats.openai_chat import codec as openai
 from gateway.formats.openai_chat.stream import StreamDecoder as OpenAIDecoder
 from gateway.formats.openai_chat.stream import StreamEncoder as OpenAIEncoder
@@ -359,6 +363,26 @@ def test_canonical_survives_responses(request: ChatRequest) -> None:
     assert merged_turns(again) == merged_turns(ChatRequest(**{**{f: getattr(request, f) for f in request.__dataclass_fields__}, "stop": ()}))
 
 
+def ollama_meaning(request: ChatRequest) -> ChatRequest:
+    """Ollama writes a user turn as one text and its images beside it, and has no stop-less
+    sampling fields to lose: compare turns with their text joined and images after it."""
+    turns = []
+    for message in merged_turns(request).messages:
+        results = [p for p in message.parts if isinstance(p, ToolResult)]
+        text = "".join(p.text for p in message.parts if isinstance(p, TextPart))
+        images = [p for p in message.parts if isinstance(p, ImagePart)]
+        calls = [p for p in message.parts if isinstance(p, ToolCall)]
+        turns.append(Message(message.role, (*results, *([TextPart(text)] if text else []), *images, *calls)))
+    fields = {f: getattr(request, f) for f in request.__dataclass_fields__}
+    return ChatRequest(**{**fields, "messages": tuple(turns), "tool_choice": None})
+
+
+@given(conversations())
+def test_canonical_survives_ollama(request: ChatRequest) -> None:
+    again = ollama.decode_chat(ollama.encode_request(request, "m"))
+    assert ollama_meaning(again) == ollama_meaning(request)
+
+
 @given(st.lists(st.one_of(texts.map(TextDelta), st.tuples(ids, texts)), min_size=1, max_size=8), st.integers(0, 500), st.integers(0, 500))
 def test_stream_meaning_survives_every_encoder(pieces: list[Any], prompt: int, completion: int) -> None:
     """Canonical events → each protocol's SSE → canonical keep the text, the tool calls with their
@@ -385,13 +409,14 @@ def test_stream_meaning_survives_every_encoder(pieces: list[Any], prompt: int, c
                 tools[e.index].append(e.arguments)
         finish = [e.reason for e in evs if isinstance(e, Finish)]
         usages = [e.usage.prompt_tokens + e.usage.completion_tokens for e in evs if isinstance(e, UsageReport)]
-        return text, {i: (names[i], "".join(a)) for i, a in tools.items()}, finish[-1:], usages[-1:]
+        return text, {i: (names[i], json.loads("".join(a))) for i, a in tools.items()}, finish[-1:], usages[-1:]  # arguments by meaning: Ollama re-encodes them
 
     expected = meaning(events)
     pairs = [
         (AnthropicEncoder("m"), AnthropicDecoder("p")),
         (OpenAIEncoder("m", 0, include_usage=True), OpenAIDecoder("p")),
         (ResponsesEncoder("m", 0, responses.echoed({})), ResponsesDecoder("p")),
+        (OllamaEncoder("m", Timing(0, 0.0, lambda: 1.0), generate=False), OllamaDecoder("p")),
     ]
     for encoder, decoder in pairs:
         assert meaning(decoder.feed(b"".join(encoder.feed(e) for e in events))) == expected
