@@ -98,15 +98,9 @@ class StreamReply:
         self.target = target
         # What was relayed, kept (up to MAX_KEPT_BYTES) so it can be counted if no usage comes.
         self._kept = kept
-        self._kept_size = 0
+        self._kept_size = len(first)
         if kept is not None:
-            self._keep(first)
-
-    def _keep(self, data: bytes) -> None:
-        assert self._kept is not None
-        self._kept_size += len(data)
-        if self._kept_size <= MAX_KEPT_BYTES:
-            self._kept.append(data)
+            kept.append(first)
 
     def __aiter__(self) -> StreamReply:
         return self
@@ -127,8 +121,10 @@ class StreamReply:
                 )
             out = relay.feed(data)
             if out:
-                if self._kept is not None:
-                    self._keep(out)
+                kept = self._kept
+                if kept is not None and self._kept_size < MAX_KEPT_BYTES:
+                    kept.append(out)
+                    self._kept_size += len(out)
                 return out
 
     def failure(self, err: GatewayError) -> bytes:
@@ -162,7 +158,7 @@ class Gateway:
         self.sync = sync
         self._keys = keys
         self.totals = UsageTotals()
-        self._last_used: dict[str, float] = {}  # model id -> when it last served (monotonic)
+        self._last_used: dict[str, float] = {}  # model name asked for -> when it last served (monotonic)
         self._counting: set[asyncio.Task[None]] = set()
 
     @property
@@ -201,13 +197,16 @@ class Gateway:
         """Models that served a request within the last ``KEEP_ALIVE`` seconds, with the wall
         time their keep-alive ends: what Ollama calls loaded."""
         now, wall = self._clock.monotonic(), self._clock.time()
-        live = []
-        for model_id, used in list(self._last_used.items()):
-            if now - used > KEEP_ALIVE:
-                del self._last_used[model_id]
-            elif (entry := self._index.get(model_id)) is not None:
-                live.append((entry, wall + KEEP_ALIVE - (now - used)))
-        return live
+        latest: dict[str, tuple[ModelEntry, float]] = {}  # one model may be asked for by several names
+        for name, used in list(self._last_used.items()):
+            target = self._index.resolve(name)
+            if now - used > KEEP_ALIVE or target is None:
+                del self._last_used[name]
+                continue
+            entry = self._index.get(f"{target.provider}/{target.upstream_model}")
+            if entry is not None and (entry.id not in latest or latest[entry.id][1] < used):
+                latest[entry.id] = (entry, used)
+        return [(entry, wall + KEEP_ALIVE - (now - used)) for entry, used in latest.values()]
 
     async def _route(self, name: str) -> tuple[Target, ChatProvider, str | None]:
         target = self._index.resolve(name)
@@ -221,9 +220,6 @@ class Gateway:
     def timing(self) -> Timing:
         """Now, for an answer that reports when it began and how long it took."""
         return Timing(int(self._clock.time()), self._clock.monotonic(), self._clock.monotonic)
-
-    def _note_use(self, target: Target) -> None:
-        self._last_used[f"{target.provider}/{target.upstream_model}"] = self._clock.monotonic()
 
     # --- attempts ---------------------------------------------------------------------------
 
@@ -330,7 +326,7 @@ class Gateway:
 
     async def chat(self, call: ClientCall, request_id: str) -> bytes | StreamReply:
         target, provider, key = await self._route(call.model)
-        self._note_use(target)
+        self._last_used[call.model] = self._clock.monotonic()
         dialect = provider.dialects.get(call.protocol)
         if dialect is not None:
             return await self._passthrough(call, provider, dialect, target, key, request_id)
@@ -396,7 +392,7 @@ class Gateway:
         """The upstream's answer in OpenAI's shape, or as ``render`` makes it from that (which
         raises ValueError when it cannot)."""
         target, provider, key = await self._route(call.model)
-        self._note_use(target)
+        self._last_used[call.model] = self._clock.monotonic()
         if not isinstance(provider, OpenAICompatible | OllamaProvider):
             raise InvalidRequest(
                 f"The model '{call.model}' is served by provider {provider.id}, which has no embeddings endpoint.",

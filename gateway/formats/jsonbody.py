@@ -101,19 +101,29 @@ def decode_body(raw: bytes) -> Body:
 
 
 _STRING_MODEL = re.compile(rb'"model"\s*:\s*(?=")')
+_MEMBER = re.compile(rb'"model"\s*:\s*')
+_SPACE = b" \t\r\n"
 
 
 def _opens_key(data: bytes, quote: int) -> bool:
     """In valid JSON a ``"`` not escaped is a delimiter; one after ``{`` or ``,`` opens a key."""
     i = quote - 1
-    while i >= 0 and data[i] in b" \t\r\n":
+    while i >= 0 and data[i] in _SPACE:
         i -= 1
     return i >= 0 and data[i] in b"{,"
 
 
-def _string_models(data: bytes) -> list[int]:
-    """Where the values of the members named ``model`` that hold a string start."""
-    return [m.end() for m in _STRING_MODEL.finditer(data) if _opens_key(data, m.start())]
+def _model_value_at(raw: bytes) -> int:
+    """Where the value of the top-level ``model`` member starts in the client's bytes, or -1 when
+    that cannot be told apart from other members named ``model``."""
+    at = raw.find(b'"model"')
+    if at >= 0 and raw.find(b'"model"', at + 7) < 0:  # the usual case: the name appears once
+        member = _MEMBER.match(raw, at)
+        return member.end() if member else -1
+    # Several: tools may have a "model" parameter (Claude Code's Task tool does). Only one of
+    # them may hold a string and be a key.
+    spans = [m.end() for m in _STRING_MODEL.finditer(raw) if _opens_key(raw, m.start())]
+    return spans[0] if len(spans) == 1 else -1
 
 
 def with_model(source: Body | None, obj: dict[str, Any], model: str) -> bytes:
@@ -125,11 +135,11 @@ def with_model(source: Body | None, obj: dict[str, Any], model: str) -> bytes:
     JSON, in different bytes.
     """
     if source is not None:
-        spans = _string_models(source.raw)
-        old = orjson.dumps(obj["model"])
-        if len(spans) == 1 and source.raw.startswith(old, spans[0]) and len(_string_models(source.canonical)) == 1:
-            start = spans[0]
-            return source.raw[:start] + orjson.dumps(model) + source.raw[start + len(old) :]
+        raw, old = source.raw, orjson.dumps(obj["model"])
+        start = _model_value_at(raw)
+        # In the canonical bytes '"model":"' can only be a key with a string value.
+        if start >= 0 and raw.startswith(old, start) and source.canonical.count(b'"model":"') == 1:
+            return raw[:start] + orjson.dumps(model) + raw[start + len(old) :]
     return encode({**obj, "model": model})
 
 

@@ -30,6 +30,11 @@ class Sequencer:
         self._held: list[StreamEvent] = []
         self._flushed = False
 
+    @property
+    def passing(self) -> bool:
+        """Whether a text or reasoning event fed now would pass straight through."""
+        return self._live is None or self._flushed
+
     def feed(self, event: StreamEvent) -> list[StreamEvent]:
         if isinstance(event, Finish | StreamEnd):
             return [*self._flush(), event]

@@ -8,6 +8,10 @@ stream that uses plain LF pass through untouched.
 
 from __future__ import annotations
 
+from typing import Any
+
+from gateway.formats import jsonbody
+
 
 class EventSplitter:
     __slots__ = ("_buf", "_crlf", "_skip_lf")
@@ -47,6 +51,42 @@ class EventSplitter:
 def events_in(block: bytes) -> list[bytes]:
     """The events of a block from ``take``, without their blank lines."""
     return [p.lstrip(b"\n") for p in block.split(b"\n\n") if p.strip(b"\n")]
+
+
+def data_in(block: bytes) -> list[bytes]:
+    """The data of each event in a block from ``take``; events without data are left out. The
+    usual shapes (one ``data:`` line, after an ``event:`` line or not) are taken without parsing
+    the event's lines."""
+    out = []
+    for event in block.split(b"\n\n"):
+        if not event:  # after the last event, or between events parted by extra blank lines
+            continue
+        if event.startswith(b"data: ") and b"\n" not in event:
+            out.append(event[6:])
+            continue
+        if event.startswith(b"event: "):
+            rest = event[event.find(b"\n") + 1 :]
+            if rest.startswith(b"data: ") and b"\n" not in rest:
+                out.append(rest[6:])
+                continue
+        event = event.strip(b"\n")
+        if event and (data := event_data(event)) is not None:
+            out.append(data)
+    return out
+
+
+def objects_in(block: bytes) -> list[tuple[dict[str, Any], bytes]]:
+    """Each event's data that is a JSON object, parsed, with the data as it came; anything else
+    (comments, keep-alives, malformed JSON) is skipped."""
+    out = []
+    for data in data_in(block):
+        try:
+            parsed = jsonbody.loads(data)
+        except ValueError:
+            continue
+        if type(parsed) is dict:
+            out.append((parsed, data))
+    return out
 
 
 def event_data(block: bytes) -> bytes | None:

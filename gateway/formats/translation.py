@@ -31,15 +31,17 @@ class Translation:
     def feed(self, data: bytes) -> bytes:
         """Raises UpstreamError when the upstream reports an error mid-stream."""
         out = []
+        encode = self._encoder.feed
         for event in self._decoder.feed(data):
             self.started = True
-            if isinstance(event, UsageReport):
-                self.usage = event.usage
-            elif isinstance(event, StreamEnd):
+            kind = type(event)
+            if kind is TextDelta or kind is ReasoningDelta:
+                self.output.append(event.text)  # type: ignore[union-attr]
+            elif kind is ToolCallDelta:
+                self.output.append(event.arguments)  # type: ignore[union-attr]
+            elif kind is UsageReport:
+                self.usage = event.usage  # type: ignore[union-attr]
+            elif kind is StreamEnd:
                 self.done = True
-            elif isinstance(event, TextDelta | ReasoningDelta):
-                self.output.append(event.text)
-            elif isinstance(event, ToolCallDelta):
-                self.output.append(event.arguments)
-            out.append(self._encoder.feed(event))
+            out.append(encode(event))
         return b"".join(out)

@@ -1,6 +1,7 @@
 """Gateway benchmark: the fake upstream called directly, a minimal aiohttp passthrough (the Python
-ceiling), the same passthrough with the gateway's garbage-collector settings, and the gateway,
-side by side in one run on loopback.
+ceiling), the same passthrough with the gateway's garbage-collector settings, the gateway, and the
+gateway translating (an Anthropic Messages client in front of the same OpenAI upstream), side by
+side in one run on loopback.
 
     python tests/bench/bench_gateway.py            # 5 s per point
     python tests/bench/bench_gateway.py --quick    # a smoke run (figures meaningless)
@@ -9,7 +10,8 @@ Each target runs in its own process. With two or more CPUs the proxy under test 
 and the upstream plus this load generator to the others, so figures are per core of proxy.
 Prints req/s, p50 and p99 latency, time to first byte and CPU time per request at concurrency 1,
 16 and 64, non-streaming and streaming; peak RSS; cold start to /health; and the
-gateway/passthrough ratios next to the targets of issue #2. Each point is measured in several
+gateway/passthrough ratios next to the targets of issue #2, and the CPU a translated stream costs
+per upstream chunk against the gateway's own passthrough stream (issue #3: at most 1.5x). Each point is measured in several
 rounds, the three targets taking turns, and the median round is reported: a shared machine's
 noise then hits all three alike.
 """
@@ -37,6 +39,10 @@ BODY = json.dumps({"model": "bench/gpt-bench", "messages": [{"role": "user", "co
 STREAM_BODY = json.dumps({"model": "bench/gpt-bench", "messages": [{"role": "user", "content": "Hello, how are you today?"}], "max_tokens": 64, "stream": True}).encode()
 DIRECT_BODY = BODY.replace(b"bench/gpt-bench", b"gpt-bench")
 DIRECT_STREAM_BODY = STREAM_BODY.replace(b"bench/gpt-bench", b"gpt-bench")
+MESSAGES_BODY = json.dumps({"model": "bench/gpt-bench", "messages": [{"role": "user", "content": "Hello, how are you today?"}], "max_tokens": 64}).encode()
+MESSAGES_STREAM_BODY = json.dumps({"model": "bench/gpt-bench", "messages": [{"role": "user", "content": "Hello, how are you today?"}], "max_tokens": 64, "stream": True}).encode()
+UPSTREAM_CHUNKS = 13  # events of the fake upstream's stream with usage, before [DONE]
+CHAT, MESSAGES = "/v1/chat/completions", "/v1/messages"
 
 
 def free_port() -> int:
@@ -103,7 +109,7 @@ class Watched:
             await asyncio.sleep(0.05)
 
 
-async def measure(port: int, body: bytes, concurrency: int, seconds: float, watched: Watched | None) -> tuple[Result, float]:
+async def measure(port: int, path: str, body: bytes, concurrency: int, seconds: float, watched: Watched | None) -> tuple[Result, float]:
     """One round at one point: the load's result and the target's CPU seconds per request."""
     stop = asyncio.Event()
     watcher = asyncio.create_task(watched.watch(stop)) if watched else None
@@ -113,7 +119,7 @@ async def measure(port: int, body: bytes, concurrency: int, seconds: float, watc
         if watched:
             cpu_marks[edge] = watched.cpu()
 
-    result = await load(port, "/v1/chat/completions", body, concurrency=concurrency, seconds=seconds, on_window=mark)
+    result = await load(port, path, body, concurrency=concurrency, seconds=seconds, on_window=mark)
     cpu = (cpu_marks["end"] - cpu_marks["start"]) / max(1, result.requests) if watched else float("nan")
     stop.set()
     if watcher:
@@ -184,11 +190,13 @@ async def main() -> None:
         pin(gateway, proxy_cpus)
         wait_ready(gateway, b"listening on")
 
+        gateway_watched = Watched(gateway.pid)
         targets = {
-            "direct": (up_port, None, DIRECT_BODY, DIRECT_STREAM_BODY),
-            "passthrough": (pass_port, Watched(passthrough.pid), DIRECT_BODY, DIRECT_STREAM_BODY),
-            "pass+gc": (tuned_port, Watched(tuned.pid), DIRECT_BODY, DIRECT_STREAM_BODY),
-            "gateway": (gw_port, Watched(gateway.pid), BODY, STREAM_BODY),
+            "direct": (up_port, None, CHAT, DIRECT_BODY, DIRECT_STREAM_BODY),
+            "passthrough": (pass_port, Watched(passthrough.pid), CHAT, DIRECT_BODY, DIRECT_STREAM_BODY),
+            "pass+gc": (tuned_port, Watched(tuned.pid), CHAT, DIRECT_BODY, DIRECT_STREAM_BODY),
+            "gateway": (gw_port, gateway_watched, CHAT, BODY, STREAM_BODY),
+            "translated": (gw_port, gateway_watched, MESSAGES, MESSAGES_BODY, MESSAGES_STREAM_BODY),
         }
         results: dict[tuple[str, str, int], Result] = {}
         cpu_per_request: dict[tuple[str, str, int], float] = {}
@@ -201,8 +209,8 @@ async def main() -> None:
             for concurrency in (1, 16, 64):
                 runs: dict[str, list[tuple[Result, float]]] = {name: [] for name in targets}
                 for _ in range(rounds):
-                    for name, (port, watched, body, stream_body) in targets.items():
-                        runs[name].append(await measure(port, stream_body if mode == "stream" else body, concurrency, seconds, watched))
+                    for name, (port, watched, path, body, stream_body) in targets.items():
+                        runs[name].append(await measure(port, path, stream_body if mode == "stream" else body, concurrency, seconds, watched))
                 for name, measured in runs.items():
                     result, cpu = sorted(measured, key=lambda m: m[0].rate)[len(measured) // 2]
                     results[(name, mode, concurrency)] = result
@@ -212,7 +220,7 @@ async def main() -> None:
                         f"{ms(result.ttfb())} {cpu * 1e6:10.1f} {result.errors:>6}"
                     )
         pass_rss = targets["passthrough"][1]
-        gw_rss = targets["gateway"][1]
+        gw_rss = gateway_watched
         assert pass_rss and gw_rss
         starts = cold_start(home, 1 if args.quick else 5, proxy_cpus)
 
@@ -238,6 +246,13 @@ async def main() -> None:
         print(f"  the same by CPU time per request:          json {cpu_ratio('pass+gc', 'json'):5.2f}x, stream {cpu_ratio('pass+gc', 'stream'):5.2f}x")
         print(f"added p50 latency over direct, c=1:         gateway {added_p50 * 1000:.3f} ms, passthrough {pass_added_p50 * 1000:.3f} ms   (target <= 0.5 ms)")
         print(f"added time to first streamed byte, c=1:     gateway {added_ttfb * 1000:.3f} ms, passthrough {pass_added_ttfb * 1000:.3f} ms   (target <= 1 ms)")
+        for c in (1, 64):
+            translated_chunk = cpu_per_request[("translated", "stream", c)] / UPSTREAM_CHUNKS
+            own_chunk = cpu_per_request[("gateway", "stream", c)] / UPSTREAM_CHUNKS
+            print(
+                f"translated stream (Anthropic client, OpenAI upstream), c={c}: {translated_chunk * 1e6:.1f} us CPU per upstream chunk, "
+                f"passthrough stream {own_chunk * 1e6:.1f} us: {translated_chunk / own_chunk:5.2f}x   (target <= 1.5x)"
+            )
         print(f"cold start to /health (median of {len(starts)}):   {statistics.median(starts):.3f} s   (target <= 0.5 s)")
         print(f"peak RSS under load:                        gateway {gw_rss.peak / 2**20:.1f} MiB, passthrough {pass_rss.peak / 2**20:.1f} MiB   (target <= 80 MB)")
         errors = sum(res.errors for res in results.values())

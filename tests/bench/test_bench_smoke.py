@@ -11,7 +11,7 @@ def test_benchmark_runs_and_reports_every_figure() -> None:
     bench = Path(__file__).with_name("bench_gateway.py")
     result = subprocess.run([sys.executable, str(bench), "--quick"], capture_output=True, text=True, timeout=300, cwd=bench.parent)
     assert result.returncode == 0, result.stdout + result.stderr
-    for figure in ("throughput gateway/passthrough", "added p50 latency", "added time to first streamed byte", "cold start", "peak RSS"):
+    for figure in ("throughput gateway/passthrough", "added p50 latency", "added time to first streamed byte", "cold start", "peak RSS", "translated stream"):
         assert figure in result.stdout
-    rows = [line for line in result.stdout.splitlines() if line.startswith(("direct", "passthrough", "pass+gc", "gateway"))]
-    assert len(rows) == 24  # 4 targets x 2 modes x 3 concurrencies
+    rows = [line for line in result.stdout.splitlines() if line.startswith(("direct", "passthrough", "pass+gc", "gateway", "translated "))]
+    assert len(rows) == 30  # 5 targets x 2 modes x 3 concurrencies

@@ -33,18 +33,7 @@ from gateway.formats.anthropic.errors import stream_error
 from gateway.formats.anthropic.usage import usage_from, usage_object
 from gateway.formats.jsonbody import as_object
 from gateway.formats.sequencer import Sequencer
-from gateway.formats.sse import EventSplitter, event_data
-
-
-def _payload(block: bytes) -> dict[str, Any] | None:
-    data = event_data(block)
-    if data is None:
-        return None
-    try:
-        parsed = jsonbody.loads(data)
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
+from gateway.formats.sse import EventSplitter, objects_in
 
 
 def upstream_error(provider: str, payload: dict[str, Any]) -> UpstreamStatus:
@@ -68,10 +57,8 @@ class StreamDecoder:
 
     def feed(self, data: bytes) -> list[StreamEvent]:
         events: list[StreamEvent] = []
-        for block in self._splitter.feed(data):
-            payload = _payload(block)
-            if payload is not None:
-                self._event(payload, events)
+        for payload, _ in objects_in(self._splitter.take(data)):
+            self._event(payload, events)
         return events
 
     def _event(self, payload: dict[str, Any], events: list[StreamEvent]) -> None:
@@ -136,6 +123,7 @@ class StreamEncoder:
         self._model = model
         self._started = False
         self._sequencer = Sequencer()
+        self._text_prefix = b""  # of a text delta event in the open text block
         self._next_index = 0
         self._open: str | None = None  # the kind of the block now open: text, thinking or tool
         self._finish: FinishReason | None = None
@@ -179,6 +167,9 @@ class StreamEncoder:
         return stream_error(err)
 
     def feed(self, event: StreamEvent) -> bytes:
+        if type(event) is TextDelta and self._open == "text" and self._sequencer.passing:
+            # The usual event, written from a prefix made when its block opened.
+            return self._text_prefix + jsonbody.encode(event.text) + b"}}\n\n"
         if isinstance(event, StreamStart):
             return b"" if self._started else self._start(event.id)
         out = b"" if self._started else self._start("")
@@ -188,7 +179,13 @@ class StreamEncoder:
 
     def _write(self, event: StreamEvent) -> bytes:
         if isinstance(event, TextDelta):
-            out = b"" if self._open == "text" else self._open_block("text", {"type": "text", "text": ""})
+            out = b""
+            if self._open != "text":
+                out = self._open_block("text", {"type": "text", "text": ""})
+                self._text_prefix = (
+                    b'event: content_block_delta\ndata: {"type":"content_block_delta","index":%d,"delta":{"type":"text_delta","text":'
+                    % self._next_index
+                )
             return out + self._delta({"type": "text_delta", "text": event.text})
         if isinstance(event, ReasoningDelta):
             if event.redacted:
@@ -248,10 +245,7 @@ class Relay:
         return block
 
     def _read(self, block: bytes) -> None:
-        for event in block.split(b"\n\n"):
-            payload = _payload(event.strip(b"\n"))
-            if payload is None:
-                continue
+        for payload, data in objects_in(block):
             kind = payload.get("type")
             if kind == "message_start" and isinstance(payload.get("message"), dict):
                 usage = payload["message"].get("usage")
@@ -262,4 +256,4 @@ class Relay:
             elif kind == "message_stop":
                 self.done = True
             elif kind == "error" and self.error_payload is None:
-                self.error_payload = event_data(event.strip(b"\n"))
+                self.error_payload = data

@@ -27,7 +27,7 @@ from gateway.formats.jsonbody import as_object
 from gateway.formats.openai_chat.codec import FINISH_FROM_OPENAI, FINISH_TO_OPENAI, usage_object
 from gateway.formats.openai_chat.usage import usage_from
 from gateway.formats.openai_errors import stream_error
-from gateway.formats.sse import EventSplitter, event_data
+from gateway.formats.sse import EventSplitter, data_in
 
 _DONE = b"[DONE]"
 
@@ -41,18 +41,16 @@ class StreamDecoder:
 
     def feed(self, data: bytes) -> list[StreamEvent]:
         events: list[StreamEvent] = []
-        for block in self._splitter.feed(data):
-            payload = event_data(block)
-            if payload is None:
-                continue
-            if payload.strip() == _DONE:
-                events.append(StreamEnd())
+        for payload in data_in(self._splitter.take(data)):
+            if not payload.startswith(b"{"):
+                if payload.strip() == _DONE:
+                    events.append(StreamEnd())
                 continue
             try:
                 chunk = jsonbody.loads(payload)
             except ValueError:
                 continue  # a malformed event is skipped; a stream that never ends is caught later
-            if isinstance(chunk, dict):
+            if type(chunk) is dict:
                 self._chunk(chunk, events)
         return events
 
@@ -71,23 +69,30 @@ class StreamDecoder:
             self._started = True
             events.append(StreamStart(str(chunk.get("id") or ""), str(chunk.get("model") or "")))
         for choice in chunk.get("choices") or ():
-            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+            if type(choice) is not dict or choice.get("index", 0) != 0:
                 continue
             delta = choice.get("delta") or {}
-            thinking = delta.get("reasoning_content") or delta.get("reasoning")
-            if isinstance(thinking, str) and thinking:
-                events.append(ReasoningDelta(thinking))
             content = delta.get("content")
-            if isinstance(content, str) and content:
-                events.append(TextDelta(content))
-            for call in delta.get("tool_calls") or ():
-                self._tool_fragment(call, events)
+            if len(delta) == 1 and type(content) is str:  # the usual chunk: a piece of text, nothing else
+                if content:
+                    events.append(TextDelta(content))
+            elif delta:
+                self._delta(delta, events)
             finish = choice.get("finish_reason")
-            if isinstance(finish, str):
+            if finish is not None and type(finish) is str:
                 events.append(Finish(FINISH_FROM_OPENAI.get(finish, "stop")))
-        usage = usage_from(chunk.get("usage"))
-        if usage is not None:
+        if (raw_usage := chunk.get("usage")) is not None and (usage := usage_from(raw_usage)) is not None:
             events.append(UsageReport(usage))
+
+    def _delta(self, delta: dict[str, Any], events: list[StreamEvent]) -> None:
+        thinking = delta.get("reasoning_content") or delta.get("reasoning")
+        if isinstance(thinking, str) and thinking:
+            events.append(ReasoningDelta(thinking))
+        content = delta.get("content")
+        if isinstance(content, str) and content:
+            events.append(TextDelta(content))
+        for call in delta.get("tool_calls") or ():
+            self._tool_fragment(call, events)
 
     def _tool_fragment(self, call: Any, events: list[StreamEvent]) -> None:
         if not isinstance(call, dict):

@@ -13,9 +13,9 @@ def usage_from(raw: Any) -> Usage | None:
     """Usage from an OpenAI ``usage`` object; None when missing or not believable."""
     if type(raw) is not dict:
         return None
-    prompt = _count(raw.get("prompt_tokens"))
-    completion = _count(raw.get("completion_tokens"))
-    if prompt is None or completion is None:
+    prompt, completion = raw.get("prompt_tokens"), raw.get("completion_tokens")
+    # token_count's test, inline: this runs on every answer.
+    if not (type(prompt) is int and type(completion) is int and 0 <= prompt < 10**12 and 0 <= completion < 10**12):
         return None
     cached = reasoning = 0
     if type(details := raw.get("prompt_tokens_details")) is dict:

@@ -43,20 +43,9 @@ from gateway.formats.openai_responses.codec import (
 )
 from gateway.formats.openai_responses.usage import usage_from
 from gateway.formats.sequencer import Sequencer
-from gateway.formats.sse import EventSplitter, event_data
+from gateway.formats.sse import EventSplitter, objects_in
 
 _TERMINAL = frozenset({"response.completed", "response.incomplete"})
-
-
-def _payload(block: bytes) -> dict[str, Any] | None:
-    data = event_data(block)
-    if data is None:
-        return None
-    try:
-        parsed = jsonbody.loads(data)
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
 
 
 def _error_status(code: str) -> int:
@@ -103,10 +92,8 @@ class StreamDecoder:
 
     def feed(self, data: bytes) -> list[StreamEvent]:
         events: list[StreamEvent] = []
-        for block in self._splitter.feed(data):
-            payload = _payload(block)
-            if payload is not None:
-                self._event(payload, events)
+        for payload, _ in objects_in(self._splitter.take(data)):
+            self._event(payload, events)
         return events
 
     def _tool(self, payload: dict[str, Any]) -> int | None:
@@ -335,10 +322,7 @@ class Relay:
         return block
 
     def _read(self, block: bytes) -> None:
-        for event in block.split(b"\n\n"):
-            payload = _payload(event.strip(b"\n"))
-            if payload is None:
-                continue
+        for payload, data in objects_in(block):
             kind = payload.get("type")
             if kind == "response.created":
                 self._response = as_object(payload.get("response"))
@@ -346,4 +330,4 @@ class Relay:
                 self.usage = usage_from(as_object(payload.get("response")).get("usage"))
                 self.done = True
             elif kind in ("response.failed", "error") and self.error_payload is None:
-                self.error_payload = event_data(event.strip(b"\n"))
+                self.error_payload = data
