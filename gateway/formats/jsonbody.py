@@ -32,6 +32,12 @@ class BodyError(ValueError):
         self.param = param
 
 
+def untranslatable(param: str, what: str) -> BodyError:
+    """A request that is valid in its own protocol but holds ``what``, which the upstream's
+    protocol cannot carry: refused by name rather than dropped."""
+    return BodyError(f"'{param}': {what} cannot be translated for this model's provider.", param)
+
+
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):

@@ -4,26 +4,21 @@ encoder through canonical events, with the relay interface of a passthrough stre
 from __future__ import annotations
 
 from gateway.core.chat import ReasoningDelta, StreamEnd, TextDelta, ToolCallDelta, UsageReport
-from gateway.core.usage import Usage
 from gateway.errors import GatewayError
 from gateway.formats.interfaces import StreamDecoder, StreamEncoder
+from gateway.formats.relay_state import RelayState
 
 
-class Translation:
-    __slots__ = ("_decoder", "_encoder", "done", "error_payload", "output", "started", "usage")
+class Translation(RelayState):
+    """Upstream errors are raised by the decoder, so ``error_payload`` stays None."""
+
+    __slots__ = ("_decoder", "_encoder", "output")
 
     def __init__(self, decoder: StreamDecoder, encoder: StreamEncoder) -> None:
+        super().__init__()
         self._decoder = decoder
         self._encoder = encoder
-        self.usage: Usage | None = None
-        self.started = False
-        self.done = False
-        self.error_payload: bytes | None = None  # upstream errors are raised by the decoder
         self.output: list[str] = []  # what the model wrote, for counting when usage is missing
-
-    @property
-    def failed(self) -> bool:
-        return False
 
     def failure(self, err: GatewayError) -> bytes:
         return self._encoder.failure(err)

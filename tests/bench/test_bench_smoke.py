@@ -13,5 +13,6 @@ def test_benchmark_runs_and_reports_every_figure() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     for figure in ("throughput gateway/passthrough", "added p50 latency", "added time to first streamed byte", "cold start", "peak RSS", "translated stream"):
         assert figure in result.stdout
-    rows = [line for line in result.stdout.splitlines() if line.startswith(("direct", "passthrough", "pass+gc", "gateway", "translated "))]
+    rows = [line.split() for line in result.stdout.splitlines()]
+    rows = [r for r in rows if len(r) == 9 and r[0] in ("direct", "passthrough", "pass+gc", "gateway", "translated") and r[1] in ("json", "stream")]
     assert len(rows) == 30  # 5 targets x 2 modes x 3 concurrencies

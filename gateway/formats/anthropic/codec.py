@@ -25,7 +25,7 @@ from gateway.core.chat import (
     ToolResult,
 )
 from gateway.formats.anthropic.usage import usage_from, usage_object
-from gateway.formats.jsonbody import BodyError
+from gateway.formats.jsonbody import untranslatable
 from gateway.formats.tool_arguments import arguments_object, arguments_text
 
 DEFAULT_MAX_TOKENS = 4096  # Messages requires max_tokens; the value llama.cpp's compat layer uses
@@ -50,9 +50,6 @@ FINISH_TO_ANTHROPIC: dict[FinishReason, str] = {
 }
 
 
-def _unsupported(param: str, what: str) -> BodyError:
-    return BodyError(f"{param}: {what} cannot be translated for this model's provider.", param)
-
 
 # --- requests: Anthropic -> canonical -------------------------------------------------------
 
@@ -67,7 +64,7 @@ def _image(block: dict[str, Any], param: str) -> ImagePart:
         return ImagePart(media_type=str(source.get("media_type") or ""), data=str(source.get("data") or ""))
     if isinstance(source, dict) and source.get("type") == "url" and isinstance(source.get("url"), str):
         return ImagePart(url=source["url"])
-    raise _unsupported(f"{param}.source", "an image source other than base64 or url")
+    raise untranslatable(f"{param}.source", "an image source other than base64 or url")
 
 
 def _result_content(content: Any, param: str) -> tuple[TextPart | ImagePart, ...]:
@@ -83,7 +80,7 @@ def _result_content(content: Any, param: str) -> tuple[TextPart | ImagePart, ...
         elif kind == "image":
             parts.append(_image(block, f"{param}.{i}"))
         else:
-            raise _unsupported(f"{param}.{i}", f"a {kind!r} block in a tool result")
+            raise untranslatable(f"{param}.{i}", f"a {kind!r} block in a tool result")
     return tuple(parts)
 
 
@@ -112,7 +109,7 @@ def _blocks(content: Any, role: Role, param: str) -> tuple[Part, ...]:
         elif kind == "redacted_thinking" and role == "assistant":
             parts.append(Reasoning(redacted=str(block.get("data") or "")))
         else:
-            raise _unsupported(where, f"a {kind!r} block")
+            raise untranslatable(where, f"a {kind!r} block")
     return tuple(parts)
 
 
@@ -120,7 +117,7 @@ def _tools(tools: Any) -> tuple[Tool, ...]:
     out = []
     for i, tool in enumerate(tools or ()):
         if tool.get("type") not in (None, "custom") or not isinstance(tool.get("input_schema"), dict):
-            raise _unsupported(f"tools.{i}", f"a server tool ({tool.get('type')!r})")
+            raise untranslatable(f"tools.{i}", f"a server tool ({tool.get('type')!r})")
         out.append(Tool(str(tool["name"]), str(tool.get("description") or ""), tool["input_schema"], cache=_cached(tool)))
     return tuple(out)
 
@@ -261,7 +258,7 @@ def encode_request(request: ChatRequest, upstream_model: str) -> dict[str, Any]:
         body["stream"] = True
     format_type = (request.response_format or {}).get("type", "text")
     if format_type != "text":
-        raise _unsupported("response_format", f"a {format_type!r} response format")
+        raise untranslatable("response_format", f"a {format_type!r} response format")
     return body
 
 

@@ -32,6 +32,7 @@ from gateway.formats.anthropic.codec import FINISH_FROM_ANTHROPIC, FINISH_TO_ANT
 from gateway.formats.anthropic.errors import stream_error
 from gateway.formats.anthropic.usage import usage_from, usage_object
 from gateway.formats.jsonbody import as_object
+from gateway.formats.relay_state import RelayState
 from gateway.formats.sequencer import Sequencer
 from gateway.formats.sse import EventSplitter, objects_in
 
@@ -212,22 +213,15 @@ class StreamEncoder:
         return b""
 
 
-class Relay:
+class Relay(RelayState):
     """An Anthropic stream relayed untouched to an Anthropic client; usage read on the side."""
 
-    __slots__ = ("_splitter", "_start_usage", "done", "error_payload", "started", "usage")
+    __slots__ = ("_splitter", "_start_usage")
 
     def __init__(self) -> None:
+        super().__init__()
         self._splitter = EventSplitter()
         self._start_usage: dict[str, Any] = {}
-        self.usage: Usage | None = None
-        self.started = False
-        self.done = False
-        self.error_payload: bytes | None = None
-
-    @property
-    def failed(self) -> bool:
-        return self.error_payload is not None
 
     def failure(self, err: GatewayError) -> bytes:
         return stream_error(err)

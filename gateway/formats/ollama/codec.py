@@ -28,16 +28,13 @@ from gateway.core.chat import (
 )
 from gateway.core.timing import Timing
 from gateway.core.usage import Usage, token_count
-from gateway.formats.jsonbody import BodyError, as_object
+from gateway.formats.jsonbody import as_object, untranslatable
 from gateway.formats.tool_arguments import arguments_object, arguments_text
 
 DONE_REASON: dict[FinishReason, str] = {"length": "length"}  # everything else reads "stop"
 # Magic numbers at the start of base64 image data, for the media type Ollama never states.
 _MEDIA_TYPES = (("iVBOR", "image/png"), ("/9j/", "image/jpeg"), ("R0lGOD", "image/gif"), ("UklGR", "image/webp"))
 
-
-def _unsupported(param: str, what: str) -> BodyError:
-    return BodyError(f"{param}: {what} cannot be translated for this model's provider.", param)
 
 
 def media_type(data: str) -> str:
@@ -161,7 +158,7 @@ def _tools(tools: Any) -> tuple[Tool, ...]:
     for i, tool in enumerate(tools or ()):
         function = as_object(tool.get("function"))
         if tool.get("type", "function") != "function" or not isinstance(function.get("name"), str):
-            raise _unsupported(f"tools[{i}]", f"a {tool.get('type')!r} tool")
+            raise untranslatable(f"tools[{i}]", f"a {tool.get('type')!r} tool")
         parameters = function.get("parameters")
         out.append(Tool(function["name"], str(function.get("description") or ""), parameters if isinstance(parameters, dict) else {"type": "object", "properties": {}}))
     return tuple(out)
@@ -171,9 +168,9 @@ def decode_generate(body: dict[str, Any]) -> ChatRequest:
     """A checked /api/generate body in canonical form: the prompt as one user turn."""
     for name, what in (("suffix", "a suffix (fill-in-the-middle)"), ("template", "a prompt template"), ("context", "a context from an earlier answer")):
         if body.get(name):
-            raise _unsupported(name, what)
+            raise untranslatable(name, what)
     if body.get("raw") is True:
-        raise _unsupported("raw", "a raw prompt (it bypasses the model's own template)")
+        raise untranslatable("raw", "a raw prompt (it bypasses the model's own template)")
     prompt = body.get("prompt") or ""
     parts: list[Part] = [*([TextPart(prompt)] if prompt else []), *_images(body.get("images"))]
     system = body.get("system")
@@ -197,7 +194,7 @@ def _user_messages(message: Message, names: dict[str, str]) -> list[dict[str, An
         for part in parts:
             if isinstance(part, ImagePart):
                 if part.url:
-                    raise _unsupported(param, "an image given by URL (Ollama takes base64 image data)")
+                    raise untranslatable(param, "an image given by URL (Ollama takes base64 image data)")
                 images.append(part.data)
 
     for part in message.parts:

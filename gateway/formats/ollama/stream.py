@@ -42,6 +42,7 @@ from gateway.formats.ollama.codec import (
     usage_from,
     wire_calls,
 )
+from gateway.formats.relay_state import RelayState
 
 
 def _line(obj: dict[str, Any]) -> bytes:
@@ -160,21 +161,14 @@ class StreamEncoder:
 _DONE = re.compile(rb'"done"\s*:\s*true')
 
 
-class Relay:
+class Relay(RelayState):
     """An Ollama stream relayed untouched to an Ollama client; usage read from its last line."""
 
-    __slots__ = ("_lines", "done", "error_payload", "started", "usage")
+    __slots__ = ("_lines",)
 
     def __init__(self) -> None:
+        super().__init__()
         self._lines = LineSplitter()
-        self.usage: Usage | None = None
-        self.started = False
-        self.done = False
-        self.error_payload: bytes | None = None
-
-    @property
-    def failed(self) -> bool:
-        return self.error_payload is not None
 
     def failure(self, err: GatewayError) -> bytes:
         return stream_error(err)

@@ -24,7 +24,7 @@ from gateway.core.chat import (
     ToolResult,
 )
 from gateway.core.usage import Usage
-from gateway.formats.jsonbody import BodyError, as_object
+from gateway.formats.jsonbody import BodyError, as_object, untranslatable
 from gateway.formats.openai_chat.usage import usage_from
 
 FINISH_FROM_OPENAI: dict[str, FinishReason] = {
@@ -43,9 +43,6 @@ FINISH_TO_OPENAI: dict[FinishReason, str] = {
     "pause": "stop",
 }
 
-
-def _unsupported(param: str, what: str) -> BodyError:
-    return BodyError(f"'{param}': {what} cannot be translated for this model's provider.", param)
 
 
 # --- requests: OpenAI -> canonical ----------------------------------------------------------
@@ -74,7 +71,7 @@ def _content(content: Any, param: str, *, images: bool = True) -> list[TextPart 
                 raise BodyError(f"'{param}[{i}].image_url.url' must be a string.", f"{param}[{i}].image_url")
             parts.append(image_from_url(url))
         else:
-            raise _unsupported(f"{param}[{i}]", f"a {kind!r} part")
+            raise untranslatable(f"{param}[{i}]", f"a {kind!r} part")
     return parts
 
 
@@ -122,11 +119,11 @@ def decode_request(body: dict[str, Any]) -> ChatRequest:
             parts.extend(_tool_call(c, f"messages[{i}].tool_calls[{k}]") for k, c in enumerate(m.get("tool_calls") or ()))
             messages.append(Message("assistant", tuple(parts)))
         else:
-            raise _unsupported(f"messages[{i}].role", f"the {role!r} role")
+            raise untranslatable(f"messages[{i}].role", f"the {role!r} role")
     flush_results()
 
     if (body.get("n") or 1) > 1:
-        raise _unsupported("n", "more than one choice")
+        raise untranslatable("n", "more than one choice")
     stop = body.get("stop")
     return ChatRequest(
         model=body["model"],
@@ -151,7 +148,7 @@ def _tools(tools: Any) -> tuple[Tool, ...]:
     for i, tool in enumerate(tools):
         function = tool.get("function")
         if tool.get("type") != "function" or not isinstance(function, dict):
-            raise _unsupported(f"tools[{i}]", f"a {tool.get('type')!r} tool")
+            raise untranslatable(f"tools[{i}]", f"a {tool.get('type')!r} tool")
         if not isinstance(function.get("name"), str):
             raise BodyError(f"'tools[{i}].function.name' is required.", f"tools[{i}].function.name")
         parameters = function.get("parameters")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from gateway.core.usage import Usage
 from gateway.errors import GatewayError
 from gateway.formats import jsonbody
 from gateway.formats.openai_chat.usage import usage_from
 from gateway.formats.openai_errors import stream_error
+from gateway.formats.relay_state import RelayState
 from gateway.formats.sse import EventSplitter, event_data
 
 _DONE = b"[DONE]"
@@ -62,7 +62,7 @@ def _is_error(data: bytes) -> bool:
     return _ERROR_PAYLOAD.match(data) is not None
 
 
-class StreamRelay:
+class StreamRelay(RelayState):
     """Relays a Chat Completions SSE stream event by event, reading usage on the side.
 
     ``feed`` takes bytes as they arrive from the upstream and returns the bytes to send to the
@@ -71,19 +71,12 @@ class StreamRelay:
     parse each; only an event that holds a usage object is parsed.
     """
 
-    __slots__ = ("_drop_usage_chunk", "_splitter", "done", "error_payload", "started", "usage")
+    __slots__ = ("_drop_usage_chunk", "_splitter")
 
     def __init__(self, *, drop_usage_chunk: bool) -> None:
+        super().__init__()
         self._splitter = EventSplitter()
         self._drop_usage_chunk = drop_usage_chunk
-        self.usage: Usage | None = None
-        self.started = False  # a data event has arrived (comments do not count)
-        self.done = False  # saw data: [DONE]
-        self.error_payload: bytes | None = None  # the upstream's own in-stream error event
-
-    @property
-    def failed(self) -> bool:
-        return self.error_payload is not None
 
     def failure(self, err: GatewayError) -> bytes:
         return stream_error(err)

@@ -29,7 +29,7 @@ from gateway.core.chat import (
     ToolResult,
 )
 from gateway.core.usage import Usage
-from gateway.formats.jsonbody import BodyError, as_object
+from gateway.formats.jsonbody import BodyError, as_object, untranslatable
 from gateway.formats.openai_chat.codec import effort_for, image_from_url, image_url
 from gateway.formats.openai_responses.usage import usage_from, usage_object
 
@@ -38,9 +38,6 @@ STATELESS = (
     "send the whole conversation in 'input' (as with store: false)"
 )
 
-
-def _unsupported(param: str, what: str) -> BodyError:
-    return BodyError(f"'{param}': {what} cannot be translated for this model's provider.", param)
 
 
 # --- requests: Responses -> canonical -------------------------------------------------------
@@ -57,7 +54,7 @@ def _text_of(content: Any, param: str, kinds: tuple[str, ...]) -> list[TextPart]
         elif kind == "refusal":
             out.append(TextPart(str(part.get("refusal") or "")))
         else:
-            raise _unsupported(f"{param}[{i}]", f"a {kind!r} part")
+            raise untranslatable(f"{param}[{i}]", f"a {kind!r} part")
     return out
 
 
@@ -73,7 +70,7 @@ def _user_content(content: Any, param: str) -> list[TextPart | ImagePart]:
         elif kind == "input_image" and isinstance(part.get("image_url"), str):
             out.append(image_from_url(part["image_url"]))
         else:
-            raise _unsupported(f"{param}[{i}]", f"a {kind!r} part")
+            raise untranslatable(f"{param}[{i}]", f"a {kind!r} part")
     return out
 
 
@@ -113,7 +110,7 @@ def _item(item: dict[str, Any], param: str, turns: _Turns, system: list[TextPart
         elif role == "assistant":
             turns.add("assistant", _text_of(item.get("content"), f"{param}.content", ("output_text", "input_text")))
         else:
-            raise _unsupported(f"{param}.role", f"the {role!r} role")
+            raise untranslatable(f"{param}.role", f"the {role!r} role")
     elif kind == "function_call":
         arguments = item.get("arguments")
         turns.add("assistant", [ToolCall(str(item.get("call_id") or ""), str(item.get("name") or ""), arguments if isinstance(arguments, str) else "{}")])
@@ -125,14 +122,14 @@ def _item(item: dict[str, Any], param: str, turns: _Turns, system: list[TextPart
         if text := _reasoning_text(item):
             turns.add("assistant", [Reasoning(text)])
     else:
-        raise _unsupported(param, f"a {kind!r} item")
+        raise untranslatable(param, f"a {kind!r} item")
 
 
 def _tools(tools: Any) -> tuple[Tool, ...]:
     out = []
     for i, tool in enumerate(tools or ()):
         if tool.get("type") != "function" or not isinstance(tool.get("name"), str):
-            raise _unsupported(f"tools[{i}]", f"a {tool.get('type')!r} tool")
+            raise untranslatable(f"tools[{i}]", f"a {tool.get('type')!r} tool")
         parameters = tool.get("parameters")
         out.append(Tool(tool["name"], str(tool.get("description") or ""), parameters if isinstance(parameters, dict) else {"type": "object", "properties": {}}))
     return tuple(out)

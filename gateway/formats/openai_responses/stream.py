@@ -42,6 +42,7 @@ from gateway.formats.openai_responses.codec import (
     status_of,
 )
 from gateway.formats.openai_responses.usage import usage_from
+from gateway.formats.relay_state import RelayState
 from gateway.formats.sequencer import Sequencer
 from gateway.formats.sse import EventSplitter, objects_in
 
@@ -284,23 +285,16 @@ _SEQUENCE = re.compile(rb'"sequence_number"\s*:\s*(\d+)')
 _MARKERS = (b"response.created", b"response.completed", b"response.incomplete", b"response.failed", b"event: error")
 
 
-class Relay:
+class Relay(RelayState):
     """A Responses stream relayed untouched to a Responses client; usage read on the side."""
 
-    __slots__ = ("_last", "_response", "_splitter", "done", "error_payload", "started", "usage")
+    __slots__ = ("_last", "_response", "_splitter")
 
     def __init__(self) -> None:
+        super().__init__()
         self._splitter = EventSplitter()
         self._last = b""  # the last block relayed: where the latest sequence number is
         self._response: dict[str, Any] = {}  # the response object as created
-        self.usage: Usage | None = None
-        self.started = False
-        self.done = False
-        self.error_payload: bytes | None = None
-
-    @property
-    def failed(self) -> bool:
-        return self.error_payload is not None
 
     def failure(self, err: GatewayError) -> bytes:
         numbers = _SEQUENCE.findall(self._last)
