@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import tomllib
 from functools import cache
 from importlib import resources
@@ -25,6 +26,7 @@ def _table() -> tuple[tuple[tuple[str, ...], ModelFacts], ...]:
     )
 
 
+@functools.lru_cache(maxsize=4096)  # model lists are asked for often and change rarely
 def facts_for(entry: ModelEntry) -> ModelFacts:
     name = entry.upstream_id.lower().rsplit("/", 1)[-1]
     found = next((facts for patterns, facts in _table() if any(fnmatch.fnmatchcase(name, p) for p in patterns)), UNKNOWN)
