@@ -435,3 +435,37 @@ def test_reasoning_events_reach_both_protocols() -> None:
 def test_reasoning_part_without_signature_is_not_sent_to_anthropic() -> None:
     request = ChatRequest("m", (Message("user", (TextPart("q"),)), Message("assistant", (Reasoning("unsigned"), TextPart("a")))))
     assert anthropic.encode_request(request, "m")["messages"][1]["content"] == [{"type": "text", "text": "a"}]
+
+
+@st.composite
+def answers(draw: st.DrawFn) -> ChatResponse:
+    parts: list[Any] = []
+    if draw(st.booleans()):
+        parts.append(Reasoning(draw(texts)))
+    parts += [TextPart(t) for t in draw(st.lists(texts, max_size=2))]
+    tool_calls = draw(st.lists(calls, max_size=2, unique_by=lambda c: c.id))
+    parts += tool_calls
+    prompt = draw(st.integers(0, 10_000))
+    usage = Usage(prompt, draw(st.integers(0, 10_000)), draw(st.integers(0, prompt)))
+    finish = "tool_calls" if tool_calls else draw(st.sampled_from(["stop", "length"]))
+    return ChatResponse("x1", "m", tuple(parts), finish, usage)
+
+
+def answer_meaning(answer: ChatResponse, *, cached: bool = True) -> tuple[Any, ...]:
+    return (
+        "".join(p.text for p in answer.parts if isinstance(p, TextPart)),
+        "".join(p.text for p in answer.parts if isinstance(p, Reasoning)),
+        [(p.id, p.name, json.loads(p.arguments)) for p in answer.parts if isinstance(p, ToolCall)],
+        answer.finish,
+        answer.usage and (answer.usage.prompt_tokens, answer.usage.completion_tokens, answer.usage.cached_tokens if cached else 0),
+    )
+
+
+@given(answers())
+def test_answers_survive_every_codec(answer: ChatResponse) -> None:
+    expected = answer_meaning(answer)
+    assert answer_meaning(openai.decode_response(openai.encode_response(answer, "m", 0))) == expected
+    assert answer_meaning(anthropic.decode_response(anthropic.encode_response(answer, "m"))) == expected
+    assert answer_meaning(responses.decode_response(responses.encode_response(answer, "m", 0, responses.echoed({})))) == expected
+    through_ollama = ollama.decode_response(ollama.encode_response(answer, "m", Timing(0, 0.0, lambda: 0.0), generate=False))
+    assert answer_meaning(through_ollama, cached=False) == answer_meaning(answer, cached=False)  # Ollama counts no cache
