@@ -78,11 +78,6 @@ class Body:
     canonical: bytes
 
 
-def decode_object(raw: bytes) -> dict[str, Any]:
-    """Decode a request body that must be one JSON object."""
-    return decode_body(raw).obj
-
-
 def decode_body(raw: bytes) -> Body:
     """Decode a request body that must be one JSON object, keeping its bytes."""
     try:

@@ -2,7 +2,7 @@
 
 Network chunks do not line up with events: an event may span reads, a read may hold several, and
 a CRLF may be split between two reads. ``EventSplitter`` keeps the unfinished tail and hands out
-complete events (each without its blank terminating line, with LF line endings). Bytes of a
+complete events as one block (with LF line endings); ``data_in`` reads each event's data. Bytes of a
 stream that uses plain LF pass through untouched.
 """
 
@@ -36,21 +36,12 @@ class EventSplitter:
         self._buf = buf[end:]
         return buf[:end]
 
-    def feed(self, data: bytes) -> list[bytes]:
-        """Every event completed by ``data``, one by one."""
-        return events_in(self.take(data))
-
     def _normalise(self, data: bytes) -> bytes:
         self._crlf = True
         if self._skip_lf and data.startswith(b"\n"):
             data = data[1:]  # second half of a CRLF split across reads: its CR already ended the line
         self._skip_lf = data.endswith(b"\r")
         return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-
-
-def events_in(block: bytes) -> list[bytes]:
-    """The events of a block from ``take``, without their blank lines."""
-    return [p.lstrip(b"\n") for p in block.split(b"\n\n") if p.strip(b"\n")]
 
 
 def data_in(block: bytes) -> list[bytes]:

@@ -18,9 +18,9 @@ class AnthropicProvider(BaseProvider):
 
     def __init__(self, settings: ProviderSettings) -> None:
         super().__init__(settings)
-        self.messages = Messages(self)
-        self.dialects: dict[str, Dialect] = {Messages.protocol: self.messages}
-        self.primary: Dialect = self.messages
+        messages = Messages(self)
+        self.dialects: dict[str, Dialect] = {Messages.protocol: messages}
+        self.primary: Dialect = messages
 
     def models_request(self, key: str | None, request_id: str) -> UpstreamRequest:
         request = super().models_request(key, request_id)
