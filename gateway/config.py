@@ -18,9 +18,20 @@ variables that hold its keys (``api_key_env``), and keys found there stay in mem
     read_timeout = 300            # time to first byte, and the longest silence mid-stream
     total_timeout = 1800
 
+    [routing]
+    cooldown_seconds = 10         # a rate-limited key rests this long for that model, unless told
+    exhausted_seconds = 3600      # an account out of quota rests this long, unless told its reset
+    breaker_failures = 3          # consecutive endpoint failures that open a provider's breaker
+    breaker_cooloff_seconds = 30  # before one probe is let through (doubling while probes fail)
+    deadline_seconds = 1800       # a whole request, all attempts included
+
+    [aliases]                     # a name clients may ask for -> the routes to try, in order
+    coding = ["anthropic/claude-sonnet-4-5", "openai/gpt-5", "openrouter/qwen/qwen3-coder"]
+
     [providers.groq]              # a catalog provider: any field below overrides the catalog
     api_key_env = ["GROQ_API_KEY", "GROQ_KEY_2"]
     models = ["llama-3.3-70b-versatile"]
+    rotation = "sequential"       # drain the first key before the next (default: round-robin)
 
     [providers.mybox]             # any other OpenAI-compatible server
     kind = "openai-compatible"
@@ -46,7 +57,7 @@ from gateway.providers.catalog import (
     check_protocols,
     load_catalog,
 )
-from gateway.providers.settings import ProviderSettings
+from gateway.providers.settings import ROTATIONS, ProviderSettings
 from gateway.transport import Timeouts
 
 DEFAULT_HOST = "127.0.0.1"
@@ -72,9 +83,29 @@ class ServerSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class HealthPolicy:
+    """How long routes rest after failing, and when a provider's breaker opens."""
+
+    cooldown: float = 10.0  # after a 429 that does not say how long
+    exhausted: float = 3600.0  # after an exhausted quota that does not say when it resets
+    credential: float = 3600.0  # after a refused credential, before it is tried again
+    breaker_failures: int = 3
+    breaker_cooloff: float = 30.0
+    breaker_max_cooloff: float = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingSettings:
+    policy: HealthPolicy = HealthPolicy()
+    deadline: float = 1800.0  # seconds for a whole request, every attempt and the stream included
+    aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()  # name -> "provider/model" chain, in order
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings
     providers: tuple[ProviderSettings, ...]
+    routing: RoutingSettings = RoutingSettings()
     config_file: Path | None = None  # the file that was read, if any
 
 
@@ -184,8 +215,13 @@ _SERVER_KEYS = {
 _TIMEOUT_KEYS = {"connect_timeout", "read_timeout", "total_timeout"}
 _PROVIDER_KEYS = _TIMEOUT_KEYS | {
     "enabled", "kind", "name", "base_url", "api_key_env", "auth", "local", "stream_usage",
-    "models", "models_url", "model_prefix", "headers", "protocols",
+    "models", "models_url", "model_prefix", "headers", "protocols", "rotation",
 }
+_ROUTING_KEYS = {
+    "cooldown_seconds", "exhausted_seconds", "breaker_failures", "breaker_cooloff_seconds", "deadline_seconds",
+}
+_ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+RESERVED_NAMES = frozenset({"auto"})
 
 
 def _server(data: Mapping[str, Any], host: str | None, port: int | None) -> ServerSettings:
@@ -238,6 +274,9 @@ def _provider(
     protocols = t.texts("protocols") or (entry.protocols if kind == entry.kind else ())
     if protocols and (problem := check_protocols(kind, protocols)):
         raise ConfigError(f"{t.where}.protocols must be {problem}")
+    rotation = t.text("rotation") or "round-robin"
+    if rotation not in ROTATIONS:
+        raise ConfigError(f"{t.where}.rotation must be one of {', '.join(ROTATIONS)}")
     auth = t.text("auth") or entry.auth
     if auth not in AUTH_STYLES:
         raise ConfigError(f"{t.where}.auth must be one of {', '.join(AUTH_STYLES)}")
@@ -292,7 +331,35 @@ def _provider(
         model_prefix=t.text("model_prefix") or entry.model_prefix,
         headers=t.headers("headers") or entry.headers,
         timeouts=_timeouts(t, base),
+        rotation=rotation,
         source=source,
+    )
+
+
+def _routing(data: Mapping[str, Any], aliases: Mapping[str, Any]) -> RoutingSettings:
+    t = _Table(data, "[routing]", _ROUTING_KEYS)
+    base = HealthPolicy()
+    policy = HealthPolicy(
+        cooldown=_first(t.number("cooldown_seconds", 0, 86400), base.cooldown),
+        exhausted=_first(t.number("exhausted_seconds", 0, 30 * 86400), base.exhausted),
+        breaker_failures=_first(t.whole("breaker_failures", 1, 1000), base.breaker_failures),
+        breaker_cooloff=_first(t.number("breaker_cooloff_seconds", 0.01, 86400), base.breaker_cooloff),
+    )
+    chains = []
+    table = _Table(aliases, "[aliases]", set(aliases))
+    for name in aliases:
+        if not _ALIAS.match(name) or name in RESERVED_NAMES:
+            raise ConfigError(
+                f"[aliases]: {name!r} cannot be an alias name (letters, digits, '.', '_', ':', '-'; not 'auto')"
+            )
+        routes = table.texts(name) or ()
+        if not routes or any("/" not in r.strip("/") for r in routes):
+            raise ConfigError(f"[aliases].{name} must list routes as \"provider/model\", in the order to try them")
+        chains.append((name, routes))
+    return RoutingSettings(
+        policy=policy,
+        deadline=_first(t.number("deadline_seconds", 1, 86400), RoutingSettings().deadline),
+        aliases=tuple(chains),
     )
 
 
@@ -339,8 +406,9 @@ def load_settings(
     elif explicit:
         raise ConfigError(f"config file {config_file} does not exist")
 
-    top = _Table(data, str(config_file.name), {"server", "upstream", "providers"})
-    for section in ("server", "upstream", "providers"):
+    sections = ("server", "upstream", "routing", "aliases", "providers")
+    top = _Table(data, str(config_file.name), set(sections))
+    for section in sections:
         if section in top.data and not isinstance(top.data[section], dict):
             raise ConfigError(f"[{section}] must be a table")
     server = _server(data.get("server", {}), host, port)
@@ -358,4 +426,5 @@ def load_settings(
     for entry in entries:
         if (built := _provider(entry, tables.get(entry.id), env, base)) is not None:
             providers.append(built)
-    return Settings(server=server, providers=tuple(providers), config_file=read_from)
+    routing = _routing(data.get("routing", {}), data.get("aliases", {}))
+    return Settings(server=server, providers=tuple(providers), routing=routing, config_file=read_from)

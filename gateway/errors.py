@@ -13,7 +13,8 @@
     │   ├── UpstreamUnreachable     502  connect refused, DNS, TLS
     │   ├── UpstreamTimeout         504  no first byte, or silence mid-stream, or total deadline
     │   ├── UpstreamBadResponse     502  HTML page, broken JSON, redirect, truncated stream
-    │   └── UpstreamStatus          the provider's own 4xx/5xx, status kept
+    │   ├── UpstreamStatus          the provider's own 4xx/5xx, status kept
+    │   └── NoRouteAvailable        429/503  every route is resting (cooling, benched, breaker open)
 
 Each protocol's codec renders these into its own error shape; the message never holds a secret
 (see ``gateway.redact``) and never a traceback.
@@ -26,6 +27,8 @@ class GatewayError(Exception):
     status: int = 500
     error_type: str = "server_error"
     code: str | None = None
+    route: str | None = None  # the last route tried, when routing got that far (never a secret)
+    attempts: int = 0  # how many routes were tried
 
     def __init__(
         self,
@@ -132,9 +135,24 @@ class UpstreamStatus(UpstreamError):
         code: str | None,
         param: str | None = None,
         retry_after: int | None = None,
+        resets_in: float | None = None,
+        should_retry: bool | None = None,
     ) -> None:
         super().__init__(message, provider=provider, param=param, retry_after=retry_after)
         self.status = status
         self.error_type = error_type
         self.code = code
+        self.resets_in = resets_in  # seconds until the limit lifts, as the upstream said (uncapped)
+        self.should_retry = should_retry  # the upstream's x-should-retry, when sent
 
+
+
+class NoRouteAvailable(UpstreamError):
+    """Nothing was sent: every route that could serve is resting. 429 when rate limits or quotas
+    are why (the caller should wait ``retry_after``), 503 when breakers are."""
+
+    def __init__(self, message: str, *, status: int, retry_after: int | None) -> None:
+        super().__init__(message, provider="", retry_after=retry_after)
+        self.status = status
+        self.error_type = "rate_limit_error" if status == 429 else "upstream_error"
+        self.code = "all_routes_resting"

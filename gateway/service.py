@@ -7,16 +7,18 @@ client's JSON goes upstream with only the model rewritten, and the answer comes 
 Otherwise it goes through the canonical form: decoded, encoded for the upstream, and the answer
 (or each stream event) decoded and encoded back.
 
-Anything that goes wrong before the first byte is raised as a ``GatewayError`` so the API can
-answer with a proper status; a stream starts only once the upstream has produced its first real
-event. Every answer's usage goes into ``totals``, counted locally (and marked estimated) when the
+The requested name becomes a plan of candidate routes (``gateway.routing``); they are tried in
+turn, and a retryable failure before the first byte moves on to the next. Anything that still goes
+wrong before the first byte is raised as a ``GatewayError`` so the API can answer with a proper
+status; a stream starts only once the upstream has produced its first real event. Every answer's usage goes into ``totals``, counted locally (and marked estimated) when the
 upstream did not report it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import TypeVar
 
 from gateway import tokens
@@ -50,11 +52,13 @@ from gateway.providers.base import ChatProvider, Dialect
 from gateway.providers.messages import Messages
 from gateway.providers.ollama import OllamaProvider
 from gateway.providers.openai_compatible import OpenAICompatible
-from gateway.routing.keys import KeyRing
+from gateway.routing.failover import Routed, first_success
 from gateway.routing.model_facts import facts_for
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.model_sync import ModelSync
-from gateway.transport import Transport, UpstreamRequest, UpstreamResponse
+from gateway.routing.pool import KeyPool
+from gateway.routing.router import Candidate, Router
+from gateway.transport import Timeouts, Transport, UpstreamRequest, UpstreamResponse
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 MAX_KEPT_BYTES = 4 * 1024 * 1024  # of a passthrough stream, for counting it when no usage comes
@@ -149,14 +153,18 @@ class Gateway:
         clock: Clock,
         index: ModelIndex,
         sync: ModelSync,
-        keys: Mapping[str, KeyRing],
+        pools: Mapping[str, KeyPool],
+        router: Router,
+        deadline: float,
     ) -> None:
         self._providers = {p.id: p for p in providers}
         self._transport = transport
         self._clock = clock
         self._index = index
         self.sync = sync
-        self._keys = keys
+        self._pools = pools
+        self.router = router
+        self._deadline = deadline
         self.totals = UsageTotals()
         self._last_used: dict[str, float] = {}  # model name asked for -> when it last served (monotonic)
         self._counting: set[asyncio.Task[None]] = set()
@@ -180,18 +188,23 @@ class Gateway:
 
     async def model_facts(self, name: str) -> tuple[ModelEntry, ModelFacts]:
         """A model as the gateway lists it, with what is known of it."""
-        target, _, _ = await self._route(name)
+        target = (await self._targets(name))[0]
         entry = self._index.get(f"{target.provider}/{target.upstream_model}") or ModelEntry(target.provider, target.upstream_model)
         return entry, facts_for(entry)
 
     async def upstream_show(self, name: str, request_id: str) -> bytes | None:
         """An Ollama upstream's own /api/show document for a model it serves; None for models
         of other providers (their facts come from ``model_facts``)."""
-        target, provider, key = await self._route(name)
+        target = (await self._targets(name))[0]
+        provider = self._providers[target.provider]
         if not isinstance(provider, OllamaProvider):
             return None
-        response = await self._send(provider, provider.show_request(target.upstream_model, key, request_id))
-        return await self._complete(provider, response)
+
+        async def show(candidate: Candidate, left: float) -> bytes:
+            request = provider.show_request(candidate.target.upstream_model, candidate.cred.secret, request_id)
+            return await self._complete(provider, await self._send(provider, request, left))
+
+        return (await self._routed(name, [target], request_id, show)).value
 
     def running(self) -> list[tuple[ModelEntry, float]]:
         """Models that served a request within the last ``KEEP_ALIVE`` seconds, with the wall
@@ -208,14 +221,26 @@ class Gateway:
                 latest[entry.id] = (entry, used)
         return [(entry, wall + KEEP_ALIVE - (now - used)) for entry, used in latest.values()]
 
-    async def _route(self, name: str) -> tuple[Target, ChatProvider, str | None]:
-        target = self._index.resolve(name)
-        if target is None and self.sync.incomplete:
+    async def _targets(self, name: str) -> tuple[Target, ...]:
+        targets = self.router.targets(name)
+        if not targets and self.sync.incomplete:
             await self.sync.refresh_missing(ROUTE_WAIT)
-            target = self._index.resolve(name)
-        if target is None:
+            targets = self.router.targets(name)
+        if not targets:
             raise _not_found(name)
-        return target, self._providers[target.provider], self._keys[target.provider].pick()
+        return targets
+
+    async def _routed(
+        self,
+        name: str,
+        targets: Sequence[Target],
+        request_id: str,
+        attempt: Callable[[Candidate, float], Awaitable[T]],
+    ) -> Routed[T]:
+        """``attempt`` on each candidate route in turn, until one answers."""
+        plan = self.router.plan(name, targets)
+        deadline = self._clock.monotonic() + self._deadline
+        return await first_success(plan, attempt, self.router.health, self._clock, deadline, request_id)
 
     def timing(self) -> Timing:
         """Now, for an answer that reports when it began and how long it took."""
@@ -223,8 +248,12 @@ class Gateway:
 
     # --- attempts ---------------------------------------------------------------------------
 
-    async def _send(self, provider: ChatProvider, request: UpstreamRequest) -> UpstreamResponse:
-        """Send, and turn anything but a 2xx into the provider's error (the response is closed)."""
+    async def _send(self, provider: ChatProvider, request: UpstreamRequest, left: float) -> UpstreamResponse:
+        """Send, within the ``left`` seconds of the request's deadline, and turn anything but a
+        2xx into the provider's error (the response is closed)."""
+        t = request.timeouts
+        if left < t.total:
+            request = replace(request, timeouts=Timeouts(t.connect, t.read, left))
         response = await self._transport.send(request)
         if 200 <= response.status < 300:
             return response
@@ -237,7 +266,7 @@ class Gateway:
                 )
             body = await response.read(MAX_ERROR_BYTES)
             raise provider.error(
-                response.status, response.headers, body, self._clock.time(), self._keys[provider.id].keys
+                response.status, response.headers, body, self._clock.time(), self._pools[provider.id].secrets
             )
         finally:
             response.close()
@@ -255,7 +284,7 @@ class Gateway:
 
     def _unusable(self, provider: ChatProvider, body: bytes) -> UpstreamStatus | UpstreamBadResponse:
         """A success status with an error object in the body, or with no usable body at all."""
-        embedded = provider.embedded_error(body, self._clock.time(), self._keys[provider.id].keys)
+        embedded = provider.embedded_error(body, self._clock.time(), self._pools[provider.id].secrets)
         return embedded or UpstreamBadResponse(
             f"provider {provider.id} returned unexpected content", provider=provider.id
         )
@@ -324,19 +353,25 @@ class Gateway:
 
     # --- chat -------------------------------------------------------------------------------
 
-    async def chat(self, call: ClientCall, request_id: str) -> bytes | StreamReply:
-        target, provider, key = await self._route(call.model)
+    async def chat(self, call: ClientCall, request_id: str) -> Routed[bytes | StreamReply]:
+        targets = await self._targets(call.model)
         self._last_used[call.model] = self._clock.monotonic()
-        dialect = provider.dialects.get(call.protocol)
-        if dialect is not None:
-            return await self._passthrough(call, provider, dialect, target, key, request_id)
-        return await self._translated(call, provider, provider.primary, target, key, request_id)
+
+        async def attempt(candidate: Candidate, left: float) -> bytes | StreamReply:
+            provider = self._providers[candidate.target.provider]
+            dialect = provider.dialects.get(call.protocol)
+            if dialect is not None:
+                return await self._passthrough(call, provider, dialect, candidate, request_id, left)
+            return await self._translated(call, provider, provider.primary, candidate, request_id, left)
+
+        return await self._routed(call.model, targets, request_id, attempt)
 
     async def _passthrough(
-        self, call: ClientCall, provider: ChatProvider, dialect: Dialect, target: Target, key: str | None, request_id: str
+        self, call: ClientCall, provider: ChatProvider, dialect: Dialect, candidate: Candidate, request_id: str, left: float
     ) -> bytes | StreamReply:
-        request = dialect.passthrough_request(call, target.upstream_model, key, request_id)
-        response = await self._send(provider, request)
+        target = candidate.target
+        request = dialect.passthrough_request(call, target.upstream_model, candidate.cred.secret, request_id)
+        response = await self._send(provider, request, left)
         if call.stream:
             relay = dialect.passthrough_relay(call)
             kept: list[bytes] = []
@@ -354,12 +389,15 @@ class Gateway:
         return body
 
     async def _translated(
-        self, call: ClientCall, provider: ChatProvider, dialect: Dialect, target: Target, key: str | None, request_id: str
+        self, call: ClientCall, provider: ChatProvider, dialect: Dialect, candidate: Candidate, request_id: str, left: float
     ) -> bytes | StreamReply:
         timing = self.timing()
+        target = candidate.target
         canonical = _checked(call.canonical)
-        request = _checked(lambda: dialect.translated_request(canonical, target.upstream_model, key, request_id))
-        response = await self._send(provider, request)
+        request = _checked(
+            lambda: dialect.translated_request(canonical, target.upstream_model, candidate.cred.secret, request_id)
+        )
+        response = await self._send(provider, request, left)
         if call.stream:
             relay = Translation(dialect.stream_decoder(), call.stream_encoder(timing))
 
@@ -377,38 +415,47 @@ class Gateway:
 
     async def count_tokens(self, call: MessagesCall, request_id: str) -> bytes:
         """Anthropic's count_tokens: asked of an Anthropic upstream, counted here for any other."""
-        target, provider, key = await self._route(call.model)
+        targets = await self._targets(call.model)
+        provider = self._providers[targets[0].provider]
         messages = provider.dialects.get(call.protocol)
-        if isinstance(messages, Messages):
-            request = messages.count_tokens_request(call, target.upstream_model, key, request_id)
-            return await self._complete(provider, await self._send(provider, request))
-        return jsonbody.encode({"input_tokens": await tokens.count_async(_checked(call.canonical))})
+        if not isinstance(messages, Messages):
+            return jsonbody.encode({"input_tokens": await tokens.count_async(_checked(call.canonical))})
+
+        async def count(candidate: Candidate, left: float) -> bytes:
+            request = messages.count_tokens_request(call, candidate.target.upstream_model, candidate.cred.secret, request_id)
+            return await self._complete(provider, await self._send(provider, request, left))
+
+        return (await self._routed(call.model, targets[:1], request_id, count)).value
 
     # --- embeddings -------------------------------------------------------------------------
 
     async def embeddings(
         self, call: openai_embeddings.EmbeddingCall, request_id: str, render: Callable[[bytes], bytes] | None = None
-    ) -> bytes:
+    ) -> Routed[bytes]:
         """The upstream's answer in OpenAI's shape, or as ``render`` makes it from that (which
         raises ValueError when it cannot)."""
-        target, provider, key = await self._route(call.model)
+        targets = await self._targets(call.model)
         self._last_used[call.model] = self._clock.monotonic()
-        if not isinstance(provider, OpenAICompatible | OllamaProvider):
-            raise InvalidRequest(
-                f"The model '{call.model}' is served by provider {provider.id}, which has no embeddings endpoint.",
-                param="model",
-            )
-        request = provider.embeddings_request(call, target.upstream_model, key, request_id)
-        response = await self._send(provider, request)
-        body = await self._complete(provider, response)
-        try:
-            body, usage = openai_embeddings.finish_response(call, body)
-            if render is not None:
-                body = render(body)
-        except ValueError:
-            raise self._unusable(provider, body) from None
-        self._count(usage)
-        return body
+
+        async def embed(candidate: Candidate, left: float) -> bytes:
+            provider = self._providers[candidate.target.provider]
+            if not isinstance(provider, OpenAICompatible | OllamaProvider):
+                raise InvalidRequest(
+                    f"The model '{call.model}' is served by provider {provider.id}, which has no embeddings endpoint.",
+                    param="model",
+                )
+            request = provider.embeddings_request(call, candidate.target.upstream_model, candidate.cred.secret, request_id)
+            body = await self._complete(provider, await self._send(provider, request, left))
+            try:
+                body, usage = openai_embeddings.finish_response(call, body)
+                if render is not None:
+                    body = render(body)
+            except ValueError:
+                raise self._unusable(provider, body) from None
+            self._count(usage)
+            return body
+
+        return await self._routed(call.model, targets, request_id, embed)
 
 
 def _stream_text(dialect: Dialect, relayed: list[bytes]) -> str:

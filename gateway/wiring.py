@@ -6,7 +6,7 @@ Transport and clock come in from outside, so tests and the app choose them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from gateway.addresses import is_loopback
@@ -17,9 +17,11 @@ from gateway.providers.base import ChatProvider
 from gateway.providers.ollama import OllamaProvider
 from gateway.providers.openai_compatible import OpenAICompatible
 from gateway.providers.settings import ProviderSettings
-from gateway.routing.keys import KeyRing
+from gateway.routing.health import Health
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.model_sync import ModelSync
+from gateway.routing.pool import KeyPool
+from gateway.routing.router import Router
 from gateway.service import Gateway
 from gateway.transport import Transport
 
@@ -58,15 +60,33 @@ def build_gateway(
     settings: Settings, transport: Transport, clock: Clock, new_request_id: Callable[[], str]
 ) -> Gateway:
     adapters = [adapter(p) for p in without_self(settings.providers, settings.server.port)]
-    keys = {a.id: KeyRing(a.settings.keys) for a in adapters}
+    pools = {a.id: KeyPool(a.id, a.settings.keys, a.settings.rotation) for a in adapters}
     index = ModelIndex([a.id for a in adapters])
     sync = ModelSync(
         adapters,
-        keys,
+        pools,
         index,
         transport,
         clock,
         interval=settings.server.model_refresh,
         new_request_id=new_request_id,
     )
-    return Gateway(adapters, transport, clock, index, sync, keys)
+    routing = settings.routing
+    router = Router(index, pools, Health(clock, routing.policy), _active(routing.aliases, pools))
+    return Gateway(adapters, transport, clock, index, sync, pools, router, routing.deadline)
+
+
+def _active(
+    aliases: Sequence[tuple[str, tuple[str, ...]]], pools: Mapping[str, KeyPool]
+) -> list[tuple[str, tuple[str, ...]]]:
+    """Aliases with only the routes whose provider is configured here; the others are named in
+    the log once, since the same config file often travels between machines."""
+    kept = []
+    for name, chain in aliases:
+        present = tuple(ref for ref in chain if ref.partition("/")[0] in pools)
+        if len(present) < len(chain):
+            missing = ", ".join(ref for ref in chain if ref not in present)
+            log.warning("alias %s: leaving out %s (provider not configured)", name, missing)
+        if present:
+            kept.append((name, present))
+    return kept

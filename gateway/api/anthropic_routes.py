@@ -14,8 +14,8 @@ from aiohttp import web
 from gateway.api.body import checked, read_json
 from gateway.api.entry import REQUEST_ID, Entry
 from gateway.api.errors import ANTHROPIC
+from gateway.api.reply import answer
 from gateway.api.router import Router
-from gateway.api.streaming import relay
 from gateway.formats.anthropic import checks
 from gateway.service import Gateway
 
@@ -39,11 +39,7 @@ class AnthropicRoutes:
 
     async def messages(self, request: web.BaseRequest) -> web.StreamResponse:
         call = await self._call(request, count=False)
-        request_id = request[REQUEST_ID]
-        reply = await self._gateway.chat(call, request_id)
-        if isinstance(reply, bytes):
-            return web.Response(body=reply, headers=_JSON)
-        return await relay(request, reply, request_id, self._entry.stamp)
+        return await answer(request, await self._gateway.chat(call, request[REQUEST_ID]), self._entry)
 
     async def count_tokens(self, request: web.BaseRequest) -> web.Response:
         call = await self._call(request, count=True)

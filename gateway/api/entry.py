@@ -28,6 +28,10 @@ log = logging.getLogger("gateway.api")
 
 REQUEST_ID = web.RequestKey("request_id", str)
 
+ROUTE_HEADER = "x-switchboard-route"
+ATTEMPTS_HEADER = "x-switchboard-attempts"
+_EXPOSED = ", ".join(("x-request-id", "retry-after", ROUTE_HEADER, ATTEMPTS_HEADER))
+
 _TOKEN_LIST = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~, -]*$")
 _ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 
@@ -83,9 +87,18 @@ class Entry:
         origin = request.headers.get("Origin")
         if origin is not None and self._guard.origin_allowed(origin):
             headers["Access-Control-Allow-Origin"] = origin
-            headers["Access-Control-Expose-Headers"] = "x-request-id, retry-after"
+            headers["Access-Control-Expose-Headers"] = _EXPOSED
             headers.add("Vary", "Origin")
 
+    @staticmethod
+    def route_headers(route: str | None, attempts: int) -> dict[str, str]:
+        """The route that served (or last failed) and the number of attempts, when routing ran."""
+        if not attempts and route is None:
+            return {}
+        headers = {ATTEMPTS_HEADER: str(attempts)}
+        if route is not None:
+            headers[ROUTE_HEADER] = route
+        return headers
 
 
 async def _continue(request: web.BaseRequest) -> None:
@@ -124,6 +137,7 @@ def _refuse(
     else:
         log.debug("%s: refused %s %s: %s", request[REQUEST_ID], request.method, request.path, err.message)
     response = error_response(err, errors if isinstance(errors, ErrorShape) else errors(request))
+    response.headers.update(Entry.route_headers(err.route, err.attempts))
     if isinstance(err, PayloadTooLarge) or (request.can_read_body and not request.content.is_eof()):
         response.force_close()  # the unread body must not be taken for the next request
     return response

@@ -13,8 +13,9 @@ from aiohttp import web
 from gateway.api.body import checked, read_json
 from gateway.api.entry import REQUEST_ID, Entry
 from gateway.api.errors import OLLAMA
+from gateway.api.reply import answer, json_answer
 from gateway.api.router import Router
-from gateway.api.streaming import NDJSON, relay
+from gateway.api.streaming import NDJSON
 from gateway.formats import jsonbody
 from gateway.formats.interfaces import ClientCall
 from gateway.formats.ollama import checks, embeddings, models
@@ -64,11 +65,7 @@ class OllamaRoutes:
         return await self._answer(request, call)
 
     async def _answer(self, request: web.BaseRequest, call: ClientCall) -> web.StreamResponse:
-        request_id = request[REQUEST_ID]
-        reply = await self._gateway.chat(call, request_id)
-        if isinstance(reply, bytes):
-            return _json(reply)
-        return await relay(request, reply, request_id, self._entry.stamp, NDJSON)
+        return await answer(request, await self._gateway.chat(call, request[REQUEST_ID]), self._entry, NDJSON)
 
     async def embed(self, request: web.BaseRequest) -> web.Response:
         return await self._embed(request, legacy=False)
@@ -81,7 +78,7 @@ class OllamaRoutes:
         call = checked(lambda obj, source: checks.parse_embed(obj, source, legacy=legacy), body)
         timing = self._gateway.timing()
         render = lambda body: embeddings.answer(call, body, timing.elapsed_ns())  # noqa: E731
-        return _json(await self._gateway.embeddings(embeddings.as_openai(call), request[REQUEST_ID], render))
+        return json_answer(await self._gateway.embeddings(embeddings.as_openai(call), request[REQUEST_ID], render), self._entry)
 
     def register(self, router: Router) -> None:
         wrap = self._entry.wrap

@@ -11,8 +11,8 @@ from aiohttp import web
 
 from gateway.api.body import checked, read_json
 from gateway.api.entry import REQUEST_ID, Entry
+from gateway.api.reply import answer, json_answer
 from gateway.api.router import PATH_TAIL, Router
-from gateway.api.streaming import relay
 from gateway.errors import RouteNotFound
 from gateway.formats import openai_chat, openai_embeddings
 from gateway.formats.interfaces import ClientCall
@@ -45,15 +45,11 @@ class OpenAIRoutes:
         )
 
     async def _chat(self, request: web.BaseRequest, call: ClientCall) -> web.StreamResponse:
-        request_id = request[REQUEST_ID]
-        reply = await self._gateway.chat(call, request_id)
-        if isinstance(reply, bytes):
-            return _json(reply)
-        return await relay(request, reply, request_id, self._entry.stamp)
+        return await answer(request, await self._gateway.chat(call, request[REQUEST_ID]), self._entry)
 
     async def embeddings(self, request: web.BaseRequest) -> web.Response:
         call = checked(openai_embeddings.parse_request, await read_json(request, self._limit))
-        return _json(await self._gateway.embeddings(call, request[REQUEST_ID]))
+        return json_answer(await self._gateway.embeddings(call, request[REQUEST_ID]), self._entry)
 
     def register(self, router: Router) -> None:
         wrap = self._entry.wrap

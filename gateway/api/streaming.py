@@ -28,8 +28,11 @@ async def relay(
     request_id: str,
     stamp: Callable[[web.BaseRequest, web.StreamResponse], None],
     content_type: str = SSE,
+    headers: dict[str, str] | None = None,
 ) -> web.StreamResponse:
-    response = web.StreamResponse(headers={"Content-Type": content_type, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response = web.StreamResponse(
+        headers={"Content-Type": content_type, "Cache-Control": "no-cache", "X-Accel-Buffering": "no", **(headers or {})}
+    )
     stamp(request, response)
     try:
         await response.prepare(request)

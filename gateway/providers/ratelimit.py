@@ -62,18 +62,20 @@ def _parse_wait(value: str, now: float) -> float | None:
     return duration if duration is not None else _seconds_until(value, now)
 
 
-def _clamp(seconds: float) -> int:
+def clamp_wait(seconds: float) -> int:
+    """Whole seconds a client should wait: at least 1, at most ``MAX_WAIT``."""
     return min(MAX_WAIT, max(1, math.ceil(seconds)))
 
 
-def retry_after(headers: Mapping[str, str], now: float) -> int | None:
-    """Seconds to wait before trying again, or None when the upstream does not say."""
+def wait_seconds(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds until the upstream says to try again, as it says it (uncapped: a weekly quota
+    really is days away), or None when it does not say."""
     ms = headers.get("retry-after-ms")
     if ms:
         try:
             value = float(ms)
             if math.isfinite(value) and value >= 0:
-                return _clamp(value / 1000)
+                return value / 1000
         except ValueError:
             pass
     for name in ("retry-after", *_RESET_HEADERS):
@@ -81,5 +83,11 @@ def retry_after(headers: Mapping[str, str], now: float) -> int | None:
         if raw:
             seconds = _parse_wait(raw, now)
             if seconds is not None:
-                return _clamp(seconds)
+                return max(0.0, seconds)
     return None
+
+
+def should_retry(headers: Mapping[str, str]) -> bool | None:
+    """The upstream's own ``x-should-retry`` verdict, when it gives one."""
+    value = headers.get("x-should-retry", "").strip().lower()
+    return True if value == "true" else False if value == "false" else None

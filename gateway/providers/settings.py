@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from gateway.transport import Timeouts
 
+ROTATIONS = ("round-robin", "sequential")  # how requests take a provider's keys (routing/pool.py)
+
 
 @dataclass(frozen=True, slots=True)
 class ProviderSettings:
@@ -24,4 +26,5 @@ class ProviderSettings:
     model_prefix: str = ""
     headers: tuple[tuple[str, str], ...] = ()
     timeouts: Timeouts = Timeouts()
+    rotation: str = "round-robin"  # how requests take its keys: "round-robin" or "sequential"
     source: str = "config"  # "config", "environment" or "default"

@@ -13,7 +13,7 @@ from typing import Any
 
 from gateway.errors import UpstreamStatus
 from gateway.formats import jsonbody
-from gateway.providers.ratelimit import parse_duration, retry_after
+from gateway.providers.ratelimit import clamp_wait, parse_duration, should_retry, wait_seconds
 from gateway.redact import redact
 
 MAX_ERROR_MESSAGE = 1000
@@ -41,9 +41,10 @@ def upstream_error(
     message, error_type, code, param, delay = _read_error_body(body)
     if not message:
         message = _describe_body(status, headers.get("Content-Type", ""), body)
-    wait = retry_after(headers, now)
-    if wait is None and delay is not None:
-        wait = retry_after({"retry-after": str(delay)}, now)
+    resets_in = wait_seconds(headers, now)
+    if resets_in is None:
+        resets_in = delay
+    wait = None if resets_in is None else clamp_wait(resets_in)
     return UpstreamStatus(
         f"{provider}: {redact(message, *keys)[:MAX_ERROR_MESSAGE]}",
         provider=provider,
@@ -52,6 +53,8 @@ def upstream_error(
         code=redact(code, *keys)[:100] if code else None,
         param=param,
         retry_after=wait if status in (429, 503, 529) else None,
+        resets_in=resets_in,
+        should_retry=should_retry(headers),
     )
 
 

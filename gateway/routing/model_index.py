@@ -2,8 +2,8 @@
 
 Names are ``provider/model``. A model id may itself hold a slash (``openrouter/anthropic/claude``):
 only the part before the first slash is read as a provider, and only when it names one. A bare
-name goes to the first provider, in configuration order, that lists it; Ollama clients may add
-the default tag ``:latest`` to it.
+name goes to every provider that lists it, in configuration order (the first serves, the others
+are its fallbacks); Ollama clients may add the default tag ``:latest`` to it.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ class ModelIndex:
         self._order = tuple(provider_ids)
         self._lists: dict[str, tuple[ModelEntry, ...]] = {}
         self._by_id: dict[str, ModelEntry] = {}
-        self._bare: dict[str, ModelEntry] = {}
+        self._bare: dict[str, tuple[ModelEntry, ...]] = {}
         # Resolutions are remembered (Targets are immutable): the same few names arrive all day.
-        self._resolved: dict[str, Target] = {}
+        self._resolved: dict[str, tuple[Target, ...]] = {}
 
     def set_models(self, provider_id: str, entries: Iterable[ModelEntry]) -> None:
         self._lists[provider_id] = tuple(e for e in entries if _servable(e))
@@ -41,11 +41,11 @@ class ModelIndex:
 
     def _rebuild(self) -> None:
         by_id: dict[str, ModelEntry] = {}
-        bare: dict[str, ModelEntry] = {}
+        bare: dict[str, tuple[ModelEntry, ...]] = {}
         for pid in self._order:
             for entry in self._lists.get(pid, ()):
                 by_id[entry.id] = entry
-                bare.setdefault(entry.upstream_id, entry)
+                bare[entry.upstream_id] = (*bare.get(entry.upstream_id, ()), entry)
         self._by_id, self._bare = by_id, bare
         self._resolved = {}
 
@@ -59,20 +59,26 @@ class ModelIndex:
         return self._by_id.get(model_id)
 
     def resolve(self, name: str) -> Target | None:
-        target = self._resolved.get(name)
-        if target is not None:
-            return target
+        """Where a name goes first; None when no provider serves it."""
+        targets = self.resolve_all(name)
+        return targets[0] if targets else None
+
+    def resolve_all(self, name: str) -> tuple[Target, ...]:
+        """Every provider and upstream name that can serve a name, first choice first."""
+        targets = self._resolved.get(name)
+        if targets is not None:
+            return targets
         provider, sep, rest = name.partition("/")
         if sep and rest and provider in self._order:
             untagged = rest.removesuffix(":latest")
             if untagged != rest and name not in self._by_id and f"{provider}/{untagged}" in self._by_id:
                 rest = untagged
-            target = Target(provider, rest)
-        elif entry := self._bare.get(name) or self._bare.get(name.removesuffix(":latest")):
-            target = Target(entry.provider, entry.upstream_id)
+            targets = (Target(provider, rest),)
+        elif entries := self._bare.get(name) or self._bare.get(name.removesuffix(":latest")):
+            targets = tuple(Target(entry.provider, entry.upstream_id) for entry in entries)
         else:
-            return None
+            return ()
         if len(self._resolved) >= MAX_REMEMBERED:
             self._resolved.clear()  # names come from clients: keep the memory bounded
-        self._resolved[name] = target
-        return target
+        self._resolved[name] = targets
+        return targets

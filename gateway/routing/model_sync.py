@@ -17,8 +17,8 @@ from gateway.clock import Clock
 from gateway.core.models import ModelEntry
 from gateway.errors import GatewayError
 from gateway.providers.base import ChatProvider
-from gateway.routing.keys import KeyRing
 from gateway.routing.model_index import ModelIndex
+from gateway.routing.pool import KeyPool
 from gateway.transport import Timeouts, Transport
 
 log = logging.getLogger("gateway.models")
@@ -33,7 +33,7 @@ class ModelSync:
     def __init__(
         self,
         providers: Sequence[ChatProvider],
-        keys: Mapping[str, KeyRing],
+        pools: Mapping[str, KeyPool],
         index: ModelIndex,
         transport: Transport,
         clock: Clock,
@@ -42,7 +42,7 @@ class ModelSync:
         new_request_id: Callable[[], str],
     ) -> None:
         self._fetched = [p for p in providers if not p.settings.models]
-        self._keys = keys
+        self._pools = pools
         self._index = index
         self._transport = transport
         self._clock = clock
@@ -60,9 +60,9 @@ class ModelSync:
 
     async def _fetch(self, provider: ChatProvider) -> bool:
         self._last_asked[provider.id] = self._clock.monotonic()
-        ring = self._keys[provider.id]
+        pool = self._pools[provider.id]
         request = replace(
-            provider.models_request(ring.pick(), self._new_request_id()), timeouts=_LIST_TIMEOUTS
+            provider.models_request(pool.pick(), self._new_request_id()), timeouts=_LIST_TIMEOUTS
         )
         try:
             response = await self._transport.send(request)
@@ -72,7 +72,7 @@ class ModelSync:
                 response.close()
                 raise
             if response.status != 200:
-                raise provider.error(response.status, response.headers, body, self._clock.time(), ring.keys)
+                raise provider.error(response.status, response.headers, body, self._clock.time(), pool.secrets)
             entries = provider.parse_models(body)
         except (GatewayError, ValueError) as exc:
             self._note_failure(provider, getattr(exc, "message", None) or f"unreadable model list ({exc})")

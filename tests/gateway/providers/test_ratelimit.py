@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.providers.ratelimit import MAX_WAIT, parse_duration, retry_after
+from gateway.providers.ratelimit import MAX_WAIT, clamp_wait, parse_duration, should_retry, wait_seconds
 
 NOW = 1_700_000_000.0
 
@@ -35,4 +35,16 @@ def test_not_durations(text: str) -> None:
     ],
 )
 def test_retry_after(headers: dict[str, str], expected: int | None) -> None:
-    assert retry_after(headers, NOW) == expected
+    seconds = wait_seconds(headers, NOW)
+    assert (None if seconds is None else clamp_wait(seconds)) == expected
+
+
+def test_wait_is_kept_uncapped_for_benching() -> None:
+    """A weekly quota's reset is days away: the router benches for that long, the client is told
+    at most MAX_WAIT."""
+    assert wait_seconds({"retry-after": str(5 * 86400)}, NOW) == 5 * 86400
+
+
+@pytest.mark.parametrize(("value", "verdict"), [("true", True), ("FALSE", False), ("maybe", None), (None, None)])
+def test_should_retry(value: str | None, verdict: bool | None) -> None:
+    assert should_retry({} if value is None else {"x-should-retry": value}) is verdict

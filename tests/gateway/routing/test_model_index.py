@@ -20,6 +20,12 @@ def test_bare_names_go_to_the_first_provider_in_order() -> None:
     assert index().resolve("gpt-4o") == Target("openai", "gpt-4o")
 
 
+def test_bare_names_fall_back_to_every_other_provider_listing_them() -> None:
+    assert index().resolve_all("gpt-4o") == (Target("openai", "gpt-4o"), Target("openrouter", "gpt-4o"))
+    assert index().resolve_all("openai/gpt-4o") == (Target("openai", "gpt-4o"),)  # a pinned provider stays pinned
+    assert index().resolve_all("nope") == ()
+
+
 def test_names_whose_prefix_is_not_a_provider_are_bare() -> None:
     assert index().resolve("anthropic/claude") is None
     idx = index()

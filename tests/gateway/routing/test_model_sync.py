@@ -9,7 +9,7 @@ from fakes.transport import CannedResponse, FakeTransport, unreachable
 from gateway.ids import RequestIds
 from gateway.providers.openai_compatible import OpenAICompatible
 from gateway.providers.settings import ProviderSettings
-from gateway.routing.keys import KeyRing
+from gateway.routing.pool import KeyPool
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.model_sync import ASK_AGAIN_AFTER, RETRY_AFTER_FAILURE, ModelSync
 from gateway.transport import UpstreamRequest
@@ -39,7 +39,7 @@ class Upstreams:
 def build(upstreams: Upstreams, clock: FakeClock, *providers: OpenAICompatible) -> tuple[ModelSync, ModelIndex, FakeTransport]:
     transport = FakeTransport(upstreams)
     index = ModelIndex([p.id for p in providers])
-    keys = {p.id: KeyRing(p.settings.keys) for p in providers}
+    keys = {p.id: KeyPool(p.id, p.settings.keys) for p in providers}
     sync = ModelSync(providers, keys, index, transport, clock, interval=600, new_request_id=RequestIds())
     return sync, index, transport
 

@@ -1,0 +1,28 @@
+"""A routed answer written to the client: whole JSON, or a relayed stream, with headers naming
+the route that served it (provider, upstream model, key label — never the secret) and how many
+attempts it took."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.api.entry import REQUEST_ID, Entry
+from gateway.api.streaming import SSE, relay
+from gateway.routing.failover import Routed
+from gateway.service import StreamReply
+
+JSON = {"Content-Type": "application/json"}
+
+
+async def answer(
+    request: web.BaseRequest, routed: Routed[bytes | StreamReply], entry: Entry, content_type: str = SSE
+) -> web.StreamResponse:
+    value = routed.value
+    headers = entry.route_headers(routed.candidate.route, routed.attempts)
+    if isinstance(value, bytes):
+        return web.Response(body=value, headers={**JSON, **headers})
+    return await relay(request, value, request[REQUEST_ID], entry.stamp, content_type, headers)
+
+
+def json_answer(routed: Routed[bytes], entry: Entry) -> web.Response:
+    return web.Response(body=routed.value, headers={**JSON, **entry.route_headers(routed.candidate.route, routed.attempts)})

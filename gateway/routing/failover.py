@@ -1,0 +1,110 @@
+"""Trying a plan's candidates in turn until one answers.
+
+A retryable failure before the first byte moves on to the next candidate; a fatal one (the request
+itself is at fault) is answered at once; no candidate is tried twice; a deadline bounds the whole.
+Whatever is returned or raised names the route taken and how many attempts it took.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from gateway.clock import Clock
+from gateway.errors import GatewayError, NoRouteAvailable, RequestRejected, UpstreamTimeout
+from gateway.providers.ratelimit import clamp_wait
+from gateway.routing.failure import classify
+from gateway.routing.health import Health
+from gateway.routing.router import Candidate, Plan
+
+log = logging.getLogger("gateway.routing")
+
+T = TypeVar("T")
+
+_LIMITED = frozenset({"rate_limited", "quota_exhausted"})
+
+
+@dataclass(frozen=True, slots=True)
+class Routed(Generic[T]):
+    value: T
+    candidate: Candidate
+    attempts: int
+
+
+async def first_success(
+    plan: Plan,
+    attempt: Callable[[Candidate, float], Awaitable[T]],
+    health: Health,
+    clock: Clock,
+    deadline: float,
+    request_id: str,
+) -> Routed[T]:
+    """``attempt(candidate, seconds_left)`` for each candidate in turn; the first value wins.
+
+    ``deadline`` is on the clock's monotonic scale.
+    """
+    attempts = 0
+    failure: GatewayError | None = None
+    refused: GatewayError | None = None  # the gateway could not put the request to a route
+    limited = [r.seconds for r in plan.rejected if r.reason in _LIMITED and r.seconds is not None]
+    last: Candidate | None = None
+    for candidate in plan.candidates:
+        left = deadline - clock.monotonic()
+        if left <= 0:
+            failure = UpstreamTimeout(
+                f"no answer within the request's deadline after {attempts} attempt(s)",
+                provider=candidate.target.provider,
+            )
+            break
+        cred = candidate.cred
+        if not health.begin(cred):
+            continue  # its provider's breaker is half-open and another request holds the probe
+        attempts += 1
+        last = candidate
+        started = clock.monotonic()
+        try:
+            value = await attempt(candidate, left)
+        except RequestRejected as err:
+            health.abandoned(cred)
+            refused = refused or err
+            continue
+        except GatewayError as err:
+            verdict = classify(err)
+            health.failed(cred, candidate.target.upstream_model, verdict)
+            if verdict.fatal:
+                raise _named(err, candidate, attempts) from None
+            log.info("%s: %s failed (%s); trying the next route", request_id, candidate.route, verdict.reason)
+            if verdict.action in ("cool", "bench"):
+                limited.append(verdict.wait if verdict.wait is not None else health.policy.cooldown)
+            failure = err
+            continue
+        except BaseException:
+            health.abandoned(cred)
+            raise
+        health.succeeded(cred, clock.monotonic() - started)
+        return Routed(value, candidate, attempts)
+    if failure is None:
+        failure = refused or _nowhere(plan, limited)
+    elif failure.status == 429 and limited:
+        failure.retry_after = clamp_wait(min(limited))  # when the first route is free again
+    raise _named(failure, last, attempts) from None
+
+
+def _nowhere(plan: Plan, limited: list[float]) -> NoRouteAvailable:
+    if not plan.rejected:
+        return NoRouteAvailable(f"no route can serve '{plan.name}'", status=503, retry_after=None)
+    wait = clamp_wait(min(r.seconds or 0.0 for r in plan.rejected))
+    reasons = ", ".join(sorted({r.reason for r in plan.rejected}))
+    return NoRouteAvailable(
+        f"every route for '{plan.name}' is resting ({reasons}); the first is free again in {wait} s",
+        status=429 if limited else 503,
+        retry_after=wait,
+    )
+
+
+def _named(err: GatewayError, candidate: Candidate | None, attempts: int) -> GatewayError:
+    err.route = candidate.route if candidate is not None else None
+    err.attempts = attempts
+    return err

@@ -1,0 +1,182 @@
+"""What the router knows of every route's health: cooldowns, benched accounts, breakers, and
+each key's recent latency and success rate.
+
+- A 429 cools down the pair (key, model) for as long as the upstream said, ``cooldown``
+  seconds when it did not say; the same key stays usable for other models.
+- An exhausted quota (or a refused credential) benches the whole key until its reset time:
+  minutes, or days for a weekly subscription window, never just seconds.
+- Endpoint failures feed the provider's breaker.
+
+Times are on the injected clock's monotonic scale. Everything here runs on the event loop and is
+never awaited, so no lock is needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.clock import Clock
+from gateway.config import HealthPolicy
+from gateway.routing.breaker import Breaker
+from gateway.routing.failure import Verdict
+from gateway.routing.pool import Credential
+
+EWMA_WEIGHT = 0.2  # of the newest sample
+
+
+@dataclass(slots=True)
+class _Hold:
+    until: float
+    reason: str
+
+
+@dataclass(slots=True)
+class KeyStats:
+    attempts: int = 0
+    successes: int = 0
+    latency_ms: float | None = None  # EWMA of time to the upstream's answer (first event)
+    success_rate: float | None = None  # EWMA of 1 (success) and 0 (failure)
+    last_error: str | None = None
+    last_error_at: float | None = None
+
+    def note(self, ok: bool) -> None:
+        self.attempts += 1
+        self.successes += ok
+        sample = 1.0 if ok else 0.0
+        rate = self.success_rate
+        self.success_rate = sample if rate is None else rate + EWMA_WEIGHT * (sample - rate)
+
+
+class Health:
+    def __init__(self, clock: Clock, policy: HealthPolicy) -> None:
+        self._clock = clock
+        self.policy = policy
+        self._cooling: dict[tuple[str, str], _Hold] = {}  # (key label, model)
+        self._benched: dict[str, _Hold] = {}  # key label
+        self._breakers: dict[str, Breaker] = {}  # provider id
+        self._stats: dict[str, KeyStats] = {}  # key label
+
+    def breaker(self, provider: str) -> Breaker:
+        breaker = self._breakers.get(provider)
+        if breaker is None:
+            p = self.policy
+            breaker = self._breakers[provider] = Breaker(p.breaker_failures, p.breaker_cooloff, p.breaker_max_cooloff)
+        return breaker
+
+    def stats(self, label: str) -> KeyStats:
+        stats = self._stats.get(label)
+        if stats is None:
+            stats = self._stats[label] = KeyStats()
+        return stats
+
+    # --- asking -----------------------------------------------------------------------------
+
+    def blocked(self, cred: Credential, model: str) -> tuple[str, float] | None:
+        """Why this key may not serve this model now, and for how many more seconds; None if
+        it may."""
+        now = self._clock.monotonic()
+        bench = self._benched.get(cred.label)
+        if bench is not None:
+            if bench.until > now:
+                return bench.reason, bench.until - now
+            del self._benched[cred.label]
+        cooling = self._cooling.get((cred.label, model))
+        if cooling is not None:
+            if cooling.until > now:
+                return cooling.reason, cooling.until - now
+            del self._cooling[(cred.label, model)]
+        breaker = self._breakers.get(cred.provider)
+        if breaker is not None and not breaker.admits(now):
+            return "breaker_open", breaker.wait(now)
+        return None
+
+    # --- telling ----------------------------------------------------------------------------
+
+    def begin(self, cred: Credential) -> bool:
+        """Claim the attempt: False when the provider's breaker admits no more (its one probe is
+        already out)."""
+        breaker = self._breakers.get(cred.provider)
+        return breaker is None or breaker.begin(self._clock.monotonic())
+
+    def succeeded(self, cred: Credential, latency: float) -> None:
+        breaker = self._breakers.get(cred.provider)
+        if breaker is not None:
+            breaker.success()
+        stats = self.stats(cred.label)
+        stats.note(True)
+        ms = latency * 1000
+        stats.latency_ms = ms if stats.latency_ms is None else stats.latency_ms + EWMA_WEIGHT * (ms - stats.latency_ms)
+
+    def failed(self, cred: Credential, model: str, verdict: Verdict) -> None:
+        now = self._clock.monotonic()
+        stats = self.stats(cred.label)
+        stats.last_error, stats.last_error_at = verdict.reason, self._clock.time()
+        if verdict.fatal:
+            # The request was at fault; the endpoint answered, so it is alive.
+            self.abandoned(cred, alive=True)
+            return
+        stats.note(False)
+        policy = self.policy
+        if verdict.action == "cool":
+            wait = policy.cooldown if verdict.wait is None else verdict.wait
+            self._cooling[(cred.label, model)] = _Hold(now + wait, verdict.reason)
+        elif verdict.action == "bench":
+            default = policy.exhausted if verdict.reason == "quota_exhausted" else policy.credential
+            self._benched[cred.label] = _Hold(now + (default if verdict.wait is None else verdict.wait), verdict.reason)
+        if verdict.breaker:
+            self.breaker(cred.provider).failure(now)
+        else:
+            self.abandoned(cred, alive=True)
+
+    def abandoned(self, cred: Credential, *, alive: bool = False) -> None:
+        """The attempt ended without a verdict on the endpoint (the client left), or with proof
+        that it is up (``alive``: it answered, if only with an error of the request's own)."""
+        breaker = self._breakers.get(cred.provider)
+        if breaker is None:
+            return
+        if alive:
+            breaker.success()
+        else:
+            breaker.abandon()
+
+    # --- status -----------------------------------------------------------------------------
+
+    def snapshot(self, cred: Credential) -> dict[str, Any]:
+        """One key's health, for status: nothing secret in it."""
+        now = self._clock.monotonic()
+        stats = self._stats.get(cred.label) or KeyStats()
+        bench = self._benched.get(cred.label)
+        cooldowns = {
+            model: {"reason": hold.reason, "seconds_left": round(hold.until - now, 1)}
+            for (label, model), hold in self._cooling.items()
+            if label == cred.label and hold.until > now
+        }
+        benched = bench is not None and bench.until > now
+        breaker = self._breakers.get(cred.provider)
+        if benched:
+            health = "benched"
+        elif breaker is not None and not breaker.admits(now):
+            health = "breaker_open"
+        else:
+            health = "cooling" if cooldowns else "ok"
+        return {
+            "health": health,
+            "benched": {"reason": bench.reason, "seconds_left": round(bench.until - now, 1)} if bench and benched else None,
+            "cooldowns": cooldowns,
+            "attempts": stats.attempts,
+            "successes": stats.successes,
+            "success_rate": None if stats.success_rate is None else round(stats.success_rate, 3),
+            "latency_ms": None if stats.latency_ms is None else round(stats.latency_ms, 1),
+            "last_error": stats.last_error,
+        }
+
+    def breaker_snapshot(self, provider: str) -> dict[str, Any]:
+        now = self._clock.monotonic()
+        breaker = self._breakers.get(provider)
+        if breaker is None:
+            return {"state": "closed", "failures": 0}
+        out: dict[str, Any] = {"state": breaker.state(now), "failures": breaker.failures}
+        if breaker.opened_at is not None:
+            out["seconds_to_probe"] = round(breaker.wait(now), 1)
+        return out
