@@ -28,7 +28,7 @@ class GatewayError(Exception):
     error_type: str = "server_error"
     code: str | None = None
     route: str | None = None  # the last route tried, when routing got that far (never a secret)
-    attempts: int = 0  # how many routes were tried
+    attempts: int | None = None  # how many routes were tried, once routing has run
 
     def __init__(
         self,

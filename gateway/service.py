@@ -222,6 +222,9 @@ class Gateway:
         return [(entry, wall + KEEP_ALIVE - (now - used)) for entry, used in latest.values()]
 
     async def _targets(self, name: str) -> tuple[Target, ...]:
+        # Just after start, wait (briefly) for the first round of model lists: a bare name's
+        # fallbacks are the other providers that list it.
+        await self.sync.wait_ready(ROUTE_WAIT)
         targets = self.router.targets(name)
         if not targets and self.sync.incomplete:
             await self.sync.refresh_missing(ROUTE_WAIT)

@@ -91,9 +91,9 @@ class Entry:
             headers.add("Vary", "Origin")
 
     @staticmethod
-    def route_headers(route: str | None, attempts: int) -> dict[str, str]:
+    def route_headers(route: str | None, attempts: int | None) -> dict[str, str]:
         """The route that served (or last failed) and the number of attempts, when routing ran."""
-        if not attempts and route is None:
+        if attempts is None:
             return {}
         headers = {ATTEMPTS_HEADER: str(attempts)}
         if route is not None:

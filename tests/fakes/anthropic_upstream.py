@@ -65,10 +65,9 @@ class FakeAnthropic(FakeUpstream):
 
     # --- protocol -------------------------------------------------------------------------------
 
-    def authorized(self, request: web.Request) -> bool:
-        if self.key is None:
-            return True
-        return request.headers.get("x-api-key") == self.key or request.headers.get("Authorization") == f"Bearer {self.key}"
+    def presented(self, request: web.Request) -> str | None:
+        auth = request.headers.get("Authorization", "")
+        return request.headers.get("x-api-key") or (auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None)
 
     def error_body(self, status: int, kind: str, message: str) -> dict[str, Any]:
         return {"type": "error", "error": {"type": kind, "message": message}, "request_id": "req_fake_error"}

@@ -105,8 +105,9 @@ class FakeOpenAI(FakeUpstream):
 
     # --- protocol -------------------------------------------------------------------------------
 
-    def authorized(self, request: web.Request) -> bool:
-        return self.key is None or request.headers.get("Authorization") == f"Bearer {self.key}"
+    def presented(self, request: web.Request) -> str | None:
+        auth = request.headers.get("Authorization", "")
+        return auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
 
     def error_body(self, status: int, kind: str, message: str) -> dict[str, Any]:
         return {"error": {"message": message, "type": kind, "param": None, "code": None}}

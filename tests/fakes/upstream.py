@@ -55,6 +55,8 @@ class FakeUpstream:
 
     def __init__(self, key: str | None) -> None:
         self.key = key
+        self.keys = {key} if key is not None else set()  # every key it accepts
+        self.key_faults: dict[str, Script] = {}  # a key that always fails this way (limited, refused)
         self.requests: list[Recorded] = []
         self.scripts: deque[Script] = deque()
         self.gate = asyncio.Event()  # "held" streams wait on this before their later events
@@ -69,8 +71,12 @@ class FakeUpstream:
     def add_routes(self, app: web.Application) -> None:
         raise NotImplementedError
 
-    def authorized(self, request: web.Request) -> bool:
+    def presented(self, request: web.Request) -> str | None:
+        """The key the request carries, read the way this protocol reads it."""
         raise NotImplementedError
+
+    def authorized(self, request: web.Request) -> bool:
+        return self.key is None or self.presented(request) in self.keys
 
     def error_body(self, status: int, kind: str, message: str) -> dict[str, Any]:
         raise NotImplementedError
@@ -104,14 +110,24 @@ class FakeUpstream:
     def root(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def accept(self, *keys: str) -> Any:
+        self.keys.update(keys)
+        return self
+
     def then(self, script: Script) -> Any:
         self.scripts.append(script)
         return self
 
     def fail(self, status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> Any:
         """Answer the next scripted request with this protocol's error of ``kind``."""
-        body = json.dumps(self.error_body(status, kind, message)).encode()
-        return self.then(Script("status", status=status, body=body, headers=headers or {}))
+        return self.then(self.failure(status, kind, message, headers))
+
+    def failure(self, status: int, kind: str, message: str, headers: dict[str, str] | None = None, code: str | None = None) -> Script:
+        """This protocol's error of ``kind`` (with ``code`` where the protocol has one), as a script."""
+        error = self.error_body(status, kind, message)
+        if code is not None:
+            error["error"]["code"] = code
+        return Script("status", status=status, body=json.dumps(error).encode(), headers=headers or {})
 
     def requests_to(self, suffix: str) -> list[Recorded]:
         return [r for r in self.requests if r.path.endswith(suffix)]
@@ -131,7 +147,9 @@ class FakeUpstream:
         rec = await self.record(request)
         if not self.authorized(request):
             return self.unauthorized()
-        script = self.scripts.popleft() if self.scripts else Script()
+        script = self.key_faults.get(self.presented(request) or "")
+        if script is None:
+            script = self.scripts.popleft() if self.scripts else Script()
         if (scripted := await self._scripted(request, script)) is not None:
             return scripted
         return script, rec.json

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.providers.ratelimit import MAX_WAIT, clamp_wait, parse_duration, should_retry, wait_seconds
+from gateway.providers.ratelimit import (
+    MAX_WAIT,
+    clamp_wait,
+    parse_duration,
+    should_retry,
+    wait_seconds,
+)
 
 NOW = 1_700_000_000.0
 

@@ -9,9 +9,9 @@ from fakes.transport import CannedResponse, FakeTransport, unreachable
 from gateway.ids import RequestIds
 from gateway.providers.openai_compatible import OpenAICompatible
 from gateway.providers.settings import ProviderSettings
-from gateway.routing.pool import KeyPool
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.model_sync import ASK_AGAIN_AFTER, RETRY_AFTER_FAILURE, ModelSync
+from gateway.routing.pool import KeyPool
 from gateway.transport import UpstreamRequest
 
 

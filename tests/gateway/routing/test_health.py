@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from fakes.clock import FakeClock
+
+from gateway.config import HealthPolicy
+from gateway.routing.failure import Verdict
+from gateway.routing.health import Health
+from gateway.routing.pool import Credential
+
+A = Credential("groq", "groq#1", "k1")
+B = Credential("groq", "groq#2", "k2")
+POLICY = HealthPolicy(cooldown=10, exhausted=3600, credential=600, breaker_failures=2, breaker_cooloff=30)
+
+
+def test_a_429_cools_only_that_key_for_that_model() -> None:
+    clock = FakeClock()
+    health = Health(clock, POLICY)
+    health.failed(A, "llama", Verdict("cool", "rate_limited", wait=25))
+    assert health.blocked(A, "llama") == ("rate_limited", 25)
+    assert health.blocked(A, "mixtral") is None
+    assert health.blocked(B, "llama") is None
+    clock._mono += 25
+    assert health.blocked(A, "llama") is None
+
+
+def test_without_a_wait_the_default_cooldown_applies() -> None:
+    clock = FakeClock()
+    health = Health(clock, POLICY)
+    health.failed(A, "llama", Verdict("cool", "rate_limited"))
+    assert health.blocked(A, "llama") == ("rate_limited", 10)
+
+
+def test_an_exhausted_quota_benches_the_key_for_every_model_until_its_reset() -> None:
+    clock = FakeClock()
+    health = Health(clock, POLICY)
+    week = 6 * 86400.0
+    health.failed(A, "llama", Verdict("bench", "quota_exhausted", wait=week))
+    assert health.blocked(A, "other") == ("quota_exhausted", week)
+    clock._mono += week - 1
+    assert health.blocked(A, "other") is not None
+    health.failed(B, "llama", Verdict("bench", "quota_exhausted"))
+    assert health.blocked(B, "x") == ("quota_exhausted", 3600)
+    health.failed(B, "llama", Verdict("bench", "credential_refused"))
+    assert health.blocked(B, "x") == ("credential_refused", 600)
+
+
+def test_endpoint_failures_open_the_providers_breaker_for_all_its_keys() -> None:
+    clock = FakeClock()
+    health = Health(clock, POLICY)
+    health.failed(A, "llama", Verdict("retry", "timeout", breaker=True))
+    assert health.blocked(B, "llama") is None
+    health.failed(B, "llama", Verdict("retry", "http_503", breaker=True))
+    assert health.blocked(A, "any") == ("breaker_open", 30)
+    assert health.blocked(Credential("openai", "openai", "k"), "any") is None
+    clock._mono += 30
+    assert health.begin(A)  # the probe
+    assert not health.begin(B)
+    health.succeeded(A, 0.2)
+    assert health.blocked(B, "llama") is None
+
+
+def test_answers_of_the_requests_own_fault_prove_the_endpoint_alive() -> None:
+    clock = FakeClock()
+    health = Health(clock, POLICY)
+    health.failed(A, "m", Verdict("retry", "timeout", breaker=True))
+    health.failed(A, "m", Verdict("fatal", "http_400"))
+    health.failed(A, "m", Verdict("retry", "timeout", breaker=True))
+    assert health.blocked(A, "m") is None  # the 400 reset the count of consecutive failures
+
+
+def test_snapshot_reports_latency_success_rate_and_holds_without_secrets() -> None:
+    clock = FakeClock()
+    health = Health(clock, POLICY)
+    health.succeeded(A, 0.100)
+    health.succeeded(A, 0.200)
+    health.failed(A, "llama", Verdict("cool", "rate_limited", wait=12))
+    snap = health.snapshot(A)
+    assert snap["health"] == "cooling"
+    assert snap["cooldowns"] == {"llama": {"reason": "rate_limited", "seconds_left": 12}}
+    assert snap["attempts"] == 3 and snap["successes"] == 2
+    assert snap["latency_ms"] == 120.0  # EWMA: 100 then 100 + 0.2 * (200 - 100)
+    assert 0 < snap["success_rate"] < 1
+    assert snap["last_error"] == "rate_limited"
+    assert "k1" not in repr(snap)
