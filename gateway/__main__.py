@@ -1,4 +1,4 @@
-"""Headless entry point: ``python -m gateway [serve|providers|models] [options]``.
+"""Headless entry point: ``python -m gateway [serve|providers|models|status] [options]``.
 
 Every subcommand accepts ``--home DIR`` (or ``SWITCHBOARD_HOME``) and ``--config FILE``.
 Exit codes: 0 success, 1 the gateway could not run, 2 bad configuration or usage.
@@ -16,13 +16,14 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+from gateway.auth import admin_token
 from gateway.config import Settings, load_settings
 from gateway.errors import ConfigError
 from gateway.paths import StatePaths, resolve_paths
 from gateway.redact import mask_key
 from gateway.version import __version__
 
-COMMANDS = ("serve", "providers", "models")
+COMMANDS = ("serve", "providers", "models", "status")
 
 
 def _run(main: Callable[[], Coroutine[Any, Any, int]]) -> int:
@@ -63,7 +64,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, paths: StatePaths) -
     async def serve() -> int:
         stop = asyncio.Event()
         _on_signals(stop)
-        server = GatewayServer(settings)
+        server = GatewayServer(settings, admin_token=admin_token.issue(paths.data_dir))
         try:
             await server.start()
         except ListenError as exc:
@@ -134,6 +135,29 @@ def cmd_models(args: argparse.Namespace, settings: Settings, paths: StatePaths) 
         listener.stop()
 
 
+def cmd_status(args: argparse.Namespace, settings: Settings, paths: StatePaths) -> int:
+    import json
+    import urllib.error
+    import urllib.request
+
+    from gateway.status_text import render
+
+    token = admin_token.read(paths.data_dir)
+    url = args.url or f"http://127.0.0.1:{settings.server.port}"
+    if token is None:
+        print(f"switchboard: no gateway has started with the state folder {paths.data_dir}", file=sys.stderr)
+        return 1
+    request = urllib.request.Request(f"{url.rstrip('/')}/v1/status", headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status = json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        print(f"switchboard: cannot read the status from {url}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(status, indent=2) if args.json else render(status))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--home", help="keep all state in this folder (or set SWITCHBOARD_HOME)")
@@ -155,6 +179,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("models", parents=[common], help="ask every provider for its models").set_defaults(
         func=cmd_models
     )
+    status = sub.add_parser("status", parents=[common], help="health of every provider and key of the running gateway")
+    status.add_argument("--url", help="the gateway's address (default: http://127.0.0.1:<configured port>)")
+    status.add_argument("--json", action="store_true", help="print the status document as JSON")
+    status.set_defaults(func=cmd_status)
     return parser
 
 

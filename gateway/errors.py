@@ -3,6 +3,7 @@
     GatewayError                    carries status, type, code, param and a safe message
     ├── RequestRejected             the caller's request is refused; no upstream is contacted
     │   ├── InvalidRequest          400  names the offending field in ``param``
+    │   ├── Unauthorized            401  an admin route without the admin token
     │   ├── Forbidden               403  foreign Host or Origin
     │   ├── ModelNotFound           404  names the model
     │   ├── RouteNotFound           404
@@ -57,6 +58,12 @@ class RequestRejected(GatewayError):
 
 class InvalidRequest(RequestRejected):
     pass
+
+
+class Unauthorized(RequestRejected):
+    status = 401
+    error_type = "authentication_error"
+    code = "invalid_admin_token"
 
 
 class Forbidden(RequestRejected):

@@ -36,9 +36,17 @@ class ListenError(Exception):
 
 class GatewayServer:
     def __init__(
-        self, settings: Settings, *, transport: Transport | None = None, clock: Clock | None = None
+        self,
+        settings: Settings,
+        *,
+        transport: Transport | None = None,
+        clock: Clock | None = None,
+        admin_token: str | None = None,
     ) -> None:
+        """``admin_token``: what admin routes (status, decide) require; without one they refuse
+        everybody."""
         self.settings = settings
+        self._admin_token = admin_token
         self._transport = transport or AiohttpTransport()
         self._ids = RequestIds()
         self.gateway: Gateway = build_gateway(settings, self._transport, clock or SystemClock(), self._ids)
@@ -67,7 +75,7 @@ class GatewayServer:
 
         runner = web.ServerRunner(
             web.Server(
-                create_handler(self.gateway, self._guard, self._ids),
+                create_handler(self.gateway, self._guard, self._ids, self._admin_token),
                 request_factory=new_request,
                 handler_cancellation=True,  # a client that hangs up cancels its upstream call
                 access_log=None,

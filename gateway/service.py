@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from gateway import tokens
 from gateway.clock import Clock
@@ -52,6 +52,7 @@ from gateway.providers.base import ChatProvider, Dialect
 from gateway.providers.messages import Messages
 from gateway.providers.ollama import OllamaProvider
 from gateway.providers.openai_compatible import OpenAICompatible
+from gateway.redact import mask_key
 from gateway.routing.failover import Routed, first_success
 from gateway.routing.model_facts import facts_for
 from gateway.routing.model_index import ModelIndex
@@ -244,6 +245,39 @@ class Gateway:
         plan = self.router.plan(name, targets)
         deadline = self._clock.monotonic() + self._deadline
         return await first_success(plan, attempt, self.router.health, self._clock, deadline, request_id)
+
+    def status(self) -> dict[str, Any]:
+        """Every provider and key (masked) with its health, breaker, cooldowns, latency and
+        success rate; the aliases; the usage counted so far. Nothing secret."""
+        health = self.router.health
+        providers = []
+        for provider in self._providers.values():
+            pool = self._pools[provider.id]
+            keys = [
+                {"label": c.label, "key": mask_key(c.secret) if c.secret else None, **health.snapshot(c)}
+                for c in pool.credentials
+            ]
+            providers.append(
+                {
+                    "id": provider.id,
+                    "name": provider.settings.name,
+                    "rotation": pool.rotation,
+                    "breaker": health.breaker_snapshot(provider.id),
+                    "keys": keys,
+                }
+            )
+        totals = self.totals
+        return {
+            "providers": providers,
+            "aliases": {name: list(chain) for name, chain in self.router.aliases.items()},
+            "usage": {
+                "requests": totals.requests,
+                "prompt_tokens": totals.prompt_tokens,
+                "completion_tokens": totals.completion_tokens,
+                "cached_tokens": totals.cached_tokens,
+                "estimated": totals.estimated,
+            },
+        }
 
     def timing(self) -> Timing:
         """Now, for an answer that reports when it began and how long it took."""

@@ -28,10 +28,12 @@ RANK = {
     "tokens": 3,
     "config": 4,
     "routing": 5,
+    "auth": 5,
     "service": 6,
     "api": 7,
     "wiring": 7,
     "server": 8,
+    "status_text": 8,
     "__main__": 9,
     "__init__": 9,
 }

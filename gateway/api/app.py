@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from gateway.api.admin_routes import AdminRoutes
 from gateway.api.anthropic_routes import AnthropicRoutes
 from gateway.api.entry import Entry, unknown_route
 from gateway.api.guard import Guard
@@ -22,7 +23,9 @@ from gateway.api.router import Handler, Router
 from gateway.service import Gateway
 
 
-def create_handler(gateway: Gateway, guard: Guard, new_request_id: Callable[[], str]) -> Handler:
+def create_handler(
+    gateway: Gateway, guard: Guard, new_request_id: Callable[[], str], admin_token: str | None = None
+) -> Handler:
     entry = Entry(guard, new_request_id)
     router = Router()
     router.add("GET", "/health", entry.wrap(health))
@@ -30,6 +33,7 @@ def create_handler(gateway: Gateway, guard: Guard, new_request_id: Callable[[], 
     AnthropicRoutes(gateway, guard.max_body_bytes, entry).register(router)
     ModelRoutes(gateway, entry).register(router)
     OllamaRoutes(gateway, guard.max_body_bytes, entry).register(router)
+    AdminRoutes(gateway, admin_token, entry).register(router)
     unknown = entry.wrap(unknown_route(router))
     find = router.find
 

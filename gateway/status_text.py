@@ -1,0 +1,46 @@
+"""The status document as a person reads it in a terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _held(hold: dict[str, Any]) -> str:
+    return f"{hold['reason']} {hold['seconds_left']:.0f} s"
+
+
+def render(status: dict[str, Any]) -> str:
+    lines = []
+    for provider in status["providers"]:
+        breaker = provider["breaker"]
+        state = breaker["state"]
+        if "seconds_to_probe" in breaker:
+            state += f" (probe in {breaker['seconds_to_probe']:.0f} s)"
+        lines.append(f"{provider['id']}  rotation {provider['rotation']}  breaker {state}")
+        for key in provider["keys"]:
+            rate = "-" if key["success_rate"] is None else f"{key['success_rate']:.0%}"
+            latency = "-" if key["latency_ms"] is None else f"{key['latency_ms']:.0f} ms"
+            notes = []
+            if key["benched"]:
+                notes.append("benched: " + _held(key["benched"]))
+            notes += [f"{model}: {_held(hold)}" for model, hold in key["cooldowns"].items()]
+            if key["last_error"]:
+                notes.append(f"last error {key['last_error']}")
+            lines.append(
+                f"  {key['label']:<16} {key['key'] or 'no key':<14} {key['health']:<12} "
+                f"{key['attempts']:>6} tries  {rate:>5} ok  {latency:>8}  " + "; ".join(notes)
+            )
+    if status.get("aliases"):
+        lines.append("aliases")
+        lines += [f"  {name} = {' > '.join(chain)}" for name, chain in status["aliases"].items()]
+    if (cache := status.get("cache")) is not None:
+        lines.append(
+            f"cache  {'on' if cache['enabled'] else 'off'}  {cache['entries']} answers, "
+            f"{cache['bytes']} bytes  {cache['hits']} hits / {cache['misses']} misses"
+        )
+    usage = status["usage"]
+    lines.append(
+        f"served {usage['requests']} answers: {usage['prompt_tokens']} prompt, "
+        f"{usage['completion_tokens']} completion tokens"
+    )
+    return "\n".join(lines)
