@@ -24,14 +24,21 @@ variables that hold its keys (``api_key_env``), and keys found there stay in mem
     breaker_failures = 3          # consecutive endpoint failures that open a provider's breaker
     breaker_cooloff_seconds = 30  # before one probe is let through (doubling while probes fail)
     deadline_seconds = 1800       # a whole request, all attempts included
+    affinity_minutes = 60         # a conversation keeps its key this long after its last request
 
     [aliases]                     # a name clients may ask for -> the routes to try, in order
     coding = ["anthropic/claude-sonnet-4-5", "openai/gpt-5", "openrouter/qwen/qwen3-coder"]
+
+    [models."groq/llama-3.3-70b-versatile"]   # over the bundled model facts, any of:
+    rating = 3                    # 1-5: the hardest request auto-routing gives it
+    cost = [0.59, 0.79]           # dollars per million input, output tokens
+    context = 131072              # tokens; also: output, capabilities = [...], reasons = false
 
     [providers.groq]              # a catalog provider: any field below overrides the catalog
     api_key_env = ["GROQ_API_KEY", "GROQ_KEY_2"]
     models = ["llama-3.3-70b-versatile"]
     rotation = "sequential"       # drain the first key before the next (default: round-robin)
+    max_request_mb = 4            # larger requests go to other routes
 
     [providers.mybox]             # any other OpenAI-compatible server
     kind = "openai-compatible"
@@ -95,9 +102,23 @@ class HealthPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelOverride:
+    """What the config says of one model, over the bundled facts (``[models."provider/model"]``)."""
+
+    context: int | None = None
+    output: int | None = None
+    rating: int | None = None
+    cost: tuple[float, float] | None = None
+    capabilities: tuple[str, ...] | None = None
+    reasons: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RoutingSettings:
     policy: HealthPolicy = HealthPolicy()
+    models: tuple[tuple[str, ModelOverride], ...] = ()  # "provider/model" -> override
     deadline: float = 1800.0  # seconds for a whole request, every attempt and the stream included
+    affinity: float = 3600.0  # seconds a conversation keeps its key after its last request
     aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()  # name -> "provider/model" chain, in order
 
 
@@ -215,11 +236,14 @@ _SERVER_KEYS = {
 _TIMEOUT_KEYS = {"connect_timeout", "read_timeout", "total_timeout"}
 _PROVIDER_KEYS = _TIMEOUT_KEYS | {
     "enabled", "kind", "name", "base_url", "api_key_env", "auth", "local", "stream_usage",
-    "models", "models_url", "model_prefix", "headers", "protocols", "rotation",
+    "models", "models_url", "model_prefix", "headers", "protocols", "rotation", "max_request_mb",
 }
 _ROUTING_KEYS = {
     "cooldown_seconds", "exhausted_seconds", "breaker_failures", "breaker_cooloff_seconds", "deadline_seconds",
+    "affinity_minutes",
 }
+_MODEL_KEYS = {"context", "output", "rating", "cost", "capabilities", "reasons"}
+_CAPABILITIES = {"completion", "tools", "vision", "thinking", "embedding"}
 _ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 RESERVED_NAMES = frozenset({"auto"})
 
@@ -332,11 +356,35 @@ def _provider(
         headers=t.headers("headers") or entry.headers,
         timeouts=_timeouts(t, base),
         rotation=rotation,
+        max_request_bytes=int((t.number("max_request_mb", 0.001, 1024) or 0) * 1048576),
         source=source,
     )
 
 
-def _routing(data: Mapping[str, Any], aliases: Mapping[str, Any]) -> RoutingSettings:
+def _model_override(name: str, data: Any) -> ModelOverride:
+    where = f'[models."{name}"]'
+    if "/" not in name.strip("/") or not isinstance(data, dict):
+        raise ConfigError(f'{where}: name models as "provider/model", each a table of facts')
+    t = _Table(data, where, _MODEL_KEYS)
+    cost = data.get("cost")
+    if cost is not None and not (
+        isinstance(cost, list) and len(cost) == 2 and all(isinstance(c, int | float) and not isinstance(c, bool) and c >= 0 for c in cost)
+    ):
+        raise ConfigError(f"{where}.cost must be [input, output] dollars per million tokens")
+    capabilities = t.texts("capabilities")
+    if capabilities is not None and not set(capabilities) <= _CAPABILITIES:
+        raise ConfigError(f"{where}.capabilities may hold only {', '.join(sorted(_CAPABILITIES))}")
+    return ModelOverride(
+        context=t.whole("context", 1, 100_000_000),
+        output=t.whole("output", 1, 100_000_000),
+        rating=t.whole("rating", 1, 5),
+        cost=(float(cost[0]), float(cost[1])) if cost is not None else None,
+        capabilities=capabilities,
+        reasons=t.flag("reasons"),
+    )
+
+
+def _routing(data: Mapping[str, Any], aliases: Mapping[str, Any], models: Mapping[str, Any]) -> RoutingSettings:
     t = _Table(data, "[routing]", _ROUTING_KEYS)
     base = HealthPolicy()
     policy = HealthPolicy(
@@ -358,7 +406,9 @@ def _routing(data: Mapping[str, Any], aliases: Mapping[str, Any]) -> RoutingSett
         chains.append((name, routes))
     return RoutingSettings(
         policy=policy,
+        models=tuple((name, _model_override(name, table)) for name, table in models.items()),
         deadline=_first(t.number("deadline_seconds", 1, 86400), RoutingSettings().deadline),
+        affinity=_first(t.number("affinity_minutes", 0, 7 * 1440), RoutingSettings().affinity / 60) * 60,
         aliases=tuple(chains),
     )
 
@@ -406,7 +456,7 @@ def load_settings(
     elif explicit:
         raise ConfigError(f"config file {config_file} does not exist")
 
-    sections = ("server", "upstream", "routing", "aliases", "providers")
+    sections = ("server", "upstream", "routing", "aliases", "models", "providers")
     top = _Table(data, str(config_file.name), set(sections))
     for section in sections:
         if section in top.data and not isinstance(top.data[section], dict):
@@ -426,5 +476,5 @@ def load_settings(
     for entry in entries:
         if (built := _provider(entry, tables.get(entry.id), env, base)) is not None:
             providers.append(built)
-    routing = _routing(data.get("routing", {}), data.get("aliases", {}))
+    routing = _routing(data.get("routing", {}), data.get("aliases", {}), data.get("models", {}))
     return Settings(server=server, providers=tuple(providers), routing=routing, config_file=read_from)

@@ -33,7 +33,7 @@ from gateway.core.chat import (
     ToolCall,
     ToolCallDelta,
 )
-from gateway.core.models import ModelEntry, ModelFacts, Target
+from gateway.core.models import GATEWAY, ModelEntry, ModelFacts, Target
 from gateway.core.timing import Timing
 from gateway.core.usage import Usage, UsageTotals
 from gateway.errors import (
@@ -45,8 +45,10 @@ from gateway.errors import (
 )
 from gateway.formats import jsonbody, openai_embeddings
 from gateway.formats.anthropic.checks import MessagesCall
+from gateway.formats.conversation import conversation_key
 from gateway.formats.interfaces import ClientCall, Relay
 from gateway.formats.jsonbody import BodyError
+from gateway.formats.output_limit import output_limit, with_output_limit
 from gateway.formats.translation import Translation
 from gateway.providers.base import ChatProvider, Dialect
 from gateway.providers.messages import Messages
@@ -54,20 +56,23 @@ from gateway.providers.ollama import OllamaProvider
 from gateway.providers.openai_compatible import OpenAICompatible
 from gateway.redact import mask_key
 from gateway.routing.failover import Routed, first_success
-from gateway.routing.model_facts import facts_for
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.model_sync import ModelSync
 from gateway.routing.pool import KeyPool
-from gateway.routing.router import Candidate, Router
+from gateway.routing.receipt import receipt
+from gateway.routing.router import AUTO, Candidate, Plan, Router
+from gateway.routing.traits import traits_of
 from gateway.transport import Timeouts, Transport, UpstreamRequest, UpstreamResponse
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 MAX_KEPT_BYTES = 4 * 1024 * 1024  # of a passthrough stream, for counting it when no usage comes
 MAX_ERROR_BYTES = 1024 * 1024
 KEEP_ALIVE = 300.0  # seconds a model counts as running after use, as Ollama's default keep_alive
+REASONING_ALLOWANCE = 4096  # output tokens added for a model that thinks out of its answer's budget
 ROUTE_WAIT = 5.0  # how long an unknown bare name may wait for model lists still loading
 
 T = TypeVar("T")
+C = TypeVar("C", bound=ClientCall)
 
 
 def _checked(make: Callable[[], T]) -> T:
@@ -177,21 +182,32 @@ class Gateway:
     # --- models -----------------------------------------------------------------------------
 
     async def models(self) -> list[ModelEntry]:
+        """Every model of every provider, then the gateway's own names (aliases, ``auto``) that
+        lead somewhere."""
         await self.sync.wait_ready(ROUTE_WAIT)
-        return self._index.entries()
+        own = [ModelEntry(GATEWAY, name) for name in (*self.router.aliases, AUTO) if self.router.targets(name)]
+        return self._index.entries() + own
 
     async def model(self, model_id: str) -> ModelEntry:
         await self.sync.wait_ready(ROUTE_WAIT)
         entry = self._index.get(model_id)
+        if entry is None and (model_id == AUTO or model_id in self.router.aliases) and self.router.targets(model_id):
+            entry = ModelEntry(GATEWAY, model_id)
         if entry is None:
             raise _not_found(model_id)
         return entry
+
+    def facts(self, entry: ModelEntry) -> ModelFacts:
+        """What is known of a listed model (for an alias or ``auto``: of its first route)."""
+        targets = self.router.targets(entry.upstream_id) if entry.provider == GATEWAY else ()
+        target = targets[0] if targets else Target(entry.provider, entry.upstream_id)
+        return self.router.capabilities.of(target)
 
     async def model_facts(self, name: str) -> tuple[ModelEntry, ModelFacts]:
         """A model as the gateway lists it, with what is known of it."""
         target = (await self._targets(name))[0]
         entry = self._index.get(f"{target.provider}/{target.upstream_model}") or ModelEntry(target.provider, target.upstream_model)
-        return entry, facts_for(entry)
+        return entry, self.router.capabilities.of(target)
 
     async def upstream_show(self, name: str, request_id: str) -> bytes | None:
         """An Ollama upstream's own /api/show document for a model it serves; None for models
@@ -240,11 +256,42 @@ class Gateway:
         targets: Sequence[Target],
         request_id: str,
         attempt: Callable[[Candidate, float], Awaitable[T]],
+        call: ClientCall | None = None,
+        session: str | None = None,
     ) -> Routed[T]:
         """``attempt`` on each candidate route in turn, until one answers."""
-        plan = self.router.plan(name, targets)
+        plan = self._plan(name, targets, call, session)
         deadline = self._clock.monotonic() + self._deadline
-        return await first_success(plan, attempt, self.router.health, self._clock, deadline, request_id)
+        routed = await first_success(plan, attempt, self.router.health, self._clock, deadline, request_id)
+        self.router.served(plan, routed.candidate)
+        return routed
+
+    def _plan(self, name: str, targets: Sequence[Target], call: ClientCall | None, session: str | None) -> Plan:
+        if call is None:
+            return self.router.plan(name, targets)
+        chat = call
+        return self.router.plan(
+            name,
+            targets,
+            lambda: traits_of(_checked(chat.canonical), _size(chat)),
+            lambda: conversation_key(chat.body, session),
+        )
+
+    async def decide(self, call: ClientCall, session: str | None = None) -> dict[str, Any]:
+        """The dry run: the plan a request would get now, as a receipt. Nothing is sent."""
+        return receipt(self._plan(call.model, await self._targets(call.model), call, session))
+
+    def _fitted(self, call: C, target: Target) -> C:
+        """The call with its output limit fitted to the model: clamped to what one answer may
+        have, with room added for models that think out of the same budget."""
+        asked = output_limit(call)
+        if asked is None:
+            return call
+        facts = self.router.capabilities.of(target)
+        limit = asked + REASONING_ALLOWANCE if facts.reasons else asked
+        if facts.output:
+            limit = min(limit, facts.output)
+        return call if limit == asked else with_output_limit(call, limit)
 
     def status(self) -> dict[str, Any]:
         """Every provider and key (masked) with its health, breaker, cooldowns, latency and
@@ -390,18 +437,20 @@ class Gateway:
 
     # --- chat -------------------------------------------------------------------------------
 
-    async def chat(self, call: ClientCall, request_id: str) -> Routed[bytes | StreamReply]:
+    async def chat(self, call: ClientCall, request_id: str, session: str | None = None) -> Routed[bytes | StreamReply]:
+        """``session``: the client's session id, when it sent one (conversation affinity)."""
         targets = await self._targets(call.model)
         self._last_used[call.model] = self._clock.monotonic()
 
         async def attempt(candidate: Candidate, left: float) -> bytes | StreamReply:
             provider = self._providers[candidate.target.provider]
+            fitted = self._fitted(call, candidate.target)
             dialect = provider.dialects.get(call.protocol)
             if dialect is not None:
-                return await self._passthrough(call, provider, dialect, candidate, request_id, left)
-            return await self._translated(call, provider, provider.primary, candidate, request_id, left)
+                return await self._passthrough(fitted, provider, dialect, candidate, request_id, left)
+            return await self._translated(fitted, provider, provider.primary, candidate, request_id, left)
 
-        return await self._routed(call.model, targets, request_id, attempt)
+        return await self._routed(call.model, targets, request_id, attempt, call, session)
 
     async def _passthrough(
         self, call: ClientCall, provider: ChatProvider, dialect: Dialect, candidate: Candidate, request_id: str, left: float
@@ -514,6 +563,11 @@ def _stream_text(dialect: Dialect, relayed: list[bytes]) -> str:
 
 def _answer_text(answer: ChatResponse) -> str:
     return "".join(p.arguments if isinstance(p, ToolCall) else p.text for p in answer.parts if isinstance(p, TextPart | Reasoning | ToolCall))
+
+
+def _size(call: ClientCall) -> int:
+    source = call.source
+    return len(source.raw) if source is not None else len(jsonbody.encode(call.body))
 
 
 def _not_found(name: str) -> ModelNotFound:

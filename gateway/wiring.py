@@ -17,6 +17,8 @@ from gateway.providers.base import ChatProvider
 from gateway.providers.ollama import OllamaProvider
 from gateway.providers.openai_compatible import OpenAICompatible
 from gateway.providers.settings import ProviderSettings
+from gateway.routing.affinity import Affinity
+from gateway.routing.capabilities import Capabilities
 from gateway.routing.health import Health
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.model_sync import ModelSync
@@ -72,7 +74,15 @@ def build_gateway(
         new_request_id=new_request_id,
     )
     routing = settings.routing
-    router = Router(index, pools, Health(clock, routing.policy), _active(routing.aliases, pools))
+    router = Router(
+        index,
+        pools,
+        Health(clock, routing.policy),
+        Capabilities(index, dict(routing.models), [a.id for a in adapters if a.settings.local]),
+        Affinity(clock, routing.affinity),
+        _active(routing.aliases, pools),
+        {a.id: a.settings.max_request_bytes for a in adapters if a.settings.max_request_bytes},
+    )
     return Gateway(adapters, transport, clock, index, sync, pools, router, routing.deadline)
 
 

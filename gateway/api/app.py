@@ -33,7 +33,7 @@ def create_handler(
     AnthropicRoutes(gateway, guard.max_body_bytes, entry).register(router)
     ModelRoutes(gateway, entry).register(router)
     OllamaRoutes(gateway, guard.max_body_bytes, entry).register(router)
-    AdminRoutes(gateway, admin_token, entry).register(router)
+    AdminRoutes(gateway, admin_token, guard.max_body_bytes, entry).register(router)
     unknown = entry.wrap(unknown_route(router))
     find = router.find
 

@@ -13,14 +13,13 @@ from aiohttp import web
 from gateway.api.body import checked, read_json
 from gateway.api.entry import REQUEST_ID, Entry
 from gateway.api.errors import OLLAMA
-from gateway.api.reply import answer, json_answer
+from gateway.api.reply import answer, json_answer, session_of
 from gateway.api.router import Router
 from gateway.api.streaming import NDJSON
 from gateway.formats import jsonbody
 from gateway.formats.interfaces import ClientCall
 from gateway.formats.ollama import checks, embeddings, models
 from gateway.formats.ollama.codec import iso_time
-from gateway.routing.model_facts import facts_for
 from gateway.service import Gateway
 
 _JSON = {"Content-Type": "application/json"}
@@ -40,10 +39,10 @@ class OllamaRoutes:
         return _json(models.render_version())
 
     async def tags(self, request: web.BaseRequest) -> web.Response:
-        return _json(models.render_tags((e, facts_for(e)) for e in await self._gateway.models()))
+        return _json(models.render_tags((e, self._gateway.facts(e)) for e in await self._gateway.models()))
 
     async def running(self, request: web.BaseRequest) -> web.Response:
-        return _json(models.render_running((e, facts_for(e), until) for e, until in self._gateway.running()))
+        return _json(models.render_running((e, self._gateway.facts(e), until) for e, until in self._gateway.running()))
 
     async def show(self, request: web.BaseRequest) -> web.Response:
         name = checked(checks.parse_show, await read_json(request, self._limit))
@@ -65,7 +64,7 @@ class OllamaRoutes:
         return await self._answer(request, call)
 
     async def _answer(self, request: web.BaseRequest, call: ClientCall) -> web.StreamResponse:
-        return await answer(request, await self._gateway.chat(call, request[REQUEST_ID]), self._entry, NDJSON)
+        return await answer(request, await self._gateway.chat(call, request[REQUEST_ID], session_of(request)), self._entry, NDJSON)
 
     async def embed(self, request: web.BaseRequest) -> web.Response:
         return await self._embed(request, legacy=False)

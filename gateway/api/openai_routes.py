@@ -11,7 +11,7 @@ from aiohttp import web
 
 from gateway.api.body import checked, read_json
 from gateway.api.entry import REQUEST_ID, Entry
-from gateway.api.reply import answer, json_answer
+from gateway.api.reply import answer, json_answer, session_of
 from gateway.api.router import PATH_TAIL, Router
 from gateway.errors import RouteNotFound
 from gateway.formats import openai_chat, openai_embeddings
@@ -45,7 +45,7 @@ class OpenAIRoutes:
         )
 
     async def _chat(self, request: web.BaseRequest, call: ClientCall) -> web.StreamResponse:
-        return await answer(request, await self._gateway.chat(call, request[REQUEST_ID]), self._entry)
+        return await answer(request, await self._gateway.chat(call, request[REQUEST_ID], session_of(request)), self._entry)
 
     async def embeddings(self, request: web.BaseRequest) -> web.Response:
         call = checked(openai_embeddings.parse_request, await read_json(request, self._limit))

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from gateway.api.entry import REQUEST_ID, Entry
 from gateway.api.streaming import SSE, relay
+from gateway.formats.conversation import SESSION_HEADERS
 from gateway.routing.failover import Routed
 from gateway.service import StreamReply
 
@@ -26,3 +27,9 @@ async def answer(
 
 def json_answer(routed: Routed[bytes], entry: Entry) -> web.Response:
     return web.Response(body=routed.value, headers={**JSON, **entry.route_headers(routed.candidate.route, routed.attempts)})
+
+
+def session_of(request: web.BaseRequest) -> str | None:
+    """The client's session id, when its tool sends one (conversation affinity)."""
+    headers = request.headers
+    return next((value for name in SESSION_HEADERS if (value := headers.get(name))), None)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+GATEWAY = "switchboard"  # the owner of names the gateway itself defines: aliases and "auto"
+
 
 @dataclass(frozen=True, slots=True)
 class ModelEntry:
-    provider: str
+    provider: str  # GATEWAY for an alias or "auto"
     upstream_id: str  # the name the provider knows it by
     created: int = 0
     context_length: int = 0  # when the provider's list says (0: unknown)
 
     @property
     def id(self) -> str:
-        return f"{self.provider}/{self.upstream_id}"
+        return self.upstream_id if self.provider == GATEWAY else f"{self.provider}/{self.upstream_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +29,13 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class ModelFacts:
-    """What a client may want to know of a model before using it (Ollama's /api/show)."""
+    """What is known of a model: for clients that ask before using it (Ollama's /api/show) and
+    for the router choosing one."""
 
     family: str  # the architecture name clients key other facts by
     context_length: int
     capabilities: tuple[str, ...]  # Ollama's words: completion, tools, vision, thinking, embedding
+    output: int = 0  # most tokens one answer may have (0: unknown)
+    rating: int = 0  # 1-5: the hardest request it handles well (0: unknown, left out of auto)
+    cost: tuple[float, float] | None = None  # US dollars per million tokens (input, output)
+    reasons: bool = False  # always thinks before answering, out of the same output budget

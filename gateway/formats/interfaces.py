@@ -12,6 +12,7 @@ from gateway.core.chat import ChatRequest, ChatResponse, StreamEvent
 from gateway.core.timing import Timing
 from gateway.core.usage import Usage
 from gateway.errors import GatewayError
+from gateway.formats.jsonbody import Body
 
 
 class StreamEncoder(Protocol):
@@ -39,6 +40,11 @@ class ClientCall(Protocol):
 
     @property
     def body(self) -> dict[str, Any]: ...
+
+    @property
+    def source(self) -> Body | None:
+        """The client's own bytes, while the body is unchanged (for the passthrough)."""
+        ...
 
     def canonical(self) -> ChatRequest: ...
 

@@ -27,4 +27,5 @@ class ProviderSettings:
     headers: tuple[tuple[str, str], ...] = ()
     timeouts: Timeouts = Timeouts()
     rotation: str = "round-robin"  # how requests take its keys: "round-robin" or "sequential"
+    max_request_bytes: int = 0  # the largest request body it takes (0: no limit known)
     source: str = "config"  # "config", "environment" or "default"

@@ -1,11 +1,13 @@
-"""Facts about models (family, context window, capabilities) from the bundled table
-``model_facts.toml``, with what a provider's own list says taking precedence."""
+"""Facts about models (family, context window, output cap, capabilities, rating, cost) from the
+bundled table ``model_facts.toml``, with what a provider's own list says taking precedence."""
 
 from __future__ import annotations
 
 import fnmatch
 import functools
+import re
 import tomllib
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 
@@ -15,21 +17,47 @@ from gateway.core.models import ModelEntry, ModelFacts
 # models served today have.
 UNKNOWN = ModelFacts("switchboard", 32768, ("completion", "tools"))
 
+_SIZE = re.compile(r"(?<![a-z0-9.])(\d+(?:\.\d+)?)b(?![a-z])")
+_RATING_BY_SIZE = ((2.0, 1), (9.0, 2), (100.0, 3))  # billions of parameters below which, rating
+
 
 @cache
 def _table() -> tuple[tuple[tuple[str, ...], ModelFacts], ...]:
     text = resources.files(__package__).joinpath("model_facts.toml").read_text(encoding="utf-8")
     rows = tomllib.loads(text)["model"]
     return tuple(
-        (tuple(row["match"]), ModelFacts(row["family"], int(row["context"]), tuple(row["capabilities"])))
+        (
+            tuple(row["match"]),
+            ModelFacts(
+                row["family"],
+                int(row["context"]),
+                tuple(row["capabilities"]),
+                output=int(row.get("output", 0)),
+                rating=int(row.get("rating", 0)),
+                cost=(float(row["cost"][0]), float(row["cost"][1])) if "cost" in row else None,
+                reasons=bool(row.get("reasons", False)),
+            ),
+        )
         for row in rows
     )
+
+
+def rating_by_size(name: str) -> int:
+    """A rating from the parameter count in a model's name (``llama3.2:3b``, ``qwen-2.5-72b``);
+    0 when the name has none."""
+    found = _SIZE.search(name)
+    if found is None:
+        return 0
+    size = float(found.group(1))
+    return next((rating for below, rating in _RATING_BY_SIZE if size < below), 4)
 
 
 @functools.lru_cache(maxsize=4096)  # model lists are asked for often and change rarely
 def facts_for(entry: ModelEntry) -> ModelFacts:
     name = entry.upstream_id.lower().rsplit("/", 1)[-1]
     found = next((facts for patterns, facts in _table() if any(fnmatch.fnmatchcase(name, p) for p in patterns)), UNKNOWN)
+    if not found.rating and "embedding" not in found.capabilities and (by_size := rating_by_size(name)):
+        found = replace(found, rating=by_size)
     if entry.context_length:
-        return ModelFacts(found.family, entry.context_length, found.capabilities)
+        found = replace(found, context_length=entry.context_length)
     return found

@@ -34,6 +34,7 @@ class ModelIndex:
         self._bare: dict[str, tuple[ModelEntry, ...]] = {}
         # Resolutions are remembered (Targets are immutable): the same few names arrive all day.
         self._resolved: dict[str, tuple[Target, ...]] = {}
+        self.version = 0  # changes whenever a list does, so what is derived from them can be redone
 
     def set_models(self, provider_id: str, entries: Iterable[ModelEntry]) -> None:
         self._lists[provider_id] = tuple(e for e in entries if _servable(e))
@@ -48,6 +49,7 @@ class ModelIndex:
                 bare[entry.upstream_id] = (*bare.get(entry.upstream_id, ()), entry)
         self._by_id, self._bare = by_id, bare
         self._resolved = {}
+        self.version += 1
 
     def has_list(self, provider_id: str) -> bool:
         return provider_id in self._lists

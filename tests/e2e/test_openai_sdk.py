@@ -279,8 +279,8 @@ async def test_several_keys_are_used_in_turn(start_gateway) -> None:
             'api_key_env = "POOL_KEYS"\nmodels = ["gpt-test"]\n',
             {"POOL_KEYS": "sk-pool-first-0001, sk-pool-second-0002"},
         )
-        for _ in range(4):
-            await client(gw).chat.completions.create(model="pool/gpt-test", messages=HELLO)
+        for n in range(4):  # four conversations (one conversation would keep its key: affinity)
+            await client(gw).chat.completions.create(model="pool/gpt-test", messages=[{"role": "user", "content": f"hi {n}"}])
         used = [r.headers["Authorization"] for r in fake.chat_requests]
         assert used == ["Bearer sk-pool-first-0001", "Bearer sk-pool-second-0002"] * 2
     finally:

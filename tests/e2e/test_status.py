@@ -81,8 +81,9 @@ async def test_the_status_command_reads_the_running_gateway(tmp_path: Path, upst
         upstream.accept(*KEYS)
         upstream.key_faults[KEYS[1]] = upstream.failure(429, "insufficient_quota", "quota", code="insufficient_quota")
         async with aiohttp.ClientSession() as session:
-            for _ in range(2):
-                async with session.post(f"{url}/v1/chat/completions", json={**CHAT, "model": "openai/gpt-test"}) as r:
+            for n in range(2):  # two conversations, so round-robin reaches the second key
+                chat = {"model": "openai/gpt-test", "messages": [{"role": "user", "content": f"hi {n}"}]}
+                async with session.post(f"{url}/v1/chat/completions", json=chat) as r:
                     assert r.status == 200
         result = await asyncio.to_thread(run, tmp_path, "status", "--url", url)
         assert result.returncode == 0, result.stderr

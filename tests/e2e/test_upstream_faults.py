@@ -64,8 +64,8 @@ async def test_a_rate_limited_key_hands_over_to_the_next_and_rests(start_gateway
 
 async def test_round_robin_spreads_requests_over_every_key(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
     gateway = await pooled(start_gateway, upstream, "round-robin")
-    for _ in range(6):
-        assert (await post(gateway, CHAT))[0] == 200
+    for n in range(6):  # six conversations: one conversation would keep its key
+        assert (await post(gateway, {**CHAT, "messages": [{"role": "user", "content": f"question {n}"}]}))[0] == 200
     assert sorted(keys_asked(upstream)) == sorted(KEYS * 2)
 
 
@@ -126,10 +126,14 @@ async def test_the_breaker_keeps_requests_away_from_a_hanging_provider(
     routing = "[routing]\nbreaker_failures = 2\nbreaker_cooloff_seconds = 60\n"
     gateway = await start_gateway(routing + table("first", upstream) + table("second", second), {"FIRST_KEY": upstream.key or "", "SECOND_KEY": second.key or ""})
     upstream.then(Script("hang")).then(Script("hang"))
-    for _ in range(2):
-        assert (await post(gateway, CHAT))[1]["x-switchboard-attempts"] == "2"
-    for _ in range(3):  # open: the first provider is not even asked
-        status, headers, _ = await post(gateway, CHAT)
+
+    def conversation(n: int) -> dict[str, Any]:  # a new one each time: no affinity to the second
+        return {**CHAT, "messages": [{"role": "user", "content": f"question {n}"}]}
+
+    for n in range(2):
+        assert (await post(gateway, conversation(n)))[1]["x-switchboard-attempts"] == "2"
+    for n in range(2, 5):  # open: the first provider is not even asked
+        status, headers, _ = await post(gateway, conversation(n))
         assert status == 200 and headers["x-switchboard-attempts"] == "1"
     assert len(upstream.requests_to("/chat/completions")) == 2
 

@@ -15,6 +15,8 @@ from gateway.errors import (
     UpstreamTimeout,
     UpstreamUnreachable,
 )
+from gateway.routing.affinity import Affinity
+from gateway.routing.capabilities import Capabilities
 from gateway.routing.failover import first_success
 from gateway.routing.health import Health
 from gateway.routing.model_index import ModelIndex
@@ -32,7 +34,9 @@ def router(clock: FakeClock, aliases: tuple[tuple[str, tuple[str, ...]], ...] = 
         "openai": KeyPool("openai", ("o1",)),
         "ollama": KeyPool("ollama", ()),
     }
-    return Router(index, pools, Health(clock, HealthPolicy(breaker_failures=1)), aliases)
+    return Router(
+        index, pools, Health(clock, HealthPolicy(breaker_failures=1)), Capabilities(index, {}, ["ollama"]), Affinity(clock, 3600), aliases
+    )
 
 
 def limited(wait: float | None = None) -> UpstreamStatus:

@@ -1,0 +1,21 @@
+"""A plan told as a person (or a dashboard) reads it: the difficulty and what made it, the route
+chosen, the alternatives in order, and every route left out with the reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.routing.router import Plan
+
+
+def receipt(plan: Plan) -> dict[str, Any]:
+    out: dict[str, Any] = {"model": plan.name}
+    if plan.difficulty is not None:
+        out["difficulty"] = {"level": plan.difficulty.level, "scores": dict(plan.difficulty.scores)}
+    out["chosen"] = plan.candidates[0].route if plan.candidates else None
+    out["alternatives"] = [c.route for c in plan.candidates[1:]]
+    out["rejected"] = [
+        {"route": r.route, "reason": r.reason, **({"seconds_left": round(r.seconds, 1)} if r.seconds is not None else {})}
+        for r in plan.rejected
+    ]
+    return out
