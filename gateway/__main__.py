@@ -18,12 +18,12 @@ from typing import Any
 
 from gateway.auth import admin_token
 from gateway.config import Settings, load_settings
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, GatewayError
 from gateway.paths import StatePaths, resolve_paths
 from gateway.redact import mask_key
 from gateway.version import __version__
 
-COMMANDS = ("serve", "providers", "models", "status")
+COMMANDS = ("serve", "providers", "models", "status", "decide")
 
 
 def _run(main: Callable[[], Coroutine[Any, Any, int]]) -> int:
@@ -158,6 +158,52 @@ def cmd_status(args: argparse.Namespace, settings: Settings, paths: StatePaths) 
     return 0
 
 
+def cmd_decide(args: argparse.Namespace, settings: Settings, paths: StatePaths) -> int:
+    import json
+
+    from gateway.clock import SystemClock
+    from gateway.formats import openai_chat
+    from gateway.ids import RequestIds
+    from gateway.logs import start_logging
+    from gateway.status_text import render_receipt
+    from gateway.transport.aiohttp_transport import AiohttpTransport
+    from gateway.wiring import build_gateway
+
+    content: str | list[dict[str, object]] = args.prompt
+    if args.image:
+        pixel = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+        content = [{"type": "text", "text": args.prompt}, {"type": "image_url", "image_url": {"url": pixel}}]
+    body: dict[str, object] = {"model": args.model, "messages": [{"role": "user", "content": content}]}
+    if args.tools:
+        body["tools"] = [{"type": "function", "function": {"name": "run", "parameters": {"type": "object"}}}]
+    try:
+        call = openai_chat.parse_request(body)
+    except ValueError as exc:
+        print(f"switchboard: {exc}", file=sys.stderr)
+        return 2
+    listener = start_logging(args.log_level, None)
+
+    async def decide() -> int:
+        transport = AiohttpTransport()
+        try:
+            gateway = build_gateway(settings, transport, SystemClock(), RequestIds())
+            await gateway.sync.refresh()
+            try:
+                found = await gateway.decide(call)
+            except GatewayError as exc:
+                print(f"switchboard: {exc.message}", file=sys.stderr)
+                return 1
+        finally:
+            await transport.aclose()
+        print(json.dumps(found, indent=2) if args.json else render_receipt(found))
+        return 0 if found["chosen"] else 1
+
+    try:
+        return _run(decide)
+    finally:
+        listener.stop()
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--home", help="keep all state in this folder (or set SWITCHBOARD_HOME)")
@@ -183,6 +229,13 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--url", help="the gateway's address (default: http://127.0.0.1:<configured port>)")
     status.add_argument("--json", action="store_true", help="print the status document as JSON")
     status.set_defaults(func=cmd_status)
+    decide = sub.add_parser("decide", parents=[common], help="show where a prompt would be routed, sending nothing")
+    decide.add_argument("prompt", help="the user's message")
+    decide.add_argument("--model", default="auto", help="the model name asked for (default: auto)")
+    decide.add_argument("--tools", action="store_true", help="as if the request carried tools")
+    decide.add_argument("--image", action="store_true", help="as if the request carried an image")
+    decide.add_argument("--json", action="store_true", help="print the receipt as JSON")
+    decide.set_defaults(func=cmd_decide)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""The status document as a person reads it in a terminal."""
+"""The status document and routing receipts as a person reads them in a terminal."""
 
 from __future__ import annotations
 
@@ -43,4 +43,17 @@ def render(status: dict[str, Any]) -> str:
         f"served {usage['requests']} answers: {usage['prompt_tokens']} prompt, "
         f"{usage['completion_tokens']} completion tokens"
     )
+    return "\n".join(lines)
+
+
+def render_receipt(receipt: dict[str, Any]) -> str:
+    lines = [f"model      {receipt['model']}"]
+    if (difficulty := receipt.get("difficulty")) is not None:
+        scores = ", ".join(f"{name} {score:+g}" for name, score in difficulty["scores"].items()) or "no signal"
+        lines.append(f"difficulty {difficulty['level']} of 5 ({scores})")
+    lines.append(f"chosen     {receipt['chosen'] or 'nothing can serve it now'}")
+    lines += [f"then       {route}" for route in receipt["alternatives"]]
+    for rejected in receipt["rejected"]:
+        left = f", {rejected['seconds_left']:.0f} s left" if "seconds_left" in rejected else ""
+        lines.append(f"not        {rejected['route']}: {rejected['reason']}{left}")
     return "\n".join(lines)

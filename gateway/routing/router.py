@@ -220,5 +220,6 @@ def _route(target: Target) -> str:
 
 
 def _price(facts: ModelFacts) -> float:
-    """Dollars per million tokens, input and output together; unknown prices sort last."""
-    return float("inf") if facts.cost is None else facts.cost[0] + facts.cost[1]
+    """Dollars per million tokens, blended three input to one output (prompts outweigh answers);
+    unknown prices sort last."""
+    return float("inf") if facts.cost is None else (3 * facts.cost[0] + facts.cost[1]) / 4
