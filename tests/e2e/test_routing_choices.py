@@ -106,7 +106,7 @@ async def test_a_conversation_stays_on_its_key(start_gateway: StartGateway, upst
     turn1 = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Plan a trip"}]
     turn2 = [*turn1, {"role": "assistant", "content": "Where to?"}, {"role": "user", "content": "Rome"}]
     routes = []
-    for messages in (turn1, turn2, turn2 + [{"role": "assistant", "content": "ok"}, {"role": "user", "content": "and?"}]):
+    for messages in (turn1, turn2, [*turn2, {"role": "assistant", "content": "ok"}, {"role": "user", "content": "and?"}]):
         _, headers, _ = await call(gateway, "POST", "/v1/chat/completions", {"model": "pool/gpt-test", "messages": messages})
         routes.append(headers["x-switchboard-route"])
     assert len(set(routes)) == 1
