@@ -26,6 +26,13 @@ variables that hold its keys (``api_key_env``), and keys found there stay in mem
     deadline_seconds = 1800       # a whole request, all attempts included
     affinity_minutes = 60         # a conversation keeps its key this long after its last request
 
+    [cache]                       # exact-match answers, per caller; off unless switched on
+    enabled = true
+    ttl_seconds = 300
+    max_entries = 1000
+    max_mb = 64
+    sampled = false               # true: also reuse answers of requests with temperature > 0
+
     [aliases]                     # a name clients may ask for -> the routes to try, in order
     coding = ["anthropic/claude-sonnet-4-5", "openai/gpt-5", "openrouter/qwen/qwen3-coder"]
 
@@ -114,11 +121,21 @@ class ModelOverride:
 
 
 @dataclass(frozen=True, slots=True)
+class CacheSettings:
+    enabled: bool = False
+    ttl: float = 300.0
+    max_entries: int = 1000
+    max_bytes: int = 64 * 1024 * 1024
+    sampled: bool = False  # also reuse answers of requests that sample (temperature > 0 or unset)
+
+
+@dataclass(frozen=True, slots=True)
 class RoutingSettings:
     policy: HealthPolicy = HealthPolicy()
     models: tuple[tuple[str, ModelOverride], ...] = ()  # "provider/model" -> override
     deadline: float = 1800.0  # seconds for a whole request, every attempt and the stream included
     affinity: float = 3600.0  # seconds a conversation keeps its key after its last request
+    cache: CacheSettings = CacheSettings()
     aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()  # name -> "provider/model" chain, in order
 
 
@@ -242,6 +259,7 @@ _ROUTING_KEYS = {
     "cooldown_seconds", "exhausted_seconds", "breaker_failures", "breaker_cooloff_seconds", "deadline_seconds",
     "affinity_minutes",
 }
+_CACHE_KEYS = {"enabled", "ttl_seconds", "max_entries", "max_mb", "sampled"}
 _MODEL_KEYS = {"context", "output", "rating", "cost", "capabilities", "reasons"}
 _CAPABILITIES = {"completion", "tools", "vision", "thinking", "embedding"}
 _ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -384,7 +402,20 @@ def _model_override(name: str, data: Any) -> ModelOverride:
     )
 
 
-def _routing(data: Mapping[str, Any], aliases: Mapping[str, Any], models: Mapping[str, Any]) -> RoutingSettings:
+def _cache(data: Mapping[str, Any]) -> CacheSettings:
+    t = _Table(data, "[cache]", _CACHE_KEYS)
+    base = CacheSettings()
+    max_mb = t.number("max_mb", 0.001, 65536)
+    return CacheSettings(
+        enabled=_first(t.flag("enabled"), base.enabled),
+        ttl=_first(t.number("ttl_seconds", 1, 30 * 86400), base.ttl),
+        max_entries=_first(t.whole("max_entries", 1, 10_000_000), base.max_entries),
+        max_bytes=int(max_mb * 1048576) if max_mb is not None else base.max_bytes,
+        sampled=_first(t.flag("sampled"), base.sampled),
+    )
+
+
+def _routing(data: Mapping[str, Any], aliases: Mapping[str, Any], models: Mapping[str, Any], cache: Mapping[str, Any]) -> RoutingSettings:
     t = _Table(data, "[routing]", _ROUTING_KEYS)
     base = HealthPolicy()
     policy = HealthPolicy(
@@ -410,6 +441,7 @@ def _routing(data: Mapping[str, Any], aliases: Mapping[str, Any], models: Mappin
         deadline=_first(t.number("deadline_seconds", 1, 86400), RoutingSettings().deadline),
         affinity=_first(t.number("affinity_minutes", 0, 7 * 1440), RoutingSettings().affinity / 60) * 60,
         aliases=tuple(chains),
+        cache=_cache(cache),
     )
 
 
@@ -456,7 +488,7 @@ def load_settings(
     elif explicit:
         raise ConfigError(f"config file {config_file} does not exist")
 
-    sections = ("server", "upstream", "routing", "aliases", "models", "providers")
+    sections = ("server", "upstream", "routing", "aliases", "models", "cache", "providers")
     top = _Table(data, str(config_file.name), set(sections))
     for section in sections:
         if section in top.data and not isinstance(top.data[section], dict):
@@ -476,5 +508,5 @@ def load_settings(
     for entry in entries:
         if (built := _provider(entry, tables.get(entry.id), env, base)) is not None:
             providers.append(built)
-    routing = _routing(data.get("routing", {}), data.get("aliases", {}), data.get("models", {}))
+    routing = _routing(data.get("routing", {}), data.get("aliases", {}), data.get("models", {}), data.get("cache", {}))
     return Settings(server=server, providers=tuple(providers), routing=routing, config_file=read_from)

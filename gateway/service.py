@@ -60,6 +60,7 @@ from gateway.routing.model_index import ModelIndex
 from gateway.routing.model_sync import ModelSync
 from gateway.routing.pool import KeyPool
 from gateway.routing.receipt import receipt
+from gateway.routing.response_cache import ResponseCache
 from gateway.routing.router import AUTO, Candidate, Plan, Router
 from gateway.routing.traits import traits_of
 from gateway.transport import Timeouts, Transport, UpstreamRequest, UpstreamResponse
@@ -90,7 +91,7 @@ class StreamReply:
     Raises ``UpstreamError`` mid-stream when the upstream fails or stops before its end.
     """
 
-    __slots__ = ("_first", "_kept", "_kept_size", "_on_close", "_relay", "_response", "target")
+    __slots__ = ("_copied", "_first", "_kept", "_kept_size", "_on_close", "_on_copied", "_relay", "_response", "target")
 
     def __init__(
         self,
@@ -111,6 +112,14 @@ class StreamReply:
         self._kept_size = len(first)
         if kept is not None:
             kept.append(first)
+        # Every piece relayed, for the response cache, when asked for (``copy_to``).
+        self._copied: list[bytes] | None = None
+        self._on_copied: Callable[[tuple[bytes, ...]], None] | None = None
+
+    def copy_to(self, done: Callable[[tuple[bytes, ...]], None]) -> None:
+        """Hand every piece relayed to ``done`` once the stream has completed."""
+        self._copied = [] if self._first is None else [self._first]
+        self._on_copied = done
 
     def __aiter__(self) -> StreamReply:
         return self
@@ -135,6 +144,8 @@ class StreamReply:
                 if kept is not None and self._kept_size < MAX_KEPT_BYTES:
                     kept.append(out)
                     self._kept_size += len(out)
+                if self._copied is not None:
+                    self._copied.append(out)
                 return out
 
     def failure(self, err: GatewayError) -> bytes:
@@ -147,8 +158,37 @@ class StreamReply:
         self._on_close(self._relay)
         if self._relay.done:
             self._response.release()
+            if self._on_copied is not None and self._copied is not None and not self._relay.failed:
+                self._on_copied(tuple(self._copied))
         else:
             self._response.close()
+
+
+class CachedStream:
+    """A cached stream, replayed piece by piece as it was first relayed."""
+
+    __slots__ = ("_pieces",)
+
+    def __init__(self, pieces: tuple[bytes, ...]) -> None:
+        self._pieces = iter(pieces)
+
+    def __aiter__(self) -> CachedStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            return next(self._pieces)
+        except StopIteration:
+            raise StopAsyncIteration from None
+
+    def failure(self, err: GatewayError) -> bytes:
+        return b""  # nothing can fail while replaying bytes held in memory
+
+    def close(self) -> None:
+        pass
+
+
+Reply = StreamReply | CachedStream
 
 
 class Gateway:
@@ -162,6 +202,7 @@ class Gateway:
         pools: Mapping[str, KeyPool],
         router: Router,
         deadline: float,
+        cache: ResponseCache,
     ) -> None:
         self._providers = {p.id: p for p in providers}
         self._transport = transport
@@ -171,6 +212,7 @@ class Gateway:
         self._pools = pools
         self.router = router
         self._deadline = deadline
+        self.cache = cache
         self.totals = UsageTotals()
         self._last_used: dict[str, float] = {}  # model name asked for -> when it last served (monotonic)
         self._counting: set[asyncio.Task[None]] = set()
@@ -263,7 +305,8 @@ class Gateway:
         plan = self._plan(name, targets, call, session)
         deadline = self._clock.monotonic() + self._deadline
         routed = await first_success(plan, attempt, self.router.health, self._clock, deadline, request_id)
-        self.router.served(plan, routed.candidate)
+        if routed.candidate is not None:  # always: only the cache answers without one
+            self.router.served(plan, routed.candidate)
         return routed
 
     def _plan(self, name: str, targets: Sequence[Target], call: ClientCall | None, session: str | None) -> Plan:
@@ -317,6 +360,7 @@ class Gateway:
         return {
             "providers": providers,
             "aliases": {name: list(chain) for name, chain in self.router.aliases.items()},
+            "cache": self.cache.stats(),
             "usage": {
                 "requests": totals.requests,
                 "prompt_tokens": totals.prompt_tokens,
@@ -437,8 +481,15 @@ class Gateway:
 
     # --- chat -------------------------------------------------------------------------------
 
-    async def chat(self, call: ClientCall, request_id: str, session: str | None = None) -> Routed[bytes | StreamReply]:
-        """``session``: the client's session id, when it sent one (conversation affinity)."""
+    async def chat(
+        self, call: ClientCall, request_id: str, session: str | None = None, caller: str = "local"
+    ) -> Routed[bytes | Reply]:
+        """``session``: the client's session id, when it sent one (conversation affinity);
+        ``caller``: whose answers these are (the response cache never shares them)."""
+        cache_key = self.cache.key(caller, call.protocol, call.body)
+        if cache_key is not None and (hit := self.cache.get(cache_key)) is not None:
+            value: bytes | Reply = CachedStream(hit.chunks) if hit.stream else hit.chunks[0]
+            return Routed(value, None, 0, hit.route)
         targets = await self._targets(call.model)
         self._last_used[call.model] = self._clock.monotonic()
 
@@ -450,7 +501,19 @@ class Gateway:
                 return await self._passthrough(fitted, provider, dialect, candidate, request_id, left)
             return await self._translated(fitted, provider, provider.primary, candidate, request_id, left)
 
-        return await self._routed(call.model, targets, request_id, attempt, call, session)
+        routed: Routed[bytes | Reply] = await self._routed(call.model, targets, request_id, attempt, call, session)
+        if cache_key is not None:
+            self._keep(cache_key, routed)
+        return routed
+
+    def _keep(self, key: str, routed: Routed[bytes | Reply]) -> None:
+        """Put an answer in the response cache: a whole one now, a stream once it completes."""
+        route = routed.route
+        value = routed.value
+        if isinstance(value, bytes):
+            self.cache.put(key, (value,), False, route)
+        elif isinstance(value, StreamReply):
+            value.copy_to(lambda pieces: self.cache.put(key, pieces, True, route))
 
     async def _passthrough(
         self, call: ClientCall, provider: ChatProvider, dialect: Dialect, candidate: Candidate, request_id: str, left: float

@@ -23,6 +23,7 @@ from gateway.routing.health import Health
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.model_sync import ModelSync
 from gateway.routing.pool import KeyPool
+from gateway.routing.response_cache import ResponseCache
 from gateway.routing.router import Router
 from gateway.service import Gateway
 from gateway.transport import Transport
@@ -83,7 +84,8 @@ def build_gateway(
         _active(routing.aliases, pools),
         {a.id: a.settings.max_request_bytes for a in adapters if a.settings.max_request_bytes},
     )
-    return Gateway(adapters, transport, clock, index, sync, pools, router, routing.deadline)
+    cache = ResponseCache(clock, routing.cache)
+    return Gateway(adapters, transport, clock, index, sync, pools, router, routing.deadline, cache)
 
 
 def _active(

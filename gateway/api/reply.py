@@ -10,23 +10,23 @@ from gateway.api.entry import REQUEST_ID, Entry
 from gateway.api.streaming import SSE, relay
 from gateway.formats.conversation import SESSION_HEADERS
 from gateway.routing.failover import Routed
-from gateway.service import StreamReply
+from gateway.service import Reply
 
 JSON = {"Content-Type": "application/json"}
 
 
 async def answer(
-    request: web.BaseRequest, routed: Routed[bytes | StreamReply], entry: Entry, content_type: str = SSE
+    request: web.BaseRequest, routed: Routed[bytes | Reply], entry: Entry, content_type: str = SSE
 ) -> web.StreamResponse:
     value = routed.value
-    headers = entry.route_headers(routed.candidate.route, routed.attempts)
+    headers = entry.route_headers(routed.route, routed.attempts)
     if isinstance(value, bytes):
         return web.Response(body=value, headers={**JSON, **headers})
     return await relay(request, value, request[REQUEST_ID], entry.stamp, content_type, headers)
 
 
 def json_answer(routed: Routed[bytes], entry: Entry) -> web.Response:
-    return web.Response(body=routed.value, headers={**JSON, **entry.route_headers(routed.candidate.route, routed.attempts)})
+    return web.Response(body=routed.value, headers={**JSON, **entry.route_headers(routed.route, routed.attempts)})
 
 
 def session_of(request: web.BaseRequest) -> str | None:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from gateway.errors import GatewayError
-from gateway.service import StreamReply
+from gateway.service import Reply
 
 log = logging.getLogger("gateway.api")
 
@@ -24,7 +24,7 @@ NDJSON = "application/x-ndjson"
 
 async def relay(
     request: web.BaseRequest,
-    reply: StreamReply,
+    reply: Reply,
     request_id: str,
     stamp: Callable[[web.BaseRequest, web.StreamResponse], None],
     content_type: str = SSE,

@@ -29,8 +29,15 @@ _LIMITED = frozenset({"rate_limited", "quota_exhausted"})
 @dataclass(frozen=True, slots=True)
 class Routed(Generic[T]):
     value: T
-    candidate: Candidate
+    candidate: Candidate | None  # None: answered from the response cache
     attempts: int
+    cached_from: str | None = None  # the route that first served a cached answer
+
+    @property
+    def route(self) -> str:
+        if self.candidate is not None:
+            return self.candidate.route
+        return f"cache; first served by {self.cached_from}"
 
 
 async def first_success(

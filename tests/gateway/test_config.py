@@ -169,3 +169,76 @@ def test_catalog_defaults_are_overridable_from_the_file(tmp_path: Path) -> None:
     s = settings({"COHERE_API_KEY": "co-key-1234567890"}, "[providers.cohere]\nstream_usage = true\n", tmp_path)
     assert by_id(s)["cohere"].stream_usage is True
     assert by_id(settings({"COHERE_API_KEY": "co-key-1234567890"}))["cohere"].stream_usage is False
+
+
+ROUTING_TEXT = """
+[routing]
+cooldown_seconds = 20
+exhausted_seconds = 7200
+breaker_failures = 5
+breaker_cooloff_seconds = 15
+deadline_seconds = 600
+affinity_minutes = 30
+
+[aliases]
+coding = ["openai/gpt-5", "groq/llama-3.3-70b-versatile"]
+
+[models."openai/gpt-5"]
+rating = 4
+cost = [1, 8]
+output = 64000
+capabilities = ["completion", "tools"]
+reasons = false
+
+[cache]
+enabled = true
+ttl_seconds = 60
+max_entries = 10
+max_mb = 2
+sampled = true
+
+[providers.openai]
+rotation = "sequential"
+max_request_mb = 4
+"""
+
+
+def test_routing_aliases_model_facts_and_cache_are_read(tmp_path: Path) -> None:
+    s = settings({"OPENAI_API_KEY": "sk-aaaaaaaaaaaa"}, ROUTING_TEXT, tmp_path)
+    r = s.routing
+    assert (r.policy.cooldown, r.policy.exhausted, r.policy.breaker_failures, r.policy.breaker_cooloff) == (20, 7200, 5, 15)
+    assert (r.deadline, r.affinity) == (600, 1800)
+    assert r.aliases == (("coding", ("openai/gpt-5", "groq/llama-3.3-70b-versatile")),)
+    ((name, facts),) = r.models
+    assert name == "openai/gpt-5" and (facts.rating, facts.cost, facts.output, facts.reasons) == (4, (1.0, 8.0), 64000, False)
+    assert facts.capabilities == ("completion", "tools") and facts.context is None
+    assert (r.cache.enabled, r.cache.ttl, r.cache.max_entries, r.cache.max_bytes, r.cache.sampled) == (True, 60, 10, 2 * 1048576, True)
+    openai = by_id(s)["openai"]
+    assert openai.rotation == "sequential" and openai.max_request_bytes == 4 * 1048576
+
+
+def test_routing_defaults() -> None:
+    r = settings().routing
+    assert (r.policy.cooldown, r.policy.breaker_failures, r.deadline, r.aliases, r.cache.enabled) == (10, 3, 1800, (), False)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[aliases]\nauto = ["openai/gpt-5"]\n', "cannot be an alias name"),
+        ('[aliases]\nx = ["gpt-5"]\n', 'must list routes as "provider/model"'),
+        ("[aliases]\nx = []\n", 'must list routes as "provider/model"'),
+        ('[models."gpt-5"]\nrating = 3\n', 'name models as "provider/model"'),
+        ('[models."openai/gpt-5"]\nrating = 6\n', "rating must be an integer from 1 to 5"),
+        ('[models."openai/gpt-5"]\ncost = [1]\n', "cost must be [input, output]"),
+        ('[models."openai/gpt-5"]\ncapabilities = ["telepathy"]\n', "capabilities may hold only"),
+        ('[models."openai/gpt-5"]\nspeed = 3\n', "unknown key 'speed'"),
+        ("[routing]\nbreaker_failures = 0\n", "breaker_failures must be an integer from 1"),
+        ("[routing]\nretries = 3\n", "unknown key 'retries'"),
+        ("[cache]\nenabled = 1\n", "enabled must be true or false"),
+        ('[providers.openai]\nrotation = "random"\n', "rotation must be one of round-robin, sequential"),
+    ],
+)
+def test_bad_routing_config_names_the_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("(", r"\(")):
+        settings({"OPENAI_API_KEY": "sk-aaaaaaaaaaaa"}, text, tmp_path)
