@@ -56,8 +56,10 @@ def rating_by_size(name: str) -> int:
 def facts_for(entry: ModelEntry) -> ModelFacts:
     name = entry.upstream_id.lower().rsplit("/", 1)[-1]
     found = next((facts for patterns, facts in _table() if any(fnmatch.fnmatchcase(name, p) for p in patterns)), UNKNOWN)
-    if not found.rating and "embedding" not in found.capabilities and (by_size := rating_by_size(name)):
-        found = replace(found, rating=by_size)
+    if "embedding" not in found.capabilities and (by_size := rating_by_size(name)):
+        # A size in the name bounds what the family's row says: a 14b distill of a frontier
+        # model is not the frontier model.
+        found = replace(found, rating=min(found.rating, by_size) if found.rating else by_size)
     if entry.context_length:
         found = replace(found, context_length=entry.context_length)
     return found

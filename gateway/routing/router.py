@@ -26,6 +26,7 @@ from gateway.routing.traits import Traits
 
 AUTO = "auto"
 AUTO_ROUTES = 5  # the chosen model and its alternatives, tried in turn
+_BELOW = {r: {level: f"rating {r} < difficulty {level}" for level in range(1, 6)} for r in range(1, 6)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +74,10 @@ class Router:
         self.affinity = affinity
         self.aliases = {name: chain for name, chain in aliases}
         self._payload_limits = dict(payload_limits or {})  # provider -> most body bytes it takes
+        self._smallest_payload_limit = min(self._payload_limits.values(), default=float("inf"))
         self._auto_version = -1
-        self._auto_routes: tuple[tuple[Target, ModelFacts], ...] = ()
+        self._auto_routes: tuple[_Rated, ...] = ()
+        self._smallest_context = 0
         self._turn = 0  # rotates ties between equally cheap models
 
     # --- names -------------------------------------------------------------------------------
@@ -82,7 +85,7 @@ class Router:
     def targets(self, name: str) -> tuple[Target, ...]:
         """The routes a name stands for, first choice first; () when nothing serves it."""
         if name == AUTO:
-            return tuple(target for target, _ in self._rated())
+            return tuple(r.target for r in self._rated())
         chain = self.aliases.get(name)
         if chain is None:
             return self._index.resolve_all(name)
@@ -91,17 +94,19 @@ class Router:
             out.extend(t for t in self._index.resolve_all(ref) if t not in out)
         return tuple(out)
 
-    def _rated(self) -> tuple[tuple[Target, ModelFacts], ...]:
-        """Every listed chat model with a rating, cheapest first (unknown prices last)."""
+    def _rated(self) -> tuple[_Rated, ...]:
+        """Every listed chat model with a rating, cheapest first (unknown prices last), the
+        least capable first among equals: the smallest model that can do the job is the fastest."""
         if self._auto_version != self._index.version:
             routes = []
             for entry in self._index.entries():
                 target = Target(entry.provider, entry.upstream_id)
                 facts = self.capabilities.of(target)
                 if facts.rating and "completion" in facts.capabilities:
-                    routes.append((target, facts))
-            routes.sort(key=lambda r: (_price(r[1]), -r[1].rating))
+                    routes.append(_Rated(target, facts, _route(target), _price(facts)))
+            routes.sort(key=lambda r: (r.price, r.facts.rating))
             self._auto_routes, self._auto_version = tuple(routes), self._index.version
+            self._smallest_context = min((r.facts.context_length for r in routes), default=0)
         return self._auto_routes
 
     # --- plans -------------------------------------------------------------------------------
@@ -133,29 +138,36 @@ class Router:
 
     def _auto(self, traits: Traits, difficulty: Difficulty, rejected: list[Rejection]) -> tuple[Target, ...]:
         level = difficulty.level
-        able: list[tuple[Target, ModelFacts]] = []
-        fallback: list[tuple[Target, ModelFacts]] = []  # fit, but rated below the level
-        for target, facts in self._rated():
-            why = self._unfit(target, facts, traits)
+        able: list[_Rated] = []
+        below: list[_Rated] = []  # fit, but rated under the level
+        routes = self._rated()
+        # The usual request (no tools, no images, a prompt every model can hold) needs no check.
+        plain = (
+            not traits.tools
+            and not traits.images
+            and traits.prompt_tokens <= self._smallest_context
+            and traits.size <= self._smallest_payload_limit
+        )
+        for rated in routes:
+            why = None if plain else self._unfit(rated.target, rated.facts, traits)
             if why is not None:
-                rejected.append(Rejection(_route(target), why))
-            elif facts.rating < level:
-                fallback.append((target, facts))
+                rejected.append(Rejection(rated.route, why))
+            elif rated.facts.rating < level:
+                below.append(rated)
             else:
-                able.append((target, facts))
+                able.append(rated)
         if not able:  # nothing rated high enough: the best there is, best first
-            able = sorted(fallback, key=lambda r: (-r[1].rating, _price(r[1])))
+            able = sorted(below, key=lambda r: (-r.facts.rating, r.price))
         else:
-            rejected.extend(Rejection(_route(t), f"rating {f.rating} < difficulty {level}") for t, f in fallback)
-        chosen = [target for target, _ in able[:AUTO_ROUTES]]
-        if len(chosen) > 1:
-            cheapest = _price(able[0][1])
-            ties = sum(1 for _, facts in able[: len(chosen)] if _price(facts) == cheapest)
-            if ties > 1:
-                turn = self._turn % ties
-                self._turn += 1
-                chosen = chosen[turn:ties] + chosen[:turn] + chosen[ties:]
-        return tuple(chosen)
+            rejected.extend(Rejection(r.route, _BELOW[r.facts.rating][level]) for r in below)
+        chosen = able[:AUTO_ROUTES]
+        first = chosen[0] if chosen else None
+        ties = sum(1 for r in chosen if first and (r.price, r.facts.rating) == (first.price, first.facts.rating))
+        if ties > 1:
+            turn = self._turn % ties
+            self._turn += 1
+            chosen = chosen[turn:ties] + chosen[:turn] + chosen[ties:]
+        return tuple(r.target for r in chosen)
 
     def _fit(self, targets: tuple[Target, ...], traits: Traits, rejected: list[Rejection]) -> tuple[Target, ...]:
         """The targets whose model can take the request; all of them if none can (the config's
@@ -213,6 +225,14 @@ class Router:
         """The candidate answered: its key holds the conversation from now on."""
         if plan.conversation is not None:
             self.affinity.remember(plan.conversation, candidate.cred.label)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rated:
+    target: Target
+    facts: ModelFacts
+    route: str
+    price: float
 
 
 def _route(target: Target) -> str:

@@ -16,3 +16,12 @@ def test_benchmark_runs_and_reports_every_figure() -> None:
     rows = [line.split() for line in result.stdout.splitlines()]
     rows = [r for r in rows if len(r) == 9 and r[0] in ("direct", "passthrough", "pass+gc", "gateway", "translated") and r[1] in ("json", "stream")]
     assert len(rows) == 30  # 5 targets x 2 modes x 3 concurrencies
+
+
+def test_decide_benchmark_runs_and_reports_every_prompt() -> None:
+    bench = Path(__file__).with_name("bench_decide.py")
+    result = subprocess.run([sys.executable, str(bench), "--seconds", "0.05"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()[1:]]
+    assert [r[0] for r in rows] == ["greeting", "question", "coding", "design"]
+    assert all(r[2].endswith("µs") and r[5].count("/") >= 1 for r in rows)
