@@ -23,7 +23,7 @@ from gateway.routing.capabilities import Capabilities
 from gateway.routing.health import Health
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.pool import KeyPool
-from gateway.routing.router import AUTO, Router
+from gateway.routing.router import AUTO, Plan, Router
 from gateway.routing.traits import traits_of
 
 MODELS = {
@@ -67,6 +67,22 @@ def per_call(fn, seconds: float) -> float:  # type: ignore[no-untyped-def]
     return statistics.median(rounds)
 
 
+def measure(router: Router, name: str, prompt: str, seconds: float) -> str:
+    call = openai_chat.parse_request({"model": AUTO, "messages": [{"role": "user", "content": prompt}]})
+    size = len(prompt) + 60
+
+    def decide() -> Plan:
+        return router.plan(AUTO, router.targets(AUTO), lambda: traits_of(call.canonical(), size), lambda: "c")
+
+    def pinned() -> Plan:
+        return router.plan("openai/gpt-4o-mini", router.targets("openai/gpt-4o-mini"), lambda: traits_of(call.canonical(), size))
+
+    plan = decide()
+    level = plan.difficulty.level if plan.difficulty else 0
+    auto_us, pinned_us, decode_us = (per_call(f, seconds) for f in (decide, pinned, call.canonical))
+    return f"{name:<10} {level:>5} {auto_us:>10.1f}µs {pinned_us:>10.1f}µs {decode_us:>10.1f}µs   {plan.candidates[0].route}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=2.0, help="per figure")
@@ -75,20 +91,7 @@ def main() -> None:
     router.plan(AUTO, router.targets(AUTO))  # initialised: the rated list is built once
     print(f"{'prompt':<10} {'level':>5} {'decide auto':>12} {'pinned name':>12} {'decode only':>12}   chosen")
     for name, prompt in PROMPTS.items():
-        call = openai_chat.parse_request({"model": AUTO, "messages": [{"role": "user", "content": prompt}]})
-        size = len(prompt) + 60
-
-        def decide() -> object:
-            return router.plan(AUTO, router.targets(AUTO), lambda: traits_of(call.canonical(), size), lambda: "c")
-
-        def pinned() -> object:
-            return router.plan("openai/gpt-4o-mini", router.targets("openai/gpt-4o-mini"), lambda: traits_of(call.canonical(), size))
-
-        plan = decide()
-        level = plan.difficulty.level if plan.difficulty else 0  # type: ignore[attr-defined]
-        chosen = plan.candidates[0].route  # type: ignore[attr-defined]
-        auto_us, pinned_us, decode_us = (per_call(f, args.seconds) for f in (decide, pinned, call.canonical))
-        print(f"{name:<10} {level:>5} {auto_us:>10.1f}µs {pinned_us:>10.1f}µs {decode_us:>10.1f}µs   {chosen}")
+        print(measure(router, name, prompt, args.seconds))
 
 
 if __name__ == "__main__":
