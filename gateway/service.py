@@ -283,7 +283,8 @@ class Gateway:
     async def _targets(self, name: str) -> tuple[Target, ...]:
         # Just after start, wait (briefly) for the first round of model lists: a bare name's
         # fallbacks are the other providers that list it.
-        await self.sync.wait_ready(ROUTE_WAIT)
+        if not self.sync.ready:
+            await self.sync.wait_ready(ROUTE_WAIT)
         targets = self.router.targets(name)
         if not targets and self.sync.incomplete:
             await self.sync.refresh_missing(ROUTE_WAIT)
@@ -327,10 +328,12 @@ class Gateway:
     def _fitted(self, call: C, target: Target) -> C:
         """The call with its output limit fitted to the model: clamped to what one answer may
         have, with room added for models that think out of the same budget."""
+        facts = self.router.capabilities.of(target)
+        if not facts.output and not facts.reasons:
+            return call
         asked = output_limit(call)
         if asked is None:
             return call
-        facts = self.router.capabilities.of(target)
         limit = asked + REASONING_ALLOWANCE if facts.reasons else asked
         if facts.output:
             limit = min(limit, facts.output)
@@ -380,7 +383,7 @@ class Gateway:
         """Send, within the ``left`` seconds of the request's deadline, and turn anything but a
         2xx into the provider's error (the response is closed)."""
         t = request.timeouts
-        if left < t.total:
+        if left < t.total - 1:  # (within a second of it, the provider's own bound will do)
             request = replace(request, timeouts=Timeouts(t.connect, t.read, left))
         response = await self._transport.send(request)
         if 200 <= response.status < 300:

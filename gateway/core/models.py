@@ -12,7 +12,12 @@ class ModelEntry:
     provider: str  # GATEWAY for an alias or "auto"
     upstream_id: str  # the name the provider knows it by
     created: int = 0
-    context_length: int = 0  # when the provider's list says (0: unknown)
+    # What the provider's own list says of it, where it says (OpenRouter's does): these beat the
+    # bundled facts.
+    context_length: int = 0  # 0: not said
+    output: int = 0  # most tokens one answer may have; 0: not said
+    capabilities: tuple[str, ...] | None = None  # completion, tools, vision, thinking
+    cost: tuple[float, float] | None = None  # dollars per million tokens (input, output)
 
     @property
     def id(self) -> str:

@@ -29,8 +29,51 @@ def parse_model_list(body: bytes, provider: str, strip_prefix: str = "") -> list
             model_id = model_id[len(strip_prefix):]
         created = item.get("created")
         created = created if isinstance(created, int) and not isinstance(created, bool) else 0
-        entries.setdefault(model_id, ModelEntry(provider, model_id, created, _context(item)))
+        entries.setdefault(
+            model_id,
+            ModelEntry(provider, model_id, created, _context(item), _output(item), _capabilities(item), _cost(item)),
+        )
     return list(entries.values())
+
+
+def _output(item: dict[str, Any]) -> int:
+    top = item.get("top_provider")
+    value = top.get("max_completion_tokens") if isinstance(top, dict) else None
+    return value if type(value) is int and 0 < value < 100_000_000 else 0
+
+
+def _capabilities(item: dict[str, Any]) -> tuple[str, ...] | None:
+    """What the model takes, from OpenRouter's ``supported_parameters`` and ``architecture``;
+    None when the list does not say."""
+    parameters = item.get("supported_parameters")
+    architecture = item.get("architecture")
+    inputs = architecture.get("input_modalities") if isinstance(architecture, dict) else None
+    if not isinstance(parameters, list) and not isinstance(inputs, list):
+        return None
+    parameters = parameters if isinstance(parameters, list) else []
+    found = ["completion"]
+    if "tools" in parameters:
+        found.append("tools")
+    if isinstance(inputs, list) and "image" in inputs:
+        found.append("vision")
+    if "reasoning" in parameters:
+        found.append("thinking")
+    return tuple(found)
+
+
+def _cost(item: dict[str, Any]) -> tuple[float, float] | None:
+    """Dollars per million tokens from OpenRouter's ``pricing`` (dollars per token, as text);
+    None when absent or variable (its ``-1``)."""
+    pricing = item.get("pricing")
+    if not isinstance(pricing, dict):
+        return None
+    try:
+        prompt, completion = float(pricing["prompt"]), float(pricing["completion"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (0 <= prompt < 1 and 0 <= completion < 1):
+        return None
+    return round(prompt * 1e6, 6), round(completion * 1e6, 6)
 
 
 def _context(item: dict[str, Any]) -> int:

@@ -55,10 +55,11 @@ async def first_success(
     attempts = 0
     failure: GatewayError | None = None
     refused: GatewayError | None = None  # the gateway could not put the request to a route
-    limited = [r.seconds for r in plan.rejected if r.reason in _LIMITED and r.seconds is not None]
+    limited: list[float] = []  # how long the rate-limited routes still rest
     last: Candidate | None = None
     for candidate in plan.candidates:
-        left = deadline - clock.monotonic()
+        started = clock.monotonic()
+        left = deadline - started
         if left <= 0:
             failure = UpstreamTimeout(
                 f"no answer within the request's deadline after {attempts} attempt(s)",
@@ -70,7 +71,6 @@ async def first_success(
             continue  # its provider's breaker is half-open and another request holds the probe
         attempts += 1
         last = candidate
-        started = clock.monotonic()
         try:
             value = await attempt(candidate, left)
         except RequestRejected as err:
@@ -92,6 +92,7 @@ async def first_success(
             raise
         health.succeeded(cred, clock.monotonic() - started)
         return Routed(value, candidate, attempts)
+    limited += (r.seconds for r in plan.rejected if r.reason in _LIMITED and r.seconds is not None)
     if failure is None:
         failure = refused or _nowhere(plan, limited)
     elif failure.status == 429 and limited:

@@ -75,6 +75,8 @@ class Health:
     def blocked(self, cred: Credential, model: str) -> tuple[str, float] | None:
         """Why this key may not serve this model now, and for how many more seconds; None if
         it may."""
+        if not (self._benched or self._cooling or self._breakers):
+            return None  # nothing has failed yet: the usual case, answered without the clock
         now = self._clock.monotonic()
         bench = self._benched.get(cred.label)
         if bench is not None:

@@ -1,5 +1,6 @@
 """Facts about models (family, context window, output cap, capabilities, rating, cost) from the
-bundled table ``model_facts.toml``, with what a provider's own list says taking precedence."""
+bundled table ``model_facts.toml``, with what a provider's own model list says — the startup
+probe — taking precedence."""
 
 from __future__ import annotations
 
@@ -62,4 +63,10 @@ def facts_for(entry: ModelEntry) -> ModelFacts:
         found = replace(found, rating=min(found.rating, by_size) if found.rating else by_size)
     if entry.context_length:
         found = replace(found, context_length=entry.context_length)
+    if entry.output:
+        found = replace(found, output=entry.output)
+    if entry.capabilities is not None:
+        found = replace(found, capabilities=entry.capabilities)
+    if entry.cost is not None:
+        found = replace(found, cost=entry.cost)
     return found

@@ -116,6 +116,11 @@ class ModelSync:
                 await asyncio.wait_for(self._ready.wait(), timeout)
 
     @property
+    def ready(self) -> bool:
+        """The first round of model lists is done."""
+        return self._ready.is_set()
+
+    @property
     def incomplete(self) -> bool:
         return any(not self._index.has_list(p.id) for p in self._fetched)
 
