@@ -63,10 +63,10 @@ from gateway.routing.receipt import receipt
 from gateway.routing.response_cache import ResponseCache
 from gateway.routing.router import AUTO, Candidate, Plan, Router
 from gateway.routing.traits import traits_of
+from gateway.stream_reply import CachedStream, Reply, StreamReply
 from gateway.transport import Timeouts, Transport, UpstreamRequest, UpstreamResponse
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-MAX_KEPT_BYTES = 4 * 1024 * 1024  # of a passthrough stream, for counting it when no usage comes
 MAX_ERROR_BYTES = 1024 * 1024
 KEEP_ALIVE = 300.0  # seconds a model counts as running after use, as Ollama's default keep_alive
 REASONING_ALLOWANCE = 4096  # output tokens added for a model that thinks out of its answer's budget
@@ -82,113 +82,6 @@ def _checked(make: Callable[[], T]) -> T:
         return make()
     except BodyError as exc:
         raise InvalidRequest(exc.message, param=exc.param) from None
-
-
-class StreamReply:
-    """A relayed stream: iterate for bytes to write; ``close`` when done or abandoned.
-
-    An iterator class rather than a generator, so a client hanging up leaves nothing suspended.
-    Raises ``UpstreamError`` mid-stream when the upstream fails or stops before its end.
-    """
-
-    __slots__ = ("_copied", "_first", "_kept", "_kept_size", "_on_close", "_on_copied", "_relay", "_response", "target")
-
-    def __init__(
-        self,
-        first: bytes,
-        relay: Relay,
-        response: UpstreamResponse,
-        target: Target,
-        on_close: Callable[[Relay], None],
-        kept: list[bytes] | None = None,
-    ) -> None:
-        self._first: bytes | None = first
-        self._relay = relay
-        self._response = response
-        self._on_close = on_close
-        self.target = target
-        # What was relayed, kept (up to MAX_KEPT_BYTES) so it can be counted if no usage comes.
-        self._kept = kept
-        self._kept_size = len(first)
-        if kept is not None:
-            kept.append(first)
-        # Every piece relayed, for the response cache, when asked for (``copy_to``).
-        self._copied: list[bytes] | None = None
-        self._on_copied: Callable[[tuple[bytes, ...]], None] | None = None
-
-    def copy_to(self, done: Callable[[tuple[bytes, ...]], None]) -> None:
-        """Hand every piece relayed to ``done`` once the stream has completed."""
-        self._copied = [] if self._first is None else [self._first]
-        self._on_copied = done
-
-    def __aiter__(self) -> StreamReply:
-        return self
-
-    async def __anext__(self) -> bytes:
-        if self._first is not None:
-            first, self._first = self._first, None
-            return first
-        relay = self._relay
-        while True:
-            data = await self._response.read_chunk()
-            if not data:
-                if relay.done or relay.failed:
-                    raise StopAsyncIteration
-                raise UpstreamBadResponse(
-                    f"provider {self.target.provider} ended the stream before it was complete",
-                    provider=self.target.provider,
-                )
-            out = relay.feed(data)
-            if out:
-                kept = self._kept
-                if kept is not None and self._kept_size < MAX_KEPT_BYTES:
-                    kept.append(out)
-                    self._kept_size += len(out)
-                if self._copied is not None:
-                    self._copied.append(out)
-                return out
-
-    def failure(self, err: GatewayError) -> bytes:
-        """The client protocol's in-stream error, to end the stream with."""
-        return self._relay.failure(err)
-
-    def close(self) -> None:
-        """Count the usage; release the upstream connection if the stream finished, abort it
-        otherwise."""
-        self._on_close(self._relay)
-        if self._relay.done:
-            self._response.release()
-            if self._on_copied is not None and self._copied is not None and not self._relay.failed:
-                self._on_copied(tuple(self._copied))
-        else:
-            self._response.close()
-
-
-class CachedStream:
-    """A cached stream, replayed piece by piece as it was first relayed."""
-
-    __slots__ = ("_pieces",)
-
-    def __init__(self, pieces: tuple[bytes, ...]) -> None:
-        self._pieces = iter(pieces)
-
-    def __aiter__(self) -> CachedStream:
-        return self
-
-    async def __anext__(self) -> bytes:
-        try:
-            return next(self._pieces)
-        except StopIteration:
-            raise StopAsyncIteration from None
-
-    def failure(self, err: GatewayError) -> bytes:
-        return b""  # nothing can fail while replaying bytes held in memory
-
-    def close(self) -> None:
-        pass
-
-
-Reply = StreamReply | CachedStream
 
 
 class Gateway:

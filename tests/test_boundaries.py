@@ -30,6 +30,7 @@ RANK = {
     "routing": 5,
     "auth": 5,
     "service": 6,
+    "stream_reply": 5,
     "api": 7,
     "wiring": 7,
     "server": 8,

@@ -10,7 +10,7 @@ from gateway.api.entry import REQUEST_ID, Entry
 from gateway.api.streaming import SSE, relay
 from gateway.formats.conversation import SESSION_HEADERS
 from gateway.routing.failover import Routed
-from gateway.service import Reply
+from gateway.stream_reply import Reply
 
 JSON = {"Content-Type": "application/json"}
 

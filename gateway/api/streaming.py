@@ -14,7 +14,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from gateway.errors import GatewayError
-from gateway.service import Reply
+from gateway.stream_reply import Reply
 
 log = logging.getLogger("gateway.api")
 

@@ -23,6 +23,7 @@ from gateway.routing.failure import Verdict
 from gateway.routing.pool import Credential
 
 EWMA_WEIGHT = 0.2  # of the newest sample
+MAX_HOLDS = 10_000  # cooldowns kept before the lapsed ones are swept
 
 
 @dataclass(slots=True)
@@ -122,6 +123,8 @@ class Health:
         policy = self.policy
         if verdict.action == "cool":
             wait = policy.cooldown if verdict.wait is None else verdict.wait
+            if len(self._cooling) >= MAX_HOLDS:  # model names come from clients: stay bounded
+                self._cooling = {k: h for k, h in self._cooling.items() if h.until > now}
             self._cooling[(cred.label, model)] = _Hold(now + wait, verdict.reason)
         elif verdict.action == "bench":
             default = policy.exhausted if verdict.reason == "quota_exhausted" else policy.credential

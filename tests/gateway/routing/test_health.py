@@ -82,3 +82,15 @@ def test_snapshot_reports_latency_success_rate_and_holds_without_secrets() -> No
     assert 0 < snap["success_rate"] < 1
     assert snap["last_error"] == "rate_limited"
     assert "k1" not in repr(snap)
+
+
+def test_lapsed_cooldowns_are_swept_once_there_are_many() -> None:
+    from gateway.routing import health as module
+
+    clock = FakeClock()
+    health = Health(clock, POLICY)
+    for n in range(module.MAX_HOLDS):
+        health.failed(A, f"model-{n}", Verdict("cool", "rate_limited", wait=1))
+    clock._mono += 2
+    health.failed(A, "fresh", Verdict("cool", "rate_limited", wait=5))
+    assert len(health._cooling) == 1  # type: ignore[attr-defined]

@@ -1,0 +1,120 @@
+"""A stream on its way to the client: relayed from the upstream as it arrives (``StreamReply``),
+or replayed from the response cache (``CachedStream``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from gateway.core.models import Target
+from gateway.errors import GatewayError, UpstreamBadResponse
+from gateway.formats.interfaces import Relay
+from gateway.transport import UpstreamResponse
+
+MAX_KEPT_BYTES = 4 * 1024 * 1024  # of a passthrough stream, for counting it when no usage comes
+
+
+class StreamReply:
+    """A relayed stream: iterate for bytes to write; ``close`` when done or abandoned.
+
+    An iterator class rather than a generator, so a client hanging up leaves nothing suspended.
+    Raises ``UpstreamError`` mid-stream when the upstream fails or stops before its end.
+    """
+
+    __slots__ = ("_copied", "_first", "_kept", "_kept_size", "_on_close", "_on_copied", "_relay", "_response", "target")
+
+    def __init__(
+        self,
+        first: bytes,
+        relay: Relay,
+        response: UpstreamResponse,
+        target: Target,
+        on_close: Callable[[Relay], None],
+        kept: list[bytes] | None = None,
+    ) -> None:
+        self._first: bytes | None = first
+        self._relay = relay
+        self._response = response
+        self._on_close = on_close
+        self.target = target
+        # What was relayed, kept (up to MAX_KEPT_BYTES) so it can be counted if no usage comes.
+        self._kept = kept
+        self._kept_size = len(first)
+        if kept is not None:
+            kept.append(first)
+        # Every piece relayed, for the response cache, when asked for (``copy_to``).
+        self._copied: list[bytes] | None = None
+        self._on_copied: Callable[[tuple[bytes, ...]], None] | None = None
+
+    def copy_to(self, done: Callable[[tuple[bytes, ...]], None]) -> None:
+        """Hand every piece relayed to ``done`` once the stream has completed."""
+        self._copied = [] if self._first is None else [self._first]
+        self._on_copied = done
+
+    def __aiter__(self) -> StreamReply:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._first is not None:
+            first, self._first = self._first, None
+            return first
+        relay = self._relay
+        while True:
+            data = await self._response.read_chunk()
+            if not data:
+                if relay.done or relay.failed:
+                    raise StopAsyncIteration
+                raise UpstreamBadResponse(
+                    f"provider {self.target.provider} ended the stream before it was complete",
+                    provider=self.target.provider,
+                )
+            out = relay.feed(data)
+            if out:
+                kept = self._kept
+                if kept is not None and self._kept_size < MAX_KEPT_BYTES:
+                    kept.append(out)
+                    self._kept_size += len(out)
+                if self._copied is not None:
+                    self._copied.append(out)
+                return out
+
+    def failure(self, err: GatewayError) -> bytes:
+        """The client protocol's in-stream error, to end the stream with."""
+        return self._relay.failure(err)
+
+    def close(self) -> None:
+        """Count the usage; release the upstream connection if the stream finished, abort it
+        otherwise."""
+        self._on_close(self._relay)
+        if self._relay.done:
+            self._response.release()
+            if self._on_copied is not None and self._copied is not None and not self._relay.failed:
+                self._on_copied(tuple(self._copied))
+        else:
+            self._response.close()
+
+
+class CachedStream:
+    """A cached stream, replayed piece by piece as it was first relayed."""
+
+    __slots__ = ("_pieces",)
+
+    def __init__(self, pieces: tuple[bytes, ...]) -> None:
+        self._pieces = iter(pieces)
+
+    def __aiter__(self) -> CachedStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            return next(self._pieces)
+        except StopIteration:
+            raise StopAsyncIteration from None
+
+    def failure(self, err: GatewayError) -> bytes:
+        return b""  # nothing can fail while replaying bytes held in memory
+
+    def close(self) -> None:
+        pass
+
+
+Reply = StreamReply | CachedStream
