@@ -10,8 +10,9 @@ Otherwise it goes through the canonical form: decoded, encoded for the upstream,
 The requested name becomes a plan of candidate routes (``gateway.routing``); they are tried in
 turn, and a retryable failure before the first byte moves on to the next. Anything that still goes
 wrong before the first byte is raised as a ``GatewayError`` so the API can answer with a proper
-status; a stream starts only once the upstream has produced its first real event. Every answer's usage goes into ``totals``, counted locally (and marked estimated) when the
-upstream did not report it.
+status; a stream starts only once the upstream has produced its first real event. Every answer's
+usage goes into ``totals``, counted locally (and marked estimated) when the upstream did not
+report it.
 """
 
 from __future__ import annotations
@@ -382,7 +383,8 @@ class Gateway:
     ) -> Routed[bytes | Reply]:
         """``session``: the client's session id, when it sent one (conversation affinity);
         ``caller``: whose answers these are (the response cache never shares them)."""
-        cache_key = self.cache.key(caller, call.protocol, call.body)
+        source = call.source
+        cache_key = self.cache.key(caller, call.protocol, call.body, source.canonical if source is not None else None)
         if cache_key is not None and (hit := self.cache.get(cache_key)) is not None:
             value: bytes | Reply = CachedStream(hit.chunks) if hit.stream else hit.chunks[0]
             return Routed(value, None, 0, hit.route)
@@ -409,7 +411,7 @@ class Gateway:
         if isinstance(value, bytes):
             self.cache.put(key, (value,), False, route)
         elif isinstance(value, StreamReply):
-            value.copy_to(lambda pieces: self.cache.put(key, pieces, True, route))
+            value.copy_to(self.cache.largest, lambda pieces: self.cache.put(key, pieces, True, route))
 
     async def _passthrough(
         self, call: ClientCall, provider: ChatProvider, dialect: Dialect, candidate: Candidate, request_id: str, left: float

@@ -20,7 +20,7 @@ class StreamReply:
     Raises ``UpstreamError`` mid-stream when the upstream fails or stops before its end.
     """
 
-    __slots__ = ("_copied", "_first", "_kept", "_kept_size", "_on_close", "_on_copied", "_relay", "_response", "target")
+    __slots__ = ("_copied", "_copy_left", "_first", "_kept", "_kept_size", "_on_close", "_on_copied", "_relay", "_response", "target")
 
     def __init__(
         self,
@@ -43,11 +43,14 @@ class StreamReply:
             kept.append(first)
         # Every piece relayed, for the response cache, when asked for (``copy_to``).
         self._copied: list[bytes] | None = None
+        self._copy_left = 0
         self._on_copied: Callable[[tuple[bytes, ...]], None] | None = None
 
-    def copy_to(self, done: Callable[[tuple[bytes, ...]], None]) -> None:
-        """Hand every piece relayed to ``done`` once the stream has completed."""
+    def copy_to(self, limit: int, done: Callable[[tuple[bytes, ...]], None]) -> None:
+        """Hand every piece relayed to ``done`` once the stream has completed, unless it grew
+        past ``limit`` bytes (then the copy is dropped as soon as it does)."""
         self._copied = [] if self._first is None else [self._first]
+        self._copy_left = limit - sum(len(piece) for piece in self._copied)
         self._on_copied = done
 
     def __aiter__(self) -> StreamReply:
@@ -74,7 +77,11 @@ class StreamReply:
                     kept.append(out)
                     self._kept_size += len(out)
                 if self._copied is not None:
-                    self._copied.append(out)
+                    self._copy_left -= len(out)
+                    if self._copy_left < 0:
+                        self._copied = self._on_copied = None  # too large to cache
+                    else:
+                        self._copied.append(out)
                 return out
 
     def failure(self, err: GatewayError) -> bytes:

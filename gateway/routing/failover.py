@@ -83,8 +83,8 @@ async def first_success(
             if verdict.fatal:
                 raise _named(err, candidate, attempts) from None
             log.info("%s: %s failed (%s); trying the next route", request_id, candidate.route, verdict.reason)
-            if verdict.action in ("cool", "bench"):
-                limited.append(verdict.wait if verdict.wait is not None else health.policy.cooldown)
+            if verdict.action in ("cool", "bench") and (resting := health.blocked(cred, candidate.target.upstream_model)):
+                limited.append(resting[1])  # as long as health now holds it, defaults included
             failure = err
             continue
         except BaseException:

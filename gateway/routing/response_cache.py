@@ -48,13 +48,19 @@ class ResponseCache:
         self.hits = 0
         self.misses = 0
 
-    def key(self, namespace: str, protocol: str, body: dict[str, Any]) -> str | None:
-        """The cache key of a request, or None when it may not be cached."""
+    @property
+    def largest(self) -> int:
+        """The most bytes one answer may take."""
+        return self.settings.max_bytes // 4
+
+    def key(self, namespace: str, protocol: str, body: dict[str, Any], encoded: bytes | None = None) -> str | None:
+        """The cache key of a request (``encoded``: its body as ``jsonbody.encode`` writes it,
+        when already at hand), or None when it may not be cached."""
         if not self.settings.enabled:
             return None
         if not self.settings.sampled and _temperature(body) != 0:
             return None
-        digest = hashlib.blake2b(jsonbody.encode(body), digest_size=20).hexdigest()
+        digest = hashlib.blake2b(encoded or jsonbody.encode(body), digest_size=20).hexdigest()
         return f"{namespace}\x00{protocol}\x00{digest}"
 
     def get(self, key: str) -> Cached | None:
@@ -73,7 +79,7 @@ class ResponseCache:
         entry = Cached(chunks, stream, route, self._clock.monotonic())
         size = entry.size
         settings = self.settings
-        if size > settings.max_bytes // 4:  # one answer may not crowd out the rest
+        if size > self.largest:  # one answer may not crowd out the rest
             return
         if key in self._entries:
             self._drop(key)
