@@ -1,4 +1,4 @@
-"""Headless entry point: ``python -m gateway [serve|providers|models|status] [options]``.
+"""Headless entry point: ``python -m gateway [serve|providers|models|status|decide|keys|usage|report|audit|admin]``.
 
 Every subcommand accepts ``--home DIR`` (or ``SWITCHBOARD_HOME``) and ``--config FILE``.
 Exit codes: 0 success, 1 the gateway could not run, 2 bad configuration or usage.
@@ -16,6 +16,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+from gateway.admin_cli import add_commands
 from gateway.auth import admin_token
 from gateway.config import Settings, load_settings
 from gateway.errors import ConfigError, GatewayError
@@ -23,7 +24,7 @@ from gateway.paths import StatePaths, resolve_paths
 from gateway.redact import mask_key
 from gateway.version import __version__
 
-COMMANDS = ("serve", "providers", "models", "status", "decide")
+COMMANDS = ("serve", "providers", "models", "status", "decide", "keys", "usage", "report", "audit", "admin")
 
 
 def _run(main: Callable[[], Coroutine[Any, Any, int]]) -> int:
@@ -64,7 +65,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, paths: StatePaths) -
     async def serve() -> int:
         stop = asyncio.Event()
         _on_signals(stop)
-        server = GatewayServer(settings, admin_token=admin_token.issue(paths.data_dir))
+        server = GatewayServer(
+            settings,
+            admin_token=admin_token.issue(paths.data_dir),
+            data_dir=paths.data_dir,
+            admin_password=os.environ.get("SWITCHBOARD_ADMIN_PASSWORD") or None,
+        )
         try:
             await server.start()
         except ListenError as exc:
@@ -78,6 +84,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, paths: StatePaths) -
             f"  OpenAI base URL: {server.url}/v1\n"
             f"  providers: {names}\n"
             f"  state: {paths.config_dir}"
+            + _access_line(server)
         )
         await stop.wait()
         _say(f"Stopping: finishing requests in flight (at most {settings.server.shutdown_grace:g} s)")
@@ -95,6 +102,19 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, paths: StatePaths) -
         return _run(serve)
     finally:
         listener.stop()
+
+
+def _access_line(server: Any) -> str:
+    state = server.state
+    if state is None:
+        return ""
+    keys = "every caller needs a client key" if server.settings.server.require_keys else "loopback callers need no key"
+    secrets = (
+        "in the system keychain"
+        if state.secrets.kind == "keychain"
+        else f"in {state.secrets.where} (no working keychain here; readable only by you)"
+    )
+    return f"\n  access: {keys}; {state.keys.live} client key(s)\n  secrets: {secrets}"
 
 
 def cmd_providers(args: argparse.Namespace, settings: Settings, paths: StatePaths) -> int:
@@ -218,6 +238,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", parents=[common], help="run the gateway (the default)")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 11488; 0 picks a free one)")
+    serve.add_argument(
+        "--require-keys", action="store_true", help="loopback callers need a client key too (SWITCHBOARD_REQUIRE_KEYS=1)"
+    )
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("providers", parents=[common], help="list the configured providers").set_defaults(
         func=cmd_providers
@@ -236,6 +259,7 @@ def _parser() -> argparse.ArgumentParser:
     decide.add_argument("--image", action="store_true", help="as if the request carried an image")
     decide.add_argument("--json", action="store_true", help="print the receipt as JSON")
     decide.set_defaults(func=cmd_decide)
+    add_commands(sub, common)
     return parser
 
 
@@ -246,6 +270,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(args_list)
     env = os.environ
     paths = resolve_paths(args.home, env)
+    if getattr(args, "needs_settings", True) is False:
+        code: int = args.func(args, paths)
+        return code
     port = getattr(args, "port", None)
     if port is not None and not 0 <= port <= 65535:
         print(f"switchboard: --port must be from 0 to 65535, not {port}", file=sys.stderr)
@@ -257,6 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             explicit=args.config is not None,
             host=getattr(args, "host", None),
             port=port,
+            require_keys=getattr(args, "require_keys", False),
         )
     except ConfigError as exc:
         print(f"switchboard: {exc}", file=sys.stderr)

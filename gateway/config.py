@@ -62,7 +62,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gateway.addresses import check_base_url, is_loopback
+from gateway.addresses import check_base_url
 from gateway.errors import ConfigError
 from gateway.providers.catalog import (
     AUTH_STYLES,
@@ -94,6 +94,8 @@ class ServerSettings:
     max_body_bytes: int = 10 * 1024 * 1024
     shutdown_grace: float = 10.0
     model_refresh: float = 600.0
+    require_keys: bool = False  # loopback callers need a client key too (beyond loopback they always do)
+    metrics_auth: bool = False  # /metrics needs admin credentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +250,7 @@ def _keys_from(names: tuple[str, ...], env: Mapping[str, str]) -> tuple[str, ...
 
 _SERVER_KEYS = {
     "host", "port", "allowed_hosts", "cors_origins", "max_body_mb",
-    "shutdown_grace_seconds", "model_refresh_seconds",
+    "shutdown_grace_seconds", "model_refresh_seconds", "require_keys", "metrics_auth",
 }
 _TIMEOUT_KEYS = {"connect_timeout", "read_timeout", "total_timeout"}
 _PROVIDER_KEYS = _TIMEOUT_KEYS | {
@@ -266,7 +268,7 @@ _ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 RESERVED_NAMES = frozenset({"auto"})
 
 
-def _server(data: Mapping[str, Any], host: str | None, port: int | None) -> ServerSettings:
+def _server(data: Mapping[str, Any], host: str | None, port: int | None, require_keys: bool) -> ServerSettings:
     t = _Table(data, "[server]", _SERVER_KEYS)
     max_mb = t.number("max_body_mb", 0.001, 512)
     defaults = ServerSettings()
@@ -278,13 +280,9 @@ def _server(data: Mapping[str, Any], host: str | None, port: int | None) -> Serv
         max_body_bytes=int(_first(max_mb, defaults.max_body_bytes / 1048576) * 1048576),
         shutdown_grace=_first(t.number("shutdown_grace_seconds", 0, 3600), defaults.shutdown_grace),
         model_refresh=_first(t.number("model_refresh_seconds", 5, 86400), defaults.model_refresh),
+        require_keys=require_keys or bool(t.flag("require_keys")),
+        metrics_auth=bool(t.flag("metrics_auth")),
     )
-    if not is_loopback(settings.host):
-        # DESIGN.md security model: beyond loopback every caller needs a client key.
-        raise ConfigError(
-            f"refusing to listen on {settings.host}: beyond loopback every caller must present "
-            "a client key, and none are configured. Use --host 127.0.0.1."
-        )
     return settings
 
 
@@ -475,8 +473,11 @@ def load_settings(
     explicit: bool = False,
     host: str | None = None,
     port: int | None = None,
+    require_keys: bool = False,
 ) -> Settings:
-    """Read ``config_file`` (optional unless ``explicit``) and the environment into Settings."""
+    """Read ``config_file`` (optional unless ``explicit``) and the environment into Settings.
+    ``require_keys``: from the command line; ``SWITCHBOARD_REQUIRE_KEYS=1`` and the config's
+    ``[server].require_keys`` switch it on too."""
     data: dict[str, Any] = {}
     read_from: Path | None = None
     if config_file.is_file():
@@ -493,7 +494,8 @@ def load_settings(
     for section in sections:
         if section in top.data and not isinstance(top.data[section], dict):
             raise ConfigError(f"[{section}] must be a table")
-    server = _server(data.get("server", {}), host, port)
+    from_env = env.get("SWITCHBOARD_REQUIRE_KEYS", "").strip().lower() in ("1", "true", "yes", "on")
+    server = _server(data.get("server", {}), host, port, require_keys or from_env)
     base = _timeouts(_Table(data.get("upstream", {}), "[upstream]", _TIMEOUT_KEYS), Timeouts())
 
     tables: dict[str, Any] = data.get("providers", {})

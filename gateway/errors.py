@@ -3,13 +3,14 @@
     GatewayError                    carries status, type, code, param and a safe message
     ├── RequestRejected             the caller's request is refused; no upstream is contacted
     │   ├── InvalidRequest          400  names the offending field in ``param``
-    │   ├── Unauthorized            401  an admin route without the admin token
-    │   ├── Forbidden               403  foreign Host or Origin
+    │   ├── Unauthorized            401  no valid credential (client key, admin token or login)
+    │   ├── Forbidden               403  foreign Host or Origin; a client key on an admin route
     │   ├── ModelNotFound           404  names the model
     │   ├── RouteNotFound           404
     │   ├── MethodNotAllowed        405
     │   ├── PayloadTooLarge         413
-    │   └── UnsupportedMediaType    415
+    │   ├── UnsupportedMediaType    415
+    │   └── LimitExceeded           429  the caller's own limits (its tier), before routing
     ├── UpstreamError               talking to a provider went wrong
     │   ├── UpstreamUnreachable     502  connect refused, DNS, TLS
     │   ├── UpstreamTimeout         504  no first byte, or silence mid-stream, or total deadline
@@ -99,6 +100,12 @@ class UnsupportedMediaType(RequestRejected):
     code = "unsupported_media_type"
 
 
+class LimitExceeded(RequestRejected):
+    status = 429
+    error_type = "rate_limit_error"
+    code = "rate_limit_exceeded"
+
+
 class UpstreamError(GatewayError):
     status = 502
     error_type = "upstream_error"
@@ -151,7 +158,6 @@ class UpstreamStatus(UpstreamError):
         self.code = code
         self.resets_in = resets_in  # seconds until the limit lifts, as the upstream said (uncapped)
         self.should_retry = should_retry  # the upstream's x-should-retry, when sent
-
 
 
 class NoRouteAvailable(UpstreamError):

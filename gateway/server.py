@@ -1,26 +1,35 @@
 """Runs the gateway: bind, serve, drain gracefully on stop.
 
 ``GatewayServer`` is what the headless CLI and the tray app's gateway thread both drive:
-``start()`` binds (or raises ``ListenError`` with a one-line reason) and ``stop()`` stops
-accepting, lets requests in flight finish within the grace period, then closes upstream
-connections.
+``start()`` opens the state (database, keys, secrets), binds (or raises ``ListenError`` with a
+one-line reason) and ``stop()`` stops accepting, lets requests in flight finish within the grace
+period, closes upstream connections and writes what is still queued for the database.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from gateway.addresses import is_loopback
 from gateway.api.app import create_handler
 from gateway.api.guard import Guard
+from gateway.auth.identity import Identity
+from gateway.auth.passwords import Passwords
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
+from gateway.errors import ConfigError, InvalidRequest
 from gateway.ids import RequestIds
 from gateway.service import Gateway
+from gateway.state import State
+from gateway.store.db import StoreError
+from gateway.store.secrets import SecretStore, open_secrets
 from gateway.transport import Transport
 from gateway.transport.aiohttp_transport import AiohttpTransport
 from gateway.wiring import build_gateway
@@ -28,6 +37,8 @@ from gateway.wiring import build_gateway
 log = logging.getLogger("gateway")
 
 _ADDRESS_IN_USE = {errno.EADDRINUSE, 10048}  # 10048: WSAEADDRINUSE on Windows
+KEYS_REFRESH = 2.0  # seconds: how soon a key created or revoked by another process counts here
+SUMMARY_INTERVAL = 60.0  # seconds: limit denials and failed sign-ins go to the audit log this often
 
 
 class ListenError(Exception):
@@ -42,14 +53,30 @@ class GatewayServer:
         transport: Transport | None = None,
         clock: Clock | None = None,
         admin_token: str | None = None,
+        data_dir: Path | None = None,
+        secrets: SecretStore | None = None,
+        passwords: Passwords | None = None,
+        admin_password: str | None = None,
     ) -> None:
-        """``admin_token``: what admin routes (status, decide) require; without one they refuse
-        everybody."""
+        """``admin_token``: the local admin token admin routes accept.
+        ``data_dir``: where the database lives; without one there are no client keys, no ledger
+        and no admin sign-in (and the gateway may listen on loopback only).
+        ``secrets``: the secret store (default: the keychain, or a file when there is none).
+        ``admin_password``: sets the admin password on the first run only."""
         self.settings = settings
         self._admin_token = admin_token
+        self._admin_password = admin_password
+        self._clock = clock = clock or SystemClock()
         self._transport = transport or AiohttpTransport()
         self._ids = RequestIds()
-        self.gateway: Gateway = build_gateway(settings, self._transport, clock or SystemClock(), self._ids)
+        self.state: State | None = None
+        if data_dir is not None:
+            store = secrets if secrets is not None else open_secrets(data_dir)
+            self.state = State(data_dir, store, clock, local_token=admin_token, passwords=passwords)
+        record = self.state.db.record if self.state is not None else None
+        self.gateway: Gateway = build_gateway(settings, self._transport, clock, self._ids, record)
+        self.identity: Identity | None = None
+        self._housekeeping: asyncio.Task[None] | None = None
         server = settings.server
         self._guard = Guard(
             extra_names=server.allowed_hosts,
@@ -69,13 +96,37 @@ class GatewayServer:
         server = self.settings.server
         max_body = server.max_body_bytes
         loop = asyncio.get_running_loop()
+        state = self.state
+        if state is not None:
+            try:
+                state.open(self._admin_password)
+            except (StoreError, ConfigError) as exc:
+                raise ListenError(str(exc)) from None
+            except InvalidRequest as exc:
+                raise ListenError(f"SWITCHBOARD_ADMIN_PASSWORD: {exc.message}") from None
+            self.identity = Identity(state.keys, self._clock, require_keys=server.require_keys)
+        if not is_loopback(server.host) and (state is None or state.keys.live == 0):
+            # SECURITY.md S2: beyond loopback every caller needs a client key; no open fallback.
+            raise ListenError(
+                f"refusing to listen on {server.host}: beyond loopback every caller must present a "
+                "client key, and there is none. Create one with 'python -m gateway keys create --label NAME', "
+                "or use --host 127.0.0.1."
+            )
 
         def new_request(message: Any, payload: Any, protocol: Any, writer: Any, task: Any) -> web.BaseRequest:
             return web.BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=max_body)
 
         runner = web.ServerRunner(
             web.Server(
-                create_handler(self.gateway, self._guard, self._ids, self._admin_token),
+                create_handler(
+                    self.gateway,
+                    self._guard,
+                    self._ids,
+                    self._admin_token,
+                    state,
+                    self.identity,
+                    server.metrics_auth,
+                ),
                 request_factory=new_request,
                 handler_cancellation=True,  # a client that hangs up cancels its upstream call
                 access_log=None,
@@ -94,16 +145,48 @@ class GatewayServer:
         self.port = runner.addresses[0][1]
         self._guard.listening_on(self.port)
         self._sync = asyncio.create_task(self.gateway.sync.run(), name="model-sync")
+        if state is not None:
+            self._housekeeping = asyncio.create_task(self._keep_house(state), name="housekeeping")
+
+    async def _keep_house(self, state: State) -> None:
+        """Pick up keys changed elsewhere, write when keys were last used, and summarise refusals
+        into the audit log once a minute."""
+        since_summary = 0.0
+        while True:
+            await self._clock.sleep(KEYS_REFRESH)
+            try:
+                await state.keys.refresh()
+            except Exception:
+                log.exception("could not reload the client keys")
+            state.keys.flush_used()
+            since_summary += KEYS_REFRESH
+            if since_summary >= SUMMARY_INTERVAL:
+                since_summary = 0.0
+                self._summarise(state)
+
+    def _summarise(self, state: State) -> None:
+        denied = self.gateway.accounting.limits.denials()
+        if denied:
+            state.db.audit("gateway", "limits.denied", {"per_caller": denied})
+        if self.identity is not None and (failed := self.identity.failures()):
+            state.db.audit("gateway", "auth.failed", {"per_peer": failed})
 
     async def stop(self) -> None:
-        if self._sync is not None:
-            self._sync.cancel()
-            self._sync = None
+        for task in (self._sync, self._housekeeping):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._sync = self._housekeeping = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
         await self.gateway.counted()
         await self._transport.aclose()
+        if self.state is not None:
+            self._summarise(self.state)
+            await asyncio.to_thread(self.state.close)
+            self.state = None
 
 
 def _listen_failure(host: str, port: int, exc: OSError) -> str:

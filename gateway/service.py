@@ -11,21 +11,20 @@ The requested name becomes a plan of candidate routes (``gateway.routing``); the
 turn, and a retryable failure before the first byte moves on to the next. Anything that still goes
 wrong before the first byte is raised as a ``GatewayError`` so the API can answer with a proper
 status; a stream starts only once the upstream has produced its first real event. Every answer's
-usage goes into ``totals``, counted locally (and marked estimated) when the upstream did not
-report it.
+request is admitted against its caller's limits first, and its outcome — usage, route, status,
+timings, failed attempts — goes to the accountant (``gateway.accounting``).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
 from gateway import tokens
+from gateway.accounting import CACHE, Accountant, Served, Tally
 from gateway.clock import Clock
 from gateway.core.chat import (
-    ChatRequest,
     ChatResponse,
     Reasoning,
     ReasoningDelta,
@@ -51,6 +50,7 @@ from gateway.formats.interfaces import ClientCall, Relay
 from gateway.formats.jsonbody import BodyError
 from gateway.formats.output_limit import output_limit, with_output_limit
 from gateway.formats.translation import Translation
+from gateway.limits import LOCAL, Caller
 from gateway.providers.base import ChatProvider, Dialect
 from gateway.providers.messages import Messages
 from gateway.providers.ollama import OllamaProvider
@@ -97,6 +97,7 @@ class Gateway:
         router: Router,
         deadline: float,
         cache: ResponseCache,
+        accountant: Accountant,
     ) -> None:
         self._providers = {p.id: p for p in providers}
         self._transport = transport
@@ -107,9 +108,12 @@ class Gateway:
         self.router = router
         self._deadline = deadline
         self.cache = cache
-        self.totals = UsageTotals()
+        self.accounting = accountant
         self._last_used: dict[str, float] = {}  # model name asked for -> when it last served (monotonic)
-        self._counting: set[asyncio.Task[None]] = set()
+
+    @property
+    def totals(self) -> UsageTotals:
+        return self.accounting.totals
 
     @property
     def providers(self) -> list[ChatProvider]:
@@ -195,11 +199,17 @@ class Gateway:
         attempt: Callable[[Candidate, float], Awaitable[T]],
         call: ClientCall | None = None,
         session: str | None = None,
+        tally: Tally | None = None,
     ) -> Routed[T]:
-        """``attempt`` on each candidate route in turn, until one answers."""
+        """``attempt`` on each candidate route in turn, until one answers; each failed attempt is
+        recorded in the ledger when the request is tallied."""
         plan = self._plan(name, targets, call, session)
         deadline = self._clock.monotonic() + self._deadline
-        routed = await first_success(plan, attempt, self.router.health, self._clock, deadline, request_id)
+
+        def moved_on(candidate: Candidate, err: GatewayError) -> None:
+            self.accounting.attempt_failed(tally, _served(candidate), err)
+
+        routed = await first_success(plan, attempt, self.router.health, self._clock, deadline, request_id, moved_on)
         if routed.candidate is not None:  # always: only the cache answers without one
             self.router.served(plan, routed.candidate)
         return routed
@@ -345,61 +355,43 @@ class Gateway:
             raise
         return StreamReply(first, relay, response, target, on_close, kept)
 
-    # --- counting ---------------------------------------------------------------------------
-
-    def _count(
-        self, usage: Usage | None, request: Callable[[], ChatRequest] | None = None, output: Callable[[], str] | None = None
-    ) -> None:
-        """Add an answer's usage to the totals; without one, count the request and what the model
-        wrote here, off the loop, and mark the count estimated."""
-        if usage is not None or request is None:
-            self.totals.add(usage)
-            return
-
-        async def estimate() -> None:
-            try:
-                canonical = request()
-                prompt = await tokens.count_async(canonical)
-                text = output() if output is not None else ""
-                completion = await asyncio.to_thread(tokens.count_text, text, canonical.model) if text else 0
-            except (BodyError, OSError, ValueError):
-                self.totals.add(None)
-                return
-            self.totals.add(Usage(prompt, completion, estimated=True))
-
-        task = asyncio.get_running_loop().create_task(estimate())
-        self._counting.add(task)
-        task.add_done_callback(self._counting.discard)
-
     async def counted(self) -> None:
-        """Wait for the counts still being made, so the totals are complete."""
-        while self._counting:
-            await asyncio.gather(*self._counting, return_exceptions=True)
+        """Wait for the counts still being made, so the totals and the ledger are complete."""
+        await self.accounting.counted()
 
     # --- chat -------------------------------------------------------------------------------
 
     async def chat(
-        self, call: ClientCall, request_id: str, session: str | None = None, caller: str = "local"
+        self, call: ClientCall, request_id: str, session: str | None = None, caller: Caller = LOCAL
     ) -> Routed[bytes | Reply]:
         """``session``: the client's session id, when it sent one (conversation affinity);
-        ``caller``: whose answers these are (the response cache never shares them)."""
-        source = call.source
-        cache_key = self.cache.key(caller, call.protocol, call.body, source.canonical if source is not None else None)
-        if cache_key is not None and (hit := self.cache.get(cache_key)) is not None:
-            value: bytes | Reply = CachedStream(hit.chunks) if hit.stream else hit.chunks[0]
-            return Routed(value, None, 0, hit.route)
-        targets = await self._targets(call.model)
-        self._last_used[call.model] = self._clock.monotonic()
+        ``caller``: who is asking (their limits apply; the response cache never shares answers
+        between callers)."""
+        tally = self.accounting.admit(caller, call.protocol, call.model, request_id, lambda: _estimate(call))
+        try:
+            source = call.source
+            cache_key = self.cache.key(caller.id, call.protocol, call.body, source.canonical if source is not None else None)
+            if cache_key is not None and (hit := self.cache.get(cache_key)) is not None:
+                self.accounting.first_byte(tally)
+                self.accounting.count(tally, CACHE, Usage(0, 0))
+                value: bytes | Reply = CachedStream(hit.chunks) if hit.stream else hit.chunks[0]
+                return Routed(value, None, 0, hit.route)
+            targets = await self._targets(call.model)
+            self._last_used[call.model] = self._clock.monotonic()
 
-        async def attempt(candidate: Candidate, left: float) -> bytes | StreamReply:
-            provider = self._providers[candidate.target.provider]
-            fitted = self._fitted(call, candidate.target)
-            dialect = provider.dialects.get(call.protocol)
-            if dialect is not None:
-                return await self._passthrough(fitted, provider, dialect, candidate, request_id, left)
-            return await self._translated(fitted, provider, provider.primary, candidate, request_id, left)
+            async def attempt(candidate: Candidate, left: float) -> bytes | StreamReply:
+                tally.attempts += 1
+                provider = self._providers[candidate.target.provider]
+                fitted = self._fitted(call, candidate.target)
+                dialect = provider.dialects.get(call.protocol)
+                if dialect is not None:
+                    return await self._passthrough(fitted, provider, dialect, candidate, request_id, left, tally)
+                return await self._translated(fitted, provider, provider.primary, candidate, request_id, left, tally)
 
-        routed: Routed[bytes | Reply] = await self._routed(call.model, targets, request_id, attempt, call, session)
+            routed: Routed[bytes | Reply] = await self._routed(call.model, targets, request_id, attempt, call, session, tally)
+        except GatewayError as err:
+            self.accounting.failed(tally, err)
+            raise
         if cache_key is not None:
             self._keep(cache_key, routed)
         return routed
@@ -414,9 +406,17 @@ class Gateway:
             value.copy_to(self.cache.largest, lambda pieces: self.cache.put(key, pieces, True, route))
 
     async def _passthrough(
-        self, call: ClientCall, provider: ChatProvider, dialect: Dialect, candidate: Candidate, request_id: str, left: float
+        self,
+        call: ClientCall,
+        provider: ChatProvider,
+        dialect: Dialect,
+        candidate: Candidate,
+        request_id: str,
+        left: float,
+        tally: Tally,
     ) -> bytes | StreamReply:
         target = candidate.target
+        served = _served(candidate)
         request = dialect.passthrough_request(call, target.upstream_model, candidate.cred.secret, request_id)
         response = await self._send(provider, request, left)
         if call.stream:
@@ -424,22 +424,33 @@ class Gateway:
             kept: list[bytes] = []
 
             def count_stream(done: Relay) -> None:
-                self._count(done.usage, call.canonical, lambda: _stream_text(dialect, kept))
+                self.accounting.count(tally, served, done.usage, call.canonical, lambda: _stream_text(dialect, kept), _broken(done))
 
-            return await self._open_stream(provider, dialect, response, target, relay, count_stream, kept)
+            stream = await self._open_stream(provider, dialect, response, target, relay, count_stream, kept)
+            self.accounting.first_byte(tally)
+            return stream
         body = await self._complete(provider, response)
         try:
             usage = dialect.passthrough_usage(body)
         except ValueError:
             raise self._unusable(provider, body) from None
-        self._count(usage, call.canonical, lambda: _answer_text(dialect.decode_response(body)))
+        self.accounting.first_byte(tally)
+        self.accounting.count(tally, served, usage, call.canonical, lambda: _answer_text(dialect.decode_response(body)))
         return body
 
     async def _translated(
-        self, call: ClientCall, provider: ChatProvider, dialect: Dialect, candidate: Candidate, request_id: str, left: float
+        self,
+        call: ClientCall,
+        provider: ChatProvider,
+        dialect: Dialect,
+        candidate: Candidate,
+        request_id: str,
+        left: float,
+        tally: Tally,
     ) -> bytes | StreamReply:
         timing = self.timing()
         target = candidate.target
+        served = _served(candidate)
         canonical = _checked(call.canonical)
         request = _checked(
             lambda: dialect.translated_request(canonical, target.upstream_model, candidate.cred.secret, request_id)
@@ -449,16 +460,20 @@ class Gateway:
             relay = Translation(dialect.stream_decoder(), call.stream_encoder(timing))
 
             def count(done: Relay) -> None:
-                self._count(done.usage, lambda: canonical, lambda: "".join(relay.output))
+                self.accounting.count(tally, served, done.usage, lambda: canonical, lambda: "".join(relay.output), _broken(done))
 
-            return await self._open_stream(provider, dialect, response, target, relay, count)
+            stream = await self._open_stream(provider, dialect, response, target, relay, count)
+            self.accounting.first_byte(tally)
+            return stream
         body = await self._complete(provider, response)
         try:
             answer = dialect.decode_response(body)
         except ValueError:
             raise self._unusable(provider, body) from None
-        self._count(answer.usage, lambda: canonical, lambda: _answer_text(answer))
-        return _checked(lambda: call.encode_answer(answer, timing))
+        encoded = _checked(lambda: call.encode_answer(answer, timing))
+        self.accounting.first_byte(tally)
+        self.accounting.count(tally, served, answer.usage, lambda: canonical, lambda: _answer_text(answer))
+        return encoded
 
     async def count_tokens(self, call: MessagesCall, request_id: str) -> bytes:
         """Anthropic's count_tokens: asked of an Anthropic upstream, counted here for any other."""
@@ -477,14 +492,30 @@ class Gateway:
     # --- embeddings -------------------------------------------------------------------------
 
     async def embeddings(
-        self, call: openai_embeddings.EmbeddingCall, request_id: str, render: Callable[[bytes], bytes] | None = None
+        self,
+        call: openai_embeddings.EmbeddingCall,
+        request_id: str,
+        render: Callable[[bytes], bytes] | None = None,
+        caller: Caller = LOCAL,
+        protocol: str = "openai-embeddings",
     ) -> Routed[bytes]:
         """The upstream's answer in OpenAI's shape, or as ``render`` makes it from that (which
         raises ValueError when it cannot)."""
+        tally = self.accounting.admit(caller, protocol, call.model, request_id, lambda: len(jsonbody.encode(call.body)) // 4)
+        try:
+            return await self._embed(call, request_id, render, tally)
+        except GatewayError as err:
+            self.accounting.failed(tally, err)
+            raise
+
+    async def _embed(
+        self, call: openai_embeddings.EmbeddingCall, request_id: str, render: Callable[[bytes], bytes] | None, tally: Tally
+    ) -> Routed[bytes]:
         targets = await self._targets(call.model)
         self._last_used[call.model] = self._clock.monotonic()
 
         async def embed(candidate: Candidate, left: float) -> bytes:
+            tally.attempts += 1
             provider = self._providers[candidate.target.provider]
             if not isinstance(provider, OpenAICompatible | OllamaProvider):
                 raise InvalidRequest(
@@ -499,10 +530,11 @@ class Gateway:
                     body = render(body)
             except ValueError:
                 raise self._unusable(provider, body) from None
-            self._count(usage)
+            self.accounting.first_byte(tally)
+            self.accounting.count(tally, _served(candidate), usage)
             return body
 
-        return await self._routed(call.model, targets, request_id, embed)
+        return await self._routed(call.model, targets, request_id, embed, tally=tally)
 
 
 def _stream_text(dialect: Dialect, relayed: list[bytes]) -> str:
@@ -524,6 +556,24 @@ def _stream_text(dialect: Dialect, relayed: list[bytes]) -> str:
 
 def _answer_text(answer: ChatResponse) -> str:
     return "".join(p.arguments if isinstance(p, ToolCall) else p.text for p in answer.parts if isinstance(p, TextPart | Reasoning | ToolCall))
+
+
+def _served(candidate: Candidate) -> Served:
+    target = candidate.target
+    return Served(target.provider, candidate.cred.label, target.upstream_model)
+
+
+def _broken(relay: Relay) -> str:
+    """How a stream ended, for the ledger: "" when whole."""
+    if relay.failed:
+        return "upstream_stream_error"
+    return "" if relay.done else "incomplete"
+
+
+def _estimate(call: ClientCall) -> int:
+    """Tokens to reserve against the caller's limits before the real count is known: the body
+    at about four bytes a token, plus the answer's limit (up to 4096; the rest settles after)."""
+    return _size(call) // 4 + min(output_limit(call) or 1024, 4096)
 
 
 def _size(call: ClientCall) -> int:

@@ -9,9 +9,12 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
+from gateway.accounting import Accountant, Recorder
 from gateway.addresses import is_loopback
 from gateway.clock import Clock
 from gateway.config import Settings
+from gateway.limits import Limits
+from gateway.metrics import Metrics
 from gateway.providers.anthropic import AnthropicProvider
 from gateway.providers.base import ChatProvider
 from gateway.providers.ollama import OllamaProvider
@@ -60,8 +63,13 @@ def adapter(settings: ProviderSettings) -> ChatProvider:
 
 
 def build_gateway(
-    settings: Settings, transport: Transport, clock: Clock, new_request_id: Callable[[], str]
+    settings: Settings,
+    transport: Transport,
+    clock: Clock,
+    new_request_id: Callable[[], str],
+    record: Recorder | None = None,
 ) -> Gateway:
+    """``record``: where ledger rows go (none without a database)."""
     adapters = [adapter(p) for p in without_self(settings.providers, settings.server.port)]
     pools = {a.id: KeyPool(a.id, a.settings.keys, a.settings.rotation) for a in adapters}
     index = ModelIndex([a.id for a in adapters])
@@ -85,7 +93,8 @@ def build_gateway(
         {a.id: a.settings.max_request_bytes for a in adapters if a.settings.max_request_bytes},
     )
     cache = ResponseCache(clock, routing.cache)
-    return Gateway(adapters, transport, clock, index, sync, pools, router, routing.deadline, cache)
+    accountant = Accountant(clock, Limits(clock), Metrics(), record)
+    return Gateway(adapters, transport, clock, index, sync, pools, router, routing.deadline, cache, accountant)
 
 
 def _active(

@@ -17,6 +17,7 @@ from fakes.sink import Sink
 from fakes.upstream import FakeUpstream
 
 from gateway import GatewayServer, load_settings
+from gateway.store.secrets import MemorySecrets
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -55,13 +56,18 @@ async def sink() -> AsyncIterator[Sink]:
 
 @pytest.fixture
 async def start_gateway(tmp_path: Path) -> AsyncIterator[StartGateway]:
-    """Start a gateway on a free loopback port from a config text and an environment."""
+    """Start a gateway on a free loopback port from a config text and an environment, with its
+    own state folder and an in-memory secret store (unless the test passes its own)."""
     started: list[GatewayServer] = []
 
     async def start(config: str = "", env: dict[str, str] | None = None, **kwargs: object) -> GatewayServer:
         config_file = tmp_path / f"config{len(started)}.toml"
         config_file.write_text('[providers.ollama]\nenabled = false\n\n' + config, encoding="utf-8")
         settings = load_settings(config_file, env or {}, port=0)
+        data_dir = tmp_path / f"state{len(started)}"
+        data_dir.mkdir(mode=0o700, exist_ok=True)
+        kwargs.setdefault("data_dir", data_dir)
+        kwargs.setdefault("secrets", MemorySecrets())
         server = GatewayServer(settings, **kwargs)  # type: ignore[arg-type]
         await server.start()
         started.append(server)

@@ -5,7 +5,8 @@
 - Only ``gateway/api`` and ``gateway/server.py`` import ``aiohttp.web``; only those and
   ``gateway/transport`` import aiohttp at all.
 - Inside ``gateway`` each layer imports only layers below it:
-  api → service → routing → config → providers, tokens → formats → core, with the leaf modules
+  api → service, state → routing, auth, accounting → config, store, limits, metrics → providers,
+  tokens → formats → core, with the leaf modules
   (errors, clock, redact, ids, version, addresses, paths, transport, logs, runtime) usable by all.
 """
 
@@ -27,8 +28,13 @@ RANK = {
     "providers": 3,
     "tokens": 3,
     "config": 4,
+    "store": 4,
+    "limits": 4,
+    "metrics": 4,
     "routing": 5,
     "auth": 5,
+    "accounting": 5,
+    "state": 6,
     "service": 6,
     "stream_reply": 5,
     "api": 7,
@@ -36,6 +42,7 @@ RANK = {
     "server": 8,
     "status_text": 8,
     "__main__": 9,
+    "admin_cli": 8,
     "__init__": 9,
 }
 QT = ("PySide6", "shiboken6", "qasync", "app")

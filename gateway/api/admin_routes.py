@@ -1,46 +1,112 @@
-"""Admin routes: they answer only to the local admin token (``Authorization: Bearer``), from
-loopback too, since a web page in the user's browser is a loopback caller as well."""
+"""Admin routes. They answer only to admin credentials — the local admin token, or a signed-in
+admin's access token — from loopback too, since a web page in the user's browser is a loopback
+caller as well. A client key gets 403 here.
+
+    POST /admin/auth/login            {"username", "password"} → access and refresh tokens
+    POST /admin/auth/refresh          {"refresh_token"} → a new pair (the old refresh token is spent)
+    GET  /admin/keys                  the client keys (id, label, prefix, last 4, tier, times)
+    POST /admin/keys                  {"label", "tier"?, "limits"?} → the new key, shown this once
+    POST /admin/keys/{id}/revoke      (or DELETE /admin/keys/{id})
+    POST /admin/keys/{id}/limits      {"tier", "limits"?}
+    GET  /admin/usage                 ?view=summary|by-model|…|timeseries|recent&since=&until=&bucket=
+    GET  /admin/audit                 ?after=SEQ&limit=N
+    GET  /admin/audit/verify          {"ok", "checked", "first_bad", "reason"}
+    GET  /v1/status                   providers, keys' health, limits, usage, where secrets are
+    POST /v1/decide                   the routing dry run for a Chat Completions body
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from aiohttp import web
 
 from gateway.api.body import checked, read_json
 from gateway.api.entry import Entry
 from gateway.api.reply import session_of
-from gateway.api.router import Handler, Router
-from gateway.auth import admin_token
-from gateway.errors import Unauthorized
+from gateway.api.router import PATH_TAIL, Handler, Router
+from gateway.auth.admin_account import local_admin
+from gateway.errors import InvalidRequest, RouteNotFound, Unauthorized
 from gateway.formats import jsonbody, openai_chat
 from gateway.service import Gateway
+from gateway.state import State
+from gateway.store import audit, ledger
 
 _JSON = {"Content-Type": "application/json"}
+ACTOR = web.RequestKey("actor", str)
+
+
+def _json(value: Any, status: int = 200) -> web.Response:
+    return web.Response(status=status, body=jsonbody.encode(value), headers=_JSON)
+
+
+def _text(body: dict[str, Any], name: str, *, required: bool = True) -> str | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise InvalidRequest(f"'{name}' must be a string", param=name)
+    return value
+
+
+def _number(query: Any, name: str, default: float) -> float:
+    raw = query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidRequest(f"'{name}' must be a number", param=name) from None
+    if not math.isfinite(value) or value < 0:
+        raise InvalidRequest(f"'{name}' must be a number from 0", param=name)
+    return value
 
 
 class AdminRoutes:
-    def __init__(self, gateway: Gateway, token: str | None, max_body_bytes: int, entry: Entry) -> None:
+    def __init__(
+        self, gateway: Gateway, state: State | None, token: str | None, max_body_bytes: int, entry: Entry
+    ) -> None:
         self._gateway = gateway
+        self._state = state
         self._limit = max_body_bytes
-        self._token = token
         self._entry = entry
-
-    def _check(self, request: web.BaseRequest) -> None:
-        auth = request.headers.get("Authorization", "")
-        presented = auth[7:] if auth[:7].lower() == "bearer " else None
-        if self._token is None or not admin_token.matches(presented, self._token):
-            raise Unauthorized("This is an admin route: send the admin token as 'Authorization: Bearer <token>'.")
+        self.authorize: Callable[[Any], str] = (
+            state.admin.authorize if state is not None else lambda headers: local_admin(headers, token)
+        )
 
     def _admin(self, handler: Handler, *, json_body: bool = False) -> Handler:
-        async def checked(request: web.BaseRequest) -> web.StreamResponse:
-            self._check(request)
+        async def checked_admin(request: web.BaseRequest) -> web.StreamResponse:
+            request[ACTOR] = self.authorize(request.headers)
             return await handler(request)
 
-        return self._entry.wrap(checked, json_body=json_body)
+        return self._entry.wrap(checked_admin, json_body=json_body, identify=False)
+
+    def _needs_state(self) -> State:
+        if self._state is None:
+            raise RouteNotFound("This gateway runs without a database, so it keeps no keys, usage or audit log.")
+        return self._state
+
+    # --- status and routing ---------------------------------------------------------------
 
     async def status(self, request: web.BaseRequest) -> web.Response:
-        return web.Response(body=jsonbody.encode(self._gateway.status()), headers=_JSON)
+        status = self._gateway.status()
+        if self._state is not None:
+            state = self._state
+            limits = self._gateway.accounting.limits
+            status["access"] = {
+                "require_keys": bool(self._entry.identity and self._entry.identity.require_keys),
+                "keys": [
+                    {**key, "usage": limits.usage(caller)} if (caller := state.keys.caller(key["id"])) else key
+                    for key in state.keys.listing()
+                ],
+                "secrets": {"kind": state.secrets.kind, "where": state.secrets.where},
+                "audit": {"anchor_problem": state.db.anchor_problem},
+                "ledger_write_failures": state.db.writer.failures,
+            }
+        return _json(status)
 
     async def decide(self, request: web.BaseRequest) -> web.Response:
         """The dry run of routing for a Chat Completions body (``model`` defaults to ``auto``)."""
@@ -48,8 +114,106 @@ class AdminRoutes:
         if "model" not in body.obj:
             body = replace(body, obj={**body.obj, "model": "auto"})  # never sent: the bytes may differ
         call = checked(openai_chat.parse_request, body)
-        return web.Response(body=jsonbody.encode(await self._gateway.decide(call, session_of(request))), headers=_JSON)
+        return _json(await self._gateway.decide(call, session_of(request)))
+
+    # --- sign-in ---------------------------------------------------------------------------
+
+    async def login(self, request: web.BaseRequest) -> web.Response:
+        state = self._needs_state()
+        peer = request.remote or "unknown"
+        identity = self._entry.identity
+        if identity is not None:
+            identity.throttle(peer)
+        body = (await read_json(request, 16 * 1024)).obj
+        name, password = _text(body, "username") or "", _text(body, "password") or ""
+        try:
+            pair = await state.admin.login(name, password, peer)
+        except Unauthorized:
+            if identity is not None:
+                identity.failed_attempt(peer)
+            raise
+        return _json(pair.public())
+
+    async def refresh(self, request: web.BaseRequest) -> web.Response:
+        state = self._needs_state()
+        body = (await read_json(request, 16 * 1024)).obj
+        pair = await state.sessions.refresh(_text(body, "refresh_token") or "")
+        return _json(pair.public())
+
+    # --- client keys -----------------------------------------------------------------------
+
+    async def list_keys(self, request: web.BaseRequest) -> web.Response:
+        return _json({"keys": self._needs_state().keys.listing()})
+
+    async def create_key(self, request: web.BaseRequest) -> web.Response:
+        state = self._needs_state()
+        body = (await read_json(request, self._limit)).obj
+        limits = body.get("limits") or {}
+        if not isinstance(limits, dict):
+            raise InvalidRequest("'limits' must be an object", param="limits")
+        key, record = await state.keys.create(
+            _text(body, "label") or "", _text(body, "tier", required=False) or "standard", limits, request[ACTOR]
+        )
+        return _json({"key": key, **record.public()}, status=201)
+
+    async def key_action(self, request: web.BaseRequest) -> web.Response:
+        state = self._needs_state()
+        key_id, _, action = request[PATH_TAIL].partition("/")
+        if request.method == "DELETE" and not action:
+            action = "revoke"
+        if action == "revoke":
+            if not await state.keys.revoke(key_id, request[ACTOR]):
+                raise RouteNotFound(f"No live key with id {key_id[:40]!r}.")
+            return _json({"id": key_id, "revoked": True})
+        if action == "limits" and request.method == "POST":
+            body = (await read_json(request, self._limit)).obj
+            limits = body.get("limits") or {}
+            if not isinstance(limits, dict):
+                raise InvalidRequest("'limits' must be an object", param="limits")
+            if not await state.keys.set_limits(key_id, _text(body, "tier") or "", limits, request[ACTOR]):
+                raise RouteNotFound(f"No live key with id {key_id[:40]!r}.")
+            return _json({"id": key_id, "tier": body["tier"], "limits": limits})
+        raise RouteNotFound(f"Unknown key action {request.method} {request.path[:120]}.")
+
+    # --- usage and audit -------------------------------------------------------------------
+
+    async def usage(self, request: web.BaseRequest) -> web.Response:
+        state = self._needs_state()
+        query = request.query
+        view = query.get("view", "summary")
+        if view not in ledger.VIEWS:
+            raise InvalidRequest(f"'view' must be one of {', '.join(ledger.VIEWS)}", param="view")
+        bucket = query.get("bucket", "hour")
+        if bucket not in ("hour", "day"):
+            raise InvalidRequest("'bucket' must be hour or day", param="bucket")
+        now = self._gateway.timing().created
+        since = _number(query, "since", now - 86400)
+        until = _number(query, "until", now + 1)
+        rows = await state.db.read(lambda conn: ledger.report(conn, view, since, until, bucket))
+        return _json({"view": view, "since": since, "until": until, "rows": rows})
+
+    async def audit_events(self, request: web.BaseRequest) -> web.Response:
+        state = self._needs_state()
+        after = int(_number(request.query, "after", 0))
+        limit = min(1000, max(1, int(_number(request.query, "limit", 100))))
+        found = await state.db.read(lambda conn: audit.events(conn, after, limit))
+        return _json({"events": [event.public() for event in found]})
+
+    async def audit_verify(self, request: web.BaseRequest) -> web.Response:
+        state = self._needs_state()
+        verdict = await state.db.read(lambda conn: audit.verify(conn, state.db.anchor))
+        return _json(verdict.public())
 
     def register(self, router: Router) -> None:
+        wrap = self._entry.wrap
         router.add("GET", "/v1/status", self._admin(self.status))
         router.add("POST", "/v1/decide", self._admin(self.decide, json_body=True))
+        router.add("POST", "/admin/auth/login", wrap(self.login, json_body=True, identify=False))
+        router.add("POST", "/admin/auth/refresh", wrap(self.refresh, json_body=True, identify=False))
+        router.add("GET", "/admin/keys", self._admin(self.list_keys))
+        router.add("POST", "/admin/keys", self._admin(self.create_key, json_body=True))
+        router.add_prefixed("POST", "/admin/keys/", self._admin(self.key_action, json_body=True))
+        router.add_prefixed("DELETE", "/admin/keys/", self._admin(self.key_action))
+        router.add("GET", "/admin/usage", self._admin(self.usage))
+        router.add("GET", "/admin/audit", self._admin(self.audit_events))
+        router.add("GET", "/admin/audit/verify", self._admin(self.audit_verify))

@@ -12,7 +12,7 @@ from functools import partial
 from aiohttp import web
 
 from gateway.api.body import checked, read_json
-from gateway.api.entry import REQUEST_ID, Entry
+from gateway.api.entry import CALLER, REQUEST_ID, Entry
 from gateway.api.errors import ANTHROPIC
 from gateway.api.reply import answer, session_of
 from gateway.api.router import Router
@@ -39,7 +39,7 @@ class AnthropicRoutes:
 
     async def messages(self, request: web.BaseRequest) -> web.StreamResponse:
         call = await self._call(request, count=False)
-        return await answer(request, await self._gateway.chat(call, request[REQUEST_ID], session_of(request)), self._entry)
+        return await answer(request, await self._gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER]), self._entry)
 
     async def count_tokens(self, request: web.BaseRequest) -> web.Response:
         call = await self._call(request, count=True)

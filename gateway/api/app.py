@@ -16,24 +16,35 @@ from gateway.api.anthropic_routes import AnthropicRoutes
 from gateway.api.entry import Entry, unknown_route
 from gateway.api.guard import Guard
 from gateway.api.health import health
+from gateway.api.metrics_route import metrics_route
 from gateway.api.model_routes import ModelRoutes
 from gateway.api.ollama_routes import OllamaRoutes
 from gateway.api.openai_routes import OpenAIRoutes
 from gateway.api.router import Handler, Router
+from gateway.auth.identity import Identity
 from gateway.service import Gateway
+from gateway.state import State
 
 
 def create_handler(
-    gateway: Gateway, guard: Guard, new_request_id: Callable[[], str], admin_token: str | None = None
+    gateway: Gateway,
+    guard: Guard,
+    new_request_id: Callable[[], str],
+    admin_token: str | None = None,
+    state: State | None = None,
+    identity: Identity | None = None,
+    metrics_auth: bool = False,
 ) -> Handler:
-    entry = Entry(guard, new_request_id)
+    entry = Entry(guard, new_request_id, identity)
     router = Router()
-    router.add("GET", "/health", entry.wrap(health))
+    router.add("GET", "/health", entry.wrap(health, identify=False))
     OpenAIRoutes(gateway, guard.max_body_bytes, entry).register(router)
     AnthropicRoutes(gateway, guard.max_body_bytes, entry).register(router)
     ModelRoutes(gateway, entry).register(router)
     OllamaRoutes(gateway, guard.max_body_bytes, entry).register(router)
-    AdminRoutes(gateway, admin_token, guard.max_body_bytes, entry).register(router)
+    admin = AdminRoutes(gateway, state, admin_token, guard.max_body_bytes, entry)
+    admin.register(router)
+    router.add("GET", "/metrics", metrics_route(gateway, entry, admin.authorize if metrics_auth else None))
     unknown = entry.wrap(unknown_route(router))
     find = router.find
 

@@ -1,5 +1,6 @@
-"""The pipeline's entry, wrapped around every route: a request id, the guard, CORS headers,
-``Expect: 100-continue``, and the one place where failures become JSON in the caller's protocol.
+"""The pipeline's entry, wrapped around every route: a request id, the guard, who is calling
+(pipeline step 3), CORS headers, ``Expect: 100-continue``, and the one place where failures
+become JSON in the caller's protocol.
 
 Unknown paths and methods reach a catch-all that is wrapped the same way, so they too get JSON
 404/405 answers with a request id.
@@ -16,6 +17,7 @@ from aiohttp import web
 from gateway.api.errors import OPENAI, ErrorShape, error_response, from_http_exception
 from gateway.api.guard import Guard
 from gateway.api.router import Handler, Router
+from gateway.auth.identity import Identity
 from gateway.errors import (
     GatewayError,
     MethodNotAllowed,
@@ -23,10 +25,12 @@ from gateway.errors import (
     RouteNotFound,
     UpstreamError,
 )
+from gateway.limits import LOCAL, Caller
 
 log = logging.getLogger("gateway.api")
 
 REQUEST_ID = web.RequestKey("request_id", str)
+CALLER = web.RequestKey("caller", Caller)
 
 ROUTE_HEADER = "x-switchboard-route"
 ATTEMPTS_HEADER = "x-switchboard-attempts"
@@ -37,9 +41,12 @@ _ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 
 
 class Entry:
-    def __init__(self, guard: Guard, new_request_id: Callable[[], str]) -> None:
+    def __init__(self, guard: Guard, new_request_id: Callable[[], str], identity: Identity | None = None) -> None:
+        """``identity``: the client-key policy; without one (no database) every caller is this
+        computer's user, which only a loopback-only gateway may be."""
         self._guard = guard
         self._new_request_id = new_request_id
+        self.identity = identity
 
     def wrap(
         self,
@@ -47,11 +54,15 @@ class Entry:
         *,
         json_body: bool = False,
         errors: ErrorShape | Callable[[web.BaseRequest], ErrorShape] = OPENAI,
+        identify: bool = True,
     ) -> Handler:
         """``handler`` behind the entry; ``errors`` is the shape its protocol gives failures (or
-        picks it per request, where one path serves two protocols)."""
+        picks it per request, where one path serves two protocols). ``identify``: the caller
+        must pass the client-key policy (all but /health and the admin routes, which check the
+        admin's own credentials)."""
         guard = self._guard
         new_request_id = self._new_request_id
+        identity = self.identity if identify else None
 
         async def entry(request: web.BaseRequest) -> web.StreamResponse:
             request_id = new_request_id()
@@ -60,11 +71,12 @@ class Entry:
                 problem = guard.check(request, json_body=json_body)
                 if problem is not None:
                     raise problem
-                if json_body and request.headers.get("Expect", "").lower() == "100-continue":
-                    await _continue(request)
-                if request.method == "OPTIONS":
+                if request.method == "OPTIONS":  # a browser's preflight carries no credentials
                     response: web.StreamResponse = _preflight(request)
                 else:
+                    request[CALLER] = identity.caller(request.headers, request.remote) if identity is not None else LOCAL
+                    if json_body and request.headers.get("Expect", "").lower() == "100-continue":
+                        await _continue(request)
                     response = await handler(request)
             except GatewayError as err:
                 response = _refuse(request, err, errors)

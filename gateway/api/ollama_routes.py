@@ -11,7 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.api.body import checked, read_json
-from gateway.api.entry import REQUEST_ID, Entry
+from gateway.api.entry import CALLER, REQUEST_ID, Entry
 from gateway.api.errors import OLLAMA
 from gateway.api.reply import answer, json_answer, session_of
 from gateway.api.router import Router
@@ -64,7 +64,7 @@ class OllamaRoutes:
         return await self._answer(request, call)
 
     async def _answer(self, request: web.BaseRequest, call: ClientCall) -> web.StreamResponse:
-        return await answer(request, await self._gateway.chat(call, request[REQUEST_ID], session_of(request)), self._entry, NDJSON)
+        return await answer(request, await self._gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER]), self._entry, NDJSON)
 
     async def embed(self, request: web.BaseRequest) -> web.Response:
         return await self._embed(request, legacy=False)
@@ -77,7 +77,7 @@ class OllamaRoutes:
         call = checked(lambda obj, source: checks.parse_embed(obj, source, legacy=legacy), body)
         timing = self._gateway.timing()
         render = lambda body: embeddings.answer(call, body, timing.elapsed_ns())  # noqa: E731
-        return json_answer(await self._gateway.embeddings(embeddings.as_openai(call), request[REQUEST_ID], render), self._entry)
+        return json_answer(await self._gateway.embeddings(embeddings.as_openai(call), request[REQUEST_ID], render, request[CALLER], "ollama-embeddings"), self._entry)
 
     def register(self, router: Router) -> None:
         wrap = self._entry.wrap

@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.api.body import checked, read_json
-from gateway.api.entry import REQUEST_ID, Entry
+from gateway.api.entry import CALLER, REQUEST_ID, Entry
 from gateway.api.reply import answer, json_answer, session_of
 from gateway.api.router import PATH_TAIL, Router
 from gateway.errors import RouteNotFound
@@ -45,11 +45,11 @@ class OpenAIRoutes:
         )
 
     async def _chat(self, request: web.BaseRequest, call: ClientCall) -> web.StreamResponse:
-        return await answer(request, await self._gateway.chat(call, request[REQUEST_ID], session_of(request)), self._entry)
+        return await answer(request, await self._gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER]), self._entry)
 
     async def embeddings(self, request: web.BaseRequest) -> web.Response:
         call = checked(openai_embeddings.parse_request, await read_json(request, self._limit))
-        return json_answer(await self._gateway.embeddings(call, request[REQUEST_ID]), self._entry)
+        return json_answer(await self._gateway.embeddings(call, request[REQUEST_ID], caller=request[CALLER]), self._entry)
 
     def register(self, router: Router) -> None:
         wrap = self._entry.wrap

@@ -1,1 +1,1 @@
-"""Credentials the gateway checks: the local admin token (client keys and admin login come next)."""
+"""Credentials the gateway checks: client keys, the admin's login and sessions, the local admin token."""

@@ -47,10 +47,12 @@ async def first_success(
     clock: Clock,
     deadline: float,
     request_id: str,
+    moved_on: Callable[[Candidate, GatewayError], None] | None = None,
 ) -> Routed[T]:
     """``attempt(candidate, seconds_left)`` for each candidate in turn; the first value wins.
 
-    ``deadline`` is on the clock's monotonic scale.
+    ``deadline`` is on the clock's monotonic scale; ``moved_on`` hears of each route that failed
+    and is left for the next.
     """
     attempts = 0
     failure: GatewayError | None = None
@@ -83,6 +85,8 @@ async def first_success(
             if verdict.fatal:
                 raise _named(err, candidate, attempts) from None
             log.info("%s: %s failed (%s); trying the next route", request_id, candidate.route, verdict.reason)
+            if moved_on is not None:
+                moved_on(candidate, err)
             if verdict.action in ("cool", "bench") and (resting := health.blocked(cred, candidate.target.upstream_model)):
                 limited.append(resting[1])  # as long as health now holds it, defaults included
             failure = err

@@ -355,7 +355,7 @@ async def test_client_cannot_steer_the_upstream(gateway: GatewayServer, upstream
 
 async def test_only_the_provider_credential_and_safe_headers_go_upstream(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
     extra = (
-        "Authorization: Bearer client-secret-gateway-key\r\nx-api-key: client-other-key\r\nCookie: session=abc\r\n"
+        "Authorization: Bearer client-secret-gateway-key\r\nx-api-key: client-secret-gateway-key\r\nCookie: session=abc\r\n"
         "X-Forwarded-For: 10.0.0.1\r\nOpenAI-Organization: org-client\r\nProxy-Authorization: Basic eHg6eXk=\r\n"
     )
     status, _, _ = await raw(gateway.port, post(gateway.port, headers=extra))

@@ -151,7 +151,6 @@ def test_cli_flags_beat_the_file(tmp_path: Path) -> None:
         ("[providers.Bad_Id]\n", "ids are lowercase"),
         ("[providers.openai]\napi_key_env = 'K'\nheaders = { Authorization = 'Bearer x' }\n", "credentials do not belong"),
         ("[providers.openai]\napi_key_env = 'K'\nauth = 'magic'\n", "auth must be"),
-        ("[server]\nhost = '0.0.0.0'\n", "beyond loopback"),
         ("not toml at all [", "config.toml"),
     ],
 )

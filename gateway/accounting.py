@@ -1,0 +1,159 @@
+"""Pipeline step 8: every answer's usage settles the caller's limits, goes into the running
+totals, the metrics and the usage ledger — counted here (and marked estimated) when the upstream
+did not report it. Failed requests, and failed attempts before another route answered, are
+recorded too, with their error class and no usage.
+
+The ledger row is queued for the writer thread; nothing here waits on the disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gateway import tokens
+from gateway.clock import Clock
+from gateway.core.chat import ChatRequest
+from gateway.core.usage import Usage, UsageTotals
+from gateway.errors import GatewayError
+from gateway.formats.jsonbody import BodyError
+from gateway.limits import UNLIMITED, Caller, Limits, Ticket
+from gateway.metrics import Metrics
+from gateway.store.ledger import ATTEMPT, REQUEST, LedgerRow
+
+Recorder = Callable[[LedgerRow], None]
+
+
+@dataclass(slots=True)
+class Tally:
+    """One request on its way through the pipeline (filled in as it goes)."""
+
+    request_id: str
+    caller: Caller
+    protocol: str
+    model: str
+    wall: float  # when it arrived (seconds since the epoch)
+    started: float  # the same moment on the monotonic clock
+    ticket: Ticket | None
+    attempts: int = 0
+    ttfb: float | None = None  # seconds until the answer's first byte was ready
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """Where an answer came from: provider, key or account label, upstream model."""
+
+    provider: str
+    account: str
+    upstream_model: str
+
+
+CACHE = Served("cache", "", "")
+
+
+class Accountant:
+    def __init__(self, clock: Clock, limits: Limits, metrics: Metrics, record: Recorder | None = None) -> None:
+        self._clock = clock
+        self.limits = limits
+        self.metrics = metrics
+        self.record = record
+        self.totals = UsageTotals()
+        self._counting: set[asyncio.Task[None]] = set()
+
+    def admit(self, caller: Caller, protocol: str, model: str, request_id: str, estimate: Callable[[], int]) -> Tally:
+        """Check the caller's limits (``LimitExceeded`` when over) and start the tally.
+        ``estimate``: the tokens to reserve (worked out only for a caller with limits)."""
+        ticket = self.limits.admit(caller, estimate()) if caller.quota is not UNLIMITED else None
+        return Tally(request_id, caller, protocol, model, self._clock.time(), self._clock.monotonic(), ticket)
+
+    def first_byte(self, tally: Tally | None) -> None:
+        if tally is not None:
+            tally.ttfb = self._clock.monotonic() - tally.started
+
+    def attempt_failed(self, tally: Tally | None, served: Served, err: GatewayError) -> None:
+        """A route failed and the next is tried: a row of its own, no usage."""
+        if tally is not None and self.record is not None:
+            self.record(self._row(tally, ATTEMPT, served, None, err.status, _error_class(err), self._clock.monotonic()))
+
+    def failed(self, tally: Tally, err: GatewayError) -> None:
+        """The request ends in an error answer (the provider named when one failed it)."""
+        self.limits.settle(tally.ticket, 0)
+        served = Served(getattr(err, "provider", ""), "", "")
+        error = _error_class(err)
+        self.metrics.answered(tally.protocol, served.provider, tally.model, err.status, 0.0, error)
+        if self.record is not None:
+            self.record(self._row(tally, REQUEST, served, None, err.status, error, self._clock.monotonic()))
+
+    def count(
+        self,
+        tally: Tally,
+        served: Served,
+        usage: Usage | None,
+        request: Callable[[], ChatRequest] | None = None,
+        output: Callable[[], str] | None = None,
+        error: str = "",
+    ) -> None:
+        """An answer's usage; without one, count the request and what the model wrote here, off the
+        loop, and mark the count estimated. ``error``: a stream that broke off after it began."""
+        ended = self._clock.monotonic()
+        if usage is not None or request is None:
+            self._settle(tally, served, usage, error, ended)
+            return
+
+        async def estimate() -> None:
+            try:
+                canonical = request()
+                prompt = await tokens.count_async(canonical)
+                text = output() if output is not None else ""
+                completion = await asyncio.to_thread(tokens.count_text, text, canonical.model) if text else 0
+            except (BodyError, OSError, ValueError):
+                self._settle(tally, served, None, error, ended)
+                return
+            self._settle(tally, served, Usage(prompt, completion, estimated=True), error, ended)
+
+        task = asyncio.get_running_loop().create_task(estimate())
+        self._counting.add(task)
+        task.add_done_callback(self._counting.discard)
+
+    def _settle(self, tally: Tally, served: Served, usage: Usage | None, error: str, ended: float) -> None:
+        self.totals.add(usage)
+        self.metrics.tokens(served.provider, served.upstream_model, usage)
+        self.limits.settle(tally.ticket, usage.total_tokens if usage is not None else 0)
+        self.metrics.answered(tally.protocol, served.provider, tally.model, 200, ended - tally.started, error)
+        if self.record is not None:
+            self.record(self._row(tally, REQUEST, served, usage, 200, error, ended))
+
+    def _row(
+        self, tally: Tally, kind: str, served: Served, usage: Usage | None, status: int, error: str, ended: float
+    ) -> LedgerRow:
+        return LedgerRow(
+            ts=tally.wall,
+            request_id=tally.request_id,
+            kind=kind,
+            caller=tally.caller.id,
+            protocol=tally.protocol,
+            model=tally.model,
+            provider=served.provider,
+            account=served.account,
+            upstream_model=served.upstream_model,
+            prompt=usage.prompt_tokens if usage else 0,
+            completion=usage.completion_tokens if usage else 0,
+            cached=usage.cached_tokens if usage else 0,
+            reasoning=usage.reasoning_tokens if usage else 0,
+            estimated=bool(usage and usage.estimated),
+            status=status,
+            error=error,
+            latency_ms=round((ended - tally.started) * 1000, 3),
+            ttfb_ms=round(tally.ttfb * 1000, 3) if tally.ttfb is not None else None,
+            attempts=tally.attempts,
+        )
+
+    async def counted(self) -> None:
+        """Wait for the counts still being made, so the totals are complete."""
+        while self._counting:
+            await asyncio.gather(*self._counting, return_exceptions=True)
+
+
+def _error_class(err: GatewayError) -> str:
+    return err.code or err.error_type

@@ -1,0 +1,95 @@
+"""The one admin account: set up on first run, signed in to with a password, and what admin
+routes accept — the local admin token (whoever can read the data folder is the admin already)
+or a signed-in session's access token. A client key is not an admin credential: 403."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from concurrent.futures import Future
+
+from gateway.auth import admin_token
+from gateway.auth.client_keys import looks_like_ours
+from gateway.auth.passwords import Passwords, check_new
+from gateway.auth.sessions import Sessions, TokenPair
+from gateway.clock import Clock
+from gateway.errors import Forbidden, Unauthorized
+from gateway.store import audit
+from gateway.store.database import Database
+
+ADMIN = "admin"
+
+
+def _phc(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute("SELECT phc FROM admin WHERE name = ?", (ADMIN,)).fetchone()
+    return str(row[0]) if row else None
+
+
+class AdminAccount:
+    def __init__(
+        self, db: Database, passwords: Passwords, sessions: Sessions, clock: Clock, local_token: str | None
+    ) -> None:
+        self._db = db
+        self._passwords = passwords
+        self.sessions = sessions
+        self._clock = clock
+        self._local_token = local_token
+
+    def exists(self) -> bool:
+        return self._db.writer.run(_phc).result() is not None
+
+    def set_password(self, password: str, actor: str) -> Future[None]:
+        """Set (or change) the admin password; every session ends with a change."""
+        check_new(password)
+        phc = self._passwords.hash(password)
+        now, now_ms = self._clock.time(), self._db.now_ms()
+
+        def op(conn: sqlite3.Connection) -> None:
+            existed = _phc(conn) is not None
+            conn.execute(
+                "INSERT INTO admin (name, phc, changed) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET phc = excluded.phc, changed = excluded.changed",
+                (ADMIN, phc, now),
+            )
+            conn.execute("UPDATE refresh_tokens SET revoked = 1 WHERE revoked = 0")
+            audit.append(conn, now_ms, actor, "admin.password_changed" if existed else "admin.created", {"name": ADMIN})
+
+        return self._db.writer.run(op)
+
+    async def login(self, name: str, password: str, peer: str) -> TokenPair:
+        phc = await self._db.read(_phc) if name == ADMIN else None
+        ok = await self._passwords.verify_async(phc, password)
+        if not ok or phc is None:
+            await self._db.writer.call(
+                lambda conn: audit.append(conn, self._db.now_ms(), "anonymous", "admin.login_failed", {"name": name[:64], "peer": peer})
+            )
+            raise Unauthorized("Wrong name or password.", code="invalid_credentials")
+        if self._passwords.outdated(phc):
+            await self._rehash(password)
+        await self._db.writer.call(lambda conn: audit.append(conn, self._db.now_ms(), ADMIN, "admin.login", {"peer": peer}))
+        return await self.sessions.issue(ADMIN)
+
+    async def _rehash(self, password: str) -> None:
+        phc = self._passwords.hasher.hash(password)
+        await self._db.writer.call(lambda conn: conn.execute("UPDATE admin SET phc = ? WHERE name = ?", (phc, ADMIN)))
+
+    def authorize(self, headers: Mapping[str, str]) -> str:
+        """The admin acting (for the audit log), or the refusal."""
+        return local_admin(headers, self._local_token, self.sessions)
+
+
+def local_admin(headers: Mapping[str, str], local_token: str | None, sessions: Sessions | None = None) -> str:
+    """Who may use an admin route: the holder of the local admin token, or (with sessions) of a
+    signed-in admin's access token."""
+    auth = headers.get("Authorization", "")
+    scheme, _, presented = auth.strip().partition(" ")
+    token = presented.strip() if scheme.lower() == "bearer" else ""
+    if looks_like_ours(token) or looks_like_ours(headers.get("x-api-key", "")):
+        raise Forbidden("A client key cannot use admin routes; sign in as the admin.")
+    if not token:
+        raise Unauthorized("This is an admin route: sign in at /admin/auth/login and send the access token.")
+    if local_token is not None and admin_token.matches(token, local_token):
+        return "local-admin"
+    if sessions is None:
+        raise Unauthorized("This is an admin route: send the admin token as 'Authorization: Bearer <token>'.")
+    return str(sessions.claims(token, "access")["sub"])

@@ -1,0 +1,168 @@
+"""Admin sessions: HS512 JWTs — an access token for 15 minutes, a refresh token for 30 days.
+
+Verification pins the algorithm to exactly HS512 and requires ``exp``, ``iat``, ``iss``, ``aud``,
+``sub`` and an explicit ``typ`` claim (an access token is no refresh token, and the reverse);
+the ``kid`` header is never read. Refresh tokens rotate: each is spent by its use, and only its
+hash is stored, with the family it belongs to. Presenting a spent one after a short grace period
+revokes the whole family (someone holds a copy) and is audited. Inside the grace period the
+loser of two simultaneous refreshes is refused but the family survives — a client that retried
+is not a thief.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from gateway.clock import Clock
+from gateway.errors import Unauthorized
+from gateway.store import audit
+from gateway.store.database import Database
+
+ALGORITHM = "HS512"
+ISSUER = "switchboard"
+AUDIENCE = "switchboard-admin"
+ACCESS_SECONDS = 15 * 60
+REFRESH_SECONDS = 30 * 86400
+LEEWAY = 30
+REUSE_GRACE = 10.0
+SHORTEST_SECRET = 64  # bytes (RFC 7518: at least the hash's output)
+_REQUIRED = ["exp", "iat", "iss", "aud", "sub", "typ"]
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "token_type": "Bearer",
+            "expires_in": ACCESS_SECONDS,
+        }
+
+
+def _refused(what: str) -> Unauthorized:
+    return Unauthorized(f"{what}; sign in again at /admin/auth/login.", code="invalid_token")
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("ascii", "replace")).digest()
+
+
+class Sessions:
+    def __init__(self, secret: bytes, db: Database, clock: Clock) -> None:
+        if len(secret) < SHORTEST_SECRET:
+            raise ValueError(f"the JWT secret must be at least {SHORTEST_SECRET} bytes")
+        self._secret = secret
+        self._db = db
+        self._clock = clock
+
+    def _token(self, subject: str, typ: str, lifetime: int, family: str | None = None) -> str:
+        now = int(self._clock.time())
+        claims: dict[str, Any] = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": subject,
+            "typ": typ,
+            "iat": now,
+            "nbf": now,
+            "exp": now + lifetime,
+            "jti": secrets.token_urlsafe(16),
+        }
+        if family is not None:
+            claims["fam"] = family
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM, headers={"typ": "JWT"})
+
+    def claims(self, token: str, typ: str) -> dict[str, Any]:
+        """The verified claims of a token of type ``typ``; Unauthorized for anything else."""
+        if len(token) > 4096:
+            raise _refused("The token is malformed")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                leeway=LEEWAY,
+                # Times are checked below against the injected clock, not the system's.
+                options={"require": _REQUIRED, "verify_exp": False, "verify_nbf": False, "verify_iat": False},
+            )
+        except jwt.PyJWTError:
+            raise _refused("The token is not valid") from None
+        now = self._clock.time()
+        times = (claims["exp"], claims["iat"], claims.get("nbf", 0))
+        if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in times):
+            raise _refused("The token is not valid")
+        if claims["exp"] < now - LEEWAY:
+            raise _refused("The token has expired")
+        if claims["iat"] > now + LEEWAY or claims.get("nbf", 0) > now + LEEWAY:
+            raise _refused("The token is not valid yet")
+        if claims["typ"] != typ:
+            raise _refused(f"This is not an {typ} token" if typ == "access" else f"This is not a {typ} token")
+        return claims
+
+    async def issue(self, subject: str) -> TokenPair:
+        """A new session: a fresh refresh-token family."""
+        family = secrets.token_urlsafe(12)
+        refresh = self._token(subject, "refresh", REFRESH_SECONDS, family)
+        expires = self._clock.time() + REFRESH_SECONDS
+
+        def op(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO refresh_tokens (digest, family, subject, expires) VALUES (?, ?, ?, ?)",
+                (_digest(refresh), family, subject, expires),
+            )
+
+        await self._db.writer.call(op)
+        return TokenPair(self._token(subject, "access", ACCESS_SECONDS), refresh)
+
+    async def refresh(self, token: str) -> TokenPair:
+        """Spend a refresh token for a new pair (one atomic step on the writer thread)."""
+        claims = self.claims(token, "refresh")
+        subject, family = str(claims["sub"]), str(claims.get("fam", ""))
+        new_refresh = self._token(subject, "refresh", REFRESH_SECONDS, family)
+        now = self._clock.time()
+        now_ms = self._db.now_ms()
+
+        def op(conn: sqlite3.Connection) -> str:
+            row = conn.execute(
+                "SELECT family, spent_at, revoked, expires FROM refresh_tokens WHERE digest = ?", (_digest(token),)
+            ).fetchone()
+            if row is None or row[0] != family:
+                return "unknown"
+            _, spent_at, revoked, expires = row
+            if revoked or expires < now:
+                return "revoked"
+            if spent_at is not None:
+                if now - spent_at <= REUSE_GRACE:
+                    return "raced"
+                conn.execute("UPDATE refresh_tokens SET revoked = 1 WHERE family = ?", (family,))
+                audit.append(conn, now_ms, subject, "admin.refresh_reuse", {"family": family})
+                return "reused"
+            conn.execute("UPDATE refresh_tokens SET spent_at = ? WHERE digest = ?", (now, _digest(token)))
+            conn.execute(
+                "INSERT INTO refresh_tokens (digest, family, subject, expires) VALUES (?, ?, ?, ?)",
+                (_digest(new_refresh), family, subject, now + REFRESH_SECONDS),
+            )
+            return "ok"
+
+        outcome = await self._db.writer.call(op)
+        if outcome != "ok":
+            messages = {
+                "unknown": "The refresh token is not known",
+                "revoked": "The refresh token was revoked or has expired",
+                "raced": "The refresh token was just used",
+                "reused": "The refresh token was already used, so its session has been ended",
+            }
+            raise _refused(messages[outcome])
+        return TokenPair(self._token(subject, "access", ACCESS_SECONDS), new_refresh)
+

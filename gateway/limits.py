@@ -1,0 +1,191 @@
+"""What each caller may use: tiers of requests and tokens per minute and per day, in sliding windows.
+
+A request is admitted only if one more request and its estimated tokens fit every window; the
+estimate is reserved at once (so a burst of concurrent requests cannot all slip under a limit) and
+settled with the real usage when the answer ends. Over a limit: ``LimitExceeded`` (429) with the
+seconds until the request would fit, before any upstream is contacted.
+
+Windows are rings of small buckets (1 s of 60 for the minute, 10 min of 144 for the day): a count
+leaves the window when its bucket does, so the window slides in bucket-sized steps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from gateway.clock import Clock
+from gateway.errors import LimitExceeded
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """Requests and tokens per minute and per day; None is unlimited."""
+
+    requests_per_minute: int | None = None
+    requests_per_day: int | None = None
+    tokens_per_minute: int | None = None
+    tokens_per_day: int | None = None
+
+    def over(self, overrides: Mapping[str, Any]) -> Quota:
+        return replace(self, **{k: v for k, v in overrides.items() if k in LIMIT_NAMES})
+
+
+LIMIT_NAMES = tuple(f.name for f in fields(Quota))
+TIERS: dict[str, Quota] = {
+    "free": Quota(20, 2_000, 40_000, 500_000),
+    "standard": Quota(60, 10_000, 200_000, 5_000_000),
+    "admin": Quota(200, 100_000, 1_000_000, 50_000_000),
+    "custom": Quota(60, 10_000, 200_000, 5_000_000),  # standard, until its overrides say otherwise
+}
+UNLIMITED = Quota()
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling: ``id`` is a client key's id, or "local" for a trusted loopback caller."""
+
+    id: str
+    tier: str
+    quota: Quota
+    label: str = ""
+
+
+LOCAL = Caller("local", "local", UNLIMITED, "this computer")
+
+
+class Window:
+    __slots__ = ("counts", "marks", "slots", "width")
+
+    def __init__(self, span: float, slots: int) -> None:
+        self.width = span / slots
+        self.slots = slots
+        self.counts = [0] * slots
+        self.marks = [-1] * slots  # the absolute bucket number each slot holds
+
+    def total(self, now: float) -> int:
+        oldest = int(now // self.width) - self.slots + 1
+        return sum(c for m, c in zip(self.marks, self.counts, strict=True) if m >= oldest)
+
+    def add(self, now: float, amount: int) -> int:
+        """Count ``amount`` now; returns the bucket it went into (to settle it later)."""
+        bucket = int(now // self.width)
+        slot = bucket % self.slots
+        if self.marks[slot] != bucket:
+            self.marks[slot] = bucket
+            self.counts[slot] = 0
+        self.counts[slot] += amount
+        return bucket
+
+    def adjust(self, now: float, bucket: int, delta: int) -> None:
+        """Correct a reservation made in ``bucket``; once that bucket has left, only more usage counts."""
+        slot = bucket % self.slots
+        if self.marks[slot] == bucket:
+            self.counts[slot] = max(0, self.counts[slot] + delta)
+        elif delta > 0:
+            self.add(now, delta)
+
+    def wait(self, now: float, need: int, limit: int) -> float:
+        """Seconds until ``need`` more fits under ``limit`` (0 when it fits now)."""
+        total = self.total(now)
+        if total + need <= limit:
+            return 0.0
+        oldest = int(now // self.width) - self.slots + 1
+        live = sorted((m, c) for m, c in zip(self.marks, self.counts, strict=True) if m >= oldest and c)
+        for bucket, count in live:
+            total -= count
+            if total + need <= limit:
+                return max(0.0, (bucket + self.slots) * self.width - now)
+        return self.slots * self.width
+
+
+class _Meter:
+    __slots__ = ("requests_day", "requests_minute", "tokens_day", "tokens_minute")
+
+    def __init__(self) -> None:
+        self.requests_minute = Window(60, 60)
+        self.requests_day = Window(86400, 144)
+        self.tokens_minute = Window(60, 60)
+        self.tokens_day = Window(86400, 144)
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """An admitted request's reservation, settled once its usage is known."""
+
+    caller: str
+    reserved: int
+    minute_bucket: int
+    day_bucket: int
+
+
+class Limits:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._meters: dict[str, _Meter] = {}
+        self._denied: dict[str, int] = {}  # per caller, since the last ``denials()``
+
+    def admit(self, caller: Caller, tokens: int) -> Ticket | None:
+        """Reserve one request and ``tokens``, or raise ``LimitExceeded``; None when unlimited."""
+        quota = caller.quota
+        if quota is UNLIMITED:
+            return None
+        now = self._clock.monotonic()
+        meter = self._meters.get(caller.id)
+        if meter is None:
+            meter = self._meters[caller.id] = _Meter()
+        checks = (
+            (meter.requests_minute, 1, quota.requests_per_minute, "requests per minute"),
+            (meter.requests_day, 1, quota.requests_per_day, "requests per day"),
+            (meter.tokens_minute, tokens, quota.tokens_per_minute, "tokens per minute"),
+            (meter.tokens_day, tokens, quota.tokens_per_day, "tokens per day"),
+        )
+        for window, need, limit, what in checks:
+            if limit is None:
+                continue
+            # A request larger than a whole window's allowance waits for an empty window, not forever.
+            wait = window.wait(now, min(need, limit), limit)
+            if wait > 0:
+                self._denied[caller.id] = self._denied.get(caller.id, 0) + 1
+                seconds = max(1, math.ceil(wait))
+                raise LimitExceeded(
+                    f"Rate limit reached for this key ({caller.tier} tier: {limit:,} {what}). "
+                    f"Try again in {seconds} s.",
+                    retry_after=seconds,
+                )
+        meter.requests_minute.add(now, 1)
+        meter.requests_day.add(now, 1)
+        return Ticket(caller.id, tokens, meter.tokens_minute.add(now, tokens), meter.tokens_day.add(now, tokens))
+
+    def settle(self, ticket: Ticket | None, used: int) -> None:
+        """Replace a reservation with the tokens really used."""
+        if ticket is None or (meter := self._meters.get(ticket.caller)) is None:
+            return
+        now = self._clock.monotonic()
+        delta = used - ticket.reserved
+        if delta:
+            meter.tokens_minute.adjust(now, ticket.minute_bucket, delta)
+            meter.tokens_day.adjust(now, ticket.day_bucket, delta)
+
+    def usage(self, caller: Caller) -> dict[str, dict[str, int | None]]:
+        """The live counters of one caller against its limits."""
+        now = self._clock.monotonic()
+        meter = self._meters.get(caller.id) or _Meter()
+        quota = caller.quota
+        return {
+            "requests_per_minute": {"used": meter.requests_minute.total(now), "limit": quota.requests_per_minute},
+            "requests_per_day": {"used": meter.requests_day.total(now), "limit": quota.requests_per_day},
+            "tokens_per_minute": {"used": meter.tokens_minute.total(now), "limit": quota.tokens_per_minute},
+            "tokens_per_day": {"used": meter.tokens_day.total(now), "limit": quota.tokens_per_day},
+        }
+
+    def denials(self) -> dict[str, int]:
+        """Requests refused per caller since the last call (the audit log gets them per minute)."""
+        denied, self._denied = self._denied, {}
+        return denied
+
+
+def quota_for(tier: str, overrides: Mapping[str, Any]) -> Quota:
+    return TIERS[tier].over(overrides)

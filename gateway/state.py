@@ -1,0 +1,59 @@
+"""What the gateway keeps between runs, opened together: the database (ledger, audit log, client
+keys, admin login) and the secrets that key it, from the secret store.
+
+Opening is blocking (SQLite, the keychain) and happens once, before the gateway serves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gateway.auth.admin_account import AdminAccount
+from gateway.auth.key_table import ClientKeys
+from gateway.auth.passwords import Passwords
+from gateway.auth.sessions import SHORTEST_SECRET, Sessions
+from gateway.clock import Clock
+from gateway.errors import ConfigError
+from gateway.store.database import Database
+from gateway.store.secrets import SecretStore, ensure
+
+PEPPER = "client-key-pepper"
+JWT_SECRET = "jwt-secret"
+ANCHOR_KEY = "audit-anchor-key"
+
+
+def _secret(store: SecretStore, name: str, size: int) -> bytes:
+    value = bytes.fromhex(ensure(store, name, size))
+    if len(value) < size:
+        raise ConfigError(f"the secret {name!r} in {store.where} is shorter than {size} bytes; delete it to renew it")
+    return value
+
+
+class State:
+    def __init__(
+        self,
+        data_dir: Path,
+        secrets: SecretStore,
+        clock: Clock,
+        *,
+        local_token: str | None = None,
+        passwords: Passwords | None = None,
+    ) -> None:
+        self.data_dir = data_dir
+        self.secrets = secrets
+        self.db = Database(data_dir, _secret(secrets, ANCHOR_KEY, 32), clock)
+        self.keys = ClientKeys(self.db, _secret(secrets, PEPPER, 32), clock)
+        self.sessions = Sessions(_secret(secrets, JWT_SECRET, SHORTEST_SECRET), self.db, clock)
+        self.admin = AdminAccount(self.db, passwords or Passwords(), self.sessions, clock, local_token)
+
+    def open(self, admin_password: str | None = None) -> None:
+        """Open the database, load the keys; set the admin password from the environment on the
+        first run (``SWITCHBOARD_ADMIN_PASSWORD``), never over one already set."""
+        self.db.open()
+        self.keys.load()
+        if admin_password and not self.admin.exists():
+            self.admin.set_password(admin_password, "environment").result()
+
+    def close(self) -> None:
+        self.keys.flush_used()
+        self.db.close()

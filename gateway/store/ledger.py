@@ -1,0 +1,141 @@
+"""The usage ledger: a row per request (and per failed attempt when failover happened), and the
+queries behind usage reports.
+
+No prompt or completion content is ever stored: counts, names, statuses and timings only. Request
+rows are also summed into an hourly roll-up in the same transaction, so reports over any span
+read at most one row per hour and caller, model, provider and protocol, however long the ledger.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import astuple, dataclass
+from typing import Any
+
+REQUEST = "request"
+ATTEMPT = "attempt"  # a failed attempt before another route answered (or the request failed)
+VIEWS = ("summary", "by-model", "by-provider", "by-caller", "by-protocol", "timeseries", "recent")
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    ts: float
+    request_id: str
+    kind: str
+    caller: str
+    protocol: str
+    model: str  # as asked for
+    provider: str
+    account: str  # the key's or account's label, never its secret
+    upstream_model: str
+    prompt: int
+    completion: int
+    cached: int
+    reasoning: int
+    estimated: bool
+    status: int
+    error: str  # the failure's class ("" on success)
+    latency_ms: float
+    ttfb_ms: float | None
+    attempts: int
+
+
+_INSERT = (
+    "INSERT INTO usage (ts, request_id, kind, caller, protocol, model, provider, account, upstream_model,"
+    " prompt, completion, cached, reasoning, estimated, status, error, latency_ms, ttfb_ms, attempts)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_ROLL_UP = (
+    "INSERT INTO usage_hourly (hour, caller, protocol, model, provider, requests, successful, prompt,"
+    " completion, cached, reasoning, estimated, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (hour, caller, protocol, model, provider) DO UPDATE SET"
+    " requests = requests + excluded.requests, successful = successful + excluded.successful,"
+    " prompt = prompt + excluded.prompt, completion = completion + excluded.completion,"
+    " cached = cached + excluded.cached, reasoning = reasoning + excluded.reasoning,"
+    " estimated = estimated + excluded.estimated, latency_ms = latency_ms + excluded.latency_ms"
+)
+
+
+def write(conn: sqlite3.Connection, rows: list[LedgerRow]) -> None:
+    """A batch of rows, and their sums into the hourly roll-up."""
+    conn.executemany(_INSERT, [astuple(row) for row in rows])
+    sums: dict[tuple[int, str, str, str, str], list[float]] = {}
+    for row in rows:
+        if row.kind != REQUEST:
+            continue
+        key = (int(row.ts // 3600), row.caller, row.protocol, row.model, row.provider)
+        acc = sums.get(key)
+        if acc is None:
+            acc = sums[key] = [0, 0, 0, 0, 0, 0, 0, 0.0]
+        acc[0] += 1
+        acc[1] += row.status < 400
+        acc[2] += row.prompt
+        acc[3] += row.completion
+        acc[4] += row.cached
+        acc[5] += row.reasoning
+        acc[6] += row.estimated
+        acc[7] += row.latency_ms
+    conn.executemany(_ROLL_UP, [(*key, *map(int, acc[:7]), acc[7]) for key, acc in sums.items()])
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+# One fixed statement: the grouping is a parameter, so no SQL is ever built from input.
+_GROUPED = (
+    "SELECT CASE :by WHEN 'model' THEN model WHEN 'provider' THEN provider WHEN 'caller' THEN caller"
+    " WHEN 'protocol' THEN protocol WHEN 'hour' THEN hour WHEN 'day' THEN hour / 24 ELSE '' END AS name,"
+    " SUM(requests), SUM(successful), SUM(prompt), SUM(completion), SUM(cached), SUM(reasoning),"
+    " SUM(estimated), SUM(latency_ms)"
+    " FROM usage_hourly WHERE hour >= :since AND hour < :until GROUP BY name"
+)
+_GROUP_BY = {"summary": "", "by-model": "model", "by-provider": "provider", "by-caller": "caller", "by-protocol": "protocol"}
+
+
+def _totals(values: tuple[Any, ...]) -> dict[str, Any]:
+    requests, successful, prompt, completion, cached, reasoning, estimated, latency = (
+        (v or 0) for v in (values or (0,) * 8)
+    )
+    return {
+        "requests": requests,
+        "successful": successful,
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "cached_tokens": cached,
+        "reasoning_tokens": reasoning,
+        "estimated": estimated,
+        "mean_latency_ms": round(latency / requests, 1) if requests else None,
+    }
+
+
+def report(conn: sqlite3.Connection, view: str, since: float, until: float, bucket: str = "hour") -> list[dict[str, Any]]:
+    """One of VIEWS over [since, until) (seconds since the epoch; whole UTC hours)."""
+    if view == "recent":
+        return recent(conn, 50)
+    by = bucket if view == "timeseries" else _GROUP_BY[view]
+    rows = conn.execute(_GROUPED, {"by": by, "since": int(since // 3600), "until": int(-(-until // 3600))}).fetchall()
+    if view == "summary":
+        return [_totals(rows[0][1:] if rows else ())]
+    out = []
+    for row in rows:
+        totals = _totals(row[1:])
+        if view == "timeseries":
+            out.append({"start": row[0] * (86400 if bucket == "day" else 3600), **totals})
+        else:
+            out.append({"name": row[0], **totals})
+    if view == "timeseries":
+        out.sort(key=lambda r: r["start"])
+    else:
+        out.sort(key=lambda r: (-r["total_tokens"], -r["requests"], r["name"]))
+    return out
+
+
+def recent(conn: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
+    cursor = conn.execute(
+        "SELECT ts, request_id, kind, caller, protocol, model, provider, account, upstream_model, prompt,"
+        " completion, cached, reasoning, estimated, status, error, latency_ms, ttfb_ms, attempts"
+        " FROM usage ORDER BY id DESC LIMIT ?",
+        (limit,),
+    )
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]

@@ -1,0 +1,87 @@
+"""The database schema as numbered steps; ``PRAGMA user_version`` says how many have run.
+
+Each step ends by setting that number itself (a pragma takes no parameters, and no SQL here is
+built from pieces). A step is never edited once released: a change is a new step at the end.
+"""
+
+from __future__ import annotations
+
+STEPS: tuple[str, ...] = (
+    # 1: client keys, usage ledger (with its hourly roll-up), audit chain, admin login
+    """
+    CREATE TABLE client_keys (
+        id          TEXT PRIMARY KEY,
+        label       TEXT NOT NULL,
+        tier        TEXT NOT NULL,
+        limits      TEXT NOT NULL DEFAULT '{}',
+        digest      BLOB NOT NULL,
+        last4       TEXT NOT NULL,
+        created_at  REAL NOT NULL,
+        last_used   REAL,
+        revoked_at  REAL
+    );
+    CREATE TABLE usage (
+        id              INTEGER PRIMARY KEY,
+        ts              REAL NOT NULL,
+        request_id      TEXT NOT NULL,
+        kind            TEXT NOT NULL,
+        caller          TEXT NOT NULL,
+        protocol        TEXT NOT NULL,
+        model           TEXT NOT NULL,
+        provider        TEXT NOT NULL,
+        account         TEXT NOT NULL,
+        upstream_model  TEXT NOT NULL,
+        prompt          INTEGER NOT NULL,
+        completion      INTEGER NOT NULL,
+        cached          INTEGER NOT NULL,
+        reasoning       INTEGER NOT NULL,
+        estimated       INTEGER NOT NULL,
+        status          INTEGER NOT NULL,
+        error           TEXT NOT NULL,
+        latency_ms      REAL NOT NULL,
+        ttfb_ms         REAL,
+        attempts        INTEGER NOT NULL
+    );
+    CREATE INDEX usage_ts ON usage (ts);
+    CREATE TABLE usage_hourly (
+        hour        INTEGER NOT NULL,
+        caller      TEXT NOT NULL,
+        protocol    TEXT NOT NULL,
+        model       TEXT NOT NULL,
+        provider    TEXT NOT NULL,
+        requests    INTEGER NOT NULL,
+        successful  INTEGER NOT NULL,
+        prompt      INTEGER NOT NULL,
+        completion  INTEGER NOT NULL,
+        cached      INTEGER NOT NULL,
+        reasoning   INTEGER NOT NULL,
+        estimated   INTEGER NOT NULL,
+        latency_ms  REAL NOT NULL,
+        PRIMARY KEY (hour, caller, protocol, model, provider)
+    ) WITHOUT ROWID;
+    CREATE TABLE audit (
+        seq      INTEGER PRIMARY KEY,
+        ts       INTEGER NOT NULL,
+        actor    TEXT NOT NULL,
+        action   TEXT NOT NULL,
+        payload  TEXT NOT NULL,
+        prev     TEXT NOT NULL,
+        hash     TEXT NOT NULL
+    );
+    CREATE TABLE admin (
+        name      TEXT PRIMARY KEY,
+        phc       TEXT NOT NULL,
+        changed   REAL NOT NULL
+    );
+    CREATE TABLE refresh_tokens (
+        digest    BLOB PRIMARY KEY,
+        family    TEXT NOT NULL,
+        subject   TEXT NOT NULL,
+        expires   REAL NOT NULL,
+        spent_at  REAL,
+        revoked   INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX refresh_family ON refresh_tokens (family);
+    PRAGMA user_version = 1;
+    """,
+)
