@@ -20,6 +20,7 @@ from aiohttp import web
 from gateway.addresses import is_loopback
 from gateway.api.app import create_handler
 from gateway.api.guard import Guard
+from gateway.api.router import Router
 from gateway.auth.identity import Identity
 from gateway.auth.passwords import Passwords
 from gateway.clock import Clock, SystemClock
@@ -76,6 +77,7 @@ class GatewayServer:
         record = self.state.db.record if self.state is not None else None
         self.gateway: Gateway = build_gateway(settings, self._transport, clock, self._ids, record)
         self.identity: Identity | None = None
+        self.routes: Router | None = None  # every route served, once started
         self._housekeeping: asyncio.Task[None] | None = None
         server = settings.server
         self._guard = Guard(
@@ -116,17 +118,12 @@ class GatewayServer:
         def new_request(message: Any, payload: Any, protocol: Any, writer: Any, task: Any) -> web.BaseRequest:
             return web.BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=max_body)
 
+        handler, self.routes = create_handler(
+            self.gateway, self._guard, self._ids, self._admin_token, state, self.identity, server.metrics_auth
+        )
         runner = web.ServerRunner(
             web.Server(
-                create_handler(
-                    self.gateway,
-                    self._guard,
-                    self._ids,
-                    self._admin_token,
-                    state,
-                    self.identity,
-                    server.metrics_auth,
-                ),
+                handler,
                 request_factory=new_request,
                 handler_cancellation=True,  # a client that hangs up cancels its upstream call
                 access_log=None,

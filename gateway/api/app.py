@@ -34,7 +34,8 @@ def create_handler(
     state: State | None = None,
     identity: Identity | None = None,
     metrics_auth: bool = False,
-) -> Handler:
+) -> tuple[Handler, Router]:
+    """The request handler, and the router behind it (for the route inventory)."""
     entry = Entry(guard, new_request_id, identity)
     router = Router()
     router.add("GET", "/health", entry.wrap(health, identify=False))
@@ -51,4 +52,4 @@ def create_handler(
     async def handle(request: web.BaseRequest) -> web.StreamResponse:
         return await (find(request) or unknown)(request)
 
-    return handle
+    return handle, router

@@ -41,6 +41,10 @@ class Router:
                 return prefixed
         return None
 
+    def routes(self) -> list[tuple[str, str, bool]]:
+        """Every (method, path, is_prefix) served."""
+        return [(m, p, False) for m, p in self._exact] + [(m, p, True) for m, p, _ in self._prefixed]
+
     def allowed(self, path: str) -> set[str]:
         """The methods some route accepts on ``path`` (empty when no route has the path)."""
         methods = {method for method, route_path in self._exact if route_path == path}

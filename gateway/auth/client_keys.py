@@ -24,8 +24,8 @@ from hashlib import sha256
 PREFIX = "sk-sb-"
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
-_SHAPE = re.compile(r"^sk-sb-([a-z2-7]{12})_([0-9A-Za-z]{32})_([0-9A-Za-z]{6})$")
-_ID_SHAPE = re.compile(r"^[a-z2-7]{12}$")
+_SHAPE = re.compile(r"sk-sb-([a-z2-7]{12})_([0-9A-Za-z]{32})_([0-9A-Za-z]{6})")
+_ID_SHAPE = re.compile(r"[a-z2-7]{12}")
 SECRET_LENGTH = 32
 LONGEST = 64  # characters: anything longer is not one of ours, whatever it holds
 
@@ -63,7 +63,7 @@ def key_id_of(presented: str) -> str | None:
     """The id of a well-formed key with a good checksum; None for anything else."""
     if len(presented) > LONGEST or not presented.startswith(PREFIX):
         return None
-    match = _SHAPE.match(presented)
+    match = _SHAPE.fullmatch(presented)
     if match is None or _check(presented[: -7]) != match.group(3):
         return None
     return match.group(1)
@@ -75,7 +75,7 @@ def looks_like_ours(presented: str) -> bool:
 
 
 def valid_id(key_id: str) -> bool:
-    return bool(_ID_SHAPE.match(key_id))
+    return bool(_ID_SHAPE.fullmatch(key_id))
 
 
 def digest(pepper: bytes, key: str) -> bytes:

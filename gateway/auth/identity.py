@@ -62,10 +62,20 @@ class Identity:
         if self._failures:
             self.throttle(peer)
         try:
-            return self._identify(headers, peer)
+            presented = self.presented(headers)
+            if presented is not None and looks_like_ours(presented):
+                record = self.keys.find(presented)
+                if record is None:
+                    raise _key_error("Invalid API key: it is not a key this gateway issued, or it was revoked.")
+                return as_caller(record)
         except Unauthorized:
-            self.failed_attempt(peer)
+            self.failed_attempt(peer)  # a guess (a missing key is no guess, and is not counted)
             raise
+        if self.require_keys or not is_loopback(peer):
+            raise _key_error(
+                "This gateway needs a client key: send it as 'Authorization: Bearer sk-sb-…' or 'x-api-key'."
+            )
+        return LOCAL
 
     def throttle(self, peer: str) -> None:
         """Refuse a peer that has failed too often in the last minute."""
@@ -75,19 +85,6 @@ class Identity:
                 "Too many failed authentication attempts from this address; try again later.",
                 retry_after=max(1, round(wait)),
             )
-
-    def _identify(self, headers: Mapping[str, str], peer: str) -> Caller:
-        presented = self.presented(headers)
-        if presented is not None and looks_like_ours(presented):
-            record = self.keys.find(presented)
-            if record is None:
-                raise _key_error("Invalid API key: it is not a key this gateway issued, or it was revoked.")
-            return as_caller(record)
-        if self.require_keys or not is_loopback(peer):
-            raise _key_error(
-                "This gateway needs a client key: send it as 'Authorization: Bearer sk-sb-…' or 'x-api-key'."
-            )
-        return LOCAL
 
     def failed_attempt(self, peer: str) -> None:
         now = self._clock.monotonic()

@@ -21,7 +21,7 @@ from gateway.store import audit, keys
 from gateway.store.database import Database
 from gateway.store.keys import KeyRecord
 
-_LABEL = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
+_LABEL = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
 
 
 def checked_limits(limits: Mapping[str, Any]) -> dict[str, int]:
@@ -35,7 +35,7 @@ def checked_limits(limits: Mapping[str, Any]) -> dict[str, int]:
 
 
 def _checked(label: str, tier: str) -> None:
-    if not _LABEL.match(label) or not label.strip():
+    if not _LABEL.fullmatch(label) or not label.strip():
         raise InvalidRequest("a key's label is 1 to 64 printable characters", param="label")
     if tier not in TIERS:
         raise InvalidRequest(f"tier must be one of {', '.join(TIERS)}", param="tier")

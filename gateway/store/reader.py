@@ -20,6 +20,7 @@ class Reader:
         self._path = path
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-reader")
         self._conn: sqlite3.Connection | None = None
+        self._closed = False
 
     def _with_conn(self, query: Callable[[sqlite3.Connection], T]) -> T:
         if self._conn is None:
@@ -30,6 +31,10 @@ class Reader:
         return await asyncio.get_running_loop().run_in_executor(self._pool, self._with_conn, query)
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+
         def shut() -> None:
             if self._conn is not None:
                 self._conn.close()
