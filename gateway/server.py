@@ -99,21 +99,13 @@ class GatewayServer:
         max_body = server.max_body_bytes
         loop = asyncio.get_running_loop()
         state = self.state
-        if state is not None:
-            try:
-                state.open(self._admin_password)
-            except (StoreError, ConfigError) as exc:
-                raise ListenError(str(exc)) from None
-            except InvalidRequest as exc:
-                raise ListenError(f"SWITCHBOARD_ADMIN_PASSWORD: {exc.message}") from None
-            self.identity = Identity(state.keys, self._clock, require_keys=server.require_keys)
-        if not is_loopback(server.host) and (state is None or state.keys.live == 0):
-            # SECURITY.md S2: beyond loopback every caller needs a client key; no open fallback.
-            raise ListenError(
-                f"refusing to listen on {server.host}: beyond loopback every caller must present a "
-                "client key, and there is none. Create one with 'python -m gateway keys create --label NAME', "
-                "or use --host 127.0.0.1."
-            )
+        try:
+            self._open_state()
+        except ListenError:
+            if state is not None:
+                await asyncio.to_thread(state.close)
+                self.state = None
+            raise
 
         def new_request(message: Any, payload: Any, protocol: Any, writer: Any, task: Any) -> web.BaseRequest:
             return web.BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=max_body)
@@ -144,6 +136,24 @@ class GatewayServer:
         self._sync = asyncio.create_task(self.gateway.sync.run(), name="model-sync")
         if state is not None:
             self._housekeeping = asyncio.create_task(self._keep_house(state), name="housekeeping")
+
+    def _open_state(self) -> None:
+        server, state = self.settings.server, self.state
+        if state is not None:
+            try:
+                state.open(self._admin_password)
+            except (StoreError, ConfigError) as exc:
+                raise ListenError(str(exc)) from None
+            except InvalidRequest as exc:
+                raise ListenError(f"SWITCHBOARD_ADMIN_PASSWORD: {exc.message}") from None
+            self.identity = Identity(state.keys, self._clock, require_keys=server.require_keys)
+        if not is_loopback(server.host) and (state is None or state.keys.live == 0):
+            # SECURITY.md S2: beyond loopback every caller needs a client key; no open fallback.
+            raise ListenError(
+                f"refusing to listen on {server.host}: beyond loopback every caller must present a "
+                "client key, and there is none. Create one with 'python -m gateway keys create --label NAME', "
+                "or use --host 127.0.0.1."
+            )
 
     async def _keep_house(self, state: State) -> None:
         """Pick up keys changed elsewhere, write when keys were last used, and summarise refusals

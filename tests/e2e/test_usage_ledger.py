@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from conftest import FAKE_KEY, StartGateway
+from conftest import StartGateway
 from fakes.openai_upstream import FakeOpenAI
 from fakes.upstream import Script
 from test_cli import run
