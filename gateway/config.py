@@ -96,6 +96,7 @@ class ServerSettings:
     model_refresh: float = 600.0
     require_keys: bool = False  # loopback callers need a client key too (beyond loopback they always do)
     metrics_auth: bool = False  # /metrics needs admin credentials
+    ledger: bool = True  # keep a usage row per request (off: counts and limits only, nothing on disk)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +252,7 @@ def _keys_from(names: tuple[str, ...], env: Mapping[str, str]) -> tuple[str, ...
 _SERVER_KEYS = {
     "host", "port", "allowed_hosts", "cors_origins", "max_body_mb",
     "shutdown_grace_seconds", "model_refresh_seconds", "require_keys", "metrics_auth",
+    "ledger",
 }
 _TIMEOUT_KEYS = {"connect_timeout", "read_timeout", "total_timeout"}
 _PROVIDER_KEYS = _TIMEOUT_KEYS | {
@@ -282,6 +284,7 @@ def _server(data: Mapping[str, Any], host: str | None, port: int | None, require
         model_refresh=_first(t.number("model_refresh_seconds", 5, 86400), defaults.model_refresh),
         require_keys=require_keys or bool(t.flag("require_keys")),
         metrics_auth=bool(t.flag("metrics_auth")),
+        ledger=_first(t.flag("ledger"), True),
     )
     return settings
 

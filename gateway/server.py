@@ -74,7 +74,7 @@ class GatewayServer:
         if data_dir is not None:
             store = secrets if secrets is not None else open_secrets(data_dir)
             self.state = State(data_dir, store, clock, local_token=admin_token, passwords=passwords)
-        record = self.state.db.record if self.state is not None else None
+        record = self.state.db.record if self.state is not None and settings.server.ledger else None
         self.gateway: Gateway = build_gateway(settings, self._transport, clock, self._ids, record)
         self.identity: Identity | None = None
         self.routes: Router | None = None  # every route served, once started

@@ -2,8 +2,9 @@
 queries behind usage reports.
 
 No prompt or completion content is ever stored: counts, names, statuses and timings only. Request
-rows are also summed into an hourly roll-up in the same transaction, so reports over any span
-read at most one row per hour and caller, model, provider and protocol, however long the ledger.
+rows are also summed, in the same transaction, into hourly roll-ups — one for all requests and
+one per dimension (model, provider, caller, protocol) — so a report over any span reads at most
+one row per hour and name of the dimension it groups by, however long the ledger.
 """
 
 from __future__ import annotations
@@ -46,49 +47,54 @@ _INSERT = (
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _ROLL_UP = (
-    "INSERT INTO usage_hourly (hour, caller, protocol, model, provider, requests, successful, prompt,"
-    " completion, cached, reasoning, estimated, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (hour, caller, protocol, model, provider) DO UPDATE SET"
+    "INSERT INTO usage_rollup (dim, hour, name, requests, successful, prompt, completion, cached, reasoning,"
+    " estimated, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (dim, hour, name) DO UPDATE SET"
     " requests = requests + excluded.requests, successful = successful + excluded.successful,"
     " prompt = prompt + excluded.prompt, completion = completion + excluded.completion,"
     " cached = cached + excluded.cached, reasoning = reasoning + excluded.reasoning,"
     " estimated = estimated + excluded.estimated, latency_ms = latency_ms + excluded.latency_ms"
 )
+DIMENSIONS = ("model", "provider", "caller", "protocol")
 
 
 def write(conn: sqlite3.Connection, rows: list[LedgerRow]) -> None:
     """A batch of rows, and their sums into the hourly roll-up."""
     conn.executemany(_INSERT, [astuple(row) for row in rows])
-    sums: dict[tuple[int, str, str, str, str], list[float]] = {}
+    sums: dict[tuple[str, int, str], list[float]] = {}
     for row in rows:
         if row.kind != REQUEST:
             continue
-        key = (int(row.ts // 3600), row.caller, row.protocol, row.model, row.provider)
-        acc = sums.get(key)
-        if acc is None:
-            acc = sums[key] = [0, 0, 0, 0, 0, 0, 0, 0.0]
-        acc[0] += 1
-        acc[1] += row.status < 400
-        acc[2] += row.prompt
-        acc[3] += row.completion
-        acc[4] += row.cached
-        acc[5] += row.reasoning
-        acc[6] += row.estimated
-        acc[7] += row.latency_ms
+        hour = int(row.ts // 3600)
+        for key in (("all", hour, ""), *((dim, hour, getattr(row, dim)) for dim in DIMENSIONS)):
+            acc = sums.get(key)
+            if acc is None:
+                acc = sums[key] = [0, 0, 0, 0, 0, 0, 0, 0.0]
+            acc[0] += 1
+            acc[1] += row.status < 400
+            acc[2] += row.prompt
+            acc[3] += row.completion
+            acc[4] += row.cached
+            acc[5] += row.reasoning
+            acc[6] += row.estimated
+            acc[7] += row.latency_ms
     conn.executemany(_ROLL_UP, [(*key, *map(int, acc[:7]), acc[7]) for key, acc in sums.items()])
 
 
 # --- reports ---------------------------------------------------------------------------------
 
-# One fixed statement: the grouping is a parameter, so no SQL is ever built from input.
-_GROUPED = (
-    "SELECT CASE :by WHEN 'model' THEN model WHEN 'provider' THEN provider WHEN 'caller' THEN caller"
-    " WHEN 'protocol' THEN protocol WHEN 'hour' THEN hour WHEN 'day' THEN hour / 24 ELSE '' END AS name,"
-    " SUM(requests), SUM(successful), SUM(prompt), SUM(completion), SUM(cached), SUM(reasoning),"
+# Two fixed statements: the dimension is a parameter, so no SQL is ever built from input.
+_BY_NAME = (
+    "SELECT name, SUM(requests), SUM(successful), SUM(prompt), SUM(completion), SUM(cached), SUM(reasoning),"
     " SUM(estimated), SUM(latency_ms)"
-    " FROM usage_hourly WHERE hour >= :since AND hour < :until GROUP BY name"
+    " FROM usage_rollup WHERE dim = :dim AND hour >= :since AND hour < :until GROUP BY name"
 )
-_GROUP_BY = {"summary": "", "by-model": "model", "by-provider": "provider", "by-caller": "caller", "by-protocol": "protocol"}
+_BY_TIME = (
+    "SELECT hour / :per, SUM(requests), SUM(successful), SUM(prompt), SUM(completion), SUM(cached),"
+    " SUM(reasoning), SUM(estimated), SUM(latency_ms)"
+    " FROM usage_rollup WHERE dim = 'all' AND hour >= :since AND hour < :until GROUP BY hour / :per"
+)
+_GROUP_BY = {"summary": "all", "by-model": "model", "by-provider": "provider", "by-caller": "caller", "by-protocol": "protocol"}
 
 
 def _totals(values: tuple[Any, ...]) -> dict[str, Any]:
@@ -112,8 +118,11 @@ def report(conn: sqlite3.Connection, view: str, since: float, until: float, buck
     """One of VIEWS over [since, until) (seconds since the epoch; whole UTC hours)."""
     if view == "recent":
         return recent(conn, 50)
-    by = bucket if view == "timeseries" else _GROUP_BY[view]
-    rows = conn.execute(_GROUPED, {"by": by, "since": int(since // 3600), "until": int(-(-until // 3600))}).fetchall()
+    span = {"since": int(since // 3600), "until": int(-(-until // 3600))}
+    if view == "timeseries":
+        rows = conn.execute(_BY_TIME, {**span, "per": 24 if bucket == "day" else 1}).fetchall()
+    else:
+        rows = conn.execute(_BY_NAME, {**span, "dim": _GROUP_BY[view]}).fetchall()
     if view == "summary":
         return [_totals(rows[0][1:] if rows else ())]
     out = []

@@ -7,7 +7,7 @@ built from pieces). A step is never edited once released: a change is a new step
 from __future__ import annotations
 
 STEPS: tuple[str, ...] = (
-    # 1: client keys, usage ledger (with its hourly roll-up), audit chain, admin login
+    # 1: client keys, usage ledger (with its hourly roll-ups), audit chain, admin login
     """
     CREATE TABLE client_keys (
         id          TEXT PRIMARY KEY,
@@ -43,12 +43,10 @@ STEPS: tuple[str, ...] = (
         attempts        INTEGER NOT NULL
     );
     CREATE INDEX usage_ts ON usage (ts);
-    CREATE TABLE usage_hourly (
+    CREATE TABLE usage_rollup (
+        dim         TEXT NOT NULL,
         hour        INTEGER NOT NULL,
-        caller      TEXT NOT NULL,
-        protocol    TEXT NOT NULL,
-        model       TEXT NOT NULL,
-        provider    TEXT NOT NULL,
+        name        TEXT NOT NULL,
         requests    INTEGER NOT NULL,
         successful  INTEGER NOT NULL,
         prompt      INTEGER NOT NULL,
@@ -57,7 +55,7 @@ STEPS: tuple[str, ...] = (
         reasoning   INTEGER NOT NULL,
         estimated   INTEGER NOT NULL,
         latency_ms  REAL NOT NULL,
-        PRIMARY KEY (hour, caller, protocol, model, provider)
+        PRIMARY KEY (dim, hour, name)
     ) WITHOUT ROWID;
     CREATE TABLE audit (
         seq      INTEGER PRIMARY KEY,

@@ -84,9 +84,10 @@ def gateway_command(home: Path, port: int) -> list[str]:
     return [sys.executable, "-m", "gateway", "serve", "--home", str(home), "--port", str(port), "--log-level", "warning"]
 
 
-def write_config(home: Path, upstream_port: int) -> None:
+def write_config(home: Path, upstream_port: int, ledger: bool = True) -> None:
     home.mkdir(parents=True, exist_ok=True)
     (home / "config.toml").write_text(
+        f"[server]\nledger = {'true' if ledger else 'false'}\n"
         f'[providers.bench]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:{upstream_port}/v1"\n'
         'local = true\nmodels = ["gpt-bench"]\n\n[providers.ollama]\nenabled = false\n'
     )
@@ -189,6 +190,13 @@ async def main() -> None:
         procs.append(gateway)
         pin(gateway, proxy_cpus)
         wait_ready(gateway, b"listening on")
+        # The same gateway keeping no usage ledger: what writing a row per request costs.
+        bare_home, bare_port = home / "no-ledger", free_port()
+        write_config(bare_home, up_port, ledger=False)
+        bare = subprocess.Popen(gateway_command(bare_home, bare_port), stdout=subprocess.PIPE, env={**os.environ, "SWITCHBOARD_HOME": str(bare_home)})
+        procs.append(bare)
+        pin(bare, proxy_cpus)
+        wait_ready(bare, b"listening on")
 
         gateway_watched = Watched(gateway.pid)
         targets = {
@@ -196,6 +204,7 @@ async def main() -> None:
             "passthrough": (pass_port, Watched(passthrough.pid), CHAT, DIRECT_BODY, DIRECT_STREAM_BODY),
             "pass+gc": (tuned_port, Watched(tuned.pid), CHAT, DIRECT_BODY, DIRECT_STREAM_BODY),
             "gateway": (gw_port, gateway_watched, CHAT, BODY, STREAM_BODY),
+            "no-ledger": (bare_port, Watched(bare.pid), CHAT, BODY, STREAM_BODY),
             "translated": (gw_port, gateway_watched, MESSAGES, MESSAGES_BODY, MESSAGES_STREAM_BODY),
         }
         results: dict[tuple[str, str, int], Result] = {}
@@ -241,6 +250,12 @@ async def main() -> None:
         print()
         print(f"throughput gateway/passthrough, c=64 json:   {throughput:5.2f}x   (target >= 0.80x)")
         print(f"throughput gateway/passthrough, c=64 stream: {stream_throughput:5.2f}x")
+        ledger_json = r("gateway", "json", 64).rate / max(1e-9, r("no-ledger", "json", 64).rate)
+        ledger_stream = r("gateway", "stream", 64).rate / max(1e-9, r("no-ledger", "stream", 64).rate)
+        print(
+            f"throughput with the usage ledger / without, c=64: json {ledger_json:5.2f}x, stream {ledger_stream:5.2f}x"
+            f"   (by CPU: json {cpu_ratio('no-ledger', 'json'):5.2f}x, stream {cpu_ratio('no-ledger', 'stream'):5.2f}x; target >= 0.90x)"
+        )
         print(f"  the same by CPU time per request:          json {cpu_ratio('passthrough', 'json'):5.2f}x, stream {cpu_ratio('passthrough', 'stream'):5.2f}x")
         print(f"throughput gateway/(passthrough with the gateway's GC settings), c=64: json {tuned_json:5.2f}x, stream {tuned_stream:5.2f}x")
         print(f"  the same by CPU time per request:          json {cpu_ratio('pass+gc', 'json'):5.2f}x, stream {cpu_ratio('pass+gc', 'stream'):5.2f}x")

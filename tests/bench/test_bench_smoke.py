@@ -11,11 +11,11 @@ def test_benchmark_runs_and_reports_every_figure() -> None:
     bench = Path(__file__).with_name("bench_gateway.py")
     result = subprocess.run([sys.executable, str(bench), "--quick"], capture_output=True, text=True, timeout=300, cwd=bench.parent)
     assert result.returncode == 0, result.stdout + result.stderr
-    for figure in ("throughput gateway/passthrough", "added p50 latency", "added time to first streamed byte", "cold start", "peak RSS", "translated stream"):
+    for figure in ("throughput gateway/passthrough", "usage ledger / without", "added p50 latency", "added time to first streamed byte", "cold start", "peak RSS", "translated stream"):
         assert figure in result.stdout
     rows = [line.split() for line in result.stdout.splitlines()]
-    rows = [r for r in rows if len(r) == 9 and r[0] in ("direct", "passthrough", "pass+gc", "gateway", "translated") and r[1] in ("json", "stream")]
-    assert len(rows) == 30  # 5 targets x 2 modes x 3 concurrencies
+    rows = [r for r in rows if len(r) == 9 and r[0] in ("direct", "passthrough", "pass+gc", "gateway", "no-ledger", "translated") and r[1] in ("json", "stream")]
+    assert len(rows) == 36  # 6 targets x 2 modes x 3 concurrencies
 
 
 def test_decide_benchmark_runs_and_reports_every_prompt() -> None:
@@ -25,3 +25,13 @@ def test_decide_benchmark_runs_and_reports_every_prompt() -> None:
     rows = [line.split() for line in result.stdout.splitlines()[1:]]
     assert [r[0] for r in rows] == ["greeting", "question", "coding", "design"]
     assert all(r[2].endswith("µs") and r[5].count("/") >= 1 for r in rows)
+
+
+def test_reports_benchmark_runs_every_view() -> None:
+    bench = Path(__file__).with_name("bench_reports.py")
+    result = subprocess.run([sys.executable, str(bench), "--rows", "20000"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "slowest report" in result.stdout
+    assert {line.split()[0] for line in result.stdout.splitlines()[2:-1]} == {
+        "summary", "by-model", "by-provider", "by-caller", "by-protocol", "timeseries", "recent"
+    }
