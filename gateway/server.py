@@ -135,6 +135,8 @@ class GatewayServer:
         self._guard.listening_on(self.port)
         self._sync = asyncio.create_task(self.gateway.sync.run(), name="model-sync")
         if state is not None:
+            lan = not is_loopback(server.host)
+            await asyncio.to_thread(state.started, server.host, server.port, server.require_keys, lan)
             self._housekeeping = asyncio.create_task(self._keep_house(state), name="housekeeping")
 
     def _open_state(self) -> None:

@@ -6,6 +6,8 @@ Opening is blocking (SQLite, the keychain) and happens once, before the gateway 
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from pathlib import Path
 
 from gateway.auth.admin_account import AdminAccount
@@ -14,6 +16,7 @@ from gateway.auth.passwords import Passwords
 from gateway.auth.sessions import SHORTEST_SECRET, Sessions
 from gateway.clock import Clock
 from gateway.errors import ConfigError
+from gateway.store import audit
 from gateway.store.database import Database
 from gateway.store.secrets import SecretStore, ensure
 
@@ -53,6 +56,26 @@ class State:
         self.keys.load()
         if admin_password and not self.admin.exists():
             self.admin.set_password(admin_password, "environment").result()
+
+    def started(self, host: str, port: int, require_keys: bool, lan: bool) -> None:
+        """Audit this start; and, against the last one, a change of address or of LAN mode."""
+        now_ms = self.db.now_ms()
+        bind = {"host": host, "port": port, "require_keys": require_keys, "lan": lan}
+
+        def op(conn: sqlite3.Connection) -> None:
+            row = conn.execute(
+                "SELECT payload FROM audit WHERE action = 'gateway.started' ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            last = json.loads(row[0]) if row else None
+            audit.append(conn, now_ms, "gateway", "gateway.started", bind)
+            if last is None:
+                return
+            if last.get("lan") != lan:
+                audit.append(conn, now_ms, "gateway", "lan_mode.on" if lan else "lan_mode.off", {"host": host})
+            if (last.get("host"), last.get("port"), last.get("require_keys")) != (host, port, require_keys):
+                audit.append(conn, now_ms, "gateway", "config.bind_changed", {"before": last, "after": bind})
+
+        self.db.writer.run(op).result()
 
     def close(self) -> None:
         self.keys.flush_used()

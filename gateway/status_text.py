@@ -43,7 +43,31 @@ def render(status: dict[str, Any]) -> str:
         f"served {usage['requests']} answers: {usage['prompt_tokens']} prompt, "
         f"{usage['completion_tokens']} completion tokens"
     )
+    if (access := status.get("access")) is not None:
+        lines += _access(access)
     return "\n".join(lines)
+
+
+def _access(access: dict[str, Any]) -> list[str]:
+    secrets = access["secrets"]
+    where = "the system keychain" if secrets["kind"] == "keychain" else f"{secrets['where']} (no working keychain)"
+    lines = [
+        f"keys   {'required from every caller' if access['require_keys'] else 'required beyond loopback'}; "
+        f"secrets in {where}"
+    ]
+    for key in access["keys"]:
+        if key["revoked_at"]:
+            continue
+        usage = key.get("usage", {})
+        counters = "  ".join(
+            f"{name.replace('_per_', '/').replace('requests', 'req').replace('tokens', 'tok')} "
+            f"{value['used']}/{value['limit'] if value['limit'] is not None else '∞'}"
+            for name, value in usage.items()
+        )
+        lines.append(f"  {key['prefix']}…{key['last4']}  {key['tier']:<8} {key['label']:<20} {counters}")
+    if access["audit"]["anchor_problem"]:
+        lines.append(f"AUDIT LOG: {access['audit']['anchor_problem']} — run 'python -m gateway audit verify'")
+    return lines
 
 
 def render_receipt(receipt: dict[str, Any]) -> str:

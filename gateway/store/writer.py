@@ -2,8 +2,9 @@
 
 Callers never wait on the disk: rows are queued with ``append`` (fire and forget) and operations
 that need an answer with ``run`` (a ``concurrent.futures.Future``; ``call`` awaits one from
-asyncio). Whatever is queued while a batch commits goes into the next batch, one transaction each,
-so a crash loses at most what was still queued. Each operation runs in its own savepoint: one that
+asyncio). Rows linger up to ``LINGER`` seconds so that a quiet stream of requests still commits
+in batches (a commit costs far more than a row); an operation is written at once, with whatever
+rows are waiting. So a crash loses at most the rows of the last ``LINGER`` seconds. Each operation runs in its own savepoint: one that
 fails is rolled back alone and its caller gets the exception (an audited action fails closed).
 """
 
@@ -14,6 +15,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -28,12 +30,14 @@ Sink = Callable[[sqlite3.Connection, list[Any]], None]  # writes a batch of queu
 Op = Callable[[sqlite3.Connection], Any]
 
 MAX_BATCH = 5000
+LINGER = 0.25  # seconds
 _STOP = object()
 
 
 class Writer:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, linger: float = LINGER) -> None:
         self.path = path
+        self._linger = linger
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._committed: list[Callable[[sqlite3.Connection], None]] = []
         self._thread: threading.Thread | None = None
@@ -80,9 +84,13 @@ class Writer:
         stopping = False
         while not stopping:
             batch = [self._queue.get()]
-            while len(batch) < MAX_BATCH:
+            until = time.monotonic() + self._linger
+            urgent = False  # someone waits for an answer: write now
+            while len(batch) < MAX_BATCH and batch[-1] is not _STOP:
+                urgent = urgent or isinstance(batch[-1][1], Future)
+                wait = 0.0 if urgent else until - time.monotonic()
                 try:
-                    batch.append(self._queue.get_nowait())
+                    batch.append(self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait())
                 except queue.Empty:
                     break
             if batch[-1] is _STOP:

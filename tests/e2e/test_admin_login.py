@@ -53,7 +53,7 @@ async def test_a_wrong_name_or_password_is_one_answer_and_is_audited(start_gatew
     gateway.state.db.writer.flush()
     conn = sqlite3.connect(gateway.state.db.path)
     events = conn.execute("SELECT actor, action, payload FROM audit ORDER BY seq").fetchall()
-    assert [e[1] for e in events] == ["admin.created", "admin.login_failed", "admin.login_failed", "admin.login"]
+    assert [e[1] for e in events] == ["admin.created", "gateway.started", "admin.login_failed", "admin.login_failed", "admin.login"]
     assert PASSWORD not in str(events) and "not the password" not in str(events)
 
 

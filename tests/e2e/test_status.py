@@ -72,6 +72,9 @@ async def test_status_is_for_the_admin_only(start_gateway: StartGateway, upstrea
 
 
 async def test_the_status_command_reads_the_running_gateway(tmp_path: Path, upstream: FakeOpenAI) -> None:
+    made = run(tmp_path, "keys", "create", "--label", "ci bot", "--tier", "free")
+    assert made.returncode == 0, made.stderr
+    client_key = made.stdout.strip()
     proc, url = await start(
         tmp_path, "--port", "0", OPENAI_API_KEY=",".join(KEYS), OPENAI_BASE_URL=upstream.url, OPENAI_MODELS="gpt-test"
     )
@@ -90,6 +93,10 @@ async def test_the_status_command_reads_the_running_gateway(tmp_path: Path, upst
         assert "openai  rotation round-robin  breaker closed" in result.stdout
         assert "openai#2" in result.stdout and "benched: quota_exhausted" in result.stdout
         assert not any(k in result.stdout for k in KEYS)
+        assert "keys   required beyond loopback; secrets in " in result.stdout
+        key_line = next(line for line in result.stdout.splitlines() if "ci bot" in line)
+        assert key_line.strip().startswith(client_key[:18]) and "req/minute 0/20" in key_line
+        assert client_key not in result.stdout
         as_json = await asyncio.to_thread(run, tmp_path, "status", "--url", url, "--json")
         assert json.loads(as_json.stdout)["providers"][0]["keys"][1]["health"] == "benched"
     finally:

@@ -135,14 +135,18 @@ async def test_the_audit_log_records_key_changes_and_verifies(start_gateway: Sta
             events = (await r.json())["events"]
         async with session.get(f"{gateway.url}/admin/audit/verify") as r:
             verdict = await r.json()
-    assert [(e["actor"], e["action"]) for e in events] == [("local-admin", "key.created"), ("local-admin", "key.revoked")]
+    assert [(e["actor"], e["action"]) for e in events] == [
+        ("gateway", "gateway.started"),
+        ("local-admin", "key.created"),
+        ("local-admin", "key.revoked"),
+    ]
     assert made["key"] not in json.dumps(events)
-    assert verdict == {"ok": True, "checked": 2, "first_bad": None, "reason": ""}
+    assert verdict == {"ok": True, "checked": 3, "first_bad": None, "reason": ""}
     assert gateway.state is not None
     path = gateway.state.db.path
     await gateway.stop()
     conn = sqlite3.connect(path)
-    conn.execute("UPDATE audit SET actor = 'nobody' WHERE seq = 1")
+    conn.execute("UPDATE audit SET actor = 'nobody' WHERE seq = 2")
     conn.commit()
     broken = run(tmp_path, "audit", "verify")
-    assert broken.returncode == 1 and "BROKEN at event 1" in broken.stdout
+    assert broken.returncode == 1 and "BROKEN at event 2" in broken.stdout
