@@ -16,12 +16,14 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from gateway.admin_cli import add_commands
+from gateway.admin_cli import add_commands, cmd_provider_key
 from gateway.auth import admin_token
 from gateway.config import Settings, load_settings
 from gateway.errors import ConfigError, GatewayError
 from gateway.paths import StatePaths, resolve_paths
 from gateway.redact import mask_key
+from gateway.store.provider_keys import stored_keys
+from gateway.store.secrets import open_secrets
 from gateway.version import __version__
 
 COMMANDS = ("serve", "providers", "models", "status", "decide", "keys", "usage", "report", "audit", "admin")
@@ -69,6 +71,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, paths: StatePaths) -
             settings,
             admin_token=admin_token.issue(paths.data_dir),
             data_dir=paths.data_dir,
+            secrets=args.secret_store,
             admin_password=os.environ.get("SWITCHBOARD_ADMIN_PASSWORD") or None,
         )
         try:
@@ -242,9 +245,10 @@ def _parser() -> argparse.ArgumentParser:
         "--require-keys", action="store_true", help="loopback callers need a client key too (SWITCHBOARD_REQUIRE_KEYS=1)"
     )
     serve.set_defaults(func=cmd_serve)
-    sub.add_parser("providers", parents=[common], help="list the configured providers").set_defaults(
-        func=cmd_providers
-    )
+    providers = sub.add_parser("providers", parents=[common], help="list providers; store or remove a provider's key")
+    providers.add_argument("action", nargs="?", default="list", choices=["list", "set-key", "remove-key"])
+    providers.add_argument("provider", nargs="?", help="the provider's id (for set-key and remove-key)")
+    providers.set_defaults(func=cmd_providers)
     sub.add_parser("models", parents=[common], help="ask every provider for its models").set_defaults(
         func=cmd_models
     )
@@ -273,6 +277,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "needs_settings", True) is False:
         code: int = args.func(args, paths)
         return code
+    if getattr(args, "action", "list") != "list":
+        return cmd_provider_key(args, paths)
+    args.secret_store = open_secrets(paths.data_dir)  # opened once: the keychain probe is not free
     port = getattr(args, "port", None)
     if port is not None and not 0 <= port <= 65535:
         print(f"switchboard: --port must be from 0 to 65535, not {port}", file=sys.stderr)
@@ -285,6 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=getattr(args, "host", None),
             port=port,
             require_keys=getattr(args, "require_keys", False),
+            stored_keys=stored_keys(args.secret_store),
         )
     except ConfigError as exc:
         print(f"switchboard: {exc}", file=sys.stderr)

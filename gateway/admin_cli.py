@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import re
 import sys
 import time
 from datetime import UTC, datetime
@@ -21,7 +22,10 @@ from gateway.paths import StatePaths
 from gateway.state import ANCHOR_KEY, State
 from gateway.store import audit, ledger
 from gateway.store.db import FILE_NAME, StoreError, connect
+from gateway.store.provider_keys import remove_keys, set_keys
 from gateway.store.secrets import open_secrets
+
+_PROVIDER_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -171,6 +175,38 @@ def cmd_admin(args: argparse.Namespace, paths: StatePaths) -> int:
         state.close()
     print("Admin password set; every signed-in session has ended.")
     return 0
+
+
+def cmd_provider_key(args: argparse.Namespace, paths: StatePaths) -> int:
+    """``providers set-key ID`` (keys read from the terminal or stdin, one per line) and
+    ``providers remove-key ID``: provider keys kept in the secret store, audited by provider id."""
+    if not args.provider or not _PROVIDER_ID.fullmatch(args.provider):
+        return _fail("name the provider: python -m gateway providers set-key ID", 2)
+    try:
+        state = _open_state(paths)
+    except (StoreError, ConfigError) as exc:
+        return _fail(str(exc))
+    try:
+        if args.action == "remove-key":
+            if not remove_keys(state.secrets, args.provider):
+                return _fail(f"no key is stored for {args.provider}")
+            state.db.audit("cli", "provider.key_removed", {"provider": args.provider}).result()
+            print(f"Removed the stored key(s) of {args.provider}.")
+            return 0
+        if sys.stdin.isatty():
+            lines = [getpass.getpass(f"API key for {args.provider} (input hidden): ")]
+        else:
+            lines = sys.stdin.read().splitlines()
+        keys = tuple(dict.fromkeys(line.strip() for line in lines if line.strip()))
+        if not keys or any(not k.isascii() or not k.isprintable() or " " in k for k in keys):
+            return _fail("give one key per line, printable ASCII without spaces", 2)
+        set_keys(state.secrets, args.provider, keys)
+        state.db.audit("cli", "provider.key_stored", {"provider": args.provider, "keys": len(keys)}).result()
+        where = "the system keychain" if state.secrets.kind == "keychain" else state.secrets.where
+        print(f"Stored {len(keys)} key(s) for {args.provider} in {where}; the gateway uses them from its next start.")
+        return 0
+    finally:
+        state.close()
 
 
 def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:

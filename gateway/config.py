@@ -302,7 +302,11 @@ def _timeouts(t: _Table, base: Timeouts) -> Timeouts:
 
 
 def _provider(
-    entry: CatalogEntry, table: Mapping[str, Any] | None, env: Mapping[str, str], base: Timeouts
+    entry: CatalogEntry,
+    table: Mapping[str, Any] | None,
+    env: Mapping[str, str],
+    base: Timeouts,
+    stored: tuple[str, ...] = (),
 ) -> ProviderSettings | None:
     """One provider from its catalog row (empty for a custom one), its table and the environment;
     None when it is not switched on."""
@@ -342,12 +346,16 @@ def _provider(
             raise ConfigError(f"{t.where} needs base_url{hint}")
 
     key_names = t.texts("api_key_env") or entry.key_env
-    keys = _keys_from(key_names, env)
+    from_env_keys = _keys_from(key_names, env)
+    keys = from_env_keys + tuple(k for k in stored if k not in from_env_keys)
     if table is None and not keys and not local:
         return None  # a hosted provider nobody gave a key to
     if not keys and not local and auth != "none":
         where = " or ".join(key_names) if key_names else "a variable named in api_key_env"
-        raise ConfigError(f"{t.where} has no key: set {where} in the environment")
+        raise ConfigError(
+            f"{t.where} has no key: set {where} in the environment, or store one with "
+            f"'python -m gateway providers set-key {entry.id}'"
+        )
     try:
         if kind == "ollama":  # its native API is at the root; OLLAMA_URL often names the /v1 below it
             base_url = base_url.rstrip("/").removesuffix("/v1")
@@ -357,7 +365,12 @@ def _provider(
             models_url = check_base_url(models_url, plain_http_ok=local)
     except ValueError as exc:
         raise ConfigError(f"{t.where}: base URL {exc}") from None
-    source = "config" if table is not None else ("environment" if keys or from_env else "default")
+    if table is not None:
+        source = "config"
+    elif from_env_keys or from_env:
+        source = "environment"
+    else:
+        source = "secret store" if stored else "default"
     return ProviderSettings(
         id=entry.id,
         name=t.text("name") or entry.name,
@@ -477,10 +490,12 @@ def load_settings(
     host: str | None = None,
     port: int | None = None,
     require_keys: bool = False,
+    stored_keys: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Settings:
     """Read ``config_file`` (optional unless ``explicit``) and the environment into Settings.
     ``require_keys``: from the command line; ``SWITCHBOARD_REQUIRE_KEYS=1`` and the config's
-    ``[server].require_keys`` switch it on too."""
+    ``[server].require_keys`` switch it on too. ``stored_keys``: provider keys kept in the secret
+    store, by provider id (after the environment's in each pool)."""
     data: dict[str, Any] = {}
     read_from: Path | None = None
     if config_file.is_file():
@@ -511,7 +526,8 @@ def load_settings(
             raise ConfigError(f"[providers.{pid}] must be a table")
     entries = [*catalog.values(), *(_custom_entry(pid, t) for pid, t in tables.items() if pid not in catalog)]
     for entry in entries:
-        if (built := _provider(entry, tables.get(entry.id), env, base)) is not None:
+        stored = (stored_keys or {}).get(entry.id, ())
+        if (built := _provider(entry, tables.get(entry.id), env, base, stored)) is not None:
             providers.append(built)
     routing = _routing(data.get("routing", {}), data.get("aliases", {}), data.get("models", {}), data.get("cache", {}))
     return Settings(server=server, providers=tuple(providers), routing=routing, config_file=read_from)

@@ -38,6 +38,7 @@ class Identity:
         self.require_keys = require_keys
         self._clock = clock
         self._failures: dict[str, Window] = {}
+        self._loopback: dict[str, bool] = {}  # per peer address: parsing one costs microseconds
         self.failed: dict[str, int] = {}  # per peer, since the audit log last summarised them
 
     def presented(self, headers: Mapping[str, str]) -> str | None:
@@ -71,11 +72,19 @@ class Identity:
         except Unauthorized:
             self.failed_attempt(peer)  # a guess (a missing key is no guess, and is not counted)
             raise
-        if self.require_keys or not is_loopback(peer):
+        if self.require_keys or not self._is_loopback(peer):
             raise _key_error(
                 "This gateway needs a client key: send it as 'Authorization: Bearer sk-sb-…' or 'x-api-key'."
             )
         return LOCAL
+
+    def _is_loopback(self, peer: str) -> bool:
+        known = self._loopback.get(peer)
+        if known is None:
+            if len(self._loopback) >= _MAX_PEERS:
+                self._loopback.clear()
+            known = self._loopback[peer] = is_loopback(peer)
+        return known
 
     def throttle(self, peer: str) -> None:
         """Refuse a peer that has failed too often in the last minute."""

@@ -10,7 +10,8 @@ one row per hour and name of the dimension it groups by, however long the ledger
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import Any
 
 REQUEST = "request"
@@ -41,6 +42,7 @@ class LedgerRow:
     attempts: int
 
 
+_VALUES = attrgetter(*(f.name for f in fields(LedgerRow)))  # a row as a tuple, in column order, cheaply
 _INSERT = (
     "INSERT INTO usage (ts, request_id, kind, caller, protocol, model, provider, account, upstream_model,"
     " prompt, completion, cached, reasoning, estimated, status, error, latency_ms, ttfb_ms, attempts)"
@@ -60,24 +62,34 @@ DIMENSIONS = ("model", "provider", "caller", "protocol")
 
 def write(conn: sqlite3.Connection, rows: list[LedgerRow]) -> None:
     """A batch of rows, and their sums into the hourly roll-up."""
-    conn.executemany(_INSERT, [astuple(row) for row in rows])
-    sums: dict[tuple[str, int, str], list[float]] = {}
+    conn.executemany(_INSERT, [_VALUES(row) for row in rows])
+    # Sum per (hour, model, provider, caller, protocol) first — one lookup a row — then fan
+    # those few sums out to the roll-ups.
+    combos: dict[tuple[int, str, str, str, str], list[float]] = {}
     for row in rows:
         if row.kind != REQUEST:
             continue
-        hour = int(row.ts // 3600)
-        for key in (("all", hour, ""), *((dim, hour, getattr(row, dim)) for dim in DIMENSIONS)):
-            acc = sums.get(key)
-            if acc is None:
-                acc = sums[key] = [0, 0, 0, 0, 0, 0, 0, 0.0]
-            acc[0] += 1
-            acc[1] += row.status < 400
-            acc[2] += row.prompt
-            acc[3] += row.completion
-            acc[4] += row.cached
-            acc[5] += row.reasoning
-            acc[6] += row.estimated
-            acc[7] += row.latency_ms
+        combo = (int(row.ts // 3600), row.model, row.provider, row.caller, row.protocol)
+        acc = combos.get(combo)
+        if acc is None:
+            acc = combos[combo] = [0, 0, 0, 0, 0, 0, 0, 0.0]
+        acc[0] += 1
+        acc[1] += row.status < 400
+        acc[2] += row.prompt
+        acc[3] += row.completion
+        acc[4] += row.cached
+        acc[5] += row.reasoning
+        acc[6] += row.estimated
+        acc[7] += row.latency_ms
+    sums: dict[tuple[str, int, str], list[float]] = {}
+    for (hour, *names), acc in combos.items():
+        for rollup in (("all", hour, ""), *((dim, hour, name) for dim, name in zip(DIMENSIONS, names, strict=True))):
+            total = sums.get(rollup)
+            if total is None:
+                sums[rollup] = list(acc)
+            else:
+                for i, value in enumerate(acc):
+                    total[i] += value
     conn.executemany(_ROLL_UP, [(*key, *map(int, acc[:7]), acc[7]) for key, acc in sums.items()])
 
 

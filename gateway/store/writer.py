@@ -2,9 +2,11 @@
 
 Callers never wait on the disk: rows are queued with ``append`` (fire and forget) and operations
 that need an answer with ``run`` (a ``concurrent.futures.Future``; ``call`` awaits one from
-asyncio). Rows linger up to ``LINGER`` seconds so that a quiet stream of requests still commits
-in batches (a commit costs far more than a row); an operation is written at once, with whatever
-rows are waiting. So a crash loses at most the rows of the last ``LINGER`` seconds. Each operation runs in its own savepoint: one that
+asyncio). After the first row of a batch the thread sleeps ``LINGER`` seconds, so that a steady
+stream of requests commits in a few large batches: a commit costs far more than a row, and a
+thread woken for every row would take the GIL from the event loop every time. An operation cuts
+the sleep short (someone awaits it), and is written with whatever rows are waiting. So a crash
+loses at most the rows of the last ``LINGER`` seconds. Each operation runs in its own savepoint: one that
 fails is rolled back alone and its caller gets the exception (an audited action fails closed).
 """
 
@@ -15,7 +17,6 @@ import logging
 import queue
 import sqlite3
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -40,6 +41,7 @@ class Writer:
         self._linger = linger
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._committed: list[Callable[[sqlite3.Connection], None]] = []
+        self._urgent = threading.Event()  # an operation (or the stop) is waiting
         self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = None
         self.failures = 0  # batches of rows that could not be written
@@ -61,6 +63,7 @@ class Writer:
     def run(self, op: Callable[[sqlite3.Connection], T]) -> Future[T]:
         future: Future[T] = Future()
         self._queue.put((op, future))
+        self._urgent.set()
         return future
 
     async def call(self, op: Callable[[sqlite3.Connection], T]) -> T:
@@ -75,6 +78,7 @@ class Writer:
         if self._thread is None:
             return
         self._queue.put(_STOP)
+        self._urgent.set()
         self._thread.join(timeout)
         self._thread = None
 
@@ -82,17 +86,18 @@ class Writer:
         conn = self._conn
         assert conn is not None
         stopping = False
+        behind = False  # the last batch was full: more is waiting, so no sleep
         while not stopping:
             batch = [self._queue.get()]
-            until = time.monotonic() + self._linger
-            urgent = False  # someone waits for an answer: write now
+            if not behind:
+                self._urgent.wait(self._linger)
+            self._urgent.clear()
             while len(batch) < MAX_BATCH and batch[-1] is not _STOP:
-                urgent = urgent or isinstance(batch[-1][1], Future)
-                wait = 0.0 if urgent else until - time.monotonic()
                 try:
-                    batch.append(self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait())
+                    batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            behind = len(batch) >= MAX_BATCH
             if batch[-1] is _STOP:
                 stopping = True
                 batch.pop()

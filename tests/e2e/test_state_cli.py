@@ -8,11 +8,13 @@ import asyncio
 import json
 import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import aiohttp
 from fakes.openai_upstream import FakeOpenAI
-from test_cli import run, start
+from test_cli import child_env, run, start
 
 CHAT = {"model": "openai/gpt-test", "messages": [{"role": "user", "content": "hi"}]}
 PROVIDER = {"OPENAI_API_KEY": "sk-provider-key-for-cli-0001", "OPENAI_MODELS": "gpt-test"}
@@ -90,3 +92,28 @@ async def test_a_crash_loses_no_row_answered_a_second_before(tmp_path: Path, ups
     assert conn.execute("SELECT count(*) FROM usage WHERE kind = 'request'").fetchone()[0] == 50
     usage = run(tmp_path, "usage")
     assert "Requests in all: 50 (50 successful)" in usage.stdout
+
+
+def test_a_provider_key_kept_in_the_secret_store(tmp_path: Path) -> None:
+    """Keys stored with ``providers set-key`` (from stdin, one per line) make a provider without
+    any environment variable; removing them takes it away; both are audited by provider id only."""
+    secret = "sk-stored-in-the-keychain-000000000001"
+    env = child_env(tmp_path)
+    stored = subprocess.run(
+        [sys.executable, "-m", "gateway", "providers", "set-key", "groq"],
+        input=f"{secret}\n{secret}\ngsk_second_key_00000000000002\n", env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert stored.returncode == 0, stored.stderr
+    assert "Stored 2 key(s) for groq" in stored.stdout
+    listing = run(tmp_path, "providers")
+    assert "groq" in listing.stdout and "from secret store" in listing.stdout and secret not in listing.stdout
+    assert "sk-s****0001" in listing.stdout
+    assert run(tmp_path, "providers", "remove-key", "groq").returncode == 0
+    assert "groq" not in run(tmp_path, "providers").stdout
+    assert run(tmp_path, "providers", "remove-key", "groq").returncode == 1
+    conn = sqlite3.connect(tmp_path / "data" / "switchboard.db")
+    events = conn.execute("SELECT action, payload FROM audit ORDER BY seq").fetchall()
+    assert [e[0] for e in events] == ["provider.key_stored", "provider.key_removed"]
+    assert secret not in str(events)
+    kept = tmp_path / "data" / "secrets.json"  # where there is no keychain (as on CI)
+    assert not kept.exists() or kept.stat().st_mode & 0o777 == 0o600
