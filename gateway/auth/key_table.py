@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any
 
@@ -90,7 +91,7 @@ class ClientKeys:
         self._records[record.id] = record  # once committed
         return key, record
 
-    def create_now(self, label: str, tier: str, limits: Mapping[str, Any], actor: str) -> Any:
+    def create_now(self, label: str, tier: str, limits: Mapping[str, Any], actor: str) -> Future[tuple[str, KeyRecord]]:
         """``create`` as a ``concurrent.futures.Future`` (for the CLI, which has no event loop)."""
         _checked(label, tier)
         overrides = checked_limits(limits)
@@ -119,7 +120,7 @@ class ClientKeys:
             self._records[key_id] = replace(record, revoked_at=self._clock.time())
         return revoked
 
-    def revoke_now(self, key_id: str, actor: str) -> Any:
+    def revoke_now(self, key_id: str, actor: str) -> Future[bool]:
         if not client_keys.valid_id(key_id):
             raise InvalidRequest(f"{key_id[:40]!r} is not a key id", param="id")
         when = self._clock.time()
