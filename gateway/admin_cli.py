@@ -63,11 +63,11 @@ def cmd_keys(args: argparse.Namespace, paths: StatePaths) -> int:
             listing = state.keys.listing()
             if args.json:
                 print(json.dumps(listing, indent=2))
-            for key in [] if args.json else listing:
-                used = _when(key["last_used"]) if key["last_used"] else "never used"
-                revoked = f", revoked {_when(key['revoked_at'])}" if key["revoked_at"] else ""
-                print(f"{key['id']}  {key['prefix']}…{key['last4']}  {key['tier']:<8}  {key['label']}  "
-                      f"(created {_when(key['created_at'])}, {used}{revoked})")
+            for entry in [] if args.json else listing:
+                used = _when(entry["last_used"]) if entry["last_used"] else "never used"
+                revoked = f", revoked {_when(entry['revoked_at'])}" if entry["revoked_at"] else ""
+                print(f"{entry['id']}  {entry['prefix']}…{entry['last4']}  {entry['tier']:<8}  {entry['label']}  "
+                      f"(created {_when(entry['created_at'])}, {used}{revoked})")
             if not listing and not args.json:
                 print("No client keys yet: python -m gateway keys create --label NAME")
     except GatewayError as exc:
