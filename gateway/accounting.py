@@ -67,9 +67,8 @@ class Accountant:
         ticket = self.limits.admit(caller, estimate()) if caller.quota is not UNLIMITED else None
         return Tally(request_id, caller, protocol, model, self._clock.time(), self._clock.monotonic(), ticket)
 
-    def first_byte(self, tally: Tally | None) -> None:
-        if tally is not None:
-            tally.ttfb = self._clock.monotonic() - tally.started
+    def first_byte(self, tally: Tally) -> None:
+        tally.ttfb = self._clock.monotonic() - tally.started
 
     def attempt_failed(self, tally: Tally | None, served: Served, err: GatewayError) -> None:
         """A route failed and the next is tried: a row of its own, no usage."""

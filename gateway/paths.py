@@ -45,3 +45,13 @@ def resolve_paths(home: str | os.PathLike[str] | None, env: Mapping[str, str]) -
         data_dir=Path(dirs.user_data_dir),
         log_dir=Path(dirs.user_log_dir),
     )
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace ``path`` whole with ``text``, created readable only by the owner (0600) from the
+    start: written to a temporary file beside it, then renamed over it."""
+    temp = path.with_suffix(".tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(temp, path)

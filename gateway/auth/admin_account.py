@@ -10,6 +10,7 @@ from concurrent.futures import Future
 
 from gateway.auth import admin_token
 from gateway.auth.client_keys import looks_like_ours
+from gateway.auth.identity import bearer_token
 from gateway.auth.passwords import Passwords, check_new
 from gateway.auth.sessions import Sessions, TokenPair
 from gateway.clock import Clock
@@ -81,9 +82,7 @@ class AdminAccount:
 def local_admin(headers: Mapping[str, str], local_token: str | None, sessions: Sessions | None = None) -> str:
     """Who may use an admin route: the holder of the local admin token, or (with sessions) of a
     signed-in admin's access token."""
-    auth = headers.get("Authorization", "")
-    scheme, _, presented = auth.strip().partition(" ")
-    token = presented.strip() if scheme.lower() == "bearer" else ""
+    token = bearer_token(headers) or ""
     if looks_like_ours(token) or looks_like_ours(headers.get("x-api-key", "")):
         raise Forbidden("A client key cannot use admin routes; sign in as the admin.")
     if not token:

@@ -8,9 +8,10 @@ and dies with the process that wrote it.
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from pathlib import Path
+
+from gateway.paths import write_private
 
 FILE_NAME = "admin.token"
 
@@ -18,12 +19,7 @@ FILE_NAME = "admin.token"
 def issue(folder: Path) -> str:
     """A new token, written (replacing any old one) to ``folder/admin.token`` with mode 0600."""
     token = "sb-admin-" + secrets.token_urlsafe(32)
-    path = folder / FILE_NAME
-    temp = path.with_suffix(".tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as out:
-        out.write(token)
-    os.replace(temp, path)
+    write_private(folder / FILE_NAME, token)
     return token
 
 

@@ -28,6 +28,12 @@ FAILURES_PER_MINUTE = 20
 _MAX_PEERS = 10_000
 
 
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    """The token of an ``Authorization: Bearer`` header; None without one (or another scheme)."""
+    scheme, _, value = headers.get("Authorization", "").strip().partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None
+
+
 def _key_error(message: str) -> Unauthorized:
     return Unauthorized(message, code="invalid_api_key")
 
@@ -43,12 +49,7 @@ class Identity:
 
     def presented(self, headers: Mapping[str, str]) -> str | None:
         """The credential the request carries, from whichever header; None when there is none."""
-        auth = headers.get("Authorization")
-        bearer: str | None = None
-        if auth is not None:
-            scheme, _, value = auth.strip().partition(" ")
-            if scheme.lower() == "bearer":
-                bearer = value.strip()
+        bearer = bearer_token(headers)
         other = headers.get("x-api-key")
         for carried in (bearer, other):
             if carried is not None and (len(carried) > MAX_CREDENTIAL or not carried.isascii() or not carried.isprintable()):

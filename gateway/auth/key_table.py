@@ -35,9 +35,12 @@ def checked_limits(limits: Mapping[str, Any]) -> dict[str, int]:
     return dict(limits)
 
 
-def _checked(label: str, tier: str) -> None:
+def _checked_label(label: str) -> None:
     if not _LABEL.fullmatch(label) or not label.strip():
         raise InvalidRequest("a key's label is 1 to 64 printable characters", param="label")
+
+
+def _checked_tier(tier: str) -> None:
     if tier not in TIERS:
         raise InvalidRequest(f"tier must be one of {', '.join(TIERS)}", param="tier")
 
@@ -93,7 +96,8 @@ class ClientKeys:
 
     def create_now(self, label: str, tier: str, limits: Mapping[str, Any], actor: str) -> Future[tuple[str, KeyRecord]]:
         """``create`` as a ``concurrent.futures.Future`` (for the CLI, which has no event loop)."""
-        _checked(label, tier)
+        _checked_label(label)
+        _checked_tier(tier)
         overrides = checked_limits(limits)
         new = client_keys.generate()
         record = KeyRecord(
@@ -135,7 +139,7 @@ class ClientKeys:
         return self._db.writer.run(op)
 
     async def set_limits(self, key_id: str, tier: str, limits: Mapping[str, Any], actor: str) -> bool:
-        _checked("x", tier)
+        _checked_tier(tier)
         overrides = checked_limits(limits)
         now_ms = self._db.now_ms()
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from gateway.paths import write_private
 
 GENESIS = "0" * 64
 ANCHOR_FILE = "audit.anchor"
@@ -99,11 +100,7 @@ class Anchor:
     def seal(self, seq: int, hash_: str) -> None:
         if self.sealed == (seq, hash_):
             return
-        temp = self.path.with_suffix(".tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as out:
-            json.dump({"seq": seq, "hash": hash_, "mac": self._mac(seq, hash_)}, out)
-        os.replace(temp, self.path)
+        write_private(self.path, json.dumps({"seq": seq, "hash": hash_, "mac": self._mac(seq, hash_)}))
         self.sealed = (seq, hash_)
 
     def read(self) -> tuple[int, str] | str:

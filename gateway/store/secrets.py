@@ -13,10 +13,11 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import secrets
 from pathlib import Path
 from typing import Protocol
+
+from gateway.paths import write_private
 
 log = logging.getLogger("gateway.store")
 
@@ -76,11 +77,7 @@ class FileSecrets:
         return {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
 
     def _save(self, data: dict[str, str]) -> None:
-        temp = self._path.with_suffix(".tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out)
-        os.replace(temp, self._path)
+        write_private(self._path, json.dumps(data))
 
     def get(self, name: str) -> str | None:
         return self._load().get(name)
