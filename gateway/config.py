@@ -71,7 +71,12 @@ from gateway.providers.catalog import (
     check_protocols,
     load_catalog,
 )
-from gateway.providers.settings import ROTATIONS, ProviderSettings
+from gateway.providers.settings import (
+    ROTATIONS,
+    SUBSCRIPTIONS,
+    ProviderSettings,
+    SubscriptionSettings,
+)
 from gateway.transport import Timeouts
 
 DEFAULT_HOST = "127.0.0.1"
@@ -148,6 +153,7 @@ class Settings:
     providers: tuple[ProviderSettings, ...]
     routing: RoutingSettings = RoutingSettings()
     config_file: Path | None = None  # the file that was read, if any
+    subscriptions: SubscriptionSettings = SubscriptionSettings()
 
 
 # --- small typed readers: each names the key it complains about ----------------------------
@@ -459,6 +465,28 @@ def _routing(data: Mapping[str, Any], aliases: Mapping[str, Any], models: Mappin
     )
 
 
+_SUBSCRIPTION_URLS = ("codex_base_url", "openai_auth_url", "github_url", "github_api_url", "copilot_api_url")
+
+
+def _subscriptions(data: Mapping[str, Any], env: Mapping[str, str]) -> SubscriptionSettings:
+    """``[subscriptions]``; each address also from ``SWITCHBOARD_<NAME>`` (e.g.
+    ``SWITCHBOARD_CODEX_BASE_URL``), which wins."""
+    t = _Table(data, "[subscriptions]", {*_SUBSCRIPTION_URLS, "in_auto", "rotation"})
+    base = SubscriptionSettings()
+    urls = {}
+    for name in _SUBSCRIPTION_URLS:
+        raw = env.get(f"SWITCHBOARD_{name.upper()}", "").strip() or t.text(name)
+        if raw:
+            try:
+                urls[name] = check_base_url(raw, plain_http_ok=False)
+            except ValueError as exc:
+                raise ConfigError(f"[subscriptions].{name}: {exc}") from None
+    rotation = t.text("rotation") or base.rotation
+    if rotation not in ROTATIONS:
+        raise ConfigError(f"[subscriptions].rotation must be one of {', '.join(ROTATIONS)}")
+    return SubscriptionSettings(**urls, in_auto=_first(t.flag("in_auto"), base.in_auto), rotation=rotation)
+
+
 def _custom_entry(pid: str, table: Mapping[str, Any]) -> CatalogEntry:
     """The empty catalog row of a provider the catalog does not know."""
     if table.get("enabled") is not False and table.get("kind") not in KINDS:
@@ -507,7 +535,7 @@ def load_settings(
     elif explicit:
         raise ConfigError(f"config file {config_file} does not exist")
 
-    sections = ("server", "upstream", "routing", "aliases", "models", "cache", "providers")
+    sections = ("server", "upstream", "routing", "aliases", "models", "cache", "providers", "subscriptions")
     top = _Table(data, str(config_file.name), set(sections))
     for section in sections:
         if section in top.data and not isinstance(top.data[section], dict):
@@ -524,10 +552,16 @@ def load_settings(
             raise ConfigError(f"[providers.{pid}]: ids are lowercase letters, digits, '-' and '_'")
         if not isinstance(table, dict):
             raise ConfigError(f"[providers.{pid}] must be a table")
+        if pid in SUBSCRIPTIONS:
+            raise ConfigError(
+                f"[providers.{pid}]: {pid} is served by signed-in accounts ('python -m gateway accounts'); "
+                "its addresses go in [subscriptions]"
+            )
     entries = [*catalog.values(), *(_custom_entry(pid, t) for pid, t in tables.items() if pid not in catalog)]
     for entry in entries:
         stored = (stored_keys or {}).get(entry.id, ())
         if (built := _provider(entry, tables.get(entry.id), env, base, stored)) is not None:
             providers.append(built)
     routing = _routing(data.get("routing", {}), data.get("aliases", {}), data.get("models", {}), data.get("cache", {}))
-    return Settings(server=server, providers=tuple(providers), routing=routing, config_file=read_from)
+    subscriptions = _subscriptions(data.get("subscriptions", {}), env)
+    return Settings(server=server, providers=tuple(providers), routing=routing, config_file=read_from, subscriptions=subscriptions)

@@ -21,14 +21,17 @@ from gateway.addresses import is_loopback
 from gateway.api.app import create_handler
 from gateway.api.guard import Guard
 from gateway.api.router import Router
+from gateway.auth.account_book import AccountBook
 from gateway.auth.identity import Identity
 from gateway.auth.passwords import Passwords
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
 from gateway.errors import ConfigError, InvalidRequest
 from gateway.ids import RequestIds
+from gateway.routing.quota import QuotaRecord
 from gateway.service import Gateway
 from gateway.state import State
+from gateway.store import accounts as account_rows
 from gateway.store.db import StoreError
 from gateway.store.secrets import SecretStore, open_secrets
 from gateway.transport import Transport
@@ -40,6 +43,7 @@ log = logging.getLogger("gateway")
 _ADDRESS_IN_USE = {errno.EADDRINUSE, 10048}  # 10048: WSAEADDRINUSE on Windows
 KEYS_REFRESH = 2.0  # seconds: how soon a key created or revoked by another process counts here
 SUMMARY_INTERVAL = 60.0  # seconds: limit denials and failed sign-ins go to the audit log this often
+QUOTA_INTERVAL = 300.0  # seconds between asking each account's usage endpoint
 
 
 class ListenError(Exception):
@@ -74,8 +78,18 @@ class GatewayServer:
         if data_dir is not None:
             store = secrets if secrets is not None else open_secrets(data_dir)
             self.state = State(data_dir, store, clock, local_token=admin_token, passwords=passwords)
-        record = self.state.db.record if self.state is not None and settings.server.ledger else None
-        self.gateway: Gateway = build_gateway(settings, self._transport, clock, self._ids, record)
+        state = self.state
+        record = state.db.record if state is not None and settings.server.ledger else None
+        keep_quota = None
+        if state is not None:
+            writer = state.db.writer
+            keep_quota = lambda r: writer.append(account_rows.save_quota, r.row())  # noqa: E731
+        self.gateway: Gateway = build_gateway(settings, self._transport, clock, self._ids, record, keep_quota)
+        self.accounts: AccountBook | None = None  # subscription accounts, with a database
+        if state is not None:
+            self.accounts = AccountBook(state.db, state.secrets, clock, settings.subscriptions, self._transport)
+            self.accounts.quota_seen = self.gateway.quotas.observe
+            self.accounts.changed.append(self._serve_accounts)
         self.identity: Identity | None = None
         self.routes: Router | None = None  # every route served, once started
         self._housekeeping: asyncio.Task[None] | None = None
@@ -149,6 +163,9 @@ class GatewayServer:
             except InvalidRequest as exc:
                 raise ListenError(f"SWITCHBOARD_ADMIN_PASSWORD: {exc.message}") from None
             self.identity = Identity(state.keys, self._clock, require_keys=server.require_keys)
+            self.gateway.quotas.load(QuotaRecord.from_row(r) for r in state.db.writer.run(account_rows.load_quota).result())
+            if self.accounts is not None:
+                self.accounts.load()
         if not is_loopback(server.host) and (state is None or state.keys.live == 0):
             # SECURITY.md S2: beyond loopback every caller needs a client key; no open fallback.
             raise ListenError(
@@ -157,18 +174,33 @@ class GatewayServer:
                 "or use --host 127.0.0.1."
             )
 
+    def _serve_accounts(self) -> None:
+        if self.accounts is not None:
+            for kind in account_rows.KINDS:
+                self.gateway.serve_accounts(kind, self.accounts.accounts(kind))
+
     async def _keep_house(self, state: State) -> None:
-        """Pick up keys changed elsewhere, write when keys were last used, and summarise refusals
-        into the audit log once a minute."""
+        """Pick up keys and accounts changed elsewhere, write when keys were last used, summarise
+        refusals into the audit log once a minute, and ask accounts for their quota."""
         since_summary = 0.0
+        since_quota = QUOTA_INTERVAL  # at once: the meters should not wait five minutes
         while True:
+            if self.accounts is not None and since_quota >= QUOTA_INTERVAL:
+                since_quota = 0.0
+                try:
+                    await self.accounts.poll_quotas()
+                except Exception:
+                    log.exception("could not read the accounts' quota")
             await self._clock.sleep(KEYS_REFRESH)
             try:
                 await state.keys.refresh()
+                if self.accounts is not None:
+                    await self.accounts.refresh()
             except Exception:
-                log.exception("could not reload the client keys")
+                log.exception("could not reload the client keys or accounts")
             state.keys.flush_used()
             since_summary += KEYS_REFRESH
+            since_quota += KEYS_REFRESH
             if since_summary >= SUMMARY_INTERVAL:
                 since_summary = 0.0
                 self._summarise(state)

@@ -24,15 +24,6 @@ from typing import Any, TypeVar
 from gateway import tokens
 from gateway.accounting import CACHE, Accountant, Served, Tally
 from gateway.clock import Clock
-from gateway.core.chat import (
-    ChatResponse,
-    Reasoning,
-    ReasoningDelta,
-    TextDelta,
-    TextPart,
-    ToolCall,
-    ToolCallDelta,
-)
 from gateway.core.models import GATEWAY, ModelEntry, ModelFacts, Target
 from gateway.core.timing import Timing
 from gateway.core.usage import Usage, UsageTotals
@@ -44,6 +35,7 @@ from gateway.errors import (
     UpstreamStatus,
 )
 from gateway.formats import jsonbody, openai_embeddings
+from gateway.formats.answer_text import answer_text, stream_text
 from gateway.formats.anthropic.checks import MessagesCall
 from gateway.formats.conversation import conversation_key
 from gateway.formats.interfaces import ClientCall, Relay
@@ -51,15 +43,18 @@ from gateway.formats.jsonbody import BodyError
 from gateway.formats.output_limit import output_limit, with_output_limit
 from gateway.formats.translation import Translation
 from gateway.limits import LOCAL, Caller
-from gateway.providers.base import ChatProvider, Dialect
+from gateway.providers.access import TokenSource
+from gateway.providers.base import ChatProvider, Collector, Dialect
 from gateway.providers.messages import Messages
 from gateway.providers.ollama import OllamaProvider
 from gateway.providers.openai_compatible import OpenAICompatible
+from gateway.providers.quota_tap import QuotaTap
 from gateway.redact import mask_key
-from gateway.routing.failover import Routed, first_success
+from gateway.routing.failover import Routed, first_success, with_access
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.model_sync import ModelSync
-from gateway.routing.pool import KeyPool
+from gateway.routing.pool import Credential, KeyPool
+from gateway.routing.quota import QuotaBook
 from gateway.routing.receipt import receipt
 from gateway.routing.response_cache import ResponseCache
 from gateway.routing.router import AUTO, Candidate, Plan, Router
@@ -98,6 +93,7 @@ class Gateway:
         deadline: float,
         cache: ResponseCache,
         accountant: Accountant,
+        quotas: QuotaBook,
     ) -> None:
         self._providers = {p.id: p for p in providers}
         self._transport = transport
@@ -109,6 +105,7 @@ class Gateway:
         self._deadline = deadline
         self.cache = cache
         self.accounting = accountant
+        self.quotas = quotas
         self._last_used: dict[str, float] = {}  # model name asked for -> when it last served (monotonic)
 
     @property
@@ -159,7 +156,7 @@ class Gateway:
 
         async def show(candidate: Candidate, left: float) -> bytes:
             request = provider.show_request(candidate.target.upstream_model, candidate.cred.secret, request_id)
-            return await self._complete(provider, await self._send(provider, request, left))
+            return await self._complete(provider, await self._send(provider, request, left, candidate.cred))
 
         return (await self._routed(name, [target], request_id, show)).value
 
@@ -209,7 +206,7 @@ class Gateway:
         def moved_on(candidate: Candidate, err: GatewayError) -> None:
             self.accounting.attempt_failed(tally, _served(candidate), err)
 
-        routed = await first_success(plan, attempt, self.router.health, self._clock, deadline, request_id, moved_on)
+        routed = await first_success(plan, with_access(attempt), self.router.health, self._clock, deadline, request_id, moved_on)
         if routed.candidate is not None:  # always: only the cache answers without one
             self.router.served(plan, routed.candidate)
         return routed
@@ -250,8 +247,10 @@ class Gateway:
         providers = []
         for provider in self._providers.values():
             pool = self._pools[provider.id]
+            if not pool.credentials:
+                continue  # a subscription with no account signed in
             keys = [
-                {"label": c.label, "key": mask_key(c.secret) if c.secret else None, **health.snapshot(c)}
+                {"label": c.label, "key": mask_key(c.secret) if isinstance(c.secret, str) else None, **health.snapshot(c)}
                 for c in pool.credentials
             ]
             providers.append(
@@ -277,19 +276,28 @@ class Gateway:
             },
         }
 
+    def serve_accounts(self, provider: str, accounts: Sequence[TokenSource]) -> None:
+        """The signed-in accounts a subscription provider serves from now on; its model list is
+        asked for again with them."""
+        self._pools[provider].set_accounts(provider, accounts)
+        self.sync.ask_again(provider)
+
     def timing(self) -> Timing:
         """Now, for an answer that reports when it began and how long it took."""
         return Timing(int(self._clock.time()), self._clock.monotonic(), self._clock.monotonic)
 
     # --- attempts ---------------------------------------------------------------------------
 
-    async def _send(self, provider: ChatProvider, request: UpstreamRequest, left: float) -> UpstreamResponse:
-        """Send, within the ``left`` seconds of the request's deadline, and turn anything but a
-        2xx into the provider's error (the response is closed)."""
+    async def _send(self, provider: ChatProvider, request: UpstreamRequest, left: float, cred: Credential) -> UpstreamResponse:
+        """Send, within the ``left`` seconds of the request's deadline, note the quota windows
+        the answer reports for ``cred``, and turn anything but a 2xx into the provider's error
+        (the response is closed)."""
         t = request.timeouts
         if left < t.total - 1:  # (within a second of it, the provider's own bound will do)
             request = replace(request, timeouts=Timeouts(t.connect, t.read, left))
         response = await self._transport.send(request)
+        if windows := provider.quota(response.headers, self._clock.time()):
+            self.quotas.observe(cred.label, provider.id, windows)
         if 200 <= response.status < 300:
             return response
         try:
@@ -306,16 +314,23 @@ class Gateway:
         finally:
             response.close()
 
-    async def _complete(self, provider: ChatProvider, response: UpstreamResponse) -> bytes:
-        """The whole answer; reading it to the end hands the connection back to the pool."""
+    async def _complete(self, provider: ChatProvider, response: UpstreamResponse, dialect: Dialect | None = None) -> bytes:
+        """The whole answer (gathered from the stream, for an upstream that always streams);
+        reading it to the end hands the connection back to the pool."""
         try:
             body = await response.read(MAX_RESPONSE_BYTES)
         except BaseException:
             response.close()
             raise
-        if "json" not in response.headers.get("Content-Type", "").lower():
-            raise self._unusable(provider, body)
-        return body
+        content_type = response.headers.get("Content-Type", "").lower()
+        if "json" in content_type:
+            return body
+        if isinstance(dialect, Collector) and dialect.stream_type in content_type:
+            try:
+                return dialect.collect(body)
+            except ValueError:
+                pass
+        raise self._unusable(provider, body)
 
     def _unusable(self, provider: ChatProvider, body: bytes) -> UpstreamStatus | UpstreamBadResponse:
         """A success status with an error object in the body, or with no usable body at all."""
@@ -355,6 +370,12 @@ class Gateway:
             raise
         return StreamReply(first, relay, response, target, on_close, kept)
 
+    def _tapped(self, provider: ChatProvider, cred: Credential, relay: Relay) -> Relay:
+        """The relay, watched for quota events where the upstream sends them in its streams."""
+        if not provider.quota_in_streams:
+            return relay
+        return QuotaTap(relay, provider.stream_quota, lambda windows: self.quotas.observe(cred.label, provider.id, windows))
+
     async def counted(self) -> None:
         """Wait for the counts still being made, so the totals and the ledger are complete."""
         await self.accounting.counted()
@@ -383,10 +404,9 @@ class Gateway:
                 tally.attempts += 1
                 provider = self._providers[candidate.target.provider]
                 fitted = self._fitted(call, candidate.target)
-                dialect = provider.dialects.get(call.protocol)
-                if dialect is not None:
-                    return await self._passthrough(fitted, provider, dialect, candidate, request_id, left, tally)
-                return await self._translated(fitted, provider, provider.primary, candidate, request_id, left, tally)
+                dialect, own = provider.route(call.protocol, candidate.target.upstream_model)
+                relay = self._passthrough if own else self._translated
+                return await relay(fitted, provider, dialect, candidate, request_id, left, tally)
 
             routed: Routed[bytes | Reply] = await self._routed(call.model, targets, request_id, attempt, call, session, tally)
         except GatewayError as err:
@@ -418,24 +438,24 @@ class Gateway:
         target = candidate.target
         served = _served(candidate)
         request = dialect.passthrough_request(call, target.upstream_model, candidate.cred.secret, request_id)
-        response = await self._send(provider, request, left)
+        response = await self._send(provider, request, left, candidate.cred)
         if call.stream:
-            relay = dialect.passthrough_relay(call)
+            relay = self._tapped(provider, candidate.cred, dialect.passthrough_relay(call))
             kept: list[bytes] = []
 
             def count_stream(done: Relay) -> None:
-                self.accounting.count(tally, served, done.usage, call.canonical, lambda: _stream_text(dialect, kept), _broken(done))
+                self.accounting.count(tally, served, done.usage, call.canonical, lambda: stream_text(dialect.stream_decoder(), kept), _broken(done))
 
             stream = await self._open_stream(provider, dialect, response, target, relay, count_stream, kept)
             self.accounting.first_byte(tally)
             return stream
-        body = await self._complete(provider, response)
+        body = await self._complete(provider, response, dialect)
         try:
             usage = dialect.passthrough_usage(body)
         except ValueError:
             raise self._unusable(provider, body) from None
         self.accounting.first_byte(tally)
-        self.accounting.count(tally, served, usage, call.canonical, lambda: _answer_text(dialect.decode_response(body)))
+        self.accounting.count(tally, served, usage, call.canonical, lambda: answer_text(dialect.decode_response(body)))
         return body
 
     async def _translated(
@@ -455,24 +475,25 @@ class Gateway:
         request = _checked(
             lambda: dialect.translated_request(canonical, target.upstream_model, candidate.cred.secret, request_id)
         )
-        response = await self._send(provider, request, left)
+        response = await self._send(provider, request, left, candidate.cred)
         if call.stream:
-            relay = Translation(dialect.stream_decoder(), call.stream_encoder(timing))
+            translation = Translation(dialect.stream_decoder(), call.stream_encoder(timing))
 
             def count(done: Relay) -> None:
-                self.accounting.count(tally, served, done.usage, lambda: canonical, lambda: "".join(relay.output), _broken(done))
+                self.accounting.count(tally, served, done.usage, lambda: canonical, lambda: "".join(translation.output), _broken(done))
 
+            relay = self._tapped(provider, candidate.cred, translation)
             stream = await self._open_stream(provider, dialect, response, target, relay, count)
             self.accounting.first_byte(tally)
             return stream
-        body = await self._complete(provider, response)
+        body = await self._complete(provider, response, dialect)
         try:
             answer = dialect.decode_response(body)
         except ValueError:
             raise self._unusable(provider, body) from None
         encoded = _checked(lambda: call.encode_answer(answer, timing))
         self.accounting.first_byte(tally)
-        self.accounting.count(tally, served, answer.usage, lambda: canonical, lambda: _answer_text(answer))
+        self.accounting.count(tally, served, answer.usage, lambda: canonical, lambda: answer_text(answer))
         return encoded
 
     async def count_tokens(self, call: MessagesCall, request_id: str) -> bytes:
@@ -485,7 +506,7 @@ class Gateway:
 
         async def count(candidate: Candidate, left: float) -> bytes:
             request = messages.count_tokens_request(call, candidate.target.upstream_model, candidate.cred.secret, request_id)
-            return await self._complete(provider, await self._send(provider, request, left))
+            return await self._complete(provider, await self._send(provider, request, left, candidate.cred))
 
         return (await self._routed(call.model, targets[:1], request_id, count)).value
 
@@ -523,7 +544,7 @@ class Gateway:
                     param="model",
                 )
             request = provider.embeddings_request(call, candidate.target.upstream_model, candidate.cred.secret, request_id)
-            body = await self._complete(provider, await self._send(provider, request, left))
+            body = await self._complete(provider, await self._send(provider, request, left, candidate.cred))
             try:
                 body, usage = openai_embeddings.finish_response(call, body)
                 if render is not None:
@@ -535,27 +556,6 @@ class Gateway:
             return body
 
         return await self._routed(call.model, targets, request_id, embed, tally=tally)
-
-
-def _stream_text(dialect: Dialect, relayed: list[bytes]) -> str:
-    """What the model wrote in a relayed stream, read back with the protocol's decoder."""
-    decoder = dialect.stream_decoder()
-    pieces: list[str] = []
-    for data in relayed:
-        try:
-            events = decoder.feed(data)
-        except GatewayError:
-            break  # the stream ended in an error: count what came before it
-        for event in events:
-            if isinstance(event, TextDelta | ReasoningDelta):
-                pieces.append(event.text)
-            elif isinstance(event, ToolCallDelta):
-                pieces.append(event.arguments)
-    return "".join(pieces)
-
-
-def _answer_text(answer: ChatResponse) -> str:
-    return "".join(p.arguments if isinstance(p, ToolCall) else p.text for p in answer.parts if isinstance(p, TextPart | Reasoning | ToolCall))
 
 
 def _served(candidate: Candidate) -> Served:

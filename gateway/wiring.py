@@ -17,15 +17,18 @@ from gateway.limits import Limits
 from gateway.metrics import Metrics
 from gateway.providers.anthropic import AnthropicProvider
 from gateway.providers.base import ChatProvider
+from gateway.providers.codex import CodexProvider
+from gateway.providers.copilot import CopilotProvider
 from gateway.providers.ollama import OllamaProvider
 from gateway.providers.openai_compatible import OpenAICompatible
-from gateway.providers.settings import ProviderSettings
+from gateway.providers.settings import SUBSCRIPTIONS, ProviderSettings, SubscriptionSettings
 from gateway.routing.affinity import Affinity
 from gateway.routing.capabilities import Capabilities
 from gateway.routing.health import Health
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.model_sync import ModelSync
 from gateway.routing.pool import KeyPool
+from gateway.routing.quota import QuotaBook, QuotaRecord
 from gateway.routing.response_cache import ResponseCache
 from gateway.routing.router import Router
 from gateway.service import Gateway
@@ -59,7 +62,19 @@ def adapter(settings: ProviderSettings) -> ChatProvider:
         return AnthropicProvider(settings)
     if settings.kind == "ollama":
         return OllamaProvider(settings)
+    if settings.kind == "codex":
+        return CodexProvider(settings)
+    if settings.kind == "copilot":
+        return CopilotProvider(settings)
     return OpenAICompatible(settings)
+
+
+def subscription_providers(subs: SubscriptionSettings) -> list[ProviderSettings]:
+    """ChatGPT and Copilot, served by whatever accounts are signed in (none at first)."""
+    return [
+        ProviderSettings("codex", "ChatGPT (Codex)", subs.codex_base_url, (), kind="codex", rotation=subs.rotation),
+        ProviderSettings("copilot", "GitHub Copilot", subs.copilot_api_url, (), kind="copilot", rotation=subs.rotation),
+    ]
 
 
 def build_gateway(
@@ -68,10 +83,19 @@ def build_gateway(
     clock: Clock,
     new_request_id: Callable[[], str],
     record: Recorder | None = None,
+    keep_quota: Callable[[QuotaRecord], None] | None = None,
 ) -> Gateway:
-    """``record``: where ledger rows go (none without a database)."""
-    adapters = [adapter(p) for p in without_self(settings.providers, settings.server.port)]
-    pools = {a.id: KeyPool(a.id, a.settings.keys, a.settings.rotation) for a in adapters}
+    """``record``: where ledger rows go, ``keep_quota`` where quota windows go (neither without
+    a database)."""
+    subs = settings.subscriptions
+    configured = without_self(settings.providers, settings.server.port)
+    adapters = [adapter(p) for p in [*configured, *subscription_providers(subs)]]
+    health = Health(clock, settings.routing.policy)
+    quotas = QuotaBook(clock, health, keep_quota)
+    pools = {
+        a.id: KeyPool(a.id, a.settings.keys, a.settings.rotation, rank=quotas.allowance, accounts=a.id in SUBSCRIPTIONS)
+        for a in adapters
+    }
     index = ModelIndex([a.id for a in adapters])
     sync = ModelSync(
         adapters,
@@ -86,15 +110,16 @@ def build_gateway(
     router = Router(
         index,
         pools,
-        Health(clock, routing.policy),
+        health,
         Capabilities(index, dict(routing.models), [a.id for a in adapters if a.settings.local]),
         Affinity(clock, routing.affinity),
         _active(routing.aliases, pools),
         {a.id: a.settings.max_request_bytes for a in adapters if a.settings.max_request_bytes},
+        not_auto=() if subs.in_auto else SUBSCRIPTIONS,
     )
     cache = ResponseCache(clock, routing.cache)
     accountant = Accountant(clock, Limits(clock), Metrics(), record)
-    return Gateway(adapters, transport, clock, index, sync, pools, router, routing.deadline, cache, accountant)
+    return Gateway(adapters, transport, clock, index, sync, pools, router, routing.deadline, cache, accountant, quotas)
 
 
 def _active(

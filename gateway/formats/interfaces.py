@@ -56,10 +56,23 @@ class ClientCall(Protocol):
 class Relay(Protocol):
     """Upstream stream bytes in, client stream bytes out, with what was learned on the way."""
 
-    usage: Usage | None
-    started: bool  # a real event has come (a stream is committed only then)
-    done: bool  # the upstream ended the stream properly
-    error_payload: bytes | None  # the upstream's own in-stream error, relayed as is
+    @property
+    def usage(self) -> Usage | None: ...
+
+    @property
+    def started(self) -> bool:
+        """A real event has come (a stream is committed only then)."""
+        ...
+
+    @property
+    def done(self) -> bool:
+        """The upstream ended the stream properly."""
+        ...
+
+    @property
+    def error_payload(self) -> bytes | None:
+        """The upstream's own in-stream error, relayed as is."""
+        ...
 
     @property
     def failed(self) -> bool: ...

@@ -7,6 +7,7 @@ The base URL is the server's root (``https://api.anthropic.com``); paths carry `
 
 from __future__ import annotations
 
+from gateway.providers.access import Key
 from gateway.providers.base import BaseProvider, Dialect
 from gateway.providers.messages import Messages, version_headers
 from gateway.providers.settings import ProviderSettings
@@ -22,7 +23,7 @@ class AnthropicProvider(BaseProvider):
         self.dialects: dict[str, Dialect] = {Messages.protocol: messages}
         self.primary: Dialect = messages
 
-    def models_request(self, key: str | None, request_id: str) -> UpstreamRequest:
+    def models_request(self, key: Key, request_id: str) -> UpstreamRequest:
         request = super().models_request(key, request_id)
         return UpstreamRequest(
             provider=request.provider,

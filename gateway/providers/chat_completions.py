@@ -9,6 +9,7 @@ from gateway.core.usage import Usage
 from gateway.formats import jsonbody, openai_chat
 from gateway.formats.openai_chat import codec
 from gateway.formats.openai_chat.stream import StreamDecoder
+from gateway.providers.access import Key
 from gateway.providers.base import SSE, Poster
 from gateway.transport import UpstreamRequest
 
@@ -22,7 +23,7 @@ class ChatCompletions:
         self._path = path
         self._ask_usage = provider.settings.stream_usage
 
-    def passthrough_request(self, call: openai_chat.ChatCall, upstream_model: str, key: str | None, request_id: str) -> UpstreamRequest:
+    def passthrough_request(self, call: openai_chat.ChatCall, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
         body = openai_chat.upstream_body(call, upstream_model, ask_usage=self._ask_usage)
         return self._provider.post(self._path, body, key, request_id, stream=call.stream)
 
@@ -36,7 +37,7 @@ class ChatCompletions:
             raise ValueError("not a chat completion")
         return openai_chat.completion_usage(body)
 
-    def translated_request(self, request: ChatRequest, upstream_model: str, key: str | None, request_id: str) -> UpstreamRequest:
+    def translated_request(self, request: ChatRequest, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
         body = codec.encode_request(request, upstream_model, stream_usage=self._ask_usage)
         return self._provider.post(self._path, jsonbody.encode(body), key, request_id, stream=request.stream)
 

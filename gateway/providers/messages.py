@@ -15,6 +15,7 @@ from gateway.formats.anthropic import codec
 from gateway.formats.anthropic.checks import MessagesCall
 from gateway.formats.anthropic.stream import Relay, StreamDecoder
 from gateway.formats.anthropic.usage import usage_from
+from gateway.providers.access import Key
 from gateway.providers.base import SSE, Poster
 from gateway.transport import UpstreamRequest
 
@@ -43,7 +44,7 @@ class Messages:
         self._provider = provider
         self._path = path
 
-    def passthrough_request(self, call: MessagesCall, upstream_model: str, key: str | None, request_id: str) -> UpstreamRequest:
+    def passthrough_request(self, call: MessagesCall, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
         body = jsonbody.with_model(call.source, call.body, upstream_model)
         return self._provider.post(self._path, body, key, request_id, stream=call.stream, extra=version_headers(call))
 
@@ -53,11 +54,11 @@ class Messages:
     def passthrough_usage(self, body: bytes) -> Usage | None:
         return usage_from(_message(body).get("usage"))
 
-    def count_tokens_request(self, call: MessagesCall, upstream_model: str, key: str | None, request_id: str) -> UpstreamRequest:
+    def count_tokens_request(self, call: MessagesCall, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
         body = jsonbody.with_model(call.source, call.body, upstream_model)
         return self._provider.post(f"{self._path}/count_tokens", body, key, request_id, stream=False, extra=version_headers(call))
 
-    def translated_request(self, request: ChatRequest, upstream_model: str, key: str | None, request_id: str) -> UpstreamRequest:
+    def translated_request(self, request: ChatRequest, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
         body = jsonbody.encode(codec.encode_request(request, upstream_model))
         return self._provider.post(self._path, body, key, request_id, stream=request.stream, extra=version_headers(None))
 

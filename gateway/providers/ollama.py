@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gateway.formats import jsonbody, openai_embeddings
+from gateway.providers.access import Key
 from gateway.providers.base import BaseProvider, Dialect, Poster
 from gateway.providers.chat_completions import ChatCompletions
 from gateway.providers.messages import Messages
@@ -37,8 +38,8 @@ class OllamaProvider(BaseProvider):
         self.dialects: dict[str, Dialect] = {p: DIALECTS[p](self) for p in chosen}
         self.primary: Dialect = self.dialects[chosen[0]]
 
-    def embeddings_request(self, call: openai_embeddings.EmbeddingCall, upstream_model: str, key: str | None, request_id: str) -> UpstreamRequest:
+    def embeddings_request(self, call: openai_embeddings.EmbeddingCall, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
         return self.post("/v1/embeddings", openai_embeddings.upstream_body(call, upstream_model), key, request_id, stream=False)
 
-    def show_request(self, upstream_model: str, key: str | None, request_id: str) -> UpstreamRequest:
+    def show_request(self, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
         return self.post("/api/show", jsonbody.encode({"model": upstream_model}), key, request_id, stream=False)

@@ -10,6 +10,7 @@ from gateway.formats import jsonbody
 from gateway.formats.ollama import codec
 from gateway.formats.ollama.checks import OllamaChatCall
 from gateway.formats.ollama.stream import Relay, StreamDecoder
+from gateway.providers.access import Key
 from gateway.providers.base import NDJSON, Poster
 from gateway.transport import UpstreamRequest
 
@@ -30,7 +31,7 @@ class OllamaChat:
         self._provider = provider
         self._path = path
 
-    def passthrough_request(self, call: OllamaChatCall, upstream_model: str, key: str | None, request_id: str) -> UpstreamRequest:
+    def passthrough_request(self, call: OllamaChatCall, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
         body = jsonbody.with_model(call.source, call.body, upstream_model)
         return self._provider.post(self._path, body, key, request_id, stream=call.stream, accept=NDJSON)
 
@@ -40,7 +41,7 @@ class OllamaChat:
     def passthrough_usage(self, body: bytes) -> Usage | None:
         return codec.usage_from(_answer(body))
 
-    def translated_request(self, request: ChatRequest, upstream_model: str, key: str | None, request_id: str) -> UpstreamRequest:
+    def translated_request(self, request: ChatRequest, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
         body = jsonbody.encode(codec.encode_request(request, upstream_model))
         return self._provider.post(self._path, body, key, request_id, stream=request.stream, accept=NDJSON)
 

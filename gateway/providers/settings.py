@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from gateway.transport import Timeouts
 
+SUBSCRIPTIONS = ("codex", "copilot")  # providers served by signed-in accounts, not keys (auth/account_book.py)
 ROTATIONS = ("round-robin", "sequential")  # how requests take a provider's keys (routing/pool.py)
 
 
@@ -15,7 +16,7 @@ class ProviderSettings:
     name: str
     base_url: str
     keys: tuple[str, ...] = field(repr=False)
-    kind: str = "openai-compatible"  # the adapter: "openai-compatible", "anthropic" or "ollama"
+    kind: str = "openai-compatible"  # the adapter: "openai-compatible", "anthropic", "ollama", "codex", "copilot"
     protocols: tuple[str, ...] = ()  # the wire protocols it speaks, first preferred; () = the kind's own
     auth: str = "bearer"
     local: bool = False
@@ -29,3 +30,25 @@ class ProviderSettings:
     rotation: str = "round-robin"  # how requests take its keys: "round-robin" or "sequential"
     max_request_bytes: int = 0  # the largest request body it takes (0: no limit known)
     source: str = "config"  # "config", "environment" or "default"
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionSettings:
+    """Where subscription accounts sign in and send their traffic (protocols.md §7, §8): the
+    real services by default; a GitHub Enterprise host or a test's fakes by configuration."""
+
+    codex_base_url: str = "https://chatgpt.com/backend-api/codex"
+    openai_auth_url: str = "https://auth.openai.com"
+    github_url: str = "https://github.com"
+    github_api_url: str = "https://api.github.com"
+    copilot_api_url: str = "https://api.githubcopilot.com"  # when a Copilot token names no address
+    in_auto: bool = True  # whether ``auto`` may pick subscription models
+    rotation: str = "round-robin"
+
+    @property
+    def usage_url(self) -> str:
+        """The ChatGPT usage endpoint: ``/wham/usage`` beside the Codex path, or
+        ``{base}/api/codex/usage`` for a base without ``/backend-api``."""
+        base = self.codex_base_url
+        root, found, _ = base.partition("/backend-api")
+        return f"{root}/backend-api/wham/usage" if found else f"{base}/api/codex/usage"

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from gateway.clock import Clock
-from gateway.errors import GatewayError, NoRouteAvailable, RequestRejected, UpstreamTimeout
+from gateway.errors import (
+    GatewayError,
+    NoRouteAvailable,
+    RequestRejected,
+    UpstreamStatus,
+    UpstreamTimeout,
+)
+from gateway.providers.access import Access
 from gateway.providers.ratelimit import clamp_wait
 from gateway.routing.failure import classify
 from gateway.routing.health import Health
@@ -120,3 +127,26 @@ def _named(err: GatewayError, candidate: Candidate | None, attempts: int) -> Gat
     err.route = candidate.route if candidate is not None else None
     err.attempts = attempts
     return err
+
+
+def with_access(attempt: Callable[[Candidate, float], Awaitable[T]]) -> Callable[[Candidate, float], Awaitable[T]]:
+    """``attempt`` with a signed-in account's current token in place of the key: renewed first
+    when it is about to lapse, and once more (then tried again) when the upstream refuses it."""
+
+    async def attempt_with_access(candidate: Candidate, left: float) -> T:
+        source = candidate.cred.source
+        if source is None:
+            return await attempt(candidate, left)
+        access = await source.access()
+        try:
+            return await attempt(_holding(candidate, access), left)
+        except UpstreamStatus as err:
+            if err.status != 401:
+                raise
+        return await attempt(_holding(candidate, await source.renewed(access)), left)
+
+    return attempt_with_access
+
+
+def _holding(candidate: Candidate, access: Access) -> Candidate:
+    return Candidate(candidate.target, replace(candidate.cred, secret=access))

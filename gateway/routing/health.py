@@ -134,6 +134,14 @@ class Health:
         else:
             self.abandoned(cred, alive=True)
 
+    def bench(self, label: str, seconds: float, reason: str) -> None:
+        """Keep a key or account out of every route for ``seconds`` (an exhausted quota window
+        until its reset), unless it is benched for longer already."""
+        until = self._clock.monotonic() + seconds
+        held = self._benched.get(label)
+        if held is None or held.until < until:
+            self._benched[label] = _Hold(until, reason)
+
     def abandoned(self, cred: Credential, *, alive: bool = False) -> None:
         """The attempt ended without a verdict on the endpoint (the client left), or with proof
         that it is up (``alive``: it answered, if only with an error of the request's own)."""

@@ -61,10 +61,13 @@ class ModelSync:
     async def _fetch(self, provider: ChatProvider) -> bool:
         self._last_asked[provider.id] = self._clock.monotonic()
         pool = self._pools[provider.id]
-        request = replace(
-            provider.models_request(pool.pick(), self._new_request_id()), timeouts=_LIST_TIMEOUTS
-        )
+        cred = pool.pick()
+        if cred is None:  # an account pool with no account signed in: nothing to list
+            self._index.set_models(provider.id, [])
+            return True
         try:
+            key = cred.secret if cred.source is None else await cred.source.access()
+            request = replace(provider.models_request(key, self._new_request_id()), timeouts=_LIST_TIMEOUTS)
             response = await self._transport.send(request)
             try:
                 body = await response.read(MAX_LIST_BYTES)
@@ -95,6 +98,13 @@ class ModelSync:
             task = asyncio.ensure_future(self._fetch(provider))
             self._asking[provider.id] = task
         return task
+
+    def ask_again(self, provider_id: str) -> None:
+        """Ask one provider for its list now (its credentials changed), in the background."""
+        provider = next((p for p in self._fetched if p.id == provider_id), None)
+        if provider is not None:
+            self._asking.pop(provider_id, None)  # a list asked for with the old ones is not awaited
+            self._ask(provider)
 
     async def refresh(self, providers: Sequence[ChatProvider] | None = None) -> bool:
         """Ask each provider (all by default) for its list now; True when every one answered."""

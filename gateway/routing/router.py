@@ -36,8 +36,11 @@ class Candidate:
 
     @property
     def route(self) -> str:
-        """The route as headers and logs name it: never the secret, only the key's label."""
-        return f"{self.target.provider}/{self.target.upstream_model}; key={self.cred.label}"
+        """The route as headers and logs name it: never the secret, only the key's label (and
+        the account's risk label, for a subscription)."""
+        route = f"{self.target.provider}/{self.target.upstream_model}; key={self.cred.label}"
+        risk = self.cred.risk
+        return f"{route}; risk={risk}" if risk else route
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +69,9 @@ class Router:
         affinity: Affinity,
         aliases: Iterable[tuple[str, tuple[str, ...]]] = (),
         payload_limits: Mapping[str, int] | None = None,
+        not_auto: Iterable[str] = (),
     ) -> None:
+        """``not_auto``: providers ``auto`` never picks (subscriptions, when the user says so)."""
         self._index = index
         self._pools = pools
         self.health = health
@@ -79,6 +84,7 @@ class Router:
         self._auto_routes: tuple[_Rated, ...] = ()
         self._smallest_context = 0
         self._turn = 0  # rotates ties between equally cheap models
+        self._not_auto = frozenset(not_auto)
 
     # --- names -------------------------------------------------------------------------------
 
@@ -100,6 +106,8 @@ class Router:
         if self._auto_version != self._index.version:
             routes = []
             for entry in self._index.entries():
+                if entry.provider in self._not_auto:
+                    continue
                 target = Target(entry.provider, entry.upstream_id)
                 facts = self.capabilities.of(target)
                 if facts.rating and "completion" in facts.capabilities:
@@ -208,7 +216,9 @@ class Router:
                 continue
             for cred in pool.order():
                 blocked = health.blocked(cred, target.upstream_model)
-                if blocked is None:
+                if blocked is None and cred.source is not None and (problem := cred.source.problem()):
+                    rejected.append(Rejection(Candidate(target, cred).route, problem))
+                elif blocked is None:
                     candidates.append(Candidate(target, cred))
                 else:
                     rejected.append(Rejection(Candidate(target, cred).route, blocked[0], blocked[1]))

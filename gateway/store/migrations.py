@@ -82,4 +82,36 @@ STEPS: tuple[str, ...] = (
     CREATE INDEX refresh_family ON refresh_tokens (family);
     PRAGMA user_version = 1;
     """,
+    # 2: subscription accounts (their tokens live in the secret store) and quota windows
+    """
+    CREATE TABLE accounts (
+        id          TEXT PRIMARY KEY,
+        kind        TEXT NOT NULL,
+        label       TEXT NOT NULL UNIQUE,
+        subject     TEXT NOT NULL,
+        email       TEXT NOT NULL DEFAULT '',
+        plan        TEXT NOT NULL DEFAULT '',
+        state       TEXT NOT NULL DEFAULT 'ok',
+        origin      TEXT NOT NULL,
+        sync_path   TEXT NOT NULL DEFAULT '',
+        created_at  REAL NOT NULL,
+        updated_at  REAL NOT NULL
+    );
+    CREATE TABLE quota (
+        label           TEXT NOT NULL,
+        window          TEXT NOT NULL,
+        provider        TEXT NOT NULL,
+        used_percent    REAL NOT NULL,
+        resets_at       REAL,
+        window_seconds  INTEGER,
+        entitlement     REAL,
+        remaining       REAL,
+        unlimited       INTEGER NOT NULL,
+        taken_at        REAL NOT NULL,
+        first_percent   REAL NOT NULL,
+        first_at        REAL NOT NULL,
+        PRIMARY KEY (label, window)
+    ) WITHOUT ROWID;
+    PRAGMA user_version = 2;
+    """,
 )

@@ -1,0 +1,122 @@
+"""Subscription accounts as the gateway runs them: each one a ``TokenSource`` for routing, all
+of them kept in step with the database and the secret store (``AccountBook``).
+
+Renewal is single-flight per account: however many requests find the token lapsed (or get a
+401 with it) at once, one renewal runs and they all wait for it (SECURITY.md S37). A rotated
+refresh token is written to the secret store before it is used. A renewal the provider refuses
+for good marks the account "needs sign-in": routing passes it by, requests fail over at once, and
+the audit log says so; a network failure only fails this attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from gateway.auth.subscription import Credentials, RenewalFailed
+from gateway.clock import Clock
+from gateway.errors import UpstreamStatus, UpstreamUnreachable
+from gateway.providers.access import Access
+from gateway.store.accounts import AccountRow
+
+log = logging.getLogger("gateway.accounts")
+
+RISK = "subscription-terms"  # routing a subscription through a proxy may break its provider's terms
+RISK_NOTE = (
+    "Using a personal subscription through a proxy may break the provider's terms of service; "
+    "the provider may limit or close the account."
+)
+PROVIDER = {"codex": "codex", "copilot": "copilot"}  # account kind -> the provider it serves
+
+
+class Account:
+    """One signed-in account. ``store`` persists credentials (before they are used);
+    ``problem_found`` records a renewal the provider refused for good."""
+
+    def __init__(
+        self,
+        row: AccountRow,
+        credentials: Credentials,
+        clock: Clock,
+        store: Callable[[Account, str], asyncio.Future[None] | None],
+        problem_found: Callable[[Account, str, str], None],
+    ) -> None:
+        self.row = row
+        self.credentials = credentials
+        self._clock = clock
+        self._store = store
+        self._problem_found = problem_found
+        self._problem: str | None = row.state if row.state != "ok" else None
+        self._renewing: asyncio.Future[Access] | None = None
+        self.renewals = 0
+
+    @property
+    def label(self) -> str:
+        return self.row.label
+
+    @property
+    def risk(self) -> str:
+        return RISK
+
+    @property
+    def provider(self) -> str:
+        return PROVIDER[self.row.kind]
+
+    def problem(self) -> str | None:
+        return self._problem
+
+    def secrets(self) -> tuple[str, ...]:
+        return self.credentials.secrets()
+
+    async def access(self) -> Access:
+        if self._problem is not None:
+            raise self._refused(f"the account {self.label} needs attention ({self._problem})")
+        current = self.credentials.current(self._clock.time())
+        return current if current is not None else await self._renew()
+
+    async def renewed(self, stale: Access) -> Access:
+        current = self.credentials.current(self._clock.time())
+        if current is not None and current.secret != stale.secret:
+            return current  # another request renewed it meanwhile
+        return await self._renew()
+
+    async def _renew(self) -> Access:
+        if self._renewing is None or self._renewing.done():
+            self._renewing = asyncio.ensure_future(self._renew_once())
+        # Shielded: a client hanging up must not cancel the renewal the others wait on.
+        return await asyncio.shield(self._renewing)
+
+    async def _renew_once(self) -> Access:
+        try:
+            fresh = await self.credentials.fetch()
+        except RenewalFailed as exc:
+            if exc.reason is None:
+                raise UpstreamUnreachable(f"{self.provider}: {exc.message}", provider=self.provider) from None
+            self._problem = exc.reason
+            self._problem_found(self, exc.reason, exc.message)
+            raise self._refused(exc.message) from None
+        stored = self.credentials.stored_after(fresh)
+        if stored is not None:
+            pending = self._store(self, stored)
+            if pending is not None:
+                await pending
+        self.credentials.adopt(fresh)
+        self.renewals += 1
+        current = self.credentials.current(self._clock.time())
+        if current is None:
+            raise UpstreamUnreachable(f"{self.provider}: the renewed token is already due to lapse", provider=self.provider)
+        return current
+
+    def _refused(self, message: str) -> UpstreamStatus:
+        return UpstreamStatus(
+            f"{self.provider}: {message}; sign in again (accounts login {self.row.kind})",
+            provider=self.provider, status=401, error_type="authentication_error", code=self._problem or "needs_sign_in",
+        )
+
+    def cancel(self) -> None:
+        if self._renewing is not None and not self._renewing.done():
+            self._renewing.cancel()
+            with contextlib.suppress(BaseException):
+                self._renewing.exception()
