@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import errno
 import logging
+import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from aiohttp import web
 from gateway.addresses import is_loopback
 from gateway.api.app import create_handler
 from gateway.api.guard import Guard
+from gateway.api.login_flows import LoginFlows
 from gateway.api.router import Router
 from gateway.auth.account_book import AccountBook
 from gateway.auth.identity import Identity
@@ -62,12 +65,17 @@ class GatewayServer:
         secrets: SecretStore | None = None,
         passwords: Passwords | None = None,
         admin_password: str | None = None,
+        environ: Mapping[str, str] | None = None,
+        home: Path | None = None,
+        open_browser: Callable[[str], None] | None = None,
     ) -> None:
         """``admin_token``: the local admin token admin routes accept.
         ``data_dir``: where the database lives; without one there are no client keys, no ledger
         and no admin sign-in (and the gateway may listen on loopback only).
         ``secrets``: the secret store (default: the keychain, or a file when there is none).
-        ``admin_password``: sets the admin password on the first run only."""
+        ``admin_password``: sets the admin password on the first run only.
+        ``environ``, ``home``: where other tools' logins are found for import (the process's own by
+        default); ``open_browser``: opens a sign-in page for the user (none on a server)."""
         self.settings = settings
         self._admin_token = admin_token
         self._admin_password = admin_password
@@ -90,6 +98,10 @@ class GatewayServer:
             self.accounts = AccountBook(state.db, state.secrets, clock, settings.subscriptions, self._transport)
             self.accounts.quota_seen = self.gateway.quotas.observe
             self.accounts.changed.append(self._serve_accounts)
+        self.flows = (
+            LoginFlows(self.accounts, clock, env=os.environ if environ is None else environ, home=home or Path.home(), open_browser=open_browser)
+            if self.accounts is not None else None
+        )
         self.identity: Identity | None = None
         self.routes: Router | None = None  # every route served, once started
         self._housekeeping: asyncio.Task[None] | None = None
@@ -125,7 +137,7 @@ class GatewayServer:
             return web.BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=max_body)
 
         handler, self.routes = create_handler(
-            self.gateway, self._guard, self._ids, self._admin_token, state, self.identity, server.metrics_auth
+            self.gateway, self._guard, self._ids, self._admin_token, state, self.identity, server.metrics_auth, self.flows
         )
         runner = web.ServerRunner(
             web.Server(
@@ -219,6 +231,8 @@ class GatewayServer:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._sync = self._housekeeping = None
+        if self.flows is not None:
+            await self.flows.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -39,11 +39,11 @@ _JSON = {"Content-Type": "application/json"}
 ACTOR = web.RequestKey("actor", str)
 
 
-def _json(value: Any, status: int = 200) -> web.Response:
+def json_answer(value: Any, status: int = 200) -> web.Response:
     return web.Response(status=status, body=jsonbody.encode(value), headers=_JSON)
 
 
-def _text(body: dict[str, Any], name: str, *, required: bool = True) -> str | None:
+def text_field(body: dict[str, Any], name: str, *, required: bool = True) -> str | None:
     value = body.get(name)
     if value is None and not required:
         return None
@@ -77,7 +77,8 @@ class AdminRoutes:
             state.admin.authorize if state is not None else lambda headers: local_admin(headers, token)
         )
 
-    def _admin(self, handler: Handler, *, json_body: bool = False) -> Handler:
+    def admin_route(self, handler: Handler, *, json_body: bool = False) -> Handler:
+        """``handler`` behind the admin check (it finds the admin's name in ``request[ACTOR]``)."""
         async def checked_admin(request: web.BaseRequest) -> web.StreamResponse:
             request[ACTOR] = self.authorize(request.headers)
             return await handler(request)
@@ -106,7 +107,7 @@ class AdminRoutes:
                 "audit": {"anchor_problem": state.db.anchor_problem},
                 "ledger_write_failures": state.db.writer.failures,
             }
-        return _json(status)
+        return json_answer(status)
 
     async def decide(self, request: web.BaseRequest) -> web.Response:
         """The dry run of routing for a Chat Completions body (``model`` defaults to ``auto``)."""
@@ -114,7 +115,7 @@ class AdminRoutes:
         if "model" not in body.obj:
             body = replace(body, obj={**body.obj, "model": "auto"})  # never sent: the bytes may differ
         call = checked(openai_chat.parse_request, body)
-        return _json(await self._gateway.decide(call, session_of(request)))
+        return json_answer(await self._gateway.decide(call, session_of(request)))
 
     # --- sign-in ---------------------------------------------------------------------------
 
@@ -125,25 +126,25 @@ class AdminRoutes:
         if identity is not None:
             identity.throttle(peer)
         body = (await read_json(request, 16 * 1024)).obj
-        name, password = _text(body, "username") or "", _text(body, "password") or ""
+        name, password = text_field(body, "username") or "", text_field(body, "password") or ""
         try:
             pair = await state.admin.login(name, password, peer)
         except Unauthorized:
             if identity is not None:
                 identity.failed_attempt(peer)
             raise
-        return _json(pair.public())
+        return json_answer(pair.public())
 
     async def refresh(self, request: web.BaseRequest) -> web.Response:
         state = self._needs_state()
         body = (await read_json(request, 16 * 1024)).obj
-        pair = await state.sessions.refresh(_text(body, "refresh_token") or "")
-        return _json(pair.public())
+        pair = await state.sessions.refresh(text_field(body, "refresh_token") or "")
+        return json_answer(pair.public())
 
     # --- client keys -----------------------------------------------------------------------
 
     async def list_keys(self, request: web.BaseRequest) -> web.Response:
-        return _json({"keys": self._needs_state().keys.listing()})
+        return json_answer({"keys": self._needs_state().keys.listing()})
 
     async def create_key(self, request: web.BaseRequest) -> web.Response:
         state = self._needs_state()
@@ -152,9 +153,9 @@ class AdminRoutes:
         if not isinstance(limits, dict):
             raise InvalidRequest("'limits' must be an object", param="limits")
         key, record = await state.keys.create(
-            _text(body, "label") or "", _text(body, "tier", required=False) or "standard", limits, request[ACTOR]
+            text_field(body, "label") or "", text_field(body, "tier", required=False) or "standard", limits, request[ACTOR]
         )
-        return _json({"key": key, **record.public()}, status=201)
+        return json_answer({"key": key, **record.public()}, status=201)
 
     async def key_action(self, request: web.BaseRequest) -> web.Response:
         state = self._needs_state()
@@ -164,15 +165,15 @@ class AdminRoutes:
         if action == "revoke":
             if not await state.keys.revoke(key_id, request[ACTOR]):
                 raise RouteNotFound(f"No live key with id {key_id[:40]!r}.")
-            return _json({"id": key_id, "revoked": True})
+            return json_answer({"id": key_id, "revoked": True})
         if action == "limits" and request.method == "POST":
             body = (await read_json(request, self._limit)).obj
             limits = body.get("limits") or {}
             if not isinstance(limits, dict):
                 raise InvalidRequest("'limits' must be an object", param="limits")
-            if not await state.keys.set_limits(key_id, _text(body, "tier") or "", limits, request[ACTOR]):
+            if not await state.keys.set_limits(key_id, text_field(body, "tier") or "", limits, request[ACTOR]):
                 raise RouteNotFound(f"No live key with id {key_id[:40]!r}.")
-            return _json({"id": key_id, "tier": body["tier"], "limits": limits})
+            return json_answer({"id": key_id, "tier": body["tier"], "limits": limits})
         raise RouteNotFound(f"Unknown key action {request.method} {request.path[:120]}.")
 
     # --- usage and audit -------------------------------------------------------------------
@@ -190,30 +191,30 @@ class AdminRoutes:
         since = _number(query, "since", now - 86400)
         until = _number(query, "until", now + 1)
         rows = await state.db.read(lambda conn: ledger.report(conn, view, since, until, bucket))
-        return _json({"view": view, "since": since, "until": until, "rows": rows})
+        return json_answer({"view": view, "since": since, "until": until, "rows": rows})
 
     async def audit_events(self, request: web.BaseRequest) -> web.Response:
         state = self._needs_state()
         after = int(_number(request.query, "after", 0))
         limit = min(1000, max(1, int(_number(request.query, "limit", 100))))
         found = await state.db.read(lambda conn: audit.events(conn, after, limit))
-        return _json({"events": [event.public() for event in found]})
+        return json_answer({"events": [event.public() for event in found]})
 
     async def audit_verify(self, request: web.BaseRequest) -> web.Response:
         state = self._needs_state()
         verdict = await state.db.read(lambda conn: audit.verify(conn, state.db.anchor))
-        return _json(verdict.public())
+        return json_answer(verdict.public())
 
     def register(self, router: Router) -> None:
         wrap = self._entry.wrap
-        router.add("GET", "/v1/status", self._admin(self.status))
-        router.add("POST", "/v1/decide", self._admin(self.decide, json_body=True))
+        router.add("GET", "/v1/status", self.admin_route(self.status))
+        router.add("POST", "/v1/decide", self.admin_route(self.decide, json_body=True))
         router.add("POST", "/admin/auth/login", wrap(self.login, json_body=True, identify=False))
         router.add("POST", "/admin/auth/refresh", wrap(self.refresh, json_body=True, identify=False))
-        router.add("GET", "/admin/keys", self._admin(self.list_keys))
-        router.add("POST", "/admin/keys", self._admin(self.create_key, json_body=True))
-        router.add_prefixed("POST", "/admin/keys/", self._admin(self.key_action, json_body=True))
-        router.add_prefixed("DELETE", "/admin/keys/", self._admin(self.key_action))
-        router.add("GET", "/admin/usage", self._admin(self.usage))
-        router.add("GET", "/admin/audit", self._admin(self.audit_events))
-        router.add("GET", "/admin/audit/verify", self._admin(self.audit_verify))
+        router.add("GET", "/admin/keys", self.admin_route(self.list_keys))
+        router.add("POST", "/admin/keys", self.admin_route(self.create_key, json_body=True))
+        router.add_prefixed("POST", "/admin/keys/", self.admin_route(self.key_action, json_body=True))
+        router.add_prefixed("DELETE", "/admin/keys/", self.admin_route(self.key_action))
+        router.add("GET", "/admin/usage", self.admin_route(self.usage))
+        router.add("GET", "/admin/audit", self.admin_route(self.audit_events))
+        router.add("GET", "/admin/audit/verify", self.admin_route(self.audit_verify))

@@ -106,6 +106,12 @@ class ModelSync:
             self._asking.pop(provider_id, None)  # a list asked for with the old ones is not awaited
             self._ask(provider)
 
+    async def listed(self, provider_id: str, timeout: float) -> None:
+        """Wait (at most ``timeout``) for the list being asked of one provider, if any."""
+        task = self._asking.get(provider_id)
+        if task is not None and not task.done():
+            await asyncio.wait({task}, timeout=timeout)
+
     async def refresh(self, providers: Sequence[ChatProvider] | None = None) -> bool:
         """Ask each provider (all by default) for its list now; True when every one answered."""
         chosen = self._fetched if providers is None else providers

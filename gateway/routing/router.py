@@ -215,10 +215,11 @@ class Router:
             if pool is None:
                 continue
             for cred in pool.order():
-                blocked = health.blocked(cred, target.upstream_model)
-                if blocked is None and cred.source is not None and (problem := cred.source.problem()):
+                if cred.source is not None and (problem := cred.source.problem()):
                     rejected.append(Rejection(Candidate(target, cred).route, problem))
-                elif blocked is None:
+                    continue
+                blocked = health.blocked(cred, target.upstream_model)
+                if blocked is None:
                     candidates.append(Candidate(target, cred))
                 else:
                     rejected.append(Rejection(Candidate(target, cred).route, blocked[0], blocked[1]))
