@@ -16,6 +16,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+from gateway.accounts_cli import add_account_commands
 from gateway.admin_cli import add_commands, cmd_provider_key
 from gateway.auth import admin_token
 from gateway.config import Settings, load_settings
@@ -26,7 +27,7 @@ from gateway.store.provider_keys import stored_keys
 from gateway.store.secrets import open_secrets
 from gateway.version import __version__
 
-COMMANDS = ("serve", "providers", "models", "status", "decide", "keys", "usage", "report", "audit", "admin")
+COMMANDS = ("serve", "providers", "models", "status", "decide", "keys", "usage", "report", "audit", "admin", "accounts", "quota")
 
 
 def _run(main: Callable[[], Coroutine[Any, Any, int]]) -> int:
@@ -264,6 +265,7 @@ def _parser() -> argparse.ArgumentParser:
     decide.add_argument("--json", action="store_true", help="print the receipt as JSON")
     decide.set_defaults(func=cmd_decide)
     add_commands(sub, common)
+    add_account_commands(sub, common)
     return parser
 
 

@@ -67,7 +67,7 @@ class GatewayServer:
         admin_password: str | None = None,
         environ: Mapping[str, str] | None = None,
         home: Path | None = None,
-        open_browser: Callable[[str], None] | None = None,
+        open_browser: Callable[[str], object] | None = None,
     ) -> None:
         """``admin_token``: the local admin token admin routes accept.
         ``data_dir``: where the database lives; without one there are no client keys, no ledger

@@ -43,6 +43,7 @@ RANK = {
     "status_text": 8,
     "__main__": 9,
     "admin_cli": 8,
+    "accounts_cli": 8,
     "__init__": 9,
 }
 QT = ("PySide6", "shiboken6", "qasync", "app")

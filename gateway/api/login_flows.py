@@ -99,7 +99,7 @@ class CallbackListener:
 class LoginFlows:
     def __init__(
         self, book: AccountBook, clock: Clock, *, env: Mapping[str, str], home: Path,
-        open_browser: Callable[[str], None] | None = None,
+        open_browser: Callable[[str], object] | None = None,
     ) -> None:
         """``env`` and ``home``: where other tools' logins are looked for (imports)."""
         self.book = book

@@ -200,8 +200,10 @@ async def test_removing_an_account_removes_its_tokens_and_its_routes(start_gatew
         async with session.delete(f"{gw.url}/admin/accounts/{account['id']}", headers=ADMIN) as r:
             assert r.status == 200
         assert f"account:{account['id']}" not in secrets.values
+        await gw.gateway.sync.listed("codex", 5)
         status, data, _ = await _post(session, f"{gw.url}/v1/chat/completions", {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]})
-        assert status in (404, 503)
+        assert status == 503 and "no route can serve" in data["error"]["message"]
+        assert not gw.gateway._pools["codex"].credentials
         async with session.get(f"{gw.url}/admin/accounts", headers=ADMIN) as r:
             assert (await r.json())["accounts"] == []
 

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
+
 from fakes import responses_api
 from fakes.upstream import FakeUpstream, Script
 

@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 from aiohttp import web
+
 from fakes.anthropic_upstream import FakeAnthropic
 from fakes.openai_upstream import FakeOpenAI
 

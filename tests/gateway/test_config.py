@@ -241,3 +241,18 @@ def test_routing_defaults() -> None:
 def test_bad_routing_config_names_the_key(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("(", r"\(")):
         settings({"OPENAI_API_KEY": "sk-aaaaaaaaaaaa"}, text, tmp_path)
+
+
+def test_subscription_addresses_from_config_and_environment(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[subscriptions]\ngithub_url = "https://github.example.com"\nin_auto = false\nrotation = "sequential"\n')
+    settings = load_settings(config, {"SWITCHBOARD_CODEX_BASE_URL": "http://127.0.0.1:9/backend-api/codex"})
+    subs = settings.subscriptions
+    assert subs.github_url == "https://github.example.com" and subs.codex_base_url == "http://127.0.0.1:9/backend-api/codex"
+    assert subs.usage_url == "http://127.0.0.1:9/backend-api/wham/usage" and subs.in_auto is False and subs.rotation == "sequential"
+    assert load_settings(config, {"SWITCHBOARD_CODEX_BASE_URL": "https://codex.example/api"}).subscriptions.usage_url == "https://codex.example/api/api/codex/usage"
+    with pytest.raises(ConfigError, match="plain http"):
+        load_settings(config, {"SWITCHBOARD_GITHUB_API_URL": "http://api.example.com"})
+    config.write_text('[providers.codex]\nkind = "openai-compatible"\nbase_url = "https://x.example/v1"\n')
+    with pytest.raises(ConfigError, match="signed-in accounts"):
+        load_settings(config, {})

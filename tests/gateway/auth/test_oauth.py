@@ -1,0 +1,96 @@
+"""The pieces of signing in that need no server: PKCE and state, JWT claims, the one-time
+state check, and the logins other tools keep on disk."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from gateway.auth.oauth.chatgpt_login import ChatGPTLogin, LoginRejected
+from gateway.auth.oauth.claims import chatgpt_identity, expires_at
+from gateway.auth.oauth.logins_on_disk import (
+    ImportProblem,
+    codex_auth_file,
+    copilot_config_dir,
+    read_codex_login,
+    read_editor_login,
+)
+from gateway.auth.oauth.openai import OpenAIAuth
+from gateway.auth.oauth.pkce import Pkce, new_state
+from gateway.providers.settings import SubscriptionSettings
+
+
+def _jwt(payload: dict[str, object]) -> str:
+    part = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
+    return f"e30.{part}.c2ln"
+
+
+def test_pkce_is_s256_of_a_fresh_verifier_and_state_is_256_bits() -> None:
+    a, b = Pkce.new(), Pkce.new()
+    assert a.verifier != b.verifier and 43 <= len(a.verifier) <= 128
+    digest = base64.urlsafe_b64encode(hashlib.sha256(a.verifier.encode()).digest()).rstrip(b"=").decode()
+    assert a.challenge == digest and a.verifier not in repr(a)
+    assert len(new_state()) == 43 and new_state() != new_state()
+
+
+def test_chatgpt_identity_from_the_id_token_with_fallbacks() -> None:
+    auth = {"https://api.openai.com/auth": {"chatgpt_account_id": "acct_1", "chatgpt_plan_type": "team"}}
+    who = chatgpt_identity(_jwt({"email": "a@b.c", **auth}))
+    assert (who.account_id, who.plan, who.email) == ("acct_1", "team", "a@b.c")
+    who = chatgpt_identity(_jwt({"https://api.openai.com/profile": {"email": "p@b.c"}}), _jwt(auth), None)
+    assert (who.account_id, who.email) == ("acct_1", "p@b.c")
+    assert chatgpt_identity("not-a-jwt", "", "acct_file").account_id == "acct_file"
+    assert expires_at(_jwt({"exp": 123})) == 123 and expires_at("x.y") is None
+
+
+def test_the_callback_state_is_checked_once() -> None:
+    login = ChatGPTLogin(OpenAIAuth(SubscriptionSettings(), transport=None), 1455)  # type: ignore[arg-type]
+    state = dict(p.split("=") for p in login.url.split("?")[1].split("&"))["state"]
+    with pytest.raises(LoginRejected, match="state mismatch"):
+        login.code_from({"code": "c", "state": "forged"})
+    with pytest.raises(LoginRejected, match="state mismatch"):
+        login.code_from({"code": "c"})
+    assert login.code_from_url(f"http://localhost:1455/auth/callback?code=abc&state={state}") == "abc"
+    with pytest.raises(LoginRejected, match="already"):
+        login.code_from({"code": "abc", "state": state})
+    refused = ChatGPTLogin(OpenAIAuth(SubscriptionSettings(), transport=None), None)  # type: ignore[arg-type]
+    refused_state = dict(p.split("=") for p in refused.url.split("?")[1].split("&"))["state"]
+    assert refused.redirect == "http://localhost:1455/auth/callback"
+    with pytest.raises(LoginRejected, match="access_denied"):
+        refused.code_from({"error": "access_denied", "state": refused_state})
+
+
+def test_codex_login_file(tmp_path: Path) -> None:
+    assert codex_auth_file({}, tmp_path) == tmp_path / ".codex" / "auth.json"
+    assert codex_auth_file({"CODEX_HOME": str(tmp_path / "c")}, tmp_path) == tmp_path / "c" / "auth.json"
+    path = tmp_path / "auth.json"
+    with pytest.raises(ImportProblem, match="does not exist"):
+        read_codex_login(path)
+    path.write_text(json.dumps({"OPENAI_API_KEY": "sk-x", "tokens": None}))
+    with pytest.raises(ImportProblem, match="API key"):
+        read_codex_login(path)
+    path.write_text(json.dumps({"tokens": {"id_token": "i", "access_token": "a", "refresh_token": "r", "account_id": "acct"}}))
+    login = read_codex_login(path)
+    assert (login.tokens.access_token, login.account_id) == ("a", "acct")
+
+
+def test_editor_logins_in_order_and_per_os(tmp_path: Path) -> None:
+    assert copilot_config_dir({}, tmp_path, False) == tmp_path / ".config" / "github-copilot"
+    assert copilot_config_dir({"XDG_CONFIG_HOME": "/x"}, tmp_path, False) == Path("/x/github-copilot")
+    assert copilot_config_dir({"LOCALAPPDATA": str(tmp_path / "L")}, tmp_path, True) == tmp_path / "L" / "github-copilot"
+    folder = tmp_path / "gc"
+    folder.mkdir()
+    (folder / "hosts.json").write_text(json.dumps({"github.com": {"user": "old", "oauth_token": "gho_old"}}))
+    assert read_editor_login({}, folder).token == "gho_old"
+    (folder / "apps.json").write_text(json.dumps({"ghe.example.com:Iv1.x": {"oauth_token": "ghu_ghe"},
+                                                  "github.com:Iv1.b507a08c87ecfe98": {"user": "new", "oauth_token": "ghu_new"}}))
+    found = read_editor_login({}, folder)
+    assert (found.token, found.user) == ("ghu_new", "new")
+    assert read_editor_login({}, folder, host="ghe.example.com").token == "ghu_ghe"
+    assert read_editor_login({"GH_COPILOT_TOKEN": "ghu_env"}, folder).source == "GH_COPILOT_TOKEN"
+    with pytest.raises(ImportProblem, match="no GitHub Copilot login"):
+        read_editor_login({}, tmp_path / "none")
