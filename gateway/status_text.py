@@ -45,7 +45,24 @@ def render(status: dict[str, Any]) -> str:
     )
     if (access := status.get("access")) is not None:
         lines += _access(access)
+    if status.get("accounts"):
+        lines += _accounts(status["accounts"], status.get("quota", []))
     return "\n".join(lines)
+
+
+def _accounts(accounts: list[dict[str, Any]], quota: list[dict[str, Any]]) -> list[str]:
+    """Each subscription account with its state, risk label and quota windows."""
+    lines = ["accounts"]
+    for account in accounts:
+        lines.append(f"  {account['label']:<30} {account['plan'] or '-':<10} {account['state']:<14} risk: {account['risk']}")
+        for window in quota:
+            if window["label"] == account["label"]:
+                used = "unlimited" if window["unlimited"] else f"{window['used_percent']:.0f}% used"
+                resets = f", resets in {window['resets_in'] // 3600} h {window['resets_in'] % 3600 // 60} min" if window["resets_in"] is not None else ""
+                lines.append(f"    {window['window']:<22} {used}{resets}")
+    if accounts:
+        lines.append(f"  ({accounts[0]['risk_note']})")
+    return lines
 
 
 def _access(access: dict[str, Any]) -> list[str]:

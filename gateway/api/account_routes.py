@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -121,7 +122,13 @@ class AccountRoutes:
         await self._book.poll_quotas()
         return await self.quota(request)
 
+    def status(self) -> dict[str, Any]:
+        """The accounts and every quota window, for /v1/status."""
+        now = self._gateway.timing().created
+        return {"accounts": self._book.listing(), "quota": [r.public(now) for r in self._gateway.quotas.records()]}
+
     def register(self, router: Router) -> None:
+        self._admin.status_parts.append(self.status)
         admin = self._admin.admin_route
         router.add("GET", "/admin/accounts", admin(self.listing))
         router.add("POST", "/admin/accounts/import/codex", admin(self.import_codex, json_body=True))

@@ -73,6 +73,7 @@ class AdminRoutes:
         self._state = state
         self._limit = max_body_bytes
         self._entry = entry
+        self.status_parts: list[Callable[[], dict[str, Any]]] = []  # more of /v1/status, from other routes
         self.authorize: Callable[[Any], str] = (
             state.admin.authorize if state is not None else lambda headers: local_admin(headers, token)
         )
@@ -107,6 +108,8 @@ class AdminRoutes:
                 "audit": {"anchor_problem": state.db.anchor_problem},
                 "ledger_write_failures": state.db.writer.failures,
             }
+        for part in self.status_parts:
+            status.update(part())
         return json_answer(status)
 
     async def decide(self, request: web.BaseRequest) -> web.Response:

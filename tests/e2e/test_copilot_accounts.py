@@ -178,3 +178,18 @@ class _FastClock:
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         await asyncio.sleep(0)
+
+
+async def test_status_shows_each_account_with_its_risk_and_windows(start_gateway: StartGateway, copilot: FakeCopilot, tmp_path: Path) -> None:
+    from gateway.status_text import render
+
+    gw = await _start(start_gateway, copilot, tmp_path)
+    async with aiohttp.ClientSession() as session:
+        status, _, _ = await _post(session, f"{gw.url}/admin/accounts/import/copilot", {"token": copilot.github_user("octocat")}, ADMIN)
+        assert status == 201
+        async with session.get(f"{gw.url}/v1/status", headers=ADMIN) as r:
+            doc = await r.json()
+    (account,) = doc["accounts"]
+    assert account["risk"] == "subscription-terms" and "terms of service" in account["risk_note"]
+    text = render(doc)
+    assert "copilot:octocat" in text and "risk: subscription-terms" in text and "premium_interactions" in text and "20% used" in text

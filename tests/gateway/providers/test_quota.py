@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from gateway.providers.quota import codex_event, codex_headers, codex_usage, copilot_headers, copilot_user, ratelimit_headers
+from gateway.providers.quota import (
+    codex_event,
+    codex_headers,
+    codex_usage,
+    copilot_headers,
+    copilot_user,
+    ratelimit_headers,
+)
 
 NOW = 1_800_000_000.0
 
