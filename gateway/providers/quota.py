@@ -196,8 +196,11 @@ def ratelimit_headers(headers: Mapping[str, str], now: float) -> tuple[QuotaWind
     """Requests and tokens windows from an API-key provider's rate-limit headers."""
     windows: dict[str, QuotaWindow] = {}
     for name, limit_h, remaining_h, reset_h in _FAMILIES:
-        limit, remaining = _number(headers.get(limit_h)), _number(headers.get(remaining_h))
-        if name in windows or limit is None or remaining is None or limit <= 0:
+        raw_limit = headers.get(limit_h)
+        if raw_limit is None or name in windows:
+            continue  # the usual case for a server that sends none: one lookup per family
+        limit, remaining = _number(raw_limit), _number(headers.get(remaining_h))
+        if limit is None or remaining is None or limit <= 0:
             continue
         reset = headers.get(reset_h, "")
         after = parse_duration(reset) if reset else None

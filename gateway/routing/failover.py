@@ -133,10 +133,13 @@ def with_access(attempt: Callable[[Candidate, float], Awaitable[T]]) -> Callable
     """``attempt`` with a signed-in account's current token in place of the key: renewed first
     when it is about to lapse, and once more (then tried again) when the upstream refuses it."""
 
-    async def attempt_with_access(candidate: Candidate, left: float) -> T:
+    def attempt_with_access(candidate: Candidate, left: float) -> Awaitable[T]:
+        # An API key goes straight through: no extra coroutine on the usual path.
+        return attempt(candidate, left) if candidate.cred.source is None else with_token(candidate, left)
+
+    async def with_token(candidate: Candidate, left: float) -> T:
         source = candidate.cred.source
-        if source is None:
-            return await attempt(candidate, left)
+        assert source is not None
         access = await source.access()
         try:
             return await attempt(_holding(candidate, access), left)
