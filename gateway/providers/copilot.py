@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from gateway.core.chat import ChatRequest, ImagePart, ToolResult
 from gateway.core.models import ModelEntry
@@ -70,31 +70,30 @@ def _with(request: UpstreamRequest, headers: tuple[tuple[str, str], ...]) -> Ups
     return replace(request, headers=(*request.headers, *headers))
 
 
-class CopilotChat(ChatCompletions):
+class _Turns:
+    """Adds the turn's headers to whatever request the dialect it is mixed into builds."""
+
+    intent: ClassVar[str]
+
     def passthrough_request(self, call: Any, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
-        request = super().passthrough_request(call, upstream_model, key, request_id)
-        return _with(request, turn_headers(_canonical(call), "conversation-panel"))
+        request = super().passthrough_request(call, upstream_model, key, request_id)  # type: ignore[misc]
+        return _with(request, turn_headers(_canonical(call), self.intent))
 
     def translated_request(self, request: ChatRequest, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
-        return _with(super().translated_request(request, upstream_model, key, request_id), turn_headers(request, "conversation-panel"))
+        built = super().translated_request(request, upstream_model, key, request_id)  # type: ignore[misc]
+        return _with(built, turn_headers(request, self.intent))
 
 
-class CopilotMessages(Messages):
-    def passthrough_request(self, call: Any, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
-        request = super().passthrough_request(call, upstream_model, key, request_id)
-        return _with(request, turn_headers(_canonical(call), "messages-proxy"))
-
-    def translated_request(self, request: ChatRequest, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
-        return _with(super().translated_request(request, upstream_model, key, request_id), turn_headers(request, "messages-proxy"))
+class CopilotChat(_Turns, ChatCompletions):
+    intent = "conversation-panel"
 
 
-class CopilotResponses(Responses):
-    def passthrough_request(self, call: Any, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
-        request = super().passthrough_request(call, upstream_model, key, request_id)
-        return _with(request, turn_headers(_canonical(call), "conversation-panel"))
+class CopilotMessages(_Turns, Messages):
+    intent = "messages-proxy"
 
-    def translated_request(self, request: ChatRequest, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
-        return _with(super().translated_request(request, upstream_model, key, request_id), turn_headers(request, "conversation-panel"))
+
+class CopilotResponses(_Turns, Responses):
+    intent = "conversation-panel"
 
 
 class CopilotProvider(BaseProvider):
