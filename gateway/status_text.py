@@ -60,8 +60,7 @@ def _accounts(accounts: list[dict[str, Any]], quota: list[dict[str, Any]]) -> li
                 used = "unlimited" if window["unlimited"] else f"{window['used_percent']:.0f}% used"
                 resets = f", resets in {window['resets_in'] // 3600} h {window['resets_in'] % 3600 // 60} min" if window["resets_in"] is not None else ""
                 lines.append(f"    {window['window']:<22} {used}{resets}")
-    if accounts:
-        lines.append(f"  ({accounts[0]['risk_note']})")
+    lines.append(f"  ({accounts[0]['risk_note']})")
     return lines
 
 

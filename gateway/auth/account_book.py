@@ -84,15 +84,18 @@ class AccountBook:
         if changed:
             self._changed()
 
-    def _adopt(self, row: rows.AccountRow, stored: str | None) -> bool:
-        if stored is None:
-            log.warning("account %s: its tokens are missing from %s; sign in again", row.label, self._secrets.where)
-            return False
-        try:
-            credentials = self._credentials(row, stored)
-        except (ValueError, KeyError, TypeError):
-            log.warning("account %s: its stored tokens cannot be read; sign in again", row.label)
-            return False
+    def _adopt(self, row: rows.AccountRow, stored: str | None, credentials: Credentials | None = None) -> bool:
+        """Run the account of ``row``: with ``credentials`` already in hand (a new connection), or
+        with those read from ``stored``."""
+        if credentials is None:
+            if stored is None:
+                log.warning("account %s: its tokens are missing from %s; sign in again", row.label, self._secrets.where)
+                return False
+            try:
+                credentials = self._credentials(row, stored)
+            except (ValueError, KeyError, TypeError):
+                log.warning("account %s: its stored tokens cannot be read; sign in again", row.label)
+                return False
         old = self._accounts.get(row.id)
         if old is not None:
             old.cancel()
@@ -136,13 +139,14 @@ class AccountBook:
         login = user or await self.github.login(github_token)
         subject = login or hashlib.sha256(github_token.encode()).hexdigest()[:12]
         windows, plan = await credentials.quota()
-        row = await self._connect("copilot", subject, subject, "", plan or "", origin, actor, CopilotCredentials.stored(github_token), "")
+        row = await self._connect("copilot", subject, subject, "", plan or "", origin, actor, CopilotCredentials.stored(github_token), "",
+                                  credentials)
         if windows and self.quota_seen is not None:
             self.quota_seen(row.label, "copilot", windows)
         return row
 
     async def _connect(self, kind: str, subject: str, name: str, email: str, plan: str, origin: str, actor: str,
-                       stored: str, sync_path: str) -> rows.AccountRow:
+                       stored: str, sync_path: str, credentials: Credentials | None = None) -> rows.AccountRow:
         account_id = f"{kind}-{hashlib.blake2b(subject.encode(), digest_size=6).hexdigest()}"
         now = self._clock.time()
         secret = rows.secret_name(account_id)
@@ -165,7 +169,7 @@ class AccountBook:
             if self.find(account_id) is None:
                 await asyncio.to_thread(self._secrets.delete, secret)
             raise
-        self._adopt(row, stored)
+        self._adopt(row, stored, credentials)
         self._changed()
         return row
 

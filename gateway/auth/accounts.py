@@ -50,7 +50,6 @@ class Account:
         self._problem_found = problem_found
         self._problem: str | None = row.state if row.state != "ok" else None
         self._renewing: asyncio.Future[Access] | None = None
-        self.renewals = 0
 
     @property
     def label(self) -> str:
@@ -103,7 +102,6 @@ class Account:
             if pending is not None:
                 await pending
         self.credentials.adopt(fresh)
-        self.renewals += 1
         current = self.credentials.current(self._clock.time())
         if current is None:
             raise UpstreamUnreachable(f"{self.provider}: the renewed token is already due to lapse", provider=self.provider)

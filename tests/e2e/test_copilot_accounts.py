@@ -145,6 +145,7 @@ async def test_the_copilot_token_is_exchanged_once_for_many_requests_and_again_a
         status, data, _ = await _post(session, f"{gw.url}/admin/accounts/import/copilot", {}, ADMIN)
         assert status == 201 and data["account"]["origin"] == "import:editor"
         exchanges = copilot.exchanges
+        assert exchanges == 1  # the token checked at import serves the model list and the requests
         answers = await asyncio.gather(*(_post(session, f"{gw.url}/v1/chat/completions", chat) for _ in range(30)))
         assert [a[0] for a in answers] == [200] * 30 and copilot.exchanges == exchanges
         copilot.expire_copilot_tokens()  # GitHub revoked it early: the next request gets 401
