@@ -15,14 +15,14 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from gateway.api.control import drop_provider_keys, store_provider_keys
 from gateway.clock import SystemClock
-from gateway.errors import ConfigError, GatewayError
+from gateway.errors import ConfigError, GatewayError, InvalidRequest
 from gateway.limits import TIERS
 from gateway.paths import StatePaths
 from gateway.state import ANCHOR_KEY, State
 from gateway.store import audit, ledger
 from gateway.store.db import FILE_NAME, StoreError, connect
-from gateway.store.provider_keys import remove_keys, set_keys
 from gateway.store.secrets import open_secrets
 
 _PROVIDER_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -188,9 +188,8 @@ def cmd_provider_key(args: argparse.Namespace, paths: StatePaths) -> int:
         return _fail(str(exc))
     try:
         if args.action == "remove-key":
-            if not remove_keys(state.secrets, args.provider):
+            if not drop_provider_keys(state, args.provider, "cli"):
                 return _fail(f"no key is stored for {args.provider}")
-            state.db.audit("cli", "provider.key_removed", {"provider": args.provider}).result()
             print(f"Removed the stored key(s) of {args.provider}.")
             return 0
         if sys.stdin.isatty():
@@ -198,11 +197,10 @@ def cmd_provider_key(args: argparse.Namespace, paths: StatePaths) -> int:
         else:
             lines = sys.stdin.read().splitlines()
         keys = tuple(dict.fromkeys(line.strip() for line in lines if line.strip()))
-        if not keys or any(not k.isascii() or not k.isprintable() or " " in k for k in keys):
-            return _fail("give one key per line, printable ASCII without spaces", 2)
-        set_keys(state.secrets, args.provider, keys)
-        state.db.audit("cli", "provider.key_stored", {"provider": args.provider, "keys": len(keys)}).result()
-        where = "the system keychain" if state.secrets.kind == "keychain" else state.secrets.where
+        try:
+            where = store_provider_keys(state, args.provider, keys, "cli")
+        except InvalidRequest as exc:
+            return _fail(exc.message, 2)
         print(f"Stored {len(keys)} key(s) for {args.provider} in {where}; the gateway uses them from its next start.")
         return 0
     finally:

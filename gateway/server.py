@@ -21,6 +21,7 @@ from aiohttp import web
 
 from gateway.addresses import is_loopback
 from gateway.api.app import create_handler
+from gateway.api.control import Control
 from gateway.api.guard import Guard
 from gateway.api.login_flows import LoginFlows
 from gateway.api.router import Router
@@ -104,6 +105,7 @@ class GatewayServer:
         )
         self.identity: Identity | None = None
         self.routes: Router | None = None  # every route served, once started
+        self.control: Control | None = None  # what an administrator can do, once started
         self._housekeeping: asyncio.Task[None] | None = None
         server = settings.server
         self._guard = Guard(
@@ -136,9 +138,8 @@ class GatewayServer:
         def new_request(message: Any, payload: Any, protocol: Any, writer: Any, task: Any) -> web.BaseRequest:
             return web.BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=max_body)
 
-        handler, self.routes = create_handler(
-            self.gateway, self._guard, self._ids, self._admin_token, state, self.identity, server.metrics_auth, self.flows
-        )
+        self.control = Control(self.gateway, state, self.identity, self.flows)
+        handler, self.routes = create_handler(self.control, self._guard, self._ids, self._admin_token, server.metrics_auth)
         runner = web.ServerRunner(
             web.Server(
                 handler,

@@ -25,15 +25,13 @@ from typing import Any
 from aiohttp import web
 
 from gateway.api.body import checked, read_json
+from gateway.api.control import Control
 from gateway.api.entry import Entry
 from gateway.api.reply import session_of
 from gateway.api.router import PATH_TAIL, Handler, Router
 from gateway.auth.admin_account import local_admin
 from gateway.errors import InvalidRequest, RouteNotFound, Unauthorized
 from gateway.formats import jsonbody, openai_chat
-from gateway.service import Gateway
-from gateway.state import State
-from gateway.store import audit, ledger
 
 _JSON = {"Content-Type": "application/json"}
 ACTOR = web.RequestKey("actor", str)
@@ -66,14 +64,12 @@ def _number(query: Any, name: str, default: float) -> float:
 
 
 class AdminRoutes:
-    def __init__(
-        self, gateway: Gateway, state: State | None, token: str | None, max_body_bytes: int, entry: Entry
-    ) -> None:
-        self._gateway = gateway
-        self._state = state
+    def __init__(self, control: Control, token: str | None, max_body_bytes: int, entry: Entry) -> None:
+        self._control = control
+        self._gateway = control.gateway
+        state = control.state
         self._limit = max_body_bytes
         self._entry = entry
-        self.status_parts: list[Callable[[], dict[str, Any]]] = []  # more of /v1/status, from other routes
         self.authorize: Callable[[Any], str] = (
             state.admin.authorize if state is not None else lambda headers: local_admin(headers, token)
         )
@@ -86,31 +82,10 @@ class AdminRoutes:
 
         return self._entry.wrap(checked_admin, json_body=json_body, identify=False)
 
-    def _needs_state(self) -> State:
-        if self._state is None:
-            raise RouteNotFound("This gateway runs without a database, so it keeps no keys, usage or audit log.")
-        return self._state
-
     # --- status and routing ---------------------------------------------------------------
 
     async def status(self, request: web.BaseRequest) -> web.Response:
-        status = self._gateway.status()
-        if self._state is not None:
-            state = self._state
-            limits = self._gateway.accounting.limits
-            status["access"] = {
-                "require_keys": bool(self._entry.identity and self._entry.identity.require_keys),
-                "keys": [
-                    {**key, "usage": limits.usage(caller)} if (caller := state.keys.caller(key["id"])) else key
-                    for key in state.keys.listing()
-                ],
-                "secrets": {"kind": state.secrets.kind, "where": state.secrets.where},
-                "audit": {"anchor_problem": state.db.anchor_problem},
-                "ledger_write_failures": state.db.writer.failures,
-            }
-        for part in self.status_parts:
-            status.update(part())
-        return json_answer(status)
+        return json_answer(self._control.status())
 
     async def decide(self, request: web.BaseRequest) -> web.Response:
         """The dry run of routing for a Chat Completions body (``model`` defaults to ``auto``)."""
@@ -123,7 +98,7 @@ class AdminRoutes:
     # --- sign-in ---------------------------------------------------------------------------
 
     async def login(self, request: web.BaseRequest) -> web.Response:
-        state = self._needs_state()
+        state = self._control.needs_state()
         peer = request.remote or "unknown"
         identity = self._entry.identity
         if identity is not None:
@@ -139,7 +114,7 @@ class AdminRoutes:
         return json_answer(pair.public())
 
     async def refresh(self, request: web.BaseRequest) -> web.Response:
-        state = self._needs_state()
+        state = self._control.needs_state()
         body = (await read_json(request, 16 * 1024)).obj
         pair = await state.sessions.refresh(text_field(body, "refresh_token") or "")
         return json_answer(pair.public())
@@ -147,10 +122,10 @@ class AdminRoutes:
     # --- client keys -----------------------------------------------------------------------
 
     async def list_keys(self, request: web.BaseRequest) -> web.Response:
-        return json_answer({"keys": self._needs_state().keys.listing()})
+        return json_answer({"keys": self._control.needs_state().keys.listing()})
 
     async def create_key(self, request: web.BaseRequest) -> web.Response:
-        state = self._needs_state()
+        state = self._control.needs_state()
         body = (await read_json(request, self._limit)).obj
         limits = body.get("limits") or {}
         if not isinstance(limits, dict):
@@ -161,7 +136,7 @@ class AdminRoutes:
         return json_answer({"key": key, **record.public()}, status=201)
 
     async def key_action(self, request: web.BaseRequest) -> web.Response:
-        state = self._needs_state()
+        state = self._control.needs_state()
         key_id, _, action = request[PATH_TAIL].partition("/")
         if request.method == "DELETE" and not action:
             action = "revoke"
@@ -182,31 +157,19 @@ class AdminRoutes:
     # --- usage and audit -------------------------------------------------------------------
 
     async def usage(self, request: web.BaseRequest) -> web.Response:
-        state = self._needs_state()
         query = request.query
-        view = query.get("view", "summary")
-        if view not in ledger.VIEWS:
-            raise InvalidRequest(f"'view' must be one of {', '.join(ledger.VIEWS)}", param="view")
-        bucket = query.get("bucket", "hour")
-        if bucket not in ("hour", "day"):
-            raise InvalidRequest("'bucket' must be hour or day", param="bucket")
-        now = self._gateway.timing().created
-        since = _number(query, "since", now - 86400)
-        until = _number(query, "until", now + 1)
-        rows = await state.db.read(lambda conn: ledger.report(conn, view, since, until, bucket))
-        return json_answer({"view": view, "since": since, "until": until, "rows": rows})
+        since = _number(query, "since", 0) if "since" in query else None
+        until = _number(query, "until", 0) if "until" in query else None
+        report = await self._control.usage(query.get("view", "summary"), since, until, query.get("bucket", "hour"))
+        return json_answer(report)
 
     async def audit_events(self, request: web.BaseRequest) -> web.Response:
-        state = self._needs_state()
         after = int(_number(request.query, "after", 0))
-        limit = min(1000, max(1, int(_number(request.query, "limit", 100))))
-        found = await state.db.read(lambda conn: audit.events(conn, after, limit))
-        return json_answer({"events": [event.public() for event in found]})
+        limit = int(_number(request.query, "limit", 100))
+        return json_answer({"events": await self._control.audit_events(after, limit)})
 
     async def audit_verify(self, request: web.BaseRequest) -> web.Response:
-        state = self._needs_state()
-        verdict = await state.db.read(lambda conn: audit.verify(conn, state.db.anchor))
-        return json_answer(verdict.public())
+        return json_answer(await self._control.audit_verify())
 
     def register(self, router: Router) -> None:
         wrap = self._entry.wrap

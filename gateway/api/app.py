@@ -14,43 +14,37 @@ from aiohttp import web
 from gateway.api.account_routes import AccountRoutes
 from gateway.api.admin_routes import AdminRoutes
 from gateway.api.anthropic_routes import AnthropicRoutes
+from gateway.api.control import Control
 from gateway.api.entry import Entry, unknown_route
 from gateway.api.guard import Guard
 from gateway.api.health import health
-from gateway.api.login_flows import LoginFlows
 from gateway.api.metrics_route import metrics_route
 from gateway.api.model_routes import ModelRoutes
 from gateway.api.ollama_routes import OllamaRoutes
 from gateway.api.openai_routes import OpenAIRoutes
 from gateway.api.router import Handler, Router
-from gateway.auth.identity import Identity
-from gateway.service import Gateway
-from gateway.state import State
 
 
 def create_handler(
-    gateway: Gateway,
+    control: Control,
     guard: Guard,
     new_request_id: Callable[[], str],
     admin_token: str | None = None,
-    state: State | None = None,
-    identity: Identity | None = None,
     metrics_auth: bool = False,
-    flows: LoginFlows | None = None,
 ) -> tuple[Handler, Router]:
-    """The request handler, and the router behind it (for the route inventory). ``flows``:
-    sign-ins for subscription accounts (with a database only)."""
-    entry = Entry(guard, new_request_id, identity)
+    """The request handler, and the router behind it (for the route inventory)."""
+    gateway = control.gateway
+    entry = Entry(guard, new_request_id, control.identity)
     router = Router()
     router.add("GET", "/health", entry.wrap(health, identify=False))
     OpenAIRoutes(gateway, guard.max_body_bytes, entry).register(router)
     AnthropicRoutes(gateway, guard.max_body_bytes, entry).register(router)
     ModelRoutes(gateway, entry).register(router)
     OllamaRoutes(gateway, guard.max_body_bytes, entry).register(router)
-    admin = AdminRoutes(gateway, state, admin_token, guard.max_body_bytes, entry)
+    admin = AdminRoutes(control, admin_token, guard.max_body_bytes, entry)
     admin.register(router)
-    if flows is not None:
-        AccountRoutes(gateway, flows.book, flows, admin).register(router)
+    if control.flows is not None:
+        AccountRoutes(control, admin).register(router)
     router.add("GET", "/metrics", metrics_route(gateway, entry, admin.authorize if metrics_auth else None))
     unknown = entry.wrap(unknown_route(router))
     find = router.find

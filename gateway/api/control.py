@@ -1,0 +1,201 @@
+"""What an administrator does to a running gateway, in one place: read its status, usage and
+audit log, connect and remove accounts, store provider keys. The admin routes answer with it over
+HTTP; the tray app calls it in process, on the gateway's own loop. Nothing here is HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from gateway.api.login_flows import Flow, LoginFlows
+from gateway.auth.account_book import AccountBook
+from gateway.auth.accounts import RISK_NOTE
+from gateway.auth.identity import Identity
+from gateway.auth.oauth.logins_on_disk import (
+    ImportProblem,
+    codex_auth_file,
+    copilot_config_dir,
+    read_codex_login,
+    read_editor_login,
+)
+from gateway.errors import InvalidRequest, RouteNotFound
+from gateway.service import Gateway
+from gateway.state import State
+from gateway.store import audit, ledger
+from gateway.store.provider_keys import remove_keys, set_keys
+
+LIST_WAIT = 10.0  # seconds a new account's answer waits for its model list
+NO_STATE = "This gateway runs without a database, so it keeps no keys, usage, audit log or accounts."
+
+
+def store_provider_keys(state: State, provider: str, keys: tuple[str, ...], actor: str) -> str:
+    """Keep a provider's keys in the secret store, audited by provider id (never the keys); where
+    they went, in words. Blocking (the keychain): call from a thread."""
+    if not keys or any(not k.isascii() or not k.isprintable() or " " in k for k in keys):
+        raise InvalidRequest("give one key per line, printable ASCII without spaces", param="keys")
+    set_keys(state.secrets, provider, keys)
+    state.db.audit(actor, "provider.key_stored", {"provider": provider, "keys": len(keys)}).result()
+    return "the system keychain" if state.secrets.kind == "keychain" else state.secrets.where
+
+
+def drop_provider_keys(state: State, provider: str, actor: str) -> bool:
+    """Forget a provider's stored keys; False when none were stored. Blocking."""
+    if not remove_keys(state.secrets, provider):
+        return False
+    state.db.audit(actor, "provider.key_removed", {"provider": provider}).result()
+    return True
+
+
+class Control:
+    def __init__(
+        self,
+        gateway: Gateway,
+        state: State | None,
+        identity: Identity | None,
+        flows: LoginFlows | None,
+    ) -> None:
+        self.gateway = gateway
+        self.state = state
+        self.identity = identity
+        self.flows = flows
+
+    def needs_state(self) -> State:
+        if self.state is None:
+            raise RouteNotFound(NO_STATE)
+        return self.state
+
+    def _needs_flows(self) -> LoginFlows:
+        if self.flows is None:
+            raise RouteNotFound(NO_STATE)
+        return self.flows
+
+    # --- status -----------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """Providers and keys with their health, usage so far; with a database also client keys,
+        where secrets are, the audit anchor, accounts and quota windows. Nothing secret."""
+        gateway = self.gateway
+        status = gateway.status()
+        state = self.state
+        if state is not None:
+            limits = gateway.accounting.limits
+            status["access"] = {
+                "require_keys": bool(self.identity and self.identity.require_keys),
+                "keys": [
+                    {**key, "usage": limits.usage(caller)} if (caller := state.keys.caller(key["id"])) else key
+                    for key in state.keys.listing()
+                ],
+                "secrets": {"kind": state.secrets.kind, "where": state.secrets.where},
+                "audit": {"anchor_problem": state.db.anchor_problem},
+                "ledger_write_failures": state.db.writer.failures,
+            }
+        if self.flows is not None:
+            status["accounts"] = self.flows.book.listing()
+            status["quota"] = self.quota()
+        return status
+
+    # --- usage and audit ----------------------------------------------------------------------
+
+    async def usage(self, view: str, since: float | None = None, until: float | None = None, bucket: str = "hour") -> dict[str, Any]:
+        state = self.needs_state()
+        if view not in ledger.VIEWS:
+            raise InvalidRequest(f"'view' must be one of {', '.join(ledger.VIEWS)}", param="view")
+        if bucket not in ("hour", "day"):
+            raise InvalidRequest("'bucket' must be hour or day", param="bucket")
+        now = self.gateway.timing().created
+        start = now - 86400 if since is None else since
+        end = now + 1 if until is None else until
+        rows = await state.db.read(lambda conn: ledger.report(conn, view, start, end, bucket))
+        return {"view": view, "since": start, "until": end, "rows": rows}
+
+    async def audit_events(self, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+        state = self.needs_state()
+        count = min(1000, max(1, limit))
+        found = await state.db.read(lambda conn: audit.events(conn, after, count))
+        return [event.public() for event in found]
+
+    async def audit_verify(self) -> dict[str, Any]:
+        state = self.needs_state()
+        verdict = await state.db.read(lambda conn: audit.verify(conn, state.db.anchor))
+        return verdict.public()
+
+    # --- accounts and quota --------------------------------------------------------------------
+
+    @property
+    def book(self) -> AccountBook:
+        return self._needs_flows().book
+
+    def accounts(self) -> dict[str, Any]:
+        return {"accounts": self.book.listing(), "risk_note": RISK_NOTE}
+
+    async def import_codex(self, actor: str, path: Path | None = None, *, sync: bool = False) -> dict[str, Any]:
+        """The Codex CLI's login (its auth.json, or ``path``) as an account; with ``sync``,
+        renewed tokens are written back there so the CLI keeps working."""
+        flows = self._needs_flows()
+        found = path or codex_auth_file(flows.env, flows.home)
+        try:
+            login = await asyncio.to_thread(read_codex_login, found)
+        except ImportProblem as exc:
+            raise InvalidRequest(str(exc), param="path") from None
+        row = await flows.book.connect_codex(login.tokens, "import:codex-cli", actor, found if sync else None, login.account_id)
+        await self.gateway.sync.listed("codex", LIST_WAIT)  # its models are there when this returns
+        return row.public()
+
+    async def import_copilot(self, actor: str, token: str | None = None) -> dict[str, Any]:
+        """A GitHub token given, or else the one an editor's Copilot sign-in left on disk."""
+        flows = self._needs_flows()
+        if token is None:
+            folder = copilot_config_dir(flows.env, flows.home, sys.platform == "win32")
+            try:
+                login = await asyncio.to_thread(read_editor_login, flows.env, folder)
+            except ImportProblem as exc:
+                raise InvalidRequest(str(exc), param="token") from None
+            token, user, origin = login.token, login.user, "import:editor"
+        else:
+            user, origin = "", "import:token"
+        row = await flows.book.connect_copilot(token, origin, actor, user)
+        await self.gateway.sync.listed("copilot", LIST_WAIT)
+        return row.public()
+
+    async def sign_in(self, kind: str, actor: str) -> Flow:
+        """Start "Sign in with ChatGPT" (``codex``) or "with GitHub Copilot" (``copilot``)."""
+        flows = self._needs_flows()
+        if kind == "codex":
+            return await flows.start_chatgpt(actor)
+        if kind == "copilot":
+            return await flows.start_copilot(actor)
+        raise RouteNotFound(f"No sign-in {kind[:60]!r}; start one with codex or copilot.")
+
+    def flow(self, flow_id: str) -> Flow | None:
+        return self._needs_flows().get(flow_id)
+
+    def paste_redirect(self, flow: Flow, url: str) -> None:
+        """The address a ChatGPT sign-in's browser ended on, when no listener could catch it."""
+        self._needs_flows().paste_redirect(flow, url)
+
+    async def remove_account(self, account_id: str, actor: str) -> bool:
+        row = await self.book.remove(account_id, actor)
+        if row is None:
+            return False
+        self.gateway.quotas.forget(row.label)
+        return True
+
+    def quota(self) -> list[dict[str, Any]]:
+        now = self.gateway.timing().created
+        return [r.public(now) for r in self.gateway.quotas.records()]
+
+    async def refresh_quota(self) -> list[dict[str, Any]]:
+        await self.book.poll_quotas()
+        return self.quota()
+
+    # --- provider keys --------------------------------------------------------------------------
+
+    async def store_provider_keys(self, provider: str, keys: tuple[str, ...], actor: str) -> str:
+        """Stored for the next start of the gateway (the app restarts it at once)."""
+        return await asyncio.to_thread(store_provider_keys, self.needs_state(), provider, keys, actor)
+
+    async def drop_provider_keys(self, provider: str, actor: str) -> bool:
+        return await asyncio.to_thread(drop_provider_keys, self.needs_state(), provider, actor)
