@@ -3,15 +3,19 @@
 This module is the public surface the tray app uses; everything else is internal.
 """
 
+from gateway.api.control import Control
 from gateway.config import Settings, load_settings
 from gateway.errors import ConfigError, GatewayError
+from gateway.launch import open_server
+from gateway.logs import start_logging
 from gateway.paths import StatePaths, resolve_paths
-from gateway.runtime import tune_for_serving
+from gateway.runtime import new_event_loop, tune_for_serving
 from gateway.server import GatewayServer, ListenError
 from gateway.version import __version__
 
 __all__ = [
     "ConfigError",
+    "Control",
     "GatewayError",
     "GatewayServer",
     "ListenError",
@@ -19,6 +23,17 @@ __all__ = [
     "StatePaths",
     "__version__",
     "load_settings",
+    "new_event_loop",
+    "open_server",
     "resolve_paths",
+    "run_headless",
+    "start_logging",
     "tune_for_serving",
 ]
+
+
+def run_headless(argv: list[str] | None = None) -> int:
+    """The headless gateway's command line, as ``python -m gateway`` runs it."""
+    from gateway.__main__ import main
+
+    return main(argv)

@@ -19,11 +19,11 @@ from typing import Any
 from gateway.accounts_cli import add_account_commands
 from gateway.admin_cli import add_commands, cmd_provider_key
 from gateway.auth import admin_token
-from gateway.config import Settings, load_settings
+from gateway.config import Settings
 from gateway.errors import ConfigError, GatewayError
+from gateway.launch import read_settings
 from gateway.paths import StatePaths, resolve_paths
 from gateway.redact import mask_key
-from gateway.store.provider_keys import stored_keys
 from gateway.store.secrets import open_secrets
 from gateway.version import __version__
 
@@ -32,13 +32,9 @@ COMMANDS = ("serve", "providers", "models", "status", "decide", "keys", "usage",
 
 def _run(main: Callable[[], Coroutine[Any, Any, int]]) -> int:
     """Run a coroutine on uvloop where the OS has it."""
-    try:
-        import uvloop
-    except ImportError:
-        factory = None
-    else:
-        factory = uvloop.new_event_loop
-    with asyncio.Runner(loop_factory=factory) as runner:
+    from gateway.runtime import new_event_loop
+
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
         return runner.run(main())
 
 
@@ -58,9 +54,10 @@ def _on_signals(stop: asyncio.Event) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings, paths: StatePaths) -> int:
+    from gateway.launch import gateway_server
     from gateway.logs import start_logging
     from gateway.runtime import tune_for_serving
-    from gateway.server import GatewayServer, ListenError
+    from gateway.server import ListenError
 
     paths.ensure()
     listener = start_logging(args.log_level, paths.log_dir)
@@ -68,13 +65,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, paths: StatePaths) -
     async def serve() -> int:
         stop = asyncio.Event()
         _on_signals(stop)
-        server = GatewayServer(
-            settings,
-            admin_token=admin_token.issue(paths.data_dir),
-            data_dir=paths.data_dir,
-            secrets=args.secret_store,
-            admin_password=os.environ.get("SWITCHBOARD_ADMIN_PASSWORD") or None,
-        )
+        server = gateway_server(settings, paths, os.environ, args.secret_store)
         try:
             await server.start()
         except ListenError as exc:
@@ -287,14 +278,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"switchboard: --port must be from 0 to 65535, not {port}", file=sys.stderr)
         return 2
     try:
-        settings = load_settings(
-            args.config or paths.config_file,
+        settings = read_settings(
+            paths,
             env,
-            explicit=args.config is not None,
+            args.secret_store,
+            config=args.config,
             host=getattr(args, "host", None),
             port=port,
             require_keys=getattr(args, "require_keys", False),
-            stored_keys=stored_keys(args.secret_store),
         )
     except ConfigError as exc:
         print(f"switchboard: {exc}", file=sys.stderr)

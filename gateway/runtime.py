@@ -10,6 +10,7 @@ freed by reference counting the moment they are done with).
 
 from __future__ import annotations
 
+import asyncio
 import gc
 
 GC_THRESHOLDS = (10_000, 20, 100)
@@ -20,3 +21,13 @@ def tune_for_serving() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """The loop the gateway runs on: uvloop where the OS has it (faster I/O), asyncio's otherwise."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    return loop

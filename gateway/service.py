@@ -107,6 +107,7 @@ class Gateway:
         self.accounting = accountant
         self.quotas = quotas
         self._last_used: dict[str, float] = {}  # model name asked for -> when it last served (monotonic)
+        self._failing: dict[str, dict[str, Any]] = {}  # model names whose every route failed last time
 
     @property
     def totals(self) -> UsageTotals:
@@ -206,7 +207,14 @@ class Gateway:
         def moved_on(candidate: Candidate, err: GatewayError) -> None:
             self.accounting.attempt_failed(tally, _served(candidate), err)
 
-        routed = await first_success(plan, with_access(attempt), self.router.health, self._clock, deadline, request_id, moved_on)
+        try:
+            routed = await first_success(plan, with_access(attempt), self.router.health, self._clock, deadline, request_id, moved_on)
+        except GatewayError as err:
+            if plan.candidates and (err.status >= 500 or err.status == 429):  # every route tried failed
+                self._failing[name] = {"model": name, "error": err.message, "at": self._clock.time()}
+            raise
+        if self._failing:
+            self._failing.pop(name, None)
         if routed.candidate is not None:  # always: only the cache answers without one
             self.router.served(plan, routed.candidate)
         return routed
@@ -266,6 +274,7 @@ class Gateway:
         return {
             "providers": providers,
             "aliases": {name: list(chain) for name, chain in self.router.aliases.items()},
+            "failing": list(self._failing.values()),
             "cache": self.cache.stats(),
             "usage": {
                 "requests": totals.requests,

@@ -9,6 +9,6 @@ source scripts/common.sh
 ensure_debian_packages libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 libxkbcommon0
 ensure_venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
-.venv/bin/ruff check gateway tests
+.venv/bin/ruff check gateway app tests
 .venv/bin/mypy
 .venv/bin/python -m pytest "$@"

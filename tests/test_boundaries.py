@@ -43,6 +43,7 @@ RANK = {
     "status_text": 8,
     "__main__": 9,
     "admin_cli": 8,
+    "launch": 8,
     "accounts_cli": 8,
     "__init__": 9,
 }
@@ -139,3 +140,14 @@ def test_only_the_http_edges_use_aiohttp(module: str, path: Path, tree: ast.Modu
 def test_public_surface_is_exactly_all() -> None:
     exported = {name for name in dir(gateway) if not name.startswith("_") and not isinstance(getattr(gateway, name), type(gateway))}
     assert exported == set(gateway.__all__) - {"__version__"}
+
+
+APP = Path(gateway.__file__).parent.parent / "app"
+
+
+@pytest.mark.parametrize("path", sorted(APP.rglob("*.py")), ids=lambda p: str(p.relative_to(APP)))
+def test_app_uses_only_the_public_surface(path: Path) -> None:
+    """``app`` imports ``gateway`` itself, never a module inside it (DESIGN.md, dependency direction)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    inner = sorted(n for n in imported(tree, "app") if n.startswith("gateway.") and n.split(".")[1] not in gateway.__all__)
+    assert not inner, f"{path} reaches inside the gateway: {inner}"

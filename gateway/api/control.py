@@ -22,10 +22,29 @@ from gateway.auth.oauth.logins_on_disk import (
     read_editor_login,
 )
 from gateway.errors import InvalidRequest, RouteNotFound
+from gateway.providers.catalog import load_catalog
+from gateway.providers.settings import ProviderSettings
 from gateway.service import Gateway
 from gateway.state import State
 from gateway.store import audit, ledger
 from gateway.store.provider_keys import remove_keys, set_keys
+
+
+def _provider_row(
+    pid: str, name: str, local: bool, settings: ProviderSettings | None, url: str, models: dict[str, list[str]], error: str | None
+) -> dict[str, Any]:
+    return {
+        "id": pid,
+        "name": name,
+        "local": local,
+        "configured": settings is not None,
+        "base_url": settings.base_url if settings is not None else url,
+        "keys": len(settings.keys) if settings is not None else 0,
+        "source": settings.source if settings is not None else None,
+        "models": models.get(pid, []),
+        "error": error,
+    }
+
 
 LIST_WAIT = 10.0  # seconds a new account's answer waits for its model list
 NO_STATE = "This gateway runs without a database, so it keeps no keys, usage, audit log or accounts."
@@ -190,6 +209,33 @@ class Control:
     async def refresh_quota(self) -> list[dict[str, Any]]:
         await self.book.poll_quotas()
         return self.quota()
+
+    # --- providers ------------------------------------------------------------------------------
+
+    async def providers(self) -> list[dict[str, Any]]:
+        """Every catalog provider and every configured one: whether it is on, its address, how
+        many keys it has and from where, its models (the subscriptions are under accounts)."""
+        gateway = self.gateway
+        models: dict[str, list[str]] = {}
+        for entry in await gateway.models():
+            models.setdefault(entry.provider, []).append(entry.id)
+        live = {p.id: p.settings for p in gateway.providers if p.settings.kind not in ("codex", "copilot")}
+        out = []
+        for row in load_catalog().values():
+            settings = live.pop(row.id, None)
+            url = row.base_url or row.default_url or ""
+            out.append(_provider_row(row.id, row.name, row.local, settings, url, models, gateway.sync.last_error(row.id)))
+        out.extend(_provider_row(s.id, s.name, s.local, s, s.base_url, models, gateway.sync.last_error(s.id)) for s in live.values())
+        return out
+
+    async def test_provider(self, provider_id: str) -> dict[str, Any]:
+        """Ask the provider for its model list now: the probe behind a "Test" button."""
+        found = [p for p in self.gateway.providers if p.id == provider_id]
+        if not found:
+            raise RouteNotFound(f"{provider_id[:60]!r} is not configured: give it a key (or a URL) first.")
+        ok = await self.gateway.sync.refresh(found)
+        listed = [e.id for e in await self.gateway.models() if e.provider == provider_id]
+        return {"ok": ok, "models": len(listed), "error": None if ok else self.gateway.sync.last_error(provider_id)}
 
     # --- provider keys --------------------------------------------------------------------------
 

@@ -112,6 +112,10 @@ class ModelSync:
         if task is not None and not task.done():
             await asyncio.wait({task}, timeout=timeout)
 
+    def last_error(self, provider_id: str) -> str | None:
+        """Why the provider's last list request failed; None when it answered."""
+        return self._last_error.get(provider_id)
+
     async def refresh(self, providers: Sequence[ChatProvider] | None = None) -> bool:
         """Ask each provider (all by default) for its list now; True when every one answered."""
         chosen = self._fetched if providers is None else providers

@@ -1,0 +1,130 @@
+"""``python -m app`` (or ``switchboard``): the tray app. Without a display it runs the headless
+gateway instead, saying so.
+
+Exit codes: 0 on quit (and when another instance was asked to show itself), 1 when it could not
+run, 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import sys
+import webbrowser
+from collections.abc import Sequence
+from pathlib import Path
+
+from gateway import __version__, open_server, resolve_paths, run_headless, start_logging
+
+APP_ID = "switchboard"
+
+
+def has_display(env: os._Environ[str] | dict[str, str], platform: str = sys.platform) -> bool:
+    """Qt aborts when it has nowhere to draw (shared/platform.md §1); Linux needs X or Wayland
+    unless a platform plugin is chosen (offscreen, in tests)."""
+    if platform in ("win32", "darwin") or env.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="switchboard", description="Switchboard: the tray app and its local LLM gateway.")
+    parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument("--home", help="keep all state in this folder (or set SWITCHBOARD_HOME)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 11488; 0 picks a free one)")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.port is not None and not 0 <= args.port <= 65535:
+        print(f"switchboard: --port must be from 0 to 65535, not {args.port}", file=sys.stderr)
+        return 2
+    if not has_display(os.environ):
+        print("switchboard: no display here, so the gateway runs without its window (python -m gateway).", flush=True)
+        passed = [f"--{k.replace('_', '-')}={v}" for k, v in (("home", args.home), ("port", args.port), ("log_level", args.log_level)) if v is not None]
+        return run_headless(["serve", *passed])
+    os.environ.setdefault("QT_API", "pyside6")  # qasync would otherwise try PyQt first
+    return _run_app(args)
+
+
+def _run_app(args: argparse.Namespace) -> int:
+    import qasync
+    from PySide6.QtCore import QSocketNotifier
+    from PySide6.QtWidgets import QApplication
+
+    from app.application import Application
+    from app.gateway_host import GatewayHost
+    from app.platform.autostart import for_platform, launch_command
+    from app.single_instance import SingleInstance, ask_running, socket_name
+    from app.theme import apply_theme
+
+    qt = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(qt, QApplication)
+    qt.setApplicationName(APP_ID)
+    qt.setApplicationDisplayName("Switchboard")
+    qt.setDesktopFileName(APP_ID)  # matches the desktop entry's StartupWMClass
+    qt.setQuitOnLastWindowClosed(False)
+    apply_theme(qt)
+
+    paths = resolve_paths(args.home, os.environ)
+    paths.ensure()
+    name = socket_name(paths.config_dir)
+    if ask_running(name):
+        print("switchboard: already running; its window was brought forward.", flush=True)
+        return 0
+    single = SingleInstance(name)
+    if not single.listen():
+        print("switchboard: could not claim the single-instance socket; going on anyway", file=sys.stderr)
+    listener = start_logging(args.log_level, paths.log_dir)
+    host = GatewayHost(lambda: open_server(paths, os.environ, port=args.port, open_browser=webbrowser.open))
+    autostart = for_platform(sys.platform, Path.home(), os.environ, launch_command())
+    application = Application(host, autostart)
+    single.show_requested.connect(application.open_window)
+    host.started.connect(lambda url: print(f"Switchboard {__version__} listening on {url}", flush=True))
+    host.failed.connect(lambda message: print(f"switchboard: {message}", file=sys.stderr, flush=True))
+
+    loop = qasync.QEventLoop(qt)
+    asyncio.set_event_loop(loop)
+    done = asyncio.Event()
+    application.quit_requested.connect(done.set)
+    # SIGINT/SIGTERM: qasync has no add_signal_handler; a wake-up socket costs nothing while idle.
+    wake_read, wake_write = socket.socketpair()
+    wake_read.setblocking(False)
+    wake_write.setblocking(False)
+    signal.set_wakeup_fd(wake_write.fileno())
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
+    notifier = QSocketNotifier(wake_read.fileno(), QSocketNotifier.Type.Read)
+
+    def woken() -> None:
+        with contextlib.suppress(OSError):
+            wake_read.recv(64)
+        done.set()
+
+    notifier.activated.connect(woken)
+
+    async def run() -> None:
+        application.start()
+        await done.wait()
+        application.tray.hide()
+        application.window.hide()
+        host.shutdown()  # requests in flight finish first (the grace period)
+
+    try:
+        with loop:
+            loop.run_until_complete(run())
+    finally:
+        signal.set_wakeup_fd(-1)
+        single.close()
+        listener.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

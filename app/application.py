@@ -1,0 +1,185 @@
+"""The application object: it owns the gateway host, the tray, the window and the notifications,
+and is where their signals meet (Vorta's application, without a global)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import QSystemTrayIcon
+
+from app.gateway_host import GatewayHost
+from app.platform.autostart import Autostart
+from app.tasks import Tasks
+from app.tray import Tray, TrayActions, TrayState
+from app.viewmodels.alerts import Alerts, Notice
+from app.viewmodels.health import Health, health_of
+from app.windows.accounts import AccountsPage
+from app.windows.audit import AuditPage
+from app.windows.connect import ConnectPage
+from app.windows.main_window import MainWindow
+from app.windows.overview import OverviewPage
+from app.windows.page import Context, Page
+from app.windows.providers import ProvidersPage
+from app.windows.quotas import QuotasPage
+from gateway import Control
+
+log = logging.getLogger("app")
+
+PAGES: list[type[Page]] = [OverviewPage, ProvidersPage, AccountsPage, QuotasPage, AuditPage, ConnectPage]
+SHOWN_EVERY_MS = 2_000  # status refresh while the window is open
+HIDDEN_EVERY_MS = 15_000  # while only the tray shows it: tooltip, icon, notifications
+NO_TRAY = "This desktop has no system tray, so Switchboard shows this window instead; closing it quits."
+
+
+def start_of_today(now: float) -> float:
+    local = time.localtime(now)
+    return time.mktime((local.tm_year, local.tm_mon, local.tm_mday, 0, 0, 0, 0, 0, -1))
+
+
+async def snapshot(control: Control, since: float) -> dict[str, Any]:
+    """The status, plus today's requests and tokens and the busiest models (with a database)."""
+    status = control.status()
+    if control.state is not None:
+        rows = (await control.usage("by-model", since))["rows"]
+        status["today"] = {
+            "requests": sum(r["requests"] for r in rows),
+            "tokens": sum(r["total_tokens"] for r in rows),
+            "models": rows[:8],
+        }
+    return status
+
+
+class Application(QObject):
+    quit_requested = Signal()
+
+    def __init__(
+        self,
+        host: GatewayHost,
+        autostart: Autostart,
+        *,
+        tray_available: bool | None = None,
+        open_url: Callable[[str], object] | None = None,
+    ) -> None:
+        super().__init__()
+        self.host = host
+        self.autostart = autostart
+        self.tasks = Tasks(host, self)
+        self.status: dict[str, Any] | None = None
+        self.alerts = Alerts()
+        self.notified: list[Notice] = []  # every notification shown, newest last
+        self._open_url: Callable[[str], object] = open_url or (lambda url: QDesktopServices.openUrl(QUrl(url)))
+        context = Context(host, self.tasks, self.copy, self._open_url, self.restart, self.refresh)
+        has_tray = QSystemTrayIcon.isSystemTrayAvailable() if tray_available is None else tray_available
+        self.window = MainWindow(context, PAGES, "" if has_tray else NO_TRAY)
+        self.window.hide_on_close = has_tray
+        self.window.quit_requested.connect(self.quit_requested)
+        self.window.visibility_changed.connect(lambda _: self._pace())
+        actions = TrayActions(
+            open_window=self.open_window,
+            copy_address=lambda: self.copy(self.host.url),
+            connect_tool=self.connect_tool,
+            pause=self.pause,
+            start_at_login=self.set_start_at_login,
+            quit=self.quit_requested.emit,
+        )
+        self.tray = Tray(actions, self.tray_state)
+        self.has_tray = has_tray
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.refresh)
+        host.started.connect(self._started)
+        host.failed.connect(self._failed)
+        host.stopped.connect(self._changed)
+        self.tasks.failed.connect(lambda message: log.warning("%s", message))
+
+    def start(self) -> None:
+        if self.has_tray:
+            self.tray.show()
+        else:
+            self.window.show()
+        self.host.start()
+        self._pace()
+
+    # --- state ------------------------------------------------------------------------------
+
+    def health(self) -> Health:
+        host = self.host
+        return health_of(self.status, running=host.serving, paused=host.paused, error=host.error)
+
+    def tray_state(self) -> TrayState:
+        today = (self.status or {}).get("today")
+        return TrayState(self.health(), self.host.url if self.host.serving else "", today["tokens"] if today else None, self.autostart.enabled())
+
+    def refresh(self) -> None:
+        if not self.host.serving:
+            self._changed()
+            return
+        since = start_of_today(time.time())
+        self.tasks.run(lambda control: snapshot(control, since), self._status, lambda m: log.debug("no status: %s", m))
+
+    def _status(self, status: dict[str, Any]) -> None:
+        self.status = status
+        self.window.show_status(status)
+        self.tray.refresh()
+        for notice in self.alerts.notices(status):
+            self.notify(notice)
+
+    def _started(self, url: str) -> None:
+        self.refresh()
+        if self.window.isVisible():
+            self.window.current.shown()
+
+    def _failed(self, message: str) -> None:
+        self.status = None
+        self._changed()
+        self.notify(Notice("Switchboard could not start", message, urgent=True))
+        self.open_window()
+
+    def _changed(self) -> None:
+        if not self.host.serving:
+            self.status = None
+        self.tray.refresh()
+        self.window.pages[OverviewPage.title].show_status(self.status or {})
+
+    def _pace(self) -> None:
+        self.timer.start(SHOWN_EVERY_MS if self.window.isVisible() else HIDDEN_EVERY_MS)
+
+    def notify(self, notice: Notice) -> None:
+        self.notified.append(notice)
+        icon = QSystemTrayIcon.MessageIcon.Warning if notice.urgent else QSystemTrayIcon.MessageIcon.Information
+        if self.has_tray and QSystemTrayIcon.supportsMessages():
+            self.tray.showMessage(notice.title, notice.text, icon, 10_000)
+        else:
+            self.window.notice.setText(f"{notice.title}: {notice.text}")
+            self.window.notice.show()
+
+    # --- what the tray and the pages ask for ----------------------------------------------
+
+    def copy(self, text: str) -> None:
+        QGuiApplication.clipboard().setText(text)
+
+    def open_window(self) -> None:
+        self.window.bring_forward()
+
+    def connect_tool(self, tool: str) -> None:
+        page = self.window.go(ConnectPage.title)
+        assert isinstance(page, ConnectPage)
+        page.choose(tool)
+        self.open_window()
+
+    def pause(self, paused: bool) -> None:
+        self.host.pause(paused)
+        self.tray.refresh()
+
+    def restart(self) -> None:
+        self.host.restart()
+
+    def set_start_at_login(self, on: bool) -> None:
+        try:
+            self.autostart.enable() if on else self.autostart.disable()
+        except OSError as exc:
+            self.notify(Notice("Switchboard: start at login", f"Could not change {self.autostart.where}: {exc}", urgent=True))

@@ -1,0 +1,135 @@
+"""The gateway on its own asyncio loop in a thread of its own, so a modal dialog, a repaint or a
+slow chart never stalls a request, and a burst of requests never freezes a window.
+
+The host owns that thread and the ``GatewayServer`` on it. The UI talks to it in two ways only:
+``submit`` (a coroutine to run there, a ``concurrent.futures.Future`` back) and Qt signals, which
+Qt delivers on the UI thread because the host lives there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QObject, Signal
+
+from gateway import Control, GatewayServer, ListenError, new_event_loop
+
+log = logging.getLogger("app")
+T = TypeVar("T")
+
+
+class GatewayHost(QObject):
+    """``make_server`` builds a fresh server from the current settings: each start (and restart,
+    after keys or settings changed) reads them again."""
+
+    started = Signal(str)  # the address it listens on
+    failed = Signal(str)  # why it could not start, in words
+    stopped = Signal()
+
+    def __init__(self, make_server: Callable[[], GatewayServer], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._make_server = make_server
+        self._loop = new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="gateway", daemon=True)
+        self._thread.start()
+        self.server: GatewayServer | None = None  # read on the UI thread only after ``started``
+        self.url = ""
+        self.error = ""
+        self.paused = False  # stopped on purpose, to be resumed
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_forever()
+
+    @property
+    def serving(self) -> bool:
+        return self.server is not None and self.server.port is not None
+
+    @property
+    def control(self) -> Control | None:
+        server = self.server
+        return server.control if server is not None else None
+
+    def submit(self, work: Callable[[], Awaitable[T]]) -> concurrent.futures.Future[T]:
+        """Run ``work()`` on the gateway's loop (the coroutine is made there, not here)."""
+
+        async def run() -> T:
+            return await work()
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop)
+
+    def start(self) -> concurrent.futures.Future[None]:
+        return self.submit(self._start)
+
+    def stop(self) -> concurrent.futures.Future[None]:
+        return self.submit(self._stop)
+
+    def pause(self, paused: bool) -> concurrent.futures.Future[None]:
+        """Stop answering (the port is let go) or start again."""
+        self.paused = paused
+        return self.stop() if paused else self.start()
+
+    def restart(self) -> concurrent.futures.Future[None]:
+        """Stop (letting requests in flight finish) and start again with the settings as they are
+        now: how new provider keys and settings take effect."""
+
+        async def again() -> None:
+            await self._stop()
+            if not self.paused:
+                await self._start()
+
+        return self.submit(again)
+
+    async def _start(self) -> None:
+        if self.server is not None:
+            return
+        try:
+            server = self._make_server()
+            await server.start()
+        except (ListenError, Exception) as exc:
+            if not isinstance(exc, ListenError):
+                log.exception("the gateway could not start")
+            self.error = str(exc)
+            self.failed.emit(self.error)
+            return
+        self.server, self.url, self.error = server, server.url, ""
+        self.started.emit(server.url)
+
+    async def _stop(self) -> None:
+        server, self.server = self.server, None
+        if server is not None:
+            await server.stop()
+            self.stopped.emit()
+
+    def shutdown(self, timeout: float = 60.0) -> None:
+        """Stop serving (in-flight requests get the grace period), then end the thread."""
+        try:
+            self.stop().result(timeout)
+        except Exception:
+            log.exception("the gateway did not stop cleanly")
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout)
+        if not self._thread.is_alive():
+            self._loop.close()
+
+    def call(self, work: Callable[[Control], Any]) -> concurrent.futures.Future[Any]:
+        """``work(control)`` on the gateway's loop; awaited when it is a coroutine. Fails with
+        ``NotServing`` while the gateway is stopped or paused."""
+
+        async def run() -> Any:
+            control = self.control
+            if control is None:
+                raise NotServing(self.error or "the gateway is not running")
+            result = work(control)
+            return await result if asyncio.iscoroutine(result) else result
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop)
+
+
+class NotServing(Exception):
+    """The gateway is stopped or paused, so there is nothing to ask."""

@@ -1,0 +1,1 @@
+"""What differs per OS: start at login."""

@@ -1,0 +1,60 @@
+"""Work for the gateway's loop, answered on the UI thread (Anki's task manager, in small).
+
+A window asks ``tasks.run(lambda control: ..., on_done)``; the work runs on the gateway's loop,
+and ``on_done`` (or ``on_error``) is called later on the UI thread, through a queued Qt signal.
+Windows never make threads or wait on the gateway themselves.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Callable
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import QObject, Signal
+
+from app.gateway_host import GatewayHost
+from gateway import Control
+
+Work = Callable[[Control], Any]
+
+
+def message_of(exc: BaseException) -> str:
+    """What went wrong, in the gateway's own words where it has them."""
+    return str(getattr(exc, "message", "") or exc) or type(exc).__name__
+
+
+class Tasks(QObject):
+    _finished = Signal(object)  # (future, on_done, on_error, owner)
+    failed = Signal(str)  # failures of work that brought no on_error of its own
+
+    def __init__(self, host: GatewayHost, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._host = host
+        self._finished.connect(self._deliver)
+        self.pending = 0
+
+    def run(
+        self,
+        work: Work,
+        on_done: Callable[[Any], None],
+        on_error: Callable[[str], None] | None = None,
+        owner: QObject | None = None,
+    ) -> None:
+        """``owner``: a widget whose closing makes the answer moot (it is dropped, not delivered)."""
+        self.pending += 1
+        future = self._host.call(work)
+        future.add_done_callback(lambda f: self._finished.emit((f, on_done, on_error, owner)))
+
+    def _deliver(self, parcel: tuple[concurrent.futures.Future[Any], Callable[[Any], None], Callable[[str], None] | None, QObject | None]) -> None:
+        future, on_done, on_error, owner = parcel
+        self.pending -= 1
+        if owner is not None and not shiboken6.isValid(owner):
+            return
+        try:
+            result = future.result()
+        except Exception as exc:
+            (on_error or self.failed.emit)(message_of(exc))
+            return
+        on_done(result)

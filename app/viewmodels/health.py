@@ -1,0 +1,71 @@
+"""The gateway's health at a glance: the tray icon's state and the list of problems, from the
+status document (``Control.status()``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+SERVING, DEGRADED, STOPPED, PAUSED = "serving", "degraded", "stopped", "paused"
+
+ACCOUNT_STATES = {
+    "needs_sign_in": "needs sign-in",
+    "no_access": "has no access to this service",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    state: str  # SERVING, DEGRADED, STOPPED or PAUSED
+    summary: str  # one line for the tooltip and the overview
+    problems: tuple[str, ...] = ()
+
+
+def account_state(state: str) -> str:
+    return "ok" if state == "ok" else ACCOUNT_STATES.get(state, state.replace("_", " "))
+
+
+def problems(status: dict[str, Any]) -> list[str]:
+    """Every thing in the status a person should act on or know, in words."""
+    found: list[str] = []
+    for provider in status.get("providers", []):
+        name = provider.get("name") or provider["id"]
+        if provider.get("breaker", {}).get("state") == "open":
+            found.append(f"{name} is failing; requests go elsewhere until it recovers")
+        for key in provider.get("keys", []):
+            bench = key.get("benched")
+            if bench:
+                found.append(f"{name}: {key['label']} is benched ({bench['reason']}) for {span(bench['seconds_left'])}")
+    for account in status.get("accounts", []):
+        if account.get("state", "ok") != "ok":
+            found.append(f"{account['label']} {account_state(account['state'])}")
+    found.extend(f"every route for {f['model']} failed: {f['error']}" for f in status.get("failing", []))
+    access = status.get("access") or {}
+    if (access.get("audit") or {}).get("anchor_problem"):
+        found.append(f"audit log: {access['audit']['anchor_problem']}")
+    if access.get("ledger_write_failures"):
+        found.append(f"{access['ledger_write_failures']} usage record(s) could not be written")
+    return found
+
+
+def health_of(status: dict[str, Any] | None, *, running: bool, paused: bool, error: str = "") -> Health:
+    if paused:
+        return Health(PAUSED, "Paused: not answering requests")
+    if not running or status is None:
+        return Health(STOPPED, f"Stopped: {error}" if error else "Stopped", (error,) if error else ())
+    found = tuple(problems(status))
+    if found:
+        return Health(DEGRADED, f"Serving, {len(found)} problem{'s' if len(found) > 1 else ''}", found)
+    return Health(SERVING, "Serving")
+
+
+def span(seconds: float) -> str:
+    """A duration as a person reads it: 45 s, 12 min, 3 h 5 min, 2 d 4 h."""
+    whole = max(0, int(seconds))
+    if whole < 120:
+        return f"{whole} s"
+    if whole < 7200:
+        return f"{whole // 60} min"
+    if whole < 172800:
+        return f"{whole // 3600} h {whole % 3600 // 60} min"
+    return f"{whole // 86400} d {whole % 86400 // 3600} h"

@@ -1,0 +1,70 @@
+"""Ready-to-copy settings that point each tool at the gateway, with the live address and, where
+the gateway needs one, a client key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+KEY_PLACEHOLDER = "<your client key>"
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    tool: str
+    where: str  # where it goes, in words
+    text: str
+
+
+def snippets(url: str, key: str | None = None, model: str = "auto") -> list[Snippet]:
+    """``key``: the client key to show (None when loopback callers need none)."""
+    v1 = f"{url}/v1"
+    token = key or "switchboard"  # SDKs insist on some key even where the gateway needs none
+    shown = key or KEY_PLACEHOLDER
+    header = f' \\\n  -H "Authorization: Bearer {shown}"' if key else ""
+    return [
+        Snippet(
+            "VS Code Copilot Chat",
+            "Chat view → model picker → Manage Models… → Ollama: give this URL (older versions: the setting below)",
+            f'{url}\n\n"github.copilot.chat.byok.ollamaEndpoint": "{url}"',
+        ),
+        Snippet(
+            "Claude Code",
+            "In your shell before running claude (or in ~/.claude/settings.json under \"env\")",
+            f"export ANTHROPIC_BASE_URL={url}\nexport ANTHROPIC_AUTH_TOKEN={token}",
+        ),
+        Snippet(
+            "Codex CLI",
+            "~/.codex/config.toml",
+            f'model_provider = "switchboard"\nmodel = "{model}"\n\n[model_providers.switchboard]\n'
+            f'name = "Switchboard"\nbase_url = "{v1}"\nwire_api = "responses"\n'
+            + ('env_key = "SWITCHBOARD_KEY"\n' if key else ""),
+        ),
+        Snippet(
+            "Continue",
+            "~/.continue/config.yaml, under models:",
+            f"  - name: Switchboard\n    provider: openai\n    model: {model}\n    apiBase: {v1}\n    apiKey: {token}",
+        ),
+        Snippet(
+            "Cursor",
+            "Settings → Models → OpenAI API Key: turn on “Override OpenAI Base URL”",
+            f"Base URL: {v1}\nAPI key:  {token}",
+        ),
+        Snippet(
+            "OpenAI SDK (Python)",
+            "In your code",
+            f'from openai import OpenAI\n\nclient = OpenAI(base_url="{v1}", api_key="{token}")\n'
+            f'reply = client.chat.completions.create(model="{model}", messages=[{{"role": "user", "content": "Hello"}}])',
+        ),
+        Snippet(
+            "Anthropic SDK (Python)",
+            "In your code",
+            f'import anthropic\n\nclient = anthropic.Anthropic(base_url="{url}", api_key="{token}")\n'
+            f'reply = client.messages.create(model="{model}", max_tokens=1024, messages=[{{"role": "user", "content": "Hello"}}])',
+        ),
+        Snippet(
+            "curl",
+            "In a terminal",
+            f"curl {v1}/chat/completions{header} \\\n  -H 'Content-Type: application/json' \\\n"
+            f"  -d '{{\"model\": \"{model}\", \"messages\": [{{\"role\": \"user\", \"content\": \"Hello\"}}]}}'",
+        ),
+    ]

@@ -1,0 +1,122 @@
+"""Accounts: ChatGPT and GitHub Copilot subscriptions — import a login already on this machine,
+or sign in — and the list of them with plan, state and the risk label."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QMessageBox, QPushButton
+
+from app.viewmodels.health import account_state
+from app.viewmodels.table import Column, field
+from app.windows.page import Context, Page, table
+from app.windows.sign_in_dialog import SignInDialog
+from gateway import Control
+
+ACTOR = "app"
+SERVICES = {"codex": "ChatGPT (Codex)", "copilot": "GitHub Copilot"}
+
+
+class AccountsPage(Page):
+    title = "Accounts"
+
+    def __init__(self, context: Context) -> None:
+        super().__init__(context)
+        self.dialog: SignInDialog | None = None
+        buttons = QGridLayout()
+        actions = (
+            ("Import Codex login", self.import_codex, "Use the login the Codex CLI keeps in ~/.codex/auth.json"),
+            ("Sign in with ChatGPT", lambda: self.sign_in("codex"), "Opens ChatGPT's sign-in page in your browser"),
+            ("Sign in with GitHub Copilot", lambda: self.sign_in("copilot"), "Shows a code to enter on github.com"),
+            ("Import from editor", self.import_editor, "Use the Copilot sign-in of VS Code or JetBrains"),
+        )
+        self.buttons: dict[str, QPushButton] = {}
+        for n, (text, act, tip) in enumerate(actions):
+            button = QPushButton(text)
+            button.setToolTip(tip)
+            button.clicked.connect(act)
+            buttons.addWidget(button, n // 2, n % 2)
+            self.buttons[text] = button
+        self.layout_.addLayout(buttons)
+        self.view, self.model = table(
+            [
+                field("Account", "label"),
+                Column("Service", lambda r: SERVICES.get(r.get("kind", ""), r.get("kind"))),
+                field("Plan", "plan"),
+                Column("State", lambda r: account_state(r.get("state", "ok"))),
+                field("Risk", "risk"),
+            ]
+        )
+        self.layout_.addWidget(self.view, 1)
+        self.risk = QLabel()
+        self.risk.setWordWrap(True)
+        self.layout_.addWidget(self.risk)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.remove_button = QPushButton("Remove account")
+        self.remove_button.clicked.connect(self.remove)
+        row.addWidget(self.remove_button)
+        self.layout_.addLayout(row)
+
+    def show_status(self, status: dict[str, Any]) -> None:
+        accounts = status.get("accounts", [])
+        selected = self.selected()
+        self.model.set_rows(accounts)
+        if selected is not None:
+            ids = [a["id"] for a in accounts]
+            if selected["id"] in ids:
+                self.view.selectRow(ids.index(selected["id"]))
+        note = next((a.get("risk_note") for a in accounts if a.get("risk_note")), "")
+        self.risk.setText(f"Risk: {note}" if note else "")
+
+    def selected(self) -> dict[str, Any] | None:
+        rows = self.view.selectionModel().selectedRows()
+        return self.model.rows[rows[0].row()] if rows else None
+
+    def _connected(self, account: dict[str, Any]) -> None:
+        self.say(f"Connected {account['label']}" + (f" ({account['plan']} plan)." if account.get("plan") else "."))
+        self.context.refresh()
+
+    def import_codex(self) -> None:
+        self.say("Reading the Codex CLI's login…")
+        self.ask(lambda control: control.import_codex(ACTOR), self._connected)
+
+    def import_editor(self) -> None:
+        self.say("Reading your editor's Copilot sign-in…")
+        self.ask(lambda control: control.import_copilot(ACTOR), self._connected)
+
+    def sign_in(self, kind: str) -> None:
+        self.say("Starting the sign-in…")
+
+        async def start(control: Control) -> dict[str, Any]:
+            return (await control.sign_in(kind, ACTOR)).public()
+
+        self.ask(start, self._follow)
+
+    def _follow(self, flow: dict[str, Any]) -> None:
+        self.say("")
+        self.dialog = SignInDialog(self.context, flow, self)
+        self.dialog.accepted.connect(lambda: self._signed_in(self.dialog))
+        self.dialog.open()
+
+    def _signed_in(self, dialog: SignInDialog | None) -> None:
+        if dialog is not None and dialog.result_account is not None:
+            self._connected(dialog.result_account)
+
+    def remove(self) -> None:
+        account = self.selected()
+        if account is None:
+            self.say("Choose an account in the list first.", error=True)
+            return
+        answer = QMessageBox.question(
+            self, "Remove account", f"Remove {account['label']}? Its tokens are deleted from this computer."
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        account_id, label = account["id"], account["label"]
+
+        def removed(_: object) -> None:
+            self.say(f"Removed {label}.")
+            self.context.refresh()
+
+        self.ask(lambda control: control.remove_account(account_id, ACTOR), removed)

@@ -1,0 +1,61 @@
+"""Overview: is it serving, where, how much today, the busiest models, and what needs attention."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton
+
+from app.viewmodels.health import health_of
+from app.viewmodels.table import field
+from app.windows.page import Context, Page, table
+
+
+class OverviewPage(Page):
+    title = "Overview"
+
+    def __init__(self, context: Context) -> None:
+        super().__init__(context)
+        self.state = QLabel("Starting…")
+        self.state.setObjectName("big")
+        self.layout_.addWidget(self.state)
+
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Endpoint:"))
+        self.address = QLineEdit()
+        self.address.setReadOnly(True)
+        row.addWidget(self.address, 1)
+        copy = QPushButton("Copy")
+        copy.clicked.connect(lambda: self.context.copy(self.address.text()))
+        row.addWidget(copy)
+        self.layout_.addLayout(row)
+
+        figures = QGridLayout()
+        self.requests = QLabel("–")
+        self.tokens = QLabel("–")
+        for column, (label, value) in enumerate((("Requests today", self.requests), ("Tokens today", self.tokens))):
+            value.setObjectName("figure")
+            figures.addWidget(QLabel(label), 0, column)
+            figures.addWidget(value, 1, column)
+        self.layout_.addLayout(figures)
+
+        self.layout_.addWidget(QLabel("Top models today"))
+        self.models_view, self.models = table(
+            [field("Model", "name"), field("Requests", "requests", True), field("Tokens", "total_tokens", True)]
+        )
+        self.layout_.addWidget(self.models_view, 2)
+        self.layout_.addWidget(QLabel("Problems"))
+        self.problems = QListWidget()
+        self.layout_.addWidget(self.problems, 1)
+
+    def show_status(self, status: dict[str, Any]) -> None:
+        host = self.context.host
+        health = health_of(status, running=host.serving, paused=host.paused, error=host.error)
+        self.state.setText(health.summary)
+        self.address.setText(host.url)
+        today = status.get("today")
+        self.requests.setText(f"{today['requests']:,}" if today else "–")
+        self.tokens.setText(f"{today['tokens']:,}" if today else "–")
+        self.models.set_rows(today["models"] if today else [])
+        self.problems.clear()
+        self.problems.addItems(list(health.problems) or ["None: everything answers."])

@@ -1,0 +1,77 @@
+"""What every page of the main window has: a title, the shared context, and two hooks — the
+status as it changes, and being shown (to fetch what the status does not carry)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.gateway_host import GatewayHost
+from app.tasks import Tasks, Work
+from app.viewmodels.table import Column, RowsModel
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    host: GatewayHost
+    tasks: Tasks
+    copy: Callable[[str], None]  # to the clipboard
+    open_url: Callable[[str], object]  # in the user's browser
+    restart: Callable[[], None]  # the gateway, after keys or settings changed
+    refresh: Callable[[], None]  # ask for a new status now
+
+
+class Page(QWidget):
+    title = ""
+
+    def __init__(self, context: Context) -> None:
+        super().__init__()
+        self.context = context
+        self.layout_ = QVBoxLayout(self)
+        heading = QLabel(self.title)
+        heading.setObjectName("heading")
+        self.layout_.addWidget(heading)
+        self.note = QLabel()  # what the last action did, or why it failed
+        self.note.setObjectName("note")
+        self.note.setWordWrap(True)
+        self.note.hide()
+        self.layout_.addWidget(self.note)
+
+    def show_status(self, status: dict[str, Any]) -> None:
+        """A new status of the gateway (every couple of seconds while the window is open)."""
+
+    def shown(self) -> None:
+        """The page was brought forward."""
+
+    def ask(self, work: Work, on_done: Callable[[Any], None], on_error: Callable[[str], None] | None = None) -> None:
+        self.context.tasks.run(work, on_done, on_error or (lambda m: self.say(m, error=True)), owner=self)
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        """A line under the heading: what an action did, or why it failed."""
+        self.note.setProperty("error", error)
+        self.note.setStyleSheet("color: #c94040;" if error else "")
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
+
+
+def table(columns: list[Column]) -> tuple[QTableView, RowsModel]:
+    model = RowsModel(columns)
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().setVisible(False)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.horizontalHeader().setStretchLastSection(True)
+    return view, model

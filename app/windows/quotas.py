@@ -1,0 +1,59 @@
+"""Quotas: a meter for each window of each subscription account and API key (Copilot's premium,
+chat and completions; Codex's 5-hour and weekly; rate limits), and for each client key's limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+
+from app.viewmodels.meters import meters
+from app.windows.page import Context, Page
+from app.windows.widgets.meter import Meter
+
+
+class QuotasPage(Page):
+    title = "Quotas"
+
+    def __init__(self, context: Context) -> None:
+        super().__init__(context)
+        row = QHBoxLayout()
+        self.empty = QLabel("No quota seen yet: windows appear once an account is connected or a provider reports its limits.")
+        self.empty.setWordWrap(True)
+        row.addWidget(self.empty, 1)
+        refresh = QPushButton("Ask the accounts now")
+        refresh.clicked.connect(self.ask_now)
+        row.addWidget(refresh)
+        self.layout_.addLayout(row)
+        self.area = QScrollArea()
+        self.area.setWidgetResizable(True)
+        self.body = QWidget()
+        self.list = QVBoxLayout(self.body)
+        self.list.addStretch(1)
+        self.area.setWidget(self.body)
+        self.layout_.addWidget(self.area, 1)
+        self.meters: dict[str, Meter] = {}
+
+    def show_status(self, status: dict[str, Any]) -> None:
+        found = meters(status)
+        keys = [m.key for m in found]
+        if keys != list(self.meters):
+            for meter in self.meters.values():
+                meter.deleteLater()
+            self.meters = {}
+            for data in found:
+                meter = Meter(data.title)
+                self.list.insertWidget(self.list.count() - 1, meter)
+                self.meters[data.key] = meter
+        for data in found:
+            self.meters[data.key].set_value(data.used_percent, data.text, data.detail)
+        self.empty.setVisible(not found)
+
+    def ask_now(self) -> None:
+        self.say("Asking each account for its usage…")
+
+        def done(_: object) -> None:
+            self.say("Up to date.")
+            self.context.refresh()
+
+        self.ask(lambda control: control.refresh_quota(), done)

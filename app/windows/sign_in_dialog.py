@@ -1,0 +1,134 @@
+"""A sign-in in progress: GitHub's device code, shown large with copy and open-browser buttons and
+a live countdown; or ChatGPT's sign-in page, with a field for the address the browser ended on
+when no local port could catch it. It follows the flow until it is done or failed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from app.viewmodels.health import span
+from app.windows.page import Context
+from gateway import Control
+
+POLL_MS = 1000
+
+
+class SignInDialog(QDialog):
+    def __init__(self, context: Context, flow: dict[str, Any], parent: Any = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.flow = flow
+        self.result_account: dict[str, Any] | None = None
+        copilot = flow["kind"] == "copilot"
+        self.setWindowTitle("Sign in with GitHub Copilot" if copilot else "Sign in with ChatGPT")
+        self.setMinimumWidth(460)
+        layout = QVBoxLayout(self)
+        self.paste: QLineEdit | None = None
+        if copilot:
+            self._left = float(flow.get("expires_in") or 900)
+            layout.addWidget(QLabel(f"Open {flow['verification_uri']} and enter this code:"))
+            self.code = QLabel(flow["user_code"])
+            font = QFont(self.code.font())
+            font.setPointSize(28)
+            font.setBold(True)
+            font.setLetterSpacing(QFont.SpacingType.AbsoluteSpacing, 4)
+            self.code.setFont(font)
+            self.code.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.code.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            layout.addWidget(self.code)
+            row = QHBoxLayout()
+            copy = QPushButton("Copy code")
+            copy.clicked.connect(lambda: self.context.copy(flow["user_code"]))
+            row.addWidget(copy)
+            browse = QPushButton("Open github.com")
+            browse.clicked.connect(lambda: self.context.open_url(flow["verification_uri"]))
+            row.addWidget(browse)
+            layout.addLayout(row)
+        else:
+            self._left = 300.0
+            layout.addWidget(QLabel("Sign in to ChatGPT in your browser; Switchboard is told when you are done."))
+            browse = QPushButton("Open the sign-in page again")
+            browse.clicked.connect(lambda: self.context.open_url(flow["authorize_url"]))
+            layout.addWidget(browse)
+            if flow.get("paste_redirect"):
+                layout.addWidget(QLabel("The usual local ports are busy: paste the address your browser ends on."))
+                self.paste = QLineEdit()
+                self.paste.setPlaceholderText("http://localhost:1455/auth/callback?code=…")
+                send = QPushButton("Use this address")
+                send.clicked.connect(self._send_redirect)
+                layout.addWidget(self.paste)
+                layout.addWidget(send)
+        self.countdown = QLabel()
+        layout.addWidget(self.countdown)
+        self.status = QLabel("Waiting for you to finish in the browser…")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        buttons.rejected.connect(self.reject)
+        self.buttons = buttons
+        layout.addWidget(buttons)
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+        self._show_left()
+
+    def _show_left(self) -> None:
+        self.countdown.setText(f"The code expires in {span(self._left)}." if self._left > 0 else "The code has expired.")
+
+    def _tick(self) -> None:
+        self._left -= POLL_MS / 1000
+        self._show_left()
+        flow_id = self.flow["flow"]
+        self.context.tasks.run(lambda control: _public(control, flow_id), self._update, self._failed, owner=self)
+
+    def _update(self, flow: dict[str, Any] | None) -> None:
+        if flow is None:
+            self._failed("This sign-in is no longer known to the gateway; start again.")
+        elif flow["status"] == "done":
+            self._timer.stop()
+            self.result_account = flow.get("account")
+            label = (self.result_account or {}).get("label", "the account")
+            self.status.setText(f"Signed in: {label} is connected.")
+            self.accept()
+        elif flow["status"] == "failed":
+            self._failed(flow.get("error") or "The sign-in failed.")
+
+    def _failed(self, message: str) -> None:
+        self._timer.stop()
+        self.status.setText(message)
+        self.status.setStyleSheet("color: #c94040;")
+        self.buttons.setStandardButtons(QDialogButtonBox.StandardButton.Close)
+
+    def _send_redirect(self) -> None:
+        assert self.paste is not None
+        url, flow_id = self.paste.text().strip(), self.flow["flow"]
+
+        def paste(control: Control) -> None:
+            found = control.flow(flow_id)
+            if found is None:
+                raise LookupError("This sign-in is no longer known to the gateway; start again.")
+            control.paste_redirect(found, url)
+
+        self.context.tasks.run(paste, lambda _: self.status.setText("Finishing the sign-in…"), self._failed, owner=self)
+
+    def done(self, code: int) -> None:  # closed in any way: stop following the flow
+        self._timer.stop()
+        super().done(code)
+
+
+def _public(control: Control, flow_id: str) -> dict[str, Any] | None:
+    found = control.flow(flow_id)
+    return None if found is None else dict(found.public())
