@@ -112,9 +112,7 @@ def _run_app(args: argparse.Namespace) -> int:
     async def run() -> None:
         application.start()
         await done.wait()
-        application.tray.hide()
-        application.window.hide()
-        host.shutdown()  # requests in flight finish first (the grace period)
+        application.close()
 
     try:
         with loop:

@@ -104,6 +104,14 @@ class Application(QObject):
         self.host.start()
         self._pace()
 
+    def close(self) -> None:
+        """Before quitting: nothing more is asked, the icon goes, and the gateway stops (requests
+        in flight finish first, within the grace period)."""
+        self.timer.stop()
+        self.tray.hide()
+        self.window.hide()
+        self.host.shutdown()
+
     # --- state ------------------------------------------------------------------------------
 
     def health(self) -> Health:

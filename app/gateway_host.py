@@ -12,7 +12,7 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
@@ -61,6 +61,13 @@ class GatewayHost(QObject):
         async def run() -> T:
             return await work()
 
+        return self._on_loop(run)
+
+    def _on_loop(self, run: Callable[[], Coroutine[Any, Any, T]]) -> concurrent.futures.Future[T]:
+        if self._loop.is_closed() or not self._thread.is_alive():  # after shutdown: fail, do not hang
+            done: concurrent.futures.Future[T] = concurrent.futures.Future()
+            done.set_exception(NotServing("Switchboard is quitting"))
+            return done
         return asyncio.run_coroutine_threadsafe(run(), self._loop)
 
     def start(self) -> concurrent.futures.Future[None]:
@@ -128,7 +135,7 @@ class GatewayHost(QObject):
             result = work(control)
             return await result if asyncio.iscoroutine(result) else result
 
-        return asyncio.run_coroutine_threadsafe(run(), self._loop)
+        return self._on_loop(run)
 
 
 class NotServing(Exception):

@@ -51,15 +51,13 @@ class SingleInstance(QObject):
         return self._server.listen(self.name)
 
     def _accept(self) -> None:
+        # The caller writes at once and leaves, so the message is read here, briefly blocking.
         while (socket := self._server.nextPendingConnection()) is not None:
-            socket.readyRead.connect(lambda s=socket: self._read(s))
-            socket.disconnected.connect(socket.deleteLater)
-            if socket.bytesAvailable():  # it may have written before we were looking
-                self._read(socket)
-
-    def _read(self, socket: QLocalSocket) -> None:
-        if bytes(socket.readAll().data()).startswith(SHOW.strip()):
-            self.show_requested.emit()
+            if socket.bytesAvailable() or socket.waitForReadyRead(CONNECT_WAIT_MS):
+                if bytes(socket.readAll().data()).startswith(SHOW.strip()):
+                    self.show_requested.emit()
+            socket.abort()
+            socket.deleteLater()
 
     def close(self) -> None:
         self._server.close()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -19,6 +20,9 @@ from PySide6.QtWidgets import (
 from app.gateway_host import GatewayHost
 from app.tasks import Tasks, Work
 from app.viewmodels.table import Column, RowsModel
+
+
+MIN_COLUMN_CAP = 240  # pixels
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,19 @@ def table(columns: list[Column]) -> tuple[QTableView, RowsModel]:
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.setAlternatingRowColors(True)
     view.verticalHeader().setVisible(False)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    view.horizontalHeader().setStretchLastSection(True)
+    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(True)
+    view.setWordWrap(False)
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
+
+    def fit() -> None:  # to the contents, but no column wider than a third of the table
+        view.resizeColumnsToContents()
+        widest = max(MIN_COLUMN_CAP, view.viewport().width() // 3)
+        for column in range(model.columnCount() - 1):
+            if view.columnWidth(column) > widest:
+                view.setColumnWidth(column, widest)
+
+    model.modelReset.connect(fit)
     return view, model

@@ -1,0 +1,101 @@
+"""The tray: its state and tooltip follow the gateway, and each menu entry does what it says."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from app_support import WAIT_MS, MakeApp
+from PySide6.QtGui import QGuiApplication
+from pytestqt.qtbot import QtBot
+
+from app.viewmodels.health import PAUSED, SERVING
+from app.windows.connect import ConnectPage
+
+
+def _health(url: str) -> int:
+    with urllib.request.urlopen(f"{url}/health", timeout=5) as r:
+        return int(r.status)
+
+
+def test_the_menu_is_rebuilt_from_the_state_and_its_entries_work(qtbot: QtBot, make_app: MakeApp, tmp_path: Path) -> None:
+    app = make_app(tray=True)
+    url = app.host.url
+    assert not app.window.isVisible()  # with a tray it starts in the tray
+    app.tray.menu.aboutToShow.emit()
+    assert app.tray.menu.actions()[0].text() == "Switchboard — Serving"
+    assert app.tray_state().health.state == SERVING
+    qtbot.waitUntil(lambda: app.status is not None, timeout=WAIT_MS)
+    app.tray.refresh()
+    assert url in app.tray.toolTip() and "0 tokens today" in app.tray.toolTip()
+
+    app.tray.action("Copy endpoint address").trigger()
+    assert QGuiApplication.clipboard().text() == url
+
+    app.tray.action("Claude Code").trigger()  # Connect a tool ▸ Claude Code
+    assert app.window.isVisible() and app.window.current.title == ConnectPage.title
+    page = app.window.current
+    assert isinstance(page, ConnectPage)
+    assert f"ANTHROPIC_BASE_URL={url}" in page.text.toPlainText()
+
+    app.tray.action("Pause the gateway").trigger()
+    qtbot.waitUntil(lambda: not app.host.serving, timeout=WAIT_MS)
+    assert app.health().state == PAUSED
+    with pytest.raises(urllib.error.URLError):
+        _health(url)
+    app.tray.menu.aboutToShow.emit()
+    app.tray.action("Resume the gateway").trigger()
+    qtbot.waitUntil(lambda: app.host.serving, timeout=WAIT_MS)
+    assert _health(app.host.url) == 200
+
+    entry = tmp_path / "autostart-home" / "autostart" / "switchboard.desktop"
+    app.tray.action("Start at login").trigger()
+    assert entry.is_file() and "Exec=switchboard" in entry.read_text(encoding="utf-8")
+    app.tray.menu.aboutToShow.emit()
+    assert app.tray.action("Start at login").isChecked()
+    app.tray.action("Start at login").trigger()
+    assert not entry.exists()
+
+    with qtbot.waitSignal(app.quit_requested, timeout=1000):
+        app.tray.action("Quit Switchboard").trigger()
+
+
+def test_without_a_tray_the_window_opens_and_says_why(make_app: MakeApp) -> None:
+    app = make_app(tray=False)
+    assert app.window.isVisible() and "no system tray" in app.window.notice.text()
+    assert not app.window.hide_on_close
+
+
+def test_a_busy_port_is_said_and_notified(qtbot: QtBot, make_app: MakeApp, tmp_path: Path) -> None:
+    first = make_app()
+    port = int(first.host.url.rsplit(":", 1)[1])
+    from app.application import Application
+    from app.gateway_host import GatewayHost
+    from app.platform.autostart import XdgAutostart
+    from gateway import resolve_paths
+    from gateway.launch import gateway_server, read_settings
+    from gateway.store.secrets import MemorySecrets
+
+    paths = resolve_paths(tmp_path / "second", {})
+    paths.ensure()
+    paths.config_file.write_text(f"[server]\nport = {port}\n[providers.ollama]\nenabled = false\n", encoding="utf-8")
+    secrets = MemorySecrets()
+    host = GatewayHost(lambda: gateway_server(read_settings(paths, {}, secrets), paths, {}, secrets))
+    second = Application(host, XdgAutostart(tmp_path / "x", ["switchboard"]), tray_available=False)
+    with qtbot.waitSignal(host.failed, timeout=WAIT_MS):
+        second.start()
+    assert not host.serving and "already in use" in host.error
+    assert second.notified[-1].title == "Switchboard could not start" and second.health().state == "stopped"
+    second.close()
+    second.window.deleteLater()
+
+
+def test_status_json_is_what_the_pages_read(make_app: MakeApp, qtbot: QtBot) -> None:
+    app = make_app()
+    qtbot.waitUntil(lambda: app.status is not None, timeout=WAIT_MS)
+    assert app.status is not None
+    json.dumps(app.status)  # plain data, nothing Qt
+    assert {"providers", "accounts", "quota", "failing", "today", "access"} <= set(app.status)
