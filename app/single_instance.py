@@ -53,9 +53,9 @@ class SingleInstance(QObject):
     def _accept(self) -> None:
         # The caller writes at once and leaves, so the message is read here, briefly blocking.
         while (socket := self._server.nextPendingConnection()) is not None:
-            if socket.bytesAvailable() or socket.waitForReadyRead(CONNECT_WAIT_MS):
-                if bytes(socket.readAll().data()).startswith(SHOW.strip()):
-                    self.show_requested.emit()
+            arrived = socket.bytesAvailable() or socket.waitForReadyRead(CONNECT_WAIT_MS)
+            if arrived and bytes(socket.readAll().data()).startswith(SHOW.strip()):
+                self.show_requested.emit()
             socket.abort()
             socket.deleteLater()
 

@@ -21,7 +21,6 @@ from app.gateway_host import GatewayHost
 from app.tasks import Tasks, Work
 from app.viewmodels.table import Column, RowsModel
 
-
 MIN_COLUMN_CAP = 240  # pixels
 
 
