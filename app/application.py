@@ -26,11 +26,12 @@ from app.windows.overview import OverviewPage
 from app.windows.page import Context, Page
 from app.windows.providers import ProvidersPage
 from app.windows.quotas import QuotasPage
+from app.windows.usage import UsagePage
 from gateway import Control
 
 log = logging.getLogger("app")
 
-PAGES: list[type[Page]] = [OverviewPage, ProvidersPage, AccountsPage, QuotasPage, AuditPage, ConnectPage]
+PAGES: list[type[Page]] = [OverviewPage, ProvidersPage, AccountsPage, QuotasPage, UsagePage, AuditPage, ConnectPage]
 SHOWN_EVERY_MS = 2_000  # status refresh while the window is open
 HIDDEN_EVERY_MS = 15_000  # while only the tray shows it: tooltip, icon, notifications
 NO_TRAY = "This desktop has no system tray, so Switchboard shows this window instead; closing it quits."

@@ -22,6 +22,7 @@ from app.windows.overview import OverviewPage
 from app.windows.providers import ProvidersPage
 from app.windows.quotas import QuotasPage
 from app.windows.sign_in_dialog import SignInDialog
+from app.windows.usage import UsagePage
 
 WAIT = 15_000
 
@@ -68,7 +69,6 @@ def test_the_copilot_device_flow_completes(qtbot: QtBot, make_app: MakeApp, fake
     dialog = page.dialog
     assert isinstance(dialog, SignInDialog)
     assert dialog.code.text() == USER_CODE and "expires in" in dialog.countdown.text()
-    dialog.findChild(type(page.remove_button), "") or None
     copy = next(b for b in dialog.findChildren(type(page.remove_button)) if b.text() == "Copy code")
     copy.click()
     from PySide6.QtGui import QGuiApplication
@@ -130,7 +130,7 @@ def test_verify_chain_reports_a_tampered_row(qtbot: QtBot, make_app: MakeApp) ->
     assert page.proxy.rowCount() == 0
 
 
-def test_the_overview_counts_today(qtbot: QtBot, make_app: MakeApp, fakes: LoopThread) -> None:
+def test_the_overview_and_usage_count_today(qtbot: QtBot, make_app: MakeApp, fakes: LoopThread, tmp_path: Path) -> None:
     fake = fakes.run(FakeOpenAI(key=KEY).start())
     app = make_app({"GROQ_BASE_URL": fake.url, "GROQ_API_KEY": KEY})
     page = app.window.go(OverviewPage.title)
@@ -144,4 +144,18 @@ def test_the_overview_counts_today(qtbot: QtBot, make_app: MakeApp, fakes: LoopT
     assert int(page.tokens.text().replace(",", "")) > 0
     assert page.models.rows[0]["name"] == f"groq/{fake.models[0]}"
     assert page.problems.item(0).text().startswith("None")
+
+    usage = app.window.go(UsagePage.title)
+    assert isinstance(usage, UsagePage)
+    qtbot.waitUntil(lambda: len(usage.recent.rows) == 1, timeout=WAIT)
+    assert usage.chart.bars and usage.chart.bars[-1][1] > 0
+    assert usage.groups.rows[0]["name"] == f"groq/{fake.models[0]}"
+    usage.filter.setText("no-such-model")
+    assert usage.proxy.rowCount() == 0
+    usage.filter.setText("groq")
+    target = tmp_path / "usage.csv"
+    usage.export(str(target))
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2 and "model" in lines[0] and f"groq/{fake.models[0]}" in lines[1]
+    assert "Wrote 1 request(s)" in usage.note.text()
     fakes.run(fake.stop())

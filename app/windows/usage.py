@@ -1,0 +1,107 @@
+"""Usage: tokens over time (by hour or day), the same period by model or by provider, and the
+most recent requests, filterable and exported to CSV."""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton
+
+from app.viewmodels.table import Column, field
+from app.windows.page import Context, Page, table
+from app.windows.widgets.bar_chart import BarChart
+from gateway import Control
+
+PERIODS = {"Last 24 hours": (86400, "hour"), "Last 7 days": (7 * 86400, "day"), "Last 30 days": (30 * 86400, "day")}
+GROUPS = {"By model": "by-model", "By provider": "by-provider", "By client": "by-caller"}
+RECENT = [
+    Column("When", lambda r: time.strftime("%m-%d %H:%M:%S", time.localtime(r["ts"] / 1000 if r["ts"] > 10**11 else r["ts"]))),
+    field("Model", "model"),
+    field("Provider", "provider"),
+    field("Client", "caller"),
+    field("Prompt", "prompt", True),
+    field("Completion", "completion", True),
+    field("Status", "status", True),
+    field("ms", "latency_ms", True),
+]
+
+
+async def report(control: Control, span: float, bucket: str, group: str) -> dict[str, Any]:
+    since = time.time() - span
+    return {
+        "series": (await control.usage("timeseries", since, bucket=bucket))["rows"],
+        "groups": (await control.usage(group, since))["rows"],
+        "recent": (await control.usage("recent"))["rows"],
+        "bucket": bucket,
+    }
+
+
+class UsagePage(Page):
+    title = "Usage"
+
+    def __init__(self, context: Context) -> None:
+        super().__init__(context)
+        row = QHBoxLayout()
+        self.period = QComboBox()
+        self.period.addItems(list(PERIODS))
+        self.group = QComboBox()
+        self.group.addItems(list(GROUPS))
+        for box in (self.period, self.group):
+            box.currentIndexChanged.connect(self.shown)
+            row.addWidget(box)
+        row.addStretch(1)
+        self.layout_.addLayout(row)
+        self.layout_.addWidget(QLabel("Tokens"))
+        self.chart = BarChart()
+        self.layout_.addWidget(self.chart, 1)
+        self.groups_view, self.groups = table(
+            [field("Name", "name"), field("Requests", "requests", True), field("Prompt", "prompt_tokens", True),
+             field("Completion", "completion_tokens", True), field("Total", "total_tokens", True)]
+        )
+        self.layout_.addWidget(self.groups_view, 1)
+        tools = QHBoxLayout()
+        tools.addWidget(QLabel("Recent requests"))
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter: model, provider, client, status")
+        tools.addWidget(self.filter, 1)
+        export = QPushButton("Export CSV…")
+        export.clicked.connect(self.export)
+        tools.addWidget(export)
+        self.layout_.addLayout(tools)
+        self.recent_view, self.recent = table(RECENT)
+        self.proxy = QSortFilterProxyModel()
+        self.proxy.setSourceModel(self.recent)
+        self.proxy.setFilterKeyColumn(-1)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.recent_view.setModel(self.proxy)
+        self.layout_.addWidget(self.recent_view, 2)
+
+    def shown(self) -> None:
+        span, bucket = PERIODS[self.period.currentText()]
+        group = GROUPS[self.group.currentText()]
+        self.ask(lambda control: report(control, span, bucket, group), self._show)
+
+    def _show(self, found: dict[str, Any]) -> None:
+        fmt = "%H:%M" if found["bucket"] == "hour" else "%m-%d"
+        self.chart.set_bars([(time.strftime(fmt, time.localtime(r["start"])), float(r["total_tokens"])) for r in found["series"]])
+        self.groups.set_rows(found["groups"])
+        self.recent.set_rows(found["recent"])
+
+    def export(self, path: str | None = None) -> None:
+        """The recent requests as shown (filter applied), to a CSV file."""
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export recent requests", "switchboard-usage.csv", "CSV files (*.csv)")
+            if not path:
+                return
+        rows = [self.proxy.mapToSource(self.proxy.index(n, 0)).row() for n in range(self.proxy.rowCount())]
+        keys = list(self.recent.rows[0]) if self.recent.rows else []
+        with Path(path).open("w", newline="", encoding="utf-8") as out:
+            writer = csv.DictWriter(out, keys)
+            writer.writeheader()
+            writer.writerows(self.recent.rows[n] for n in rows)
+        self.say(f"Wrote {len(rows)} request(s) to {path}.")
