@@ -20,6 +20,7 @@ from gateway import GatewayServer, load_settings
 from gateway.store.secrets import MemorySecrets
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest_plugins = ("app_fixtures",)  # the tray app's fixtures (tests/app_fixtures.py)
 
 FAKE_KEY = "sk-fake-upstream-key-0001"
 ANTHROPIC_KEY = "sk-ant-fake-upstream-0001"

@@ -21,6 +21,7 @@ class QuotasPage(Page):
         self.empty = QLabel("No quota seen yet: windows appear once an account is connected or a provider reports its limits.")
         self.empty.setWordWrap(True)
         row.addWidget(self.empty, 1)
+        row.addStretch(0)
         refresh = QPushButton("Ask the accounts now")
         refresh.clicked.connect(self.ask_now)
         row.addWidget(refresh)

@@ -30,10 +30,20 @@ RECENT = [
 ]
 
 
+def filled(rows: list[dict[str, Any]], since: float, until: float, bucket: str) -> list[tuple[float, float]]:
+    """(bucket start, tokens) for every bucket of the period, empty ones included."""
+    size = 3600 if bucket == "hour" else 86400
+    tokens = {int(r["start"]): float(r["total_tokens"]) for r in rows}
+    first = int(since // size) * size
+    return [(start, tokens.get(start, 0.0)) for start in range(first, int(until) + 1, size)]
+
+
 async def report(control: Control, span: float, bucket: str, group: str) -> dict[str, Any]:
-    since = time.time() - span
+    until = time.time()
+    since = until - span
+    series = (await control.usage("timeseries", since, bucket=bucket))["rows"]
     return {
-        "series": (await control.usage("timeseries", since, bucket=bucket))["rows"],
+        "series": filled(series, since, until, bucket),
         "groups": (await control.usage(group, since))["rows"],
         "recent": (await control.usage("recent"))["rows"],
         "bucket": bucket,
@@ -88,7 +98,7 @@ class UsagePage(Page):
 
     def _show(self, found: dict[str, Any]) -> None:
         fmt = "%H:%M" if found["bucket"] == "hour" else "%m-%d"
-        self.chart.set_bars([(time.strftime(fmt, time.localtime(r["start"])), float(r["total_tokens"])) for r in found["series"]])
+        self.chart.set_bars([(time.strftime(fmt, time.localtime(start)), tokens) for start, tokens in found["series"]])
         self.groups.set_rows(found["groups"])
         self.recent.set_rows(found["recent"])
 

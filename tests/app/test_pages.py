@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from app_support import KEY, LoopThread, MakeApp
+from app_fixtures import KEY, LoopThread, MakeApp
 from fakes.chatgpt import FakeChatGPT
 from fakes.github_copilot import USER_CODE, FakeCopilot
 from fakes.openai_upstream import FakeOpenAI

@@ -8,7 +8,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from app_support import WAIT_MS, MakeApp
+from app_fixtures import WAIT_MS, MakeApp
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 

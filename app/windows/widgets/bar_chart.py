@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 BAR = QColor("#3b7dd8")
+MAX_BAR = 48.0  # pixels: a few bars stay bars, not slabs
 
 
 class BarChart(QWidget):
@@ -27,7 +28,7 @@ class BarChart(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         text = self.palette().windowText().color()
         box = QRectF(self.rect()).adjusted(48, 8, -8, -22)
-        if not self.bars:
+        if not any(value for _, value in self.bars):
             p.setPen(text)
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No requests in this period yet.")
             return
@@ -40,7 +41,8 @@ class BarChart(QWidget):
         label_every = max(1, int(60 // step) + 1)  # labels no closer than ~60 px
         for n, (label, value) in enumerate(self.bars):
             height = box.height() * value / top
-            bar = QRectF(box.left() + n * step + step * 0.15, box.bottom() - height, step * 0.7, height)
+            width = min(step * 0.7, MAX_BAR)
+            bar = QRectF(box.left() + n * step + (step - width) / 2, box.bottom() - height, width, height)
             p.fillRect(bar, BAR)
             if n % label_every == 0:
                 p.drawText(QRectF(box.left() + n * step - 20, box.bottom() + 4, step + 40, 14), Qt.AlignmentFlag.AlignHCenter, label)
