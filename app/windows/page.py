@@ -82,10 +82,10 @@ def table(columns: list[Column]) -> tuple[QTableView, RowsModel]:
     view.setWordWrap(False)
     view.setTextElideMode(Qt.TextElideMode.ElideRight)
 
-    def fit() -> None:  # to the contents, but no column wider than a third of the table
-        view.resizeColumnsToContents()
+    def fit() -> None:  # to the contents, none wider than a third of the table; the last stretches
         widest = max(MIN_COLUMN_CAP, view.viewport().width() // 3)
         for column in range(model.columnCount() - 1):
+            view.resizeColumnToContents(column)
             if view.columnWidth(column) > widest:
                 view.setColumnWidth(column, widest)
 
