@@ -41,11 +41,11 @@ RANK = {
     "wiring": 7,
     "server": 8,
     "status_text": 8,
-    "__main__": 9,
+    "__main__": 10,
     "admin_cli": 8,
-    "launch": 8,
+    "launch": 9,
     "accounts_cli": 8,
-    "__init__": 9,
+    "__init__": 11,
 }
 QT = ("PySide6", "shiboken6", "qasync", "app")
 IO_MODULES = ("aiohttp", "httpx", "sqlite3", "socket", "asyncio", "subprocess", "os", "io", "pathlib", "urllib.request", "http", "requests", "shutil", "tempfile", "time", "random", "secrets", "uuid")
