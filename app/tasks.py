@@ -33,7 +33,6 @@ class Tasks(QObject):
         super().__init__(parent)
         self._host = host
         self._finished.connect(self._deliver)
-        self.pending = 0
 
     def run(
         self,
@@ -43,13 +42,11 @@ class Tasks(QObject):
         owner: QObject | None = None,
     ) -> None:
         """``owner``: a widget whose closing makes the answer moot (it is dropped, not delivered)."""
-        self.pending += 1
         future = self._host.call(work)
         future.add_done_callback(lambda f: self._finished.emit((f, on_done, on_error, owner)))
 
     def _deliver(self, parcel: tuple[concurrent.futures.Future[Any], Callable[[Any], None], Callable[[str], None] | None, QObject | None]) -> None:
         future, on_done, on_error, owner = parcel
-        self.pending -= 1
         if owner is not None and not shiboken6.isValid(owner):
             return
         try:

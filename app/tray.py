@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from app.icons import icon
 from app.viewmodels.health import PAUSED, STOPPED, Health
-from app.viewmodels.snippets import snippets
+from app.viewmodels.snippets import DEFAULT_URL, snippets
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +69,7 @@ class Tray(QSystemTrayIcon):
         copy = menu.addAction("Copy endpoint address", a.copy_address)
         copy.setEnabled(bool(state.url))
         tools = menu.addMenu("Connect a tool")
-        for snippet in snippets(state.url or "http://127.0.0.1:11488"):
+        for snippet in snippets(state.url or DEFAULT_URL):
             tools.addAction(snippet.tool, partial(a.connect_tool, snippet.tool))
         menu.addSeparator()
         paused = state.health.state == PAUSED

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 KEY_PLACEHOLDER = "<your client key>"
+DEFAULT_URL = "http://127.0.0.1:11488"  # shown while the gateway is not running
 
 
 @dataclass(frozen=True, slots=True)

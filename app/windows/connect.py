@@ -15,10 +15,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.viewmodels.snippets import KEY_PLACEHOLDER, Snippet, snippets
+from app.viewmodels.snippets import DEFAULT_URL, KEY_PLACEHOLDER, Snippet, snippets
 from app.windows.page import Context, Page
-
-DEFAULT_URL = "http://127.0.0.1:11488"
 
 
 class ConnectPage(Page):
