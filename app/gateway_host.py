@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
@@ -17,7 +18,7 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
-from gateway import Control, GatewayServer, ListenError, new_event_loop
+from gateway import ConfigError, Control, GatewayServer, ListenError, new_event_loop
 
 log = logging.getLogger("app")
 T = TypeVar("T")
@@ -95,13 +96,17 @@ class GatewayHost(QObject):
     async def _start(self) -> None:
         if self.server is not None:
             return
+        server: GatewayServer | None = None
         try:
             server = self._make_server()
             await server.start()
-        except (ListenError, Exception) as exc:
-            if not isinstance(exc, ListenError):
+        except Exception as exc:  # any failure is shown to the user, never lost
+            if not isinstance(exc, ListenError | ConfigError):
                 log.exception("the gateway could not start")
-            self.error = str(exc)
+            if server is not None:  # what it opened (database, connections) is closed again
+                with contextlib.suppress(Exception):
+                    await server.stop()
+            self.error = getattr(exc, "message", None) or str(exc)
             self.failed.emit(self.error)
             return
         self.server, self.url, self.error = server, server.url, ""

@@ -67,6 +67,7 @@ MAX_ERROR_BYTES = 1024 * 1024
 KEEP_ALIVE = 300.0  # seconds a model counts as running after use, as Ollama's default keep_alive
 REASONING_ALLOWANCE = 4096  # output tokens added for a model that thinks out of its answer's budget
 ROUTE_WAIT = 5.0  # how long an unknown bare name may wait for model lists still loading
+FAILING_KEPT = 50  # models remembered as failing, for status and notifications
 
 T = TypeVar("T")
 C = TypeVar("C", bound=ClientCall)
@@ -211,6 +212,8 @@ class Gateway:
             routed = await first_success(plan, with_access(attempt), self.router.health, self._clock, deadline, request_id, moved_on)
         except GatewayError as err:
             if plan.candidates and (err.status >= 500 or err.status == 429):  # every route tried failed
+                if len(self._failing) >= FAILING_KEPT and name not in self._failing:
+                    del self._failing[next(iter(self._failing))]  # the oldest goes: names come from callers
                 self._failing[name] = {"model": name, "error": err.message, "at": self._clock.time()}
             raise
         if self._failing:

@@ -23,7 +23,7 @@ from gateway.auth.oauth.logins_on_disk import (
 )
 from gateway.errors import InvalidRequest, RouteNotFound
 from gateway.providers.catalog import load_catalog
-from gateway.providers.settings import ProviderSettings
+from gateway.providers.settings import SUBSCRIPTIONS, ProviderSettings
 from gateway.service import Gateway
 from gateway.state import State
 from gateway.store import audit, ledger
@@ -219,7 +219,7 @@ class Control:
         models: dict[str, list[str]] = {}
         for entry in await gateway.models():
             models.setdefault(entry.provider, []).append(entry.id)
-        live = {p.id: p.settings for p in gateway.providers if p.settings.kind not in ("codex", "copilot")}
+        live = {p.id: p.settings for p in gateway.providers if p.id not in SUBSCRIPTIONS}
         out = []
         for row in load_catalog().values():
             settings = live.pop(row.id, None)

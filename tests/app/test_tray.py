@@ -41,8 +41,9 @@ def test_the_menu_is_rebuilt_from_the_state_and_its_entries_work(qtbot: QtBot, m
     assert isinstance(page, ConnectPage)
     assert f"ANTHROPIC_BASE_URL={url}" in page.text.toPlainText()
 
-    app.tray.action("Pause the gateway").trigger()
-    qtbot.waitUntil(lambda: not app.host.serving, timeout=WAIT_MS)
+    with qtbot.waitSignal(app.host.stopped, timeout=WAIT_MS):  # the port is let go once stopped
+        app.tray.action("Pause the gateway").trigger()
+    assert not app.host.serving
     assert app.health().state == PAUSED
     with pytest.raises(urllib.error.URLError):
         _health(url)
