@@ -18,7 +18,7 @@ import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
 
-from gateway import __version__, open_server, resolve_paths, run_headless, start_logging
+from gateway import LOG_LEVELS, ConfigError, GatewaySetup, __version__, run_headless, start_logging
 
 APP_ID = "switchboard"
 
@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=__version__)
     parser.add_argument("--home", help="keep all state in this folder (or set SWITCHBOARD_HOME)")
     parser.add_argument("--port", type=int, help="port to listen on (default 11488; 0 picks a free one)")
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--log-level", choices=LOG_LEVELS, help="default: as Settings say, else info")
     return parser
 
 
@@ -63,6 +63,8 @@ def _run_app(args: argparse.Namespace) -> int:
     from app.platform.autostart import for_platform, launch_command
     from app.single_instance import SingleInstance, ask_running, socket_name
     from app.theme import apply_theme
+    from app.viewmodels.settings import log_level_of, theme_of
+    from gateway import resolve_paths
 
     qt = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(qt, QApplication)
@@ -70,10 +72,14 @@ def _run_app(args: argparse.Namespace) -> int:
     qt.setApplicationDisplayName("Switchboard")
     qt.setDesktopFileName(APP_ID)  # matches the desktop entry's StartupWMClass
     qt.setQuitOnLastWindowClosed(False)
-    apply_theme(qt)
-
     paths = resolve_paths(args.home, os.environ)
     paths.ensure()
+    setup = GatewaySetup(paths, os.environ, port=args.port, open_browser=webbrowser.open)
+    try:
+        config = setup.config()
+    except ConfigError:
+        config = {}  # the gateway says what is wrong when it starts
+    apply_theme(qt, theme_of(config))
     name = socket_name(paths.config_dir)
     if ask_running(name):
         print("switchboard: already running; its window was brought forward.", flush=True)
@@ -81,10 +87,10 @@ def _run_app(args: argparse.Namespace) -> int:
     single = SingleInstance(name)
     if not single.listen():
         print("switchboard: could not claim the single-instance socket; going on anyway", file=sys.stderr)
-    listener = start_logging(args.log_level, paths.log_dir)
-    host = GatewayHost(lambda: open_server(paths, os.environ, port=args.port, open_browser=webbrowser.open))
+    listener = start_logging(args.log_level or log_level_of(config), paths.log_dir)
+    host = GatewayHost(setup.server)
     autostart = for_platform(sys.platform, Path.home(), os.environ, launch_command())
-    application = Application(host, autostart)
+    application = Application(host, autostart, setup)
     single.show_requested.connect(application.open_window)
     host.started.connect(lambda url: print(f"Switchboard {__version__} listening on {url}", flush=True))
     host.failed.connect(lambda message: print(f"switchboard: {message}", file=sys.stderr, flush=True))

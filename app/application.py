@@ -21,17 +21,21 @@ from app.viewmodels.health import Health, health_of
 from app.windows.accounts import AccountsPage
 from app.windows.audit import AuditPage
 from app.windows.connect import ConnectPage
+from app.windows.local_models import LocalModelsPage
 from app.windows.main_window import MainWindow
 from app.windows.overview import OverviewPage
 from app.windows.page import Context, Page
 from app.windows.providers import ProvidersPage
 from app.windows.quotas import QuotasPage
+from app.windows.settings import SettingsPage
 from app.windows.usage import UsagePage
-from gateway import Control
+from gateway import Control, GatewaySetup
 
 log = logging.getLogger("app")
 
-PAGES: list[type[Page]] = [OverviewPage, ProvidersPage, AccountsPage, QuotasPage, UsagePage, AuditPage, ConnectPage]
+PAGES: list[type[Page]] = [
+    OverviewPage, ProvidersPage, LocalModelsPage, AccountsPage, QuotasPage, UsagePage, AuditPage, ConnectPage, SettingsPage,
+]
 SHOWN_EVERY_MS = 2_000  # status refresh while the window is open
 HIDDEN_EVERY_MS = 15_000  # while only the tray shows it: tooltip, icon, notifications
 NO_TRAY = "This desktop has no system tray, so Switchboard shows this window instead; closing it quits."
@@ -62,6 +66,7 @@ class Application(QObject):
         self,
         host: GatewayHost,
         autostart: Autostart,
+        setup: GatewaySetup,
         *,
         tray_available: bool | None = None,
         open_url: Callable[[str], object] | None = None,
@@ -74,7 +79,7 @@ class Application(QObject):
         self.alerts = Alerts()
         self.notified: list[Notice] = []  # every notification shown, newest last
         self._open_url: Callable[[str], object] = open_url or (lambda url: QDesktopServices.openUrl(QUrl(url)))
-        context = Context(host, self.tasks, self.copy, self._open_url, self.restart, self.refresh)
+        context = Context(host, self.tasks, self.copy, self._open_url, self.restart, self.refresh, setup, autostart, self.set_start_at_login)
         has_tray = QSystemTrayIcon.isSystemTrayAvailable() if tray_available is None else tray_available
         self.window = MainWindow(context, PAGES, "" if has_tray else NO_TRAY)
         self.window.hide_on_close = has_tray

@@ -7,6 +7,7 @@ Windows never make threads or wait on the gateway themselves.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 from collections.abc import Callable
 from typing import Any
@@ -42,7 +43,25 @@ class Tasks(QObject):
         owner: QObject | None = None,
     ) -> None:
         """``owner``: a widget whose closing makes the answer moot (it is dropped, not delivered)."""
-        future = self._host.call(work)
+        self._answer(self._host.call(work), on_done, on_error, owner)
+
+    def run_blocking(
+        self,
+        work: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[str], None] | None = None,
+        owner: QObject | None = None,
+    ) -> None:
+        """``work()`` on a worker thread (files, the keychain), whether the gateway runs or not."""
+        self._answer(self._host.submit(lambda: asyncio.to_thread(work)), on_done, on_error, owner)
+
+    def _answer(
+        self,
+        future: concurrent.futures.Future[Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[str], None] | None,
+        owner: QObject | None,
+    ) -> None:
         future.add_done_callback(lambda f: self._finished.emit((f, on_done, on_error, owner)))
 
     def _deliver(self, parcel: tuple[concurrent.futures.Future[Any], Callable[[Any], None], Callable[[str], None] | None, QObject | None]) -> None:

@@ -4,9 +4,10 @@ This module is the public surface the tray app uses; everything else is internal
 """
 
 from gateway.api.control import Control
-from gateway.config import Settings, load_settings
+from gateway.config import LOG_LEVELS, THEMES, Settings, load_settings
+from gateway.config_file import Change
 from gateway.errors import ConfigError, GatewayError
-from gateway.launch import open_server
+from gateway.launch import GatewaySetup
 from gateway.logs import start_logging
 from gateway.paths import StatePaths, resolve_paths
 from gateway.runtime import new_event_loop, tune_for_serving
@@ -14,17 +15,20 @@ from gateway.server import GatewayServer, ListenError
 from gateway.version import __version__
 
 __all__ = [
+    "LOG_LEVELS",
+    "THEMES",
+    "Change",
     "ConfigError",
     "Control",
     "GatewayError",
     "GatewayServer",
+    "GatewaySetup",
     "ListenError",
     "Settings",
     "StatePaths",
     "__version__",
     "load_settings",
     "new_event_loop",
-    "open_server",
     "resolve_paths",
     "run_headless",
     "start_logging",

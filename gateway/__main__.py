@@ -19,7 +19,7 @@ from typing import Any
 from gateway.accounts_cli import add_account_commands
 from gateway.admin_cli import add_commands, cmd_provider_key
 from gateway.auth import admin_token
-from gateway.config import Settings
+from gateway.config import LOG_LEVELS, Settings
 from gateway.errors import ConfigError, GatewayError
 from gateway.launch import read_settings
 from gateway.paths import StatePaths, resolve_paths
@@ -60,7 +60,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, paths: StatePaths) -
     from gateway.server import ListenError
 
     paths.ensure()
-    listener = start_logging(args.log_level, paths.log_dir)
+    listener = start_logging(args.log_level or settings.server.log_level, paths.log_dir)
 
     async def serve() -> int:
         stop = asyncio.Event()
@@ -131,7 +131,7 @@ def cmd_models(args: argparse.Namespace, settings: Settings, paths: StatePaths) 
     from gateway.transport.aiohttp_transport import AiohttpTransport
     from gateway.wiring import build_gateway
 
-    listener = start_logging(args.log_level, None)
+    listener = start_logging(args.log_level or settings.server.log_level, None)
 
     async def list_models() -> int:
         transport = AiohttpTransport()
@@ -196,7 +196,7 @@ def cmd_decide(args: argparse.Namespace, settings: Settings, paths: StatePaths) 
     except ValueError as exc:
         print(f"switchboard: {exc}", file=sys.stderr)
         return 2
-    listener = start_logging(args.log_level, None)
+    listener = start_logging(args.log_level or settings.server.log_level, None)
 
     async def decide() -> int:
         transport = AiohttpTransport()
@@ -223,7 +223,7 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--home", help="keep all state in this folder (or set SWITCHBOARD_HOME)")
     common.add_argument("--config", type=Path, help="config file (default: config.toml in the state folder)")
-    common.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    common.add_argument("--log-level", choices=LOG_LEVELS, help="default: [server].log_level, else info")
 
     parser = argparse.ArgumentParser(
         prog="switchboard-gateway", description="Switchboard's LLM gateway, without the tray app."

@@ -8,6 +8,7 @@ user marked as local. Numeric IPv4 spellings (``0x7f.1``, ``2130706433``) are no
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 from urllib.parse import urlsplit
@@ -77,3 +78,28 @@ def check_base_url(url: str, *, plain_http_ok: bool) -> str:
             "or mark the provider local = true if it is a model server on your network"
         )
     return url.strip().rstrip("/")
+
+
+def is_wildcard(host: str) -> bool:
+    """A bind to every interface ("0.0.0.0", "::")."""
+    addr = parse_ip(host)
+    return addr is not None and addr.is_unspecified
+
+
+def own_names() -> list[str]:
+    """How other computers on the network may name this one: its host name (and ``.local``) and
+    its addresses, IPv6 bracketed as a Host header has them. Blocking (resolves the host name)."""
+    name = socket.gethostname()
+    names = {name.lower(), f"{name.lower()}.local"}
+    found: set[str] = set()
+    with contextlib.suppress(OSError):
+        found.update(str(info[4][0]) for info in socket.getaddrinfo(name, None))
+    # The address of the interface with the default route: a UDP "connect" sends nothing.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe, contextlib.suppress(OSError):
+        probe.connect(("192.0.2.1", 9))
+        found.add(probe.getsockname()[0])
+    for text in found:
+        addr = parse_ip(text.split("%")[0])
+        if addr is not None and not addr.is_loopback and not addr.is_unspecified:
+            names.add(f"[{addr}]" if addr.version == 6 else str(addr))
+    return sorted(names)

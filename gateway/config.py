@@ -12,6 +12,7 @@ variables that hold its keys (``api_key_env``), and keys found there stay in mem
     max_body_mb = 10
     shutdown_grace_seconds = 10
     model_refresh_seconds = 600
+    log_level = "info"            # debug, info, warning or error (--log-level wins)
 
     [upstream]                    # defaults for every provider
     connect_timeout = 10
@@ -46,6 +47,9 @@ variables that hold its keys (``api_key_env``), and keys found there stay in mem
     models = ["llama-3.3-70b-versatile"]
     rotation = "sequential"       # drain the first key before the next (default: round-robin)
     max_request_mb = 4            # larger requests go to other routes
+
+    [app]                         # the tray app's own
+    theme = "system"              # follow the desktop, or "light" / "dark"
 
     [providers.mybox]             # any other OpenAI-compatible server
     kind = "openai-compatible"
@@ -102,6 +106,7 @@ class ServerSettings:
     require_keys: bool = False  # loopback callers need a client key too (beyond loopback they always do)
     metrics_auth: bool = False  # /metrics needs admin credentials
     ledger: bool = True  # keep a usage row per request (off: counts and limits only, nothing on disk)
+    log_level: str = "info"  # unless --log-level says otherwise
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,12 +153,20 @@ class RoutingSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AppSettings:
+    """What only the tray app reads (``[app]``); kept in the same file so there is one to back up."""
+
+    theme: str = "system"  # "system" (follow the desktop), "light" or "dark"
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings
     providers: tuple[ProviderSettings, ...]
     routing: RoutingSettings = RoutingSettings()
     config_file: Path | None = None  # the file that was read, if any
     subscriptions: SubscriptionSettings = SubscriptionSettings()
+    app: AppSettings = AppSettings()
 
 
 # --- small typed readers: each names the key it complains about ----------------------------
@@ -258,8 +271,10 @@ def _keys_from(names: tuple[str, ...], env: Mapping[str, str]) -> tuple[str, ...
 _SERVER_KEYS = {
     "host", "port", "allowed_hosts", "cors_origins", "max_body_mb",
     "shutdown_grace_seconds", "model_refresh_seconds", "require_keys", "metrics_auth",
-    "ledger",
+    "ledger", "log_level",
 }
+LOG_LEVELS = ("debug", "info", "warning", "error")
+THEMES = ("system", "light", "dark")
 _TIMEOUT_KEYS = {"connect_timeout", "read_timeout", "total_timeout"}
 _PROVIDER_KEYS = _TIMEOUT_KEYS | {
     "enabled", "kind", "name", "base_url", "api_key_env", "auth", "local", "stream_usage",
@@ -291,8 +306,20 @@ def _server(data: Mapping[str, Any], host: str | None, port: int | None, require
         require_keys=require_keys or bool(t.flag("require_keys")),
         metrics_auth=bool(t.flag("metrics_auth")),
         ledger=_first(t.flag("ledger"), True),
+        log_level=_choice(t, "log_level", LOG_LEVELS) or defaults.log_level,
     )
     return settings
+
+
+def _choice(t: _Table, key: str, choices: tuple[str, ...]) -> str | None:
+    value = t.text(key)
+    if value is not None and value not in choices:
+        raise ConfigError(f"{t.where}.{key} must be one of {', '.join(choices)}")
+    return value
+
+
+def _app(data: Mapping[str, Any]) -> AppSettings:
+    return AppSettings(theme=_choice(_Table(data, "[app]", {"theme"}), "theme", THEMES) or AppSettings().theme)
 
 
 def _first(*values: Any) -> Any:
@@ -535,7 +562,7 @@ def load_settings(
     elif explicit:
         raise ConfigError(f"config file {config_file} does not exist")
 
-    sections = ("server", "upstream", "routing", "aliases", "models", "cache", "providers", "subscriptions")
+    sections = ("server", "upstream", "routing", "aliases", "models", "cache", "providers", "subscriptions", "app")
     top = _Table(data, str(config_file.name), set(sections))
     for section in sections:
         if section in top.data and not isinstance(top.data[section], dict):
@@ -564,4 +591,11 @@ def load_settings(
             providers.append(built)
     routing = _routing(data.get("routing", {}), data.get("aliases", {}), data.get("models", {}), data.get("cache", {}))
     subscriptions = _subscriptions(data.get("subscriptions", {}), env)
-    return Settings(server=server, providers=tuple(providers), routing=routing, config_file=read_from, subscriptions=subscriptions)
+    return Settings(
+        server=server,
+        providers=tuple(providers),
+        routing=routing,
+        config_file=read_from,
+        subscriptions=subscriptions,
+        app=_app(data.get("app", {})),
+    )

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.addresses import is_loopback
+from gateway.addresses import is_loopback, is_wildcard, own_names
 from gateway.api.app import create_handler
 from gateway.api.control import Control
 from gateway.api.guard import Guard
@@ -159,11 +159,13 @@ class GatewayServer:
             raise ListenError(_listen_failure(server.host, server.port, exc)) from None
         self._runner = runner
         self.port = runner.addresses[0][1]
-        self._guard.listening_on(self.port)
+        # Listening on every interface: callers name this machine by its LAN name or address.
+        names = await asyncio.to_thread(own_names) if is_wildcard(server.host) else ()
+        self._guard.listening_on(self.port, names)
         self._sync = asyncio.create_task(self.gateway.sync.run(), name="model-sync")
         if state is not None:
             lan = not is_loopback(server.host)
-            await asyncio.to_thread(state.started, server.host, server.port, server.require_keys, lan)
+            await asyncio.to_thread(state.started, server.host, server.port, server.require_keys, lan, self.settings.config_file)
             self._housekeeping = asyncio.create_task(self._keep_house(state), name="housekeeping")
 
     def _open_state(self) -> None:

@@ -6,6 +6,7 @@ Opening is blocking (SQLite, the keychain) and happens once, before the gateway 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
@@ -57,10 +58,12 @@ class State:
         if admin_password and not self.admin.exists():
             self.admin.set_password(admin_password, "environment").result()
 
-    def started(self, host: str, port: int, require_keys: bool, lan: bool) -> None:
-        """Audit this start; and, against the last one, a change of address or of LAN mode."""
+    def started(self, host: str, port: int, require_keys: bool, lan: bool, config: Path | None) -> None:
+        """Audit this start; and, against the last one, a change of address, of LAN mode or of
+        the config file (whoever edited it: the app, a person, a script)."""
         now_ms = self.db.now_ms()
-        bind = {"host": host, "port": port, "require_keys": require_keys, "lan": lan}
+        digest = hashlib.sha256(config.read_bytes()).hexdigest() if config is not None and config.is_file() else None
+        bind = {"host": host, "port": port, "require_keys": require_keys, "lan": lan, "config_sha256": digest}
 
         def op(conn: sqlite3.Connection) -> None:
             row = conn.execute(
@@ -74,6 +77,8 @@ class State:
                 audit.append(conn, now_ms, "gateway", "lan_mode.on" if lan else "lan_mode.off", {"host": host})
             if (last.get("host"), last.get("port"), last.get("require_keys")) != (host, port, require_keys):
                 audit.append(conn, now_ms, "gateway", "config.bind_changed", {"before": last, "after": bind})
+            if "config_sha256" in last and last["config_sha256"] != digest:
+                audit.append(conn, now_ms, "gateway", "config.changed", {"file": config.name if config else None, "before": last["config_sha256"], "after": digest})
 
         self.db.writer.run(op).result()
 

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from conftest import LOCAL_OFF
 from pytestqt.qtbot import QtBot
 
 from app.application import Application
 from app.gateway_host import GatewayHost
 from app.platform.autostart import XdgAutostart
-from gateway import resolve_paths
-from gateway.launch import gateway_server, read_settings
+from gateway import GatewaySetup, resolve_paths
 from gateway.store.secrets import MemorySecrets
 
 T = TypeVar("T")
@@ -66,12 +66,14 @@ def make_app(qtbot: QtBot, tmp_path: Path) -> Iterator[MakeApp]:
     def make(env: dict[str, str] | None = None, config: str = "", *, tray: bool = False) -> Application:
         paths = resolve_paths(tmp_path / "home", {})
         paths.ensure()
-        paths.config_file.write_text('[providers.ollama]\nenabled = false\n\n' + config, encoding="utf-8")
+        paths.config_file.write_text(LOCAL_OFF + config, encoding="utf-8")
         environ = {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), **(env or {})}
         secrets = MemorySecrets()
-        host = GatewayHost(lambda: gateway_server(read_settings(paths, environ, secrets, port=0), paths, environ, secrets))
+        setup = GatewaySetup(paths, environ, port=0, secrets=lambda: secrets)
+        host = GatewayHost(setup.server)
         opened: list[str] = []
-        app = Application(host, XdgAutostart(tmp_path / "autostart-home", ["switchboard"]), tray_available=tray, open_url=opened.append)
+        autostart = XdgAutostart(tmp_path / "autostart-home", ["switchboard"])
+        app = Application(host, autostart, setup, tray_available=tray, open_url=opened.append)
         app.opened = opened  # type: ignore[attr-defined]
         app.secrets = secrets  # type: ignore[attr-defined]
         app.start()

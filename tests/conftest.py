@@ -25,6 +25,9 @@ pytest_plugins = ("app_fixtures",)  # the tray app's fixtures (tests/app_fixture
 FAKE_KEY = "sk-fake-upstream-key-0001"
 ANTHROPIC_KEY = "sk-ant-fake-upstream-0001"
 StartGateway = Callable[..., Awaitable[GatewayServer]]
+# The local servers the gateway looks for on their usual ports, switched off so tests do not
+# depend on what runs on the machine.
+LOCAL_OFF = "".join(f"[providers.{p}]\nenabled = false\n" for p in ("ollama", "lmstudio", "llamacpp", "vllm")) + "\n"
 
 
 def provider_table(name: str, fake: FakeUpstream, *, extra: str = "") -> str:
@@ -63,7 +66,7 @@ async def start_gateway(tmp_path: Path) -> AsyncIterator[StartGateway]:
 
     async def start(config: str = "", env: dict[str, str] | None = None, **kwargs: object) -> GatewayServer:
         config_file = tmp_path / f"config{len(started)}.toml"
-        config_file.write_text('[providers.ollama]\nenabled = false\n\n' + config, encoding="utf-8")
+        config_file.write_text(LOCAL_OFF + config, encoding="utf-8")
         settings = load_settings(config_file, env or {}, port=0)
         data_dir = tmp_path / f"state{len(started)}"
         data_dir.mkdir(mode=0o700, exist_ok=True)

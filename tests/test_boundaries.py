@@ -28,6 +28,7 @@ RANK = {
     "providers": 3,
     "tokens": 3,
     "config": 4,
+    "config_file": 5,
     "store": 4,
     "limits": 4,
     "metrics": 4,

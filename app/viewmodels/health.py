@@ -51,9 +51,9 @@ def problems(status: dict[str, Any]) -> list[str]:
 def health_of(status: dict[str, Any] | None, *, running: bool, paused: bool, error: str = "") -> Health:
     if paused:
         return Health(PAUSED, "Paused: not answering requests")
-    if not running or status is None:
+    if not running:
         return Health(STOPPED, f"Stopped: {error}" if error else "Stopped", (error,) if error else ())
-    found = tuple(problems(status))
+    found = tuple(problems(status or {}))  # no status yet, just started: no problem known
     if found:
         return Health(DEGRADED, f"Serving, {len(found)} problem{'s' if len(found) > 1 else ''}", found)
     return Health(SERVING, "Serving")

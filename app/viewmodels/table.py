@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,13 @@ class Column:
     title: str
     show: Callable[[dict[str, Any]], Any]
     numeric: bool = False
+
+
+def stamp(ts: float | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """A time the gateway gave (seconds or milliseconds since the epoch) in local time."""
+    if not ts:
+        return ""
+    return time.strftime(fmt, time.localtime(ts / 1000 if ts > 10**11 else ts))
 
 
 def field(title: str, key: str, numeric: bool = False) -> Column:

@@ -4,22 +4,17 @@ whether any entry was changed, removed or added since it was written."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton
 
-from app.viewmodels.table import Column, field
+from app.viewmodels.table import Column, field, stamp
 from app.windows.page import Context, Page, table
 from gateway import Control
 
 PAGE = 1000
 MOST = 20_000  # events loaded at most (the newest)
-
-
-def _when(ts: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts / 1000 if ts > 10**11 else ts))
 
 
 async def all_events(control: Control) -> list[dict[str, Any]]:
@@ -61,7 +56,7 @@ class AuditPage(Page):
         self.view, self.model = table(
             [
                 field("#", "seq", True),
-                Column("When", lambda r: _when(r["ts"])),
+                Column("When", lambda r: stamp(r["ts"])),
                 field("Who", "actor"),
                 field("What", "action"),
                 Column("Details", lambda r: json.dumps(r.get("payload"), ensure_ascii=False, sort_keys=True)),

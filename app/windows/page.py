@@ -3,7 +3,7 @@ status as it changes, and being shown (to fetch what the status does not carry).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.gateway_host import GatewayHost
+from app.platform.autostart import Autostart
 from app.tasks import Tasks, Work
 from app.viewmodels.table import Column, RowsModel
+from gateway import Change, GatewaySetup
 
 MIN_COLUMN_CAP = 240  # pixels
 
@@ -32,6 +34,9 @@ class Context:
     open_url: Callable[[str], object]  # in the user's browser
     restart: Callable[[], None]  # the gateway, after keys or settings changed
     refresh: Callable[[], None]  # ask for a new status now
+    setup: GatewaySetup  # the state folder, its settings file, and how a gateway is made from them
+    autostart: Autostart  # whether it is on; ``start_at_login`` changes it (and says why it could not)
+    start_at_login: Callable[[bool], None]
 
 
 class Page(QWidget):
@@ -58,6 +63,12 @@ class Page(QWidget):
 
     def ask(self, work: Work, on_done: Callable[[Any], None], on_error: Callable[[str], None] | None = None) -> None:
         self.context.tasks.run(work, on_done, on_error or (lambda m: self.say(m, error=True)), owner=self)
+
+    def change_config(self, changes: Sequence[Change], on_done: Callable[[bool], None]) -> None:
+        """Edit the settings file off the UI thread; refused (and said why) when a start could
+        not read the result. ``on_done(changed)``."""
+        setup = self.context.setup
+        self.context.tasks.run_blocking(lambda: setup.change(changes), on_done, lambda m: self.say(m, error=True), self)
 
     def say(self, text: str, *, error: bool = False) -> None:
         """A line under the heading: what an action did, or why it failed."""

@@ -1,5 +1,6 @@
-"""Providers and keys: every provider Switchboard knows, whether it is on, its keys (kept in the
-system keychain), and a Test button that asks it for its models."""
+"""Providers and keys: every hosted provider Switchboard knows, whether it is on, its keys (kept
+in the system keychain), its address and model list where they should differ from the catalog's,
+and a Test button that asks it for its models. (Local servers have a page of their own.)"""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ ACTOR = "app"
 
 def state_of(row: dict[str, Any]) -> str:
     if not row["configured"]:
-        return "off (no key)" if not row["local"] else "off (not found)"
+        return "off (no key)"
     if row.get("error"):
         return f"failing: {row['error']}"
     return "on"
@@ -31,7 +32,7 @@ class ProvidersPage(Page):
             [
                 field("Provider", "name"),
                 Column("State", state_of),
-                Column("Keys", lambda r: ("not needed" if r["local"] else r["keys"]) if r["configured"] else "–"),
+                Column("Keys", lambda r: r["keys"] if r["configured"] else "–"),
                 Column("From", lambda r: r.get("source") or ""),
                 Column("Models", lambda r: len(r["models"]) if r["configured"] else ""),
                 field("Address", "base_url"),
@@ -40,7 +41,13 @@ class ProvidersPage(Page):
         self.view.doubleClicked.connect(lambda _: self.set_key())
         self.layout_.addWidget(self.view, 1)
         row = QHBoxLayout()
-        for text, act in (("Set key…", self.set_key), ("Remove stored key", self.remove_key), ("Test", self.test)):
+        for text, act in (
+            ("Set key…", self.set_key),
+            ("Remove stored key", self.remove_key),
+            ("Address…", self.set_address),
+            ("Models…", self.set_models),
+            ("Test", self.test),
+        ):
             button = QPushButton(text)
             button.clicked.connect(act)
             row.addWidget(button)
@@ -52,6 +59,7 @@ class ProvidersPage(Page):
 
     def _rows(self, rows: list[dict[str, Any]]) -> None:
         chosen = self.selected()
+        rows = [r for r in rows if not r["local"]]
         self.model.set_rows(rows)
         if chosen is not None:
             ids = [r["id"] for r in rows]
@@ -105,6 +113,43 @@ class ProvidersPage(Page):
                 self.say(f"No key of {pid} is stored here (one from the environment stays until it is unset).", error=True)
 
         self.ask(lambda control: control.drop_provider_keys(pid, ACTOR), removed)
+
+    def set_address(self) -> None:
+        row = self._chosen()
+        if row is None:
+            return
+        text, ok = QInputDialog.getText(
+            self, f"Address of {row['name']}", "Base URL (empty: the catalog's):", text=row["base_url"]
+        )
+        if ok:
+            self._configure(row, "base_url", text.strip() or None, "address")
+
+    def set_models(self) -> None:
+        row = self._chosen()
+        if row is None:
+            return
+        text, ok = QInputDialog.getText(
+            self,
+            f"Models of {row['name']}",
+            "Offer only these models (separate with commas; empty: all it lists):",
+            text=", ".join(m.split("/", 1)[1] for m in row["models"]) if row.get("source") == "config" else "",
+        )
+        if ok:
+            models = [m.strip() for m in text.split(",") if m.strip()]
+            self._configure(row, "models", models or None, "model list")
+
+    def _configure(self, row: dict[str, Any], key: str, value: Any, what: str) -> None:
+        """One field of the provider's table in the settings file; refused with the reason when
+        the gateway could not start from it (a provider with a table needs a key, say)."""
+
+        def saved(changed: bool) -> None:
+            if changed:
+                self.say(f"Saved the {what} of {row['name']}; restarting the gateway…")
+                self.context.restart()
+            else:
+                self.say(f"The {what} of {row['name']} was already so.")
+
+        self.change_config([(f"providers.{row['id']}", key, value)], saved)
 
     def test(self) -> None:
         row = self._chosen()

@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton
 
-from app.viewmodels.table import Column, field
+from app.viewmodels.table import Column, field, stamp
 from app.windows.page import Context, Page, table
 from app.windows.widgets.bar_chart import BarChart
 from gateway import Control
@@ -19,7 +19,7 @@ from gateway import Control
 PERIODS = {"Last 24 hours": (86400, "hour"), "Last 7 days": (7 * 86400, "day"), "Last 30 days": (30 * 86400, "day")}
 GROUPS = {"By model": "by-model", "By provider": "by-provider", "By client": "by-caller"}
 RECENT = [
-    Column("When", lambda r: time.strftime("%m-%d %H:%M:%S", time.localtime(r["ts"] / 1000 if r["ts"] > 10**11 else r["ts"]))),
+    Column("When", lambda r: stamp(r["ts"], "%m-%d %H:%M:%S")),
     field("Model", "model"),
     field("Provider", "provider"),
     field("Client", "caller"),

@@ -122,18 +122,17 @@ class AdminRoutes:
     # --- client keys -----------------------------------------------------------------------
 
     async def list_keys(self, request: web.BaseRequest) -> web.Response:
-        return json_answer({"keys": self._control.needs_state().keys.listing()})
+        return json_answer({"keys": self._control.keys()})
 
     async def create_key(self, request: web.BaseRequest) -> web.Response:
-        state = self._control.needs_state()
         body = (await read_json(request, self._limit)).obj
         limits = body.get("limits") or {}
         if not isinstance(limits, dict):
             raise InvalidRequest("'limits' must be an object", param="limits")
-        key, record = await state.keys.create(
+        created = await self._control.create_key(
             text_field(body, "label") or "", text_field(body, "tier", required=False) or "standard", limits, request[ACTOR]
         )
-        return json_answer({"key": key, **record.public()}, status=201)
+        return json_answer(created, status=201)
 
     async def key_action(self, request: web.BaseRequest) -> web.Response:
         state = self._control.needs_state()
@@ -141,8 +140,7 @@ class AdminRoutes:
         if request.method == "DELETE" and not action:
             action = "revoke"
         if action == "revoke":
-            if not await state.keys.revoke(key_id, request[ACTOR]):
-                raise RouteNotFound(f"No live key with id {key_id[:40]!r}.")
+            await self._control.revoke_key(key_id, request[ACTOR])
             return json_answer({"id": key_id, "revoked": True})
         if action == "limits" and request.method == "POST":
             body = (await read_json(request, self._limit)).obj

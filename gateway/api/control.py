@@ -31,13 +31,16 @@ from gateway.store.provider_keys import remove_keys, set_keys
 
 
 def _provider_row(
-    pid: str, name: str, local: bool, settings: ProviderSettings | None, url: str, models: dict[str, list[str]], error: str | None
+    pid: str, name: str, local: bool, settings: ProviderSettings | None, url: str, models: dict[str, list[str]], error: str | None,
+    url_path: str = "",
 ) -> dict[str, Any]:
     return {
         "id": pid,
         "name": name,
         "local": local,
+        "url_path": url_path,  # what a server's root address needs after it (a local server's "/v1")
         "configured": settings is not None,
+        "looked_for": settings is not None and settings.probe,  # on its usual port, used while it answers
         "base_url": settings.base_url if settings is not None else url,
         "keys": len(settings.keys) if settings is not None else 0,
         "source": settings.source if settings is not None else None,
@@ -115,6 +118,20 @@ class Control:
             status["accounts"] = self.flows.book.listing()
             status["quota"] = self.quota()
         return status
+
+    # --- client keys ----------------------------------------------------------------------------
+
+    def keys(self) -> list[dict[str, Any]]:
+        return self.needs_state().keys.listing()
+
+    async def create_key(self, label: str, tier: str, limits: dict[str, Any], actor: str) -> dict[str, Any]:
+        """A new client key: the whole key is in the answer, this once, and never again."""
+        key, record = await self.needs_state().keys.create(label, tier, limits, actor)
+        return {"key": key, **record.public()}
+
+    async def revoke_key(self, key_id: str, actor: str) -> None:
+        if not await self.needs_state().keys.revoke(key_id, actor):
+            raise RouteNotFound(f"No live key with id {key_id[:40]!r}.")
 
     # --- usage and audit ----------------------------------------------------------------------
 
@@ -224,7 +241,8 @@ class Control:
         for row in load_catalog().values():
             settings = live.pop(row.id, None)
             url = row.base_url or row.default_url or ""
-            out.append(_provider_row(row.id, row.name, row.local, settings, url, models, gateway.sync.last_error(row.id)))
+            error = gateway.sync.last_error(row.id)
+            out.append(_provider_row(row.id, row.name, row.local, settings, url, models, error, row.url_path if row.local else ""))
         out.extend(_provider_row(s.id, s.name, s.local, s, s.base_url, models, gateway.sync.last_error(s.id)) for s in live.values())
         return out
 
@@ -236,6 +254,11 @@ class Control:
         ok = await self.gateway.sync.refresh(found)
         listed = [e.id for e in await self.gateway.models() if e.provider == provider_id]
         return {"ok": ok, "models": len(listed), "error": None if ok else self.gateway.sync.last_error(provider_id)}
+
+    async def rescan_local(self) -> list[dict[str, Any]]:
+        """Ask every local model server for its models now (one started since is found at once)."""
+        await self.gateway.sync.refresh([p for p in self.gateway.providers if p.settings.local])
+        return await self.providers()
 
     # --- provider keys --------------------------------------------------------------------------
 

@@ -38,9 +38,10 @@ class Guard:
         self.cors_origins = frozenset(cors_origins)
         self.max_body_bytes = max_body_bytes
 
-    def listening_on(self, port: int) -> None:
-        """Allow Host values naming the port we actually bound (known only after binding)."""
-        names = (*LOOPBACK_NAMES, *self._extra_names)
+    def listening_on(self, port: int, own_names: Iterable[str] = ()) -> None:
+        """Allow Host values naming the port we actually bound (known only after binding);
+        ``own_names``: this machine's names and addresses, when it listens on every interface."""
+        names = (*LOOPBACK_NAMES, *self._extra_names, *own_names)
         hosts = {f"{name}:{port}" for name in names}
         if port == 80:
             hosts.update(names)

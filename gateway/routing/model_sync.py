@@ -117,15 +117,17 @@ class ModelSync:
         return self._last_error.get(provider_id)
 
     async def refresh(self, providers: Sequence[ChatProvider] | None = None) -> bool:
-        """Ask each provider (all by default) for its list now; True when every one answered."""
+        """Ask each provider (all by default) for its list now; True when every one answered,
+        a local server only looked for on its usual port excepted."""
         chosen = self._fetched if providers is None else providers
         results = await asyncio.gather(*(self._ask(p) for p in chosen))
-        return all(results)
+        return all(ok or p.settings.probe for p, ok in zip(chosen, results, strict=True))
 
     async def run(self) -> None:
-        """Refresh forever; cancel to stop."""
+        """Refresh forever, sooner while a list is missing (a local server started later is
+        found within half a minute); cancel to stop."""
         while True:
-            ok = await self.refresh()
+            ok = await self.refresh() and all(self._index.has_list(p.id) for p in self._fetched)
             self._ready.set()
             await self._clock.sleep(self._interval if ok else min(self._interval, RETRY_AFTER_FAILURE))
 

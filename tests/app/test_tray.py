@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import socket
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 from app_fixtures import WAIT_MS, MakeApp
+from conftest import LOCAL_OFF
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
@@ -70,28 +72,44 @@ def test_without_a_tray_the_window_opens_and_says_why(make_app: MakeApp) -> None
     assert not app.window.hide_on_close
 
 
-def test_a_busy_port_is_said_and_notified(qtbot: QtBot, make_app: MakeApp, tmp_path: Path) -> None:
+def test_a_busy_port_is_said_notified_and_mended_in_settings(qtbot: QtBot, make_app: MakeApp, tmp_path: Path) -> None:
     first = make_app()
     port = int(first.host.url.rsplit(":", 1)[1])
     from app.application import Application
     from app.gateway_host import GatewayHost
     from app.platform.autostart import XdgAutostart
-    from gateway import resolve_paths
-    from gateway.launch import gateway_server, read_settings
+    from app.windows.settings import SettingsPage
+    from gateway import GatewaySetup, resolve_paths
     from gateway.store.secrets import MemorySecrets
 
     paths = resolve_paths(tmp_path / "second", {})
     paths.ensure()
-    paths.config_file.write_text(f"[server]\nport = {port}\n[providers.ollama]\nenabled = false\n", encoding="utf-8")
+    paths.config_file.write_text(f"# my settings\n[server]\nport = {port}  # the usual one\n{LOCAL_OFF}", encoding="utf-8")
     secrets = MemorySecrets()
-    host = GatewayHost(lambda: gateway_server(read_settings(paths, {}, secrets), paths, {}, secrets))
-    second = Application(host, XdgAutostart(tmp_path / "x", ["switchboard"]), tray_available=False)
+    setup = GatewaySetup(paths, {}, secrets=lambda: secrets)
+    host = GatewayHost(setup.server)
+    second = Application(host, XdgAutostart(tmp_path / "x", ["switchboard"]), setup, tray_available=False)
     with qtbot.waitSignal(host.failed, timeout=WAIT_MS):
         second.start()
     assert not host.serving and "already in use" in host.error
     assert second.notified[-1].title == "Switchboard could not start" and second.health().state == "stopped"
-    second.close()
-    second.window.deleteLater()
+    try:
+        # The window opened on the failure; Settings works without a gateway: a free port, and it serves.
+        page = second.window.go(SettingsPage.title)
+        assert isinstance(page, SettingsPage)
+        qtbot.waitUntil(lambda: page.port.value() == port, timeout=WAIT_MS)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            free = probe.getsockname()[1]
+        page.port.setValue(free)
+        page.apply_button.click()
+        qtbot.waitUntil(lambda: host.serving, timeout=WAIT_MS)
+        assert host.url.endswith(f":{free}")
+        text = paths.config_file.read_text(encoding="utf-8")
+        assert f"port = {free}" in text and "# my settings" in text and "[providers.vllm]" in text
+    finally:
+        second.close()
+        second.window.deleteLater()
 
 
 def test_status_json_is_what_the_pages_read(make_app: MakeApp, qtbot: QtBot) -> None:

@@ -33,6 +33,7 @@ def test_health_names_every_problem() -> None:
         "every route for gpt-5 failed: every key is out of quota",
     )
     assert health_of({"providers": []}, running=True, paused=False).state == SERVING
+    assert health_of(None, running=True, paused=False).state == SERVING  # started, no status yet
     assert health_of(None, running=False, paused=True).state == PAUSED
     stopped = health_of(None, running=False, paused=False, error="port 11488 is already in use")
     assert stopped.state == STOPPED and "already in use" in stopped.summary

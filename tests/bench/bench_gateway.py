@@ -89,7 +89,8 @@ def write_config(home: Path, upstream_port: int, ledger: bool = True) -> None:
     (home / "config.toml").write_text(
         f"[server]\nledger = {'true' if ledger else 'false'}\n"
         f'[providers.bench]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:{upstream_port}/v1"\n'
-        'local = true\nmodels = ["gpt-bench"]\n\n[providers.ollama]\nenabled = false\n'
+        'local = true\nmodels = ["gpt-bench"]\n\n'
+        + "".join(f"[providers.{p}]\nenabled = false\n" for p in ("ollama", "lmstudio", "llamacpp", "vllm"))
     )
 
 

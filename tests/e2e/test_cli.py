@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
-from conftest import FAKE_KEY
+from conftest import FAKE_KEY, LOCAL_OFF
 from fakes.openai_upstream import FakeOpenAI
 from fakes.upstream import Script
 
@@ -129,7 +129,7 @@ def test_providers_come_from_the_environment_and_keys_stay_masked(tmp_path: Path
 async def test_home_holds_the_config_for_every_subcommand(tmp_path: Path, upstream: FakeOpenAI) -> None:
     (tmp_path / "config.toml").write_text(
         f'[providers.box]\nkind = "openai-compatible"\nbase_url = "{upstream.url}"\napi_key_env = "BOX_KEY"\n'
-        '[providers.ollama]\nenabled = false\n'
+        + LOCAL_OFF
     )
     env = child_env(tmp_path, BOX_KEY=FAKE_KEY)
     env.pop("SWITCHBOARD_HOME")  # --home alone must find it

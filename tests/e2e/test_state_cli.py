@@ -73,6 +73,15 @@ async def test_lan_mode_needs_a_key_and_is_audited(tmp_path: Path) -> None:
     await proc.wait()
     actions = [row[0] for row in conn.execute("SELECT action FROM audit ORDER BY seq")]
     assert actions[2:] == ["gateway.started", "lan_mode.off", "config.bind_changed"]
+    # The config file edited between starts (by anyone): the next start says so.
+    config = tmp_path / "config.toml"
+    config.write_text(config.read_text() + '\n[app]\ntheme = "dark"\n' if config.exists() else '[app]\ntheme = "dark"\n')
+    proc, url = await start(tmp_path, "--port", "0")
+    proc.send_signal(signal.SIGTERM)
+    await proc.wait()
+    rows = list(conn.execute("SELECT action, payload FROM audit WHERE seq > 4 ORDER BY seq"))
+    assert [a for a, _ in rows if a == "config.changed"] == ["config.changed"]
+    assert json.loads(next(p for a, p in rows if a == "config.changed"))["file"] == "config.toml"
     assert run(tmp_path, "audit", "verify").returncode == 0
 
 

@@ -23,13 +23,29 @@ def by_id(s):  # type: ignore[no-untyped-def]
     return {p.id: p for p in s.providers}
 
 
-def test_defaults_are_loopback_and_ollama_when_reachable() -> None:
+def test_defaults_are_loopback_and_local_servers_on_their_usual_ports() -> None:
     s = settings()
-    assert (s.server.host, s.server.port) == ("127.0.0.1", 11488)
+    assert (s.server.host, s.server.port, s.server.log_level) == ("127.0.0.1", 11488, "info")
     assert s.server.max_body_bytes == 10 * 1024 * 1024
-    (ollama,) = s.providers
-    assert ollama.id == "ollama" and ollama.probe and ollama.base_url == "http://localhost:11434"
-    assert ollama.kind == "ollama"
+    assert s.app.theme == "system"
+    found = {p.id: p.base_url for p in s.providers}
+    assert found == {
+        "ollama": "http://localhost:11434",
+        "lmstudio": "http://localhost:1234/v1",
+        "llamacpp": "http://127.0.0.1:8080/v1",
+        "vllm": "http://localhost:8000/v1",
+    }
+    assert all(p.probe and p.local and not p.keys for p in s.providers)
+    assert by_id(s)["ollama"].kind == "ollama"
+
+
+def test_log_level_and_theme_are_checked(tmp_path: Path) -> None:
+    s = settings(text='[server]\nlog_level = "debug"\n[app]\ntheme = "dark"\n', tmp_path=tmp_path)
+    assert (s.server.log_level, s.app.theme) == ("debug", "dark")
+    with pytest.raises(ConfigError, match=r"\[app\]\.theme must be one of system, light, dark"):
+        settings(text='[app]\ntheme = "blue"\n', tmp_path=tmp_path)
+    with pytest.raises(ConfigError, match=r"\[server\]\.log_level must be one of"):
+        settings(text='[server]\nlog_level = "loud"\n', tmp_path=tmp_path)
 
 
 def test_env_keys_comma_separated_and_trimmed() -> None:

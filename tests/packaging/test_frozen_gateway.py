@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import LOCAL_OFF
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -34,7 +35,7 @@ def test_frozen_gateway_counts_tokens_offline_and_knows_its_models(tmp_path: Pat
     home.mkdir()
     (home / "config.toml").write_text(
         '[providers.x]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:9/v1"\nlocal = true\nmodels = ["gpt-4o"]\n\n'
-        "[providers.ollama]\nenabled = false\n"
+        + LOCAL_OFF
     )
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     env.update(TIKTOKEN_CACHE_DIR="", SWITCHBOARD_HOME=str(home))  # no cache to fall back on

@@ -1,0 +1,225 @@
+"""Settings: where the gateway listens (port, LAN mode with its client keys, keys on this
+computer too), start at login, theme, log level and the data folder. Everything lands in the
+settings file, checked the way a start reads it; address changes restart the gateway."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QUrl
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+)
+
+from app.theme import apply_theme
+from app.viewmodels.settings import LAN_WARNING, Network, log_level_of, theme_of
+from app.viewmodels.table import Column, field, stamp
+from app.windows.key_dialog import KeyDialog
+from app.windows.page import Context, Page, table
+from gateway import LOG_LEVELS, Control
+
+ACTOR = "app"
+THEME_NAMES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
+LAN_KEY_LABEL = "LAN"
+
+
+class SettingsPage(Page):
+    title = "Settings"
+
+    def __init__(self, context: Context) -> None:
+        super().__init__(context)
+        self.saved = Network()  # as the file says, once read
+        self.config: dict[str, Any] = {}
+        self.keys: list[dict[str, Any]] = []
+
+        address = QGroupBox("Address")
+        form = QFormLayout(address)
+        self.port = QSpinBox()
+        self.port.setRange(1, 65535)
+        self.port.setAccessibleName("Port")
+        form.addRow("Port", self.port)
+        self.port_note = QLabel()
+        self.port_note.setWordWrap(True)
+        self.port_note.hide()
+        form.addRow(self.port_note)
+        self.lan = QCheckBox("Let other computers on this network use Switchboard (LAN mode)")
+        form.addRow(self.lan)
+        self.lan_warning = QLabel(LAN_WARNING)
+        self.lan_warning.setObjectName("notice")
+        self.lan_warning.setWordWrap(True)
+        self.lan_warning.hide()
+        form.addRow(self.lan_warning)
+        self.lan.toggled.connect(self.lan_warning.setVisible)
+        self.require_keys = QCheckBox("Programs on this computer need a client key too")
+        form.addRow(self.require_keys)
+        self.apply_button = QPushButton("Apply and restart the gateway")
+        self.apply_button.clicked.connect(self.apply)
+        form.addRow(self.apply_button)
+        self.layout_.addWidget(address)
+
+        keys = QGroupBox("Client keys")
+        keys_layout = QFormLayout(keys)
+        self.keys_view, self.keys_model = table(
+            [
+                field("Label", "label"),
+                Column("Key", lambda r: f"{r['prefix']}…{r['last4']}"),
+                field("Tier", "tier"),
+                Column("Created", lambda r: stamp(r["created_at"], "%Y-%m-%d")),
+                Column("Last used", lambda r: stamp(r.get("last_used"), "%Y-%m-%d %H:%M") or "never"),
+                Column("State", lambda r: "revoked" if r.get("revoked_at") else "live"),
+            ]
+        )
+        self.keys_view.setMinimumHeight(120)
+        keys_layout.addRow(self.keys_view)
+        buttons = QHBoxLayout()
+        for text, act in (("Create key…", self.create_key), ("Revoke", self.revoke_key)):
+            button = QPushButton(text)
+            button.clicked.connect(act)
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        keys_layout.addRow(buttons)
+        self.layout_.addWidget(keys, 1)
+
+        here = QGroupBox("This computer")
+        local = QFormLayout(here)
+        self.autostart = QCheckBox("Start Switchboard when I log in")
+        self.autostart.toggled.connect(self._autostart)
+        local.addRow(self.autostart)
+        self.theme = QComboBox()
+        for value, name in THEME_NAMES.items():
+            self.theme.addItem(name, value)
+        self.theme.activated.connect(lambda _: self._theme())
+        local.addRow("Theme", self.theme)
+        self.log_level = QComboBox()
+        for level in LOG_LEVELS:
+            self.log_level.addItem(level.capitalize(), level)
+        self.log_level.activated.connect(lambda _: self._log_level())
+        local.addRow("Log level", self.log_level)
+        folder = QHBoxLayout()
+        paths = context.setup.paths
+        self.folder = QLabel(str(paths.config_dir))
+        self.folder.setToolTip("Settings, the database, logs. Start with --home DIR (or SWITCHBOARD_HOME) to use another.")
+        folder.addWidget(self.folder, 1)
+        open_folder = QPushButton("Open folder")
+        open_folder.clicked.connect(lambda: context.open_url(QUrl.fromLocalFile(str(paths.config_dir)).toString()))
+        folder.addWidget(open_folder)
+        local.addRow("Data folder", folder)
+        self.layout_.addWidget(here)
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def shown(self) -> None:
+        self.context.tasks.run_blocking(self.context.setup.config, self._config, lambda m: self.say(m, error=True), self)
+        self.autostart.blockSignals(True)
+        self.autostart.setChecked(self.context.autostart.enabled())
+        self.autostart.blockSignals(False)
+        if self.context.host.serving:
+            self.ask(lambda control: control.keys(), self._keys)
+
+    def _config(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.saved = Network.of(config)
+        self.port.setValue(self.saved.port)
+        self.lan.setChecked(self.saved.lan)
+        self.require_keys.setChecked(self.saved.require_keys)
+        self.theme.setCurrentIndex(self.theme.findData(theme_of(config)))
+        self.log_level.setCurrentIndex(self.log_level.findData(log_level_of(config)))
+        override = self.context.setup.port
+        self.port_note.setText(f"This run listens on port {override}, given on the command line; the setting applies when started without it.")
+        self.port_note.setVisible(override is not None)
+
+    def _keys(self, keys: list[dict[str, Any]]) -> None:
+        self.keys = keys
+        self.keys_model.set_rows(sorted(keys, key=lambda k: (bool(k.get("revoked_at")), -k["created_at"])))
+
+    # --- address ----------------------------------------------------------------------------
+
+    def wanted(self) -> Network:
+        return Network(self.port.value(), self.lan.isChecked(), self.require_keys.isChecked())
+
+    def apply(self) -> None:
+        wanted = self.wanted()
+        changes = wanted.changes(self.saved)
+        if not changes:
+            self.say("Nothing to change.")
+            return
+        needs_key = (wanted.lan or wanted.require_keys) and not any(not k.get("revoked_at") for k in self.keys)
+        if not needs_key:
+            self._save_address(wanted)
+        elif not self.context.host.serving:
+            self.say("Clients will need a key, and there is none yet: start the gateway, then try again.", error=True)
+        else:  # a key first: beyond loopback the gateway will not listen without one (and it must be seen)
+            self._create(LAN_KEY_LABEL, lambda _: self._save_address(wanted))
+
+    def _save_address(self, wanted: Network) -> None:
+        def saved(_: bool) -> None:
+            self.saved = wanted
+            lan = " Other computers reach it at this computer's name or address." if wanted.lan else ""
+            self.say(f"Saved; restarting the gateway on port {wanted.port}.{lan}")
+            self.context.restart()
+
+        self.change_config(wanted.changes(self.saved), saved)
+
+    # --- client keys --------------------------------------------------------------------------
+
+    def create_key(self) -> None:
+        label, ok = QInputDialog.getText(self, "New client key", "Who or what will use it (a label):")
+        if ok and label.strip():
+            self._create(label.strip(), lambda _: None)
+
+    def _create(self, label: str, then: Callable[[dict[str, Any]], None]) -> None:
+        async def make(control: Control) -> dict[str, Any]:
+            return await control.create_key(label, "standard", {}, ACTOR)
+
+        def made(created: dict[str, Any]) -> None:
+            dialog = KeyDialog(created["key"], label, self.context.copy, self)
+            dialog.open()
+            self.ask(lambda control: control.keys(), self._keys)
+            then(created)
+
+        self.ask(make, made)
+
+    def revoke_key(self) -> None:
+        rows = self.keys_view.selectionModel().selectedRows()
+        if not rows:
+            self.say("Choose a key in the list first.", error=True)
+            return
+        key = self.keys_model.rows[rows[0].row()]
+
+        async def revoke(control: Control) -> list[dict[str, Any]]:
+            await control.revoke_key(key["id"], ACTOR)
+            return control.keys()
+
+        def revoked(keys: list[dict[str, Any]]) -> None:
+            self._keys(keys)
+            self.say(f"Revoked {key['label']}: it is refused from now on.")
+
+        self.ask(revoke, revoked)
+
+    # --- this computer ------------------------------------------------------------------------
+
+    def _autostart(self, on: bool) -> None:
+        self.context.start_at_login(on)
+
+    def _theme(self) -> None:
+        scheme = self.theme.currentData()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, scheme)
+        self.change_config([("app", "theme", None if scheme == "system" else scheme)], lambda _: None)
+
+    def _log_level(self) -> None:
+        level = self.log_level.currentData()
+        logging.getLogger().setLevel(level.upper())
+        self.change_config([("server", "log_level", None if level == "info" else level)], lambda _: None)

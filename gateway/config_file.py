@@ -1,0 +1,84 @@
+"""Changes to ``config.toml`` made for a person (by the app's Settings, Providers and Local
+models pages) that keep what they wrote: comments, order and layout stay. The new text is checked
+the way the gateway will read it before it replaces the file, so a bad value never lands.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import tomllib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
+from tomlkit.items import Table
+
+from gateway.errors import ConfigError
+from gateway.paths import write_private
+
+# (table, key, value): table "server" or "providers.ollama"; a value of None removes the key.
+Change = tuple[str, str, Any]
+
+_editing = threading.Lock()  # two quick edits from two pages must not lose one another
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """The file as written, as plain data (empty when there is none)."""
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def edit_config(path: Path, changes: Sequence[Change], check: Callable[[Path], object]) -> bool:
+    """Apply ``changes``; ``check(staged_file)`` raises ``ConfigError`` to refuse the result.
+    False when the file already said so. A table left empty by a removal goes too: an empty
+    ``[providers.x]`` would still switch ``x`` on."""
+    with _editing:
+        before = path.read_text(encoding="utf-8") if path.is_file() else ""
+        try:
+            doc = tomlkit.parse(before)
+        except TOMLKitError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+        for table, key, value in changes:
+            _apply(doc, table.split("."), key, value)
+        after = tomlkit.dumps(doc)
+        if after == before:
+            return False
+        staged = path.with_name(path.name + ".new")
+        write_private(staged, after)
+        try:
+            check(staged)
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            raise
+        os.replace(staged, path)
+        return True
+
+
+def _apply(doc: tomlkit.TOMLDocument, parts: list[str], key: str, value: Any) -> None:
+    chain: list[Any] = [doc]
+    for part in parts:
+        node = chain[-1]
+        if part not in node:
+            if value is None:
+                return  # nothing to remove
+            # "providers" holds only sub-tables: a super table prints as [providers.x], not [providers]
+            node.add(part, tomlkit.table(is_super_table=part != parts[-1]))
+        chain.append(node[part])
+    table = chain[-1]
+    if not isinstance(table, Table | tomlkit.TOMLDocument):
+        raise ConfigError(f"[{'.'.join(parts)}] must be a table")
+    if value is None:
+        table.pop(key, None)
+        for name, parent, child in zip(reversed(parts), reversed(chain[:-1]), reversed(chain[1:]), strict=True):
+            if len(child):
+                break
+            parent.pop(name)
+    else:
+        table[key] = value

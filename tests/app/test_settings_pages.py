@@ -1,0 +1,180 @@
+"""The pages that change settings, against a real in-process gateway: Settings (LAN mode with its
+client key, keys on loopback, theme, log level, start at login), Local models (a server at a
+custom address, switched off and on, rescan) and the provider address and model list. Each edit
+lands in config.toml with what the person wrote kept, and a bad one is refused with the reason."""
+
+from __future__ import annotations
+
+import logging
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+from app_fixtures import KEY, LoopThread, MakeApp
+from fakes.openai_upstream import FakeOpenAI
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from app.application import Application
+from app.windows.key_dialog import KeyDialog
+from app.windows.local_models import LocalModelsPage, with_path
+from app.windows.providers import ProvidersPage
+from app.windows.settings import SettingsPage
+
+WAIT = 15_000
+
+
+def _status(url: str, key: str | None = None) -> int:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    request = urllib.request.Request(f"{url}/v1/models", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return int(reply.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _settings(app: Application, qtbot: QtBot) -> SettingsPage:
+    app.window.show()
+    page = app.window.go(SettingsPage.title)
+    assert isinstance(page, SettingsPage)
+    qtbot.waitUntil(lambda: page.port.value() != 0 and page.saved is not None and bool(page.config), timeout=WAIT)
+    return page
+
+
+def _restarted(app: Application, qtbot: QtBot, act: Any) -> None:
+    with qtbot.waitSignal(app.host.started, timeout=WAIT):
+        act()
+
+
+def test_keys_on_loopback_need_a_key_which_is_made_and_shown_once(qtbot: QtBot, make_app: MakeApp) -> None:
+    app = make_app()
+    page = _settings(app, qtbot)
+    assert page.port_note.isVisible() and "command line" in page.port_note.text()  # the tests' port 0
+    assert _status(app.host.url) == 200
+    page.require_keys.setChecked(True)
+    _restarted(app, qtbot, page.apply_button.click)
+    dialog = page.findChild(KeyDialog)
+    assert isinstance(dialog, KeyDialog) and dialog.isVisible()
+    key = dialog.key.text()
+    assert key.startswith("sk-sb-") and key not in page.note.text()
+    assert "require_keys = true" in app.host.server.settings.config_file.read_text()  # type: ignore[union-attr]
+    assert _status(app.host.url) == 401 and _status(app.host.url, key) == 200
+    qtbot.waitUntil(lambda: [r["label"] for r in page.keys_model.rows] == ["LAN"], timeout=WAIT)
+
+    page.keys_view.selectRow(0)
+    page.revoke_key()
+    qtbot.waitUntil(lambda: "Revoked" in page.note.text(), timeout=WAIT)
+    assert page.keys_model.rows[0]["revoked_at"] and _status(app.host.url, key) == 401
+
+
+def test_lan_mode_warns_makes_a_key_and_listens_beyond_loopback(qtbot: QtBot, make_app: MakeApp) -> None:
+    app = make_app()
+    page = _settings(app, qtbot)
+    assert not page.lan_warning.isVisible()
+    page.lan.setChecked(True)
+    assert page.lan_warning.isVisible() and "client key" in page.lan_warning.text()
+    _restarted(app, qtbot, page.apply_button.click)
+    server = app.host.server
+    assert server is not None and server.settings.server.host == "0.0.0.0"
+    key = page.findChild(KeyDialog).key.text()  # type: ignore[union-attr]
+    # Another computer names this one by its address; without a key it is refused, with one served.
+    from gateway.addresses import own_names
+
+    address = next((n for n in own_names() if n[0].isdigit()), None)
+    if address is None:
+        pytest.skip("this machine has no network address besides loopback")
+    lan_url = f"http://{address}:{server.port}"
+    assert _status(lan_url) == 401 and _status(lan_url, key) == 200
+
+    page.lan.setChecked(False)
+    _restarted(app, qtbot, page.apply_button.click)
+    assert app.host.server is not None and app.host.server.settings.server.host == "127.0.0.1"
+
+
+def test_theme_log_level_and_start_at_login(qtbot: QtBot, make_app: MakeApp) -> None:
+    app = make_app()
+    page = _settings(app, qtbot)
+    qt = QApplication.instance()
+    assert isinstance(qt, QApplication)
+    page.theme.setCurrentIndex(page.theme.findData("dark"))
+    page.theme.activated.emit(page.theme.currentIndex())
+    assert qt.palette().window().color().lightness() < 80
+    page.log_level.setCurrentIndex(page.log_level.findData("debug"))
+    page.log_level.activated.emit(page.log_level.currentIndex())
+    assert logging.getLogger().level == logging.DEBUG
+    path = page.context.setup.paths.config_file
+    qtbot.waitUntil(lambda: 'theme = "dark"' in path.read_text() and 'log_level = "debug"' in path.read_text(), timeout=WAIT)
+    assert page.context.setup.settings().app.theme == "dark"
+    page.theme.setCurrentIndex(page.theme.findData("system"))
+    page.theme.activated.emit(page.theme.currentIndex())
+    assert qt.palette().window().color().lightness() > 160
+    logging.getLogger().setLevel(logging.WARNING)
+
+    page.autostart.setChecked(True)
+    app.tray.menu.aboutToShow.emit()  # the tray menu, opened now, says so too
+    assert app.autostart.enabled() and app.tray.action("Start at login").isChecked()
+    page.autostart.setChecked(False)
+    assert not app.autostart.enabled()
+
+
+def test_a_local_server_at_a_custom_address_switched_off_and_on(qtbot: QtBot, make_app: MakeApp, fakes: LoopThread) -> None:
+    studio = fakes.run(FakeOpenAI(key=None, models=("qwen2.5-coder-7b",)).start())
+    app = make_app()
+    app.window.show()
+    page = app.window.go(LocalModelsPage.title)
+    assert isinstance(page, LocalModelsPage)
+    qtbot.waitUntil(lambda: {r["id"] for r in page.model.rows} >= {"ollama", "lmstudio", "llamacpp", "vllm", "localai"}, timeout=WAIT)
+    qtbot.waitUntil(lambda: page.off >= {"ollama", "lmstudio"}, timeout=WAIT)
+    assert page.model.data(page.model.index(_row(page, "lmstudio"), 1)) == "off"
+
+    page.view.selectRow(_row(page, "lmstudio"))
+    assert page.toggle_button.text() == "Turn on"
+    changes = [("providers.lmstudio", "base_url", with_path(studio.root, "/v1")), ("providers.lmstudio", "enabled", None)]
+    _restarted(app, qtbot, lambda: page._change(page.selected(), changes, "at the new address"))  # type: ignore[arg-type]
+    qtbot.waitUntil(lambda: "lmstudio" not in page.off and "lmstudio/qwen2.5-coder-7b" in _models(page, "lmstudio"), timeout=WAIT)
+    assert page.model.data(page.model.index(_row(page, "lmstudio"), 1)) == "running, 1 model"
+    text = page.context.setup.paths.config_file.read_text()
+    assert f'base_url = "{studio.url}"' in text and "[providers.ollama]\nenabled = false" in text
+
+    page.view.selectRow(_row(page, "lmstudio"))
+    _restarted(app, qtbot, page.toggle)
+    qtbot.waitUntil(lambda: "lmstudio" in page.off, timeout=WAIT)
+    qtbot.waitUntil(lambda: app.host.serving, timeout=WAIT)
+    served = {p.id for p in app.host.server.gateway.providers}  # type: ignore[union-attr]
+    assert "lmstudio" not in served
+
+    page.rescan()
+    qtbot.waitUntil(lambda: "No local model server answered" in page.note.text() or "Running" in page.note.text(), timeout=WAIT)
+    fakes.run(studio.stop())
+
+
+def _row(page: LocalModelsPage, pid: str) -> int:
+    return [r["id"] for r in page.model.rows].index(pid)
+
+
+def _models(page: LocalModelsPage, pid: str) -> list[str]:
+    return page.model.rows[_row(page, pid)]["models"]
+
+
+def test_provider_address_and_models_and_a_refused_edit(qtbot: QtBot, make_app: MakeApp, fakes: LoopThread) -> None:
+    fake = fakes.run(FakeOpenAI(key=KEY).start())
+    app = make_app({"GROQ_API_KEY": KEY})
+    app.window.show()
+    page = app.window.go(ProvidersPage.title)
+    assert isinstance(page, ProvidersPage)
+    qtbot.waitUntil(lambda: any(r["id"] == "groq" for r in page.model.rows), timeout=WAIT)
+    assert not any(r["local"] for r in page.model.rows)
+    groq = next(r for r in page.model.rows if r["id"] == "groq")
+    _restarted(app, qtbot, lambda: page._configure(groq, "base_url", fake.url, "address"))
+    _restarted(app, qtbot, lambda: page._configure(groq, "models", [fake.models[0]], "model list"))
+    qtbot.waitUntil(lambda: any(r["id"] == "groq" and r["models"] == [f"groq/{fake.models[0]}"] for r in page.model.rows), timeout=WAIT)
+
+    config = page.context.setup.paths.config_file
+    before = config.read_text()
+    mistral = next(r for r in page.model.rows if r["id"] == "mistral")
+    page._configure(mistral, "base_url", "https://example.invalid/v1", "address")  # no key: the gateway could not start
+    qtbot.waitUntil(lambda: "has no key" in page.note.text(), timeout=WAIT)
+    assert config.read_text() == before and not config.with_name("config.toml.new").exists()
+    fakes.run(fake.stop())
