@@ -45,6 +45,7 @@ class SettingsPage(Page):
 
         address = QGroupBox("Address")
         form = QFormLayout(address)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.port = QSpinBox()
         self.port.setRange(1, 65535)
         self.port.setAccessibleName("Port")
@@ -65,7 +66,10 @@ class SettingsPage(Page):
         form.addRow(self.require_keys)
         self.apply_button = QPushButton("Apply and restart the gateway")
         self.apply_button.clicked.connect(self.apply)
-        form.addRow(self.apply_button)
+        apply_row = QHBoxLayout()
+        apply_row.addWidget(self.apply_button)
+        apply_row.addStretch(1)
+        form.addRow(apply_row)
         self.layout_.addWidget(address)
 
         keys = QGroupBox("Client keys")
@@ -93,6 +97,7 @@ class SettingsPage(Page):
 
         here = QGroupBox("This computer")
         local = QFormLayout(here)
+        local.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.autostart = QCheckBox("Start Switchboard when I log in")
         self.autostart.toggled.connect(self._autostart)
         local.addRow(self.autostart)

@@ -240,7 +240,7 @@ class Control:
         out = []
         for row in load_catalog().values():
             settings = live.pop(row.id, None)
-            url = row.base_url or row.default_url or ""
+            url = row.base_url or (row.default_url + row.url_path if row.default_url else "")
             error = gateway.sync.last_error(row.id)
             out.append(_provider_row(row.id, row.name, row.local, settings, url, models, error, row.url_path if row.local else ""))
         out.extend(_provider_row(s.id, s.name, s.local, s, s.base_url, models, gateway.sync.last_error(s.id)) for s in live.values())
