@@ -295,7 +295,7 @@ def _server(data: Mapping[str, Any], host: str | None, port: int | None, require
     t = _Table(data, "[server]", _SERVER_KEYS)
     max_mb = t.number("max_body_mb", 0.001, 512)
     defaults = ServerSettings()
-    settings = ServerSettings(
+    return ServerSettings(
         host=host or t.text("host") or defaults.host,
         port=_first(port, t.whole("port", 0, 65535), defaults.port),
         allowed_hosts=tuple(h.lower() for h in t.texts("allowed_hosts") or ()),
@@ -308,7 +308,6 @@ def _server(data: Mapping[str, Any], host: str | None, port: int | None, require
         ledger=_first(t.flag("ledger"), True),
         log_level=_choice(t, "log_level", LOG_LEVELS) or defaults.log_level,
     )
-    return settings
 
 
 def _choice(t: _Table, key: str, choices: tuple[str, ...]) -> str | None:

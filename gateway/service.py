@@ -216,8 +216,7 @@ class Gateway:
                     del self._failing[next(iter(self._failing))]  # the oldest goes: names come from callers
                 self._failing[name] = {"model": name, "error": err.message, "at": self._clock.time()}
             raise
-        if self._failing:
-            self._failing.pop(name, None)
+        self._failing.pop(name, None)
         if routed.candidate is not None:  # always: only the cache answers without one
             self.router.served(plan, routed.candidate)
         return routed

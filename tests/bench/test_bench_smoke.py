@@ -35,3 +35,14 @@ def test_reports_benchmark_runs_every_view() -> None:
     assert {line.split()[0] for line in result.stdout.splitlines()[2:-1]} == {
         "summary", "by-model", "by-provider", "by-caller", "by-protocol", "timeseries", "recent"
     }
+
+
+def test_app_benchmark_runs_and_reports_every_figure() -> None:
+    bench = Path(__file__).with_name("bench_app.py")
+    result = subprocess.run([sys.executable, str(bench), "--quick"], capture_output=True, text=True, timeout=300, cwd=bench.parent)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    for figure in ("headless gateway", "gateway in app", "UI event loop lateness", "gateway p99 in app / headless", "idle, window hidden"):
+        assert any(line.startswith(figure) for line in lines), figure
+    rows = [line.split() for line in lines if line.startswith(("headless gateway", "gateway in app"))]
+    assert all(r[-1] == "0" for r in rows)  # no request failed

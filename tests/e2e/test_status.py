@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from conftest import StartGateway
 from fakes.openai_upstream import FakeOpenAI
 from fakes.upstream import Script
@@ -107,3 +108,26 @@ async def test_the_status_command_reads_the_running_gateway(tmp_path: Path, upst
 def test_the_status_command_says_when_no_gateway_runs(tmp_path: Path) -> None:
     result = run(tmp_path, "status")
     assert result.returncode == 1 and "no gateway has started" in result.stderr
+
+
+async def test_models_whose_every_route_failed_are_named_until_one_succeeds(
+    start_gateway: StartGateway, upstream: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gateway.service
+
+    monkeypatch.setattr(gateway.service, "FAILING_KEPT", 2)  # names come from callers: a bounded record
+    upstream.accept(*KEYS)
+    config = f'[routing]\nbreaker_failures = 50\n[providers.pool]\nkind = "openai-compatible"\nbase_url = "{upstream.url}"\napi_key_env = "POOL_KEY"\n'
+    gateway = await start_gateway(config, {"POOL_KEY": KEYS[0]}, admin_token=TOKEN)
+    down = b'{"error": {"message": "down", "type": "server_error"}}'
+    async with aiohttp.ClientSession() as session:
+        for model in ("gpt-test", "gpt-other", "text-embed-test"):
+            upstream.then(Script("status", status=503, body=down))
+            async with session.post(f"{gateway.url}/v1/chat/completions", json={**CHAT, "model": f"pool/{model}"}) as r:
+                assert r.status == 503
+        failing = (await get_status(gateway))[1]["failing"]
+        assert [f["model"] for f in failing] == ["pool/gpt-other", "pool/text-embed-test"]  # the oldest went
+        assert "down" in failing[0]["error"]
+        async with session.post(f"{gateway.url}/v1/chat/completions", json={**CHAT, "model": "pool/gpt-other"}) as r:
+            assert r.status == 200
+    assert [f["model"] for f in (await get_status(gateway))[1]["failing"]] == ["pool/text-embed-test"]
