@@ -18,7 +18,15 @@ import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
 
-from gateway import LOG_LEVELS, ConfigError, GatewaySetup, __version__, run_headless, start_logging
+from gateway import (
+    LOG_LEVELS,
+    ConfigError,
+    GatewaySetup,
+    __version__,
+    run_headless,
+    start_logging,
+    tune_for_serving,
+)
 
 APP_ID = "switchboard"
 
@@ -55,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_app(args: argparse.Namespace) -> int:
     import qasync
-    from PySide6.QtCore import QSocketNotifier
+    from PySide6.QtCore import QSocketNotifier, Qt
     from PySide6.QtWidgets import QApplication
 
     from app.application import Application
@@ -93,6 +101,8 @@ def _run_app(args: argparse.Namespace) -> int:
     application = Application(host, autostart, setup)
     single.show_requested.connect(application.open_window)
     host.started.connect(lambda url: print(f"Switchboard {__version__} listening on {url}", flush=True))
+    # What start-up made (Qt's wrappers, the window, the gateway) lives as long as the process.
+    host.started.connect(tune_for_serving, Qt.ConnectionType.SingleShotConnection)
     host.failed.connect(lambda message: print(f"switchboard: {message}", file=sys.stderr, flush=True))
 
     loop = qasync.QEventLoop(qt)

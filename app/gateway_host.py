@@ -24,7 +24,6 @@ from gateway import (
     GatewayServer,
     ListenError,
     new_event_loop,
-    tune_for_serving,
 )
 
 log = logging.getLogger("app")
@@ -49,7 +48,6 @@ class GatewayHost(QObject):
         self.url = ""
         self.error = ""
         self.paused = False  # stopped on purpose, to be resumed
-        self._tuned = False
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -118,9 +116,6 @@ class GatewayHost(QObject):
             self.failed.emit(self.error)
             return
         self.server, self.url, self.error = server, server.url, ""
-        if not self._tuned:  # what exists now (Qt's wrappers, the window) lives as long as the app
-            tune_for_serving()
-            self._tuned = True
         self.started.emit(server.url)
 
     async def _stop(self) -> None:

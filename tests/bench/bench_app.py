@@ -55,7 +55,7 @@ def child(home: Path, port: int, seconds: float, busy: bool, turn_ms: int) -> No
     from app.application import Application
     from app.gateway_host import GatewayHost
     from app.platform.autostart import XdgAutostart
-    from gateway import GatewaySetup, resolve_paths, start_logging
+    from gateway import GatewaySetup, resolve_paths, start_logging, tune_for_serving
 
     qt = QApplication(["switchboard-bench"])
     paths = resolve_paths(home, {})
@@ -86,6 +86,7 @@ def child(home: Path, port: int, seconds: float, busy: bool, turn_ms: int) -> No
     turner.timeout.connect(turn)
 
     def started(url: str) -> None:
+        tune_for_serving()  # as app/__main__ does on the first start
         print(f"ready {url}", flush=True)
         if busy:
             app.open_window()
