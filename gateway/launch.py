@@ -105,4 +105,4 @@ class GatewaySetup:
         """Edit the config file, refused with ``ConfigError`` when the gateway could not start
         from the result. Takes effect on the next start. Blocking."""
         self.paths.ensure()
-        return edit_config(self.paths.config_file, changes, lambda staged: self.settings(staged))
+        return edit_config(self.paths.config_file, changes, self.settings)

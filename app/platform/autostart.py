@@ -39,9 +39,11 @@ def _desktop_quote(arg: str) -> str:
     return f'"{escaped}"'
 
 
-class XdgAutostart:
-    def __init__(self, config_home: Path, command: Sequence[str]) -> None:
-        self.path = config_home / "autostart" / f"{APP_ID}.desktop"
+class _EntryFile:
+    """Start at login as one file the session reads (Linux, macOS): there or not."""
+
+    def __init__(self, path: Path, command: Sequence[str]) -> None:
+        self.path = path
         self._command = command
 
     @property
@@ -53,8 +55,22 @@ class XdgAutostart:
 
     def enable(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_bytes(self._contents())
+
+    def disable(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def _contents(self) -> bytes:
+        raise NotImplementedError
+
+
+class XdgAutostart(_EntryFile):
+    def __init__(self, config_home: Path, command: Sequence[str]) -> None:
+        super().__init__(config_home / "autostart" / f"{APP_ID}.desktop", command)
+
+    def _contents(self) -> bytes:
         exec_line = " ".join(_desktop_quote(a) for a in self._command)
-        self.path.write_text(
+        return (
             "[Desktop Entry]\n"
             "Type=Application\n"
             "Name=Switchboard\n"
@@ -63,28 +79,15 @@ class XdgAutostart:
             "Icon=switchboard\n"
             "Terminal=false\n"
             "StartupWMClass=switchboard\n"
-            "X-GNOME-Autostart-enabled=true\n",
-            encoding="utf-8",
-        )
-
-    def disable(self) -> None:
-        self.path.unlink(missing_ok=True)
+            "X-GNOME-Autostart-enabled=true\n"
+        ).encode()
 
 
-class LaunchAgent:
+class LaunchAgent(_EntryFile):
     def __init__(self, home: Path, command: Sequence[str]) -> None:
-        self.path = home / "Library" / "LaunchAgents" / f"{LAUNCH_LABEL}.plist"
-        self._command = command
+        super().__init__(home / "Library" / "LaunchAgents" / f"{LAUNCH_LABEL}.plist", command)
 
-    @property
-    def where(self) -> str:
-        return str(self.path)
-
-    def enabled(self) -> bool:
-        return self.path.is_file()
-
-    def enable(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def _contents(self) -> bytes:
         plist = {
             "Label": LAUNCH_LABEL,
             "ProgramArguments": list(self._command),
@@ -92,10 +95,7 @@ class LaunchAgent:
             "ProcessType": "Interactive",
             "LimitLoadToSessionType": "Aqua",  # the user's graphical session, not ssh
         }
-        self.path.write_bytes(plistlib.dumps(plist))
-
-    def disable(self) -> None:
-        self.path.unlink(missing_ok=True)
+        return plistlib.dumps(plist)
 
 
 class Registry(Protocol):

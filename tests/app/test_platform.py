@@ -17,6 +17,7 @@ from app.platform.autostart import (
     launch_command,
 )
 from app.single_instance import SingleInstance, ask_running, socket_name
+from gateway.store.secrets import MemorySecrets
 
 COMMAND = ["/opt/Switch Board/python", "-m", "app"]
 
@@ -44,22 +45,8 @@ def test_macos_writes_a_launch_agent(tmp_path: Path) -> None:
     assert not autostart.enabled()
 
 
-class FakeRegistry:
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    def get(self, name: str) -> str | None:
-        return self.values.get(name)
-
-    def set(self, name: str, value: str) -> None:
-        self.values[name] = value
-
-    def delete(self, name: str) -> None:
-        self.values.pop(name, None)
-
-
 def test_windows_sets_a_run_value(tmp_path: Path) -> None:
-    registry = FakeRegistry()
+    registry = MemorySecrets()  # a name -> value store, as the Run key is
     autostart = for_platform("win32", tmp_path, {}, [r"C:\Program Files\Switchboard\Switchboard.exe"], registry)
     assert isinstance(autostart, WindowsRun)
     autostart.enable()
