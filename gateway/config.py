@@ -12,6 +12,7 @@ variables that hold its keys (``api_key_env``), and keys found there stay in mem
     max_body_mb = 10
     shutdown_grace_seconds = 10
     model_refresh_seconds = 600
+    model_list_ttl_seconds = 86400  # a provider's last list serves this long while it cannot answer
     log_level = "info"            # debug, info, warning or error (--log-level wins)
 
     [upstream]                    # defaults for every provider
@@ -67,6 +68,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.addresses import check_base_url
+from gateway.config_table import Table, unsafe_header_value
 from gateway.errors import ConfigError
 from gateway.providers.catalog import (
     AUTH_STYLES,
@@ -87,11 +89,6 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 11488
 
 _PROVIDER_ID = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
-_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
-_CREDENTIAL_HEADERS = frozenset(
-    {"authorization", "x-api-key", "api-key", "cookie", "proxy-authorization"}
-)
-_RESERVED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +100,7 @@ class ServerSettings:
     max_body_bytes: int = 10 * 1024 * 1024
     shutdown_grace: float = 10.0
     model_refresh: float = 600.0
+    model_list_ttl: float = 86400.0  # a list not confirmed for this long is no longer used
     require_keys: bool = False  # loopback callers need a client key too (beyond loopback they always do)
     metrics_auth: bool = False  # /metrics needs admin credentials
     ledger: bool = True  # keep a usage row per request (off: counts and limits only, nothing on disk)
@@ -169,88 +167,6 @@ class Settings:
     app: AppSettings = AppSettings()
 
 
-# --- small typed readers: each names the key it complains about ----------------------------
-
-
-class _Table:
-    """A TOML table being read; remembers its path for messages and rejects unknown keys."""
-
-    def __init__(self, data: Mapping[str, Any], where: str, allowed: set[str]) -> None:
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(allowed))})")
-        self.data = data
-        self.where = where
-
-    def _fail(self, key: str, expected: str) -> ConfigError:
-        return ConfigError(f"{self.where}.{key} must be {expected}, not {self.data[key]!r}")
-
-    def text(self, key: str) -> str | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            raise self._fail(key, "a non-empty string")
-        return value.strip()
-
-    def flag(self, key: str) -> bool | None:
-        value = self.data.get(key)
-        if value is None or isinstance(value, bool):
-            return value
-        raise self._fail(key, "true or false")
-
-    def number(self, key: str, low: float, high: float) -> float | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-            raise self._fail(key, f"a number from {low:g} to {high:g}")
-        return float(value)
-
-    def whole(self, key: str, low: int, high: int) -> int | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self._fail(key, f"an integer from {low} to {high}")
-        return value
-
-    def texts(self, key: str) -> tuple[str, ...] | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise self._fail(key, "a list of strings")
-        return tuple(v.strip() for v in value)
-
-    def headers(self, key: str) -> tuple[tuple[str, str], ...] | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            raise self._fail(key, "a table of header names to values")
-        out = []
-        for name, val in value.items():
-            lowered = name.lower()
-            if not _HEADER_NAME.match(name) or not isinstance(val, str) or _unsafe_header_value(val):
-                raise ConfigError(f"{self.where}.{key}: header {name!r} is not a valid header")
-            if lowered in _CREDENTIAL_HEADERS:
-                raise ConfigError(
-                    f"{self.where}.{key}: credentials do not belong in the config file; "
-                    "name the environment variable that holds the key in api_key_env"
-                )
-            if lowered in _RESERVED_HEADERS:
-                raise ConfigError(f"{self.where}.{key}: header {name!r} is set by the gateway")
-            out.append((name, val))
-        return tuple(out)
-
-
-def _unsafe_header_value(value: str) -> bool:
-    return any(ord(c) < 0x20 or ord(c) == 0x7F for c in value) or not value.isascii()
-
-
 def _split_list(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
@@ -259,7 +175,7 @@ def _keys_from(names: tuple[str, ...], env: Mapping[str, str]) -> tuple[str, ...
     keys: list[str] = []
     for name in names:
         for key in _split_list(env.get(name, "")):
-            if _unsafe_header_value(key) or " " in key:
+            if unsafe_header_value(key) or " " in key:
                 raise ConfigError(f"{name} holds a key with characters that cannot go in a header")
             if key not in keys:
                 keys.append(key)
@@ -270,7 +186,7 @@ def _keys_from(names: tuple[str, ...], env: Mapping[str, str]) -> tuple[str, ...
 
 _SERVER_KEYS = {
     "host", "port", "allowed_hosts", "cors_origins", "max_body_mb",
-    "shutdown_grace_seconds", "model_refresh_seconds", "require_keys", "metrics_auth",
+    "shutdown_grace_seconds", "model_refresh_seconds", "model_list_ttl_seconds", "require_keys", "metrics_auth",
     "ledger", "log_level",
 }
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -292,7 +208,7 @@ RESERVED_NAMES = frozenset({"auto"})
 
 
 def _server(data: Mapping[str, Any], host: str | None, port: int | None, require_keys: bool) -> ServerSettings:
-    t = _Table(data, "[server]", _SERVER_KEYS)
+    t = Table(data, "[server]", _SERVER_KEYS)
     max_mb = t.number("max_body_mb", 0.001, 512)
     defaults = ServerSettings()
     return ServerSettings(
@@ -303,6 +219,7 @@ def _server(data: Mapping[str, Any], host: str | None, port: int | None, require
         max_body_bytes=int(_first(max_mb, defaults.max_body_bytes / 1048576) * 1048576),
         shutdown_grace=_first(t.number("shutdown_grace_seconds", 0, 3600), defaults.shutdown_grace),
         model_refresh=_first(t.number("model_refresh_seconds", 5, 86400), defaults.model_refresh),
+        model_list_ttl=_first(t.number("model_list_ttl_seconds", 60, 30 * 86400), defaults.model_list_ttl),
         require_keys=require_keys or bool(t.flag("require_keys")),
         metrics_auth=bool(t.flag("metrics_auth")),
         ledger=_first(t.flag("ledger"), True),
@@ -310,7 +227,7 @@ def _server(data: Mapping[str, Any], host: str | None, port: int | None, require
     )
 
 
-def _choice(t: _Table, key: str, choices: tuple[str, ...]) -> str | None:
+def _choice(t: Table, key: str, choices: tuple[str, ...]) -> str | None:
     value = t.text(key)
     if value is not None and value not in choices:
         raise ConfigError(f"{t.where}.{key} must be one of {', '.join(choices)}")
@@ -318,14 +235,14 @@ def _choice(t: _Table, key: str, choices: tuple[str, ...]) -> str | None:
 
 
 def _app(data: Mapping[str, Any]) -> AppSettings:
-    return AppSettings(theme=_choice(_Table(data, "[app]", {"theme"}), "theme", THEMES) or AppSettings().theme)
+    return AppSettings(theme=_choice(Table(data, "[app]", {"theme"}), "theme", THEMES) or AppSettings().theme)
 
 
 def _first(*values: Any) -> Any:
     return next(v for v in values if v is not None)
 
 
-def _timeouts(t: _Table, base: Timeouts) -> Timeouts:
+def _timeouts(t: Table, base: Timeouts) -> Timeouts:
     return Timeouts(
         connect=_first(t.number("connect_timeout", 0.01, 600), base.connect),
         read=_first(t.number("read_timeout", 0.01, 86400), base.read),
@@ -342,7 +259,7 @@ def _provider(
 ) -> ProviderSettings | None:
     """One provider from its catalog row (empty for a custom one), its table and the environment;
     None when it is not switched on."""
-    t = _Table(table or {}, f"[providers.{entry.id}]", _PROVIDER_KEYS)
+    t = Table(table or {}, f"[providers.{entry.id}]", _PROVIDER_KEYS)
     if t.flag("enabled") is False:
         return None
     kind = t.text("kind") or entry.kind
@@ -429,7 +346,7 @@ def _model_override(name: str, data: Any) -> ModelOverride:
     where = f'[models."{name}"]'
     if "/" not in name.strip("/") or not isinstance(data, dict):
         raise ConfigError(f'{where}: name models as "provider/model", each a table of facts')
-    t = _Table(data, where, _MODEL_KEYS)
+    t = Table(data, where, _MODEL_KEYS)
     cost = data.get("cost")
     if cost is not None and not (
         isinstance(cost, list) and len(cost) == 2 and all(isinstance(c, int | float) and not isinstance(c, bool) and c >= 0 for c in cost)
@@ -449,7 +366,7 @@ def _model_override(name: str, data: Any) -> ModelOverride:
 
 
 def _cache(data: Mapping[str, Any]) -> CacheSettings:
-    t = _Table(data, "[cache]", _CACHE_KEYS)
+    t = Table(data, "[cache]", _CACHE_KEYS)
     base = CacheSettings()
     max_mb = t.number("max_mb", 0.001, 65536)
     return CacheSettings(
@@ -462,7 +379,7 @@ def _cache(data: Mapping[str, Any]) -> CacheSettings:
 
 
 def _routing(data: Mapping[str, Any], aliases: Mapping[str, Any], models: Mapping[str, Any], cache: Mapping[str, Any]) -> RoutingSettings:
-    t = _Table(data, "[routing]", _ROUTING_KEYS)
+    t = Table(data, "[routing]", _ROUTING_KEYS)
     base = HealthPolicy()
     policy = HealthPolicy(
         cooldown=_first(t.number("cooldown_seconds", 0, 86400), base.cooldown),
@@ -471,7 +388,7 @@ def _routing(data: Mapping[str, Any], aliases: Mapping[str, Any], models: Mappin
         breaker_cooloff=_first(t.number("breaker_cooloff_seconds", 0.01, 86400), base.breaker_cooloff),
     )
     chains = []
-    table = _Table(aliases, "[aliases]", set(aliases))
+    table = Table(aliases, "[aliases]", set(aliases))
     for name in aliases:
         if not _ALIAS.match(name) or name in RESERVED_NAMES:
             raise ConfigError(
@@ -497,7 +414,7 @@ _SUBSCRIPTION_URLS = ("codex_base_url", "openai_auth_url", "github_url", "github
 def _subscriptions(data: Mapping[str, Any], env: Mapping[str, str]) -> SubscriptionSettings:
     """``[subscriptions]``; each address also from ``SWITCHBOARD_<NAME>`` (e.g.
     ``SWITCHBOARD_CODEX_BASE_URL``), which wins."""
-    t = _Table(data, "[subscriptions]", {*_SUBSCRIPTION_URLS, "in_auto", "rotation"})
+    t = Table(data, "[subscriptions]", {*_SUBSCRIPTION_URLS, "in_auto", "rotation"})
     base = SubscriptionSettings()
     urls = {}
     for name in _SUBSCRIPTION_URLS:
@@ -562,13 +479,13 @@ def load_settings(
         raise ConfigError(f"config file {config_file} does not exist")
 
     sections = ("server", "upstream", "routing", "aliases", "models", "cache", "providers", "subscriptions", "app")
-    top = _Table(data, str(config_file.name), set(sections))
+    top = Table(data, str(config_file.name), set(sections))
     for section in sections:
         if section in top.data and not isinstance(top.data[section], dict):
             raise ConfigError(f"[{section}] must be a table")
     from_env = env.get("SWITCHBOARD_REQUIRE_KEYS", "").strip().lower() in ("1", "true", "yes", "on")
     server = _server(data.get("server", {}), host, port, require_keys or from_env)
-    base = _timeouts(_Table(data.get("upstream", {}), "[upstream]", _TIMEOUT_KEYS), Timeouts())
+    base = _timeouts(Table(data.get("upstream", {}), "[upstream]", _TIMEOUT_KEYS), Timeouts())
 
     tables: dict[str, Any] = data.get("providers", {})
     catalog = load_catalog()

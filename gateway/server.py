@@ -32,10 +32,12 @@ from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
 from gateway.errors import ConfigError, InvalidRequest
 from gateway.ids import RequestIds
+from gateway.routing.model_sync import ListedModels
 from gateway.routing.quota import QuotaRecord
 from gateway.service import Gateway
 from gateway.state import State
 from gateway.store import accounts as account_rows
+from gateway.store import model_lists
 from gateway.store.db import StoreError
 from gateway.store.secrets import SecretStore, open_secrets
 from gateway.transport import Transport
@@ -89,11 +91,12 @@ class GatewayServer:
             self.state = State(data_dir, store, clock, local_token=admin_token, passwords=passwords)
         state = self.state
         record = state.db.record if state is not None and settings.server.ledger else None
-        keep_quota = None
+        keep_quota = keep_models = None
         if state is not None:
             writer = state.db.writer
             keep_quota = lambda r: writer.append(account_rows.save_quota, r.row())  # noqa: E731
-        self.gateway: Gateway = build_gateway(settings, self._transport, clock, self._ids, record, keep_quota)
+            keep_models = lambda m: writer.append(model_lists.save, m.row())  # noqa: E731
+        self.gateway: Gateway = build_gateway(settings, self._transport, clock, self._ids, record, keep_quota, keep_models)
         self.accounts: AccountBook | None = None  # subscription accounts, with a database
         if state is not None:
             self.accounts = AccountBook(state.db, state.secrets, clock, settings.subscriptions, self._transport)
@@ -178,7 +181,10 @@ class GatewayServer:
             except InvalidRequest as exc:
                 raise ListenError(f"SWITCHBOARD_ADMIN_PASSWORD: {exc.message}") from None
             self.identity = Identity(state.keys, self._clock, require_keys=server.require_keys)
-            self.gateway.quotas.load(QuotaRecord.from_row(r) for r in state.db.writer.run(account_rows.load_quota).result())
+            run = state.db.writer.run
+            self.gateway.quotas.load(QuotaRecord.from_row(r) for r in run(account_rows.load_quota).result())
+            since = self._clock.time() - server.model_list_ttl
+            self.gateway.sync.restore(ListedModels.from_row(r) for r in run(lambda c: model_lists.load(c, since)).result())
             if self.accounts is not None:
                 self.accounts.load()
         if not is_loopback(server.host) and (state is None or state.keys.live == 0):

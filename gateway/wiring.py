@@ -26,7 +26,7 @@ from gateway.routing.affinity import Affinity
 from gateway.routing.capabilities import Capabilities
 from gateway.routing.health import Health
 from gateway.routing.model_index import ModelIndex
-from gateway.routing.model_sync import ModelSync
+from gateway.routing.model_sync import ListedModels, ModelSync
 from gateway.routing.pool import KeyPool
 from gateway.routing.quota import QuotaBook, QuotaRecord
 from gateway.routing.response_cache import ResponseCache
@@ -84,9 +84,10 @@ def build_gateway(
     new_request_id: Callable[[], str],
     record: Recorder | None = None,
     keep_quota: Callable[[QuotaRecord], None] | None = None,
+    keep_models: Callable[[ListedModels], None] | None = None,
 ) -> Gateway:
-    """``record``: where ledger rows go, ``keep_quota`` where quota windows go (neither without
-    a database)."""
+    """``record``: where ledger rows go, ``keep_quota`` where quota windows go, ``keep_models``
+    where model lists go (none of them without a database)."""
     subs = settings.subscriptions
     configured = without_self(settings.providers, settings.server.port)
     adapters = [adapter(p) for p in [*configured, *subscription_providers(subs)]]
@@ -105,6 +106,8 @@ def build_gateway(
         clock,
         interval=settings.server.model_refresh,
         new_request_id=new_request_id,
+        ttl=settings.server.model_list_ttl,
+        keep=keep_models,
     )
     routing = settings.routing
     router = Router(

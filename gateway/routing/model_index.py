@@ -40,6 +40,11 @@ class ModelIndex:
         self._lists[provider_id] = tuple(e for e in entries if _servable(e))
         self._rebuild()
 
+    def drop(self, provider_id: str) -> None:
+        """Forget a provider's list: it has none again."""
+        if self._lists.pop(provider_id, None) is not None:
+            self._rebuild()
+
     def _rebuild(self) -> None:
         by_id: dict[str, ModelEntry] = {}
         bare: dict[str, tuple[ModelEntry, ...]] = {}

@@ -3,15 +3,21 @@
 Fixed model lists go in at once. Others are fetched at start, then every ``interval`` seconds;
 a provider that could not be asked is retried sooner. An unreachable provider never fails the
 list: it simply contributes nothing until it answers.
+
+Each list that comes is also handed to ``keep`` (the database), and ``restore`` puts the kept
+ones back at the next start: models and their capabilities are known before the providers
+answer, and a provider that is down at start still routes by what it said last. A list is used
+for ``ttl`` seconds after it was taken unless the provider confirms it again; then it goes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from gateway.clock import Clock
 from gateway.core.models import ModelEntry
@@ -19,6 +25,7 @@ from gateway.errors import GatewayError
 from gateway.providers.base import ChatProvider
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.pool import KeyPool
+from gateway.store.model_lists import ModelListRow
 from gateway.transport import Timeouts, Transport
 
 log = logging.getLogger("gateway.models")
@@ -27,6 +34,40 @@ RETRY_AFTER_FAILURE = 30.0
 ASK_AGAIN_AFTER = 10.0  # an unknown model name asks a missing provider again at most this often
 MAX_LIST_BYTES = 16 * 1024 * 1024
 _LIST_TIMEOUTS = Timeouts(connect=5.0, read=15.0, total=30.0)
+LIST_TTL = 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class ListedModels:
+    """One provider's model list as the database keeps it."""
+
+    provider: str
+    source: str  # the address it was asked at: a list from another server is not this one's
+    taken_at: float  # unix seconds
+    entries: tuple[ModelEntry, ...]
+
+    def row(self) -> ModelListRow:
+        entries = [[e.upstream_id, e.created, e.context_length, e.output, e.capabilities, e.cost] for e in self.entries]
+        return (self.provider, self.source, self.taken_at, json.dumps(entries, separators=(",", ":")))
+
+    @classmethod
+    def from_row(cls, row: ModelListRow) -> ListedModels | None:
+        """None for a row this version cannot read (it is then asked for afresh)."""
+        provider, source, taken_at, text = row
+        try:
+            entries = tuple(
+                ModelEntry(provider, str(name), int(created), int(context), int(output),
+                           None if caps is None else tuple(map(str, caps)),
+                           None if cost is None else (float(cost[0]), float(cost[1])))
+                for name, created, context, output, caps, cost in json.loads(text)
+            )
+        except (ValueError, TypeError, IndexError):
+            return None
+        return cls(provider, source, taken_at, entries)
+
+
+def _source(provider: ChatProvider) -> str:
+    return provider.settings.models_url or provider.settings.base_url
 
 
 class ModelSync:
@@ -40,6 +81,8 @@ class ModelSync:
         *,
         interval: float,
         new_request_id: Callable[[], str],
+        ttl: float = LIST_TTL,
+        keep: Callable[[ListedModels], None] | None = None,
     ) -> None:
         self._fetched = [p for p in providers if not p.settings.models]
         self._pools = pools
@@ -48,6 +91,9 @@ class ModelSync:
         self._clock = clock
         self._interval = interval
         self._new_request_id = new_request_id
+        self._ttl = ttl
+        self._keep = keep
+        self._taken_at: dict[str, float] = {}  # when each list held was taken (unix seconds)
         self._last_error: dict[str, str] = {}
         self._last_asked: dict[str, float] = {}
         self._asking: dict[str, asyncio.Task[bool]] = {}
@@ -79,11 +125,36 @@ class ModelSync:
             entries = provider.parse_models(body)
         except (GatewayError, ValueError) as exc:
             self._note_failure(provider, getattr(exc, "message", None) or f"unreadable model list ({exc})")
+            self._expire(provider.id)
             return False
         self._index.set_models(provider.id, entries)
+        self._taken_at[provider.id] = taken_at = self._clock.time()
+        if self._keep is not None:
+            self._keep(ListedModels(provider.id, _source(provider), taken_at, tuple(entries)))
         if self._last_error.pop(provider.id, None) is not None or not provider.settings.probe:
             log.info("%s: %d models", provider.id, len(entries))
         return True
+
+    def restore(self, lists: Iterable[ListedModels | None]) -> None:
+        """Put back the lists kept from an earlier run that are still fresh and were taken at
+        the address each provider has now; before the first round, so it replaces them."""
+        fetched = {p.id: p for p in self._fetched}
+        now = self._clock.time()
+        for kept in lists:
+            provider = None if kept is None else fetched.get(kept.provider)
+            if kept is None or provider is None or kept.source != _source(provider) or now - kept.taken_at > self._ttl:
+                continue
+            self._index.set_models(kept.provider, kept.entries)
+            self._taken_at[kept.provider] = kept.taken_at
+            log.debug("%s: %d models kept from %.0f s ago", kept.provider, len(kept.entries), now - kept.taken_at)
+
+    def _expire(self, provider_id: str) -> None:
+        """A provider that has not confirmed its list for ``ttl`` seconds lists nothing more."""
+        taken_at = self._taken_at.get(provider_id)
+        if taken_at is not None and self._clock.time() - taken_at > self._ttl:
+            del self._taken_at[provider_id]
+            self._index.drop(provider_id)
+            log.info("%s: its models are no longer listed (not confirmed for %.0f s)", provider_id, self._ttl)
 
     def _note_failure(self, provider: ChatProvider, message: str) -> None:
         if self._last_error.get(provider.id) != message:
@@ -133,14 +204,14 @@ class ModelSync:
 
     async def wait_ready(self, timeout: float) -> None:
         """Wait (at most ``timeout``) for the first round, so a fresh start lists its models."""
-        if not self._ready.is_set():
+        if not self.ready:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._ready.wait(), timeout)
 
     @property
     def ready(self) -> bool:
-        """The first round of model lists is done."""
-        return self._ready.is_set()
+        """The first round of model lists is done, or every list is held already (kept)."""
+        return self._ready.is_set() or not self.incomplete
 
     @property
     def incomplete(self) -> bool:

@@ -114,4 +114,15 @@ STEPS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     PRAGMA user_version = 2;
     """,
+    # 3: each provider's last model list (the startup probe), so a restart knows its models and
+    # their capabilities before the providers answer, and one that is down keeps them for a while
+    """
+    CREATE TABLE model_lists (
+        provider   TEXT PRIMARY KEY,
+        source     TEXT NOT NULL,
+        taken_at   REAL NOT NULL,
+        entries    TEXT NOT NULL
+    ) WITHOUT ROWID;
+    PRAGMA user_version = 3;
+    """,
 )

@@ -2,21 +2,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 from fakes.clock import FakeClock
 from fakes.transport import CannedResponse, FakeTransport, unreachable
 
+from gateway.core.models import ModelEntry
 from gateway.ids import RequestIds
 from gateway.providers.openai_compatible import OpenAICompatible
 from gateway.providers.settings import ProviderSettings
 from gateway.routing.model_index import ModelIndex
-from gateway.routing.model_sync import ASK_AGAIN_AFTER, RETRY_AFTER_FAILURE, ModelSync
+from gateway.routing.model_sync import ASK_AGAIN_AFTER, RETRY_AFTER_FAILURE, ListedModels, ModelSync
 from gateway.routing.pool import KeyPool
 from gateway.transport import UpstreamRequest
 
 
 def provider(pid: str, **kw: object) -> OpenAICompatible:
-    return OpenAICompatible(ProviderSettings(id=pid, name=pid, base_url=f"https://{pid}.example/v1", keys=("k-123456789",), **kw))  # type: ignore[arg-type]
+    kw.setdefault("base_url", f"https://{pid}.example/v1")
+    return OpenAICompatible(ProviderSettings(id=pid, name=pid, keys=("k-123456789",), **kw))  # type: ignore[arg-type]
 
 
 def listing(*ids: str) -> CannedResponse:
@@ -36,11 +39,11 @@ class Upstreams:
         return listing(*self.models[request.provider])
 
 
-def build(upstreams: Upstreams, clock: FakeClock, *providers: OpenAICompatible) -> tuple[ModelSync, ModelIndex, FakeTransport]:
+def build(upstreams: Upstreams, clock: FakeClock, *providers: OpenAICompatible, **options: Any) -> tuple[ModelSync, ModelIndex, FakeTransport]:
     transport = FakeTransport(upstreams)
     index = ModelIndex([p.id for p in providers])
     keys = {p.id: KeyPool(p.id, p.settings.keys) for p in providers}
-    sync = ModelSync(providers, keys, index, transport, clock, interval=600, new_request_id=RequestIds())
+    sync = ModelSync(providers, keys, index, transport, clock, interval=600, new_request_id=RequestIds(), **options)
     return sync, index, transport
 
 
@@ -130,3 +133,64 @@ async def test_a_name_asked_during_the_first_fetch_waits_for_its_answer() -> Non
     assert index.resolve("a1") is not None
     assert len(transport.sent) == 1  # it waited for the fetch in flight instead of asking again
     await first_round
+
+
+def kept_lists(upstreams: Upstreams, clock: FakeClock, *providers: OpenAICompatible, ttl: float = 3600) -> tuple[ModelSync, ModelIndex, list[ListedModels]]:
+    kept: list[ListedModels] = []
+    sync, index, _ = build(upstreams, clock, *providers, ttl=ttl, keep=kept.append)
+    return sync, index, kept
+
+
+async def test_lists_are_kept_and_a_restart_routes_by_them_before_any_provider_answers() -> None:
+    upstreams, clock = Upstreams(), FakeClock()
+    sync, _, kept = kept_lists(upstreams, clock, provider("a"), provider("b"))
+    assert await sync.refresh()
+    assert [(k.provider, k.source, [e.id for e in k.entries]) for k in kept] == [
+        ("a", "https://a.example/v1", ["a/a1"]), ("b", "https://b.example/v1", ["b/b1"])]
+
+    upstreams.down.update({"a", "b"})
+    await clock.advance(1800)
+    again, index, _ = kept_lists(upstreams, clock, provider("a"), provider("b"))
+    assert not again.ready
+    again.restore(ListedModels.from_row(k.row()) for k in kept)
+    assert again.ready  # every list is held: nobody waits for the first round
+    assert [e.id for e in index.entries()] == ["a/a1", "b/b1"]
+    assert await again.refresh() is False and [e.id for e in index.entries()] == ["a/a1", "b/b1"]
+
+
+def test_a_kept_list_keeps_what_the_provider_said_of_each_model() -> None:
+    entry = ModelEntry("a", "m/1", 1_700_000_000, 200_000, 8192, ("completion", "tools", "vision"), (0.5, 1.5))
+    listed = ListedModels("a", "https://a.example/v1", 1.0, (entry, ModelEntry("a", "plain")))
+    assert ListedModels.from_row(listed.row()) == listed
+    assert ListedModels.from_row(("a", "https://a.example/v1", 1.0, '[["m", "x"]]')) is None  # unreadable: asked afresh
+    assert ListedModels.from_row(("a", "https://a.example/v1", 1.0, "{")) is None
+
+
+async def test_a_kept_list_that_is_stale_or_from_another_address_is_not_used() -> None:
+    upstreams, clock = Upstreams(), FakeClock()
+    sync, _, kept = kept_lists(upstreams, clock, provider("a"), provider("b"), ttl=3600)
+    await sync.refresh()
+    await clock.advance(3601)
+    again, index, _ = kept_lists(upstreams, clock, provider("a"), provider("b", base_url="https://elsewhere.example/v1"))
+    again.restore([*[ListedModels.from_row(k.row()) for k in kept], None])
+    assert index.entries() == [] and again.incomplete
+
+    moved, index, _ = kept_lists(upstreams, clock, provider("a"), provider("b", base_url="https://elsewhere.example/v1"), ttl=7200)
+    moved.restore(kept)
+    assert [e.id for e in index.entries()] == ["a/a1"]  # b's list was taken at another address
+
+
+async def test_a_list_not_confirmed_within_its_ttl_is_dropped() -> None:
+    upstreams, clock = Upstreams(), FakeClock()
+    sync, index, _ = kept_lists(upstreams, clock, provider("a"), provider("b"), ttl=3600)
+    await sync.refresh()
+    upstreams.down.add("b")
+    await clock.advance(3000)
+    await sync.refresh()
+    assert [e.id for e in index.entries()] == ["a/a1", "b/b1"]  # down for a while: its last list still serves
+    await clock.advance(700)
+    await sync.refresh()
+    assert [e.id for e in index.entries()] == ["a/a1"] and sync.incomplete
+    upstreams.down.clear()
+    await sync.refresh()
+    assert [e.id for e in index.entries()] == ["a/a1", "b/b1"]
