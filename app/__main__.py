@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -22,6 +23,7 @@ from gateway import (
     LOG_LEVELS,
     ConfigError,
     GatewaySetup,
+    StatePaths,
     __version__,
     run_headless,
     start_logging,
@@ -72,7 +74,7 @@ def _run_app(args: argparse.Namespace) -> int:
     from app.single_instance import SingleInstance, ask_running, socket_name
     from app.theme import apply_theme
     from app.viewmodels.settings import log_level_of, theme_of
-    from gateway import resolve_paths
+    from gateway import MOVABLE, platform_paths, resolve_paths
 
     qt = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(qt, QApplication)
@@ -80,15 +82,24 @@ def _run_app(args: argparse.Namespace) -> int:
     qt.setApplicationDisplayName("Switchboard")
     qt.setDesktopFileName(APP_ID)  # matches the desktop entry's StartupWMClass
     qt.setQuitOnLastWindowClosed(False)
-    paths = resolve_paths(args.home, os.environ)
+    defaults = platform_paths()
+    try:
+        paths = resolve_paths(args.home, os.environ, defaults)
+    except ConfigError as exc:  # the folder it was moved to is gone: said, not started afresh
+        from PySide6.QtWidgets import QMessageBox
+
+        print(f"switchboard: {exc}", file=sys.stderr)
+        QMessageBox.critical(None, "Switchboard", str(exc))
+        return 2
     paths.ensure()
-    setup = GatewaySetup(paths, os.environ, port=args.port, open_browser=webbrowser.open)
+    setup = GatewaySetup(paths, os.environ, port=args.port, open_browser=webbrowser.open, defaults=defaults)
     try:
         config = setup.config()
     except ConfigError:
         config = {}  # the gateway says what is wrong when it starts
     apply_theme(qt, theme_of(config))
-    name = socket_name(paths.config_dir)
+    # One instance per state; a state that can move from the app is named by the platform's folder.
+    name = socket_name(defaults.config_dir if paths.source in MOVABLE else paths.config_dir)
     if ask_running(name):
         print("switchboard: already running; its window was brought forward.", flush=True)
         return 0
@@ -96,6 +107,13 @@ def _run_app(args: argparse.Namespace) -> int:
     if not single.listen():
         print("switchboard: could not claim the single-instance socket; going on anyway", file=sys.stderr)
     listener = start_logging(args.log_level or log_level_of(config), paths.log_dir)
+
+    def log_there(moved: StatePaths) -> None:
+        nonlocal listener
+        before, listener = listener, start_logging(logging.getLevelName(logging.getLogger().level).lower(), moved.log_dir)
+        before.stop()
+
+    setup.moved.append(log_there)
     host = GatewayHost(setup.server)
     autostart = for_platform(sys.platform, Path.home(), os.environ, launch_command())
     application = Application(host, autostart, setup)

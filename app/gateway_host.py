@@ -99,6 +99,20 @@ class GatewayHost(QObject):
 
         return self.submit(again)
 
+    def while_stopped(self, work: Callable[[], T]) -> concurrent.futures.Future[T]:
+        """Stop (requests in flight finish), ``work()`` on a worker thread, then start again
+        (unless paused) whether the work succeeded or not: how the state folder is moved."""
+
+        async def run() -> T:
+            await self._stop()
+            try:
+                return await asyncio.to_thread(work)
+            finally:
+                if not self.paused:
+                    await self._start()
+
+        return self.submit(run)
+
     async def _start(self) -> None:
         if self.server is not None:
             return

@@ -51,9 +51,13 @@ class Tasks(QObject):
         on_done: Callable[[Any], None],
         on_error: Callable[[str], None] | None = None,
         owner: QObject | None = None,
+        *,
+        gateway_stopped: bool = False,
     ) -> None:
-        """``work()`` on a worker thread (files, the keychain), whether the gateway runs or not."""
-        self._answer(self._host.submit(lambda: asyncio.to_thread(work)), on_done, on_error, owner)
+        """``work()`` on a worker thread (files, the keychain), whether the gateway runs or not;
+        ``gateway_stopped``: with the gateway stopped for it, and started again after."""
+        future = self._host.while_stopped(work) if gateway_stopped else self._host.submit(lambda: asyncio.to_thread(work))
+        self._answer(future, on_done, on_error, owner)
 
     def _answer(
         self,

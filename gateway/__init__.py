@@ -9,13 +9,15 @@ from gateway.config_file import Change
 from gateway.errors import ConfigError, GatewayError
 from gateway.launch import GatewaySetup
 from gateway.logs import start_logging
-from gateway.paths import StatePaths, resolve_paths
+from gateway.paths import StatePaths, platform_paths, resolve_paths
+from gateway.relocation import MOVABLE
 from gateway.runtime import new_event_loop, tune_for_serving
 from gateway.server import GatewayServer, ListenError
 from gateway.version import __version__
 
 __all__ = [
     "LOG_LEVELS",
+    "MOVABLE",
     "THEMES",
     "Change",
     "ConfigError",
@@ -29,6 +31,7 @@ __all__ = [
     "__version__",
     "load_settings",
     "new_event_loop",
+    "platform_paths",
     "resolve_paths",
     "run_headless",
     "start_logging",

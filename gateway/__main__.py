@@ -266,7 +266,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args_list.insert(0, "serve")
     args = _parser().parse_args(args_list)
     env = os.environ
-    paths = resolve_paths(args.home, env)
+    try:
+        paths = resolve_paths(args.home, env)
+    except ConfigError as exc:  # the folder the app moved the state to is gone
+        print(f"switchboard: {exc}", file=sys.stderr)
+        return 2
     if getattr(args, "needs_settings", True) is False:
         code: int = args.func(args, paths)
         return code

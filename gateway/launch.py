@@ -12,7 +12,8 @@ from typing import Any
 from gateway.auth import admin_token
 from gateway.config import Settings, load_settings
 from gateway.config_file import Change, edit_config, read_config
-from gateway.paths import StatePaths
+from gateway.paths import StatePaths, platform_paths
+from gateway.relocation import move_state
 from gateway.server import GatewayServer
 from gateway.store.provider_keys import stored_keys
 from gateway.store.secrets import SecretStore, open_secrets
@@ -64,9 +65,10 @@ def gateway_server(
 
 class GatewaySetup:
     """How the app makes its gateway from a state folder, each start afresh (so new keys and
-    settings take effect on a restart), and how it changes that folder's settings. ``port``: from
-    the command line, over the file. ``secrets``: opens the secret store (once; the keychain probe
-    is not free)."""
+    settings take effect on a restart), how it changes that folder's settings, and how it moves the
+    folder. ``port``: from the command line, over the file. ``secrets``: opens a data folder's
+    secret store (once per folder; the keychain probe is not free). ``defaults``: the platform's
+    folders (tests inject them)."""
 
     def __init__(
         self,
@@ -74,20 +76,33 @@ class GatewaySetup:
         env: Mapping[str, str],
         *,
         port: int | None = None,
-        secrets: Callable[[], SecretStore] | None = None,
+        secrets: Callable[[Path], SecretStore] = open_secrets,
         open_browser: Callable[[str], object] | None = None,
+        defaults: StatePaths | None = None,
     ) -> None:
         self.paths = paths
         self.env = env
         self.port = port
-        self._open_secrets = secrets or (lambda: open_secrets(paths.data_dir))
+        self._open_secrets = secrets
         self._secrets: SecretStore | None = None
         self._open_browser = open_browser
+        self._defaults = defaults
+        self.moved: list[Callable[[StatePaths], None]] = []  # told the new paths after a move
 
     def secrets(self) -> SecretStore:
         if self._secrets is None:
-            self._secrets = self._open_secrets()
+            self._secrets = self._open_secrets(self.paths.data_dir)
         return self._secrets
+
+    def move(self, target: Path) -> list[str]:
+        """Move the state folder to ``target`` (the gateway stopped: ``GatewayHost.while_stopped``);
+        the next start uses it. Returns what of the old place could not be removed. Blocking;
+        raises ``ConfigError`` (or ``OSError``) with the old state untouched."""
+        new, left = move_state(self.paths, target, self._defaults or platform_paths(), self._open_secrets)
+        self.paths, self._secrets = new, None
+        for observer in self.moved:
+            observer(new)
+        return left
 
     def settings(self, config: Path | None = None) -> Settings:
         """Blocking. Raises ``ConfigError`` with a message for the user."""

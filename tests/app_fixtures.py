@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 from app.application import Application
 from app.gateway_host import GatewayHost
 from app.platform.autostart import XdgAutostart
-from gateway import GatewaySetup, resolve_paths
+from gateway import GatewaySetup, StatePaths, resolve_paths
 from gateway.store.secrets import MemorySecrets
 
 T = TypeVar("T")
@@ -63,19 +63,28 @@ def make_app(qtbot: QtBot, tmp_path: Path) -> Iterator[MakeApp]:
     an in-memory secret store that lasts across restarts; the browser is a list of URLs."""
     made: list[Application] = []
 
-    def make(env: dict[str, str] | None = None, config: str = "", *, tray: bool = False) -> Application:
-        paths = resolve_paths(tmp_path / "home", {})
+    def make(env: dict[str, str] | None = None, config: str = "", *, tray: bool = False, platform_folders: bool = False) -> Application:
+        # platform_folders: the state in the platform's (three) folders, as without --home, so it can
+        # be moved from Settings; else in one --home folder.
+        defaults = StatePaths(tmp_path / "config", tmp_path / "share", tmp_path / "logs")
+        paths = defaults if platform_folders else resolve_paths(tmp_path / "home", {})
         paths.ensure()
         paths.config_file.write_text(LOCAL_OFF + config, encoding="utf-8")
         environ = {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), **(env or {})}
-        secrets = MemorySecrets()
-        setup = GatewaySetup(paths, environ, port=0, secrets=lambda: secrets)
+        stores: dict[Path, MemorySecrets] = {}  # one namespace per data folder, as in the keychain
+
+        def secrets_for(data_dir: Path) -> MemorySecrets:
+            return stores.setdefault(data_dir.resolve(), MemorySecrets())
+
+        secrets = secrets_for(paths.data_dir)
+        setup = GatewaySetup(paths, environ, port=0, secrets=secrets_for, defaults=defaults)
         host = GatewayHost(setup.server)
         opened: list[str] = []
         autostart = XdgAutostart(tmp_path / "autostart-home", ["switchboard"])
         app = Application(host, autostart, setup, tray_available=tray, open_url=opened.append)
         app.opened = opened  # type: ignore[attr-defined]
         app.secrets = secrets  # type: ignore[attr-defined]
+        app.stores = stores  # type: ignore[attr-defined]
         app.start()
         qtbot.waitUntil(lambda: host.serving, timeout=WAIT_MS)
         made.append(app)

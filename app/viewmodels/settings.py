@@ -5,10 +5,12 @@ which checks them the way a start would."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from gateway import LOG_LEVELS, THEMES, Change
 
+APP_FOLDER = "Switchboard"
 LOOPBACK_HOST = "127.0.0.1"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 LAN_HOST = "0.0.0.0"  # every interface: other computers reach the gateway by this machine's address
@@ -64,3 +66,20 @@ class Network:
         if self.require_keys != before.require_keys:
             out.append(("server", "require_keys", True if self.require_keys else None))
         return out
+
+
+def move_target(chosen: Path) -> Path:
+    """Where a move goes for a chosen folder: the folder itself when it is empty (or new), else a
+    ``Switchboard`` folder inside it — people pick "Documents", not an empty folder."""
+    if not chosen.exists() or (chosen.is_dir() and not any(chosen.iterdir())):
+        return chosen
+    return chosen / APP_FOLDER
+
+
+def folder_note(source: str) -> str:
+    """What the data folder's row says of how it was chosen."""
+    if source == "option":
+        return "Chosen with --home when Switchboard started; move it yourself and change --home."
+    if source == "environment":
+        return "Chosen with SWITCHBOARD_HOME; move it yourself and change that variable."
+    return "Settings, the database, the audit log and the logs. Moving takes secrets in the keychain along."

@@ -1,33 +1,44 @@
 """Settings: where the gateway listens (port, LAN mode with its client keys, keys on this
 computer too), start at login, theme, log level and the data folder. Everything lands in the
-settings file, checked the way a start reads it; address changes restart the gateway."""
+settings file, checked the way a start reads it; address changes restart the gateway. Moving the
+data folder stops the gateway while everything moves, then starts it from the new place."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSpinBox,
 )
 
 from app.theme import apply_theme
-from app.viewmodels.settings import LAN_WARNING, Network, log_level_of, theme_of
+from app.viewmodels.settings import (
+    LAN_WARNING,
+    Network,
+    folder_note,
+    log_level_of,
+    move_target,
+    theme_of,
+)
 from app.viewmodels.table import Column, field, stamp
 from app.windows.key_dialog import KeyDialog
 from app.windows.page import Context, Page, table
-from gateway import LOG_LEVELS, Control
+from gateway import LOG_LEVELS, MOVABLE, Control
 
 ACTOR = "app"
 THEME_NAMES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
@@ -114,11 +125,17 @@ class SettingsPage(Page):
         folder = QHBoxLayout()
         paths = context.setup.paths
         self.folder = QLabel(str(paths.config_dir))
-        self.folder.setToolTip("Settings, the database, logs. Start with --home DIR (or SWITCHBOARD_HOME) to use another.")
+        self.folder.setToolTip(folder_note(paths.source))
+        self.folder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         folder.addWidget(self.folder, 1)
         open_folder = QPushButton("Open folder")
-        open_folder.clicked.connect(lambda: context.open_url(QUrl.fromLocalFile(str(paths.config_dir)).toString()))
+        open_folder.clicked.connect(lambda: context.open_url(QUrl.fromLocalFile(str(context.setup.paths.config_dir)).toString()))
         folder.addWidget(open_folder)
+        self.move_button = QPushButton("Move…")
+        self.move_button.setEnabled(paths.source in MOVABLE)
+        self.move_button.setToolTip(folder_note(paths.source))
+        self.move_button.clicked.connect(self.move_folder)
+        folder.addWidget(self.move_button)
         local.addRow("Data folder", folder)
         self.layout_.addWidget(here)
 
@@ -223,6 +240,37 @@ class SettingsPage(Page):
         if isinstance(app, QApplication):
             apply_theme(app, scheme)
         self.change_config([("app", "theme", None if scheme == "system" else scheme)], lambda _: None)
+
+    def move_folder(self) -> None:
+        start = str(self.context.setup.paths.config_dir.parent)
+        chosen = QFileDialog.getExistingDirectory(self, "Move Switchboard's folder to", start)
+        if not chosen:
+            return
+        target = move_target(Path(chosen))
+        asked = QMessageBox.question(
+            self,
+            "Move Switchboard's folder",
+            f"Move the settings, the database, the audit log, the logs and the keychain entries to\n{target}?\n\n"
+            "The gateway stops while they move (requests in flight finish first) and starts again from there.",
+        )
+        if asked != QMessageBox.StandardButton.Yes:
+            return
+        self.move_button.setEnabled(False)
+        self.say(f"Moving to {target}…")
+
+        def moved(left: list[str]) -> None:
+            self.move_button.setEnabled(True)
+            self.folder.setText(str(self.context.setup.paths.config_dir))
+            if left:
+                self.say(f"Moved to {target}. Some of the old copy could not be removed; remove it yourself: {'; '.join(left)}", error=True)
+            else:
+                self.say(f"Moved to {target}; the old copy is gone. Switchboard finds it there from now on.")
+
+        def failed(message: str) -> None:
+            self.move_button.setEnabled(True)
+            self.say(f"Not moved: {message}. Everything is where it was.", error=True)
+
+        self.context.tasks.run_blocking(lambda: self.context.setup.move(target), moved, failed, self, gateway_stopped=True)
 
     def _log_level(self) -> None:
         level = self.log_level.currentData()

@@ -23,6 +23,11 @@ def _index(store: SecretStore) -> list[str]:
     return [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
 
 
+def entry_names(store: SecretStore) -> list[str]:
+    """Every entry this module keeps in the store."""
+    return [INDEX, *(_name(p) for p in _index(store))]
+
+
 def stored_keys(store: SecretStore) -> dict[str, tuple[str, ...]]:
     out: dict[str, tuple[str, ...]] = {}
     for provider in _index(store):

@@ -8,12 +8,13 @@ from __future__ import annotations
 import logging
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
 from app_fixtures import KEY, LoopThread, MakeApp
 from fakes.openai_upstream import FakeOpenAI
-from PySide6.QtWidgets import QApplication, QInputDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.application import Application
@@ -191,3 +192,73 @@ def test_provider_address_and_models_and_a_refused_edit(
     qtbot.waitUntil(lambda: "has no key" in page.note.text(), timeout=WAIT)
     assert config.read_text() == before and not config.with_name("config.toml.new").exists()
     fakes.run(fake.stop())
+
+
+def _choose_folder(monkeypatch: pytest.MonkeyPatch, folder: Path, confirm: bool = True) -> list[str]:
+    asked: list[str] = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+
+    def question(parent: Any, title: str, text: str, *a: Any) -> QMessageBox.StandardButton:
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes if confirm else QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    return asked
+
+
+def test_the_data_folder_moves_with_its_keys_and_the_gateway_serves_from_there(
+    qtbot: QtBot, make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(platform_folders=True)
+    page = _settings(app, qtbot)
+    before = page.context.setup.paths
+    assert page.move_button.isEnabled() and page.folder.text() == str(before.config_dir)
+    created = app.host.call(lambda c: c.create_key("laptop", "standard", {}, "test")).result(10)
+    config = before.config_file.read_text(encoding="utf-8")
+    documents = tmp_path / "Documents"
+    documents.mkdir()
+    (documents / "letter.txt").write_text("not Switchboard's", encoding="utf-8")
+    asked = _choose_folder(monkeypatch, documents)
+
+    _restarted(app, qtbot, page.move_button.click)
+    target = documents / "Switchboard"  # the chosen folder was not empty: a folder of its own inside it
+    qtbot.waitUntil(lambda: "Moved to" in page.note.text(), timeout=WAIT)
+    assert str(target) in asked[0] and "old copy is gone" in page.note.text()
+    after = page.context.setup.paths
+    assert after.config_dir == target and after.source == "moved" and page.folder.text() == str(target)
+    assert after.config_file.read_text(encoding="utf-8") == config
+    assert (documents / "letter.txt").exists()
+    assert not before.data_dir.exists() and not before.log_dir.exists()
+    assert [p.name for p in before.config_dir.iterdir()] == ["home-folder.txt"]
+    stores = app.stores  # type: ignore[attr-defined]
+    assert stores[before.data_dir.resolve()].values == {} and stores[after.data_dir.resolve()].values
+
+    keys = app.host.call(lambda c: c.keys()).result(10)  # the database came along, keyed as before
+    assert [k["label"] for k in keys] == ["laptop"]
+    assert app.host.call(lambda c: c.state.keys.find(created["key"]) is not None).result(10)
+    events = app.host.call(lambda c: c.audit_events()).result(10)
+    assert "state.moved" in [e["action"] for e in events]
+    assert app.host.call(lambda c: c.audit_verify()).result(10)["ok"]
+    assert _status(app.host.url) == 200
+
+
+def test_a_folder_that_cannot_take_the_state_is_refused_and_the_gateway_serves_on(
+    qtbot: QtBot, make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(platform_folders=True)
+    page = _settings(app, qtbot)
+    before = page.context.setup.paths
+    _choose_folder(monkeypatch, before.data_dir / "inside")
+    _restarted(app, qtbot, page.move_button.click)
+    qtbot.waitUntil(lambda: "Not moved" in page.note.text(), timeout=WAIT)
+    assert "overlaps" in page.note.text() and page.context.setup.paths == before and page.move_button.isEnabled()
+    assert _status(app.host.url) == 200
+
+    _choose_folder(monkeypatch, before.data_dir.parent / "elsewhere", confirm=False)
+    page.move_button.click()  # asked, and declined: nothing happens
+    assert page.context.setup.paths == before and not (before.data_dir.parent / "elsewhere").exists()
+
+
+def test_a_folder_given_at_launch_is_not_moved_from_settings(qtbot: QtBot, make_app: MakeApp) -> None:
+    page = _settings(make_app(), qtbot)  # the fixture's --home folder
+    assert not page.move_button.isEnabled() and "--home" in page.move_button.toolTip()

@@ -86,7 +86,7 @@ def test_a_busy_port_is_said_notified_and_mended_in_settings(qtbot: QtBot, make_
     paths.ensure()
     paths.config_file.write_text(f"# my settings\n[server]\nport = {port}  # the usual one\n{LOCAL_OFF}", encoding="utf-8")
     secrets = MemorySecrets()
-    setup = GatewaySetup(paths, {}, secrets=lambda: secrets)
+    setup = GatewaySetup(paths, {}, secrets=lambda _: secrets)
     host = GatewayHost(setup.server)
     second = Application(host, XdgAutostart(tmp_path / "x", ["switchboard"]), setup, tray_available=False)
     with qtbot.waitSignal(host.failed, timeout=WAIT_MS):
