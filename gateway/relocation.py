@@ -143,7 +143,8 @@ def _remove(paths: StatePaths, store: SecretStore | None, names: list[str], whol
             except Exception as exc:  # keyring backends raise their own kinds
                 left.append(f"the secret {name!r} in {store.where} ({exc})")
     files = [paths.config_file, *_files(paths.data_dir, paths), *_files(paths.log_dir, paths)]
-    folders = [paths.data_dir, paths.log_dir, *([paths.config_dir] if whole else [])]
+    # Where the data folder is the config folder (macOS, Windows), it keeps the pointer: not removed.
+    folders = [*(f for f in (paths.data_dir, paths.log_dir) if f != paths.config_dir), *([paths.config_dir] if whole else [])]
     for item in files:
         try:
             item.unlink(missing_ok=True)

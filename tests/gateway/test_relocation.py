@@ -173,3 +173,16 @@ def test_the_headless_gateway_and_its_commands_follow_a_move(tmp_path: Path) -> 
     verified = gateway("audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert (new.data_dir / "switchboard.db").exists() and not (defaults.data_dir / "switchboard.db").exists()
+
+
+def test_where_the_data_folder_is_the_config_folder_the_pointer_stays_and_nothing_is_left(tmp_path: Path) -> None:
+    keychain = Keychain()  # macOS and Windows: settings and data share one folder
+    defaults = StatePaths(tmp_path / "Switchboard", tmp_path / "Switchboard", tmp_path / "Logs")
+    defaults.ensure()
+    defaults.config_file.write_text(CONFIG, encoding="utf-8")
+    state = State(defaults.data_dir, keychain(defaults.data_dir), SystemClock())
+    state.open()
+    state.close()
+    new, left = move_state(resolve_paths(None, {}, defaults), tmp_path / "new", defaults, keychain)
+    assert left == [] and [p.name for p in defaults.config_dir.iterdir()] == [POINTER]
+    assert not (new.data_dir / "config.toml").exists() and new.config_file.read_text(encoding="utf-8") == CONFIG
