@@ -128,13 +128,13 @@ def cmd_models(args: argparse.Namespace, settings: Settings, paths: StatePaths) 
     from gateway.clock import SystemClock
     from gateway.ids import RequestIds
     from gateway.logs import start_logging
-    from gateway.transport.aiohttp_transport import AiohttpTransport
+    from gateway.transport.http1 import Http1Transport
     from gateway.wiring import build_gateway
 
     listener = start_logging(args.log_level or settings.server.log_level, None)
 
     async def list_models() -> int:
-        transport = AiohttpTransport()
+        transport = Http1Transport()
         try:
             gateway = build_gateway(settings, transport, SystemClock(), RequestIds())
             ok = await gateway.sync.refresh()
@@ -181,7 +181,7 @@ def cmd_decide(args: argparse.Namespace, settings: Settings, paths: StatePaths) 
     from gateway.ids import RequestIds
     from gateway.logs import start_logging
     from gateway.status_text import render_receipt
-    from gateway.transport.aiohttp_transport import AiohttpTransport
+    from gateway.transport.http1 import Http1Transport
     from gateway.wiring import build_gateway
 
     content: str | list[dict[str, object]] = args.prompt
@@ -199,7 +199,7 @@ def cmd_decide(args: argparse.Namespace, settings: Settings, paths: StatePaths) 
     listener = start_logging(args.log_level or settings.server.log_level, None)
 
     async def decide() -> int:
-        transport = AiohttpTransport()
+        transport = Http1Transport()
         try:
             gateway = build_gateway(settings, transport, SystemClock(), RequestIds())
             await gateway.sync.refresh()

@@ -36,7 +36,7 @@ from gateway.routing.quota import QuotaRecord
 from gateway.state import State
 from gateway.store import accounts as rows
 from gateway.store.db import FILE_NAME, StoreError, connect
-from gateway.transport.aiohttp_transport import AiohttpTransport
+from gateway.transport.http1 import Http1Transport
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -62,7 +62,7 @@ def cmd_accounts(args: argparse.Namespace, settings: Settings, paths: StatePaths
 
 
 async def _accounts(args: argparse.Namespace, settings: Settings, state: State) -> int:
-    transport = AiohttpTransport()
+    transport = Http1Transport()
     clock = SystemClock()
     book = AccountBook(state.db, state.secrets, clock, settings.subscriptions, transport)
     try:

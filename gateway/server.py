@@ -41,7 +41,7 @@ from gateway.store import model_lists
 from gateway.store.db import StoreError
 from gateway.store.secrets import SecretStore, open_secrets
 from gateway.transport import Transport
-from gateway.transport.aiohttp_transport import AiohttpTransport
+from gateway.transport.http1 import Http1Transport
 from gateway.wiring import build_gateway
 
 log = logging.getLogger("gateway")
@@ -83,7 +83,7 @@ class GatewayServer:
         self._admin_token = admin_token
         self._admin_password = admin_password
         self._clock = clock = clock or SystemClock()
-        self._transport = transport or AiohttpTransport()
+        self._transport = transport or Http1Transport()
         self._ids = RequestIds()
         self.state: State | None = None
         if data_dir is not None:

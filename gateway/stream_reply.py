@@ -84,6 +84,11 @@ class StreamReply:
                         self._copied.append(out)
                 return out
 
+    @property
+    def complete(self) -> bool:
+        """Everything has been handed out: the stream ended and the upstream's body was read."""
+        return self._first is None and self._relay.done and self._response.finished
+
     def failure(self, err: GatewayError) -> bytes:
         """The client protocol's in-stream error, to end the stream with."""
         return self._relay.failure(err)
@@ -103,19 +108,24 @@ class StreamReply:
 class CachedStream:
     """A cached stream, replayed piece by piece as it was first relayed."""
 
-    __slots__ = ("_pieces",)
+    __slots__ = ("_next", "_pieces")
 
     def __init__(self, pieces: tuple[bytes, ...]) -> None:
-        self._pieces = iter(pieces)
+        self._pieces = pieces
+        self._next = 0
 
     def __aiter__(self) -> CachedStream:
         return self
 
     async def __anext__(self) -> bytes:
-        try:
-            return next(self._pieces)
-        except StopIteration:
-            raise StopAsyncIteration from None
+        if self._next >= len(self._pieces):
+            raise StopAsyncIteration
+        self._next += 1
+        return self._pieces[self._next - 1]
+
+    @property
+    def complete(self) -> bool:
+        return self._next >= len(self._pieces)
 
     def failure(self, err: GatewayError) -> bytes:
         return b""  # nothing can fail while replaying bytes held in memory

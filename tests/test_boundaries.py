@@ -2,8 +2,8 @@
 
 - ``gateway`` never imports Qt, qasync or ``app``: it must run headless.
 - ``gateway/core`` and ``gateway/formats`` do no I/O and read no clock or randomness.
-- Only ``gateway/api`` and ``gateway/server.py`` import ``aiohttp.web``; only those and
-  ``gateway/transport`` import aiohttp at all.
+- Only ``gateway/api`` and ``gateway/server.py`` import aiohttp (the server); upstream HTTP
+  is ``gateway/transport``'s own client.
 - Inside ``gateway`` each layer imports only layers below it:
   api → service, state → routing, auth, accounting → config, store, limits, metrics → providers,
   tokens → formats → core, with the leaf modules
@@ -137,7 +137,7 @@ def test_only_the_http_edges_use_aiohttp(module: str, path: Path, tree: ast.Modu
     if any(starts(n, ("aiohttp.web",)) for n in names):
         assert layer(module) in ("api", "server"), f"{path} imports aiohttp.web"
     if any(starts(n, ("aiohttp",)) for n in names):
-        assert layer(module) in ("api", "server", "transport"), f"{path} imports aiohttp"
+        assert layer(module) in ("api", "server"), f"{path} imports aiohttp"
 
 
 def test_public_surface_is_exactly_all() -> None:

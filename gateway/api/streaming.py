@@ -30,14 +30,17 @@ async def relay(
     content_type: str = SSE,
     headers: dict[str, str] | None = None,
 ) -> web.StreamResponse:
-    response = web.StreamResponse(
+    response = _EventStream(
         headers={"Content-Type": content_type, "Cache-Control": "no-cache", "X-Accel-Buffering": "no", **(headers or {})}
     )
     stamp(request, response)
     try:
         await response.prepare(request)
         async for data in reply:
-            await response.write(data)
+            if reply.complete:  # the last bytes: the stream's end goes out with them, in one write
+                await response.write_eof(data)
+            else:
+                await response.write(data)
     except GatewayError as err:
         log.warning("%s: stream broke off: %s", request_id, err.message)
         await _last_words(response, reply.failure(err))
@@ -49,6 +52,12 @@ async def relay(
     finally:
         reply.close()
     return response
+
+
+class _EventStream(web.StreamResponse):
+    # The headers wait for the first event and go out in the same write (aiohttp's Response
+    # does this for whole bodies); a stream is only prepared once its first event is in hand.
+    _send_headers_immediately = False
 
 
 async def _last_words(response: web.StreamResponse, data: bytes) -> None:

@@ -41,6 +41,11 @@ class UpstreamResponse(Protocol):
         """The next body bytes as they arrive; ``b""`` once the body is complete."""
         ...
 
+    @property
+    def finished(self) -> bool:
+        """The whole body has been read: nothing more will come."""
+        ...
+
     def close(self) -> None:
         """Abort: drop the connection now (the upstream sees it close)."""
         ...

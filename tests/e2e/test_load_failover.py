@@ -98,7 +98,7 @@ async def test_a_thousand_streams_survive_a_flaky_and_a_hanging_provider(start_g
 
         # Leaks: with the clients gone and the upstreams stopped, everything the gateway opened
         # for the run must be gone too. (Idle keep-alive connections close with their upstream.)
-        in_use = sum(len(c) for c in gateway._transport._session.connector._acquired_per_host.values())  # type: ignore[attr-defined]
+        in_use = gateway._transport.connections_in_use  # type: ignore[attr-defined]
         for fake in (flaky, hanging, healthy):
             await fake.stop()
             fake.requests.clear()  # the fakes' own records are not the gateway's memory

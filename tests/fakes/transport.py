@@ -22,6 +22,10 @@ class CannedResponse:
         body, self._body = self._body, b""
         return body
 
+    @property
+    def finished(self) -> bool:
+        return not self._body
+
     def close(self) -> None:
         self.closed = True
 

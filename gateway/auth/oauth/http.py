@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -20,7 +21,7 @@ USER_AGENT = f"Switchboard/{__version__}"
 class Answer:
     status: int
     body: dict[str, Any]  # {} when the answer was not a JSON object
-    headers: dict[str, str]
+    headers: Mapping[str, str]
 
 
 class AuthUnreachable(Exception):
@@ -58,4 +59,4 @@ async def exchange(
         parsed = jsonbody.loads(raw) if raw else {}
     except ValueError:
         parsed = {}
-    return Answer(response.status, parsed if isinstance(parsed, dict) else {}, dict(response.headers))
+    return Answer(response.status, parsed if isinstance(parsed, dict) else {}, response.headers)
