@@ -29,7 +29,7 @@ from gateway.transport import UpstreamRequest
 
 _HIGH_WATER = 1 << 18  # buffered bytes at which reading from the socket pauses
 _MAX_HEAD = 1 << 16
-_KEEP_IDLE = 15.0  # seconds a spare connection is kept; servers often close theirs after 30-75
+KEEP_IDLE = 15.0  # seconds a spare connection is kept; servers often close theirs after 30-75
 _MAX_IDLE_PER_ORIGIN = 256
 
 
@@ -387,12 +387,14 @@ class _Response:
 class _Pool:
     """Spare keep-alive connections per origin, and a bound on connections in use."""
 
-    def __init__(self, max_connections: int) -> None:
+    def __init__(self, max_connections: int, keep_idle: float) -> None:
+        self._keep_idle = keep_idle
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._slots = asyncio.Semaphore(max_connections)
         self._origin: dict[_Connection, tuple[str, str, int]] = {}
         self.in_use = 0
         self.watchman = _Watchman()
+        self._sweep: asyncio.TimerHandle | None = None
 
     async def acquire(self) -> None:
         await self._slots.acquire()
@@ -406,7 +408,7 @@ class _Pool:
         idle = self._idle.get(origin)
         while idle:
             conn = idle.pop()
-            if conn.reusable and now - conn.idle_since < _KEEP_IDLE:
+            if conn.reusable and now - conn.idle_since < self._keep_idle:
                 return conn
             conn.abort()
             self._origin.pop(conn, None)
@@ -422,9 +424,30 @@ class _Pool:
         if reusable and idle is not None and conn.reusable and len(idle) < _MAX_IDLE_PER_ORIGIN:
             conn.idle_since = conn.loop.time()
             idle.append(conn)
+            if self._sweep is None:
+                self._sweep = conn.loop.call_later(self._keep_idle, self._close_stale)
             return
         self._origin.pop(conn, None)
         conn.abort()
+
+    def _close_stale(self) -> None:
+        """Close spare connections kept too long or closed by their server (one timer for all,
+        running only while there are spare connections), so their sockets do not linger."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        for origin in list(self._idle):
+            fresh = []
+            for conn in self._idle[origin]:
+                if conn.reusable and now - conn.idle_since < self._keep_idle:
+                    fresh.append(conn)
+                else:
+                    conn.abort()
+                    self._origin.pop(conn, None)
+            if fresh:
+                self._idle[origin] = fresh
+            else:
+                del self._idle[origin]
+        self._sweep = loop.call_later(self._keep_idle, self._close_stale) if self._idle else None
 
     def unused(self, conn: _Connection | None) -> None:
         """A slot taken for a request that never got as far as a response."""
@@ -435,6 +458,9 @@ class _Pool:
 
     def close(self) -> None:
         self.watchman.close()
+        if self._sweep is not None:
+            self._sweep.cancel()
+            self._sweep = None
         for idle in self._idle.values():
             for conn in idle:
                 conn.abort()
@@ -510,10 +536,12 @@ class Http1Transport:
         self,
         *,
         max_connections: int = 1024,
+        keep_idle: float = KEEP_IDLE,
         tls: ssl.SSLContext | None = None,
         resolve: Resolver | None = None,
     ) -> None:
         self._max_connections = max_connections
+        self._keep_idle = keep_idle
         self._tls = tls
         self._resolve = resolve
         self._pool: _Pool | None = None
@@ -579,7 +607,7 @@ class Http1Transport:
         return self._pool.in_use if self._pool is not None else 0
 
     def _open(self) -> _Pool:
-        self._pool = _Pool(self._max_connections)
+        self._pool = _Pool(self._max_connections, self._keep_idle)
         return self._pool
 
     async def _head(self, conn: _Connection, provider: str) -> tuple[int, bool, Headers]:

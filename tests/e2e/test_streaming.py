@@ -113,3 +113,14 @@ async def test_non_stream_answer_to_a_stream_request_is_502(gateway: GatewayServ
     async with aiohttp.ClientSession() as session, session.post(f"{gateway.url}/v1/chat/completions", json=BODY) as response:
         assert response.status == 502
         assert (await response.json())["error"]["code"] == "upstream_bad_response"
+
+
+def test_the_headers_wait_for_the_first_event() -> None:
+    """A stream's headers go out with its first event in one write (and a stream that is whole
+    by then, with its end too): the aiohttp switch that does this must still exist."""
+    from aiohttp import web
+
+    from gateway.api.streaming import _EventStream
+
+    assert "_send_headers_immediately" in vars(web.StreamResponse)
+    assert _EventStream._send_headers_immediately is False

@@ -319,6 +319,27 @@ async def test_a_connection_the_server_closed_while_idle_is_not_reused(transport
         await server.stop()
 
 
+async def test_a_spare_connection_is_closed_after_the_keep_idle_time() -> None:
+    closed = asyncio.Event()
+
+    async def reply(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await server.request(reader)
+        writer.write(_answer(b"ok"))
+        await writer.drain()
+        if await reader.read() == b"":  # the client closed its end
+            closed.set()
+
+    server = Scripted(reply)
+    port = await server.start()
+    brief = Http1Transport(keep_idle=0.2)
+    try:
+        assert await (await brief.send(_get(port))).read(10) == b"ok"
+        await asyncio.wait_for(closed.wait(), 2)  # not left open until the next request
+    finally:
+        await brief.aclose()
+        await server.stop()
+
+
 async def test_closing_mid_answer_drops_the_connection(transport: Http1Transport) -> None:
     gone = asyncio.Event()
 
