@@ -13,13 +13,14 @@ import re
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from gateway.api.control import drop_provider_keys, store_provider_keys
 from gateway.clock import SystemClock
 from gateway.errors import ConfigError, GatewayError, InvalidRequest
 from gateway.limits import TIERS
-from gateway.paths import StatePaths
+from gateway.paths import StatePaths, write_private
 from gateway.state import ANCHOR_KEY, State
 from gateway.store import audit, ledger
 from gateway.store.db import FILE_NAME, StoreError, connect
@@ -136,22 +137,41 @@ def cmd_report(args: argparse.Namespace, paths: StatePaths) -> int:
     return 0
 
 
+def _exported_rows(path: str) -> list[audit.Row]:
+    """The rows of an export (JSON lines, as ``audit export`` and the admin route write them)."""
+    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    return [audit.exported_row(json.loads(line)) for line in text.splitlines() if line.strip()]
+
+
 def cmd_audit(args: argparse.Namespace, paths: StatePaths) -> int:
-    """Exit 0 only when the chain is intact and ends where it was last sealed."""
+    """``verify``: exit 0 only when the chain is intact and ends where it was last sealed (or,
+    for an exported copy, when its chain is intact). ``export``: every row with its hashes."""
+    anchor = None
     try:
-        store = open_secrets(paths.data_dir)
-        key = store.get(ANCHOR_KEY)
-        anchor = audit.Anchor(paths.data_dir / audit.ANCHOR_FILE, bytes.fromhex(key)) if key else None
-        verdict = _read(paths, lambda conn: audit.verify(conn, anchor))
-    except StoreError as exc:
+        if args.audit_command == "export":
+            lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in _read(paths, lambda conn: list(audit.export(conn))))
+            if args.out:
+                write_private(Path(args.out), lines)  # 0600 like every file the gateway writes (S32)
+            else:
+                sys.stdout.write(lines)
+            return 0
+        if args.file:
+            verdict = audit.verify_rows(_exported_rows(args.file), None)
+        else:
+            key = open_secrets(paths.data_dir).get(ANCHOR_KEY)
+            anchor = audit.Anchor(paths.data_dir / audit.ANCHOR_FILE, bytes.fromhex(key)) if key else None
+            verdict = _read(paths, lambda conn: audit.verify(conn, anchor))
+    except (StoreError, OSError, ValueError) as exc:
         return _fail(str(exc))
     if args.json:
         print(json.dumps(verdict.public(), indent=2))
-    elif verdict.ok:
-        print(f"Audit log intact: {verdict.checked} events, chained and sealed.")
-    else:
+    elif not verdict.ok:
         print(f"Audit log BROKEN at event {verdict.first_bad}: {verdict.reason}.")
-    if anchor is None and verdict.checked:
+    elif args.file:
+        print(f"Exported audit log intact: {verdict.checked} events, chained (its end is checked against the seal only on the gateway's own machine).")
+    else:
+        print(f"Audit log intact: {verdict.checked} events, chained and sealed.")
+    if anchor is None and not args.file and verdict.checked:
         return _fail("the audit anchor key is missing from the secret store, so the end of the log cannot be checked")
     return 0 if verdict.ok else 1
 
@@ -233,10 +253,13 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     report.add_argument("--json", action="store_true")
     report.set_defaults(func=cmd_report, needs_settings=False)
 
-    audit_cmd = sub.add_parser("audit", parents=[common], help="check the audit log")
+    audit_cmd = sub.add_parser("audit", parents=[common], help="check or export the audit log")
     audit_sub = audit_cmd.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser("verify", help="exit 0 only when the chain is intact")
+    verify.add_argument("--file", help="check an exported copy (JSON lines; - for stdin) instead of the database")
     verify.add_argument("--json", action="store_true")
+    export = audit_sub.add_parser("export", help="every event with its hashes, as JSON lines")
+    export.add_argument("--out", help="write to this file (mode 0600) instead of stdout")
     audit_cmd.set_defaults(func=cmd_audit, needs_settings=False)
 
     admin = sub.add_parser("admin", parents=[common], help="the admin account")

@@ -260,6 +260,7 @@ def _provider(
     """One provider from its catalog row (empty for a custom one), its table and the environment;
     None when it is not switched on."""
     t = Table(table or {}, f"[providers.{entry.id}]", _PROVIDER_KEYS)
+    headers = t.headers("headers")  # checked even when switched off: credentials never belong in the file
     if t.flag("enabled") is False:
         return None
     kind = t.text("kind") or entry.kind
@@ -334,7 +335,7 @@ def _provider(
         models=t.texts("models") or _split_list(env.get(f"{prefix}_MODELS", "")) or entry.models,
         models_url=models_url,
         model_prefix=t.text("model_prefix") or entry.model_prefix,
-        headers=t.headers("headers") or entry.headers,
+        headers=headers or entry.headers,
         timeouts=_timeouts(t, base),
         rotation=rotation,
         max_request_bytes=int((t.number("max_request_mb", 0.001, 1024) or 0) * 1048576),

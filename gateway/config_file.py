@@ -9,6 +9,7 @@ import os
 import threading
 import tomllib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,22 @@ def edit_config(path: Path, changes: Sequence[Change], check: Callable[[Path], o
             raise
         os.replace(staged, path)
         return True
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsFile:
+    """The config file a gateway started from, and how a change to it is checked: the way the
+    next start will read it. What the app's pages and the admin settings routes edit."""
+
+    path: Path
+    check: Callable[[Path], object]
+
+    def read(self) -> dict[str, Any]:
+        return read_config(self.path)
+
+    def change(self, changes: Sequence[Change]) -> bool:
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return edit_config(self.path, changes, self.check)
 
 
 def _apply(doc: tomlkit.TOMLDocument, parts: list[str], key: str, value: Any) -> None:

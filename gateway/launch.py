@@ -11,7 +11,7 @@ from typing import Any
 
 from gateway.auth import admin_token
 from gateway.config import Settings, load_settings
-from gateway.config_file import Change, edit_config, read_config
+from gateway.config_file import Change, SettingsFile
 from gateway.paths import StatePaths, platform_paths
 from gateway.relocation import move_state
 from gateway.server import GatewayServer
@@ -50,8 +50,10 @@ def gateway_server(
     secrets: SecretStore,
     open_browser: Callable[[str], object] | None = None,
 ) -> GatewayServer:
-    """A server over the state folder (not started). Blocking: it writes the admin token file."""
+    """A server over the state folder (not started), whose admin routes edit the config file it
+    started from. Blocking: it writes the admin token file."""
     paths.ensure()
+    config = settings.config_file or paths.config_file
     return GatewayServer(
         settings,
         admin_token=admin_token.issue(paths.data_dir),
@@ -60,6 +62,7 @@ def gateway_server(
         admin_password=env.get(ADMIN_PASSWORD_ENV) or None,
         environ=env,
         open_browser=open_browser,
+        settings_file=SettingsFile(config, lambda staged: read_settings(paths, env, secrets, config=staged)),
     )
 
 
@@ -112,12 +115,16 @@ class GatewaySetup:
         """A server from the settings as they are now (not started). Blocking."""
         return gateway_server(self.settings(), self.paths, self.env, self.secrets(), self._open_browser)
 
+    @property
+    def settings_file(self) -> SettingsFile:
+        return SettingsFile(self.paths.config_file, self.settings)
+
     def config(self) -> dict[str, Any]:
         """The config file as written (what the pages show; the gateway reads it validated)."""
-        return read_config(self.paths.config_file)
+        return self.settings_file.read()
 
     def change(self, changes: Sequence[Change]) -> bool:
         """Edit the config file, refused with ``ConfigError`` when the gateway could not start
         from the result. Takes effect on the next start. Blocking."""
         self.paths.ensure()
-        return edit_config(self.paths.config_file, changes, self.settings)
+        return self.settings_file.change(changes)

@@ -30,6 +30,7 @@ from gateway.auth.identity import Identity
 from gateway.auth.passwords import Passwords
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
+from gateway.config_file import SettingsFile
 from gateway.errors import ConfigError, InvalidRequest
 from gateway.ids import RequestIds
 from gateway.routing.model_sync import ListedModels
@@ -71,6 +72,7 @@ class GatewayServer:
         environ: Mapping[str, str] | None = None,
         home: Path | None = None,
         open_browser: Callable[[str], object] | None = None,
+        settings_file: SettingsFile | None = None,
     ) -> None:
         """``admin_token``: the local admin token admin routes accept.
         ``data_dir``: where the database lives; without one there are no client keys, no ledger
@@ -78,8 +80,10 @@ class GatewayServer:
         ``secrets``: the secret store (default: the keychain, or a file when there is none).
         ``admin_password``: sets the admin password on the first run only.
         ``environ``, ``home``: where other tools' logins are found for import (the process's own by
-        default); ``open_browser``: opens a sign-in page for the user (none on a server)."""
+        default); ``open_browser``: opens a sign-in page for the user (none on a server).
+        ``settings_file``: the config file the admin settings routes edit (none: they answer 404)."""
         self.settings = settings
+        self._settings_file = settings_file
         self._admin_token = admin_token
         self._admin_password = admin_password
         self._clock = clock = clock or SystemClock()
@@ -141,7 +145,7 @@ class GatewayServer:
         def new_request(message: Any, payload: Any, protocol: Any, writer: Any, task: Any) -> web.BaseRequest:
             return web.BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=max_body)
 
-        self.control = Control(self.gateway, state, self.identity, self.flows)
+        self.control = Control(self.gateway, state, self.identity, self.flows, self._settings_file)
         handler, self.routes = create_handler(self.control, self._guard, self._ids, self._admin_token, server.metrics_auth)
         runner = web.ServerRunner(
             web.Server(

@@ -11,6 +11,8 @@ caller as well. A client key gets 403 here.
     GET  /admin/usage                 ?view=summary|by-model|…|timeseries|recent&since=&until=&bucket=
     GET  /admin/audit                 ?after=SEQ&limit=N
     GET  /admin/audit/verify          {"ok", "checked", "first_bad", "reason"}
+    GET  /admin/audit/export          every event with its hashes, as JSON lines (for keeping, or
+                                      ``python -m gateway audit verify --file``)
     GET  /v1/status                   providers, keys' health, limits, usage, where secrets are
     POST /v1/decide                   the routing dry run for a Chat Completions body
 """
@@ -166,6 +168,11 @@ class AdminRoutes:
         limit = int(_number(request.query, "limit", 100))
         return json_answer({"events": await self._control.audit_events(after, limit)})
 
+    async def audit_export(self, request: web.BaseRequest) -> web.Response:
+        rows = await self._control.audit_export()
+        body = b"".join(jsonbody.encode(row) + b"\n" for row in rows)
+        return web.Response(body=body, headers={"Content-Type": "application/x-ndjson"})
+
     async def audit_verify(self, request: web.BaseRequest) -> web.Response:
         return json_answer(await self._control.audit_verify())
 
@@ -182,3 +189,4 @@ class AdminRoutes:
         router.add("GET", "/admin/usage", self.admin_route(self.usage))
         router.add("GET", "/admin/audit", self.admin_route(self.audit_events))
         router.add("GET", "/admin/audit/verify", self.admin_route(self.audit_verify))
+        router.add("GET", "/admin/audit/export", self.admin_route(self.audit_export))

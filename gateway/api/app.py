@@ -14,6 +14,7 @@ from aiohttp import web
 from gateway.api.account_routes import AccountRoutes
 from gateway.api.admin_routes import AdminRoutes
 from gateway.api.anthropic_routes import AnthropicRoutes
+from gateway.api.config_routes import ConfigRoutes
 from gateway.api.control import Control
 from gateway.api.entry import Entry, unknown_route
 from gateway.api.guard import Guard
@@ -43,6 +44,7 @@ def create_handler(
     OllamaRoutes(gateway, guard.max_body_bytes, entry).register(router)
     admin = AdminRoutes(control, admin_token, guard.max_body_bytes, entry)
     admin.register(router)
+    ConfigRoutes(control, admin).register(router)
     if control.flows is not None:
         AccountRoutes(control, admin).register(router)
     router.add("GET", "/metrics", metrics_route(gateway, entry, admin.authorize if metrics_auth else None))

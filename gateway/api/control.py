@@ -21,7 +21,8 @@ from gateway.auth.oauth.logins_on_disk import (
     read_codex_login,
     read_editor_login,
 )
-from gateway.errors import InvalidRequest, RouteNotFound
+from gateway.config_file import Change, SettingsFile
+from gateway.errors import ConfigError, InvalidRequest, RouteNotFound
 from gateway.providers.catalog import load_catalog
 from gateway.providers.settings import SUBSCRIPTIONS, ProviderSettings
 from gateway.service import Gateway
@@ -49,6 +50,7 @@ def _provider_row(
     }
 
 
+APPLIES = "at the gateway's next start"  # settings are read once, at start
 LIST_WAIT = 10.0  # seconds a new account's answer waits for its model list
 NO_STATE = "This gateway runs without a database, so it keeps no keys, usage, audit log or accounts."
 
@@ -78,11 +80,13 @@ class Control:
         state: State | None,
         identity: Identity | None,
         flows: LoginFlows | None,
+        settings_file: SettingsFile | None = None,
     ) -> None:
         self.gateway = gateway
         self.state = state
         self.identity = identity
         self.flows = flows
+        self.settings_file = settings_file
 
     def needs_state(self) -> State:
         if self.state is None:
@@ -152,6 +156,11 @@ class Control:
         count = min(1000, max(1, limit))
         found = await state.db.read(lambda conn: audit.events(conn, after, count))
         return [event.public() for event in found]
+
+    async def audit_export(self) -> list[dict[str, Any]]:
+        """Every event with its hashes, to be kept or checked elsewhere (``audit verify --file``)."""
+        state = self.needs_state()
+        return await state.db.read(lambda conn: list(audit.export(conn)))
 
     async def audit_verify(self) -> dict[str, Any]:
         state = self.needs_state()
@@ -260,11 +269,41 @@ class Control:
         await self.gateway.sync.refresh([p for p in self.gateway.providers if p.settings.local])
         return await self.providers()
 
+    # --- settings -------------------------------------------------------------------------------
+
+    def _needs_settings_file(self) -> SettingsFile:
+        if self.settings_file is None:
+            raise RouteNotFound("This gateway was started without a config file it may edit.")
+        return self.settings_file
+
+    async def settings(self) -> dict[str, Any]:
+        """The config file as written; what the running gateway reads from it is in status."""
+        found = self._needs_settings_file()
+        return {"file": str(found.path), "config": await asyncio.to_thread(found.read), "applies": APPLIES}
+
+    async def change_settings(self, changes: list[Change], actor: str) -> dict[str, Any]:
+        """Edit the config file; refused (``InvalidRequest``, the file untouched) when the gateway
+        could not start from the result. Audited by the keys changed."""
+        found = self._needs_settings_file()
+        try:
+            changed = await asyncio.to_thread(found.change, changes)
+        except ConfigError as exc:
+            raise InvalidRequest(str(exc), param="changes") from None
+        if changed and self.state is not None:
+            keys = sorted({f"{table}.{key}" for table, key, _ in changes})
+            await asyncio.wrap_future(self.state.db.audit(actor, "config.edited", {"file": found.path.name, "keys": keys}))
+        return {"changed": changed, "applies": APPLIES}
+
     # --- provider keys --------------------------------------------------------------------------
+
+    def _known_provider(self, provider: str) -> str:
+        if provider in load_catalog() or any(p.id == provider for p in self.gateway.providers if p.id not in SUBSCRIPTIONS):
+            return provider
+        raise RouteNotFound(f"No provider {provider[:60]!r}: keys are kept for the catalog's providers and configured ones.")
 
     async def store_provider_keys(self, provider: str, keys: tuple[str, ...], actor: str) -> str:
         """Stored for the next start of the gateway (the app restarts it at once)."""
-        return await asyncio.to_thread(store_provider_keys, self.needs_state(), provider, keys, actor)
+        return await asyncio.to_thread(store_provider_keys, self.needs_state(), self._known_provider(provider), keys, actor)
 
     async def drop_provider_keys(self, provider: str, actor: str) -> bool:
         return await asyncio.to_thread(drop_provider_keys, self.needs_state(), provider, actor)

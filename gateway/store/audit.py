@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import json
 import sqlite3
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,14 +129,41 @@ class Verdict:
         return {"ok": self.ok, "checked": self.checked, "first_bad": self.first_bad, "reason": self.reason}
 
 
+Row = tuple[int, int, str, str, str, str, str]  # seq, ts, actor, action, payload text, prev, hash
+_ROW_FIELDS = ("seq", "ts", "actor", "action", "payload", "prev", "hash")
+_ALL_ROWS = "SELECT seq, ts, actor, action, payload, prev, hash FROM audit ORDER BY seq"  # _ROW_FIELDS, in order
+
+
+def export(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+    """Every row as stored, hashes included, so a copy can be checked away from this machine
+    (``verify_rows``); the payload stays the canonical text its hash was taken over."""
+    for row in conn.execute(_ALL_ROWS):
+        yield dict(zip(_ROW_FIELDS, row, strict=True))
+
+
+def exported_row(item: Any) -> Row:
+    """One exported row read back; ``ValueError`` when it is not one."""
+    if not isinstance(item, dict) or set(item) != set(_ROW_FIELDS):
+        raise ValueError(f"an exported audit row has exactly the fields {', '.join(_ROW_FIELDS)}")
+    seq, ts, actor, action, payload, prev, hash_ = (item[f] for f in _ROW_FIELDS)
+    if not (type(seq) is int and type(ts) is int and all(isinstance(v, str) for v in (actor, action, payload, prev, hash_))):
+        raise ValueError(f"audit row {seq!r}: seq and ts are integers, the other fields strings")
+    return seq, ts, actor, action, payload, prev, hash_
+
+
 def verify(conn: sqlite3.Connection, anchor: Anchor | None) -> Verdict:
     """Walk the chain from the start; then compare its end with the anchor (when one is given)."""
-    sealed = anchor.read() if anchor is not None else None
+    cursor = conn.execute(_ALL_ROWS)
+    return verify_rows(cursor, anchor.read() if anchor is not None else None)
+
+
+def verify_rows(rows: Iterable[Row], sealed: tuple[int, str] | str | None) -> Verdict:
+    """The chain check over rows in order (the database's or an export's), then its end against
+    the sealed head, or the reason there is none to trust (``None``: no anchor to compare)."""
     sealed_seq = sealed[0] if isinstance(sealed, tuple) else 0
     sealed_row_hash: str | None = None
     expected_seq, prev, checked = 1, GENESIS, 0
-    cursor = conn.execute("SELECT seq, ts, actor, action, payload, prev, hash FROM audit ORDER BY seq")
-    for seq, ts, actor, action, payload, stored_prev, stored_hash in cursor:
+    for seq, ts, actor, action, payload, stored_prev, stored_hash in rows:
         checked += 1
         if seq != expected_seq:
             return Verdict(False, checked, expected_seq, f"row {expected_seq} is missing")

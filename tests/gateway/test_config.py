@@ -166,6 +166,7 @@ def test_cli_flags_beat_the_file(tmp_path: Path) -> None:
         ("[providers.mine]\nkind = 'openai-compatible'\nbase_url = 'https://x.example/v1'\nauth = 'none'\nprotocols = ['openai-chat', 'openai-chat']\n", "distinct"),
         ("[providers.Bad_Id]\n", "ids are lowercase"),
         ("[providers.openai]\napi_key_env = 'K'\nheaders = { Authorization = 'Bearer x' }\n", "credentials do not belong"),
+        ("[providers.ollama]\nenabled = false\nheaders = { Authorization = 'Bearer x' }\n", "credentials do not belong"),
         ("[providers.openai]\napi_key_env = 'K'\nauth = 'magic'\n", "auth must be"),
         ("not toml at all [", "config.toml"),
     ],
