@@ -114,7 +114,7 @@ async def _login(book: AccountBook, kind: str, clock: SystemClock, env: Any, hom
                 flows.paste_redirect(flow, pasted)
         else:
             flow = await flows.start_copilot("cli")
-            print(f"Open {flow.details['verification_uri']} and enter the code  {flow.details['user_code']}  "
+            print(f"Open {flow.details['verification_uri']} and enter the code  {flow.user_code}  "
                   f"(within {flow.details['expires_in'] // 60} minutes).", file=sys.stderr)
         assert flow.task is not None
         await flow.task

@@ -89,7 +89,7 @@ class AccountsPage(Page):
         self.say("Starting the sign-in…")
 
         async def start(control: Control) -> dict[str, Any]:
-            return (await control.sign_in(kind, ACTOR)).public()
+            return (await control.sign_in(kind, ACTOR)).for_person()
 
         self.ask(start, self._follow)
 

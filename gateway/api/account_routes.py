@@ -6,7 +6,8 @@ that by the guard.
     POST   /admin/accounts/import/codex       {"path"?, "sync"?} the Codex CLI's login
     POST   /admin/accounts/import/copilot     {"token"?} GH_COPILOT_TOKEN or an editor's login
     POST   /admin/accounts/login/codex        → {"flow", "authorize_url", "callback_port"}
-    POST   /admin/accounts/login/copilot      → {"flow", "user_code", "verification_uri", ...}
+    POST   /admin/accounts/login/copilot      → 403: GitHub's user code is shown only to the person at
+                                         the machine (S36): the app, or 'accounts login copilot'
     GET    /admin/accounts/login/{flow}       → {"status": pending|done|failed, ...}
     POST   /admin/accounts/login/{flow}/redirect  {"url"} the address a ChatGPT sign-in ended on
     DELETE /admin/accounts/{id}               removes it, and its tokens
@@ -25,7 +26,13 @@ from gateway.api.admin_routes import ACTOR, AdminRoutes, json_answer, text_field
 from gateway.api.body import read_json
 from gateway.api.control import Control
 from gateway.api.router import PATH_TAIL, Router
-from gateway.errors import RouteNotFound
+from gateway.errors import Forbidden, RouteNotFound
+
+COPILOT_IN_PERSON = (
+    "Signing in with GitHub Copilot shows a code that only the person at the gateway's machine may see: "
+    "use 'Sign in with GitHub Copilot' in the Switchboard app, or run 'python -m gateway accounts login copilot' "
+    "there. An existing login can be imported here: POST /admin/accounts/import/copilot."
+)
 
 
 class AccountRoutes:
@@ -50,7 +57,9 @@ class AccountRoutes:
 
     async def login(self, request: web.BaseRequest) -> web.Response:
         kind = request[PATH_TAIL]
-        if kind in ("codex", "copilot"):
+        if kind == "copilot":
+            raise Forbidden(COPILOT_IN_PERSON)
+        if kind == "codex":
             flow = await self._control.sign_in(kind, request[ACTOR])
             return json_answer(flow.public(), status=202)
         flow_id, _, action = kind.partition("/")

@@ -45,18 +45,25 @@ class Flow:
     status: str = "pending"  # pending | done | failed
     account: dict[str, Any] | None = None
     error: str = ""
-    details: dict[str, Any] = field(default_factory=dict)  # what the user needs: the URL, the user code
+    details: dict[str, Any] = field(default_factory=dict)  # what the user needs: the URL, the time left
+    user_code: str = ""  # GitHub's device code for the person to type: never in public() (S36)
     task: asyncio.Task[None] | None = None
     login: ChatGPTLogin | None = None
     code: asyncio.Future[str] | None = None
 
     def public(self) -> dict[str, Any]:
+        """What the admin routes answer. A Copilot sign-in's user code is not in it: it is shown
+        only to the person at the machine, by the app or the terminal (SECURITY.md S36)."""
         out = {"flow": self.id, "kind": self.kind, "status": self.status, **self.details}
         if self.account is not None:
             out["account"] = self.account
         if self.error:
             out["error"] = self.error
         return out
+
+    def for_person(self) -> dict[str, Any]:
+        """``public()`` with the user code: for the app's sign-in dialog, in process."""
+        return {**self.public(), "user_code": self.user_code} if self.user_code else self.public()
 
 
 class CallbackListener:
@@ -182,8 +189,8 @@ class LoginFlows:
         except (CopilotRefused, AuthUnreachable) as exc:
             del self._flows[flow.id]
             raise InvalidRequest(getattr(exc, "message", str(exc))) from None
-        flow.details = {"user_code": device.user_code, "verification_uri": device.verification_uri,
-                        "expires_in": device.expires_in, "interval": device.interval}
+        flow.user_code = device.user_code
+        flow.details = {"verification_uri": device.verification_uri, "expires_in": device.expires_in, "interval": device.interval}
         flow.task = asyncio.create_task(self._finish_copilot(flow, device, actor), name=f"login-{flow.id}")
         self._browse(device.verification_uri)
         return flow

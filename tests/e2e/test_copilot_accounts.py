@@ -52,17 +52,40 @@ async def _flow(session: aiohttp.ClientSession, gw: GatewayServer, flow: str) ->
     raise AssertionError("the sign-in never finished")
 
 
+async def _sign_in(gw: GatewayServer) -> dict[str, Any]:
+    """Started the way the app starts it: in process, where the user code may be shown."""
+    assert gw.control is not None
+    return (await gw.control.sign_in("copilot", "admin")).for_person()
+
+
 async def test_device_flow_keeps_the_interval_slows_down_and_signs_in(start_gateway: StartGateway, copilot: FakeCopilot, tmp_path: Path) -> None:
     copilot.polls = ["authorization_pending", "slow_down", "authorization_pending"]
     gw = await _start(start_gateway, copilot, tmp_path)
     gw.flows._clock = _FastClock()  # type: ignore[union-attr]  # seconds of waiting pass at once; the sleeps asked are kept
+    started = await _sign_in(gw)
+    assert started["user_code"] == USER_CODE and started["verification_uri"].endswith("/login/device")
     async with aiohttp.ClientSession() as session:
-        status, started, _ = await _post(session, f"{gw.url}/admin/accounts/login/copilot", {}, ADMIN)
-        assert status == 202 and started["user_code"] == USER_CODE and started["verification_uri"].endswith("/login/device")
         done = await _flow(session, gw, started["flow"])
         assert done["status"] == "done" and done["account"]["label"] == "copilot:octocat"
     sleeps = gw.flows._clock.sleeps  # type: ignore[union-attr]
     assert sleeps == [1, 1, 6, 6]  # interval 1 s; slow_down adds 5 s and keeps it
+
+
+async def test_the_user_code_is_shown_only_to_the_person_at_the_machine(start_gateway: StartGateway, copilot: FakeCopilot, tmp_path: Path) -> None:
+    """SECURITY.md S36: no admin route starts a device flow or answers its code."""
+    copilot.polls = ["authorization_pending"] * 50
+    gw = await _start(start_gateway, copilot, tmp_path)
+    gw.flows._clock = _FastClock()  # type: ignore[union-attr]
+    async with aiohttp.ClientSession() as session:
+        status, refused, _ = await _post(session, f"{gw.url}/admin/accounts/login/copilot", {}, ADMIN)
+        assert status == 403 and "accounts login copilot" in refused["error"]["message"]
+        started = await _sign_in(gw)
+        async with session.get(f"{gw.url}/admin/accounts/login/{started['flow']}", headers=ADMIN) as r:
+            seen = await r.text()
+        async with session.get(f"{gw.url}/v1/status", headers=ADMIN) as r:
+            seen += await r.text()
+    assert r.status == 200 and '"status":"pending"' in seen.replace(" ", "")
+    assert USER_CODE not in seen and "user_code" not in seen
 
 
 @pytest.mark.parametrize(("outcome", "message"), [("expired_token", "expired"), ("access_denied", "cancelled")])
@@ -70,8 +93,8 @@ async def test_device_flow_stops_clearly(start_gateway: StartGateway, copilot: F
     copilot.polls = ["authorization_pending", outcome]
     gw = await _start(start_gateway, copilot, tmp_path)
     gw.flows._clock = _FastClock()  # type: ignore[union-attr]
+    started = await _sign_in(gw)
     async with aiohttp.ClientSession() as session:
-        _, started, _ = await _post(session, f"{gw.url}/admin/accounts/login/copilot", {}, ADMIN)
         done = await _flow(session, gw, started["flow"])
         assert done["status"] == "failed" and message in done["error"]
         async with session.get(f"{gw.url}/admin/accounts", headers=ADMIN) as r:
