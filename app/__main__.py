@@ -74,7 +74,7 @@ def _run_app(args: argparse.Namespace) -> int:
     from app.single_instance import SingleInstance, ask_running, socket_name
     from app.theme import apply_theme
     from app.viewmodels.settings import log_level_of, theme_of
-    from gateway import MOVABLE, platform_paths, resolve_paths
+    from gateway import MOVABLE, platform_paths, resolve_paths, secrets_opener
 
     qt = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(qt, QApplication)
@@ -85,6 +85,7 @@ def _run_app(args: argparse.Namespace) -> int:
     defaults = platform_paths()
     try:
         paths = resolve_paths(args.home, os.environ, defaults)
+        open_secrets = secrets_opener(os.environ)  # takes the passphrase out before a browser is ever started
     except ConfigError as exc:  # the folder it was moved to is gone: said, not started afresh
         from PySide6.QtWidgets import QMessageBox
 
@@ -92,7 +93,7 @@ def _run_app(args: argparse.Namespace) -> int:
         QMessageBox.critical(None, "Switchboard", str(exc))
         return 2
     paths.ensure()
-    setup = GatewaySetup(paths, os.environ, port=args.port, open_browser=webbrowser.open, defaults=defaults)
+    setup = GatewaySetup(paths, os.environ, port=args.port, secrets=open_secrets, open_browser=webbrowser.open, defaults=defaults)
     try:
         config = setup.config()
     except ConfigError:

@@ -13,6 +13,8 @@ from gateway.paths import StatePaths, platform_paths, resolve_paths
 from gateway.relocation import MOVABLE
 from gateway.runtime import new_event_loop, tune_for_serving
 from gateway.server import GatewayServer, ListenError
+from gateway.store.secrets import opener_from as secrets_opener
+from gateway.store.secrets import place_of as secrets_place
 from gateway.version import __version__
 
 __all__ = [
@@ -34,6 +36,8 @@ __all__ = [
     "platform_paths",
     "resolve_paths",
     "run_headless",
+    "secrets_opener",
+    "secrets_place",
     "start_logging",
     "tune_for_serving",
 ]

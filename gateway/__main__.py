@@ -24,7 +24,7 @@ from gateway.errors import ConfigError, GatewayError
 from gateway.launch import read_settings
 from gateway.paths import StatePaths, resolve_paths
 from gateway.redact import mask_key
-from gateway.store.secrets import open_secrets
+from gateway.store.secrets import described, opener_from
 from gateway.version import __version__
 
 COMMANDS = ("serve", "providers", "models", "status", "decide", "keys", "usage", "report", "audit", "admin", "accounts", "quota")
@@ -104,12 +104,8 @@ def _access_line(server: Any) -> str:
     if state is None:
         return ""
     keys = "every caller needs a client key" if server.settings.server.require_keys else "loopback callers need no key"
-    secrets = (
-        "in the system keychain"
-        if state.secrets.kind == "keychain"
-        else f"in {state.secrets.where} (no working keychain here; readable only by you)"
-    )
-    return f"\n  access: {keys}; {state.keys.live} client key(s)\n  secrets: {secrets}"
+    secrets = described(state.secrets.kind, state.secrets.where)
+    return f"\n  access: {keys}; {state.keys.live} client key(s)\n  secrets: in {secrets}"
 
 
 def cmd_providers(args: argparse.Namespace, settings: Settings, paths: StatePaths) -> int:
@@ -267,8 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(args_list)
     env = os.environ
     try:
-        paths = resolve_paths(args.home, env)
-    except ConfigError as exc:  # the folder the app moved the state to is gone
+        paths = resolve_paths(args.home, env)  # fails when the folder the app moved the state to is gone
+        args.open_secrets = opener_from(env)  # before anything starts a child process: it takes the passphrase out
+    except ConfigError as exc:
         print(f"switchboard: {exc}", file=sys.stderr)
         return 2
     if getattr(args, "needs_settings", True) is False:
@@ -276,12 +273,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     if getattr(args, "action", "list") != "list":
         return cmd_provider_key(args, paths)
-    args.secret_store = open_secrets(paths.data_dir)  # opened once: the keychain probe is not free
     port = getattr(args, "port", None)
     if port is not None and not 0 <= port <= 65535:
         print(f"switchboard: --port must be from 0 to 65535, not {port}", file=sys.stderr)
         return 2
     try:
+        args.secret_store = args.open_secrets(paths.data_dir)  # opened once: the keychain probe is not free
         settings = read_settings(
             paths,
             env,

@@ -12,6 +12,7 @@ import json
 import re
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from gateway.paths import StatePaths, write_private
 from gateway.state import ANCHOR_KEY, State
 from gateway.store import audit, ledger
 from gateway.store.db import FILE_NAME, StoreError, connect
-from gateway.store.secrets import open_secrets
+from gateway.store.secrets import SecretStore
 
 _PROVIDER_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
@@ -34,7 +35,7 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
-def _open_state(paths: StatePaths) -> State:
+def _open_state(paths: StatePaths, open_secrets: Callable[[Path], SecretStore]) -> State:
     paths.ensure()
     state = State(paths.data_dir, open_secrets(paths.data_dir), SystemClock())
     state.open()
@@ -43,7 +44,7 @@ def _open_state(paths: StatePaths) -> State:
 
 def cmd_keys(args: argparse.Namespace, paths: StatePaths) -> int:
     try:
-        state = _open_state(paths)
+        state = _open_state(paths, args.open_secrets)
     except (StoreError, ConfigError) as exc:
         return _fail(str(exc))
     try:
@@ -158,10 +159,10 @@ def cmd_audit(args: argparse.Namespace, paths: StatePaths) -> int:
         if args.file:
             verdict = audit.verify_rows(_exported_rows(args.file), None)
         else:
-            key = open_secrets(paths.data_dir).get(ANCHOR_KEY)
+            key = args.open_secrets(paths.data_dir).get(ANCHOR_KEY)
             anchor = audit.Anchor(paths.data_dir / audit.ANCHOR_FILE, bytes.fromhex(key)) if key else None
             verdict = _read(paths, lambda conn: audit.verify(conn, anchor))
-    except (StoreError, OSError, ValueError) as exc:
+    except (StoreError, ConfigError, OSError, ValueError) as exc:
         return _fail(str(exc))
     if args.json:
         print(json.dumps(verdict.public(), indent=2))
@@ -184,7 +185,7 @@ def cmd_admin(args: argparse.Namespace, paths: StatePaths) -> int:
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
-        state = _open_state(paths)
+        state = _open_state(paths, args.open_secrets)
     except (StoreError, ConfigError) as exc:
         return _fail(str(exc))
     try:
@@ -203,7 +204,7 @@ def cmd_provider_key(args: argparse.Namespace, paths: StatePaths) -> int:
     if not args.provider or not _PROVIDER_ID.fullmatch(args.provider):
         return _fail("name the provider: python -m gateway providers set-key ID", 2)
     try:
-        state = _open_state(paths)
+        state = _open_state(paths, args.open_secrets)
     except (StoreError, ConfigError) as exc:
         return _fail(str(exc))
     try:

@@ -40,7 +40,7 @@ from gateway.state import State
 from gateway.store import accounts as account_rows
 from gateway.store import model_lists
 from gateway.store.db import StoreError
-from gateway.store.secrets import SecretStore, open_secrets
+from gateway.store.secrets import SecretStore, described, open_secrets
 from gateway.transport import Transport
 from gateway.transport.http1 import Http1Transport
 from gateway.wiring import build_gateway
@@ -173,6 +173,8 @@ class GatewayServer:
         if state is not None:
             lan = not is_loopback(server.host)
             await asyncio.to_thread(state.started, server.host, server.port, server.require_keys, lan, self.settings.config_file)
+            if state.secrets.kind in ("file", "memory"):  # S31: never silent about where secrets went
+                log.warning("secrets are kept in %s", described(state.secrets.kind, state.secrets.where))
             self._housekeeping = asyncio.create_task(self._keep_house(state), name="housekeeping")
 
     def _open_state(self) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.store.secrets import described
+
 
 def _held(hold: dict[str, Any]) -> str:
     return f"{hold['reason']} {hold['seconds_left']:.0f} s"
@@ -66,7 +68,7 @@ def _accounts(accounts: list[dict[str, Any]], quota: list[dict[str, Any]]) -> li
 
 def _access(access: dict[str, Any]) -> list[str]:
     secrets = access["secrets"]
-    where = "the system keychain" if secrets["kind"] == "keychain" else f"{secrets['where']} (no working keychain)"
+    where = described(secrets["kind"], secrets["where"])
     lines = [
         f"keys   {'required from every caller' if access['require_keys'] else 'required beyond loopback'}; "
         f"secrets in {where}"

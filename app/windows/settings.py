@@ -38,7 +38,7 @@ from app.viewmodels.settings import (
 from app.viewmodels.table import Column, field, stamp
 from app.windows.key_dialog import KeyDialog
 from app.windows.page import Context, Page, table
-from gateway import LOG_LEVELS, MOVABLE, Control
+from gateway import LOG_LEVELS, MOVABLE, Control, secrets_place
 
 ACTOR = "app"
 THEME_NAMES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
@@ -137,17 +137,24 @@ class SettingsPage(Page):
         self.move_button.clicked.connect(self.move_folder)
         folder.addWidget(self.move_button)
         local.addRow("Data folder", folder)
+        self.secrets = QLabel()
+        self.secrets.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        local.addRow("Secrets kept in", self.secrets)
         self.layout_.addWidget(here)
 
     # --- reading ----------------------------------------------------------------------------
 
     def shown(self) -> None:
         self.context.tasks.run_blocking(self.context.setup.config, self._config, lambda m: self.say(m, error=True), self)
+        self.context.tasks.run_blocking(self.context.setup.secrets, self._secrets, self.secrets.setText, self)
         self.autostart.blockSignals(True)
         self.autostart.setChecked(self.context.autostart.enabled())
         self.autostart.blockSignals(False)
         if self.context.host.serving:
             self.ask(lambda control: control.keys(), self._keys)
+
+    def _secrets(self, store: Any) -> None:
+        self.secrets.setText("\n".join(part for part in secrets_place(store.kind, store.where) if part))
 
     def _config(self, config: dict[str, Any]) -> None:
         self.config = config

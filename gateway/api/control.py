@@ -29,6 +29,7 @@ from gateway.service import Gateway
 from gateway.state import State
 from gateway.store import audit, ledger
 from gateway.store.provider_keys import remove_keys, set_keys
+from gateway.store.secrets import described
 
 
 def _provider_row(
@@ -62,7 +63,7 @@ def store_provider_keys(state: State, provider: str, keys: tuple[str, ...], acto
         raise InvalidRequest("give one key per line, printable ASCII without spaces", param="keys")
     set_keys(state.secrets, provider, keys)
     state.db.audit(actor, "provider.key_stored", {"provider": provider, "keys": len(keys)}).result()
-    return "the system keychain" if state.secrets.kind == "keychain" else state.secrets.where
+    return described(state.secrets.kind, state.secrets.where)
 
 
 def drop_provider_keys(state: State, provider: str, actor: str) -> bool:

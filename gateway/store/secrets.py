@@ -1,28 +1,38 @@
-"""Where secrets live: the OS keychain through ``keyring``, or, where no keychain works, a file
-only the owner can read, said plainly in status and in the app.
+"""Where secrets live: the OS keychain through ``keyring``; where no keychain works, a file only
+the owner can read, said plainly at start, in status and in the app; or, for whoever opts in with
+a passphrase, that file encrypted; or, asked for, nowhere (kept in memory until the gateway stops).
 
 Secrets kept here: the pepper that keys client-key hashes, the JWT signing secret, the audit
-anchor key (and, as they arrive, provider keys and OAuth tokens). Entries are namespaced by the
-data folder, so two state folders on one machine never share secrets. Every ``keyring`` failure
-is a ``KeyringError`` (no backend, locked, dismissed prompt): any of them means the fallback.
+anchor key, provider keys and OAuth tokens. Keychain entries are namespaced by the data folder, so
+two state folders on one machine never share secrets. Every ``keyring`` failure is a
+``KeyringError`` (no backend, locked, dismissed prompt): any of them means the fallback.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
 import secrets
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Protocol
 
+from gateway.errors import ConfigError
 from gateway.paths import write_private
+from gateway.store.sealing import Seal, SealBroken
 
 log = logging.getLogger("gateway.store")
 
 FILE_NAME = "secrets.json"
+SEALED_FILE_NAME = "secrets.enc"
 SERVICE = "Switchboard"
+PASSPHRASE_ENV = "SWITCHBOARD_SECRETS_PASSPHRASE"
+PASSPHRASE_FILE_ENV = "SWITCHBOARD_SECRETS_PASSPHRASE_FILE"
+KEEP_ENV = "SWITCHBOARD_SECRETS"  # "memory": keep no secret on disk, nor in the keychain
+SHORTEST_PASSPHRASE = 12
 
 
 class SecretStore(Protocol):
@@ -61,23 +71,30 @@ class KeyringSecrets:
 
 
 class FileSecrets:
-    """A JSON file created 0600 in the (0700) data folder, replaced whole on every change."""
+    """A JSON file created 0600 in the (0700) data folder, replaced whole on every change and read
+    again for every lookup (the CLI and a running gateway may both write it). With a ``seal`` the
+    file holds the JSON encrypted."""
 
-    kind = "file"
-
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, seal: Seal | None = None) -> None:
         self._path = path
+        self._seal = seal
+        self.kind = "file" if seal is None else "encrypted file"
         self.where = str(path)
 
     def _load(self) -> dict[str, str]:
         try:
-            data = json.loads(self._path.read_text(encoding="utf-8"))
+            text = self._path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return {}
+        data = json.loads(self._seal.open(text) if self._seal is not None else text)
         return {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
 
     def _save(self, data: dict[str, str]) -> None:
-        write_private(self._path, json.dumps(data))
+        text = json.dumps(data)
+        write_private(self._path, self._seal.close(text) if self._seal is not None else text)
+
+    def names(self) -> list[str]:
+        return list(self._load())
 
     def get(self, name: str) -> str | None:
         return self._load().get(name)
@@ -92,7 +109,7 @@ class FileSecrets:
 
 
 class MemorySecrets:
-    """For tests and for callers that must not persist anything."""
+    """For tests, and for a gateway told to keep no secret (``SWITCHBOARD_SECRETS=memory``)."""
 
     kind = "memory"
     where = "memory"
@@ -110,15 +127,22 @@ class MemorySecrets:
         self.values.pop(name, None)
 
 
-def open_secrets(data_dir: Path) -> SecretStore:
-    """The keychain when a round trip through it works, else the file beside the database
-    (logged at debug level only: the serve banner and status say where secrets are).
+def open_secrets(data_dir: Path, passphrase: str | None = None, *, keep: bool = True) -> SecretStore:
+    """The store for ``data_dir``. With a ``passphrase`` (or when the folder already has an
+    encrypted file): that file, taking in what a plain file held. Else a plain file already
+    there, or the keychain when a round trip through it works, or a new plain file (with a
+    warning that names a way out). ``keep=False``: memory only.
 
-    Once the file holds secrets it stays the store (a keychain that appears later would not have
-    them), until a person moves them.
+    Once a file holds secrets it stays the store (a keychain that appears later would not have
+    them), until a person moves them. Raises ``ConfigError`` for a missing or wrong passphrase.
     """
-    fallback = FileSecrets(data_dir / FILE_NAME)
-    if (data_dir / FILE_NAME).exists():
+    if not keep:
+        return MemorySecrets()
+    plain, sealed = data_dir / FILE_NAME, data_dir / SEALED_FILE_NAME
+    if passphrase is not None or sealed.exists():
+        return _sealed_store(sealed, plain, passphrase)
+    fallback = FileSecrets(plain)
+    if plain.exists():
         return fallback
     namespace = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:12]
     try:
@@ -130,12 +154,64 @@ def open_secrets(data_dir: Path) -> SecretStore:
         works = store.get("probe") == probe
         store.delete("probe")
     except (ImportError, KeyringError, RuntimeError) as exc:
-        log.debug("no working keychain (%s); secrets are kept in %s, readable only by you", exc, fallback.where)
-        return fallback
+        works, why = False, str(exc)
+    else:
+        why = "it does not keep what is written to it"
     if not works:
-        log.debug("the keychain does not keep secrets; they are kept in %s, readable only by you", fallback.where)
+        log.debug("no working keychain (%s)", why)  # the start says where secrets went, once logging is set up
         return fallback
     return store
+
+
+def _sealed_store(sealed: Path, plain: Path, passphrase: str | None) -> FileSecrets:
+    if passphrase is None:
+        raise ConfigError(f"{sealed} is encrypted: give its passphrase in {PASSPHRASE_FILE_ENV} (a file holding it) or {PASSPHRASE_ENV}")
+    try:
+        store = FileSecrets(sealed, Seal.for_file(sealed, passphrase))
+        store.names()  # opens it now: a wrong passphrase is said at start, not at first use
+    except SealBroken as exc:
+        raise ConfigError(f"{sealed}: {exc}") from None
+    if plain.exists():  # opting in: what the plain file held moves into the encrypted one
+        old = FileSecrets(plain)
+        for name in old.names():
+            if store.get(name) is None:
+                store.set(name, old.get(name) or "")
+        plain.unlink()
+        log.warning("secrets moved from %s into %s (encrypted)", plain, sealed)
+    return store
+
+
+def opener_from(env: MutableMapping[str, str]) -> Callable[[Path], SecretStore]:
+    """How this process opens secret stores, from its environment. The passphrase variable is
+    taken out of ``env`` (``os.environ``: no child process inherits it); a passphrase file is
+    read instead where one is named. Raises ``ConfigError`` for a passphrase too short."""
+    passphrase = env.pop(PASSPHRASE_ENV, None)
+    named = env.get(PASSPHRASE_FILE_ENV, "").strip()
+    if named:
+        try:
+            passphrase = Path(named).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{PASSPHRASE_FILE_ENV}: cannot read {named} ({exc.__class__.__name__})") from None
+    if passphrase is not None and len(passphrase) < SHORTEST_PASSPHRASE:
+        raise ConfigError(f"the secrets passphrase must be at least {SHORTEST_PASSPHRASE} characters")
+    keep = env.get(KEEP_ENV, "").strip().lower() != "memory"
+    return functools.partial(open_secrets, passphrase=passphrase, keep=keep)
+
+
+def place_of(kind: str, where: str) -> tuple[str, str]:
+    """Where secrets are kept, and what a person should know of it: for the serve banner, status
+    and the app."""
+    if kind == "keychain":
+        return "the system keychain", ""
+    if kind == "encrypted file":
+        return where, "encrypted with your passphrase"
+    if kind == "memory":
+        return "memory only", "they are gone when the gateway stops"
+    return where, f"readable only by you but not encrypted (no working keychain; set {PASSPHRASE_FILE_ENV} to encrypt it)"
+
+
+def described(kind: str, where: str) -> str:
+    return ", ".join(part for part in place_of(kind, where) if part)
 
 
 def ensure(store: SecretStore, name: str, make: int) -> str:

@@ -97,6 +97,7 @@ def test_lan_mode_warns_makes_a_key_and_listens_beyond_loopback(qtbot: QtBot, ma
 def test_theme_log_level_and_start_at_login(qtbot: QtBot, make_app: MakeApp) -> None:
     app = make_app()
     page = _settings(app, qtbot)
+    qtbot.waitUntil(lambda: "gone when the gateway stops" in page.secrets.text(), timeout=WAIT)  # where secrets are, said
     qt = QApplication.instance()
     assert isinstance(qt, QApplication)
     page.theme.setCurrentIndex(page.theme.findData("dark"))

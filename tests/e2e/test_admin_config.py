@@ -117,7 +117,7 @@ async def test_provider_keys_are_stored_never_answered_back_and_audited(start_ga
     assert status == 200 and rows["openai"]["configured"] is False and rows["ollama"]["local"] is True
     status, answer = await call(gateway, "PUT", "/admin/providers/openai/keys", {"keys": [PROVIDER_KEY]})
     assert status == 200 and answer == {
-        "provider": "openai", "keys": 1, "stored_in": "memory", "applies": "at the gateway's next start"
+        "provider": "openai", "keys": 1, "stored_in": "memory only, they are gone when the gateway stops", "applies": "at the gateway's next start"
     }
     assert PROVIDER_KEY in secrets.values.values()
     status, answer = await call(gateway, "PUT", "/admin/providers/openai/keys", {"keys": ["two words"]})

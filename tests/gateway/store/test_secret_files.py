@@ -1,0 +1,131 @@
+"""SECURITY.md S31 without a keychain: the plain file only with a warning, the encrypted file for
+whoever gives a passphrase (taking in what the plain file held), memory only when asked; no
+canary byte on disk once encrypted; a wrong passphrase or an altered file said at open."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from gateway.errors import ConfigError
+from gateway.store import sealing
+from gateway.store.secrets import (
+    FILE_NAME,
+    KEEP_ENV,
+    PASSPHRASE_ENV,
+    PASSPHRASE_FILE_ENV,
+    SEALED_FILE_NAME,
+    FileSecrets,
+    MemorySecrets,
+    described,
+    open_secrets,
+    opener_from,
+)
+
+CANARY = "sk-ant-canarySEALEDsecret5e1f9a"
+PASSPHRASE = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def no_keychain(monkeypatch: pytest.MonkeyPatch) -> None:
+    """keyring's own 'fail' backend: what a headless Linux server without Secret Service has."""
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    import keyring.core
+
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+
+
+def on_disk(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+
+
+def test_without_a_keychain_the_plain_file_is_said_with_the_way_out(tmp_path: Path) -> None:
+    store = open_secrets(tmp_path)
+    assert store.kind == "file"
+    assert "not encrypted" in described(store.kind, store.where) and PASSPHRASE_FILE_ENV in described(store.kind, store.where)
+    store.set("provider-key", CANARY)
+    assert (tmp_path / FILE_NAME).stat().st_mode & 0o777 == 0o600
+
+
+def test_a_passphrase_seals_the_file_and_nothing_readable_is_left(tmp_path: Path) -> None:
+    store = open_secrets(tmp_path, PASSPHRASE)
+    assert store.kind == "encrypted file" and "encrypted with your passphrase" in described(store.kind, store.where)
+    store.set("provider-key", CANARY)
+    store.set("other", "x")
+    store.delete("other")
+    sealed = tmp_path / SEALED_FILE_NAME
+    assert sealed.stat().st_mode & 0o777 == 0o600
+    assert CANARY.encode() not in on_disk(tmp_path) and base64.b64encode(CANARY.encode()) not in on_disk(tmp_path)
+    header = json.loads(sealed.read_text())
+    assert header["kdf"]["name"] == "argon2id" and header["kdf"]["memory_cost"] == 65536 and header["cipher"] == "aes-256-gcm"
+    again = open_secrets(tmp_path, PASSPHRASE)  # a later start, or the CLI beside the running gateway
+    assert again.get("provider-key") == CANARY and again.get("other") is None
+    again.set("from-the-cli", "y")
+    assert store.get("from-the-cli") == "y"  # each lookup reads the file: neither overwrites the other
+
+
+def test_opting_in_takes_in_the_plain_file_and_removes_it(tmp_path: Path) -> None:
+    FileSecrets(tmp_path / FILE_NAME).set("client-key-pepper", CANARY)
+    store = open_secrets(tmp_path, PASSPHRASE)
+    assert store.get("client-key-pepper") == CANARY
+    assert not (tmp_path / FILE_NAME).exists() and CANARY.encode() not in on_disk(tmp_path)
+
+
+def test_an_encrypted_folder_needs_its_passphrase_and_only_that_one(tmp_path: Path) -> None:
+    open_secrets(tmp_path, PASSPHRASE).set("k", CANARY)
+    with pytest.raises(ConfigError, match=PASSPHRASE_FILE_ENV):
+        open_secrets(tmp_path)  # never a silent start over a new, empty store
+    with pytest.raises(ConfigError, match="the passphrase does not open it"):
+        open_secrets(tmp_path, "another passphrase entirely")
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: {**d, "data": base64.b64encode(b"\x00" + base64.b64decode(d["data"])[1:]).decode()}, "does not open it"),
+        (lambda d: {**d, "kdf": {**d["kdf"], "time_cost": 4}}, "does not open it"),
+        (lambda d: {**d, "kdf": {**d["kdf"], "memory_cost": 1 << 30}}, "out of bounds"),  # no hour-long hashing
+        (lambda d: {**d, "version": 9}, "known version"),
+        (lambda d: {**d, "nonce": "***"}, "known version"),
+    ],
+    ids=["ciphertext", "kdf-parameter", "huge-memory", "version", "nonce"],
+)
+def test_an_altered_file_is_refused_at_open(tmp_path: Path, edit: object, message: str) -> None:
+    open_secrets(tmp_path, PASSPHRASE).set("k", CANARY)
+    sealed = tmp_path / SEALED_FILE_NAME
+    sealed.write_text(json.dumps(edit(json.loads(sealed.read_text()))))  # type: ignore[operator]
+    with pytest.raises(ConfigError, match=message):
+        open_secrets(tmp_path, PASSPHRASE)
+
+
+def test_the_passphrase_is_taken_out_of_the_environment_or_read_from_a_file(tmp_path: Path) -> None:
+    env = {PASSPHRASE_ENV: PASSPHRASE, "HOME": "/home/x"}
+    opener = opener_from(env)
+    assert env == {"HOME": "/home/x"}  # so no child process inherits it
+    assert opener(tmp_path).kind == "encrypted file"
+    held = tmp_path / "passphrase"
+    held.write_text(PASSPHRASE + "\n")
+    assert opener_from({PASSPHRASE_FILE_ENV: str(held)})(tmp_path).get("anything") is None  # same passphrase: opens
+    with pytest.raises(ConfigError, match="at least 12"):
+        opener_from({PASSPHRASE_ENV: "short"})
+    with pytest.raises(ConfigError, match="cannot read"):
+        opener_from({PASSPHRASE_FILE_ENV: str(tmp_path / "missing")})
+
+
+def test_memory_only_keeps_nothing_anywhere(tmp_path: Path) -> None:
+    store = opener_from({KEEP_ENV: "memory"})(tmp_path)
+    assert isinstance(store, MemorySecrets) and "gone when the gateway stops" in described(store.kind, store.where)
+    store.set("k", CANARY)
+    assert on_disk(tmp_path) == b""
+
+
+def test_the_seal_binds_its_header(tmp_path: Path) -> None:
+    seal = sealing.Seal.for_file(tmp_path / "new", PASSPHRASE)
+    text = seal.close('{"a": "b"}')
+    assert seal.open(text) == '{"a": "b"}'
+    other = sealing.Seal.for_file(tmp_path / "other", PASSPHRASE)  # same passphrase, another salt
+    with pytest.raises(sealing.SealBroken, match="another passphrase"):
+        other.open(text)
