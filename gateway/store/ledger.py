@@ -19,8 +19,12 @@ ATTEMPT = "attempt"  # a failed attempt before another route answered (or the re
 VIEWS = ("summary", "by-model", "by-provider", "by-caller", "by-protocol", "timeseries", "recent")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LedgerRow:
+    """One row. Not frozen, unlike the other hot-path types: a frozen dataclass sets each of these
+    19 fields through ``object.__setattr__`` (1.8 µs a row on the event loop, against 0.24 µs);
+    nothing changes a row once made."""
+
     ts: float
     request_id: str
     kind: str

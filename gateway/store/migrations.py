@@ -125,4 +125,10 @@ STEPS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     PRAGMA user_version = 3;
     """,
+    # 4: no query reads usage by time (reports read the roll-ups, recent rows go by id), and the
+    # index cost a second B-tree insert for every row written
+    """
+    DROP INDEX usage_ts;
+    PRAGMA user_version = 4;
+    """,
 )
