@@ -27,6 +27,7 @@ from gateway.auth.oauth.logins_on_disk import (
     copilot_config_dir,
     read_codex_login,
     read_editor_login,
+    write_back_to,
 )
 from gateway.clock import SystemClock
 from gateway.config import Settings
@@ -89,9 +90,9 @@ async def _accounts(args: argparse.Namespace, settings: Settings, state: State) 
         if command == "import" and kind == "codex":
             path = Path(args.path).expanduser() if args.path else codex_auth_file(env, home)
             login = read_codex_login(path)
-            row = await book.connect_codex(login.tokens, "import:codex-cli", "cli", path if args.sync else None, login.account_id)
+            row = await book.connect_codex(login.tokens, "import:codex-cli", "cli", write_back_to(login, args.sync), login.account_id)
         elif command == "import":
-            found = read_editor_login(env, copilot_config_dir(env, home, sys.platform == "win32"))
+            found = read_editor_login(env, copilot_config_dir(env, home, sys.platform == "win32"), args.host or book.github.host)
             row = await book.connect_copilot(found.token, "import:editor", "cli", found.user)
         else:
             row = await _login(book, kind or "", clock, env, home)
@@ -177,6 +178,8 @@ def add_account_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     importing.add_argument("kind", choices=["codex", "copilot"])
     importing.add_argument("--path", help="codex: the auth.json to read (default: $CODEX_HOME/auth.json)")
     importing.add_argument("--sync", action="store_true", help="codex: write renewed tokens back to that file")
+    importing.add_argument("--host", help="copilot: the GitHub host the editor signed in to "
+                           "(default: the configured GitHub's, github.com unless [subscriptions] github_url says otherwise)")
     login = accounts_sub.add_parser("login", help="sign in with ChatGPT or GitHub Copilot")
     login.add_argument("kind", choices=["codex", "copilot"])
     remove = accounts_sub.add_parser("remove", help="remove an account and its tokens")

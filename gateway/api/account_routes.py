@@ -4,7 +4,8 @@ that by the guard.
 
     GET    /admin/accounts                    every account: plan, state, risk label
     POST   /admin/accounts/import/codex       {"path"?, "sync"?} the Codex CLI's login
-    POST   /admin/accounts/import/copilot     {"token"?} GH_COPILOT_TOKEN or an editor's login
+    POST   /admin/accounts/import/copilot     {"token"?, "host"?} GH_COPILOT_TOKEN or an editor's login
+                                         (for the configured GitHub's host, or ``host``)
     POST   /admin/accounts/login/codex        → {"flow", "authorize_url", "callback_port"}
     POST   /admin/accounts/login/copilot      → 403: GitHub's user code is shown only to the person at
                                          the machine (S36): the app, or 'accounts login copilot'
@@ -52,7 +53,8 @@ class AccountRoutes:
 
     async def import_copilot(self, request: web.BaseRequest) -> web.Response:
         body = (await read_json(request, 16 * 1024)).obj if request.body_exists else {}
-        account = await self._control.import_copilot(request[ACTOR], text_field(body, "token", required=False))
+        token, host = text_field(body, "token", required=False), text_field(body, "host", required=False)
+        account = await self._control.import_copilot(request[ACTOR], token, host)
         return json_answer({"account": account}, status=201)
 
     async def login(self, request: web.BaseRequest) -> web.Response:

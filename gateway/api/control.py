@@ -20,6 +20,7 @@ from gateway.auth.oauth.logins_on_disk import (
     copilot_config_dir,
     read_codex_login,
     read_editor_login,
+    write_back_to,
 )
 from gateway.config_file import Change, SettingsFile
 from gateway.errors import ConfigError, InvalidRequest, RouteNotFound
@@ -184,19 +185,21 @@ class Control:
         found = path or codex_auth_file(flows.env, flows.home)
         try:
             login = await asyncio.to_thread(read_codex_login, found)
+            keep_in_step = write_back_to(login, sync)
         except ImportProblem as exc:
             raise InvalidRequest(str(exc), param="path") from None
-        row = await flows.book.connect_codex(login.tokens, "import:codex-cli", actor, found if sync else None, login.account_id)
+        row = await flows.book.connect_codex(login.tokens, "import:codex-cli", actor, keep_in_step, login.account_id)
         await self.gateway.sync.listed("codex", LIST_WAIT)  # its models are there when this returns
         return row.public()
 
-    async def import_copilot(self, actor: str, token: str | None = None) -> dict[str, Any]:
-        """A GitHub token given, or else the one an editor's Copilot sign-in left on disk."""
+    async def import_copilot(self, actor: str, token: str | None = None, host: str | None = None) -> dict[str, Any]:
+        """A GitHub token given, or else the one an editor's Copilot sign-in left on disk for
+        ``host`` (default: the configured GitHub's host, so a GitHub Enterprise login is found)."""
         flows = self._needs_flows()
         if token is None:
             folder = copilot_config_dir(flows.env, flows.home, sys.platform == "win32")
             try:
-                login = await asyncio.to_thread(read_editor_login, flows.env, folder)
+                login = await asyncio.to_thread(read_editor_login, flows.env, folder, host or flows.book.github.host)
             except ImportProblem as exc:
                 raise InvalidRequest(str(exc), param="token") from None
             token, user, origin = login.token, login.user, "import:editor"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from gateway.transport import Timeouts
 
@@ -44,6 +45,12 @@ class SubscriptionSettings:
     copilot_api_url: str = "https://api.githubcopilot.com"  # when a Copilot token names no address
     in_auto: bool = True  # whether ``auto`` may pick subscription models
     rotation: str = "round-robin"
+
+    @property
+    def github_host(self) -> str:
+        """The host an editor's saved Copilot login is filed under for this GitHub (github.com,
+        or a GitHub Enterprise server's name)."""
+        return urlsplit(self.github_url).hostname or "github.com"
 
     @property
     def usage_url(self) -> str:

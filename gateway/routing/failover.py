@@ -22,6 +22,7 @@ from gateway.errors import (
 )
 from gateway.providers.access import Access
 from gateway.providers.ratelimit import clamp_wait
+from gateway.providers.settings import SUBSCRIPTIONS
 from gateway.routing.failure import classify
 from gateway.routing.health import Health
 from gateway.routing.router import Candidate, Plan
@@ -111,9 +112,21 @@ async def first_success(
     raise _named(failure, last, attempts) from None
 
 
+def _keyless(providers: tuple[str, ...]) -> str:
+    """What is missing, when what was asked for has nobody to send it with."""
+    said = []
+    for provider in providers:
+        if provider in SUBSCRIPTIONS:
+            said.append(f"no {provider} account is connected (connect one with 'python -m gateway accounts import {provider}' "
+                        f"or 'accounts login {provider}', or on the app's Accounts page)")
+        else:
+            said.append(f"{provider} has no key")
+    return ": " + "; ".join(said) if said else ""
+
+
 def _nowhere(plan: Plan, limited: list[float]) -> NoRouteAvailable:
     if not plan.rejected:
-        return NoRouteAvailable(f"no route can serve '{plan.name}'", status=503, retry_after=None)
+        return NoRouteAvailable(f"no route can serve '{plan.name}'{_keyless(plan.keyless)}", status=503, retry_after=None)
     wait = clamp_wait(min(r.seconds or 0.0 for r in plan.rejected))
     reasons = ", ".join(sorted({r.reason for r in plan.rejected}))
     return NoRouteAvailable(

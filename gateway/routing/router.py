@@ -57,6 +57,7 @@ class Plan:
     rejected: tuple[Rejection, ...] = ()
     difficulty: Difficulty | None = None
     conversation: str | None = None  # the affinity record this request reads and writes
+    keyless: tuple[str, ...] = ()  # providers asked for that have no key or account at all
 
 
 class Router:
@@ -142,7 +143,8 @@ class Router:
         if conversation is not None and len(candidates) > 1:
             key = conversation()
             candidates = self._affine(candidates, key)
-        return Plan(name, tuple(candidates), tuple(rejected), difficulty, key)
+        keyless = () if candidates else tuple(dict.fromkeys(t.provider for t in targets if self._keyless(t.provider)))
+        return Plan(name, tuple(candidates), tuple(rejected), difficulty, key, keyless)
 
     def _auto(self, traits: Traits, difficulty: Difficulty, rejected: list[Rejection]) -> tuple[Target, ...]:
         level = difficulty.level
@@ -224,6 +226,10 @@ class Router:
                 else:
                     rejected.append(Rejection(Candidate(target, cred).route, blocked[0], blocked[1]))
         return candidates
+
+    def _keyless(self, provider: str) -> bool:
+        pool = self._pools.get(provider)
+        return pool is None or not pool.credentials
 
     def _affine(self, candidates: list[Candidate], conversation: str) -> list[Candidate]:
         label = self.affinity.label(conversation)

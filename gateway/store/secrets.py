@@ -18,11 +18,13 @@ import logging
 import secrets
 from collections.abc import Callable, MutableMapping
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from gateway.errors import ConfigError
 from gateway.paths import write_private
-from gateway.store.sealing import Seal, SealBroken
+
+if TYPE_CHECKING:  # imported when a passphrase is given: the AES and Argon2 libraries cost the start
+    from gateway.store.sealing import Seal
 
 log = logging.getLogger("gateway.store")
 
@@ -164,6 +166,8 @@ def open_secrets(data_dir: Path, passphrase: str | None = None, *, keep: bool = 
 
 
 def _sealed_store(sealed: Path, plain: Path, passphrase: str | None) -> FileSecrets:
+    from gateway.store.sealing import Seal, SealBroken
+
     if passphrase is None:
         raise ConfigError(f"{sealed} is encrypted: give its passphrase in {PASSPHRASE_FILE_ENV} (a file holding it) or {PASSPHRASE_ENV}")
     try:

@@ -54,7 +54,7 @@ async def test_accounts_and_quota_from_the_cli(tmp_path: Path) -> None:
                 assert removed.returncode == 0 and "Removed codex:ada@example.com" in removed.stdout
                 assert await _until(session, url, 503) == 503
             missing = await asyncio.to_thread(run, tmp_path, "accounts", "import", "copilot", XDG_CONFIG_HOME=str(tmp_path / "none"))
-            assert missing.returncode == 2 and "no GitHub Copilot login found" in missing.stderr
+            assert missing.returncode == 2 and "no GitHub Copilot login for" in missing.stderr
         finally:
             proc.terminate()
             await proc.wait()

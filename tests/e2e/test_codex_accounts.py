@@ -202,7 +202,9 @@ async def test_removing_an_account_removes_its_tokens_and_its_routes(start_gatew
         assert f"account:{account['id']}" not in secrets.values
         await gw.gateway.sync.listed("codex", 5)
         status, data, _ = await _post(session, f"{gw.url}/v1/chat/completions", {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]})
-        assert status == 503 and "no route can serve" in data["error"]["message"]
+        message = data["error"]["message"]
+        assert status == 503 and message.startswith(f"no route can serve '{MODEL}': no codex account is connected")
+        assert "python -m gateway accounts import codex" in message
         assert not gw.gateway._pools["codex"].credentials
         async with session.get(f"{gw.url}/admin/accounts", headers=ADMIN) as r:
             assert (await r.json())["accounts"] == []

@@ -105,10 +105,18 @@ async def test_editor_login_import_then_chat_messages_and_quota(start_gateway: S
     folder = tmp_path / "xdg" / "github-copilot"
     folder.mkdir(parents=True)
     token = copilot.github_user("monalisa")
-    (folder / "apps.json").write_text(json.dumps({"github.com:Iv1.b507a08c87ecfe98": {"user": "monalisa", "oauth_token": token, "githubAppId": "Iv1.b507a08c87ecfe98"}}))
+    # The editor is signed in to two GitHubs: the one configured (the fake, standing in for a
+    # GitHub Enterprise server) is imported unless another host is named.
+    app = "Iv1.b507a08c87ecfe98"
+    (folder / "apps.json").write_text(json.dumps({
+        f"github.com:{app}": {"user": "hubot", "oauth_token": copilot.github_user("hubot"), "githubAppId": app},
+        f"127.0.0.1:{app}": {"user": "monalisa", "oauth_token": token, "githubAppId": app},
+    }))
     secrets = MemorySecrets()
     gw = await _start(start_gateway, copilot, tmp_path, secrets=secrets)
     async with aiohttp.ClientSession() as session:
+        status, data, _ = await _post(session, f"{gw.url}/admin/accounts/import/copilot", {"host": "ghe.example.com"}, ADMIN)
+        assert status == 400 and "no GitHub Copilot login for ghe.example.com" in data["error"]["message"]
         status, data, _ = await _post(session, f"{gw.url}/admin/accounts/import/copilot", {}, ADMIN)
         assert status == 201, data
         account = data["account"]

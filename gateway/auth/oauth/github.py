@@ -68,6 +68,7 @@ def _int(value: Any, default: int) -> int:
 class GitHubAuth:
     def __init__(self, endpoints: SubscriptionSettings, transport: Transport) -> None:
         self._web = endpoints.github_url
+        self.host = endpoints.github_host
         self._api = endpoints.github_api_url
         self._copilot_default = endpoints.copilot_api_url
         self._transport = transport

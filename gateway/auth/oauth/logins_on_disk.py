@@ -2,7 +2,11 @@
 
 - Codex CLI: ``$CODEX_HOME/auth.json`` (default ``~/.codex/auth.json``). Read only — unless the
   user asks to keep both in step, in which case rotated tokens are written back atomically
-  (0600) with every key Switchboard does not know left as it was.
+  (0600) with every key Switchboard does not know left as it was. Where there is no file and
+  Codex keeps its login in the system keyring (``cli_auth_credentials_store``), the keyring
+  entry it writes for that CODEX_HOME: service "Codex Auth", account ``cli|`` and the first 16
+  hex digits of the SHA-256 of the folder's canonical path, holding the same JSON as the file
+  (UNCONFIRMED for Codex's per-field Windows layout, which is not read). Never written.
 - Copilot editors: ``GH_COPILOT_TOKEN``, then ``apps.json`` and ``hosts.json`` in the
   github-copilot config folder (``%LOCALAPPDATA%`` on Windows, ``$XDG_CONFIG_HOME`` or
   ``~/.config`` elsewhere); the first entry for the GitHub host gives the token.
@@ -10,8 +14,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,11 +30,16 @@ class ImportProblem(Exception):
     """There is no login to import where we looked, or it cannot be read; the message says."""
 
 
+CODEX_KEYRING_SERVICE = "Codex Auth"
+KeyringGet = Callable[[str, str], str | None]  # (service, account) -> the secret, or None
+
+
 @dataclass(frozen=True, slots=True)
 class CodexLogin:
     tokens: Tokens
     account_id: str | None
     path: Path
+    in_keyring: bool = False  # read from the system keyring (so never written back)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,21 +66,69 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def read_codex_login(path: Path) -> CodexLogin:
-    data = _read_json(path)
+def codex_keyring_account(codex_home: Path) -> str:
+    """The keyring account Codex files a CODEX_HOME's login under."""
+    try:
+        canonical = codex_home.resolve(strict=True)
+    except OSError:
+        canonical = codex_home
+    return "cli|" + hashlib.sha256(str(canonical).encode("utf-8")).hexdigest()[:16]
+
+
+def system_keyring_get(service: str, account: str) -> str | None:
+    """The OS keyring's entry, or None where there is none or no keyring works."""
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+
+        try:
+            value: str | None = keyring.get_password(service, account)
+        except (KeyringError, RuntimeError):
+            return None
+        return value
+    except ImportError:
+        return None
+
+
+def read_codex_login(path: Path, keyring_get: KeyringGet = system_keyring_get) -> CodexLogin:
+    """The Codex CLI's ChatGPT sign-in from ``path``, or, where that file does not exist, from
+    the keyring entry Codex keeps for the folder it would be in."""
+    in_keyring = not path.exists()
+    if in_keyring:
+        text = keyring_get(CODEX_KEYRING_SERVICE, codex_keyring_account(path.parent))
+        if text is None:
+            raise ImportProblem(f"{path} does not exist, and the system keyring holds no Codex login for {path.parent}")
+        try:
+            found = json.loads(text)
+        except ValueError:
+            found = None
+        if not isinstance(found, dict):
+            raise ImportProblem(f"the Codex login in the system keyring for {path.parent} is not a JSON object")
+        data: dict[str, Any] = found
+    else:
+        data = _read_json(path)
+    where = f"the system keyring's Codex login for {path.parent}" if in_keyring else str(path)
     tokens = data.get("tokens")
     if not isinstance(tokens, dict) or not all(isinstance(tokens.get(k), str) and tokens.get(k) for k in ("access_token", "refresh_token")):
         hint = " (it holds an API key, not a ChatGPT sign-in)" if data.get("OPENAI_API_KEY") else ""
-        raise ImportProblem(
-            f"{path} holds no ChatGPT sign-in{hint}. Sign in with 'codex login', or use 'accounts login codex'. "
-            "(Codex may keep its login in the system keyring instead: cli_auth_credentials_store.)"
-        )
+        raise ImportProblem(f"{where} holds no ChatGPT sign-in{hint}. Sign in with 'codex login', or use 'accounts login codex'.")
     account_id = tokens.get("account_id")
     return CodexLogin(
         Tokens(str(tokens.get("id_token") or ""), tokens["access_token"], tokens["refresh_token"]),
         account_id if isinstance(account_id, str) and account_id else None,
         path,
+        in_keyring,
     )
+
+
+def write_back_to(login: CodexLogin, sync: bool) -> Path | None:
+    """Where renewed tokens go when the user asks to keep the Codex CLI in step with us."""
+    if not sync:
+        return None
+    if login.in_keyring:
+        raise ImportProblem("the Codex CLI keeps this login in the system keyring, which Switchboard reads but never "
+                            "writes: import it without keeping the two in step")
+    return login.path
 
 
 def write_codex_login(path: Path, tokens: Tokens, now: float) -> None:
@@ -106,6 +164,6 @@ def read_editor_login(env: Mapping[str, str], folder: Path, host: str = "github.
             if key.split(":")[0] == host and isinstance(value, dict) and isinstance(value.get("oauth_token"), str):
                 return EditorLogin(value["oauth_token"], str(value.get("user") or ""), str(path))
     raise ImportProblem(
-        f"no GitHub Copilot login found (looked at GH_COPILOT_TOKEN, {', '.join(looked)}). "
-        "Sign in with 'accounts login copilot' instead."
+        f"no GitHub Copilot login for {host} found (looked at GH_COPILOT_TOKEN, {', '.join(looked)}). "
+        "Sign in with 'accounts login copilot' instead, or name another GitHub host with --host."
     )

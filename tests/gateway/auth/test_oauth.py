@@ -15,9 +15,11 @@ from gateway.auth.oauth.claims import chatgpt_identity, expires_at
 from gateway.auth.oauth.logins_on_disk import (
     ImportProblem,
     codex_auth_file,
+    codex_keyring_account,
     copilot_config_dir,
     read_codex_login,
     read_editor_login,
+    write_back_to,
 )
 from gateway.auth.oauth.openai import OpenAIAuth
 from gateway.auth.oauth.pkce import Pkce, new_state
@@ -76,6 +78,28 @@ def test_codex_login_file(tmp_path: Path) -> None:
     path.write_text(json.dumps({"tokens": {"id_token": "i", "access_token": "a", "refresh_token": "r", "account_id": "acct"}}))
     login = read_codex_login(path)
     assert (login.tokens.access_token, login.account_id) == ("a", "acct")
+
+
+def test_codex_login_kept_in_the_system_keyring(tmp_path: Path) -> None:
+    """cli_auth_credentials_store = "keyring": no auth.json, the same JSON under Codex's entry."""
+    home = tmp_path / "codex"
+    home.mkdir()
+    account = "cli|" + hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:16]
+    assert codex_keyring_account(home) == account
+    entries = {("Codex Auth", account): json.dumps({"tokens": {"access_token": "a", "refresh_token": "r", "account_id": "acct"}})}
+    login = read_codex_login(home / "auth.json", lambda service, name: entries.get((service, name)))
+    assert login.in_keyring and (login.tokens.refresh_token, login.account_id) == ("r", "acct")
+    with pytest.raises(ImportProblem, match="reads but never writes"):
+        write_back_to(login, sync=True)
+    assert write_back_to(login, sync=False) is None
+    with pytest.raises(ImportProblem, match="keyring holds no Codex login"):
+        read_codex_login(tmp_path / "other" / "auth.json", lambda service, name: entries.get((service, name)))
+    entries[("Codex Auth", account)] = json.dumps({"OPENAI_API_KEY": "sk-x"})
+    with pytest.raises(ImportProblem, match=r"system keyring's Codex login .* API key"):
+        read_codex_login(home / "auth.json", lambda service, name: entries.get((service, name)))
+    (home / "auth.json").write_text(json.dumps({"tokens": {"access_token": "fa", "refresh_token": "fr"}}))
+    from_file = read_codex_login(home / "auth.json", lambda service, name: entries.get((service, name)))
+    assert not from_file.in_keyring and write_back_to(from_file, sync=True) == home / "auth.json"  # the file comes first
 
 
 def test_editor_logins_in_order_and_per_os(tmp_path: Path) -> None:
