@@ -26,6 +26,7 @@ from gateway import (
     StatePaths,
     __version__,
     run_headless,
+    run_self_test,
     start_logging,
     tune_for_serving,
 )
@@ -47,11 +48,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--home", help="keep all state in this folder (or set SWITCHBOARD_HOME)")
     parser.add_argument("--port", type=int, help="port to listen on (default 11488; 0 picks a free one)")
     parser.add_argument("--log-level", choices=LOG_LEVELS, help="default: as Settings say, else info")
+    parser.add_argument("--self-test", action="store_true", help="check this install works (the gateway and Qt); exit 0 if so")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.self_test:
+        return _self_test()
     if args.port is not None and not 0 <= args.port <= 65535:
         print(f"switchboard: --port must be from 0 to 65535, not {args.port}", file=sys.stderr)
         return 2
@@ -61,6 +65,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_headless(["serve", *passed])
     os.environ.setdefault("QT_API", "pyside6")  # qasync would otherwise try PyQt first
     return _run_app(args)
+
+
+def _self_test() -> int:
+    """The gateway's self-test with Qt's added: its platform plugin (offscreen where there is no
+    display), the widgets and the tray icon drawn — what a frozen bundle could have left out."""
+    if not has_display(os.environ):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+    def qt() -> str:
+        import qasync  # noqa: F401 (bundled: the app's event loop)
+        from PySide6.QtGui import QGuiApplication
+        from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
+        from app.icons import icon
+
+        QApplication.instance() or QApplication([sys.argv[0]])
+        if icon("serving").isNull():
+            raise RuntimeError("the tray icon could not be drawn")
+        tray = "available" if QSystemTrayIcon.isSystemTrayAvailable() else "not available here"
+        return f"platform {QGuiApplication.platformName()}, tray {tray}, icon drawn"
+
+    return run_self_test([("qt", qt)])
 
 
 def _run_app(args: argparse.Namespace) -> int:

@@ -3,6 +3,8 @@
 This module is the public surface the tray app uses; everything else is internal.
 """
 
+from collections.abc import Callable, Sequence
+
 from gateway.api.control import Control
 from gateway.config import LOG_LEVELS, THEMES, Settings, load_settings
 from gateway.config_file import Change
@@ -36,11 +38,20 @@ __all__ = [
     "platform_paths",
     "resolve_paths",
     "run_headless",
+    "run_self_test",
     "secrets_opener",
     "secrets_place",
     "start_logging",
     "tune_for_serving",
 ]
+
+
+def run_self_test(more: Sequence[tuple[str, Callable[[], str]]] = ()) -> int:
+    """``--self-test``: the bundled pieces, and a gateway on a free port asked for /health and
+    /v1/models, and ``more`` checks (the app's); 0 when all pass."""
+    from gateway.self_test import run
+
+    return run(more)
 
 
 def run_headless(argv: list[str] | None = None) -> int:

@@ -225,6 +225,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="switchboard-gateway", description="Switchboard's LLM gateway, without the tray app."
     )
     parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument("--self-test", action="store_true", help="check this install works (a gateway on a free port, no state touched); exit 0 if so")
     sub = parser.add_subparsers(dest="command")
     serve = sub.add_parser("serve", parents=[common], help="run the gateway (the default)")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
@@ -258,6 +259,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list == ["--self-test"]:
+        from gateway import self_test
+
+        return self_test.run()
     if not args_list or (args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version")):
         args_list.insert(0, "serve")
     args = _parser().parse_args(args_list)

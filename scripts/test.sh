@@ -5,10 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
-# Qt, which pytest-qt loads, needs these libraries even offscreen (shared/platform.md §1).
-ensure_debian_packages libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 libxkbcommon0
+# Qt, which pytest-qt loads, needs these libraries even offscreen (shared/platform.md §1); gpg
+# signs the release checksums in the packaging test.
+ensure_debian_packages libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 libxkbcommon0 gnupg
 ensure_venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
-.venv/bin/ruff check gateway app tests
+.venv/bin/ruff check gateway app tests installers
 .venv/bin/mypy
 .venv/bin/python -m pytest "$@"

@@ -67,3 +67,11 @@ def test_without_a_display_the_headless_gateway_runs(tmp_path: Path) -> None:
         assert process.wait(30) == 0
     finally:
         process.kill()
+
+
+def test_the_self_test_checks_qt_too_even_without_a_display(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "app", "--self-test"], env=_env(HOME=str(tmp_path)),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "  ok   qt: platform offscreen" in done.stdout and done.stdout.strip().endswith("self-test passed")
+    assert not any(tmp_path.iterdir())  # nothing of the user's touched: no state made in their home
