@@ -24,3 +24,7 @@ def name_and_version(root: Path = ROOT) -> tuple[str, str]:
         if named and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             return name, node.value.value
     raise ValueError(f"{attr} is not a string constant in {module}")
+
+
+if __name__ == "__main__":  # the release workflow checks the tag against this
+    print(name_and_version()[1])

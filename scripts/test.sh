@@ -5,9 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
-# Qt, which pytest-qt loads, needs these libraries even offscreen (shared/platform.md §1); gpg
-# signs the release checksums in the packaging test.
-ensure_debian_packages libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 libxkbcommon0 gnupg
+# Qt, which pytest-qt loads, needs these libraries even offscreen (shared/platform.md §1); the
+# packaging tests sign with gpg, build the Windows installer with NSIS and sign it with osslsigncode.
+ensure_debian_packages libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 libxkbcommon0 gnupg nsis osslsigncode
 ensure_venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
 .venv/bin/ruff check gateway app tests installers

@@ -8,15 +8,13 @@ desktop entry and icons, and nothing else: start at login is each user's choice,
 (Settings, or the tray menu), which writes their own ~/.config/autostart entry. Removing the
 package removes every file it brought; a person's settings and data, in their home, stay.
 
-Signing: the GPG key is named by ``SWITCHBOARD_GPG_KEY`` (a key id or fingerprint in the keyring
-``GNUPGHOME`` points at; its passphrase, if any, in ``SWITCHBOARD_GPG_PASSPHRASE``). Without it the
-script stops, unless ``--unsigned`` says that is meant. Every command's exit code is checked.
+Signing: as ``installers/checksums.py`` says (``SWITCHBOARD_GPG_KEY``). Without a key the script
+stops, unless ``--unsigned`` says that is meant. Every command's exit code is checked.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import platform
 import shutil
@@ -27,6 +25,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from checksums import sum_and_sign
 from project import ROOT, name_and_version
 
 # What the bundle does not carry (shared/platform.md §1, §7): GL, fonts, D-Bus, GLib, and Qt's xcb needs.
@@ -118,23 +117,6 @@ def build_tarball(bundle: Path, name: str, version: str, machine: str, out: Path
     return tarball
 
 
-def checksums(files: list[Path], out: Path) -> Path:
-    sums = out / "SHA256SUMS"
-    lines = [f"{hashlib.sha256(f.read_bytes()).hexdigest()}  {f.name}\n" for f in files]
-    sums.write_text("".join(lines), encoding="utf-8")
-    return sums
-
-
-def sign(sums: Path, key: str, passphrase: str | None) -> Path:
-    signed = sums.with_name(sums.name + ".asc")
-    command = ["gpg", "--batch", "--yes", "--local-user", key, "--clearsign", "--output", str(signed)]
-    if passphrase is not None:
-        command += ["--pinentry-mode", "loopback", "--passphrase-fd", "0"]
-    run(*command, str(sums), input=passphrase or "")
-    run("gpg", "--batch", "--verify", str(signed))
-    return signed
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bundle", type=Path, help="the onedir bundle (dist/switchboard)")
@@ -153,11 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="switchboard-deb-") as work:
         deb = build_deb(args.bundle, name, version, arch, args.out, Path(work))
     tarball = build_tarball(args.bundle, name, version, machine, args.out)
-    sums = checksums([deb, tarball], args.out)
-    made = [deb, tarball, sums]
-    if key:
-        made.append(sign(sums, key, os.environ.get("SWITCHBOARD_GPG_PASSPHRASE")))
-    for path in made:
+    for path in [deb, tarball, *sum_and_sign([deb, tarball], args.out)]:
         print(f"{path}  {path.stat().st_size / 1048576:.1f} MiB")
     return 0
 
