@@ -16,6 +16,7 @@ from app.gateway_host import GatewayHost
 from app.platform.autostart import Autostart
 from app.tasks import Tasks
 from app.tray import Tray, TrayActions, TrayState
+from app.updater import Updater
 from app.viewmodels.alerts import Alerts, Notice
 from app.viewmodels.health import Health, health_of
 from app.windows.accounts import AccountsPage
@@ -70,7 +71,10 @@ class Application(QObject):
         *,
         tray_available: bool | None = None,
         open_url: Callable[[str], object] | None = None,
+        fetch: Callable[[str, int], bytes] | None = None,
     ) -> None:
+        """``open_url``: the browser (and the installer of an update); ``fetch``: how updates are
+        downloaded (urllib by default)."""
         super().__init__()
         self.host = host
         self.autostart = autostart
@@ -79,7 +83,11 @@ class Application(QObject):
         self.alerts = Alerts()
         self.notified: list[Notice] = []  # every notification shown, newest last
         self._open_url: Callable[[str], object] = open_url or (lambda url: QDesktopServices.openUrl(QUrl(url)))
-        context = Context(host, self.tasks, self.copy, self._open_url, self.restart, self.refresh, setup, autostart, self.set_start_at_login)
+        self.updater = Updater(self.tasks, setup, lambda title, text: self.notify(Notice(title, text)), **({"fetch": fetch} if fetch else {}))
+        self.updater.install_now.connect(self._install)
+        context = Context(
+            host, self.tasks, self.copy, self._open_url, self.restart, self.refresh, setup, autostart, self.set_start_at_login, self.updater
+        )
         has_tray = QSystemTrayIcon.isSystemTrayAvailable() if tray_available is None else tray_available
         self.window = MainWindow(context, PAGES, "" if has_tray else NO_TRAY)
         self.window.hide_on_close = has_tray
@@ -92,8 +100,10 @@ class Application(QObject):
             pause=self.pause,
             start_at_login=self.set_start_at_login,
             quit=self.quit_requested.emit,
+            update=self.show_update,
         )
         self.tray = Tray(actions, self.tray_state)
+        self.updater.changed.connect(self.tray.refresh)
         self.has_tray = has_tray
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
@@ -109,6 +119,7 @@ class Application(QObject):
             self.window.show()
         self.host.start()
         self._pace()
+        self.updater.start()
 
     def close(self) -> None:
         """Before quitting: nothing more is asked, the icon goes, and the gateway stops (requests
@@ -126,7 +137,11 @@ class Application(QObject):
 
     def tray_state(self) -> TrayState:
         today = (self.status or {}).get("today")
-        return TrayState(self.health(), self.host.url if self.host.serving else "", today["tokens"] if today else None, self.autostart.enabled())
+        available = self.updater.available
+        return TrayState(
+            self.health(), self.host.url if self.host.serving else "", today["tokens"] if today else None, self.autostart.enabled(),
+            available.version if available is not None else None,
+        )
 
     def refresh(self) -> None:
         if not self.host.serving:
@@ -184,6 +199,16 @@ class Application(QObject):
         assert isinstance(page, ConnectPage)
         page.choose(tool)
         self.open_window()
+
+    def show_update(self) -> None:
+        """The Settings page, where the available release's notes and its install button are."""
+        self.window.go(SettingsPage.title)
+        self.open_window()
+
+    def _install(self, installer_url: str) -> None:
+        """The verified installer, opened by the system; the app quits so it can replace the files."""
+        self._open_url(installer_url)
+        self.quit_requested.emit()
 
     def pause(self, paused: bool) -> None:
         self.host.pause(paused)

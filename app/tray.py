@@ -26,6 +26,7 @@ class TrayActions:
     pause: Callable[[bool], None]  # True: pause, False: resume
     start_at_login: Callable[[bool], None]
     quit: Callable[[], None]
+    update: Callable[[], None]  # show the available release
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,7 @@ class TrayState:
     url: str
     tokens_today: int | None
     start_at_login: bool
+    update: str | None = None  # a newer release's version, when there is one
 
 
 class Tray(QSystemTrayIcon):
@@ -81,6 +83,8 @@ class Tray(QSystemTrayIcon):
         autostart.setChecked(state.start_at_login)
         autostart.toggled.connect(a.start_at_login)
         menu.addAction(autostart)
+        if state.update is not None:
+            menu.addAction(f"Update to Switchboard {state.update}…", a.update)
         menu.addSeparator()
         menu.addAction("Quit Switchboard", a.quit)
 

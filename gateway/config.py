@@ -51,6 +51,7 @@ variables that hold its keys (``api_key_env``), and keys found there stay in mem
 
     [app]                         # the tray app's own
     theme = "system"              # follow the desktop, or "light" / "dark"
+    check_updates = true          # ask the release feed daily (update_feed, update_key: see README)
 
     [providers.mybox]             # any other OpenAI-compatible server
     kind = "openai-compatible"
@@ -60,12 +61,14 @@ variables that hold its keys (``api_key_env``), and keys found there stay in mem
 
 from __future__ import annotations
 
+import base64
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from gateway.addresses import check_base_url
 from gateway.config_table import Table, unsafe_header_value
@@ -155,6 +158,9 @@ class AppSettings:
     """What only the tray app reads (``[app]``); kept in the same file so there is one to back up."""
 
     theme: str = "system"  # "system" (follow the desktop), "light" or "dark"
+    check_updates: bool = True  # the app asks the release feed for a newer release, daily
+    update_feed: str = ""  # the release feed's address ("": the project's GitHub releases)
+    update_key: str = ""  # base64 Ed25519 public key releases are signed with ("": the one built in)
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +241,29 @@ def _choice(t: Table, key: str, choices: tuple[str, ...]) -> str | None:
 
 
 def _app(data: Mapping[str, Any]) -> AppSettings:
-    return AppSettings(theme=_choice(Table(data, "[app]", {"theme"}), "theme", THEMES) or AppSettings().theme)
+    t = Table(data, "[app]", {"theme", "check_updates", "update_feed", "update_key"})
+    feed = t.text("update_feed") or ""
+    if feed:
+        parts = urlsplit(feed)
+        if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")):
+            raise ConfigError("[app].update_feed must be an https:// address (http:// only on this computer)")
+    key = t.text("update_key") or ""
+    if key and len(_base64(key)) != 32:
+        raise ConfigError("[app].update_key must be a base64 Ed25519 public key (32 bytes)")
+    check = t.flag("check_updates")
+    return AppSettings(
+        theme=_choice(t, "theme", THEMES) or AppSettings().theme,
+        check_updates=AppSettings().check_updates if check is None else check,
+        update_feed=feed,
+        update_key=key,
+    )
+
+
+def _base64(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:
+        return b""
 
 
 def _first(*values: Any) -> Any:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from app.gateway_host import GatewayHost
 from app.platform.autostart import Autostart
 from app.tasks import Tasks, Work
+from app.updater import Updater
 from app.viewmodels.table import Column, RowsModel
 from gateway import Change, GatewaySetup
 
@@ -37,6 +38,7 @@ class Context:
     setup: GatewaySetup  # the state folder, its settings file, and how a gateway is made from them
     autostart: Autostart  # whether it is on; ``start_at_login`` changes it (and says why it could not)
     start_at_login: Callable[[bool], None]
+    updater: Updater  # the release feed: what is available, and installing it
 
 
 class Page(QWidget):

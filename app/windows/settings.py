@@ -38,6 +38,7 @@ from app.viewmodels.settings import (
 from app.viewmodels.table import Column, field, stamp
 from app.windows.key_dialog import KeyDialog
 from app.windows.page import Context, Page, table
+from app.windows.updates_box import UpdatesBox
 from gateway import LOG_LEVELS, MOVABLE, Control, secrets_place
 
 ACTOR = "app"
@@ -141,6 +142,8 @@ class SettingsPage(Page):
         self.secrets.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         local.addRow("Secrets kept in", self.secrets)
         self.layout_.addWidget(here)
+        self.updates = UpdatesBox(context.updater, self.change_config)
+        self.layout_.addWidget(self.updates)
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -164,6 +167,7 @@ class SettingsPage(Page):
         self.require_keys.setChecked(self.saved.require_keys)
         self.theme.setCurrentIndex(self.theme.findData(theme_of(config)))
         self.log_level.setCurrentIndex(self.log_level.findData(log_level_of(config)))
+        self.updates.read(config)
         override = self.context.setup.port
         self.port_note.setText(f"This run listens on port {override}, given on the command line; the setting applies when started without it.")
         self.port_note.setVisible(override is not None)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gateway.api.entry import InFlight
 from gateway.api.login_flows import Flow, LoginFlows
 from gateway.auth.account_book import AccountBook
 from gateway.auth.accounts import RISK_NOTE
@@ -89,6 +90,7 @@ class Control:
         self.identity = identity
         self.flows = flows
         self.settings_file = settings_file
+        self.in_flight = InFlight()  # counted by the HTTP entry
 
     def needs_state(self) -> State:
         if self.state is None:
@@ -107,6 +109,7 @@ class Control:
         where secrets are, the audit anchor, accounts and quota windows. Nothing secret."""
         gateway = self.gateway
         status = gateway.status()
+        status["in_flight"] = self.in_flight.count
         state = self.state
         if state is not None:
             limits = gateway.accounting.limits

@@ -40,13 +40,26 @@ _TOKEN_LIST = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~, -]*$")
 _ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 
 
+class InFlight:
+    """How many requests are being answered now (streams until their last byte): an update is
+    installed only when none is."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 class Entry:
-    def __init__(self, guard: Guard, new_request_id: Callable[[], str], identity: Identity | None = None) -> None:
+    def __init__(
+        self, guard: Guard, new_request_id: Callable[[], str], identity: Identity | None = None, in_flight: InFlight | None = None
+    ) -> None:
         """``identity``: the client-key policy; without one (no database) every caller is this
         computer's user, which only a loopback-only gateway may be."""
         self._guard = guard
         self._new_request_id = new_request_id
         self.identity = identity
+        self.in_flight = in_flight or InFlight()
 
     def wrap(
         self,
@@ -63,8 +76,10 @@ class Entry:
         guard = self._guard
         new_request_id = self._new_request_id
         identity = self.identity if identify else None
+        in_flight = self.in_flight
 
         async def entry(request: web.BaseRequest) -> web.StreamResponse:
+            in_flight.count += 1
             request_id = new_request_id()
             request[REQUEST_ID] = request_id
             try:
@@ -85,6 +100,8 @@ class Entry:
             except Exception:
                 log.exception("%s: unexpected error", request_id)
                 response = _refuse(request, GatewayError(f"internal error (request {request_id})"), errors)
+            finally:  # also when the caller hangs up and the handler is cancelled
+                in_flight.count -= 1
             if not response.prepared:
                 self.stamp(request, response)
             return response

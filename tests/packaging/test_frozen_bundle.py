@@ -5,6 +5,7 @@ and the model facts. The build time, bundle size and cold starts are printed."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -16,6 +17,10 @@ from pathlib import Path
 
 import pytest
 from conftest import LOCAL_OFF
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from app.updates import Release, download_verified, public_key
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -95,13 +100,20 @@ def test_the_deb_installs_runs_and_removes_cleanly_and_its_checksums_are_signed(
     refused = subprocess.run([sys.executable, str(ROOT / "installers" / "linux" / "package.py"), str(bundle), "--out", str(out)],
                              env={k: v for k, v in env.items() if k != "SWITCHBOARD_GPG_KEY"}, capture_output=True, text=True, timeout=600)
     assert refused.returncode != 0 and "SWITCHBOARD_GPG_KEY" in refused.stderr  # never unsigned by accident
+    release_key = Ed25519PrivateKey.generate()
+    raw = base64.b64encode(release_key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()))
     subprocess.run([sys.executable, str(ROOT / "installers" / "linux" / "package.py"), str(bundle), "--out", str(out)],
-                   env={**env, "SWITCHBOARD_GPG_KEY": key}, check=True, timeout=600)
+                   env={**env, "SWITCHBOARD_GPG_KEY": key, "SWITCHBOARD_UPDATE_SIGNING_KEY": raw.decode()}, check=True, timeout=600)
     (deb,) = out.glob("switchboard_*.deb")
-    assert {p.name for p in out.iterdir()} == {deb.name, f"switchboard-{deb.name.split('_')[1]}-linux-{os.uname().machine}.tar.gz",
-                                                "SHA256SUMS", "SHA256SUMS.asc"}
+    tarball = f"switchboard-{deb.name.split('_')[1]}-linux-{os.uname().machine}.tar.gz"
+    assert {p.name for p in out.iterdir()} == {deb.name, tarball, "SHA256SUMS", "SHA256SUMS.asc", "SHA256SUMS.sig"}
     verified = subprocess.run(["gpg", "--batch", "--verify", "SHA256SUMS.asc"], cwd=out, env=env, capture_output=True, text=True)
     assert verified.returncode == 0 and "Good signature" in verified.stderr
+    # What the app's update check does with these files: the tarball, proven by the release key.
+    public = base64.b64encode(release_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)).decode()
+    release = Release("9.9.9", "", "", {name: (out / name).as_uri() for name in (tarball, "SHA256SUMS", "SHA256SUMS.sig")})
+    kept = download_verified(release, tarball, tmp_path / "updates", public_key(public), lambda url, limit: Path(url.removeprefix("file://")).read_bytes())
+    assert kept.read_bytes() == (out / tarball).read_bytes()
     assert subprocess.run(["sha256sum", "--check", "SHA256SUMS"], cwd=out, capture_output=True).returncode == 0
 
     apt = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
