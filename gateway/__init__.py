@@ -3,7 +3,7 @@
 This module is the public surface the tray app uses; everything else is internal.
 """
 
-from collections.abc import Callable, Sequence
+import typing as _typing
 
 from gateway.api.control import Control
 from gateway.config import LOG_LEVELS, THEMES, Settings, load_settings
@@ -18,6 +18,9 @@ from gateway.server import GatewayServer, ListenError
 from gateway.store.secrets import opener_from as secrets_opener
 from gateway.store.secrets import place_of as secrets_place
 from gateway.version import __version__
+
+if _typing.TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 __all__ = [
     "LOG_LEVELS",
@@ -46,7 +49,7 @@ __all__ = [
 ]
 
 
-def run_self_test(more: Sequence[tuple[str, Callable[[], str]]] = ()) -> int:
+def run_self_test(more: "Sequence[tuple[str, Callable[[], str]]]" = ()) -> int:
     """``--self-test``: the bundled pieces, and a gateway on a free port asked for /health and
     /v1/models, and ``more`` checks (the app's); 0 when all pass."""
     from gateway.self_test import run

@@ -47,6 +47,7 @@ RANK = {
     "__main__": 10,
     "admin_cli": 8,
     "launch": 9,
+    "self_test": 9,
     "accounts_cli": 8,
     "__init__": 11,
 }
