@@ -5,7 +5,6 @@ redirects left alone, header injection refused, the resolver guard, TLS, and its
 from __future__ import annotations
 
 import asyncio
-import datetime
 import gzip
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -13,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from fakes.certificates import self_signed
 
 from gateway.errors import UpstreamBadResponse, UpstreamTimeout, UpstreamUnreachable
 from gateway.transport import Timeouts, UpstreamRequest
@@ -430,16 +429,7 @@ async def test_a_slow_reader_pauses_the_socket(transport: Http1Transport) -> Non
 
 def _self_signed(tmp: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
+    cert = self_signed("localhost", key, x509.SubjectAlternativeName([x509.DNSName("localhost")]))
     (tmp / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     (tmp / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -9,7 +9,6 @@ it: base64 PFX and password in the environment.
 from __future__ import annotations
 
 import base64
-import datetime
 import os
 import shutil
 import subprocess
@@ -18,10 +17,11 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from fakes.certificates import self_signed
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "pfx-password-canary-5c1d"
@@ -31,16 +31,7 @@ needs_nsis = pytest.mark.skipif(not (shutil.which("makensis") and shutil.which("
 def code_signing_certificate(folder: Path) -> tuple[str, Path]:
     """A self-signed code-signing certificate: its PFX in base64, and its PEM as the CA to trust."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Switchboard CI Throwaway")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    cert = self_signed("Switchboard CI Throwaway", key, x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]))
     pfx = pkcs12.serialize_key_and_certificates(b"ci", key, cert, None, serialization.BestAvailableEncryption(PASSWORD.encode()))
     ca = folder / "ca.pem"
     ca.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
