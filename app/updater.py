@@ -75,18 +75,22 @@ class Updater(QObject):
         """Ask the feed (``asked``: the user pressed "Check now", so even when checks are off)."""
         self._timer.start(EVERY_MS)
 
-        def ask() -> Release | None:
+        def ask() -> tuple[bool, Release | None]:
             app = self._setup.settings().app
             if not (app.check_updates or asked):
-                return None
-            return newer_release(app.update_feed or FEED, __version__, self._fetch)
+                return False, None
+            return True, newer_release(app.update_feed or FEED, __version__, self._fetch)
 
         self.busy = True
         self._say("Checking for updates…")
         self._tasks.run_blocking(ask, self._checked, self._failed)
 
-    def _checked(self, release: Release | None) -> None:
+    def _checked(self, found: tuple[bool, Release | None]) -> None:
         self.busy = False
+        asked, release = found
+        if not asked:
+            self._say("Checking for updates is off; \"Check now\" asks once.")
+            return
         self.available = release
         if release is None:
             self._say(f"Switchboard {__version__} is the newest release.")

@@ -152,7 +152,7 @@ def test_checks_off_ask_nothing_until_asked(make_app: MakeApp, qtbot: QtBot, fee
     app = _app_with_feed(make_app, feed, release_key, "check_updates = false")
     app.updater.check()
     qtbot.waitUntil(lambda: not app.updater.busy, timeout=WAIT_MS)
-    assert feed.served == [] and app.updater.available is None
+    assert feed.served == [] and app.updater.available is None and "Checking for updates is off" in app.updater.said
     app.updater.check(asked=True)  # "Check now" asks even so
     qtbot.waitUntil(lambda: app.updater.available is not None, timeout=WAIT_MS)
     assert feed.served == ["/latest"]
