@@ -22,7 +22,7 @@ from aiohttp import web
 
 from gateway.api.admin_routes import ACTOR, AdminRoutes, json_answer
 from gateway.api.body import read_json
-from gateway.api.control import Control
+from gateway.api.control import APPLIES, Control
 from gateway.api.router import PATH_TAIL, Router
 from gateway.config_file import Change
 from gateway.errors import InvalidRequest, RouteNotFound
@@ -85,7 +85,7 @@ class ConfigRoutes:
             if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
                 raise InvalidRequest("'keys' must be a list of strings", param="keys")
             where = await control.store_provider_keys(provider, tuple(k.strip() for k in keys), request[ACTOR])
-            return json_answer({"provider": provider, "keys": len(keys), "stored_in": where, "applies": "at the gateway's next start"})
+            return json_answer({"provider": provider, "keys": len(keys), "stored_in": where, "applies": APPLIES})
         if action == "keys" and request.method == "DELETE":
             if not await control.drop_provider_keys(provider, request[ACTOR]):
                 raise RouteNotFound(f"No stored keys for {provider[:60]!r}.")

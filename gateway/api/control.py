@@ -1,6 +1,7 @@
 """What an administrator does to a running gateway, in one place: read its status, usage and
-audit log, connect and remove accounts, store provider keys. The admin routes answer with it over
-HTTP; the tray app calls it in process, on the gateway's own loop. Nothing here is HTTP.
+audit log, connect and remove accounts, store provider keys, read and edit its settings file.
+The admin routes answer with it over HTTP; the tray app calls it in process, on the gateway's own
+loop. Nothing here is HTTP.
 """
 
 from __future__ import annotations
