@@ -16,7 +16,7 @@ from app.gateway_host import GatewayHost
 from app.platform.autostart import Autostart
 from app.tasks import Tasks
 from app.tray import Tray, TrayActions, TrayState
-from app.updater import Updater
+from app.updater import FIRST_CHECK_MS, Updater
 from app.viewmodels.alerts import Alerts, Notice
 from app.viewmodels.health import Health, health_of
 from app.windows.accounts import AccountsPage
@@ -72,9 +72,11 @@ class Application(QObject):
         tray_available: bool | None = None,
         open_url: Callable[[str], object] | None = None,
         fetch: Callable[[str, int], bytes] | None = None,
+        update_check_ms: int | None = FIRST_CHECK_MS,
     ) -> None:
         """``open_url``: the browser (and the installer of an update); ``fetch``: how updates are
-        downloaded (urllib by default)."""
+        downloaded (urllib by default); ``update_check_ms``: when the first update check runs
+        (``None``: only when asked)."""
         super().__init__()
         self.host = host
         self.autostart = autostart
@@ -85,6 +87,7 @@ class Application(QObject):
         self._open_url: Callable[[str], object] = open_url or (lambda url: QDesktopServices.openUrl(QUrl(url)))
         self.updater = Updater(self.tasks, setup, lambda title, text: self.notify(Notice(title, text)), **({"fetch": fetch} if fetch else {}))
         self.updater.install_now.connect(self._install)
+        self._update_check_ms = update_check_ms
         context = Context(
             host, self.tasks, self.copy, self._open_url, self.restart, self.refresh, setup, autostart, self.set_start_at_login, self.updater
         )
@@ -119,7 +122,7 @@ class Application(QObject):
             self.window.show()
         self.host.start()
         self._pace()
-        self.updater.start()
+        self.updater.start(self._update_check_ms)
 
     def close(self) -> None:
         """Before quitting: nothing more is asked, the icon goes, and the gateway stops (requests

@@ -62,8 +62,10 @@ class Updater(QObject):
         self._idle.setInterval(IDLE_POLL_MS)
         self._idle.timeout.connect(self._install_when_idle)
 
-    def start(self) -> None:
-        self._timer.start(FIRST_CHECK_MS)
+    def start(self, first_check_ms: int | None = FIRST_CHECK_MS) -> None:
+        """Schedule the daily check (``None``: only when asked, as in tests that must not reach out)."""
+        if first_check_ms is not None:
+            self._timer.start(first_check_ms)
 
     def _say(self, text: str) -> None:
         self.said = text

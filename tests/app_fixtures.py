@@ -81,7 +81,7 @@ def make_app(qtbot: QtBot, tmp_path: Path) -> Iterator[MakeApp]:
         host = GatewayHost(setup.server)
         opened: list[str] = []
         autostart = XdgAutostart(tmp_path / "autostart-home", ["switchboard"])
-        app = Application(host, autostart, setup, tray_available=tray, open_url=opened.append)
+        app = Application(host, autostart, setup, tray_available=tray, open_url=opened.append, update_check_ms=None)  # no feed is asked unbidden
         app.opened = opened  # type: ignore[attr-defined]
         app.secrets = secrets  # type: ignore[attr-defined]
         app.stores = stores  # type: ignore[attr-defined]

@@ -132,8 +132,8 @@ class MemorySecrets:
 def open_secrets(data_dir: Path, passphrase: str | None = None, *, keep: bool = True) -> SecretStore:
     """The store for ``data_dir``. With a ``passphrase`` (or when the folder already has an
     encrypted file): that file, taking in what a plain file held. Else a plain file already
-    there, or the keychain when a round trip through it works, or a new plain file (with a
-    warning that names a way out). ``keep=False``: memory only.
+    there, or the keychain when a round trip through it works, or a new plain file (which the
+    gateway's start warns of, naming the way to encrypt it). ``keep=False``: memory only.
 
     Once a file holds secrets it stays the store (a keychain that appears later would not have
     them), until a person moves them. Raises ``ConfigError`` for a missing or wrong passphrase.

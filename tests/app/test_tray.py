@@ -88,7 +88,7 @@ def test_a_busy_port_is_said_notified_and_mended_in_settings(qtbot: QtBot, make_
     secrets = MemorySecrets()
     setup = GatewaySetup(paths, {}, secrets=lambda _: secrets)
     host = GatewayHost(setup.server)
-    second = Application(host, XdgAutostart(tmp_path / "x", ["switchboard"]), setup, tray_available=False)
+    second = Application(host, XdgAutostart(tmp_path / "x", ["switchboard"]), setup, tray_available=False, update_check_ms=None)
     with qtbot.waitSignal(host.failed, timeout=WAIT_MS):
         second.start()
     assert not host.serving and "already in use" in host.error

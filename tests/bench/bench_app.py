@@ -62,7 +62,7 @@ def child(home: Path, port: int, seconds: float, busy: bool, turn_ms: int) -> No
     listener = start_logging("warning", None)
     setup = GatewaySetup(paths, {**os.environ, "SWITCHBOARD_HOME": str(home)}, port=port)
     host = GatewayHost(setup.server)
-    app = Application(host, XdgAutostart(home / "xdg", ["switchboard"]), setup, tray_available=not busy)
+    app = Application(host, XdgAutostart(home / "xdg", ["switchboard"]), setup, tray_available=not busy, update_check_ms=None)
     lateness: list[float] = []
     last = [0.0]
 
