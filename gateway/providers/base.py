@@ -62,8 +62,10 @@ class BaseProvider:
             return (("x-api-key", key),)
         return (("Authorization", f"Bearer {key}"),)
 
-    def _headers(self, key: Key, request_id: str, accept: str, *extra: tuple[str, str]) -> tuple[tuple[str, str], ...]:
-        headers = (*self._headers_for[accept], ("X-Request-Id", request_id), *extra)
+    def _headers(self, key: Key, accept: str, *extra: tuple[str, str]) -> tuple[tuple[str, str], ...]:
+        # No request id goes upstream: servers read the header as their own (llama-cpp-python's
+        # answers 400 to any X-Request-Id that is not a UUID). Ours stays in our log and ledger.
+        headers = (*self._headers_for[accept], *extra)
         if isinstance(key, Access):
             return (*headers, *key.headers, *self._auth(key.secret))
         return (*headers, *self._auth(key)) if key else headers
@@ -79,13 +81,13 @@ class BaseProvider:
             provider=self.id,
             method="POST",
             url=f"{self._base_for(key)}{path}",
-            headers=self._headers(key, request_id, accept if stream else JSON, *extra),
+            headers=self._headers(key, accept if stream else JSON, *extra),
             body=body,
             timeouts=self.settings.timeouts,
         )
 
     def models_request(self, key: Key, request_id: str) -> UpstreamRequest:
-        headers = tuple(h for h in self._headers(key, request_id, JSON) if h[0] != "Content-Type")
+        headers = tuple(h for h in self._headers(key, JSON) if h[0] != "Content-Type")
         return UpstreamRequest(
             provider=self.id,
             method="GET",
