@@ -1,4 +1,5 @@
-"""The Anthropic surface: ``POST /v1/messages`` and ``POST /v1/messages/count_tokens``.
+"""The Anthropic surface: ``POST /v1/messages`` and ``POST /v1/messages/count_tokens``, and the
+``/api/hello`` that Claude Code probes (``HEAD``) to open its connection early.
 
 Claude Code and the Anthropic SDK send their key as ``x-api-key`` (or ``Authorization: Bearer``
 for OAuth tokens) and always ``anthropic-version``; ``anthropic-beta`` flags pass through to an
@@ -45,7 +46,11 @@ class AnthropicRoutes:
         call = await self._call(request, count=True)
         return web.Response(body=await self._gateway.count_tokens(call, request[REQUEST_ID]), headers=_JSON)
 
+    async def hello(self, request: web.BaseRequest) -> web.Response:
+        return web.Response()
+
     def register(self, router: Router) -> None:
         wrap = self._entry.wrap
+        router.add("GET", "/api/hello", wrap(self.hello, errors=ANTHROPIC))
         router.add("POST", "/v1/messages", wrap(self.messages, json_body=True, errors=ANTHROPIC))
         router.add("POST", "/v1/messages/count_tokens", wrap(self.count_tokens, json_body=True, errors=ANTHROPIC))

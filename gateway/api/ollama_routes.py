@@ -1,9 +1,10 @@
 """The Ollama surface (protocols.md §4, §5.1): every gateway model looks like a local Ollama model.
 
-``/api/version``, ``/api/tags``, ``/api/show``, ``/api/chat``, ``/api/generate``, ``/api/embed``
-(and the older ``/api/embeddings``), ``/api/ps``, all mirrored under ``/ollama``, so a client may
-be pointed at the gateway's root or at ``/ollama``. Failures are Ollama's ``{"error": ...}``;
-streams are NDJSON.
+``/`` (which answers "Ollama is running", as Ollama's does: tools probe it, and Claude Code sends
+``HEAD /`` before each session), ``/api/version``, ``/api/tags``, ``/api/show``, ``/api/chat``,
+``/api/generate``, ``/api/embed`` (and the older ``/api/embeddings``), ``/api/ps``, all mirrored
+under ``/ollama``, so a client may be pointed at the gateway's root or at ``/ollama``. Failures
+are Ollama's ``{"error": ...}``; streams are NDJSON.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ class OllamaRoutes:
         self._gateway = gateway
         self._limit = max_body_bytes
         self._entry = entry
+
+    async def root(self, request: web.BaseRequest) -> web.Response:
+        return web.Response(text="Ollama is running")
 
     async def version(self, request: web.BaseRequest) -> web.Response:
         return _json(models.render_version())
@@ -82,6 +86,7 @@ class OllamaRoutes:
     def register(self, router: Router) -> None:
         wrap = self._entry.wrap
         for prefix in ("", "/ollama"):
+            router.add("GET", f"{prefix}/", wrap(self.root, errors=OLLAMA))
             router.add("GET", f"{prefix}/api/version", wrap(self.version, errors=OLLAMA))
             router.add("GET", f"{prefix}/api/tags", wrap(self.tags, errors=OLLAMA))
             router.add("GET", f"{prefix}/api/ps", wrap(self.running, errors=OLLAMA))
