@@ -83,15 +83,17 @@ class Entry:
             request_id = new_request_id()
             request[REQUEST_ID] = request_id
             try:
-                problem = guard.check(request, json_body=json_body)
-                if problem is not None:
+                if (problem := guard.check(request)) is not None:
                     raise problem
                 if request.method == "OPTIONS":  # a browser's preflight carries no credentials
                     response: web.StreamResponse = _preflight(request)
                 else:
                     request[CALLER] = identity.caller(request.headers, request.remote) if identity is not None else LOCAL
-                    if json_body and request.headers.get("Expect", "").lower() == "100-continue":
-                        await _continue(request)
+                    if json_body:  # its body rules, now that the caller is known
+                        if (problem := guard.check_body(request)) is not None:
+                            raise problem
+                        if request.headers.get("Expect", "").lower() == "100-continue":
+                            await _continue(request)
                     response = await handler(request)
             except GatewayError as err:
                 response = _refuse(request, err, errors)

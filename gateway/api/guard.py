@@ -5,13 +5,14 @@
 - A browser Origin that is not configured is refused, and so is any request a browser marks
   ``Sec-Fetch-Site: cross-site`` (S8, S9). No CORS grant unless configured, exact echo only.
 - JSON endpoints take JSON only (415 otherwise: a CSRF guard too), and the body size is checked
-  from ``Content-Length`` before a byte of the body is read (413).
+  from ``Content-Length`` before a byte of the body is read (413). These body rules come after the
+  caller is identified (``Entry``). A body with no ``Content-Type`` is JSON unless a browser sent it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from aiohttp import web
 
@@ -50,11 +51,8 @@ class Guard:
     def origin_allowed(self, origin: str | None) -> bool:
         return origin is not None and origin in self.cors_origins
 
-    def check(self, request: web.BaseRequest, *, json_body: bool) -> GatewayError | None:
-        """The reason to refuse this request, or None to let it through.
-
-        ``json_body``: the route takes a JSON body, so the body rules apply to it.
-        """
+    def check(self, request: web.BaseRequest) -> GatewayError | None:
+        """The reason to refuse this request, whoever sends it, or None to let it through."""
         headers = request.headers
         if not request.raw_path.startswith("/"):
             return InvalidRequest("request target must be a path, not an absolute URL")
@@ -75,12 +73,17 @@ class Guard:
             )
         if origin is None and headers.get("Sec-Fetch-Site") == "cross-site":
             return Forbidden("cross-site browser requests are not allowed")
-        if not json_body or request.method not in _BODY_METHODS:
+        return None
+
+    def check_body(self, request: web.BaseRequest) -> GatewayError | None:
+        """The reason to refuse the body of a request to a route that takes JSON, or None."""
+        if request.method not in _BODY_METHODS:
             return None
+        headers = request.headers
         length = request.content_length
         if length is not None and length > self.max_body_bytes:
             return _too_large(self.max_body_bytes)
-        problem = _not_json(headers.get("Content-Type", ""))
+        problem = _not_json(headers)
         if problem is not None:
             return UnsupportedMediaType(problem)
         encoding = headers.get("Content-Encoding")
@@ -91,14 +94,21 @@ class Guard:
         return None
 
 
-def _not_json(content_type: str) -> str | None:
-    """Why a Content-Type is not UTF-8 JSON, or None when it is.
+def _not_json(headers: Mapping[str, str]) -> str | None:
+    """Why the body is not to be read as UTF-8 JSON, or None when it is.
 
     Parsed here rather than with ``request.content_type``, which runs the ``email`` package's
     header parser on every request.
     """
+    content_type = headers.get("Content-Type")
     if content_type == "application/json":
         return None
+    if content_type is None:
+        # Ollama reads such a body as JSON, and LiteLLM's Ollama providers send no Content-Type.
+        # A browser adds Origin or Sec-Fetch-Site to every POST, and a page cannot remove them:
+        # a cross-site form or beacon without a type is still refused (S9).
+        browser = "Origin" in headers or "Sec-Fetch-Site" in headers
+        return "Content-Type must be application/json, not missing." if browser else None
     mime, _, params = content_type.partition(";")
     mime = mime.strip().lower()
     if mime != "application/json":

@@ -4,11 +4,32 @@ probes, LiteLLM's Ollama bodies with no ``Content-Type``, Codex's zstd bodies.""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
+from conftest import FAKE_KEY, StartGateway, provider_table
+from fakes.openai_upstream import FakeOpenAI
 from test_guard import get, raw
 
 from gateway import GatewayServer
+
+# Every route that takes a model request as JSON, with a body it accepts.
+JSON_ENDPOINTS = {
+    "/v1/chat/completions": b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"hi"}]}',
+    "/v1/responses": b'{"model":"fake/gpt-test","input":"hi"}',
+    "/v1/embeddings": b'{"model":"fake/text-embed-test","input":"hi"}',
+    "/v1/messages": b'{"model":"fake/gpt-test","max_tokens":50,"messages":[{"role":"user","content":"hi"}]}',
+    "/api/chat": b'{"model":"fake/gpt-test","stream":false,"messages":[{"role":"user","content":"hi"}]}',
+    "/api/generate": b'{"model":"fake/gpt-test","stream":false,"prompt":"hi"}',
+    "/api/embed": b'{"model":"fake/text-embed-test","input":"hi"}',
+}
+
+
+def untyped(port: int, path: str, body: bytes, headers: str = "") -> bytes:
+    """A POST with no Content-Type, as LiteLLM's ``ollama_chat/`` and ``ollama/`` providers send."""
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {len(body)}\r\n{headers}Connection: close\r\n\r\n"
+    ).encode() + body
 
 
 async def head(port: int, path: str, host: str | None = None, headers: str = "") -> tuple[int, bytes]:
@@ -20,6 +41,12 @@ async def head(port: int, path: str, host: str | None = None, headers: str = "")
     writer.close()
     status_line, _, rest = answer.partition(b"\r\n")
     return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+def message_of(path: str, body: bytes) -> str:
+    """The error message, in whichever of the three protocols' shapes the path answers in."""
+    error = json.loads(body)["error"]
+    return str(error if path.startswith("/api/") else error["message"])
 
 
 # --- Claude Code's HEAD probes ------------------------------------------------------------------
@@ -40,3 +67,26 @@ async def test_the_probes_keep_the_host_and_origin_rules(gateway: GatewayServer,
     """SECURITY.md S6, S8: a rebinding page's probe is refused like any other request."""
     assert (await head(gateway.port, path, host="evil.example"))[0] == 403
     assert (await head(gateway.port, path, headers="Origin: https://evil.example\r\n"))[0] == 403
+
+
+# --- bodies without Content-Type -----------------------------------------------------------------
+
+@pytest.mark.parametrize("path", list(JSON_ENDPOINTS))
+async def test_a_body_without_content_type_is_json_when_no_browser_sent_it(gateway: GatewayServer, path: str) -> None:
+    status, _, body = await raw(gateway.port, untyped(gateway.port, path, JSON_ENDPOINTS[path]))
+    assert status == 200, body
+
+
+@pytest.mark.parametrize("browser", ["Origin: http://localhost:3000\r\n", "Sec-Fetch-Site: same-origin\r\n"])
+@pytest.mark.parametrize("path", ["/v1/chat/completions", "/api/chat", "/v1/messages"])
+async def test_a_browser_body_without_content_type_is_still_415(
+    start_gateway: StartGateway, upstream: FakeOpenAI, path: str, browser: str
+) -> None:
+    """SECURITY.md S9, B14: a page may send a body with no type (a beacon, a no-cors fetch), never
+    without Origin or Sec-Fetch-Site; even from an origin the gateway lets in, it is refused."""
+    gw = await start_gateway(
+        '[server]\ncors_origins = ["http://localhost:3000"]\n' + provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY}
+    )
+    status, _, body = await raw(gw.port, untyped(gw.port, path, JSON_ENDPOINTS[path], browser))
+    assert status == 415 and "Content-Type" in message_of(path, body)
+    assert upstream.chat_requests == []
