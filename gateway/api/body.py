@@ -1,28 +1,62 @@
-"""Reading a request body: size-bounded, inflated with a cap, strictly decoded."""
+"""Reading a request body: size-bounded, decompressed with a cap, strictly decoded."""
 
 from __future__ import annotations
 
+import sys
 import zlib
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from aiohttp import web
 
 from gateway.errors import InvalidRequest, PayloadTooLarge
 from gateway.formats.jsonbody import Body, BodyError, decode_body
 
+if sys.version_info >= (3, 14):
+    from compression.zstd import DecompressionParameter, ZstdDecompressor, ZstdError
+else:
+    from backports.zstd import DecompressionParameter, ZstdDecompressor, ZstdError
+
 T = TypeVar("T")
+_ZLIB_WBITS = {
+    "gzip": 16 + zlib.MAX_WBITS,  # a gzip wrapper
+    "deflate": 32 + zlib.MAX_WBITS,  # either a zlib or a gzip header, as clients disagree on it
+}
+# A zstd frame names the window its decoder allocates (up to 128 MiB by default, whatever the frame
+# holds): allow what the body limit or zstd's standard levels (8 MiB at level 19) can need.
+_ZSTD_WINDOW_LOG = 23
 
 
-def _inflate(raw: bytes, encoding: str, limit: int) -> bytes:
-    # wbits: 16+ for a gzip wrapper, +32 to accept either zlib or gzip headers for "deflate"
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS if encoding == "gzip" else 32 + zlib.MAX_WBITS)
+class _Decompressor(Protocol):
+    """What zlib's and zstd's streaming decompressors share."""
+
+    def decompress(self, data: bytes, max_length: int, /) -> bytes: ...
+
+    @property
+    def eof(self) -> bool: ...
+
+    @property
+    def unused_data(self) -> bytes: ...
+
+
+def _decompressor(encoding: str, limit: int) -> _Decompressor:
+    if encoding == "zstd":
+        window_log = max(_ZSTD_WINDOW_LOG, limit.bit_length())
+        return ZstdDecompressor(options={DecompressionParameter.window_log_max: window_log})
+    return zlib.decompressobj(_ZLIB_WBITS[encoding])
+
+
+def _decompressed(raw: bytes, encoding: str, limit: int) -> bytes:
+    """The body decompressed, stopping one byte past ``limit`` however much it would expand to."""
+    decompressor = _decompressor(encoding, limit)
     try:
-        out = inflater.decompress(raw, limit + 1)
-    except zlib.error:
-        raise InvalidRequest(f"request body is not valid {encoding} data") from None
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise PayloadTooLarge(f"request body inflates past the limit of {limit // 1024} KiB")
+        out = decompressor.decompress(raw, limit + 1)
+    except (zlib.error, ZstdError) as exc:
+        raise InvalidRequest(f"request body is not valid {encoding} data ({exc})") from None
+    if len(out) > limit:
+        raise PayloadTooLarge(f"request body decompresses past the limit of {limit // 1024} KiB")
+    if not decompressor.eof or decompressor.unused_data:
+        raise InvalidRequest(f"request body is not one whole {encoding} stream (cut short, or with data after it)")
     return out
 
 
@@ -33,8 +67,8 @@ async def read_json(request: web.BaseRequest, limit: int) -> Body:
     except web.HTTPRequestEntityTooLarge:
         raise PayloadTooLarge(f"request body is larger than the limit of {limit // 1024} KiB") from None
     encoding = request.headers.get("Content-Encoding", "").strip().lower()
-    if encoding in ("gzip", "deflate"):
-        raw = _inflate(raw, encoding, limit)
+    if encoding in ("gzip", "deflate", "zstd"):
+        raw = _decompressed(raw, encoding, limit)
     try:
         return decode_body(raw)
     except BodyError as exc:

@@ -27,7 +27,7 @@ from gateway.errors import (
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 _HOST_SHAPE = re.compile(r"^[A-Za-z0-9.\-\[\]:]+$")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-_ACCEPTED_ENCODINGS = frozenset({"", "identity", "gzip", "deflate"})
+_ACCEPTED_ENCODINGS = frozenset({"", "identity", "gzip", "deflate", "zstd"})
 
 
 class Guard:
@@ -89,7 +89,7 @@ class Guard:
         encoding = headers.get("Content-Encoding")
         if encoding is not None and encoding.strip().lower() not in _ACCEPTED_ENCODINGS:
             return UnsupportedMediaType(
-                f"Content-Encoding {encoding!r} is not supported (use gzip, deflate or none)."
+                f"Content-Encoding {encoding!r} is not supported (use gzip, deflate, zstd or none)."
             )
         return None
 

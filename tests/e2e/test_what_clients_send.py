@@ -4,12 +4,14 @@ probes, LiteLLM's Ollama bodies with no ``Content-Type``, Codex's zstd bodies.""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 
 import pytest
+from backports import zstd
 from conftest import FAKE_KEY, StartGateway, provider_table
 from fakes.openai_upstream import FakeOpenAI
-from test_guard import get, raw
+from test_guard import CHAT, get, post, raw
 
 from gateway import GatewayServer
 
@@ -89,4 +91,48 @@ async def test_a_browser_body_without_content_type_is_still_415(
     )
     status, _, body = await raw(gw.port, untyped(gw.port, path, JSON_ENDPOINTS[path], browser))
     assert status == 415 and "Content-Type" in message_of(path, body)
+    assert upstream.chat_requests == []
+
+
+# --- zstd bodies ---------------------------------------------------------------------------------
+
+async def test_a_zstd_body_is_read(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
+    status, _, _ = await raw(gateway.port, post(gateway.port, zstd.compress(CHAT), headers="Content-Encoding: zstd\r\n"))
+    assert status == 200
+    assert upstream.chat_requests[-1].json["messages"] == [{"role": "user", "content": "hi"}]
+
+
+async def test_a_zstd_bomb_is_refused_as_a_gzip_bomb_is(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
+    """SECURITY.md B15: decompressed only up to the limit, whatever the body would expand to."""
+    gw = await start_gateway("[server]\nmax_body_mb = 0.01\n" + provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY})
+    inside = b'{"model":"' + b"a" * 5_000_000 + b'"}'
+    bombs = {"zstd": zstd.compress(inside, level=19), "gzip": gzip.compress(inside)}
+    answers = {name: await raw(gw.port, post(gw.port, bomb, headers=f"Content-Encoding: {name}\r\n")) for name, bomb in bombs.items()}
+    assert answers["zstd"][0] == answers["gzip"][0] == 413
+    assert json.loads(answers["zstd"][2])["error"]["code"] == "payload_too_large"
+    assert upstream.chat_requests == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not zstd at all", zstd.compress(CHAT)[:-4], zstd.compress(CHAT) + b"xx"],
+    ids=["garbage", "cut short", "data after it"],
+)
+@pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/messages", "/api/chat"])
+async def test_a_corrupt_zstd_body_gets_a_clear_400_in_the_clients_protocol(
+    gateway: GatewayServer, upstream: FakeOpenAI, path: str, body: bytes
+) -> None:
+    status, _, answer = await raw(gateway.port, post(gateway.port, body, path=path, headers="Content-Encoding: zstd\r\n"))
+    assert status == 400
+    assert "zstd" in message_of(path, answer)
+    if path == "/v1/messages":
+        assert json.loads(answer)["type"] == "error"
+    assert upstream.chat_requests == []
+
+
+@pytest.mark.parametrize("body", [gzip.compress(CHAT)[:-4], gzip.compress(CHAT) + b"xx"], ids=["cut short", "data after it"])
+async def test_a_gzip_body_is_held_to_the_same_rule(gateway: GatewayServer, upstream: FakeOpenAI, body: bytes) -> None:
+    """Once dropped without a word: the part after the stream, or the end the client never sent."""
+    status, _, answer = await raw(gateway.port, post(gateway.port, body, headers="Content-Encoding: gzip\r\n"))
+    assert status == 400 and "gzip" in message_of("/v1/chat/completions", answer)
     assert upstream.chat_requests == []
