@@ -5,7 +5,8 @@ N client protocols and M upstream protocols need N + M codecs, not N × M transl
 
 Conventions:
 - The system prompt is separate from the turns (as in Anthropic Messages); turns are ``user`` or
-  ``assistant``. A tool's result is a part of the following user turn (again as in Anthropic),
+  ``assistant``, or ``system`` for instructions given mid-conversation, kept where they were
+  given (Claude Code sends them; Chat and Responses allow them anywhere). A tool's result is a part of the following user turn (again as in Anthropic),
   and codecs for protocols with a ``tool`` role split and join it.
 - A tool call's arguments are JSON text (as in OpenAI); codecs for protocols that use an object
   parse and dump it.
@@ -62,7 +63,7 @@ class Reasoning:
 
 
 Part = TextPart | ImagePart | ToolCall | ToolResult | Reasoning
-Role = Literal["user", "assistant"]
+Role = Literal["user", "assistant", "system"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,9 @@ class ChatRequest:
     reasoning_budget: int | None = None  # thinking tokens, where the protocol counts them
     response_format: dict[str, Any] | None = None  # OpenAI's {"type": "json_schema", ...}
     user: str | None = None
+    # What the client sent that no upstream protocol but its own can carry (a hosted tool, …),
+    # left out of a translated request and named to the client, never silently.
+    dropped: tuple[str, ...] = ()
 
 
 # --- response ------------------------------------------------------------------------------

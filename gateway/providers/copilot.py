@@ -47,7 +47,7 @@ def turn_headers(request: ChatRequest | None, intent: str) -> tuple[tuple[str, s
     initiator = "user"
     vision = False
     if request is not None:
-        last = request.messages[-1] if request.messages else None
+        last = next((m for m in reversed(request.messages) if m.role != "system"), None)
         if last is not None and (last.role != "user" or any(isinstance(p, ToolResult) for p in last.parts)):
             initiator = "agent"
         vision = any(isinstance(p, ImagePart) for m in request.messages for p in m.parts)

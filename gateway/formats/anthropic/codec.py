@@ -26,6 +26,7 @@ from gateway.core.chat import (
 )
 from gateway.formats.anthropic.usage import usage_from, usage_object
 from gateway.formats.jsonbody import untranslatable
+from gateway.formats.system_turns import system_text
 from gateway.formats.tool_arguments import arguments_object, arguments_text
 
 DEFAULT_MAX_TOKENS = 4096  # Messages requires max_tokens; the value llama.cpp's compat layer uses
@@ -94,6 +95,8 @@ def _blocks(content: Any, role: Role, param: str) -> tuple[Part, ...]:
             parts.append(TextPart(str(block.get("text") or ""), cache=_cached(block)))
         elif kind == "image":
             parts.append(_image(block, where))
+        elif role == "system":
+            raise untranslatable(where, f"a {kind!r} block in a system message")
         elif kind == "tool_use" and role == "assistant":
             parts.append(ToolCall(str(block.get("id") or ""), str(block.get("name") or ""), arguments_text(block.get("input"))))
         elif kind == "tool_result" and role == "user":
@@ -113,13 +116,19 @@ def _blocks(content: Any, role: Role, param: str) -> tuple[Part, ...]:
     return tuple(parts)
 
 
-def _tools(tools: Any) -> tuple[Tool, ...]:
-    out = []
+def _tools(tools: Any, choice: ToolChoice | None) -> tuple[tuple[Tool, ...], tuple[str, ...]]:
+    """The client's tools, and what was left out: server tools (web search, code execution, …)
+    run on Anthropic's side and nowhere else, so they are dropped unless the client forces one."""
+    out, dropped = [], []
     for i, tool in enumerate(tools or ()):
-        if tool.get("type") not in (None, "custom") or not isinstance(tool.get("input_schema"), dict):
-            raise untranslatable(f"tools.{i}", f"a server tool ({tool.get('type')!r})")
-        out.append(Tool(str(tool["name"]), str(tool.get("description") or ""), tool["input_schema"], cache=_cached(tool)))
-    return tuple(out)
+        if tool.get("type") in (None, "custom") and isinstance(tool.get("input_schema"), dict):
+            out.append(Tool(str(tool["name"]), str(tool.get("description") or ""), tool["input_schema"], cache=_cached(tool)))
+            continue
+        name = str(tool.get("name") or tool.get("type"))
+        if choice is not None and choice.mode == "tool" and choice.name == name:
+            raise untranslatable(f"tools.{i}", f"the server tool {name!r} that tool_choice requires")
+        dropped.append(f"tools.{i} ({tool.get('type')})")
+    return tuple(out), tuple(dropped)
 
 
 def _tool_choice(choice: Any) -> tuple[ToolChoice | None, bool | None]:
@@ -130,6 +139,17 @@ def _tool_choice(choice: Any) -> tuple[ToolChoice | None, bool | None]:
     if mode is None:
         return None, parallel
     return ToolChoice(mode, str(choice.get("name") or "")), parallel  # type: ignore[arg-type]
+
+
+def _effort(config: Any, thinking: Any) -> str | None:
+    """``output_config.effort`` (with adaptive thinking, Claude Code's way of asking) as the
+    canonical effort; "max" is beyond what other protocols name, so it is their highest."""
+    if isinstance(thinking, dict) and thinking.get("type") == "disabled":
+        return None
+    effort = config.get("effort") if isinstance(config, dict) else None
+    if effort in ("low", "medium", "high"):
+        return str(effort)
+    return "high" if effort == "max" else None
 
 
 def decode_request(body: dict[str, Any]) -> ChatRequest:
@@ -145,13 +165,15 @@ def decode_request(body: dict[str, Any]) -> ChatRequest:
     )
     thinking = body.get("thinking")
     budget = thinking.get("budget_tokens") if isinstance(thinking, dict) and thinking.get("type") == "enabled" else None
+    effort = _effort(body.get("output_config"), thinking)
     choice, parallel = _tool_choice(body.get("tool_choice"))
+    tools, dropped = _tools(body.get("tools"), choice)
     metadata = body.get("metadata")
     return ChatRequest(
         model=body["model"],
         messages=messages,
         system=system_parts,
-        tools=_tools(body.get("tools")),
+        tools=tools,
         tool_choice=choice,
         parallel_tool_calls=parallel,
         max_tokens=body.get("max_tokens"),
@@ -161,7 +183,9 @@ def decode_request(body: dict[str, Any]) -> ChatRequest:
         stop=tuple(body.get("stop_sequences") or ()),
         stream=body.get("stream") is True,
         reasoning_budget=budget if isinstance(budget, int) else None,
+        reasoning_effort=effort,
         user=metadata.get("user_id") if isinstance(metadata, dict) else None,
+        dropped=dropped,
     )
 
 
@@ -205,17 +229,25 @@ def _wire_blocks(message: Message, index: int) -> list[dict[str, Any]]:
     return blocks
 
 
+def _reminder(message: Message) -> list[dict[str, Any]]:
+    """A mid-conversation system message as the user-turn text Claude Code itself sends to models
+    without that beta: every Messages server takes it, and its words stay where they were."""
+    text = system_text(message)
+    return [{"type": "text", "text": f"<system-reminder>\n{text}\n</system-reminder>"}] if text else []
+
+
 def _wire_messages(request: ChatRequest) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for index, message in enumerate(request.messages):
-        blocks = _wire_blocks(message, index)
+        role = "user" if message.role == "system" else message.role
+        blocks = _reminder(message) if message.role == "system" else _wire_blocks(message, index)
         if not blocks:
             continue
-        if out and out[-1]["role"] == message.role:  # Messages wants the roles to alternate
+        if out and out[-1]["role"] == role:  # Messages wants the roles to alternate
             out[-1]["content"].extend(blocks)
             out[-1]["content"].sort(key=lambda b: b["type"] != "tool_result")
         else:
-            out.append({"role": message.role, "content": blocks})
+            out.append({"role": role, "content": blocks})
     return out
 
 

@@ -29,6 +29,7 @@ from gateway.core.chat import (
 from gateway.core.timing import Timing
 from gateway.core.usage import Usage, token_count
 from gateway.formats.jsonbody import as_object, untranslatable
+from gateway.formats.system_turns import place_system, system_text
 from gateway.formats.tool_arguments import arguments_object, arguments_text
 
 DONE_REASON: dict[FinishReason, str] = {"length": "length"}  # everything else reads "stop"
@@ -136,7 +137,8 @@ def decode_chat(body: dict[str, Any]) -> ChatRequest:
     for i, m in enumerate(body["messages"]):
         role, content = m["role"], m.get("content") or ""
         if role == "system":
-            system.append(TextPart(content))
+            flush()
+            place_system(system, turns, [TextPart(content)])
         elif role == "tool":
             pending.append(ToolResult(results.answer(m), (TextPart(content),) if content else ()))
         elif role == "user":
@@ -223,6 +225,9 @@ def _wire_messages(request: ChatRequest) -> list[dict[str, Any]]:
     for index, message in enumerate(request.messages):
         if message.role == "user":
             out.extend(_user_messages(message, names))
+            continue
+        if message.role == "system":
+            out.append({"role": "system", "content": system_text(message)})
             continue
         entry: dict[str, Any] = {"role": "assistant", "content": "".join(p.text for p in message.parts if isinstance(p, TextPart))}
         if thinking := "".join(p.text for p in message.parts if isinstance(p, Reasoning)):

@@ -1,12 +1,14 @@
 """OpenAI Chat Completions ⇄ the canonical chat, for requests and complete answers.
 
 Used when the client and the upstream speak different protocols. Chat Completions has a ``tool``
-role where the canonical form keeps tool results in the user turn, puts ``developer`` and
-``system`` messages into one system prompt, and carries tool-call arguments as JSON text.
+role where the canonical form keeps tool results in the user turn, puts leading ``developer`` and
+``system`` messages into one system prompt (later ones stay in place), and carries tool-call
+arguments as JSON text.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from gateway.core.chat import (
@@ -26,6 +28,7 @@ from gateway.core.chat import (
 from gateway.core.usage import Usage
 from gateway.formats.jsonbody import BodyError, as_object, untranslatable
 from gateway.formats.openai_chat.usage import usage_from
+from gateway.formats.system_turns import place_system, system_text
 
 FINISH_FROM_OPENAI: dict[str, FinishReason] = {
     "stop": "stop",
@@ -101,7 +104,8 @@ def decode_request(body: dict[str, Any]) -> ChatRequest:
     for i, m in enumerate(body["messages"]):
         role, content, param = m["role"], m.get("content"), f"messages[{i}].content"
         if role in ("system", "developer"):
-            system.extend(p for p in _content(content, param, images=False) if isinstance(p, TextPart))
+            flush_results()
+            place_system(system, messages, (p for p in _content(content, param, images=False) if isinstance(p, TextPart)))
         elif role == "tool":
             pending_results.append(
                 ToolResult(str(m.get("tool_call_id") or ""), tuple(_content(content, param)))
@@ -188,15 +192,20 @@ def _wire_content(parts: list[TextPart | ImagePart]) -> str | list[dict[str, Any
     ]
 
 
-def _wire_messages(request: ChatRequest) -> list[dict[str, Any]]:
+def _wire_messages(request: ChatRequest, reasoning_history: bool) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if request.system:
         out.append({"role": "system", "content": "\n\n".join(p.text for p in request.system)})
     for message in request.messages:
+        if message.role == "system":
+            out.append({"role": "system", "content": system_text(message)})
+            continue
         if message.role == "assistant":
             text = "".join(p.text for p in message.parts if isinstance(p, TextPart))
             calls = [p for p in message.parts if isinstance(p, ToolCall)]
             entry: dict[str, Any] = {"role": "assistant", "content": text or None}
+            if reasoning_history and (thinking := "".join(p.text for p in message.parts if isinstance(p, Reasoning))):
+                entry["reasoning_content"] = thinking
             if calls:
                 entry["tool_calls"] = [
                     {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
@@ -219,8 +228,15 @@ def _wire_messages(request: ChatRequest) -> list[dict[str, Any]]:
     return out
 
 
-def encode_request(request: ChatRequest, upstream_model: str, *, stream_usage: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {"model": upstream_model, "messages": _wire_messages(request)}
+# OpenAI's reasoning models (o1, o3, o4-mini, gpt-5…) refuse max_tokens and take only
+# max_completion_tokens, which many other servers do not know.
+_REASONING_MODEL = re.compile(r"(?:^|/)(?:o\d|gpt-5)", re.IGNORECASE)
+
+
+def encode_request(request: ChatRequest, upstream_model: str, *, stream_usage: bool, reasoning_history: bool = False) -> dict[str, Any]:
+    """``reasoning_history``: send earlier turns' thinking back as ``reasoning_content``, for the
+    servers that want it (DeepSeek's and Kimi's thinking models refuse a tool turn without it)."""
+    body: dict[str, Any] = {"model": upstream_model, "messages": _wire_messages(request, reasoning_history)}
     if request.tools:
         body["tools"] = [
             {"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}
@@ -231,8 +247,9 @@ def encode_request(request: ChatRequest, upstream_model: str, *, stream_usage: b
         body["tool_choice"] = {"type": "function", "function": {"name": choice.name}} if choice.mode == "tool" else choice.mode
     if request.parallel_tool_calls is not None and request.tools:
         body["parallel_tool_calls"] = request.parallel_tool_calls
+    limit = "max_completion_tokens" if _REASONING_MODEL.search(upstream_model) else "max_tokens"
     optional = {
-        "max_tokens": request.max_tokens,
+        limit: request.max_tokens,
         "temperature": request.temperature,
         "top_p": request.top_p,
         "reasoning_effort": request.reasoning_effort or effort_for(request.reasoning_budget),

@@ -30,6 +30,7 @@ from gateway.formats.fields import (
 from gateway.formats.jsonbody import BodyError
 from gateway.formats.openai_responses import codec
 from gateway.formats.openai_responses.stream import StreamEncoder
+from gateway.formats.openai_responses.tools import ToolNames
 
 MAX_ITEMS = 100_000
 MAX_PARTS = 10_000
@@ -114,10 +115,11 @@ class ResponsesCall:
         return codec.decode_request(self.body)
 
     def encode_answer(self, answer: ChatResponse, timing: Timing) -> bytes:
-        return jsonbody.encode(codec.encode_response(answer, self.model, timing.created, codec.echoed(self.body)))
+        names = ToolNames(self.body.get("tools"))
+        return jsonbody.encode(codec.encode_response(answer, self.model, timing.created, codec.echoed(self.body), names))
 
     def stream_encoder(self, timing: Timing) -> StreamEncoder:
-        return StreamEncoder(self.model, timing.created, codec.echoed(self.body))
+        return StreamEncoder(self.model, timing.created, codec.echoed(self.body), ToolNames(self.body.get("tools")))
 
 
 def parse_request(body: dict[str, Any], source: jsonbody.Body | None = None) -> ResponsesCall:

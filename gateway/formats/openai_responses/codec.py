@@ -23,15 +23,22 @@ from gateway.core.chat import (
     Reasoning,
     Role,
     TextPart,
-    Tool,
     ToolCall,
-    ToolChoice,
     ToolResult,
 )
 from gateway.core.usage import Usage
 from gateway.formats.jsonbody import BodyError, as_object, untranslatable
 from gateway.formats.openai_chat.codec import effort_for, image_from_url, image_url
+from gateway.formats.openai_responses.tools import (
+    ToolNames,
+    custom_arguments,
+    custom_input,
+    decode_choice,
+    decode_tools,
+    flat_name,
+)
 from gateway.formats.openai_responses.usage import usage_from, usage_object
+from gateway.formats.system_turns import system_text
 
 STATELESS = (
     "this model's provider keeps no conversations and the gateway stores none; "
@@ -99,12 +106,26 @@ def _reasoning_text(item: dict[str, Any]) -> str:
     return "".join(str(c.get("text") or "") for c in item.get("content") or () if isinstance(c, dict))
 
 
-def _item(item: dict[str, Any], param: str, turns: _Turns, system: list[TextPart]) -> None:
+# Records of hosted tools run on OpenAI's side: no other upstream can read them.
+_HOSTED_CALLS = frozenset({"web_search_call", "file_search_call", "image_generation_call", "code_interpreter_call"})
+
+
+def _output(item: dict[str, Any], param: str) -> ToolResult:
+    output = item.get("output")
+    content = _user_content(output, f"{param}.output") if isinstance(output, list) else [TextPart(str(output or ""))]
+    return ToolResult(str(item.get("call_id") or ""), tuple(content))
+
+
+def _item(item: dict[str, Any], param: str, turns: _Turns, system: list[TextPart], dropped: list[str]) -> None:
     kind = item.get("type", "message")
     if kind == "message":
         role = item.get("role")
         if role in ("system", "developer"):
-            system.extend(_text_of(item.get("content"), f"{param}.content", ("input_text",)))
+            parts = _text_of(item.get("content"), f"{param}.content", ("input_text",))
+            if turns.turns:  # given mid-conversation: it stays where it was given
+                turns.add("system", parts)
+            else:
+                system.extend(parts)
         elif role == "user":
             turns.add("user", _user_content(item.get("content"), f"{param}.content"))
         elif role == "assistant":
@@ -113,34 +134,19 @@ def _item(item: dict[str, Any], param: str, turns: _Turns, system: list[TextPart
             raise untranslatable(f"{param}.role", f"the {role!r} role")
     elif kind == "function_call":
         arguments = item.get("arguments")
-        turns.add("assistant", [ToolCall(str(item.get("call_id") or ""), str(item.get("name") or ""), arguments if isinstance(arguments, str) else "{}")])
-    elif kind == "function_call_output":
-        output = item.get("output")
-        content = _user_content(output, f"{param}.output") if isinstance(output, list) else [TextPart(str(output or ""))]
-        turns.add("user", [ToolResult(str(item.get("call_id") or ""), tuple(content))])
+        name = flat_name(str(item.get("namespace") or ""), str(item.get("name") or ""))
+        turns.add("assistant", [ToolCall(str(item.get("call_id") or ""), name, arguments if isinstance(arguments, str) else "{}")])
+    elif kind == "custom_tool_call":
+        turns.add("assistant", [ToolCall(str(item.get("call_id") or ""), str(item.get("name") or ""), custom_arguments(str(item.get("input") or "")))])
+    elif kind in ("function_call_output", "custom_tool_call_output"):
+        turns.add("user", [_output(item, param)])
     elif kind == "reasoning":
         if text := _reasoning_text(item):
             turns.add("assistant", [Reasoning(text)])
+    elif kind in _HOSTED_CALLS:
+        dropped.append(f"{param} ({kind})")
     else:
         raise untranslatable(param, f"a {kind!r} item")
-
-
-def _tools(tools: Any) -> tuple[Tool, ...]:
-    out = []
-    for i, tool in enumerate(tools or ()):
-        if tool.get("type") != "function" or not isinstance(tool.get("name"), str):
-            raise untranslatable(f"tools[{i}]", f"a {tool.get('type')!r} tool")
-        parameters = tool.get("parameters")
-        out.append(Tool(tool["name"], str(tool.get("description") or ""), parameters if isinstance(parameters, dict) else {"type": "object", "properties": {}}))
-    return tuple(out)
-
-
-def _tool_choice(choice: Any) -> ToolChoice | None:
-    if choice in ("auto", "none", "required"):
-        return ToolChoice(choice)
-    if isinstance(choice, dict) and choice.get("type") == "function":
-        return ToolChoice("tool", str(choice.get("name") or ""))
-    return None
 
 
 def _response_format(text: Any) -> dict[str, Any] | None:
@@ -166,15 +172,17 @@ def decode_request(body: dict[str, Any]) -> ChatRequest:
     items = body["input"]
     if isinstance(items, str):
         items = [{"type": "message", "role": "user", "content": items}]
+    tools, dropped = decode_tools(body.get("tools"), body.get("tool_choice"))
+    history_dropped: list[str] = []
     for i, item in enumerate(items):
-        _item(item, f"input[{i}]", turns, system)
+        _item(item, f"input[{i}]", turns, system, history_dropped)
     effort = as_object(body.get("reasoning")).get("effort")
     return ChatRequest(
         model=body["model"],
         messages=turns.messages(),
         system=tuple(system),
-        tools=_tools(body.get("tools")),
-        tool_choice=_tool_choice(body.get("tool_choice")),
+        tools=tools,
+        tool_choice=decode_choice(body.get("tool_choice")),
         parallel_tool_calls=body.get("parallel_tool_calls"),
         max_tokens=body.get("max_output_tokens"),
         temperature=body.get("temperature"),
@@ -183,6 +191,7 @@ def decode_request(body: dict[str, Any]) -> ChatRequest:
         reasoning_effort=effort if isinstance(effort, str) and effort != "none" else None,
         response_format=_response_format(body.get("text")),
         user=body.get("user") or body.get("safety_identifier"),
+        dropped=(*dropped, *history_dropped),
     )
 
 
@@ -209,6 +218,9 @@ def _tool_output(result: ToolResult) -> str | list[dict[str, Any]]:
 def _input_items(request: ChatRequest) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for message in request.messages:
+        if message.role == "system":
+            items.append({"type": "message", "role": "developer", "content": [{"type": "input_text", "text": system_text(message)}]})
+            continue
         if message.role == "user":
             rest: list[TextPart | ImagePart] = []
             for part in message.parts:
@@ -367,8 +379,9 @@ def status_of(finish: FinishReason | None) -> str:
     return "incomplete" if finish in ("length", "content_filter") else "completed"
 
 
-def output_items(parts: tuple[TextPart | Reasoning | ToolCall, ...], rid: str) -> list[dict[str, Any]]:
-    """An answer's parts as output items; consecutive text joins one message."""
+def output_items(parts: tuple[TextPart | Reasoning | ToolCall, ...], rid: str, names: ToolNames | None = None) -> list[dict[str, Any]]:
+    """An answer's parts as output items; consecutive text joins one message; a call to a
+    namespaced or custom tool as the client named it (``names``)."""
     items: list[dict[str, Any]] = []
     base = rid.removeprefix("resp_")
     for part in parts:
@@ -380,7 +393,7 @@ def output_items(parts: tuple[TextPart | Reasoning | ToolCall, ...], rid: str) -
             else:
                 items.append(message_item(f"msg_{base}_{n}", part.text, "completed"))
         elif isinstance(part, ToolCall):
-            items.append(call_item(f"fc_{base}_{n}", part.id, part.name, part.arguments, "completed"))
+            items.append(call_item(f"fc_{base}_{n}", part.id, part.name, part.arguments, "completed", names))
         elif part.text:
             items.append(reasoning_item(f"rs_{base}_{n}", part.text))
     return items
@@ -391,15 +404,21 @@ def message_item(item_id: str, text: str, status: str) -> dict[str, Any]:
     return {"type": "message", "id": item_id, "status": status, "role": "assistant", "content": content}
 
 
-def call_item(item_id: str, call_id: str, name: str, arguments: str, status: str) -> dict[str, Any]:
-    return {"type": "function_call", "id": item_id, "call_id": call_id, "name": name, "arguments": arguments, "status": status}
+def call_item(item_id: str, call_id: str, name: str, arguments: str, status: str, names: ToolNames | None = None) -> dict[str, Any]:
+    tool = names.client(name) if names is not None else None
+    if tool is not None and tool.custom:
+        return {"type": "custom_tool_call", "id": item_id, "call_id": call_id, "name": tool.name, "input": custom_input(arguments), "status": status}
+    item = {"type": "function_call", "id": item_id, "call_id": call_id, "name": name, "arguments": arguments, "status": status}
+    if tool is not None:
+        item.update(name=tool.name, namespace=tool.namespace)
+    return item
 
 
 def reasoning_item(item_id: str, text: str) -> dict[str, Any]:
     return {"type": "reasoning", "id": item_id, "summary": [{"type": "summary_text", "text": text}] if text else []}
 
 
-def encode_response(response: ChatResponse, model: str, created: int, echo: dict[str, Any]) -> dict[str, Any]:
+def encode_response(response: ChatResponse, model: str, created: int, echo: dict[str, Any], names: ToolNames | None = None) -> dict[str, Any]:
     rid = response_id(response.id or "switchboard")
     return response_object(
         rid,
@@ -407,7 +426,7 @@ def encode_response(response: ChatResponse, model: str, created: int, echo: dict
         created,
         echo,
         status=status_of(response.finish),
-        output=output_items(response.parts, rid),
+        output=output_items(response.parts, rid, names),
         usage=response.usage,
         finish=response.finish,
     )

@@ -41,6 +41,7 @@ from gateway.formats.openai_responses.codec import (
     response_object,
     status_of,
 )
+from gateway.formats.openai_responses.tools import ToolNames
 from gateway.formats.openai_responses.usage import usage_from
 from gateway.formats.relay_state import RelayState
 from gateway.formats.sequencer import Sequencer
@@ -149,8 +150,9 @@ class StreamDecoder:
 
 
 class StreamEncoder:
-    def __init__(self, model: str, created: int, echo: dict[str, Any]) -> None:
+    def __init__(self, model: str, created: int, echo: dict[str, Any], names: ToolNames | None = None) -> None:
         self._model = model
+        self._names = names  # namespaced and custom tools, answered as the client named them
         self._created = created
         self._echo = echo
         self._rid = response_id("switchboard")
@@ -214,8 +216,11 @@ class StreamEncoder:
             out = self._sse("response.reasoning_summary_text.done", {**where, "summary_index": 0, "text": full})
             out += self._sse("response.reasoning_summary_part.done", {**where, "summary_index": 0, "part": _summary(full)})
         else:
-            done = call_item(item["id"], item["call_id"], item["name"], full, "completed")
-            out = self._sse("response.function_call_arguments.done", {**where, "name": item["name"], "arguments": full})
+            done = call_item(item["id"], item["call_id"], item["name"], full, "completed", self._names)
+            if done["type"] == "custom_tool_call":
+                out = self._sse("response.custom_tool_call_input.done", {**where, "input": done["input"]})
+            else:
+                out = self._sse("response.function_call_arguments.done", {**where, "name": done["name"], "arguments": full})
         out += self._sse("response.output_item.done", {"output_index": len(self._output), "item": done})
         self._output.append(done)
         self._open = None
@@ -255,9 +260,15 @@ class StreamEncoder:
                 out = self._open_item("rs", {"type": "reasoning"}, lambda i: reasoning_item(i, ""))
             return out + self._piece("response.reasoning_summary_text.delta", event.text, {"summary_index": 0})
         if isinstance(event, ToolCallStart):
-            item = {"type": "function_call", "call_id": event.id, "name": event.name}
-            return self._open_item("fc", item, lambda i: call_item(i, event.id, event.name, "", "in_progress"))
+            added = call_item("", event.id, event.name, "", "in_progress", self._names)
+            item = {"type": added["type"], "call_id": event.id, "name": event.name}
+            return self._open_item("fc" if added["type"] == "function_call" else "ctc", item, lambda i: {**added, "id": i})
         if isinstance(event, ToolCallDelta):
+            if kind == "custom_tool_call":
+                # The function standing for it writes {"input": ...}: the input is known whole only
+                # at the end, so it goes out with the item's done event.
+                self._pieces.append(event.arguments)
+                return b""
             return self._piece("response.function_call_arguments.delta", event.arguments, {}) if kind == "function_call" else b""
         if isinstance(event, UsageReport):
             self._usage = event.usage

@@ -152,8 +152,9 @@ def test_what_cannot_be_translated_is_a_clear_400() -> None:
     with pytest.raises(BodyError) as caught:
         openai.decode_request({"model": "m", "messages": [{"role": "user", "content": [{"type": "input_audio", "input_audio": {}}]}]})
     assert caught.value.param == "messages[0].content[0]"
-    with pytest.raises(BodyError) as caught:
-        anthropic.decode_request({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}], "tools": [{"type": "web_search_20250305", "name": "web_search"}]})
+    with pytest.raises(BodyError) as caught:  # a server tool is only refused when it is forced
+        anthropic.decode_request({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}],
+                                  "tools": [{"type": "web_search_20250305", "name": "web_search"}], "tool_choice": {"type": "tool", "name": "web_search"}})
     assert caught.value.param == "tools.0"
     with pytest.raises(BodyError) as caught:
         anthropic.encode_request(openai.decode_request({"model": "m", "messages": [{"role": "assistant", "content": None, "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "{oops"}}]}]}), "x")
