@@ -1,7 +1,8 @@
 """Pipeline step 8: every answer's usage settles the caller's limits, goes into the running
 totals, the metrics and the usage ledger — counted here (and marked estimated) when the upstream
 did not report it. Failed requests, and failed attempts before another route answered, are
-recorded too, with their error class and no usage.
+recorded too, with their error class and no usage; so are requests refused before routing (the
+HTTP entry reports those), so a tool whose requests the gateway refuses shows up in the reports.
 
 The ledger row is queued for the writer thread; nothing here waits on the disk.
 """
@@ -38,6 +39,7 @@ class Tally:
     ticket: Ticket | None
     attempts: int = 0
     ttfb: float | None = None  # seconds until the answer's first byte was ready
+    dropped: tuple[str, ...] = ()  # what the translation that served it had to leave out
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +77,14 @@ class Accountant:
         if tally is not None and self.record is not None:
             self.record(self._row(tally, ATTEMPT, served, None, err.status, _error_class(err), self._clock.monotonic()))
 
+    def refused(self, caller: Caller, protocol: str, model: str, request_id: str, err: GatewayError) -> None:
+        """A request refused before it was routed (unreadable, invalid, too large): ``model`` as
+        the client named it, or empty when that could not be read."""
+        self.failed(Tally(request_id, caller, protocol, model, self._clock.time(), self._clock.monotonic(), None), err)
+
     def failed(self, tally: Tally, err: GatewayError) -> None:
         """The request ends in an error answer (the provider named when one failed it)."""
+        err.counted = True
         self.limits.settle(tally.ticket, 0)
         served = Served(getattr(err, "provider", ""), "", "")
         error = _error_class(err)

@@ -31,6 +31,7 @@ class GatewayError(Exception):
     code: str | None = None
     route: str | None = None  # the last route tried, when routing got that far (never a secret)
     attempts: int | None = None  # how many routes were tried, once routing has run
+    counted: bool = False  # in the usage ledger already (the accountant marks it)
 
     def __init__(
         self,

@@ -52,5 +52,5 @@ class AnthropicRoutes:
     def register(self, router: Router) -> None:
         wrap = self._entry.wrap
         router.add("GET", "/api/hello", wrap(self.hello, errors=ANTHROPIC))
-        router.add("POST", "/v1/messages", wrap(self.messages, json_body=True, errors=ANTHROPIC))
+        router.add("POST", "/v1/messages", wrap(self.messages, json_body=True, errors=ANTHROPIC, ledger=checks.MessagesCall.protocol))
         router.add("POST", "/v1/messages/count_tokens", wrap(self.count_tokens, json_body=True, errors=ANTHROPIC))

@@ -35,7 +35,7 @@ def create_handler(
 ) -> tuple[Handler, Router]:
     """The request handler, and the router behind it (for the route inventory)."""
     gateway = control.gateway
-    entry = Entry(guard, new_request_id, control.identity, control.in_flight)
+    entry = Entry(guard, new_request_id, gateway.accounting, control.identity, control.in_flight)
     router = Router()
     router.add("GET", "/health", entry.wrap(health, identify=False))
     OpenAIRoutes(gateway, guard.max_body_bytes, entry).register(router)

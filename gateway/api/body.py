@@ -5,11 +5,12 @@ from __future__ import annotations
 import sys
 import zlib
 from collections.abc import Callable
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
 from gateway.errors import InvalidRequest, PayloadTooLarge
+from gateway.formats.fields import model_name
 from gateway.formats.jsonbody import Body, BodyError, decode_body
 
 if sys.version_info >= (3, 14):
@@ -18,6 +19,9 @@ else:
     from backports.zstd import DecompressionParameter, ZstdDecompressor, ZstdError
 
 T = TypeVar("T")
+# The model a body names, once it reads as JSON: the ledger row of a request refused after that
+# says which model the client asked for.
+NAMED_MODEL = web.RequestKey("named_model", str)
 _ZLIB_WBITS = {
     "gzip": 16 + zlib.MAX_WBITS,  # a gzip wrapper
     "deflate": 32 + zlib.MAX_WBITS,  # either a zlib or a gzip header, as clients disagree on it
@@ -70,9 +74,21 @@ async def read_json(request: web.BaseRequest, limit: int) -> Body:
     if encoding in ("gzip", "deflate", "zstd"):
         raw = _decompressed(raw, encoding, limit)
     try:
-        return decode_body(raw)
+        body = decode_body(raw)
     except BodyError as exc:
         raise InvalidRequest(exc.message, param=exc.param) from None
+    _note_model(request, body.obj)
+    return body
+
+
+def _note_model(request: web.BaseRequest, obj: dict[str, Any]) -> None:
+    """Keep the model the body names, if it is a well-formed name (a bad one is the client's to see
+    in its error, not the ledger's to store)."""
+    try:
+        model_name(obj.get("model"), "model")
+    except BodyError:
+        return
+    request[NAMED_MODEL] = obj["model"]
 
 
 def checked(parse: Callable[..., T], body: Body) -> T:

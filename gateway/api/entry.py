@@ -2,6 +2,10 @@
 (pipeline step 3), CORS headers, ``Expect: 100-continue``, and the one place where failures
 become JSON in the caller's protocol.
 
+A request refused for its form (400, 413, 415: unreadable, invalid, too large, not JSON) is logged
+at INFO with the reason, and on the routes whose answers the usage ledger counts it is counted
+there too, unless the pipeline counted it already: a user whose tool "does not work" sees why.
+
 Unknown paths and methods reach a catch-all that is wrapped the same way, so they too get JSON
 404/405 answers with a request id.
 """
@@ -14,6 +18,8 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from gateway.accounting import Accountant
+from gateway.api.body import NAMED_MODEL
 from gateway.api.errors import OPENAI, ErrorShape, error_response, from_http_exception
 from gateway.api.guard import Guard
 from gateway.api.router import Handler, Router
@@ -22,6 +28,7 @@ from gateway.errors import (
     GatewayError,
     MethodNotAllowed,
     PayloadTooLarge,
+    RequestRejected,
     RouteNotFound,
     UpstreamError,
 )
@@ -34,10 +41,12 @@ CALLER = web.RequestKey("caller", Caller)
 
 ROUTE_HEADER = "x-switchboard-route"
 ATTEMPTS_HEADER = "x-switchboard-attempts"
-_EXPOSED = ", ".join(("x-request-id", "retry-after", ROUTE_HEADER, ATTEMPTS_HEADER))
+DROPPED_HEADER = "x-switchboard-dropped"
+_EXPOSED = ", ".join(("x-request-id", "retry-after", ROUTE_HEADER, ATTEMPTS_HEADER, DROPPED_HEADER))
 
 _TOKEN_LIST = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~, -]*$")
 _ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
+_FORM_REFUSED = frozenset({400, 413, 415})
 
 
 class InFlight:
@@ -52,12 +61,18 @@ class InFlight:
 
 class Entry:
     def __init__(
-        self, guard: Guard, new_request_id: Callable[[], str], identity: Identity | None = None, in_flight: InFlight | None = None
+        self,
+        guard: Guard,
+        new_request_id: Callable[[], str],
+        accountant: Accountant,
+        identity: Identity | None = None,
+        in_flight: InFlight | None = None,
     ) -> None:
         """``identity``: the client-key policy; without one (no database) every caller is this
         computer's user, which only a loopback-only gateway may be."""
         self._guard = guard
         self._new_request_id = new_request_id
+        self._accountant = accountant
         self.identity = identity
         self.in_flight = in_flight or InFlight()
 
@@ -68,11 +83,13 @@ class Entry:
         json_body: bool = False,
         errors: ErrorShape | Callable[[web.BaseRequest], ErrorShape] = OPENAI,
         identify: bool = True,
+        ledger: str | None = None,
     ) -> Handler:
         """``handler`` behind the entry; ``errors`` is the shape its protocol gives failures (or
         picks it per request, where one path serves two protocols). ``identify``: the caller
         must pass the client-key policy (all but /health and the admin routes, which check the
-        admin's own credentials)."""
+        admin's own credentials). ``ledger``: the protocol the usage ledger counts the route's
+        requests under (routes that answer from a model), so its refused requests are counted."""
         guard = self._guard
         new_request_id = self._new_request_id
         identity = self.identity if identify else None
@@ -89,19 +106,19 @@ class Entry:
                     response: web.StreamResponse = _preflight(request)
                 else:
                     request[CALLER] = identity.caller(request.headers, request.remote) if identity is not None else LOCAL
-                    if json_body:  # its body rules, now that the caller is known
+                    if json_body:  # its body rules, now that the caller is known (counted when refused)
                         if (problem := guard.check_body(request)) is not None:
                             raise problem
                         if request.headers.get("Expect", "").lower() == "100-continue":
                             await _continue(request)
                     response = await handler(request)
             except GatewayError as err:
-                response = _refuse(request, err, errors)
+                response = self._refuse(request, err, errors, ledger)
             except web.HTTPException as exc:
-                response = _refuse(request, from_http_exception(exc), errors)
+                response = self._refuse(request, from_http_exception(exc), errors, ledger)
             except Exception:
                 log.exception("%s: unexpected error", request_id)
-                response = _refuse(request, GatewayError(f"internal error (request {request_id})"), errors)
+                response = _answer_failure(request, GatewayError(f"internal error (request {request_id})"), errors)
             finally:  # also when the caller hangs up and the handler is cancelled
                 in_flight.count -= 1
             if not response.prepared:
@@ -109,6 +126,25 @@ class Entry:
             return response
 
         return entry
+
+    def _refuse(
+        self,
+        request: web.BaseRequest,
+        err: GatewayError,
+        errors: ErrorShape | Callable[[web.BaseRequest], ErrorShape],
+        ledger: str | None,
+    ) -> web.Response:
+        if isinstance(err, UpstreamError):
+            log.warning("%s: %s (HTTP %d)", request[REQUEST_ID], err.message, err.status)
+        elif isinstance(err, RequestRejected) and err.status in _FORM_REFUSED:
+            path = request.path[:200]
+            log.info("%s: refused %s %r with HTTP %d: %s", request[REQUEST_ID], request.method, path, err.status, err.message)
+            caller = request.get(CALLER)  # None when the guard refused it before the caller was known
+            if ledger is not None and caller is not None and not err.counted:
+                self._accountant.refused(caller, ledger, request.get(NAMED_MODEL, ""), request[REQUEST_ID], err)
+        else:
+            log.debug("%s: refused %s %s: %s", request[REQUEST_ID], request.method, request.path, err.message)
+        return _answer_failure(request, err, errors)
 
     def stamp(self, request: web.BaseRequest, response: web.StreamResponse) -> None:
         """Headers every answer carries; streams call this themselves before their first byte."""
@@ -122,13 +158,16 @@ class Entry:
             headers.add("Vary", "Origin")
 
     @staticmethod
-    def route_headers(route: str | None, attempts: int | None) -> dict[str, str]:
-        """The route that served (or last failed) and the number of attempts, when routing ran."""
+    def route_headers(route: str | None, attempts: int | None, dropped: tuple[str, ...] = ()) -> dict[str, str]:
+        """The route that served (or last failed), the number of attempts, when routing ran, and
+        what the translation for that route left out."""
         if attempts is None:
             return {}
         headers = {ATTEMPTS_HEADER: str(attempts)}
         if route is not None:
             headers[ROUTE_HEADER] = route
+        if dropped:
+            headers[DROPPED_HEADER] = ", ".join(dropped)
         return headers
 
 
@@ -160,13 +199,9 @@ def unknown_route(router: Router) -> Handler:
     return unknown
 
 
-def _refuse(
+def _answer_failure(
     request: web.BaseRequest, err: GatewayError, errors: ErrorShape | Callable[[web.BaseRequest], ErrorShape]
 ) -> web.Response:
-    if isinstance(err, UpstreamError):
-        log.warning("%s: %s (HTTP %d)", request[REQUEST_ID], err.message, err.status)
-    else:
-        log.debug("%s: refused %s %s: %s", request[REQUEST_ID], request.method, request.path, err.message)
     response = error_response(err, errors if isinstance(errors, ErrorShape) else errors(request))
     response.headers.update(Entry.route_headers(err.route, err.attempts))
     if isinstance(err, PayloadTooLarge) or (request.can_read_body and not request.content.is_eof()):

@@ -6,7 +6,8 @@
   ``Sec-Fetch-Site: cross-site`` (S8, S9). No CORS grant unless configured, exact echo only.
 - JSON endpoints take JSON only (415 otherwise: a CSRF guard too), and the body size is checked
   from ``Content-Length`` before a byte of the body is read (413). These body rules come after the
-  caller is identified (``Entry``). A body with no ``Content-Type`` is JSON unless a browser sent it.
+  caller is identified (``Entry``), so a refused body is counted against a known caller. A body
+  with no ``Content-Type`` is JSON unless a browser sent it.
 """
 
 from __future__ import annotations

@@ -54,8 +54,8 @@ class OpenAIRoutes:
     def register(self, router: Router) -> None:
         wrap = self._entry.wrap
         for prefix in ("/v1", ""):
-            router.add("POST", f"{prefix}/chat/completions", wrap(self.chat_completions, json_body=True))
-            router.add("POST", f"{prefix}/responses", wrap(self.responses, json_body=True))
-            router.add("POST", f"{prefix}/embeddings", wrap(self.embeddings, json_body=True))
+            router.add("POST", f"{prefix}/chat/completions", wrap(self.chat_completions, json_body=True, ledger=openai_chat.ChatCall.protocol))
+            router.add("POST", f"{prefix}/responses", wrap(self.responses, json_body=True, ledger=responses.ResponsesCall.protocol))
+            router.add("POST", f"{prefix}/embeddings", wrap(self.embeddings, json_body=True, ledger="openai-embeddings"))
             for method in ("GET", "POST", "DELETE"):
                 router.add_prefixed(method, f"{prefix}/responses/", wrap(self.stored_response))

@@ -1,16 +1,23 @@
 """Requests real clients send that the gateway used to refuse (issue 19): Claude Code's ``HEAD``
-probes, LiteLLM's Ollama bodies with no ``Content-Type``, Codex's zstd bodies."""
+probes, LiteLLM's Ollama bodies with no ``Content-Type``, Codex's zstd bodies; and what a user sees
+of a request the gateway does refuse before routing it: a log line at INFO and a ledger row."""
 
 from __future__ import annotations
 
 import asyncio
 import gzip
 import json
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Any
 
 import pytest
 from backports import zstd
 from conftest import FAKE_KEY, StartGateway, provider_table
+from fakes.anthropic_upstream import FakeAnthropic
 from fakes.openai_upstream import FakeOpenAI
+from test_cli import run
 from test_guard import CHAT, get, post, raw
 
 from gateway import GatewayServer
@@ -136,3 +143,74 @@ async def test_a_gzip_body_is_held_to_the_same_rule(gateway: GatewayServer, upst
     status, _, answer = await raw(gateway.port, post(gateway.port, body, headers="Content-Encoding: gzip\r\n"))
     assert status == 400 and "gzip" in message_of("/v1/chat/completions", answer)
     assert upstream.chat_requests == []
+
+
+# --- requests refused before routing: the log and the ledger -------------------------------------
+
+def ledger(gateway: GatewayServer) -> list[dict[str, Any]]:
+    assert gateway.state is not None
+    gateway.state.db.writer.flush()
+    conn = sqlite3.connect(gateway.state.db.path)
+    conn.row_factory = sqlite3.Row
+    return [dict(r) for r in conn.execute("SELECT * FROM usage ORDER BY id")]
+
+
+async def test_a_refused_request_is_logged_at_info_and_counted_with_its_status(
+    start_gateway: StartGateway, upstream: FakeOpenAI, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"  # where the report command finds the ledger
+    data.mkdir(mode=0o700)
+    config = "[server]\nmax_body_mb = 0.01\n" + provider_table("fake", upstream)
+    gw = await start_gateway(config, {"FAKE_KEY": FAKE_KEY}, data_dir=data)
+    bad_role = b'{"model":"fake/gpt-test","max_tokens":5,"messages":[{"role":"wizard","content":"x"}]}'
+    secret = "Authorization: Bearer sk-client-secret-never-logged\r\n"
+    with caplog.at_level(logging.INFO, logger="gateway.api"):
+        assert (await raw(gw.port, post(gw.port, b"{not json", headers=secret)))[0] == 400
+        assert (await raw(gw.port, post(gw.port, bad_role, path="/v1/messages")))[0] == 400
+        text_plain = post(gw.port, path="/api/chat").replace(b"application/json", b"text/plain")
+        assert (await raw(gw.port, text_plain))[0] == 415
+        assert (await raw(gw.port, post(gw.port, b'{"model":"fake/gpt-test","x":"' + b"a" * 20_000 + b'"}')))[0] == 413
+    rows = ledger(gw)
+    found = [(r["kind"], r["protocol"], r["model"], r["status"], r["error"], r["caller"]) for r in rows]
+    assert found == [
+        ("request", "openai-chat", "", 400, "invalid_request_error", "local"),
+        ("request", "anthropic", "fake/gpt-test", 400, "invalid_request_error", "local"),
+        ("request", "ollama", "", 415, "unsupported_media_type", "local"),
+        ("request", "openai-chat", "", 413, "payload_too_large", "local"),
+    ]
+    refusals = [r for r in caplog.records if r.levelno == logging.INFO and "refused" in r.getMessage()]
+    assert len(refusals) == 4
+    first = refusals[0].getMessage()
+    assert "POST '/v1/chat/completions'" in first and "HTTP 400" in first and rows[0]["request_id"] in first
+    assert "role" in refusals[1].getMessage() and "HTTP 415" in refusals[2].getMessage()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "sk-client-secret" not in logged and "{not json" not in logged
+    assert upstream.chat_requests == []
+    await gw.stop()
+    report = run(tmp_path, "report", "--view", "recent")
+    assert report.returncode == 0, report.stderr
+    assert "unsupported_media_type" in report.stdout and "payload_too_large" in report.stdout
+
+
+async def test_a_request_the_pipeline_refuses_is_counted_once(
+    start_gateway: StartGateway, upstream: FakeOpenAI, anthropic_upstream: FakeAnthropic
+) -> None:
+    """Refused after it was admitted (no route can embed for an Anthropic model): the pipeline's
+    own row, and no second one from the entry."""
+    gw = await start_gateway(
+        provider_table("fake", upstream) + provider_table("claude", anthropic_upstream),
+        {"FAKE_KEY": FAKE_KEY, "CLAUDE_KEY": "sk-ant-fake-upstream-0001"},
+    )
+    body = b'{"model":"claude/claude-test","input":"hi"}'
+    status, _, answer = await raw(gw.port, post(gw.port, body, path="/v1/embeddings"))
+    assert status == 400, answer
+    rows = ledger(gw)
+    assert [(r["model"], r["status"]) for r in rows] == [("claude/claude-test", 400)]
+
+
+async def test_a_refusal_before_the_caller_is_known_is_not_counted(gateway: GatewayServer) -> None:
+    """A foreign Host is an attack, not a user's tool: no row for whoever sent it."""
+    assert (await raw(gateway.port, post(gateway.port, host="evil.example")))[0] == 403
+    assert (await raw(gateway.port, post(gateway.port, host="a/b")))[0] == 400
+    assert ledger(gateway) == []
+
