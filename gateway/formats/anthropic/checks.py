@@ -100,8 +100,9 @@ class MessagesCall:
     def encode_answer(self, answer: ChatResponse, timing: Timing) -> bytes:
         return jsonbody.encode(codec.encode_response(answer, self.model))
 
-    def stream_encoder(self, timing: Timing) -> StreamEncoder:
-        return StreamEncoder(self.model)
+    def stream_encoder(self, timing: Timing, prompt_tokens: int = 0) -> StreamEncoder:
+        """``prompt_tokens``: the prompt as counted here, for ``message_start`` (see ``stream``)."""
+        return StreamEncoder(self.model, prompt_tokens)
 
 
 _HEADER_VALUE = string(512)

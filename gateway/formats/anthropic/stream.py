@@ -5,7 +5,9 @@
   client: ``message_start``, then per block ``content_block_start`` / deltas /
   ``content_block_stop``, then ``message_delta`` (stop reason and usage) and ``message_stop``.
   Blocks are sequential, so events go through a ``Sequencer`` first. ``message_delta`` waits for the end of the stream, so usage that arrives after the finish
-  reason (OpenAI's usage-only chunk) is not lost.
+  reason (OpenAI's usage-only chunk) is not lost. Other upstreams say nothing of usage until
+  the end, so ``message_start`` states the prompt's size as counted here (clients' context
+  meters read it there); ``message_delta`` has the upstream's own count.
 - ``Relay``: an Anthropic stream to an Anthropic client, untouched, with usage read on the side.
 """
 
@@ -120,8 +122,10 @@ def _sse(kind: str, payload: dict[str, Any]) -> bytes:
 
 
 class StreamEncoder:
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, prompt_tokens: int = 0) -> None:
+        """``prompt_tokens``: the prompt's size as counted here, until the upstream's own count."""
         self._model = model
+        self._prompt_tokens = prompt_tokens
         self._started = False
         self._sequencer = Sequencer()
         self._text_prefix = b""  # of a text delta event in the open text block
@@ -158,9 +162,15 @@ class StreamEncoder:
             "content": [],
             "stop_reason": None,
             "stop_sequence": None,
-            "usage": {"input_tokens": 0, "output_tokens": 0},
+            "usage": self._usage_object(),
         }
         return _sse("message_start", {"message": message})
+
+    def _usage_object(self) -> dict[str, int]:
+        """The upstream's usage once it came; before (or without) it, the prompt as counted here."""
+        if self._usage is None:
+            return {"input_tokens": self._prompt_tokens, "output_tokens": 0}
+        return usage_object(self._usage)
 
     # events ---------------------------------------------------------------------------------
 
@@ -208,7 +218,7 @@ class StreamEncoder:
         elif isinstance(event, StreamEnd):
             stop_reason = FINISH_TO_ANTHROPIC[self._finish] if self._finish else "end_turn"
             delta = {"stop_reason": stop_reason, "stop_sequence": self._stop_sequence}
-            end = _sse("message_delta", {"delta": delta, "usage": usage_object(self._usage)}) + _sse("message_stop", {})
+            end = _sse("message_delta", {"delta": delta, "usage": self._usage_object()}) + _sse("message_stop", {})
             return self._close_block() + end
         return b""
 
