@@ -65,6 +65,16 @@ def embedded_error(provider: str, body: bytes, now: float, keys: tuple[str, ...]
     return upstream_error(provider, 502, {}, body, now, keys)
 
 
+def missing_endpoint(err: UpstreamStatus) -> bool:
+    """Whether a 404 or 405 says the server has no such endpoint ("404 page not found", an HTML
+    page, FastAPI's ``{"detail": "Not Found"}``), rather than that it has no such model (OpenAI's
+    ``model_not_found``, Anthropic's ``not_found_error`` naming the model, Azure's deployments)."""
+    if err.status not in (404, 405):
+        return False
+    said = " ".join((err.code or "", err.param or "", err.message.partition(": ")[2])).lower()
+    return "model" not in said and "deployment" not in said
+
+
 def _read_error_body(body: bytes) -> tuple[str, str | None, str | None, str | None, float | None]:
     """(message, type, code, param, retry delay) from the JSON error shapes servers use."""
     try:

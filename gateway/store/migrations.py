@@ -131,4 +131,16 @@ STEPS: tuple[str, ...] = (
     DROP INDEX usage_ts;
     PRAGMA user_version = 4;
     """,
+    # 5: the protocols a provider's server turned out not to speak (a 404 at the endpoint), kept
+    # beside its model list so a restart does not ask the missing endpoint again
+    """
+    CREATE TABLE unspoken (
+        provider    TEXT NOT NULL,
+        protocol    TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        learned_at  REAL NOT NULL,
+        PRIMARY KEY (provider, protocol)
+    ) WITHOUT ROWID;
+    PRAGMA user_version = 5;
+    """,
 )

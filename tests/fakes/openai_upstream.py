@@ -2,7 +2,8 @@
 
 It answers chat completions (plain, streamed, with parallel tool calls streamed as argument
 fragments keyed by ``index``, with the usage-only chunk when ``stream_options.include_usage``),
-the Responses API (``fakes.responses_api``), embeddings (float or base64) and the model list, checks the bearer key, and fails as scripted
+the Responses API (``fakes.responses_api``; or, as a server without it such as
+llama-cpp-python, FastAPI's 404 ``{"detail": "Not Found"}``), embeddings (float or base64) and the model list, checks the bearer key, and fails as scripted
 (``fakes.upstream.Script``). Every request is recorded so tests can check what the gateway sent.
 """
 
@@ -77,9 +78,12 @@ class FakeOpenAI(FakeUpstream):
         key: str | None = "sk-fake-upstream-key-0001",
         models: tuple[str, ...] = DEFAULT_MODELS,
         ignore_encoding_format: bool = False,
+        responses: bool = True,
     ) -> None:
+        """``responses``: whether it has the Responses API."""
         super().__init__(key)
         self.models = models
+        self.has_responses = responses
         self.stored: dict[str, dict[str, Any]] = {}  # responses kept for previous_response_id
         self.omit_usage = False  # answer as servers that report no usage do
         self.ignore_encoding_format = ignore_encoding_format
@@ -87,7 +91,7 @@ class FakeOpenAI(FakeUpstream):
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._chat)
-        app.router.add_post("/v1/responses", self._responses)
+        app.router.add_post("/v1/responses", self._responses if self.has_responses else self._not_found)
         app.router.add_post("/v1/embeddings", self._embeddings)
         app.router.add_get("/v1/models", self._models)
 
@@ -165,6 +169,11 @@ class FakeOpenAI(FakeUpstream):
         if (missing := self._unknown_model(admitted[1].get("model"))) is not None:
             return missing
         return admitted
+
+    async def _not_found(self, request: web.Request) -> web.Response:
+        """A path the server does not have, as FastAPI answers it (llama-cpp-python, vLLM)."""
+        await self.record(request)
+        return web.json_response({"detail": "Not Found"}, status=404)
 
     async def _responses(self, request: web.Request) -> web.StreamResponse:
         admitted = await self._admit(request)
