@@ -49,6 +49,9 @@ variables that hold its keys (``api_key_env``), and keys found there stay in mem
     rotation = "sequential"       # drain the first key before the next (default: round-robin)
     max_request_mb = 4            # larger requests go to other routes
 
+    [providers.ollama]
+    num_ctx = {"llama3.2" = 32768}  # the context window always asked for a model (else: sized to each request)
+
     [app]                         # the tray app's own
     theme = "system"              # follow the desktop, or "light" / "dark"
     check_updates = true          # ask the release feed daily (update_feed, update_key: see README)
@@ -200,7 +203,7 @@ THEMES = ("system", "light", "dark")
 _TIMEOUT_KEYS = {"connect_timeout", "read_timeout", "total_timeout"}
 _PROVIDER_KEYS = _TIMEOUT_KEYS | {
     "enabled", "kind", "name", "base_url", "api_key_env", "auth", "local", "stream_usage",
-    "models", "models_url", "model_prefix", "headers", "protocols", "rotation", "max_request_mb",
+    "models", "models_url", "model_prefix", "headers", "protocols", "rotation", "max_request_mb", "num_ctx",
 }
 _ROUTING_KEYS = {
     "cooldown_seconds", "exhausted_seconds", "breaker_failures", "breaker_cooloff_seconds", "deadline_seconds",
@@ -299,6 +302,9 @@ def _provider(
     protocols = t.texts("protocols") or (entry.protocols if kind == entry.kind else ())
     if protocols and (problem := check_protocols(kind, protocols)):
         raise ConfigError(f"{t.where}.protocols must be {problem}")
+    num_ctx = t.wholes("num_ctx", 1, 100_000_000) or ()
+    if num_ctx and kind != "ollama":
+        raise ConfigError(f"{t.where}.num_ctx is for Ollama's native API (kind \"ollama\")")
     rotation = t.text("rotation") or "round-robin"
     if rotation not in ROTATIONS:
         raise ConfigError(f"{t.where}.rotation must be one of {', '.join(ROTATIONS)}")
@@ -367,6 +373,7 @@ def _provider(
         timeouts=_timeouts(t, base),
         rotation=rotation,
         max_request_bytes=int((t.number("max_request_mb", 0.001, 1024) or 0) * 1048576),
+        num_ctx=num_ctx,
         source=source,
     )
 

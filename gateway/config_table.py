@@ -69,6 +69,17 @@ class Table:
             raise self._fail(key, "a list of strings")
         return tuple(v.strip() for v in value)
 
+    def wholes(self, key: str, low: int, high: int) -> tuple[tuple[str, int], ...] | None:
+        """A table of names to integers."""
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, dict) or not all(
+            name.strip() and type(v) is int and low <= v <= high for name, v in value.items()
+        ):
+            raise self._fail(key, f"a table of names to integers from {low} to {high}")
+        return tuple((name.strip(), v) for name, v in value.items())
+
     def headers(self, key: str) -> tuple[tuple[str, str], ...] | None:
         value = self.data.get(key)
         if value is None:

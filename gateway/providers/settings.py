@@ -30,6 +30,7 @@ class ProviderSettings:
     timeouts: Timeouts = Timeouts()
     rotation: str = "round-robin"  # how requests take its keys: "round-robin" or "sequential"
     max_request_bytes: int = 0  # the largest request body it takes (0: no limit known)
+    num_ctx: tuple[tuple[str, int], ...] = ()  # model -> the context window always asked of Ollama for it
     source: str = "config"  # "config", "environment" or "default"
 
 

@@ -4,7 +4,9 @@ The native API at the root: ``/api/version``, ``/api/tags``, ``/api/show`` (capa
 ``model_info`` keyed by architecture), ``/api/chat`` (NDJSON by default; thinking when ``think``
 is on; tool calls whole in one line with arguments as objects, the last line still saying
 ``done_reason: "stop"``; ``options.num_predict`` below 5 cuts the answer with ``"length"``),
-``/api/embed`` and ``/api/ps``. Its OpenAI-compatible ``/v1`` is the fake OpenAI's, with reasoning
+``/api/embed`` and ``/api/ps``. A native chat runs with the context window Ollama would give it
+(``windows``: ``options.num_ctx``, else the server's default, at most the model's trained
+length). Its OpenAI-compatible ``/v1`` is the fake OpenAI's, with reasoning
 in ``reasoning`` as Ollama sends it. No key is checked, as in Ollama. Errors are
 ``{"error": "..."}``; a failing stream ends with such a line after the 200.
 """
@@ -32,6 +34,7 @@ TOOL_CALLS: tuple[tuple[str, dict[str, Any]], ...] = (("get_weather", {"city": "
 COUNTS = {"prompt_eval_count": 26, "eval_count": 11}
 SHORT_LIMIT = 5
 VERSION = "0.12.6"
+DEFAULT_CONTEXT = 4096  # the window a model gets when nobody asks for one (OLLAMA_CONTEXT_LENGTH)
 STREAM_FAILURE = "an error was encountered while running the model: unexpected EOF"
 
 
@@ -71,6 +74,16 @@ class FakeOllama(FakeOpenAI):
     @property
     def native_chat_requests(self) -> list[Any]:
         return self.requests_to("/api/chat")
+
+    @property
+    def windows(self) -> list[int]:
+        """The context window each native chat ran with, as Ollama chooses it (a longer prompt
+        would have been cut to fit, silently)."""
+        return [
+            min((r.json.get("options") or {}).get("num_ctx") or DEFAULT_CONTEXT, MODELS[r.json["model"]][1])
+            for r in self.native_chat_requests
+            if r.json.get("model") in MODELS
+        ]
 
     def error_body(self, status: int, kind: str, message: str) -> dict[str, Any]:
         return {"error": message}

@@ -146,6 +146,12 @@ def test_protocols_come_from_the_catalog_or_the_file(tmp_path: Path) -> None:
     assert by_id(s)["box"].protocols == ("openai-responses",)
 
 
+def test_an_ollamas_context_window_per_model(tmp_path: Path) -> None:
+    s = settings({}, '[providers.ollama]\nnum_ctx = { "llama3.2" = 32768, "qwen3:8b" = 16384 }\n', tmp_path)
+    assert by_id(s)["ollama"].num_ctx == (("llama3.2", 32768), ("qwen3:8b", 16384))
+    assert by_id(settings())["ollama"].num_ctx == ()
+
+
 def test_cli_flags_beat_the_file(tmp_path: Path) -> None:
     s = settings({}, "[server]\nport = 9000\n", tmp_path, port=0, host="localhost")
     assert (s.server.host, s.server.port) == ("localhost", 0)
@@ -168,6 +174,9 @@ def test_cli_flags_beat_the_file(tmp_path: Path) -> None:
         ("[providers.openai]\napi_key_env = 'K'\nheaders = { Authorization = 'Bearer x' }\n", "credentials do not belong"),
         ("[providers.ollama]\nenabled = false\nheaders = { Authorization = 'Bearer x' }\n", "credentials do not belong"),
         ("[providers.openai]\napi_key_env = 'K'\nauth = 'magic'\n", "auth must be"),
+        ("[providers.openai]\napi_key_env = 'K'\nnum_ctx = { 'gpt-4o' = 8192 }\n", "num_ctx is for Ollama"),
+        ("[providers.ollama]\nnum_ctx = 32768\n", r"num_ctx must be a table of names to integers"),
+        ("[providers.ollama]\nnum_ctx = { 'llama3.2' = 0 }\n", r"num_ctx must be a table"),
         ("not toml at all [", "config.toml"),
     ],
 )
