@@ -35,6 +35,7 @@ from gateway.errors import ConfigError, InvalidRequest
 from gateway.ids import RequestIds
 from gateway.routing.model_sync import ListedModels
 from gateway.routing.quota import QuotaRecord
+from gateway.routing.spoken import Unspoken
 from gateway.service import Gateway
 from gateway.state import State
 from gateway.store import accounts as account_rows
@@ -95,12 +96,15 @@ class GatewayServer:
             self.state = State(data_dir, store, clock, local_token=admin_token, passwords=passwords)
         state = self.state
         record = state.db.record if state is not None and settings.server.ledger else None
-        keep_quota = keep_models = None
+        keep_quota = keep_models = keep_unspoken = None
         if state is not None:
             writer = state.db.writer
             keep_quota = lambda r: writer.append(account_rows.save_quota, r.row())  # noqa: E731
             keep_models = lambda m: writer.append(model_lists.save, m.row())  # noqa: E731
-        self.gateway: Gateway = build_gateway(settings, self._transport, clock, self._ids, record, keep_quota, keep_models)
+            keep_unspoken = lambda u: writer.append(model_lists.save_unspoken, u.row())  # noqa: E731
+        self.gateway: Gateway = build_gateway(
+            settings, self._transport, clock, self._ids, record, keep_quota, keep_models, keep_unspoken
+        )
         self.accounts: AccountBook | None = None  # subscription accounts, with a database
         if state is not None:
             self.accounts = AccountBook(state.db, state.secrets, clock, settings.subscriptions, self._transport)
@@ -191,6 +195,8 @@ class GatewayServer:
             self.gateway.quotas.load(QuotaRecord.from_row(r) for r in run(account_rows.load_quota).result())
             since = self._clock.time() - server.model_list_ttl
             self.gateway.sync.restore(ListedModels.from_row(r) for r in run(lambda c: model_lists.load(c, since)).result())
+            unspoken = run(lambda c: model_lists.load_unspoken(c, since)).result()
+            self.gateway.spoken.restore(map(Unspoken.from_row, unspoken), self.gateway.providers)
             if self.accounts is not None:
                 self.accounts.load()
         if not is_loopback(server.host) and (state is None or state.keys.live == 0):

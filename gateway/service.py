@@ -13,6 +13,10 @@ wrong before the first byte is raised as a ``GatewayError`` so the API can answe
 status; a stream starts only once the upstream has produced its first real event. Every answer's
 request is admitted against its caller's limits first, and its outcome — usage, route, status,
 timings, failed attempts — goes to the accountant (``gateway.accounting``).
+
+A provider's server that turns out to lack a protocol's endpoint is sent the same request at once
+in the next protocol it speaks (``gateway.routing.spoken``); a native Ollama is asked for a context
+window that holds each request (``gateway.routing.context_windows``).
 """
 
 from __future__ import annotations
@@ -38,8 +42,9 @@ from gateway.formats import jsonbody, openai_embeddings
 from gateway.formats.answer_text import answer_text, stream_text
 from gateway.formats.anthropic.checks import MessagesCall
 from gateway.formats.conversation import conversation_key
-from gateway.formats.interfaces import ClientCall, Relay
+from gateway.formats.interfaces import ClientCall, Relay, StreamEncoder
 from gateway.formats.jsonbody import BodyError
+from gateway.formats.ollama.window import asked_window, configured_window, needed
 from gateway.formats.output_limit import output_limit, with_output_limit
 from gateway.formats.translation import Translation
 from gateway.limits import LOCAL, Caller
@@ -47,9 +52,11 @@ from gateway.providers.access import TokenSource
 from gateway.providers.base import ChatProvider, Collector, Dialect
 from gateway.providers.messages import Messages
 from gateway.providers.ollama import OllamaProvider
+from gateway.providers.ollama_chat import OllamaChat
 from gateway.providers.openai_compatible import OpenAICompatible
 from gateway.providers.quota_tap import QuotaTap
 from gateway.redact import mask_key
+from gateway.routing.context_windows import ContextWindows
 from gateway.routing.failover import Routed, first_success, with_access
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.model_sync import ModelSync
@@ -58,6 +65,7 @@ from gateway.routing.quota import QuotaBook
 from gateway.routing.receipt import receipt
 from gateway.routing.response_cache import ResponseCache
 from gateway.routing.router import AUTO, Candidate, Plan, Router
+from gateway.routing.spoken import Spoken
 from gateway.routing.traits import traits_of
 from gateway.stream_reply import CachedStream, Reply, StreamReply
 from gateway.transport import Timeouts, Transport, UpstreamRequest, UpstreamResponse
@@ -95,6 +103,7 @@ class Gateway:
         cache: ResponseCache,
         accountant: Accountant,
         quotas: QuotaBook,
+        spoken: Spoken,
     ) -> None:
         self._providers = {p.id: p for p in providers}
         self._transport = transport
@@ -107,6 +116,8 @@ class Gateway:
         self.cache = cache
         self.accounting = accountant
         self.quotas = quotas
+        self.spoken = spoken
+        self._windows = ContextWindows(clock.monotonic, KEEP_ALIVE)
         self._last_used: dict[str, float] = {}  # model name asked for -> when it last served (monotonic)
         self._failing: dict[str, dict[str, Any]] = {}  # model names whose every route failed last time
 
@@ -157,8 +168,9 @@ class Gateway:
             return None
 
         async def show(candidate: Candidate, left: float) -> bytes:
-            request = provider.show_request(candidate.target.upstream_model, candidate.cred.secret, request_id)
-            return await self._complete(provider, await self._send(provider, request, left, candidate.cred))
+            document = await self._show(provider, candidate, request_id, left)
+            self._windows.shown(candidate.target, document)
+            return document
 
         return (await self._routed(name, [target], request_id, show)).value
 
@@ -325,6 +337,15 @@ class Gateway:
         finally:
             response.close()
 
+    async def _ask(self, provider: ChatProvider, request: UpstreamRequest, left: float, cred: Credential) -> bytes:
+        """A request that is not chat: sent, and its whole answer read."""
+        return await self._complete(provider, await self._send(provider, request, left, cred))
+
+    async def _show(self, provider: OllamaProvider, candidate: Candidate, request_id: str, left: float) -> bytes:
+        """The Ollama server's /api/show document for the candidate's model."""
+        request = provider.show_request(candidate.target.upstream_model, candidate.cred.secret, request_id)
+        return await self._ask(provider, request, left, candidate.cred)
+
     async def _complete(self, provider: ChatProvider, response: UpstreamResponse, dialect: Dialect | None = None) -> bytes:
         """The whole answer (gathered from the stream, for an upstream that always streams);
         reading it to the end hands the connection back to the pool."""
@@ -410,14 +431,13 @@ class Gateway:
                 return Routed(value, None, 0, hit.route)
             targets = await self._targets(call.model)
             self._last_used[call.model] = self._clock.monotonic()
+            prompt = tokens.PromptCount(call.canonical)
 
             async def attempt(candidate: Candidate, left: float) -> bytes | StreamReply:
                 tally.attempts += 1
                 provider = self._providers[candidate.target.provider]
                 fitted = self._fitted(call, candidate.target)
-                dialect, own = provider.route(call.protocol, candidate.target.upstream_model)
-                relay = self._passthrough if own else self._translated
-                return await relay(fitted, provider, dialect, candidate, request_id, left, tally)
+                return await self._spoken(fitted, provider, candidate, request_id, left, tally, prompt)
 
             routed: Routed[bytes | Reply] = await self._routed(call.model, targets, request_id, attempt, call, session, tally)
         except GatewayError as err:
@@ -435,6 +455,48 @@ class Gateway:
             self.cache.put(key, (value,), False, route)
         elif isinstance(value, StreamReply):
             value.copy_to(self.cache.largest, lambda pieces: self.cache.put(key, pieces, True, route))
+
+    async def _spoken(
+        self,
+        call: ClientCall,
+        provider: ChatProvider,
+        candidate: Candidate,
+        request_id: str,
+        left: float,
+        tally: Tally,
+        prompt: tokens.PromptCount,
+    ) -> bytes | StreamReply:
+        """The call in the protocol the provider speaks for it: the passthrough in the client's
+        own, else translated. A server that turns out to lack that protocol's endpoint is sent
+        it again at once in the next protocol it speaks, within the same attempt."""
+        deadline = self._clock.monotonic() + left
+        while True:
+            dialect, own = self.spoken.route(provider, call.protocol, candidate.target.upstream_model)
+            left = deadline - self._clock.monotonic()
+            if isinstance(dialect, OllamaChat) and isinstance(provider, OllamaProvider):
+                dialect = dialect.sized(await self._window(call, provider, candidate, request_id, left, prompt))
+            try:
+                if own:
+                    return await self._passthrough(call, provider, dialect, candidate, request_id, left, tally)
+                return await self._translated(call, provider, dialect, candidate, request_id, left, tally, prompt)
+            except GatewayError as err:
+                if not self.spoken.learn(provider, dialect, err):
+                    raise
+
+    async def _window(
+        self, call: ClientCall, provider: OllamaProvider, candidate: Candidate, request_id: str, left: float, prompt: tokens.PromptCount
+    ) -> int | None:
+        """The context window to ask a native Ollama for (None: the model's own): the one the
+        client set, or the config sets for the model, else one that holds the request."""
+        model = candidate.target.upstream_model
+        fixed = asked_window(call) or configured_window(provider.settings.num_ctx, model)
+        if fixed is not None:
+            return fixed
+        try:
+            need = needed(await prompt.count(), output_limit(call))
+        except (BodyError, OSError, ValueError):
+            return None  # not countable here (a passthrough body the canonical form cannot hold): as it is
+        return await self._windows.size(candidate.target, need, lambda: self._show(provider, candidate, request_id, left))
 
     async def _passthrough(
         self,
@@ -478,6 +540,7 @@ class Gateway:
         request_id: str,
         left: float,
         tally: Tally,
+        prompt: tokens.PromptCount,
     ) -> bytes | StreamReply:
         timing = self.timing()
         target = candidate.target
@@ -486,9 +549,17 @@ class Gateway:
         request = _checked(
             lambda: dialect.translated_request(canonical, target.upstream_model, candidate.cred.secret, request_id)
         )
+        # Of the protocols, only Messages streams state the prompt's size before the answer (a
+        # context meter reads it): it is counted while the upstream works.
+        counting = prompt.count() if call.stream and isinstance(call, MessagesCall) else None
         response = await self._send(provider, request, left, candidate.cred)
         if call.stream:
-            translation = Translation(dialect.stream_decoder(), call.stream_encoder(timing))
+            encoder: StreamEncoder
+            if isinstance(call, MessagesCall) and counting is not None:
+                encoder = call.stream_encoder(timing, await counting)
+            else:
+                encoder = call.stream_encoder(timing)
+            translation = Translation(dialect.stream_decoder(), encoder)
 
             def count(done: Relay) -> None:
                 self.accounting.count(tally, served, done.usage, lambda: canonical, lambda: "".join(translation.output), _broken(done))
@@ -517,7 +588,7 @@ class Gateway:
 
         async def count(candidate: Candidate, left: float) -> bytes:
             request = messages.count_tokens_request(call, candidate.target.upstream_model, candidate.cred.secret, request_id)
-            return await self._complete(provider, await self._send(provider, request, left, candidate.cred))
+            return await self._ask(provider, request, left, candidate.cred)
 
         return (await self._routed(call.model, targets[:1], request_id, count)).value
 
@@ -555,7 +626,7 @@ class Gateway:
                     param="model",
                 )
             request = provider.embeddings_request(call, candidate.target.upstream_model, candidate.cred.secret, request_id)
-            body = await self._complete(provider, await self._send(provider, request, left, candidate.cred))
+            body = await self._ask(provider, request, left, candidate.cred)
             try:
                 body, usage = openai_embeddings.finish_response(call, body)
                 if render is not None:

@@ -14,6 +14,7 @@ import asyncio
 import functools
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import tiktoken
@@ -108,3 +109,20 @@ def count_request(request: ChatRequest) -> int:
 async def count_async(request: ChatRequest) -> int:
     """``count_request`` off the event loop (loading and encoding are CPU work)."""
     return await asyncio.to_thread(count_request, request)
+
+
+class PromptCount:
+    """One request's prompt tokens: counted off the loop once, from the first ask; whoever asks
+    after waits for the same count."""
+
+    __slots__ = ("_count", "_request")
+
+    def __init__(self, request: Callable[[], ChatRequest]) -> None:
+        self._request = request
+        self._count: asyncio.Future[int] | None = None
+
+    def count(self) -> asyncio.Future[int]:
+        """Raises what ``request`` raises when it cannot give the canonical form."""
+        if self._count is None:
+            self._count = asyncio.ensure_future(count_async(self._request()))
+        return self._count

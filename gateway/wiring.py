@@ -31,6 +31,7 @@ from gateway.routing.pool import KeyPool
 from gateway.routing.quota import QuotaBook, QuotaRecord
 from gateway.routing.response_cache import ResponseCache
 from gateway.routing.router import Router
+from gateway.routing.spoken import Spoken, Unspoken
 from gateway.service import Gateway
 from gateway.transport import Transport
 
@@ -85,9 +86,11 @@ def build_gateway(
     record: Recorder | None = None,
     keep_quota: Callable[[QuotaRecord], None] | None = None,
     keep_models: Callable[[ListedModels], None] | None = None,
+    keep_unspoken: Callable[[Unspoken], None] | None = None,
 ) -> Gateway:
     """``record``: where ledger rows go, ``keep_quota`` where quota windows go, ``keep_models``
-    where model lists go (none of them without a database)."""
+    where model lists go and ``keep_unspoken`` the protocols servers turned out not to speak
+    (none of them without a database)."""
     subs = settings.subscriptions
     configured = without_self(settings.providers, settings.server.port)
     adapters = [adapter(p) for p in [*configured, *subscription_providers(subs)]]
@@ -122,7 +125,8 @@ def build_gateway(
     )
     cache = ResponseCache(clock, routing.cache)
     accountant = Accountant(clock, Limits(clock), Metrics(), record)
-    return Gateway(adapters, transport, clock, index, sync, pools, router, routing.deadline, cache, accountant, quotas)
+    spoken = Spoken(clock, settings.server.model_list_ttl, keep_unspoken)
+    return Gateway(adapters, transport, clock, index, sync, pools, router, routing.deadline, cache, accountant, quotas, spoken)
 
 
 def _active(

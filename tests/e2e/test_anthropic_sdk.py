@@ -204,9 +204,20 @@ async def test_count_tokens_counts_locally_for_other_upstreams(gateway: GatewayS
     assert not upstream.chat_requests  # nothing went upstream
 
 
+async def test_a_translated_stream_starts_with_the_prompt_as_counted_here(gateway: GatewayServer) -> None:
+    system, messages = "word " * 300, [*HELLO, {"role": "assistant", "content": "Hi!"}, {"role": "user", "content": "Again"}]
+    counted = await client(gateway).messages.count_tokens(model=OPENAI_MODEL, system=system, messages=messages, tools=[WEATHER])
+    async with client(gateway).messages.stream(model=OPENAI_MODEL, max_tokens=100, system=system, messages=messages, tools=[WEATHER]) as stream:
+        started = [e.message.usage async for e in stream if e.type == "message_start"]
+        final = await stream.get_final_message()
+    assert [u.input_tokens for u in started] == [counted.input_tokens]  # what a context meter reads at once
+    assert counted.input_tokens > 300
+    assert final.usage.input_tokens == 12  # the upstream's own count, in message_delta
+
+
 async def test_bad_requests_answer_in_anthropic_shape(gateway: GatewayServer) -> None:
     with pytest.raises(anthropic.BadRequestError) as caught:
-        await client(gateway).messages.create(model=OPENAI_MODEL, max_tokens=10, messages=[{"role": "system", "content": "x"}])  # type: ignore[typeddict-item]
+        await client(gateway).messages.create(model=OPENAI_MODEL, max_tokens=10, messages=[{"role": "robot", "content": "x"}])  # type: ignore[typeddict-item]
     assert caught.value.body["type"] == "error"  # type: ignore[index]
     assert caught.value.body["error"]["type"] == "invalid_request_error"  # type: ignore[index]
 

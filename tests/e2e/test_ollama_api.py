@@ -132,3 +132,48 @@ async def test_other_clients_reach_ollama_through_its_native_api(gateway: Gatewa
     assert sent["messages"] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Say hello"}]
     assert sent["think"] is True and sent["stream"] is False
     assert sent["options"]["stop"] == ["END"] and sent["options"]["num_predict"] >= 300
+
+
+# --- the context window asked of a native Ollama --------------------------------------------------
+
+LONG = "word " * 20_000  # about 20,000 tokens: Claude Code's first request is this long
+
+
+async def test_a_long_prompt_asks_ollama_for_a_window_that_holds_it(gateway: GatewayServer, local: FakeOllama) -> None:
+    import anthropic
+
+    sdk = anthropic.AsyncAnthropic(base_url=gateway.url, api_key="x", max_retries=0)
+    for _ in range(2):
+        async with sdk.messages.stream(model="local/llama3.2:latest", max_tokens=32_000, messages=[{"role": "user", "content": LONG}]) as stream:
+            await stream.get_final_message()
+    # ~20k prompt tokens and 8k of room for the answer, rounded up to a power of two
+    assert [r.json["options"]["num_ctx"] for r in local.native_chat_requests] == [32768, 32768]
+    assert local.windows == [32768, 32768]
+    assert len(local.requests_to("/api/show")) == 1  # the model's own window, asked once
+
+    await sdk.messages.create(model="local/llama3.2:latest", max_tokens=300, messages=HELLO)
+    assert local.windows[-1] == 32768  # a short request keeps the loaded window: no reload
+    await sdk.messages.create(model="local/qwen3:8b", max_tokens=300, messages=HELLO)
+    assert "num_ctx" not in local.native_chat_requests[-1].json["options"]  # the server's default holds it
+    assert local.windows[-1] == oll.DEFAULT_CONTEXT
+
+
+async def test_the_window_is_at_most_what_the_model_was_trained_for(gateway: GatewayServer, local: FakeOllama) -> None:
+    shown = await client(gateway).show("local/qwen3:8b")  # a client's own show teaches it too
+    assert shown.modelinfo is not None
+    await client(gateway).generate(model="local/qwen3:8b", prompt=LONG * 2, stream=False)
+    assert local.native_chat_requests[-1].json["options"]["num_ctx"] == 40960  # not 65536
+    assert len(local.requests_to("/api/show")) == 1
+
+
+async def test_a_window_the_client_set_is_kept_through_translation(gateway: GatewayServer, local: FakeOllama) -> None:
+    await client(gateway).generate(model="local/llama3.2:latest", prompt=LONG, options={"num_ctx": 12288}, stream=False)
+    assert local.native_chat_requests[-1].json["options"]["num_ctx"] == 12288
+    assert not local.requests_to("/api/show")
+
+
+async def test_the_config_sets_a_models_window(start_gateway: StartGateway, local: FakeOllama) -> None:
+    gateway = await start_gateway(provider_table("local", local, extra='local = true\nnum_ctx = {"llama3.2" = 16384}'))
+    await client(gateway).chat(model="local/llama3.2:latest", messages=HELLO, stream=False)
+    await client(gateway).chat(model="local/qwen3:8b", messages=HELLO, stream=False)
+    assert [r.json.get("options") for r in local.native_chat_requests] == [{"num_ctx": 16384}, None]
