@@ -202,7 +202,7 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 THEMES = ("system", "light", "dark")
 _TIMEOUT_KEYS = {"connect_timeout", "read_timeout", "total_timeout"}
 _PROVIDER_KEYS = _TIMEOUT_KEYS | {
-    "enabled", "kind", "name", "base_url", "api_key_env", "auth", "local", "stream_usage",
+    "enabled", "kind", "name", "base_url", "api_key_env", "auth", "local", "stream_usage", "reasoning_history",
     "models", "models_url", "model_prefix", "headers", "protocols", "rotation", "max_request_mb", "num_ctx",
 }
 _ROUTING_KEYS = {
@@ -366,6 +366,7 @@ def _provider(
         local=local,
         probe=probe and source == "default",
         stream_usage=_first(t.flag("stream_usage"), entry.stream_usage),
+        reasoning_history=_first(t.flag("reasoning_history"), entry.reasoning_history),
         models=t.texts("models") or _split_list(env.get(f"{prefix}_MODELS", "")) or entry.models,
         models_url=models_url,
         model_prefix=t.text("model_prefix") or entry.model_prefix,

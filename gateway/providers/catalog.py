@@ -44,6 +44,7 @@ class CatalogEntry:
     models: tuple[str, ...] = ()
     headers: tuple[tuple[str, str], ...] = ()
     protocols: tuple[str, ...] = ()  # () for the kind's default
+    reasoning_history: bool = False
 
     @property
     def env_prefix(self) -> str:
@@ -52,7 +53,7 @@ class CatalogEntry:
 
 _FIELDS = {
     "name", "base_url", "key_env", "kind", "auth", "local", "url_env", "url_path", "default_url",
-    "stream_usage", "models_url", "model_prefix", "models", "headers", "protocols",
+    "stream_usage", "models_url", "model_prefix", "models", "headers", "protocols", "reasoning_history",
 }
 
 
@@ -87,6 +88,7 @@ def _entry(provider_id: str, row: dict[str, Any]) -> CatalogEntry:
         models=tuple(row.get("models", ())),
         headers=tuple(row.get("headers", {}).items()),
         protocols=protocols,
+        reasoning_history=row.get("reasoning_history", False),
     )
 
 

@@ -22,6 +22,7 @@ class ChatCompletions:
         self._provider = provider
         self._path = path
         self._ask_usage = provider.settings.stream_usage
+        self._reasoning_history = provider.settings.reasoning_history
 
     def passthrough_request(self, call: openai_chat.ChatCall, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
         body = openai_chat.upstream_body(call, upstream_model, ask_usage=self._ask_usage)
@@ -38,7 +39,7 @@ class ChatCompletions:
         return openai_chat.completion_usage(body)
 
     def translated_request(self, request: ChatRequest, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
-        body = codec.encode_request(request, upstream_model, stream_usage=self._ask_usage)
+        body = codec.encode_request(request, upstream_model, stream_usage=self._ask_usage, reasoning_history=self._reasoning_history)
         return self._provider.post(self._path, jsonbody.encode(body), key, request_id, stream=request.stream)
 
     def decode_response(self, body: bytes) -> ChatResponse:

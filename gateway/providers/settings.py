@@ -23,6 +23,7 @@ class ProviderSettings:
     local: bool = False
     probe: bool = False  # enabled only because its usual address might answer
     stream_usage: bool = True
+    reasoning_history: bool = False  # earlier turns' thinking sent back as reasoning_content
     models: tuple[str, ...] = ()
     models_url: str = ""
     model_prefix: str = ""

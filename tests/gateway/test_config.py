@@ -282,3 +282,13 @@ def test_subscription_addresses_from_config_and_environment(tmp_path: Path) -> N
     config.write_text('[providers.codex]\nkind = "openai-compatible"\nbase_url = "https://x.example/v1"\n')
     with pytest.raises(ConfigError, match="signed-in accounts"):
         load_settings(config, {})
+
+
+def test_thinking_servers_that_want_their_reasoning_back_say_so(tmp_path: Path) -> None:
+    """DeepSeek's and Kimi's thinking models refuse a tool turn without the earlier thinking as
+    reasoning_content; the catalog says so for them, and config can say it for any server."""
+    keys = {"DEEPSEEK_API_KEY": "sk-deepseek-1234567890", "MOONSHOT_API_KEY": "sk-kimi-1234567890", "OPENAI_API_KEY": "sk-openai-1234567890"}
+    found = by_id(settings(keys))
+    assert (found["deepseek"].reasoning_history, found["moonshot"].reasoning_history, found["openai"].reasoning_history) == (True, True, False)
+    config = "[providers.box]\nkind = \"openai-compatible\"\nbase_url = \"http://127.0.0.1:9/v1\"\nlocal = true\nreasoning_history = true\n"
+    assert by_id(settings({}, config, tmp_path))["box"].reasoning_history is True

@@ -46,7 +46,8 @@ def _message(value: Any, param: str) -> None:
     role = value.get("role")
     if role is None:
         raise BodyError(f"{param}.role: Field required", f"{param}.role")
-    one_of("user", "assistant")(role, f"{param}.role")
+    # "system" mid-conversation: Claude Code's beta mid-conversation-system-2026-04-07.
+    one_of("user", "assistant", "system")(role, f"{param}.role")
     content = value.get("content")
     if content is None:
         raise BodyError(f"{param}.content: Field required", f"{param}.content")
@@ -76,6 +77,7 @@ MESSAGE_FIELDS: dict[str, Validator] = {
     "tools": array(obj({"name": string(256)}), max_items=MAX_TOOLS),
     "tool_choice": obj({"type": one_of("auto", "any", "tool", "none"), "name": string(256), "disable_parallel_tool_use": boolean}),
     "thinking": obj({"type": string(32), "budget_tokens": integer(0, 100_000_000)}),
+    "output_config": obj({"effort": string(32)}),
     "metadata": obj({"user_id": string(512)}),
 }
 
