@@ -21,6 +21,7 @@ window that holds each request (``gateway.routing.context_windows``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -77,6 +78,7 @@ REASONING_ALLOWANCE = 4096  # output tokens added for a model that thinks out of
 ROUTE_WAIT = 5.0  # how long an unknown bare name may wait for model lists still loading
 FAILING_KEPT = 50  # models remembered as failing, for status and notifications
 
+log = logging.getLogger("gateway.service")
 T = TypeVar("T")
 C = TypeVar("C", bound=ClientCall)
 
@@ -440,6 +442,8 @@ class Gateway:
                 return await self._spoken(fitted, provider, candidate, request_id, left, tally, prompt)
 
             routed: Routed[bytes | Reply] = await self._routed(call.model, targets, request_id, attempt, call, session, tally)
+            if tally.dropped:
+                routed = replace(routed, dropped=tally.dropped)
         except GatewayError as err:
             self.accounting.failed(tally, err)
             raise
@@ -549,6 +553,9 @@ class Gateway:
         request = _checked(
             lambda: dialect.translated_request(canonical, target.upstream_model, candidate.cred.secret, request_id)
         )
+        if canonical.dropped:
+            tally.dropped = canonical.dropped
+            log.info("%s: left out for %s, which cannot carry them: %s", request_id, provider.id, ", ".join(canonical.dropped))
         # Of the protocols, only Messages streams state the prompt's size before the answer (a
         # context meter reads it): it is counted while the upstream works.
         counting = prompt.count() if call.stream and isinstance(call, MessagesCall) else None

@@ -19,7 +19,7 @@ async def answer(
     request: web.BaseRequest, routed: Routed[bytes | Reply], entry: Entry, content_type: str = SSE
 ) -> web.StreamResponse:
     value = routed.value
-    headers = entry.route_headers(routed.route, routed.attempts)
+    headers = entry.route_headers(routed.route, routed.attempts, routed.dropped)
     if isinstance(value, bytes):
         return web.Response(body=value, headers={**JSON, **headers})
     return await relay(request, value, request[REQUEST_ID], entry.stamp, content_type, headers)

@@ -40,6 +40,7 @@ class Routed(Generic[T]):
     candidate: Candidate | None  # None: answered from the response cache
     attempts: int
     cached_from: str | None = None  # the route that first served a cached answer
+    dropped: tuple[str, ...] = ()  # what the client sent that the route's protocol could not carry
 
     @property
     def route(self) -> str:

@@ -21,14 +21,18 @@ from gateway import GatewayServer
 
 MAIN_MODEL = "claude-sonnet-4-5-20250929"
 SMALL_MODEL = "claude-haiku-4-5-20251001"
-BETAS = "claude-code-20250219,interleaved-thinking-2025-05-14,fine-grained-tool-streaming-2025-05-14"
+# As Claude Code 2.1.332 sends them (its real requests, seen through a logging proxy).
+BETAS = (
+    "claude-code-20250219,interleaved-thinking-2025-05-14,context-management-2025-06-27,"
+    "mid-conversation-tool-changes-2026-07-01,advanced-tool-use-2025-11-20,effort-2025-11-24"
+)
 HEADERS = {
     "anthropic-version": "2023-06-01",
     "anthropic-beta": BETAS,
     "anthropic-dangerous-direct-browser-access": "true",
     "authorization": "Bearer client-oauth-token-must-not-travel",
     "x-app": "cli",
-    "user-agent": "claude-cli/2.0.14 (external, cli)",
+    "user-agent": "claude-cli/2.1.332 (external, sdk-cli)",
     "x-stainless-lang": "js",
     "content-type": "application/json",
 }
@@ -53,6 +57,8 @@ USER_TURN = {"role": "user", "content": [
     {"type": "text", "text": "<system-reminder>\nThe date is 2026-11-21.\n</system-reminder>"},
     {"type": "text", "text": "What is the weather in Paris, and the time there?", "cache_control": {"type": "ephemeral"}},
 ]}
+# Since 2.1.154 the environment and reminders come as system messages between the turns.
+ENVIRONMENT = {"role": "system", "content": [{"type": "text", "text": "# Environment\n - Platform: linux\n - Shell: bash"}]}
 METADATA = {"user_id": "user_3f1c0e_account__session_6a0b9d2e-1c4f-4d8e-9a57-2b3c4d5e6f70"}
 
 
@@ -63,15 +69,17 @@ def title_request(model: str) -> dict[str, Any]:
 
 
 def main_request(model: str) -> dict[str, Any]:
-    return {"model": model, "messages": [USER_TURN], "temperature": 1, "system": SYSTEM, "tools": TOOLS,
-            "metadata": METADATA, "max_tokens": 32000, "thinking": {"type": "enabled", "budget_tokens": 31999}, "stream": True}
+    return {"model": model, "messages": [USER_TURN, ENVIRONMENT], "system": SYSTEM, "tools": TOOLS,
+            "metadata": METADATA, "max_tokens": 32000, "thinking": {"type": "adaptive", "display": "updates"},
+            "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
+            "output_config": {"effort": "high"}, "stream": True}
 
 
 def next_request(model: str, assistant: list[dict[str, Any]]) -> dict[str, Any]:
     results = {"role": "user", "content": [
         {"type": "tool_result", "tool_use_id": block["id"], "content": [{"type": "text", "text": f"result of {block['name']}"}]}
         for block in assistant if block["type"] == "tool_use"]}
-    return main_request(model) | {"messages": [USER_TURN, {"role": "assistant", "content": assistant}, results]}
+    return main_request(model) | {"messages": [USER_TURN, ENVIRONMENT, {"role": "assistant", "content": assistant}, results]}
 
 
 def encoded(body: dict[str, Any]) -> bytes:
@@ -142,7 +150,7 @@ async def test_session_to_an_anthropic_upstream_passes_through_untouched(gateway
         assert request.headers["x-api-key"] == ANTHROPIC_KEY
         assert "client-oauth-token" not in json.dumps(request.headers)
         assert "x-app" not in {k.lower() for k in request.headers}  # only the allow-listed headers travel
-    replayed = sent[2].json["messages"][1]["content"][0]
+    replayed = sent[2].json["messages"][2]["content"][0]
     assert replayed == {"type": "thinking", "thinking": THINKING, "signature": SIGNATURE}  # the signature survives
     assert [b["id"] for b in blocks[2:]] == [tid for tid, _, _ in TOOL_USES]
 
@@ -171,15 +179,16 @@ async def test_session_to_an_openai_upstream_is_translated(gateway: GatewayServe
     # System blocks joined, cache_control dropped; tools as functions with their schemas whole.
     assert main["messages"][0] == {"role": "system", "content": "\n\n".join(b["text"] for b in SYSTEM)}
     assert main["messages"][1]["role"] == "user"
+    assert main["messages"][2] == {"role": "system", "content": ENVIRONMENT["content"][0]["text"]}  # where it was given
     assert [t["function"]["name"] for t in main["tools"]] == ["Bash", "Read", "Task"]
     assert main["tools"][2]["function"]["parameters"] == TOOLS[2]["input_schema"]
     assert main["stream_options"] == {"include_usage": True}
     assert main["reasoning_effort"] == "high"
     assert "cache_control" not in json.dumps(main)
     # The tool round: calls on the assistant turn, one tool message per result, in order.
-    assistant = follow["messages"][2]
+    assistant = follow["messages"][3]
     assert [c["id"] for c in assistant["tool_calls"]] == [i for i, _, _ in TOOL_CALLS]
-    assert follow["messages"][3:] == [
+    assert follow["messages"][4:] == [
         {"role": "tool", "tool_call_id": i, "content": f"result of {n}"} for i, n, _ in TOOL_CALLS
     ]
     totals = gateway.gateway.totals

@@ -85,9 +85,6 @@ async def test_stored_responses_are_not_kept(gateway: GatewayServer) -> None:
 
 async def test_what_chat_cannot_carry_is_refused_by_name(gateway: GatewayServer) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
-        await client(gateway).responses.create(model=CHAT_MODEL, input="Search", tools=[{"type": "web_search"}])
-    assert caught.value.body["param"] == "tools[0]"  # type: ignore[index]
-    with pytest.raises(openai.BadRequestError) as caught:
         await client(gateway).responses.create(model=CHAT_MODEL, input=[{"type": "item_reference", "id": "msg_1"}])
     assert caught.value.body["param"] == "input[0]"  # type: ignore[index]
 
@@ -127,3 +124,39 @@ async def test_chat_tools_reach_a_responses_upstream_flat_and_not_strict(gateway
     assert sent["tool_choice"] == {"type": "function", "name": "get_weather"}
     calls = reply.choices[0].message.tool_calls or []
     assert [(c.id, json.loads(c.function.arguments)) for c in calls] == [(i, json.loads(a)) for i, _, a in responses_api.FUNCTION_CALLS]  # type: ignore[union-attr]
+
+
+CODEX_TOOLS: list[dict[str, Any]] = [
+    {"type": "function", "name": "exec_command", "description": "Run.", "strict": False,
+     "parameters": {"type": "object", "properties": {"cmd": {"type": "string"}}, "required": ["cmd"]}},
+    {"type": "namespace", "name": "multi_agent_v1", "description": "Sub-agents.", "tools": [
+        {"type": "function", "name": "wait_agent", "description": "Wait.", "strict": False,
+         "parameters": {"type": "object", "properties": {}}}]},
+    {"type": "custom", "name": "apply_patch", "description": "Edit files.", "format": {"type": "grammar", "syntax": "lark", "definition": "start: x"}},
+    {"type": "web_search", "external_web_access": False},
+]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_codex_tools_reach_a_chat_upstream_and_what_cannot_is_named(
+    gateway: GatewayServer, upstream: FakeOpenAI, stream: bool
+) -> None:
+    """Codex 0.171's default tool set, which a Chat-only upstream answered with a 400 before: the
+    namespace and the custom tool become functions, the hosted web search is left out and named
+    in a header (issue 19, point 3)."""
+    body = {"model": CHAT_MODEL, "input": "fix it", "tools": CODEX_TOOLS, "tool_choice": "auto", "stream": stream}
+    async with aiohttp.ClientSession() as session, session.post(f"{gateway.url}/v1/responses", json=body) as reply:
+        assert reply.status == 200, await reply.text()
+        assert reply.headers["x-switchboard-dropped"] == "tools[3] (web_search)"
+        await reply.read()
+    sent = upstream.chat_requests[-1].json
+    assert [t["function"]["name"] for t in sent["tools"]] == ["exec_command", "multi_agent_v1__wait_agent", "apply_patch"]
+    assert "web_search" not in json.dumps(sent)
+
+
+async def test_forcing_a_hosted_tool_on_a_chat_upstream_is_a_clear_400(gateway: GatewayServer) -> None:
+    body = {"model": CHAT_MODEL, "input": "search", "tools": CODEX_TOOLS, "tool_choice": {"type": "web_search"}}
+    async with aiohttp.ClientSession() as session, session.post(f"{gateway.url}/v1/responses", json=body) as reply:
+        assert reply.status == 400
+        error = (await reply.json())["error"]
+    assert error["param"] == "tools[3]" and "web_search" in error["message"]
