@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from fakes.agent_script import Brain, Call
 from fakes.upstream import FakeUpstream, Script
 
 DEFAULT_MODELS = ("claude-test", "claude-other")
@@ -49,6 +50,7 @@ class FakeAnthropic(FakeUpstream):
     def __init__(self, *, key: str | None = "sk-ant-fake-upstream-0001", models: tuple[str, ...] = DEFAULT_MODELS) -> None:
         super().__init__(key)
         self.models = models
+        self.brain: Brain | None = None  # decides each answer in place of the fixed one (fakes.agent_script)
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/messages", self._messages)
@@ -133,6 +135,11 @@ class FakeAnthropic(FakeUpstream):
         return web.json_response(message, headers=headers)
 
     def _answer(self, body: dict[str, Any]) -> tuple[list[dict[str, Any]], str, str | None]:
+        if self.brain is not None:
+            decision = self.brain(body)
+            if isinstance(decision, Call):
+                return [{"type": "tool_use", "id": f"toolu_{decision.id}", "name": decision.name, "input": decision.arguments}], "tool_use", None
+            return [{"type": "text", "text": decision.text}], "end_turn", None
         blocks: list[dict[str, Any]] = []
         if (body.get("thinking") or {}).get("type") == "enabled":
             blocks.append({"type": "thinking", "thinking": THINKING, "signature": SIGNATURE})

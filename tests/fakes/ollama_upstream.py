@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from fakes.agent_script import Call, Decision
 from fakes.openai_upstream import FakeOpenAI
 from fakes.upstream import Script
 
@@ -153,6 +154,8 @@ class FakeOllama(FakeOpenAI):
         pieces: list[dict[str, Any]] = []
         if body.get("think") not in (None, False):
             pieces += [{"role": "assistant", "content": "", "thinking": t} for t in THINKING_PIECES]
+        if self.brain is not None:
+            return [*pieces, self._decided(self.brain(body))], "stop"
         if body.get("tools"):
             calls = []
             for n, (name, arguments) in enumerate(TOOL_CALLS):
@@ -166,6 +169,13 @@ class FakeOllama(FakeOpenAI):
         short = isinstance(limit, int) and 0 < limit < SHORT_LIMIT
         pieces += [{"role": "assistant", "content": w} for w in (WORDS[:limit] if short else WORDS)]
         return pieces, "length" if short else "stop"
+
+    def _decided(self, decision: Decision) -> dict[str, Any]:
+        """The brain's answer as the one message piece carrying it."""
+        if isinstance(decision, Call):
+            call: dict[str, Any] = {"function": {"index": 0, "name": decision.name, "arguments": decision.arguments}}
+            return {"role": "assistant", "content": "", "tool_calls": [{"id": f"call_{decision.id}", **call} if self.tool_ids else call]}
+        return {"role": "assistant", "content": decision.text}
 
     def _final(self, model: str, reason: str) -> dict[str, Any]:
         return {"model": model, "created_at": self._created_at(), "message": {"role": "assistant", "content": ""},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import struct
 import time
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from fakes import responses_api
+from fakes.agent_script import Brain, Call
 from fakes.upstream import FakeUpstream, Script
 
 DEFAULT_MODELS = ("gpt-test", "gpt-other", "text-embed-test")
@@ -87,6 +89,7 @@ class FakeOpenAI(FakeUpstream):
         self.stored: dict[str, dict[str, Any]] = {}  # responses kept for previous_response_id
         self.omit_usage = False  # answer as servers that report no usage do
         self.ignore_encoding_format = ignore_encoding_format
+        self.brain: Brain | None = None  # decides each answer in place of the fixed one (fakes.agent_script)
         self.models_status = 200
 
     def add_routes(self, app: web.Application) -> None:
@@ -192,8 +195,8 @@ class FakeOpenAI(FakeUpstream):
             self.stored[rid] = body
         if body.get("stream"):
             failed = responses_api.failed_event(body, rid, created, script.after_events)
-            return await self.play(request, responses_api.events(body, rid, created), script, error=failed)
-        return web.json_response(responses_api.response(body, rid, created))
+            return await self.play(request, responses_api.events(body, rid, created, self.brain), script, error=failed)
+        return web.json_response(responses_api.response(body, rid, created, self.brain))
 
     async def _embeddings(self, request: web.Request) -> web.StreamResponse:
         admitted = await self._admit(request)
@@ -217,31 +220,41 @@ class FakeOpenAI(FakeUpstream):
         if isinstance(admitted, web.StreamResponse):
             return admitted
         script, body = admitted
-        wants_tools = bool(body.get("tools")) and body.get("tool_choice") != "none"
+        calls, words = self._reply(body)
         if body.get("stream"):
-            return await self._stream(request, body, script, wants_tools)
-        return web.json_response(self._completion(body, wants_tools), headers={"x-request-id": "upstream-req-1"})
+            return await self._stream(request, body, script, calls, words)
+        return web.json_response(self._completion(body, calls, words), headers={"x-request-id": "upstream-req-1"})
 
-    def _words(self, body: dict[str, Any]) -> tuple[tuple[str, ...], str]:
+    def _reply(self, body: dict[str, Any]) -> tuple[tuple[tuple[str, str, str], ...], tuple[str, ...]]:
+        """The tool calls the request is answered with (none: it gets the words)."""
+        if self.brain is not None:
+            decision = self.brain(body)
+            if isinstance(decision, Call):
+                return ((f"call_{decision.id}", decision.name, json.dumps(decision.arguments)),), ()
+            return (), tuple(re.findall(r"\s*\S+", decision.text))
+        wants_tools = bool(body.get("tools")) and body.get("tool_choice") != "none"
+        return self.tool_calls if wants_tools else (), self.words
+
+    def _words(self, body: dict[str, Any], words: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
         if isinstance(limit, int) and limit < SHORT_LIMIT:
-            return self.words[:limit], "length"
-        return self.words, "stop"
+            return words[:limit], "length"
+        return words, "stop"
 
-    def _completion(self, body: dict[str, Any], wants_tools: bool) -> dict[str, Any]:
-        if wants_tools:
+    def _completion(self, body: dict[str, Any], calls: tuple[tuple[str, str, str], ...], words: tuple[str, ...]) -> dict[str, Any]:
+        if calls:
             message: dict[str, Any] = {
                 "role": "assistant",
                 "content": None,
                 "refusal": None,
                 "tool_calls": [
                     {"id": cid, "type": "function", "function": {"name": name, "arguments": args}}
-                    for cid, name, args in self.tool_calls
+                    for cid, name, args in calls
                 ],
             }
             finish = "tool_calls"
         else:
-            words, finish = self._words(body)
+            words, finish = self._words(body, words)
             message = {"role": "assistant", "content": "".join(words), "refusal": None}
         if body.get("reasoning_effort"):
             message[self.reasoning_field] = "".join(self.reasoning_pieces)
@@ -255,24 +268,24 @@ class FakeOpenAI(FakeUpstream):
             **({} if self.omit_usage else {"usage": _usage(*self.usage_whole)}),
         }
 
-    def _events(self, body: dict[str, Any], wants_tools: bool) -> list[bytes]:
+    def _events(self, body: dict[str, Any], calls: tuple[tuple[str, str, str], ...], words: tuple[str, ...]) -> list[bytes]:
         model = body["model"]
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         events = [_sse(_chunk(model, {"role": "assistant", "content": "", "refusal": None}, usage=include_usage))]
         if body.get("reasoning_effort"):
             events += [_sse(_chunk(model, {self.reasoning_field: p}, usage=include_usage)) for p in self.reasoning_pieces]
-        if wants_tools:
+        if calls:
             # First fragment of each call carries id, type and name; the rest only index + arguments.
-            for index, (cid, name, _) in enumerate(self.tool_calls):
+            for index, (cid, name, _) in enumerate(calls):
                 events.append(_sse(_chunk(model, {"tool_calls": [{"index": index, "id": cid, "type": "function", "function": {"name": name, "arguments": ""}}]}, usage=include_usage)))
-            pieces = [[args[i : i + 7] for i in range(0, len(args), 7)] for _, _, args in self.tool_calls]
+            pieces = [[args[i : i + 7] for i in range(0, len(args), 7)] for _, _, args in calls]
             for step in range(max(len(p) for p in pieces)):
                 for index, parts in enumerate(pieces):  # fragments of the two calls interleave
                     if step < len(parts):
                         events.append(_sse(_chunk(model, {"tool_calls": [{"index": index, "function": {"arguments": parts[step]}}]}, usage=include_usage)))
             finish = "tool_calls"
         else:
-            words, finish = self._words(body)
+            words, finish = self._words(body, words)
             events += [_sse(_chunk(model, {"content": word}, usage=include_usage)) for word in words]
         events.append(_sse(_chunk(model, {}, finish=finish, usage=include_usage)))
         if include_usage and not self.omit_usage:
@@ -292,5 +305,7 @@ class FakeOpenAI(FakeUpstream):
         events.append(b"data: [DONE]\n\n")
         return events
 
-    async def _stream(self, request: web.Request, body: dict[str, Any], script: Script, wants_tools: bool) -> web.StreamResponse:
-        return await self.play(request, self._events(body, wants_tools), script)
+    async def _stream(
+        self, request: web.Request, body: dict[str, Any], script: Script, calls: tuple[tuple[str, str, str], ...], words: tuple[str, ...]
+    ) -> web.StreamResponse:
+        return await self.play(request, self._events(body, calls, words), script)

@@ -11,7 +11,10 @@ cut the answer). Every event repeats its type in the data and has an increasing
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+
+from fakes.agent_script import Brain, Call, Decision
 
 TEXT_PIECES = ("Hello", " from", " the", " Responses", " API!")
 TEXT = "".join(TEXT_PIECES)
@@ -32,12 +35,15 @@ SHORT_LIMIT = 5  # a max_output_tokens below this cuts the answer: status "incom
 FAILED = {"code": "server_error", "message": "The model failed to generate a response."}
 
 
-def _answer(body: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
-    """The output items (complete), and whether max_output_tokens cut them short."""
+def _answer(body: dict[str, Any], brain: Brain | None) -> tuple[list[dict[str, Any]], bool]:
+    """The output items (complete), and whether max_output_tokens cut them short; ``brain``
+    decides them in place of the fixed answer (fakes.agent_script)."""
     items: list[dict[str, Any]] = []
     if (body.get("reasoning") or {}).get("effort") not in (None, "none"):
         summary = [{"type": "summary_text", "text": SUMMARY}] if (body.get("reasoning") or {}).get("summary") else []
         items.append({"type": "reasoning", "id": "rs_fake_0", "summary": summary})
+    if brain is not None:
+        return [*items, _decided(brain(body))], False
     if body.get("tools") and body.get("tool_choice") != "none":
         for n, (call_id, name, arguments) in enumerate(FUNCTION_CALLS):
             items.append({"type": "function_call", "id": f"fc_fake_{n}", "call_id": call_id, "name": name,
@@ -51,8 +57,16 @@ def _answer(body: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
     return items, short
 
 
-def response(body: dict[str, Any], rid: str, created: int) -> dict[str, Any]:
-    items, short = _answer(body)
+def _decided(decision: Decision) -> dict[str, Any]:
+    if isinstance(decision, Call):
+        return {"type": "function_call", "id": f"fc_{decision.id}", "call_id": f"call_{decision.id}", "name": decision.name,
+                "arguments": json.dumps(decision.arguments), "status": "completed"}
+    return {"type": "message", "id": "msg_fake_0", "status": "completed", "role": "assistant",
+            "content": [{"type": "output_text", "text": decision.text, "annotations": [], "logprobs": []}]}
+
+
+def response(body: dict[str, Any], rid: str, created: int, brain: Brain | None = None) -> dict[str, Any]:
+    items, short = _answer(body, brain)
     return _object(body, rid, created, "incomplete" if short else "completed", items, USAGE)
 
 
@@ -84,8 +98,8 @@ def _pieces(text: str, size: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
-def events(body: dict[str, Any], rid: str, created: int) -> list[bytes]:
-    items, short = _answer(body)
+def events(body: dict[str, Any], rid: str, created: int, brain: Brain | None = None) -> list[bytes]:
+    items, short = _answer(body, brain)
     e = _Events()
     e.add("response.created", response=_object(body, rid, created, "in_progress", [], None))
     e.add("response.in_progress", response=_object(body, rid, created, "in_progress", [], None))
@@ -103,7 +117,7 @@ def events(body: dict[str, Any], rid: str, created: int) -> list[bytes]:
             text = item["content"][0]["text"]
             e.add("response.output_item.added", output_index=index, item={**item, "status": "in_progress", "content": []})
             e.add("response.content_part.added", **where, content_index=0, part={"type": "output_text", "text": "", "annotations": []})
-            for piece in TEXT_PIECES[: body["max_output_tokens"] if short else None]:
+            for piece in re.findall(r"\s*\S+", text):  # word by word, as TEXT_PIECES are
                 e.add("response.output_text.delta", **where, content_index=0, delta=piece, logprobs=[])
             e.add("response.output_text.done", **where, content_index=0, text=text, logprobs=[])
             e.add("response.content_part.done", **where, content_index=0, part=item["content"][0])
