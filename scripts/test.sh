@@ -10,6 +10,9 @@ source scripts/common.sh
 ensure_debian_packages libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 libxkbcommon0 gnupg nsis osslsigncode
 ensure_venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
+# The real client programs tests/clients drives, at their pinned versions (installed once per machine).
+SWITCHBOARD_TEST_CLIENTS=$(bash scripts/clients.sh)
+export SWITCHBOARD_TEST_CLIENTS
 bash scripts/llamacpp-wheel.sh  # a real local server for tests/clients (built once per machine)
 .venv/bin/ruff check gateway app tests installers
 .venv/bin/mypy

@@ -25,9 +25,16 @@ pytest_plugins = ("app_fixtures",)  # the tray app's fixtures (tests/app_fixture
 FAKE_KEY = "sk-fake-upstream-key-0001"
 ANTHROPIC_KEY = "sk-ant-fake-upstream-0001"
 StartGateway = Callable[..., Awaitable[GatewayServer]]
-# The local servers the gateway looks for on their usual ports, switched off so tests do not
-# depend on what runs on the machine.
-LOCAL_OFF = "".join(f"[providers.{p}]\nenabled = false\n" for p in ("ollama", "lmstudio", "llamacpp", "vllm")) + "\n"
+LOCAL_SERVERS = ("ollama", "lmstudio", "llamacpp", "vllm")
+
+
+def local_off(*configured: str) -> str:
+    """The local servers the gateway looks for on their usual ports, switched off so tests do not
+    depend on what runs on the machine; but those ``configured``, which a test points at its fakes."""
+    return "".join(f"[providers.{p}]\nenabled = false\n" for p in LOCAL_SERVERS if p not in configured) + "\n"
+
+
+LOCAL_OFF = local_off()
 
 
 def provider_table(name: str, fake: FakeUpstream, *, extra: str = "") -> str:
