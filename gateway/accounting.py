@@ -112,8 +112,7 @@ class Accountant:
             try:
                 canonical = request()
                 prompt = await tokens.count_async(canonical)
-                text = output() if output is not None else ""
-                completion = await asyncio.to_thread(tokens.count_text, text, canonical.model) if text else 0
+                completion = await tokens.count_text_async(output() if output is not None else "", canonical.model)
             except (BodyError, OSError, ValueError):
                 self._settle(tally, served, None, error, ended)
                 return

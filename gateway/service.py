@@ -39,7 +39,7 @@ from gateway.errors import (
     UpstreamBadResponse,
     UpstreamStatus,
 )
-from gateway.formats import jsonbody, openai_embeddings
+from gateway.formats import jsonbody, openai_chat, openai_embeddings
 from gateway.formats.answer_text import answer_text, stream_text
 from gateway.formats.anthropic.checks import MessagesCall
 from gateway.formats.conversation import conversation_key
@@ -382,6 +382,7 @@ class Gateway:
         relay: Relay,
         on_close: Callable[[Relay], None],
         kept: list[bytes] | None = None,
+        end: Callable[[], Awaitable[bytes]] | None = None,
     ) -> StreamReply:
         """Read up to the first real event, so failures before it still get a proper status."""
         try:
@@ -402,7 +403,7 @@ class Gateway:
         except BaseException:
             response.close()
             raise
-        return StreamReply(first, relay, response, target, on_close, kept)
+        return StreamReply(first, relay, response, target, on_close, kept, end)
 
     def _tapped(self, provider: ChatProvider, cred: Credential, relay: Relay) -> Relay:
         """The relay, watched for quota events where the upstream sends them in its streams."""
@@ -481,7 +482,7 @@ class Gateway:
                 dialect = dialect.sized(await self._window(call, provider, candidate, request_id, left, prompt))
             try:
                 if own:
-                    return await self._passthrough(call, provider, dialect, candidate, request_id, left, tally)
+                    return await self._passthrough(call, provider, dialect, candidate, request_id, left, tally, prompt)
                 return await self._translated(call, provider, dialect, candidate, request_id, left, tally, prompt)
             except GatewayError as err:
                 if not self.spoken.learn(provider, dialect, err):
@@ -511,19 +512,27 @@ class Gateway:
         request_id: str,
         left: float,
         tally: Tally,
+        prompt: tokens.PromptCount,
     ) -> bytes | StreamReply:
         target = candidate.target
         served = _served(candidate)
         request = dialect.passthrough_request(call, target.upstream_model, candidate.cred.secret, request_id)
         response = await self._send(provider, request, left, candidate.cred)
         if call.stream:
-            relay = self._tapped(provider, candidate.cred, dialect.passthrough_relay(call))
+            passthrough = dialect.passthrough_relay(call)
+            relay = self._tapped(provider, candidate.cred, passthrough)
             kept: list[bytes] = []
 
-            def count_stream(done: Relay) -> None:
-                self.accounting.count(tally, served, done.usage, call.canonical, lambda: stream_text(dialect.stream_decoder(), kept), _broken(done))
+            def output() -> str:
+                return stream_text(dialect.stream_decoder(), kept)
 
-            stream = await self._open_stream(provider, dialect, response, target, relay, count_stream, kept)
+            def count_stream(done: Relay) -> None:
+                self.accounting.count(tally, served, done.usage, call.canonical, output, _broken(done))
+
+            # Of the protocols, only Chat streams can end without the usage their client asked
+            # for (llama-cpp-python's server never sends it): their relay holds the end back.
+            end = _counted_usage(passthrough, prompt, output, call.model) if isinstance(passthrough, openai_chat.StreamRelay) else None
+            stream = await self._open_stream(provider, dialect, response, target, relay, count_stream, kept, end)
             self.accounting.first_byte(tally)
             return stream
         body = await self._complete(provider, response, dialect)
@@ -650,6 +659,26 @@ class Gateway:
 def _served(candidate: Candidate) -> Served:
     target = candidate.target
     return Served(target.provider, candidate.cred.label, target.upstream_model)
+
+
+def _counted_usage(
+    relay: openai_chat.StreamRelay, prompt: tokens.PromptCount, output: Callable[[], str], model: str
+) -> Callable[[], Awaitable[bytes]]:
+    """The end of a stream that a relay held back for want of usage, after the usage counted
+    here as the accountant counts what an upstream did not report: the prompt, and what was
+    relayed. The relay takes the count as the stream's usage, so the ledger records it as it is
+    (estimated), not counted twice."""
+
+    async def end() -> bytes:
+        if not relay.owes_usage:
+            return b""
+        try:
+            usage: Usage | None = Usage(await prompt.count(), await tokens.count_text_async(output(), model), estimated=True)
+        except (BodyError, OSError, ValueError):
+            usage = None  # not countable here (as the accountant finds too): the end goes out alone
+        return relay.end(usage)
+
+    return end
 
 
 def _broken(relay: Relay) -> str:

@@ -3,7 +3,7 @@ or replayed from the response cache (``CachedStream``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from gateway.core.models import Target
 from gateway.errors import GatewayError, UpstreamBadResponse
@@ -20,7 +20,9 @@ class StreamReply:
     Raises ``UpstreamError`` mid-stream when the upstream fails or stops before its end.
     """
 
-    __slots__ = ("_copied", "_copy_left", "_first", "_kept", "_kept_size", "_on_close", "_on_copied", "_relay", "_response", "target")
+    __slots__ = (
+        "_copied", "_copy_left", "_end", "_first", "_kept", "_kept_size", "_on_close", "_on_copied", "_relay", "_response", "target",
+    )
 
     def __init__(
         self,
@@ -30,7 +32,10 @@ class StreamReply:
         target: Target,
         on_close: Callable[[Relay], None],
         kept: list[bytes] | None = None,
+        end: Callable[[], Awaitable[bytes]] | None = None,
     ) -> None:
+        """``end``: asked once, when the relay has seen the upstream's end, for what goes out
+        after it (the end a relay held back until the gateway had counted the usage)."""
         self._first: bytes | None = first
         self._relay = relay
         self._response = response
@@ -45,6 +50,7 @@ class StreamReply:
         self._copied: list[bytes] | None = None
         self._copy_left = 0
         self._on_copied: Callable[[tuple[bytes, ...]], None] | None = None
+        self._end = end
 
     def copy_to(self, limit: int, done: Callable[[tuple[bytes, ...]], None]) -> None:
         """Hand every piece relayed to ``done`` once the stream has completed, unless it grew
@@ -59,6 +65,8 @@ class StreamReply:
     async def __anext__(self) -> bytes:
         if self._first is not None:
             first, self._first = self._first, None
+            if (end := self._end) is not None and self._relay.done:
+                first += await self._ended(end)
             return first
         relay = self._relay
         while True:
@@ -72,17 +80,31 @@ class StreamReply:
                 )
             out = relay.feed(data)
             if out:
-                kept = self._kept
-                if kept is not None and self._kept_size < MAX_KEPT_BYTES:
-                    kept.append(out)
-                    self._kept_size += len(out)
-                if self._copied is not None:
-                    self._copy_left -= len(out)
-                    if self._copy_left < 0:
-                        self._copied = self._on_copied = None  # too large to cache
-                    else:
-                        self._copied.append(out)
+                self._relayed(out)
+            if (end := self._end) is not None and relay.done:
+                out += await self._ended(end)
+            if out:
                 return out
+
+    def _relayed(self, out: bytes) -> None:
+        """Keep what goes to the client, for counting and for the response cache."""
+        kept = self._kept
+        if kept is not None and self._kept_size < MAX_KEPT_BYTES:
+            kept.append(out)
+            self._kept_size += len(out)
+        if self._copied is not None:
+            self._copy_left -= len(out)
+            if self._copy_left < 0:
+                self._copied = self._on_copied = None  # too large to cache
+            else:
+                self._copied.append(out)
+
+    async def _ended(self, end: Callable[[], Awaitable[bytes]]) -> bytes:
+        self._end = None
+        out = await end()
+        if out:
+            self._relayed(out)
+        return out
 
     @property
     def complete(self) -> bool:

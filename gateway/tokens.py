@@ -111,6 +111,11 @@ async def count_async(request: ChatRequest) -> int:
     return await asyncio.to_thread(count_request, request)
 
 
+async def count_text_async(text: str, model: str) -> int:
+    """``count_text`` off the event loop; no text is no tokens (and loads no encoding)."""
+    return await asyncio.to_thread(count_text, text, model) if text else 0
+
+
 class PromptCount:
     """One request's prompt tokens: counted off the loop once, from the first ask; whoever asks
     after waits for the same count."""

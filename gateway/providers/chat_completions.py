@@ -30,7 +30,7 @@ class ChatCompletions:
 
     def passthrough_relay(self, call: openai_chat.ChatCall) -> openai_chat.StreamRelay:
         # The usage chunk was asked for on the client's behalf only when it did not ask itself.
-        return openai_chat.StreamRelay(drop_usage_chunk=self._ask_usage and not call.wants_usage)
+        return openai_chat.StreamRelay(drop_usage_chunk=self._ask_usage and not call.wants_usage, wants_usage=call.wants_usage)
 
     def passthrough_usage(self, body: bytes) -> Usage | None:
         """Raises ValueError when the answer is not a chat completion."""

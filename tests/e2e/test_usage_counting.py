@@ -1,8 +1,10 @@
 """Answers whose upstream reports no usage are counted by the gateway and marked estimated, on
-the passthrough path as on the translated one, streamed or not."""
+the passthrough path as on the translated one, streamed or not; a client that asked for usage in
+a stream gets that count."""
 
 from __future__ import annotations
 
+import aiohttp
 import anthropic
 import openai
 import pytest
@@ -56,3 +58,40 @@ async def test_translated_answers_without_usage_are_counted(gateway: GatewayServ
     totals = gateway.gateway.totals
     assert (totals.estimated, totals.completion_tokens) == (1, expected_completion())
     assert totals.prompt_tokens > 0
+
+
+@pytest.fixture
+async def no_stream_usage(start_gateway: StartGateway, upstream: FakeOpenAI) -> GatewayServer:
+    """In front of a server that ignores stream_options, as llama-cpp-python's does."""
+    upstream.stream_usage = False
+    return await start_gateway(provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY})
+
+
+async def test_a_stream_that_asked_for_usage_ends_with_the_gateway_s_count(no_stream_usage: GatewayServer, upstream: FakeOpenAI) -> None:
+    sdk = openai.AsyncOpenAI(base_url=f"{no_stream_usage.url}/v1", api_key="x", max_retries=0)
+    stream = await sdk.chat.completions.create(
+        model="fake/gpt-test", messages=HELLO, stream=True, stream_options={"include_usage": True}  # type: ignore[arg-type]
+    )
+    chunks = [chunk async for chunk in stream]
+    assert upstream.chat_requests[-1].json["stream_options"] == {"include_usage": True}  # asked for, and ignored
+    last = chunks[-1]
+    assert last.choices == [] and last.usage is not None
+    assert (last.id, last.model, last.created) == (chunks[0].id, chunks[0].model, chunks[0].created)
+    assert all(chunk.usage is None for chunk in chunks[:-1])
+    assert last.usage.completion_tokens == expected_completion()
+    assert last.usage.total_tokens == last.usage.prompt_tokens + last.usage.completion_tokens
+    await settled(no_stream_usage)
+    totals = no_stream_usage.gateway.totals
+    # The ledger holds the same count, still marked as counted here.
+    assert (totals.requests, totals.estimated, totals.prompt_tokens, totals.completion_tokens) == (
+        1, 1, last.usage.prompt_tokens, last.usage.completion_tokens,
+    )
+
+
+async def test_a_stream_that_did_not_ask_for_usage_gets_none(no_stream_usage: GatewayServer) -> None:
+    ask = {"model": "fake/gpt-test", "messages": HELLO, "stream": True}
+    async with aiohttp.ClientSession() as session, session.post(f"{no_stream_usage.url}/v1/chat/completions", json=ask) as answer:
+        raw = await answer.read()
+    assert raw.endswith(b"data: [DONE]\n\n") and b'"usage"' not in raw
+    await settled(no_stream_usage)
+    assert no_stream_usage.gateway.totals.estimated == 1

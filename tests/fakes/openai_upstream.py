@@ -88,6 +88,9 @@ class FakeOpenAI(FakeUpstream):
         self.has_responses = responses
         self.stored: dict[str, dict[str, Any]] = {}  # responses kept for previous_response_id
         self.omit_usage = False  # answer as servers that report no usage do
+        # False: stream_options ignored, as llama-cpp-python's server does (0.3.36): no usage in any
+        # chunk of a stream, not even null; its whole answers still report usage.
+        self.stream_usage = True
         self.ignore_encoding_format = ignore_encoding_format
         self.brain: Brain | None = None  # decides each answer in place of the fixed one (fakes.agent_script)
         self.models_status = 200
@@ -270,7 +273,7 @@ class FakeOpenAI(FakeUpstream):
 
     def _events(self, body: dict[str, Any], calls: tuple[tuple[str, str, str], ...], words: tuple[str, ...]) -> list[bytes]:
         model = body["model"]
-        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        include_usage = self.stream_usage and bool((body.get("stream_options") or {}).get("include_usage"))
         events = [_sse(_chunk(model, {"role": "assistant", "content": "", "refusal": None}, usage=include_usage))]
         if body.get("reasoning_effort"):
             events += [_sse(_chunk(model, {self.reasoning_field: p}, usage=include_usage)) for p in self.reasoning_pieces]

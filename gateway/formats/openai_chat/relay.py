@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from gateway.core.usage import Usage
 from gateway.errors import GatewayError
 from gateway.formats import jsonbody
+from gateway.formats.openai_chat.stream import usage_chunk
 from gateway.formats.openai_chat.usage import usage_from
 from gateway.formats.openai_errors import stream_error
 from gateway.formats.relay_state import RelayState
-from gateway.formats.sse import EventSplitter, event_data
+from gateway.formats.sse import EventSplitter, data_in, event_data
 
 _DONE = b"[DONE]"
 _USAGE_KEY = b'"usage"'
@@ -62,6 +65,26 @@ def _is_error(data: bytes) -> bool:
     return _ERROR_PAYLOAD.match(data) is not None
 
 
+def _without_done(block: bytes) -> bytes:
+    """The block that ended the stream, its [DONE] event cut out."""
+    if _ends_done(block):
+        return block[: -len(_DONE_EVENT)]
+    start, end = _event_bounds(block, block.rfind(_DONE))
+    return block[:start] + block[end:]
+
+
+def _first_chunk(block: bytes) -> dict[str, Any]:
+    """The first chunk in a block, parsed (empty when none parses)."""
+    for data in data_in(block):
+        try:
+            chunk = jsonbody.loads(data)
+        except ValueError:
+            continue
+        if isinstance(chunk, dict):
+            return chunk
+    return {}
+
+
 class StreamRelay(RelayState):
     """Relays a Chat Completions SSE stream event by event, reading usage on the side.
 
@@ -69,14 +92,22 @@ class StreamRelay(RelayState):
     client now: every complete event, except the usage-only chunk when the client did not ask
     for it. Events are found by position, so a block of many events costs a few searches, not a
     parse each; only an event that holds a usage object is parsed.
+
+    When the client asked for usage and the stream ends without any (llama-cpp-python never
+    sends it), the [DONE] is held back (``owes_usage``) for ``end`` to send after a usage chunk
+    with the gateway's own count.
     """
 
-    __slots__ = ("_drop_usage_chunk", "_splitter")
+    __slots__ = ("_drop_usage_chunk", "_head", "_splitter", "_wants_usage", "owes_usage")
 
-    def __init__(self, *, drop_usage_chunk: bool) -> None:
+    def __init__(self, *, drop_usage_chunk: bool, wants_usage: bool = False) -> None:
+        """``wants_usage``: the client itself asked for the usage chunk."""
         super().__init__()
         self._splitter = EventSplitter()
         self._drop_usage_chunk = drop_usage_chunk
+        self._wants_usage = wants_usage
+        self._head = b""  # the first events: a usage chunk made here takes its id, created, model
+        self.owes_usage = False
 
     def failure(self, err: GatewayError) -> bytes:
         return stream_error(err)
@@ -89,12 +120,31 @@ class StreamRelay(RelayState):
         # (a whole answer in one read) and a scan of each for each marker would add up.
         if not self.started and b"data:" in block:
             self.started = True
+            self._head = block
+        ended = False
         if not self.done:
-            self.done = _ends_done(block) or _data_at(block, block.rfind(_DONE)) == _DONE
+            ended = self.done = _ends_done(block) or _data_at(block, block.rfind(_DONE)) == _DONE
         if self.error_payload is None:
             self.error_payload = _error_in(block)
         at = block.rfind(_USAGE_KEY)
-        return block if at < 0 else self._read_usage(block, at)
+        if at >= 0:
+            block = self._read_usage(block, at)
+        if ended and self._wants_usage and self.usage is None:
+            self.owes_usage = True
+            return _without_done(block)
+        return block
+
+    def end(self, usage: Usage | None) -> bytes:
+        """The end held back: a usage-only chunk with ``usage`` (the gateway's own count; no
+        chunk when None), then [DONE]. The count becomes the stream's usage, so the ledger
+        records it as it was made (estimated) rather than counting again."""
+        self.owes_usage = False
+        if usage is None:
+            return _DONE_EVENT
+        self.usage = usage
+        head = _first_chunk(self._head)
+        counts = {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens, "total_tokens": usage.total_tokens}
+        return usage_chunk(head.get("id"), head.get("created"), head.get("model"), counts) + _DONE_EVENT
 
     def _read_usage(self, block: bytes, at: int) -> bytes:
         """Read the block's last usage object and cut it if it is a usage-only chunk the client

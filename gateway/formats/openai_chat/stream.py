@@ -152,13 +152,11 @@ class StreamEncoder:
         # StreamEnd: the usage chunk (when asked for), then the end marker.
         out = b""
         if self._include_usage and self._usage is not None:
-            usage_chunk = {
-                "id": self._id,
-                "object": "chat.completion.chunk",
-                "created": self._created,
-                "model": self._model,
-                "choices": [],
-                "usage": self._usage,
-            }
-            out = b"data: " + jsonbody.encode(usage_chunk) + b"\n\n"
+            out = usage_chunk(self._id, self._created, self._model, self._usage)
         return out + b"data: [DONE]\n\n"
+
+
+def usage_chunk(chunk_id: Any, created: Any, model: Any, usage: dict[str, Any]) -> bytes:
+    """The usage-only chunk (``choices: []``) that ends a stream whose client asked for usage."""
+    chunk = {"id": chunk_id, "object": "chat.completion.chunk", "created": created, "model": model, "choices": [], "usage": usage}
+    return b"data: " + jsonbody.encode(chunk) + b"\n\n"

@@ -165,3 +165,45 @@ def test_relay_with_crlf_and_spaced_json() -> None:
     spaced = b'data: {"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 1}}\r\n\r\ndata: [DONE]\r\n\r\n'
     assert relay.feed(spaced) == b"data: [DONE]\n\n"
     assert relay.usage == Usage(5, 1) and relay.done
+
+
+def llamacpp_chunk(delta: dict, finish: str | None = None) -> bytes:
+    """A chunk as llama-cpp-python's server sends it: no usage key at all, CRLF line ends."""
+    body = {"id": "chatcmpl-llama", "model": "tiny", "created": 1700000000, "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
+    return b"data: " + json.dumps(body).encode() + b"\r\n\r\n"
+
+
+LLAMACPP_STREAM = llamacpp_chunk({"role": "assistant"}) + llamacpp_chunk({"content": "hi"}) + llamacpp_chunk({}, "stop")
+
+
+def test_relay_holds_the_end_back_when_the_client_asked_for_usage_and_none_came() -> None:
+    relay = openai_chat.StreamRelay(drop_usage_chunk=False, wants_usage=True)
+    out = relay.feed(LLAMACPP_STREAM) + relay.feed(b"data: [DONE]\r\n\r\n")
+    assert out == LLAMACPP_STREAM.replace(b"\r\n", b"\n")  # everything but the [DONE]
+    assert relay.done and relay.owes_usage and relay.usage is None
+    counted = Usage(9, 4, estimated=True)
+    made, done = relay.end(counted).split(b"\n\n", 1)
+    assert done == b"data: [DONE]\n\n"
+    assert json.loads(made.removeprefix(b"data: ")) == {
+        "id": "chatcmpl-llama", "object": "chat.completion.chunk", "created": 1700000000, "model": "tiny", "choices": [],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 4, "total_tokens": 13},
+    }
+    # The count becomes the stream's usage, still marked as counted here.
+    assert relay.usage == counted and relay.usage.estimated and not relay.owes_usage
+
+
+def test_relay_holds_the_end_when_it_comes_with_the_last_events_and_usage_is_null() -> None:
+    relay = openai_chat.StreamRelay(drop_usage_chunk=False, wants_usage=True)
+    stream = chunk({"role": "assistant"}) + chunk({"content": "x"}) + b"data: [DONE]\n\n"  # usage: null on each chunk
+    assert relay.feed(stream) == chunk({"role": "assistant"}) + chunk({"content": "x"})
+    assert relay.owes_usage and relay.end(None) == b"data: [DONE]\n\n" and relay.usage is None
+
+
+def test_relay_holds_nothing_back_when_usage_came_or_was_not_asked_for() -> None:
+    reported = openai_chat.StreamRelay(drop_usage_chunk=False, wants_usage=True)
+    stream = chunk({"content": "a"}) + chunk(choices=[], usage=USAGE) + b"data: [DONE]\n\n"
+    assert reported.feed(stream) == stream and not reported.owes_usage
+    unasked = openai_chat.StreamRelay(drop_usage_chunk=True)
+    assert unasked.feed(LLAMACPP_STREAM + b"data: [DONE]\r\n\r\n").endswith(b"data: [DONE]\n\n")
+    assert unasked.done and not unasked.owes_usage

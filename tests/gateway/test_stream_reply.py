@@ -1,0 +1,94 @@
+"""A relayed stream whose end the relay held back: what the service gives for it goes out once,
+after the last events and before nothing else, wherever the upstream's end fell."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gateway.core.models import Target
+from gateway.core.usage import Usage
+from gateway.formats import openai_chat
+from gateway.formats.interfaces import Relay
+from gateway.stream_reply import StreamReply
+
+
+class Reads:
+    """An upstream body that arrives in the given reads."""
+
+    def __init__(self, reads: list[bytes]) -> None:
+        self.status = 200
+        self.headers = {"Content-Type": "text/event-stream"}
+        self._reads = reads
+
+    async def read(self, limit: int) -> bytes:
+        raise AssertionError("a stream is read chunk by chunk")
+
+    async def read_chunk(self) -> bytes:
+        return self._reads.pop(0) if self._reads else b""
+
+    @property
+    def finished(self) -> bool:
+        return not self._reads
+
+    def close(self) -> None:
+        pass
+
+    def release(self) -> None:
+        pass
+
+
+def chunk(delta: dict[str, str]) -> bytes:
+    body = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [{"index": 0, "delta": delta}]}
+    return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+
+DONE = b"data: [DONE]\n\n"
+COUNTED = Usage(7, 2, estimated=True)
+
+
+async def relayed(reads: list[bytes], *, wants_usage: bool) -> tuple[list[bytes], list[bytes], int]:
+    """What the client is sent, what was kept for counting, and how often the end was asked for
+    (the first piece read as the service reads it: up to the first real event)."""
+    relay = openai_chat.StreamRelay(drop_usage_chunk=False, wants_usage=wants_usage)
+    first = relay.feed(reads.pop(0))
+    asked = 0
+
+    async def end() -> bytes:
+        nonlocal asked
+        asked += 1
+        return relay.end(COUNTED) if relay.owes_usage else b""
+
+    def closed(done: Relay) -> None:
+        pass
+
+    kept: list[bytes] = []
+    reply = StreamReply(first, relay, Reads(reads), Target("p", "m"), closed, kept, end)
+    sent = [piece async for piece in reply]
+    assert reply.complete
+    return sent, kept, asked
+
+
+@pytest.mark.parametrize(
+    "reads",
+    [
+        [chunk({"role": "assistant"}) + chunk({"content": "hi"}) + DONE],  # all in the first read
+        [chunk({"role": "assistant"}), chunk({"content": "hi"}) + DONE],  # with the last events
+        [chunk({"role": "assistant"}), chunk({"content": "hi"}), DONE],  # on its own: nothing else to send
+    ],
+    ids=["first-read", "with-last-events", "alone"],
+)
+async def test_the_held_end_goes_out_last_with_the_usage(reads: list[bytes]) -> None:
+    sent, kept, asked = await relayed(reads, wants_usage=True)
+    whole = b"".join(sent)
+    assert whole.startswith(chunk({"role": "assistant"}) + chunk({"content": "hi"}))
+    assert whole.endswith(b'"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":2,"total_tokens":9}}\n\n' + DONE)
+    assert whole.count(DONE) == 1 and asked == 1
+    assert b"".join(kept) == whole  # counted, and cached, as it was sent
+
+
+async def test_a_stream_that_owes_nothing_is_sent_as_it_came() -> None:
+    reads = [chunk({"role": "assistant"}), chunk({"content": "hi"}) + DONE]
+    sent, _, asked = await relayed(list(reads), wants_usage=False)
+    assert sent == reads and asked == 1
