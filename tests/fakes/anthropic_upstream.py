@@ -141,7 +141,7 @@ class FakeAnthropic(FakeUpstream):
                 return [{"type": "tool_use", "id": f"toolu_{decision.id}", "name": decision.name, "input": decision.arguments}], "tool_use", None
             return [{"type": "text", "text": decision.text}], "end_turn", None
         blocks: list[dict[str, Any]] = []
-        if (body.get("thinking") or {}).get("type") == "enabled":
+        if (body.get("thinking") or {}).get("type") in ("enabled", "adaptive"):  # adaptive: the model chooses to
             blocks.append({"type": "thinking", "thinking": THINKING, "signature": SIGNATURE})
         if body.get("tools") and (body.get("tool_choice") or {}).get("type") != "none":
             blocks.append({"type": "text", "text": TOOL_TEXT})
