@@ -7,7 +7,7 @@
 - JSON endpoints take JSON only (415 otherwise: a CSRF guard too), and the body size is checked
   from ``Content-Length`` before a byte of the body is read (413). These body rules come after the
   caller is identified (``Entry``), so a refused body is counted against a known caller. A body
-  with no ``Content-Type`` is JSON unless a browser sent it.
+  with no ``Content-Type`` (or ``application/octet-stream``) is JSON unless a browser sent it.
 """
 
 from __future__ import annotations
@@ -95,6 +95,10 @@ class Guard:
         return None
 
 
+# Types that say nothing of the body, which programs (not browsers) send JSON under.
+_UNTYPED = frozenset({"", "application/octet-stream"})
+
+
 def _not_json(headers: Mapping[str, str]) -> str | None:
     """Why the body is not to be read as UTF-8 JSON, or None when it is.
 
@@ -104,14 +108,14 @@ def _not_json(headers: Mapping[str, str]) -> str | None:
     content_type = headers.get("Content-Type")
     if content_type == "application/json":
         return None
-    if content_type is None:
-        # Ollama reads such a body as JSON, and LiteLLM's Ollama providers send no Content-Type.
-        # A browser adds Origin or Sec-Fetch-Site to every POST, and a page cannot remove them:
-        # a cross-site form or beacon without a type is still refused (S9).
-        browser = "Origin" in headers or "Sec-Fetch-Site" in headers
-        return "Content-Type must be application/json, not missing." if browser else None
-    mime, _, params = content_type.partition(";")
+    mime, _, params = (content_type or "").partition(";")
     mime = mime.strip().lower()
+    if mime in _UNTYPED:
+        # Ollama reads such a body as JSON: LiteLLM's Ollama providers send none (older) or
+        # aiohttp's label for raw bytes (1.110). A browser adds Origin or Sec-Fetch-Site to every
+        # POST and a page cannot remove them, so a cross-site form or beacon is still refused (S9).
+        browser = "Origin" in headers or "Sec-Fetch-Site" in headers
+        return f"Content-Type must be application/json, not {mime or 'missing'}." if browser else None
     if mime != "application/json":
         return f"Content-Type must be application/json, not {mime or 'missing'}."
     for param in params.split(";"):

@@ -80,23 +80,29 @@ async def test_the_probes_keep_the_host_and_origin_rules(gateway: GatewayServer,
 
 # --- bodies without Content-Type -----------------------------------------------------------------
 
+# LiteLLM 1.110's Ollama providers label their JSON as aiohttp labels raw bytes.
+OCTETS = "Content-Type: application/octet-stream\r\n"
+
+
+@pytest.mark.parametrize("label", ["", OCTETS])
 @pytest.mark.parametrize("path", list(JSON_ENDPOINTS))
-async def test_a_body_without_content_type_is_json_when_no_browser_sent_it(gateway: GatewayServer, path: str) -> None:
-    status, _, body = await raw(gateway.port, untyped(gateway.port, path, JSON_ENDPOINTS[path]))
+async def test_a_body_without_content_type_is_json_when_no_browser_sent_it(gateway: GatewayServer, path: str, label: str) -> None:
+    status, _, body = await raw(gateway.port, untyped(gateway.port, path, JSON_ENDPOINTS[path], label))
     assert status == 200, body
 
 
+@pytest.mark.parametrize("label", ["", OCTETS])
 @pytest.mark.parametrize("browser", ["Origin: http://localhost:3000\r\n", "Sec-Fetch-Site: same-origin\r\n"])
 @pytest.mark.parametrize("path", ["/v1/chat/completions", "/api/chat", "/v1/messages"])
 async def test_a_browser_body_without_content_type_is_still_415(
-    start_gateway: StartGateway, upstream: FakeOpenAI, path: str, browser: str
+    start_gateway: StartGateway, upstream: FakeOpenAI, path: str, browser: str, label: str
 ) -> None:
     """SECURITY.md S9, B14: a page may send a body with no type (a beacon, a no-cors fetch), never
     without Origin or Sec-Fetch-Site; even from an origin the gateway lets in, it is refused."""
     gw = await start_gateway(
         '[server]\ncors_origins = ["http://localhost:3000"]\n' + provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY}
     )
-    status, _, body = await raw(gw.port, untyped(gw.port, path, JSON_ENDPOINTS[path], browser))
+    status, _, body = await raw(gw.port, untyped(gw.port, path, JSON_ENDPOINTS[path], browser + label))
     assert status == 415 and "Content-Type" in message_of(path, body)
     assert upstream.chat_requests == []
 
