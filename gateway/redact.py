@@ -2,8 +2,11 @@
 
 Upstream error bodies, exception messages from the HTTP client (they carry URLs) and log lines
 all pass through ``redact``. Shapes covered: OpenAI/Anthropic/OpenRouter style ``sk-`` keys,
-GitHub tokens, JWTs, Google ``AIza`` keys, ``Bearer``/``token`` values and credential-bearing
-URL query parameters. The first four characters of a key are kept so a person can tell keys apart.
+GitHub tokens, JWTs, Google ``AIza`` keys, ``Bearer``/``token`` values, and the value of every
+credential-bearing field (``refresh_token``, ``code_verifier``, ``client_secret``, …) in a URL
+query, a form body or a JSON object, its quotes escaped or not, whatever the value looks like (an
+auth server's error may echo the request it refused). The first four characters of a key are kept
+so a person can tell keys apart.
 """
 
 from __future__ import annotations
@@ -11,16 +14,18 @@ from __future__ import annotations
 import re
 
 _MASK = "****"
+# Fields whose value is a credential, in OAuth requests and answers and in provider APIs.
+_FIELDS = (
+    r"(?:access_token|refresh_token|id_token|device_code|code_verifier|code|client_secret|api[_-]?key"
+    r"|token|password|secret)"
+)
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # key=..., token=..., access_token=..., api_key=... in URLs and form bodies
-    (
-        re.compile(
-            r"(?i)\b((?:api[_-]?key|key|token|access_token|refresh_token|client_secret|password)=)"
-            r"[^&\s\"'<>]+"
-        ),
-        r"\1" + _MASK,
-    ),
+    # field=... in URLs and form bodies (and Google's key=...)
+    (re.compile(rf"(?i)\b((?:key|{_FIELDS})=)[^&\s\"'<>]+"), r"\1" + _MASK),
+    # "field": "..." in JSON (or a Python repr), also when that JSON sits escaped inside a string
+    # (the value runs to its closing quote, the one it opened with, escaped or not)
+    (re.compile(rf"""(?i)(\\?["']{_FIELDS}\\?["']\s*:\s*\\?(["']))(?:\\(?!\2).|(?!\2)[^\\\n])*"""), r"\1" + _MASK),
     # Authorization schemes
     (re.compile(r"(?i)\b(Bearer|token|Basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + _MASK),
     # JWT-shaped

@@ -5,7 +5,7 @@
   code and the ``state`` it was given.
 - ``POST /oauth/token``: the code exchange (form; the PKCE verifier must match the challenge)
   and refresh (JSON; refresh tokens rotate, and a rotated one used again gets 401
-  ``refresh_token_reused``).
+  ``refresh_token_reused``); with ``echo`` set, a refusal repeating the request (``auth_echo``).
 - ``POST /backend-api/codex/responses``: streams only, with the ``x-codex-*`` quota headers and a
   ``codex.rate_limits`` event first; refuses what the real backend refuses (no account header,
   ``store`` true, no ``instructions``, fields Codex never sends); a used-up account gets 429
@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from fakes import responses_api
+from fakes.auth_echo import Echo, echoing_refusal
 from fakes.upstream import FakeUpstream, Script
 
 CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann"
@@ -69,6 +70,8 @@ class FakeChatGPT(FakeUpstream):
         self.secondary_used = 40.0
         self.exhausted: set[str] = set()  # accounts whose 5-hour window is used up
         self.reset_at = int(time.time()) + 3 * 3600
+        self.echo: Echo | None = None  # the token endpoint refuses everything, repeating it
+        self.code_prefix = "code_"  # of the authorization codes it issues
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/oauth/authorize", self._authorize)
@@ -125,12 +128,14 @@ class FakeChatGPT(FakeUpstream):
         q = request.query
         if q.get("client_id") != CLIENT_ID or q.get("code_challenge_method") != "S256" or not q.get("state"):
             return web.Response(status=400, text="bad authorize request")
-        code = f"code_{secrets.token_urlsafe(12)}"
+        code = f"{self.code_prefix}{secrets.token_urlsafe(12)}"
         self.codes[code] = (q["code_challenge"], q["redirect_uri"])
         return web.Response(status=302, headers={"Location": f"{q['redirect_uri']}?{urlencode({'code': code, 'state': q['state']})}"})
 
     async def _token(self, request: web.Request) -> web.Response:
         rec = await self.record(request)
+        if self.echo is not None:
+            return echoing_refusal(rec, self.echo)
         if request.content_type == "application/x-www-form-urlencoded":
             form = dict(await request.post())
             challenge, redirect = self.codes.pop(str(form.get("code")), ("", ""))

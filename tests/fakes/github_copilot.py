@@ -5,6 +5,8 @@
   the outcomes queued in ``polls`` (``authorization_pending``, ``slow_down``, ``expired_token``,
   ``access_denied``; HTTP 200 each, as GitHub does) and then the token; it notes when each poll
   came, so tests can check the interval was kept.
+- ``echoes``: the auth paths (device code, polling, token exchange) that refuse by repeating the
+  request (``auth_echo``); the device code endpoint's refusal carries a device code as well.
 - ``GET /copilot_internal/v2/token`` (``Authorization: token …``) gives a short-lived Copilot token
   whose ``endpoints.api`` is this server; a GitHub token without Copilot gets 403.
 - ``GET /copilot_internal/user`` (quota snapshots), ``GET /user``.
@@ -23,6 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from fakes.anthropic_upstream import FakeAnthropic
+from fakes.auth_echo import Echo, echoing_refusal
 from fakes.openai_upstream import FakeOpenAI
 
 CLIENT_ID = "Iv1.b507a08c87ecfe98"
@@ -67,6 +70,8 @@ class FakeCopilot(FakeOpenAI):
         self.device_interval = 1
         self.device_expires_in = 900
         self.premium_remaining = 80.0
+        self.echoes: dict[str, Echo] = {}  # path -> how it refuses, repeating the request
+        self.device_code = ""  # the device code it hands out (else a random one)
         self.anthropic = FakeAnthropic(key=None, models=CHAT_MODELS)
         self.anthropic.requests = self.requests
         self.anthropic.authorized = self.authorized  # type: ignore[method-assign]
@@ -117,15 +122,20 @@ class FakeCopilot(FakeOpenAI):
 
     async def _device_code(self, request: web.Request) -> web.Response:
         rec = await self.record(request)
+        device_code = self.device_code or "dc_" + secrets.token_hex(8)
+        if (echo := self.echoes.get(request.path)) is not None:
+            return echoing_refusal(rec, echo, {"device_code": device_code, "user_code": USER_CODE})
         if (rec.json or {}).get("client_id") != CLIENT_ID:
             return web.json_response({"error": "unauthorized_client"}, status=400)
-        return web.json_response({"device_code": "dc_" + secrets.token_hex(8), "user_code": USER_CODE,
+        return web.json_response({"device_code": device_code, "user_code": USER_CODE,
                                   "verification_uri": f"{self.root}/login/device", "expires_in": self.device_expires_in,
                                   "interval": self.device_interval})
 
     async def _access_token(self, request: web.Request) -> web.Response:
         rec = await self.record(request)
         self.poll_times.append(time.monotonic())
+        if (echo := self.echoes.get(request.path)) is not None:
+            return echoing_refusal(rec, echo)
         body = rec.json or {}
         if body.get("grant_type") != "urn:ietf:params:oauth:grant-type:device_code" or body.get("client_id") != CLIENT_ID:
             return web.json_response({"error": "unsupported_grant_type"})
@@ -138,7 +148,9 @@ class FakeCopilot(FakeOpenAI):
         return web.json_response({"access_token": self.github_user("octocat"), "token_type": "bearer", "scope": "read:user"})
 
     async def _copilot_token(self, request: web.Request) -> web.Response:
-        await self.record(request)
+        rec = await self.record(request)
+        if (echo := self.echoes.get(request.path)) is not None:
+            return echoing_refusal(rec, echo)
         github = self._github_token(request)
         if github is None:
             return web.json_response({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}, status=401)

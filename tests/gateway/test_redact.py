@@ -53,3 +53,28 @@ def test_ordinary_text_is_left_alone() -> None:
 def test_mask_key() -> None:
     assert mask_key("sk-abcdefghijklmnop1234") == "sk-a****1234"
     assert mask_key("short") == "****"
+
+
+ECHOED = "canaryECHOEDvalue-4f1e2d3c"  # no credential shape: only the field's name gives it away
+CREDENTIAL_FIELDS = ("refresh_token", "access_token", "id_token", "client_secret", "code", "code_verifier", "device_code",
+                     "api_key", "token", "password")
+
+
+@pytest.mark.parametrize("field", CREDENTIAL_FIELDS)
+def test_credential_fields_are_masked_in_json_and_form_bodies(field: str) -> None:
+    """SECURITY.md S30, B44: an auth server's error that echoes the request it refused."""
+    for text in (
+        f'{{"{field}": "{ECHOED}", "grant_type": "refresh_token"}}',  # JSON
+        f'{{"{field}":"{ECHOED}"}}',
+        f"{{'{field}': '{ECHOED}'}}",  # a Python repr in a log line
+        f'{{"error": "bad request: {{\\"{field}\\": \\"{ECHOED}\\"}}"}}',  # JSON inside a JSON string
+        f"grant_type=authorization_code&{field}={ECHOED}&client_id=app",  # a form body
+        f"https://auth.example/oauth/token?{field}={ECHOED}",
+    ):
+        out = redact(text)
+        assert ECHOED not in out and field in out, (text, out)
+
+
+def test_a_json_value_is_masked_to_its_own_closing_quote() -> None:
+    assert redact('{"password": "it\'s mine", "scope": "openid"}') == '{"password": "****", "scope": "openid"}'
+    assert redact('{"prompt_tokens": 5, "max_tokens": 9}') == '{"prompt_tokens": 5, "max_tokens": 9}'

@@ -7,6 +7,7 @@ import hmac
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlsplit
 
+from gateway.auth.oauth.http import machine_code
 from gateway.auth.oauth.openai import CALLBACK_PORTS, OpenAIAuth, Tokens, redirect_uri
 from gateway.auth.oauth.pkce import Pkce, new_state
 
@@ -40,8 +41,8 @@ class ChatGPTLogin:
         if not hmac.compare_digest(params.get("state", "").encode(), self._state.encode()):
             raise LoginRejected("The sign-in answer does not belong to this sign-in (state mismatch).")
         self._used = True
-        if error := params.get("error"):
-            raise LoginRejected(f"ChatGPT refused the sign-in: {error} {params.get('error_description', '')}".strip())
+        if error := params.get("error"):  # only its code is repeated, never the rest of the address (S30)
+            raise LoginRejected(f"ChatGPT refused the sign-in ({machine_code(error) or 'an unreadable error code'}).")
         code = params.get("code", "")
         if not code:
             raise LoginRejected("The sign-in answer carries no code.")

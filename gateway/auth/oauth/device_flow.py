@@ -49,5 +49,5 @@ async def wait_for_token(github: GitHubAuth, device: DeviceCode, clock: Clock) -
         if poll.error == "slow_down":
             interval = max(poll.interval or 0, interval + SLOW_DOWN_STEP)
             continue
-        message = _STOPS.get(poll.error) or f"GitHub refused the sign-in ({poll.error}): {poll.description}".rstrip(": ")
+        message = _STOPS.get(poll.error) or f"GitHub refused the sign-in ({poll.error})."
         raise DeviceFlowFailed(poll.error, message)

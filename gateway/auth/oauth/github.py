@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.addresses import check_base_url
-from gateway.auth.oauth.http import Answer, exchange
+from gateway.auth.oauth.http import exchange
 from gateway.providers.copilot import API_VERSION, EDITOR_VERSION, PLUGIN_VERSION
 from gateway.providers.settings import SubscriptionSettings
 from gateway.transport import Transport
@@ -37,7 +37,6 @@ class Poll:
 
     token: str | None = field(default=None, repr=False)
     error: str = ""
-    description: str = ""
     interval: int | None = None
 
 
@@ -80,7 +79,7 @@ class GitHubAuth:
         )
         body = answer.body
         if answer.status != 200 or not isinstance(body.get("device_code"), str) or not isinstance(body.get("user_code"), str):
-            raise CopilotRefused(f"GitHub did not start the sign-in: {_message(answer)}", permanent=True, reason="needs_sign_in")
+            raise CopilotRefused(f"GitHub did not start the sign-in ({answer.refusal()})", permanent=True, reason="needs_sign_in")
         return DeviceCode(
             body["device_code"],
             body["user_code"],
@@ -100,8 +99,7 @@ class GitHubAuth:
             return Poll(token=token)
         interval = body.get("interval")
         return Poll(
-            error=str(body.get("error") or f"http_{answer.status}"),
-            description=str(body.get("error_description") or "")[:300],
+            error=answer.error_code() or f"http_{answer.status}",
             interval=interval if isinstance(interval, int) and not isinstance(interval, bool) and interval > 0 else None,
         )
 
@@ -121,8 +119,8 @@ class GitHubAuth:
         if answer.status == 401:
             raise CopilotRefused("GitHub no longer accepts this sign-in", permanent=True, reason="needs_sign_in")
         if answer.status == 403 or answer.status == 404:
-            raise CopilotRefused(f"this GitHub account has no Copilot access: {_message(answer)}", permanent=True, reason="no_access")
-        raise CopilotRefused(f"GitHub could not issue a Copilot token: {_message(answer)}", permanent=False, reason="")
+            raise CopilotRefused(f"this GitHub account has no Copilot access ({answer.refusal()})", permanent=True, reason="no_access")
+        raise CopilotRefused(f"GitHub could not issue a Copilot token ({answer.refusal()})", permanent=False, reason="")
 
     def _api_url(self, named: Any) -> str:
         """The chat address the token names, if it is a sound one; else the configured default.
@@ -151,11 +149,3 @@ class GitHubAuth:
         login = answer.body.get("login") if answer.status == 200 else None
         return login if isinstance(login, str) else ""
 
-
-def _message(answer: Answer) -> str:
-    body = answer.body
-    text = body.get("message") or body.get("error_description") or body.get("error")
-    details = body.get("error_details")
-    if isinstance(details, dict) and details.get("message"):
-        text = details["message"]
-    return str(text or f"HTTP {answer.status}")[:300]

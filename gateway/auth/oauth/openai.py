@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from gateway.auth.oauth.claims import expires_at
-from gateway.auth.oauth.http import Answer, exchange
+from gateway.auth.oauth.http import exchange
 from gateway.auth.oauth.pkce import Pkce
 from gateway.providers.settings import SubscriptionSettings
 from gateway.transport import Transport
@@ -46,19 +46,6 @@ def redirect_uri(port: int) -> str:
     return f"http://localhost:{port}{CALLBACK_PATH}"  # exactly "localhost", as the client registered it
 
 
-def _code(body: dict[str, Any]) -> str:
-    error = body.get("error")
-    if isinstance(error, dict):
-        return str(error.get("code") or error.get("type") or "")
-    return str(error or body.get("code") or "")
-
-
-def _message(answer: Answer) -> str:
-    error = answer.body.get("error")
-    text = error.get("message") if isinstance(error, dict) else answer.body.get("error_description")
-    return str(text or _code(answer.body) or f"HTTP {answer.status}")[:300]
-
-
 class OpenAIAuth:
     def __init__(self, endpoints: SubscriptionSettings, transport: Transport) -> None:
         self._root = endpoints.openai_auth_url
@@ -88,7 +75,7 @@ class OpenAIAuth:
         )
         tokens = _tokens(answer.body)
         if answer.status != 200 or tokens is None or not tokens.refresh_token:
-            raise RefreshRefused(f"the sign-in could not be completed: {_message(answer)}", permanent=True)
+            raise RefreshRefused(f"the sign-in could not be completed ({answer.refusal()})", permanent=True)
         return tokens
 
     async def refresh(self, refresh_token: str) -> Tokens:
@@ -100,9 +87,9 @@ class OpenAIAuth:
         tokens = _tokens(answer.body, refresh_token)
         if answer.status == 200 and tokens is not None:
             return tokens
-        code = _code(answer.body)
+        code = answer.error_code()
         permanent = code in PERMANENT or (answer.status in (400, 401, 403) and code not in ("", "server_error"))
-        raise RefreshRefused(f"ChatGPT refused to renew the sign-in: {_message(answer)}", permanent=permanent)
+        raise RefreshRefused(f"ChatGPT refused to renew the sign-in ({answer.refusal()})", permanent=permanent)
 
     async def usage(self, access_token: str, account_id: str) -> dict[str, Any] | None:
         answer = await exchange(

@@ -66,6 +66,17 @@ def test_the_callback_state_is_checked_once() -> None:
         refused.code_from({"error": "access_denied", "state": refused_state})
 
 
+def test_a_refusing_callback_repeats_only_its_error_code() -> None:
+    """SECURITY.md S30: the callback's address is outside text; only a machine-word code is said."""
+    canary = "canaryCALLBACKtext-9a8b7c"
+    for error, said in (("access_denied", "(access_denied)"), (f"denied {canary}", "(an unreadable error code)")):
+        login = ChatGPTLogin(OpenAIAuth(SubscriptionSettings(), transport=None), 1455)  # type: ignore[arg-type]
+        state = dict(p.split("=") for p in login.url.split("?")[1].split("&"))["state"]
+        with pytest.raises(LoginRejected) as refused:
+            login.code_from({"error": error, "error_description": canary, "state": state})
+        assert said in refused.value.message and canary not in refused.value.message
+
+
 def test_codex_login_file(tmp_path: Path) -> None:
     assert codex_auth_file({}, tmp_path) == tmp_path / ".codex" / "auth.json"
     assert codex_auth_file({"CODEX_HOME": str(tmp_path / "c")}, tmp_path) == tmp_path / "c" / "auth.json"
