@@ -207,7 +207,7 @@ class FakeOpenAI(FakeUpstream):
             return admitted
         _, body = admitted
         inputs = body["input"] if isinstance(body["input"], list) and body["input"] and not isinstance(body["input"][0], int) else [body["input"]]
-        dims = body.get("dimensions", 8)
+        dims = body.get("dimensions") or 8  # null is absent, as in the API
         base64_out = body.get("encoding_format") == "base64" and not self.ignore_encoding_format
         data = []
         for i, _ in enumerate(inputs):

@@ -184,5 +184,5 @@ def upstream_body(call: ChatCall, upstream_model: str, *, ask_usage: bool) -> by
         return jsonbody.with_model(call.source, call.body, upstream_model)
     if "stream_options" not in call.body:
         return jsonbody.with_member(jsonbody.with_model(call.source, call.body, upstream_model), "stream_options", {"include_usage": True})
-    options = {**call.body["stream_options"], "include_usage": True}
+    options = {**(call.body["stream_options"] or {}), "include_usage": True}  # null: as if absent, as in the API
     return jsonbody.encode({**call.body, "model": upstream_model, "stream_options": options})
