@@ -61,8 +61,9 @@ class AdminAccount:
         phc = await self._db.read(_phc) if name == ADMIN else None
         ok = await self._passwords.verify_async(phc, password)
         if not ok or phc is None:
+            # Who tried, never what was typed: a password typed into the name field would stay in the chain.
             await self._db.writer.call(
-                lambda conn: audit.append(conn, self._db.now_ms(), "anonymous", "admin.login_failed", {"name": name[:64], "peer": peer})
+                lambda conn: audit.append(conn, self._db.now_ms(), "anonymous", "admin.login_failed", {"peer": peer})
             )
             raise Unauthorized("Wrong name or password.", code="invalid_credentials")
         if self._passwords.outdated(phc):

@@ -57,6 +57,19 @@ async def test_a_wrong_name_or_password_is_one_answer_and_is_audited(start_gatew
     assert PASSWORD not in str(events) and "not the password" not in str(events)
 
 
+async def test_a_failed_sign_in_is_audited_with_its_peer_not_what_was_typed(start_gateway: StartGateway) -> None:
+    """SECURITY.md S16 (issue 20, item 9): the password typed into the name field stays nowhere."""
+    gateway = await start_gateway(admin_password=PASSWORD, passwords=FAST)
+    assert (await post(gateway, "/admin/auth/login", {"username": PASSWORD, "password": "admin"}))[0] == 401  # fields swapped
+    assert gateway.state is not None
+    gateway.state.db.writer.flush()
+    conn = sqlite3.connect(gateway.state.db.path)
+    failed = conn.execute("SELECT actor, payload FROM audit WHERE action = 'admin.login_failed'").fetchall()
+    assert failed == [("anonymous", '{"peer":"127.0.0.1"}')]
+    stored = b"".join(p.read_bytes() for p in gateway.state.data_dir.iterdir() if p.is_file())
+    assert PASSWORD.encode() not in stored
+
+
 async def test_a_weak_stored_hash_is_upgraded_at_sign_in(start_gateway: StartGateway) -> None:
     weak = Passwords(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     gateway = await start_gateway(admin_password=PASSWORD, passwords=weak)
