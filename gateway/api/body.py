@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import zlib
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from aiohttp import web
 
 from gateway.errors import InvalidRequest, PayloadTooLarge
 from gateway.formats.fields import model_name
-from gateway.formats.jsonbody import Body, BodyError, decode_body
+from gateway.formats.jsonbody import Body, BodyError, decode_body, without_steering
 
 if sys.version_info >= (3, 14):
     from compression.zstd import DecompressionParameter, ZstdDecompressor, ZstdError
@@ -19,6 +20,7 @@ else:
     from backports.zstd import DecompressionParameter, ZstdDecompressor, ZstdError
 
 T = TypeVar("T")
+log = logging.getLogger("gateway.api")
 # The model a body names, once it reads as JSON: the ledger row of a request refused after that
 # says which model the client asked for.
 NAMED_MODEL = web.RequestKey("named_model", str)
@@ -93,7 +95,11 @@ def _note_model(request: web.BaseRequest, obj: dict[str, Any]) -> None:
 
 def checked(parse: Callable[..., T], body: Body) -> T:
     """Run a format's request parser (given the object and, as ``source``, the client's bytes),
-    turning its complaint into a 400 naming the field."""
+    turning its complaint into a 400 naming the field. Members that would steer the upstream call
+    are left out first, on every route, the passthrough included (SECURITY.md S23)."""
+    body, steering = without_steering(body)
+    if steering:
+        log.info("left out of a request, never sent upstream: %s", ", ".join(steering))
     try:
         return parse(body.obj, source=body)
     except BodyError as exc:

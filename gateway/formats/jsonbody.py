@@ -101,6 +101,24 @@ def decode_body(raw: bytes) -> Body:
     return Body(raw, obj, again)
 
 
+# Members that would point an upstream call elsewhere or change its credentials, were a server
+# behind the gateway to honour them (LiteLLM's proxy did: CVE-2024-6587). Never sent upstream.
+STEERING = frozenset({"api_base", "base_url", "api_key", "extra_headers", "user_config", "url", "endpoint"})
+
+
+def without_steering(body: Body) -> tuple[Body, tuple[str, ...]]:
+    """The body without its top-level ``STEERING`` members, and their names (SECURITY.md S23).
+
+    Bodies rarely hold one: a look at the object's own keys says so at a cost that does not grow
+    with the body (a search of its bytes would), and only a body that has one is re-encoded.
+    """
+    if STEERING.isdisjoint(body.obj):
+        return body, ()
+    obj = {key: value for key, value in body.obj.items() if key not in STEERING}
+    again = encode(obj)
+    return Body(again, obj, again), tuple(sorted(STEERING.intersection(body.obj)))
+
+
 _STRING_MODEL = re.compile(rb'"model"\s*:\s*(?=")')
 _MEMBER = re.compile(rb'"model"\s*:\s*')
 _SPACE = b" \t\r\n"

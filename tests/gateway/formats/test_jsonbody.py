@@ -13,6 +13,7 @@ from gateway.formats.jsonbody import (
     encode,
     with_member,
     with_model,
+    without_steering,
 )
 
 json_values = st.recursive(
@@ -125,3 +126,13 @@ def test_splice_always_means_the_same_as_replacing(obj: dict, model: str, new: s
         out = json.loads(_swapped(raw, new))
         assert out == {**obj, "model": new}
         assert list(out) == list(obj)  # member order kept too
+
+
+def test_steering_members_are_left_out_at_the_top_level_only() -> None:
+    """SECURITY.md S23: the passthrough re-encodes only a body that holds one."""
+    plain = decode_body(b'{"model": "m", "messages": [{"content": [{"image_url": {"url": "data:x"}}]}]}')
+    assert without_steering(plain) == (plain, ())
+    body = decode_body(b'{"model": "m", "api_base": "http://x", "n": 1, "extra_headers": {"a": "b"}}')
+    stripped, names = without_steering(body)
+    assert names == ("api_base", "extra_headers")
+    assert stripped.raw == stripped.canonical == b'{"model":"m","n":1}' and stripped.obj == {"model": "m", "n": 1}
