@@ -20,7 +20,7 @@ caller as well. A client key gets 403 here.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -72,14 +72,16 @@ class AdminRoutes:
         state = control.state
         self._limit = max_body_bytes
         self._entry = entry
-        self.authorize: Callable[[Any], str] = (
-            state.admin.authorize if state is not None else lambda headers: local_admin(headers, token)
-        )
+        self._token = token
+        self.authorize: Callable[[Any], Awaitable[str]] = state.admin.authorize if state is not None else self._local_only
+
+    async def _local_only(self, headers: Any) -> str:
+        return local_admin(headers, self._token)
 
     def admin_route(self, handler: Handler, *, json_body: bool = False) -> Handler:
         """``handler`` behind the admin check (it finds the admin's name in ``request[ACTOR]``)."""
         async def checked_admin(request: web.BaseRequest) -> web.StreamResponse:
-            request[ACTOR] = self.authorize(request.headers)
+            request[ACTOR] = await self.authorize(request.headers)
             return await handler(request)
 
         return self._entry.wrap(checked_admin, json_body=json_body, identify=False)

@@ -6,7 +6,7 @@ asks for admin credentials when ``[server].metrics_auth`` is set.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from aiohttp import web
@@ -39,12 +39,12 @@ def _gauges(gateway: Gateway) -> Iterator[Gauge]:
     yield ("switchboard_answers_estimated_total", "counter", "Answers whose usage was counted here.", {}, totals.estimated)
 
 
-def metrics_route(gateway: Gateway, entry: Entry, authorize: Callable[[Any], str] | None) -> Handler:
+def metrics_route(gateway: Gateway, entry: Entry, authorize: Callable[[Any], Awaitable[str]] | None) -> Handler:
     """``authorize``: the admin check, when metrics need admin credentials."""
 
     async def metrics(request: web.BaseRequest) -> web.Response:
         if authorize is not None:
-            authorize(request.headers)
+            await authorize(request.headers)
         text = gateway.accounting.metrics.render(_gauges(gateway))
         return web.Response(body=text.encode("utf-8"), headers={"Content-Type": CONTENT_TYPE})
 

@@ -1,6 +1,7 @@
 """The one admin account: set up on first run, signed in to with a password, and what admin
 routes accept — the local admin token (whoever can read the data folder is the admin already)
-or a signed-in session's access token. A client key is not an admin credential: 403."""
+or a signed-in session's access token, until the password changes. A client key is not an admin
+credential: 403."""
 
 from __future__ import annotations
 
@@ -26,6 +27,12 @@ def _phc(conn: sqlite3.Connection) -> str | None:
     return str(row[0]) if row else None
 
 
+def _password(conn: sqlite3.Connection) -> tuple[str, int] | None:
+    """The stored hash and the token generation it belongs to."""
+    row = conn.execute("SELECT phc, generation FROM admin WHERE name = ?", (ADMIN,)).fetchone()
+    return (str(row[0]), int(row[1])) if row else None
+
+
 class AdminAccount:
     def __init__(
         self, db: Database, passwords: Passwords, sessions: Sessions, clock: Clock, local_token: str | None
@@ -40,7 +47,8 @@ class AdminAccount:
         return self._db.writer.run(_phc).result() is not None
 
     def set_password(self, password: str, actor: str) -> Future[None]:
-        """Set (or change) the admin password; every session ends with a change."""
+        """Set (or change) the admin password; every session ends with a change: its refresh
+        tokens are revoked, and the new generation refuses its access tokens too."""
         check_new(password)
         phc = self._passwords.hash(password)
         now, now_ms = self._clock.time(), self._db.now_ms()
@@ -49,7 +57,7 @@ class AdminAccount:
             existed = _phc(conn) is not None
             conn.execute(
                 "INSERT INTO admin (name, phc, changed) VALUES (?, ?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET phc = excluded.phc, changed = excluded.changed",
+                " ON CONFLICT (name) DO UPDATE SET phc = excluded.phc, changed = excluded.changed, generation = generation + 1",
                 (ADMIN, phc, now),
             )
             conn.execute("UPDATE refresh_tokens SET revoked = 1 WHERE revoked = 0")
@@ -58,7 +66,8 @@ class AdminAccount:
         return self._db.writer.run(op)
 
     async def login(self, name: str, password: str, peer: str) -> TokenPair:
-        phc = await self._db.read(_phc) if name == ADMIN else None
+        stored = await self._db.read(_password) if name == ADMIN else None
+        phc, gen = stored if stored is not None else (None, 0)
         ok = await self._passwords.verify_async(phc, password)
         if not ok or phc is None:
             # Who tried, never what was typed: a password typed into the name field would stay in the chain.
@@ -69,27 +78,37 @@ class AdminAccount:
         if self._passwords.outdated(phc):
             await self._rehash(password)
         await self._db.writer.call(lambda conn: audit.append(conn, self._db.now_ms(), ADMIN, "admin.login", {"peer": peer}))
-        return await self.sessions.issue(ADMIN)
+        return await self.sessions.issue(ADMIN, gen)  # a password changed meanwhile refuses it
 
     async def _rehash(self, password: str) -> None:
         phc = self._passwords.hasher.hash(password)
         await self._db.writer.call(lambda conn: conn.execute("UPDATE admin SET phc = ? WHERE name = ?", (phc, ADMIN)))
 
-    def authorize(self, headers: Mapping[str, str]) -> str:
-        """The admin acting (for the audit log), or the refusal."""
-        return local_admin(headers, self._local_token, self.sessions)
+    async def authorize(self, headers: Mapping[str, str]) -> str:
+        """The admin acting (for the audit log): the holder of the local admin token, or of a
+        signed-in admin's access token of the current password; or the refusal."""
+        token = _presented(headers)
+        if _is_local(token, self._local_token):
+            return "local-admin"
+        return str((await self.sessions.access(token))["sub"])
 
 
-def local_admin(headers: Mapping[str, str], local_token: str | None, sessions: Sessions | None = None) -> str:
-    """Who may use an admin route: the holder of the local admin token, or (with sessions) of a
-    signed-in admin's access token."""
+def local_admin(headers: Mapping[str, str], local_token: str | None) -> str:
+    """Who may use an admin route where there are no sessions: the holder of the local admin token."""
+    if _is_local(_presented(headers), local_token):
+        return "local-admin"
+    raise Unauthorized("This is an admin route: send the admin token as 'Authorization: Bearer <token>'.")
+
+
+def _presented(headers: Mapping[str, str]) -> str:
+    """The bearer token sent to an admin route; refused when it is none or a client key."""
     token = bearer_token(headers) or ""
     if looks_like_ours(token) or looks_like_ours(headers.get("x-api-key", "")):
         raise Forbidden("A client key cannot use admin routes; sign in as the admin.")
     if not token:
         raise Unauthorized("This is an admin route: sign in at /admin/auth/login and send the access token.")
-    if local_token is not None and admin_token.matches(token, local_token):
-        return "local-admin"
-    if sessions is None:
-        raise Unauthorized("This is an admin route: send the admin token as 'Authorization: Bearer <token>'.")
-    return str(sessions.claims(token, "access")["sub"])
+    return token
+
+
+def _is_local(token: str, local_token: str | None) -> bool:
+    return local_token is not None and admin_token.matches(token, local_token)

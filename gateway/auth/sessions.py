@@ -2,8 +2,10 @@
 
 Verification pins the algorithm to exactly HS512 and requires ``exp``, ``iat``, ``iss``, ``aud``,
 ``sub`` and an explicit ``typ`` claim (an access token is no refresh token, and the reverse);
-the ``kid`` header is never read. Refresh tokens rotate: each is spent by its use, and only its
-hash is stored, with the family it belongs to. Presenting a spent one after a short grace period
+the ``kid`` header is never read. Every token carries its account's generation (``gen``), which a
+password change moves on: an access token of an earlier generation is refused at once, not when
+it lapses, and a refresh token of one as well (SECURITY.md S19, S20). Refresh tokens rotate: each
+is spent by its use, and only its hash is stored, with the family it belongs to. Presenting a spent one after a short grace period
 revokes the whole family (someone holds a copy) and is audited. Inside the grace period the
 loser of two simultaneous refreshes is refused but the family survives — a client that retried
 is not a thief.
@@ -32,7 +34,7 @@ REFRESH_SECONDS = 30 * 86400
 LEEWAY = 30
 REUSE_GRACE = 10.0
 SHORTEST_SECRET = 64  # bytes (RFC 7518: at least the hash's output)
-_REQUIRED = ["exp", "iat", "iss", "aud", "sub", "typ"]
+_REQUIRED = ["exp", "iat", "iss", "aud", "sub", "typ", "gen"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,12 @@ def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode("ascii", "replace")).digest()
 
 
+def generation(conn: sqlite3.Connection, subject: str) -> int | None:
+    """The account's token generation (None: no such account); a password change adds one."""
+    row = conn.execute("SELECT generation FROM admin WHERE name = ?", (subject,)).fetchone()
+    return int(row[0]) if row else None
+
+
 class Sessions:
     def __init__(self, secret: bytes, db: Database, clock: Clock) -> None:
         if len(secret) < SHORTEST_SECRET:
@@ -65,7 +73,7 @@ class Sessions:
         self._db = db
         self._clock = clock
 
-    def _token(self, subject: str, typ: str, lifetime: int, family: str | None = None) -> str:
+    def _token(self, subject: str, typ: str, lifetime: int, gen: int, family: str | None = None) -> str:
         now = int(self._clock.time())
         claims: dict[str, Any] = {
             "iss": ISSUER,
@@ -76,6 +84,7 @@ class Sessions:
             "nbf": now,
             "exp": now + lifetime,
             "jti": secrets.token_urlsafe(16),
+            "gen": gen,
         }
         if family is not None:
             claims["fam"] = family
@@ -100,7 +109,7 @@ class Sessions:
             raise _refused("The token is not valid") from None
         now = self._clock.time()
         times = (claims["exp"], claims["iat"], claims.get("nbf", 0))
-        if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in times):
+        if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in times) or type(claims["gen"]) is not int:
             raise _refused("The token is not valid")
         if claims["exp"] < now - LEEWAY:
             raise _refused("The token has expired")
@@ -110,10 +119,19 @@ class Sessions:
             raise _refused(f"This is not an {typ} token" if typ == "access" else f"This is not a {typ} token")
         return claims
 
-    async def issue(self, subject: str) -> TokenPair:
-        """A new session: a fresh refresh-token family."""
+    async def access(self, token: str) -> dict[str, Any]:
+        """The claims of an access token that is valid and of its account's current generation."""
+        claims = self.claims(token, "access")
+        subject = str(claims["sub"])
+        if await self._db.read(lambda conn: generation(conn, subject)) != claims["gen"]:
+            raise _refused("The session ended when the password changed")
+        return claims
+
+    async def issue(self, subject: str, gen: int) -> TokenPair:
+        """A new session of the account's generation ``gen`` (as it was when its password was
+        checked): a fresh refresh-token family."""
         family = secrets.token_urlsafe(12)
-        refresh = self._token(subject, "refresh", REFRESH_SECONDS, family)
+        refresh = self._token(subject, "refresh", REFRESH_SECONDS, gen, family)
         expires = self._clock.time() + REFRESH_SECONDS
 
         def op(conn: sqlite3.Connection) -> None:
@@ -123,13 +141,13 @@ class Sessions:
             )
 
         await self._db.writer.call(op)
-        return TokenPair(self._token(subject, "access", ACCESS_SECONDS), refresh)
+        return TokenPair(self._token(subject, "access", ACCESS_SECONDS, gen), refresh)
 
     async def refresh(self, token: str) -> TokenPair:
         """Spend a refresh token for a new pair (one atomic step on the writer thread)."""
         claims = self.claims(token, "refresh")
-        subject, family = str(claims["sub"]), str(claims.get("fam", ""))
-        new_refresh = self._token(subject, "refresh", REFRESH_SECONDS, family)
+        subject, family, gen = str(claims["sub"]), str(claims.get("fam", "")), int(claims["gen"])
+        new_refresh = self._token(subject, "refresh", REFRESH_SECONDS, gen, family)
         now = self._clock.time()
         now_ms = self._db.now_ms()
 
@@ -140,7 +158,7 @@ class Sessions:
             if row is None or row[0] != family:
                 return "unknown"
             _, spent_at, revoked, expires = row
-            if revoked or expires < now:
+            if revoked or expires < now or generation(conn, subject) != gen:
                 return "revoked"
             if spent_at is not None:
                 if now - spent_at <= REUSE_GRACE:
@@ -164,5 +182,5 @@ class Sessions:
                 "reused": "The refresh token was already used, so its session has been ended",
             }
             raise _refused(messages[outcome])
-        return TokenPair(self._token(subject, "access", ACCESS_SECONDS), new_refresh)
+        return TokenPair(self._token(subject, "access", ACCESS_SECONDS, gen), new_refresh)
 

@@ -143,4 +143,10 @@ STEPS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     PRAGMA user_version = 5;
     """,
+    # 6: the admin's token generation, moved on by every password change: tokens of an earlier
+    # one are refused at once, access tokens as well as refresh tokens
+    """
+    ALTER TABLE admin ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+    PRAGMA user_version = 6;
+    """,
 )

@@ -3,6 +3,9 @@ on login, rotation on refresh, one error for a wrong name or password, every att
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import io
 import sqlite3
 from typing import Any
 
@@ -11,7 +14,8 @@ import pytest
 from argon2 import PasswordHasher
 from conftest import StartGateway
 
-from gateway import GatewayServer
+from gateway import GatewayServer, StatePaths
+from gateway.admin_cli import cmd_admin
 from gateway.auth.passwords import Passwords
 from gateway.server import ListenError
 
@@ -68,6 +72,31 @@ async def test_a_failed_sign_in_is_audited_with_its_peer_not_what_was_typed(star
     assert failed == [("anonymous", '{"peer":"127.0.0.1"}')]
     stored = b"".join(p.read_bytes() for p in gateway.state.data_dir.iterdir() if p.is_file())
     assert PASSWORD.encode() not in stored
+
+
+async def test_changing_the_password_ends_every_session_at_once(start_gateway: StartGateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SECURITY.md S19, S20 (issue 20, item 8): ``admin password``, run while the gateway serves,
+    ends the sessions signed in before it then and there, access tokens as well as refresh tokens
+    (not when the access token lapses, 15 minutes on)."""
+    gateway = await start_gateway(admin_password=PASSWORD, passwords=FAST)
+    _, before = await post(gateway, "/admin/auth/login", {"username": "admin", "password": PASSWORD})
+    _, renewed = await post(gateway, "/admin/auth/refresh", {"refresh_token": before["refresh_token"]})
+    assert await get(gateway, "/admin/keys", before["access_token"]) == 200
+    assert gateway.state is not None
+    state = gateway.state
+    # The CLI, as another process runs it: its own database connection, the same secret store.
+    monkeypatch.setattr("sys.stdin", io.StringIO("a new admin password, long enough\n"))
+    paths = StatePaths(config_dir=state.data_dir.parent, data_dir=state.data_dir, log_dir=state.data_dir.parent / "logs")
+    assert await asyncio.to_thread(cmd_admin, argparse.Namespace(open_secrets=lambda _: state.secrets), paths) == 0
+    for token in (before["access_token"], renewed["access_token"]):
+        assert await get(gateway, "/admin/keys", token) == 401
+        status, refused = await post(gateway, "/admin/keys", {"label": "after the change", "tier": "admin"}, {"Authorization": f"Bearer {token}"})
+        assert status == 401 and "password changed" in refused["error"]["message"]
+    assert (await post(gateway, "/admin/auth/refresh", {"refresh_token": renewed["refresh_token"]}))[0] == 401
+    assert (await post(gateway, "/admin/auth/login", {"username": "admin", "password": PASSWORD}))[0] == 401
+    status, after = await post(gateway, "/admin/auth/login", {"username": "admin", "password": "a new admin password, long enough"})
+    assert status == 200 and await get(gateway, "/admin/keys", after["access_token"]) == 200
+    assert state.keys.listing() == []  # no key was made with an old token
 
 
 async def test_a_weak_stored_hash_is_upgraded_at_sign_in(start_gateway: StartGateway) -> None:

@@ -1,6 +1,6 @@
 """Admin sessions (SECURITY.md S17–S20): the algorithm is pinned to HS512, the claims are
-checked, access and refresh tokens are not interchangeable, and refresh tokens rotate with reuse
-detection."""
+checked, access and refresh tokens are not interchangeable, refresh tokens rotate with reuse
+detection, and a password change ends every token issued before it."""
 
 from __future__ import annotations
 
@@ -32,13 +32,14 @@ def clock() -> FakeClock:
 def sessions(tmp_path: Path, clock: FakeClock) -> Any:
     db = Database(tmp_path, b"a" * 32, clock)
     db.open()
+    db.writer.run(lambda conn: conn.execute("INSERT INTO admin (name, phc, changed) VALUES ('admin', 'x', 0)")).result()
     yield Sessions(SECRET, db, clock)
     db.close()
 
 
 def claims(clock: FakeClock, **changes: Any) -> dict[str, Any]:
     now = int(clock.time())
-    base = {"iss": ISSUER, "aud": AUDIENCE, "sub": "admin", "typ": "access", "iat": now, "nbf": now, "exp": now + 900}
+    base = {"iss": ISSUER, "aud": AUDIENCE, "sub": "admin", "typ": "access", "iat": now, "nbf": now, "exp": now + 900, "gen": 0}
     base.update(changes)
     return {k: v for k, v in base.items() if v is not None}
 
@@ -94,8 +95,11 @@ def test_tokens_with_the_wrong_algorithm_are_refused(sessions: Sessions, clock: 
         {"typ": "refresh"},
         {"typ": None},
         {"sub": None},
+        {"gen": None},
+        {"gen": "0"},
     ],
-    ids=["no-exp", "expired", "iat-future", "nbf-future", "wrong-iss", "wrong-aud", "refresh-as-access", "no-typ", "no-sub"],
+    ids=["no-exp", "expired", "iat-future", "nbf-future", "wrong-iss", "wrong-aud", "refresh-as-access", "no-typ", "no-sub", "no-gen",
+         "text-gen"],
 )
 def test_bad_claims_are_refused(sessions: Sessions, clock: FakeClock, changes: dict[str, Any]) -> None:
     token = jwt.encode(claims(clock, **changes), SECRET, algorithm="HS512")
@@ -109,7 +113,7 @@ def test_expiry_has_a_small_leeway_and_a_kid_is_never_used(sessions: Sessions, c
 
 
 async def test_access_tokens_are_no_refresh_tokens(sessions: Sessions) -> None:
-    pair = await sessions.issue("admin")
+    pair = await sessions.issue("admin", 0)
     with pytest.raises(Unauthorized):
         await sessions.refresh(pair.access_token)
     with pytest.raises(Unauthorized):
@@ -117,7 +121,7 @@ async def test_access_tokens_are_no_refresh_tokens(sessions: Sessions) -> None:
 
 
 async def test_refresh_rotates_and_reuse_ends_the_family(sessions: Sessions, clock: FakeClock, tmp_path: Path) -> None:
-    first = await sessions.issue("admin")
+    first = await sessions.issue("admin", 0)
     second = await sessions.refresh(first.refresh_token)
     assert second.refresh_token != first.refresh_token
     third = await sessions.refresh(second.refresh_token)
@@ -135,7 +139,7 @@ async def test_refresh_rotates_and_reuse_ends_the_family(sessions: Sessions, clo
 
 
 async def test_two_simultaneous_refreshes_give_one_success_and_keep_the_family(sessions: Sessions) -> None:
-    pair = await sessions.issue("admin")
+    pair = await sessions.issue("admin", 0)
     results = await asyncio.gather(*(sessions.refresh(pair.refresh_token) for _ in range(2)), return_exceptions=True)
     winners = [r for r in results if not isinstance(r, BaseException)]
     assert len(winners) == 1 and isinstance(next(r for r in results if r not in winners), Unauthorized)
@@ -152,3 +156,21 @@ def test_rotating_the_secret_ends_every_token(sessions: Sessions, clock: FakeClo
     rotated = Sessions(bytes(reversed(range(64))), Database(tmp_path / "x", b"a" * 32, clock), clock)
     with pytest.raises(Unauthorized):
         rotated.claims(token, "access")
+
+
+async def test_a_new_generation_refuses_every_earlier_token(sessions: Sessions) -> None:
+    """S19, S20: what a password change does (it moves the generation on with the new hash)."""
+    pair = await sessions.issue("admin", 0)
+    renewed = await sessions.refresh(pair.refresh_token)
+    assert (await sessions.access(renewed.access_token))["sub"] == "admin"
+    sessions._db.writer.run(lambda conn: conn.execute("UPDATE admin SET generation = generation + 1")).result()
+    for token in (pair.access_token, renewed.access_token):
+        with pytest.raises(Unauthorized, match="password changed"):
+            await sessions.access(token)
+    with pytest.raises(Unauthorized, match="revoked"):
+        await sessions.refresh(renewed.refresh_token)
+    fresh = await sessions.issue("admin", 1)
+    assert (await sessions.access(fresh.access_token))["sub"] == "admin"
+    stranger = await sessions.issue("nobody", 0)
+    with pytest.raises(Unauthorized):
+        await sessions.access(stranger.access_token)

@@ -140,7 +140,7 @@ def test_a_failed_audit_write_fails_the_action(db: Database) -> None:
     """Fail closed: an action and its audit event commit together or not at all."""
 
     def action(conn: sqlite3.Connection) -> None:
-        conn.execute("INSERT INTO admin VALUES ('admin', 'phc', 0)")
+        conn.execute("INSERT INTO admin (name, phc, changed) VALUES ('admin', 'phc', 0)")
         audit.append(conn, 1, "admin", "admin.created", {"bad": 0.5})
 
     with pytest.raises(ValueError):

@@ -24,7 +24,7 @@ def test_database_and_its_wal_are_private_from_the_start(tmp_path: Path) -> None
     try:
         writer = Writer(tmp_path / FILE_NAME)
         writer.start()
-        writer.run(lambda conn: conn.execute("INSERT INTO admin VALUES ('x', 'y', 1)")).result()
+        writer.run(lambda conn: conn.execute("INSERT INTO admin (name, phc, changed) VALUES ('x', 'y', 1)")).result()
         names = {p.name for p in tmp_path.iterdir()}
         assert {FILE_NAME, f"{FILE_NAME}-wal", f"{FILE_NAME}-shm"} <= names
         for name in names:
@@ -90,7 +90,7 @@ def test_close_writes_everything_still_queued(tmp_path: Path) -> None:
 async def test_reads_run_off_the_event_loop_beside_the_writer(tmp_path: Path) -> None:
     writer = Writer(tmp_path / FILE_NAME)
     writer.start()
-    await writer.call(lambda conn: conn.execute("INSERT INTO admin VALUES ('a', 'b', 1)"))
+    await writer.call(lambda conn: conn.execute("INSERT INTO admin (name, phc, changed) VALUES ('a', 'b', 1)"))
     reader = Reader(tmp_path / FILE_NAME)
     loop_thread = __import__("threading").get_ident()
     seen = await reader(lambda conn: (conn.execute("SELECT name FROM admin").fetchall(), __import__("threading").get_ident()))
