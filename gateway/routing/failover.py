@@ -98,7 +98,9 @@ async def first_success(
                 moved_on(candidate, err)
             if verdict.action in ("cool", "bench") and (resting := health.blocked(cred, candidate.target.upstream_model)):
                 limited.append(resting[1])  # as long as health now holds it, defaults included
-            failure = err
+            # Classified: its traceback's frames (the request body, the upstream's answer) are
+            # not kept while the next routes are tried.
+            failure = err.with_traceback(None)
             continue
         except BaseException:
             health.abandoned(cred)
@@ -110,7 +112,12 @@ async def first_success(
         failure = refused or _nowhere(plan, limited)
     elif failure.status == 429 and limited:
         failure.retry_after = clamp_wait(min(limited))  # when the first route is free again
-    raise _named(failure, last, attempts) from None
+    try:
+        raise _named(failure, last, attempts) from None
+    finally:
+        # The raised error's traceback holds this frame: a local naming the error would make a
+        # cycle that only the rare full collection frees, with every frame's request body in it.
+        failure = refused = None
 
 
 def _keyless(providers: tuple[str, ...]) -> str:

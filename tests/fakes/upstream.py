@@ -34,7 +34,7 @@ class Recorded:
 class Script:
     """What the fake does with the next scripted request."""
 
-    kind: str = "ok"  # ok | status | hang | trickle | reset | truncate | held | error_event | redirect | html_200 | echo_auth | json_200_error
+    kind: str = "ok"  # ok | status | unsized | hang | trickle | reset | truncate | held | error_event | redirect | html_200 | echo_auth | json_200_error
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
@@ -45,6 +45,7 @@ class Script:
 
 
 STREAM_FAULTS = ("reset", "truncate", "error_event", "held")
+_PIECE = 1 << 20  # an unsized body goes out in pieces of this many bytes
 
 
 class FakeUpstream:
@@ -160,6 +161,14 @@ class FakeUpstream:
             return web.Response(
                 status=script.status, body=script.body, headers={"Content-Type": script.content_type, **script.headers}
             )
+        if script.kind == "unsized":  # the body sent in chunks, its size not said beforehand
+            response = web.StreamResponse(status=script.status, headers={"Content-Type": script.content_type, **script.headers})
+            response.enable_chunked_encoding()
+            await response.prepare(request)
+            for start in range(0, len(script.body), _PIECE):
+                await response.write(script.body[start:start + _PIECE])
+            await response.write_eof()
+            return response
         if script.kind == "html_200":
             return web.Response(body=b"<html><body>Please log in to the captive portal</body></html>", content_type="text/html")
         if script.kind == "json_200_error":

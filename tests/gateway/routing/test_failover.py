@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import weakref
+from collections.abc import Callable, Coroutine
+from typing import Any
+
 import pytest
 from fakes.clock import FakeClock
 
@@ -150,3 +156,54 @@ async def test_cancellation_releases_a_half_open_probe() -> None:
         await first_success(plan, cancelled, r.health, clock, clock.monotonic() + 100, "req")
     routed, _ = await run(r, clock, "o", {})  # the probe slot was given back
     assert routed.attempts == 1
+
+
+class Body:
+    """Stands for a request body or an upstream's answer: the test sees when it is freed."""
+
+
+def to_the_end(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine that never waits (the attempts fail at once), without an event loop."""
+    with contextlib.suppress(StopIteration):
+        coroutine.send(None)
+    raise AssertionError("the coroutine waited")
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        lambda: limited(20),  # then the route rests: the second request is answered without one
+        lambda: UpstreamStatus("boom", provider="openai", status=500, error_type="server_error", code=None),
+        lambda: UpstreamStatus("too long", provider="openai", status=400, error_type="invalid_request_error", code=None),
+        lambda: InvalidRequest("cannot translate"),
+    ],
+    ids=["429", "500", "fatal 400", "refused"],
+)
+def test_a_failed_request_frees_its_body_at_once_without_a_collection(fault: Callable[[], GatewayError]) -> None:
+    """SECURITY.md B40, B41 (issue 20, item 1): the failover loop kept the error it raised in a
+    local of a frame the error's traceback holds, so each failed request's frames (the body in
+    the caller's, the answer in the attempt's) waited for the rare full collection."""
+    clock = FakeClock()
+    r = router(clock, (("o", ("openai/gpt",)),))
+    kept: list[weakref.ref[Body]] = []
+
+    async def attempt(c: Candidate, left: float) -> str:
+        answer = Body()
+        kept.append(weakref.ref(answer))
+        raise fault()
+
+    async def request() -> None:
+        body = Body()
+        kept.append(weakref.ref(body))
+        plan = r.plan("o", r.targets("o"))
+        await first_success(plan, attempt, r.health, clock, clock.monotonic() + 100, "req")
+
+    gc.collect()
+    gc.disable()  # what is freed here is freed by reference counting
+    try:
+        for _ in range(2):
+            with pytest.raises(GatewayError):
+                to_the_end(request())
+        assert len(kept) >= 3 and [ref() for ref in kept] == [None] * len(kept)
+    finally:
+        gc.enable()
