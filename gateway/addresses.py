@@ -14,6 +14,7 @@ import socket
 from urllib.parse import urlsplit
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")  # what a Host header names this computer by
 _METADATA_V6 = ipaddress.ip_address("fd00:ec2::254")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -41,6 +42,12 @@ def is_loopback(host: str) -> bool:
         return True
     addr = parse_ip(host)
     return addr is not None and addr.is_loopback
+
+
+def names_loopback(host: str) -> bool:
+    """Whether a Host header (with or without its port) is one of ``LOOPBACK_HOSTS``."""
+    name = host[: host.find("]") + 1] if host.startswith("[") else host.partition(":")[0]
+    return name.lower() in LOOPBACK_HOSTS
 
 
 def forbidden_address(addr: IPAddress) -> str | None:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 
 from aiohttp import web
 
+from gateway.addresses import LOOPBACK_HOSTS
 from gateway.errors import (
     Forbidden,
     GatewayError,
@@ -25,7 +26,6 @@ from gateway.errors import (
     UnsupportedMediaType,
 )
 
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 _HOST_SHAPE = re.compile(r"^[A-Za-z0-9.\-\[\]:]+$")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _ACCEPTED_ENCODINGS = frozenset({"", "identity", "gzip", "deflate", "zstd"})
@@ -43,7 +43,7 @@ class Guard:
     def listening_on(self, port: int, own_names: Iterable[str] = ()) -> None:
         """Allow Host values naming the port we actually bound (known only after binding);
         ``own_names``: this machine's names and addresses, when it listens on every interface."""
-        names = (*LOOPBACK_NAMES, *self._extra_names, *own_names)
+        names = (*LOOPBACK_HOSTS, *self._extra_names, *own_names)
         hosts = {f"{name}:{port}" for name in names}
         if port == 80:
             hosts.update(names)

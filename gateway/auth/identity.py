@@ -6,17 +6,20 @@ One policy for every header that can carry a key (``Authorization: Bearer`` and 
   from every address; otherwise 401, the same answer whichever header carried it.
 - Two carriers with different values: 401.
 - Callers beyond loopback, and every caller when keys are required, need a valid key.
-- A loopback caller without a Switchboard key is this computer's user (``LOCAL``). Many tools
-  insist on sending some key (``ollama``, ``sk-anything``) to a local server; that placeholder is
-  not ours and is not taken as one.
+- A caller without a Switchboard key is this computer's user (``LOCAL``) only when it arrives over
+  loopback *and* names the gateway by a loopback name (``localhost``, ``127.0.0.1``, ``[::1]``):
+  in LAN mode the machine's own LAN names are allowed hosts too, and a request naming one is a
+  request meant for the network, keyed like one (SECURITY.md S2, S10). Many tools insist on
+  sending some key (``ollama``, ``sk-anything``) to a local server; that placeholder is not ours
+  and is not taken as one.
 - A peer with too many failures in a minute is refused with 429 for a while (brute force, S16).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from gateway.addresses import is_loopback
+from gateway.addresses import is_loopback, names_loopback
 from gateway.auth.client_keys import looks_like_ours
 from gateway.auth.key_table import ClientKeys, as_caller
 from gateway.clock import Clock
@@ -39,10 +42,14 @@ def _key_error(message: str) -> Unauthorized:
 
 
 class Identity:
-    def __init__(self, keys: ClientKeys, clock: Clock, *, require_keys: bool) -> None:
+    def __init__(
+        self, keys: ClientKeys, clock: Clock, *, require_keys: bool, loopback: Callable[[str], bool] = is_loopback
+    ) -> None:
+        """``loopback``: which peer addresses are this computer."""
         self.keys = keys
         self.require_keys = require_keys
         self._clock = clock
+        self._is_local = loopback
         self._failures: dict[str, Window] = {}
         self._loopback: dict[str, bool] = {}  # per peer address: parsing one costs microseconds
         self.failed: dict[str, int] = {}  # per peer, since the audit log last summarised them
@@ -77,6 +84,11 @@ class Identity:
             raise _key_error(
                 "This gateway needs a client key: send it as 'Authorization: Bearer sk-sb-…' or 'x-api-key'."
             )
+        if not names_loopback(headers.get("Host", "")):
+            raise _key_error(
+                "Without a client key, call the gateway as localhost, 127.0.0.1 or [::1]; "
+                "under any other name send a key as 'Authorization: Bearer sk-sb-…' or 'x-api-key'."
+            )
         return LOCAL
 
     def _is_loopback(self, peer: str) -> bool:
@@ -84,7 +96,7 @@ class Identity:
         if known is None:
             if len(self._loopback) >= _MAX_PEERS:
                 self._loopback.clear()
-            known = self._loopback[peer] = is_loopback(peer)
+            known = self._loopback[peer] = self._is_local(peer)
         return known
 
     def throttle(self, peer: str) -> None:
