@@ -58,6 +58,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, paths: StatePaths) -
     from gateway.logs import start_logging
     from gateway.runtime import tune_for_serving
     from gateway.server import ListenError
+    from gateway.store.folder_lock import FolderBusy
 
     paths.ensure()
     listener = start_logging(args.log_level or settings.server.log_level, paths.log_dir)
@@ -65,7 +66,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, paths: StatePaths) -
     async def serve() -> int:
         stop = asyncio.Event()
         _on_signals(stop)
-        server = gateway_server(settings, paths, os.environ, args.secret_store)
+        try:
+            server = gateway_server(settings, paths, os.environ, args.secret_store)
+        except FolderBusy as exc:
+            print(f"switchboard: {exc}", file=sys.stderr, flush=True)
+            return 1
         try:
             await server.start()
         except ListenError as exc:

@@ -15,6 +15,7 @@ from gateway.config_file import Change, SettingsFile
 from gateway.paths import StatePaths, platform_paths
 from gateway.relocation import move_state
 from gateway.server import GatewayServer
+from gateway.store.folder_lock import FolderLock
 from gateway.store.provider_keys import stored_keys
 from gateway.store.secrets import SecretStore, open_secrets
 
@@ -51,19 +52,27 @@ def gateway_server(
     open_browser: Callable[[str], object] | None = None,
 ) -> GatewayServer:
     """A server over the state folder (not started), whose admin routes edit the config file it
-    started from. Blocking: it writes the admin token file."""
+    started from, holding the folder's lock until it stops. Blocking: it writes the admin token
+    file. Raises ``FolderBusy`` (a ``ConfigError``), touching nothing, while another gateway
+    serves from the folder."""
     paths.ensure()
     config = settings.config_file or paths.config_file
-    return GatewayServer(
-        settings,
-        admin_token=admin_token.issue(paths.data_dir),
-        data_dir=paths.data_dir,
-        secrets=secrets,
-        admin_password=env.get(ADMIN_PASSWORD_ENV) or None,
-        environ=env,
-        open_browser=open_browser,
-        settings_file=SettingsFile(config, lambda staged: read_settings(paths, env, secrets, config=staged)),
-    )
+    lock = FolderLock.take(paths.data_dir)
+    try:
+        return GatewayServer(
+            settings,
+            admin_token=admin_token.issue(paths.data_dir),
+            data_dir=paths.data_dir,
+            secrets=secrets,
+            admin_password=env.get(ADMIN_PASSWORD_ENV) or None,
+            environ=env,
+            open_browser=open_browser,
+            settings_file=SettingsFile(config, lambda staged: read_settings(paths, env, secrets, config=staged)),
+            folder_lock=lock,
+        )
+    except BaseException:
+        lock.release()
+        raise
 
 
 class GatewaySetup:

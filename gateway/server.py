@@ -41,6 +41,7 @@ from gateway.state import State
 from gateway.store import accounts as account_rows
 from gateway.store import model_lists
 from gateway.store.db import StoreError
+from gateway.store.folder_lock import FolderLock
 from gateway.store.secrets import SecretStore, described, open_secrets
 from gateway.transport import Transport
 from gateway.transport.http1 import Http1Transport
@@ -74,6 +75,7 @@ class GatewayServer:
         home: Path | None = None,
         open_browser: Callable[[str], object] | None = None,
         settings_file: SettingsFile | None = None,
+        folder_lock: FolderLock | None = None,
     ) -> None:
         """``admin_token``: the local admin token admin routes accept.
         ``data_dir``: where the database lives; without one there are no client keys, no ledger
@@ -82,11 +84,13 @@ class GatewayServer:
         ``admin_password``: sets the admin password on the first run only.
         ``environ``, ``home``: where other tools' logins are found for import (the process's own by
         default); ``open_browser``: opens a sign-in page for the user (none on a server).
-        ``settings_file``: the config file the admin settings routes edit (none: they answer 404)."""
+        ``settings_file``: the config file the admin settings routes edit (none: they answer 404).
+        ``folder_lock``: held on the state folder until ``stop()``, which lets it go."""
         self.settings = settings
         self._settings_file = settings_file
         self._admin_token = admin_token
         self._admin_password = admin_password
+        self._folder_lock = folder_lock
         self._clock = clock = clock or SystemClock()
         self._transport = transport or Http1Transport()
         self._ids = RequestIds()
@@ -263,6 +267,9 @@ class GatewayServer:
             self._summarise(self.state)
             await asyncio.to_thread(self.state.close)
             self.state = None
+        if self._folder_lock is not None:
+            self._folder_lock.release()
+            self._folder_lock = None
 
 
 def _listen_failure(host: str, port: int, exc: OSError) -> str:
