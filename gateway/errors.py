@@ -8,6 +8,7 @@
     │   ├── ModelNotFound           404  names the model
     │   ├── RouteNotFound           404
     │   ├── MethodNotAllowed        405
+    │   ├── RequestTimeout          408  the body did not arrive in time
     │   ├── PayloadTooLarge         413
     │   ├── UnsupportedMediaType    415
     │   └── LimitExceeded           429  the caller's own limits (its tier), before routing
@@ -89,6 +90,11 @@ class RouteNotFound(RequestRejected):
 class MethodNotAllowed(RequestRejected):
     status = 405
     code = "method_not_allowed"
+
+
+class RequestTimeout(RequestRejected):
+    status = 408
+    code = "request_timeout"
 
 
 class PayloadTooLarge(RequestRejected):

@@ -14,11 +14,16 @@ The allocator: glibc gives a large block (a request body, an upstream's answer) 
 own, unmapped when freed, but each such free raises that threshold to the block's size (up to
 32 MiB), after which large blocks come from the heap, which keeps their memory after a burst.
 Serving keeps the threshold fixed, so memory comes back after a burst of large requests.
+
+Descriptors: every client connection is one, and one more while its upstream call is open. The
+common soft limit (1024) is far below what the system allows a process (the hard limit), so it is
+raised to that at start; the connection cap (``gateway.api.connections``) is then sized from it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import gc
 import os
@@ -26,6 +31,8 @@ import os
 GC_THRESHOLDS = (10_000, 20, 100)
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 LARGE_BLOCK = 128 * 1024  # bytes: glibc's own starting threshold, kept from rising
+# macOS reports an unlimited hard limit but refuses a soft limit above OPEN_MAX (10240).
+_MACOS_OPEN_MAX = 10240
 
 
 def tune_for_serving() -> None:
@@ -56,3 +63,19 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
         return asyncio.new_event_loop()
     loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
     return loop
+
+
+def raise_descriptor_limit() -> int | None:
+    """Raise the soft limit on open descriptors to the hard limit; return the soft limit now in
+    force, or None where there is none to read (Windows) or it is unlimited."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = _MACOS_OPEN_MAX if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):  # the system may allow less than it reports
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return None if soft == resource.RLIM_INFINITY else soft

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from gateway.addresses import is_loopback, is_wildcard, own_names
 from gateway.api.app import create_handler
+from gateway.api.connections import CappedServer, ConnectionCap, connection_cap, limit_body_time
 from gateway.api.control import Control
 from gateway.api.guard import Guard
 from gateway.api.login_flows import LoginFlows
@@ -36,6 +37,7 @@ from gateway.ids import RequestIds
 from gateway.routing.model_sync import ListedModels
 from gateway.routing.quota import QuotaRecord
 from gateway.routing.spoken import Unspoken
+from gateway.runtime import raise_descriptor_limit
 from gateway.service import Gateway
 from gateway.state import State
 from gateway.store import accounts as account_rows
@@ -76,6 +78,7 @@ class GatewayServer:
         open_browser: Callable[[str], object] | None = None,
         settings_file: SettingsFile | None = None,
         folder_lock: FolderLock | None = None,
+        loopback: Callable[[str], bool] = is_loopback,
     ) -> None:
         """``admin_token``: the local admin token admin routes accept.
         ``data_dir``: where the database lives; without one there are no client keys, no ledger
@@ -85,12 +88,14 @@ class GatewayServer:
         ``environ``, ``home``: where other tools' logins are found for import (the process's own by
         default); ``open_browser``: opens a sign-in page for the user (none on a server).
         ``settings_file``: the config file the admin settings routes edit (none: they answer 404).
-        ``folder_lock``: held on the state folder until ``stop()``, which lets it go."""
+        ``folder_lock``: held on the state folder until ``stop()``, which lets it go.
+        ``loopback``: which peer addresses are this computer (tests take one of 127/8 for a LAN peer)."""
         self.settings = settings
         self._settings_file = settings_file
         self._admin_token = admin_token
         self._admin_password = admin_password
         self._folder_lock = folder_lock
+        self._loopback = loopback
         self._clock = clock = clock or SystemClock()
         self._transport = transport or Http1Transport()
         self._ids = RequestIds()
@@ -139,7 +144,7 @@ class GatewayServer:
 
     async def start(self) -> None:
         server = self.settings.server
-        max_body = server.max_body_bytes
+        max_body, body_timeout = server.max_body_bytes, server.body_timeout
         loop = asyncio.get_running_loop()
         state = self.state
         try:
@@ -151,14 +156,21 @@ class GatewayServer:
             raise
 
         def new_request(message: Any, payload: Any, protocol: Any, writer: Any, task: Any) -> web.BaseRequest:
+            if not payload.is_eof():  # most bodies come whole with their head: no timer for them
+                limit_body_time(payload, body_timeout, loop)
             return web.BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=max_body)
 
         self.control = Control(self.gateway, state, self.identity, self.flows, self._settings_file)
         handler, self.routes = create_handler(self.control, self._guard, self._ids, self._admin_token, server.metrics_auth)
+        cap = ConnectionCap(
+            connection_cap(server.max_connections, raise_descriptor_limit()), server.max_connections_per_peer, self._loopback
+        )
         runner = web.ServerRunner(
-            web.Server(
+            CappedServer(
                 handler,
+                cap=cap,
                 request_factory=new_request,
+                keepalive_timeout=server.header_timeout,  # the deadline for a request's head: api/connections.py
                 handler_cancellation=True,  # a client that hangs up cancels its upstream call
                 access_log=None,
                 auto_decompress=False,  # bounded inflating is done in api/body.py
@@ -194,7 +206,7 @@ class GatewayServer:
                 raise ListenError(str(exc)) from None
             except InvalidRequest as exc:
                 raise ListenError(f"SWITCHBOARD_ADMIN_PASSWORD: {exc.message}") from None
-            self.identity = Identity(state.keys, self._clock, require_keys=server.require_keys)
+            self.identity = Identity(state.keys, self._clock, require_keys=server.require_keys, loopback=self._loopback)
             run = state.db.writer.run
             self.gateway.quotas.load(QuotaRecord.from_row(r) for r in run(account_rows.load_quota).result())
             since = self._clock.time() - server.model_list_ttl

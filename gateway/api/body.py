@@ -10,7 +10,8 @@ from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
-from gateway.errors import InvalidRequest, PayloadTooLarge
+from gateway.api.connections import BodyTimedOut
+from gateway.errors import InvalidRequest, PayloadTooLarge, RequestTimeout
 from gateway.formats.fields import model_name
 from gateway.formats.jsonbody import Body, BodyError, decode_body, without_steering
 
@@ -72,6 +73,8 @@ async def read_json(request: web.BaseRequest, limit: int) -> Body:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise PayloadTooLarge(f"request body is larger than the limit of {limit // 1024} KiB") from None
+    except BodyTimedOut as exc:  # B28: a body sent too slowly
+        raise RequestTimeout(str(exc)) from None
     encoding = request.headers.get("Content-Encoding", "").strip().lower()
     if encoding in ("gzip", "deflate", "zstd"):
         raw = _decompressed(raw, encoding, limit)
