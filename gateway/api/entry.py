@@ -121,6 +121,7 @@ class Entry:
                 response = _answer_failure(request, GatewayError(f"internal error (request {request_id})"), errors)
             finally:  # also when the caller hangs up and the handler is cancelled
                 in_flight.count -= 1
+                problem = None  # raised, its traceback holds this frame: no cycle through the local
             if not response.prepared:
                 self.stamp(request, response)
             return response

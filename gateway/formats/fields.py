@@ -132,7 +132,10 @@ def either(expected: str, *validators: Validator) -> Validator:
                 errors.append(exc)
         # A value of the right kind but out of range explains itself better than "expected ...".
         specific = [e for e in errors if not e.message.startswith("Invalid type")]
-        raise specific[0] if specific else fail(param, expected, value)
+        try:
+            raise specific[0] if specific else fail(param, expected, value)
+        finally:
+            errors = specific = []  # the error's traceback holds this frame: no cycle through them
 
     return check
 

@@ -478,7 +478,10 @@ class Http1Transport:
                     except OSError as exc:  # ssl.SSLError is one too
                         failure = exc
                 assert failure is not None
-                raise failure
+                try:
+                    raise failure
+                finally:
+                    failure = None  # its traceback holds this frame: no cycle through a local
         except TimeoutError:
             raise UpstreamTimeout(f"provider {provider} timed out connecting", provider=provider) from None
         except OSError as exc:

@@ -7,33 +7,35 @@ allocator settings — in front of a fake upstream. After each burst its residen
 
 On the main of issue 20 the failover loop kept the error it raised in a local of a frame the
 error's traceback holds: a cycle that kept every failed request's body and the upstream's answer
-until the rare full collection (+355 MiB after 200 requests of 1 MiB answered 429, +1.2 GiB after
+until the rare full collection (+337 MiB after 200 requests of 1 MiB answered 429, +1.5 GiB after
 30 of 9 MiB answered 500). With that broken, glibc still kept about 30 MiB of a burst of large
 requests on its heap until the runtime fixed its threshold for giving large blocks back.
+
+The cheaper check beside it: after failures of every kind, a collection finds none of the
+gateway's frames (what a cycle through an error's traceback holds on to).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import aiohttp
 import pytest
-from conftest import LOCAL_OFF
+from conftest import FAKE_KEY, LOCAL_OFF, StartGateway, provider_table
 from fakes.openai_upstream import FakeOpenAI
 from fakes.upstream import Script
 
+import gateway
 from gateway.service import MAX_RESPONSE_BYTES
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="reads resident memory from /proc"),
-]
 
 MiB = 1 << 20
 SLACK = 20 * MiB  # what a burst may leave behind: allocator pools, caches, the last log lines
@@ -150,6 +152,8 @@ async def settled(pid: int, ceiling: int) -> int:
     return resident(pid)
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="reads resident memory from /proc")
 async def test_memory_returns_to_its_baseline_after_each_burst(serving: tuple[int, str], faulty: FakeOpenAI) -> None:
     pid, url = serving
     for burst in BURSTS:  # each path once (lazy imports, pools, the ledger's first rows) before the baseline
@@ -162,3 +166,57 @@ async def test_memory_returns_to_its_baseline_after_each_burst(serving: tuple[in
         left[burst.name] = round((await settled(pid, baseline + SLACK) - baseline) / MiB, 1)
     print(f"baseline {baseline / MiB:.1f} MiB; left by each burst (MiB): {left}")
     assert all(mib <= SLACK / MiB for mib in left.values()), f"resident memory above the {baseline / MiB:.0f} MiB baseline (MiB): {left}"
+
+
+CHAT = {"model": "fake/gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+REFUSED: tuple[tuple[str, str, bytes], ...] = (
+    ("/v1/chat/completions", "text/plain", json.dumps(CHAT).encode()),  # 415, refused by the guard
+    ("/v1/responses", "application/json", json.dumps({"model": "fake/gpt-test", "input": "hi", "tool_choice": "sometimes"}).encode()),
+)
+
+
+async def test_failures_of_every_kind_leave_no_cycle_through_the_gateways_frames(
+    start_gateway: StartGateway, upstream: FakeOpenAI
+) -> None:
+    """SECURITY.md B29, B37, B40, B41 (issue 20, item 1): refused by the guard or by a field's
+    check, answered 429 or 500 or more than the size limit, or the upstream unreachable."""
+    dead = 'base_url = "http://127.0.0.1:9/v1"\napi_key_env = "FAKE_KEY"\nmodels = ["gpt-test"]\n'
+    server = await start_gateway(
+        provider_table("fake", upstream, extra="read_timeout = 2\nconnect_timeout = 1\n")
+        + f'[providers.dead]\nkind = "{upstream.kind}"\n{dead}\n[routing]\nbreaker_failures = 1000\n',
+        {"FAKE_KEY": FAKE_KEY},
+    )
+
+    async def each_failure(session: aiohttp.ClientSession) -> list[int]:
+        upstream.then(upstream.failure(429, "rate_limit_error", "Rate limit reached", {"retry-after": "1"}))
+        upstream.then(upstream.failure(500, "server_error", "The server had an error"))
+        upstream.then(Script("status", body=b" " * (MAX_RESPONSE_BYTES + 1)))
+        statuses = []
+        sent: list[tuple[str, dict[str, Any]]] = [("/v1/chat/completions", {"json": {**CHAT, "model": "fake/gpt-other"}})]
+        sent += [("/v1/chat/completions", {"json": CHAT})] * 2  # the other model: the 429 rests only its own
+        sent.append(("/v1/chat/completions", {"json": {**CHAT, "model": "dead/gpt-test"}}))
+        sent += [(path, {"data": body, "headers": {"Content-Type": kind}}) for path, kind, body in REFUSED]
+        for path, how in sent:
+            async with session.post(f"{server.url}{path}", **how) as r:
+                await r.read()
+                statuses.append(r.status)
+        return statuses
+
+    async with aiohttp.ClientSession() as session:
+        await each_failure(session)  # first times (lazy imports, pools) before the garbage is looked at
+        await asyncio.sleep(1)  # the 429's route rests no more
+        gc.collect()
+        gc.set_debug(gc.DEBUG_SAVEALL)  # what a collection finds is kept, to be looked at
+        try:
+            assert await each_failure(session) == [429, 500, 502, 502, 415, 400]
+            await asyncio.sleep(0)  # the loop's turn that answered the last one is over
+            gc.collect()
+            held = sorted({f.f_code.co_qualname for f in gc.garbage if isinstance(f, FrameType) and _ours(f)})
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+    assert held == [], f"frames of the gateway in reference cycles: {held}"
+
+
+def _ours(frame: FrameType) -> bool:
+    return frame.f_code.co_filename.startswith(str(Path(gateway.__file__).parent))

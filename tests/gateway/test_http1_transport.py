@@ -5,6 +5,7 @@ redirects left alone, header injection refused, the resolver guard, TLS, and its
 from __future__ import annotations
 
 import asyncio
+import gc
 import gzip
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -379,6 +380,23 @@ async def test_unreachable_and_forbidden_addresses(transport: Http1Transport) ->
         await guarded.send(_get(80, host="innocent.example"))
     assert asked == ["innocent.example"] and guarded.connections_in_use == 0
     await guarded.aclose()
+
+
+async def test_a_refused_connection_leaves_no_reference_cycle(transport: Http1Transport) -> None:
+    """SECURITY.md B29 (issue 20, item 1): the error of the last address tried was raised from a
+    local of the frame its traceback holds, a cycle only the rare full collection frees."""
+    server = Scripted(lambda r, w: asyncio.sleep(0))
+    port = await server.start()
+    await server.stop()
+    gc.collect()
+    gc.disable()
+    try:
+        with pytest.raises(UpstreamUnreachable):
+            await transport.send(_get(port))
+        await asyncio.sleep(0)  # the loop's turn that failed the connection is over
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
 
 
 async def test_connections_in_use_are_bounded() -> None:
