@@ -47,6 +47,7 @@ class GatewayHost(QObject):
         self.server: GatewayServer | None = None  # read on the UI thread only after ``started``
         self.url = ""
         self.error = ""
+        self.failure: Exception | None = None  # why it could not start, as raised: a fix to offer (``SecretsUnreadable``)
         self.paused = False  # stopped on purpose, to be resumed
 
     def _run(self) -> None:
@@ -126,10 +127,10 @@ class GatewayHost(QObject):
             if server is not None:  # what it opened (database, connections) is closed again
                 with contextlib.suppress(Exception):
                     await server.stop()
-            self.error = getattr(exc, "message", None) or str(exc)
+            self.error, self.failure = getattr(exc, "message", None) or str(exc), exc
             self.failed.emit(self.error)
             return
-        self.server, self.url, self.error = server, server.url, ""
+        self.server, self.url, self.error, self.failure = server, server.url, "", None
         self.started.emit(server.url)
 
     async def _stop(self) -> None:

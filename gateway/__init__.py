@@ -15,6 +15,7 @@ from gateway.paths import StatePaths, platform_paths, resolve_paths
 from gateway.relocation import MOVABLE
 from gateway.runtime import new_event_loop, tune_for_serving
 from gateway.server import GatewayServer, ListenError
+from gateway.store.secrets import SecretsUnreadable
 from gateway.store.secrets import opener_from as secrets_opener
 from gateway.store.secrets import place_of as secrets_place
 from gateway.version import __version__
@@ -33,6 +34,7 @@ __all__ = [
     "GatewayServer",
     "GatewaySetup",
     "ListenError",
+    "SecretsUnreadable",
     "Settings",
     "StatePaths",
     "__version__",

@@ -48,6 +48,30 @@ class SecretStore(Protocol):
     def delete(self, name: str) -> None: ...
 
 
+class SecretsUnreadable(ConfigError):
+    """The secrets file is there but cannot be read (not UTF-8, not JSON, not an object). Nothing
+    starts over it and nothing writes it: new secrets in its place would orphan every client key,
+    session and stored provider key it keys. ``set_aside`` is the fix a person may choose (the app
+    offers it): the file moves out of the way, kept, and the next start makes new secrets."""
+
+    def __init__(self, path: Path, why: str) -> None:
+        self.path = path
+        self.message = (
+            f"the secrets file {path} cannot be read ({why}), so the gateway does not start: restore it from a backup, "
+            "or move it aside to start with new secrets (client keys, the admin password and stored provider keys "
+            "must then be set again)"
+        )
+        super().__init__(self.message)
+
+    def set_aside(self) -> Path:
+        """Rename the file beside itself, never over another file; where it went."""
+        n = 1
+        while (target := self.path.with_name(f"{self.path.name}.unreadable-{n}")).exists():
+            n += 1
+        self.path.rename(target)
+        return target
+
+
 class KeyringSecrets:
     kind = "keychain"
 
@@ -84,12 +108,22 @@ class FileSecrets:
         self.where = str(path)
 
     def _load(self) -> dict[str, str]:
+        """What the file holds; raises ``SecretsUnreadable`` rather than take a broken file for
+        an empty one (which the next ``set`` would write over)."""
         try:
             text = self._path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return {}
-        data = json.loads(self._seal.open(text) if self._seal is not None else text)
-        return {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
+        except UnicodeDecodeError:
+            raise SecretsUnreadable(self._path, "it is not UTF-8 text") from None
+        opened = self._seal.open(text) if self._seal is not None else text
+        try:
+            data = json.loads(opened)
+        except json.JSONDecodeError as exc:
+            raise SecretsUnreadable(self._path, f"it is not valid JSON: line {exc.lineno}, column {exc.colno}") from None
+        if not isinstance(data, dict):
+            raise SecretsUnreadable(self._path, "it holds no JSON object")
+        return {k: v for k, v in data.items() if isinstance(v, str)}
 
     def _save(self, data: dict[str, str]) -> None:
         text = json.dumps(data)
@@ -136,7 +170,8 @@ def open_secrets(data_dir: Path, passphrase: str | None = None, *, keep: bool = 
     gateway's start warns of, naming the way to encrypt it). ``keep=False``: memory only.
 
     Once a file holds secrets it stays the store (a keychain that appears later would not have
-    them), until a person moves them. Raises ``ConfigError`` for a missing or wrong passphrase.
+    them), until a person moves them. Raises ``ConfigError`` for a missing or wrong passphrase,
+    ``SecretsUnreadable`` for a file that cannot be read (said now, not at first use).
     """
     if not keep:
         return MemorySecrets()
@@ -145,6 +180,7 @@ def open_secrets(data_dir: Path, passphrase: str | None = None, *, keep: bool = 
         return _sealed_store(sealed, plain, passphrase)
     fallback = FileSecrets(plain)
     if plain.exists():
+        fallback.names()
         return fallback
     namespace = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:12]
     try:

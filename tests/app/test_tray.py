@@ -72,6 +72,32 @@ def test_without_a_tray_the_window_opens_and_says_why(make_app: MakeApp) -> None
     assert not app.window.hide_on_close
 
 
+def test_an_unreadable_secrets_file_is_kept_typed_so_the_app_can_offer_to_set_it_aside(qtbot: QtBot, tmp_path: Path) -> None:
+    """Issue 20, item 11: why the gateway could not start stays on the host as raised; the file is
+    left as it was until the fix is taken, and then the gateway starts."""
+    from app.gateway_host import GatewayHost
+    from gateway import GatewaySetup, SecretsUnreadable, resolve_paths
+    from gateway.store.secrets import FILE_NAME, FileSecrets
+
+    paths = resolve_paths(tmp_path / "home", {})
+    paths.ensure()
+    paths.config_file.write_text(LOCAL_OFF, encoding="utf-8")
+    broken = paths.data_dir / FILE_NAME
+    broken.write_bytes(b'{"jwt-secret": "')
+    host = GatewayHost(GatewaySetup(paths, {}, port=0, secrets=lambda data_dir: FileSecrets(data_dir / FILE_NAME)).server)
+    try:
+        with qtbot.waitSignal(host.failed, timeout=WAIT_MS):
+            host.start()
+        assert isinstance(host.failure, SecretsUnreadable) and host.error == host.failure.message
+        assert broken.read_bytes() == b'{"jwt-secret": "'
+        host.failure.set_aside()
+        with qtbot.waitSignal(host.started, timeout=WAIT_MS):
+            host.start()
+        assert host.serving and host.failure is None
+    finally:
+        host.shutdown()
+
+
 def test_a_busy_port_is_said_notified_and_mended_in_settings(qtbot: QtBot, make_app: MakeApp, tmp_path: Path) -> None:
     first = make_app()
     port = int(first.host.url.rsplit(":", 1)[1])

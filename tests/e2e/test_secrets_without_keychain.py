@@ -16,6 +16,7 @@ from pathlib import Path
 
 import aiohttp
 import psutil
+import pytest
 from fakes.openai_upstream import FakeOpenAI
 from test_cli import child_env, start
 
@@ -111,3 +112,19 @@ async def test_without_a_keychain_or_passphrase_the_start_says_the_file_is_not_e
         await proc.wait()
     for said in (banner.decode(), warned.decode()):
         assert "secrets.json, readable only by you but not encrypted" in said and "SWITCHBOARD_SECRETS_PASSPHRASE_FILE" in said
+
+
+@pytest.mark.parametrize("broken", [b'{"jwt-secret": "ab', b"\xff\xfe not text", b"[1, 2, 3]", b""], ids=["cut-short", "not-utf8", "no-object", "empty"])
+def test_an_unreadable_secrets_file_is_one_line_and_left_as_it_is(tmp_path: Path, broken: bytes) -> None:
+    """Issue 20, item 11 (SECURITY.md S31, B45): no traceback, no new secrets over the old file."""
+    (tmp_path / "data").mkdir(mode=0o700)
+    secrets_file = tmp_path / "data" / "secrets.json"
+    secrets_file.write_bytes(broken)
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", "serve", "--home", str(tmp_path), "--port", "0"],
+        env=child_env(tmp_path, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring"), capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode != 0 and "listening" not in done.stdout
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert str(secrets_file) in done.stderr and "restore it from a backup, or move it aside" in done.stderr
+    assert secrets_file.read_bytes() == broken

@@ -20,6 +20,7 @@ from gateway.store.secrets import (
     SEALED_FILE_NAME,
     FileSecrets,
     MemorySecrets,
+    SecretsUnreadable,
     described,
     open_secrets,
     opener_from,
@@ -129,3 +130,30 @@ def test_the_seal_binds_its_header(tmp_path: Path) -> None:
     other = sealing.Seal.for_file(tmp_path / "other", PASSPHRASE)  # same passphrase, another salt
     with pytest.raises(sealing.SealBroken, match="another passphrase"):
         other.open(text)
+
+
+def test_an_unreadable_file_is_a_typed_error_that_writes_nothing_and_can_be_set_aside(tmp_path: Path) -> None:
+    """Issue 20, item 11: the app catches ``SecretsUnreadable`` (a ``ConfigError``, exported by
+    ``gateway``) to offer the fix; until a person takes it, nothing is written over the file."""
+    import gateway
+
+    broken = b'{"client-key-pepper": "0a1b'
+    path = tmp_path / FILE_NAME
+    path.write_bytes(broken)
+    with pytest.raises(gateway.SecretsUnreadable) as unreadable:
+        open_secrets(tmp_path)
+    error = unreadable.value
+    assert isinstance(error, ConfigError) and error.path == path
+    assert "\n" not in error.message and "not valid JSON: line 1, column 23" in error.message
+    with pytest.raises(SecretsUnreadable):
+        FileSecrets(path).set("jwt-secret", "ab" * 64)  # a later write refuses as well
+    assert path.read_bytes() == broken
+    moved = error.set_aside()
+    assert moved == tmp_path / f"{FILE_NAME}.unreadable-1" and moved.read_bytes() == broken and not path.exists()
+    path.write_bytes(b"\xff")
+    with pytest.raises(SecretsUnreadable, match="not UTF-8") as again:
+        FileSecrets(path).get("jwt-secret")
+    assert again.value.set_aside().name == f"{FILE_NAME}.unreadable-2"  # never over the first
+    store = open_secrets(tmp_path)  # the next start: new secrets, in a new file (no keychain here)
+    store.set("jwt-secret", "cd" * 64)
+    assert FileSecrets(path).get("jwt-secret") == "cd" * 64
