@@ -4,7 +4,9 @@ did not report it. Failed requests, and failed attempts before another route ans
 recorded too, with their error class and no usage; so are requests refused before routing (the
 HTTP entry reports those), so a tool whose requests the gateway refuses shows up in the reports.
 
-The ledger row is queued for the writer thread; nothing here waits on the disk.
+The ledger row is handed over (journaled and queued for the writer thread) as soon as the request
+settles, before the answer's last bytes go out; nothing here waits on the disk. A count made here
+takes a moment: the row is held as it is known until then, so the answer need not wait for it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from gateway import tokens
 from gateway.clock import Clock
@@ -23,7 +26,15 @@ from gateway.limits import UNLIMITED, Caller, Limits, Ticket
 from gateway.metrics import Metrics
 from gateway.store.ledger import ATTEMPT, REQUEST, LedgerRow
 
-Recorder = Callable[[LedgerRow], None]
+
+class Ledger(Protocol):
+    """Where ledger rows go (``store.database.Database``)."""
+
+    def record(self, row: LedgerRow) -> None:
+        """Keep ``row``."""
+
+    def hold(self, row: LedgerRow) -> None:
+        """Keep ``row`` until ``record`` brings its final form (the same request, kind and attempt)."""
 
 
 @dataclass(slots=True)
@@ -55,11 +66,11 @@ CACHE = Served("cache", "", "")
 
 
 class Accountant:
-    def __init__(self, clock: Clock, limits: Limits, metrics: Metrics, record: Recorder | None = None) -> None:
+    def __init__(self, clock: Clock, limits: Limits, metrics: Metrics, ledger: Ledger | None = None) -> None:
         self._clock = clock
         self.limits = limits
         self.metrics = metrics
-        self.record = record
+        self.ledger = ledger
         self.totals = UsageTotals()
         self._counting: set[asyncio.Task[None]] = set()
 
@@ -74,8 +85,8 @@ class Accountant:
 
     def attempt_failed(self, tally: Tally | None, served: Served, err: GatewayError) -> None:
         """A route failed and the next is tried: a row of its own, no usage."""
-        if tally is not None and self.record is not None:
-            self.record(self._row(tally, ATTEMPT, served, None, err.status, _error_class(err), self._clock.monotonic()))
+        if tally is not None and self.ledger is not None:
+            self.ledger.record(self._row(tally, ATTEMPT, served, None, err.status, _error_class(err), self._clock.monotonic()))
 
     def refused(self, caller: Caller, protocol: str, model: str, request_id: str, err: GatewayError) -> None:
         """A request refused before it was routed (unreadable, invalid, too large): ``model`` as
@@ -89,8 +100,8 @@ class Accountant:
         served = Served(getattr(err, "provider", ""), "", "")
         error = _error_class(err)
         self.metrics.answered(tally.protocol, served.provider, tally.model, err.status, 0.0, error)
-        if self.record is not None:
-            self.record(self._row(tally, REQUEST, served, None, err.status, error, self._clock.monotonic()))
+        if self.ledger is not None:
+            self.ledger.record(self._row(tally, REQUEST, served, None, err.status, error, self._clock.monotonic()))
 
     def count(
         self,
@@ -118,6 +129,8 @@ class Accountant:
                 return
             self._settle(tally, served, Usage(prompt, completion, estimated=True), error, ended)
 
+        if self.ledger is not None:  # answered now: its row must not wait for the count
+            self.ledger.hold(self._row(tally, REQUEST, served, None, 200, error, ended))
         task = asyncio.get_running_loop().create_task(estimate())
         self._counting.add(task)
         task.add_done_callback(self._counting.discard)
@@ -127,8 +140,8 @@ class Accountant:
         self.metrics.tokens(served.provider, served.upstream_model, usage)
         self.limits.settle(tally.ticket, usage.total_tokens if usage is not None else 0)
         self.metrics.answered(tally.protocol, served.provider, tally.model, 200, ended - tally.started, error)
-        if self.record is not None:
-            self.record(self._row(tally, REQUEST, served, usage, 200, error, ended))
+        if self.ledger is not None:
+            self.ledger.record(self._row(tally, REQUEST, served, usage, 200, error, ended))
 
     def _row(
         self, tally: Tally, kind: str, served: Served, usage: Usage | None, status: int, error: str, ended: float

@@ -104,7 +104,7 @@ class GatewayServer:
             store = secrets if secrets is not None else open_secrets(data_dir)
             self.state = State(data_dir, store, clock, local_token=admin_token, passwords=passwords)
         state = self.state
-        record = state.db.record if state is not None and settings.server.ledger else None
+        ledger = state.db if state is not None and settings.server.ledger else None
         keep_quota = keep_models = keep_unspoken = None
         if state is not None:
             writer = state.db.writer
@@ -112,7 +112,7 @@ class GatewayServer:
             keep_models = lambda m: writer.append(model_lists.save, m.row())  # noqa: E731
             keep_unspoken = lambda u: writer.append(model_lists.save_unspoken, u.row())  # noqa: E731
         self.gateway: Gateway = build_gateway(
-            settings, self._transport, clock, self._ids, record, keep_quota, keep_models, keep_unspoken
+            settings, self._transport, clock, self._ids, ledger, keep_quota, keep_models, keep_unspoken
         )
         self.accounts: AccountBook | None = None  # subscription accounts, with a database
         if state is not None:
@@ -202,6 +202,7 @@ class GatewayServer:
         if state is not None:
             try:
                 state.open(self._admin_password)
+                state.db.keep_journal()  # this process serves the folder: the ledger's journal is its
             except (StoreError, ConfigError) as exc:
                 raise ListenError(str(exc)) from None
             except InvalidRequest as exc:

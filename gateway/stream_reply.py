@@ -18,10 +18,15 @@ class StreamReply:
 
     An iterator class rather than a generator, so a client hanging up leaves nothing suspended.
     Raises ``UpstreamError`` mid-stream when the upstream fails or stops before its end.
+
+    The answer is counted (``on_end``) once: when the relay has seen the upstream's end or its
+    error, before those last bytes are handed out — the ledger has its row before the client has
+    the whole answer, so a process killed in between loses no answer a client saw end — or else
+    when the stream breaks off or is closed.
     """
 
     __slots__ = (
-        "_copied", "_copy_left", "_end", "_first", "_kept", "_kept_size", "_on_close", "_on_copied", "_relay", "_response", "target",
+        "_copied", "_copy_left", "_end", "_first", "_kept", "_kept_size", "_on_copied", "_on_end", "_relay", "_response", "target",
     )
 
     def __init__(
@@ -30,7 +35,7 @@ class StreamReply:
         relay: Relay,
         response: UpstreamResponse,
         target: Target,
-        on_close: Callable[[Relay], None],
+        on_end: Callable[[Relay], None],
         kept: list[bytes] | None = None,
         end: Callable[[], Awaitable[bytes]] | None = None,
     ) -> None:
@@ -39,7 +44,7 @@ class StreamReply:
         self._first: bytes | None = first
         self._relay = relay
         self._response = response
-        self._on_close = on_close
+        self._on_end: Callable[[Relay], None] | None = on_end
         self.target = target
         # What was relayed, kept (up to MAX_KEPT_BYTES) so it can be counted if no usage comes.
         self._kept = kept
@@ -65,8 +70,8 @@ class StreamReply:
     async def __anext__(self) -> bytes:
         if self._first is not None:
             first, self._first = self._first, None
-            if (end := self._end) is not None and self._relay.done:
-                first += await self._ended(end)
+            if self._relay.done or self._relay.failed:
+                first += await self._finish()
             return first
         relay = self._relay
         while True:
@@ -81,8 +86,8 @@ class StreamReply:
             out = relay.feed(data)
             if out:
                 self._relayed(out)
-            if (end := self._end) is not None and relay.done:
-                out += await self._ended(end)
+            if self._on_end is not None and (relay.done or relay.failed):
+                out += await self._finish()
             if out:
                 return out
 
@@ -99,12 +104,22 @@ class StreamReply:
             else:
                 self._copied.append(out)
 
-    async def _ended(self, end: Callable[[], Awaitable[bytes]]) -> bytes:
-        self._end = None
-        out = await end()
-        if out:
-            self._relayed(out)
+    async def _finish(self) -> bytes:
+        """At the upstream's end (or its error): what goes out after a proper end (the end a
+        relay held back), then the count."""
+        out = b""
+        if (end := self._end) is not None and self._relay.done:
+            self._end = None
+            out = await end()
+            if out:
+                self._relayed(out)
+        self._count()
         return out
+
+    def _count(self) -> None:
+        if (on_end := self._on_end) is not None:
+            self._on_end = None
+            on_end(self._relay)
 
     @property
     def complete(self) -> bool:
@@ -112,13 +127,14 @@ class StreamReply:
         return self._first is None and self._relay.done and self._response.finished
 
     def failure(self, err: GatewayError) -> bytes:
-        """The client protocol's in-stream error, to end the stream with."""
+        """The client protocol's in-stream error, to end the stream with (counted before it goes)."""
+        self._count()
         return self._relay.failure(err)
 
     def close(self) -> None:
-        """Count the usage; release the upstream connection if the stream finished, abort it
-        otherwise."""
-        self._on_close(self._relay)
+        """Count the usage unless counted; release the upstream connection if the stream
+        finished, abort it otherwise."""
+        self._count()
         if self._relay.done:
             self._response.release()
             if self._on_copied is not None and self._copied is not None and not self._relay.failed:

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from gateway.accounting import Accountant, Recorder
+from gateway.accounting import Accountant, Ledger
 from gateway.addresses import is_loopback
 from gateway.clock import Clock
 from gateway.config import Settings
@@ -83,12 +83,12 @@ def build_gateway(
     transport: Transport,
     clock: Clock,
     new_request_id: Callable[[], str],
-    record: Recorder | None = None,
+    ledger: Ledger | None = None,
     keep_quota: Callable[[QuotaRecord], None] | None = None,
     keep_models: Callable[[ListedModels], None] | None = None,
     keep_unspoken: Callable[[Unspoken], None] | None = None,
 ) -> Gateway:
-    """``record``: where ledger rows go, ``keep_quota`` where quota windows go, ``keep_models``
+    """``ledger``: where ledger rows go, ``keep_quota`` where quota windows go, ``keep_models``
     where model lists go and ``keep_unspoken`` the protocols servers turned out not to speak
     (none of them without a database)."""
     subs = settings.subscriptions
@@ -124,7 +124,7 @@ def build_gateway(
         not_auto=() if subs.in_auto else SUBSCRIPTIONS,
     )
     cache = ResponseCache(clock, routing.cache)
-    accountant = Accountant(clock, Limits(clock), Metrics(), record)
+    accountant = Accountant(clock, Limits(clock), Metrics(), ledger)
     spoken = Spoken(clock, settings.server.model_list_ttl, keep_unspoken)
     return Gateway(adapters, transport, clock, index, sync, pools, router, routing.deadline, cache, accountant, quotas, spoken)
 

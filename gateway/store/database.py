@@ -1,5 +1,5 @@
 """The database as the running gateway uses it: the writer thread, a reader thread, the audit
-anchor sealed after every commit, and the ledger's queue."""
+anchor sealed after every commit, and the ledger's queue (behind its journal, when serving)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.clock import Clock
-from gateway.store import audit, ledger
+from gateway.store import audit, journal, ledger
 from gateway.store.db import FILE_NAME
 from gateway.store.reader import Reader
 from gateway.store.writer import Writer
@@ -21,11 +21,13 @@ log = logging.getLogger("gateway.store")
 class Database:
     def __init__(self, data_dir: Path, anchor_key: bytes, clock: Clock) -> None:
         self.path = data_dir / FILE_NAME
+        self._data_dir = data_dir
         self.writer = Writer(self.path)
         self.read = Reader(self.path)
         self.anchor = audit.Anchor(data_dir / audit.ANCHOR_FILE, anchor_key)
         self._clock = clock
         self.anchor_problem: str | None = None  # set when the chain's end and the anchor disagree
+        self._journal: journal.Journal | None = None
 
     def open(self) -> None:
         self.writer.start()
@@ -52,8 +54,21 @@ class Database:
         if self.anchor_problem is None:
             self.anchor.seal(*audit.head(conn))
 
+    def keep_journal(self) -> None:
+        """For the gateway that serves the folder only (it removes the journal's files): recover
+        the rows a killed process left in the ledger's journal, and journal every row from now."""
+        self._journal = journal.replay(self._data_dir, self.writer)
+
     def record(self, row: ledger.LedgerRow) -> None:
-        self.writer.append(ledger.write, row)
+        if self._journal is not None:
+            self._journal.write(row)
+        else:
+            self.writer.append(ledger.write, row)
+
+    def hold(self, row: ledger.LedgerRow) -> None:
+        """A row as known before its final form comes to ``record`` (its usage is being counted)."""
+        if self._journal is not None:
+            self._journal.hold(row)
 
     def audit(self, actor: str, action: str, payload: dict[str, Any]) -> Future[int]:
         """Append an audit event (its own transaction); the future fails if it could not be written."""
@@ -65,4 +80,7 @@ class Database:
 
     def close(self) -> None:
         self.writer.close()
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
         self.read.close()

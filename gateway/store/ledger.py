@@ -46,7 +46,10 @@ class LedgerRow:
     attempts: int
 
 
-_VALUES = attrgetter(*(f.name for f in fields(LedgerRow)))  # a row as a tuple, in column order, cheaply
+VALUES = attrgetter(*(f.name for f in fields(LedgerRow)))  # a row as a tuple, in column order, cheaply
+# What one row stands for: a request's row, or one of its failed attempts (numbered from 1).
+KEY = attrgetter("request_id", "kind", "attempts")
+Key = tuple[str, str, int]
 _INSERT = (
     "INSERT INTO usage (ts, request_id, kind, caller, protocol, model, provider, account, upstream_model,"
     " prompt, completion, cached, reasoning, estimated, status, error, latency_ms, ttfb_ms, attempts)"
@@ -66,7 +69,7 @@ DIMENSIONS = ("model", "provider", "caller", "protocol")
 
 def write(conn: sqlite3.Connection, rows: list[LedgerRow]) -> None:
     """A batch of rows, and their sums into the hourly roll-up."""
-    conn.executemany(_INSERT, [_VALUES(row) for row in rows])
+    conn.executemany(_INSERT, [VALUES(row) for row in rows])
     # Sum per (hour, model, provider, caller, protocol) first — one lookup a row — then fan
     # those few sums out to the roll-ups.
     combos: dict[tuple[int, str, str, str, str], list[float]] = {}
@@ -95,6 +98,17 @@ def write(conn: sqlite3.Connection, rows: list[LedgerRow]) -> None:
                 for i, value in enumerate(acc):
                     total[i] += value
     conn.executemany(_ROLL_UP, [(*key, *map(int, acc[:7]), acc[7]) for key, acc in sums.items()])
+
+
+def write_missing(conn: sqlite3.Connection, rows: dict[Key, LedgerRow]) -> int:
+    """Write those of ``rows`` the ledger does not hold yet; how many that was. Only its last
+    ``len(rows)`` rows are looked at: these rows are the newest the ledger can hold, since every
+    row is journaled before the writer gets it and the writer keeps their order."""
+    newest = conn.execute("SELECT request_id, kind, attempts FROM usage ORDER BY id DESC LIMIT ?", (len(rows),))
+    held = set(newest)
+    missing = [row for key, row in rows.items() if key not in held]
+    write(conn, missing)
+    return len(missing)
 
 
 # --- reports ---------------------------------------------------------------------------------

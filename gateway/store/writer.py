@@ -6,7 +6,8 @@ asyncio). After the first row of a batch the thread sleeps ``LINGER`` seconds, s
 stream of requests commits in a few large batches: a commit costs far more than a row, and a
 thread woken for every row would take the GIL from the event loop every time. An operation cuts
 the sleep short (someone awaits it), and is written with whatever rows are waiting. So a crash
-loses at most the rows of the last ``LINGER`` seconds. Each operation runs in its own savepoint: one that
+loses at most the rows of the last ``LINGER`` seconds — the usage ledger's are journaled first
+(``store.journal``), so it loses none of those. Each operation runs in its own savepoint: one that
 fails is rolled back alone and its caller gets the exception (an audited action fails closed).
 """
 
@@ -41,6 +42,7 @@ class Writer:
         self._linger = linger
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._committed: list[Callable[[sqlite3.Connection], None]] = []
+        self._done: dict[Sink, Callable[[int], None]] = {}
         self._urgent = threading.Event()  # an operation (or the stop) is waiting
         self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = None
@@ -55,6 +57,12 @@ class Writer:
     def after_commit(self, hook: Callable[[sqlite3.Connection], None]) -> None:
         """``hook(conn)`` on the writer thread after every commit (the audit anchor is sealed so)."""
         self._committed.append(hook)
+
+    def when_done(self, sink: Sink, hook: Callable[[int], None]) -> None:
+        """``hook(n)`` on the writer thread once it is done with ``n`` more rows queued for
+        ``sink``, in the order they were queued: written, or given up on with their batch (a
+        failed write is logged and counted in ``failures``)."""
+        self._done[sink] = hook
 
     def append(self, sink: Sink, row: Any) -> None:
         """Queue ``row`` for ``sink``, which gets all rows queued for it in one batch."""
@@ -113,7 +121,23 @@ class Writer:
                 ops.append((first, second))
             else:
                 rows.setdefault(first, []).append(second)
-        done: list[tuple[Future[Any], Any, BaseException | None]] = []
+        try:
+            answers = self._transaction(conn, rows, ops)
+        finally:
+            for sink, queued in rows.items():
+                if (hook := self._done.get(sink)) is not None:
+                    hook(len(queued))
+        for future, value, error in answers:
+            if error is None:
+                future.set_result(value)
+            else:
+                future.set_exception(error)
+
+    def _transaction(
+        self, conn: sqlite3.Connection, rows: dict[Sink, list[Any]], ops: list[tuple[Op, Future[Any]]]
+    ) -> list[tuple[Future[Any], Any, BaseException | None]]:
+        """The batch in one transaction; each operation's answer, to give once it is committed."""
+        answers: list[tuple[Future[Any], Any, BaseException | None]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
             for sink, queued in rows.items():
@@ -122,7 +146,7 @@ class Writer:
             for op, future in ops:
                 if future.set_running_or_notify_cancel():
                     value, error = _in_savepoint(conn, op)
-                    done.append((future, value, error))
+                    answers.append((future, value, error))
             conn.execute("COMMIT")
         except sqlite3.Error as exc:  # the transaction itself failed (disk full, I/O error)
             log.error("database write failed: %s", exc)
@@ -132,17 +156,13 @@ class Writer:
             for _, future in ops:
                 if future.running():
                     future.set_exception(exc)
-            return
+            return []
         for hook in self._committed:
             try:
                 hook(conn)
             except Exception:
                 log.exception("after-commit hook failed")
-        for future, value, error in done:
-            if error is None:
-                future.set_result(value)
-            else:
-                future.set_exception(error)
+        return answers
 
 
 def _writing(sink: Sink, rows: list[Any]) -> Op:

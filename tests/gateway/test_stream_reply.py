@@ -50,7 +50,9 @@ COUNTED = Usage(7, 2, estimated=True)
 
 async def relayed(reads: list[bytes], *, wants_usage: bool) -> tuple[list[bytes], list[bytes], int]:
     """What the client is sent, what was kept for counting, and how often the end was asked for
-    (the first piece read as the service reads it: up to the first real event)."""
+    (the first piece read as the service reads it: up to the first real event). The answer is
+    counted once, with its usage, before the last piece is handed out (issue 20, item 13: a
+    process killed once the client has it all has journaled its ledger row)."""
     relay = openai_chat.StreamRelay(drop_usage_chunk=False, wants_usage=wants_usage)
     first = relay.feed(reads.pop(0))
     asked = 0
@@ -60,13 +62,20 @@ async def relayed(reads: list[bytes], *, wants_usage: bool) -> tuple[list[bytes]
         asked += 1
         return relay.end(COUNTED) if relay.owes_usage else b""
 
-    def closed(done: Relay) -> None:
-        pass
+    sent: list[bytes] = []
+    counted: list[int] = []  # how many pieces the client had when the answer was counted
+
+    def count(done: Relay) -> None:
+        assert done.usage == (COUNTED if wants_usage else None)
+        counted.append(len(sent))
 
     kept: list[bytes] = []
-    reply = StreamReply(first, relay, Reads(reads), Target("p", "m"), closed, kept, end)
-    sent = [piece async for piece in reply]
+    reply = StreamReply(first, relay, Reads(reads), Target("p", "m"), count, kept, end)
+    async for piece in reply:
+        sent.append(piece)
     assert reply.complete
+    reply.close()
+    assert counted == [len(sent) - 1]
     return sent, kept, asked
 
 
