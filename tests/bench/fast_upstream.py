@@ -3,7 +3,8 @@
 It must not be the bottleneck, so it skips aiohttp and answers from an asyncio Protocol:
 ``POST .../chat/completions`` with a complete completion, or with an SSE stream of 12 chunk events
 (plus the usage-only chunk when the body asks for ``include_usage``) sent as HTTP chunks, then
-``[DONE]``. Keep-alive, Content-Length request bodies. Run: ``python fast_upstream.py PORT``.
+``[DONE]``. Under a base path with ``/limited/`` it answers 429, with ``/broken/`` 500 (the soak's
+failing providers). Keep-alive, Content-Length request bodies. Run: ``python fast_upstream.py PORT``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ STREAM_WITH_USAGE = _SSE_HEAD + _chunked([*_EVENTS, _USAGE, _DONE])
 JSON_REPLY = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(COMPLETION), COMPLETION)
 MODELS = b'{"object":"list","data":[{"id":"gpt-bench","object":"model","created":0,"owned_by":"bench"}]}'
 MODELS_REPLY = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(MODELS), MODELS)
+LIMITED = b'{"error":{"message":"Rate limit reached","type":"rate_limit_error","code":"rate_limit_exceeded"}}'
+LIMITED_REPLY = b"HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(LIMITED), LIMITED)
+BROKEN = b'{"error":{"message":"The server had an error","type":"server_error","code":null}}'
+BROKEN_REPLY = b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(BROKEN), BROKEN)
 NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
 
 
@@ -70,7 +75,11 @@ class Upstream(asyncio.Protocol):
             self.buf = self.buf[end + 4 + length :]
             line = head[: head.find(b"\r\n")]
             if b"/chat/completions" in line:
-                if b'"stream":true' in body or b'"stream": true' in body:
+                if b"/limited/" in line:
+                    self.transport.write(LIMITED_REPLY)  # type: ignore[attr-defined]
+                elif b"/broken/" in line:
+                    self.transport.write(BROKEN_REPLY)  # type: ignore[attr-defined]
+                elif b'"stream":true' in body or b'"stream": true' in body:
                     self.transport.write(STREAM_WITH_USAGE if b"include_usage" in body else STREAM)  # type: ignore[attr-defined]
                 else:
                     self.transport.write(JSON_REPLY)  # type: ignore[attr-defined]

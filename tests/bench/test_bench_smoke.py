@@ -46,3 +46,21 @@ def test_app_benchmark_runs_and_reports_every_figure() -> None:
         assert any(line.startswith(figure) for line in lines), figure
     rows = [line.split() for line in lines if line.startswith(("headless gateway", "gateway in app"))]
     assert all(r[-1] == "0" for r in rows)  # no request failed
+
+
+def test_soak_benchmark_reports_memory_descriptors_and_the_ledger_and_loses_nothing_to_kills() -> None:
+    bench = Path(__file__).with_name("bench_soak.py")
+    soak = subprocess.run(
+        [sys.executable, str(bench), "--seconds", "2", "--every", "1", "--concurrency", "4"],
+        capture_output=True, text=True, timeout=120, cwd=bench.parent,
+    )
+    assert soak.returncode == 0, soak.stdout + soak.stderr
+    assert soak.stdout.splitlines()[1].split() == ["s", "answered", "req/s", "RSS", "MiB", "fds", "ledger", "trailing"]
+    assert "MiB per 10k requests" in soak.stdout
+    assert "usage ledger after a clean stop" in soak.stdout and "(+0)" in soak.stdout
+    crash = subprocess.run(
+        [sys.executable, str(bench), "--kills", "2", "--kill-every", "0.5", "--concurrency", "4"],
+        capture_output=True, text=True, timeout=120, cwd=bench.parent,
+    )
+    assert crash.returncode == 0, crash.stdout + crash.stderr
+    assert "after 2 kill -9 under load" in crash.stdout and "lost 0; held twice 0" in crash.stdout
