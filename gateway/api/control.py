@@ -26,6 +26,7 @@ from gateway.auth.oauth.logins_on_disk import (
 )
 from gateway.config_file import Change, SettingsFile
 from gateway.errors import ConfigError, InvalidRequest, RouteNotFound
+from gateway.providers.base import ChatProvider
 from gateway.providers.catalog import load_catalog
 from gateway.providers.settings import SUBSCRIPTIONS, ProviderSettings
 from gateway.service import Gateway
@@ -264,18 +265,28 @@ class Control:
         return out
 
     async def test_provider(self, provider_id: str) -> dict[str, Any]:
-        """Ask the provider for its model list now: the probe behind a "Test" button."""
+        """Ask the provider for its model list now: the probe behind a "Test" button. When it
+        answers, the rests its keys were given (cooldowns, benches, its breaker) are lifted."""
         found = [p for p in self.gateway.providers if p.id == provider_id]
         if not found:
             raise RouteNotFound(f"{provider_id[:60]!r} is not configured: give it a key (or a URL) first.")
         ok = await self.gateway.sync.refresh(found)
+        self._forgive_answering(found)
         listed = [e.id for e in await self.gateway.models() if e.provider == provider_id]
         return {"ok": ok, "models": len(listed), "error": None if ok else self.gateway.sync.last_error(provider_id)}
 
     async def rescan_local(self) -> list[dict[str, Any]]:
-        """Ask every local model server for its models now (one started since is found at once)."""
-        await self.gateway.sync.refresh([p for p in self.gateway.providers if p.settings.local])
+        """Ask every local model server for its models now (one started since is found at once);
+        those that answer may serve again at once."""
+        local = [p for p in self.gateway.providers if p.settings.local]
+        await self.gateway.sync.refresh(local)
+        self._forgive_answering(local)
         return await self.providers()
+
+    def _forgive_answering(self, providers: list[ChatProvider]) -> None:
+        for provider in providers:
+            if self.gateway.sync.last_error(provider.id) is None:
+                self.gateway.forgive(provider.id)
 
     # --- settings -------------------------------------------------------------------------------
 

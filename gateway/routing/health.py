@@ -7,23 +7,32 @@ each key's recent latency and success rate.
   minutes, or days for a weekly subscription window, never just seconds.
 - Endpoint failures feed the provider's breaker.
 
+What an upstream says is capped (B40): a cooldown at ``MAX_COOL``, as long as a client is ever
+told to wait, and a bench at ``MAX_BENCH``, the longest quota window there is; a
+``Retry-After: 99999999999`` or a reset date years away would otherwise rest a route until the
+gateway restarts. ``forgive`` lifts a provider's rests at once (its Test in the app answered).
+
 Times are on the injected clock's monotonic scale. Everything here runs on the event loop and is
 never awaited, so no lock is needed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from gateway.clock import Clock
 from gateway.config import HealthPolicy
+from gateway.providers.ratelimit import MAX_WAIT
 from gateway.routing.breaker import Breaker
 from gateway.routing.failure import Verdict
 from gateway.routing.pool import Credential
 
 EWMA_WEIGHT = 0.2  # of the newest sample
 MAX_HOLDS = 10_000  # cooldowns kept before the lapsed ones are swept
+MAX_COOL = float(MAX_WAIT)  # seconds a rate limit rests a key for a model, whatever the upstream said
+MAX_BENCH = 7 * 86400.0  # seconds an upstream may bench a key or account: a weekly quota window
 
 
 @dataclass(slots=True)
@@ -122,13 +131,14 @@ class Health:
         stats.note(False)
         policy = self.policy
         if verdict.action == "cool":
-            wait = policy.cooldown if verdict.wait is None else verdict.wait
+            wait = policy.cooldown if verdict.wait is None else min(verdict.wait, MAX_COOL)
             if len(self._cooling) >= MAX_HOLDS:  # model names come from clients: stay bounded
                 self._cooling = {k: h for k, h in self._cooling.items() if h.until > now}
             self._cooling[(cred.label, model)] = _Hold(now + wait, verdict.reason)
         elif verdict.action == "bench":
             default = policy.exhausted if verdict.reason == "quota_exhausted" else policy.credential
-            self._benched[cred.label] = _Hold(now + (default if verdict.wait is None else verdict.wait), verdict.reason)
+            wait = default if verdict.wait is None else min(verdict.wait, MAX_BENCH)
+            self._benched[cred.label] = _Hold(now + wait, verdict.reason)
         if verdict.breaker:
             self.breaker(cred.provider).failure(now)
         else:
@@ -136,11 +146,20 @@ class Health:
 
     def bench(self, label: str, seconds: float, reason: str) -> None:
         """Keep a key or account out of every route for ``seconds`` (an exhausted quota window
-        until its reset), unless it is benched for longer already."""
-        until = self._clock.monotonic() + seconds
+        until its reset, at most ``MAX_BENCH``), unless it is benched for longer already."""
+        until = self._clock.monotonic() + min(seconds, MAX_BENCH)
         held = self._benched.get(label)
         if held is None or held.until < until:
             self._benched[label] = _Hold(until, reason)
+
+    def forgive(self, provider: str, labels: Iterable[str]) -> None:
+        """Let a provider's keys (``labels``) serve again at once: their cooldowns and benches
+        and the provider's breaker are forgotten."""
+        resting = set(labels)
+        for label in resting:
+            self._benched.pop(label, None)
+        self._cooling = {held: hold for held, hold in self._cooling.items() if held[0] not in resting}
+        self._breakers.pop(provider, None)
 
     def abandoned(self, cred: Credential, *, alive: bool = False) -> None:
         """The attempt ended without a verdict on the endpoint (the client left), or with proof

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import json
+
+import pytest
 from fakes.clock import FakeClock
 
 from gateway.config import HealthPolicy
-from gateway.routing.failure import Verdict
-from gateway.routing.health import Health
+from gateway.providers.quota import QuotaWindow
+from gateway.providers.upstream_errors import upstream_error
+from gateway.routing.failure import Verdict, classify
+from gateway.routing.health import MAX_BENCH, MAX_COOL, Health
 from gateway.routing.pool import Credential
+from gateway.routing.quota import QuotaBook
 
 A = Credential("groq", "groq#1", "k1")
 B = Credential("groq", "groq#2", "k2")
@@ -94,3 +100,43 @@ def test_lapsed_cooldowns_are_swept_once_there_are_many() -> None:
     clock._mono += 2
     health.failed(A, "fresh", Verdict("cool", "rate_limited", wait=5))
     assert len(health._cooling) == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("said", ["99999999999", "Mon, 01 Jan 2035 00:00:00 GMT", "soon"], ids=["seconds", "date", "garbage"])
+@pytest.mark.parametrize(("code", "cap"), [(None, MAX_COOL), ("insufficient_quota", MAX_BENCH)], ids=["limited", "exhausted"])
+def test_an_upstreams_retry_after_rests_a_route_no_longer_than_the_cap(said: str, code: str | None, cap: float) -> None:
+    """SECURITY.md B40 (issue 20, item 4): ``Retry-After: 99999999999`` rested a key and model
+    for 3,169 years, a date in 2035 for years; now an hour at most (a week for an account's
+    exhausted quota: a weekly window is real)."""
+    clock = FakeClock()
+    health = Health(clock, POLICY)
+    body = json.dumps({"error": {"message": "slow down", "type": "rate_limit_error", "code": code}}).encode()
+    health.failed(A, "llama", classify(upstream_error("groq", 429, {"retry-after": said}, body, clock.time(), ())))
+    blocked = health.blocked(A, "llama")
+    assert blocked is not None and 0 < blocked[1] <= cap
+    assert MAX_COOL == 3600 and MAX_BENCH == 7 * 86400
+
+
+def test_a_quota_window_reset_years_away_benches_its_account_for_a_week_at_most() -> None:
+    """SECURITY.md B40 (issue 20, item 4): the reset time a usage report gives is capped too."""
+    clock = FakeClock()
+    health = Health(clock, POLICY)
+    QuotaBook(clock, health).observe("codex:a", "codex", [QuotaWindow("secondary", 100.0, clock.now + 9 * 365 * 86400, 604800)])
+    assert health.blocked(Credential("codex", "codex:a", None), "gpt-5") == ("quota_exhausted", MAX_BENCH)
+
+
+def test_forgiving_a_provider_lifts_every_rest_of_its_keys_and_its_breaker() -> None:
+    """SECURITY.md B40 (issue 20, item 4): what the provider's Test does once it answers."""
+    clock = FakeClock()
+    health = Health(clock, POLICY)
+    other = Credential("openai", "openai", "k")
+    health.failed(A, "llama", Verdict("cool", "rate_limited", wait=MAX_COOL))
+    health.failed(B, "mixtral", Verdict("bench", "quota_exhausted", wait=MAX_BENCH))
+    health.failed(other, "gpt", Verdict("cool", "rate_limited", wait=60))
+    for cred in (A, B):
+        health.failed(cred, "other", Verdict("retry", "timeout", breaker=True))
+    assert health.breaker_snapshot("groq")["state"] == "open"
+    health.forgive("groq", [A.label, B.label])
+    assert health.blocked(A, "llama") is None and health.blocked(B, "mixtral") is None
+    assert health.breaker_snapshot("groq")["state"] == "closed"
+    assert health.blocked(other, "gpt") == ("rate_limited", 60)  # another provider's rests stay
