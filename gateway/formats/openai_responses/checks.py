@@ -29,6 +29,7 @@ from gateway.formats.fields import (
 )
 from gateway.formats.jsonbody import BodyError
 from gateway.formats.openai_responses import codec
+from gateway.formats.openai_responses.items import echoed
 from gateway.formats.openai_responses.stream import StreamEncoder
 from gateway.formats.openai_responses.tools import ToolNames
 
@@ -116,10 +117,10 @@ class ResponsesCall:
 
     def encode_answer(self, answer: ChatResponse, timing: Timing) -> bytes:
         names = ToolNames(self.body.get("tools"))
-        return jsonbody.encode(codec.encode_response(answer, self.model, timing.created, codec.echoed(self.body), names))
+        return jsonbody.encode(codec.encode_response(answer, self.model, timing.created, echoed(self.body), names))
 
     def stream_encoder(self, timing: Timing) -> StreamEncoder:
-        return StreamEncoder(self.model, timing.created, codec.echoed(self.body), ToolNames(self.body.get("tools")))
+        return StreamEncoder(self.model, timing.created, echoed(self.body), ToolNames(self.body.get("tools")))
 
 
 def parse_request(body: dict[str, Any], source: jsonbody.Body | None = None) -> ResponsesCall:

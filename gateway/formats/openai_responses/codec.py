@@ -26,18 +26,22 @@ from gateway.core.chat import (
     ToolCall,
     ToolResult,
 )
-from gateway.core.usage import Usage
 from gateway.formats.jsonbody import BodyError, as_object, untranslatable
 from gateway.formats.openai_chat.codec import effort_for, image_from_url, image_url
+from gateway.formats.openai_responses.items import (
+    output_items,
+    response_id,
+    response_object,
+    status_of,
+)
 from gateway.formats.openai_responses.tools import (
     ToolNames,
     custom_arguments,
-    custom_input,
     decode_choice,
     decode_tools,
     flat_name,
 )
-from gateway.formats.openai_responses.usage import usage_from, usage_object
+from gateway.formats.openai_responses.usage import usage_from
 from gateway.formats.system_turns import system_text
 
 STATELESS = (
@@ -320,102 +324,6 @@ def decode_response(body: dict[str, Any]) -> ChatResponse:
         finish="refusal" if refused and not has_calls else finish_of(body, has_calls),
         usage=usage_from(body.get("usage")),
     )
-
-
-def response_id(upstream_id: str) -> str:
-    return upstream_id if upstream_id.startswith("resp_") else f"resp_{upstream_id}"
-
-
-def echoed(body: dict[str, Any]) -> dict[str, Any]:
-    """The request settings a response object repeats back, with the API's defaults."""
-    return {
-        "instructions": body.get("instructions"),
-        "max_output_tokens": body.get("max_output_tokens"),
-        "parallel_tool_calls": body.get("parallel_tool_calls", True),
-        "previous_response_id": None,
-        "reasoning": {"effort": as_object(body.get("reasoning")).get("effort"), "summary": as_object(body.get("reasoning")).get("summary")},
-        "store": False,  # nothing is kept: the gateway holds no state
-        "temperature": body.get("temperature", 1.0),
-        "text": body.get("text") or {"format": {"type": "text"}},
-        "tool_choice": body.get("tool_choice", "auto"),
-        "tools": body.get("tools") or [],
-        "top_p": body.get("top_p", 1.0),
-        "truncation": body.get("truncation") or "disabled",
-        "metadata": body.get("metadata") or {},
-        "user": body.get("user"),
-    }
-
-
-def response_object(
-    rid: str,
-    model: str,
-    created: int,
-    echo: dict[str, Any],
-    *,
-    status: str,
-    output: list[dict[str, Any]],
-    usage: Usage | None,
-    finish: FinishReason | None = None,
-    error: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    incomplete = None
-    if status == "incomplete":
-        incomplete = {"reason": "content_filter" if finish in ("content_filter", "refusal") else "max_output_tokens"}
-    return {
-        "id": rid,
-        "object": "response",
-        "created_at": created,
-        "status": status,
-        "error": error,
-        "incomplete_details": incomplete,
-        "model": model,
-        "output": output,
-        **echo,
-        "usage": usage_object(usage) if usage is not None else None,
-    }
-
-
-def status_of(finish: FinishReason | None) -> str:
-    return "incomplete" if finish in ("length", "content_filter") else "completed"
-
-
-def output_items(parts: tuple[TextPart | Reasoning | ToolCall, ...], rid: str, names: ToolNames | None = None) -> list[dict[str, Any]]:
-    """An answer's parts as output items; consecutive text joins one message; a call to a
-    namespaced or custom tool as the client named it (``names``)."""
-    items: list[dict[str, Any]] = []
-    base = rid.removeprefix("resp_")
-    for part in parts:
-        n = len(items)
-        if isinstance(part, TextPart):
-            last = items[-1] if items else None
-            if last is not None and last["type"] == "message":
-                last["content"][0]["text"] += part.text
-            else:
-                items.append(message_item(f"msg_{base}_{n}", part.text, "completed"))
-        elif isinstance(part, ToolCall):
-            items.append(call_item(f"fc_{base}_{n}", part.id, part.name, part.arguments, "completed", names))
-        elif part.text:
-            items.append(reasoning_item(f"rs_{base}_{n}", part.text))
-    return items
-
-
-def message_item(item_id: str, text: str, status: str) -> dict[str, Any]:
-    content = [{"type": "output_text", "text": text, "annotations": []}] if status == "completed" else []
-    return {"type": "message", "id": item_id, "status": status, "role": "assistant", "content": content}
-
-
-def call_item(item_id: str, call_id: str, name: str, arguments: str, status: str, names: ToolNames | None = None) -> dict[str, Any]:
-    tool = names.client(name) if names is not None else None
-    if tool is not None and tool.custom:
-        return {"type": "custom_tool_call", "id": item_id, "call_id": call_id, "name": tool.name, "input": custom_input(arguments), "status": status}
-    item = {"type": "function_call", "id": item_id, "call_id": call_id, "name": name, "arguments": arguments, "status": status}
-    if tool is not None:
-        item.update(name=tool.name, namespace=tool.namespace)
-    return item
-
-
-def reasoning_item(item_id: str, text: str) -> dict[str, Any]:
-    return {"type": "reasoning", "id": item_id, "summary": [{"type": "summary_text", "text": text}] if text else []}
 
 
 def encode_response(response: ChatResponse, model: str, created: int, echo: dict[str, Any], names: ToolNames | None = None) -> dict[str, Any]:

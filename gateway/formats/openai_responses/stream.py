@@ -32,9 +32,9 @@ from gateway.core.usage import Usage
 from gateway.errors import GatewayError, UpstreamStatus
 from gateway.formats import jsonbody
 from gateway.formats.jsonbody import as_object
-from gateway.formats.openai_responses.codec import (
+from gateway.formats.openai_responses.codec import finish_of
+from gateway.formats.openai_responses.items import (
     call_item,
-    finish_of,
     message_item,
     reasoning_item,
     response_id,

@@ -30,6 +30,7 @@ from gateway.formats.ollama import codec as ollama
 from gateway.formats.openai_chat import codec as chat
 from gateway.formats.openai_responses import checks as responses_checks
 from gateway.formats.openai_responses import codec as responses
+from gateway.formats.openai_responses import items
 from gateway.formats.openai_responses.stream import StreamEncoder as ResponsesEncoder
 from gateway.formats.openai_responses.tools import ToolNames
 
@@ -236,7 +237,7 @@ def test_answers_name_tools_as_the_client_does() -> None:
 
 
 def test_streamed_answers_name_tools_as_the_client_does() -> None:
-    encoder = ResponsesEncoder("m", 1, responses.echoed(codex_body()), ToolNames(codex_body()["tools"]))
+    encoder = ResponsesEncoder("m", 1, items.echoed(codex_body()), ToolNames(codex_body()["tools"]))
     raw = b"".join(encoder.feed(e) for e in (
         StreamStart("up1", "m"),
         ToolCallStart(0, "c1", "multi_agent_v1__wait_agent"), ToolCallDelta(0, '{"targets":'), ToolCallDelta(0, '["a"]}'),

@@ -18,7 +18,7 @@ from gateway.core.chat import (
 )
 from gateway.errors import GatewayError, UpstreamStatus
 from gateway.formats.jsonbody import BodyError
-from gateway.formats.openai_responses import checks, codec
+from gateway.formats.openai_responses import checks, codec, items
 from gateway.formats.openai_responses.stream import Relay, StreamDecoder, StreamEncoder
 
 
@@ -61,9 +61,9 @@ def test_incomplete_and_refused_answers_keep_their_reason() -> None:
     refused = {"id": "resp_2", "status": "completed", "output": [{"type": "message", "content": [{"type": "refusal", "refusal": "No."}]}]}
     answer = codec.decode_response(refused)
     assert answer.finish == "refusal" and answer.parts[0].text == "No."  # type: ignore[union-attr]
-    out = codec.encode_response(answer, "m", 1, codec.echoed({}))
+    out = codec.encode_response(answer, "m", 1, items.echoed({}))
     assert out["status"] == "completed"
-    cut = codec.encode_response(codec.decode_response({**incomplete, "incomplete_details": {"reason": "max_output_tokens"}}), "m", 1, codec.echoed({}))
+    cut = codec.encode_response(codec.decode_response({**incomplete, "incomplete_details": {"reason": "max_output_tokens"}}), "m", 1, items.echoed({}))
     assert cut["status"] == "incomplete" and cut["incomplete_details"] == {"reason": "max_output_tokens"}
 
 
@@ -85,7 +85,7 @@ def test_decoder_takes_arguments_sent_whole_and_raises_on_failure() -> None:
 
 
 def test_encoder_numbers_every_event_and_ends_a_failure_with_response_failed() -> None:
-    encoder = StreamEncoder("m", 7, codec.echoed({"instructions": "Be brief."}))
+    encoder = StreamEncoder("m", 7, items.echoed({"instructions": "Be brief."}))
     raw = b"".join(encoder.feed(e) for e in (StreamStart("x", "up"), TextDelta("Hi")))
     raw += encoder.failure(GatewayError("upstream went away"))
     events = events_of(raw)

@@ -42,6 +42,7 @@ from gateway.formats.openai_chat import codec as openai
 from gateway.formats.openai_chat.stream import StreamDecoder as OpenAIDecoder
 from gateway.formats.openai_chat.stream import StreamEncoder as OpenAIEncoder
 from gateway.formats.openai_responses import codec as responses
+from gateway.formats.openai_responses import items
 from gateway.formats.openai_responses.stream import StreamDecoder as ResponsesDecoder
 from gateway.formats.openai_responses.stream import StreamEncoder as ResponsesEncoder
 
@@ -416,7 +417,7 @@ def test_stream_meaning_survives_every_encoder(pieces: list[Any], prompt: int, c
     pairs = [
         (AnthropicEncoder("m"), AnthropicDecoder("p")),
         (OpenAIEncoder("m", 0, include_usage=True), OpenAIDecoder("p")),
-        (ResponsesEncoder("m", 0, responses.echoed({})), ResponsesDecoder("p")),
+        (ResponsesEncoder("m", 0, items.echoed({})), ResponsesDecoder("p")),
         (OllamaEncoder("m", Timing(0, 0.0, lambda: 1.0), generate=False), OllamaDecoder("p")),
     ]
     for encoder, decoder in pairs:
@@ -467,6 +468,6 @@ def test_answers_survive_every_codec(answer: ChatResponse) -> None:
     expected = answer_meaning(answer)
     assert answer_meaning(openai.decode_response(openai.encode_response(answer, "m", 0))) == expected
     assert answer_meaning(anthropic.decode_response(anthropic.encode_response(answer, "m"))) == expected
-    assert answer_meaning(responses.decode_response(responses.encode_response(answer, "m", 0, responses.echoed({})))) == expected
+    assert answer_meaning(responses.decode_response(responses.encode_response(answer, "m", 0, items.echoed({})))) == expected
     through_ollama = ollama.decode_response(ollama.encode_response(answer, "m", Timing(0, 0.0, lambda: 0.0), generate=False))
     assert answer_meaning(through_ollama, cached=False) == answer_meaning(answer, cached=False)  # Ollama counts no cache
