@@ -6,7 +6,8 @@
 
 The gateway runs as ``python -m gateway serve`` in its own process on loopback, in front of the
 fast fake upstream (``fast_upstream.py``) under three providers: one that answers, one that
-answers 429 and one that answers 500. Clients keep ``--concurrency`` requests in flight, each
+answers 429 and one that answers 500 every other call; routes never rest, so every failing
+request reaches the upstream. Clients keep ``--concurrency`` requests in flight, each
 drawn from a fixed mix (``MIX``): plain and streamed answers, 48 KiB prompts, the rate-limited and
 the failing provider, and bodies over the gateway's size limit (413). A run is bounded by
 ``--seconds`` and ``--max-requests``. Nothing is pinned to a CPU: on a shared machine the load
@@ -71,7 +72,7 @@ def write_config(home: Path, upstream_port: int) -> None:
         for name in ("ok", "limited", "broken")
     )
     (home / "config.toml").write_text(
-        f"[server]\nmax_body_mb = {MAX_BODY_MB}\n\n"
+        f"[server]\nmax_body_mb = {MAX_BODY_MB}\n\n[routing]\ncooldown_seconds = 0\nbreaker_failures = 1000\n\n"
         + providers
         + "".join(f"[providers.{p}]\nenabled = false\n" for p in ("ollama", "lmstudio", "llamacpp", "vllm"))
     )
@@ -167,7 +168,7 @@ async def soak(args: argparse.Namespace, gateway: Gateway) -> None:
     answers, stop = Answers(keep_ids=False), asyncio.Event()
     clients = start_clients(args, gateway.port, answers, stop)
     started = time.monotonic()
-    base: tuple[float, int] | None = None  # RSS and answers once the first minute is over
+    base: tuple[float, int, float] | None = None  # RSS, answers and time once the first minute is over
     print(f"{'s':>6} {'answered':>9} {'req/s':>7} {'RSS MiB':>8} {'fds':>5} {'ledger':>9} {'trailing':>8}")
     last, last_at = 0, started
     rss = 0
@@ -180,7 +181,7 @@ async def soak(args: argparse.Namespace, gateway: Gateway) -> None:
         print(f"{now - started:6.0f} {answers.whole:9d} {rate:7.0f} {rss / 2**20:8.1f} {fds:5d} {rows:9d} {answers.whole - rows:8d}", flush=True)
         last, last_at = answers.whole, now
         if base is None and now - started >= min(60.0, args.seconds / 2):
-            base = (rss, answers.whole)
+            base = (rss, answers.whole, now - started)
     stop.set()
     await asyncio.gather(*clients)
     assert gateway.stop() == 0, "the gateway did not stop cleanly"
@@ -189,7 +190,7 @@ async def soak(args: argparse.Namespace, gateway: Gateway) -> None:
     print(f"answered whole: {answers.whole} ({dict(sorted(answers.statuses.items()))}); cut off: {answers.broken}")
     if base is not None and answers.whole > base[1]:
         growth = (rss - base[0]) / 2**20 / (answers.whole - base[1]) * 10_000
-        print(f"RSS after the first minute {base[0] / 2**20:.1f} MiB, at the end {rss / 2**20:.1f} MiB: {growth:+.2f} MiB per 10k requests")
+        print(f"RSS at {base[2]:.0f} s {base[0] / 2**20:.1f} MiB, at the end {rss / 2**20:.1f} MiB: {growth:+.2f} MiB per 10k requests")
     print(f"usage ledger after a clean stop: {rows} request rows for {answers.whole} answered ({rows - answers.whole:+d})")
 
 

@@ -3,13 +3,14 @@
 It must not be the bottleneck, so it skips aiohttp and answers from an asyncio Protocol:
 ``POST .../chat/completions`` with a complete completion, or with an SSE stream of 12 chunk events
 (plus the usage-only chunk when the body asks for ``include_usage``) sent as HTTP chunks, then
-``[DONE]``. Under a base path with ``/limited/`` it answers 429, with ``/broken/`` 500 (the soak's
-failing providers). Keep-alive, Content-Length request bodies. Run: ``python fast_upstream.py PORT``.
+``[DONE]``. Under a base path with ``/limited/`` it answers 429, and under ``/broken/`` every other
+call 500 (the soak's failing providers: a flaky one opens no breaker). Keep-alive, Content-Length request bodies. Run: ``python fast_upstream.py PORT``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import sys
 
@@ -48,6 +49,7 @@ LIMITED = b'{"error":{"message":"Rate limit reached","type":"rate_limit_error","
 LIMITED_REPLY = b"HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(LIMITED), LIMITED)
 BROKEN = b'{"error":{"message":"The server had an error","type":"server_error","code":null}}'
 BROKEN_REPLY = b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(BROKEN), BROKEN)
+_BROKEN_CALLS = itertools.count()
 NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
 
 
@@ -77,7 +79,7 @@ class Upstream(asyncio.Protocol):
             if b"/chat/completions" in line:
                 if b"/limited/" in line:
                     self.transport.write(LIMITED_REPLY)  # type: ignore[attr-defined]
-                elif b"/broken/" in line:
+                elif b"/broken/" in line and next(_BROKEN_CALLS) % 2 == 0:
                     self.transport.write(BROKEN_REPLY)  # type: ignore[attr-defined]
                 elif b'"stream":true' in body or b'"stream": true' in body:
                     self.transport.write(STREAM_WITH_USAGE if b"include_usage" in body else STREAM)  # type: ignore[attr-defined]
