@@ -72,7 +72,7 @@ def connection_cap(configured: int, descriptors: int | None) -> int:
     possibly holding an upstream connection while it is answered."""
     if descriptors is None:
         return configured
-    return max(LOOPBACK_SHARE, min(configured, (descriptors - SPARE_DESCRIPTORS) // 2))
+    return max(LOOPBACK_SHARE, min(configured, (descriptors - SPARE_DESCRIPTORS) // 2))  # a place for loopback
 
 
 class ConnectionCap:

@@ -232,7 +232,9 @@ async def main() -> None:
         pass_rss = targets["passthrough"][1]
         gw_rss = gateway_watched
         assert pass_rss and gw_rss
-        starts = cold_start(home, 1 if args.quick else 5, proxy_cpus)
+        cold_home = home / "cold-start"  # its own folder: the gateway under test holds the first one's lock
+        write_config(cold_home, up_port)
+        starts = cold_start(cold_home, 1 if args.quick else 5, proxy_cpus)
 
         def r(name: str, mode: str, c: int) -> Result:
             return results[(name, mode, c)]
