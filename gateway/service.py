@@ -44,7 +44,7 @@ from gateway.formats.answer_text import answer_text, stream_text
 from gateway.formats.anthropic.checks import MessagesCall
 from gateway.formats.conversation import conversation_key
 from gateway.formats.interfaces import ClientCall, Relay, StreamEncoder
-from gateway.formats.jsonbody import BodyError
+from gateway.formats.jsonbody import BodyError, MalformedEvent
 from gateway.formats.ollama.window import asked_window, configured_window, needed
 from gateway.formats.output_limit import output_limit, with_output_limit
 from gateway.formats.translation import Translation
@@ -68,7 +68,7 @@ from gateway.routing.response_cache import ResponseCache
 from gateway.routing.router import AUTO, Candidate, Plan, Router
 from gateway.routing.spoken import Spoken
 from gateway.routing.traits import traits_of
-from gateway.stream_reply import CachedStream, Reply, StreamReply
+from gateway.stream_reply import CachedStream, Reply, StreamReply, malformed
 from gateway.transport import Timeouts, Transport, UpstreamRequest, UpstreamResponse
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
@@ -402,7 +402,10 @@ class Gateway:
                         f"provider {provider.id} closed the stream before sending anything",
                         provider=provider.id,
                     )
-                first += relay.feed(data)
+                try:
+                    first += relay.feed(data)
+                except MalformedEvent:
+                    raise malformed(provider.id) from None
             if relay.error_payload is not None:
                 raise self._unusable(provider, relay.error_payload)
         except BaseException:

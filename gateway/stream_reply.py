@@ -8,9 +8,15 @@ from collections.abc import Awaitable, Callable
 from gateway.core.models import Target
 from gateway.errors import GatewayError, UpstreamBadResponse
 from gateway.formats.interfaces import Relay
+from gateway.formats.jsonbody import MalformedEvent
 from gateway.transport import UpstreamResponse
 
 MAX_KEPT_BYTES = 4 * 1024 * 1024  # of a passthrough stream, for counting it when no usage comes
+
+
+def malformed(provider: str) -> UpstreamBadResponse:
+    """An upstream's stream event that is not JSON: its client could not parse it (B36)."""
+    return UpstreamBadResponse(f"provider {provider} sent a stream event that is not JSON", provider=provider)
 
 
 class StreamReply:
@@ -83,7 +89,10 @@ class StreamReply:
                     f"provider {self.target.provider} ended the stream before it was complete",
                     provider=self.target.provider,
                 )
-            out = relay.feed(data)
+            try:
+                out = relay.feed(data)
+            except MalformedEvent:
+                raise malformed(self.target.provider) from None
             if out:
                 self._relayed(out)
             if self._on_end is not None and (relay.done or relay.failed):

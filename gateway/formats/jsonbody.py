@@ -168,6 +168,22 @@ def with_member(body: bytes, key: str, value: Any) -> bytes:
     return body[:end] + b"," + orjson.dumps(key) + b":" + orjson.dumps(value) + body[end:]
 
 
+class MalformedEvent(ValueError):
+    """A stream's event (an SSE event's data, an NDJSON line) that is not JSON. Clients parse
+    every event, so a stream that holds one cannot go on (SECURITY.md B36)."""
+
+
+def event_json(data: bytes) -> Any:
+    """An event's data parsed; None for data that carries nothing (blank, or OpenAI's ``[DONE]``
+    end marker); MalformedEvent for anything else that is not JSON."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        if data.strip() in (b"", b"[DONE]"):
+            return None
+        raise MalformedEvent(f"a stream event of {len(data)} bytes is not JSON") from None
+
+
 def as_object(value: Any) -> dict[str, Any]:
     """``value`` when it is a JSON object, else an empty one: for reading upstream answers."""
     return value if isinstance(value, dict) else {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gateway.formats.jsonbody import event_json
+
 
 class LineSplitter:
     __slots__ = ("_buf",)
@@ -22,3 +24,12 @@ class LineSplitter:
     def feed(self, data: bytes) -> list[bytes]:
         """Every non-blank line completed by ``data``, one by one, without its newline."""
         return [line for line in self.take(data).split(b"\n") if line.strip()]
+
+
+def check_json(block: bytes) -> None:
+    """Raise ``MalformedEvent`` if a line of the block is not JSON (see ``sse.check_json``)."""
+    if block.find(b"\n") == len(block) - 1:  # the usual block: one line
+        event_json(block)
+        return
+    for line in block.split(b"\n"):
+        event_json(line)

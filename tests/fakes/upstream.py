@@ -34,17 +34,21 @@ class Recorded:
 class Script:
     """What the fake does with the next scripted request."""
 
-    kind: str = "ok"  # ok | status | unsized | hang | trickle | reset | truncate | held | error_event | redirect | html_200 | echo_auth | json_200_error
+    kind: str = "ok"  # ok | status | unsized | hang | trickle | reset | truncate | held | error_event | malformed | redirect | html_200 | echo_auth | json_200_error
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
-    delay: float = 0.0  # trickle: pause between events; error_event: pause before the error
-    after_events: int = 2  # reset / truncate / held / error_event: events sent before the fault
+    delay: float = 0.0  # trickle: pause between events; error_event, malformed: pause before the fault
+    after_events: int = 2  # reset / truncate / held / error_event / malformed: events sent before the fault
     location: str = ""  # redirect target
 
 
-STREAM_FAULTS = ("reset", "truncate", "error_event", "held")
+STREAM_FAULTS = ("reset", "truncate", "error_event", "held", "malformed")
+# An event cut short (a proxy's buffer, a server's bug), in each framing: not JSON, though it ends
+# in a brace; a "malformed" stream sends it where the script says, then the rest as if whole.
+MALFORMED_SSE = b'data: {"choices": [{"index": 0, "delta": {"content": " lost"}}\n\n'
+MALFORMED_LINE = b'{"message": {"role": "assistant", "content": " lost"}\n'
 _PIECE = 1 << 20  # an unsized body goes out in pieces of this many bytes
 
 
@@ -218,8 +222,12 @@ class FakeUpstream:
                         await response.write(error or self.stream_error())
                         await response.write_eof()
                         return response
-                    self.holding.set()
-                    await self.gate.wait()
+                    if script.kind == "malformed":
+                        await asyncio.sleep(script.delay)
+                        await response.write(MALFORMED_LINE if "ndjson" in response.content_type else MALFORMED_SSE)
+                    else:
+                        self.holding.set()
+                        await self.gate.wait()
                 if script.kind == "trickle" and n:
                     await asyncio.sleep(script.delay)
                 await response.write(event)

@@ -36,7 +36,7 @@ from gateway.formats.anthropic.usage import usage_from, usage_object
 from gateway.formats.jsonbody import as_object
 from gateway.formats.relay_state import RelayState
 from gateway.formats.sequencer import Sequencer
-from gateway.formats.sse import EventSplitter, objects_in
+from gateway.formats.sse import EventSplitter, check_json, objects_in
 
 
 def upstream_error(provider: str, payload: dict[str, Any]) -> UpstreamStatus:
@@ -237,15 +237,18 @@ class Relay(RelayState):
         return stream_error(err)
 
     def feed(self, data: bytes) -> bytes:
+        """Raises ``MalformedEvent`` for an event that is not JSON (its client would choke on it)."""
         block = self._splitter.take(data)
         if not block:
             return b""
-        if not self.started and b"data:" in block:
-            self.started = True
         for marker in (b"message_start", b"message_delta", b"message_stop", b"event: error"):
             if marker in block:
-                self._read(block)
+                self._read(block)  # which parses, so checks, every event
                 break
+        else:
+            check_json(block)
+        if not self.started and b"data:" in block:
+            self.started = True
         return block
 
     def _read(self, block: bytes) -> None:

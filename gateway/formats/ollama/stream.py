@@ -30,8 +30,8 @@ from gateway.core.timing import Timing
 from gateway.core.usage import Usage
 from gateway.errors import GatewayError, UpstreamStatus
 from gateway.formats import jsonbody
-from gateway.formats.jsonbody import as_object
-from gateway.formats.ndjson import LineSplitter
+from gateway.formats.jsonbody import as_object, event_json
+from gateway.formats.ndjson import LineSplitter, check_json
 from gateway.formats.ollama.codec import (
     DONE_REASON,
     answer_call_prefix,
@@ -67,11 +67,7 @@ class StreamDecoder:
     def feed(self, data: bytes) -> list[StreamEvent]:
         events: list[StreamEvent] = []
         for line in self._lines.feed(data):
-            try:
-                chunk = jsonbody.loads(line)
-            except ValueError:
-                continue
-            if isinstance(chunk, dict):
+            if isinstance(chunk := event_json(line), dict):
                 self._chunk(chunk, events)
         return events
 
@@ -177,6 +173,7 @@ class Relay(RelayState):
         block = self._lines.take(data)
         if not block:
             return block
+        check_json(block)  # a line its client could not parse must not reach it
         self.started = True
         # Only the last line can end the stream, with counts or with an error.
         last = block[block.rfind(b"\n", 0, len(block) - 1) + 1 :]

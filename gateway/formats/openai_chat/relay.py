@@ -12,7 +12,7 @@ from gateway.formats.openai_chat.stream import usage_chunk
 from gateway.formats.openai_chat.usage import usage_from
 from gateway.formats.openai_errors import stream_error
 from gateway.formats.relay_state import RelayState
-from gateway.formats.sse import EventSplitter, data_in, event_data
+from gateway.formats.sse import EventSplitter, check_json, data_in, event_data
 
 _DONE = b"[DONE]"
 _USAGE_KEY = b'"usage"'
@@ -113,9 +113,11 @@ class StreamRelay(RelayState):
         return stream_error(err)
 
     def feed(self, data: bytes) -> bytes:
+        """Raises ``MalformedEvent`` for an event that is not JSON (its client would choke on it)."""
         block = self._splitter.take(data)
         if not block:
             return b""
+        check_json(block)
         # Every marker is looked for from the end or within one event: blocks can be large
         # (a whole answer in one read) and a scan of each for each marker would add up.
         if not self.started and b"data:" in block:

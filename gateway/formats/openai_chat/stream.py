@@ -23,7 +23,7 @@ from gateway.core.chat import (
 )
 from gateway.errors import GatewayError, UpstreamStatus
 from gateway.formats import jsonbody
-from gateway.formats.jsonbody import as_object
+from gateway.formats.jsonbody import as_object, event_json
 from gateway.formats.openai_chat.codec import FINISH_FROM_OPENAI, FINISH_TO_OPENAI, usage_object
 from gateway.formats.openai_chat.usage import usage_from
 from gateway.formats.openai_errors import stream_error
@@ -42,16 +42,11 @@ class StreamDecoder:
     def feed(self, data: bytes) -> list[StreamEvent]:
         events: list[StreamEvent] = []
         for payload in data_in(self._splitter.take(data)):
-            if not payload.startswith(b"{"):
-                if payload.strip() == _DONE:
-                    events.append(StreamEnd())
-                continue
-            try:
-                chunk = jsonbody.loads(payload)
-            except ValueError:
-                continue  # a malformed event is skipped; a stream that never ends is caught later
+            chunk = event_json(payload)  # MalformedEvent when not JSON: the answer would lose a piece
             if type(chunk) is dict:
                 self._chunk(chunk, events)
+            elif chunk is None and payload.strip() == _DONE:
+                events.append(StreamEnd())
         return events
 
     def _chunk(self, chunk: dict[str, Any], events: list[StreamEvent]) -> None:

@@ -45,7 +45,7 @@ from gateway.formats.openai_responses.tools import ToolNames
 from gateway.formats.openai_responses.usage import usage_from
 from gateway.formats.relay_state import RelayState
 from gateway.formats.sequencer import Sequencer
-from gateway.formats.sse import EventSplitter, objects_in
+from gateway.formats.sse import EventSplitter, check_json, objects_in
 
 _TERMINAL = frozenset({"response.completed", "response.incomplete"})
 
@@ -314,16 +314,19 @@ class Relay(RelayState):
         return failed_event(sequence, response)
 
     def feed(self, data: bytes) -> bytes:
+        """Raises ``MalformedEvent`` for an event that is not JSON (its client would choke on it)."""
         block = self._splitter.take(data)
         if not block:
             return block
+        for marker in _MARKERS:
+            if marker in block:
+                self._read(block)  # which parses, so checks, every event
+                break
+        else:
+            check_json(block)
         self._last = block
         if not self.started and b"data:" in block:
             self.started = True
-        for marker in _MARKERS:
-            if marker in block:
-                self._read(block)
-                break
         return block
 
     def _read(self, block: bytes) -> None:

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.formats.sse import EventSplitter, data_in, event_data
+from gateway.formats import ndjson
+from gateway.formats.jsonbody import MalformedEvent
+from gateway.formats.sse import EventSplitter, check_json, data_in, event_data, objects_in
 
 EVENTS = [
     b'data: {"choices":[{"delta":{"content":"h\xc3\xa9llo"}}]}',
@@ -53,3 +56,30 @@ def test_event_data() -> None:
     assert event_data(b"data:x") == b"x"
     assert event_data(b"event: e\ndata: a\ndata: b") == b"a\nb"
     assert event_data(b": comment") is None
+
+
+# --- B36: an event that is not JSON ---------------------------------------------------------------
+
+CUT_SHORT = b'data: {"choices": [{"delta": {"content": " lost"}}\n\n'
+
+
+@pytest.mark.parametrize(
+    "block",
+    [b": keep-alive\n\n", b"data: [DONE]\n\n", b"data: \n\n", b'event: ping\ndata: {"type": "ping"}\n\n', b'data: {"a": 1}\n\ndata: [1]\n\n'],
+)
+def test_events_that_carry_json_or_nothing_pass_the_check(block: bytes) -> None:
+    check_json(block)
+
+
+@pytest.mark.parametrize("block", [CUT_SHORT, b"data: {'a': 1}\n\n", b'data: {"a": 1}\n\nevent: x\ndata: nope\n\n', b"data: {\ndata: }x\n\n"])
+def test_an_event_that_is_not_json_fails_the_check_and_objects_in(block: bytes) -> None:
+    with pytest.raises(MalformedEvent):
+        check_json(block)
+    with pytest.raises(MalformedEvent):
+        objects_in(block)
+
+
+def test_ndjson_lines_are_checked_alike() -> None:
+    ndjson.check_json(b'{"done": false}\n{"done": true}\n')
+    with pytest.raises(MalformedEvent):
+        ndjson.check_json(b'{"done": false}\n{"message": {"content": "x"}\n')
