@@ -15,6 +15,7 @@ variables that hold its keys (``api_key_env``), and keys found there stay in mem
     body_timeout_seconds = 60     # and its body this soon after (408 otherwise)
     max_connections = 1024        # at once, within the descriptor limit; a quarter kept for loopback
     max_connections_per_peer = 64 # at once from one address beyond loopback
+    stream_keep_alive_seconds = 15  # a stream silent this long sends its protocol's keep-alive
     model_refresh_seconds = 600
     model_list_ttl_seconds = 86400  # a provider's last list serves this long while it cannot answer
     log_level = "info"            # debug, info, warning or error (--log-level wins)
@@ -113,6 +114,7 @@ class ServerSettings:
     body_timeout: float = 60.0  # seconds for a request's body, from its head
     max_connections: int = 1024
     max_connections_per_peer: int = 64  # from one address beyond loopback
+    stream_keep_alive: float = 15.0  # seconds of silence on a stream before its protocol's keep-alive goes out
     model_refresh: float = 600.0
     model_list_ttl: float = 86400.0  # a list not confirmed for this long is no longer used
     require_keys: bool = False  # loopback callers need a client key too (beyond loopback they always do)
@@ -204,7 +206,7 @@ def _keys_from(names: tuple[str, ...], env: Mapping[str, str]) -> tuple[str, ...
 _SERVER_KEYS = {
     "host", "port", "allowed_hosts", "cors_origins", "max_body_mb",
     "shutdown_grace_seconds", "header_timeout_seconds", "body_timeout_seconds", "max_connections",
-    "max_connections_per_peer", "model_refresh_seconds", "model_list_ttl_seconds", "require_keys", "metrics_auth",
+    "max_connections_per_peer", "stream_keep_alive_seconds", "model_refresh_seconds", "model_list_ttl_seconds", "require_keys", "metrics_auth",
     "ledger", "log_level",
 }
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -240,6 +242,7 @@ def _server(data: Mapping[str, Any], host: str | None, port: int | None, require
         body_timeout=_first(t.number("body_timeout_seconds", 0.1, 3600), defaults.body_timeout),
         max_connections=_first(t.whole("max_connections", 8, 1_000_000), defaults.max_connections),
         max_connections_per_peer=_first(t.whole("max_connections_per_peer", 1, 1_000_000), defaults.max_connections_per_peer),
+        stream_keep_alive=_first(t.number("stream_keep_alive_seconds", 0.01, 3600), defaults.stream_keep_alive),
         model_refresh=_first(t.number("model_refresh_seconds", 5, 86400), defaults.model_refresh),
         model_list_ttl=_first(t.number("model_list_ttl_seconds", 60, 30 * 86400), defaults.model_list_ttl),
         require_keys=require_keys or bool(t.flag("require_keys")),

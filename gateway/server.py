@@ -161,7 +161,9 @@ class GatewayServer:
             return web.BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=max_body)
 
         self.control = Control(self.gateway, state, self.identity, self.flows, self._settings_file)
-        handler, self.routes = create_handler(self.control, self._guard, self._ids, self._admin_token, server.metrics_auth)
+        handler, self.routes = create_handler(
+            self.control, self._guard, self._ids, self._admin_token, server.metrics_auth, server.stream_keep_alive
+        )
         cap = ConnectionCap(
             connection_cap(server.max_connections, raise_descriptor_limit()), server.max_connections_per_peer, self._loopback
         )

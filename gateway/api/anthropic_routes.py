@@ -40,7 +40,8 @@ class AnthropicRoutes:
 
     async def messages(self, request: web.BaseRequest) -> web.StreamResponse:
         call = await self._call(request, count=False)
-        return await answer(request, await self._gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER]), self._entry)
+        gateway = self._gateway
+        return await answer(request, call, gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER]), self._entry, gateway.timing)
 
     async def count_tokens(self, request: web.BaseRequest) -> web.Response:
         call = await self._call(request, count=True)

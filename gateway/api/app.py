@@ -32,10 +32,12 @@ def create_handler(
     new_request_id: Callable[[], str],
     admin_token: str | None = None,
     metrics_auth: bool = False,
+    stream_keep_alive: float = 15.0,
 ) -> tuple[Handler, Router]:
-    """The request handler, and the router behind it (for the route inventory)."""
+    """The request handler, and the router behind it (for the route inventory).
+    ``stream_keep_alive``: seconds of silence before a stream's keep-alive."""
     gateway = control.gateway
-    entry = Entry(guard, new_request_id, gateway.accounting, control.identity, control.in_flight)
+    entry = Entry(guard, new_request_id, gateway.accounting, control.identity, control.in_flight, stream_keep_alive)
     router = Router()
     router.add("GET", "/health", entry.wrap(health, identify=False))
     OpenAIRoutes(gateway, guard.max_body_bytes, entry).register(router)

@@ -67,14 +67,17 @@ class Entry:
         accountant: Accountant,
         identity: Identity | None = None,
         in_flight: InFlight | None = None,
+        stream_keep_alive: float = 15.0,
     ) -> None:
         """``identity``: the client-key policy; without one (no database) every caller is this
-        computer's user, which only a loopback-only gateway may be."""
+        computer's user, which only a loopback-only gateway may be. ``stream_keep_alive``: the
+        seconds of silence after which a stream sends its protocol's keep-alive (``streaming``)."""
         self._guard = guard
         self._new_request_id = new_request_id
         self._accountant = accountant
         self.identity = identity
         self.in_flight = in_flight or InFlight()
+        self.stream_keep_alive = stream_keep_alive
 
     def wrap(
         self,

@@ -69,7 +69,9 @@ class OllamaRoutes:
         return await self._answer(request, call)
 
     async def _answer(self, request: web.BaseRequest, call: ClientCall) -> web.StreamResponse:
-        return await answer(request, await self._gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER]), self._entry, NDJSON)
+        gateway = self._gateway
+        answering = gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER])
+        return await answer(request, call, answering, self._entry, gateway.timing, NDJSON)
 
     async def embed(self, request: web.BaseRequest) -> web.Response:
         return await self._embed(request, legacy=False)

@@ -45,7 +45,8 @@ class OpenAIRoutes:
         )
 
     async def _chat(self, request: web.BaseRequest, call: ClientCall) -> web.StreamResponse:
-        return await answer(request, await self._gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER]), self._entry)
+        gateway = self._gateway
+        return await answer(request, call, gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER]), self._entry, gateway.timing)
 
     async def embeddings(self, request: web.BaseRequest) -> web.Response:
         call = checked(openai_embeddings.parse_request, await read_json(request, self._limit))

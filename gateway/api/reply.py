@@ -4,11 +4,15 @@ attempts it took."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
-from gateway.api.entry import REQUEST_ID, Entry
-from gateway.api.streaming import SSE, relay
+from gateway.api.entry import Entry
+from gateway.api.streaming import SSE, Waiting, relay
+from gateway.core.timing import Timing
 from gateway.formats.conversation import SESSION_HEADERS
+from gateway.formats.interfaces import ClientCall
 from gateway.routing.failover import Routed
 from gateway.stream_reply import Reply
 
@@ -16,13 +20,25 @@ JSON = {"Content-Type": "application/json"}
 
 
 async def answer(
-    request: web.BaseRequest, routed: Routed[bytes | Reply], entry: Entry, content_type: str = SSE
+    request: web.BaseRequest,
+    call: ClientCall,
+    answering: Awaitable[Routed[bytes | Reply]],
+    entry: Entry,
+    timing: Callable[[], Timing],
+    content_type: str = SSE,
 ) -> web.StreamResponse:
-    value = routed.value
-    headers = entry.route_headers(routed.route, routed.attempts, routed.dropped)
-    if isinstance(value, bytes):
-        return web.Response(body=value, headers={**JSON, **headers})
-    return await relay(request, value, request[REQUEST_ID], entry.stamp, content_type, headers)
+    """The answer to ``call``: a stream is begun as the pipeline gives it (``answering``), so that
+    while it waits on the upstream its client gets keep-alives; ``timing`` dates their encoder's."""
+    if not call.stream:
+        routed = await answering
+        if isinstance(routed.value, bytes):
+            return web.Response(body=routed.value, headers={**JSON, **entry.route_headers(routed.route, routed.attempts, routed.dropped)})
+        answering = _ready(routed)
+    return await relay(request, answering, entry, Waiting(entry.stream_keep_alive, lambda: call.stream_encoder(timing())), content_type)
+
+
+async def _ready(routed: Routed[bytes | Reply]) -> Routed[bytes | Reply]:
+    return routed
 
 
 def json_answer(routed: Routed[bytes], entry: Entry) -> web.Response:

@@ -22,6 +22,11 @@ class StreamEncoder(Protocol):
         """The protocol's in-stream error, to end a stream that broke off after it began."""
         ...
 
+    def keep_alive(self) -> bytes:
+        """What the protocol's clients read past while a stream waits, so that nothing between
+        them and the gateway takes the silence for a dead connection."""
+        ...
+
 
 class StreamDecoder(Protocol):
     def feed(self, data: bytes) -> list[StreamEvent]: ...

@@ -12,6 +12,8 @@ from typing import Any
 
 from gateway.formats.jsonbody import event_json
 
+KEEP_ALIVE = b": keep-alive\n\n"  # a comment, which every SSE parser skips
+
 
 class EventSplitter:
     __slots__ = ("_buf", "_crlf", "_skip_lf")

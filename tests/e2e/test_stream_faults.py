@@ -21,17 +21,21 @@ import aiohttp
 import anthropic
 import openai
 import pytest
+from anthropic.types import MessageParam
 from conftest import ANTHROPIC_KEY, FAKE_KEY, StartGateway, provider_table
 from fakes.anthropic_upstream import FakeAnthropic
 from fakes.ollama_upstream import FakeOllama
 from fakes.openai_upstream import FakeOpenAI
 from fakes.upstream import FakeUpstream, Script
+from openai.types.chat import ChatCompletionMessageParam
 
 from gateway import GatewayServer
 from gateway.accounting import Ledger
 from gateway.store.ledger import LedgerRow
 
 ASK = [{"role": "user", "content": "Say hello"}]
+CHAT_ASK: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Say hello"}]
+MESSAGES_ASK: list[MessageParam] = [{"role": "user", "content": "Say hello"}]
 
 
 @dataclass(frozen=True)
@@ -140,11 +144,11 @@ async def test_the_sdks_see_an_api_error_not_a_parse_error(setup: Setup) -> None
     setup.fakes["chat"].then(Script("malformed", after_events=3, delay=0.2))
     chat = openai.AsyncOpenAI(base_url=f"{setup.gateway.url}/v1", api_key="unused", max_retries=0)
     with pytest.raises(openai.APIError, match="not JSON"):
-        async for _ in await chat.chat.completions.create(model="chat/gpt-test", messages=ASK, stream=True):  # type: ignore[arg-type]
+        async for _ in await chat.chat.completions.create(model="chat/gpt-test", messages=CHAT_ASK, stream=True):
             pass
     setup.fakes["messages"].then(Script("malformed", after_events=3, delay=0.2))
     messages = anthropic.AsyncAnthropic(base_url=setup.gateway.url, api_key="unused", max_retries=0)
     with pytest.raises(anthropic.APIStatusError, match="not JSON"):
-        async with messages.messages.stream(model="claude/claude-test", max_tokens=50, messages=ASK) as stream:  # type: ignore[arg-type]
+        async with messages.messages.stream(model="claude/claude-test", max_tokens=50, messages=MESSAGES_ASK) as stream:
             async for _ in stream:
                 pass

@@ -113,6 +113,7 @@ allowed_hosts = ["Switchboard.LAN"]
 cors_origins = ["http://localhost:3000"]
 max_body_mb = 2
 shutdown_grace_seconds = 0
+stream_keep_alive_seconds = 5
 
 [upstream]
 read_timeout = 99
@@ -132,6 +133,7 @@ total_timeout = 5
     )
     assert s.server.port == 9000 and s.server.allowed_hosts == ("switchboard.lan",)
     assert s.server.max_body_bytes == 2 * 1024 * 1024 and s.server.shutdown_grace == 0
+    assert s.server.stream_keep_alive == 5
     providers = by_id(s)
     assert "openai" not in providers
     box = providers["box"]

@@ -121,6 +121,9 @@ def _sse(kind: str, payload: dict[str, Any]) -> bytes:
     return b"event: " + kind.encode() + b"\ndata: " + jsonbody.encode({"type": kind, **payload}) + b"\n\n"
 
 
+PING = _sse("ping", {})  # Anthropic's own keep-alive; its SDKs skip it wherever it comes
+
+
 class StreamEncoder:
     def __init__(self, model: str, prompt_tokens: int = 0) -> None:
         """``prompt_tokens``: the prompt's size as counted here, until the upstream's own count."""
@@ -176,6 +179,9 @@ class StreamEncoder:
 
     def failure(self, err: GatewayError) -> bytes:
         return stream_error(err)
+
+    def keep_alive(self) -> bytes:
+        return PING
 
     def feed(self, event: StreamEvent) -> bytes:
         if type(event) is TextDelta and self._open == "text" and self._sequencer.passing:

@@ -119,6 +119,17 @@ class StreamEncoder:
     def failure(self, err: GatewayError) -> bytes:
         return stream_error(err)
 
+    def keep_alive(self) -> bytes:
+        """A line that adds nothing, such as Ollama itself sends (a thinking model's first line
+        holds no content): its clients parse every line as JSON, so a comment or a blank line
+        would break them."""
+        body: dict[str, Any] = {"model": self._model, "created_at": self._created_at}
+        if self._generate:
+            body["response"] = ""
+        else:
+            body["message"] = {"role": "assistant", "content": ""}
+        return _line({**body, "done": False})
+
     def feed(self, event: StreamEvent) -> bytes:
         if isinstance(event, TextDelta):
             return self._chunk({"content": event.text})

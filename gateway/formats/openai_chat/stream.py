@@ -27,7 +27,7 @@ from gateway.formats.jsonbody import as_object, event_json
 from gateway.formats.openai_chat.codec import FINISH_FROM_OPENAI, FINISH_TO_OPENAI, usage_object
 from gateway.formats.openai_chat.usage import usage_from
 from gateway.formats.openai_errors import stream_error
-from gateway.formats.sse import EventSplitter, data_in
+from gateway.formats.sse import KEEP_ALIVE, EventSplitter, data_in
 
 _DONE = b"[DONE]"
 
@@ -125,6 +125,9 @@ class StreamEncoder:
 
     def failure(self, err: GatewayError) -> bytes:
         return stream_error(err)
+
+    def keep_alive(self) -> bytes:
+        return KEEP_ALIVE
 
     def feed(self, event: StreamEvent) -> bytes:
         if isinstance(event, StreamStart):

@@ -45,7 +45,7 @@ from gateway.formats.openai_responses.tools import ToolNames
 from gateway.formats.openai_responses.usage import usage_from
 from gateway.formats.relay_state import RelayState
 from gateway.formats.sequencer import Sequencer
-from gateway.formats.sse import EventSplitter, check_json, objects_in
+from gateway.formats.sse import KEEP_ALIVE, EventSplitter, check_json, objects_in
 
 _TERMINAL = frozenset({"response.completed", "response.incomplete"})
 
@@ -231,6 +231,9 @@ class StreamEncoder:
         return self._sse(kind, {**self._where(), **extra, "delta": text})
 
     # events ---------------------------------------------------------------------------------
+
+    def keep_alive(self) -> bytes:
+        return KEEP_ALIVE
 
     def failure(self, err: GatewayError) -> bytes:
         response = self._response("failed", error=_failure_error(err))
