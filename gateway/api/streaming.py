@@ -60,21 +60,21 @@ async def relay(
     waiting: Waiting,
     content_type: str = SSE,
 ) -> web.StreamResponse:
-    """The answer ``answering`` will give, streamed; GatewayError raised while nothing has been
-    sent, so the entry answers it with a status."""
+    """The answer ``answering`` will give, streamed. What it raises while nothing has been sent
+    is raised, so the entry answers it with a status; once keep-alives went out, it ends the
+    stream as the protocol's in-stream error."""
     response = _EventStream(headers={"Content-Type": content_type, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     heartbeat = Heartbeat(request, response, entry.stamp, waiting)
     reply: Reply | None = None
     try:
         try:
             routed = await answering
-        except GatewayError as err:
+        except Exception as exc:
             await heartbeat.settle()
             if not response.prepared:
                 raise
             heartbeat.close()
-            log.warning("%s: failed after keep-alives went out: %s", request[REQUEST_ID], err.message)
-            await _last_words(response, waiting.encoder().failure(err))
+            await _last_words(response, waiting.encoder().failure(_committed_failure(request[REQUEST_ID], exc)))
             return response
         value = routed.value
         reply = CachedStream((value,)) if isinstance(value, bytes) else value
@@ -112,6 +112,15 @@ async def _write(request: web.BaseRequest, response: web.StreamResponse, reply: 
         log.exception("%s: unexpected error mid-stream", request_id)
         heartbeat.close()
         await _last_words(response, reply.failure(GatewayError(f"internal error (request {request_id})")))
+
+
+def _committed_failure(request_id: str, exc: Exception) -> GatewayError:
+    """What ends a stream that failed after its keep-alives, logged as the entry logs failures."""
+    if isinstance(exc, GatewayError):
+        log.warning("%s: failed after keep-alives went out: %s", request_id, exc.message)
+        return exc
+    log.error("%s: unexpected error after keep-alives went out", request_id, exc_info=exc)
+    return GatewayError(f"internal error (request {request_id})")
 
 
 class Heartbeat:
