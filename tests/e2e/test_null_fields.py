@@ -135,6 +135,7 @@ SURFACES = (
     Surface("chat", "/v1/chat/completions", CHAT, chat.CHAT_FIELDS),
     Surface("responses", "/v1/responses", RESPONSES, responses.RESPONSE_FIELDS),
     Surface("messages", "/v1/messages", MESSAGES, messages.MESSAGE_FIELDS),
+    Surface("count-tokens", "/v1/messages/count_tokens", MESSAGES, messages.MESSAGE_FIELDS, streams=False),
     Surface("ollama-chat", "/api/chat", OLLAMA_CHAT, ollama.CHAT_FIELDS),
     Surface("ollama-generate", "/api/generate", OLLAMA_GENERATE, ollama.GENERATE_FIELDS),
     Surface("embeddings", "/v1/embeddings", {"input": ["hello", "world"], "dimensions": 8, "encoding_format": "float"},
