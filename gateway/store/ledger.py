@@ -81,7 +81,7 @@ def write(conn: sqlite3.Connection, rows: list[LedgerRow]) -> None:
         if acc is None:
             acc = combos[combo] = [0, 0, 0, 0, 0, 0, 0, 0.0]
         acc[0] += 1
-        acc[1] += row.status < 400
+        acc[1] += row.status < 400 and not row.error  # a stream that broke off after its 200 failed
         acc[2] += row.prompt
         acc[3] += row.completion
         acc[4] += row.cached

@@ -13,6 +13,7 @@ and the ledger records each as failed. Before the first event, a malformed one i
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -138,6 +139,17 @@ async def test_a_first_event_that_is_not_json_is_a_502(setup: Setup, source: str
     assert status == 502 and b"not JSON" in raw and b"upstream_bad_response" in raw
     [row] = [r for r in setup.ledger if r.kind == "request"]
     assert (row.status, row.error) == (502, "upstream_bad_response")
+
+
+async def test_a_broken_stream_is_not_counted_successful(setup: Setup) -> None:
+    """Its 200 went out, but the reports count it failed, as its ledger row's error says."""
+    assert (await setup.stream("chat", "chat", Script()))[0] == 200
+    assert (await setup.stream("chat", "chat", Script("malformed", after_events=3, delay=0.2)))[0] == 200
+    state = setup.gateway.state
+    assert state is not None
+    await setup.gateway.stop()
+    with sqlite3.connect(state.db.path) as conn:
+        assert conn.execute("SELECT requests, successful FROM usage_rollup WHERE dim = 'all'").fetchall() == [(2, 1)]
 
 
 async def test_the_sdks_see_an_api_error_not_a_parse_error(setup: Setup) -> None:
