@@ -79,7 +79,7 @@ def test_rows_only_journaled_before_a_kill_are_written_at_the_next_start_once(tm
     # The writer had committed the first three before the kill; the last two were in its batch.
     writer.run(lambda conn: ledger.write(conn, [row(1), row(2), row(3)])).result()
     with (tmp_path / "ledger-1.journal").open("ab") as cut_short:
-        cut_short.write(b'[1700000000.0,"req_99')  # the kill fell inside a write: that answer never went out whole
+        cut_short.write(b"(1700000000.0, 'req_99")  # the kill fell inside a write: that answer never went out whole
 
     replay(tmp_path, writer).close()
     killed.close()
