@@ -40,7 +40,7 @@ _BUSY = json.dumps({
         "code": "too_many_connections",
     }
 }).encode()
-TOO_MANY_CONNECTIONS = (
+_TOO_MANY_CONNECTIONS = (
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
     b"Connection: close\r\nContent-Length: " + str(len(_BUSY)).encode() + b"\r\n\r\n" + _BUSY
 )
@@ -52,7 +52,6 @@ class BodyTimedOut(TimeoutError):
 
     def __init__(self, seconds: float) -> None:
         super().__init__(f"the request body did not arrive within {seconds:g} s")
-        self.seconds = seconds
 
 
 def limit_body_time(payload: StreamReader, seconds: float, loop: asyncio.AbstractEventLoop) -> None:
@@ -143,7 +142,7 @@ class CappedServer(web.Server):
                 "refusing connections from %s: the cap is reached (%d from one address beyond loopback, %d in all)",
                 peer, self.cap.per_peer, self.cap.total,
             )
-        transport.write(TOO_MANY_CONNECTIONS)
+        transport.write(_TOO_MANY_CONNECTIONS)
         handler.force_close()  # the transport closes once the answer is written
 
 
