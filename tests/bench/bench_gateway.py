@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import socket
 import statistics
@@ -245,8 +246,13 @@ async def main() -> None:
         pass_added_p50 = r("passthrough", "json", 1).p(50) - r("direct", "json", 1).p(50)
         added_ttfb = r("gateway", "stream", 1).ttfb() - r("direct", "stream", 1).ttfb()
         pass_added_ttfb = r("passthrough", "stream", 1).ttfb() - r("direct", "stream", 1).ttfb()
+        def ratio(a: float, b: float) -> float:
+            """A figure over another; NaN when a round finished no request (a busy machine's quick
+            run can), so the report still prints rather than stopping."""
+            return a / b if b else math.nan
+
         def cpu_ratio(base: str, mode: str) -> float:
-            return cpu_per_request[(base, mode, 64)] / cpu_per_request[("gateway", mode, 64)]
+            return ratio(cpu_per_request[(base, mode, 64)], cpu_per_request[("gateway", mode, 64)])
 
         tuned_json = r("gateway", "json", 64).rate / max(1e-9, r("pass+gc", "json", 64).rate)
         tuned_stream = r("gateway", "stream", 64).rate / max(1e-9, r("pass+gc", "stream", 64).rate)
@@ -269,7 +275,7 @@ async def main() -> None:
             own_chunk = cpu_per_request[("gateway", "stream", c)] / UPSTREAM_CHUNKS
             print(
                 f"translated stream (Anthropic client, OpenAI upstream), c={c}: {translated_chunk * 1e6:.1f} us CPU per upstream chunk, "
-                f"passthrough stream {own_chunk * 1e6:.1f} us: {translated_chunk / own_chunk:5.2f}x   (target <= 1.5x)"
+                f"passthrough stream {own_chunk * 1e6:.1f} us: {ratio(translated_chunk, own_chunk):5.2f}x   (target <= 1.5x)"
             )
         print(f"cold start to /health (median of {len(starts)}):   {statistics.median(starts):.3f} s   (target <= 0.5 s)")
         print(f"peak RSS under load:                        gateway {gw_rss.peak / 2**20:.1f} MiB, passthrough {pass_rss.peak / 2**20:.1f} MiB   (target <= 80 MB)")
