@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -35,6 +36,17 @@ def local_off(*configured: str) -> str:
 
 
 LOCAL_OFF = local_off()
+
+
+def free_ports(n: int) -> tuple[int, ...]:
+    """``n`` distinct loopback ports free now (all held open together while they are picked)."""
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = tuple(s.getsockname()[1] for s in sockets)
+    for s in sockets:
+        s.close()
+    return ports
 
 
 def provider_table(name: str, fake: FakeUpstream, *, extra: str = "") -> str:

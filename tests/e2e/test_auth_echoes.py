@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
-from conftest import StartGateway
+from conftest import StartGateway, free_ports
 from fakes.auth_echo import SHAPES
 from fakes.chatgpt import FakeChatGPT
 from fakes.github_copilot import FakeCopilot
@@ -117,16 +116,6 @@ async def _copilot_gateway(start_gateway: StartGateway, fake: FakeCopilot, tmp_p
                                secrets=MemorySecrets())
 
 
-def _free_ports(n: int) -> tuple[int, ...]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = tuple(s.getsockname()[1] for s in sockets)
-    for s in sockets:
-        s.close()
-    return ports
-
-
 @pytest.mark.parametrize(("status", "shape"), [(400, "oauth"), (401, "nested"), (500, "oauth")])
 async def test_a_refused_chatgpt_refresh_repeats_nothing_of_the_refusal(
     start_gateway: StartGateway, chatgpt: FakeChatGPT, tmp_path: Path, sinks: Sinks, status: int, shape: str
@@ -156,7 +145,7 @@ async def test_a_refused_chatgpt_code_exchange_repeats_nothing_of_the_refusal(
     gw = await _codex_gateway(start_gateway, chatgpt, tmp_path)
     assert gw.flows is not None
     chatgpt.code_prefix, chatgpt.echo = CANARY_CODE, (400, shape)
-    flow = await gw.flows.start_chatgpt("admin", _free_ports(2))
+    flow = await gw.flows.start_chatgpt("admin", free_ports(2))
     async with aiohttp.ClientSession() as session:
         async with session.get(flow.details["authorize_url"], allow_redirects=False) as r:
             callback = urlsplit(r.headers["Location"])

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
-from conftest import StartGateway
+from conftest import StartGateway, free_ports
 from fakes.chatgpt import FakeChatGPT
 
 from gateway import GatewayServer
@@ -27,16 +27,6 @@ async def chatgpt() -> Any:
     fake = await FakeChatGPT().start()
     yield fake
     await fake.stop()
-
-
-def _free_ports(n: int) -> tuple[int, ...]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = tuple(s.getsockname()[1] for s in sockets)
-    for s in sockets:
-        s.close()
-    return ports
 
 
 async def _gateway(start_gateway: StartGateway, fake: FakeChatGPT, tmp_path: Path) -> GatewayServer:
@@ -61,7 +51,7 @@ async def _callback(session: aiohttp.ClientSession, location: str, host: str | N
 async def test_sign_in_with_pkce_and_state_connects_the_account(start_gateway: StartGateway, chatgpt: FakeChatGPT, tmp_path: Path) -> None:
     gw = await _gateway(start_gateway, chatgpt, tmp_path)
     assert gw.flows is not None
-    ports = _free_ports(2)
+    ports = free_ports(2)
     flow = await gw.flows.start_chatgpt("admin", ports)
     query = parse_qs(urlsplit(flow.details["authorize_url"]).query)
     assert query["redirect_uri"] == [f"http://localhost:{ports[0]}/auth/callback"] and query["code_challenge_method"] == ["S256"]
@@ -97,7 +87,7 @@ async def test_the_second_port_serves_when_the_first_is_busy_and_pasting_works_w
     busy.listen()
     taken = busy.getsockname()[1]
     try:
-        (free,) = _free_ports(1)
+        (free,) = free_ports(1)
         flow = await gw.flows.start_chatgpt("admin", (taken, free))
         assert flow.details["callback_port"] == free
         await gw.flows.close()
