@@ -61,6 +61,7 @@ class Journal:
         self._queued = 0  # rows journaled and queued for the writer
         self._done = 0  # of those, the rows the writer is done with (it keeps their order)
         self._failing = False
+        self._closed = False
         writer.when_done(ledger.write, self._written)
 
     def write(self, row: LedgerRow) -> None:
@@ -81,10 +82,12 @@ class Journal:
             self._held[KEY(row)] = line
 
     def close(self) -> None:
-        """After the writer has stopped: nothing is left to keep unless a row is still held."""
+        """After the writer has stopped: the last segment goes unless a row is still held or the
+        writer did not finish its rows (a stop that timed out: the next start replays them)."""
         with self._lock:
+            self._closed = True
             os.close(self._fd)
-            if not self._held:
+            if not self._held and self._done == self._queued:
                 _remove(segment(self._folder, self._number))
 
     def _append(self, line: bytes) -> None:
@@ -103,6 +106,8 @@ class Journal:
         """On the writer thread: ``rows`` more are in the database (or given up on)."""
         with self._lock:
             self._done += rows
+            if self._closed:
+                return  # a writer still busy after the stop: its segment stays for the next start
             if self._lines and (self._done == self._queued or self._size >= SEGMENT_BYTES):
                 self._start_segment()
             finished = []

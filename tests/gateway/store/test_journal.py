@@ -164,3 +164,24 @@ async def test_an_answer_whose_usage_is_still_being_counted_is_held_at_once() ->
     await accountant.counted()
     assert [ledger.KEY(r) for r in recorded] == [ledger.KEY(held[0])]
     assert recorded[0].estimated and recorded[0].prompt > 0
+
+
+def test_a_stop_before_the_writer_finished_keeps_the_rows_for_the_next_start(tmp_path: Path) -> None:
+    """The database's stop waits for its writer only so long: rows the writer had not finished
+    stay journaled (the next start writes them), and the writer finishing late touches nothing."""
+    live, writer = killed_journal(tmp_path)
+    assert writer.done is not None
+    for n in range(3):
+        live.write(row(n))
+    live.close()
+    assert segments(tmp_path) == {"ledger-1.journal": 3}
+    writer.done(3)  # the late batch: no new segment on a closed journal, the old one stays
+    assert segments(tmp_path) == {"ledger-1.journal": 3}
+    later = Writer(tmp_path / FILE_NAME)
+    later.start()
+    try:
+        replay(tmp_path, later).close()
+        later.flush()
+    finally:
+        later.close()
+    assert [r[0] for r in usage_rows(tmp_path / FILE_NAME)] == ["req_0000", "req_0001", "req_0002"]
