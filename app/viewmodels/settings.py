@@ -78,8 +78,8 @@ def move_target(chosen: Path) -> Path:
 
 def folder_note(source: str) -> str:
     """What the data folder's row says of how it was chosen."""
-    if source == "option":
-        return "Chosen with --home when Switchboard started; move it yourself and change --home."
-    if source == "environment":
-        return "Chosen with SWITCHBOARD_HOME; move it yourself and change that variable."
+    if source in ("option", "environment"):
+        # Set by how Switchboard was started (a shortcut's or a script's setting), which the app
+        # cannot change: say so in plain words, with no command-line names.
+        return "Chosen by the way Switchboard was started, so it cannot be moved from here; change the shortcut or script that starts it."
     return "Settings, the database, the audit log and the logs. Moving takes secrets in the keychain along."
