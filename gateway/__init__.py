@@ -5,16 +5,16 @@ This module is the public surface the tray app uses; everything else is internal
 
 import typing as _typing
 
-from gateway.api.control import Control
-from gateway.config import LOG_LEVELS, THEMES, Settings, load_settings
-from gateway.config_file import Change
+from gateway.admin.control import Control
+from gateway.admin.relocation import MOVABLE
+from gateway.config.editing import Change
+from gateway.config.settings import LOG_LEVELS, THEMES, Settings, load_settings
 from gateway.errors import ConfigError, GatewayError
-from gateway.launch import GatewaySetup
-from gateway.logs import start_logging
 from gateway.paths import StatePaths, platform_paths, resolve_paths
-from gateway.relocation import MOVABLE
-from gateway.runtime import new_event_loop, tune_for_serving
-from gateway.server import GatewayServer, ListenError
+from gateway.runtime.launch import GatewaySetup
+from gateway.runtime.logs import start_logging
+from gateway.runtime.server import GatewayServer, ListenError
+from gateway.runtime.tuning import new_event_loop, tune_for_serving
 from gateway.store.secrets import SecretsUnreadable
 from gateway.store.secrets import opener_from as secrets_opener
 from gateway.store.secrets import place_of as secrets_place
@@ -54,13 +54,13 @@ __all__ = [
 def run_self_test(more: "Sequence[tuple[str, Callable[[], str]]]" = ()) -> int:
     """``--self-test``: the bundled pieces, and a gateway on a free port asked for /health and
     /v1/models, and ``more`` checks (the app's); 0 when all pass."""
-    from gateway.self_test import run
+    from gateway.runtime.self_test import run
 
     return run(more)
 
 
 def run_headless(argv: list[str] | None = None) -> int:
     """The headless gateway's command line, as ``python -m gateway`` runs it."""
-    from gateway.__main__ import main
+    from gateway.cli.main import main
 
     return main(argv)

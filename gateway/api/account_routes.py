@@ -23,9 +23,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from gateway.admin.control import Control
 from gateway.api.admin_routes import ACTOR, AdminRoutes, json_answer, text_field
 from gateway.api.body import read_json
-from gateway.api.control import Control
 from gateway.api.router import PATH_TAIL, Router
 from gateway.errors import Forbidden, RouteNotFound
 

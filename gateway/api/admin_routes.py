@@ -26,14 +26,15 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.admin.control import Control
 from gateway.api.body import checked, read_json
-from gateway.api.control import Control
 from gateway.api.entry import Entry
 from gateway.api.reply import session_of
 from gateway.api.router import PATH_TAIL, Handler, Router
 from gateway.auth.admin_account import local_admin
 from gateway.errors import InvalidRequest, RouteNotFound, Unauthorized
-from gateway.formats import jsonbody, openai_chat
+from gateway.formats import openai_chat
+from gateway.formats.common import jsonbody
 
 _JSON = {"Content-Type": "application/json"}
 ACTOR = web.RequestKey("actor", str)

@@ -18,7 +18,7 @@ from gateway.api.errors import ANTHROPIC
 from gateway.api.reply import answer, session_of
 from gateway.api.router import Router
 from gateway.formats.anthropic import checks
-from gateway.service import Gateway
+from gateway.pipeline.gateway import Gateway
 
 _JSON = {"Content-Type": "application/json"}
 

@@ -11,11 +11,11 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from gateway.admin.control import Control
 from gateway.api.account_routes import AccountRoutes
 from gateway.api.admin_routes import AdminRoutes
 from gateway.api.anthropic_routes import AnthropicRoutes
 from gateway.api.config_routes import ConfigRoutes
-from gateway.api.control import Control
 from gateway.api.entry import Entry, unknown_route
 from gateway.api.guard import Guard
 from gateway.api.health import health

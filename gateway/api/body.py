@@ -12,8 +12,8 @@ from aiohttp import web
 
 from gateway.api.connections import BodyTimedOut
 from gateway.errors import InvalidRequest, PayloadTooLarge, RequestTimeout
-from gateway.formats.fields import model_name
-from gateway.formats.jsonbody import Body, BodyError, decode_body, without_steering
+from gateway.formats.common.fields import model_name
+from gateway.formats.common.jsonbody import Body, BodyError, decode_body, without_steering
 
 if sys.version_info >= (3, 14):
     from compression.zstd import DecompressionParameter, ZstdDecompressor, ZstdError

@@ -20,11 +20,11 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.admin.control import APPLIES, Control
 from gateway.api.admin_routes import ACTOR, AdminRoutes, json_answer
 from gateway.api.body import read_json
-from gateway.api.control import APPLIES, Control
 from gateway.api.router import PATH_TAIL, Router
-from gateway.config_file import Change
+from gateway.config.editing import Change
 from gateway.errors import InvalidRequest, RouteNotFound
 
 _TABLE = re.compile(r"[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,3}")

@@ -27,7 +27,7 @@ from aiohttp import web
 from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler
 
-from gateway.addresses import is_loopback
+from gateway.transport.addresses import is_loopback
 
 log = logging.getLogger("gateway")
 

@@ -18,11 +18,11 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from gateway.accounting import Accountant
 from gateway.api.body import NAMED_MODEL
 from gateway.api.errors import OPENAI, ErrorShape, error_response, from_http_exception
 from gateway.api.guard import Guard
 from gateway.api.router import Handler, Router
+from gateway.auth.callers import LOCAL, Caller
 from gateway.auth.identity import Identity
 from gateway.errors import (
     GatewayError,
@@ -32,7 +32,8 @@ from gateway.errors import (
     RouteNotFound,
     UpstreamError,
 )
-from gateway.limits import LOCAL, Caller
+from gateway.pipeline.accounting import Accountant
+from gateway.pipeline.in_flight import InFlight
 
 log = logging.getLogger("gateway.api")
 
@@ -47,16 +48,6 @@ _EXPOSED = ", ".join(("x-request-id", "retry-after", ROUTE_HEADER, ATTEMPTS_HEAD
 _TOKEN_LIST = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~, -]*$")
 _ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 _FORM_REFUSED = frozenset({400, 413, 415})
-
-
-class InFlight:
-    """How many requests are being answered now (streams until their last byte): an update is
-    installed only when none is."""
-
-    __slots__ = ("count",)
-
-    def __init__(self) -> None:
-        self.count = 0
 
 
 class Entry:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from gateway.errors import GatewayError, InvalidRequest
-from gateway.formats import openai_errors
 from gateway.formats.anthropic import errors as anthropic_errors
 from gateway.formats.ollama import errors as ollama_errors
+from gateway.formats.openai import errors as openai_errors
 
 
 @dataclass(frozen=True, slots=True)

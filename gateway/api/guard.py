@@ -17,7 +17,6 @@ from collections.abc import Iterable, Mapping
 
 from aiohttp import web
 
-from gateway.addresses import LOOPBACK_HOSTS
 from gateway.errors import (
     Forbidden,
     GatewayError,
@@ -25,6 +24,7 @@ from gateway.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from gateway.transport.addresses import LOOPBACK_HOSTS
 
 _HOST_SHAPE = re.compile(r"^[A-Za-z0-9.\-\[\]:]+$")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.formats.jsonbody import encode
+from gateway.formats.common.jsonbody import encode
 from gateway.version import __version__
 
 _BODY = encode({"status": "ok", "version": __version__})

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from gateway.api.entry import Entry
 from gateway.api.router import Handler
-from gateway.service import Gateway
+from gateway.pipeline.gateway import Gateway
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _BREAKER = {"closed": 0, "half-open": 1, "open": 2}

@@ -8,9 +8,9 @@ from aiohttp import web
 from gateway.api.entry import Entry
 from gateway.api.errors import ANTHROPIC, OPENAI, ErrorShape
 from gateway.api.router import PATH_TAIL, Router
-from gateway.formats import openai_models
 from gateway.formats.anthropic import models as anthropic_models
-from gateway.service import Gateway
+from gateway.formats.openai import models as openai_models
+from gateway.pipeline.gateway import Gateway
 
 _JSON = {"Content-Type": "application/json"}
 

@@ -17,11 +17,11 @@ from gateway.api.errors import OLLAMA
 from gateway.api.reply import answer, json_answer, session_of
 from gateway.api.router import Router
 from gateway.api.streaming import NDJSON
-from gateway.formats import jsonbody
+from gateway.formats.common import jsonbody
 from gateway.formats.interfaces import ClientCall
 from gateway.formats.ollama import checks, embeddings, models
 from gateway.formats.ollama.codec import iso_time
-from gateway.service import Gateway
+from gateway.pipeline.gateway import Gateway
 
 _JSON = {"Content-Type": "application/json"}
 _EMBEDDINGS = "ollama-embeddings"  # the protocol the usage ledger counts embeddings asked for here under

@@ -14,10 +14,11 @@ from gateway.api.entry import CALLER, REQUEST_ID, Entry
 from gateway.api.reply import answer, json_answer, session_of
 from gateway.api.router import PATH_TAIL, Router
 from gateway.errors import RouteNotFound
-from gateway.formats import openai_chat, openai_embeddings
+from gateway.formats import openai_chat
 from gateway.formats.interfaces import ClientCall
+from gateway.formats.openai import embeddings as openai_embeddings
 from gateway.formats.openai_responses import checks as responses
-from gateway.service import Gateway
+from gateway.pipeline.gateway import Gateway
 
 _JSON = {"Content-Type": "application/json"}
 

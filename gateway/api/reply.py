@@ -11,10 +11,10 @@ from aiohttp import web
 from gateway.api.entry import Entry
 from gateway.api.streaming import SSE, Waiting, relay
 from gateway.core.timing import Timing
-from gateway.formats.conversation import SESSION_HEADERS
+from gateway.formats.common.conversation import SESSION_HEADERS
 from gateway.formats.interfaces import ClientCall
+from gateway.pipeline.stream_reply import Reply
 from gateway.routing.failover import Routed
-from gateway.stream_reply import Reply
 
 JSON = {"Content-Type": "application/json"}
 

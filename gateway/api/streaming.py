@@ -34,8 +34,8 @@ from aiohttp import web
 from gateway.api.entry import REQUEST_ID, Entry
 from gateway.errors import GatewayError
 from gateway.formats.interfaces import StreamEncoder
+from gateway.pipeline.stream_reply import CachedStream, Reply
 from gateway.routing.failover import Routed
-from gateway.stream_reply import CachedStream, Reply
 
 log = logging.getLogger("gateway.api")
 

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from gateway.addresses import is_loopback, names_loopback
+from gateway.auth.callers import LOCAL, Caller
 from gateway.auth.client_keys import looks_like_ours
 from gateway.auth.key_table import ClientKeys, as_caller
 from gateway.clock import Clock
+from gateway.core.sliding_window import Window
 from gateway.errors import LimitExceeded, Unauthorized
-from gateway.limits import LOCAL, Caller, Window
+from gateway.transport.addresses import is_loopback, names_loopback
 
 MAX_CREDENTIAL = 1024  # characters; longer is no credential of ours (and is not looked at)
 FAILURES_PER_MINUTE = 20

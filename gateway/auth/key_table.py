@@ -15,9 +15,9 @@ from dataclasses import replace
 from typing import Any
 
 from gateway.auth import client_keys
+from gateway.auth.callers import LIMIT_NAMES, TIERS, Caller, quota_for
 from gateway.clock import Clock
 from gateway.errors import InvalidRequest
-from gateway.limits import LIMIT_NAMES, TIERS, Caller, quota_for
 from gateway.store import audit, keys
 from gateway.store.database import Database
 from gateway.store.keys import KeyRecord

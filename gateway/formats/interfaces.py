@@ -12,7 +12,7 @@ from gateway.core.chat import ChatRequest, ChatResponse, StreamEvent
 from gateway.core.timing import Timing
 from gateway.core.usage import Usage
 from gateway.errors import GatewayError
-from gateway.formats.jsonbody import Body
+from gateway.formats.common.jsonbody import Body
 
 
 class StreamEncoder(Protocol):

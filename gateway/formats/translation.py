@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from gateway.core.chat import ReasoningDelta, StreamEnd, TextDelta, ToolCallDelta, UsageReport
 from gateway.errors import GatewayError
+from gateway.formats.common.relay_state import RelayState
 from gateway.formats.interfaces import StreamDecoder, StreamEncoder
-from gateway.formats.relay_state import RelayState
 
 
 class Translation(RelayState):

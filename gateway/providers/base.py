@@ -18,7 +18,7 @@ from gateway.core.models import ModelEntry
 from gateway.core.usage import Usage
 from gateway.errors import UpstreamStatus
 from gateway.formats.interfaces import Relay, StreamDecoder
-from gateway.formats.openai_models import parse_model_list
+from gateway.formats.openai.models import parse_model_list
 from gateway.providers.access import Access, Key
 from gateway.providers.quota import QuotaWindow, ratelimit_headers
 from gateway.providers.settings import ProviderSettings

@@ -6,7 +6,8 @@ from typing import ClassVar
 
 from gateway.core.chat import ChatRequest, ChatResponse
 from gateway.core.usage import Usage
-from gateway.formats import jsonbody, openai_chat
+from gateway.formats import openai_chat
+from gateway.formats.common import jsonbody
 from gateway.formats.openai_chat import codec
 from gateway.formats.openai_chat.stream import StreamDecoder
 from gateway.providers.access import Key

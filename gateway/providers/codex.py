@@ -22,9 +22,9 @@ from typing import Any
 from gateway.core.chat import ChatRequest
 from gateway.core.models import ModelEntry
 from gateway.errors import UpstreamStatus
-from gateway.formats import jsonbody
-from gateway.formats.conversation import conversation_key
-from gateway.formats.openai_models import parse_model_list
+from gateway.formats.common import jsonbody
+from gateway.formats.common.conversation import conversation_key
+from gateway.formats.openai.models import parse_model_list
 from gateway.formats.openai_responses import codec
 from gateway.formats.openai_responses.checks import ResponsesCall
 from gateway.formats.openai_responses.collect import collect

@@ -20,8 +20,8 @@ from typing import Any, ClassVar, Protocol
 
 from gateway.core.chat import ChatRequest, ImagePart, ToolResult
 from gateway.core.models import ModelEntry
-from gateway.formats import jsonbody
-from gateway.formats.jsonbody import BodyError, as_object
+from gateway.formats.common import jsonbody
+from gateway.formats.common.jsonbody import BodyError, as_object
 from gateway.providers.access import Key
 from gateway.providers.base import BaseProvider, Dialect
 from gateway.providers.chat_completions import ChatCompletions

@@ -10,11 +10,11 @@ from typing import ClassVar
 
 from gateway.core.chat import ChatRequest, ChatResponse
 from gateway.core.usage import Usage
-from gateway.formats import jsonbody
 from gateway.formats.anthropic import codec
 from gateway.formats.anthropic.checks import MessagesCall
 from gateway.formats.anthropic.stream import Relay, StreamDecoder
 from gateway.formats.anthropic.usage import usage_from
+from gateway.formats.common import jsonbody
 from gateway.providers.access import Key
 from gateway.providers.base import SSE, Poster
 from gateway.transport import UpstreamRequest

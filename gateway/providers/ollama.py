@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gateway.formats import jsonbody, openai_embeddings
+from gateway.formats.common import jsonbody
+from gateway.formats.openai import embeddings as openai_embeddings
 from gateway.providers.access import Key
 from gateway.providers.base import BaseProvider, Dialect, Poster
 from gateway.providers.chat_completions import ChatCompletions

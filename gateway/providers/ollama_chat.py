@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from gateway.core.chat import ChatRequest, ChatResponse
 from gateway.core.usage import Usage
-from gateway.formats import jsonbody
+from gateway.formats.common import jsonbody
 from gateway.formats.ollama import codec
 from gateway.formats.ollama.checks import OllamaChatCall
 from gateway.formats.ollama.stream import Relay, StreamDecoder

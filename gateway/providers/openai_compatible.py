@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gateway.formats import openai_embeddings
+from gateway.formats.openai import embeddings as openai_embeddings
 from gateway.providers.access import Key
 from gateway.providers.base import BaseProvider, Dialect, Poster
 from gateway.providers.chat_completions import ChatCompletions

@@ -8,8 +8,8 @@ from typing import Any
 
 from gateway.core.usage import Usage
 from gateway.errors import GatewayError
+from gateway.formats.common.sse import EventSplitter, objects_in
 from gateway.formats.interfaces import Relay
-from gateway.formats.sse import EventSplitter, objects_in
 from gateway.providers.quota import QuotaWindow
 
 

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from gateway.core.chat import ChatRequest, ChatResponse
 from gateway.core.usage import Usage
-from gateway.formats import jsonbody
+from gateway.formats.common import jsonbody
 from gateway.formats.openai_responses import codec
 from gateway.formats.openai_responses.checks import ResponsesCall
 from gateway.formats.openai_responses.stream import Relay, StreamDecoder

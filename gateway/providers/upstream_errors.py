@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gateway.errors import UpstreamStatus
-from gateway.formats import jsonbody
+from gateway.formats.common import jsonbody
 from gateway.providers.ratelimit import clamp_wait, parse_duration, should_retry, wait_seconds
 from gateway.redact import redact
 

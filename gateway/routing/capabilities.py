@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from gateway.config import ModelOverride
+from gateway.config.settings import ModelOverride
 from gateway.core.models import ModelEntry, ModelFacts, Target
 from gateway.routing.model_facts import facts_for
 from gateway.routing.model_index import ModelIndex

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.clock import Clock
-from gateway.config import HealthPolicy
+from gateway.config.settings import HealthPolicy
 from gateway.providers.ratelimit import MAX_WAIT
 from gateway.routing.breaker import Breaker
 from gateway.routing.failure import Verdict

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from gateway.core.models import ModelEntry, Target
-from gateway.formats.fields import model_name
-from gateway.formats.jsonbody import BodyError
+from gateway.formats.common.fields import model_name
+from gateway.formats.common.jsonbody import BodyError
 
 
 def _servable(entry: ModelEntry) -> bool:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.clock import Clock
-from gateway.config import CacheSettings
-from gateway.formats import jsonbody
+from gateway.config.settings import CacheSettings
+from gateway.formats.common import jsonbody
 
 
 @dataclass(frozen=True, slots=True)

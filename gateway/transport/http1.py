@@ -22,10 +22,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from gateway.addresses import forbidden_address, parse_ip
 from gateway.errors import UpstreamBadResponse, UpstreamTimeout, UpstreamUnreachable
 from gateway.redact import redact
 from gateway.transport import UpstreamRequest
+from gateway.transport.addresses import forbidden_address, parse_ip
 from gateway.transport.wire import Body, Headers, framing, parse_head, request_head
 
 _HIGH_WATER = 1 << 18  # buffered bytes at which reading from the socket pauses

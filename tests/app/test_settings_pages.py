@@ -81,7 +81,7 @@ def test_lan_mode_warns_makes_a_key_and_listens_beyond_loopback(qtbot: QtBot, ma
     assert server is not None and server.settings.server.host == "0.0.0.0"
     key = page.findChild(KeyDialog).key.text()  # type: ignore[union-attr]
     # Another computer names this one by its address; without a key it is refused, with one served.
-    from gateway.addresses import own_names
+    from gateway.transport.addresses import own_names
 
     address = next((n for n in own_names() if n[0].isdigit()), None)
     if address is None:

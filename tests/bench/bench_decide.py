@@ -15,7 +15,7 @@ import statistics
 import time
 
 from gateway.clock import SystemClock
-from gateway.config import HealthPolicy
+from gateway.config.settings import HealthPolicy
 from gateway.core.models import ModelEntry
 from gateway.formats import openai_chat
 from gateway.routing.affinity import Affinity

@@ -36,7 +36,7 @@ async def make_app(upstream: str) -> web.Application:
             await session.close()
 
     async def tune(app: web.Application) -> None:
-        from gateway.runtime import tune_for_serving
+        from gateway.runtime.tuning import tune_for_serving
 
         tune_for_serving()
 

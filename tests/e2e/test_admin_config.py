@@ -16,7 +16,7 @@ from conftest import LOCAL_OFF, StartGateway
 from test_cli import run, start
 
 from gateway import GatewayServer, load_settings
-from gateway.config_file import SettingsFile
+from gateway.config.editing import SettingsFile
 from gateway.store import audit
 from gateway.store.secrets import MemorySecrets
 

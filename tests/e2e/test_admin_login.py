@@ -15,9 +15,9 @@ from argon2 import PasswordHasher
 from conftest import StartGateway
 
 from gateway import GatewayServer, StatePaths
-from gateway.admin_cli import cmd_admin
 from gateway.auth.passwords import Passwords
-from gateway.server import ListenError
+from gateway.cli.admin import cmd_admin
+from gateway.runtime.server import ListenError
 
 PASSWORD = "correct horse battery staple"
 FAST = Passwords(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))  # the real one is tested alone

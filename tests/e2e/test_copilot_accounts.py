@@ -213,7 +213,7 @@ class _FastClock:
 
 
 async def test_status_shows_each_account_with_its_risk_and_windows(start_gateway: StartGateway, copilot: FakeCopilot, tmp_path: Path) -> None:
-    from gateway.status_text import render
+    from gateway.cli.status_text import render
 
     gw = await _start(start_gateway, copilot, tmp_path)
     async with aiohttp.ClientSession() as session:

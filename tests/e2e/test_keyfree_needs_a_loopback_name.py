@@ -15,7 +15,7 @@ from fakes.openai_upstream import FakeOpenAI
 from test_guard import CHAT, post, raw
 
 from gateway import GatewayServer
-from gateway.addresses import names_loopback
+from gateway.transport.addresses import names_loopback
 
 NAMES = ("workstation", "workstation.local")
 

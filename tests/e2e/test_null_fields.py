@@ -23,9 +23,9 @@ from fakes.ollama_upstream import FakeOllama
 from fakes.openai_upstream import FakeOpenAI
 
 from gateway import GatewayServer
-from gateway.formats import openai_embeddings
 from gateway.formats.anthropic import checks as messages
 from gateway.formats.ollama import checks as ollama
+from gateway.formats.openai import embeddings as openai_embeddings
 from gateway.formats.openai_chat import checks as chat
 from gateway.formats.openai_responses import checks as responses
 

@@ -19,7 +19,7 @@ from fakes.sink import Sink
 from fakes.upstream import FakeUpstream, Recorded
 
 from gateway import GatewayServer
-from gateway.formats.jsonbody import STEERING
+from gateway.formats.common.jsonbody import STEERING
 
 CHAT_MODELS = ("chat/gpt-test", "resp/gpt-test", "claude/claude-test", "local/llama3.2:latest")
 EMBEDDING_MODELS = ("chat/text-embed-test", "local/nomic-embed-text:latest")

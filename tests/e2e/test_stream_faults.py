@@ -31,7 +31,7 @@ from fakes.upstream import FakeUpstream, Script
 from openai.types.chat import ChatCompletionMessageParam
 
 from gateway import GatewayServer
-from gateway.accounting import Ledger
+from gateway.pipeline.accounting import Ledger
 from gateway.store.ledger import LedgerRow
 
 ASK = [{"role": "user", "content": "Say hello"}]

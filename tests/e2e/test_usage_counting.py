@@ -11,7 +11,8 @@ import pytest
 from conftest import FAKE_KEY, StartGateway, provider_table
 from fakes.openai_upstream import TEXT, FakeOpenAI
 
-from gateway import GatewayServer, tokens
+from gateway import GatewayServer
+from gateway.pipeline import tokens
 
 HELLO = [{"role": "user", "content": "Say hello to everyone in the room, please."}]
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.addresses import check_base_url, is_loopback, parse_ip
+from gateway.transport.addresses import check_base_url, is_loopback, parse_ip
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import load_settings
-from gateway.config_file import edit_config, read_config
+from gateway.config.editing import edit_config, read_config
+from gateway.config.settings import load_settings
 from gateway.errors import ConfigError
 
 WRITTEN = """# Switchboard, set up by hand

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 from fakes.clock import FakeClock
 
+from gateway.auth.callers import LOCAL, TIERS, Caller, Quota, quota_for
+from gateway.core.sliding_window import Window
 from gateway.errors import LimitExceeded
-from gateway.limits import LOCAL, TIERS, Caller, Limits, Quota, Window, quota_for
+from gateway.pipeline.limits import Limits
 
 
 def test_the_tiers_defaults() -> None:

@@ -4,7 +4,7 @@ import logging
 import os
 from pathlib import Path
 
-from gateway.logs import start_logging
+from gateway.runtime.logs import start_logging
 
 
 def test_log_lines_are_redacted_and_the_file_is_private(tmp_path: Path) -> None:

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from conftest import LOCAL_OFF
 
+from gateway.admin.relocation import move_state
+from gateway.admin.state import ANCHOR_KEY, PEPPER, State
 from gateway.clock import SystemClock
 from gateway.errors import ConfigError
 from gateway.paths import POINTER, StatePaths, home_paths, resolve_paths
-from gateway.relocation import move_state
-from gateway.state import ANCHOR_KEY, PEPPER, State
 from gateway.store import accounts, audit, provider_keys
 from gateway.store.secrets import MemorySecrets, SecretStore
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from gateway import self_test
+from gateway.runtime import self_test
 
 
 def test_every_check_passes_from_source() -> None:

@@ -11,7 +11,7 @@ from gateway.core.models import Target
 from gateway.core.usage import Usage
 from gateway.formats import openai_chat
 from gateway.formats.interfaces import Relay
-from gateway.stream_reply import StreamReply
+from gateway.pipeline.stream_reply import StreamReply
 
 
 class Reads:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import tiktoken
 
-from gateway import tokens
 from gateway.core.chat import ChatRequest, ImagePart, Message, TextPart, Tool
-from gateway.tokens import count_request, count_text, encoding, encoding_for, resources_dir
+from gateway.pipeline import tokens
+from gateway.pipeline.tokens import count_request, count_text, encoding, encoding_for, resources_dir
 
 SAMPLE = "Hello, wörld! 🌍 def f(x):\n    return x ** 2  # <|endoftext|> 12345 'll've"
 

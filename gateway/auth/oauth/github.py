@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.addresses import check_base_url
 from gateway.auth.oauth.http import exchange
 from gateway.providers.copilot import API_VERSION, EDITOR_VERSION, PLUGIN_VERSION
 from gateway.providers.settings import SubscriptionSettings
 from gateway.transport import Transport
+from gateway.transport.addresses import check_base_url
 
 CLIENT_ID = "Iv1.b507a08c87ecfe98"  # the VS Code Copilot GitHub App
 SCOPE = "read:user"

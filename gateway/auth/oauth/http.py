@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from gateway.errors import UpstreamError
-from gateway.formats import jsonbody
+from gateway.formats.common import jsonbody
 from gateway.transport import Timeouts, Transport, UpstreamRequest
 from gateway.version import __version__
 

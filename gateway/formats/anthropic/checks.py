@@ -11,10 +11,10 @@ from typing import Any, ClassVar
 
 from gateway.core.chat import ChatRequest, ChatResponse
 from gateway.core.timing import Timing
-from gateway.formats import jsonbody
 from gateway.formats.anthropic import codec
 from gateway.formats.anthropic.stream import StreamEncoder
-from gateway.formats.fields import (
+from gateway.formats.common import jsonbody
+from gateway.formats.common.fields import (
     Validator,
     array,
     boolean,
@@ -29,7 +29,7 @@ from gateway.formats.fields import (
     required,
     string,
 )
-from gateway.formats.jsonbody import BodyError
+from gateway.formats.common.jsonbody import BodyError
 
 MAX_MESSAGES = 50_000
 MAX_BLOCKS = 10_000

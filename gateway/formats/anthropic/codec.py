@@ -25,9 +25,9 @@ from gateway.core.chat import (
     ToolResult,
 )
 from gateway.formats.anthropic.usage import usage_from, usage_object
-from gateway.formats.jsonbody import untranslatable
-from gateway.formats.system_turns import system_text
-from gateway.formats.tool_arguments import arguments_object, arguments_text
+from gateway.formats.common.jsonbody import untranslatable
+from gateway.formats.common.system_turns import system_text
+from gateway.formats.common.tool_arguments import arguments_object, arguments_text
 
 DEFAULT_MAX_TOKENS = 4096  # Messages requires max_tokens; the value llama.cpp's compat layer uses
 EFFORT_BUDGET = {"minimal": 1024, "low": 2048, "medium": 8192, "high": 24576}

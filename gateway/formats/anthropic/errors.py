@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.errors import GatewayError
-from gateway.formats.jsonbody import encode
+from gateway.formats.common.jsonbody import encode
 
 _TYPE_BY_STATUS = {
     400: "invalid_request_error",

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gateway.core.models import ModelEntry
-from gateway.formats.jsonbody import encode
+from gateway.formats.common.jsonbody import encode
 
 
 def _model(entry: ModelEntry) -> dict[str, Any]:

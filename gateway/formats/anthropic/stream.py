@@ -29,14 +29,14 @@ from gateway.core.chat import (
 )
 from gateway.core.usage import Usage
 from gateway.errors import GatewayError, UpstreamStatus
-from gateway.formats import jsonbody
 from gateway.formats.anthropic.codec import FINISH_FROM_ANTHROPIC, FINISH_TO_ANTHROPIC, message_id
 from gateway.formats.anthropic.errors import stream_error
 from gateway.formats.anthropic.usage import usage_from, usage_object
-from gateway.formats.jsonbody import as_object
-from gateway.formats.relay_state import RelayState
-from gateway.formats.sequencer import Sequencer
-from gateway.formats.sse import EventSplitter, check_json, objects_in
+from gateway.formats.common import jsonbody
+from gateway.formats.common.jsonbody import as_object
+from gateway.formats.common.relay_state import RelayState
+from gateway.formats.common.sequencer import Sequencer
+from gateway.formats.common.sse import EventSplitter, check_json, objects_in
 
 
 def upstream_error(provider: str, payload: dict[str, Any]) -> UpstreamStatus:

@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 
 from gateway.core.chat import ChatRequest, ChatResponse
 from gateway.core.timing import Timing
-from gateway.formats import jsonbody
-from gateway.formats.fields import (
+from gateway.formats.common import jsonbody
+from gateway.formats.common.fields import (
     Validator,
     array,
     boolean,
@@ -23,7 +23,7 @@ from gateway.formats.fields import (
     required,
     string,
 )
-from gateway.formats.jsonbody import BodyError
+from gateway.formats.common.jsonbody import BodyError
 from gateway.formats.ollama import codec
 from gateway.formats.ollama.stream import StreamEncoder
 

@@ -28,9 +28,9 @@ from gateway.core.chat import (
 )
 from gateway.core.timing import Timing
 from gateway.core.usage import Usage, token_count
-from gateway.formats.jsonbody import as_object, untranslatable
-from gateway.formats.system_turns import place_system, system_text
-from gateway.formats.tool_arguments import arguments_object, arguments_text
+from gateway.formats.common.jsonbody import as_object, untranslatable
+from gateway.formats.common.system_turns import place_system, system_text
+from gateway.formats.common.tool_arguments import arguments_object, arguments_text
 
 DONE_REASON: dict[FinishReason, str] = {"length": "length"}  # everything else reads "stop"
 # Magic numbers at the start of base64 image data, for the media type Ollama never states.

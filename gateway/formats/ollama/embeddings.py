@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.formats import jsonbody
+from gateway.formats.common import jsonbody
 from gateway.formats.ollama.checks import EmbedCall
-from gateway.formats.openai_embeddings import EmbeddingCall
+from gateway.formats.openai.embeddings import EmbeddingCall
 
 
 def as_openai(call: EmbedCall) -> EmbeddingCall:

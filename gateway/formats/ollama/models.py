@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from gateway.core.models import ModelEntry, ModelFacts
-from gateway.formats.jsonbody import encode
+from gateway.formats.common.jsonbody import encode
 from gateway.formats.ollama.codec import iso_time
 
 # The Ollama version the gateway answers as: VS Code Copilot Chat needs at least 0.6.4.

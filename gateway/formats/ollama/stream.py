@@ -29,9 +29,10 @@ from gateway.core.chat import (
 from gateway.core.timing import Timing
 from gateway.core.usage import Usage
 from gateway.errors import GatewayError, UpstreamStatus
-from gateway.formats import jsonbody
-from gateway.formats.jsonbody import as_object, event_json
-from gateway.formats.ndjson import LineSplitter, check_json
+from gateway.formats.common import jsonbody
+from gateway.formats.common.jsonbody import as_object, event_json
+from gateway.formats.common.ndjson import LineSplitter, check_json
+from gateway.formats.common.relay_state import RelayState
 from gateway.formats.ollama.codec import (
     DONE_REASON,
     answer_call_prefix,
@@ -42,7 +43,6 @@ from gateway.formats.ollama.codec import (
     usage_from,
     wire_calls,
 )
-from gateway.formats.relay_state import RelayState
 
 
 def _line(obj: dict[str, Any]) -> bytes:

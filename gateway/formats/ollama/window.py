@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.formats import jsonbody
+from gateway.formats.common import jsonbody
+from gateway.formats.common.jsonbody import as_object
 from gateway.formats.interfaces import ClientCall
-from gateway.formats.jsonbody import as_object
 
 DEFAULT_WINDOW = 4096  # what every Ollama since 0.6 gives a model nobody asked more for
 # Room for the answer: what the client allows, but at most ANSWER_ROOM (a 32k limit is a ceiling,

@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 
 from gateway.core.chat import ChatRequest, ChatResponse
 from gateway.core.timing import Timing
-from gateway.formats import jsonbody
-from gateway.formats.fields import (
+from gateway.formats.common import jsonbody
+from gateway.formats.common.fields import (
     Validator,
     array,
     boolean,
@@ -28,7 +28,7 @@ from gateway.formats.fields import (
     required,
     string,
 )
-from gateway.formats.jsonbody import BodyError
+from gateway.formats.common.jsonbody import BodyError
 from gateway.formats.openai_chat import codec
 from gateway.formats.openai_chat.stream import StreamEncoder
 

@@ -26,9 +26,9 @@ from gateway.core.chat import (
     ToolResult,
 )
 from gateway.core.usage import Usage
-from gateway.formats.jsonbody import BodyError, as_object, untranslatable
+from gateway.formats.common.jsonbody import BodyError, as_object, untranslatable
+from gateway.formats.common.system_turns import place_system, system_text
 from gateway.formats.openai_chat.usage import usage_from
-from gateway.formats.system_turns import place_system, system_text
 
 FINISH_FROM_OPENAI: dict[str, FinishReason] = {
     "stop": "stop",

@@ -7,12 +7,12 @@ from typing import Any
 
 from gateway.core.usage import Usage
 from gateway.errors import GatewayError
-from gateway.formats import jsonbody
+from gateway.formats.common import jsonbody
+from gateway.formats.common.relay_state import RelayState
+from gateway.formats.common.sse import EventSplitter, check_json, data_in, event_data
+from gateway.formats.openai.errors import stream_error
 from gateway.formats.openai_chat.stream import usage_chunk
 from gateway.formats.openai_chat.usage import usage_from
-from gateway.formats.openai_errors import stream_error
-from gateway.formats.relay_state import RelayState
-from gateway.formats.sse import EventSplitter, check_json, data_in, event_data
 
 _DONE = b"[DONE]"
 _USAGE_KEY = b'"usage"'

@@ -22,12 +22,12 @@ from gateway.core.chat import (
     UsageReport,
 )
 from gateway.errors import GatewayError, UpstreamStatus
-from gateway.formats import jsonbody
-from gateway.formats.jsonbody import as_object, event_json
+from gateway.formats.common import jsonbody
+from gateway.formats.common.jsonbody import as_object, event_json
+from gateway.formats.common.sse import KEEP_ALIVE, EventSplitter, data_in
+from gateway.formats.openai.errors import stream_error
 from gateway.formats.openai_chat.codec import FINISH_FROM_OPENAI, FINISH_TO_OPENAI, usage_object
 from gateway.formats.openai_chat.usage import usage_from
-from gateway.formats.openai_errors import stream_error
-from gateway.formats.sse import KEEP_ALIVE, EventSplitter, data_in
 
 _DONE = b"[DONE]"
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from gateway.core.usage import Usage
 from gateway.core.usage import token_count as _count
-from gateway.formats import jsonbody
+from gateway.formats.common import jsonbody
 
 
 def usage_from(raw: Any) -> Usage | None:

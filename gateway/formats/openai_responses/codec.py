@@ -26,7 +26,8 @@ from gateway.core.chat import (
     ToolCall,
     ToolResult,
 )
-from gateway.formats.jsonbody import BodyError, as_object, untranslatable
+from gateway.formats.common.jsonbody import BodyError, as_object, untranslatable
+from gateway.formats.common.system_turns import system_text
 from gateway.formats.openai_chat.codec import effort_for, image_from_url, image_url
 from gateway.formats.openai_responses.items import (
     output_items,
@@ -42,7 +43,6 @@ from gateway.formats.openai_responses.tools import (
     flat_name,
 )
 from gateway.formats.openai_responses.usage import usage_from
-from gateway.formats.system_turns import system_text
 
 STATELESS = (
     "this model's provider keeps no conversations and the gateway stores none; "

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.formats import jsonbody
-from gateway.formats.jsonbody import as_object
+from gateway.formats.common import jsonbody
+from gateway.formats.common.jsonbody import as_object
+from gateway.formats.common.sse import EventSplitter, objects_in
 from gateway.formats.openai_responses.stream import upstream_error
-from gateway.formats.sse import EventSplitter, objects_in
 
 _TERMINAL = ("response.completed", "response.incomplete")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from gateway.core.chat import FinishReason, Reasoning, TextPart, ToolCall
 from gateway.core.usage import Usage
-from gateway.formats.jsonbody import as_object
+from gateway.formats.common.jsonbody import as_object
 from gateway.formats.openai_responses.tools import ToolNames, custom_input
 from gateway.formats.openai_responses.usage import usage_object
 

@@ -30,8 +30,11 @@ from gateway.core.chat import (
 )
 from gateway.core.usage import Usage
 from gateway.errors import GatewayError, UpstreamStatus
-from gateway.formats import jsonbody
-from gateway.formats.jsonbody import as_object
+from gateway.formats.common import jsonbody
+from gateway.formats.common.jsonbody import as_object
+from gateway.formats.common.relay_state import RelayState
+from gateway.formats.common.sequencer import Sequencer
+from gateway.formats.common.sse import KEEP_ALIVE, EventSplitter, check_json, objects_in
 from gateway.formats.openai_responses.codec import finish_of
 from gateway.formats.openai_responses.items import (
     call_item,
@@ -43,9 +46,6 @@ from gateway.formats.openai_responses.items import (
 )
 from gateway.formats.openai_responses.tools import ToolNames
 from gateway.formats.openai_responses.usage import usage_from
-from gateway.formats.relay_state import RelayState
-from gateway.formats.sequencer import Sequencer
-from gateway.formats.sse import KEEP_ALIVE, EventSplitter, check_json, objects_in
 
 _TERMINAL = frozenset({"response.completed", "response.incomplete"})
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.core.chat import Tool, ToolChoice
-from gateway.formats import jsonbody
-from gateway.formats.jsonbody import BodyError, as_object, untranslatable
+from gateway.formats.common import jsonbody
+from gateway.formats.common.jsonbody import BodyError, as_object, untranslatable
 
 SEPARATOR = "__"
 _INPUT = {"type": "object", "properties": {"input": {"type": "string"}}, "required": ["input"], "additionalProperties": False}

@@ -25,7 +25,7 @@ from gateway.core.chat import (
 from gateway.core.timing import Timing
 from gateway.formats.anthropic import checks as anthropic_checks
 from gateway.formats.anthropic import codec as anthropic
-from gateway.formats.jsonbody import BodyError
+from gateway.formats.common.jsonbody import BodyError
 from gateway.formats.ollama import codec as ollama
 from gateway.formats.openai_chat import codec as chat
 from gateway.formats.openai_responses import checks as responses_checks

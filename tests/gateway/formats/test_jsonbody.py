@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.formats.jsonbody import (
+from gateway.formats.common.jsonbody import (
     MAX_DEPTH,
     BodyError,
     decode_body,

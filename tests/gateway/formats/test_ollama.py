@@ -25,7 +25,7 @@ from gateway.core.chat import (
 from gateway.core.timing import Timing
 from gateway.core.usage import Usage
 from gateway.errors import GatewayError, UpstreamStatus
-from gateway.formats.jsonbody import BodyError
+from gateway.formats.common.jsonbody import BodyError
 from gateway.formats.ollama import checks, codec
 from gateway.formats.ollama.stream import Relay, StreamDecoder, StreamEncoder
 

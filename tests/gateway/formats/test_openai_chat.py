@@ -6,7 +6,7 @@ import pytest
 
 from gateway.core.usage import Usage
 from gateway.formats import openai_chat
-from gateway.formats.jsonbody import BodyError
+from gateway.formats.common.jsonbody import BodyError
 
 BASE = {"model": "p/m", "messages": [{"role": "user", "content": "hi"}]}
 

@@ -6,8 +6,8 @@ import struct
 
 import pytest
 
-from gateway.formats import openai_embeddings
-from gateway.formats.jsonbody import BodyError
+from gateway.formats.common.jsonbody import BodyError
+from gateway.formats.openai import embeddings as openai_embeddings
 
 
 def test_float_vectors_are_re_encoded_when_base64_was_asked() -> None:

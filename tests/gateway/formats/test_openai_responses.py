@@ -17,7 +17,7 @@ from gateway.core.chat import (
     UsageReport,
 )
 from gateway.errors import GatewayError, UpstreamStatus
-from gateway.formats.jsonbody import BodyError
+from gateway.formats.common.jsonbody import BodyError
 from gateway.formats.openai_responses import checks, codec, items
 from gateway.formats.openai_responses.stream import Relay, StreamDecoder, StreamEncoder
 

@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.formats import ndjson
-from gateway.formats.jsonbody import MalformedEvent
-from gateway.formats.sse import EventSplitter, check_json, data_in, event_data, objects_in
+from gateway.formats.common import ndjson
+from gateway.formats.common.jsonbody import MalformedEvent
+from gateway.formats.common.sse import EventSplitter, check_json, data_in, event_data, objects_in
 
 EVENTS = [
     b'data: {"choices":[{"delta":{"content":"h\xc3\xa9llo"}}]}',

@@ -34,7 +34,7 @@ from gateway.core.usage import Usage
 from gateway.formats.anthropic import codec as anthropic
 from gateway.formats.anthropic.stream import StreamDecoder as AnthropicDecoder
 from gateway.formats.anthropic.stream import StreamEncoder as AnthropicEncoder
-from gateway.formats.jsonbody import BodyError
+from gateway.formats.common.jsonbody import BodyError
 from gateway.formats.ollama import codec as ollama
 from gateway.formats.ollama.stream import StreamDecoder as OllamaDecoder
 from gateway.formats.ollama.stream import StreamEncoder as OllamaEncoder

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from gateway.addresses import check_base_url
 from gateway.providers.catalog import load_catalog
+from gateway.transport.addresses import check_base_url
 
 
 def test_catalog_has_twenty_hosted_providers_and_the_local_servers() -> None:

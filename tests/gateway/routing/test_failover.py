@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fakes.clock import FakeClock
 
-from gateway.config import HealthPolicy
+from gateway.config.settings import HealthPolicy
 from gateway.core.models import ModelEntry, Target
 from gateway.errors import (
     GatewayError,

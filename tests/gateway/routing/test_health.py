@@ -5,7 +5,7 @@ import json
 import pytest
 from fakes.clock import FakeClock
 
-from gateway.config import HealthPolicy
+from gateway.config.settings import HealthPolicy
 from gateway.providers.quota import QuotaWindow
 from gateway.providers.upstream_errors import upstream_error
 from gateway.routing.failure import Verdict, classify

@@ -18,7 +18,7 @@ def test_a_providers_own_context_window_wins_and_unknown_models_get_the_defaults
 
 
 def test_what_a_providers_list_says_beats_the_table() -> None:
-    from gateway.formats.openai_models import parse_model_list
+    from gateway.formats.openai.models import parse_model_list
 
     listed = b"""{"data": [
       {"id": "anthropic/claude-sonnet-4.5", "context_length": 1000000,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fakes.clock import FakeClock
 
-from gateway.config import HealthPolicy
+from gateway.config.settings import HealthPolicy
 from gateway.providers.quota import QuotaWindow
 from gateway.routing.health import Health
 from gateway.routing.pool import Credential, KeyPool

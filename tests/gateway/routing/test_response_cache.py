@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fakes.clock import FakeClock
 
-from gateway.config import CacheSettings
+from gateway.config.settings import CacheSettings
 from gateway.routing.response_cache import ResponseCache
 
 BODY = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": 0}

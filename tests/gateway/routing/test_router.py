@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fakes.clock import FakeClock
 
-from gateway.config import HealthPolicy, ModelOverride
+from gateway.config.settings import HealthPolicy, ModelOverride
 from gateway.core.models import ModelEntry, Target
 from gateway.routing.affinity import Affinity
 from gateway.routing.capabilities import Capabilities

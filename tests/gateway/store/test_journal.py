@@ -14,11 +14,12 @@ from typing import Any, cast
 
 import pytest
 
-from gateway.accounting import Accountant, Served
+from gateway.auth.callers import LOCAL
 from gateway.clock import SystemClock
 from gateway.core.chat import ChatRequest, Message, TextPart
-from gateway.limits import LOCAL, Limits
-from gateway.metrics import Metrics
+from gateway.pipeline.accounting import Accountant, Served
+from gateway.pipeline.limits import Limits
+from gateway.pipeline.metrics import Metrics
 from gateway.store import journal, ledger
 from gateway.store.db import FILE_NAME
 from gateway.store.journal import Journal, replay

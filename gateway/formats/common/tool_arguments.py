@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.core.chat import ToolCall
-from gateway.formats import jsonbody
-from gateway.formats.jsonbody import BodyError
+from gateway.formats.common import jsonbody
+from gateway.formats.common.jsonbody import BodyError
 
 
 def arguments_object(call: ToolCall, param: str | None) -> dict[str, Any]:

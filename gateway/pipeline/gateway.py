@@ -26,8 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from gateway import tokens
-from gateway.accounting import CACHE, Accountant, Served, Tally
+from gateway.auth.callers import LOCAL, Caller
 from gateway.clock import Clock
 from gateway.core.models import GATEWAY, ModelEntry, ModelFacts, Target
 from gateway.core.timing import Timing
@@ -39,16 +38,20 @@ from gateway.errors import (
     UpstreamBadResponse,
     UpstreamStatus,
 )
-from gateway.formats import jsonbody, openai_chat, openai_embeddings
-from gateway.formats.answer_text import answer_text, stream_text
+from gateway.formats import openai_chat
 from gateway.formats.anthropic.checks import MessagesCall
-from gateway.formats.conversation import conversation_key
+from gateway.formats.common import jsonbody
+from gateway.formats.common.answer_text import answer_text, stream_text
+from gateway.formats.common.conversation import conversation_key
+from gateway.formats.common.jsonbody import BodyError, MalformedEvent
+from gateway.formats.common.output_limit import output_limit, with_output_limit
 from gateway.formats.interfaces import ClientCall, Relay, StreamEncoder
-from gateway.formats.jsonbody import BodyError, MalformedEvent
 from gateway.formats.ollama.window import asked_window, configured_window, needed
-from gateway.formats.output_limit import output_limit, with_output_limit
+from gateway.formats.openai import embeddings as openai_embeddings
 from gateway.formats.translation import Translation
-from gateway.limits import LOCAL, Caller
+from gateway.pipeline import tokens
+from gateway.pipeline.accounting import CACHE, Accountant, Served, Tally
+from gateway.pipeline.stream_reply import CachedStream, Reply, StreamReply, malformed
 from gateway.providers.access import TokenSource
 from gateway.providers.base import ChatProvider, Collector, Dialect
 from gateway.providers.messages import Messages
@@ -68,7 +71,6 @@ from gateway.routing.response_cache import ResponseCache
 from gateway.routing.router import AUTO, Candidate, Plan, Router
 from gateway.routing.spoken import Spoken
 from gateway.routing.traits import traits_of
-from gateway.stream_reply import CachedStream, Reply, StreamReply, malformed
 from gateway.transport import Timeouts, Transport, UpstreamRequest, UpstreamResponse
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
@@ -78,7 +80,7 @@ REASONING_ALLOWANCE = 4096  # output tokens added for a model that thinks out of
 ROUTE_WAIT = 5.0  # how long an unknown bare name may wait for model lists still loading
 FAILING_KEPT = 50  # models remembered as failing, for status and notifications
 
-log = logging.getLogger("gateway.service")
+log = logging.getLogger("gateway.pipeline.gateway")
 T = TypeVar("T")
 C = TypeVar("C", bound=ClientCall)
 

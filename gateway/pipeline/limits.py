@@ -5,100 +5,18 @@ estimate is reserved at once (so a burst of concurrent requests cannot all slip 
 settled with the real usage when the answer ends. Over a limit: ``LimitExceeded`` (429) with the
 seconds until the request would fit, before any upstream is contacted.
 
-Windows are rings of small buckets (1 s of 60 for the minute, 10 min of 144 for the day): a count
-leaves the window when its bucket does, so the window slides in bucket-sized steps.
+Windows are rings of small buckets (1 s of 60 for the minute, 10 min of 144 for the day).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
-from typing import Any
+from dataclasses import dataclass
 
+from gateway.auth.callers import UNLIMITED, Caller
 from gateway.clock import Clock
+from gateway.core.sliding_window import Window
 from gateway.errors import LimitExceeded
-
-
-@dataclass(frozen=True, slots=True)
-class Quota:
-    """Requests and tokens per minute and per day; None is unlimited."""
-
-    requests_per_minute: int | None = None
-    requests_per_day: int | None = None
-    tokens_per_minute: int | None = None
-    tokens_per_day: int | None = None
-
-    def over(self, overrides: Mapping[str, Any]) -> Quota:
-        return replace(self, **{k: v for k, v in overrides.items() if k in LIMIT_NAMES})
-
-
-LIMIT_NAMES = tuple(f.name for f in fields(Quota))
-TIERS: dict[str, Quota] = {
-    "free": Quota(20, 2_000, 40_000, 500_000),
-    "standard": Quota(60, 10_000, 200_000, 5_000_000),
-    "admin": Quota(200, 100_000, 1_000_000, 50_000_000),
-    "custom": Quota(60, 10_000, 200_000, 5_000_000),  # standard, until its overrides say otherwise
-}
-UNLIMITED = Quota()
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who is calling: ``id`` is a client key's id, or "local" for a trusted loopback caller."""
-
-    id: str
-    tier: str
-    quota: Quota
-    label: str = ""
-
-
-LOCAL = Caller("local", "local", UNLIMITED, "this computer")
-
-
-class Window:
-    __slots__ = ("counts", "marks", "slots", "width")
-
-    def __init__(self, span: float, slots: int) -> None:
-        self.width = span / slots
-        self.slots = slots
-        self.counts = [0] * slots
-        self.marks = [-1] * slots  # the absolute bucket number each slot holds
-
-    def total(self, now: float) -> int:
-        oldest = int(now // self.width) - self.slots + 1
-        return sum(c for m, c in zip(self.marks, self.counts, strict=True) if m >= oldest)
-
-    def add(self, now: float, amount: int) -> int:
-        """Count ``amount`` now; returns the bucket it went into (to settle it later)."""
-        bucket = int(now // self.width)
-        slot = bucket % self.slots
-        if self.marks[slot] != bucket:
-            self.marks[slot] = bucket
-            self.counts[slot] = 0
-        self.counts[slot] += amount
-        return bucket
-
-    def adjust(self, now: float, bucket: int, delta: int) -> None:
-        """Correct a reservation made in ``bucket``; once that bucket has left, only more usage counts."""
-        slot = bucket % self.slots
-        if self.marks[slot] == bucket:
-            self.counts[slot] = max(0, self.counts[slot] + delta)
-        elif delta > 0:
-            self.add(now, delta)
-
-    def wait(self, now: float, need: int, limit: int) -> float:
-        """Seconds until ``need`` more fits under ``limit`` (0 when it fits now)."""
-        total = self.total(now)
-        if total + need <= limit:
-            return 0.0
-        oldest = int(now // self.width) - self.slots + 1
-        live = sorted((m, c) for m, c in zip(self.marks, self.counts, strict=True) if m >= oldest and c)
-        for bucket, count in live:
-            total -= count
-            if total + need <= limit:
-                return max(0.0, (bucket + self.slots) * self.width - now)
-        return self.slots * self.width
 
 
 class _Meter:
@@ -187,5 +105,3 @@ class Limits:
         return denied
 
 
-def quota_for(tier: str, overrides: Mapping[str, Any]) -> Quota:
-    return TIERS[tier].over(overrides)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from gateway.formats.jsonbody import BodyError
+from gateway.formats.common.jsonbody import BodyError
 
 Validator = Callable[[Any, str], None]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.formats.jsonbody import event_json
+from gateway.formats.common.jsonbody import event_json
 
 KEEP_ALIVE = b": keep-alive\n\n"  # a comment, which every SSE parser skips
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.formats.jsonbody import event_json
+from gateway.formats.common.jsonbody import event_json
 
 
 class LineSplitter:

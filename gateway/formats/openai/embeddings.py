@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.core.usage import Usage
-from gateway.formats import jsonbody
-from gateway.formats.fields import (
+from gateway.formats.common import jsonbody
+from gateway.formats.common.fields import (
     Validator,
     array,
     check_fields,

@@ -19,35 +19,35 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.addresses import is_loopback, is_wildcard, own_names
+from gateway.admin.control import Control
+from gateway.admin.state import State
 from gateway.api.app import create_handler
 from gateway.api.connections import CappedServer, ConnectionCap, connection_cap, limit_body_time
-from gateway.api.control import Control
 from gateway.api.guard import Guard
-from gateway.api.login_flows import LoginFlows
 from gateway.api.router import Router
 from gateway.auth.account_book import AccountBook
 from gateway.auth.identity import Identity
+from gateway.auth.login_flows import LoginFlows
 from gateway.auth.passwords import Passwords
 from gateway.clock import Clock, SystemClock
-from gateway.config import Settings
-from gateway.config_file import SettingsFile
+from gateway.config.editing import SettingsFile
+from gateway.config.settings import Settings
 from gateway.errors import ConfigError, InvalidRequest
 from gateway.ids import RequestIds
+from gateway.pipeline.gateway import Gateway
 from gateway.routing.model_sync import ListedModels
 from gateway.routing.quota import QuotaRecord
 from gateway.routing.spoken import Unspoken
-from gateway.runtime import raise_descriptor_limit
-from gateway.service import Gateway
-from gateway.state import State
+from gateway.runtime.tuning import raise_descriptor_limit
+from gateway.runtime.wiring import build_gateway
 from gateway.store import accounts as account_rows
 from gateway.store import model_lists
 from gateway.store.db import StoreError
 from gateway.store.folder_lock import FolderLock
 from gateway.store.secrets import SecretStore, described, open_secrets
 from gateway.transport import Transport
+from gateway.transport.addresses import is_loopback, is_wildcard, own_names
 from gateway.transport.http1 import Http1Transport
-from gateway.wiring import build_gateway
 
 log = logging.getLogger("gateway")
 

@@ -19,15 +19,15 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from gateway.admin.state import ANCHOR_KEY, JWT_SECRET, PEPPER, State
 from gateway.clock import SystemClock
 from gateway.errors import ConfigError
 from gateway.paths import POINTER, StatePaths, home_paths, write_private
-from gateway.state import ANCHOR_KEY, JWT_SECRET, PEPPER, State
 from gateway.store import accounts, audit, provider_keys
 from gateway.store.db import FILE_NAME as DB_FILE
 from gateway.store.secrets import SecretStore, open_secrets
 
-log = logging.getLogger("gateway.state")
+log = logging.getLogger("gateway.admin.state")
 
 MOVABLE = ("default", "moved")  # a folder given with --home or SWITCHBOARD_HOME is the caller's to move
 

@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.api.control import drop_provider_keys, store_provider_keys
+from gateway.admin.control import drop_provider_keys, store_provider_keys
+from gateway.admin.state import ANCHOR_KEY, State
+from gateway.auth.callers import TIERS
 from gateway.clock import SystemClock
 from gateway.errors import ConfigError, GatewayError, InvalidRequest
-from gateway.limits import TIERS
 from gateway.paths import StatePaths, write_private
-from gateway.state import ANCHOR_KEY, State
 from gateway.store import audit, ledger
 from gateway.store.db import FILE_NAME, StoreError, connect
 from gateway.store.secrets import SecretStore

@@ -16,14 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from gateway import tokens
+from gateway.auth.callers import UNLIMITED, Caller
 from gateway.clock import Clock
 from gateway.core.chat import ChatRequest
 from gateway.core.usage import Usage, UsageTotals
 from gateway.errors import GatewayError
-from gateway.formats.jsonbody import BodyError
-from gateway.limits import UNLIMITED, Caller, Limits, Ticket
-from gateway.metrics import Metrics
+from gateway.formats.common.jsonbody import BodyError
+from gateway.pipeline import tokens
+from gateway.pipeline.limits import Limits, Ticket
+from gateway.pipeline.metrics import Metrics
 from gateway.store.ledger import ATTEMPT, REQUEST, LedgerRow
 
 

@@ -78,8 +78,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from gateway.addresses import check_base_url
-from gateway.config_table import Table, unsafe_header_value
+from gateway.config.table import Table, unsafe_header_value
 from gateway.errors import ConfigError
 from gateway.providers.catalog import (
     AUTH_STYLES,
@@ -95,6 +94,7 @@ from gateway.providers.settings import (
     SubscriptionSettings,
 )
 from gateway.transport import Timeouts
+from gateway.transport.addresses import check_base_url
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 11488

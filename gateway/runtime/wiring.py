@@ -9,12 +9,12 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from gateway.accounting import Accountant, Ledger
-from gateway.addresses import is_loopback
 from gateway.clock import Clock
-from gateway.config import Settings
-from gateway.limits import Limits
-from gateway.metrics import Metrics
+from gateway.config.settings import Settings
+from gateway.pipeline.accounting import Accountant, Ledger
+from gateway.pipeline.gateway import Gateway
+from gateway.pipeline.limits import Limits
+from gateway.pipeline.metrics import Metrics
 from gateway.providers.anthropic import AnthropicProvider
 from gateway.providers.base import ChatProvider
 from gateway.providers.codex import CodexProvider
@@ -32,8 +32,8 @@ from gateway.routing.quota import QuotaBook, QuotaRecord
 from gateway.routing.response_cache import ResponseCache
 from gateway.routing.router import Router
 from gateway.routing.spoken import Spoken, Unspoken
-from gateway.service import Gateway
 from gateway.transport import Transport
+from gateway.transport.addresses import is_loopback
 
 log = logging.getLogger("gateway")
 

@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gateway.api.entry import InFlight
-from gateway.api.login_flows import Flow, LoginFlows
+from gateway.admin.state import State
 from gateway.auth.account_book import AccountBook
 from gateway.auth.accounts import RISK_NOTE
 from gateway.auth.identity import Identity
+from gateway.auth.login_flows import Flow, LoginFlows
 from gateway.auth.oauth.logins_on_disk import (
     ImportProblem,
     codex_auth_file,
@@ -24,13 +24,13 @@ from gateway.auth.oauth.logins_on_disk import (
     read_editor_login,
     write_back_to,
 )
-from gateway.config_file import Change, SettingsFile
+from gateway.config.editing import Change, SettingsFile
 from gateway.errors import ConfigError, InvalidRequest, RouteNotFound
+from gateway.pipeline.gateway import Gateway
+from gateway.pipeline.in_flight import InFlight
 from gateway.providers.base import ChatProvider
 from gateway.providers.catalog import load_catalog
 from gateway.providers.settings import SUBSCRIPTIONS, ProviderSettings
-from gateway.service import Gateway
-from gateway.state import State
 from gateway.store import audit, ledger
 from gateway.store.provider_keys import remove_keys, set_keys
 from gateway.store.secrets import described

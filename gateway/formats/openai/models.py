@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from gateway.core.models import ModelEntry
-from gateway.formats import jsonbody
+from gateway.formats.common import jsonbody
 
 
 def parse_model_list(body: bytes, provider: str, strip_prefix: str = "") -> list[ModelEntry]:

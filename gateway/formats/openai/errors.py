@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.errors import GatewayError
-from gateway.formats.jsonbody import encode
+from gateway.formats.common.jsonbody import encode
 
 
 def error_body(err: GatewayError) -> bytes:

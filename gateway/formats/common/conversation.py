@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from gateway.formats import jsonbody
+from gateway.formats.common import jsonbody
 
 # Headers coding tools send to name a session (Codex CLI: session_id).
 SESSION_HEADERS = ("session_id", "x-session-id", "x-claude-code-session-id", "conversation_id", "x-conversation-id")

@@ -24,7 +24,7 @@ OFF = "".join(f"[providers.{p}]\nenabled = false\n" for p in ("ollama", "lmstudi
 
 def _checks() -> list[Check]:
     def tokenizer() -> str:
-        from gateway.tokens import count_text
+        from gateway.pipeline.tokens import count_text
 
         return f"{count_text('Switchboard counts every token.', 'gpt-4o')} tokens counted offline"
 
@@ -62,8 +62,8 @@ def _checks() -> list[Check]:
 
 
 async def _serve_and_ask(home: Path) -> list[tuple[str, bool, str]]:
-    from gateway.config import load_settings
-    from gateway.server import GatewayServer
+    from gateway.config.settings import load_settings
+    from gateway.runtime.server import GatewayServer
     from gateway.store.secrets import MemorySecrets
     from gateway.transport import UpstreamRequest
     from gateway.transport.http1 import Http1Transport
@@ -94,7 +94,7 @@ Check = tuple[str, Callable[[], str]]  # a name, and what passing found (it rais
 
 def run(more: Sequence[Check] = (), write: Callable[[str], object] = print) -> int:
     """Every check (this module's, then ``more``: the app's Qt check), said; 0 when all pass."""
-    from gateway.runtime import new_event_loop
+    from gateway.runtime.tuning import new_event_loop
     from gateway.version import __version__
 
     logging.getLogger("gateway").setLevel(logging.ERROR)  # its own in-memory secrets are no news here

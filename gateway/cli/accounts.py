@@ -18,9 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.api.login_flows import LoginFlows
+from gateway.admin.state import State
 from gateway.auth.account_book import AccountBook
 from gateway.auth.accounts import RISK_NOTE
+from gateway.auth.login_flows import LoginFlows
 from gateway.auth.oauth.logins_on_disk import (
     ImportProblem,
     codex_auth_file,
@@ -30,11 +31,10 @@ from gateway.auth.oauth.logins_on_disk import (
     write_back_to,
 )
 from gateway.clock import SystemClock
-from gateway.config import Settings
+from gateway.config.settings import Settings
 from gateway.errors import ConfigError, GatewayError
 from gateway.paths import StatePaths
 from gateway.routing.quota import QuotaRecord
-from gateway.state import State
 from gateway.store import accounts as rows
 from gateway.store.db import FILE_NAME, StoreError, connect
 from gateway.transport.http1 import Http1Transport

@@ -9,12 +9,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from gateway.admin.relocation import move_state
 from gateway.auth import admin_token
-from gateway.config import Settings, load_settings
-from gateway.config_file import Change, SettingsFile
+from gateway.config.editing import Change, SettingsFile
+from gateway.config.settings import Settings, load_settings
 from gateway.paths import StatePaths, platform_paths
-from gateway.relocation import move_state
-from gateway.server import GatewayServer
+from gateway.runtime.server import GatewayServer
 from gateway.store.folder_lock import FolderLock
 from gateway.store.provider_keys import stored_keys
 from gateway.store.secrets import SecretStore, open_secrets

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 
 from gateway.core.models import Target
 from gateway.errors import GatewayError, UpstreamBadResponse
+from gateway.formats.common.jsonbody import MalformedEvent
 from gateway.formats.interfaces import Relay
-from gateway.formats.jsonbody import MalformedEvent
 from gateway.transport import UpstreamResponse
 
 MAX_KEPT_BYTES = 4 * 1024 * 1024  # of a passthrough stream, for counting it when no usage comes

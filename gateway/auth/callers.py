@@ -1,0 +1,47 @@
+"""Who is calling and what their tier allows: requests and tokens per minute and per day."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """Requests and tokens per minute and per day; None is unlimited."""
+
+    requests_per_minute: int | None = None
+    requests_per_day: int | None = None
+    tokens_per_minute: int | None = None
+    tokens_per_day: int | None = None
+
+    def over(self, overrides: Mapping[str, Any]) -> Quota:
+        return replace(self, **{k: v for k, v in overrides.items() if k in LIMIT_NAMES})
+
+
+LIMIT_NAMES = tuple(f.name for f in fields(Quota))
+TIERS: dict[str, Quota] = {
+    "free": Quota(20, 2_000, 40_000, 500_000),
+    "standard": Quota(60, 10_000, 200_000, 5_000_000),
+    "admin": Quota(200, 100_000, 1_000_000, 50_000_000),
+    "custom": Quota(60, 10_000, 200_000, 5_000_000),  # standard, until its overrides say otherwise
+}
+UNLIMITED = Quota()
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling: ``id`` is a client key's id, or "local" for a trusted loopback caller."""
+
+    id: str
+    tier: str
+    quota: Quota
+    label: str = ""
+
+
+LOCAL = Caller("local", "local", UNLIMITED, "this computer")
+
+
+def quota_for(tier: str, overrides: Mapping[str, Any]) -> Quota:
+    return TIERS[tier].over(overrides)

@@ -1,0 +1,1 @@
+"""The headless command line; every command goes through the admin door."""

@@ -1,0 +1,1 @@
+"""The request pipeline behind HTTP: one call in, routed, tried, answered and accounted."""
