@@ -43,12 +43,16 @@ def has_display(env: os._Environ[str] | dict[str, str], platform: str = sys.plat
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="switchboard", description="Switchboard: the tray app and its local LLM gateway.")
+    parser = argparse.ArgumentParser(
+        prog="switchboard", description="Switchboard: the tray app and its local LLM gateway."
+    )
     parser.add_argument("--version", action="version", version=__version__)
     parser.add_argument("--home", help="keep all state in this folder (or set SWITCHBOARD_HOME)")
     parser.add_argument("--port", type=int, help="port to listen on (default 11488; 0 picks a free one)")
     parser.add_argument("--log-level", choices=LOG_LEVELS, help="default: as Settings say, else info")
-    parser.add_argument("--self-test", action="store_true", help="check this install works (the gateway and Qt); exit 0 if so")
+    parser.add_argument(
+        "--self-test", action="store_true", help="check this install works (the gateway and Qt); exit 0 if so"
+    )
     return parser
 
 
@@ -61,7 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if not has_display(os.environ):
         print("switchboard: no display here, so the gateway runs without its window (python -m gateway).", flush=True)
-        passed = [f"--{k.replace('_', '-')}={v}" for k, v in (("home", args.home), ("port", args.port), ("log_level", args.log_level)) if v is not None]
+        passed = [
+            f"--{k.replace('_', '-')}={v}"
+            for k, v in (("home", args.home), ("port", args.port), ("log_level", args.log_level))
+            if v is not None
+        ]
         return run_headless(["serve", *passed])
     os.environ.setdefault("QT_API", "pyside6")  # qasync would otherwise try PyQt first
     return _run_app(args)
@@ -119,7 +127,9 @@ def _run_app(args: argparse.Namespace) -> int:
         QMessageBox.critical(None, "Switchboard", str(exc))
         return 2
     paths.ensure()
-    setup = GatewaySetup(paths, os.environ, port=args.port, secrets=open_secrets, open_browser=webbrowser.open, defaults=defaults)
+    setup = GatewaySetup(
+        paths, os.environ, port=args.port, secrets=open_secrets, open_browser=webbrowser.open, defaults=defaults
+    )
     try:
         config = setup.config()
     except ConfigError:
@@ -137,7 +147,10 @@ def _run_app(args: argparse.Namespace) -> int:
 
     def log_there(moved: StatePaths) -> None:
         nonlocal listener
-        before, listener = listener, start_logging(logging.getLevelName(logging.getLogger().level).lower(), moved.log_dir)
+        before, listener = (
+            listener,
+            start_logging(logging.getLevelName(logging.getLogger().level).lower(), moved.log_dir),
+        )
         before.stop()
 
     setup.moved.append(log_there)

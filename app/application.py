@@ -35,7 +35,15 @@ from gateway import Control, GatewaySetup
 log = logging.getLogger("app")
 
 PAGES: list[type[Page]] = [
-    OverviewPage, ProvidersPage, LocalModelsPage, AccountsPage, QuotasPage, UsagePage, AuditPage, ConnectPage, SettingsPage,
+    OverviewPage,
+    ProvidersPage,
+    LocalModelsPage,
+    AccountsPage,
+    QuotasPage,
+    UsagePage,
+    AuditPage,
+    ConnectPage,
+    SettingsPage,
 ]
 SHOWN_EVERY_MS = 2_000  # status refresh while the window is open
 HIDDEN_EVERY_MS = 15_000  # while only the tray shows it: tooltip, icon, notifications
@@ -85,11 +93,25 @@ class Application(QObject):
         self.alerts = Alerts()
         self.notified: list[Notice] = []  # every notification shown, newest last
         self._open_url: Callable[[str], object] = open_url or (lambda url: QDesktopServices.openUrl(QUrl(url)))
-        self.updater = Updater(self.tasks, setup, lambda title, text: self.notify(Notice(title, text)), **({"fetch": fetch} if fetch else {}))
+        self.updater = Updater(
+            self.tasks,
+            setup,
+            lambda title, text: self.notify(Notice(title, text)),
+            **({"fetch": fetch} if fetch else {}),
+        )
         self.updater.install_now.connect(self._install)
         self._update_check_ms = update_check_ms
         context = Context(
-            host, self.tasks, self.copy, self._open_url, self.restart, self.refresh, setup, autostart, self.set_start_at_login, self.updater
+            host,
+            self.tasks,
+            self.copy,
+            self._open_url,
+            self.restart,
+            self.refresh,
+            setup,
+            autostart,
+            self.set_start_at_login,
+            self.updater,
         )
         has_tray = QSystemTrayIcon.isSystemTrayAvailable() if tray_available is None else tray_available
         self.window = MainWindow(context, PAGES, "" if has_tray else NO_TRAY)
@@ -142,7 +164,10 @@ class Application(QObject):
         today = (self.status or {}).get("today")
         available = self.updater.available
         return TrayState(
-            self.health(), self.host.url if self.host.serving else "", today["tokens"] if today else None, self.autostart.enabled(),
+            self.health(),
+            self.host.url if self.host.serving else "",
+            today["tokens"] if today else None,
+            self.autostart.enabled(),
             available.version if available is not None else None,
         )
 
@@ -224,4 +249,6 @@ class Application(QObject):
         try:
             self.autostart.enable() if on else self.autostart.disable()
         except OSError as exc:
-            self.notify(Notice("Switchboard: start at login", f"Could not change {self.autostart.where}: {exc}", urgent=True))
+            self.notify(
+                Notice("Switchboard: start at login", f"Could not change {self.autostart.where}: {exc}", urgent=True)
+            )

@@ -47,7 +47,9 @@ class GatewayHost(QObject):
         self.server: GatewayServer | None = None  # read on the UI thread only after ``started``
         self.url = ""
         self.error = ""
-        self.failure: Exception | None = None  # why it could not start, as raised: a fix to offer (``SecretsUnreadable``)
+        self.failure: Exception | None = (
+            None  # why it could not start, as raised: a fix to offer (``SecretsUnreadable``)
+        )
         self.paused = False  # stopped on purpose, to be resumed
 
     def _run(self) -> None:

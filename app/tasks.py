@@ -56,7 +56,9 @@ class Tasks(QObject):
     ) -> None:
         """``work()`` on a worker thread (files, the keychain), whether the gateway runs or not;
         ``gateway_stopped``: with the gateway stopped for it, and started again after."""
-        future = self._host.while_stopped(work) if gateway_stopped else self._host.submit(lambda: asyncio.to_thread(work))
+        future = (
+            self._host.while_stopped(work) if gateway_stopped else self._host.submit(lambda: asyncio.to_thread(work))
+        )
         self._answer(future, on_done, on_error, owner)
 
     def _answer(
@@ -68,7 +70,12 @@ class Tasks(QObject):
     ) -> None:
         future.add_done_callback(lambda f: self._finished.emit((f, on_done, on_error, owner)))
 
-    def _deliver(self, parcel: tuple[concurrent.futures.Future[Any], Callable[[Any], None], Callable[[str], None] | None, QObject | None]) -> None:
+    def _deliver(
+        self,
+        parcel: tuple[
+            concurrent.futures.Future[Any], Callable[[Any], None], Callable[[str], None] | None, QObject | None
+        ],
+    ) -> None:
         future, on_done, on_error, owner = parcel
         if owner is not None and not shiboken6.isValid(owner):
             return

@@ -45,7 +45,13 @@ class Updater(QObject):
     changed = Signal()  # what to show changed: the Settings page and the tray menu read it
     install_now = Signal(str)  # the verified installer: open it, then quit
 
-    def __init__(self, tasks: Tasks, setup: GatewaySetup, notify: Callable[[str, str], None], fetch: Callable[[str, int], bytes] = urllib_fetch) -> None:
+    def __init__(
+        self,
+        tasks: Tasks,
+        setup: GatewaySetup,
+        notify: Callable[[str, str], None],
+        fetch: Callable[[str, int], bytes] = urllib_fetch,
+    ) -> None:
         super().__init__()
         self._tasks = tasks
         self._setup = setup
@@ -91,7 +97,7 @@ class Updater(QObject):
         self.busy = False
         asked, release = found
         if not asked:
-            self._say("Checking for updates is off; \"Check now\" asks once.")
+            self._say('Checking for updates is off; "Check now" asks once.')
             return
         self.available = release
         if release is None:
@@ -100,7 +106,9 @@ class Updater(QObject):
         self._say(f"Switchboard {release.version} is available (this is {__version__}).")
         if release.version not in self._told:
             self._told.add(release.version)
-            self._notify(f"Switchboard {release.version} is available", "Open Settings to read what is new and install it.")
+            self._notify(
+                f"Switchboard {release.version} is available", "Open Settings to read what is new and install it."
+            )
 
     def _failed(self, message: str) -> None:
         self.busy = False
@@ -114,7 +122,9 @@ class Updater(QObject):
             return
         name = installer_name(release)
         if name is None:
-            self._say(f"The release has no installer for this system: get it from {release.page or 'the release page'}.")
+            self._say(
+                f"The release has no installer for this system: get it from {release.page or 'the release page'}."
+            )
             return
         folder = self._setup.paths.data_dir / "updates"
 
@@ -153,5 +163,3 @@ class Updater(QObject):
         path, self.installer = self.installer, None
         self._say(f"Installing {path.name}…")
         self.install_now.emit(QUrl.fromLocalFile(str(path)).toString())
-
-

@@ -55,7 +55,12 @@ def parse_feed(body: bytes) -> Release:
         data: Any = json.loads(body)
     except ValueError:
         raise UpdateRefused("the release feed is not JSON") from None
-    if not isinstance(data, dict) or not isinstance(data.get("tag_name"), str) or data.get("draft") or data.get("prerelease"):
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("tag_name"), str)
+        or data.get("draft")
+        or data.get("prerelease")
+    ):
         raise UpdateRefused("the release feed names no published release")
     assets = {
         a["name"]: a["browser_download_url"]
@@ -65,7 +70,9 @@ def parse_feed(body: bytes) -> Release:
     version = data["tag_name"].strip().removeprefix("v")
     version_key(version)
     notes, page = data.get("body"), data.get("html_url")
-    return Release(version, notes.strip() if isinstance(notes, str) else "", page if isinstance(page, str) else "", assets)
+    return Release(
+        version, notes.strip() if isinstance(notes, str) else "", page if isinstance(page, str) else "", assets
+    )
 
 
 def newer_release(feed: str, current: str, fetch: Fetch) -> Release | None:
@@ -104,7 +111,9 @@ def download_verified(release: Release, name: str, folder: Path, key: Any, fetch
     from cryptography.exceptions import InvalidSignature
 
     if key is None:
-        raise UpdateRefused("this copy carries no release key, so no download can be proven ours: get the update from the release page")
+        raise UpdateRefused(
+            "this copy carries no release key, so no download can be proven ours: get the update from the release page"
+        )
     missing = [n for n in (name, SUMS, SIGNATURE) if n not in release.assets]
     if missing:
         raise UpdateRefused(f"the release has no {', '.join(missing)}")
@@ -139,7 +148,9 @@ def urllib_fetch(url: str, limit: int) -> bytes:
     parts = urlsplit(url)
     if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")):
         raise UpdateRefused(f"updates come over HTTPS, not from {url[:80]}")
-    request = urllib.request.Request(url, headers={"Accept": "application/json, application/octet-stream", "User-Agent": "Switchboard"})
+    request = urllib.request.Request(
+        url, headers={"Accept": "application/json, application/octet-stream", "User-Agent": "Switchboard"}
+    )
     with urllib.request.urlopen(request, timeout=30) as reply:
         body: bytes = reply.read(limit + 1)
     if len(body) > limit:

@@ -49,7 +49,9 @@ def sign_for_updates(sums: Path, private_key: str) -> Path:
     try:
         key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(private_key, validate=True))
     except ValueError:
-        raise SystemExit("checksums: SWITCHBOARD_UPDATE_SIGNING_KEY is not a base64 Ed25519 private key (32 bytes)") from None
+        raise SystemExit(
+            "checksums: SWITCHBOARD_UPDATE_SIGNING_KEY is not a base64 Ed25519 private key (32 bytes)"
+        ) from None
     signature = sums.with_name(sums.name + ".sig")
     signature.write_text(base64.b64encode(key.sign(sums.read_bytes())).decode("ascii") + "\n", encoding="ascii")
     return signature

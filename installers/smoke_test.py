@@ -34,7 +34,9 @@ def executable(folder: Path, name: str) -> Path:
 
 def self_test(binary: Path, env: dict[str, str]) -> tuple[bool, float, str]:
     started = time.perf_counter()
-    done = subprocess.run([str(binary), "--self-test"], capture_output=True, text=True, timeout=180, env=env, check=False)
+    done = subprocess.run(
+        [str(binary), "--self-test"], capture_output=True, text=True, timeout=180, env=env, check=False
+    )
     return done.returncode == 0, time.perf_counter() - started, done.stdout + done.stderr
 
 
@@ -42,8 +44,13 @@ def cold_start(binary: Path, env: dict[str, str]) -> float:
     """Seconds from launch to the first 200 from /health, over a fresh state folder."""
     with tempfile.TemporaryDirectory(prefix="switchboard-smoke-") as home:
         started = time.perf_counter()
-        proc = subprocess.Popen([str(binary), "serve", "--port", "0", "--home", home], stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, text=True, env={**env, "OLLAMA_URL": "http://127.0.0.1:9"})
+        proc = subprocess.Popen(
+            [str(binary), "serve", "--port", "0", "--home", home],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**env, "OLLAMA_URL": "http://127.0.0.1:9"},
+        )
         try:
             assert proc.stdout is not None
             line = proc.stdout.readline()

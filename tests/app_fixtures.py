@@ -63,7 +63,9 @@ def make_app(qtbot: QtBot, tmp_path: Path) -> Iterator[MakeApp]:
     an in-memory secret store that lasts across restarts; the browser is a list of URLs."""
     made: list[Application] = []
 
-    def make(env: dict[str, str] | None = None, config: str = "", *, tray: bool = False, platform_folders: bool = False) -> Application:
+    def make(
+        env: dict[str, str] | None = None, config: str = "", *, tray: bool = False, platform_folders: bool = False
+    ) -> Application:
         # platform_folders: the state in the platform's (three) folders, as without --home, so it can
         # be moved from Settings; else in one --home folder.
         defaults = StatePaths(tmp_path / "config", tmp_path / "share", tmp_path / "logs")
@@ -81,7 +83,9 @@ def make_app(qtbot: QtBot, tmp_path: Path) -> Iterator[MakeApp]:
         host = GatewayHost(setup.server)
         opened: list[str] = []
         autostart = XdgAutostart(tmp_path / "autostart-home", ["switchboard"])
-        app = Application(host, autostart, setup, tray_available=tray, open_url=opened.append, update_check_ms=None)  # no feed is asked unbidden
+        app = Application(
+            host, autostart, setup, tray_available=tray, open_url=opened.append, update_check_ms=None
+        )  # no feed is asked unbidden
         app.opened = opened  # type: ignore[attr-defined]
         app.secrets = secrets  # type: ignore[attr-defined]
         app.stores = stores  # type: ignore[attr-defined]

@@ -42,7 +42,26 @@ RANK = {
 SERVES_HTTP = ("api", "runtime", "auth.login_flows")
 LONGEST = 400  # lines in one module
 QT = ("PySide6", "shiboken6", "qasync", "app")
-IO_MODULES = ("aiohttp", "httpx", "sqlite3", "socket", "asyncio", "subprocess", "os", "io", "pathlib", "urllib.request", "http", "requests", "shutil", "tempfile", "time", "random", "secrets", "uuid")
+IO_MODULES = (
+    "aiohttp",
+    "httpx",
+    "sqlite3",
+    "socket",
+    "asyncio",
+    "subprocess",
+    "os",
+    "io",
+    "pathlib",
+    "urllib.request",
+    "http",
+    "requests",
+    "shutil",
+    "tempfile",
+    "time",
+    "random",
+    "secrets",
+    "uuid",
+)
 IO_BUILTINS = ("open", "print", "input")
 
 
@@ -143,7 +162,11 @@ def test_no_module_is_too_long(module: str, path: Path, tree: ast.Module) -> Non
 
 
 def test_public_surface_is_exactly_all() -> None:
-    exported = {name for name in dir(gateway) if not name.startswith("_") and not isinstance(getattr(gateway, name), type(gateway))}
+    exported = {
+        name
+        for name in dir(gateway)
+        if not name.startswith("_") and not isinstance(getattr(gateway, name), type(gateway))
+    }
     assert exported == set(gateway.__all__) - {"__version__"}
 
 
@@ -154,5 +177,7 @@ APP = Path(gateway.__file__).parent.parent / "app"
 def test_app_uses_only_the_public_surface(path: Path) -> None:
     """``app`` imports ``gateway`` itself, never a module inside it (DESIGN.md, dependency direction)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    inner = sorted(n for n in imported(tree, "app") if n.startswith("gateway.") and n.split(".")[1] not in gateway.__all__)
+    inner = sorted(
+        n for n in imported(tree, "app") if n.startswith("gateway.") and n.split(".")[1] not in gateway.__all__
+    )
     assert not inner, f"{path} reaches inside the gateway: {inner}"

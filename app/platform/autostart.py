@@ -33,7 +33,7 @@ def launch_command(frozen: bool | None = None, executable: str | None = None) ->
 
 def _desktop_quote(arg: str) -> str:
     """Quoting of the Desktop Entry spec's Exec key."""
-    if not any(c in arg for c in ' \t\n"\'\\><~|&;$*?#()`'):
+    if not any(c in arg for c in " \t\n\"'\\><~|&;$*?#()`"):
         return arg
     escaped = "".join("\\" + c if c in '"`$\\' else c for c in arg)
     return f'"{escaped}"'

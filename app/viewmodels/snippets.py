@@ -30,7 +30,7 @@ def snippets(url: str, key: str | None = None, model: str = "auto") -> list[Snip
         ),
         Snippet(
             "Claude Code",
-            "In your shell before running claude (or in ~/.claude/settings.json under \"env\")",
+            'In your shell before running claude (or in ~/.claude/settings.json under "env")',
             f"export ANTHROPIC_BASE_URL={url}\nexport ANTHROPIC_AUTH_TOKEN={token}",
         ),
         Snippet(
@@ -66,6 +66,6 @@ def snippets(url: str, key: str | None = None, model: str = "auto") -> list[Snip
             "curl",
             "In a terminal",
             f"curl {v1}/chat/completions{header} \\\n  -H 'Content-Type: application/json' \\\n"
-            f"  -d '{{\"model\": \"{model}\", \"messages\": [{{\"role\": \"user\", \"content\": \"Hello\"}}]}}'",
+            f'  -d \'{{"model": "{model}", "messages": [{{"role": "user", "content": "Hello"}}]}}\'',
         ),
     ]

@@ -77,6 +77,8 @@ class ConnectPage(Page):
 
     def show_status(self, status: dict[str, Any]) -> None:
         needed = bool((status.get("access") or {}).get("require_keys"))
-        if needed != self._keys_needed or (self.context.host.url and self.context.host.url not in self.text.toPlainText()):
+        if needed != self._keys_needed or (
+            self.context.host.url and self.context.host.url not in self.text.toPlainText()
+        ):
             self._keys_needed = needed
             self._fill()

@@ -68,7 +68,9 @@ class LocalModelsPage(Page):
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._label_toggle())
 
     def shown(self) -> None:
-        self.context.tasks.run_blocking(self.context.setup.config, self._config, lambda m: self.say(m, error=True), self)
+        self.context.tasks.run_blocking(
+            self.context.setup.config, self._config, lambda m: self.say(m, error=True), self
+        )
         self.ask(lambda control: control.providers(), self._rows)
 
     def _config(self, config: dict[str, Any]) -> None:
@@ -100,7 +102,9 @@ class LocalModelsPage(Page):
 
         def found(rows: list[dict[str, Any]]) -> None:
             self._rows(rows)
-            running = [r["name"] for r in self.model.rows if r["configured"] and not r.get("error") and r["id"] not in self.off]
+            running = [
+                r["name"] for r in self.model.rows if r["configured"] and not r.get("error") and r["id"] not in self.off
+            ]
             self.say(f"Running: {', '.join(running)}." if running else "No local model server answered.")
 
         self.ask(lambda control: control.rescan_local(), found)
@@ -114,7 +118,9 @@ class LocalModelsPage(Page):
         if turning_on and not row["configured"] and not row["base_url"]:
             self.set_address()
             return
-        self._change(row, [("providers." + row["id"], "enabled", None if turning_on else False)], "on" if turning_on else "off")
+        self._change(
+            row, [("providers." + row["id"], "enabled", None if turning_on else False)], "on" if turning_on else "off"
+        )
 
     def set_address(self) -> None:
         row = self.selected()
@@ -126,7 +132,11 @@ class LocalModelsPage(Page):
         )
         if ok and text.strip():
             table_ = "providers." + row["id"]
-            self._change(row, [(table_, "base_url", with_path(text, row["url_path"])), (table_, "enabled", None)], "at the new address")
+            self._change(
+                row,
+                [(table_, "base_url", with_path(text, row["url_path"])), (table_, "enabled", None)],
+                "at the new address",
+            )
 
     def _change(self, row: dict[str, Any], changes: list[Any], what: str) -> None:
         def saved(_: bool) -> None:

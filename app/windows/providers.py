@@ -110,7 +110,9 @@ class ProvidersPage(Page):
                 self.say(f"Removed the stored key(s) of {pid}; restarting the gateway…")
                 self.context.restart()
             else:
-                self.say(f"No key of {pid} is stored here (one from the environment stays until it is unset).", error=True)
+                self.say(
+                    f"No key of {pid} is stored here (one from the environment stays until it is unset).", error=True
+                )
 
         self.ask(lambda control: control.drop_provider_keys(pid, ACTOR), removed)
 

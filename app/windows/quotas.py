@@ -18,7 +18,9 @@ class QuotasPage(Page):
     def __init__(self, context: Context) -> None:
         super().__init__(context)
         row = QHBoxLayout()
-        self.empty = QLabel("No quota seen yet: windows appear once an account is connected or a provider reports its limits.")
+        self.empty = QLabel(
+            "No quota seen yet: windows appear once an account is connected or a provider reports its limits."
+        )
         self.empty.setWordWrap(True)
         row.addWidget(self.empty, 1)
         row.addStretch(0)

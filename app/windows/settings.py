@@ -130,7 +130,9 @@ class SettingsPage(Page):
         self.folder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         folder.addWidget(self.folder, 1)
         open_folder = QPushButton("Open folder")
-        open_folder.clicked.connect(lambda: context.open_url(QUrl.fromLocalFile(str(context.setup.paths.config_dir)).toString()))
+        open_folder.clicked.connect(
+            lambda: context.open_url(QUrl.fromLocalFile(str(context.setup.paths.config_dir)).toString())
+        )
         folder.addWidget(open_folder)
         self.move_button = QPushButton("Move…")
         self.move_button.setEnabled(paths.source in MOVABLE)
@@ -148,7 +150,9 @@ class SettingsPage(Page):
     # --- reading ----------------------------------------------------------------------------
 
     def shown(self) -> None:
-        self.context.tasks.run_blocking(self.context.setup.config, self._config, lambda m: self.say(m, error=True), self)
+        self.context.tasks.run_blocking(
+            self.context.setup.config, self._config, lambda m: self.say(m, error=True), self
+        )
         self.context.tasks.run_blocking(self.context.setup.secrets, self._secrets, self.secrets.setText, self)
         self.autostart.blockSignals(True)
         self.autostart.setChecked(self.context.autostart.enabled())
@@ -169,7 +173,9 @@ class SettingsPage(Page):
         self.log_level.setCurrentIndex(self.log_level.findData(log_level_of(config)))
         self.updates.read(config)
         override = self.context.setup.port
-        self.port_note.setText(f"This run listens on port {override}, given on the command line; the setting applies when started without it.")
+        self.port_note.setText(
+            f"This run listens on port {override}, given on the command line; the setting applies when started without it."
+        )
         self.port_note.setVisible(override is not None)
 
     def _keys(self, keys: list[dict[str, Any]]) -> None:
@@ -273,7 +279,10 @@ class SettingsPage(Page):
             self.move_button.setEnabled(True)
             self.folder.setText(str(self.context.setup.paths.config_dir))
             if left:
-                self.say(f"Moved to {target}. Some of the old copy could not be removed; remove it yourself: {'; '.join(left)}", error=True)
+                self.say(
+                    f"Moved to {target}. Some of the old copy could not be removed; remove it yourself: {'; '.join(left)}",
+                    error=True,
+                )
             else:
                 self.say(f"Moved to {target}; the old copy is gone. Switchboard finds it there from now on.")
 
@@ -281,7 +290,9 @@ class SettingsPage(Page):
             self.move_button.setEnabled(True)
             self.say(f"Not moved: {message}. Everything is where it was.", error=True)
 
-        self.context.tasks.run_blocking(lambda: self.context.setup.move(target), moved, failed, self, gateway_stopped=True)
+        self.context.tasks.run_blocking(
+            lambda: self.context.setup.move(target), moved, failed, self, gateway_stopped=True
+        )
 
     def _log_level(self) -> None:
         level = self.log_level.currentData()

@@ -86,7 +86,9 @@ class SignInDialog(QDialog):
         self._show_left()
 
     def _show_left(self) -> None:
-        self.countdown.setText(f"The code expires in {span(self._left)}." if self._left > 0 else "The code has expired.")
+        self.countdown.setText(
+            f"The code expires in {span(self._left)}." if self._left > 0 else "The code has expired."
+        )
 
     def _tick(self) -> None:
         self._left -= POLL_MS / 1000

@@ -45,7 +45,9 @@ class UpdatesBox(QGroupBox):
         self.check_button.clicked.connect(lambda: updater.check(asked=True))
         buttons.addWidget(self.check_button)
         self.install_button = QPushButton("Download and install")
-        self.install_button.setToolTip("Installs once no request is being answered; Switchboard restarts into the new version")
+        self.install_button.setToolTip(
+            "Installs once no request is being answered; Switchboard restarts into the new version"
+        )
         self.install_button.clicked.connect(updater.download_and_install)
         buttons.addWidget(self.install_button)
         buttons.addStretch(1)

@@ -69,8 +69,13 @@ class UsagePage(Page):
         self.chart = BarChart()
         self.layout_.addWidget(self.chart, 1)
         self.groups_view, self.groups = table(
-            [field("Name", "name"), field("Requests", "requests", True), field("Prompt", "prompt_tokens", True),
-             field("Completion", "completion_tokens", True), field("Total", "total_tokens", True)]
+            [
+                field("Name", "name"),
+                field("Requests", "requests", True),
+                field("Prompt", "prompt_tokens", True),
+                field("Completion", "completion_tokens", True),
+                field("Total", "total_tokens", True),
+            ]
         )
         self.layout_.addWidget(self.groups_view, 1)
         tools = QHBoxLayout()
@@ -105,7 +110,9 @@ class UsagePage(Page):
     def export(self, path: str | None = None) -> None:
         """The recent requests as shown (filter applied), to a CSV file."""
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export recent requests", "switchboard-usage.csv", "CSV files (*.csv)")
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export recent requests", "switchboard-usage.csv", "CSV files (*.csv)"
+            )
             if not path:
                 return
         rows = [self.proxy.mapToSource(self.proxy.index(n, 0)).row() for n in range(self.proxy.rowCount())]

@@ -37,7 +37,13 @@ from gateway.store.secrets import described
 
 
 def _provider_row(
-    pid: str, name: str, local: bool, settings: ProviderSettings | None, url: str, models: dict[str, list[str]], error: str | None,
+    pid: str,
+    name: str,
+    local: bool,
+    settings: ProviderSettings | None,
+    url: str,
+    models: dict[str, list[str]],
+    error: str | None,
     url_path: str = "",
 ) -> dict[str, Any]:
     return {
@@ -146,7 +152,9 @@ class Control:
 
     # --- usage and audit ----------------------------------------------------------------------
 
-    async def usage(self, view: str, since: float | None = None, until: float | None = None, bucket: str = "hour") -> dict[str, Any]:
+    async def usage(
+        self, view: str, since: float | None = None, until: float | None = None, bucket: str = "hour"
+    ) -> dict[str, Any]:
         state = self.needs_state()
         if view not in ledger.VIEWS:
             raise InvalidRequest(f"'view' must be one of {', '.join(ledger.VIEWS)}", param="view")
@@ -260,8 +268,15 @@ class Control:
             settings = live.pop(row.id, None)
             url = row.base_url or (row.default_url + row.url_path if row.default_url else "")
             error = gateway.sync.last_error(row.id)
-            out.append(_provider_row(row.id, row.name, row.local, settings, url, models, error, row.url_path if row.local else ""))
-        out.extend(_provider_row(s.id, s.name, s.local, s, s.base_url, models, gateway.sync.last_error(s.id)) for s in live.values())
+            out.append(
+                _provider_row(
+                    row.id, row.name, row.local, settings, url, models, error, row.url_path if row.local else ""
+                )
+            )
+        out.extend(
+            _provider_row(s.id, s.name, s.local, s, s.base_url, models, gateway.sync.last_error(s.id))
+            for s in live.values()
+        )
         return out
 
     async def test_provider(self, provider_id: str) -> dict[str, Any]:
@@ -310,19 +325,27 @@ class Control:
             raise InvalidRequest(str(exc), param="changes") from None
         if changed and self.state is not None:
             keys = sorted({f"{table}.{key}" for table, key, _ in changes})
-            await asyncio.wrap_future(self.state.db.audit(actor, "config.edited", {"file": found.path.name, "keys": keys}))
+            await asyncio.wrap_future(
+                self.state.db.audit(actor, "config.edited", {"file": found.path.name, "keys": keys})
+            )
         return {"changed": changed, "applies": APPLIES}
 
     # --- provider keys --------------------------------------------------------------------------
 
     def _known_provider(self, provider: str) -> str:
-        if provider in load_catalog() or any(p.id == provider for p in self.gateway.providers if p.id not in SUBSCRIPTIONS):
+        if provider in load_catalog() or any(
+            p.id == provider for p in self.gateway.providers if p.id not in SUBSCRIPTIONS
+        ):
             return provider
-        raise RouteNotFound(f"No provider {provider[:60]!r}: keys are kept for the catalog's providers and configured ones.")
+        raise RouteNotFound(
+            f"No provider {provider[:60]!r}: keys are kept for the catalog's providers and configured ones."
+        )
 
     async def store_provider_keys(self, provider: str, keys: tuple[str, ...], actor: str) -> str:
         """Stored for the next start of the gateway (the app restarts it at once)."""
-        return await asyncio.to_thread(store_provider_keys, self.needs_state(), self._known_provider(provider), keys, actor)
+        return await asyncio.to_thread(
+            store_provider_keys, self.needs_state(), self._known_provider(provider), keys, actor
+        )
 
     async def drop_provider_keys(self, provider: str, actor: str) -> bool:
         return await asyncio.to_thread(drop_provider_keys, self.needs_state(), provider, actor)

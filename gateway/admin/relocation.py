@@ -36,7 +36,9 @@ def check_target(paths: StatePaths, target: Path) -> Path:
     """The folder to move to, or a ConfigError saying why it cannot be."""
     if paths.source not in MOVABLE:
         how = "--home" if paths.source == "option" else "SWITCHBOARD_HOME"
-        raise ConfigError(f"Switchboard was started with {how}, so its folder is chosen there; move it yourself and change {how}")
+        raise ConfigError(
+            f"Switchboard was started with {how}, so its folder is chosen there; move it yourself and change {how}"
+        )
     target = target.expanduser().resolve()
     for folder in {paths.config_dir, paths.data_dir, paths.log_dir}:
         if target == folder or target.is_relative_to(folder) or folder.is_relative_to(target):
@@ -126,7 +128,9 @@ def _verify_and_note(new: StatePaths, store: SecretStore, old: StatePaths) -> No
         db = state.db
         verdict = db.writer.run(lambda conn: audit.verify(conn, db.anchor)).result()
         if not verdict.ok or db.anchor_problem:
-            raise ConfigError(f"the copy's audit log does not verify ({verdict.reason or db.anchor_problem}); nothing was moved")
+            raise ConfigError(
+                f"the copy's audit log does not verify ({verdict.reason or db.anchor_problem}); nothing was moved"
+            )
         db.audit("app", "state.moved", {"from": str(old.config_dir), "to": str(new.config_dir)}).result()
     finally:
         state.close()
@@ -144,7 +148,10 @@ def _remove(paths: StatePaths, store: SecretStore | None, names: list[str], whol
                 left.append(f"the secret {name!r} in {store.where} ({exc})")
     files = [paths.config_file, *_files(paths.data_dir, paths), *_files(paths.log_dir, paths)]
     # Where the data folder is the config folder (macOS, Windows), it keeps the pointer: not removed.
-    folders = [*(f for f in (paths.data_dir, paths.log_dir) if f != paths.config_dir), *([paths.config_dir] if whole else [])]
+    folders = [
+        *(f for f in (paths.data_dir, paths.log_dir) if f != paths.config_dir),
+        *([paths.config_dir] if whole else []),
+    ]
     for item in files:
         try:
             item.unlink(missing_ok=True)

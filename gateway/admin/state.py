@@ -78,7 +78,13 @@ class State:
             if (last.get("host"), last.get("port"), last.get("require_keys")) != (host, port, require_keys):
                 audit.append(conn, now_ms, "gateway", "config.bind_changed", {"before": last, "after": bind})
             if "config_sha256" in last and last["config_sha256"] != digest:
-                audit.append(conn, now_ms, "gateway", "config.changed", {"file": config.name if config else None, "before": last["config_sha256"], "after": digest})
+                audit.append(
+                    conn,
+                    now_ms,
+                    "gateway",
+                    "config.changed",
+                    {"file": config.name if config else None, "before": last["config_sha256"], "after": digest},
+                )
 
         self.db.writer.run(op).result()
 

@@ -74,13 +74,16 @@ class AdminRoutes:
         self._limit = max_body_bytes
         self._entry = entry
         self._token = token
-        self.authorize: Callable[[Any], Awaitable[str]] = state.admin.authorize if state is not None else self._local_only
+        self.authorize: Callable[[Any], Awaitable[str]] = (
+            state.admin.authorize if state is not None else self._local_only
+        )
 
     async def _local_only(self, headers: Any) -> str:
         return local_admin(headers, self._token)
 
     def admin_route(self, handler: Handler, *, json_body: bool = False) -> Handler:
         """``handler`` behind the admin check (it finds the admin's name in ``request[ACTOR]``)."""
+
         async def checked_admin(request: web.BaseRequest) -> web.StreamResponse:
             request[ACTOR] = await self.authorize(request.headers)
             return await handler(request)
@@ -135,7 +138,10 @@ class AdminRoutes:
         if not isinstance(limits, dict):
             raise InvalidRequest("'limits' must be an object", param="limits")
         created = await self._control.create_key(
-            text_field(body, "label") or "", text_field(body, "tier", required=False) or "standard", limits, request[ACTOR]
+            text_field(body, "label") or "",
+            text_field(body, "tier", required=False) or "standard",
+            limits,
+            request[ACTOR],
         )
         return json_answer(created, status=201)
 

@@ -41,7 +41,13 @@ class AnthropicRoutes:
     async def messages(self, request: web.BaseRequest) -> web.StreamResponse:
         call = await self._call(request, count=False)
         gateway = self._gateway
-        return await answer(request, call, gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER]), self._entry, gateway.timing)
+        return await answer(
+            request,
+            call,
+            gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER]),
+            self._entry,
+            gateway.timing,
+        )
 
     async def count_tokens(self, request: web.BaseRequest) -> web.Response:
         call = await self._call(request, count=True)
@@ -53,5 +59,9 @@ class AnthropicRoutes:
     def register(self, router: Router) -> None:
         wrap = self._entry.wrap
         router.add("GET", "/api/hello", wrap(self.hello, errors=ANTHROPIC))
-        router.add("POST", "/v1/messages", wrap(self.messages, json_body=True, errors=ANTHROPIC, ledger=checks.MessagesCall.protocol))
+        router.add(
+            "POST",
+            "/v1/messages",
+            wrap(self.messages, json_body=True, errors=ANTHROPIC, ledger=checks.MessagesCall.protocol),
+        )
         router.add("POST", "/v1/messages/count_tokens", wrap(self.count_tokens, json_body=True, errors=ANTHROPIC))

@@ -52,10 +52,10 @@ def parse_changes(body: dict[str, Any]) -> list[Change]:
     out: list[Change] = []
     for change in changes:
         if not isinstance(change, dict) or set(change) - {"table", "key", "value"}:
-            raise InvalidRequest("each change is {\"table\", \"key\", \"value\"}", param="changes")
+            raise InvalidRequest('each change is {"table", "key", "value"}', param="changes")
         table, key, value = change.get("table"), change.get("key"), change.get("value")
         if not isinstance(table, str) or not _TABLE.fullmatch(table):
-            raise InvalidRequest("'table' names a table such as \"server\" or \"providers.ollama\"", param="changes")
+            raise InvalidRequest('\'table\' names a table such as "server" or "providers.ollama"', param="changes")
         if not isinstance(key, str) or not _KEY.fullmatch(key):
             raise InvalidRequest("'key' is a setting's name such as \"port\"", param="changes")
         if value is not None:

@@ -33,13 +33,15 @@ log = logging.getLogger("gateway")
 
 LOOPBACK_SHARE = 4  # a quarter of the cap is kept for this computer's own callers
 SPARE_DESCRIPTORS = 64  # the database, logs, listening sockets and pipes
-_BUSY = json.dumps({
-    "error": {
-        "message": "Too many connections to this gateway from this address; close some and try again.",
-        "type": "server_error",
-        "code": "too_many_connections",
+_BUSY = json.dumps(
+    {
+        "error": {
+            "message": "Too many connections to this gateway from this address; close some and try again.",
+            "type": "server_error",
+            "code": "too_many_connections",
+        }
     }
-}).encode()
+).encode()
 _TOO_MANY_CONNECTIONS = (
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
     b"Connection: close\r\nContent-Length: " + str(len(_BUSY)).encode() + b"\r\n\r\n" + _BUSY
@@ -140,7 +142,9 @@ class CappedServer(web.Server):
             self._refused_peers.add(peer)  # once per flood, not once per connection
             log.warning(
                 "refusing connections from %s: the cap is reached (%d from one address beyond loopback, %d in all)",
-                peer, self.cap.per_peer, self.cap.total,
+                peer,
+                self.cap.per_peer,
+                self.cap.total,
             )
         transport.write(_TOO_MANY_CONNECTIONS)
         handler.force_close()  # the transport closes once the answer is written

@@ -99,7 +99,9 @@ class Entry:
                 if request.method == "OPTIONS":  # a browser's preflight carries no credentials
                     response: web.StreamResponse = _preflight(request)
                 else:
-                    request[CALLER] = identity.caller(request.headers, request.remote) if identity is not None else LOCAL
+                    request[CALLER] = (
+                        identity.caller(request.headers, request.remote) if identity is not None else LOCAL
+                    )
                     if json_body:  # its body rules, now that the caller is known (counted when refused)
                         if (problem := guard.check_body(request)) is not None:
                             raise problem
@@ -133,7 +135,9 @@ class Entry:
             log.warning("%s: %s (HTTP %d)", request[REQUEST_ID], err.message, err.status)
         elif isinstance(err, RequestRejected) and err.status in _FORM_REFUSED:
             path = request.path[:200]
-            log.info("%s: refused %s %r with HTTP %d: %s", request[REQUEST_ID], request.method, path, err.status, err.message)
+            log.info(
+                "%s: refused %s %r with HTTP %d: %s", request[REQUEST_ID], request.method, path, err.status, err.message
+            )
             caller = request.get(CALLER)  # None when the guard refused it before the caller was known
             if ledger is not None and caller is not None and not err.counted:
                 self._accountant.refused(caller, ledger, request.get(NAMED_MODEL, ""), request[REQUEST_ID], err)

@@ -69,9 +69,7 @@ class Guard:
             )
         origin = headers.get("Origin")
         if origin is not None and origin not in self.cors_origins:
-            return Forbidden(
-                f"Origin {origin!r} is not allowed (add it to [server].cors_origins to permit it)."
-            )
+            return Forbidden(f"Origin {origin!r} is not allowed (add it to [server].cors_origins to permit it).")
         if origin is None and headers.get("Sec-Fetch-Site") == "cross-site":
             return Forbidden("cross-site browser requests are not allowed")
         return None

@@ -34,9 +34,21 @@ def _gauges(gateway: Gateway) -> Iterator[Gauge]:
         )
     stats = gateway.cache.stats()
     yield ("switchboard_cache_hits_total", "counter", "Answers served from the response cache.", {}, stats["hits"])
-    yield ("switchboard_cache_misses_total", "counter", "Cacheable requests the cache could not answer.", {}, stats["misses"])
+    yield (
+        "switchboard_cache_misses_total",
+        "counter",
+        "Cacheable requests the cache could not answer.",
+        {},
+        stats["misses"],
+    )
     totals = gateway.totals
-    yield ("switchboard_answers_estimated_total", "counter", "Answers whose usage was counted here.", {}, totals.estimated)
+    yield (
+        "switchboard_answers_estimated_total",
+        "counter",
+        "Answers whose usage was counted here.",
+        {},
+        totals.estimated,
+    )
 
 
 def metrics_route(gateway: Gateway, entry: Entry, authorize: Callable[[Any], Awaitable[str]] | None) -> Handler:

@@ -84,7 +84,12 @@ class OllamaRoutes:
         call = checked(lambda obj, source: checks.parse_embed(obj, source, legacy=legacy), body)
         timing = self._gateway.timing()
         render = lambda body: embeddings.answer(call, body, timing.elapsed_ns())  # noqa: E731
-        return json_answer(await self._gateway.embeddings(embeddings.as_openai(call), request[REQUEST_ID], render, request[CALLER], _EMBEDDINGS), self._entry)
+        return json_answer(
+            await self._gateway.embeddings(
+                embeddings.as_openai(call), request[REQUEST_ID], render, request[CALLER], _EMBEDDINGS
+            ),
+            self._entry,
+        )
 
     def register(self, router: Router) -> None:
         wrap = self._entry.wrap
@@ -94,7 +99,21 @@ class OllamaRoutes:
             router.add("GET", f"{prefix}/api/tags", wrap(self.tags, errors=OLLAMA))
             router.add("GET", f"{prefix}/api/ps", wrap(self.running, errors=OLLAMA))
             router.add("POST", f"{prefix}/api/show", wrap(self.show, json_body=True, errors=OLLAMA))
-            router.add("POST", f"{prefix}/api/chat", wrap(self.chat, json_body=True, errors=OLLAMA, ledger=checks.OllamaChatCall.protocol))
-            router.add("POST", f"{prefix}/api/generate", wrap(self.generate, json_body=True, errors=OLLAMA, ledger=checks.OllamaGenerateCall.protocol))
-            router.add("POST", f"{prefix}/api/embed", wrap(self.embed, json_body=True, errors=OLLAMA, ledger=_EMBEDDINGS))
-            router.add("POST", f"{prefix}/api/embeddings", wrap(self.legacy_embeddings, json_body=True, errors=OLLAMA, ledger=_EMBEDDINGS))
+            router.add(
+                "POST",
+                f"{prefix}/api/chat",
+                wrap(self.chat, json_body=True, errors=OLLAMA, ledger=checks.OllamaChatCall.protocol),
+            )
+            router.add(
+                "POST",
+                f"{prefix}/api/generate",
+                wrap(self.generate, json_body=True, errors=OLLAMA, ledger=checks.OllamaGenerateCall.protocol),
+            )
+            router.add(
+                "POST", f"{prefix}/api/embed", wrap(self.embed, json_body=True, errors=OLLAMA, ledger=_EMBEDDINGS)
+            )
+            router.add(
+                "POST",
+                f"{prefix}/api/embeddings",
+                wrap(self.legacy_embeddings, json_body=True, errors=OLLAMA, ledger=_EMBEDDINGS),
+            )

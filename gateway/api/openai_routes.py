@@ -47,17 +47,35 @@ class OpenAIRoutes:
 
     async def _chat(self, request: web.BaseRequest, call: ClientCall) -> web.StreamResponse:
         gateway = self._gateway
-        return await answer(request, call, gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER]), self._entry, gateway.timing)
+        return await answer(
+            request,
+            call,
+            gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER]),
+            self._entry,
+            gateway.timing,
+        )
 
     async def embeddings(self, request: web.BaseRequest) -> web.Response:
         call = checked(openai_embeddings.parse_request, await read_json(request, self._limit))
-        return json_answer(await self._gateway.embeddings(call, request[REQUEST_ID], caller=request[CALLER]), self._entry)
+        return json_answer(
+            await self._gateway.embeddings(call, request[REQUEST_ID], caller=request[CALLER]), self._entry
+        )
 
     def register(self, router: Router) -> None:
         wrap = self._entry.wrap
         for prefix in ("/v1", ""):
-            router.add("POST", f"{prefix}/chat/completions", wrap(self.chat_completions, json_body=True, ledger=openai_chat.ChatCall.protocol))
-            router.add("POST", f"{prefix}/responses", wrap(self.responses, json_body=True, ledger=responses.ResponsesCall.protocol))
-            router.add("POST", f"{prefix}/embeddings", wrap(self.embeddings, json_body=True, ledger="openai-embeddings"))
+            router.add(
+                "POST",
+                f"{prefix}/chat/completions",
+                wrap(self.chat_completions, json_body=True, ledger=openai_chat.ChatCall.protocol),
+            )
+            router.add(
+                "POST",
+                f"{prefix}/responses",
+                wrap(self.responses, json_body=True, ledger=responses.ResponsesCall.protocol),
+            )
+            router.add(
+                "POST", f"{prefix}/embeddings", wrap(self.embeddings, json_body=True, ledger="openai-embeddings")
+            )
             for method in ("GET", "POST", "DELETE"):
                 router.add_prefixed(method, f"{prefix}/responses/", wrap(self.stored_response))

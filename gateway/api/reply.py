@@ -32,9 +32,14 @@ async def answer(
     if not call.stream:
         routed = await answering
         if isinstance(routed.value, bytes):
-            return web.Response(body=routed.value, headers={**JSON, **entry.route_headers(routed.route, routed.attempts, routed.dropped)})
+            return web.Response(
+                body=routed.value,
+                headers={**JSON, **entry.route_headers(routed.route, routed.attempts, routed.dropped)},
+            )
         answering = _ready(routed)
-    return await relay(request, answering, entry, Waiting(entry.stream_keep_alive, lambda: call.stream_encoder(timing())), content_type)
+    return await relay(
+        request, answering, entry, Waiting(entry.stream_keep_alive, lambda: call.stream_encoder(timing())), content_type
+    )
 
 
 async def _ready(routed: Routed[bytes | Reply]) -> Routed[bytes | Reply]:

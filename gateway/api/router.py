@@ -49,8 +49,6 @@ class Router:
         """The methods some route accepts on ``path`` (empty when no route has the path)."""
         methods = {method for method, route_path in self._exact if route_path == path}
         methods.update(
-            method
-            for method, prefix, _ in self._prefixed
-            if path.startswith(prefix) and len(path) > len(prefix)
+            method for method, prefix, _ in self._prefixed if path.startswith(prefix) and len(path) > len(prefix)
         )
         return methods

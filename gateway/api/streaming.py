@@ -63,7 +63,9 @@ async def relay(
     """The answer ``answering`` will give, streamed. What it raises while nothing has been sent
     is raised, so the entry answers it with a status; once keep-alives went out, it ends the
     stream as the protocol's in-stream error."""
-    response = _EventStream(headers={"Content-Type": content_type, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response = _EventStream(
+        headers={"Content-Type": content_type, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
     heartbeat = Heartbeat(request, response, entry.stamp, waiting)
     reply: Reply | None = None
     try:
@@ -89,7 +91,9 @@ async def relay(
     return response
 
 
-async def _write(request: web.BaseRequest, response: web.StreamResponse, reply: Reply, heartbeat: Heartbeat, entry: Entry) -> None:
+async def _write(
+    request: web.BaseRequest, response: web.StreamResponse, reply: Reply, heartbeat: Heartbeat, entry: Entry
+) -> None:
     request_id = request[REQUEST_ID]
     try:
         if not response.prepared:

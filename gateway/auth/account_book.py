@@ -77,7 +77,11 @@ class AccountBook:
             if known is not None and row.updated_at <= known.row.updated_at:
                 continue
             stored = await asyncio.to_thread(self._secrets.get, rows.secret_name(row.id))
-            if known is not None and stored == known.credentials.stored_now() and (row.state == "ok") == (known.problem() is None):
+            if (
+                known is not None
+                and stored == known.credentials.stored_now()
+                and (row.state == "ok") == (known.problem() is None)
+            ):
                 known.row = row  # a change this process made (a plan, a state): nothing to reload
             else:
                 changed |= self._adopt(row, stored)
@@ -119,14 +123,22 @@ class AccountBook:
 
     # --- connecting ----------------------------------------------------------------------------
 
-    async def connect_codex(self, tokens: Tokens, origin: str, actor: str, sync_path: Path | None = None,
-                            account_id: str | None = None) -> rows.AccountRow:
+    async def connect_codex(
+        self, tokens: Tokens, origin: str, actor: str, sync_path: Path | None = None, account_id: str | None = None
+    ) -> rows.AccountRow:
         who = chatgpt_identity(tokens.id_token, tokens.access_token, account_id)
         if not who.account_id:
             raise InvalidRequest("this ChatGPT sign-in names no account id; sign in again", param="tokens")
         return await self._connect(
-            "codex", who.account_id, who.email or who.account_id[:12], who.email, who.plan, origin, actor,
-            CodexCredentials.stored(tokens), str(sync_path or ""),
+            "codex",
+            who.account_id,
+            who.email or who.account_id[:12],
+            who.email,
+            who.plan,
+            origin,
+            actor,
+            CodexCredentials.stored(tokens),
+            str(sync_path or ""),
         )
 
     async def connect_copilot(self, github_token: str, origin: str, actor: str, user: str = "") -> rows.AccountRow:
@@ -139,14 +151,35 @@ class AccountBook:
         login = user or await self.github.login(github_token)
         subject = login or hashlib.sha256(github_token.encode()).hexdigest()[:12]
         windows, plan = await credentials.quota()
-        row = await self._connect("copilot", subject, subject, "", plan or "", origin, actor, CopilotCredentials.stored(github_token), "",
-                                  credentials)
+        row = await self._connect(
+            "copilot",
+            subject,
+            subject,
+            "",
+            plan or "",
+            origin,
+            actor,
+            CopilotCredentials.stored(github_token),
+            "",
+            credentials,
+        )
         if windows and self.quota_seen is not None:
             self.quota_seen(row.label, "copilot", windows)
         return row
 
-    async def _connect(self, kind: str, subject: str, name: str, email: str, plan: str, origin: str, actor: str,
-                       stored: str, sync_path: str, credentials: Credentials | None = None) -> rows.AccountRow:
+    async def _connect(
+        self,
+        kind: str,
+        subject: str,
+        name: str,
+        email: str,
+        plan: str,
+        origin: str,
+        actor: str,
+        stored: str,
+        sync_path: str,
+        credentials: Credentials | None = None,
+    ) -> rows.AccountRow:
         account_id = f"{kind}-{hashlib.blake2b(subject.encode(), digest_size=6).hexdigest()}"
         now = self._clock.time()
         secret = rows.secret_name(account_id)
@@ -156,11 +189,34 @@ class AccountBook:
         def op(conn: sqlite3.Connection) -> rows.AccountRow:
             before = rows.find(conn, account_id)
             label = _unique_label(conn, f"{kind}:{name}", account_id)
-            row = rows.AccountRow(account_id, kind, label, subject, email, plan, "ok", origin, sync_path,
-                                  before.created_at if before else now, now)
+            row = rows.AccountRow(
+                account_id,
+                kind,
+                label,
+                subject,
+                email,
+                plan,
+                "ok",
+                origin,
+                sync_path,
+                before.created_at if before else now,
+                now,
+            )
             rows.save(conn, row)
-            audit.append(conn, int(now * 1000), actor, action,
-                         {"id": account_id, "kind": kind, "label": label, "origin": origin, "plan": plan, "again": before is not None})
+            audit.append(
+                conn,
+                int(now * 1000),
+                actor,
+                action,
+                {
+                    "id": account_id,
+                    "kind": kind,
+                    "label": label,
+                    "origin": origin,
+                    "plan": plan,
+                    "again": before is not None,
+                },
+            )
             return row
 
         try:
@@ -179,7 +235,9 @@ class AccountBook:
         def op(conn: sqlite3.Connection) -> rows.AccountRow | None:
             row = rows.delete(conn, id_or_label)
             if row is not None:
-                audit.append(conn, now_ms, actor, "account.removed", {"id": row.id, "kind": row.kind, "label": row.label})
+                audit.append(
+                    conn, now_ms, actor, "account.removed", {"id": row.id, "kind": row.kind, "label": row.label}
+                )
             return row
 
         row = await self._db.writer.call(op)
@@ -214,8 +272,13 @@ class AccountBook:
 
         def op(conn: sqlite3.Connection) -> None:
             rows.set_state(conn, row.id, reason, now)
-            audit.append(conn, int(now * 1000), "gateway", "oauth.refresh_failed",
-                         {"id": row.id, "label": row.label, "state": reason, "message": message[:300]})
+            audit.append(
+                conn,
+                int(now * 1000),
+                "gateway",
+                "oauth.refresh_failed",
+                {"id": row.id, "label": row.label, "state": reason, "message": message[:300]},
+            )
 
         self._db.writer.run(op)
 
@@ -232,7 +295,13 @@ class AccountBook:
 
     def listing(self) -> list[dict[str, Any]]:
         return [
-            {**a.row.public(), "state": a.problem() or "ok", "provider": a.provider, "risk": RISK, "risk_note": RISK_NOTE}
+            {
+                **a.row.public(),
+                "state": a.problem() or "ok",
+                "provider": a.provider,
+                "risk": RISK,
+                "risk_note": RISK_NOTE,
+            }
             for a in self._accounts.values()
         ]
 

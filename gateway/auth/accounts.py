@@ -104,13 +104,18 @@ class Account:
         self.credentials.adopt(fresh)
         current = self.credentials.current(self._clock.time())
         if current is None:
-            raise UpstreamUnreachable(f"{self.provider}: the renewed token is already due to lapse", provider=self.provider)
+            raise UpstreamUnreachable(
+                f"{self.provider}: the renewed token is already due to lapse", provider=self.provider
+            )
         return current
 
     def _refused(self, message: str) -> UpstreamStatus:
         return UpstreamStatus(
             f"{self.provider}: {message}; sign in again (accounts login {self.row.kind})",
-            provider=self.provider, status=401, error_type="authentication_error", code=self._problem or "needs_sign_in",
+            provider=self.provider,
+            status=401,
+            error_type="authentication_error",
+            code=self._problem or "needs_sign_in",
         )
 
     def cancel(self) -> None:

@@ -77,7 +77,9 @@ class AdminAccount:
             raise Unauthorized("Wrong name or password.", code="invalid_credentials")
         if self._passwords.outdated(phc):
             await self._rehash(password)
-        await self._db.writer.call(lambda conn: audit.append(conn, self._db.now_ms(), ADMIN, "admin.login", {"peer": peer}))
+        await self._db.writer.call(
+            lambda conn: audit.append(conn, self._db.now_ms(), ADMIN, "admin.login", {"peer": peer})
+        )
         return await self.sessions.issue(ADMIN, gen)  # a password changed meanwhile refuses it
 
     async def _rehash(self, password: str) -> None:

@@ -64,7 +64,7 @@ def key_id_of(presented: str) -> str | None:
     if len(presented) > LONGEST or not presented.startswith(PREFIX):
         return None
     match = _SHAPE.fullmatch(presented)
-    if match is None or _check(presented[: -7]) != match.group(3):
+    if match is None or _check(presented[:-7]) != match.group(3):
         return None
     return match.group(1)
 

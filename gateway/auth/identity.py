@@ -60,7 +60,9 @@ class Identity:
         bearer = bearer_token(headers)
         other = headers.get("x-api-key")
         for carried in (bearer, other):
-            if carried is not None and (len(carried) > MAX_CREDENTIAL or not carried.isascii() or not carried.isprintable()):
+            if carried is not None and (
+                len(carried) > MAX_CREDENTIAL or not carried.isascii() or not carried.isprintable()
+            ):
                 raise _key_error("The API key is malformed.")
         if bearer and other and bearer != other:
             raise _key_error("Two different API keys were sent (Authorization and x-api-key); send one.")
@@ -123,4 +125,3 @@ class Identity:
         """Failed attempts per peer since the last call (summarised into the audit log)."""
         failed, self.failed = self.failed, {}
         return failed
-

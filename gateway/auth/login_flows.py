@@ -95,7 +95,9 @@ class CallbackListener:
         if host not in (f"localhost:{self.port}", f"127.0.0.1:{self.port}"):
             return web.Response(status=400, text="wrong host")  # a rebound name, not the browser's redirect
         status, title, message = await self._on_params(dict(request.query))
-        return web.Response(status=status, text=_PAGE.format(html.escape(title), html.escape(message)), content_type="text/html")
+        return web.Response(
+            status=status, text=_PAGE.format(html.escape(title), html.escape(message)), content_type="text/html"
+        )
 
     async def close(self) -> None:
         if self._runner is not None:
@@ -105,7 +107,12 @@ class CallbackListener:
 
 class LoginFlows:
     def __init__(
-        self, book: AccountBook, clock: Clock, *, env: Mapping[str, str], home: Path,
+        self,
+        book: AccountBook,
+        clock: Clock,
+        *,
+        env: Mapping[str, str],
+        home: Path,
         open_browser: Callable[[str], object] | None = None,
     ) -> None:
         """``env`` and ``home``: where other tools' logins are looked for (imports)."""
@@ -149,7 +156,9 @@ class LoginFlows:
         flow.login = ChatGPTLogin(self.book.openai, port)
         flow.details = {"authorize_url": flow.login.url, "callback_port": port, "paste_redirect": port is None}
         if port is None:
-            log.warning("ChatGPT sign-in: ports %s are busy; paste the address the browser ends on", ", ".join(map(str, ports)))
+            log.warning(
+                "ChatGPT sign-in: ports %s are busy; paste the address the browser ends on", ", ".join(map(str, ports))
+            )
         flow.task = asyncio.create_task(self._finish_chatgpt(flow, listener, actor), name=f"login-{flow.id}")
         self._browse(flow.login.url)
         return flow
@@ -190,7 +199,11 @@ class LoginFlows:
             del self._flows[flow.id]
             raise InvalidRequest(getattr(exc, "message", str(exc))) from None
         flow.user_code = device.user_code
-        flow.details = {"verification_uri": device.verification_uri, "expires_in": device.expires_in, "interval": device.interval}
+        flow.details = {
+            "verification_uri": device.verification_uri,
+            "expires_in": device.expires_in,
+            "interval": device.interval,
+        }
         flow.task = asyncio.create_task(self._finish_copilot(flow, device, actor), name=f"login-{flow.id}")
         self._browse(device.verification_uri)
         return flow

@@ -109,7 +109,10 @@ class Sessions:
             raise _refused("The token is not valid") from None
         now = self._clock.time()
         times = (claims["exp"], claims["iat"], claims.get("nbf", 0))
-        if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in times) or type(claims["gen"]) is not int:
+        if (
+            not all(isinstance(t, int | float) and not isinstance(t, bool) for t in times)
+            or type(claims["gen"]) is not int
+        ):
             raise _refused("The token is not valid")
         if claims["exp"] < now - LEEWAY:
             raise _refused("The token has expired")
@@ -183,4 +186,3 @@ class Sessions:
             }
             raise _refused(messages[outcome])
         return TokenPair(self._token(subject, "access", ACCESS_SECONDS, gen), new_refresh)
-

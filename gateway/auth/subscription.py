@@ -66,7 +66,9 @@ class CodexCredentials:
 
     @staticmethod
     def stored(tokens: Tokens) -> str:
-        return json.dumps({"id_token": tokens.id_token, "access_token": tokens.access_token, "refresh_token": tokens.refresh_token})
+        return json.dumps(
+            {"id_token": tokens.id_token, "access_token": tokens.access_token, "refresh_token": tokens.refresh_token}
+        )
 
     @staticmethod
     def parse(stored: str) -> Tokens:

@@ -74,7 +74,9 @@ async def _accounts(args: argparse.Namespace, settings: Settings, state: State) 
             if args.json:
                 print(json.dumps(listing, indent=2))
             elif not listing:
-                print("No accounts yet: python -m gateway accounts import codex | import copilot | login codex | login copilot")
+                print(
+                    "No accounts yet: python -m gateway accounts import codex | import copilot | login codex | login copilot"
+                )
             else:
                 for a in listing:
                     print(f"{a['id']}  {a['label']:<32}  {a['plan'] or '-':<12}  {a['state']:<14}  {a['origin']}")
@@ -90,9 +92,13 @@ async def _accounts(args: argparse.Namespace, settings: Settings, state: State) 
         if command == "import" and kind == "codex":
             path = Path(args.path).expanduser() if args.path else codex_auth_file(env, home)
             login = read_codex_login(path)
-            row = await book.connect_codex(login.tokens, "import:codex-cli", "cli", write_back_to(login, args.sync), login.account_id)
+            row = await book.connect_codex(
+                login.tokens, "import:codex-cli", "cli", write_back_to(login, args.sync), login.account_id
+            )
         elif command == "import":
-            found = read_editor_login(env, copilot_config_dir(env, home, sys.platform == "win32"), args.host or book.github.host)
+            found = read_editor_login(
+                env, copilot_config_dir(env, home, sys.platform == "win32"), args.host or book.github.host
+            )
             row = await book.connect_copilot(found.token, "import:editor", "cli", found.user)
         else:
             row = await _login(book, kind or "", clock, env, home)
@@ -111,12 +117,17 @@ async def _login(book: AccountBook, kind: str, clock: SystemClock, env: Any, hom
             flow = await flows.start_chatgpt("cli")
             print(f"Sign in with ChatGPT in your browser:\n\n  {flow.details['authorize_url']}\n", file=sys.stderr)
             if flow.details["paste_redirect"]:
-                pasted = await asyncio.to_thread(input, "Ports 1455 and 1457 are busy. Paste the address your browser ends on: ")
+                pasted = await asyncio.to_thread(
+                    input, "Ports 1455 and 1457 are busy. Paste the address your browser ends on: "
+                )
                 flows.paste_redirect(flow, pasted)
         else:
             flow = await flows.start_copilot("cli")
-            print(f"Open {flow.details['verification_uri']} and enter the code  {flow.user_code}  "
-                  f"(within {flow.details['expires_in'] // 60} minutes).", file=sys.stderr)
+            print(
+                f"Open {flow.details['verification_uri']} and enter the code  {flow.user_code}  "
+                f"(within {flow.details['expires_in'] // 60} minutes).",
+                file=sys.stderr,
+            )
         assert flow.task is not None
         await flow.task
         if flow.status != "done" or flow.account is None:
@@ -152,7 +163,9 @@ def cmd_quota(args: argparse.Namespace, paths: StatePaths) -> int:
     print(f"{'account or key':<32} {'window':<22} {'used':>6}  {'resets':<18} {'runs out':<18}")
     for w in windows:
         used = "unlimited" if w["unlimited"] else f"{w['used_percent']:.1f}%"
-        print(f"{w['label']:<32} {_window_name(w):<22} {used:>6}  {_at(w['resets_at']):<18} {_at(w['exhausted_at']) if w['exhausted_at'] else '-':<18}")
+        print(
+            f"{w['label']:<32} {_window_name(w):<22} {used:>6}  {_at(w['resets_at']):<18} {_at(w['exhausted_at']) if w['exhausted_at'] else '-':<18}"
+        )
     return 0
 
 
@@ -178,8 +191,11 @@ def add_account_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     importing.add_argument("kind", choices=["codex", "copilot"])
     importing.add_argument("--path", help="codex: the auth.json to read (default: $CODEX_HOME/auth.json)")
     importing.add_argument("--sync", action="store_true", help="codex: write renewed tokens back to that file")
-    importing.add_argument("--host", help="copilot: the GitHub host the editor signed in to "
-                           "(default: the configured GitHub's, github.com unless [subscriptions] github_url says otherwise)")
+    importing.add_argument(
+        "--host",
+        help="copilot: the GitHub host the editor signed in to "
+        "(default: the configured GitHub's, github.com unless [subscriptions] github_url says otherwise)",
+    )
     login = accounts_sub.add_parser("login", help="sign in with ChatGPT or GitHub Copilot")
     login.add_argument("kind", choices=["codex", "copilot"])
     remove = accounts_sub.add_parser("remove", help="remove an account and its tokens")

@@ -68,8 +68,10 @@ def cmd_keys(args: argparse.Namespace, paths: StatePaths) -> int:
             for entry in [] if args.json else listing:
                 used = _when(entry["last_used"]) if entry["last_used"] else "never used"
                 revoked = f", revoked {_when(entry['revoked_at'])}" if entry["revoked_at"] else ""
-                print(f"{entry['id']}  {entry['prefix']}…{entry['last4']}  {entry['tier']:<8}  {entry['label']}  "
-                      f"(created {_when(entry['created_at'])}, {used}{revoked})")
+                print(
+                    f"{entry['id']}  {entry['prefix']}…{entry['last4']}  {entry['tier']:<8}  {entry['label']}  "
+                    f"(created {_when(entry['created_at'])}, {used}{revoked})"
+                )
             if not listing and not args.json:
                 print("No client keys yet: python -m gateway keys create --label NAME")
     except GatewayError as exc:
@@ -124,15 +126,19 @@ def cmd_report(args: argparse.Namespace, paths: StatePaths) -> int:
         return 0
     if args.view == "recent":
         for row in rows:
-            print(f"{_when(row['ts'])}  {row['request_id']}  {row['caller']:<12}  {row['model']:<24}  "
-                  f"{row['provider'] or '-':<10}  {row['status']}  {row['prompt']}+{row['completion']} tokens  "
-                  f"{row['latency_ms']:.0f} ms{'  ' + row['error'] if row['error'] else ''}")
+            print(
+                f"{_when(row['ts'])}  {row['request_id']}  {row['caller']:<12}  {row['model']:<24}  "
+                f"{row['provider'] or '-':<10}  {row['status']}  {row['prompt']}+{row['completion']} tokens  "
+                f"{row['latency_ms']:.0f} ms{'  ' + row['error'] if row['error'] else ''}"
+            )
         return 0
     for row in rows:
         name = _when(row["start"]) if args.view == "timeseries" else (row.get("name") or "all")
-        print(f"{name:<28}  {row['requests']:>8,} requests  {row['successful']:>8,} ok  "
-              f"{row['prompt_tokens']:>12,} prompt  {row['completion_tokens']:>10,} completion  "
-              f"{row['total_tokens']:>12,} total")
+        print(
+            f"{name:<28}  {row['requests']:>8,} requests  {row['successful']:>8,} ok  "
+            f"{row['prompt_tokens']:>12,} prompt  {row['completion_tokens']:>10,} completion  "
+            f"{row['total_tokens']:>12,} total"
+        )
     if not rows:
         print("No requests in that span.")
     return 0
@@ -150,7 +156,10 @@ def cmd_audit(args: argparse.Namespace, paths: StatePaths) -> int:
     anchor = None
     try:
         if args.audit_command == "export":
-            lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in _read(paths, lambda conn: list(audit.export(conn))))
+            lines = "".join(
+                json.dumps(row, ensure_ascii=False) + "\n"
+                for row in _read(paths, lambda conn: list(audit.export(conn)))
+            )
             if args.out:
                 write_private(Path(args.out), lines)  # 0600 like every file the gateway writes (S32)
             else:
@@ -169,7 +178,9 @@ def cmd_audit(args: argparse.Namespace, paths: StatePaths) -> int:
     elif not verdict.ok:
         print(f"Audit log BROKEN at event {verdict.first_bad}: {verdict.reason}.")
     elif args.file:
-        print(f"Exported audit log intact: {verdict.checked} events, chained (its end is checked against the seal only on the gateway's own machine).")
+        print(
+            f"Exported audit log intact: {verdict.checked} events, chained (its end is checked against the seal only on the gateway's own machine)."
+        )
     else:
         print(f"Audit log intact: {verdict.checked} events, chained and sealed.")
     if anchor is None and not args.file and verdict.checked:
@@ -234,8 +245,14 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     create = keys_sub.add_parser("create", help="create a key (printed once)")
     create.add_argument("--label", required=True, help="who or what the key is for")
     create.add_argument("--tier", default="standard", choices=list(TIERS), help="its limits (default: standard)")
-    create.add_argument("--limit", nargs=2, action="append", metavar=("NAME", "VALUE"), type=_limit,
-                        help="override one limit, e.g. --limit requests_per_minute 10")
+    create.add_argument(
+        "--limit",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        type=_limit,
+        help="override one limit, e.g. --limit requests_per_minute 10",
+    )
     listing = keys_sub.add_parser("list", help="list keys (never the keys themselves)")
     listing.add_argument("--json", action="store_true")
     revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")

@@ -27,7 +27,20 @@ from gateway.runtime.launch import read_settings
 from gateway.store.secrets import described, opener_from
 from gateway.version import __version__
 
-COMMANDS = ("serve", "providers", "models", "status", "decide", "keys", "usage", "report", "audit", "admin", "accounts", "quota")
+COMMANDS = (
+    "serve",
+    "providers",
+    "models",
+    "status",
+    "decide",
+    "keys",
+    "usage",
+    "report",
+    "audit",
+    "admin",
+    "accounts",
+    "quota",
+)
 
 
 def _run(main: Callable[[], Coroutine[Any, Any, int]]) -> int:
@@ -83,8 +96,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, paths: StatePaths) -
             f"Switchboard gateway {__version__} listening on {server.url}\n"
             f"  OpenAI base URL: {server.url}/v1\n"
             f"  providers: {names}\n"
-            f"  state: {paths.config_dir}"
-            + _access_line(server)
+            f"  state: {paths.config_dir}" + _access_line(server)
         )
         await stop.wait()
         _say(f"Stopping: finishing requests in flight (at most {settings.server.shutdown_grace:g} s)")
@@ -230,22 +242,26 @@ def _parser() -> argparse.ArgumentParser:
         prog="switchboard-gateway", description="Switchboard's LLM gateway, without the tray app."
     )
     parser.add_argument("--version", action="version", version=__version__)
-    parser.add_argument("--self-test", action="store_true", help="check this install works (a gateway on a free port, no state touched); exit 0 if so")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this install works (a gateway on a free port, no state touched); exit 0 if so",
+    )
     sub = parser.add_subparsers(dest="command")
     serve = sub.add_parser("serve", parents=[common], help="run the gateway (the default)")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 11488; 0 picks a free one)")
     serve.add_argument(
-        "--require-keys", action="store_true", help="loopback callers need a client key too (SWITCHBOARD_REQUIRE_KEYS=1)"
+        "--require-keys",
+        action="store_true",
+        help="loopback callers need a client key too (SWITCHBOARD_REQUIRE_KEYS=1)",
     )
     serve.set_defaults(func=cmd_serve)
     providers = sub.add_parser("providers", parents=[common], help="list providers; store or remove a provider's key")
     providers.add_argument("action", nargs="?", default="list", choices=["list", "set-key", "remove-key"])
     providers.add_argument("provider", nargs="?", help="the provider's id (for set-key and remove-key)")
     providers.set_defaults(func=cmd_providers)
-    sub.add_parser("models", parents=[common], help="ask every provider for its models").set_defaults(
-        func=cmd_models
-    )
+    sub.add_parser("models", parents=[common], help="ask every provider for its models").set_defaults(func=cmd_models)
     status = sub.add_parser("status", parents=[common], help="health of every provider and key of the running gateway")
     status.add_argument("--url", help="the gateway's address (default: http://127.0.0.1:<configured port>)")
     status.add_argument("--json", action="store_true", help="print the status document as JSON")

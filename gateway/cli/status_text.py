@@ -56,11 +56,17 @@ def _accounts(accounts: list[dict[str, Any]], quota: list[dict[str, Any]]) -> li
     """Each subscription account with its state, risk label and quota windows."""
     lines = ["accounts"]
     for account in accounts:
-        lines.append(f"  {account['label']:<30} {account['plan'] or '-':<10} {account['state']:<14} risk: {account['risk']}")
+        lines.append(
+            f"  {account['label']:<30} {account['plan'] or '-':<10} {account['state']:<14} risk: {account['risk']}"
+        )
         for window in quota:
             if window["label"] == account["label"]:
                 used = "unlimited" if window["unlimited"] else f"{window['used_percent']:.0f}% used"
-                resets = f", resets in {window['resets_in'] // 3600} h {window['resets_in'] % 3600 // 60} min" if window["resets_in"] is not None else ""
+                resets = (
+                    f", resets in {window['resets_in'] // 3600} h {window['resets_in'] % 3600 // 60} min"
+                    if window["resets_in"] is not None
+                    else ""
+                )
                 lines.append(f"    {window['window']:<22} {used}{resets}")
     lines.append(f"  ({accounts[0]['risk_note']})")
     return lines

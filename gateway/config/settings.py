@@ -204,20 +204,52 @@ def _keys_from(names: tuple[str, ...], env: Mapping[str, str]) -> tuple[str, ...
 # --- sections ------------------------------------------------------------------------------
 
 _SERVER_KEYS = {
-    "host", "port", "allowed_hosts", "cors_origins", "max_body_mb",
-    "shutdown_grace_seconds", "header_timeout_seconds", "body_timeout_seconds", "max_connections",
-    "max_connections_per_peer", "stream_keep_alive_seconds", "model_refresh_seconds", "model_list_ttl_seconds", "require_keys", "metrics_auth",
-    "ledger", "log_level",
+    "host",
+    "port",
+    "allowed_hosts",
+    "cors_origins",
+    "max_body_mb",
+    "shutdown_grace_seconds",
+    "header_timeout_seconds",
+    "body_timeout_seconds",
+    "max_connections",
+    "max_connections_per_peer",
+    "stream_keep_alive_seconds",
+    "model_refresh_seconds",
+    "model_list_ttl_seconds",
+    "require_keys",
+    "metrics_auth",
+    "ledger",
+    "log_level",
 }
 LOG_LEVELS = ("debug", "info", "warning", "error")
 THEMES = ("system", "light", "dark")
 _TIMEOUT_KEYS = {"connect_timeout", "read_timeout", "total_timeout"}
 _PROVIDER_KEYS = _TIMEOUT_KEYS | {
-    "enabled", "kind", "name", "base_url", "api_key_env", "auth", "local", "stream_usage", "reasoning_history",
-    "models", "models_url", "model_prefix", "headers", "protocols", "rotation", "max_request_mb", "num_ctx",
+    "enabled",
+    "kind",
+    "name",
+    "base_url",
+    "api_key_env",
+    "auth",
+    "local",
+    "stream_usage",
+    "reasoning_history",
+    "models",
+    "models_url",
+    "model_prefix",
+    "headers",
+    "protocols",
+    "rotation",
+    "max_request_mb",
+    "num_ctx",
 }
 _ROUTING_KEYS = {
-    "cooldown_seconds", "exhausted_seconds", "breaker_failures", "breaker_cooloff_seconds", "deadline_seconds",
+    "cooldown_seconds",
+    "exhausted_seconds",
+    "breaker_failures",
+    "breaker_cooloff_seconds",
+    "deadline_seconds",
     "affinity_minutes",
 }
 _CACHE_KEYS = {"enabled", "ttl_seconds", "max_entries", "max_mb", "sampled"}
@@ -241,7 +273,9 @@ def _server(data: Mapping[str, Any], host: str | None, port: int | None, require
         header_timeout=_first(t.number("header_timeout_seconds", 0.1, 600), defaults.header_timeout),
         body_timeout=_first(t.number("body_timeout_seconds", 0.1, 3600), defaults.body_timeout),
         max_connections=_first(t.whole("max_connections", 8, 1_000_000), defaults.max_connections),
-        max_connections_per_peer=_first(t.whole("max_connections_per_peer", 1, 1_000_000), defaults.max_connections_per_peer),
+        max_connections_per_peer=_first(
+            t.whole("max_connections_per_peer", 1, 1_000_000), defaults.max_connections_per_peer
+        ),
         stream_keep_alive=_first(t.number("stream_keep_alive_seconds", 0.01, 3600), defaults.stream_keep_alive),
         model_refresh=_first(t.number("model_refresh_seconds", 5, 86400), defaults.model_refresh),
         model_list_ttl=_first(t.number("model_list_ttl_seconds", 60, 30 * 86400), defaults.model_list_ttl),
@@ -264,7 +298,9 @@ def _app(data: Mapping[str, Any]) -> AppSettings:
     feed = t.text("update_feed") or ""
     if feed:
         parts = urlsplit(feed)
-        if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")):
+        if parts.scheme != "https" and not (
+            parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+        ):
             raise ConfigError("[app].update_feed must be an https:// address (http:// only on this computer)")
     key = t.text("update_key") or ""
     if key and len(_base64(key)) != 32:
@@ -320,7 +356,7 @@ def _provider(
         raise ConfigError(f"{t.where}.protocols must be {problem}")
     num_ctx = t.wholes("num_ctx", 1, 100_000_000) or ()
     if num_ctx and kind != "ollama":
-        raise ConfigError(f"{t.where}.num_ctx is for Ollama's native API (kind \"ollama\")")
+        raise ConfigError(f'{t.where}.num_ctx is for Ollama\'s native API (kind "ollama")')
     rotation = t.text("rotation") or "round-robin"
     if rotation not in ROTATIONS:
         raise ConfigError(f"{t.where}.rotation must be one of {', '.join(ROTATIONS)}")
@@ -402,7 +438,9 @@ def _model_override(name: str, data: Any) -> ModelOverride:
     t = Table(data, where, _MODEL_KEYS)
     cost = data.get("cost")
     if cost is not None and not (
-        isinstance(cost, list) and len(cost) == 2 and all(isinstance(c, int | float) and not isinstance(c, bool) and c >= 0 for c in cost)
+        isinstance(cost, list)
+        and len(cost) == 2
+        and all(isinstance(c, int | float) and not isinstance(c, bool) and c >= 0 for c in cost)
     ):
         raise ConfigError(f"{where}.cost must be [input, output] dollars per million tokens")
     capabilities = t.texts("capabilities")
@@ -431,7 +469,9 @@ def _cache(data: Mapping[str, Any]) -> CacheSettings:
     )
 
 
-def _routing(data: Mapping[str, Any], aliases: Mapping[str, Any], models: Mapping[str, Any], cache: Mapping[str, Any]) -> RoutingSettings:
+def _routing(
+    data: Mapping[str, Any], aliases: Mapping[str, Any], models: Mapping[str, Any], cache: Mapping[str, Any]
+) -> RoutingSettings:
     t = Table(data, "[routing]", _ROUTING_KEYS)
     base = HealthPolicy()
     policy = HealthPolicy(
@@ -449,7 +489,7 @@ def _routing(data: Mapping[str, Any], aliases: Mapping[str, Any], models: Mappin
             )
         routes = table.texts(name) or ()
         if not routes or any("/" not in r.strip("/") for r in routes):
-            raise ConfigError(f"[aliases].{name} must list routes as \"provider/model\", in the order to try them")
+            raise ConfigError(f'[aliases].{name} must list routes as "provider/model", in the order to try them')
         chains.append((name, routes))
     return RoutingSettings(
         policy=policy,
@@ -487,8 +527,7 @@ def _custom_entry(pid: str, table: Mapping[str, Any]) -> CatalogEntry:
     """The empty catalog row of a provider the catalog does not know."""
     if table.get("enabled") is not False and table.get("kind") not in KINDS:
         raise ConfigError(
-            f"[providers.{pid}] is not a catalog provider, so it needs kind = "
-            + " or ".join(f'"{k}"' for k in KINDS)
+            f"[providers.{pid}] is not a catalog provider, so it needs kind = " + " or ".join(f'"{k}"' for k in KINDS)
         )
     kind = str(table.get("kind"))
     return CatalogEntry(

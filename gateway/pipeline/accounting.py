@@ -87,7 +87,9 @@ class Accountant:
     def attempt_failed(self, tally: Tally | None, served: Served, err: GatewayError) -> None:
         """A route failed and the next is tried: a row of its own, no usage."""
         if tally is not None and self.ledger is not None:
-            self.ledger.record(self._row(tally, ATTEMPT, served, None, err.status, _error_class(err), self._clock.monotonic()))
+            self.ledger.record(
+                self._row(tally, ATTEMPT, served, None, err.status, _error_class(err), self._clock.monotonic())
+            )
 
     def refused(self, caller: Caller, protocol: str, model: str, request_id: str, err: GatewayError) -> None:
         """A request refused before it was routed (unreadable, invalid, too large): ``model`` as

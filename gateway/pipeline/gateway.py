@@ -160,7 +160,9 @@ class Gateway:
     async def model_facts(self, name: str) -> tuple[ModelEntry, ModelFacts]:
         """A model as the gateway lists it, with what is known of it."""
         target = (await self._targets(name))[0]
-        entry = self._index.get(f"{target.provider}/{target.upstream_model}") or ModelEntry(target.provider, target.upstream_model)
+        entry = self._index.get(f"{target.provider}/{target.upstream_model}") or ModelEntry(
+            target.provider, target.upstream_model
+        )
         return entry, self.router.capabilities.of(target)
 
     async def upstream_show(self, name: str, request_id: str) -> bytes | None:
@@ -225,7 +227,9 @@ class Gateway:
             self.accounting.attempt_failed(tally, _served(candidate), err)
 
         try:
-            routed = await first_success(plan, with_access(attempt), self.router.health, self._clock, deadline, request_id, moved_on)
+            routed = await first_success(
+                plan, with_access(attempt), self.router.health, self._clock, deadline, request_id, moved_on
+            )
         except GatewayError as err:
             if plan.candidates and (err.status >= 500 or err.status == 429):  # every route tried failed
                 if len(self._failing) >= FAILING_KEPT and name not in self._failing:
@@ -276,7 +280,11 @@ class Gateway:
             if not pool.credentials:
                 continue  # a subscription with no account signed in
             keys = [
-                {"label": c.label, "key": mask_key(c.secret) if isinstance(c.secret, str) else None, **health.snapshot(c)}
+                {
+                    "label": c.label,
+                    "key": mask_key(c.secret) if isinstance(c.secret, str) else None,
+                    **health.snapshot(c),
+                }
                 for c in pool.credentials
             ]
             providers.append(
@@ -320,7 +328,9 @@ class Gateway:
 
     # --- attempts ---------------------------------------------------------------------------
 
-    async def _send(self, provider: ChatProvider, request: UpstreamRequest, left: float, cred: Credential) -> UpstreamResponse:
+    async def _send(
+        self, provider: ChatProvider, request: UpstreamRequest, left: float, cred: Credential
+    ) -> UpstreamResponse:
         """Send, within the ``left`` seconds of the request's deadline, note the quota windows
         the answer reports for ``cred``, and turn anything but a 2xx into the provider's error
         (the response is closed)."""
@@ -355,7 +365,9 @@ class Gateway:
         request = provider.show_request(candidate.target.upstream_model, candidate.cred.secret, request_id)
         return await self._ask(provider, request, left, candidate.cred)
 
-    async def _complete(self, provider: ChatProvider, response: UpstreamResponse, dialect: Dialect | None = None) -> bytes:
+    async def _complete(
+        self, provider: ChatProvider, response: UpstreamResponse, dialect: Dialect | None = None
+    ) -> bytes:
         """The whole answer (gathered from the stream, for an upstream that always streams);
         reading it to the end hands the connection back to the pool."""
         try:
@@ -419,7 +431,9 @@ class Gateway:
         """The relay, watched for quota events where the upstream sends them in its streams."""
         if not provider.quota_in_streams:
             return relay
-        return QuotaTap(relay, provider.stream_quota, lambda windows: self.quotas.observe(cred.label, provider.id, windows))
+        return QuotaTap(
+            relay, provider.stream_quota, lambda windows: self.quotas.observe(cred.label, provider.id, windows)
+        )
 
     async def counted(self) -> None:
         """Wait for the counts still being made, so the totals and the ledger are complete."""
@@ -436,7 +450,9 @@ class Gateway:
         tally = self.accounting.admit(caller, call.protocol, call.model, request_id, lambda: _estimate(call))
         try:
             source = call.source
-            cache_key = self.cache.key(caller.id, call.protocol, call.body, source.canonical if source is not None else None)
+            cache_key = self.cache.key(
+                caller.id, call.protocol, call.body, source.canonical if source is not None else None
+            )
             if cache_key is not None and (hit := self.cache.get(cache_key)) is not None:
                 self.accounting.first_byte(tally)
                 self.accounting.count(tally, CACHE, Usage(0, 0))
@@ -452,7 +468,9 @@ class Gateway:
                 fitted = self._fitted(call, candidate.target)
                 return await self._spoken(fitted, provider, candidate, request_id, left, tally, prompt)
 
-            routed: Routed[bytes | Reply] = await self._routed(call.model, targets, request_id, attempt, call, session, tally)
+            routed: Routed[bytes | Reply] = await self._routed(
+                call.model, targets, request_id, attempt, call, session, tally
+            )
             if tally.dropped:
                 routed = replace(routed, dropped=tally.dropped)
         except GatewayError as err:
@@ -499,7 +517,13 @@ class Gateway:
                     raise
 
     async def _window(
-        self, call: ClientCall, provider: OllamaProvider, candidate: Candidate, request_id: str, left: float, prompt: tokens.PromptCount
+        self,
+        call: ClientCall,
+        provider: OllamaProvider,
+        candidate: Candidate,
+        request_id: str,
+        left: float,
+        prompt: tokens.PromptCount,
     ) -> int | None:
         """The context window to ask a native Ollama for (None: the model's own): the one the
         client set, or the config sets for the model, else one that holds the request."""
@@ -511,7 +535,9 @@ class Gateway:
             need = needed(await prompt.count(), output_limit(call))
         except (BodyError, OSError, ValueError):
             return None  # not countable here (a passthrough body the canonical form cannot hold): as it is
-        return await self._windows.size(candidate.target, need, lambda: self._show(provider, candidate, request_id, left))
+        return await self._windows.size(
+            candidate.target, need, lambda: self._show(provider, candidate, request_id, left)
+        )
 
     async def _passthrough(
         self,
@@ -541,7 +567,11 @@ class Gateway:
 
             # Of the protocols, only Chat streams can end without the usage their client asked
             # for (llama-cpp-python's server never sends it): their relay holds the end back.
-            end = _counted_usage(passthrough, prompt, output, call.model) if isinstance(passthrough, openai_chat.StreamRelay) else None
+            end = (
+                _counted_usage(passthrough, prompt, output, call.model)
+                if isinstance(passthrough, openai_chat.StreamRelay)
+                else None
+            )
             stream = await self._open_stream(provider, dialect, response, target, relay, count_stream, kept, end)
             self.accounting.first_byte(tally)
             return stream
@@ -574,7 +604,12 @@ class Gateway:
         )
         if canonical.dropped:
             tally.dropped = canonical.dropped
-            log.info("%s: left out for %s, which cannot carry them: %s", request_id, provider.id, ", ".join(canonical.dropped))
+            log.info(
+                "%s: left out for %s, which cannot carry them: %s",
+                request_id,
+                provider.id,
+                ", ".join(canonical.dropped),
+            )
         # Of the protocols, only Messages streams state the prompt's size before the answer (a
         # context meter reads it): it is counted while the upstream works.
         counting = prompt.count() if call.stream and isinstance(call, MessagesCall) else None
@@ -588,7 +623,9 @@ class Gateway:
             translation = Translation(dialect.stream_decoder(), encoder)
 
             def count(done: Relay) -> None:
-                self.accounting.count(tally, served, done.usage, lambda: canonical, lambda: "".join(translation.output), _broken(done))
+                self.accounting.count(
+                    tally, served, done.usage, lambda: canonical, lambda: "".join(translation.output), _broken(done)
+                )
 
             relay = self._tapped(provider, candidate.cred, translation)
             stream = await self._open_stream(provider, dialect, response, target, relay, count)
@@ -613,7 +650,9 @@ class Gateway:
             return jsonbody.encode({"input_tokens": await tokens.count_async(_checked(call.canonical))})
 
         async def count(candidate: Candidate, left: float) -> bytes:
-            request = messages.count_tokens_request(call, candidate.target.upstream_model, candidate.cred.secret, request_id)
+            request = messages.count_tokens_request(
+                call, candidate.target.upstream_model, candidate.cred.secret, request_id
+            )
             return await self._ask(provider, request, left, candidate.cred)
 
         return (await self._routed(call.model, targets[:1], request_id, count)).value
@@ -630,7 +669,9 @@ class Gateway:
     ) -> Routed[bytes]:
         """The upstream's answer in OpenAI's shape, or as ``render`` makes it from that (which
         raises ValueError when it cannot)."""
-        tally = self.accounting.admit(caller, protocol, call.model, request_id, lambda: len(jsonbody.encode(call.body)) // 4)
+        tally = self.accounting.admit(
+            caller, protocol, call.model, request_id, lambda: len(jsonbody.encode(call.body)) // 4
+        )
         try:
             return await self._embed(call, request_id, render, tally)
         except GatewayError as err:
@@ -638,7 +679,11 @@ class Gateway:
             raise
 
     async def _embed(
-        self, call: openai_embeddings.EmbeddingCall, request_id: str, render: Callable[[bytes], bytes] | None, tally: Tally
+        self,
+        call: openai_embeddings.EmbeddingCall,
+        request_id: str,
+        render: Callable[[bytes], bytes] | None,
+        tally: Tally,
     ) -> Routed[bytes]:
         targets = await self._targets(call.model)
         self._last_used[call.model] = self._clock.monotonic()
@@ -651,7 +696,9 @@ class Gateway:
                     f"The model '{call.model}' is served by provider {provider.id}, which has no embeddings endpoint.",
                     param="model",
                 )
-            request = provider.embeddings_request(call, candidate.target.upstream_model, candidate.cred.secret, request_id)
+            request = provider.embeddings_request(
+                call, candidate.target.upstream_model, candidate.cred.secret, request_id
+            )
             body = await self._ask(provider, request, left, candidate.cred)
             try:
                 body, usage = openai_embeddings.finish_response(call, body)
@@ -683,7 +730,9 @@ def _counted_usage(
         if not relay.owes_usage:
             return b""
         try:
-            usage: Usage | None = Usage(await prompt.count(), await tokens.count_text_async(output(), model), estimated=True)
+            usage: Usage | None = Usage(
+                await prompt.count(), await tokens.count_text_async(output(), model), estimated=True
+            )
         except (BodyError, OSError, ValueError):
             usage = None  # not countable here (as the accountant finds too): the end goes out alone
         return relay.end(usage)

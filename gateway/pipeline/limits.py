@@ -103,5 +103,3 @@ class Limits:
         """Requests refused per caller since the last call (the audit log gets them per minute)."""
         denied, self._denied = self._denied, {}
         return denied
-
-

@@ -78,9 +78,15 @@ class Metrics:
             out.append(f"# HELP {name} {text}")
             out.append(f"# TYPE {name} {kind}")
 
-        family("switchboard_requests_total", "counter", "Requests answered, by client protocol, provider, model and HTTP status.")
+        family(
+            "switchboard_requests_total",
+            "counter",
+            "Requests answered, by client protocol, provider, model and HTTP status.",
+        )
         for key, count in sorted(self._requests.items()):
-            out.append(f"switchboard_requests_total{{{_labels(('protocol', 'provider', 'model', 'status'), key)}}} {count}")
+            out.append(
+                f"switchboard_requests_total{{{_labels(('protocol', 'provider', 'model', 'status'), key)}}} {count}"
+            )
         family("switchboard_errors_total", "counter", "Requests that ended in an error, by provider and error class.")
         for ekey, count in sorted(self._errors.items()):
             out.append(f"switchboard_errors_total{{{_labels(('provider', 'class'), ekey)}}} {count}")

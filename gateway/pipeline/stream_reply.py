@@ -32,7 +32,17 @@ class StreamReply:
     """
 
     __slots__ = (
-        "_copied", "_copy_left", "_end", "_first", "_kept", "_kept_size", "_on_copied", "_on_end", "_relay", "_response", "target",
+        "_copied",
+        "_copy_left",
+        "_end",
+        "_first",
+        "_kept",
+        "_kept_size",
+        "_on_copied",
+        "_on_end",
+        "_relay",
+        "_response",
+        "target",
     )
 
     def __init__(

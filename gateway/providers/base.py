@@ -45,7 +45,12 @@ class BaseProvider:
         self._base = settings.base_url
         # The headers every request carries, per Accept value, built once.
         self._headers_for = {
-            accept: (("Content-Type", JSON), ("Accept", accept), ("User-Agent", self.user_agent), *self._fixed_headers())
+            accept: (
+                ("Content-Type", JSON),
+                ("Accept", accept),
+                ("User-Agent", self.user_agent),
+                *self._fixed_headers(),
+            )
             for accept in (JSON, SSE, NDJSON)
         }
 
@@ -74,8 +79,15 @@ class BaseProvider:
         return key.base_url if isinstance(key, Access) and key.base_url else self._base
 
     def post(
-        self, path: str, body: bytes, key: Key, request_id: str, *, stream: bool,
-        extra: tuple[tuple[str, str], ...] = (), accept: str = SSE,
+        self,
+        path: str,
+        body: bytes,
+        key: Key,
+        request_id: str,
+        *,
+        stream: bool,
+        extra: tuple[tuple[str, str], ...] = (),
+        accept: str = SSE,
     ) -> UpstreamRequest:
         return UpstreamRequest(
             provider=self.id,
@@ -113,7 +125,9 @@ class BaseProvider:
         """Quota windows in one stream event (read only where ``quota_in_streams``)."""
         return ()
 
-    def error(self, status: int, headers: Mapping[str, str], body: bytes, now: float, keys: tuple[str, ...]) -> UpstreamStatus:
+    def error(
+        self, status: int, headers: Mapping[str, str], body: bytes, now: float, keys: tuple[str, ...]
+    ) -> UpstreamStatus:
         """The upstream's error answer in the gateway's terms, with credentials masked."""
         return upstream_error(self.id, status, headers, body, now, keys)
 
@@ -139,8 +153,15 @@ class Poster(Protocol):
     settings: ProviderSettings
 
     def post(
-        self, path: str, body: bytes, key: Key, request_id: str, *, stream: bool,
-        extra: tuple[tuple[str, str], ...] = (), accept: str = SSE,
+        self,
+        path: str,
+        body: bytes,
+        key: Key,
+        request_id: str,
+        *,
+        stream: bool,
+        extra: tuple[tuple[str, str], ...] = (),
+        accept: str = SSE,
     ) -> UpstreamRequest: ...
 
 
@@ -156,7 +177,9 @@ class Dialect(Protocol):
 
     def passthrough_usage(self, body: bytes) -> Usage | None: ...
 
-    def translated_request(self, request: ChatRequest, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest: ...
+    def translated_request(
+        self, request: ChatRequest, upstream_model: str, key: Key, request_id: str
+    ) -> UpstreamRequest: ...
 
     def decode_response(self, body: bytes) -> ChatResponse: ...
 
@@ -182,6 +205,8 @@ class ChatProvider(Protocol):
 
     def parse_models(self, body: bytes) -> list[ModelEntry]: ...
 
-    def error(self, status: int, headers: Mapping[str, str], body: bytes, now: float, keys: tuple[str, ...]) -> UpstreamStatus: ...
+    def error(
+        self, status: int, headers: Mapping[str, str], body: bytes, now: float, keys: tuple[str, ...]
+    ) -> UpstreamStatus: ...
 
     def embedded_error(self, body: bytes, now: float, keys: tuple[str, ...]) -> UpstreamStatus | None: ...

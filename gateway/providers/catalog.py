@@ -52,8 +52,22 @@ class CatalogEntry:
 
 
 _FIELDS = {
-    "name", "base_url", "key_env", "kind", "auth", "local", "url_env", "url_path", "default_url",
-    "stream_usage", "models_url", "model_prefix", "models", "headers", "protocols", "reasoning_history",
+    "name",
+    "base_url",
+    "key_env",
+    "kind",
+    "auth",
+    "local",
+    "url_env",
+    "url_path",
+    "default_url",
+    "stream_usage",
+    "models_url",
+    "model_prefix",
+    "models",
+    "headers",
+    "protocols",
+    "reasoning_history",
 }
 
 

@@ -25,13 +25,17 @@ class ChatCompletions:
         self._ask_usage = provider.settings.stream_usage
         self._reasoning_history = provider.settings.reasoning_history
 
-    def passthrough_request(self, call: openai_chat.ChatCall, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
+    def passthrough_request(
+        self, call: openai_chat.ChatCall, upstream_model: str, key: Key, request_id: str
+    ) -> UpstreamRequest:
         body = openai_chat.upstream_body(call, upstream_model, ask_usage=self._ask_usage)
         return self._provider.post(self._path, body, key, request_id, stream=call.stream)
 
     def passthrough_relay(self, call: openai_chat.ChatCall) -> openai_chat.StreamRelay:
         # The usage chunk was asked for on the client's behalf only when it did not ask itself.
-        return openai_chat.StreamRelay(drop_usage_chunk=self._ask_usage and not call.wants_usage, wants_usage=call.wants_usage)
+        return openai_chat.StreamRelay(
+            drop_usage_chunk=self._ask_usage and not call.wants_usage, wants_usage=call.wants_usage
+        )
 
     def passthrough_usage(self, body: bytes) -> Usage | None:
         """Raises ValueError when the answer is not a chat completion."""
@@ -39,8 +43,12 @@ class ChatCompletions:
             raise ValueError("not a chat completion")
         return openai_chat.completion_usage(body)
 
-    def translated_request(self, request: ChatRequest, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
-        body = codec.encode_request(request, upstream_model, stream_usage=self._ask_usage, reasoning_history=self._reasoning_history)
+    def translated_request(
+        self, request: ChatRequest, upstream_model: str, key: Key, request_id: str
+    ) -> UpstreamRequest:
+        body = codec.encode_request(
+            request, upstream_model, stream_usage=self._ask_usage, reasoning_history=self._reasoning_history
+        )
         return self._provider.post(self._path, jsonbody.encode(body), key, request_id, stream=request.stream)
 
     def decode_response(self, body: bytes) -> ChatResponse:

@@ -42,8 +42,20 @@ ORIGINATOR = "codex_cli_rs"
 # refuse some others (previous_response_id, stream_options, ...), and whether it takes
 # max_output_tokens, temperature or top_p is unconfirmed: so only these go.
 CODEX_FIELDS = frozenset(
-    {"model", "instructions", "input", "tools", "tool_choice", "parallel_tool_calls", "reasoning", "store",
-     "stream", "include", "prompt_cache_key", "text"}
+    {
+        "model",
+        "instructions",
+        "input",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "reasoning",
+        "store",
+        "stream",
+        "include",
+        "prompt_cache_key",
+        "text",
+    }
 )
 _SESSION_SPACE = uuid.UUID("6f1c8a52-4a4b-4f0e-9d1e-2b7f4c3a9e10")
 
@@ -68,15 +80,21 @@ def codex_body(body: Mapping[str, Any], model: str) -> tuple[dict[str, Any], str
 class CodexResponses(Responses):
     """Responses as the subscription endpoint speaks it: always streamed, fields trimmed."""
 
-    def passthrough_request(self, call: ResponsesCall, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
+    def passthrough_request(
+        self, call: ResponsesCall, upstream_model: str, key: Key, request_id: str
+    ) -> UpstreamRequest:
         return self._request(call.body, upstream_model, key, request_id)
 
-    def translated_request(self, request: ChatRequest, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
+    def translated_request(
+        self, request: ChatRequest, upstream_model: str, key: Key, request_id: str
+    ) -> UpstreamRequest:
         return self._request(codec.encode_request(request, upstream_model), upstream_model, key, request_id)
 
     def _request(self, body: Mapping[str, Any], model: str, key: Key, request_id: str) -> UpstreamRequest:
         out, session = codex_body(body, model)
-        return self._provider.post(self._path, jsonbody.encode(out), key, request_id, stream=True, extra=(("session_id", session),))
+        return self._provider.post(
+            self._path, jsonbody.encode(out), key, request_id, stream=True, extra=(("session_id", session),)
+        )
 
     def collect(self, stream: bytes) -> bytes:
         return collect(stream, self._provider.id)
@@ -84,7 +102,9 @@ class CodexResponses(Responses):
 
 class CodexProvider(BaseProvider):
     models_path = f"/models?client_version={CODEX_VERSION}"
-    user_agent = f"{ORIGINATOR}/{CODEX_VERSION} ({platform.system()} {platform.release()}; {platform.machine()}) switchboard"
+    user_agent = (
+        f"{ORIGINATOR}/{CODEX_VERSION} ({platform.system()} {platform.release()}; {platform.machine()}) switchboard"
+    )
     quota_in_streams = True
 
     def __init__(self, settings: ProviderSettings) -> None:
@@ -103,12 +123,20 @@ class CodexProvider(BaseProvider):
             return parse_model_list(body, self.id)
         entries = []
         for model in models:
-            if not isinstance(model, dict) or not isinstance(model.get("slug"), str) or model.get("visibility") == "hide":
+            if (
+                not isinstance(model, dict)
+                or not isinstance(model.get("slug"), str)
+                or model.get("visibility") == "hide"
+            ):
                 continue
             context = model.get("context_window")
             reasons = bool(model.get("supported_reasoning_levels"))
             capabilities = ("completion", "tools", "vision", *(("thinking",) if reasons else ()))
-            entries.append(ModelEntry(self.id, model["slug"], 0, context if type(context) is int and context > 0 else 0, 0, capabilities))
+            entries.append(
+                ModelEntry(
+                    self.id, model["slug"], 0, context if type(context) is int and context > 0 else 0, 0, capabilities
+                )
+            )
         return entries
 
     def quota(self, headers: Mapping[str, str], now: float) -> tuple[QuotaWindow, ...]:
@@ -117,7 +145,9 @@ class CodexProvider(BaseProvider):
     def stream_quota(self, payload: dict[str, Any]) -> tuple[QuotaWindow, ...]:
         return codex_event(payload) if payload.get("type") == "codex.rate_limits" else ()
 
-    def error(self, status: int, headers: Mapping[str, str], body: bytes, now: float, keys: tuple[str, ...]) -> UpstreamStatus:
+    def error(
+        self, status: int, headers: Mapping[str, str], body: bytes, now: float, keys: tuple[str, ...]
+    ) -> UpstreamStatus:
         """A used-up window rests the account until that window resets, as the answer says."""
         err = super().error(status, headers, body, now, keys)
         if status == 429 and (reset := _reset_of(body, headers, now)) is not None:

@@ -79,7 +79,9 @@ class _Turns:
         request = super().passthrough_request(call, upstream_model, key, request_id)  # type: ignore[misc]
         return _with(request, turn_headers(_canonical(call), self.intent))
 
-    def translated_request(self, request: ChatRequest, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
+    def translated_request(
+        self, request: ChatRequest, upstream_model: str, key: Key, request_id: str
+    ) -> UpstreamRequest:
         built = super().translated_request(request, upstream_model, key, request_id)  # type: ignore[misc]
         return _with(built, turn_headers(request, self.intent))
 
@@ -153,9 +155,19 @@ class CopilotProvider(BaseProvider):
             if isinstance(multiplier, int | float) and not isinstance(multiplier, bool):
                 self.multipliers[model] = float(multiplier)
             found = ["completion"]
-            found += [name for flag, name in (("tool_calls", "tools"), ("vision", "vision"), ("thinking", "thinking")) if supports.get(flag)]
-            entry = ModelEntry(self.id, model, 0, _whole(limits.get("max_prompt_tokens") or limits.get("max_context_window_tokens")),
-                               _whole(limits.get("max_output_tokens")), tuple(found))
+            found += [
+                name
+                for flag, name in (("tool_calls", "tools"), ("vision", "vision"), ("thinking", "thinking"))
+                if supports.get(flag)
+            ]
+            entry = ModelEntry(
+                self.id,
+                model,
+                0,
+                _whole(limits.get("max_prompt_tokens") or limits.get("max_context_window_tokens")),
+                _whole(limits.get("max_output_tokens")),
+                tuple(found),
+            )
             entries.append((item.get("is_chat_default") is True, entry))
         return [e for default, e in entries if default] + [e for default, e in entries if not default]
 

@@ -44,7 +44,9 @@ class Messages:
         self._provider = provider
         self._path = path
 
-    def passthrough_request(self, call: MessagesCall, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
+    def passthrough_request(
+        self, call: MessagesCall, upstream_model: str, key: Key, request_id: str
+    ) -> UpstreamRequest:
         body = jsonbody.with_model(call.source, call.body, upstream_model)
         return self._provider.post(self._path, body, key, request_id, stream=call.stream, extra=version_headers(call))
 
@@ -54,13 +56,21 @@ class Messages:
     def passthrough_usage(self, body: bytes) -> Usage | None:
         return usage_from(_message(body).get("usage"))
 
-    def count_tokens_request(self, call: MessagesCall, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
+    def count_tokens_request(
+        self, call: MessagesCall, upstream_model: str, key: Key, request_id: str
+    ) -> UpstreamRequest:
         body = jsonbody.with_model(call.source, call.body, upstream_model)
-        return self._provider.post(f"{self._path}/count_tokens", body, key, request_id, stream=False, extra=version_headers(call))
+        return self._provider.post(
+            f"{self._path}/count_tokens", body, key, request_id, stream=False, extra=version_headers(call)
+        )
 
-    def translated_request(self, request: ChatRequest, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
+    def translated_request(
+        self, request: ChatRequest, upstream_model: str, key: Key, request_id: str
+    ) -> UpstreamRequest:
         body = jsonbody.encode(codec.encode_request(request, upstream_model))
-        return self._provider.post(self._path, body, key, request_id, stream=request.stream, extra=version_headers(None))
+        return self._provider.post(
+            self._path, body, key, request_id, stream=request.stream, extra=version_headers(None)
+        )
 
     def decode_response(self, body: bytes) -> ChatResponse:
         return codec.decode_response(_message(body))

@@ -39,8 +39,12 @@ class OllamaProvider(BaseProvider):
         self.dialects: dict[str, Dialect] = {p: DIALECTS[p](self) for p in chosen}
         self.primary: Dialect = self.dialects[chosen[0]]
 
-    def embeddings_request(self, call: openai_embeddings.EmbeddingCall, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
-        return self.post("/v1/embeddings", openai_embeddings.upstream_body(call, upstream_model), key, request_id, stream=False)
+    def embeddings_request(
+        self, call: openai_embeddings.EmbeddingCall, upstream_model: str, key: Key, request_id: str
+    ) -> UpstreamRequest:
+        return self.post(
+            "/v1/embeddings", openai_embeddings.upstream_body(call, upstream_model), key, request_id, stream=False
+        )
 
     def show_request(self, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
         return self.post("/api/show", jsonbody.encode({"model": upstream_model}), key, request_id, stream=False)

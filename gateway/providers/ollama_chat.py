@@ -42,7 +42,9 @@ class OllamaChat:
     def _sized(self, body: dict[str, Any]) -> dict[str, Any]:
         return body if self._window is None else with_window(body, self._window)
 
-    def passthrough_request(self, call: OllamaChatCall, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
+    def passthrough_request(
+        self, call: OllamaChatCall, upstream_model: str, key: Key, request_id: str
+    ) -> UpstreamRequest:
         sized = self._sized(call.body)
         body = jsonbody.with_model(call.source if sized is call.body else None, sized, upstream_model)
         return self._provider.post(self._path, body, key, request_id, stream=call.stream, accept=NDJSON)
@@ -53,7 +55,9 @@ class OllamaChat:
     def passthrough_usage(self, body: bytes) -> Usage | None:
         return codec.usage_from(_answer(body))
 
-    def translated_request(self, request: ChatRequest, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
+    def translated_request(
+        self, request: ChatRequest, upstream_model: str, key: Key, request_id: str
+    ) -> UpstreamRequest:
         body = jsonbody.encode(self._sized(codec.encode_request(request, upstream_model)))
         return self._provider.post(self._path, body, key, request_id, stream=request.stream, accept=NDJSON)
 

@@ -23,5 +23,9 @@ class OpenAICompatible(BaseProvider):
         self.dialects: dict[str, Dialect] = {p: DIALECTS[p](self) for p in chosen}
         self.primary: Dialect = self.dialects[chosen[0]]
 
-    def embeddings_request(self, call: openai_embeddings.EmbeddingCall, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
-        return self.post("/embeddings", openai_embeddings.upstream_body(call, upstream_model), key, request_id, stream=False)
+    def embeddings_request(
+        self, call: openai_embeddings.EmbeddingCall, upstream_model: str, key: Key, request_id: str
+    ) -> UpstreamRequest:
+        return self.post(
+            "/embeddings", openai_embeddings.upstream_body(call, upstream_model), key, request_id, stream=False
+        )

@@ -117,7 +117,11 @@ def codex_usage(body: Mapping[str, Any]) -> tuple[QuotaWindow, ...]:
     if isinstance(credits, dict) and _flag(credits.get("has_credits")):
         balance = _number(credits.get("balance"))
         unlimited = _flag(credits.get("unlimited"))
-        windows.append(QuotaWindow("credits", 0.0 if unlimited or (balance or 0) > 0 else 100.0, remaining=balance, unlimited=unlimited))
+        windows.append(
+            QuotaWindow(
+                "credits", 0.0 if unlimited or (balance or 0) > 0 else 100.0, remaining=balance, unlimited=unlimited
+            )
+        )
     return tuple(windows)
 
 
@@ -187,8 +191,18 @@ def copilot_headers(headers: Mapping[str, str]) -> tuple[QuotaWindow, ...]:
 _FAMILIES = (
     ("requests", "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"),
     ("tokens", "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"),
-    ("requests", "anthropic-ratelimit-requests-limit", "anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-requests-reset"),
-    ("tokens", "anthropic-ratelimit-tokens-limit", "anthropic-ratelimit-tokens-remaining", "anthropic-ratelimit-tokens-reset"),
+    (
+        "requests",
+        "anthropic-ratelimit-requests-limit",
+        "anthropic-ratelimit-requests-remaining",
+        "anthropic-ratelimit-requests-reset",
+    ),
+    (
+        "tokens",
+        "anthropic-ratelimit-tokens-limit",
+        "anthropic-ratelimit-tokens-remaining",
+        "anthropic-ratelimit-tokens-reset",
+    ),
 )
 
 

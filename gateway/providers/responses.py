@@ -32,7 +32,9 @@ class Responses:
         self._provider = provider
         self._path = path
 
-    def passthrough_request(self, call: ResponsesCall, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
+    def passthrough_request(
+        self, call: ResponsesCall, upstream_model: str, key: Key, request_id: str
+    ) -> UpstreamRequest:
         body = jsonbody.with_model(call.source, call.body, upstream_model)
         return self._provider.post(self._path, body, key, request_id, stream=call.stream)
 
@@ -42,7 +44,9 @@ class Responses:
     def passthrough_usage(self, body: bytes) -> Usage | None:
         return usage_from(_response(body).get("usage"))
 
-    def translated_request(self, request: ChatRequest, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
+    def translated_request(
+        self, request: ChatRequest, upstream_model: str, key: Key, request_id: str
+    ) -> UpstreamRequest:
         body = jsonbody.encode(codec.encode_request(request, upstream_model))
         return self._provider.post(self._path, body, key, request_id, stream=request.stream)
 

@@ -15,14 +15,90 @@ from gateway.routing.traits import Traits
 # Plain substring and word-set tests rather than regular expressions: Python's regex engine
 # takes tens of microseconds on a long alternation, these take one or two.
 _CODE_MARKS = (
-    "```", "def ", "class ", "function(", "function ", "#include", "import ", "=>", "const ", "};",
-    "();", "select ", "traceback (most recent call last)", "public static", "fn ", "<div", "console.log",
+    "```",
+    "def ",
+    "class ",
+    "function(",
+    "function ",
+    "#include",
+    "import ",
+    "=>",
+    "const ",
+    "};",
+    "();",
+    "select ",
+    "traceback (most recent call last)",
+    "public static",
+    "fn ",
+    "<div",
+    "console.log",
 )
 _REASONING_PHRASES = ("step by step", "step-by-step", "race condition", "trade-off", "tradeoff", "edge case")
 _REASONING_WORDS = frozenset(
-    ["prove", "proof", "derive", "analyze", "analyse", "analysis", "architecture", "architectural", "design", "designing", "optimize", "optimise", "optimization", "optimisation", "optimizing", "algorithm", "algorithms", "algorithmic", "complexity", "debug", "debugging", "refactor", "refactoring", "concurrency", "concurrent", "why", "compare", "comparison", "evaluate", "plan", "strategy", "implement", "implementation", "implementing", "migrate", "migration", "security", "vulnerability", "vulnerabilities", "scalable", "scalability", "distributed", "deadlock", "invariant", "theorem"]
+    [
+        "prove",
+        "proof",
+        "derive",
+        "analyze",
+        "analyse",
+        "analysis",
+        "architecture",
+        "architectural",
+        "design",
+        "designing",
+        "optimize",
+        "optimise",
+        "optimization",
+        "optimisation",
+        "optimizing",
+        "algorithm",
+        "algorithms",
+        "algorithmic",
+        "complexity",
+        "debug",
+        "debugging",
+        "refactor",
+        "refactoring",
+        "concurrency",
+        "concurrent",
+        "why",
+        "compare",
+        "comparison",
+        "evaluate",
+        "plan",
+        "strategy",
+        "implement",
+        "implementation",
+        "implementing",
+        "migrate",
+        "migration",
+        "security",
+        "vulnerability",
+        "vulnerabilities",
+        "scalable",
+        "scalability",
+        "distributed",
+        "deadlock",
+        "invariant",
+        "theorem",
+    ]
 )
-_SIMPLE_WORDS = frozenset(["translate", "summarize", "summarise", "rephrase", "spell", "hello", "hi", "thanks", "thank", "define", "synonym", "capital"])
+_SIMPLE_WORDS = frozenset(
+    [
+        "translate",
+        "summarize",
+        "summarise",
+        "rephrase",
+        "spell",
+        "hello",
+        "hi",
+        "thanks",
+        "thank",
+        "define",
+        "synonym",
+        "capital",
+    ]
+)
 _NOT_LETTERS = str.maketrans({c: " " for c in "\n\t\r.,;:!?()[]{}<>\"'`*/\\=+|&^%$#@~0123456789"})
 _LENGTH_STEPS = ((300, 0.0), (1500, 0.5), (6000, 1.0), (24000, 1.5))
 

@@ -96,7 +96,9 @@ async def first_success(
             log.info("%s: %s failed (%s); trying the next route", request_id, candidate.route, verdict.reason)
             if moved_on is not None:
                 moved_on(candidate, err)
-            if verdict.action in ("cool", "bench") and (resting := health.blocked(cred, candidate.target.upstream_model)):
+            if verdict.action in ("cool", "bench") and (
+                resting := health.blocked(cred, candidate.target.upstream_model)
+            ):
                 limited.append(resting[1])  # as long as health now holds it, defaults included
             # Classified: its traceback's frames (the request body, the upstream's answer) are
             # not kept while the next routes are tried.
@@ -125,8 +127,10 @@ def _keyless(providers: tuple[str, ...]) -> str:
     said = []
     for provider in providers:
         if provider in SUBSCRIPTIONS:
-            said.append(f"no {provider} account is connected (connect one with 'python -m gateway accounts import {provider}' "
-                        f"or 'accounts login {provider}', or on the app's Accounts page)")
+            said.append(
+                f"no {provider} account is connected (connect one with 'python -m gateway accounts import {provider}' "
+                f"or 'accounts login {provider}', or on the app's Accounts page)"
+            )
         else:
             said.append(f"{provider} has no key")
     return ": " + "; ".join(said) if said else ""
@@ -134,7 +138,9 @@ def _keyless(providers: tuple[str, ...]) -> str:
 
 def _nowhere(plan: Plan, limited: list[float]) -> NoRouteAvailable:
     if not plan.rejected:
-        return NoRouteAvailable(f"no route can serve '{plan.name}'{_keyless(plan.keyless)}", status=503, retry_after=None)
+        return NoRouteAvailable(
+            f"no route can serve '{plan.name}'{_keyless(plan.keyless)}", status=503, retry_after=None
+        )
     wait = clamp_wait(min(r.seconds or 0.0 for r in plan.rejected))
     reasons = ", ".join(sorted({r.reason for r in plan.rejected}))
     return NoRouteAvailable(

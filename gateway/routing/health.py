@@ -194,7 +194,9 @@ class Health:
             health = "cooling" if cooldowns else "ok"
         return {
             "health": health,
-            "benched": {"reason": bench.reason, "seconds_left": round(bench.until - now, 1)} if bench and benched else None,
+            "benched": {"reason": bench.reason, "seconds_left": round(bench.until - now, 1)}
+            if bench and benched
+            else None,
             "cooldowns": cooldowns,
             "attempts": stats.attempts,
             "successes": stats.successes,

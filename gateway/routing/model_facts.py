@@ -56,7 +56,9 @@ def rating_by_size(name: str) -> int:
 @functools.lru_cache(maxsize=4096)  # model lists are asked for often and change rarely
 def facts_for(entry: ModelEntry) -> ModelFacts:
     name = entry.upstream_id.lower().rsplit("/", 1)[-1]
-    found = next((facts for patterns, facts in _table() if any(fnmatch.fnmatchcase(name, p) for p in patterns)), UNKNOWN)
+    found = next(
+        (facts for patterns, facts in _table() if any(fnmatch.fnmatchcase(name, p) for p in patterns)), UNKNOWN
+    )
     if "embedding" not in found.capabilities and (by_size := rating_by_size(name)):
         # A size in the name bounds what the family's row says: a 14b distill of a frontier
         # model is not the frontier model.

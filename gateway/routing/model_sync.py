@@ -56,9 +56,15 @@ class ListedModels:
         provider, source, taken_at, text = row
         try:
             entries = tuple(
-                ModelEntry(provider, str(name), int(created), int(context), int(output),
-                           None if caps is None else tuple(map(str, caps)),
-                           None if cost is None else (float(cost[0]), float(cost[1])))
+                ModelEntry(
+                    provider,
+                    str(name),
+                    int(created),
+                    int(context),
+                    int(output),
+                    None if caps is None else tuple(map(str, caps)),
+                    None if cost is None else (float(cost[0]), float(cost[1])),
+                )
                 for name, created, context, output, caps, cost in json.loads(text)
             )
         except (ValueError, TypeError, IndexError):
@@ -100,9 +106,7 @@ class ModelSync:
         self._ready = asyncio.Event()
         for provider in providers:
             if provider.settings.models:
-                index.set_models(
-                    provider.id, [ModelEntry(provider.id, m) for m in provider.settings.models]
-                )
+                index.set_models(provider.id, [ModelEntry(provider.id, m) for m in provider.settings.models])
 
     async def _fetch(self, provider: ChatProvider) -> bool:
         self._last_asked[provider.id] = self._clock.monotonic()

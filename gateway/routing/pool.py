@@ -43,7 +43,12 @@ class KeyPool:
     __slots__ = ("_keys", "_next", "_rank", "credentials", "rotation")
 
     def __init__(
-        self, provider: str, secrets: tuple[str, ...], rotation: str = "round-robin", *, rank: Rank | None = None,
+        self,
+        provider: str,
+        secrets: tuple[str, ...],
+        rotation: str = "round-robin",
+        *,
+        rank: Rank | None = None,
         accounts: bool = False,
     ) -> None:
         """``accounts``: the pool holds signed-in accounts (``set_accounts``), none at first."""

@@ -39,13 +39,32 @@ class QuotaRecord:
 
     def row(self) -> QuotaRow:
         w = self.window
-        return (self.label, w.name, self.provider, w.used_percent, w.resets_at, w.window_seconds, w.entitlement,
-                w.remaining, int(w.unlimited), self.taken_at, self.first_percent, self.first_at)
+        return (
+            self.label,
+            w.name,
+            self.provider,
+            w.used_percent,
+            w.resets_at,
+            w.window_seconds,
+            w.entitlement,
+            w.remaining,
+            int(w.unlimited),
+            self.taken_at,
+            self.first_percent,
+            self.first_at,
+        )
 
     @classmethod
     def from_row(cls, row: QuotaRow) -> QuotaRecord:
         label, name, provider, used, resets, seconds, entitlement, remaining, unlimited, taken, first_p, first_at = row
-        return cls(label, provider, QuotaWindow(name, used, resets, seconds, entitlement, remaining, bool(unlimited)), taken, first_p, first_at)
+        return cls(
+            label,
+            provider,
+            QuotaWindow(name, used, resets, seconds, entitlement, remaining, bool(unlimited)),
+            taken,
+            first_p,
+            first_at,
+        )
 
     def forecast(self) -> float | None:
         """When, at the rate used since the period's first sample, the window runs out (unix
@@ -95,8 +114,12 @@ class QuotaBook:
         held = self._records.get(label, {})
         for window in windows:
             last = held.get(window.name)
-            same_period = last is not None and _same_period(last.window, window) and window.used_percent >= last.first_percent
-            first = (last.first_percent, last.first_at) if last is not None and same_period else (window.used_percent, now)
+            same_period = (
+                last is not None and _same_period(last.window, window) and window.used_percent >= last.first_percent
+            )
+            first = (
+                (last.first_percent, last.first_at) if last is not None and same_period else (window.used_percent, now)
+            )
             record = QuotaRecord(label, provider, window, now, *first)
             self._keep(record)
             if self._persist is not None:

@@ -15,7 +15,11 @@ def receipt(plan: Plan) -> dict[str, Any]:
     out["chosen"] = plan.candidates[0].route if plan.candidates else None
     out["alternatives"] = [c.route for c in plan.candidates[1:]]
     out["rejected"] = [
-        {"route": r.route, "reason": r.reason, **({"seconds_left": round(r.seconds, 1)} if r.seconds is not None else {})}
+        {
+            "route": r.route,
+            "reason": r.reason,
+            **({"seconds_left": round(r.seconds, 1)} if r.seconds is not None else {}),
+        }
         for r in plan.rejected
     ]
     return out

@@ -79,7 +79,11 @@ class Spoken:
             self._keep(learned)
         log.info(
             "%s: the server at %s has no %s endpoint (HTTP %d); its %s calls are translated from now on",
-            provider.id, learned.source, dialect.protocol, err.status, dialect.protocol,
+            provider.id,
+            learned.source,
+            dialect.protocol,
+            err.status,
+            dialect.protocol,
         )
         return True
 

@@ -19,7 +19,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-OFF = "".join(f"[providers.{p}]\nenabled = false\n" for p in ("ollama", "lmstudio", "llamacpp", "vllm", "localai", "jan"))
+OFF = "".join(
+    f"[providers.{p}]\nenabled = false\n" for p in ("ollama", "lmstudio", "llamacpp", "vllm", "localai", "jan")
+)
 
 
 def _checks() -> list[Check]:
@@ -58,7 +60,14 @@ def _checks() -> list[Check]:
         names = sorted(type(k).__module__ for k in keyring.backend.get_all_keyring())
         return f"backends: {', '.join(names) or 'none'}"
 
-    return [("tokenizer", tokenizer), ("catalog", catalog), ("argon2", argon2), ("jwt", jwt), ("aes-gcm", sealing), ("keyring", keyring)]
+    return [
+        ("tokenizer", tokenizer),
+        ("catalog", catalog),
+        ("argon2", argon2),
+        ("jwt", jwt),
+        ("aes-gcm", sealing),
+        ("keyring", keyring),
+    ]
 
 
 async def _serve_and_ask(home: Path) -> list[tuple[str, bool, str]]:
@@ -73,7 +82,9 @@ async def _serve_and_ask(home: Path) -> list[tuple[str, bool, str]]:
     data = home / "data"
     data.mkdir(mode=0o700)
     started = time.perf_counter()
-    server = GatewayServer(load_settings(config, {}, port=0), data_dir=data, secrets=MemorySecrets(), environ={}, home=home)
+    server = GatewayServer(
+        load_settings(config, {}, port=0), data_dir=data, secrets=MemorySecrets(), environ={}, home=home
+    )
     await server.start()
     out: list[tuple[str, bool, str]] = []
     client = Http1Transport()
@@ -98,7 +109,9 @@ def run(more: Sequence[Check] = (), write: Callable[[str], object] = print) -> i
     from gateway.version import __version__
 
     logging.getLogger("gateway").setLevel(logging.ERROR)  # its own in-memory secrets are no news here
-    write(f"Switchboard {__version__} self-test (Python {sys.version.split()[0]}, {'frozen' if getattr(sys, 'frozen', False) else 'from source'})")
+    write(
+        f"Switchboard {__version__} self-test (Python {sys.version.split()[0]}, {'frozen' if getattr(sys, 'frozen', False) else 'from source'})"
+    )
     results: list[tuple[str, bool, str]] = []
     for name, check in [*_checks(), *more]:
         try:

@@ -120,8 +120,15 @@ class GatewayServer:
             self.accounts.quota_seen = self.gateway.quotas.observe
             self.accounts.changed.append(self._serve_accounts)
         self.flows = (
-            LoginFlows(self.accounts, clock, env=os.environ if environ is None else environ, home=home or Path.home(), open_browser=open_browser)
-            if self.accounts is not None else None
+            LoginFlows(
+                self.accounts,
+                clock,
+                env=os.environ if environ is None else environ,
+                home=home or Path.home(),
+                open_browser=open_browser,
+            )
+            if self.accounts is not None
+            else None
         )
         self.identity: Identity | None = None
         self.routes: Router | None = None  # every route served, once started
@@ -165,7 +172,9 @@ class GatewayServer:
             self.control, self._guard, self._ids, self._admin_token, server.metrics_auth, server.stream_keep_alive
         )
         cap = ConnectionCap(
-            connection_cap(server.max_connections, raise_descriptor_limit()), server.max_connections_per_peer, self._loopback
+            connection_cap(server.max_connections, raise_descriptor_limit()),
+            server.max_connections_per_peer,
+            self._loopback,
         )
         runner = web.ServerRunner(
             CappedServer(
@@ -194,7 +203,9 @@ class GatewayServer:
         self._sync = asyncio.create_task(self.gateway.sync.run(), name="model-sync")
         if state is not None:
             lan = not is_loopback(server.host)
-            await asyncio.to_thread(state.started, server.host, server.port, server.require_keys, lan, self.settings.config_file)
+            await asyncio.to_thread(
+                state.started, server.host, server.port, server.require_keys, lan, self.settings.config_file
+            )
             if state.secrets.kind in ("file", "memory"):  # S31: never silent about where secrets went
                 log.warning("secrets are kept in %s", described(state.secrets.kind, state.secrets.where))
             self._housekeeping = asyncio.create_task(self._keep_house(state), name="housekeeping")
@@ -213,7 +224,9 @@ class GatewayServer:
             run = state.db.writer.run
             self.gateway.quotas.load(QuotaRecord.from_row(r) for r in run(account_rows.load_quota).result())
             since = self._clock.time() - server.model_list_ttl
-            self.gateway.sync.restore(ListedModels.from_row(r) for r in run(lambda c: model_lists.load(c, since)).result())
+            self.gateway.sync.restore(
+                ListedModels.from_row(r) for r in run(lambda c: model_lists.load(c, since)).result()
+            )
             unspoken = run(lambda c: model_lists.load_unspoken(c, since)).result()
             self.gateway.spoken.restore(map(Unspoken.from_row, unspoken), self.gateway.providers)
             if self.accounts is not None:

@@ -49,9 +49,7 @@ def without_self(providers: Sequence[ProviderSettings], port: int) -> list[Provi
     kept = []
     for provider in providers:
         if port and points_at(provider, port):
-            log.warning(
-                "%s: its base URL %s is this gateway itself; leaving it out", provider.id, provider.base_url
-            )
+            log.warning("%s: its base URL %s is this gateway itself; leaving it out", provider.id, provider.base_url)
         else:
             kept.append(provider)
     return kept
@@ -126,7 +124,9 @@ def build_gateway(
     cache = ResponseCache(clock, routing.cache)
     accountant = Accountant(clock, Limits(clock), Metrics(), ledger)
     spoken = Spoken(clock, settings.server.model_list_ttl, keep_unspoken)
-    return Gateway(adapters, transport, clock, index, sync, pools, router, routing.deadline, cache, accountant, quotas, spoken)
+    return Gateway(
+        adapters, transport, clock, index, sync, pools, router, routing.deadline, cache, accountant, quotas, spoken
+    )
 
 
 def _active(

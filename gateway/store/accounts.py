@@ -46,8 +46,19 @@ def save(conn: sqlite3.Connection, row: AccountRow) -> None:
     """Insert, or update the account with this id (signing in again to the same account)."""
     conn.execute(
         _SAVE,
-        (row.id, row.kind, row.label, row.subject, row.email, row.plan, row.state, row.origin, row.sync_path,
-         row.created_at, row.updated_at),
+        (
+            row.id,
+            row.kind,
+            row.label,
+            row.subject,
+            row.email,
+            row.plan,
+            row.state,
+            row.origin,
+            row.sync_path,
+            row.created_at,
+            row.updated_at,
+        ),
     )
 
 

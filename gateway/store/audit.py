@@ -146,7 +146,9 @@ def exported_row(item: Any) -> Row:
     if not isinstance(item, dict) or set(item) != set(_ROW_FIELDS):
         raise ValueError(f"an exported audit row has exactly the fields {', '.join(_ROW_FIELDS)}")
     seq, ts, actor, action, payload, prev, hash_ = (item[f] for f in _ROW_FIELDS)
-    if not (type(seq) is int and type(ts) is int and all(isinstance(v, str) for v in (actor, action, payload, prev, hash_))):
+    if not (
+        type(seq) is int and type(ts) is int and all(isinstance(v, str) for v in (actor, action, payload, prev, hash_))
+    ):
         raise ValueError(f"audit row {seq!r}: seq and ts are integers, the other fields strings")
     return seq, ts, actor, action, payload, prev, hash_
 

@@ -41,7 +41,9 @@ class Database:
         sealed = self.anchor.read()
         if isinstance(sealed, tuple):
             seq, hash_ = sealed
-            if seq > last[0] or (seq and conn.execute("SELECT hash FROM audit WHERE seq = ?", (seq,)).fetchone() != (hash_,)):
+            if seq > last[0] or (
+                seq and conn.execute("SELECT hash FROM audit WHERE seq = ?", (seq,)).fetchone() != (hash_,)
+            ):
                 self.anchor_problem = f"the audit log does not reach its sealed head (row {seq})"
         elif last[0]:
             self.anchor_problem = sealed

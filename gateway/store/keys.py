@@ -38,15 +38,21 @@ class KeyRecord:
 def insert(conn: sqlite3.Connection, record: KeyRecord) -> None:
     conn.execute(
         "INSERT INTO client_keys (id, label, tier, limits, digest, last4, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (record.id, record.label, record.tier, json.dumps(dict(record.limits)), record.digest, record.last4, record.created_at),
+        (
+            record.id,
+            record.label,
+            record.tier,
+            json.dumps(dict(record.limits)),
+            record.digest,
+            record.last4,
+            record.created_at,
+        ),
     )
 
 
 def revoke(conn: sqlite3.Connection, key_id: str, when: float) -> bool:
     """True when the key existed and was live."""
-    cursor = conn.execute(
-        "UPDATE client_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (when, key_id)
-    )
+    cursor = conn.execute("UPDATE client_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (when, key_id))
     return cursor.rowcount == 1
 
 

@@ -124,7 +124,13 @@ _BY_TIME = (
     " SUM(reasoning), SUM(estimated), SUM(latency_ms)"
     " FROM usage_rollup WHERE dim = 'all' AND hour >= :since AND hour < :until GROUP BY hour / :per"
 )
-_GROUP_BY = {"summary": "all", "by-model": "model", "by-provider": "provider", "by-caller": "caller", "by-protocol": "protocol"}
+_GROUP_BY = {
+    "summary": "all",
+    "by-model": "model",
+    "by-provider": "provider",
+    "by-caller": "caller",
+    "by-protocol": "protocol",
+}
 
 
 def _totals(values: tuple[Any, ...]) -> dict[str, Any]:
@@ -144,7 +150,9 @@ def _totals(values: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
-def report(conn: sqlite3.Connection, view: str, since: float, until: float, bucket: str = "hour") -> list[dict[str, Any]]:
+def report(
+    conn: sqlite3.Connection, view: str, since: float, until: float, bucket: str = "hour"
+) -> list[dict[str, Any]]:
     """One of VIEWS over [since, until) (seconds since the epoch; whole UTC hours)."""
     if view == "recent":
         return recent(conn, 50)

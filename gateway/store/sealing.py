@@ -69,8 +69,13 @@ class Seal:
         except ValueError:
             raise SealBroken("its salt is not base64") from None
         key = hash_secret_raw(
-            passphrase.encode("utf-8"), salt, time_cost=kdf["time_cost"], memory_cost=kdf["memory_cost"],
-            parallelism=kdf["parallelism"], hash_len=32, type=Type.ID,
+            passphrase.encode("utf-8"),
+            salt,
+            time_cost=kdf["time_cost"],
+            memory_cost=kdf["memory_cost"],
+            parallelism=kdf["parallelism"],
+            hash_len=32,
+            type=Type.ID,
         )
         return cls(header, key)
 
@@ -86,7 +91,10 @@ class Seal:
         try:
             data = json.loads(text)
             header = _header_of(data)
-            nonce, sealed = base64.b64decode(data["nonce"], validate=True), base64.b64decode(data["data"], validate=True)
+            nonce, sealed = (
+                base64.b64decode(data["nonce"], validate=True),
+                base64.b64decode(data["data"], validate=True),
+            )
         except (ValueError, KeyError, TypeError):
             raise SealBroken("not a Switchboard secrets file of a known version") from None
         if header != self.header or data.get("cipher") != "aes-256-gcm":

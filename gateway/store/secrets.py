@@ -120,7 +120,9 @@ class FileSecrets:
         try:
             data = json.loads(opened)
         except json.JSONDecodeError as exc:
-            raise SecretsUnreadable(self._path, f"it is not valid JSON: line {exc.lineno}, column {exc.colno}") from None
+            raise SecretsUnreadable(
+                self._path, f"it is not valid JSON: line {exc.lineno}, column {exc.colno}"
+            ) from None
         if not isinstance(data, dict):
             raise SecretsUnreadable(self._path, "it holds no JSON object")
         return {k: v for k, v in data.items() if isinstance(v, str)}
@@ -205,7 +207,9 @@ def _sealed_store(sealed: Path, plain: Path, passphrase: str | None) -> FileSecr
     from gateway.store.sealing import Seal, SealBroken
 
     if passphrase is None:
-        raise ConfigError(f"{sealed} is encrypted: give its passphrase in {PASSPHRASE_FILE_ENV} (a file holding it) or {PASSPHRASE_ENV}")
+        raise ConfigError(
+            f"{sealed} is encrypted: give its passphrase in {PASSPHRASE_FILE_ENV} (a file holding it) or {PASSPHRASE_ENV}"
+        )
     try:
         store = FileSecrets(sealed, Seal.for_file(sealed, passphrase))
         store.names()  # opens it now: a wrong passphrase is said at start, not at first use
@@ -247,7 +251,10 @@ def place_of(kind: str, where: str) -> tuple[str, str]:
         return where, "encrypted with your passphrase"
     if kind == "memory":
         return "memory only", "they are gone when the gateway stops"
-    return where, f"readable only by you but not encrypted (no working keychain; set {PASSPHRASE_FILE_ENV} to encrypt it)"
+    return (
+        where,
+        f"readable only by you but not encrypted (no working keychain; set {PASSPHRASE_FILE_ENV} to encrypt it)",
+    )
 
 
 def described(kind: str, where: str) -> str:

@@ -184,13 +184,17 @@ class _Response:
         self._decoder = zlib.decompressobj(zlib.MAX_WBITS | 32) if encoding in ("gzip", "x-gzip", "deflate") else None
         if encoding not in ("identity", "", "gzip", "x-gzip", "deflate"):
             self.close()
-            raise UpstreamBadResponse(f"provider {provider} sent an unsupported Content-Encoding: {encoding}", provider=provider)
+            raise UpstreamBadResponse(
+                f"provider {provider} sent an unsupported Content-Encoding: {encoding}", provider=provider
+            )
         if body.done:
             self._finish()
 
     def _too_large(self, limit: int) -> UpstreamBadResponse:
         self.close()
-        return UpstreamBadResponse(f"provider {self._provider} sent a response larger than {limit} bytes", provider=self._provider)
+        return UpstreamBadResponse(
+            f"provider {self._provider} sent a response larger than {limit} bytes", provider=self._provider
+        )
 
     async def read(self, limit: int) -> bytes:
         length = self.headers.get("Content-Length")
@@ -209,7 +213,9 @@ class _Response:
                 data = self._body.take()
             except ValueError as exc:
                 self.close()
-                raise UpstreamBadResponse(f"provider {self._provider} sent an unusable response: {exc}", provider=self._provider) from None
+                raise UpstreamBadResponse(
+                    f"provider {self._provider} sent an unusable response: {exc}", provider=self._provider
+                ) from None
             if self._decoder is not None and data:
                 data = self._decode(data)
             if self._body.done:
@@ -246,7 +252,9 @@ class _Response:
             return self._decoder.decompress(data)
         except zlib.error:
             self.close()
-            raise UpstreamBadResponse(f"provider {self._provider} sent a body that does not decompress", provider=self._provider) from None
+            raise UpstreamBadResponse(
+                f"provider {self._provider} sent a body that does not decompress", provider=self._provider
+            ) from None
 
     def _finish(self) -> None:
         """The body is complete: the connection goes back to the pool if it can be reused."""
@@ -428,7 +436,9 @@ class Http1Transport:
         except BaseException as exc:
             pool.unused(conn)
             if isinstance(exc, ValueError):
-                raise UpstreamBadResponse(f"provider {provider} sent an unusable response: {exc}", provider=provider) from None
+                raise UpstreamBadResponse(
+                    f"provider {provider} sent an unusable response: {exc}", provider=provider
+                ) from None
             raise
         return _Response(conn, pool, provider, status, headers, body, watch, keep)
 
@@ -518,4 +528,3 @@ def _default_tls() -> ssl.SSLContext:
     if not _TLS:
         _TLS.append(ssl.create_default_context())
     return _TLS[0]
-

@@ -79,7 +79,15 @@ def draw_icons(folder: Path) -> dict[int, Path]:
         "import sys\nfrom PySide6.QtGui import QGuiApplication\nQGuiApplication([])\nfrom app.icons import draw\n"
         "for size in map(int, sys.argv[2:]):\n    assert draw('serving', size).save(f'{sys.argv[1]}/{size}.png')\n"
     )
-    run(sys.executable, "-c", script, str(folder), *map(str, ICON_SIZES), cwd=ROOT, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    run(
+        sys.executable,
+        "-c",
+        script,
+        str(folder),
+        *map(str, ICON_SIZES),
+        cwd=ROOT,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     return {size: folder / f"{size}.png" for size in ICON_SIZES}
 
 

@@ -31,7 +31,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from project import name_and_version
 
 HERE = Path(__file__).resolve().parent
-NEEDED = ("MACOS_CERT_P12_BASE64", "MACOS_CERT_PASSWORD", "MACOS_SIGN_IDENTITY", "ASC_KEY_ID", "ASC_ISSUER_ID", "ASC_KEY_P8")
+NEEDED = (
+    "MACOS_CERT_P12_BASE64",
+    "MACOS_CERT_PASSWORD",
+    "MACOS_SIGN_IDENTITY",
+    "ASC_KEY_ID",
+    "ASC_ISSUER_ID",
+    "ASC_KEY_P8",
+)
 
 
 class Steps:
@@ -53,7 +60,9 @@ class Steps:
             said = done.stdout + done.stderr
             for secret in self.hidden:
                 said = said.replace(secret, "***")
-            raise SystemExit(f"package: {command[0]} {command[1] if len(command) > 1 else ''} exited {done.returncode}\n{said}")
+            raise SystemExit(
+                f"package: {command[0]} {command[1] if len(command) > 1 else ''} exited {done.returncode}\n{said}"
+            )
         return done.stdout + done.stderr
 
 
@@ -73,17 +82,57 @@ def release(app: Path, out: Path, version: str, env: dict[str, str], work: Path,
         run("security", "set-keychain-settings", "-lut", "3600", str(keychain))
         run("security", "unlock-keychain", "-p", keychain_password, str(keychain))
         # `security import` takes the password only as an argument: on the throwaway release runner.
-        run("security", "import", str(p12), "-k", str(keychain), "-P", env["MACOS_CERT_PASSWORD"], "-T", "/usr/bin/codesign")
-        run("security", "set-key-partition-list", "-S", "apple-tool:,apple:", "-s", "-k", keychain_password, str(keychain))
+        run(
+            "security",
+            "import",
+            str(p12),
+            "-k",
+            str(keychain),
+            "-P",
+            env["MACOS_CERT_PASSWORD"],
+            "-T",
+            "/usr/bin/codesign",
+        )
+        run(
+            "security",
+            "set-key-partition-list",
+            "-S",
+            "apple-tool:,apple:",
+            "-s",
+            "-k",
+            keychain_password,
+            str(keychain),
+        )
         run("security", "list-keychains", "-d", "user", "-s", str(keychain), "login.keychain-db")
-        sign = ("codesign", "--force", "--timestamp", "--options", "runtime", "--keychain", str(keychain), "--sign", identity)
+        sign = (
+            "codesign",
+            "--force",
+            "--timestamp",
+            "--options",
+            "runtime",
+            "--keychain",
+            str(keychain),
+            "--sign",
+            identity,
+        )
         run(*sign, "--deep", "--entitlements", str(HERE / "entitlements.plist"), str(app))
         run("codesign", "--verify", "--deep", "--strict", "--verbose=2", str(app))
         dmg = out / f"Switchboard-{version}.dmg"
         run("hdiutil", "create", "-volname", "Switchboard", "-srcfolder", str(app), "-ov", "-format", "UDZO", str(dmg))
         run(*sign, str(dmg))
-        run("xcrun", "notarytool", "submit", str(dmg), "--key", str(key), "--key-id", env["ASC_KEY_ID"],
-            "--issuer", env["ASC_ISSUER_ID"], "--wait")
+        run(
+            "xcrun",
+            "notarytool",
+            "submit",
+            str(dmg),
+            "--key",
+            str(key),
+            "--key-id",
+            env["ASC_KEY_ID"],
+            "--issuer",
+            env["ASC_ISSUER_ID"],
+            "--wait",
+        )
         run("xcrun", "stapler", "staple", str(dmg))
         run("xcrun", "stapler", "validate", str(dmg))
         run("spctl", "--assess", "--type", "open", "--context", "context:primary-signature", "--verbose", str(dmg))

@@ -48,8 +48,15 @@ def makensis(bundle: Path, version: str, out: Path) -> Path:
         raise SystemExit("package: makensis not found (install NSIS)")
     installer = out / f"Switchboard-{version}-setup.exe"
     # makensis takes Windows paths on Windows and POSIX paths elsewhere; the script joins with "\\".
-    run(tool, "-V2", "-WX", f"-DVERSION={version}", f"-DBUNDLE={bundle.resolve()}", f"-DOUTFILE={installer.resolve()}",
-        str(HERE / "switchboard.nsi"))
+    run(
+        tool,
+        "-V2",
+        "-WX",
+        f"-DVERSION={version}",
+        f"-DBUNDLE={bundle.resolve()}",
+        f"-DOUTFILE={installer.resolve()}",
+        str(HERE / "switchboard.nsi"),
+    )
     return installer
 
 
@@ -67,11 +74,17 @@ class Signer:
             cert = pkcs12.load_key_and_certificates(self._pfx.read_bytes(), self._password.encode())[1]
             if cert is None:
                 raise SystemExit("package: the PFX holds no certificate")
-            self._thumbprint = hashlib.sha1(cert.public_bytes(Encoding.DER)).hexdigest().upper()  # the certificate store names it so
-            run("powershell", "-NoProfile", "-Command",
+            self._thumbprint = (
+                hashlib.sha1(cert.public_bytes(Encoding.DER)).hexdigest().upper()
+            )  # the certificate store names it so
+            run(
+                "powershell",
+                "-NoProfile",
+                "-Command",
                 "Import-PfxCertificate -FilePath $env:SB_PFX -CertStoreLocation Cert:\\CurrentUser\\My "
                 "-Password (ConvertTo-SecureString -String $env:WINDOWS_CERT_PASSWORD -AsPlainText -Force) | Out-Null",
-                env={**os.environ, "SB_PFX": str(self._pfx), "WINDOWS_CERT_PASSWORD": self._password})
+                env={**os.environ, "SB_PFX": str(self._pfx), "WINDOWS_CERT_PASSWORD": self._password},
+            )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -90,8 +103,23 @@ class Signer:
             secret.chmod(0o600)
             signed = Path(folder) / target.name
             stamp = ["-ts", self._timestamp] if self._timestamp else []
-            run("osslsigncode", "sign", "-pkcs12", str(self._pfx), "-readpass", str(secret), "-h", "sha256",
-                "-n", "Switchboard", *stamp, "-in", str(target), "-out", str(signed))
+            run(
+                "osslsigncode",
+                "sign",
+                "-pkcs12",
+                str(self._pfx),
+                "-readpass",
+                str(secret),
+                "-h",
+                "sha256",
+                "-n",
+                "Switchboard",
+                *stamp,
+                "-in",
+                str(target),
+                "-out",
+                str(signed),
+            )
             shutil.move(signed, target)
         said = run("osslsigncode", "verify", *(["-CAfile", str(self._ca)] if self._ca else []), "-in", str(target))
         if "Signature verification: ok" not in said:
@@ -109,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"package: {args.bundle} has no {program} (build the bundle on Windows)")
     encoded = os.environ.get("WINDOWS_CERT_PFX_BASE64", "").strip()
     if not encoded and not args.unsigned:
-        raise SystemExit("package: set WINDOWS_CERT_PFX_BASE64 and WINDOWS_CERT_PASSWORD to sign, or pass --unsigned for a test build")
+        raise SystemExit(
+            "package: set WINDOWS_CERT_PFX_BASE64 and WINDOWS_CERT_PASSWORD to sign, or pass --unsigned for a test build"
+        )
     _, version = name_and_version()
     args.out.mkdir(parents=True, exist_ok=True)
     if not encoded:
@@ -121,8 +151,12 @@ def main(argv: list[str] | None = None) -> int:
             pfx = Path(folder) / "cert.pfx"
             pfx.write_bytes(base64.b64decode(encoded))
             pfx.chmod(0o600)
-            with Signer(pfx, os.environ.get("WINDOWS_CERT_PASSWORD", ""), None if timestamp == "none" else timestamp,
-                        Path(ca) if ca else None) as signer:
+            with Signer(
+                pfx,
+                os.environ.get("WINDOWS_CERT_PASSWORD", ""),
+                None if timestamp == "none" else timestamp,
+                Path(ca) if ca else None,
+            ) as signer:
                 for program in PROGRAMS:
                     signer.sign(args.bundle / program)
                 installer = makensis(args.bundle, version, args.out)

@@ -61,7 +61,13 @@ def test_a_key_added_makes_its_models_appear(qtbot: QtBot, make_app: MakeApp, fa
 def test_the_copilot_device_flow_completes(qtbot: QtBot, make_app: MakeApp, fakes: LoopThread) -> None:
     fake = fakes.run(FakeCopilot().start())
     fake.polls = ["authorization_pending"]
-    app = make_app({"SWITCHBOARD_GITHUB_URL": fake.root, "SWITCHBOARD_GITHUB_API_URL": fake.root, "SWITCHBOARD_COPILOT_API_URL": fake.root})
+    app = make_app(
+        {
+            "SWITCHBOARD_GITHUB_URL": fake.root,
+            "SWITCHBOARD_GITHUB_API_URL": fake.root,
+            "SWITCHBOARD_COPILOT_API_URL": fake.root,
+        }
+    )
     page = app.window.go(AccountsPage.title)
     assert isinstance(page, AccountsPage)
     page.buttons["Sign in with GitHub Copilot"].click()
@@ -84,18 +90,28 @@ def test_the_copilot_device_flow_completes(qtbot: QtBot, make_app: MakeApp, fake
     fakes.run(fake.stop())
 
 
-def test_the_codex_import_reads_an_auth_json_and_its_quota_shows(qtbot: QtBot, make_app: MakeApp, fakes: LoopThread, tmp_path: Path) -> None:
+def test_the_codex_import_reads_an_auth_json_and_its_quota_shows(
+    qtbot: QtBot, make_app: MakeApp, fakes: LoopThread, tmp_path: Path
+) -> None:
     fake = fakes.run(FakeChatGPT().start())
     codex_home = tmp_path / "codex-home"
     codex_home.mkdir()
     (codex_home / "auth.json").write_text(json.dumps(fake.auth_file(fake.issue())), encoding="utf-8")
-    app = make_app({"CODEX_HOME": str(codex_home), "SWITCHBOARD_CODEX_BASE_URL": fake.url, "SWITCHBOARD_OPENAI_AUTH_URL": fake.root})
+    app = make_app(
+        {
+            "CODEX_HOME": str(codex_home),
+            "SWITCHBOARD_CODEX_BASE_URL": fake.url,
+            "SWITCHBOARD_OPENAI_AUTH_URL": fake.root,
+        }
+    )
     page = app.window.go(AccountsPage.title)
     assert isinstance(page, AccountsPage)
     page.buttons["Import Codex login"].click()
     qtbot.waitUntil(lambda: len(page.model.rows) == 1, timeout=WAIT)
     row = page.model.rows[0]
-    assert row["label"] == "codex:ada@example.com" and row["plan"] == "plus" and page.model.text(0, 1) == "ChatGPT (Codex)"
+    assert (
+        row["label"] == "codex:ada@example.com" and row["plan"] == "plus" and page.model.text(0, 1) == "ChatGPT (Codex)"
+    )
     assert "Risk:" in page.risk.text()
 
     quotas = app.window.go(QuotasPage.title)
@@ -119,7 +135,7 @@ def test_verify_chain_reports_a_tampered_row(qtbot: QtBot, make_app: MakeApp) ->
 
     database = next((app.host.server.state.data_dir).glob("*.db"))  # type: ignore[union-attr]
     with sqlite3.connect(database) as conn:
-        conn.execute("UPDATE audit SET payload = '{\"host\": \"0.0.0.0\"}' WHERE seq = 1")
+        conn.execute('UPDATE audit SET payload = \'{"host": "0.0.0.0"}\' WHERE seq = 1')
     page.verify_button.click()
     qtbot.waitUntil(lambda: "broken" in page.verdict.text(), timeout=WAIT)
     assert "entry 1" in page.verdict.text()

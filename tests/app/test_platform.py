@@ -31,7 +31,9 @@ def test_linux_writes_an_xdg_autostart_entry(tmp_path: Path) -> None:
     assert autostart.enabled()
     autostart.disable()
     assert not autostart.enabled()
-    assert for_platform("linux", tmp_path, {}, COMMAND).where == str(tmp_path / ".config" / "autostart" / "switchboard.desktop")
+    assert for_platform("linux", tmp_path, {}, COMMAND).where == str(
+        tmp_path / ".config" / "autostart" / "switchboard.desktop"
+    )
 
 
 def test_macos_writes_a_launch_agent(tmp_path: Path) -> None:
@@ -39,7 +41,9 @@ def test_macos_writes_a_launch_agent(tmp_path: Path) -> None:
     assert isinstance(autostart, LaunchAgent)
     autostart.enable()
     plist = plistlib.loads(Path(autostart.where).read_bytes())
-    assert plist["ProgramArguments"] == COMMAND and plist["RunAtLoad"] is True and plist["Label"] == "app.switchboard.tray"
+    assert (
+        plist["ProgramArguments"] == COMMAND and plist["RunAtLoad"] is True and plist["Label"] == "app.switchboard.tray"
+    )
     assert Path(autostart.where).parent == tmp_path / "Library" / "LaunchAgents"
     autostart.disable()
     assert not autostart.enabled()

@@ -18,7 +18,10 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM")
 def _launch(home: Path, env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "app", "--home", str(home), "--port", "0"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -47,7 +50,9 @@ def test_the_app_serves_stays_single_and_quits_on_sigterm(tmp_path: Path) -> Non
         url = _wait_for_address(first, "listening on")
         with urllib.request.urlopen(f"{url}/health", timeout=10) as r:
             assert r.status == 200
-        second = subprocess.run([sys.executable, "-m", "app", "--home", str(tmp_path)], env=env, capture_output=True, text=True, timeout=30)
+        second = subprocess.run(
+            [sys.executable, "-m", "app", "--home", str(tmp_path)], env=env, capture_output=True, text=True, timeout=30
+        )
         assert second.returncode == 0 and "already running" in second.stdout
         first.send_signal(signal.SIGTERM)
         assert first.wait(30) == 0
@@ -70,8 +75,13 @@ def test_without_a_display_the_headless_gateway_runs(tmp_path: Path) -> None:
 
 
 def test_the_self_test_checks_qt_too_even_without_a_display(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "app", "--self-test"], env=_env(HOME=str(tmp_path)),
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "--self-test"],
+        env=_env(HOME=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "  ok   qt: platform offscreen" in done.stdout and done.stdout.strip().endswith("self-test passed")
     assert not any(tmp_path.iterdir())  # nothing of the user's touched: no state made in their home

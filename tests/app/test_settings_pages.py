@@ -97,7 +97,9 @@ def test_lan_mode_warns_makes_a_key_and_listens_beyond_loopback(qtbot: QtBot, ma
 def test_theme_log_level_and_start_at_login(qtbot: QtBot, make_app: MakeApp) -> None:
     app = make_app()
     page = _settings(app, qtbot)
-    qtbot.waitUntil(lambda: "gone when the gateway stops" in page.secrets.text(), timeout=WAIT)  # where secrets are, said
+    qtbot.waitUntil(
+        lambda: "gone when the gateway stops" in page.secrets.text(), timeout=WAIT
+    )  # where secrets are, said
     qt = QApplication.instance()
     assert isinstance(qt, QApplication)
     page.theme.setCurrentIndex(page.theme.findData("dark"))
@@ -107,7 +109,9 @@ def test_theme_log_level_and_start_at_login(qtbot: QtBot, make_app: MakeApp) -> 
     page.log_level.activated.emit(page.log_level.currentIndex())
     assert logging.getLogger().level == logging.DEBUG
     path = page.context.setup.paths.config_file
-    qtbot.waitUntil(lambda: 'theme = "dark"' in path.read_text() and 'log_level = "debug"' in path.read_text(), timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: 'theme = "dark"' in path.read_text() and 'log_level = "debug"' in path.read_text(), timeout=WAIT
+    )
     assert page.context.setup.settings().app.theme == "dark"
     page.theme.setCurrentIndex(page.theme.findData("system"))
     page.theme.activated.emit(page.theme.currentIndex())
@@ -134,7 +138,10 @@ def test_a_local_server_at_a_custom_address_switched_off_and_on(
     app.window.show()
     page = app.window.go(LocalModelsPage.title)
     assert isinstance(page, LocalModelsPage)
-    qtbot.waitUntil(lambda: {r["id"] for r in page.model.rows} >= {"ollama", "lmstudio", "llamacpp", "vllm", "localai"}, timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: {r["id"] for r in page.model.rows} >= {"ollama", "lmstudio", "llamacpp", "vllm", "localai"},
+        timeout=WAIT,
+    )
     qtbot.waitUntil(lambda: page.off >= {"ollama", "lmstudio"}, timeout=WAIT)
     assert page.model.data(page.model.index(_row(page, "lmstudio"), 1)) == "off"
 
@@ -142,7 +149,9 @@ def test_a_local_server_at_a_custom_address_switched_off_and_on(
     assert page.toggle_button.text() == "Turn on"
     answer(monkeypatch, studio.root)  # a root address: the page adds LM Studio's /v1
     _restarted(app, qtbot, page.set_address)
-    qtbot.waitUntil(lambda: "lmstudio" not in page.off and "lmstudio/qwen2.5-coder-7b" in _models(page, "lmstudio"), timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: "lmstudio" not in page.off and "lmstudio/qwen2.5-coder-7b" in _models(page, "lmstudio"), timeout=WAIT
+    )
     assert page.model.data(page.model.index(_row(page, "lmstudio"), 1)) == "running, 1 model"
     text = page.context.setup.paths.config_file.read_text()
     assert f'base_url = "{studio.url}"' in text and "[providers.ollama]\nenabled = false" in text
@@ -155,7 +164,9 @@ def test_a_local_server_at_a_custom_address_switched_off_and_on(
     assert "lmstudio" not in served
 
     page.rescan()
-    qtbot.waitUntil(lambda: "No local model server answered" in page.note.text() or "Running" in page.note.text(), timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: "No local model server answered" in page.note.text() or "Running" in page.note.text(), timeout=WAIT
+    )
     fakes.run(studio.stop())
 
 
@@ -183,7 +194,10 @@ def test_provider_address_and_models_and_a_refused_edit(
     page.view.selectRow([r["id"] for r in page.model.rows].index("groq"))
     answer(monkeypatch, f" {fake.models[0]} , ")
     _restarted(app, qtbot, page.set_models)
-    qtbot.waitUntil(lambda: any(r["id"] == "groq" and r["models"] == [f"groq/{fake.models[0]}"] for r in page.model.rows), timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: any(r["id"] == "groq" and r["models"] == [f"groq/{fake.models[0]}"] for r in page.model.rows),
+        timeout=WAIT,
+    )
 
     config = page.context.setup.paths.config_file
     before = config.read_text()

@@ -23,7 +23,9 @@ def _health(url: str) -> int:
         return int(r.status)
 
 
-def test_the_menu_is_rebuilt_from_the_state_and_its_entries_work(qtbot: QtBot, make_app: MakeApp, tmp_path: Path) -> None:
+def test_the_menu_is_rebuilt_from_the_state_and_its_entries_work(
+    qtbot: QtBot, make_app: MakeApp, tmp_path: Path
+) -> None:
     app = make_app(tray=True)
     url = app.host.url
     assert not app.window.isVisible()  # with a tray it starts in the tray
@@ -72,7 +74,9 @@ def test_without_a_tray_the_window_opens_and_says_why(make_app: MakeApp) -> None
     assert not app.window.hide_on_close
 
 
-def test_an_unreadable_secrets_file_is_kept_typed_so_the_app_can_offer_to_set_it_aside(qtbot: QtBot, tmp_path: Path) -> None:
+def test_an_unreadable_secrets_file_is_kept_typed_so_the_app_can_offer_to_set_it_aside(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
     """Issue 20, item 11: why the gateway could not start stays on the host as raised; the file is
     left as it was until the fix is taken, and then the gateway starts."""
     from app.gateway_host import GatewayHost
@@ -84,7 +88,9 @@ def test_an_unreadable_secrets_file_is_kept_typed_so_the_app_can_offer_to_set_it
     paths.config_file.write_text(LOCAL_OFF, encoding="utf-8")
     broken = paths.data_dir / FILE_NAME
     broken.write_bytes(b'{"jwt-secret": "')
-    host = GatewayHost(GatewaySetup(paths, {}, port=0, secrets=lambda data_dir: FileSecrets(data_dir / FILE_NAME)).server)
+    host = GatewayHost(
+        GatewaySetup(paths, {}, port=0, secrets=lambda data_dir: FileSecrets(data_dir / FILE_NAME)).server
+    )
     try:
         with qtbot.waitSignal(host.failed, timeout=WAIT_MS):
             host.start()
@@ -110,11 +116,15 @@ def test_a_busy_port_is_said_notified_and_mended_in_settings(qtbot: QtBot, make_
 
     paths = resolve_paths(tmp_path / "second", {})
     paths.ensure()
-    paths.config_file.write_text(f"# my settings\n[server]\nport = {port}  # the usual one\n{LOCAL_OFF}", encoding="utf-8")
+    paths.config_file.write_text(
+        f"# my settings\n[server]\nport = {port}  # the usual one\n{LOCAL_OFF}", encoding="utf-8"
+    )
     secrets = MemorySecrets()
     setup = GatewaySetup(paths, {}, secrets=lambda _: secrets)
     host = GatewayHost(setup.server)
-    second = Application(host, XdgAutostart(tmp_path / "x", ["switchboard"]), setup, tray_available=False, update_check_ms=None)
+    second = Application(
+        host, XdgAutostart(tmp_path / "x", ["switchboard"]), setup, tray_available=False, update_check_ms=None
+    )
     with qtbot.waitSignal(host.failed, timeout=WAIT_MS):
         second.start()
     assert not host.serving and "already in use" in host.error

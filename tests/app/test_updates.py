@@ -41,7 +41,9 @@ PAYLOAD = b"the new release's files" * 100
 
 
 def raw_public(key: Ed25519PrivateKey) -> str:
-    return base64.b64encode(key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)).decode()
+    return base64.b64encode(
+        key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    ).decode()
 
 
 class Feed:
@@ -68,19 +70,31 @@ class Feed:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def publish(self, version: str, key: Ed25519PrivateKey, payload: bytes = PAYLOAD, *, listed: bytes | None = None) -> None:
+    def publish(
+        self, version: str, key: Ed25519PrivateKey, payload: bytes = PAYLOAD, *, listed: bytes | None = None
+    ) -> None:
         """A release with its installer, SHA256SUMS over ``listed`` (default: the payload) and its signature."""
         sums = f"{hashlib.sha256(listed if listed is not None else payload).hexdigest()}  {INSTALLER}\n".encode()
-        self.files.update({
-            f"/dl/{INSTALLER}": payload,
-            "/dl/SHA256SUMS": sums,
-            "/dl/SHA256SUMS.sig": base64.b64encode(key.sign(sums)) + b"\n",
-            "/latest": json.dumps({
-                "tag_name": f"v{version}", "body": "- Faster routing\n- A new provider", "html_url": f"{self.url}/release",
-                "draft": False, "prerelease": False,
-                "assets": [{"name": name, "browser_download_url": f"{self.url}/dl/{name}"} for name in (INSTALLER, "SHA256SUMS", "SHA256SUMS.sig")],
-            }).encode(),
-        })
+        self.files.update(
+            {
+                f"/dl/{INSTALLER}": payload,
+                "/dl/SHA256SUMS": sums,
+                "/dl/SHA256SUMS.sig": base64.b64encode(key.sign(sums)) + b"\n",
+                "/latest": json.dumps(
+                    {
+                        "tag_name": f"v{version}",
+                        "body": "- Faster routing\n- A new provider",
+                        "html_url": f"{self.url}/release",
+                        "draft": False,
+                        "prerelease": False,
+                        "assets": [
+                            {"name": name, "browser_download_url": f"{self.url}/dl/{name}"}
+                            for name in (INSTALLER, "SHA256SUMS", "SHA256SUMS.sig")
+                        ],
+                    }
+                ).encode(),
+            }
+        )
 
 
 @pytest.fixture
@@ -95,14 +109,18 @@ def release_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.generate()
 
 
-def test_a_newer_release_is_found_and_its_installer_proven_before_it_is_kept(feed: Feed, release_key: Ed25519PrivateKey, tmp_path: Path) -> None:
+def test_a_newer_release_is_found_and_its_installer_proven_before_it_is_kept(
+    feed: Feed, release_key: Ed25519PrivateKey, tmp_path: Path
+) -> None:
     feed.publish("9.9.9", release_key)
     release = newer_release(f"{feed.url}/latest", __version__, urllib_fetch)
     assert release is not None and release.version == "9.9.9" and "Faster routing" in release.notes
     assert newer_release(f"{feed.url}/latest", "9.9.9", urllib_fetch) is None  # the same version: nothing new
     assert newer_release(f"{feed.url}/latest", "10.0", urllib_fetch) is None
     assert installer_name(release, "linux", from_deb=False) == INSTALLER
-    path = download_verified(release, INSTALLER, tmp_path / "updates", public_key(raw_public(release_key)), urllib_fetch)
+    path = download_verified(
+        release, INSTALLER, tmp_path / "updates", public_key(raw_public(release_key)), urllib_fetch
+    )
     assert path.read_bytes() == PAYLOAD and path.stat().st_mode & 0o777 == 0o600
 
 
@@ -122,8 +140,12 @@ def test_an_installer_that_is_not_the_signed_one_is_refused_and_not_kept(
     release = newer_release(f"{feed.url}/latest", __version__, urllib_fetch)
     assert release is not None
     key = None if tamper == "no-key" else public_key(raw_public(release_key))
-    message = {"installer": "checksum differs", "signer": "not signed with the release key", "no-key": "carries no release key",
-               "unlisted": "not in the signed checksums"}[tamper]
+    message = {
+        "installer": "checksum differs",
+        "signer": "not signed with the release key",
+        "no-key": "carries no release key",
+        "unlisted": "not in the signed checksums",
+    }[tamper]
     with pytest.raises(UpdateRefused, match=message):
         download_verified(release, INSTALLER, tmp_path / "updates", key, urllib_fetch)
     assert not (tmp_path / "updates" / INSTALLER).exists()
@@ -136,18 +158,27 @@ def test_feeds_and_downloads_come_over_https_only_except_from_this_computer() ->
         updates.parse_feed(json.dumps({"tag_name": "v9.9.9", "prerelease": True}).encode())
     with pytest.raises(UpdateRefused, match="not a release version"):
         updates.parse_feed(json.dumps({"tag_name": "v9.9.9-rc1"}).encode())
-    release = Release("9.9.9", "", "", {"Switchboard-9.9.9-setup.exe": "u", "Switchboard-9.9.9.dmg": "u", "switchboard_9.9.9_amd64.deb": "u"})
+    release = Release(
+        "9.9.9",
+        "",
+        "",
+        {"Switchboard-9.9.9-setup.exe": "u", "Switchboard-9.9.9.dmg": "u", "switchboard_9.9.9_amd64.deb": "u"},
+    )
     assert installer_name(release, "win32") == "Switchboard-9.9.9-setup.exe"
     assert installer_name(release, "darwin") == "Switchboard-9.9.9.dmg"
     assert installer_name(release, "linux", from_deb=True) == "switchboard_9.9.9_amd64.deb"
 
 
-def _app_with_feed(make_app: MakeApp, feed: Feed, release_key: Ed25519PrivateKey, extra: str = "", **kwargs: Any) -> Any:
+def _app_with_feed(
+    make_app: MakeApp, feed: Feed, release_key: Ed25519PrivateKey, extra: str = "", **kwargs: Any
+) -> Any:
     config = f'[app]\nupdate_feed = "{feed.url}/latest"\nupdate_key = "{raw_public(release_key)}"\n{extra}\n'
     return make_app(config=config, **kwargs)
 
 
-def test_checks_off_ask_nothing_until_asked(make_app: MakeApp, qtbot: QtBot, feed: Feed, release_key: Ed25519PrivateKey) -> None:
+def test_checks_off_ask_nothing_until_asked(
+    make_app: MakeApp, qtbot: QtBot, feed: Feed, release_key: Ed25519PrivateKey
+) -> None:
     feed.publish("9.9.9", release_key)
     app = _app_with_feed(make_app, feed, release_key, "check_updates = false")
     app.updater.check()
@@ -159,12 +190,19 @@ def test_checks_off_ask_nothing_until_asked(make_app: MakeApp, qtbot: QtBot, fee
 
 
 def test_an_update_is_announced_once_and_installed_only_when_no_request_is_in_flight(
-    make_app: MakeApp, qtbot: QtBot, feed: Feed, release_key: Ed25519PrivateKey, fakes: LoopThread, monkeypatch: pytest.MonkeyPatch
+    make_app: MakeApp,
+    qtbot: QtBot,
+    feed: Feed,
+    release_key: Ed25519PrivateKey,
+    fakes: LoopThread,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("app.updater.installer_name", lambda release, *a, **k: INSTALLER)  # the tarball, on any OS here
     upstream = fakes.run(FakeOpenAI(key=KEY).start())
     feed.publish("9.9.9", release_key)
-    app = _app_with_feed(make_app, feed, release_key, provider_table("fake", upstream), env={"FAKE_KEY": KEY}, tray=True)
+    app = _app_with_feed(
+        make_app, feed, release_key, provider_table("fake", upstream), env={"FAKE_KEY": KEY}, tray=True
+    )
     quits: list[bool] = []
     app.quit_requested.connect(lambda: quits.append(True))
     for _ in range(2):
@@ -178,8 +216,13 @@ def test_an_update_is_announced_once_and_installed_only_when_no_request_is_in_fl
 
     # A stream held open by the upstream: one request in flight.
     upstream.then(Script("held", after_events=2))
-    body = json.dumps({"model": "fake/gpt-test", "messages": [{"role": "user", "content": "hi"}], "stream": True}).encode()
-    held = urllib.request.urlopen(urllib.request.Request(f"{app.host.url}/v1/chat/completions", body, {"Content-Type": "application/json"}), timeout=30)
+    body = json.dumps(
+        {"model": "fake/gpt-test", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    ).encode()
+    held = urllib.request.urlopen(
+        urllib.request.Request(f"{app.host.url}/v1/chat/completions", body, {"Content-Type": "application/json"}),
+        timeout=30,
+    )
     held.read(10)
     page.updates.install_button.click()
     qtbot.waitUntil(lambda: "request(s) in flight" in app.updater.said, timeout=WAIT_MS)

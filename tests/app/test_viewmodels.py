@@ -13,14 +13,29 @@ URL = "http://127.0.0.1:11488"
 
 
 def _window(used: float, resets_at: int = 1000) -> dict[str, Any]:
-    return {"label": "codex:ada", "window": "primary", "used_percent": used, "unlimited": False, "entitlement": None,
-            "remaining": None, "resets_at": resets_at, "resets_in": 3600, "exhausted_at": None}
+    return {
+        "label": "codex:ada",
+        "window": "primary",
+        "used_percent": used,
+        "unlimited": False,
+        "entitlement": None,
+        "remaining": None,
+        "resets_at": resets_at,
+        "resets_in": 3600,
+        "exhausted_at": None,
+    }
 
 
 def test_health_names_every_problem() -> None:
     status = {
-        "providers": [{"id": "groq", "name": "Groq", "breaker": {"state": "open"},
-                       "keys": [{"label": "groq#1", "benched": {"reason": "quota", "seconds_left": 7300}}]}],
+        "providers": [
+            {
+                "id": "groq",
+                "name": "Groq",
+                "breaker": {"state": "open"},
+                "keys": [{"label": "groq#1", "benched": {"reason": "quota", "seconds_left": 7300}}],
+            }
+        ],
         "accounts": [{"id": "a1", "label": "copilot:octocat", "state": "needs_sign_in"}],
         "failing": [{"model": "gpt-5", "error": "every key is out of quota"}],
     }
@@ -69,10 +84,29 @@ def test_quota_notices_at_80_and_95_once_per_window_reset() -> None:
 
 def test_meters_for_windows_and_client_keys() -> None:
     status = {
-        "quota": [_window(42.0), {**_window(0), "label": "copilot:octocat", "window": "chat", "unlimited": True},
-                  {**_window(30), "label": "copilot:octocat", "window": "premium_interactions", "entitlement": 300, "remaining": 210}],
-        "access": {"keys": [{"id": "k1", "label": "laptop", "usage": {
-            "requests_per_minute": {"used": 15, "limit": 60}, "tokens_per_day": {"used": 5, "limit": None}}}]},
+        "quota": [
+            _window(42.0),
+            {**_window(0), "label": "copilot:octocat", "window": "chat", "unlimited": True},
+            {
+                **_window(30),
+                "label": "copilot:octocat",
+                "window": "premium_interactions",
+                "entitlement": 300,
+                "remaining": 210,
+            },
+        ],
+        "access": {
+            "keys": [
+                {
+                    "id": "k1",
+                    "label": "laptop",
+                    "usage": {
+                        "requests_per_minute": {"used": 15, "limit": 60},
+                        "tokens_per_day": {"used": 5, "limit": None},
+                    },
+                }
+            ]
+        },
     }
     found = meters(status)
     assert [m.title for m in found] == [
@@ -89,8 +123,16 @@ def test_meters_for_windows_and_client_keys() -> None:
 
 def test_snippets_carry_the_live_address_and_a_key_only_when_needed() -> None:
     open_ = {s.tool: s.text for s in snippets(URL)}
-    assert set(open_) == {"VS Code Copilot Chat", "Claude Code", "Codex CLI", "Continue", "Cursor",
-                          "OpenAI SDK (Python)", "Anthropic SDK (Python)", "curl"}
+    assert set(open_) == {
+        "VS Code Copilot Chat",
+        "Claude Code",
+        "Codex CLI",
+        "Continue",
+        "Cursor",
+        "OpenAI SDK (Python)",
+        "Anthropic SDK (Python)",
+        "curl",
+    }
     assert all(URL in text for text in open_.values())
     assert f"ANTHROPIC_BASE_URL={URL}" in open_["Claude Code"]
     assert f'base_url = "{URL}/v1"' in open_["Codex CLI"] and 'wire_api = "responses"' in open_["Codex CLI"]

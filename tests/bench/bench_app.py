@@ -62,7 +62,9 @@ def child(home: Path, port: int, seconds: float, busy: bool, turn_ms: int) -> No
     listener = start_logging("warning", None)
     setup = GatewaySetup(paths, {**os.environ, "SWITCHBOARD_HOME": str(home)}, port=port)
     host = GatewayHost(setup.server)
-    app = Application(host, XdgAutostart(home / "xdg", ["switchboard"]), setup, tray_available=not busy, update_check_ms=None)
+    app = Application(
+        host, XdgAutostart(home / "xdg", ["switchboard"]), setup, tray_available=not busy, update_check_ms=None
+    )
     lateness: list[float] = []
     last = [0.0]
 
@@ -158,8 +160,12 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
 
 
-def start_child(home: Path, port: int, seconds: float, busy: bool, cpus: set[int] | None, turn_ms: int = TURN_MS) -> subprocess.Popen[bytes]:
-    command = [sys.executable, str(Path(__file__)), "--child", str(home), str(port), str(seconds), str(turn_ms)] + (["--busy"] if busy else [])
+def start_child(
+    home: Path, port: int, seconds: float, busy: bool, cpus: set[int] | None, turn_ms: int = TURN_MS
+) -> subprocess.Popen[bytes]:
+    command = [sys.executable, str(Path(__file__)), "--child", str(home), str(port), str(seconds), str(turn_ms)] + (
+        ["--busy"] if busy else []
+    )
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, cwd=HERE)
     pin(proc, cpus)
     wait_ready(proc, b"ready ")
@@ -193,7 +199,9 @@ async def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="switchboard-bench-app-"))
     try:
         up_port = free_port()
-        upstream = subprocess.Popen([sys.executable, str(HERE / "fast_upstream.py"), str(up_port)], stdout=subprocess.PIPE)
+        upstream = subprocess.Popen(
+            [sys.executable, str(HERE / "fast_upstream.py"), str(up_port)], stdout=subprocess.PIPE
+        )
         procs.append(upstream)
         pin(upstream, client_cpus)
         wait_ready(upstream, b"ready")
@@ -239,15 +247,25 @@ async def main() -> None:
                 proc.wait(30)
 
     idle_cpu = (after.user + after.system) - (before.user + before.system)
-    print(f"load: {RATE} req/s, {rounds} rounds of {seconds:g} s each, window turning to a new page every {args.turn_ms} ms ({ui['pages_turned']} turns)")
+    print(
+        f"load: {RATE} req/s, {rounds} rounds of {seconds:g} s each, window turning to a new page every {args.turn_ms} ms ({ui['pages_turned']} turns)"
+    )
     print(f"{'':18}{'p50':>9}{'p99':>9}{'max':>9}{'errors':>8}")
     for name, values, errors in (("headless gateway", direct, direct_errors), ("gateway in app", in_app, app_errors)):
-        print(f"{name:18}{pct(values, 50) * 1000:8.2f}ms{pct(values, 99) * 1000:8.2f}ms{max(values, default=float('nan')) * 1000:8.2f}ms{errors:8d}")
-    print(f"UI event loop lateness: p50 {ui['p50_ms']:.2f} ms, p99 {ui['p99_ms']:.2f} ms, max {ui['max_ms']:.2f} ms over {ui['ticks']} ticks (target p99 < 50 ms)")
+        print(
+            f"{name:18}{pct(values, 50) * 1000:8.2f}ms{pct(values, 99) * 1000:8.2f}ms{max(values, default=float('nan')) * 1000:8.2f}ms{errors:8d}"
+        )
+    print(
+        f"UI event loop lateness: p50 {ui['p50_ms']:.2f} ms, p99 {ui['p99_ms']:.2f} ms, max {ui['max_ms']:.2f} ms over {ui['ticks']} ticks (target p99 < 50 ms)"
+    )
     ratio = pct(in_app, 99) / pct(direct, 99) if direct and in_app else float("nan")
     each = " ".join(f"{r:.2f}" for r in ratios)
-    print(f"gateway p99 in app / headless: {ratio:.2f}x, median rounds (target <= 1.20x; per round: {each}); p50 {statistics.median(in_app) / statistics.median(direct):.2f}x")
-    print(f"idle, window hidden: {idle_cpu:.3f} s CPU over {idle:g} s ({idle_cpu / idle * 100:.2f} % of a core); RSS {rss / 1048576:.0f} MiB")
+    print(
+        f"gateway p99 in app / headless: {ratio:.2f}x, median rounds (target <= 1.20x; per round: {each}); p50 {statistics.median(in_app) / statistics.median(direct):.2f}x"
+    )
+    print(
+        f"idle, window hidden: {idle_cpu:.3f} s CPU over {idle:g} s ({idle_cpu / idle * 100:.2f} % of a core); RSS {rss / 1048576:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -29,19 +29,42 @@ from gateway.routing.traits import traits_of
 MODELS = {
     "ollama": ["llama3.2:3b", "qwen2.5:7b", "qwen2.5-coder:32b", "gemma3:27b", "nomic-embed-text", "mistral:7b"],
     "lmstudio": ["qwen3-30b-a3b", "gpt-oss-20b", "deepseek-r1-distill-qwen-14b"],
-    "openai": ["gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-5", "gpt-5-mini", "gpt-5-nano",
-               "o3", "o4-mini", "text-embedding-3-small", "text-embedding-3-large"],
+    "openai": [
+        "gpt-4o-mini",
+        "gpt-4o",
+        "gpt-4.1",
+        "gpt-4.1-mini",
+        "gpt-4.1-nano",
+        "gpt-5",
+        "gpt-5-mini",
+        "gpt-5-nano",
+        "o3",
+        "o4-mini",
+        "text-embedding-3-small",
+        "text-embedding-3-large",
+    ],
     "anthropic": ["claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5", "claude-3-5-haiku-latest"],
-    "openrouter": [f"vendor/model-{n}" for n in range(20)] + ["google/gemini-2.5-flash", "google/gemini-2.5-pro",
-                   "deepseek/deepseek-chat", "moonshotai/kimi-k2", "z-ai/glm-4.5", "x-ai/grok-4", "mistralai/devstral-medium",
-                   "meta-llama/llama-3.3-70b-instruct", "qwen/qwen3-coder", "openai/gpt-oss-120b", "x-ai/grok-3-mini"],
+    "openrouter": [f"vendor/model-{n}" for n in range(20)]
+    + [
+        "google/gemini-2.5-flash",
+        "google/gemini-2.5-pro",
+        "deepseek/deepseek-chat",
+        "moonshotai/kimi-k2",
+        "z-ai/glm-4.5",
+        "x-ai/grok-4",
+        "mistralai/devstral-medium",
+        "meta-llama/llama-3.3-70b-instruct",
+        "qwen/qwen3-coder",
+        "openai/gpt-oss-120b",
+        "x-ai/grok-3-mini",
+    ],
 }
 PROMPTS = {
     "greeting": "hi there!",
     "question": "What is the difference between a process and a thread in an operating system?",
     "coding": "Refactor this function so it handles empty input and explain why:\n```python\ndef first(xs):\n    return xs[0]\n```",
     "design": "Design a distributed rate limiter for a multi-region API; compare token bucket and sliding window "
-              "strategies, evaluate the trade-offs and plan the migration from our current fixed-window limiter.",
+    "strategies, evaluate the trade-offs and plan the migration from our current fixed-window limiter.",
 }
 
 
@@ -51,7 +74,13 @@ def build() -> Router:
     for provider, names in MODELS.items():
         index.set_models(provider, [ModelEntry(provider, n) for n in names])
     pools = {p: KeyPool(p, () if p in ("ollama", "lmstudio") else (f"{p}-1", f"{p}-2")) for p in MODELS}
-    return Router(index, pools, Health(clock, HealthPolicy()), Capabilities(index, {}, ["ollama", "lmstudio"]), Affinity(clock, 3600))
+    return Router(
+        index,
+        pools,
+        Health(clock, HealthPolicy()),
+        Capabilities(index, {}, ["ollama", "lmstudio"]),
+        Affinity(clock, 3600),
+    )
 
 
 def per_call(fn, seconds: float) -> float:  # type: ignore[no-untyped-def]
@@ -75,7 +104,9 @@ def measure(router: Router, name: str, prompt: str, seconds: float) -> str:
         return router.plan(AUTO, router.targets(AUTO), lambda: traits_of(call.canonical(), size), lambda: "c")
 
     def pinned() -> Plan:
-        return router.plan("openai/gpt-4o-mini", router.targets("openai/gpt-4o-mini"), lambda: traits_of(call.canonical(), size))
+        return router.plan(
+            "openai/gpt-4o-mini", router.targets("openai/gpt-4o-mini"), lambda: traits_of(call.canonical(), size)
+        )
 
     plan = decide()
     level = plan.difficulty.level if plan.difficulty else 0

@@ -36,12 +36,38 @@ import psutil
 from loadgen import Result, load
 
 HERE = Path(__file__).parent
-BODY = json.dumps({"model": "bench/gpt-bench", "messages": [{"role": "user", "content": "Hello, how are you today?"}], "max_tokens": 64}).encode()
-STREAM_BODY = json.dumps({"model": "bench/gpt-bench", "messages": [{"role": "user", "content": "Hello, how are you today?"}], "max_tokens": 64, "stream": True}).encode()
+BODY = json.dumps(
+    {
+        "model": "bench/gpt-bench",
+        "messages": [{"role": "user", "content": "Hello, how are you today?"}],
+        "max_tokens": 64,
+    }
+).encode()
+STREAM_BODY = json.dumps(
+    {
+        "model": "bench/gpt-bench",
+        "messages": [{"role": "user", "content": "Hello, how are you today?"}],
+        "max_tokens": 64,
+        "stream": True,
+    }
+).encode()
 DIRECT_BODY = BODY.replace(b"bench/gpt-bench", b"gpt-bench")
 DIRECT_STREAM_BODY = STREAM_BODY.replace(b"bench/gpt-bench", b"gpt-bench")
-MESSAGES_BODY = json.dumps({"model": "bench/gpt-bench", "messages": [{"role": "user", "content": "Hello, how are you today?"}], "max_tokens": 64}).encode()
-MESSAGES_STREAM_BODY = json.dumps({"model": "bench/gpt-bench", "messages": [{"role": "user", "content": "Hello, how are you today?"}], "max_tokens": 64, "stream": True}).encode()
+MESSAGES_BODY = json.dumps(
+    {
+        "model": "bench/gpt-bench",
+        "messages": [{"role": "user", "content": "Hello, how are you today?"}],
+        "max_tokens": 64,
+    }
+).encode()
+MESSAGES_STREAM_BODY = json.dumps(
+    {
+        "model": "bench/gpt-bench",
+        "messages": [{"role": "user", "content": "Hello, how are you today?"}],
+        "max_tokens": 64,
+        "stream": True,
+    }
+).encode()
 UPSTREAM_CHUNKS = 13  # events of the fake upstream's stream with usage, before [DONE]
 CHAT, MESSAGES = "/v1/chat/completions", "/v1/messages"
 
@@ -82,7 +108,18 @@ def wait_http(url: str, timeout: float = 10.0) -> float:
 
 
 def gateway_command(home: Path, port: int) -> list[str]:
-    return [sys.executable, "-m", "gateway", "serve", "--home", str(home), "--port", str(port), "--log-level", "warning"]
+    return [
+        sys.executable,
+        "-m",
+        "gateway",
+        "serve",
+        "--home",
+        str(home),
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
 
 
 def write_config(home: Path, upstream_port: int, ledger: bool = True) -> None:
@@ -112,7 +149,9 @@ class Watched:
             await asyncio.sleep(0.05)
 
 
-async def measure(port: int, path: str, body: bytes, concurrency: int, seconds: float, watched: Watched | None) -> tuple[Result, float]:
+async def measure(
+    port: int, path: str, body: bytes, concurrency: int, seconds: float, watched: Watched | None
+) -> tuple[Result, float]:
     """One round at one point: the load's result and the target's CPU seconds per request."""
     stop = asyncio.Event()
     watcher = asyncio.create_task(watched.watch(stop)) if watched else None
@@ -136,7 +175,9 @@ def cold_start(home: Path, runs: int, cpus: set[int] | None) -> list[float]:
     for _ in range(runs):
         port = free_port()
         started = time.perf_counter()
-        proc = subprocess.Popen(gateway_command(home, port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        proc = subprocess.Popen(
+            gateway_command(home, port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+        )
         pin(proc, cpus)
         wait_http(f"http://127.0.0.1:{port}/health")
         times.append(time.perf_counter() - started)
@@ -170,17 +211,28 @@ async def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
     try:
         up_port, pass_port, gw_port = free_port(), free_port(), free_port()
-        upstream = subprocess.Popen([sys.executable, str(HERE / "fast_upstream.py"), str(up_port)], stdout=subprocess.PIPE)
+        upstream = subprocess.Popen(
+            [sys.executable, str(HERE / "fast_upstream.py"), str(up_port)], stdout=subprocess.PIPE
+        )
         procs.append(upstream)
         pin(upstream, client_cpus)
         wait_ready(upstream, b"ready")
-        passthrough = subprocess.Popen([sys.executable, str(HERE / "passthrough.py"), str(pass_port), f"http://127.0.0.1:{up_port}"], stdout=subprocess.PIPE)
+        passthrough = subprocess.Popen(
+            [sys.executable, str(HERE / "passthrough.py"), str(pass_port), f"http://127.0.0.1:{up_port}"],
+            stdout=subprocess.PIPE,
+        )
         procs.append(passthrough)
         pin(passthrough, proxy_cpus)
         wait_ready(passthrough, b"ready")
         tuned_port = free_port()
         tuned = subprocess.Popen(
-            [sys.executable, str(HERE / "passthrough.py"), str(tuned_port), f"http://127.0.0.1:{up_port}", "--tuned-gc"],
+            [
+                sys.executable,
+                str(HERE / "passthrough.py"),
+                str(tuned_port),
+                f"http://127.0.0.1:{up_port}",
+                "--tuned-gc",
+            ],
             stdout=subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": str(HERE.parent.parent)},
         )
@@ -188,14 +240,20 @@ async def main() -> None:
         pin(tuned, proxy_cpus)
         wait_ready(tuned, b"ready")
         write_config(home, up_port)
-        gateway = subprocess.Popen(gateway_command(home, gw_port), stdout=subprocess.PIPE, env={**os.environ, "SWITCHBOARD_HOME": str(home)})
+        gateway = subprocess.Popen(
+            gateway_command(home, gw_port), stdout=subprocess.PIPE, env={**os.environ, "SWITCHBOARD_HOME": str(home)}
+        )
         procs.append(gateway)
         pin(gateway, proxy_cpus)
         wait_ready(gateway, b"listening on")
         # The same gateway keeping no usage ledger: what writing a row per request costs.
         bare_home, bare_port = home / "no-ledger", free_port()
         write_config(bare_home, up_port, ledger=False)
-        bare = subprocess.Popen(gateway_command(bare_home, bare_port), stdout=subprocess.PIPE, env={**os.environ, "SWITCHBOARD_HOME": str(bare_home)})
+        bare = subprocess.Popen(
+            gateway_command(bare_home, bare_port),
+            stdout=subprocess.PIPE,
+            env={**os.environ, "SWITCHBOARD_HOME": str(bare_home)},
+        )
         procs.append(bare)
         pin(bare, proxy_cpus)
         wait_ready(bare, b"listening on")
@@ -215,13 +273,19 @@ async def main() -> None:
             f"CPUs: proxy on {sorted(proxy_cpus or cpus)}, upstream and load on {sorted(client_cpus or cpus)}; "
             f"{seconds:g} s per round, median of {rounds} rounds"
         )
-        print(f"{'target':<12} {'mode':<7} {'conc':>4} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ttfb ms':>8} {'cpu us/req':>10} {'errors':>6}")
+        print(
+            f"{'target':<12} {'mode':<7} {'conc':>4} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ttfb ms':>8} {'cpu us/req':>10} {'errors':>6}"
+        )
         for mode in ("json", "stream"):
             for concurrency in (1, 16, 64):
                 runs: dict[str, list[tuple[Result, float]]] = {name: [] for name in targets}
                 for _ in range(rounds):
                     for name, (port, watched, path, body, stream_body) in targets.items():
-                        runs[name].append(await measure(port, path, stream_body if mode == "stream" else body, concurrency, seconds, watched))
+                        runs[name].append(
+                            await measure(
+                                port, path, stream_body if mode == "stream" else body, concurrency, seconds, watched
+                            )
+                        )
                 for name, measured in runs.items():
                     result, cpu = sorted(measured, key=lambda m: m[0].rate)[len(measured) // 2]
                     results[(name, mode, concurrency)] = result
@@ -246,6 +310,7 @@ async def main() -> None:
         pass_added_p50 = r("passthrough", "json", 1).p(50) - r("direct", "json", 1).p(50)
         added_ttfb = r("gateway", "stream", 1).ttfb() - r("direct", "stream", 1).ttfb()
         pass_added_ttfb = r("passthrough", "stream", 1).ttfb() - r("direct", "stream", 1).ttfb()
+
         def ratio(a: float, b: float) -> float:
             """A figure over another; NaN when a round finished no request (a busy machine's quick
             run can), so the report still prints rather than stopping."""
@@ -265,11 +330,21 @@ async def main() -> None:
             f"throughput with the usage ledger / without, c=64: json {ledger_json:5.2f}x, stream {ledger_stream:5.2f}x"
             f"   (by CPU: json {cpu_ratio('no-ledger', 'json'):5.2f}x, stream {cpu_ratio('no-ledger', 'stream'):5.2f}x; target >= 0.90x)"
         )
-        print(f"  the same by CPU time per request:          json {cpu_ratio('passthrough', 'json'):5.2f}x, stream {cpu_ratio('passthrough', 'stream'):5.2f}x")
-        print(f"throughput gateway/(passthrough with the gateway's GC settings), c=64: json {tuned_json:5.2f}x, stream {tuned_stream:5.2f}x")
-        print(f"  the same by CPU time per request:          json {cpu_ratio('pass+gc', 'json'):5.2f}x, stream {cpu_ratio('pass+gc', 'stream'):5.2f}x")
-        print(f"added p50 latency over direct, c=1:         gateway {added_p50 * 1000:.3f} ms, passthrough {pass_added_p50 * 1000:.3f} ms   (target <= 0.5 ms)")
-        print(f"added time to first streamed byte, c=1:     gateway {added_ttfb * 1000:.3f} ms, passthrough {pass_added_ttfb * 1000:.3f} ms   (target <= 1 ms)")
+        print(
+            f"  the same by CPU time per request:          json {cpu_ratio('passthrough', 'json'):5.2f}x, stream {cpu_ratio('passthrough', 'stream'):5.2f}x"
+        )
+        print(
+            f"throughput gateway/(passthrough with the gateway's GC settings), c=64: json {tuned_json:5.2f}x, stream {tuned_stream:5.2f}x"
+        )
+        print(
+            f"  the same by CPU time per request:          json {cpu_ratio('pass+gc', 'json'):5.2f}x, stream {cpu_ratio('pass+gc', 'stream'):5.2f}x"
+        )
+        print(
+            f"added p50 latency over direct, c=1:         gateway {added_p50 * 1000:.3f} ms, passthrough {pass_added_p50 * 1000:.3f} ms   (target <= 0.5 ms)"
+        )
+        print(
+            f"added time to first streamed byte, c=1:     gateway {added_ttfb * 1000:.3f} ms, passthrough {pass_added_ttfb * 1000:.3f} ms   (target <= 1 ms)"
+        )
         for c in (1, 64):
             translated_chunk = cpu_per_request[("translated", "stream", c)] / UPSTREAM_CHUNKS
             own_chunk = cpu_per_request[("gateway", "stream", c)] / UPSTREAM_CHUNKS
@@ -277,8 +352,12 @@ async def main() -> None:
                 f"translated stream (Anthropic client, OpenAI upstream), c={c}: {translated_chunk * 1e6:.1f} us CPU per upstream chunk, "
                 f"passthrough stream {own_chunk * 1e6:.1f} us: {ratio(translated_chunk, own_chunk):5.2f}x   (target <= 1.5x)"
             )
-        print(f"cold start to /health (median of {len(starts)}):   {statistics.median(starts):.3f} s   (target <= 0.5 s)")
-        print(f"peak RSS under load:                        gateway {gw_rss.peak / 2**20:.1f} MiB, passthrough {pass_rss.peak / 2**20:.1f} MiB   (target <= 80 MB)")
+        print(
+            f"cold start to /health (median of {len(starts)}):   {statistics.median(starts):.3f} s   (target <= 0.5 s)"
+        )
+        print(
+            f"peak RSS under load:                        gateway {gw_rss.peak / 2**20:.1f} MiB, passthrough {pass_rss.peak / 2**20:.1f} MiB   (target <= 80 MB)"
+        )
         errors = sum(res.errors for res in results.values())
         if errors:
             print(f"ERRORS: {errors} non-200 answers during the run")

@@ -34,12 +34,25 @@ def fill(path: Path, rows: int, span: float, now: float) -> float:
         ok = rng.random() > 0.03
         batch.append(
             ledger.LedgerRow(
-                ts=now - span + span * n / rows, request_id=f"req{n:012d}", kind="request", caller=rng.choice(callers),
-                protocol=rng.choice(("openai-chat", "anthropic-messages", "ollama-chat")), model=model,
-                provider=model.split("/")[0], account=f"{model.split('/')[0]}#1", upstream_model=model.split("/")[1],
-                prompt=rng.randint(10, 5000) if ok else 0, completion=rng.randint(1, 800) if ok else 0, cached=0,
-                reasoning=0, estimated=False, status=200 if ok else 429, error="" if ok else "rate_limit_error",
-                latency_ms=rng.uniform(50, 4000), ttfb_ms=rng.uniform(20, 400), attempts=1,
+                ts=now - span + span * n / rows,
+                request_id=f"req{n:012d}",
+                kind="request",
+                caller=rng.choice(callers),
+                protocol=rng.choice(("openai-chat", "anthropic-messages", "ollama-chat")),
+                model=model,
+                provider=model.split("/")[0],
+                account=f"{model.split('/')[0]}#1",
+                upstream_model=model.split("/")[1],
+                prompt=rng.randint(10, 5000) if ok else 0,
+                completion=rng.randint(1, 800) if ok else 0,
+                cached=0,
+                reasoning=0,
+                estimated=False,
+                status=200 if ok else 429,
+                error="" if ok else "rate_limit_error",
+                latency_ms=rng.uniform(50, 4000),
+                ttfb_ms=rng.uniform(20, 400),
+                attempts=1,
             )
         )
         if len(batch) == 5000:

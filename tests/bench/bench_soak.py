@@ -57,7 +57,12 @@ DB = Path("data") / "switchboard.db"
 def request_body(kind: str) -> bytes:
     model = {"limited": "limited/gpt-bench", "broken": "broken/gpt-bench"}.get(kind, "ok/gpt-bench")
     prompt = {"large": "x" * (48 * 1024), "oversize": "x" * (MAX_BODY + 1024)}.get(kind, "Hello, how are you today?")
-    body = {"model": model, "messages": [{"role": "user", "content": prompt}], "max_tokens": 64, "stream": kind == "stream"}
+    body = {
+        "model": model,
+        "messages": [{"role": "user", "content": prompt}],
+        "max_tokens": 64,
+        "stream": kind == "stream",
+    }
     return json.dumps(body).encode()
 
 
@@ -89,7 +94,10 @@ class Gateway:
     async def start(self) -> psutil.Process:
         command = [*gateway_command(self.home, self.port)]
         self.proc = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "SWITCHBOARD_HOME": str(self.home)}
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "SWITCHBOARD_HOME": str(self.home)},
         )
         await asyncio.to_thread(wait_http, f"http://127.0.0.1:{self.port}/health", 30.0)
         return psutil.Process(self.proc.pid)
@@ -151,7 +159,9 @@ def ledger_rows(home: Path) -> int:
 
 def ledgered(home: Path) -> Counter[str]:
     with sqlite3.connect(f"{(home / DB).as_uri()}?mode=ro", uri=True) as conn:
-        return Counter(dict(conn.execute("SELECT request_id, COUNT(*) FROM usage WHERE kind = 'request' GROUP BY request_id")))
+        return Counter(
+            dict(conn.execute("SELECT request_id, COUNT(*) FROM usage WHERE kind = 'request' GROUP BY request_id"))
+        )
 
 
 def load_note() -> str:
@@ -159,8 +169,12 @@ def load_note() -> str:
     return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} CPUs"
 
 
-def start_clients(args: argparse.Namespace, port: int, answers: Answers, stop: asyncio.Event) -> list[asyncio.Task[None]]:
-    return [asyncio.create_task(client(port, answers, args.max_requests, stop, seed)) for seed in range(args.concurrency)]
+def start_clients(
+    args: argparse.Namespace, port: int, answers: Answers, stop: asyncio.Event
+) -> list[asyncio.Task[None]]:
+    return [
+        asyncio.create_task(client(port, answers, args.max_requests, stop, seed)) for seed in range(args.concurrency)
+    ]
 
 
 async def soak(args: argparse.Namespace, gateway: Gateway) -> None:
@@ -178,7 +192,10 @@ async def soak(args: argparse.Namespace, gateway: Gateway) -> None:
         rss, fds = watched.memory_info().rss, watched.num_fds()
         rows = await asyncio.to_thread(ledger_rows, gateway.home)
         rate = (answers.whole - last) / max(1e-9, now - last_at)
-        print(f"{now - started:6.0f} {answers.whole:9d} {rate:7.0f} {rss / 2**20:8.1f} {fds:5d} {rows:9d} {answers.whole - rows:8d}", flush=True)
+        print(
+            f"{now - started:6.0f} {answers.whole:9d} {rate:7.0f} {rss / 2**20:8.1f} {fds:5d} {rows:9d} {answers.whole - rows:8d}",
+            flush=True,
+        )
         last, last_at = answers.whole, now
         if base is None and now - started >= min(60.0, args.seconds / 2):
             base = (rss, answers.whole, now - started)
@@ -190,8 +207,12 @@ async def soak(args: argparse.Namespace, gateway: Gateway) -> None:
     print(f"answered whole: {answers.whole} ({dict(sorted(answers.statuses.items()))}); cut off: {answers.broken}")
     if base is not None and answers.whole > base[1]:
         growth = (rss - base[0]) / 2**20 / (answers.whole - base[1]) * 10_000
-        print(f"RSS at {base[2]:.0f} s {base[0] / 2**20:.1f} MiB, at the end {rss / 2**20:.1f} MiB: {growth:+.2f} MiB per 10k requests")
-    print(f"usage ledger after a clean stop: {rows} request rows for {answers.whole} answered ({rows - answers.whole:+d})")
+        print(
+            f"RSS at {base[2]:.0f} s {base[0] / 2**20:.1f} MiB, at the end {rss / 2**20:.1f} MiB: {growth:+.2f} MiB per 10k requests"
+        )
+    print(
+        f"usage ledger after a clean stop: {rows} request rows for {answers.whole} answered ({rows - answers.whole:+d})"
+    )
 
 
 async def crash(args: argparse.Namespace, gateway: Gateway) -> None:
@@ -212,9 +233,13 @@ async def crash(args: argparse.Namespace, gateway: Gateway) -> None:
     lost = sum(1 for request_id in answers.ids if request_id not in rows)
     twice = sum(1 for count in rows.values() if count > 1)
     print()
-    print(f"after {args.kills} kill -9 under load: clients received {answers.whole} answers whole "
-          f"({answers.broken} requests cut off or refused while it was down),")
-    print(f"the ledger holds {answers.whole - lost} of them: lost {lost}; held twice {twice}; ledger request rows {sum(rows.values())}")
+    print(
+        f"after {args.kills} kill -9 under load: clients received {answers.whole} answers whole "
+        f"({answers.broken} requests cut off or refused while it was down),"
+    )
+    print(
+        f"the ledger holds {answers.whole - lost} of them: lost {lost}; held twice {twice}; ledger request rows {sum(rows.values())}"
+    )
 
 
 async def main() -> None:

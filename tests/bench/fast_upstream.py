@@ -20,15 +20,27 @@ COMPLETION = json.dumps(
         "object": "chat.completion",
         "created": 1700000000,
         "model": "gpt-bench",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello! How can I help you today?"}, "logprobs": None, "finish_reason": "stop"}],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "Hello! How can I help you today?"},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
         "usage": {"prompt_tokens": 12, "completion_tokens": 9, "total_tokens": 21},
     }
 ).encode()
 
 
 def _event(delta: dict, finish: str | None = None) -> bytes:
-    chunk = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1700000000, "model": "gpt-bench",
-             "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
+    chunk = {
+        "id": "chatcmpl-bench",
+        "object": "chat.completion.chunk",
+        "created": 1700000000,
+        "model": "gpt-bench",
+        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+    }
     return b"data: " + json.dumps(chunk).encode() + b"\n\n"
 
 
@@ -36,19 +48,35 @@ def _chunked(events: list[bytes]) -> bytes:
     return b"".join(b"%x\r\n%s\r\n" % (len(e), e) for e in events) + b"0\r\n\r\n"
 
 
-_EVENTS = [_event({"role": "assistant", "content": ""})] + [_event({"content": f" word{i}"}) for i in range(10)] + [_event({}, "stop")]
+_EVENTS = (
+    [_event({"role": "assistant", "content": ""})]
+    + [_event({"content": f" word{i}"}) for i in range(10)]
+    + [_event({}, "stop")]
+)
 _USAGE = b'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"gpt-bench","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":10,"total_tokens":22}}\n\n'
 _DONE = b"data: [DONE]\n\n"
 _SSE_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nTransfer-Encoding: chunked\r\n\r\n"
 STREAM = _SSE_HEAD + _chunked([*_EVENTS, _DONE])
 STREAM_WITH_USAGE = _SSE_HEAD + _chunked([*_EVENTS, _USAGE, _DONE])
-JSON_REPLY = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(COMPLETION), COMPLETION)
+JSON_REPLY = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+    len(COMPLETION),
+    COMPLETION,
+)
 MODELS = b'{"object":"list","data":[{"id":"gpt-bench","object":"model","created":0,"owned_by":"bench"}]}'
-MODELS_REPLY = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(MODELS), MODELS)
+MODELS_REPLY = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+    len(MODELS),
+    MODELS,
+)
 LIMITED = b'{"error":{"message":"Rate limit reached","type":"rate_limit_error","code":"rate_limit_exceeded"}}'
-LIMITED_REPLY = b"HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(LIMITED), LIMITED)
+LIMITED_REPLY = b"HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+    len(LIMITED),
+    LIMITED,
+)
 BROKEN = b'{"error":{"message":"The server had an error","type":"server_error","code":null}}'
-BROKEN_REPLY = b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(BROKEN), BROKEN)
+BROKEN_REPLY = (
+    b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+    % (len(BROKEN), BROKEN)
+)
 _BROKEN_CALLS = itertools.count()
 NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
 

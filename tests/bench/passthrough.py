@@ -52,4 +52,11 @@ if __name__ == "__main__":
     import uvloop
 
     port, upstream = int(sys.argv[1]), sys.argv[2].rstrip("/")
-    web.run_app(make_app(upstream), host="127.0.0.1", port=port, access_log=None, print=lambda *a: print("ready", flush=True), loop=uvloop.new_event_loop())
+    web.run_app(
+        make_app(upstream),
+        host="127.0.0.1",
+        port=port,
+        access_log=None,
+        print=lambda *a: print("ready", flush=True),
+        loop=uvloop.new_event_loop(),
+    )

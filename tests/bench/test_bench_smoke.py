@@ -9,18 +9,36 @@ from pathlib import Path
 
 def test_benchmark_runs_and_reports_every_figure() -> None:
     bench = Path(__file__).with_name("bench_gateway.py")
-    result = subprocess.run([sys.executable, str(bench), "--quick"], capture_output=True, text=True, timeout=300, cwd=bench.parent)
+    result = subprocess.run(
+        [sys.executable, str(bench), "--quick"], capture_output=True, text=True, timeout=300, cwd=bench.parent
+    )
     assert result.returncode == 0, result.stdout + result.stderr
-    for figure in ("throughput gateway/passthrough", "usage ledger / without", "added p50 latency", "added time to first streamed byte", "cold start", "peak RSS", "translated stream"):
+    for figure in (
+        "throughput gateway/passthrough",
+        "usage ledger / without",
+        "added p50 latency",
+        "added time to first streamed byte",
+        "cold start",
+        "peak RSS",
+        "translated stream",
+    ):
         assert figure in result.stdout
     rows = [line.split() for line in result.stdout.splitlines()]
-    rows = [r for r in rows if len(r) == 9 and r[0] in ("direct", "passthrough", "pass+gc", "gateway", "no-ledger", "translated") and r[1] in ("json", "stream")]
+    rows = [
+        r
+        for r in rows
+        if len(r) == 9
+        and r[0] in ("direct", "passthrough", "pass+gc", "gateway", "no-ledger", "translated")
+        and r[1] in ("json", "stream")
+    ]
     assert len(rows) == 36  # 6 targets x 2 modes x 3 concurrencies
 
 
 def test_decide_benchmark_runs_and_reports_every_prompt() -> None:
     bench = Path(__file__).with_name("bench_decide.py")
-    result = subprocess.run([sys.executable, str(bench), "--seconds", "0.05"], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(bench), "--seconds", "0.05"], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     rows = [line.split() for line in result.stdout.splitlines()[1:]]
     assert [r[0] for r in rows] == ["greeting", "question", "coding", "design"]
@@ -29,20 +47,36 @@ def test_decide_benchmark_runs_and_reports_every_prompt() -> None:
 
 def test_reports_benchmark_runs_every_view() -> None:
     bench = Path(__file__).with_name("bench_reports.py")
-    result = subprocess.run([sys.executable, str(bench), "--rows", "20000"], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(bench), "--rows", "20000"], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "slowest report" in result.stdout
     assert {line.split()[0] for line in result.stdout.splitlines()[2:-1]} == {
-        "summary", "by-model", "by-provider", "by-caller", "by-protocol", "timeseries", "recent"
+        "summary",
+        "by-model",
+        "by-provider",
+        "by-caller",
+        "by-protocol",
+        "timeseries",
+        "recent",
     }
 
 
 def test_app_benchmark_runs_and_reports_every_figure() -> None:
     bench = Path(__file__).with_name("bench_app.py")
-    result = subprocess.run([sys.executable, str(bench), "--quick"], capture_output=True, text=True, timeout=300, cwd=bench.parent)
+    result = subprocess.run(
+        [sys.executable, str(bench), "--quick"], capture_output=True, text=True, timeout=300, cwd=bench.parent
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    for figure in ("headless gateway", "gateway in app", "UI event loop lateness", "gateway p99 in app / headless", "idle, window hidden"):
+    for figure in (
+        "headless gateway",
+        "gateway in app",
+        "UI event loop lateness",
+        "gateway p99 in app / headless",
+        "idle, window hidden",
+    ):
         assert any(line.startswith(figure) for line in lines), figure
     rows = [line.split() for line in lines if line.startswith(("headless gateway", "gateway in app"))]
     assert all(r[-1] == "0" for r in rows)  # no request failed
@@ -52,7 +86,10 @@ def test_soak_benchmark_reports_memory_descriptors_and_the_ledger_and_loses_noth
     bench = Path(__file__).with_name("bench_soak.py")
     soak = subprocess.run(
         [sys.executable, str(bench), "--seconds", "2", "--every", "1", "--concurrency", "4"],
-        capture_output=True, text=True, timeout=120, cwd=bench.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=bench.parent,
     )
     assert soak.returncode == 0, soak.stdout + soak.stderr
     assert soak.stdout.splitlines()[1].split() == ["s", "answered", "req/s", "RSS", "MiB", "fds", "ledger", "trailing"]
@@ -60,7 +97,10 @@ def test_soak_benchmark_reports_memory_descriptors_and_the_ledger_and_loses_noth
     assert "usage ledger after a clean stop" in soak.stdout and "(+0)" in soak.stdout
     crash = subprocess.run(
         [sys.executable, str(bench), "--kills", "2", "--kill-every", "0.5", "--concurrency", "4"],
-        capture_output=True, text=True, timeout=120, cwd=bench.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=bench.parent,
     )
     assert crash.returncode == 0, crash.stdout + crash.stderr
     assert "after 2 kill -9 under load" in crash.stdout and "lost 0; held twice 0" in crash.stdout

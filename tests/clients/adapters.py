@@ -93,7 +93,9 @@ class Agent(Client):
         return SHELL_PROMPT if case.scenario == "tools" else PLAIN_PROMPT
 
     @abstractmethod
-    def command(self, case: Case, place: Place, home: Path, work: Path, prompt: str) -> tuple[list[str], dict[str, str]]:
+    def command(
+        self, case: Case, place: Place, home: Path, work: Path, prompt: str
+    ) -> tuple[list[str], dict[str, str]]:
         """The program's arguments and its environment (beyond the isolated home's)."""
 
     @abstractmethod
@@ -140,12 +142,27 @@ class ClaudeCode(Agent):
     def sentinels(self, case: Case) -> tuple[str, ...]:
         return (SHELL_OUTPUT, FILE_TEXT) if case.scenario == "tools" else (PLAIN,)
 
-    def command(self, case: Case, place: Place, home: Path, work: Path, prompt: str) -> tuple[list[str], dict[str, str]]:
-        argv = [str(place.clients / "node_modules/.bin/claude"), "-p", prompt, "--output-format", "stream-json", "--verbose",
-                "--allowedTools", "Bash", "Read"]
+    def command(
+        self, case: Case, place: Place, home: Path, work: Path, prompt: str
+    ) -> tuple[list[str], dict[str, str]]:
+        argv = [
+            str(place.clients / "node_modules/.bin/claude"),
+            "-p",
+            prompt,
+            "--output-format",
+            "stream-json",
+            "--verbose",
+            "--allowedTools",
+            "Bash",
+            "Read",
+        ]
         # To the Anthropic provider it runs as its users run it, with its own default model (whose
         # requests carry system messages between turns); to the others, told the model by name.
-        chosen = {} if case.route == "anthropic" else {"ANTHROPIC_MODEL": MODELS[case.route], "ANTHROPIC_SMALL_FAST_MODEL": MODELS[case.route]}
+        chosen = (
+            {}
+            if case.route == "anthropic"
+            else {"ANTHROPIC_MODEL": MODELS[case.route], "ANTHROPIC_SMALL_FAST_MODEL": MODELS[case.route]}
+        )
         return argv, {
             **chosen,
             "ANTHROPIC_BASE_URL": place.gateway,
@@ -182,7 +199,9 @@ class Codex(Agent):
     name = "codex"
     routes = ("openai", "groq", "anthropic", "ollama")
 
-    def command(self, case: Case, place: Place, home: Path, work: Path, prompt: str) -> tuple[list[str], dict[str, str]]:
+    def command(
+        self, case: Case, place: Place, home: Path, work: Path, prompt: str
+    ) -> tuple[list[str], dict[str, str]]:
         codex_home = home / ".codex"
         codex_home.mkdir(parents=True)
         (codex_home / "config.toml").write_text(
@@ -198,13 +217,23 @@ class Codex(Agent):
             "[features]\nplugins = false\nremote_plugin = false\napps = false\n",
             encoding="utf-8",
         )
-        argv = [str(place.clients / "node_modules/.bin/codex"), "exec", "--json", "--skip-git-repo-check",
-                "--dangerously-bypass-approvals-and-sandbox", prompt]
+        argv = [
+            str(place.clients / "node_modules/.bin/codex"),
+            "exec",
+            "--json",
+            "--skip-git-repo-check",
+            "--dangerously-bypass-approvals-and-sandbox",
+            prompt,
+        ]
         return argv, {"CODEX_HOME": str(codex_home)}
 
     def read(self, finished: Finished) -> tuple[str, Usage | None, str]:
         events = _json_lines(finished.out)
-        said = [e["item"].get("text", "") for e in events if e.get("type") == "item.completed" and e["item"].get("type") == "agent_message"]
+        said = [
+            e["item"].get("text", "")
+            for e in events
+            if e.get("type") == "item.completed" and e["item"].get("type") == "agent_message"
+        ]
         turns = [e for e in events if e.get("type") == "turn.completed"]
         failures = [json.dumps(e) for e in events if e.get("type") in ("error", "turn.failed")]
         usage = turns[-1].get("usage") or {} if turns else None
@@ -221,7 +250,9 @@ class Continue(Agent):
     routes = ("groq",)
     reports_usage = False
 
-    def command(self, case: Case, place: Place, home: Path, work: Path, prompt: str) -> tuple[list[str], dict[str, str]]:
+    def command(
+        self, case: Case, place: Place, home: Path, work: Path, prompt: str
+    ) -> tuple[list[str], dict[str, str]]:
         config = home / "config.yaml"
         home.mkdir(parents=True, exist_ok=True)
         config.write_text(
@@ -262,13 +293,24 @@ class Program(Client):
     def command(self, place: Place, job: str) -> tuple[list[str], dict[str, str]]: ...
 
     async def run(self, cases: list[Case], place: Place) -> dict[str, Outcome]:
-        job = json.dumps({
-            "gateway": place.gateway, "header": CASE_HEADER, "plain": PLAIN_PROMPT, "shell": SHELL_PROMPT,
-            "cases": [{"id": c.id, "api": c.api, "model": self.model(c), "scenario": c.scenario} for c in cases],
-        })
+        job = json.dumps(
+            {
+                "gateway": place.gateway,
+                "header": CASE_HEADER,
+                "plain": PLAIN_PROMPT,
+                "shell": SHELL_PROMPT,
+                "cases": [{"id": c.id, "api": c.api, "model": self.model(c), "scenario": c.scenario} for c in cases],
+            }
+        )
         place.folder.mkdir(parents=True)
         argv, extra = self.command(place, job)
-        finished = await run(argv, env=environment(place.folder / "home", extra), cwd=place.folder, answers=place.answers, timeout=TIMEOUT)
+        finished = await run(
+            argv,
+            env=environment(place.folder / "home", extra),
+            cwd=place.folder,
+            answers=place.answers,
+            timeout=TIMEOUT,
+        )
         reported = {line["id"]: line for line in _json_lines(finished.out) if "id" in line}
         outcomes = {}
         for case in cases:
@@ -277,7 +319,9 @@ class Program(Client):
             problem = line.get("error") or ""
             # Requests that name no case (none should) are shown with every case of the run.
             exchanges = tuple(e for e in finished.exchanges if e.case in (case.id, ""))
-            outcomes[case.id] = Outcome(line.get("text") or "", usage, problem and f"{problem}\n{finished.account()}", exchanges)
+            outcomes[case.id] = Outcome(
+                line.get("text") or "", usage, problem and f"{problem}\n{finished.account()}", exchanges
+            )
         return outcomes
 
 

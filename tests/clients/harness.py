@@ -85,8 +85,14 @@ class Answers:
             body = response.body if isinstance(response, web.Response) and response.status >= 400 else None
             refusal = body.decode(errors="replace")[:500] if isinstance(body, bytes) else ""
             self.seen.append(
-                Exchange(request.headers.get(CASE_HEADER, ""), request.method, request.path, response.status,
-                         response.headers.get(ROUTE_HEADER, ""), refusal)
+                Exchange(
+                    request.headers.get(CASE_HEADER, ""),
+                    request.method,
+                    request.path,
+                    response.status,
+                    response.headers.get(ROUTE_HEADER, ""),
+                    refusal,
+                )
             )
 
         with pytest.MonkeyPatch.context() as patch:
@@ -110,8 +116,15 @@ class Finished:
 def environment(home: Path, extra: Mapping[str, str]) -> dict[str, str]:
     """Only PATH (node, bash) is kept from this process's environment. Node programs load
     OFFLINE first (the others are told by their settings to stay off the network)."""
-    folders = {name: home / sub for name, sub in (("XDG_CONFIG_HOME", ".config"), ("XDG_CACHE_HOME", ".cache"),
-                                                  ("XDG_DATA_HOME", ".local/share"), ("XDG_STATE_HOME", ".local/state"))}
+    folders = {
+        name: home / sub
+        for name, sub in (
+            ("XDG_CONFIG_HOME", ".config"),
+            ("XDG_CACHE_HOME", ".cache"),
+            ("XDG_DATA_HOME", ".local/share"),
+            ("XDG_STATE_HOME", ".local/state"),
+        )
+    }
     for folder in (home, *folders.values()):
         folder.mkdir(parents=True, exist_ok=True)
     return {
@@ -128,8 +141,13 @@ def environment(home: Path, extra: Mapping[str, str]) -> dict[str, str]:
 async def run(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, answers: Answers, timeout: float) -> Finished:
     first = len(answers.seen)
     process = await asyncio.create_subprocess_exec(
-        *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env=dict(env), cwd=cwd, start_new_session=True,
+        *argv,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=dict(env),
+        cwd=cwd,
+        start_new_session=True,
     )
     assert process.stdout is not None and process.stderr is not None
     reading = asyncio.gather(process.stdout.read(), process.stderr.read())

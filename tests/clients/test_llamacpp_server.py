@@ -51,7 +51,9 @@ def write_tiny_model(path: Path) -> None:
     n_embd, n_ff, n_layer = 64, 128, 2
     letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
     vocab = [
-        ("<unk>", gguf.TokenType.UNKNOWN), ("<s>", gguf.TokenType.CONTROL), ("</s>", gguf.TokenType.CONTROL),
+        ("<unk>", gguf.TokenType.UNKNOWN),
+        ("<s>", gguf.TokenType.CONTROL),
+        ("</s>", gguf.TokenType.CONTROL),
         *((f"<0x{b:02X}>", gguf.TokenType.BYTE) for b in range(256)),
         *((piece, gguf.TokenType.NORMAL) for piece in ["▁", *letters, *(f"▁{c}" for c in letters)]),
     ]
@@ -120,9 +122,23 @@ def llamacpp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port, log = _free_port(), folder / "server.log"
     with log.open("wb") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(folder / "tiny.gguf"), "--model_alias", "tiny",
-             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "512"],
-            stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(folder / "tiny.gguf"),
+                "--model_alias",
+                "tiny",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "512",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     root = f"http://127.0.0.1:{port}"
     try:
@@ -141,7 +157,9 @@ def llamacpp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 async def gateway(llamacpp: str, tmp_path: Path) -> AsyncIterator[GatewayServer]:
     config = tmp_path / "config.toml"
     config.write_text(OTHERS_OFF, encoding="utf-8")
-    server = GatewayServer(load_settings(config, {"LLAMACPP_URL": llamacpp}, port=0), data_dir=tmp_path, secrets=MemorySecrets())
+    server = GatewayServer(
+        load_settings(config, {"LLAMACPP_URL": llamacpp}, port=0), data_dir=tmp_path, secrets=MemorySecrets()
+    )
     await server.start()
     yield server
     await server.stop()
@@ -154,7 +172,10 @@ async def test_the_server_s_model_is_listed(gateway: GatewayServer) -> None:
 
 
 async def test_a_chat_completion_answers_with_a_choice_and_usage(gateway: GatewayServer) -> None:
-    async with aiohttp.ClientSession() as session, session.post(f"{gateway.url}/v1/chat/completions", json=ASK) as answer:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{gateway.url}/v1/chat/completions", json=ASK) as answer,
+    ):
         assert answer.status == 200, await answer.text()
         body = await answer.json()
     assert body["choices"][0]["message"]["role"] == "assistant"
@@ -167,7 +188,10 @@ async def test_a_chat_completion_answers_with_a_choice_and_usage(gateway: Gatewa
 async def _stream(gateway: GatewayServer) -> list[Any]:
     """The chunks of a streamed completion that asked for usage, checked to end with [DONE]."""
     ask = {**ASK, "stream": True, "stream_options": {"include_usage": True}}
-    async with aiohttp.ClientSession() as session, session.post(f"{gateway.url}/v1/chat/completions", json=ask) as answer:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{gateway.url}/v1/chat/completions", json=ask) as answer,
+    ):
         assert answer.status == 200, await answer.text()
         assert answer.headers["Content-Type"].startswith("text/event-stream")
         raw = await answer.read()

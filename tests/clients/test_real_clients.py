@@ -72,7 +72,10 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
     folder = tmp_path_factory.mktemp("gateway")
     config = folder / "config.toml"
     config.write_text(
-        local_off("ollama") + "".join(provider_table(name, fake, extra="local = true" if name == "ollama" else "") for name, fake in fakes.items()),
+        local_off("ollama")
+        + "".join(
+            provider_table(name, fake, extra="local = true" if name == "ollama" else "") for name, fake in fakes.items()
+        ),
         encoding="utf-8",
     )
     env = {"GROQ_KEY": FAKE_KEY, "OPENAI_KEY": FAKE_KEY, "ANTHROPIC_KEY": ANTHROPIC_KEY}
@@ -113,7 +116,9 @@ def installed() -> Path:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def runs(installed: Path, world: World, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Runs:
+async def runs(
+    installed: Path, world: World, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Runs:
     return Runs(world, installed, tmp_path_factory.mktemp("clients"), _selected(request.session))
 
 
@@ -140,4 +145,3 @@ async def test_the_real_client_works_through_the_gateway(case: Case, runs: Runs)
     assert all(e.route.startswith(f"{case.route}/") for e in calls), [e.route for e in calls]
     if BY_NAME[case.client].reports_usage:
         assert outcome.usage == per_answer(case).times(len(calls))
-

@@ -32,7 +32,11 @@ async def test_accounts_and_quota_from_the_cli(tmp_path: Path) -> None:
         codex_home = tmp_path / "codex"
         codex_home.mkdir()
         (codex_home / "auth.json").write_text(json.dumps(fake.auth_file(fake.issue())), encoding="utf-8")
-        env = {"SWITCHBOARD_CODEX_BASE_URL": fake.url, "SWITCHBOARD_OPENAI_AUTH_URL": fake.root, "CODEX_HOME": str(codex_home)}
+        env = {
+            "SWITCHBOARD_CODEX_BASE_URL": fake.url,
+            "SWITCHBOARD_OPENAI_AUTH_URL": fake.root,
+            "CODEX_HOME": str(codex_home),
+        }
         proc, url = await start(tmp_path, "--port", "0", **env)
         try:
             imported = await asyncio.to_thread(run, tmp_path, "accounts", "import", "codex", **env)
@@ -41,8 +45,12 @@ async def test_accounts_and_quota_from_the_cli(tmp_path: Path) -> None:
             async with aiohttp.ClientSession() as session:
                 assert await _until(session, url, 200) == 200
 
-                listing = json.loads((await asyncio.to_thread(run, tmp_path, "accounts", "list", "--json", **env)).stdout)
-                assert [(a["label"], a["state"], a["origin"]) for a in listing] == [("codex:ada@example.com", "ok", "import:codex-cli")]
+                listing = json.loads(
+                    (await asyncio.to_thread(run, tmp_path, "accounts", "list", "--json", **env)).stdout
+                )
+                assert [(a["label"], a["state"], a["origin"]) for a in listing] == [
+                    ("codex:ada@example.com", "ok", "import:codex-cli")
+                ]
 
                 await asyncio.sleep(0.5)  # the quota rows are written with the next batch
                 quota = await asyncio.to_thread(run, tmp_path, "quota")
@@ -53,7 +61,9 @@ async def test_accounts_and_quota_from_the_cli(tmp_path: Path) -> None:
                 removed = await asyncio.to_thread(run, tmp_path, "accounts", "remove", listing[0]["id"], **env)
                 assert removed.returncode == 0 and "Removed codex:ada@example.com" in removed.stdout
                 assert await _until(session, url, 503) == 503
-            missing = await asyncio.to_thread(run, tmp_path, "accounts", "import", "copilot", XDG_CONFIG_HOME=str(tmp_path / "none"))
+            missing = await asyncio.to_thread(
+                run, tmp_path, "accounts", "import", "copilot", XDG_CONFIG_HOME=str(tmp_path / "none")
+            )
             assert missing.returncode == 2 and "no GitHub Copilot login for" in missing.stderr
         finally:
             proc.terminate()

@@ -25,10 +25,13 @@ ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 PROVIDER_KEY = "sk-proj-admin-route-provider-key-0001"
 
 
-async def call(gateway: GatewayServer, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as session, session.request(
-        method, f"{gateway.url}{path}", json=body, headers=ADMIN if headers is None else headers
-    ) as r:
+async def call(
+    gateway: GatewayServer, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, f"{gateway.url}{path}", json=body, headers=ADMIN if headers is None else headers) as r,
+    ):
         text = await r.text()
         return r.status, json.loads(text) if r.content_type == "application/json" else text
 
@@ -50,7 +53,9 @@ def audited(gateway: GatewayServer) -> list[tuple[str, dict[str, Any]]]:
         conn.close()
 
 
-async def test_settings_are_read_and_changed_with_comments_kept_and_audited(start_gateway: StartGateway, tmp_path: Path) -> None:
+async def test_settings_are_read_and_changed_with_comments_kept_and_audited(
+    start_gateway: StartGateway, tmp_path: Path
+) -> None:
     gateway, path = await with_settings_file(start_gateway, tmp_path, "# our team's gateway\n[server]\nport = 0\n")
     status, answer = await call(gateway, "GET", "/admin/settings")
     assert status == 200 and answer["file"] == str(path) and answer["config"]["server"] == {"port": 0}
@@ -67,7 +72,9 @@ async def test_settings_are_read_and_changed_with_comments_kept_and_audited(star
     assert load_settings(path, {}).app.theme == "dark"
     status, answer = await call(gateway, "PATCH", "/admin/settings", {"changes": changes[:1]})
     assert status == 200 and answer["changed"] is False  # already so: nothing written, nothing audited
-    status, answer = await call(gateway, "PATCH", "/admin/settings", {"changes": [{"table": "app", "key": "theme", "value": None}]})
+    status, answer = await call(
+        gateway, "PATCH", "/admin/settings", {"changes": [{"table": "app", "key": "theme", "value": None}]}
+    )
     assert status == 200 and "theme" not in path.read_text()
     edits = [payload for action, payload in audited(gateway) if action == "config.edited"]
     assert edits == [
@@ -76,7 +83,9 @@ async def test_settings_are_read_and_changed_with_comments_kept_and_audited(star
     ]
 
 
-async def test_a_setting_the_gateway_could_not_start_from_is_refused_and_the_file_kept(start_gateway: StartGateway, tmp_path: Path) -> None:
+async def test_a_setting_the_gateway_could_not_start_from_is_refused_and_the_file_kept(
+    start_gateway: StartGateway, tmp_path: Path
+) -> None:
     gateway, path = await with_settings_file(start_gateway, tmp_path, "[server]\nport = 0\n")
     before = path.read_text()
     refused = [
@@ -103,8 +112,13 @@ async def test_a_setting_the_gateway_could_not_start_from_is_refused_and_the_fil
 
 async def test_only_the_admin_reaches_these_routes(start_gateway: StartGateway, tmp_path: Path) -> None:
     gateway, _ = await with_settings_file(start_gateway, tmp_path, "")
-    for method, path in (("GET", "/admin/settings"), ("PATCH", "/admin/settings"), ("GET", "/admin/providers"),
-                         ("PUT", "/admin/providers/openai/keys"), ("GET", "/admin/audit/export")):
+    for method, path in (
+        ("GET", "/admin/settings"),
+        ("PATCH", "/admin/settings"),
+        ("GET", "/admin/providers"),
+        ("PUT", "/admin/providers/openai/keys"),
+        ("GET", "/admin/audit/export"),
+    ):
         status, answer = await call(gateway, method, path, {"changes": []} if method != "GET" else None, headers={})
         assert status == 401 and answer["error"]["type"] == "authentication_error", (method, path)
 
@@ -117,7 +131,10 @@ async def test_provider_keys_are_stored_never_answered_back_and_audited(start_ga
     assert status == 200 and rows["openai"]["configured"] is False and rows["ollama"]["local"] is True
     status, answer = await call(gateway, "PUT", "/admin/providers/openai/keys", {"keys": [PROVIDER_KEY]})
     assert status == 200 and answer == {
-        "provider": "openai", "keys": 1, "stored_in": "memory only, they are gone when the gateway stops", "applies": "at the gateway's next start"
+        "provider": "openai",
+        "keys": 1,
+        "stored_in": "memory only, they are gone when the gateway stops",
+        "applies": "at the gateway's next start",
     }
     assert PROVIDER_KEY in secrets.values.values()
     status, answer = await call(gateway, "PUT", "/admin/providers/openai/keys", {"keys": ["two words"]})
@@ -141,7 +158,9 @@ async def test_provider_keys_are_stored_never_answered_back_and_audited(start_ga
     assert PROVIDER_KEY not in json.dumps(events)
 
 
-async def test_the_audit_export_verifies_away_from_the_gateway_and_shows_an_edit(start_gateway: StartGateway, tmp_path: Path) -> None:
+async def test_the_audit_export_verifies_away_from_the_gateway_and_shows_an_edit(
+    start_gateway: StartGateway, tmp_path: Path
+) -> None:
     gateway = await start_gateway("", {}, admin_token=TOKEN)
     for label in ("one", "two", "three"):
         status, _ = await call(gateway, "POST", "/admin/keys", {"label": label})
@@ -154,9 +173,17 @@ async def test_the_audit_export_verifies_away_from_the_gateway_and_shows_an_edit
     export = tmp_path / "audit.jsonl"
     export.write_text(text)
     intact = await asyncio.to_thread(run, tmp_path, "audit", "verify", "--file", str(export), "--json")
-    assert intact.returncode == 0 and json.loads(intact.stdout) == {"ok": True, "checked": len(rows), "first_bad": None, "reason": ""}
+    assert intact.returncode == 0 and json.loads(intact.stdout) == {
+        "ok": True,
+        "checked": len(rows),
+        "first_bad": None,
+        "reason": "",
+    }
     second = rows[1]
-    rows[1] = {**second, "payload": second["payload"].replace("two", "TWO") if "two" in second["payload"] else second["payload"] + " "}
+    rows[1] = {
+        **second,
+        "payload": second["payload"].replace("two", "TWO") if "two" in second["payload"] else second["payload"] + " ",
+    }
     export.write_text("".join(json.dumps(row) + "\n" for row in rows))
     broken = await asyncio.to_thread(run, tmp_path, "audit", "verify", "--file", str(export))
     assert broken.returncode == 1 and "BROKEN at event 2: row 2 was changed after it was written" in broken.stdout
@@ -172,12 +199,18 @@ async def test_a_headless_gateway_edits_the_file_it_started_from(tmp_path: Path)
         token = (tmp_path / "data" / "admin.token").read_text().strip()
         change = {"changes": [{"table": "server", "key": "log_level", "value": "warning"}]}
         headers = {"Authorization": f"Bearer {token}"}
-        async with aiohttp.ClientSession() as session, session.patch(f"{url}/admin/settings", json=change, headers=headers) as r:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.patch(f"{url}/admin/settings", json=change, headers=headers) as r,
+        ):
             assert r.status == 200 and (await r.json())["changed"] is True
     finally:
         proc.send_signal(signal.SIGTERM)
         await proc.wait()
-    assert "# kept" in (tmp_path / "config.toml").read_text() and 'log_level = "warning"' in (tmp_path / "config.toml").read_text()
+    assert (
+        "# kept" in (tmp_path / "config.toml").read_text()
+        and 'log_level = "warning"' in (tmp_path / "config.toml").read_text()
+    )
     exported = await asyncio.to_thread(run, tmp_path, "audit", "export", "--out", str(tmp_path / "out.jsonl"))
     assert exported.returncode == 0 and (tmp_path / "out.jsonl").stat().st_mode & 0o777 == 0o600
     actions = [json.loads(line)["action"] for line in (tmp_path / "out.jsonl").read_text().splitlines()]

@@ -24,12 +24,18 @@ FAST = Passwords(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))  
 
 
 async def post(gateway: GatewayServer, path: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as session, session.post(f"{gateway.url}{path}", json=body, headers=headers or {}) as r:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{gateway.url}{path}", json=body, headers=headers or {}) as r,
+    ):
         return r.status, await r.json()
 
 
 async def get(gateway: GatewayServer, path: str, token: str) -> int:
-    async with aiohttp.ClientSession() as session, session.get(f"{gateway.url}{path}", headers={"Authorization": f"Bearer {token}"}) as r:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{gateway.url}{path}", headers={"Authorization": f"Bearer {token}"}) as r,
+    ):
         return r.status
 
 
@@ -57,14 +63,22 @@ async def test_a_wrong_name_or_password_is_one_answer_and_is_audited(start_gatew
     gateway.state.db.writer.flush()
     conn = sqlite3.connect(gateway.state.db.path)
     events = conn.execute("SELECT actor, action, payload FROM audit ORDER BY seq").fetchall()
-    assert [e[1] for e in events] == ["admin.created", "gateway.started", "admin.login_failed", "admin.login_failed", "admin.login"]
+    assert [e[1] for e in events] == [
+        "admin.created",
+        "gateway.started",
+        "admin.login_failed",
+        "admin.login_failed",
+        "admin.login",
+    ]
     assert PASSWORD not in str(events) and "not the password" not in str(events)
 
 
 async def test_a_failed_sign_in_is_audited_with_its_peer_not_what_was_typed(start_gateway: StartGateway) -> None:
     """SECURITY.md S16 (issue 20, item 9): the password typed into the name field stays nowhere."""
     gateway = await start_gateway(admin_password=PASSWORD, passwords=FAST)
-    assert (await post(gateway, "/admin/auth/login", {"username": PASSWORD, "password": "admin"}))[0] == 401  # fields swapped
+    assert (await post(gateway, "/admin/auth/login", {"username": PASSWORD, "password": "admin"}))[
+        0
+    ] == 401  # fields swapped
     assert gateway.state is not None
     gateway.state.db.writer.flush()
     conn = sqlite3.connect(gateway.state.db.path)
@@ -74,7 +88,9 @@ async def test_a_failed_sign_in_is_audited_with_its_peer_not_what_was_typed(star
     assert PASSWORD.encode() not in stored
 
 
-async def test_changing_the_password_ends_every_session_at_once(start_gateway: StartGateway, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_changing_the_password_ends_every_session_at_once(
+    start_gateway: StartGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """SECURITY.md S19, S20 (issue 20, item 8): ``admin password``, run while the gateway serves,
     ends the sessions signed in before it then and there, access tokens as well as refresh tokens
     (not when the access token lapses, 15 minutes on)."""
@@ -86,15 +102,21 @@ async def test_changing_the_password_ends_every_session_at_once(start_gateway: S
     state = gateway.state
     # The CLI, as another process runs it: its own database connection, the same secret store.
     monkeypatch.setattr("sys.stdin", io.StringIO("a new admin password, long enough\n"))
-    paths = StatePaths(config_dir=state.data_dir.parent, data_dir=state.data_dir, log_dir=state.data_dir.parent / "logs")
+    paths = StatePaths(
+        config_dir=state.data_dir.parent, data_dir=state.data_dir, log_dir=state.data_dir.parent / "logs"
+    )
     assert await asyncio.to_thread(cmd_admin, argparse.Namespace(open_secrets=lambda _: state.secrets), paths) == 0
     for token in (before["access_token"], renewed["access_token"]):
         assert await get(gateway, "/admin/keys", token) == 401
-        status, refused = await post(gateway, "/admin/keys", {"label": "after the change", "tier": "admin"}, {"Authorization": f"Bearer {token}"})
+        status, refused = await post(
+            gateway, "/admin/keys", {"label": "after the change", "tier": "admin"}, {"Authorization": f"Bearer {token}"}
+        )
         assert status == 401 and "password changed" in refused["error"]["message"]
     assert (await post(gateway, "/admin/auth/refresh", {"refresh_token": renewed["refresh_token"]}))[0] == 401
     assert (await post(gateway, "/admin/auth/login", {"username": "admin", "password": PASSWORD}))[0] == 401
-    status, after = await post(gateway, "/admin/auth/login", {"username": "admin", "password": "a new admin password, long enough"})
+    status, after = await post(
+        gateway, "/admin/auth/login", {"username": "admin", "password": "a new admin password, long enough"}
+    )
     assert status == 200 and await get(gateway, "/admin/keys", after["access_token"]) == 200
     assert state.keys.listing() == []  # no key was made with an old token
 

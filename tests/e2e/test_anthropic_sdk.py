@@ -26,7 +26,9 @@ OPENAI_MODEL = "fake/gpt-test"
 
 
 @pytest.fixture
-async def gateway(start_gateway: StartGateway, upstream: FakeOpenAI, anthropic_upstream: FakeAnthropic) -> GatewayServer:
+async def gateway(
+    start_gateway: StartGateway, upstream: FakeOpenAI, anthropic_upstream: FakeAnthropic
+) -> GatewayServer:
     """A gateway with an OpenAI-compatible provider ``fake`` and an Anthropic one ``ant``."""
     timeouts = "read_timeout = 2\nconnect_timeout = 1"
     return await start_gateway(
@@ -42,7 +44,9 @@ def client(gateway: GatewayServer, **kwargs: Any) -> anthropic.AsyncAnthropic:
 # --- passthrough: Anthropic client, Anthropic upstream -------------------------------------------
 
 
-async def test_passthrough_keeps_the_body_and_forwards_version_and_beta(gateway: GatewayServer, anthropic_upstream: FakeAnthropic) -> None:
+async def test_passthrough_keeps_the_body_and_forwards_version_and_beta(
+    gateway: GatewayServer, anthropic_upstream: FakeAnthropic
+) -> None:
     body = {
         "model": ANTHROPIC_MODEL,
         "max_tokens": 64,
@@ -52,8 +56,13 @@ async def test_passthrough_keeps_the_body_and_forwards_version_and_beta(gateway:
         "vendor_field": {"kept": [1, 2.5]},
     }
     reply = await client(gateway).messages.create(
-        model=ANTHROPIC_MODEL, max_tokens=64, system=body["system"], messages=HELLO, metadata={"user_id": "u-1"},
-        extra_body={"vendor_field": {"kept": [1, 2.5]}}, extra_headers={"anthropic-version": "2023-06-01", "anthropic-beta": "interleaved-thinking-2025-05-14"},
+        model=ANTHROPIC_MODEL,
+        max_tokens=64,
+        system=body["system"],
+        messages=HELLO,
+        metadata={"user_id": "u-1"},
+        extra_body={"vendor_field": {"kept": [1, 2.5]}},
+        extra_headers={"anthropic-version": "2023-06-01", "anthropic-beta": "interleaved-thinking-2025-05-14"},
     )
     assert reply.content[0].type == "text" and reply.content[0].text == TEXT
     assert reply.stop_reason == "end_turn"
@@ -63,14 +72,21 @@ async def test_passthrough_keeps_the_body_and_forwards_version_and_beta(gateway:
     assert sent.headers["anthropic-beta"] == "interleaved-thinking-2025-05-14"
     assert sent.headers["x-api-key"] == ANTHROPIC_KEY  # the provider's key, never the client's
     assert "client-key-not-needed" not in json.dumps(sent.headers)
-    assert (reply.usage.input_tokens, reply.usage.cache_read_input_tokens, reply.usage.cache_creation_input_tokens) == (21, 8, 3)
+    assert (reply.usage.input_tokens, reply.usage.cache_read_input_tokens, reply.usage.cache_creation_input_tokens) == (
+        21,
+        8,
+        3,
+    )
     totals = gateway.gateway.totals
     assert (totals.prompt_tokens, totals.cached_tokens, totals.completion_tokens) == (32, 8, 17)
 
 
 async def test_passthrough_stream_reassembles_thinking_text_and_tools(gateway: GatewayServer) -> None:
     async with client(gateway).messages.stream(
-        model=ANTHROPIC_MODEL, max_tokens=2048, messages=HELLO, tools=[WEATHER],
+        model=ANTHROPIC_MODEL,
+        max_tokens=2048,
+        messages=HELLO,
+        tools=[WEATHER],
         thinking={"type": "enabled", "budget_tokens": 1024},
     ) as stream:
         final = await stream.get_final_message()
@@ -83,23 +99,36 @@ async def test_passthrough_stream_reassembles_thinking_text_and_tools(gateway: G
     assert (totals.prompt_tokens, totals.cached_tokens, totals.completion_tokens) == (32, 8, 17)
 
 
-async def test_passthrough_stream_is_the_upstream_stream_byte_for_byte(gateway: GatewayServer, anthropic_upstream: FakeAnthropic) -> None:
-    body = {"model": ANTHROPIC_MODEL, "max_tokens": 2048, "messages": HELLO, "stream": True, "tools": [WEATHER],
-            "thinking": {"type": "enabled", "budget_tokens": 1024}}
+async def test_passthrough_stream_is_the_upstream_stream_byte_for_byte(
+    gateway: GatewayServer, anthropic_upstream: FakeAnthropic
+) -> None:
+    body = {
+        "model": ANTHROPIC_MODEL,
+        "max_tokens": 2048,
+        "messages": HELLO,
+        "stream": True,
+        "tools": [WEATHER],
+        "thinking": {"type": "enabled", "budget_tokens": 1024},
+    }
     headers = {"anthropic-version": "2023-06-01", "x-api-key": "client-key"}
     async with aiohttp.ClientSession() as session:
         async with session.post(f"{gateway.url}/v1/messages", json=body, headers=headers) as through:
             relayed = await through.read()
             assert through.headers["Content-Type"].startswith("text/event-stream")
-        async with session.post(f"{anthropic_upstream.url}/v1/messages", json=body | {"model": "claude-test"},
-                                headers=headers | {"x-api-key": ANTHROPIC_KEY}) as direct:
+        async with session.post(
+            f"{anthropic_upstream.url}/v1/messages",
+            json=body | {"model": "claude-test"},
+            headers=headers | {"x-api-key": ANTHROPIC_KEY},
+        ) as direct:
             original = await direct.read()
     assert relayed == original
     names = [line[7:] for line in relayed.decode().splitlines() if line.startswith("event: ")]
     assert names[:2] == ["message_start", "ping"] and names[-2:] == ["message_delta", "message_stop"]
 
 
-async def test_count_tokens_asks_an_anthropic_upstream(gateway: GatewayServer, anthropic_upstream: FakeAnthropic) -> None:
+async def test_count_tokens_asks_an_anthropic_upstream(
+    gateway: GatewayServer, anthropic_upstream: FakeAnthropic
+) -> None:
     counted = await client(gateway).messages.count_tokens(model=ANTHROPIC_MODEL, messages=HELLO)
     assert counted.input_tokens == 1000 + len(json.dumps(HELLO))
     sent = anthropic_upstream.requests_to("/count_tokens")[-1]
@@ -130,7 +159,11 @@ async def test_upstream_errors_keep_their_anthropic_type(
 
 async def test_translated_text_with_system_and_usage(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
     reply = await client(gateway).messages.create(
-        model=OPENAI_MODEL, max_tokens=100, system="Be brief.", stop_sequences=["\n\n"], extra_body={"temperature": 0.5},
+        model=OPENAI_MODEL,
+        max_tokens=100,
+        system="Be brief.",
+        stop_sequences=["\n\n"],
+        extra_body={"temperature": 0.5},
         messages=[*HELLO, {"role": "assistant", "content": "Hi!"}, {"role": "user", "content": "Again"}],
     )
     assert reply.type == "message" and reply.role == "assistant"
@@ -151,38 +184,65 @@ async def test_translated_text_with_system_and_usage(gateway: GatewayServer, ups
 
 async def test_translated_tool_definitions_and_choice(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
     await client(gateway).messages.create(
-        model=OPENAI_MODEL, max_tokens=100, messages=HELLO, tools=[WEATHER],
+        model=OPENAI_MODEL,
+        max_tokens=100,
+        messages=HELLO,
+        tools=[WEATHER],
         tool_choice={"type": "any", "disable_parallel_tool_use": True},
     )
     sent = upstream.chat_requests[-1].json
     assert (sent["tool_choice"], sent["parallel_tool_calls"]) == ("required", False)
-    assert sent["tools"] == [{"type": "function", "function": {"name": "get_weather", "description": "Weather in a city", "parameters": WEATHER["input_schema"]}}]
+    assert sent["tools"] == [
+        {
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "description": "Weather in a city",
+                "parameters": WEATHER["input_schema"],
+            },
+        }
+    ]
 
 
 async def test_translated_tool_results_go_back_as_tool_messages(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
     image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}
     await client(gateway).messages.create(
-        model=OPENAI_MODEL, max_tokens=100, tools=[WEATHER],
+        model=OPENAI_MODEL,
+        max_tokens=100,
+        tools=[WEATHER],
         messages=[
             {"role": "user", "content": [{"type": "text", "text": "Weather?"}, image]},
-            {"role": "assistant", "content": [
-                {"type": "text", "text": "Checking."},
-                {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}},
-                {"type": "tool_use", "id": "toolu_2", "name": "get_weather", "input": {"city": "Rome"}},
-            ]},
-            {"role": "user", "content": [
-                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "18C"},
-                {"type": "tool_result", "tool_use_id": "toolu_2", "content": [{"type": "text", "text": "21C"}]},
-                {"type": "text", "text": "Which is warmer?"},
-            ]},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "text", "text": "Checking."},
+                    {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}},
+                    {"type": "tool_use", "id": "toolu_2", "name": "get_weather", "input": {"city": "Rome"}},
+                ],
+            },
+            {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "tool_use_id": "toolu_1", "content": "18C"},
+                    {"type": "tool_result", "tool_use_id": "toolu_2", "content": [{"type": "text", "text": "21C"}]},
+                    {"type": "text", "text": "Which is warmer?"},
+                ],
+            },
         ],
     )
     messages = upstream.chat_requests[-1].json["messages"]
-    assert messages[0] == {"role": "user", "content": [
-        {"type": "text", "text": "Weather?"}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}
+    assert messages[0] == {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": "Weather?"},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+        ],
+    }
     assert messages[1]["content"] == "Checking."
     assert [(c["id"], json.loads(c["function"]["arguments"])) for c in messages[1]["tool_calls"]] == [
-        ("toolu_1", {"city": "Paris"}), ("toolu_2", {"city": "Rome"})]
+        ("toolu_1", {"city": "Paris"}),
+        ("toolu_2", {"city": "Rome"}),
+    ]
     assert messages[2:] == [
         {"role": "tool", "tool_call_id": "toolu_1", "content": "18C"},
         {"role": "tool", "tool_call_id": "toolu_2", "content": "21C"},
@@ -198,16 +258,25 @@ async def test_an_openai_not_found_is_an_anthropic_not_found(gateway: GatewaySer
 
 async def test_count_tokens_counts_locally_for_other_upstreams(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
     small = await client(gateway).messages.count_tokens(model=OPENAI_MODEL, messages=HELLO)
-    large = await client(gateway).messages.count_tokens(model=OPENAI_MODEL, messages=HELLO, system="word " * 200, tools=[WEATHER])
+    large = await client(gateway).messages.count_tokens(
+        model=OPENAI_MODEL, messages=HELLO, system="word " * 200, tools=[WEATHER]
+    )
     assert 0 < small.input_tokens < 20
     assert large.input_tokens > small.input_tokens + 200
     assert not upstream.chat_requests  # nothing went upstream
 
 
 async def test_a_translated_stream_starts_with_the_prompt_as_counted_here(gateway: GatewayServer) -> None:
-    system, messages = "word " * 300, [*HELLO, {"role": "assistant", "content": "Hi!"}, {"role": "user", "content": "Again"}]
-    counted = await client(gateway).messages.count_tokens(model=OPENAI_MODEL, system=system, messages=messages, tools=[WEATHER])
-    async with client(gateway).messages.stream(model=OPENAI_MODEL, max_tokens=100, system=system, messages=messages, tools=[WEATHER]) as stream:
+    system, messages = (
+        "word " * 300,
+        [*HELLO, {"role": "assistant", "content": "Hi!"}, {"role": "user", "content": "Again"}],
+    )
+    counted = await client(gateway).messages.count_tokens(
+        model=OPENAI_MODEL, system=system, messages=messages, tools=[WEATHER]
+    )
+    async with client(gateway).messages.stream(
+        model=OPENAI_MODEL, max_tokens=100, system=system, messages=messages, tools=[WEATHER]
+    ) as stream:
         started = [e.message.usage async for e in stream if e.type == "message_start"]
         final = await stream.get_final_message()
     assert [u.input_tokens for u in started] == [counted.input_tokens]  # what a context meter reads at once
@@ -217,12 +286,16 @@ async def test_a_translated_stream_starts_with_the_prompt_as_counted_here(gatewa
 
 async def test_bad_requests_answer_in_anthropic_shape(gateway: GatewayServer) -> None:
     with pytest.raises(anthropic.BadRequestError) as caught:
-        await client(gateway).messages.create(model=OPENAI_MODEL, max_tokens=10, messages=[{"role": "robot", "content": "x"}])  # type: ignore[typeddict-item]
+        await client(gateway).messages.create(
+            model=OPENAI_MODEL, max_tokens=10, messages=[{"role": "robot", "content": "x"}]
+        )  # type: ignore[typeddict-item]
     assert caught.value.body["type"] == "error"  # type: ignore[index]
     assert caught.value.body["error"]["type"] == "invalid_request_error"  # type: ignore[index]
 
 
-async def test_bearer_and_x_api_key_clients_are_both_served(gateway: GatewayServer, anthropic_upstream: FakeAnthropic) -> None:
+async def test_bearer_and_x_api_key_clients_are_both_served(
+    gateway: GatewayServer, anthropic_upstream: FakeAnthropic
+) -> None:
     bearer = anthropic.AsyncAnthropic(base_url=gateway.url, auth_token="oauth-token-from-client", max_retries=0)
     reply = await bearer.messages.create(model=ANTHROPIC_MODEL, max_tokens=10, messages=HELLO)
     assert reply.content[0].text == TEXT  # type: ignore[union-attr]
@@ -237,15 +310,24 @@ async def test_model_list_in_anthropic_shape_names_every_provider(gateway: Gatew
 
 
 async def test_tool_use_answer_from_an_anthropic_upstream_untouched(gateway: GatewayServer) -> None:
-    reply = await client(gateway).messages.create(model=ANTHROPIC_MODEL, max_tokens=100, messages=HELLO, tools=[WEATHER])
+    reply = await client(gateway).messages.create(
+        model=ANTHROPIC_MODEL, max_tokens=100, messages=HELLO, tools=[WEATHER]
+    )
     assert [b.type for b in reply.content] == ["text", "tool_use", "tool_use"]
     assert reply.content[0].text == TOOL_TEXT  # type: ignore[union-attr]
 
 
-async def test_passthrough_sends_the_clients_bytes_with_only_the_model_changed(gateway: GatewayServer, anthropic_upstream: FakeAnthropic) -> None:
-    raw = (b'{\n  "max_tokens": 64,\n  "messages": [{"role": "user", "content": "caf\\u00e9 \\ud83d\\ude00"}],\n'
-           b'  "model": "ant/claude-test",\n  "temperature": 1.0,\n  "metadata": {"user_id": "u"}\n}\n')
+async def test_passthrough_sends_the_clients_bytes_with_only_the_model_changed(
+    gateway: GatewayServer, anthropic_upstream: FakeAnthropic
+) -> None:
+    raw = (
+        b'{\n  "max_tokens": 64,\n  "messages": [{"role": "user", "content": "caf\\u00e9 \\ud83d\\ude00"}],\n'
+        b'  "model": "ant/claude-test",\n  "temperature": 1.0,\n  "metadata": {"user_id": "u"}\n}\n'
+    )
     headers = {"anthropic-version": "2023-06-01", "Content-Type": "application/json"}
-    async with aiohttp.ClientSession() as session, session.post(f"{gateway.url}/v1/messages", data=raw, headers=headers) as reply:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{gateway.url}/v1/messages", data=raw, headers=headers) as reply,
+    ):
         assert reply.status == 200
     assert anthropic_upstream.message_requests[-1].body == raw.replace(b'"ant/claude-test"', b'"claude-test"')

@@ -46,8 +46,14 @@ class Sinks:
         self._log_file = log_file
         self.answers: list[str] = []
 
-    async def ask(self, session: aiohttp.ClientSession, method: str, url: str, body: Any = None,
-                  headers: dict[str, str] | None = None) -> tuple[int, str]:
+    async def ask(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str]:
         async with session.request(method, url, json=body, headers=headers) as r:
             text = await r.text()
         self.answers.append(f"{method} {urlsplit(url).path} -> {r.status} {text}")
@@ -106,14 +112,30 @@ async def copilot() -> Any:
 
 async def _codex_gateway(start_gateway: StartGateway, fake: FakeChatGPT, tmp_path: Path) -> GatewayServer:
     env = {"SWITCHBOARD_CODEX_BASE_URL": fake.url, "SWITCHBOARD_OPENAI_AUTH_URL": fake.root}
-    return await start_gateway("", env, admin_token=TOKEN, environ={"CODEX_HOME": str(tmp_path / "codex-home")}, home=tmp_path,
-                               secrets=MemorySecrets())
+    return await start_gateway(
+        "",
+        env,
+        admin_token=TOKEN,
+        environ={"CODEX_HOME": str(tmp_path / "codex-home")},
+        home=tmp_path,
+        secrets=MemorySecrets(),
+    )
 
 
 async def _copilot_gateway(start_gateway: StartGateway, fake: FakeCopilot, tmp_path: Path) -> GatewayServer:
-    env = {"SWITCHBOARD_GITHUB_URL": fake.root, "SWITCHBOARD_GITHUB_API_URL": fake.root, "SWITCHBOARD_COPILOT_API_URL": fake.root}
-    return await start_gateway("", env, admin_token=TOKEN, environ={"XDG_CONFIG_HOME": str(tmp_path / "xdg")}, home=tmp_path,
-                               secrets=MemorySecrets())
+    env = {
+        "SWITCHBOARD_GITHUB_URL": fake.root,
+        "SWITCHBOARD_GITHUB_API_URL": fake.root,
+        "SWITCHBOARD_COPILOT_API_URL": fake.root,
+    }
+    return await start_gateway(
+        "",
+        env,
+        admin_token=TOKEN,
+        environ={"XDG_CONFIG_HOME": str(tmp_path / "xdg")},
+        home=tmp_path,
+        secrets=MemorySecrets(),
+    )
 
 
 @pytest.mark.parametrize(("status", "shape"), [(400, "oauth"), (401, "nested"), (500, "oauth")])
@@ -155,7 +177,9 @@ async def test_a_refused_chatgpt_code_exchange_repeats_nothing_of_the_refusal(
         await asyncio.wait_for(flow.task, 10)
         await sinks.ask(session, "GET", f"{gw.url}/admin/accounts/login/{flow.id}", headers=ADMIN)
         await sinks.ask(session, "GET", f"{gw.url}/admin/audit", headers=ADMIN)
-    assert flow.status == "failed" and flow.error.startswith("the sign-in could not be completed (HTTP 400, invalid_request")
+    assert flow.status == "failed" and flow.error.startswith(
+        "the sign-in could not be completed (HTTP 400, invalid_request"
+    )
     form = parse_qs(chatgpt.requests_to("/oauth/token")[0].body.decode())
     code, verifier = form["code"][0], form["code_verifier"][0]
     assert code.startswith(CANARY_CODE)
@@ -202,11 +226,15 @@ async def test_a_refused_copilot_token_exchange_repeats_nothing_of_the_refusal(
     async with aiohttp.ClientSession() as session:
         # Connecting checks the token with an exchange: refused.
         copilot.echoes["/copilot_internal/v2/token"] = (status, shape)
-        refused, _ = await sinks.ask(session, "POST", f"{gw.url}/admin/accounts/import/copilot", {"token": CANARY_GITHUB}, ADMIN)
+        refused, _ = await sinks.ask(
+            session, "POST", f"{gw.url}/admin/accounts/import/copilot", {"token": CANARY_GITHUB}, ADMIN
+        )
         assert refused == 400
         # Connected; then GitHub revokes the Copilot token and refuses the next exchange.
         del copilot.echoes["/copilot_internal/v2/token"]
-        assert (await sinks.ask(session, "POST", f"{gw.url}/admin/accounts/import/copilot", {"token": CANARY_GITHUB}, ADMIN))[0] == 201
+        assert (
+            await sinks.ask(session, "POST", f"{gw.url}/admin/accounts/import/copilot", {"token": CANARY_GITHUB}, ADMIN)
+        )[0] == 201
         copilot.echoes["/copilot_internal/v2/token"] = (status, shape)
         copilot.expire_copilot_tokens()
         answered, _ = await sinks.ask(session, "POST", f"{gw.url}/v1/chat/completions", chat)

@@ -46,17 +46,25 @@ async def test_repeated_requests_come_from_the_cache(start_gateway: StartGateway
     again = await post(gateway.url, broken)
     assert again[1]["x-switchboard-attempts"] == "1"  # went upstream again
 
-    async with aiohttp.ClientSession() as session, session.get(
-        f"{gateway.url}/v1/status", headers={"Authorization": f"Bearer {TOKEN}"}
-    ) as r:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{gateway.url}/v1/status", headers={"Authorization": f"Bearer {TOKEN}"}) as r,
+    ):
         stats = (await r.json())["cache"]
     assert stats["enabled"] and stats["entries"] == 3 and stats["hits"] == 2 and stats["misses"] == 4
 
 
-async def test_a_stream_too_large_for_the_cache_is_relayed_but_not_kept(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
+async def test_a_stream_too_large_for_the_cache_is_relayed_but_not_kept(
+    start_gateway: StartGateway, upstream: FakeOpenAI
+) -> None:
     table = f'[cache]\nenabled = true\nmax_mb = 0.001\n[providers.fake]\nkind = "openai-compatible"\nbase_url = "{upstream.url}"\napi_key_env = "FAKE_KEY"\n'
     gateway = await start_gateway(table, {"FAKE_KEY": upstream.key or ""})
-    stream = {"model": "fake/gpt-test", "messages": [{"role": "user", "content": "hi"}], "temperature": 0, "stream": True}
+    stream = {
+        "model": "fake/gpt-test",
+        "messages": [{"role": "user", "content": "hi"}],
+        "temperature": 0,
+        "stream": True,
+    }
     for _ in range(2):
         status, headers, raw = await post(gateway.url, stream)
         assert status == 200 and raw.rstrip().endswith(b"data: [DONE]") and headers["x-switchboard-attempts"] == "1"

@@ -48,13 +48,17 @@ async def _callback(session: aiohttp.ClientSession, location: str, host: str | N
         return r.status, await r.text()
 
 
-async def test_sign_in_with_pkce_and_state_connects_the_account(start_gateway: StartGateway, chatgpt: FakeChatGPT, tmp_path: Path) -> None:
+async def test_sign_in_with_pkce_and_state_connects_the_account(
+    start_gateway: StartGateway, chatgpt: FakeChatGPT, tmp_path: Path
+) -> None:
     gw = await _gateway(start_gateway, chatgpt, tmp_path)
     assert gw.flows is not None
     ports = free_ports(2)
     flow = await gw.flows.start_chatgpt("admin", ports)
     query = parse_qs(urlsplit(flow.details["authorize_url"]).query)
-    assert query["redirect_uri"] == [f"http://localhost:{ports[0]}/auth/callback"] and query["code_challenge_method"] == ["S256"]
+    assert query["redirect_uri"] == [f"http://localhost:{ports[0]}/auth/callback"] and query[
+        "code_challenge_method"
+    ] == ["S256"]
     assert len(query["state"][0]) >= 43 and len(query["code_challenge"][0]) == 43
     async with aiohttp.ClientSession() as session:
         location = await _approve(session, flow.details["authorize_url"])
@@ -79,7 +83,9 @@ async def test_sign_in_with_pkce_and_state_connects_the_account(start_gateway: S
             assert "account.connected" in [e["action"] for e in (await r.json())["events"]]
 
 
-async def test_the_second_port_serves_when_the_first_is_busy_and_pasting_works_when_both_are(start_gateway: StartGateway, chatgpt: FakeChatGPT, tmp_path: Path) -> None:
+async def test_the_second_port_serves_when_the_first_is_busy_and_pasting_works_when_both_are(
+    start_gateway: StartGateway, chatgpt: FakeChatGPT, tmp_path: Path
+) -> None:
     gw = await _gateway(start_gateway, chatgpt, tmp_path)
     assert gw.flows is not None
     busy = socket.socket()
@@ -96,18 +102,29 @@ async def test_the_second_port_serves_when_the_first_is_busy_and_pasting_works_w
         assert flow.details["paste_redirect"] is True and flow.details["callback_port"] is None
         async with aiohttp.ClientSession() as session:
             location = await _approve(session, flow.details["authorize_url"])
-            status, answer, = None, None
-            async with session.post(f"{gw.url}/admin/accounts/login/{flow.id}/redirect", json={"url": location.replace("state=", "state=bad")}, headers=ADMIN) as r:
+            (
+                status,
+                answer,
+            ) = None, None
+            async with session.post(
+                f"{gw.url}/admin/accounts/login/{flow.id}/redirect",
+                json={"url": location.replace("state=", "state=bad")},
+                headers=ADMIN,
+            ) as r:
                 status, answer = r.status, await r.json()
             assert status == 400 and "state mismatch" in answer["error"]["message"]
-            async with session.post(f"{gw.url}/admin/accounts/login/{flow.id}/redirect", json={"url": location}, headers=ADMIN) as r:
+            async with session.post(
+                f"{gw.url}/admin/accounts/login/{flow.id}/redirect", json={"url": location}, headers=ADMIN
+            ) as r:
                 done = await r.json()
             assert done["status"] == "done" and done["account"]["label"] == "codex:ada@example.com"
     finally:
         busy.close()
 
 
-async def test_the_admin_route_starts_a_sign_in(start_gateway: StartGateway, chatgpt: FakeChatGPT, tmp_path: Path) -> None:
+async def test_the_admin_route_starts_a_sign_in(
+    start_gateway: StartGateway, chatgpt: FakeChatGPT, tmp_path: Path
+) -> None:
     gw = await _gateway(start_gateway, chatgpt, tmp_path)
     async with aiohttp.ClientSession() as session:
         async with session.post(f"{gw.url}/admin/accounts/login/codex", json={}, headers=ADMIN) as r:

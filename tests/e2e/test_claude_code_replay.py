@@ -37,49 +37,118 @@ HEADERS = {
     "content-type": "application/json",
 }
 SYSTEM = [
-    {"type": "text", "text": "You are Claude Code, Anthropic's official CLI for Claude.", "cache_control": {"type": "ephemeral"}},
-    {"type": "text", "text": "You are an interactive CLI tool that helps users with software engineering tasks.\n\n# Tone\nBe concise.",
-     "cache_control": {"type": "ephemeral"}},
+    {
+        "type": "text",
+        "text": "You are Claude Code, Anthropic's official CLI for Claude.",
+        "cache_control": {"type": "ephemeral"},
+    },
+    {
+        "type": "text",
+        "text": "You are an interactive CLI tool that helps users with software engineering tasks.\n\n# Tone\nBe concise.",
+        "cache_control": {"type": "ephemeral"},
+    },
 ]
 _SCHEMA = "http://json-schema.org/draft-07/schema#"
 TOOLS = [
-    {"name": "Bash", "description": "Executes a given bash command.", "input_schema": {
-        "type": "object", "properties": {"command": {"type": "string"}, "timeout": {"type": "number"}},
-        "required": ["command"], "additionalProperties": False, "$schema": _SCHEMA}},
-    {"name": "Read", "description": "Reads a file from the local filesystem.", "input_schema": {
-        "type": "object", "properties": {"file_path": {"type": "string"}, "offset": {"type": "number"}},
-        "required": ["file_path"], "additionalProperties": False, "$schema": _SCHEMA}},
-    {"name": "Task", "description": "Launch a new agent.", "input_schema": {
-        "type": "object", "properties": {"prompt": {"type": "string"}, "model": {"type": "string", "enum": ["sonnet", "opus", "haiku"]}},
-        "required": ["prompt"], "additionalProperties": False, "$schema": _SCHEMA}},
+    {
+        "name": "Bash",
+        "description": "Executes a given bash command.",
+        "input_schema": {
+            "type": "object",
+            "properties": {"command": {"type": "string"}, "timeout": {"type": "number"}},
+            "required": ["command"],
+            "additionalProperties": False,
+            "$schema": _SCHEMA,
+        },
+    },
+    {
+        "name": "Read",
+        "description": "Reads a file from the local filesystem.",
+        "input_schema": {
+            "type": "object",
+            "properties": {"file_path": {"type": "string"}, "offset": {"type": "number"}},
+            "required": ["file_path"],
+            "additionalProperties": False,
+            "$schema": _SCHEMA,
+        },
+    },
+    {
+        "name": "Task",
+        "description": "Launch a new agent.",
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "prompt": {"type": "string"},
+                "model": {"type": "string", "enum": ["sonnet", "opus", "haiku"]},
+            },
+            "required": ["prompt"],
+            "additionalProperties": False,
+            "$schema": _SCHEMA,
+        },
+    },
 ]
-USER_TURN = {"role": "user", "content": [
-    {"type": "text", "text": "<system-reminder>\nThe date is 2026-11-21.\n</system-reminder>"},
-    {"type": "text", "text": "What is the weather in Paris, and the time there?", "cache_control": {"type": "ephemeral"}},
-]}
+USER_TURN = {
+    "role": "user",
+    "content": [
+        {"type": "text", "text": "<system-reminder>\nThe date is 2026-11-21.\n</system-reminder>"},
+        {
+            "type": "text",
+            "text": "What is the weather in Paris, and the time there?",
+            "cache_control": {"type": "ephemeral"},
+        },
+    ],
+}
 # Since 2.1.154 the environment and reminders come as system messages between the turns.
-ENVIRONMENT = {"role": "system", "content": [{"type": "text", "text": "# Environment\n - Platform: linux\n - Shell: bash"}]}
+ENVIRONMENT = {
+    "role": "system",
+    "content": [{"type": "text", "text": "# Environment\n - Platform: linux\n - Shell: bash"}],
+}
 METADATA = {"user_id": "user_3f1c0e_account__session_6a0b9d2e-1c4f-4d8e-9a57-2b3c4d5e6f70"}
 
 
 def title_request(model: str) -> dict[str, Any]:
-    return {"model": model, "max_tokens": 512, "messages": [{"role": "user", "content": "What is the weather in Paris?"}],
-            "system": [{"type": "text", "text": "Analyze if this message indicates a new conversation topic."}],
-            "temperature": 0, "metadata": METADATA, "stream": False}
+    return {
+        "model": model,
+        "max_tokens": 512,
+        "messages": [{"role": "user", "content": "What is the weather in Paris?"}],
+        "system": [{"type": "text", "text": "Analyze if this message indicates a new conversation topic."}],
+        "temperature": 0,
+        "metadata": METADATA,
+        "stream": False,
+    }
 
 
 def main_request(model: str) -> dict[str, Any]:
-    return {"model": model, "messages": [USER_TURN, ENVIRONMENT], "system": SYSTEM, "tools": TOOLS,
-            "metadata": METADATA, "max_tokens": 32000, "thinking": {"type": "adaptive", "display": "updates"},
-            "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
-            "output_config": {"effort": "high"}, "stream": True}
+    return {
+        "model": model,
+        "messages": [USER_TURN, ENVIRONMENT],
+        "system": SYSTEM,
+        "tools": TOOLS,
+        "metadata": METADATA,
+        "max_tokens": 32000,
+        "thinking": {"type": "adaptive", "display": "updates"},
+        "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
+        "output_config": {"effort": "high"},
+        "stream": True,
+    }
 
 
 def next_request(model: str, assistant: list[dict[str, Any]]) -> dict[str, Any]:
-    results = {"role": "user", "content": [
-        {"type": "tool_result", "tool_use_id": block["id"], "content": [{"type": "text", "text": f"result of {block['name']}"}]}
-        for block in assistant if block["type"] == "tool_use"]}
-    return main_request(model) | {"messages": [USER_TURN, ENVIRONMENT, {"role": "assistant", "content": assistant}, results]}
+    results = {
+        "role": "user",
+        "content": [
+            {
+                "type": "tool_result",
+                "tool_use_id": block["id"],
+                "content": [{"type": "text", "text": f"result of {block['name']}"}],
+            }
+            for block in assistant
+            if block["type"] == "tool_use"
+        ],
+    }
+    return main_request(model) | {
+        "messages": [USER_TURN, ENVIRONMENT, {"role": "assistant", "content": assistant}, results]
+    }
 
 
 def encoded(body: dict[str, Any]) -> bytes:
@@ -107,7 +176,12 @@ def read_stream(data: bytes) -> tuple[list[str], list[dict[str, Any]]]:
             blocks.append(dict(event["content_block"]) | {"_json": ""})
         elif name == "content_block_delta":
             block, delta = blocks[event["index"]], event["delta"]
-            field = {"text_delta": "text", "thinking_delta": "thinking", "signature_delta": "signature", "input_json_delta": "_json"}[delta["type"]]
+            field = {
+                "text_delta": "text",
+                "thinking_delta": "thinking",
+                "signature_delta": "signature",
+                "input_json_delta": "_json",
+            }[delta["type"]]
             value = delta.get("partial_json", delta.get(field, ""))
             block[field] = block.get(field, "") + value
     for block in blocks:
@@ -143,7 +217,9 @@ async def test_session_to_an_anthropic_upstream_passes_through_untouched(gateway
         assert status == 200
     sent = fake.message_requests
     assert len(sent) == 3
-    for request, body in zip(sent, (title_request(SMALL_MODEL), main_request(MAIN_MODEL), next_request(MAIN_MODEL, blocks)), strict=True):
+    for request, body in zip(
+        sent, (title_request(SMALL_MODEL), main_request(MAIN_MODEL), next_request(MAIN_MODEL, blocks)), strict=True
+    ):
         assert request.body == encoded(body)  # byte for byte: the names already were the upstream's
         assert request.headers["anthropic-beta"] == BETAS
         assert request.headers["anthropic-version"] == "2023-06-01"
@@ -174,7 +250,10 @@ async def test_session_to_an_openai_upstream_is_translated(gateway: GatewayServe
     assert names.count("content_block_start") == names.count("content_block_stop") == 1 + len(TOOL_CALLS)
 
     title, main, follow = (r.json for r in upstream.chat_requests)
-    assert title["messages"][0] == {"role": "system", "content": "Analyze if this message indicates a new conversation topic."}
+    assert title["messages"][0] == {
+        "role": "system",
+        "content": "Analyze if this message indicates a new conversation topic.",
+    }
     assert (title["temperature"], title["max_tokens"], title["user"]) == (0, 512, METADATA["user_id"])
     # System blocks joined, cache_control dropped; tools as functions with their schemas whole.
     assert main["messages"][0] == {"role": "system", "content": "\n\n".join(b["text"] for b in SYSTEM)}

@@ -25,8 +25,13 @@ def child_env(home: Path, **extra: str) -> dict[str, str]:
 
 async def start(home: Path, *args: str, **env: str) -> tuple[asyncio.subprocess.Process, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway", *args,
-        env=child_env(home, **env), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "gateway",
+        *args,
+        env=child_env(home, **env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     assert proc.stdout is not None
     async with asyncio.timeout(15):
@@ -112,9 +117,11 @@ def test_bad_config_names_the_key(tmp_path: Path) -> None:
 
 def test_providers_come_from_the_environment_and_keys_stay_masked(tmp_path: Path) -> None:
     result = run(
-        tmp_path, "providers",
+        tmp_path,
+        "providers",
         GROQ_API_KEY="gsk_first_key_abcdefgh1234,gsk_second_key_zyxwvu9876",
-        MISTRAL_API_KEY="mistral-key-0123456789", MISTRAL_MODELS="mistral-small,codestral-latest",
+        MISTRAL_API_KEY="mistral-key-0123456789",
+        MISTRAL_MODELS="mistral-small,codestral-latest",
         LMSTUDIO_URL="http://localhost:1234",
     )
     assert result.returncode == 0, result.stderr
@@ -135,8 +142,15 @@ async def test_home_holds_the_config_for_every_subcommand(tmp_path: Path, upstre
     env.pop("SWITCHBOARD_HOME")  # --home alone must find it
     for command in ("providers", "models"):
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gateway", command, "--home", str(tmp_path),
-            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-m",
+            "gateway",
+            command,
+            "--home",
+            str(tmp_path),
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         async with asyncio.timeout(60):
             out, err = await proc.communicate()

@@ -33,8 +33,13 @@ async def start(start_gateway: StartGateway, upstream: FakeOpenAI, extra: str = 
     return await start_gateway(config, {"FAKE_KEY": FAKE_KEY}, admin_token=TOKEN)
 
 
-async def call(gateway: GatewayServer, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any, Any]:
-    async with aiohttp.ClientSession() as session, session.request(method, f"{gateway.url}{path}", json=body, headers=headers or {}) as r:
+async def call(
+    gateway: GatewayServer, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any, Any]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, f"{gateway.url}{path}", json=body, headers=headers or {}) as r,
+    ):
         data = await r.read()
         try:
             parsed = await r.json(content_type=None)
@@ -53,7 +58,9 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-async def test_a_key_works_on_every_protocol_until_it_is_revoked(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
+async def test_a_key_works_on_every_protocol_until_it_is_revoked(
+    start_gateway: StartGateway, upstream: FakeOpenAI
+) -> None:
     gateway = await start(start_gateway, upstream)
     made = await new_key(gateway, tier="standard")
     key = made["key"]
@@ -77,14 +84,18 @@ async def test_a_key_works_on_every_protocol_until_it_is_revoked(start_gateway: 
     assert [r[0] for r in refusals] == [401] * 4
     openai_error, _, anthropic_error, ollama_error = (r[1] for r in refusals)
     assert refusals[0][1] == refusals[1][1]  # the same answer whichever header carried it
-    assert openai_error["error"]["code"] == "invalid_api_key" and openai_error["error"]["type"] == "authentication_error"
+    assert (
+        openai_error["error"]["code"] == "invalid_api_key" and openai_error["error"]["type"] == "authentication_error"
+    )
     assert anthropic_error["type"] == "error" and anthropic_error["error"]["type"] == "authentication_error"
     assert set(ollama_error) == {"error"} and "revoked" in ollama_error["error"]
     with pytest.raises(openai.AuthenticationError):
         await client.chat.completions.create(**CHAT)
 
 
-async def test_every_route_but_health_refuses_a_caller_without_credentials(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
+async def test_every_route_but_health_refuses_a_caller_without_credentials(
+    start_gateway: StartGateway, upstream: FakeOpenAI
+) -> None:
     """S5: the route inventory, walked from the router itself."""
     gateway = await start(start_gateway, upstream, "metrics_auth = true")
     assert gateway.routes is not None
@@ -112,10 +123,19 @@ async def test_a_client_key_is_no_admin_credential(start_gateway: StartGateway, 
 
 @pytest.mark.parametrize(
     "value",
-    ["sk-sb-' OR 1=1 --", 'sk-sb-a"b', "sk-sb-x; DROP TABLE client_keys", "sk-sb-" + "A" * 10_000, "sk-sb-naïve", "sk-sb-\x00x"],
+    [
+        "sk-sb-' OR 1=1 --",
+        'sk-sb-a"b',
+        "sk-sb-x; DROP TABLE client_keys",
+        "sk-sb-" + "A" * 10_000,
+        "sk-sb-naïve",
+        "sk-sb-\x00x",
+    ],
     ids=["quote", "dquote", "semicolon", "10kb", "non-ascii", "nul"],
 )
-async def test_hostile_credentials_get_401_and_touch_nothing(start_gateway: StartGateway, upstream: FakeOpenAI, value: str) -> None:
+async def test_hostile_credentials_get_401_and_touch_nothing(
+    start_gateway: StartGateway, upstream: FakeOpenAI, value: str
+) -> None:
     """S14: never a 500, and the database is byte-for-byte the same after."""
     gateway = await start(start_gateway, upstream)
     await new_key(gateway)
@@ -146,7 +166,9 @@ async def test_two_different_keys_at_once_are_refused(start_gateway: StartGatewa
     assert status == 401 and "Two different" in body["error"]["message"]
 
 
-async def test_repeated_failures_from_one_address_are_throttled(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
+async def test_repeated_failures_from_one_address_are_throttled(
+    start_gateway: StartGateway, upstream: FakeOpenAI
+) -> None:
     """S16: the 21st failure within a minute is 429 with Retry-After; the audit log gets a summary
     naming the address and count, never what was presented."""
     gateway = await start(start_gateway, upstream)
@@ -165,7 +187,9 @@ async def test_repeated_failures_from_one_address_are_throttled(start_gateway: S
     assert "BBBB" not in str(conn.execute("SELECT * FROM audit").fetchall())
 
 
-async def test_a_loopback_caller_without_keys_required_may_send_a_placeholder(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
+async def test_a_loopback_caller_without_keys_required_may_send_a_placeholder(
+    start_gateway: StartGateway, upstream: FakeOpenAI
+) -> None:
     """Tools insist on sending some key to a local server; only a Switchboard-shaped one is checked."""
     gateway = await start_gateway(provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY}, admin_token=TOKEN)
     assert (await call(gateway, "POST", "/v1/chat/completions", CHAT, bearer("ollama")))[0] == 200

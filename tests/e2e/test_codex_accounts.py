@@ -44,12 +44,18 @@ def _codex_home(tmp_path: Path, fake: FakeChatGPT, *, expired: bool = False) -> 
     return path, tokens
 
 
-async def _start(start_gateway: StartGateway, fake: FakeChatGPT, tmp_path: Path, secrets: MemorySecrets | None = None) -> GatewayServer:
+async def _start(
+    start_gateway: StartGateway, fake: FakeChatGPT, tmp_path: Path, secrets: MemorySecrets | None = None
+) -> GatewayServer:
     env = {"CODEX_HOME": str(tmp_path / "codex-home")}
-    return await start_gateway("", _env(fake), admin_token=TOKEN, environ=env, home=tmp_path, secrets=secrets or MemorySecrets())
+    return await start_gateway(
+        "", _env(fake), admin_token=TOKEN, environ=env, home=tmp_path, secrets=secrets or MemorySecrets()
+    )
 
 
-async def _post(session: aiohttp.ClientSession, url: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, Any, dict[str, str]]:
+async def _post(
+    session: aiohttp.ClientSession, url: str, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> tuple[int, Any, dict[str, str]]:
     async with session.post(url, json=body, headers=headers) as r:
         text = await r.text()
         try:
@@ -65,13 +71,19 @@ async def _import(session: aiohttp.ClientSession, gw: GatewayServer, **body: Any
     return data["account"]
 
 
-async def test_import_then_every_client_protocol_reaches_the_subscription(start_gateway: StartGateway, chatgpt: FakeChatGPT, tmp_path: Path) -> None:
+async def test_import_then_every_client_protocol_reaches_the_subscription(
+    start_gateway: StartGateway, chatgpt: FakeChatGPT, tmp_path: Path
+) -> None:
     path, _ = _codex_home(tmp_path, chatgpt)
     before = path.read_bytes()
     gw = await _start(start_gateway, chatgpt, tmp_path)
     async with aiohttp.ClientSession() as session:
         account = await _import(session, gw)
-        assert account["label"] == "codex:ada@example.com" and account["plan"] == "plus" and account["subject"] == "acct_fake_0001"
+        assert (
+            account["label"] == "codex:ada@example.com"
+            and account["plan"] == "plus"
+            and account["subject"] == "acct_fake_0001"
+        )
         assert path.read_bytes() == before  # never rewritten unless asked to keep both in step
 
         async with session.get(f"{gw.url}/v1/models") as r:
@@ -83,7 +95,10 @@ async def test_import_then_every_client_protocol_reaches_the_subscription(start_
         status, data, headers = await _post(session, f"{gw.url}/v1/chat/completions", chat)
         assert status == 200, data
         assert data["choices"][0]["message"]["content"] == "Hello from the Responses API!"
-        assert "key=codex:ada@example.com" in headers["x-switchboard-route"] and "risk=subscription-terms" in headers["x-switchboard-route"]
+        assert (
+            "key=codex:ada@example.com" in headers["x-switchboard-route"]
+            and "risk=subscription-terms" in headers["x-switchboard-route"]
+        )
         sent = chatgpt.requests_to("/codex/responses")[-1]
         assert sent.headers["ChatGPT-Account-Id"] == "acct_fake_0001" and sent.headers["originator"] == "codex_cli_rs"
         assert sent.json["stream"] is True and sent.json["store"] is False and "temperature" not in sent.json
@@ -96,21 +111,40 @@ async def test_import_then_every_client_protocol_reaches_the_subscription(start_
         assert '"content":"Hello"' in streamed and streamed.rstrip().endswith("data: [DONE]")
 
         # Responses (the backend's own protocol), whole and streamed; previous_response_id is not sent.
-        resp = {"model": MODEL, "input": "hi", "previous_response_id": "resp_x", "stream_options": {"include_usage": True}}
+        resp = {
+            "model": MODEL,
+            "input": "hi",
+            "previous_response_id": "resp_x",
+            "stream_options": {"include_usage": True},
+        }
         status, data, _ = await _post(session, f"{gw.url}/v1/responses", resp)
-        assert status == 200 and data["object"] == "response" and data["output"][-1]["content"][0]["text"] == "Hello from the Responses API!"
+        assert (
+            status == 200
+            and data["object"] == "response"
+            and data["output"][-1]["content"][0]["text"] == "Hello from the Responses API!"
+        )
         assert "previous_response_id" not in chatgpt.requests_to("/codex/responses")[-1].json
 
         # Anthropic Messages and Ollama.
-        status, data, _ = await _post(session, f"{gw.url}/v1/messages", {"model": MODEL, "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]})
+        status, data, _ = await _post(
+            session,
+            f"{gw.url}/v1/messages",
+            {"model": MODEL, "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]},
+        )
         assert status == 200 and data["content"][0]["text"] == "Hello from the Responses API!"
-        status, data, _ = await _post(session, f"{gw.url}/api/chat", {"model": MODEL, "stream": False, "messages": [{"role": "user", "content": "hi"}]})
+        status, data, _ = await _post(
+            session,
+            f"{gw.url}/api/chat",
+            {"model": MODEL, "stream": False, "messages": [{"role": "user", "content": "hi"}]},
+        )
         assert status == 200 and data["message"]["content"] == "Hello from the Responses API!"
 
         # Usage came back with every answer, counted against the account.
         await gw.gateway.counted()
         await asyncio.to_thread(gw.state.db.writer.flush)
-        rows = await gw.state.db.read(lambda c: c.execute("SELECT account, prompt, completion FROM usage WHERE kind = 'request'").fetchall())
+        rows = await gw.state.db.read(
+            lambda c: c.execute("SELECT account, prompt, completion FROM usage WHERE kind = 'request'").fetchall()
+        )
         assert rows and all(r == ("codex:ada@example.com", 15, 9) for r in rows)
 
         # The quota windows from the headers and the stream event.
@@ -120,7 +154,9 @@ async def test_import_then_every_client_protocol_reaches_the_subscription(start_
         assert windows["primary"]["used_percent"] in (12.5, 13.0) and windows["secondary"]["used_percent"] == 40.0
 
 
-async def test_fifty_requests_on_an_expired_token_renew_it_once_and_persist_the_rotation(start_gateway: StartGateway, chatgpt: FakeChatGPT, tmp_path: Path) -> None:
+async def test_fifty_requests_on_an_expired_token_renew_it_once_and_persist_the_rotation(
+    start_gateway: StartGateway, chatgpt: FakeChatGPT, tmp_path: Path
+) -> None:
     """SECURITY.md S37; the Codex CLI's file is kept in step when asked (unknown keys kept, 0600)."""
     path, old = _codex_home(tmp_path, chatgpt, expired=True)
     secrets = MemorySecrets()
@@ -141,7 +177,9 @@ async def test_fifty_requests_on_an_expired_token_renew_it_once_and_persist_the_
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-async def test_a_revoked_login_marks_the_account_and_fails_over_at_once(start_gateway: StartGateway, chatgpt: FakeChatGPT, tmp_path: Path) -> None:
+async def test_a_revoked_login_marks_the_account_and_fails_over_at_once(
+    start_gateway: StartGateway, chatgpt: FakeChatGPT, tmp_path: Path
+) -> None:
     _codex_home(tmp_path, chatgpt, expired=True)
     gw = await _start(start_gateway, chatgpt, tmp_path)
     async with aiohttp.ClientSession() as session:
@@ -163,12 +201,16 @@ async def test_a_revoked_login_marks_the_account_and_fails_over_at_once(start_ga
         assert "account.imported" in actions and "oauth.refresh_failed" in actions
 
 
-async def test_a_used_up_account_rests_until_its_window_resets_and_the_next_one_serves(start_gateway: StartGateway, chatgpt: FakeChatGPT, tmp_path: Path) -> None:
+async def test_a_used_up_account_rests_until_its_window_resets_and_the_next_one_serves(
+    start_gateway: StartGateway, chatgpt: FakeChatGPT, tmp_path: Path
+) -> None:
     gw = await _start(start_gateway, chatgpt, tmp_path)
     async with aiohttp.ClientSession() as session:
         for account_id, email in (("acct_one", "one@example.com"), ("acct_two", "two@example.com")):
             path = tmp_path / f"{account_id}.json"
-            path.write_text(json.dumps(chatgpt.auth_file(chatgpt.issue(account_id=account_id, email=email))), encoding="utf-8")
+            path.write_text(
+                json.dumps(chatgpt.auth_file(chatgpt.issue(account_id=account_id, email=email))), encoding="utf-8"
+            )
             await _import(session, gw, path=str(path))
         chatgpt.exhausted.add("acct_one")
         served = set()
@@ -183,14 +225,18 @@ async def test_a_used_up_account_rests_until_its_window_resets_and_the_next_one_
         snapshot = gw.gateway.router.health.snapshot(cred)
         assert snapshot["health"] == "benched" and snapshot["benched"]["seconds_left"] > 3600
         # ... and not even tried meanwhile.
-        status, _, headers = await _post(session, f"{gw.url}/v1/chat/completions", {**chat, "messages": [{"role": "user", "content": "new"}]})
+        status, _, headers = await _post(
+            session, f"{gw.url}/v1/chat/completions", {**chat, "messages": [{"role": "user", "content": "new"}]}
+        )
         assert status == 200 and headers["x-switchboard-attempts"] == "1"
         async with session.get(f"{gw.url}/admin/quota", headers=ADMIN) as r:
             windows = {(w["label"], w["window"]): w for w in (await r.json())["windows"]}
         assert windows[("codex:one@example.com", "primary")]["used_percent"] == 100.0
 
 
-async def test_removing_an_account_removes_its_tokens_and_its_routes(start_gateway: StartGateway, chatgpt: FakeChatGPT, tmp_path: Path) -> None:
+async def test_removing_an_account_removes_its_tokens_and_its_routes(
+    start_gateway: StartGateway, chatgpt: FakeChatGPT, tmp_path: Path
+) -> None:
     _codex_home(tmp_path, chatgpt)
     secrets = MemorySecrets()
     gw = await _start(start_gateway, chatgpt, tmp_path, secrets)
@@ -201,7 +247,9 @@ async def test_removing_an_account_removes_its_tokens_and_its_routes(start_gatew
             assert r.status == 200
         assert f"account:{account['id']}" not in secrets.values
         await gw.gateway.sync.listed("codex", 5)
-        status, data, _ = await _post(session, f"{gw.url}/v1/chat/completions", {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]})
+        status, data, _ = await _post(
+            session, f"{gw.url}/v1/chat/completions", {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}
+        )
         message = data["error"]["message"]
         assert status == 503 and message.startswith(f"no route can serve '{MODEL}': no codex account is connected")
         assert "python -m gateway accounts import codex" in message
@@ -210,7 +258,9 @@ async def test_removing_an_account_removes_its_tokens_and_its_routes(start_gatew
             assert (await r.json())["accounts"] == []
 
 
-async def test_connecting_an_account_needs_the_admin_and_a_same_origin_caller(start_gateway: StartGateway, chatgpt: FakeChatGPT, tmp_path: Path) -> None:
+async def test_connecting_an_account_needs_the_admin_and_a_same_origin_caller(
+    start_gateway: StartGateway, chatgpt: FakeChatGPT, tmp_path: Path
+) -> None:
     """SECURITY.md S11: no admin credential, or a foreign Origin, gets 403/401 and nothing changes."""
     _codex_home(tmp_path, chatgpt)
     secrets = MemorySecrets()

@@ -36,7 +36,9 @@ FAST = "[server]\nheader_timeout_seconds = 0.5\nbody_timeout_seconds = 0.5\n"
 
 async def start(start_gateway: StartGateway, upstream: FakeOpenAI, server: str = FAST, **kwargs: object) -> int:
     """The port of a gateway started with ``server`` settings."""
-    gateway: GatewayServer = await start_gateway(server + provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY}, **kwargs)
+    gateway: GatewayServer = await start_gateway(
+        server + provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY}, **kwargs
+    )
     assert gateway.port is not None
     return gateway.port
 
@@ -48,7 +50,9 @@ async def closed_after(reader: asyncio.StreamReader, since: float) -> float:
     return time.monotonic() - since
 
 
-async def test_a_silent_connection_is_closed_at_the_head_deadline(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
+async def test_a_silent_connection_is_closed_at_the_head_deadline(
+    start_gateway: StartGateway, upstream: FakeOpenAI
+) -> None:
     """S39: nothing sent; and a head sent one byte at a time, never finished in time."""
     port = await start(start_gateway, upstream)
     opened = time.monotonic()
@@ -76,7 +80,9 @@ async def test_an_idle_keep_alive_connection_is_closed(start_gateway: StartGatew
     writer.write(get(port, "/health").replace(b"Connection: close", b"Connection: keep-alive"))
     head = await reader.readuntil(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200")
-    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    length = int(
+        next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    )
     await reader.readexactly(length)
     answered = time.monotonic()
     assert 0.4 < await closed_after(reader, answered) < 2
@@ -89,7 +95,8 @@ async def test_a_body_sent_too_slowly_gets_408(start_gateway: StartGateway, upst
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(
         f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(CHAT)}\r\n\r\n".encode() + CHAT[:10]
+        f"Content-Length: {len(CHAT)}\r\n\r\n".encode()
+        + CHAT[:10]
     )
     async with asyncio.timeout(5):
         answer = await reader.read()  # to the end: the connection is closed after the 408
@@ -100,7 +107,9 @@ async def test_a_body_sent_too_slowly_gets_408(start_gateway: StartGateway, upst
     assert not [r for r in upstream.requests if r.method == "POST"]
 
 
-async def test_a_body_sent_in_parts_within_the_deadline_is_answered(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
+async def test_a_body_sent_in_parts_within_the_deadline_is_answered(
+    start_gateway: StartGateway, upstream: FakeOpenAI
+) -> None:
     port = await start(start_gateway, upstream, "[server]\nbody_timeout_seconds = 2\n")
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(
@@ -126,7 +135,9 @@ def can_connect_from(address: str) -> bool:
 
 
 @asynccontextmanager
-async def connections(port: int, source: str, count: int) -> AsyncIterator[list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]]:
+async def connections(
+    port: int, source: str, count: int
+) -> AsyncIterator[list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]]:
     """``count`` connections from ``source`` that send nothing, closed on leaving."""
     opened = [await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0)) for _ in range(count)]
     try:
@@ -151,10 +162,14 @@ async def refused(port: int, source: str) -> bool:
 
 
 @pytest.mark.skipif(not can_connect_from("127.0.0.2"), reason="only 127.0.0.1 is configured on this machine's loopback")
-async def test_connections_beyond_loopback_are_capped_while_loopback_is_served(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
+async def test_connections_beyond_loopback_are_capped_while_loopback_is_served(
+    start_gateway: StartGateway, upstream: FakeOpenAI
+) -> None:
     """S39: per peer, and all peers beyond loopback together, always leaving room for loopback."""
     port = await start(
-        start_gateway, upstream, "[server]\nmax_connections = 8\nmax_connections_per_peer = 4\n",
+        start_gateway,
+        upstream,
+        "[server]\nmax_connections = 8\nmax_connections_per_peer = 4\n",
         loopback=lambda peer: peer == "127.0.0.1",
     )
     async with connections(port, "127.0.0.2", 4):
@@ -182,8 +197,15 @@ async def test_the_descriptor_soft_limit_is_raised_to_the_hard_limit(tmp_path: P
         resource.setrlimit(resource.RLIMIT_NOFILE, (low, hard))
 
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway", "serve", "--port", "0",
-        env=child_env(tmp_path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "gateway",
+        "serve",
+        "--port",
+        "0",
+        env=child_env(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
         preexec_fn=lower_the_soft_limit,
     )
     try:

@@ -21,11 +21,28 @@ from gateway import GatewayServer
 
 MIN_VERSION = (0, 6, 4)
 # The headers the extension sends: an empty bearer token unless the user set a key.
-CHAT_HEADERS = {"Authorization": "Bearer ", "Content-Type": "application/json", "User-Agent": "GitHubCopilotChat/0.33.0"}
+CHAT_HEADERS = {
+    "Authorization": "Bearer ",
+    "Content-Type": "application/json",
+    "User-Agent": "GitHubCopilotChat/0.33.0",
+}
 TOOLS = [
-    {"type": "function", "function": {"name": "get_weather", "description": "Weather in a city",
-                                       "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}},
-    {"type": "function", "function": {"name": "get_time", "description": "Local time", "parameters": {"type": "object", "properties": {}}}},
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Weather in a city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "get_time",
+            "description": "Local time",
+            "parameters": {"type": "object", "properties": {}},
+        },
+    },
 ]
 
 
@@ -61,10 +78,19 @@ async def discover(session: aiohttp.ClientSession, url: str) -> dict[str, dict[s
     return listed
 
 
-async def chat(session: aiohttp.ClientSession, url: str, model: str, messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]], dict[str, Any], str]:
+async def chat(
+    session: aiohttp.ClientSession, url: str, model: str, messages: list[dict[str, Any]]
+) -> tuple[str, list[dict[str, Any]], dict[str, Any], str]:
     """One streamed turn as the extension sends it; the text, the tool calls reassembled by
     index, the usage chunk and the finish reason."""
-    body = {"model": model, "messages": messages, "tools": TOOLS, "stream": True, "stream_options": {"include_usage": True}, "temperature": 0.1}
+    body = {
+        "model": model,
+        "messages": messages,
+        "tools": TOOLS,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "temperature": 0.1,
+    }
     text, calls, usage, finish = "", {}, {}, ""
     async with session.post(f"{url}/v1/chat/completions", json=body, headers=CHAT_HEADERS) as reply:
         assert reply.status == 200, await reply.text()
@@ -120,8 +146,16 @@ async def test_discovery_then_a_tool_using_chat(gateway: GatewayServer, upstream
         assert all(c["id"] for c in calls) and all(isinstance(json.loads(c["arguments"]), dict) for c in calls)
         assert usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0  # the usage chunk was not lost
 
-        messages.append({"role": "assistant", "content": text or None, "tool_calls": [
-            {"id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": c["arguments"]}} for c in calls]})
+        messages.append(
+            {
+                "role": "assistant",
+                "content": text or None,
+                "tool_calls": [
+                    {"id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": c["arguments"]}}
+                    for c in calls
+                ],
+            }
+        )
         messages += [{"role": "tool", "tool_call_id": c["id"], "content": f"result of {c['name']}"} for c in calls]
         await chat(session, gateway.url, model, messages)
     fake = gateway.local_fake if model.startswith("local/") else upstream  # type: ignore[attr-defined]

@@ -29,8 +29,15 @@ MOST_PER_CLIENT = 400  # bounds each client's requests in a round, should the ga
 
 async def serve(home: Path, upstream: FakeOpenAI) -> tuple[asyncio.subprocess.Process, str]:
     return await start(
-        home, "serve", "--port", "0", "--log-level", "warning",
-        OPENAI_API_KEY=FAKE_KEY, OPENAI_BASE_URL=upstream.url, OPENAI_MODELS="gpt-test",
+        home,
+        "serve",
+        "--port",
+        "0",
+        "--log-level",
+        "warning",
+        OPENAI_API_KEY=FAKE_KEY,
+        OPENAI_BASE_URL=upstream.url,
+        OPENAI_MODELS="gpt-test",
     )
 
 
@@ -62,7 +69,9 @@ def ledgered(db: Path) -> dict[str, int]:
         return dict(conn.execute("SELECT request_id, COUNT(*) FROM usage WHERE kind = 'request' GROUP BY request_id"))
 
 
-async def test_every_answer_received_whole_before_a_kill_is_in_the_ledger_once(tmp_path: Path, upstream: FakeOpenAI) -> None:
+async def test_every_answer_received_whole_before_a_kill_is_in_the_ledger_once(
+    tmp_path: Path, upstream: FakeOpenAI
+) -> None:
     completed: list[str] = []
     async with asyncio.timeout(120):
         for _ in range(KILLS):

@@ -41,7 +41,9 @@ async def raw(port: int, request: bytes, *, read_timeout: float = 3.0) -> tuple[
     return status, headers, body
 
 
-def post(port: int, body: bytes = CHAT, *, host: str | None = None, headers: str = "", path: str = "/v1/chat/completions") -> bytes:
+def post(
+    port: int, body: bytes = CHAT, *, host: str | None = None, headers: str = "", path: str = "/v1/chat/completions"
+) -> bytes:
     host_line = f"Host: {host if host is not None else f'127.0.0.1:{port}'}\r\n" if host != "" else ""
     return (
         f"POST {path} HTTP/1.1\r\n{host_line}Content-Type: application/json\r\n"
@@ -55,6 +57,7 @@ def get(port: int, path: str = "/v1/models", *, host: str | None = None, headers
 
 # --- S6, S7: Host allow-list ------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["localhost", "127.0.0.1", "[::1]", "LOCALHOST"])
 async def test_loopback_names_with_our_port_are_allowed(gateway: GatewayServer, name: str) -> None:
     status, headers, _ = await raw(gateway.port, get(gateway.port, host=f"{name}:{gateway.port}"))
@@ -64,12 +67,25 @@ async def test_loopback_names_with_our_port_are_allowed(gateway: GatewayServer, 
 @pytest.mark.parametrize(
     "host",
     [
-        "evil.example", "localhost.evil.example", "127.0.0.1.nip.io", "x.local", "x.internal",
-        "0.0.0.0:{port}", "localhost.:{port}", "127.0.0.1:1", "localhost", ":{port}", "attacker:{port}",
-        "127.0.0.2:{port}", "[::ffff:127.0.0.1]:{port}", "2130706433:{port}",
+        "evil.example",
+        "localhost.evil.example",
+        "127.0.0.1.nip.io",
+        "x.local",
+        "x.internal",
+        "0.0.0.0:{port}",
+        "localhost.:{port}",
+        "127.0.0.1:1",
+        "localhost",
+        ":{port}",
+        "attacker:{port}",
+        "127.0.0.2:{port}",
+        "[::ffff:127.0.0.1]:{port}",
+        "2130706433:{port}",
     ],
 )
-async def test_foreign_hosts_are_refused_before_any_upstream_call(gateway: GatewayServer, upstream: FakeOpenAI, host: str) -> None:
+async def test_foreign_hosts_are_refused_before_any_upstream_call(
+    gateway: GatewayServer, upstream: FakeOpenAI, host: str
+) -> None:
     status, headers, body = await raw(gateway.port, post(gateway.port, host=host.format(port=gateway.port)))
     assert status in (400, 403)
     assert json.loads(body)["error"]["type"] in ("permission_error", "invalid_request_error")
@@ -90,7 +106,9 @@ async def test_missing_host_is_400(gateway: GatewayServer) -> None:
 
 
 async def test_absolute_form_target_is_refused(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
-    request = f"GET http://evil.example/v1/models HTTP/1.1\r\nHost: 127.0.0.1:{gateway.port}\r\nConnection: close\r\n\r\n"
+    request = (
+        f"GET http://evil.example/v1/models HTTP/1.1\r\nHost: 127.0.0.1:{gateway.port}\r\nConnection: close\r\n\r\n"
+    )
     status, _, _ = await raw(gateway.port, request.encode())
     assert status == 400
 
@@ -98,13 +116,16 @@ async def test_absolute_form_target_is_refused(gateway: GatewayServer, upstream:
 async def test_configured_extra_host_name_is_allowed(start_gateway, upstream: FakeOpenAI) -> None:
     from conftest import FAKE_KEY, provider_table
 
-    gw = await start_gateway('[server]\nallowed_hosts = ["switchboard.lan"]\n' + provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY})
+    gw = await start_gateway(
+        '[server]\nallowed_hosts = ["switchboard.lan"]\n' + provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY}
+    )
     # /health: past the guard; a model route under this name needs a key (test_keyfree_needs_a_loopback_name)
     status, _, _ = await raw(gw.port, get(gw.port, "/health", host=f"switchboard.lan:{gw.port}"))
     assert status == 200
 
 
 # --- S8, S9: Origin and CORS ------------------------------------------------------------------
+
 
 async def test_foreign_origin_is_refused_without_cors_grant(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
     status, headers, _ = await raw(gateway.port, post(gateway.port, headers="Origin: https://evil.example\r\n"))
@@ -128,7 +149,10 @@ async def test_preflight_from_foreign_origin_gets_no_grant(gateway: GatewayServe
 async def test_configured_origin_gets_an_exact_grant(start_gateway, upstream: FakeOpenAI) -> None:
     from conftest import FAKE_KEY, provider_table
 
-    gw = await start_gateway('[server]\ncors_origins = ["http://localhost:3000"]\n' + provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY})
+    gw = await start_gateway(
+        '[server]\ncors_origins = ["http://localhost:3000"]\n' + provider_table("fake", upstream),
+        {"FAKE_KEY": FAKE_KEY},
+    )
     request = (
         f"OPTIONS /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{gw.port}\r\nOrigin: http://localhost:3000\r\n"
         "Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: content-type, authorization\r\n"
@@ -150,7 +174,12 @@ async def test_cross_site_fetch_metadata_is_refused(gateway: GatewayServer) -> N
 
 @pytest.mark.parametrize(
     "content_type",
-    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=latin-1"],
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/json; charset=latin-1",
+    ],
 )
 async def test_non_json_content_types_are_415(gateway: GatewayServer, upstream: FakeOpenAI, content_type: str) -> None:
     request = post(gateway.port).replace(b"Content-Type: application/json", f"Content-Type: {content_type}".encode())
@@ -160,6 +189,7 @@ async def test_non_json_content_types_are_415(gateway: GatewayServer, upstream: 
 
 
 # --- body size and encoding (S38, B15, B22) ---------------------------------------------------
+
 
 async def test_declared_oversize_body_is_413_before_it_is_sent(start_gateway, upstream: FakeOpenAI) -> None:
     gw = await start_gateway("[server]\nmax_body_mb = 0.01\n")
@@ -225,19 +255,46 @@ BAD_BODIES = {
     "string": (b'"x"', None),
     "messages as string": (b'{"model":"fake/gpt-test","messages":"x"}', "messages"),
     "content as number": (b'{"model":"fake/gpt-test","messages":[{"role":"user","content":5}]}', "messages[0].content"),
-    "stream as string": (b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"stream":"false"}', "stream"),
-    "temperature as string": (b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"temperature":"0.5"}', "temperature"),
-    "max_tokens true": (b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"max_tokens":true}', "max_tokens"),
-    "max_tokens negative": (b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"max_tokens":-1}', "max_tokens"),
-    "max_tokens fractional": (b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"max_tokens":1.5}', "max_tokens"),
+    "stream as string": (
+        b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"stream":"false"}',
+        "stream",
+    ),
+    "temperature as string": (
+        b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"temperature":"0.5"}',
+        "temperature",
+    ),
+    "max_tokens true": (
+        b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"max_tokens":true}',
+        "max_tokens",
+    ),
+    "max_tokens negative": (
+        b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"max_tokens":-1}',
+        "max_tokens",
+    ),
+    "max_tokens fractional": (
+        b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"max_tokens":1.5}',
+        "max_tokens",
+    ),
     "n huge": (b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"n":1000000}', "n"),
-    "1e309": (b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"temperature":1e309}', "temperature"),
+    "1e309": (
+        b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"temperature":1e309}',
+        "temperature",
+    ),
     "NaN": (b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"temperature":NaN}', "temperature"),
     "Infinity": (b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"top_p":-Infinity}', "top_p"),
-    "5000 digit int": (b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"seed":' + b"9" * 5000 + b"}", "seed"),
+    "5000 digit int": (
+        b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"seed":' + b"9" * 5000 + b"}",
+        "seed",
+    ),
     "deep nesting": (b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}", None),
-    "nesting past 254": (b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"x":' + b"[" * 300 + b"]" * 300 + b"}", None),
-    "duplicate model": (b'{"model":"fake/gpt-test","model":"fake/gpt-other","messages":[{"role":"user","content":"x"}]}', "model"),
+    "nesting past 254": (
+        b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"x":' + b"[" * 300 + b"]" * 300 + b"}",
+        None,
+    ),
+    "duplicate model": (
+        b'{"model":"fake/gpt-test","model":"fake/gpt-other","messages":[{"role":"user","content":"x"}]}',
+        "model",
+    ),
     "invalid utf-8": (b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"\xff\xfe"}]}', None),
     "lone surrogate": (b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"\\ud800"}]}', None),
     "byte order mark": (b"\xef\xbb\xbf" + CHAT, None),
@@ -250,7 +307,10 @@ BAD_BODIES = {
     "model with NUL": (b'{"model":"fake/a\\u0000","messages":[{"role":"user","content":"x"}]}', "model"),
     "model with %2f": (b'{"model":"fake%2fgpt","messages":[{"role":"user","content":"x"}]}', "model"),
     "model too long": (b'{"model":"' + b"m" * 200 + b'","messages":[{"role":"user","content":"x"}]}', "model"),
-    "stream_options without stream": (b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"stream_options":{"include_usage":true}}', "stream_options"),
+    "stream_options without stream": (
+        b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"stream_options":{"include_usage":true}}',
+        "stream_options",
+    ),
 }
 
 
@@ -270,7 +330,9 @@ async def test_bad_bodies_are_400_naming_the_field(gateway: GatewayServer, upstr
     ("field", "item", "count"),
     [("messages", b'{"role":"user","content":""}', 60_000), ("tools", b'{"type":"function"}', 10_000)],
 )
-async def test_count_caps_refuse_huge_lists(gateway: GatewayServer, upstream: FakeOpenAI, field: str, item: bytes, count: int) -> None:
+async def test_count_caps_refuse_huge_lists(
+    gateway: GatewayServer, upstream: FakeOpenAI, field: str, item: bytes, count: int
+) -> None:
     listed = b"[" + b",".join([item] * count) + b"]"
     body = b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"%s":%s}' % (field.encode(), listed)
     if field == "messages":
@@ -287,7 +349,9 @@ async def test_a_million_messages_are_refused(gateway: GatewayServer, upstream: 
     assert upstream.chat_requests == []
 
 
-async def test_a_large_single_string_within_the_limit_goes_through(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
+async def test_a_large_single_string_within_the_limit_goes_through(
+    gateway: GatewayServer, upstream: FakeOpenAI
+) -> None:
     text = "x" * 9_000_000
     body = json.dumps({"model": "fake/gpt-test", "messages": [{"role": "user", "content": text}]}).encode()
     status, _, _ = await raw(gateway.port, post(gateway.port, body), read_timeout=20)
@@ -296,6 +360,7 @@ async def test_a_large_single_string_within_the_limit_goes_through(gateway: Gate
 
 
 # --- B17, B20: paths and methods ----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("path", ["/nope", "/v1/chat", "/v1/%2e%2e/admin", "//v1/models", "/v1/models%2f..%2f"])
 async def test_unknown_paths_are_json_404(gateway: GatewayServer, path: str) -> None:
@@ -339,12 +404,16 @@ async def test_pipelined_request_after_a_refusal_is_parsed_cleanly(gateway: Gate
 
 # --- S23, S25, S27, B44: where credentials and headers go --------------------------------------
 
+
 async def test_client_cannot_steer_the_upstream(gateway: GatewayServer, upstream: FakeOpenAI, sink: Sink) -> None:
     body = json.dumps(
         {
             "model": "fake/gpt-test",
             "messages": [{"role": "user", "content": "hi"}],
-            "api_base": sink.url, "base_url": sink.url, "url": sink.url, "endpoint": sink.url,
+            "api_base": sink.url,
+            "base_url": sink.url,
+            "url": sink.url,
+            "endpoint": sink.url,
         }
     ).encode()
     extra = f"X-Forwarded-Host: 127.0.0.1:{sink.port}\r\nX-Upstream: {sink.url}\r\nX-Forwarded-For: 127.0.0.1\r\n"
@@ -354,7 +423,9 @@ async def test_client_cannot_steer_the_upstream(gateway: GatewayServer, upstream
     assert len(upstream.chat_requests) == 1
 
 
-async def test_only_the_provider_credential_and_safe_headers_go_upstream(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
+async def test_only_the_provider_credential_and_safe_headers_go_upstream(
+    gateway: GatewayServer, upstream: FakeOpenAI
+) -> None:
     extra = (
         "Authorization: Bearer client-secret-gateway-key\r\nx-api-key: client-secret-gateway-key\r\nCookie: session=abc\r\n"
         "X-Forwarded-For: 10.0.0.1\r\nOpenAI-Organization: org-client\r\nProxy-Authorization: Basic eHg6eXk=\r\n"
@@ -372,8 +443,12 @@ async def test_only_the_provider_credential_and_safe_headers_go_upstream(gateway
 
 async def test_upstream_cookies_and_cors_headers_are_not_relayed(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
     upstream.then(
-        Script("status", status=400, body=b'{"error":{"message":"nope","type":"invalid_request_error"}}',
-               headers={"Set-Cookie": "track=1", "Access-Control-Allow-Origin": "*"})
+        Script(
+            "status",
+            status=400,
+            body=b'{"error":{"message":"nope","type":"invalid_request_error"}}',
+            headers={"Set-Cookie": "track=1", "Access-Control-Allow-Origin": "*"},
+        )
     )
     status, headers, _ = await raw(gateway.port, post(gateway.port))
     assert status == 400

@@ -51,15 +51,40 @@ class Client:
 
 
 CLIENTS = {
-    "chat": Client("/v1/chat/completions", {"messages": ASK}, re.compile(rb"^: keep-alive\n\n", re.M), re.compile(rb"data: \[DONE\]")),
-    "responses": Client("/v1/responses", {"input": "Say hello"}, re.compile(rb"^: keep-alive\n\n", re.M), re.compile(rb"response\.completed")),
-    "messages": Client("/v1/messages", {"max_tokens": 50, "messages": ASK}, re.compile(rb'^event: ping\ndata: \{"type":"ping"\}\n\n', re.M),
-                       re.compile(rb"message_stop")),
-    "ollama": Client("/api/chat", {"messages": ASK},
-                     re.compile(rb'^\{"model":"[^"]+","created_at":"[^"]+","message":\{"role":"assistant","content":""\},"done":false\}\n', re.M),
-                     re.compile(rb'"done":\s*true')),
+    "chat": Client(
+        "/v1/chat/completions",
+        {"messages": ASK},
+        re.compile(rb"^: keep-alive\n\n", re.M),
+        re.compile(rb"data: \[DONE\]"),
+    ),
+    "responses": Client(
+        "/v1/responses",
+        {"input": "Say hello"},
+        re.compile(rb"^: keep-alive\n\n", re.M),
+        re.compile(rb"response\.completed"),
+    ),
+    "messages": Client(
+        "/v1/messages",
+        {"max_tokens": 50, "messages": ASK},
+        re.compile(rb'^event: ping\ndata: \{"type":"ping"\}\n\n', re.M),
+        re.compile(rb"message_stop"),
+    ),
+    "ollama": Client(
+        "/api/chat",
+        {"messages": ASK},
+        re.compile(
+            rb'^\{"model":"[^"]+","created_at":"[^"]+","message":\{"role":"assistant","content":""\},"done":false\}\n',
+            re.M,
+        ),
+        re.compile(rb'"done":\s*true'),
+    ),
 }
-UPSTREAMS = {"chat": "chat/gpt-test", "responses": "resp/gpt-test", "messages": "claude/claude-test", "ollama": "local/llama3.2:latest"}
+UPSTREAMS = {
+    "chat": "chat/gpt-test",
+    "responses": "resp/gpt-test",
+    "messages": "claude/claude-test",
+    "ollama": "local/llama3.2:latest",
+}
 TEXTS = {"chat": oai.TEXT, "responses": responses_api.TEXT, "messages": ant.TEXT, "ollama": oll.TEXT}
 PAIRS = [(c, u) for c in CLIENTS for u in UPSTREAMS]
 
@@ -81,7 +106,9 @@ class Setup:
 
 
 @pytest.fixture
-async def setup(start_gateway: StartGateway, upstream: FakeOpenAI, anthropic_upstream: FakeAnthropic) -> AsyncIterator[Setup]:
+async def setup(
+    start_gateway: StartGateway, upstream: FakeOpenAI, anthropic_upstream: FakeAnthropic
+) -> AsyncIterator[Setup]:
     local = await FakeOllama().start()
     gateway = await start_gateway(
         SERVER
@@ -105,7 +132,9 @@ async def read_until(response: aiohttp.ClientResponse, done: re.Pattern[bytes], 
     return got
 
 
-async def streamed_with_silence(setup: Setup, client: str, source: str, after_events: int) -> tuple[aiohttp.ClientResponse, bytes, bytes]:
+async def streamed_with_silence(
+    setup: Setup, client: str, source: str, after_events: int
+) -> tuple[aiohttp.ClientResponse, bytes, bytes]:
     """The stream, read until two keep-alives came while the upstream was silent, then whole."""
     fake = setup.hold(source, after_events)
     spec = CLIENTS[client]
@@ -135,9 +164,13 @@ def text_of(client: str, raw: bytes) -> str:
 
 
 @pytest.mark.parametrize(("client", "source"), PAIRS, ids=[f"{c}-from-{u}" for c, u in PAIRS])
-async def test_keep_alives_while_the_upstream_thinks_then_the_whole_answer(setup: Setup, client: str, source: str) -> None:
+async def test_keep_alives_while_the_upstream_thinks_then_the_whole_answer(
+    setup: Setup, client: str, source: str
+) -> None:
     response, waiting, rest = await streamed_with_silence(setup, client, source, after_events=0)
-    assert response.status == 200 and response.headers["Content-Type"].startswith(("text/event-stream", "application/x-ndjson"))
+    assert response.status == 200 and response.headers["Content-Type"].startswith(
+        ("text/event-stream", "application/x-ndjson")
+    )
     assert CLIENTS[client].keep_alive.match(waiting)  # the stream begins with one: the answer was committed by it
     assert "x-switchboard-route" not in response.headers  # not known when the headers went
     raw = waiting + rest
@@ -145,7 +178,9 @@ async def test_keep_alives_while_the_upstream_thinks_then_the_whole_answer(setup
     assert CLIENTS[client].end.search(raw.rstrip().rsplit(b"\n", 1)[-1])
 
 
-@pytest.mark.parametrize(("client", "source"), [("messages", "chat"), ("chat", "chat"), ("ollama", "ollama"), ("responses", "messages")])
+@pytest.mark.parametrize(
+    ("client", "source"), [("messages", "chat"), ("chat", "chat"), ("ollama", "ollama"), ("responses", "messages")]
+)
 async def test_keep_alives_in_a_silence_mid_stream(setup: Setup, client: str, source: str) -> None:
     response, waiting, rest = await streamed_with_silence(setup, client, source, after_events=2)
     assert response.headers["x-switchboard-route"].startswith(UPSTREAMS[source].split("/")[0])  # it began with an event
@@ -156,7 +191,9 @@ async def test_keep_alives_in_a_silence_mid_stream(setup: Setup, client: str, so
 async def test_a_quick_stream_has_none(setup: Setup) -> None:
     spec = CLIENTS["messages"]
     async with aiohttp.ClientSession() as session:
-        reply = await session.post(setup.gateway.url + spec.path, json={**spec.body, "model": "chat/gpt-test", "stream": True})
+        reply = await session.post(
+            setup.gateway.url + spec.path, json={**spec.body, "model": "chat/gpt-test", "stream": True}
+        )
         raw = await reply.read()
     assert b"event: ping" not in raw and reply.headers["x-switchboard-route"] == "chat/gpt-test; key=chat"
 
@@ -164,8 +201,11 @@ async def test_a_quick_stream_has_none(setup: Setup) -> None:
 async def test_the_sdks_read_answers_that_began_with_keep_alives(setup: Setup) -> None:
     setup.release_later(setup.hold("chat"))
     chat = openai.AsyncOpenAI(base_url=f"{setup.gateway.url}/v1", api_key="unused", max_retries=0)
-    pieces = [c.choices[0].delta.content or "" async for c in await chat.chat.completions.create(
-        model="chat/gpt-test", messages=CHAT_ASK, stream=True) if c.choices]
+    pieces = [
+        c.choices[0].delta.content or ""
+        async for c in await chat.chat.completions.create(model="chat/gpt-test", messages=CHAT_ASK, stream=True)
+        if c.choices
+    ]
     assert "".join(pieces) == oai.TEXT
 
     setup.release_later(setup.hold("responses"))
@@ -178,33 +218,50 @@ async def test_the_sdks_read_answers_that_began_with_keep_alives(setup: Setup) -
         assert await stream.get_final_text() == ant.TEXT
 
     setup.release_later(setup.hold("ollama"))
-    parts = [part.message.content async for part in await ollama.AsyncClient(host=setup.gateway.url).chat(
-        model="local/llama3.2:latest", messages=ASK, stream=True)]
+    parts = [
+        part.message.content
+        async for part in await ollama.AsyncClient(host=setup.gateway.url).chat(
+            model="local/llama3.2:latest", messages=ASK, stream=True
+        )
+    ]
     assert "".join(p or "" for p in parts) == oll.TEXT
 
 
-async def test_failover_goes_on_behind_keep_alives(start_gateway: StartGateway, upstream: FakeOpenAI, anthropic_upstream: FakeAnthropic) -> None:
+async def test_failover_goes_on_behind_keep_alives(
+    start_gateway: StartGateway, upstream: FakeOpenAI, anthropic_upstream: FakeAnthropic
+) -> None:
     """The first route says nothing until its timeout; the second answers: the client, kept
     waiting with keep-alives meanwhile, gets the second's answer."""
     gateway = await start_gateway(
-        SERVER + '[aliases]\nsmart = ["slow/gpt-test", "claude/claude-test"]\n'
+        SERVER
+        + '[aliases]\nsmart = ["slow/gpt-test", "claude/claude-test"]\n'
         + provider_table("slow", upstream, extra="read_timeout = 0.5")
         + provider_table("claude", anthropic_upstream),
         {"SLOW_KEY": FAKE_KEY, "CLAUDE_KEY": ANTHROPIC_KEY},
     )
     upstream.then(Script("hang"))
     async with aiohttp.ClientSession() as session:
-        reply = await session.post(f"{gateway.url}/v1/chat/completions", json={"model": "smart", "messages": ASK, "stream": True})
+        reply = await session.post(
+            f"{gateway.url}/v1/chat/completions", json={"model": "smart", "messages": ASK, "stream": True}
+        )
         raw = await reply.read()
     assert reply.status == 200 and raw.startswith(b": keep-alive\n\n") and raw.count(b": keep-alive") >= 3
     assert text_of("chat", raw) == ant.TEXT and raw.endswith(b"data: [DONE]\n\n")
 
 
-async def test_a_failure_once_committed_is_the_in_stream_error(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
-    gateway = await start_gateway(SERVER + provider_table("slow", upstream, extra="read_timeout = 0.5"), {"SLOW_KEY": FAKE_KEY})
+async def test_a_failure_once_committed_is_the_in_stream_error(
+    start_gateway: StartGateway, upstream: FakeOpenAI
+) -> None:
+    gateway = await start_gateway(
+        SERVER + provider_table("slow", upstream, extra="read_timeout = 0.5"), {"SLOW_KEY": FAKE_KEY}
+    )
     upstream.then(Script("hang"))
     async with aiohttp.ClientSession() as session:
-        reply = await session.post(f"{gateway.url}/v1/messages", json={**CLIENTS["messages"].body, "model": "slow/gpt-test", "stream": True})
+        reply = await session.post(
+            f"{gateway.url}/v1/messages", json={**CLIENTS["messages"].body, "model": "slow/gpt-test", "stream": True}
+        )
         raw = await reply.read()
     assert reply.status == 200 and raw.startswith(b"event: ping\n")
-    assert re.search(rb'event: error\ndata: \{"type":"error","error":\{"type":"[a-z_]+","message":"[^"]*(timed out|time)[^"]*"', raw), raw
+    assert re.search(
+        rb'event: error\ndata: \{"type":"error","error":\{"type":"[a-z_]+","message":"[^"]*(timed out|time)[^"]*"', raw
+    ), raw

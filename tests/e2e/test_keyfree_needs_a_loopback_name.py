@@ -28,7 +28,9 @@ async def start(start_gateway: StartGateway, upstream: FakeOpenAI) -> GatewaySer
 
 
 @pytest.mark.parametrize("name", [*NAMES, "WORKSTATION.local"])
-async def test_a_loopback_caller_naming_the_machine_needs_a_key(start_gateway: StartGateway, upstream: FakeOpenAI, name: str) -> None:
+async def test_a_loopback_caller_naming_the_machine_needs_a_key(
+    start_gateway: StartGateway, upstream: FakeOpenAI, name: str
+) -> None:
     gw = await start(start_gateway, upstream)
     port = gw.port
     assert port is not None
@@ -42,7 +44,9 @@ async def test_a_loopback_caller_naming_the_machine_needs_a_key(start_gateway: S
 
 
 @pytest.mark.parametrize("name", ["localhost", "127.0.0.1", "[::1]", "LocalHost"])
-async def test_a_loopback_caller_naming_a_loopback_name_needs_none(start_gateway: StartGateway, upstream: FakeOpenAI, name: str) -> None:
+async def test_a_loopback_caller_naming_a_loopback_name_needs_none(
+    start_gateway: StartGateway, upstream: FakeOpenAI, name: str
+) -> None:
     port = (await start(start_gateway, upstream)).port
     assert port is not None
     status, _, body = await raw(port, post(port, CHAT, host=f"{name}:{port}"))
@@ -51,8 +55,18 @@ async def test_a_loopback_caller_naming_a_loopback_name_needs_none(start_gateway
 
 @pytest.mark.parametrize(
     ("host", "expected"),
-    [("localhost:8080", True), ("127.0.0.1", True), ("[::1]:11488", True), ("[::1]", True), ("LOCALHOST:1", True),
-     ("localhost.:80", False), ("127.0.0.2:80", False), ("[::1:80", False), ("workstation.local:80", False), ("", False)],
+    [
+        ("localhost:8080", True),
+        ("127.0.0.1", True),
+        ("[::1]:11488", True),
+        ("[::1]", True),
+        ("LOCALHOST:1", True),
+        ("localhost.:80", False),
+        ("127.0.0.2:80", False),
+        ("[::1:80", False),
+        ("workstation.local:80", False),
+        ("", False),
+    ],
 )
 def test_names_loopback(host: str, expected: bool) -> None:
     assert names_loopback(host) is expected

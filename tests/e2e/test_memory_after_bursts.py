@@ -72,7 +72,9 @@ BURSTS = (
 async def faulty() -> AsyncIterator[FakeOpenAI]:
     """One fake, a fault per key: each provider of the gateway fails (or answers) its own way."""
     fake = await FakeOpenAI(key=None).start()
-    fake.key_faults[KEYS["limited"]] = fake.failure(429, "rate_limit_error", "Rate limit reached", {"retry-after": "600"})
+    fake.key_faults[KEYS["limited"]] = fake.failure(
+        429, "rate_limit_error", "Rate limit reached", {"retry-after": "600"}
+    )
     fake.key_faults[KEYS["broken"]] = fake.failure(500, "server_error", "The server had an error")
     fake.key_faults[KEYS["oversize"]] = Script("unsized", body=b" " * (MAX_RESPONSE_BYTES + MiB))
     yield fake
@@ -97,7 +99,17 @@ async def serving(tmp_path: Path, faulty: FakeOpenAI) -> AsyncIterator[tuple[int
     said = tmp_path / "stdout.txt"
     with said.open("wb") as out, (tmp_path / "stderr.txt").open("wb") as err:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gateway", "serve", "--port", "0", "--log-level", "error", env=env, stdout=out, stderr=err
+            sys.executable,
+            "-m",
+            "gateway",
+            "serve",
+            "--port",
+            "0",
+            "--log-level",
+            "error",
+            env=env,
+            stdout=out,
+            stderr=err,
         )
     try:
         for _ in range(150):
@@ -127,13 +139,19 @@ async def send(url: str, fake: FakeOpenAI, burst: Burst, count: int) -> set[int]
     """``count`` requests of the burst, ``AT_ONCE`` at a time, on connections closed at its end
     (a kept-alive connection holds on to its last request); the statuses answered."""
     body = json.dumps(
-        {"model": f"{burst.provider}/gpt-test", "messages": [{"role": "user", "content": "x" * burst.prompt}], "stream": burst.stream}
+        {
+            "model": f"{burst.provider}/gpt-test",
+            "messages": [{"role": "user", "content": "x" * burst.prompt}],
+            "stream": burst.stream,
+        }
     ).encode()
     statuses: set[int] = set()
     async with aiohttp.ClientSession() as session:
 
         async def one() -> None:
-            async with session.post(f"{url}/v1/chat/completions", data=body, headers={"Content-Type": "application/json"}) as r:
+            async with session.post(
+                f"{url}/v1/chat/completions", data=body, headers={"Content-Type": "application/json"}
+            ) as r:
                 await r.read()
                 statuses.add(r.status)
             fake.requests.clear()  # the fake's record of what it was sent is not the gateway's memory
@@ -165,13 +183,19 @@ async def test_memory_returns_to_its_baseline_after_each_burst(serving: tuple[in
         assert (statuses := await send(url, faulty, burst, burst.count)) == {burst.status}, (burst.name, statuses)
         left[burst.name] = round((await settled(pid, baseline + SLACK) - baseline) / MiB, 1)
     print(f"baseline {baseline / MiB:.1f} MiB; left by each burst (MiB): {left}")
-    assert all(mib <= SLACK / MiB for mib in left.values()), f"resident memory above the {baseline / MiB:.0f} MiB baseline (MiB): {left}"
+    assert all(mib <= SLACK / MiB for mib in left.values()), (
+        f"resident memory above the {baseline / MiB:.0f} MiB baseline (MiB): {left}"
+    )
 
 
 CHAT = {"model": "fake/gpt-test", "messages": [{"role": "user", "content": "hi"}]}
 REFUSED: tuple[tuple[str, str, bytes], ...] = (
     ("/v1/chat/completions", "text/plain", json.dumps(CHAT).encode()),  # 415, refused by the guard
-    ("/v1/responses", "application/json", json.dumps({"model": "fake/gpt-test", "input": "hi", "tool_choice": "sometimes"}).encode()),
+    (
+        "/v1/responses",
+        "application/json",
+        json.dumps({"model": "fake/gpt-test", "input": "hi", "tool_choice": "sometimes"}).encode(),
+    ),
 )
 
 
@@ -192,7 +216,9 @@ async def test_failures_of_every_kind_leave_no_cycle_through_the_gateways_frames
         upstream.then(upstream.failure(500, "server_error", "The server had an error"))
         upstream.then(Script("status", body=b" " * (MAX_RESPONSE_BYTES + 1)))
         statuses = []
-        sent: list[tuple[str, dict[str, Any]]] = [("/v1/chat/completions", {"json": {**CHAT, "model": "fake/gpt-other"}})]
+        sent: list[tuple[str, dict[str, Any]]] = [
+            ("/v1/chat/completions", {"json": {**CHAT, "model": "fake/gpt-other"}})
+        ]
         sent += [("/v1/chat/completions", {"json": CHAT})] * 2  # the other model: the 429 rests only its own
         sent.append(("/v1/chat/completions", {"json": {**CHAT, "model": "dead/gpt-test"}}))
         sent += [(path, {"data": body, "headers": {"Content-Type": kind}}) for path, kind, body in REFUSED]

@@ -14,7 +14,9 @@ CHAT = {"model": "fake/gpt-test", "messages": [{"role": "user", "content": "hi"}
 _SAMPLE = re.compile(r'^[a-z_]+(\{([a-z_]+="[^"]*",?)*\})? -?[0-9.e+]+$')
 
 
-async def test_metrics_count_requests_tokens_latency_and_breakers(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
+async def test_metrics_count_requests_tokens_latency_and_breakers(
+    start_gateway: StartGateway, upstream: FakeOpenAI
+) -> None:
     gateway = await start_gateway(provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY})
     async with aiohttp.ClientSession() as session:
         for _ in range(3):
@@ -27,7 +29,10 @@ async def test_metrics_count_requests_tokens_latency_and_breakers(start_gateway:
             text = await r.text()
     lines = [line for line in text.splitlines() if not line.startswith("#")]
     assert all(_SAMPLE.match(line) for line in lines), [line for line in lines if not _SAMPLE.match(line)]
-    assert 'switchboard_requests_total{protocol="openai-chat",provider="fake",model="fake/gpt-test",status="200"} 3' in lines
+    assert (
+        'switchboard_requests_total{protocol="openai-chat",provider="fake",model="fake/gpt-test",status="200"} 3'
+        in lines
+    )
     assert 'switchboard_requests_total{protocol="openai-chat",provider="",model="nope/x",status="404"} 1' in lines
     assert 'switchboard_errors_total{provider="",class="model_not_found"} 1' in lines
     assert 'switchboard_tokens_total{provider="fake",model="gpt-test",kind="prompt"} 36' in lines

@@ -40,7 +40,9 @@ class Gateways:
         self._secrets = MemorySecrets()
 
     async def start(self) -> GatewayServer:
-        server = GatewayServer(load_settings(self._config, {"LOCAL_KEY": FAKE_KEY}, port=0), data_dir=self._data, secrets=self._secrets)
+        server = GatewayServer(
+            load_settings(self._config, {"LOCAL_KEY": FAKE_KEY}, port=0), data_dir=self._data, secrets=self._secrets
+        )
         await server.start()
         return server
 

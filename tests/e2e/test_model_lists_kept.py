@@ -23,14 +23,20 @@ async def listed(server: GatewayServer) -> list[str]:
         return [m["id"] for m in (await r.json())["data"] if m["id"].startswith("fake/")]
 
 
-async def test_a_restart_serves_the_kept_list_while_the_provider_cannot_list(tmp_path: Path, upstream: FakeOpenAI) -> None:
+async def test_a_restart_serves_the_kept_list_while_the_provider_cannot_list(
+    tmp_path: Path, upstream: FakeOpenAI
+) -> None:
     config = tmp_path / "config.toml"
-    config.write_text(LOCAL_OFF + "[server]\nmodel_list_ttl_seconds = 3600\n" + provider_table("fake", upstream), encoding="utf-8")
+    config.write_text(
+        LOCAL_OFF + "[server]\nmodel_list_ttl_seconds = 3600\n" + provider_table("fake", upstream), encoding="utf-8"
+    )
     data_dir, secrets = tmp_path / "state", MemorySecrets()
     data_dir.mkdir(mode=0o700)
 
     async def started() -> GatewayServer:
-        server = GatewayServer(load_settings(config, {"FAKE_KEY": FAKE_KEY}, port=0), data_dir=data_dir, secrets=secrets)
+        server = GatewayServer(
+            load_settings(config, {"FAKE_KEY": FAKE_KEY}, port=0), data_dir=data_dir, secrets=secrets
+        )
         await server.start()
         return server
 
@@ -44,7 +50,10 @@ async def test_a_restart_serves_the_kept_list_while_the_provider_cannot_list(tmp
     try:
         assert await listed(second) == models
         assert second.gateway.sync.ready  # nothing waited for the provider's answer
-        async with aiohttp.ClientSession() as session, session.post(f"{second.url}/v1/chat/completions", json=CHAT) as r:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{second.url}/v1/chat/completions", json=CHAT) as r,
+        ):
             assert r.status == 200 and r.headers["x-switchboard-route"].startswith("fake/gpt-test")
         assert second.gateway.sync.last_error("fake") is not None  # it was asked, and failed
     finally:

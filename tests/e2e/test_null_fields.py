@@ -78,20 +78,53 @@ def _set(body: Any, path: Path, value: Any) -> None:
 CHAT: dict[str, Any] = {
     "messages": [
         {"role": "system", "content": "Be brief."},
-        {"role": "user", "name": "ann", "content": [{"type": "text", "text": "Weather?"}, {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}", "detail": "low"}}]},
-        {"role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}]},
+        {
+            "role": "user",
+            "name": "ann",
+            "content": [
+                {"type": "text", "text": "Weather?"},
+                {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}", "detail": "low"}},
+            ],
+        },
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+                }
+            ],
+        },
         {"role": "tool", "tool_call_id": "call_1", "content": "18C"},
     ],
-    "tools": [{"type": "function", "function": {"name": "get_weather", "description": "Weather in a city", "parameters": SCHEMA}}],
+    "tools": [
+        {
+            "type": "function",
+            "function": {"name": "get_weather", "description": "Weather in a city", "parameters": SCHEMA},
+        }
+    ],
     "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
     "stream_options": {"include_usage": True},
     "response_format": {"type": "json_schema", "json_schema": {"name": "w", "schema": SCHEMA}},
-    "max_tokens": 50, "temperature": 0.5, "stop": ["END"], "reasoning_effort": "low", "metadata": {"k": "v"},
+    "max_tokens": 50,
+    "temperature": 0.5,
+    "stop": ["END"],
+    "reasoning_effort": "low",
+    "metadata": {"k": "v"},
 }
 RESPONSES: dict[str, Any] = {
     "instructions": "Be brief.",
     "input": [
-        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Weather?"}, {"type": "input_image", "image_url": f"data:image/png;base64,{PNG}"}]},
+        {
+            "type": "message",
+            "role": "user",
+            "content": [
+                {"type": "input_text", "text": "Weather?"},
+                {"type": "input_image", "image_url": f"data:image/png;base64,{PNG}"},
+            ],
+        },
         {"type": "function_call", "call_id": "call_1", "name": "get_weather", "arguments": '{"city":"Paris"}'},
         {"type": "function_call_output", "call_id": "call_1", "output": "18C"},
     ],
@@ -99,36 +132,91 @@ RESPONSES: dict[str, Any] = {
     "tool_choice": {"type": "function", "name": "get_weather"},
     "reasoning": {"effort": "low", "summary": "auto"},
     "text": {"format": {"type": "json_schema", "name": "w", "schema": SCHEMA}},
-    "max_output_tokens": 50, "temperature": 0.5, "metadata": {"k": "v"}, "store": False,
+    "max_output_tokens": 50,
+    "temperature": 0.5,
+    "metadata": {"k": "v"},
+    "store": False,
 }
 MESSAGES: dict[str, Any] = {
     "system": [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}],
     "messages": [
-        {"role": "user", "content": [{"type": "text", "text": "Weather?"}, {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}}]},
-        {"role": "assistant", "content": [{"type": "thinking", "thinking": "Look it up.", "signature": "sig"}, {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}}]},
-        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": [{"type": "text", "text": "18C"}], "is_error": False}]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "Weather?"},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}},
+            ],
+        },
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "thinking", "thinking": "Look it up.", "signature": "sig"},
+                {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}},
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": "toolu_1",
+                    "content": [{"type": "text", "text": "18C"}],
+                    "is_error": False,
+                }
+            ],
+        },
     ],
     "tools": [{"name": "get_weather", "description": "Weather in a city", "input_schema": SCHEMA}],
     "tool_choice": {"type": "auto", "disable_parallel_tool_use": True},
     "thinking": {"type": "enabled", "budget_tokens": 1024},
     "output_config": {"effort": "low"},
     "metadata": {"user_id": "u1"},
-    "max_tokens": 2048, "temperature": 1, "stop_sequences": ["END"], "top_k": 5,
+    "max_tokens": 2048,
+    "temperature": 1,
+    "stop_sequences": ["END"],
+    "top_k": 5,
 }
 OLLAMA_CHAT: dict[str, Any] = {
     "messages": [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Weather?", "images": [PNG]},
-        {"role": "assistant", "content": "", "thinking": "Look it up.", "tool_calls": [{"function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]},
+        {
+            "role": "assistant",
+            "content": "",
+            "thinking": "Look it up.",
+            "tool_calls": [{"function": {"name": "get_weather", "arguments": {"city": "Paris"}}}],
+        },
         {"role": "tool", "tool_name": "get_weather", "content": "18C"},
     ],
-    "tools": [{"type": "function", "function": {"name": "get_weather", "description": "Weather in a city", "parameters": SCHEMA}}],
-    "options": {"temperature": 0.5, "top_p": 0.9, "top_k": 5, "num_predict": 50, "num_ctx": 4096, "seed": 1, "stop": ["END"]},
-    "format": SCHEMA, "think": True, "keep_alive": "5m",
+    "tools": [
+        {
+            "type": "function",
+            "function": {"name": "get_weather", "description": "Weather in a city", "parameters": SCHEMA},
+        }
+    ],
+    "options": {
+        "temperature": 0.5,
+        "top_p": 0.9,
+        "top_k": 5,
+        "num_predict": 50,
+        "num_ctx": 4096,
+        "seed": 1,
+        "stop": ["END"],
+    },
+    "format": SCHEMA,
+    "think": True,
+    "keep_alive": "5m",
 }
 OLLAMA_GENERATE: dict[str, Any] = {
-    "prompt": "Say hello", "system": "Be brief.", "suffix": "", "images": [PNG], "raw": False,
-    "options": {"temperature": 0.5, "num_predict": 50, "stop": ["END"]}, "format": "json", "think": False, "keep_alive": 0,
+    "prompt": "Say hello",
+    "system": "Be brief.",
+    "suffix": "",
+    "images": [PNG],
+    "raw": False,
+    "options": {"temperature": 0.5, "num_predict": 50, "stop": ["END"]},
+    "format": "json",
+    "think": False,
+    "keep_alive": 0,
 }
 
 SURFACES = (
@@ -138,15 +226,29 @@ SURFACES = (
     Surface("count-tokens", "/v1/messages/count_tokens", MESSAGES, messages.MESSAGE_FIELDS, streams=False),
     Surface("ollama-chat", "/api/chat", OLLAMA_CHAT, ollama.CHAT_FIELDS),
     Surface("ollama-generate", "/api/generate", OLLAMA_GENERATE, ollama.GENERATE_FIELDS),
-    Surface("embeddings", "/v1/embeddings", {"input": ["hello", "world"], "dimensions": 8, "encoding_format": "float"},
-            openai_embeddings.EMBEDDING_FIELDS, EMBEDDING_MODELS, streams=False),
-    Surface("ollama-embed", "/api/embed", {"input": ["hello"], "truncate": True, "dimensions": 8, "options": {"num_ctx": 512}, "keep_alive": "1m"},
-            {}, EMBEDDING_MODELS, streams=False),
+    Surface(
+        "embeddings",
+        "/v1/embeddings",
+        {"input": ["hello", "world"], "dimensions": 8, "encoding_format": "float"},
+        openai_embeddings.EMBEDDING_FIELDS,
+        EMBEDDING_MODELS,
+        streams=False,
+    ),
+    Surface(
+        "ollama-embed",
+        "/api/embed",
+        {"input": ["hello"], "truncate": True, "dimensions": 8, "options": {"num_ctx": 512}, "keep_alive": "1m"},
+        {},
+        EMBEDDING_MODELS,
+        streams=False,
+    ),
 )
 
 
 @pytest.fixture
-async def gateway(start_gateway: StartGateway, upstream: FakeOpenAI, anthropic_upstream: FakeAnthropic) -> AsyncIterator[GatewayServer]:
+async def gateway(
+    start_gateway: StartGateway, upstream: FakeOpenAI, anthropic_upstream: FakeAnthropic
+) -> AsyncIterator[GatewayServer]:
     local = await FakeOllama().start()
     yield await start_gateway(
         provider_table("chat", upstream)
@@ -185,7 +287,10 @@ async def test_stream_options_null_is_absent(gateway: GatewayServer, upstream: F
     """The gateway still asks the upstream for usage (for its ledger) and the client, which did
     not ask for it, gets no usage chunk."""
     body = {"model": "chat/gpt-test", "messages": CHAT["messages"][:2], "stream": True, "stream_options": None}
-    async with aiohttp.ClientSession() as session, session.post(f"{gateway.url}/v1/chat/completions", json=body) as reply:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{gateway.url}/v1/chat/completions", json=body) as reply,
+    ):
         raw = await reply.read()
     assert reply.status == 200 and raw.endswith(b"data: [DONE]\n\n") and b'"usage":{' not in raw
     assert upstream.chat_requests[-1].json["stream_options"] == {"include_usage": True}

@@ -50,7 +50,9 @@ async def test_every_gateway_model_is_listed_and_the_version_is_one_copilot_acce
     assert tuple(int(p) for p in version.split(".")) >= (0, 6, 4)
 
 
-async def test_show_answers_from_an_ollama_upstream_and_from_facts_for_others(gateway: GatewayServer, local: FakeOllama) -> None:
+async def test_show_answers_from_an_ollama_upstream_and_from_facts_for_others(
+    gateway: GatewayServer, local: FakeOllama
+) -> None:
     own = await client(gateway).show("local/qwen3:8b")
     assert own.capabilities == ["completion", "tools", "thinking"]
     assert own.modelinfo is not None and own.modelinfo["qwen3.context_length"] == 40960
@@ -77,10 +79,18 @@ async def test_the_ollama_prefix_mirrors_the_api(gateway: GatewayServer) -> None
 
 
 async def test_generate_streamed_and_whole_and_loading(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
-    pieces = [p async for p in await client(gateway).generate(model="fake/gpt-test", prompt="Say hello", system="Be brief.", stream=True)]
+    pieces = [
+        p
+        async for p in await client(gateway).generate(
+            model="fake/gpt-test", prompt="Say hello", system="Be brief.", stream=True
+        )
+    ]
     assert "".join(p.response for p in pieces) == "Hello from the fake upstream!"
     assert pieces[-1].done and pieces[-1].eval_count == 5
-    assert upstream.chat_requests[-1].json["messages"] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Say hello"}]
+    assert upstream.chat_requests[-1].json["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Say hello"},
+    ]
     whole = await client(gateway).generate(model="fake/gpt-test", prompt="Say hello", stream=False)
     assert whole.response == "Hello from the fake upstream!" and whole.done
     sent = len(upstream.chat_requests)
@@ -91,7 +101,9 @@ async def test_generate_streamed_and_whole_and_loading(gateway: GatewayServer, u
     assert caught.value.status_code == 400 and "raw" in caught.value.error
 
 
-async def test_embeddings_from_a_hosted_and_a_local_provider(gateway: GatewayServer, upstream: FakeOpenAI, local: FakeOllama) -> None:
+async def test_embeddings_from_a_hosted_and_a_local_provider(
+    gateway: GatewayServer, upstream: FakeOpenAI, local: FakeOllama
+) -> None:
     hosted = await client(gateway).embed(model="fake/text-embed-test", input=["a", "b"])
     assert len(hosted.embeddings) == 2 and len(hosted.embeddings[0]) == 8
     assert upstream.requests_to("/embeddings")[-1].json == {"model": "text-embed-test", "input": ["a", "b"]}
@@ -110,7 +122,9 @@ async def test_models_in_use_are_listed_as_running(gateway: GatewayServer) -> No
     assert running.expires_at is not None and running.expires_at > datetime.now(UTC)
 
 
-async def test_native_passthrough_keeps_the_clients_bytes_and_streams_ndjson(gateway: GatewayServer, local: FakeOllama) -> None:
+async def test_native_passthrough_keeps_the_clients_bytes_and_streams_ndjson(
+    gateway: GatewayServer, local: FakeOllama
+) -> None:
     raw = b'{"model": "local/qwen3:8b", "messages": [{"role": "user", "content": "caf\\u00e9"}], "think": true, "options": {"num_ctx": 8192}}'
     url, headers = f"{gateway.url}/api/chat", {"Content-Type": "application/json"}
     async with aiohttp.ClientSession() as session, session.post(url, data=raw, headers=headers) as reply:
@@ -126,8 +140,14 @@ async def test_other_clients_reach_ollama_through_its_native_api(gateway: Gatewa
     import anthropic
 
     sdk = anthropic.AsyncAnthropic(base_url=gateway.url, api_key="x", max_retries=0)
-    await sdk.messages.create(model="local/qwen3:8b", max_tokens=300, messages=HELLO, system="Be brief.",
-                              thinking={"type": "enabled", "budget_tokens": 1024}, stop_sequences=["END"])
+    await sdk.messages.create(
+        model="local/qwen3:8b",
+        max_tokens=300,
+        messages=HELLO,
+        system="Be brief.",
+        thinking={"type": "enabled", "budget_tokens": 1024},
+        stop_sequences=["END"],
+    )
     sent = local.native_chat_requests[-1].json
     assert sent["messages"] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Say hello"}]
     assert sent["think"] is True and sent["stream"] is False
@@ -144,7 +164,9 @@ async def test_a_long_prompt_asks_ollama_for_a_window_that_holds_it(gateway: Gat
 
     sdk = anthropic.AsyncAnthropic(base_url=gateway.url, api_key="x", max_retries=0)
     for _ in range(2):
-        async with sdk.messages.stream(model="local/llama3.2:latest", max_tokens=32_000, messages=[{"role": "user", "content": LONG}]) as stream:
+        async with sdk.messages.stream(
+            model="local/llama3.2:latest", max_tokens=32_000, messages=[{"role": "user", "content": LONG}]
+        ) as stream:
             await stream.get_final_message()
     # ~20k prompt tokens and 8k of room for the answer, rounded up to a power of two
     assert [r.json["options"]["num_ctx"] for r in local.native_chat_requests] == [32768, 32768]

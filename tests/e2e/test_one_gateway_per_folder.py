@@ -14,15 +14,26 @@ from test_cli import child_env, start
 
 
 def state_files(home: Path) -> dict[str, bytes]:
-    return {f.name: f.read_bytes() for f in sorted((home / "data").iterdir()) if f.is_file() and not f.name.startswith("switchboard.db")}
+    return {
+        f.name: f.read_bytes()
+        for f in sorted((home / "data").iterdir())
+        if f.is_file() and not f.name.startswith("switchboard.db")
+    }
 
 
 async def second_start(home: Path) -> tuple[int | None, str, str]:
     """Exit code, stdout and stderr of another ``serve`` on ``home``; None if it is still running
     after 15 s (then stopped)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway", "serve", "--port", "0",
-        env=child_env(home), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "gateway",
+        "serve",
+        "--port",
+        "0",
+        env=child_env(home),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         async with asyncio.timeout(15):

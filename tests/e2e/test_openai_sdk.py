@@ -38,7 +38,9 @@ async def test_chat_completion(gateway: GatewayServer, upstream: FakeOpenAI) -> 
     assert sent.headers["Authorization"] == "Bearer sk-fake-upstream-key-0001"
 
 
-async def test_bare_model_name_resolves_to_the_provider_that_lists_it(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
+async def test_bare_model_name_resolves_to_the_provider_that_lists_it(
+    gateway: GatewayServer, upstream: FakeOpenAI
+) -> None:
     reply = await client(gateway).chat.completions.create(model="gpt-other", messages=HELLO)
     assert reply.choices[0].message.content
     assert upstream.chat_requests[-1].json["model"] == "gpt-other"
@@ -74,11 +76,18 @@ async def test_every_field_passes_through_unchanged_except_model(gateway: Gatewa
 
 
 @pytest.mark.parametrize("stream", [False, True])
-async def test_the_upstream_gets_the_clients_bytes_with_only_the_model_changed(gateway: GatewayServer, upstream: FakeOpenAI, stream: bool) -> None:
-    raw = ('{"messages": [ {"role": "user", "content": "caf\\u00e9"} ],\n "model" : "fake/gpt-test", '
-           f'"temperature": 1.50, "stream": {str(stream).lower()}}}').encode()
+async def test_the_upstream_gets_the_clients_bytes_with_only_the_model_changed(
+    gateway: GatewayServer, upstream: FakeOpenAI, stream: bool
+) -> None:
+    raw = (
+        '{"messages": [ {"role": "user", "content": "caf\\u00e9"} ],\n "model" : "fake/gpt-test", '
+        f'"temperature": 1.50, "stream": {str(stream).lower()}}}'
+    ).encode()
     url = f"{gateway.url}/v1/chat/completions"
-    async with aiohttp.ClientSession() as session, session.post(url, data=raw, headers={"Content-Type": "application/json"}) as reply:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=raw, headers={"Content-Type": "application/json"}) as reply,
+    ):
         assert reply.status == 200
         await reply.read()
     expected = raw.replace(b'"fake/gpt-test"', b'"gpt-test"')
@@ -87,7 +96,9 @@ async def test_the_upstream_gets_the_clients_bytes_with_only_the_model_changed(g
     assert upstream.chat_requests[-1].body == expected
 
 
-async def test_stream_relays_text_and_hides_the_usage_chunk_nobody_asked_for(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
+async def test_stream_relays_text_and_hides_the_usage_chunk_nobody_asked_for(
+    gateway: GatewayServer, upstream: FakeOpenAI
+) -> None:
     stream = await client(gateway).chat.completions.create(model="fake/gpt-test", messages=HELLO, stream=True)
     chunks = [chunk async for chunk in stream]
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
@@ -139,7 +150,9 @@ async def test_streamed_tool_call_deltas_reassemble_exactly(gateway: GatewayServ
 
 
 async def test_embeddings_float(gateway: GatewayServer) -> None:
-    reply = await client(gateway).embeddings.create(model="fake/text-embed-test", input=["a", "b"], encoding_format="float")
+    reply = await client(gateway).embeddings.create(
+        model="fake/text-embed-test", input=["a", "b"], encoding_format="float"
+    )
     assert [len(d.embedding) for d in reply.data] == [8, 8]
     assert reply.data[1].embedding[0] == pytest.approx(0.25)
 
@@ -183,7 +196,9 @@ async def test_unknown_model_is_404_naming_it(gateway: GatewayServer, upstream: 
 
 async def test_invalid_field_is_400_naming_it(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
-        await client(gateway).chat.completions.create(model="fake/gpt-test", messages=HELLO, extra_body={"max_tokens": True})
+        await client(gateway).chat.completions.create(
+            model="fake/gpt-test", messages=HELLO, extra_body={"max_tokens": True}
+        )
     assert caught.value.body["param"] == "max_tokens"
     assert upstream.chat_requests == []
 
@@ -193,7 +208,16 @@ async def test_rate_limit_keeps_retry_after(gateway: GatewayServer, upstream: Fa
         Script(
             "status",
             status=429,
-            body=json.dumps({"error": {"message": "Rate limit reached for requests", "type": "requests", "param": None, "code": "rate_limit_exceeded"}}).encode(),
+            body=json.dumps(
+                {
+                    "error": {
+                        "message": "Rate limit reached for requests",
+                        "type": "requests",
+                        "param": None,
+                        "code": "rate_limit_exceeded",
+                    }
+                }
+            ).encode(),
             headers={"retry-after": "7", "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "6.5s"},
         )
     )
@@ -206,7 +230,13 @@ async def test_rate_limit_keeps_retry_after(gateway: GatewayServer, upstream: Fa
 
 
 async def test_server_error_keeps_its_status(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
-    upstream.then(Script("status", status=503, body=b'{"error":{"message":"The engine is currently overloaded","type":"server_error"}}'))
+    upstream.then(
+        Script(
+            "status",
+            status=503,
+            body=b'{"error":{"message":"The engine is currently overloaded","type":"server_error"}}',
+        )
+    )
     with pytest.raises(openai.InternalServerError) as caught:
         await client(gateway).chat.completions.create(model="fake/gpt-test", messages=HELLO)
     assert caught.value.status_code == 503
@@ -214,7 +244,9 @@ async def test_server_error_keeps_its_status(gateway: GatewayServer, upstream: F
 
 
 async def test_html_error_page_becomes_json_without_the_html(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
-    upstream.then(Script("status", status=502, body=b"<html><h1>502 Bad Gateway</h1>cloudflare</html>", content_type="text/html"))
+    upstream.then(
+        Script("status", status=502, body=b"<html><h1>502 Bad Gateway</h1>cloudflare</html>", content_type="text/html")
+    )
     with pytest.raises(openai.APIStatusError) as caught:
         await client(gateway).chat.completions.create(model="fake/gpt-test", messages=HELLO)
     assert caught.value.status_code == 502
@@ -222,7 +254,9 @@ async def test_html_error_page_becomes_json_without_the_html(gateway: GatewaySer
 
 
 async def test_unreachable_upstream_is_502(start_gateway) -> None:
-    gw = await start_gateway('[providers.gone]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:9/v1"\nlocal = true\nmodels = ["m"]\n')
+    gw = await start_gateway(
+        '[providers.gone]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:9/v1"\nlocal = true\nmodels = ["m"]\n'
+    )
     with pytest.raises(openai.APIStatusError) as caught:
         await client(gw).chat.completions.create(model="gone/m", messages=HELLO)
     assert caught.value.status_code == 502
@@ -263,9 +297,13 @@ async def test_models_list_survives_an_unreachable_provider(start_gateway, upstr
 async def test_oversize_request_is_413(start_gateway, upstream: FakeOpenAI) -> None:
     from conftest import FAKE_KEY, provider_table
 
-    gw = await start_gateway("[server]\nmax_body_mb = 0.05\n" + provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY})
+    gw = await start_gateway(
+        "[server]\nmax_body_mb = 0.05\n" + provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY}
+    )
     with pytest.raises(openai.APIStatusError) as caught:
-        await client(gw).chat.completions.create(model="fake/gpt-test", messages=[{"role": "user", "content": "x" * 100_000}])
+        await client(gw).chat.completions.create(
+            model="fake/gpt-test", messages=[{"role": "user", "content": "x" * 100_000}]
+        )
     assert caught.value.status_code == 413
     assert caught.value.body["code"] == "payload_too_large"
     assert upstream.chat_requests == []
@@ -280,7 +318,9 @@ async def test_several_keys_are_used_in_turn(start_gateway) -> None:
             {"POOL_KEYS": "sk-pool-first-0001, sk-pool-second-0002"},
         )
         for n in range(4):  # four conversations (one conversation would keep its key: affinity)
-            await client(gw).chat.completions.create(model="pool/gpt-test", messages=[{"role": "user", "content": f"hi {n}"}])
+            await client(gw).chat.completions.create(
+                model="pool/gpt-test", messages=[{"role": "user", "content": f"hi {n}"}]
+            )
         used = [r.headers["Authorization"] for r in fake.chat_requests]
         assert used == ["Bearer sk-pool-first-0001", "Bearer sk-pool-second-0002"] * 2
     finally:

@@ -53,7 +53,9 @@ async def test_the_stream_helper_gives_the_final_response(gateway: GatewayServer
     assert final.usage is not None and final.usage.input_tokens == 12
 
 
-async def test_previous_response_id_needs_an_upstream_that_keeps_state(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
+async def test_previous_response_id_needs_an_upstream_that_keeps_state(
+    gateway: GatewayServer, upstream: FakeOpenAI
+) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
         await client(gateway).responses.create(model=CHAT_MODEL, input="Again", previous_response_id="resp_abc")
     body: Any = caught.value.body
@@ -66,10 +68,15 @@ async def test_previous_response_id_needs_an_upstream_that_keeps_state(gateway: 
     assert upstream.responses_requests[-1].json["previous_response_id"] == first.id
 
 
-async def test_passthrough_sends_the_clients_bytes_with_only_the_model_changed(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
+async def test_passthrough_sends_the_clients_bytes_with_only_the_model_changed(
+    gateway: GatewayServer, upstream: FakeOpenAI
+) -> None:
     raw = b'{"model": "resp/gpt-test",\n "input": [{"role": "user", "content": "caf\\u00e9"}], "store": false, "include": ["reasoning.encrypted_content"]}'
     url = f"{gateway.url}/v1/responses"
-    async with aiohttp.ClientSession() as session, session.post(url, data=raw, headers={"Content-Type": "application/json"}) as reply:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=raw, headers={"Content-Type": "application/json"}) as reply,
+    ):
         assert reply.status == 200
         assert (await reply.json())["output"][0]["content"][0]["text"] == responses_api.TEXT
     assert upstream.responses_requests[-1].body == raw.replace(b'"resp/gpt-test"', b'"gpt-test"')
@@ -91,20 +98,31 @@ async def test_what_chat_cannot_carry_is_refused_by_name(gateway: GatewayServer)
 
 async def test_bad_input_is_refused_in_openai_shape(gateway: GatewayServer) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
-        await client(gateway).responses.create(model=CHAT_MODEL, input=[{"type": "function_call_output", "output": "x"}])
+        await client(gateway).responses.create(
+            model=CHAT_MODEL, input=[{"type": "function_call_output", "output": "x"}]
+        )
     assert caught.value.body["param"] == "input[0].call_id"  # type: ignore[index]
 
 
 async def test_structured_output_is_translated_both_ways(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
-    schema = {"type": "object", "properties": {"greeting": {"type": "string"}}, "required": ["greeting"], "additionalProperties": False}
+    schema = {
+        "type": "object",
+        "properties": {"greeting": {"type": "string"}},
+        "required": ["greeting"],
+        "additionalProperties": False,
+    }
     await client(gateway).responses.create(
-        model=CHAT_MODEL, input="Greet", text={"format": {"type": "json_schema", "name": "greeting", "schema": schema, "strict": True}}
+        model=CHAT_MODEL,
+        input="Greet",
+        text={"format": {"type": "json_schema", "name": "greeting", "schema": schema, "strict": True}},
     )
     assert upstream.chat_requests[-1].json["response_format"] == {
-        "type": "json_schema", "json_schema": {"name": "greeting", "schema": schema, "strict": True}
+        "type": "json_schema",
+        "json_schema": {"name": "greeting", "schema": schema, "strict": True},
     }
     await client(gateway).chat.completions.create(
-        model=RESPONSES_MODEL, messages=[{"role": "user", "content": "Greet"}],
+        model=RESPONSES_MODEL,
+        messages=[{"role": "user", "content": "Greet"}],
         response_format={"type": "json_schema", "json_schema": {"name": "greeting", "schema": schema}},
     )
     sent = upstream.responses_requests[-1].json
@@ -112,27 +130,55 @@ async def test_structured_output_is_translated_both_ways(gateway: GatewayServer,
     assert sent["store"] is False
 
 
-async def test_chat_tools_reach_a_responses_upstream_flat_and_not_strict(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
+async def test_chat_tools_reach_a_responses_upstream_flat_and_not_strict(
+    gateway: GatewayServer, upstream: FakeOpenAI
+) -> None:
     params = {"type": "object", "properties": {"city": {"type": "string"}}}
     reply = await client(gateway).chat.completions.create(
-        model=RESPONSES_MODEL, messages=[{"role": "user", "content": "Weather?"}],
+        model=RESPONSES_MODEL,
+        messages=[{"role": "user", "content": "Weather?"}],
         tools=[{"type": "function", "function": {"name": "get_weather", "description": "d", "parameters": params}}],
         tool_choice={"type": "function", "function": {"name": "get_weather"}},
     )
     sent = upstream.responses_requests[-1].json
-    assert sent["tools"] == [{"type": "function", "name": "get_weather", "description": "d", "parameters": params, "strict": False}]
+    assert sent["tools"] == [
+        {"type": "function", "name": "get_weather", "description": "d", "parameters": params, "strict": False}
+    ]
     assert sent["tool_choice"] == {"type": "function", "name": "get_weather"}
     calls = reply.choices[0].message.tool_calls or []
-    assert [(c.id, json.loads(c.function.arguments)) for c in calls] == [(i, json.loads(a)) for i, _, a in responses_api.FUNCTION_CALLS]  # type: ignore[union-attr]
+    assert [(c.id, json.loads(c.function.arguments)) for c in calls] == [
+        (i, json.loads(a)) for i, _, a in responses_api.FUNCTION_CALLS
+    ]  # type: ignore[union-attr]
 
 
 CODEX_TOOLS: list[dict[str, Any]] = [
-    {"type": "function", "name": "exec_command", "description": "Run.", "strict": False,
-     "parameters": {"type": "object", "properties": {"cmd": {"type": "string"}}, "required": ["cmd"]}},
-    {"type": "namespace", "name": "multi_agent_v1", "description": "Sub-agents.", "tools": [
-        {"type": "function", "name": "wait_agent", "description": "Wait.", "strict": False,
-         "parameters": {"type": "object", "properties": {}}}]},
-    {"type": "custom", "name": "apply_patch", "description": "Edit files.", "format": {"type": "grammar", "syntax": "lark", "definition": "start: x"}},
+    {
+        "type": "function",
+        "name": "exec_command",
+        "description": "Run.",
+        "strict": False,
+        "parameters": {"type": "object", "properties": {"cmd": {"type": "string"}}, "required": ["cmd"]},
+    },
+    {
+        "type": "namespace",
+        "name": "multi_agent_v1",
+        "description": "Sub-agents.",
+        "tools": [
+            {
+                "type": "function",
+                "name": "wait_agent",
+                "description": "Wait.",
+                "strict": False,
+                "parameters": {"type": "object", "properties": {}},
+            }
+        ],
+    },
+    {
+        "type": "custom",
+        "name": "apply_patch",
+        "description": "Edit files.",
+        "format": {"type": "grammar", "syntax": "lark", "definition": "start: x"},
+    },
     {"type": "web_search", "external_web_access": False},
 ]
 
@@ -150,7 +196,11 @@ async def test_codex_tools_reach_a_chat_upstream_and_what_cannot_is_named(
         assert reply.headers["x-switchboard-dropped"] == "tools[3] (web_search)"
         await reply.read()
     sent = upstream.chat_requests[-1].json
-    assert [t["function"]["name"] for t in sent["tools"]] == ["exec_command", "multi_agent_v1__wait_agent", "apply_patch"]
+    assert [t["function"]["name"] for t in sent["tools"]] == [
+        "exec_command",
+        "multi_agent_v1__wait_agent",
+        "apply_patch",
+    ]
     assert "web_search" not in json.dumps(sent)
 
 

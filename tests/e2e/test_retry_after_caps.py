@@ -24,7 +24,9 @@ ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 CHAT = {"model": "fake/gpt-test", "messages": [{"role": "user", "content": "hi"}]}
 
 
-async def post(server: GatewayServer, path: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:
+async def post(
+    server: GatewayServer, path: str, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], Any]:
     async with aiohttp.ClientSession() as session, session.post(f"{server.url}{path}", json=body, headers=headers) as r:
         return r.status, dict(r.headers), json.loads(await r.read())
 
@@ -40,14 +42,20 @@ def asked(upstream: FakeOpenAI) -> int:
     return len(upstream.requests_to("/chat/completions"))
 
 
-@pytest.mark.parametrize("said", ["99999999999", "Mon, 01 Jan 2035 00:00:00 GMT", "soon"], ids=["seconds", "date", "garbage"])
+@pytest.mark.parametrize(
+    "said", ["99999999999", "Mon, 01 Jan 2035 00:00:00 GMT", "soon"], ids=["seconds", "date", "garbage"]
+)
 @pytest.mark.parametrize("lift", ["test", "rescan"])
 async def test_a_huge_retry_after_rests_the_route_an_hour_at_most_until_its_test(
     start_gateway: StartGateway, upstream: FakeOpenAI, said: str, lift: str
 ) -> None:
     local = "local = true\n" if lift == "rescan" else ""  # Rescan asks the local servers
-    server = await start_gateway(provider_table("fake", upstream, extra=local), {"FAKE_KEY": FAKE_KEY}, admin_token=TOKEN)
-    upstream.key_faults[FAKE_KEY] = upstream.failure(429, "rate_limit_error", "Rate limit reached", {"retry-after": said})
+    server = await start_gateway(
+        provider_table("fake", upstream, extra=local), {"FAKE_KEY": FAKE_KEY}, admin_token=TOKEN
+    )
+    upstream.key_faults[FAKE_KEY] = upstream.failure(
+        429, "rate_limit_error", "Rate limit reached", {"retry-after": said}
+    )
     status, headers, _ = await post(server, "/v1/chat/completions", CHAT)
     assert status == 429 and 1 <= int(headers["Retry-After"]) <= MAX_WAIT
     rest = resting(server)["gpt-test"]
@@ -67,7 +75,9 @@ async def test_a_huge_retry_after_rests_the_route_an_hour_at_most_until_its_test
 async def test_a_test_that_fails_leaves_the_rest(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
     """SECURITY.md B40: the rest is lifted for a provider that answers, not one that still fails."""
     server = await start_gateway(provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY}, admin_token=TOKEN)
-    upstream.key_faults[FAKE_KEY] = upstream.failure(429, "rate_limit_error", "Rate limit reached", {"retry-after": "600"})
+    upstream.key_faults[FAKE_KEY] = upstream.failure(
+        429, "rate_limit_error", "Rate limit reached", {"retry-after": "600"}
+    )
     assert (await post(server, "/v1/chat/completions", CHAT))[0] == 429
     upstream.models_status = 503
     status, _, answer = await post(server, "/admin/providers/fake/test", {}, ADMIN)

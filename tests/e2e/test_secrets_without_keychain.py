@@ -27,8 +27,12 @@ NO_KEYCHAIN = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring", "SWITC
 
 def gateway_cli(home: Path, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "gateway", *args], input=stdin, env=child_env(home, **NO_KEYCHAIN, **env),
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "gateway", *args],
+        input=stdin,
+        env=child_env(home, **NO_KEYCHAIN, **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -43,29 +47,53 @@ async def test_secrets_stay_encrypted_on_disk_and_out_of_argv_and_child_environm
     upstream = await FakeOpenAI(key=PROVIDER_KEY).start()
     browser = tmp_path / "browser"
     saw = tmp_path / "browser-saw.json"
-    browser.write_text(f"#!{sys.executable}\nimport json, os, sys\nopen({str(saw)!r}, 'w').write(json.dumps({{'argv': sys.argv, 'env': dict(os.environ)}}))\n")
+    browser.write_text(
+        f"#!{sys.executable}\nimport json, os, sys\nopen({str(saw)!r}, 'w').write(json.dumps({{'argv': sys.argv, 'env': dict(os.environ)}}))\n"
+    )
     browser.chmod(0o700)
     try:
-        stored = await asyncio.to_thread(gateway_cli, tmp_path, "providers", "set-key", "openai", stdin=PROVIDER_KEY + "\n")
+        stored = await asyncio.to_thread(
+            gateway_cli, tmp_path, "providers", "set-key", "openai", stdin=PROVIDER_KEY + "\n"
+        )
         assert stored.returncode == 0 and "encrypted with your passphrase" in stored.stdout, stored.stderr
         made = await asyncio.to_thread(gateway_cli, tmp_path, "keys", "create", "--label", "team")
         client_key = made.stdout.strip()
         assert made.returncode == 0 and client_key.startswith("sk-sb-"), made.stderr
         canaries = (PROVIDER_KEY, PASSPHRASE, client_key)
 
-        proc, url = await start(tmp_path, "--port", "0", "--require-keys", OPENAI_BASE_URL=upstream.url, OPENAI_MODELS="gpt-test", **NO_KEYCHAIN)
+        proc, url = await start(
+            tmp_path,
+            "--port",
+            "0",
+            "--require-keys",
+            OPENAI_BASE_URL=upstream.url,
+            OPENAI_MODELS="gpt-test",
+            **NO_KEYCHAIN,
+        )
         sign_in = None
         try:
             chat = {"model": "openai/gpt-test", "messages": [{"role": "user", "content": "hi"}]}
-            async with aiohttp.ClientSession() as session, session.post(
-                f"{url}/v1/chat/completions", json=chat, headers={"Authorization": f"Bearer {client_key}"}
-            ) as r:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(
+                    f"{url}/v1/chat/completions", json=chat, headers={"Authorization": f"Bearer {client_key}"}
+                ) as r,
+            ):
                 assert r.status == 200, await r.text()  # the pepper and the provider key came out of the encrypted file
             # A sign-in started from the CLI opens the browser: a child process of ours.
             sign_in = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "gateway", "accounts", "login", "codex",
-                env=child_env(tmp_path, **NO_KEYCHAIN, BROWSER=str(browser), SWITCHBOARD_OPENAI_AUTH_URL="http://127.0.0.1:9"),
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                sys.executable,
+                "-m",
+                "gateway",
+                "accounts",
+                "login",
+                "codex",
+                env=child_env(
+                    tmp_path, **NO_KEYCHAIN, BROWSER=str(browser), SWITCHBOARD_OPENAI_AUTH_URL="http://127.0.0.1:9"
+                ),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             for _ in range(150):
                 if saw.exists():
@@ -111,10 +139,17 @@ async def test_without_a_keychain_or_passphrase_the_start_says_the_file_is_not_e
         proc.send_signal(signal.SIGTERM)
         await proc.wait()
     for said in (banner.decode(), warned.decode()):
-        assert "secrets.json, readable only by you but not encrypted" in said and "SWITCHBOARD_SECRETS_PASSPHRASE_FILE" in said
+        assert (
+            "secrets.json, readable only by you but not encrypted" in said
+            and "SWITCHBOARD_SECRETS_PASSPHRASE_FILE" in said
+        )
 
 
-@pytest.mark.parametrize("broken", [b'{"jwt-secret": "ab', b"\xff\xfe not text", b"[1, 2, 3]", b""], ids=["cut-short", "not-utf8", "no-object", "empty"])
+@pytest.mark.parametrize(
+    "broken",
+    [b'{"jwt-secret": "ab', b"\xff\xfe not text", b"[1, 2, 3]", b""],
+    ids=["cut-short", "not-utf8", "no-object", "empty"],
+)
 def test_an_unreadable_secrets_file_is_one_line_and_left_as_it_is(tmp_path: Path, broken: bytes) -> None:
     """Issue 20, item 11 (SECURITY.md S31, B45): no traceback, no new secrets over the old file."""
     (tmp_path / "data").mkdir(mode=0o700)
@@ -122,7 +157,10 @@ def test_an_unreadable_secrets_file_is_one_line_and_left_as_it_is(tmp_path: Path
     secrets_file.write_bytes(broken)
     done = subprocess.run(
         [sys.executable, "-m", "gateway", "serve", "--home", str(tmp_path), "--port", "0"],
-        env=child_env(tmp_path, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring"), capture_output=True, text=True, timeout=60,
+        env=child_env(tmp_path, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring"),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode != 0 and "listening" not in done.stdout
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr

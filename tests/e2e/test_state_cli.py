@@ -20,14 +20,18 @@ CHAT = {"model": "openai/gpt-test", "messages": [{"role": "user", "content": "hi
 PROVIDER = {"OPENAI_API_KEY": "sk-provider-key-for-cli-0001", "OPENAI_MODELS": "gpt-test"}
 
 
-async def test_keys_from_the_cli_work_on_the_running_gateway_and_revoke_within_seconds(tmp_path: Path, upstream: FakeOpenAI) -> None:
+async def test_keys_from_the_cli_work_on_the_running_gateway_and_revoke_within_seconds(
+    tmp_path: Path, upstream: FakeOpenAI
+) -> None:
     upstream.accept(PROVIDER["OPENAI_API_KEY"])
     proc, url = await start(tmp_path, "--port", "0", "--require-keys", OPENAI_BASE_URL=upstream.url, **PROVIDER)
     try:
         async with aiohttp.ClientSession() as session:
             async with session.post(f"{url}/v1/chat/completions", json=CHAT) as r:
                 assert r.status == 401
-            made = await asyncio.to_thread(run, tmp_path, "keys", "create", "--label", "laptop", "--limit", "requests_per_minute", "5")
+            made = await asyncio.to_thread(
+                run, tmp_path, "keys", "create", "--label", "laptop", "--limit", "requests_per_minute", "5"
+            )
             assert made.returncode == 0 and "shown only this once" in made.stderr
             key = made.stdout.strip()
             headers = {"Authorization": f"Bearer {key}"}
@@ -39,7 +43,11 @@ async def test_keys_from_the_cli_work_on_the_running_gateway_and_revoke_within_s
             assert r.status == 200
             listing = json.loads((await asyncio.to_thread(run, tmp_path, "keys", "list", "--json")).stdout)
             (entry,) = listing
-            assert entry["label"] == "laptop" and entry["limits"] == {"requests_per_minute": 5} and key not in json.dumps(listing)
+            assert (
+                entry["label"] == "laptop"
+                and entry["limits"] == {"requests_per_minute": 5}
+                and key not in json.dumps(listing)
+            )
             revoked = await asyncio.to_thread(run, tmp_path, "keys", "revoke", entry["id"])
             assert revoked.returncode == 0
             assert (await asyncio.to_thread(run, tmp_path, "keys", "revoke", entry["id"])).returncode == 1
@@ -60,7 +68,10 @@ async def test_lan_mode_needs_a_key_and_is_audited(tmp_path: Path) -> None:
     assert (await asyncio.to_thread(run, tmp_path, "keys", "create", "--label", "team")).returncode == 0
     proc, url = await start(tmp_path, "--host", "0.0.0.0", "--port", "0")
     try:
-        async with aiohttp.ClientSession() as session, session.get(url.replace("0.0.0.0", "127.0.0.1") + "/health") as r:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(url.replace("0.0.0.0", "127.0.0.1") + "/health") as r,
+        ):
             assert r.status == 200
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -75,7 +86,9 @@ async def test_lan_mode_needs_a_key_and_is_audited(tmp_path: Path) -> None:
     assert actions[2:] == ["gateway.started", "lan_mode.off", "config.bind_changed"]
     # The config file edited between starts (by anyone): the next start says so.
     config = tmp_path / "config.toml"
-    config.write_text(config.read_text() + '\n[app]\ntheme = "dark"\n' if config.exists() else '[app]\ntheme = "dark"\n')
+    config.write_text(
+        config.read_text() + '\n[app]\ntheme = "dark"\n' if config.exists() else '[app]\ntheme = "dark"\n'
+    )
     proc, url = await start(tmp_path, "--port", "0")
     proc.send_signal(signal.SIGTERM)
     await proc.wait()
@@ -110,7 +123,11 @@ def test_a_provider_key_kept_in_the_secret_store(tmp_path: Path) -> None:
     env = child_env(tmp_path)
     stored = subprocess.run(
         [sys.executable, "-m", "gateway", "providers", "set-key", "groq"],
-        input=f"{secret}\n{secret}\ngsk_second_key_00000000000002\n", env=env, capture_output=True, text=True, timeout=60,
+        input=f"{secret}\n{secret}\ngsk_second_key_00000000000002\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert stored.returncode == 0, stored.stderr
     assert "Stored 2 key(s) for groq" in stored.stdout

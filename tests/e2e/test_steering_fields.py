@@ -29,26 +29,79 @@ ASK = [{"role": "user", "content": "Say hello"}]
 # (path, body without model) for every client protocol; each holds an image where it can, whose
 # nested "url" must survive.
 SURFACES: dict[str, tuple[str, dict[str, Any], tuple[str, ...]]] = {
-    "chat": ("/v1/chat/completions", {"messages": [{"role": "user", "content": [
-        {"type": "text", "text": "What is this?"}, {"type": "image_url", "image_url": {"url": IMAGE}}]}]}, CHAT_MODELS),
-    "responses": ("/v1/responses", {"input": [{"role": "user", "content": [
-        {"type": "input_text", "text": "What is this?"}, {"type": "input_image", "image_url": IMAGE}]}]}, CHAT_MODELS),
-    "messages": ("/v1/messages", {"max_tokens": 50, "messages": [{"role": "user", "content": [
-        {"type": "text", "text": "What is this?"}, {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}}]}]}, CHAT_MODELS),
-    "ollama-chat": ("/api/chat", {"messages": [{"role": "user", "content": "What is this?", "images": [PNG]}]}, CHAT_MODELS),
+    "chat": (
+        "/v1/chat/completions",
+        {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "What is this?"},
+                        {"type": "image_url", "image_url": {"url": IMAGE}},
+                    ],
+                }
+            ]
+        },
+        CHAT_MODELS,
+    ),
+    "responses": (
+        "/v1/responses",
+        {
+            "input": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "input_text", "text": "What is this?"},
+                        {"type": "input_image", "image_url": IMAGE},
+                    ],
+                }
+            ]
+        },
+        CHAT_MODELS,
+    ),
+    "messages": (
+        "/v1/messages",
+        {
+            "max_tokens": 50,
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "What is this?"},
+                        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}},
+                    ],
+                }
+            ],
+        },
+        CHAT_MODELS,
+    ),
+    "ollama-chat": (
+        "/api/chat",
+        {"messages": [{"role": "user", "content": "What is this?", "images": [PNG]}]},
+        CHAT_MODELS,
+    ),
     "ollama-generate": ("/api/generate", {"prompt": "Say hello"}, CHAT_MODELS),
     "embeddings": ("/v1/embeddings", {"input": "hello"}, EMBEDDING_MODELS),
     "ollama-embed": ("/api/embed", {"input": "hello"}, EMBEDDING_MODELS),
 }
-CASES = [(name, model, stream) for name, (_, _, models) in SURFACES.items() for model in models for stream in (False, True)
-         if stream is False or "embed" not in name]
+CASES = [
+    (name, model, stream)
+    for name, (_, _, models) in SURFACES.items()
+    for model in models
+    for stream in (False, True)
+    if stream is False or "embed" not in name
+]
 
 
 def steering(sink: Sink) -> dict[str, Any]:
     """Each member as a client would send it to steer a proxy such as LiteLLM's."""
     return {
-        "api_base": sink.url, "base_url": f"{sink.url}/v1", "url": sink.url, "endpoint": f"{sink.url}/v1/chat/completions",
-        "api_key": "sk-attacker-chosen-key", "extra_headers": {"Authorization": "Bearer sk-attacker-chosen-key"},
+        "api_base": sink.url,
+        "base_url": f"{sink.url}/v1",
+        "url": sink.url,
+        "endpoint": f"{sink.url}/v1/chat/completions",
+        "api_key": "sk-attacker-chosen-key",
+        "extra_headers": {"Authorization": "Bearer sk-attacker-chosen-key"},
         "user_config": {"model_list": [{"model_name": "x", "litellm_params": {"api_base": sink.url}}]},
     }
 
@@ -61,7 +114,9 @@ async def local() -> AsyncIterator[FakeOllama]:
 
 
 @pytest.fixture
-async def gateway(start_gateway: StartGateway, upstream: FakeOpenAI, anthropic_upstream: FakeAnthropic, local: FakeOllama) -> GatewayServer:
+async def gateway(
+    start_gateway: StartGateway, upstream: FakeOpenAI, anthropic_upstream: FakeAnthropic, local: FakeOllama
+) -> GatewayServer:
     return await start_gateway(
         provider_table("chat", upstream)
         + provider_table("resp", upstream, extra='protocols = ["openai-responses"]')
@@ -77,10 +132,20 @@ def calls_since(fakes: list[FakeUpstream], seen: list[int]) -> list[Recorded]:
     return [r for r in new if r.method == "POST" and not r.path.endswith("/api/show")]
 
 
-@pytest.mark.parametrize(("surface", "model", "stream"), CASES, ids=[f"{s}-{m.split('/')[0]}-{'stream' if st else 'whole'}" for s, m, st in CASES])
+@pytest.mark.parametrize(
+    ("surface", "model", "stream"),
+    CASES,
+    ids=[f"{s}-{m.split('/')[0]}-{'stream' if st else 'whole'}" for s, m, st in CASES],
+)
 async def test_steering_members_never_reach_the_upstream(
-    gateway: GatewayServer, upstream: FakeOpenAI, anthropic_upstream: FakeAnthropic, local: FakeOllama, sink: Sink,
-    surface: str, model: str, stream: bool,
+    gateway: GatewayServer,
+    upstream: FakeOpenAI,
+    anthropic_upstream: FakeAnthropic,
+    local: FakeOllama,
+    sink: Sink,
+    surface: str,
+    model: str,
+    stream: bool,
 ) -> None:
     path, body, _ = SURFACES[surface]
     fakes: list[FakeUpstream] = [upstream, anthropic_upstream, local]

@@ -48,15 +48,34 @@ class Client:
 
 
 CLIENTS = {
-    "chat": Client("/v1/chat/completions", {"messages": ASK}, re.compile(rb'data: \{"error":\{.*\n\ndata: \[DONE\]\n\n$', re.S),
-                   re.compile(rb'"finish_reason"\s*:\s*"')),
-    "responses": Client("/v1/responses", {"input": "Say hello"}, re.compile(rb"event: response\.failed\n[^\n]*\n\n$"),
-                        re.compile(rb"response\.(completed|incomplete)")),
-    "messages": Client("/v1/messages", {"max_tokens": 50, "messages": ASK}, re.compile(rb'event: error\ndata: \{"type":"error".*\n\n$', re.S),
-                       re.compile(rb"message_stop|stop_reason\"\s*:\s*\"")),
-    "ollama": Client("/api/chat", {"messages": ASK}, re.compile(rb'(^|\n)\{"error":"[^\n]*\n$'), re.compile(rb'"done"\s*:\s*true')),
+    "chat": Client(
+        "/v1/chat/completions",
+        {"messages": ASK},
+        re.compile(rb'data: \{"error":\{.*\n\ndata: \[DONE\]\n\n$', re.S),
+        re.compile(rb'"finish_reason"\s*:\s*"'),
+    ),
+    "responses": Client(
+        "/v1/responses",
+        {"input": "Say hello"},
+        re.compile(rb"event: response\.failed\n[^\n]*\n\n$"),
+        re.compile(rb"response\.(completed|incomplete)"),
+    ),
+    "messages": Client(
+        "/v1/messages",
+        {"max_tokens": 50, "messages": ASK},
+        re.compile(rb'event: error\ndata: \{"type":"error".*\n\n$', re.S),
+        re.compile(rb"message_stop|stop_reason\"\s*:\s*\""),
+    ),
+    "ollama": Client(
+        "/api/chat", {"messages": ASK}, re.compile(rb'(^|\n)\{"error":"[^\n]*\n$'), re.compile(rb'"done"\s*:\s*true')
+    ),
 }
-UPSTREAMS = {"chat": "chat/gpt-test", "responses": "resp/gpt-test", "messages": "claude/claude-test", "ollama": "local/llama3.2:latest"}
+UPSTREAMS = {
+    "chat": "chat/gpt-test",
+    "responses": "resp/gpt-test",
+    "messages": "claude/claude-test",
+    "ollama": "local/llama3.2:latest",
+}
 PAIRS = [(c, u) for c in CLIENTS for u in UPSTREAMS]
 
 
@@ -94,7 +113,9 @@ class Setup:
 
 
 @pytest.fixture
-async def setup(start_gateway: StartGateway, upstream: FakeOpenAI, anthropic_upstream: FakeAnthropic) -> AsyncIterator[Setup]:
+async def setup(
+    start_gateway: StartGateway, upstream: FakeOpenAI, anthropic_upstream: FakeAnthropic
+) -> AsyncIterator[Setup]:
     local = await FakeOllama().start()
     gateway = await start_gateway(
         provider_table("chat", upstream, extra="read_timeout = 5")
@@ -105,7 +126,9 @@ async def setup(start_gateway: StartGateway, upstream: FakeOpenAI, anthropic_ups
     )
     rows = Rows(gateway.gateway.accounting.ledger)
     gateway.gateway.accounting.ledger = rows
-    yield Setup(gateway, {"chat": upstream, "responses": upstream, "messages": anthropic_upstream, "ollama": local}, rows.final)
+    yield Setup(
+        gateway, {"chat": upstream, "responses": upstream, "messages": anthropic_upstream, "ollama": local}, rows.final
+    )
     await local.stop()
 
 
@@ -118,7 +141,9 @@ def ends_in_error(client: str, status: int, raw: bytes) -> None:
 
 @pytest.mark.parametrize(("client", "source"), PAIRS, ids=[f"{c}-from-{u}" for c, u in PAIRS])
 async def test_an_event_that_is_not_json_ends_the_stream_in_error(setup: Setup, client: str, source: str) -> None:
-    status, raw = await setup.stream(client, source, Script("malformed", after_events=3, delay=0.2))  # once the 200 went out
+    status, raw = await setup.stream(
+        client, source, Script("malformed", after_events=3, delay=0.2)
+    )  # once the 200 went out
     ends_in_error(client, status, raw)
     assert b"lost" not in raw and b"not JSON" in raw
     [row] = [r for r in setup.ledger if r.kind == "request"]

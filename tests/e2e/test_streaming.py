@@ -28,9 +28,14 @@ async def read_until(response: aiohttp.ClientResponse, marker: bytes, timeout: f
     return got
 
 
-async def test_first_event_arrives_while_the_upstream_holds_the_next(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
+async def test_first_event_arrives_while_the_upstream_holds_the_next(
+    gateway: GatewayServer, upstream: FakeOpenAI
+) -> None:
     upstream.then(Script("held", after_events=2))
-    async with aiohttp.ClientSession() as session, session.post(f"{gateway.url}/v1/chat/completions", json=BODY) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{gateway.url}/v1/chat/completions", json=BODY) as response,
+    ):
         assert response.status == 200
         assert response.headers["Content-Type"].startswith("text/event-stream")
         assert response.headers["x-request-id"].startswith("req_")
@@ -56,7 +61,9 @@ async def test_client_hanging_up_mid_stream_closes_the_upstream(gateway: Gateway
     assert upstream.hang_ups == 1
 
 
-async def test_client_hanging_up_before_the_first_byte_closes_the_upstream(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
+async def test_client_hanging_up_before_the_first_byte_closes_the_upstream(
+    gateway: GatewayServer, upstream: FakeOpenAI
+) -> None:
     upstream.then(Script("hang"))
     async with aiohttp.ClientSession() as session:
         task = asyncio.create_task(session.post(f"{gateway.url}/v1/chat/completions", json=BODY))
@@ -68,7 +75,10 @@ async def test_client_hanging_up_before_the_first_byte_closes_the_upstream(gatew
 
 async def test_stream_that_ends_without_done_gets_an_error_event(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
     upstream.then(Script("truncate", after_events=3))
-    async with aiohttp.ClientSession() as session, session.post(f"{gateway.url}/v1/chat/completions", json=BODY) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{gateway.url}/v1/chat/completions", json=BODY) as response,
+    ):
         events = data_events(await response.read())
     assert len(events) == 5  # three relayed, our error, [DONE]
     error = json.loads(events[3])["error"]
@@ -78,23 +88,36 @@ async def test_stream_that_ends_without_done_gets_an_error_event(gateway: Gatewa
 
 async def test_upstream_error_event_is_relayed_as_is(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
     upstream.then(Script("error_event", after_events=2, delay=0.2))
-    async with aiohttp.ClientSession() as session, session.post(f"{gateway.url}/v1/chat/completions", json=BODY) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{gateway.url}/v1/chat/completions", json=BODY) as response,
+    ):
         events = data_events(await response.read())
     assert len(events) == 3
     assert json.loads(events[2])["error"]["type"] == "server_error"
 
 
-async def test_error_event_before_the_client_got_a_byte_becomes_a_proper_status(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
+async def test_error_event_before_the_client_got_a_byte_becomes_a_proper_status(
+    gateway: GatewayServer, upstream: FakeOpenAI
+) -> None:
     upstream.then(Script("error_event", after_events=0))
-    async with aiohttp.ClientSession() as session, session.post(f"{gateway.url}/v1/chat/completions", json=BODY) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{gateway.url}/v1/chat/completions", json=BODY) as response,
+    ):
         assert response.status == 502
         body = await response.json()
     assert "error while processing" in body["error"]["message"]
 
 
-async def test_upstream_going_silent_mid_stream_ends_with_a_timeout_event(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
+async def test_upstream_going_silent_mid_stream_ends_with_a_timeout_event(
+    gateway: GatewayServer, upstream: FakeOpenAI
+) -> None:
     upstream.then(Script("held", after_events=2))  # never released: silence beyond read_timeout (2 s)
-    async with aiohttp.ClientSession() as session, session.post(f"{gateway.url}/v1/chat/completions", json=BODY) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{gateway.url}/v1/chat/completions", json=BODY) as response,
+    ):
         events = data_events(await response.read())
     assert json.loads(events[-2])["error"]["code"] == "upstream_timeout"
     assert events[-1] == b"[DONE]"
@@ -103,14 +126,20 @@ async def test_upstream_going_silent_mid_stream_ends_with_a_timeout_event(gatewa
 
 async def test_trickling_stream_is_relayed_whole(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
     upstream.then(Script("trickle", delay=0.05))
-    async with aiohttp.ClientSession() as session, session.post(f"{gateway.url}/v1/chat/completions", json=BODY) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{gateway.url}/v1/chat/completions", json=BODY) as response,
+    ):
         events = data_events(await response.read())
     assert events[-1] == b"[DONE]" and len(events) == 8
 
 
 async def test_non_stream_answer_to_a_stream_request_is_502(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
     upstream.then(Script("html_200"))
-    async with aiohttp.ClientSession() as session, session.post(f"{gateway.url}/v1/chat/completions", json=BODY) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{gateway.url}/v1/chat/completions", json=BODY) as response,
+    ):
         assert response.status == 502
         assert (await response.json())["error"]["code"] == "upstream_bad_response"
 

@@ -20,7 +20,7 @@ from gateway import GatewayServer
 
 KEYS = ("sk-first-key-000000001", "sk-second-key-00000002", "sk-third-key-000000003")
 CHAT = {"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
-FAST = 'read_timeout = 1\nconnect_timeout = 1\n'
+FAST = "read_timeout = 1\nconnect_timeout = 1\n"
 
 
 @pytest.fixture
@@ -34,8 +34,13 @@ def table(name: str, fake: FakeOpenAI | FakeAnthropic, extra: str = "") -> str:
     return f'[providers.{name}]\nkind = "{fake.kind}"\nbase_url = "{fake.url}"\napi_key_env = "{name.upper()}_KEY"\n{FAST}{extra}\n'
 
 
-async def post(gateway: GatewayServer, body: dict[str, Any], path: str = "/v1/chat/completions", **headers: str) -> tuple[int, dict[str, str], bytes]:
-    async with aiohttp.ClientSession() as session, session.post(f"{gateway.url}{path}", json=body, headers=headers) as r:
+async def post(
+    gateway: GatewayServer, body: dict[str, Any], path: str = "/v1/chat/completions", **headers: str
+) -> tuple[int, dict[str, str], bytes]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{gateway.url}{path}", json=body, headers=headers) as r,
+    ):
         return r.status, dict(r.headers), await r.read()
 
 
@@ -43,14 +48,22 @@ def keys_asked(fake: FakeOpenAI) -> list[str]:
     return [r.headers["Authorization"].removeprefix("Bearer ") for r in fake.requests_to("/chat/completions")]
 
 
-async def pooled(start_gateway: StartGateway, upstream: FakeOpenAI, rotation: str = "sequential", extra: str = "") -> GatewayServer:
+async def pooled(
+    start_gateway: StartGateway, upstream: FakeOpenAI, rotation: str = "sequential", extra: str = ""
+) -> GatewayServer:
     upstream.accept(*KEYS)
-    return await start_gateway(table("pool", upstream, f'rotation = "{rotation}"\n') + extra, {"POOL_KEY": ",".join(KEYS)})
+    return await start_gateway(
+        table("pool", upstream, f'rotation = "{rotation}"\n') + extra, {"POOL_KEY": ",".join(KEYS)}
+    )
 
 
-async def test_a_rate_limited_key_hands_over_to_the_next_and_rests(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
+async def test_a_rate_limited_key_hands_over_to_the_next_and_rests(
+    start_gateway: StartGateway, upstream: FakeOpenAI
+) -> None:
     gateway = await pooled(start_gateway, upstream)
-    upstream.key_faults[KEYS[0]] = upstream.failure(429, "rate_limit_error", "Rate limit reached", {"retry-after": "30"})
+    upstream.key_faults[KEYS[0]] = upstream.failure(
+        429, "rate_limit_error", "Rate limit reached", {"retry-after": "30"}
+    )
     status, headers, body = await post(gateway, CHAT)
     assert status == 200, body
     assert json.loads(body)["choices"][0]["message"]["content"] == TEXT
@@ -69,10 +82,14 @@ async def test_round_robin_spreads_requests_over_every_key(start_gateway: StartG
     assert sorted(keys_asked(upstream)) == sorted(KEYS * 2)
 
 
-async def test_a_refused_key_and_an_exhausted_quota_are_benched(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
+async def test_a_refused_key_and_an_exhausted_quota_are_benched(
+    start_gateway: StartGateway, upstream: FakeOpenAI
+) -> None:
     gateway = await pooled(start_gateway, upstream)
     upstream.key_faults[KEYS[0]] = upstream.failure(401, "invalid_request_error", "Incorrect API key provided")
-    upstream.key_faults[KEYS[1]] = upstream.failure(429, "insufficient_quota", "You exceeded your current quota", code="insufficient_quota")
+    upstream.key_faults[KEYS[1]] = upstream.failure(
+        429, "insufficient_quota", "You exceeded your current quota", code="insufficient_quota"
+    )
     status, headers, _ = await post(gateway, CHAT)
     assert status == 200 and headers["x-switchboard-route"].endswith("key=pool#3")
     await post(gateway, {**CHAT, "model": "gpt-other"})  # benched for every model, not just the one
@@ -82,9 +99,13 @@ async def test_a_refused_key_and_an_exhausted_quota_are_benched(start_gateway: S
 FAULTS = {
     "500": Script("status", status=500, body=b'{"error": {"message": "boom", "type": "server_error"}}'),
     "503-html": Script("status", status=503, body=b"<html>Service Unavailable</html>", content_type="text/html"),
-    "529": Script("status", status=529, body=b'{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}'),
+    "529": Script(
+        "status", status=529, body=b'{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}'
+    ),
     "408": Script("status", status=408, body=b'{"error": {"message": "timeout", "type": "timeout"}}'),
-    "should-retry": Script("status", status=400, body=b'{"error": {"message": "again", "type": "x"}}', headers={"x-should-retry": "true"}),
+    "should-retry": Script(
+        "status", status=400, body=b'{"error": {"message": "again", "type": "x"}}', headers={"x-should-retry": "true"}
+    ),
     "html-200": Script("html_200"),
     "error-in-200": Script("json_200_error"),
     "hang": Script("hang"),
@@ -93,11 +114,16 @@ CASES = [(name, fault, stream) for name, fault in FAULTS.items() for stream in (
 CASES.append(("closed-before-first-event", Script("truncate", after_events=0), True))
 
 
-@pytest.mark.parametrize(("fault", "stream"), [c[1:] for c in CASES], ids=[f"{c[0]}-{'stream' if c[2] else 'json'}" for c in CASES])
+@pytest.mark.parametrize(
+    ("fault", "stream"), [c[1:] for c in CASES], ids=[f"{c[0]}-{'stream' if c[2] else 'json'}" for c in CASES]
+)
 async def test_failures_before_the_first_byte_fail_over_to_the_next_provider(
     start_gateway: StartGateway, upstream: FakeOpenAI, second: FakeOpenAI, fault: Script, stream: bool
 ) -> None:
-    gateway = await start_gateway(table("first", upstream) + table("second", second), {"FIRST_KEY": upstream.key or "", "SECOND_KEY": second.key or ""})
+    gateway = await start_gateway(
+        table("first", upstream) + table("second", second),
+        {"FIRST_KEY": upstream.key or "", "SECOND_KEY": second.key or ""},
+    )
     upstream.then(fault)
     status, headers, body = await post(gateway, {**CHAT, "stream": stream})
     assert status == 200, body
@@ -124,7 +150,10 @@ async def test_the_breaker_keeps_requests_away_from_a_hanging_provider(
     start_gateway: StartGateway, upstream: FakeOpenAI, second: FakeOpenAI
 ) -> None:
     routing = "[routing]\nbreaker_failures = 2\nbreaker_cooloff_seconds = 60\n"
-    gateway = await start_gateway(routing + table("first", upstream) + table("second", second), {"FIRST_KEY": upstream.key or "", "SECOND_KEY": second.key or ""})
+    gateway = await start_gateway(
+        routing + table("first", upstream) + table("second", second),
+        {"FIRST_KEY": upstream.key or "", "SECOND_KEY": second.key or ""},
+    )
     upstream.then(Script("hang")).then(Script("hang"))
 
     def conversation(n: int) -> dict[str, Any]:  # a new one each time: no affinity to the second
@@ -141,7 +170,10 @@ async def test_the_breaker_keeps_requests_away_from_a_hanging_provider(
 async def test_request_errors_are_answered_at_once_without_trying_others(
     start_gateway: StartGateway, upstream: FakeOpenAI, second: FakeOpenAI
 ) -> None:
-    gateway = await start_gateway(table("first", upstream) + table("second", second), {"FIRST_KEY": upstream.key or "", "SECOND_KEY": second.key or ""})
+    gateway = await start_gateway(
+        table("first", upstream) + table("second", second),
+        {"FIRST_KEY": upstream.key or "", "SECOND_KEY": second.key or ""},
+    )
     upstream.fail(400, "invalid_request_error", "This model's maximum context length is 8192 tokens.")
     status, headers, body = await post(gateway, CHAT)
     assert status == 400 and b"maximum context length" in body
@@ -152,7 +184,10 @@ async def test_request_errors_are_answered_at_once_without_trying_others(
 async def test_after_the_first_byte_there_is_no_retry_only_a_clean_in_stream_error(
     start_gateway: StartGateway, upstream: FakeOpenAI, second: FakeOpenAI
 ) -> None:
-    gateway = await start_gateway(table("first", upstream) + table("second", second), {"FIRST_KEY": upstream.key or "", "SECOND_KEY": second.key or ""})
+    gateway = await start_gateway(
+        table("first", upstream) + table("second", second),
+        {"FIRST_KEY": upstream.key or "", "SECOND_KEY": second.key or ""},
+    )
     upstream.then(Script("reset", after_events=2))
     status, headers, body = await post(gateway, {**CHAT, "stream": True})
     assert status == 200 and headers["x-switchboard-route"] == "first/gpt-test; key=first"
@@ -164,8 +199,14 @@ async def test_after_the_first_byte_there_is_no_retry_only_a_clean_in_stream_err
 async def test_an_alias_fails_over_across_protocols(
     start_gateway: StartGateway, anthropic_upstream: FakeAnthropic, upstream: FakeOpenAI
 ) -> None:
-    config = '[aliases]\nsmart = ["claude/claude-test", "openai/gpt-test"]\n' + table("claude", anthropic_upstream) + table("openai", upstream)
-    gateway = await start_gateway(config, {"CLAUDE_KEY": anthropic_upstream.key or "", "OPENAI_KEY": upstream.key or ""})
+    config = (
+        '[aliases]\nsmart = ["claude/claude-test", "openai/gpt-test"]\n'
+        + table("claude", anthropic_upstream)
+        + table("openai", upstream)
+    )
+    gateway = await start_gateway(
+        config, {"CLAUDE_KEY": anthropic_upstream.key or "", "OPENAI_KEY": upstream.key or ""}
+    )
     anthropic_upstream.fail(529, "overloaded_error", "Overloaded")
     body = {"model": "smart", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}], "stream": True}
     status, headers, raw = await post(gateway, body, "/v1/messages")
@@ -173,11 +214,15 @@ async def test_an_alias_fails_over_across_protocols(
     assert b"event: message_stop" in raw and b" upstream!" in raw
 
 
-async def test_every_key_limited_is_a_429_in_the_callers_protocol(start_gateway: StartGateway, anthropic_upstream: FakeAnthropic) -> None:
+async def test_every_key_limited_is_a_429_in_the_callers_protocol(
+    start_gateway: StartGateway, anthropic_upstream: FakeAnthropic
+) -> None:
     anthropic_upstream.accept(*KEYS)
     gateway = await start_gateway(table("claude", anthropic_upstream), {"CLAUDE_KEY": ",".join(KEYS)})
     for n, key in enumerate(KEYS):
-        anthropic_upstream.key_faults[key] = anthropic_upstream.failure(429, "rate_limit_error", "slow down", {"retry-after": str(20 + n)})
+        anthropic_upstream.key_faults[key] = anthropic_upstream.failure(
+            429, "rate_limit_error", "slow down", {"retry-after": str(20 + n)}
+        )
     body = {"model": "claude/claude-test", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}
     status, headers, raw = await post(gateway, body, "/v1/messages")
     assert status == 429 and headers["Retry-After"] == "20" and headers["x-switchboard-attempts"] == "3"

@@ -32,7 +32,9 @@ async def settled(gateway: GatewayServer) -> None:
 
 
 @pytest.mark.parametrize("stream", [False, True])
-async def test_passthrough_answers_without_usage_are_counted(gateway: GatewayServer, upstream: FakeOpenAI, stream: bool) -> None:
+async def test_passthrough_answers_without_usage_are_counted(
+    gateway: GatewayServer, upstream: FakeOpenAI, stream: bool
+) -> None:
     sdk = openai.AsyncOpenAI(base_url=f"{gateway.url}/v1", api_key="x", max_retries=0)
     if stream:
         async for _ in await sdk.chat.completions.create(model="fake/gpt-test", messages=HELLO, stream=True):  # type: ignore[arg-type]
@@ -68,10 +70,15 @@ async def no_stream_usage(start_gateway: StartGateway, upstream: FakeOpenAI) -> 
     return await start_gateway(provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY})
 
 
-async def test_a_stream_that_asked_for_usage_ends_with_the_gateway_s_count(no_stream_usage: GatewayServer, upstream: FakeOpenAI) -> None:
+async def test_a_stream_that_asked_for_usage_ends_with_the_gateway_s_count(
+    no_stream_usage: GatewayServer, upstream: FakeOpenAI
+) -> None:
     sdk = openai.AsyncOpenAI(base_url=f"{no_stream_usage.url}/v1", api_key="x", max_retries=0)
     stream = await sdk.chat.completions.create(
-        model="fake/gpt-test", messages=HELLO, stream=True, stream_options={"include_usage": True}  # type: ignore[arg-type]
+        model="fake/gpt-test",
+        messages=HELLO,
+        stream=True,
+        stream_options={"include_usage": True},  # type: ignore[arg-type]
     )
     chunks = [chunk async for chunk in stream]
     assert upstream.chat_requests[-1].json["stream_options"] == {"include_usage": True}  # asked for, and ignored
@@ -85,13 +92,19 @@ async def test_a_stream_that_asked_for_usage_ends_with_the_gateway_s_count(no_st
     totals = no_stream_usage.gateway.totals
     # The ledger holds the same count, still marked as counted here.
     assert (totals.requests, totals.estimated, totals.prompt_tokens, totals.completion_tokens) == (
-        1, 1, last.usage.prompt_tokens, last.usage.completion_tokens,
+        1,
+        1,
+        last.usage.prompt_tokens,
+        last.usage.completion_tokens,
     )
 
 
 async def test_a_stream_that_did_not_ask_for_usage_gets_none(no_stream_usage: GatewayServer) -> None:
     ask = {"model": "fake/gpt-test", "messages": HELLO, "stream": True}
-    async with aiohttp.ClientSession() as session, session.post(f"{no_stream_usage.url}/v1/chat/completions", json=ask) as answer:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{no_stream_usage.url}/v1/chat/completions", json=ask) as answer,
+    ):
         raw = await answer.read()
     assert raw.endswith(b"data: [DONE]\n\n") and b'"usage"' not in raw
     await settled(no_stream_usage)

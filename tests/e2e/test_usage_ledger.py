@@ -32,12 +32,21 @@ async def start(start_gateway: StartGateway, upstream: FakeOpenAI, home: Path) -
     data = home / "data"
     data.mkdir(parents=True, mode=0o700)
     return await start_gateway(
-        config, {"POOL_KEY": ",".join(KEYS)}, admin_token=TOKEN, data_dir=data, secrets=FileSecrets(data / "secrets.json")
+        config,
+        {"POOL_KEY": ",".join(KEYS)},
+        admin_token=TOKEN,
+        data_dir=data,
+        secrets=FileSecrets(data / "secrets.json"),
     )
 
 
-async def post(gateway: GatewayServer, body: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    async with aiohttp.ClientSession() as session, session.post(f"{gateway.url}/v1/chat/completions", json=body, headers=headers or {}) as r:
+async def post(
+    gateway: GatewayServer, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{gateway.url}/v1/chat/completions", json=body, headers=headers or {}) as r,
+    ):
         return r.status, await r.read()
 
 
@@ -51,7 +60,9 @@ def rows(path: Path) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute("SELECT * FROM usage ORDER BY id")]
 
 
-async def test_every_request_and_failed_attempt_has_a_row(start_gateway: StartGateway, upstream: FakeOpenAI, tmp_path: Path) -> None:
+async def test_every_request_and_failed_attempt_has_a_row(
+    start_gateway: StartGateway, upstream: FakeOpenAI, tmp_path: Path
+) -> None:
     gateway = await start(start_gateway, upstream, tmp_path)
     assert (await post(gateway, chat()))[0] == 200
     assert (await post(gateway, chat(stream=True, stream_options={"include_usage": True})))[0] == 200
@@ -62,7 +73,9 @@ async def test_every_request_and_failed_attempt_has_a_row(start_gateway: StartGa
     assert (await post(gateway, chat(model="pool/gpt-test")))[0] == 200  # counted here
     upstream.omit_usage = False
     for _ in range(2):
-        upstream.then(Script("status", status=400, body=b'{"error": {"message": "bad", "type": "invalid_request_error"}}'))
+        upstream.then(
+            Script("status", status=400, body=b'{"error": {"message": "bad", "type": "invalid_request_error"}}')
+        )
     assert (await post(gateway, chat()))[0] == 400
     assert (await post(gateway, {"model": "nope/none", "messages": [{"role": "user", "content": "x"}]}))[0] == 404
     assert gateway.state is not None
@@ -81,7 +94,11 @@ async def test_every_request_and_failed_attempt_has_a_row(start_gateway: StartGa
     assert 0 < whole["ttfb_ms"] <= whole["latency_ms"]
     assert (streamed["prompt"], streamed["completion"]) == (12, 5)
     assert failed_over["account"] == "pool#2" and failed_over["attempts"] == 2
-    assert attempts[0]["account"] == "pool#1" and attempts[0]["status"] == 429 and attempts[0]["error"] == "rate_limit_error"
+    assert (
+        attempts[0]["account"] == "pool#1"
+        and attempts[0]["status"] == 429
+        and attempts[0]["error"] == "rate_limit_error"
+    )
     assert attempts[0]["request_id"] == failed_over["request_id"]
     assert estimated["estimated"] == 1 and estimated["prompt"] > 0 and estimated["completion"] > 0
     assert refused["status"] == 400 and refused["error"] == "invalid_request_error" and refused["provider"] == "pool"
@@ -104,7 +121,9 @@ async def test_every_request_and_failed_attempt_has_a_row(start_gateway: StartGa
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
-async def test_usage_reports_over_the_admin_api(start_gateway: StartGateway, upstream: FakeOpenAI, tmp_path: Path) -> None:
+async def test_usage_reports_over_the_admin_api(
+    start_gateway: StartGateway, upstream: FakeOpenAI, tmp_path: Path
+) -> None:
     gateway = await start(start_gateway, upstream, tmp_path)
     for _ in range(3):
         assert (await post(gateway, chat()))[0] == 200
@@ -124,7 +143,9 @@ async def test_usage_reports_over_the_admin_api(start_gateway: StartGateway, ups
     assert callers == [{**summary, "name": "local"}]
 
 
-async def test_the_audit_log_records_key_changes_and_verifies(start_gateway: StartGateway, upstream: FakeOpenAI, tmp_path: Path) -> None:
+async def test_the_audit_log_records_key_changes_and_verifies(
+    start_gateway: StartGateway, upstream: FakeOpenAI, tmp_path: Path
+) -> None:
     gateway = await start(start_gateway, upstream, tmp_path)
     async with aiohttp.ClientSession(headers=ADMIN) as session:
         async with session.post(f"{gateway.url}/admin/keys", json={"label": "ci"}) as r:

@@ -44,7 +44,9 @@ def untyped(port: int, path: str, body: bytes, headers: str = "") -> bytes:
 async def head(port: int, path: str, host: str | None = None, headers: str = "") -> tuple[int, bytes]:
     """The status of a HEAD request, and every byte after the answer's head (none, for HEAD)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(f"HEAD {path} HTTP/1.1\r\nHost: {host or f'127.0.0.1:{port}'}\r\n{headers}Connection: close\r\n\r\n".encode())
+    writer.write(
+        f"HEAD {path} HTTP/1.1\r\nHost: {host or f'127.0.0.1:{port}'}\r\n{headers}Connection: close\r\n\r\n".encode()
+    )
     async with asyncio.timeout(3):
         answer = await reader.read()
     writer.close()
@@ -59,6 +61,7 @@ def message_of(path: str, body: bytes) -> str:
 
 
 # --- Claude Code's HEAD probes ------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("path", ["/", "/api/hello", "/ollama/"])
 async def test_head_probes_get_200_and_no_body(gateway: GatewayServer, path: str) -> None:
@@ -86,7 +89,9 @@ OCTETS = "Content-Type: application/octet-stream\r\n"
 
 @pytest.mark.parametrize("label", ["", OCTETS])
 @pytest.mark.parametrize("path", list(JSON_ENDPOINTS))
-async def test_a_body_without_content_type_is_json_when_no_browser_sent_it(gateway: GatewayServer, path: str, label: str) -> None:
+async def test_a_body_without_content_type_is_json_when_no_browser_sent_it(
+    gateway: GatewayServer, path: str, label: str
+) -> None:
     status, _, body = await raw(gateway.port, untyped(gateway.port, path, JSON_ENDPOINTS[path], label))
     assert status == 200, body
 
@@ -100,7 +105,8 @@ async def test_a_browser_body_without_content_type_is_still_415(
     """SECURITY.md S9, B14: a page may send a body with no type (a beacon, a no-cors fetch), never
     without Origin or Sec-Fetch-Site; even from an origin the gateway lets in, it is refused."""
     gw = await start_gateway(
-        '[server]\ncors_origins = ["http://localhost:3000"]\n' + provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY}
+        '[server]\ncors_origins = ["http://localhost:3000"]\n' + provider_table("fake", upstream),
+        {"FAKE_KEY": FAKE_KEY},
     )
     status, _, body = await raw(gw.port, untyped(gw.port, path, JSON_ENDPOINTS[path], browser + label))
     assert status == 415 and "Content-Type" in message_of(path, body)
@@ -109,18 +115,26 @@ async def test_a_browser_body_without_content_type_is_still_415(
 
 # --- zstd bodies ---------------------------------------------------------------------------------
 
+
 async def test_a_zstd_body_is_read(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
-    status, _, _ = await raw(gateway.port, post(gateway.port, zstd.compress(CHAT), headers="Content-Encoding: zstd\r\n"))
+    status, _, _ = await raw(
+        gateway.port, post(gateway.port, zstd.compress(CHAT), headers="Content-Encoding: zstd\r\n")
+    )
     assert status == 200
     assert upstream.chat_requests[-1].json["messages"] == [{"role": "user", "content": "hi"}]
 
 
 async def test_a_zstd_bomb_is_refused_as_a_gzip_bomb_is(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
     """SECURITY.md B15: decompressed only up to the limit, whatever the body would expand to."""
-    gw = await start_gateway("[server]\nmax_body_mb = 0.01\n" + provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY})
+    gw = await start_gateway(
+        "[server]\nmax_body_mb = 0.01\n" + provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY}
+    )
     inside = b'{"model":"' + b"a" * 5_000_000 + b'"}'
     bombs = {"zstd": zstd.compress(inside, level=19), "gzip": gzip.compress(inside)}
-    answers = {name: await raw(gw.port, post(gw.port, bomb, headers=f"Content-Encoding: {name}\r\n")) for name, bomb in bombs.items()}
+    answers = {
+        name: await raw(gw.port, post(gw.port, bomb, headers=f"Content-Encoding: {name}\r\n"))
+        for name, bomb in bombs.items()
+    }
     assert answers["zstd"][0] == answers["gzip"][0] == 413
     assert json.loads(answers["zstd"][2])["error"]["code"] == "payload_too_large"
     assert upstream.chat_requests == []
@@ -135,7 +149,9 @@ async def test_a_zstd_bomb_is_refused_as_a_gzip_bomb_is(start_gateway: StartGate
 async def test_a_corrupt_zstd_body_gets_a_clear_400_in_the_clients_protocol(
     gateway: GatewayServer, upstream: FakeOpenAI, path: str, body: bytes
 ) -> None:
-    status, _, answer = await raw(gateway.port, post(gateway.port, body, path=path, headers="Content-Encoding: zstd\r\n"))
+    status, _, answer = await raw(
+        gateway.port, post(gateway.port, body, path=path, headers="Content-Encoding: zstd\r\n")
+    )
     assert status == 400
     assert "zstd" in message_of(path, answer)
     if path == "/v1/messages":
@@ -143,7 +159,9 @@ async def test_a_corrupt_zstd_body_gets_a_clear_400_in_the_clients_protocol(
     assert upstream.chat_requests == []
 
 
-@pytest.mark.parametrize("body", [gzip.compress(CHAT)[:-4], gzip.compress(CHAT) + b"xx"], ids=["cut short", "data after it"])
+@pytest.mark.parametrize(
+    "body", [gzip.compress(CHAT)[:-4], gzip.compress(CHAT) + b"xx"], ids=["cut short", "data after it"]
+)
 async def test_a_gzip_body_is_held_to_the_same_rule(gateway: GatewayServer, upstream: FakeOpenAI, body: bytes) -> None:
     """Once dropped without a word: the part after the stream, or the end the client never sent."""
     status, _, answer = await raw(gateway.port, post(gateway.port, body, headers="Content-Encoding: gzip\r\n"))
@@ -152,6 +170,7 @@ async def test_a_gzip_body_is_held_to_the_same_rule(gateway: GatewayServer, upst
 
 
 # --- requests refused before routing: the log and the ledger -------------------------------------
+
 
 def ledger(gateway: GatewayServer) -> list[dict[str, Any]]:
     assert gateway.state is not None
@@ -219,4 +238,3 @@ async def test_a_refusal_before_the_caller_is_known_is_not_counted(gateway: Gate
     assert (await raw(gateway.port, post(gateway.port, host="evil.example")))[0] == 403
     assert (await raw(gateway.port, post(gateway.port, host="a/b")))[0] == 400
     assert ledger(gateway) == []
-

@@ -72,7 +72,9 @@ def _shell_arguments(schema: dict[str, Any], command: str) -> dict[str, Any] | N
 def _read_arguments(schema: dict[str, Any], path: str) -> dict[str, Any] | None:
     # Write and Edit take a file_path too, but they require more than it.
     required = set(schema.get("required") or ())
-    return {"file_path": path} if "file_path" in (schema.get("properties") or {}) and required <= {"file_path"} else None
+    return (
+        {"file_path": path} if "file_path" in (schema.get("properties") or {}) and required <= {"file_path"} else None
+    )
 
 
 def _asked_path(text: str) -> str | None:

@@ -47,7 +47,9 @@ def _pieces(text: str, size: int) -> list[str]:
 class FakeAnthropic(FakeUpstream):
     kind = "anthropic"
 
-    def __init__(self, *, key: str | None = "sk-ant-fake-upstream-0001", models: tuple[str, ...] = DEFAULT_MODELS) -> None:
+    def __init__(
+        self, *, key: str | None = "sk-ant-fake-upstream-0001", models: tuple[str, ...] = DEFAULT_MODELS
+    ) -> None:
         super().__init__(key)
         self.models = models
         self.brain: Brain | None = None  # decides each answer in place of the fixed one (fakes.agent_script)
@@ -69,7 +71,9 @@ class FakeAnthropic(FakeUpstream):
 
     def presented(self, request: web.Request) -> str | None:
         auth = request.headers.get("Authorization", "")
-        return request.headers.get("x-api-key") or (auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None)
+        return request.headers.get("x-api-key") or (
+            auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+        )
 
     def error_body(self, status: int, kind: str, message: str) -> dict[str, Any]:
         return {"type": "error", "error": {"type": kind, "message": message}, "request_id": "req_fake_error"}
@@ -80,7 +84,9 @@ class FakeAnthropic(FakeUpstream):
     def stream_error(self) -> bytes:
         return _event("error", {"error": {"type": "overloaded_error", "message": "Overloaded"}})
 
-    async def _checked(self, request: web.Request, *, needs_max_tokens: bool) -> tuple[Script, dict[str, Any]] | web.StreamResponse:
+    async def _checked(
+        self, request: web.Request, *, needs_max_tokens: bool
+    ) -> tuple[Script, dict[str, Any]] | web.StreamResponse:
         admitted = await self.admit(request)
         if isinstance(admitted, web.StreamResponse):
             return admitted
@@ -100,10 +106,17 @@ class FakeAnthropic(FakeUpstream):
         if not self.authorized(request):
             return self.unauthorized()
         data = [
-            {"type": "model", "id": m, "display_name": m.replace("-", " ").title(), "created_at": "2025-05-14T00:00:00Z"}
+            {
+                "type": "model",
+                "id": m,
+                "display_name": m.replace("-", " ").title(),
+                "created_at": "2025-05-14T00:00:00Z",
+            }
             for m in self.models
         ]
-        return web.json_response({"data": data, "has_more": False, "first_id": self.models[0], "last_id": self.models[-1]})
+        return web.json_response(
+            {"data": data, "has_more": False, "first_id": self.models[0], "last_id": self.models[-1]}
+        )
 
     async def _count_tokens(self, request: web.Request) -> web.StreamResponse:
         checked = await self._checked(request, needs_max_tokens=False)
@@ -121,7 +134,9 @@ class FakeAnthropic(FakeUpstream):
         blocks, stop_reason, stop_sequence = self._answer(body)
         headers = {"request-id": "req_fake_0001", "anthropic-organization-id": "org-fake"}
         if body.get("stream"):
-            return await self.play(request, self._events(body["model"], blocks, stop_reason, stop_sequence), script, headers)
+            return await self.play(
+                request, self._events(body["model"], blocks, stop_reason, stop_sequence), script, headers
+            )
         message = {
             "id": "msg_fake0001",
             "type": "message",
@@ -138,7 +153,18 @@ class FakeAnthropic(FakeUpstream):
         if self.brain is not None:
             decision = self.brain(body)
             if isinstance(decision, Call):
-                return [{"type": "tool_use", "id": f"toolu_{decision.id}", "name": decision.name, "input": decision.arguments}], "tool_use", None
+                return (
+                    [
+                        {
+                            "type": "tool_use",
+                            "id": f"toolu_{decision.id}",
+                            "name": decision.name,
+                            "input": decision.arguments,
+                        }
+                    ],
+                    "tool_use",
+                    None,
+                )
             return [{"type": "text", "text": decision.text}], "end_turn", None
         blocks: list[dict[str, Any]] = []
         if (body.get("thinking") or {}).get("type") in ("enabled", "adaptive"):  # adaptive: the model chooses to
@@ -157,15 +183,32 @@ class FakeAnthropic(FakeUpstream):
         blocks.append({"type": "text", "text": TEXT})
         return blocks, "end_turn", None
 
-    def _events(self, model: str, blocks: list[dict[str, Any]], stop_reason: str, stop_sequence: str | None) -> list[bytes]:
+    def _events(
+        self, model: str, blocks: list[dict[str, Any]], stop_reason: str, stop_sequence: str | None
+    ) -> list[bytes]:
         start_usage = {**{k: v for k, v in USAGE.items() if k != "output_tokens"}, "output_tokens": 1}
-        message = {"id": "msg_fake0001", "type": "message", "role": "assistant", "model": model, "content": [],
-                   "stop_reason": None, "stop_sequence": None, "usage": start_usage}
+        message = {
+            "id": "msg_fake0001",
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": start_usage,
+        }
         events = [_event("message_start", {"message": message}), _event("ping", {})]
         for index, block in enumerate(blocks):
             events += self._block_events(index, block)
-        events.append(_event("message_delta", {"delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence},
-                                                "usage": {"output_tokens": USAGE["output_tokens"]}}))
+        events.append(
+            _event(
+                "message_delta",
+                {
+                    "delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence},
+                    "usage": {"output_tokens": USAGE["output_tokens"]},
+                },
+            )
+        )
         events.append(_event("message_stop", {}))
         return events
 
@@ -180,7 +223,9 @@ class FakeAnthropic(FakeUpstream):
             deltas = [{"type": "text_delta", "text": p} for p in _pieces(block["text"], 6)]
         else:
             opening = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
-            deltas = [{"type": "input_json_delta", "partial_json": p} for p in ["", *_pieces(json.dumps(block["input"]), 7)]]
+            deltas = [
+                {"type": "input_json_delta", "partial_json": p} for p in ["", *_pieces(json.dumps(block["input"]), 7)]
+            ]
         return [
             _event("content_block_start", {"index": index, "content_block": opening}),
             *(_event("content_block_delta", {"index": index, "delta": d}) for d in deltas),

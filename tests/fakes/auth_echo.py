@@ -26,8 +26,15 @@ def echoing_refusal(rec: Recorded, echo: Echo, also: dict[str, Any] | None = Non
     sent = f"{rec.headers.get('Authorization', '')} {rec.body.decode('utf-8', 'replace')}".strip()
     body: dict[str, Any]
     if shape == "oauth":
-        body = {"error": "invalid_request", "error_description": f"cannot accept {sent}", "request": rec.json if rec.body[:1] == b"{" else sent}
+        body = {
+            "error": "invalid_request",
+            "error_description": f"cannot accept {sent}",
+            "request": rec.json if rec.body[:1] == b"{" else sent,
+        }
     else:
-        body = {"error": {"code": sent, "type": "invalid_request_error", "message": f"cannot accept {sent}"},
-                "message": f"cannot accept {sent}", "error_details": {"message": sent}}
+        body = {
+            "error": {"code": sent, "type": "invalid_request_error", "message": f"cannot accept {sent}"},
+            "message": f"cannot accept {sent}",
+            "error_details": {"message": sent},
+        }
     return web.json_response({**body, **(also or {})}, status=status)

@@ -33,13 +33,39 @@ from fakes.auth_echo import Echo, echoing_refusal
 from fakes.upstream import FakeUpstream, Script
 
 CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann"
-ALLOWED = {"model", "instructions", "input", "tools", "tool_choice", "parallel_tool_calls", "reasoning", "store",
-           "stream", "include", "prompt_cache_key", "text"}
+ALLOWED = {
+    "model",
+    "instructions",
+    "input",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "reasoning",
+    "store",
+    "stream",
+    "include",
+    "prompt_cache_key",
+    "text",
+}
 MODELS = [
-    {"slug": "gpt-5-codex", "visibility": "list", "context_window": 272000,
-     "supported_reasoning_levels": [{"effort": "low"}, {"effort": "medium"}, {"effort": "high"}]},
-    {"slug": "gpt-5", "visibility": "list", "context_window": 272000, "supported_reasoning_levels": [{"effort": "medium"}]},
-    {"slug": "codex-internal-preview", "visibility": "hide", "context_window": 128000, "supported_reasoning_levels": []},
+    {
+        "slug": "gpt-5-codex",
+        "visibility": "list",
+        "context_window": 272000,
+        "supported_reasoning_levels": [{"effort": "low"}, {"effort": "medium"}, {"effort": "high"}],
+    },
+    {
+        "slug": "gpt-5",
+        "visibility": "list",
+        "context_window": 272000,
+        "supported_reasoning_levels": [{"effort": "medium"}],
+    },
+    {
+        "slug": "codex-internal-preview",
+        "visibility": "hide",
+        "context_window": 128000,
+        "supported_reasoning_levels": [],
+    },
 ]
 
 
@@ -48,13 +74,17 @@ def _b64(data: bytes) -> str:
 
 
 def jwt(payload: dict[str, Any]) -> str:
-    return ".".join((_b64(b'{"alg":"RS256","typ":"JWT"}'), _b64(json.dumps(payload).encode()), _b64(secrets.token_bytes(16))))
+    return ".".join(
+        (_b64(b'{"alg":"RS256","typ":"JWT"}'), _b64(json.dumps(payload).encode()), _b64(secrets.token_bytes(16)))
+    )
 
 
 class FakeChatGPT(FakeUpstream):
     kind = "codex"
 
-    def __init__(self, *, account_id: str = "acct_fake_0001", email: str = "ada@example.com", plan: str = "plus") -> None:
+    def __init__(
+        self, *, account_id: str = "acct_fake_0001", email: str = "ada@example.com", plan: str = "plus"
+    ) -> None:
         super().__init__(None)
         self.account_id = account_id
         self.email = email
@@ -86,7 +116,9 @@ class FakeChatGPT(FakeUpstream):
 
     # --- tokens --------------------------------------------------------------------------------
 
-    def issue(self, *, expired: bool = False, account_id: str | None = None, email: str | None = None) -> dict[str, str]:
+    def issue(
+        self, *, expired: bool = False, account_id: str | None = None, email: str | None = None
+    ) -> dict[str, str]:
         """A fresh set of tokens, as a sign-in or a refresh returns them (for another account of
         the same service with ``account_id``)."""
         account_id = account_id or self.account_id
@@ -97,13 +129,24 @@ class FakeChatGPT(FakeUpstream):
         self.live_access[access] = account_id
         self.live_refresh[refresh] = account_id
         id_token = jwt({"email": email or self.email, "exp": int(exp), "https://api.openai.com/auth": auth})
-        return {"id_token": id_token, "access_token": access, "refresh_token": refresh, "token_type": "Bearer", "expires_in": int(self.access_ttl)}
+        return {
+            "id_token": id_token,
+            "access_token": access,
+            "refresh_token": refresh,
+            "token_type": "Bearer",
+            "expires_in": int(self.access_ttl),
+        }
 
     def auth_file(self, tokens: dict[str, str], **extra: Any) -> dict[str, Any]:
         """What the Codex CLI writes to ~/.codex/auth.json after signing in."""
-        return {"auth_mode": "chatgpt", "OPENAI_API_KEY": None,
-                "tokens": {k: tokens[k] for k in ("id_token", "access_token", "refresh_token")} | {"account_id": self.live_access[tokens["access_token"]]},
-                "last_refresh": "2026-11-01T10:00:00Z", **extra}
+        return {
+            "auth_mode": "chatgpt",
+            "OPENAI_API_KEY": None,
+            "tokens": {k: tokens[k] for k in ("id_token", "access_token", "refresh_token")}
+            | {"account_id": self.live_access[tokens["access_token"]]},
+            "last_refresh": "2026-11-01T10:00:00Z",
+            **extra,
+        }
 
     def presented(self, request: web.Request) -> str | None:
         auth = request.headers.get("Authorization", "")
@@ -120,8 +163,16 @@ class FakeChatGPT(FakeUpstream):
         return {"error": {"message": message, "type": kind, "code": kind}}
 
     def unauthorized(self) -> web.Response:
-        return web.json_response({"error": {"message": "Your authentication token has expired.", "type": "invalid_request_error",
-                                            "code": "token_expired"}}, status=401)
+        return web.json_response(
+            {
+                "error": {
+                    "message": "Your authentication token has expired.",
+                    "type": "invalid_request_error",
+                    "code": "token_expired",
+                }
+            },
+            status=401,
+        )
 
     async def _authorize(self, request: web.Request) -> web.Response:
         await self.record(request)
@@ -130,7 +181,9 @@ class FakeChatGPT(FakeUpstream):
             return web.Response(status=400, text="bad authorize request")
         code = f"{self.code_prefix}{secrets.token_urlsafe(12)}"
         self.codes[code] = (q["code_challenge"], q["redirect_uri"])
-        return web.Response(status=302, headers={"Location": f"{q['redirect_uri']}?{urlencode({'code': code, 'state': q['state']})}"})
+        return web.Response(
+            status=302, headers={"Location": f"{q['redirect_uri']}?{urlencode({'code': code, 'state': q['state']})}"}
+        )
 
     async def _token(self, request: web.Request) -> web.Response:
         rec = await self.record(request)
@@ -140,20 +193,35 @@ class FakeChatGPT(FakeUpstream):
             form = dict(await request.post())
             challenge, redirect = self.codes.pop(str(form.get("code")), ("", ""))
             verifier = str(form.get("code_verifier", ""))
-            if (form.get("grant_type") != "authorization_code" or form.get("client_id") != CLIENT_ID or not challenge
-                    or form.get("redirect_uri") != redirect or _b64(hashlib.sha256(verifier.encode()).digest()) != challenge):
-                return web.json_response({"error": "invalid_grant", "error_description": "bad code or verifier"}, status=400)
+            if (
+                form.get("grant_type") != "authorization_code"
+                or form.get("client_id") != CLIENT_ID
+                or not challenge
+                or form.get("redirect_uri") != redirect
+                or _b64(hashlib.sha256(verifier.encode()).digest()) != challenge
+            ):
+                return web.json_response(
+                    {"error": "invalid_grant", "error_description": "bad code or verifier"}, status=400
+                )
             return web.json_response(self.issue())
         body = rec.json
         self.refresh_calls += 1
         await asyncio.sleep(self.refresh_delay)
         token = body.get("refresh_token")
         if body.get("grant_type") != "refresh_token" or body.get("client_id") != CLIENT_ID:
-            return web.json_response({"error": {"code": "invalid_request", "message": "bad refresh request"}}, status=400)
+            return web.json_response(
+                {"error": {"code": "invalid_request", "message": "bad refresh request"}}, status=400
+            )
         if token in self.spent_refresh:
-            return web.json_response({"error": {"code": "refresh_token_reused", "message": "Your refresh token has already been used."}}, status=401)
+            return web.json_response(
+                {"error": {"code": "refresh_token_reused", "message": "Your refresh token has already been used."}},
+                status=401,
+            )
         if token not in self.live_refresh:
-            return web.json_response({"error": {"code": "refresh_token_invalidated", "message": "Your refresh token was revoked."}}, status=401)
+            return web.json_response(
+                {"error": {"code": "refresh_token_invalidated", "message": "Your refresh token was revoked."}},
+                status=401,
+            )
         account_id = self.live_refresh.pop(token)
         self.spent_refresh.add(token)
         return web.json_response(self.issue(account_id=account_id))
@@ -190,21 +258,42 @@ class FakeChatGPT(FakeUpstream):
         body = rec.json
         problems = [k for k in body if k not in ALLOWED]
         if body.get("stream") is not True or body.get("store") is not False or "instructions" not in body or problems:
-            return web.json_response({"detail": f"Unsupported request: {problems or 'stream/store/instructions'}"}, status=400)
+            return web.json_response(
+                {"detail": f"Unsupported request: {problems or 'stream/store/instructions'}"}, status=400
+            )
         if not request.headers.get("originator") or not request.headers.get("session_id"):
             return web.json_response({"detail": "missing client headers"}, status=400)
         account_id = self.live_access[self.presented(request) or ""]
         if account_id in self.exhausted:
             return web.json_response(
-                {"error": {"type": "usage_limit_reached", "message": "The usage limit has been reached", "plan_type": self.plan,
-                           "resets_in_seconds": self.reset_at - int(time.time())}},
-                status=429, headers={**self.quota_headers(account_id), "retry-after": str(self.reset_at - int(time.time()))},
+                {
+                    "error": {
+                        "type": "usage_limit_reached",
+                        "message": "The usage limit has been reached",
+                        "plan_type": self.plan,
+                        "resets_in_seconds": self.reset_at - int(time.time()),
+                    }
+                },
+                status=429,
+                headers={**self.quota_headers(account_id), "retry-after": str(self.reset_at - int(time.time()))},
             )
         rid, created = f"resp_codex{len(self.requests):04d}", int(time.time())
-        limits = {"type": "codex.rate_limits", "plan_type": self.plan,
-                  "rate_limits": {"primary": {"used_percent": self.primary_used + 0.5, "window_minutes": 300, "reset_at": self.reset_at},
-                                  "secondary": {"used_percent": self.secondary_used, "window_minutes": 10080, "reset_at": self.reset_at + 5 * 86400}}}
-        events = [f"event: codex.rate_limits\ndata: {json.dumps(limits)}\n\n".encode(), *responses_api.events(body, rid, created)]
+        limits = {
+            "type": "codex.rate_limits",
+            "plan_type": self.plan,
+            "rate_limits": {
+                "primary": {"used_percent": self.primary_used + 0.5, "window_minutes": 300, "reset_at": self.reset_at},
+                "secondary": {
+                    "used_percent": self.secondary_used,
+                    "window_minutes": 10080,
+                    "reset_at": self.reset_at + 5 * 86400,
+                },
+            },
+        }
+        events = [
+            f"event: codex.rate_limits\ndata: {json.dumps(limits)}\n\n".encode(),
+            *responses_api.events(body, rid, created),
+        ]
         return await self.play(request, events, Script(), headers=self.quota_headers(account_id))
 
     async def _models(self, request: web.Request) -> web.Response:
@@ -220,11 +309,21 @@ class FakeChatGPT(FakeUpstream):
         if (refused := self._backend_refusal(request)) is not None:
             return refused
         exhausted = self.live_access[self.presented(request) or ""] in self.exhausted
-        return web.json_response({
-            "plan_type": self.plan,
-            "rate_limit": {
-                "primary_window": {"used_percent": 100 if exhausted else self.primary_used, "reset_at": self.reset_at, "limit_window_seconds": 18000},
-                "secondary_window": {"used_percent": self.secondary_used, "reset_at": self.reset_at + 5 * 86400, "limit_window_seconds": 604800},
-            },
-            "credits": {"has_credits": False, "unlimited": False, "balance": "0"},
-        })
+        return web.json_response(
+            {
+                "plan_type": self.plan,
+                "rate_limit": {
+                    "primary_window": {
+                        "used_percent": 100 if exhausted else self.primary_used,
+                        "reset_at": self.reset_at,
+                        "limit_window_seconds": 18000,
+                    },
+                    "secondary_window": {
+                        "used_percent": self.secondary_used,
+                        "reset_at": self.reset_at + 5 * 86400,
+                        "limit_window_seconds": 604800,
+                    },
+                },
+                "credits": {"has_credits": False, "unlimited": False, "balance": "0"},
+            }
+        )

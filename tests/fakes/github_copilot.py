@@ -31,24 +31,64 @@ from fakes.openai_upstream import FakeOpenAI
 CLIENT_ID = "Iv1.b507a08c87ecfe98"
 USER_CODE = "WDJB-MJHT"
 MODELS = [
-    {"id": "gpt-4.1", "name": "GPT-4.1", "vendor": "Azure OpenAI", "object": "model", "model_picker_enabled": True, "is_chat_default": True,
-     "billing": {"is_premium": False, "multiplier": 0},
-     "capabilities": {"type": "chat", "family": "gpt-4.1", "tokenizer": "o200k_base",
-                      "limits": {"max_context_window_tokens": 128000, "max_prompt_tokens": 64000, "max_output_tokens": 16384},
-                      "supports": {"streaming": True, "tool_calls": True, "vision": True}},
-     "supported_endpoints": ["/chat/completions", "/responses"]},
-    {"id": "claude-sonnet-4", "name": "Claude Sonnet 4", "vendor": "Anthropic", "object": "model", "model_picker_enabled": True,
-     "is_chat_default": False, "billing": {"is_premium": True, "multiplier": 1},
-     "capabilities": {"type": "chat", "family": "claude-sonnet-4", "tokenizer": "o200k_base",
-                      "limits": {"max_context_window_tokens": 200000, "max_prompt_tokens": 128000, "max_output_tokens": 16000},
-                      "supports": {"streaming": True, "tool_calls": True, "vision": True, "thinking": True}},
-     "supported_endpoints": ["/chat/completions", "/v1/messages"]},
-    {"id": "o3-pro-preview", "name": "o3 pro", "vendor": "OpenAI", "object": "model", "model_picker_enabled": False, "is_chat_default": False,
-     "policy": {"state": "disabled", "terms": "Enable in settings"},
-     "capabilities": {"type": "chat", "family": "o3", "limits": {}, "supports": {}}},
-    {"id": "text-embedding-3-small", "name": "Embedding V3 small", "vendor": "Azure OpenAI", "object": "model",
-     "model_picker_enabled": False, "is_chat_default": False,
-     "capabilities": {"type": "embeddings", "family": "text-embedding-3-small", "limits": {"max_inputs": 512}, "supports": {}}},
+    {
+        "id": "gpt-4.1",
+        "name": "GPT-4.1",
+        "vendor": "Azure OpenAI",
+        "object": "model",
+        "model_picker_enabled": True,
+        "is_chat_default": True,
+        "billing": {"is_premium": False, "multiplier": 0},
+        "capabilities": {
+            "type": "chat",
+            "family": "gpt-4.1",
+            "tokenizer": "o200k_base",
+            "limits": {"max_context_window_tokens": 128000, "max_prompt_tokens": 64000, "max_output_tokens": 16384},
+            "supports": {"streaming": True, "tool_calls": True, "vision": True},
+        },
+        "supported_endpoints": ["/chat/completions", "/responses"],
+    },
+    {
+        "id": "claude-sonnet-4",
+        "name": "Claude Sonnet 4",
+        "vendor": "Anthropic",
+        "object": "model",
+        "model_picker_enabled": True,
+        "is_chat_default": False,
+        "billing": {"is_premium": True, "multiplier": 1},
+        "capabilities": {
+            "type": "chat",
+            "family": "claude-sonnet-4",
+            "tokenizer": "o200k_base",
+            "limits": {"max_context_window_tokens": 200000, "max_prompt_tokens": 128000, "max_output_tokens": 16000},
+            "supports": {"streaming": True, "tool_calls": True, "vision": True, "thinking": True},
+        },
+        "supported_endpoints": ["/chat/completions", "/v1/messages"],
+    },
+    {
+        "id": "o3-pro-preview",
+        "name": "o3 pro",
+        "vendor": "OpenAI",
+        "object": "model",
+        "model_picker_enabled": False,
+        "is_chat_default": False,
+        "policy": {"state": "disabled", "terms": "Enable in settings"},
+        "capabilities": {"type": "chat", "family": "o3", "limits": {}, "supports": {}},
+    },
+    {
+        "id": "text-embedding-3-small",
+        "name": "Embedding V3 small",
+        "vendor": "Azure OpenAI",
+        "object": "model",
+        "model_picker_enabled": False,
+        "is_chat_default": False,
+        "capabilities": {
+            "type": "embeddings",
+            "family": "text-embedding-3-small",
+            "limits": {"max_inputs": 512},
+            "supports": {},
+        },
+    },
 ]
 CHAT_MODELS = ("gpt-4.1", "claude-sonnet-4")
 
@@ -103,7 +143,9 @@ class FakeCopilot(FakeOpenAI):
         token = self.presented(request) or ""
         if token not in self.keys or self.copilot_expiry.get(token, 0) <= time.time():
             return False
-        return request.headers.get("Copilot-Integration-Id") == "vscode-chat" and bool(request.headers.get("Editor-Version"))
+        return request.headers.get("Copilot-Integration-Id") == "vscode-chat" and bool(
+            request.headers.get("Editor-Version")
+        )
 
     def expire_copilot_tokens(self) -> None:
         for token in self.copilot_expiry:
@@ -127,9 +169,15 @@ class FakeCopilot(FakeOpenAI):
             return echoing_refusal(rec, echo, {"device_code": device_code, "user_code": USER_CODE})
         if (rec.json or {}).get("client_id") != CLIENT_ID:
             return web.json_response({"error": "unauthorized_client"}, status=400)
-        return web.json_response({"device_code": device_code, "user_code": USER_CODE,
-                                  "verification_uri": f"{self.root}/login/device", "expires_in": self.device_expires_in,
-                                  "interval": self.device_interval})
+        return web.json_response(
+            {
+                "device_code": device_code,
+                "user_code": USER_CODE,
+                "verification_uri": f"{self.root}/login/device",
+                "expires_in": self.device_expires_in,
+                "interval": self.device_interval,
+            }
+        )
 
     async def _access_token(self, request: web.Request) -> web.Response:
         rec = await self.record(request)
@@ -137,15 +185,24 @@ class FakeCopilot(FakeOpenAI):
         if (echo := self.echoes.get(request.path)) is not None:
             return echoing_refusal(rec, echo)
         body = rec.json or {}
-        if body.get("grant_type") != "urn:ietf:params:oauth:grant-type:device_code" or body.get("client_id") != CLIENT_ID:
+        if (
+            body.get("grant_type") != "urn:ietf:params:oauth:grant-type:device_code"
+            or body.get("client_id") != CLIENT_ID
+        ):
             return web.json_response({"error": "unsupported_grant_type"})
         if self.polls:
             outcome = self.polls.pop(0)
-            answer: dict[str, Any] = {"error": outcome, "error_description": f"fake: {outcome}", "error_uri": "https://docs.github.com"}
+            answer: dict[str, Any] = {
+                "error": outcome,
+                "error_description": f"fake: {outcome}",
+                "error_uri": "https://docs.github.com",
+            }
             if outcome == "slow_down":
                 answer["interval"] = self.device_interval + 5
             return web.json_response(answer)
-        return web.json_response({"access_token": self.github_user("octocat"), "token_type": "bearer", "scope": "read:user"})
+        return web.json_response(
+            {"access_token": self.github_user("octocat"), "token_type": "bearer", "scope": "read:user"}
+        )
 
     async def _copilot_token(self, request: web.Request) -> web.Response:
         rec = await self.record(request)
@@ -153,32 +210,72 @@ class FakeCopilot(FakeOpenAI):
             return echoing_refusal(rec, echo)
         github = self._github_token(request)
         if github is None:
-            return web.json_response({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}, status=401)
+            return web.json_response(
+                {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}, status=401
+            )
         if github in self.no_copilot:
-            return web.json_response({"message": "Resource not accessible by integration",
-                                      "error_details": {"message": "No Copilot subscription for this account", "notification_id": "no_copilot"}},
-                                     status=403)
+            return web.json_response(
+                {
+                    "message": "Resource not accessible by integration",
+                    "error_details": {
+                        "message": "No Copilot subscription for this account",
+                        "notification_id": "no_copilot",
+                    },
+                },
+                status=403,
+            )
         self.exchanges += 1
         expires = time.time() + self.token_ttl
         token = f"tid={secrets.token_hex(8)};exp={int(expires)};sku=copilot_for_individuals:{secrets.token_hex(8)}"
         self.keys.add(token)
         self.copilot_expiry[token] = expires
-        return web.json_response({"token": token, "expires_at": int(expires), "refresh_in": self.refresh_in, "sku": "copilot_for_individuals",
-                                  "individual": True, "endpoints": {"api": self.root, "proxy": self.root, "telemetry": self.root}})
+        return web.json_response(
+            {
+                "token": token,
+                "expires_at": int(expires),
+                "refresh_in": self.refresh_in,
+                "sku": "copilot_for_individuals",
+                "individual": True,
+                "endpoints": {"api": self.root, "proxy": self.root, "telemetry": self.root},
+            }
+        )
 
     async def _user_quota(self, request: web.Request) -> web.Response:
         await self.record(request)
         if self._github_token(request) is None:
             return web.json_response({"message": "Bad credentials"}, status=401)
-        return web.json_response({
-            "copilot_plan": "individual", "chat_enabled": True, "quota_reset_date": "2026-12-01",
-            "quota_snapshots": {
-                "premium_interactions": {"entitlement": 300, "remaining": 240, "percent_remaining": self.premium_remaining,
-                                         "unlimited": False, "overage_count": 0, "overage_permitted": False, "quota_id": "premium_interactions"},
-                "chat": {"entitlement": 0, "remaining": 0, "percent_remaining": 100, "unlimited": True, "quota_id": "chat"},
-                "completions": {"entitlement": 0, "remaining": 0, "percent_remaining": 100, "unlimited": True, "quota_id": "completions"},
-            },
-        })
+        return web.json_response(
+            {
+                "copilot_plan": "individual",
+                "chat_enabled": True,
+                "quota_reset_date": "2026-12-01",
+                "quota_snapshots": {
+                    "premium_interactions": {
+                        "entitlement": 300,
+                        "remaining": 240,
+                        "percent_remaining": self.premium_remaining,
+                        "unlimited": False,
+                        "overage_count": 0,
+                        "overage_permitted": False,
+                        "quota_id": "premium_interactions",
+                    },
+                    "chat": {
+                        "entitlement": 0,
+                        "remaining": 0,
+                        "percent_remaining": 100,
+                        "unlimited": True,
+                        "quota_id": "chat",
+                    },
+                    "completions": {
+                        "entitlement": 0,
+                        "remaining": 0,
+                        "percent_remaining": 100,
+                        "unlimited": True,
+                        "quota_id": "completions",
+                    },
+                },
+            }
+        )
 
     async def _user(self, request: web.Request) -> web.Response:
         await self.record(request)

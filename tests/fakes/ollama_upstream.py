@@ -31,7 +31,10 @@ WORDS = ("Hello", " from", " local", " Ollama!")
 TEXT = "".join(WORDS)
 THINKING_PIECES = ("Okay,", " a", " greeting.")
 THINKING = "".join(THINKING_PIECES)
-TOOL_CALLS: tuple[tuple[str, dict[str, Any]], ...] = (("get_weather", {"city": "Paris", "unit": "celsius"}), ("get_time", {"timezone": "Europe/Paris"}))
+TOOL_CALLS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("get_weather", {"city": "Paris", "unit": "celsius"}),
+    ("get_time", {"timezone": "Europe/Paris"}),
+)
 COUNTS = {"prompt_eval_count": 26, "eval_count": 11}
 SHORT_LIMIT = 5
 VERSION = "0.12.6"
@@ -105,8 +108,14 @@ class FakeOllama(FakeOpenAI):
 
     def _details(self, model: str) -> dict[str, Any]:
         family = MODELS[model][0]
-        return {"parent_model": "", "format": "gguf", "family": family, "families": [family],
-                "parameter_size": "8.0B", "quantization_level": "Q4_K_M"}
+        return {
+            "parent_model": "",
+            "format": "gguf",
+            "family": family,
+            "families": [family],
+            "parameter_size": "8.0B",
+            "quantization_level": "Q4_K_M",
+        }
 
     async def _version(self, request: web.Request) -> web.Response:
         await self.record(request)
@@ -114,10 +123,21 @@ class FakeOllama(FakeOpenAI):
 
     async def _tags(self, request: web.Request) -> web.Response:
         await self.record(request)
-        return web.json_response({"models": [
-            {"name": m, "model": m, "modified_at": "2026-10-01T12:00:00.000000000Z", "size": 4_920_753_328,
-             "digest": f"{n:064x}", "details": self._details(m)} for n, m in enumerate(MODELS)
-        ]})
+        return web.json_response(
+            {
+                "models": [
+                    {
+                        "name": m,
+                        "model": m,
+                        "modified_at": "2026-10-01T12:00:00.000000000Z",
+                        "size": 4_920_753_328,
+                        "digest": f"{n:064x}",
+                        "details": self._details(m),
+                    }
+                    for n, m in enumerate(MODELS)
+                ]
+            }
+        )
 
     async def _ps(self, request: web.Request) -> web.Response:
         await self.record(request)
@@ -129,14 +149,24 @@ class FakeOllama(FakeOpenAI):
         if (missing := self._unknown(model)) is not None:
             return missing
         family, context, capabilities = MODELS[model]
-        return web.json_response({
-            "license": "LLAMA 3.2 COMMUNITY LICENSE", "modelfile": f"FROM {model}\n", "parameters": "stop \"<|eot_id|>\"",
-            "template": "{{ .Prompt }}", "details": self._details(model),
-            "model_info": {"general.architecture": family, "general.basename": model.split(":")[0],
-                           "general.parameter_count": 8_030_261_248, f"{family}.context_length": context,
-                           f"{family}.embedding_length": 4096},
-            "capabilities": capabilities, "modified_at": "2026-10-01T12:00:00.000000000Z",
-        })
+        return web.json_response(
+            {
+                "license": "LLAMA 3.2 COMMUNITY LICENSE",
+                "modelfile": f"FROM {model}\n",
+                "parameters": 'stop "<|eot_id|>"',
+                "template": "{{ .Prompt }}",
+                "details": self._details(model),
+                "model_info": {
+                    "general.architecture": family,
+                    "general.basename": model.split(":")[0],
+                    "general.parameter_count": 8_030_261_248,
+                    f"{family}.context_length": context,
+                    f"{family}.embedding_length": 4096,
+                },
+                "capabilities": capabilities,
+                "modified_at": "2026-10-01T12:00:00.000000000Z",
+            }
+        )
 
     async def _embed(self, request: web.Request) -> web.Response:
         rec = await self.record(request)
@@ -144,8 +174,15 @@ class FakeOllama(FakeOpenAI):
         if (missing := self._unknown(body.get("model"))) is not None:
             return missing
         inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
-        return web.json_response({"model": body["model"], "embeddings": [[0.5, -0.25, float(i)] for i in range(len(inputs))],
-                                  "total_duration": 14_143_917, "load_duration": 1_019_500, "prompt_eval_count": 8})
+        return web.json_response(
+            {
+                "model": body["model"],
+                "embeddings": [[0.5, -0.25, float(i)] for i in range(len(inputs))],
+                "total_duration": 14_143_917,
+                "load_duration": 1_019_500,
+                "prompt_eval_count": 8,
+            }
+        )
 
     # --- chat -----------------------------------------------------------------------------------
 
@@ -174,13 +211,26 @@ class FakeOllama(FakeOpenAI):
         """The brain's answer as the one message piece carrying it."""
         if isinstance(decision, Call):
             call: dict[str, Any] = {"function": {"index": 0, "name": decision.name, "arguments": decision.arguments}}
-            return {"role": "assistant", "content": "", "tool_calls": [{"id": f"call_{decision.id}", **call} if self.tool_ids else call]}
+            return {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [{"id": f"call_{decision.id}", **call} if self.tool_ids else call],
+            }
         return {"role": "assistant", "content": decision.text}
 
     def _final(self, model: str, reason: str) -> dict[str, Any]:
-        return {"model": model, "created_at": self._created_at(), "message": {"role": "assistant", "content": ""},
-                "done": True, "done_reason": reason, "total_duration": 4_883_583_458, "load_duration": 1_334_875,
-                "prompt_eval_duration": 342_546_000, "eval_duration": 4_535_599_000, **COUNTS}
+        return {
+            "model": model,
+            "created_at": self._created_at(),
+            "message": {"role": "assistant", "content": ""},
+            "done": True,
+            "done_reason": reason,
+            "total_duration": 4_883_583_458,
+            "load_duration": 1_334_875,
+            "prompt_eval_duration": 342_546_000,
+            "eval_duration": 4_535_599_000,
+            **COUNTS,
+        }
 
     async def _chat_native(self, request: web.Request) -> web.StreamResponse:
         admitted = await self.admit(request)
@@ -202,9 +252,28 @@ class FakeOllama(FakeOpenAI):
         lines.append(_line(self._final(model, reason)))
         return await self.play(request, lines, script, headers={"Content-Type": "application/x-ndjson"})
 
-    async def play(self, request: web.Request, events: list[bytes], script: Script, headers: dict[str, str] | None = None, error: bytes | None = None) -> web.StreamResponse:
+    async def play(
+        self,
+        request: web.Request,
+        events: list[bytes],
+        script: Script,
+        headers: dict[str, str] | None = None,
+        error: bytes | None = None,
+    ) -> web.StreamResponse:
         if (headers or {}).get("Content-Type") == "application/x-ndjson":
             return await super().play(request, events, script, headers, error)
         # The OpenAI-compatible /v1 streams SSE with OpenAI's in-stream errors.
-        sse_error = b"data: " + json.dumps({"error": {"message": STREAM_FAILURE, "type": "api_error", "param": None, "code": None}}).encode() + b"\n\n"
-        return await super().play(request, events, script, {"Content-Type": "text/event-stream; charset=utf-8", **(headers or {})}, error or sse_error)
+        sse_error = (
+            b"data: "
+            + json.dumps(
+                {"error": {"message": STREAM_FAILURE, "type": "api_error", "param": None, "code": None}}
+            ).encode()
+            + b"\n\n"
+        )
+        return await super().play(
+            request,
+            events,
+            script,
+            {"Content-Type": "text/event-stream; charset=utf-8", **(headers or {})},
+            error or sse_error,
+        )

@@ -136,7 +136,15 @@ class FakeOpenAI(FakeUpstream):
         )
 
     def stream_error(self) -> bytes:
-        return _sse({"error": {"message": "The server had an error while processing your request.", "type": "server_error", "code": None}})
+        return _sse(
+            {
+                "error": {
+                    "message": "The server had an error while processing your request.",
+                    "type": "server_error",
+                    "code": None,
+                }
+            }
+        )
 
     def _unknown_model(self, model: Any) -> web.Response | None:
         if model in self.models:
@@ -164,7 +172,9 @@ class FakeOpenAI(FakeUpstream):
         return web.json_response(
             {
                 "object": "list",
-                "data": [{"id": m, "object": "model", "created": 1_700_000_000, "owned_by": "fake"} for m in self.models],
+                "data": [
+                    {"id": m, "object": "model", "created": 1_700_000_000, "owned_by": "fake"} for m in self.models
+                ],
             }
         )
 
@@ -189,8 +199,14 @@ class FakeOpenAI(FakeUpstream):
         previous = body.get("previous_response_id")
         if previous is not None and previous not in self.stored:
             return web.json_response(
-                {"error": {"message": f"Previous response with id '{previous}' not found.", "type": "invalid_request_error",
-                           "param": "previous_response_id", "code": "previous_response_not_found"}},
+                {
+                    "error": {
+                        "message": f"Previous response with id '{previous}' not found.",
+                        "type": "invalid_request_error",
+                        "param": "previous_response_id",
+                        "code": "previous_response_not_found",
+                    }
+                },
                 status=400,
             )
         rid, created = f"resp_fake{len(self.responses_requests):04d}", int(time.time())
@@ -206,7 +222,11 @@ class FakeOpenAI(FakeUpstream):
         if isinstance(admitted, web.StreamResponse):
             return admitted
         _, body = admitted
-        inputs = body["input"] if isinstance(body["input"], list) and body["input"] and not isinstance(body["input"][0], int) else [body["input"]]
+        inputs = (
+            body["input"]
+            if isinstance(body["input"], list) and body["input"] and not isinstance(body["input"][0], int)
+            else [body["input"]]
+        )
         dims = body.get("dimensions") or 8  # null is absent, as in the API
         base64_out = body.get("encoding_format") == "base64" and not self.ignore_encoding_format
         data = []
@@ -215,7 +235,12 @@ class FakeOpenAI(FakeUpstream):
             embedding: Any = base64.b64encode(struct.pack(f"<{dims}f", *vector)).decode() if base64_out else vector
             data.append({"object": "embedding", "index": i, "embedding": embedding})
         return web.json_response(
-            {"object": "list", "data": data, "model": body["model"], "usage": {"prompt_tokens": 3 * len(inputs), "total_tokens": 3 * len(inputs)}}
+            {
+                "object": "list",
+                "data": data,
+                "model": body["model"],
+                "usage": {"prompt_tokens": 3 * len(inputs), "total_tokens": 3 * len(inputs)},
+            }
         )
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
@@ -244,7 +269,9 @@ class FakeOpenAI(FakeUpstream):
             return words[:limit], "length"
         return words, "stop"
 
-    def _completion(self, body: dict[str, Any], calls: tuple[tuple[str, str, str], ...], words: tuple[str, ...]) -> dict[str, Any]:
+    def _completion(
+        self, body: dict[str, Any], calls: tuple[tuple[str, str, str], ...], words: tuple[str, ...]
+    ) -> dict[str, Any]:
         if calls:
             message: dict[str, Any] = {
                 "role": "assistant",
@@ -271,21 +298,50 @@ class FakeOpenAI(FakeUpstream):
             **({} if self.omit_usage else {"usage": _usage(*self.usage_whole)}),
         }
 
-    def _events(self, body: dict[str, Any], calls: tuple[tuple[str, str, str], ...], words: tuple[str, ...]) -> list[bytes]:
+    def _events(
+        self, body: dict[str, Any], calls: tuple[tuple[str, str, str], ...], words: tuple[str, ...]
+    ) -> list[bytes]:
         model = body["model"]
         include_usage = self.stream_usage and bool((body.get("stream_options") or {}).get("include_usage"))
         events = [_sse(_chunk(model, {"role": "assistant", "content": "", "refusal": None}, usage=include_usage))]
         if body.get("reasoning_effort"):
-            events += [_sse(_chunk(model, {self.reasoning_field: p}, usage=include_usage)) for p in self.reasoning_pieces]
+            events += [
+                _sse(_chunk(model, {self.reasoning_field: p}, usage=include_usage)) for p in self.reasoning_pieces
+            ]
         if calls:
             # First fragment of each call carries id, type and name; the rest only index + arguments.
             for index, (cid, name, _) in enumerate(calls):
-                events.append(_sse(_chunk(model, {"tool_calls": [{"index": index, "id": cid, "type": "function", "function": {"name": name, "arguments": ""}}]}, usage=include_usage)))
+                events.append(
+                    _sse(
+                        _chunk(
+                            model,
+                            {
+                                "tool_calls": [
+                                    {
+                                        "index": index,
+                                        "id": cid,
+                                        "type": "function",
+                                        "function": {"name": name, "arguments": ""},
+                                    }
+                                ]
+                            },
+                            usage=include_usage,
+                        )
+                    )
+                )
             pieces = [[args[i : i + 7] for i in range(0, len(args), 7)] for _, _, args in calls]
             for step in range(max(len(p) for p in pieces)):
                 for index, parts in enumerate(pieces):  # fragments of the two calls interleave
                     if step < len(parts):
-                        events.append(_sse(_chunk(model, {"tool_calls": [{"index": index, "function": {"arguments": parts[step]}}]}, usage=include_usage)))
+                        events.append(
+                            _sse(
+                                _chunk(
+                                    model,
+                                    {"tool_calls": [{"index": index, "function": {"arguments": parts[step]}}]},
+                                    usage=include_usage,
+                                )
+                            )
+                        )
             finish = "tool_calls"
         else:
             words, finish = self._words(body, words)
@@ -309,6 +365,11 @@ class FakeOpenAI(FakeUpstream):
         return events
 
     async def _stream(
-        self, request: web.Request, body: dict[str, Any], script: Script, calls: tuple[tuple[str, str, str], ...], words: tuple[str, ...]
+        self,
+        request: web.Request,
+        body: dict[str, Any],
+        script: Script,
+        calls: tuple[tuple[str, str, str], ...],
+        words: tuple[str, ...],
     ) -> web.StreamResponse:
         return await self.play(request, self._events(body, calls, words), script)

@@ -46,23 +46,49 @@ def _answer(body: dict[str, Any], brain: Brain | None) -> tuple[list[dict[str, A
         return [*items, _decided(brain(body))], False
     if body.get("tools") and body.get("tool_choice") != "none":
         for n, (call_id, name, arguments) in enumerate(FUNCTION_CALLS):
-            items.append({"type": "function_call", "id": f"fc_fake_{n}", "call_id": call_id, "name": name,
-                          "arguments": arguments, "status": "completed"})
+            items.append(
+                {
+                    "type": "function_call",
+                    "id": f"fc_fake_{n}",
+                    "call_id": call_id,
+                    "name": name,
+                    "arguments": arguments,
+                    "status": "completed",
+                }
+            )
         return items, False
     limit = body.get("max_output_tokens")
     short = isinstance(limit, int) and limit < SHORT_LIMIT
     text = "".join(TEXT_PIECES[:limit]) if short else TEXT
-    items.append({"type": "message", "id": "msg_fake_0", "status": "incomplete" if short else "completed", "role": "assistant",
-                  "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}]})
+    items.append(
+        {
+            "type": "message",
+            "id": "msg_fake_0",
+            "status": "incomplete" if short else "completed",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
+        }
+    )
     return items, short
 
 
 def _decided(decision: Decision) -> dict[str, Any]:
     if isinstance(decision, Call):
-        return {"type": "function_call", "id": f"fc_{decision.id}", "call_id": f"call_{decision.id}", "name": decision.name,
-                "arguments": json.dumps(decision.arguments), "status": "completed"}
-    return {"type": "message", "id": "msg_fake_0", "status": "completed", "role": "assistant",
-            "content": [{"type": "output_text", "text": decision.text, "annotations": [], "logprobs": []}]}
+        return {
+            "type": "function_call",
+            "id": f"fc_{decision.id}",
+            "call_id": f"call_{decision.id}",
+            "name": decision.name,
+            "arguments": json.dumps(decision.arguments),
+            "status": "completed",
+        }
+    return {
+        "type": "message",
+        "id": "msg_fake_0",
+        "status": "completed",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": decision.text, "annotations": [], "logprobs": []}],
+    }
 
 
 def response(body: dict[str, Any], rid: str, created: int, brain: Brain | None = None) -> dict[str, Any]:
@@ -70,18 +96,36 @@ def response(body: dict[str, Any], rid: str, created: int, brain: Brain | None =
     return _object(body, rid, created, "incomplete" if short else "completed", items, USAGE)
 
 
-def _object(body: dict[str, Any], rid: str, created: int, status: str, output: list[dict[str, Any]], usage: Any) -> dict[str, Any]:
+def _object(
+    body: dict[str, Any], rid: str, created: int, status: str, output: list[dict[str, Any]], usage: Any
+) -> dict[str, Any]:
     return {
-        "id": rid, "object": "response", "created_at": created, "status": status, "error": None,
+        "id": rid,
+        "object": "response",
+        "created_at": created,
+        "status": status,
+        "error": None,
         "incomplete_details": {"reason": "max_output_tokens"} if status == "incomplete" else None,
-        "instructions": body.get("instructions"), "max_output_tokens": body.get("max_output_tokens"),
-        "model": body["model"], "output": output, "parallel_tool_calls": body.get("parallel_tool_calls", True),
+        "instructions": body.get("instructions"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "model": body["model"],
+        "output": output,
+        "parallel_tool_calls": body.get("parallel_tool_calls", True),
         "previous_response_id": body.get("previous_response_id"),
-        "reasoning": {"effort": (body.get("reasoning") or {}).get("effort"), "summary": (body.get("reasoning") or {}).get("summary")},
-        "store": body.get("store", True), "temperature": body.get("temperature", 1.0),
-        "text": body.get("text") or {"format": {"type": "text"}}, "tool_choice": body.get("tool_choice", "auto"),
-        "tools": body.get("tools") or [], "top_p": body.get("top_p", 1.0), "truncation": "disabled",
-        "usage": usage, "user": body.get("user"), "metadata": body.get("metadata") or {},
+        "reasoning": {
+            "effort": (body.get("reasoning") or {}).get("effort"),
+            "summary": (body.get("reasoning") or {}).get("summary"),
+        },
+        "store": body.get("store", True),
+        "temperature": body.get("temperature", 1.0),
+        "text": body.get("text") or {"format": {"type": "text"}},
+        "tool_choice": body.get("tool_choice", "auto"),
+        "tools": body.get("tools") or [],
+        "top_p": body.get("top_p", 1.0),
+        "truncation": "disabled",
+        "usage": usage,
+        "user": body.get("user"),
+        "metadata": body.get("metadata") or {},
     }
 
 
@@ -108,21 +152,42 @@ def events(body: dict[str, Any], rid: str, created: int, brain: Brain | None = N
         if item["type"] == "reasoning":
             e.add("response.output_item.added", output_index=index, item={**item, "summary": []})
             if item["summary"]:
-                e.add("response.reasoning_summary_part.added", **where, summary_index=0, part={"type": "summary_text", "text": ""})
+                e.add(
+                    "response.reasoning_summary_part.added",
+                    **where,
+                    summary_index=0,
+                    part={"type": "summary_text", "text": ""},
+                )
                 for piece in SUMMARY_PIECES:
                     e.add("response.reasoning_summary_text.delta", **where, summary_index=0, delta=piece)
                 e.add("response.reasoning_summary_text.done", **where, summary_index=0, text=SUMMARY)
-                e.add("response.reasoning_summary_part.done", **where, summary_index=0, part={"type": "summary_text", "text": SUMMARY})
+                e.add(
+                    "response.reasoning_summary_part.done",
+                    **where,
+                    summary_index=0,
+                    part={"type": "summary_text", "text": SUMMARY},
+                )
         elif item["type"] == "message":
             text = item["content"][0]["text"]
-            e.add("response.output_item.added", output_index=index, item={**item, "status": "in_progress", "content": []})
-            e.add("response.content_part.added", **where, content_index=0, part={"type": "output_text", "text": "", "annotations": []})
+            e.add(
+                "response.output_item.added", output_index=index, item={**item, "status": "in_progress", "content": []}
+            )
+            e.add(
+                "response.content_part.added",
+                **where,
+                content_index=0,
+                part={"type": "output_text", "text": "", "annotations": []},
+            )
             for piece in re.findall(r"\s*\S+", text):  # word by word, as TEXT_PIECES are
                 e.add("response.output_text.delta", **where, content_index=0, delta=piece, logprobs=[])
             e.add("response.output_text.done", **where, content_index=0, text=text, logprobs=[])
             e.add("response.content_part.done", **where, content_index=0, part=item["content"][0])
         else:
-            e.add("response.output_item.added", output_index=index, item={**item, "arguments": "", "status": "in_progress"})
+            e.add(
+                "response.output_item.added",
+                output_index=index,
+                item={**item, "arguments": "", "status": "in_progress"},
+            )
             for piece in _pieces(item["arguments"], 6):
                 e.add("response.function_call_arguments.delta", **where, delta=piece)
             e.add("response.function_call_arguments.done", **where, name=item["name"], arguments=item["arguments"])

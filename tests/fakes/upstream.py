@@ -127,7 +127,9 @@ class FakeUpstream:
         """Answer the next scripted request with this protocol's error of ``kind``."""
         return self.then(self.failure(status, kind, message, headers))
 
-    def failure(self, status: int, kind: str, message: str, headers: dict[str, str] | None = None, code: str | None = None) -> Script:
+    def failure(
+        self, status: int, kind: str, message: str, headers: dict[str, str] | None = None, code: str | None = None
+    ) -> Script:
         """This protocol's error of ``kind`` (with ``code`` where the protocol has one), as a script."""
         error = self.error_body(status, kind, message)
         if code is not None:
@@ -166,22 +168,28 @@ class FakeUpstream:
                 status=script.status, body=script.body, headers={"Content-Type": script.content_type, **script.headers}
             )
         if script.kind == "unsized":  # the body sent in chunks, its size not said beforehand
-            response = web.StreamResponse(status=script.status, headers={"Content-Type": script.content_type, **script.headers})
+            response = web.StreamResponse(
+                status=script.status, headers={"Content-Type": script.content_type, **script.headers}
+            )
             response.enable_chunked_encoding()
             await response.prepare(request)
             for start in range(0, len(script.body), _PIECE):
-                await response.write(script.body[start:start + _PIECE])
+                await response.write(script.body[start : start + _PIECE])
             await response.write_eof()
             return response
         if script.kind == "html_200":
-            return web.Response(body=b"<html><body>Please log in to the captive portal</body></html>", content_type="text/html")
+            return web.Response(
+                body=b"<html><body>Please log in to the captive portal</body></html>", content_type="text/html"
+            )
         if script.kind == "json_200_error":
             return web.json_response(self.error_body(503, "server_error", "upstream overloaded"))
         if script.kind == "redirect":
             return web.Response(status=302, headers={"Location": script.location})
         if script.kind == "echo_auth":
             seen = request.headers.get("Authorization") or request.headers.get("x-api-key", "")
-            return self.error(400, "invalid_request_error", f"bad credential {seen} at https://x.example/?key={self.key}")
+            return self.error(
+                400, "invalid_request_error", f"bad credential {seen} at https://x.example/?key={self.key}"
+            )
         if script.kind == "hang":
             try:
                 await asyncio.sleep(3600)
@@ -201,11 +209,18 @@ class FakeUpstream:
     # --- streams --------------------------------------------------------------------------------
 
     async def play(
-        self, request: web.Request, events: list[bytes], script: Script, headers: dict[str, str] | None = None, error: bytes | None = None
+        self,
+        request: web.Request,
+        events: list[bytes],
+        script: Script,
+        headers: dict[str, str] | None = None,
+        error: bytes | None = None,
     ) -> web.StreamResponse:
         """Send a stream's events, failing where the script says (with ``error`` as the in-stream
         error, when the protocol's depends on the stream)."""
-        response = web.StreamResponse(headers={"Content-Type": self.stream_type, "Cache-Control": "no-cache", **(headers or {})})
+        response = web.StreamResponse(
+            headers={"Content-Type": self.stream_type, "Cache-Control": "no-cache", **(headers or {})}
+        )
         await response.prepare(request)
         try:
             for n, event in enumerate(events):

@@ -11,8 +11,16 @@ from gateway.transport.addresses import check_base_url, is_loopback, parse_ip
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("127.0.0.1", "127.0.0.1"), ("0x7f.1", "127.0.0.1"), ("2130706433", "127.0.0.1"), ("0177.0.0.1", "127.0.0.1"),
-     ("[::1]", "::1"), ("::ffff:169.254.169.254", "169.254.169.254"), ("example.com", None), ("", None)],
+    [
+        ("127.0.0.1", "127.0.0.1"),
+        ("0x7f.1", "127.0.0.1"),
+        ("2130706433", "127.0.0.1"),
+        ("0177.0.0.1", "127.0.0.1"),
+        ("[::1]", "::1"),
+        ("::ffff:169.254.169.254", "169.254.169.254"),
+        ("example.com", None),
+        ("", None),
+    ],
 )
 def test_parse_ip_normalises_spellings(text: str, expected: str | None) -> None:
     parsed = parse_ip(text)

@@ -55,7 +55,15 @@ def test_env_keys_comma_separated_and_trimmed() -> None:
 
 
 def test_env_base_url_and_models() -> None:
-    p = by_id(settings({"GROQ_API_KEY": "gsk_x1234567890", "GROQ_BASE_URL": "https://proxy.example/groq/v1/", "GROQ_MODELS": "a, b"}))["groq"]
+    p = by_id(
+        settings(
+            {
+                "GROQ_API_KEY": "gsk_x1234567890",
+                "GROQ_BASE_URL": "https://proxy.example/groq/v1/",
+                "GROQ_MODELS": "a, b",
+            }
+        )
+    )["groq"]
     assert p.base_url == "https://proxy.example/groq/v1" and p.models == ("a", "b")
 
 
@@ -85,8 +93,16 @@ def test_hosted_provider_refuses_plain_http_to_a_remote_host() -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["https://api.openai.com@evil.example/v1", "ftp://x.example", "https://169.254.169.254/v1", "https://0.0.0.0/v1",
-     "https://[fe80::1]/v1", "https://[fd00:ec2::254]/v1", "https://x.example/v1?key=1", "https://0xa9.254.169.254/v1"],
+    [
+        "https://api.openai.com@evil.example/v1",
+        "ftp://x.example",
+        "https://169.254.169.254/v1",
+        "https://0.0.0.0/v1",
+        "https://[fe80::1]/v1",
+        "https://[fd00:ec2::254]/v1",
+        "https://x.example/v1?key=1",
+        "https://0xa9.254.169.254/v1",
+    ],
 )
 def test_dangerous_base_urls_are_refused(url: str) -> None:
     with pytest.raises(ConfigError):
@@ -142,9 +158,16 @@ total_timeout = 5
 
 
 def test_protocols_come_from_the_catalog_or_the_file(tmp_path: Path) -> None:
-    assert by_id(settings({"OPENAI_API_KEY": "sk-aaaaaaaaaaaa"}))["openai"].protocols == ("openai-chat", "openai-responses")
-    s = settings({"BOX_KEY": "k-123456789"}, '[providers.box]\nkind = "openai-compatible"\nbase_url = "https://box.example/v1"\n'
-                 'api_key_env = "BOX_KEY"\nprotocols = ["openai-responses"]\n', tmp_path)
+    assert by_id(settings({"OPENAI_API_KEY": "sk-aaaaaaaaaaaa"}))["openai"].protocols == (
+        "openai-chat",
+        "openai-responses",
+    )
+    s = settings(
+        {"BOX_KEY": "k-123456789"},
+        '[providers.box]\nkind = "openai-compatible"\nbase_url = "https://box.example/v1"\n'
+        'api_key_env = "BOX_KEY"\nprotocols = ["openai-responses"]\n',
+        tmp_path,
+    )
     assert by_id(s)["box"].protocols == ("openai-responses",)
 
 
@@ -170,11 +193,23 @@ def test_cli_flags_beat_the_file(tmp_path: Path) -> None:
         ("[providers.groq]\nmodels = ['x']\n", "has no key"),
         ("[providers.mine]\nbase_url = 'https://x.example/v1'\n", "kind"),
         ("[providers.mine]\nkind = 'openai-compatible'\n", "base_url"),
-        ("[providers.mine]\nkind = 'anthropic'\nbase_url = 'https://x.example'\nauth = 'none'\nprotocols = ['openai-chat']\n", "protocols must be"),
-        ("[providers.mine]\nkind = 'openai-compatible'\nbase_url = 'https://x.example/v1'\nauth = 'none'\nprotocols = ['openai-chat', 'openai-chat']\n", "distinct"),
+        (
+            "[providers.mine]\nkind = 'anthropic'\nbase_url = 'https://x.example'\nauth = 'none'\nprotocols = ['openai-chat']\n",
+            "protocols must be",
+        ),
+        (
+            "[providers.mine]\nkind = 'openai-compatible'\nbase_url = 'https://x.example/v1'\nauth = 'none'\nprotocols = ['openai-chat', 'openai-chat']\n",
+            "distinct",
+        ),
         ("[providers.Bad_Id]\n", "ids are lowercase"),
-        ("[providers.openai]\napi_key_env = 'K'\nheaders = { Authorization = 'Bearer x' }\n", "credentials do not belong"),
-        ("[providers.ollama]\nenabled = false\nheaders = { Authorization = 'Bearer x' }\n", "credentials do not belong"),
+        (
+            "[providers.openai]\napi_key_env = 'K'\nheaders = { Authorization = 'Bearer x' }\n",
+            "credentials do not belong",
+        ),
+        (
+            "[providers.ollama]\nenabled = false\nheaders = { Authorization = 'Bearer x' }\n",
+            "credentials do not belong",
+        ),
         ("[providers.openai]\napi_key_env = 'K'\nauth = 'magic'\n", "auth must be"),
         ("[providers.openai]\napi_key_env = 'K'\nnum_ctx = { 'gpt-4o' = 8192 }\n", "num_ctx is for Ollama"),
         ("[providers.ollama]\nnum_ctx = 32768\n", r"num_ctx must be a table of names to integers"),
@@ -233,20 +268,42 @@ max_request_mb = 4
 def test_routing_aliases_model_facts_and_cache_are_read(tmp_path: Path) -> None:
     s = settings({"OPENAI_API_KEY": "sk-aaaaaaaaaaaa"}, ROUTING_TEXT, tmp_path)
     r = s.routing
-    assert (r.policy.cooldown, r.policy.exhausted, r.policy.breaker_failures, r.policy.breaker_cooloff) == (20, 7200, 5, 15)
+    assert (r.policy.cooldown, r.policy.exhausted, r.policy.breaker_failures, r.policy.breaker_cooloff) == (
+        20,
+        7200,
+        5,
+        15,
+    )
     assert (r.deadline, r.affinity) == (600, 1800)
     assert r.aliases == (("coding", ("openai/gpt-5", "groq/llama-3.3-70b-versatile")),)
     ((name, facts),) = r.models
-    assert name == "openai/gpt-5" and (facts.rating, facts.cost, facts.output, facts.reasons) == (4, (1.0, 8.0), 64000, False)
+    assert name == "openai/gpt-5" and (facts.rating, facts.cost, facts.output, facts.reasons) == (
+        4,
+        (1.0, 8.0),
+        64000,
+        False,
+    )
     assert facts.capabilities == ("completion", "tools") and facts.context is None
-    assert (r.cache.enabled, r.cache.ttl, r.cache.max_entries, r.cache.max_bytes, r.cache.sampled) == (True, 60, 10, 2 * 1048576, True)
+    assert (r.cache.enabled, r.cache.ttl, r.cache.max_entries, r.cache.max_bytes, r.cache.sampled) == (
+        True,
+        60,
+        10,
+        2 * 1048576,
+        True,
+    )
     openai = by_id(s)["openai"]
     assert openai.rotation == "sequential" and openai.max_request_bytes == 4 * 1048576
 
 
 def test_routing_defaults() -> None:
     r = settings().routing
-    assert (r.policy.cooldown, r.policy.breaker_failures, r.deadline, r.aliases, r.cache.enabled) == (10, 3, 1800, (), False)
+    assert (r.policy.cooldown, r.policy.breaker_failures, r.deadline, r.aliases, r.cache.enabled) == (
+        10,
+        3,
+        1800,
+        (),
+        False,
+    )
 
 
 @pytest.mark.parametrize(
@@ -273,12 +330,24 @@ def test_bad_routing_config_names_the_key(tmp_path: Path, text: str, message: st
 
 def test_subscription_addresses_from_config_and_environment(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    config.write_text('[subscriptions]\ngithub_url = "https://github.example.com"\nin_auto = false\nrotation = "sequential"\n')
+    config.write_text(
+        '[subscriptions]\ngithub_url = "https://github.example.com"\nin_auto = false\nrotation = "sequential"\n'
+    )
     settings = load_settings(config, {"SWITCHBOARD_CODEX_BASE_URL": "http://127.0.0.1:9/backend-api/codex"})
     subs = settings.subscriptions
-    assert subs.github_url == "https://github.example.com" and subs.codex_base_url == "http://127.0.0.1:9/backend-api/codex"
-    assert subs.usage_url == "http://127.0.0.1:9/backend-api/wham/usage" and subs.in_auto is False and subs.rotation == "sequential"
-    assert load_settings(config, {"SWITCHBOARD_CODEX_BASE_URL": "https://codex.example/api"}).subscriptions.usage_url == "https://codex.example/api/api/codex/usage"
+    assert (
+        subs.github_url == "https://github.example.com"
+        and subs.codex_base_url == "http://127.0.0.1:9/backend-api/codex"
+    )
+    assert (
+        subs.usage_url == "http://127.0.0.1:9/backend-api/wham/usage"
+        and subs.in_auto is False
+        and subs.rotation == "sequential"
+    )
+    assert (
+        load_settings(config, {"SWITCHBOARD_CODEX_BASE_URL": "https://codex.example/api"}).subscriptions.usage_url
+        == "https://codex.example/api/api/codex/usage"
+    )
     with pytest.raises(ConfigError, match="plain http"):
         load_settings(config, {"SWITCHBOARD_GITHUB_API_URL": "http://api.example.com"})
     config.write_text('[providers.codex]\nkind = "openai-compatible"\nbase_url = "https://x.example/v1"\n')
@@ -289,8 +358,16 @@ def test_subscription_addresses_from_config_and_environment(tmp_path: Path) -> N
 def test_thinking_servers_that_want_their_reasoning_back_say_so(tmp_path: Path) -> None:
     """DeepSeek's and Kimi's thinking models refuse a tool turn without the earlier thinking as
     reasoning_content; the catalog says so for them, and config can say it for any server."""
-    keys = {"DEEPSEEK_API_KEY": "sk-deepseek-1234567890", "MOONSHOT_API_KEY": "sk-kimi-1234567890", "OPENAI_API_KEY": "sk-openai-1234567890"}
+    keys = {
+        "DEEPSEEK_API_KEY": "sk-deepseek-1234567890",
+        "MOONSHOT_API_KEY": "sk-kimi-1234567890",
+        "OPENAI_API_KEY": "sk-openai-1234567890",
+    }
     found = by_id(settings(keys))
-    assert (found["deepseek"].reasoning_history, found["moonshot"].reasoning_history, found["openai"].reasoning_history) == (True, True, False)
-    config = "[providers.box]\nkind = \"openai-compatible\"\nbase_url = \"http://127.0.0.1:9/v1\"\nlocal = true\nreasoning_history = true\n"
+    assert (
+        found["deepseek"].reasoning_history,
+        found["moonshot"].reasoning_history,
+        found["openai"].reasoning_history,
+    ) == (True, True, False)
+    config = '[providers.box]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:9/v1"\nlocal = true\nreasoning_history = true\n'
     assert by_id(settings({}, config, tmp_path))["box"].reasoning_history is True

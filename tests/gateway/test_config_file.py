@@ -27,7 +27,9 @@ def check(path: Path) -> None:
 def test_comments_order_and_layout_are_kept(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(WRITTEN, encoding="utf-8")
-    assert edit_config(config, [("server", "port", 8080), ("providers.lmstudio", "enabled", False), ("app", "theme", "dark")], check)
+    assert edit_config(
+        config, [("server", "port", 8080), ("providers.lmstudio", "enabled", False), ("app", "theme", "dark")], check
+    )
     text = config.read_text(encoding="utf-8")
     assert text.startswith("# Switchboard, set up by hand\n[server]\nport = 8080")
     assert "[providers.groq]   # my fast one" in text and "[providers.lmstudio]\nenabled = false" in text

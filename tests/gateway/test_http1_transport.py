@@ -70,12 +70,22 @@ async def transport() -> AsyncIterator[Http1Transport]:
     await t.aclose()
 
 
-def _get(port: int, path: str = "/v1/x", *, scheme: str = "http", host: str = "127.0.0.1", timeouts: Timeouts = DEFAULT, headers: tuple[tuple[str, str], ...] = ()) -> UpstreamRequest:
+def _get(
+    port: int,
+    path: str = "/v1/x",
+    *,
+    scheme: str = "http",
+    host: str = "127.0.0.1",
+    timeouts: Timeouts = DEFAULT,
+    headers: tuple[tuple[str, str], ...] = (),
+) -> UpstreamRequest:
     return UpstreamRequest("p", "GET", f"{scheme}://{host}:{port}{path}", headers, None, timeouts)
 
 
 def _post(port: int, body: bytes, **kw: object) -> UpstreamRequest:
-    return UpstreamRequest("p", "POST", f"http://127.0.0.1:{port}/v1/chat", (("Content-Type", "application/json"),), body, **kw)  # type: ignore[arg-type]
+    return UpstreamRequest(
+        "p", "POST", f"http://127.0.0.1:{port}/v1/chat", (("Content-Type", "application/json"),), body, **kw
+    )  # type: ignore[arg-type]
 
 
 def _answer(body: bytes, *headers: bytes, status: bytes = b"200 OK") -> bytes:
@@ -87,7 +97,9 @@ async def test_a_length_delimited_answer_and_the_connection_kept_for_the_next(tr
     async def reply(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
             sent = await server.request(reader)
-            writer.write(_answer(b'{"echo": %d}' % len(sent), b"Content-Type: application/json", b"X-Thing: a", b"x-thing: b"))
+            writer.write(
+                _answer(b'{"echo": %d}' % len(sent), b"Content-Type: application/json", b"X-Thing: a", b"x-thing: b")
+            )
 
     server = Scripted(reply)
     port = await server.start()
@@ -449,7 +461,9 @@ def _self_signed(tmp: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     key = ec.generate_private_key(ec.SECP256R1())
     cert = self_signed("localhost", key, x509.SubjectAlternativeName([x509.DNSName("localhost")]))
     (tmp / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (tmp / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server.load_cert_chain(tmp / "cert.pem", tmp / "key.pem")
     client = ssl.create_default_context(cafile=str(tmp / "cert.pem"))

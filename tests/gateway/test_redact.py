@@ -32,8 +32,12 @@ def test_credential_shapes_are_masked(secret: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["https://x.example/v1/models?key=AIzaSecret1234567890", "GET /cb?code=1&access_token=abcdef123456&x=1",
-     "token ghs_abcdefghijklmnop12345", "password=hunter2hunter2"],
+    [
+        "https://x.example/v1/models?key=AIzaSecret1234567890",
+        "GET /cb?code=1&access_token=abcdef123456&x=1",
+        "token ghs_abcdefghijklmnop12345",
+        "password=hunter2hunter2",
+    ],
 )
 def test_secrets_in_urls_and_schemes_are_masked(text: str) -> None:
     out = redact(text)
@@ -56,8 +60,18 @@ def test_mask_key() -> None:
 
 
 ECHOED = "canaryECHOEDvalue-4f1e2d3c"  # no credential shape: only the field's name gives it away
-CREDENTIAL_FIELDS = ("refresh_token", "access_token", "id_token", "client_secret", "code", "code_verifier", "device_code",
-                     "api_key", "token", "password")
+CREDENTIAL_FIELDS = (
+    "refresh_token",
+    "access_token",
+    "id_token",
+    "client_secret",
+    "code",
+    "code_verifier",
+    "device_code",
+    "api_key",
+    "token",
+    "password",
+)
 
 
 @pytest.mark.parametrize("field", CREDENTIAL_FIELDS)

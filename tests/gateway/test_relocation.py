@@ -33,8 +33,10 @@ class Keychain:
     def __call__(self, data_dir: Path) -> SecretStore:
         store = self.namespaces.setdefault(data_dir.resolve(), MemorySecrets())
         if self.refuse_writes and not store.values:
+
             def refuse(name: str, value: str) -> None:
                 raise OSError("the keychain is locked")
+
             store.set = refuse  # type: ignore[method-assign]
         return store
 
@@ -51,8 +53,11 @@ def populated(tmp_path: Path, keychain: Keychain) -> tuple[StatePaths, StatePath
     state.open()
     key, _ = state.keys.create_now("laptop", "standard", {}, "test").result()
     now = 1_700_000_000.0
-    state.db.writer.run(lambda conn: accounts.save(conn, accounts.AccountRow(
-        "acct1", "codex", "work", "sub", "", "plus", "ok", "login", "", now, now))).result()
+    state.db.writer.run(
+        lambda conn: accounts.save(
+            conn, accounts.AccountRow("acct1", "codex", "work", "sub", "", "plus", "ok", "login", "", now, now)
+        )
+    ).result()
     state.close()
     store.set(accounts.secret_name("acct1"), '{"access": "tok-abc"}')
     provider_keys.set_keys(store, "groq", ("gsk-secret-1",))
@@ -73,10 +78,15 @@ def test_everything_arrives_under_the_new_folder_and_nothing_stays_behind(tmp_pa
     assert new.config_file.read_text(encoding="utf-8") == CONFIG
     assert (new.log_dir / "gateway.log").read_text(encoding="utf-8") == "a line\n"
     assert {p.name for p in new.data_dir.iterdir()} >= {"switchboard.db", "audit.anchor"}
-    assert all(oct(p.stat().st_mode & 0o777) == "0o600" for p in [new.config_file, *new.data_dir.iterdir()] if p.is_file()) or os.name == "nt"
+    assert (
+        all(oct(p.stat().st_mode & 0o777) == "0o600" for p in [new.config_file, *new.data_dir.iterdir()] if p.is_file())
+        or os.name == "nt"
+    )
 
     moved = keychain(new.data_dir)
-    assert moved.values == old_secrets and {PEPPER, ANCHOR_KEY, "account:acct1", "provider-key:groq"} <= set(old_secrets)  # type: ignore[attr-defined]
+    assert moved.values == old_secrets and {PEPPER, ANCHOR_KEY, "account:acct1", "provider-key:groq"} <= set(
+        old_secrets
+    )  # type: ignore[attr-defined]
     assert keychain(defaults.data_dir).values == {}  # type: ignore[attr-defined]
     assert [p.name for p in defaults.config_dir.iterdir()] == [POINTER]
     assert not defaults.data_dir.exists() and not defaults.log_dir.exists()
@@ -102,7 +112,9 @@ def test_everything_arrives_under_the_new_folder_and_nothing_stays_behind(tmp_pa
 def test_a_move_that_fails_part_way_leaves_the_old_state_as_it_was(tmp_path: Path) -> None:
     keychain = Keychain()
     defaults, paths, _ = populated(tmp_path, keychain)
-    before = {p: p.read_bytes() for d in (defaults.config_dir, defaults.data_dir, defaults.log_dir) for p in d.iterdir()}
+    before = {
+        p: p.read_bytes() for d in (defaults.config_dir, defaults.data_dir, defaults.log_dir) for p in d.iterdir()
+    }
     secrets = dict(keychain(defaults.data_dir).values)  # type: ignore[attr-defined]
     keychain.refuse_writes = True
     target = tmp_path / "new"
@@ -110,7 +122,9 @@ def test_a_move_that_fails_part_way_leaves_the_old_state_as_it_was(tmp_path: Pat
         move_state(paths, target, defaults, keychain)
     assert not target.exists()
     assert resolve_paths(None, {}, defaults) == paths
-    assert {p: p.read_bytes() for d in (defaults.config_dir, defaults.data_dir, defaults.log_dir) for p in d.iterdir()} == before
+    assert {
+        p: p.read_bytes() for d in (defaults.config_dir, defaults.data_dir, defaults.log_dir) for p in d.iterdir()
+    } == before
     assert keychain(defaults.data_dir).values == secrets  # type: ignore[attr-defined]
 
 
@@ -123,20 +137,30 @@ def test_a_move_that_fails_part_way_leaves_the_old_state_as_it_was(tmp_path: Pat
         ("file", "not an empty folder"),
     ],
 )
-def test_a_folder_that_cannot_take_the_state_is_refused_before_anything_is_done(tmp_path: Path, where: str, error: str) -> None:
+def test_a_folder_that_cannot_take_the_state_is_refused_before_anything_is_done(
+    tmp_path: Path, where: str, error: str
+) -> None:
     keychain = Keychain()
     defaults, paths, _ = populated(tmp_path, keychain)
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "photo.jpg").write_bytes(b"x")
     (tmp_path / "file").write_bytes(b"x")
-    target = {"inside": defaults.data_dir / "sub", "parent": tmp_path, "full": tmp_path / "full", "file": tmp_path / "file"}[where]
+    target = {
+        "inside": defaults.data_dir / "sub",
+        "parent": tmp_path,
+        "full": tmp_path / "full",
+        "file": tmp_path / "file",
+    }[where]
     with pytest.raises(ConfigError, match=error):
         move_state(paths, target, defaults, keychain)
     assert resolve_paths(None, {}, defaults) == paths and (defaults.data_dir / "switchboard.db").exists()
 
 
 def test_a_folder_chosen_at_launch_is_not_moved_from_the_app(tmp_path: Path) -> None:
-    for paths, how in ((resolve_paths(tmp_path / "h", {}), "--home"), (resolve_paths(None, {"SWITCHBOARD_HOME": str(tmp_path / "h")}), "SWITCHBOARD_HOME")):
+    for paths, how in (
+        (resolve_paths(tmp_path / "h", {}), "--home"),
+        (resolve_paths(None, {"SWITCHBOARD_HOME": str(tmp_path / "h")}), "SWITCHBOARD_HOME"),
+    ):
         with pytest.raises(ConfigError, match=how):
             move_state(paths, tmp_path / "new", StatePaths(tmp_path / "c", tmp_path / "d", tmp_path / "l"), Keychain())
 
@@ -152,20 +176,32 @@ def test_a_moved_folder_that_is_gone_is_said_plainly_not_started_afresh(tmp_path
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the platform folders are set through XDG variables here")
 def test_the_headless_gateway_and_its_commands_follow_a_move(tmp_path: Path) -> None:
-    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"), "XDG_DATA_HOME": str(tmp_path / "xdg-data"),
-           "XDG_STATE_HOME": str(tmp_path / "xdg-state"), "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
+        "XDG_DATA_HOME": str(tmp_path / "xdg-data"),
+        "XDG_STATE_HOME": str(tmp_path / "xdg-state"),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
     env.pop("SWITCHBOARD_HOME", None)
 
     def gateway(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "gateway", *args], env=env, capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "gateway", *args], env=env, capture_output=True, text=True, timeout=60
+        )
 
     made = gateway("keys", "create", "--label", "before the move")
     assert made.returncode == 0, made.stderr
-    defaults = StatePaths(tmp_path / "xdg-config" / "Switchboard", tmp_path / "xdg-data" / "Switchboard", tmp_path / "xdg-state" / "Switchboard" / "log")
+    defaults = StatePaths(
+        tmp_path / "xdg-config" / "Switchboard",
+        tmp_path / "xdg-data" / "Switchboard",
+        tmp_path / "xdg-state" / "Switchboard" / "log",
+    )
     paths = resolve_paths(None, {}, defaults)
     assert paths == defaults and (paths.data_dir / "switchboard.db").exists()
 
     from gateway.store.secrets import open_secrets  # the file store, as the subprocess used
+
     new, left = move_state(paths, tmp_path / "moved", defaults, open_secrets)
     assert left == []
     listed = gateway("keys", "list")

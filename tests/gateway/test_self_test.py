@@ -28,5 +28,7 @@ def test_a_failing_check_fails_the_test_by_name() -> None:
 
 
 def test_the_gateway_command_runs_it() -> None:
-    done = subprocess.run([sys.executable, "-m", "gateway", "--self-test"], capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", "--self-test"], capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 0 and done.stdout.strip().endswith("self-test passed") and done.stderr == ""

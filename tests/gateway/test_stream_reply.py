@@ -40,7 +40,13 @@ class Reads:
 
 
 def chunk(delta: dict[str, str]) -> bytes:
-    body = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [{"index": 0, "delta": delta}]}
+    body = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": 0, "delta": delta}],
+    }
     return b"data: " + json.dumps(body).encode() + b"\n\n"
 
 
@@ -92,7 +98,9 @@ async def test_the_held_end_goes_out_last_with_the_usage(reads: list[bytes]) -> 
     sent, kept, asked = await relayed(reads, wants_usage=True)
     whole = b"".join(sent)
     assert whole.startswith(chunk({"role": "assistant"}) + chunk({"content": "hi"}))
-    assert whole.endswith(b'"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":2,"total_tokens":9}}\n\n' + DONE)
+    assert whole.endswith(
+        b'"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":2,"total_tokens":9}}\n\n' + DONE
+    )
     assert whole.count(DONE) == 1 and asked == 1
     assert b"".join(kept) == whole  # counted, and cached, as it was sent
 

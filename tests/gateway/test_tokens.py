@@ -20,8 +20,16 @@ def test_bundled_files_are_the_known_ones(name: str) -> None:
     assert hashlib.sha256(path.read_bytes()).hexdigest() == tokens._ENCODINGS[name][0]
 
 
-@pytest.mark.parametrize(("name", "cache_name"), [("o200k_base", "fb374d419588a4632f3f557e76b4b70aebbca790"), ("cl100k_base", "9b5ad71b2ce5302211f9c61530b329a4922fc6a4")])
-def test_ids_equal_tiktokens_own_encoding(name: str, cache_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("name", "cache_name"),
+    [
+        ("o200k_base", "fb374d419588a4632f3f557e76b4b70aebbca790"),
+        ("cl100k_base", "9b5ad71b2ce5302211f9c61530b329a4922fc6a4"),
+    ],
+)
+def test_ids_equal_tiktokens_own_encoding(
+    name: str, cache_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # tiktoken's own route, fed from a cache folder so it never goes to the network.
     shutil.copy(resources_dir() / "tokenizers" / f"{name}.tiktoken", tmp_path / cache_name)
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))

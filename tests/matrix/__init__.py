@@ -73,7 +73,15 @@ class Refused(Exception):
     """The client's own error, as its SDK reported it: before the answer (with an HTTP status) or
     inside a stream that had already begun (``in_stream``)."""
 
-    def __init__(self, message: str, *, status: int | None, retry_after: str | None = None, kind: str = "", in_stream: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None,
+        retry_after: str | None = None,
+        kind: str = "",
+        in_stream: bool = False,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status

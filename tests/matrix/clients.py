@@ -43,10 +43,16 @@ class OpenAIChatClient(Client):
         for n, (role, text) in enumerate(q.turns):
             content: Any = text
             if q.image and n == 0:
-                content = [{"type": "text", "text": text}, {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}}]
+                content = [
+                    {"type": "text", "text": text},
+                    {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}},
+                ]
             messages.append({"role": role, "content": content})
         if q.tool_round:
-            calls = [{"id": i, "type": "function", "function": {"name": n, "arguments": json.dumps(a)}} for i, n, a in PAST_CALLS]
+            calls = [
+                {"id": i, "type": "function", "function": {"name": n, "arguments": json.dumps(a)}}
+                for i, n, a in PAST_CALLS
+            ]
             messages.append({"role": "assistant", "content": None, "tool_calls": calls})
             messages += [{"role": "tool", "tool_call_id": i, "content": text} for i, text in PAST_RESULTS]
         return messages
@@ -66,7 +72,9 @@ class OpenAIChatClient(Client):
         try:
             if not q.stream:
                 return _chat_answer(await sdk.chat.completions.create(**self._params(q)))
-            stream = await sdk.chat.completions.create(**self._params(q), stream=True, stream_options={"include_usage": True})
+            stream = await sdk.chat.completions.create(
+                **self._params(q), stream=True, stream_options={"include_usage": True}
+            )
         except openai.APIStatusError as e:
             raise _openai_refusal(e) from e
         try:
@@ -78,7 +86,9 @@ class OpenAIChatClient(Client):
 def _openai_refusal(e: openai.APIStatusError) -> Refused:
     body = e.body if isinstance(e.body, dict) else {}
     assert set(body) == {"message", "type", "param", "code"}, body  # the SDK unwraps {"error": {...}}
-    return Refused(body["message"], status=e.status_code, retry_after=e.response.headers.get("retry-after"), kind=body["type"])
+    return Refused(
+        body["message"], status=e.status_code, retry_after=e.response.headers.get("retry-after"), kind=body["type"]
+    )
 
 
 def _reasoning_of(message: Any) -> str:
@@ -146,10 +156,15 @@ class OpenAIResponsesClient(Client):
         for n, (role, text) in enumerate(q.turns):
             content: Any = text
             if q.image and n == 0:
-                content = [{"type": "input_text", "text": text}, {"type": "input_image", "image_url": f"data:image/png;base64,{PNG}"}]
+                content = [
+                    {"type": "input_text", "text": text},
+                    {"type": "input_image", "image_url": f"data:image/png;base64,{PNG}"},
+                ]
             items.append({"role": role, "content": content})
         if q.tool_round:
-            items += [{"type": "function_call", "call_id": i, "name": n, "arguments": json.dumps(a)} for i, n, a in PAST_CALLS]
+            items += [
+                {"type": "function_call", "call_id": i, "name": n, "arguments": json.dumps(a)} for i, n, a in PAST_CALLS
+            ]
             items += [{"type": "function_call_output", "call_id": i, "output": text} for i, text in PAST_RESULTS]
         params: dict[str, Any] = {"model": q.model, "input": items, "store": False}
         if q.system:
@@ -197,7 +212,9 @@ async def _response_stream_answer(stream: Any) -> Answer:
     """Read the raw events, holding them to protocols.md §2.4: increasing sequence numbers, items
     added and done one at a time, deltas that add up to what the done events say."""
     events = [e.model_dump() async for e in stream]
-    assert [e["sequence_number"] for e in events] == list(range(events[0]["sequence_number"], events[0]["sequence_number"] + len(events)))
+    assert [e["sequence_number"] for e in events] == list(
+        range(events[0]["sequence_number"], events[0]["sequence_number"] + len(events))
+    )
     assert [e["type"] for e in events[:2]] == ["response.created", "response.in_progress"], [e["type"] for e in events]
     last = events[-1]
     if last["type"] == "response.failed":
@@ -228,7 +245,11 @@ async def _response_stream_answer(stream: Any) -> Answer:
 # --- Anthropic Messages --------------------------------------------------------------------------
 
 _MESSAGES_STOP = {"end_turn": "end", "stop_sequence": "end", "tool_use": "tool", "max_tokens": "length"}
-_DELTA_FOR = {"text": ("text_delta",), "thinking": ("thinking_delta", "signature_delta"), "tool_use": ("input_json_delta",)}
+_DELTA_FOR = {
+    "text": ("text_delta",),
+    "thinking": ("thinking_delta", "signature_delta"),
+    "tool_use": ("input_json_delta",),
+}
 _DELTA_TEXT = {"text_delta": "text", "thinking_delta": "thinking", "input_json_delta": "partial_json"}
 
 
@@ -241,16 +262,32 @@ class AnthropicClient(Client):
         for n, (role, text) in enumerate(q.turns):
             content: Any = text
             if q.image and n == 0:
-                content = [{"type": "text", "text": text}, {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}}]
+                content = [
+                    {"type": "text", "text": text},
+                    {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}},
+                ]
             messages.append({"role": role, "content": content})
         if q.tool_round:
-            messages.append({"role": "assistant", "content": [{"type": "tool_use", "id": i, "name": n, "input": a} for i, n, a in PAST_CALLS]})
-            messages.append({"role": "user", "content": [{"type": "tool_result", "tool_use_id": i, "content": text} for i, text in PAST_RESULTS]})
+            messages.append(
+                {
+                    "role": "assistant",
+                    "content": [{"type": "tool_use", "id": i, "name": n, "input": a} for i, n, a in PAST_CALLS],
+                }
+            )
+            messages.append(
+                {
+                    "role": "user",
+                    "content": [{"type": "tool_result", "tool_use_id": i, "content": text} for i, text in PAST_RESULTS],
+                }
+            )
         params: dict[str, Any] = {"model": q.model, "messages": messages, "max_tokens": q.max_tokens or 4096}
         if q.system:
             params["system"] = q.system
         if q.tools:
-            params["tools"] = [{"name": t["name"], "description": t["description"], "input_schema": t["parameters"]} for t in (WEATHER_TOOL, TIME_TOOL)]
+            params["tools"] = [
+                {"name": t["name"], "description": t["description"], "input_schema": t["parameters"]}
+                for t in (WEATHER_TOOL, TIME_TOOL)
+            ]
         if q.reasoning:
             params["thinking"] = {"type": "enabled", "budget_tokens": 2048}
         return params
@@ -272,7 +309,12 @@ class AnthropicClient(Client):
 def _anthropic_refusal(e: anthropic.APIStatusError) -> Refused:
     body: Any = e.body
     assert isinstance(body, dict) and body.get("type") == "error", body
-    return Refused(body["error"]["message"], status=e.status_code, retry_after=e.response.headers.get("retry-after"), kind=body["error"]["type"])
+    return Refused(
+        body["error"]["message"],
+        status=e.status_code,
+        retry_after=e.response.headers.get("retry-after"),
+        kind=body["error"]["type"],
+    )
 
 
 def _message_usage(answer: Answer, usage: Any) -> None:
@@ -345,7 +387,13 @@ class OllamaClient(Client):
         for n, (role, text) in enumerate(q.turns):
             messages.append({"role": role, "content": text, **({"images": [PNG]} if q.image and n == 0 else {})})
         if q.tool_round:
-            messages.append({"role": "assistant", "content": "", "tool_calls": [{"function": {"name": n, "arguments": a}} for _, n, a in PAST_CALLS]})
+            messages.append(
+                {
+                    "role": "assistant",
+                    "content": "",
+                    "tool_calls": [{"function": {"name": n, "arguments": a}} for _, n, a in PAST_CALLS],
+                }
+            )
             names = {i: n for i, n, _ in PAST_CALLS}
             messages += [{"role": "tool", "content": text, "tool_name": names[i]} for i, text in PAST_RESULTS]
         params: dict[str, Any] = {"model": q.model, "messages": messages, "stream": q.stream}

@@ -63,9 +63,16 @@ def _read_chat(fake: FakeUpstream) -> Received:
                 if part["type"] == "image_url":
                     media, data = part["image_url"]["url"].removeprefix("data:").split(";base64,")
                     images.append((media, data))
-            calls += [(c["id"], c["function"]["name"], json.loads(c["function"]["arguments"])) for c in m.get("tool_calls") or ()]
+            calls += [
+                (c["id"], c["function"]["name"], json.loads(c["function"]["arguments"]))
+                for c in m.get("tool_calls") or ()
+            ]
     return Received(
-        system=system, turns=turns, tool_calls=calls, tool_results=results, images=images,
+        system=system,
+        turns=turns,
+        tool_calls=calls,
+        tool_results=results,
+        images=images,
         tool_names=[t["function"]["name"] for t in body.get("tools") or ()],
         reasoning_asked=bool(body.get("reasoning_effort")),
         max_tokens=body.get("max_completion_tokens") or body.get("max_tokens"),
@@ -110,7 +117,11 @@ def _read_responses(fake: FakeUpstream) -> Received:
         elif kind == "function_call_output":
             results.append((item["call_id"], _text(item["output"])))
     return Received(
-        system=system, turns=turns, tool_calls=calls, tool_results=results, images=images,
+        system=system,
+        turns=turns,
+        tool_calls=calls,
+        tool_results=results,
+        images=images,
         tool_names=[t["name"] for t in body.get("tools") or ()],
         reasoning_asked=bool((body.get("reasoning") or {}).get("effort")),
         max_tokens=body.get("max_output_tokens"),
@@ -127,7 +138,12 @@ OPENAI_RESPONSES = Upstream(
     short_text="".join(responses_api.TEXT_PIECES[:2]),
     reasoning=responses_api.SUMMARY,
     tool_calls=tuple((i, n, json.loads(a)) for i, n, a in responses_api.FUNCTION_CALLS),
-    usage=lambda stream: (_R["input_tokens"], _R["output_tokens"], _R["input_tokens_details"]["cached_tokens"], _R["output_tokens_details"]["reasoning_tokens"]),
+    usage=lambda stream: (
+        _R["input_tokens"],
+        _R["output_tokens"],
+        _R["input_tokens_details"]["cached_tokens"],
+        _R["output_tokens_details"]["reasoning_tokens"],
+    ),
     stream_failure=responses_api.FAILED["message"],
     rate_limit_kind="rate_limit_exceeded",
     read=_read_responses,
@@ -155,7 +171,10 @@ def _read_messages(fake: FakeUpstream) -> Received:
     system = body.get("system")
     return Received(
         system=_text(system) if system is not None else None,
-        turns=turns, tool_calls=calls, tool_results=results, images=images,
+        turns=turns,
+        tool_calls=calls,
+        tool_results=results,
+        images=images,
         tool_names=[t["name"] for t in body.get("tools") or ()],
         reasoning_asked=(body.get("thinking") or {}).get("type") == "enabled",
         max_tokens=body.get("max_tokens"),
@@ -174,7 +193,9 @@ ANTHROPIC = Upstream(
     tool_calls=ant.TOOL_USES,
     usage=lambda stream: (
         _U["input_tokens"] + _U["cache_read_input_tokens"] + _U["cache_creation_input_tokens"],
-        _U["output_tokens"], _U["cache_read_input_tokens"], 0,
+        _U["output_tokens"],
+        _U["cache_read_input_tokens"],
+        0,
     ),
     stream_failure="Overloaded",
     rate_limit_kind="rate_limit_error",
@@ -200,9 +221,16 @@ def _read_ollama(fake: FakeUpstream) -> Received:
             if m.get("content"):
                 turns.append((m["role"], m["content"]))
             images += [("image/png", i) for i in m.get("images") or ()]
-            calls += [(c.get("id") or c["function"]["name"], c["function"]["name"], c["function"]["arguments"]) for c in m.get("tool_calls") or ()]
+            calls += [
+                (c.get("id") or c["function"]["name"], c["function"]["name"], c["function"]["arguments"])
+                for c in m.get("tool_calls") or ()
+            ]
     return Received(
-        system=system, turns=turns, tool_calls=calls, tool_results=results, images=images,
+        system=system,
+        turns=turns,
+        tool_calls=calls,
+        tool_results=results,
+        images=images,
         tool_names=[t["function"]["name"] for t in body.get("tools") or ()],
         reasoning_asked=body.get("think") not in (None, False),
         max_tokens=(body.get("options") or {}).get("num_predict"),

@@ -37,9 +37,22 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("frozen")
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "ERROR",
-         "--distpath", str(work / "dist"), "--workpath", str(work / "build"), str(ROOT / "build.spec")],
-        check=True, cwd=work, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--log-level",
+            "ERROR",
+            "--distpath",
+            str(work / "dist"),
+            "--workpath",
+            str(work / "build"),
+            str(ROOT / "build.spec"),
+        ],
+        check=True,
+        cwd=work,
+        timeout=900,
     )
     print(f"\nbuild.spec built in {time.perf_counter() - started:.0f} s")
     return work / "dist" / "switchboard"
@@ -47,8 +60,14 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_both_programs_pass_their_self_tests(bundle: Path) -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run([sys.executable, str(ROOT / "installers" / "smoke_test.py"), str(bundle), "--app"],
-                          capture_output=True, text=True, timeout=600, env=env, check=False)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "installers" / "smoke_test.py"), str(bundle), "--app"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        check=False,
+    )
     print(done.stdout)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "switchboard-gateway: self-test passed" in done.stdout and "switchboard: self-test passed" in done.stdout
@@ -73,18 +92,30 @@ def test_frozen_gateway_counts_tokens_offline_and_knows_its_models(bundle: Path,
         first = proc.stdout.readline().decode()
         assert "listening on" in first, first
         url = first.split("listening on ")[1].strip()
-        counted = _post(f"{url}/v1/messages/count_tokens", {"model": "x/gpt-4o", "messages": [{"role": "user", "content": "Hello there, how are you?"}]})
+        counted = _post(
+            f"{url}/v1/messages/count_tokens",
+            {"model": "x/gpt-4o", "messages": [{"role": "user", "content": "Hello there, how are you?"}]},
+        )
         assert counted == {"input_tokens": 13}  # o200k_base, from the bundled file
         shown = _post(f"{url}/api/show", {"model": "x/gpt-4o"})
         assert shown["capabilities"] == ["completion", "tools", "vision"]
-        assert shown["model_info"] == {"general.architecture": "gpt", "general.basename": "x/gpt-4o", "gpt.context_length": 128000}
+        assert shown["model_info"] == {
+            "general.architecture": "gpt",
+            "general.basename": "x/gpt-4o",
+            "gpt.context_length": 128000,
+        }
     finally:
         proc.terminate()
         proc.wait(20)
 
 
 def _root_with_apt() -> bool:
-    return sys.platform == "linux" and os.geteuid() == 0 and shutil.which("apt-get") is not None and shutil.which("gpg") is not None
+    return (
+        sys.platform == "linux"
+        and os.geteuid() == 0
+        and shutil.which("apt-get") is not None
+        and shutil.which("gpg") is not None
+    )
 
 
 @pytest.mark.skipif(not _root_with_apt(), reason="installs a .deb: needs root, apt-get and gpg (CI has them)")
@@ -92,46 +123,109 @@ def test_the_deb_installs_runs_and_removes_cleanly_and_its_checksums_are_signed(
     gnupg = tmp_path / "gnupg"
     gnupg.mkdir(mode=0o700)
     env = {**os.environ, "GNUPGHOME": str(gnupg)}
-    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "Switchboard CI Throwaway <ci@example.invalid>",
-                    "ed25519", "sign", "1d"], env=env, check=True, capture_output=True, timeout=60)
-    listed = subprocess.run(["gpg", "--list-keys", "--with-colons"], env=env, check=True, capture_output=True, text=True).stdout
+    subprocess.run(
+        [
+            "gpg",
+            "--batch",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "Switchboard CI Throwaway <ci@example.invalid>",
+            "ed25519",
+            "sign",
+            "1d",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    listed = subprocess.run(
+        ["gpg", "--list-keys", "--with-colons"], env=env, check=True, capture_output=True, text=True
+    ).stdout
     key = next(line.split(":")[9] for line in listed.splitlines() if line.startswith("fpr"))
     out = tmp_path / "release"
-    refused = subprocess.run([sys.executable, str(ROOT / "installers" / "linux" / "package.py"), str(bundle), "--out", str(out)],
-                             env={k: v for k, v in env.items() if k != "SWITCHBOARD_GPG_KEY"}, capture_output=True, text=True, timeout=600)
+    refused = subprocess.run(
+        [sys.executable, str(ROOT / "installers" / "linux" / "package.py"), str(bundle), "--out", str(out)],
+        env={k: v for k, v in env.items() if k != "SWITCHBOARD_GPG_KEY"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert refused.returncode != 0 and "SWITCHBOARD_GPG_KEY" in refused.stderr  # never unsigned by accident
     release_key = Ed25519PrivateKey.generate()
-    raw = base64.b64encode(release_key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()))
-    subprocess.run([sys.executable, str(ROOT / "installers" / "linux" / "package.py"), str(bundle), "--out", str(out)],
-                   env={**env, "SWITCHBOARD_GPG_KEY": key, "SWITCHBOARD_UPDATE_SIGNING_KEY": raw.decode()}, check=True, timeout=600)
+    raw = base64.b64encode(
+        release_key.private_bytes(
+            serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+        )
+    )
+    subprocess.run(
+        [sys.executable, str(ROOT / "installers" / "linux" / "package.py"), str(bundle), "--out", str(out)],
+        env={**env, "SWITCHBOARD_GPG_KEY": key, "SWITCHBOARD_UPDATE_SIGNING_KEY": raw.decode()},
+        check=True,
+        timeout=600,
+    )
     (deb,) = out.glob("switchboard_*.deb")
     tarball = f"switchboard-{deb.name.split('_')[1]}-linux-{os.uname().machine}.tar.gz"
     assert {p.name for p in out.iterdir()} == {deb.name, tarball, "SHA256SUMS", "SHA256SUMS.asc", "SHA256SUMS.sig"}
-    verified = subprocess.run(["gpg", "--batch", "--verify", "SHA256SUMS.asc"], cwd=out, env=env, capture_output=True, text=True)
+    verified = subprocess.run(
+        ["gpg", "--batch", "--verify", "SHA256SUMS.asc"], cwd=out, env=env, capture_output=True, text=True
+    )
     assert verified.returncode == 0 and "Good signature" in verified.stderr
     # What the app's update check does with these files: the tarball, proven by the release key.
-    public = base64.b64encode(release_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)).decode()
-    release = Release("9.9.9", "", "", {name: (out / name).as_uri() for name in (tarball, "SHA256SUMS", "SHA256SUMS.sig")})
-    kept = download_verified(release, tarball, tmp_path / "updates", public_key(public), lambda url, limit: Path(url.removeprefix("file://")).read_bytes())
+    public = base64.b64encode(
+        release_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    ).decode()
+    release = Release(
+        "9.9.9", "", "", {name: (out / name).as_uri() for name in (tarball, "SHA256SUMS", "SHA256SUMS.sig")}
+    )
+    kept = download_verified(
+        release,
+        tarball,
+        tmp_path / "updates",
+        public_key(public),
+        lambda url, limit: Path(url.removeprefix("file://")).read_bytes(),
+    )
     assert kept.read_bytes() == (out / tarball).read_bytes()
     assert subprocess.run(["sha256sum", "--check", "SHA256SUMS"], cwd=out, capture_output=True).returncode == 0
 
     apt = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", str(deb)]  # resolves Depends: they must exist
+    install = [
+        "apt-get",
+        "install",
+        "-y",
+        "-qq",
+        "--no-install-recommends",
+        str(deb),
+    ]  # resolves Depends: they must exist
     if subprocess.run(install, env=apt, capture_output=True).returncode != 0:
         subprocess.run(["apt-get", "update", "-qq"], env=apt, check=True, capture_output=True, timeout=300)
         subprocess.run(install, env=apt, check=True, capture_output=True, timeout=600)
     try:
         files = subprocess.run(["dpkg", "-L", "switchboard"], check=True, capture_output=True, text=True).stdout.split()
-        assert "/usr/share/applications/switchboard.desktop" in files and "/usr/share/icons/hicolor/256x256/apps/switchboard.png" in files
+        assert (
+            "/usr/share/applications/switchboard.desktop" in files
+            and "/usr/share/icons/hicolor/256x256/apps/switchboard.png" in files
+        )
         home = tmp_path / "home"
         home.mkdir()
         for program in ("switchboard-gateway", "switchboard"):  # from PATH, as a person would start them
-            done = subprocess.run([program, "--self-test"], env={**os.environ, "HOME": str(home), "QT_QPA_PLATFORM": "offscreen"},
-                                  capture_output=True, text=True, timeout=120)
-            assert done.returncode == 0 and "frozen" in done.stdout and done.stdout.strip().endswith("self-test passed"), done.stdout
+            done = subprocess.run(
+                [program, "--self-test"],
+                env={**os.environ, "HOME": str(home), "QT_QPA_PLATFORM": "offscreen"},
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert (
+                done.returncode == 0 and "frozen" in done.stdout and done.stdout.strip().endswith("self-test passed")
+            ), done.stdout
     finally:
-        subprocess.run(["apt-get", "purge", "-y", "-qq", "switchboard"], env=apt, check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            ["apt-get", "purge", "-y", "-qq", "switchboard"], env=apt, check=True, capture_output=True, timeout=300
+        )
     assert not any(Path(f).exists() and not Path(f).is_dir() for f in files)  # every file it brought is gone
     assert not Path("/opt/switchboard").exists() and shutil.which("switchboard") is None
-    assert subprocess.run(["dpkg", "-s", "switchboard"], capture_output=True).returncode != 0  # not even its config remains
+    assert (
+        subprocess.run(["dpkg", "-s", "switchboard"], capture_output=True).returncode != 0
+    )  # not even its config remains

@@ -25,9 +25,17 @@ def test_a_tag_builds_smoke_tests_and_packages_on_every_os_then_publishes() -> N
     assert flow[True]["push"]["tags"] == ["v*"]  # YAML reads the key "on" as True
     assert flow["permissions"] == {"contents": "read"}
     build, publish = flow["jobs"]["build"], flow["jobs"]["publish"]
-    assert {entry["os"] for entry in build["strategy"]["matrix"]["include"]} == {"ubuntu-22.04", "windows-latest", "macos-latest"}
+    assert {entry["os"] for entry in build["strategy"]["matrix"]["include"]} == {
+        "ubuntu-22.04",
+        "windows-latest",
+        "macos-latest",
+    }
     runs = [step.get("run", "") for step in build["steps"]]
-    order = ["installers/project.py", "pyinstaller --noconfirm build.spec", "installers/smoke_test.py dist/switchboard --app"]
+    order = [
+        "installers/project.py",
+        "pyinstaller --noconfirm build.spec",
+        "installers/smoke_test.py dist/switchboard --app",
+    ]
     assert [next(i for i, r in enumerate(runs) if needle in r) for needle in order] == sorted(
         next(i for i, r in enumerate(runs) if needle in r) for needle in order
     )
@@ -49,5 +57,7 @@ def test_every_secret_it_uses_is_documented_and_none_is_inlined() -> None:
 def test_the_tag_check_reads_the_one_version_source() -> None:
     from gateway.version import __version__
 
-    said = subprocess.run([sys.executable, str(ROOT / "installers" / "project.py")], capture_output=True, text=True, check=True)
+    said = subprocess.run(
+        [sys.executable, str(ROOT / "installers" / "project.py")], capture_output=True, text=True, check=True
+    )
     assert said.stdout.strip() == __version__

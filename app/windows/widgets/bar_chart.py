@@ -45,7 +45,11 @@ class BarChart(QWidget):
             bar = QRectF(box.left() + n * step + (step - width) / 2, box.bottom() - height, width, height)
             p.fillRect(bar, BAR)
             if n % label_every == 0:
-                p.drawText(QRectF(box.left() + n * step - 20, box.bottom() + 4, step + 40, 14), Qt.AlignmentFlag.AlignHCenter, label)
+                p.drawText(
+                    QRectF(box.left() + n * step - 20, box.bottom() + 4, step + 40, 14),
+                    Qt.AlignmentFlag.AlignHCenter,
+                    label,
+                )
         p.end()
 
 

@@ -74,12 +74,21 @@ class GitHubAuth:
 
     async def device_code(self) -> DeviceCode:
         answer = await exchange(
-            self._transport, "POST", f"{self._web}/login/device/code", who="github",
+            self._transport,
+            "POST",
+            f"{self._web}/login/device/code",
+            who="github",
             json={"client_id": CLIENT_ID, "scope": SCOPE},
         )
         body = answer.body
-        if answer.status != 200 or not isinstance(body.get("device_code"), str) or not isinstance(body.get("user_code"), str):
-            raise CopilotRefused(f"GitHub did not start the sign-in ({answer.refusal()})", permanent=True, reason="needs_sign_in")
+        if (
+            answer.status != 200
+            or not isinstance(body.get("device_code"), str)
+            or not isinstance(body.get("user_code"), str)
+        ):
+            raise CopilotRefused(
+                f"GitHub did not start the sign-in ({answer.refusal()})", permanent=True, reason="needs_sign_in"
+            )
         return DeviceCode(
             body["device_code"],
             body["user_code"],
@@ -90,7 +99,10 @@ class GitHubAuth:
 
     async def poll(self, device: DeviceCode) -> Poll:
         answer = await exchange(
-            self._transport, "POST", f"{self._web}/login/oauth/access_token", who="github",
+            self._transport,
+            "POST",
+            f"{self._web}/login/oauth/access_token",
+            who="github",
             json={"client_id": CLIENT_ID, "device_code": device.device_code, "grant_type": GRANT},
         )
         body = answer.body
@@ -100,12 +112,17 @@ class GitHubAuth:
         interval = body.get("interval")
         return Poll(
             error=answer.error_code() or f"http_{answer.status}",
-            interval=interval if isinstance(interval, int) and not isinstance(interval, bool) and interval > 0 else None,
+            interval=interval
+            if isinstance(interval, int) and not isinstance(interval, bool) and interval > 0
+            else None,
         )
 
     async def copilot_token(self, github_token: str) -> CopilotToken:
         answer = await exchange(
-            self._transport, "GET", f"{self._api}/copilot_internal/v2/token", who="copilot",
+            self._transport,
+            "GET",
+            f"{self._api}/copilot_internal/v2/token",
+            who="copilot",
             headers=(("Authorization", f"token {github_token}"), *_EDITOR),
         )
         body = answer.body
@@ -114,12 +131,18 @@ class GitHubAuth:
             endpoints = body.get("endpoints")
             api = endpoints.get("api") if isinstance(endpoints, dict) else None
             return CopilotToken(
-                token, float(expires), float(_int(body.get("refresh_in"), 1500)), self._api_url(api), str(body.get("sku") or "")
+                token,
+                float(expires),
+                float(_int(body.get("refresh_in"), 1500)),
+                self._api_url(api),
+                str(body.get("sku") or ""),
             )
         if answer.status == 401:
             raise CopilotRefused("GitHub no longer accepts this sign-in", permanent=True, reason="needs_sign_in")
         if answer.status == 403 or answer.status == 404:
-            raise CopilotRefused(f"this GitHub account has no Copilot access ({answer.refusal()})", permanent=True, reason="no_access")
+            raise CopilotRefused(
+                f"this GitHub account has no Copilot access ({answer.refusal()})", permanent=True, reason="no_access"
+            )
         raise CopilotRefused(f"GitHub could not issue a Copilot token ({answer.refusal()})", permanent=False, reason="")
 
     def _api_url(self, named: Any) -> str:
@@ -135,7 +158,10 @@ class GitHubAuth:
     async def user(self, github_token: str) -> dict[str, Any] | None:
         """The user endpoint: plan and quota snapshots."""
         answer = await exchange(
-            self._transport, "GET", f"{self._api}/copilot_internal/user", who="copilot",
+            self._transport,
+            "GET",
+            f"{self._api}/copilot_internal/user",
+            who="copilot",
             headers=(("Authorization", f"token {github_token}"), *_EDITOR),
         )
         return answer.body if answer.status == 200 else None
@@ -143,9 +169,11 @@ class GitHubAuth:
     async def login(self, github_token: str) -> str:
         """The GitHub user name of a token ("" when GitHub does not say)."""
         answer = await exchange(
-            self._transport, "GET", f"{self._api}/user", who="github",
+            self._transport,
+            "GET",
+            f"{self._api}/user",
+            who="github",
             headers=(("Authorization", f"token {github_token}"),),
         )
         login = answer.body.get("login") if answer.status == 200 else None
         return login if isinstance(login, str) else ""
-

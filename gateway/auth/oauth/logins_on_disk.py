@@ -109,9 +109,13 @@ def read_codex_login(path: Path, keyring_get: KeyringGet = system_keyring_get) -
         data = _read_json(path)
     where = f"the system keyring's Codex login for {path.parent}" if in_keyring else str(path)
     tokens = data.get("tokens")
-    if not isinstance(tokens, dict) or not all(isinstance(tokens.get(k), str) and tokens.get(k) for k in ("access_token", "refresh_token")):
+    if not isinstance(tokens, dict) or not all(
+        isinstance(tokens.get(k), str) and tokens.get(k) for k in ("access_token", "refresh_token")
+    ):
         hint = " (it holds an API key, not a ChatGPT sign-in)" if data.get("OPENAI_API_KEY") else ""
-        raise ImportProblem(f"{where} holds no ChatGPT sign-in{hint}. Sign in with 'codex login', or use 'accounts login codex'.")
+        raise ImportProblem(
+            f"{where} holds no ChatGPT sign-in{hint}. Sign in with 'codex login', or use 'accounts login codex'."
+        )
     account_id = tokens.get("account_id")
     return CodexLogin(
         Tokens(str(tokens.get("id_token") or ""), tokens["access_token"], tokens["refresh_token"]),
@@ -126,8 +130,10 @@ def write_back_to(login: CodexLogin, sync: bool) -> Path | None:
     if not sync:
         return None
     if login.in_keyring:
-        raise ImportProblem("the Codex CLI keeps this login in the system keyring, which Switchboard reads but never "
-                            "writes: import it without keeping the two in step")
+        raise ImportProblem(
+            "the Codex CLI keeps this login in the system keyring, which Switchboard reads but never "
+            "writes: import it without keeping the two in step"
+        )
     return login.path
 
 
@@ -136,8 +142,12 @@ def write_codex_login(path: Path, tokens: Tokens, now: float) -> None:
     data = _read_json(path)
     kept = data.get("tokens")
     kept = kept if isinstance(kept, dict) else {}
-    data["tokens"] = {**kept, "id_token": tokens.id_token or kept.get("id_token", ""),
-                      "access_token": tokens.access_token, "refresh_token": tokens.refresh_token}
+    data["tokens"] = {
+        **kept,
+        "id_token": tokens.id_token or kept.get("id_token", ""),
+        "access_token": tokens.access_token,
+        "refresh_token": tokens.refresh_token,
+    }
     data["last_refresh"] = datetime.fromtimestamp(now, UTC).isoformat().replace("+00:00", "Z")
     write_private(path, json.dumps(data, indent=2))
 

@@ -69,9 +69,17 @@ class OpenAIAuth:
 
     async def exchange_code(self, code: str, redirect: str, pkce: Pkce) -> Tokens:
         answer = await exchange(
-            self._transport, "POST", f"{self._root}/oauth/token", who="openai-auth",
-            form={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect,
-                  "client_id": CLIENT_ID, "code_verifier": pkce.verifier},
+            self._transport,
+            "POST",
+            f"{self._root}/oauth/token",
+            who="openai-auth",
+            form={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect,
+                "client_id": CLIENT_ID,
+                "code_verifier": pkce.verifier,
+            },
         )
         tokens = _tokens(answer.body)
         if answer.status != 200 or tokens is None or not tokens.refresh_token:
@@ -81,8 +89,16 @@ class OpenAIAuth:
     async def refresh(self, refresh_token: str) -> Tokens:
         """New tokens; the refresh token rotates (the old one must never be used again)."""
         answer = await exchange(
-            self._transport, "POST", f"{self._root}/oauth/token", who="openai-auth",
-            json={"client_id": CLIENT_ID, "grant_type": "refresh_token", "refresh_token": refresh_token, "scope": REFRESH_SCOPE},
+            self._transport,
+            "POST",
+            f"{self._root}/oauth/token",
+            who="openai-auth",
+            json={
+                "client_id": CLIENT_ID,
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+                "scope": REFRESH_SCOPE,
+            },
         )
         tokens = _tokens(answer.body, refresh_token)
         if answer.status == 200 and tokens is not None:
@@ -93,7 +109,10 @@ class OpenAIAuth:
 
     async def usage(self, access_token: str, account_id: str) -> dict[str, Any] | None:
         answer = await exchange(
-            self._transport, "GET", self._usage_url, who="codex",
+            self._transport,
+            "GET",
+            self._usage_url,
+            who="codex",
             headers=(("Authorization", f"Bearer {access_token}"), ("ChatGPT-Account-Id", account_id)),
         )
         return answer.body if answer.status == 200 else None

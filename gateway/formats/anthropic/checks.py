@@ -37,7 +37,11 @@ MAX_TOOLS = 1_024
 
 _BLOCK = obj({"type": string(64)})
 _BLOCKS = array(_BLOCK, max_items=MAX_BLOCKS)
-_SYSTEM = either("a string or an array of text blocks", string(10_000_000), array(obj({"type": string(64), "text": string(10_000_000)}), max_items=MAX_BLOCKS))
+_SYSTEM = either(
+    "a string or an array of text blocks",
+    string(10_000_000),
+    array(obj({"type": string(64), "text": string(10_000_000)}), max_items=MAX_BLOCKS),
+)
 
 
 def _message(value: Any, param: str) -> None:
@@ -75,7 +79,9 @@ MESSAGE_FIELDS: dict[str, Validator] = {
     "top_p": number(0, 1),
     "top_k": integer(0, 1_000_000),
     "tools": array(obj({"name": string(256)}), max_items=MAX_TOOLS),
-    "tool_choice": obj({"type": one_of("auto", "any", "tool", "none"), "name": string(256), "disable_parallel_tool_use": boolean}),
+    "tool_choice": obj(
+        {"type": one_of("auto", "any", "tool", "none"), "name": string(256), "disable_parallel_tool_use": boolean}
+    ),
     "thinking": obj({"type": string(32), "budget_tokens": integer(0, 100_000_000)}),
     "output_config": obj({"effort": string(32)}),
     "metadata": obj({"user_id": string(512)}),
@@ -127,4 +133,6 @@ def parse_request(
     for name, value in (("anthropic-version", version), ("anthropic-beta", beta)):
         if value is not None:
             _HEADER_VALUE(value, name)
-    return MessagesCall(model=model, stream=body.get("stream") is True, body=body, version=version, beta=beta, source=source)
+    return MessagesCall(
+        model=model, stream=body.get("stream") is True, body=body, version=version, beta=beta, source=source
+    )

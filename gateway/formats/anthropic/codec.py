@@ -51,7 +51,6 @@ FINISH_TO_ANTHROPIC: dict[FinishReason, str] = {
 }
 
 
-
 # --- requests: Anthropic -> canonical -------------------------------------------------------
 
 
@@ -98,7 +97,9 @@ def _blocks(content: Any, role: Role, param: str) -> tuple[Part, ...]:
         elif role == "system":
             raise untranslatable(where, f"a {kind!r} block in a system message")
         elif kind == "tool_use" and role == "assistant":
-            parts.append(ToolCall(str(block.get("id") or ""), str(block.get("name") or ""), arguments_text(block.get("input"))))
+            parts.append(
+                ToolCall(str(block.get("id") or ""), str(block.get("name") or ""), arguments_text(block.get("input")))
+            )
         elif kind == "tool_result" and role == "user":
             parts.append(
                 ToolResult(
@@ -122,7 +123,9 @@ def _tools(tools: Any, choice: ToolChoice | None) -> tuple[tuple[Tool, ...], tup
     out, dropped = [], []
     for i, tool in enumerate(tools or ()):
         if tool.get("type") in (None, "custom") and isinstance(tool.get("input_schema"), dict):
-            out.append(Tool(str(tool["name"]), str(tool.get("description") or ""), tool["input_schema"], cache=_cached(tool)))
+            out.append(
+                Tool(str(tool["name"]), str(tool.get("description") or ""), tool["input_schema"], cache=_cached(tool))
+            )
             continue
         name = str(tool.get("name") or tool.get("type"))
         if choice is not None and choice.mode == "tool" and choice.name == name:
@@ -213,9 +216,18 @@ def _wire_blocks(message: Message, index: int) -> list[dict[str, Any]]:
         elif isinstance(part, ImagePart):
             blocks.append(_image_block(part))
         elif isinstance(part, ToolCall):
-            blocks.append({"type": "tool_use", "id": part.id, "name": part.name, "input": arguments_object(part, f"messages[{index}].tool_calls")})
+            blocks.append(
+                {
+                    "type": "tool_use",
+                    "id": part.id,
+                    "name": part.name,
+                    "input": arguments_object(part, f"messages[{index}].tool_calls"),
+                }
+            )
         elif isinstance(part, ToolResult):
-            content = [{"type": "text", "text": p.text} if isinstance(p, TextPart) else _image_block(p) for p in part.content]
+            content = [
+                {"type": "text", "text": p.text} if isinstance(p, TextPart) else _image_block(p) for p in part.content
+            ]
             result: dict[str, Any] = {"type": "tool_result", "tool_use_id": part.call_id, "content": content}
             if part.is_error:
                 result["is_error"] = True
@@ -310,7 +322,9 @@ def decode_response(body: dict[str, Any]) -> ChatResponse:
         elif kind == "redacted_thinking":
             parts.append(Reasoning(redacted=str(block.get("data") or "")))
         elif kind == "tool_use":
-            parts.append(ToolCall(str(block.get("id") or ""), str(block.get("name") or ""), arguments_text(block.get("input"))))
+            parts.append(
+                ToolCall(str(block.get("id") or ""), str(block.get("name") or ""), arguments_text(block.get("input")))
+            )
     stop = body.get("stop_reason")
     return ChatResponse(
         id=str(body.get("id") or ""),
@@ -332,7 +346,9 @@ def encode_response(response: ChatResponse, model: str) -> dict[str, Any]:
         if isinstance(part, TextPart):
             content.append({"type": "text", "text": part.text})
         elif isinstance(part, ToolCall):
-            content.append({"type": "tool_use", "id": part.id, "name": part.name, "input": arguments_object(part, None)})
+            content.append(
+                {"type": "tool_use", "id": part.id, "name": part.name, "input": arguments_object(part, None)}
+            )
         elif part.redacted:
             content.append({"type": "redacted_thinking", "data": part.redacted})
         else:

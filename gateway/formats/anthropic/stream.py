@@ -80,7 +80,9 @@ class StreamDecoder:
             stop = delta.get("stop_reason")
             if isinstance(stop, str):
                 sequence = delta.get("stop_sequence")
-                events.append(Finish(FINISH_FROM_ANTHROPIC.get(stop, "stop"), sequence if isinstance(sequence, str) else None))
+                events.append(
+                    Finish(FINISH_FROM_ANTHROPIC.get(stop, "stop"), sequence if isinstance(sequence, str) else None)
+                )
             usage = payload.get("usage")
             merged = usage_from({**self._start_usage, **(usage if isinstance(usage, dict) else {})})
             if merged is not None:
@@ -209,13 +211,23 @@ class StreamEncoder:
                 block = self._open_block("redacted", {"type": "redacted_thinking", "data": event.redacted})
                 return block + self._close_block()
             if event.signature:
-                return self._delta({"type": "signature_delta", "signature": event.signature}) if self._open == "thinking" else b""
-            out = b"" if self._open == "thinking" else self._open_block("thinking", {"type": "thinking", "thinking": ""})
+                return (
+                    self._delta({"type": "signature_delta", "signature": event.signature})
+                    if self._open == "thinking"
+                    else b""
+                )
+            out = (
+                b"" if self._open == "thinking" else self._open_block("thinking", {"type": "thinking", "thinking": ""})
+            )
             return out + self._delta({"type": "thinking_delta", "thinking": event.text})
         if isinstance(event, ToolCallStart):
             return self._open_block("tool", {"type": "tool_use", "id": event.id, "name": event.name, "input": {}})
         if isinstance(event, ToolCallDelta):
-            return self._delta({"type": "input_json_delta", "partial_json": event.arguments}) if self._open == "tool" else b""
+            return (
+                self._delta({"type": "input_json_delta", "partial_json": event.arguments})
+                if self._open == "tool"
+                else b""
+            )
         if isinstance(event, UsageReport):
             self._usage = event.usage
         elif isinstance(event, Finish):

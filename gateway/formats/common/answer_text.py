@@ -36,4 +36,8 @@ def stream_text(decoder: StreamDecoder, relayed: Iterable[bytes]) -> str:
 
 
 def answer_text(answer: ChatResponse) -> str:
-    return "".join(p.arguments if isinstance(p, ToolCall) else p.text for p in answer.parts if isinstance(p, TextPart | Reasoning | ToolCall))
+    return "".join(
+        p.arguments if isinstance(p, ToolCall) else p.text
+        for p in answer.parts
+        if isinstance(p, TextPart | Reasoning | ToolCall)
+    )

@@ -86,9 +86,7 @@ def string(max_length: int) -> Validator:
 def one_of(*choices: str) -> Validator:
     def check(value: Any, param: str) -> None:
         if value not in choices:
-            raise BodyError(
-                f"Invalid '{param}': expected one of {', '.join(repr(c) for c in choices)}.", param
-            )
+            raise BodyError(f"Invalid '{param}': expected one of {', '.join(repr(c) for c in choices)}.", param)
 
     return check
 

@@ -54,15 +54,17 @@ def _messages(value: Any, param: str) -> None:
         check_fields(message, _MESSAGE_FIELDS, prefix=f"{where}.")
 
 
-_OPTIONS = obj({
-    "temperature": number(0, 100),
-    "top_p": number(0, 1),
-    "top_k": integer(0, 1_000_000),
-    "num_predict": integer(-2, 100_000_000),
-    "num_ctx": integer(1, 100_000_000),
-    "seed": integer(-(2**63), 2**63 - 1),
-    "stop": either("a string or an array of strings", string(4096), array(string(4096), max_items=64)),
-})
+_OPTIONS = obj(
+    {
+        "temperature": number(0, 100),
+        "top_p": number(0, 1),
+        "top_k": integer(0, 1_000_000),
+        "num_predict": integer(-2, 100_000_000),
+        "num_ctx": integer(1, 100_000_000),
+        "seed": integer(-(2**63), 2**63 - 1),
+        "stop": either("a string or an array of strings", string(4096), array(string(4096), max_items=64)),
+    }
+)
 _COMMON: dict[str, Validator] = {
     "stream": boolean,
     "think": either("true, false or a level", boolean, one_of("low", "medium", "high", "max")),
@@ -70,7 +72,10 @@ _COMMON: dict[str, Validator] = {
     "options": _OPTIONS,
     "keep_alive": either("a duration", string(32), number(-1, 10**12)),
 }
-CHAT_FIELDS: dict[str, Validator] = {**_COMMON, "tools": array(obj({"function": obj({"name": string(256)})}), max_items=MAX_TOOLS)}
+CHAT_FIELDS: dict[str, Validator] = {
+    **_COMMON,
+    "tools": array(obj({"function": obj({"name": string(256)})}), max_items=MAX_TOOLS),
+}
 GENERATE_FIELDS: dict[str, Validator] = {
     **_COMMON,
     "prompt": _TEXT,
@@ -164,9 +169,21 @@ def parse_embed(body: dict[str, Any], source: jsonbody.Body | None = None, *, le
     if legacy:
         prompt = required(body, "prompt", _TEXT)
         return EmbedCall(model, (prompt,), legacy=True)
-    value = required(body, "input", either("a string or an array of strings", _TEXT, array(_TEXT, min_items=1, max_items=2048)))
-    check_fields(body, {"truncate": boolean, "dimensions": integer(1, 65_536), "options": _OPTIONS, "keep_alive": _COMMON["keep_alive"]})
-    return EmbedCall(model, (value,) if isinstance(value, str) else tuple(value), legacy=False, dimensions=body.get("dimensions"))
+    value = required(
+        body, "input", either("a string or an array of strings", _TEXT, array(_TEXT, min_items=1, max_items=2048))
+    )
+    check_fields(
+        body,
+        {
+            "truncate": boolean,
+            "dimensions": integer(1, 65_536),
+            "options": _OPTIONS,
+            "keep_alive": _COMMON["keep_alive"],
+        },
+    )
+    return EmbedCall(
+        model, (value,) if isinstance(value, str) else tuple(value), legacy=False, dimensions=body.get("dimensions")
+    )
 
 
 def parse_show(body: dict[str, Any], source: jsonbody.Body | None = None) -> str:

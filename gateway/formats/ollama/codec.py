@@ -37,7 +37,6 @@ DONE_REASON: dict[FinishReason, str] = {"length": "length"}  # everything else r
 _MEDIA_TYPES = (("iVBOR", "image/png"), ("/9j/", "image/jpeg"), ("R0lGOD", "image/gif"), ("UklGR", "image/webp"))
 
 
-
 def media_type(data: str) -> str:
     return next((kind for magic, kind in _MEDIA_TYPES if data.startswith(magic)), "image/png")
 
@@ -152,7 +151,13 @@ def decode_chat(body: dict[str, Any]) -> ChatRequest:
             parts: list[Part] = [Reasoning(thinking)] if isinstance(thinking, str) and thinking else []
             turns.append(Message("assistant", (*parts, *([TextPart(content)] if content else []), *calls)))
     flush()
-    return ChatRequest(model=body["model"], messages=tuple(turns), system=tuple(system), tools=_tools(body.get("tools")), **_sampling(body))
+    return ChatRequest(
+        model=body["model"],
+        messages=tuple(turns),
+        system=tuple(system),
+        tools=_tools(body.get("tools")),
+        **_sampling(body),
+    )
 
 
 def _tools(tools: Any) -> tuple[Tool, ...]:
@@ -162,13 +167,23 @@ def _tools(tools: Any) -> tuple[Tool, ...]:
         if tool.get("type", "function") != "function" or not isinstance(function.get("name"), str):
             raise untranslatable(f"tools[{i}]", f"a {tool.get('type')!r} tool")
         parameters = function.get("parameters")
-        out.append(Tool(function["name"], str(function.get("description") or ""), parameters if isinstance(parameters, dict) else {"type": "object", "properties": {}}))
+        out.append(
+            Tool(
+                function["name"],
+                str(function.get("description") or ""),
+                parameters if isinstance(parameters, dict) else {"type": "object", "properties": {}},
+            )
+        )
     return tuple(out)
 
 
 def decode_generate(body: dict[str, Any]) -> ChatRequest:
     """A checked /api/generate body in canonical form: the prompt as one user turn."""
-    for name, what in (("suffix", "a suffix (fill-in-the-middle)"), ("template", "a prompt template"), ("context", "a context from an earlier answer")):
+    for name, what in (
+        ("suffix", "a suffix (fill-in-the-middle)"),
+        ("template", "a prompt template"),
+        ("context", "a context from an earlier answer"),
+    ):
         if body.get(name):
             raise untranslatable(name, what)
     if body.get("raw") is True:
@@ -202,8 +217,14 @@ def _user_messages(message: Message, names: dict[str, str]) -> list[dict[str, An
     for part in message.parts:
         if isinstance(part, ToolResult):
             content = "".join(p.text for p in part.content if isinstance(p, TextPart))
-            out.append({"role": "tool", "content": ("Error: " if part.is_error else "") + content,
-                        "tool_name": names.get(part.call_id, ""), "tool_call_id": part.call_id})
+            out.append(
+                {
+                    "role": "tool",
+                    "content": ("Error: " if part.is_error else "") + content,
+                    "tool_name": names.get(part.call_id, ""),
+                    "tool_call_id": part.call_id,
+                }
+            )
             add_images(part.content, "tool_result")
         elif isinstance(part, TextPart):
             text.append(part.text)
@@ -229,14 +250,24 @@ def _wire_messages(request: ChatRequest) -> list[dict[str, Any]]:
         if message.role == "system":
             out.append({"role": "system", "content": system_text(message)})
             continue
-        entry: dict[str, Any] = {"role": "assistant", "content": "".join(p.text for p in message.parts if isinstance(p, TextPart))}
+        entry: dict[str, Any] = {
+            "role": "assistant",
+            "content": "".join(p.text for p in message.parts if isinstance(p, TextPart)),
+        }
         if thinking := "".join(p.text for p in message.parts if isinstance(p, Reasoning)):
             entry["thinking"] = thinking
         calls = [p for p in message.parts if isinstance(p, ToolCall)]
         if calls:
             names.update((c.id, c.name) for c in calls)
             entry["tool_calls"] = [
-                {"id": c.id, "function": {"index": k, "name": c.name, "arguments": arguments_object(c, f"messages[{index}].tool_calls")}}
+                {
+                    "id": c.id,
+                    "function": {
+                        "index": k,
+                        "name": c.name,
+                        "arguments": arguments_object(c, f"messages[{index}].tool_calls"),
+                    },
+                }
                 for k, c in enumerate(calls)
             ]
         out.append(entry)

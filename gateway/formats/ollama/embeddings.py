@@ -26,7 +26,12 @@ def answer(call: EmbedCall, openai_body: bytes, total_ns: int) -> bytes:
     if call.legacy:
         return jsonbody.encode({"embedding": vectors[0]})
     usage = jsonbody.as_object(parsed.get("usage"))
-    return jsonbody.encode({
-        "model": call.model, "embeddings": vectors, "total_duration": total_ns, "load_duration": 0,
-        "prompt_eval_count": usage.get("prompt_tokens", 0),
-    })
+    return jsonbody.encode(
+        {
+            "model": call.model,
+            "embeddings": vectors,
+            "total_duration": total_ns,
+            "load_duration": 0,
+            "prompt_eval_count": usage.get("prompt_tokens", 0),
+        }
+    )

@@ -28,13 +28,25 @@ def _digest(entry: ModelEntry) -> str:
 
 
 def _details(facts: ModelFacts) -> dict[str, Any]:
-    return {"parent_model": "", "format": "", "family": facts.family, "families": [facts.family],
-            "parameter_size": "", "quantization_level": ""}
+    return {
+        "parent_model": "",
+        "format": "",
+        "family": facts.family,
+        "families": [facts.family],
+        "parameter_size": "",
+        "quantization_level": "",
+    }
 
 
 def _listed(entry: ModelEntry, facts: ModelFacts) -> dict[str, Any]:
-    return {"name": entry.id, "model": entry.id, "modified_at": iso_time(entry.created), "size": 0,
-            "digest": _digest(entry), "details": _details(facts)}
+    return {
+        "name": entry.id,
+        "model": entry.id,
+        "modified_at": iso_time(entry.created),
+        "size": 0,
+        "digest": _digest(entry),
+        "details": _details(facts),
+    }
 
 
 def render_tags(models: Iterable[tuple[ModelEntry, ModelFacts]]) -> bytes:
@@ -43,18 +55,30 @@ def render_tags(models: Iterable[tuple[ModelEntry, ModelFacts]]) -> bytes:
 
 def render_show(entry: ModelEntry, facts: ModelFacts) -> bytes:
     arch = facts.family
-    return encode({
-        "modelfile": "", "parameters": "", "template": "",
-        "details": _details(facts),
-        "model_info": {"general.architecture": arch, "general.basename": entry.id, f"{arch}.context_length": facts.context_length},
-        "capabilities": list(facts.capabilities),
-        "modified_at": iso_time(entry.created),
-    })
+    return encode(
+        {
+            "modelfile": "",
+            "parameters": "",
+            "template": "",
+            "details": _details(facts),
+            "model_info": {
+                "general.architecture": arch,
+                "general.basename": entry.id,
+                f"{arch}.context_length": facts.context_length,
+            },
+            "capabilities": list(facts.capabilities),
+            "modified_at": iso_time(entry.created),
+        }
+    )
 
 
 def render_running(models: Iterable[tuple[ModelEntry, ModelFacts, float]]) -> bytes:
     """Models in use: those that served a request within their keep-alive, until when."""
-    return encode({"models": [
-        {**_listed(e, f), "expires_at": iso_time(until), "size_vram": 0, "context_length": f.context_length}
-        for e, f, until in models
-    ]})
+    return encode(
+        {
+            "models": [
+                {**_listed(e, f), "expires_at": iso_time(until), "size_vram": 0, "context_length": f.context_length}
+                for e, f, until in models
+            ]
+        }
+    )

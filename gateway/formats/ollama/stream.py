@@ -54,7 +54,13 @@ def stream_error(err: GatewayError) -> bytes:
 
 
 def upstream_error(provider: str, message: Any) -> UpstreamStatus:
-    return UpstreamStatus(f"{provider}: {message or 'error mid-stream'}", provider=provider, status=502, error_type="upstream_error", code=None)
+    return UpstreamStatus(
+        f"{provider}: {message or 'error mid-stream'}",
+        provider=provider,
+        status=502,
+        error_type="upstream_error",
+        code=None,
+    )
 
 
 class StreamDecoder:
@@ -162,7 +168,14 @@ class StreamEncoder:
         else:
             body["message"] = {"role": "assistant", "content": ""}
         reason = DONE_REASON.get(self._finish, "stop") if self._finish else "stop"
-        return _line({**body, "done": True, "done_reason": reason, **metrics(self._usage, self._timing.elapsed_ns(), self._first_ns)})
+        return _line(
+            {
+                **body,
+                "done": True,
+                "done_reason": reason,
+                **metrics(self._usage, self._timing.elapsed_ns(), self._first_ns),
+            }
+        )
 
 
 _DONE = re.compile(rb'"done"\s*:\s*true')

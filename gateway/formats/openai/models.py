@@ -26,7 +26,7 @@ def parse_model_list(body: bytes, provider: str, strip_prefix: str = "") -> list
         if not isinstance(model_id, str) or not model_id:
             continue
         if strip_prefix and model_id.startswith(strip_prefix):
-            model_id = model_id[len(strip_prefix):]
+            model_id = model_id[len(strip_prefix) :]
         created = item.get("created")
         created = created if isinstance(created, int) and not isinstance(created, bool) else 0
         entries.setdefault(

@@ -183,6 +183,8 @@ def upstream_body(call: ChatCall, upstream_model: str, *, ask_usage: bool) -> by
     if not (call.stream and ask_usage and not call.wants_usage):
         return jsonbody.with_model(call.source, call.body, upstream_model)
     if "stream_options" not in call.body:
-        return jsonbody.with_member(jsonbody.with_model(call.source, call.body, upstream_model), "stream_options", {"include_usage": True})
+        return jsonbody.with_member(
+            jsonbody.with_model(call.source, call.body, upstream_model), "stream_options", {"include_usage": True}
+        )
     options = {**(call.body["stream_options"] or {}), "include_usage": True}  # null: as if absent, as in the API
     return jsonbody.encode({**call.body, "model": upstream_model, "stream_options": options})

@@ -47,7 +47,6 @@ FINISH_TO_OPENAI: dict[FinishReason, str] = {
 }
 
 
-
 # --- requests: OpenAI -> canonical ----------------------------------------------------------
 
 
@@ -105,11 +104,11 @@ def decode_request(body: dict[str, Any]) -> ChatRequest:
         role, content, param = m["role"], m.get("content"), f"messages[{i}].content"
         if role in ("system", "developer"):
             flush_results()
-            place_system(system, messages, (p for p in _content(content, param, images=False) if isinstance(p, TextPart)))
-        elif role == "tool":
-            pending_results.append(
-                ToolResult(str(m.get("tool_call_id") or ""), tuple(_content(content, param)))
+            place_system(
+                system, messages, (p for p in _content(content, param, images=False) if isinstance(p, TextPart))
             )
+        elif role == "tool":
+            pending_results.append(ToolResult(str(m.get("tool_call_id") or ""), tuple(_content(content, param))))
         elif role == "user":
             flush_results()
             messages.append(Message("user", tuple(_content(content, param))))
@@ -120,7 +119,9 @@ def decode_request(body: dict[str, Any]) -> ChatRequest:
             if isinstance(thinking, str) and thinking:
                 parts.append(Reasoning(thinking))
             parts.extend(_content(content, param, images=False))
-            parts.extend(_tool_call(c, f"messages[{i}].tool_calls[{k}]") for k, c in enumerate(m.get("tool_calls") or ()))
+            parts.extend(
+                _tool_call(c, f"messages[{i}].tool_calls[{k}]") for k, c in enumerate(m.get("tool_calls") or ())
+            )
             messages.append(Message("assistant", tuple(parts)))
         else:
             raise untranslatable(f"messages[{i}].role", f"the {role!r} role")
@@ -219,7 +220,13 @@ def _wire_messages(request: ChatRequest, reasoning_history: bool) -> list[dict[s
         for part in message.parts:
             if isinstance(part, ToolResult):
                 text = "".join(p.text for p in part.content if isinstance(p, TextPart))
-                out.append({"role": "tool", "tool_call_id": part.call_id, "content": ("Error: " if part.is_error else "") + text})
+                out.append(
+                    {
+                        "role": "tool",
+                        "tool_call_id": part.call_id,
+                        "content": ("Error: " if part.is_error else "") + text,
+                    }
+                )
                 rest.extend(p for p in part.content if isinstance(p, ImagePart))
             elif isinstance(part, TextPart | ImagePart):
                 rest.append(part)
@@ -233,7 +240,9 @@ def _wire_messages(request: ChatRequest, reasoning_history: bool) -> list[dict[s
 _REASONING_MODEL = re.compile(r"(?:^|/)(?:o\d|gpt-5)", re.IGNORECASE)
 
 
-def encode_request(request: ChatRequest, upstream_model: str, *, stream_usage: bool, reasoning_history: bool = False) -> dict[str, Any]:
+def encode_request(
+    request: ChatRequest, upstream_model: str, *, stream_usage: bool, reasoning_history: bool = False
+) -> dict[str, Any]:
     """``reasoning_history``: send earlier turns' thinking back as ``reasoning_content``, for the
     servers that want it (DeepSeek's and Kimi's thinking models refuse a tool turn without it)."""
     body: dict[str, Any] = {"model": upstream_model, "messages": _wire_messages(request, reasoning_history)}
@@ -244,7 +253,9 @@ def encode_request(request: ChatRequest, upstream_model: str, *, stream_usage: b
         ]
     choice = request.tool_choice
     if choice is not None:
-        body["tool_choice"] = {"type": "function", "function": {"name": choice.name}} if choice.mode == "tool" else choice.mode
+        body["tool_choice"] = (
+            {"type": "function", "function": {"name": choice.name}} if choice.mode == "tool" else choice.mode
+        )
     if request.parallel_tool_calls is not None and request.tools:
         body["parallel_tool_calls"] = request.parallel_tool_calls
     limit = "max_completion_tokens" if _REASONING_MODEL.search(upstream_model) else "max_tokens"

@@ -145,7 +145,11 @@ class StreamRelay(RelayState):
             return _DONE_EVENT
         self.usage = usage
         head = _first_chunk(self._head)
-        counts = {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens, "total_tokens": usage.total_tokens}
+        counts = {
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "total_tokens": usage.total_tokens,
+        }
         return usage_chunk(head.get("id"), head.get("created"), head.get("model"), counts) + _DONE_EVENT
 
     def _read_usage(self, block: bytes, at: int) -> bytes:

@@ -138,7 +138,12 @@ class StreamEncoder:
         if isinstance(event, ReasoningDelta):
             return self._chunk({"reasoning_content": event.text}) if event.text else b""
         if isinstance(event, ToolCallStart):
-            call = {"index": event.index, "id": event.id, "type": "function", "function": {"name": event.name, "arguments": ""}}
+            call = {
+                "index": event.index,
+                "id": event.id,
+                "type": "function",
+                "function": {"name": event.name, "arguments": ""},
+            }
             return self._chunk({"tool_calls": [call]})
         if isinstance(event, ToolCallDelta):
             return self._chunk({"tool_calls": [{"index": event.index, "function": {"arguments": event.arguments}}]})
@@ -156,5 +161,12 @@ class StreamEncoder:
 
 def usage_chunk(chunk_id: Any, created: Any, model: Any, usage: dict[str, Any]) -> bytes:
     """The usage-only chunk (``choices: []``) that ends a stream whose client asked for usage."""
-    chunk = {"id": chunk_id, "object": "chat.completion.chunk", "created": created, "model": model, "choices": [], "usage": usage}
+    chunk = {
+        "id": chunk_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+        "choices": [],
+        "usage": usage,
+    }
     return b"data: " + jsonbody.encode(chunk) + b"\n\n"

@@ -66,7 +66,9 @@ def _item(value: Any, param: str) -> None:
     if isinstance(content, list):
         for i, part in enumerate(content):
             if "type" not in part:
-                raise BodyError(f"Missing required parameter: '{param}.content[{i}].type'.", f"{param}.content[{i}].type")
+                raise BodyError(
+                    f"Missing required parameter: '{param}.content[{i}].type'.", f"{param}.content[{i}].type"
+                )
 
 
 def _input(value: Any, param: str) -> None:

@@ -50,7 +50,6 @@ STATELESS = (
 )
 
 
-
 # --- requests: Responses -> canonical -------------------------------------------------------
 
 
@@ -139,9 +138,21 @@ def _item(item: dict[str, Any], param: str, turns: _Turns, system: list[TextPart
     elif kind == "function_call":
         arguments = item.get("arguments")
         name = flat_name(str(item.get("namespace") or ""), str(item.get("name") or ""))
-        turns.add("assistant", [ToolCall(str(item.get("call_id") or ""), name, arguments if isinstance(arguments, str) else "{}")])
+        turns.add(
+            "assistant",
+            [ToolCall(str(item.get("call_id") or ""), name, arguments if isinstance(arguments, str) else "{}")],
+        )
     elif kind == "custom_tool_call":
-        turns.add("assistant", [ToolCall(str(item.get("call_id") or ""), str(item.get("name") or ""), custom_arguments(str(item.get("input") or "")))])
+        turns.add(
+            "assistant",
+            [
+                ToolCall(
+                    str(item.get("call_id") or ""),
+                    str(item.get("name") or ""),
+                    custom_arguments(str(item.get("input") or "")),
+                )
+            ],
+        )
     elif kind in ("function_call_output", "custom_tool_call_output"):
         turns.add("user", [_output(item, param)])
     elif kind == "reasoning":
@@ -204,7 +215,9 @@ def decode_request(body: dict[str, Any]) -> ChatRequest:
 
 def _input_parts(parts: list[TextPart | ImagePart]) -> list[dict[str, Any]]:
     return [
-        {"type": "input_text", "text": p.text} if isinstance(p, TextPart) else {"type": "input_image", "image_url": image_url(p)}
+        {"type": "input_text", "text": p.text}
+        if isinstance(p, TextPart)
+        else {"type": "input_image", "image_url": image_url(p)}
         for p in parts
     ]
 
@@ -223,13 +236,21 @@ def _input_items(request: ChatRequest) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for message in request.messages:
         if message.role == "system":
-            items.append({"type": "message", "role": "developer", "content": [{"type": "input_text", "text": system_text(message)}]})
+            items.append(
+                {
+                    "type": "message",
+                    "role": "developer",
+                    "content": [{"type": "input_text", "text": system_text(message)}],
+                }
+            )
             continue
         if message.role == "user":
             rest: list[TextPart | ImagePart] = []
             for part in message.parts:
                 if isinstance(part, ToolResult):
-                    items.append({"type": "function_call_output", "call_id": part.call_id, "output": _tool_output(part)})
+                    items.append(
+                        {"type": "function_call_output", "call_id": part.call_id, "output": _tool_output(part)}
+                    )
                 elif isinstance(part, TextPart | ImagePart):
                     rest.append(part)
             if rest:
@@ -237,16 +258,25 @@ def _input_items(request: ChatRequest) -> list[dict[str, Any]]:
             continue
         for part in message.parts:
             if isinstance(part, TextPart) and part.text:
-                items.append({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": part.text}]})
+                items.append(
+                    {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": part.text}]}
+                )
             elif isinstance(part, ToolCall):
-                items.append({"type": "function_call", "call_id": part.id, "name": part.name, "arguments": part.arguments})
+                items.append(
+                    {"type": "function_call", "call_id": part.id, "name": part.name, "arguments": part.arguments}
+                )
     return items
 
 
 def _text_format(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
     kind = (response_format or {}).get("type", "text")
     if kind == "json_schema":
-        return {"format": {"type": "json_schema", **as_object(response_format.get("json_schema") if response_format else None)}}
+        return {
+            "format": {
+                "type": "json_schema",
+                **as_object(response_format.get("json_schema") if response_format else None),
+            }
+        }
     if kind == "json_object":
         return {"format": {"type": "json_object"}}
     return None
@@ -259,7 +289,13 @@ def encode_request(request: ChatRequest, upstream_model: str) -> dict[str, Any]:
     if request.tools:
         # Responses makes function tools strict unless told otherwise; Chat and Messages do not.
         body["tools"] = [
-            {"type": "function", "name": t.name, "description": t.description, "parameters": t.parameters, "strict": False}
+            {
+                "type": "function",
+                "name": t.name,
+                "description": t.description,
+                "parameters": t.parameters,
+                "strict": False,
+            }
             for t in request.tools
         ]
     choice = request.tool_choice
@@ -313,7 +349,13 @@ def decode_response(body: dict[str, Any]) -> ChatResponse:
                     refused = True
         elif kind == "function_call":
             arguments = item.get("arguments")
-            parts.append(ToolCall(str(item.get("call_id") or item.get("id") or ""), str(item.get("name") or ""), arguments if isinstance(arguments, str) else "{}"))
+            parts.append(
+                ToolCall(
+                    str(item.get("call_id") or item.get("id") or ""),
+                    str(item.get("name") or ""),
+                    arguments if isinstance(arguments, str) else "{}",
+                )
+            )
         elif kind == "reasoning" and (text := _reasoning_text(item)):
             parts.append(Reasoning(text))
     has_calls = any(isinstance(p, ToolCall) for p in parts)
@@ -326,7 +368,9 @@ def decode_response(body: dict[str, Any]) -> ChatResponse:
     )
 
 
-def encode_response(response: ChatResponse, model: str, created: int, echo: dict[str, Any], names: ToolNames | None = None) -> dict[str, Any]:
+def encode_response(
+    response: ChatResponse, model: str, created: int, echo: dict[str, Any], names: ToolNames | None = None
+) -> dict[str, Any]:
     rid = response_id(response.id or "switchboard")
     return response_object(
         rid,

@@ -24,7 +24,10 @@ def echoed(body: dict[str, Any]) -> dict[str, Any]:
         "max_output_tokens": body.get("max_output_tokens"),
         "parallel_tool_calls": body.get("parallel_tool_calls", True),
         "previous_response_id": None,
-        "reasoning": {"effort": as_object(body.get("reasoning")).get("effort"), "summary": as_object(body.get("reasoning")).get("summary")},
+        "reasoning": {
+            "effort": as_object(body.get("reasoning")).get("effort"),
+            "summary": as_object(body.get("reasoning")).get("summary"),
+        },
         "store": False,  # nothing is kept: the gateway holds no state
         "temperature": body.get("temperature", 1.0),
         "text": body.get("text") or {"format": {"type": "text"}},
@@ -70,7 +73,9 @@ def status_of(finish: FinishReason | None) -> str:
     return "incomplete" if finish in ("length", "content_filter") else "completed"
 
 
-def output_items(parts: tuple[TextPart | Reasoning | ToolCall, ...], rid: str, names: ToolNames | None = None) -> list[dict[str, Any]]:
+def output_items(
+    parts: tuple[TextPart | Reasoning | ToolCall, ...], rid: str, names: ToolNames | None = None
+) -> list[dict[str, Any]]:
     """An answer's parts as output items; consecutive text joins one message; a call to a
     namespaced or custom tool as the client named it (``names``)."""
     items: list[dict[str, Any]] = []
@@ -95,11 +100,27 @@ def message_item(item_id: str, text: str, status: str) -> dict[str, Any]:
     return {"type": "message", "id": item_id, "status": status, "role": "assistant", "content": content}
 
 
-def call_item(item_id: str, call_id: str, name: str, arguments: str, status: str, names: ToolNames | None = None) -> dict[str, Any]:
+def call_item(
+    item_id: str, call_id: str, name: str, arguments: str, status: str, names: ToolNames | None = None
+) -> dict[str, Any]:
     tool = names.client(name) if names is not None else None
     if tool is not None and tool.custom:
-        return {"type": "custom_tool_call", "id": item_id, "call_id": call_id, "name": tool.name, "input": custom_input(arguments), "status": status}
-    item = {"type": "function_call", "id": item_id, "call_id": call_id, "name": name, "arguments": arguments, "status": status}
+        return {
+            "type": "custom_tool_call",
+            "id": item_id,
+            "call_id": call_id,
+            "name": tool.name,
+            "input": custom_input(arguments),
+            "status": status,
+        }
+    item = {
+        "type": "function_call",
+        "id": item_id,
+        "call_id": call_id,
+        "name": name,
+        "arguments": arguments,
+        "status": status,
+    }
     if tool is not None:
         item.update(name=tool.name, namespace=tool.namespace)
     return item

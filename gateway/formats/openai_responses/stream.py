@@ -104,7 +104,9 @@ class StreamDecoder:
     def _start_call(self, item: dict[str, Any], events: list[StreamEvent]) -> int:
         tool = len(self._tool_of_item)
         self._tool_of_item[str(item.get("id") or f"item-{tool}")] = tool
-        events.append(ToolCallStart(tool, str(item.get("call_id") or item.get("id") or ""), str(item.get("name") or "")))
+        events.append(
+            ToolCallStart(tool, str(item.get("call_id") or item.get("id") or ""), str(item.get("name") or ""))
+        )
         return tool
 
     def _arguments(self, tool: int | None, arguments: Any, events: list[StreamEvent]) -> None:
@@ -172,8 +174,15 @@ class StreamEncoder:
     def _response(self, status: str, *, error: dict[str, Any] | None = None) -> dict[str, Any]:
         usage = self._usage if status != "in_progress" else None
         return response_object(
-            self._rid, self._model, self._created, self._echo,
-            status=status, output=list(self._output), usage=usage, finish=self._finish, error=error,
+            self._rid,
+            self._model,
+            self._created,
+            self._echo,
+            status=status,
+            output=list(self._output),
+            usage=usage,
+            finish=self._finish,
+            error=error,
         )
 
     def _start(self, upstream_id: str) -> bytes:
@@ -192,9 +201,13 @@ class StreamEncoder:
         self._open, self._pieces = {**item, "id": item_id}, []
         out += self._sse("response.output_item.added", {"output_index": len(self._output), "item": added(item_id)})
         if item["type"] == "message":
-            out += self._sse("response.content_part.added", {**self._where(), "content_index": 0, "part": _text_part("")})
+            out += self._sse(
+                "response.content_part.added", {**self._where(), "content_index": 0, "part": _text_part("")}
+            )
         elif item["type"] == "reasoning":
-            out += self._sse("response.reasoning_summary_part.added", {**self._where(), "summary_index": 0, "part": _summary("")})
+            out += self._sse(
+                "response.reasoning_summary_part.added", {**self._where(), "summary_index": 0, "part": _summary("")}
+            )
         return out
 
     def _where(self) -> dict[str, Any]:
@@ -214,13 +227,17 @@ class StreamEncoder:
         elif item["type"] == "reasoning":
             done = reasoning_item(item["id"], full)
             out = self._sse("response.reasoning_summary_text.done", {**where, "summary_index": 0, "text": full})
-            out += self._sse("response.reasoning_summary_part.done", {**where, "summary_index": 0, "part": _summary(full)})
+            out += self._sse(
+                "response.reasoning_summary_part.done", {**where, "summary_index": 0, "part": _summary(full)}
+            )
         else:
             done = call_item(item["id"], item["call_id"], item["name"], full, "completed", self._names)
             if done["type"] == "custom_tool_call":
                 out = self._sse("response.custom_tool_call_input.done", {**where, "input": done["input"]})
             else:
-                out = self._sse("response.function_call_arguments.done", {**where, "name": done["name"], "arguments": full})
+                out = self._sse(
+                    "response.function_call_arguments.done", {**where, "name": done["name"], "arguments": full}
+                )
         out += self._sse("response.output_item.done", {"output_index": len(self._output), "item": done})
         self._output.append(done)
         self._open = None
@@ -265,14 +282,20 @@ class StreamEncoder:
         if isinstance(event, ToolCallStart):
             added = call_item("", event.id, event.name, "", "in_progress", self._names)
             item = {"type": added["type"], "call_id": event.id, "name": event.name}
-            return self._open_item("fc" if added["type"] == "function_call" else "ctc", item, lambda i: {**added, "id": i})
+            return self._open_item(
+                "fc" if added["type"] == "function_call" else "ctc", item, lambda i: {**added, "id": i}
+            )
         if isinstance(event, ToolCallDelta):
             if kind == "custom_tool_call":
                 # The function standing for it writes {"input": ...}: the input is known whole only
                 # at the end, so it goes out with the item's done event.
                 self._pieces.append(event.arguments)
                 return b""
-            return self._piece("response.function_call_arguments.delta", event.arguments, {}) if kind == "function_call" else b""
+            return (
+                self._piece("response.function_call_arguments.delta", event.arguments, {})
+                if kind == "function_call"
+                else b""
+            )
         if isinstance(event, UsageReport):
             self._usage = event.usage
         elif isinstance(event, Finish):

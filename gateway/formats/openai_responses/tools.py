@@ -21,7 +21,12 @@ from gateway.formats.common import jsonbody
 from gateway.formats.common.jsonbody import BodyError, as_object, untranslatable
 
 SEPARATOR = "__"
-_INPUT = {"type": "object", "properties": {"input": {"type": "string"}}, "required": ["input"], "additionalProperties": False}
+_INPUT = {
+    "type": "object",
+    "properties": {"input": {"type": "string"}},
+    "required": ["input"],
+    "additionalProperties": False,
+}
 _NO_PARAMETERS = {"type": "object", "properties": {}}
 
 
@@ -61,7 +66,9 @@ class ToolNames:
 
 def _function(tool: dict[str, Any], name: str) -> Tool:
     parameters = tool.get("parameters")
-    return Tool(name, str(tool.get("description") or ""), parameters if isinstance(parameters, dict) else _NO_PARAMETERS)
+    return Tool(
+        name, str(tool.get("description") or ""), parameters if isinstance(parameters, dict) else _NO_PARAMETERS
+    )
 
 
 def _custom(tool: dict[str, Any]) -> Tool:
@@ -86,7 +93,10 @@ def decode_tools(tools: Any, choice: Any) -> tuple[tuple[Tool, ...], tuple[str, 
             out.append(_function(tool, tool["name"]))
         elif kind == "namespace":
             namespace = str(tool.get("name") or "")
-            out.extend(_function(as_object(inner), flat_name(namespace, str(as_object(inner).get("name") or ""))) for inner in tool.get("tools") or ())
+            out.extend(
+                _function(as_object(inner), flat_name(namespace, str(as_object(inner).get("name") or "")))
+                for inner in tool.get("tools") or ()
+            )
         elif kind == "custom":
             out.append(_custom(tool))
         elif kind == forced:

@@ -32,7 +32,12 @@ def _call(case: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
     """The arguments naming the model, the gateway and the case."""
     # OpenAI's base URL ends in /v1; the others' are the server's root, their paths carry the rest.
     api_base = job["gateway"] + ("/v1" if case["api"] == "openai" else "")
-    return {"model": case["model"], "api_base": api_base, "api_key": "switchboard", "extra_headers": {job["header"]: case["id"]}}
+    return {
+        "model": case["model"],
+        "api_base": api_base,
+        "api_key": "switchboard",
+        "extra_headers": {job["header"]: case["id"]},
+    }
 
 
 def _counted(usage: Any) -> list[int]:
@@ -47,7 +52,10 @@ async def generate(case: dict[str, Any], job: dict[str, Any]) -> Answer:
 async def stream(case: dict[str, Any], job: dict[str, Any]) -> Answer:
     text, usage = "", None
     chunks = await litellm.acompletion(
-        messages=[{"role": "user", "content": job["plain"]}], stream=True, stream_options={"include_usage": True}, **_call(case, job)
+        messages=[{"role": "user", "content": job["plain"]}],
+        stream=True,
+        stream_options={"include_usage": True},
+        **_call(case, job),
     )
     async for chunk in chunks:
         if chunk.choices:
@@ -67,18 +75,33 @@ async def tools(case: dict[str, Any], job: dict[str, Any]) -> Answer:
         calls = message.tool_calls or []
         if not calls:
             return message.content or "", usage
-        messages.append({"role": "assistant", "content": message.content, "tool_calls": [
-            {"id": c.id, "type": "function", "function": {"name": c.function.name, "arguments": c.function.arguments}} for c in calls
-        ]})
+        messages.append(
+            {
+                "role": "assistant",
+                "content": message.content,
+                "tool_calls": [
+                    {
+                        "id": c.id,
+                        "type": "function",
+                        "function": {"name": c.function.name, "arguments": c.function.arguments},
+                    }
+                    for c in calls
+                ],
+            }
+        )
         for call in calls:
             command = json.loads(call.function.arguments)["command"]
-            output = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=10, check=False).stdout
+            output = subprocess.run(
+                ["bash", "-c", command], capture_output=True, text=True, timeout=10, check=False
+            ).stdout
             messages.append({"role": "tool", "tool_call_id": call.id, "content": output})
     raise RuntimeError("no final answer after 4 rounds")
 
 
 SCENARIOS: dict[str, Callable[[dict[str, Any], dict[str, Any]], Awaitable[Answer]]] = {
-    "generate": generate, "stream": stream, "tools": tools,
+    "generate": generate,
+    "stream": stream,
+    "tools": tools,
 }
 
 

@@ -37,7 +37,15 @@ def test_a_key_is_recognisable_and_carries_at_least_128_random_bits() -> None:
     assert len({client_keys.generate().key for _ in range(200)}) == 200
 
 
-@pytest.mark.parametrize("mangle", [lambda k: k[:-1] + ("A" if k[-1] != "A" else "B"), lambda k: k.replace("_", "-", 1), lambda k: k + "x", lambda k: k[:20]])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda k: k[:-1] + ("A" if k[-1] != "A" else "B"),
+        lambda k: k.replace("_", "-", 1),
+        lambda k: k + "x",
+        lambda k: k[:20],
+    ],
+)
 def test_a_mistyped_key_fails_its_checksum_without_a_lookup(mangle: Any) -> None:
     assert client_keys.key_id_of(mangle(client_keys.generate().key)) is None
 
@@ -74,7 +82,13 @@ async def test_the_comparison_is_constant_time(table: ClientKeys, monkeypatch: p
 
 
 async def test_labels_tiers_and_limits_are_checked(table: ClientKeys) -> None:
-    for label, tier, limits in [("", "free", {}), ("x\n", "free", {}), ("ok", "gold", {}), ("ok", "free", {"rpm": 1}), ("ok", "free", {"requests_per_minute": -1})]:
+    for label, tier, limits in [
+        ("", "free", {}),
+        ("x\n", "free", {}),
+        ("ok", "gold", {}),
+        ("ok", "free", {"rpm": 1}),
+        ("ok", "free", {"requests_per_minute": -1}),
+    ]:
         with pytest.raises(InvalidRequest):
             await table.create(label, tier, limits, "test")
 

@@ -86,7 +86,9 @@ def test_codex_login_file(tmp_path: Path) -> None:
     path.write_text(json.dumps({"OPENAI_API_KEY": "sk-x", "tokens": None}))
     with pytest.raises(ImportProblem, match="API key"):
         read_codex_login(path)
-    path.write_text(json.dumps({"tokens": {"id_token": "i", "access_token": "a", "refresh_token": "r", "account_id": "acct"}}))
+    path.write_text(
+        json.dumps({"tokens": {"id_token": "i", "access_token": "a", "refresh_token": "r", "account_id": "acct"}})
+    )
     login = read_codex_login(path)
     assert (login.tokens.access_token, login.account_id) == ("a", "acct")
 
@@ -97,7 +99,11 @@ def test_codex_login_kept_in_the_system_keyring(tmp_path: Path) -> None:
     home.mkdir()
     account = "cli|" + hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:16]
     assert codex_keyring_account(home) == account
-    entries = {("Codex Auth", account): json.dumps({"tokens": {"access_token": "a", "refresh_token": "r", "account_id": "acct"}})}
+    entries = {
+        ("Codex Auth", account): json.dumps(
+            {"tokens": {"access_token": "a", "refresh_token": "r", "account_id": "acct"}}
+        )
+    }
     login = read_codex_login(home / "auth.json", lambda service, name: entries.get((service, name)))
     assert login.in_keyring and (login.tokens.refresh_token, login.account_id) == ("r", "acct")
     with pytest.raises(ImportProblem, match="reads but never writes"):
@@ -110,19 +116,29 @@ def test_codex_login_kept_in_the_system_keyring(tmp_path: Path) -> None:
         read_codex_login(home / "auth.json", lambda service, name: entries.get((service, name)))
     (home / "auth.json").write_text(json.dumps({"tokens": {"access_token": "fa", "refresh_token": "fr"}}))
     from_file = read_codex_login(home / "auth.json", lambda service, name: entries.get((service, name)))
-    assert not from_file.in_keyring and write_back_to(from_file, sync=True) == home / "auth.json"  # the file comes first
+    assert (
+        not from_file.in_keyring and write_back_to(from_file, sync=True) == home / "auth.json"
+    )  # the file comes first
 
 
 def test_editor_logins_in_order_and_per_os(tmp_path: Path) -> None:
     assert copilot_config_dir({}, tmp_path, False) == tmp_path / ".config" / "github-copilot"
     assert copilot_config_dir({"XDG_CONFIG_HOME": "/x"}, tmp_path, False) == Path("/x/github-copilot")
-    assert copilot_config_dir({"LOCALAPPDATA": str(tmp_path / "L")}, tmp_path, True) == tmp_path / "L" / "github-copilot"
+    assert (
+        copilot_config_dir({"LOCALAPPDATA": str(tmp_path / "L")}, tmp_path, True) == tmp_path / "L" / "github-copilot"
+    )
     folder = tmp_path / "gc"
     folder.mkdir()
     (folder / "hosts.json").write_text(json.dumps({"github.com": {"user": "old", "oauth_token": "gho_old"}}))
     assert read_editor_login({}, folder).token == "gho_old"
-    (folder / "apps.json").write_text(json.dumps({"ghe.example.com:Iv1.x": {"oauth_token": "ghu_ghe"},
-                                                  "github.com:Iv1.b507a08c87ecfe98": {"user": "new", "oauth_token": "ghu_new"}}))
+    (folder / "apps.json").write_text(
+        json.dumps(
+            {
+                "ghe.example.com:Iv1.x": {"oauth_token": "ghu_ghe"},
+                "github.com:Iv1.b507a08c87ecfe98": {"user": "new", "oauth_token": "ghu_new"},
+            }
+        )
+    )
     found = read_editor_login({}, folder)
     assert (found.token, found.user) == ("ghu_new", "new")
     assert read_editor_login({}, folder, host="ghe.example.com").token == "ghu_ghe"

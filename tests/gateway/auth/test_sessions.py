@@ -39,7 +39,16 @@ def sessions(tmp_path: Path, clock: FakeClock) -> Any:
 
 def claims(clock: FakeClock, **changes: Any) -> dict[str, Any]:
     now = int(clock.time())
-    base = {"iss": ISSUER, "aud": AUDIENCE, "sub": "admin", "typ": "access", "iat": now, "nbf": now, "exp": now + 900, "gen": 0}
+    base = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "admin",
+        "typ": "access",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 900,
+        "gen": 0,
+    }
     base.update(changes)
     return {k: v for k, v in base.items() if v is not None}
 
@@ -98,8 +107,19 @@ def test_tokens_with_the_wrong_algorithm_are_refused(sessions: Sessions, clock: 
         {"gen": None},
         {"gen": "0"},
     ],
-    ids=["no-exp", "expired", "iat-future", "nbf-future", "wrong-iss", "wrong-aud", "refresh-as-access", "no-typ", "no-sub", "no-gen",
-         "text-gen"],
+    ids=[
+        "no-exp",
+        "expired",
+        "iat-future",
+        "nbf-future",
+        "wrong-iss",
+        "wrong-aud",
+        "refresh-as-access",
+        "no-typ",
+        "no-sub",
+        "no-gen",
+        "text-gen",
+    ],
 )
 def test_bad_claims_are_refused(sessions: Sessions, clock: FakeClock, changes: dict[str, Any]) -> None:
     token = jwt.encode(claims(clock, **changes), SECRET, algorithm="HS512")
@@ -108,7 +128,9 @@ def test_bad_claims_are_refused(sessions: Sessions, clock: FakeClock, changes: d
 
 
 def test_expiry_has_a_small_leeway_and_a_kid_is_never_used(sessions: Sessions, clock: FakeClock) -> None:
-    token = jwt.encode(claims(clock, exp=int(clock.time()) - 20), SECRET, algorithm="HS512", headers={"kid": "../../etc/passwd"})
+    token = jwt.encode(
+        claims(clock, exp=int(clock.time()) - 20), SECRET, algorithm="HS512", headers={"kid": "../../etc/passwd"}
+    )
     assert sessions.claims(token, "access")["sub"] == "admin"
 
 

@@ -23,7 +23,13 @@ def usage_by_event(events: list[StreamEvent], prompt_tokens: int) -> dict[str, A
 
 
 def test_message_start_has_the_local_count_and_message_delta_the_upstreams() -> None:
-    events: list[StreamEvent] = [StreamStart("u1", "m"), TextDelta("Hi"), Finish("stop"), UsageReport(Usage(1200, 5)), StreamEnd()]
+    events: list[StreamEvent] = [
+        StreamStart("u1", "m"),
+        TextDelta("Hi"),
+        Finish("stop"),
+        UsageReport(Usage(1200, 5)),
+        StreamEnd(),
+    ]
     found = usage_by_event(events, 1187)
     assert found["message_start"] == {"input_tokens": 1187, "output_tokens": 0}
     assert found["message_delta"]["input_tokens"] == 1200 and found["message_delta"]["output_tokens"] == 5

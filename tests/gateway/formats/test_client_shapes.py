@@ -94,12 +94,15 @@ def test_to_messages_it_becomes_a_reminder_in_the_user_turn_not_lost() -> None:
 
 
 def test_chat_and_responses_keep_later_system_messages_in_place_too() -> None:
-    body = {"model": "m", "messages": [
-        {"role": "system", "content": "first"},
-        {"role": "user", "content": "hi"},
-        {"role": "developer", "content": "later"},
-        {"role": "user", "content": "again"},
-    ]}
+    body = {
+        "model": "m",
+        "messages": [
+            {"role": "system", "content": "first"},
+            {"role": "user", "content": "hi"},
+            {"role": "developer", "content": "later"},
+            {"role": "user", "content": "again"},
+        ],
+    }
     request = chat.decode_request(body)
     assert request.system == (TextPart("first"),)
     assert [m.role for m in request.messages] == ["user", "system", "user"]
@@ -122,21 +125,33 @@ def test_thinking_switched_off_asks_for_no_effort() -> None:
 
 
 def test_earlier_thinking_goes_back_as_reasoning_content_where_the_server_wants_it() -> None:
-    request = ChatRequest(model="m", messages=(
-        Message("user", (TextPart("weather?"),)),
-        Message("assistant", (Reasoning("check the tool"), ToolCall("c1", "Bash", "{}"))),
-    ))
+    request = ChatRequest(
+        model="m",
+        messages=(
+            Message("user", (TextPart("weather?"),)),
+            Message("assistant", (Reasoning("check the tool"), ToolCall("c1", "Bash", "{}"))),
+        ),
+    )
     wants = chat.encode_request(request, "deepseek-reasoner", stream_usage=True, reasoning_history=True)["messages"][1]
     assert wants["reasoning_content"] == "check the tool"
     plain = chat.encode_request(request, "gpt-4o", stream_usage=True)["messages"][1]
     assert "reasoning_content" not in plain  # OpenAI refuses fields it does not know in a message
 
 
-@pytest.mark.parametrize(("model", "field"), [("o3-mini", "max_completion_tokens"), ("gpt-5.1", "max_completion_tokens"),
-                                              ("openai/o4-mini", "max_completion_tokens"), ("gpt-4.1", "max_tokens"),
-                                              ("llama3", "max_tokens")])
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [
+        ("o3-mini", "max_completion_tokens"),
+        ("gpt-5.1", "max_completion_tokens"),
+        ("openai/o4-mini", "max_completion_tokens"),
+        ("gpt-4.1", "max_tokens"),
+        ("llama3", "max_tokens"),
+    ],
+)
 def test_reasoning_models_get_max_completion_tokens(model: str, field: str) -> None:
-    body = chat.encode_request(ChatRequest(model="x", messages=(Message("user", (TextPart("hi"),)),), max_tokens=99), model, stream_usage=True)
+    body = chat.encode_request(
+        ChatRequest(model="x", messages=(Message("user", (TextPart("hi"),)),), max_tokens=99), model, stream_usage=True
+    )
     assert body[field] == 99
     assert {"max_tokens", "max_completion_tokens"} - {field} & body.keys() == set()
 
@@ -156,16 +171,40 @@ def codex_body(**extra: Any) -> dict[str, Any]:
             {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "fix it"}]},
         ],
         "tools": [
-            {"type": "function", "name": "exec_command", "description": "Run.", "strict": False,
-             "parameters": {"type": "object", "properties": {"cmd": {"type": "string"}}, "required": ["cmd"]}},
-            {"type": "namespace", "name": "multi_agent_v1", "description": "Sub-agents.", "tools": [
-                {"type": "function", "name": "spawn_agent", "description": "Spawn.", "strict": False,
-                 "parameters": {"type": "object", "properties": {"message": {"type": "string"}}}},
-                {"type": "function", "name": "wait_agent", "description": "Wait.", "strict": False,
-                 "parameters": {"type": "object", "properties": {"targets": {"type": "array"}}}},
-            ]},
-            {"type": "custom", "name": "apply_patch", "description": "Edit files.",
-             "format": {"type": "grammar", "syntax": "lark", "definition": APPLY_PATCH_GRAMMAR}},
+            {
+                "type": "function",
+                "name": "exec_command",
+                "description": "Run.",
+                "strict": False,
+                "parameters": {"type": "object", "properties": {"cmd": {"type": "string"}}, "required": ["cmd"]},
+            },
+            {
+                "type": "namespace",
+                "name": "multi_agent_v1",
+                "description": "Sub-agents.",
+                "tools": [
+                    {
+                        "type": "function",
+                        "name": "spawn_agent",
+                        "description": "Spawn.",
+                        "strict": False,
+                        "parameters": {"type": "object", "properties": {"message": {"type": "string"}}},
+                    },
+                    {
+                        "type": "function",
+                        "name": "wait_agent",
+                        "description": "Wait.",
+                        "strict": False,
+                        "parameters": {"type": "object", "properties": {"targets": {"type": "array"}}},
+                    },
+                ],
+            },
+            {
+                "type": "custom",
+                "name": "apply_patch",
+                "description": "Edit files.",
+                "format": {"type": "grammar", "syntax": "lark", "definition": APPLY_PATCH_GRAMMAR},
+            },
             {"type": "web_search", "external_web_access": False},
         ],
         "tool_choice": "auto",
@@ -183,7 +222,12 @@ def codex_request(**extra: Any) -> ChatRequest:
 
 def test_codex_tools_become_functions_and_hosted_ones_are_named_as_dropped() -> None:
     request = codex_request()
-    assert [t.name for t in request.tools] == ["exec_command", "multi_agent_v1__spawn_agent", "multi_agent_v1__wait_agent", "apply_patch"]
+    assert [t.name for t in request.tools] == [
+        "exec_command",
+        "multi_agent_v1__spawn_agent",
+        "multi_agent_v1__wait_agent",
+        "apply_patch",
+    ]
     patch = request.tools[3]
     assert patch.parameters["properties"] == {"input": {"type": "string"}}
     assert APPLY_PATCH_GRAMMAR in patch.description  # the model still learns the input's syntax
@@ -198,14 +242,23 @@ def test_a_forced_hosted_tool_is_refused_by_name() -> None:
 
 
 def test_forcing_a_namespaced_or_custom_tool_names_its_function() -> None:
-    assert codex_request(tool_choice={"type": "function", "namespace": "multi_agent_v1", "name": "wait_agent"}).tool_choice is not None
+    assert (
+        codex_request(tool_choice={"type": "function", "namespace": "multi_agent_v1", "name": "wait_agent"}).tool_choice
+        is not None
+    )
     choice = codex_request(tool_choice={"type": "custom", "name": "apply_patch"}).tool_choice
     assert choice is not None and choice.name == "apply_patch"
 
 
 def test_codex_history_with_namespaced_and_custom_calls_reads_back() -> None:
     history = [
-        {"type": "function_call", "call_id": "c1", "namespace": "multi_agent_v1", "name": "wait_agent", "arguments": "{}"},
+        {
+            "type": "function_call",
+            "call_id": "c1",
+            "namespace": "multi_agent_v1",
+            "name": "wait_agent",
+            "arguments": "{}",
+        },
         {"type": "function_call_output", "call_id": "c1", "output": "timed out"},
         {"type": "custom_tool_call", "call_id": "c2", "name": "apply_patch", "input": "*** Begin Patch"},
         {"type": "custom_tool_call_output", "call_id": "c2", "output": "Done!"},
@@ -215,49 +268,87 @@ def test_codex_history_with_namespaced_and_custom_calls_reads_back() -> None:
     body["input"] += history
     request = responses_checks.parse_request(body).canonical()
     calls = [p for m in request.messages for p in m.parts if isinstance(p, ToolCall)]
-    assert [(c.name, json.loads(c.arguments)) for c in calls] == [("multi_agent_v1__wait_agent", {}), ("apply_patch", {"input": "*** Begin Patch"})]
+    assert [(c.name, json.loads(c.arguments)) for c in calls] == [
+        ("multi_agent_v1__wait_agent", {}),
+        ("apply_patch", {"input": "*** Begin Patch"}),
+    ]
     assert "input[6] (web_search_call)" in request.dropped
 
 
 def _answer_calls() -> ChatResponse:
-    return ChatResponse("up1", "gpt-test", (
-        ToolCall("c1", "multi_agent_v1__wait_agent", '{"targets":["a"]}'),
-        ToolCall("c2", "apply_patch", '{"input":"*** Begin Patch\\n*** End Patch"}'),
-        ToolCall("c3", "exec_command", '{"cmd":"ls"}'),
-    ), "tool_calls", None)
+    return ChatResponse(
+        "up1",
+        "gpt-test",
+        (
+            ToolCall("c1", "multi_agent_v1__wait_agent", '{"targets":["a"]}'),
+            ToolCall("c2", "apply_patch", '{"input":"*** Begin Patch\\n*** End Patch"}'),
+            ToolCall("c3", "exec_command", '{"cmd":"ls"}'),
+        ),
+        "tool_calls",
+        None,
+    )
 
 
 def test_answers_name_tools_as_the_client_does() -> None:
     call = responses_checks.parse_request(codex_body(stream=False))
     output = json.loads(call.encode_answer(_answer_calls(), Timing(1, 0.0, lambda: 0.0)))["output"]
-    assert output[0] | {"id": ""} == {"type": "function_call", "id": "", "call_id": "c1", "namespace": "multi_agent_v1",
-                                      "name": "wait_agent", "arguments": '{"targets":["a"]}', "status": "completed"}
-    assert (output[1]["type"], output[1]["name"], output[1]["input"]) == ("custom_tool_call", "apply_patch", "*** Begin Patch\n*** End Patch")
+    assert output[0] | {"id": ""} == {
+        "type": "function_call",
+        "id": "",
+        "call_id": "c1",
+        "namespace": "multi_agent_v1",
+        "name": "wait_agent",
+        "arguments": '{"targets":["a"]}',
+        "status": "completed",
+    }
+    assert (output[1]["type"], output[1]["name"], output[1]["input"]) == (
+        "custom_tool_call",
+        "apply_patch",
+        "*** Begin Patch\n*** End Patch",
+    )
     assert (output[2]["type"], output[2]["name"], "namespace" in output[2]) == ("function_call", "exec_command", False)
 
 
 def test_streamed_answers_name_tools_as_the_client_does() -> None:
     encoder = ResponsesEncoder("m", 1, items.echoed(codex_body()), ToolNames(codex_body()["tools"]))
-    raw = b"".join(encoder.feed(e) for e in (
-        StreamStart("up1", "m"),
-        ToolCallStart(0, "c1", "multi_agent_v1__wait_agent"), ToolCallDelta(0, '{"targets":'), ToolCallDelta(0, '["a"]}'),
-        ToolCallStart(1, "c2", "apply_patch"), ToolCallDelta(1, '{"input":"*** Begin'), ToolCallDelta(1, ' Patch"}'),
-        StreamEnd(),
-    ))
+    raw = b"".join(
+        encoder.feed(e)
+        for e in (
+            StreamStart("up1", "m"),
+            ToolCallStart(0, "c1", "multi_agent_v1__wait_agent"),
+            ToolCallDelta(0, '{"targets":'),
+            ToolCallDelta(0, '["a"]}'),
+            ToolCallStart(1, "c2", "apply_patch"),
+            ToolCallDelta(1, '{"input":"*** Begin'),
+            ToolCallDelta(1, ' Patch"}'),
+            StreamEnd(),
+        )
+    )
     events = [json.loads(line[6:]) for line in raw.split(b"\n") if line.startswith(b"data: ")]
     done = [e["item"] for e in events if e["type"] == "response.output_item.done"]
-    assert (done[0]["namespace"], done[0]["name"], done[0]["arguments"]) == ("multi_agent_v1", "wait_agent", '{"targets":["a"]}')
+    assert (done[0]["namespace"], done[0]["name"], done[0]["arguments"]) == (
+        "multi_agent_v1",
+        "wait_agent",
+        '{"targets":["a"]}',
+    )
     assert (done[1]["type"], done[1]["input"]) == ("custom_tool_call", "*** Begin Patch")
     assert any(e["type"] == "response.custom_tool_call_input.done" and e["input"] == "*** Begin Patch" for e in events)
-    assert not any(e["type"] == "response.function_call_arguments.delta" and e["item_id"] == done[1]["id"] for e in events)
+    assert not any(
+        e["type"] == "response.function_call_arguments.delta" and e["item_id"] == done[1]["id"] for e in events
+    )
 
 
 def test_claude_code_server_tools_are_dropped_for_other_protocols() -> None:
-    request = claude_code_request(tools=[
-        {"name": "Bash", "description": "Run.", "input_schema": SCHEMA},
-        {"type": "web_search_20250305", "name": "web_search", "max_uses": 5},
-    ])
+    request = claude_code_request(
+        tools=[
+            {"name": "Bash", "description": "Run.", "input_schema": SCHEMA},
+            {"type": "web_search_20250305", "name": "web_search", "max_uses": 5},
+        ]
+    )
     assert [t.name for t in request.tools] == ["Bash"]
     assert request.dropped == ("tools.1 (web_search_20250305)",)
     with pytest.raises(BodyError, match="web_search"):
-        claude_code_request(tools=[{"type": "web_search_20250305", "name": "web_search"}], tool_choice={"type": "tool", "name": "web_search"})
+        claude_code_request(
+            tools=[{"type": "web_search_20250305", "name": "web_search"}],
+            tool_choice={"type": "tool", "name": "web_search"},
+        )

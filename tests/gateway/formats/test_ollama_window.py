@@ -26,11 +26,15 @@ HELLO = [{"role": "user", "content": "hi"}]
 
 
 def show(**model_info: Any) -> bytes:
-    return json.dumps({"parameters": 'stop "<|eot_id|>"\nnum_ctx                        8192', "model_info": model_info}).encode()
+    return json.dumps(
+        {"parameters": 'stop "<|eot_id|>"\nnum_ctx                        8192', "model_info": model_info}
+    ).encode()
 
 
 def test_the_models_window_from_its_show_document() -> None:
-    assert model_window(show(**{"general.architecture": "qwen3", "qwen3.context_length": 40960})) == ModelWindow(40960, 8192)
+    assert model_window(show(**{"general.architecture": "qwen3", "qwen3.context_length": 40960})) == ModelWindow(
+        40960, 8192
+    )
     assert model_window(b'{"model_info": {"general.architecture": "llama"}}') == ModelWindow()
     with pytest.raises(ValueError):
         model_window(b"[]")
@@ -64,7 +68,10 @@ def test_the_clients_own_window_is_read_from_ollama_calls_only() -> None:
     assert asked_window(parse_request({"model": "m", "max_tokens": 5, "messages": HELLO})) is None
 
 
-@pytest.mark.parametrize(("model", "size"), [("llama3.2:latest", 32768), ("qwen3:8b", 16384), ("qwen3:14b", None), ("hf.co/org/m:Q4_K_M", 4096)])
+@pytest.mark.parametrize(
+    ("model", "size"),
+    [("llama3.2:latest", 32768), ("qwen3:8b", 16384), ("qwen3:14b", None), ("hf.co/org/m:Q4_K_M", 4096)],
+)
 def test_the_configs_window_names_models_with_or_without_their_tag(model: str, size: int | None) -> None:
     table = (("llama3.2", 32768), ("qwen3:8b", 16384), ("hf.co/org/m:Q4_K_M", 4096))
     assert configured_window(table, model) == size

@@ -12,11 +12,22 @@ BASE = {"model": "p/m", "messages": [{"role": "user", "content": "hi"}]}
 
 
 def chunk(delta: dict | None = None, usage: dict | None = None, choices: list | None = None) -> bytes:
-    body = {"id": "c", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta or {}}] if choices is None else choices, "usage": usage}
+    body = {
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "choices": [{"index": 0, "delta": delta or {}}] if choices is None else choices,
+        "usage": usage,
+    }
     return b"data: " + json.dumps(body).encode() + b"\n\n"
 
 
-USAGE = {"prompt_tokens": 10, "completion_tokens": 3, "total_tokens": 13, "prompt_tokens_details": {"cached_tokens": 2}, "completion_tokens_details": {"reasoning_tokens": 1}}
+USAGE = {
+    "prompt_tokens": 10,
+    "completion_tokens": 3,
+    "total_tokens": 13,
+    "prompt_tokens_details": {"cached_tokens": 2},
+    "completion_tokens_details": {"reasoning_tokens": 1},
+}
 
 
 def test_relay_drops_the_usage_only_chunk_when_asked_and_reads_it() -> None:
@@ -52,22 +63,36 @@ def test_relay_notes_an_upstream_error_event() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [None, {}, {"prompt_tokens": -1, "completion_tokens": 2}, {"prompt_tokens": 1.5, "completion_tokens": 2},
-     {"prompt_tokens": "3", "completion_tokens": 2}, {"prompt_tokens": 10**15, "completion_tokens": 2},
-     {"prompt_tokens": True, "completion_tokens": 2}],
+    [
+        None,
+        {},
+        {"prompt_tokens": -1, "completion_tokens": 2},
+        {"prompt_tokens": 1.5, "completion_tokens": 2},
+        {"prompt_tokens": "3", "completion_tokens": 2},
+        {"prompt_tokens": 10**15, "completion_tokens": 2},
+        {"prompt_tokens": True, "completion_tokens": 2},
+    ],
 )
 def test_unbelievable_usage_is_none(raw: object) -> None:
     assert openai_chat.usage_from(raw) is None
 
 
 def test_usage_with_odd_details_keeps_the_counts() -> None:
-    assert openai_chat.usage_from({"prompt_tokens": 4, "completion_tokens": 2, "prompt_tokens_details": None}) == Usage(4, 2)
+    assert openai_chat.usage_from({"prompt_tokens": 4, "completion_tokens": 2, "prompt_tokens_details": None}) == Usage(
+        4, 2
+    )
 
 
 def test_upstream_body_rewrites_model_and_asks_for_usage_only_when_streaming() -> None:
     call = openai_chat.parse_request({**BASE, "stream": True, "custom": {"x": 1}})
     body = json.loads(openai_chat.upstream_body(call, "m", ask_usage=True))
-    assert body == {"model": "m", "messages": BASE["messages"], "stream": True, "custom": {"x": 1}, "stream_options": {"include_usage": True}}
+    assert body == {
+        "model": "m",
+        "messages": BASE["messages"],
+        "stream": True,
+        "custom": {"x": 1},
+        "stream_options": {"include_usage": True},
+    }
     plain = openai_chat.parse_request(dict(BASE))
     assert "stream_options" not in json.loads(openai_chat.upstream_body(plain, "m", ask_usage=True))
     assert "stream_options" not in json.loads(openai_chat.upstream_body(call, "m", ask_usage=False))
@@ -76,16 +101,45 @@ def test_upstream_body_rewrites_model_and_asks_for_usage_only_when_streaming() -
 def test_client_stream_options_are_kept() -> None:
     call = openai_chat.parse_request({**BASE, "stream": True, "stream_options": {"include_usage": True, "extra": 1}})
     assert call.wants_usage
-    assert json.loads(openai_chat.upstream_body(call, "m", ask_usage=True))["stream_options"] == {"include_usage": True, "extra": 1}
+    assert json.loads(openai_chat.upstream_body(call, "m", ask_usage=True))["stream_options"] == {
+        "include_usage": True,
+        "extra": 1,
+    }
 
 
 @pytest.mark.parametrize(
     "body",
     [
-        {**BASE, "messages": [{"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
-                              {"role": "tool", "tool_call_id": "c1", "content": "ok"}]},
-        {**BASE, "messages": [{"role": "user", "content": [{"type": "text", "text": "x"}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}]},
-        {**BASE, "temperature": None, "stop": "x", "tool_choice": {"type": "function", "function": {"name": "f"}}, "response_format": {"type": "json_object"}},
+        {
+            **BASE,
+            "messages": [
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+                },
+                {"role": "tool", "tool_call_id": "c1", "content": "ok"},
+            ],
+        },
+        {
+            **BASE,
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "x"},
+                        {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+                    ],
+                }
+            ],
+        },
+        {
+            **BASE,
+            "temperature": None,
+            "stop": "x",
+            "tool_choice": {"type": "function", "function": {"name": "f"}},
+            "response_format": {"type": "json_object"},
+        },
         {**BASE, "model": "openrouter/anthropic/claude-3.5-sonnet:beta"},
         {**BASE, "model": "ollama/llama3.1:8b-instruct-q4_K_M"},
     ],
@@ -151,7 +205,9 @@ def test_relay_is_not_fooled_by_model_text() -> None:
 
 
 def test_relay_handles_many_events_in_one_read_and_split_reads() -> None:
-    stream = chunk({"role": "assistant"}) + chunk({"content": "x"}) + chunk(choices=[], usage=USAGE) + b"data: [DONE]\n\n"
+    stream = (
+        chunk({"role": "assistant"}) + chunk({"content": "x"}) + chunk(choices=[], usage=USAGE) + b"data: [DONE]\n\n"
+    )
     whole = openai_chat.StreamRelay(drop_usage_chunk=True)
     assert whole.feed(stream) == chunk({"role": "assistant"}) + chunk({"content": "x"}) + b"data: [DONE]\n\n"
     pieces = openai_chat.StreamRelay(drop_usage_chunk=True)
@@ -169,8 +225,13 @@ def test_relay_with_crlf_and_spaced_json() -> None:
 
 def llamacpp_chunk(delta: dict, finish: str | None = None) -> bytes:
     """A chunk as llama-cpp-python's server sends it: no usage key at all, CRLF line ends."""
-    body = {"id": "chatcmpl-llama", "model": "tiny", "created": 1700000000, "object": "chat.completion.chunk",
-            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
+    body = {
+        "id": "chatcmpl-llama",
+        "model": "tiny",
+        "created": 1700000000,
+        "object": "chat.completion.chunk",
+        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+    }
     return b"data: " + json.dumps(body).encode() + b"\r\n\r\n"
 
 
@@ -186,7 +247,11 @@ def test_relay_holds_the_end_back_when_the_client_asked_for_usage_and_none_came(
     made, done = relay.end(counted).split(b"\n\n", 1)
     assert done == b"data: [DONE]\n\n"
     assert json.loads(made.removeprefix(b"data: ")) == {
-        "id": "chatcmpl-llama", "object": "chat.completion.chunk", "created": 1700000000, "model": "tiny", "choices": [],
+        "id": "chatcmpl-llama",
+        "object": "chat.completion.chunk",
+        "created": 1700000000,
+        "model": "tiny",
+        "choices": [],
         "usage": {"prompt_tokens": 9, "completion_tokens": 4, "total_tokens": 13},
     }
     # The count becomes the stream's usage, still marked as counted here.

@@ -48,22 +48,37 @@ def test_bad_requests_name_the_field(body: dict[str, Any], param: str) -> None:
 
 
 def test_unknown_item_types_pass_the_checks_for_a_responses_upstream() -> None:
-    call = checks.parse_request({"model": "m", "input": [{"type": "item_reference", "id": "msg_1"}], "tools": [{"type": "web_search"}]})
+    call = checks.parse_request(
+        {"model": "m", "input": [{"type": "item_reference", "id": "msg_1"}], "tools": [{"type": "web_search"}]}
+    )
     assert call.protocol == "openai-responses"
     with pytest.raises(BodyError):
         call.canonical()  # ...but cannot be translated
 
 
 def test_incomplete_and_refused_answers_keep_their_reason() -> None:
-    incomplete = {"id": "resp_1", "status": "incomplete", "incomplete_details": {"reason": "content_filter"},
-                  "output": [{"type": "message", "content": [{"type": "output_text", "text": "Hm"}]}]}
+    incomplete = {
+        "id": "resp_1",
+        "status": "incomplete",
+        "incomplete_details": {"reason": "content_filter"},
+        "output": [{"type": "message", "content": [{"type": "output_text", "text": "Hm"}]}],
+    }
     assert codec.decode_response(incomplete).finish == "content_filter"
-    refused = {"id": "resp_2", "status": "completed", "output": [{"type": "message", "content": [{"type": "refusal", "refusal": "No."}]}]}
+    refused = {
+        "id": "resp_2",
+        "status": "completed",
+        "output": [{"type": "message", "content": [{"type": "refusal", "refusal": "No."}]}],
+    }
     answer = codec.decode_response(refused)
     assert answer.finish == "refusal" and answer.parts[0].text == "No."  # type: ignore[union-attr]
     out = codec.encode_response(answer, "m", 1, items.echoed({}))
     assert out["status"] == "completed"
-    cut = codec.encode_response(codec.decode_response({**incomplete, "incomplete_details": {"reason": "max_output_tokens"}}), "m", 1, items.echoed({}))
+    cut = codec.encode_response(
+        codec.decode_response({**incomplete, "incomplete_details": {"reason": "max_output_tokens"}}),
+        "m",
+        1,
+        items.echoed({}),
+    )
     assert cut["status"] == "incomplete" and cut["incomplete_details"] == {"reason": "max_output_tokens"}
 
 
@@ -71,16 +86,25 @@ def test_decoder_takes_arguments_sent_whole_and_raises_on_failure() -> None:
     decoder = StreamDecoder("up")
     events = decoder.feed(
         sse("response.created", response={"id": "resp_9", "model": "m"})
-        + sse("response.output_item.added", 1, output_index=0, item={"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "f", "arguments": ""})
+        + sse(
+            "response.output_item.added",
+            1,
+            output_index=0,
+            item={"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "f", "arguments": ""},
+        )
         + sse("response.function_call_arguments.done", 2, item_id="fc_1", output_index=0, arguments='{"a":1}')
-        + sse("response.completed", 3, response={"status": "completed", "usage": {"input_tokens": 3, "output_tokens": 2}})
+        + sse(
+            "response.completed", 3, response={"status": "completed", "usage": {"input_tokens": 3, "output_tokens": 2}}
+        )
     )
     assert events[:3] == [StreamStart("resp_9", "m"), ToolCallStart(0, "call_1", "f"), ToolCallDelta(0, '{"a":1}')]
     assert isinstance(events[3], Finish) and events[3].reason == "tool_calls"
     assert isinstance(events[4], UsageReport) and events[4].usage.total_tokens == 5
     assert isinstance(events[5], StreamEnd)
     with pytest.raises(UpstreamStatus, match="quota") as caught:
-        StreamDecoder("up").feed(sse("response.failed", response={"error": {"code": "insufficient_quota", "message": "out of quota"}}))
+        StreamDecoder("up").feed(
+            sse("response.failed", response={"error": {"code": "insufficient_quota", "message": "out of quota"}})
+        )
     assert caught.value.status == 429
 
 
@@ -97,12 +121,17 @@ def test_encoder_numbers_every_event_and_ends_a_failure_with_response_failed() -
 
 def test_relay_passes_bytes_reads_usage_and_continues_the_numbering_on_failure() -> None:
     relay = Relay()
-    stream = (
-        sse("response.created", 0, response={"id": "resp_5", "object": "response", "model": "m", "status": "in_progress"})
-        + sse("response.output_text.delta", 1, item_id="msg_1", output_index=0, content_index=0, delta="Hi")
-    )
+    stream = sse(
+        "response.created", 0, response={"id": "resp_5", "object": "response", "model": "m", "status": "in_progress"}
+    ) + sse("response.output_text.delta", 1, item_id="msg_1", output_index=0, content_index=0, delta="Hi")
     assert relay.feed(stream[:30]) + relay.feed(stream[30:]) == stream
     failed = events_of(relay.failure(GatewayError("connection reset")))
     assert failed[0]["sequence_number"] == 2 and failed[0]["response"]["id"] == "resp_5"
-    relay.feed(sse("response.completed", 2, response={"usage": {"input_tokens": 4, "output_tokens": 6, "input_tokens_details": {"cached_tokens": 1}}}))
+    relay.feed(
+        sse(
+            "response.completed",
+            2,
+            response={"usage": {"input_tokens": 4, "output_tokens": 6, "input_tokens_details": {"cached_tokens": 1}}},
+        )
+    )
     assert relay.done and relay.usage is not None and relay.usage.cached_tokens == 1

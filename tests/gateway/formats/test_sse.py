@@ -65,13 +65,21 @@ CUT_SHORT = b'data: {"choices": [{"delta": {"content": " lost"}}\n\n'
 
 @pytest.mark.parametrize(
     "block",
-    [b": keep-alive\n\n", b"data: [DONE]\n\n", b"data: \n\n", b'event: ping\ndata: {"type": "ping"}\n\n', b'data: {"a": 1}\n\ndata: [1]\n\n'],
+    [
+        b": keep-alive\n\n",
+        b"data: [DONE]\n\n",
+        b"data: \n\n",
+        b'event: ping\ndata: {"type": "ping"}\n\n',
+        b'data: {"a": 1}\n\ndata: [1]\n\n',
+    ],
 )
 def test_events_that_carry_json_or_nothing_pass_the_check(block: bytes) -> None:
     check_json(block)
 
 
-@pytest.mark.parametrize("block", [CUT_SHORT, b"data: {'a': 1}\n\n", b'data: {"a": 1}\n\nevent: x\ndata: nope\n\n', b"data: {\ndata: }x\n\n"])
+@pytest.mark.parametrize(
+    "block", [CUT_SHORT, b"data: {'a': 1}\n\n", b'data: {"a": 1}\n\nevent: x\ndata: nope\n\n', b"data: {\ndata: }x\n\n"]
+)
 def test_an_event_that_is_not_json_fails_the_check_and_objects_in(block: bytes) -> None:
     with pytest.raises(MalformedEvent):
         check_json(block)

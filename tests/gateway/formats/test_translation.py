@@ -65,21 +65,34 @@ def test_anthropic_request_becomes_openai_with_tool_results_first() -> None:
     body = {
         "model": "m",
         "max_tokens": 100,
-        "system": [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}, {"type": "text", "text": "Use tools."}],
+        "system": [
+            {"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}},
+            {"type": "text", "text": "Use tools."},
+        ],
         "messages": [
             {"role": "user", "content": "Weather in Paris?"},
-            {"role": "assistant", "content": [
-                {"type": "thinking", "thinking": "Let me check.", "signature": "sig"},
-                {"type": "text", "text": "Checking."},
-                {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}},
-            ]},
-            {"role": "user", "content": [
-                {"type": "text", "text": "Here you go."},
-                {"type": "tool_result", "tool_use_id": "toolu_1", "content": [
-                    {"type": "text", "text": "18C"},
-                    {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}},
-                ]},
-            ]},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "thinking", "thinking": "Let me check.", "signature": "sig"},
+                    {"type": "text", "text": "Checking."},
+                    {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}},
+                ],
+            },
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Here you go."},
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": "toolu_1",
+                        "content": [
+                            {"type": "text", "text": "18C"},
+                            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}},
+                        ],
+                    },
+                ],
+            },
         ],
         "tools": [{"name": "get_weather", "description": "Weather", "input_schema": WEATHER}],
         "tool_choice": {"type": "any", "disable_parallel_tool_use": True},
@@ -93,16 +106,29 @@ def test_anthropic_request_becomes_openai_with_tool_results_first() -> None:
     assert wire["messages"] == [
         {"role": "system", "content": "Be brief.\n\nUse tools."},
         {"role": "user", "content": "Weather in Paris?"},
-        {"role": "assistant", "content": "Checking.", "tool_calls": [
-            {"id": "toolu_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}
-        ]},
+        {
+            "role": "assistant",
+            "content": "Checking.",
+            "tool_calls": [
+                {
+                    "id": "toolu_1",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+                }
+            ],
+        },
         {"role": "tool", "tool_call_id": "toolu_1", "content": "18C"},
-        {"role": "user", "content": [
-            {"type": "text", "text": "Here you go."},
-            {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
-        ]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "Here you go."},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+            ],
+        },
     ]
-    assert wire["tools"] == [{"type": "function", "function": {"name": "get_weather", "description": "Weather", "parameters": WEATHER}}]
+    assert wire["tools"] == [
+        {"type": "function", "function": {"name": "get_weather", "description": "Weather", "parameters": WEATHER}}
+    ]
     assert wire["tool_choice"] == "required" and wire["parallel_tool_calls"] is False
     assert wire["stop"] == ["END"] and wire["temperature"] == 0.3 and "top_k" not in wire
     assert wire["max_tokens"] == 100 and wire["user"] == "u1"
@@ -114,11 +140,29 @@ def test_openai_request_becomes_anthropic() -> None:
         "model": "m",
         "messages": [
             {"role": "developer", "content": "Be brief."},
-            {"role": "user", "content": [{"type": "text", "text": "Look:"}, {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,QUJD"}}]},
-            {"role": "assistant", "content": None, "tool_calls": [
-                {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}},
-                {"id": "call_2", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Rome"}'}},
-            ]},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Look:"},
+                    {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,QUJD"}},
+                ],
+            },
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+                    },
+                    {
+                        "id": "call_2",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city": "Rome"}'},
+                    },
+                ],
+            },
             {"role": "tool", "tool_call_id": "call_1", "content": "18C"},
             {"role": "tool", "tool_call_id": "call_2", "content": "25C"},
             {"role": "user", "content": "And tomorrow?"},
@@ -132,16 +176,28 @@ def test_openai_request_becomes_anthropic() -> None:
     wire = anthropic.encode_request(openai.decode_request(body), "claude-up")
     assert wire["system"] == [{"type": "text", "text": "Be brief."}]
     assert wire["messages"] == [
-        {"role": "user", "content": [{"type": "text", "text": "Look:"}, {"type": "image", "source": {"type": "base64", "media_type": "image/jpeg", "data": "QUJD"}}]},
-        {"role": "assistant", "content": [
-            {"type": "tool_use", "id": "call_1", "name": "get_weather", "input": {"city": "Paris"}},
-            {"type": "tool_use", "id": "call_2", "name": "get_weather", "input": {"city": "Rome"}},
-        ]},
-        {"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": "call_1", "content": [{"type": "text", "text": "18C"}]},
-            {"type": "tool_result", "tool_use_id": "call_2", "content": [{"type": "text", "text": "25C"}]},
-            {"type": "text", "text": "And tomorrow?"},
-        ]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "Look:"},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/jpeg", "data": "QUJD"}},
+            ],
+        },
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "tool_use", "id": "call_1", "name": "get_weather", "input": {"city": "Paris"}},
+                {"type": "tool_use", "id": "call_2", "name": "get_weather", "input": {"city": "Rome"}},
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": "call_1", "content": [{"type": "text", "text": "18C"}]},
+                {"type": "tool_result", "tool_use_id": "call_2", "content": [{"type": "text", "text": "25C"}]},
+                {"type": "text", "text": "And tomorrow?"},
+            ],
+        },
     ]
     assert wire["tool_choice"] == {"type": "tool", "name": "get_weather"}
     assert wire["thinking"] == {"type": "enabled", "budget_tokens": 8192}
@@ -151,14 +207,39 @@ def test_openai_request_becomes_anthropic() -> None:
 
 def test_what_cannot_be_translated_is_a_clear_400() -> None:
     with pytest.raises(BodyError) as caught:
-        openai.decode_request({"model": "m", "messages": [{"role": "user", "content": [{"type": "input_audio", "input_audio": {}}]}]})
+        openai.decode_request(
+            {"model": "m", "messages": [{"role": "user", "content": [{"type": "input_audio", "input_audio": {}}]}]}
+        )
     assert caught.value.param == "messages[0].content[0]"
     with pytest.raises(BodyError) as caught:  # a server tool is only refused when it is forced
-        anthropic.decode_request({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}],
-                                  "tools": [{"type": "web_search_20250305", "name": "web_search"}], "tool_choice": {"type": "tool", "name": "web_search"}})
+        anthropic.decode_request(
+            {
+                "model": "m",
+                "max_tokens": 5,
+                "messages": [{"role": "user", "content": "x"}],
+                "tools": [{"type": "web_search_20250305", "name": "web_search"}],
+                "tool_choice": {"type": "tool", "name": "web_search"},
+            }
+        )
     assert caught.value.param == "tools.0"
     with pytest.raises(BodyError) as caught:
-        anthropic.encode_request(openai.decode_request({"model": "m", "messages": [{"role": "assistant", "content": None, "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "{oops"}}]}]}), "x")
+        anthropic.encode_request(
+            openai.decode_request(
+                {
+                    "model": "m",
+                    "messages": [
+                        {
+                            "role": "assistant",
+                            "content": None,
+                            "tool_calls": [
+                                {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{oops"}}
+                            ],
+                        }
+                    ],
+                }
+            ),
+            "x",
+        )
     assert "not valid JSON" in caught.value.message
 
 
@@ -167,10 +248,22 @@ def test_what_cannot_be_translated_is_a_clear_400() -> None:
 
 def test_openai_answer_becomes_anthropic_with_usage_split() -> None:
     body = {
-        "id": "chatcmpl-1", "model": "gpt-up",
-        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
-            "role": "assistant", "content": "Sure.", "reasoning_content": "thinking...",
-            "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}}]}}],
+        "id": "chatcmpl-1",
+        "model": "gpt-up",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "tool_calls",
+                "message": {
+                    "role": "assistant",
+                    "content": "Sure.",
+                    "reasoning_content": "thinking...",
+                    "tool_calls": [
+                        {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}}
+                    ],
+                },
+            }
+        ],
         "usage": {"prompt_tokens": 100, "completion_tokens": 20, "prompt_tokens_details": {"cached_tokens": 60}},
     }
     out = anthropic.encode_response(openai.decode_response(body), "claude-alias")
@@ -181,20 +274,39 @@ def test_openai_answer_becomes_anthropic_with_usage_split() -> None:
         {"type": "tool_use", "id": "call_1", "name": "f", "input": {"a": 1}},
     ]
     assert out["stop_reason"] == "tool_use"
-    assert out["usage"] == {"input_tokens": 40, "output_tokens": 20, "cache_read_input_tokens": 60, "cache_creation_input_tokens": 0}
+    assert out["usage"] == {
+        "input_tokens": 40,
+        "output_tokens": 20,
+        "cache_read_input_tokens": 60,
+        "cache_creation_input_tokens": 0,
+    }
 
 
 def test_anthropic_answer_becomes_openai() -> None:
     body = {
-        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-up",
-        "content": [{"type": "text", "text": "Hi"}, {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {"x": [1, 2]}}],
-        "stop_reason": "tool_use", "stop_sequence": None,
-        "usage": {"input_tokens": 10, "output_tokens": 5, "cache_read_input_tokens": 30, "cache_creation_input_tokens": 2},
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-up",
+        "content": [
+            {"type": "text", "text": "Hi"},
+            {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {"x": [1, 2]}},
+        ],
+        "stop_reason": "tool_use",
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": 10,
+            "output_tokens": 5,
+            "cache_read_input_tokens": 30,
+            "cache_creation_input_tokens": 2,
+        },
     }
     out = openai.encode_response(anthropic.decode_response(body), "m", 1_700_000_000)
     message = out["choices"][0]["message"]
     assert message["content"] == "Hi"
-    assert message["tool_calls"] == [{"id": "toolu_1", "type": "function", "function": {"name": "f", "arguments": '{"x":[1,2]}'}}]
+    assert message["tool_calls"] == [
+        {"id": "toolu_1", "type": "function", "function": {"name": "f", "arguments": '{"x":[1,2]}'}}
+    ]
     assert out["choices"][0]["finish_reason"] == "tool_calls"
     assert out["usage"]["prompt_tokens"] == 42 and out["usage"]["prompt_tokens_details"]["cached_tokens"] == 30
 
@@ -208,25 +320,49 @@ def test_a_model_emitting_bad_tool_json_still_gets_an_answer() -> None:
 
 
 def openai_chunk(delta: dict[str, Any] | None = None, finish: str | None = None, **extra: Any) -> bytes:
-    chunk = {"id": "chatcmpl-9", "object": "chat.completion.chunk", "model": "gpt-up",
-             "choices": [{"index": 0, "delta": delta or {}, "finish_reason": finish}], **extra}
+    chunk = {
+        "id": "chatcmpl-9",
+        "object": "chat.completion.chunk",
+        "model": "gpt-up",
+        "choices": [{"index": 0, "delta": delta or {}, "finish_reason": finish}],
+        **extra,
+    }
     return b"data: " + json.dumps(chunk).encode() + b"\n\n"
 
 
 def test_openai_stream_with_interleaved_tool_calls_becomes_a_valid_anthropic_stream() -> None:
-    upstream = b"".join([
-        openai_chunk({"role": "assistant", "content": ""}),
-        openai_chunk({"content": "Let me check."}),
-        openai_chunk({"tool_calls": [{"index": 0, "id": "call_a", "type": "function", "function": {"name": "weather", "arguments": ""}}]}),
-        openai_chunk({"tool_calls": [{"index": 1, "id": "call_b", "type": "function", "function": {"name": "time", "arguments": ""}}]}),
-        openai_chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"city":'}}]}),
-        openai_chunk({"tool_calls": [{"index": 1, "function": {"arguments": '{"tz":'}}]}),
-        openai_chunk({"tool_calls": [{"index": 0, "function": {"arguments": ' "Paris"}'}}]}),
-        openai_chunk({"tool_calls": [{"index": 1, "function": {"arguments": ' "CET"}'}}]}),
-        openai_chunk(finish="tool_calls"),
-        b'data: {"id":"chatcmpl-9","choices":[],"usage":{"prompt_tokens":50,"completion_tokens":12}}\n\n',
-        b"data: [DONE]\n\n",
-    ])
+    upstream = b"".join(
+        [
+            openai_chunk({"role": "assistant", "content": ""}),
+            openai_chunk({"content": "Let me check."}),
+            openai_chunk(
+                {
+                    "tool_calls": [
+                        {
+                            "index": 0,
+                            "id": "call_a",
+                            "type": "function",
+                            "function": {"name": "weather", "arguments": ""},
+                        }
+                    ]
+                }
+            ),
+            openai_chunk(
+                {
+                    "tool_calls": [
+                        {"index": 1, "id": "call_b", "type": "function", "function": {"name": "time", "arguments": ""}}
+                    ]
+                }
+            ),
+            openai_chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"city":'}}]}),
+            openai_chunk({"tool_calls": [{"index": 1, "function": {"arguments": '{"tz":'}}]}),
+            openai_chunk({"tool_calls": [{"index": 0, "function": {"arguments": ' "Paris"}'}}]}),
+            openai_chunk({"tool_calls": [{"index": 1, "function": {"arguments": ' "CET"}'}}]}),
+            openai_chunk(finish="tool_calls"),
+            b'data: {"id":"chatcmpl-9","choices":[],"usage":{"prompt_tokens":50,"completion_tokens":12}}\n\n',
+            b"data: [DONE]\n\n",
+        ]
+    )
     decoder, encoder = OpenAIDecoder("p"), AnthropicEncoder("claude-alias")
     raw = b""
     for i in range(0, len(upstream), 37):  # arbitrary network chunking
@@ -254,23 +390,43 @@ def anthropic_sse(kind: str, **payload: Any) -> bytes:
     return f"event: {kind}\ndata: {json.dumps({'type': kind, **payload})}\n\n".encode()
 
 
-ANTHROPIC_STREAM = b"".join([
-    anthropic_sse("message_start", message={"id": "msg_7", "type": "message", "role": "assistant", "model": "claude-up", "content": [], "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 20, "cache_read_input_tokens": 80, "output_tokens": 1}}),
-    anthropic_sse("content_block_start", index=0, content_block={"type": "thinking", "thinking": ""}),
-    anthropic_sse("content_block_delta", index=0, delta={"type": "thinking_delta", "thinking": "Hmm."}),
-    anthropic_sse("content_block_delta", index=0, delta={"type": "signature_delta", "signature": "sig=="}),
-    anthropic_sse("content_block_stop", index=0),
-    anthropic_sse("ping"),
-    anthropic_sse("content_block_start", index=1, content_block={"type": "text", "text": ""}),
-    anthropic_sse("content_block_delta", index=1, delta={"type": "text_delta", "text": "Hello"}),
-    anthropic_sse("content_block_stop", index=1),
-    anthropic_sse("content_block_start", index=2, content_block={"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}}),
-    anthropic_sse("content_block_delta", index=2, delta={"type": "input_json_delta", "partial_json": ""}),
-    anthropic_sse("content_block_delta", index=2, delta={"type": "input_json_delta", "partial_json": '{"q": 1}'}),
-    anthropic_sse("content_block_stop", index=2),
-    anthropic_sse("message_delta", delta={"stop_reason": "tool_use", "stop_sequence": None}, usage={"output_tokens": 9}),
-    anthropic_sse("message_stop"),
-])
+ANTHROPIC_STREAM = b"".join(
+    [
+        anthropic_sse(
+            "message_start",
+            message={
+                "id": "msg_7",
+                "type": "message",
+                "role": "assistant",
+                "model": "claude-up",
+                "content": [],
+                "stop_reason": None,
+                "stop_sequence": None,
+                "usage": {"input_tokens": 20, "cache_read_input_tokens": 80, "output_tokens": 1},
+            },
+        ),
+        anthropic_sse("content_block_start", index=0, content_block={"type": "thinking", "thinking": ""}),
+        anthropic_sse("content_block_delta", index=0, delta={"type": "thinking_delta", "thinking": "Hmm."}),
+        anthropic_sse("content_block_delta", index=0, delta={"type": "signature_delta", "signature": "sig=="}),
+        anthropic_sse("content_block_stop", index=0),
+        anthropic_sse("ping"),
+        anthropic_sse("content_block_start", index=1, content_block={"type": "text", "text": ""}),
+        anthropic_sse("content_block_delta", index=1, delta={"type": "text_delta", "text": "Hello"}),
+        anthropic_sse("content_block_stop", index=1),
+        anthropic_sse(
+            "content_block_start",
+            index=2,
+            content_block={"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}},
+        ),
+        anthropic_sse("content_block_delta", index=2, delta={"type": "input_json_delta", "partial_json": ""}),
+        anthropic_sse("content_block_delta", index=2, delta={"type": "input_json_delta", "partial_json": '{"q": 1}'}),
+        anthropic_sse("content_block_stop", index=2),
+        anthropic_sse(
+            "message_delta", delta={"stop_reason": "tool_use", "stop_sequence": None}, usage={"output_tokens": 9}
+        ),
+        anthropic_sse("message_stop"),
+    ]
+)
 
 
 def test_anthropic_stream_becomes_openai_chunks_with_usage() -> None:
@@ -281,9 +437,13 @@ def test_anthropic_stream_becomes_openai_chunks_with_usage() -> None:
     deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
     assert deltas[0] == {"role": "assistant", "content": ""}
     assert {"reasoning_content": "Hmm."} in deltas and {"content": "Hello"} in deltas
-    assert {"tool_calls": [{"index": 0, "id": "toolu_1", "type": "function", "function": {"name": "f", "arguments": ""}}]} in deltas
+    assert {
+        "tool_calls": [{"index": 0, "id": "toolu_1", "type": "function", "function": {"name": "f", "arguments": ""}}]
+    } in deltas
     assert {"tool_calls": [{"index": 0, "function": {"arguments": '{"q": 1}'}}]} in deltas
-    assert [c["choices"][0]["finish_reason"] for c in chunks if c["choices"] and c["choices"][0]["finish_reason"]] == ["tool_calls"]
+    assert [c["choices"][0]["finish_reason"] for c in chunks if c["choices"] and c["choices"][0]["finish_reason"]] == [
+        "tool_calls"
+    ]
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["prompt_tokens"] == 100
     assert chunks[-1]["usage"]["prompt_tokens_details"]["cached_tokens"] == 80
 
@@ -306,9 +466,23 @@ def test_anthropic_error_event_mid_stream_raises() -> None:
 
 texts = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20)
 ids = st.from_regex(r"[a-z]{3}_[0-9]{1,4}", fullmatch=True)
-calls = st.builds(ToolCall, ids, st.from_regex(r"[a-z_]{1,10}", fullmatch=True), st.dictionaries(st.from_regex(r"[a-z]{1,5}", fullmatch=True), st.integers(-5, 5), max_size=3).map(lambda d: json.dumps(d, separators=(",", ":"))))
+calls = st.builds(
+    ToolCall,
+    ids,
+    st.from_regex(r"[a-z_]{1,10}", fullmatch=True),
+    st.dictionaries(st.from_regex(r"[a-z]{1,5}", fullmatch=True), st.integers(-5, 5), max_size=3).map(
+        lambda d: json.dumps(d, separators=(",", ":"))
+    ),
+)
 results = st.builds(ToolResult, ids, st.tuples(st.builds(TextPart, texts)))
-user_turns = st.lists(st.one_of(st.builds(TextPart, texts), st.builds(ImagePart, st.just("image/png"), st.from_regex(r"[A-Za-z0-9]{4,12}", fullmatch=True))), min_size=1, max_size=3)
+user_turns = st.lists(
+    st.one_of(
+        st.builds(TextPart, texts),
+        st.builds(ImagePart, st.just("image/png"), st.from_regex(r"[A-Za-z0-9]{4,12}", fullmatch=True)),
+    ),
+    min_size=1,
+    max_size=3,
+)
 assistant_turns = st.tuples(st.builds(TextPart, texts), st.lists(calls, max_size=2))
 
 
@@ -326,7 +500,9 @@ def conversations(draw: st.DrawFn) -> ChatRequest:
         messages=tuple(messages),
         system=(TextPart(draw(texts)),),
         tools=(Tool("f", "does f", {"type": "object", "properties": {}}),),
-        tool_choice=draw(st.one_of(st.none(), st.sampled_from([ToolChoice("auto"), ToolChoice("required"), ToolChoice("tool", "f")]))),
+        tool_choice=draw(
+            st.one_of(st.none(), st.sampled_from([ToolChoice("auto"), ToolChoice("required"), ToolChoice("tool", "f")]))
+        ),
         max_tokens=draw(st.integers(1, 10_000)),
         temperature=draw(st.one_of(st.none(), st.floats(0, 1))),
         stop=tuple(draw(st.lists(texts, max_size=2))),
@@ -362,7 +538,9 @@ def test_canonical_survives_openai(request: ChatRequest) -> None:
 @given(conversations())
 def test_canonical_survives_responses(request: ChatRequest) -> None:
     again = responses.decode_request(responses.encode_request(request, "m"))
-    assert merged_turns(again) == merged_turns(ChatRequest(**{**{f: getattr(request, f) for f in request.__dataclass_fields__}, "stop": ()}))
+    assert merged_turns(again) == merged_turns(
+        ChatRequest(**{**{f: getattr(request, f) for f in request.__dataclass_fields__}, "stop": ()})
+    )
 
 
 def ollama_meaning(request: ChatRequest) -> ChatRequest:
@@ -385,7 +563,11 @@ def test_canonical_survives_ollama(request: ChatRequest) -> None:
     assert ollama_meaning(again) == ollama_meaning(request)
 
 
-@given(st.lists(st.one_of(texts.map(TextDelta), st.tuples(ids, texts)), min_size=1, max_size=8), st.integers(0, 500), st.integers(0, 500))
+@given(
+    st.lists(st.one_of(texts.map(TextDelta), st.tuples(ids, texts)), min_size=1, max_size=8),
+    st.integers(0, 500),
+    st.integers(0, 500),
+)
 def test_stream_meaning_survives_every_encoder(pieces: list[Any], prompt: int, completion: int) -> None:
     """Canonical events → each protocol's SSE → canonical keep the text, the tool calls with their
     arguments, the finish reason and the usage."""
@@ -411,7 +593,12 @@ def test_stream_meaning_survives_every_encoder(pieces: list[Any], prompt: int, c
                 tools[e.index].append(e.arguments)
         finish = [e.reason for e in evs if isinstance(e, Finish)]
         usages = [e.usage.prompt_tokens + e.usage.completion_tokens for e in evs if isinstance(e, UsageReport)]
-        return text, {i: (names[i], json.loads("".join(a))) for i, a in tools.items()}, finish[-1:], usages[-1:]  # arguments by meaning: Ollama re-encodes them
+        return (
+            text,
+            {i: (names[i], json.loads("".join(a))) for i, a in tools.items()},
+            finish[-1:],
+            usages[-1:],
+        )  # arguments by meaning: Ollama re-encodes them
 
     expected = meaning(events)
     pairs = [
@@ -425,17 +612,29 @@ def test_stream_meaning_survives_every_encoder(pieces: list[Any], prompt: int, c
 
 
 def test_reasoning_events_reach_both_protocols() -> None:
-    events = [StreamStart("x", "m"), ReasoningDelta("plan"), ReasoningDelta(signature="s"), TextDelta("done"), Finish("stop"), StreamEnd()]
+    events = [
+        StreamStart("x", "m"),
+        ReasoningDelta("plan"),
+        ReasoningDelta(signature="s"),
+        TextDelta("done"),
+        Finish("stop"),
+        StreamEnd(),
+    ]
     to_anthropic, to_openai = AnthropicEncoder("m"), OpenAIEncoder("m", 0, include_usage=False)
     anthropic_events = sse_events(b"".join(to_anthropic.feed(e) for e in events))
     assert [e["type"] for e in anthropic_events].count("message_start") == 1
-    assert [e["content_block"]["type"] for e in anthropic_events if e["type"] == "content_block_start"] == ["thinking", "text"]
+    assert [e["content_block"]["type"] for e in anthropic_events if e["type"] == "content_block_start"] == [
+        "thinking",
+        "text",
+    ]
     openai_chunks = sse_events(b"".join(to_openai.feed(e) for e in events))
     assert {"reasoning_content": "plan"} in [c["choices"][0]["delta"] for c in openai_chunks]
 
 
 def test_reasoning_part_without_signature_is_not_sent_to_anthropic() -> None:
-    request = ChatRequest("m", (Message("user", (TextPart("q"),)), Message("assistant", (Reasoning("unsigned"), TextPart("a")))))
+    request = ChatRequest(
+        "m", (Message("user", (TextPart("q"),)), Message("assistant", (Reasoning("unsigned"), TextPart("a"))))
+    )
     assert anthropic.encode_request(request, "m")["messages"][1]["content"] == [{"type": "text", "text": "a"}]
 
 
@@ -459,7 +658,8 @@ def answer_meaning(answer: ChatResponse, *, cached: bool = True) -> tuple[Any, .
         "".join(p.text for p in answer.parts if isinstance(p, Reasoning)),
         [(p.id, p.name, json.loads(p.arguments)) for p in answer.parts if isinstance(p, ToolCall)],
         answer.finish,
-        answer.usage and (answer.usage.prompt_tokens, answer.usage.completion_tokens, answer.usage.cached_tokens if cached else 0),
+        answer.usage
+        and (answer.usage.prompt_tokens, answer.usage.completion_tokens, answer.usage.cached_tokens if cached else 0),
     )
 
 
@@ -468,6 +668,13 @@ def test_answers_survive_every_codec(answer: ChatResponse) -> None:
     expected = answer_meaning(answer)
     assert answer_meaning(openai.decode_response(openai.encode_response(answer, "m", 0))) == expected
     assert answer_meaning(anthropic.decode_response(anthropic.encode_response(answer, "m"))) == expected
-    assert answer_meaning(responses.decode_response(responses.encode_response(answer, "m", 0, items.echoed({})))) == expected
-    through_ollama = ollama.decode_response(ollama.encode_response(answer, "m", Timing(0, 0.0, lambda: 0.0), generate=False))
-    assert answer_meaning(through_ollama, cached=False) == answer_meaning(answer, cached=False)  # Ollama counts no cache
+    assert (
+        answer_meaning(responses.decode_response(responses.encode_response(answer, "m", 0, items.echoed({}))))
+        == expected
+    )
+    through_ollama = ollama.decode_response(
+        ollama.encode_response(answer, "m", Timing(0, 0.0, lambda: 0.0), generate=False)
+    )
+    assert answer_meaning(through_ollama, cached=False) == answer_meaning(
+        answer, cached=False
+    )  # Ollama counts no cache

@@ -13,7 +13,9 @@ KEY = "sk-provider-secret-abcdef123456"
 
 
 def adapter(**kw: object) -> OpenAICompatible:
-    return OpenAICompatible(ProviderSettings(id="p", name="P", base_url="https://api.example.com/v1", keys=(KEY,), **kw))  # type: ignore[arg-type]
+    return OpenAICompatible(
+        ProviderSettings(id="p", name="P", base_url="https://api.example.com/v1", keys=(KEY,), **kw)
+    )  # type: ignore[arg-type]
 
 
 def test_chat_request_carries_only_the_credential_and_safe_headers() -> None:
@@ -22,8 +24,11 @@ def test_chat_request_carries_only_the_credential_and_safe_headers() -> None:
     headers = dict(request.headers)
     assert request.url == "https://api.example.com/v1/chat/completions"
     assert headers == {
-        "Content-Type": "application/json", "Accept": "text/event-stream", "User-Agent": "Switchboard/0.1.0",
-        "X-Title": "Switchboard", "Authorization": f"Bearer {KEY}",
+        "Content-Type": "application/json",
+        "Accept": "text/event-stream",
+        "User-Agent": "Switchboard/0.1.0",
+        "X-Title": "Switchboard",
+        "Authorization": f"Bearer {KEY}",
     }  # and no request id: llama-cpp-python's server refuses one that is not a UUID
     assert json.loads(request.body)["model"] == "m"
 
@@ -37,16 +42,38 @@ def test_api_key_header_style_and_no_auth() -> None:
 @pytest.mark.parametrize(
     ("status", "body", "message", "etype", "code"),
     [
-        (429, b'{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}', "Rate limit reached", "requests", "rate_limit_exceeded"),
-        (429, b'[{"error":{"code":429,"message":"Resource exhausted","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"30s"}]}}]', "Resource exhausted", "rate_limit_error", "429"),
+        (
+            429,
+            b'{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}',
+            "Rate limit reached",
+            "requests",
+            "rate_limit_exceeded",
+        ),
+        (
+            429,
+            b'[{"error":{"code":429,"message":"Resource exhausted","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"30s"}]}}]',
+            "Resource exhausted",
+            "rate_limit_error",
+            "429",
+        ),
         (422, b'{"detail":"model field required"}', "model field required", "invalid_request_error", None),
         (500, b'{"error":"llama runner crashed"}', "llama runner crashed", "server_error", None),
         (503, b"<html>down</html>", "HTML page", "server_error", None),
         (400, b"plain text\nproblem", "plain text problem", "invalid_request_error", None),
-        (401, json.dumps({"error": {"message": f"Incorrect API key provided: {KEY}", "code": "invalid_api_key"}}).encode(), "Incorrect API key", "authentication_error", "invalid_api_key"),
+        (
+            401,
+            json.dumps(
+                {"error": {"message": f"Incorrect API key provided: {KEY}", "code": "invalid_api_key"}}
+            ).encode(),
+            "Incorrect API key",
+            "authentication_error",
+            "invalid_api_key",
+        ),
     ],
 )
-def test_error_shapes_become_openai_errors(status: int, body: bytes, message: str, etype: str, code: str | None) -> None:
+def test_error_shapes_become_openai_errors(
+    status: int, body: bytes, message: str, etype: str, code: str | None
+) -> None:
     err = adapter().error(status, {"Content-Type": "application/json"}, body, NOW, (KEY,))
     assert err.status == status and message in err.message and err.message.startswith("p: ")
     assert err.error_type == etype and err.code == code
@@ -60,7 +87,9 @@ def test_gemini_retry_delay_becomes_retry_after() -> None:
 
 def test_models_are_parsed_with_the_prefix_stripped() -> None:
     gemini = adapter(model_prefix="models/")
-    entries = gemini.parse_models(b'{"object":"list","data":[{"id":"models/gemini-2.0-flash","created":5},{"id":"x"},{"nope":1}]}')
+    entries = gemini.parse_models(
+        b'{"object":"list","data":[{"id":"models/gemini-2.0-flash","created":5},{"id":"x"},{"nope":1}]}'
+    )
     assert [(e.id, e.created) for e in entries] == [("p/gemini-2.0-flash", 5), ("p/x", 0)]
     assert [e.upstream_id for e in adapter().parse_models(b'[{"id":"openai/gpt-4.1"}]')] == ["openai/gpt-4.1"]
     with pytest.raises(ValueError):

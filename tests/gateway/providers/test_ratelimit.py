@@ -13,7 +13,10 @@ from gateway.providers.ratelimit import (
 NOW = 1_700_000_000.0
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("12ms", 0.012), ("1s", 1), ("6m0s", 360), ("1h2m3.5s", 3723.5), ("2m59.56s", 179.56), ("7.66s", 7.66)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("12ms", 0.012), ("1s", 1), ("6m0s", 360), ("1h2m3.5s", 3723.5), ("2m59.56s", 179.56), ("7.66s", 7.66)],
+)
 def test_go_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == pytest.approx(seconds)
 

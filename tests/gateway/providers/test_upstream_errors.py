@@ -17,7 +17,11 @@ TEXT = {"Content-Type": "text/plain; charset=utf-8"}
         (404, TEXT, b"404 page not found"),  # Go's net/http and gin (an older Ollama)
         (404, HTML, b"<html><body><h1>Not Found</h1></body></html>"),
         (404, JSON, b'{"detail":"Not Found"}'),  # FastAPI (llama-cpp-python)
-        (404, JSON, b'{"error":{"code":404,"message":"File Not Found","type":"not_found_error"}}'),  # llama.cpp's server
+        (
+            404,
+            JSON,
+            b'{"error":{"code":404,"message":"File Not Found","type":"not_found_error"}}',
+        ),  # llama.cpp's server
         (405, JSON, b'{"detail":"Method Not Allowed"}'),
         (405, TEXT, b""),
     ],
@@ -29,10 +33,16 @@ def test_an_endpoint_the_server_does_not_have(status: int, headers: dict[str, st
 @pytest.mark.parametrize(
     ("status", "body"),
     [
-        (404, b'{"error":{"message":"The model `gpt-x` does not exist or you do not have access to it.","type":"invalid_request_error","param":null,"code":"model_not_found"}}'),
+        (
+            404,
+            b'{"error":{"message":"The model `gpt-x` does not exist or you do not have access to it.","type":"invalid_request_error","param":null,"code":"model_not_found"}}',
+        ),
         (404, b'{"type":"error","error":{"type":"not_found_error","message":"model: claude-x"}}'),
         (404, b'{"error":"model \\"llama9\\" not found, try pulling it first"}'),  # Ollama
-        (404, b'{"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist."}}'),  # Azure
+        (
+            404,
+            b'{"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist."}}',
+        ),  # Azure
         (400, b'{"detail":"Not Found"}'),
         (500, b"404 page not found"),
     ],

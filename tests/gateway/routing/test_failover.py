@@ -41,12 +41,19 @@ def router(clock: FakeClock, aliases: tuple[tuple[str, tuple[str, ...]], ...] = 
         "ollama": KeyPool("ollama", ()),
     }
     return Router(
-        index, pools, Health(clock, HealthPolicy(breaker_failures=1)), Capabilities(index, {}, ["ollama"]), Affinity(clock, 3600), aliases
+        index,
+        pools,
+        Health(clock, HealthPolicy(breaker_failures=1)),
+        Capabilities(index, {}, ["ollama"]),
+        Affinity(clock, 3600),
+        aliases,
     )
 
 
 def limited(wait: float | None = None) -> UpstreamStatus:
-    return UpstreamStatus("slow down", provider="p", status=429, error_type="rate_limit_error", code=None, resets_in=wait)
+    return UpstreamStatus(
+        "slow down", provider="p", status=429, error_type="rate_limit_error", code=None, resets_in=wait
+    )
 
 
 async def run(r: Router, clock: FakeClock, name: str, faults: dict[str, GatewayError | None], deadline: float = 100):
@@ -67,7 +74,11 @@ async def run(r: Router, clock: FakeClock, name: str, faults: dict[str, GatewayE
 async def test_rate_limits_move_to_the_next_key_then_the_next_provider() -> None:
     clock = FakeClock()
     r = router(clock, (("fast", ("groq/llama", "openai/gpt")),))
-    faults = {"groq/llama; key=groq#1": limited(20), "groq/llama; key=groq#2": limited(), "groq/llama; key=groq#3": limited()}
+    faults = {
+        "groq/llama; key=groq#1": limited(20),
+        "groq/llama; key=groq#2": limited(),
+        "groq/llama; key=groq#3": limited(),
+    }
     routed, tried = await run(r, clock, "fast", faults)  # type: ignore[arg-type]
     assert routed.value == "answer from openai/gpt; key=openai"
     assert routed.attempts == 4 and len(tried) == 4  # each route once, never twice
@@ -99,7 +110,11 @@ async def test_fatal_errors_are_answered_at_once_with_the_route_named() -> None:
 async def test_when_every_key_is_limited_the_caller_gets_429_with_the_shortest_wait() -> None:
     clock = FakeClock()
     r = router(clock, (("g", ("groq/llama",)),))
-    faults = {"groq/llama; key=groq#1": limited(40), "groq/llama; key=groq#2": limited(7), "groq/llama; key=groq#3": limited(90)}
+    faults = {
+        "groq/llama; key=groq#1": limited(40),
+        "groq/llama; key=groq#2": limited(7),
+        "groq/llama; key=groq#3": limited(90),
+    }
     with pytest.raises(UpstreamStatus) as caught:
         await run(r, clock, "g", faults)  # type: ignore[arg-type]
     assert caught.value.status == 429 and caught.value.retry_after == 7 and caught.value.attempts == 3
@@ -174,7 +189,9 @@ def to_the_end(coroutine: Coroutine[Any, Any, None]) -> None:
     [
         lambda: limited(20),  # then the route rests: the second request is answered without one
         lambda: UpstreamStatus("boom", provider="openai", status=500, error_type="server_error", code=None),
-        lambda: UpstreamStatus("too long", provider="openai", status=400, error_type="invalid_request_error", code=None),
+        lambda: UpstreamStatus(
+            "too long", provider="openai", status=400, error_type="invalid_request_error", code=None
+        ),
         lambda: InvalidRequest("cannot translate"),
     ],
     ids=["429", "500", "fatal 400", "refused"],

@@ -15,10 +15,23 @@ from gateway.errors import (
 from gateway.routing.failure import classify
 
 
-def status(code: int, *, error_type: str = "x", err_code: str | None = None, resets_in: float | None = None,
-           should_retry: bool | None = None) -> UpstreamStatus:
-    return UpstreamStatus("m", provider="p", status=code, error_type=error_type, code=err_code,
-                          resets_in=resets_in, should_retry=should_retry)
+def status(
+    code: int,
+    *,
+    error_type: str = "x",
+    err_code: str | None = None,
+    resets_in: float | None = None,
+    should_retry: bool | None = None,
+) -> UpstreamStatus:
+    return UpstreamStatus(
+        "m",
+        provider="p",
+        status=code,
+        error_type=error_type,
+        code=err_code,
+        resets_in=resets_in,
+        should_retry=should_retry,
+    )
 
 
 @pytest.mark.parametrize(

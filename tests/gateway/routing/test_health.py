@@ -102,8 +102,12 @@ def test_lapsed_cooldowns_are_swept_once_there_are_many() -> None:
     assert len(health._cooling) == 1  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("said", ["99999999999", "Mon, 01 Jan 2035 00:00:00 GMT", "soon"], ids=["seconds", "date", "garbage"])
-@pytest.mark.parametrize(("code", "cap"), [(None, MAX_COOL), ("insufficient_quota", MAX_BENCH)], ids=["limited", "exhausted"])
+@pytest.mark.parametrize(
+    "said", ["99999999999", "Mon, 01 Jan 2035 00:00:00 GMT", "soon"], ids=["seconds", "date", "garbage"]
+)
+@pytest.mark.parametrize(
+    ("code", "cap"), [(None, MAX_COOL), ("insufficient_quota", MAX_BENCH)], ids=["limited", "exhausted"]
+)
 def test_an_upstreams_retry_after_rests_a_route_no_longer_than_the_cap(said: str, code: str | None, cap: float) -> None:
     """SECURITY.md B40 (issue 20, item 4): ``Retry-After: 99999999999`` rested a key and model
     for 3,169 years, a date in 2035 for years; now an hour at most (a week for an account's
@@ -121,7 +125,9 @@ def test_a_quota_window_reset_years_away_benches_its_account_for_a_week_at_most(
     """SECURITY.md B40 (issue 20, item 4): the reset time a usage report gives is capped too."""
     clock = FakeClock()
     health = Health(clock, POLICY)
-    QuotaBook(clock, health).observe("codex:a", "codex", [QuotaWindow("secondary", 100.0, clock.now + 9 * 365 * 86400, 604800)])
+    QuotaBook(clock, health).observe(
+        "codex:a", "codex", [QuotaWindow("secondary", 100.0, clock.now + 9 * 365 * 86400, 604800)]
+    )
     assert health.blocked(Credential("codex", "codex:a", None), "gpt-5") == ("quota_exhausted", MAX_BENCH)
 
 

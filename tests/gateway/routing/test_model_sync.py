@@ -39,7 +39,9 @@ class Upstreams:
         return listing(*self.models[request.provider])
 
 
-def build(upstreams: Upstreams, clock: FakeClock, *providers: OpenAICompatible, **options: Any) -> tuple[ModelSync, ModelIndex, FakeTransport]:
+def build(
+    upstreams: Upstreams, clock: FakeClock, *providers: OpenAICompatible, **options: Any
+) -> tuple[ModelSync, ModelIndex, FakeTransport]:
     transport = FakeTransport(upstreams)
     index = ModelIndex([p.id for p in providers])
     keys = {p.id: KeyPool(p.id, p.settings.keys) for p in providers}
@@ -135,7 +137,9 @@ async def test_a_name_asked_during_the_first_fetch_waits_for_its_answer() -> Non
     await first_round
 
 
-def kept_lists(upstreams: Upstreams, clock: FakeClock, *providers: OpenAICompatible, ttl: float = 3600) -> tuple[ModelSync, ModelIndex, list[ListedModels]]:
+def kept_lists(
+    upstreams: Upstreams, clock: FakeClock, *providers: OpenAICompatible, ttl: float = 3600
+) -> tuple[ModelSync, ModelIndex, list[ListedModels]]:
     kept: list[ListedModels] = []
     sync, index, _ = build(upstreams, clock, *providers, ttl=ttl, keep=kept.append)
     return sync, index, kept
@@ -146,7 +150,9 @@ async def test_lists_are_kept_and_a_restart_routes_by_them_before_any_provider_a
     sync, _, kept = kept_lists(upstreams, clock, provider("a"), provider("b"))
     assert await sync.refresh()
     assert [(k.provider, k.source, [e.id for e in k.entries]) for k in kept] == [
-        ("a", "https://a.example/v1", ["a/a1"]), ("b", "https://b.example/v1", ["b/b1"])]
+        ("a", "https://a.example/v1", ["a/a1"]),
+        ("b", "https://b.example/v1", ["b/b1"]),
+    ]
 
     upstreams.down.update({"a", "b"})
     await clock.advance(1800)
@@ -171,11 +177,15 @@ async def test_a_kept_list_that_is_stale_or_from_another_address_is_not_used() -
     sync, _, kept = kept_lists(upstreams, clock, provider("a"), provider("b"), ttl=3600)
     await sync.refresh()
     await clock.advance(3601)
-    again, index, _ = kept_lists(upstreams, clock, provider("a"), provider("b", base_url="https://elsewhere.example/v1"))
+    again, index, _ = kept_lists(
+        upstreams, clock, provider("a"), provider("b", base_url="https://elsewhere.example/v1")
+    )
     again.restore([*[ListedModels.from_row(k.row()) for k in kept], None])
     assert index.entries() == [] and again.incomplete
 
-    moved, index, _ = kept_lists(upstreams, clock, provider("a"), provider("b", base_url="https://elsewhere.example/v1"), ttl=7200)
+    moved, index, _ = kept_lists(
+        upstreams, clock, provider("a"), provider("b", base_url="https://elsewhere.example/v1"), ttl=7200
+    )
     moved.restore(kept)
     assert [e.id for e in index.entries()] == ["a/a1"]  # b's list was taken at another address
 

@@ -26,20 +26,33 @@ MODELS = {
 }
 
 
-def make(clock: FakeClock | None = None, overrides: dict[str, ModelOverride] | None = None, limits: dict[str, int] | None = None) -> Router:
+def make(
+    clock: FakeClock | None = None,
+    overrides: dict[str, ModelOverride] | None = None,
+    limits: dict[str, int] | None = None,
+) -> Router:
     clock = clock or FakeClock()
     index = ModelIndex(list(MODELS))
     for provider, names in MODELS.items():
         index.set_models(provider, [ModelEntry(provider, n) for n in names])
     pools = {p: KeyPool(p, () if p == "ollama" else (f"{p}-k1", f"{p}-k2"), "sequential") for p in MODELS}
     return Router(
-        index, pools, Health(clock, HealthPolicy()), Capabilities(index, overrides or {}, ["ollama"]), Affinity(clock, 600),
-        [("coding", ("anthropic/claude-sonnet-4-5", "openai/gpt-5", "ollama/qwen2.5:7b"))], limits,
+        index,
+        pools,
+        Health(clock, HealthPolicy()),
+        Capabilities(index, overrides or {}, ["ollama"]),
+        Affinity(clock, 600),
+        [("coding", ("anthropic/claude-sonnet-4-5", "openai/gpt-5", "ollama/qwen2.5:7b"))],
+        limits,
     )
 
 
-def traits(text: str, *, tools: bool = False, images: bool = False, chars: int | None = None, size: int = 100) -> Traits:
-    return Traits(text=text, chars=len(text) if chars is None else chars, messages=1, tools=tools, images=images, size=size)
+def traits(
+    text: str, *, tools: bool = False, images: bool = False, chars: int | None = None, size: int = 100
+) -> Traits:
+    return Traits(
+        text=text, chars=len(text) if chars is None else chars, messages=1, tools=tools, images=images, size=size
+    )
 
 
 def auto(router: Router, t: Traits) -> list[str]:
@@ -58,8 +71,10 @@ def test_auto_lists_only_rated_chat_models_cheapest_first() -> None:
 def test_an_easy_prompt_goes_to_the_cheapest_model_and_a_hard_one_to_an_able_one() -> None:
     router = make()
     assert auto(router, traits("hi"))[0].startswith("ollama/")
-    hard = traits("Design the architecture of a distributed scheduler; compare strategies, evaluate security, "
-                  "plan the migration and prove the invariants step by step.\n```python\ndef f(): pass\n```")
+    hard = traits(
+        "Design the architecture of a distributed scheduler; compare strategies, evaluate security, "
+        "plan the migration and prove the invariants step by step.\n```python\ndef f(): pass\n```"
+    )
     assert rate(hard).level == 5
     chosen = auto(router, hard)
     assert chosen[0] == "openai/gpt-5; key=openai#1"  # the cheapest rated 5
@@ -104,7 +119,9 @@ def test_nothing_rated_high_enough_still_gets_the_best_there_is() -> None:
     index_only_small.capabilities._overrides = {  # type: ignore[attr-defined]
         f"{p}/{m}": ModelOverride(rating=1) for p, ms in MODELS.items() for m in ms
     }
-    chosen = auto(index_only_small, traits("prove it step by step; analyze the algorithm's complexity and design trade-offs"))
+    chosen = auto(
+        index_only_small, traits("prove it step by step; analyze the algorithm's complexity and design trade-offs")
+    )
     assert chosen  # served by the best available rather than refused
 
 

@@ -19,7 +19,12 @@ ADDRESS = "http://127.0.0.1:8080/v1"
 TTL = 3600.0
 NOT_FOUND = upstream_error("local", 404, {"Content-Type": "application/json"}, b'{"detail":"Not Found"}', 0.0, ())
 NO_MODEL = upstream_error(
-    "local", 404, {}, b'{"error":{"message":"The model `m` does not exist","type":"invalid_request_error","code":"model_not_found"}}', 0.0, ()
+    "local",
+    404,
+    {},
+    b'{"error":{"message":"The model `m` does not exist","type":"invalid_request_error","code":"model_not_found"}}',
+    0.0,
+    (),
 )
 
 
@@ -81,8 +86,14 @@ async def test_what_was_learned_lapses_after_its_time_to_live() -> None:
 
 def test_restored_only_while_fresh_and_for_the_same_address() -> None:
     clock = FakeClock()
-    same, moved = provider("openai-chat", "openai-responses"), provider("openai-chat", "openai-responses", base_url="http://10.0.0.5:8000/v1")
-    kept = [Unspoken("local", "openai-responses", ADDRESS, clock.now - 60), Unspoken("local", "openai-chat", ADDRESS, clock.now - TTL - 1)]
+    same, moved = (
+        provider("openai-chat", "openai-responses"),
+        provider("openai-chat", "openai-responses", base_url="http://10.0.0.5:8000/v1"),
+    )
+    kept = [
+        Unspoken("local", "openai-responses", ADDRESS, clock.now - 60),
+        Unspoken("local", "openai-chat", ADDRESS, clock.now - TTL - 1),
+    ]
     spoken = Spoken(clock, TTL)
     spoken.restore(kept, [same])
     assert routed(spoken, same, "openai-responses") == ("openai-chat", False)

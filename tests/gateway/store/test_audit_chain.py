@@ -57,7 +57,7 @@ def test_a_clean_chain_verifies(db: Database) -> None:
 @pytest.mark.parametrize(
     ("statements", "first_bad"),
     [
-        (["UPDATE audit SET payload = '{\"key\":\"evil\",\"n\":2}' WHERE seq = 3"], 3),
+        (['UPDATE audit SET payload = \'{"key":"evil","n":2}\' WHERE seq = 3'], 3),
         (["UPDATE audit SET actor = 'someone' WHERE seq = 2"], 2),
         (["UPDATE audit SET ts = ts + 1 WHERE seq = 4"], 4),
         (["DELETE FROM audit WHERE seq = 3"], 3),

@@ -29,10 +29,25 @@ from gateway.store.writer import Writer
 
 def row(n: int, *, prompt: int = 12, estimated: bool = False) -> LedgerRow:
     return LedgerRow(
-        ts=1_700_000_000.0 + n, request_id=f"req_{n:04d}", kind=REQUEST, caller="local", protocol="openai-chat",
-        model="pool/gpt-test", provider="pool", account="pool#1", upstream_model="gpt-test", prompt=prompt,
-        completion=5, cached=0, reasoning=0, estimated=estimated, status=200, error="", latency_ms=3.5,
-        ttfb_ms=None, attempts=1,
+        ts=1_700_000_000.0 + n,
+        request_id=f"req_{n:04d}",
+        kind=REQUEST,
+        caller="local",
+        protocol="openai-chat",
+        model="pool/gpt-test",
+        provider="pool",
+        account="pool#1",
+        upstream_model="gpt-test",
+        prompt=prompt,
+        completion=5,
+        cached=0,
+        reasoning=0,
+        estimated=estimated,
+        status=200,
+        error="",
+        latency_ms=3.5,
+        ttfb_ms=None,
+        attempts=1,
     )
 
 

@@ -46,7 +46,9 @@ def on_disk(folder: Path) -> bytes:
 def test_without_a_keychain_the_plain_file_is_said_with_the_way_out(tmp_path: Path) -> None:
     store = open_secrets(tmp_path)
     assert store.kind == "file"
-    assert "not encrypted" in described(store.kind, store.where) and PASSPHRASE_FILE_ENV in described(store.kind, store.where)
+    assert "not encrypted" in described(store.kind, store.where) and PASSPHRASE_FILE_ENV in described(
+        store.kind, store.where
+    )
     store.set("provider-key", CANARY)
     assert (tmp_path / FILE_NAME).stat().st_mode & 0o777 == 0o600
 
@@ -61,7 +63,11 @@ def test_a_passphrase_seals_the_file_and_nothing_readable_is_left(tmp_path: Path
     assert sealed.stat().st_mode & 0o777 == 0o600
     assert CANARY.encode() not in on_disk(tmp_path) and base64.b64encode(CANARY.encode()) not in on_disk(tmp_path)
     header = json.loads(sealed.read_text())
-    assert header["kdf"]["name"] == "argon2id" and header["kdf"]["memory_cost"] == 65536 and header["cipher"] == "aes-256-gcm"
+    assert (
+        header["kdf"]["name"] == "argon2id"
+        and header["kdf"]["memory_cost"] == 65536
+        and header["cipher"] == "aes-256-gcm"
+    )
     again = open_secrets(tmp_path, PASSPHRASE)  # a later start, or the CLI beside the running gateway
     assert again.get("provider-key") == CANARY and again.get("other") is None
     again.set("from-the-cli", "y")
@@ -86,7 +92,10 @@ def test_an_encrypted_folder_needs_its_passphrase_and_only_that_one(tmp_path: Pa
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda d: {**d, "data": base64.b64encode(b"\x00" + base64.b64decode(d["data"])[1:]).decode()}, "does not open it"),
+        (
+            lambda d: {**d, "data": base64.b64encode(b"\x00" + base64.b64decode(d["data"])[1:]).decode()},
+            "does not open it",
+        ),
         (lambda d: {**d, "kdf": {**d["kdf"], "time_cost": 4}}, "does not open it"),
         (lambda d: {**d, "kdf": {**d["kdf"], "memory_cost": 1 << 30}}, "out of bounds"),  # no hour-long hashing
         (lambda d: {**d, "version": 9}, "known version"),

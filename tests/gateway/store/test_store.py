@@ -69,7 +69,9 @@ def test_rows_are_written_in_batches_and_a_failing_operation_is_rolled_back_alon
         doomed.result()
     count = writer.run(lambda conn: conn.execute("SELECT count(*) FROM admin").fetchone()[0]).result()
     assert count == 500 and sum(batches) == 500 and len(batches) <= 3
-    assert writer.run(lambda conn: conn.execute("SELECT 1 FROM admin WHERE name = 'doomed'").fetchone()).result() is None
+    assert (
+        writer.run(lambda conn: conn.execute("SELECT 1 FROM admin WHERE name = 'doomed'").fetchone()).result() is None
+    )
     writer.close()
 
 
@@ -93,7 +95,9 @@ async def test_reads_run_off_the_event_loop_beside_the_writer(tmp_path: Path) ->
     await writer.call(lambda conn: conn.execute("INSERT INTO admin (name, phc, changed) VALUES ('a', 'b', 1)"))
     reader = Reader(tmp_path / FILE_NAME)
     loop_thread = __import__("threading").get_ident()
-    seen = await reader(lambda conn: (conn.execute("SELECT name FROM admin").fetchall(), __import__("threading").get_ident()))
+    seen = await reader(
+        lambda conn: (conn.execute("SELECT name FROM admin").fetchall(), __import__("threading").get_ident())
+    )
     assert seen[0] == [("a",)] and seen[1] != loop_thread
     with pytest.raises(sqlite3.OperationalError):  # read-only
         await reader(lambda conn: conn.execute("DELETE FROM admin"))
