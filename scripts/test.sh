@@ -15,5 +15,6 @@ SWITCHBOARD_TEST_CLIENTS=$(bash scripts/clients.sh)
 export SWITCHBOARD_TEST_CLIENTS
 bash scripts/llamacpp-wheel.sh  # a real local server for tests/clients (built once per machine)
 .venv/bin/ruff check gateway app tests installers
+.venv/bin/ruff format --check gateway app tests installers
 .venv/bin/mypy
 .venv/bin/python -m pytest "$@"
