@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything the tests need into .venv, then run the whole suite:
-# lint, type check, and pytest (unit, end-to-end, a smoke run of the benchmark).
+# lint, format check, type check, and pytest (unit, end-to-end, a smoke run of the benchmark).
 # Extra arguments go to pytest (e.g. -k guard).
 set -euo pipefail
 cd "$(dirname "$0")/.."
