@@ -5,6 +5,7 @@ side in one run on loopback.
 
     python tests/bench/bench_gateway.py            # 5 s per point
     python tests/bench/bench_gateway.py --quick    # a smoke run (figures meaningless)
+    python tests/bench/bench_gateway.py --baseline HEAD~1   # also that commit's gateway, side by side
 
 Each target runs in its own process. With two or more CPUs the proxy under test is pinned to CPU 0
 and the upstream plus this load generator to the others, so figures are per core of proxy.
@@ -122,6 +123,16 @@ def gateway_command(home: Path, port: int) -> list[str]:
     ]
 
 
+def export_tree(rev: str, into: Path) -> Path:
+    """The source tree at ``rev`` (a commit of this repository), for a baseline gateway beside this one."""
+    repo = HERE.parent.parent
+    tree = into / "baseline"
+    tree.mkdir()
+    archive = subprocess.run(["git", "-C", str(repo), "archive", rev], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
+
+
 def write_config(home: Path, upstream_port: int, ledger: bool = True) -> None:
     home.mkdir(parents=True, exist_ok=True)
     (home / "config.toml").write_text(
@@ -196,6 +207,7 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per point; the median is reported")
     parser.add_argument("--quick", action="store_true", help="smoke run: 0.3 s per point, one round, one cold start")
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
+    parser.add_argument("--baseline", metavar="REV", help="also run this commit's gateway, side by side")
     args = parser.parse_args()
     seconds = 0.3 if args.quick else args.seconds
     rounds = 1 if args.quick else max(1, args.rounds)
@@ -259,6 +271,23 @@ async def main() -> None:
         wait_ready(bare, b"listening on")
 
         gateway_watched = Watched(gateway.pid)
+        baseline_targets: dict[str, tuple[int, Watched | None, str, bytes, bytes]] = {}
+        if args.baseline:
+            # The same gateway at another commit, its source first on the path: regressions show
+            # as a ratio measured in the same rounds, not against a figure from another day.
+            tree = export_tree(args.baseline, home)
+            base_home, base_port = home / "baseline-home", free_port()
+            write_config(base_home, up_port)
+            env = {**os.environ, "SWITCHBOARD_HOME": str(base_home), "PYTHONPATH": str(tree)}
+            base = subprocess.Popen(gateway_command(base_home, base_port), stdout=subprocess.PIPE, env=env, cwd=tree)
+            procs.append(base)
+            pin(base, proxy_cpus)
+            wait_ready(base, b"listening on")
+            base_watched = Watched(base.pid)
+            baseline_targets = {
+                "baseline": (base_port, base_watched, CHAT, BODY, STREAM_BODY),
+                "base-transl": (base_port, base_watched, MESSAGES, MESSAGES_BODY, MESSAGES_STREAM_BODY),
+            }
         targets = {
             "direct": (up_port, None, CHAT, DIRECT_BODY, DIRECT_STREAM_BODY),
             "passthrough": (pass_port, Watched(passthrough.pid), CHAT, DIRECT_BODY, DIRECT_STREAM_BODY),
@@ -266,6 +295,7 @@ async def main() -> None:
             "gateway": (gw_port, gateway_watched, CHAT, BODY, STREAM_BODY),
             "no-ledger": (bare_port, Watched(bare.pid), CHAT, BODY, STREAM_BODY),
             "translated": (gw_port, gateway_watched, MESSAGES, MESSAGES_BODY, MESSAGES_STREAM_BODY),
+            **baseline_targets,
         }
         results: dict[tuple[str, str, int], Result] = {}
         cpu_per_request: dict[tuple[str, str, int], float] = {}
@@ -358,6 +388,16 @@ async def main() -> None:
         print(
             f"peak RSS under load:                        gateway {gw_rss.peak / 2**20:.1f} MiB, passthrough {pass_rss.peak / 2**20:.1f} MiB   (target <= 80 MB)"
         )
+        if baseline_targets:
+            print(f"this tree against {args.baseline} (same rounds; > 1 is faster, CPU ratio is theirs over ours):")
+            for ours, theirs in (("gateway", "baseline"), ("translated", "base-transl")):
+                for mode in ("json", "stream"):
+                    figures = ", ".join(
+                        f"c={c} {ratio(r(ours, mode, c).rate, r(theirs, mode, c).rate):4.2f}x req/s "
+                        f"{ratio(cpu_per_request[(theirs, mode, c)], cpu_per_request[(ours, mode, c)]):4.2f}x CPU"
+                        for c in (1, 16, 64)
+                    )
+                    print(f"  {ours:<10} {mode:<6} {figures}")
         errors = sum(res.errors for res in results.values())
         if errors:
             print(f"ERRORS: {errors} non-200 answers during the run")
