@@ -8,7 +8,8 @@ import typing as _typing
 from gateway.admin.control import Control
 from gateway.admin.relocation import MOVABLE
 from gateway.config.editing import Change
-from gateway.config.settings import LOG_LEVELS, THEMES, Settings, load_settings
+from gateway.config.loading import load_settings
+from gateway.config.settings import LOG_LEVELS, THEMES, Settings
 from gateway.errors import ConfigError, GatewayError
 from gateway.paths import StatePaths, platform_paths, resolve_paths
 from gateway.runtime.launch import GatewaySetup

@@ -1,14 +1,16 @@
 """A TOML table being read into settings: typed readers that each name the key they complain
-about, so a bad config file says exactly which line to fix."""
+about, so a bad config file says exactly which line to fix; and ``first``, for a value that comes
+from the file, else somewhere else, else a default."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from gateway.errors import ConfigError
 
+_T = TypeVar("_T")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 _CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "cookie", "proxy-authorization"})
 _RESERVED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
@@ -102,3 +104,8 @@ class Table:
 
 def unsafe_header_value(value: str) -> bool:
     return any(ord(c) < 0x20 or ord(c) == 0x7F for c in value) or not value.isascii()
+
+
+def first(*values: _T | None) -> _T:
+    """The first value the file (or a flag, or the environment) gave, else the default given last."""
+    return next(v for v in values if v is not None)

@@ -12,7 +12,8 @@ from typing import Any
 from gateway.admin.relocation import move_state
 from gateway.auth import admin_token
 from gateway.config.editing import Change, SettingsFile
-from gateway.config.settings import Settings, load_settings
+from gateway.config.loading import load_settings
+from gateway.config.settings import Settings
 from gateway.paths import StatePaths, platform_paths
 from gateway.runtime.server import GatewayServer
 from gateway.store.folder_lock import FolderLock

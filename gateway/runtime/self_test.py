@@ -71,7 +71,7 @@ def _checks() -> list[Check]:
 
 
 async def _serve_and_ask(home: Path) -> list[tuple[str, bool, str]]:
-    from gateway.config.settings import load_settings
+    from gateway.config.loading import load_settings
     from gateway.runtime.server import GatewayServer
     from gateway.store.secrets import MemorySecrets
     from gateway.transport import UpstreamRequest

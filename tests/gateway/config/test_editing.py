@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway.config.editing import edit_config, read_config
-from gateway.config.settings import load_settings
+from gateway.config.loading import load_settings
 from gateway.errors import ConfigError
 
 WRITTEN = """# Switchboard, set up by hand

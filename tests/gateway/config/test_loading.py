@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config.settings import load_settings
+from gateway.config.loading import load_settings
 from gateway.errors import ConfigError
 
 NO_FILE = Path("/nonexistent/switchboard/config.toml")
