@@ -81,5 +81,8 @@ def folder_note(source: str) -> str:
     if source in ("option", "environment"):
         # Set by how Switchboard was started (a shortcut's or a script's setting), which the app
         # cannot change: say so in plain words, with no command-line names.
-        return "Chosen by the way Switchboard was started, so it cannot be moved from here; change the shortcut or script that starts it."
+        return (
+            "Chosen by the way Switchboard was started, so it cannot be moved from here; "
+            "change the shortcut or script that starts it."
+        )
     return "Settings, the database, the audit log and the logs. Moving takes secrets in the keychain along."

@@ -54,13 +54,15 @@ def snippets(url: str, key: str | None = None, model: str = "auto") -> list[Snip
             "OpenAI SDK (Python)",
             "In your code",
             f'from openai import OpenAI\n\nclient = OpenAI(base_url="{v1}", api_key="{token}")\n'
-            f'reply = client.chat.completions.create(model="{model}", messages=[{{"role": "user", "content": "Hello"}}])',
+            f'reply = client.chat.completions.create(model="{model}", messages=[{{"role": "user", '
+            f'"content": "Hello"}}])',
         ),
         Snippet(
             "Anthropic SDK (Python)",
             "In your code",
             f'import anthropic\n\nclient = anthropic.Anthropic(base_url="{url}", api_key="{token}")\n'
-            f'reply = client.messages.create(model="{model}", max_tokens=1024, messages=[{{"role": "user", "content": "Hello"}}])',
+            f'reply = client.messages.create(model="{model}", max_tokens=1024, messages=[{{"role": "user", '
+            f'"content": "Hello"}}])',
         ),
         Snippet(
             "curl",

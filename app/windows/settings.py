@@ -174,7 +174,8 @@ class SettingsPage(Page):
         self.updates.read(config)
         override = self.context.setup.port
         self.port_note.setText(
-            f"This run listens on port {override}, given on the command line; the setting applies when started without it."
+            f"This run listens on port {override}, given on the command line; "
+            "the setting applies when started without it."
         )
         self.port_note.setVisible(override is not None)
 
@@ -280,7 +281,8 @@ class SettingsPage(Page):
             self.folder.setText(str(self.context.setup.paths.config_dir))
             if left:
                 self.say(
-                    f"Moved to {target}. Some of the old copy could not be removed; remove it yourself: {'; '.join(left)}",
+                    f"Moved to {target}. Some of the old copy could not be removed; remove it yourself: "
+                    f"{'; '.join(left)}",
                     error=True,
                 )
             else:

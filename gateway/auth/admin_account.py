@@ -57,7 +57,8 @@ class AdminAccount:
             existed = _phc(conn) is not None
             conn.execute(
                 "INSERT INTO admin (name, phc, changed) VALUES (?, ?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET phc = excluded.phc, changed = excluded.changed, generation = generation + 1",
+                " ON CONFLICT (name) DO UPDATE SET phc = excluded.phc, changed = excluded.changed, "
+                "generation = generation + 1",
                 (ADMIN, phc, now),
             )
             conn.execute("UPDATE refresh_tokens SET revoked = 1 WHERE revoked = 0")

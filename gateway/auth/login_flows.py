@@ -35,7 +35,10 @@ log = logging.getLogger("gateway.accounts")
 
 LISTEN_FOR = 300.0  # seconds a sign-in waits for its callback or code
 KEEP_FINISHED = 50  # finished flows remembered for their status
-_PAGE = "<!doctype html><meta charset=utf-8><title>Switchboard</title><body style='font-family:sans-serif'><h2>{}</h2><p>{}</p>"
+_PAGE = (
+    "<!doctype html><meta charset=utf-8><title>Switchboard</title><body "
+    "style='font-family:sans-serif'><h2>{}</h2><p>{}</p>"
+)
 
 
 @dataclass

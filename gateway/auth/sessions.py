@@ -5,10 +5,10 @@ Verification pins the algorithm to exactly HS512 and requires ``exp``, ``iat``, 
 the ``kid`` header is never read. Every token carries its account's generation (``gen``), which a
 password change moves on: an access token of an earlier generation is refused at once, not when
 it lapses, and a refresh token of one as well (SECURITY.md S19, S20). Refresh tokens rotate: each
-is spent by its use, and only its hash is stored, with the family it belongs to. Presenting a spent one after a short grace period
-revokes the whole family (someone holds a copy) and is audited. Inside the grace period the
-loser of two simultaneous refreshes is refused but the family survives — a client that retried
-is not a thief.
+is spent by its use, and only its hash is stored, with the family it belongs to. Presenting a
+spent one after a short grace period revokes the whole family (someone holds a copy) and is
+audited. Inside the grace period the loser of two simultaneous refreshes is refused but the
+family survives — a client that retried is not a thief.
 """
 
 from __future__ import annotations

@@ -75,7 +75,8 @@ async def _accounts(args: argparse.Namespace, settings: Settings, state: State) 
                 print(json.dumps(listing, indent=2))
             elif not listing:
                 print(
-                    "No accounts yet: python -m gateway accounts import codex | import copilot | login codex | login copilot"
+                    "No accounts yet: python -m gateway accounts import codex | import copilot | login codex "
+                    "| login copilot"
                 )
             else:
                 for a in listing:
@@ -164,7 +165,8 @@ def cmd_quota(args: argparse.Namespace, paths: StatePaths) -> int:
     for w in windows:
         used = "unlimited" if w["unlimited"] else f"{w['used_percent']:.1f}%"
         print(
-            f"{w['label']:<32} {_window_name(w):<22} {used:>6}  {_at(w['resets_at']):<18} {_at(w['exhausted_at']) if w['exhausted_at'] else '-':<18}"
+            f"{w['label']:<32} {_window_name(w):<22} {used:>6}  {_at(w['resets_at']):<18} "
+            f"{_at(w['exhausted_at']) if w['exhausted_at'] else '-':<18}"
         )
     return 0
 

@@ -179,7 +179,8 @@ def cmd_audit(args: argparse.Namespace, paths: StatePaths) -> int:
         print(f"Audit log BROKEN at event {verdict.first_bad}: {verdict.reason}.")
     elif args.file:
         print(
-            f"Exported audit log intact: {verdict.checked} events, chained (its end is checked against the seal only on the gateway's own machine)."
+            f"Exported audit log intact: {verdict.checked} events, "
+            "chained (its end is checked against the seal only on the gateway's own machine)."
         )
     else:
         print(f"Audit log intact: {verdict.checked} events, chained and sealed.")

@@ -199,7 +199,10 @@ def cmd_decide(args: argparse.Namespace, settings: Settings, paths: StatePaths) 
 
     content: str | list[dict[str, object]] = args.prompt
     if args.image:
-        pixel = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+        pixel = (
+            "data:image/png;base64,"
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+        )
         content = [{"type": "text", "text": args.prompt}, {"type": "image_url", "image_url": {"url": pixel}}]
     body: dict[str, object] = {"model": args.model, "messages": [{"role": "user", "content": content}]}
     if args.tools:

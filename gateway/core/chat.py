@@ -6,8 +6,9 @@ N client protocols and M upstream protocols need N + M codecs, not N × M transl
 Conventions:
 - The system prompt is separate from the turns (as in Anthropic Messages); turns are ``user`` or
   ``assistant``, or ``system`` for instructions given mid-conversation, kept where they were
-  given (Claude Code sends them; Chat and Responses allow them anywhere). A tool's result is a part of the following user turn (again as in Anthropic),
-  and codecs for protocols with a ``tool`` role split and join it.
+  given (Claude Code sends them; Chat and Responses allow them anywhere). A tool's result is a
+  part of the following user turn (again as in Anthropic), and codecs for protocols with a
+  ``tool`` role split and join it.
 - A tool call's arguments are JSON text (as in OpenAI); codecs for protocols that use an object
   parse and dump it.
 - Usage counts every prompt token in ``prompt_tokens``, cached ones included (as in OpenAI).

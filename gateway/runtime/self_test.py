@@ -110,7 +110,8 @@ def run(more: Sequence[Check] = (), write: Callable[[str], object] = print) -> i
 
     logging.getLogger("gateway").setLevel(logging.ERROR)  # its own in-memory secrets are no news here
     write(
-        f"Switchboard {__version__} self-test (Python {sys.version.split()[0]}, {'frozen' if getattr(sys, 'frozen', False) else 'from source'})"
+        f"Switchboard {__version__} self-test (Python {sys.version.split()[0]}, "
+        f"{'frozen' if getattr(sys, 'frozen', False) else 'from source'})"
     )
     results: list[tuple[str, bool, str]] = []
     for name, check in [*_checks(), *more]:

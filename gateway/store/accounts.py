@@ -34,12 +34,19 @@ class AccountRow:
 
 
 _SAVE = (
-    "INSERT INTO accounts (id, kind, label, subject, email, plan, state, origin, sync_path, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "INSERT INTO accounts (id, kind, label, subject, email, plan, state, origin, sync_path, created_at, "
+    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (id) DO UPDATE SET label = excluded.label, email = excluded.email, plan = excluded.plan, "
     "state = excluded.state, origin = excluded.origin, sync_path = excluded.sync_path, updated_at = excluded.updated_at"
 )
-_FIND = "SELECT id, kind, label, subject, email, plan, state, origin, sync_path, created_at, updated_at FROM accounts WHERE id = ? OR label = ?"
-_LOAD = "SELECT id, kind, label, subject, email, plan, state, origin, sync_path, created_at, updated_at FROM accounts ORDER BY created_at, id"
+_FIND = (
+    "SELECT id, kind, label, subject, email, plan, state, origin, sync_path, created_at, "
+    "updated_at FROM accounts WHERE id = ? OR label = ?"
+)
+_LOAD = (
+    "SELECT id, kind, label, subject, email, plan, state, origin, sync_path, created_at, "
+    "updated_at FROM accounts ORDER BY created_at, id"
+)
 
 
 def save(conn: sqlite3.Connection, row: AccountRow) -> None:
@@ -89,8 +96,14 @@ def load(conn: sqlite3.Connection) -> list[AccountRow]:
 # --- quota windows --------------------------------------------------------------------------
 
 QuotaRow = tuple[str, str, str, float, float | None, int | None, float | None, float | None, int, float, float, float]
-_SAVE_QUOTA = "INSERT OR REPLACE INTO quota (label, window, provider, used_percent, resets_at, window_seconds, entitlement, remaining, unlimited, taken_at, first_percent, first_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_LOAD_QUOTA = "SELECT label, window, provider, used_percent, resets_at, window_seconds, entitlement, remaining, unlimited, taken_at, first_percent, first_at FROM quota ORDER BY label, window"
+_SAVE_QUOTA = (
+    "INSERT OR REPLACE INTO quota (label, window, provider, used_percent, resets_at, window_seconds, entitlement, "
+    "remaining, unlimited, taken_at, first_percent, first_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_LOAD_QUOTA = (
+    "SELECT label, window, provider, used_percent, resets_at, window_seconds, entitlement, remaining, unlimited, "
+    "taken_at, first_percent, first_at FROM quota ORDER BY label, window"
+)
 
 
 def save_quota(conn: sqlite3.Connection, rows: list[QuotaRow]) -> None:

@@ -208,7 +208,8 @@ def _sealed_store(sealed: Path, plain: Path, passphrase: str | None) -> FileSecr
 
     if passphrase is None:
         raise ConfigError(
-            f"{sealed} is encrypted: give its passphrase in {PASSPHRASE_FILE_ENV} (a file holding it) or {PASSPHRASE_ENV}"
+            f"{sealed} is encrypted: give its passphrase in {PASSPHRASE_FILE_ENV} (a file holding it) or "
+            f"{PASSPHRASE_ENV}"
         )
     try:
         store = FileSecrets(sealed, Seal.for_file(sealed, passphrase))

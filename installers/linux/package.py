@@ -57,7 +57,8 @@ def desktop_entry(name: str) -> str:
 
 def control(name: str, version: str, arch: str, installed_kib: int) -> str:
     return (
-        f"Package: {name}\nVersion: {version}\nArchitecture: {arch}\nMaintainer: Switchboard <release@switchboard.invalid>\n"
+        f"Package: {name}\nVersion: {version}\nArchitecture: {arch}\n"
+        "Maintainer: Switchboard <release@switchboard.invalid>\n"
         f"Installed-Size: {installed_kib}\nDepends: {DEPENDS}\nSection: net\nPriority: optional\n"
         "Homepage: https://github.com/switchboard-app/switchboard\n"
         "Description: local LLM gateway with a tray app\n"
@@ -68,8 +69,12 @@ def control(name: str, version: str, arch: str, installed_kib: int) -> str:
 
 POSTINST = """#!/bin/sh
 set -e
-if command -v update-desktop-database >/dev/null 2>&1; then update-desktop-database -q /usr/share/applications || true; fi
-if command -v gtk-update-icon-cache >/dev/null 2>&1; then gtk-update-icon-cache -q -t /usr/share/icons/hicolor || true; fi
+if command -v update-desktop-database >/dev/null 2>&1; then
+    update-desktop-database -q /usr/share/applications || true
+fi
+if command -v gtk-update-icon-cache >/dev/null 2>&1; then
+    gtk-update-icon-cache -q -t /usr/share/icons/hicolor || true
+fi
 """
 
 

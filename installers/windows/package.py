@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     encoded = os.environ.get("WINDOWS_CERT_PFX_BASE64", "").strip()
     if not encoded and not args.unsigned:
         raise SystemExit(
-            "package: set WINDOWS_CERT_PFX_BASE64 and WINDOWS_CERT_PASSWORD to sign, or pass --unsigned for a test build"
+            "package: set WINDOWS_CERT_PFX_BASE64 and WINDOWS_CERT_PASSWORD to sign, "
+            "or pass --unsigned for a test build"
         )
     _, version = name_and_version()
     args.out.mkdir(parents=True, exist_ok=True)

@@ -248,23 +248,28 @@ async def main() -> None:
 
     idle_cpu = (after.user + after.system) - (before.user + before.system)
     print(
-        f"load: {RATE} req/s, {rounds} rounds of {seconds:g} s each, window turning to a new page every {args.turn_ms} ms ({ui['pages_turned']} turns)"
+        f"load: {RATE} req/s, {rounds} rounds of {seconds:g} s each, "
+        f"window turning to a new page every {args.turn_ms} ms ({ui['pages_turned']} turns)"
     )
     print(f"{'':18}{'p50':>9}{'p99':>9}{'max':>9}{'errors':>8}")
     for name, values, errors in (("headless gateway", direct, direct_errors), ("gateway in app", in_app, app_errors)):
         print(
-            f"{name:18}{pct(values, 50) * 1000:8.2f}ms{pct(values, 99) * 1000:8.2f}ms{max(values, default=float('nan')) * 1000:8.2f}ms{errors:8d}"
+            f"{name:18}{pct(values, 50) * 1000:8.2f}ms{pct(values, 99) * 1000:8.2f}ms"
+            f"{max(values, default=float('nan')) * 1000:8.2f}ms{errors:8d}"
         )
     print(
-        f"UI event loop lateness: p50 {ui['p50_ms']:.2f} ms, p99 {ui['p99_ms']:.2f} ms, max {ui['max_ms']:.2f} ms over {ui['ticks']} ticks (target p99 < 50 ms)"
+        f"UI event loop lateness: p50 {ui['p50_ms']:.2f} ms, p99 {ui['p99_ms']:.2f} ms, "
+        f"max {ui['max_ms']:.2f} ms over {ui['ticks']} ticks (target p99 < 50 ms)"
     )
     ratio = pct(in_app, 99) / pct(direct, 99) if direct and in_app else float("nan")
     each = " ".join(f"{r:.2f}" for r in ratios)
     print(
-        f"gateway p99 in app / headless: {ratio:.2f}x, median rounds (target <= 1.20x; per round: {each}); p50 {statistics.median(in_app) / statistics.median(direct):.2f}x"
+        f"gateway p99 in app / headless: {ratio:.2f}x, median rounds (target <= 1.20x; per round: {each}); "
+        f"p50 {statistics.median(in_app) / statistics.median(direct):.2f}x"
     )
     print(
-        f"idle, window hidden: {idle_cpu:.3f} s CPU over {idle:g} s ({idle_cpu / idle * 100:.2f} % of a core); RSS {rss / 1048576:.0f} MiB"
+        f"idle, window hidden: {idle_cpu:.3f} s CPU over {idle:g} s ({idle_cpu / idle * 100:.2f} % of a core); "
+        f"RSS {rss / 1048576:.0f} MiB"
     )
 
 

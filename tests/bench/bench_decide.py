@@ -62,7 +62,8 @@ MODELS = {
 PROMPTS = {
     "greeting": "hi there!",
     "question": "What is the difference between a process and a thread in an operating system?",
-    "coding": "Refactor this function so it handles empty input and explain why:\n```python\ndef first(xs):\n    return xs[0]\n```",
+    "coding": "Refactor this function so it handles empty input and explain why:\n"
+    "```python\ndef first(xs):\n    return xs[0]\n```",
     "design": "Design a distributed rate limiter for a multi-region API; compare token bucket and sliding window "
     "strategies, evaluate the trade-offs and plan the migration from our current fixed-window limiter.",
 }
@@ -111,7 +112,10 @@ def measure(router: Router, name: str, prompt: str, seconds: float) -> str:
     plan = decide()
     level = plan.difficulty.level if plan.difficulty else 0
     auto_us, pinned_us, decode_us = (per_call(f, seconds) for f in (decide, pinned, call.canonical))
-    return f"{name:<10} {level:>5} {auto_us:>10.1f}µs {pinned_us:>10.1f}µs {decode_us:>10.1f}µs   {plan.candidates[0].route}"
+    return (
+        f"{name:<10} {level:>5} {auto_us:>10.1f}µs {pinned_us:>10.1f}µs {decode_us:>10.1f}µs   "
+        f"{plan.candidates[0].route}"
+    )
 
 
 def main() -> None:

@@ -12,9 +12,9 @@ and the upstream plus this load generator to the others, so figures are per core
 Prints req/s, p50 and p99 latency, time to first byte and CPU time per request at concurrency 1,
 16 and 64, non-streaming and streaming; peak RSS; cold start to /health; and the
 gateway/passthrough ratios next to the targets of issue #2, and the CPU a translated stream costs
-per upstream chunk against the gateway's own passthrough stream (issue #3: at most 1.5x). Each point is measured in several
-rounds, the three targets taking turns, and the median round is reported: a shared machine's
-noise then hits all three alike.
+per upstream chunk against the gateway's own passthrough stream (issue #3: at most 1.5x). Each
+point is measured in several rounds, the three targets taking turns, and the median round is
+reported: a shared machine's noise then hits all three alike.
 """
 
 from __future__ import annotations
@@ -304,7 +304,8 @@ async def main() -> None:
             f"{seconds:g} s per round, median of {rounds} rounds"
         )
         print(
-            f"{'target':<12} {'mode':<7} {'conc':>4} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ttfb ms':>8} {'cpu us/req':>10} {'errors':>6}"
+            f"{'target':<12} {'mode':<7} {'conc':>4} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ttfb ms':>8} "
+            f"{'cpu us/req':>10} {'errors':>6}"
         )
         for mode in ("json", "stream"):
             for concurrency in (1, 16, 64):
@@ -321,7 +322,8 @@ async def main() -> None:
                     results[(name, mode, concurrency)] = result
                     cpu_per_request[(name, mode, concurrency)] = statistics.median(c for _, c in measured)
                     print(
-                        f"{name:<12} {mode:<7} {concurrency:>4} {result.rate:9.0f} {ms(result.p(50))} {ms(result.p(99))} "
+                        f"{name:<12} {mode:<7} {concurrency:>4} {result.rate:9.0f} {ms(result.p(50))} "
+                        f"{ms(result.p(99))} "
                         f"{ms(result.ttfb())} {cpu * 1e6:10.1f} {result.errors:>6}"
                     )
         pass_rss = targets["passthrough"][1]
@@ -358,35 +360,44 @@ async def main() -> None:
         ledger_stream = r("gateway", "stream", 64).rate / max(1e-9, r("no-ledger", "stream", 64).rate)
         print(
             f"throughput with the usage ledger / without, c=64: json {ledger_json:5.2f}x, stream {ledger_stream:5.2f}x"
-            f"   (by CPU: json {cpu_ratio('no-ledger', 'json'):5.2f}x, stream {cpu_ratio('no-ledger', 'stream'):5.2f}x; target >= 0.90x)"
+            f"   (by CPU: json {cpu_ratio('no-ledger', 'json'):5.2f}x, "
+            f"stream {cpu_ratio('no-ledger', 'stream'):5.2f}x; target >= 0.90x)"
         )
         print(
-            f"  the same by CPU time per request:          json {cpu_ratio('passthrough', 'json'):5.2f}x, stream {cpu_ratio('passthrough', 'stream'):5.2f}x"
+            f"  the same by CPU time per request:          json {cpu_ratio('passthrough', 'json'):5.2f}x, "
+            f"stream {cpu_ratio('passthrough', 'stream'):5.2f}x"
         )
         print(
-            f"throughput gateway/(passthrough with the gateway's GC settings), c=64: json {tuned_json:5.2f}x, stream {tuned_stream:5.2f}x"
+            f"throughput gateway/(passthrough with the gateway's GC settings), c=64: json {tuned_json:5.2f}x, "
+            f"stream {tuned_stream:5.2f}x"
         )
         print(
-            f"  the same by CPU time per request:          json {cpu_ratio('pass+gc', 'json'):5.2f}x, stream {cpu_ratio('pass+gc', 'stream'):5.2f}x"
+            f"  the same by CPU time per request:          json {cpu_ratio('pass+gc', 'json'):5.2f}x, "
+            f"stream {cpu_ratio('pass+gc', 'stream'):5.2f}x"
         )
         print(
-            f"added p50 latency over direct, c=1:         gateway {added_p50 * 1000:.3f} ms, passthrough {pass_added_p50 * 1000:.3f} ms   (target <= 0.5 ms)"
+            f"added p50 latency over direct, c=1:         gateway {added_p50 * 1000:.3f} ms, "
+            f"passthrough {pass_added_p50 * 1000:.3f} ms   (target <= 0.5 ms)"
         )
         print(
-            f"added time to first streamed byte, c=1:     gateway {added_ttfb * 1000:.3f} ms, passthrough {pass_added_ttfb * 1000:.3f} ms   (target <= 1 ms)"
+            f"added time to first streamed byte, c=1:     gateway {added_ttfb * 1000:.3f} ms, "
+            f"passthrough {pass_added_ttfb * 1000:.3f} ms   (target <= 1 ms)"
         )
         for c in (1, 64):
             translated_chunk = cpu_per_request[("translated", "stream", c)] / UPSTREAM_CHUNKS
             own_chunk = cpu_per_request[("gateway", "stream", c)] / UPSTREAM_CHUNKS
             print(
-                f"translated stream (Anthropic client, OpenAI upstream), c={c}: {translated_chunk * 1e6:.1f} us CPU per upstream chunk, "
-                f"passthrough stream {own_chunk * 1e6:.1f} us: {ratio(translated_chunk, own_chunk):5.2f}x   (target <= 1.5x)"
+                f"translated stream (Anthropic client, OpenAI upstream), c={c}: "
+                f"{translated_chunk * 1e6:.1f} us CPU per upstream chunk, "
+                f"passthrough stream {own_chunk * 1e6:.1f} us: {ratio(translated_chunk, own_chunk):5.2f}x   "
+                "(target <= 1.5x)"
             )
         print(
             f"cold start to /health (median of {len(starts)}):   {statistics.median(starts):.3f} s   (target <= 0.5 s)"
         )
         print(
-            f"peak RSS under load:                        gateway {gw_rss.peak / 2**20:.1f} MiB, passthrough {pass_rss.peak / 2**20:.1f} MiB   (target <= 80 MB)"
+            f"peak RSS under load:                        gateway {gw_rss.peak / 2**20:.1f} MiB, "
+            f"passthrough {pass_rss.peak / 2**20:.1f} MiB   (target <= 80 MB)"
         )
         if baseline_targets:
             print(f"this tree against {args.baseline} (same rounds; > 1 is faster, CPU ratio is theirs over ours):")

@@ -193,7 +193,8 @@ async def soak(args: argparse.Namespace, gateway: Gateway) -> None:
         rows = await asyncio.to_thread(ledger_rows, gateway.home)
         rate = (answers.whole - last) / max(1e-9, now - last_at)
         print(
-            f"{now - started:6.0f} {answers.whole:9d} {rate:7.0f} {rss / 2**20:8.1f} {fds:5d} {rows:9d} {answers.whole - rows:8d}",
+            f"{now - started:6.0f} {answers.whole:9d} {rate:7.0f} {rss / 2**20:8.1f} {fds:5d} {rows:9d} "
+            f"{answers.whole - rows:8d}",
             flush=True,
         )
         last, last_at = answers.whole, now
@@ -208,7 +209,8 @@ async def soak(args: argparse.Namespace, gateway: Gateway) -> None:
     if base is not None and answers.whole > base[1]:
         growth = (rss - base[0]) / 2**20 / (answers.whole - base[1]) * 10_000
         print(
-            f"RSS at {base[2]:.0f} s {base[0] / 2**20:.1f} MiB, at the end {rss / 2**20:.1f} MiB: {growth:+.2f} MiB per 10k requests"
+            f"RSS at {base[2]:.0f} s {base[0] / 2**20:.1f} MiB, at the end {rss / 2**20:.1f} MiB: "
+            f"{growth:+.2f} MiB per 10k requests"
         )
     print(
         f"usage ledger after a clean stop: {rows} request rows for {answers.whole} answered ({rows - answers.whole:+d})"
@@ -238,7 +240,8 @@ async def crash(args: argparse.Namespace, gateway: Gateway) -> None:
         f"({answers.broken} requests cut off or refused while it was down),"
     )
     print(
-        f"the ledger holds {answers.whole - lost} of them: lost {lost}; held twice {twice}; ledger request rows {sum(rows.values())}"
+        f"the ledger holds {answers.whole - lost} of them: lost {lost}; held twice {twice}; "
+        f"ledger request rows {sum(rows.values())}"
     )
 
 

@@ -4,7 +4,8 @@ It must not be the bottleneck, so it skips aiohttp and answers from an asyncio P
 ``POST .../chat/completions`` with a complete completion, or with an SSE stream of 12 chunk events
 (plus the usage-only chunk when the body asks for ``include_usage``) sent as HTTP chunks, then
 ``[DONE]``. Under a base path with ``/limited/`` it answers 429, and under ``/broken/`` every other
-call 500 (the soak's failing providers: a flaky one opens no breaker). Keep-alive, Content-Length request bodies. Run: ``python fast_upstream.py PORT``.
+call 500 (the soak's failing providers: a flaky one opens no breaker). Keep-alive, Content-Length
+request bodies. Run: ``python fast_upstream.py PORT``.
 """
 
 from __future__ import annotations
@@ -53,7 +54,10 @@ _EVENTS = (
     + [_event({"content": f" word{i}"}) for i in range(10)]
     + [_event({}, "stop")]
 )
-_USAGE = b'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"gpt-bench","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":10,"total_tokens":22}}\n\n'
+_USAGE = (
+    b'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"gpt-bench",'
+    b'"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":10,"total_tokens":22}}\n\n'
+)
 _DONE = b"data: [DONE]\n\n"
 _SSE_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nTransfer-Encoding: chunked\r\n\r\n"
 STREAM = _SSE_HEAD + _chunked([*_EVENTS, _DONE])

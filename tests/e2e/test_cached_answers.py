@@ -19,7 +19,10 @@ async def post(url: str, body: dict[str, object]) -> tuple[int, dict[str, str], 
 
 
 async def test_repeated_requests_come_from_the_cache(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
-    table = f'[cache]\nenabled = true\n[providers.fake]\nkind = "openai-compatible"\nbase_url = "{upstream.url}"\napi_key_env = "FAKE_KEY"\n'
+    table = (
+        f'[cache]\nenabled = true\n[providers.fake]\nkind = "openai-compatible"\nbase_url = "{upstream.url}"\n'
+        'api_key_env = "FAKE_KEY"\n'
+    )
     gateway = await start_gateway(table, {"FAKE_KEY": upstream.key or ""}, admin_token=TOKEN)
     body = {"model": "fake/gpt-test", "messages": [{"role": "user", "content": "hi"}], "temperature": 0}
     first = await post(gateway.url, body)
@@ -57,7 +60,10 @@ async def test_repeated_requests_come_from_the_cache(start_gateway: StartGateway
 async def test_a_stream_too_large_for_the_cache_is_relayed_but_not_kept(
     start_gateway: StartGateway, upstream: FakeOpenAI
 ) -> None:
-    table = f'[cache]\nenabled = true\nmax_mb = 0.001\n[providers.fake]\nkind = "openai-compatible"\nbase_url = "{upstream.url}"\napi_key_env = "FAKE_KEY"\n'
+    table = (
+        '[cache]\nenabled = true\nmax_mb = 0.001\n[providers.fake]\nkind = "openai-compatible"\n'
+        f'base_url = "{upstream.url}"\napi_key_env = "FAKE_KEY"\n'
+    )
     gateway = await start_gateway(table, {"FAKE_KEY": upstream.key or ""})
     stream = {
         "model": "fake/gpt-test",

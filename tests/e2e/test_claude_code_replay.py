@@ -44,7 +44,8 @@ SYSTEM = [
     },
     {
         "type": "text",
-        "text": "You are an interactive CLI tool that helps users with software engineering tasks.\n\n# Tone\nBe concise.",
+        "text": "You are an interactive CLI tool that helps users with software engineering tasks.\n\n"
+        "# Tone\nBe concise.",
         "cache_control": {"type": "ephemeral"},
     },
 ]

@@ -139,7 +139,8 @@ async def test_foreign_origin_is_refused_without_cors_grant(gateway: GatewayServ
 async def test_preflight_from_foreign_origin_gets_no_grant(gateway: GatewayServer) -> None:
     request = (
         f"OPTIONS /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{gateway.port}\r\nOrigin: https://evil.example\r\n"
-        "Access-Control-Request-Method: POST\r\nAccess-Control-Request-Private-Network: true\r\nConnection: close\r\n\r\n"
+        "Access-Control-Request-Method: POST\r\nAccess-Control-Request-Private-Network: true\r\n"
+        "Connection: close\r\n\r\n"
     ).encode()
     status, headers, _ = await raw(gateway.port, request)
     assert status == 403
@@ -372,7 +373,10 @@ async def test_unknown_paths_are_json_404(gateway: GatewayServer, path: str) -> 
 
 @pytest.mark.parametrize("method", ["DELETE", "PUT", "TRACE", "PATCH"])
 async def test_wrong_methods_are_json_405(gateway: GatewayServer, method: str) -> None:
-    request = f"{method} /v1/models HTTP/1.1\r\nHost: 127.0.0.1:{gateway.port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    request = (
+        f"{method} /v1/models HTTP/1.1\r\nHost: 127.0.0.1:{gateway.port}\r\nContent-Length: 0\r\n"
+        "Connection: close\r\n\r\n"
+    )
     status, headers, body = await raw(gateway.port, request.encode())
     assert status == 405
     assert "GET" in headers["allow"]
@@ -387,7 +391,10 @@ async def test_health_needs_no_upstream(start_gateway) -> None:
 
 
 async def test_pipelined_request_after_a_refusal_is_parsed_cleanly(gateway: GatewayServer) -> None:
-    bad = f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{gateway.port}\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\nhello".encode()
+    bad = (
+        f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{gateway.port}\r\nContent-Type: application/json\r\n"
+        "Content-Length: 5\r\n\r\nhello"
+    ).encode()
     good = get(gateway.port, "/health")
     reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
     writer.write(bad + good)
@@ -427,7 +434,8 @@ async def test_only_the_provider_credential_and_safe_headers_go_upstream(
     gateway: GatewayServer, upstream: FakeOpenAI
 ) -> None:
     extra = (
-        "Authorization: Bearer client-secret-gateway-key\r\nx-api-key: client-secret-gateway-key\r\nCookie: session=abc\r\n"
+        "Authorization: Bearer client-secret-gateway-key\r\nx-api-key: client-secret-gateway-key\r\n"
+        "Cookie: session=abc\r\n"
         "X-Forwarded-For: 10.0.0.1\r\nOpenAI-Organization: org-client\r\nProxy-Authorization: Basic eHg6eXk=\r\n"
     )
     status, _, _ = await raw(gateway.port, post(gateway.port, headers=extra))

@@ -110,8 +110,10 @@ async def test_a_thousand_streams_survive_a_flaky_and_a_hanging_provider(start_g
         objects_after = heap_objects()
         rss_after = process.memory_info().rss
         print(
-            f"\n{REQUESTS} concurrent streams in {elapsed:.1f} s ({REQUESTS / elapsed:.0f}/s): served by {dict(served)}; "
-            f"attempts {dict(sorted(attempts.items()))}; upstream asked: flaky {asked[flaky]}, hanging {asked[hanging]}, "
+            f"\n{REQUESTS} concurrent streams in {elapsed:.1f} s ({REQUESTS / elapsed:.0f}/s): "
+            f"served by {dict(served)}; "
+            f"attempts {dict(sorted(attempts.items()))}; upstream asked: flaky {asked[flaky]}, "
+            f"hanging {asked[hanging]}, "
             f"healthy {asked[healthy]}; a second wave of 100 asked the hanging one {second_wave_hung} times\n"
             f"tasks {tasks_before} -> {tasks_after}; upstream connections in use after: {in_use}; "
             f"file descriptors {fds_before} -> {fds_after}; heap objects {objects_before} -> {objects_after} "

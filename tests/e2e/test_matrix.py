@@ -77,7 +77,8 @@ async def pair(request: pytest.FixtureRequest, start_gateway: StartGateway) -> A
     client_class, upstream = request.param
     fake: FakeUpstream = await upstream.make().start()
     gateway = await start_gateway(
-        f'[providers.up]\nkind = "{fake.kind}"\nbase_url = "{fake.url}"\napi_key_env = "UP_KEY"\nread_timeout = 5\n{upstream.config}',
+        f'[providers.up]\nkind = "{fake.kind}"\nbase_url = "{fake.url}"\napi_key_env = "UP_KEY"\nread_timeout = 5\n'
+        f"{upstream.config}",
         {"UP_KEY": upstream.key},
     )
     yield Pair(client_class(gateway.url), upstream, fake, gateway)

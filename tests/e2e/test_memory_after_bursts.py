@@ -83,7 +83,8 @@ async def faulty() -> AsyncIterator[FakeOpenAI]:
 
 def config(fake: FakeOpenAI) -> str:
     tables = "".join(
-        f'[providers.{name}]\nkind = "{fake.kind}"\nbase_url = "{fake.url}"\napi_key_env = "{name.upper()}_KEY"\nmodels = ["gpt-test"]\n'
+        f'[providers.{name}]\nkind = "{fake.kind}"\nbase_url = "{fake.url}"\napi_key_env = "{name.upper()}_KEY"\n'
+        'models = ["gpt-test"]\n'
         for name in KEYS
     )
     # Every 5xx reaches the upstream (an open breaker would answer most of them without it).

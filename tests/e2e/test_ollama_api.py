@@ -125,7 +125,10 @@ async def test_models_in_use_are_listed_as_running(gateway: GatewayServer) -> No
 async def test_native_passthrough_keeps_the_clients_bytes_and_streams_ndjson(
     gateway: GatewayServer, local: FakeOllama
 ) -> None:
-    raw = b'{"model": "local/qwen3:8b", "messages": [{"role": "user", "content": "caf\\u00e9"}], "think": true, "options": {"num_ctx": 8192}}'
+    raw = (
+        b'{"model": "local/qwen3:8b", "messages": [{"role": "user", "content": "caf\\u00e9"}], "think": true, '
+        b'"options": {"num_ctx": 8192}}'
+    )
     url, headers = f"{gateway.url}/api/chat", {"Content-Type": "application/json"}
     async with aiohttp.ClientSession() as session, session.post(url, data=raw, headers=headers) as reply:
         assert reply.headers["Content-Type"].startswith("application/x-ndjson")

@@ -255,7 +255,8 @@ async def test_html_error_page_becomes_json_without_the_html(gateway: GatewaySer
 
 async def test_unreachable_upstream_is_502(start_gateway) -> None:
     gw = await start_gateway(
-        '[providers.gone]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:9/v1"\nlocal = true\nmodels = ["m"]\n'
+        '[providers.gone]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:9/v1"\nlocal = true\n'
+        'models = ["m"]\n'
     )
     with pytest.raises(openai.APIStatusError) as caught:
         await client(gw).chat.completions.create(model="gone/m", messages=HELLO)

@@ -71,7 +71,10 @@ async def test_previous_response_id_needs_an_upstream_that_keeps_state(
 async def test_passthrough_sends_the_clients_bytes_with_only_the_model_changed(
     gateway: GatewayServer, upstream: FakeOpenAI
 ) -> None:
-    raw = b'{"model": "resp/gpt-test",\n "input": [{"role": "user", "content": "caf\\u00e9"}], "store": false, "include": ["reasoning.encrypted_content"]}'
+    raw = (
+        b'{"model": "resp/gpt-test",\n "input": [{"role": "user", "content": "caf\\u00e9"}], "store": false, '
+        b'"include": ["reasoning.encrypted_content"]}'
+    )
     url = f"{gateway.url}/v1/responses"
     async with (
         aiohttp.ClientSession() as session,

@@ -25,7 +25,10 @@ FACTS = (
 
 
 def fake_table(fake: FakeOpenAI | FakeAnthropic, name: str = "fake", extra: str = "") -> str:
-    return f'[providers.{name}]\nkind = "{fake.kind}"\nbase_url = "{fake.url}"\napi_key_env = "{name.upper()}_KEY"\n{extra}\n'
+    return (
+        f'[providers.{name}]\nkind = "{fake.kind}"\nbase_url = "{fake.url}"\n'
+        f'api_key_env = "{name.upper()}_KEY"\n{extra}\n'
+    )
 
 
 async def call(
@@ -66,7 +69,8 @@ async def test_auto_sends_easy_prompts_to_the_cheap_model_and_hard_ones_to_the_a
         "messages": [
             {
                 "role": "user",
-                "content": "Prove step by step that this algorithm is optimal; analyze its complexity and compare designs:\n```\ndef f(): pass\n```",
+                "content": "Prove step by step that this algorithm is optimal; analyze its complexity and "
+                "compare designs:\n```\ndef f(): pass\n```",
             }
         ],
     }
@@ -111,7 +115,10 @@ def test_the_decide_command_prints_the_receipt(tmp_path: Path, upstream: FakeOpe
 async def test_output_limits_are_clamped_and_widened_for_thinking_models(
     start_gateway: StartGateway, upstream: FakeOpenAI, anthropic_upstream: FakeAnthropic
 ) -> None:
-    facts = '[models."fake/gpt-test"]\noutput = 1000\n[models."fake/gpt-other"]\nreasons = true\noutput = 50000\n[models."claude/claude-test"]\noutput = 2048\n'
+    facts = (
+        '[models."fake/gpt-test"]\noutput = 1000\n[models."fake/gpt-other"]\nreasons = true\noutput = 50000\n'
+        '[models."claude/claude-test"]\noutput = 2048\n'
+    )
     gateway = await start_gateway(
         facts + fake_table(upstream) + fake_table(anthropic_upstream, "claude"),
         {"FAKE_KEY": upstream.key or "", "CLAUDE_KEY": anthropic_upstream.key or ""},

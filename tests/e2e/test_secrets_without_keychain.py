@@ -48,7 +48,8 @@ async def test_secrets_stay_encrypted_on_disk_and_out_of_argv_and_child_environm
     browser = tmp_path / "browser"
     saw = tmp_path / "browser-saw.json"
     browser.write_text(
-        f"#!{sys.executable}\nimport json, os, sys\nopen({str(saw)!r}, 'w').write(json.dumps({{'argv': sys.argv, 'env': dict(os.environ)}}))\n"
+        f"#!{sys.executable}\nimport json, os, sys\nopen({str(saw)!r}, 'w').write(json.dumps({{'argv': sys.argv, "
+        f"'env': dict(os.environ)}}))\n"
     )
     browser.chmod(0o700)
     try:

@@ -117,7 +117,10 @@ async def test_models_whose_every_route_failed_are_named_until_one_succeeds(
 
     monkeypatch.setattr(gateway.pipeline.gateway, "FAILING_KEPT", 2)  # names come from callers: a bounded record
     upstream.accept(*KEYS)
-    config = f'[routing]\nbreaker_failures = 50\n[providers.pool]\nkind = "openai-compatible"\nbase_url = "{upstream.url}"\napi_key_env = "POOL_KEY"\n'
+    config = (
+        f'[routing]\nbreaker_failures = 50\n[providers.pool]\nkind = "openai-compatible"\nbase_url = "{upstream.url}"\n'
+        'api_key_env = "POOL_KEY"\n'
+    )
     gateway = await start_gateway(config, {"POOL_KEY": KEYS[0]}, admin_token=TOKEN)
     down = b'{"error": {"message": "down", "type": "server_error"}}'
     async with aiohttp.ClientSession() as session:

@@ -31,7 +31,10 @@ async def second() -> AsyncIterator[FakeOpenAI]:
 
 
 def table(name: str, fake: FakeOpenAI | FakeAnthropic, extra: str = "") -> str:
-    return f'[providers.{name}]\nkind = "{fake.kind}"\nbase_url = "{fake.url}"\napi_key_env = "{name.upper()}_KEY"\n{FAST}{extra}\n'
+    return (
+        f'[providers.{name}]\nkind = "{fake.kind}"\nbase_url = "{fake.url}"\napi_key_env = "{name.upper()}_KEY"\n'
+        f"{FAST}{extra}\n"
+    )
 
 
 async def post(
@@ -138,8 +141,8 @@ async def test_an_unreachable_provider_is_skipped(start_gateway: StartGateway, u
         s.bind(("127.0.0.1", 0))
         dead = s.getsockname()[1]  # bound, never listening: connections are refused
         config = (
-            f'[providers.dead]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:{dead}/v1"\nlocal = true\nmodels = ["gpt-test"]\n{FAST}\n'
-            + table("live", upstream)
+            f'[providers.dead]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:{dead}/v1"\nlocal = true\n'
+            f'models = ["gpt-test"]\n{FAST}\n' + table("live", upstream)
         )
         gateway = await start_gateway(config, {"LIVE_KEY": upstream.key or ""})
         status, headers, _ = await post(gateway, CHAT)

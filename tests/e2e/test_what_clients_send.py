@@ -37,7 +37,8 @@ JSON_ENDPOINTS = {
 def untyped(port: int, path: str, body: bytes, headers: str = "") -> bytes:
     """A POST with no Content-Type, as LiteLLM's ``ollama_chat/`` and ``ollama/`` providers send."""
     return (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {len(body)}\r\n{headers}Connection: close\r\n\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {len(body)}\r\n"
+        f"{headers}Connection: close\r\n\r\n"
     ).encode() + body
 
 

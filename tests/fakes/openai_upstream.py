@@ -3,8 +3,9 @@
 It answers chat completions (plain, streamed, with parallel tool calls streamed as argument
 fragments keyed by ``index``, with the usage-only chunk when ``stream_options.include_usage``),
 the Responses API (``fakes.responses_api``; or, as a server without it such as
-llama-cpp-python, FastAPI's 404 ``{"detail": "Not Found"}``), embeddings (float or base64) and the model list, checks the bearer key, and fails as scripted
-(``fakes.upstream.Script``). Every request is recorded so tests can check what the gateway sent.
+llama-cpp-python, FastAPI's 404 ``{"detail": "Not Found"}``), embeddings (float or base64) and
+the model list, checks the bearer key, and fails as scripted (``fakes.upstream.Script``). Every
+request is recorded so tests can check what the gateway sent.
 """
 
 from __future__ import annotations

@@ -34,7 +34,9 @@ class Recorded:
 class Script:
     """What the fake does with the next scripted request."""
 
-    kind: str = "ok"  # ok | status | unsized | hang | trickle | reset | truncate | held | error_event | malformed | redirect | html_200 | echo_auth | json_200_error
+    # ok | status | unsized | hang | trickle | reset | truncate | held | error_event | malformed | redirect
+    # | html_200 | echo_auth | json_200_error
+    kind: str = "ok"
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)

@@ -81,8 +81,8 @@ def test_frozen_gateway_counts_tokens_offline_and_knows_its_models(bundle: Path,
     home = tmp_path / "home"
     home.mkdir()
     (home / "config.toml").write_text(
-        '[providers.x]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:9/v1"\nlocal = true\nmodels = ["gpt-4o"]\n\n'
-        + LOCAL_OFF
+        '[providers.x]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:9/v1"\nlocal = true\n'
+        'models = ["gpt-4o"]\n\n' + LOCAL_OFF
     )
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     env.update(TIKTOKEN_CACHE_DIR="", SWITCHBOARD_HOME=str(home))  # no cache to fall back on

@@ -4,10 +4,11 @@
 - ``StreamEncoder``: canonical events into the exact Messages event order for an Anthropic
   client: ``message_start``, then per block ``content_block_start`` / deltas /
   ``content_block_stop``, then ``message_delta`` (stop reason and usage) and ``message_stop``.
-  Blocks are sequential, so events go through a ``Sequencer`` first. ``message_delta`` waits for the end of the stream, so usage that arrives after the finish
-  reason (OpenAI's usage-only chunk) is not lost. Other upstreams say nothing of usage until
-  the end, so ``message_start`` states the prompt's size as counted here (clients' context
-  meters read it there); ``message_delta`` has the upstream's own count.
+  Blocks are sequential, so events go through a ``Sequencer`` first. ``message_delta`` waits for
+  the end of the stream, so usage that arrives after the finish reason (OpenAI's usage-only
+  chunk) is not lost. Other upstreams say nothing of usage until the end, so ``message_start``
+  states the prompt's size as counted here (clients' context meters read it there);
+  ``message_delta`` has the upstream's own count.
 - ``Relay``: an Anthropic stream to an Anthropic client, untouched, with usage read on the side.
 """
 
@@ -202,8 +203,8 @@ class StreamEncoder:
             if self._open != "text":
                 out = self._open_block("text", {"type": "text", "text": ""})
                 self._text_prefix = (
-                    b'event: content_block_delta\ndata: {"type":"content_block_delta","index":%d,"delta":{"type":"text_delta","text":'
-                    % self._next_index
+                    b"event: content_block_delta\ndata: "
+                    b'{"type":"content_block_delta","index":%d,"delta":{"type":"text_delta","text":' % self._next_index
                 )
             return out + self._delta({"type": "text_delta", "text": event.text})
         if isinstance(event, ReasoningDelta):

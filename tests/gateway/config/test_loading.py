@@ -194,11 +194,13 @@ def test_cli_flags_beat_the_file(tmp_path: Path) -> None:
         ("[providers.mine]\nbase_url = 'https://x.example/v1'\n", "kind"),
         ("[providers.mine]\nkind = 'openai-compatible'\n", "base_url"),
         (
-            "[providers.mine]\nkind = 'anthropic'\nbase_url = 'https://x.example'\nauth = 'none'\nprotocols = ['openai-chat']\n",
+            "[providers.mine]\nkind = 'anthropic'\nbase_url = 'https://x.example'\nauth = 'none'\n"
+            "protocols = ['openai-chat']\n",
             "protocols must be",
         ),
         (
-            "[providers.mine]\nkind = 'openai-compatible'\nbase_url = 'https://x.example/v1'\nauth = 'none'\nprotocols = ['openai-chat', 'openai-chat']\n",
+            "[providers.mine]\nkind = 'openai-compatible'\nbase_url = 'https://x.example/v1'\nauth = 'none'\n"
+            "protocols = ['openai-chat', 'openai-chat']\n",
             "distinct",
         ),
         ("[providers.Bad_Id]\n", "ids are lowercase"),
@@ -369,5 +371,8 @@ def test_thinking_servers_that_want_their_reasoning_back_say_so(tmp_path: Path) 
         found["moonshot"].reasoning_history,
         found["openai"].reasoning_history,
     ) == (True, True, False)
-    config = '[providers.box]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:9/v1"\nlocal = true\nreasoning_history = true\n'
+    config = (
+        '[providers.box]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:9/v1"\nlocal = true\n'
+        "reasoning_history = true\n"
+    )
     assert by_id(settings({}, config, tmp_path))["box"].reasoning_history is True

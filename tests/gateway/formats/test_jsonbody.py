@@ -97,7 +97,10 @@ def _swapped(raw: bytes, model: str = "upstream-model") -> bytes:
 
 
 def test_model_is_spliced_and_every_other_byte_kept() -> None:
-    raw = b'{ "messages" : [ {"role":"user","content":"caf\\u00e9 \\"model\\": \\"x\\""} ],\n  "model" :  "p/alias", "seed": 1.50, "n": 123456789012345678901234567890 }'
+    raw = (
+        b'{ "messages" : [ {"role":"user","content":"caf\\u00e9 \\"model\\": \\"x\\""} ],\n'
+        b'  "model" :  "p/alias", "seed": 1.50, "n": 123456789012345678901234567890 }'
+    )
     assert _swapped(raw) == raw.replace(b'"p/alias"', b'"upstream-model"')
 
 

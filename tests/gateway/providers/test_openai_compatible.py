@@ -51,7 +51,8 @@ def test_api_key_header_style_and_no_auth() -> None:
         ),
         (
             429,
-            b'[{"error":{"code":429,"message":"Resource exhausted","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"30s"}]}}]',
+            b'[{"error":{"code":429,"message":"Resource exhausted","status":"RESOURCE_EXHAUSTED",'
+            b'"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"30s"}]}}]',
             "Resource exhausted",
             "rate_limit_error",
             "429",

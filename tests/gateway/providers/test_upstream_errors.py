@@ -35,7 +35,8 @@ def test_an_endpoint_the_server_does_not_have(status: int, headers: dict[str, st
     [
         (
             404,
-            b'{"error":{"message":"The model `gpt-x` does not exist or you do not have access to it.","type":"invalid_request_error","param":null,"code":"model_not_found"}}',
+            b'{"error":{"message":"The model `gpt-x` does not exist or you do not have access to it.",'
+            b'"type":"invalid_request_error","param":null,"code":"model_not_found"}}',
         ),
         (404, b'{"type":"error","error":{"type":"not_found_error","message":"model: claude-x"}}'),
         (404, b'{"error":"model \\"llama9\\" not found, try pulling it first"}'),  # Ollama

@@ -26,7 +26,8 @@ def test_what_a_providers_list_says_beats_the_table() -> None:
        "supported_parameters": ["tools", "reasoning", "max_tokens"],
        "pricing": {"prompt": "0.000003", "completion": "0.000015"},
        "top_provider": {"max_completion_tokens": 64000}},
-      {"id": "some/text-only-model", "architecture": {"input_modalities": ["text"]}, "supported_parameters": ["max_tokens"],
+      {"id": "some/text-only-model", "architecture": {"input_modalities": ["text"]},
+       "supported_parameters": ["max_tokens"],
        "pricing": {"prompt": "-1", "completion": "-1"}}
     ]}"""
     claude, text_only = (facts_for(e) for e in parse_model_list(listed, "openrouter"))

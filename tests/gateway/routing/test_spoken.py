@@ -49,7 +49,8 @@ def test_a_missing_endpoint_sends_that_protocol_to_the_next_one_spoken(caplog: p
     assert routed(spoken, local, "openai-chat") == ("openai-chat", True)
     assert kept == [Unspoken("local", "openai-responses", ADDRESS, clock.now)]
     assert [r.getMessage() for r in caplog.records] == [
-        f"local: the server at {ADDRESS} has no openai-responses endpoint (HTTP 404); its openai-responses calls are translated from now on"
+        f"local: the server at {ADDRESS} has no openai-responses endpoint (HTTP 404); "
+        "its openai-responses calls are translated from now on"
     ]
 
 

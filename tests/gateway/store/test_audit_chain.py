@@ -122,7 +122,8 @@ def test_the_encoding_is_stable() -> None:
     """Golden values: a change to the canonical encoding would orphan every existing chain."""
     assert audit.canonical({"b": 1, "a": ["é", None, True]}) == '{"a":["é",null,true],"b":1}'.encode()
     assert audit.row_hash(1, 1700000000000, "admin", "key.created", '{"key":"abc"}', audit.GENESIS) == (
-        # sha256 of {"action":"key.created","actor":"admin","payload":"{\"key\":\"abc\"}","prev":"000…","seq":1,"ts":1700000000000}
+        # sha256 of {"action":"key.created","actor":"admin","payload":"{\"key\":\"abc\"}",
+        #   "prev":"000…","seq":1,"ts":1700000000000}
         "47489d964f785dafc6560464e028c8fef8d1c1c1db7ae2b2610b5e61ddfc0c33"
     )
     with pytest.raises(ValueError, match="no floats"):
