@@ -9,7 +9,9 @@ caller as well. A client key gets 403 here.
     POST /admin/keys/{id}/revoke      (or DELETE /admin/keys/{id})
     POST /admin/keys/{id}/limits      {"tier", "limits"?}
     GET  /admin/usage                 ?view=summary|by-model|…|timeseries|recent&since=&until=&bucket=
-    GET  /admin/audit                 ?after=SEQ&limit=N
+                                      (times in seconds: a recent row's ``at_s``, a timeseries row's
+                                      ``start_s``)
+    GET  /admin/audit                 ?after=SEQ&limit=N (each event's time is ``ts_ms``, milliseconds)
     GET  /admin/audit/verify          {"ok", "checked", "first_bad", "reason"}
     GET  /admin/audit/export          every event with its hashes, as JSON lines (for keeping, or
                                       ``python -m gateway audit verify --file``)
@@ -146,7 +148,6 @@ class AdminRoutes:
         return json_answer(created, status=201)
 
     async def key_action(self, request: web.BaseRequest) -> web.Response:
-        state = self._control.needs_state()
         key_id, _, action = request[PATH_TAIL].partition("/")
         if request.method == "DELETE" and not action:
             action = "revoke"
@@ -158,8 +159,7 @@ class AdminRoutes:
             limits = body.get("limits") or {}
             if not isinstance(limits, dict):
                 raise InvalidRequest("'limits' must be an object", param="limits")
-            if not await state.keys.set_limits(key_id, text_field(body, "tier") or "", limits, request[ACTOR]):
-                raise RouteNotFound(f"No live key with id {key_id[:40]!r}.")
+            await self._control.set_key_limits(key_id, text_field(body, "tier") or "", limits, request[ACTOR])
             return json_answer({"id": key_id, "tier": body["tier"], "limits": limits})
         raise RouteNotFound(f"Unknown key action {request.method} {request.path[:120]}.")
 

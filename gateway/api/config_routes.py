@@ -1,12 +1,13 @@
 """Admin routes for what the gateway is set up with: its providers and their keys, and the
-settings file. What the app's Providers and Settings pages do, over HTTP for a headless gateway.
-Keys and settings are read at start, so changes made here apply at the next start.
+settings file. What the app's Providers and Settings pages do, over HTTP for a headless gateway,
+through the same admin doors: a change is checked as a start reads it, applied to the running
+gateway (``"applied": true``, ``"applies": "now"``) or refused with the reason, and audited.
 
     GET    /admin/providers               every catalog and configured provider: on, address, models
     POST   /admin/providers/rescan        asks every local model server for its models now
     POST   /admin/providers/{id}/test     asks one provider for its model list now
     PUT    /admin/providers/{id}/keys     {"keys": [...]} kept in the secret store (never answered back)
-    DELETE /admin/providers/{id}/keys     forgets them
+    DELETE /admin/providers/{id}/keys     forgets them (refused when the gateway could not start so)
     GET    /admin/settings                {"file", "config"}: the config file as written
     PATCH  /admin/settings                {"changes": [{"table", "key", "value"}]}; a null value
                                           removes the key; refused whole when the result would
@@ -20,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.admin.control import APPLIES, Control
+from gateway.admin.control import Control
 from gateway.api.admin_routes import ACTOR, AdminRoutes, json_answer
 from gateway.api.body import read_json
 from gateway.api.router import PATH_TAIL, Router
@@ -84,12 +85,13 @@ class ConfigRoutes:
             keys = (await read_json(request, _BODY_LIMIT)).obj.get("keys")
             if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
                 raise InvalidRequest("'keys' must be a list of strings", param="keys")
-            where = await control.store_provider_keys(provider, tuple(k.strip() for k in keys), request[ACTOR])
-            return json_answer({"provider": provider, "keys": len(keys), "stored_in": where, "applies": APPLIES})
+            stored = await control.store_provider_keys(provider, tuple(k.strip() for k in keys), request[ACTOR])
+            return json_answer(stored)
         if action == "keys" and request.method == "DELETE":
-            if not await control.drop_provider_keys(provider, request[ACTOR]):
+            dropped = await control.drop_provider_keys(provider, request[ACTOR])
+            if not dropped["changed"]:
                 raise RouteNotFound(f"No stored keys for {provider[:60]!r}.")
-            return json_answer({"provider": provider, "removed": True})
+            return json_answer({**dropped, "removed": True})
         raise RouteNotFound(f"Unknown provider action {request.method} {request.path[:120]}.")
 
     async def settings(self, request: web.BaseRequest) -> web.Response:

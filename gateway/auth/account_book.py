@@ -15,7 +15,6 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from gateway.auth.accounts import RISK, RISK_NOTE, Account
 from gateway.auth.oauth.claims import chatgpt_identity
@@ -37,6 +36,15 @@ from gateway.store import audit
 from gateway.store.database import Database
 from gateway.store.secrets import SecretStore
 from gateway.transport import Transport
+
+
+class AccountEntry(rows.AccountPublic):
+    """An account as listings show it: its row (``state`` its live one), and its risk."""
+
+    provider: str
+    risk: str
+    risk_note: str
+
 
 log = logging.getLogger("gateway.accounts")
 
@@ -293,17 +301,18 @@ class AccountBook:
             if plan and plan != account.row.plan:
                 await self._db.writer.call(_plan_update(account.row.id, plan, self._clock.time()))
 
-    def listing(self) -> list[dict[str, Any]]:
+    def listing(self) -> list[AccountEntry]:
         return [
-            {
-                **a.row.public(),
-                "state": a.problem() or "ok",
-                "provider": a.provider,
-                "risk": RISK,
-                "risk_note": RISK_NOTE,
-            }
+            AccountEntry(
+                **_with_state(a.row.public(), a.problem()), provider=a.provider, risk=RISK, risk_note=RISK_NOTE
+            )
             for a in self._accounts.values()
         ]
+
+
+def _with_state(row: rows.AccountPublic, problem: str | None) -> rows.AccountPublic:
+    row["state"] = problem or "ok"  # its live state, over the one last written
+    return row
 
 
 def _plan_update(account_id: str, plan: str, now: float) -> Callable[[sqlite3.Connection], None]:

@@ -20,7 +20,7 @@ from gateway.clock import Clock
 from gateway.errors import InvalidRequest
 from gateway.store import audit, keys
 from gateway.store.database import Database
-from gateway.store.keys import KeyRecord
+from gateway.store.keys import ClientKey, KeyRecord
 
 _LABEL = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
 
@@ -68,7 +68,7 @@ class ClientKeys:
     def live(self) -> int:
         return sum(r.revoked_at is None for r in self._records.values())
 
-    def listing(self) -> list[dict[str, Any]]:
+    def listing(self) -> list[ClientKey]:
         return [r.public() for r in self._records.values()]
 
     def caller(self, key_id: str) -> Caller | None:

@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import NotRequired, TypedDict, cast
 
 from aiohttp import web
 
@@ -30,6 +30,7 @@ from gateway.auth.oauth.http import AuthUnreachable
 from gateway.auth.oauth.openai import CALLBACK_PATH, CALLBACK_PORTS, RefreshRefused
 from gateway.clock import Clock
 from gateway.errors import GatewayError, InvalidRequest
+from gateway.store.accounts import AccountPublic
 
 log = logging.getLogger("gateway.accounts")
 
@@ -41,32 +42,55 @@ _PAGE = (
 )
 
 
+class FlowDetails(TypedDict, total=False):
+    """What the person needs to finish a sign-in."""
+
+    authorize_url: str  # ChatGPT: the page to open
+    callback_port: int | None  # ChatGPT: where its browser comes back (None: no port was free)
+    paste_redirect: bool  # ChatGPT: no listener could be opened, so the address is pasted
+    verification_uri: str  # Copilot: where to type the code
+    expires_in: int  # Copilot: seconds the code lasts
+    interval: int  # Copilot: seconds between polls
+
+
+class FlowDoc(FlowDetails):
+    flow: str
+    kind: str
+    status: str  # pending | done | failed
+    account: NotRequired[AccountPublic]
+    error: NotRequired[str]
+    user_code: NotRequired[str]  # only in process, for the person at the machine (S36)
+
+
 @dataclass
 class Flow:
     id: str
     kind: str  # "codex" or "copilot"
     status: str = "pending"  # pending | done | failed
-    account: dict[str, Any] | None = None
+    account: AccountPublic | None = None
     error: str = ""
-    details: dict[str, Any] = field(default_factory=dict)  # what the user needs: the URL, the time left
+    details: FlowDetails = field(default_factory=FlowDetails)  # what the user needs: the URL, the time left
     user_code: str = ""  # GitHub's device code for the person to type: never in public() (S36)
     task: asyncio.Task[None] | None = None
     login: ChatGPTLogin | None = None
     code: asyncio.Future[str] | None = None
 
-    def public(self) -> dict[str, Any]:
+    def public(self) -> FlowDoc:
         """What the admin routes answer. A Copilot sign-in's user code is not in it: it is shown
         only to the person at the machine, by the app or the terminal (SECURITY.md S36)."""
-        out = {"flow": self.id, "kind": self.kind, "status": self.status, **self.details}
+        out = cast(FlowDoc, {"flow": self.id, "kind": self.kind, "status": self.status, **self.details})
         if self.account is not None:
             out["account"] = self.account
         if self.error:
             out["error"] = self.error
         return out
 
-    def for_person(self) -> dict[str, Any]:
+    def for_person(self) -> FlowDoc:
         """``public()`` with the user code: for the app's sign-in dialog, in process."""
-        return {**self.public(), "user_code": self.user_code} if self.user_code else self.public()
+        out = self.public()
+        if self.user_code:
+            out["user_code"] = self.user_code
+        return out
 
 
 class CallbackListener:

@@ -1,8 +1,9 @@
 """The CLI's account commands: ``accounts list | import codex | import copilot | login codex |
 login copilot | remove ID`` and ``quota``.
 
-They work on the database and the secret store directly; a running gateway picks up an account
-connected or removed here within seconds.
+They go through the same admin door as the app and the admin routes (gateway.admin.accounts), on
+the database and the secret store; a running gateway picks up an account connected or removed here
+within seconds.
 """
 
 from __future__ import annotations
@@ -18,25 +19,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gateway.admin.accounts import Accounts, stored_quota
 from gateway.admin.state import State
 from gateway.auth.account_book import AccountBook
 from gateway.auth.accounts import RISK_NOTE
 from gateway.auth.login_flows import LoginFlows
-from gateway.auth.oauth.logins_on_disk import (
-    ImportProblem,
-    codex_auth_file,
-    copilot_config_dir,
-    read_codex_login,
-    read_editor_login,
-    write_back_to,
-)
+from gateway.auth.oauth.logins_on_disk import ImportProblem
 from gateway.clock import SystemClock
 from gateway.config.settings import Settings
 from gateway.errors import ConfigError, GatewayError
 from gateway.paths import StatePaths
-from gateway.routing.quota import QuotaRecord
-from gateway.store import accounts as rows
-from gateway.store.db import FILE_NAME, StoreError, connect
+from gateway.routing.quota import QuotaReading
+from gateway.store.accounts import AccountPublic
+from gateway.store.db import StoreError
 from gateway.transport.http1 import Http1Transport
 
 
@@ -66,95 +61,79 @@ async def _accounts(args: argparse.Namespace, settings: Settings, state: State) 
     transport = Http1Transport()
     clock = SystemClock()
     book = AccountBook(state.db, state.secrets, clock, settings.subscriptions, transport)
+    flows = LoginFlows(book, clock, env=os.environ, home=Path.home(), open_browser=webbrowser.open)
+    accounts = Accounts(flows)  # no gateway here: a running one picks the change up within seconds
     try:
         await asyncio.to_thread(book.load)
         command, kind = args.accounts_command, getattr(args, "kind", None)
         if command == "list":
-            listing = book.listing()
+            listing = accounts.listing()
             if args.json:
-                print(json.dumps(listing, indent=2))
-            elif not listing:
+                print(json.dumps(listing["accounts"], indent=2))
+            elif not listing["accounts"]:
                 print(
                     "No accounts yet: python -m gateway accounts import codex | import copilot | login codex "
                     "| login copilot"
                 )
             else:
-                for a in listing:
+                for a in listing["accounts"]:
                     print(f"{a['id']}  {a['label']:<32}  {a['plan'] or '-':<12}  {a['state']:<14}  {a['origin']}")
-                print(f"\nrisk: {RISK_NOTE}")
+                print(f"\nrisk: {listing['risk_note']}")
             return 0
         if command == "remove":
-            row = await book.remove(args.id, "cli")
-            if row is None:
+            removed = await accounts.remove(args.id, "cli")
+            if removed is None:
                 return _fail(f"no account {args.id}")
-            print(f"Removed {row.label} and its tokens.")
+            print(f"Removed {removed['label']} and its tokens.")
             return 0
-        env, home = os.environ, Path.home()
         if command == "import" and kind == "codex":
-            path = Path(args.path).expanduser() if args.path else codex_auth_file(env, home)
-            login = read_codex_login(path)
-            row = await book.connect_codex(
-                login.tokens, "import:codex-cli", "cli", write_back_to(login, args.sync), login.account_id
-            )
+            path = Path(args.path).expanduser() if args.path else None
+            row = await accounts.import_codex("cli", path, sync=args.sync)
         elif command == "import":
-            found = read_editor_login(
-                env, copilot_config_dir(env, home, sys.platform == "win32"), args.host or book.github.host
-            )
-            row = await book.connect_copilot(found.token, "import:editor", "cli", found.user)
+            row = await accounts.import_copilot("cli", host=args.host)
         else:
-            row = await _login(book, kind or "", clock, env, home)
-            if row is None:
+            found = await _login(accounts, kind or "")
+            if found is None:
                 return 1
-        print(f"Connected {row.label} ({row.plan or 'plan unknown'}). {RISK_NOTE}")
+            row = found
+        print(f"Connected {row['label']} ({row['plan'] or 'plan unknown'}). {RISK_NOTE}")
         return 0
     finally:
+        await flows.close()
         await transport.aclose()
 
 
-async def _login(book: AccountBook, kind: str, clock: SystemClock, env: Any, home: Path) -> rows.AccountRow | None:
-    flows = LoginFlows(book, clock, env=env, home=home, open_browser=webbrowser.open)
-    try:
-        if kind == "codex":
-            flow = await flows.start_chatgpt("cli")
-            print(f"Sign in with ChatGPT in your browser:\n\n  {flow.details['authorize_url']}\n", file=sys.stderr)
-            if flow.details["paste_redirect"]:
-                pasted = await asyncio.to_thread(
-                    input, "Ports 1455 and 1457 are busy. Paste the address your browser ends on: "
-                )
-                flows.paste_redirect(flow, pasted)
-        else:
-            flow = await flows.start_copilot("cli")
-            print(
-                f"Open {flow.details['verification_uri']} and enter the code  {flow.user_code}  "
-                f"(within {flow.details['expires_in'] // 60} minutes).",
-                file=sys.stderr,
+async def _login(accounts: Accounts, kind: str) -> AccountPublic | None:
+    """A sign-in in the terminal: the address (or the code) shown here, the wait until it ends."""
+    flow = await accounts.sign_in(kind, "cli")
+    details = flow.details
+    if kind == "codex":
+        print(f"Sign in with ChatGPT in your browser:\n\n  {details.get('authorize_url')}\n", file=sys.stderr)
+        if details.get("paste_redirect"):
+            pasted = await asyncio.to_thread(
+                input, "Ports 1455 and 1457 are busy. Paste the address your browser ends on: "
             )
-        assert flow.task is not None
+            accounts.paste_redirect(flow, pasted)
+    else:
+        print(
+            f"Open {details.get('verification_uri')} and enter the code  {flow.user_code}  "
+            f"(within {details.get('expires_in', 0) // 60} minutes).",
+            file=sys.stderr,
+        )
+    if flow.task is not None:
         await flow.task
-        if flow.status != "done" or flow.account is None:
-            print(f"switchboard: {flow.error or 'the sign-in did not finish'}", file=sys.stderr)
-            return None
-        connected = book.find(flow.account["id"])
-        return connected.row if connected is not None else None
-    finally:
-        await flows.close()
+    if flow.status != "done" or flow.account is None:
+        print(f"switchboard: {flow.error or 'the sign-in did not finish'}", file=sys.stderr)
+        return None
+    return flow.account
 
 
 def cmd_quota(args: argparse.Namespace, paths: StatePaths) -> int:
     """Every account's and key's windows: used %, reset, and when it runs out at the current rate."""
-    path = paths.data_dir / FILE_NAME
-    if not path.exists():
-        return _fail("no database yet: start the gateway once, or connect an account")
     try:
-        conn = connect(path, readonly=True)
+        windows = stored_quota(paths.data_dir, time.time())
     except StoreError as exc:
         return _fail(str(exc))
-    try:
-        records = [QuotaRecord.from_row(r) for r in rows.load_quota(conn)]
-    finally:
-        conn.close()
-    now = time.time()
-    windows = [r.public(now) for r in records]
     if args.json:
         print(json.dumps(windows, indent=2))
         return 0
@@ -171,7 +150,7 @@ def cmd_quota(args: argparse.Namespace, paths: StatePaths) -> int:
     return 0
 
 
-def _window_name(w: dict[str, Any]) -> str:
+def _window_name(w: QuotaReading) -> str:
     seconds = w["window_seconds"]
     if seconds == 18000:
         return f"{w['window']} (5 hours)"

@@ -7,8 +7,10 @@ at once; a running gateway picks up key changes within seconds). Reports open it
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import json
+import os
 import re
 import sys
 import time
@@ -17,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.admin.control import drop_provider_keys, store_provider_keys
+from gateway.admin.provider_keys import ProviderKeys
 from gateway.admin.state import ANCHOR_KEY, State
 from gateway.auth.callers import TIERS
 from gateway.clock import SystemClock
@@ -127,13 +129,13 @@ def cmd_report(args: argparse.Namespace, paths: StatePaths) -> int:
     if args.view == "recent":
         for row in rows:
             print(
-                f"{_when(row['ts'])}  {row['request_id']}  {row['caller']:<12}  {row['model']:<24}  "
+                f"{_when(row['at_s'])}  {row['request_id']}  {row['caller']:<12}  {row['model']:<24}  "
                 f"{row['provider'] or '-':<10}  {row['status']}  {row['prompt']}+{row['completion']} tokens  "
                 f"{row['latency_ms']:.0f} ms{'  ' + row['error'] if row['error'] else ''}"
             )
         return 0
     for row in rows:
-        name = _when(row["start"]) if args.view == "timeseries" else (row.get("name") or "all")
+        name = _when(row["start_s"]) if args.view == "timeseries" else (row.get("name") or "all")
         print(
             f"{name:<28}  {row['requests']:>8,} requests  {row['successful']:>8,} ok  "
             f"{row['prompt_tokens']:>12,} prompt  {row['completion_tokens']:>10,} completion  "
@@ -212,16 +214,23 @@ def cmd_admin(args: argparse.Namespace, paths: StatePaths) -> int:
 
 def cmd_provider_key(args: argparse.Namespace, paths: StatePaths) -> int:
     """``providers set-key ID`` (keys read from the terminal or stdin, one per line) and
-    ``providers remove-key ID``: provider keys kept in the secret store, audited by provider id."""
+    ``providers remove-key ID``: provider keys kept in the secret store through the admin door,
+    checked as the next start reads the settings (refused so, and why) and audited by provider id."""
     if not args.provider or not _PROVIDER_ID.fullmatch(args.provider):
         return _fail("name the provider: python -m gateway providers set-key ID", 2)
     try:
         state = _open_state(paths, args.open_secrets)
     except (StoreError, ConfigError) as exc:
         return _fail(str(exc))
+    from gateway.runtime.launch import read_settings
+
+    def check() -> object:
+        return read_settings(paths, os.environ, state.secrets, config=args.config)
+
+    door = ProviderKeys(state, check, None)  # no gateway to apply to: it reads them at its next start
     try:
         if args.action == "remove-key":
-            if not drop_provider_keys(state, args.provider, "cli"):
+            if not asyncio.run(door.drop(args.provider, "cli"))["changed"]:
                 return _fail(f"no key is stored for {args.provider}")
             print(f"Removed the stored key(s) of {args.provider}.")
             return 0
@@ -230,12 +239,14 @@ def cmd_provider_key(args: argparse.Namespace, paths: StatePaths) -> int:
         else:
             lines = sys.stdin.read().splitlines()
         keys = tuple(dict.fromkeys(line.strip() for line in lines if line.strip()))
-        try:
-            where = store_provider_keys(state, args.provider, keys, "cli")
-        except InvalidRequest as exc:
-            return _fail(exc.message, 2)
-        print(f"Stored {len(keys)} key(s) for {args.provider} in {where}; the gateway uses them from its next start.")
+        stored = asyncio.run(door.store(args.provider, keys, "cli"))
+        print(
+            f"Stored {len(keys)} key(s) for {args.provider} in {stored['stored_in']}; "
+            "the gateway uses them from its next start."
+        )
         return 0
+    except InvalidRequest as exc:
+        return _fail(exc.message, 2)
     finally:
         state.close()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from gateway.clock import Clock
 from gateway.providers.quota import QuotaWindow
@@ -24,6 +24,23 @@ from gateway.store.accounts import QuotaRow
 
 HOUR = 3600.0
 MAX_LABELS = 10_000
+
+
+class QuotaReading(TypedDict):
+    """One window of one account or key as reports show it (times: seconds since the epoch)."""
+
+    label: str
+    provider: str
+    window: str
+    window_seconds: int | None
+    used_percent: float
+    unlimited: bool
+    entitlement: float | None
+    remaining: float | None
+    resets_at: float | None
+    resets_in: int | None
+    exhausted_at: float | None
+    taken_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +95,7 @@ class QuotaRecord:
         out_at = self.taken_at + (100.0 - w.used_percent) * elapsed / spent
         return None if w.resets_at is not None and out_at >= w.resets_at else out_at
 
-    def public(self, now: float) -> dict[str, Any]:
+    def public(self, now: float) -> QuotaReading:
         w = self.window
         forecast = self.forecast()
         return {

@@ -4,8 +4,8 @@ shown (label, e-mail, plan, state); its tokens are in the secret store, under ``
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+from typing import TypedDict
 
 KINDS = ("codex", "copilot")
 STATES = ("ok", "needs_sign_in", "no_access")
@@ -13,6 +13,20 @@ STATES = ("ok", "needs_sign_in", "no_access")
 
 def secret_name(account_id: str) -> str:
     return f"account:{account_id}"
+
+
+class AccountPublic(TypedDict):
+    id: str
+    kind: str
+    label: str
+    subject: str
+    email: str
+    plan: str
+    state: str
+    origin: str
+    sync_path: str
+    created_at: float
+    updated_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +43,20 @@ class AccountRow:
     created_at: float
     updated_at: float
 
-    def public(self) -> dict[str, Any]:
-        return asdict(self)
+    def public(self) -> AccountPublic:
+        return AccountPublic(
+            id=self.id,
+            kind=self.kind,
+            label=self.label,
+            subject=self.subject,
+            email=self.email,
+            plan=self.plan,
+            state=self.state,
+            origin=self.origin,
+            sync_path=self.sync_path,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
 
 
 _SAVE = (

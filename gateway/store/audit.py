@@ -22,7 +22,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from gateway.paths import write_private
 
@@ -51,6 +51,23 @@ def row_hash(seq: int, ts: int, actor: str, action: str, payload: str, prev: str
     return hashlib.sha256(encoded).hexdigest()
 
 
+class AuditEntry(TypedDict):
+    """An event as reports show it. (An export keeps the hashed form: ``ts``, in milliseconds.)"""
+
+    seq: int
+    ts_ms: int  # milliseconds since the epoch
+    actor: str
+    action: str
+    payload: dict[str, Any]
+
+
+class VerdictDoc(TypedDict):
+    ok: bool
+    checked: int
+    first_bad: int | None
+    reason: str
+
+
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
     seq: int
@@ -59,8 +76,14 @@ class AuditEvent:
     action: str
     payload: dict[str, Any]
 
-    def public(self) -> dict[str, Any]:
-        return {"seq": self.seq, "ts": self.ts, "actor": self.actor, "action": self.action, "payload": self.payload}
+    def public(self) -> AuditEntry:
+        return {
+            "seq": self.seq,
+            "ts_ms": self.ts,
+            "actor": self.actor,
+            "action": self.action,
+            "payload": self.payload,
+        }
 
 
 def append(conn: sqlite3.Connection, ts: int, actor: str, action: str, payload: dict[str, Any]) -> int:
@@ -125,7 +148,7 @@ class Verdict:
     first_bad: int | None = None  # the first sequence number that fails
     reason: str = ""
 
-    def public(self) -> dict[str, Any]:
+    def public(self) -> VerdictDoc:
         return {"ok": self.ok, "checked": self.checked, "first_bad": self.first_bad, "reason": self.reason}
 
 

@@ -5,7 +5,21 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
+
+
+class ClientKey(TypedDict):
+    """A client key as listings show it: never the key, nor its digest."""
+
+    id: str
+    label: str
+    prefix: str
+    last4: str
+    tier: str
+    limits: dict[str, int]
+    created_at: float  # seconds since the epoch, as the other times here
+    last_used: float | None
+    revoked_at: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +34,7 @@ class KeyRecord:
     last_used: float | None = None
     revoked_at: float | None = None
 
-    def public(self) -> dict[str, Any]:
+    def public(self) -> ClientKey:
         """What a listing shows: never the digest."""
         return {
             "id": self.id,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, fields
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypedDict
 
 REQUEST = "request"
 ATTEMPT = "attempt"  # a failed attempt before another route answered (or the request failed)
@@ -133,7 +133,54 @@ _GROUP_BY = {
 }
 
 
-def _totals(values: tuple[Any, ...]) -> dict[str, Any]:
+class Totals(TypedDict):
+    requests: int
+    successful: int
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    cached_tokens: int
+    reasoning_tokens: int
+    estimated: int
+    mean_latency_ms: float | None
+
+
+class NamedTotals(Totals):
+    name: str  # the model, provider, caller or protocol
+
+
+class SpanTotals(Totals):
+    start_s: int  # the hour's or day's start, seconds since the epoch (UTC)
+
+
+class RecentRow(TypedDict):
+    """One request's row (or one failed attempt's), as kept: counts and names, no content."""
+
+    at_s: float  # seconds since the epoch
+    request_id: str
+    kind: str
+    caller: str
+    protocol: str
+    model: str
+    provider: str | None
+    account: str | None
+    upstream_model: str | None
+    prompt: int
+    completion: int
+    cached: int
+    reasoning: int
+    estimated: int
+    status: int
+    error: str | None
+    latency_ms: float
+    ttfb_ms: float | None
+    attempts: int
+
+
+UsageRow = Totals | NamedTotals | SpanTotals | RecentRow
+
+
+def _totals(values: tuple[Any, ...]) -> Totals:
     requests, successful, prompt, completion, cached, reasoning, estimated, latency = (
         (v or 0) for v in (values or (0,) * 8)
     )
@@ -150,39 +197,95 @@ def _totals(values: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
-def report(
-    conn: sqlite3.Connection, view: str, since: float, until: float, bucket: str = "hour"
-) -> list[dict[str, Any]]:
-    """One of VIEWS over [since, until) (seconds since the epoch; whole UTC hours)."""
-    if view == "recent":
-        return recent(conn, 50)
-    span = {"since": int(since // 3600), "until": int(-(-until // 3600))}
-    if view == "timeseries":
-        rows = conn.execute(_BY_TIME, {**span, "per": 24 if bucket == "day" else 1}).fetchall()
-    else:
-        rows = conn.execute(_BY_NAME, {**span, "dim": _GROUP_BY[view]}).fetchall()
-    if view == "summary":
-        return [_totals(rows[0][1:] if rows else ())]
-    out = []
-    for row in rows:
-        totals = _totals(row[1:])
-        if view == "timeseries":
-            out.append({"start": row[0] * (86400 if bucket == "day" else 3600), **totals})
-        else:
-            out.append({"name": row[0], **totals})
-    if view == "timeseries":
-        out.sort(key=lambda r: r["start"])
-    else:
-        out.sort(key=lambda r: (-r["total_tokens"], -r["requests"], r["name"]))
+def _hours(since: float, until: float) -> dict[str, int]:
+    return {"since": int(since // 3600), "until": int(-(-until // 3600))}
+
+
+def summary(conn: sqlite3.Connection, since: float, until: float) -> Totals:
+    """Every request in [since, until) (seconds since the epoch; whole UTC hours)."""
+    rows = conn.execute(_BY_NAME, {**_hours(since, until), "dim": "all"}).fetchall()
+    return _totals(rows[0][1:] if rows else ())
+
+
+def grouped(conn: sqlite3.Connection, view: str, since: float, until: float) -> list[NamedTotals]:
+    """By model, provider, caller or protocol (a view of ``VIEWS``), the biggest first."""
+    rows = conn.execute(_BY_NAME, {**_hours(since, until), "dim": _GROUP_BY[view]}).fetchall()
+    out = [NamedTotals(name=row[0], **_totals(row[1:])) for row in rows]
+    out.sort(key=lambda r: (-r["total_tokens"], -r["requests"], r["name"]))
     return out
 
 
-def recent(conn: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
+def timeseries(conn: sqlite3.Connection, since: float, until: float, bucket: str = "hour") -> list[SpanTotals]:
+    per = 24 if bucket == "day" else 1
+    rows = conn.execute(_BY_TIME, {**_hours(since, until), "per": per}).fetchall()
+    return sorted((SpanTotals(start_s=row[0] * per * 3600, **_totals(row[1:])) for row in rows), key=_start)
+
+
+def _start(row: SpanTotals) -> int:
+    return row["start_s"]
+
+
+def report(conn: sqlite3.Connection, view: str, since: float, until: float, bucket: str = "hour") -> list[UsageRow]:
+    """One of VIEWS over [since, until), as the admin route and the CLI's report give it."""
+    if view == "recent":
+        return list(recent(conn, 50))
+    if view == "timeseries":
+        return list(timeseries(conn, since, until, bucket))
+    if view == "summary":
+        return [summary(conn, since, until)]
+    return list(grouped(conn, view, since, until))
+
+
+def recent(conn: sqlite3.Connection, limit: int) -> list[RecentRow]:
+    """The newest rows first; the time as ``at_s`` (the column is named ``ts``)."""
     cursor = conn.execute(
         "SELECT ts, request_id, kind, caller, protocol, model, provider, account, upstream_model, prompt,"
         " completion, cached, reasoning, estimated, status, error, latency_ms, ttfb_ms, attempts"
         " FROM usage ORDER BY id DESC LIMIT ?",
         (limit,),
     )
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor]
+    return [_recent(*row) for row in cursor]
+
+
+def _recent(
+    at_s: float,
+    request_id: str,
+    kind: str,
+    caller: str,
+    protocol: str,
+    model: str,
+    provider: str | None,
+    account: str | None,
+    upstream_model: str | None,
+    prompt: int,
+    completion: int,
+    cached: int,
+    reasoning: int,
+    estimated: int,
+    status: int,
+    error: str | None,
+    latency_ms: float,
+    ttfb_ms: float | None,
+    attempts: int,
+) -> RecentRow:
+    return RecentRow(
+        at_s=at_s,
+        request_id=request_id,
+        kind=kind,
+        caller=caller,
+        protocol=protocol,
+        model=model,
+        provider=provider,
+        account=account,
+        upstream_model=upstream_model,
+        prompt=prompt,
+        completion=completion,
+        cached=cached,
+        reasoning=reasoning,
+        estimated=estimated,
+        status=status,
+        error=error,
+        latency_ms=latency_ms,
+        ttfb_ms=ttfb_ms,
+        attempts=attempts,
+    )

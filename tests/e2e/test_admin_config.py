@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from conftest import LOCAL_OFF, StartGateway
+from conftest import LOCAL_OFF, StartGateway, free_ports
 from test_cli import run, start
 
 from gateway import GatewayServer, load_settings
 from gateway.config.editing import SettingsFile
 from gateway.store import audit
+from gateway.store.provider_keys import set_keys, stored_keys
 from gateway.store.secrets import MemorySecrets
 
 TOKEN = "sb-admin-config-test-token-0000000000000000"
@@ -66,7 +67,7 @@ async def test_settings_are_read_and_changed_with_comments_kept_and_audited(
         {"table": "aliases", "key": "fast", "value": ["openai/gpt-4o", "groq/llama-3.3-70b"]},
     ]
     status, answer = await call(gateway, "PATCH", "/admin/settings", {"changes": changes})
-    assert status == 200 and answer == {"changed": True, "applies": "at the gateway's next start"}, answer
+    assert status == 200 and answer == {"changed": True, "applied": True, "applies": "now"}, answer
     text = path.read_text()
     assert "# our team's gateway" in text and 'log_level = "debug"' in text and 'theme = "dark"' in text
     assert load_settings(path, {}).app.theme == "dark"
@@ -78,8 +79,8 @@ async def test_settings_are_read_and_changed_with_comments_kept_and_audited(
     assert status == 200 and "theme" not in path.read_text()
     edits = [payload for action, payload in audited(gateway) if action == "config.edited"]
     assert edits == [
-        {"file": "config0.toml", "keys": ["aliases.fast", "app.theme", "server.log_level"]},
-        {"file": "config0.toml", "keys": ["app.theme"]},
+        {"file": "config0.toml", "keys": ["aliases.fast", "app.theme", "server.log_level"], "applied": True},
+        {"file": "config0.toml", "keys": ["app.theme"], "applied": True},
     ]
 
 
@@ -125,7 +126,9 @@ async def test_only_the_admin_reaches_these_routes(start_gateway: StartGateway, 
 
 async def test_provider_keys_are_stored_never_answered_back_and_audited(start_gateway: StartGateway) -> None:
     secrets = MemorySecrets()
-    gateway = await start_gateway("", {}, admin_token=TOKEN, secrets=secrets)
+    (closed,) = free_ports(1)  # openai's models are asked for once its key applies: nobody answers here
+    env = {"OPENAI_BASE_URL": f"http://127.0.0.1:{closed}/v1"}
+    gateway = await start_gateway("", env, admin_token=TOKEN, secrets=secrets)
     status, answer = await call(gateway, "GET", "/admin/providers")
     rows = {row["id"]: row for row in answer["providers"]}
     assert status == 200 and rows["openai"]["configured"] is False and rows["ollama"]["local"] is True
@@ -134,7 +137,9 @@ async def test_provider_keys_are_stored_never_answered_back_and_audited(start_ga
         "provider": "openai",
         "keys": 1,
         "stored_in": "memory only, they are gone when the gateway stops",
-        "applies": "at the gateway's next start",
+        "changed": True,
+        "applied": True,
+        "applies": "now",
     }
     assert PROVIDER_KEY in secrets.values.values()
     status, answer = await call(gateway, "PUT", "/admin/providers/openai/keys", {"keys": ["two words"]})
@@ -143,10 +148,10 @@ async def test_provider_keys_are_stored_never_answered_back_and_audited(start_ga
     assert status == 404
     status, answer = await call(gateway, "PUT", "/admin/providers/codex/keys", {"keys": [PROVIDER_KEY]})
     assert status == 404  # subscriptions are accounts, not keys
-    status, answer = await call(gateway, "POST", "/admin/providers/openai/test", {})
-    assert status == 404 and "not configured" in answer["error"]["message"]  # until the next start
+    status, answer = await call(gateway, "GET", "/admin/providers")
+    assert {row["id"]: row for row in answer["providers"]}["openai"]["keys"] == 1  # applied at once
     status, answer = await call(gateway, "DELETE", "/admin/providers/openai/keys")
-    assert status == 200 and answer == {"provider": "openai", "removed": True}
+    assert status == 200 and answer["provider"] == "openai" and answer["removed"] is True and answer["keys"] == 0
     assert PROVIDER_KEY not in secrets.values.values()
     status, _ = await call(gateway, "DELETE", "/admin/providers/openai/keys")
     assert status == 404
@@ -217,3 +222,28 @@ async def test_a_headless_gateway_edits_the_file_it_started_from(tmp_path: Path)
     assert "config.edited" in actions
     conn = sqlite3.connect(tmp_path / "data" / "switchboard.db")
     assert conn.execute("SELECT count(*) FROM audit").fetchone()[0] == len(actions)
+
+
+async def test_removing_a_stored_key_the_next_start_needs_is_refused_and_the_gateway_serves_on(
+    start_gateway: StartGateway, tmp_path: Path
+) -> None:
+    """Issue 21: a provider given its own address needs a key; removing its stored one left a
+    gateway that could not start (the app's restart then stopped it for good). Refused now, with
+    the reason, the key kept, nothing audited as removed."""
+    (closed,) = free_ports(1)
+    secrets = MemorySecrets()
+    set_keys(secrets, "groq", (PROVIDER_KEY,))
+    path = tmp_path / "config0.toml"  # the fixture's first file
+    check = SettingsFile(
+        path, lambda staged: load_settings(staged, {}, explicit=True, stored_keys=stored_keys(secrets))
+    )
+    config = f'[providers.groq]\nbase_url = "http://127.0.0.1:{closed}/v1"\n'
+    gateway = await start_gateway(config, {}, admin_token=TOKEN, secrets=secrets, settings_file=check)
+    status, answer = await call(gateway, "DELETE", "/admin/providers/groq/keys")
+    assert status == 400 and answer["error"]["message"].startswith("not removed: "), answer
+    assert "groq" in answer["error"]["message"] and "has no key" in answer["error"]["message"]
+    assert stored_keys(secrets) == {"groq": (PROVIDER_KEY,)}
+    assert gateway.port is not None and any(p.id == "groq" for p in gateway.gateway.providers)
+    status, answer = await call(gateway, "GET", "/v1/status")
+    assert status == 200 and any(p["id"] == "groq" for p in answer["providers"])
+    assert not [a for a, _ in audited(gateway) if a == "provider.key_removed"]

@@ -139,7 +139,7 @@ async def test_usage_reports_over_the_admin_api(
         async with session.get(f"{gateway.url}/admin/usage?view=nonsense") as r:
             assert r.status == 400
     assert summary["requests"] == 3 and summary["prompt_tokens"] == 36 and summary["total_tokens"] == 57
-    assert len(series) == 1 and series[0]["start"] % 3600 == 0 and series[0]["requests"] == 3
+    assert len(series) == 1 and series[0]["start_s"] % 3600 == 0 and series[0]["requests"] == 3
     assert callers == [{**summary, "name": "local"}]
 
 

@@ -1,0 +1,47 @@
+"""How a change an administrator made reaches the running gateway: ``apply`` re-reads the settings
+and stored keys like a start and swaps in what they build (``GatewayServer.reconfigure``). When it
+cannot, the change is put back and refused with the reason, so the gateway keeps serving as it
+did; with nothing to apply to (the CLI beside a stopped gateway) it takes effect at the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from gateway.admin.state import State
+from gateway.errors import ConfigError, InvalidRequest
+
+log = logging.getLogger("gateway")
+
+Apply = Callable[[], Awaitable[None]]
+NOW = "now"
+NEXT_START = "at the gateway's next start"
+
+
+def applies(applied: bool) -> str:
+    return NOW if applied else NEXT_START
+
+
+async def apply_or_undo(apply: Apply | None, undo: Callable[[], object], param: str) -> bool:
+    """Apply a change already written; True when the running gateway uses it now. When it cannot,
+    ``undo()`` (blocking: run in a thread) puts the change back and ``InvalidRequest`` says why."""
+    if apply is None:
+        return False
+    try:
+        await apply()
+    except Exception as exc:
+        if not isinstance(exc, ConfigError):
+            log.exception("the gateway could not apply a change")
+        await asyncio.to_thread(undo)
+        reason = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        raise InvalidRequest(f"not applied, so nothing changed: {reason}", param=param) from None
+    return True
+
+
+async def audited(state: State | None, actor: str, action: str, payload: dict[str, Any]) -> None:
+    """One audit event, written before the answer goes out (no database: nothing to write to)."""
+    if state is not None:
+        await asyncio.wrap_future(state.db.audit(actor, action, payload))

@@ -1,0 +1,91 @@
+"""Provider API keys kept in the secret store, the same for every front-end. A change is checked
+the way a start reads the settings (a provider given its own address in the config file needs a
+key, so removing its stored one may leave a gateway that cannot start): refused with the reason
+and the keys as they were, or applied to the running gateway, and audited by provider id (never
+the keys).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypedDict
+
+from gateway.admin.applying import Apply, applies, apply_or_undo, audited
+from gateway.admin.state import State
+from gateway.errors import ConfigError, InvalidRequest
+from gateway.store.provider_keys import remove_keys, set_keys, stored_keys
+from gateway.store.secrets import SecretStore, described
+
+
+class KeyChange(TypedDict):
+    provider: str
+    keys: int  # how many are stored for it now
+    stored_in: str  # where, in words
+    changed: bool  # False: none were stored to remove
+    applied: bool  # the running gateway uses them now
+    applies: str
+
+
+def _keep(store: SecretStore, provider: str, keys: tuple[str, ...] | None) -> None:
+    """Store exactly ``keys`` for the provider (None: none)."""
+    if keys:
+        set_keys(store, provider, keys)
+    else:
+        remove_keys(store, provider)
+
+
+class ProviderKeys:
+    """``check``: reads the settings as a start would and raises ``ConfigError`` when it could not
+    (blocking; none: nothing to check against). ``apply``: as for settings edits."""
+
+    def __init__(self, state: State, check: Callable[[], object] | None, apply: Apply | None) -> None:
+        self._state = state
+        self._check = check
+        self._apply = apply
+        self._one_at_a_time = asyncio.Lock()
+
+    async def store(self, provider: str, keys: tuple[str, ...], actor: str) -> KeyChange:
+        if not keys or any(not k.isascii() or not k.isprintable() or " " in k for k in keys):
+            raise InvalidRequest("give one key per line, printable ASCII without spaces", param="keys")
+        applied = await self._swap(provider, keys, "not stored")
+        await audited(self._state, actor, "provider.key_stored", {"provider": provider, "keys": len(keys)})
+        return self._answer(provider, len(keys), True, applied)
+
+    async def drop(self, provider: str, actor: str) -> KeyChange:
+        """Forget the provider's stored keys (``changed`` False when none were stored)."""
+        if not await asyncio.to_thread(lambda: provider in stored_keys(self._state.secrets)):
+            await asyncio.to_thread(remove_keys, self._state.secrets, provider)  # an entry the index lost
+            return self._answer(provider, 0, False, False)
+        applied = await self._swap(provider, None, "not removed")
+        await audited(self._state, actor, "provider.key_removed", {"provider": provider})
+        return self._answer(provider, 0, True, applied)
+
+    async def _swap(self, provider: str, keys: tuple[str, ...] | None, refused: str) -> bool:
+        store = self._state.secrets
+
+        def swap() -> tuple[str, ...] | None:
+            before = stored_keys(store).get(provider)
+            _keep(store, provider, keys)
+            if self._check is not None:
+                try:
+                    self._check()
+                except ConfigError as exc:
+                    _keep(store, provider, before)
+                    raise InvalidRequest(f"{refused}: the gateway could not start so: {exc}", param="keys") from None
+            return before
+
+        async with self._one_at_a_time:
+            before = await asyncio.to_thread(swap)
+            return await apply_or_undo(self._apply, lambda: _keep(store, provider, before), "keys")
+
+    def _answer(self, provider: str, count: int, changed: bool, applied: bool) -> KeyChange:
+        where = described(self._state.secrets.kind, self._state.secrets.where)
+        return {
+            "provider": provider,
+            "keys": count,
+            "stored_in": where,
+            "changed": changed,
+            "applied": applied,
+            "applies": applies(applied),
+        }

@@ -1,0 +1,82 @@
+"""Reading and editing the settings file, the same for every front-end: a change is checked the
+way a start reads it (the whole resulting file, with the stored provider keys, in a worker thread),
+applied to the running gateway or put back and refused with the reason, and audited with the
+settings it changed (``config.edited``; their values may be secret, so only their names).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypedDict
+
+from gateway.admin.applying import Apply, applies, apply_or_undo, audited
+from gateway.admin.state import State
+from gateway.config.editing import Change, SettingsFile
+from gateway.errors import ConfigError, InvalidRequest, RouteNotFound
+from gateway.paths import write_private
+
+
+class SettingsRead(TypedDict):
+    """The config file as written; what the running gateway reads from it is in the status."""
+
+    file: str
+    config: dict[str, Any]
+    applies: str  # when an edit takes effect: "now", or "at the gateway's next start"
+
+
+class SettingsEdit(TypedDict):
+    changed: bool  # False: the file already said so
+    applied: bool  # the running gateway uses it now
+    applies: str
+
+
+def _text(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def _put_back(path: Path, before: str | None) -> None:
+    if before is None:
+        path.unlink(missing_ok=True)
+    else:
+        write_private(path, before)
+
+
+class SettingsEdits:
+    """``file``: none when the gateway was started without one it may edit (every call is then
+    ``RouteNotFound``). ``state``: where edits are audited. ``apply``: makes the running gateway
+    read the settings again (none: they apply at its next start)."""
+
+    def __init__(self, file: SettingsFile | None, state: State | None, apply: Apply | None) -> None:
+        self.file = file
+        self._state = state
+        self._apply = apply
+        self._one_at_a_time = asyncio.Lock()  # an edit and its undo are not interleaved with another
+
+    def _needs_file(self) -> SettingsFile:
+        if self.file is None:
+            raise RouteNotFound("This gateway was started without a config file it may edit.")
+        return self.file
+
+    async def read(self) -> SettingsRead:
+        found = self._needs_file()
+        config = await asyncio.to_thread(found.read)
+        return {"file": str(found.path), "config": config, "applies": applies(self._apply is not None)}
+
+    async def change(self, changes: Sequence[Change], actor: str) -> SettingsEdit:
+        """Edit the file; refused (``InvalidRequest``, the file as it was) when a start could not
+        read the result or the running gateway could not take it."""
+        found = self._needs_file()
+        async with self._one_at_a_time:
+            before = await asyncio.to_thread(_text, found.path)
+            try:
+                changed = await asyncio.to_thread(found.change, changes)
+            except ConfigError as exc:
+                raise InvalidRequest(str(exc), param="changes") from None
+            if not changed:
+                return {"changed": False, "applied": False, "applies": applies(self._apply is not None)}
+            applied = await apply_or_undo(self._apply, lambda: _put_back(found.path, before), "changes")
+        keys = sorted({f"{table}.{key}" for table, key, _ in changes})
+        await audited(self._state, actor, "config.edited", {"file": found.path.name, "keys": keys, "applied": applied})
+        return {"changed": True, "applied": applied, "applies": applies(applied)}

@@ -1,0 +1,59 @@
+"""Usage reports from the ledger, read off the event loop: the views the admin route offers, and
+typed ones for the app's charts and tables. Times are seconds since the epoch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypedDict
+
+from gateway.admin.state import State
+from gateway.errors import InvalidRequest
+from gateway.store import ledger
+from gateway.store.ledger import NamedTotals, RecentRow, SpanTotals, UsageRow
+
+DAY = 86400.0
+RECENT = 50  # rows in the "recent" view
+
+
+class UsageReport(TypedDict):
+    view: str
+    since: float
+    until: float
+    rows: list[UsageRow]
+
+
+class Usage:
+    """``now``: the gateway's wall clock (reports end at it unless told otherwise)."""
+
+    def __init__(self, state: State, now: Callable[[], float]) -> None:
+        self._state = state
+        self._now = now
+
+    def _span(self, since: float | None, until: float | None) -> tuple[float, float]:
+        now = self._now()
+        return (now - DAY if since is None else since), (now + 1 if until is None else until)
+
+    async def report(
+        self, view: str, since: float | None = None, until: float | None = None, bucket: str = "hour"
+    ) -> UsageReport:
+        if view not in ledger.VIEWS:
+            raise InvalidRequest(f"'view' must be one of {', '.join(ledger.VIEWS)}", param="view")
+        if bucket not in ("hour", "day"):
+            raise InvalidRequest("'bucket' must be hour or day", param="bucket")
+        start, end = self._span(since, until)
+        rows = await self._state.db.read(lambda conn: ledger.report(conn, view, start, end, bucket))
+        return {"view": view, "since": start, "until": end, "rows": rows}
+
+    async def grouped(self, view: str, since: float | None = None) -> list[NamedTotals]:
+        """By model, provider, caller or protocol, the biggest first."""
+        if view not in ledger.VIEWS or view in ("summary", "timeseries", "recent"):
+            raise InvalidRequest(f"'{view}' is not a grouping of the ledger", param="view")
+        start, end = self._span(since, None)
+        return await self._state.db.read(lambda conn: ledger.grouped(conn, view, start, end))
+
+    async def timeseries(self, since: float | None = None, bucket: str = "hour") -> list[SpanTotals]:
+        start, end = self._span(since, None)
+        return await self._state.db.read(lambda conn: ledger.timeseries(conn, start, end, bucket))
+
+    async def recent(self) -> list[RecentRow]:
+        return await self._state.db.read(lambda conn: ledger.recent(conn, RECENT))
