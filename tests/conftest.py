@@ -7,6 +7,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -17,8 +18,9 @@ from fakes.openai_upstream import FakeOpenAI
 from fakes.sink import Sink
 from fakes.upstream import FakeUpstream
 
-from gateway import GatewayServer, load_settings
-from gateway.store.secrets import MemorySecrets
+from gateway import GatewayServer, Settings, load_settings
+from gateway.store.provider_keys import stored_keys
+from gateway.store.secrets import MemorySecrets, SecretStore
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest_plugins = ("app_fixtures",)  # the tray app's fixtures (tests/app_fixtures.py)
@@ -86,12 +88,16 @@ async def start_gateway(tmp_path: Path) -> AsyncIterator[StartGateway]:
     async def start(config: str = "", env: dict[str, str] | None = None, **kwargs: object) -> GatewayServer:
         config_file = tmp_path / f"config{len(started)}.toml"
         config_file.write_text(LOCAL_OFF + config, encoding="utf-8")
-        settings = load_settings(config_file, env or {}, port=0)
         data_dir = tmp_path / f"state{len(started)}"
         data_dir.mkdir(mode=0o700, exist_ok=True)
         kwargs.setdefault("data_dir", data_dir)
-        kwargs.setdefault("secrets", MemorySecrets())
-        server = GatewayServer(settings, **kwargs)  # type: ignore[arg-type]
+        secrets = cast(SecretStore, kwargs.setdefault("secrets", MemorySecrets()))
+
+        def read() -> Settings:  # at this start, and again at each reconfigure
+            return load_settings(config_file, env or {}, port=0, stored_keys=stored_keys(secrets))
+
+        kwargs.setdefault("reload", read)
+        server = GatewayServer(read(), **kwargs)  # type: ignore[arg-type]
         await server.start()
         started.append(server)
         return server

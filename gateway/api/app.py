@@ -3,11 +3,15 @@
 aiohttp's low-level server is used, not ``web.Application``: its URL dispatcher, sub-app support
 and match-info objects cost several microseconds on every request and none of them is needed
 for a fixed set of paths.
+
+Each pipeline gets a surface of its own (``create_handler``), and ``Live`` holds the one serving:
+a settings change builds the next beside it and swaps it in whole, so a new request takes the new
+pipeline while one in flight finishes on the pipeline it began on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -24,9 +28,25 @@ from gateway.api.model_routes import ModelRoutes
 from gateway.api.ollama_routes import OllamaRoutes
 from gateway.api.openai_routes import OpenAIRoutes
 from gateway.api.router import Handler, Router
+from gateway.pipeline.gateway import Gateway
+
+
+class Live:
+    """The handler of the pipeline serving now, and its routes. Swapped by assignment, on the
+    loop: a request reads it once, as it arrives."""
+
+    __slots__ = ("handler", "routes")
+
+    def __init__(self, handler: Handler, routes: Router) -> None:
+        self.handler = handler
+        self.routes = routes
+
+    def __call__(self, request: web.BaseRequest) -> Awaitable[web.StreamResponse]:
+        return self.handler(request)
 
 
 def create_handler(
+    gateway: Gateway,
     control: Control,
     guard: Guard,
     new_request_id: Callable[[], str],
@@ -34,9 +54,9 @@ def create_handler(
     metrics_auth: bool = False,
     stream_keep_alive: float = 15.0,
 ) -> tuple[Handler, Router]:
-    """The request handler, and the router behind it (for the route inventory).
+    """The request handler over ``gateway``, and the router behind it (for the route inventory);
+    the admin routes reach the pipeline through ``control``, whichever serves when they are asked.
     ``stream_keep_alive``: seconds of silence before a stream's keep-alive."""
-    gateway = control.gateway
     entry = Entry(guard, new_request_id, gateway.accounting, control.identity, control.in_flight, stream_keep_alive)
     router = Router()
     router.add("GET", "/health", entry.wrap(health, identify=False))

@@ -80,13 +80,17 @@ class ConnectionCap:
     """Who may open one more connection. ``is_local``: which peer addresses are this computer."""
 
     def __init__(self, total: int, per_peer: int, is_local: Callable[[str], bool] = is_loopback) -> None:
-        self.total = total
-        self.remote_total = total - total // LOOPBACK_SHARE
-        self.per_peer = per_peer
+        self.resize(total, per_peer)
         self._is_local = is_local
         self.open = 0
         self.remote = 0
         self._remote_peers: dict[str, int] = {}  # open connections per address beyond loopback
+
+    def resize(self, total: int, per_peer: int) -> None:
+        """New caps, for the connections still to come (those open stay)."""
+        self.total = total
+        self.remote_total = total - total // LOOPBACK_SHARE
+        self.per_peer = per_peer
 
     def admit(self, peer: str) -> bool:
         """Count a connection from ``peer`` in, or refuse it (False)."""

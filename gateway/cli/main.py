@@ -80,7 +80,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, paths: StatePaths) -
         stop = asyncio.Event()
         _on_signals(stop)
         try:
-            server = gateway_server(settings, paths, os.environ, args.secret_store)
+            server = gateway_server(settings, paths, os.environ, args.secret_store, reload=args.reload)
         except FolderBusy as exc:
             print(f"switchboard: {exc}", file=sys.stderr, flush=True)
             return 1
@@ -308,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         args.secret_store = args.open_secrets(paths.data_dir)  # opened once: the keychain probe is not free
-        settings = read_settings(
+        args.reload = lambda: read_settings(  # again at each reconfigure of a gateway it serves
             paths,
             env,
             args.secret_store,
@@ -317,6 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=port,
             require_keys=getattr(args, "require_keys", False),
         )
+        settings = args.reload()
     except ConfigError as exc:
         print(f"switchboard: {exc}", file=sys.stderr)
         return 2

@@ -51,9 +51,11 @@ def gateway_server(
     env: Mapping[str, str],
     secrets: SecretStore,
     open_browser: Callable[[str], object] | None = None,
+    reload: Callable[[], Settings] | None = None,
 ) -> GatewayServer:
     """A server over the state folder (not started), whose admin routes edit the config file it
-    started from, holding the folder's lock until it stops. Blocking: it writes the admin token
+    started from, holding the folder's lock until it stops; ``reload``: how ``settings`` were
+    read, for it to read them again when they change. Blocking: it writes the admin token
     file. Raises ``FolderBusy`` (a ``ConfigError``), touching nothing, while another gateway
     serves from the folder."""
     paths.ensure()
@@ -70,6 +72,7 @@ def gateway_server(
             open_browser=open_browser,
             settings_file=SettingsFile(config, lambda staged: read_settings(paths, env, secrets, config=staged)),
             folder_lock=lock,
+            reload=reload,
         )
     except BaseException:
         lock.release()
@@ -77,9 +80,9 @@ def gateway_server(
 
 
 class GatewaySetup:
-    """How the app makes its gateway from a state folder, each start afresh (so new keys and
-    settings take effect on a restart), how it changes that folder's settings, and how it moves the
-    folder. ``port``: from the command line, over the file. ``secrets``: opens a data folder's
+    """How the app makes its gateway from a state folder (reading the settings afresh at each
+    start, and at each ``GatewayServer.reconfigure``), how it changes that folder's settings, and
+    how it moves the folder. ``port``: from the command line, over the file. ``secrets``: opens a data folder's
     secret store (once per folder; the keychain probe is not free). ``defaults``: the platform's
     folders (tests inject them)."""
 
@@ -123,7 +126,9 @@ class GatewaySetup:
 
     def server(self) -> GatewayServer:
         """A server from the settings as they are now (not started). Blocking."""
-        return gateway_server(self.settings(), self.paths, self.env, self.secrets(), self._open_browser)
+        return gateway_server(
+            self.settings(), self.paths, self.env, self.secrets(), self._open_browser, reload=self.settings
+        )
 
     @property
     def settings_file(self) -> SettingsFile:
@@ -135,6 +140,6 @@ class GatewaySetup:
 
     def change(self, changes: Sequence[Change]) -> bool:
         """Edit the config file, refused with ``ConfigError`` when the gateway could not start
-        from the result. Takes effect on the next start. Blocking."""
+        from the result. The running gateway reads it at its ``reconfigure``. Blocking."""
         self.paths.ensure()
         return self.settings_file.change(changes)

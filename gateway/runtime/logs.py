@@ -47,3 +47,8 @@ def start_logging(level: str, log_dir: Path | None) -> logging.handlers.QueueLis
     listener = logging.handlers.QueueListener(records, *sinks, respect_handler_level=False)
     listener.start()
     return listener
+
+
+def set_level(level: str) -> None:
+    """What passes from now on, when ``log_level`` changes while the gateway serves."""
+    logging.getLogger().setLevel(level.upper())

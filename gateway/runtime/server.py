@@ -1,147 +1,79 @@
-"""Runs the gateway: bind, serve, drain gracefully on stop.
+"""Runs the gateway: bind, serve, apply new settings live, drain gracefully on stop.
 
 ``GatewayServer`` is what the headless CLI and the tray app's gateway thread both drive:
 ``start()`` opens the state (database, keys, secrets), binds (or raises ``ListenError`` with a
-one-line reason) and ``stop()`` stops accepting, lets requests in flight finish within the grace
-period, closes upstream connections and writes what is still queued for the database.
+one-line reason); ``reconfigure()`` reads the settings again as a start does, builds a new pipeline
+beside the one serving and swaps it in (requests in flight finish on the old one; only a new
+address needs a new listening socket, bound before the old closes); ``stop()`` stops accepting,
+lets requests in flight finish within the grace period, closes upstream connections and writes
+what is still queued for the database.
+
+What a swap keeps (``wiring.Lasting``, ``wiring.Parts``): the database and ledger, the limits'
+windows and reservations, metrics and totals, signed-in accounts and their quota windows, client
+keys and the failed attempts counted against them, the upstream connection pool, and the health
+of every provider whose settings did not change (cooldowns, benches, breakers). What it makes
+anew: adapters, key pools, model index (the lists kept in the database are put back at once),
+router, aliases, affinity and the answer cache. ``header_timeout_seconds`` and
+``shutdown_grace_seconds`` hold until the next start; ``[subscriptions]`` endpoints the accounts
+sign in with too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
-import os
-from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import Any
-
-from aiohttp import web
+from typing import Unpack
 
 from gateway.admin.control import Control
 from gateway.admin.state import State
-from gateway.api.app import create_handler
-from gateway.api.connections import CappedServer, ConnectionCap, connection_cap, limit_body_time
+from gateway.api.app import Live, create_handler
 from gateway.api.guard import Guard
-from gateway.api.router import Router
-from gateway.auth.account_book import AccountBook
+from gateway.api.router import Handler, Router
 from gateway.auth.identity import Identity
-from gateway.auth.login_flows import LoginFlows
-from gateway.auth.passwords import Passwords
-from gateway.clock import Clock, SystemClock
-from gateway.config.editing import SettingsFile
 from gateway.config.settings import Settings
 from gateway.errors import ConfigError, InvalidRequest
-from gateway.ids import RequestIds
 from gateway.pipeline.gateway import Gateway
-from gateway.routing.model_sync import ListedModels
 from gateway.routing.quota import QuotaRecord
-from gateway.routing.spoken import Unspoken
-from gateway.runtime.tuning import raise_descriptor_limit
-from gateway.runtime.wiring import build_gateway
+from gateway.runtime.housekeeping import Housekeeping
+from gateway.runtime.listener import Listener, ListenError
+from gateway.runtime.logs import set_level
+from gateway.runtime.wiring import ServerOptions, build_gateway, carry_over, compose, restore
 from gateway.store import accounts as account_rows
-from gateway.store import model_lists
 from gateway.store.db import StoreError
-from gateway.store.folder_lock import FolderLock
-from gateway.store.secrets import SecretStore, described, open_secrets
-from gateway.transport import Transport
+from gateway.store.secrets import described
 from gateway.transport.addresses import is_loopback, is_wildcard, own_names
-from gateway.transport.http1 import Http1Transport
+
+__all__ = ["GatewayServer", "ListenError"]
 
 log = logging.getLogger("gateway")
 
-_ADDRESS_IN_USE = {errno.EADDRINUSE, 10048}  # 10048: WSAEADDRINUSE on Windows
-KEYS_REFRESH = 2.0  # seconds: how soon a key created or revoked by another process counts here
-SUMMARY_INTERVAL = 60.0  # seconds: limit denials and failed sign-ins go to the audit log this often
-QUOTA_INTERVAL = 300.0  # seconds between asking each account's usage endpoint
-
-
-class ListenError(Exception):
-    """The gateway cannot listen where it was asked to; the message says what to do."""
-
 
 class GatewayServer:
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        transport: Transport | None = None,
-        clock: Clock | None = None,
-        admin_token: str | None = None,
-        data_dir: Path | None = None,
-        secrets: SecretStore | None = None,
-        passwords: Passwords | None = None,
-        admin_password: str | None = None,
-        environ: Mapping[str, str] | None = None,
-        home: Path | None = None,
-        open_browser: Callable[[str], object] | None = None,
-        settings_file: SettingsFile | None = None,
-        folder_lock: FolderLock | None = None,
-        loopback: Callable[[str], bool] = is_loopback,
-    ) -> None:
-        """``admin_token``: the local admin token admin routes accept.
-        ``data_dir``: where the database lives; without one there are no client keys, no ledger
-        and no admin sign-in (and the gateway may listen on loopback only).
-        ``secrets``: the secret store (default: the keychain, or a file when there is none).
-        ``admin_password``: sets the admin password on the first run only.
-        ``environ``, ``home``: where other tools' logins are found for import (the process's own by
-        default); ``open_browser``: opens a sign-in page for the user (none on a server).
-        ``settings_file``: the config file the admin settings routes edit (none: they answer 404).
-        ``folder_lock``: held on the state folder until ``stop()``, which lets it go.
-        ``loopback``: which peer addresses are this computer (tests take one of 127/8 for a LAN peer)."""
+    def __init__(self, settings: Settings, **options: Unpack[ServerOptions]) -> None:
+        """``options``: what ``wiring.ServerOptions`` lists."""
         self.settings = settings
-        self._settings_file = settings_file
-        self._admin_token = admin_token
-        self._admin_password = admin_password
-        self._folder_lock = folder_lock
-        self._loopback = loopback
-        self._clock = clock = clock or SystemClock()
-        self._transport = transport or Http1Transport()
-        self._ids = RequestIds()
-        self.state: State | None = None
-        if data_dir is not None:
-            store = secrets if secrets is not None else open_secrets(data_dir)
-            self.state = State(data_dir, store, clock, local_token=admin_token, passwords=passwords)
-        state = self.state
-        ledger = state.db if state is not None and settings.server.ledger else None
-        keep_quota = keep_models = keep_unspoken = None
-        if state is not None:
-            writer = state.db.writer
-            keep_quota = lambda r: writer.append(account_rows.save_quota, r.row())  # noqa: E731
-            keep_models = lambda m: writer.append(model_lists.save, m.row())  # noqa: E731
-            keep_unspoken = lambda u: writer.append(model_lists.save_unspoken, u.row())  # noqa: E731
-        self.gateway: Gateway = build_gateway(
-            settings, self._transport, clock, self._ids, ledger, keep_quota, keep_models, keep_unspoken
-        )
-        self.accounts: AccountBook | None = None  # subscription accounts, with a database
-        if state is not None:
-            self.accounts = AccountBook(state.db, state.secrets, clock, settings.subscriptions, self._transport)
-            self.accounts.quota_seen = self.gateway.quotas.observe
+        self._parts = parts = compose(settings, options)
+        self._admin_token = options.get("admin_token")
+        self._admin_password = options.get("admin_password")
+        self._settings_file = options.get("settings_file")
+        self._folder_lock = options.get("folder_lock")
+        self._reload = options.get("reload")
+        self.state: State | None = parts.state
+        self.accounts = parts.accounts
+        self.flows = parts.flows
+        self.gateway: Gateway = build_gateway(settings, parts.transport, parts.clock, parts.ids, parts.lasting)
+        if self.accounts is not None:
             self.accounts.changed.append(self._serve_accounts)
-        self.flows = (
-            LoginFlows(
-                self.accounts,
-                clock,
-                env=os.environ if environ is None else environ,
-                home=home or Path.home(),
-                open_browser=open_browser,
-            )
-            if self.accounts is not None
-            else None
-        )
         self.identity: Identity | None = None
-        self.routes: Router | None = None  # every route served, once started
         self.control: Control | None = None  # what an administrator can do, once started
-        self._housekeeping: asyncio.Task[None] | None = None
-        server = settings.server
-        self._guard = Guard(
-            extra_names=server.allowed_hosts,
-            cors_origins=server.cors_origins,
-            max_body_bytes=server.max_body_bytes,
-        )
-        self._runner: web.ServerRunner | None = None
+        self._live: Live | None = None  # the HTTP surface serving, once started
+        self._listener: Listener | None = None
+        self._names: tuple[str, ...] = ()  # this machine's names, while listening on every interface
         self._sync: asyncio.Task[None] | None = None
+        self._housekeeping: Housekeeping | None = None
+        self._chores: asyncio.Task[None] | None = None
+        self._applying = asyncio.Lock()  # one settings change at a time
         self.port: int | None = None
 
     @property
@@ -149,11 +81,13 @@ class GatewayServer:
         host = self.settings.server.host
         return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
 
+    @property
+    def routes(self) -> Router | None:
+        """Every route served, once started."""
+        return self._live.routes if self._live is not None else None
+
     async def start(self) -> None:
-        server = self.settings.server
-        max_body, body_timeout = server.max_body_bytes, server.body_timeout
-        loop = asyncio.get_running_loop()
-        state = self.state
+        server, state = self.settings.server, self.state
         try:
             self._open_state()
         except ListenError:
@@ -161,45 +95,15 @@ class GatewayServer:
                 await asyncio.to_thread(state.close)
                 self.state = None
             raise
-
-        def new_request(message: Any, payload: Any, protocol: Any, writer: Any, task: Any) -> web.BaseRequest:
-            if not payload.is_eof():  # most bodies come whole with their head: no timer for them
-                limit_body_time(payload, body_timeout, loop)
-            return web.BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=max_body)
-
-        self.control = Control(self.gateway, state, self.identity, self.flows, self._settings_file)
-        handler, self.routes = create_handler(
-            self.control, self._guard, self._ids, self._admin_token, server.metrics_auth, server.stream_keep_alive
-        )
-        cap = ConnectionCap(
-            connection_cap(server.max_connections, raise_descriptor_limit()),
-            server.max_connections_per_peer,
-            self._loopback,
-        )
-        runner = web.ServerRunner(
-            CappedServer(
-                handler,
-                cap=cap,
-                request_factory=new_request,
-                keepalive_timeout=server.header_timeout,  # the deadline for a request's head: api/connections.py
-                handler_cancellation=True,  # a client that hangs up cancels its upstream call
-                access_log=None,
-                auto_decompress=False,  # bounded inflating is done in api/body.py
-            ),
-            shutdown_timeout=server.shutdown_grace,
-        )
-        await runner.setup()
-        site = web.TCPSite(runner, server.host, server.port, backlog=1024)
-        try:
-            await site.start()
-        except OSError as exc:
-            await runner.cleanup()
-            raise ListenError(_listen_failure(server.host, server.port, exc)) from None
-        self._runner = runner
-        self.port = runner.addresses[0][1]
+        apply = self.reconfigure if self._reload is not None else None  # none: edits apply at the next start
+        self.control = Control(self.gateway, state, self.identity, self.flows, self._settings_file, apply=apply)
+        guard, handler, routes = self._surface(self.settings, self.gateway)
+        self._live = Live(handler, routes)
+        self._listener = Listener(self._live, server, self._parts.loopback)
+        self.port = await self._listener.open(server.host, server.port)
         # Listening on every interface: callers name this machine by its LAN name or address.
-        names = await asyncio.to_thread(own_names) if is_wildcard(server.host) else ()
-        self._guard.listening_on(self.port, names)
+        self._names = await _names_of(server.host)
+        guard.listening_on(self.port, self._names)
         self._sync = asyncio.create_task(self.gateway.sync.run(), name="model-sync")
         if state is not None:
             lan = not is_loopback(server.host)
@@ -208,7 +112,10 @@ class GatewayServer:
             )
             if state.secrets.kind in ("file", "memory"):  # S31: never silent about where secrets went
                 log.warning("secrets are kept in %s", described(state.secrets.kind, state.secrets.where))
-            self._housekeeping = asyncio.create_task(self._keep_house(state), name="housekeeping")
+            assert self.identity is not None
+            accountant = self._parts.lasting.accountant
+            self._housekeeping = Housekeeping(state, self.accounts, self.identity, accountant, self._parts.clock)
+            self._chores = asyncio.create_task(self._housekeeping.run(), name="housekeeping")
 
     def _open_state(self) -> None:
         server, state = self.settings.server, self.state
@@ -220,79 +127,112 @@ class GatewayServer:
                 raise ListenError(str(exc)) from None
             except InvalidRequest as exc:
                 raise ListenError(f"SWITCHBOARD_ADMIN_PASSWORD: {exc.message}") from None
-            self.identity = Identity(state.keys, self._clock, require_keys=server.require_keys, loopback=self._loopback)
-            run = state.db.writer.run
-            self.gateway.quotas.load(QuotaRecord.from_row(r) for r in run(account_rows.load_quota).result())
-            since = self._clock.time() - server.model_list_ttl
-            self.gateway.sync.restore(
-                ListedModels.from_row(r) for r in run(lambda c: model_lists.load(c, since)).result()
-            )
-            unspoken = run(lambda c: model_lists.load_unspoken(c, since)).result()
-            self.gateway.spoken.restore(map(Unspoken.from_row, unspoken), self.gateway.providers)
+            clock = self._parts.clock
+            self.identity = Identity(state.keys, clock, require_keys=server.require_keys, loopback=self._parts.loopback)
+            quotas = state.db.writer.run(account_rows.load_quota).result()
+            self._parts.lasting.quotas.load(map(QuotaRecord.from_row, quotas))
+            restore(self.gateway, state, self.settings, clock)
             if self.accounts is not None:
                 self.accounts.load()
-        if not is_loopback(server.host) and (state is None or state.keys.live == 0):
-            # SECURITY.md S2: beyond loopback every caller needs a client key; no open fallback.
-            raise ListenError(
-                f"refusing to listen on {server.host}: beyond loopback every caller must present a "
-                "client key, and there is none. Create one with 'python -m gateway keys create --label NAME', "
-                "or use --host 127.0.0.1."
-            )
+        if problem := _open_without_keys(self.settings, state):
+            raise ListenError(problem)
+
+    def _surface(self, settings: Settings, gateway: Gateway) -> tuple[Guard, Handler, Router]:
+        """The HTTP surface over ``gateway``, its guard not yet told the port."""
+        assert self.control is not None
+        server = settings.server
+        guard = Guard(
+            extra_names=server.allowed_hosts, cors_origins=server.cors_origins, max_body_bytes=server.max_body_bytes
+        )
+        handler, routes = create_handler(
+            gateway,
+            self.control,
+            guard,
+            self._parts.ids,
+            self._admin_token,
+            server.metrics_auth,
+            server.stream_keep_alive,
+        )
+        return guard, handler, routes
+
+    async def reconfigure(self) -> None:
+        """Apply the settings as they are now (config file, environment, stored provider keys,
+        read as a start reads them): a new pipeline is built and checked off the hot path, then
+        swapped in for new requests; on a new address the gateway listens there instead.
+        ``ConfigError`` with the reason when they cannot be applied: the running one serves on."""
+        async with self._applying:
+            live, listener = self._live, self._listener
+            if live is None or listener is None or self.port is None:
+                raise ConfigError("the gateway is not serving, so there is nothing to apply new settings to")
+            if self._reload is None:
+                raise ConfigError("this gateway was started from settings it cannot read again")
+            settings = await asyncio.to_thread(self._reload)
+            if problem := _open_without_keys(settings, self.state):
+                raise ConfigError(problem)
+            gateway, guard, handler, routes = await self._prepare(settings)
+            before, after = self.settings.server, settings.server
+            port, names = self.port, self._names
+            if (after.host, after.port) != (before.host, before.port):
+                names = await _names_of(after.host)
+                try:
+                    port = await listener.move(after.host, after.port)
+                except ListenError as exc:
+                    raise ConfigError(str(exc)) from None
+            guard.listening_on(port, names)
+            # The swap: nothing is awaited from here on, so no request sees half of it.
+            old, old_sync = self.gateway, self._sync
+            carry_over(self._parts.lasting, old, settings, self.state)
+            self.settings, self.gateway, self.port, self._names = settings, gateway, port, names
+            live.handler, live.routes = handler, routes
+            listener.follow(after)
+            if self.control is not None:
+                self.control.gateway = gateway
+            if self.identity is not None:
+                self.identity.require_keys = after.require_keys
+            self._serve_accounts()
+            self._sync = asyncio.create_task(gateway.sync.run(), name="model-sync")
+            if after.log_level != before.log_level:
+                set_level(after.log_level)
+            if old_sync is not None:
+                old_sync.cancel()
+            log.info("settings applied: %d providers, listening on %s", len(gateway.providers), self.url)
+
+    async def _prepare(self, settings: Settings) -> tuple[Gateway, Guard, Handler, Router]:
+        """The new pipeline and its HTTP surface, with what the database kept for it."""
+        parts = self._parts
+        try:
+            gateway = build_gateway(settings, parts.transport, parts.clock, parts.ids, parts.lasting)
+            if self.state is not None:
+                await asyncio.to_thread(restore, gateway, self.state, settings, parts.clock)
+            return (gateway, *self._surface(settings, gateway))
+        except ConfigError:
+            raise
+        except Exception as exc:
+            log.exception("the new settings could not be built")
+            raise ConfigError(f"the new settings could not be applied: {exc}") from None
 
     def _serve_accounts(self) -> None:
         if self.accounts is not None:
             for kind in account_rows.KINDS:
                 self.gateway.serve_accounts(kind, self.accounts.accounts(kind))
 
-    async def _keep_house(self, state: State) -> None:
-        """Pick up keys and accounts changed elsewhere, write when keys were last used, summarise
-        refusals into the audit log once a minute, and ask accounts for their quota."""
-        since_summary = 0.0
-        since_quota = QUOTA_INTERVAL  # at once: the meters should not wait five minutes
-        while True:
-            if self.accounts is not None and since_quota >= QUOTA_INTERVAL:
-                since_quota = 0.0
-                try:
-                    await self.accounts.poll_quotas()
-                except Exception:
-                    log.exception("could not read the accounts' quota")
-            await self._clock.sleep(KEYS_REFRESH)
-            try:
-                await state.keys.refresh()
-                if self.accounts is not None:
-                    await self.accounts.refresh()
-            except Exception:
-                log.exception("could not reload the client keys or accounts")
-            state.keys.flush_used()
-            since_summary += KEYS_REFRESH
-            since_quota += KEYS_REFRESH
-            if since_summary >= SUMMARY_INTERVAL:
-                since_summary = 0.0
-                self._summarise(state)
-
-    def _summarise(self, state: State) -> None:
-        denied = self.gateway.accounting.limits.denials()
-        if denied:
-            state.db.audit("gateway", "limits.denied", {"per_caller": denied})
-        if self.identity is not None and (failed := self.identity.failures()):
-            state.db.audit("gateway", "auth.failed", {"per_peer": failed})
-
     async def stop(self) -> None:
-        for task in (self._sync, self._housekeeping):
+        for task in (self._sync, self._chores):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        self._sync = self._housekeeping = None
+        self._sync = self._chores = None
         if self.flows is not None:
             await self.flows.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
         await self.gateway.counted()
-        await self._transport.aclose()
+        await self._parts.transport.aclose()
         if self.state is not None:
-            self._summarise(self.state)
+            if self._housekeeping is not None:
+                self._housekeeping.summarise()
             await asyncio.to_thread(self.state.close)
             self.state = None
         if self._folder_lock is not None:
@@ -300,12 +240,19 @@ class GatewayServer:
             self._folder_lock = None
 
 
-def _listen_failure(host: str, port: int, exc: OSError) -> str:
-    if exc.errno in _ADDRESS_IN_USE:
-        return (
-            f"port {port} on {host} is already in use (is Switchboard already running?). "
-            f"Stop the other program or choose another port with --port."
-        )
-    if exc.errno == errno.EACCES:
-        return f"not allowed to listen on {host}:{port}; choose a port above 1024 with --port"
-    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+async def _names_of(host: str) -> tuple[str, ...]:
+    """This machine's names and addresses when ``host`` is every interface (callers name it so)."""
+    return tuple(await asyncio.to_thread(own_names)) if is_wildcard(host) else ()
+
+
+def _open_without_keys(settings: Settings, state: State | None) -> str | None:
+    """Why these settings may not serve: listening beyond loopback with no client key."""
+    host = settings.server.host
+    if is_loopback(host) or (state is not None and state.keys.live > 0):
+        return None
+    # SECURITY.md S2: beyond loopback every caller needs a client key; no open fallback.
+    return (
+        f"refusing to listen on {host}: beyond loopback every caller must present a "
+        "client key, and there is none. Create one with 'python -m gateway keys create --label NAME', "
+        "or use --host 127.0.0.1."
+    )

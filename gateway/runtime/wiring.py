@@ -1,4 +1,6 @@
-"""Builds the object graph from settings: adapters, keys, model index, sync, service.
+"""The composition root: a pipeline built from settings (adapters, key pools, model index and
+sync, router, answer cache) over what lasts from one pipeline to the next (``Lasting``), so a
+settings change can build a new one beside the one serving and swap it in.
 
 Transport and clock come in from outside, so tests and the app choose them.
 """
@@ -6,21 +8,26 @@ Transport and clock come in from outside, so tests and the app choose them.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypedDict
 from urllib.parse import urlsplit
 
-from gateway.clock import Clock
+from gateway.admin.state import State
+from gateway.auth.account_book import AccountBook
+from gateway.auth.login_flows import LoginFlows
+from gateway.auth.passwords import Passwords
+from gateway.clock import Clock, SystemClock
+from gateway.config.editing import SettingsFile
 from gateway.config.settings import Settings
-from gateway.pipeline.accounting import Accountant, Ledger
+from gateway.ids import RequestIds
+from gateway.pipeline.accounting import Accountant
 from gateway.pipeline.gateway import Gateway
 from gateway.pipeline.limits import Limits
 from gateway.pipeline.metrics import Metrics
-from gateway.providers.anthropic import AnthropicProvider
-from gateway.providers.base import ChatProvider
-from gateway.providers.codex import CodexProvider
-from gateway.providers.copilot import CopilotProvider
-from gateway.providers.ollama import OllamaProvider
-from gateway.providers.openai_compatible import OpenAICompatible
+from gateway.providers.registry import adapter
 from gateway.providers.settings import SUBSCRIPTIONS, ProviderSettings, SubscriptionSettings
 from gateway.routing.affinity import Affinity
 from gateway.routing.capabilities import Capabilities
@@ -28,12 +35,17 @@ from gateway.routing.health import Health
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.model_sync import ListedModels, ModelSync
 from gateway.routing.pool import KeyPool
-from gateway.routing.quota import QuotaBook, QuotaRecord
+from gateway.routing.quota import QuotaBook
 from gateway.routing.response_cache import ResponseCache
 from gateway.routing.router import Router
 from gateway.routing.spoken import Spoken, Unspoken
+from gateway.store import accounts as account_rows
+from gateway.store import model_lists
+from gateway.store.folder_lock import FolderLock
+from gateway.store.secrets import SecretStore, open_secrets
 from gateway.transport import Transport
 from gateway.transport.addresses import is_loopback
+from gateway.transport.http1 import Http1Transport
 
 log = logging.getLogger("gateway")
 
@@ -55,19 +67,6 @@ def without_self(providers: Sequence[ProviderSettings], port: int) -> list[Provi
     return kept
 
 
-def adapter(settings: ProviderSettings) -> ChatProvider:
-    """The adapter for a provider's wire protocol."""
-    if settings.kind == "anthropic":
-        return AnthropicProvider(settings)
-    if settings.kind == "ollama":
-        return OllamaProvider(settings)
-    if settings.kind == "codex":
-        return CodexProvider(settings)
-    if settings.kind == "copilot":
-        return CopilotProvider(settings)
-    return OpenAICompatible(settings)
-
-
 def subscription_providers(subs: SubscriptionSettings) -> list[ProviderSettings]:
     """ChatGPT and Copilot, served by whatever accounts are signed in (none at first)."""
     return [
@@ -76,24 +75,115 @@ def subscription_providers(subs: SubscriptionSettings) -> list[ProviderSettings]
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class Lasting:
+    """What outlives every pipeline a server builds, so a settings change loses none of it: the
+    accountant (limits' windows and reservations, metrics, totals, the ledger), the routes' health
+    and the accounts' quota windows (which bench an exhausted account through that health), and
+    where model lists and unspoken protocols are kept."""
+
+    accountant: Accountant
+    health: Health
+    quotas: QuotaBook
+    keep_models: Callable[[ListedModels], None] | None = None
+    keep_unspoken: Callable[[Unspoken], None] | None = None
+
+    @classmethod
+    def made(cls, settings: Settings, clock: Clock, state: State | None = None) -> Lasting:
+        """Fresh, for a server over ``state`` (its database keeps the rows), or for none."""
+        health = Health(clock, settings.routing.policy)
+        if state is None:
+            return cls(Accountant(clock, Limits(clock), Metrics()), health, QuotaBook(clock, health))
+        writer = state.db.writer
+        ledger = state.db if settings.server.ledger else None
+        return cls(
+            Accountant(clock, Limits(clock), Metrics(), ledger),
+            health,
+            QuotaBook(clock, health, lambda r: writer.append(account_rows.save_quota, r.row())),
+            lambda m: writer.append(model_lists.save, m.row()),
+            lambda u: writer.append(model_lists.save_unspoken, u.row()),
+        )
+
+
+class ServerOptions(TypedDict, total=False):
+    """What a ``GatewayServer`` is given besides its settings (all optional)."""
+
+    transport: Transport  # the upstream HTTP client (default: a new ``Http1Transport``)
+    clock: Clock
+    admin_token: str | None  # the local admin token admin routes accept
+    # Where the database lives; without one there are no client keys, no ledger and no admin
+    # sign-in (and the gateway may listen on loopback only).
+    data_dir: Path | None
+    secrets: SecretStore | None  # the secret store (default: the keychain, or a file when there is none)
+    passwords: Passwords | None
+    admin_password: str | None  # sets the admin password on the first run only
+    # Where other tools' logins are found for import (the process's own by default).
+    environ: Mapping[str, str] | None
+    home: Path | None
+    open_browser: Callable[[str], object] | None  # opens a sign-in page for the user (none on a server)
+    settings_file: SettingsFile | None  # the config file the admin settings routes edit (none: they answer 404)
+    folder_lock: FolderLock | None  # held on the state folder until ``stop()``, which lets it go
+    loopback: Callable[[str], bool]  # which peer addresses are this computer (tests take one of 127/8 for a LAN peer)
+    # How the settings are read again, as at the start (file, environment, stored keys; blocking):
+    # what ``reconfigure`` applies. None: the settings given are all there is.
+    reload: Callable[[], Settings] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """What a server is made of from its start to its stop, whatever pipeline serves."""
+
+    transport: Transport
+    clock: Clock
+    ids: RequestIds
+    state: State | None
+    lasting: Lasting
+    accounts: AccountBook | None  # subscription accounts, with a database
+    flows: LoginFlows | None  # their sign-ins and imports
+    loopback: Callable[[str], bool]
+
+
+def compose(settings: Settings, options: ServerOptions) -> Parts:
+    """The lasting parts, not started: the state (opened at start), the accountant and health,
+    the accounts and their sign-ins."""
+    clock = options.get("clock") or SystemClock()
+    transport = options.get("transport") or Http1Transport()
+    state = None
+    if (data_dir := options.get("data_dir")) is not None:
+        given = options.get("secrets")
+        store = given if given is not None else open_secrets(data_dir)
+        token, passwords = options.get("admin_token"), options.get("passwords")
+        state = State(data_dir, store, clock, local_token=token, passwords=passwords)
+    lasting = Lasting.made(settings, clock, state)
+    accounts = flows = None
+    if state is not None:
+        accounts = AccountBook(state.db, state.secrets, clock, settings.subscriptions, transport)
+        accounts.quota_seen = lasting.quotas.observe
+        environ = options.get("environ")
+        flows = LoginFlows(
+            accounts,
+            clock,
+            env=os.environ if environ is None else environ,
+            home=options.get("home") or Path.home(),
+            open_browser=options.get("open_browser"),
+        )
+    return Parts(transport, clock, RequestIds(), state, lasting, accounts, flows, options.get("loopback", is_loopback))
+
+
 def build_gateway(
     settings: Settings,
     transport: Transport,
     clock: Clock,
     new_request_id: Callable[[], str],
-    ledger: Ledger | None = None,
-    keep_quota: Callable[[QuotaRecord], None] | None = None,
-    keep_models: Callable[[ListedModels], None] | None = None,
-    keep_unspoken: Callable[[Unspoken], None] | None = None,
+    lasting: Lasting | None = None,
 ) -> Gateway:
-    """``ledger``: where ledger rows go, ``keep_quota`` where quota windows go, ``keep_models``
-    where model lists go and ``keep_unspoken`` the protocols servers turned out not to speak
-    (none of them without a database)."""
+    """A pipeline from ``settings``: adapters, key pools, model index and sync, router, answer
+    cache; over ``lasting`` (a fresh one, when none: a CLI command's single pipeline)."""
+    kept = lasting or Lasting.made(settings, clock)
     subs = settings.subscriptions
     configured = without_self(settings.providers, settings.server.port)
     adapters = [adapter(p) for p in [*configured, *subscription_providers(subs)]]
-    health = Health(clock, settings.routing.policy)
-    quotas = QuotaBook(clock, health, keep_quota)
+    quotas = kept.quotas
     pools = {
         a.id: KeyPool(a.id, a.settings.keys, a.settings.rotation, rank=quotas.allowance, accounts=a.id in SUBSCRIPTIONS)
         for a in adapters
@@ -108,13 +198,13 @@ def build_gateway(
         interval=settings.server.model_refresh,
         new_request_id=new_request_id,
         ttl=settings.server.model_list_ttl,
-        keep=keep_models,
+        keep=kept.keep_models,
     )
     routing = settings.routing
     router = Router(
         index,
         pools,
-        health,
+        kept.health,
         Capabilities(index, dict(routing.models), [a.id for a in adapters if a.settings.local]),
         Affinity(clock, routing.affinity),
         _active(routing.aliases, pools),
@@ -122,11 +212,37 @@ def build_gateway(
         not_auto=() if subs.in_auto else SUBSCRIPTIONS,
     )
     cache = ResponseCache(clock, routing.cache)
-    accountant = Accountant(clock, Limits(clock), Metrics(), ledger)
-    spoken = Spoken(clock, settings.server.model_list_ttl, keep_unspoken)
+    spoken = Spoken(clock, settings.server.model_list_ttl, kept.keep_unspoken)
     return Gateway(
-        adapters, transport, clock, index, sync, pools, router, routing.deadline, cache, accountant, quotas, spoken
+        adapters, transport, clock, index, sync, pools, router, routing.deadline, cache, kept.accountant, quotas, spoken
     )
+
+
+def restore(gateway: Gateway, state: State, settings: Settings, clock: Clock) -> None:
+    """What the database kept for a new pipeline: model lists and the protocols servers turned
+    out not to speak, where still fresh and taken at each provider's address now. Blocking (it
+    waits on the database's writer): call from a thread."""
+    run = state.db.writer.run
+    since = clock.time() - settings.server.model_list_ttl
+    gateway.sync.restore(ListedModels.from_row(r) for r in run(lambda c: model_lists.load(c, since)).result())
+    unspoken = run(lambda c: model_lists.load_unspoken(c, since)).result()
+    gateway.spoken.restore(map(Unspoken.from_row, unspoken), gateway.providers)
+
+
+def carry_over(lasting: Lasting, before: Gateway, settings: Settings, state: State | None) -> None:
+    """What lasts, fitted to new settings when a new pipeline replaces ``before``: the ledger
+    switched on or off, the health policy, and a clean start for every provider whose settings
+    changed or that is gone (a new key must not inherit the rests of the one it replaces)."""
+    lasting.accountant.ledger = state.db if state is not None and settings.server.ledger else None
+    health = lasting.health
+    changed_policy = health.policy != settings.routing.policy
+    health.policy = settings.routing.policy
+    now = {p.id: p for p in settings.providers}
+    for provider in before.providers:
+        if provider.id not in SUBSCRIPTIONS and now.get(provider.id) != provider.settings:
+            before.forgive(provider.id)
+        elif changed_policy:
+            health.forgive(provider.id, ())  # its breaker is made again, under the new policy
 
 
 def _active(
