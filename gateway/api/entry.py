@@ -24,6 +24,7 @@ from gateway.api.guard import Guard
 from gateway.api.router import Handler, Router
 from gateway.auth.callers import LOCAL, Caller
 from gateway.auth.identity import Identity
+from gateway.core.protocols import ProtocolId
 from gateway.errors import (
     GatewayError,
     MethodNotAllowed,
@@ -77,7 +78,7 @@ class Entry:
         json_body: bool = False,
         errors: ErrorShape | Callable[[web.BaseRequest], ErrorShape] = OPENAI,
         identify: bool = True,
-        ledger: str | None = None,
+        ledger: ProtocolId | None = None,
     ) -> Handler:
         """``handler`` behind the entry; ``errors`` is the shape its protocol gives failures (or
         picks it per request, where one path serves two protocols). ``identify``: the caller
@@ -129,7 +130,7 @@ class Entry:
         request: web.BaseRequest,
         err: GatewayError,
         errors: ErrorShape | Callable[[web.BaseRequest], ErrorShape],
-        ledger: str | None,
+        ledger: ProtocolId | None,
     ) -> web.Response:
         if isinstance(err, UpstreamError):
             log.warning("%s: %s (HTTP %d)", request[REQUEST_ID], err.message, err.status)

@@ -17,6 +17,7 @@ from gateway.api.errors import OLLAMA
 from gateway.api.reply import answer, json_answer, session_of
 from gateway.api.router import Router
 from gateway.api.streaming import NDJSON
+from gateway.core.protocols import ProtocolId
 from gateway.formats.common import jsonbody
 from gateway.formats.interfaces import ClientCall
 from gateway.formats.ollama import checks, embeddings, models
@@ -24,7 +25,7 @@ from gateway.formats.ollama.codec import iso_time
 from gateway.pipeline.gateway import Gateway
 
 _JSON = {"Content-Type": "application/json"}
-_EMBEDDINGS = "ollama-embeddings"  # the protocol the usage ledger counts embeddings asked for here under
+_EMBEDDINGS: ProtocolId = "ollama-embeddings"  # the protocol the usage ledger counts embeddings asked for here under
 
 
 def _json(body: bytes) -> web.Response:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Protocol
 
 from gateway.core.chat import ChatRequest, ChatResponse, StreamEvent
+from gateway.core.protocols import ProtocolId
 from gateway.core.timing import Timing
 from gateway.core.usage import Usage
 from gateway.errors import GatewayError
@@ -35,7 +36,7 @@ class StreamDecoder(Protocol):
 class ClientCall(Protocol):
     """A checked request in the client's protocol."""
 
-    protocol: ClassVar[str]
+    protocol: ClassVar[ProtocolId]
 
     @property
     def model(self) -> str: ...

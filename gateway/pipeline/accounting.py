@@ -19,6 +19,7 @@ from typing import Protocol
 from gateway.auth.callers import UNLIMITED, Caller
 from gateway.clock import Clock
 from gateway.core.chat import ChatRequest
+from gateway.core.protocols import ProtocolId
 from gateway.core.usage import Usage, UsageTotals
 from gateway.errors import GatewayError
 from gateway.formats.common.jsonbody import BodyError
@@ -44,7 +45,7 @@ class Tally:
 
     request_id: str
     caller: Caller
-    protocol: str
+    protocol: ProtocolId
     model: str
     wall: float  # when it arrived (seconds since the epoch)
     started: float  # the same moment on the monotonic clock
@@ -75,7 +76,9 @@ class Accountant:
         self.totals = UsageTotals()
         self._counting: set[asyncio.Task[None]] = set()
 
-    def admit(self, caller: Caller, protocol: str, model: str, request_id: str, estimate: Callable[[], int]) -> Tally:
+    def admit(
+        self, caller: Caller, protocol: ProtocolId, model: str, request_id: str, estimate: Callable[[], int]
+    ) -> Tally:
         """Check the caller's limits (``LimitExceeded`` when over) and start the tally.
         ``estimate``: the tokens to reserve (worked out only for a caller with limits)."""
         ticket = self.limits.admit(caller, estimate()) if caller.quota is not UNLIMITED else None
@@ -91,7 +94,7 @@ class Accountant:
                 self._row(tally, ATTEMPT, served, None, err.status, _error_class(err), self._clock.monotonic())
             )
 
-    def refused(self, caller: Caller, protocol: str, model: str, request_id: str, err: GatewayError) -> None:
+    def refused(self, caller: Caller, protocol: ProtocolId, model: str, request_id: str, err: GatewayError) -> None:
         """A request refused before it was routed (unreadable, invalid, too large): ``model`` as
         the client named it, or empty when that could not be read."""
         self.failed(Tally(request_id, caller, protocol, model, self._clock.time(), self._clock.monotonic(), None), err)

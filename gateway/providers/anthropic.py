@@ -8,8 +8,8 @@ The base URL is the server's root (``https://api.anthropic.com``); paths carry `
 from __future__ import annotations
 
 from gateway.providers.access import Key
-from gateway.providers.base import BaseProvider, Dialect
-from gateway.providers.messages import Messages, version_headers
+from gateway.providers.base import BaseProvider, Dialect, ProviderCapabilities
+from gateway.providers.messages import Messages, count_tokens_of, version_headers
 from gateway.providers.settings import ProviderSettings
 from gateway.transport import UpstreamRequest
 
@@ -22,6 +22,7 @@ class AnthropicProvider(BaseProvider):
         messages = Messages(self)
         self.dialects: dict[str, Dialect] = {Messages.protocol: messages}
         self.primary: Dialect = messages
+        self.capabilities = ProviderCapabilities(count_tokens=count_tokens_of(self.dialects))
 
     def models_request(self, key: Key, request_id: str) -> UpstreamRequest:
         request = super().models_request(key, request_id)

@@ -6,18 +6,25 @@ codec). A client call in a protocol the provider speaks takes the passthrough pa
 the provider's ``primary`` dialect (``translated_request``, ``decode_response``,
 ``stream_decoder``). Only the provider's own credential and a short allow-list of headers go
 upstream (SECURITY.md S27).
+
+What an adapter can do besides chat it declares in its ``capabilities``; the pipeline reads them
+and never asks which adapter it holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from gateway.core.chat import ChatRequest, ChatResponse
 from gateway.core.models import ModelEntry
+from gateway.core.protocols import ProtocolId, is_protocol
 from gateway.core.usage import Usage
 from gateway.errors import UpstreamStatus
+from gateway.formats.anthropic.checks import MessagesCall
 from gateway.formats.interfaces import Relay, StreamDecoder
+from gateway.formats.openai.embeddings import EmbeddingCall
 from gateway.formats.openai.models import parse_model_list
 from gateway.providers.access import Access, Key
 from gateway.providers.quota import QuotaWindow, ratelimit_headers
@@ -32,10 +39,36 @@ SSE = "text/event-stream"
 NDJSON = "application/x-ndjson"
 
 
+def chosen_protocols(
+    settings: ProviderSettings, known: Mapping[ProtocolId, object], default: tuple[ProtocolId, ...]
+) -> tuple[ProtocolId, ...]:
+    """The protocols a provider's settings name that its adapter speaks, first preferred (the
+    settings were checked against its kind); none named: the adapter's ``default``."""
+    return tuple(p for p in settings.protocols if is_protocol(p) and p in known) or default
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderCapabilities:
+    """What an adapter can do besides chat, each declared as the way to ask for it (None: it
+    cannot)."""
+
+    # An embeddings request for (call, upstream model, key).
+    embeddings: Callable[[EmbeddingCall, str, Key], UpstreamRequest] | None = None
+    # A model's own document, for (upstream model, key): Ollama's /api/show.
+    show: Callable[[str, Key], UpstreamRequest] | None = None
+    # The upstream counts a Messages call's prompt, for (call, upstream model, key).
+    count_tokens: Callable[[MessagesCall, str, Key], UpstreamRequest] | None = None
+    # Its native chat ("ollama") takes a context window per request: that dialect asking for
+    # so many tokens (None: the model's own).
+    context_window: Callable[[int | None], Dialect] | None = None
+    # Its streams carry quota events: the windows one event reports.
+    stream_quota: Callable[[dict[str, Any]], tuple[QuotaWindow, ...]] | None = None
+
+
 class BaseProvider:
     models_path: str = "/models"
     user_agent: str = USER_AGENT
-    quota_in_streams: bool = False  # its streams carry quota events (``stream_quota``)
+    capabilities: ProviderCapabilities = ProviderCapabilities()  # chat only, unless an adapter says more
     dialects: dict[str, Dialect]  # set by each adapter: the protocols it speaks
     primary: Dialect  # where translated requests go
 
@@ -83,7 +116,6 @@ class BaseProvider:
         path: str,
         body: bytes,
         key: Key,
-        request_id: str,
         *,
         stream: bool,
         extra: tuple[tuple[str, str], ...] = (),
@@ -108,7 +140,7 @@ class BaseProvider:
             timeouts=self.settings.timeouts,
         )
 
-    def route(self, protocol: str, upstream_model: str) -> tuple[Dialect, bool]:
+    def route(self, protocol: ProtocolId, upstream_model: str) -> tuple[Dialect, bool]:
         """The dialect a call in ``protocol`` goes out in for this model, and whether that is
         the client's own (the passthrough)."""
         own: Dialect | None = self.dialects.get(protocol)
@@ -120,10 +152,6 @@ class BaseProvider:
     def quota(self, headers: Mapping[str, str], now: float) -> tuple[QuotaWindow, ...]:
         """The quota windows an answer's headers report (an API key's rate limits by default)."""
         return ratelimit_headers(headers, now)
-
-    def stream_quota(self, payload: dict[str, Any]) -> tuple[QuotaWindow, ...]:
-        """Quota windows in one stream event (read only where ``quota_in_streams``)."""
-        return ()
 
     def error(
         self, status: int, headers: Mapping[str, str], body: bytes, now: float, keys: tuple[str, ...]
@@ -157,7 +185,6 @@ class Poster(Protocol):
         path: str,
         body: bytes,
         key: Key,
-        request_id: str,
         *,
         stream: bool,
         extra: tuple[tuple[str, str], ...] = (),
@@ -168,18 +195,22 @@ class Poster(Protocol):
 class Dialect(Protocol):
     """One wire protocol as a provider speaks it: where to send, how to read the answer."""
 
-    protocol: ClassVar[str]
+    protocol: ClassVar[ProtocolId]
     stream_type: ClassVar[str]  # the media type of its streams
 
-    def passthrough_request(self, call: Any, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest: ...
+    def passthrough_request(
+        self, call: Any, upstream_model: str, key: Key, canonical: Callable[[], ChatRequest]
+    ) -> UpstreamRequest:
+        """``call`` as the client sent it, model rewritten; ``canonical`` gives the same call in
+        canonical form (decoded once per request; raises ``BodyError``), for what the body alone
+        does not say."""
+        ...
 
     def passthrough_relay(self, call: Any) -> Relay: ...
 
     def passthrough_usage(self, body: bytes) -> Usage | None: ...
 
-    def translated_request(
-        self, request: ChatRequest, upstream_model: str, key: Key, request_id: str
-    ) -> UpstreamRequest: ...
+    def translated_request(self, request: ChatRequest, upstream_model: str, key: Key) -> UpstreamRequest: ...
 
     def decode_response(self, body: bytes) -> ChatResponse: ...
 
@@ -187,21 +218,19 @@ class Dialect(Protocol):
 
 
 class ChatProvider(Protocol):
-    """What the service needs of an upstream adapter for chat."""
+    """What the pipeline needs of an upstream adapter."""
 
     id: str
     settings: ProviderSettings
-    quota_in_streams: bool
+    capabilities: ProviderCapabilities
     dialects: dict[str, Dialect]  # by protocol
     primary: Dialect  # where translated requests go
 
     def models_request(self, key: Key, request_id: str) -> UpstreamRequest: ...
 
-    def route(self, protocol: str, upstream_model: str) -> tuple[Dialect, bool]: ...
+    def route(self, protocol: ProtocolId, upstream_model: str) -> tuple[Dialect, bool]: ...
 
     def quota(self, headers: Mapping[str, str], now: float) -> tuple[QuotaWindow, ...]: ...
-
-    def stream_quota(self, payload: dict[str, Any]) -> tuple[QuotaWindow, ...]: ...
 
     def parse_models(self, body: bytes) -> list[ModelEntry]: ...
 

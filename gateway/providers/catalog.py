@@ -8,9 +8,11 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from gateway.core.protocols import ProtocolId
+
 AUTH_STYLES = ("bearer", "api-key", "x-api-key", "none")
 # Each kind of adapter, and the wire protocols it can speak (its first is its default).
-KIND_PROTOCOLS = {
+KIND_PROTOCOLS: dict[str, tuple[ProtocolId, ...]] = {
     "openai-compatible": ("openai-chat", "openai-responses"),
     "anthropic": ("anthropic",),
     "ollama": ("ollama", "openai-chat", "openai-responses", "anthropic"),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from gateway.core.chat import ChatRequest, ChatResponse
+from gateway.core.protocols import ProtocolId
 from gateway.core.usage import Usage
 from gateway.formats import openai_chat
 from gateway.formats.common import jsonbody
@@ -16,7 +18,7 @@ from gateway.transport import UpstreamRequest
 
 
 class ChatCompletions:
-    protocol: ClassVar[str] = "openai-chat"
+    protocol: ClassVar[ProtocolId] = "openai-chat"
     stream_type: ClassVar[str] = SSE
 
     def __init__(self, provider: Poster, path: str = "/chat/completions") -> None:
@@ -26,10 +28,10 @@ class ChatCompletions:
         self._reasoning_history = provider.settings.reasoning_history
 
     def passthrough_request(
-        self, call: openai_chat.ChatCall, upstream_model: str, key: Key, request_id: str
+        self, call: openai_chat.ChatCall, upstream_model: str, key: Key, canonical: Callable[[], ChatRequest]
     ) -> UpstreamRequest:
         body = openai_chat.upstream_body(call, upstream_model, ask_usage=self._ask_usage)
-        return self._provider.post(self._path, body, key, request_id, stream=call.stream)
+        return self._provider.post(self._path, body, key, stream=call.stream)
 
     def passthrough_relay(self, call: openai_chat.ChatCall) -> openai_chat.StreamRelay:
         # The usage chunk was asked for on the client's behalf only when it did not ask itself.
@@ -43,13 +45,11 @@ class ChatCompletions:
             raise ValueError("not a chat completion")
         return openai_chat.completion_usage(body)
 
-    def translated_request(
-        self, request: ChatRequest, upstream_model: str, key: Key, request_id: str
-    ) -> UpstreamRequest:
+    def translated_request(self, request: ChatRequest, upstream_model: str, key: Key) -> UpstreamRequest:
         body = codec.encode_request(
             request, upstream_model, stream_usage=self._ask_usage, reasoning_history=self._reasoning_history
         )
-        return self._provider.post(self._path, jsonbody.encode(body), key, request_id, stream=request.stream)
+        return self._provider.post(self._path, jsonbody.encode(body), key, stream=request.stream)
 
     def decode_response(self, body: bytes) -> ChatResponse:
         """Raises ValueError when the answer is not a chat completion."""

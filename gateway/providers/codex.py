@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import platform
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from gateway.core.chat import ChatRequest
@@ -29,7 +29,7 @@ from gateway.formats.openai_responses import codec
 from gateway.formats.openai_responses.checks import ResponsesCall
 from gateway.formats.openai_responses.collect import collect
 from gateway.providers.access import Key
-from gateway.providers.base import BaseProvider, Dialect
+from gateway.providers.base import BaseProvider, Dialect, ProviderCapabilities
 from gateway.providers.quota import QuotaWindow, codex_event, codex_headers
 from gateway.providers.responses import Responses
 from gateway.providers.settings import ProviderSettings
@@ -81,20 +81,16 @@ class CodexResponses(Responses):
     """Responses as the subscription endpoint speaks it: always streamed, fields trimmed."""
 
     def passthrough_request(
-        self, call: ResponsesCall, upstream_model: str, key: Key, request_id: str
+        self, call: ResponsesCall, upstream_model: str, key: Key, canonical: Callable[[], ChatRequest]
     ) -> UpstreamRequest:
-        return self._request(call.body, upstream_model, key, request_id)
+        return self._request(call.body, upstream_model, key)
 
-    def translated_request(
-        self, request: ChatRequest, upstream_model: str, key: Key, request_id: str
-    ) -> UpstreamRequest:
-        return self._request(codec.encode_request(request, upstream_model), upstream_model, key, request_id)
+    def translated_request(self, request: ChatRequest, upstream_model: str, key: Key) -> UpstreamRequest:
+        return self._request(codec.encode_request(request, upstream_model), upstream_model, key)
 
-    def _request(self, body: Mapping[str, Any], model: str, key: Key, request_id: str) -> UpstreamRequest:
+    def _request(self, body: Mapping[str, Any], model: str, key: Key) -> UpstreamRequest:
         out, session = codex_body(body, model)
-        return self._provider.post(
-            self._path, jsonbody.encode(out), key, request_id, stream=True, extra=(("session_id", session),)
-        )
+        return self._provider.post(self._path, jsonbody.encode(out), key, stream=True, extra=(("session_id", session),))
 
     def collect(self, stream: bytes) -> bytes:
         return collect(stream, self._provider.id)
@@ -105,13 +101,13 @@ class CodexProvider(BaseProvider):
     user_agent = (
         f"{ORIGINATOR}/{CODEX_VERSION} ({platform.system()} {platform.release()}; {platform.machine()}) switchboard"
     )
-    quota_in_streams = True
 
     def __init__(self, settings: ProviderSettings) -> None:
         super().__init__(settings)
         responses = CodexResponses(self)
         self.dialects: dict[str, Dialect] = {Responses.protocol: responses}
         self.primary: Dialect = responses
+        self.capabilities = ProviderCapabilities(stream_quota=self._stream_quota)
 
     def _fixed_headers(self) -> tuple[tuple[str, str], ...]:
         return (("originator", ORIGINATOR), ("OpenAI-Beta", "responses=experimental"), *self.settings.headers)
@@ -142,7 +138,7 @@ class CodexProvider(BaseProvider):
     def quota(self, headers: Mapping[str, str], now: float) -> tuple[QuotaWindow, ...]:
         return codex_headers(headers, now)
 
-    def stream_quota(self, payload: dict[str, Any]) -> tuple[QuotaWindow, ...]:
+    def _stream_quota(self, payload: dict[str, Any]) -> tuple[QuotaWindow, ...]:
         return codex_event(payload) if payload.get("type") == "codex.rate_limits" else ()
 
     def error(

@@ -14,18 +14,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 from gateway.core.chat import ChatRequest, ImagePart, ToolResult
 from gateway.core.models import ModelEntry
+from gateway.core.protocols import ProtocolId
 from gateway.formats.common import jsonbody
 from gateway.formats.common.jsonbody import BodyError, as_object
 from gateway.providers.access import Key
-from gateway.providers.base import BaseProvider, Dialect
+from gateway.providers.base import BaseProvider, Dialect, ProviderCapabilities
 from gateway.providers.chat_completions import ChatCompletions
-from gateway.providers.messages import Messages
+from gateway.providers.messages import Messages, count_tokens_of
 from gateway.providers.quota import QuotaWindow, copilot_headers
 from gateway.providers.responses import Responses
 from gateway.providers.settings import ProviderSettings
@@ -34,12 +35,13 @@ from gateway.transport import UpstreamRequest
 EDITOR_VERSION = "vscode/1.104.1"
 PLUGIN_VERSION = "copilot-chat/0.31.3"
 API_VERSION = "2025-04-01"
-PATHS = {"openai-chat": "/chat/completions", "anthropic": "/v1/messages", "openai-responses": "/responses"}
-_TRANSLATE_TO = ("anthropic", "openai-chat", "openai-responses")  # for a model the client's protocol cannot reach
-
-
-class _Call(Protocol):
-    def canonical(self) -> ChatRequest: ...
+PATHS: dict[ProtocolId, str] = {
+    "openai-chat": "/chat/completions",
+    "anthropic": "/v1/messages",
+    "openai-responses": "/responses",
+}
+# For a model the client's protocol cannot reach.
+_TRANSLATE_TO: tuple[ProtocolId, ...] = ("anthropic", "openai-chat", "openai-responses")
 
 
 def turn_headers(request: ChatRequest | None, intent: str) -> tuple[tuple[str, str], ...]:
@@ -59,9 +61,9 @@ def turn_headers(request: ChatRequest | None, intent: str) -> tuple[tuple[str, s
     return tuple(headers)
 
 
-def _canonical(call: _Call) -> ChatRequest | None:
+def _canonical(canonical: Callable[[], ChatRequest]) -> ChatRequest | None:
     try:
-        return call.canonical()
+        return canonical()
     except BodyError:
         return None  # a body only the upstream understands: count it as the user's own turn
 
@@ -75,14 +77,14 @@ class _Turns:
 
     intent: ClassVar[str]
 
-    def passthrough_request(self, call: Any, upstream_model: str, key: Key, request_id: str) -> UpstreamRequest:
-        request = super().passthrough_request(call, upstream_model, key, request_id)  # type: ignore[misc]
-        return _with(request, turn_headers(_canonical(call), self.intent))
-
-    def translated_request(
-        self, request: ChatRequest, upstream_model: str, key: Key, request_id: str
+    def passthrough_request(
+        self, call: Any, upstream_model: str, key: Key, canonical: Callable[[], ChatRequest]
     ) -> UpstreamRequest:
-        built = super().translated_request(request, upstream_model, key, request_id)  # type: ignore[misc]
+        request = super().passthrough_request(call, upstream_model, key, canonical)  # type: ignore[misc]
+        return _with(request, turn_headers(_canonical(canonical), self.intent))
+
+    def translated_request(self, request: ChatRequest, upstream_model: str, key: Key) -> UpstreamRequest:
+        built = super().translated_request(request, upstream_model, key)  # type: ignore[misc]
         return _with(built, turn_headers(request, self.intent))
 
 
@@ -109,6 +111,7 @@ class CopilotProvider(BaseProvider):
             "openai-responses": CopilotResponses(self, PATHS["openai-responses"]),
         }
         self.primary: Dialect = self.dialects["openai-chat"]
+        self.capabilities = ProviderCapabilities(count_tokens=count_tokens_of(self.dialects))
         self.endpoints: dict[str, frozenset[str]] = {}  # model -> the paths the models list allows
         self.multipliers: dict[str, float] = {}  # model -> premium requests one call costs
 
@@ -122,7 +125,7 @@ class CopilotProvider(BaseProvider):
             *self.settings.headers,
         )
 
-    def route(self, protocol: str, upstream_model: str) -> tuple[Dialect, bool]:
+    def route(self, protocol: ProtocolId, upstream_model: str) -> tuple[Dialect, bool]:
         allowed = self.endpoints.get(upstream_model)
         if allowed is None or PATHS.get(protocol) in allowed:
             return super().route(protocol, upstream_model)

@@ -6,9 +6,11 @@ clients get the current version.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import ClassVar
 
 from gateway.core.chat import ChatRequest, ChatResponse
+from gateway.core.protocols import ProtocolId
 from gateway.core.usage import Usage
 from gateway.formats.anthropic import codec
 from gateway.formats.anthropic.checks import MessagesCall
@@ -16,7 +18,7 @@ from gateway.formats.anthropic.stream import Relay, StreamDecoder
 from gateway.formats.anthropic.usage import usage_from
 from gateway.formats.common import jsonbody
 from gateway.providers.access import Key
-from gateway.providers.base import SSE, Poster
+from gateway.providers.base import SSE, Dialect, Poster
 from gateway.transport import UpstreamRequest
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -37,7 +39,7 @@ def _message(body: bytes) -> dict[str, object]:
 
 
 class Messages:
-    protocol: ClassVar[str] = "anthropic"
+    protocol: ClassVar[ProtocolId] = "anthropic"
     stream_type: ClassVar[str] = SSE
 
     def __init__(self, provider: Poster, path: str = "/v1/messages") -> None:
@@ -45,10 +47,10 @@ class Messages:
         self._path = path
 
     def passthrough_request(
-        self, call: MessagesCall, upstream_model: str, key: Key, request_id: str
+        self, call: MessagesCall, upstream_model: str, key: Key, canonical: Callable[[], ChatRequest]
     ) -> UpstreamRequest:
         body = jsonbody.with_model(call.source, call.body, upstream_model)
-        return self._provider.post(self._path, body, key, request_id, stream=call.stream, extra=version_headers(call))
+        return self._provider.post(self._path, body, key, stream=call.stream, extra=version_headers(call))
 
     def passthrough_relay(self, call: MessagesCall) -> Relay:
         return Relay()
@@ -56,24 +58,22 @@ class Messages:
     def passthrough_usage(self, body: bytes) -> Usage | None:
         return usage_from(_message(body).get("usage"))
 
-    def count_tokens_request(
-        self, call: MessagesCall, upstream_model: str, key: Key, request_id: str
-    ) -> UpstreamRequest:
+    def count_tokens_request(self, call: MessagesCall, upstream_model: str, key: Key) -> UpstreamRequest:
         body = jsonbody.with_model(call.source, call.body, upstream_model)
-        return self._provider.post(
-            f"{self._path}/count_tokens", body, key, request_id, stream=False, extra=version_headers(call)
-        )
+        return self._provider.post(f"{self._path}/count_tokens", body, key, stream=False, extra=version_headers(call))
 
-    def translated_request(
-        self, request: ChatRequest, upstream_model: str, key: Key, request_id: str
-    ) -> UpstreamRequest:
+    def translated_request(self, request: ChatRequest, upstream_model: str, key: Key) -> UpstreamRequest:
         body = jsonbody.encode(codec.encode_request(request, upstream_model))
-        return self._provider.post(
-            self._path, body, key, request_id, stream=request.stream, extra=version_headers(None)
-        )
+        return self._provider.post(self._path, body, key, stream=request.stream, extra=version_headers(None))
 
     def decode_response(self, body: bytes) -> ChatResponse:
         return codec.decode_response(_message(body))
 
     def stream_decoder(self) -> StreamDecoder:
         return StreamDecoder(self._provider.id)
+
+
+def count_tokens_of(dialects: Mapping[str, Dialect]) -> Callable[[MessagesCall, str, Key], UpstreamRequest] | None:
+    """Where a provider counts a Messages prompt: beside its Messages endpoint, if it speaks it."""
+    messages = dialects.get(Messages.protocol)
+    return messages.count_tokens_request if isinstance(messages, Messages) else None

@@ -3,9 +3,11 @@ asking for the context window a request needs (``formats.ollama.window``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from gateway.core.chat import ChatRequest, ChatResponse
+from gateway.core.protocols import ProtocolId
 from gateway.core.usage import Usage
 from gateway.formats.common import jsonbody
 from gateway.formats.ollama import codec
@@ -26,7 +28,7 @@ def _answer(body: bytes) -> dict[str, object]:
 
 
 class OllamaChat:
-    protocol: ClassVar[str] = "ollama"
+    protocol: ClassVar[ProtocolId] = "ollama"
     stream_type: ClassVar[str] = NDJSON
 
     def __init__(self, provider: Poster, path: str = "/api/chat", window: int | None = None) -> None:
@@ -43,11 +45,11 @@ class OllamaChat:
         return body if self._window is None else with_window(body, self._window)
 
     def passthrough_request(
-        self, call: OllamaChatCall, upstream_model: str, key: Key, request_id: str
+        self, call: OllamaChatCall, upstream_model: str, key: Key, canonical: Callable[[], ChatRequest]
     ) -> UpstreamRequest:
         sized = self._sized(call.body)
         body = jsonbody.with_model(call.source if sized is call.body else None, sized, upstream_model)
-        return self._provider.post(self._path, body, key, request_id, stream=call.stream, accept=NDJSON)
+        return self._provider.post(self._path, body, key, stream=call.stream, accept=NDJSON)
 
     def passthrough_relay(self, call: OllamaChatCall) -> Relay:
         return Relay()
@@ -55,11 +57,9 @@ class OllamaChat:
     def passthrough_usage(self, body: bytes) -> Usage | None:
         return codec.usage_from(_answer(body))
 
-    def translated_request(
-        self, request: ChatRequest, upstream_model: str, key: Key, request_id: str
-    ) -> UpstreamRequest:
+    def translated_request(self, request: ChatRequest, upstream_model: str, key: Key) -> UpstreamRequest:
         body = jsonbody.encode(self._sized(codec.encode_request(request, upstream_model)))
-        return self._provider.post(self._path, body, key, request_id, stream=request.stream, accept=NDJSON)
+        return self._provider.post(self._path, body, key, stream=request.stream, accept=NDJSON)
 
     def decode_response(self, body: bytes) -> ChatResponse:
         return codec.decode_response(_answer(body))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from gateway.core.chat import ChatRequest, ChatResponse
+from gateway.core.protocols import ProtocolId
 from gateway.core.usage import Usage
 from gateway.formats.common import jsonbody
 from gateway.formats.openai_responses import codec
@@ -25,7 +27,7 @@ def _response(body: bytes) -> dict[str, object]:
 
 
 class Responses:
-    protocol: ClassVar[str] = "openai-responses"
+    protocol: ClassVar[ProtocolId] = "openai-responses"
     stream_type: ClassVar[str] = SSE
 
     def __init__(self, provider: Poster, path: str = "/responses") -> None:
@@ -33,10 +35,10 @@ class Responses:
         self._path = path
 
     def passthrough_request(
-        self, call: ResponsesCall, upstream_model: str, key: Key, request_id: str
+        self, call: ResponsesCall, upstream_model: str, key: Key, canonical: Callable[[], ChatRequest]
     ) -> UpstreamRequest:
         body = jsonbody.with_model(call.source, call.body, upstream_model)
-        return self._provider.post(self._path, body, key, request_id, stream=call.stream)
+        return self._provider.post(self._path, body, key, stream=call.stream)
 
     def passthrough_relay(self, call: ResponsesCall) -> Relay:
         return Relay()
@@ -44,11 +46,9 @@ class Responses:
     def passthrough_usage(self, body: bytes) -> Usage | None:
         return usage_from(_response(body).get("usage"))
 
-    def translated_request(
-        self, request: ChatRequest, upstream_model: str, key: Key, request_id: str
-    ) -> UpstreamRequest:
+    def translated_request(self, request: ChatRequest, upstream_model: str, key: Key) -> UpstreamRequest:
         body = jsonbody.encode(codec.encode_request(request, upstream_model))
-        return self._provider.post(self._path, body, key, request_id, stream=request.stream)
+        return self._provider.post(self._path, body, key, stream=request.stream)
 
     def decode_response(self, body: bytes) -> ChatResponse:
         return codec.decode_response(_response(body))

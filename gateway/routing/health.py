@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from gateway.clock import Clock
 from gateway.config.settings import HealthPolicy
 from gateway.providers.ratelimit import MAX_WAIT
-from gateway.routing.breaker import Breaker
+from gateway.routing.breaker import Breaker, State
 from gateway.routing.failure import Verdict
 from gateway.routing.pool import Credential
 
@@ -33,6 +33,32 @@ EWMA_WEIGHT = 0.2  # of the newest sample
 MAX_HOLDS = 10_000  # cooldowns kept before the lapsed ones are swept
 MAX_COOL = float(MAX_WAIT)  # seconds a rate limit rests a key for a model, whatever the upstream said
 MAX_BENCH = 7 * 86400.0  # seconds an upstream may bench a key or account: a weekly quota window
+
+
+class Rest(TypedDict):
+    """Why a key rests, and for how long yet."""
+
+    reason: str
+    seconds_left: float
+
+
+class KeyHealth(TypedDict):
+    """One key's health, for status: nothing secret in it."""
+
+    health: str  # "ok", "cooling", "benched" or "breaker_open"
+    benched: Rest | None
+    cooldowns: dict[str, Rest]  # by upstream model
+    attempts: int
+    successes: int
+    success_rate: float | None
+    latency_ms: float | None
+    last_error: str | None
+
+
+class BreakerHealth(TypedDict):
+    state: State
+    failures: int
+    seconds_to_probe: NotRequired[float]  # while open
 
 
 @dataclass(slots=True)
@@ -174,12 +200,12 @@ class Health:
 
     # --- status -----------------------------------------------------------------------------
 
-    def snapshot(self, cred: Credential) -> dict[str, Any]:
+    def snapshot(self, cred: Credential) -> KeyHealth:
         """One key's health, for status: nothing secret in it."""
         now = self._clock.monotonic()
         stats = self._stats.get(cred.label) or KeyStats()
         bench = self._benched.get(cred.label)
-        cooldowns = {
+        cooldowns: dict[str, Rest] = {
             model: {"reason": hold.reason, "seconds_left": round(hold.until - now, 1)}
             for (label, model), hold in self._cooling.items()
             if label == cred.label and hold.until > now
@@ -205,12 +231,12 @@ class Health:
             "last_error": stats.last_error,
         }
 
-    def breaker_snapshot(self, provider: str) -> dict[str, Any]:
+    def breaker_snapshot(self, provider: str) -> BreakerHealth:
         now = self._clock.monotonic()
         breaker = self._breakers.get(provider)
         if breaker is None:
             return {"state": "closed", "failures": 0}
-        out: dict[str, Any] = {"state": breaker.state(now), "failures": breaker.failures}
+        out: BreakerHealth = {"state": breaker.state(now), "failures": breaker.failures}
         if breaker.opened_at is not None:
             out["seconds_to_probe"] = round(breaker.wait(now), 1)
         return out

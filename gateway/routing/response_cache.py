@@ -13,11 +13,19 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from gateway.clock import Clock
 from gateway.config.settings import CacheSettings
 from gateway.formats.common import jsonbody
+
+
+class CacheStats(TypedDict):
+    enabled: bool
+    entries: int
+    bytes: int
+    hits: int
+    misses: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +99,7 @@ class ResponseCache:
     def _drop(self, key: str) -> None:
         self._bytes -= self._entries.pop(key).size
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> CacheStats:
         return {
             "enabled": self.settings.enabled,
             "entries": len(self._entries),

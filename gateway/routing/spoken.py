@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from gateway.clock import Clock
+from gateway.core.protocols import ProtocolId
 from gateway.errors import GatewayError, UpstreamStatus
 from gateway.providers.base import ChatProvider, Dialect
 from gateway.providers.upstream_errors import missing_endpoint
@@ -32,7 +33,7 @@ class Unspoken:
     """A protocol a provider's server was found not to speak."""
 
     provider: str
-    protocol: str
+    protocol: str  # a ProtocolId, as kept in the database
     source: str  # the provider's address when it was learned: another server may speak it
     learned_at: float  # unix seconds
 
@@ -51,7 +52,7 @@ class Spoken:
         self._keep = keep
         self._unspoken: dict[str, dict[str, float]] = {}  # provider -> protocol -> when learned
 
-    def route(self, provider: ChatProvider, protocol: str, upstream_model: str) -> tuple[Dialect, bool]:
+    def route(self, provider: ChatProvider, protocol: ProtocolId, upstream_model: str) -> tuple[Dialect, bool]:
         """The dialect a call in ``protocol`` goes out in, and whether that is the client's own
         (``ChatProvider.route``), leaving out the protocols the server turned out not to speak."""
         dialect, own = provider.route(protocol, upstream_model)

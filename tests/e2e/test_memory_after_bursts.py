@@ -35,7 +35,7 @@ from fakes.openai_upstream import FakeOpenAI
 from fakes.upstream import Script
 
 import gateway
-from gateway.pipeline.gateway import MAX_RESPONSE_BYTES
+from gateway.pipeline.exchange import MAX_RESPONSE_BYTES
 
 MiB = 1 << 20
 SLACK = 20 * MiB  # what a burst may leave behind: allocator pools, caches, the last log lines

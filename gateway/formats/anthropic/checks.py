@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from gateway.core.chat import ChatRequest, ChatResponse
+from gateway.core.protocols import ProtocolId
 from gateway.core.timing import Timing
 from gateway.formats.anthropic import codec
 from gateway.formats.anthropic.stream import StreamEncoder
@@ -93,7 +94,7 @@ class MessagesCall:
     """A checked Messages request, kept as the client's own JSON, with the version headers it
     came with (they go to an Anthropic upstream unchanged)."""
 
-    protocol: ClassVar[str] = "anthropic"
+    protocol: ClassVar[ProtocolId] = "anthropic"
 
     model: str
     stream: bool

@@ -7,11 +7,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, TypeVar
 
+from gateway.core.protocols import ProtocolId
 from gateway.formats.interfaces import ClientCall
 
 C = TypeVar("C", bound=ClientCall)
 
-_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
+_FIELDS: dict[ProtocolId, tuple[tuple[str, ...], ...]] = {
     "openai-chat": (("max_completion_tokens",), ("max_tokens",)),
     "openai-responses": (("max_output_tokens",),),
     "anthropic": (("max_tokens",),),

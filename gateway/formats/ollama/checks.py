@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from gateway.core.chat import ChatRequest, ChatResponse
+from gateway.core.protocols import ProtocolId
 from gateway.core.timing import Timing
 from gateway.formats.common import jsonbody
 from gateway.formats.common.fields import (
@@ -93,7 +94,7 @@ class OllamaChatCall:
     """A checked /api/chat request, kept as the client's own JSON. ``stream`` is on unless the
     client switched it off, as in Ollama."""
 
-    protocol: ClassVar[str] = "ollama"
+    protocol: ClassVar[ProtocolId] = "ollama"
 
     model: str
     stream: bool
@@ -114,7 +115,7 @@ class OllamaChatCall:
 class OllamaGenerateCall:
     """A checked /api/generate request: a prompt, always answered through the canonical form."""
 
-    protocol: ClassVar[str] = "ollama-generate"
+    protocol: ClassVar[ProtocolId] = "ollama-generate"
 
     model: str
     stream: bool

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.core.protocols import ProtocolId
 from gateway.formats.common import jsonbody
 from gateway.formats.common.jsonbody import as_object
 from gateway.formats.interfaces import ClientCall
@@ -31,7 +32,7 @@ DEFAULT_WINDOW = 4096  # what every Ollama since 0.6 gives a model nobody asked 
 # UNSTATED_ANSWER when it sets no limit (most answers are shorter).
 ANSWER_ROOM = 8192
 UNSTATED_ANSWER = 1024
-_OLLAMA_PROTOCOLS = ("ollama", "ollama-generate")
+_OLLAMA_PROTOCOLS: tuple[ProtocolId, ...] = ("ollama", "ollama-generate")
 
 
 @dataclass(frozen=True, slots=True)

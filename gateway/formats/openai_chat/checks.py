@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from gateway.core.chat import ChatRequest, ChatResponse
+from gateway.core.protocols import ProtocolId
 from gateway.core.timing import Timing
 from gateway.formats.common import jsonbody
 from gateway.formats.common.fields import (
@@ -147,7 +148,7 @@ CHAT_FIELDS: dict[str, Validator] = {
 class ChatCall:
     """A checked Chat Completions request, kept as the client's own JSON."""
 
-    protocol: ClassVar[str] = "openai-chat"
+    protocol: ClassVar[ProtocolId] = "openai-chat"
 
     model: str
     stream: bool

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from gateway.core.chat import ChatRequest, ChatResponse
+from gateway.core.protocols import ProtocolId
 from gateway.core.timing import Timing
 from gateway.formats.common import jsonbody
 from gateway.formats.common.fields import (
@@ -107,7 +108,7 @@ RESPONSE_FIELDS: dict[str, Validator] = {
 class ResponsesCall:
     """A checked Responses request, kept as the client's own JSON."""
 
-    protocol: ClassVar[str] = "openai-responses"
+    protocol: ClassVar[ProtocolId] = "openai-responses"
 
     model: str
     stream: bool

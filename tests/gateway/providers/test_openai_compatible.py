@@ -20,7 +20,7 @@ def adapter(**kw: object) -> OpenAICompatible:
 
 def test_chat_request_carries_only_the_credential_and_safe_headers() -> None:
     call = openai_chat.parse_request({"model": "p/m", "messages": [{"role": "user", "content": "x"}], "stream": True})
-    request = adapter(headers=(("X-Title", "Switchboard"),)).primary.passthrough_request(call, "m", KEY, "req_1")
+    request = adapter(headers=(("X-Title", "Switchboard"),)).primary.passthrough_request(call, "m", KEY, call.canonical)
     headers = dict(request.headers)
     assert request.url == "https://api.example.com/v1/chat/completions"
     assert headers == {
@@ -35,8 +35,9 @@ def test_chat_request_carries_only_the_credential_and_safe_headers() -> None:
 
 def test_api_key_header_style_and_no_auth() -> None:
     call = openai_chat.parse_request({"model": "p/m", "messages": [{"role": "user", "content": "x"}]})
-    assert dict(adapter(auth="api-key").primary.passthrough_request(call, "m", KEY, "r").headers)["api-key"] == KEY
-    assert "Authorization" not in dict(adapter().primary.passthrough_request(call, "m", None, "r").headers)
+    request = adapter(auth="api-key").primary.passthrough_request(call, "m", KEY, call.canonical)
+    assert dict(request.headers)["api-key"] == KEY
+    assert "Authorization" not in dict(adapter().primary.passthrough_request(call, "m", None, call.canonical).headers)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,90 @@
+"""An embeddings request: admitted against the caller's limits, routed to the providers that
+declare an embeddings endpoint, and answered in OpenAI's shape (or as the client's route renders
+it from that)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from gateway.auth.callers import LOCAL, Caller
+from gateway.core.protocols import ProtocolId
+from gateway.errors import GatewayError, InvalidRequest
+from gateway.formats.common import jsonbody
+from gateway.formats.openai import embeddings as openai_embeddings
+from gateway.pipeline.accounting import Accountant, Tally
+from gateway.pipeline.catalog import ModelCatalog
+from gateway.pipeline.exchange import Exchange
+from gateway.pipeline.routes import Routes, served
+from gateway.providers.base import ChatProvider
+from gateway.routing.failover import Routed
+from gateway.routing.router import Candidate
+
+
+class Embeddings:
+    def __init__(
+        self,
+        providers: Mapping[str, ChatProvider],
+        routes: Routes,
+        exchange: Exchange,
+        catalog: ModelCatalog,
+        accountant: Accountant,
+    ) -> None:
+        self._providers = providers
+        self._routes = routes
+        self._exchange = exchange
+        self._catalog = catalog
+        self._accountant = accountant
+
+    async def embeddings(
+        self,
+        call: openai_embeddings.EmbeddingCall,
+        request_id: str,
+        render: Callable[[bytes], bytes] | None = None,
+        caller: Caller = LOCAL,
+        protocol: ProtocolId = "openai-embeddings",
+    ) -> Routed[bytes]:
+        """The upstream's answer in OpenAI's shape, or as ``render`` makes it from that (which
+        raises ValueError when it cannot)."""
+        tally = self._accountant.admit(
+            caller, protocol, call.model, request_id, lambda: len(jsonbody.encode(call.body)) // 4
+        )
+        try:
+            return await self._embed(call, request_id, render, tally)
+        except GatewayError as err:
+            self._accountant.failed(tally, err)
+            raise
+
+    async def _embed(
+        self,
+        call: openai_embeddings.EmbeddingCall,
+        request_id: str,
+        render: Callable[[bytes], bytes] | None,
+        tally: Tally,
+    ) -> Routed[bytes]:
+        routes = self._routes
+        targets = await routes.targets(call.model)
+        self._catalog.used(call.model)
+
+        async def embed(candidate: Candidate, left: float) -> bytes:
+            tally.attempts += 1
+            provider = self._providers[candidate.target.provider]
+            ask = provider.capabilities.embeddings
+            if ask is None:
+                raise InvalidRequest(
+                    f"The model '{call.model}' is served by provider {provider.id}, which has no embeddings endpoint.",
+                    param="model",
+                )
+            request = ask(call, candidate.target.upstream_model, candidate.cred.secret)
+            exchange = self._exchange
+            body = await exchange.ask(provider, request, left, candidate.cred)
+            try:
+                body, usage = openai_embeddings.finish_response(call, body)
+                if render is not None:
+                    body = render(body)
+            except ValueError:
+                raise exchange.unusable(provider, body) from None
+            self._accountant.first_byte(tally)
+            self._accountant.count(tally, served(candidate), usage)
+            return body
+
+        return await routes.routed(routes.plan(call.model, targets), request_id, embed, tally)

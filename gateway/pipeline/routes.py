@@ -1,0 +1,99 @@
+"""From the name a client asked for to an answer: the name's targets, the plan of candidate routes
+(``gateway.routing``), and the routes tried in turn until one answers, each failed attempt
+recorded when the request is tallied; a name whose every route failed is remembered for status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from gateway.clock import Clock
+from gateway.core.models import Target
+from gateway.errors import GatewayError, ModelNotFound
+from gateway.pipeline.accounting import Accountant, Served, Tally
+from gateway.pipeline.call import Call
+from gateway.pipeline.status import Failing
+from gateway.routing.failover import Routed, first_success, with_access
+from gateway.routing.model_sync import ModelSync
+from gateway.routing.router import Candidate, Plan, Router
+
+ROUTE_WAIT = 5.0  # how long an unknown bare name may wait for model lists still loading
+
+T = TypeVar("T")
+
+
+class Routes:
+    def __init__(
+        self, router: Router, sync: ModelSync, clock: Clock, deadline: float, accountant: Accountant, failing: Failing
+    ) -> None:
+        """``deadline``: seconds a request may take over all its attempts."""
+        self._router = router
+        self._sync = sync
+        self._clock = clock
+        self._deadline = deadline
+        self._accountant = accountant
+        self._failing = failing
+
+    async def targets(self, name: str) -> tuple[Target, ...]:
+        """Where ``name`` may go; ``ModelNotFound`` when nowhere."""
+        # Just after start, wait (briefly) for the first round of model lists: a bare name's
+        # fallbacks are the other providers that list it.
+        sync = self._sync
+        if not sync.ready:
+            await sync.wait_ready(ROUTE_WAIT)
+        targets = self._router.targets(name)
+        if not targets and sync.incomplete:
+            await sync.refresh_missing(ROUTE_WAIT)
+            targets = self._router.targets(name)
+        if not targets:
+            raise not_found(name)
+        return targets
+
+    def plan(self, name: str, targets: Sequence[Target], call: Call | None = None) -> Plan:
+        """The candidates for ``targets``; with a chat ``call``, chosen by what it needs and kept
+        on its conversation's account."""
+        if call is None:
+            return self._router.plan(name, targets)
+        return self._router.plan(name, targets, call.traits, call.conversation)
+
+    async def routed(
+        self,
+        plan: Plan,
+        request_id: str,
+        attempt: Callable[[Candidate, float], Awaitable[T]],
+        tally: Tally | None = None,
+    ) -> Routed[T]:
+        """``attempt`` on each of the plan's candidates in turn, until one answers."""
+        name = plan.name
+        deadline = self._clock.monotonic() + self._deadline
+        accountant = self._accountant
+
+        def moved_on(candidate: Candidate, err: GatewayError) -> None:
+            accountant.attempt_failed(tally, served(candidate), err)
+
+        try:
+            routed = await first_success(
+                plan, with_access(attempt), self._router.health, self._clock, deadline, request_id, moved_on
+            )
+        except GatewayError as err:
+            if plan.candidates and (err.status >= 500 or err.status == 429):  # every route tried failed
+                self._failing.failed(name, err)
+            raise
+        self._failing.served(name)
+        if routed.candidate is not None:  # always: only the cache answers without one
+            self._router.served(plan, routed.candidate)
+        return routed
+
+
+def served(candidate: Candidate) -> Served:
+    target = candidate.target
+    return Served(target.provider, candidate.cred.label, target.upstream_model)
+
+
+def not_found(name: str) -> ModelNotFound:
+    return ModelNotFound(
+        f"The model '{name}' does not exist or is not served by any configured provider. "
+        "GET /v1/models lists the models available.",
+        param="model",
+    )
