@@ -150,6 +150,59 @@ def test_only_the_http_edges_use_aiohttp(module: str, path: Path, tree: ast.Modu
         assert starts(module, SERVES_HTTP), f"{path} imports aiohttp"
 
 
+def _provider_classes() -> set[str]:
+    """The classes defined in ``gateway/providers`` that are not protocols (shapes any class may have)."""
+    found = set()
+    for module, _, tree in ALL:
+        if layer(module) == "providers":
+            for node in tree.body:
+                bases = {
+                    b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in getattr(node, "bases", ())
+                }
+                if isinstance(node, ast.ClassDef) and "Protocol" not in bases:
+                    found.add(node.name)
+    return found
+
+
+PROVIDER_CLASSES = _provider_classes()
+
+
+def _checked_classes(node: ast.expr) -> list[ast.expr]:
+    """The classes an ``isinstance`` asks about: one, a tuple of them, or a union ``A | B``."""
+    if isinstance(node, ast.Tuple):
+        return [c for e in node.elts for c in _checked_classes(e)]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _checked_classes(node.left) + _checked_classes(node.right)
+    return [node]
+
+
+@pytest.mark.parametrize(
+    ("module", "path", "tree"),
+    [m for m in ALL if layer(m[0]) != "providers"],
+    ids=[m[0] for m in ALL if layer(m[0]) != "providers"],
+)
+def test_only_providers_ask_which_adapter_they_hold(module: str, path: Path, tree: ast.Module) -> None:
+    """Adapters declare what they can do (``ProviderCapabilities``); no one else asks their class."""
+    from_providers: dict[str, str] = {}  # a name bound here -> the providers class or module it is
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and starts(node.module or "", ("gateway.providers",)):
+            from_providers.update({a.asname or a.name: a.name for a in node.names})
+    asked = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance":
+            for cls in _checked_classes(node.args[1]) if len(node.args) == 2 else []:
+                if isinstance(cls, ast.Name) and from_providers.get(cls.id) in PROVIDER_CLASSES:
+                    asked.append(cls.id)
+                elif (
+                    isinstance(cls, ast.Attribute)
+                    and isinstance(cls.value, ast.Name)
+                    and cls.value.id in from_providers
+                    and cls.attr in PROVIDER_CLASSES
+                ):
+                    asked.append(f"{cls.value.id}.{cls.attr}")
+    assert not asked, f"{path} asks isinstance of adapter classes {asked}: read their declared capabilities"
+
+
 def test_only_leaves_at_the_top() -> None:
     loose = {p.stem for p in ROOT.glob("*.py")} - LEAVES - {"__init__", "__main__"}
     assert not loose, f"modules at the top of gateway/ that are not leaves: {sorted(loose)}"
