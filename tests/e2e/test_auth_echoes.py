@@ -22,7 +22,7 @@ import aiohttp
 import pytest
 from conftest import StartGateway, free_ports
 from fakes.auth_echo import SHAPES
-from fakes.chatgpt import FakeChatGPT
+from fakes.chatgpt import FakeChatGPT, Tokens
 from fakes.github_copilot import FakeCopilot
 
 from gateway import GatewayServer
@@ -142,7 +142,7 @@ async def _copilot_gateway(start_gateway: StartGateway, fake: FakeCopilot, tmp_p
 async def test_a_refused_chatgpt_refresh_repeats_nothing_of_the_refusal(
     start_gateway: StartGateway, chatgpt: FakeChatGPT, tmp_path: Path, sinks: Sinks, status: int, shape: str
 ) -> None:
-    tokens = {**chatgpt.issue(expired=True), "refresh_token": CANARY_REFRESH}
+    tokens: Tokens = {**chatgpt.issue(expired=True), "refresh_token": CANARY_REFRESH}
     (tmp_path / "codex-home").mkdir()
     (tmp_path / "codex-home" / "auth.json").write_text(json.dumps(chatgpt.auth_file(tokens)), encoding="utf-8")
     gw = await _codex_gateway(start_gateway, chatgpt, tmp_path)

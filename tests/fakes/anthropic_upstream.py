@@ -187,7 +187,7 @@ class FakeAnthropic(FakeUpstream):
         self, model: str, blocks: list[dict[str, Any]], stop_reason: str, stop_sequence: str | None
     ) -> list[bytes]:
         start_usage = {**{k: v for k, v in USAGE.items() if k != "output_tokens"}, "output_tokens": 1}
-        message = {
+        message: dict[str, Any] = {
             "id": "msg_fake0001",
             "type": "message",
             "role": "assistant",

@@ -23,7 +23,7 @@ import hashlib
 import json
 import secrets
 import time
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -73,6 +73,16 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+class Tokens(TypedDict):
+    """What a sign-in or a refresh answers."""
+
+    id_token: str
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+
+
 def jwt(payload: dict[str, Any]) -> str:
     return ".".join(
         (_b64(b'{"alg":"RS256","typ":"JWT"}'), _b64(json.dumps(payload).encode()), _b64(secrets.token_bytes(16)))
@@ -116,9 +126,7 @@ class FakeChatGPT(FakeUpstream):
 
     # --- tokens --------------------------------------------------------------------------------
 
-    def issue(
-        self, *, expired: bool = False, account_id: str | None = None, email: str | None = None
-    ) -> dict[str, str]:
+    def issue(self, *, expired: bool = False, account_id: str | None = None, email: str | None = None) -> Tokens:
         """A fresh set of tokens, as a sign-in or a refresh returns them (for another account of
         the same service with ``account_id``)."""
         account_id = account_id or self.account_id
@@ -137,7 +145,7 @@ class FakeChatGPT(FakeUpstream):
             "expires_in": int(self.access_ttl),
         }
 
-    def auth_file(self, tokens: dict[str, str], **extra: Any) -> dict[str, Any]:
+    def auth_file(self, tokens: Tokens, **extra: Any) -> dict[str, Any]:
         """What the Codex CLI writes to ~/.codex/auth.json after signing in."""
         return {
             "auth_mode": "chatgpt",
@@ -157,7 +165,7 @@ class FakeChatGPT(FakeUpstream):
         if token not in self.live_access:
             return False
         payload = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
-        return payload["exp"] > time.time()
+        return bool(payload["exp"] > time.time())
 
     def error_body(self, status: int, kind: str, message: str) -> dict[str, Any]:
         return {"error": {"message": message, "type": kind, "code": kind}}

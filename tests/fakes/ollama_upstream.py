@@ -145,7 +145,7 @@ class FakeOllama(FakeOpenAI):
 
     async def _show(self, request: web.Request) -> web.Response:
         rec = await self.record(request)
-        model = (rec.json or {}).get("model") or (rec.json or {}).get("name")
+        model = str((rec.json or {}).get("model") or (rec.json or {}).get("name"))
         if (missing := self._unknown(model)) is not None:
             return missing
         family, context, capabilities = MODELS[model]

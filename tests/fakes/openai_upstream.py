@@ -69,9 +69,9 @@ class FakeOpenAI(FakeUpstream):
     kind = "openai-compatible"
     reasoning_field = "reasoning_content"  # as DeepSeek, vLLM and llama.cpp send it
     # What it answers: text, reasoning, tool calls, and usage as (prompt, completion, cached, reasoning).
-    words = WORDS
-    reasoning_pieces = REASONING_PIECES
-    tool_calls = TOOL_CALLS
+    words: tuple[str, ...] = WORDS
+    reasoning_pieces: tuple[str, ...] = REASONING_PIECES
+    tool_calls: tuple[tuple[str, str, str], ...] = TOOL_CALLS
     usage_whole = (12, 7, 4, 2)
     usage_stream = (12, 5, 0, 0)
 

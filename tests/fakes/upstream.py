@@ -13,7 +13,7 @@ import asyncio
 import json
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 
@@ -91,13 +91,18 @@ class FakeUpstream:
     def unauthorized(self) -> web.Response:
         return self.error(401, "authentication_error", "invalid credential")
 
+    @property
+    def url(self) -> str:
+        """The base URL the gateway is configured with for this fake."""
+        raise NotImplementedError
+
     def stream_error(self) -> bytes:
         """The protocol's in-stream error event, sent after the 200 when the stream fails."""
         raise NotImplementedError
 
     # --- lifecycle ------------------------------------------------------------------------------
 
-    async def start(self) -> Any:
+    async def start(self) -> Self:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         self.add_routes(app)
         app.router.add_route("*", "/{tail:.*}", self._anything)
