@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
+import httpx
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QSystemTrayIcon
@@ -30,7 +30,7 @@ from app.windows.providers import ProvidersPage
 from app.windows.quotas import QuotasPage
 from app.windows.settings import SettingsPage
 from app.windows.usage import UsagePage
-from gateway import Control, GatewaySetup
+from gateway import Control, GatewaySetup, StatusDocument
 
 log = logging.getLogger("app")
 
@@ -55,11 +55,11 @@ def start_of_today(now: float) -> float:
     return time.mktime((local.tm_year, local.tm_mon, local.tm_mday, 0, 0, 0, 0, 0, -1))
 
 
-async def snapshot(control: Control, since: float) -> dict[str, Any]:
+async def snapshot(control: Control, since: float) -> StatusDocument:
     """The status, plus today's requests and tokens and the busiest models (with a database)."""
     status = control.status()
     if control.state is not None:
-        rows = (await control.usage("by-model", since))["rows"]
+        rows = await control.usage_by("by-model", since)
         status["today"] = {
             "requests": sum(r["requests"] for r in rows),
             "tokens": sum(r["total_tokens"] for r in rows),
@@ -79,17 +79,17 @@ class Application(QObject):
         *,
         tray_available: bool | None = None,
         open_url: Callable[[str], object] | None = None,
-        fetch: Callable[[str, int], bytes] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         update_check_ms: int | None = FIRST_CHECK_MS,
     ) -> None:
-        """``open_url``: the browser (and the installer of an update); ``fetch``: how updates are
-        downloaded (urllib by default); ``update_check_ms``: when the first update check runs
-        (``None``: only when asked)."""
+        """``open_url``: the browser (and the installer of an update); ``transport``: how httpx
+        reaches the release feed (the network by default); ``update_check_ms``: when the first
+        update check runs (``None``: only when asked)."""
         super().__init__()
         self.host = host
         self.autostart = autostart
         self.tasks = Tasks(host, self)
-        self.status: dict[str, Any] | None = None
+        self.status: StatusDocument | None = None
         self.alerts = Alerts()
         self.notified: list[Notice] = []  # every notification shown, newest last
         self._open_url: Callable[[str], object] = open_url or (lambda url: QDesktopServices.openUrl(QUrl(url)))
@@ -97,7 +97,7 @@ class Application(QObject):
             self.tasks,
             setup,
             lambda title, text: self.notify(Notice(title, text)),
-            **({"fetch": fetch} if fetch else {}),
+            transport,
         )
         self.updater.install_now.connect(self._install)
         self._update_check_ms = update_check_ms
@@ -106,7 +106,7 @@ class Application(QObject):
             self.tasks,
             self.copy,
             self._open_url,
-            self.restart,
+            self.reconfigure,
             self.refresh,
             setup,
             autostart,
@@ -135,6 +135,8 @@ class Application(QObject):
         host.started.connect(self._started)
         host.failed.connect(self._failed)
         host.stopped.connect(self._changed)
+        host.applied.connect(self._started)  # as after a start: the views show what serves now
+        host.refused.connect(self._refused)
         self.tasks.failed.connect(lambda message: log.warning("%s", message))
 
     def start(self) -> None:
@@ -161,7 +163,7 @@ class Application(QObject):
         return health_of(self.status, running=host.serving, paused=host.paused, error=host.error)
 
     def tray_state(self) -> TrayState:
-        today = (self.status or {}).get("today")
+        today = self.status.get("today") if self.status is not None else None
         available = self.updater.available
         return TrayState(
             self.health(),
@@ -178,7 +180,7 @@ class Application(QObject):
         since = start_of_today(time.time())
         self.tasks.run(lambda control: snapshot(control, since), self._status, lambda m: log.debug("no status: %s", m))
 
-    def _status(self, status: dict[str, Any]) -> None:
+    def _status(self, status: StatusDocument) -> None:
         self.status = status
         self.window.show_status(status)
         self.tray.refresh()
@@ -196,11 +198,14 @@ class Application(QObject):
         self.notify(Notice("Switchboard could not start", message, urgent=True))
         self.open_window()
 
+    def _refused(self, message: str) -> None:
+        self.notify(Notice("Switchboard kept its settings", f"The change could not be applied: {message}", urgent=True))
+
     def _changed(self) -> None:
         if not self.host.serving:
             self.status = None
         self.tray.refresh()
-        self.window.pages[OverviewPage.title].show_status(self.status or {})
+        self.window.pages[OverviewPage.title].show_status(self.status)
 
     def _pace(self) -> None:
         self.timer.start(SHOWN_EVERY_MS if self.window.isVisible() else HIDDEN_EVERY_MS)
@@ -242,8 +247,10 @@ class Application(QObject):
         self.host.pause(paused)
         self.tray.refresh()
 
-    def restart(self) -> None:
-        self.host.restart()
+    def reconfigure(self) -> None:
+        """Keys or settings changed: the running gateway applies them live (``GatewayHost``), and
+        what it did is shown (the views refresh, or a notice says why nothing changed)."""
+        self.host.reconfigure()
 
     def set_start_at_login(self, on: bool) -> None:
         try:

@@ -31,12 +31,14 @@ T = TypeVar("T")
 
 
 class GatewayHost(QObject):
-    """``make_server`` builds a fresh server from the current settings: each start (and restart,
-    after keys or settings changed) reads them again."""
+    """``make_server`` builds a fresh server from the current settings at each start; while it
+    serves, changed keys and settings reach it through ``reconfigure``, with no restart."""
 
     started = Signal(str)  # the address it listens on
     failed = Signal(str)  # why it could not start, in words
     stopped = Signal()
+    applied = Signal(str)  # new settings serve now; the address it listens on (it may have moved)
+    refused = Signal(str)  # why new settings could not be applied, in words; the old ones serve on
 
     def __init__(self, make_server: Callable[[], GatewayServer], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -91,20 +93,34 @@ class GatewayHost(QObject):
         self.paused = paused
         return self.stop() if paused else self.start()
 
-    def restart(self) -> concurrent.futures.Future[None]:
-        """Stop (letting requests in flight finish) and start again with the settings as they are
-        now: how new provider keys and settings take effect."""
+    def reconfigure(self) -> concurrent.futures.Future[None]:
+        """Apply the keys and settings as they are now, live: the gateway swaps in what they build
+        (requests in flight finish as they began) and says so with ``applied``, or keeps serving as
+        it was and says why with ``refused`` (the future fails with the ``ConfigError`` too). A
+        gateway that could not start is started with them; a paused one reads them when resumed."""
 
-        async def again() -> None:
-            await self._stop()
-            if not self.paused:
-                await self._start()
+        async def apply() -> None:
+            server = self.server
+            if server is None:
+                if not self.paused:
+                    await self._start()
+                return
+            try:
+                await server.reconfigure()
+            except Exception as exc:  # any failure is shown to the user, never lost
+                if not isinstance(exc, ConfigError):
+                    log.exception("the gateway could not apply new settings")
+                self.refused.emit(str(exc) or type(exc).__name__)
+                raise
+            self.url = server.url
+            self.applied.emit(server.url)
 
-        return self.submit(again)
+        return self.submit(apply)
 
     def while_stopped(self, work: Callable[[], T]) -> concurrent.futures.Future[T]:
         """Stop (requests in flight finish), ``work()`` on a worker thread, then start again
-        (unless paused) whether the work succeeded or not: how the state folder is moved."""
+        (unless paused) whether the work succeeded or not: how the state folder is moved, the one
+        change a running gateway cannot take live."""
 
         async def run() -> T:
             await self._stop()

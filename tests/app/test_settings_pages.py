@@ -45,8 +45,16 @@ def _settings(app: Application, qtbot: QtBot) -> SettingsPage:
 
 
 def _restarted(app: Application, qtbot: QtBot, act: Any) -> None:
-    with qtbot.waitSignal(app.host.started, timeout=WAIT):
+    """``act``, then the gateway serves what it changed: applied live, or started again (a move)."""
+    done: list[str] = []
+    app.host.applied.connect(done.append)
+    app.host.started.connect(done.append)
+    try:
         act()
+        qtbot.waitUntil(lambda: bool(done), timeout=WAIT)
+    finally:
+        app.host.applied.disconnect(done.append)
+        app.host.started.disconnect(done.append)
 
 
 def test_keys_on_loopback_need_a_key_which_is_made_and_shown_once(qtbot: QtBot, make_app: MakeApp) -> None:

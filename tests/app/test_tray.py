@@ -9,13 +9,15 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from app_fixtures import WAIT_MS, MakeApp
+from app_fixtures import KEY, WAIT_MS, LoopThread, MakeApp
 from conftest import LOCAL_OFF
+from fakes.openai_upstream import FakeOpenAI
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from app.viewmodels.health import PAUSED, SERVING
 from app.windows.connect import ConnectPage
+from gateway.store.provider_keys import set_keys
 
 
 def _health(url: str) -> int:
@@ -154,3 +156,27 @@ def test_status_json_is_what_the_pages_read(make_app: MakeApp, qtbot: QtBot) -> 
     assert app.status is not None
     json.dumps(app.status)  # plain data, nothing Qt
     assert {"providers", "accounts", "quota", "failing", "today", "access"} <= set(app.status)
+
+
+def test_keys_and_settings_apply_live_and_a_change_that_cannot_is_said(
+    qtbot: QtBot, make_app: MakeApp, fakes: LoopThread
+) -> None:
+    fake = fakes.run(FakeOpenAI(key=KEY).start())
+    app = make_app({"GROQ_BASE_URL": fake.url})
+    server, url = app.host.server, app.host.url
+    assert server is not None and "groq" not in {p.id for p in server.gateway.providers}
+    set_keys(app.secrets, "groq", (KEY,))  # type: ignore[attr-defined]  # as the Providers page stores it
+    with qtbot.waitSignal(app.host.applied, timeout=WAIT_MS):
+        app.reconfigure()
+    assert app.host.server is server and app.host.url == url  # the same gateway: nothing restarted
+    assert "groq" in {p.id for p in server.gateway.providers}
+
+    config = server.settings.config_file
+    assert config is not None
+    config.write_text(config.read_text(encoding="utf-8") + '[routing]\ncooldown_seconds = "soon"\n', encoding="utf-8")
+    with qtbot.waitSignal(app.host.refused, timeout=WAIT_MS):
+        app.reconfigure()
+    notice = app.notified[-1]
+    assert notice.title == "Switchboard kept its settings" and "cooldown_seconds" in notice.text
+    assert app.host.server is server and _health(url) == 200 and app.health().state == SERVING
+    fakes.run(fake.stop())
