@@ -12,6 +12,7 @@ import json
 import zlib
 
 import pytest
+from conftest import StartGateway
 from fakes.openai_upstream import FakeOpenAI
 from fakes.sink import Sink
 from fakes.upstream import Script
@@ -19,6 +20,12 @@ from fakes.upstream import Script
 from gateway import GatewayServer
 
 CHAT = b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"hi"}]}'
+
+
+def port_of(gateway: GatewayServer) -> int:
+    """The port a started gateway listens on."""
+    assert gateway.port is not None, "the gateway is not listening"
+    return gateway.port
 
 
 async def raw(port: int, request: bytes, *, read_timeout: float = 3.0) -> tuple[int, dict[str, str], bytes]:
@@ -60,7 +67,7 @@ def get(port: int, path: str = "/v1/models", *, host: str | None = None, headers
 
 @pytest.mark.parametrize("name", ["localhost", "127.0.0.1", "[::1]", "LOCALHOST"])
 async def test_loopback_names_with_our_port_are_allowed(gateway: GatewayServer, name: str) -> None:
-    status, headers, _ = await raw(gateway.port, get(gateway.port, host=f"{name}:{gateway.port}"))
+    status, headers, _ = await raw(port_of(gateway), get(port_of(gateway), host=f"{name}:{gateway.port}"))
     assert status == 200 and headers["x-request-id"].startswith("req_")
 
 
@@ -86,7 +93,7 @@ async def test_loopback_names_with_our_port_are_allowed(gateway: GatewayServer, 
 async def test_foreign_hosts_are_refused_before_any_upstream_call(
     gateway: GatewayServer, upstream: FakeOpenAI, host: str
 ) -> None:
-    status, headers, body = await raw(gateway.port, post(gateway.port, host=host.format(port=gateway.port)))
+    status, headers, body = await raw(port_of(gateway), post(port_of(gateway), host=host.format(port=port_of(gateway))))
     assert status in (400, 403)
     assert json.loads(body)["error"]["type"] in ("permission_error", "invalid_request_error")
     assert headers["x-request-id"].startswith("req_")
@@ -95,13 +102,13 @@ async def test_foreign_hosts_are_refused_before_any_upstream_call(
 
 @pytest.mark.parametrize("host", ["a/b", "a?b", "a#b", "user@127.0.0.1", "a b"])
 async def test_malformed_hosts_are_400(gateway: GatewayServer, upstream: FakeOpenAI, host: str) -> None:
-    status, _, _body = await raw(gateway.port, post(gateway.port, host=host))
+    status, _, _body = await raw(port_of(gateway), post(port_of(gateway), host=host))
     assert status == 400
     assert upstream.chat_requests == []
 
 
 async def test_missing_host_is_400(gateway: GatewayServer) -> None:
-    status, _, _ = await raw(gateway.port, b"GET /v1/models HTTP/1.0\r\n\r\n")
+    status, _, _ = await raw(port_of(gateway), b"GET /v1/models HTTP/1.0\r\n\r\n")
     assert status == 400
 
 
@@ -109,18 +116,18 @@ async def test_absolute_form_target_is_refused(gateway: GatewayServer, upstream:
     request = (
         f"GET http://evil.example/v1/models HTTP/1.1\r\nHost: 127.0.0.1:{gateway.port}\r\nConnection: close\r\n\r\n"
     )
-    status, _, _ = await raw(gateway.port, request.encode())
+    status, _, _ = await raw(port_of(gateway), request.encode())
     assert status == 400
 
 
-async def test_configured_extra_host_name_is_allowed(start_gateway, upstream: FakeOpenAI) -> None:
+async def test_configured_extra_host_name_is_allowed(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
     from conftest import FAKE_KEY, provider_table
 
     gw = await start_gateway(
         '[server]\nallowed_hosts = ["switchboard.lan"]\n' + provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY}
     )
     # /health: past the guard; a model route under this name needs a key (test_keyfree_needs_a_loopback_name)
-    status, _, _ = await raw(gw.port, get(gw.port, "/health", host=f"switchboard.lan:{gw.port}"))
+    status, _, _ = await raw(port_of(gw), get(port_of(gw), "/health", host=f"switchboard.lan:{gw.port}"))
     assert status == 200
 
 
@@ -128,11 +135,11 @@ async def test_configured_extra_host_name_is_allowed(start_gateway, upstream: Fa
 
 
 async def test_foreign_origin_is_refused_without_cors_grant(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
-    status, headers, _ = await raw(gateway.port, post(gateway.port, headers="Origin: https://evil.example\r\n"))
+    status, headers, _ = await raw(port_of(gateway), post(port_of(gateway), headers="Origin: https://evil.example\r\n"))
     assert status == 403
     assert "access-control-allow-origin" not in headers
     assert upstream.chat_requests == []
-    status, headers, _ = await raw(gateway.port, get(gateway.port, headers="Origin: https://evil.example\r\n"))
+    status, headers, _ = await raw(port_of(gateway), get(port_of(gateway), headers="Origin: https://evil.example\r\n"))
     assert status == 403 and "access-control-allow-origin" not in headers
 
 
@@ -142,12 +149,12 @@ async def test_preflight_from_foreign_origin_gets_no_grant(gateway: GatewayServe
         "Access-Control-Request-Method: POST\r\nAccess-Control-Request-Private-Network: true\r\n"
         "Connection: close\r\n\r\n"
     ).encode()
-    status, headers, _ = await raw(gateway.port, request)
+    status, headers, _ = await raw(port_of(gateway), request)
     assert status == 403
     assert not any(name.startswith("access-control-") for name in headers)
 
 
-async def test_configured_origin_gets_an_exact_grant(start_gateway, upstream: FakeOpenAI) -> None:
+async def test_configured_origin_gets_an_exact_grant(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
     from conftest import FAKE_KEY, provider_table
 
     gw = await start_gateway(
@@ -159,17 +166,17 @@ async def test_configured_origin_gets_an_exact_grant(start_gateway, upstream: Fa
         "Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: content-type, authorization\r\n"
         "Connection: close\r\n\r\n"
     ).encode()
-    status, headers, _ = await raw(gw.port, request)
+    status, headers, _ = await raw(port_of(gw), request)
     assert status == 204
     assert headers["access-control-allow-origin"] == "http://localhost:3000"
     assert headers["access-control-allow-headers"] == "content-type, authorization"
     assert headers["vary"] == "Origin"
-    status, headers, _ = await raw(gw.port, post(gw.port, headers="Origin: http://localhost:3000\r\n"))
+    status, headers, _ = await raw(port_of(gw), post(port_of(gw), headers="Origin: http://localhost:3000\r\n"))
     assert status == 200 and headers["access-control-allow-origin"] == "http://localhost:3000"
 
 
 async def test_cross_site_fetch_metadata_is_refused(gateway: GatewayServer) -> None:
-    status, _, _ = await raw(gateway.port, get(gateway.port, headers="Sec-Fetch-Site: cross-site\r\n"))
+    status, _, _ = await raw(port_of(gateway), get(port_of(gateway), headers="Sec-Fetch-Site: cross-site\r\n"))
     assert status == 403
 
 
@@ -183,8 +190,10 @@ async def test_cross_site_fetch_metadata_is_refused(gateway: GatewayServer) -> N
     ],
 )
 async def test_non_json_content_types_are_415(gateway: GatewayServer, upstream: FakeOpenAI, content_type: str) -> None:
-    request = post(gateway.port).replace(b"Content-Type: application/json", f"Content-Type: {content_type}".encode())
-    status, _, body = await raw(gateway.port, request)
+    request = post(port_of(gateway)).replace(
+        b"Content-Type: application/json", f"Content-Type: {content_type}".encode()
+    )
+    status, _, body = await raw(port_of(gateway), request)
     assert status == 415 and json.loads(body)["error"]["code"] == "unsupported_media_type"
     assert upstream.chat_requests == []
 
@@ -192,28 +201,30 @@ async def test_non_json_content_types_are_415(gateway: GatewayServer, upstream: 
 # --- body size and encoding (S38, B15, B22) ---------------------------------------------------
 
 
-async def test_declared_oversize_body_is_413_before_it_is_sent(start_gateway, upstream: FakeOpenAI) -> None:
+async def test_declared_oversize_body_is_413_before_it_is_sent(
+    start_gateway: StartGateway, upstream: FakeOpenAI
+) -> None:
     gw = await start_gateway("[server]\nmax_body_mb = 0.01\n")
     head = (
         f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{gw.port}\r\nContent-Type: application/json\r\n"
         "Content-Length: 50000000\r\n\r\n"
     ).encode()
-    status, headers, body = await raw(gw.port, head)  # the 50 MB body is never sent
+    status, headers, body = await raw(port_of(gw), head)  # the 50 MB body is never sent
     assert status == 413 and json.loads(body)["error"]["code"] == "payload_too_large"
     assert headers.get("connection") == "close"
 
 
-async def test_expect_continue_with_oversize_length_gets_413_not_100(start_gateway) -> None:
+async def test_expect_continue_with_oversize_length_gets_413_not_100(start_gateway: StartGateway) -> None:
     gw = await start_gateway("[server]\nmax_body_mb = 0.01\n")
     head = (
         f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{gw.port}\r\nContent-Type: application/json\r\n"
         "Content-Length: 50000000\r\nExpect: 100-continue\r\n\r\n"
     ).encode()
-    status, _, _ = await raw(gw.port, head)
+    status, _, _ = await raw(port_of(gw), head)
     assert status == 413
 
 
-async def test_chunked_oversize_body_is_413(start_gateway) -> None:
+async def test_chunked_oversize_body_is_413(start_gateway: StartGateway) -> None:
     gw = await start_gateway("[server]\nmax_body_mb = 0.01\n")
     chunk = b"x" * 4096
     body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(5)) + b"0\r\n\r\n"
@@ -221,26 +232,30 @@ async def test_chunked_oversize_body_is_413(start_gateway) -> None:
         f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{gw.port}\r\nContent-Type: application/json\r\n"
         "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     ).encode() + body
-    status, _, _ = await raw(gw.port, request)
+    status, _, _ = await raw(port_of(gw), request)
     assert status == 413
 
 
-async def test_gzip_bomb_is_413(start_gateway) -> None:
+async def test_gzip_bomb_is_413(start_gateway: StartGateway) -> None:
     gw = await start_gateway("[server]\nmax_body_mb = 0.01\n")
     bomb = gzip.compress(b'{"model":"' + b"a" * 5_000_000 + b'"}')
-    status, _, _ = await raw(gw.port, post(gw.port, bomb, headers="Content-Encoding: gzip\r\n"))
+    status, _, _ = await raw(port_of(gw), post(port_of(gw), bomb, headers="Content-Encoding: gzip\r\n"))
     assert status == 413
 
 
 async def test_gzip_and_deflate_bodies_are_accepted(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
     for encoding, data in (("gzip", gzip.compress(CHAT)), ("deflate", zlib.compress(CHAT))):
-        status, _, _ = await raw(gateway.port, post(gateway.port, data, headers=f"Content-Encoding: {encoding}\r\n"))
+        status, _, _ = await raw(
+            port_of(gateway), post(port_of(gateway), data, headers=f"Content-Encoding: {encoding}\r\n")
+        )
         assert status == 200
     assert len(upstream.chat_requests) == 2
 
 
 async def test_unsupported_content_encoding_is_415(gateway: GatewayServer) -> None:
-    status, _, _ = await raw(gateway.port, post(gateway.port, b"xxxx", headers="Content-Encoding: compress\r\n"))
+    status, _, _ = await raw(
+        port_of(gateway), post(port_of(gateway), b"xxxx", headers="Content-Encoding: compress\r\n")
+    )
     assert status == 415
 
 
@@ -318,7 +333,7 @@ BAD_BODIES = {
 @pytest.mark.parametrize("name", list(BAD_BODIES))
 async def test_bad_bodies_are_400_naming_the_field(gateway: GatewayServer, upstream: FakeOpenAI, name: str) -> None:
     body, param = BAD_BODIES[name]
-    status, _headers, raw_body = await raw(gateway.port, post(gateway.port, body))
+    status, _headers, raw_body = await raw(port_of(gateway), post(port_of(gateway), body))
     assert status == 400, raw_body
     error = json.loads(raw_body)["error"]
     assert error["type"] == "invalid_request_error"
@@ -338,14 +353,14 @@ async def test_count_caps_refuse_huge_lists(
     body = b'{"model":"fake/gpt-test","messages":[{"role":"user","content":"x"}],"%s":%s}' % (field.encode(), listed)
     if field == "messages":
         body = b'{"model":"fake/gpt-test","messages":%s}' % listed
-    status, _, raw_body = await raw(gateway.port, post(gateway.port, body), read_timeout=20)
+    status, _, raw_body = await raw(port_of(gateway), post(port_of(gateway), body), read_timeout=20)
     assert status == 400 and json.loads(raw_body)["error"]["param"] == field
     assert upstream.chat_requests == []
 
 
 async def test_a_million_messages_are_refused(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
     body = b'{"model":"fake/gpt-test","messages":[' + b",".join([b'{"role":"user","content":""}'] * 1_000_000) + b"]}"
-    status, _, _raw_body = await raw(gateway.port, post(gateway.port, body), read_timeout=20)
+    status, _, _raw_body = await raw(port_of(gateway), post(port_of(gateway), body), read_timeout=20)
     assert status == 413  # 29 MB: refused from Content-Length before it is read
     assert upstream.chat_requests == []
 
@@ -355,7 +370,7 @@ async def test_a_large_single_string_within_the_limit_goes_through(
 ) -> None:
     text = "x" * 9_000_000
     body = json.dumps({"model": "fake/gpt-test", "messages": [{"role": "user", "content": text}]}).encode()
-    status, _, _ = await raw(gateway.port, post(gateway.port, body), read_timeout=20)
+    status, _, _ = await raw(port_of(gateway), post(port_of(gateway), body), read_timeout=20)
     assert status == 200
     assert upstream.chat_requests[-1].json["messages"][0]["content"] == text
 
@@ -365,7 +380,7 @@ async def test_a_large_single_string_within_the_limit_goes_through(
 
 @pytest.mark.parametrize("path", ["/nope", "/v1/chat", "/v1/%2e%2e/admin", "//v1/models", "/v1/models%2f..%2f"])
 async def test_unknown_paths_are_json_404(gateway: GatewayServer, path: str) -> None:
-    status, headers, body = await raw(gateway.port, get(gateway.port, path))
+    status, headers, body = await raw(port_of(gateway), get(port_of(gateway), path))
     assert status == 404
     assert json.loads(body)["error"]["type"] == "not_found_error"
     assert headers["content-type"] == "application/json"
@@ -377,15 +392,15 @@ async def test_wrong_methods_are_json_405(gateway: GatewayServer, method: str) -
         f"{method} /v1/models HTTP/1.1\r\nHost: 127.0.0.1:{gateway.port}\r\nContent-Length: 0\r\n"
         "Connection: close\r\n\r\n"
     )
-    status, headers, body = await raw(gateway.port, request.encode())
+    status, headers, body = await raw(port_of(gateway), request.encode())
     assert status == 405
     assert "GET" in headers["allow"]
     assert json.loads(body)["error"]["code"] == "method_not_allowed"
 
 
-async def test_health_needs_no_upstream(start_gateway) -> None:
+async def test_health_needs_no_upstream(start_gateway: StartGateway) -> None:
     gw = await start_gateway()
-    status, headers, body = await raw(gw.port, get(gw.port, "/health"))
+    status, headers, body = await raw(port_of(gw), get(port_of(gw), "/health"))
     assert status == 200 and json.loads(body)["status"] == "ok"
     assert headers["server"] == "switchboard"
 
@@ -395,8 +410,8 @@ async def test_pipelined_request_after_a_refusal_is_parsed_cleanly(gateway: Gate
         f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{gateway.port}\r\nContent-Type: application/json\r\n"
         "Content-Length: 5\r\n\r\nhello"
     ).encode()
-    good = get(gateway.port, "/health")
-    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    good = get(port_of(gateway), "/health")
+    reader, writer = await asyncio.open_connection("127.0.0.1", port_of(gateway))
     writer.write(bad + good)
     data = b""
     async with asyncio.timeout(3):
@@ -424,7 +439,7 @@ async def test_client_cannot_steer_the_upstream(gateway: GatewayServer, upstream
         }
     ).encode()
     extra = f"X-Forwarded-Host: 127.0.0.1:{sink.port}\r\nX-Upstream: {sink.url}\r\nX-Forwarded-For: 127.0.0.1\r\n"
-    status, _, _ = await raw(gateway.port, post(gateway.port, body, headers=extra))
+    status, _, _ = await raw(port_of(gateway), post(port_of(gateway), body, headers=extra))
     assert status == 200
     assert sink.connections == 0
     assert len(upstream.chat_requests) == 1
@@ -438,7 +453,7 @@ async def test_only_the_provider_credential_and_safe_headers_go_upstream(
         "Cookie: session=abc\r\n"
         "X-Forwarded-For: 10.0.0.1\r\nOpenAI-Organization: org-client\r\nProxy-Authorization: Basic eHg6eXk=\r\n"
     )
-    status, _, _ = await raw(gateway.port, post(gateway.port, headers=extra))
+    status, _, _ = await raw(port_of(gateway), post(port_of(gateway), headers=extra))
     assert status == 200
     sent = {k.lower(): v for k, v in upstream.chat_requests[-1].headers.items()}
     assert sent["authorization"] == "Bearer sk-fake-upstream-key-0001"
@@ -458,21 +473,21 @@ async def test_upstream_cookies_and_cors_headers_are_not_relayed(gateway: Gatewa
             headers={"Set-Cookie": "track=1", "Access-Control-Allow-Origin": "*"},
         )
     )
-    status, headers, _ = await raw(gateway.port, post(gateway.port))
+    status, headers, _ = await raw(port_of(gateway), post(port_of(gateway)))
     assert status == 400
     assert "set-cookie" not in headers and "access-control-allow-origin" not in headers
 
 
 async def test_redirects_are_not_followed(gateway: GatewayServer, upstream: FakeOpenAI, sink: Sink) -> None:
     upstream.then(Script("redirect", location=f"{sink.url}/v1/chat/completions"))
-    status, _, body = await raw(gateway.port, post(gateway.port))
+    status, _, body = await raw(port_of(gateway), post(port_of(gateway)))
     assert status == 502 and "redirect" in json.loads(body)["error"]["message"]
     assert sink.connections == 0
 
 
 async def test_credential_echoed_by_the_upstream_is_masked(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
     upstream.then(Script("echo_auth"))
-    status, _, body = await raw(gateway.port, post(gateway.port))
+    status, _, body = await raw(port_of(gateway), post(port_of(gateway)))
     assert status == 400
     assert b"sk-fake-upstream-key-0001" not in body
     assert b"fake-upstream-key" not in body
@@ -480,5 +495,5 @@ async def test_credential_echoed_by_the_upstream_is_masked(gateway: GatewayServe
 
 async def test_error_object_in_a_200_answer_is_an_error(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
     upstream.then(Script("json_200_error"))
-    status, _, body = await raw(gateway.port, post(gateway.port))
+    status, _, body = await raw(port_of(gateway), post(port_of(gateway)))
     assert status == 502 and "overloaded" in json.loads(body)["error"]["message"]

@@ -18,7 +18,7 @@ from conftest import FAKE_KEY, StartGateway, provider_table
 from fakes.anthropic_upstream import FakeAnthropic
 from fakes.openai_upstream import FakeOpenAI
 from test_cli import run
-from test_guard import CHAT, get, post, raw
+from test_guard import CHAT, get, port_of, post, raw
 
 from gateway import GatewayServer
 
@@ -66,11 +66,11 @@ def message_of(path: str, body: bytes) -> str:
 
 @pytest.mark.parametrize("path", ["/", "/api/hello", "/ollama/"])
 async def test_head_probes_get_200_and_no_body(gateway: GatewayServer, path: str) -> None:
-    assert await head(gateway.port, path) == (200, b"")
+    assert await head(port_of(gateway), path) == (200, b"")
 
 
 async def test_the_root_answers_as_ollama_does(gateway: GatewayServer) -> None:
-    status, headers, body = await raw(gateway.port, get(gateway.port, "/"))
+    status, headers, body = await raw(port_of(gateway), get(port_of(gateway), "/"))
     assert status == 200 and body == b"Ollama is running"
     assert headers["content-type"].startswith("text/plain")
 
@@ -78,8 +78,8 @@ async def test_the_root_answers_as_ollama_does(gateway: GatewayServer) -> None:
 @pytest.mark.parametrize("path", ["/", "/api/hello"])
 async def test_the_probes_keep_the_host_and_origin_rules(gateway: GatewayServer, path: str) -> None:
     """SECURITY.md S6, S8: a rebinding page's probe is refused like any other request."""
-    assert (await head(gateway.port, path, host="evil.example"))[0] == 403
-    assert (await head(gateway.port, path, headers="Origin: https://evil.example\r\n"))[0] == 403
+    assert (await head(port_of(gateway), path, host="evil.example"))[0] == 403
+    assert (await head(port_of(gateway), path, headers="Origin: https://evil.example\r\n"))[0] == 403
 
 
 # --- bodies without Content-Type -----------------------------------------------------------------
@@ -93,7 +93,7 @@ OCTETS = "Content-Type: application/octet-stream\r\n"
 async def test_a_body_without_content_type_is_json_when_no_browser_sent_it(
     gateway: GatewayServer, path: str, label: str
 ) -> None:
-    status, _, body = await raw(gateway.port, untyped(gateway.port, path, JSON_ENDPOINTS[path], label))
+    status, _, body = await raw(port_of(gateway), untyped(port_of(gateway), path, JSON_ENDPOINTS[path], label))
     assert status == 200, body
 
 
@@ -109,7 +109,7 @@ async def test_a_browser_body_without_content_type_is_still_415(
         '[server]\ncors_origins = ["http://localhost:3000"]\n' + provider_table("fake", upstream),
         {"FAKE_KEY": FAKE_KEY},
     )
-    status, _, body = await raw(gw.port, untyped(gw.port, path, JSON_ENDPOINTS[path], browser + label))
+    status, _, body = await raw(port_of(gw), untyped(port_of(gw), path, JSON_ENDPOINTS[path], browser + label))
     assert status == 415 and "Content-Type" in message_of(path, body)
     assert upstream.chat_requests == []
 
@@ -119,7 +119,7 @@ async def test_a_browser_body_without_content_type_is_still_415(
 
 async def test_a_zstd_body_is_read(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
     status, _, _ = await raw(
-        gateway.port, post(gateway.port, zstd.compress(CHAT), headers="Content-Encoding: zstd\r\n")
+        port_of(gateway), post(port_of(gateway), zstd.compress(CHAT), headers="Content-Encoding: zstd\r\n")
     )
     assert status == 200
     assert upstream.chat_requests[-1].json["messages"] == [{"role": "user", "content": "hi"}]
@@ -133,7 +133,7 @@ async def test_a_zstd_bomb_is_refused_as_a_gzip_bomb_is(start_gateway: StartGate
     inside = b'{"model":"' + b"a" * 5_000_000 + b'"}'
     bombs = {"zstd": zstd.compress(inside, level=19), "gzip": gzip.compress(inside)}
     answers = {
-        name: await raw(gw.port, post(gw.port, bomb, headers=f"Content-Encoding: {name}\r\n"))
+        name: await raw(port_of(gw), post(port_of(gw), bomb, headers=f"Content-Encoding: {name}\r\n"))
         for name, bomb in bombs.items()
     }
     assert answers["zstd"][0] == answers["gzip"][0] == 413
@@ -151,7 +151,7 @@ async def test_a_corrupt_zstd_body_gets_a_clear_400_in_the_clients_protocol(
     gateway: GatewayServer, upstream: FakeOpenAI, path: str, body: bytes
 ) -> None:
     status, _, answer = await raw(
-        gateway.port, post(gateway.port, body, path=path, headers="Content-Encoding: zstd\r\n")
+        port_of(gateway), post(port_of(gateway), body, path=path, headers="Content-Encoding: zstd\r\n")
     )
     assert status == 400
     assert "zstd" in message_of(path, answer)
@@ -165,7 +165,7 @@ async def test_a_corrupt_zstd_body_gets_a_clear_400_in_the_clients_protocol(
 )
 async def test_a_gzip_body_is_held_to_the_same_rule(gateway: GatewayServer, upstream: FakeOpenAI, body: bytes) -> None:
     """Once dropped without a word: the part after the stream, or the end the client never sent."""
-    status, _, answer = await raw(gateway.port, post(gateway.port, body, headers="Content-Encoding: gzip\r\n"))
+    status, _, answer = await raw(port_of(gateway), post(port_of(gateway), body, headers="Content-Encoding: gzip\r\n"))
     assert status == 400 and "gzip" in message_of("/v1/chat/completions", answer)
     assert upstream.chat_requests == []
 
@@ -191,11 +191,13 @@ async def test_a_refused_request_is_logged_at_info_and_counted_with_its_status(
     bad_role = b'{"model":"fake/gpt-test","max_tokens":5,"messages":[{"role":"wizard","content":"x"}]}'
     secret = "Authorization: Bearer sk-client-secret-never-logged\r\n"
     with caplog.at_level(logging.INFO, logger="gateway.api"):
-        assert (await raw(gw.port, post(gw.port, b"{not json", headers=secret)))[0] == 400
-        assert (await raw(gw.port, post(gw.port, bad_role, path="/v1/messages")))[0] == 400
-        text_plain = post(gw.port, path="/api/chat").replace(b"application/json", b"text/plain")
-        assert (await raw(gw.port, text_plain))[0] == 415
-        assert (await raw(gw.port, post(gw.port, b'{"model":"fake/gpt-test","x":"' + b"a" * 20_000 + b'"}')))[0] == 413
+        assert (await raw(port_of(gw), post(port_of(gw), b"{not json", headers=secret)))[0] == 400
+        assert (await raw(port_of(gw), post(port_of(gw), bad_role, path="/v1/messages")))[0] == 400
+        text_plain = post(port_of(gw), path="/api/chat").replace(b"application/json", b"text/plain")
+        assert (await raw(port_of(gw), text_plain))[0] == 415
+        assert (await raw(port_of(gw), post(port_of(gw), b'{"model":"fake/gpt-test","x":"' + b"a" * 20_000 + b'"}')))[
+            0
+        ] == 413
     rows = ledger(gw)
     found = [(r["kind"], r["protocol"], r["model"], r["status"], r["error"], r["caller"]) for r in rows]
     assert found == [
@@ -228,7 +230,7 @@ async def test_a_request_the_pipeline_refuses_is_counted_once(
         {"FAKE_KEY": FAKE_KEY, "CLAUDE_KEY": "sk-ant-fake-upstream-0001"},
     )
     body = b'{"model":"claude/claude-test","input":"hi"}'
-    status, _, answer = await raw(gw.port, post(gw.port, body, path="/v1/embeddings"))
+    status, _, answer = await raw(port_of(gw), post(port_of(gw), body, path="/v1/embeddings"))
     assert status == 400, answer
     rows = ledger(gw)
     assert [(r["model"], r["status"]) for r in rows] == [("claude/claude-test", 400)]
@@ -236,6 +238,6 @@ async def test_a_request_the_pipeline_refuses_is_counted_once(
 
 async def test_a_refusal_before_the_caller_is_known_is_not_counted(gateway: GatewayServer) -> None:
     """A foreign Host is an attack, not a user's tool: no row for whoever sent it."""
-    assert (await raw(gateway.port, post(gateway.port, host="evil.example")))[0] == 403
-    assert (await raw(gateway.port, post(gateway.port, host="a/b")))[0] == 400
+    assert (await raw(port_of(gateway), post(port_of(gateway), host="evil.example")))[0] == 403
+    assert (await raw(port_of(gateway), post(port_of(gateway), host="a/b")))[0] == 400
     assert ledger(gateway) == []
