@@ -1,16 +1,32 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import pytest
 
 from gateway.config.loading import load_settings
+from gateway.config.settings import Settings
 from gateway.errors import ConfigError
+from gateway.providers.settings import ProviderSettings
 
 NO_FILE = Path("/nonexistent/switchboard/config.toml")
 
 
-def settings(env: dict[str, str] | None = None, text: str | None = None, tmp_path: Path | None = None, **kw):  # type: ignore[no-untyped-def]
+class Options(TypedDict, total=False):
+    """load_settings' keyword arguments."""
+
+    explicit: bool
+    host: str | None
+    port: int | None
+    require_keys: bool
+    stored_keys: Mapping[str, tuple[str, ...]] | None
+
+
+def settings(
+    env: dict[str, str] | None = None, text: str | None = None, tmp_path: Path | None = None, **kw: Unpack[Options]
+) -> Settings:
     if text is None:
         return load_settings(NO_FILE, env or {}, **kw)
     assert tmp_path is not None
@@ -19,7 +35,7 @@ def settings(env: dict[str, str] | None = None, text: str | None = None, tmp_pat
     return load_settings(path, env or {}, **kw)
 
 
-def by_id(s):  # type: ignore[no-untyped-def]
+def by_id(s: Settings) -> dict[str, ProviderSettings]:
     return {p.id: p for p in s.providers}
 
 
