@@ -10,6 +10,7 @@ kept beside it by the accountant; a dry run (``decide``) has a Call and no tally
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 from gateway.core.chat import ChatRequest
@@ -19,33 +20,42 @@ from gateway.formats.common.conversation import conversation_key
 from gateway.formats.common.jsonbody import BodyError
 from gateway.formats.common.output_limit import output_limit
 from gateway.formats.interfaces import ClientCall
-from gateway.pipeline.tokens import PromptCount
+from gateway.pipeline.tokens import count_async
 from gateway.routing.traits import Traits, traits_of
 
 
 class Call:
-    __slots__ = ("_canonical", "_unreadable", "client", "prompt", "session")
+    # Nothing here refers back to the Call (no bound method of its own, no exception whose
+    # traceback holds its frames): a cycle would keep each request's body until a full collection.
+    __slots__ = ("_canonical", "_prompt", "_unreadable", "client", "session")
 
     def __init__(self, client: ClientCall, session: str | None = None) -> None:
         """``session``: the client's session id, when it sent one (conversation affinity)."""
         self.client = client
         self.session = session
         self._canonical: ChatRequest | None = None
-        self._unreadable: BodyError | None = None
-        self.prompt = PromptCount(self.canonical)  # the prompt's tokens, counted once when asked
+        self._unreadable: tuple[str, str | None] | None = None  # why it has no canonical form
+        self._prompt: asyncio.Future[int] | None = None
 
     def canonical(self) -> ChatRequest:
         """The request in canonical form. Raises ``BodyError`` (every time asked) when it is one
         only its own protocol can carry: then it can still pass through, but not be translated."""
         if self._canonical is None:
             if self._unreadable is not None:
-                raise BodyError(self._unreadable.message, self._unreadable.param)
+                raise BodyError(*self._unreadable)
             try:
                 self._canonical = self.client.canonical()
             except BodyError as exc:
-                self._unreadable = exc
+                self._unreadable = (exc.message, exc.param)
                 raise
         return self._canonical
+
+    def prompt_tokens(self) -> asyncio.Future[int]:
+        """The prompt's tokens, counted off the loop once, from the first ask; whoever asks after
+        waits for the same count. Raises ``BodyError`` when there is no canonical form to count."""
+        if self._prompt is None:
+            self._prompt = asyncio.ensure_future(count_async(self.canonical()))
+        return self._prompt
 
     def checked(self, output: int | None = None) -> ChatRequest:
         """The canonical form for a translation, asking for ``output`` tokens at most when given

@@ -169,7 +169,7 @@ class Chat:
         if show is None:
             return None
         try:
-            need = needed(await call.prompt.count(), output_limit(client))
+            need = needed(await call.prompt_tokens(), output_limit(client))
         except (BodyError, OSError, ValueError):
             return None  # not countable here (a passthrough body the canonical form cannot hold): as it is
         exchange = self._exchange

@@ -14,7 +14,6 @@ import asyncio
 import functools
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import tiktoken
@@ -123,20 +122,3 @@ async def count_async(request: ChatRequest) -> int:
 async def count_text_async(text: str, model: str) -> int:
     """``count_text`` off the event loop; no text is no tokens (and loads no encoding)."""
     return await asyncio.to_thread(count_text, text, model) if text else 0
-
-
-class PromptCount:
-    """One request's prompt tokens: counted off the loop once, from the first ask; whoever asks
-    after waits for the same count."""
-
-    __slots__ = ("_count", "_request")
-
-    def __init__(self, request: Callable[[], ChatRequest]) -> None:
-        self._request = request
-        self._count: asyncio.Future[int] | None = None
-
-    def count(self) -> asyncio.Future[int]:
-        """Raises what ``request`` raises when it cannot give the canonical form."""
-        if self._count is None:
-            self._count = asyncio.ensure_future(count_async(self._request()))
-        return self._count

@@ -70,7 +70,7 @@ class Upstream:
             # Of the protocols, only Chat streams can end without the usage their client asked
             # for (llama-cpp-python's server never sends it): their relay holds the end back.
             end = (
-                _counted_usage(passthrough, call.prompt, output, client.model)
+                _counted_usage(passthrough, call.prompt_tokens, output, client.model)
                 if isinstance(passthrough, openai_chat.StreamRelay)
                 else None
             )
@@ -119,7 +119,7 @@ class Upstream:
             )
         # Of the protocols, only Messages streams state the prompt's size before the answer (a
         # context meter reads it): it is counted while the upstream works.
-        counting = call.prompt.count() if client.stream and isinstance(client, MessagesCall) else None
+        counting = call.prompt_tokens() if client.stream and isinstance(client, MessagesCall) else None
         response = await exchange.send(provider, request, left, candidate.cred)
         if client.stream:
             encoder: StreamEncoder
@@ -153,7 +153,10 @@ class Upstream:
 
 
 def _counted_usage(
-    relay: openai_chat.StreamRelay, prompt: tokens.PromptCount, output: Callable[[], str], model: str
+    relay: openai_chat.StreamRelay,
+    prompt: Callable[[], Awaitable[int]],
+    output: Callable[[], str],
+    model: str,
 ) -> Callable[[], Awaitable[bytes]]:
     """The end of a stream that a relay held back for want of usage, after the usage counted
     here as the accountant counts what an upstream did not report: the prompt, and what was
@@ -164,9 +167,7 @@ def _counted_usage(
         if not relay.owes_usage:
             return b""
         try:
-            usage: Usage | None = Usage(
-                await prompt.count(), await tokens.count_text_async(output(), model), estimated=True
-            )
+            usage: Usage | None = Usage(await prompt(), await tokens.count_text_async(output(), model), estimated=True)
         except (BodyError, OSError, ValueError):
             usage = None  # not countable here (as the accountant finds too): the end goes out alone
         return relay.end(usage)
