@@ -14,6 +14,7 @@ import asyncio
 import itertools
 import json
 import sys
+from typing import Any
 
 COMPLETION = json.dumps(
     {
@@ -34,7 +35,7 @@ COMPLETION = json.dumps(
 ).encode()
 
 
-def _event(delta: dict, finish: str | None = None) -> bytes:
+def _event(delta: dict[str, Any], finish: str | None = None) -> bytes:
     chunk = {
         "id": "chatcmpl-bench",
         "object": "chat.completion.chunk",
@@ -90,7 +91,8 @@ class Upstream(asyncio.Protocol):
         self.buf = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
 
     def data_received(self, data: bytes) -> None:
         self.buf += data
@@ -110,17 +112,17 @@ class Upstream(asyncio.Protocol):
             line = head[: head.find(b"\r\n")]
             if b"/chat/completions" in line:
                 if b"/limited/" in line:
-                    self.transport.write(LIMITED_REPLY)  # type: ignore[attr-defined]
+                    self.transport.write(LIMITED_REPLY)
                 elif b"/broken/" in line and next(_BROKEN_CALLS) % 2 == 0:
-                    self.transport.write(BROKEN_REPLY)  # type: ignore[attr-defined]
+                    self.transport.write(BROKEN_REPLY)
                 elif b'"stream":true' in body or b'"stream": true' in body:
-                    self.transport.write(STREAM_WITH_USAGE if b"include_usage" in body else STREAM)  # type: ignore[attr-defined]
+                    self.transport.write(STREAM_WITH_USAGE if b"include_usage" in body else STREAM)
                 else:
-                    self.transport.write(JSON_REPLY)  # type: ignore[attr-defined]
+                    self.transport.write(JSON_REPLY)
             elif b"/models" in line:
-                self.transport.write(MODELS_REPLY)  # type: ignore[attr-defined]
+                self.transport.write(MODELS_REPLY)
             else:
-                self.transport.write(NOT_FOUND)  # type: ignore[attr-defined]
+                self.transport.write(NOT_FOUND)
 
 
 async def main(port: int) -> None:

@@ -106,7 +106,7 @@ async def test_a_thousand_streams_survive_a_flaky_and_a_hanging_provider(start_g
         tasks_after = len(asyncio.all_tasks())
         fds_after = process.num_fds()
         remembered = len(gateway.gateway.router.affinity)
-        gateway.gateway.router.affinity._held.clear()  # type: ignore[attr-defined]  # bounded by design, counted apart
+        gateway.gateway.router.affinity._held.clear()  # bounded by design, counted apart
         objects_after = heap_objects()
         rss_after = process.memory_info().rss
         print(

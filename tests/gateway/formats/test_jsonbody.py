@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -28,7 +29,7 @@ json_values = st.recursive(
 
 
 @given(st.dictionaries(st.text(max_size=8), json_values, max_size=6))
-def test_valid_objects_round_trip(obj: dict) -> None:
+def test_valid_objects_round_trip(obj: dict[str, Any]) -> None:
     assert decode_body(encode(obj)).obj == obj
 
 
@@ -141,7 +142,7 @@ def test_a_member_is_added_last() -> None:
     st.text(min_size=1, max_size=20),
     st.text(min_size=1, max_size=20),
 )
-def test_splice_always_means_the_same_as_replacing(obj: dict, model: str, new: str) -> None:
+def test_splice_always_means_the_same_as_replacing(obj: dict[str, Any], model: str, new: str) -> None:
     obj = {**obj, "model": model}
     for raw in (encode(obj), json.dumps(obj, indent=1).encode(), json.dumps(obj, ensure_ascii=False).encode()):
         out = json.loads(_swapped(raw, new))

@@ -143,7 +143,7 @@ def test_decoder_gives_calls_without_ids_distinct_ids_per_answer() -> None:
     assert isinstance(start, ToolCallStart) and start.id.startswith("call_") and start.name == "f"
     assert first[2] == ToolCallDelta(0, '{"a":1}')
     assert first[3] == Finish("tool_calls") and first[4] == UsageReport(Usage(0, 4)) and first[5] == StreamEnd()
-    assert second[1].id != start.id  # type: ignore[union-attr]
+    assert second[1].id != start.id
 
 
 def test_decoder_raises_on_an_error_line() -> None:

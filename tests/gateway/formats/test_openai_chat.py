@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,9 @@ from gateway.formats.common.jsonbody import BodyError
 BASE = {"model": "p/m", "messages": [{"role": "user", "content": "hi"}]}
 
 
-def chunk(delta: dict | None = None, usage: dict | None = None, choices: list | None = None) -> bytes:
+def chunk(
+    delta: dict[str, Any] | None = None, usage: dict[str, Any] | None = None, choices: list[Any] | None = None
+) -> bytes:
     body = {
         "id": "c",
         "object": "chat.completion.chunk",
@@ -144,7 +147,7 @@ def test_client_stream_options_are_kept() -> None:
         {**BASE, "model": "ollama/llama3.1:8b-instruct-q4_K_M"},
     ],
 )
-def test_valid_requests_pass(body: dict) -> None:
+def test_valid_requests_pass(body: dict[str, Any]) -> None:
     assert openai_chat.parse_request(body).model == body["model"]
 
 
@@ -161,7 +164,7 @@ def test_valid_requests_pass(body: dict) -> None:
         ({"tools": {"type": "function"}}, "tools"),
     ],
 )
-def test_invalid_requests_name_the_field(patch: dict, param: str) -> None:
+def test_invalid_requests_name_the_field(patch: dict[str, Any], param: str) -> None:
     with pytest.raises(BodyError) as caught:
         openai_chat.parse_request({**BASE, **patch})
     assert caught.value.param == param
@@ -181,7 +184,7 @@ def test_completion_usage() -> None:
         {"choices": [], "usage": USAGE, "system_fingerprint": "fp"},
     ],
 )
-def test_completion_usage_finds_the_real_usage(body: dict) -> None:
+def test_completion_usage_finds_the_real_usage(body: dict[str, Any]) -> None:
     for raw in (json.dumps(body).encode(), json.dumps(body, indent=2).encode()):
         assert openai_chat.completion_usage(raw) == Usage(10, 3, 2, 1)
 
@@ -223,7 +226,7 @@ def test_relay_with_crlf_and_spaced_json() -> None:
     assert relay.usage == Usage(5, 1) and relay.done
 
 
-def llamacpp_chunk(delta: dict, finish: str | None = None) -> bytes:
+def llamacpp_chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
     """A chunk as llama-cpp-python's server sends it: no usage key at all, CRLF line ends."""
     body = {
         "id": "chatcmpl-llama",

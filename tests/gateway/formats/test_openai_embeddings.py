@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 import json
 import struct
+from typing import Any
 
 import pytest
 
@@ -37,7 +38,7 @@ def test_base64_answers_are_left_alone() -> None:
         ({"model": "p/m", "input": ["x"] * 3000}, "input"),
     ],
 )
-def test_invalid_embedding_requests(body: dict, param: str) -> None:
+def test_invalid_embedding_requests(body: dict[str, Any], param: str) -> None:
     with pytest.raises(BodyError) as caught:
         openai_embeddings.parse_request(body)
     assert caught.value.param == param

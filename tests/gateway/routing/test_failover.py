@@ -23,7 +23,7 @@ from gateway.errors import (
 )
 from gateway.routing.affinity import Affinity
 from gateway.routing.capabilities import Capabilities
-from gateway.routing.failover import first_success
+from gateway.routing.failover import Routed, first_success
 from gateway.routing.health import Health
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.pool import KeyPool
@@ -56,7 +56,9 @@ def limited(wait: float | None = None) -> UpstreamStatus:
     )
 
 
-async def run(r: Router, clock: FakeClock, name: str, faults: dict[str, GatewayError | None], deadline: float = 100):
+async def run(
+    r: Router, clock: FakeClock, name: str, faults: dict[str, GatewayError | None], deadline: float = 100
+) -> tuple[Routed[str], list[str]]:
     tried: list[str] = []
 
     async def attempt(c: Candidate, left: float) -> str:
@@ -74,12 +76,12 @@ async def run(r: Router, clock: FakeClock, name: str, faults: dict[str, GatewayE
 async def test_rate_limits_move_to_the_next_key_then_the_next_provider() -> None:
     clock = FakeClock()
     r = router(clock, (("fast", ("groq/llama", "openai/gpt")),))
-    faults = {
+    faults: dict[str, GatewayError | None] = {
         "groq/llama; key=groq#1": limited(20),
         "groq/llama; key=groq#2": limited(),
         "groq/llama; key=groq#3": limited(),
     }
-    routed, tried = await run(r, clock, "fast", faults)  # type: ignore[arg-type]
+    routed, tried = await run(r, clock, "fast", faults)
     assert routed.value == "answer from openai/gpt; key=openai"
     assert routed.attempts == 4 and len(tried) == 4  # each route once, never twice
     # The next request skips the cooling keys without asking them.
@@ -93,9 +95,11 @@ async def test_rate_limits_move_to_the_next_key_then_the_next_provider() -> None
 async def test_a_bare_name_falls_back_to_every_provider_listing_it() -> None:
     clock = FakeClock()
     r = router(clock)
-    faults = {f"groq/llama; key=groq#{n}": UpstreamUnreachable("down", provider="groq") for n in (1, 2, 3)}
-    routed, _ = await run(r, clock, "llama", faults)  # type: ignore[arg-type]
-    assert routed.candidate.route == "ollama/llama; key=ollama"
+    faults: dict[str, GatewayError | None] = {
+        f"groq/llama; key=groq#{n}": UpstreamUnreachable("down", provider="groq") for n in (1, 2, 3)
+    }
+    routed, _ = await run(r, clock, "llama", faults)
+    assert routed.candidate is not None and routed.candidate.route == "ollama/llama; key=ollama"
 
 
 async def test_fatal_errors_are_answered_at_once_with_the_route_named() -> None:
@@ -110,13 +114,13 @@ async def test_fatal_errors_are_answered_at_once_with_the_route_named() -> None:
 async def test_when_every_key_is_limited_the_caller_gets_429_with_the_shortest_wait() -> None:
     clock = FakeClock()
     r = router(clock, (("g", ("groq/llama",)),))
-    faults = {
+    faults: dict[str, GatewayError | None] = {
         "groq/llama; key=groq#1": limited(40),
         "groq/llama; key=groq#2": limited(7),
         "groq/llama; key=groq#3": limited(90),
     }
     with pytest.raises(UpstreamStatus) as caught:
-        await run(r, clock, "g", faults)  # type: ignore[arg-type]
+        await run(r, clock, "g", faults)
     assert caught.value.status == 429 and caught.value.retry_after == 7 and caught.value.attempts == 3
     # Asked again at once: nothing is sent, and the answer is the same kind of 429.
     with pytest.raises(NoRouteAvailable) as resting:
@@ -138,8 +142,8 @@ async def test_a_request_the_route_cannot_take_moves_on_without_blaming_the_rout
     clock = FakeClock()
     r = router(clock, (("mix", ("openai/gpt", "ollama/llama")),))
     routed, _ = await run(r, clock, "mix", {"openai/gpt; key=openai": InvalidRequest("cannot translate")})
-    assert routed.candidate.target == Target("ollama", "llama")
-    assert r.health.snapshot(r._pools["openai"].credentials[0])["attempts"] == 0  # type: ignore[attr-defined]
+    assert routed.candidate is not None and routed.candidate.target == Target("ollama", "llama")
+    assert r.health.snapshot(r._pools["openai"].credentials[0])["attempts"] == 0
 
 
 async def test_the_deadline_bounds_the_whole_request() -> None:

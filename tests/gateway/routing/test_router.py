@@ -116,7 +116,7 @@ def test_an_alias_skips_routes_whose_model_cannot_take_the_request() -> None:
 
 def test_nothing_rated_high_enough_still_gets_the_best_there_is() -> None:
     index_only_small = make()
-    index_only_small.capabilities._overrides = {  # type: ignore[attr-defined]
+    index_only_small.capabilities._overrides = {
         f"{p}/{m}": ModelOverride(rating=1) for p, ms in MODELS.items() for m in ms
     }
     chosen = auto(
@@ -129,7 +129,7 @@ def test_a_conversation_keeps_its_key_while_it_is_healthy() -> None:
     clock = FakeClock()
     router = make(clock)
     targets = router.targets("openai/gpt-4o-mini")
-    pool = router._pools["openai"]  # type: ignore[attr-defined]
+    pool = router._pools["openai"]
     pool.rotation = "round-robin"
     plan = router.plan("openai/gpt-4o-mini", targets, None, lambda: "conversation-1")
     router.served(plan, plan.candidates[1])  # key 2 served it (key 1 failed, say)
@@ -157,7 +157,7 @@ def test_affinity_records_expire_and_stay_bounded() -> None:
 def test_the_receipt_tells_scores_choice_alternatives_and_rejections() -> None:
     clock = FakeClock()
     router = make(clock)
-    cred = router._pools["ollama"].credentials[0]  # type: ignore[attr-defined]
+    cred = router._pools["ollama"].credentials[0]
     router.health.failed(cred, "llama3.2:3b", Verdict("cool", "rate_limited", wait=20))
     t = traits("Write a python function to parse this:\n```\nx = 1\n```")
     plan = router.plan(AUTO, router.targets(AUTO), lambda: t)
