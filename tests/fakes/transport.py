@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from gateway.errors import UpstreamUnreachable
 from gateway.transport import UpstreamRequest
@@ -11,7 +11,7 @@ from gateway.transport import UpstreamRequest
 class CannedResponse:
     def __init__(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.status = status
-        self.headers = {"Content-Type": "application/json", **(headers or {})}
+        self.headers: Mapping[str, str] = {"Content-Type": "application/json", **(headers or {})}
         self._body = body
         self.closed = False
 

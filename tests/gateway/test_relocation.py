@@ -18,7 +18,7 @@ from gateway.clock import SystemClock
 from gateway.errors import ConfigError
 from gateway.paths import POINTER, StatePaths, home_paths, resolve_paths
 from gateway.store import accounts, audit, provider_keys
-from gateway.store.secrets import MemorySecrets, SecretStore
+from gateway.store.secrets import MemorySecrets
 
 CONFIG = LOCAL_OFF + "# mine, keep this comment\n[server]\nport = 12345\n"
 
@@ -30,7 +30,7 @@ class Keychain:
         self.namespaces: dict[Path, MemorySecrets] = {}
         self.refuse_writes = False
 
-    def __call__(self, data_dir: Path) -> SecretStore:
+    def __call__(self, data_dir: Path) -> MemorySecrets:
         store = self.namespaces.setdefault(data_dir.resolve(), MemorySecrets())
         if self.refuse_writes and not store.values:
 
@@ -67,7 +67,7 @@ def populated(tmp_path: Path, keychain: Keychain) -> tuple[StatePaths, StatePath
 def test_everything_arrives_under_the_new_folder_and_nothing_stays_behind(tmp_path: Path) -> None:
     keychain = Keychain()
     defaults, paths, key = populated(tmp_path, keychain)
-    old_secrets = dict(keychain(defaults.data_dir).values)  # type: ignore[attr-defined]
+    old_secrets = dict(keychain(defaults.data_dir).values)
 
     new, left = move_state(paths, tmp_path / "elsewhere" / "Switchboard", defaults, keychain)
 
@@ -86,8 +86,8 @@ def test_everything_arrives_under_the_new_folder_and_nothing_stays_behind(tmp_pa
     moved = keychain(new.data_dir)
     assert moved.values == old_secrets and {PEPPER, ANCHOR_KEY, "account:acct1", "provider-key:groq"} <= set(
         old_secrets
-    )  # type: ignore[attr-defined]
-    assert keychain(defaults.data_dir).values == {}  # type: ignore[attr-defined]
+    )
+    assert keychain(defaults.data_dir).values == {}
     assert [p.name for p in defaults.config_dir.iterdir()] == [POINTER]
     assert not defaults.data_dir.exists() and not defaults.log_dir.exists()
 
@@ -106,7 +106,7 @@ def test_everything_arrives_under_the_new_folder_and_nothing_stays_behind(tmp_pa
 
     again, left = move_state(new, tmp_path / "third", defaults, keychain)  # and once more: the old home goes whole
     assert left == [] and not new.config_dir.exists()
-    assert resolve_paths(None, {}, defaults) == again and keychain(again.data_dir).values == old_secrets  # type: ignore[attr-defined]
+    assert resolve_paths(None, {}, defaults) == again and keychain(again.data_dir).values == old_secrets
 
 
 def test_a_move_that_fails_part_way_leaves_the_old_state_as_it_was(tmp_path: Path) -> None:
@@ -115,7 +115,7 @@ def test_a_move_that_fails_part_way_leaves_the_old_state_as_it_was(tmp_path: Pat
     before = {
         p: p.read_bytes() for d in (defaults.config_dir, defaults.data_dir, defaults.log_dir) for p in d.iterdir()
     }
-    secrets = dict(keychain(defaults.data_dir).values)  # type: ignore[attr-defined]
+    secrets = dict(keychain(defaults.data_dir).values)
     keychain.refuse_writes = True
     target = tmp_path / "new"
     with pytest.raises(OSError, match="locked"):
@@ -125,7 +125,7 @@ def test_a_move_that_fails_part_way_leaves_the_old_state_as_it_was(tmp_path: Pat
     assert {
         p: p.read_bytes() for d in (defaults.config_dir, defaults.data_dir, defaults.log_dir) for p in d.iterdir()
     } == before
-    assert keychain(defaults.data_dir).values == secrets  # type: ignore[attr-defined]
+    assert keychain(defaults.data_dir).values == secrets
 
 
 @pytest.mark.parametrize(

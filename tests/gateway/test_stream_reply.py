@@ -4,6 +4,7 @@ after the last events and before nothing else, wherever the upstream's end fell.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import pytest
 
@@ -19,7 +20,7 @@ class Reads:
 
     def __init__(self, reads: list[bytes]) -> None:
         self.status = 200
-        self.headers = {"Content-Type": "text/event-stream"}
+        self.headers: Mapping[str, str] = {"Content-Type": "text/event-stream"}
         self._reads = reads
 
     async def read(self, limit: int) -> bytes:

@@ -82,10 +82,10 @@ def _get(
     return UpstreamRequest("p", "GET", f"{scheme}://{host}:{port}{path}", headers, None, timeouts)
 
 
-def _post(port: int, body: bytes, **kw: object) -> UpstreamRequest:
+def _post(port: int, body: bytes) -> UpstreamRequest:
     return UpstreamRequest(
-        "p", "POST", f"http://127.0.0.1:{port}/v1/chat", (("Content-Type", "application/json"),), body, **kw
-    )  # type: ignore[arg-type]
+        "p", "POST", f"http://127.0.0.1:{port}/v1/chat", (("Content-Type", "application/json"),), body
+    )
 
 
 def _answer(body: bytes, *headers: bytes, status: bytes = b"200 OK") -> bytes:
