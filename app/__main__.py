@@ -82,7 +82,6 @@ def _self_test() -> int:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
     def qt() -> str:
-        import qasync  # noqa: F401 (bundled: the app's event loop)
         from PySide6.QtGui import QGuiApplication
         from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
@@ -94,7 +93,30 @@ def _self_test() -> int:
         tray = "available" if QSystemTrayIcon.isSystemTrayAvailable() else "not available here"
         return f"platform {QGuiApplication.platformName()}, tray {tray}, icon drawn"
 
-    return run_self_test([("qt", qt)])
+    def own_http() -> str:
+        """The app's own HTTP (httpx, its async backend, the CA bundle) on qasync's loop, asking a
+        server on 127.0.0.1 made here for the purpose."""
+        import qasync
+        from PySide6.QtWidgets import QApplication
+
+        from app.update_http import fetch, update_client
+
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+            await writer.drain()
+            writer.close()
+
+        async def ask() -> bytes:
+            server = await asyncio.start_server(answer, "127.0.0.1", 0)
+            async with server, update_client() as client:
+                return await fetch(client, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/", 16)
+
+        with qasync.QEventLoop(QApplication.instance() or QApplication([sys.argv[0]])) as loop:
+            body: bytes = loop.run_until_complete(ask())
+        return f"httpx on the Qt thread's loop answered {body.decode()!r}"
+
+    return run_self_test([("qt", qt), ("app http", own_http)])
 
 
 def _run_app(args: argparse.Namespace) -> int:
@@ -106,6 +128,7 @@ def _run_app(args: argparse.Namespace) -> int:
     from app.gateway_host import GatewayHost
     from app.platform.autostart import for_platform, launch_command
     from app.single_instance import SingleInstance, ask_running, socket_name
+    from app.tasks import cancel_all
     from app.theme import apply_theme
     from app.viewmodels.settings import log_level_of, theme_of
     from gateway import MOVABLE, platform_paths, resolve_paths, secrets_opener
@@ -186,6 +209,7 @@ def _run_app(args: argparse.Namespace) -> int:
     async def run() -> None:
         application.start()
         await done.wait()
+        await cancel_all()  # the app's own work under way ends first (a download deletes its partial file)
         application.close()
 
     try:

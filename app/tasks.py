@@ -2,14 +2,16 @@
 
 A window asks ``tasks.run(lambda control: ..., on_done)``; the work runs on the gateway's loop,
 and ``on_done`` (or ``on_error``) is called later on the UI thread, through a queued Qt signal.
-Windows never make threads or wait on the gateway themselves.
+A coroutine of the UI's own (``spawn``, on the Qt thread's qasync loop) awaits the same work with
+``await tasks.ask(...)`` instead. Windows never make threads or wait on the gateway themselves.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import shiboken6
@@ -19,11 +21,39 @@ from app.gateway_host import GatewayHost
 from gateway import Control
 
 Work = Callable[[Control], Any]
+log = logging.getLogger("app")
+_under_way: set[asyncio.Task[None]] = set()  # the loop holds its tasks weakly: kept here until they end
 
 
 def message_of(exc: BaseException) -> str:
     """What went wrong, in the gateway's own words where it has them."""
     return str(getattr(exc, "message", "") or exc) or type(exc).__name__
+
+
+def spawn(work: Coroutine[Any, Any, None], owner: QObject | None = None) -> asyncio.Task[None]:
+    """``work`` as a task on the Qt thread's loop (qasync's, app/__main__); what it raises is logged
+    at once. ``owner``: an object whose destruction cancels it (a dialog that is gone)."""
+    task = asyncio.get_running_loop().create_task(work)
+    _under_way.add(task)
+    task.add_done_callback(_ended)
+    if owner is not None:
+        owner.destroyed.connect(lambda: task.cancel())
+    return task
+
+
+def _ended(task: asyncio.Task[None]) -> None:
+    _under_way.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the app's own work failed", exc_info=task.exception())
+
+
+async def cancel_all() -> None:
+    """Quitting: every other task on this loop is cancelled and let finish (a download deletes its
+    partial file) before the loop closes."""
+    rest = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in rest:
+        task.cancel()
+    await asyncio.gather(*rest, return_exceptions=True)
 
 
 class Tasks(QObject):
@@ -44,6 +74,11 @@ class Tasks(QObject):
     ) -> None:
         """``owner``: a widget whose closing makes the answer moot (it is dropped, not delivered)."""
         self._answer(self._host.call(work), on_done, on_error, owner)
+
+    async def ask(self, work: Work) -> Any:
+        """``work(control)`` on the gateway's loop, awaited on the Qt thread's; raises what it raised
+        (``NotServing`` while the gateway is stopped). Cancelling the awaiting task cancels the work."""
+        return await asyncio.wrap_future(self._host.call(work))
 
     def run_blocking(
         self,

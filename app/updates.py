@@ -1,33 +1,31 @@
-"""Updates: is there a newer release, and its installer, downloaded and proven to be ours.
+"""Updates: is there a newer release, and is a downloaded installer the one the release signed.
 
 The feed is a GitHub "latest release" document (``tag_name``, ``body``, ``html_url``, ``assets``
 with ``name`` and ``browser_download_url``), at the address Settings give. A release carries
 ``SHA256SUMS`` and ``SHA256SUMS.sig``: an Ed25519 signature over the checksums file, made with the
 release key (installers/checksums.py). An installer is offered only when the signature verifies
 against the public key built into this copy and the installer's own SHA-256 is the one listed;
-anything else is refused, said, and deleted. No Qt here, and no network of its own: ``fetch`` is
-given (urllib in a worker thread in the app, a local feed in tests).
+anything else is refused, said, and deleted. Pure: no Qt, no network, no disk — the fetching and
+saving is app/update_http.py's.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-import os
 import re
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 FEED = "https://api.github.com/repos/switchboard-app/switchboard/releases/latest"
 SUMS, SIGNATURE = "SHA256SUMS", "SHA256SUMS.sig"
 FEED_LIMIT = 1 << 20
 SUMS_LIMIT = 1 << 16
+SIGNATURE_LIMIT = 1 << 10
 INSTALLER_LIMIT = 1 << 30
-Fetch = Callable[[str, int], bytes]  # (url, most bytes) -> the body; raises OSError when it cannot
 
 
 class UpdateRefused(Exception):
@@ -48,6 +46,13 @@ def version_key(version: str) -> tuple[int, ...]:
     if found is None:
         raise UpdateRefused(f"{version[:40]!r} is not a release version")
     return tuple(int(part) for part in found.group(1).split("."))
+
+
+def check_address(url: str) -> None:
+    """Updates come over HTTPS; a loopback address may be plain HTTP (a local feed)."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")):
+        raise UpdateRefused(f"updates come over HTTPS, not from {url[:80]}")
 
 
 def parse_feed(body: bytes) -> Release:
@@ -75,9 +80,9 @@ def parse_feed(body: bytes) -> Release:
     )
 
 
-def newer_release(feed: str, current: str, fetch: Fetch) -> Release | None:
+def newer_release(feed: bytes, current: str) -> Release | None:
     """The feed's release when it is newer than ``current``, else None."""
-    release = parse_feed(fetch(feed, FEED_LIMIT))
+    release = parse_feed(feed)
     return release if version_key(release.version) > version_key(current) else None
 
 
@@ -106,10 +111,8 @@ def public_key(text: str) -> Any:
         raise UpdateRefused("the release key in the settings is not a base64 Ed25519 public key") from None
 
 
-def download_verified(release: Release, name: str, folder: Path, key: Any, fetch: Fetch) -> Path:
-    """The installer ``name``, in ``folder``, once its checksum and the checksums' signature hold."""
-    from cryptography.exceptions import InvalidSignature
-
+def check_downloadable(release: Release, name: str, key: Any) -> None:
+    """What must hold before anything is downloaded: a key to prove it with, and the files to prove."""
     if key is None:
         raise UpdateRefused(
             "this copy carries no release key, so no download can be proven ours: get the update from the release page"
@@ -117,9 +120,14 @@ def download_verified(release: Release, name: str, folder: Path, key: Any, fetch
     missing = [n for n in (name, SUMS, SIGNATURE) if n not in release.assets]
     if missing:
         raise UpdateRefused(f"the release has no {', '.join(missing)}")
-    sums = fetch(release.assets[SUMS], SUMS_LIMIT)
+
+
+def signed_digest(sums: bytes, signature: bytes, key: Any, name: str) -> str:
+    """The SHA-256 (hex) the release's checksums list for ``name``, once their signature holds."""
+    from cryptography.exceptions import InvalidSignature
+
     try:
-        key.verify(base64.b64decode(fetch(release.assets[SIGNATURE], 1024).strip(), validate=True), sums)
+        key.verify(base64.b64decode(signature.strip(), validate=True), sums)
     except (InvalidSignature, ValueError):
         raise UpdateRefused("the release's checksums are not signed with the release key") from None
     listed: dict[str, str] = {}
@@ -129,30 +137,4 @@ def download_verified(release: Release, name: str, folder: Path, key: Any, fetch
     expected = listed.get(name)
     if expected is None:
         raise UpdateRefused(f"{name} is not in the signed checksums")
-    body = fetch(release.assets[name], INSTALLER_LIMIT)
-    if hashlib.sha256(body).hexdigest() != expected.lower():
-        raise UpdateRefused(f"{name} is not the file the release signed (its checksum differs)")
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = folder / name
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(body)
-    return path
-
-
-def urllib_fetch(url: str, limit: int) -> bytes:
-    """HTTPS only (a loopback address may be plain HTTP: a local feed); at most ``limit`` bytes."""
-    import urllib.request
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")):
-        raise UpdateRefused(f"updates come over HTTPS, not from {url[:80]}")
-    request = urllib.request.Request(
-        url, headers={"Accept": "application/json, application/octet-stream", "User-Agent": "Switchboard"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as reply:
-        body: bytes = reply.read(limit + 1)
-    if len(body) > limit:
-        raise UpdateRefused(f"{url[:80]} is larger than an update could be")
-    return body
+    return expected.lower()

@@ -11,12 +11,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import qasync
 from conftest import LOCAL_OFF
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.application import Application
 from app.gateway_host import GatewayHost
 from app.platform.autostart import XdgAutostart
+from app.tasks import cancel_all
 from gateway import GatewaySetup, StatePaths, resolve_paths
 from gateway.store.secrets import MemorySecrets
 
@@ -27,7 +30,7 @@ MakeApp = Callable[..., Application]
 
 
 class LoopThread:
-    """An asyncio loop on a thread, for the fakes (the Qt thread has none of its own here)."""
+    """An asyncio loop on a thread, for the fakes (the Qt thread's loop, ``qt_loop``, is the app's)."""
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
@@ -57,8 +60,31 @@ def fakes() -> Iterator[LoopThread]:
     thread.close()
 
 
+def settle(loop: Any, qtbot: QtBot) -> None:
+    """What the app's own loop has under way is cancelled and let finish, as app/__main__ does on quitting."""
+    if asyncio.all_tasks(loop):
+        settled = loop.create_task(cancel_all())
+        qtbot.waitUntil(settled.done, timeout=WAIT_MS)
+
+
 @pytest.fixture
-def make_app(qtbot: QtBot, tmp_path: Path) -> Iterator[MakeApp]:
+def qt_loop(qapp: QApplication, qtbot: QtBot) -> Iterator[Any]:
+    """The Qt thread's asyncio loop, qasync's, as app/__main__ runs it. Qt runs whenever qtbot
+    waits, so the loop counts as running for the whole test. After it, what the test left under
+    way is cancelled and let finish, and the thread has no running loop again (pytest-asyncio's
+    tests run their own)."""
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    yield loop
+    settle(loop, qtbot)
+    # Not loop.stop(): its QCoreApplication.exit() marks the test session's QApplication as quitting
+    # for good, and no later test's waits would run timers again. What else stop() does, by hand:
+    loop._QEventLoop__is_running = False
+    asyncio._set_running_loop(None)
+    loop.close()
+
+
+@pytest.fixture
+def make_app(qtbot: QtBot, tmp_path: Path, qt_loop: Any) -> Iterator[MakeApp]:
     """An Application over a gateway from ``env`` and ``config``, with its own state folder and
     an in-memory secret store that lasts across restarts; the browser is a list of URLs."""
     made: list[Application] = []
@@ -95,6 +121,7 @@ def make_app(qtbot: QtBot, tmp_path: Path) -> Iterator[MakeApp]:
         return app
 
     yield make
+    settle(qt_loop, qtbot)  # first, as on quitting: a later wait would also run the closed windows' timers
     for app in made:
         app.close()
         app.window.deleteLater()

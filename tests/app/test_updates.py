@@ -1,21 +1,26 @@
-"""Updates against a local release feed (a real HTTP server on 127.0.0.1 serving a GitHub-style
+"""Updates against a local release feed (an aiohttp server on 127.0.0.1 serving a GitHub-style
 release, its installer and its signed checksums): a newer release is found and announced once,
 nothing is asked when checks are off, an installer is offered only when its checksum and the
-checksums' signature hold, and it is installed only once no request is in flight."""
+checksums' signature hold, and it is installed only once no request is in flight. The check and
+the download are coroutines on the Qt thread's own loop, and quitting cancels a download without
+leaving a file."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
+import os
 import threading
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from aiohttp import web
 from app_fixtures import KEY, WAIT_MS, LoopThread, MakeApp
 from conftest import provider_table
 from cryptography.hazmat.primitives import serialization
@@ -25,16 +30,10 @@ from fakes.upstream import Script
 from pytestqt.qtbot import QtBot
 
 from app import updates
-from app.updates import (
-    Release,
-    UpdateRefused,
-    download_verified,
-    installer_name,
-    newer_release,
-    public_key,
-    urllib_fetch,
-)
-from gateway import __version__
+from app.tasks import cancel_all
+from app.update_http import PIECE, check_feed, download_verified, fetch, update_client
+from app.updates import Release, UpdateRefused, installer_name, public_key
+from gateway import __version__, resolve_paths
 
 INSTALLER = "switchboard-9.9.9-linux-x86_64.tar.gz"
 PAYLOAD = b"the new release's files" * 100
@@ -47,28 +46,49 @@ def raw_public(key: Ed25519PrivateKey) -> str:
 
 
 class Feed:
-    """A release feed and its files on 127.0.0.1; ``served`` records every path asked for."""
+    """A release feed and its files on 127.0.0.1; ``served`` records every path asked for.
+    ``held``: a path whose answer stops after so many bytes until ``gate`` is set;
+    ``moved``: a path answered with a redirect to another address."""
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
         self.served: list[str] = []
-        feed = self
+        self.held: dict[str, int] = {}
+        self.moved: dict[str, str] = {}
+        self.url = ""
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                feed.served.append(self.path)
-                body = feed.files.get(self.path)
-                self.send_response(200 if body is not None else 404)
-                self.send_header("Content-Length", str(len(body or b"")))
-                self.end_headers()
-                self.wfile.write(body or b"")
+    async def start(self) -> Feed:
+        self.gate = asyncio.Event()
+        app = web.Application()
+        app.router.add_get("/{path:.*}", self._get)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        return self
 
-            def log_message(self, *args: Any) -> None:
-                pass
+    async def stop(self) -> None:
+        self.gate.set()
+        await self._runner.cleanup()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    async def _get(self, request: web.Request) -> web.StreamResponse:
+        self.served.append(request.path)
+        if request.path in self.moved:
+            raise web.HTTPFound(self.moved[request.path])
+        body = self.files.get(request.path)
+        if body is None:
+            return web.Response(status=404)
+        reply = web.StreamResponse()
+        reply.content_length = len(body)
+        await reply.prepare(request)
+        held = self.held.get(request.path, len(body))
+        await reply.write(body[:held])
+        if held < len(body):
+            await self.gate.wait()
+        await reply.write(body[held:])
+        await reply.write_eof()
+        return reply
 
     def publish(
         self, version: str, key: Ed25519PrivateKey, payload: bytes = PAYLOAD, *, listed: bytes | None = None
@@ -98,10 +118,10 @@ class Feed:
 
 
 @pytest.fixture
-def feed() -> Iterator[Feed]:
-    served = Feed()
+def feed(fakes: LoopThread) -> Iterator[Feed]:
+    served = fakes.run(Feed().start())
     yield served
-    served.server.shutdown()
+    fakes.run(served.stop())
 
 
 @pytest.fixture
@@ -109,23 +129,25 @@ def release_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.generate()
 
 
-def test_a_newer_release_is_found_and_its_installer_proven_before_it_is_kept(
+async def test_a_newer_release_is_found_and_its_installer_proven_before_it_is_kept(
     feed: Feed, release_key: Ed25519PrivateKey, tmp_path: Path
 ) -> None:
     feed.publish("9.9.9", release_key)
-    release = newer_release(f"{feed.url}/latest", __version__, urllib_fetch)
-    assert release is not None and release.version == "9.9.9" and "Faster routing" in release.notes
-    assert newer_release(f"{feed.url}/latest", "9.9.9", urllib_fetch) is None  # the same version: nothing new
-    assert newer_release(f"{feed.url}/latest", "10.0", urllib_fetch) is None
-    assert installer_name(release, "linux", from_deb=False) == INSTALLER
-    path = download_verified(
-        release, INSTALLER, tmp_path / "updates", public_key(raw_public(release_key)), urllib_fetch
-    )
+    async with update_client() as client:
+        release = await check_feed(client, f"{feed.url}/latest", __version__)
+        assert release is not None and release.version == "9.9.9" and "Faster routing" in release.notes
+        assert await check_feed(client, f"{feed.url}/latest", "9.9.9") is None  # the same version: nothing new
+        assert await check_feed(client, f"{feed.url}/latest", "10.0") is None
+        assert installer_name(release, "linux", from_deb=False) == INSTALLER
+        path = await download_verified(
+            client, release, INSTALLER, tmp_path / "updates", public_key(raw_public(release_key))
+        )
     assert path.read_bytes() == PAYLOAD and path.stat().st_mode & 0o777 == 0o600
+    assert list((tmp_path / "updates").iterdir()) == [path]  # the file it was written to became it
 
 
 @pytest.mark.parametrize("tamper", ["installer", "signer", "no-key", "unlisted"])
-def test_an_installer_that_is_not_the_signed_one_is_refused_and_not_kept(
+async def test_an_installer_that_is_not_the_signed_one_is_refused_and_not_kept(
     feed: Feed, release_key: Ed25519PrivateKey, tmp_path: Path, tamper: str
 ) -> None:
     if tamper == "installer":  # the file was swapped after the release was signed
@@ -137,8 +159,6 @@ def test_an_installer_that_is_not_the_signed_one_is_refused_and_not_kept(
     if tamper == "unlisted":
         feed.files["/dl/SHA256SUMS"] = b"0" * 64 + b"  other-file.deb\n"
         feed.files["/dl/SHA256SUMS.sig"] = base64.b64encode(release_key.sign(feed.files["/dl/SHA256SUMS"]))
-    release = newer_release(f"{feed.url}/latest", __version__, urllib_fetch)
-    assert release is not None
     key = None if tamper == "no-key" else public_key(raw_public(release_key))
     message = {
         "installer": "checksum differs",
@@ -146,14 +166,31 @@ def test_an_installer_that_is_not_the_signed_one_is_refused_and_not_kept(
         "no-key": "carries no release key",
         "unlisted": "not in the signed checksums",
     }[tamper]
-    with pytest.raises(UpdateRefused, match=message):
-        download_verified(release, INSTALLER, tmp_path / "updates", key, urllib_fetch)
-    assert not (tmp_path / "updates" / INSTALLER).exists()
+    async with update_client() as client:
+        release = await check_feed(client, f"{feed.url}/latest", __version__)
+        assert release is not None
+        with pytest.raises(UpdateRefused, match=message):
+            await download_verified(client, release, INSTALLER, tmp_path / "updates", key)
+    assert not (tmp_path / "updates").exists() or list((tmp_path / "updates").iterdir()) == []
 
 
-def test_feeds_and_downloads_come_over_https_only_except_from_this_computer() -> None:
-    with pytest.raises(UpdateRefused, match="HTTPS"):
-        urllib_fetch("http://example.com/latest", 100)
+async def test_feeds_and_downloads_come_over_https_only_except_from_this_computer(
+    feed: Feed, release_key: Ed25519PrivateKey
+) -> None:
+    feed.publish("9.9.9", release_key)
+    feed.moved["/elsewhere"] = "http://example.com/latest"  # every hop of a redirect is held to it
+    feed.moved["/moved"] = "/latest"
+    async with update_client() as client:
+        with pytest.raises(UpdateRefused, match="HTTPS"):
+            await fetch(client, "http://example.com/latest", 100)
+        with pytest.raises(UpdateRefused, match="HTTPS"):
+            await fetch(client, f"{feed.url}/elsewhere", 100)
+        assert await fetch(client, f"{feed.url}/moved", 1 << 20) == feed.files["/latest"]
+        with pytest.raises(UpdateRefused, match="larger than an update could be"):
+            await fetch(client, f"{feed.url}/latest", 100)
+        with pytest.raises(OSError, match="answered 404"):
+            await fetch(client, f"{feed.url}/nothing-here", 100)
+    assert feed.served == ["/elsewhere", "/moved", "/latest", "/latest", "/nothing-here"]
     with pytest.raises(UpdateRefused, match="names no published release"):
         updates.parse_feed(json.dumps({"tag_name": "v9.9.9", "prerelease": True}).encode())
     with pytest.raises(UpdateRefused, match="not a release version"):
@@ -234,3 +271,71 @@ def test_an_update_is_announced_once_and_installed_only_when_no_request_is_in_fl
     (opened,) = app.opened
     assert opened.startswith("file://") and opened.endswith(INSTALLER)
     assert Path(opened.removeprefix("file://")).read_bytes() == PAYLOAD
+
+
+class Watched(httpx.AsyncBaseTransport):
+    """The real transport, noting the thread and the loop each request is sent from."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.sent_from: list[tuple[threading.Thread, asyncio.AbstractEventLoop, bool]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent_from.append(
+            (threading.current_thread(), asyncio.get_running_loop(), asyncio.current_task() is not None)
+        )
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_the_check_is_a_coroutine_on_the_qt_threads_own_loop(
+    make_app: MakeApp,
+    qtbot: QtBot,
+    qt_loop: Any,
+    feed: Feed,
+    release_key: Ed25519PrivateKey,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    feed.publish("9.9.9", release_key)
+    app = _app_with_feed(make_app, feed, release_key)
+    watched = Watched()
+    monkeypatch.setattr("app.updater.update_client", lambda transport=None: update_client(watched))
+    started: list[str] = []
+    start = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda thread: (started.append(thread.name), start(thread))[1])
+    app.updater.check()
+    qtbot.waitUntil(lambda: not app.updater.busy, timeout=WAIT_MS)
+    assert app.updater.available is not None and "9.9.9 is available" in app.updater.said
+    assert watched.sent_from == [(threading.main_thread(), qt_loop, True)]  # in a task of qasync's loop
+    assert started == []  # no thread of its own, and none of the gateway's
+
+
+def test_quitting_cancels_a_download_in_progress_and_leaves_no_file(
+    make_app: MakeApp,
+    qtbot: QtBot,
+    qt_loop: Any,
+    feed: Feed,
+    release_key: Ed25519PrivateKey,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setattr("app.updater.installer_name", lambda release, *a, **k: INSTALLER)
+    feed.publish("9.9.9", release_key, payload=os.urandom(4 * PIECE))
+    feed.held[f"/dl/{INSTALLER}"] = 2 * PIECE + 100  # two pieces written, then the server goes quiet
+    app = _app_with_feed(make_app, feed, release_key)  # no tray: closing the window quits
+    quits: list[bool] = []
+    app.quit_requested.connect(lambda: quits.append(True))
+    app.updater.check()
+    qtbot.waitUntil(lambda: app.updater.available is not None, timeout=WAIT_MS)
+    app.updater.download_and_install()
+    folder = resolve_paths(tmp_path / "home", {}).data_dir / "updates"
+    qtbot.waitUntil(lambda: sum(p.stat().st_size for p in folder.glob("*.part")) == 2 * PIECE, timeout=WAIT_MS)
+    assert app.updater.busy and "Downloading" in app.updater.said
+    app.window.show()
+    app.window.close()
+    assert quits == [True]
+    quitting = qt_loop.create_task(cancel_all())  # what app/__main__ does when asked to quit
+    qtbot.waitUntil(quitting.done, timeout=WAIT_MS)
+    assert list(folder.iterdir()) == [] and not app.updater.busy and app.opened == []
