@@ -106,14 +106,12 @@ class GatewayHost(QObject):
                     await self._start()
                 return
             try:
-                await server.reconfigure()
+                await server.reconfigure()  # ``applied`` is said by the server's observer
             except Exception as exc:  # any failure is shown to the user, never lost
                 if not isinstance(exc, ConfigError):
                     log.exception("the gateway could not apply new settings")
                 self.refused.emit(str(exc) or type(exc).__name__)
                 raise
-            self.url = server.url
-            self.applied.emit(server.url)
 
         return self.submit(apply)
 
@@ -149,7 +147,14 @@ class GatewayHost(QObject):
             self.failed.emit(self.error)
             return
         self.server, self.url, self.error, self.failure = server, server.url, "", None
+        server.on_applied.append(lambda: self._applied(server))
         self.started.emit(server.url)
+
+    def _applied(self, server: GatewayServer) -> None:
+        """New settings serve now, however they came (here, or an edit through the admin door)."""
+        if server is self.server:
+            self.url = server.url
+            self.applied.emit(server.url)
 
     async def _stop(self) -> None:
         server, self.server = self.server, None

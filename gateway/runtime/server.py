@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Unpack
 
 from gateway.admin.control import Control
@@ -74,6 +75,7 @@ class GatewayServer:
         self._housekeeping: Housekeeping | None = None
         self._chores: asyncio.Task[None] | None = None
         self._applying = asyncio.Lock()  # one settings change at a time
+        self.on_applied: list[Callable[[], None]] = []  # told on the loop after each change applied live
         self.port: int | None = None
 
     @property
@@ -196,6 +198,8 @@ class GatewayServer:
             if old_sync is not None:
                 old_sync.cancel()
             log.info("settings applied: %d providers, listening on %s", len(gateway.providers), self.url)
+            for observer in self.on_applied:
+                observer()
 
     async def _prepare(self, settings: Settings) -> tuple[Gateway, Guard, Handler, Router]:
         """The new pipeline and its HTTP surface, with what the database kept for it."""

@@ -68,13 +68,15 @@ async def test_a_key_changed_mid_stream_serves_the_next_request(
     server = await start_gateway(provider_table("fake", upstream), {}, secrets=secrets)
     control, port, before = server.control, server.port, server.gateway
     assert control is not None
+    told: list[str] = []
+    server.on_applied.append(lambda: told.append(server.url))  # how the app hears of it
     upstream.then(Script("held", after_events=2))
     async with aiohttp.ClientSession() as session:
         async with session.post(f"{server.url}/v1/chat/completions", json=BODY) as stream:
             first = await read_until(stream, b'"Hello"')
             change = await control.store_provider_keys("fake", (NEW_KEY,), "test")  # the admin door
             assert change["applied"] and stored_keys(secrets)["fake"] == (NEW_KEY,)
-            assert server.gateway is not before  # swapped while the stream is held upstream
+            assert server.gateway is not before and told == [server.url]  # swapped while the stream is held
             upstream.gate.set()
             rest = await stream.read()
         assert text_of(first + rest) == WHOLE  # whole, on the pipeline and key it began with
