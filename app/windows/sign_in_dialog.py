@@ -1,12 +1,14 @@
 """A sign-in in progress: GitHub's device code, shown large with copy and open-browser buttons and
 a live countdown; or ChatGPT's sign-in page, with a field for the address the browser ended on
-when no local port could catch it. It follows the flow until it is done or failed."""
+when no local port could catch it. It follows the flow until it is done or failed: one coroutine on
+the Qt thread's loop, cancelled when the dialog closes."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QDialog,
@@ -18,11 +20,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from app.tasks import message_of, spawn
 from app.viewmodels.health import span
 from app.windows.page import Context
 from gateway import Control
 
-POLL_MS = 1000
+POLL_S = 1.0
 
 
 class SignInDialog(QDialog):
@@ -79,37 +82,41 @@ class SignInDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.buttons = buttons
         layout.addWidget(buttons)
-        self._timer = QTimer(self)
-        self._timer.setInterval(POLL_MS)
-        self._timer.timeout.connect(self._tick)
-        self._timer.start()
         self._show_left()
+        self._following = spawn(self._follow(), owner=self)
 
     def _show_left(self) -> None:
         self.countdown.setText(
             f"The code expires in {span(self._left)}." if self._left > 0 else "The code has expired."
         )
 
-    def _tick(self) -> None:
-        self._left -= POLL_MS / 1000
-        self._show_left()
+    async def _follow(self) -> None:
+        """Once a second until it is done or failed: the countdown, and the flow as the gateway has it."""
         flow_id = self.flow["flow"]
-        self.context.tasks.run(lambda control: _public(control, flow_id), self._update, self._failed, owner=self)
-
-    def _update(self, flow: dict[str, Any] | None) -> None:
-        if flow is None:
-            self._failed("This sign-in is no longer known to the gateway; start again.")
-        elif flow["status"] == "done":
-            self._timer.stop()
-            self.result_account = flow.get("account")
-            label = (self.result_account or {}).get("label", "the account")
-            self.status.setText(f"Signed in: {label} is connected.")
-            self.accept()
-        elif flow["status"] == "failed":
-            self._failed(flow.get("error") or "The sign-in failed.")
+        while True:
+            await asyncio.sleep(POLL_S)
+            self._left -= POLL_S
+            self._show_left()
+            try:
+                flow = await self.context.tasks.ask(lambda control: _public(control, flow_id))
+            except Exception as exc:
+                self._failed(message_of(exc))
+                return
+            if flow is None:
+                self._failed("This sign-in is no longer known to the gateway; start again.")
+                return
+            if flow["status"] == "done":
+                self.result_account = flow.get("account")
+                label = (self.result_account or {}).get("label", "the account")
+                self.status.setText(f"Signed in: {label} is connected.")
+                self.accept()
+                return
+            if flow["status"] == "failed":
+                self._failed(flow.get("error") or "The sign-in failed.")
+                return
 
     def _failed(self, message: str) -> None:
-        self._timer.stop()
+        self._following.cancel()
         self.status.setText(message)
         self.status.setStyleSheet("color: #c94040;")
         self.buttons.setStandardButtons(QDialogButtonBox.StandardButton.Close)
@@ -127,7 +134,7 @@ class SignInDialog(QDialog):
         self.context.tasks.run(paste, lambda _: self.status.setText("Finishing the sign-in…"), self._failed, owner=self)
 
     def done(self, code: int) -> None:  # closed in any way: stop following the flow
-        self._timer.stop()
+        self._following.cancel()
         super().done(code)
 
 
