@@ -13,7 +13,8 @@ windows and reservations, metrics and totals, signed-in accounts and their quota
 keys and the failed attempts counted against them, the upstream connection pool, and the health
 of every provider whose settings did not change (cooldowns, benches, breakers). What it makes
 anew: adapters, key pools, model index (the lists kept in the database are put back at once),
-router, aliases, affinity and the answer cache. ``header_timeout_seconds`` and
+router, aliases, affinity, the answer cache, and what the pipeline remembers of its own (the
+models in use that Ollama's clients see as running, the models whose every route failed). ``header_timeout_seconds`` and
 ``shutdown_grace_seconds`` hold until the next start; ``[subscriptions]`` endpoints the accounts
 sign in with too.
 """

@@ -142,3 +142,26 @@ async def test_the_log_level_applies_at_once(
     config.write_text(config.read_text().replace('log_level = "warning"', 'log_level = "debug"'))
     await server.reconfigure()
     assert logging.getLogger().level == logging.DEBUG and server.settings.server.log_level == "debug"
+
+
+async def test_lan_mode_on_the_same_port_moves_the_listener_there(
+    start_gateway: StartGateway, upstream: FakeOpenAI, tmp_path: Path
+) -> None:
+    config = tmp_path / "config0.toml"
+    env = {"FAKE_KEY": FAKE_KEY}
+    (port,) = free_ports(1)
+    server = await start_gateway(
+        provider_table("fake", upstream) + f"[server]\nport = {port}\n", env, reload=lambda: load_settings(config, env)
+    )
+    await server.reconfigure()  # from the fixture's port 0 to the file's
+    assert server.control is not None and server.port == port
+    created = await server.control.create_key("laptop", "standard", {}, "test")  # LAN mode needs one
+    config.write_text(config.read_text().replace(f"port = {port}", f'port = {port}\nhost = "0.0.0.0"'))
+    await server.reconfigure()  # 0.0.0.0 overlaps 127.0.0.1 on one port: the old site closes first
+    assert server.port == port and server.settings.server.host == "0.0.0.0"
+    headers = {"Authorization": f"Bearer {created['key']}"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"http://127.0.0.1:{port}/v1/chat/completions", json=PLAIN, headers=headers) as answer,
+    ):
+        assert answer.status == 200
