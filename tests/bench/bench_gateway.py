@@ -92,8 +92,8 @@ def wait_ready(proc: subprocess.Popen[bytes], marker: bytes) -> None:
         if marker in line:
             return
         if not line and proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
-    raise RuntimeError(f"{proc.args} did not become ready")
+            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}")
+    raise RuntimeError(f"{proc.args!r} did not become ready")
 
 
 def wait_http(url: str, timeout: float = 10.0) -> float:

@@ -15,7 +15,6 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 import pytest
 import pytest_asyncio
@@ -37,7 +36,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 CASES = [case for client in CLIENTS for case in client.cases()]
 # What one answer of each upstream counts: the fakes' constants.
 PER_ANSWER = {
-    "openai": Usage(cast(int, responses_api.USAGE["input_tokens"]), cast(int, responses_api.USAGE["output_tokens"])),
+    "openai": Usage(responses_api.USAGE["input_tokens"], responses_api.USAGE["output_tokens"]),
     "anthropic": Usage(
         sum(ANTHROPIC_USAGE[k] for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")),
         ANTHROPIC_USAGE["output_tokens"],

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, TypedDict
 
 from fakes.agent_script import Brain, Call, Decision
 
@@ -24,7 +24,27 @@ FUNCTION_CALLS = (
     ("call_resp_aaa", "get_weather", '{"city": "Paris", "unit": "celsius"}'),
     ("call_resp_bbb", "get_time", '{"timezone": "Europe/Paris"}'),
 )
-USAGE = {
+
+
+class InputDetails(TypedDict):
+    cached_tokens: int
+
+
+class OutputDetails(TypedDict):
+    reasoning_tokens: int
+
+
+class ResponseUsage(TypedDict):
+    """A response's usage, as the Responses API words it (read by tests that count tokens)."""
+
+    input_tokens: int
+    input_tokens_details: InputDetails
+    output_tokens: int
+    output_tokens_details: OutputDetails
+    total_tokens: int
+
+
+USAGE: ResponseUsage = {
     "input_tokens": 15,
     "input_tokens_details": {"cached_tokens": 5},
     "output_tokens": 9,

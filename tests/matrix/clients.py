@@ -220,7 +220,8 @@ async def _response_stream_answer(stream: Any) -> Answer:
     if last["type"] == "response.failed":
         raise Refused(last["response"]["error"]["message"], status=None, in_stream=True)
     assert last["type"] in ("response.completed", "response.incomplete"), last["type"]
-    open_item, pieces, done_items = None, "", []
+    open_item, pieces = None, ""
+    done_items: list[dict[str, Any]] = []
     for event in events[2:-1]:
         kind = event["type"]
         if kind == "response.output_item.added":

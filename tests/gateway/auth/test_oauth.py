@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ from gateway.auth.oauth.pkce import Pkce, new_state
 from gateway.providers.settings import SubscriptionSettings
 
 
-def _jwt(payload: dict[str, object]) -> str:
+def _jwt(payload: Mapping[str, object]) -> str:
     part = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
     return f"e30.{part}.c2ln"
 

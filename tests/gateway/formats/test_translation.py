@@ -13,11 +13,13 @@ from gateway.core.chat import (
     ChatRequest,
     ChatResponse,
     Finish,
+    FinishReason,
     ImagePart,
     Message,
     Reasoning,
     ReasoningDelta,
     StreamEnd,
+    StreamEvent,
     StreamStart,
     TextDelta,
     TextPart,
@@ -35,6 +37,7 @@ from gateway.formats.anthropic import codec as anthropic
 from gateway.formats.anthropic.stream import StreamDecoder as AnthropicDecoder
 from gateway.formats.anthropic.stream import StreamEncoder as AnthropicEncoder
 from gateway.formats.common.jsonbody import BodyError
+from gateway.formats.interfaces import StreamDecoder, StreamEncoder
 from gateway.formats.ollama import codec as ollama
 from gateway.formats.ollama.stream import StreamDecoder as OllamaDecoder
 from gateway.formats.ollama.stream import StreamEncoder as OllamaEncoder
@@ -464,7 +467,7 @@ def test_anthropic_error_event_mid_stream_raises() -> None:
 
 # --- round trips (hypothesis) ------------------------------------------------------------------
 
-texts = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20)
+texts = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=20)
 ids = st.from_regex(r"[a-z]{3}_[0-9]{1,4}", fullmatch=True)
 calls = st.builds(
     ToolCall,
@@ -601,7 +604,7 @@ def test_stream_meaning_survives_every_encoder(pieces: list[Any], prompt: int, c
         )  # arguments by meaning: Ollama re-encodes them
 
     expected = meaning(events)
-    pairs = [
+    pairs: list[tuple[StreamEncoder, StreamDecoder]] = [
         (AnthropicEncoder("m"), AnthropicDecoder("p")),
         (OpenAIEncoder("m", 0, include_usage=True), OpenAIDecoder("p")),
         (ResponsesEncoder("m", 0, items.echoed({})), ResponsesDecoder("p")),
@@ -612,7 +615,7 @@ def test_stream_meaning_survives_every_encoder(pieces: list[Any], prompt: int, c
 
 
 def test_reasoning_events_reach_both_protocols() -> None:
-    events = [
+    events: list[StreamEvent] = [
         StreamStart("x", "m"),
         ReasoningDelta("plan"),
         ReasoningDelta(signature="s"),
@@ -648,7 +651,7 @@ def answers(draw: st.DrawFn) -> ChatResponse:
     parts += tool_calls
     prompt = draw(st.integers(0, 10_000))
     usage = Usage(prompt, draw(st.integers(0, 10_000)), draw(st.integers(0, prompt)))
-    finish = "tool_calls" if tool_calls else draw(st.sampled_from(["stop", "length"]))
+    finish: FinishReason = "tool_calls" if tool_calls else draw(st.sampled_from(["stop", "length"]))
     return ChatResponse("x1", "m", tuple(parts), finish, usage)
 
 

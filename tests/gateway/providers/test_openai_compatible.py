@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import TypedDict, Unpack
 
 import pytest
 
@@ -12,10 +13,18 @@ NOW = 1_700_000_000.0
 KEY = "sk-provider-secret-abcdef123456"
 
 
-def adapter(**kw: object) -> OpenAICompatible:
+class Options(TypedDict, total=False):
+    """The ProviderSettings these tests vary."""
+
+    auth: str
+    headers: tuple[tuple[str, str], ...]
+    model_prefix: str
+
+
+def adapter(**kw: Unpack[Options]) -> OpenAICompatible:
     return OpenAICompatible(
         ProviderSettings(id="p", name="P", base_url="https://api.example.com/v1", keys=(KEY,), **kw)
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_chat_request_carries_only_the_credential_and_safe_headers() -> None:
@@ -30,6 +39,7 @@ def test_chat_request_carries_only_the_credential_and_safe_headers() -> None:
         "X-Title": "Switchboard",
         "Authorization": f"Bearer {KEY}",
     }  # and no request id: llama-cpp-python's server refuses one that is not a UUID
+    assert request.body is not None
     assert json.loads(request.body)["model"] == "m"
 
 

@@ -66,7 +66,7 @@ def _request(*messages: Message) -> ChatRequest:
 def test_x_initiator_is_user_only_for_a_genuine_user_turn() -> None:
     user = Message("user", (TextPart("hi"),))
     assert dict(turn_headers(_request(user), "conversation-panel"))["X-Initiator"] == "user"
-    tool_result = Message("user", (ToolResult("c1", "sunny"),))
+    tool_result = Message("user", (ToolResult("c1", (TextPart("sunny"),)),))
     assert (
         dict(turn_headers(_request(user, Message("assistant", (TextPart("ok"),)), tool_result), "conversation-panel"))[
             "X-Initiator"

@@ -8,6 +8,7 @@ import logging
 import pytest
 from fakes.clock import FakeClock
 
+from gateway.core.protocols import ProtocolId
 from gateway.errors import GatewayError, UpstreamTimeout
 from gateway.providers.ollama import OllamaProvider
 from gateway.providers.openai_compatible import OpenAICompatible
@@ -32,7 +33,7 @@ def provider(*protocols: str, base_url: str = ADDRESS) -> OpenAICompatible:
     return OpenAICompatible(ProviderSettings("local", "Local", base_url, (), protocols=protocols, local=True))
 
 
-def routed(spoken: Spoken, chosen: OpenAICompatible | OllamaProvider, protocol: str) -> tuple[str, bool]:
+def routed(spoken: Spoken, chosen: OpenAICompatible | OllamaProvider, protocol: ProtocolId) -> tuple[str, bool]:
     dialect, own = spoken.route(chosen, protocol, "m")
     return dialect.protocol, own
 

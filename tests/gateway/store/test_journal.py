@@ -100,8 +100,8 @@ def test_rows_only_journaled_before_a_kill_are_written_at_the_next_start_once(tm
     replay(tmp_path, writer).close()
     killed.close()
     assert [r[0] for r in usage_rows(tmp_path / FILE_NAME)] == [f"req_{n:04d}" for n in range(1, 6)]
-    totals = writer.run(lambda conn: ledger.report(conn, "summary", 0, 2e9)).result()
-    assert totals[0]["requests"] == 5  # the hourly roll-ups count the recovered rows too
+    totals = writer.run(lambda conn: ledger.summary(conn, 0, 2e9)).result()
+    assert totals["requests"] == 5  # the hourly roll-ups count the recovered rows too
     assert segments(tmp_path) == {}
 
     killed, _ = killed_journal(tmp_path)  # killed again right after it started: nothing new
