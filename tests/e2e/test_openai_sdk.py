@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import aiohttp
 import openai
 import pytest
+from conftest import FAKE_KEY, StartGateway, provider_table
 from fakes.openai_upstream import TOOL_CALLS, FakeOpenAI
 from fakes.upstream import Script
+from openai.types.chat import (
+    ChatCompletionMessageFunctionToolCall,
+    ChatCompletionMessageParam,
+    ChatCompletionToolParam,
+)
 
 from gateway import GatewayServer
 
-WEATHER_TOOL = {
+WEATHER_TOOL: ChatCompletionToolParam = {
     "type": "function",
     "function": {
         "name": "get_weather",
@@ -20,11 +27,18 @@ WEATHER_TOOL = {
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
     },
 }
-HELLO = [{"role": "user", "content": "Say hello"}]
+HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Say hello"}]
 
 
-def client(gateway: GatewayServer, **kwargs: object) -> openai.AsyncOpenAI:
-    return openai.AsyncOpenAI(base_url=f"{gateway.url}/v1", api_key="not-needed-on-loopback", max_retries=0, **kwargs)  # type: ignore[arg-type]
+def client(gateway: GatewayServer) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(base_url=f"{gateway.url}/v1", api_key="not-needed-on-loopback", max_retries=0)
+
+
+def error_body(caught: pytest.ExceptionInfo[openai.APIError]) -> dict[str, Any]:
+    """The error object the SDK parsed from the gateway's JSON answer."""
+    body = caught.value.body
+    assert isinstance(body, dict)
+    return body
 
 
 async def test_chat_completion(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
@@ -32,7 +46,8 @@ async def test_chat_completion(gateway: GatewayServer, upstream: FakeOpenAI) -> 
     assert reply.choices[0].message.content == "Hello from the fake upstream!"
     assert reply.usage is not None and reply.usage.total_tokens == 19
     assert (gateway.gateway.totals.prompt_tokens, gateway.gateway.totals.completion_tokens) == (12, 7)
-    assert reply.usage.prompt_tokens_details.cached_tokens == 4
+    details = reply.usage.prompt_tokens_details
+    assert details is not None and details.cached_tokens == 4
     sent = upstream.chat_requests[-1]
     assert sent.json["model"] == "gpt-test"  # provider prefix removed upstream
     assert sent.headers["Authorization"] == "Bearer sk-fake-upstream-key-0001"
@@ -124,7 +139,9 @@ async def test_tools_round_trip(gateway: GatewayServer, upstream: FakeOpenAI) ->
     reply = await client(gateway).chat.completions.create(
         model="fake/gpt-test", messages=HELLO, tools=[WEATHER_TOOL], tool_choice="auto", parallel_tool_calls=True
     )
-    calls = reply.choices[0].message.tool_calls
+    calls = [
+        c for c in reply.choices[0].message.tool_calls or () if isinstance(c, ChatCompletionMessageFunctionToolCall)
+    ]
     assert [(c.id, c.function.name, c.function.arguments) for c in calls] == list(TOOL_CALLS)
     assert reply.choices[0].finish_reason == "tool_calls"
     assert upstream.chat_requests[-1].json["tools"] == [WEATHER_TOOL]
@@ -164,7 +181,7 @@ async def test_embeddings_sdk_default_base64(gateway: GatewayServer, upstream: F
     assert upstream.requests[-1].json["encoding_format"] == "base64"
 
 
-async def test_embeddings_base64_from_a_server_that_ignores_the_parameter(start_gateway, tmp_path) -> None:
+async def test_embeddings_base64_from_a_server_that_ignores_the_parameter(start_gateway: StartGateway) -> None:
     fake = await FakeOpenAI(key=None, ignore_encoding_format=True).start()
     try:
         gw = await start_gateway(
@@ -187,8 +204,8 @@ async def test_unknown_model_is_404_naming_it(gateway: GatewayServer, upstream: 
     with pytest.raises(openai.NotFoundError) as caught:
         await client(gateway).chat.completions.create(model="no-such-model", messages=HELLO)
     assert "no-such-model" in caught.value.message
-    assert caught.value.body["code"] == "model_not_found"
-    assert caught.value.body["param"] == "model"
+    assert error_body(caught)["code"] == "model_not_found"
+    assert error_body(caught)["param"] == "model"
     assert upstream.chat_requests == []
     with pytest.raises(openai.NotFoundError):
         await client(gateway).models.retrieve("fake/no-such-model")
@@ -199,7 +216,7 @@ async def test_invalid_field_is_400_naming_it(gateway: GatewayServer, upstream: 
         await client(gateway).chat.completions.create(
             model="fake/gpt-test", messages=HELLO, extra_body={"max_tokens": True}
         )
-    assert caught.value.body["param"] == "max_tokens"
+    assert error_body(caught)["param"] == "max_tokens"
     assert upstream.chat_requests == []
 
 
@@ -224,7 +241,7 @@ async def test_rate_limit_keeps_retry_after(gateway: GatewayServer, upstream: Fa
     with pytest.raises(openai.RateLimitError) as caught:
         await client(gateway).chat.completions.create(model="fake/gpt-test", messages=HELLO)
     assert caught.value.response.headers["retry-after"] == "7"
-    assert caught.value.body["code"] == "rate_limit_exceeded"
+    assert error_body(caught)["code"] == "rate_limit_exceeded"
     assert "Rate limit reached" in caught.value.message
     assert caught.value.response.headers["x-request-id"].startswith("req_")
 
@@ -253,7 +270,7 @@ async def test_html_error_page_becomes_json_without_the_html(gateway: GatewaySer
     assert "HTML page" in caught.value.message and "cloudflare" not in caught.value.message
 
 
-async def test_unreachable_upstream_is_502(start_gateway) -> None:
+async def test_unreachable_upstream_is_502(start_gateway: StartGateway) -> None:
     gw = await start_gateway(
         '[providers.gone]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:9/v1"\nlocal = true\n'
         'models = ["m"]\n'
@@ -261,7 +278,7 @@ async def test_unreachable_upstream_is_502(start_gateway) -> None:
     with pytest.raises(openai.APIStatusError) as caught:
         await client(gw).chat.completions.create(model="gone/m", messages=HELLO)
     assert caught.value.status_code == 502
-    assert caught.value.body["code"] == "upstream_unreachable"
+    assert error_body(caught)["code"] == "upstream_unreachable"
 
 
 async def test_upstream_timeout_is_504(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
@@ -269,7 +286,7 @@ async def test_upstream_timeout_is_504(gateway: GatewayServer, upstream: FakeOpe
     with pytest.raises(openai.APIStatusError) as caught:
         await client(gateway).chat.completions.create(model="fake/gpt-test", messages=HELLO)
     assert caught.value.status_code == 504
-    assert caught.value.body["code"] == "upstream_timeout"
+    assert error_body(caught)["code"] == "upstream_timeout"
 
 
 async def test_error_mid_stream_reaches_the_sdk_as_an_error(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
@@ -283,9 +300,7 @@ async def test_error_mid_stream_reaches_the_sdk_as_an_error(gateway: GatewayServ
     assert "broke off" in caught.value.message
 
 
-async def test_models_list_survives_an_unreachable_provider(start_gateway, upstream: FakeOpenAI) -> None:
-    from conftest import FAKE_KEY, provider_table
-
+async def test_models_list_survives_an_unreachable_provider(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
     gw = await start_gateway(
         provider_table("fake", upstream)
         + '[providers.gone]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:9/v1"\nlocal = true\n',
@@ -295,9 +310,7 @@ async def test_models_list_survives_an_unreachable_provider(start_gateway, upstr
     assert models == ["fake/gpt-test", "fake/gpt-other", "fake/text-embed-test"]
 
 
-async def test_oversize_request_is_413(start_gateway, upstream: FakeOpenAI) -> None:
-    from conftest import FAKE_KEY, provider_table
-
+async def test_oversize_request_is_413(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
     gw = await start_gateway(
         "[server]\nmax_body_mb = 0.05\n" + provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY}
     )
@@ -306,11 +319,11 @@ async def test_oversize_request_is_413(start_gateway, upstream: FakeOpenAI) -> N
             model="fake/gpt-test", messages=[{"role": "user", "content": "x" * 100_000}]
         )
     assert caught.value.status_code == 413
-    assert caught.value.body["code"] == "payload_too_large"
+    assert error_body(caught)["code"] == "payload_too_large"
     assert upstream.chat_requests == []
 
 
-async def test_several_keys_are_used_in_turn(start_gateway) -> None:
+async def test_several_keys_are_used_in_turn(start_gateway: StartGateway) -> None:
     fake = await FakeOpenAI(key=None).start()  # accepts any key, records which one came
     try:
         gw = await start_gateway(
