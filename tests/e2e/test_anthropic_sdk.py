@@ -9,18 +9,19 @@ from typing import Any
 import aiohttp
 import anthropic
 import pytest
+from anthropic.types import ImageBlockParam, MessageParam, TextBlockParam, ToolParam
 from conftest import ANTHROPIC_KEY, FAKE_KEY, StartGateway, provider_table
 from fakes.anthropic_upstream import SIGNATURE, TEXT, THINKING, TOOL_TEXT, TOOL_USES, FakeAnthropic
 from fakes.openai_upstream import FakeOpenAI
 
 from gateway import GatewayServer
 
-WEATHER = {
+WEATHER: ToolParam = {
     "name": "get_weather",
     "description": "Weather in a city",
     "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
 }
-HELLO: list[Any] = [{"role": "user", "content": "Say hello"}]
+HELLO: list[MessageParam] = [{"role": "user", "content": "Say hello"}]
 ANTHROPIC_MODEL = "ant/claude-test"
 OPENAI_MODEL = "fake/gpt-test"
 
@@ -37,8 +38,15 @@ async def gateway(
     )
 
 
-def client(gateway: GatewayServer, **kwargs: Any) -> anthropic.AsyncAnthropic:
-    return anthropic.AsyncAnthropic(base_url=gateway.url, api_key="client-key-not-needed", max_retries=0, **kwargs)
+def client(gateway: GatewayServer) -> anthropic.AsyncAnthropic:
+    return anthropic.AsyncAnthropic(base_url=gateway.url, api_key="client-key-not-needed", max_retries=0)
+
+
+def error_body(caught: pytest.ExceptionInfo[anthropic.APIError]) -> dict[str, Any]:
+    """The error the SDK parsed from the gateway's JSON answer (Anthropic's shape: type, error)."""
+    body = caught.value.body
+    assert isinstance(body, dict)
+    return body
 
 
 # --- passthrough: Anthropic client, Anthropic upstream -------------------------------------------
@@ -47,10 +55,11 @@ def client(gateway: GatewayServer, **kwargs: Any) -> anthropic.AsyncAnthropic:
 async def test_passthrough_keeps_the_body_and_forwards_version_and_beta(
     gateway: GatewayServer, anthropic_upstream: FakeAnthropic
 ) -> None:
+    system: list[TextBlockParam] = [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}]
     body = {
         "model": ANTHROPIC_MODEL,
         "max_tokens": 64,
-        "system": [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}],
+        "system": system,
         "messages": HELLO,
         "metadata": {"user_id": "u-1"},
         "vendor_field": {"kept": [1, 2.5]},
@@ -58,7 +67,7 @@ async def test_passthrough_keeps_the_body_and_forwards_version_and_beta(
     reply = await client(gateway).messages.create(
         model=ANTHROPIC_MODEL,
         max_tokens=64,
-        system=body["system"],
+        system=system,
         messages=HELLO,
         metadata={"user_id": "u-1"},
         extra_body={"vendor_field": {"kept": [1, 2.5]}},
@@ -91,8 +100,9 @@ async def test_passthrough_stream_reassembles_thinking_text_and_tools(gateway: G
     ) as stream:
         final = await stream.get_final_message()
     assert [b.type for b in final.content] == ["thinking", "text", "tool_use", "tool_use"]
-    assert final.content[0].thinking == THINKING and final.content[0].signature == SIGNATURE  # type: ignore[union-attr]
-    assert [(b.id, b.name, b.input) for b in final.content[2:]] == list(TOOL_USES)  # type: ignore[union-attr]
+    thinking = final.content[0]
+    assert thinking.type == "thinking" and (thinking.thinking, thinking.signature) == (THINKING, SIGNATURE)
+    assert [(b.id, b.name, b.input) for b in final.content[2:] if b.type == "tool_use"] == list(TOOL_USES)
     assert final.stop_reason == "tool_use"
     assert final.usage.output_tokens == 17
     totals = gateway.gateway.totals
@@ -144,17 +154,21 @@ async def test_count_tokens_asks_an_anthropic_upstream(
     ],
 )
 async def test_upstream_errors_keep_their_anthropic_type(
-    gateway: GatewayServer, anthropic_upstream: FakeAnthropic, status: int, kind: str, error_class: type[Exception]
+    gateway: GatewayServer,
+    anthropic_upstream: FakeAnthropic,
+    status: int,
+    kind: str,
+    error_class: type[anthropic.APIStatusError],
 ) -> None:
     anthropic_upstream.fail(status, kind, "the upstream said no", headers={"retry-after": "7"})
     with pytest.raises(error_class) as caught:
         await client(gateway).messages.create(model=ANTHROPIC_MODEL, max_tokens=10, messages=HELLO)
-    err: Any = caught.value
-    assert err.status_code == status
-    assert err.body["type"] == "error" and err.body["error"]["type"] == kind
-    assert "the upstream said no" in err.body["error"]["message"]
+    assert caught.value.status_code == status
+    body = error_body(caught)
+    assert body["type"] == "error" and body["error"]["type"] == kind
+    assert "the upstream said no" in body["error"]["message"]
     if status in (429, 529):
-        assert err.response.headers["retry-after"] == "7"
+        assert caught.value.response.headers["retry-after"] == "7"
 
 
 async def test_translated_text_with_system_and_usage(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
@@ -167,8 +181,9 @@ async def test_translated_text_with_system_and_usage(gateway: GatewayServer, ups
         messages=[*HELLO, {"role": "assistant", "content": "Hi!"}, {"role": "user", "content": "Again"}],
     )
     assert reply.type == "message" and reply.role == "assistant"
-    assert [b.type for b in reply.content] == ["text"]
-    assert reply.content[0].text == "Hello from the fake upstream!"  # type: ignore[union-attr]
+    text = reply.content[0]
+    assert text.type == "text" and text.text == "Hello from the fake upstream!"
+    assert len(reply.content) == 1
     assert reply.stop_reason == "end_turn" and reply.model == OPENAI_MODEL
     # prompt 12 of which 4 cached: Anthropic's input_tokens excludes the cache
     assert (reply.usage.input_tokens, reply.usage.cache_read_input_tokens, reply.usage.output_tokens) == (8, 4, 7)
@@ -205,7 +220,10 @@ async def test_translated_tool_definitions_and_choice(gateway: GatewayServer, up
 
 
 async def test_translated_tool_results_go_back_as_tool_messages(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
-    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}
+    image: ImageBlockParam = {
+        "type": "image",
+        "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="},
+    }
     await client(gateway).messages.create(
         model=OPENAI_MODEL,
         max_tokens=100,
@@ -253,7 +271,7 @@ async def test_translated_tool_results_go_back_as_tool_messages(gateway: Gateway
 async def test_an_openai_not_found_is_an_anthropic_not_found(gateway: GatewayServer) -> None:
     with pytest.raises(anthropic.NotFoundError) as missing:
         await client(gateway).messages.create(model="fake/no-such-model", max_tokens=10, messages=HELLO)
-    assert missing.value.body["error"]["type"] == "not_found_error"  # type: ignore[index]
+    assert error_body(missing)["error"]["type"] == "not_found_error"
 
 
 async def test_count_tokens_counts_locally_for_other_upstreams(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
@@ -267,10 +285,12 @@ async def test_count_tokens_counts_locally_for_other_upstreams(gateway: GatewayS
 
 
 async def test_a_translated_stream_starts_with_the_prompt_as_counted_here(gateway: GatewayServer) -> None:
-    system, messages = (
-        "word " * 300,
-        [*HELLO, {"role": "assistant", "content": "Hi!"}, {"role": "user", "content": "Again"}],
-    )
+    system = "word " * 300
+    messages: list[MessageParam] = [
+        *HELLO,
+        {"role": "assistant", "content": "Hi!"},
+        {"role": "user", "content": "Again"},
+    ]
     counted = await client(gateway).messages.count_tokens(
         model=OPENAI_MODEL, system=system, messages=messages, tools=[WEATHER]
     )
@@ -286,11 +306,14 @@ async def test_a_translated_stream_starts_with_the_prompt_as_counted_here(gatewa
 
 async def test_bad_requests_answer_in_anthropic_shape(gateway: GatewayServer) -> None:
     with pytest.raises(anthropic.BadRequestError) as caught:
-        await client(gateway).messages.create(
-            model=OPENAI_MODEL, max_tokens=10, messages=[{"role": "robot", "content": "x"}]
-        )  # type: ignore[typeddict-item]
-    assert caught.value.body["type"] == "error"  # type: ignore[index]
-    assert caught.value.body["error"]["type"] == "invalid_request_error"  # type: ignore[index]
+        await client(gateway).messages.create(  # the SDK's types allow no such role: it goes in as an extra
+            model=OPENAI_MODEL,
+            max_tokens=10,
+            messages=HELLO,
+            extra_body={"messages": [{"role": "robot", "content": "x"}]},
+        )
+    body = error_body(caught)
+    assert body["type"] == "error" and body["error"]["type"] == "invalid_request_error"
 
 
 async def test_bearer_and_x_api_key_clients_are_both_served(
@@ -298,7 +321,7 @@ async def test_bearer_and_x_api_key_clients_are_both_served(
 ) -> None:
     bearer = anthropic.AsyncAnthropic(base_url=gateway.url, auth_token="oauth-token-from-client", max_retries=0)
     reply = await bearer.messages.create(model=ANTHROPIC_MODEL, max_tokens=10, messages=HELLO)
-    assert reply.content[0].text == TEXT  # type: ignore[union-attr]
+    assert reply.content[0].type == "text" and reply.content[0].text == TEXT
     sent = anthropic_upstream.message_requests[-1].headers
     assert "oauth-token-from-client" not in json.dumps(sent)
     assert "Authorization" not in sent
@@ -314,7 +337,7 @@ async def test_tool_use_answer_from_an_anthropic_upstream_untouched(gateway: Gat
         model=ANTHROPIC_MODEL, max_tokens=100, messages=HELLO, tools=[WEATHER]
     )
     assert [b.type for b in reply.content] == ["text", "tool_use", "tool_use"]
-    assert reply.content[0].text == TOOL_TEXT  # type: ignore[union-attr]
+    assert reply.content[0].type == "text" and reply.content[0].text == TOOL_TEXT
 
 
 async def test_passthrough_sends_the_clients_bytes_with_only_the_model_changed(
