@@ -7,7 +7,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 
@@ -56,6 +56,12 @@ def provider_table(name: str, fake: FakeUpstream, *, extra: str = "") -> str:
         f'[providers.{name}]\nkind = "{fake.kind}"\nbase_url = "{fake.url}"\n'
         f'api_key_env = "{name.upper()}_KEY"\n{extra}\n'
     )
+
+
+def error_body(body: object) -> dict[str, Any]:
+    """The JSON object an SDK parsed from an error answer (the SDKs type an error's body ``object``)."""
+    assert isinstance(body, dict)
+    return body
 
 
 @pytest.fixture

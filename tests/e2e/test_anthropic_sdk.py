@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import aiohttp
 import anthropic
 import pytest
 from anthropic.types import ImageBlockParam, MessageParam, TextBlockParam, ToolParam
-from conftest import ANTHROPIC_KEY, FAKE_KEY, StartGateway, provider_table
+from conftest import ANTHROPIC_KEY, FAKE_KEY, StartGateway, error_body, provider_table
 from fakes.anthropic_upstream import SIGNATURE, TEXT, THINKING, TOOL_TEXT, TOOL_USES, FakeAnthropic
 from fakes.openai_upstream import FakeOpenAI
 
@@ -40,13 +39,6 @@ async def gateway(
 
 def client(gateway: GatewayServer) -> anthropic.AsyncAnthropic:
     return anthropic.AsyncAnthropic(base_url=gateway.url, api_key="client-key-not-needed", max_retries=0)
-
-
-def error_body(caught: pytest.ExceptionInfo[anthropic.APIError]) -> dict[str, Any]:
-    """The error the SDK parsed from the gateway's JSON answer (Anthropic's shape: type, error)."""
-    body = caught.value.body
-    assert isinstance(body, dict)
-    return body
 
 
 # --- passthrough: Anthropic client, Anthropic upstream -------------------------------------------
@@ -164,7 +156,7 @@ async def test_upstream_errors_keep_their_anthropic_type(
     with pytest.raises(error_class) as caught:
         await client(gateway).messages.create(model=ANTHROPIC_MODEL, max_tokens=10, messages=HELLO)
     assert caught.value.status_code == status
-    body = error_body(caught)
+    body = error_body(caught.value.body)
     assert body["type"] == "error" and body["error"]["type"] == kind
     assert "the upstream said no" in body["error"]["message"]
     if status in (429, 529):
@@ -271,7 +263,7 @@ async def test_translated_tool_results_go_back_as_tool_messages(gateway: Gateway
 async def test_an_openai_not_found_is_an_anthropic_not_found(gateway: GatewayServer) -> None:
     with pytest.raises(anthropic.NotFoundError) as missing:
         await client(gateway).messages.create(model="fake/no-such-model", max_tokens=10, messages=HELLO)
-    assert error_body(missing)["error"]["type"] == "not_found_error"
+    assert error_body(missing.value.body)["error"]["type"] == "not_found_error"
 
 
 async def test_count_tokens_counts_locally_for_other_upstreams(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
@@ -312,7 +304,7 @@ async def test_bad_requests_answer_in_anthropic_shape(gateway: GatewayServer) ->
             messages=HELLO,
             extra_body={"messages": [{"role": "robot", "content": "x"}]},
         )
-    body = error_body(caught)
+    body = error_body(caught.value.body)
     assert body["type"] == "error" and body["error"]["type"] == "invalid_request_error"
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import aiohttp
 import openai
 import pytest
-from conftest import FAKE_KEY, StartGateway, provider_table
+from conftest import FAKE_KEY, StartGateway, error_body, provider_table
 from fakes.openai_upstream import TOOL_CALLS, FakeOpenAI
 from fakes.upstream import Script
 from openai.types.chat import (
@@ -32,13 +31,6 @@ HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Say hell
 
 def client(gateway: GatewayServer) -> openai.AsyncOpenAI:
     return openai.AsyncOpenAI(base_url=f"{gateway.url}/v1", api_key="not-needed-on-loopback", max_retries=0)
-
-
-def error_body(caught: pytest.ExceptionInfo[openai.APIError]) -> dict[str, Any]:
-    """The error object the SDK parsed from the gateway's JSON answer."""
-    body = caught.value.body
-    assert isinstance(body, dict)
-    return body
 
 
 async def test_chat_completion(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
@@ -204,8 +196,8 @@ async def test_unknown_model_is_404_naming_it(gateway: GatewayServer, upstream: 
     with pytest.raises(openai.NotFoundError) as caught:
         await client(gateway).chat.completions.create(model="no-such-model", messages=HELLO)
     assert "no-such-model" in caught.value.message
-    assert error_body(caught)["code"] == "model_not_found"
-    assert error_body(caught)["param"] == "model"
+    assert error_body(caught.value.body)["code"] == "model_not_found"
+    assert error_body(caught.value.body)["param"] == "model"
     assert upstream.chat_requests == []
     with pytest.raises(openai.NotFoundError):
         await client(gateway).models.retrieve("fake/no-such-model")
@@ -216,7 +208,7 @@ async def test_invalid_field_is_400_naming_it(gateway: GatewayServer, upstream: 
         await client(gateway).chat.completions.create(
             model="fake/gpt-test", messages=HELLO, extra_body={"max_tokens": True}
         )
-    assert error_body(caught)["param"] == "max_tokens"
+    assert error_body(caught.value.body)["param"] == "max_tokens"
     assert upstream.chat_requests == []
 
 
@@ -241,7 +233,7 @@ async def test_rate_limit_keeps_retry_after(gateway: GatewayServer, upstream: Fa
     with pytest.raises(openai.RateLimitError) as caught:
         await client(gateway).chat.completions.create(model="fake/gpt-test", messages=HELLO)
     assert caught.value.response.headers["retry-after"] == "7"
-    assert error_body(caught)["code"] == "rate_limit_exceeded"
+    assert error_body(caught.value.body)["code"] == "rate_limit_exceeded"
     assert "Rate limit reached" in caught.value.message
     assert caught.value.response.headers["x-request-id"].startswith("req_")
 
@@ -278,7 +270,7 @@ async def test_unreachable_upstream_is_502(start_gateway: StartGateway) -> None:
     with pytest.raises(openai.APIStatusError) as caught:
         await client(gw).chat.completions.create(model="gone/m", messages=HELLO)
     assert caught.value.status_code == 502
-    assert error_body(caught)["code"] == "upstream_unreachable"
+    assert error_body(caught.value.body)["code"] == "upstream_unreachable"
 
 
 async def test_upstream_timeout_is_504(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
@@ -286,7 +278,7 @@ async def test_upstream_timeout_is_504(gateway: GatewayServer, upstream: FakeOpe
     with pytest.raises(openai.APIStatusError) as caught:
         await client(gateway).chat.completions.create(model="fake/gpt-test", messages=HELLO)
     assert caught.value.status_code == 504
-    assert error_body(caught)["code"] == "upstream_timeout"
+    assert error_body(caught.value.body)["code"] == "upstream_timeout"
 
 
 async def test_error_mid_stream_reaches_the_sdk_as_an_error(gateway: GatewayServer, upstream: FakeOpenAI) -> None:
@@ -319,7 +311,7 @@ async def test_oversize_request_is_413(start_gateway: StartGateway, upstream: Fa
             model="fake/gpt-test", messages=[{"role": "user", "content": "x" * 100_000}]
         )
     assert caught.value.status_code == 413
-    assert error_body(caught)["code"] == "payload_too_large"
+    assert error_body(caught.value.body)["code"] == "payload_too_large"
     assert upstream.chat_requests == []
 
 

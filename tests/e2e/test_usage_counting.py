@@ -8,13 +8,17 @@ import aiohttp
 import anthropic
 import openai
 import pytest
+from anthropic.types import MessageParam
 from conftest import FAKE_KEY, StartGateway, provider_table
 from fakes.openai_upstream import TEXT, FakeOpenAI
+from openai.types.chat import ChatCompletionMessageParam
 
 from gateway import GatewayServer
 from gateway.pipeline import tokens
 
-HELLO = [{"role": "user", "content": "Say hello to everyone in the room, please."}]
+PROMPT = "Say hello to everyone in the room, please."
+HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": PROMPT}]
+ANTHROPIC_HELLO: list[MessageParam] = [{"role": "user", "content": PROMPT}]
 
 
 @pytest.fixture
@@ -37,11 +41,11 @@ async def test_passthrough_answers_without_usage_are_counted(
 ) -> None:
     sdk = openai.AsyncOpenAI(base_url=f"{gateway.url}/v1", api_key="x", max_retries=0)
     if stream:
-        async for _ in await sdk.chat.completions.create(model="fake/gpt-test", messages=HELLO, stream=True):  # type: ignore[arg-type]
+        async for _ in await sdk.chat.completions.create(model="fake/gpt-test", messages=HELLO, stream=True):
             pass
         assert "stream_options" not in upstream.chat_requests[-1].json  # the provider does not take it
     else:
-        await sdk.chat.completions.create(model="fake/gpt-test", messages=HELLO)  # type: ignore[arg-type]
+        await sdk.chat.completions.create(model="fake/gpt-test", messages=HELLO)
     await settled(gateway)
     totals = gateway.gateway.totals
     assert (totals.requests, totals.estimated, totals.unreported) == (1, 1, 0)
@@ -53,10 +57,10 @@ async def test_passthrough_answers_without_usage_are_counted(
 async def test_translated_answers_without_usage_are_counted(gateway: GatewayServer, stream: bool) -> None:
     sdk = anthropic.AsyncAnthropic(base_url=gateway.url, api_key="x", max_retries=0)
     if stream:
-        async with sdk.messages.stream(model="fake/gpt-test", max_tokens=50, messages=HELLO) as events:  # type: ignore[arg-type]
+        async with sdk.messages.stream(model="fake/gpt-test", max_tokens=50, messages=ANTHROPIC_HELLO) as events:
             await events.get_final_message()
     else:
-        await sdk.messages.create(model="fake/gpt-test", max_tokens=50, messages=HELLO)  # type: ignore[arg-type]
+        await sdk.messages.create(model="fake/gpt-test", max_tokens=50, messages=ANTHROPIC_HELLO)
     await settled(gateway)
     totals = gateway.gateway.totals
     assert (totals.estimated, totals.completion_tokens) == (1, expected_completion())
@@ -78,7 +82,7 @@ async def test_a_stream_that_asked_for_usage_ends_with_the_gateway_s_count(
         model="fake/gpt-test",
         messages=HELLO,
         stream=True,
-        stream_options={"include_usage": True},  # type: ignore[arg-type]
+        stream_options={"include_usage": True},
     )
     chunks = [chunk async for chunk in stream]
     assert upstream.chat_requests[-1].json["stream_options"] == {"include_usage": True}  # asked for, and ignored
