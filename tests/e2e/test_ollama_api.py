@@ -4,11 +4,13 @@ upstreams behind it, and the native passthrough to an Ollama upstream."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import aiohttp
 import ollama
 import pytest
+from anthropic.types import MessageParam
 from conftest import FAKE_KEY, StartGateway, provider_table
 from fakes import ollama_upstream as oll
 from fakes.ollama_upstream import FakeOllama
@@ -18,12 +20,13 @@ from gateway import GatewayServer
 from gateway.formats.ollama.models import COMPATIBLE_VERSION
 
 HELLO = [{"role": "user", "content": "Say hello"}]
+ANTHROPIC_HELLO: list[MessageParam] = [{"role": "user", "content": "Say hello"}]
 
 
 @pytest.fixture
-async def local() -> FakeOllama:
+async def local() -> AsyncIterator[FakeOllama]:
     fake = await FakeOllama().start()
-    yield fake  # type: ignore[misc]
+    yield fake
     await fake.stop()
 
 
@@ -85,7 +88,7 @@ async def test_generate_streamed_and_whole_and_loading(gateway: GatewayServer, u
             model="fake/gpt-test", prompt="Say hello", system="Be brief.", stream=True
         )
     ]
-    assert "".join(p.response for p in pieces) == "Hello from the fake upstream!"
+    assert "".join(p.response or "" for p in pieces) == "Hello from the fake upstream!"
     assert pieces[-1].done and pieces[-1].eval_count == 5
     assert upstream.chat_requests[-1].json["messages"] == [
         {"role": "system", "content": "Be brief."},
@@ -146,7 +149,7 @@ async def test_other_clients_reach_ollama_through_its_native_api(gateway: Gatewa
     await sdk.messages.create(
         model="local/qwen3:8b",
         max_tokens=300,
-        messages=HELLO,
+        messages=ANTHROPIC_HELLO,
         system="Be brief.",
         thinking={"type": "enabled", "budget_tokens": 1024},
         stop_sequences=["END"],
@@ -176,9 +179,9 @@ async def test_a_long_prompt_asks_ollama_for_a_window_that_holds_it(gateway: Gat
     assert local.windows == [32768, 32768]
     assert len(local.requests_to("/api/show")) == 1  # the model's own window, asked once
 
-    await sdk.messages.create(model="local/llama3.2:latest", max_tokens=300, messages=HELLO)
+    await sdk.messages.create(model="local/llama3.2:latest", max_tokens=300, messages=ANTHROPIC_HELLO)
     assert local.windows[-1] == 32768  # a short request keeps the loaded window: no reload
-    await sdk.messages.create(model="local/qwen3:8b", max_tokens=300, messages=HELLO)
+    await sdk.messages.create(model="local/qwen3:8b", max_tokens=300, messages=ANTHROPIC_HELLO)
     assert "num_ctx" not in local.native_chat_requests[-1].json["options"]  # the server's default holds it
     assert local.windows[-1] == oll.DEFAULT_CONTEXT
 
