@@ -9,6 +9,7 @@ would show up without tools, fails here.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -91,7 +92,8 @@ async def chat(
         "stream_options": {"include_usage": True},
         "temperature": 0.1,
     }
-    text, calls, usage, finish = "", {}, {}, ""
+    text, usage, finish = "", {}, ""
+    calls: dict[int, dict[str, str]] = {}
     async with session.post(f"{url}/v1/chat/completions", json=body, headers=CHAT_HEADERS) as reply:
         assert reply.status == 200, await reply.text()
         assert reply.headers["Content-Type"].startswith("text/event-stream")
@@ -116,19 +118,24 @@ async def chat(
 
 
 @pytest.fixture
-async def gateway(start_gateway: StartGateway, upstream: FakeOpenAI) -> GatewayServer:
-    local = await FakeOllama().start()
-    gateway = await start_gateway(
+async def local() -> AsyncIterator[FakeOllama]:
+    fake = await FakeOllama().start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def gateway(start_gateway: StartGateway, upstream: FakeOpenAI, local: FakeOllama) -> GatewayServer:
+    return await start_gateway(
         provider_table("fake", upstream) + provider_table("local", local, extra="local = true"),
         {"FAKE_KEY": FAKE_KEY},
     )
-    gateway.local_fake = local  # type: ignore[attr-defined]
-    yield gateway  # type: ignore[misc]
-    await local.stop()
 
 
 @pytest.mark.parametrize("model", ["fake/gpt-test", "local/llama3.2:latest"])
-async def test_discovery_then_a_tool_using_chat(gateway: GatewayServer, upstream: FakeOpenAI, model: str) -> None:
+async def test_discovery_then_a_tool_using_chat(
+    gateway: GatewayServer, upstream: FakeOpenAI, local: FakeOllama, model: str
+) -> None:
     async with aiohttp.ClientSession() as session:
         listed = await discover(session, gateway.url)
         assert {"fake/gpt-test", "local/llama3.2:latest"} <= set(listed)
@@ -158,7 +165,7 @@ async def test_discovery_then_a_tool_using_chat(gateway: GatewayServer, upstream
         )
         messages += [{"role": "tool", "tool_call_id": c["id"], "content": f"result of {c['name']}"} for c in calls]
         await chat(session, gateway.url, model, messages)
-    fake = gateway.local_fake if model.startswith("local/") else upstream  # type: ignore[attr-defined]
+    fake: FakeOllama | FakeOpenAI = local if model.startswith("local/") else upstream
     sent = fake.requests_to("/v1/chat/completions")[-1].json  # Ollama's own /v1, or the hosted one
     assert sent["model"] == model.split("/", 1)[1]
     assert [(m["tool_call_id"], m["content"]) for m in sent["messages"] if m["role"] == "tool"] == [
