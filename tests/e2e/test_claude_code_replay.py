@@ -9,10 +9,12 @@ is translated, and the streamed answer is still a well-formed Messages stream.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
+from anthropic.types import TextBlockParam, ToolParam
 from conftest import ANTHROPIC_KEY, FAKE_KEY, StartGateway, provider_table
 from fakes.anthropic_upstream import SIGNATURE, THINKING, TOOL_USES, FakeAnthropic
 from fakes.openai_upstream import REASONING, TOOL_CALLS, FakeOpenAI
@@ -36,7 +38,7 @@ HEADERS = {
     "x-stainless-lang": "js",
     "content-type": "application/json",
 }
-SYSTEM = [
+SYSTEM: list[TextBlockParam] = [
     {
         "type": "text",
         "text": "You are Claude Code, Anthropic's official CLI for Claude.",
@@ -50,7 +52,7 @@ SYSTEM = [
     },
 ]
 _SCHEMA = "http://json-schema.org/draft-07/schema#"
-TOOLS = [
+TOOLS: list[ToolParam] = [
     {
         "name": "Bash",
         "description": "Executes a given bash command.",
@@ -100,10 +102,8 @@ USER_TURN = {
     ],
 }
 # Since 2.1.154 the environment and reminders come as system messages between the turns.
-ENVIRONMENT = {
-    "role": "system",
-    "content": [{"type": "text", "text": "# Environment\n - Platform: linux\n - Shell: bash"}],
-}
+ENVIRONMENT_TEXT = "# Environment\n - Platform: linux\n - Shell: bash"
+ENVIRONMENT = {"role": "system", "content": [{"type": "text", "text": ENVIRONMENT_TEXT}]}
 METADATA = {"user_id": "user_3f1c0e_account__session_6a0b9d2e-1c4f-4d8e-9a57-2b3c4d5e6f70"}
 
 
@@ -193,19 +193,23 @@ def read_stream(data: bytes) -> tuple[list[str], list[dict[str, Any]]]:
 
 
 @pytest.fixture
-async def gateway(start_gateway: StartGateway, upstream: FakeOpenAI) -> GatewayServer:
-    anthropic_fake = await FakeAnthropic(key=ANTHROPIC_KEY, models=(MAIN_MODEL, SMALL_MODEL)).start()
-    gateway = await start_gateway(
+async def anthropic_fake() -> AsyncIterator[FakeAnthropic]:
+    fake = await FakeAnthropic(key=ANTHROPIC_KEY, models=(MAIN_MODEL, SMALL_MODEL)).start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def gateway(start_gateway: StartGateway, upstream: FakeOpenAI, anthropic_fake: FakeAnthropic) -> GatewayServer:
+    return await start_gateway(
         provider_table("fake", upstream) + provider_table("ant", anthropic_fake),
         {"FAKE_KEY": FAKE_KEY, "ANT_KEY": ANTHROPIC_KEY},
     )
-    gateway.anthropic_fake = anthropic_fake  # type: ignore[attr-defined]
-    yield gateway  # type: ignore[misc]
-    await anthropic_fake.stop()
 
 
-async def test_session_to_an_anthropic_upstream_passes_through_untouched(gateway: GatewayServer) -> None:
-    fake: FakeAnthropic = gateway.anthropic_fake  # type: ignore[attr-defined]
+async def test_session_to_an_anthropic_upstream_passes_through_untouched(
+    gateway: GatewayServer, anthropic_fake: FakeAnthropic
+) -> None:
     async with aiohttp.ClientSession() as session:
         status, body = await post(session, gateway.url, title_request(SMALL_MODEL))
         assert status == 200, body
@@ -216,12 +220,12 @@ async def test_session_to_an_anthropic_upstream_passes_through_untouched(gateway
         assert (blocks[0]["thinking"], blocks[0]["signature"]) == (THINKING, SIGNATURE)
         status, _ = await post(session, gateway.url, next_request(MAIN_MODEL, blocks))
         assert status == 200
-    sent = fake.message_requests
+    sent = anthropic_fake.message_requests
     assert len(sent) == 3
-    for request, body in zip(
+    for request, expected in zip(
         sent, (title_request(SMALL_MODEL), main_request(MAIN_MODEL), next_request(MAIN_MODEL, blocks)), strict=True
     ):
-        assert request.body == encoded(body)  # byte for byte: the names already were the upstream's
+        assert request.body == encoded(expected)  # byte for byte: the names already were the upstream's
         assert request.headers["anthropic-beta"] == BETAS
         assert request.headers["anthropic-version"] == "2023-06-01"
         assert request.headers["x-api-key"] == ANTHROPIC_KEY
@@ -259,7 +263,7 @@ async def test_session_to_an_openai_upstream_is_translated(gateway: GatewayServe
     # System blocks joined, cache_control dropped; tools as functions with their schemas whole.
     assert main["messages"][0] == {"role": "system", "content": "\n\n".join(b["text"] for b in SYSTEM)}
     assert main["messages"][1]["role"] == "user"
-    assert main["messages"][2] == {"role": "system", "content": ENVIRONMENT["content"][0]["text"]}  # where it was given
+    assert main["messages"][2] == {"role": "system", "content": ENVIRONMENT_TEXT}  # where it was given
     assert [t["function"]["name"] for t in main["tools"]] == ["Bash", "Read", "Task"]
     assert main["tools"][2]["function"]["parameters"] == TOOLS[2]["input_schema"]
     assert main["stream_options"] == {"include_usage": True}
