@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from conftest import StartGateway
 from fakes.github_copilot import USER_CODE, FakeCopilot
 
 from gateway import GatewayServer
+from gateway.auth.login_flows import FlowDoc
 from gateway.store.secrets import MemorySecrets
 
 TOKEN = "sb-admin-access-test-token-000000000000000"
@@ -23,7 +25,7 @@ ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture
-async def copilot() -> Any:
+async def copilot() -> AsyncIterator[FakeCopilot]:
     fake = await FakeCopilot().start()
     yield fake
     await fake.stop()
@@ -62,17 +64,25 @@ async def _post(
 async def _flow(session: aiohttp.ClientSession, gw: GatewayServer, flow: str) -> dict[str, Any]:
     for _ in range(200):
         async with session.get(f"{gw.url}/admin/accounts/login/{flow}", headers=ADMIN) as r:
-            found = await r.json()
+            found: dict[str, Any] = await r.json()
         if found["status"] != "pending":
             return found
         await asyncio.sleep(0.05)
     raise AssertionError("the sign-in never finished")
 
 
-async def _sign_in(gw: GatewayServer) -> dict[str, Any]:
+async def _sign_in(gw: GatewayServer) -> FlowDoc:
     """Started the way the app starts it: in process, where the user code may be shown."""
     assert gw.control is not None
     return (await gw.control.sign_in("copilot", "admin")).for_person()
+
+
+def _fast_clock(gw: GatewayServer) -> _FastClock:
+    """Seconds of the sign-in's waiting pass at once; the sleeps asked are kept."""
+    assert gw.flows is not None
+    clock = _FastClock()
+    gw.flows._clock = clock
+    return clock
 
 
 async def test_device_flow_keeps_the_interval_slows_down_and_signs_in(
@@ -80,14 +90,13 @@ async def test_device_flow_keeps_the_interval_slows_down_and_signs_in(
 ) -> None:
     copilot.polls = ["authorization_pending", "slow_down", "authorization_pending"]
     gw = await _start(start_gateway, copilot, tmp_path)
-    gw.flows._clock = _FastClock()  # type: ignore[union-attr]  # seconds of waiting pass at once; the sleeps asked are kept
+    clock = _fast_clock(gw)
     started = await _sign_in(gw)
     assert started["user_code"] == USER_CODE and started["verification_uri"].endswith("/login/device")
     async with aiohttp.ClientSession() as session:
         done = await _flow(session, gw, started["flow"])
         assert done["status"] == "done" and done["account"]["label"] == "copilot:octocat"
-    sleeps = gw.flows._clock.sleeps  # type: ignore[union-attr]
-    assert sleeps == [1, 1, 6, 6]  # interval 1 s; slow_down adds 5 s and keeps it
+    assert clock.sleeps == [1, 1, 6, 6]  # interval 1 s; slow_down adds 5 s and keeps it
 
 
 async def test_the_user_code_is_shown_only_to_the_person_at_the_machine(
@@ -96,7 +105,7 @@ async def test_the_user_code_is_shown_only_to_the_person_at_the_machine(
     """SECURITY.md S36: no admin route starts a device flow or answers its code."""
     copilot.polls = ["authorization_pending"] * 50
     gw = await _start(start_gateway, copilot, tmp_path)
-    gw.flows._clock = _FastClock()  # type: ignore[union-attr]
+    _fast_clock(gw)
     async with aiohttp.ClientSession() as session:
         status, refused, _ = await _post(session, f"{gw.url}/admin/accounts/login/copilot", {}, ADMIN)
         assert status == 403 and "accounts login copilot" in refused["error"]["message"]
@@ -115,7 +124,7 @@ async def test_device_flow_stops_clearly(
 ) -> None:
     copilot.polls = ["authorization_pending", outcome]
     gw = await _start(start_gateway, copilot, tmp_path)
-    gw.flows._clock = _FastClock()  # type: ignore[union-attr]
+    _fast_clock(gw)
     started = await _sign_in(gw)
     async with aiohttp.ClientSession() as session:
         done = await _flow(session, gw, started["flow"])
