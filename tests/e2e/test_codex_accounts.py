@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 from conftest import StartGateway
-from fakes.chatgpt import FakeChatGPT
+from fakes.chatgpt import FakeChatGPT, Tokens
 
 from gateway import GatewayServer
 from gateway.store.secrets import MemorySecrets
@@ -35,7 +35,7 @@ def _env(fake: FakeChatGPT) -> dict[str, str]:
     return {"SWITCHBOARD_CODEX_BASE_URL": fake.url, "SWITCHBOARD_OPENAI_AUTH_URL": fake.root}
 
 
-def _codex_home(tmp_path: Path, fake: FakeChatGPT, *, expired: bool = False) -> tuple[Path, dict[str, str]]:
+def _codex_home(tmp_path: Path, fake: FakeChatGPT, *, expired: bool = False) -> tuple[Path, Tokens]:
     tokens = fake.issue(expired=expired)
     folder = tmp_path / "codex-home"
     folder.mkdir(exist_ok=True)
@@ -68,7 +68,8 @@ async def _post(
 async def _import(session: aiohttp.ClientSession, gw: GatewayServer, **body: Any) -> dict[str, Any]:
     status, data, _ = await _post(session, f"{gw.url}/admin/accounts/import/codex", body, ADMIN)
     assert status == 201, data
-    return data["account"]
+    account: dict[str, Any] = data["account"]
+    return account
 
 
 async def test_import_then_every_client_protocol_reaches_the_subscription(
@@ -141,6 +142,7 @@ async def test_import_then_every_client_protocol_reaches_the_subscription(
 
         # Usage came back with every answer, counted against the account.
         await gw.gateway.counted()
+        assert gw.state is not None
         await asyncio.to_thread(gw.state.db.writer.flush)
         rows = await gw.state.db.read(
             lambda c: c.execute("SELECT account, prompt, completion FROM usage WHERE kind = 'request'").fetchall()
@@ -223,7 +225,8 @@ async def test_a_used_up_account_rests_until_its_window_resets_and_the_next_one_
         # The used-up account is benched until its window resets (hours, not seconds) ...
         cred = next(c for c in gw.gateway._pools["codex"].credentials if c.label == "codex:one@example.com")
         snapshot = gw.gateway.router.health.snapshot(cred)
-        assert snapshot["health"] == "benched" and snapshot["benched"]["seconds_left"] > 3600
+        benched = snapshot["benched"]
+        assert snapshot["health"] == "benched" and benched is not None and benched["seconds_left"] > 3600
         # ... and not even tried meanwhile.
         status, _, headers = await _post(
             session, f"{gw.url}/v1/chat/completions", {**chat, "messages": [{"role": "user", "content": "new"}]}
