@@ -18,11 +18,13 @@ import openai
 import pytest
 from conftest import FAKE_KEY, StartGateway, provider_table
 from fakes.openai_upstream import FakeOpenAI
+from openai.types.chat import ChatCompletionMessageParam
 
 from gateway import GatewayServer
 
 TOKEN = "sb-admin-access-test-token-000000000000000"
-CHAT = {"model": "fake/gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+HI: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
+CHAT = {"model": "fake/gpt-test", "messages": HI}
 MESSAGES = {"model": "fake/gpt-test", "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]}
 OLLAMA = {"model": "fake/gpt-test", "stream": False, "messages": [{"role": "user", "content": "hi"}]}
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
@@ -69,7 +71,7 @@ async def test_a_key_works_on_every_protocol_until_it_is_revoked(
     assert status == 200 and key not in str(listing) and listing["keys"][0]["id"] == made["id"]
 
     client = openai.AsyncOpenAI(base_url=f"{gateway.url}/v1", api_key=key, max_retries=0)
-    assert (await client.chat.completions.create(**CHAT)).choices[0].message.content
+    assert (await client.chat.completions.create(model="fake/gpt-test", messages=HI)).choices[0].message.content
     assert (await call(gateway, "POST", "/v1/messages", MESSAGES, {"x-api-key": key}))[0] == 200
     assert (await call(gateway, "POST", "/api/chat", OLLAMA, bearer(key)))[0] == 200
 
@@ -90,7 +92,7 @@ async def test_a_key_works_on_every_protocol_until_it_is_revoked(
     assert anthropic_error["type"] == "error" and anthropic_error["error"]["type"] == "authentication_error"
     assert set(ollama_error) == {"error"} and "revoked" in ollama_error["error"]
     with pytest.raises(openai.AuthenticationError):
-        await client.chat.completions.create(**CHAT)
+        await client.chat.completions.create(model="fake/gpt-test", messages=HI)
 
 
 async def test_every_route_but_health_refuses_a_caller_without_credentials(
@@ -139,7 +141,7 @@ async def test_hostile_credentials_get_401_and_touch_nothing(
     """S14: never a 500, and the database is byte-for-byte the same after."""
     gateway = await start(start_gateway, upstream)
     await new_key(gateway)
-    assert gateway.state is not None
+    assert gateway.state is not None and gateway.port is not None
     gateway.state.db.writer.flush()
     before = hashlib.sha256(gateway.state.db.path.read_bytes()).hexdigest()
     encoded = value.encode("utf-8")
