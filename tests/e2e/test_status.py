@@ -113,9 +113,9 @@ def test_the_status_command_says_when_no_gateway_runs(tmp_path: Path) -> None:
 async def test_models_whose_every_route_failed_are_named_until_one_succeeds(
     start_gateway: StartGateway, upstream: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import gateway.pipeline.status
+    from gateway.pipeline import status as pipeline_status
 
-    monkeypatch.setattr(gateway.pipeline.status, "FAILING_KEPT", 2)  # names come from callers: a bounded record
+    monkeypatch.setattr(pipeline_status, "FAILING_KEPT", 2)  # names come from callers: a bounded record
     upstream.accept(*KEYS)
     config = (
         f'[routing]\nbreaker_failures = 50\n[providers.pool]\nkind = "openai-compatible"\nbase_url = "{upstream.url}"\n'
