@@ -9,6 +9,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 
 @dataclass
@@ -45,7 +46,8 @@ class _Conn(asyncio.Protocol):
         self.done = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
+        # A stream connection's transport writes; uvloop's does without subclassing asyncio's.
+        self.transport = cast(asyncio.WriteTransport, transport)
         self._send()
 
     def _send(self) -> None:
@@ -53,7 +55,7 @@ class _Conn(asyncio.Protocol):
         self.body_start = -1
         self.first = 0.0
         self.start = time.perf_counter()
-        self.transport.write(self.request)  # type: ignore[attr-defined]
+        self.transport.write(self.request)
 
     def data_received(self, data: bytes) -> None:
         now = time.perf_counter()

@@ -17,9 +17,9 @@ from gateway.routing.pool import KeyPool
 from gateway.transport import UpstreamRequest
 
 
-def provider(pid: str, **kw: object) -> OpenAICompatible:
-    kw.setdefault("base_url", f"https://{pid}.example/v1")
-    return OpenAICompatible(ProviderSettings(id=pid, name=pid, keys=("k-123456789",), **kw))  # type: ignore[arg-type]
+def provider(pid: str, base_url: str = "", models: tuple[str, ...] = ()) -> OpenAICompatible:
+    address = base_url or f"https://{pid}.example/v1"
+    return OpenAICompatible(ProviderSettings(id=pid, name=pid, base_url=address, keys=("k-123456789",), models=models))
 
 
 def listing(*ids: str) -> CannedResponse:

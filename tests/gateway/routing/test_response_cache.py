@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict, Unpack
+
 from fakes.clock import FakeClock
 
 from gateway.config.settings import CacheSettings
@@ -8,8 +10,17 @@ from gateway.routing.response_cache import ResponseCache
 BODY = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": 0}
 
 
-def cache(clock: FakeClock, **settings: object) -> ResponseCache:
-    return ResponseCache(clock, CacheSettings(**{"enabled": True, **settings}))  # type: ignore[arg-type]
+class Bounds(TypedDict, total=False):
+    """The CacheSettings these tests vary (the cache is always on)."""
+
+    ttl: float
+    max_entries: int
+    max_bytes: int
+    sampled: bool
+
+
+def cache(clock: FakeClock, **settings: Unpack[Bounds]) -> ResponseCache:
+    return ResponseCache(clock, CacheSettings(enabled=True, **settings))
 
 
 def test_only_deterministic_requests_are_cached_unless_configured() -> None:
@@ -47,13 +58,13 @@ def test_entries_expire_and_hits_and_misses_are_counted() -> None:
 
 def test_the_least_recently_used_go_first_within_the_bounds() -> None:
     c = cache(FakeClock(), max_entries=2, max_bytes=400)
-    keys = [c.key("k", "p", {**BODY, "n": n}) for n in range(4)]
-    assert all(keys)
-    c.put(keys[0], (b"x" * 10,), False, "r")  # type: ignore[arg-type]
-    c.put(keys[1], (b"x" * 10,), False, "r")  # type: ignore[arg-type]
-    c.get(keys[0])  # type: ignore[arg-type]
-    c.put(keys[2], (b"x" * 10,), False, "r")  # type: ignore[arg-type]
-    assert c.get(keys[1]) is None and c.get(keys[0]) is not None  # type: ignore[arg-type]
-    c.put(keys[3], (b"x" * 101,), False, "r")  # type: ignore[arg-type]  # over a quarter of the budget
-    assert c.get(keys[3]) is None  # type: ignore[arg-type]
+    keys = [key for n in range(4) if (key := c.key("k", "p", {**BODY, "n": n})) is not None]
+    assert len(keys) == 4
+    c.put(keys[0], (b"x" * 10,), False, "r")
+    c.put(keys[1], (b"x" * 10,), False, "r")
+    c.get(keys[0])
+    c.put(keys[2], (b"x" * 10,), False, "r")
+    assert c.get(keys[1]) is None and c.get(keys[0]) is not None
+    c.put(keys[3], (b"x" * 101,), False, "r")  # over a quarter of the budget
+    assert c.get(keys[3]) is None
     assert c.stats()["bytes"] <= 400
