@@ -6,6 +6,7 @@ from __future__ import annotations
 from fakes.clock import FakeClock
 
 from gateway.config.settings import HealthPolicy
+from gateway.providers.access import Access
 from gateway.providers.quota import QuotaWindow
 from gateway.routing.health import Health
 from gateway.routing.pool import Credential, KeyPool
@@ -13,6 +14,8 @@ from gateway.routing.quota import QuotaBook, QuotaRecord
 
 
 class _Account:
+    """A TokenSource the pool ranks and orders, never asked for a token."""
+
     def __init__(self, label: str) -> None:
         self.label = label
         self.risk = "subscription-terms"
@@ -23,10 +26,10 @@ class _Account:
     def secrets(self) -> tuple[str, ...]:
         return ()
 
-    async def access(self) -> object:
+    async def access(self) -> Access:
         raise NotImplementedError
 
-    async def renewed(self, stale: object) -> object:
+    async def renewed(self, stale: Access) -> Access:
         raise NotImplementedError
 
 
@@ -63,12 +66,12 @@ def test_round_robin_puts_the_account_with_most_allowance_first_and_rotates_ties
     clock = FakeClock()
     book = QuotaBook(clock, Health(clock, HealthPolicy()))
     pool = KeyPool("codex", (), rank=book.allowance, accounts=True)
-    pool.set_accounts("codex", [_Account("a"), _Account("b"), _Account("c")])  # type: ignore[list-item]
+    pool.set_accounts("codex", [_Account("a"), _Account("b"), _Account("c")])
     assert {pool.order()[0].label for _ in range(3)} == {"a", "b", "c"}  # nothing known: plain rotation
     book.observe("a", "codex", [QuotaWindow("primary", 90.0, clock.now + 3600)])
     book.observe("b", "codex", [QuotaWindow("primary", 20.0, clock.now + 3600)])
     book.observe("c", "codex", [QuotaWindow("primary", 20.0, clock.now + 4 * 3600)])  # same left, longer to last
     assert [c.label for c in pool.order()] == ["b", "c", "a"]
     sequential = KeyPool("codex", (), "sequential", rank=book.allowance, accounts=True)
-    sequential.set_accounts("codex", [_Account("a"), _Account("b")])  # type: ignore[list-item]
+    sequential.set_accounts("codex", [_Account("a"), _Account("b")])
     assert [c.label for c in sequential.order()] == ["a", "b"]  # drains in order, whatever the rank
