@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from fakes.transport import CannedResponse, FakeTransport
 
 from gateway.auth.oauth.chatgpt_login import ChatGPTLogin, LoginRejected
 from gateway.auth.oauth.claims import chatgpt_identity, expires_at
@@ -25,6 +26,7 @@ from gateway.auth.oauth.logins_on_disk import (
 from gateway.auth.oauth.openai import OpenAIAuth
 from gateway.auth.oauth.pkce import Pkce, new_state
 from gateway.providers.settings import SubscriptionSettings
+from gateway.transport import UpstreamRequest
 
 
 def _jwt(payload: Mapping[str, object]) -> str:
@@ -50,8 +52,17 @@ def test_chatgpt_identity_from_the_id_token_with_fallbacks() -> None:
     assert expires_at(_jwt({"exp": 123})) == 123 and expires_at("x.y") is None
 
 
+async def _nothing_is_sent(request: UpstreamRequest) -> CannedResponse:
+    raise AssertionError(f"no request was expected: {request.url}")
+
+
+def _login(port: int | None) -> ChatGPTLogin:
+    """A sign-in whose address and callbacks are read; it never reaches the token endpoint."""
+    return ChatGPTLogin(OpenAIAuth(SubscriptionSettings(), FakeTransport(_nothing_is_sent)), port)
+
+
 def test_the_callback_state_is_checked_once() -> None:
-    login = ChatGPTLogin(OpenAIAuth(SubscriptionSettings(), transport=None), 1455)  # type: ignore[arg-type]
+    login = _login(1455)
     state = dict(p.split("=") for p in login.url.split("?")[1].split("&"))["state"]
     with pytest.raises(LoginRejected, match="state mismatch"):
         login.code_from({"code": "c", "state": "forged"})
@@ -60,7 +71,7 @@ def test_the_callback_state_is_checked_once() -> None:
     assert login.code_from_url(f"http://localhost:1455/auth/callback?code=abc&state={state}") == "abc"
     with pytest.raises(LoginRejected, match="already"):
         login.code_from({"code": "abc", "state": state})
-    refused = ChatGPTLogin(OpenAIAuth(SubscriptionSettings(), transport=None), None)  # type: ignore[arg-type]
+    refused = _login(None)
     refused_state = dict(p.split("=") for p in refused.url.split("?")[1].split("&"))["state"]
     assert refused.redirect == "http://localhost:1455/auth/callback"
     with pytest.raises(LoginRejected, match="access_denied"):
@@ -71,7 +82,7 @@ def test_a_refusing_callback_repeats_only_its_error_code() -> None:
     """SECURITY.md S30: the callback's address is outside text; only a machine-word code is said."""
     canary = "canaryCALLBACKtext-9a8b7c"
     for error, said in (("access_denied", "(access_denied)"), (f"denied {canary}", "(an unreadable error code)")):
-        login = ChatGPTLogin(OpenAIAuth(SubscriptionSettings(), transport=None), 1455)  # type: ignore[arg-type]
+        login = _login(1455)
         state = dict(p.split("=") for p in login.url.split("?")[1].split("&"))["state"]
         with pytest.raises(LoginRejected) as refused:
             login.code_from({"error": error, "error_description": canary, "state": state})
