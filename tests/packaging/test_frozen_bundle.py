@@ -30,7 +30,8 @@ pytestmark = pytest.mark.slow
 def _post(url: str, body: dict[str, object]) -> dict[str, object]:
     request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as reply:
-        return json.loads(reply.read())  # type: ignore[no-any-return]
+        answer: dict[str, object] = json.loads(reply.read())
+        return answer
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from gateway.core.chat import (
     StreamEnd,
     StreamStart,
     TextDelta,
+    TextPart,
     ToolCallDelta,
     ToolCallStart,
     UsageReport,
@@ -70,7 +71,8 @@ def test_incomplete_and_refused_answers_keep_their_reason() -> None:
         "output": [{"type": "message", "content": [{"type": "refusal", "refusal": "No."}]}],
     }
     answer = codec.decode_response(refused)
-    assert answer.finish == "refusal" and answer.parts[0].text == "No."  # type: ignore[union-attr]
+    part = answer.parts[0]
+    assert answer.finish == "refusal" and isinstance(part, TextPart) and part.text == "No."
     out = codec.encode_response(answer, "m", 1, items.echoed({}))
     assert out["status"] == "completed"
     cut = codec.encode_response(

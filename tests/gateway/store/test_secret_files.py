@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,10 +105,12 @@ def test_an_encrypted_folder_needs_its_passphrase_and_only_that_one(tmp_path: Pa
     ],
     ids=["ciphertext", "kdf-parameter", "huge-memory", "version", "nonce"],
 )
-def test_an_altered_file_is_refused_at_open(tmp_path: Path, edit: object, message: str) -> None:
+def test_an_altered_file_is_refused_at_open(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], dict[str, Any]], message: str
+) -> None:
     open_secrets(tmp_path, PASSPHRASE).set("k", CANARY)
     sealed = tmp_path / SEALED_FILE_NAME
-    sealed.write_text(json.dumps(edit(json.loads(sealed.read_text()))))  # type: ignore[operator]
+    sealed.write_text(json.dumps(edit(json.loads(sealed.read_text()))))
     with pytest.raises(ConfigError, match=message):
         open_secrets(tmp_path, PASSPHRASE)
 
