@@ -93,6 +93,19 @@ MODELS = [
 CHAT_MODELS = ("gpt-4.1", "claude-sonnet-4")
 
 
+class _CopilotClaude(FakeAnthropic):
+    """Claude as Copilot serves it on /v1/messages: Copilot's tokens let a request in, and its
+    requests are kept with Copilot's."""
+
+    def __init__(self, copilot: FakeCopilot) -> None:
+        super().__init__(key=None, models=CHAT_MODELS)
+        self.copilot = copilot
+        self.requests = copilot.requests
+
+    def authorized(self, request: web.Request) -> bool:
+        return self.copilot.authorized(request)
+
+
 class FakeCopilot(FakeOpenAI):
     kind = "copilot"
 
@@ -112,9 +125,7 @@ class FakeCopilot(FakeOpenAI):
         self.premium_remaining = 80.0
         self.echoes: dict[str, Echo] = {}  # path -> how it refuses, repeating the request
         self.device_code = ""  # the device code it hands out (else a random one)
-        self.anthropic = FakeAnthropic(key=None, models=CHAT_MODELS)
-        self.anthropic.requests = self.requests
-        self.anthropic.authorized = self.authorized  # type: ignore[method-assign]
+        self.anthropic = _CopilotClaude(self)
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/login/device/code", self._device_code)
