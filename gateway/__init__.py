@@ -1,21 +1,37 @@
 """Switchboard's gateway: an asyncio LLM gateway, importable and runnable without Qt.
 
-This module is the public surface the tray app uses; everything else is internal.
+This module is the public surface the tray app uses; everything else is internal. The shapes
+the app reads from the gateway are TypedDicts exported here; times carry their unit in the name
+(``at_s``, ``start_s``, ``ts_ms``; plain ``*_at`` fields are seconds since the epoch).
 """
 
 import typing as _typing
 
+from gateway.admin.accounts import AccountListing
+from gateway.admin.client_keys import CreatedKey
 from gateway.admin.control import Control
+from gateway.admin.provider_keys import KeyChange
+from gateway.admin.providers import ProviderRow, ProviderTest
 from gateway.admin.relocation import MOVABLE
+from gateway.admin.settings import SettingsEdit, SettingsRead
+from gateway.admin.status import Access, ClientKeyStatus, StatusDocument, Today
+from gateway.admin.usage import UsageReport
+from gateway.auth.account_book import AccountEntry
+from gateway.auth.login_flows import FlowDoc
 from gateway.config.editing import Change
 from gateway.config.loading import load_settings
 from gateway.config.settings import LOG_LEVELS, THEMES, Settings
 from gateway.errors import ConfigError, GatewayError
 from gateway.paths import StatePaths, platform_paths, resolve_paths
+from gateway.routing.quota import QuotaReading
 from gateway.runtime.launch import GatewaySetup
 from gateway.runtime.logs import start_logging
 from gateway.runtime.server import GatewayServer, ListenError
 from gateway.runtime.tuning import new_event_loop, tune_for_serving
+from gateway.store.accounts import AccountPublic
+from gateway.store.audit import AuditEntry, VerdictDoc
+from gateway.store.keys import ClientKey
+from gateway.store.ledger import NamedTotals, RecentRow, SpanTotals, Totals
 from gateway.store.secrets import SecretsUnreadable
 from gateway.store.secrets import opener_from as secrets_opener
 from gateway.store.secrets import place_of as secrets_place
@@ -28,16 +44,39 @@ __all__ = [
     "LOG_LEVELS",
     "MOVABLE",
     "THEMES",
+    "Access",
+    "AccountEntry",
+    "AccountListing",
+    "AccountPublic",
+    "AuditEntry",
     "Change",
+    "ClientKey",
+    "ClientKeyStatus",
     "ConfigError",
     "Control",
+    "CreatedKey",
+    "FlowDoc",
     "GatewayError",
     "GatewayServer",
     "GatewaySetup",
+    "KeyChange",
     "ListenError",
+    "NamedTotals",
+    "ProviderRow",
+    "ProviderTest",
+    "QuotaReading",
+    "RecentRow",
     "SecretsUnreadable",
     "Settings",
+    "SettingsEdit",
+    "SettingsRead",
+    "SpanTotals",
     "StatePaths",
+    "StatusDocument",
+    "Today",
+    "Totals",
+    "UsageReport",
+    "VerdictDoc",
     "__version__",
     "load_settings",
     "new_event_loop",

@@ -4,6 +4,7 @@ only after it cleared (an account signed in again, a window that reset)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ class Alerts:
         self._standing: set[tuple[str, str]] = set()  # account and model problems said, still there
         self._marks: dict[tuple[str, str, Any], float] = {}  # quota window (and its reset) -> mark said
 
-    def notices(self, status: dict[str, Any]) -> list[Notice]:
+    def notices(self, status: Mapping[str, Any]) -> list[Notice]:
         out: list[Notice] = []
         standing: dict[tuple[str, str], Notice] = {}
         for account in status.get("accounts", []):

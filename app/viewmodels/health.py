@@ -3,6 +3,7 @@ status document (``Control.status()``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,7 @@ def account_state(state: str) -> str:
     return "ok" if state == "ok" else ACCOUNT_STATES.get(state, state.replace("_", " "))
 
 
-def problems(status: dict[str, Any]) -> list[str]:
+def problems(status: Mapping[str, Any]) -> list[str]:
     """Every thing in the status a person should act on or know, in words."""
     found: list[str] = []
     for provider in status.get("providers", []):
@@ -48,7 +49,7 @@ def problems(status: dict[str, Any]) -> list[str]:
     return found
 
 
-def health_of(status: dict[str, Any] | None, *, running: bool, paused: bool, error: str = "") -> Health:
+def health_of(status: Mapping[str, Any] | None, *, running: bool, paused: bool, error: str = "") -> Health:
     if paused:
         return Health(PAUSED, "Paused: not answering requests")
     if not running:

@@ -4,6 +4,7 @@ client key's limits, as a title, a share used and a line of detail."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +38,7 @@ def _clock_time(epoch: float) -> str:
     return time.strftime("%a %H:%M", time.localtime(epoch))
 
 
-def window_meter(w: dict[str, Any]) -> MeterData:
+def window_meter(w: Mapping[str, Any]) -> MeterData:
     name = WINDOW_NAMES.get(w["window"], w["window"].replace("_", " "))
     title = f"{w['label']} — {name}"
     if w.get("unlimited"):
@@ -54,7 +55,7 @@ def window_meter(w: dict[str, Any]) -> MeterData:
     return MeterData(f"{w['label']}/{w['window']}", title, used, text, "; ".join(parts).capitalize())
 
 
-def key_meters(key: dict[str, Any]) -> list[MeterData]:
+def key_meters(key: Mapping[str, Any]) -> list[MeterData]:
     out = []
     for limit, counts in (key.get("usage") or {}).items():
         if counts.get("limit"):
@@ -71,7 +72,7 @@ def key_meters(key: dict[str, Any]) -> list[MeterData]:
     return out
 
 
-def meters(status: dict[str, Any]) -> list[MeterData]:
+def meters(status: Mapping[str, Any]) -> list[MeterData]:
     out = [window_meter(w) for w in status.get("quota", [])]
     for key in (status.get("access") or {}).get("keys", []):
         out.extend(key_meters(key))

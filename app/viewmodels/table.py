@@ -1,42 +1,44 @@
-"""One table model for every list the windows show: rows are dicts, columns say how to show them."""
+"""One table model for every list the windows show: rows are the gateway's typed rows (TypedDicts),
+columns say how to show them."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 Index = QModelIndex | QPersistentModelIndex
+R = TypeVar("R", bound=Mapping[str, Any])
 
 
 @dataclass(frozen=True, slots=True)
-class Column:
+class Column(Generic[R]):
     title: str
-    show: Callable[[dict[str, Any]], Any]
+    show: Callable[[R], Any]
     numeric: bool = False
 
 
-def stamp(ts: float | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    """A time the gateway gave (seconds or milliseconds since the epoch) in local time."""
-    if not ts:
+def stamp(at_s: float | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """A time in seconds since the epoch, in local time (the gateway's fields say their unit)."""
+    if not at_s:
         return ""
-    return time.strftime(fmt, time.localtime(ts / 1000 if ts > 10**11 else ts))
+    return time.strftime(fmt, time.localtime(at_s))
 
 
-def field(title: str, key: str, numeric: bool = False) -> Column:
+def field(title: str, key: str, numeric: bool = False) -> Column[Any]:
     return Column(title, lambda row: row.get(key), numeric)
 
 
-class RowsModel(QAbstractTableModel):
-    def __init__(self, columns: Sequence[Column]) -> None:
+class RowsModel(QAbstractTableModel, Generic[R]):
+    def __init__(self, columns: Sequence[Column[R]]) -> None:
         super().__init__()
         self.columns = tuple(columns)
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[R] = []
 
-    def set_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+    def set_rows(self, rows: Sequence[R]) -> None:
         self.beginResetModel()
         self.rows = list(rows)
         self.endResetModel()

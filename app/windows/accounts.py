@@ -3,17 +3,17 @@ or sign in — and the list of them with plan, state and the risk label."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QMessageBox, QPushButton
 
 from app.viewmodels.health import account_state
 from app.viewmodels.table import Column, field
-from app.windows.page import Context, Page, table
+from app.windows.page import ACTOR, Context, Page, table
 from app.windows.sign_in_dialog import SignInDialog
-from gateway import Control
+from gateway import AccountEntry, Control, FlowDoc, StatusDocument
 
-ACTOR = "app"
 SERVICES = {"codex": "ChatGPT (Codex)", "copilot": "GitHub Copilot"}
 
 
@@ -58,22 +58,22 @@ class AccountsPage(Page):
         row.addWidget(self.remove_button)
         self.layout_.addLayout(row)
 
-    def show_status(self, status: dict[str, Any]) -> None:
-        accounts = status.get("accounts", [])
+    def show_status(self, status: StatusDocument | None) -> None:
+        accounts = status.get("accounts", []) if status is not None else []
         selected = self.selected()
         self.model.set_rows(accounts)
         if selected is not None:
             ids = [a["id"] for a in accounts]
             if selected["id"] in ids:
                 self.view.selectRow(ids.index(selected["id"]))
-        note = next((a.get("risk_note") for a in accounts if a.get("risk_note")), "")
+        note = next((a["risk_note"] for a in accounts if a["risk_note"]), "")
         self.risk.setText(f"Risk: {note}" if note else "")
 
-    def selected(self) -> dict[str, Any] | None:
+    def selected(self) -> AccountEntry | None:
         rows = self.view.selectionModel().selectedRows()
         return self.model.rows[rows[0].row()] if rows else None
 
-    def _connected(self, account: dict[str, Any]) -> None:
+    def _connected(self, account: Mapping[str, Any]) -> None:
         self.say(f"Connected {account['label']}" + (f" ({account['plan']} plan)." if account.get("plan") else "."))
         self.context.refresh()
 
@@ -88,14 +88,14 @@ class AccountsPage(Page):
     def sign_in(self, kind: str) -> None:
         self.say("Starting the sign-in…")
 
-        async def start(control: Control) -> dict[str, Any]:
+        async def start(control: Control) -> FlowDoc:
             return (await control.sign_in(kind, ACTOR)).for_person()
 
         self.ask(start, self._follow)
 
-    def _follow(self, flow: dict[str, Any]) -> None:
+    def _follow(self, flow: FlowDoc) -> None:
         self.say("")
-        self.dialog = SignInDialog(self.context, flow, self)
+        self.dialog = SignInDialog(self.context, dict(flow), self)
         self.dialog.accepted.connect(lambda: self._signed_in(self.dialog))
         self.dialog.open()
 

@@ -4,21 +4,20 @@ whether any entry was changed, removed or added since it was written."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton
 
 from app.viewmodels.table import Column, field, stamp
 from app.windows.page import Context, Page, table
-from gateway import Control
+from gateway import AuditEntry, Control, VerdictDoc
 
 PAGE = 1000
 MOST = 20_000  # events loaded at most (the newest)
 
 
-async def all_events(control: Control) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = []
+async def all_events(control: Control) -> list[AuditEntry]:
+    events: list[AuditEntry] = []
     while True:
         batch = await control.audit_events(events[-1]["seq"] if events else 0, PAGE)
         events.extend(batch)
@@ -27,10 +26,10 @@ async def all_events(control: Control) -> list[dict[str, Any]]:
         events = events[-MOST:]
 
 
-def verdict_text(verdict: dict[str, Any]) -> tuple[str, bool]:
+def verdict_text(verdict: VerdictDoc) -> tuple[str, bool]:
     if verdict["ok"]:
         return f"The chain is intact: all {verdict['checked']:,} entries are as they were written.", True
-    where = f" at entry {verdict['first_bad']}" if verdict.get("first_bad") else ""
+    where = f" at entry {verdict['first_bad']}" if verdict["first_bad"] else ""
     return f"The chain is broken{where}: {verdict['reason']}. The log was changed after it was written.", False
 
 
@@ -53,15 +52,14 @@ class AuditPage(Page):
         self.verdict = QLabel()
         self.verdict.setWordWrap(True)
         self.layout_.addWidget(self.verdict)
-        self.view, self.model = table(
-            [
-                field("#", "seq", True),
-                Column("When", lambda r: stamp(r["ts"])),
-                field("Who", "actor"),
-                field("What", "action"),
-                Column("Details", lambda r: json.dumps(r.get("payload"), ensure_ascii=False, sort_keys=True)),
-            ]
-        )
+        columns: list[Column[AuditEntry]] = [
+            field("#", "seq", True),
+            Column("When", lambda r: stamp(r["ts_ms"] / 1000)),
+            field("Who", "actor"),
+            field("What", "action"),
+            Column("Details", lambda r: json.dumps(r["payload"], ensure_ascii=False, sort_keys=True)),
+        ]
+        self.view, self.model = table(columns)
         self.proxy = QSortFilterProxyModel()
         self.proxy.setSourceModel(self.model)
         self.proxy.setFilterKeyColumn(-1)
@@ -77,7 +75,7 @@ class AuditPage(Page):
         self.verdict.setText("Checking every entry…")
         self.ask(lambda control: control.audit_verify(), self._verdict)
 
-    def _verdict(self, verdict: dict[str, Any]) -> None:
+    def _verdict(self, verdict: VerdictDoc) -> None:
         text, ok = verdict_text(verdict)
         self.verdict.setText(text)
         self.verdict.setStyleSheet("color: #2e9e5b;" if ok else "color: #c94040; font-weight: bold;")

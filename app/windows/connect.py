@@ -3,8 +3,6 @@ key's placeholder where the gateway asks callers for one), ready to copy."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -17,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from app.viewmodels.snippets import DEFAULT_URL, KEY_PLACEHOLDER, Snippet, snippets
 from app.windows.page import Context, Page
+from gateway import StatusDocument
 
 
 class ConnectPage(Page):
@@ -75,8 +74,8 @@ class ConnectPage(Page):
         if tool in names:
             self.tools.setCurrentRow(names.index(tool))
 
-    def show_status(self, status: dict[str, Any]) -> None:
-        needed = bool((status.get("access") or {}).get("require_keys"))
+    def show_status(self, status: StatusDocument | None) -> None:
+        needed = status is not None and "access" in status and status["access"]["require_keys"]
         if needed != self._keys_needed or (
             self.context.host.url and self.context.host.url not in self.text.toPlainText()
         ):

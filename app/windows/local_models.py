@@ -10,14 +10,15 @@ from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QPushButton
 
 from app.viewmodels.table import Column, field
 from app.windows.page import Context, Page, table
+from gateway import Change, ProviderRow
 
 
-def server_state(row: dict[str, Any], off: bool) -> str:
+def server_state(row: ProviderRow, off: bool) -> str:
     if off:
         return "off"
     if not row["configured"]:
         return "not looked for: give it its address"
-    if row.get("error"):
+    if row["error"]:
         return "not running" if row["looked_for"] else f"failing: {row['error']}"
     count = len(row["models"])
     return f"running, {count} model{'s' if count != 1 else ''}"
@@ -44,14 +45,13 @@ class LocalModelsPage(Page):
         )
         intro.setWordWrap(True)
         self.layout_.addWidget(intro)
-        self.view, self.model = table(
-            [
-                field("Server", "name"),
-                Column("State", lambda r: server_state(r, r["id"] in self.off)),
-                field("Address", "base_url"),
-                Column("Models", lambda r: ", ".join(r["models"]) if r["id"] not in self.off else ""),
-            ]
-        )
+        columns: list[Column[ProviderRow]] = [
+            field("Server", "name"),
+            Column("State", lambda r: server_state(r, r["id"] in self.off)),
+            field("Address", "base_url"),
+            Column("Models", lambda r: ", ".join(r["models"]) if r["id"] not in self.off else ""),
+        ]
+        self.view, self.model = table(columns)
         self.view.doubleClicked.connect(lambda _: self.set_address())
         self.layout_.addWidget(self.view, 1)
         row = QHBoxLayout()
@@ -79,7 +79,7 @@ class LocalModelsPage(Page):
         self.model.set_rows(self.model.rows)
         self._label_toggle()
 
-    def _rows(self, rows: list[dict[str, Any]]) -> None:
+    def _rows(self, rows: list[ProviderRow]) -> None:
         chosen = self.selected()
         local = [r for r in rows if r["local"]]
         self.model.set_rows(local)
@@ -89,7 +89,7 @@ class LocalModelsPage(Page):
                 self.view.selectRow(ids.index(chosen["id"]))
         self._label_toggle()
 
-    def selected(self) -> dict[str, Any] | None:
+    def selected(self) -> ProviderRow | None:
         rows = self.view.selectionModel().selectedRows()
         return self.model.rows[rows[0].row()] if rows else None
 
@@ -100,10 +100,10 @@ class LocalModelsPage(Page):
     def rescan(self) -> None:
         self.say("Looking for local model servers…")
 
-        def found(rows: list[dict[str, Any]]) -> None:
+        def found(rows: list[ProviderRow]) -> None:
             self._rows(rows)
             running = [
-                r["name"] for r in self.model.rows if r["configured"] and not r.get("error") and r["id"] not in self.off
+                r["name"] for r in self.model.rows if r["configured"] and not r["error"] and r["id"] not in self.off
             ]
             self.say(f"Running: {', '.join(running)}." if running else "No local model server answered.")
 
@@ -138,9 +138,9 @@ class LocalModelsPage(Page):
                 "at the new address",
             )
 
-    def _change(self, row: dict[str, Any], changes: list[Any], what: str) -> None:
+    def _change(self, row: ProviderRow, changes: list[Change], what: str) -> None:
         def saved(_: bool) -> None:
-            self.say(f"{row['name']} is {what}; restarting the gateway…")
-            self.context.restart()
+            self.say(f"{row['name']} is {what}.")
+            self.shown()
 
         self.change_config(changes, saved)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from app.icons import icon
 from app.viewmodels.health import SERVING
 from app.windows.page import Context, Page
+from gateway import StatusDocument
 
 
 class MainWindow(QMainWindow):
@@ -75,7 +76,7 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(list(self.pages).index(title))
         return page
 
-    def show_status(self, status: dict[str, Any]) -> None:
+    def show_status(self, status: StatusDocument | None) -> None:
         for page in self.pages.values():
             page.show_status(status)
 

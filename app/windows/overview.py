@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton
 
 from app.viewmodels.health import health_of
 from app.viewmodels.table import field
 from app.windows.page import Context, Page, table
+from gateway import StatusDocument
 
 
 class OverviewPage(Page):
@@ -48,12 +47,12 @@ class OverviewPage(Page):
         self.problems = QListWidget()
         self.layout_.addWidget(self.problems, 1)
 
-    def show_status(self, status: dict[str, Any]) -> None:
+    def show_status(self, status: StatusDocument | None) -> None:
         host = self.context.host
         health = health_of(status, running=host.serving, paused=host.paused, error=host.error)
         self.state.setText(health.summary)
         self.address.setText(host.url)
-        today = status.get("today")
+        today = status.get("today") if status is not None else None
         self.requests.setText(f"{today['requests']:,}" if today else "–")
         self.tokens.setText(f"{today['tokens']:,}" if today else "–")
         self.models.set_rows(today["models"] if today else [])

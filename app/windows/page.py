@@ -21,10 +21,11 @@ from app.gateway_host import GatewayHost
 from app.platform.autostart import Autostart
 from app.tasks import Tasks, Work
 from app.updater import Updater
-from app.viewmodels.table import Column, RowsModel
-from gateway import Change, GatewaySetup
+from app.viewmodels.table import Column, R, RowsModel
+from gateway import Change, GatewaySetup, KeyChange, StatusDocument
 
 MIN_COLUMN_CAP = 240  # pixels
+ACTOR = "app"  # who the audit log says made a change from the app
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,9 @@ class Context:
     tasks: Tasks
     copy: Callable[[str], None]  # to the clipboard
     open_url: Callable[[str], object]  # in the user's browser
-    restart: Callable[[], None]  # the gateway, after keys or settings changed
+    # Keys or settings changed: the host applies them to its gateway and shows what serves now (the
+    # admin door has applied a change already when the gateway serves; a stopped one is started).
+    reconfigure: Callable[[], None]
     refresh: Callable[[], None]  # ask for a new status now
     setup: GatewaySetup  # the state folder, its settings file, and how a gateway is made from them
     autostart: Autostart  # whether it is on; ``start_at_login`` changes it (and says why it could not)
@@ -57,8 +60,9 @@ class Page(QWidget):
         self.note.hide()
         self.layout_.addWidget(self.note)
 
-    def show_status(self, status: dict[str, Any]) -> None:
-        """A new status of the gateway (every couple of seconds while the window is open)."""
+    def show_status(self, status: StatusDocument | None) -> None:
+        """A new status of the gateway (every couple of seconds while the window is open); None
+        while it is stopped."""
 
     def shown(self) -> None:
         """The page was brought forward."""
@@ -67,10 +71,28 @@ class Page(QWidget):
         self.context.tasks.run(work, on_done, on_error or (lambda m: self.say(m, error=True)), owner=self)
 
     def change_config(self, changes: Sequence[Change], on_done: Callable[[bool], None]) -> None:
-        """Edit the settings file off the UI thread; refused (and said why) when a start could
-        not read the result. ``on_done(changed)``."""
-        setup = self.context.setup
-        self.context.tasks.run_blocking(lambda: setup.change(changes), on_done, lambda m: self.say(m, error=True), self)
+        """Edit the settings file through the gateway's admin door, as the admin routes do:
+        checked as a start reads it, applied to the running gateway and audited, or refused and
+        said why. With the gateway stopped (its settings would not start it), the file is edited,
+        checked the same way, and the gateway started from it. ``on_done(changed)``."""
+        error = lambda m: self.say(m, error=True)  # noqa: E731
+
+        def changed(edit: bool) -> None:
+            if edit:
+                self.context.reconfigure()
+            on_done(edit)
+
+        if self.context.host.serving:
+            edited = lambda edit: changed(edit["changed"])  # noqa: E731
+            self.ask(lambda control: control.change_settings(changes, ACTOR), edited, error)
+        else:
+            setup = self.context.setup
+            self.context.tasks.run_blocking(lambda: setup.change(changes), changed, error, self)
+
+    def took_effect(self, change: KeyChange) -> str:
+        """What a key change that went through did, in words; the views are told."""
+        self.context.reconfigure()
+        return "in use now." if change["applied"] else "applying it…"
 
     def say(self, text: str, *, error: bool = False) -> None:
         """A line under the heading: what an action did, or why it failed."""
@@ -80,8 +102,8 @@ class Page(QWidget):
         self.note.setVisible(bool(text))
 
 
-def table(columns: list[Column]) -> tuple[QTableView, RowsModel]:
-    model = RowsModel(columns)
+def table(columns: Sequence[Column[R]]) -> tuple[QTableView, RowsModel[R]]:
+    model: RowsModel[R] = RowsModel(columns)
     view = QTableView()
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

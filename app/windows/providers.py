@@ -9,16 +9,14 @@ from typing import Any
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLineEdit, QPushButton
 
 from app.viewmodels.table import Column, field
-from app.windows.page import Context, Page, table
-from gateway import Control
-
-ACTOR = "app"
+from app.windows.page import ACTOR, Context, Page, table
+from gateway import Control, KeyChange, ProviderRow, ProviderTest, StatusDocument
 
 
-def state_of(row: dict[str, Any]) -> str:
+def state_of(row: ProviderRow) -> str:
     if not row["configured"]:
         return "off (no key)"
-    if row.get("error"):
+    if row["error"]:
         return f"failing: {row['error']}"
     return "on"
 
@@ -28,16 +26,15 @@ class ProvidersPage(Page):
 
     def __init__(self, context: Context) -> None:
         super().__init__(context)
-        self.view, self.model = table(
-            [
-                field("Provider", "name"),
-                Column("State", state_of),
-                Column("Keys", lambda r: r["keys"] if r["configured"] else "–"),
-                Column("From", lambda r: r.get("source") or ""),
-                Column("Models", lambda r: len(r["models"]) if r["configured"] else ""),
-                field("Address", "base_url"),
-            ]
-        )
+        columns: list[Column[ProviderRow]] = [
+            field("Provider", "name"),
+            Column("State", state_of),
+            Column("Keys", lambda r: r["keys"] if r["configured"] else "–"),
+            Column("From", lambda r: r["source"] or ""),
+            Column("Models", lambda r: len(r["models"]) if r["configured"] else ""),
+            field("Address", "base_url"),
+        ]
+        self.view, self.model = table(columns)
         self.view.doubleClicked.connect(lambda _: self.set_key())
         self.layout_.addWidget(self.view, 1)
         row = QHBoxLayout()
@@ -57,7 +54,7 @@ class ProvidersPage(Page):
     def shown(self) -> None:
         self.ask(lambda control: control.providers(), self._rows)
 
-    def _rows(self, rows: list[dict[str, Any]]) -> None:
+    def _rows(self, rows: list[ProviderRow]) -> None:
         chosen = self.selected()
         rows = [r for r in rows if not r["local"]]
         self.model.set_rows(rows)
@@ -66,11 +63,11 @@ class ProvidersPage(Page):
             if chosen["id"] in ids:
                 self.view.selectRow(ids.index(chosen["id"]))
 
-    def selected(self) -> dict[str, Any] | None:
+    def selected(self) -> ProviderRow | None:
         rows = self.view.selectionModel().selectedRows()
         return self.model.rows[rows[0].row()] if rows else None
 
-    def _chosen(self) -> dict[str, Any] | None:
+    def _chosen(self) -> ProviderRow | None:
         row = self.selected()
         if row is None:
             self.say("Choose a provider in the list first.", error=True)
@@ -88,14 +85,14 @@ class ProvidersPage(Page):
             self.store(row["id"], keys)
 
     def store(self, provider: str, keys: tuple[str, ...]) -> None:
-        """Keep the keys in the secret store, then restart the gateway so it serves with them."""
+        """Keep the keys in the secret store through the admin door (checked, applied, audited)."""
 
-        async def keep(control: Control) -> str:
+        async def keep(control: Control) -> KeyChange:
             return await control.store_provider_keys(provider, keys, ACTOR)
 
-        def kept(where: str) -> None:
-            self.say(f"Stored {len(keys)} key(s) for {provider} in {where}; restarting the gateway with them…")
-            self.context.restart()
+        def kept(change: KeyChange) -> None:
+            self.say(f"Stored {len(keys)} key(s) for {provider} in {change['stored_in']}; {self.took_effect(change)}")
+            self.shown()
 
         self.ask(keep, kept)
 
@@ -105,10 +102,10 @@ class ProvidersPage(Page):
             return
         pid = row["id"]
 
-        def removed(found: bool) -> None:
-            if found:
-                self.say(f"Removed the stored key(s) of {pid}; restarting the gateway…")
-                self.context.restart()
+        def removed(change: KeyChange) -> None:
+            if change["changed"]:
+                self.say(f"Removed the stored key(s) of {pid}; {self.took_effect(change)}")
+                self.shown()
             else:
                 self.say(
                     f"No key of {pid} is stored here (one from the environment stays until it is unset).", error=True
@@ -134,20 +131,20 @@ class ProvidersPage(Page):
             self,
             f"Models of {row['name']}",
             "Offer only these models (separate with commas; empty: all it lists):",
-            text=", ".join(m.split("/", 1)[1] for m in row["models"]) if row.get("source") == "config" else "",
+            text=", ".join(m.split("/", 1)[1] for m in row["models"]) if row["source"] == "config" else "",
         )
         if ok:
             models = [m.strip() for m in text.split(",") if m.strip()]
             self._configure(row, "models", models or None, "model list")
 
-    def _configure(self, row: dict[str, Any], key: str, value: Any, what: str) -> None:
+    def _configure(self, row: ProviderRow, key: str, value: Any, what: str) -> None:
         """One field of the provider's table in the settings file; refused with the reason when
         the gateway could not start from it (a provider with a table needs a key, say)."""
 
         def saved(changed: bool) -> None:
             if changed:
-                self.say(f"Saved the {what} of {row['name']}; restarting the gateway…")
-                self.context.restart()
+                self.say(f"Saved the {what} of {row['name']}.")
+                self.shown()
             else:
                 self.say(f"The {what} of {row['name']} was already so.")
 
@@ -160,7 +157,7 @@ class ProvidersPage(Page):
         pid = row["id"]
         self.say(f"Asking {row['name']} for its models…")
 
-        def answered(result: dict[str, Any]) -> None:
+        def answered(result: ProviderTest) -> None:
             if result["ok"]:
                 self.say(f"{pid} answers: {result['models']} models.")
             else:
@@ -169,6 +166,6 @@ class ProvidersPage(Page):
 
         self.ask(lambda control: control.test_provider(pid), answered)
 
-    def show_status(self, status: dict[str, Any]) -> None:
+    def show_status(self, status: StatusDocument | None) -> None:
         if not self.model.rows:
             self.shown()

@@ -3,13 +3,12 @@ chat and completions; Codex's 5-hour and weekly; rate limits), and for each clie
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from app.viewmodels.meters import meters
 from app.windows.page import Context, Page
 from app.windows.widgets.meter import Meter
+from gateway import StatusDocument
 
 
 class QuotasPage(Page):
@@ -37,8 +36,8 @@ class QuotasPage(Page):
         self.layout_.addWidget(self.area, 1)
         self.meters: dict[str, Meter] = {}
 
-    def show_status(self, status: dict[str, Any]) -> None:
-        found = meters(status)
+    def show_status(self, status: StatusDocument | None) -> None:
+        found = meters(status or {})
         keys = [m.key for m in found]
         if keys != list(self.meters):
             for meter in self.meters.values():

@@ -1,6 +1,7 @@
 """Settings: where the gateway listens (port, LAN mode with its client keys, keys on this
 computer too), start at login, theme, log level and the data folder. Everything lands in the
-settings file, checked the way a start reads it; address changes restart the gateway. Moving the
+settings file through the gateway's admin door: checked the way a start reads it, applied to the
+running gateway and audited, or refused with the reason. Moving the
 data folder stops the gateway while everything moves, then starts it from the new place."""
 
 from __future__ import annotations
@@ -37,11 +38,10 @@ from app.viewmodels.settings import (
 )
 from app.viewmodels.table import Column, field, stamp
 from app.windows.key_dialog import KeyDialog
-from app.windows.page import Context, Page, table
+from app.windows.page import ACTOR, Context, Page, table
 from app.windows.updates_box import UpdatesBox
-from gateway import LOG_LEVELS, MOVABLE, Control, secrets_place
+from gateway import LOG_LEVELS, MOVABLE, ClientKey, Control, CreatedKey, secrets_place
 
-ACTOR = "app"
 THEME_NAMES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
 LAN_KEY_LABEL = "LAN"
 
@@ -53,7 +53,7 @@ class SettingsPage(Page):
         super().__init__(context)
         self.saved = Network()  # as the file says, once read
         self.config: dict[str, Any] = {}
-        self.keys: list[dict[str, Any]] = []
+        self.keys: list[ClientKey] = []
 
         address = QGroupBox("Address")
         form = QFormLayout(address)
@@ -76,7 +76,7 @@ class SettingsPage(Page):
         self.lan.toggled.connect(self.lan_warning.setVisible)
         self.require_keys = QCheckBox("Programs on this computer need a client key too")
         form.addRow(self.require_keys)
-        self.apply_button = QPushButton("Apply and restart the gateway")
+        self.apply_button = QPushButton("Apply")
         self.apply_button.clicked.connect(self.apply)
         apply_row = QHBoxLayout()
         apply_row.addWidget(self.apply_button)
@@ -86,16 +86,15 @@ class SettingsPage(Page):
 
         keys = QGroupBox("Client keys")
         keys_layout = QFormLayout(keys)
-        self.keys_view, self.keys_model = table(
-            [
-                field("Label", "label"),
-                Column("Key", lambda r: f"{r['prefix']}…{r['last4']}"),
-                field("Tier", "tier"),
-                Column("Created", lambda r: stamp(r["created_at"], "%Y-%m-%d")),
-                Column("Last used", lambda r: stamp(r.get("last_used"), "%Y-%m-%d %H:%M") or "never"),
-                Column("State", lambda r: "revoked" if r.get("revoked_at") else "live"),
-            ]
-        )
+        key_columns: list[Column[ClientKey]] = [
+            field("Label", "label"),
+            Column("Key", lambda r: f"{r['prefix']}…{r['last4']}"),
+            field("Tier", "tier"),
+            Column("Created", lambda r: stamp(r["created_at"], "%Y-%m-%d")),
+            Column("Last used", lambda r: stamp(r["last_used"], "%Y-%m-%d %H:%M") or "never"),
+            Column("State", lambda r: "revoked" if r["revoked_at"] else "live"),
+        ]
+        self.keys_view, self.keys_model = table(key_columns)
         self.keys_view.setMinimumHeight(120)
         keys_layout.addRow(self.keys_view)
         buttons = QHBoxLayout()
@@ -179,9 +178,9 @@ class SettingsPage(Page):
         )
         self.port_note.setVisible(override is not None)
 
-    def _keys(self, keys: list[dict[str, Any]]) -> None:
+    def _keys(self, keys: list[ClientKey]) -> None:
         self.keys = keys
-        self.keys_model.set_rows(sorted(keys, key=lambda k: (bool(k.get("revoked_at")), -k["created_at"])))
+        self.keys_model.set_rows(sorted(keys, key=lambda k: (bool(k["revoked_at"]), -k["created_at"])))
 
     # --- address ----------------------------------------------------------------------------
 
@@ -194,7 +193,7 @@ class SettingsPage(Page):
         if not changes:
             self.say("Nothing to change.")
             return
-        needs_key = (wanted.lan or wanted.require_keys) and not any(not k.get("revoked_at") for k in self.keys)
+        needs_key = (wanted.lan or wanted.require_keys) and not any(not k["revoked_at"] for k in self.keys)
         if not needs_key:
             self._save_address(wanted)
         elif not self.context.host.serving:
@@ -206,8 +205,7 @@ class SettingsPage(Page):
         def saved(_: bool) -> None:
             self.saved = wanted
             lan = " Other computers reach it at this computer's name or address." if wanted.lan else ""
-            self.say(f"Saved; restarting the gateway on port {wanted.port}.{lan}")
-            self.context.restart()
+            self.say(f"Saved; the gateway listens on port {wanted.port}.{lan}")
 
         self.change_config(wanted.changes(self.saved), saved)
 
@@ -218,11 +216,11 @@ class SettingsPage(Page):
         if ok and label.strip():
             self._create(label.strip(), lambda _: None)
 
-    def _create(self, label: str, then: Callable[[dict[str, Any]], None]) -> None:
-        async def make(control: Control) -> dict[str, Any]:
+    def _create(self, label: str, then: Callable[[CreatedKey], None]) -> None:
+        async def make(control: Control) -> CreatedKey:
             return await control.create_key(label, "standard", {}, ACTOR)
 
-        def made(created: dict[str, Any]) -> None:
+        def made(created: CreatedKey) -> None:
             dialog = KeyDialog(created["key"], label, self.context.copy, self)
             dialog.open()
             self.ask(lambda control: control.keys(), self._keys)
@@ -237,11 +235,11 @@ class SettingsPage(Page):
             return
         key = self.keys_model.rows[rows[0].row()]
 
-        async def revoke(control: Control) -> list[dict[str, Any]]:
+        async def revoke(control: Control) -> list[ClientKey]:
             await control.revoke_key(key["id"], ACTOR)
             return control.keys()
 
-        def revoked(keys: list[dict[str, Any]]) -> None:
+        def revoked(keys: list[ClientKey]) -> None:
             self._keys(keys)
             self.say(f"Revoked {key['label']}: it is refused from now on.")
 

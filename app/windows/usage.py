@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import csv
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton
@@ -14,12 +14,12 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QLine
 from app.viewmodels.table import Column, field, stamp
 from app.windows.page import Context, Page, table
 from app.windows.widgets.bar_chart import BarChart
-from gateway import Control
+from gateway import Control, NamedTotals, RecentRow, SpanTotals
 
 PERIODS = {"Last 24 hours": (86400, "hour"), "Last 7 days": (7 * 86400, "day"), "Last 30 days": (30 * 86400, "day")}
 GROUPS = {"By model": "by-model", "By provider": "by-provider", "By client": "by-caller"}
-RECENT = [
-    Column("When", lambda r: stamp(r["ts"], "%m-%d %H:%M:%S")),
+RECENT: list[Column[RecentRow]] = [
+    Column("When", lambda r: stamp(r["at_s"], "%m-%d %H:%M:%S")),
     field("Model", "model"),
     field("Provider", "provider"),
     field("Client", "caller"),
@@ -30,24 +30,32 @@ RECENT = [
 ]
 
 
-def filled(rows: list[dict[str, Any]], since: float, until: float, bucket: str) -> list[tuple[float, float]]:
+@dataclass(frozen=True, slots=True)
+class Report:
+    series: list[tuple[float, float]]  # (bucket start, tokens), seconds since the epoch
+    groups: list[NamedTotals]
+    recent: list[RecentRow]
+    bucket: str
+
+
+def filled(rows: list[SpanTotals], since: float, until: float, bucket: str) -> list[tuple[float, float]]:
     """(bucket start, tokens) for every bucket of the period, empty ones included."""
     size = 3600 if bucket == "hour" else 86400
-    tokens = {int(r["start"]): float(r["total_tokens"]) for r in rows}
+    tokens = {r["start_s"]: float(r["total_tokens"]) for r in rows}
     first = int(since // size) * size
     return [(start, tokens.get(start, 0.0)) for start in range(first, int(until) + 1, size)]
 
 
-async def report(control: Control, span: float, bucket: str, group: str) -> dict[str, Any]:
+async def report(control: Control, span: float, bucket: str, group: str) -> Report:
     until = time.time()
     since = until - span
-    series = (await control.usage("timeseries", since, bucket=bucket))["rows"]
-    return {
-        "series": filled(series, since, until, bucket),
-        "groups": (await control.usage(group, since))["rows"],
-        "recent": (await control.usage("recent"))["rows"],
-        "bucket": bucket,
-    }
+    series = await control.usage_over_time(since, bucket)
+    return Report(
+        filled(series, since, until, bucket),
+        await control.usage_by(group, since),
+        await control.recent_requests(),
+        bucket,
+    )
 
 
 class UsagePage(Page):
@@ -68,15 +76,14 @@ class UsagePage(Page):
         self.layout_.addWidget(QLabel("Tokens"))
         self.chart = BarChart()
         self.layout_.addWidget(self.chart, 1)
-        self.groups_view, self.groups = table(
-            [
-                field("Name", "name"),
-                field("Requests", "requests", True),
-                field("Prompt", "prompt_tokens", True),
-                field("Completion", "completion_tokens", True),
-                field("Total", "total_tokens", True),
-            ]
-        )
+        groups: list[Column[NamedTotals]] = [
+            field("Name", "name"),
+            field("Requests", "requests", True),
+            field("Prompt", "prompt_tokens", True),
+            field("Completion", "completion_tokens", True),
+            field("Total", "total_tokens", True),
+        ]
+        self.groups_view, self.groups = table(groups)
         self.layout_.addWidget(self.groups_view, 1)
         tools = QHBoxLayout()
         tools.addWidget(QLabel("Recent requests"))
@@ -101,11 +108,11 @@ class UsagePage(Page):
         group = GROUPS[self.group.currentText()]
         self.ask(lambda control: report(control, span, bucket, group), self._show)
 
-    def _show(self, found: dict[str, Any]) -> None:
-        fmt = "%H:%M" if found["bucket"] == "hour" else "%m-%d"
-        self.chart.set_bars([(time.strftime(fmt, time.localtime(start)), tokens) for start, tokens in found["series"]])
-        self.groups.set_rows(found["groups"])
-        self.recent.set_rows(found["recent"])
+    def _show(self, found: Report) -> None:
+        fmt = "%H:%M" if found.bucket == "hour" else "%m-%d"
+        self.chart.set_bars([(time.strftime(fmt, time.localtime(start)), tokens) for start, tokens in found.series])
+        self.groups.set_rows(found.groups)
+        self.recent.set_rows(found.recent)
 
     def export(self, path: str | None = None) -> None:
         """The recent requests as shown (filter applied), to a CSV file."""

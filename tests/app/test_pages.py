@@ -44,7 +44,7 @@ def test_a_key_added_makes_its_models_appear(qtbot: QtBot, make_app: MakeApp, fa
 
     page.view.selectRow(page.model.rows.index(groq))
     page.store("groq", (KEY,))
-    qtbot.waitUntil(lambda: "restarting" in page.note.text(), timeout=WAIT)
+    qtbot.waitUntil(lambda: "in use now" in page.note.text(), timeout=WAIT)  # applied live: no restart
     qtbot.waitUntil(lambda: any(r["id"] == "groq" and r["models"] for r in page.model.rows), timeout=WAIT)
     groq = next(r for r in page.model.rows if r["id"] == "groq")
     assert groq["configured"] and groq["keys"] == 1

@@ -258,7 +258,7 @@ def test_the_data_folder_moves_with_its_keys_and_the_gateway_serves_from_there(
 
     keys = app.host.call(lambda c: c.keys()).result(10)  # the database came along, keyed as before
     assert [k["label"] for k in keys] == ["laptop"]
-    assert app.host.call(lambda c: c.state.keys.find(created["key"]) is not None).result(10)
+    assert app.host.call(lambda c: c.needs_state().keys.find(created["key"]) is not None).result(10)
     events = app.host.call(lambda c: c.audit_events()).result(10)
     assert "state.moved" in [e["action"] for e in events]
     assert app.host.call(lambda c: c.audit_verify()).result(10)["ok"]
@@ -287,3 +287,58 @@ def test_a_folder_given_at_launch_is_not_moved_from_settings(qtbot: QtBot, make_
     tip = page.move_button.toolTip()
     assert not page.move_button.isEnabled() and "cannot be moved from here" in tip
     assert "--home" not in tip and "SWITCHBOARD_HOME" not in tip  # plain words, no command-line names
+
+
+def _audited(app: Application) -> list[tuple[str, str, dict[str, Any]]]:
+    events = app.host.call(lambda control: control.audit_events(0, 1000)).result(10)
+    return [(e["actor"], e["action"], e["payload"]) for e in events]
+
+
+def test_an_edit_from_the_app_is_audited_as_one_over_http(
+    qtbot: QtBot, make_app: MakeApp, fakes: LoopThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 21: the pages edit through the admin door, so the audit log has them as it has the
+    admin route's edits (config.edited, with the settings changed)."""
+    fake = fakes.run(FakeOpenAI(key=KEY).start())
+    app = make_app({"GROQ_API_KEY": KEY})
+    app.window.show()
+    page = app.window.go(ProvidersPage.title)
+    assert isinstance(page, ProvidersPage)
+    qtbot.waitUntil(lambda: any(r["id"] == "groq" for r in page.model.rows), timeout=WAIT)
+    page.view.selectRow([r["id"] for r in page.model.rows].index("groq"))
+    answer(monkeypatch, fake.url)
+    _restarted(app, qtbot, page.set_address)
+    edits = [(actor, payload) for actor, action, payload in _audited(app) if action == "config.edited"]
+    assert edits == [("app", {"file": "config.toml", "keys": ["providers.groq.base_url"], "applied": True})]
+    fakes.run(fake.stop())
+
+
+def test_removing_a_stored_key_the_gateway_needs_is_refused_and_it_serves_on(
+    qtbot: QtBot, make_app: MakeApp, fakes: LoopThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 21: Providers → "Remove stored key" on a provider whose address was changed left a
+    gateway that could not start, and the app's restart stopped it for good. Refused now, with the
+    reason; the key stays and the gateway never stops."""
+    fake = fakes.run(FakeOpenAI(key=KEY).start())
+    app = make_app()
+    app.window.show()
+    page = app.window.go(ProvidersPage.title)
+    assert isinstance(page, ProvidersPage)
+    qtbot.waitUntil(lambda: any(r["id"] == "groq" for r in page.model.rows), timeout=WAIT)
+    page.store("groq", (KEY,))
+    qtbot.waitUntil(lambda: "in use now" in page.note.text(), timeout=WAIT)
+    qtbot.waitUntil(lambda: any(r["id"] == "groq" and r["configured"] for r in page.model.rows), timeout=WAIT)
+    page.view.selectRow([r["id"] for r in page.model.rows].index("groq"))
+    answer(monkeypatch, fake.url)
+    _restarted(app, qtbot, page.set_address)
+
+    stopped: list[bool] = []
+    app.host.stopped.connect(lambda: stopped.append(True))
+    page.view.selectRow([r["id"] for r in page.model.rows].index("groq"))
+    page.remove_key()
+    qtbot.waitUntil(lambda: "not removed" in page.note.text(), timeout=WAIT)
+    assert "has no key" in page.note.text() and page.note.property("error")
+    assert app.secrets.get("provider-key:groq") == KEY  # type: ignore[attr-defined]
+    assert app.host.serving and not stopped and _status(app.host.url) == 200
+    assert not [a for _, a, _ in _audited(app) if a == "provider.key_removed"]
+    fakes.run(fake.stop())
