@@ -34,8 +34,8 @@ class Context:
     tasks: Tasks
     copy: Callable[[str], None]  # to the clipboard
     open_url: Callable[[str], object]  # in the user's browser
-    # Keys or settings changed: the host applies them to its gateway and shows what serves now (the
-    # admin door has applied a change already when the gateway serves; a stopped one is started).
+    # Keys or settings changed where no running gateway applied them: the host applies them (a
+    # stopped gateway is started). A change the admin door applied, the host hears of by itself.
     reconfigure: Callable[[], None]
     refresh: Callable[[], None]  # ask for a new status now
     setup: GatewaySetup  # the state folder, its settings file, and how a gateway is made from them
@@ -77,22 +77,24 @@ class Page(QWidget):
         checked the same way, and the gateway started from it. ``on_done(changed)``."""
         error = lambda m: self.say(m, error=True)  # noqa: E731
 
-        def changed(edit: bool) -> None:
-            if edit:
+        def changed(edit: bool, applied: bool = False) -> None:
+            if edit and not applied:
                 self.context.reconfigure()
             on_done(edit)
 
         if self.context.host.serving:
-            edited = lambda edit: changed(edit["changed"])  # noqa: E731
+            edited = lambda edit: changed(edit["changed"], edit["applied"])  # noqa: E731
             self.ask(lambda control: control.change_settings(changes, ACTOR), edited, error)
         else:
             setup = self.context.setup
             self.context.tasks.run_blocking(lambda: setup.change(changes), changed, error, self)
 
     def took_effect(self, change: KeyChange) -> str:
-        """What a key change that went through did, in words; the views are told."""
+        """What a key change that went through did, in words."""
+        if change["applied"]:
+            return "in use now."
         self.context.reconfigure()
-        return "in use now." if change["applied"] else "applying it…"
+        return "applying it…"
 
     def say(self, text: str, *, error: bool = False) -> None:
         """A line under the heading: what an action did, or why it failed."""
