@@ -409,6 +409,11 @@ async def main() -> None:
                         for c in (1, 16, 64)
                     )
                     print(f"  {ours:<10} {mode:<6} {figures}")
+            base_rss = baseline_targets["baseline"][1]
+            assert base_rss
+            print(
+                f"  peak RSS under load: {gw_rss.peak / 2**20:.1f} MiB, {args.baseline}: {base_rss.peak / 2**20:.1f} MiB"
+            )
         errors = sum(res.errors for res in results.values())
         if errors:
             print(f"ERRORS: {errors} non-200 answers during the run")

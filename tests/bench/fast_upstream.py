@@ -14,7 +14,7 @@ import asyncio
 import itertools
 import json
 import sys
-from typing import Any
+from typing import Any, cast
 
 COMPLETION = json.dumps(
     {
@@ -91,8 +91,8 @@ class Upstream(asyncio.Protocol):
         self.buf = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A stream connection's transport writes; uvloop's is not a subclass of asyncio's, so no isinstance.
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         self.buf += data
