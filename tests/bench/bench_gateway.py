@@ -412,7 +412,8 @@ async def main() -> None:
             base_rss = baseline_targets["baseline"][1]
             assert base_rss
             print(
-                f"  peak RSS under load: {gw_rss.peak / 2**20:.1f} MiB, {args.baseline}: {base_rss.peak / 2**20:.1f} MiB"
+                f"  peak RSS under load: {gw_rss.peak / 2**20:.1f} MiB,"
+                f" {args.baseline}: {base_rss.peak / 2**20:.1f} MiB"
             )
         errors = sum(res.errors for res in results.values())
         if errors:
