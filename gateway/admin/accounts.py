@@ -25,7 +25,7 @@ from gateway.errors import InvalidRequest, RouteNotFound
 from gateway.routing.quota import QuotaReading, QuotaRecord
 from gateway.store import accounts as rows
 from gateway.store.accounts import AccountPublic
-from gateway.store.db import FILE_NAME, StoreError, connect
+from gateway.store.reader import Reader
 
 LIST_WAIT = 10.0  # seconds a new account's answer waits for its model list
 
@@ -117,15 +117,8 @@ class Accounts:
         return row.public()
 
 
-def stored_quota(data_dir: Path, now: float) -> list[QuotaReading]:
-    """Every window the database holds, read-only (a gateway may be running). Blocking; raises
-    ``StoreError`` when there is no database yet."""
-    path = data_dir / FILE_NAME
-    if not path.exists():
-        raise StoreError("no database yet: start the gateway once, or connect an account")
-    conn = connect(path, readonly=True)
-    try:
-        records = [QuotaRecord.from_row(r) for r in rows.load_quota(conn)]
-    finally:
-        conn.close()
+async def stored_quota(read: Reader, now: float) -> list[QuotaReading]:
+    """Every window the database holds (``read``: a state folder's, read-only; a gateway may be
+    serving it)."""
+    records = await read(lambda conn: [QuotaRecord.from_row(r) for r in rows.load_quota(conn)])
     return [r.public(now) for r in records]

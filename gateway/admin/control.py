@@ -1,6 +1,6 @@
 """What an administrator does to a running gateway, behind one facade: ``Control`` holds one door
-per use case (status, settings, provider keys, providers, client keys, usage, audit, accounts)
-and passes each call to it. The admin routes answer with it over HTTP; the tray app calls it in
+per use case (status, settings, provider keys, providers, client keys, usage, audit, accounts,
+the admin's own login) and passes each call to it. The admin routes answer with it over HTTP; the tray app calls it in
 process, on the gateway's own loop; the CLI uses the same doors without a running gateway. Nothing
 here is HTTP.
 """
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from gateway.admin.accounts import AccountListing, Accounts
+from gateway.admin.admin_login import AdminLogin
 from gateway.admin.applying import Apply
 from gateway.admin.audit import AuditLog
 from gateway.admin.client_keys import ClientKeys, CreatedKey
@@ -24,6 +25,7 @@ from gateway.admin.usage import Usage, UsageReport
 from gateway.auth.account_book import AccountBook
 from gateway.auth.identity import Identity
 from gateway.auth.login_flows import Flow, LoginFlows
+from gateway.auth.sessions import TokenPair
 from gateway.config.editing import Change, SettingsFile
 from gateway.errors import RouteNotFound
 from gateway.pipeline.gateway import Gateway
@@ -69,8 +71,9 @@ class Control:
         self.providers_door = Providers(lambda: self.gateway)
         self._provider_keys = ProviderKeys(state, _check_of(settings_file), apply) if state is not None else None
         self._client_keys = ClientKeys(state) if state is not None else None
-        self._usage = Usage(state, lambda: self.gateway.timing().created) if state is not None else None
-        self._audit = AuditLog(state) if state is not None else None
+        self._usage = Usage(state.db.read, lambda: self.gateway.timing().created) if state is not None else None
+        self._audit = AuditLog(state.db.read, state.db.anchor) if state is not None else None
+        self._admin_login = AdminLogin(state) if state is not None else None
         self._accounts = (
             Accounts(flows, lambda kind, wait: self.gateway.sync.listed(kind, wait), self._forget_quota)
             if flows is not None
@@ -158,12 +161,24 @@ class Control:
     async def audit_events(self, after: int = 0, limit: int = 100) -> list[AuditEntry]:
         return await self._needs(self._audit).events(after, limit)
 
-    async def audit_export(self) -> list[dict[str, Any]]:
-        """Every event with its hashes, to be kept or checked elsewhere (``audit verify --file``)."""
+    async def audit_export(self) -> bytes:
+        """Every event with its hashes as JSON lines, to be kept or checked elsewhere
+        (``audit verify --file``)."""
         return await self._needs(self._audit).export()
 
     async def audit_verify(self) -> VerdictDoc:
         return await self._needs(self._audit).verify()
+
+    # --- the admin's own login -----------------------------------------------------------------
+
+    async def login(self, name: str, password: str, peer: str) -> TokenPair:
+        return await self._needs(self._admin_login).login(name, password, peer)
+
+    async def refresh_login(self, refresh_token: str) -> TokenPair:
+        return await self._needs(self._admin_login).refresh(refresh_token)
+
+    async def set_admin_password(self, password: str, actor: str) -> None:
+        await self._needs(self._admin_login).set_password(password, actor)
 
     # --- accounts and quota --------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """What the gateway keeps between runs, opened together: the database (ledger, audit log, client
 keys, admin login) and the secrets that key it, from the secret store.
 
-Opening is blocking (SQLite, the keychain) and happens once, before the gateway serves.
+Opening is blocking (SQLite, the keychain) and happens once, before the gateway serves. Reports
+need less: ``stored_database`` and ``stored_anchor`` read a state folder as it is (a gateway may be
+serving it), creating nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from gateway.clock import Clock
 from gateway.errors import ConfigError
 from gateway.store import audit
 from gateway.store.database import Database
+from gateway.store.db import FILE_NAME, StoreError
+from gateway.store.reader import Reader
 from gateway.store.secrets import SecretStore, ensure
 
 PEPPER = "client-key-pepper"
@@ -31,6 +35,20 @@ def _secret(store: SecretStore, name: str, size: int) -> bytes:
     if len(value) < size:
         raise ConfigError(f"the secret {name!r} in {store.where} is shorter than {size} bytes; delete it to renew it")
     return value
+
+
+def stored_database(data_dir: Path) -> Reader:
+    """The folder's database, read-only; ``StoreError`` when there is none yet."""
+    if not (data_dir / FILE_NAME).exists():
+        raise StoreError(f"no database yet in {data_dir} (the gateway creates it on its first start)")
+    return Reader(data_dir / FILE_NAME)
+
+
+def stored_anchor(data_dir: Path, secrets: SecretStore) -> audit.Anchor | None:
+    """The audit log's sealed head as the gateway keeps it; None when its key is missing from the
+    secret store (never made here: a new key would only make the seal look forged)."""
+    key = secrets.get(ANCHOR_KEY)
+    return audit.Anchor(data_dir / audit.ANCHOR_FILE, bytes.fromhex(key)) if key else None
 
 
 class State:

@@ -1,15 +1,16 @@
-"""Usage reports from the ledger, read off the event loop: the views the admin route offers, and
-typed ones for the app's charts and tables. Times are seconds since the epoch."""
+"""Usage reports from the ledger, read off the event loop: the views the admin route and the CLI's
+``usage`` and ``report`` offer, and typed ones for the app's charts and tables. Times are seconds
+since the epoch."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TypedDict
 
-from gateway.admin.state import State
 from gateway.errors import InvalidRequest
 from gateway.store import ledger
 from gateway.store.ledger import NamedTotals, RecentRow, SpanTotals, UsageRow
+from gateway.store.reader import Reader
 
 DAY = 86400.0
 RECENT = 50  # rows in the "recent" view
@@ -23,10 +24,11 @@ class UsageReport(TypedDict):
 
 
 class Usage:
-    """``now``: the gateway's wall clock (reports end at it unless told otherwise)."""
+    """``read``: the database's reads (the running gateway's, or a state folder's read-only);
+    ``now``: the wall clock (reports end at it unless told otherwise)."""
 
-    def __init__(self, state: State, now: Callable[[], float]) -> None:
-        self._state = state
+    def __init__(self, read: Reader, now: Callable[[], float]) -> None:
+        self._read = read
         self._now = now
 
     def _span(self, since: float | None, until: float | None) -> tuple[float, float]:
@@ -41,7 +43,7 @@ class Usage:
         if bucket not in ("hour", "day"):
             raise InvalidRequest("'bucket' must be hour or day", param="bucket")
         start, end = self._span(since, until)
-        rows = await self._state.db.read(lambda conn: ledger.report(conn, view, start, end, bucket))
+        rows = await self._read(lambda conn: ledger.report(conn, view, start, end, bucket))
         return {"view": view, "since": start, "until": end, "rows": rows}
 
     async def grouped(self, view: str, since: float | None = None) -> list[NamedTotals]:
@@ -49,11 +51,11 @@ class Usage:
         if view not in ledger.VIEWS or view in ("summary", "timeseries", "recent"):
             raise InvalidRequest(f"'{view}' is not a grouping of the ledger", param="view")
         start, end = self._span(since, None)
-        return await self._state.db.read(lambda conn: ledger.grouped(conn, view, start, end))
+        return await self._read(lambda conn: ledger.grouped(conn, view, start, end))
 
     async def timeseries(self, since: float | None = None, bucket: str = "hour") -> list[SpanTotals]:
         start, end = self._span(since, None)
-        return await self._state.db.read(lambda conn: ledger.timeseries(conn, start, end, bucket))
+        return await self._read(lambda conn: ledger.timeseries(conn, start, end, bucket))
 
     async def recent(self) -> list[RecentRow]:
-        return await self._state.db.read(lambda conn: ledger.recent(conn, RECENT))
+        return await self._read(lambda conn: ledger.recent(conn, RECENT))

@@ -108,7 +108,6 @@ class AdminRoutes:
     # --- sign-in ---------------------------------------------------------------------------
 
     async def login(self, request: web.BaseRequest) -> web.Response:
-        state = self._control.needs_state()
         peer = request.remote or "unknown"
         identity = self._entry.identity
         if identity is not None:
@@ -116,7 +115,7 @@ class AdminRoutes:
         body = (await read_json(request, 16 * 1024)).obj
         name, password = text_field(body, "username") or "", text_field(body, "password") or ""
         try:
-            pair = await state.admin.login(name, password, peer)
+            pair = await self._control.login(name, password, peer)
         except Unauthorized:
             if identity is not None:
                 identity.failed_attempt(peer)
@@ -124,10 +123,8 @@ class AdminRoutes:
         return json_answer(pair.public())
 
     async def refresh(self, request: web.BaseRequest) -> web.Response:
-        state = self._control.needs_state()
         body = (await read_json(request, 16 * 1024)).obj
-        pair = await state.sessions.refresh(text_field(body, "refresh_token") or "")
-        return json_answer(pair.public())
+        return json_answer((await self._control.refresh_login(text_field(body, "refresh_token") or "")).public())
 
     # --- client keys -----------------------------------------------------------------------
 
@@ -178,9 +175,8 @@ class AdminRoutes:
         return json_answer({"events": await self._control.audit_events(after, limit)})
 
     async def audit_export(self, request: web.BaseRequest) -> web.Response:
-        rows = await self._control.audit_export()
-        body = b"".join(jsonbody.encode(row) + b"\n" for row in rows)
-        return web.Response(body=body, headers={"Content-Type": "application/x-ndjson"})
+        lines = await self._control.audit_export()
+        return web.Response(body=lines, headers={"Content-Type": "application/x-ndjson"})
 
     async def audit_verify(self, request: web.BaseRequest) -> web.Response:
         return json_answer(await self._control.audit_verify())

@@ -15,7 +15,6 @@ import os
 import sys
 import time
 import webbrowser
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from gateway.auth.account_book import AccountBook
 from gateway.auth.accounts import RISK_NOTE
 from gateway.auth.login_flows import LoginFlows
 from gateway.auth.oauth.logins_on_disk import ImportProblem
+from gateway.cli.common import ACTOR, fail, open_state, read_stored, when
 from gateway.clock import SystemClock
 from gateway.config.settings import Settings
 from gateway.errors import ConfigError, GatewayError
@@ -35,24 +35,17 @@ from gateway.store.db import StoreError
 from gateway.transport.http1 import Http1Transport
 
 
-def _fail(message: str, code: int = 1) -> int:
-    print(f"switchboard: {message}", file=sys.stderr)
-    return code
-
-
 def cmd_accounts(args: argparse.Namespace, settings: Settings, paths: StatePaths) -> int:
-    paths.ensure()
     try:
-        state = State(paths.data_dir, args.secret_store, SystemClock())
-        state.open()
+        state = open_state(paths, args.secret_store)
     except (StoreError, ConfigError) as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     try:
         return asyncio.run(_accounts(args, settings, state))
     except (GatewayError, ImportProblem) as exc:
-        return _fail(getattr(exc, "message", str(exc)), 2)
+        return fail(getattr(exc, "message", str(exc)), 2)
     except KeyboardInterrupt:
-        return _fail("cancelled", 130)
+        return fail("cancelled", 130)
     finally:
         state.close()
 
@@ -81,16 +74,16 @@ async def _accounts(args: argparse.Namespace, settings: Settings, state: State) 
                 print(f"\nrisk: {listing['risk_note']}")
             return 0
         if command == "remove":
-            removed = await accounts.remove(args.id, "cli")
+            removed = await accounts.remove(args.id, ACTOR)
             if removed is None:
-                return _fail(f"no account {args.id}")
+                return fail(f"no account {args.id}")
             print(f"Removed {removed['label']} and its tokens.")
             return 0
         if command == "import" and kind == "codex":
             path = Path(args.path).expanduser() if args.path else None
-            row = await accounts.import_codex("cli", path, sync=args.sync)
+            row = await accounts.import_codex(ACTOR, path, sync=args.sync)
         elif command == "import":
-            row = await accounts.import_copilot("cli", host=args.host)
+            row = await accounts.import_copilot(ACTOR, host=args.host)
         else:
             found = await _login(accounts, kind or "")
             if found is None:
@@ -105,7 +98,7 @@ async def _accounts(args: argparse.Namespace, settings: Settings, state: State) 
 
 async def _login(accounts: Accounts, kind: str) -> AccountPublic | None:
     """A sign-in in the terminal: the address (or the code) shown here, the wait until it ends."""
-    flow = await accounts.sign_in(kind, "cli")
+    flow = await accounts.sign_in(kind, ACTOR)
     details = flow.details
     if kind == "codex":
         print(f"Sign in with ChatGPT in your browser:\n\n  {details.get('authorize_url')}\n", file=sys.stderr)
@@ -131,9 +124,9 @@ async def _login(accounts: Accounts, kind: str) -> AccountPublic | None:
 def cmd_quota(args: argparse.Namespace, paths: StatePaths) -> int:
     """Every account's and key's windows: used %, reset, and when it runs out at the current rate."""
     try:
-        windows = stored_quota(paths.data_dir, time.time())
+        windows = read_stored(paths, lambda read: stored_quota(read, time.time()))
     except StoreError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     if args.json:
         print(json.dumps(windows, indent=2))
         return 0
@@ -144,8 +137,8 @@ def cmd_quota(args: argparse.Namespace, paths: StatePaths) -> int:
     for w in windows:
         used = "unlimited" if w["unlimited"] else f"{w['used_percent']:.1f}%"
         print(
-            f"{w['label']:<32} {_window_name(w):<22} {used:>6}  {_at(w['resets_at']):<18} "
-            f"{_at(w['exhausted_at']) if w['exhausted_at'] else '-':<18}"
+            f"{w['label']:<32} {_window_name(w):<22} {used:>6}  {when(w['resets_at']):<18} "
+            f"{when(w['exhausted_at']):<18}"
         )
     return 0
 
@@ -157,10 +150,6 @@ def _window_name(w: QuotaReading) -> str:
     if seconds == 604800:
         return f"{w['window']} (weekly)"
     return str(w["window"])
-
-
-def _at(ts: float | None) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC") if ts else "-"
 
 
 def add_account_commands(sub: Any, common: argparse.ArgumentParser) -> None:

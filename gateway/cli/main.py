@@ -19,6 +19,7 @@ from typing import Any
 from gateway.auth import admin_token
 from gateway.cli.accounts import add_account_commands
 from gateway.cli.admin import add_commands, cmd_provider_key
+from gateway.cli.reports import add_report_commands
 from gateway.config.settings import LOG_LEVELS, Settings
 from gateway.errors import ConfigError, GatewayError
 from gateway.paths import StatePaths, resolve_paths
@@ -277,6 +278,7 @@ def _parser() -> argparse.ArgumentParser:
     decide.add_argument("--json", action="store_true", help="print the receipt as JSON")
     decide.set_defaults(func=cmd_decide)
     add_commands(sub, common)
+    add_report_commands(sub, common)
     add_account_commands(sub, common)
     return parser
 

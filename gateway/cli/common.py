@@ -1,0 +1,48 @@
+"""What the CLI's commands share: who the audit log says acted, one way to fail, times as a person
+reads them, and the state folder opened for the admin doors. No gateway need be running: SQLite's
+WAL lets a serving gateway and these commands use the folder at once."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from gateway.admin.state import State, stored_database
+from gateway.clock import SystemClock
+from gateway.paths import StatePaths
+from gateway.store.reader import Reader
+from gateway.store.secrets import SecretStore
+
+T = TypeVar("T")
+
+ACTOR = "cli"  # who the audit log says acted from the command line (over HTTP: the admin; the app: "app")
+
+
+def fail(message: str, code: int = 1) -> int:
+    print(f"switchboard: {message}", file=sys.stderr)
+    return code
+
+
+def when(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC") if ts else "-"
+
+
+def open_state(paths: StatePaths, secrets: SecretStore) -> State:
+    """The folder's state, created on first use (blocking); raises ``StoreError`` or ``ConfigError``."""
+    paths.ensure()
+    state = State(paths.data_dir, secrets, SystemClock())
+    state.open()
+    return state
+
+
+def read_stored(paths: StatePaths, report: Callable[[Reader], Coroutine[Any, Any, T]]) -> T:
+    """``report`` over the folder's database, read-only, creating nothing; ``StoreError`` when
+    there is none yet."""
+    read = stored_database(paths.data_dir)
+    try:
+        return asyncio.run(report(read))
+    finally:
+        read.close()

@@ -1,0 +1,141 @@
+"""The CLI's reading commands: ``usage``, ``report`` and ``audit verify | export``. They ask the
+admin doors the admin routes answer with (gateway.admin.usage, gateway.admin.audit), over the
+state folder's database opened read-only, so they create nothing and a serving gateway is
+undisturbed; only the text is the CLI's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, cast
+
+from gateway.admin.audit import AuditLog, verify_export
+from gateway.admin.state import stored_anchor
+from gateway.admin.usage import Usage
+from gateway.cli.common import fail, read_stored, when
+from gateway.errors import ConfigError
+from gateway.paths import StatePaths, write_private
+from gateway.store import ledger
+from gateway.store.audit import VerdictDoc
+from gateway.store.db import StoreError
+from gateway.store.ledger import Totals, UsageRow
+
+
+def _usage_rows(paths: StatePaths, view: str, since: float, bucket: str = "hour") -> list[UsageRow]:
+    report = read_stored(paths, lambda read: Usage(read, time.time).report(view, since, None, bucket))
+    return report["rows"]
+
+
+def cmd_usage(args: argparse.Namespace, paths: StatePaths) -> int:
+    try:
+        (totals,) = cast(
+            list[Totals], _usage_rows(paths, "summary", time.time() - args.days * 86400 if args.days else 0)
+        )
+    except StoreError as exc:
+        return fail(str(exc))
+    if args.json:
+        print(json.dumps(totals, indent=2))
+        return 0
+    span = f"in the last {args.days:g} days" if args.days else "in all"
+    print(f"Requests {span}: {totals['requests']:,} ({totals['successful']:,} successful)")
+    print(
+        f"Tokens: {totals['prompt_tokens']:,} prompt + {totals['completion_tokens']:,} completion = "
+        f"{totals['total_tokens']:,} total ({totals['cached_tokens']:,} cached; "
+        f"{totals['estimated']:,} answers counted here)"
+    )
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, paths: StatePaths) -> int:
+    try:
+        rows: list[Any] = _usage_rows(
+            paths, args.view, time.time() - args.days * 86400, args.bucket
+        )  # the view's shape
+    except StoreError as exc:
+        return fail(str(exc))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if args.view == "recent":
+        for row in rows:
+            print(
+                f"{when(row['at_s'])}  {row['request_id']}  {row['caller']:<12}  {row['model']:<24}  "
+                f"{row['provider'] or '-':<10}  {row['status']}  {row['prompt']}+{row['completion']} tokens  "
+                f"{row['latency_ms']:.0f} ms{'  ' + row['error'] if row['error'] else ''}"
+            )
+        return 0
+    for row in rows:
+        name = when(row["start_s"]) if args.view == "timeseries" else (row.get("name") or "all")
+        print(
+            f"{name:<28}  {row['requests']:>8,} requests  {row['successful']:>8,} ok  "
+            f"{row['prompt_tokens']:>12,} prompt  {row['completion_tokens']:>10,} completion  "
+            f"{row['total_tokens']:>12,} total"
+        )
+    if not rows:
+        print("No requests in that span.")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace, paths: StatePaths) -> int:
+    """``verify``: exit 0 only when the chain is intact and ends where it was last sealed (or,
+    for an exported copy, when its chain is intact). ``export``: every event with its hashes."""
+    anchor = None
+    try:
+        if args.audit_command == "export":
+            lines = read_stored(paths, lambda read: AuditLog(read, None).export())
+            if args.out:
+                write_private(Path(args.out), lines.decode())  # 0600 like every file the gateway writes (S32)
+            else:
+                sys.stdout.write(lines.decode())
+            return 0
+        if args.file:
+            verdict = verify_export(sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8"))
+        else:
+            anchor = stored_anchor(paths.data_dir, args.open_secrets(paths.data_dir))
+            verdict = read_stored(paths, lambda read: AuditLog(read, anchor).verify())
+    except (StoreError, ConfigError, OSError, ValueError) as exc:
+        return fail(str(exc))
+    print(_verdict(verdict, args))
+    if anchor is None and not args.file and verdict["checked"]:
+        return fail("the audit anchor key is missing from the secret store, so the end of the log cannot be checked")
+    return 0 if verdict["ok"] else 1
+
+
+def _verdict(verdict: VerdictDoc, args: argparse.Namespace) -> str:
+    if args.json:
+        return json.dumps(verdict, indent=2)
+    if not verdict["ok"]:
+        return f"Audit log BROKEN at event {verdict['first_bad']}: {verdict['reason']}."
+    if args.file:
+        return (
+            f"Exported audit log intact: {verdict['checked']} events, "
+            "chained (its end is checked against the seal only on the gateway's own machine)."
+        )
+    return f"Audit log intact: {verdict['checked']} events, chained and sealed."
+
+
+def add_report_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    usage = sub.add_parser("usage", parents=[common], help="requests and tokens from the usage ledger")
+    usage.add_argument("--days", type=float, default=0, help="only the last N days (default: all)")
+    usage.add_argument("--json", action="store_true")
+    usage.set_defaults(func=cmd_usage, needs_settings=False)
+
+    report = sub.add_parser("report", parents=[common], help="usage by model, provider, caller or time")
+    report.add_argument("--view", default="summary", choices=list(ledger.VIEWS))
+    report.add_argument("--days", type=float, default=7, help="the last N days (default: 7)")
+    report.add_argument("--bucket", default="day", choices=["hour", "day"], help="timeseries bucket")
+    report.add_argument("--json", action="store_true")
+    report.set_defaults(func=cmd_report, needs_settings=False)
+
+    audit_cmd = sub.add_parser("audit", parents=[common], help="check or export the audit log")
+    audit_sub = audit_cmd.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="exit 0 only when the chain is intact")
+    verify.add_argument("--file", help="check an exported copy (JSON lines; - for stdin) instead of the database")
+    verify.add_argument("--json", action="store_true")
+    export = audit_sub.add_parser("export", help="every event with its hashes, as JSON lines")
+    export.add_argument("--out", help="write to this file (mode 0600) instead of stdout")
+    audit_cmd.set_defaults(func=cmd_audit, needs_settings=False)
