@@ -15,6 +15,7 @@ from gateway.auth.identity import Identity
 from gateway.auth.login_flows import LoginFlows
 from gateway.pipeline.gateway import Gateway
 from gateway.pipeline.in_flight import InFlight
+from gateway.pipeline.limits import LimitUsage
 from gateway.pipeline.status import PipelineStatus
 from gateway.routing.quota import QuotaReading
 from gateway.store.keys import ClientKey
@@ -22,7 +23,7 @@ from gateway.store.ledger import NamedTotals
 
 
 class ClientKeyStatus(ClientKey):
-    usage: NotRequired[dict[str, dict[str, int | None]]]  # a live key's counters against its limits, by limit name
+    usage: NotRequired[dict[str, LimitUsage]]  # a live key's counters against its limits, by limit name
 
 
 class SecretsPlace(TypedDict):

@@ -12,11 +12,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypedDict
 
 from gateway.auth.callers import UNLIMITED, Caller
 from gateway.clock import Clock
 from gateway.core.sliding_window import Window
 from gateway.errors import LimitExceeded
+
+
+class LimitUsage(TypedDict):
+    """One limit of one caller, as status shows it: what is used of it now, and the limit (None: none)."""
+
+    used: int
+    limit: int | None
 
 
 class _Meter:
@@ -87,7 +95,7 @@ class Limits:
             meter.tokens_minute.adjust(now, ticket.minute_bucket, delta)
             meter.tokens_day.adjust(now, ticket.day_bucket, delta)
 
-    def usage(self, caller: Caller) -> dict[str, dict[str, int | None]]:
+    def usage(self, caller: Caller) -> dict[str, LimitUsage]:
         """The live counters of one caller against its limits."""
         now = self._clock.monotonic()
         meter = self._meters.get(caller.id) or _Meter()
