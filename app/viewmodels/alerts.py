@@ -4,13 +4,13 @@ only after it cleared (an account signed in again, a window that reset)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from app.viewmodels.health import account_state, span
+from gateway import StatusDocument
 
 QUOTA_MARKS = (80.0, 95.0)
+WindowPeriod = tuple[str, str, float | None]  # a quota window (label, name) and when it resets: one period of it
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,35 +23,36 @@ class Notice:
 class Alerts:
     def __init__(self) -> None:
         self._standing: set[tuple[str, str]] = set()  # account and model problems said, still there
-        self._marks: dict[tuple[str, str, Any], float] = {}  # quota window (and its reset) -> mark said
+        self._marks: dict[WindowPeriod, float] = {}  # the mark said in each window period
 
-    def notices(self, status: Mapping[str, Any]) -> list[Notice]:
+    def notices(self, status: StatusDocument) -> list[Notice]:
         out: list[Notice] = []
         standing: dict[tuple[str, str], Notice] = {}
         for account in status.get("accounts", []):
-            if account.get("state", "ok") != "ok":
+            if account["state"] != "ok":
                 standing[("account", f"{account['id']}:{account['state']}")] = Notice(
                     "Switchboard: account needs attention",
                     f"{account['label']} {account_state(account['state'])}. Open Accounts to sign in again.",
                     urgent=True,
                 )
-        for failing in status.get("failing", []):
+        for failing in status["failing"]:
             standing[("failing", failing["model"])] = Notice(
                 f"Switchboard: {failing['model']} is failing", f"Every route failed: {failing['error']}", urgent=True
             )
         out.extend(notice for key, notice in standing.items() if key not in self._standing)
         self._standing = set(standing)
 
-        marks: dict[tuple[str, str, Any], float] = {}
+        marks: dict[WindowPeriod, float] = {}
         for window in status.get("quota", []):
-            if window.get("unlimited"):
+            if window["unlimited"]:
                 continue
-            used = window.get("used_percent") or 0.0
+            used = window["used_percent"]
             passed = max((m for m in QUOTA_MARKS if used >= m), default=0.0)
-            key = (window["label"], window["window"], window.get("resets_at"))
+            key = (window["label"], window["window"], window["resets_at"])
             marks[key] = max(passed, self._marks.get(key, 0.0))
             if passed > self._marks.get(key, 0.0):
-                resets = f"; it resets in {span(window['resets_in'])}" if window.get("resets_in") is not None else ""
+                resets_in = window["resets_in"]
+                resets = f"; it resets in {span(resets_in)}" if resets_in is not None else ""
                 out.append(
                     Notice(
                         f"Switchboard: {window['label']} at {used:.0f} %",

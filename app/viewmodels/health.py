@@ -3,9 +3,9 @@ status document (``Control.status()``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+
+from gateway import StatusDocument
 
 SERVING, DEGRADED, STOPPED, PAUSED = "serving", "degraded", "stopped", "paused"
 
@@ -26,35 +26,34 @@ def account_state(state: str) -> str:
     return "ok" if state == "ok" else ACCOUNT_STATES.get(state, state.replace("_", " "))
 
 
-def problems(status: Mapping[str, Any]) -> list[str]:
+def problems(status: StatusDocument) -> list[str]:
     """Every thing in the status a person should act on or know, in words."""
     found: list[str] = []
-    for provider in status.get("providers", []):
-        name = provider.get("name") or provider["id"]
-        if provider.get("breaker", {}).get("state") == "open":
+    for provider in status["providers"]:
+        name = provider["name"] or provider["id"]
+        if provider["breaker"]["state"] == "open":
             found.append(f"{name} is failing; requests go elsewhere until it recovers")
-        for key in provider.get("keys", []):
-            bench = key.get("benched")
-            if bench:
+        for key in provider["keys"]:
+            if bench := key["benched"]:
                 found.append(f"{name}: {key['label']} is benched ({bench['reason']}) for {span(bench['seconds_left'])}")
     for account in status.get("accounts", []):
-        if account.get("state", "ok") != "ok":
+        if account["state"] != "ok":
             found.append(f"{account['label']} {account_state(account['state'])}")
-    found.extend(f"every route for {f['model']} failed: {f['error']}" for f in status.get("failing", []))
-    access = status.get("access") or {}
-    if (access.get("audit") or {}).get("anchor_problem"):
-        found.append(f"audit log: {access['audit']['anchor_problem']}")
-    if access.get("ledger_write_failures"):
-        found.append(f"{access['ledger_write_failures']} usage record(s) could not be written")
+    found.extend(f"every route for {f['model']} failed: {f['error']}" for f in status["failing"])
+    if (access := status.get("access")) is not None:
+        if anchor_problem := access["audit"]["anchor_problem"]:
+            found.append(f"audit log: {anchor_problem}")
+        if access["ledger_write_failures"]:
+            found.append(f"{access['ledger_write_failures']} usage record(s) could not be written")
     return found
 
 
-def health_of(status: Mapping[str, Any] | None, *, running: bool, paused: bool, error: str = "") -> Health:
+def health_of(status: StatusDocument | None, *, running: bool, paused: bool, error: str = "") -> Health:
     if paused:
         return Health(PAUSED, "Paused: not answering requests")
     if not running:
         return Health(STOPPED, f"Stopped: {error}" if error else "Stopped", (error,) if error else ())
-    found = tuple(problems(status or {}))  # no status yet, just started: no problem known
+    found = tuple(problems(status)) if status is not None else ()  # just started, no status yet: no problem known
     if found:
         return Health(DEGRADED, f"Serving, {len(found)} problem{'s' if len(found) > 1 else ''}", found)
     return Health(SERVING, "Serving")

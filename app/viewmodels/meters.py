@@ -4,11 +4,10 @@ client key's limits, as a title, a share used and a line of detail."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from app.viewmodels.health import span
+from gateway import ClientKeyStatus, QuotaReading, StatusDocument
 
 WINDOW_NAMES = {
     "primary": "5-hour window",
@@ -38,33 +37,37 @@ def _clock_time(epoch: float) -> str:
     return time.strftime("%a %H:%M", time.localtime(epoch))
 
 
-def window_meter(w: Mapping[str, Any]) -> MeterData:
+def _amount(n: float) -> str:
+    """A count as reported (the gateway has every amount as a float): whole ones without a fraction."""
+    return f"{n:,.0f}" if n.is_integer() else f"{n:,.1f}"
+
+
+def window_meter(w: QuotaReading) -> MeterData:
     name = WINDOW_NAMES.get(w["window"], w["window"].replace("_", " "))
-    title = f"{w['label']} — {name}"
-    if w.get("unlimited"):
-        return MeterData(f"{w['label']}/{w['window']}", title, None, "unlimited", "")
-    used = float(w.get("used_percent") or 0.0)
+    key, title = f"{w['label']}/{w['window']}", f"{w['label']} — {name}"
+    if w["unlimited"]:
+        return MeterData(key, title, None, "unlimited", "")
+    used = w["used_percent"]
     text = f"{used:.0f} % used"
-    if w.get("entitlement") and w.get("remaining") is not None:
-        text += f" ({w['remaining']:,} of {w['entitlement']:,} left)"
+    if w["entitlement"] and w["remaining"] is not None:
+        text += f" ({_amount(w['remaining'])} of {_amount(w['entitlement'])} left)"
     parts = []
-    if w.get("resets_in") is not None:
+    if w["resets_in"] is not None:
         parts.append(f"resets in {span(w['resets_in'])}")
-    if w.get("exhausted_at"):
+    if w["exhausted_at"] is not None:
         parts.append(f"at this pace runs out {_clock_time(w['exhausted_at'])}")
-    return MeterData(f"{w['label']}/{w['window']}", title, used, text, "; ".join(parts).capitalize())
+    return MeterData(key, title, used, text, "; ".join(parts).capitalize())
 
 
-def key_meters(key: Mapping[str, Any]) -> list[MeterData]:
+def key_meters(key: ClientKeyStatus) -> list[MeterData]:
     out = []
-    for limit, counts in (key.get("usage") or {}).items():
-        if counts.get("limit"):
-            used = 100.0 * counts["used"] / counts["limit"]
+    for limit, counts in key.get("usage", {}).items():
+        if counts["limit"]:
             out.append(
                 MeterData(
                     f"key:{key['id']}/{limit}",
-                    f"Client key {key.get('label', key['id'])} — {LIMIT_NAMES.get(limit, limit)}",
-                    used,
+                    f"Client key {key['label'] or key['id']} — {LIMIT_NAMES.get(limit, limit)}",
+                    100.0 * counts["used"] / counts["limit"],
                     f"{counts['used']:,} of {counts['limit']:,}",
                     "",
                 )
@@ -72,8 +75,12 @@ def key_meters(key: Mapping[str, Any]) -> list[MeterData]:
     return out
 
 
-def meters(status: Mapping[str, Any]) -> list[MeterData]:
+def meters(status: StatusDocument | None) -> list[MeterData]:
+    """Every window's meter and every client key's, by limit; none before the first status."""
+    if status is None:
+        return []
     out = [window_meter(w) for w in status.get("quota", [])]
-    for key in (status.get("access") or {}).get("keys", []):
-        out.extend(key_meters(key))
+    if (access := status.get("access")) is not None:
+        for key in access["keys"]:
+            out.extend(key_meters(key))
     return out

@@ -11,13 +11,13 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 Index = QModelIndex | QPersistentModelIndex
-R = TypeVar("R", bound=Mapping[str, Any])
+R = TypeVar("R", bound=Mapping[str, object])  # a row: one of the gateway's TypedDicts
 
 
 @dataclass(frozen=True, slots=True)
 class Column(Generic[R]):
     title: str
-    show: Callable[[R], Any]
+    show: Callable[[R], object]
     numeric: bool = False
 
 
@@ -29,6 +29,7 @@ def stamp(at_s: float | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
 
 
 def field(title: str, key: str, numeric: bool = False) -> Column[Any]:
+    """A column showing one key of the row as it is (any row type: the key is not checked against it)."""
     return Column(title, lambda row: row.get(key), numeric)
 
 

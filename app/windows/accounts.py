@@ -3,16 +3,13 @@ or sign in — and the list of them with plan, state and the risk label."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QMessageBox, QPushButton
 
 from app.viewmodels.health import account_state
 from app.viewmodels.table import Column, field
 from app.windows.page import ACTOR, Context, Page, table
 from app.windows.sign_in_dialog import SignInDialog
-from gateway import AccountEntry, Control, FlowDoc, StatusDocument
+from gateway import AccountEntry, AccountPublic, Control, FlowDoc, StatusDocument
 
 SERVICES = {"codex": "ChatGPT (Codex)", "copilot": "GitHub Copilot"}
 
@@ -41,9 +38,9 @@ class AccountsPage(Page):
         self.view, self.model = table(
             [
                 field("Account", "label"),
-                Column("Service", lambda r: SERVICES.get(r.get("kind", ""), r.get("kind"))),
+                Column("Service", lambda r: SERVICES.get(r["kind"], r["kind"])),
                 field("Plan", "plan"),
-                Column("State", lambda r: account_state(r.get("state", "ok"))),
+                Column("State", lambda r: account_state(r["state"])),
                 field("Risk", "risk"),
             ]
         )
@@ -73,8 +70,8 @@ class AccountsPage(Page):
         rows = self.view.selectionModel().selectedRows()
         return self.model.rows[rows[0].row()] if rows else None
 
-    def _connected(self, account: Mapping[str, Any]) -> None:
-        self.say(f"Connected {account['label']}" + (f" ({account['plan']} plan)." if account.get("plan") else "."))
+    def _connected(self, account: AccountPublic) -> None:
+        self.say(f"Connected {account['label']}" + (f" ({account['plan']} plan)." if account["plan"] else "."))
         self.context.refresh()
 
     def import_codex(self) -> None:
@@ -95,7 +92,7 @@ class AccountsPage(Page):
 
     def _follow(self, flow: FlowDoc) -> None:
         self.say("")
-        self.dialog = SignInDialog(self.context, dict(flow), self)
+        self.dialog = SignInDialog(self.context, flow, self)
         self.dialog.accepted.connect(lambda: self._signed_in(self.dialog))
         self.dialog.open()
 

@@ -37,7 +37,7 @@ class QuotasPage(Page):
         self.meters: dict[str, Meter] = {}
 
     def show_status(self, status: StatusDocument | None) -> None:
-        found = meters(status or {})
+        found = meters(status)
         keys = [m.key for m in found]
         if keys != list(self.meters):
             for meter in self.meters.values():

@@ -6,7 +6,6 @@ the Qt thread's loop, cancelled when the dialog closes."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
@@ -18,22 +17,23 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QVBoxLayout,
+    QWidget,
 )
 
 from app.tasks import message_of, spawn
 from app.viewmodels.health import span
 from app.windows.page import Context
-from gateway import Control
+from gateway import AccountPublic, Control, FlowDoc
 
 POLL_S = 1.0
 
 
 class SignInDialog(QDialog):
-    def __init__(self, context: Context, flow: dict[str, Any], parent: Any = None) -> None:
+    def __init__(self, context: Context, flow: FlowDoc, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
         self.flow = flow
-        self.result_account: dict[str, Any] | None = None
+        self.result_account: AccountPublic | None = None
         copilot = flow["kind"] == "copilot"
         self.setWindowTitle("Sign in with GitHub Copilot" if copilot else "Sign in with ChatGPT")
         self.setMinimumWidth(460)
@@ -98,7 +98,7 @@ class SignInDialog(QDialog):
             self._left -= POLL_S
             self._show_left()
             try:
-                flow = await self.context.tasks.ask(lambda control: _public(control, flow_id))
+                flow: FlowDoc | None = await self.context.tasks.ask(lambda control: _public(control, flow_id))
             except Exception as exc:
                 self._failed(message_of(exc))
                 return
@@ -106,9 +106,8 @@ class SignInDialog(QDialog):
                 self._failed("This sign-in is no longer known to the gateway; start again.")
                 return
             if flow["status"] == "done":
-                self.result_account = flow.get("account")
-                label = (self.result_account or {}).get("label", "the account")
-                self.status.setText(f"Signed in: {label} is connected.")
+                self.result_account = account = flow.get("account")
+                self.status.setText(f"Signed in: {account['label'] if account else 'the account'} is connected.")
                 self.accept()
                 return
             if flow["status"] == "failed":
@@ -138,6 +137,6 @@ class SignInDialog(QDialog):
         super().done(code)
 
 
-def _public(control: Control, flow_id: str) -> dict[str, Any] | None:
+def _public(control: Control, flow_id: str) -> FlowDoc | None:
     found = control.flow(flow_id)
-    return None if found is None else dict(found.public())
+    return None if found is None else found.public()

@@ -4,7 +4,7 @@ button; and once the dialog is closed, the gateway is asked no more."""
 
 from __future__ import annotations
 
-from typing import Any
+from types import EllipsisType
 
 import pytest
 from app_fixtures import LoopThread, MakeApp
@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 from app.windows import sign_in_dialog
 from app.windows.accounts import AccountsPage
 from app.windows.sign_in_dialog import SignInDialog
-from gateway import Control
+from gateway import Control, FlowDoc
 
 WAIT = 15_000
 
@@ -37,14 +37,14 @@ def _dialog(qtbot: QtBot, make_app: MakeApp, fakes: LoopThread) -> SignInDialog:
     return page.dialog
 
 
-def _counted(monkeypatch: pytest.MonkeyPatch, answer: Any = ...) -> list[str]:
+def _counted(monkeypatch: pytest.MonkeyPatch, answer: FlowDoc | EllipsisType | None = ...) -> list[str]:
     """Every time the dialog asks the gateway about its flow; ``answer``: what the gateway says instead."""
     asked: list[str] = []
     public = sign_in_dialog._public
 
-    def counting(control: Control, flow_id: str) -> dict[str, Any] | None:
+    def counting(control: Control, flow_id: str) -> FlowDoc | None:
         asked.append(flow_id)
-        return public(control, flow_id) if answer is ... else answer
+        return public(control, flow_id) if isinstance(answer, EllipsisType) else answer
 
     monkeypatch.setattr(sign_in_dialog, "_public", counting)
     return asked
