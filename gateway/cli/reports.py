@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from gateway.admin.audit import AuditLog, verify_export
 from gateway.admin.state import stored_anchor
-from gateway.admin.usage import Usage
+from gateway.admin.usage import DAY, Usage
 from gateway.cli.common import fail, read_stored, when
 from gateway.errors import ConfigError
 from gateway.paths import StatePaths, write_private
@@ -25,6 +25,10 @@ from gateway.store.db import StoreError
 from gateway.store.ledger import Totals, UsageRow
 
 
+def _since(days: float) -> float:
+    return time.time() - days * DAY
+
+
 def _usage_rows(paths: StatePaths, view: str, since: float, bucket: str = "hour") -> list[UsageRow]:
     report = read_stored(paths, lambda read: Usage(read, time.time).report(view, since, None, bucket))
     return report["rows"]
@@ -32,9 +36,7 @@ def _usage_rows(paths: StatePaths, view: str, since: float, bucket: str = "hour"
 
 def cmd_usage(args: argparse.Namespace, paths: StatePaths) -> int:
     try:
-        (totals,) = cast(
-            list[Totals], _usage_rows(paths, "summary", time.time() - args.days * 86400 if args.days else 0)
-        )
+        (totals,) = cast(list[Totals], _usage_rows(paths, "summary", _since(args.days) if args.days else 0))
     except StoreError as exc:
         return fail(str(exc))
     if args.json:
@@ -52,9 +54,8 @@ def cmd_usage(args: argparse.Namespace, paths: StatePaths) -> int:
 
 def cmd_report(args: argparse.Namespace, paths: StatePaths) -> int:
     try:
-        rows: list[Any] = _usage_rows(
-            paths, args.view, time.time() - args.days * 86400, args.bucket
-        )  # the view's shape
+        # Each view has its own row shape, read here by name as the admin route's JSON has it.
+        rows: list[Any] = _usage_rows(paths, args.view, _since(args.days), args.bucket)
     except StoreError as exc:
         return fail(str(exc))
     if args.json:
