@@ -95,7 +95,7 @@ class ClientKeys:
         return key, record
 
     def create_now(self, label: str, tier: str, limits: Mapping[str, Any], actor: str) -> Future[tuple[str, KeyRecord]]:
-        """``create`` as a ``concurrent.futures.Future`` (for the CLI, which has no event loop)."""
+        """``create`` as a ``concurrent.futures.Future``: the writer thread's answer, which ``create`` awaits."""
         _checked_label(label)
         _checked_tier(tier)
         overrides = checked_limits(limits)
