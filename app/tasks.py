@@ -1,9 +1,9 @@
 """Work for the gateway's loop, answered on the UI thread (Anki's task manager, in small).
 
 A window asks ``tasks.run(lambda control: ..., on_done)``; the work runs on the gateway's loop,
-and ``on_done`` (or ``on_error``) is called later on the UI thread, through a queued Qt signal.
-A coroutine of the UI's own (``spawn``, on the Qt thread's qasync loop) awaits the same work with
-``await tasks.ask(...)`` instead. Windows never make threads or wait on the gateway themselves.
+and a coroutine on the Qt thread's qasync loop awaits it and calls ``on_done`` (or ``on_error``).
+A coroutine of the UI's own (``spawn``) awaits the same work with ``await tasks.ask(...)``.
+Windows never make threads or wait on the gateway themselves.
 """
 
 from __future__ import annotations
@@ -57,13 +57,11 @@ async def cancel_all() -> None:
 
 
 class Tasks(QObject):
-    _finished = Signal(object)  # (future, on_done, on_error, owner)
     failed = Signal(str)  # failures of work that brought no on_error of its own
 
     def __init__(self, host: GatewayHost, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._host = host
-        self._finished.connect(self._deliver)
 
     def run(
         self,
@@ -103,20 +101,22 @@ class Tasks(QObject):
         on_error: Callable[[str], None] | None,
         owner: QObject | None,
     ) -> None:
-        future.add_done_callback(lambda f: self._finished.emit((f, on_done, on_error, owner)))
+        spawn(self._deliver(future, on_done, on_error, owner))
 
-    def _deliver(
+    async def _deliver(
         self,
-        parcel: tuple[
-            concurrent.futures.Future[Any], Callable[[Any], None], Callable[[str], None] | None, QObject | None
-        ],
+        future: concurrent.futures.Future[Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[str], None] | None,
+        owner: QObject | None,
     ) -> None:
-        future, on_done, on_error, owner = parcel
-        if owner is not None and not shiboken6.isValid(owner):
-            return
+        """The answer, on the Qt thread; dropped when ``owner`` is gone, but the work is not
+        cancelled with it (a half-done edit is worse than an answer nobody reads)."""
         try:
-            result = future.result()
+            result = await asyncio.shield(asyncio.wrap_future(future))
         except Exception as exc:
-            (on_error or self.failed.emit)(message_of(exc))
+            if owner is None or shiboken6.isValid(owner):
+                (on_error or self.failed.emit)(message_of(exc))
             return
-        on_done(result)
+        if owner is None or shiboken6.isValid(owner):
+            on_done(result)

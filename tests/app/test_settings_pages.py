@@ -85,6 +85,7 @@ def test_lan_mode_warns_makes_a_key_and_listens_beyond_loopback(qtbot: QtBot, ma
     page.lan.setChecked(True)
     assert page.lan_warning.isVisible() and "client key" in page.lan_warning.text()
     _restarted(app, qtbot, page.apply_button.click)
+    qtbot.waitUntil(lambda: "Other computers reach it" in page.note.text(), timeout=WAIT)  # the page knows too
     server = app.host.server
     assert server is not None and server.settings.server.host == "0.0.0.0"
     key = page.findChild(KeyDialog).key.text()  # type: ignore[union-attr]

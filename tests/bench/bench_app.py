@@ -49,6 +49,7 @@ def child(home: Path, port: int, seconds: float, busy: bool, turn_ms: int) -> No
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QT_API", "pyside6")
     sys.path.insert(0, str(ROOT))
+    import qasync
     from PySide6.QtCore import Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -58,6 +59,10 @@ def child(home: Path, port: int, seconds: float, busy: bool, turn_ms: int) -> No
     from gateway import GatewaySetup, resolve_paths, start_logging, tune_for_serving
 
     qt = QApplication(["switchboard-bench"])
+    # The app's own work runs on qasync's loop over Qt's, as in app/__main__.
+    loop = qasync.QEventLoop(qt)
+    asyncio.set_event_loop(loop)
+    done = asyncio.Event()
     paths = resolve_paths(home, {})
     listener = start_logging("warning", None)
     setup = GatewaySetup(paths, {**os.environ, "SWITCHBOARD_HOME": str(home)}, port=port)
@@ -94,13 +99,26 @@ def child(home: Path, port: int, seconds: float, busy: bool, turn_ms: int) -> No
             app.open_window()
             turner.start(turn_ms)
             probe.start(int(TICK * 1000))
-        QTimer.singleShot(int(seconds * 1000), qt.quit)
+        QTimer.singleShot(int(seconds * 1000), done.set)
 
+    failed: list[str] = []
     host.started.connect(started)
-    host.failed.connect(lambda message: (print(f"failed {message}", flush=True), qt.exit(1)))
-    app.start()
-    code = qt.exec()
-    app.close()
+
+    def gave_up(message: str) -> None:
+        print(f"failed {message}", flush=True)
+        failed.append(message)
+        done.set()
+
+    host.failed.connect(gave_up)
+
+    async def run() -> None:
+        app.start()
+        await done.wait()
+        app.close()
+
+    with loop:
+        loop.run_until_complete(run())
+    code = 1 if failed else 0
     listener.stop()
     ordered = sorted(lateness) or [float("nan")]
     figures = {
