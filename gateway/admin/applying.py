@@ -8,17 +8,35 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 from gateway.admin.state import State
 from gateway.errors import ConfigError, InvalidRequest
 
 log = logging.getLogger("gateway")
 
+T = TypeVar("T")
 Apply = Callable[[], Awaitable[None]]
 NOW = "now"
 NEXT_START = "at the gateway's next start"
+_carried: set[asyncio.Task[Any]] = set()  # the loop holds its tasks weakly: kept here until they end
+
+
+async def carried_through(change: Coroutine[Any, Any, T]) -> T:
+    """``change`` (write, apply or put back, audit) run to its end even when the one waiting for it
+    is cancelled (an HTTP client that hangs up, a page closed): a change written but neither
+    applied nor put back, and not audited, is worse than an answer nobody reads."""
+    task = asyncio.ensure_future(change)
+    _carried.add(task)
+    task.add_done_callback(_ended)
+    return await asyncio.shield(task)
+
+
+def _ended(task: asyncio.Task[Any]) -> None:
+    _carried.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved: a refusal nobody waited for any more is not an error to log
 
 
 def applies(applied: bool) -> str:

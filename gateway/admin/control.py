@@ -7,6 +7,7 @@ here is HTTP.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -67,9 +68,14 @@ class Control:
         self.identity = identity
         self.flows = flows
         self.in_flight = InFlight()  # counted by the HTTP entry
-        self.settings_edits = SettingsEdits(settings_file, state, apply)
+        # One change of settings or provider keys at a time, from its write to its apply or undo:
+        # an apply reads both, so one change's undo must not race another's apply.
+        changing = asyncio.Lock()
+        self.settings_edits = SettingsEdits(settings_file, state, apply, changing)
         self.providers_door = Providers(lambda: self.gateway)
-        self._provider_keys = ProviderKeys(state, _check_of(settings_file), apply) if state is not None else None
+        self._provider_keys = (
+            ProviderKeys(state, _check_of(settings_file), apply, changing) if state is not None else None
+        )
         self._client_keys = ClientKeys(state) if state is not None else None
         self._usage = Usage(state.db.read, lambda: self.gateway.timing().created) if state is not None else None
         self._audit = AuditLog(state.db.read, state.db.anchor) if state is not None else None

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TypedDict
 
-from gateway.admin.applying import Apply, applies, apply_or_undo, audited
+from gateway.admin.applying import Apply, applies, apply_or_undo, audited, carried_through
 from gateway.admin.state import State
 from gateway.errors import ConfigError, InvalidRequest
 from gateway.store.provider_keys import remove_keys, set_keys, stored_keys
@@ -37,23 +37,36 @@ def _keep(store: SecretStore, provider: str, keys: tuple[str, ...] | None) -> No
 
 class ProviderKeys:
     """``check``: reads the settings as a start would and raises ``ConfigError`` when it could not
-    (blocking; none: nothing to check against). ``apply``: as for settings edits."""
+    (blocking; none: nothing to check against). ``apply``, ``one_at_a_time``: as for settings
+    edits."""
 
-    def __init__(self, state: State, check: Callable[[], object] | None, apply: Apply | None) -> None:
+    def __init__(
+        self,
+        state: State,
+        check: Callable[[], object] | None,
+        apply: Apply | None,
+        one_at_a_time: asyncio.Lock | None = None,
+    ) -> None:
         self._state = state
         self._check = check
         self._apply = apply
-        self._one_at_a_time = asyncio.Lock()
+        self._one_at_a_time = one_at_a_time or asyncio.Lock()
 
     async def store(self, provider: str, keys: tuple[str, ...], actor: str) -> KeyChange:
         if not keys or any(not k.isascii() or not k.isprintable() or " " in k for k in keys):
             raise InvalidRequest("give one key per line, printable ASCII without spaces", param="keys")
+        return await carried_through(self._store(provider, keys, actor))
+
+    async def _store(self, provider: str, keys: tuple[str, ...], actor: str) -> KeyChange:
         applied = await self._swap(provider, keys, "not stored")
         await audited(self._state, actor, "provider.key_stored", {"provider": provider, "keys": len(keys)})
         return self._answer(provider, len(keys), True, applied)
 
     async def drop(self, provider: str, actor: str) -> KeyChange:
         """Forget the provider's stored keys (``changed`` False when none were stored)."""
+        return await carried_through(self._drop(provider, actor))
+
+    async def _drop(self, provider: str, actor: str) -> KeyChange:
         if not await asyncio.to_thread(lambda: provider in stored_keys(self._state.secrets)):
             await asyncio.to_thread(remove_keys, self._state.secrets, provider)  # an entry the index lost
             return self._answer(provider, 0, False, False)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypedDict
 
-from gateway.admin.applying import Apply, applies, apply_or_undo, audited
+from gateway.admin.applying import Apply, applies, apply_or_undo, audited, carried_through
 from gateway.admin.state import State
 from gateway.config.editing import Change, SettingsFile
 from gateway.errors import ConfigError, InvalidRequest, RouteNotFound
@@ -46,13 +46,20 @@ def _put_back(path: Path, before: str | None) -> None:
 class SettingsEdits:
     """``file``: none when the gateway was started without one it may edit (every call is then
     ``RouteNotFound``). ``state``: where edits are audited. ``apply``: makes the running gateway
-    read the settings again (none: they apply at its next start)."""
+    read the settings again (none: they apply at its next start). ``one_at_a_time``: held from an
+    edit's write to its apply or undo (shared with the provider keys: an apply reads both)."""
 
-    def __init__(self, file: SettingsFile | None, state: State | None, apply: Apply | None) -> None:
+    def __init__(
+        self,
+        file: SettingsFile | None,
+        state: State | None,
+        apply: Apply | None,
+        one_at_a_time: asyncio.Lock | None = None,
+    ) -> None:
         self.file = file
         self._state = state
         self._apply = apply
-        self._one_at_a_time = asyncio.Lock()  # an edit and its undo are not interleaved with another
+        self._one_at_a_time = one_at_a_time or asyncio.Lock()
 
     def _needs_file(self) -> SettingsFile:
         if self.file is None:
@@ -67,7 +74,9 @@ class SettingsEdits:
     async def change(self, changes: Sequence[Change], actor: str) -> SettingsEdit:
         """Edit the file; refused (``InvalidRequest``, the file as it was) when a start could not
         read the result or the running gateway could not take it."""
-        found = self._needs_file()
+        return await carried_through(self._change(self._needs_file(), changes, actor))
+
+    async def _change(self, found: SettingsFile, changes: Sequence[Change], actor: str) -> SettingsEdit:
         async with self._one_at_a_time:
             before = await asyncio.to_thread(_text, found.path)
             try:

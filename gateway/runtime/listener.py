@@ -85,13 +85,13 @@ class Listener:
             site = await self._bind(host, port)
         except OSError as exc:
             if exc.errno not in _ADDRESS_IN_USE or port != old_port:
-                raise ListenError(_listen_failure(host, port, exc)) from None
+                raise ListenError(_listen_failure(host, port, exc, flag="")) from None
             await old.stop()  # the same port, on an address that overlaps the old one
             try:
                 site = await self._bind(host, port)
             except OSError as again:
                 self._site = await self._bind(old_host, old_port)
-                raise ListenError(_listen_failure(host, port, again)) from None
+                raise ListenError(_listen_failure(host, port, again, flag="")) from None
         else:
             await old.stop()
         self._site, self._host = site, host
@@ -117,12 +117,15 @@ class Listener:
         self._site = None
 
 
-def _listen_failure(host: str, port: int, exc: OSError) -> str:
+def _listen_failure(host: str, port: int, exc: OSError, flag: str = "--port") -> str:
+    """``flag``: how the port is chosen where it came from (none: the settings, as a move's did;
+    the app's windows show that message)."""
+    how = f" with {flag}" if flag else ""
     if exc.errno in _ADDRESS_IN_USE:
         return (
             f"port {port} on {host} is already in use (is Switchboard already running?). "
-            f"Stop the other program or choose another port with --port."
+            f"Stop the other program or choose another port{how}."
         )
     if exc.errno == errno.EACCES:
-        return f"not allowed to listen on {host}:{port}; choose a port above 1024 with --port"
+        return f"not allowed to listen on {host}:{port}; choose a port above 1024{how}"
     return f"cannot listen on {host}:{port}: {exc.strerror or exc}"

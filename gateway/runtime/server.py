@@ -222,6 +222,12 @@ class GatewayServer:
                 self.gateway.serve_accounts(kind, self.accounts.accounts(kind))
 
     async def stop(self) -> None:
+        # After a settings change under way (it would swap in a pipeline, and start its model
+        # sync, on a server already stopped); one that comes after finds nothing serving.
+        async with self._applying:
+            await self._stop()
+
+    async def _stop(self) -> None:
         for task in (self._sync, self._chores):
             if task is not None:
                 task.cancel()
