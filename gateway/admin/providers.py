@@ -103,19 +103,23 @@ class Providers:
         if not found:
             raise RouteNotFound(f"{provider_id[:60]!r} is not configured: give it a key (or a URL) first.")
         ok = await gateway.sync.refresh(found)
-        self._forgive_answering(found)
+        _forgive_answering(gateway, found)
         listed = [e.id for e in await gateway.models() if e.provider == provider_id]
         return {"ok": ok, "models": len(listed), "error": None if ok else gateway.sync.last_error(provider_id)}
 
     async def rescan_local(self) -> list[ProviderRow]:
         """Ask every local model server for its models now (one started since is found at once);
         those that answer may serve again at once."""
-        local = [p for p in self._gateway.providers if p.settings.local]
-        await self._gateway.sync.refresh(local)
-        self._forgive_answering(local)
+        gateway = self._gateway
+        local = [p for p in gateway.providers if p.settings.local]
+        await gateway.sync.refresh(local)
+        _forgive_answering(gateway, local)
         return await self.listing()
 
-    def _forgive_answering(self, providers: list[ChatProvider]) -> None:
-        for provider in providers:
-            if self._gateway.sync.last_error(provider.id) is None:
-                self._gateway.forgive(provider.id)
+
+def _forgive_answering(gateway: Gateway, providers: list[ChatProvider]) -> None:
+    """On the pipeline that asked them (a settings change meanwhile may have swapped in another,
+    without them)."""
+    for provider in providers:
+        if gateway.sync.last_error(provider.id) is None:
+            gateway.forgive(provider.id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from fakes.openai_upstream import FakeOpenAI
 
 from gateway import ConfigError, GatewayServer, Settings, load_settings
 from gateway.config.editing import SettingsFile
+from gateway.providers.base import ChatProvider
 from gateway.store.provider_keys import stored_keys
 from gateway.store.secrets import MemorySecrets
 
@@ -150,3 +151,27 @@ async def test_a_new_port_refused_names_no_command_line_flag(
             await server.reconfigure()
     message = str(refused.value)
     assert "already in use" in message and "--port" not in message, message
+
+
+async def test_a_provider_tested_while_a_change_removes_it_is_answered(
+    start_gateway: StartGateway, upstream: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config0.toml"
+    server = await start_gateway(provider_table("fake", upstream), ENV, reload=lambda: load_settings(config, ENV))
+    control, before = server.control, server.gateway
+    assert control is not None
+    ask = before.sync.refresh
+    written = config.read_text()
+
+    async def asked_then_removed(providers: Sequence[ChatProvider] | None = None) -> bool:
+        answered = await ask(providers)
+        config.write_text(written.replace("[providers.fake]", "[providers.fake]\nenabled = false"))
+        await server.reconfigure()  # a settings change lands while the Test waits for its answer
+        return answered
+
+    monkeypatch.setattr(before.sync, "refresh", asked_then_removed)
+    tested = await control.test_provider("fake")
+    # Before: its rests were lifted on the pipeline swapped in meanwhile, which has no such provider
+    # (KeyError); now on the one that asked it.
+    assert tested["ok"] and server.gateway is not before
+    assert "fake" not in {p.id for p in server.gateway.providers}
