@@ -12,6 +12,7 @@ import hashlib
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from gateway.auth.admin_account import AdminAccount
 from gateway.auth.key_table import ClientKeys
@@ -77,8 +78,9 @@ class State:
             self.admin.set_password(admin_password, "environment").result()
 
     def started(self, host: str, port: int, require_keys: bool, lan: bool, config: Path | None) -> None:
-        """Audit this start; and, against the last one, a change of address, of LAN mode or of
-        the config file (whoever edited it: the app, a person, a script)."""
+        """Audit this start; and, against the last bind recorded, a change of address or of LAN
+        mode, and against the last start, of the config file (whoever edited it: the app, a
+        person, a script)."""
         now_ms = self.db.now_ms()
         digest = hashlib.sha256(config.read_bytes()).hexdigest() if config is not None and config.is_file() else None
         bind = {"host": host, "port": port, "require_keys": require_keys, "lan": lan, "config_sha256": digest}
@@ -87,25 +89,57 @@ class State:
             row = conn.execute(
                 "SELECT payload FROM audit WHERE action = 'gateway.started' ORDER BY seq DESC LIMIT 1"
             ).fetchone()
-            last = json.loads(row[0]) if row else None
+            last_start = json.loads(row[0]) if row else None
+            last = _last_bind(conn)
             audit.append(conn, now_ms, "gateway", "gateway.started", bind)
-            if last is None:
-                return
-            if last.get("lan") != lan:
-                audit.append(conn, now_ms, "gateway", "lan_mode.on" if lan else "lan_mode.off", {"host": host})
-            if (last.get("host"), last.get("port"), last.get("require_keys")) != (host, port, require_keys):
-                audit.append(conn, now_ms, "gateway", "config.bind_changed", {"before": last, "after": bind})
-            if "config_sha256" in last and last["config_sha256"] != digest:
+            if last is not None:
+                _bind_changes(conn, now_ms, last, bind)
+            if last_start is not None and "config_sha256" in last_start and last_start["config_sha256"] != digest:
                 audit.append(
                     conn,
                     now_ms,
                     "gateway",
                     "config.changed",
-                    {"file": config.name if config else None, "before": last["config_sha256"], "after": digest},
+                    {"file": config.name if config else None, "before": last_start["config_sha256"], "after": digest},
                 )
+
+        self.db.writer.run(op).result()
+
+    def rebound(self, host: str, port: int, require_keys: bool, lan: bool) -> None:
+        """Audit settings applied live that changed the address, LAN mode or the need for client
+        keys, as a start would against the last bind recorded (a start's or an earlier change's)."""
+        now_ms = self.db.now_ms()
+        bind = {"host": host, "port": port, "require_keys": require_keys, "lan": lan}
+
+        def op(conn: sqlite3.Connection) -> None:
+            last = _last_bind(conn)
+            if last is not None:
+                _bind_changes(conn, now_ms, last, bind)
 
         self.db.writer.run(op).result()
 
     def close(self) -> None:
         self.keys.flush_used()
         self.db.close()
+
+
+def _last_bind(conn: sqlite3.Connection) -> dict[str, Any] | None:
+    """Where the gateway last listened, and how, as audited: by a start, or by a change since."""
+    row = conn.execute(
+        "SELECT action, payload FROM audit WHERE action IN ('gateway.started', 'config.bind_changed') "
+        "ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return None
+    payload: dict[str, Any] = json.loads(row[1])
+    return payload if row[0] == "gateway.started" else payload.get("after")
+
+
+def _bind_changes(conn: sqlite3.Connection, now_ms: int, last: dict[str, Any], bind: dict[str, Any]) -> None:
+    """The events for a bind that differs from ``last``: LAN mode switched, and the change itself
+    (whose ``after`` is then the last bind recorded)."""
+    if last.get("lan") != bind["lan"]:
+        action = "lan_mode.on" if bind["lan"] else "lan_mode.off"
+        audit.append(conn, now_ms, "gateway", action, {"host": bind["host"]})
+    if any(last.get(name) != bind[name] for name in ("host", "port", "require_keys")):
+        audit.append(conn, now_ms, "gateway", "config.bind_changed", {"before": last, "after": bind})

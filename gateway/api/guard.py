@@ -40,12 +40,16 @@ class Guard:
         self.cors_origins = frozenset(cors_origins)
         self.max_body_bytes = max_body_bytes
 
-    def listening_on(self, port: int, own_names: Iterable[str] = ()) -> None:
+    def listening_on(self, port: int, own_names: Iterable[str] = (), earlier: Iterable[int] = ()) -> None:
         """Allow Host values naming the port we actually bound (known only after binding);
-        ``own_names``: this machine's names and addresses, when it listens on every interface."""
+        ``own_names``: this machine's names and addresses, when it listens on every interface;
+        ``earlier``: ports this process listened on before a settings change moved it, which
+        connections kept alive from then still name (the check is against foreign names: DNS
+        rebinding; one of our names with a port that was ours is no threat)."""
         names = (*LOOPBACK_HOSTS, *self._extra_names, *own_names)
-        hosts = {f"{name}:{port}" for name in names}
-        if port == 80:
+        ports = {port, *earlier}
+        hosts = {f"{name}:{p}" for name in names for p in ports}
+        if 80 in ports:
             hosts.update(names)
         self._allowed_hosts = frozenset(hosts)
 

@@ -7,7 +7,9 @@ list: it simply contributes nothing until it answers.
 Each list that comes is also handed to ``keep`` (the database), and ``restore`` puts the kept
 ones back at the next start: models and their capabilities are known before the providers
 answer, and a provider that is down at start still routes by what it said last. A list is used
-for ``ttl`` seconds after it was taken unless the provider confirms it again; then it goes.
+for ``ttl`` seconds after it was taken unless the provider confirms it again; then it goes. A
+sync that replaces another on a settings change takes over (``carry``) what that one knew of the
+providers whose settings stayed the same, its readiness included.
 """
 
 from __future__ import annotations
@@ -151,6 +153,27 @@ class ModelSync:
             self._index.set_models(kept.provider, kept.entries)
             self._taken_at[kept.provider] = kept.taken_at
             log.debug("%s: %d models kept from %.0f s ago", kept.provider, len(kept.entries), now - kept.taken_at)
+
+    def carry(self, before: ModelSync) -> None:
+        """Take over from the sync this one replaces (a settings change) what it knew of each
+        provider whose settings did not change: its list, when it was taken, when it was last
+        asked and why it failed; and its readiness, when every list still missing here is one it
+        had asked for already, so no request waits for a first round the old one had (a provider
+        that is down would hold every request after every change)."""
+        old = {p.id: p for p in before._fetched}
+        same = {p.id for p in self._fetched if (o := old.get(p.id)) is not None and o.settings == p.settings}
+        held = before._index.entries()
+        for provider_id in same:
+            if before._index.has_list(provider_id):
+                self._index.set_models(provider_id, [e for e in held if e.provider == provider_id])
+            if (taken_at := before._taken_at.get(provider_id)) is not None:
+                self._taken_at[provider_id] = taken_at
+            if (asked := before._last_asked.get(provider_id)) is not None:
+                self._last_asked[provider_id] = asked
+            if (error := before._last_error.get(provider_id)) is not None:
+                self._last_error[provider_id] = error
+        if before.ready and all(p.id in same or self._index.has_list(p.id) for p in self._fetched):
+            self._ready.set()
 
     def _expire(self, provider_id: str) -> None:
         """A provider that has not confirmed its list for ``ttl`` seconds lists nothing more."""

@@ -11,10 +11,13 @@ what is still queued for the database.
 What a swap keeps (``wiring.Lasting``, ``wiring.Parts``): the database and ledger, the limits'
 windows and reservations, metrics and totals, signed-in accounts and their quota windows, client
 keys and the failed attempts counted against them, the upstream connection pool, and the health
-of every provider whose settings did not change (cooldowns, benches, breakers). What it makes
-anew: adapters, key pools, model index (the lists kept in the database are put back at once),
-router, aliases, affinity, the answer cache, and what the pipeline remembers of its own (the
-models in use that Ollama's clients see as running, the models whose every route failed). ``header_timeout_seconds`` and
+and model lists of every provider whose settings did not change (cooldowns, benches, breakers;
+a provider that is down delays no request after a change), the ports listened on before (a
+connection kept alive there is served). A new address, LAN mode or need for client keys is
+audited as a start audits it. What it makes anew: adapters, key pools, model index (filled at
+once: the lists the database kept, then those the old one held), router, aliases, affinity, the
+answer cache, and what the pipeline remembers of its own (the models in use that Ollama's clients
+see as running, the models whose every route failed). ``header_timeout_seconds`` and
 ``shutdown_grace_seconds`` hold until the next start; ``[subscriptions]`` endpoints the accounts
 sign in with too.
 """
@@ -33,7 +36,7 @@ from gateway.api.app import Live, create_handler
 from gateway.api.guard import Guard
 from gateway.api.router import Handler, Router
 from gateway.auth.identity import Identity
-from gateway.config.settings import Settings
+from gateway.config.settings import ServerSettings, Settings
 from gateway.errors import ConfigError, InvalidRequest
 from gateway.pipeline.gateway import Gateway
 from gateway.routing.quota import QuotaRecord
@@ -72,6 +75,7 @@ class GatewayServer:
         self._live: Live | None = None  # the HTTP surface serving, once started
         self._listener: Listener | None = None
         self._names: tuple[str, ...] = ()  # this machine's names, while listening on every interface
+        self._ports: tuple[int, ...] = ()  # every port listened on since the start: kept-alive callers name them
         self._sync: asyncio.Task[None] | None = None
         self._housekeeping: Housekeeping | None = None
         self._chores: asyncio.Task[None] | None = None
@@ -106,6 +110,7 @@ class GatewayServer:
         self.port = await self._listener.open(server.host, server.port)
         # Listening on every interface: callers name this machine by its LAN name or address.
         self._names = await _names_of(server.host)
+        self._ports = (self.port,)
         guard.listening_on(self.port, self._names)
         self._sync = asyncio.create_task(self.gateway.sync.run(), name="model-sync")
         if state is not None:
@@ -181,11 +186,13 @@ class GatewayServer:
                     port = await listener.move(after.host, after.port)
                 except ListenError as exc:
                     raise ConfigError(str(exc)) from None
-            guard.listening_on(port, names)
+            ports = self._ports if port in self._ports else (*self._ports, port)
+            guard.listening_on(port, names, ports)
             # The swap: nothing is awaited from here on, so no request sees half of it.
             old, old_sync = self.gateway, self._sync
             carry_over(self._parts.lasting, old, settings, self.state)
-            self.settings, self.gateway, self.port, self._names = settings, gateway, port, names
+            gateway.sync.carry(old.sync)  # the model lists it has, so no request waits for them again
+            self.settings, self.gateway, self.port, self._names, self._ports = settings, gateway, port, names, ports
             live.handler, live.routes = handler, routes
             listener.follow(after)
             if self.control is not None:
@@ -201,6 +208,18 @@ class GatewayServer:
             log.info("settings applied: %d providers, listening on %s", len(gateway.providers), self.url)
             for observer in self.on_applied:
                 observer()
+            if (after.host, after.port, after.require_keys) != (before.host, before.port, before.require_keys):
+                await self._audit_rebind(after)
+
+    async def _audit_rebind(self, server: ServerSettings) -> None:
+        """A new address, LAN mode or need for keys, in the audit log as a start records it. The
+        settings are in use already: a failure to write is logged, not a reason to put them back."""
+        if self.state is not None:
+            try:
+                lan = not is_loopback(server.host)
+                await asyncio.to_thread(self.state.rebound, server.host, server.port, server.require_keys, lan)
+            except Exception:
+                log.exception("the new address was not audited")
 
     async def _prepare(self, settings: Settings) -> tuple[Gateway, Guard, Handler, Router]:
         """The new pipeline and its HTTP surface, with what the database kept for it."""
