@@ -26,6 +26,7 @@ from gateway.formats.common.jsonbody import BodyError
 from gateway.pipeline import tokens
 from gateway.pipeline.limits import Limits, Ticket
 from gateway.pipeline.metrics import Metrics
+from gateway.routing.router import Candidate
 from gateway.store.ledger import ATTEMPT, REQUEST, LedgerRow
 
 
@@ -37,6 +38,19 @@ class Ledger(Protocol):
 
     def hold(self, row: LedgerRow) -> None:
         """Keep ``row`` until ``record`` brings its final form (the same request, kind and attempt)."""
+
+
+class Unreported(Protocol):
+    """An answer whose usage the upstream may not have reported: what it is counted from here
+    (``gateway.pipeline.answers``), read only when it must be."""
+
+    def request(self) -> ChatRequest:
+        """The request in canonical form; raises ``BodyError`` when it has none."""
+        ...
+
+    def output(self) -> str:
+        """What the model wrote."""
+        ...
 
 
 @dataclass(slots=True)
@@ -67,6 +81,11 @@ class Served:
 CACHE = Served("cache", "", "")
 
 
+def served(candidate: Candidate) -> Served:
+    target = candidate.target
+    return Served(target.provider, candidate.cred.label, target.upstream_model)
+
+
 class Accountant:
     def __init__(self, clock: Clock, limits: Limits, metrics: Metrics, ledger: Ledger | None = None) -> None:
         self._clock = clock
@@ -87,11 +106,12 @@ class Accountant:
     def first_byte(self, tally: Tally) -> None:
         tally.ttfb = self._clock.monotonic() - tally.started
 
-    def attempt_failed(self, tally: Tally | None, served: Served, err: GatewayError) -> None:
+    def attempt_failed(self, tally: Tally, candidate: Candidate, err: GatewayError) -> None:
         """A route failed and the next is tried: a row of its own, no usage."""
-        if tally is not None and self.ledger is not None:
+        if self.ledger is not None:
+            where = served(candidate)
             self.ledger.record(
-                self._row(tally, ATTEMPT, served, None, err.status, _error_class(err), self._clock.monotonic())
+                self._row(tally, ATTEMPT, where, None, err.status, _error_class(err), self._clock.monotonic())
             )
 
     def refused(self, caller: Caller, protocol: ProtocolId, model: str, request_id: str, err: GatewayError) -> None:
@@ -110,36 +130,30 @@ class Accountant:
             self.ledger.record(self._row(tally, REQUEST, served, None, err.status, error, self._clock.monotonic()))
 
     def count(
-        self,
-        tally: Tally,
-        served: Served,
-        usage: Usage | None,
-        request: Callable[[], ChatRequest] | None = None,
-        output: Callable[[], str] | None = None,
-        error: str = "",
+        self, tally: Tally, served: Served, usage: Usage | None, answer: Unreported | None = None, error: str = ""
     ) -> None:
-        """An answer's usage; without one, count the request and what the model wrote here, off the
-        loop, and mark the count estimated. ``error``: a stream that broke off after it began."""
+        """An answer's usage; without one, count the ``answer``'s request and what the model wrote
+        here, off the loop, and mark the count estimated. ``error``: a stream that broke off after
+        it began."""
         ended = self._clock.monotonic()
-        if usage is not None or request is None:
+        if usage is not None or answer is None:
             self._settle(tally, served, usage, error, ended)
             return
-
-        async def estimate() -> None:
-            try:
-                canonical = request()
-                prompt = await tokens.count_async(canonical)
-                completion = await tokens.count_text_async(output() if output is not None else "", canonical.model)
-            except (BodyError, OSError, ValueError):
-                self._settle(tally, served, None, error, ended)
-                return
-            self._settle(tally, served, Usage(prompt, completion, estimated=True), error, ended)
-
         if self.ledger is not None:  # answered now: its row must not wait for the count
             self.ledger.hold(self._row(tally, REQUEST, served, None, 200, error, ended))
-        task = asyncio.get_running_loop().create_task(estimate())
+        task = asyncio.get_running_loop().create_task(self._estimate(tally, served, answer, error, ended))
         self._counting.add(task)
         task.add_done_callback(self._counting.discard)
+
+    async def _estimate(self, tally: Tally, served: Served, answer: Unreported, error: str, ended: float) -> None:
+        try:
+            request = answer.request()
+            prompt = await tokens.count_async(request)
+            completion = await tokens.count_text_async(answer.output(), request.model)
+        except (BodyError, OSError, ValueError):
+            self._settle(tally, served, None, error, ended)
+            return
+        self._settle(tally, served, Usage(prompt, completion, estimated=True), error, ended)
 
     def _settle(self, tally: Tally, served: Served, usage: Usage | None, error: str, ended: float) -> None:
         self.totals.add(usage)

@@ -5,17 +5,20 @@ loaded).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 
 from gateway.clock import Clock
 from gateway.core.models import GATEWAY, ModelEntry, ModelFacts, Target
 from gateway.pipeline.exchange import Exchange
 from gateway.pipeline.routes import ROUTE_WAIT, Routes, not_found
+from gateway.providers.access import Key
 from gateway.providers.base import ChatProvider
 from gateway.routing.context_windows import ContextWindows
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.model_sync import ModelSync
 from gateway.routing.router import AUTO, Candidate, Router
+from gateway.transport import UpstreamRequest
 
 KEEP_ALIVE = 300.0  # seconds a model counts as running after use, as Ollama's default keep_alive
 
@@ -80,14 +83,17 @@ class ModelCatalog:
         show = provider.capabilities.show
         if show is None:
             return None
+        plan = self._routes.plan(name, [target])
+        return (await self._routes.routed(plan, request_id, partial(self._show, provider, show))).value
 
-        async def shown(candidate: Candidate, left: float) -> bytes:
-            request = show(candidate.target.upstream_model, candidate.cred.secret)
-            document = await self._exchange.ask(provider, request, left, candidate.cred)
-            self._windows.shown(candidate.target, document)
-            return document
-
-        return (await self._routes.routed(self._routes.plan(name, [target]), request_id, shown)).value
+    async def _show(
+        self, provider: ChatProvider, show: Callable[[str, Key], UpstreamRequest], candidate: Candidate, left: float
+    ) -> bytes:
+        """The model's document from one route, its context window noted."""
+        request = show(candidate.target.upstream_model, candidate.cred.secret)
+        document = await self._exchange.ask(provider, request, left, candidate.cred)
+        self._windows.shown(candidate.target, document)
+        return document
 
     def used(self, name: str) -> None:
         """A request for ``name`` is being served now."""

@@ -9,7 +9,7 @@ context window is asked for one that holds the request (``gateway.routing.contex
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
 
@@ -32,6 +32,7 @@ from gateway.pipeline.exchange import Exchange
 from gateway.pipeline.routes import Routes
 from gateway.pipeline.stream_reply import CachedStream, Reply, StreamReply
 from gateway.pipeline.upstream import Upstream
+from gateway.providers.access import Key
 from gateway.providers.base import ChatProvider
 from gateway.routing.capabilities import Capabilities
 from gateway.routing.context_windows import ContextWindows
@@ -39,6 +40,7 @@ from gateway.routing.failover import Routed
 from gateway.routing.response_cache import ResponseCache
 from gateway.routing.router import Candidate
 from gateway.routing.spoken import Spoken
+from gateway.transport import UpstreamRequest
 
 REASONING_ALLOWANCE = 4096  # output tokens added for a model that thinks out of its answer's budget
 
@@ -113,7 +115,7 @@ class Chat:
         if isinstance(value, bytes):
             cache.put(key, (value,), False, route)
         elif isinstance(value, StreamReply):
-            value.copy_to(cache.largest, lambda pieces: cache.put(key, pieces, True, route))
+            value.copy_to(cache.largest, partial(cache.put, key, stream=True, route=route))
 
     async def _attempt(self, call: Call, tally: Tally, candidate: Candidate, left: float) -> bytes | StreamReply:
         """The call on one route, in the protocol the provider speaks for it: the passthrough in
@@ -172,12 +174,14 @@ class Chat:
             need = needed(await call.prompt_tokens(), output_limit(client))
         except (BodyError, OSError, ValueError):
             return None  # not countable here (a passthrough body the canonical form cannot hold): as it is
-        exchange = self._exchange
-        return await self._windows.size(
-            candidate.target,
-            need,
-            lambda: exchange.ask(provider, show(model, candidate.cred.secret), left, candidate.cred),
-        )
+        return await self._windows.size(candidate.target, need, partial(self._show, provider, show, candidate, left))
+
+    async def _show(
+        self, provider: ChatProvider, show: Callable[[str, Key], UpstreamRequest], candidate: Candidate, left: float
+    ) -> bytes:
+        """The model's own document, from the route the call is on."""
+        request = show(candidate.target.upstream_model, candidate.cred.secret)
+        return await self._exchange.ask(provider, request, left, candidate.cred)
 
     async def count_tokens(self, client: MessagesCall, request_id: str) -> bytes:
         """Anthropic's count_tokens: asked of the first route's upstream where it counts them,
@@ -188,9 +192,17 @@ class Chat:
         counts = provider.capabilities.count_tokens
         if counts is None:
             return jsonbody.encode({"input_tokens": await tokens.count_async(Call(client).checked())})
+        plan = routes.plan(client.model, targets[:1])
+        return (await routes.routed(plan, request_id, partial(self._count, client, provider, counts))).value
 
-        async def count(candidate: Candidate, left: float) -> bytes:
-            request = counts(client, candidate.target.upstream_model, candidate.cred.secret)
-            return await self._exchange.ask(provider, request, left, candidate.cred)
-
-        return (await routes.routed(routes.plan(client.model, targets[:1]), request_id, count)).value
+    async def _count(
+        self,
+        client: MessagesCall,
+        provider: ChatProvider,
+        counts: Callable[[MessagesCall, str, Key], UpstreamRequest],
+        candidate: Candidate,
+        left: float,
+    ) -> bytes:
+        """Anthropic's count_tokens asked of one route's upstream."""
+        request = counts(client, candidate.target.upstream_model, candidate.cred.secret)
+        return await self._exchange.ask(provider, request, left, candidate.cred)

@@ -5,16 +5,17 @@ it from that)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 
 from gateway.auth.callers import LOCAL, Caller
 from gateway.core.protocols import ProtocolId
 from gateway.errors import GatewayError, InvalidRequest
 from gateway.formats.common import jsonbody
 from gateway.formats.openai import embeddings as openai_embeddings
-from gateway.pipeline.accounting import Accountant, Tally
+from gateway.pipeline.accounting import Accountant, Tally, served
 from gateway.pipeline.catalog import ModelCatalog
 from gateway.pipeline.exchange import Exchange
-from gateway.pipeline.routes import Routes, served
+from gateway.pipeline.routes import Routes
 from gateway.providers.base import ChatProvider
 from gateway.routing.failover import Routed
 from gateway.routing.router import Candidate
@@ -65,26 +66,36 @@ class Embeddings:
         targets = await routes.targets(call.model)
         self._catalog.used(call.model)
 
-        async def embed(candidate: Candidate, left: float) -> bytes:
-            tally.attempts += 1
-            provider = self._providers[candidate.target.provider]
-            ask = provider.capabilities.embeddings
-            if ask is None:
-                raise InvalidRequest(
-                    f"The model '{call.model}' is served by provider {provider.id}, which has no embeddings endpoint.",
-                    param="model",
-                )
-            request = ask(call, candidate.target.upstream_model, candidate.cred.secret)
-            exchange = self._exchange
-            body = await exchange.ask(provider, request, left, candidate.cred)
-            try:
-                body, usage = openai_embeddings.finish_response(call, body)
-                if render is not None:
-                    body = render(body)
-            except ValueError:
-                raise exchange.unusable(provider, body) from None
-            self._accountant.first_byte(tally)
-            self._accountant.count(tally, served(candidate), usage)
-            return body
+        return await routes.routed(
+            routes.plan(call.model, targets), request_id, partial(self._attempt, call, render, tally), tally
+        )
 
-        return await routes.routed(routes.plan(call.model, targets), request_id, embed, tally)
+    async def _attempt(
+        self,
+        call: openai_embeddings.EmbeddingCall,
+        render: Callable[[bytes], bytes] | None,
+        tally: Tally,
+        candidate: Candidate,
+        left: float,
+    ) -> bytes:
+        """The call on one route."""
+        tally.attempts += 1
+        provider = self._providers[candidate.target.provider]
+        ask = provider.capabilities.embeddings
+        if ask is None:
+            raise InvalidRequest(
+                f"The model '{call.model}' is served by provider {provider.id}, which has no embeddings endpoint.",
+                param="model",
+            )
+        request = ask(call, candidate.target.upstream_model, candidate.cred.secret)
+        exchange = self._exchange
+        body = await exchange.ask(provider, request, left, candidate.cred)
+        try:
+            body, usage = openai_embeddings.finish_response(call, body)
+            if render is not None:
+                body = render(body)
+        except ValueError:
+            raise exchange.unusable(provider, body) from None
+        self._accountant.first_byte(tally)
+        self._accountant.count(tally, served(candidate), usage)
+        return body

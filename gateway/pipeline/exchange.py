@@ -6,15 +6,16 @@ event, so that anything going wrong before then still fails the attempt with a p
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
+from functools import partial
 
 from gateway.clock import Clock
 from gateway.core.models import Target
 from gateway.errors import UpstreamBadResponse, UpstreamStatus
 from gateway.formats.common.jsonbody import MalformedEvent
 from gateway.formats.interfaces import Relay
-from gateway.pipeline.stream_reply import StreamReply, malformed
+from gateway.pipeline.stream_reply import Ending, StreamReply, malformed
 from gateway.providers.base import ChatProvider, Collector, Dialect
 from gateway.providers.quota_tap import QuotaTap
 from gateway.routing.pool import Credential, KeyPool
@@ -98,11 +99,10 @@ class Exchange:
         response: UpstreamResponse,
         target: Target,
         relay: Relay,
-        on_end: Callable[[Relay], None],
-        kept: list[bytes] | None = None,
-        end: Callable[[], Awaitable[bytes]] | None = None,
+        ending: Ending,
     ) -> StreamReply:
-        """Read up to the first real event, so failures before it still get a proper status."""
+        """Read up to the first real event, so failures before it still get a proper status;
+        ``ending``: the stream's answer, counted when the stream ends."""
         try:
             if dialect.stream_type not in response.headers.get("Content-Type", "").lower():
                 body = await response.read(MAX_ERROR_BYTES)
@@ -124,11 +124,11 @@ class Exchange:
         except BaseException:
             response.close()
             raise
-        return StreamReply(first, relay, response, target, on_end, kept, end)
+        return StreamReply(first, relay, response, target, ending)
 
     def tapped(self, provider: ChatProvider, cred: Credential, relay: Relay) -> Relay:
         """The relay, watched for quota events where the upstream sends them in its streams."""
         stream_quota = provider.capabilities.stream_quota
         if stream_quota is None:
             return relay
-        return QuotaTap(relay, stream_quota, lambda windows: self._quotas.observe(cred.label, provider.id, windows))
+        return QuotaTap(relay, stream_quota, partial(self._quotas.observe, cred.label, provider.id))

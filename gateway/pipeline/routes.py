@@ -6,12 +6,13 @@ recorded when the request is tallied; a name whose every route failed is remembe
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import TypeVar
 
 from gateway.clock import Clock
 from gateway.core.models import Target
 from gateway.errors import GatewayError, ModelNotFound
-from gateway.pipeline.accounting import Accountant, Served, Tally
+from gateway.pipeline.accounting import Accountant, Tally
 from gateway.pipeline.call import Call
 from gateway.pipeline.status import Failing
 from gateway.routing.failover import Routed, first_success, with_access
@@ -64,14 +65,11 @@ class Routes:
         attempt: Callable[[Candidate, float], Awaitable[T]],
         tally: Tally | None = None,
     ) -> Routed[T]:
-        """``attempt`` on each of the plan's candidates in turn, until one answers."""
+        """``attempt`` on each of the plan's candidates in turn, until one answers; with a
+        ``tally``, each route that failed before another was tried is recorded in it."""
         name = plan.name
         deadline = self._clock.monotonic() + self._deadline
-        accountant = self._accountant
-
-        def moved_on(candidate: Candidate, err: GatewayError) -> None:
-            accountant.attempt_failed(tally, served(candidate), err)
-
+        moved_on = None if tally is None else partial(self._accountant.attempt_failed, tally)
         try:
             routed = await first_success(
                 plan, with_access(attempt), self._router.health, self._clock, deadline, request_id, moved_on
@@ -84,11 +82,6 @@ class Routes:
         if routed.candidate is not None:  # always: only the cache answers without one
             self._router.served(plan, routed.candidate)
         return routed
-
-
-def served(candidate: Candidate) -> Served:
-    target = candidate.target
-    return Served(target.provider, candidate.cred.label, target.upstream_model)
 
 
 def not_found(name: str) -> ModelNotFound:

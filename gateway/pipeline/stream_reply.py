@@ -3,7 +3,8 @@ or replayed from the response cache (``CachedStream``)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from typing import Protocol
 
 from gateway.core.models import Target
 from gateway.errors import GatewayError, UpstreamBadResponse
@@ -19,51 +20,58 @@ def malformed(provider: str) -> UpstreamBadResponse:
     return UpstreamBadResponse(f"provider {provider} sent a stream event that is not JSON", provider=provider)
 
 
+class Ending(Protocol):
+    """A stream's answer, as its reply ends it (``gateway.pipeline.answers.StreamAnswer``)."""
+
+    @property
+    def kept(self) -> list[bytes] | None:
+        """Where what is relayed is kept, for counting when no usage comes (None: not needed)."""
+        ...
+
+    async def end(self, relay: Relay) -> bytes:
+        """Asked once, when the relay has seen the upstream's end: what goes out after it (the
+        end a relay held back until the gateway had counted the usage)."""
+        ...
+
+    def counted(self, relay: Relay) -> None:
+        """Count the answer, once the stream has ended, broken off or been closed."""
+        ...
+
+
 class StreamReply:
     """A relayed stream: iterate for bytes to write; ``close`` when done or abandoned.
 
     An iterator class rather than a generator, so a client hanging up leaves nothing suspended.
     Raises ``UpstreamError`` mid-stream when the upstream fails or stops before its end.
 
-    The answer is counted (``on_end``) once: when the relay has seen the upstream's end or its
-    error, before those last bytes are handed out — the ledger has its row before the client has
-    the whole answer, so a process killed in between loses no answer a client saw end — or else
-    when the stream breaks off or is closed.
+    The answer is counted (``Ending.counted``) once: when the relay has seen the upstream's end or
+    its error, before those last bytes are handed out — the ledger has its row before the client
+    has the whole answer, so a process killed in between loses no answer a client saw end — or
+    else when the stream breaks off or is closed.
     """
 
     __slots__ = (
         "_copied",
         "_copy_left",
-        "_end",
+        "_ending",
         "_first",
         "_kept",
         "_kept_size",
         "_on_copied",
-        "_on_end",
         "_relay",
         "_response",
         "target",
     )
 
-    def __init__(
-        self,
-        first: bytes,
-        relay: Relay,
-        response: UpstreamResponse,
-        target: Target,
-        on_end: Callable[[Relay], None],
-        kept: list[bytes] | None = None,
-        end: Callable[[], Awaitable[bytes]] | None = None,
-    ) -> None:
-        """``end``: asked once, when the relay has seen the upstream's end, for what goes out
-        after it (the end a relay held back until the gateway had counted the usage)."""
+    def __init__(self, first: bytes, relay: Relay, response: UpstreamResponse, target: Target, ending: Ending) -> None:
+        """``ending``: the stream's answer, held until it is counted (then None)."""
         self._first: bytes | None = first
         self._relay = relay
         self._response = response
-        self._on_end: Callable[[Relay], None] | None = on_end
+        self._ending: Ending | None = ending
         self.target = target
         # What was relayed, kept (up to MAX_KEPT_BYTES) so it can be counted if no usage comes.
-        self._kept = kept
+        self._kept = kept = ending.kept
         self._kept_size = len(first)
         if kept is not None:
             kept.append(first)
@@ -71,7 +79,6 @@ class StreamReply:
         self._copied: list[bytes] | None = None
         self._copy_left = 0
         self._on_copied: Callable[[tuple[bytes, ...]], None] | None = None
-        self._end = end
 
     def copy_to(self, limit: int, done: Callable[[tuple[bytes, ...]], None]) -> None:
         """Hand every piece relayed to ``done`` once the stream has completed, unless it grew
@@ -105,7 +112,7 @@ class StreamReply:
                 raise malformed(self.target.provider) from None
             if out:
                 self._relayed(out)
-            if self._on_end is not None and (relay.done or relay.failed):
+            if self._ending is not None and (relay.done or relay.failed):
                 out += await self._finish()
             if out:
                 return out
@@ -124,21 +131,23 @@ class StreamReply:
                 self._copied.append(out)
 
     async def _finish(self) -> bytes:
-        """At the upstream's end (or its error): what goes out after a proper end (the end a
-        relay held back), then the count."""
+        """At the upstream's end (or its error), unless counted already: what goes out after a
+        proper end (the end a relay held back), then the count."""
+        ending = self._ending
+        if ending is None:
+            return b""
         out = b""
-        if (end := self._end) is not None and self._relay.done:
-            self._end = None
-            out = await end()
+        if self._relay.done:
+            out = await ending.end(self._relay)
             if out:
                 self._relayed(out)
         self._count()
         return out
 
     def _count(self) -> None:
-        if (on_end := self._on_end) is not None:
-            self._on_end = None
-            on_end(self._relay)
+        if (ending := self._ending) is not None:
+            self._ending = None
+            ending.counted(self._relay)
 
     @property
     def complete(self) -> bool:

@@ -10,22 +10,19 @@ encoded back. A stream is handed back once the upstream has produced its first r
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from gateway.core.timing import Timing
-from gateway.core.usage import Usage
 from gateway.errors import InvalidRequest
 from gateway.formats import openai_chat
 from gateway.formats.anthropic.checks import MessagesCall
-from gateway.formats.common.answer_text import answer_text, stream_text
 from gateway.formats.common.jsonbody import BodyError
-from gateway.formats.interfaces import ClientCall, Relay, StreamEncoder
+from gateway.formats.interfaces import ClientCall, StreamEncoder
 from gateway.formats.translation import Translation
-from gateway.pipeline import tokens
-from gateway.pipeline.accounting import Accountant, Tally
+from gateway.pipeline.accounting import Accountant, Tally, served
+from gateway.pipeline.answers import DecodedAnswer, PassedAnswer, RelayedAnswer, TranslatedAnswer
 from gateway.pipeline.call import Call
 from gateway.pipeline.exchange import Exchange
-from gateway.pipeline.routes import served
 from gateway.pipeline.stream_reply import StreamReply
 from gateway.providers.base import ChatProvider, Dialect
 from gateway.routing.router import Candidate
@@ -53,28 +50,16 @@ class Upstream:
         exchange = self._exchange
         accountant = self._accountant
         target = candidate.target
-        where = served(candidate)
         request = dialect.passthrough_request(client, target.upstream_model, candidate.cred.secret, call.canonical)
         response = await exchange.send(provider, request, left, candidate.cred)
         if client.stream:
             passthrough = dialect.passthrough_relay(client)
             relay = exchange.tapped(provider, candidate.cred, passthrough)
-            kept: list[bytes] = []
-
-            def output() -> str:
-                return stream_text(dialect.stream_decoder(), kept)
-
-            def count(done: Relay) -> None:
-                accountant.count(tally, where, done.usage, call.canonical, output, _broken(done))
-
-            # Of the protocols, only Chat streams can end without the usage their client asked
-            # for (llama-cpp-python's server never sends it): their relay holds the end back.
-            end = (
-                _counted_usage(passthrough, call.prompt_tokens, output, client.model)
-                if isinstance(passthrough, openai_chat.StreamRelay)
-                else None
-            )
-            stream = await exchange.open_stream(provider, dialect, response, target, relay, count, kept, end)
+            # Only Chat streams can end without the usage their client asked for: their relay
+            # holds the end back, for the answer to send after its own count.
+            held = passthrough if isinstance(passthrough, openai_chat.StreamRelay) else None
+            answer = RelayedAnswer(call, accountant, tally, served(candidate), dialect, held)
+            stream = await exchange.open_stream(provider, dialect, response, target, relay, answer)
             accountant.first_byte(tally)
             return stream
         body = await exchange.complete(provider, response, dialect)
@@ -83,7 +68,7 @@ class Upstream:
         except ValueError:
             raise exchange.unusable(provider, body) from None
         accountant.first_byte(tally)
-        accountant.count(tally, where, usage, call.canonical, lambda: answer_text(dialect.decode_response(body)))
+        accountant.count(tally, served(candidate), usage, PassedAnswer(call, dialect, body))
         return body
 
     async def translated(
@@ -103,7 +88,6 @@ class Upstream:
         accountant = self._accountant
         timing = self._timing()
         target = candidate.target
-        where = served(candidate)
         canonical = call.checked(limit)
         try:
             request = dialect.translated_request(canonical, target.upstream_model, candidate.cred.secret)
@@ -128,55 +112,20 @@ class Upstream:
             else:
                 encoder = client.stream_encoder(timing)
             translation = Translation(dialect.stream_decoder(), encoder)
-
-            def count(done: Relay) -> None:
-                accountant.count(
-                    tally, where, done.usage, lambda: canonical, lambda: "".join(translation.output), _broken(done)
-                )
-
             relay = exchange.tapped(provider, candidate.cred, translation)
-            stream = await exchange.open_stream(provider, dialect, response, target, relay, count)
+            answer = TranslatedAnswer(call, accountant, tally, served(candidate), translation)
+            stream = await exchange.open_stream(provider, dialect, response, target, relay, answer)
             accountant.first_byte(tally)
             return stream
         body = await exchange.complete(provider, response, dialect)
         try:
-            answer = dialect.decode_response(body)
+            decoded = dialect.decode_response(body)
         except ValueError:
             raise exchange.unusable(provider, body) from None
         try:
-            encoded = client.encode_answer(answer, timing)
+            encoded = client.encode_answer(decoded, timing)
         except BodyError as exc:
             raise InvalidRequest(exc.message, param=exc.param) from None
         accountant.first_byte(tally)
-        accountant.count(tally, where, answer.usage, lambda: canonical, lambda: answer_text(answer))
+        accountant.count(tally, served(candidate), decoded.usage, DecodedAnswer(call, decoded))
         return encoded
-
-
-def _counted_usage(
-    relay: openai_chat.StreamRelay,
-    prompt: Callable[[], Awaitable[int]],
-    output: Callable[[], str],
-    model: str,
-) -> Callable[[], Awaitable[bytes]]:
-    """The end of a stream that a relay held back for want of usage, after the usage counted
-    here as the accountant counts what an upstream did not report: the prompt, and what was
-    relayed. The relay takes the count as the stream's usage, so the ledger records it as it is
-    (estimated), not counted twice."""
-
-    async def end() -> bytes:
-        if not relay.owes_usage:
-            return b""
-        try:
-            usage: Usage | None = Usage(await prompt(), await tokens.count_text_async(output(), model), estimated=True)
-        except (BodyError, OSError, ValueError):
-            usage = None  # not countable here (as the accountant finds too): the end goes out alone
-        return relay.end(usage)
-
-    return end
-
-
-def _broken(relay: Relay) -> str:
-    """How a stream ended, for the ledger: "" when whole."""
-    if relay.failed:
-        return "upstream_stream_error"
-    return "" if relay.done else "incomplete"

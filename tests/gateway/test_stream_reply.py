@@ -62,28 +62,34 @@ async def relayed(reads: list[bytes], *, wants_usage: bool) -> tuple[list[bytes]
     process killed once the client has it all has journaled its ledger row)."""
     relay = openai_chat.StreamRelay(drop_usage_chunk=False, wants_usage=wants_usage)
     first = relay.feed(reads.pop(0))
-    asked = 0
-
-    async def end() -> bytes:
-        nonlocal asked
-        asked += 1
-        return relay.end(COUNTED) if relay.owes_usage else b""
-
     sent: list[bytes] = []
-    counted: list[int] = []  # how many pieces the client had when the answer was counted
 
-    def count(done: Relay) -> None:
-        assert done.usage == (COUNTED if wants_usage else None)
-        counted.append(len(sent))
+    class Answer:
+        """Gives the held end with the count when asked; notes how many pieces the client had
+        when the answer was counted."""
 
-    kept: list[bytes] = []
-    reply = StreamReply(first, relay, Reads(reads), Target("p", "m"), count, kept, end)
+        def __init__(self) -> None:
+            self.kept: list[bytes] | None = []
+            self.asked = 0
+            self.counted_at: list[int] = []
+
+        async def end(self, done: Relay) -> bytes:
+            self.asked += 1
+            return relay.end(COUNTED) if relay.owes_usage else b""
+
+        def counted(self, done: Relay) -> None:
+            assert done.usage == (COUNTED if wants_usage else None)
+            self.counted_at.append(len(sent))
+
+    answer = Answer()
+    reply = StreamReply(first, relay, Reads(reads), Target("p", "m"), answer)
     async for piece in reply:
         sent.append(piece)
     assert reply.complete
     reply.close()
-    assert counted == [len(sent) - 1]
-    return sent, kept, asked
+    assert answer.counted_at == [len(sent) - 1]
+    assert answer.kept is not None
+    return sent, answer.kept, answer.asked
 
 
 @pytest.mark.parametrize(

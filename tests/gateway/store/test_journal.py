@@ -175,7 +175,15 @@ async def test_an_answer_whose_usage_is_still_being_counted_is_held_at_once() ->
     accountant = Accountant(SystemClock(), Limits(SystemClock()), Metrics(), Rows())
     tally = accountant.admit(LOCAL, "openai-chat", "pool/gpt-test", "req_1", lambda: 0)
     request = ChatRequest(model="gpt-test", messages=(Message("user", (TextPart("hello there"),)),))
-    accountant.count(tally, Served("pool", "pool#1", "gpt-test"), None, lambda: request, lambda: "hi")
+
+    class Answer:
+        def request(self) -> ChatRequest:
+            return request
+
+        def output(self) -> str:
+            return "hi"
+
+    accountant.count(tally, Served("pool", "pool#1", "gpt-test"), None, Answer())
     assert [(r.request_id, r.prompt, r.status) for r in held] == [("req_1", 0, 200)] and recorded == []
     await accountant.counted()
     assert [ledger.KEY(r) for r in recorded] == [ledger.KEY(held[0])]
