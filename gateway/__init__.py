@@ -13,7 +13,7 @@ from gateway.admin.control import Control
 from gateway.admin.provider_keys import KeyChange
 from gateway.admin.providers import ProviderRow, ProviderTest
 from gateway.admin.relocation import MOVABLE
-from gateway.admin.settings import SettingsEdit, SettingsRead
+from gateway.admin.settings import SettingsEdit, SettingsRead, app_only
 from gateway.admin.status import Access, ClientKeyStatus, StatusDocument, Today
 from gateway.admin.usage import UsageReport
 from gateway.auth.account_book import AccountEntry
@@ -78,6 +78,7 @@ __all__ = [
     "UsageReport",
     "VerdictDoc",
     "__version__",
+    "app_only",
     "load_settings",
     "new_event_loop",
     "platform_paths",

@@ -55,7 +55,7 @@ async def apply_or_undo(apply: Apply | None, undo: Callable[[], object], param: 
             log.exception("the gateway could not apply a change")
         await asyncio.to_thread(undo)
         reason = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-        raise InvalidRequest(f"not applied, so nothing changed: {reason}", param=param) from None
+        raise InvalidRequest(f"Not applied, so nothing changed: {reason}", param=param) from None
     return True
 
 

@@ -1,8 +1,8 @@
-"""Provider API keys kept in the secret store, the same for every front-end. A change is checked
+"""Provider API keys kept in the secret store, the same for every front-end. A removal is checked
 the way a start reads the settings (a provider given its own address in the config file needs a
 key, so removing its stored one may leave a gateway that cannot start): refused with the reason
-and the keys as they were, or applied to the running gateway, and audited by provider id (never
-the keys).
+and the keys as they were. A change is applied to the running gateway (or put back and refused)
+and audited by provider id (never the keys).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TypedDict
 from gateway.admin.applying import Apply, applies, apply_or_undo, audited, carried_through
 from gateway.admin.state import State
 from gateway.errors import ConfigError, InvalidRequest
+from gateway.providers.catalog import load_catalog
 from gateway.store.provider_keys import remove_keys, set_keys, stored_keys
 from gateway.store.secrets import SecretStore, described
 
@@ -58,7 +59,7 @@ class ProviderKeys:
         return await carried_through(self._store(provider, keys, actor))
 
     async def _store(self, provider: str, keys: tuple[str, ...], actor: str) -> KeyChange:
-        applied = await self._swap(provider, keys, "not stored")
+        applied = await self._swap(provider, keys)
         await audited(self._state, actor, "provider.key_stored", {"provider": provider, "keys": len(keys)})
         return self._answer(provider, len(keys), True, applied)
 
@@ -70,27 +71,49 @@ class ProviderKeys:
         if not await asyncio.to_thread(lambda: provider in stored_keys(self._state.secrets)):
             await asyncio.to_thread(remove_keys, self._state.secrets, provider)  # an entry the index lost
             return self._answer(provider, 0, False, False)
-        applied = await self._swap(provider, None, "not removed")
+        applied = await self._swap(provider, None)
         await audited(self._state, actor, "provider.key_removed", {"provider": provider})
         return self._answer(provider, 0, True, applied)
 
-    async def _swap(self, provider: str, keys: tuple[str, ...] | None, refused: str) -> bool:
+    async def _swap(self, provider: str, keys: tuple[str, ...] | None) -> bool:
         store = self._state.secrets
 
         def swap() -> tuple[str, ...] | None:
             before = stored_keys(store).get(provider)
             _keep(store, provider, keys)
-            if self._check is not None:
-                try:
-                    self._check()
-                except ConfigError as exc:
-                    _keep(store, provider, before)
-                    raise InvalidRequest(f"{refused}: the gateway could not start so: {exc}", param="keys") from None
+            if keys is None:  # only a removal can leave a start without a key
+                self._left_startable(provider, before)
             return before
 
         async with self._one_at_a_time:
             before = await asyncio.to_thread(swap)
             return await apply_or_undo(self._apply, lambda: _keep(store, provider, before), "keys")
+
+    def _left_startable(self, provider: str, before: tuple[str, ...] | None) -> None:
+        """A start still reads the settings with the provider's keys removed; when it could not, the
+        keys are put back and the removal refused, in words for a window (the loader's reason names
+        environment variables and commands; it is kept as the refusal's cause for a command line)."""
+        if self._check is None:
+            return
+        try:
+            self._check()
+        except ConfigError as exc:
+            cause = exc
+        else:
+            return
+        _keep(self._state.secrets, provider, before)
+        try:
+            self._check()  # with the keys back: did the removal do it, or were the settings unreadable already?
+        except ConfigError as exc:
+            raise InvalidRequest(
+                f"Not removed, so nothing changed: the settings cannot be read: {exc}", param="keys"
+            ) from exc
+        entry = load_catalog().get(provider)
+        name = entry.name if entry is not None else provider
+        raise InvalidRequest(
+            f"Not removed, so nothing changed: {name} has settings of its own and would be left without a key.",
+            param="keys",
+        ) from cause
 
     def _answer(self, provider: str, count: int, changed: bool, applied: bool) -> KeyChange:
         where = described(self._state.secrets.kind, self._state.secrets.where)

@@ -17,6 +17,8 @@ from gateway.config.editing import Change, SettingsFile
 from gateway.errors import ConfigError, InvalidRequest, RouteNotFound
 from gateway.paths import write_private
 
+APP_TABLE = "app"
+
 
 class SettingsRead(TypedDict):
     """The config file as written; what the running gateway reads from it is in the status."""
@@ -28,8 +30,14 @@ class SettingsRead(TypedDict):
 
 class SettingsEdit(TypedDict):
     changed: bool  # False: the file already said so
-    applied: bool  # the running gateway uses it now
+    applied: bool  # in use now: the running gateway took it, or only the app reads it (``[app]``)
     applies: str
+
+
+def app_only(changes: Sequence[Change]) -> bool:
+    """Only settings of ``[app]``, which the tray app reads and the gateway does not (its theme, its
+    update checks): a change of them asks no provider for its models again."""
+    return all(table == APP_TABLE for table, _, _ in changes)
 
 
 def _text(path: Path) -> str | None:
@@ -85,7 +93,10 @@ class SettingsEdits:
                 raise InvalidRequest(str(exc), param="changes") from None
             if not changed:
                 return {"changed": False, "applied": False, "applies": applies(self._apply is not None)}
-            applied = await apply_or_undo(self._apply, lambda: _put_back(found.path, before), "changes")
+            if app_only(changes):
+                applied = True  # the app reads them itself; the gateway has nothing to rebuild
+            else:
+                applied = await apply_or_undo(self._apply, lambda: _put_back(found.path, before), "changes")
         keys = sorted({f"{table}.{key}" for table, key, _ in changes})
         await audited(self._state, actor, "config.edited", {"file": found.path.name, "keys": keys, "applied": applied})
         return {"changed": True, "applied": applied, "applies": applies(applied)}

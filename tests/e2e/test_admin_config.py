@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import signal
 import sqlite3
 from pathlib import Path
@@ -109,6 +110,40 @@ async def test_a_setting_the_gateway_could_not_start_from_is_refused_and_the_fil
     assert status == 400
     assert path.read_text() == before and not list(tmp_path.glob("*.new"))
     assert not [a for a, _ in audited(gateway) if a == "config.edited"]
+
+
+async def test_an_app_setting_rebuilds_nothing_and_a_log_level_takes_effect(
+    start_gateway: StartGateway, tmp_path: Path
+) -> None:
+    """Only the app reads ``[app]`` (its theme, its update checks): a change of it is checked and
+    audited but rebuilds no pipeline (which asks every provider and account for its models again).
+    A log level is the gateway's own: it still takes effect at once."""
+    gateway, path = await with_settings_file(start_gateway, tmp_path, "[server]\nport = 0\n")
+    rebuilt: list[bool] = []
+    gateway.on_applied.append(lambda: rebuilt.append(True))
+    pipeline = gateway.gateway
+    app = [{"table": "app", "key": "theme", "value": "dark"}, {"table": "app", "key": "check_updates", "value": False}]
+    status, answer = await call(gateway, "PATCH", "/admin/settings", {"changes": app})
+    assert status == 200 and answer == {"changed": True, "applied": True, "applies": "now"}, answer
+    assert not rebuilt and gateway.gateway is pipeline and 'theme = "dark"' in path.read_text()
+    purple = [{"table": "app", "key": "theme", "value": "purple"}]
+    status, answer = await call(gateway, "PATCH", "/admin/settings", {"changes": purple})
+    assert status == 400 and 'theme = "dark"' in path.read_text()  # checked all the same
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.WARNING)
+    try:
+        debug = [{"table": "server", "key": "log_level", "value": "debug"}]
+        status, answer = await call(gateway, "PATCH", "/admin/settings", {"changes": debug})
+        assert status == 200 and answer["applied"] and rebuilt == [True] and root.level == logging.DEBUG
+    finally:
+        root.setLevel(level)
+    edits = [payload for action, payload in audited(gateway) if action == "config.edited"]
+    assert edits == [
+        {"file": "config0.toml", "keys": ["app.check_updates", "app.theme"], "applied": True},
+        {"file": "config0.toml", "keys": ["server.log_level"], "applied": True},
+    ]
 
 
 async def test_only_the_admin_reaches_these_routes(start_gateway: StartGateway, tmp_path: Path) -> None:
@@ -240,8 +275,10 @@ async def test_removing_a_stored_key_the_next_start_needs_is_refused_and_the_gat
     config = f'[providers.groq]\nbase_url = "http://127.0.0.1:{closed}/v1"\n'
     gateway = await start_gateway(config, {}, admin_token=TOKEN, secrets=secrets, settings_file=check)
     status, answer = await call(gateway, "DELETE", "/admin/providers/groq/keys")
-    assert status == 400 and answer["error"]["message"].startswith("not removed: "), answer
-    assert "groq" in answer["error"]["message"] and "has no key" in answer["error"]["message"]
+    said = answer["error"]["message"]
+    assert status == 400 and said == (
+        "Not removed, so nothing changed: Groq has settings of its own and would be left without a key."
+    ), answer
     assert stored_keys(secrets) == {"groq": (PROVIDER_KEY,)}
     assert gateway.port is not None and any(p.id == "groq" for p in gateway.gateway.providers)
     status, answer = await call(gateway, "GET", "/v1/status")
