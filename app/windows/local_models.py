@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QPushButton
 
 from app.viewmodels.table import Column, field
-from app.windows.page import Context, Page, table
+from app.windows.page import Context, Edited, Page, table
 from gateway import Change, ProviderRow
 
 
@@ -139,8 +139,11 @@ class LocalModelsPage(Page):
             )
 
     def _change(self, row: ProviderRow, changes: list[Change], what: str) -> None:
-        def saved(_: bool) -> None:
-            self.say(f"{row['name']} is {what}.")
+        def saved(edited: Edited) -> None:
+            if edited.changed:
+                self.say_done(f"{row['name']} is {what};", edited.applied)
+            else:
+                self.say(f"{row['name']} was {what} already.")
             self.shown()
 
         self.change_config(changes, saved)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,7 +23,7 @@ from app.platform.autostart import Autostart
 from app.tasks import Tasks, Work
 from app.updater import Updater
 from app.viewmodels.table import Column, R, RowsModel
-from gateway import Change, GatewaySetup, KeyChange, StatusDocument
+from gateway import Change, GatewaySetup, StatusDocument, app_only
 
 MIN_COLUMN_CAP = 240  # pixels
 ACTOR = "app"  # who the audit log says made a change from the app
@@ -44,6 +45,14 @@ class Context:
     updater: Updater  # the release feed: what is available, and installing it
 
 
+@dataclass(frozen=True, slots=True)
+class Edited:
+    """What an edit of the settings did."""
+
+    changed: bool  # False: the file already said so
+    applied: bool  # in use now: the running gateway took it, or only the app reads it
+
+
 class Page(QWidget):
     title = ""
 
@@ -59,6 +68,9 @@ class Page(QWidget):
         self.note.setWordWrap(True)
         self.note.hide()
         self.layout_.addWidget(self.note)
+        self._starting: tuple[str, Callable[[], str]] | None = None  # a change the gateway is starting with
+        context.host.started.connect(self._started)
+        context.host.failed.connect(self._failed)
 
     def show_status(self, status: StatusDocument | None) -> None:
         """A new status of the gateway (every couple of seconds while the window is open); None
@@ -70,34 +82,56 @@ class Page(QWidget):
     def ask(self, work: Work, on_done: Callable[[Any], None], on_error: Callable[[str], None] | None = None) -> None:
         self.context.tasks.run(work, on_done, on_error or (lambda m: self.say(m, error=True)), owner=self)
 
-    def change_config(self, changes: Sequence[Change], on_done: Callable[[bool], None]) -> None:
+    def change_config(self, changes: Sequence[Change], on_done: Callable[[Edited], None]) -> None:
         """Edit the settings file through the gateway's admin door, as the admin routes do:
         checked as a start reads it, applied to the running gateway and audited, or refused and
         said why. With the gateway stopped (its settings would not start it), the file is edited,
-        checked the same way, and the gateway started from it. ``on_done(changed)``."""
+        checked the same way, and the gateway started from it (unless paused)."""
         error = lambda m: self.say(m, error=True)  # noqa: E731
 
-        def changed(edit: bool, applied: bool = False) -> None:
-            if edit and not applied:
+        def done(edited: Edited) -> None:
+            if edited.changed and not edited.applied:
                 self.context.reconfigure()
-            on_done(edit)
+            on_done(edited)
 
         if self.context.host.serving:
-            edited = lambda edit: changed(edit["changed"], edit["applied"])  # noqa: E731
+            edited = lambda edit: done(Edited(edit["changed"], edit["applied"]))  # noqa: E731
             self.ask(lambda control: control.change_settings(changes, ACTOR), edited, error)
-        else:
+        else:  # only the app reads [app]: in use at once, with no gateway to start for it
             setup = self.context.setup
-            self.context.tasks.run_blocking(lambda: setup.change(changes), changed, error, self)
+            written = lambda changed: done(Edited(changed, changed and app_only(changes)))  # noqa: E731
+            self.context.tasks.run_blocking(lambda: setup.change(changes), written, error, self)
 
-    def took_effect(self, change: KeyChange) -> str:
-        """What a key change that went through did, in words."""
-        if change["applied"]:
-            return "in use now."
-        self.context.reconfigure()
-        return "applying it…"
+    def say_done(self, done: str, applied: bool, in_use: Callable[[], str] = lambda: "in use now.") -> None:
+        """``done`` (a change that went through), and whether it is in use: ``in_use()`` when
+        ``applied``; when the paused gateway is resumed; or, the gateway being started with it,
+        ``in_use()`` once it has started (or why it could not)."""
+        host = self.context.host
+        if applied:
+            self.say(f"{done} {in_use()}")
+        elif host.paused:
+            self.say(f"{done} It applies when the gateway is resumed.")
+        elif host.serving:  # a gateway that cannot apply changes live (none the app makes)
+            self.say(f"{done} It applies at the gateway's next start.")
+        else:
+            self.say(f"{done} Starting the gateway with it…")
+            self._starting = (done, in_use)
+
+    def _started(self, _url: str) -> None:
+        if self._starting is not None:
+            done, in_use = self._starting
+            self._starting = None
+            self.say(f"{done} {in_use()}")
+
+    def _failed(self, message: str) -> None:
+        if self._starting is not None:
+            done, _ = self._starting
+            self._starting = None
+            self.say(f"{done} The gateway could not start: {message}", error=True)
 
     def say(self, text: str, *, error: bool = False) -> None:
         """A line under the heading: what an action did, or why it failed."""
+        self._starting = None  # a later action's line is not replaced by an earlier one's outcome
         self.note.setProperty("error", error)
         self.note.setStyleSheet("color: #c94040;" if error else "")
         self.note.setText(text)
@@ -120,6 +154,8 @@ def table(columns: Sequence[Column[R]]) -> tuple[QTableView, RowsModel[R]]:
     view.setTextElideMode(Qt.TextElideMode.ElideRight)
 
     def fit() -> None:  # to the contents, none wider than a third of the table; the last stretches
+        if not shiboken6.isValid(view):  # the window closed since the rows came
+            return
         widest = max(MIN_COLUMN_CAP, view.viewport().width() // 3)
         for column in range(model.columnCount() - 1):
             view.resizeColumnToContents(column)

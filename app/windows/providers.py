@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLineEdit, QPushButton
 
 from app.viewmodels.table import Column, field
-from app.windows.page import ACTOR, Context, Page, table
+from app.windows.page import ACTOR, Context, Edited, Page, table
 from gateway import Control, KeyChange, ProviderRow, ProviderTest, StatusDocument
 
 
@@ -91,7 +91,7 @@ class ProvidersPage(Page):
             return await control.store_provider_keys(provider, keys, ACTOR)
 
         def kept(change: KeyChange) -> None:
-            self.say(f"Stored {len(keys)} key(s) for {provider} in {change['stored_in']}; {self.took_effect(change)}")
+            self.say_done(f"Stored {len(keys)} key(s) for {provider} in {change['stored_in']};", change["applied"])
             self.shown()
 
         self.ask(keep, kept)
@@ -104,7 +104,7 @@ class ProvidersPage(Page):
 
         def removed(change: KeyChange) -> None:
             if change["changed"]:
-                self.say(f"Removed the stored key(s) of {pid}; {self.took_effect(change)}")
+                self.say_done(f"Removed the stored key(s) of {pid};", change["applied"])
                 self.shown()
             else:
                 self.say(
@@ -141,9 +141,9 @@ class ProvidersPage(Page):
         """One field of the provider's table in the settings file; refused with the reason when
         the gateway could not start from it (a provider with a table needs a key, say)."""
 
-        def saved(changed: bool) -> None:
-            if changed:
-                self.say(f"Saved the {what} of {row['name']}.")
+        def saved(edited: Edited) -> None:
+            if edited.changed:
+                self.say_done(f"Saved the {what} of {row['name']};", edited.applied)
                 self.shown()
             else:
                 self.say(f"The {what} of {row['name']} was already so.")

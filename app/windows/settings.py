@@ -38,7 +38,7 @@ from app.viewmodels.settings import (
 )
 from app.viewmodels.table import Column, field, stamp
 from app.windows.key_dialog import KeyDialog
-from app.windows.page import ACTOR, Context, Page, table
+from app.windows.page import ACTOR, Context, Edited, Page, table
 from app.windows.updates_box import UpdatesBox
 from gateway import LOG_LEVELS, MOVABLE, ClientKey, Control, CreatedKey, secrets_place
 
@@ -202,10 +202,23 @@ class SettingsPage(Page):
             self._create(LAN_KEY_LABEL, lambda _: self._save_address(wanted))
 
     def _save_address(self, wanted: Network) -> None:
-        def saved(_: bool) -> None:
-            self.saved = wanted
+        def listening() -> str:
+            server = self.context.host.server
+            port = server.port if server is not None else None
             lan = " Other computers reach it at this computer's name or address." if wanted.lan else ""
-            self.say(f"Saved; the gateway listens on port {wanted.port}.{lan}")
+            if self.context.setup.port is None or port == wanted.port:
+                return f"The gateway listens on port {port}.{lan}"
+            return (
+                f"The gateway listens on port {port}, chosen at launch; port {wanted.port} applies when "
+                f"Switchboard is started without a port chosen at launch.{lan}"
+            )
+
+        def saved(edited: Edited) -> None:
+            self.saved = wanted
+            if edited.changed:
+                self.say_done("Saved.", edited.applied, listening)
+            else:
+                self.say("Nothing to change: the settings file says so already.")
 
         self.change_config(wanted.changes(self.saved), saved)
 

@@ -17,9 +17,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.updater import Updater
+from app.windows.page import Edited
 from gateway import Change
 
-ChangeConfig = Callable[[Sequence[Change], Callable[[bool], None]], None]
+ChangeConfig = Callable[[Sequence[Change], Callable[[Edited], None]], None]
 
 
 class UpdatesBox(QGroupBox):

@@ -6,6 +6,7 @@ lands in config.toml with what the person wrote kept, and a bad one is refused w
 from __future__ import annotations
 
 import logging
+import socket
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -13,11 +14,13 @@ from typing import Any
 
 import pytest
 from app_fixtures import KEY, LoopThread, MakeApp
+from conftest import free_ports
 from fakes.openai_upstream import FakeOpenAI
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.application import Application
+from app.viewmodels.settings import Network
 from app.windows.key_dialog import KeyDialog
 from app.windows.local_models import LocalModelsPage
 from app.windows.providers import ProvidersPage
@@ -64,6 +67,7 @@ def test_keys_on_loopback_need_a_key_which_is_made_and_shown_once(qtbot: QtBot, 
     assert _status(app.host.url) == 200
     page.require_keys.setChecked(True)
     _restarted(app, qtbot, page.apply_button.click)
+    qtbot.waitUntil(lambda: page.note.text().startswith("Saved."), timeout=WAIT)  # before a later note
     dialog = page.findChild(KeyDialog)
     assert isinstance(dialog, KeyDialog) and dialog.isVisible()
     key = dialog.key.text()
@@ -111,16 +115,22 @@ def test_theme_log_level_and_start_at_login(qtbot: QtBot, make_app: MakeApp) -> 
     )  # where secrets are, said
     qt = QApplication.instance()
     assert isinstance(qt, QApplication)
+    server = app.host.server
+    assert server is not None
+    rebuilt: list[bool] = []
+    server.on_applied.append(lambda: rebuilt.append(True))
+    path = page.context.setup.paths.config_file
     page.theme.setCurrentIndex(page.theme.findData("dark"))
     page.theme.activated.emit(page.theme.currentIndex())
     assert qt.palette().window().color().lightness() < 80
+    edit = ("app", "config.edited", {"file": "config.toml", "keys": ["app.theme"], "applied": True})
+    qtbot.waitUntil(lambda: edit in _audited(app), timeout=WAIT)  # audited, in use (the app reads it)...
+    assert 'theme = "dark"' in path.read_text() and not rebuilt  # ...and no gateway rebuilt for it
     page.log_level.setCurrentIndex(page.log_level.findData("debug"))
     page.log_level.activated.emit(page.log_level.currentIndex())
     assert logging.getLogger().level == logging.DEBUG
-    path = page.context.setup.paths.config_file
-    qtbot.waitUntil(
-        lambda: 'theme = "dark"' in path.read_text() and 'log_level = "debug"' in path.read_text(), timeout=WAIT
-    )
+    qtbot.waitUntil(lambda: rebuilt == [True], timeout=WAIT)  # the gateway's own setting: applied
+    assert 'log_level = "debug"' in path.read_text() and server.settings.server.log_level == "debug"
     assert page.context.setup.settings().app.theme == "dark"
     page.theme.setCurrentIndex(page.theme.findData("system"))
     page.theme.activated.emit(page.theme.currentIndex())
@@ -158,6 +168,7 @@ def test_a_local_server_at_a_custom_address_switched_off_and_on(
     assert page.toggle_button.text() == "Turn on"
     answer(monkeypatch, studio.root)  # a root address: the page adds LM Studio's /v1
     _restarted(app, qtbot, page.set_address)
+    qtbot.waitUntil(lambda: page.note.text() == "LM Studio is at the new address; in use now.", timeout=WAIT)
     qtbot.waitUntil(
         lambda: "lmstudio" not in page.off and "lmstudio/qwen2.5-coder-7b" in _models(page, "lmstudio"), timeout=WAIT
     )
@@ -167,6 +178,7 @@ def test_a_local_server_at_a_custom_address_switched_off_and_on(
 
     page.view.selectRow(_row(page, "lmstudio"))
     _restarted(app, qtbot, page.toggle)
+    qtbot.waitUntil(lambda: page.note.text() == "LM Studio is off; in use now.", timeout=WAIT)  # before rescan's
     qtbot.waitUntil(lambda: "lmstudio" in page.off, timeout=WAIT)
     qtbot.waitUntil(lambda: app.host.serving, timeout=WAIT)
     served = {p.id for p in app.host.server.gateway.providers}  # type: ignore[union-attr]
@@ -200,9 +212,11 @@ def test_provider_address_and_models_and_a_refused_edit(
     page.view.selectRow([r["id"] for r in page.model.rows].index("groq"))
     answer(monkeypatch, fake.url)
     _restarted(app, qtbot, page.set_address)
+    qtbot.waitUntil(lambda: page.note.text() == "Saved the address of Groq; in use now.", timeout=WAIT)
     page.view.selectRow([r["id"] for r in page.model.rows].index("groq"))
     answer(monkeypatch, f" {fake.models[0]} , ")
     _restarted(app, qtbot, page.set_models)
+    qtbot.waitUntil(lambda: page.note.text() == "Saved the model list of Groq; in use now.", timeout=WAIT)
     qtbot.waitUntil(
         lambda: any(r["id"] == "groq" and r["models"] == [f"groq/{fake.models[0]}"] for r in page.model.rows),
         timeout=WAIT,
@@ -337,9 +351,64 @@ def test_removing_a_stored_key_the_gateway_needs_is_refused_and_it_serves_on(
     app.host.stopped.connect(lambda: stopped.append(True))
     page.view.selectRow([r["id"] for r in page.model.rows].index("groq"))
     page.remove_key()
-    qtbot.waitUntil(lambda: "not removed" in page.note.text(), timeout=WAIT)
-    assert "has no key" in page.note.text() and page.note.property("error")
+    qtbot.waitUntil(lambda: "Not removed" in page.note.text(), timeout=WAIT)
+    assert page.note.property("error") and page.note.text() == (
+        "Not removed, so nothing changed: Groq has settings of its own and would be left without a key."
+    )  # plain words: it serves on (no "could not start"), and names no variable or command
     assert app.secrets.get("provider-key:groq") == KEY  # type: ignore[attr-defined]
     assert app.host.serving and not stopped and _status(app.host.url) == 200
     assert not [a for _, a, _ in _audited(app) if a == "provider.key_removed"]
     fakes.run(fake.stop())
+
+
+def _save_port(page: SettingsPage, port: int) -> None:
+    page.port.setValue(port)
+    page.apply_button.click()
+
+
+def test_the_settings_note_says_the_port_listened_on(
+    qtbot: QtBot, make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saving the address says the port the gateway listens on, not the one asked for: a port
+    chosen at launch wins over the file's; paused, it applies when resumed; where it could not
+    start, once it has started with the new one."""
+    app = make_app()  # the tests' port 0, chosen at launch
+    page = _settings(app, qtbot)
+    (wanted, taken, free) = free_ports(3)
+    _save_port(page, wanted)
+    listening = app.host.server.port  # type: ignore[union-attr]
+    assert listening != wanted
+    qtbot.waitUntil(lambda: page.note.text().startswith("Saved."), timeout=WAIT)
+    assert page.note.text() == (
+        f"Saved. The gateway listens on port {listening}, chosen at launch; port {wanted} applies when "
+        "Switchboard is started without a port chosen at launch."
+    )
+
+    page.context.setup.port = None  # as started without one: the file's port is listened on, moved live
+    _save_port(page, free)
+    qtbot.waitUntil(lambda: page.note.text() == f"Saved. The gateway listens on port {free}.", timeout=WAIT)
+    assert app.host.server.port == free  # type: ignore[union-attr]
+
+    app.pause(True)
+    qtbot.waitUntil(lambda: not app.host.serving, timeout=WAIT)
+    _save_port(page, wanted)
+    qtbot.waitUntil(lambda: page.note.text() == "Saved. It applies when the gateway is resumed.", timeout=WAIT)
+    with socket.socket() as holder:  # resumed, it cannot listen there: it stopped, not paused
+        holder.bind(("127.0.0.1", taken))
+        holder.listen()
+        page.context.setup.change([("server", "port", taken)])
+        page.saved = Network(taken, False, False)
+        app.pause(False)
+        qtbot.waitUntil(lambda: bool(app.host.error), timeout=WAIT)
+    said: list[str] = []
+    say = page.say
+
+    def saying(text: str, *, error: bool = False) -> None:
+        said.append(text)
+        say(text, error=error)
+
+    monkeypatch.setattr(page, "say", saying)
+    _save_port(page, wanted)
+    qtbot.waitUntil(lambda: page.note.text() == f"Saved. The gateway listens on port {wanted}.", timeout=WAIT)
+    assert said == ["Saved. Starting the gateway with it…", f"Saved. The gateway listens on port {wanted}."]
+    assert app.host.serving and app.host.server.port == wanted  # type: ignore[union-attr]
