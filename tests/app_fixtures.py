@@ -5,6 +5,7 @@ conftest.py in tests/app would shadow that one for the modules that import from 
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
@@ -135,3 +136,8 @@ def make_app(qtbot: QtBot, tmp_path: Path, qt_loop: Any) -> Iterator[MakeApp]:
     for app in made:
         app.close()
         app.window.deleteLater()
+    made.clear()
+    # What the test left in reference cycles (widgets, lambdas over them) is freed here, on the Qt
+    # thread: left to a later automatic collection it may be freed on another test's gateway thread,
+    # and a Qt object destroyed off its thread can crash the process.
+    gc.collect()
