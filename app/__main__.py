@@ -99,6 +99,7 @@ def _self_test() -> int:
         import qasync
         from PySide6.QtWidgets import QApplication
 
+        from app.tasks import closing_async_generators
         from app.update_http import fetch, update_client
 
         async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -112,7 +113,10 @@ def _self_test() -> int:
             async with server, update_client() as client:
                 return await fetch(client, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/", 16)
 
-        with qasync.QEventLoop(QApplication.instance() or QApplication([sys.argv[0]])) as loop:
+        with (
+            qasync.QEventLoop(QApplication.instance() or QApplication([sys.argv[0]])) as loop,
+            closing_async_generators(loop),
+        ):
             body: bytes = loop.run_until_complete(ask())
         return f"httpx on the Qt thread's loop answered {body.decode()!r}"
 
@@ -128,7 +132,7 @@ def _run_app(args: argparse.Namespace) -> int:
     from app.gateway_host import GatewayHost
     from app.platform.autostart import for_platform, launch_command
     from app.single_instance import SingleInstance, ask_running, socket_name
-    from app.tasks import cancel_all
+    from app.tasks import cancel_all, closing_async_generators
     from app.theme import apply_theme
     from app.viewmodels.settings import log_level_of, theme_of
     from gateway import MOVABLE, platform_paths, resolve_paths, secrets_opener
@@ -213,7 +217,7 @@ def _run_app(args: argparse.Namespace) -> int:
         application.close()
 
     try:
-        with loop:
+        with loop, closing_async_generators(loop):
             loop.run_until_complete(run())
     finally:
         signal.set_wakeup_fd(-1)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
-from collections.abc import Callable, Coroutine
+import sys
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 import shiboken6
@@ -47,13 +49,35 @@ def _ended(task: asyncio.Task[None]) -> None:
         log.error("the app's own work failed", exc_info=task.exception())
 
 
+def _others() -> list[asyncio.Task[Any]]:
+    return [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+
+
 async def cancel_all() -> None:
     """Quitting: every other task on this loop is cancelled and let finish (a download deletes its
-    partial file) before the loop closes."""
-    rest = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    partial file) before the loop closes; then the async generators that work left unfinished are
+    closed (each in a task of its own, see ``closing_async_generators``)."""
+    rest = _others()
     for task in rest:
         task.cancel()
     await asyncio.gather(*rest, return_exceptions=True)
+    await asyncio.sleep(0)
+    await asyncio.gather(*_others(), return_exceptions=True)
+
+
+@contextlib.contextmanager
+def closing_async_generators(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """What asyncio's own ``run_forever`` sets up and qasync's (Qt's loop) does not: an async generator
+    left unfinished (an httpx body whose reading was cancelled) is closed in a task on ``loop``. Without
+    it the garbage collector closes it on the spot, where it cannot await its own clean-up ("async
+    generator ignored GeneratorExit") and the connection under it is left half-closed."""
+    before = sys.get_asyncgen_hooks()
+    hooks: Any = loop  # asyncio.BaseEventLoop's hooks, which qasync's loop inherits
+    sys.set_asyncgen_hooks(firstiter=hooks._asyncgen_firstiter_hook, finalizer=hooks._asyncgen_finalizer_hook)
+    try:
+        yield
+    finally:
+        sys.set_asyncgen_hooks(*before)
 
 
 class Tasks(QObject):

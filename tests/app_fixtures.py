@@ -20,7 +20,7 @@ from pytestqt.qtbot import QtBot
 from app.application import Application
 from app.gateway_host import GatewayHost
 from app.platform.autostart import XdgAutostart
-from app.tasks import cancel_all
+from app.tasks import cancel_all, closing_async_generators
 from gateway import GatewaySetup, StatePaths, resolve_paths
 from gateway.store.secrets import MemorySecrets
 
@@ -88,8 +88,9 @@ def qt_loop(qasync_loop: Any, qtbot: QtBot) -> Iterator[Any]:
     tests run their own)."""
     asyncio._set_running_loop(qasync_loop)
     try:
-        yield qasync_loop
-        settle(qasync_loop, qtbot)
+        with closing_async_generators(qasync_loop):
+            yield qasync_loop
+            settle(qasync_loop, qtbot)
     finally:
         asyncio._set_running_loop(None)
 

@@ -335,3 +335,24 @@ def test_quitting_cancels_a_download_in_progress_and_leaves_no_file(
     quitting = qt_loop.create_task(cancel_all())  # what app/__main__ does when asked to quit
     qtbot.waitUntil(quitting.done, timeout=WAIT_MS)
     assert list(folder.iterdir()) == [] and not app.updater.busy and app.opened == []
+
+
+def test_an_async_generator_left_unfinished_on_the_qt_loop_is_closed_in_a_task(qtbot: QtBot, qt_loop: Any) -> None:
+    """How a cancelled download's httpx body ends: its generator's clean-up awaits, which the garbage
+    collector cannot do on the spot ("async generator ignored GeneratorExit") — so it runs on the loop."""
+    closed: list[bool] = []
+
+    async def body() -> Any:
+        try:
+            yield b"one piece"
+            yield b"another"
+        finally:
+            await asyncio.sleep(0)  # what httpcore does: closing the connection is awaited
+            closed.append(True)
+
+    async def read_one() -> None:
+        async for _ in body():
+            break
+
+    qt_loop.create_task(read_one())
+    qtbot.waitUntil(lambda: closed == [True], timeout=WAIT_MS)
