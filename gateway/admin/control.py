@@ -105,6 +105,11 @@ class Control:
     def status(self) -> StatusDocument:
         return status_document(self.gateway, self.in_flight, self.state, self.identity, self.flows)
 
+    def app_key(self) -> str | None:
+        """The key the tray app sends to call this gateway over HTTP as a tool would (its test
+        chat): in memory only, for this start; None where no key is ever asked (no database)."""
+        return self.identity.app_key if self.identity is not None else None
+
     # --- settings and provider keys -------------------------------------------------------------
 
     async def settings(self) -> SettingsRead:

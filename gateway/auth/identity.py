@@ -13,10 +13,15 @@ One policy for every header that can carry a key (``Authorization: Bearer`` and 
   sending some key (``ollama``, ``sk-anything``) to a local server; that placeholder is not ours
   and is not taken as one.
 - A peer with too many failures in a minute is refused with 429 for a while (brute force, S16).
+- The tray app's own key (``app_key``) makes its caller this computer's user: the app tests models
+  through the HTTP address as a tool would, also where keys are required. It is made at random for
+  each start and lives only in this process's memory: never stored, listed or audited as a client key.
 """
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from collections.abc import Callable, Mapping
 
 from gateway.auth.callers import LOCAL, Caller
@@ -51,6 +56,7 @@ class Identity:
         self.require_keys = require_keys
         self._clock = clock
         self._is_local = loopback
+        self.app_key = f"sb-app-{secrets.token_urlsafe(32)}"  # not ``sk-sb-``: no client key's form
         self._failures: dict[str, Window] = {}
         self._loopback: dict[str, bool] = {}  # per peer address: parsing one costs microseconds
         self.failed: dict[str, int] = {}  # per peer, since the audit log last summarised them
@@ -75,6 +81,8 @@ class Identity:
             self.throttle(peer)
         try:
             presented = self.presented(headers)
+            if presented is not None and hmac.compare_digest(presented.encode(), self.app_key.encode()):
+                return LOCAL
             if presented is not None and looks_like_ours(presented):
                 record = self.keys.find(presented)
                 if record is None:
