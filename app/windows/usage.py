@@ -114,18 +114,25 @@ class UsagePage(Page):
         self.groups.set_rows(found.groups)
         self.recent.set_rows(found.recent)
 
-    def export(self, path: str | None = None) -> None:
+    def export(self) -> None:
+        """Ask where, then write the recent requests there. It takes no argument: a button's
+        ``clicked`` would hand an optional one its ``checked`` flag."""
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export recent requests", "switchboard-usage.csv", "CSV files (*.csv)"
+        )
+        if path:
+            self.export_to(path)
+
+    def export_to(self, path: str) -> None:
         """The recent requests as shown (filter applied), to a CSV file."""
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(
-                self, "Export recent requests", "switchboard-usage.csv", "CSV files (*.csv)"
-            )
-            if not path:
-                return
         rows = [self.proxy.mapToSource(self.proxy.index(n, 0)).row() for n in range(self.proxy.rowCount())]
-        keys = list(self.recent.rows[0]) if self.recent.rows else []
-        with Path(path).open("w", newline="", encoding="utf-8") as out:
-            writer = csv.DictWriter(out, keys)
-            writer.writeheader()
-            writer.writerows(self.recent.rows[n] for n in rows)
+        keys = list(self.recent.rows[0]) if self.recent.rows else list(RecentRow.__annotations__)
+        try:
+            with Path(path).open("w", newline="", encoding="utf-8") as out:
+                writer = csv.DictWriter(out, keys)
+                writer.writeheader()
+                writer.writerows(self.recent.rows[n] for n in rows)
+        except OSError:
+            self.say(f"Could not write {path}: check that its folder exists and that you may write there.", error=True)
+            return
         self.say(f"Wrote {len(rows)} request(s) to {path}.")
