@@ -10,6 +10,7 @@ import typing as _typing
 from gateway.admin.accounts import AccountListing
 from gateway.admin.client_keys import CreatedKey
 from gateway.admin.control import Control
+from gateway.admin.discovery import Found
 from gateway.admin.provider_keys import KeyChange
 from gateway.admin.providers import ProviderRow, ProviderTest
 from gateway.admin.relocation import MOVABLE
@@ -56,6 +57,7 @@ __all__ = [
     "Control",
     "CreatedKey",
     "FlowDoc",
+    "Found",
     "GatewayError",
     "GatewayServer",
     "GatewaySetup",

@@ -17,6 +17,7 @@ from gateway.admin.admin_login import AdminLogin
 from gateway.admin.applying import Apply
 from gateway.admin.audit import AuditLog
 from gateway.admin.client_keys import ClientKeys, CreatedKey
+from gateway.admin.discovery import Discovery, Found
 from gateway.admin.provider_keys import KeyChange, ProviderKeys
 from gateway.admin.providers import ProviderRow, Providers, ProviderTest
 from gateway.admin.settings import SettingsEdit, SettingsEdits, SettingsRead
@@ -28,7 +29,7 @@ from gateway.auth.identity import Identity
 from gateway.auth.login_flows import Flow, LoginFlows
 from gateway.auth.sessions import TokenPair
 from gateway.config.editing import Change, SettingsFile
-from gateway.errors import RouteNotFound
+from gateway.errors import InvalidRequest, RouteNotFound
 from gateway.pipeline.gateway import Gateway
 from gateway.pipeline.in_flight import InFlight
 from gateway.routing.quota import QuotaReading
@@ -82,6 +83,11 @@ class Control:
         self._admin_login = AdminLogin(state) if state is not None else None
         self._accounts = (
             Accounts(flows, lambda kind, wait: self.gateway.sync.listed(kind, wait), self._forget_quota)
+            if flows is not None
+            else None
+        )
+        self._discovery = (
+            Discovery(lambda: self.gateway, self.providers_door, flows.book, state, flows.env, flows.home)
             if flows is not None
             else None
         )
@@ -217,6 +223,18 @@ class Control:
 
     async def remove_account(self, account_id: str, actor: str) -> bool:
         return await self._needs(self._accounts).remove(account_id, actor) is not None
+
+    # --- what this computer has already (the first-run welcome) ------------------------------
+
+    async def discover(self) -> list[Found]:
+        return await self._needs(self._discovery).find()
+
+    async def keep_env_keys(self, provider: str, actor: str) -> KeyChange:
+        """Store the keys the environment gives a provider, so they are used at a start without them."""
+        keys = await self._needs(self._discovery).keys_to_keep(provider)
+        if not keys:
+            raise InvalidRequest(f"There is no key for {provider[:60]!r} to keep.", param="provider")
+        return await self.store_provider_keys(provider, keys, actor)
 
     def quota(self) -> list[QuotaReading]:
         return quota_windows(self.gateway)
