@@ -11,6 +11,7 @@ from gateway.admin.accounts import AccountListing
 from gateway.admin.client_keys import CreatedKey
 from gateway.admin.control import Control
 from gateway.admin.discovery import Found
+from gateway.admin.models import ModelRow
 from gateway.admin.provider_keys import KeyChange
 from gateway.admin.providers import ProviderRow, ProviderTest
 from gateway.admin.relocation import MOVABLE
@@ -63,6 +64,7 @@ __all__ = [
     "GatewaySetup",
     "KeyChange",
     "ListenError",
+    "ModelRow",
     "NamedTotals",
     "ProviderRow",
     "ProviderTest",

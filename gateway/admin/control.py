@@ -18,6 +18,7 @@ from gateway.admin.applying import Apply
 from gateway.admin.audit import AuditLog
 from gateway.admin.client_keys import ClientKeys, CreatedKey
 from gateway.admin.discovery import Discovery, Found
+from gateway.admin.models import ModelRow, model_rows
 from gateway.admin.provider_keys import KeyChange, ProviderKeys
 from gateway.admin.providers import ProviderRow, Providers, ProviderTest
 from gateway.admin.settings import SettingsEdit, SettingsEdits, SettingsRead
@@ -144,6 +145,10 @@ class Control:
 
     async def rescan_local(self) -> list[ProviderRow]:
         return await self.providers_door.rescan_local()
+
+    async def models(self) -> list[ModelRow]:
+        """Every model every route serves, with what it can do, costs and whether it answers now."""
+        return await model_rows(self.gateway)
 
     # --- client keys ----------------------------------------------------------------------------
 

@@ -227,6 +227,12 @@ class Router:
                     rejected.append(Rejection(Candidate(target, cred).route, blocked[0], blocked[1]))
         return candidates
 
+    def readiness(self, target: Target) -> tuple[bool, tuple[Rejection, ...]]:
+        """Whether some key or account may serve ``target`` now, and why the others may not (what
+        the Models page shows): the same test a plan makes of its candidates."""
+        rejected: list[Rejection] = []
+        return bool(self._keys((target,), rejected)), tuple(rejected)
+
     def _keyless(self, provider: str) -> bool:
         pool = self._pools.get(provider)
         return pool is None or not pool.credentials
