@@ -20,6 +20,7 @@ from gateway.auth import admin_token
 from gateway.cli.accounts import add_account_commands
 from gateway.cli.admin import add_commands, cmd_provider_key
 from gateway.cli.reports import add_report_commands
+from gateway.cli.tools import add_tool_commands
 from gateway.config.settings import LOG_LEVELS, Settings
 from gateway.errors import ConfigError, GatewayError
 from gateway.paths import StatePaths, resolve_paths
@@ -41,6 +42,8 @@ COMMANDS = (
     "admin",
     "accounts",
     "quota",
+    "connect",
+    "launch",
 )
 
 
@@ -280,6 +283,7 @@ def _parser() -> argparse.ArgumentParser:
     add_commands(sub, common)
     add_report_commands(sub, common)
     add_account_commands(sub, common)
+    add_tool_commands(sub, common)
     return parser
 
 

@@ -1,0 +1,141 @@
+"""``connect`` and ``launch``: the coding tools on this computer pointed at the gateway, through the
+same set-up door the app uses (gateway.admin.tool_setup).
+
+``connect TOOL`` changes the tool's own settings file, after keeping the user's copy in the state
+folder; ``--restore`` puts it back, ``--restore-all`` every file changed (the uninstallers run
+that), ``--list`` shows what is installed and connected. ``launch claude|codex ARGS…`` runs the
+tool once with the gateway in its environment or on its command line, and changes no file.
+
+The gateway's address is the one its settings name (loopback when it listens on every address),
+or ``--url``. Where the gateway asks every caller for a client key, one is made for the tool,
+labelled after it, unless ``--key`` gives one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from gateway.admin.client_keys import ClientKeys
+from gateway.admin.tool_setup import BY_ID, DEFAULT_MODEL, Places, Target, ToolSetup, ToolSetupError
+from gateway.admin.tool_setup.launch import PROGRAMS, command
+from gateway.cli.common import ACTOR, fail, open_state
+from gateway.config.settings import Settings
+from gateway.errors import ConfigError
+from gateway.paths import StatePaths
+from gateway.store.db import StoreError
+
+LOCAL = "127.0.0.1"
+EVERYWHERE = ("0.0.0.0", "::", "")
+
+
+def gateway_url(settings: Settings, chosen: str | None) -> str:
+    if chosen:
+        return chosen.rstrip("/")
+    host = settings.server.host
+    host = LOCAL if host in EVERYWHERE else (f"[{host}]" if ":" in host else host)
+    return f"http://{host}:{settings.server.port}"
+
+
+def _places(paths: StatePaths) -> Places:
+    return Places(home=Path.home(), state=paths.data_dir, env=os.environ)
+
+
+def _client_key(args: argparse.Namespace, settings: Settings, paths: StatePaths, label: str) -> str | None:
+    """The key the tool presents: ``--key``, else a new one where the gateway needs keys."""
+    if args.key:
+        return str(args.key)
+    if not settings.server.require_keys:
+        return None
+    state = open_state(paths, args.open_secrets(paths.data_dir))
+    try:
+        created = asyncio.run(ClientKeys(state).create(label, "standard", {}, ACTOR))
+    finally:
+        state.close()
+    print(f"Made a client key for {label} ({created['id']}); it is written into its settings.", file=sys.stderr)
+    return created["key"]
+
+
+def cmd_connect(args: argparse.Namespace, settings: Settings, paths: StatePaths) -> int:
+    setup = ToolSetup(_places(paths))
+    url = gateway_url(settings, args.url)
+    try:
+        if args.restore_all:
+            restored = setup.restore_all()
+            for path in restored:
+                print(f"Restored {path}")
+            print("Every tool's settings are as they were." if restored else "No tool's settings were changed.")
+            return 0
+        if args.list or not args.tool:
+            return _list(setup, url)
+        if args.restore:
+            state = setup.restore(args.tool, url)
+            print(f"{state['name']}: its settings are as they were ({state['file']}).")
+            return 0
+        tool = setup.tool(args.tool)
+        key = _client_key(args, settings, paths, tool.name)
+        state = setup.set_up(args.tool, Target(url, key, args.model))
+    except ToolSetupError as exc:
+        return fail(exc.message)
+    except (StoreError, ConfigError) as exc:
+        return fail(str(exc))
+    model = f" with the model {args.model}" if state["uses_model"] else ""
+    print(f"{state['name']} now uses Switchboard at {url}{model} ({state['file']}).")
+    print(f"Undo: switchboard-gateway connect {args.tool} --restore")
+    return 0
+
+
+def _list(setup: ToolSetup, url: str) -> int:
+    for state in setup.states(url):
+        installed = "installed" if state["installed"] else "not found"
+        connected = "connected" if state["connected"] else ("changed" if state["changed"] else "not connected")
+        print(f"{state['id']:<12} {state['name']:<22} {installed:<10} {connected}")
+    return 0
+
+
+def cmd_launch(args: argparse.Namespace, settings: Settings, paths: StatePaths) -> int:
+    path = _places(paths).find(PROGRAMS[args.program])
+    if path is None:
+        return fail(f"{args.program} is not installed here (it is not on PATH).")
+    try:
+        key = _client_key(args, settings, paths, f"{args.program} (launch)")
+    except (StoreError, ConfigError) as exc:
+        return fail(str(exc))
+    argv, env = command(
+        args.program, path, Target(gateway_url(settings, args.url), key, args.model), args.args, os.environ
+    )
+    sys.stdout.flush()
+    if sys.platform == "win32":  # no exec there: run it and pass its status on
+        import subprocess
+
+        return subprocess.call(argv, env=env)
+    os.execve(path, argv, env)  # the tool takes this process's place, its terminal and signals included
+
+
+def add_tool_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    target = argparse.ArgumentParser(add_help=False)
+    target.add_argument(
+        "--model", default=DEFAULT_MODEL, help=f"the model the tool asks for (default: {DEFAULT_MODEL})"
+    )
+    target.add_argument("--url", help="the gateway's address (default: from its settings)")
+    target.add_argument("--key", help="the client key the tool presents (default: one is made where keys are needed)")
+
+    connect = sub.add_parser(
+        "connect", parents=[common, target], help="point a coding tool's settings at the gateway, or put them back"
+    )
+    connect.add_argument("tool", nargs="?", choices=list(BY_ID), help="the tool to set up")
+    connect.add_argument("--restore", action="store_true", help="put the tool's settings back as they were")
+    connect.add_argument("--restore-all", action="store_true", help="put back every tool's settings changed")
+    connect.add_argument("--list", action="store_true", help="which tools are installed and connected")
+    connect.set_defaults(func=cmd_connect)
+
+    launch = sub.add_parser(
+        "launch", parents=[common, target], help="run Claude Code or Codex through the gateway, changing no file"
+    )
+    launch.add_argument("program", choices=list(PROGRAMS), help="the tool to run")
+    launch.add_argument("args", nargs=argparse.REMAINDER, help="its own arguments")
+    launch.set_defaults(func=cmd_launch)
