@@ -15,6 +15,7 @@ from gateway.admin.models import ModelRow
 from gateway.admin.provider_keys import KeyChange
 from gateway.admin.providers import ProviderRow, ProviderTest
 from gateway.admin.relocation import MOVABLE
+from gateway.admin.servers import SERVER_KINDS, ServerAdded, ServerDefinition
 from gateway.admin.settings import SettingsEdit, SettingsRead, app_only
 from gateway.admin.status import Access, ClientKeyStatus, StatusDocument, Today
 from gateway.admin.usage import UsageReport
@@ -45,6 +46,7 @@ if _typing.TYPE_CHECKING:
 __all__ = [
     "LOG_LEVELS",
     "MOVABLE",
+    "SERVER_KINDS",
     "THEMES",
     "Access",
     "AccountEntry",
@@ -71,6 +73,8 @@ __all__ = [
     "QuotaReading",
     "RecentRow",
     "SecretsUnreadable",
+    "ServerAdded",
+    "ServerDefinition",
     "Settings",
     "SettingsEdit",
     "SettingsRead",

@@ -21,6 +21,7 @@ from gateway.admin.discovery import Discovery, Found
 from gateway.admin.models import ModelRow, model_rows
 from gateway.admin.provider_keys import KeyChange, ProviderKeys
 from gateway.admin.providers import ProviderRow, Providers, ProviderTest
+from gateway.admin.servers import ServerAdded, ServerDefinition, Servers
 from gateway.admin.settings import SettingsEdit, SettingsEdits, SettingsRead
 from gateway.admin.state import State
 from gateway.admin.status import StatusDocument, quota_windows, status_document
@@ -38,6 +39,7 @@ from gateway.store.accounts import AccountPublic
 from gateway.store.audit import AuditEntry, VerdictDoc
 from gateway.store.keys import ClientKey
 from gateway.store.ledger import NamedTotals, RecentRow, SpanTotals
+from gateway.store.provider_keys import stored_keys
 
 T = TypeVar("T")
 NO_STATE = "This gateway runs without a database, so it keeps no keys, usage, audit log or accounts."
@@ -48,6 +50,11 @@ def _check_of(file: SettingsFile | None) -> Callable[[], object] | None:
     if file is None:
         return None
     return lambda: file.check(file.path) if file.path.is_file() else None
+
+
+def _stored_of(state: State | None) -> Callable[[], Mapping[str, tuple[str, ...]]] | None:
+    """The provider keys kept in the secret store (none without a state)."""
+    return (lambda: stored_keys(state.secrets)) if state is not None else None
 
 
 class Control:
@@ -74,10 +81,11 @@ class Control:
         # an apply reads both, so one change's undo must not race another's apply.
         changing = asyncio.Lock()
         self.settings_edits = SettingsEdits(settings_file, state, apply, changing)
-        self.providers_door = Providers(lambda: self.gateway)
         self._provider_keys = (
             ProviderKeys(state, _check_of(settings_file), apply, changing) if state is not None else None
         )
+        self.providers_door = Providers(lambda: self.gateway, _stored_of(state))
+        self._servers = Servers(lambda: self.gateway, self._provider_keys, self.settings_edits)
         self._client_keys = ClientKeys(state) if state is not None else None
         self._usage = Usage(state.db.read, lambda: self.gateway.timing().created) if state is not None else None
         self._audit = AuditLog(state.db.read, state.db.anchor) if state is not None else None
@@ -145,6 +153,22 @@ class Control:
 
     async def rescan_local(self) -> list[ProviderRow]:
         return await self.providers_door.rescan_local()
+
+    async def try_provider_key(self, provider: str, key: str, base_url: str = "") -> ProviderTest:
+        """Ask the provider for its models with this key (and address), saving nothing."""
+        return await self._servers.try_key(provider, key, base_url)
+
+    async def save_provider_key(self, provider: str, key: str, base_url: str, actor: str) -> bool:
+        return await self._servers.save_key(provider, key, base_url, actor)
+
+    async def try_server(self, definition: ServerDefinition) -> ProviderTest:
+        return await self._servers.try_server(definition)
+
+    async def add_server(self, definition: ServerDefinition, actor: str) -> ServerAdded:
+        return await self._servers.add_server(definition, actor)
+
+    async def remove_server(self, provider: str, actor: str) -> bool:
+        return await self._servers.remove_server(provider, actor)
 
     async def models(self) -> list[ModelRow]:
         """Every model every route serves, with what it can do, costs and whether it answers now."""

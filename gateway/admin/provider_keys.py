@@ -53,13 +53,15 @@ class ProviderKeys:
         self._apply = apply
         self._one_at_a_time = one_at_a_time or asyncio.Lock()
 
-    async def store(self, provider: str, keys: tuple[str, ...], actor: str) -> KeyChange:
+    async def store(self, provider: str, keys: tuple[str, ...], actor: str, *, apply: bool = True) -> KeyChange:
+        """Keep ``keys`` for the provider. ``apply`` False: kept only, for a settings change made
+        next to apply with them (an address of its own, which needs a key to be read)."""
         if not keys or any(not k.isascii() or not k.isprintable() or " " in k for k in keys):
             raise InvalidRequest("give one key per line, printable ASCII without spaces", param="keys")
-        return await carried_through(self._store(provider, keys, actor))
+        return await carried_through(self._store(provider, keys, actor, apply))
 
-    async def _store(self, provider: str, keys: tuple[str, ...], actor: str) -> KeyChange:
-        applied = await self._swap(provider, keys)
+    async def _store(self, provider: str, keys: tuple[str, ...], actor: str, apply: bool) -> KeyChange:
+        applied = await self._swap(provider, keys, apply)
         await audited(self._state, actor, "provider.key_stored", {"provider": provider, "keys": len(keys)})
         return self._answer(provider, len(keys), True, applied)
 
@@ -75,7 +77,7 @@ class ProviderKeys:
         await audited(self._state, actor, "provider.key_removed", {"provider": provider})
         return self._answer(provider, 0, True, applied)
 
-    async def _swap(self, provider: str, keys: tuple[str, ...] | None) -> bool:
+    async def _swap(self, provider: str, keys: tuple[str, ...] | None, apply: bool = True) -> bool:
         store = self._state.secrets
 
         def swap() -> tuple[str, ...] | None:
@@ -87,7 +89,7 @@ class ProviderKeys:
 
         async with self._one_at_a_time:
             before = await asyncio.to_thread(swap)
-            return await apply_or_undo(self._apply, lambda: _keep(store, provider, before), "keys")
+            return await apply_or_undo(self._apply if apply else None, lambda: _keep(store, provider, before), "keys")
 
     def _left_startable(self, provider: str, before: tuple[str, ...] | None) -> None:
         """A start still reads the settings with the provider's keys removed; when it could not, the

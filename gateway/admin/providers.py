@@ -5,7 +5,8 @@ from where, its models; a Test that asks one for its models now, and a rescan of
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Mapping
 from typing import TypedDict
 
 from gateway.errors import RouteNotFound
@@ -25,6 +26,8 @@ class ProviderRow(TypedDict):
     base_url: str
     keys: int
     source: str | None  # where its settings came from: "config", "environment", "catalog"…
+    keys_from: list[str]  # where its keys come from: "environment", "stored" (the secret store), both or none
+    custom: bool  # a server added by its settings, not one of the catalog's
     models: list[str]
     error: str | None  # why its model list could not be read, last time
 
@@ -32,7 +35,8 @@ class ProviderRow(TypedDict):
 class ProviderTest(TypedDict):
     ok: bool
     models: int
-    error: str | None
+    error: str | None  # the gateway's message, for Details
+    reason: str | None  # why it failed, named as the router names it ("unreachable", "credential_refused"…)
 
 
 def _row(
@@ -43,8 +47,12 @@ def _row(
     url: str,
     models: dict[str, list[str]],
     error: str | None,
+    stored: tuple[str, ...],
     url_path: str = "",
+    custom: bool = False,
 ) -> ProviderRow:
+    keys = settings.keys if settings is not None else ()
+    keys_from = (["environment"] if any(k not in stored for k in keys) else []) + (["stored"] if stored else [])
     return {
         "id": pid,
         "name": name,
@@ -55,16 +63,22 @@ def _row(
         "base_url": settings.base_url if settings is not None else url,
         "keys": len(settings.keys) if settings is not None else 0,
         "source": settings.source if settings is not None else None,
+        "keys_from": keys_from,
+        "custom": custom,
         "models": models.get(pid, []),
         "error": error,
     }
 
 
 class Providers:
-    """``current``: the running pipeline (read at each call: a reconfigure swaps it)."""
+    """``current``: the running pipeline (read at each call: a reconfigure swaps it); ``stored``:
+    the keys kept in the secret store, by provider (blocking; none without a store)."""
 
-    def __init__(self, current: Callable[[], Gateway]) -> None:
+    def __init__(
+        self, current: Callable[[], Gateway], stored: Callable[[], Mapping[str, tuple[str, ...]]] | None = None
+    ) -> None:
         self._current = current
+        self._stored = stored
 
     @property
     def _gateway(self) -> Gateway:
@@ -82,16 +96,28 @@ class Providers:
         for entry in await gateway.models():
             models.setdefault(entry.provider, []).append(entry.id)
         live = {p.id: p.settings for p in gateway.providers if p.id not in SUBSCRIPTIONS}
+        stored = await asyncio.to_thread(self._stored) if self._stored is not None else {}
         out = []
         for row in load_catalog().values():
             settings = live.pop(row.id, None)
             url = row.base_url or (row.default_url + row.url_path if row.default_url else "")
             error = gateway.sync.last_error(row.id)
-            out.append(
-                _row(row.id, row.name, row.local, settings, url, models, error, row.url_path if row.local else "")
-            )
+            path = row.url_path if row.local else ""
+            out.append(_row(row.id, row.name, row.local, settings, url, models, error, stored.get(row.id, ()), path))
         out.extend(
-            _row(s.id, s.name, s.local, s, s.base_url, models, gateway.sync.last_error(s.id)) for s in live.values()
+            _row(
+                s.id,
+                s.name,
+                s.local,
+                s,
+                s.base_url,
+                models,
+                gateway.sync.last_error(s.id),
+                stored.get(s.id, ()),
+                "",
+                True,
+            )
+            for s in live.values()
         )
         return out
 
@@ -105,7 +131,14 @@ class Providers:
         ok = await gateway.sync.refresh(found)
         _forgive_answering(gateway, found)
         listed = [e.id for e in await gateway.models() if e.provider == provider_id]
-        return {"ok": ok, "models": len(listed), "error": None if ok else gateway.sync.last_error(provider_id)}
+        if ok:
+            return {"ok": True, "models": len(listed), "error": None, "reason": None}
+        return {
+            "ok": False,
+            "models": len(listed),
+            "error": gateway.sync.last_error(provider_id),
+            "reason": gateway.sync.last_reason(provider_id),
+        }
 
     async def rescan_local(self) -> list[ProviderRow]:
         """Ask every local model server for its models now (one started since is found at once);

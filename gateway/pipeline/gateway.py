@@ -18,6 +18,7 @@ proper status. The work is done by the pipeline's parts, each with one job:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -74,6 +75,7 @@ class Gateway:
         """``deadline``: seconds a request may take over all its attempts."""
         self._providers = {p.id: p for p in providers}
         self._clock = clock
+        self._index = index
         self._pools = pools
         self.sync = sync
         self.router = router
@@ -172,7 +174,13 @@ class Gateway:
         """Every provider and key (masked) with its health; the aliases; the models failing;
         the cache; the usage counted so far. Nothing secret."""
         return {
-            "providers": provider_status(self._providers.values(), self._pools, self.router.health),
+            "providers": provider_status(
+                self._providers.values(),
+                self._pools,
+                self.router.health,
+                Counter(e.provider for e in self._index.entries()),
+                self.sync.last_reason,
+            ),
             "aliases": {name: list(chain) for name, chain in self.router.aliases.items()},
             "failing": self._failing.listing(),
             "cache": self.cache.stats(),

@@ -7,8 +7,9 @@ Times carry their unit in their name (``seconds_left``, ``latency_ms``, ``at_s``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TypedDict
+from urllib.parse import urlsplit
 
 from gateway.clock import Clock
 from gateway.core.usage import UsageTotals
@@ -30,9 +31,12 @@ class KeyStatus(KeyHealth):
 class ProviderStatus(TypedDict):
     id: str
     name: str
+    host: str  # of its address, for words ("can't reach api.groq.com")
     rotation: str
     breaker: BreakerHealth
     keys: list[KeyStatus]
+    models: int  # how many it lists now
+    list_failure: str | None  # why its last model list request failed ("unreachable", "credential_refused"…)
 
 
 class FailingModel(TypedDict):
@@ -81,9 +85,14 @@ class Failing:
 
 
 def provider_status(
-    providers: Iterable[ChatProvider], pools: Mapping[str, KeyPool], health: Health
+    providers: Iterable[ChatProvider],
+    pools: Mapping[str, KeyPool],
+    health: Health,
+    listed: Mapping[str, int],
+    list_failure: Callable[[str], str | None],
 ) -> list[ProviderStatus]:
-    """Every provider with a key or account, its keys masked."""
+    """Every provider with a key or account, its keys masked. ``listed``: how many models each
+    lists; ``list_failure``: why a provider's last list request failed, if it did."""
     out: list[ProviderStatus] = []
     for provider in providers:
         pool = pools[provider.id]
@@ -101,9 +110,12 @@ def provider_status(
             {
                 "id": provider.id,
                 "name": provider.settings.name,
+                "host": urlsplit(provider.settings.base_url).hostname or "",
                 "rotation": pool.rotation,
                 "breaker": health.breaker_snapshot(provider.id),
                 "keys": keys,
+                "models": listed.get(provider.id, 0),
+                "list_failure": list_failure(provider.id),
             }
         )
     return out

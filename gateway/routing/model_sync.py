@@ -24,7 +24,9 @@ from dataclasses import dataclass, replace
 from gateway.clock import Clock
 from gateway.core.models import ModelEntry
 from gateway.errors import GatewayError
+from gateway.providers.access import Key
 from gateway.providers.base import ChatProvider
+from gateway.routing.failure import classify
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.pool import KeyPool
 from gateway.store.model_lists import ModelListRow
@@ -78,6 +80,30 @@ def _source(provider: ChatProvider) -> str:
     return provider.settings.models_url or provider.settings.base_url
 
 
+async def ask_for_models(
+    provider: ChatProvider, key: Key, transport: Transport, clock: Clock, request_id: str, secrets: tuple[str, ...]
+) -> list[ModelEntry]:
+    """The provider's model list, asked with ``key``: the sync's request, and a Test of settings
+    not saved yet. Raises ``GatewayError`` (``secrets`` are kept out of its message) or
+    ``ValueError`` (a list it cannot read)."""
+    request = replace(provider.models_request(key, request_id), timeouts=_LIST_TIMEOUTS)
+    response = await transport.send(request)
+    try:
+        body = await response.read(MAX_LIST_BYTES)
+    except BaseException:
+        response.close()
+        raise
+    if response.status != 200:
+        raise provider.error(response.status, response.headers, body, clock.time(), secrets)
+    return provider.parse_models(body)
+
+
+def failure_reason(exc: GatewayError | ValueError) -> str:
+    """Why a list request failed, as the router names a failed attempt's reason ("unreachable",
+    "timeout", "credential_refused", "http_404"…): what the windows turn into words."""
+    return classify(exc).reason if isinstance(exc, GatewayError) else "bad_response"
+
+
 class ModelSync:
     def __init__(
         self,
@@ -103,6 +129,7 @@ class ModelSync:
         self._keep = keep
         self._taken_at: dict[str, float] = {}  # when each list held was taken (unix seconds)
         self._last_error: dict[str, str] = {}
+        self._last_reason: dict[str, str] = {}  # the last error's reason (``failure_reason``)
         self._last_asked: dict[str, float] = {}
         self._asking: dict[str, asyncio.Task[bool]] = {}
         self._ready = asyncio.Event()
@@ -119,24 +146,19 @@ class ModelSync:
             return True
         try:
             key = cred.secret if cred.source is None else await cred.source.access()
-            request = replace(provider.models_request(key, self._new_request_id()), timeouts=_LIST_TIMEOUTS)
-            response = await self._transport.send(request)
-            try:
-                body = await response.read(MAX_LIST_BYTES)
-            except BaseException:
-                response.close()
-                raise
-            if response.status != 200:
-                raise provider.error(response.status, response.headers, body, self._clock.time(), pool.secrets)
-            entries = provider.parse_models(body)
+            entries = await ask_for_models(
+                provider, key, self._transport, self._clock, self._new_request_id(), pool.secrets
+            )
         except (GatewayError, ValueError) as exc:
-            self._note_failure(provider, getattr(exc, "message", None) or f"unreadable model list ({exc})")
+            message = getattr(exc, "message", None) or f"unreadable model list ({exc})"
+            self._note_failure(provider, message, failure_reason(exc))
             self._expire(provider.id)
             return False
         self._index.set_models(provider.id, entries)
         self._taken_at[provider.id] = taken_at = self._clock.time()
         if self._keep is not None:
             self._keep(ListedModels(provider.id, _source(provider), taken_at, tuple(entries)))
+        self._last_reason.pop(provider.id, None)
         if self._last_error.pop(provider.id, None) is not None or not provider.settings.probe:
             log.info("%s: %d models", provider.id, len(entries))
         return True
@@ -172,6 +194,7 @@ class ModelSync:
                 self._last_asked[provider_id] = asked
             if (error := before._last_error.get(provider_id)) is not None:
                 self._last_error[provider_id] = error
+                self._last_reason[provider_id] = before._last_reason.get(provider_id, "error")
         if before.ready and all(p.id in same or self._index.has_list(p.id) for p in self._fetched):
             self._ready.set()
 
@@ -183,11 +206,12 @@ class ModelSync:
             self._index.drop(provider_id)
             log.info("%s: its models are no longer listed (not confirmed for %.0f s)", provider_id, self._ttl)
 
-    def _note_failure(self, provider: ChatProvider, message: str) -> None:
+    def _note_failure(self, provider: ChatProvider, message: str, reason: str) -> None:
         if self._last_error.get(provider.id) != message:
             level = logging.DEBUG if provider.settings.probe else logging.WARNING
             log.log(level, "%s: cannot list models: %s", provider.id, message)
         self._last_error[provider.id] = message
+        self._last_reason[provider.id] = reason
 
     def _ask(self, provider: ChatProvider) -> asyncio.Task[bool]:
         """The provider's list request: the one in flight, or a new one. Callers share it."""
@@ -213,6 +237,17 @@ class ModelSync:
     def last_error(self, provider_id: str) -> str | None:
         """Why the provider's last list request failed; None when it answered."""
         return self._last_error.get(provider_id)
+
+    async def ask_unsaved(self, provider: ChatProvider) -> list[ModelEntry]:
+        """A provider's model list, asked once with its first key and kept nowhere: the Test of
+        settings not saved yet. Raises as ``ask_for_models``."""
+        keys = provider.settings.keys
+        key = keys[0] if keys else None
+        return await ask_for_models(provider, key, self._transport, self._clock, self._new_request_id(), keys)
+
+    def last_reason(self, provider_id: str) -> str | None:
+        """The last failure's reason, as ``failure_reason`` names it; None when it answered."""
+        return self._last_reason.get(provider_id)
 
     async def refresh(self, providers: Sequence[ChatProvider] | None = None) -> bool:
         """Ask each provider (all by default) for its list now; True when every one answered,

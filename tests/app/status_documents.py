@@ -42,15 +42,29 @@ def status_document(
 
 
 def provider_status(
-    provider_id: str, name: str, *, breaker: State = "closed", keys: Sequence[KeyStatus] = ()
+    provider_id: str,
+    name: str,
+    *,
+    breaker: State = "closed",
+    keys: Sequence[KeyStatus] = (),
+    models: int = 0,
+    list_failure: str | None = None,
+    host: str = "",
+    seconds_to_probe: float | None = None,
 ) -> ProviderStatus:
-    return {
+    status: ProviderStatus = {
         "id": provider_id,
         "name": name,
+        "host": host or f"api.{provider_id}.example",
         "rotation": "round-robin",
         "breaker": {"state": breaker, "failures": 0},
         "keys": list(keys),
+        "models": models,
+        "list_failure": list_failure,
     }
+    if seconds_to_probe is not None:
+        status["breaker"]["seconds_to_probe"] = seconds_to_probe
+    return status
 
 
 def key_status(label: str, *, benched: Rest | None = None) -> KeyStatus:
@@ -116,6 +130,7 @@ def quota_reading(
         "resets_in": round(resets_at - NOW),
         "exhausted_at": None,
         "taken_at": NOW,
+        "reset": False,
     }
 
 
