@@ -1,12 +1,14 @@
 """Which desktop notifications a new status brings: an account that needs signing in again, a
-quota window passing 80 % or 95 %, every route of a model failing. Each is said once, and again
-only after it cleared (an account signed in again, a window that reset)."""
+quota window passing 80 % or 95 % (none for a window already past its reset, such as one read back
+from before a restart), every route of a model failing. Each is said once, and again only after it
+cleared (an account signed in again, a window that reset)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from app.viewmodels.health import account_state, span
+from app.viewmodels.meters import window_name
 from gateway import StatusDocument
 
 QUOTA_MARKS = (80.0, 95.0)
@@ -44,7 +46,7 @@ class Alerts:
 
         marks: dict[WindowPeriod, float] = {}
         for window in status.get("quota", []):
-            if window["unlimited"]:
+            if window["unlimited"] or window["reset"]:  # a window that reset has nothing to warn of
                 continue
             used = window["used_percent"]
             passed = max((m for m in QUOTA_MARKS if used >= m), default=0.0)
@@ -56,7 +58,7 @@ class Alerts:
                 out.append(
                     Notice(
                         f"Switchboard: {window['label']} at {used:.0f} %",
-                        f"The {window['window']} window is {used:.0f} % used{resets}.",
+                        f"{window['label']} has used {used:.0f} % of its {window_name(window)}{resets}.",
                         urgent=passed >= QUOTA_MARKS[-1],
                     )
                 )

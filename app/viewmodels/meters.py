@@ -38,19 +38,27 @@ def _clock_time(epoch: float) -> str:
 
 
 def _amount(n: float) -> str:
-    """A count as reported (the gateway has every amount as a float): whole ones without a fraction."""
-    return f"{n:,.0f}" if n.is_integer() else f"{n:,.1f}"
+    """A count as reported (the gateway has some amounts as floats): whole ones without a fraction."""
+    return f"{n:,.0f}" if float(n).is_integer() else f"{n:,.1f}"
+
+
+def window_name(w: QuotaReading) -> str:
+    """What people call the window: "5-hour window", "premium requests"."""
+    return WINDOW_NAMES.get(w["window"], w["window"].replace("_", " "))
 
 
 def window_meter(w: QuotaReading) -> MeterData:
-    name = WINDOW_NAMES.get(w["window"], w["window"].replace("_", " "))
-    key, title = f"{w['label']}/{w['window']}", f"{w['label']} — {name}"
+    key, title = f"{w['label']}/{w['window']}", f"{w['label']} — {window_name(w)}"
     if w["unlimited"]:
         return MeterData(key, title, None, "unlimited", "")
-    used = w["used_percent"]
-    text = f"{used:.0f} % used"
+    left = ""
     if w["entitlement"] and w["remaining"] is not None:
-        text += f" ({_amount(w['remaining'])} of {_amount(w['entitlement'])} left)"
+        left = f"{_amount(w['remaining'])} of {_amount(w['entitlement'])} left"
+    if w["reset"]:  # past its reset: its last reading is history, not what is used now
+        detail = f"It reset {_clock_time(w['resets_at'] or w['taken_at'])}; new figures come with the next request."
+        return MeterData(key, title, 0.0, f"Reset ({left})" if left else "Reset", detail)
+    used = w["used_percent"]
+    text = f"{used:.0f} % used" + (f" ({left})" if left else "")
     parts = []
     if w["resets_in"] is not None:
         parts.append(f"resets in {span(w['resets_in'])}")
@@ -60,6 +68,9 @@ def window_meter(w: QuotaReading) -> MeterData:
 
 
 def key_meters(key: ClientKeyStatus) -> list[MeterData]:
+    """A live key's meters, one per limit it has; a revoked key has none."""
+    if key["revoked_at"] is not None:
+        return []
     out = []
     for limit, counts in key.get("usage", {}).items():
         if counts["limit"]:
@@ -68,7 +79,7 @@ def key_meters(key: ClientKeyStatus) -> list[MeterData]:
                     f"key:{key['id']}/{limit}",
                     f"Client key {key['label'] or key['id']} — {LIMIT_NAMES.get(limit, limit)}",
                     100.0 * counts["used"] / counts["limit"],
-                    f"{counts['used']:,} of {counts['limit']:,}",
+                    f"{_amount(counts['used'])} of {_amount(counts['limit'])}",
                     "",
                 )
             )

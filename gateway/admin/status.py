@@ -83,8 +83,8 @@ def status_document(
         limits = gateway.accounting.limits
         keys: list[ClientKeyStatus] = []
         for key in state.keys.listing():
-            caller = state.keys.caller(key["id"])
-            # A revoked key has no caller, so no counters: the listing's row as it is.
+            caller = state.keys.caller(key["id"]) if key["revoked_at"] is None else None
+            # A revoked key counts nothing more, so it has no counters (nor meters): the listing's row as it is.
             keys.append(ClientKeyStatus(**key, usage=limits.usage(caller)) if caller else cast(ClientKeyStatus, key))
         status["access"] = {
             "require_keys": bool(identity and identity.require_keys),

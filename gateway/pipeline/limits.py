@@ -5,12 +5,14 @@ estimate is reserved at once (so a burst of concurrent requests cannot all slip 
 settled with the real usage when the answer ends. Over a limit: ``LimitExceeded`` (429) with the
 seconds until the request would fit, before any upstream is contacted.
 
-Windows are rings of small buckets (1 s of 60 for the minute, 10 min of 144 for the day).
+Windows are rings of small buckets (1 s of 60 for the minute, 10 min of 144 for the day). At a
+start they are filled again from the ledger (``restore``), so a restart gives no key a fresh day.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypedDict
 
@@ -106,6 +108,20 @@ class Limits:
             "tokens_per_minute": {"used": meter.tokens_minute.total(now), "limit": quota.tokens_per_minute},
             "tokens_per_day": {"used": meter.tokens_day.total(now), "limit": quota.tokens_per_day},
         }
+
+    def restore(self, counts: Iterable[tuple[str, float, int, int]], minute: bool) -> None:
+        """Counts from before a restart, as the ledger has them: (caller, when in seconds since the
+        epoch, requests, tokens), into each caller's day windows, or with ``minute`` its minute ones."""
+        now, wall = self._clock.monotonic(), self._clock.time()
+        for caller, at, requests, tokens in counts:
+            meter = self._meters.get(caller)
+            if meter is None:
+                meter = self._meters[caller] = _Meter()
+            when = now - max(0.0, wall - at)
+            pair = (meter.requests_minute, meter.tokens_minute) if minute else (meter.requests_day, meter.tokens_day)
+            for window, amount in zip(pair, (requests, tokens), strict=True):
+                if amount:
+                    window.add(when, amount)
 
     def denials(self) -> dict[str, int]:
         """Requests refused per caller since the last call (the audit log gets them per minute)."""

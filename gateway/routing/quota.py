@@ -39,8 +39,9 @@ class QuotaReading(TypedDict):
     remaining: float | None
     resets_at: float | None
     resets_in: int | None
-    exhausted_at: float | None
+    exhausted_at: float | None  # when, at the pace of use, it runs out: always later than now
     taken_at: float
+    reset: bool  # past its reset since it was reported: none of it used (as far as is known) until the next report
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,21 +97,26 @@ class QuotaRecord:
         return None if w.resets_at is not None and out_at >= w.resets_at else out_at
 
     def public(self, now: float) -> QuotaReading:
+        """The window as of ``now``: one whose reset has passed is shown reset (nothing used, all of
+        it left, no reset time nor forecast), not at its last reading with a reset "in 0 s"; a
+        forecast already past (the pace measured then was not kept up) is dropped."""
         w = self.window
-        forecast = self.forecast()
+        reset = w.resets_at is not None and w.resets_at <= now and not w.unlimited
+        forecast = None if reset else self.forecast()
         return {
             "label": self.label,
             "provider": self.provider,
             "window": w.name,
             "window_seconds": w.window_seconds,
-            "used_percent": round(w.used_percent, 1),
+            "used_percent": 0.0 if reset else round(w.used_percent, 1),
             "unlimited": w.unlimited,
             "entitlement": w.entitlement,
-            "remaining": w.remaining,
+            "remaining": w.entitlement if reset else w.remaining,
             "resets_at": w.resets_at,
-            "resets_in": None if w.resets_at is None else max(0, round(w.resets_at - now)),
-            "exhausted_at": forecast,
+            "resets_in": None if w.resets_at is None or reset else max(1, round(w.resets_at - now)),
+            "exhausted_at": forecast if forecast is not None and forecast > now else None,
             "taken_at": self.taken_at,
+            "reset": reset,
         }
 
 

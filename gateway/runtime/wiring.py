@@ -40,6 +40,7 @@ from gateway.routing.response_cache import ResponseCache
 from gateway.routing.router import Router
 from gateway.routing.spoken import Spoken, Unspoken
 from gateway.store import accounts as account_rows
+from gateway.store import ledger as ledger_rows
 from gateway.store import model_lists
 from gateway.store.folder_lock import FolderLock
 from gateway.store.secrets import SecretStore, open_secrets
@@ -220,13 +221,23 @@ def build_gateway(
 
 def restore(gateway: Gateway, state: State, settings: Settings, clock: Clock) -> None:
     """What the database kept for a new pipeline: model lists and the protocols servers turned
-    out not to speak, where still fresh and taken at each provider's address now. Blocking (it
-    waits on the database's writer): call from a thread."""
+    out not to speak, where still fresh and taken at each provider's address now; and the client
+    keys' counters. Blocking (it waits on the database's writer): call from a thread."""
     run = state.db.writer.run
     since = clock.time() - settings.server.model_list_ttl
     gateway.sync.restore(ListedModels.from_row(r) for r in run(lambda c: model_lists.load(c, since)).result())
     unspoken = run(lambda c: model_lists.load_unspoken(c, since)).result()
     gateway.spoken.restore(map(Unspoken.from_row, unspoken), gateway.providers)
+    restore_limits(gateway.accounting.limits, state, clock)
+
+
+def restore_limits(limits: Limits, state: State, clock: Clock) -> None:
+    """The client keys' counters as the ledger has them, at a start: a day's in 10-minute
+    buckets and the last minute's by the second (two grouped reads of an indexed span), so a
+    restart gives no key a fresh allowance. Blocking, as ``restore``."""
+    run, now = state.db.writer.run, clock.time()
+    limits.restore(run(lambda c: ledger_rows.caller_counts(c, now - 86400, 600)).result(), minute=False)
+    limits.restore(run(lambda c: ledger_rows.caller_counts(c, now - 60, 1)).result(), minute=True)
 
 
 def carry_over(lasting: Lasting, before: Gateway, settings: Settings, state: State | None) -> None:

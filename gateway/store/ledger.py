@@ -236,6 +236,21 @@ def report(conn: sqlite3.Connection, view: str, since: float, until: float, buck
     return list(grouped(conn, view, since, until))
 
 
+# A request refused for its form (400, 413, 415) was never admitted, so no limit counted it.
+_CALLER_COUNTS = (
+    "SELECT caller, MAX(ts), COUNT(*), SUM(prompt + completion) FROM usage"
+    " WHERE ts >= ? AND kind = 'request' AND caller != 'local' AND status NOT IN (400, 413, 415)"
+    " GROUP BY caller, CAST(ts / ? AS INTEGER)"
+)
+CallerCount = tuple[str, float, int, int]  # caller, when (its bucket's last request), requests, tokens
+
+
+def caller_counts(conn: sqlite3.Connection, since: float, bucket_s: float) -> list[CallerCount]:
+    """Each caller's requests and tokens since ``since``, in buckets of ``bucket_s`` seconds (the
+    ``ts`` index keeps it to the rows of that span): what a restart rebuilds the limits from."""
+    return [(c, at, n, tokens or 0) for c, at, n, tokens in conn.execute(_CALLER_COUNTS, (since, bucket_s))]
+
+
 def recent(conn: sqlite3.Connection, limit: int) -> list[RecentRow]:
     """The newest rows first; the time as ``at_s`` (the column is named ``ts``)."""
     cursor = conn.execute(
