@@ -21,12 +21,74 @@
 
 Each protocol's codec renders these into its own error shape; the message never holds a secret
 (see ``gateway.redact``) and never a traceback.
+
+A failure a person can do something about says so in plain words (no command, flag, variable name
+or errno: the app shows them as they are) and carries a ``Fix``: what to do, as an id that each
+front-end words its own way (the CLI as a command, ``gateway.cli.fixes``; the app as a button,
+``app.words``), and ``detail``, the technical text (an errno, the variable read) kept for whoever
+asks for it.
 """
 
 from __future__ import annotations
 
+import errno
+import socket
+import ssl
+from dataclasses import dataclass
+from typing import Literal
 
-class GatewayError(Exception):
+FixId = Literal[
+    "choose_port",  # the port is taken: listen on another one
+    "undo_change",  # a settings change left the gateway unable to start: put the previous settings back
+    "add_client_key",  # beyond loopback every caller needs a client key, and there is none
+    "store_key",  # a provider has no key (``subject``: its id)
+    "check_connection",  # an address could not be reached (``subject``: the host)
+    "sign_in_chatgpt",  # no Codex login to import: sign in with ChatGPT instead
+    "unlock_secrets",  # the secrets file is encrypted and no passphrase was given
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    id: FixId
+    subject: str = ""  # what it is for, where the fix needs it: a provider id, a host
+
+
+class Fixable:
+    """What a failure carries besides its words (a mixin for the exceptions that can say it)."""
+
+    fix: Fix | None = None
+    detail: str = ""  # technical: the errno, the variable or file read; never shown unasked
+
+    def fixed_by(self, fix: Fix | None, detail: str = "") -> None:
+        self.fix, self.detail = fix, detail
+
+
+def reason_of(exc: OSError) -> str:
+    """Why a connection could not be made, in words (the errno and the system's text are for the
+    ``detail``): the name not found, refused, no network, a certificate not trusted."""
+    if isinstance(exc, socket.gaierror):
+        return "its name could not be looked up (no internet connection, or a wrong address?)"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "its certificate is not one this computer trusts"
+    if isinstance(exc, ssl.SSLError):
+        return "the secure connection failed"
+    if isinstance(exc, ConnectionRefusedError):
+        return "nothing is listening there (connection refused)"
+    if exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN):
+        return "the network cannot get there (no internet connection?)"
+    if isinstance(exc, ConnectionResetError | ConnectionAbortedError):
+        return "the connection was cut"
+    # The gateway's own refusals carry no errno and say why in words (an address it may not use).
+    return str(exc) if exc.errno is None and str(exc) else "the connection failed"
+
+
+def fix_of(exc: BaseException) -> tuple[Fix | None, str]:
+    """The fix and technical detail ``exc`` carries (none for an exception that cannot)."""
+    return (exc.fix, exc.detail) if isinstance(exc, Fixable) else (None, "")
+
+
+class GatewayError(Fixable, Exception):
     status: int = 500
     error_type: str = "server_error"
     code: str | None = None
@@ -41,6 +103,8 @@ class GatewayError(Exception):
         param: str | None = None,
         code: str | None = None,
         retry_after: int | None = None,
+        fix: Fix | None = None,
+        detail: str = "",
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -48,10 +112,15 @@ class GatewayError(Exception):
         if code is not None:
             self.code = code
         self.retry_after = retry_after
+        self.fixed_by(fix, detail)
 
 
-class ConfigError(Exception):
+class ConfigError(Fixable, Exception):
     """The configuration cannot be used; the message says which key and why."""
+
+    def __init__(self, message: str, *, fix: Fix | None = None, detail: str = "") -> None:
+        super().__init__(message)
+        self.fixed_by(fix, detail)
 
 
 class RequestRejected(GatewayError):
@@ -125,8 +194,10 @@ class UpstreamError(GatewayError):
         param: str | None = None,
         code: str | None = None,
         retry_after: int | None = None,
+        fix: Fix | None = None,
+        detail: str = "",
     ) -> None:
-        super().__init__(message, param=param, code=code, retry_after=retry_after)
+        super().__init__(message, param=param, code=code, retry_after=retry_after, fix=fix, detail=detail)
         self.provider = provider
 
 

@@ -39,7 +39,7 @@ def cmd_accounts(args: argparse.Namespace, settings: Settings, paths: StatePaths
     try:
         state = open_state(paths, args.secret_store)
     except (StoreError, ConfigError) as exc:
-        return fail(str(exc))
+        return fail(exc)
     try:
         return asyncio.run(_accounts(args, settings, state))
     except (GatewayError, ImportProblem) as exc:
@@ -126,7 +126,7 @@ def cmd_quota(args: argparse.Namespace, paths: StatePaths) -> int:
     try:
         windows = read_stored(paths, lambda read: stored_quota(read, time.time()))
     except StoreError as exc:
-        return fail(str(exc))
+        return fail(exc)
     if args.json:
         print(json.dumps(windows, indent=2))
         return 0

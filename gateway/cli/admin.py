@@ -32,13 +32,13 @@ def cmd_keys(args: argparse.Namespace, paths: StatePaths) -> int:
     try:
         state = open_state(paths, args.open_secrets(paths.data_dir))
     except (StoreError, ConfigError) as exc:
-        return fail(str(exc))
+        return fail(exc)
     try:
         return asyncio.run(_keys(args, ClientKeys(state)))
     except RouteNotFound as exc:
-        return fail(exc.message)
+        return fail(exc)
     except GatewayError as exc:
-        return fail(exc.message, 2)
+        return fail(exc, 2)
     finally:
         state.close()
 
@@ -84,11 +84,11 @@ def cmd_admin(args: argparse.Namespace, paths: StatePaths) -> int:
     try:
         state = open_state(paths, args.open_secrets(paths.data_dir))
     except (StoreError, ConfigError) as exc:
-        return fail(str(exc))
+        return fail(exc)
     try:
         asyncio.run(AdminLogin(state).set_password(password, ACTOR))
     except GatewayError as exc:
-        return fail(exc.message, 2)
+        return fail(exc, 2)
     finally:
         state.close()
     print("Admin password set; every signed-in session has ended.")
@@ -104,7 +104,7 @@ def cmd_provider_key(args: argparse.Namespace, paths: StatePaths) -> int:
     try:
         state = open_state(paths, args.open_secrets(paths.data_dir))
     except (StoreError, ConfigError) as exc:
-        return fail(str(exc))
+        return fail(exc)
     from gateway.runtime.launch import read_settings
 
     def check() -> object:
@@ -129,7 +129,7 @@ def cmd_provider_key(args: argparse.Namespace, paths: StatePaths) -> int:
         )
         return 0
     except InvalidRequest as exc:
-        return fail(exc.message, 2)
+        return fail(exc, 2)
     finally:
         state.close()
 

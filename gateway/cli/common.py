@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from gateway.admin.state import State, stored_database
+from gateway.cli.fixes import explained
 from gateway.clock import SystemClock
 from gateway.paths import StatePaths
 from gateway.store.reader import Reader
@@ -21,8 +22,9 @@ T = TypeVar("T")
 ACTOR = "cli"  # who the audit log says acted from the command line (over HTTP: the admin; the app: "app")
 
 
-def fail(message: str, code: int = 1) -> int:
-    print(f"switchboard: {message}", file=sys.stderr)
+def fail(problem: str | BaseException, code: int = 1) -> int:
+    """``problem`` on stderr: words, or a failure with the command that fixes it."""
+    print(f"switchboard: {problem if isinstance(problem, str) else explained(problem)}", file=sys.stderr)
     return code
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from gateway.auth import admin_token
 from gateway.cli.accounts import add_account_commands
 from gateway.cli.admin import add_commands, cmd_provider_key
+from gateway.cli.fixes import explained
 from gateway.cli.reports import add_report_commands
 from gateway.cli.tools import add_tool_commands
 from gateway.config.settings import LOG_LEVELS, Settings
@@ -26,7 +27,7 @@ from gateway.errors import ConfigError, GatewayError
 from gateway.paths import StatePaths, resolve_paths
 from gateway.redact import mask_key
 from gateway.runtime.launch import read_settings
-from gateway.store.secrets import described, opener_from
+from gateway.store.secrets import described, encrypting_hint, opener_from
 from gateway.version import __version__
 
 COMMANDS = (
@@ -86,12 +87,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, paths: StatePaths) -
         try:
             server = gateway_server(settings, paths, os.environ, args.secret_store, reload=args.reload)
         except FolderBusy as exc:
-            print(f"switchboard: {exc}", file=sys.stderr, flush=True)
+            print(f"switchboard: {explained(exc)}", file=sys.stderr, flush=True)
             return 1
         try:
             await server.start()
         except ListenError as exc:
-            print(f"switchboard: {exc}", file=sys.stderr, flush=True)
+            print(f"switchboard: {explained(exc)}", file=sys.stderr, flush=True)
             await server.stop()
             return 1
         tune_for_serving()
@@ -125,7 +126,7 @@ def _access_line(server: Any) -> str:
     if state is None:
         return ""
     keys = "every caller needs a client key" if server.settings.server.require_keys else "loopback callers need no key"
-    secrets = described(state.secrets.kind, state.secrets.where)
+    secrets = described(state.secrets.kind, state.secrets.where) + encrypting_hint(state.secrets.kind)
     return f"\n  access: {keys}; {state.keys.live} client key(s)\n  secrets: in {secrets}"
 
 
@@ -214,7 +215,7 @@ def cmd_decide(args: argparse.Namespace, settings: Settings, paths: StatePaths) 
     try:
         call = openai_chat.parse_request(body)
     except ValueError as exc:
-        print(f"switchboard: {exc}", file=sys.stderr)
+        print(f"switchboard: {explained(exc)}", file=sys.stderr)
         return 2
     listener = start_logging(args.log_level or settings.server.log_level, None)
 
@@ -301,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         paths = resolve_paths(args.home, env)  # fails when the folder the app moved the state to is gone
         args.open_secrets = opener_from(env)  # before anything starts a child process: it takes the passphrase out
     except ConfigError as exc:
-        print(f"switchboard: {exc}", file=sys.stderr)
+        print(f"switchboard: {explained(exc)}", file=sys.stderr)
         return 2
     if getattr(args, "needs_settings", True) is False:
         code: int = args.func(args, paths)
@@ -325,7 +326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         settings = args.reload()
     except ConfigError as exc:
-        print(f"switchboard: {exc}", file=sys.stderr)
+        print(f"switchboard: {explained(exc)}", file=sys.stderr)
         return 2
     result: int = args.func(args, settings, paths)
     return result

@@ -38,7 +38,7 @@ def cmd_usage(args: argparse.Namespace, paths: StatePaths) -> int:
     try:
         (totals,) = cast(list[Totals], _usage_rows(paths, "summary", _since(args.days) if args.days else 0))
     except StoreError as exc:
-        return fail(str(exc))
+        return fail(exc)
     if args.json:
         print(json.dumps(totals, indent=2))
         return 0
@@ -57,7 +57,7 @@ def cmd_report(args: argparse.Namespace, paths: StatePaths) -> int:
         # Each view has its own row shape, read here by name as the admin route's JSON has it.
         rows: list[Any] = _usage_rows(paths, args.view, _since(args.days), args.bucket)
     except StoreError as exc:
-        return fail(str(exc))
+        return fail(exc)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -99,7 +99,7 @@ def cmd_audit(args: argparse.Namespace, paths: StatePaths) -> int:
             anchor = stored_anchor(paths.data_dir, args.open_secrets(paths.data_dir))
             verdict = read_stored(paths, lambda read: AuditLog(read, anchor).verify())
     except (StoreError, ConfigError, OSError, ValueError) as exc:
-        return fail(str(exc))
+        return fail(exc)
     print(_verdict(verdict, args))
     if anchor is None and not args.file and verdict["checked"]:
         return fail("the audit anchor key is missing from the secret store, so the end of the log cannot be checked")

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gateway.config.table import Table, first, unsafe_header_value
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, Fix
 from gateway.providers.catalog import AUTH_STYLES, KINDS, CatalogEntry, check_protocols, load_catalog
 from gateway.providers.settings import ROTATIONS, SUBSCRIPTIONS, ProviderSettings
 from gateway.transport import Timeouts
@@ -53,8 +53,7 @@ def providers_from(
             raise ConfigError(f"[providers.{pid}] must be a table")
         if pid in SUBSCRIPTIONS:
             raise ConfigError(
-                f"[providers.{pid}]: {pid} is served by signed-in accounts ('python -m gateway accounts'); "
-                "its addresses go in [subscriptions]"
+                f"[providers.{pid}]: {pid} is served by signed-in accounts; its addresses go in [subscriptions]"
             )
     catalog = load_catalog()
     entries = [*catalog.values(), *(_custom_entry(pid, t) for pid, t in tables.items() if pid not in catalog)]
@@ -119,8 +118,8 @@ def _provider(
         elif table is None:
             return None  # a local server that was never pointed at
         else:
-            hint = f" (or set {entry.url_env})" if entry.url_env else ""
-            raise ConfigError(f"{t.where} needs base_url{hint}")
+            hint = f"{t.where}.base_url, or {entry.url_env} in the environment" if entry.url_env else ""
+            raise ConfigError(f"{t.where} needs base_url: the address of the server", detail=hint)
 
     key_names = t.texts("api_key_env") or entry.key_env
     from_env_keys = _keys_from(key_names, env)
@@ -130,8 +129,9 @@ def _provider(
     if not keys and not local and auth != "none":
         where = " or ".join(key_names) if key_names else "a variable named in api_key_env"
         raise ConfigError(
-            f"{t.where} has no key: set {where} in the environment, or store one with "
-            f"'python -m gateway providers set-key {entry.id}'"
+            f"{t.text('name') or entry.name or entry.id} has settings of its own but no key: add its key.",
+            fix=Fix("store_key", entry.id),
+            detail=f"{t.where}: the key is read from {where} in the environment, or stored for {entry.id}",
         )
     try:
         if kind == "ollama":  # its native API is at the root; OLLAMA_URL often names the /v1 below it

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -20,13 +21,19 @@ from aiohttp import web
 from gateway.api.connections import CappedServer, ConnectionCap, connection_cap, limit_body_time
 from gateway.api.router import Handler
 from gateway.config.settings import ServerSettings
+from gateway.errors import Fix, Fixable
 from gateway.runtime.tuning import raise_descriptor_limit
 
 _ADDRESS_IN_USE = {errno.EADDRINUSE, 10048}  # 10048: WSAEADDRINUSE on Windows
 
 
-class ListenError(Exception):
-    """The gateway cannot listen where it was asked to; the message says what to do."""
+class ListenError(Fixable, Exception):
+    """The gateway cannot start or listen where it was asked to; the message says why in words,
+    ``fix`` what would help (another port, a client key) and ``detail`` the system's own text."""
+
+    def __init__(self, message: str, *, fix: Fix | None = None, detail: str = "") -> None:
+        super().__init__(message)
+        self.fixed_by(fix, detail)
 
 
 class Listener:
@@ -72,7 +79,7 @@ class Listener:
             self._site = await self._bind(host, port)
         except OSError as exc:
             await self._runner.cleanup()
-            raise ListenError(_listen_failure(host, port, exc)) from None
+            raise _listen_failure(host, port, exc) from None
         self._host = host
         return self._bound()
 
@@ -85,13 +92,13 @@ class Listener:
             site = await self._bind(host, port)
         except OSError as exc:
             if exc.errno not in _ADDRESS_IN_USE or port != old_port:
-                raise ListenError(_listen_failure(host, port, exc, flag="")) from None
+                raise _listen_failure(host, port, exc) from None
             await old.stop()  # the same port, on an address that overlaps the old one
             try:
                 site = await self._bind(host, port)
             except OSError as again:
                 self._site = await self._bind(old_host, old_port)
-                raise ListenError(_listen_failure(host, port, again, flag="")) from None
+                raise _listen_failure(host, port, again) from None
         else:
             await old.stop()
         self._site, self._host = site, host
@@ -117,15 +124,35 @@ class Listener:
         self._site = None
 
 
-def _listen_failure(host: str, port: int, exc: OSError, flag: str = "--port") -> str:
-    """``flag``: how the port is chosen where it came from (none: the settings, as a move's did;
-    the app's windows show that message)."""
-    how = f" with {flag}" if flag else ""
+def _listen_failure(host: str, port: int, exc: OSError) -> ListenError:
+    """Why ``host:port`` cannot be had, in words; each front-end offers the way to another port its
+    own way (the CLI names ``--port``, the app has a button)."""
+    detail = f"{host}:{port}: {exc}"
     if exc.errno in _ADDRESS_IN_USE:
-        return (
-            f"port {port} on {host} is already in use (is Switchboard already running?). "
-            f"Stop the other program or choose another port{how}."
+        return ListenError(
+            f"Port {port} is already in use by another program (is Switchboard already running?).",
+            fix=Fix("choose_port"),
+            detail=detail,
         )
     if exc.errno == errno.EACCES:
-        return f"not allowed to listen on {host}:{port}; choose a port above 1024{how}"
-    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        return ListenError(
+            f"This computer does not allow listening on port {port}: ports up to 1024 are reserved.",
+            fix=Fix("choose_port"),
+            detail=detail,
+        )
+    return ListenError(f"Switchboard cannot listen on {host} port {port}.", detail=detail)
+
+
+def free_port(host: str, after: int, tries: int = 50) -> int:
+    """A port free on ``host`` now: the first of the ``tries`` after ``after`` (near the one people
+    know), else any the system gives. Blocking, briefly (a bind and a close per port tried)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for port in [*range(after + 1, min(after + 1 + tries, 65536)), 0]:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            bound: int = probe.getsockname()[1]
+            return bound
+    raise ListenError(f"No port is free on {host}.")

@@ -37,7 +37,7 @@ from gateway.api.guard import Guard
 from gateway.api.router import Handler, Router
 from gateway.auth.identity import Identity
 from gateway.config.settings import ServerSettings, Settings
-from gateway.errors import ConfigError, InvalidRequest
+from gateway.errors import ConfigError, Fix, InvalidRequest, fix_of
 from gateway.pipeline.gateway import Gateway
 from gateway.routing.quota import QuotaRecord
 from gateway.runtime.housekeeping import Housekeeping
@@ -46,7 +46,7 @@ from gateway.runtime.logs import set_level
 from gateway.runtime.wiring import ServerOptions, build_gateway, carry_over, compose, restore
 from gateway.store import accounts as account_rows
 from gateway.store.db import StoreError
-from gateway.store.secrets import described
+from gateway.store.secrets import described, encrypting_hint
 from gateway.transport.addresses import is_loopback, is_wildcard, own_names
 
 __all__ = ["GatewayServer", "ListenError"]
@@ -119,7 +119,8 @@ class GatewayServer:
                 state.started, server.host, server.port, server.require_keys, lan, self.settings.config_file
             )
             if state.secrets.kind in ("file", "memory"):  # S31: never silent about where secrets went
-                log.warning("secrets are kept in %s", described(state.secrets.kind, state.secrets.where))
+                where = described(state.secrets.kind, state.secrets.where)
+                log.warning("secrets are kept in %s%s", where, encrypting_hint(state.secrets.kind))
             assert self.identity is not None
             accountant = self._parts.lasting.accountant
             self._housekeeping = Housekeeping(state, self.accounts, self.identity, accountant, self._parts.clock)
@@ -132,9 +133,12 @@ class GatewayServer:
                 state.open(self._admin_password)
                 state.db.keep_journal()  # this process serves the folder: the ledger's journal is its
             except (StoreError, ConfigError) as exc:
-                raise ListenError(str(exc)) from None
+                fix, detail = fix_of(exc)
+                raise ListenError(str(exc), fix=fix, detail=detail) from None
             except InvalidRequest as exc:
-                raise ListenError(f"SWITCHBOARD_ADMIN_PASSWORD: {exc.message}") from None
+                raise ListenError(
+                    f"The administrator password cannot be used: {exc.message}", detail="SWITCHBOARD_ADMIN_PASSWORD"
+                ) from None
             clock = self._parts.clock
             self.identity = Identity(state.keys, clock, require_keys=server.require_keys, loopback=self._parts.loopback)
             quotas = state.db.writer.run(account_rows.load_quota).result()
@@ -143,7 +147,7 @@ class GatewayServer:
             if self.accounts is not None:
                 self.accounts.load()
         if problem := _open_without_keys(self.settings, state):
-            raise ListenError(problem)
+            raise ListenError(problem, fix=Fix("add_client_key"))
 
     def _surface(self, settings: Settings, gateway: Gateway) -> tuple[Guard, Handler, Router]:
         """The HTTP surface over ``gateway``, its guard not yet told the port."""
@@ -176,7 +180,7 @@ class GatewayServer:
                 raise ConfigError("this gateway was started from settings it cannot read again")
             settings = await asyncio.to_thread(self._reload)
             if problem := _open_without_keys(settings, self.state):
-                raise ConfigError(problem)
+                raise ConfigError(problem, fix=Fix("add_client_key"))
             gateway, guard, handler, routes = await self._prepare(settings)
             before, after = self.settings.server, settings.server
             port, names = self.port, self._names
@@ -185,7 +189,7 @@ class GatewayServer:
                 try:
                     port = await listener.move(after.host, after.port)
                 except ListenError as exc:
-                    raise ConfigError(str(exc)) from None
+                    raise ConfigError(str(exc), fix=exc.fix, detail=exc.detail) from None
             ports = self._ports if port in self._ports else (*self._ports, port)
             guard.listening_on(port, names, ports)
             # The swap: nothing is awaited from here on, so no request sees half of it.
@@ -282,7 +286,6 @@ def _open_without_keys(settings: Settings, state: State | None) -> str | None:
         return None
     # SECURITY.md S2: beyond loopback every caller needs a client key; no open fallback.
     return (
-        f"refusing to listen on {host}: beyond loopback every caller must present a "
-        "client key, and there is none. Create one with 'python -m gateway keys create --label NAME', "
-        "or use --host 127.0.0.1."
+        "Switchboard will not let other computers in while there is no client key: every caller "
+        "from the network must present one. Create a client key first, or keep Switchboard to this computer."
     )

@@ -20,7 +20,7 @@ from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, Fix
 from gateway.paths import write_private
 
 if TYPE_CHECKING:  # imported when a passphrase is given: the AES and Argon2 libraries cost the start
@@ -208,8 +208,9 @@ def _sealed_store(sealed: Path, plain: Path, passphrase: str | None) -> FileSecr
 
     if passphrase is None:
         raise ConfigError(
-            f"{sealed} is encrypted: give its passphrase in {PASSPHRASE_FILE_ENV} (a file holding it) or "
-            f"{PASSPHRASE_ENV}"
+            "The saved keys are encrypted with a passphrase, and none was given.",
+            fix=Fix("unlock_secrets"),
+            detail=f"{sealed}: its passphrase is read from {PASSPHRASE_FILE_ENV} (a file) or {PASSPHRASE_ENV}",
         )
     try:
         store = FileSecrets(sealed, Seal.for_file(sealed, passphrase))
@@ -236,7 +237,10 @@ def opener_from(env: MutableMapping[str, str]) -> Callable[[Path], SecretStore]:
         try:
             passphrase = Path(named).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{PASSPHRASE_FILE_ENV}: cannot read {named} ({exc.__class__.__name__})") from None
+            raise ConfigError(
+                "Switchboard cannot read the file holding the secrets passphrase.",
+                detail=f"{PASSPHRASE_FILE_ENV}={named}: {exc.__class__.__name__}",
+            ) from None
     if passphrase is not None and len(passphrase) < SHORTEST_PASSPHRASE:
         raise ConfigError(f"the secrets passphrase must be at least {SHORTEST_PASSPHRASE} characters")
     keep = env.get(KEEP_ENV, "").strip().lower() != "memory"
@@ -252,14 +256,16 @@ def place_of(kind: str, where: str) -> tuple[str, str]:
         return where, "encrypted with your passphrase"
     if kind == "memory":
         return "memory only", "they are gone when the gateway stops"
-    return (
-        where,
-        f"readable only by you but not encrypted (no working keychain; set {PASSPHRASE_FILE_ENV} to encrypt it)",
-    )
+    return where, "readable only by you but not encrypted (this computer has no working keychain)"
 
 
 def described(kind: str, where: str) -> str:
     return ", ".join(part for part in place_of(kind, where) if part)
+
+
+def encrypting_hint(kind: str) -> str:
+    """For a terminal and the log (never a window): how a plain secrets file is encrypted instead."""
+    return f"; set {PASSPHRASE_FILE_ENV} to encrypt it" if kind == "file" else ""
 
 
 def ensure(store: SecretStore, name: str, make: int) -> str:

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from gateway.errors import UpstreamBadResponse, UpstreamTimeout, UpstreamUnreachable
+from gateway.errors import Fix, UpstreamBadResponse, UpstreamTimeout, UpstreamUnreachable, reason_of
 from gateway.redact import redact
 from gateway.transport import UpstreamRequest
 from gateway.transport.addresses import forbidden_address, parse_ip
@@ -171,8 +171,12 @@ class Http1Transport:
         except TimeoutError:
             raise UpstreamTimeout(f"provider {provider} timed out connecting", provider=provider) from None
         except OSError as exc:
-            detail = redact(str(exc) or type(exc).__name__)
-            raise UpstreamUnreachable(f"cannot reach provider {provider}: {detail}", provider=provider) from None
+            raise UpstreamUnreachable(
+                f"cannot reach provider {provider} at {host}: {reason_of(exc)}",
+                provider=provider,
+                fix=Fix("check_connection", host),
+                detail=redact(str(exc) or type(exc).__name__),
+            ) from None
 
     async def _addresses(self, host: str, port: int) -> list[tuple[int, str]]:
         """Where ``host`` resolves, minus addresses an upstream may not use (S26)."""
