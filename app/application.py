@@ -24,6 +24,7 @@ from app.windows.audit import AuditPage
 from app.windows.connect import ConnectPage
 from app.windows.local_models import LocalModelsPage
 from app.windows.main_window import MainWindow
+from app.windows.models import ModelsPage
 from app.windows.overview import OverviewPage
 from app.windows.page import Context, Page
 from app.windows.providers import ProvidersPage
@@ -37,6 +38,7 @@ log = logging.getLogger("app")
 PAGES: list[type[Page]] = [
     OverviewPage,
     ProvidersPage,
+    ModelsPage,
     LocalModelsPage,
     AccountsPage,
     QuotasPage,

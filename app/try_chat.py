@@ -50,6 +50,12 @@ class Tried:
     text: str
 
 
+def try_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    """A client for test messages: straight to the gateway, whatever proxy the environment names
+    (a proxy would see the app's key, and one elsewhere cannot reach this computer's loopback)."""
+    return httpx.AsyncClient(transport=transport, trust_env=False, timeout=TIMEOUT)
+
+
 def own_address(url: str) -> str:
     """The gateway's address as this computer reaches it: a gateway listening on every interface
     (0.0.0.0, ::) is called over loopback."""

@@ -18,17 +18,20 @@ from gateway.admin.relocation import MOVABLE
 from gateway.admin.servers import SERVER_KINDS, ServerAdded, ServerDefinition
 from gateway.admin.settings import SettingsEdit, SettingsRead, app_only
 from gateway.admin.status import Access, ClientKeyStatus, StatusDocument, Today
+from gateway.admin.tool_setup import Places as ToolPlaces
+from gateway.admin.tool_setup import Target as ToolTarget
+from gateway.admin.tool_setup import ToolSetup, ToolSetupError, ToolState
+from gateway.admin.tool_setup.claude_code import environment as claude_code_environment
 from gateway.admin.usage import UsageReport
 from gateway.auth.account_book import AccountEntry
 from gateway.auth.login_flows import FlowDoc
 from gateway.config.editing import Change
 from gateway.config.loading import load_settings
 from gateway.config.settings import LOG_LEVELS, THEMES, Settings
-from gateway.errors import ConfigError, Fix, FixId, GatewayError, fix_of
+from gateway.errors import ConfigError, GatewayError
 from gateway.paths import StatePaths, platform_paths, resolve_paths
 from gateway.routing.quota import QuotaReading
 from gateway.runtime.launch import GatewaySetup
-from gateway.runtime.listener import free_port
 from gateway.runtime.logs import start_logging
 from gateway.runtime.server import GatewayServer, ListenError
 from gateway.runtime.tuning import new_event_loop, tune_for_serving
@@ -60,8 +63,6 @@ __all__ = [
     "ConfigError",
     "Control",
     "CreatedKey",
-    "Fix",
-    "FixId",
     "FlowDoc",
     "Found",
     "GatewayError",
@@ -85,13 +86,17 @@ __all__ = [
     "StatePaths",
     "StatusDocument",
     "Today",
+    "ToolPlaces",
+    "ToolSetup",
+    "ToolSetupError",
+    "ToolState",
+    "ToolTarget",
     "Totals",
     "UsageReport",
     "VerdictDoc",
     "__version__",
     "app_only",
-    "fix_of",
-    "free_port",
+    "claude_code_environment",
     "load_settings",
     "new_event_loop",
     "platform_paths",

@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from gateway.admin.client_keys import ClientKeys
@@ -42,7 +41,7 @@ def gateway_url(settings: Settings, chosen: str | None) -> str:
 
 
 def _places(paths: StatePaths) -> Places:
-    return Places(home=Path.home(), state=paths.data_dir, env=os.environ)
+    return Places.for_user(paths.data_dir)
 
 
 def _client_key(args: argparse.Namespace, settings: Settings, paths: StatePaths, label: str) -> str | None:

@@ -3,6 +3,7 @@ environment, how a program is found on PATH, the OS), so tests run against a tem
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Callable, Mapping
@@ -21,6 +22,11 @@ class Places:
     env: Mapping[str, str] = field(default_factory=dict)
     which: Callable[[str], str | None] | None = None  # finds a program; default: on env's PATH
     platform: str = sys.platform
+
+    @classmethod
+    def for_user(cls, state: Path) -> Places:
+        """This user's: their home folder, this process's environment and PATH."""
+        return cls(home=Path.home(), state=state, env=dict(os.environ))
 
     def find(self, program: str) -> str | None:
         return (self.which or _on_path(self.env))(program)
