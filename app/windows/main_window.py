@@ -1,25 +1,58 @@
-"""The control window: a list of pages on the left, the chosen page on the right."""
+"""The control window: a sidebar of pages on the left, the chosen page on the right.
+
+Each page sits in a scroll area, so the window fits a small screen whatever a page holds: a long
+page scrolls instead of pushing the window's minimum size past the screen (it only ever grew, and
+Settings ran off a 768-pixel screen). For the same reason every label that shows text a page
+sets later (headings, notes, errors) wraps instead of widening the window.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSize, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QMainWindow,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from app.icons import icon
+from app.icons import icon, page_icon
+from app.theme import SPACE_L, SPACE_M, SPACE_XL
 from app.viewmodels.health import SERVING
 from app.windows.page import Context, Page
 from gateway import StatusDocument
+
+SIDEBAR_WIDTH = 200
+START_SIZE = QSize(1100, 700)  # shrunk to the screen when it is smaller
+SMALLEST = QSize(640, 420)  # the window's own minimum: well inside a 1024×640 screen
+UNWRAPPED = ("figure",)  # labels that stay on one line (numbers)
+
+
+def page_scroll(page: Page) -> QScrollArea:
+    """The page in a scroll area of its own, its labels wrapping."""
+    for label in page.findChildren(QLabel):
+        if label.objectName() not in UNWRAPPED and label.textFormat() != Qt.TextFormat.RichText:
+            label.setWordWrap(True)
+    page.setObjectName("pageBody")
+    page.layout_.setContentsMargins(SPACE_XL, SPACE_L, SPACE_XL, SPACE_L)
+    page.layout_.setSpacing(SPACE_M + 2)
+    area = QScrollArea()
+    area.setObjectName("pageScroll")
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidgetResizable(True)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    area.setWidget(page)
+    area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the page's own fields, not the frame
+    return area
 
 
 class MainWindow(QMainWindow):
@@ -31,38 +64,70 @@ class MainWindow(QMainWindow):
         self.hide_on_close = True
         self.setWindowTitle("Switchboard")
         self.setWindowIcon(icon(SERVING))
-        self.resize(QSize(980, 640))
         central = QWidget()
         outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
         self.notice = QLabel(notice)  # e.g. why there is no tray icon
         self.notice.setWordWrap(True)
         self.notice.setObjectName("notice")
         self.notice.setVisible(bool(notice))
         outer.addWidget(self.notice)
         body = QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(0)
         outer.addLayout(body, 1)
+        sidebar = QWidget()
+        sidebar.setObjectName("sidebar")
+        sidebar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        sidebar.setFixedWidth(SIDEBAR_WIDTH)
+        side = QVBoxLayout(sidebar)
+        side.setContentsMargins(0, 0, 0, SPACE_M)
+        brand = QLabel("Switchboard")
+        brand.setObjectName("brand")
+        side.addWidget(brand)
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
-        self.nav.setFixedWidth(190)
+        self.nav.setIconSize(QSize(20, 20))
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side.addWidget(self.nav, 1)
         self.stack = QStackedWidget()
         self.pages: dict[str, Page] = {}
-        for page_type in pages:
+        for n, page_type in enumerate(pages):
             page = page_type(context)
             self.pages[page.title] = page
-            self.nav.addItem(page.title)
-            self.stack.addWidget(page)
+            item = QListWidgetItem(page_icon(page.title), page.title)
+            if n < 9:
+                item.setToolTip(f"{page.title} (Ctrl+{n + 1})")
+            self.nav.addItem(item)
+            self.stack.addWidget(page_scroll(page))
         self.nav.currentRowChanged.connect(self._turn)
-        body.addWidget(self.nav)
+        body.addWidget(sidebar)
         body.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         for n in range(min(9, len(pages))):  # Ctrl+1 … Ctrl+9 go to the pages
             QShortcut(QKeySequence(f"Ctrl+{n + 1}"), self, lambda n=n: self.nav.setCurrentRow(n))
+        QShortcut(QKeySequence("F6"), self, self._switch_focus)  # between the sidebar and the page
         QShortcut(QKeySequence.StandardKey.Close, self, self.close)
         self.nav.setCurrentRow(0)
+        self.setMinimumSize(SMALLEST)
+        self.resize(self._start_size())
+
+    def _start_size(self) -> QSize:
+        screen = self.screen().availableGeometry() if self.screen() else None
+        if screen is None:
+            return START_SIZE
+        return START_SIZE.boundedTo(QSize(screen.width() - 40, screen.height() - 40)).expandedTo(SMALLEST)
+
+    def minimumSizeHint(self) -> QSize:
+        """Never more than ``SMALLEST``: what a page holds scrolls, and the notice wraps."""
+        return super().minimumSizeHint().boundedTo(SMALLEST)
 
     @property
     def current(self) -> Page:
-        page = self.stack.currentWidget()
+        area = self.stack.currentWidget()
+        assert isinstance(area, QScrollArea)
+        page = area.widget()
         assert isinstance(page, Page)
         return page
 
@@ -70,6 +135,12 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(row)
         if self.isVisible():
             self.current.shown()
+
+    def _switch_focus(self) -> None:
+        if self.nav.hasFocus():
+            self.current.focusNextChild()
+        else:
+            self.nav.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def go(self, title: str) -> Page:
         page = self.pages[title]

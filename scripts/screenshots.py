@@ -1,0 +1,156 @@
+"""Screenshots of every page of the window, in light and dark, at a laptop's and a small screen's
+size, under a real X server (Xvfb) with a tray (trayer), as a person would see them.
+
+    .venv/bin/python scripts/screenshots.py --out docs/screenshots --display 84
+
+Needs Xvfb, trayer, xdotool and ImageMagick's ``import``. A fake OpenAI-compatible upstream serves
+two providers, and a few requests go through the gateway first, so the pages have something to show.
+Files are named ``<size>-<theme>-<n>-<page>.png``; the window's own minimum size is printed per page,
+since a window whose minimum outgrows the screen is cut off by it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from fakes.openai_upstream import FakeOpenAI  # noqa: E402
+
+KEY = "sk-screenshot-upstream-01"
+PAGES = ("overview", "providers", "local", "accounts", "quotas", "usage", "audit", "connect", "settings")
+LOCAL_OFF = "".join(f"[providers.{p}]\nenabled = false\n" for p in ("ollama", "lmstudio", "llamacpp", "vllm"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def run(*args: str, env: dict[str, str]) -> str:
+    return subprocess.run(args, env=env, check=True, capture_output=True, text=True, timeout=30).stdout
+
+
+@contextmanager
+def background(*args: str, env: dict[str, str], log: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    out = log.open("wb") if log else subprocess.DEVNULL
+    process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def fake_upstream() -> Iterator[str]:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    fake = asyncio.run_coroutine_threadsafe(FakeOpenAI(key=KEY).start(), loop).result(10)
+    try:
+        yield fake.url
+    finally:
+        asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+
+
+def wait_for(check: Any, seconds: float = 30.0) -> Any:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.25)
+    raise TimeoutError(f"gave up waiting for {check}")
+
+
+def send_requests(url: str, n: int) -> None:
+    for i in range(n):
+        model = ("groq/gpt-test", "mistral/gpt-test", "groq/gpt-other")[i % 3]
+        body = json.dumps({"model": model, "messages": [{"role": "user", "content": "hi " * (i + 1)}]}).encode()
+        request = urllib.request.Request(f"{url}/v1/chat/completions", body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+
+def window_id(env: dict[str, str]) -> str:
+    try:
+        ids = run("xdotool", "search", "--onlyvisible", "--name", "^Switchboard$", env=env).split()
+    except subprocess.CalledProcessError:
+        return ""
+    return ids[-1] if ids else ""
+
+
+def shoot(size: str, theme: str, out: Path, display: int, upstream: str) -> None:
+    width, height = (int(n) for n in size.split("x"))
+    env = {**os.environ, "DISPLAY": f":{display}"}
+    env.pop("QT_QPA_PLATFORM", None)
+    with tempfile.TemporaryDirectory(prefix="switchboard-shots-") as home:
+        Path(home, "config.toml").write_text(f'{LOCAL_OFF}\n[app]\ntheme = "{theme}"\n', encoding="utf-8")
+        app_env = {**env, "GROQ_BASE_URL": upstream, "GROQ_API_KEY": KEY, "MISTRAL_BASE_URL": upstream}
+        app_env["MISTRAL_API_KEY"] = KEY
+        port = free_port()
+        command = (sys.executable, "-m", "app", "--home", home, "--port", str(port))
+        with background("Xvfb", f":{display}", "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp", env=env):
+            wait_for(lambda: Path(f"/tmp/.X11-unix/X{display}").exists())
+            time.sleep(0.5)
+            with (
+                background("trayer", "--edge", "top", "--align", "right", "--widthtype", "request", env=env),
+                background(*command, env=app_env, log=out / f"app-{size}-{theme}.log"),
+            ):
+                wait_for(lambda: b"listening on" in (out / f"app-{size}-{theme}.log").read_bytes())
+                send_requests(f"http://127.0.0.1:{port}", 9)
+                subprocess.run(command, env=app_env, timeout=30, capture_output=True)  # brings the window forward
+                wid = wait_for(lambda: window_id(env))
+                run("xdotool", "windowmove", wid, "0", "0", env=env)
+                run("xdotool", "windowsize", wid, str(width), str(height), env=env)
+                run("xdotool", "windowfocus", "--sync", wid, env=env)
+                for n, name in enumerate(PAGES, start=1):
+                    run("xdotool", "key", "--clearmodifiers", f"ctrl+{n}", env=env)
+                    time.sleep(1.5)
+                    shot = out / f"{size}-{theme}-{n}-{name}.png"
+                    run("import", "-window", "root", str(shot), env=env)
+                    geometry = run("xdotool", "getwindowgeometry", wid, env=env).split("Geometry:")[-1].strip()
+                    print(f"{shot.name}: window {geometry}", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--display", type=int, default=84)
+    parser.add_argument("--sizes", default="1366x768,1024x640")
+    parser.add_argument("--themes", default="light,dark")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with fake_upstream() as upstream:
+        for size in args.sizes.split(","):
+            for theme in args.themes.split(","):
+                shoot(size, theme, args.out, args.display, upstream)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
