@@ -28,10 +28,11 @@ from gateway.auth.login_flows import FlowDoc
 from gateway.config.editing import Change
 from gateway.config.loading import load_settings
 from gateway.config.settings import LOG_LEVELS, THEMES, Settings
-from gateway.errors import ConfigError, GatewayError
+from gateway.errors import ConfigError, Fix, FixId, GatewayError, fix_of
 from gateway.paths import StatePaths, platform_paths, resolve_paths
 from gateway.routing.quota import QuotaReading
 from gateway.runtime.launch import GatewaySetup
+from gateway.runtime.listener import free_port
 from gateway.runtime.logs import start_logging
 from gateway.runtime.server import GatewayServer, ListenError
 from gateway.runtime.tuning import new_event_loop, tune_for_serving
@@ -63,6 +64,8 @@ __all__ = [
     "ConfigError",
     "Control",
     "CreatedKey",
+    "Fix",
+    "FixId",
     "FlowDoc",
     "Found",
     "GatewayError",
@@ -97,6 +100,8 @@ __all__ = [
     "__version__",
     "app_only",
     "claude_code_environment",
+    "fix_of",
+    "free_port",
     "load_settings",
     "new_event_loop",
     "platform_paths",
