@@ -82,7 +82,9 @@ class Control:
         changing = asyncio.Lock()
         self.settings_edits = SettingsEdits(settings_file, state, apply, changing)
         self._provider_keys = (
-            ProviderKeys(state, _check_of(settings_file), apply, changing) if state is not None else None
+            ProviderKeys(state, _check_of(settings_file), apply, changing, lambda: self.gateway)
+            if state is not None
+            else None
         )
         self.providers_door = Providers(lambda: self.gateway, _stored_of(state))
         self._servers = Servers(lambda: self.gateway, self._provider_keys, self.settings_edits)

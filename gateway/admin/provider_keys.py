@@ -2,7 +2,9 @@
 the way a start reads the settings (a provider given its own address in the config file needs a
 key, so removing its stored one may leave a gateway that cannot start): refused with the reason
 and the keys as they were. A change is applied to the running gateway (or put back and refused)
-and audited by provider id (never the keys).
+and audited by provider id (never the keys). Keys stored are tried at once: whatever rests the
+provider's keys were given before (a refused key benched for an hour) are lifted, even when the
+same key was saved again (its account put right at the provider).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TypedDict
 from gateway.admin.applying import Apply, applies, apply_or_undo, audited, carried_through
 from gateway.admin.state import State
 from gateway.errors import ConfigError, InvalidRequest
+from gateway.pipeline.gateway import Gateway
 from gateway.providers.catalog import load_catalog
 from gateway.store.provider_keys import remove_keys, set_keys, stored_keys
 from gateway.store.secrets import SecretStore, described
@@ -39,7 +42,7 @@ def _keep(store: SecretStore, provider: str, keys: tuple[str, ...] | None) -> No
 class ProviderKeys:
     """``check``: reads the settings as a start would and raises ``ConfigError`` when it could not
     (blocking; none: nothing to check against). ``apply``, ``one_at_a_time``: as for settings
-    edits."""
+    edits. ``current``: the pipeline serving now, whose rests a stored key lifts."""
 
     def __init__(
         self,
@@ -47,11 +50,13 @@ class ProviderKeys:
         check: Callable[[], object] | None,
         apply: Apply | None,
         one_at_a_time: asyncio.Lock | None = None,
+        current: Callable[[], Gateway] | None = None,
     ) -> None:
         self._state = state
         self._check = check
         self._apply = apply
         self._one_at_a_time = one_at_a_time or asyncio.Lock()
+        self._current = current
 
     async def store(self, provider: str, keys: tuple[str, ...], actor: str, *, apply: bool = True) -> KeyChange:
         """Keep ``keys`` for the provider. ``apply`` False: kept only, for a settings change made
@@ -62,6 +67,10 @@ class ProviderKeys:
 
     async def _store(self, provider: str, keys: tuple[str, ...], actor: str, apply: bool) -> KeyChange:
         applied = await self._swap(provider, keys, apply)
+        if applied and self._current is not None:  # on the pipeline the apply swapped in
+            gateway = self._current()
+            if any(p.id == provider for p in gateway.providers):
+                gateway.forgive(provider)
         await audited(self._state, actor, "provider.key_stored", {"provider": provider, "keys": len(keys)})
         return self._answer(provider, len(keys), True, applied)
 
