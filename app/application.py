@@ -12,9 +12,10 @@ from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QSystemTrayIcon
 
+from app.first_run import TRAY_NOTICE, WELCOMED, FirstRun
 from app.gateway_host import GatewayHost
 from app.platform.autostart import Autostart
-from app.tasks import Tasks
+from app.tasks import Tasks, spawn
 from app.tray import Tray, TrayActions, TrayState
 from app.updater import FIRST_CHECK_MS, Updater
 from app.viewmodels.alerts import Alerts, Notice
@@ -31,6 +32,7 @@ from app.windows.providers import ProvidersPage
 from app.windows.quotas import QuotasPage
 from app.windows.settings import SettingsPage
 from app.windows.usage import UsagePage
+from app.windows.welcome import WelcomeWindow
 from gateway import Control, GatewaySetup, StatusDocument
 
 log = logging.getLogger("app")
@@ -50,6 +52,10 @@ PAGES: list[type[Page]] = [
 SHOWN_EVERY_MS = 2_000  # status refresh while the window is open
 HIDDEN_EVERY_MS = 15_000  # while only the tray shows it: tooltip, icon, notifications
 NO_TRAY = "This desktop has no system tray, so Switchboard shows this window instead; closing it quits."
+RUNNING_HERE = Notice(
+    "Switchboard is running here",
+    "It goes on serving your tools from this icon. Click it to open the window again; quit from its menu.",
+)
 
 
 def start_of_today(now: float) -> float:
@@ -120,6 +126,11 @@ class Application(QObject):
         self.window.hide_on_close = has_tray
         self.window.quit_requested.connect(self.quit_requested)
         self.window.visibility_changed.connect(lambda _: self._pace())
+        self.window.visibility_changed.connect(self._window_shown)
+        self.first_run = FirstRun(lambda: setup.paths.data_dir)
+        self.welcome = WelcomeWindow(host, self.tasks, self.show_page)
+        self.welcome.done.connect(lambda: spawn(self.first_run.mark(WELCOMED)))
+        self.welcome.closed.connect(self._welcome_closed)
         actions = TrayActions(
             open_window=self.open_window,
             copy_address=lambda: self.copy(self.host.url),
@@ -128,6 +139,7 @@ class Application(QObject):
             start_at_login=self.set_start_at_login,
             quit=self.quit_requested.emit,
             update=self.show_update,
+            welcome=self.welcome.open,
         )
         self.tray = Tray(actions, self.tray_state)
         self.updater.changed.connect(self.tray.refresh)
@@ -146,6 +158,8 @@ class Application(QObject):
             self.tray.show()
         else:
             self.window.show()
+        if not self.first_run.seen(WELCOMED):
+            self.welcome.open()
         self.host.start()
         self._pace()
         self.updater.start(self._update_check_ms)
@@ -156,6 +170,7 @@ class Application(QObject):
         self.timer.stop()
         self.tray.hide()
         self.window.hide()
+        self.welcome.hide()
         self.host.shutdown()
 
     # --- state ------------------------------------------------------------------------------
@@ -228,6 +243,25 @@ class Application(QObject):
 
     def open_window(self) -> None:
         self.window.bring_forward()
+
+    def show_page(self, title: str) -> None:
+        self.window.go(title)
+        self.open_window()
+
+    def _welcome_closed(self) -> None:
+        """Finished or skipped: not shown at the next start (the tray's "Welcome…" opens it again)."""
+        spawn(self.first_run.mark(WELCOMED))
+        self._closed_to_tray()
+
+    def _window_shown(self, shown: bool) -> None:
+        if not shown:
+            self._closed_to_tray()
+
+    def _closed_to_tray(self) -> None:
+        """The first time a window is closed while the tray icon stays: say where Switchboard went."""
+        if self.has_tray and not self.first_run.seen(TRAY_NOTICE) and not self.window.isVisible():
+            self.notify(RUNNING_HERE)
+            spawn(self.first_run.mark(TRAY_NOTICE))
 
     def connect_tool(self, tool: str) -> None:
         page = self.window.go(ConnectPage.title)

@@ -28,6 +28,7 @@ class FirstRun:
     def __init__(self, folder: Callable[[], Path]) -> None:
         self._folder = folder
         self._seen = self._read()
+        self._writing = asyncio.Lock()  # one write at a time, each of everything seen so far
 
     @property
     def _path(self) -> Path:
@@ -52,8 +53,15 @@ class FirstRun:
         if self._seen.get(what):
             return
         self._seen[what] = True
-        text = json.dumps(self._seen, indent=2)
-        try:
-            await asyncio.to_thread(self._path.write_text, text, encoding="utf-8")
-        except OSError as exc:  # it will be said again at the next start: nothing worse
-            log.warning("could not write %s: %s", self._path, exc)
+        async with self._writing:
+            try:
+                await asyncio.to_thread(self._write, json.dumps(self._seen, indent=2))
+            except OSError as exc:  # it will be said again at the next start: nothing worse
+                log.warning("could not write %s: %s", self._path, exc)
+
+    def _write(self, text: str) -> None:
+        """Whole or not at all: a reader never sees half a file."""
+        path = self._path
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)

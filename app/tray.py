@@ -27,6 +27,7 @@ class TrayActions:
     start_at_login: Callable[[bool], None]
     quit: Callable[[], None]
     update: Callable[[], None]  # show the available release
+    welcome: Callable[[], None]  # the first-run welcome, again
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ class Tray(QSystemTrayIcon):
         header.setEnabled(False)
         menu.addSeparator()
         menu.addAction("Open Switchboard", a.open_window)
+        menu.addAction("Welcome…", a.welcome)
         copy = menu.addAction("Copy endpoint address", a.copy_address)
         copy.setEnabled(bool(state.url))
         tools = menu.addMenu("Connect a tool")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
@@ -18,6 +19,8 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.application import Application
+from app.first_run import FILE_NAME as FIRST_RUN_FILE
+from app.first_run import TRAY_NOTICE, WELCOMED
 from app.gateway_host import GatewayHost
 from app.platform.autostart import XdgAutostart
 from app.tasks import cancel_all, closing_async_generators
@@ -102,14 +105,22 @@ def make_app(qtbot: QtBot, tmp_path: Path, qt_loop: Any) -> Iterator[MakeApp]:
     made: list[Application] = []
 
     def make(
-        env: dict[str, str] | None = None, config: str = "", *, tray: bool = False, platform_folders: bool = False
+        env: dict[str, str] | None = None,
+        config: str = "",
+        *,
+        tray: bool = False,
+        platform_folders: bool = False,
+        first_run: bool = False,
     ) -> Application:
         # platform_folders: the state in the platform's (three) folders, as without --home, so it can
-        # be moved from Settings; else in one --home folder.
+        # be moved from Settings; else in one --home folder. first_run: the welcome and the tray's
+        # first notice still to come (else they are marked as seen, so other tests get no extra window).
         defaults = StatePaths(tmp_path / "config", tmp_path / "share", tmp_path / "logs")
         paths = defaults if platform_folders else resolve_paths(tmp_path / "home", {})
         paths.ensure()
         paths.config_file.write_text(LOCAL_OFF + config, encoding="utf-8")
+        if not first_run:
+            (paths.data_dir / FIRST_RUN_FILE).write_text(json.dumps({WELCOMED: True, TRAY_NOTICE: True}))
         environ = {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), **(env or {})}
         stores: dict[Path, MemorySecrets] = {}  # one namespace per data folder, as in the keychain
 
