@@ -123,9 +123,9 @@ class ModelsPage(Page):
         self.ask(lambda control: control.models(), self._rows)
 
     def _rows(self, rows: list[ModelRow]) -> None:
+        chosen = self.picker.currentText()  # before the list's own choice is restored (which picks its row)
         self.rows = rows
         self._show_rows()
-        chosen = self.picker.currentText()
         self.picker.clear()
         self.picker.addItems(chat_models(rows))
         if chosen:

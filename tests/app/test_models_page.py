@@ -65,7 +65,10 @@ def test_try_it_streams_the_answer_then_shows_the_route_and_tokens(
     page = models_page(qtbot, make_app, fake)
     pieces: list[str] = []
     page.answer.textChanged.connect(lambda: pieces.append(page.answer.toPlainText()))
-    page.picker.setCurrentText("quick")
+    resets: list[int] = []
+    page.model.modelReset.connect(lambda: resets.append(1))
+    page.view.selectRow(1)
+    page.picker.setCurrentText("quick")  # chosen after the row: the choice stays through the list's refresh
     page.prompt.setText("Hello?")
     page.send_button.click()
     assert not page.send_button.isEnabled()
@@ -74,6 +77,8 @@ def test_try_it_streams_the_answer_then_shows_the_route_and_tokens(
     said = page.result.text()
     assert said.startswith("Answered through fake/gpt-test (key “") and said.endswith(": 12 tokens in, 5 out.")
     assert page.send_button.isEnabled()
+    qtbot.waitUntil(lambda: len(resets) > 0, timeout=WAIT)  # the list asked again after the answer
+    assert page.picker.currentText() == "quick"
     sent = fake.chat_requests[-1].json
     assert sent["stream"] is True and sent["messages"][-1]["content"] == "Hello?"
     fakes.run(fake.stop())
