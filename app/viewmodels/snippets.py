@@ -1,9 +1,13 @@
 """Ready-to-copy settings that point each tool at the gateway, with the live address and, where
-the gateway needs one, a client key."""
+the gateway needs one, a client key: for the tools Switchboard cannot set up itself (the SDKs,
+curl), and for doing by hand what "Set up" does. Cursor gets no snippet: it sends its requests
+from its own servers, which cannot reach this computer, and the page says so instead."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from gateway import ToolTarget, claude_code_environment
 
 KEY_PLACEHOLDER = "<your client key>"
 DEFAULT_URL = "http://127.0.0.1:11488"  # shown while the gateway is not running
@@ -13,7 +17,7 @@ DEFAULT_URL = "http://127.0.0.1:11488"  # shown while the gateway is not running
 class Snippet:
     tool: str
     where: str  # where it goes, in words
-    text: str
+    text: str  # "" where there is nothing to copy (``where`` says why)
 
 
 def snippets(url: str, key: str | None = None, model: str = "auto") -> list[Snippet]:
@@ -30,15 +34,18 @@ def snippets(url: str, key: str | None = None, model: str = "auto") -> list[Snip
         ),
         Snippet(
             "Claude Code",
-            'In your shell before running claude (or in ~/.claude/settings.json under "env")',
-            f"export ANTHROPIC_BASE_URL={url}\nexport ANTHROPIC_AUTH_TOKEN={token}",
+            "Before starting Claude Code from a terminal, or in its settings file ~/.claude/settings.json under "
+            '"env". Every model slot is set: without them Claude Code asks for Anthropic\'s own models.',
+            "\n".join(
+                f"export {name}={value}" for name, value in claude_code_environment(ToolTarget(url, key, model)).items()
+            ),
         ),
         Snippet(
             "Codex CLI",
             "~/.codex/config.toml",
             f'model_provider = "switchboard"\nmodel = "{model}"\n\n[model_providers.switchboard]\n'
             f'name = "Switchboard"\nbase_url = "{v1}"\nwire_api = "responses"\n'
-            + ('env_key = "SWITCHBOARD_KEY"\n' if key else ""),
+            + (f'experimental_bearer_token = "{key}"\n' if key else ""),
         ),
         Snippet(
             "Continue",
@@ -46,9 +53,25 @@ def snippets(url: str, key: str | None = None, model: str = "auto") -> list[Snip
             f"  - name: Switchboard\n    provider: openai\n    model: {model}\n    apiBase: {v1}\n    apiKey: {token}",
         ),
         Snippet(
+            "OpenCode",
+            "~/.config/opencode/opencode.json",
+            "{\n"
+            '  "provider": {\n'
+            '    "switchboard": {\n'
+            '      "npm": "@ai-sdk/openai-compatible",\n'
+            '      "name": "Switchboard",\n'
+            f'      "options": {{"baseURL": "{v1}", "apiKey": "{token}"}},\n'
+            f'      "models": {{"{model}": {{"name": "{model}"}}}}\n'
+            "    }\n"
+            "  },\n"
+            f'  "model": "switchboard/{model}"\n'
+            "}",
+        ),
+        Snippet(
             "Cursor",
-            "Settings → Models → OpenAI API Key: turn on “Override OpenAI Base URL”",
-            f"Base URL: {v1}\nAPI key:  {token}",
+            "Cursor sends its requests to a custom address from Cursor's own servers, not from this computer, "
+            "so they cannot reach Switchboard here. Cursor cannot use Switchboard.",
+            "",
         ),
         Snippet(
             "OpenAI SDK (Python)",

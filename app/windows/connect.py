@@ -1,36 +1,99 @@
-"""Connect a tool: the settings each IDE, CLI and SDK needs, with the live address (and a client
-key's placeholder where the gateway asks callers for one), ready to copy."""
+"""Connect a tool: Claude Code, Codex CLI, VS Code Copilot Chat, Continue and OpenCode are set up
+here with one click — whether each is installed and set up, "Set up…" (which model, of those the
+gateway serves; a client key made for it where the gateway asks for one), "Restore" (the tool's own
+settings back exactly), and a test request in that tool's own protocol with its answer shown. The
+rest (the SDKs, curl) get settings ready to copy; Cursor, which cannot reach this computer, is
+said to be so. The files are written on a worker thread, through the gateway's set-up door (the
+one the command line uses)."""
 
 from __future__ import annotations
 
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QListWidget,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
+    QWidget,
 )
 
+from app.tasks import spawn
+from app.tool_check import check
 from app.viewmodels.snippets import DEFAULT_URL, KEY_PLACEHOLDER, Snippet, snippets
-from app.windows.page import Context, Page
-from gateway import StatusDocument
+from app.viewmodels.tool_check import Probe, probe
+from app.windows.confirm import confirm
+from app.windows.page import ACTOR, Context, Page
+from gateway import CreatedKey, ModelRow, StatusDocument, ToolPlaces, ToolSetup, ToolState, ToolTarget
+
+AUTO = "auto"
+ERROR_STYLE = "color: #c94040;"
+
+
+def state_words(state: ToolState) -> str:
+    name = state["name"]
+    if state["connected"]:
+        said = f"{name} is set up to use Switchboard."
+    elif state["changed"]:
+        said = f"{name} was set up for Switchboard at another address. Set it up again to use this one."
+    elif state["installed"]:
+        said = f"{name} is on this computer and does not use Switchboard yet."
+    else:
+        said = f"{name} was not found on this computer. Set it up now and it uses Switchboard once installed."
+    if state["changed"]:
+        said += " Restore puts its own settings back as they were."
+    return said
 
 
 class ConnectPage(Page):
     title = "Connect a tool"
 
-    def __init__(self, context: Context) -> None:
+    def __init__(self, context: Context, places: ToolPlaces | None = None) -> None:
         super().__init__(context)
+        self._places = places  # tests' temporary home; else this user's, in the state folder of now
         self._keys_needed = False
+        self._filled_url = ""
         self._snippets: list[Snippet] = []
+        self._states: dict[str, ToolState] = {}  # by the tool's name
+        self._models: dict[str, str] = {}  # the model each tool was set up with, to test it
+        self._client_keys: dict[str, str] = {}  # keys made for tools this session, to test them
+        self.model_dialog: QInputDialog | None = None
+        self.question: QMessageBox | None = None  # the last confirmation asked (tests press its buttons)
+
         body = QHBoxLayout()
         self.tools = QListWidget()
         self.tools.setMaximumWidth(220)
+        self.tools.setAccessibleName("Tools")
         self.tools.currentRowChanged.connect(self._show)
         body.addWidget(self.tools)
         right = QVBoxLayout()
+        self.setup_box = QWidget()
+        box = QVBoxLayout(self.setup_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        self.state_line = QLabel()
+        self.state_line.setWordWrap(True)
+        box.addWidget(self.state_line)
+        buttons = QHBoxLayout()
+        self.set_up_button = QPushButton("Set up…")
+        self.set_up_button.clicked.connect(lambda: self.set_up())
+        self.restore_button = QPushButton("Restore")
+        self.restore_button.clicked.connect(lambda: self.restore())
+        self.test_button = QPushButton("Send a test")
+        self.test_button.clicked.connect(lambda: self.test())
+        for button in (self.set_up_button, self.restore_button, self.test_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        box.addLayout(buttons)
+        self.result = QLabel()
+        self.result.setWordWrap(True)
+        self.result.hide()
+        box.addWidget(self.result)
+        self.by_hand = QLabel("Or do it by hand:")
+        box.addWidget(self.by_hand)
+        right.addWidget(self.setup_box)
         self.where = QLabel()
         self.where.setWordWrap(True)
         right.addWidget(self.where)
@@ -39,45 +102,215 @@ class ConnectPage(Page):
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         right.addWidget(self.text, 1)
         self.key_note = QLabel(
-            f"This gateway asks every caller for a client key: replace {KEY_PLACEHOLDER} with one "
-            "(python -m gateway keys create --label NAME)."
+            f"This gateway asks every caller for a client key: make one under Settings, Client keys, and put it "
+            f"in place of {KEY_PLACEHOLDER}. Set up makes one by itself."
         )
         self.key_note.setWordWrap(True)
         self.key_note.hide()
         right.addWidget(self.key_note)
-        copy = QPushButton("Copy")
-        copy.clicked.connect(lambda: self.context.copy(self.text.toPlainText()))
-        right.addWidget(copy)
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.clicked.connect(lambda: self.context.copy(self.text.toPlainText()))
+        right.addWidget(self.copy_button)
+        right.addStretch(0)
         body.addLayout(right, 1)
         self.layout_.addLayout(body, 1)
         self._fill()
+        self.refresh_tools()
+
+    # --- what is shown --------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return (self.context.host.url or DEFAULT_URL).rstrip("/")
+
+    def _setup(self) -> ToolSetup:
+        return ToolSetup(self._places or ToolPlaces.for_user(self.context.setup.paths.data_dir))
 
     def _fill(self) -> None:
         current = self.tools.currentRow()
-        url = self.context.host.url or DEFAULT_URL
-        self._snippets = snippets(url, KEY_PLACEHOLDER if self._keys_needed else None)
+        self._filled_url = self.url
+        self._snippets = snippets(self.url, KEY_PLACEHOLDER if self._keys_needed else None)
         if self.tools.count() != len(self._snippets):
             self.tools.clear()
             self.tools.addItems([s.tool for s in self._snippets])
         self.tools.setCurrentRow(max(0, current))
         self._show(self.tools.currentRow())
 
+    def current(self) -> ToolState | None:
+        """The chosen tool's state, when it is one Switchboard sets up."""
+        row = self.tools.currentRow()
+        return self._states.get(self._snippets[row].tool) if 0 <= row < len(self._snippets) else None
+
     def _show(self, row: int) -> None:
-        if 0 <= row < len(self._snippets):
-            snippet = self._snippets[row]
-            self.where.setText(snippet.where)
-            self.text.setPlainText(snippet.text)
-        self.key_note.setVisible(self._keys_needed)
+        if not 0 <= row < len(self._snippets):
+            return
+        snippet = self._snippets[row]
+        self.where.setText(snippet.where)
+        self.text.setPlainText(snippet.text)
+        self.text.setVisible(bool(snippet.text))
+        self.copy_button.setVisible(bool(snippet.text))
+        self.key_note.setVisible(self._keys_needed and bool(snippet.text))
+        state = self._states.get(snippet.tool)
+        self.setup_box.setVisible(state is not None)
+        if state is not None:
+            self.state_line.setText(state_words(state))
+            self.restore_button.setEnabled(state["changed"])
+            self.test_button.setEnabled(state["connected"])
+        if self.result.property("tool") != snippet.tool:
+            self.result.hide()
 
     def choose(self, tool: str) -> None:
         names = [s.tool for s in self._snippets]
         if tool in names:
             self.tools.setCurrentRow(names.index(tool))
 
+    def shown(self) -> None:
+        self.refresh_tools()
+
     def show_status(self, status: StatusDocument | None) -> None:
         needed = status is not None and "access" in status and status["access"]["require_keys"]
-        if needed != self._keys_needed or (
-            self.context.host.url and self.context.host.url not in self.text.toPlainText()
-        ):
+        if needed != self._keys_needed or self.url != self._filled_url:
             self._keys_needed = needed
             self._fill()
+            self.refresh_tools()
+
+    def refresh_tools(self) -> None:
+        """Whether each tool is installed and set up, read from its files on a worker thread."""
+        setup, url = self._setup(), self.url
+        self.context.tasks.run_blocking(lambda: setup.states(url), self._got_states, lambda m: None, self)
+
+    def _got_states(self, states: list[ToolState]) -> None:
+        self._states = {state["name"]: state for state in states}
+        self._show(self.tools.currentRow())
+
+    def _updated(self, state: ToolState) -> None:
+        self._states[state["name"]] = state
+        self._show(self.tools.currentRow())
+
+    # --- set up, restore, test ------------------------------------------------------------------
+
+    def set_up(self) -> None:
+        """Ask which model (of those the gateway serves) and set the chosen tool up for it."""
+        state = self.current()
+        if state is None:
+            return
+        if not state["uses_model"]:
+            self._with_key(state, AUTO)
+            return
+        if self.context.host.serving:
+            self.ask(lambda control: control.models(), lambda rows: self._ask_model(state, rows), lambda m: None)
+        else:
+            self._ask_model(state, [])
+
+    def _ask_model(self, state: ToolState, rows: list[ModelRow]) -> None:
+        offered = [AUTO, *(row["id"] for row in rows if row["id"] != AUTO)]
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle(f"Set up {state['name']}")
+        dialog.setLabelText(
+            f"Which model should {state['name']} use? With “auto”, Switchboard picks a model that works for "
+            "each request."
+        )
+        dialog.setComboBoxItems(offered)
+        dialog.setComboBoxEditable(True)
+        dialog.setTextValue(self._models.get(state["id"], AUTO))
+        dialog.setOkButtonText("Set up")
+        dialog.textValueSelected.connect(lambda model: self._with_key(state, model.strip() or AUTO))
+        self.model_dialog = dialog
+        dialog.open()
+
+    def _with_key(self, state: ToolState, model: str) -> None:
+        """Where the gateway asks every caller for a key, one is made for the tool first."""
+        if not self._keys_needed:
+            self._write(state, model, None)
+            return
+        if not self.context.host.serving:
+            self.say(f"Switchboard must be running to make a client key for {state['name']}.", error=True)
+            return
+
+        def made(created: CreatedKey) -> None:
+            self._client_keys[state["id"]] = created["key"]
+            self._write(state, model, created["key"])
+
+        self.ask(lambda control: control.create_key(state["name"], "standard", {}, ACTOR), made)
+
+    def _write(self, state: ToolState, model: str, key: str | None) -> None:
+        setup, target = self._setup(), ToolTarget(self.url, key, model)
+        self.say(f"Setting up {state['name']}…")
+
+        def done(new: ToolState) -> None:
+            self._models[new["id"]] = model
+            chosen = f" with the model {model}" if new["uses_model"] else ""
+            self.say(f"{new['name']} now uses Switchboard{chosen}. Restore puts its own settings back.")
+            self._updated(new)
+            self.test()
+
+        self.context.tasks.run_blocking(
+            lambda: setup.set_up(state["id"], target), done, lambda m: self.say(m, error=True), self
+        )
+
+    def restore(self) -> None:
+        """After asking: the tool's own settings back, byte for byte."""
+        state = self.current()
+        if state is None:
+            return
+        self.question = confirm(
+            self,
+            f"Restore {state['name']}'s own settings?",
+            f"{state['name']} stops using Switchboard and goes back to the settings it had before it was set up.",
+            lambda: self._restore(state),
+            act="Restore",
+        )
+
+    def _restore(self, state: ToolState) -> None:
+        setup, url = self._setup(), self.url
+
+        def done(new: ToolState) -> None:
+            self.say(f"{new['name']}'s own settings are back as they were.")
+            self._client_keys.pop(new["id"], None)
+            self._updated(new)
+
+        self.context.tasks.run_blocking(
+            lambda: setup.restore(state["id"], url), done, lambda m: self.say(m, error=True), self
+        )
+
+    def test(self) -> None:
+        """A request in the chosen tool's own protocol, its answer shown under the buttons."""
+        state = self.current()
+        if state is None:
+            return
+        request = probe(state["id"], self._models.get(state["id"], AUTO), self._client_keys.get(state["id"]))
+        self.result.setProperty("tool", state["name"])
+        self.result.setStyleSheet("")
+        self.result.setText(f"Sending a test request as {state['name']} does ({request.protocol})…")
+        self.result.show()
+        spawn(self._test(state["name"], state["id"], request), owner=self)
+
+    async def _test(self, name: str, tool_id: str, request: Probe) -> None:
+        ok, said = await check(self.url, tool_id, request)
+        if self.result.property("tool") == name:
+            self.result.setStyleSheet("" if ok else ERROR_STYLE)
+            self.result.setText(said)
+
+
+def restore_all_tools(page: Page) -> QMessageBox:
+    """Settings' "Restore tool settings", after asking: every tool's file Switchboard changed, put back."""
+
+    def restore() -> None:
+        setup = ToolSetup(ToolPlaces.for_user(page.context.setup.paths.data_dir))
+
+        def done(restored: list[str]) -> None:
+            if restored:
+                files = "one file" if len(restored) == 1 else f"{len(restored)} files"
+                page.say(f"Every tool Switchboard set up has its own settings back ({files} put back).")
+            else:
+                page.say("Switchboard has not changed any tool's settings, so there is nothing to put back.")
+
+        page.context.tasks.run_blocking(setup.restore_all, done, lambda m: page.say(m, error=True), page)
+
+    return confirm(
+        page,
+        "Restore every tool's own settings?",
+        "The tools Switchboard set up stop using it and go back to the settings they had before.",
+        restore,
+        act="Restore",
+    )

@@ -139,14 +139,21 @@ def test_snippets_carry_the_live_address_and_a_key_only_when_needed() -> None:
         "Claude Code",
         "Codex CLI",
         "Continue",
+        "OpenCode",
         "Cursor",
         "OpenAI SDK (Python)",
         "Anthropic SDK (Python)",
         "curl",
     }
-    assert all(URL in text for text in open_.values())
+    assert open_["Cursor"] == ""  # it calls from its own servers: no snippet that cannot work
+    assert all(URL in text for tool, text in open_.items() if tool != "Cursor")
     assert f"ANTHROPIC_BASE_URL={URL}" in open_["Claude Code"]
+    assert "ANTHROPIC_DEFAULT_HAIKU_MODEL=auto" in open_["Claude Code"]  # every slot names a model
+    assert "CLAUDE_CODE_SUBAGENT_MODEL=auto" in open_["Claude Code"]
     assert f'base_url = "{URL}/v1"' in open_["Codex CLI"] and 'wire_api = "responses"' in open_["Codex CLI"]
     assert "Authorization" not in open_["curl"] and KEY_PLACEHOLDER not in "".join(open_.values())
     keyed = {s.tool: s.text for s in snippets(URL, KEY_PLACEHOLDER)}
-    assert f"Bearer {KEY_PLACEHOLDER}" in keyed["curl"] and 'env_key = "SWITCHBOARD_KEY"' in keyed["Codex CLI"]
+    assert (
+        f"Bearer {KEY_PLACEHOLDER}" in keyed["curl"]
+        and f'experimental_bearer_token = "{KEY_PLACEHOLDER}"' in keyed["Codex CLI"]
+    )
