@@ -8,6 +8,7 @@ from __future__ import annotations
 from app_fixtures import KEY, LoopThread, MakeApp
 from conftest import provider_table
 from fakes.openai_upstream import TEXT, FakeOpenAI
+from fakes.upstream import Script
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
@@ -113,4 +114,24 @@ def test_try_it_works_where_the_gateway_requires_client_keys(
     control = page.context.host.control
     assert control is not None and control.keys() == []  # the app's own key is no client key
     assert fake.chat_requests[-1].json["model"] == "gpt-test"
+    fakes.run(fake.stop())
+
+
+def test_closing_the_page_ends_the_message_under_way(qtbot: QtBot, make_app: MakeApp, fakes: LoopThread) -> None:
+    fake = fakes.run(FakeOpenAI(key=KEY).start())
+    shown = models_page(qtbot, make_app, fake)
+    page = ModelsPage(shown.context)  # one of its own, to close
+    page.shown()
+    qtbot.waitUntil(lambda: page.picker.count() > 0, timeout=WAIT)
+    fake.then(Script("held"))  # a model that writes a little, then thinks on and on
+    page.picker.setCurrentText("fake/gpt-test")
+    page.send()
+    trying = page.trying
+    assert trying is not None
+    qtbot.waitUntil(fake.holding.is_set, timeout=WAIT)
+    qtbot.waitUntil(lambda: page.answer.toPlainText() != "", timeout=WAIT)
+    page.deleteLater()
+    qtbot.waitUntil(trying.done, timeout=WAIT)
+    assert trying.cancelled()
+    qtbot.waitUntil(fake.hung_up.is_set, timeout=WAIT)  # the gateway let go of the upstream too
     fakes.run(fake.stop())
