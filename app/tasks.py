@@ -20,6 +20,7 @@ import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from app.gateway_host import GatewayHost
+from app.words import Said, said_of
 from gateway import Control
 
 Work = Callable[[Control], Any]
@@ -27,9 +28,9 @@ log = logging.getLogger("app")
 _under_way: set[asyncio.Task[None]] = set()  # the loop holds its tasks weakly: kept here until they end
 
 
-def message_of(exc: BaseException) -> str:
-    """What went wrong, in the gateway's own words where it has them."""
-    return str(getattr(exc, "message", "") or exc) or type(exc).__name__
+def message_of(exc: BaseException) -> Said:
+    """What went wrong, in the gateway's own words where it has them, with its fix and detail."""
+    return said_of(exc)
 
 
 def spawn(work: Coroutine[Any, Any, None], owner: QObject | None = None) -> asyncio.Task[None]:

@@ -7,11 +7,16 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QList
 from app.viewmodels.health import health_of
 from app.viewmodels.table import field
 from app.windows.page import Context, Page, table
+from app.windows.providers import ProvidersPage
 from gateway import StatusDocument
+
+NO_MODELS = "There are no models yet: add a provider, or start a local model server such as Ollama."
+NO_PROBLEMS = "None: everything answers."
 
 
 class OverviewPage(Page):
     title = "Overview"
+    shows_failures = True  # the first page: a gateway that could not start says why here, with its fix
 
     def __init__(self, context: Context) -> None:
         super().__init__(context)
@@ -46,6 +51,13 @@ class OverviewPage(Page):
         self.layout_.addWidget(QLabel("Problems"))
         self.problems = QListWidget()
         self.layout_.addWidget(self.problems, 1)
+        self.add_provider = QPushButton("Add a provider")
+        self.add_provider.clicked.connect(lambda: self.go_to(ProvidersPage.title))
+        self.add_provider.hide()
+        add_row = QHBoxLayout()
+        add_row.addWidget(self.add_provider)
+        add_row.addStretch(1)
+        self.layout_.addLayout(add_row)
 
     def show_status(self, status: StatusDocument | None) -> None:
         host = self.context.host
@@ -57,4 +69,6 @@ class OverviewPage(Page):
         self.tokens.setText(f"{today['tokens']:,}" if today else "–")
         self.models.set_rows(today["models"] if today else [])
         self.problems.clear()
-        self.problems.addItems(list(health.problems) or ["None: everything answers."])
+        empty = status is not None and not status["providers"]  # serving, but nothing to serve
+        self.problems.addItems(list(health.problems) + ([NO_MODELS] if empty else []) or [NO_PROBLEMS])
+        self.add_provider.setVisible(empty)

@@ -37,11 +37,11 @@ from app.viewmodels.settings import (
     theme_of,
 )
 from app.viewmodels.table import Column, field, stamp
-from app.windows.connect import restore_all_tools
+from app.windows.confirm import confirm
 from app.windows.key_dialog import KeyDialog
 from app.windows.page import ACTOR, Context, Edited, Page, table
 from app.windows.updates_box import UpdatesBox
-from gateway import LOG_LEVELS, MOVABLE, ClientKey, Control, CreatedKey, secrets_place
+from gateway import LOG_LEVELS, MOVABLE, ClientKey, Control, CreatedKey, Fix, secrets_place
 
 THEME_NAMES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
 LAN_KEY_LABEL = "LAN"
@@ -49,6 +49,8 @@ LAN_KEY_LABEL = "LAN"
 
 class SettingsPage(Page):
     title = "Settings"
+    fixes = Page.fixes | {"add_client_key"}
+    shows_failures = True  # where the address is chosen: a start that failed there says so, with its fix
 
     def __init__(self, context: Context) -> None:
         super().__init__(context)
@@ -123,10 +125,6 @@ class SettingsPage(Page):
             self.log_level.addItem(level.capitalize(), level)
         self.log_level.activated.connect(lambda _: self._log_level())
         local.addRow("Log level", self.log_level)
-        restore_tools = QPushButton("Restore tool settings…")
-        restore_tools.setToolTip("Put back the settings of every tool Switchboard set up, as they were before")
-        restore_tools.clicked.connect(lambda: restore_all_tools(self))
-        local.addRow("Tools", restore_tools)
         folder = QHBoxLayout()
         paths = context.setup.paths
         self.folder = QLabel(str(paths.config_dir))
@@ -229,6 +227,12 @@ class SettingsPage(Page):
 
     # --- client keys --------------------------------------------------------------------------
 
+    def make_fix(self, fix: Fix) -> None:
+        if fix.id == "add_client_key":
+            self.create_key()
+        else:
+            super().make_fix(fix)
+
     def create_key(self) -> None:
         label, ok = QInputDialog.getText(self, "New client key", "Who or what will use it (a label):")
         if ok and label.strip():
@@ -253,6 +257,10 @@ class SettingsPage(Page):
             return
         key = self.keys_model.rows[rows[0].row()]
 
+        if key["revoked_at"]:
+            self.say(f"{key['label']} is revoked already.")
+            return
+
         async def revoke(control: Control) -> list[ClientKey]:
             await control.revoke_key(key["id"], ACTOR)
             return control.keys()
@@ -261,7 +269,18 @@ class SettingsPage(Page):
             self._keys(keys)
             self.say(f"Revoked {key['label']}: it is refused from now on.")
 
-        self.ask(revoke, revoked)
+        live = [k for k in self.keys if not k["revoked_at"]]
+        last = len(live) == 1 and (self.saved.lan or self.saved.require_keys)
+        stops = (
+            f"Every program or computer using the key “{key['label']}” is refused from then on, "
+            "and it cannot be turned back on (a new key can be made)."
+        )
+        if last:
+            who = "nothing on the network" if self.saved.lan else "no program"
+            stops += f" It is the last client key: {who} can use Switchboard until there is another."
+        confirm(
+            self, f"Revoke the client key “{key['label']}”?", stops, lambda: self.ask(revoke, revoked), act="Revoke"
+        )
 
     # --- this computer ------------------------------------------------------------------------
 

@@ -77,7 +77,10 @@ def test_keys_on_loopback_need_a_key_which_is_made_and_shown_once(qtbot: QtBot, 
     qtbot.waitUntil(lambda: [r["label"] for r in page.keys_model.rows] == ["LAN"], timeout=WAIT)
 
     page.keys_view.selectRow(0)
-    page.revoke_key()
+    page.revoke_key()  # asked first, naming what stops working
+    asked = page.findChild(QMessageBox)
+    assert isinstance(asked, QMessageBox) and "refused" in asked.informativeText()
+    next(button for button in asked.buttons() if button.text() == "Revoke").click()
     qtbot.waitUntil(lambda: "Revoked" in page.note.text(), timeout=WAIT)
     assert page.keys_model.rows[0]["revoked_at"] and _status(app.host.url, key) == 401
 

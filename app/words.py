@@ -1,0 +1,78 @@
+"""What a window says when something goes wrong: plain words, the fix as a button where there is
+one, and the technical text one click away ("Details"). The gateway's failures carry their fix and
+detail (``gateway.Fix``); the app's own (the update check's HTTP) are put in words here.
+
+``Said`` is a ``str``, so every ``on_error(message)`` that passes a failure's words along carries its
+fix and detail with them to ``Page.say``, which shows the button and the Details.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from gateway import ConfigError, Fix, FixId, GatewayError, ListenError, fix_of
+
+# The fixes the app offers as a button, and what the button says. The rest are said in words only.
+BUTTONS: dict[FixId, str] = {
+    "choose_port": "Use another port…",
+    "undo_change": "Undo that change",
+    "add_client_key": "Create a client key…",
+    "store_key": "Add its key…",
+    "sign_in_chatgpt": "Sign in with ChatGPT instead",
+}
+OFFLINE = "Check the internet connection."
+
+
+class Said(str):
+    """Words for a window, with the fix and technical detail they came with."""
+
+    fix: Fix | None
+    detail: str
+
+    def __new__(cls, text: str, fix: Fix | None = None, detail: str = "") -> Said:
+        said = super().__new__(cls, text)
+        said.fix, said.detail = fix, detail
+        return said
+
+    def __add__(self, more: str) -> Said:  # words added keep the fix
+        return Said(str(self) + more, self.fix, self.detail)
+
+    def prefixed(self, before: str) -> Said:
+        """``before`` these words (what was being done when they came), the fix and detail kept."""
+        return Said(before + str(self), self.fix, self.detail)
+
+
+def said_of(exc: BaseException) -> Said:
+    """What went wrong: in the gateway's own words and fix where it has them; an HTTP failure of
+    the app's own in words, its system text kept as the detail."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        status = exc.response.status_code
+        return Said(f"{exc.request.url.host} answered with an error ({status}).", detail=str(exc))
+    if isinstance(exc, httpx.TimeoutException):
+        host = exc.request.url.host if _has_request(exc) else "The server"
+        return Said(f"{host} did not answer in time. {OFFLINE}", Fix("check_connection", host), _technical(exc))
+    if isinstance(exc, httpx.TransportError) or (isinstance(exc, OSError) and exc.errno is not None):
+        host = exc.request.url.host if isinstance(exc, httpx.TransportError) and _has_request(exc) else ""
+        return Said(
+            f"{host or 'The server'} cannot be reached. {OFFLINE}", Fix("check_connection", host), _technical(exc)
+        )
+    fix, detail = fix_of(exc)
+    text = str(getattr(exc, "message", "") or exc) or "Something went wrong."
+    return Said(text, fix, detail or ("" if fix is not None or _plain(exc) else f"{type(exc).__name__}: {exc}"))
+
+
+def _has_request(exc: httpx.RequestError) -> bool:
+    try:
+        exc.request  # noqa: B018  # raises when the error came without one
+    except RuntimeError:
+        return False
+    return True
+
+
+def _technical(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _plain(exc: BaseException) -> bool:
+    """The gateway's own failures are words already; anything else keeps its type as the detail."""
+    return isinstance(exc, GatewayError | ConfigError | ListenError)
