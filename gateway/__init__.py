@@ -39,7 +39,7 @@ from gateway.runtime.tuning import new_event_loop, tune_for_serving
 from gateway.store.accounts import AccountPublic
 from gateway.store.audit import AuditEntry, VerdictDoc
 from gateway.store.keys import ClientKey
-from gateway.store.ledger import NamedTotals, RecentRow, SpanTotals, Totals
+from gateway.store.ledger import NamedSpanTotals, NamedTotals, RecentRow, SpanTotals, Totals
 from gateway.store.secrets import SecretsUnreadable
 from gateway.store.secrets import opener_from as secrets_opener
 from gateway.store.secrets import place_of as secrets_place
@@ -74,6 +74,7 @@ __all__ = [
     "KeyChange",
     "ListenError",
     "ModelRow",
+    "NamedSpanTotals",
     "NamedTotals",
     "ProviderRow",
     "ProviderTest",

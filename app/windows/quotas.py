@@ -49,6 +49,9 @@ class QuotasPage(Page):
                 self.meters[data.key] = meter
         for data in found:
             self.meters[data.key].set_value(data.used_percent, data.text, data.detail)
+        for window in status.get("quota", []) if status else []:  # each account window's burn-down
+            if (shown := self.meters.get(f"{window['label']}/{window['window']}")) is not None:
+                shown.set_window(window)
         self.empty.setVisible(not found)
 
     def ask_now(self) -> None:

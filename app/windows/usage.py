@@ -11,10 +11,11 @@ from pathlib import Path
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton
 
+from app.viewmodels.charts import stacked
 from app.viewmodels.table import Column, field, stamp
 from app.windows.page import Context, Page, table
 from app.windows.widgets.bar_chart import BarChart
-from gateway import Control, NamedTotals, RecentRow, SpanTotals
+from gateway import Control, NamedSpanTotals, NamedTotals, RecentRow, SpanTotals
 
 PERIODS = {"Last 24 hours": (86400, "hour"), "Last 7 days": (7 * 86400, "day"), "Last 30 days": (30 * 86400, "day")}
 GROUPS = {"By model": "by-model", "By provider": "by-provider", "By client": "by-caller"}
@@ -36,6 +37,7 @@ class Report:
     groups: list[NamedTotals]
     recent: list[RecentRow]
     bucket: str
+    by_provider: list[NamedSpanTotals]  # the chart's stacks
 
 
 def filled(rows: list[SpanTotals], since: float, until: float, bucket: str) -> list[tuple[float, float]]:
@@ -55,6 +57,7 @@ async def report(control: Control, span: float, bucket: str, group: str) -> Repo
         await control.usage_by(group, since),
         await control.recent_requests(),
         bucket,
+        await control.usage_over_time_by("by-provider", since, bucket),
     )
 
 
@@ -73,7 +76,7 @@ class UsagePage(Page):
             row.addWidget(box)
         row.addStretch(1)
         self.layout_.addLayout(row)
-        self.layout_.addWidget(QLabel("Tokens"))
+        self.layout_.addWidget(QLabel("Tokens by provider"))
         self.chart = BarChart()
         self.layout_.addWidget(self.chart, 1)
         groups: list[Column[NamedTotals]] = [
@@ -110,7 +113,8 @@ class UsagePage(Page):
 
     def _show(self, found: Report) -> None:
         fmt = "%H:%M" if found.bucket == "hour" else "%m-%d"
-        self.chart.set_bars([(time.strftime(fmt, time.localtime(start)), tokens) for start, tokens in found.series])
+        labels = [time.strftime(fmt, time.localtime(start)) for start, _ in found.series]
+        self.chart.set_stacks(labels, stacked(found.by_provider, [start for start, _ in found.series]))
         self.groups.set_rows(found.groups)
         self.recent.set_rows(found.recent)
 

@@ -38,7 +38,7 @@ from gateway.routing.quota import QuotaReading
 from gateway.store.accounts import AccountPublic
 from gateway.store.audit import AuditEntry, VerdictDoc
 from gateway.store.keys import ClientKey
-from gateway.store.ledger import NamedTotals, RecentRow, SpanTotals
+from gateway.store.ledger import NamedSpanTotals, NamedTotals, RecentRow, SpanTotals
 from gateway.store.provider_keys import stored_keys
 
 T = TypeVar("T")
@@ -202,6 +202,11 @@ class Control:
 
     async def usage_over_time(self, since: float | None = None, bucket: str = "hour") -> list[SpanTotals]:
         return await self._needs(self._usage).timeseries(since, bucket)
+
+    async def usage_over_time_by(
+        self, view: str, since: float | None = None, bucket: str = "hour"
+    ) -> list[NamedSpanTotals]:
+        return await self._needs(self._usage).timeseries_by(view, since, bucket)
 
     async def recent_requests(self) -> list[RecentRow]:
         return await self._needs(self._usage).recent()

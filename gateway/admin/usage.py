@@ -9,7 +9,7 @@ from typing import TypedDict
 
 from gateway.errors import InvalidRequest
 from gateway.store import ledger
-from gateway.store.ledger import NamedTotals, RecentRow, SpanTotals, UsageRow
+from gateway.store.ledger import NamedSpanTotals, NamedTotals, RecentRow, SpanTotals, UsageRow
 from gateway.store.reader import Reader
 
 DAY = 86400.0
@@ -56,6 +56,13 @@ class Usage:
     async def timeseries(self, since: float | None = None, bucket: str = "hour") -> list[SpanTotals]:
         start, end = self._span(since, None)
         return await self._read(lambda conn: ledger.timeseries(conn, start, end, bucket))
+
+    async def timeseries_by(self, view: str, since: float | None = None, bucket: str = "hour") -> list[NamedSpanTotals]:
+        """By model, provider, caller or protocol, and by hour or day (for a chart's stacked bars)."""
+        if view not in ledger.VIEWS or view in ("summary", "timeseries", "recent"):
+            raise InvalidRequest(f"'{view}' is not a grouping of the ledger", param="view")
+        start, end = self._span(since, None)
+        return await self._read(lambda conn: ledger.timeseries_by(conn, view, start, end, bucket))
 
     async def recent(self) -> list[RecentRow]:
         return await self._read(lambda conn: ledger.recent(conn, RECENT))

@@ -124,6 +124,11 @@ _BY_TIME = (
     " SUM(reasoning), SUM(estimated), SUM(latency_ms)"
     " FROM usage_rollup WHERE dim = 'all' AND hour >= :since AND hour < :until GROUP BY hour / :per"
 )
+_BY_NAME_AND_TIME = (
+    "SELECT name, hour / :per, SUM(requests), SUM(successful), SUM(prompt), SUM(completion), SUM(cached),"
+    " SUM(reasoning), SUM(estimated), SUM(latency_ms)"
+    " FROM usage_rollup WHERE dim = :dim AND hour >= :since AND hour < :until GROUP BY name, hour / :per"
+)
 _GROUP_BY = {
     "summary": "all",
     "by-model": "model",
@@ -151,6 +156,10 @@ class NamedTotals(Totals):
 
 class SpanTotals(Totals):
     start_s: int  # the hour's or day's start, seconds since the epoch (UTC)
+
+
+class NamedSpanTotals(NamedTotals):
+    start_s: int  # the hour's or day's start, as in SpanTotals
 
 
 class RecentRow(TypedDict):
@@ -219,6 +228,16 @@ def timeseries(conn: sqlite3.Connection, since: float, until: float, bucket: str
     per = 24 if bucket == "day" else 1
     rows = conn.execute(_BY_TIME, {**_hours(since, until), "per": per}).fetchall()
     return sorted((SpanTotals(start_s=row[0] * per * 3600, **_totals(row[1:])) for row in rows), key=_start)
+
+
+def timeseries_by(
+    conn: sqlite3.Connection, view: str, since: float, until: float, bucket: str = "hour"
+) -> list[NamedSpanTotals]:
+    """Each model's, provider's, caller's or protocol's hours or days (a grouping of ``VIEWS``), by time."""
+    per = 24 if bucket == "day" else 1
+    rows = conn.execute(_BY_NAME_AND_TIME, {**_hours(since, until), "dim": _GROUP_BY[view], "per": per}).fetchall()
+    out = [NamedSpanTotals(name=row[0], start_s=row[1] * per * 3600, **_totals(row[2:])) for row in rows]
+    return sorted(out, key=lambda r: (r["start_s"], r["name"]))
 
 
 def _start(row: SpanTotals) -> int:
