@@ -15,6 +15,8 @@ from app.icons import icon
 from app.viewmodels.health import PAUSED, STOPPED, Health
 from app.viewmodels.snippets import DEFAULT_URL, snippets
 
+TOOLTIP_PROBLEMS = 3  # more would make a tooltip nobody reads
+
 
 @dataclass(frozen=True, slots=True)
 class TrayActions:
@@ -104,6 +106,10 @@ class Tray(QSystemTrayIcon):
 
 def tooltip(state: TrayState) -> str:
     lines = [f"Switchboard: {state.health.summary}"]
+    shown = state.health.problems[:TOOLTIP_PROBLEMS]  # in the words the overview and the pages use
+    lines.extend(f"• {problem}" for problem in shown)
+    if len(state.health.problems) > len(shown):
+        lines.append(f"• and {len(state.health.problems) - len(shown)} more")
     if state.url:
         lines.append(state.url)
     if state.tokens_today is not None:

@@ -30,6 +30,7 @@ from gateway.config.loading import load_settings
 from gateway.config.settings import LOG_LEVELS, THEMES, Settings
 from gateway.errors import ConfigError, Fix, FixId, GatewayError, fix_of
 from gateway.paths import StatePaths, platform_paths, resolve_paths
+from gateway.pipeline.status import ProviderStatus
 from gateway.routing.quota import QuotaReading
 from gateway.runtime.launch import GatewaySetup
 from gateway.runtime.listener import free_port
@@ -77,6 +78,7 @@ __all__ = [
     "NamedSpanTotals",
     "NamedTotals",
     "ProviderRow",
+    "ProviderStatus",
     "ProviderTest",
     "QuotaReading",
     "RecentRow",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.viewmodels.durations import span as span  # the pages' import of it, from before it moved
+from app.viewmodels.provider_state import provider_problems
 from gateway import StatusDocument
 
 SERVING, DEGRADED, STOPPED, PAUSED = "serving", "degraded", "stopped", "paused"
@@ -28,14 +30,7 @@ def account_state(state: str) -> str:
 
 def problems(status: StatusDocument) -> list[str]:
     """Every thing in the status a person should act on or know, in words."""
-    found: list[str] = []
-    for provider in status["providers"]:
-        name = provider["name"] or provider["id"]
-        if provider["breaker"]["state"] == "open":
-            found.append(f"{name} is failing; requests go elsewhere until it recovers")
-        for key in provider["keys"]:
-            if bench := key["benched"]:
-                found.append(f"{name}: {key['label']} is benched ({bench['reason']}) for {span(bench['seconds_left'])}")
+    found = provider_problems(status["providers"])  # in the Providers page's words
     for account in status.get("accounts", []):
         if account["state"] != "ok":
             found.append(f"{account['label']} {account_state(account['state'])}")
@@ -57,15 +52,3 @@ def health_of(status: StatusDocument | None, *, running: bool, paused: bool, err
     if found:
         return Health(DEGRADED, f"Serving, {len(found)} problem{'s' if len(found) > 1 else ''}", found)
     return Health(SERVING, "Serving")
-
-
-def span(seconds: float) -> str:
-    """A duration as a person reads it: 45 s, 12 min, 3 h 5 min, 2 d 4 h."""
-    whole = max(0, int(seconds))
-    if whole < 120:
-        return f"{whole} s"
-    if whole < 7200:
-        return f"{whole // 60} min"
-    if whole < 172800:
-        return f"{whole // 3600} h {whole % 3600 // 60} min"
-    return f"{whole // 86400} d {whole % 86400 // 3600} h"

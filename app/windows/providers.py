@@ -1,24 +1,32 @@
-"""Providers and keys: every hosted provider Switchboard knows, whether it is on, its keys (kept
-in the system keychain), its address and model list where they should differ from the catalog's,
-and a Test button that asks it for its models. (Local servers have a page of their own.)"""
+"""Providers: a card per hosted provider and per server added here, with its state in words (the
+words the overview and the tray use, from the same status), where its key comes from, "Get a key",
+a key pasted and tested in one dialog, and "Add a server" for any OpenAI-compatible,
+Anthropic-compatible or Ollama server. Keys go to the secret store through the admin door; removing
+one asks first. (Local servers found on this computer have a page of their own.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLineEdit, QPushButton
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QInputDialog, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
-from app.viewmodels.table import Column, field
-from app.windows.page import ACTOR, Context, Edited, Page, table
-from gateway import Control, KeyChange, ProviderRow, ProviderTest, StatusDocument
-
-
-def state_of(row: ProviderRow) -> str:
-    if not row["configured"]:
-        return "off (no key)"
-    if row["error"]:
-        return f"failing: {row['error']}"
-    return "on"
+from app.viewmodels.providers import Card, cards, removal_words
+from app.windows.confirm import confirm
+from app.windows.page import ACTOR, Context, Edited, Page
+from app.windows.provider_card import CardActions, ProviderCard
+from app.windows.provider_key_dialog import KeyAndAddress, ProviderKeyDialog
+from app.windows.server_dialog import ServerDialog
+from app.windows.tested_dialog import Answered, Refused
+from gateway import (
+    Control,
+    KeyChange,
+    ProviderRow,
+    ProviderStatus,
+    ProviderTest,
+    ServerAdded,
+    ServerDefinition,
+    StatusDocument,
+)
 
 
 class ProvidersPage(Page):
@@ -26,107 +34,177 @@ class ProvidersPage(Page):
 
     def __init__(self, context: Context) -> None:
         super().__init__(context)
-        columns: list[Column[ProviderRow]] = [
-            field("Provider", "name"),
-            Column("State", state_of),
-            Column("Keys", lambda r: r["keys"] if r["configured"] else "–"),
-            Column("From", lambda r: r["source"] or ""),
-            Column("Models", lambda r: len(r["models"]) if r["configured"] else ""),
-            field("Address", "base_url"),
-        ]
-        self.view, self.model = table(columns)
-        self.view.doubleClicked.connect(lambda _: self.set_key())
-        self.layout_.addWidget(self.view, 1)
+        lead = QLabel(
+            "The services whose models Switchboard offers. Add a key to use one, or add a server of your own."
+        )
+        lead.setWordWrap(True)
+        self.layout_.addWidget(lead)
         row = QHBoxLayout()
-        for text, act in (
-            ("Set key…", self.set_key),
-            ("Remove stored key", self.remove_key),
-            ("Address…", self.set_address),
-            ("Models…", self.set_models),
-            ("Test", self.test),
-        ):
-            button = QPushButton(text)
-            button.clicked.connect(act)
-            row.addWidget(button)
+        add = QPushButton("Add a server…")
+        add.clicked.connect(lambda: self.add_server())
+        row.addWidget(add)
         row.addStretch(1)
         self.layout_.addLayout(row)
+        self.list = QWidget()
+        self.cards_layout = QVBoxLayout(self.list)
+        self.cards_layout.setContentsMargins(0, 0, 0, 0)
+        self.layout_.addWidget(self.list)
+        self.layout_.addStretch(1)
+        self.rows: list[ProviderRow] = []
+        self.statuses: list[ProviderStatus] = []
+        self.cards: dict[str, ProviderCard] = {}
+        self.dialog: QDialog | None = None  # the key or server dialog open now
+        self.box: QMessageBox | None = None  # the last question asked
+        self._actions = CardActions(
+            paste_key=self.paste_key,
+            get_key=self.get_key,
+            test=lambda c: self.test(c.id),
+            remove=self.remove,
+            address=lambda c: self.set_address(c.id),
+            models=lambda c: self.set_models(c.id),
+        )
+
+    # --- what is shown -------------------------------------------------------------------------
 
     def shown(self) -> None:
         self.ask(lambda control: control.providers(), self._rows)
 
+    def show_status(self, status: StatusDocument | None) -> None:
+        self.statuses = status["providers"] if status is not None else []
+        if not self.rows:
+            self.shown()
+        self._render()
+
     def _rows(self, rows: list[ProviderRow]) -> None:
-        chosen = self.selected()
-        rows = [r for r in rows if not r["local"]]
-        self.model.set_rows(rows)
-        if chosen is not None:
-            ids = [r["id"] for r in rows]
-            if chosen["id"] in ids:
-                self.view.selectRow(ids.index(chosen["id"]))
+        self.rows = rows
+        self._render()
 
-    def selected(self) -> ProviderRow | None:
-        rows = self.view.selectionModel().selectedRows()
-        return self.model.rows[rows[0].row()] if rows else None
+    def _render(self) -> None:
+        """The cards in order, each widget kept for its provider (a refresh moves none under the pointer)."""
+        shown = cards(self.rows, self.statuses)
+        for gone in set(self.cards) - {c.id for c in shown}:
+            self.cards.pop(gone).deleteLater()
+        for index, card in enumerate(shown):
+            widget = self.cards.get(card.id)
+            if widget is None:
+                widget = self.cards[card.id] = ProviderCard(self._actions)
+            if self.cards_layout.indexOf(widget) != index:
+                self.cards_layout.insertWidget(index, widget)
+            widget.show_card(card)
 
-    def _chosen(self) -> ProviderRow | None:
-        row = self.selected()
-        if row is None:
-            self.say("Choose a provider in the list first.", error=True)
-        return row
+    def card(self, provider: str) -> Card:
+        widget = self.cards[provider]
+        assert widget.card is not None
+        return widget.card
 
-    def set_key(self) -> None:
-        row = self._chosen()
-        if row is None:
-            return
-        text, ok = QInputDialog.getText(
-            self, f"Key for {row['name']}", "API key (several: separate with spaces):", QLineEdit.EchoMode.Password
+    def _row(self, provider: str) -> ProviderRow:
+        return next(r for r in self.rows if r["id"] == provider)
+
+    # --- keys ------------------------------------------------------------------------------------
+
+    def get_key(self, card: Card) -> None:
+        if card.key_page:
+            self.context.open_url(card.key_page)
+
+    def paste_key(self, card: Card) -> None:
+        def trial(values: KeyAndAddress, answered: Answered, refused: Refused) -> None:
+            key, address = values
+            self.ask(lambda control: control.try_provider_key(card.id, key, address), answered, refused)
+
+        self._open(
+            ProviderKeyDialog(card, trial, lambda values: self.save_key(card, *values), self.context.open_url, self)
         )
-        keys = tuple(dict.fromkeys(text.split()))
-        if ok and keys:
-            self.store(row["id"], keys)
 
-    def store(self, provider: str, keys: tuple[str, ...]) -> None:
-        """Keep the keys in the secret store through the admin door (checked, applied, audited)."""
+    def save_key(self, card: Card, key: str, address: str) -> None:
+        """Keep the key (in the secret store) and the address, if one was given, through the admin door."""
 
-        async def keep(control: Control) -> KeyChange:
-            return await control.store_provider_keys(provider, keys, ACTOR)
+        async def keep(control: Control) -> bool:
+            return await control.save_provider_key(card.id, key, address, ACTOR)
 
-        def kept(change: KeyChange) -> None:
-            self.say_done(f"Stored {len(keys)} key(s) for {provider} in {change['stored_in']};", change["applied"])
+        def kept(applied: bool) -> None:
+            self.say_done(f"Saved the key for {card.name};", applied)
             self.shown()
 
         self.ask(keep, kept)
 
-    def remove_key(self) -> None:
-        row = self._chosen()
-        if row is None:
+    def store(self, provider: str, keys: tuple[str, ...]) -> None:
+        """Keep several keys at once, untested (a pool of keys for one provider)."""
+
+        def kept(change: KeyChange) -> None:
+            self.say_done(f"Stored {len(keys)} key(s) for {self._row(provider)['name']};", change["applied"])
+            self.shown()
+
+        self.ask(lambda control: control.store_provider_keys(provider, keys, ACTOR), kept)
+
+    def remove(self, card: Card) -> None:
+        """Remove a stored key or a server added here, once asked."""
+        question, stops = removal_words(card)
+        self.box = confirm(self, question, stops, lambda: self._remove(card))
+
+    def _remove(self, card: Card) -> None:
+        if card.custom:
+
+            def gone(applied: bool) -> None:
+                self.say_done(f"Removed the server {card.name};", applied)
+                self.shown()
+
+            self.ask(lambda control: control.remove_server(card.id, ACTOR), gone)
             return
-        pid = row["id"]
 
         def removed(change: KeyChange) -> None:
             if change["changed"]:
-                self.say_done(f"Removed the stored key(s) of {pid};", change["applied"])
-                self.shown()
+                self.say_done(f"Removed the stored key for {card.name};", change["applied"])
             else:
-                self.say(
-                    f"No key of {pid} is stored here (one from the environment stays until it is unset).", error=True
-                )
+                self.say(f"No key for {card.name} is stored by Switchboard; one set outside it stays.", error=True)
+            self.shown()
 
-        self.ask(lambda control: control.drop_provider_keys(pid, ACTOR), removed)
+        self.ask(lambda control: control.drop_provider_keys(card.id, ACTOR), removed)
 
-    def set_address(self) -> None:
-        row = self._chosen()
-        if row is None:
-            return
+    def test(self, provider: str) -> None:
+        name = self._row(provider)["name"]
+        self.say(f"Asking {name} for its models…")
+
+        def answered(result: ProviderTest) -> None:
+            if result["ok"]:
+                self.say(f"{name} answers: {result['models']} models.")
+            else:
+                self.say(f"{name} did not answer as it should: see its card.", error=True)
+            self.context.refresh()  # its card's words come with the next status
+            self.shown()
+
+        self.ask(lambda control: control.test_provider(provider), answered)
+
+    # --- servers ----------------------------------------------------------------------------------
+
+    def add_server(self) -> None:
+        def trial(definition: ServerDefinition, answered: Answered, refused: Refused) -> None:
+            self.ask(lambda control: control.try_server(definition), answered, refused)
+
+        self._open(ServerDialog(trial, self.save_server, self))
+
+    def save_server(self, definition: ServerDefinition) -> None:
+        def added(result: ServerAdded) -> None:
+            self.say_done(f"Added the server {definition['name']};", result["applied"])
+            self.shown()
+
+        self.ask(lambda control: control.add_server(definition, ACTOR), added)
+
+    def _open(self, dialog: QDialog) -> None:
+        self.dialog = dialog
+        dialog.open()  # not exec(): the gateway's answers and repaints go on meanwhile
+
+    # --- settings of its own ----------------------------------------------------------------------
+
+    def set_address(self, provider: str) -> None:
+        row = self._row(provider)
         text, ok = QInputDialog.getText(
-            self, f"Address of {row['name']}", "Base URL (empty: the catalog's):", text=row["base_url"]
+            self, f"Address of {row['name']}", "Its address (empty: the usual one):", text=row["base_url"]
         )
         if ok:
             self._configure(row, "base_url", text.strip() or None, "address")
 
-    def set_models(self) -> None:
-        row = self._chosen()
-        if row is None:
-            return
+    def set_models(self, provider: str) -> None:
+        row = self._row(provider)
         text, ok = QInputDialog.getText(
             self,
             f"Models of {row['name']}",
@@ -149,23 +227,3 @@ class ProvidersPage(Page):
                 self.say(f"The {what} of {row['name']} was already so.")
 
         self.change_config([(f"providers.{row['id']}", key, value)], saved)
-
-    def test(self) -> None:
-        row = self._chosen()
-        if row is None:
-            return
-        pid = row["id"]
-        self.say(f"Asking {row['name']} for its models…")
-
-        def answered(result: ProviderTest) -> None:
-            if result["ok"]:
-                self.say(f"{pid} answers: {result['models']} models.")
-            else:
-                self.say(f"{pid} did not answer: {result['error']}", error=True)
-            self.shown()
-
-        self.ask(lambda control: control.test_provider(pid), answered)
-
-    def show_status(self, status: StatusDocument | None) -> None:
-        if not self.model.rows:
-            self.shown()

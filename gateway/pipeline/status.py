@@ -115,7 +115,8 @@ def provider_status(
                 "breaker": health.breaker_snapshot(provider.id),
                 "keys": keys,
                 "models": listed.get(provider.id, 0),
-                "list_failure": list_failure(provider.id),
+                # a local server only looked for on its usual port is not failing when it is not there
+                "list_failure": None if provider.settings.probe else list_failure(provider.id),
             }
         )
     return out

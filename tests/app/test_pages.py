@@ -37,22 +37,21 @@ def test_a_key_added_makes_its_models_appear(qtbot: QtBot, make_app: MakeApp, fa
     app = make_app({"GROQ_BASE_URL": fake.url})
     page = app.window.go(ProvidersPage.title)
     assert isinstance(page, ProvidersPage)
-    qtbot.waitUntil(lambda: any(r["id"] == "groq" for r in page.model.rows), timeout=WAIT)
-    groq = next(r for r in page.model.rows if r["id"] == "groq")
+    qtbot.waitUntil(lambda: any(r["id"] == "groq" for r in page.rows), timeout=WAIT)
+    groq = next(r for r in page.rows if r["id"] == "groq")
     assert not groq["configured"] and groq["models"] == []
     assert not any(m["id"].startswith("groq/") for m in _get(f"{app.host.url}/v1/models")["data"])
 
-    page.view.selectRow(page.model.rows.index(groq))
     page.store("groq", (KEY,))
     qtbot.waitUntil(lambda: "in use now" in page.note.text(), timeout=WAIT)  # applied live: no restart
-    qtbot.waitUntil(lambda: any(r["id"] == "groq" and r["models"] for r in page.model.rows), timeout=WAIT)
-    groq = next(r for r in page.model.rows if r["id"] == "groq")
+    qtbot.waitUntil(lambda: any(r["id"] == "groq" and r["models"] for r in page.rows), timeout=WAIT)
+    groq = next(r for r in page.rows if r["id"] == "groq")
     assert groq["configured"] and groq["keys"] == 1
     listed = {m["id"] for m in _get(f"{app.host.url}/v1/models")["data"]}
     assert {f"groq/{m}" for m in fake.models} <= listed
     assert KEY not in page.note.text() and app.secrets.get("provider-key:groq") == KEY  # type: ignore[attr-defined]
 
-    page.test()  # the Test button asks the provider now
+    page.test("groq")  # the Test button asks the provider now
     qtbot.waitUntil(lambda: "answers" in page.note.text(), timeout=WAIT)
     assert f"{len(fake.models)} models" in page.note.text()
     fakes.run(fake.stop())

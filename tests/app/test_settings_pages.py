@@ -210,27 +210,24 @@ def test_provider_address_and_models_and_a_refused_edit(
     app.window.show()
     page = app.window.go(ProvidersPage.title)
     assert isinstance(page, ProvidersPage)
-    qtbot.waitUntil(lambda: any(r["id"] == "groq" for r in page.model.rows), timeout=WAIT)
-    assert not any(r["local"] for r in page.model.rows)
-    page.view.selectRow([r["id"] for r in page.model.rows].index("groq"))
+    qtbot.waitUntil(lambda: "groq" in page.cards, timeout=WAIT)
+    assert not any(r["local"] for r in page.rows if r["id"] in page.cards)
     answer(monkeypatch, fake.url)
-    _restarted(app, qtbot, page.set_address)
+    _restarted(app, qtbot, lambda: page.set_address("groq"))
     qtbot.waitUntil(lambda: page.note.text() == "Saved the address of Groq; in use now.", timeout=WAIT)
-    page.view.selectRow([r["id"] for r in page.model.rows].index("groq"))
     answer(monkeypatch, f" {fake.models[0]} , ")
-    _restarted(app, qtbot, page.set_models)
+    _restarted(app, qtbot, lambda: page.set_models("groq"))
     qtbot.waitUntil(lambda: page.note.text() == "Saved the model list of Groq; in use now.", timeout=WAIT)
     qtbot.waitUntil(
-        lambda: any(r["id"] == "groq" and r["models"] == [f"groq/{fake.models[0]}"] for r in page.model.rows),
+        lambda: any(r["id"] == "groq" and r["models"] == [f"groq/{fake.models[0]}"] for r in page.rows),
         timeout=WAIT,
     )
 
     config = page.context.setup.paths.config_file
     before = config.read_text()
-    page.view.selectRow([r["id"] for r in page.model.rows].index("mistral"))
     answer(monkeypatch, "https://example.invalid/v1")
-    page.set_address()  # mistral has no key: the gateway could not start from that
-    qtbot.waitUntil(lambda: "has no key" in page.note.text(), timeout=WAIT)
+    page.set_address("mistral")  # mistral has no key: the gateway could not start from that
+    qtbot.waitUntil(lambda: "no key" in page.note.text(), timeout=WAIT)
     assert config.read_text() == before and not config.with_name("config.toml.new").exists()
     fakes.run(fake.stop())
 
@@ -322,10 +319,9 @@ def test_an_edit_from_the_app_is_audited_as_one_over_http(
     app.window.show()
     page = app.window.go(ProvidersPage.title)
     assert isinstance(page, ProvidersPage)
-    qtbot.waitUntil(lambda: any(r["id"] == "groq" for r in page.model.rows), timeout=WAIT)
-    page.view.selectRow([r["id"] for r in page.model.rows].index("groq"))
+    qtbot.waitUntil(lambda: "groq" in page.cards, timeout=WAIT)
     answer(monkeypatch, fake.url)
-    _restarted(app, qtbot, page.set_address)
+    _restarted(app, qtbot, lambda: page.set_address("groq"))
     edits = [(actor, payload) for actor, action, payload in _audited(app) if action == "config.edited"]
     assert edits == [("app", {"file": "config.toml", "keys": ["providers.groq.base_url"], "applied": True})]
     fakes.run(fake.stop())
@@ -342,18 +338,18 @@ def test_removing_a_stored_key_the_gateway_needs_is_refused_and_it_serves_on(
     app.window.show()
     page = app.window.go(ProvidersPage.title)
     assert isinstance(page, ProvidersPage)
-    qtbot.waitUntil(lambda: any(r["id"] == "groq" for r in page.model.rows), timeout=WAIT)
+    qtbot.waitUntil(lambda: "groq" in page.cards, timeout=WAIT)
     page.store("groq", (KEY,))
     qtbot.waitUntil(lambda: "in use now" in page.note.text(), timeout=WAIT)
-    qtbot.waitUntil(lambda: any(r["id"] == "groq" and r["configured"] for r in page.model.rows), timeout=WAIT)
-    page.view.selectRow([r["id"] for r in page.model.rows].index("groq"))
+    qtbot.waitUntil(lambda: any(r["id"] == "groq" and r["configured"] for r in page.rows), timeout=WAIT)
     answer(monkeypatch, fake.url)
-    _restarted(app, qtbot, page.set_address)
+    _restarted(app, qtbot, lambda: page.set_address("groq"))
 
     stopped: list[bool] = []
     app.host.stopped.connect(lambda: stopped.append(True))
-    page.view.selectRow([r["id"] for r in page.model.rows].index("groq"))
-    page.remove_key()
+    page.remove(page.card("groq"))
+    assert page.box is not None
+    next(b for b in page.box.buttons() if b.text() == "Remove").click()  # it asks first
     qtbot.waitUntil(lambda: "Not removed" in page.note.text(), timeout=WAIT)
     assert page.note.property("error") and page.note.text() == (
         "Not removed, so nothing changed: Groq has settings of its own and would be left without a key."
