@@ -26,6 +26,7 @@ from gateway.cli.common import ACTOR, fail, open_state
 from gateway.config.settings import Settings
 from gateway.errors import ConfigError
 from gateway.paths import StatePaths
+from gateway.runtime.launch import read_settings
 from gateway.store.db import StoreError
 
 LOCAL = "127.0.0.1"
@@ -59,9 +60,14 @@ def _client_key(args: argparse.Namespace, settings: Settings, paths: StatePaths,
     return created["key"]
 
 
-def cmd_connect(args: argparse.Namespace, settings: Settings, paths: StatePaths) -> int:
+def _settings(args: argparse.Namespace, paths: StatePaths) -> Settings:
+    """The gateway's settings, read only where needed: restoring opens no secret store (the
+    uninstallers run it, where no keychain may answer). Raises ``ConfigError``."""
+    return read_settings(paths, os.environ, args.open_secrets(paths.data_dir), config=args.config)
+
+
+def cmd_connect(args: argparse.Namespace, paths: StatePaths) -> int:
     setup = ToolSetup(_places(paths))
-    url = gateway_url(settings, args.url)
     try:
         if args.restore_all:
             restored = setup.restore_all()
@@ -69,12 +75,14 @@ def cmd_connect(args: argparse.Namespace, settings: Settings, paths: StatePaths)
                 print(f"Restored {path}")
             print("Every tool's settings are as they were." if restored else "No tool's settings were changed.")
             return 0
-        if args.list or not args.tool:
-            return _list(setup, url)
-        if args.restore:
-            state = setup.restore(args.tool, url)
+        if args.restore and args.tool:
+            state = setup.restore(args.tool, args.url or "")
             print(f"{state['name']}: its settings are as they were ({state['file']}).")
             return 0
+        settings = _settings(args, paths)
+        url = gateway_url(settings, args.url)
+        if args.list or not args.tool:
+            return _list(setup, url)
         tool = setup.tool(args.tool)
         key = _client_key(args, settings, paths, tool.name)
         state = setup.set_up(args.tool, Target(url, key, args.model))
@@ -96,11 +104,12 @@ def _list(setup: ToolSetup, url: str) -> int:
     return 0
 
 
-def cmd_launch(args: argparse.Namespace, settings: Settings, paths: StatePaths) -> int:
+def cmd_launch(args: argparse.Namespace, paths: StatePaths) -> int:
     path = _places(paths).find(PROGRAMS[args.program])
     if path is None:
         return fail(f"{args.program} is not installed here (it is not on PATH).")
     try:
+        settings = _settings(args, paths)
         key = _client_key(args, settings, paths, f"{args.program} (launch)")
     except (StoreError, ConfigError) as exc:
         return fail(str(exc))
@@ -130,11 +139,11 @@ def add_tool_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     connect.add_argument("--restore", action="store_true", help="put the tool's settings back as they were")
     connect.add_argument("--restore-all", action="store_true", help="put back every tool's settings changed")
     connect.add_argument("--list", action="store_true", help="which tools are installed and connected")
-    connect.set_defaults(func=cmd_connect)
+    connect.set_defaults(func=cmd_connect, needs_settings=False)
 
     launch = sub.add_parser(
         "launch", parents=[common, target], help="run Claude Code or Codex through the gateway, changing no file"
     )
     launch.add_argument("program", choices=list(PROGRAMS), help="the tool to run")
     launch.add_argument("args", nargs=argparse.REMAINDER, help="its own arguments")
-    launch.set_defaults(func=cmd_launch)
+    launch.set_defaults(func=cmd_launch, needs_settings=False)

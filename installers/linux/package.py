@@ -77,6 +77,27 @@ if command -v gtk-update-icon-cache >/dev/null 2>&1; then
 fi
 """
 
+# Before the programs go (removal or purge, not an upgrade): each user's tool settings that
+# Switchboard changed (Claude Code's, Codex's, …) are put back from the copies in their state
+# folder, by the gateway's own "connect --restore-all", run as that user in their home. A user
+# with nothing changed has nothing put back; a failure never stops the removal.
+PRERM = """#!/bin/sh
+set -e
+case "$1" in
+    remove|purge) ;;
+    *) exit 0 ;;
+esac
+GATEWAY=/opt/switchboard/switchboard-gateway
+[ -x "$GATEWAY" ] || exit 0
+getent passwd | while IFS=: read -r user _ uid _ _ home _; do
+    case "$uid" in ''|*[!0-9]*) continue ;; esac
+    if [ "$uid" -ne 0 ] && [ "$uid" -lt 1000 ]; then continue; fi
+    [ -d "$home/.local/share/Switchboard" ] || [ -d "$home/.config/Switchboard" ] || continue
+    runuser -u "$user" -- env HOME="$home" "$GATEWAY" connect --restore-all >/dev/null 2>&1 || true
+done
+exit 0
+"""
+
 
 def draw_icons(folder: Path) -> dict[int, Path]:
     """The tray icon's 'serving' picture as PNGs, drawn by the app's own code (Qt offscreen)."""
@@ -115,8 +136,8 @@ def build_deb(bundle: Path, name: str, version: str, arch: str, out: Path, work:
     debian = tree / "DEBIAN"
     debian.mkdir()
     (debian / "control").write_text(control(name, version, arch, installed // 1024 + 1), encoding="utf-8")
-    for script in ("postinst", "postrm"):
-        (debian / script).write_text(POSTINST, encoding="utf-8")
+    for script, text in (("postinst", POSTINST), ("postrm", POSTINST), ("prerm", PRERM)):
+        (debian / script).write_text(text, encoding="utf-8")
         (debian / script).chmod(0o755)
     deb = out / f"{name}_{version}_{arch}.deb"
     run("dpkg-deb", "--root-owner-group", "-Zgzip", "-z6", "--build", str(tree), str(deb))

@@ -75,6 +75,11 @@ Section /o "Start ${NAME} when I log in" SecLogin
 SectionEnd
 
 Section "Uninstall"
+  ; First, while the gateway program is still here: every tool's settings Switchboard changed
+  ; (Claude Code's, Codex's, ...) put back as they were. Per user, so it runs as the user whose
+  ; settings they are; its outcome never stops the uninstall.
+  nsExec::Exec '"$INSTDIR\switchboard-gateway.exe" connect --restore-all'
+  Pop $0
   DeleteRegValue HKCU "${RUN_KEY}" "${NAME}"
   DeleteRegKey HKCU "${UNINSTALL_KEY}"
   DeleteRegKey HKCU "Software\${NAME}"
