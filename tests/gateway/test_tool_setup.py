@@ -239,3 +239,11 @@ def test_launch_changes_no_file_and_hands_the_key_through_the_environment() -> N
 )
 def test_jsonc_sets_one_member_and_keeps_the_rest(text: str, path: tuple[str, ...], expected: str) -> None:
     assert jsonc.set_value(text, path, 1) == expected
+
+
+def test_a_file_that_cannot_be_read_says_why_in_words(places: Places) -> None:
+    _file(places, "codex").mkdir(parents=True)  # a folder where its file should be
+    with pytest.raises(ToolSetupError) as refused:
+        ToolSetup(places).set_up("codex", TARGET)
+    assert "Errno" not in refused.value.message
+    assert refused.value.message.endswith("could not be read: is a directory.")

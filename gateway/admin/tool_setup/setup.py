@@ -11,6 +11,11 @@ from gateway.admin.tool_setup.places import Places
 from gateway.admin.tool_setup.target import Target, Tool, ToolSetupError
 
 
+def _why(exc: OSError) -> str:
+    """The system's reason in words ("Permission denied"), without its error number."""
+    return (exc.strerror or "the system refused").rstrip(".").lower()
+
+
 class ToolState(TypedDict):
     id: str
     name: str
@@ -37,8 +42,10 @@ class ToolSetup:
             return path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return ""
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ToolSetupError(f"{tool.name}'s settings file {path} could not be read ({exc}).") from exc
+        except UnicodeDecodeError as exc:
+            raise ToolSetupError(f"{tool.name}'s settings file {path} is not text, so it was left as it is.") from exc
+        except OSError as exc:
+            raise ToolSetupError(f"{tool.name}'s settings file {path} could not be read: {_why(exc)}.") from exc
 
     def state(self, tool_id: str, url: str) -> ToolState:
         tool = self.tool(tool_id)
@@ -76,7 +83,7 @@ class ToolSetup:
             mode = path.stat().st_mode & 0o7777 if path.exists() else 0o600
             write_atomic(path, changed.encode("utf-8"), mode)
         except OSError as exc:
-            raise ToolSetupError(f"{tool.name}'s settings file {path} could not be written ({exc}).") from exc
+            raise ToolSetupError(f"{tool.name}'s settings file {path} could not be written: {_why(exc)}.") from exc
         return self.state(tool.id, target.url)
 
     def restore(self, tool_id: str, url: str) -> ToolState:
@@ -84,7 +91,7 @@ class ToolSetup:
         try:
             self.backups.restore(tool.id)
         except OSError as exc:
-            raise ToolSetupError(f"{tool.name}'s settings could not be put back ({exc}).") from exc
+            raise ToolSetupError(f"{tool.name}'s settings could not be put back: {_why(exc)}.") from exc
         return self.state(tool.id, url)
 
     def restore_all(self) -> list[str]:
@@ -92,4 +99,4 @@ class ToolSetup:
         try:
             return [str(path) for path in self.backups.restore()]
         except OSError as exc:
-            raise ToolSetupError(f"The tools' settings could not all be put back ({exc}).") from exc
+            raise ToolSetupError(f"The tools' settings could not all be put back: {_why(exc)}.") from exc
