@@ -12,13 +12,15 @@ import httpx
 
 from gateway import ConfigError, Fix, FixId, GatewayError, ListenError, fix_of
 
-# The fixes the app offers as a button, and what the button says. The rest are said in words only.
+# The fixes the app offers as a button, and what the button says; a button shows where a page makes
+# that fix (``Page.fixes``). The rest, and those no page makes yet, are said in words only.
 BUTTONS: dict[FixId, str] = {
     "choose_port": "Use another port…",
     "undo_change": "Undo that change",
     "add_client_key": "Create a client key…",
     "store_key": "Add its key…",
     "sign_in_chatgpt": "Sign in with ChatGPT instead",
+    "sign_in_copilot": "Sign in with GitHub instead",
 }
 OFFLINE = "Check the internet connection."
 

@@ -44,6 +44,8 @@ FixId = Literal[
     "store_key",  # a provider has no key (``subject``: its id)
     "check_connection",  # an address could not be reached (``subject``: the host)
     "sign_in_chatgpt",  # no Codex login to import: sign in with ChatGPT instead
+    "sign_in_copilot",  # no editor's Copilot login to import (``subject``: the GitHub host): sign in instead
+    "own_folder",  # another gateway serves from this state folder: this one could use a folder of its own
     "unlock_secrets",  # the secrets file is encrypted and no passphrase was given
 ]
 

@@ -214,7 +214,7 @@ class Page(QWidget):
         self.note.setText(text)
         self.note.setVisible(bool(text))
         fix = text.fix if isinstance(text, Said) else None
-        self._fix = fix if fix is not None and fix.id in BUTTONS else None
+        self._fix = fix if fix is not None and self._can_make(fix.id) else None
         self.fix_button.setText(BUTTONS[self._fix.id] if self._fix is not None else "")
         self.fix_button.setVisible(self._fix is not None)
         detail = text.detail if isinstance(text, Said) else ""
@@ -236,6 +236,10 @@ class Page(QWidget):
         elif fix.id == "undo_change" and self._undo:
             undo, self._undo = self._undo, []
             self.change_config(undo, lambda edited: self.say_done("The previous settings are back.", edited.applied))
+
+    def _can_make(self, fix: FixId) -> bool:
+        """Whether the fix has a button and a page of this window (or this one) that makes it."""
+        return fix in BUTTONS and (fix in self.fixes or any(fix in page.fixes for page in self.pages().values()))
 
     def pages(self) -> dict[str, Page]:
         """Every page of the window this one is in, by title (none outside one)."""

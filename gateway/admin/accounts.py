@@ -66,7 +66,7 @@ class Accounts:
             login = await asyncio.to_thread(read_codex_login, found)
             keep_in_step = write_back_to(login, sync)
         except ImportProblem as exc:
-            raise InvalidRequest(str(exc), param="path") from None
+            raise InvalidRequest(str(exc), param="path", fix=exc.fix, detail=exc.detail) from None
         row = await self.book.connect_codex(login.tokens, "import:codex-cli", actor, keep_in_step, login.account_id)
         await self._models_of("codex")
         return row.public()
@@ -80,7 +80,7 @@ class Accounts:
             try:
                 login = await asyncio.to_thread(read_editor_login, flows.env, folder, host or self.book.github.host)
             except ImportProblem as exc:
-                raise InvalidRequest(str(exc), param="token") from None
+                raise InvalidRequest(str(exc), param="token", fix=exc.fix, detail=exc.detail) from None
             token, user, origin = login.token, login.user, "import:editor"
         else:
             user, origin = "", "import:token"

@@ -37,7 +37,9 @@ def check_target(paths: StatePaths, target: Path) -> Path:
     if paths.source not in MOVABLE:
         how = "--home" if paths.source == "option" else "SWITCHBOARD_HOME"
         raise ConfigError(
-            f"Switchboard was started with {how}, so its folder is chosen there; move it yourself and change {how}"
+            "Switchboard was told which folder to use when it was started, so it does not move it: move it "
+            "yourself, and start Switchboard with the new place.",
+            detail=f"chosen with {how}",
         )
     target = target.expanduser().resolve()
     for folder in {paths.config_dir, paths.data_dir, paths.log_dir}:

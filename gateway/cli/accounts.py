@@ -43,7 +43,7 @@ def cmd_accounts(args: argparse.Namespace, settings: Settings, paths: StatePaths
     try:
         return asyncio.run(_accounts(args, settings, state))
     except (GatewayError, ImportProblem) as exc:
-        return fail(getattr(exc, "message", str(exc)), 2)
+        return fail(exc, 2)
     except KeyboardInterrupt:
         return fail("cancelled", 130)
     finally:

@@ -11,7 +11,11 @@ COMMANDS: dict[FixId, str] = {
     "add_client_key": "Create one with 'python -m gateway keys create --label NAME', or use --host 127.0.0.1.",
     "store_key": "Store one with 'python -m gateway providers set-key {subject}', or set it in the environment.",
     "check_connection": "Check the internet connection, or the address.",
-    "sign_in_chatgpt": "Sign in with 'python -m gateway accounts login codex'.",
+    "sign_in_chatgpt": "Sign in with 'codex login', or use 'python -m gateway accounts login codex'.",
+    "sign_in_copilot": (
+        "Sign in with 'python -m gateway accounts login copilot' instead, or name another GitHub host with --host."
+    ),
+    "own_folder": "Or give this one its own folder with --home.",
     "unlock_secrets": (
         "Give the passphrase in SWITCHBOARD_SECRETS_PASSPHRASE_FILE (a file holding it) or "
         "SWITCHBOARD_SECRETS_PASSPHRASE."

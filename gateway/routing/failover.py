@@ -128,8 +128,8 @@ def _keyless(providers: tuple[str, ...]) -> str:
     for provider in providers:
         if provider in SUBSCRIPTIONS:
             said.append(
-                f"no {provider} account is connected (connect one with 'python -m gateway accounts import {provider}' "
-                f"or 'accounts login {provider}', or on the app's Accounts page)"
+                f"no {provider} account is connected (sign one in on Switchboard's Accounts page, "
+                "or with its accounts command)"
             )
         else:
             said.append(f"{provider} has no key")

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, Fix
 
 LOCK_FILE = "gateway.lock"
 # Windows locks a byte range, which others can then not read: the lock sits past the process id.
@@ -41,8 +41,8 @@ class FolderLock:
             holder = _holder(fd)
             os.close(fd)
             raise FolderBusy(
-                f"another Switchboard gateway{holder} is already serving from {folder}; "
-                "stop it first, or give this one its own folder with --home"
+                f"Another Switchboard gateway{holder} is already serving from {folder}: stop it first.",
+                fix=Fix("own_folder"),
             ) from None
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)

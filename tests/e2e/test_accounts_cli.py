@@ -64,7 +64,7 @@ async def test_accounts_and_quota_from_the_cli(tmp_path: Path) -> None:
             missing = await asyncio.to_thread(
                 run, tmp_path, "accounts", "import", "copilot", XDG_CONFIG_HOME=str(tmp_path / "none")
             )
-            assert missing.returncode == 2 and "no GitHub Copilot login for" in missing.stderr
+            assert missing.returncode == 2 and "GitHub Copilot login for" in missing.stderr
         finally:
             proc.terminate()
             await proc.wait()

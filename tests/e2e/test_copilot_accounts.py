@@ -156,7 +156,7 @@ async def test_editor_login_import_then_chat_messages_and_quota(
         status, data, _ = await _post(
             session, f"{gw.url}/admin/accounts/import/copilot", {"host": "ghe.example.com"}, ADMIN
         )
-        assert status == 400 and "no GitHub Copilot login for ghe.example.com" in data["error"]["message"]
+        assert status == 400 and "GitHub Copilot login for ghe.example.com" in data["error"]["message"]
         status, data, _ = await _post(session, f"{gw.url}/admin/accounts/import/copilot", {}, ADMIN)
         assert status == 201, data
         account = data["account"]

@@ -23,11 +23,17 @@ from pathlib import Path
 from typing import Any
 
 from gateway.auth.oauth.openai import Tokens
+from gateway.errors import Fix, Fixable
 from gateway.paths import write_private
 
 
-class ImportProblem(Exception):
-    """There is no login to import where we looked, or it cannot be read; the message says."""
+class ImportProblem(Fixable, Exception):
+    """There is no login to import where we looked, or it cannot be read; the message says, and
+    ``fix`` offers signing in instead."""
+
+    def __init__(self, message: str, *, fix: Fix | None = None, detail: str = "") -> None:
+        super().__init__(message)
+        self.fixed_by(fix, detail)
 
 
 CODEX_KEYRING_SERVICE = "Codex Auth"
@@ -113,9 +119,7 @@ def read_codex_login(path: Path, keyring_get: KeyringGet = system_keyring_get) -
         isinstance(tokens.get(k), str) and tokens.get(k) for k in ("access_token", "refresh_token")
     ):
         hint = " (it holds an API key, not a ChatGPT sign-in)" if data.get("OPENAI_API_KEY") else ""
-        raise ImportProblem(
-            f"{where} holds no ChatGPT sign-in{hint}. Sign in with 'codex login', or use 'accounts login codex'."
-        )
+        raise ImportProblem(f"{where} holds no ChatGPT sign-in{hint}.", fix=Fix("sign_in_chatgpt"))
     account_id = tokens.get("account_id")
     return CodexLogin(
         Tokens(str(tokens.get("id_token") or ""), tokens["access_token"], tokens["refresh_token"]),
@@ -174,6 +178,7 @@ def read_editor_login(env: Mapping[str, str], folder: Path, host: str = "github.
             if key.split(":")[0] == host and isinstance(value, dict) and isinstance(value.get("oauth_token"), str):
                 return EditorLogin(value["oauth_token"], str(value.get("user") or ""), str(path))
     raise ImportProblem(
-        f"no GitHub Copilot login for {host} found (looked at GH_COPILOT_TOKEN, {', '.join(looked)}). "
-        "Sign in with 'accounts login copilot' instead, or name another GitHub host with --host."
+        f"No GitHub Copilot login for {host} was found on this computer.",
+        fix=Fix("sign_in_copilot", host),
+        detail=f"looked at GH_COPILOT_TOKEN, {', '.join(looked)}",
     )
