@@ -38,7 +38,7 @@ from app.viewmodels.welcome import (
 )
 from app.windows.connect import ConnectPage
 from app.windows.providers import ProvidersPage
-from gateway import Found, GatewayError, KeyChange
+from gateway import Found, GatewayError
 
 ACTOR = "app"
 SIZE = QSize(760, 600)  # fits 1024×640 with its frame; it scrolls below that
@@ -51,6 +51,12 @@ def _label(text: str = "", name: str = "") -> QLabel:
     if name:
         label.setObjectName(name)
     return label
+
+
+def _show(label: QLabel, text: str, colour: str = "") -> None:
+    label.setStyleSheet(f"color: {colour};" if colour else "")
+    label.setText(text)
+    label.setVisible(bool(text))
 
 
 class WelcomeWindow(QWidget):
@@ -72,7 +78,7 @@ class WelcomeWindow(QWidget):
         self.buttons: dict[tuple[str, str], QPushButton] = {}
 
         outer = QVBoxLayout(self)
-        scroll = QScrollArea()
+        self.scroller = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         body = QWidget()
@@ -100,15 +106,19 @@ class WelcomeWindow(QWidget):
             more.addWidget(button)
         more.addStretch(1)
         layout.addLayout(more)
+        self.note = _label(name="note")  # what a click above did, or why it could not
+        self.note.hide()
+        layout.addWidget(self.note)
 
         layout.addSpacing(SPACE_L)
         layout.addWidget(_label("Try it", "big"))
         layout.addWidget(_label("Send one message through Switchboard, as a tool would, to see that it all works."))
         self.try_button = QPushButton("Send a test message")
         self.try_button.clicked.connect(lambda: self.send_test())
+        self.result = _label()  # how the test message went, beside its button
         row = QHBoxLayout()
         row.addWidget(self.try_button)
-        row.addStretch(1)
+        row.addWidget(self.result, 1)
         layout.addLayout(row)
         self.answer_card = QFrame()
         self.answer_card.setObjectName("card")
@@ -116,9 +126,6 @@ class WelcomeWindow(QWidget):
         QVBoxLayout(self.answer_card).addWidget(self.answer)
         self.answer_card.hide()
         layout.addWidget(self.answer_card)
-        self.result = _label(name="note")
-        self.result.hide()
-        layout.addWidget(self.result)
         layout.addStretch(1)
 
         bottom = QHBoxLayout()
@@ -190,22 +197,21 @@ class WelcomeWindow(QWidget):
             self._tasks.run(lambda control: control.import_copilot(ACTOR), lambda _: self.look(), self._failed, self)
         elif shown.kind == "key":
             work = lambda control: control.keep_env_keys(shown.id, ACTOR)  # noqa: E731
-            self._tasks.run(work, self._kept, self._failed, self)
+            self._tasks.run(work, lambda _: self._kept(shown), self._failed, self)
 
-    def _kept(self, change: KeyChange) -> None:
-        self.say(f"Kept in {change['stored_in']}.")
+    def _kept(self, shown: Offer) -> None:
+        _show(self.note, f"The key for {shown.name} is kept now: Switchboard has it whenever it starts.")
         self.look()
 
     def _failed(self, message: str) -> None:
         self.look_button.setEnabled(True)
         for button in self.buttons.values():
             button.setEnabled(True)
-        self.say(message, error=True)
+        _show(self.note, message, BAD)
 
-    def say(self, text: str, *, error: bool = False, good: bool = False) -> None:
-        self.result.setStyleSheet(f"color: {BAD};" if error else f"color: {GOOD};" if good else "")
-        self.result.setText(text)
-        self.result.setVisible(bool(text))
+    def say(self, text: str, colour: str = "") -> None:
+        """How the test message goes."""
+        _show(self.result, text, colour)
 
     # --- the test message ------------------------------------------------------------------
 
@@ -220,16 +226,16 @@ class WelcomeWindow(QWidget):
         try:
             model = model_to_try(await self._tasks.ask(lambda control: control.models()))
             if model is None:
-                self.say(NO_MODEL, error=True)
+                self.say(NO_MODEL, BAD)
                 return
             key = await self._tasks.ask(lambda control: control.app_key())
             self.say(f"Asking {model}…")
             async with try_client() as client:
                 tried = await try_model(client, self._host.url, model, PROMPT, self._piece, key)
         except TryFailed as exc:
-            self.say(exc.message, error=True)
+            self.say(exc.message, BAD)
         except (NotServing, GatewayError) as exc:  # the gateway stopped meanwhile, or refused the listing
-            self.say(message_of(exc), error=True)
+            self.say(message_of(exc), BAD)
         else:
             self._answered(tried)
         finally:
@@ -240,13 +246,16 @@ class WelcomeWindow(QWidget):
         self.answer_card.show()
 
     def _answered(self, tried: Tried) -> None:
-        self.say(answered(tried), good=True)
+        self.say(answered(tried), GOOD)
+        self.scroller.ensureWidgetVisible(self.answer_card)
         self.finish_button.setText("Finish")
         self.done.emit()
 
     # --- the window ------------------------------------------------------------------------
 
     def open(self) -> None:
+        _show(self.note, "")
+        self.scroller.verticalScrollBar().setValue(0)
         self.show()
         self.raise_()
         self.activateWindow()

@@ -64,7 +64,7 @@ def test_the_first_start_offers_what_was_found_and_is_done_when_a_model_answers(
     assert app.host.server.accounts is not None and app.host.server.accounts.listing()  # type: ignore[union-attr]
     welcome.buttons[("key", "groq")].click()
     qtbot.waitUntil(lambda: _state(app, "key") == IN_USE, timeout=WAIT)
-    assert "Kept in" in welcome.result.text()
+    assert welcome.note.text().startswith("The key for Groq is kept now")
 
     welcome.try_button.click()
     qtbot.waitUntil(lambda: "answered" in welcome.result.text(), timeout=WAIT)
