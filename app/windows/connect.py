@@ -63,6 +63,12 @@ class ConnectPage(Page):
         self.model_dialog: QInputDialog | None = None
         self.question: QMessageBox | None = None  # the last confirmation asked (tests press its buttons)
 
+        intro = QLabel(
+            "Switchboard sets up the coding tools it knows for you: it keeps a copy of the tool's own settings "
+            "first, and Restore puts them back exactly. For the others, copy their settings from here."
+        )
+        intro.setWordWrap(True)
+        self.layout_.addWidget(intro)
         body = QHBoxLayout()
         self.tools = QListWidget()
         self.tools.setMaximumWidth(220)
@@ -114,8 +120,7 @@ class ConnectPage(Page):
         right.addStretch(0)
         body.addLayout(right, 1)
         self.layout_.addLayout(body, 1)
-        self._fill()
-        self.refresh_tools()
+        self._fill()  # the tools' states are read once the page is shown (no loop runs yet here)
 
     # --- what is shown --------------------------------------------------------------------------
 
