@@ -53,6 +53,9 @@ class GatewayHost(QObject):
             None  # why it could not start, as raised: a fix to offer (``SecretsUnreadable``)
         )
         self.paused = False  # stopped on purpose, to be resumed
+        # Starts and stops one at a time (on the gateway's loop): a reconfigure or a second start
+        # while a start is under way waits for it, rather than making a second server.
+        self._switching = asyncio.Lock()
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -100,7 +103,8 @@ class GatewayHost(QObject):
         gateway that could not start is started with them; a paused one reads them when resumed."""
 
         async def apply() -> None:
-            server = self.server
+            async with self._switching:  # a start under way ends first (it may have read the settings before)
+                server = self.server
             if server is None:
                 if not self.paused:
                     await self._start()
@@ -131,8 +135,11 @@ class GatewayHost(QObject):
         return self.submit(run)
 
     async def _start(self) -> None:
-        if self.server is not None:
-            return
+        async with self._switching:
+            if self.server is None and not self.paused:  # started meanwhile, or paused while this waited
+                await self._start_one()
+
+    async def _start_one(self) -> None:
         server: GatewayServer | None = None
         try:
             server = self._make_server()
@@ -157,10 +164,11 @@ class GatewayHost(QObject):
             self.applied.emit(server.url)
 
     async def _stop(self) -> None:
-        server, self.server = self.server, None
-        if server is not None:
-            await server.stop()
-            self.stopped.emit()
+        async with self._switching:
+            server, self.server = self.server, None
+            if server is not None:
+                await server.stop()
+                self.stopped.emit()
 
     def shutdown(self, timeout: float = 60.0) -> None:
         """Stop serving (in-flight requests get the grace period), then end the thread."""

@@ -1,0 +1,108 @@
+"""Progress notes end: a change made while the gateway was starting is applied to the gateway once
+it has started (one gateway, not two), and the page's note says so — "in use now." or why not —
+instead of staying on "Starting the gateway with it…"."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import cast
+
+import pytest
+from app_fixtures import MakeApp
+from pytestqt.qtbot import QtBot
+
+from app.gateway_host import GatewayHost
+from app.windows.quotas import QuotasPage
+from gateway import GatewayServer
+
+WAIT = 15_000
+
+
+class SlowServer:
+    """A server as the host sees one, whose start takes a while."""
+
+    def __init__(self, made: list[SlowServer]) -> None:
+        made.append(self)
+        self.port: int | None = None
+        self.url = f"http://127.0.0.1:{1000 + len(made)}"
+        self.on_applied: list[object] = []
+        self.control = None
+        self.reconfigured = 0
+
+    async def start(self) -> None:
+        await asyncio.sleep(0.3)
+        self.port = 1
+
+    async def stop(self) -> None:
+        self.port = None
+
+    async def reconfigure(self) -> None:
+        self.reconfigured += 1
+        for told in self.on_applied:
+            told()  # type: ignore[operator]
+
+
+@pytest.fixture
+def made() -> Iterator[list[SlowServer]]:
+    servers: list[SlowServer] = []
+    yield servers
+
+
+def _host(made: list[SlowServer]) -> GatewayHost:
+    return GatewayHost(lambda: cast(GatewayServer, SlowServer(made)))
+
+
+def test_a_change_during_a_start_is_applied_to_the_one_gateway_started(qtbot: QtBot, made: list[SlowServer]) -> None:
+    host = _host(made)
+    try:
+        with qtbot.waitSignal(host.applied, timeout=WAIT):
+            starting = host.start()
+            host.reconfigure().result(10)  # waits for the start, then applies to it
+        starting.result(10)
+        assert len(made) == 1 and made[0].reconfigured == 1 and host.serving
+        host.start().result(10)  # started already: nothing more is made
+        assert len(made) == 1
+    finally:
+        host.shutdown(10)
+
+
+def test_a_pause_during_a_start_leaves_it_paused(qtbot: QtBot, made: list[SlowServer]) -> None:
+    host = _host(made)
+    try:
+        starting = host.start()
+        qtbot.waitUntil(lambda: len(made) == 1, timeout=WAIT)  # being started
+        host.pause(True).result(10)
+        starting.result(10)
+        host.reconfigure().result(10)  # a paused gateway reads the change when resumed
+        assert not host.serving and len(made) == 1
+        host.pause(False).result(10)
+        assert host.serving and len(made) == 2
+    finally:
+        host.shutdown(10)
+
+
+def test_the_note_of_a_change_made_during_a_start_ends(qtbot: QtBot, make_app: MakeApp) -> None:
+    app = make_app()  # on a page that asks the gateway nothing when shown, so only the change speaks
+    page = app.window.go(QuotasPage.title)
+    assert isinstance(page, QuotasPage)
+    app.host.stop().result(10)
+    page.say_done("Saved.", False)  # written while stopped: the gateway is started with it
+    assert page.note.text() == "Saved. Starting the gateway with it…"
+    app.host.start()
+    qtbot.waitUntil(lambda: page.note.text() == "Saved. in use now.", timeout=WAIT)
+
+    page.say_done("Saved.", False)  # written while it started: the host applies it to the gateway
+    assert page.note.text() == "Saved. Applying it…"
+    app.host.reconfigure()
+    qtbot.waitUntil(lambda: page.note.text() == "Saved. in use now.", timeout=WAIT)
+
+
+def test_a_change_the_gateway_refused_says_why(qtbot: QtBot, make_app: MakeApp) -> None:
+    app = make_app()
+    page = app.window.go(QuotasPage.title)
+    assert isinstance(page, QuotasPage)
+    page.say_done("Saved.", False)
+    app.host.refused.emit("That setting cannot be used.")  # as the host says it when an apply fails
+    assert page.note.property("error") is True
+    assert page.note.text() == "Saved. It could not be applied: That setting cannot be used."
