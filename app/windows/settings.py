@@ -38,6 +38,7 @@ from app.viewmodels.settings import (
 )
 from app.viewmodels.table import Column, field, stamp
 from app.windows.confirm import confirm
+from app.windows.connect import restore_all_tools
 from app.windows.key_dialog import KeyDialog
 from app.windows.page import ACTOR, Context, Edited, Page, table
 from app.windows.updates_box import UpdatesBox
@@ -125,6 +126,10 @@ class SettingsPage(Page):
             self.log_level.addItem(level.capitalize(), level)
         self.log_level.activated.connect(lambda _: self._log_level())
         local.addRow("Log level", self.log_level)
+        restore_tools = QPushButton("Restore tool settings…")
+        restore_tools.setToolTip("Put back the settings of every tool Switchboard set up, as they were before")
+        restore_tools.clicked.connect(lambda: restore_all_tools(self))
+        local.addRow("Tools", restore_tools)
         folder = QHBoxLayout()
         paths = context.setup.paths
         self.folder = QLabel(str(paths.config_dir))
