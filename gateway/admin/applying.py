@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from gateway.admin.state import State
-from gateway.errors import ConfigError, InvalidRequest
+from gateway.errors import ConfigError, InvalidRequest, fix_of
 
 log = logging.getLogger("gateway")
 
@@ -55,7 +55,10 @@ async def apply_or_undo(apply: Apply | None, undo: Callable[[], object], param: 
             log.exception("the gateway could not apply a change")
         await asyncio.to_thread(undo)
         reason = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-        raise InvalidRequest(f"Not applied, so nothing changed: {reason}", param=param) from None
+        fix, detail = fix_of(exc)  # a port to choose, a client key to make: offered where it is said
+        raise InvalidRequest(
+            f"Not applied, so nothing changed: {reason}", param=param, fix=fix, detail=detail
+        ) from None
     return True
 
 

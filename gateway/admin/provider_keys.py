@@ -117,13 +117,17 @@ class ProviderKeys:
             self._check()  # with the keys back: did the removal do it, or were the settings unreadable already?
         except ConfigError as exc:
             raise InvalidRequest(
-                f"Not removed, so nothing changed: the settings cannot be read: {exc}", param="keys"
+                f"Not removed, so nothing changed: the settings cannot be read: {exc}",
+                param="keys",
+                fix=exc.fix,
+                detail=exc.detail,
             ) from exc
         entry = load_catalog().get(provider)
         name = entry.name if entry is not None else provider
         raise InvalidRequest(
             f"Not removed, so nothing changed: {name} has settings of its own and would be left without a key.",
             param="keys",
+            detail=cause.detail,
         ) from cause
 
     def _answer(self, provider: str, count: int, changed: bool, applied: bool) -> KeyChange:

@@ -90,7 +90,7 @@ class SettingsEdits:
             try:
                 changed = await asyncio.to_thread(found.change, changes)
             except ConfigError as exc:
-                raise InvalidRequest(str(exc), param="changes") from None
+                raise InvalidRequest(str(exc), param="changes", fix=exc.fix, detail=exc.detail) from None
             if not changed:
                 return {"changed": False, "applied": False, "applies": applies(self._apply is not None)}
             if app_only(changes):

@@ -1,0 +1,305 @@
+"""Words and fixes, not commands (issue 22, point 5): nothing a window can show names a command, a
+flag, an environment variable or an errno; a problem with a fix offers it as a button (a busy port:
+"Use another port…"; a change that left the gateway unable to start: "Undo that change"), its
+technical text behind "Details"; the command line still words each fix as its command.
+
+What a window can show is found three ways: every string literal in app/ (but those a terminal or
+the code alone reads: argparse, print, logging, environment look-ups); the message of every failure
+the gateway raises outside its command line, HTTP surface and wire formats (the detail is the
+technical text by design, so it is not scanned); and the texts of the windows themselves, read
+after driving the failures offscreen.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import socket
+import typing
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from app_fixtures import WAIT_MS, MakeApp
+from conftest import LOCAL_OFF
+from PySide6.QtWidgets import QAbstractButton, QLabel, QListWidget, QMessageBox, QWidget
+from pytestqt.qtbot import QtBot
+
+from app.application import Application
+from app.gateway_host import GatewayHost
+from app.platform.autostart import XdgAutostart
+from app.windows.confirm import confirm
+from app.windows.overview import NO_MODELS, OverviewPage
+from app.windows.page import Page
+from app.windows.settings import SettingsPage
+from app.words import BUTTONS, Said, said_of
+from gateway import Fix, FixId, GatewaySetup, ListenError, resolve_paths
+from gateway.cli.fixes import COMMANDS, explained
+from gateway.errors import reason_of
+from gateway.store.secrets import MemorySecrets, place_of
+
+ROOT = Path(__file__).resolve().parents[2]
+FORBIDDEN = {
+    "a command": re.compile(
+        r"python -m |switchboard-gateway|\bgateway (keys|providers|accounts|audit|serve)\b"
+        r"|\baccounts (login|import)\b|\bcodex login\b|\bkeys create\b|\bset-key\b"
+    ),
+    "a flag": re.compile(r"(?<![\w-])--[a-z][a-z0-9-]+"),
+    "an environment variable": re.compile(
+        r"\b[A-Z][A-Z0-9]*_(?:[A-Z0-9]+_)*(?:KEY|URL|TOKEN|FILE|PASSPHRASE|HOME|SECRETS|PASSWORD|HOST)\b"
+        r"|\bSWITCHBOARD_[A-Z_]+"
+    ),
+    "errno or Python text": re.compile(r"\[Errno|urlopen error|Traceback|Exception:|Error:|<class '"),
+}
+# Calls whose string arguments no window shows: a terminal's (argparse, print), the log's, and
+# the names code looks up (environment variables, dictionary keys).
+NOT_SHOWN = {"add_argument", "print", "debug", "info", "warning", "error", "exception", "critical", "get", "getenv"}
+# Gateway packages whose messages reach no window: the command line words fixes as commands, the
+# HTTP surface and the wire formats answer tools, not people at the app.
+TERMINAL_OR_WIRE = {"cli", "api", "formats"}
+
+
+def faults(text: str) -> list[str]:
+    return [name for name, pattern in FORBIDDEN.items() if pattern.search(text)]
+
+
+def _text(node: ast.expr) -> str:
+    """A string expression's literal parts (an f-string's values stand as {})."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join("{}" if isinstance(v, ast.FormattedValue) else _text(v) for v in node.values)
+    if isinstance(node, ast.BinOp):
+        return _text(node.left) + _text(node.right)
+    return ""
+
+
+def _called(node: ast.Call) -> str:
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def app_strings(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """Every string literal a window could show: not docstrings, not what ``NOT_SHOWN`` calls take,
+    not subscripts (keys)."""
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and body:
+            first = body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                skip.add(id(first.value))
+        if isinstance(node, ast.Call) and _called(node) in NOT_SHOWN:
+            skip.update(id(n) for arg in [*node.args, *(k.value for k in node.keywords)] for n in ast.walk(arg))
+        if isinstance(node, ast.Subscript):
+            skip.update(id(n) for n in ast.walk(node.slice))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
+            yield node.lineno, node.value
+
+
+def gateway_messages(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """The words of every failure raised: its first argument (its ``detail`` is technical by design)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args:
+            yield node.lineno, _text(node.exc.args[0])
+
+
+def found_in(paths: list[Path], strings: Any) -> list[str]:
+    return [
+        f"{path.relative_to(ROOT)}:{line}: {', '.join(faults(text))}: {text[:100]!r}"
+        for path in paths
+        for line, text in strings(ast.parse(path.read_text(encoding="utf-8")))
+        if faults(text)
+    ]
+
+
+def test_the_patterns_catch_what_the_windows_used_to_say() -> None:
+    for said in (
+        "set OPENAI_API_KEY in the environment, or store one with 'python -m gateway providers set-key openai'",
+        "Sign in with 'accounts login copilot' instead, or name another GitHub host with --host.",
+        "Stop the other program or choose another port with --port.",
+        "readable only by you but not encrypted (set SWITCHBOARD_SECRETS_PASSPHRASE_FILE to encrypt it)",
+        "Could not check for updates: [Errno -2] Name or service not known",
+        "<urlopen error [Errno 111] Connection refused>",
+    ):
+        assert faults(said), said
+    assert not faults("Port 11488 is already in use by another program. Use another port… LAN mode; API keys")
+
+
+def test_no_string_in_the_app_names_a_command_flag_variable_or_errno() -> None:
+    assert found_in(sorted((ROOT / "app").rglob("*.py")), app_strings) == []
+
+
+def test_no_failure_the_gateway_raises_toward_a_window_does() -> None:
+    modules = [
+        p for p in sorted((ROOT / "gateway").rglob("*.py")) if p.parts[len(ROOT.parts) + 1] not in TERMINAL_OR_WIRE
+    ]
+    assert found_in(modules, gateway_messages) == []
+    for kind in ("keychain", "encrypted file", "memory", "file"):  # where secrets are, as Settings says it
+        assert not faults(" ".join(place_of(kind, "/home/ada/.local/share/switchboard/secrets.json")))
+
+
+def test_every_fix_has_a_command_and_the_cli_still_prints_it() -> None:
+    assert set(COMMANDS) == set(typing.get_args(FixId)) and set(BUTTONS) <= set(COMMANDS)
+    busy = ListenError("Port 11488 is already in use by another program.", fix=Fix("choose_port"), detail="[Errno 98]")
+    assert explained(busy) == (
+        "Port 11488 is already in use by another program. Stop the other program or choose another port with "
+        "--port. ([Errno 98])"
+    )
+    keyless = ListenError("No client key.", fix=Fix("add_client_key"))
+    assert "keys create" in explained(keyless) and "--host 127.0.0.1" in explained(keyless)
+    assert "set-key groq" in explained(ListenError("Groq has no key.", fix=Fix("store_key", "groq")))
+
+
+def test_a_failed_connection_is_said_in_words_with_the_system_text_as_detail() -> None:
+    looked_up = socket.gaierror(-2, "Name or service not known")
+    assert reason_of(looked_up).startswith("its name could not be looked up") and not faults(reason_of(looked_up))
+    request = httpx.Request("GET", "https://updates.example/feed.json")
+    said = said_of(httpx.ConnectError("[Errno -2] Name or service not known", request=request))
+    assert said == "updates.example cannot be reached. Check the internet connection." and not faults(said)
+    assert said.fix == Fix("check_connection", "updates.example") and "[Errno -2]" in said.detail
+    assert said_of(OSError("the update server answered 404 Not Found")) == "the update server answered 404 Not Found"
+    words = Said("Not removed.", Fix("store_key", "groq"), "why") + " More."
+    assert (words, words.fix, words.detail) == ("Not removed. More.", Fix("store_key", "groq"), "why")
+
+
+def test_confirm_names_what_stops_and_does_nothing_on_cancel(qtbot: QtBot) -> None:
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    done: list[str] = []
+    box = confirm(parent, "Remove the keys of Groq?", "Groq's models stop answering.", lambda: done.append("x"))
+    assert box.informativeText() == "Groq's models stop answering." and box.defaultButton().text() != "Remove"
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    assert done == []
+    box = confirm(parent, "Remove the keys of Groq?", "Groq's models stop answering.", lambda: done.append("x"))
+    next(b for b in box.buttons() if b.text() == "Remove").click()
+    assert done == ["x"]
+
+
+# --- the windows, driven -------------------------------------------------------------------------------
+
+
+def shown_texts(window: QWidget) -> list[str]:
+    """What the window shows now: every label, button, list entry and message box text visible."""
+    texts: list[str] = []
+    for label in window.findChildren(QLabel):
+        if label.isVisible():
+            texts.append(label.text())
+    texts += [b.text() for b in window.findChildren(QAbstractButton) if b.isVisible()]
+    for listing in window.findChildren(QListWidget):
+        texts += [listing.item(row).text() for row in range(listing.count())]
+    for box in window.findChildren(QMessageBox):
+        texts += [box.text(), box.informativeText()]
+    return texts
+
+
+def assert_plain(window: QWidget) -> None:
+    bad = [(text, faults(text)) for text in shown_texts(window) if faults(text)]
+    assert bad == []
+
+
+def _app_on(qtbot: QtBot, tmp_path: Path, config: str) -> tuple[Application, Path]:
+    """An app over a state folder whose settings file is ``config`` (no port chosen at launch)."""
+    paths = resolve_paths(tmp_path / "words", {})
+    paths.ensure()
+    paths.config_file.write_text(config + LOCAL_OFF, encoding="utf-8")
+    secrets = MemorySecrets()
+    setup = GatewaySetup(paths, {}, secrets=lambda _: secrets)
+    host = GatewayHost(setup.server)
+    app = Application(
+        host, XdgAutostart(tmp_path / "x", ["switchboard"]), setup, tray_available=False, update_check_ms=None
+    )
+    return app, paths.config_file
+
+
+def test_a_busy_port_offers_another_port_which_starts_it(qtbot: QtBot, qt_loop: Any, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        app, config = _app_on(qtbot, tmp_path, f"# mine\n[server]\nport = {port}\n")
+        try:
+            with qtbot.waitSignal(app.host.failed, timeout=WAIT_MS):
+                app.start()
+            page = app.window.go(OverviewPage.title)
+            assert isinstance(page, OverviewPage)
+            app.window.show()
+            qtbot.waitUntil(lambda: page.fix_button.isVisible(), timeout=WAIT_MS)
+            assert page.note.text() == (
+                f"The gateway could not start: Port {port} is already in use by another program "
+                "(is Switchboard already running?)."
+            )
+            assert page.fix_button.text() == "Use another port…" and page.details_button.isVisible()
+            assert not page.details.isVisible()
+            page.details_button.click()  # the system's own words, one click away and copyable
+            assert page.details.isVisible() and "[Errno" in page.details.text() and page.copy_details.isVisible()
+            page.details_button.click()
+            settings = app.window.pages[SettingsPage.title]
+            assert settings.fix_button.text() == "Use another port…"  # where the port is chosen, too
+            assert_plain(app.window)
+
+            page.fix_button.click()
+            qtbot.waitUntil(lambda: app.host.serving, timeout=WAIT_MS)
+            qtbot.waitUntil(lambda: "listens" in page.note.text() or "in use now" in page.note.text(), timeout=WAIT_MS)
+            chosen = int(app.host.url.rsplit(":", 1)[1])
+            assert chosen != port and f"port = {chosen}" in config.read_text() and "# mine" in config.read_text()
+            assert page.note.text().startswith(f"Port {chosen} is free.") and not page.fix_button.isVisible()
+            assert_plain(app.window)
+        finally:
+            app.close()
+            app.window.deleteLater()
+
+
+def test_a_change_that_broke_the_start_is_undone_by_its_button(qtbot: QtBot, make_app: MakeApp) -> None:
+    app = make_app()
+    page = app.window.go(SettingsPage.title)
+    assert isinstance(page, SettingsPage)
+    stopped = app.host.stop()  # stopped (not paused): an edit starts it
+    qtbot.waitUntil(stopped.done, timeout=WAIT_MS)
+    config = page.context.setup.paths.config_file
+    before = config.read_text()
+    # Every interface with no client key: the settings read, but the gateway will not start so.
+    page.change_config([("server", "host", "0.0.0.0")], lambda edited: page.say_done("Saved.", edited.applied))
+    qtbot.waitUntil(lambda: page.fix_button.isVisible(), timeout=WAIT_MS)
+    assert page.note.text().startswith("Saved. The gateway could not start: ") and "client key" in page.note.text()
+    assert page.fix_button.text() == "Undo that change" and not app.host.serving
+    assert_plain(app.window)
+
+    page.fix_button.click()
+    qtbot.waitUntil(lambda: app.host.serving, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: page.note.text().startswith("The previous settings are back."), timeout=WAIT_MS)
+    assert config.read_text() == before and not page.fix_button.isVisible()
+
+
+def test_lan_mode_refused_live_for_want_of_a_key_offers_to_make_one(qtbot: QtBot, make_app: MakeApp) -> None:
+    app = make_app()
+    page = app.window.go(SettingsPage.title)
+    assert isinstance(page, SettingsPage)
+    page.change_config([("server", "host", "0.0.0.0")], lambda edited: None)  # the admin door refuses it
+    qtbot.waitUntil(lambda: page.fix_button.isVisible(), timeout=WAIT_MS)
+    assert "client key" in page.note.text() and page.fix_button.text() == "Create a client key…"
+    assert_plain(app.window)
+
+
+def test_overview_says_there_are_no_models_yet_and_offers_to_add_a_provider(qtbot: QtBot, make_app: MakeApp) -> None:
+    app = make_app()
+    page = app.window.go(OverviewPage.title)
+    assert isinstance(page, OverviewPage)
+    app.window.show()
+    qtbot.waitUntil(lambda: page.add_provider.isVisible(), timeout=WAIT_MS)
+    assert [page.problems.item(r).text() for r in range(page.problems.count())] == [NO_MODELS]
+    page.add_provider.click()
+    assert app.window.current.title != OverviewPage.title and "provider" in app.window.current.title.lower()
+    assert_plain(app.window)
+
+
+@pytest.mark.parametrize("fix", sorted(BUTTONS))
+def test_a_button_shows_only_where_a_page_makes_the_fix(qtbot: QtBot, make_app: MakeApp, fix: FixId) -> None:
+    app = make_app()
+    page: Page = app.window.go(OverviewPage.title)
+    page.say(Said("Something is wrong.", Fix(fix)), error=True)
+    makers = [p.title for p in app.window.pages.values() if fix in p.fixes]
+    assert page.fix_button.isVisibleTo(page) == bool(makers)
