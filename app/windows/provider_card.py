@@ -51,7 +51,7 @@ class ProviderCard(QFrame):
             ("Remove…", actions.remove),
         ):
             button = QPushButton(text)
-            button.clicked.connect(lambda _=False, act=act: self._act(act))
+            button.clicked.connect(self._acting(act))
             buttons.addWidget(button)
             self.buttons[text] = button
         self.more = QToolButton()
@@ -68,6 +68,10 @@ class ProviderCard(QFrame):
     @property
     def card(self) -> Card | None:
         return self._card
+
+    def _acting(self, act: Act) -> Callable[[], None]:
+        """The button's slot: ``act`` on the card shown (a slot of no arguments: Qt passes none)."""
+        return lambda: self._act(act)
 
     def _act(self, act: Act) -> None:
         if self._card is not None:

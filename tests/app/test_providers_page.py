@@ -12,7 +12,7 @@ from typing import Any
 from app_fixtures import KEY, LoopThread, MakeApp
 from conftest import free_ports
 from fakes.openai_upstream import FakeOpenAI
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
 from app.application import Application
@@ -35,6 +35,11 @@ def _page(app: Application) -> ProvidersPage:
     page = app.window.go(ProvidersPage.title)
     assert isinstance(page, ProvidersPage)
     return page
+
+
+def _shown(button: QPushButton) -> bool:
+    """Shown on its card (the card itself may not be laid out yet)."""
+    return not button.isHidden()
 
 
 def _words(page: ProvidersPage, provider: str) -> str:
@@ -68,7 +73,7 @@ def test_states_in_words_agree_with_the_overview_and_the_tray(
     qtbot.waitUntil(lambda: all(_words(page, p) == w for p, w in expected.items()), timeout=WAIT)
     assert page.card("works").keys == "Key: set outside Switchboard (environment)"
     refused = page.cards["refused"]
-    assert refused.buttons["Test"].isVisible() and not refused.buttons["Get a key"].isVisible()  # no key page known
+    assert _shown(refused.buttons["Test"]) and not _shown(refused.buttons["Get a key"])  # no key page known
 
     overview = app.window.pages[OverviewPage.title]
     assert isinstance(overview, OverviewPage)
@@ -89,7 +94,7 @@ def test_a_key_pasted_in_either_box_is_tested_then_saved(qtbot: QtBot, make_app:
     page = _page(app)
     qtbot.waitUntil(lambda: _words(page, "groq") == "No key yet", timeout=WAIT)
     groq = page.cards["groq"]
-    assert groq.buttons["Get a key"].isVisible() and not groq.buttons["Test"].isVisible()
+    assert _shown(groq.buttons["Get a key"]) and not _shown(groq.buttons["Test"])
     groq.buttons["Get a key"].click()
     assert app.opened == ["https://console.groq.com/keys"]  # type: ignore[attr-defined]
 
@@ -149,7 +154,7 @@ def test_a_server_is_added_tested_saved_and_serving_and_removing_it_asks_first(
     assert {f"office-box/{m}" for m in fake.models} <= _models(app)
     assert KEY not in page.context.setup.paths.config_file.read_text()
     card = page.cards["office-box"]
-    assert card.buttons["Remove…"].isVisible() and not card.buttons["Add key…"].isVisible()
+    assert _shown(card.buttons["Remove…"]) and not _shown(card.buttons["Add key…"])
 
     card.buttons["Remove…"].click()
     box: Any = page.box
@@ -159,6 +164,7 @@ def test_a_server_is_added_tested_saved_and_serving_and_removing_it_asks_first(
     assert "office-box" in page.cards and stored_keys(app.secrets) == {"office-box": (KEY,)}  # type: ignore[attr-defined]
     card.buttons["Remove…"].click()
     _press(page.box, "Remove")
+    qtbot.waitUntil(lambda: page.note.text() == "Removed the server Office box; in use now.", timeout=WAIT)
     qtbot.waitUntil(lambda: "office-box" not in page.cards, timeout=WAIT)
     assert stored_keys(app.secrets) == {} and not any(m.startswith("office-box/") for m in _models(app))  # type: ignore[attr-defined]
     fakes.run(fake.stop())
@@ -170,7 +176,7 @@ def test_removing_a_stored_key_asks_first(qtbot: QtBot, make_app: MakeApp, fakes
     page = _page(app)
     qtbot.waitUntil(lambda: "groq" in page.cards, timeout=WAIT)
     page.store("groq", (KEY,))
-    qtbot.waitUntil(lambda: page.cards["groq"].buttons["Remove…"].isVisible(), timeout=WAIT)
+    qtbot.waitUntil(lambda: _shown(page.cards["groq"].buttons["Remove…"]), timeout=WAIT)
     page.cards["groq"].buttons["Remove…"].click()
     assert page.box is not None and page.box.text() == "Remove the key for Groq?"
     assert "Groq's models stop being offered" in page.box.informativeText()
