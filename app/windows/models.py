@@ -9,7 +9,7 @@ import asyncio
 
 import httpx
 import shiboken6
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -44,6 +44,17 @@ from gateway import ModelRow
 PROMPT = "Say hello in one short sentence."
 
 
+class _AnswerBox(QPlainTextEdit):
+    """Asks for three lines, not Qt's usual dozen: the page's height on a small screen is counted
+    from what its parts ask for, and the splitter gives it more wherever there is room."""
+
+    def sizeHint(self) -> QSize:
+        return QSize(super().sizeHint().width(), self.fontMetrics().lineSpacing() * 3 + 2 * self.frameWidth() + 8)
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
+
+
 class ModelsPage(Page):
     title = "Models"
     # The test chat's HTTP transport (tests may hand one); None: httpx's own, to the gateway's address.
@@ -53,6 +64,7 @@ class ModelsPage(Page):
         super().__init__(context)
         self.rows: list[ModelRow] = []
         self.trying: asyncio.Task[None] | None = None
+        self._restoring = False
         intro = QLabel(
             "Every model you can use through Switchboard. Tell a tool the id in the first column, "
             "or try a model here first."
@@ -82,6 +94,8 @@ class ModelsPage(Page):
         self.view, self.model = table(columns)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._pick_selected())
         self.view.doubleClicked.connect(lambda _: self.copy_id())
+        line = self.fontMetrics().lineSpacing()
+        self.view.setMinimumHeight(line * 6)  # a few rows: on a small screen the page fits, the table scrolls
         split = QSplitter(Qt.Orientation.Vertical)
         split.setChildrenCollapsible(False)
         split.addWidget(self.view)
@@ -107,7 +121,7 @@ class ModelsPage(Page):
         ask.addWidget(self.prompt, 1)
         ask.addWidget(self.send_button)
         column.addLayout(ask)
-        self.answer = QPlainTextEdit()
+        self.answer = _AnswerBox()
         self.answer.setReadOnly(True)
         self.answer.setPlaceholderText("The answer appears here as the model writes it.")
         column.addWidget(self.answer, 1)
@@ -123,7 +137,7 @@ class ModelsPage(Page):
         self.ask(lambda control: control.models(), self._rows)
 
     def _rows(self, rows: list[ModelRow]) -> None:
-        chosen = self.picker.currentText()  # before the list's own choice is restored (which picks its row)
+        chosen = self.picker.currentText()
         self.rows = rows
         self._show_rows()
         self.picker.clear()
@@ -137,13 +151,17 @@ class ModelsPage(Page):
         self.model.set_rows(shown)
         self.count.setText(f"{len(shown)} of {len(self.rows)}" if len(shown) != len(self.rows) else "")
         if chosen is not None and chosen in shown:
+            self._restoring = True  # the row chosen before, chosen again: not a new choice of model to try
             self.view.selectRow(shown.index(chosen))
+            self._restoring = False
 
     def selected(self) -> ModelRow | None:
         rows = self.view.selectionModel().selectedRows()
         return self.model.rows[rows[0].row()] if rows else None
 
     def _pick_selected(self) -> None:
+        if self._restoring:
+            return
         row = self.selected()
         if row is not None and self.picker.findText(row["id"]) >= 0:
             self.picker.setCurrentText(row["id"])

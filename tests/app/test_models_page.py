@@ -80,6 +80,8 @@ def test_try_it_streams_the_answer_then_shows_the_route_and_tokens(
     assert page.send_button.isEnabled()
     qtbot.waitUntil(lambda: len(resets) > 0, timeout=WAIT)  # the list asked again after the answer
     assert page.picker.currentText() == "quick"
+    page.search.setText("gpt")  # nor does a search change it
+    assert page.picker.currentText() == "quick" and page.selected() == page.model.rows[1]
     sent = fake.chat_requests[-1].json
     assert sent["stream"] is True and sent["messages"][-1]["content"] == "Hello?"
     fakes.run(fake.stop())
