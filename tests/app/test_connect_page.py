@@ -14,11 +14,11 @@ import pytest
 from app_fixtures import KEY, LoopThread, MakeApp
 from conftest import provider_table
 from fakes.openai_upstream import FakeOpenAI
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
 from app.application import Application
-from app.windows.connect import ConnectPage, restore_all_tools
+from app.windows.connect import ConnectPage
 from app.windows.settings import SettingsPage
 from gateway import ToolPlaces
 
@@ -153,7 +153,9 @@ def test_settings_restores_every_tool(qtbot: QtBot, make_app: MakeApp, fakes: Lo
 
     settings_page = app.window.go(SettingsPage.title)
     assert isinstance(settings_page, SettingsPage)
-    press(restore_all_tools(settings_page), "Restore")
+    button = next(b for b in settings_page.findChildren(QPushButton) if b.text() == "Restore tool settings…")
+    button.click()
+    press(settings_page.findChildren(QMessageBox)[-1], "Restore")
 
     qtbot.waitUntil(lambda: "2 files put back" in settings_page.note.text(), timeout=WAIT)
     assert settings.read_bytes() == CLAUDE_SETTINGS and not opencode.exists()
