@@ -3,15 +3,19 @@ capabilities, price or "local", and whether it answers now; the aliases and auto
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
 from conftest import FAKE_KEY, StartGateway, provider_table
+from fakes.chatgpt import FakeChatGPT
 from fakes.ollama_upstream import FakeOllama
 from fakes.openai_upstream import FakeOpenAI
 
 from gateway import Control, GatewayServer, ModelRow
+from gateway.store.secrets import MemorySecrets
 
 
 @pytest.fixture
@@ -86,3 +90,20 @@ async def test_a_model_whose_every_route_failed_says_why_until_it_answers(
         async with session.post(f"{gateway.url}/v1/chat/completions", json=body) as reply:
             assert reply.status == 200
     assert (await listed(gateway))["fake/gpt-test"]["state"] == "ready"
+
+
+async def test_a_subscriptions_models_cost_nothing_more(start_gateway: StartGateway, tmp_path: Path) -> None:
+    fake = await FakeChatGPT().start()
+    try:
+        auth = tmp_path / "auth.json"
+        auth.write_text(json.dumps(fake.auth_file(fake.issue())), encoding="utf-8")
+        env = {"SWITCHBOARD_CODEX_BASE_URL": fake.url, "SWITCHBOARD_OPENAI_AUTH_URL": fake.root}
+        gateway = await start_gateway("", env, home=tmp_path, secrets=MemorySecrets())
+        assert gateway.control is not None
+        await gateway.control.import_codex("test", auth, sync=True)
+        rows = [row for row in (await listed(gateway)).values() if row["provider"] == "codex"]
+    finally:
+        await fake.stop()
+    assert rows and {(row["billing"], row["input_price"], row["state"]) for row in rows} == {
+        ("subscription", None, "ready")
+    }
