@@ -61,7 +61,9 @@ class OverviewPage(Page):
 
     def show_status(self, status: StatusDocument | None) -> None:
         host = self.context.host
-        health = health_of(status, running=host.serving, paused=host.paused, error=host.error)
+        # Why it could not start is said once, above, with its fix: not again as the state and a problem.
+        said = self._showing_failure and not host.serving
+        health = health_of(status, running=host.serving, paused=host.paused, error="" if said else host.error)
         self.state.setText(health.summary)
         self.address.setText(host.url)
         today = status.get("today") if status is not None else None
@@ -69,6 +71,8 @@ class OverviewPage(Page):
         self.tokens.setText(f"{today['tokens']:,}" if today else "–")
         self.models.set_rows(today["models"] if today else [])
         self.problems.clear()
-        empty = status is not None and not status["providers"]  # serving, but nothing to serve
-        self.problems.addItems(list(health.problems) + ([NO_MODELS] if empty else []) or [NO_PROBLEMS])
+        # Serving, but no provider lists a model (nor is there one to list them): nothing to ask yet.
+        empty = status is not None and not sum(provider["models"] for provider in status["providers"])
+        if not said:  # stopped, it is said above; else what needs attention, or that nothing does
+            self.problems.addItems(list(health.problems) + ([NO_MODELS] if empty else []) or [NO_PROBLEMS])
         self.add_provider.setVisible(empty)

@@ -274,7 +274,8 @@ class Page(QWidget):
                 self.context.reconfigure()
             else:
                 self.change_config(
-                    [("server", "port", port)], lambda edited: self.say_done(f"Port {port} is free.", edited.applied)
+                    [("server", "port", port)],
+                    lambda edited: self.say_done(f"Port {port} is free.", edited.applied, listening),
                 )
 
         def failed(message: str) -> None:

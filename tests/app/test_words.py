@@ -233,6 +233,8 @@ def test_a_busy_port_offers_another_port_which_starts_it(qtbot: QtBot, qt_loop: 
                 "(is Switchboard already running?)."
             )
             assert page.fix_button.text() == "Use another port…" and page.details_button.isVisible()
+            qtbot.waitUntil(lambda: page.state.text() == "Stopped", timeout=WAIT_MS)  # said once, not thrice
+            assert page.problems.count() == 0
             assert not page.details.isVisible()
             page.details_button.click()  # the system's own words, one click away and copyable
             assert page.details.isVisible() and "[Errno" in page.details.text() and page.copy_details.isVisible()
