@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QPushButton, QToolButton, QVBoxLayout
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout
 
 from app.viewmodels.providers import Card
 
@@ -33,6 +33,9 @@ class ProviderCard(QFrame):
         top = QHBoxLayout()
         self.name = QLabel()
         self.name.setObjectName("cardTitle")
+        bold = self.name.font()
+        bold.setBold(True)
+        self.name.setFont(bold)
         top.addWidget(self.name)
         top.addStretch(1)
         self.state = QLabel()  # a dot in the state's colour, and its words
@@ -54,9 +57,7 @@ class ProviderCard(QFrame):
             button.clicked.connect(self._acting(act))
             buttons.addWidget(button)
             self.buttons[text] = button
-        self.more = QToolButton()
-        self.more.setText("More")
-        self.more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.more = QPushButton("More")
         menu = QMenu(self.more)
         menu.addAction("Change its address…", lambda: self._act(actions.address))
         menu.addAction("Offer only some of its models…", lambda: self._act(actions.models))

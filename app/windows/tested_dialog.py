@@ -56,7 +56,7 @@ class TestedDialog(QDialog, Generic[V]):
         layout.addWidget(self.details)
         row = QHBoxLayout()
         self.details_button = QPushButton("Details")
-        self.details_button.clicked.connect(lambda: self.details.setVisible(not self.details.isVisible()))
+        self.details_button.clicked.connect(lambda: self._toggle_details())
         self.details_button.hide()
         row.addWidget(self.details_button)
         row.addStretch(1)
@@ -89,6 +89,15 @@ class TestedDialog(QDialog, Generic[V]):
         self.outcome.setText(text)
         self.outcome.setStyleSheet(f"color: {TONE_COLOURS[FAILING]};" if error else "")
         self.outcome.setVisible(bool(text))
+        self._grown()
+
+    def _toggle_details(self) -> None:
+        self.details.setVisible(self.details.isHidden())
+        self._grown()
+
+    def _grown(self) -> None:
+        """Taller (never narrower) for what was shown: its fields are not squeezed."""
+        self.resize(self.width(), max(self.height(), self.sizeHint().height()))
 
     def test(self) -> None:
         values = self.values()
@@ -118,6 +127,7 @@ class TestedDialog(QDialog, Generic[V]):
         self.test_button.setText("Test again")
         self.save_anyway.show()
         self.cancel.setText("Don't save")
+        self._grown()
 
     def _refused(self, message: str) -> None:
         """The gateway would not try them (an address that cannot be used, a key with spaces)."""
