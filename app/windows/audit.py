@@ -1,16 +1,16 @@
-"""Audit: the tamper-evident log of what was done, filterable, with "Verify chain" saying plainly
-whether any entry was changed, removed or added since it was written."""
+"""Audit: the tamper-evident log of what was done, in words and filterable, the chosen entry as
+written under Details (copyable), with "Verify chain" saying plainly whether any entry was changed,
+removed or added since it was written."""
 
 from __future__ import annotations
 
-import json
-
 from PySide6.QtCore import QSortFilterProxyModel, Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton
 
+from app.viewmodels.audit_words import AuditLine, audit_lines
 from app.viewmodels.table import Column, field, stamp
 from app.windows.page import Context, Page, table
-from gateway import AuditEntry, Control, VerdictDoc
+from gateway import AuditEntry, Control, StatusDocument, VerdictDoc
 
 PAGE = 1000
 MOST = 20_000  # events loaded at most (the newest)
@@ -40,7 +40,7 @@ class AuditPage(Page):
         super().__init__(context)
         row = QHBoxLayout()
         self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Filter: action, actor or details")
+        self.filter.setPlaceholderText("Filter: what happened, who, or details")
         row.addWidget(self.filter, 1)
         reload_button = QPushButton("Reload")
         reload_button.clicked.connect(self.shown)
@@ -52,12 +52,12 @@ class AuditPage(Page):
         self.verdict = QLabel()
         self.verdict.setWordWrap(True)
         self.layout_.addWidget(self.verdict)
-        columns: list[Column[AuditEntry]] = [
+        columns: list[Column[AuditLine]] = [
             field("#", "seq", True),
             Column("When", lambda r: stamp(r["ts_ms"] / 1000)),
-            field("Who", "actor"),
-            field("What", "action"),
-            Column("Details", lambda r: json.dumps(r["payload"], ensure_ascii=False, sort_keys=True)),
+            field("Who", "who"),
+            field("What happened", "what"),
+            field("Details", "details"),  # hidden: there for the filter
         ]
         self.view, self.model = table(columns)
         self.proxy = QSortFilterProxyModel()
@@ -66,10 +66,37 @@ class AuditPage(Page):
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.view.setModel(self.proxy)
-        self.layout_.addWidget(self.view, 1)
+        self.view.setColumnHidden(len(columns) - 1, True)
+        self.view.selectionModel().currentRowChanged.connect(self._chosen)
+        self.layout_.addWidget(self.view, 3)
+        details_row = QHBoxLayout()
+        details_row.addWidget(QLabel("Details"))
+        details_row.addStretch(1)
+        copy = QPushButton("Copy")
+        copy.clicked.connect(self.copy_entry)
+        details_row.addWidget(copy)
+        self.layout_.addLayout(details_row)
+        self.entry = QPlainTextEdit()
+        self.entry.setReadOnly(True)
+        self.entry.setPlaceholderText("Choose an entry to see it as it was written.")
+        self.layout_.addWidget(self.entry, 1)
+        self._providers: dict[str, str] = {}  # provider id -> name, from the status
+
+    def show_status(self, status: StatusDocument | None) -> None:
+        if status is not None:
+            self._providers = {p["id"]: p["name"] for p in status["providers"]}
 
     def shown(self) -> None:
-        self.ask(all_events, self.model.set_rows)
+        self.ask(all_events, lambda events: self.model.set_rows(audit_lines(events, self._providers)))
+
+    def _chosen(self) -> None:
+        index = self.proxy.mapToSource(self.view.currentIndex())
+        self.entry.setPlainText(self.model.rows[index.row()]["details"] if index.isValid() else "")
+
+    def copy_entry(self) -> None:
+        if text := self.entry.toPlainText():
+            self.context.copy(text)
+            self.say("Copied the entry's details.")
 
     def verify(self) -> None:
         self.verdict.setText("Checking every entry…")

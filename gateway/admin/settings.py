@@ -16,6 +16,7 @@ from gateway.admin.state import State
 from gateway.config.editing import Change, SettingsFile
 from gateway.errors import ConfigError, InvalidRequest, RouteNotFound
 from gateway.paths import write_private
+from gateway.redact import redact
 
 APP_TABLE = "app"
 
@@ -98,5 +99,17 @@ class SettingsEdits:
             else:
                 applied = await apply_or_undo(self._apply, lambda: _put_back(found.path, before), "changes")
         keys = sorted({f"{table}.{key}" for table, key, _ in changes})
-        await audited(self._state, actor, "config.edited", {"file": found.path.name, "keys": keys, "applied": applied})
+        values = {f"{table}.{key}": _shown(value) for table, key, value in changes}  # so the log can say "set to …"
+        payload = {"file": found.path.name, "keys": keys, "values": values, "applied": applied}
+        await audited(self._state, actor, "config.edited", payload)
         return {"changed": True, "applied": applied, "applies": applies(applied)}
+
+
+def _shown(value: Any) -> Any:
+    """A setting's new value as the audit log keeps it: text with anything credential-shaped masked
+    (an address may carry a key), lists likewise, numbers and switches as they are (None: removed)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list | tuple):
+        return [_shown(v) for v in value]
+    return value if value is None or isinstance(value, bool | int | float) else redact(str(value))

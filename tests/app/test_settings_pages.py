@@ -126,7 +126,11 @@ def test_theme_log_level_and_start_at_login(qtbot: QtBot, make_app: MakeApp) -> 
     page.theme.setCurrentIndex(page.theme.findData("dark"))
     page.theme.activated.emit(page.theme.currentIndex())
     assert qt.palette().window().color().lightness() < 80
-    edit = ("app", "config.edited", {"file": "config.toml", "keys": ["app.theme"], "applied": True})
+    edit = (
+        "app",
+        "config.edited",
+        {"file": "config.toml", "keys": ["app.theme"], "values": {"app.theme": "dark"}, "applied": True},
+    )
     qtbot.waitUntil(lambda: edit in _audited(app), timeout=WAIT)  # audited, in use (the app reads it)...
     assert 'theme = "dark"' in path.read_text() and not rebuilt  # ...and no gateway rebuilt for it
     page.log_level.setCurrentIndex(page.log_level.findData("debug"))
@@ -323,7 +327,10 @@ def test_an_edit_from_the_app_is_audited_as_one_over_http(
     answer(monkeypatch, fake.url)
     _restarted(app, qtbot, lambda: page.set_address("groq"))
     edits = [(actor, payload) for actor, action, payload in _audited(app) if action == "config.edited"]
-    assert edits == [("app", {"file": "config.toml", "keys": ["providers.groq.base_url"], "applied": True})]
+    values = {"providers.groq.base_url": fake.url}
+    assert edits == [
+        ("app", {"file": "config.toml", "keys": ["providers.groq.base_url"], "values": values, "applied": True})
+    ]
     fakes.run(fake.stop())
 
 

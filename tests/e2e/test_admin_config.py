@@ -80,8 +80,17 @@ async def test_settings_are_read_and_changed_with_comments_kept_and_audited(
     assert status == 200 and "theme" not in path.read_text()
     edits = [payload for action, payload in audited(gateway) if action == "config.edited"]
     assert edits == [
-        {"file": "config0.toml", "keys": ["aliases.fast", "app.theme", "server.log_level"], "applied": True},
-        {"file": "config0.toml", "keys": ["app.theme"], "applied": True},
+        {
+            "file": "config0.toml",
+            "keys": ["aliases.fast", "app.theme", "server.log_level"],
+            "values": {
+                "server.log_level": "debug",
+                "app.theme": "dark",
+                "aliases.fast": ["openai/gpt-4o", "groq/llama-3.3-70b"],
+            },
+            "applied": True,
+        },
+        {"file": "config0.toml", "keys": ["app.theme"], "values": {"app.theme": None}, "applied": True},
     ]
 
 
@@ -141,8 +150,18 @@ async def test_an_app_setting_rebuilds_nothing_and_a_log_level_takes_effect(
         root.setLevel(level)
     edits = [payload for action, payload in audited(gateway) if action == "config.edited"]
     assert edits == [
-        {"file": "config0.toml", "keys": ["app.check_updates", "app.theme"], "applied": True},
-        {"file": "config0.toml", "keys": ["server.log_level"], "applied": True},
+        {
+            "file": "config0.toml",
+            "keys": ["app.check_updates", "app.theme"],
+            "values": {"app.theme": "dark", "app.check_updates": False},
+            "applied": True,
+        },
+        {
+            "file": "config0.toml",
+            "keys": ["server.log_level"],
+            "values": {"server.log_level": "debug"},
+            "applied": True,
+        },
     ]
 
 
