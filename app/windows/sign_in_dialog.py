@@ -1,12 +1,15 @@
 """A sign-in in progress: GitHub's device code, shown large with copy and open-browser buttons and
-a live countdown; or ChatGPT's sign-in page, with a field for the address the browser ended on
-when no local port could catch it. It follows the flow until it is done or failed: one coroutine on
-the Qt thread's loop, cancelled when the dialog closes."""
+a live countdown; or ChatGPT's sign-in page, with its link to copy and a field for the address the
+browser ended on when no local port could catch it. It follows the flow until it is done or failed:
+one coroutine on the Qt thread's loop, cancelled when the dialog closes; another notices when the
+sign-in page's server cannot be reached (offline), and when it can again."""
 
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urlsplit
 
+import httpx
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -26,6 +29,19 @@ from app.windows.page import Context
 from gateway import AccountPublic, Control, FlowDoc
 
 POLL_S = 1.0
+ONLINE_CHECK_S = 5.0  # how often the sign-in page's server is asked whether it can be reached
+PROBE_TIMEOUT_S = 5.0
+
+
+async def reachable(url: str) -> bool:
+    """Whether the server of ``url`` answers at all (any answer, even an error page, is online)."""
+    parts = urlsplit(url)
+    try:
+        async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_S) as client:
+            await client.head(f"{parts.scheme}://{parts.netloc}/")
+    except httpx.TransportError:
+        return False
+    return True
 
 
 class SignInDialog(QDialog):
@@ -62,9 +78,15 @@ class SignInDialog(QDialog):
         else:
             self._left = 300.0
             layout.addWidget(QLabel("Sign in to ChatGPT in your browser; Switchboard is told when you are done."))
+            row = QHBoxLayout()
             browse = QPushButton("Open the sign-in page again")
             browse.clicked.connect(lambda: self.context.open_url(flow["authorize_url"]))
-            layout.addWidget(browse)
+            row.addWidget(browse)
+            copy = QPushButton("Copy link")
+            copy.setToolTip("To open the sign-in page in another browser")
+            copy.clicked.connect(lambda: self.context.copy(flow["authorize_url"]))
+            row.addWidget(copy)
+            layout.addLayout(row)
             if flow.get("paste_redirect"):
                 layout.addWidget(QLabel("The usual local ports are busy: paste the address your browser ends on."))
                 self.paste = QLineEdit()
@@ -83,7 +105,11 @@ class SignInDialog(QDialog):
         self.buttons = buttons
         layout.addWidget(buttons)
         self._show_left()
+        self._ended = False
+        self.offline = False
         self._following = spawn(self._follow(), owner=self)
+        page = flow["verification_uri"] if copilot else flow["authorize_url"]
+        self._watching = spawn(self._watch_connection(page), owner=self)
 
     def _show_left(self) -> None:
         self.countdown.setText(
@@ -106,6 +132,7 @@ class SignInDialog(QDialog):
                 self._failed("This sign-in is no longer known to the gateway; start again.")
                 return
             if flow["status"] == "done":
+                self._ended = True
                 self.result_account = account = flow.get("account")
                 self.status.setText(f"Signed in: {account['label'] if account else 'the account'} is connected.")
                 self.accept()
@@ -114,10 +141,34 @@ class SignInDialog(QDialog):
                 self._failed(flow.get("error") or "The sign-in failed.")
                 return
 
+    async def _watch_connection(self, page: str) -> None:
+        """Say so while the sign-in page's server cannot be reached, and when it can again."""
+        host = urlsplit(page).hostname or page
+        while not self._ended:
+            online = await reachable(page)
+            if self._ended:
+                return
+            if not online and not self.offline:
+                self.offline = True
+                self._say(
+                    f"This computer seems to be offline: {host} cannot be reached, so the sign-in cannot "
+                    "go on. Check the internet connection; this goes on by itself once it is back.",
+                    error=True,
+                )
+            elif online and self.offline:
+                self.offline = False
+                self._say("Back online: finish signing in in your browser (open the page again if it failed).")
+            await asyncio.sleep(ONLINE_CHECK_S)
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #c94040;" if error else "")
+
     def _failed(self, message: str) -> None:
+        self._ended = True
         self._following.cancel()
-        self.status.setText(message)
-        self.status.setStyleSheet("color: #c94040;")
+        self._watching.cancel()
+        self._say(message, error=True)
         self.buttons.setStandardButtons(QDialogButtonBox.StandardButton.Close)
 
     def _send_redirect(self) -> None:
@@ -133,7 +184,9 @@ class SignInDialog(QDialog):
         self.context.tasks.run(paste, lambda _: self.status.setText("Finishing the sign-in…"), self._failed, owner=self)
 
     def done(self, code: int) -> None:  # closed in any way: stop following the flow
+        self._ended = True
         self._following.cancel()
+        self._watching.cancel()
         super().done(code)
 
 
