@@ -3,10 +3,13 @@ or sign in — and the list of them with plan, state and the risk label."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QMessageBox, QPushButton
 
 from app.viewmodels.health import account_state
 from app.viewmodels.table import Column, field
+from app.windows.confirm import confirm
 from app.windows.page import ACTOR, Context, Page, table
 from app.windows.sign_in_dialog import SignInDialog
 from gateway import AccountEntry, AccountPublic, Control, FlowDoc, StatusDocument
@@ -20,6 +23,7 @@ class AccountsPage(Page):
     def __init__(self, context: Context) -> None:
         super().__init__(context)
         self.dialog: SignInDialog | None = None
+        self.box: QMessageBox | None = None  # the question before a removal, while it is asked
         buttons = QGridLayout()
         actions = (
             ("Import Codex login", self.import_codex, "Use the login the Codex CLI keeps in ~/.codex/auth.json"),
@@ -105,15 +109,29 @@ class AccountsPage(Page):
         if account is None:
             self.say("Choose an account in the list first.", error=True)
             return
-        answer = QMessageBox.question(
-            self, "Remove account", f"Remove {account['label']}? Its tokens are deleted from this computer."
-        )
-        if answer != QMessageBox.StandardButton.Yes:
-            return
         account_id, label = account["id"], account["label"]
+        self.box = confirm(
+            self,
+            f"Remove the account '{label}'?",
+            what_stops(account, self.model.rows),
+            lambda: self._remove(account_id, label),
+        )
 
+    def _remove(self, account_id: str, label: str) -> None:
         def removed(_: object) -> None:
             self.say(f"Removed {label}.")
             self.context.refresh()
 
         self.ask(lambda control: control.remove_account(account_id, ACTOR), removed)
+
+
+def what_stops(account: AccountEntry, accounts: Sequence[AccountEntry]) -> str:
+    """What stops working once ``account`` is gone: its models, unless another account serves them."""
+    service = SERVICES.get(account["kind"], account["kind"])
+    others = [a["label"] for a in accounts if a["kind"] == account["kind"] and a["id"] != account["id"]]
+    models = (
+        f"{service} models go on through {', '.join(others)}."
+        if others
+        else f"{service} models stop answering: no other {service} account is connected, so tools using them fail."
+    )
+    return f"No request goes through {account['label']} any more; {models} Its sign-in is deleted from this computer."
