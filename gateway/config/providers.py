@@ -129,7 +129,7 @@ def _provider(
     if not keys and not local and auth != "none":
         where = " or ".join(key_names) if key_names else "a variable named in api_key_env"
         raise ConfigError(
-            f"{t.text('name') or entry.name or entry.id} has settings of its own but no key: add its key.",
+            f"{t.text('name') or entry.name or entry.id} has no key: add its key.",
             fix=Fix("store_key", entry.id),
             detail=f"{t.where}: the key is read from {where} in the environment, or stored for {entry.id}",
         )
