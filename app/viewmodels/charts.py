@@ -41,9 +41,10 @@ class BurnDown:
 
 def burn_down(w: QuotaReading, samples: Sequence[tuple[float, float]] = ()) -> BurnDown | None:
     """From a reading, and earlier ``samples`` of the same window period as (taken at, percent
-    used); None for a window with no known length or reset, or unlimited."""
+    used); None for a window with no known length or reset, unlimited, or past its reset (its
+    period is over: a new one begins with the next report)."""
     length, resets_at = w["window_seconds"], w["resets_at"]
-    if w["unlimited"] or not length or resets_at is None:
+    if w["unlimited"] or w["reset"] or not length or resets_at is None:
         return None
     start = resets_at - length
 

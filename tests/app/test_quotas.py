@@ -1,7 +1,8 @@
 """The quota meters and their notifications, from windows as the gateway reads them out: a window
 past its reset shows as reset and warns of nothing (the stale 98 % notice after a restart), a
 forecast never lies in the past, amounts are whole when whole, and a revoked client key's meters
-go — from the view model and from the page."""
+go — from the view model and from the page. A window that reset draws no burn-down of the period
+that ended."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pytestqt.qtbot import QtBot
 from status_documents import NOW, access, client_key, status_document
 
 from app.viewmodels.alerts import Alerts
+from app.viewmodels.charts import burn_down
 from app.viewmodels.meters import meters
 from app.windows.quotas import QuotasPage
 from gateway import ClientKeyStatus, QuotaReading
@@ -31,6 +33,9 @@ def test_a_window_past_its_reset_shows_as_reset() -> None:
     assert meter.used_percent == 0.0 and meter.text == "Reset (500 of 500 left)"
     assert meter.detail.startswith("It reset ") and "new figures come with the next request" in meter.detail
     assert "0 s" not in meter.detail
+    long = QuotaWindow("primary", 98.0, NOW - 60, 18000)
+    assert burn_down(QuotaRecord("codex:ada", "codex", long, NOW - 3600, 50.0, NOW - 7200).public(NOW)) is None
+    assert burn_down(QuotaRecord("codex:ada", "codex", long, NOW - 3600, 50.0, NOW - 7200).public(NOW - 120))
 
 
 def test_a_live_window_whole_amounts_and_a_forecast_in_the_future_only() -> None:
@@ -43,7 +48,9 @@ def test_a_live_window_whole_amounts_and_a_forecast_in_the_future_only() -> None
 
 
 def _key(key_id: str, label: str, used: float, limit: float, revoked_at: float | None = None) -> ClientKeyStatus:
-    key = client_key(key_id, label, {"requests_per_day": {"used": used, "limit": limit}})  # type: ignore[typeddict-item]
+    # Floats, as limits given over HTTP as JSON numbers may arrive: shown whole all the same.
+    counts = {"requests_per_day": {"used": used, "limit": limit}}
+    key = client_key(key_id, label, counts)  # type: ignore[arg-type]
     key["revoked_at"] = revoked_at
     return key
 
