@@ -111,7 +111,7 @@ def palette(s: Scheme) -> QPalette:
 def style_sheet(s: Scheme) -> str:
     bg, fg, border = s.notice
     return f"""
-QLabel#heading {{ font-size: {TITLE_PT}pt; font-weight: 600; padding: 0 0 {SPACE_S}px 0; }}
+QLabel#heading {{ font-size: {TITLE_PT}pt; font-weight: 600; padding: 0 0 {SPACE_S}px 0; qproperty-indent: 0; }}
 QLabel#big {{ font-size: {SECTION_PT}pt; font-weight: 600; }}
 QLabel#figure {{ font-size: {FIGURE_PT}pt; font-weight: 600; }}
 QLabel#meterTitle {{ font-weight: 600; }}
@@ -126,10 +126,11 @@ QListWidget#nav::item {{ padding: {SPACE_M}px {SPACE_M}px; margin: 1px {SPACE_M}
     color: {s.text}; }}
 QListWidget#nav::item:hover {{ background: {s.alternate}; }}
 QListWidget#nav::item:selected {{ background: {s.selected}; color: {s.text}; }}
-QListWidget#nav:focus {{ border-left: 3px solid {s.accent}; }}
+QListWidget#nav::item:selected:focus {{ border: 1px solid {s.accent}; }}
+QListWidget::item {{ padding: 3px {SPACE_S}px; }}
 QScrollArea#pageScroll, QWidget#pageBody {{ background: {s.window}; border: none; }}
 QGroupBox, QFrame#card {{ background: {s.card}; border: 1px solid {s.border}; border-radius: {RADIUS}px; }}
-QGroupBox {{ margin-top: 1.6em; padding: {SPACE_L}px {SPACE_M}px {SPACE_M}px {SPACE_M}px; font-weight: 600; }}
+QGroupBox {{ margin-top: 1.6em; padding: {SPACE_M}px; font-weight: 600; }}
 QGroupBox::title {{ subcontrol-origin: margin; left: {SPACE_S}px; padding: 0 {SPACE_S}px; }}
 QGroupBox > QWidget, QGroupBox QLabel, QGroupBox QCheckBox {{ font-weight: normal; }}
 QTableView, QListWidget, QTreeView {{ background: {s.card}; border: 1px solid {s.border};
@@ -143,9 +144,9 @@ QPushButton:focus {{ border: 2px solid {s.accent}; padding: 4px 13px; }}
 QPushButton:default, QPushButton[primary="true"] {{ background: {s.accent}; color: {s.accent_text};
     border-color: {s.accent}; }}
 QPushButton:disabled {{ color: {s.muted}; background: {s.alternate}; }}
-QLineEdit, QSpinBox, QPlainTextEdit, QTextEdit {{ background: {s.card}; border: 1px solid {s.border};
+QLineEdit, QPlainTextEdit, QTextEdit {{ background: {s.card}; border: 1px solid {s.border};
     border-radius: 6px; padding: 4px 6px; selection-background-color: {s.accent}; }}
-QLineEdit:focus, QSpinBox:focus, QPlainTextEdit:focus, QTextEdit:focus {{ border: 1px solid {s.accent}; }}
+QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus {{ border: 1px solid {s.accent}; }}
 QProgressBar {{ background: {s.alternate}; border: 1px solid {s.border}; border-radius: 6px; text-align: center;
     min-height: 1.4em; }}
 QProgressBar::chunk {{ border-radius: 5px; }}

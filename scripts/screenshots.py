@@ -33,7 +33,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fakes.openai_upstream import FakeOpenAI  # noqa: E402
 
 KEY = "sk-screenshot-upstream-01"
-PAGES = ("overview", "providers", "local", "accounts", "quotas", "usage", "audit", "connect", "settings")
 LOCAL_OFF = "".join(f"[providers.{p}]\nenabled = false\n" for p in ("ollama", "lmstudio", "llamacpp", "vllm"))
 
 
@@ -96,12 +95,20 @@ def send_requests(url: str, n: int) -> None:
             pass
 
 
-def window_id(env: dict[str, str]) -> str:
-    try:
-        ids = run("xdotool", "search", "--onlyvisible", "--name", "^Switchboard$", env=env).split()
-    except subprocess.CalledProcessError:
-        return ""
-    return ids[-1] if ids else ""
+def window_ids(env: dict[str, str]) -> set[str]:
+    """The app's windows on screen (xdotool finds none: exit status 1)."""
+    found = subprocess.run(
+        ("xdotool", "search", "--onlyvisible", "--class", "switchboard"), env=env, capture_output=True, text=True
+    )
+    return set(found.stdout.split())
+
+
+def place(wid: str, env: dict[str, str], size: tuple[int, int] | None = None) -> None:
+    """At the top left (there is no window manager to place it), and as big as the screen if told."""
+    run("xdotool", "windowmove", wid, "0", "0", env=env)
+    if size is not None:
+        run("xdotool", "windowsize", wid, str(size[0]), str(size[1]), env=env)
+    time.sleep(1.0)
 
 
 def shoot(size: str, theme: str, out: Path, display: int, upstream: str) -> None:
@@ -123,18 +130,34 @@ def shoot(size: str, theme: str, out: Path, display: int, upstream: str) -> None
             ):
                 wait_for(lambda: b"listening on" in (out / f"app-{size}-{theme}.log").read_bytes())
                 send_requests(f"http://127.0.0.1:{port}", 9)
+                first = wait_for(lambda: window_ids(env), 10)  # the welcome window, on a first start
+                for welcome in first:
+                    if not run("xdotool", "getwindowname", welcome, env=env).startswith("Welcome"):
+                        continue  # the tray icon's own window
+                    place(welcome, env)
+                    run("import", "-window", "root", str(out / f"{size}-{theme}-0-welcome.png"), env=env)
+                    print(f"{size}-{theme}-0-welcome.png", flush=True)
                 subprocess.run(command, env=app_env, timeout=30, capture_output=True)  # brings the window forward
-                wid = wait_for(lambda: window_id(env))
-                run("xdotool", "windowmove", wid, "0", "0", env=env)
-                run("xdotool", "windowsize", wid, str(width), str(height), env=env)
+                wid = wait_for(lambda: next(iter(window_ids(env) - first), ""))
+                place(wid, env, (width, height))
                 run("xdotool", "windowfocus", "--sync", wid, env=env)
-                for n, name in enumerate(PAGES, start=1):
-                    run("xdotool", "key", "--clearmodifiers", f"ctrl+{n}", env=env)
+                run("xdotool", "key", "--clearmodifiers", "ctrl+1", env=env)  # the sidebar has the focus
+                seen: list[str] = []
+                while True:
                     time.sleep(1.5)
+                    title = run("xdotool", "getwindowname", wid, env=env).strip()
+                    if title in seen:
+                        break  # the last page: Down went no further
+                    seen.append(title)
+                    n, name = len(seen), title.split("—")[0].strip().split()[0].lower()
                     shot = out / f"{size}-{theme}-{n}-{name}.png"
                     run("import", "-window", "root", str(shot), env=env)
-                    geometry = run("xdotool", "getwindowgeometry", wid, env=env).split("Geometry:")[-1].strip()
-                    print(f"{shot.name}: window {geometry}", flush=True)
+                    hints = run("xprop", "-id", wid, "WM_NORMAL_HINTS", env=env)
+                    smallest = next(
+                        (line.split(":")[-1].strip() for line in hints.splitlines() if "minimum" in line), ""
+                    )
+                    print(f"{shot.name}: the window's minimum size {smallest}", flush=True)
+                    run("xdotool", "key", "--clearmodifiers", "Down", env=env)
 
 
 def main() -> int:

@@ -31,7 +31,7 @@ from app.viewmodels.health import SERVING
 from app.windows.page import Context, Page
 from gateway import StatusDocument
 
-SIDEBAR_WIDTH = 200
+SIDEBAR_WIDTH = 224
 START_SIZE = QSize(1100, 700)  # shrunk to the screen when it is smaller
 SMALLEST = QSize(640, 420)  # the window's own minimum: well inside a 1024×640 screen
 UNWRAPPED = ("figure",)  # labels that stay on one line (numbers)
@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("F6"), self, self._switch_focus)  # between the sidebar and the page
         QShortcut(QKeySequence.StandardKey.Close, self, self.close)
         self.nav.setCurrentRow(0)
+        self.nav.setFocus()  # keyboard users start in the sidebar: arrows turn the pages, Tab enters one
         self.setMinimumSize(SMALLEST)
         self.resize(self._start_size())
 
@@ -133,6 +134,7 @@ class MainWindow(QMainWindow):
 
     def _turn(self, row: int) -> None:
         self.stack.setCurrentIndex(row)
+        self.setWindowTitle(self.current.title)  # Qt adds " — Switchboard", the application's name
         if self.isVisible():
             self.current.shown()
 
