@@ -2,8 +2,8 @@
 
 Each page sits in a scroll area, so the window fits a small screen whatever a page holds: a long
 page scrolls instead of pushing the window's minimum size past the screen (it only ever grew, and
-Settings ran off a 768-pixel screen). For the same reason every label that shows text a page
-sets later (headings, notes, errors) wraps instead of widening the window.
+Settings ran off a 768-pixel screen). For the same reason headings and messages wrap instead of
+widening the window.
 """
 
 from __future__ import annotations
@@ -34,13 +34,16 @@ from gateway import StatusDocument
 SIDEBAR_WIDTH = 224
 START_SIZE = QSize(1100, 700)  # shrunk to the screen when it is smaller
 SMALLEST = QSize(640, 420)  # the window's own minimum: well inside a 1024×640 screen
-UNWRAPPED = ("figure",)  # labels that stay on one line (numbers)
+WRAPPED = ("heading", "big", "note", "notice", "error", "warning")  # labels' names for headings and messages
 
 
 def page_scroll(page: Page) -> QScrollArea:
-    """The page in a scroll area of its own, its labels wrapping."""
+    """The page in a scroll area of its own, its headings and messages wrapping: the labels in the
+    page's own column, and those named as such wherever they are (a path in a form row is left
+    whole; were it wider than the window, the page would scroll across rather than clip it)."""
+    column = [item.widget() for n in range(page.layout_.count()) if (item := page.layout_.itemAt(n)) is not None]
     for label in page.findChildren(QLabel):
-        if label.objectName() not in UNWRAPPED and label.textFormat() != Qt.TextFormat.RichText:
+        if label in column or label.objectName() in WRAPPED:
             label.setWordWrap(True)
     page.setObjectName("pageBody")
     page.layout_.setContentsMargins(SPACE_XL, SPACE_L, SPACE_XL, SPACE_L)

@@ -11,7 +11,7 @@ from PySide6.QtCore import QSize
 from pytestqt.qtbot import QtBot
 
 from app.viewmodels.charts import MOST_SERIES, OTHERS, burn_down, stacked
-from app.windows.widgets.bar_chart import BarChart
+from app.windows.widgets.bar_chart import BarChart, nice, short
 from app.windows.widgets.meter import Meter
 from gateway import NamedSpanTotals, QuotaReading
 from gateway.store import db, ledger
@@ -93,6 +93,8 @@ def test_the_widgets_draw_stacks_and_a_burn_down(qtbot: QtBot) -> None:
     assert not image.isNull()
     chart.set_bars([("a", 3.0)])
     assert chart.bars == [("a", 3.0)]
+    assert [nice(v) for v in (0.0, 3.0, 348.0, 1000.0, 1001.0, 2200.0)] == [0.0, 5.0, 500.0, 1000.0, 2000.0, 2500.0]
+    assert short(1500.0) == "1.5k" and short(2_000_000.0) == "2M" and short(12.0) == "12"
 
     meter = Meter("codex:ada — 5-hour window")
     qtbot.addWidget(meter)

@@ -4,6 +4,7 @@ for two charts.)"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -50,7 +51,7 @@ class BarChart(QWidget):
         text, muted = palette.windowText().color(), palette.placeholderText().color()
         box = self._box()
         bars = self.bars
-        top = max((v for _, v in bars), default=0.0)
+        top = nice(max((v for _, v in bars), default=0.0))
         if not top:
             p.setPen(muted)
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No requests in this period yet.")
@@ -110,8 +111,16 @@ class BarChart(QWidget):
         QToolTip.showText(event.globalPosition().toPoint(), "\n".join(lines), self)
 
 
+def nice(value: float) -> float:
+    """The scale's top: the next 1, 2, 2.5 or 5 times a power of ten (348 → 500), so its halves read well."""
+    if value <= 0:
+        return 0.0
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(step * power for step in (1.0, 2.0, 2.5, 5.0, 10.0) if step * power >= value)
+
+
 def short(value: float) -> str:
     for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if value >= size:
-            return f"{value / size:.1f}{suffix}"
+            return f"{value / size:.1f}".removesuffix(".0") + suffix
     return f"{value:.0f}"
