@@ -15,19 +15,22 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
 
+# The colours that carry meaning are app.colours' (view models name them too), and the look's.
+from app.colours import BAD as BAD
+from app.colours import GOOD as GOOD
+from app.colours import IDLE as IDLE
+from app.colours import SERIES as SERIES
+from app.colours import WARN as WARN
 from app.viewmodels.health import DEGRADED, PAUSED, SERVING, STOPPED
+
+# The gateway's state, as the tray icon and Overview show it.
+STATUS = {SERVING: GOOD, DEGRADED: WARN, STOPPED: BAD, PAUSED: IDLE}
 
 # Spacing, in pixels: every margin and gap is one of these.
 SPACE_S, SPACE_M, SPACE_L, SPACE_XL = 4, 8, 16, 24
 RADIUS = 8
 # The type scale, in points: page title, section, figure; the body is the system's own size.
 TITLE_PT, SECTION_PT, FIGURE_PT = 18, 13, 22
-
-# The gateway's state, as the tray icon, Overview and the meters show it.
-STATUS = {SERVING: "#2e9e5b", DEGRADED: "#d99a1e", STOPPED: "#c94040", PAUSED: "#7d8590"}
-GOOD, WARN, BAD = STATUS[SERVING], STATUS[DEGRADED], STATUS[STOPPED]
-# A chart's series, in order: told apart in both schemes and by those who see fewer colours.
-SERIES = ("#3b7dd8", "#e07b39", "#2e9e5b", "#9b59b6", "#d4a017", "#17a2b8", "#c94040", "#7d8590")
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.colours import BAD, GOOD, IDLE, WARN
 from app.viewmodels.durations import span
 from gateway import ProviderStatus
 
 OK, RESTING, FAILING, OFF = "ok", "resting", "failing", "off"
-TONE_COLOURS = {OK: "#2e9e5b", RESTING: "#d99a1e", FAILING: "#c94040", OFF: "#7d8590"}  # as the tray icon's
+TONE_COLOURS = {OK: GOOD, RESTING: WARN, FAILING: BAD, OFF: IDLE}  # the tray icon's
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.colours import BAD
 from app.gateway_host import GatewayHost
 from app.platform.autostart import Autostart
 from app.tasks import Tasks, Work
@@ -210,7 +211,7 @@ class Page(QWidget):
         self._starting = None  # a later action's line is not replaced by an earlier one's outcome
         self._showing_failure = False
         self.note.setProperty("error", error)
-        self.note.setStyleSheet("color: #c94040;" if error else "")
+        self.note.setStyleSheet(f"color: {BAD};" if error else "")
         self.note.setText(text)
         self.note.setVisible(bool(text))
         fix = text.fix if isinstance(text, Said) else None

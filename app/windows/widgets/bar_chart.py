@@ -11,7 +11,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QToolTip, QWidget
 
-from app.theme import SERIES, SPACE_M, SPACE_S
+from app.colours import SERIES
+from app.theme import SPACE_M, SPACE_S
 
 MAX_BAR = 48.0  # pixels: a few bars stay bars, not slabs
 LEFT, TOP, BOTTOM = 52.0, 30.0, 22.0  # room for the scale, the legend and the labels

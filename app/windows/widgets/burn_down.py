@@ -7,7 +7,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from app.theme import BAD, SERIES, SPACE_S
+from app.colours import BAD, SERIES
+from app.theme import SPACE_S
 from app.viewmodels.charts import BurnDown
 
 

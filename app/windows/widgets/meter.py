@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout
 
-from app.theme import BAD, GOOD, SPACE_L, SPACE_M, WARN
+from app.colours import BAD, GOOD, WARN
+from app.theme import SPACE_L, SPACE_M
 from app.viewmodels.charts import burn_down
 from app.windows.widgets.burn_down import BurnDownChart
 from gateway import QuotaReading
