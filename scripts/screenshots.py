@@ -111,7 +111,7 @@ def place(wid: str, env: dict[str, str], size: tuple[int, int] | None = None) ->
     time.sleep(1.0)
 
 
-def shoot(size: str, theme: str, out: Path, display: int, upstream: str) -> None:
+def shoot(size: str, theme: str, out: Path, display: int, upstream: str, scale: str = "") -> None:
     width, height = (int(n) for n in size.split("x"))
     env = {**os.environ, "DISPLAY": f":{display}"}
     env.pop("QT_QPA_PLATFORM", None)
@@ -119,6 +119,8 @@ def shoot(size: str, theme: str, out: Path, display: int, upstream: str) -> None
         Path(home, "config.toml").write_text(f'{LOCAL_OFF}\n[app]\ntheme = "{theme}"\n', encoding="utf-8")
         app_env = {**env, "GROQ_BASE_URL": upstream, "GROQ_API_KEY": KEY, "MISTRAL_BASE_URL": upstream}
         app_env["MISTRAL_API_KEY"] = KEY
+        if scale:  # a HiDPI screen: ``size`` in device pixels
+            app_env["QT_SCALE_FACTOR"] = scale
         port = free_port()
         command = (sys.executable, "-m", "app", "--home", home, "--port", str(port))
         with background("Xvfb", f":{display}", "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp", env=env):
@@ -166,12 +168,13 @@ def main() -> int:
     parser.add_argument("--display", type=int, default=84)
     parser.add_argument("--sizes", default="1366x768,1024x640")
     parser.add_argument("--themes", default="light,dark")
+    parser.add_argument("--scale", default="", help="device pixels per point, e.g. 2 for a HiDPI screen")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with fake_upstream() as upstream:
         for size in args.sizes.split(","):
             for theme in args.themes.split(","):
-                shoot(size, theme, args.out, args.display, upstream)
+                shoot(size, theme, args.out, args.display, upstream, args.scale)
     return 0
 
 
