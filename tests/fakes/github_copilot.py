@@ -170,7 +170,7 @@ class FakeCopilot(FakeOpenAI):
     async def _quota_header(self, request: web.Request, response: web.StreamResponse) -> None:
         if request.path in ("/chat/completions", "/responses", "/v1/messages") and response.status == 200:
             response.headers["x-quota-snapshot-premium_interactions"] = (
-                f"ent=300&ov=0.0&ovPerm=false&rem={self.premium_remaining}&rst=2026-12-01T00%3A00%3A00Z"
+                f"ent=300&ov=0.0&ovPerm=false&rem={self.premium_remaining}&rst={_next_reset()}T00%3A00%3A00Z"
             )
 
     async def _device_code(self, request: web.Request) -> web.Response:
@@ -259,7 +259,7 @@ class FakeCopilot(FakeOpenAI):
             {
                 "copilot_plan": "individual",
                 "chat_enabled": True,
-                "quota_reset_date": "2026-12-01",
+                "quota_reset_date": _next_reset(),
                 "quota_snapshots": {
                     "premium_interactions": {
                         "entitlement": 300,
@@ -300,3 +300,10 @@ class FakeCopilot(FakeOpenAI):
         if not self.authorized(request):
             return web.json_response({"error": {"message": "unauthorized", "code": "unauthorized"}}, status=401)
         return web.json_response({"object": "list", "data": MODELS})
+
+
+def _next_reset() -> str:
+    """The first day of next month (UTC), as Copilot resets its quotas: always ahead, whenever the tests run."""
+    now = time.gmtime()
+    year, month = (now.tm_year + 1, 1) if now.tm_mon == 12 else (now.tm_year, now.tm_mon + 1)
+    return f"{year:04d}-{month:02d}-01"
