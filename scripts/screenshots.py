@@ -3,8 +3,9 @@ size, under a real X server (Xvfb) with a tray (trayer), as a person would see t
 
     .venv/bin/python scripts/screenshots.py --out docs/screenshots --display 84
 
-Needs Xvfb, trayer, xdotool and ImageMagick's ``import``. A fake OpenAI-compatible upstream serves
-two providers, and a few requests go through the gateway first, so the pages have something to show.
+Needs Xvfb, trayer, xdotool, xprop and ImageMagick's ``import``. A fake OpenAI-compatible upstream
+serves two providers and a fake ChatGPT a Codex subscription (imported from a Codex login first), and
+a few requests go through the gateway, so the pages have something to show.
 Files are named ``<size>-<theme>-<n>-<page>.png``; the window's own minimum size is printed per page,
 since a window whose minimum outgrows the screen is cut off by it.
 """
@@ -24,12 +25,14 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from fakes.chatgpt import FakeChatGPT  # noqa: E402
 from fakes.openai_upstream import FakeOpenAI  # noqa: E402
 
 KEY = "sk-screenshot-upstream-01"
@@ -62,16 +65,25 @@ def background(*args: str, env: dict[str, str], log: Path | None = None) -> Iter
             process.wait()
 
 
+@dataclass(frozen=True, slots=True)
+class Fakes:
+    openai: FakeOpenAI  # serves two providers
+    chatgpt: FakeChatGPT  # a ChatGPT subscription through Codex, with its 5-hour and weekly windows
+
+
 @contextmanager
-def fake_upstream() -> Iterator[str]:
+def fake_upstreams() -> Iterator[Fakes]:
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    fake = asyncio.run_coroutine_threadsafe(FakeOpenAI(key=KEY).start(), loop).result(10)
+    openai = asyncio.run_coroutine_threadsafe(FakeOpenAI(key=KEY).start(), loop).result(10)
+    chatgpt = asyncio.run_coroutine_threadsafe(FakeChatGPT().start(), loop).result(10)
+    chatgpt.primary_used, chatgpt.secondary_used = 62.0, 23.0
     try:
-        yield fake.url
+        yield Fakes(openai, chatgpt)
     finally:
-        asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
+        for fake in (openai, chatgpt):
+            asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
 
@@ -111,14 +123,22 @@ def place(wid: str, env: dict[str, str], size: tuple[int, int] | None = None) ->
     time.sleep(1.0)
 
 
-def shoot(size: str, theme: str, out: Path, display: int, upstream: str, scale: str = "") -> None:
+def shoot(size: str, theme: str, out: Path, display: int, fakes: Fakes, scale: str = "") -> None:
     width, height = (int(n) for n in size.split("x"))
     env = {**os.environ, "DISPLAY": f":{display}"}
     env.pop("QT_QPA_PLATFORM", None)
     with tempfile.TemporaryDirectory(prefix="switchboard-shots-") as home:
         Path(home, "config.toml").write_text(f'{LOCAL_OFF}\n[app]\ntheme = "{theme}"\n', encoding="utf-8")
+        upstream, chatgpt = fakes.openai.url, fakes.chatgpt
         app_env = {**env, "GROQ_BASE_URL": upstream, "GROQ_API_KEY": KEY, "MISTRAL_BASE_URL": upstream}
         app_env["MISTRAL_API_KEY"] = KEY
+        codex_home = Path(home, "codex")
+        codex_home.mkdir()
+        (codex_home / "auth.json").write_text(json.dumps(chatgpt.auth_file(chatgpt.issue())), encoding="utf-8")
+        app_env |= {"CODEX_HOME": str(codex_home), "SWITCHBOARD_CODEX_BASE_URL": chatgpt.url}
+        app_env["SWITCHBOARD_OPENAI_AUTH_URL"] = chatgpt.root
+        gateway = (sys.executable, "-m", "gateway", "accounts", "--home", home, "import", "codex")
+        subprocess.run(gateway, env=app_env, check=True, capture_output=True, timeout=60)
         if scale:  # a HiDPI screen: ``size`` in device pixels
             app_env["QT_SCALE_FACTOR"] = scale
         port = free_port()
@@ -171,10 +191,10 @@ def main() -> int:
     parser.add_argument("--scale", default="", help="device pixels per point, e.g. 2 for a HiDPI screen")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    with fake_upstream() as upstream:
+    with fake_upstreams() as fakes:
         for size in args.sizes.split(","):
             for theme in args.themes.split(","):
-                shoot(size, theme, args.out, args.display, upstream, args.scale)
+                shoot(size, theme, args.out, args.display, fakes, args.scale)
     return 0
 
 
