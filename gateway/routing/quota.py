@@ -176,7 +176,7 @@ class QuotaBook:
         best = float("inf")
         for record in held.values():
             w = record.window
-            if w.unlimited:
+            if w.unlimited or (w.resets_at is not None and w.resets_at <= now):  # reset since: as good as new
                 continue
             hours = max((w.resets_at - now) / HOUR, 1.0) if w.resets_at is not None else 1.0
             best = min(best, (100.0 - w.used_percent) / hours)

@@ -15,6 +15,7 @@ from gateway import Control, GatewayServer
 from gateway.config.settings import HealthPolicy
 from gateway.providers.quota import QuotaWindow
 from gateway.routing.health import Health
+from gateway.routing.pool import Credential
 from gateway.routing.quota import QuotaBook, QuotaRecord
 from gateway.store.secrets import MemorySecrets
 
@@ -39,6 +40,16 @@ def test_a_window_past_its_reset_reads_as_reset() -> None:
     assert live["resets_in"] == 1  # never "in 0 s" while it has yet to reset
     endless = _record(40.0, None, now - 86400).public(now)
     assert endless["reset"] is False and endless["resets_in"] is None
+
+
+def test_a_window_past_its_reset_ranks_its_account_as_fresh() -> None:
+    clock = FakeClock()
+    book = QuotaBook(clock, Health(clock, HealthPolicy()))
+    book.observe("codex:a", "codex", [QuotaWindow("primary", 90.0, clock.now + 600, 18000)])
+    account = Credential("codex", "codex:a", None)
+    assert book.allowance(account) == 10.0  # 10 % left for the hour (at least) until the reset
+    clock.now += 601
+    assert book.allowance(account) == 100.0
 
 
 def test_a_forecast_already_past_is_dropped() -> None:
