@@ -189,8 +189,13 @@ class GatewayHost(QObject):
             control = self.control
             if control is None:
                 raise NotServing(self.error or "the gateway is not running")
-            result = work(control)
-            return await result if asyncio.iscoroutine(result) else result
+            try:
+                result = work(control)
+                return await result if asyncio.iscoroutine(result) else result
+            except Exception:
+                if self.control is not control:  # stopped under it: its database and pools closed mid-answer
+                    raise NotServing("The gateway stopped before it answered.") from None
+                raise
 
         return self._on_loop(run)
 

@@ -1,10 +1,12 @@
 """Progress notes end: a change made while the gateway was starting is applied to the gateway once
 it has started (one gateway, not two), and the page's note says so — "in use now." or why not —
-instead of staying on "Starting the gateway with it…"."""
+instead of staying on "Starting the gateway with it…"; and work the gateway stopped under says so
+in words, not with the error of a pool closed under it."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from typing import cast
 
@@ -12,7 +14,7 @@ import pytest
 from app_fixtures import MakeApp
 from pytestqt.qtbot import QtBot
 
-from app.gateway_host import GatewayHost
+from app.gateway_host import GatewayHost, NotServing
 from app.windows.quotas import QuotasPage
 from gateway import GatewayServer
 
@@ -27,7 +29,7 @@ class SlowServer:
         self.port: int | None = None
         self.url = f"http://127.0.0.1:{1000 + len(made)}"
         self.on_applied: list[object] = []
-        self.control = None
+        self.control: object | None = object()  # what the host hands the work it is asked to do
         self.reconfigured = 0
 
     async def start(self) -> None:
@@ -36,6 +38,7 @@ class SlowServer:
 
     async def stop(self) -> None:
         self.port = None
+        self.control = None
 
     async def reconfigure(self) -> None:
         self.reconfigured += 1
@@ -106,3 +109,24 @@ def test_a_change_the_gateway_refused_says_why(qtbot: QtBot, make_app: MakeApp) 
     app.host.refused.emit("That setting cannot be used.")  # as the host says it when an apply fails
     assert page.note.property("error") is True
     assert page.note.text() == "Saved. It could not be applied: That setting cannot be used."
+
+
+def test_work_the_gateway_stopped_under_says_so_in_words(qtbot: QtBot, made: list[SlowServer]) -> None:
+    host = _host(made)
+    try:
+        host.start().result(10)
+        begun = threading.Event()
+
+        async def answer_after_a_stop(control: object) -> None:
+            begun.set()
+            await asyncio.sleep(0.3)  # meanwhile the gateway stops: its pools shut down
+            raise RuntimeError("cannot schedule new futures after shutdown")
+
+        asked = host.call(answer_after_a_stop)
+        assert begun.wait(10)
+        host.stop().result(10)
+        with pytest.raises(NotServing) as raised:
+            asked.result(10)
+        assert str(raised.value) == "The gateway stopped before it answered."
+    finally:
+        host.shutdown(10)
