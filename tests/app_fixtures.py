@@ -138,8 +138,10 @@ def make_app(qtbot: QtBot, tmp_path: Path, qt_loop: Any) -> Iterator[MakeApp]:
         app.opened = opened  # type: ignore[attr-defined]
         app.secrets = secrets  # type: ignore[attr-defined]
         app.stores = stores  # type: ignore[attr-defined]
-        app.start()
-        qtbot.waitUntil(lambda: host.serving, timeout=WAIT_MS)
+        # Until the start is heard on the Qt thread, not only done on the gateway's: a ``started`` still
+        # on its way would otherwise reach the pages in the middle of the test (and end its notes early).
+        with qtbot.waitSignal(host.started, timeout=WAIT_MS):
+            app.start()
         made.append(app)
         return app
 

@@ -86,12 +86,32 @@ def test_offline_is_said_and_so_is_back_online(
     fakes.run(stop())
 
 
-def test_a_reachable_sign_in_page_says_nothing_of_being_offline(qtbot: QtBot, make_app: MakeApp, pending: None) -> None:
+def test_a_reachable_sign_in_page_says_nothing_of_being_offline(
+    qtbot: QtBot, make_app: MakeApp, pending: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    looked: list[bool] = []  # each check's answer, as it comes: the test waits for checks, not for time
+
+    async def reachable(url: str) -> bool:
+        looked.append(await really_reachable(url))
+        return looked[-1]
+
+    really_reachable = sign_in_dialog.reachable
+    monkeypatch.setattr(sign_in_dialog, "reachable", reachable)
     app = make_app()
     page = app.window.go(AccountsPage.title)
     assert isinstance(page, AccountsPage)
     dialog = SignInDialog(page.context, _flow(f"{app.host.url}/oauth/authorize"), page)  # the gateway answers
     dialog.open()
-    qtbot.wait(800)
+    qtbot.waitUntil(lambda: len(looked) >= 2, timeout=WAIT)
+    assert looked[:2] == [True, True]
     assert not dialog.offline and dialog.status.text() == "Waiting for you to finish in the browser…"
     dialog.reject()
+
+
+def test_closing_the_dialog_stops_its_checks(qtbot: QtBot, make_app: MakeApp, pending: None) -> None:
+    (port,) = free_ports(1)
+    dialog = _dialog(make_app, f"http://127.0.0.1:{port}/oauth/authorize")
+    qtbot.waitUntil(lambda: dialog.offline, timeout=WAIT)
+    dialog.reject()
+    qtbot.waitUntil(lambda: dialog._watching.done() and dialog._following.done(), timeout=WAIT)
+    assert dialog._watching.cancelled() and dialog._following.cancelled()
