@@ -8,6 +8,9 @@ fix and detail with them to ``Page.say``, which shows the button and the Details
 
 from __future__ import annotations
 
+import errno
+import socket
+
 import httpx
 
 from gateway import ConfigError, Fix, FixId, GatewayError, ListenError, fix_of
@@ -23,6 +26,7 @@ BUTTONS: dict[FixId, str] = {
     "sign_in_copilot": "Sign in with GitHub instead",
 }
 OFFLINE = "Check the internet connection."
+_UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
 
 
 class Said(str):
@@ -53,14 +57,38 @@ def said_of(exc: BaseException) -> Said:
     if isinstance(exc, httpx.TimeoutException):
         host = exc.request.url.host if _has_request(exc) else "The server"
         return Said(f"{host} did not answer in time. {OFFLINE}", Fix("check_connection", host), _technical(exc))
-    if isinstance(exc, httpx.TransportError) or (isinstance(exc, OSError) and exc.errno is not None):
+    if isinstance(exc, httpx.TransportError) or _network(exc):
         host = exc.request.url.host if isinstance(exc, httpx.TransportError) and _has_request(exc) else ""
         return Said(
             f"{host or 'The server'} cannot be reached. {OFFLINE}", Fix("check_connection", host), _technical(exc)
         )
+    if isinstance(exc, OSError) and exc.errno is not None:  # a file or folder: its system text is the detail
+        return Said(_file_words(exc), detail=_technical(exc))
     fix, detail = fix_of(exc)
     text = str(getattr(exc, "message", "") or exc) or "Something went wrong."
     return Said(text, fix, detail or ("" if fix is not None or _plain(exc) else f"{type(exc).__name__}: {exc}"))
+
+
+def _network(exc: BaseException) -> bool:
+    """A failure to reach another computer, as the system says it (not a file's)."""
+    return isinstance(exc, ConnectionError | TimeoutError | socket.gaierror | socket.herror) or (
+        isinstance(exc, OSError) and exc.errno in _UNREACHABLE
+    )
+
+
+def _file_words(exc: OSError) -> str:
+    """What went wrong with a file, in words: which file, and why where the system says a reason
+    a person can act on."""
+    name = f"“{exc.filename}”" if exc.filename else "a file it needs"
+    if isinstance(exc, PermissionError):
+        return f"Switchboard is not allowed to read or change {name}."
+    if isinstance(exc, FileNotFoundError):
+        return f"Switchboard could not find {name}."
+    if exc.errno == errno.ENOSPC:
+        return f"There is no room left on the disk for {name}."
+    if exc.errno == errno.EROFS:
+        return f"Switchboard cannot change {name}: its disk is read-only."
+    return f"Switchboard could not read or write {name}."
 
 
 def _has_request(exc: httpx.RequestError) -> bool:

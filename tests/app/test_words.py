@@ -166,6 +166,19 @@ def test_a_failed_connection_is_said_in_words_with_the_system_text_as_detail() -
     assert (words, words.fix, words.detail) == ("Not removed. More.", Fix("store_key", "groq"), "why")
 
 
+def test_a_file_that_failed_is_said_as_a_file_not_as_the_network() -> None:
+    settings = "/home/ada/.claude/settings.json"
+    denied = said_of(PermissionError(13, "Permission denied", settings))
+    assert denied == f"Switchboard is not allowed to read or change “{settings}”." and denied.fix is None
+    assert denied.detail == f"PermissionError: [Errno 13] Permission denied: '{settings}'" and not faults(denied)
+    assert said_of(FileNotFoundError(2, "No such file or directory", "/x/y")) == "Switchboard could not find “/x/y”."
+    full = said_of(OSError(28, "No space left on device"))
+    assert full == "There is no room left on the disk for a file it needs." and "[Errno 28]" in full.detail
+    for unreachable in (ConnectionRefusedError(111, "Connection refused"), OSError(113, "No route to host")):
+        said = said_of(unreachable)
+        assert said.endswith("cannot be reached. Check the internet connection.") and said.fix is not None
+
+
 def test_confirm_names_what_stops_and_does_nothing_on_cancel(qtbot: QtBot) -> None:
     parent = QWidget()
     qtbot.addWidget(parent)
