@@ -1,26 +1,29 @@
-"""The test request of a tool that was set up, sent to the gateway as that tool would send it —
-httpx in a coroutine on the Qt thread's loop (qasync's), like the app's other HTTP."""
+"""The test request of a tool that was set up, sent to the gateway as that tool would send it. It
+goes the way the app's own test chat goes (app/try_chat.py): the same client (straight to the
+gateway, whatever proxy the environment names), the same address (a gateway listening on every
+interface is called over loopback) and the same words when the gateway does not answer."""
 
 from __future__ import annotations
 
 import httpx
 
+from app.try_chat import BROKE_OFF, NOT_RUNNING, own_address, try_client
 from app.viewmodels.tool_check import Probe, outcome
-
-TIMEOUT = httpx.Timeout(120.0, connect=5.0)  # a local model's first answer can take a while
 
 
 async def check(
     url: str, tool_id: str, probe: Probe, transport: httpx.AsyncBaseTransport | None = None
 ) -> tuple[bool, str]:
     """Whether the tool's request was answered, and what to show."""
-    async with httpx.AsyncClient(transport=transport, timeout=TIMEOUT) as client:
+    async with try_client(transport) as client:
         try:
-            reply = await client.post(f"{url.rstrip('/')}{probe.path}", headers=probe.headers, json=probe.body)
+            reply = await client.post(f"{own_address(url)}{probe.path}", headers=probe.headers, json=probe.body)
+        except httpx.ConnectError:
+            return False, NOT_RUNNING
         except httpx.TimeoutException:
             return False, "Switchboard took too long to answer the test request."
         except httpx.HTTPError:
-            return False, "Switchboard did not answer. Is it running?"
+            return False, BROKE_OFF
     try:
         body = reply.json()
     except ValueError:

@@ -22,9 +22,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from app.viewmodels.tool_check import refusal_text
+
 ROUTE_HEADER = "x-switchboard-route"  # the gateway's: which provider, model and key answered
 TIMEOUT = httpx.Timeout(120.0, connect=5.0)  # a slow model may think a while before its first word
 NOT_RUNNING = "The gateway is not running, so there is nothing to send the message through."
+BROKE_OFF = "The connection to the gateway broke off before the answer was complete."
 _WILDCARDS = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]", "": "127.0.0.1"}
 
 
@@ -102,7 +105,7 @@ async def try_model(
     except httpx.TimeoutException:
         raise TryFailed(f"{model} took too long to answer, so the test was given up.") from None
     except httpx.HTTPError:
-        raise TryFailed("The connection to the gateway broke off before the answer was complete.") from None
+        raise TryFailed(BROKE_OFF) from None
     if not answer.done:
         raise TryFailed("The answer stopped before it was complete.")
     return answer.tried(time.perf_counter() - started)
@@ -130,8 +133,8 @@ class _Answer:
             raise TryFailed("The gateway's answer could not be read.") from None
         if not isinstance(chunk, dict):
             return False
-        if isinstance(error := chunk.get("error"), dict):
-            raise TryFailed(_said(error) or "The model stopped with an error partway through its answer.")
+        if chunk.get("error"):
+            raise TryFailed(refusal_text(chunk) or "The model stopped with an error partway through its answer.")
         if isinstance(answered := chunk.get("model"), str) and answered:
             self.model_answered = answered
         if isinstance(usage := chunk.get("usage"), dict):
@@ -160,11 +163,6 @@ def _count(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def _said(error: dict[str, Any]) -> str:
-    message = error.get("message")
-    return message.strip() if isinstance(message, str) else ""
-
-
 def _refusal(status: int, body: bytes, model: str) -> str:
     """What a refused request means, in words: the gateway's own where they are meant for people."""
     try:
@@ -178,7 +176,7 @@ def _refusal(status: int, body: bytes, model: str) -> str:
         return f"No model called {model!r}: pick one from the list."
     if status == 401:
         return "The gateway did not accept the app's own key. Try again once the gateway has restarted."
-    said = _said(error)
+    said = refusal_text(document)
     if said:
         return said
     if status >= 500:

@@ -54,11 +54,11 @@ def answer_text(tool_id: str, reply: Any) -> str:
 
 
 def refusal_text(reply: Any) -> str:
-    """The message of an error answer, in any of the protocols' shapes."""
+    """The message of an error answer, in any of the protocols' shapes ("" when it has none)."""
     error = reply.get("error") if isinstance(reply, dict) else None
     if isinstance(error, dict):
-        return str(error.get("message") or "")
-    return str(error or "")
+        error = error.get("message")
+    return error.strip() if isinstance(error, str) else ""
 
 
 def outcome(tool_id: str, status: int, reply: Any) -> tuple[bool, str]:

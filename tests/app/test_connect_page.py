@@ -137,6 +137,12 @@ def test_a_client_key_is_made_for_the_tool_where_keys_are_needed(
     written = (home / ".continue" / "config.yaml").read_text(encoding="utf-8")
     labels = [key["label"] for key in app.host.call(lambda control: control.keys()).result(5)]
     assert labels == ["Continue"] and '"sk-' in written
+
+    page._client_keys.clear()  # as in a later session: the tool's key is in its file only
+    page.result.setText("")
+    page.test_button.click()
+    qtbot.waitUntil(lambda: page.result.text().startswith(("It works", "Switchboard")), timeout=WAIT)
+    assert page.result.text().startswith("It works"), page.result.text()  # the app's own key stood in
     fakes.run(fake.stop())
 
 
