@@ -25,6 +25,7 @@ from gateway.auth.oauth.logins_on_disk import (
 )
 from gateway.auth.oauth.openai import OpenAIAuth
 from gateway.auth.oauth.pkce import Pkce, new_state
+from gateway.errors import Fix
 from gateway.providers.settings import SubscriptionSettings
 from gateway.transport import UpstreamRequest
 
@@ -155,5 +156,11 @@ def test_editor_logins_in_order_and_per_os(tmp_path: Path) -> None:
     assert (found.token, found.user) == ("ghu_new", "new")
     assert read_editor_login({}, folder, host="ghe.example.com").token == "ghu_ghe"
     assert read_editor_login({"GH_COPILOT_TOKEN": "ghu_env"}, folder).source == "GH_COPILOT_TOKEN"
-    with pytest.raises(ImportProblem, match="no GitHub Copilot login"):
-        read_editor_login({}, tmp_path / "none")
+    with pytest.raises(ImportProblem) as missing:
+        read_editor_login({}, tmp_path / "none", host="ghe.example.com")
+    # Words a window shows as they are (no variable, command or flag), the fix offered as a button,
+    # and where it looked kept as the detail.
+    assert str(missing.value) == "No GitHub Copilot login for ghe.example.com was found on this computer."
+    assert missing.value.fix == Fix("sign_in_copilot", "ghe.example.com")
+    assert missing.value.detail.startswith("looked at GH_COPILOT_TOKEN, ")
+    assert str(tmp_path / "none" / "apps.json") in missing.value.detail
