@@ -136,11 +136,14 @@ def cmd_quota(args: argparse.Namespace, paths: StatePaths) -> int:
     print(f"{'account or key':<32} {'window':<22} {'used':>6}  {'resets':<18} {'runs out':<18}")
     for w in windows:
         used = "unlimited" if w["unlimited"] else f"{w['used_percent']:.1f}%"
-        print(
-            f"{w['label']:<32} {_window_name(w):<22} {used:>6}  {when(w['resets_at']):<18} "
-            f"{when(w['exhausted_at']):<18}"
-        )
+        print(f"{w['label']:<32} {_window_name(w):<22} {used:>6}  {_resets(w):<18} {when(w['exhausted_at']):<18}")
     return 0
+
+
+def _resets(w: QuotaReading) -> str:
+    """When the window resets; one whose reset time has passed since it was read says it has reset
+    (its reading's time is gone, and nothing of the new window is known used)."""
+    return "has reset" if w["reset"] else when(w["resets_at"])
 
 
 def _window_name(w: QuotaReading) -> str:
