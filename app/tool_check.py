@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import httpx
 
-from app.try_chat import BROKE_OFF, NOT_RUNNING, own_address, try_client
+from app.try_chat import BROKE_OFF, NOT_RUNNING, Transport, own_address, try_client
 from app.viewmodels.tool_check import Probe, outcome
 
 
-async def check(
-    url: str, tool_id: str, probe: Probe, transport: httpx.AsyncBaseTransport | None = None
-) -> tuple[bool, str]:
+async def check(url: str, tool_id: str, probe: Probe, transport: Transport = None) -> tuple[bool, str]:
     """Whether the tool's request was answered, and what to show."""
     async with try_client(transport) as client:
         try:

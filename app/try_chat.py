@@ -17,17 +17,22 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from app.gateway_host import NotServing
 from app.viewmodels.tool_check import refusal_text
+
+if TYPE_CHECKING:
+    from app.tasks import Tasks
 
 ROUTE_HEADER = "x-switchboard-route"  # the gateway's: which provider, model and key answered
 TIMEOUT = httpx.Timeout(120.0, connect=5.0)  # a slow model may think a while before its first word
 NOT_RUNNING = "The gateway is not running, so there is nothing to send the message through."
 BROKE_OFF = "The connection to the gateway broke off before the answer was complete."
+Transport = httpx.AsyncBaseTransport | None  # tests hand one; None: httpx's own, to the gateway's address
 _WILDCARDS = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]", "": "127.0.0.1"}
 
 
@@ -53,7 +58,7 @@ class Tried:
     text: str
 
 
-def try_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+def try_client(transport: Transport = None) -> httpx.AsyncClient:
     """A client for test messages: straight to the gateway, whatever proxy the environment names
     (a proxy would see the app's key, and one elsewhere cannot reach this computer's loopback)."""
     return httpx.AsyncClient(transport=transport, trust_env=False, timeout=TIMEOUT)
@@ -69,6 +74,19 @@ def own_address(url: str) -> str:
         return url.rstrip("/")
     netloc = f"{local}:{parts.port}" if parts.port is not None else local
     return urlunsplit((parts.scheme, netloc, parts.path, "", "")).rstrip("/")
+
+
+async def try_through(
+    tasks: Tasks, url: str, model: str, prompt: str, on_text: Callable[[str], None], transport: Transport = None
+) -> Tried:
+    """The test message as the windows send it (the welcome, the Models page): with the gateway's
+    own key, asked of it first; a gateway that is not running is said so, the same way."""
+    try:
+        key = await tasks.ask(lambda control: control.app_key())
+    except NotServing:
+        raise TryFailed(NOT_RUNNING) from None
+    async with try_client(transport) as client:
+        return await try_model(client, url, model, prompt, on_text, key)
 
 
 async def try_model(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import shiboken6
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QTextCursor
@@ -24,9 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gateway_host import NotServing
 from app.tasks import spawn
-from app.try_chat import NOT_RUNNING, TryFailed, try_client, try_model
+from app.try_chat import TryFailed, try_through
 from app.viewmodels.models import (
     can_words,
     chat_models,
@@ -57,8 +55,6 @@ class _AnswerBox(QPlainTextEdit):
 
 class ModelsPage(Page):
     title = "Models"
-    # The test chat's HTTP transport (tests may hand one); None: httpx's own, to the gateway's address.
-    transport: httpx.AsyncBaseTransport | None = None
 
     def __init__(self, context: Context) -> None:
         super().__init__(context)
@@ -191,12 +187,10 @@ class ModelsPage(Page):
 
     async def _try(self, model: str, prompt: str) -> None:
         try:
-            key = await self.context.tasks.ask(lambda control: control.app_key())
-            async with try_client(self.transport) as client:
-                tried = await try_model(client, self.context.host.url, model, prompt, self._piece, key)
-        except (NotServing, TryFailed) as failed:
+            tried = await try_through(self.context.tasks, self.context.host.url, model, prompt, self._piece)
+        except TryFailed as failed:
             if shiboken6.isValid(self):
-                self._tried(failed.message if isinstance(failed, TryFailed) else NOT_RUNNING, error=True)
+                self._tried(failed.message, error=True)
         else:
             if shiboken6.isValid(self):
                 self._tried(tried_words(tried))

@@ -23,7 +23,7 @@ from app.gateway_host import GatewayHost, NotServing
 from app.icons import icon
 from app.tasks import Tasks, message_of, spawn
 from app.theme import BAD, GOOD, SPACE_L
-from app.try_chat import Tried, TryFailed, try_client, try_model
+from app.try_chat import Tried, TryFailed, try_through
 from app.viewmodels.health import SERVING
 from app.viewmodels.welcome import (
     NO_MODEL,
@@ -228,10 +228,8 @@ class WelcomeWindow(QWidget):
             if model is None:
                 self.say(NO_MODEL, BAD)
                 return
-            key = await self._tasks.ask(lambda control: control.app_key())
             self.say(f"Asking {model}…")
-            async with try_client() as client:
-                tried = await try_model(client, self._host.url, model, PROMPT, self._piece, key)
+            tried = await try_through(self._tasks, self._host.url, model, PROMPT, self._piece)
         except TryFailed as exc:
             self.say(exc.message, BAD)
         except (NotServing, GatewayError) as exc:  # the gateway stopped meanwhile, or refused the listing

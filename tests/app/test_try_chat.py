@@ -1,15 +1,21 @@
 """The app's test chat over a transport that answers as the gateway would: the streamed pieces,
-the route and usage it reports, and each failure in plain words."""
+the route and usage it reports, and each failure in plain words; and a tool's test request, which
+goes the same way (the same address and words) in the tool's own protocol."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any, cast
 
 import httpx
 import pytest
 
-from app.try_chat import NOT_RUNNING, Tried, TryFailed, own_address, try_model
+from app.gateway_host import NotServing
+from app.tasks import Tasks
+from app.tool_check import check
+from app.try_chat import NOT_RUNNING, Tried, TryFailed, own_address, try_model, try_through
+from app.viewmodels.tool_check import probe
 
 URL = "http://127.0.0.1:11488"
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -95,3 +101,52 @@ def test_a_gateway_on_every_interface_is_called_over_loopback() -> None:
     assert own_address("http://0.0.0.0:11488") == "http://127.0.0.1:11488"
     assert own_address("http://[::]:11488/") == "http://[::1]:11488"
     assert own_address("http://192.168.1.5:11488") == "http://192.168.1.5:11488"
+
+
+class AskedTasks:
+    """Tasks as ``try_through`` uses them: the gateway's answer to one question (or its absence)."""
+
+    def __init__(self, key: str | None, serving: bool = True) -> None:
+        self.key, self.serving = key, serving
+
+    async def ask(self, work: Callable[[Any], Any]) -> Any:
+        if not self.serving:
+            raise NotServing("the gateway is not running")
+        return self.key
+
+
+async def test_the_windows_send_with_the_gateways_own_key_and_say_when_it_is_not_running() -> None:
+    asked: list[httpx.Request] = []
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        return httpx.Response(200, content=sse(chunk("Hi"), "[DONE]"))
+
+    mock = httpx.MockTransport(gateway)
+    tried = await try_through(cast(Tasks, AskedTasks("sb-app")), URL, "m", "Say hi", lambda _: None, mock)
+    assert tried.text == "Hi" and asked[0].headers["authorization"] == "Bearer sb-app"
+    with pytest.raises(TryFailed) as caught:
+        await try_through(cast(Tasks, AskedTasks(None, serving=False)), URL, "m", "Say hi", lambda _: None, mock)
+    assert caught.value.message == NOT_RUNNING and len(asked) == 1
+
+
+async def test_a_tools_test_request_goes_as_the_test_chat_goes() -> None:
+    asked: list[httpx.Request] = []
+
+    def ollama(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        return httpx.Response(200, json={"message": {"role": "assistant", "content": " Working. "}})
+
+    ok, said = await check("http://0.0.0.0:11488", "vscode", probe("vscode", "m", None), httpx.MockTransport(ollama))
+    assert ok and said == "It works. The model answered: “Working.”"
+    assert str(asked[0].url) == "http://127.0.0.1:11488/api/chat" and "authorization" not in asked[0].headers
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+    assert await check(URL, "codex", probe("codex", "m", "k"), httpx.MockTransport(refused)) == (False, NOT_RUNNING)
+    answer = httpx.MockTransport(lambda _: httpx.Response(500, json={"error": "model 'm' not found"}))
+    assert await check(URL, "vscode", probe("vscode", "m", None), answer) == (
+        False,
+        "Switchboard refused the test request: model 'm' not found",
+    )
