@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
+from app.words import said_of
 from gateway import (
     ConfigError,
     Control,
@@ -114,7 +115,7 @@ class GatewayHost(QObject):
             except Exception as exc:  # any failure is shown to the user, never lost
                 if not isinstance(exc, ConfigError):
                     log.exception("the gateway could not apply new settings")
-                self.refused.emit(str(exc) or type(exc).__name__)
+                self.refused.emit(said_of(exc))  # in words: a file the gateway could not read is said as one
                 raise
 
         return self.submit(apply)
@@ -150,7 +151,7 @@ class GatewayHost(QObject):
             if server is not None:  # what it opened (database, connections) is closed again
                 with contextlib.suppress(Exception):
                     await server.stop()
-            self.error, self.failure = getattr(exc, "message", None) or str(exc), exc
+            self.error, self.failure = said_of(exc), exc  # in words, its fix and detail kept (the tooltip shows it)
             self.failed.emit(self.error)
             return
         self.server, self.url, self.error, self.failure = server, server.url, "", None

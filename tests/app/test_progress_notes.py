@@ -130,3 +130,33 @@ def test_work_the_gateway_stopped_under_says_so_in_words(qtbot: QtBot, made: lis
         assert str(raised.value) == "The gateway stopped before it answered."
     finally:
         host.shutdown(10)
+
+
+def test_a_file_the_gateway_could_not_read_is_said_in_words(qtbot: QtBot, made: list[SlowServer]) -> None:
+    database = "/home/ada/.local/share/switchboard/usage.db"
+
+    class Unreadable(SlowServer):
+        async def start(self) -> None:
+            raise PermissionError(13, "Permission denied", database)
+
+        async def reconfigure(self) -> None:
+            raise PermissionError(13, "Permission denied", database)
+
+    host = GatewayHost(lambda: cast(GatewayServer, Unreadable(made)))
+    try:
+        with qtbot.waitSignal(host.failed, timeout=WAIT) as failed:
+            host.start()
+        said = f"Switchboard is not allowed to read or change “{database}”."
+        assert failed.args == [said] and host.error == said and "[Errno 13]" in getattr(host.error, "detail", "")
+    finally:
+        host.shutdown(10)
+
+    host = _host(made)
+    try:
+        host.start().result(10)
+        made[-1].reconfigure = Unreadable.reconfigure.__get__(made[-1])  # type: ignore[method-assign]
+        with qtbot.waitSignal(host.refused, timeout=WAIT) as refused:
+            host.reconfigure()
+        assert refused.args == [f"Switchboard is not allowed to read or change “{database}”."]
+    finally:
+        host.shutdown(10)
