@@ -1,23 +1,28 @@
 """Every failure the gateway reports, as one hierarchy.
 
-    GatewayError                    carries status, type, code, param and a safe message
-    ├── RequestRejected             the caller's request is refused; no upstream is contacted
-    │   ├── InvalidRequest          400  names the offending field in ``param``
-    │   ├── Unauthorized            401  no valid credential (client key, admin token or login)
-    │   ├── Forbidden               403  foreign Host or Origin; a client key on an admin route
-    │   ├── ModelNotFound           404  names the model
-    │   ├── RouteNotFound           404
-    │   ├── MethodNotAllowed        405
-    │   ├── RequestTimeout          408  the body did not arrive in time
-    │   ├── PayloadTooLarge         413
-    │   ├── UnsupportedMediaType    415
-    │   └── LimitExceeded           429  the caller's own limits (its tier), before routing
-    ├── UpstreamError               talking to a provider went wrong
-    │   ├── UpstreamUnreachable     502  connect refused, DNS, TLS
-    │   ├── UpstreamTimeout         504  no first byte, or silence mid-stream, or total deadline
-    │   ├── UpstreamBadResponse     502  HTML page, broken JSON, redirect, truncated stream
-    │   ├── UpstreamStatus          the provider's own 4xx/5xx, status kept
-    │   └── NoRouteAvailable        429/503  every route is resting (cooling, benched, breaker open)
+    Fixable                             words (``message``), a ``Fix`` and ``detail``: the base of all
+    ├── ConfigError                     the settings cannot be used (also: the state folder is busy)
+    ├── ListenError                     (runtime) the gateway cannot start or listen
+    ├── ImportProblem                   (auth) no login on disk to import
+    ├── ToolSetupError                  (admin) a tool's settings file cannot be changed or put back
+    └── GatewayError                    carries status, type, code, param and a safe message
+        ├── RequestRejected             the caller's request is refused; no upstream is contacted
+        │   ├── InvalidRequest          400  names the offending field in ``param``
+        │   ├── Unauthorized            401  no valid credential (client key, admin token or login)
+        │   ├── Forbidden               403  foreign Host or Origin; a client key on an admin route
+        │   ├── ModelNotFound           404  names the model
+        │   ├── RouteNotFound           404
+        │   ├── MethodNotAllowed        405
+        │   ├── RequestTimeout          408  the body did not arrive in time
+        │   ├── PayloadTooLarge         413
+        │   ├── UnsupportedMediaType    415
+        │   └── LimitExceeded           429  the caller's own limits (its tier), before routing
+        └── UpstreamError               talking to a provider went wrong
+            ├── UpstreamUnreachable     502  connect refused, DNS, TLS
+            ├── UpstreamTimeout         504  no first byte, or silence mid-stream, or total deadline
+            ├── UpstreamBadResponse     502  HTML page, broken JSON, redirect, truncated stream
+            ├── UpstreamStatus          the provider's own 4xx/5xx, status kept
+            └── NoRouteAvailable        429/503  every route is resting (cooling, benched, breaker open)
 
 Each protocol's codec renders these into its own error shape; the message never holds a secret
 (see ``gateway.redact``) and never a traceback.
@@ -56,14 +61,16 @@ class Fix:
     subject: str = ""  # what it is for, where the fix needs it: a provider id, a host
 
 
-class Fixable:
-    """What a failure carries besides its words (a mixin for the exceptions that can say it)."""
+class Fixable(Exception):
+    """A failure said in words (``message``), with what would help (``fix``) and the technical
+    ``detail`` (the errno, the variable or file read; never shown unasked): the one base of every
+    failure a window or a terminal says, whichever layer raises it."""
 
-    fix: Fix | None = None
-    detail: str = ""  # technical: the errno, the variable or file read; never shown unasked
-
-    def fixed_by(self, fix: Fix | None, detail: str = "") -> None:
-        self.fix, self.detail = fix, detail
+    def __init__(self, message: str, *, fix: Fix | None = None, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+        self.detail = detail
 
 
 def reason_of(exc: OSError) -> str:
@@ -85,12 +92,18 @@ def reason_of(exc: OSError) -> str:
     return str(exc) if exc.errno is None and str(exc) else "the connection failed"
 
 
+def os_reason(exc: OSError) -> str:
+    """Why a file could not be read or written, in the system's words without its error number
+    ("permission denied", "is a directory")."""
+    return (exc.strerror or "the system refused").rstrip(".").lower()
+
+
 def fix_of(exc: BaseException) -> tuple[Fix | None, str]:
-    """The fix and technical detail ``exc`` carries (none for an exception that cannot)."""
+    """The fix and technical detail ``exc`` carries (none for any other exception)."""
     return (exc.fix, exc.detail) if isinstance(exc, Fixable) else (None, "")
 
 
-class GatewayError(Fixable, Exception):
+class GatewayError(Fixable):
     status: int = 500
     error_type: str = "server_error"
     code: str | None = None
@@ -108,21 +121,15 @@ class GatewayError(Fixable, Exception):
         fix: Fix | None = None,
         detail: str = "",
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, fix=fix, detail=detail)
         self.param = param
         if code is not None:
             self.code = code
         self.retry_after = retry_after
-        self.fixed_by(fix, detail)
 
 
-class ConfigError(Fixable, Exception):
+class ConfigError(Fixable):
     """The configuration cannot be used; the message says which key and why."""
-
-    def __init__(self, message: str, *, fix: Fix | None = None, detail: str = "") -> None:
-        super().__init__(message)
-        self.fixed_by(fix, detail)
 
 
 class RequestRejected(GatewayError):

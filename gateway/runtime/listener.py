@@ -27,13 +27,9 @@ from gateway.runtime.tuning import raise_descriptor_limit
 _ADDRESS_IN_USE = {errno.EADDRINUSE, 10048}  # 10048: WSAEADDRINUSE on Windows
 
 
-class ListenError(Fixable, Exception):
+class ListenError(Fixable):
     """The gateway cannot start or listen where it was asked to; the message says why in words,
     ``fix`` what would help (another port, a client key) and ``detail`` the system's own text."""
-
-    def __init__(self, message: str, *, fix: Fix | None = None, detail: str = "") -> None:
-        super().__init__(message)
-        self.fixed_by(fix, detail)
 
 
 class Listener:

@@ -23,17 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from gateway.auth.oauth.openai import Tokens
-from gateway.errors import Fix, Fixable
+from gateway.errors import Fix, Fixable, os_reason
 from gateway.paths import write_private
 
 
-class ImportProblem(Fixable, Exception):
+class ImportProblem(Fixable):
     """There is no login to import where we looked, or it cannot be read; the message says, and
     ``fix`` offers signing in instead."""
-
-    def __init__(self, message: str, *, fix: Fix | None = None, detail: str = "") -> None:
-        super().__init__(message)
-        self.fixed_by(fix, detail)
 
 
 CODEX_KEYRING_SERVICE = "Codex Auth"
@@ -65,8 +61,10 @@ def _read_json(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ImportProblem(f"{path} does not exist") from None
-    except (OSError, ValueError) as exc:
-        raise ImportProblem(f"{path} cannot be read: {exc}") from None
+    except OSError as exc:
+        raise ImportProblem(f"{path} cannot be read: {os_reason(exc)}.", detail=str(exc)) from None
+    except ValueError as exc:
+        raise ImportProblem(f"{path} cannot be read: it is not JSON.", detail=str(exc)) from None
     if not isinstance(data, dict):
         raise ImportProblem(f"{path} is not a JSON object")
     return data
@@ -103,7 +101,11 @@ def read_codex_login(path: Path, keyring_get: KeyringGet = system_keyring_get) -
     if in_keyring:
         text = keyring_get(CODEX_KEYRING_SERVICE, codex_keyring_account(path.parent))
         if text is None:
-            raise ImportProblem(f"{path} does not exist, and the system keyring holds no Codex login for {path.parent}")
+            raise ImportProblem(
+                "No Codex login was found on this computer.",
+                fix=Fix("sign_in_chatgpt"),
+                detail=f"{path} does not exist, and the system keyring holds no Codex login for {path.parent}",
+            )
         try:
             found = json.loads(text)
         except ValueError:

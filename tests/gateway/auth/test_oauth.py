@@ -94,7 +94,11 @@ def test_codex_login_file(tmp_path: Path) -> None:
     assert codex_auth_file({}, tmp_path) == tmp_path / ".codex" / "auth.json"
     assert codex_auth_file({"CODEX_HOME": str(tmp_path / "c")}, tmp_path) == tmp_path / "c" / "auth.json"
     path = tmp_path / "auth.json"
-    with pytest.raises(ImportProblem, match="does not exist"):
+    with pytest.raises(ImportProblem, match="No Codex login was found on this computer") as missing:
+        read_codex_login(path, lambda service, name: None)
+    assert missing.value.fix == Fix("sign_in_chatgpt") and "does not exist" in missing.value.detail
+    path.write_text("{not json")
+    with pytest.raises(ImportProblem, match="cannot be read: it is not JSON"):
         read_codex_login(path)
     path.write_text(json.dumps({"OPENAI_API_KEY": "sk-x", "tokens": None}))
     with pytest.raises(ImportProblem, match="API key"):
@@ -122,7 +126,7 @@ def test_codex_login_kept_in_the_system_keyring(tmp_path: Path) -> None:
     with pytest.raises(ImportProblem, match="reads but never writes"):
         write_back_to(login, sync=True)
     assert write_back_to(login, sync=False) is None
-    with pytest.raises(ImportProblem, match="keyring holds no Codex login"):
+    with pytest.raises(ImportProblem, match="No Codex login was found"):
         read_codex_login(tmp_path / "other" / "auth.json", lambda service, name: entries.get((service, name)))
     entries[("Codex Auth", account)] = json.dumps({"OPENAI_API_KEY": "sk-x"})
     with pytest.raises(ImportProblem, match=r"system keyring's Codex login .* API key"):
