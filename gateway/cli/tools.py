@@ -17,7 +17,7 @@ import argparse
 import asyncio
 import os
 import sys
-from typing import Any
+from typing import Any, NamedTuple
 
 from gateway.admin.client_keys import ClientKeys
 from gateway.admin.tool_setup import BY_ID, DEFAULT_MODEL, Places, Target, ToolSetup, ToolSetupError
@@ -33,6 +33,11 @@ LOCAL = "127.0.0.1"
 EVERYWHERE = ("0.0.0.0", "::", "")
 
 
+class Made(NamedTuple):
+    key: str | None  # what the tool presents (none: the gateway asks for no key)
+    id: str | None  # the client key's id where one was made for it here
+
+
 def gateway_url(settings: Settings, chosen: str | None) -> str:
     if chosen:
         return chosen.rstrip("/")
@@ -45,19 +50,28 @@ def _places(paths: StatePaths) -> Places:
     return Places.for_user(paths.data_dir)
 
 
-def _client_key(args: argparse.Namespace, settings: Settings, paths: StatePaths, label: str) -> str | None:
-    """The key the tool presents: ``--key``, else a new one where the gateway needs keys."""
+def _client_key(args: argparse.Namespace, settings: Settings, paths: StatePaths, label: str) -> Made:
+    """The key the tool presents: ``--key``, else a new one where the gateway needs keys (with its
+    id, to revoke it again when the tool's file cannot take it)."""
     if args.key:
-        return str(args.key)
+        return Made(str(args.key), None)
     if not settings.server.require_keys:
-        return None
+        return Made(None, None)
     state = open_state(paths, args.open_secrets(paths.data_dir))
     try:
         created = asyncio.run(ClientKeys(state).create(label, "standard", {}, ACTOR))
     finally:
         state.close()
     print(f"Made a client key for {label} ({created['id']}); it is written into its settings.", file=sys.stderr)
-    return created["key"]
+    return Made(created["key"], created["id"])
+
+
+def _revoke(args: argparse.Namespace, paths: StatePaths, key_id: str) -> None:
+    state = open_state(paths, args.open_secrets(paths.data_dir))
+    try:
+        asyncio.run(ClientKeys(state).revoke(key_id, ACTOR))
+    finally:
+        state.close()
 
 
 def _settings(args: argparse.Namespace, paths: StatePaths) -> Settings:
@@ -75,7 +89,9 @@ def cmd_connect(args: argparse.Namespace, paths: StatePaths) -> int:
                 print(f"Restored {path}")
             print("Every tool's settings are as they were." if restored else "No tool's settings were changed.")
             return 0
-        if args.restore and args.tool:
+        if args.restore:
+            if not args.tool:
+                return fail("name the tool to restore, or restore them all with --restore-all", 2)
             state = setup.restore(args.tool, args.url or "")
             print(f"{state['name']}: its settings are as they were ({state['file']}).")
             return 0
@@ -84,12 +100,15 @@ def cmd_connect(args: argparse.Namespace, paths: StatePaths) -> int:
         if args.list or not args.tool:
             return _list(setup, url)
         tool = setup.tool(args.tool)
-        key = _client_key(args, settings, paths, tool.name)
-        state = setup.set_up(args.tool, Target(url, key, args.model))
-    except ToolSetupError as exc:
-        return fail(exc.message)
-    except (StoreError, ConfigError) as exc:
-        return fail(str(exc))
+        made = _client_key(args, settings, paths, tool.name)
+        try:
+            state = setup.set_up(args.tool, Target(url, made.key, args.model))
+        except ToolSetupError:
+            if made.id is not None:  # a key no file holds is one nobody can use: gone again
+                _revoke(args, paths, made.id)
+            raise
+    except (ToolSetupError, StoreError, ConfigError) as exc:
+        return fail(exc)
     model = f" with the model {args.model}" if state["uses_model"] else ""
     print(f"{state['name']} now uses Switchboard at {url}{model} ({state['file']}).")
     print(f"Undo: switchboard-gateway connect {args.tool} --restore")
@@ -110,11 +129,11 @@ def cmd_launch(args: argparse.Namespace, paths: StatePaths) -> int:
         return fail(f"{args.program} is not installed here (it is not on PATH).")
     try:
         settings = _settings(args, paths)
-        key = _client_key(args, settings, paths, f"{args.program} (launch)")
+        made = _client_key(args, settings, paths, f"{args.program} (launch)")
     except (StoreError, ConfigError) as exc:
-        return fail(str(exc))
+        return fail(exc)
     argv, env = command(
-        args.program, path, Target(gateway_url(settings, args.url), key, args.model), args.args, os.environ
+        args.program, path, Target(gateway_url(settings, args.url), made.key, args.model), args.args, os.environ
     )
     sys.stdout.flush()
     if sys.platform == "win32":  # no exec there: run it and pass its status on

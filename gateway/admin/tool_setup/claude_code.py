@@ -53,7 +53,7 @@ TOOL = Tool(
     name="Claude Code",
     programs=("claude",),
     folder=Places.claude_dir,
-    file=lambda places: places.claude_dir() / "settings.json",
+    file_name="settings.json",
     configure=configure,
     points_at=points_at,
 )

@@ -69,7 +69,7 @@ TOOL = Tool(
     name="Codex CLI",
     programs=("codex",),
     folder=Places.codex_home,
-    file=lambda places: places.codex_home() / "config.toml",
+    file_name="config.toml",
     configure=configure,
     points_at=points_at,
 )

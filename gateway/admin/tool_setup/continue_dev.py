@@ -71,7 +71,7 @@ TOOL = Tool(
     name="Continue",
     programs=("cn",),
     folder=Places.continue_dir,
-    file=lambda places: places.continue_dir() / "config.yaml",
+    file_name="config.yaml",
     configure=configure,
     points_at=points_at,
 )

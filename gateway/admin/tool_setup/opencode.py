@@ -39,7 +39,7 @@ TOOL = Tool(
     name="OpenCode",
     programs=("opencode",),
     folder=Places.opencode_dir,
-    file=lambda places: places.opencode_dir() / "opencode.json",
+    file_name="opencode.json",
     configure=configure,
     points_at=points_at,
 )

@@ -8,17 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.admin.tool_setup.places import Places
+from gateway.errors import Fixable
 
 PLACEHOLDER_TOKEN = "switchboard"  # tools insist on some key; a gateway that needs none ignores it
 DEFAULT_MODEL = "auto"
 
 
-class ToolSetupError(Exception):
+class ToolSetupError(Fixable):
     """A tool's file could not be changed or put back; ``message`` says why in plain words."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +39,10 @@ class Tool:
     name: str  # as people know it
     programs: tuple[str, ...]  # any of these on PATH: installed
     folder: Callable[[Places], Path]  # its settings folder; there: installed (or used once)
-    file: Callable[[Places], Path]  # the file set-up changes
+    file_name: str  # the file in that folder set-up changes
     configure: Callable[[str, Target], str]  # the file's text ("" when none) → pointed at the target
     points_at: Callable[[str, str], bool]  # the file's text, the gateway's address → set up for it
     uses_model: bool = True  # VS Code's model is chosen in its own picker
+
+    def file(self, places: Places) -> Path:
+        return self.folder(places) / self.file_name

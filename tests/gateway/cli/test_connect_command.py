@@ -61,3 +61,22 @@ def test_a_gateway_that_needs_keys_gets_one_made_for_the_tool(
     assert token.startswith("sk-")
     assert main(["keys", "--home", str(state), "list", "--json"]) == 0
     assert "Codex CLI" in capsys.readouterr().out
+
+
+def test_a_key_made_for_a_file_that_cannot_take_it_is_revoked(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "config.toml").write_text("[server]\nrequire_keys = true\n", encoding="utf-8")
+    (home / ".codex" / "config.toml").mkdir()  # a folder where Codex's file should be
+    assert main(["connect", "codex", "--home", str(state)]) == 1
+    assert "could not be read: is a directory" in capsys.readouterr().err
+    assert main(["keys", "--home", str(state), "list", "--json"]) == 0
+    (made,) = json.loads(capsys.readouterr().out)
+    assert made["label"] == "Codex CLI" and made["revoked_at"] is not None
+
+
+def test_restore_names_the_tool(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["connect", "--restore", "--home", str(tmp_path / "state")]) == 2
+    assert "name the tool to restore" in capsys.readouterr().err
