@@ -7,8 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app.colours import GOOD
 from app.try_chat import Tried
-from gateway import Found, ModelRow
+from app.viewmodels.provider_state import ProviderState, provider_state
+from gateway import Found, ModelRow, StatusDocument
 
 TITLE = "Welcome to Switchboard"
 WHAT_IT_DOES = (
@@ -37,21 +39,29 @@ class Offer:
     detail: str
     state: str
     button: str | None
+    colour: str = ""  # the state's, where it has one: in use and answering, or the provider's trouble
 
 
-def offer(found: Found) -> Offer:
+def offer(found: Found, served: ProviderState | None = None) -> Offer:
+    """``served``: the provider's state as the Providers page and the tray say it, where the
+    gateway serves one of that id — so a key in use whose provider refuses it is not called "in use"."""
     kind, in_use, kept = found["kind"], found["in_use"], found["kept"]
-    if in_use and kept:
-        state, button = IN_USE, None
+    colour = ""
+    if in_use and served is not None and served.problem:
+        state, button, colour = served.words, None, served.colour
+    elif in_use and kept:
+        state, button, colour = IN_USE, None, GOOD
     elif in_use:  # a key from the environment: served now, gone at a start without it
         state, button = KEEP_NOTE, "Keep using it"
     else:
         state, button = "Not in use yet", "Use it"
-    return Offer(kind, found["id"], found["name"], found["detail"], state, button)
+    return Offer(kind, found["id"], found["name"], found["detail"], state, button, colour)
 
 
-def offers(found: Sequence[Found]) -> list[Offer]:
-    return [offer(f) for f in found]
+def offers(found: Sequence[Found], status: StatusDocument | None = None) -> list[Offer]:
+    """Each thing found, its state agreeing with the providers' in ``status`` (keys and local servers)."""
+    served = {p["id"]: provider_state(p) for p in status["providers"]} if status is not None else {}
+    return [offer(f, served.get(f["id"]) if f["kind"] in ("key", "local") else None) for f in found]
 
 
 def model_to_try(rows: Sequence[ModelRow]) -> str | None:

@@ -38,7 +38,7 @@ from app.viewmodels.welcome import (
 )
 from app.windows.connect import ConnectPage
 from app.windows.providers import ProvidersPage
-from gateway import Found, GatewayError
+from gateway import Control, Found, GatewayError, StatusDocument
 
 ACTOR = "app"
 SIZE = QSize(760, 600)  # fits 1024×640 with its frame; it scrolls below that
@@ -151,11 +151,15 @@ class WelcomeWindow(QWidget):
         self.looking.setText("Looking…")
         self.looking.show()
         self.look_button.setEnabled(False)
-        self._tasks.run(lambda control: control.discover(), self._found, self._failed, owner=self)
 
-    def _found(self, found: list[Found]) -> None:
+        async def found_and_status(control: Control) -> tuple[list[Found], StatusDocument]:
+            return await control.discover(), control.status()
+
+        self._tasks.run(found_and_status, self._found, self._failed, owner=self)
+
+    def _found(self, found_and_status: tuple[list[Found], StatusDocument]) -> None:
         self.look_button.setEnabled(True)
-        self.offers = offers(found)
+        self.offers = offers(*found_and_status)  # states as the Providers page says them
         while self.found.count():
             item = self.found.takeAt(0)
             if item is not None and (widget := item.widget()) is not None:
@@ -175,8 +179,8 @@ class WelcomeWindow(QWidget):
         name.setStyleSheet("font-weight: 600;")
         words.addWidget(name)
         words.addWidget(_label(shown.detail, "muted"))
-        state = _label(f"✓ {shown.state}" if shown.button is None else shown.state)
-        state.setStyleSheet(f"color: {GOOD};" if shown.button is None else "")
+        state = _label(f"✓ {shown.state}" if shown.colour == GOOD else shown.state)
+        state.setStyleSheet(f"color: {shown.colour};" if shown.colour else "")
         words.addWidget(state)
         row.addLayout(words, 1)
         if shown.button is not None:
