@@ -51,6 +51,7 @@ PAGES: list[type[Page]] = [
 ]
 SHOWN_EVERY_MS = 2_000  # status refresh while the window is open
 HIDDEN_EVERY_MS = 15_000  # while only the tray shows it: tooltip, icon, notifications
+COULD_NOT_START = "Switchboard could not start"
 NO_TRAY = "This desktop has no system tray, so Switchboard shows this window instead; closing it quits."
 RUNNING_HERE = Notice(
     "Switchboard is running here",
@@ -122,7 +123,8 @@ class Application(QObject):
             self.updater,
         )
         has_tray = QSystemTrayIcon.isSystemTrayAvailable() if tray_available is None else tray_available
-        self.window = MainWindow(context, PAGES, "" if has_tray else NO_TRAY)
+        self._standing_notice = "" if has_tray else NO_TRAY  # what the window's banner says between notices
+        self.window = MainWindow(context, PAGES, self._standing_notice)
         self.window.hide_on_close = has_tray
         self.window.quit_requested.connect(self.quit_requested)
         self.window.visibility_changed.connect(lambda _: self._pace())
@@ -205,6 +207,9 @@ class Application(QObject):
             self.notify(notice)
 
     def _started(self, url: str) -> None:
+        if self.window.notice.text().startswith(COULD_NOT_START):  # it serves now: the banner says so no more
+            self.window.notice.setText(self._standing_notice)
+            self.window.notice.setVisible(bool(self._standing_notice))
         self.refresh()
         if self.window.isVisible():
             self.window.current.shown()
@@ -212,7 +217,7 @@ class Application(QObject):
     def _failed(self, message: str) -> None:
         self.status = None
         self._changed()
-        self.notify(Notice("Switchboard could not start", message, urgent=True))
+        self.notify(Notice(COULD_NOT_START, message, urgent=True))
         self.open_window()
 
     def _refused(self, message: str) -> None:
@@ -227,10 +232,14 @@ class Application(QObject):
     def _pace(self) -> None:
         self.timer.start(SHOWN_EVERY_MS if self.window.isVisible() else HIDDEN_EVERY_MS)
 
+    def tray_messages(self) -> bool:
+        """Whether notices show beside the tray icon (else on the window's banner)."""
+        return self.has_tray and QSystemTrayIcon.supportsMessages()
+
     def notify(self, notice: Notice) -> None:
         self.notified.append(notice)
         icon = QSystemTrayIcon.MessageIcon.Warning if notice.urgent else QSystemTrayIcon.MessageIcon.Information
-        if self.has_tray and QSystemTrayIcon.supportsMessages():
+        if self.tray_messages():
             self.tray.showMessage(notice.title, notice.text, icon, 10_000)
         else:
             self.window.notice.setText(f"{notice.title}: {notice.text}")
