@@ -223,3 +223,21 @@ class GlyphEngine(QIconEngine):
 
 def page_icon(title: str) -> QIcon:
     return QIcon(GlyphEngine(glyph_for(title)))
+
+
+def dot(colour: str) -> QIcon:
+    """A small disc in ``colour`` (a state's, as the Connect page marks its tools); "" leaves the
+    space empty, so the names beside stay aligned."""
+    out = QIcon()
+    for size in (16, 32):
+        pixmap = QPixmap(size, size)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        if colour:
+            p = QPainter(pixmap)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor(colour))
+            p.drawEllipse(QRectF(size * 0.25, size * 0.25, size * 0.5, size * 0.5))
+            p.end()
+        out.addPixmap(pixmap)
+    return out

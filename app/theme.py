@@ -146,6 +146,10 @@ QPushButton:hover {{ border-color: {s.accent}; }}
 QPushButton:focus {{ border: 2px solid {s.accent}; padding: 4px 13px; }}
 QPushButton:default, QPushButton[primary="true"] {{ background: {s.accent}; color: {s.accent_text};
     border-color: {s.accent}; }}
+QPushButton#disclosure {{ background: transparent; border: none; padding: {SPACE_S}px 0; text-align: left;
+    font-weight: 600; color: {s.accent}; }}
+QPushButton#disclosure:focus {{ border: none; text-decoration: underline; }}
+QListWidget#tools::item {{ padding: {SPACE_S}px {SPACE_S}px; }}
 QPushButton:disabled {{ color: {s.muted}; background: {s.alternate}; }}
 QLineEdit, QPlainTextEdit, QTextEdit {{ background: {s.card}; border: 1px solid {s.border};
     border-radius: 6px; padding: 4px 6px; selection-background-color: {s.accent}; }}

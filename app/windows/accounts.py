@@ -15,6 +15,10 @@ from app.windows.sign_in_dialog import SignInDialog
 from gateway import AccountEntry, AccountPublic, Control, FlowDoc, StatusDocument
 
 SERVICES = {"codex": "ChatGPT (Codex)", "copilot": "GitHub Copilot"}
+NONE_YET = (
+    "No account connected yet. Sign in above to use a ChatGPT or GitHub Copilot subscription's models, "
+    "or import a login this computer already has."
+)
 
 
 class AccountsPage(Page):
@@ -24,30 +28,46 @@ class AccountsPage(Page):
         super().__init__(context)
         self.dialog: SignInDialog | None = None
         self.box: QMessageBox | None = None  # the question before a removal, while it is asked
-        buttons = QGridLayout()
+        # A row per service: its name, then its two ways in, at their own widths.
         actions = (
-            ("Import Codex login", self.import_codex, "Use the login the Codex CLI keeps in ~/.codex/auth.json"),
-            ("Sign in with ChatGPT", lambda: self.sign_in("codex"), "Opens ChatGPT's sign-in page in your browser"),
-            ("Sign in with GitHub Copilot", lambda: self.sign_in("copilot"), "Shows a code to enter on github.com"),
-            ("Import from editor", self.import_editor, "Use the Copilot sign-in of VS Code or JetBrains"),
+            (
+                "ChatGPT (Codex)",
+                "Sign in with ChatGPT",
+                lambda: self.sign_in("codex"),
+                "Opens ChatGPT's sign-in page in your browser",
+            ),
+            ("", "Import Codex login", self.import_codex, "Use the login the Codex CLI keeps on this computer"),
+            (
+                "GitHub Copilot",
+                "Sign in with GitHub Copilot",
+                lambda: self.sign_in("copilot"),
+                "Shows a code to enter on github.com",
+            ),
+            ("", "Import from editor", self.import_editor, "Use the Copilot sign-in of VS Code or JetBrains"),
         )
         self.buttons: dict[str, QPushButton] = {}
-        for n, (text, act, tip) in enumerate(actions):
+        services = QGridLayout()
+        services.setColumnStretch(3, 1)
+        for n, (service, text, act, tip) in enumerate(actions):
+            if service:
+                services.addWidget(QLabel(service), n // 2, 0)
             button = QPushButton(text)
             button.setToolTip(tip)
             button.clicked.connect(act)
-            buttons.addWidget(button, n // 2, n % 2)
+            services.addWidget(button, n // 2, 1 + n % 2)
             self.buttons[text] = button
-        self.layout_.addLayout(buttons)
+        self.layout_.addLayout(services)
         self.view, self.model = table(
             [
                 field("Account", "label"),
                 Column("Service", lambda r: SERVICES.get(r["kind"], r["kind"])),
                 field("Plan", "plan"),
-                Column("State", lambda r: account_state(r["state"])),
-                field("Risk", "risk"),
+                Column("State", lambda r: "Working" if r["state"] == "ok" else account_state(r["state"])),
             ]
         )
+        self.none = QLabel(NONE_YET)
+        self.none.setObjectName("muted")
+        self.layout_.addWidget(self.none)
         self.layout_.addWidget(self.view, 1)
         self.risk = QLabel()
         self.risk.setWordWrap(True)
@@ -58,11 +78,15 @@ class AccountsPage(Page):
         self.remove_button.clicked.connect(self.remove)
         row.addWidget(self.remove_button)
         self.layout_.addLayout(row)
+        self.layout_.addStretch(0)  # with no account (the list hidden), the words stay at the top
 
     def show_status(self, status: StatusDocument | None) -> None:
         accounts = status.get("accounts", []) if status is not None else []
         selected = self.selected()
         self.model.set_rows(accounts)
+        for shown in (self.view, self.remove_button):
+            shown.setVisible(bool(accounts))
+        self.none.setVisible(not accounts)
         if selected is not None:
             ids = [a["id"] for a in accounts]
             if selected["id"] in ids:

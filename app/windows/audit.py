@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton
 
+from app.colours import BAD, GOOD
 from app.viewmodels.audit_words import AuditLine, audit_lines
 from app.viewmodels.table import Column, field, stamp
 from app.windows.page import Context, Page, table
@@ -105,4 +106,4 @@ class AuditPage(Page):
     def _verdict(self, verdict: VerdictDoc) -> None:
         text, ok = verdict_text(verdict)
         self.verdict.setText(text)
-        self.verdict.setStyleSheet("color: #2e9e5b;" if ok else "color: #c94040; font-weight: bold;")
+        self.verdict.setStyleSheet(f"color: {GOOD};" if ok else f"color: {BAD}; font-weight: bold;")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -23,7 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.colours import BAD, GOOD, IDLE
 from app.gateway_host import NotServing
+from app.icons import dot
 from app.tasks import spawn
 from app.tool_check import check
 from app.viewmodels.snippets import DEFAULT_URL, KEY_PLACEHOLDER, Snippet, snippets
@@ -33,7 +36,7 @@ from app.windows.page import ACTOR, Context, Page
 from gateway import CreatedKey, ModelRow, StatusDocument, ToolPlaces, ToolSetup, ToolState, ToolTarget
 
 AUTO = "auto"
-ERROR_STYLE = "color: #c94040;"
+ERROR_STYLE = f"color: {BAD};"
 
 
 def state_words(state: ToolState) -> str:
@@ -74,7 +77,8 @@ class ConnectPage(Page):
         self.layout_.addWidget(intro)
         body = QHBoxLayout()
         self.tools = QListWidget()
-        self.tools.setMaximumWidth(220)
+        self.tools.setObjectName("tools")
+        self.tools.setFixedWidth(220)
         self.tools.setAccessibleName("Tools")
         self.tools.currentRowChanged.connect(self._show)
         body.addWidget(self.tools)
@@ -119,7 +123,7 @@ class ConnectPage(Page):
         right.addWidget(self.key_note)
         self.copy_button = QPushButton("Copy")
         self.copy_button.clicked.connect(lambda: self.context.copy(self.text.toPlainText()))
-        right.addWidget(self.copy_button)
+        right.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignRight)
         right.addStretch(0)
         body.addLayout(right, 1)
         self.layout_.addLayout(body, 1)
@@ -141,6 +145,7 @@ class ConnectPage(Page):
         if self.tools.count() != len(self._snippets):
             self.tools.clear()
             self.tools.addItems([s.tool for s in self._snippets])
+            self._mark()
         self.tools.setCurrentRow(max(0, current))
         self._show(self.tools.currentRow())
 
@@ -189,11 +194,24 @@ class ConnectPage(Page):
 
     def _got_states(self, states: list[ToolState]) -> None:
         self._states = {state["name"]: state for state in states}
+        self._mark()
         self._show(self.tools.currentRow())
 
     def _updated(self, state: ToolState) -> None:
         self._states[state["name"]] = state
+        self._mark()
         self._show(self.tools.currentRow())
+
+    def _mark(self) -> None:
+        """Each tool in the list marked with its state: green set up, grey on this computer only."""
+        for row, snippet in enumerate(self._snippets):
+            item = self.tools.item(row)
+            state = self._states.get(snippet.tool)
+            if item is None:
+                continue
+            colour = "" if state is None else GOOD if state["connected"] else IDLE if state["installed"] else ""
+            item.setIcon(dot(colour))
+            item.setToolTip(state_words(state) if state is not None else snippet.where)
 
     # --- set up, restore, test ------------------------------------------------------------------
 

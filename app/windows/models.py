@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.colours import BAD
 from app.tasks import spawn
 from app.try_chat import TryFailed, try_through
 from app.viewmodels.models import (
@@ -206,5 +207,5 @@ class ModelsPage(Page):
             self.answer.insertPlainText(text)
 
     def _tried(self, text: str, *, error: bool = False) -> None:
-        self.result.setStyleSheet("color: #c94040;" if error else "")
+        self.result.setStyleSheet(f"color: {BAD};" if error else "")
         self.result.setText(text)

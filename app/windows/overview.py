@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton
 
+from app.theme import STATUS
 from app.viewmodels.health import health_of
 from app.viewmodels.table import field
-from app.windows.page import Context, Page, table
+from app.windows.page import Context, Page, fit_rows, table
 from app.windows.providers import ProvidersPage
 from gateway import StatusDocument
 
 NO_MODELS = "There are no models yet: add a provider, or start a local model server such as Ollama."
 NO_PROBLEMS = "None: everything answers."
+
+
+def _section(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("meterTitle")  # bold, as a card's title
+    return label
 
 
 class OverviewPage(Page):
@@ -22,7 +30,12 @@ class OverviewPage(Page):
         super().__init__(context)
         self.state = QLabel("Starting…")
         self.state.setObjectName("big")
-        self.layout_.addWidget(self.state)
+        self.dot = QLabel("●")
+        self.dot.setObjectName("big")
+        state_row = QHBoxLayout()
+        state_row.addWidget(self.dot)
+        state_row.addWidget(self.state, 1)
+        self.layout_.addLayout(state_row)
 
         row = QHBoxLayout()
         row.addWidget(QLabel("Endpoint:"))
@@ -43,14 +56,19 @@ class OverviewPage(Page):
             figures.addWidget(value, 1, column)
         self.layout_.addLayout(figures)
 
-        self.layout_.addWidget(QLabel("Top models today"))
+        # The lists are as tall as what they hold (the page scrolls), not boxes mostly empty.
+        self.layout_.addWidget(_section("Top models today"))
         self.models_view, self.models = table(
             [field("Model", "name"), field("Requests", "requests", True), field("Tokens", "total_tokens", True)]
         )
-        self.layout_.addWidget(self.models_view, 2)
-        self.layout_.addWidget(QLabel("Problems"))
+        self.layout_.addWidget(self.models_view)
+        self.no_requests = QLabel("No requests yet today.")
+        self.no_requests.setObjectName("muted")
+        self.layout_.addWidget(self.no_requests)
+        self.layout_.addWidget(_section("Problems"))
         self.problems = QListWidget()
-        self.layout_.addWidget(self.problems, 1)
+        self.problems.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # words to read, nothing to choose
+        self.layout_.addWidget(self.problems)
         self.add_provider = QPushButton("Add a provider")
         self.add_provider.clicked.connect(lambda: self.go_to(ProvidersPage.title))
         self.add_provider.hide()
@@ -58,6 +76,7 @@ class OverviewPage(Page):
         add_row.addWidget(self.add_provider)
         add_row.addStretch(1)
         self.layout_.addLayout(add_row)
+        self.layout_.addStretch(1)
 
     def show_status(self, status: StatusDocument | None) -> None:
         host = self.context.host
@@ -65,14 +84,19 @@ class OverviewPage(Page):
         said = self._showing_failure and not host.serving
         health = health_of(status, running=host.serving, paused=host.paused, error="" if said else host.error)
         self.state.setText(health.summary)
+        for coloured in (self.dot, self.state):  # in the tray icon's colour for that state
+            coloured.setStyleSheet(f"color: {STATUS[health.state]};")
         self.address.setText(host.url)
         today = status.get("today") if status is not None else None
         self.requests.setText(f"{today['requests']:,}" if today else "–")
         self.tokens.setText(f"{today['tokens']:,}" if today else "–")
         self.models.set_rows(today["models"] if today else [])
+        fit_rows(self.models_view, self.models.rowCount())
+        self.no_requests.setVisible(not self.models.rowCount())
         self.problems.clear()
         # Serving, but no provider lists a model (nor is there one to list them): nothing to ask yet.
         empty = status is not None and not sum(provider["models"] for provider in status["providers"])
         if not said:  # stopped, it is said above; else what needs attention, or that nothing does
             self.problems.addItems(list(health.problems) + ([NO_MODELS] if empty else []) or [NO_PROBLEMS])
+        fit_rows(self.problems, self.problems.count())
         self.add_provider.setVisible(empty)

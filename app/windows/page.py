@@ -298,6 +298,17 @@ def undoing(config: dict[str, Any], changes: Sequence[Change]) -> list[Change]:
     return undo
 
 
+def fit_rows(view: QAbstractItemView, rows: int) -> None:
+    """As tall as ``rows`` rows (and a table's header), hidden with none: a list of three is not a
+    box the height of the page."""
+    view.setVisible(rows > 0)
+    if not rows:
+        return
+    row = view.sizeHintForRow(0) if view.model() is not None and view.model().rowCount() else 0
+    header = view.horizontalHeader().sizeHint().height() if isinstance(view, QTableView) else 0
+    view.setFixedHeight(header + rows * max(row, view.fontMetrics().height() + 8) + 2 * view.frameWidth() + 2)
+
+
 def table(columns: Sequence[Column[R]]) -> tuple[QTableView, RowsModel[R]]:
     model: RowsModel[R] = RowsModel(columns)
     view = QTableView()

@@ -45,11 +45,25 @@ class ProvidersPage(Page):
         row.addWidget(add)
         row.addStretch(1)
         self.layout_.addLayout(row)
+        # Those in use first; the rest (a score of hosted services with no key) folded under a button
+        # once one is in use, so the page shows what works rather than a wall of "No key yet".
         self.list = QWidget()
         self.cards_layout = QVBoxLayout(self.list)
         self.cards_layout.setContentsMargins(0, 0, 0, 0)
         self.layout_.addWidget(self.list)
+        self.more_button = QPushButton()
+        self.more_button.setObjectName("disclosure")
+        self.more_button.setCheckable(True)
+        self.more_button.setFlat(True)
+        self.more_button.toggled.connect(lambda _: self._fold(chosen=True))
+        self.layout_.addWidget(self.more_button)
+        self.more = QWidget()
+        self.more_layout = QVBoxLayout(self.more)
+        self.more_layout.setContentsMargins(0, 0, 0, 0)
+        self.layout_.addWidget(self.more)
         self.layout_.addStretch(1)
+        self._folded_by_hand = False  # once the button is pressed, a refresh no longer opens or folds
+        self.more_count = 0
         self.rows: list[ProviderRow] = []
         self.statuses: list[ProviderStatus] = []
         self.cards: dict[str, ProviderCard] = {}
@@ -84,13 +98,29 @@ class ProvidersPage(Page):
         shown = cards(self.rows, self.statuses)
         for gone in set(self.cards) - {c.id for c in shown}:
             self.cards.pop(gone).deleteLater()
-        for index, card in enumerate(shown):
-            widget = self.cards.get(card.id)
-            if widget is None:
-                widget = self.cards[card.id] = ProviderCard(self._actions)
-            if self.cards_layout.indexOf(widget) != index:
-                self.cards_layout.insertWidget(index, widget)
-            widget.show_card(card)
+        in_use = [c for c in shown if c.configured]
+        for layout, group in ((self.cards_layout, in_use), (self.more_layout, shown[len(in_use) :])):
+            for index, card in enumerate(group):
+                widget = self.cards.get(card.id)
+                if widget is None:
+                    widget = self.cards[card.id] = ProviderCard(self._actions)
+                if layout.indexOf(widget) != index:
+                    layout.insertWidget(index, widget)
+                widget.show_card(card)
+        self.more_count = len(shown) - len(in_use)
+        if not self._folded_by_hand:  # open while nothing is in use: a first run picks from them all
+            self.more_button.blockSignals(True)
+            self.more_button.setChecked(not in_use)
+            self.more_button.blockSignals(False)
+        self._fold()
+
+    def _fold(self, chosen: bool = False) -> None:
+        """Show or fold the providers not in use, as the button says."""
+        self._folded_by_hand |= chosen
+        open_ = self.more_button.isChecked()
+        self.more_button.setText(f"{'▾' if open_ else '▸'} More providers ({self.more_count})")
+        self.more_button.setVisible(self.more_count > 0)
+        self.more.setVisible(open_ and self.more_count > 0)
 
     def card(self, provider: str) -> Card:
         widget = self.cards[provider]

@@ -3,7 +3,7 @@ chat and completions; Codex's 5-hour and weekly; rate limits), and for each clie
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.viewmodels.meters import meters
 from app.windows.page import Context, Page
@@ -27,13 +27,12 @@ class QuotasPage(Page):
         refresh.clicked.connect(self.ask_now)
         row.addWidget(refresh)
         self.layout_.addLayout(row)
-        self.area = QScrollArea()
-        self.area.setWidgetResizable(True)
+        # The meters in the page's own column (the page scrolls): no framed box, empty or not.
         self.body = QWidget()
         self.list = QVBoxLayout(self.body)
-        self.list.addStretch(1)
-        self.area.setWidget(self.body)
-        self.layout_.addWidget(self.area, 1)
+        self.list.setContentsMargins(0, 0, 0, 0)
+        self.layout_.addWidget(self.body)
+        self.layout_.addStretch(1)
         self.meters: dict[str, Meter] = {}
 
     def show_status(self, status: StatusDocument | None) -> None:
@@ -45,7 +44,7 @@ class QuotasPage(Page):
             self.meters = {}
             for data in found:
                 meter = Meter(data.title)
-                self.list.insertWidget(self.list.count() - 1, meter)
+                self.list.addWidget(meter)
                 self.meters[data.key] = meter
         for data in found:
             self.meters[data.key].set_value(data.used_percent, data.text, data.detail)
@@ -53,6 +52,7 @@ class QuotasPage(Page):
             if (shown := self.meters.get(f"{window['label']}/{window['window']}")) is not None:
                 shown.set_window(window)
         self.empty.setVisible(not found)
+        self.body.setVisible(bool(found))
 
     def ask_now(self) -> None:
         self.say("Asking each account for its usage…")

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.colours import BAD
 from app.tasks import message_of, spawn
 from app.viewmodels.health import span
 from app.windows.page import Context
@@ -162,7 +163,7 @@ class SignInDialog(QDialog):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet("color: #c94040;" if error else "")
+        self.status.setStyleSheet(f"color: {BAD};" if error else "")
 
     def _failed(self, message: str) -> None:
         self._ended = True

@@ -1,0 +1,109 @@
+"""What a look at every page on screen found and had fixed: the welcome calls a key what the
+Providers page calls it; the window's banner stops saying the gateway could not start once it
+serves; the providers with no key fold under "More providers" once one is in use; an empty
+Accounts page says what to do and Quotas shows no empty box; Overview's lists are as tall as
+what they hold."""
+
+from __future__ import annotations
+
+from app_fixtures import KEY, MakeApp
+from conftest import free_ports
+from pytestqt.qtbot import QtBot
+from status_documents import key_status, provider_status, status_document
+
+from app.application import COULD_NOT_START, NO_TRAY
+from app.colours import BAD, GOOD
+from app.viewmodels.welcome import IN_USE, KEEP_NOTE, offers
+from app.windows.accounts import NONE_YET, AccountsPage
+from app.windows.overview import OverviewPage
+from app.windows.providers import ProvidersPage
+from app.windows.quotas import QuotasPage
+from gateway import Found
+from gateway.routing.health import Rest
+
+WAIT = 15_000
+
+
+def _key(pid: str, name: str, *, kept: bool) -> Found:
+    return Found(kind="key", id=pid, name=name, detail="", in_use=True, kept=kept)
+
+
+def test_the_welcome_says_a_refused_key_as_the_providers_page_does() -> None:
+    refused = provider_status("groq", "Groq", keys=[key_status("env", benched=_refused())])
+    working = provider_status("mistral", "Mistral", keys=[key_status("env")], models=3)
+    status = status_document(providers=[refused, working])
+    groq, mistral, kept = offers(
+        [
+            _key("groq", "Groq", kept=False),
+            _key("mistral", "Mistral", kept=False),
+            _key("mistral", "Mistral", kept=True),
+        ],
+        status,
+    )
+    assert (groq.state, groq.colour, groq.button) == ("Key refused by Groq", BAD, None)  # not "In use now"
+    assert (mistral.state, mistral.button) == (KEEP_NOTE, "Keep using it")
+    assert (kept.state, kept.colour) == (IN_USE, GOOD)
+    assert offers([_key("groq", "Groq", kept=True)])[0].state == IN_USE  # no status yet: as discovered
+
+
+def _refused() -> Rest:
+    return {"reason": "credential_refused", "seconds_left": 3600.0}
+
+
+def test_the_banner_stops_saying_it_could_not_start_once_it_serves(make_app: MakeApp) -> None:
+    app = make_app(tray=False)  # no tray: notices go to the window's banner
+    assert app.window.notice.text() == NO_TRAY
+    app.host.failed.emit("Port 11488 is taken by another program.")
+    assert app.window.notice.text().startswith(COULD_NOT_START)
+    app.host.started.emit(app.host.url)
+    assert app.window.notice.text() == NO_TRAY and not app.window.notice.isHidden()
+
+
+def test_providers_without_a_key_fold_under_more_once_one_is_in_use(qtbot: QtBot, make_app: MakeApp) -> None:
+    (closed,) = free_ports(1)
+    app = make_app({"GROQ_API_KEY": KEY, "GROQ_BASE_URL": f"http://127.0.0.1:{closed}/v1"})
+    app.window.show()
+    page = app.window.go(ProvidersPage.title)
+    assert isinstance(page, ProvidersPage)
+    qtbot.waitUntil(lambda: "groq" in page.cards and page.more_count > 0, timeout=WAIT)
+    assert page.cards_layout.indexOf(page.cards["groq"]) == 0  # in use: shown
+    assert page.more_layout.indexOf(page.cards["openai"]) >= 0 and page.more.isHidden()
+    assert page.more_button.text() == f"▸ More providers ({page.more_count})"
+    page.more_button.click()
+    assert not page.more.isHidden() and page.more_button.text().startswith("▾")
+    page.show_status(app.status)  # a refresh does not fold them again
+    assert not page.more.isHidden()
+
+
+def test_a_first_run_sees_every_provider_unfolded(qtbot: QtBot, make_app: MakeApp) -> None:
+    app = make_app()
+    app.window.show()
+    page = app.window.go(ProvidersPage.title)
+    assert isinstance(page, ProvidersPage)
+    qtbot.waitUntil(lambda: "openai" in page.cards, timeout=WAIT)
+    assert page.more_button.isChecked() and not page.more.isHidden()
+
+
+def test_empty_accounts_and_quotas_say_so_without_empty_boxes(make_app: MakeApp) -> None:
+    app = make_app()
+    accounts = app.window.pages[AccountsPage.title]
+    assert isinstance(accounts, AccountsPage)
+    accounts.show_status(status_document(accounts=[]))
+    assert accounts.none.text() == NONE_YET and not accounts.none.isHidden()
+    assert accounts.view.isHidden() and accounts.remove_button.isHidden()
+    quotas = app.window.pages[QuotasPage.title]
+    assert isinstance(quotas, QuotasPage)
+    quotas.show_status(status_document(quota=[]))
+    assert quotas.body.isHidden() and not quotas.empty.isHidden()
+
+
+def test_overview_lists_are_as_tall_as_what_they_hold(make_app: MakeApp) -> None:
+    app = make_app()
+    overview = app.window.pages[OverviewPage.title]
+    assert isinstance(overview, OverviewPage)
+    status = status_document()
+    status["today"] = {"requests": 0, "tokens": 0, "models": []}
+    overview.show_status(status)
+    assert overview.models_view.isHidden() and not overview.no_requests.isHidden()
+    assert overview.problems.count() == 1 and overview.problems.maximumHeight() < 80  # one line, not a box
+    assert overview.state.styleSheet() == f"color: {GOOD};"  # serving: the tray icon's green
