@@ -1,13 +1,15 @@
 """Reading and editing the settings file, the same for every front-end: a change is checked the
 way a start reads it (the whole resulting file, with the stored provider keys, in a worker thread),
 applied to the running gateway or put back and refused with the reason, and audited with the
-settings it changed (``config.edited``; their values may be secret, so only their names).
+settings it changed (``config.edited``: their names, and their new values with every credential in
+them masked, so the log can say what a setting was set to).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -16,9 +18,10 @@ from gateway.admin.state import State
 from gateway.config.editing import Change, SettingsFile
 from gateway.errors import ConfigError, InvalidRequest, RouteNotFound
 from gateway.paths import write_private
-from gateway.redact import redact
+from gateway.redact import MASK, redact
 
 APP_TABLE = "app"
+_SECRET_NAME = re.compile(r"(?i)(key|token|secret|passw(or)?d|passphrase|credentials?|cookie)s?$")
 
 
 class SettingsRead(TypedDict):
@@ -99,17 +102,24 @@ class SettingsEdits:
             else:
                 applied = await apply_or_undo(self._apply, lambda: _put_back(found.path, before), "changes")
         keys = sorted({f"{table}.{key}" for table, key, _ in changes})
-        values = {f"{table}.{key}": _shown(value) for table, key, value in changes}  # so the log can say "set to …"
+        values = {f"{table}.{key}": audited_value(key, value) for table, key, value in changes}  # "set to …"
         payload = {"file": found.path.name, "keys": keys, "values": values, "applied": applied}
         await audited(self._state, actor, "config.edited", payload)
         return {"changed": True, "applied": applied, "applies": applies(applied)}
 
 
-def _shown(value: Any) -> Any:
-    """A setting's new value as the audit log keeps it: text with anything credential-shaped masked
-    (an address may carry a key), lists likewise, numbers and switches as they are (None: removed)."""
-    if isinstance(value, str):
-        return redact(value)
+def audited_value(name: str, value: Any) -> Any:
+    """A setting's new value as the audit log keeps it, nothing secret in it: a setting named as a
+    credential is masked whole, every header's value too (any may carry one), text has anything
+    credential-shaped masked (an address may hold a password or a key), lists and tables likewise;
+    numbers and switches as they are (None: removed)."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if _SECRET_NAME.search(name):
+        return MASK
+    if isinstance(value, Mapping):
+        headers = name.lower().endswith("headers")
+        return {str(k): MASK if headers else audited_value(str(k), v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_shown(v) for v in value]
-    return value if value is None or isinstance(value, bool | int | float) else redact(str(value))
+        return [audited_value(name, v) for v in value]
+    return redact(str(value))

@@ -13,6 +13,8 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+from gateway.redact import redact
+
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")  # what a Host header names this computer by
 _METADATA_V6 = ipaddress.ip_address("fd00:ec2::254")
@@ -62,26 +64,27 @@ def forbidden_address(addr: IPAddress) -> str | None:
 
 
 def check_base_url(url: str, *, plain_http_ok: bool) -> str:
-    """Return the base URL without a trailing slash, or raise ValueError saying what is wrong."""
-    parts = urlsplit(url.strip())
+    """Return the base URL without a trailing slash, or raise ValueError saying what is wrong
+    (the address as said there has any password or key in it masked: the message is logged)."""
+    parts, said = urlsplit(url.strip()), redact(url)
     if parts.scheme not in ("http", "https"):
-        raise ValueError(f"{url!r} must start with https:// (or http:// for a local server)")
+        raise ValueError(f"{said!r} must start with https:// (or http:// for a local server)")
     if not parts.hostname:
-        raise ValueError(f"{url!r} has no host")
+        raise ValueError(f"{said!r} has no host")
     if "@" in parts.netloc:
-        raise ValueError(f"{url!r} must not carry a user name or password")
+        raise ValueError(f"{said!r} must not carry a user name or password")
     if parts.query or parts.fragment:
-        raise ValueError(f"{url!r} must not have a query string or fragment")
+        raise ValueError(f"{said!r} must not have a query string or fragment")
     try:
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError as exc:
-        raise ValueError(f"{url!r} has an invalid port") from exc
+        raise ValueError(f"{said!r} has an invalid port") from exc
     addr = parse_ip(parts.hostname)
     if addr is not None and (reason := forbidden_address(addr)):
-        raise ValueError(f"{url!r} points at {reason}")
+        raise ValueError(f"{said!r} points at {reason}")
     if parts.scheme == "http" and not (plain_http_ok or is_loopback(parts.hostname)):
         raise ValueError(
-            f"{url!r} uses plain http to a remote host; use https, "
+            f"{said!r} uses plain http to a remote host; use https, "
             "or mark the provider local = true if it is a model server on your network"
         )
     return url.strip().rstrip("/")

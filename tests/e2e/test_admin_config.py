@@ -94,6 +94,31 @@ async def test_settings_are_read_and_changed_with_comments_kept_and_audited(
     ]
 
 
+async def test_an_edit_is_audited_with_its_credentials_masked(start_gateway: StartGateway, tmp_path: Path) -> None:
+    gateway, _ = await with_settings_file(start_gateway, tmp_path, "[server]\nport = 0\n")
+    secrets = ("pw-plain-0123", "plain-query-key", "plain-header-value")
+    changes = [
+        {"table": "providers.mine", "key": "kind", "value": "openai-compatible"},
+        {"table": "providers.mine", "key": "auth", "value": "none"},
+        {"table": "providers.mine", "key": "base_url", "value": "https://mine.invalid/v1"},
+        {"table": "providers.mine", "key": "headers", "value": {"X-Custom-Auth": secrets[2]}},
+        {"table": "app", "key": "update_feed", "value": f"https://ada:{secrets[0]}@feed.invalid/f?key={secrets[1]}"},
+    ]
+    status, answer = await call(gateway, "PATCH", "/admin/settings", {"changes": changes})
+    assert status == 200 and answer["changed"] is True, answer
+    (edit,) = [payload for action, payload in audited(gateway) if action == "config.edited"]
+    assert not any(secret in json.dumps(edit) for secret in secrets)
+    assert edit["values"]["app.update_feed"] == "https://****@feed.invalid/f?key=****"
+    assert edit["values"]["providers.mine.headers"] == {"X-Custom-Auth": "****"}
+    assert edit["values"]["providers.mine.base_url"] == "https://mine.invalid/v1"
+
+    # An address the settings refuse for the password in it is not said back with that password.
+    refused = [{"table": "providers.mine", "key": "base_url", "value": f"https://ada:{secrets[0]}@mine.invalid/v1"}]
+    status, answer = await call(gateway, "PATCH", "/admin/settings", {"changes": refused})
+    assert status == 400 and "user name or password" in answer["error"]["message"], answer
+    assert secrets[0] not in json.dumps(answer)
+
+
 async def test_a_setting_the_gateway_could_not_start_from_is_refused_and_the_file_kept(
     start_gateway: StartGateway, tmp_path: Path
 ) -> None:

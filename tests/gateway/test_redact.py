@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.admin.settings import audited_value
 from gateway.redact import mask_key, redact
 
 SHAPES = [
@@ -19,7 +20,15 @@ SHAPES = [
     "xai-abcdefghijklmnopqrstuvwxyz0123",
     "hf_abcdefghijklmnopqrstuvwxyz",
     "nvapi-abcdefghijklmnopqrstuvwxyz",
+    "sb-app-Zm9vYmFyYmF6cXV4MDEyMzQ1Njc4OWFiY2RlZmdo",  # the tray app's own key
 ]
+
+
+def test_a_password_in_an_address_is_masked() -> None:
+    out = redact("proxy http://ada:hunter2-secret@proxy.example:8080/ and https://tok3nvalue@git.example/x")
+    assert "hunter2-secret" not in out and "tok3nvalue" not in out
+    assert "http://****@proxy.example:8080/" in out and "https://****@git.example/x" in out
+    assert redact("https://api.example.com/v1/models?limit=2") == "https://api.example.com/v1/models?limit=2"
 
 
 @pytest.mark.parametrize("secret", SHAPES)
@@ -92,3 +101,18 @@ def test_credential_fields_are_masked_in_json_and_form_bodies(field: str) -> Non
 def test_a_json_value_is_masked_to_its_own_closing_quote() -> None:
     assert redact('{"password": "it\'s mine", "scope": "openid"}') == '{"password": "****", "scope": "openid"}'
     assert redact('{"prompt_tokens": 5, "max_tokens": 9}') == '{"prompt_tokens": 5, "max_tokens": 9}'
+
+
+def test_a_settings_value_in_the_audit_log_keeps_no_credential() -> None:
+    assert audited_value("api_key", "plainvalue-without-a-shape") == "****"
+    assert audited_value("update_key", "abc") == "****"
+    assert audited_value("base_url", "https://ada:pw-plain-123@example.com/v1?key=plain-query-key") == (
+        "https://****@example.com/v1?key=****"
+    )
+    assert audited_value("headers", {"X-Custom-Auth": "plain-header-value", "X-Title": "mine"}) == {
+        "X-Custom-Auth": "****",
+        "X-Title": "****",
+    }
+    assert audited_value("fast", ["openai/gpt-4o", "groq/llama"]) == ["openai/gpt-4o", "groq/llama"]
+    assert audited_value("require_keys", True) is True and audited_value("port", 11488) == 11488
+    assert audited_value("theme", None) is None and audited_value("log_level", "debug") == "debug"
