@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from gateway.auth.subscription import Credentials, RenewalFailed
 from gateway.clock import Clock
-from gateway.errors import UpstreamStatus, UpstreamUnreachable
+from gateway.errors import Fix, UpstreamStatus, UpstreamUnreachable
 from gateway.providers.access import Access
 from gateway.store.accounts import AccountRow
 
@@ -110,13 +110,15 @@ class Account:
         return current
 
     def _refused(self, message: str) -> UpstreamStatus:
-        return UpstreamStatus(
-            f"{self.provider}: {message}; sign in again (accounts login {self.row.kind})",
+        refused = UpstreamStatus(
+            f"{self.provider}: {message}; sign in again",  # in words: the app shows it (its Try it)
             provider=self.provider,
             status=401,
             error_type="authentication_error",
             code=self._problem or "needs_sign_in",
         )
+        refused.fix = Fix("sign_in_chatgpt") if self.row.kind == "codex" else Fix("sign_in_copilot")
+        return refused
 
     def cancel(self) -> None:
         if self._renewing is not None and not self._renewing.done():

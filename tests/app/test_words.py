@@ -5,37 +5,44 @@ technical text behind "Details"; the command line still words each fix as its co
 
 What a window can show is found three ways: every string literal in app/ (but those a terminal or
 the code alone reads: argparse, print, logging, environment look-ups); the message of every failure
-the gateway raises outside its command line, HTTP surface and wire formats (the detail is the
-technical text by design, so it is not scanned); and the texts of the windows themselves, read
-after driving the failures offscreen.
+the gateway makes outside its command line, raised or returned, its HTTP answers included (the app's
+Try it and a tool's test request show them; the detail is the technical text by design, so it is not
+scanned); and the texts of the windows themselves, read after driving the failures offscreen.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 import socket
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from app_fixtures import WAIT_MS, MakeApp
-from conftest import LOCAL_OFF
-from PySide6.QtWidgets import QAbstractButton, QLabel, QListWidget, QMessageBox, QWidget
+from app_fixtures import KEY, WAIT_MS, LoopThread, MakeApp
+from conftest import LOCAL_OFF, free_ports, provider_table
+from fakes.openai_upstream import FakeOpenAI
+from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QLabel, QListWidget, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.application import Application
 from app.gateway_host import GatewayHost
 from app.platform.autostart import XdgAutostart
+from app.viewmodels.welcome import NOTHING_FOUND
+from app.windows.audit import AuditPage
 from app.windows.confirm import confirm
+from app.windows.models import ModelsPage
 from app.windows.overview import NO_MODELS, OverviewPage
-from app.windows.page import Page
+from app.windows.page import ACTOR, Page
+from app.windows.providers import ProvidersPage
 from app.windows.settings import SettingsPage
+from app.windows.sign_in_dialog import SignInDialog
 from app.words import BUTTONS, Said, said_of
-from gateway import Fix, FixId, GatewaySetup, ListenError, resolve_paths
+from gateway import Fix, FixId, FlowDoc, GatewaySetup, ListenError, resolve_paths
 from gateway.cli.fixes import COMMANDS, explained
 from gateway.errors import reason_of
 from gateway.store.secrets import MemorySecrets, place_of
@@ -56,9 +63,8 @@ FORBIDDEN = {
 # Calls whose string arguments no window shows: a terminal's (argparse, print), the log's, and
 # the names code looks up (environment variables, dictionary keys).
 NOT_SHOWN = {"add_argument", "print", "debug", "info", "warning", "error", "exception", "critical", "get", "getenv"}
-# Gateway packages whose messages reach no window: the command line words fixes as commands, the
-# HTTP surface and the wire formats answer tools, not people at the app.
-TERMINAL_OR_WIRE = {"cli", "api", "formats"}
+# The gateway package whose messages reach no window: the command line words fixes as commands.
+TERMINAL = "cli"
 
 
 def faults(text: str) -> list[str]:
@@ -100,11 +106,36 @@ def app_strings(tree: ast.Module) -> Iterator[tuple[int, str]]:
             yield node.lineno, node.value
 
 
-def gateway_messages(tree: ast.Module) -> Iterator[tuple[int, str]]:
-    """The words of every failure raised: its first argument (its ``detail`` is technical by design)."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args:
-            yield node.lineno, _text(node.exc.args[0])
+def exception_names(trees: Iterable[ast.Module]) -> set[str]:
+    """Python's exception classes, and every class of ``trees`` that derives from one of them."""
+    names = {
+        name for name, value in vars(builtins).items() if isinstance(value, type) and issubclass(value, BaseException)
+    }
+    classes = [node for tree in trees for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+    grown = True
+    while grown:
+        grown = False
+        for node in classes:
+            if node.name not in names and any(_name(base) in names for base in node.bases):
+                names.add(node.name)
+                grown = True
+    return names
+
+
+def _name(node: ast.expr) -> str:
+    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+
+
+def gateway_messages(exceptions: set[str]) -> Callable[[ast.Module], Iterator[tuple[int, str]]]:
+    """The words of every failure made, raised or returned: an exception's first argument (its
+    ``detail`` is technical by design)."""
+
+    def messages(tree: ast.Module) -> Iterator[tuple[int, str]]:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and node.args and _name(node.func) in exceptions:
+                yield node.lineno, _text(node.args[0])
+
+    return messages
 
 
 def found_in(paths: list[Path], strings: Any) -> list[str]:
@@ -133,11 +164,12 @@ def test_no_string_in_the_app_names_a_command_flag_variable_or_errno() -> None:
     assert found_in(sorted((ROOT / "app").rglob("*.py")), app_strings) == []
 
 
-def test_no_failure_the_gateway_raises_toward_a_window_does() -> None:
-    modules = [
-        p for p in sorted((ROOT / "gateway").rglob("*.py")) if p.parts[len(ROOT.parts) + 1] not in TERMINAL_OR_WIRE
-    ]
-    assert found_in(modules, gateway_messages) == []
+def test_no_failure_the_gateway_makes_names_a_command_flag_variable_or_errno() -> None:
+    every = sorted((ROOT / "gateway").rglob("*.py"))
+    exceptions = exception_names(ast.parse(path.read_text(encoding="utf-8")) for path in every)
+    assert {"UpstreamStatus", "ConfigError", "ToolSetupError", "ValueError"} <= exceptions
+    modules = [path for path in every if path.parts[len(ROOT.parts) + 1] != TERMINAL]
+    assert found_in(modules, gateway_messages(exceptions)) == []
     for kind in ("keychain", "encrypted file", "memory", "file"):  # where secrets are, as Settings says it
         assert not faults(" ".join(place_of(kind, "/home/ada/.local/share/switchboard/secrets.json")))
 
@@ -196,14 +228,17 @@ def test_confirm_names_what_stops_and_does_nothing_on_cancel(qtbot: QtBot) -> No
 
 
 def shown_texts(window: QWidget) -> list[str]:
-    """What the window shows now: every label, button, list entry and message box text visible."""
-    texts: list[str] = []
-    for label in window.findChildren(QLabel):
-        if label.isVisible():
-            texts.append(label.text())
-    texts += [b.text() for b in window.findChildren(QAbstractButton) if b.isVisible()]
+    """What the window (or a page of it) shows: every label, button, list entry, table cell and
+    message box text visible in it; a page need not be the one in front."""
+    texts = [label.text() for label in window.findChildren(QLabel) if label.isVisibleTo(window)]
+    texts += [b.text() for b in window.findChildren(QAbstractButton) if b.isVisibleTo(window)]
     for listing in window.findChildren(QListWidget):
         texts += [listing.item(row).text() for row in range(listing.count())]
+    for view in window.findChildren(QAbstractItemView):
+        model = view.model()
+        if model is not None and not isinstance(view, QListWidget):
+            cells = (model.index(r, c) for r in range(model.rowCount()) for c in range(model.columnCount()))
+            texts += [str(model.data(cell) or "") for cell in cells]
     for box in window.findChildren(QMessageBox):
         texts += [box.text(), box.informativeText()]
     return texts
@@ -318,3 +353,33 @@ def test_a_button_shows_only_where_a_page_makes_the_fix(qtbot: QtBot, make_app: 
     page.say(Said("Something is wrong.", Fix(fix)), error=True)
     makers = [p.title for p in app.window.pages.values() if fix in p.fixes]
     assert page.fix_button.isVisibleTo(page) == bool(makers)
+
+
+def test_every_page_the_welcome_and_the_sign_in_filled_say_nothing_of_a_terminal(
+    qtbot: QtBot, make_app: MakeApp, fakes: LoopThread
+) -> None:
+    fake = fakes.run(FakeOpenAI(key=KEY).start())
+    app = make_app({"FAKE_KEY": KEY}, provider_table("fake", fake), first_run=True)
+    app.host.call(lambda control: control.create_key("laptop", "standard", {}, ACTOR)).result(WAIT_MS / 1000)
+    app.window.show()
+    for title in app.window.pages:  # each page shown once: it fetches what it shows
+        app.window.go(title)
+    models = app.window.pages[ModelsPage.title]
+    providers = app.window.pages[ProvidersPage.title]
+    audit = app.window.pages[AuditPage.title]
+    assert isinstance(models, ModelsPage) and isinstance(providers, ProvidersPage) and isinstance(audit, AuditPage)
+    filled = lambda: bool(models.rows) and "fake" in providers.cards and audit.model.rowCount() > 0  # noqa: E731
+    qtbot.waitUntil(filled, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: app.welcome.looking.text() == NOTHING_FOUND, timeout=WAIT_MS)
+    for page in app.window.pages.values():
+        assert_plain(page)
+    assert_plain(app.welcome)
+
+    (port,) = free_ports(1)  # a sign-in page that cannot be reached: offline is said
+    flow: FlowDoc = {"flow": "f", "kind": "codex", "status": "pending", "authorize_url": f"http://127.0.0.1:{port}/"}
+    dialog = SignInDialog(audit.context, flow, audit)
+    dialog.open()
+    qtbot.waitUntil(lambda: dialog.offline, timeout=WAIT_MS)
+    assert_plain(dialog)
+    dialog.reject()
+    fakes.run(fake.stop())
