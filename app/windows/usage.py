@@ -128,15 +128,22 @@ class UsagePage(Page):
             self.export_to(path)
 
     def export_to(self, path: str) -> None:
-        """The recent requests as shown (filter applied), to a CSV file."""
-        rows = [self.proxy.mapToSource(self.proxy.index(n, 0)).row() for n in range(self.proxy.rowCount())]
+        """The recent requests as shown (filter applied), to a CSV file written on a worker thread."""
+        shown = [self.proxy.mapToSource(self.proxy.index(n, 0)).row() for n in range(self.proxy.rowCount())]
+        rows = [self.recent.rows[n] for n in shown]
         keys = list(self.recent.rows[0]) if self.recent.rows else list(RecentRow.__annotations__)
-        try:
+
+        def write() -> None:
             with Path(path).open("w", newline="", encoding="utf-8") as out:
                 writer = csv.DictWriter(out, keys)
                 writer.writeheader()
-                writer.writerows(self.recent.rows[n] for n in rows)
-        except OSError:
-            self.say(f"Could not write {path}: check that its folder exists and that you may write there.", error=True)
-            return
-        self.say(f"Wrote {len(rows)} request(s) to {path}.")
+                writer.writerows(rows)
+
+        self.context.tasks.run_blocking(
+            write,
+            lambda _: self.say(f"Wrote {len(rows)} request(s) to {path}."),
+            lambda _: self.say(
+                f"Could not write {path}: check that its folder exists and that you may write there.", error=True
+            ),
+            self,
+        )

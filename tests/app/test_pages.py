@@ -170,7 +170,7 @@ def test_the_overview_and_usage_count_today(qtbot: QtBot, make_app: MakeApp, fak
     usage.filter.setText("groq")
     target = tmp_path / "usage.csv"
     usage.export_to(str(target))
+    qtbot.waitUntil(lambda: "Wrote 1 request(s)" in usage.note.text(), timeout=WAIT)  # written on a worker thread
     lines = target.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 2 and "model" in lines[0] and f"groq/{fake.models[0]}" in lines[1]
-    assert "Wrote 1 request(s)" in usage.note.text()
     fakes.run(fake.stop())

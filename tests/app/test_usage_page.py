@@ -12,6 +12,8 @@ from pytestqt.qtbot import QtBot
 
 from app.windows.usage import UsagePage
 
+WAIT = 15_000
+
 
 def _export_button(page: UsagePage) -> QPushButton:
     return next(b for b in page.findChildren(QPushButton) if b.text() == "Export CSV…")
@@ -32,9 +34,9 @@ def test_the_export_button_asks_where_and_writes_there(
     monkeypatch.setattr(QFileDialog, "getSaveFileName", choose)
     _export_button(page).click()
     assert asked == ["Export recent requests"]
+    qtbot.waitUntil(lambda: page.note.text() == f"Wrote 0 request(s) to {target}.", timeout=WAIT)  # on a worker thread
     header = target.read_text(encoding="utf-8").splitlines()[0]
     assert header.startswith("at_s,request_id,") and "model" in header
-    assert page.note.text() == f"Wrote 0 request(s) to {target}."
 
 
 def test_a_cancelled_export_writes_nothing_and_an_unwritable_one_says_so(
@@ -49,5 +51,5 @@ def test_a_cancelled_export_writes_nothing_and_an_unwritable_one_says_so(
     nowhere = tmp_path / "no-such-folder" / "out.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_: (str(nowhere), ""))
     _export_button(page).click()
-    assert page.note.property("error") is True
+    qtbot.waitUntil(lambda: page.note.property("error") is True, timeout=WAIT)
     assert page.note.text().startswith(f"Could not write {nowhere}: check that its folder exists")
