@@ -74,6 +74,10 @@ class ProviderKeys:
         await audited(self._state, actor, "provider.key_stored", {"provider": provider, "keys": len(keys)})
         return self._answer(provider, len(keys), True, applied)
 
+    async def stored(self, provider: str) -> tuple[str, ...]:
+        """The provider's keys in the secret store now (none: ``()``)."""
+        return await asyncio.to_thread(lambda: stored_keys(self._state.secrets).get(provider, ()))
+
     async def drop(self, provider: str, actor: str) -> KeyChange:
         """Forget the provider's stored keys (``changed`` False when none were stored)."""
         return await carried_through(self._drop(provider, actor))

@@ -146,16 +146,18 @@ class Servers:
     async def _with_key(self, provider: str, key: str, table: list[tuple[str, Any]], actor: str) -> bool:
         """Keep ``key`` (none: "") and write the provider's ``table`` entries, applied together
         by the settings change (a table that names an address needs its key to be read; applied
-        alone, the key would be tried at the catalog's address first). The key is forgotten
-        again when the change is refused."""
+        alone, the key would be tried at the catalog's address first). The keys stored before are
+        put back when the change is refused (none: the new one is forgotten)."""
         keys = self._needs_keys()
+        before = await keys.stored(provider)
         if key:
             await keys.store(provider, (key,), actor, apply=False)
         try:
             edit = await self._edits.change([(f"providers.{provider}", k, v) for k, v in table], actor)
         except BaseException:
             if key:
-                await asyncio.shield(keys.drop(provider, actor))
+                undo = keys.store(provider, before, actor, apply=False) if before else keys.drop(provider, actor)
+                await asyncio.shield(undo)
             raise
         return edit["applied"] or not edit["changed"]
 

@@ -148,3 +148,18 @@ async def test_a_second_server_of_the_same_name_gets_its_own_id_and_bad_input_is
         with pytest.raises(InvalidRequest) as refused:
             await control.try_server(bad)  # type: ignore[arg-type]
         assert words in refused.value.message and "--" not in refused.value.message
+
+
+async def test_a_refused_address_puts_the_keys_stored_before_back(
+    start_gateway: StartGateway, upstream: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, control, secrets = await _started(start_gateway, tmp_path)
+    assert await control.save_provider_key("groq", FAKE_KEY, upstream.url, "test")
+
+    async def refused(*args: object) -> object:
+        raise InvalidRequest("Not applied, so nothing changed: refused for the test", param="changes")
+
+    monkeypatch.setattr(control.settings_edits, "change", refused)
+    with pytest.raises(InvalidRequest, match="refused for the test"):
+        await control.save_provider_key("groq", "sk-a-newer-key-00000002", f"{upstream.url}/", "test")
+    assert stored_keys(secrets) == {"groq": (FAKE_KEY,)}  # the key that worked, not none
