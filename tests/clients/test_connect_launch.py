@@ -17,7 +17,7 @@ from conftest import FAKE_KEY, local_off, provider_table
 from fakes.agent_script import PLAIN
 from fakes.openai_upstream import FakeOpenAI
 
-from clients.adapters import MODELS, PLAIN_PROMPT, TIMEOUT, ClaudeCode, Codex
+from clients.adapters import MODELS, PLAIN_PROMPT, TIMEOUT, Agent, ClaudeCode, Codex
 from clients.harness import Answers, Finished, clients_folder, environment, run
 from gateway import GatewayServer, load_settings
 from gateway.store.secrets import MemorySecrets
@@ -76,11 +76,15 @@ def _switchboard(*args: str) -> list[str]:
     return [sys.executable, "-m", "gateway", *args]
 
 
-def _served(finished: Finished) -> list[str]:
+def _answered_through_the_gateway(finished: Finished, agent: Agent) -> None:
+    """The tool answered the plain prompt, every model call served by the gateway's openai route."""
+    text, _usage, problem = agent.read(finished)
+    assert not problem, f"{problem}\n{finished.account()}"
+    assert PLAIN in text
     calls = [e for e in finished.exchanges if e.model_call]
     assert calls, f"no model call reached the gateway\n{finished.account()}"
     assert all(e.status < 400 for e in finished.exchanges), [str(e) for e in finished.exchanges]
-    return [e.route for e in calls]
+    assert all(e.route.startswith("openai/") for e in calls)
 
 
 async def test_connect_claude_code_then_claude_answers_through_its_settings(
@@ -110,10 +114,7 @@ async def test_connect_claude_code_then_claude_answers_through_its_settings(
         answers=answers,
         timeout=TIMEOUT,
     )
-    text, _usage, problem = ClaudeCode().read(finished)
-    assert not problem, f"{problem}\n{finished.account()}"
-    assert PLAIN in text
-    assert all(route.startswith("openai/") for route in _served(finished))
+    _answered_through_the_gateway(finished, ClaudeCode())
 
     restored = await run(
         _switchboard("connect", "claude-code", "--restore", "--home", state),
@@ -157,10 +158,7 @@ async def test_launch_codex_answers_through_the_gateway_and_changes_no_file(
         answers=answers,
         timeout=TIMEOUT,
     )
-    text, _usage, problem = Codex().read(finished)
-    assert not problem, f"{problem}\n{finished.account()}"
-    assert PLAIN in text
-    assert all(route.startswith("openai/") for route in _served(finished))
+    _answered_through_the_gateway(finished, Codex())
     assert not (home / ".codex" / "config.toml").exists()  # pointed by its command line, not its file
     written = [p for p in home.rglob("*") if p.relative_to(home) not in before and p.suffix == ".toml"]
     assert written == []
