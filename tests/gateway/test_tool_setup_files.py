@@ -177,3 +177,13 @@ def test_a_damaged_record_changes_nothing(places: Places) -> None:
 def test_jsonc_edges(text: str, expected: str) -> None:
     assert jsonc.set_value(text, ("k",), 1) == expected
     assert jsonc.loads(expected)["k"] == 1
+
+
+def test_continue_models_written_on_one_line_are_left_alone(places: Places) -> None:
+    path = _file(places, "continue")
+    path.parent.mkdir(parents=True)
+    original = b"name: Mine\nmodels: [{name: GPT, provider: openai, model: gpt-4o}]\n"
+    path.write_bytes(original)
+    with pytest.raises(ToolSetupError, match="written on one line"):
+        ToolSetup(places).set_up("continue", KEYED)
+    assert path.read_bytes() == original

@@ -17,6 +17,7 @@ from gateway.admin.tool_setup.target import Target, Tool
 MARKER = "# Switchboard's entry (Switchboard's Restore takes it out)"
 NEW_FILE = "name: Local config\nversion: 1.0.0\nschema: v1\n"
 _MODELS = re.compile(r"^models:[ \t]*(\[\s*\])?[ \t]*(#.*)?$", re.MULTILINE)
+_ANY_MODELS = re.compile(r"^models:", re.MULTILINE)
 _ITEM = re.compile(r"^([ \t]*)- ", re.MULTILINE)
 
 
@@ -49,6 +50,8 @@ def _without_ours(text: str) -> str:
 def configure(text: str, target: Target) -> str:
     text = _without_ours(text) if text.strip() else NEW_FILE
     found = _MODELS.search(text)
+    if found is None and _ANY_MODELS.search(text):  # "models: [{…}]": a second list would be a second key
+        raise ValueError("its models are written on one line, which Switchboard does not edit")
     if found is None:
         ending = "" if text.endswith("\n") else "\n"
         return f"{text}{ending}models:\n{_block(target, '  ')}"
