@@ -63,5 +63,9 @@ class FirstRun:
         """Whole or not at all: a reader never sees half a file."""
         path = self._path
         partial = path.with_name(path.name + ".partial")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(path)
+        try:
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(path)
+        except OSError:
+            partial.unlink(missing_ok=True)  # a disk that filled midway: no half-file left behind
+            raise
