@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import pytest
 import qasync
 from conftest import LOCAL_OFF
+from fakes.chatgpt import FakeChatGPT
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -31,6 +32,15 @@ T = TypeVar("T")
 WAIT_MS = 15_000
 KEY = "sk-app-test-upstream-key-01"  # what the fake upstreams here take
 MakeApp = Callable[..., Application]
+
+
+def codex_login(fake: FakeChatGPT, folder: Path) -> dict[str, str]:
+    """The environment of a computer with a Codex CLI login (an auth.json ``fake`` issued under
+    ``folder``), whose ChatGPT sign-in and models are ``fake``'s."""
+    home = folder / "codex-home"
+    home.mkdir()
+    (home / "auth.json").write_text(json.dumps(fake.auth_file(fake.issue())), encoding="utf-8")
+    return {"CODEX_HOME": str(home), "SWITCHBOARD_CODEX_BASE_URL": fake.url, "SWITCHBOARD_OPENAI_AUTH_URL": fake.root}
 
 
 class LoopThread:

@@ -3,10 +3,9 @@ of the same service serves them); Cancel removes nothing, Remove removes it."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from app_fixtures import LoopThread, MakeApp
+from app_fixtures import LoopThread, MakeApp, codex_login
 from fakes.chatgpt import FakeChatGPT
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
@@ -32,16 +31,7 @@ def _button(box: QMessageBox, text: str) -> None:
 
 def test_removing_an_account_asks_first(qtbot: QtBot, make_app: MakeApp, fakes: LoopThread, tmp_path: Path) -> None:
     fake = fakes.run(FakeChatGPT().start())
-    codex_home = tmp_path / "codex-home"
-    codex_home.mkdir()
-    (codex_home / "auth.json").write_text(json.dumps(fake.auth_file(fake.issue())), encoding="utf-8")
-    app = make_app(
-        {
-            "CODEX_HOME": str(codex_home),
-            "SWITCHBOARD_CODEX_BASE_URL": fake.url,
-            "SWITCHBOARD_OPENAI_AUTH_URL": fake.root,
-        }
-    )
+    app = make_app(codex_login(fake, tmp_path))
     page = app.window.go(AccountsPage.title)
     assert isinstance(page, AccountsPage)
     page.buttons["Import Codex login"].click()

@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from app_fixtures import KEY, LoopThread, MakeApp
+from app_fixtures import KEY, LoopThread, MakeApp, codex_login
 from fakes.chatgpt import FakeChatGPT
 from fakes.github_copilot import USER_CODE, FakeCopilot
 from fakes.openai_upstream import FakeOpenAI
@@ -93,16 +93,7 @@ def test_the_codex_import_reads_an_auth_json_and_its_quota_shows(
     qtbot: QtBot, make_app: MakeApp, fakes: LoopThread, tmp_path: Path
 ) -> None:
     fake = fakes.run(FakeChatGPT().start())
-    codex_home = tmp_path / "codex-home"
-    codex_home.mkdir()
-    (codex_home / "auth.json").write_text(json.dumps(fake.auth_file(fake.issue())), encoding="utf-8")
-    app = make_app(
-        {
-            "CODEX_HOME": str(codex_home),
-            "SWITCHBOARD_CODEX_BASE_URL": fake.url,
-            "SWITCHBOARD_OPENAI_AUTH_URL": fake.root,
-        }
-    )
+    app = make_app(codex_login(fake, tmp_path))
     page = app.window.go(AccountsPage.title)
     assert isinstance(page, AccountsPage)
     page.buttons["Import Codex login"].click()
