@@ -20,17 +20,12 @@ import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from app.gateway_host import GatewayHost
-from app.words import Said, said_of
+from app.words import said_of
 from gateway import Control
 
 Work = Callable[[Control], Any]
 log = logging.getLogger("app")
 _under_way: set[asyncio.Task[None]] = set()  # the loop holds its tasks weakly: kept here until they end
-
-
-def message_of(exc: BaseException) -> Said:
-    """What went wrong, in the gateway's own words where it has them, with its fix and detail."""
-    return said_of(exc)
 
 
 def spawn(work: Coroutine[Any, Any, None], owner: QObject | None = None) -> asyncio.Task[None]:
@@ -141,7 +136,7 @@ class Tasks(QObject):
             result = await asyncio.shield(asyncio.wrap_future(future))
         except Exception as exc:
             if owner is None or shiboken6.isValid(owner):
-                (on_error or self.failed.emit)(message_of(exc))
+                (on_error or self.failed.emit)(said_of(exc))  # words, fix and detail
             return
         if owner is None or shiboken6.isValid(owner):
             on_done(result)

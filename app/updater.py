@@ -19,9 +19,10 @@ from typing import Any
 import httpx
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 
-from app.tasks import Tasks, message_of, spawn
+from app.tasks import Tasks, spawn
 from app.update_http import check_feed, download_verified, update_client
 from app.updates import FEED, Release, installer_name, public_key
+from app.words import said_of
 from gateway import GatewaySetup, __version__
 
 log = logging.getLogger("app.updates")
@@ -104,7 +105,7 @@ class Updater(QObject):
             async with update_client(self._transport) as client:
                 release = await check_feed(client, app.update_feed or FEED, __version__)
         except Exception as exc:
-            return f"Could not check for updates: {message_of(exc)}"
+            return f"Could not check for updates: {said_of(exc)}"
         self.available = release
         if release is None:
             return f"Switchboard {__version__} is the newest release."
@@ -135,8 +136,8 @@ class Updater(QObject):
             async with update_client(self._transport) as client:
                 path = await download_verified(client, release, name, self._setup.paths.data_dir / "updates", key)
         except Exception as exc:
-            log.warning("update refused: %s", message_of(exc))
-            return f"The update was not installed: {message_of(exc)}"
+            log.warning("update refused: %s", said_of(exc))
+            return f"The update was not installed: {said_of(exc)}"
         # Installed once no request is being answered; until then, looked at again shortly.
         while count := await self._in_flight():
             self._say(f"The update is ready; it installs as soon as the {count} request(s) in flight are answered.")

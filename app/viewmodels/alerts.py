@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.viewmodels.health import account_state, span
+from app.viewmodels.durations import span
+from app.viewmodels.health import account_state
 from app.viewmodels.meters import window_name
 from gateway import StatusDocument
 

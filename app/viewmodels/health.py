@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.viewmodels.durations import span as span  # the pages' import of it, from before it moved
 from app.viewmodels.provider_state import provider_problems
 from gateway import StatusDocument
 

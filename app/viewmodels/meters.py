@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from app.viewmodels.health import span
+from app.viewmodels.durations import span
 from gateway import ClientKeyStatus, QuotaReading, StatusDocument
 
 WINDOW_NAMES = {

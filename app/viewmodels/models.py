@@ -4,7 +4,7 @@ answers now, as a person reads them; the search; what Try it offers and what it 
 from __future__ import annotations
 
 from app.try_chat import Tried
-from app.viewmodels.health import span
+from app.viewmodels.durations import span
 from gateway import ModelRow
 
 CAN = {"tools": "tools", "vision": "images", "thinking": "thinking", "embedding": "embeddings only"}

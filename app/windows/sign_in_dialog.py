@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.colours import BAD
-from app.tasks import message_of, spawn
-from app.viewmodels.health import span
+from app.tasks import spawn
+from app.viewmodels.durations import span
 from app.windows.page import Context
+from app.words import said_of
 from gateway import AccountPublic, Control, FlowDoc
 
 POLL_S = 1.0
@@ -127,7 +128,7 @@ class SignInDialog(QDialog):
             try:
                 flow: FlowDoc | None = await self.context.tasks.ask(lambda control: _public(control, flow_id))
             except Exception as exc:
-                self._failed(message_of(exc))
+                self._failed(said_of(exc))
                 return
             if flow is None:
                 self._failed("This sign-in is no longer known to the gateway; start again.")

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.gateway_host import GatewayHost, NotServing
 from app.icons import icon
-from app.tasks import Tasks, message_of, spawn
+from app.tasks import Tasks, spawn
 from app.theme import BAD, GOOD, SPACE_L
 from app.try_chat import Tried, TryFailed, try_through
 from app.viewmodels.health import SERVING
@@ -38,6 +38,7 @@ from app.viewmodels.welcome import (
 )
 from app.windows.connect import ConnectPage
 from app.windows.providers import ProvidersPage
+from app.words import said_of
 from gateway import Control, Found, GatewayError, StatusDocument
 
 ACTOR = "app"
@@ -237,7 +238,7 @@ class WelcomeWindow(QWidget):
         except TryFailed as exc:
             self.say(exc.message, BAD)
         except (NotServing, GatewayError) as exc:  # the gateway stopped meanwhile, or refused the listing
-            self.say(message_of(exc), BAD)
+            self.say(said_of(exc), BAD)
         else:
             self._answered(tried)
         finally:

@@ -15,7 +15,8 @@ from status_documents import (
 )
 
 from app.viewmodels.alerts import Alerts
-from app.viewmodels.health import DEGRADED, PAUSED, SERVING, STOPPED, health_of, span
+from app.viewmodels.durations import span
+from app.viewmodels.health import DEGRADED, PAUSED, SERVING, STOPPED, health_of
 from app.viewmodels.meters import meters
 from app.viewmodels.snippets import KEY_PLACEHOLDER, snippets
 from gateway import QuotaReading, StatusDocument
