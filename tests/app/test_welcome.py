@@ -14,6 +14,7 @@ from fakes.chatgpt import FakeChatGPT
 from fakes.ollama_upstream import FakeOllama
 from fakes.openai_upstream import FakeOpenAI
 from pytestqt.qtbot import QtBot
+from test_words import assert_plain
 
 from app.application import RUNNING_HERE, Application
 from app.first_run import FILE_NAME, TRAY_NOTICE, WELCOMED
@@ -49,6 +50,7 @@ def test_the_first_start_offers_what_was_found_and_is_done_when_a_model_answers(
     qtbot.waitUntil(lambda: {o.kind for o in welcome.offers} == {"local", "codex", "key"}, timeout=WAIT)
     assert _state(app, "local") == IN_USE and ("local", "box") not in welcome.buttons
     assert _state(app, "key") == KEEP_NOTE
+    assert_plain(welcome)  # what was found, said as the gateway found it: no variable's name
 
     welcome.buttons[("codex", "codex")].click()
     qtbot.waitUntil(lambda: _state(app, "codex") == IN_USE, timeout=WAIT)
