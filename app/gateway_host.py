@@ -39,7 +39,9 @@ class GatewayHost(QObject):
     failed = Signal(str)  # why it could not start, in words
     stopped = Signal()
     applied = Signal(str)  # new settings serve now; the address it listens on (it may have moved)
-    refused = Signal(str)  # why new settings could not be applied, in words; the old ones serve on
+    # Why new settings could not be applied (the old ones serve on): a ``Said``, its fix kept (a
+    # ``Signal(str)`` would hand the pages a plain copy of it).
+    refused = Signal(object)
 
     def __init__(self, make_server: Callable[[], GatewayServer], parent: QObject | None = None) -> None:
         super().__init__(parent)

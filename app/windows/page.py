@@ -203,7 +203,8 @@ class Page(QWidget):
         if self._starting is not None:
             done, _ = self._starting
             self._starting = None
-            self.say(f"{done} It could not be applied: {message}", error=True)
+            said = message if isinstance(message, Said) else Said(message)  # the host's carries its fix
+            self.say(said.prefixed(f"{done} It could not be applied: "), error=True)
 
     def say(self, text: str, *, error: bool = False) -> None:
         """A line under the heading: what an action did, or why it failed; with the fix as a

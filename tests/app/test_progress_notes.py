@@ -16,7 +16,8 @@ from pytestqt.qtbot import QtBot
 
 from app.gateway_host import GatewayHost, NotServing
 from app.windows.quotas import QuotasPage
-from gateway import GatewayServer
+from app.words import Said, said_of
+from gateway import Fix, GatewayServer, ListenError
 
 WAIT = 15_000
 
@@ -111,6 +112,19 @@ def test_a_change_the_gateway_refused_says_why(qtbot: QtBot, make_app: MakeApp) 
     assert page.note.text() == "Saved. It could not be applied: That setting cannot be used."
 
 
+def test_a_refusal_with_a_fix_offers_it(qtbot: QtBot, make_app: MakeApp) -> None:
+    app = make_app()
+    page = app.window.go(QuotasPage.title)
+    assert isinstance(page, QuotasPage)
+    page.say_done("Saved.", False)
+    busy = ListenError("Port 11488 is already in use by another program.", fix=Fix("choose_port"), detail="[Errno 98]")
+    with qtbot.waitSignal(app.host.refused) as refused:
+        app.host.refused.emit(said_of(busy))  # a Said, across a signal: the fix arrives with it
+    assert isinstance(refused.args[0], Said) and refused.args[0].fix == Fix("choose_port")
+    assert page.note.text() == "Saved. It could not be applied: Port 11488 is already in use by another program."
+    assert page.fix_button.text() == "Use another port…" and page.details_button.isVisible()
+
+
 def test_work_the_gateway_stopped_under_says_so_in_words(qtbot: QtBot, made: list[SlowServer]) -> None:
     host = _host(made)
     try:
@@ -158,5 +172,6 @@ def test_a_file_the_gateway_could_not_read_is_said_in_words(qtbot: QtBot, made: 
         with qtbot.waitSignal(host.refused, timeout=WAIT) as refused:
             host.reconfigure()
         assert refused.args == [f"Switchboard is not allowed to read or change “{database}”."]
+        assert isinstance(refused.args[0], Said) and "[Errno 13]" in refused.args[0].detail  # whole, across threads
     finally:
         host.shutdown(10)
