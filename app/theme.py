@@ -77,6 +77,9 @@ DARK = Scheme(
     button="#33363c",
     notice=("#3d3422", "#f3dfa6", "#7a6431"),
 )
+# The tray's notice on X11 (Qt's own balloon) is drawn on a fixed pale yellow whatever the scheme:
+# its words in the light scheme's text colour, or on dark they were pale on pale.
+BALLOON_TEXT = LIGHT.text
 SCHEMES = {"system": Qt.ColorScheme.Unknown, "light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark}
 
 
@@ -157,6 +160,10 @@ QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus {{ border: 1px solid {s.a
 QProgressBar {{ background: {s.alternate}; border: 1px solid {s.border}; border-radius: 6px; text-align: center;
     min-height: 1.4em; }}
 QProgressBar::chunk {{ border-radius: 5px; }}
+* {{ dialogbuttonbox-buttons-have-icons: 0; }}
+QMessageBox QLabel#qt_msgbox_label {{ font-weight: 600; min-width: 360px; }}
+QMessageBox QLabel#qt_msgbox_informativelabel {{ min-width: 360px; }}
+QBalloonTip QLabel {{ color: {BALLOON_TEXT}; }}
 QToolTip {{ background: {s.card}; color: {s.text}; border: 1px solid {s.border}; padding: {SPACE_S}px; }}
 """
 

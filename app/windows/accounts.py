@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QMessageBox, QPu
 from app.viewmodels.health import account_state
 from app.viewmodels.table import Column, field
 from app.windows.confirm import confirm
-from app.windows.page import ACTOR, Context, Page, table
+from app.windows.page import ACTOR, Context, Page, fit_rows, table
 from app.windows.sign_in_dialog import SignInDialog
 from gateway import AccountEntry, AccountPublic, Control, FlowDoc, StatusDocument
 
@@ -68,7 +68,7 @@ class AccountsPage(Page):
         self.none = QLabel(NONE_YET)
         self.none.setObjectName("muted")
         self.layout_.addWidget(self.none)
-        self.layout_.addWidget(self.view, 1)
+        self.layout_.addWidget(self.view)
         self.risk = QLabel()
         self.risk.setWordWrap(True)
         self.layout_.addWidget(self.risk)
@@ -84,8 +84,8 @@ class AccountsPage(Page):
         accounts = status.get("accounts", []) if status is not None else []
         selected = self.selected()
         self.model.set_rows(accounts)
-        for shown in (self.view, self.remove_button):
-            shown.setVisible(bool(accounts))
+        fit_rows(self.view, len(accounts))  # as tall as its accounts, hidden with none
+        self.remove_button.setVisible(bool(accounts))
         self.none.setVisible(not accounts)
         if selected is not None:
             ids = [a["id"] for a in accounts]

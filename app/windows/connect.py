@@ -81,7 +81,14 @@ class ConnectPage(Page):
         self.tools.setFixedWidth(220)
         self.tools.setAccessibleName("Tools")
         self.tools.currentRowChanged.connect(self._show)
-        body.addWidget(self.tools)
+        column = QVBoxLayout()
+        column.addWidget(self.tools, 1)
+        legend = QLabel(
+            f'<span style="color:{GOOD}">●</span> set up &nbsp; <span style="color:{IDLE}">●</span> installed'
+        )
+        legend.setObjectName("muted")
+        column.addWidget(legend)
+        body.addLayout(column)
         right = QVBoxLayout()
         self.setup_box = QWidget()
         box = QVBoxLayout(self.setup_box)

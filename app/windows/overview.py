@@ -59,7 +59,8 @@ class OverviewPage(Page):
         # The lists are as tall as what they hold (the page scrolls), not boxes mostly empty.
         self.layout_.addWidget(_section("Top models today"))
         self.models_view, self.models = table(
-            [field("Model", "name"), field("Requests", "requests", True), field("Tokens", "total_tokens", True)]
+            [field("Model", "name"), field("Requests", "requests", True), field("Tokens", "total_tokens", True)],
+            stretch=0,
         )
         self.layout_.addWidget(self.models_view)
         self.no_requests = QLabel("No requests yet today.")

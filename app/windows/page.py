@@ -310,7 +310,9 @@ def fit_rows(view: QAbstractItemView, rows: int) -> None:
     view.setFixedHeight(header + rows * max(row, view.fontMetrics().height() + 8) + 2 * view.frameWidth() + 2)
 
 
-def table(columns: Sequence[Column[R]]) -> tuple[QTableView, RowsModel[R]]:
+def table(columns: Sequence[Column[R]], stretch: int | None = None) -> tuple[QTableView, RowsModel[R]]:
+    """``stretch``: the column that takes the room left (a name, not a count pushed to the far
+    right); the last when None."""
     model: RowsModel[R] = RowsModel(columns)
     view = QTableView()
     view.setModel(model)
@@ -321,7 +323,9 @@ def table(columns: Sequence[Column[R]]) -> tuple[QTableView, RowsModel[R]]:
     view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
     header = view.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    header.setStretchLastSection(True)
+    header.setStretchLastSection(stretch is None)
+    if stretch is not None:
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     view.setWordWrap(False)
     view.setTextElideMode(Qt.TextElideMode.ElideRight)
 
@@ -329,7 +333,9 @@ def table(columns: Sequence[Column[R]]) -> tuple[QTableView, RowsModel[R]]:
         if not shiboken6.isValid(view):  # the window closed since the rows came
             return
         widest = max(MIN_COLUMN_CAP, view.viewport().width() // 3)
-        for column in range(model.columnCount() - 1):
+        for column in range(model.columnCount() - (stretch is None)):
+            if column == stretch:
+                continue
             view.resizeColumnToContents(column)
             if view.columnWidth(column) > widest:
                 view.setColumnWidth(column, widest)

@@ -40,12 +40,13 @@ from app.viewmodels.table import Column, field, stamp
 from app.windows.confirm import confirm
 from app.windows.connect import restore_all_tools
 from app.windows.key_dialog import KeyDialog
-from app.windows.page import ACTOR, Context, Edited, Page, table
+from app.windows.page import ACTOR, Context, Edited, Page, fit_rows, table
 from app.windows.updates_box import UpdatesBox
 from gateway import LOG_LEVELS, MOVABLE, ClientKey, Control, CreatedKey, Fix, secrets_place
 
 THEME_NAMES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
 LAN_KEY_LABEL = "LAN"
+NO_KEYS = "No client keys yet. Programs on this computer need none unless asked to above; other computers do."
 
 
 class SettingsPage(Page):
@@ -99,8 +100,12 @@ class SettingsPage(Page):
             Column("State", lambda r: "revoked" if r["revoked_at"] else "live"),
         ]
         self.keys_view, self.keys_model = table(key_columns)
-        self.keys_view.setMinimumHeight(120)
         keys_layout.addRow(self.keys_view)
+        self.no_keys = QLabel(NO_KEYS)
+        self.no_keys.setObjectName("muted")
+        self.no_keys.setWordWrap(True)
+        keys_layout.addRow(self.no_keys)
+        fit_rows(self.keys_view, 0)
         buttons = QHBoxLayout()
         for text, act in (("Create key…", self.create_key), ("Revoke", self.revoke_key)):
             button = QPushButton(text)
@@ -189,6 +194,8 @@ class SettingsPage(Page):
     def _keys(self, keys: list[ClientKey]) -> None:
         self.keys = keys
         self.keys_model.set_rows(sorted(keys, key=lambda k: (bool(k["revoked_at"]), -k["created_at"])))
+        fit_rows(self.keys_view, len(keys))  # as tall as its keys: no empty box
+        self.no_keys.setVisible(not keys)
 
     # --- address ----------------------------------------------------------------------------
 

@@ -86,7 +86,7 @@ class UsagePage(Page):
             field("Completion", "completion_tokens", True),
             field("Total", "total_tokens", True),
         ]
-        self.groups_view, self.groups = table(groups)
+        self.groups_view, self.groups = table(groups, stretch=0)
         self.layout_.addWidget(self.groups_view, 1)
         tools = QHBoxLayout()
         tools.addWidget(QLabel("Recent requests"))
@@ -97,7 +97,7 @@ class UsagePage(Page):
         export.clicked.connect(self.export)
         tools.addWidget(export)
         self.layout_.addLayout(tools)
-        self.recent_view, self.recent = table(RECENT)
+        self.recent_view, self.recent = table(RECENT, stretch=1)
         self.proxy = QSortFilterProxyModel()
         self.proxy.setSourceModel(self.recent)
         self.proxy.setFilterKeyColumn(-1)

@@ -18,6 +18,7 @@ from app.windows.accounts import NONE_YET, AccountsPage
 from app.windows.overview import OverviewPage
 from app.windows.providers import ProvidersPage
 from app.windows.quotas import QuotasPage
+from app.windows.settings import NO_KEYS, SettingsPage
 from gateway import Found
 from gateway.routing.health import Rest
 
@@ -107,3 +108,12 @@ def test_overview_lists_are_as_tall_as_what_they_hold(make_app: MakeApp) -> None
     assert overview.models_view.isHidden() and not overview.no_requests.isHidden()
     assert overview.problems.count() == 1 and overview.problems.maximumHeight() < 80  # one line, not a box
     assert overview.state.styleSheet() == f"color: {GOOD};"  # serving: the tray icon's green
+
+
+def test_settings_without_client_keys_says_so_instead_of_an_empty_table(qtbot: QtBot, make_app: MakeApp) -> None:
+    app = make_app()
+    app.window.show()
+    settings = app.window.go(SettingsPage.title)
+    assert isinstance(settings, SettingsPage)
+    qtbot.waitUntil(lambda: not settings.no_keys.isHidden(), timeout=WAIT)
+    assert settings.no_keys.text() == NO_KEYS and settings.keys_view.isHidden()
