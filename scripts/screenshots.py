@@ -7,7 +7,8 @@ Needs Xvfb, trayer, xdotool, xprop and ImageMagick's ``import``. A fake OpenAI-c
 serves two providers and a fake ChatGPT a Codex subscription (imported from a Codex login first), and
 a few requests go through the gateway, so the pages have something to show.
 Files are named ``<size>-<theme>-<n>-<page>.png``; the window's own minimum size is printed per page,
-since a window whose minimum outgrows the screen is cut off by it.
+since a window whose minimum outgrows the screen is cut off by it. ``--dialogs`` adds the dialogs,
+the tray's menu and notice and the test messages' answers (scripts/screenshot_dialogs.py).
 """
 
 from __future__ import annotations
@@ -123,22 +124,29 @@ def place(wid: str, env: dict[str, str], size: tuple[int, int] | None = None) ->
     time.sleep(1.0)
 
 
+def prepare_home(home: Path, theme: str, fakes: Fakes, env: dict[str, str]) -> dict[str, str]:
+    """A state folder in ``theme`` with a Codex subscription imported, and the environment the app
+    runs with: two providers' keys on the fake upstream, Codex's login and ChatGPT on the fake."""
+    (home / "config.toml").write_text(f'{LOCAL_OFF}\n[app]\ntheme = "{theme}"\n', encoding="utf-8")
+    upstream, chatgpt = fakes.openai.url, fakes.chatgpt
+    app_env = {**env, "GROQ_BASE_URL": upstream, "GROQ_API_KEY": KEY, "MISTRAL_BASE_URL": upstream}
+    app_env["MISTRAL_API_KEY"] = KEY
+    codex_home = home / "codex"
+    codex_home.mkdir()
+    (codex_home / "auth.json").write_text(json.dumps(chatgpt.auth_file(chatgpt.issue())), encoding="utf-8")
+    app_env |= {"CODEX_HOME": str(codex_home), "SWITCHBOARD_CODEX_BASE_URL": chatgpt.url}
+    app_env["SWITCHBOARD_OPENAI_AUTH_URL"] = chatgpt.root
+    gateway = (sys.executable, "-m", "gateway", "accounts", "--home", str(home), "import", "codex")
+    subprocess.run(gateway, env=app_env, check=True, capture_output=True, timeout=60)
+    return app_env
+
+
 def shoot(size: str, theme: str, out: Path, display: int, fakes: Fakes, scale: str = "") -> None:
     width, height = (int(n) for n in size.split("x"))
     env = {**os.environ, "DISPLAY": f":{display}"}
     env.pop("QT_QPA_PLATFORM", None)
     with tempfile.TemporaryDirectory(prefix="switchboard-shots-") as home:
-        Path(home, "config.toml").write_text(f'{LOCAL_OFF}\n[app]\ntheme = "{theme}"\n', encoding="utf-8")
-        upstream, chatgpt = fakes.openai.url, fakes.chatgpt
-        app_env = {**env, "GROQ_BASE_URL": upstream, "GROQ_API_KEY": KEY, "MISTRAL_BASE_URL": upstream}
-        app_env["MISTRAL_API_KEY"] = KEY
-        codex_home = Path(home, "codex")
-        codex_home.mkdir()
-        (codex_home / "auth.json").write_text(json.dumps(chatgpt.auth_file(chatgpt.issue())), encoding="utf-8")
-        app_env |= {"CODEX_HOME": str(codex_home), "SWITCHBOARD_CODEX_BASE_URL": chatgpt.url}
-        app_env["SWITCHBOARD_OPENAI_AUTH_URL"] = chatgpt.root
-        gateway = (sys.executable, "-m", "gateway", "accounts", "--home", home, "import", "codex")
-        subprocess.run(gateway, env=app_env, check=True, capture_output=True, timeout=60)
+        app_env = prepare_home(Path(home), theme, fakes, env)
         if scale:  # a HiDPI screen: ``size`` in device pixels
             app_env["QT_SCALE_FACTOR"] = scale
         port = free_port()
@@ -182,6 +190,24 @@ def shoot(size: str, theme: str, out: Path, display: int, fakes: Fakes, scale: s
                     run("xdotool", "key", "--clearmodifiers", "Down", env=env)
 
 
+def shoot_dialogs(size: str, theme: str, out: Path, display: int, fakes: Fakes) -> None:
+    """The dialogs, the tray's menu and notice and the test messages' answers (screenshot_dialogs.py,
+    the app in that process), named ``<size>-<theme>-<what>.png``."""
+    width, height = size.split("x")
+    env = {**os.environ, "DISPLAY": f":{display}"}
+    env.pop("QT_QPA_PLATFORM", None)
+    with tempfile.TemporaryDirectory(prefix="switchboard-shots-") as home:
+        app_env = prepare_home(Path(home), theme, fakes, env)
+        with background("Xvfb", f":{display}", "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp", env=env):
+            wait_for(lambda: Path(f"/tmp/.X11-unix/X{display}").exists())
+            time.sleep(0.5)
+            with background("trayer", "--edge", "top", "--align", "right", "--widthtype", "request", env=env):
+                time.sleep(0.5)
+                script = str(ROOT / "scripts" / "screenshot_dialogs.py")
+                args = ("--home", home, "--out", str(out), "--prefix", f"{size}-{theme}", "--size", size)
+                subprocess.run((sys.executable, script, *args), env=app_env, check=True, timeout=240)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -189,12 +215,17 @@ def main() -> int:
     parser.add_argument("--sizes", default="1366x768,1024x640")
     parser.add_argument("--themes", default="light,dark")
     parser.add_argument("--scale", default="", help="device pixels per point, e.g. 2 for a HiDPI screen")
+    parser.add_argument("--pages", action=argparse.BooleanOptionalAction, default=True, help="the window's pages")
+    parser.add_argument("--dialogs", action="store_true", help="the dialogs, the tray's menu and notice too")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with fake_upstreams() as fakes:
         for size in args.sizes.split(","):
             for theme in args.themes.split(","):
-                shoot(size, theme, args.out, args.display, fakes, args.scale)
+                if args.pages:
+                    shoot(size, theme, args.out, args.display, fakes, args.scale)
+                if args.dialogs:
+                    shoot_dialogs(size, theme, args.out, args.display, fakes)
     return 0
 
 
