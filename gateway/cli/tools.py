@@ -50,19 +50,30 @@ def _places(paths: StatePaths) -> Places:
     return Places.for_user(paths.data_dir)
 
 
-def _client_key(args: argparse.Namespace, settings: Settings, paths: StatePaths, label: str) -> Made:
+def _client_key(
+    args: argparse.Namespace, settings: Settings, paths: StatePaths, label: str, kept_as: str | None = None
+) -> Made:
     """The key the tool presents: ``--key``, else a new one where the gateway needs keys (with its
-    id, to revoke it again when the tool's file cannot take it)."""
+    id, to revoke it again when the tool's file cannot take it). ``kept_as``: the secret that keeps
+    it for the next run (``launch``, where no file holds it) — reused while it is not revoked, so
+    launches do not pile up keys."""
     if args.key:
         return Made(str(args.key), None)
     if not settings.server.require_keys:
         return Made(None, None)
-    state = open_state(paths, args.open_secrets(paths.data_dir))
+    secrets = args.open_secrets(paths.data_dir)
+    state = open_state(paths, secrets)
     try:
+        kept = secrets.get(kept_as) if kept_as else None
+        if kept and state.keys.find(kept) is not None:
+            return Made(kept, None)
         created = asyncio.run(ClientKeys(state).create(label, "standard", {}, ACTOR))
+        if kept_as:
+            secrets.set(kept_as, created["key"])
     finally:
         state.close()
-    print(f"Made a client key for {label} ({created['id']}); it is written into its settings.", file=sys.stderr)
+    where = "kept for its next launch" if kept_as else "written into its settings"
+    print(f"Made a client key for {label} ({created['id']}); it is {where}.", file=sys.stderr)
     return Made(created["key"], created["id"])
 
 
@@ -129,7 +140,7 @@ def cmd_launch(args: argparse.Namespace, paths: StatePaths) -> int:
         return fail(f"{args.program} is not installed here (it is not on PATH).")
     try:
         settings = _settings(args, paths)
-        made = _client_key(args, settings, paths, f"{args.program} (launch)")
+        made = _client_key(args, settings, paths, f"{args.program} (launch)", f"launch-key:{args.program}")
     except (StoreError, ConfigError) as exc:
         return fail(exc)
     argv, env = command(

@@ -80,3 +80,39 @@ def test_a_key_made_for_a_file_that_cannot_take_it_is_revoked(
 def test_restore_names_the_tool(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["connect", "--restore", "--home", str(tmp_path / "state")]) == 2
     assert "name the tool to restore" in capsys.readouterr().err
+
+
+def test_launch_reuses_the_key_it_made_until_it_is_revoked(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``launch`` changes no file, so its client key is kept in the secret store: a second launch
+    presents the same key (no pile of keys), and a new one is made once that one is revoked."""
+    monkeypatch.delenv("SWITCHBOARD_SECRETS")  # kept between runs: the file store (no keychain here)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    programs = tmp_path / "bin"
+    programs.mkdir()
+    (programs / "claude").write_text("#!/bin/sh\n", encoding="utf-8")
+    (programs / "claude").chmod(0o755)
+    monkeypatch.setenv("PATH", str(programs))
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "config.toml").write_text("[server]\nrequire_keys = true\n", encoding="utf-8")
+    tokens: list[str] = []
+
+    def run(path: str, argv: list[str], env: dict[str, str]) -> None:  # the tool taking the process's place
+        tokens.append(env["ANTHROPIC_AUTH_TOKEN"])
+        raise SystemExit(0)
+
+    monkeypatch.setattr("os.execve", run)
+    for _ in range(2):
+        with pytest.raises(SystemExit):
+            main(["launch", "--home", str(state), "claude", "-p", "hi"])
+    assert len(tokens) == 2 and tokens[0] == tokens[1] and tokens[0].startswith("sk-")
+    capsys.readouterr()
+    assert main(["keys", "--home", str(state), "list", "--json"]) == 0
+    (made,) = json.loads(capsys.readouterr().out)
+    assert made["label"] == "claude (launch)"
+    assert main(["keys", "--home", str(state), "revoke", made["id"]]) == 0
+    with pytest.raises(SystemExit):
+        main(["launch", "--home", str(state), "claude"])
+    assert tokens[2] != tokens[0]
