@@ -12,17 +12,19 @@ from app.viewmodels.table import Column, field
 from app.windows.confirm import confirm
 from app.windows.page import ACTOR, Context, Page, fit_rows, table
 from app.windows.sign_in_dialog import SignInDialog
-from gateway import AccountEntry, AccountPublic, Control, FlowDoc, StatusDocument
+from gateway import AccountEntry, AccountPublic, Control, Fix, FixId, FlowDoc, StatusDocument
 
 SERVICES = {"codex": "ChatGPT (Codex)", "copilot": "GitHub Copilot"}
 NONE_YET = (
     "No account connected yet. Sign in above to use a ChatGPT or GitHub Copilot subscription's models, "
     "or import a login this computer already has."
 )
+SIGN_IN_FIXES: dict[FixId, str] = {"sign_in_chatgpt": "codex", "sign_in_copilot": "copilot"}  # fix → sign-in kind
 
 
 class AccountsPage(Page):
     title = "Accounts"
+    fixes = Page.fixes | set(SIGN_IN_FIXES)
 
     def __init__(self, context: Context) -> None:
         super().__init__(context)
@@ -109,6 +111,12 @@ class AccountsPage(Page):
     def import_editor(self) -> None:
         self.say("Reading your editor's Copilot sign-in…")
         self.ask(lambda control: control.import_copilot(ACTOR), self._connected)
+
+    def make_fix(self, fix: Fix) -> None:
+        if fix.id in SIGN_IN_FIXES:  # "Sign in with … instead": no login to import was found
+            self.sign_in(SIGN_IN_FIXES[fix.id])
+        else:
+            super().make_fix(fix)
 
     def sign_in(self, kind: str) -> None:
         self.say("Starting the sign-in…")

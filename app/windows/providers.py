@@ -19,6 +19,7 @@ from app.windows.server_dialog import ServerDialog
 from app.windows.tested_dialog import Answered, Refused
 from gateway import (
     Control,
+    Fix,
     KeyChange,
     ProviderRow,
     ProviderStatus,
@@ -31,6 +32,7 @@ from gateway import (
 
 class ProvidersPage(Page):
     title = "Providers and keys"
+    fixes = Page.fixes | {"store_key"}
 
     def __init__(self, context: Context) -> None:
         super().__init__(context)
@@ -131,6 +133,12 @@ class ProvidersPage(Page):
         return next(r for r in self.rows if r["id"] == provider)
 
     # --- keys ------------------------------------------------------------------------------------
+
+    def make_fix(self, fix: Fix) -> None:
+        if fix.id == "store_key" and fix.subject in self.cards:  # "Add its key…": the paste-a-key dialog
+            self.paste_key(self.card(fix.subject))
+        else:
+            super().make_fix(fix)
 
     def get_key(self, card: Card) -> None:
         if card.key_page:
