@@ -51,7 +51,8 @@ FixId = Literal[
     "sign_in_chatgpt",  # no Codex login to import: sign in with ChatGPT instead
     "sign_in_copilot",  # no editor's Copilot login to import (``subject``: the GitHub host): sign in instead
     "own_folder",  # another gateway serves from this state folder: this one could use a folder of its own
-    "unlock_secrets",  # the secrets file is encrypted and no passphrase was given
+    "unlock_secrets",  # the secrets file is encrypted and no passphrase was given (or a wrong one)
+    "set_aside_secrets",  # the secrets file cannot be read: move it aside, kept, and start with new secrets
 ]
 
 

@@ -20,6 +20,7 @@ COMMANDS: dict[FixId, str] = {
         "Give the passphrase in SWITCHBOARD_SECRETS_PASSPHRASE_FILE (a file holding it) or "
         "SWITCHBOARD_SECRETS_PASSPHRASE."
     ),
+    "set_aside_secrets": "Or rename that file (it is kept) and start again: new secrets are made.",
 }
 
 

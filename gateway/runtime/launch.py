@@ -5,6 +5,7 @@ changes to the settings file checked the way a start would read them."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from gateway.paths import StatePaths, platform_paths
 from gateway.runtime.server import GatewayServer
 from gateway.store.folder_lock import FolderLock
 from gateway.store.provider_keys import stored_keys
-from gateway.store.secrets import SecretStore, open_secrets
+from gateway.store.secrets import SecretStore, SecretsUnreadable, open_sealed, open_secrets
 
 ADMIN_PASSWORD_ENV = "SWITCHBOARD_ADMIN_PASSWORD"
 
@@ -109,6 +110,24 @@ class GatewaySetup:
         if self._secrets is None:
             self._secrets = self._open_secrets(self.paths.data_dir)
         return self._secrets
+
+    def unlock(self, passphrase: str) -> None:
+        """Open the encrypted secrets with ``passphrase``, given after start (the app asks for it
+        when none was given at launch), and from then on with it: kept in this process's memory
+        only, never written nor logged. Blocking (the passphrase is hashed); raises
+        ``ConfigError`` for a wrong one, in words that never repeat it."""
+        self._secrets = open_sealed(self.paths.data_dir, passphrase)
+        self._open_secrets = functools.partial(open_secrets, passphrase=passphrase)
+
+    def set_aside_secrets(self) -> Path | None:
+        """Move a secrets file that cannot be read out of the way (renamed beside itself, kept,
+        never deleted), so the next start makes new secrets in an empty store; where it went,
+        or None when the store opens after all. Blocking."""
+        try:
+            self.secrets()
+        except SecretsUnreadable as unreadable:
+            return unreadable.set_aside()
+        return None
 
     def move(self, target: Path) -> list[str]:
         """Move the state folder to ``target`` (the gateway stopped: ``GatewayHost.while_stopped``);

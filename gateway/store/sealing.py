@@ -32,6 +32,11 @@ class SealBroken(Exception):
     """The file cannot be opened: wrong passphrase, altered, or not one of ours."""
 
 
+class PassphraseRefused(SealBroken):
+    """The file is one of ours but the passphrase does not open it (or its contents were altered:
+    the two cannot be told apart)."""
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
@@ -102,4 +107,4 @@ class Seal:
         try:
             return AESGCM(self.key).decrypt(nonce, sealed, self._aad()).decode("utf-8")
         except InvalidTag:
-            raise SealBroken("the passphrase does not open it (or the file was altered)") from None
+            raise PassphraseRefused("the passphrase does not open it (or the file was altered)") from None

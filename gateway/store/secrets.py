@@ -61,7 +61,7 @@ class SecretsUnreadable(ConfigError):
             "or move it aside to start with new secrets (client keys, the admin password and stored provider keys "
             "must then be set again)"
         )
-        super().__init__(self.message)
+        super().__init__(self.message, fix=Fix("set_aside_secrets"))
 
     def set_aside(self) -> Path:
         """Rename the file beside itself, never over another file; where it went."""
@@ -69,6 +69,9 @@ class SecretsUnreadable(ConfigError):
         while (target := self.path.with_name(f"{self.path.name}.unreadable-{n}")).exists():
             n += 1
         self.path.rename(target)
+        log.warning(
+            "the unreadable secrets file %s is kept as %s; new secrets are made in its place", self.path, target
+        )
         return target
 
 
@@ -203,8 +206,18 @@ def open_secrets(data_dir: Path, passphrase: str | None = None, *, keep: bool = 
     return store
 
 
+def open_sealed(data_dir: Path, passphrase: str) -> SecretStore:
+    """The encrypted store of ``data_dir`` opened with a passphrase given after start (the app asks
+    for it): a wrong one is refused with ``ConfigError``, and no encrypted file is made where
+    there is none (that is opting in, which a passphrase given at start does)."""
+    sealed = data_dir / SEALED_FILE_NAME
+    if not sealed.exists():
+        raise ConfigError("There are no encrypted saved keys here to unlock.", detail=f"{sealed} does not exist")
+    return _sealed_store(sealed, data_dir / FILE_NAME, passphrase)
+
+
 def _sealed_store(sealed: Path, plain: Path, passphrase: str | None) -> FileSecrets:
-    from gateway.store.sealing import Seal, SealBroken
+    from gateway.store.sealing import PassphraseRefused, Seal, SealBroken
 
     if passphrase is None:
         raise ConfigError(
@@ -215,8 +228,12 @@ def _sealed_store(sealed: Path, plain: Path, passphrase: str | None) -> FileSecr
     try:
         store = FileSecrets(sealed, Seal.for_file(sealed, passphrase))
         store.names()  # opens it now: a wrong passphrase is said at start, not at first use
-    except SealBroken as exc:
-        raise ConfigError(f"{sealed}: {exc}") from None
+    except PassphraseRefused as exc:
+        raise ConfigError(
+            "That passphrase does not open the saved keys.", fix=Fix("unlock_secrets"), detail=f"{sealed}: {exc}"
+        ) from None
+    except SealBroken as exc:  # not one of ours, or its header altered: no passphrase opens it
+        raise SecretsUnreadable(sealed, str(exc)) from None
     if plain.exists():  # opting in: what the plain file held moves into the encrypted one
         old = FileSecrets(plain)
         for name in old.names():

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, Fix
 from gateway.store import sealing
 from gateway.store.secrets import (
     FILE_NAME,
@@ -88,8 +88,9 @@ def test_an_encrypted_folder_needs_its_passphrase_and_only_that_one(tmp_path: Pa
     with pytest.raises(ConfigError, match="encrypted with a passphrase") as refused:
         open_secrets(tmp_path)  # never a silent start over a new, empty store
     assert PASSPHRASE_FILE_ENV in refused.value.detail
-    with pytest.raises(ConfigError, match="the passphrase does not open it"):
+    with pytest.raises(ConfigError, match="passphrase does not open the saved keys") as wrong:
         open_secrets(tmp_path, "another passphrase entirely")
+    assert wrong.value.fix == Fix("unlock_secrets") and "entirely" not in str(wrong.value) + wrong.value.detail
 
 
 @pytest.mark.parametrize(
@@ -97,9 +98,9 @@ def test_an_encrypted_folder_needs_its_passphrase_and_only_that_one(tmp_path: Pa
     [
         (
             lambda d: {**d, "data": base64.b64encode(b"\x00" + base64.b64decode(d["data"])[1:]).decode()},
-            "does not open it",
+            "does not open the saved keys",
         ),
-        (lambda d: {**d, "kdf": {**d["kdf"], "time_cost": 4}}, "does not open it"),
+        (lambda d: {**d, "kdf": {**d["kdf"], "time_cost": 4}}, "does not open the saved keys"),
         (lambda d: {**d, "kdf": {**d["kdf"], "memory_cost": 1 << 30}}, "out of bounds"),  # no hour-long hashing
         (lambda d: {**d, "version": 9}, "known version"),
         (lambda d: {**d, "nonce": "***"}, "known version"),
@@ -171,3 +172,65 @@ def test_an_unreadable_file_is_a_typed_error_that_writes_nothing_and_can_be_set_
     store = open_secrets(tmp_path)  # the next start: new secrets, in a new file (no keychain here)
     store.set("jwt-secret", "cd" * 64)
     assert FileSecrets(path).get("jwt-secret") == "cd" * 64
+
+
+def test_the_passphrase_given_after_start_is_checked_and_then_opens_the_secrets(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 22, item 5: the app started without the passphrase asks for it; ``GatewaySetup.unlock``
+    refuses a wrong one in words that never repeat it, and the right one opens the secrets from
+    then on, kept in memory only (nothing written, nothing logged, no variable set)."""
+    from gateway import GatewaySetup, StatePaths, secrets_opener
+    from gateway.store.provider_keys import set_keys
+
+    paths = StatePaths(tmp_path / "config", tmp_path / "share", tmp_path / "logs")  # the platform's: movable
+    paths.ensure()
+    set_keys(open_secrets(paths.data_dir, PASSPHRASE), "openai", (CANARY,))
+    env: dict[str, str] = {}
+    setup = GatewaySetup(paths, env, port=0, secrets=secrets_opener(env), defaults=paths)
+    with pytest.raises(ConfigError, match="encrypted with a passphrase") as locked:
+        setup.settings()
+    assert locked.value.fix == Fix("unlock_secrets")
+    wrong = "not the passphrase at all"
+    with pytest.raises(ConfigError, match="does not open the saved keys") as refused:
+        setup.unlock(wrong)
+    assert refused.value.fix == Fix("unlock_secrets") and wrong not in f"{refused.value} {refused.value.detail}"
+    with caplog.at_level("DEBUG"):
+        setup.unlock(PASSPHRASE)
+        openai = next(p for p in setup.settings().providers if p.id == "openai")
+        assert openai.keys == (CANARY,)  # the stored key is used
+        setup.move(tmp_path / "moved")  # a later open, in another folder, uses the passphrase too
+        assert setup.secrets().kind == "encrypted file" and setup.secrets().get("provider-key:openai") == CANARY
+    assert PASSPHRASE not in caplog.text and env == {}
+    assert PASSPHRASE.encode() not in on_disk(tmp_path)
+
+
+def test_unlocking_makes_no_encrypted_file_where_there_is_none(tmp_path: Path) -> None:
+    from gateway import GatewaySetup, resolve_paths
+
+    paths = resolve_paths(tmp_path / "home", {})
+    paths.ensure()
+    with pytest.raises(ConfigError, match="no encrypted saved keys"):
+        GatewaySetup(paths, {}).unlock(PASSPHRASE)
+    assert not (paths.data_dir / SEALED_FILE_NAME).exists()
+
+
+@pytest.mark.parametrize("sealed", [False, True], ids=["plain", "encrypted"])
+def test_an_unreadable_file_offers_to_be_set_aside_and_is_kept(tmp_path: Path, sealed: bool) -> None:
+    """The fix ``SecretsUnreadable`` carries, as the app makes it: the file renamed beside itself,
+    kept byte for byte, and the next open starts with an empty store. An encrypted file no
+    passphrase could open (not one of ours) is unreadable too, not a wrong passphrase."""
+    from gateway import GatewaySetup, resolve_paths, secrets_opener
+
+    paths = resolve_paths(tmp_path / "home", {})
+    paths.ensure()
+    broken = paths.data_dir / (SEALED_FILE_NAME if sealed else FILE_NAME)
+    broken.write_text('{"format": "something else"}' if sealed else '{"jwt-secret": "', encoding="utf-8")
+    before = broken.read_bytes()
+    setup = GatewaySetup(paths, {}, secrets=secrets_opener({PASSPHRASE_ENV: PASSPHRASE} if sealed else {}))
+    with pytest.raises(SecretsUnreadable) as unreadable:
+        setup.secrets()
+    assert unreadable.value.fix == Fix("set_aside_secrets")
+    kept = setup.set_aside_secrets()
+    assert kept is not None and kept.read_bytes() == before and not broken.exists()
+    assert setup.secrets().get("jwt-secret") is None and setup.set_aside_secrets() is None  # opens now: nothing to do
