@@ -24,6 +24,8 @@ BUTTONS: dict[FixId, str] = {
     "store_key": "Add its key…",
     "sign_in_chatgpt": "Sign in with ChatGPT instead",
     "sign_in_copilot": "Sign in with GitHub instead",
+    "unlock_secrets": "Enter the passphrase…",
+    "set_aside_secrets": "Set the unreadable file aside…",
 }
 OFFLINE = "Check the internet connection."
 _UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}

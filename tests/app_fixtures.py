@@ -26,7 +26,7 @@ from app.gateway_host import GatewayHost
 from app.platform.autostart import XdgAutostart
 from app.tasks import cancel_all, closing_async_generators
 from gateway import GatewaySetup, StatePaths, resolve_paths
-from gateway.store.secrets import MemorySecrets
+from gateway.store.secrets import MemorySecrets, SecretStore
 
 T = TypeVar("T")
 WAIT_MS = 15_000
@@ -121,10 +121,14 @@ def make_app(qtbot: QtBot, tmp_path: Path, qt_loop: Any) -> Iterator[MakeApp]:
         tray: bool = False,
         platform_folders: bool = False,
         first_run: bool = False,
+        opener: Callable[[Path], SecretStore] | None = None,
+        starts: bool = True,
     ) -> Application:
         # platform_folders: the state in the platform's (three) folders, as without --home, so it can
         # be moved from Settings; else in one --home folder. first_run: the welcome and the tray's
         # first notice still to come (else they are marked as seen, so other tests get no extra window).
+        # opener: how the app opens its secret store (a real file), in place of the in-memory one.
+        # starts=False: the gateway is expected not to start (its ``failed`` is awaited instead).
         defaults = StatePaths(tmp_path / "config", tmp_path / "share", tmp_path / "logs")
         paths = defaults if platform_folders else resolve_paths(tmp_path / "home", {})
         paths.ensure()
@@ -138,7 +142,7 @@ def make_app(qtbot: QtBot, tmp_path: Path, qt_loop: Any) -> Iterator[MakeApp]:
             return stores.setdefault(data_dir.resolve(), MemorySecrets())
 
         secrets = secrets_for(paths.data_dir)
-        setup = GatewaySetup(paths, environ, port=0, secrets=secrets_for, defaults=defaults)
+        setup = GatewaySetup(paths, environ, port=0, secrets=opener or secrets_for, defaults=defaults)
         host = GatewayHost(setup.server)
         opened: list[str] = []
         autostart = XdgAutostart(tmp_path / "autostart-home", ["switchboard"])
@@ -150,7 +154,7 @@ def make_app(qtbot: QtBot, tmp_path: Path, qt_loop: Any) -> Iterator[MakeApp]:
         app.stores = stores  # type: ignore[attr-defined]
         # Until the start is heard on the Qt thread, not only done on the gateway's: a ``started`` still
         # on its way would otherwise reach the pages in the middle of the test (and end its notes early).
-        with qtbot.waitSignal(host.started, timeout=WAIT_MS):
+        with qtbot.waitSignal(host.started if starts else host.failed, timeout=WAIT_MS):
             app.start()
         made.append(app)
         return app

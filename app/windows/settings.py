@@ -41,6 +41,7 @@ from app.windows.confirm import confirm
 from app.windows.connect import restore_all_tools
 from app.windows.key_dialog import KeyDialog
 from app.windows.page import ACTOR, Context, Edited, Page, fit_rows, table
+from app.windows.passphrase_dialog import PassphraseDialog, set_aside_secrets
 from app.windows.updates_box import UpdatesBox
 from gateway import LOG_LEVELS, MOVABLE, ClientKey, Control, CreatedKey, Fix, secrets_place
 
@@ -51,7 +52,7 @@ NO_KEYS = "No client keys yet. Programs on this computer need none unless asked 
 
 class SettingsPage(Page):
     title = "Settings"
-    fixes = Page.fixes | {"add_client_key"}
+    fixes = Page.fixes | {"add_client_key", "unlock_secrets", "set_aside_secrets"}
     shows_failures = True  # where the address is chosen: a start that failed there says so, with its fix
 
     def __init__(self, context: Context) -> None:
@@ -242,6 +243,10 @@ class SettingsPage(Page):
     def make_fix(self, fix: Fix) -> None:
         if fix.id == "add_client_key":
             self.create_key()
+        elif fix.id == "unlock_secrets":
+            PassphraseDialog(self).open()
+        elif fix.id == "set_aside_secrets":
+            set_aside_secrets(self)
         else:
             super().make_fix(fix)
 
