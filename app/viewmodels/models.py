@@ -38,13 +38,13 @@ def _dollars(amount: float) -> str:
 
 
 def price_words(row: ModelRow) -> str:
-    """Per million tokens in and out; or what is paid otherwise."""
+    """Per million tokens in and out; or what is paid otherwise (short: the table fits a small screen)."""
     if row["kind"] == "auto":
-        return "the cheapest that can do the job"
+        return "cheapest that fits"
     if row["billing"] == "local":
-        return "free (runs on your server)"
+        return "free (your server)"
     if row["billing"] == "subscription":
-        return "included in your subscription"
+        return "subscription"
     if row["input_price"] is None or row["output_price"] is None:
         return "not known"
     return f"{_dollars(row['input_price'])} in, {_dollars(row['output_price'])} out"

@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QPushButton
 
 from app.viewmodels.table import Column, field
-from app.windows.page import Context, Edited, Page, table
+from app.windows.page import Context, Edited, Page, rows_height, table
 from gateway import Change, ProviderRow
 
 
@@ -53,7 +53,7 @@ class LocalModelsPage(Page):
         ]
         self.view, self.model = table(columns)
         self.view.doubleClicked.connect(lambda _: self.set_address())
-        self.layout_.addWidget(self.view, 1)
+        self.layout_.addWidget(self.view)
         row = QHBoxLayout()
         self.toggle_button = QPushButton("Turn off")
         for button, act in (
@@ -65,6 +65,7 @@ class LocalModelsPage(Page):
             row.addWidget(button)
         row.addStretch(1)
         self.layout_.addLayout(row)
+        self.layout_.addStretch(1)  # the buttons right under the list, the room left below them
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._label_toggle())
 
     def shown(self) -> None:
@@ -83,6 +84,7 @@ class LocalModelsPage(Page):
         chosen = self.selected()
         local = [r for r in rows if r["local"]]
         self.model.set_rows(local)
+        self.view.setFixedHeight(rows_height(self.view, max(1, len(local))))  # as tall as its servers
         if chosen is not None:
             ids = [r["id"] for r in local]
             if chosen["id"] in ids:

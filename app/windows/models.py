@@ -37,7 +37,7 @@ from app.viewmodels.models import (
     tried_words,
 )
 from app.viewmodels.table import Column, field
-from app.windows.page import Context, Page, table
+from app.windows.page import Context, Page, rows_height, table
 from gateway import ModelRow
 
 PROMPT = "Say hello in one short sentence."
@@ -85,14 +85,14 @@ class ModelsPage(Page):
             Column("Provider", provider_words),
             Column("Context", lambda r: context_words(r["context"]), numeric=True),
             Column("Can take", can_words),
-            Column("Price per million tokens", price_words),
+            Column("Price per 1M tokens", price_words),
             Column("State", state_words),
         ]
-        self.view, self.model = table(columns)
+        self.view, self.model = table(columns, stretch=0)  # the id takes the room left: no scrolling sideways
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._pick_selected())
         self.view.doubleClicked.connect(lambda _: self.copy_id())
-        line = self.fontMetrics().lineSpacing()
-        self.view.setMinimumHeight(line * 6)  # a few rows: on a small screen the page fits, the table scrolls
+        self.least = self.fontMetrics().lineSpacing() * 6  # on a small screen the page fits, the table scrolls
+        self.view.setMinimumHeight(self.least)
         split = QSplitter(Qt.Orientation.Vertical)
         split.setChildrenCollapsible(False)
         split.addWidget(self.view)
@@ -146,6 +146,10 @@ class ModelsPage(Page):
         chosen = self.selected()
         shown = found(self.rows, self.search.text())
         self.model.set_rows(shown)
+        # No taller than its rows: the room under a short list goes to Try it's answer, not to an empty box.
+        fitted = rows_height(self.view, max(1, len(shown)))
+        self.view.setMinimumHeight(min(self.least, fitted))
+        self.view.setMaximumHeight(fitted)
         self.count.setText(f"{len(shown)} of {len(self.rows)}" if len(shown) != len(self.rows) else "")
         if chosen is not None and chosen in shown:
             self._restoring = True  # the row chosen before, chosen again: not a new choice of model to try

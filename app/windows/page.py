@@ -303,11 +303,15 @@ def fit_rows(view: QAbstractItemView, rows: int) -> None:
     """As tall as ``rows`` rows (and a table's header), hidden with none: a list of three is not a
     box the height of the page."""
     view.setVisible(rows > 0)
-    if not rows:
-        return
+    if rows:
+        view.setFixedHeight(rows_height(view, rows))
+
+
+def rows_height(view: QAbstractItemView, rows: int) -> int:
+    """The height that shows ``rows`` rows (and a table's header) with no room under them."""
     row = view.sizeHintForRow(0) if view.model() is not None and view.model().rowCount() else 0
     header = view.horizontalHeader().sizeHint().height() if isinstance(view, QTableView) else 0
-    view.setFixedHeight(header + rows * max(row, view.fontMetrics().height() + 8) + 2 * view.frameWidth() + 2)
+    return header + rows * max(row, view.fontMetrics().height() + 8) + 2 * view.frameWidth() + 2
 
 
 def table(columns: Sequence[Column[R]], stretch: int | None = None) -> tuple[QTableView, RowsModel[R]]:

@@ -42,8 +42,10 @@ def test_search_narrows_the_list_and_copy_id_copies_the_chosen_one(
     assert [page.model.text(0, c) for c in range(page.model.columnCount())][:2] == ["fake/gpt-test", "fake"]
     assert page.picker.findText("fake/text-embed-test") < 0  # embeddings only: nothing to chat with
 
+    five = page.view.maximumHeight()  # as tall as its rows: no empty box under a short list
     page.search.setText("OTHER")
     assert [row["id"] for row in page.model.rows] == ["fake/gpt-other"] and page.count.text() == "1 of 5"
+    assert page.view.maximumHeight() < five
     page.search.setText("embeddings")
     assert [row["id"] for row in page.model.rows] == ["fake/text-embed-test"]
     page.search.setText("switchboard gpt-test")  # every word, in any column: what leads to it

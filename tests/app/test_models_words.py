@@ -52,10 +52,10 @@ def test_context_is_spoken_as_models_are() -> None:
 def test_price_per_million_or_what_is_paid_otherwise() -> None:
     assert price_words(row()) == "$0.15 in, $0.60 out"
     assert price_words(row(input_price=0.005, output_price=0.0)) == "$0.005 in, $0 out"
-    assert price_words(row(billing="local", input_price=None)) == "free (runs on your server)"
-    assert price_words(row(billing="subscription", input_price=None)) == "included in your subscription"
+    assert price_words(row(billing="local", input_price=None)) == "free (your server)"
+    assert price_words(row(billing="subscription", input_price=None)) == "subscription"
     assert price_words(row(input_price=None, output_price=None)) == "not known"
-    assert price_words(row(kind="auto", provider="switchboard")) == "the cheapest that can do the job"
+    assert price_words(row(kind="auto", provider="switchboard")) == "cheapest that fits"
 
 
 def test_state_in_words_never_a_code() -> None:
