@@ -136,8 +136,9 @@ QListWidget#nav::item:selected:focus {{ border: 1px solid {s.accent}; }}
 QListWidget::item {{ padding: 3px {SPACE_S}px; }}
 QScrollArea#pageScroll, QWidget#pageBody {{ background: {s.window}; border: none; }}
 QGroupBox, QFrame#card {{ background: {s.card}; border: 1px solid {s.border}; border-radius: {RADIUS}px; }}
-QGroupBox {{ margin-top: 1.6em; padding: {SPACE_M}px; font-weight: 600; }}
-QGroupBox::title {{ subcontrol-origin: margin; left: {SPACE_S}px; padding: 0 {SPACE_S}px; }}
+QGroupBox {{ margin-top: {SPACE_S}px; padding: {SPACE_M}px; padding-top: 1.6em; font-weight: 600; }}
+/* The title inside the card as its heading, in line with what the card holds (padding + layout margin). */
+QGroupBox::title {{ subcontrol-origin: border; subcontrol-position: top left; left: 17px; top: 10px; padding: 0; }}
 QGroupBox > QWidget, QGroupBox QLabel, QGroupBox QCheckBox {{ font-weight: normal; }}
 QTableView, QListWidget, QTreeView {{ background: {s.card}; border: 1px solid {s.border};
     border-radius: {RADIUS}px; gridline-color: {s.border}; }}
