@@ -36,6 +36,7 @@ KEY_PAGES = {
     "perplexity": "https://www.perplexity.ai/account/api/keys",
     "deepinfra": "https://deepinfra.com/dash/api_keys",
 }
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 NO_KEY = ProviderState("No key yet", OFF)
 CHECKING = ProviderState("Checking…", OFF)  # a key just given, before the next status says how it went
 
@@ -54,6 +55,7 @@ class Card:
     key_page: str | None  # where to get a key
     configured: bool
     stored_key: bool  # a key kept here, which can be removed
+    outside_key: bool  # a key set outside Switchboard (the environment), which stays in use whatever is added
     custom: bool  # a server added here, which can be removed
 
 
@@ -88,6 +90,7 @@ def card(row: ProviderRow, status: ProviderStatus | None) -> Card:
         key_page=KEY_PAGES.get(row["id"]),
         configured=row["configured"],
         stored_key="stored" in row["keys_from"],
+        outside_key="environment" in row["keys_from"],
         custom=row["custom"],
     )
 
@@ -114,6 +117,22 @@ def sort_pasted(*texts: str) -> tuple[str, str]:
 def host_of(address: str) -> str:
     """The host an address names, written with its scheme or without."""
     return urlsplit(address if "://" in address else f"https://{address}").hostname or ""
+
+
+def address_words(address: str) -> str:
+    """Where a provider answers, as a person reads it: the host, not the whole address."""
+    if not address:
+        return ""
+    host = host_of(address)
+    return "Address: this computer" if host in LOOPBACK else f"Address: {host or address}"
+
+
+def key_button_words(c: Card) -> str:
+    """The key button's words: a stored key is replaced; one set outside Switchboard is not (it stays
+    in use), so a key given here is another one."""
+    if c.stored_key:
+        return "Replace key…"
+    return "Add another key…" if c.outside_key else "Add key…"
 
 
 def removal_words(c: Card) -> tuple[str, str]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout
 
-from app.viewmodels.providers import Card
+from app.viewmodels.providers import Card, address_words, key_button_words
 
 Act = Callable[[Card], None]
 
@@ -83,10 +83,16 @@ class ProviderCard(QFrame):
         self.name.setText(card.name)
         self.state.setText(f'<span style="color:{card.state.colour}">●</span> {card.state.words}')
         self.state.setToolTip(card.state.words)
-        self.detail.setText(" · ".join(part for part in (card.keys, card.address) if part))
+        self.detail.setText(" · ".join(part for part in (card.keys, address_words(card.address)) if part))
+        self.detail.setToolTip(card.address)  # the whole address, one hover away
         wanted = not card.configured or card.state.key_refused
         self.buttons["Get a key"].setVisible(card.key_page is not None and wanted)
-        self.buttons["Add key…"].setText("Replace key…" if card.stored_key else "Add key…")
+        self.buttons["Add key…"].setText(key_button_words(card))
+        self.buttons["Add key…"].setToolTip(
+            "The key set outside Switchboard stays in use; a key added here is used as well."
+            if card.outside_key and not card.stored_key
+            else ""
+        )
         self.buttons["Add key…"].setVisible(not card.custom)
         self.buttons["Test"].setVisible(card.configured)
         self.buttons["Remove…"].setVisible(card.stored_key or card.custom)

@@ -9,7 +9,7 @@ from status_documents import key_status, provider_status, status_document
 from app.tray import TrayState, tooltip
 from app.viewmodels.health import health_of
 from app.viewmodels.provider_state import FAILING, OK, RESTING, TONE_COLOURS
-from app.viewmodels.providers import card, cards, sort_pasted
+from app.viewmodels.providers import address_words, card, cards, key_button_words, sort_pasted
 from gateway import ProviderRow, ProviderStatus
 from gateway.routing.health import Rest
 
@@ -102,6 +102,16 @@ def test_where_a_key_comes_from_is_said_right() -> None:
     assert card(both, status).keys == "2 keys: set outside Switchboard (environment) and stored by Switchboard"
     stored: ProviderRow = {**row(status), "keys": 1, "source": "config"}  # an address in the settings, a stored key
     assert card(stored, status).keys == "Key: stored by Switchboard"
+
+
+def test_the_key_button_and_the_address_say_what_is_there() -> None:
+    status = provider_status("openai", "OpenAI")
+    outside: ProviderRow = {**row(status), "keys_from": ["environment"]}
+    both: ProviderRow = {**row(status), "keys_from": ["environment", "stored"]}
+    said = [key_button_words(card(r, status)) for r in (row(status, configured=False), outside, both, row(status))]
+    assert said == ["Add key…", "Add another key…", "Replace key…", "Replace key…"]
+    assert address_words(card(row(status), status).address) == f"Address: {status['host']}"
+    assert address_words("http://localhost:8080/v1") == "Address: this computer" and address_words("") == ""
 
 
 def test_cards_in_use_come_first_and_local_servers_are_left_to_their_page() -> None:

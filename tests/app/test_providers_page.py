@@ -72,6 +72,10 @@ def test_states_in_words_agree_with_the_overview_and_the_tray(
     }
     qtbot.waitUntil(lambda: all(_words(page, p) == w for p, w in expected.items()), timeout=WAIT)
     assert page.card("works").keys == "Key: set outside Switchboard (environment)"
+    works = page.cards["works"]  # a key from outside stays in use: the button offers another, not a first one
+    assert works.buttons["Add key…"].text() == "Add another key…" and works.buttons["Add key…"].toolTip()
+    # The host in words, the whole address on hover.
+    assert works.detail.text().endswith("Address: this computer") and works.detail.toolTip() == fake.url
     refused = page.cards["refused"]
     assert _shown(refused.buttons["Test"]) and not _shown(refused.buttons["Get a key"])  # no key page known
 
