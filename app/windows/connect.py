@@ -37,6 +37,7 @@ from gateway import CreatedKey, ModelRow, StatusDocument, ToolPlaces, ToolSetup,
 
 AUTO = "auto"
 ERROR_STYLE = f"color: {BAD};"
+MOST_LINES = 16  # a longer snippet scrolls in its box
 
 
 def state_words(state: ToolState) -> str:
@@ -111,7 +112,8 @@ class ConnectPage(Page):
         self.result.setWordWrap(True)
         self.result.hide()
         box.addWidget(self.result)
-        self.by_hand = QLabel("Or do it by hand:")
+        self.by_hand = QLabel("Set up is all most people need. If you prefer to set it yourself, here is how:")
+        self.by_hand.setWordWrap(True)
         box.addWidget(self.by_hand)
         right.addWidget(self.setup_box)
         self.where = QLabel()
@@ -120,7 +122,7 @@ class ConnectPage(Page):
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        right.addWidget(self.text, 1)
+        right.addWidget(self.text)
         self.key_note = QLabel(
             f"This gateway asks every caller for a client key: make one under Settings, Client keys, and put it "
             f"in place of {KEY_PLACEHOLDER}. Set up makes one by itself."
@@ -131,7 +133,7 @@ class ConnectPage(Page):
         self.copy_button = QPushButton("Copy")
         self.copy_button.clicked.connect(lambda: self.context.copy(self.text.toPlainText()))
         right.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignRight)
-        right.addStretch(0)
+        right.addStretch(1)  # the room left under the snippet, not inside its box
         body.addLayout(right, 1)
         self.layout_.addLayout(body, 1)
         self._fill()  # the tools' states are read once the page is shown (no loop runs yet here)
@@ -167,6 +169,7 @@ class ConnectPage(Page):
         snippet = self._snippets[row]
         self.where.setText(snippet.where)
         self.text.setPlainText(snippet.text)
+        self._fit_text(snippet.text)
         self.text.setVisible(bool(snippet.text))
         self.copy_button.setVisible(bool(snippet.text))
         self.key_note.setVisible(self._keys_needed and bool(snippet.text))
@@ -178,6 +181,13 @@ class ConnectPage(Page):
             self.test_button.setEnabled(state["connected"])
         if self.result.property("tool") != snippet.tool:
             self.result.hide()
+
+    def _fit_text(self, text: str) -> None:
+        """The snippet's box as tall as its lines (and a sideways scroll bar's room), not the page's height."""
+        lines = min(text.count("\n") + 1, MOST_LINES)
+        margins = 2 * (self.text.frameWidth() + round(self.text.document().documentMargin()))
+        scroll = self.text.horizontalScrollBar().sizeHint().height()
+        self.text.setFixedHeight(lines * self.text.fontMetrics().lineSpacing() + margins + scroll + 4)
 
     def choose(self, tool: str) -> None:
         names = [s.tool for s in self._snippets]

@@ -120,6 +120,9 @@ def test_codex_and_vscode_are_tested_in_their_own_protocols(
     assert not page.text.isVisible() and not page.setup_box.isVisible()
     page.choose("curl")
     assert page.url in page.text.toPlainText() and not page.setup_box.isVisible()
+    curl = page.text.height()
+    page.choose("Claude Code")  # more lines, a taller box: each as tall as its text, not the page
+    assert curl < page.text.height() < page.height() / 2 and "prefer to set it yourself" in page.by_hand.text()
     fakes.run(fake.stop())
 
 
