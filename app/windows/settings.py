@@ -43,6 +43,7 @@ from app.windows.key_dialog import KeyDialog
 from app.windows.page import ACTOR, Context, Edited, Page, fit_rows, table
 from app.windows.passphrase_dialog import PassphraseDialog, set_aside_secrets
 from app.windows.updates_box import UpdatesBox
+from app.windows.widgets.elided_label import ElidedLabel
 from gateway import LOG_LEVELS, MOVABLE, ClientKey, Control, CreatedKey, Fix, secrets_place
 
 THEME_NAMES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
@@ -138,9 +139,7 @@ class SettingsPage(Page):
         local.addRow("Tools", restore_tools)
         folder = QHBoxLayout()
         paths = context.setup.paths
-        self.folder = QLabel(str(paths.config_dir))
-        self.folder.setToolTip(folder_note(paths.source))
-        self.folder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.folder = ElidedLabel(str(paths.config_dir))  # a long path is shortened, never widens the window
         folder.addWidget(self.folder, 1)
         open_folder = QPushButton("Open folder")
         open_folder.clicked.connect(

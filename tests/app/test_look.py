@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from app.icons import GLYPHS, draw, glyph_for, page_icon
 from app.theme import DARK, LIGHT, apply_theme
 from app.viewmodels.health import PAUSED, SERVING, STOPPED
+from app.windows.settings import SettingsPage
 
 SMALL = QSize(1024, 640)
 LONG = (
@@ -27,6 +28,9 @@ def test_the_window_fits_1024_by_640_with_long_errors_on_every_page(qtbot: QtBot
     window.show()
     qtbot.waitExposed(window)
     window.resize(SMALL)
+    settings = window.pages["Settings"]
+    assert isinstance(settings, SettingsPage)
+    settings.folder.setText("/home/someone" + "/a folder with a long name" * 12)  # a path no screen holds
     for title, page in window.pages.items():
         window.go(title)
         page.say(LONG, error=True)
