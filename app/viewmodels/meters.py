@@ -47,8 +47,17 @@ def window_name(w: QuotaReading) -> str:
     return WINDOW_NAMES.get(w["window"], w["window"].replace("_", " "))
 
 
+SERVICE_PREFIXES = {"codex": "ChatGPT", "copilot": "GitHub Copilot"}  # an account's label is kind:who
+
+
+def account_name(label: str) -> str:
+    """An account as people know it: "ChatGPT · ada@example.com", not its id "codex:ada@example.com"."""
+    kind, _, who = label.partition(":")
+    return f"{SERVICE_PREFIXES[kind]} · {who}" if who and kind in SERVICE_PREFIXES else label
+
+
 def window_meter(w: QuotaReading) -> MeterData:
-    key, title = f"{w['label']}/{w['window']}", f"{w['label']} — {window_name(w)}"
+    key, title = f"{w['label']}/{w['window']}", f"{account_name(w['label'])} — {window_name(w)}"
     if w["unlimited"]:
         return MeterData(key, title, None, "unlimited", "")
     left = ""

@@ -38,7 +38,7 @@ class OverviewPage(Page):
         self.layout_.addLayout(state_row)
 
         row = QHBoxLayout()
-        row.addWidget(QLabel("Endpoint:"))
+        row.addWidget(QLabel("Address for your tools:"))
         self.address = QLineEdit()
         self.address.setReadOnly(True)
         row.addWidget(self.address, 1)

@@ -23,11 +23,15 @@ RECENT: list[Column[RecentRow]] = [
     Column("When", lambda r: stamp(r["at_s"], "%m-%d %H:%M:%S")),
     field("Model", "model"),
     field("Provider", "provider"),
-    field("Client", "caller"),
-    field("Prompt", "prompt", True),
-    field("Completion", "completion", True),
-    field("Status", "status", True),
-    field("ms", "latency_ms", True),
+    field("Used by", "caller"),
+    field("Tokens in", "prompt", True),
+    field("Tokens out", "completion", True),
+    Column("Result", lambda r: "OK" if r["status"] < 400 else f"Error {r['status']}"),
+    Column(
+        "Time",
+        lambda r: f"{r['latency_ms'] / 1000:.1f} s" if r["latency_ms"] >= 1000 else f"{r['latency_ms']:.0f} ms",
+        True,
+    ),
 ]
 
 
@@ -82,8 +86,8 @@ class UsagePage(Page):
         groups: list[Column[NamedTotals]] = [
             field("Name", "name"),
             field("Requests", "requests", True),
-            field("Prompt", "prompt_tokens", True),
-            field("Completion", "completion_tokens", True),
+            field("Tokens in", "prompt_tokens", True),
+            field("Tokens out", "completion_tokens", True),
             field("Total", "total_tokens", True),
         ]
         self.groups_view, self.groups = table(groups, stretch=0)

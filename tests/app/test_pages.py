@@ -109,7 +109,9 @@ def test_the_codex_import_reads_an_auth_json_and_its_quota_shows(
     quotas.ask_now()
     qtbot.waitUntil(lambda: len(quotas.meters) >= 2, timeout=WAIT)
     titles = [m.title.text() for m in quotas.meters.values()]
-    assert "codex:ada@example.com — 5-hour window" in titles and "codex:ada@example.com — weekly window" in titles
+    assert (
+        "ChatGPT · ada@example.com — 5-hour window" in titles and "ChatGPT · ada@example.com — weekly window" in titles
+    )
     five = next(m for m in quotas.meters.values() if m.title.text().endswith("5-hour window"))
     assert five.bar.format().endswith("% used") and "Resets in" in five.detail.text()
     fakes.run(fake.stop())

@@ -118,8 +118,8 @@ def test_meters_for_windows_and_client_keys() -> None:
     )
     found = meters(status)
     assert [m.title for m in found] == [
-        "codex:ada — 5-hour window",
-        "copilot:octocat — chat",
+        "ChatGPT · ada — 5-hour window",
+        "GitHub Copilot · octocat — chat",
         "copilot:octocat — premium requests",
         "copilot:octocat — credits",
         "Client key laptop — requests per minute",
