@@ -120,8 +120,8 @@ def test_meters_for_windows_and_client_keys() -> None:
     assert [m.title for m in found] == [
         "ChatGPT · ada — 5-hour window",
         "GitHub Copilot · octocat — chat",
-        "copilot:octocat — premium requests",
-        "copilot:octocat — credits",
+        "GitHub Copilot · octocat — premium requests",
+        "GitHub Copilot · octocat — credits",
         "Client key laptop — requests per minute",
     ]
     assert found[0].used_percent == 42.0 and found[0].text == "42 % used" and found[0].detail == "Resets in 60 min"
