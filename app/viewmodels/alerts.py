@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from app.viewmodels.durations import span
 from app.viewmodels.health import account_state
-from app.viewmodels.meters import window_name
+from app.viewmodels.meters import account_name, window_name
 from gateway import StatusDocument
 
 QUOTA_MARKS = (80.0, 95.0)
@@ -35,7 +35,8 @@ class Alerts:
             if account["state"] != "ok":
                 standing[("account", f"{account['id']}:{account['state']}")] = Notice(
                     "Switchboard: account needs attention",
-                    f"{account['label']} {account_state(account['state'])}. Open Accounts to sign in again.",
+                    f"{account_name(account['label'])} {account_state(account['state'])}. "
+                    "Open Accounts to sign in again.",
                     urgent=True,
                 )
         for failing in status["failing"]:
@@ -58,8 +59,8 @@ class Alerts:
                 resets = f"; it resets in {span(resets_in)}" if resets_in is not None else ""
                 out.append(
                     Notice(
-                        f"Switchboard: {window['label']} at {used:.0f} %",
-                        f"{window['label']} has used {used:.0f} % of its {window_name(window)}{resets}.",
+                        f"Switchboard: {account_name(window['label'])} at {used:.0f} %",
+                        f"{account_name(window['label'])} has used {used:.0f} % of its {window_name(window)}{resets}.",
                         urgent=passed >= QUOTA_MARKS[-1],
                     )
                 )

@@ -85,7 +85,7 @@ def test_quota_notices_at_80_and_95_once_per_window_reset() -> None:
     alerts = Alerts()
     assert alerts.notices(_quota(_window(50))) == []
     eighty = alerts.notices(_quota(_window(81)))
-    assert [n.title for n in eighty] == ["Switchboard: codex:ada at 81 %"] and not eighty[0].urgent
+    assert [n.title for n in eighty] == ["Switchboard: ChatGPT · ada at 81 %"] and not eighty[0].urgent
     assert "resets in 60 min" in eighty[0].text
     assert alerts.notices(_quota(_window(85))) == []
     ninety_five = alerts.notices(_quota(_window(97)))
