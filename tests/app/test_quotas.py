@@ -65,7 +65,10 @@ def test_no_notice_for_a_window_that_already_reset_even_the_first_status_after_a
     alerts = Alerts()  # as after a restart: nothing said yet
     assert alerts.notices(status_document(quota=[_reading(98.0, NOW - 60)])) == []
     (notice,) = alerts.notices(status_document(quota=[_reading(98.0, NOW + 600)]))
-    assert notice.urgent and notice.text == "GitHub Copilot · ada has used 98 % of its premium requests; it resets in 10 min."
+    assert (
+        notice.urgent
+        and notice.text == "GitHub Copilot · ada has used 98 % of its premium requests; it resets in 10 min."
+    )
 
 
 def test_the_page_drops_the_meters_of_a_key_once_it_is_revoked(qtbot: QtBot, make_app: MakeApp) -> None:
