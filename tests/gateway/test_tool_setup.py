@@ -8,8 +8,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from tool_places import tool_file
 
-from gateway.admin.tool_setup import TOOLS, Places, Target, ToolSetup, ToolSetupError, jsonc
+from gateway.admin.tool_setup import Places, Target, ToolSetup, ToolSetupError, jsonc
 from gateway.admin.tool_setup.launch import command
 
 URL = "http://127.0.0.1:11488"
@@ -49,20 +50,9 @@ ORIGINALS = {
 }
 
 
-@pytest.fixture
-def places(tmp_path: Path) -> Places:
-    home = tmp_path / "home"
-    home.mkdir()
-    return Places(home=home, state=tmp_path / "state", env={}, which=lambda name: None, platform="linux")
-
-
-def _file(places: Places, tool_id: str) -> Path:
-    return next(t for t in TOOLS if t.id == tool_id).file(places)
-
-
 @pytest.mark.parametrize("tool_id", list(ORIGINALS))
 def test_set_up_then_restore_gives_back_the_users_file_byte_for_byte(places: Places, tool_id: str) -> None:
-    path = _file(places, tool_id)
+    path = tool_file(places, tool_id)
     path.parent.mkdir(parents=True)
     original = ORIGINALS[tool_id].encode()
     path.write_bytes(original)
@@ -79,7 +69,7 @@ def test_set_up_then_restore_gives_back_the_users_file_byte_for_byte(places: Pla
 
 @pytest.mark.parametrize("tool_id", list(ORIGINALS))
 def test_a_file_that_was_not_there_is_removed_again(places: Places, tool_id: str) -> None:
-    path = _file(places, tool_id)
+    path = tool_file(places, tool_id)
     setup = ToolSetup(places)
     assert not setup.state(tool_id, URL)["installed"]
 
@@ -95,18 +85,18 @@ def test_a_file_that_was_not_there_is_removed_again(places: Places, tool_id: str
 def test_the_users_comments_and_other_settings_stay(places: Places) -> None:
     setup = ToolSetup(places)
     for tool_id, text in ORIGINALS.items():
-        _file(places, tool_id).parent.mkdir(parents=True, exist_ok=True)
-        _file(places, tool_id).write_text(text, encoding="utf-8")
+        tool_file(places, tool_id).parent.mkdir(parents=True, exist_ok=True)
+        tool_file(places, tool_id).write_text(text, encoding="utf-8")
         setup.set_up(tool_id, TARGET)
 
-    vscode = _file(places, "vscode").read_text(encoding="utf-8")
+    vscode = tool_file(places, "vscode").read_text(encoding="utf-8")
     assert "// larger" in vscode and "/* a block comment" in vscode
     assert jsonc.loads(vscode) == {
         "editor.fontSize": 14,
         "files.autoSave": "afterDelay",
         "github.copilot.chat.byok.ollamaEndpoint": URL,
     }
-    codex = _file(places, "codex").read_text(encoding="utf-8")
+    codex = tool_file(places, "codex").read_text(encoding="utf-8")
     assert "# the one I like" in codex and "# a server of my own" in codex
     parsed = tomllib.loads(codex)
     assert parsed["model"] == "openai/gpt-test" and parsed["model_provider"] == "switchboard"
@@ -116,7 +106,7 @@ def test_the_users_comments_and_other_settings_stay(places: Places) -> None:
         "wire_api": "responses",
     }
     assert parsed["model_providers"]["other"]["name"] == "Other"
-    claude = json.loads(_file(places, "claude-code").read_text(encoding="utf-8"))
+    claude = json.loads(tool_file(places, "claude-code").read_text(encoding="utf-8"))
     assert claude["permissions"] == {"allow": ["Bash"]}
     assert claude["env"]["MY_FLAG"] == "1"
     assert claude["env"]["ANTHROPIC_BASE_URL"] == URL
@@ -129,16 +119,16 @@ def test_the_users_comments_and_other_settings_stay(places: Places) -> None:
         "CLAUDE_CODE_SUBAGENT_MODEL",
     ):
         assert claude["env"][slot] == "openai/gpt-test"
-    cont = _file(places, "continue").read_text(encoding="utf-8")
+    cont = tool_file(places, "continue").read_text(encoding="utf-8")
     assert "models:  # the ones I use\n  # Switchboard's entry" in cont
     assert cont.endswith("  - name: GPT\n    provider: openai\n    model: gpt-4o\n")
-    opencode = jsonc.loads(_file(places, "opencode").read_text(encoding="utf-8"))
+    opencode = jsonc.loads(tool_file(places, "opencode").read_text(encoding="utf-8"))
     assert opencode["theme"] == "dark" and opencode["model"] == "switchboard/openai/gpt-test"
     assert opencode["provider"]["switchboard"]["options"]["baseURL"] == f"{URL}/v1"
 
 
 def test_a_second_set_up_keeps_the_first_backup(places: Places) -> None:
-    path = _file(places, "codex")
+    path = tool_file(places, "codex")
     path.parent.mkdir(parents=True)
     path.write_text(CODEX_CONFIG, encoding="utf-8")
     setup = ToolSetup(places)
@@ -155,7 +145,7 @@ def test_a_second_set_up_keeps_the_first_backup(places: Places) -> None:
 
 
 def test_continue_set_up_twice_leaves_one_entry(places: Places) -> None:
-    path = _file(places, "continue")
+    path = tool_file(places, "continue")
     setup = ToolSetup(places)
     setup.set_up("continue", TARGET)
     setup.set_up("continue", Target(URL, "sk-client-2", "m2"))
@@ -163,11 +153,11 @@ def test_continue_set_up_twice_leaves_one_entry(places: Places) -> None:
     assert text.count("- name: Switchboard") == 1 and 'model: "m2"' in text and '"sk-client-2"' in text
 
 
-def test_restore_all_puts_back_every_file(places: Places) -> None:
+def test_restore_all_puts_back_everytool_file(places: Places) -> None:
     setup = ToolSetup(places)
     originals = {}
     for tool_id, text in ORIGINALS.items():
-        path = _file(places, tool_id)
+        path = tool_file(places, tool_id)
         if tool_id != "opencode":  # one file that was not there
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
@@ -176,16 +166,16 @@ def test_restore_all_puts_back_every_file(places: Places) -> None:
 
     restored = setup.restore_all()
 
-    assert sorted(restored) == sorted(str(_file(places, t)) for t in ORIGINALS)
+    assert sorted(restored) == sorted(str(tool_file(places, t)) for t in ORIGINALS)
     for path, data in originals.items():
         assert path.read_bytes() == data
-    assert not _file(places, "opencode").exists()
+    assert not tool_file(places, "opencode").exists()
     assert setup.backups.kept() == [] and setup.restore_all() == []
     assert not any(state["changed"] for state in setup.states(URL))
 
 
 def test_a_file_that_is_not_its_format_is_left_alone(places: Places) -> None:
-    path = _file(places, "claude-code")
+    path = tool_file(places, "claude-code")
     path.parent.mkdir(parents=True)
     path.write_text('{"env": {', encoding="utf-8")
     setup = ToolSetup(places)
@@ -206,11 +196,11 @@ def test_installed_is_the_program_on_path_or_its_folder(tmp_path: Path) -> None:
 def test_codex_home_and_xdg_folders_are_respected(tmp_path: Path) -> None:
     env = {"CODEX_HOME": str(tmp_path / "ch"), "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
     places = Places(tmp_path / "home", tmp_path / "state", env, lambda name: None, "linux")
-    assert _file(places, "codex") == tmp_path / "ch" / "config.toml"
-    assert _file(places, "vscode") == tmp_path / "xdg" / "Code" / "User" / "settings.json"
-    assert _file(places, "opencode") == tmp_path / "xdg" / "opencode" / "opencode.json"
+    assert tool_file(places, "codex") == tmp_path / "ch" / "config.toml"
+    assert tool_file(places, "vscode") == tmp_path / "xdg" / "Code" / "User" / "settings.json"
+    assert tool_file(places, "opencode") == tmp_path / "xdg" / "opencode" / "opencode.json"
     mac = Places(tmp_path / "home", tmp_path / "state", {}, lambda name: None, "darwin")
-    assert _file(mac, "vscode") == tmp_path / "home/Library/Application Support/Code/User/settings.json"
+    assert tool_file(mac, "vscode") == tmp_path / "home/Library/Application Support/Code/User/settings.json"
 
 
 def test_launch_changes_no_file_and_hands_the_key_through_the_environment() -> None:
@@ -242,7 +232,7 @@ def test_jsonc_sets_one_member_and_keeps_the_rest(text: str, path: tuple[str, ..
 
 
 def test_a_file_that_cannot_be_read_says_why_in_words(places: Places) -> None:
-    _file(places, "codex").mkdir(parents=True)  # a folder where its file should be
+    tool_file(places, "codex").mkdir(parents=True)  # a folder where its file should be
     with pytest.raises(ToolSetupError) as refused:
         ToolSetup(places).set_up("codex", TARGET)
     assert "Errno" not in refused.value.message

@@ -12,23 +12,13 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from tool_places import tool_file
 
-from gateway.admin.tool_setup import TOOLS, Places, Target, ToolSetup, ToolSetupError, jsonc
+from gateway.admin.tool_setup import Places, Target, ToolSetup, ToolSetupError, jsonc
 from gateway.admin.tool_setup.backups import MANIFEST, REPLACED
 
 URL = "http://127.0.0.1:11488"
 KEYED = Target(URL, "sk-sb-client-key-0123456789", "auto")
-
-
-@pytest.fixture
-def places(tmp_path: Path) -> Places:
-    home = tmp_path / "home"
-    home.mkdir()
-    return Places(home=home, state=tmp_path / "state", env={}, which=lambda name: None, platform="linux")
-
-
-def _file(places: Places, tool_id: str) -> Path:
-    return next(t for t in TOOLS if t.id == tool_id).file(places)
 
 
 def _mode(path: Path) -> int:
@@ -37,7 +27,7 @@ def _mode(path: Path) -> int:
 
 @pytest.mark.parametrize("tool_id", ["codex", "claude-code", "continue", "opencode"])
 def test_a_client_key_leaves_the_file_for_its_owner_only(places: Places, tool_id: str) -> None:
-    path = _file(places, tool_id)
+    path = tool_file(places, tool_id)
     path.parent.mkdir(parents=True)
     path.write_bytes(b"")
     os.chmod(path, 0o644)
@@ -53,11 +43,11 @@ def test_a_client_key_leaves_the_file_for_its_owner_only(places: Places, tool_id
 
 def test_a_new_file_with_a_key_is_the_owners_only(places: Places) -> None:
     ToolSetup(places).set_up("claude-code", KEYED)
-    assert _mode(_file(places, "claude-code")) == 0o600
+    assert _mode(tool_file(places, "claude-code")) == 0o600
 
 
 def test_a_byte_order_mark_and_windows_line_ends_stay(places: Places) -> None:
-    path = _file(places, "vscode")
+    path = tool_file(places, "vscode")
     path.parent.mkdir(parents=True)
     original = '\ufeff{\r\n    "editor.fontSize": 14, // larger\r\n}\r\n'.encode()
     path.write_bytes(original)
@@ -75,7 +65,7 @@ def test_a_byte_order_mark_and_windows_line_ends_stay(places: Places) -> None:
 
 
 def test_a_codex_config_with_a_mark_and_windows_line_ends(places: Places) -> None:
-    path = _file(places, "codex")
+    path = tool_file(places, "codex")
     path.parent.mkdir(parents=True)
     original = '\ufeff# mine\r\nmodel = "o3"\r\n'.encode()
     path.write_bytes(original)
@@ -95,7 +85,7 @@ def test_a_settings_file_that_is_a_link_stays_a_link(places: Places, tmp_path: P
     real = dotfiles / "settings.json"
     original = b'{\n  "theme": "dark"\n}\n'
     real.write_bytes(original)
-    path = _file(places, "claude-code")
+    path = tool_file(places, "claude-code")
     path.parent.mkdir(parents=True)
     path.symlink_to(real)
     setup = ToolSetup(places)
@@ -107,7 +97,7 @@ def test_a_settings_file_that_is_a_link_stays_a_link(places: Places, tmp_path: P
 
 
 def test_restore_keeps_a_file_made_here_but_changed_since(places: Places) -> None:
-    path = _file(places, "claude-code")
+    path = tool_file(places, "claude-code")
     setup = ToolSetup(places)
     setup.set_up("claude-code", KEYED)
     later = path.read_bytes().replace(b'"env"', b'"permissions": {"allow": ["Bash"]},\n  "env"', 1)
@@ -120,8 +110,8 @@ def test_restore_keeps_a_file_made_here_but_changed_since(places: Places) -> Non
     assert aside.read_bytes() == later and _mode(aside) == 0o600  # nothing anyone wrote is lost
 
 
-def test_restore_keeps_what_was_changed_since_beside_the_users_file(places: Places) -> None:
-    path = _file(places, "vscode")
+def test_restore_keeps_what_was_changed_since_beside_the_userstool_file(places: Places) -> None:
+    path = tool_file(places, "vscode")
     path.parent.mkdir(parents=True)
     setup = ToolSetup(places)
     for round_ in (1, 2):
@@ -138,7 +128,7 @@ def test_restore_keeps_what_was_changed_since_beside_the_users_file(places: Plac
 
 
 def test_restore_of_a_file_as_set_up_left_it_keeps_nothing_beside(places: Places) -> None:
-    path = _file(places, "codex")
+    path = tool_file(places, "codex")
     setup = ToolSetup(places)
     setup.set_up("codex", KEYED)
     setup.set_up("codex", Target(URL, None, "other"))  # again: what it wrote last is what counts
@@ -147,7 +137,7 @@ def test_restore_of_a_file_as_set_up_left_it_keeps_nothing_beside(places: Places
 
 
 def test_a_damaged_record_changes_nothing(places: Places) -> None:
-    path = _file(places, "codex")
+    path = tool_file(places, "codex")
     path.parent.mkdir(parents=True)
     path.write_bytes(b'model = "o3"\n')
     places.backups.mkdir(parents=True)
@@ -180,7 +170,7 @@ def test_jsonc_edges(text: str, expected: str) -> None:
 
 
 def test_continue_models_written_on_one_line_are_left_alone(places: Places) -> None:
-    path = _file(places, "continue")
+    path = tool_file(places, "continue")
     path.parent.mkdir(parents=True)
     original = b"name: Mine\nmodels: [{name: GPT, provider: openai, model: gpt-4o}]\n"
     path.write_bytes(original)
