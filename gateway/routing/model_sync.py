@@ -1,8 +1,9 @@
 """Keeps the model index filled from each provider's ``/models``, in the background.
 
 Fixed model lists go in at once. Others are fetched at start, then every ``interval`` seconds;
-a provider that could not be asked is retried sooner. An unreachable provider never fails the
-list: it simply contributes nothing until it answers.
+between rounds only a provider whose list is missing or failed is asked again, sooner (a local
+server started later is found within half a minute), and quietly. An unreachable provider never
+fails the list: it simply contributes nothing until it answers.
 
 Each list that comes is also handed to ``keep`` (the database), and ``restore`` puts the kept
 ones back at the next start: models and their capabilities are known before the providers
@@ -254,15 +255,26 @@ class ModelSync:
         a local server only looked for on its usual port excepted."""
         chosen = self._fetched if providers is None else providers
         results = await asyncio.gather(*(self._ask(p) for p in chosen))
+        if providers is None:  # a full round, however it went: nobody waits for it any longer
+            self._ready.set()
         return all(ok or p.settings.probe for p, ok in zip(chosen, results, strict=True))
 
+    def _to_ask_again(self) -> list[ChatProvider]:
+        """The providers whose list is missing or whose last request failed."""
+        return [p for p in self._fetched if p.id in self._last_error or not self._index.has_list(p.id)]
+
     async def run(self) -> None:
-        """Refresh forever, sooner while a list is missing (a local server started later is
-        found within half a minute); cancel to stop."""
+        """Refresh every list each ``interval``; in between, ask again every half minute only
+        those ``_to_ask_again`` (an absent local server is not worth a round of every list, nor
+        a log line each time). Cancel to stop."""
+        clock = self._clock
         while True:
-            ok = await self.refresh() and all(self._index.has_list(p.id) for p in self._fetched)
-            self._ready.set()
-            await self._clock.sleep(self._interval if ok else min(self._interval, RETRY_AFTER_FAILURE))
+            await self.refresh()
+            next_round = clock.monotonic() + self._interval
+            while (left := next_round - clock.monotonic()) > 0:
+                await clock.sleep(min(left, RETRY_AFTER_FAILURE) if self._to_ask_again() else left)
+                if clock.monotonic() < next_round and (again := self._to_ask_again()):
+                    await self.refresh(again)
 
     async def wait_ready(self, timeout: float) -> None:
         """Wait (at most ``timeout``) for the first round, so a fresh start lists its models."""

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
+import pytest
 from fakes.clock import FakeClock
 from fakes.transport import CannedResponse, FakeTransport, unreachable
 
@@ -17,9 +19,10 @@ from gateway.routing.pool import KeyPool
 from gateway.transport import UpstreamRequest
 
 
-def provider(pid: str, base_url: str = "", models: tuple[str, ...] = ()) -> OpenAICompatible:
+def provider(pid: str, base_url: str = "", models: tuple[str, ...] = (), probe: bool = False) -> OpenAICompatible:
     address = base_url or f"https://{pid}.example/v1"
-    return OpenAICompatible(ProviderSettings(id=pid, name=pid, base_url=address, keys=("k-123456789",), models=models))
+    settings = ProviderSettings(id=pid, name=pid, base_url=address, keys=("k-123456789",), models=models, probe=probe)
+    return OpenAICompatible(settings)
 
 
 def listing(*ids: str) -> CannedResponse:
@@ -77,9 +80,38 @@ async def test_lists_refresh_in_the_background_and_failures_retry_sooner() -> No
     upstreams.models["b"] = ["b2"]
     await clock.advance(RETRY_AFTER_FAILURE)
     assert [e.id for e in index.entries()] == ["a/a1", "a/a2", "b/b2"]
-    assert clock.sleeping == [600]
+    assert clock.sleeping == [600 - RETRY_AFTER_FAILURE]  # the next full round keeps its time
     assert all(r.headers and dict(r.headers)["Authorization"] == "Bearer k-123456789" for r in transport.sent)
     task.cancel()
+
+
+async def test_an_absent_local_server_is_asked_again_alone_and_quietly_between_full_rounds(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    upstreams, clock = Upstreams(), FakeClock()
+    upstreams.down.add("b")  # b: a local server looked for on its usual port, not running
+    sync, _, transport = build(upstreams, clock, provider("a"), provider("b", probe=True))
+    task = asyncio.create_task(sync.run())
+    await clock.advance(0)
+    caplog.clear()
+    caplog.set_level(logging.INFO, "gateway.models")
+    for _ in range(5):
+        await clock.advance(RETRY_AFTER_FAILURE)
+    asked = [r.provider for r in transport.sent]
+    assert asked == ["a", "b", "b", "b", "b", "b", "b"]  # a's list is asked for on its interval only
+    assert caplog.records == []  # no line for each look
+    await clock.advance(600 - 5 * RETRY_AFTER_FAILURE)
+    assert [r.provider for r in transport.sent][len(asked) :] == ["a", "b"]  # the next full round
+    task.cancel()
+
+
+async def test_a_full_round_makes_the_sync_ready_without_its_background_loop() -> None:
+    upstreams, clock = Upstreams(), FakeClock()
+    upstreams.down.add("b")
+    sync, _, _ = build(upstreams, clock, provider("a"), provider("b", probe=True))
+    assert not sync.ready
+    await sync.refresh()  # what `decide` and `models` on the command line do, with no loop running
+    assert sync.ready and sync.incomplete  # nothing waits for a server that is not running
 
 
 async def test_fixed_lists_are_never_fetched() -> None:
