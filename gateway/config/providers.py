@@ -105,7 +105,8 @@ def _provider(
         raise ConfigError(f"{t.where}.auth must be one of {', '.join(AUTH_STYLES)}")
     server_root = env.get(entry.url_env, "").strip() if entry.url_env else ""
 
-    base_url = t.text("base_url") or env.get(f"{prefix}_BASE_URL", "").strip() or None
+    url_names = (f"{prefix}_BASE_URL", *entry.base_url_env)
+    base_url = t.text("base_url") or next((v for n in url_names if (v := env.get(n, "").strip())), None)
     if base_url is None and server_root:
         base_url = _with_path(server_root, entry.url_path)
     from_env = bool(base_url or server_root)

@@ -34,6 +34,7 @@ class CatalogEntry:
     name: str
     base_url: str | None
     key_env: tuple[str, ...]
+    base_url_env: tuple[str, ...] = ()  # read after <ID>_BASE_URL, as the key_env after <ID>_API_KEY
     kind: str = "openai-compatible"
     auth: str = "bearer"
     local: bool = False
@@ -57,6 +58,7 @@ _FIELDS = {
     "name",
     "base_url",
     "key_env",
+    "base_url_env",
     "kind",
     "auth",
     "local",
@@ -92,6 +94,7 @@ def _entry(provider_id: str, row: dict[str, Any]) -> CatalogEntry:
         name=row["name"],
         base_url=row.get("base_url"),
         key_env=(f"{prefix}_API_KEY", *row.get("key_env", ())),
+        base_url_env=tuple(row.get("base_url_env", ())),
         kind=row.get("kind", "openai-compatible"),
         auth=row.get("auth", "bearer"),
         local=row.get("local", False),

@@ -9,8 +9,9 @@ from status_documents import key_status, provider_status, status_document
 from app.tray import TrayState, tooltip
 from app.viewmodels.health import health_of
 from app.viewmodels.provider_state import FAILING, OK, RESTING, TONE_COLOURS
-from app.viewmodels.providers import address_words, card, cards, key_button_words, sort_pasted
+from app.viewmodels.providers import KEY_PAGES, address_words, card, cards, key_button_words, sort_pasted
 from gateway import ProviderRow, ProviderStatus
+from gateway.providers.catalog import load_catalog
 from gateway.routing.health import Rest
 
 REFUSED: Rest = {"reason": "credential_refused", "seconds_left": 600.0}
@@ -94,6 +95,11 @@ def test_a_provider_without_a_key_says_so_and_shows_where_to_get_one() -> None:
     shown = card(row(status, configured=False), None)
     assert shown.state.words == "No key yet" and shown.key_page == "https://platform.openai.com/api-keys"
     assert shown.keys == "" and not shown.stored_key
+
+
+def test_every_hosted_provider_in_the_catalog_says_where_to_get_a_key() -> None:
+    hosted = {e.id for e in load_catalog().values() if not e.local}
+    assert hosted - set(KEY_PAGES) == set() and all(page.startswith("https://") for page in KEY_PAGES.values())
 
 
 def test_where_a_key_comes_from_is_said_right() -> None:

@@ -83,6 +83,30 @@ def test_env_base_url_and_models() -> None:
     assert p.base_url == "https://proxy.example/groq/v1" and p.models == ("a", "b")
 
 
+def test_a_kimi_coding_plan_key_goes_where_kimi_base_url_says() -> None:
+    coding = "https://api.kimi.com/coding/v1"
+    env = {"KIMI_API_KEY": "sk-kimi-abcdefghijkl", "KIMI_BASE_URL": coding}
+    assert by_id(settings(env))["moonshot"].base_url == coding
+    platform = by_id(settings({**env, "MOONSHOT_BASE_URL": "https://api.moonshot.cn/v1"}))["moonshot"]
+    assert platform.base_url == "https://api.moonshot.cn/v1"  # the provider's own variable first
+    plan = by_id(settings({"KIMI_CODE_API_KEY": "sk-kimi-abcdefghijkl"}))["kimi_code"]
+    assert plan.base_url == coding and plan.keys == ("sk-kimi-abcdefghijkl",)
+
+
+@pytest.mark.parametrize(
+    ("var", "pid", "base"),
+    [
+        ("MINIMAX_API_KEY", "minimax", "https://api.minimax.io/v1"),
+        ("XIAOMI_API_KEY", "xiaomi", "https://api.xiaomimimo.com/v1"),
+        ("XIAOMI_MIMO_API_KEY", "xiaomi", "https://api.xiaomimimo.com/v1"),
+        ("AWS_BEARER_TOKEN_BEDROCK", "bedrock", "https://bedrock-mantle.us-east-1.api.aws/v1"),
+    ],
+)
+def test_minimax_mimo_and_bedrock_from_their_keys(var: str, pid: str, base: str) -> None:
+    p = by_id(settings({var: "key-abcdefghijkl"}))[pid]
+    assert p.base_url == base and p.keys == ("key-abcdefghijkl",) and p.auth == "bearer"
+
+
 def test_key_aliases_from_the_catalog() -> None:
     assert by_id(settings({"HF_TOKEN": "hf_abcdefghijkl"}))["huggingface"].keys == ("hf_abcdefghijkl",)
 
@@ -324,10 +348,23 @@ def test_routing_defaults() -> None:
     )
 
 
+def test_model_rules_globs_default_and_an_enforced_model_are_read_in_file_order(tmp_path: Path) -> None:
+    text = (
+        '[routing]\nenforce_model = "coding"\n[aliases]\n"claude-*" = ["openai/gpt-5"]\n'
+        'coding = ["openai/gpt-5"]\n"*-haiku-?" = ["openai/gpt-5-mini"]\ndefault = ["openai/gpt-5-mini"]\n'
+    )
+    r = settings({"OPENAI_API_KEY": "sk-aaaaaaaaaaaa"}, text, tmp_path).routing
+    assert [name for name, _ in r.aliases] == ["claude-*", "coding", "*-haiku-?", "default"]
+    assert r.enforce_model == "coding"
+    assert settings().routing.enforce_model is None
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ('[aliases]\nauto = ["openai/gpt-5"]\n', "cannot be an alias name"),
+        ('[aliases]\n"claude *" = ["openai/gpt-5"]\n', "nor a pattern"),
+        ('[routing]\nenforce_model = "gpt 5"\n', "enforce_model must be one alias or model name"),
         ('[aliases]\nx = ["gpt-5"]\n', 'must list routes as "provider/model"'),
         ("[aliases]\nx = []\n", 'must list routes as "provider/model"'),
         ('[models."gpt-5"]\nrating = 3\n', 'name models as "provider/model"'),
