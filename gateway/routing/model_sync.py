@@ -263,13 +263,17 @@ class ModelSync:
         """The providers whose list is missing or whose last request failed."""
         return [p for p in self._fetched if p.id in self._last_error or not self._index.has_list(p.id)]
 
-    async def run(self) -> None:
+    async def run(self, then: Callable[[], None] | None = None) -> None:
         """Refresh every list each ``interval``; in between, ask again every half minute only
         those ``_to_ask_again`` (an absent local server is not worth a round of every list, nor
-        a log line each time). Cancel to stop."""
+        a log line each time). ``then`` is called once, when the first round is in. Cancel to
+        stop."""
         clock = self._clock
         while True:
             await self.refresh()
+            if then is not None:
+                then()
+                then = None
             next_round = clock.monotonic() + self._interval
             while (left := next_round - clock.monotonic()) > 0:
                 await clock.sleep(min(left, RETRY_AFTER_FAILURE) if self._to_ask_again() else left)
@@ -286,6 +290,10 @@ class ModelSync:
     def ready(self) -> bool:
         """The first round of model lists is done, or every list is held already (kept)."""
         return self._ready.is_set() or not self.incomplete
+
+    @property
+    def index(self) -> ModelIndex:
+        return self._index
 
     @property
     def incomplete(self) -> bool:

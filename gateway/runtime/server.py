@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Unpack
 
 from gateway.admin.control import Control
@@ -40,6 +41,7 @@ from gateway.config.settings import ServerSettings, Settings
 from gateway.errors import ConfigError, Fix, InvalidRequest, fix_of
 from gateway.pipeline.gateway import Gateway
 from gateway.routing.quota import QuotaRecord
+from gateway.routing.unserved import report_unserved
 from gateway.runtime.housekeeping import Housekeeping
 from gateway.runtime.listener import Listener, ListenError
 from gateway.runtime.logs import set_level
@@ -112,7 +114,7 @@ class GatewayServer:
         self._names = await _names_of(server.host)
         self._ports = (self.port,)
         guard.listening_on(self.port, self._names)
-        self._sync = asyncio.create_task(self.gateway.sync.run(), name="model-sync")
+        self._sync = asyncio.create_task(_model_sync(self.gateway), name="model-sync")
         if state is not None:
             lan = not is_loopback(server.host)
             await asyncio.to_thread(
@@ -204,7 +206,7 @@ class GatewayServer:
             if self.identity is not None:
                 self.identity.require_keys = after.require_keys
             self._serve_accounts()
-            self._sync = asyncio.create_task(gateway.sync.run(), name="model-sync")
+            self._sync = asyncio.create_task(_model_sync(gateway), name="model-sync")
             if after.log_level != before.log_level:
                 set_level(after.log_level)
             if old_sync is not None:
@@ -289,3 +291,10 @@ def _open_without_keys(settings: Settings, state: State | None) -> str | None:
         "Switchboard will not let other computers in while there is no client key: every caller "
         "from the network must present one. Create a client key first, or keep Switchboard to this computer."
     )
+
+
+async def _model_sync(gateway: Gateway) -> None:
+    """The model lists, kept fresh in the background; once the first round is in, the aliases
+    with routes no provider lists are said in the log."""
+    sync = gateway.sync
+    await sync.run(then=partial(report_unserved, gateway.router.aliases.items(), sync.index))

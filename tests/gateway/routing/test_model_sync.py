@@ -105,6 +105,17 @@ async def test_an_absent_local_server_is_asked_again_alone_and_quietly_between_f
     task.cancel()
 
 
+async def test_the_background_loop_says_once_when_its_first_round_is_in() -> None:
+    upstreams, clock = Upstreams(), FakeClock()
+    sync, index, _ = build(upstreams, clock, provider("a"))
+    seen: list[bool] = []
+    task = asyncio.create_task(sync.run(then=lambda: seen.append(index.has_list("a"))))
+    await clock.advance(0)
+    await clock.advance(600)
+    assert seen == [True]  # after the first round, with its lists; not again
+    task.cancel()
+
+
 async def test_a_full_round_makes_the_sync_ready_without_its_background_loop() -> None:
     upstreams, clock = Upstreams(), FakeClock()
     upstreams.down.add("b")
