@@ -27,12 +27,14 @@ from gateway.routing.traits import Traits, traits_of
 class Call:
     # Nothing here refers back to the Call (no bound method of its own, no exception whose
     # traceback holds its frames): a cycle would keep each request's body until a full collection.
-    __slots__ = ("_canonical", "_prompt", "_unreadable", "client", "session")
+    __slots__ = ("_canonical", "_prompt", "_unreadable", "caller", "client", "session")
 
-    def __init__(self, client: ClientCall, session: str | None = None) -> None:
-        """``session``: the client's session id, when it sent one (conversation affinity)."""
+    def __init__(self, client: ClientCall, session: str | None = None, caller: str = "local") -> None:
+        """``session``: the client's session id, when it sent one, and ``caller``, who asks: both
+        name the conversation (affinity)."""
         self.client = client
         self.session = session
+        self.caller = caller
         self._canonical: ChatRequest | None = None
         self._unreadable: tuple[str, str | None] | None = None  # why it has no canonical form
         self._prompt: asyncio.Future[int] | None = None
@@ -71,8 +73,10 @@ class Call:
         return traits_of(self.checked(), self.size())
 
     def conversation(self) -> str:
-        """The key that keeps a conversation on the account holding its prompt cache."""
-        return conversation_key(self.client.body, self.session)
+        """The key that keeps a conversation on the account holding its prompt cache: one
+        caller's, for the model it asked for, so another's (or another name's) opening "Hi" is not
+        sent where this one went."""
+        return f"{self.caller}\x00{self.client.model}\x00{conversation_key(self.client.body, self.session)}"
 
     def size(self) -> int:
         return size_of(self.client)

@@ -93,7 +93,7 @@ class Chat:
             name = client.model
             targets = await self._routes.targets(name)
             self._catalog.used(name)
-            call = Call(client, session)
+            call = Call(client, session, caller.id)
             plan = self._routes.plan(name, targets, call)
             routed: Routed[bytes | Reply] = await self._routes.routed(
                 plan, request_id, partial(self._attempt, call, tally), tally

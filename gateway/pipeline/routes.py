@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from gateway.clock import Clock
 from gateway.core.models import Target
-from gateway.errors import GatewayError, ModelNotFound
+from gateway.errors import GatewayError, InvalidRequest, ModelNotFound
 from gateway.pipeline.accounting import Accountant, Tally
 from gateway.pipeline.call import Call
 from gateway.pipeline.status import Failing
@@ -49,6 +49,20 @@ class Routes:
             targets = self._router.targets(name)
         if not targets:
             raise not_found(name)
+        return targets
+
+    async def embedders(self) -> tuple[Target, ...]:
+        """The embedding models ``auto`` may use; a 400 saying so when none is configured."""
+        sync = self._sync
+        if not sync.ready:
+            await sync.wait_ready(ROUTE_WAIT)
+        targets = self._router.embedders()
+        if not targets:
+            raise InvalidRequest(
+                "'auto' found no embedding model: none of the configured providers lists one. "
+                "Name an embedding model, or add a provider that serves one.",
+                param="model",
+            )
         return targets
 
     def plan(self, name: str, targets: Sequence[Target], call: Call | None = None) -> Plan:

@@ -5,6 +5,8 @@ timeouts, 5xx — never 4xx or 429, which prove the endpoint alive). At ``thresh
 nothing is sent until ``cooloff`` has passed. Then it is half-open: exactly one request goes
 through as a probe. Success closes it; failure opens it again for twice as long (up to
 ``max_cooloff``), so a dead endpoint costs one probe per cool-off, not a stream of timeouts.
+When nothing else can serve, the router may send that probe early (``begin(force=True)``): failing
+soft beats refusing while the endpoint may be back.
 """
 
 from __future__ import annotations
@@ -40,9 +42,10 @@ class Breaker:
         state = self.state(now)
         return state == "closed" or (state == "half-open" and not self._probing)
 
-    def begin(self, now: float) -> bool:
-        """Take a slot for one attempt: always when closed, the single probe when half-open."""
-        if not self.admits(now):
+    def begin(self, now: float, force: bool = False) -> bool:
+        """Take a slot for one attempt: always when closed, the single probe when half-open (or,
+        ``force``, while still open)."""
+        if not (self.admits(now) or (force and not self._probing)):
             return False
         if self.opened_at is not None:
             self._probing = True

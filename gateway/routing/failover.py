@@ -78,7 +78,7 @@ async def first_success(
             )
             break
         cred = candidate.cred
-        if not health.begin(cred):
+        if not health.begin(cred, plan.probe):
             continue  # its provider's breaker is half-open and another request holds the probe
         attempts += 1
         last = candidate

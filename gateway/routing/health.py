@@ -33,6 +33,9 @@ EWMA_WEIGHT = 0.2  # of the newest sample
 MAX_HOLDS = 10_000  # cooldowns kept before the lapsed ones are swept
 MAX_COOL = float(MAX_WAIT)  # seconds a rate limit rests a key for a model, whatever the upstream said
 MAX_BENCH = 7 * 86400.0  # seconds an upstream may bench a key or account: a weekly quota window
+# A local server that failed is usually restarting: its breaker rests it seconds, not minutes.
+LOCAL_COOLOFF = 2.0
+LOCAL_MAX_COOLOFF = 10.0
 
 
 class Rest(TypedDict):
@@ -92,12 +95,16 @@ class Health:
         self._benched: dict[str, _Hold] = {}  # key label
         self._breakers: dict[str, Breaker] = {}  # provider id
         self._stats: dict[str, KeyStats] = {}  # key label
+        self.local: frozenset[str] = frozenset()  # loopback providers: their breakers rest them briefly
 
     def breaker(self, provider: str) -> Breaker:
         breaker = self._breakers.get(provider)
         if breaker is None:
             p = self.policy
-            breaker = self._breakers[provider] = Breaker(p.breaker_failures, p.breaker_cooloff, p.breaker_max_cooloff)
+            cooloff, most = p.breaker_cooloff, p.breaker_max_cooloff
+            if provider in self.local:
+                cooloff, most = min(cooloff, LOCAL_COOLOFF), min(most, LOCAL_MAX_COOLOFF)
+            breaker = self._breakers[provider] = Breaker(p.breaker_failures, cooloff, most)
         return breaker
 
     def stats(self, label: str) -> KeyStats:
@@ -131,11 +138,12 @@ class Health:
 
     # --- telling ----------------------------------------------------------------------------
 
-    def begin(self, cred: Credential) -> bool:
+    def begin(self, cred: Credential, probe: bool = False) -> bool:
         """Claim the attempt: False when the provider's breaker admits no more (its one probe is
-        already out)."""
+        already out). ``probe``: send the probe now even if the breaker is still open (nothing
+        else can serve)."""
         breaker = self._breakers.get(cred.provider)
-        return breaker is None or breaker.begin(self._clock.monotonic())
+        return breaker is None or breaker.begin(self._clock.monotonic(), probe)
 
     def succeeded(self, cred: Credential, latency: float) -> None:
         breaker = self._breakers.get(cred.provider)

@@ -58,6 +58,7 @@ class Plan:
     difficulty: Difficulty | None = None
     conversation: str | None = None  # the affinity record this request reads and writes
     keyless: tuple[str, ...] = ()  # providers asked for that have no key or account at all
+    probe: bool = False  # every route rests: its one candidate is the breaker whose rest ends first
 
 
 class Router:
@@ -138,13 +139,17 @@ class Router:
             targets = self._auto(found, difficulty, rejected)
         elif len(targets) > 1 and traits is not None:
             targets = self._fit(targets, traits(), rejected)
-        candidates = self._keys(targets, rejected)
+        resting: list[tuple[float, Candidate]] = []
+        candidates = self._keys(targets, rejected, resting)
+        probe = not candidates and bool(resting)
+        if probe:  # fail soft: the endpoint may be back; refuse only if this probe fails too
+            candidates = [min(resting, key=lambda r: r[0])[1]]
         key = None
         if conversation is not None and len(candidates) > 1:
             key = conversation()
             candidates = self._affine(candidates, key)
         keyless = () if candidates else tuple(dict.fromkeys(t.provider for t in targets if self._keyless(t.provider)))
-        return Plan(name, tuple(candidates), tuple(rejected), difficulty, key, keyless)
+        return Plan(name, tuple(candidates), tuple(rejected), difficulty, key, keyless, probe)
 
     def _auto(self, traits: Traits, difficulty: Difficulty, rejected: list[Rejection]) -> tuple[Target, ...]:
         level = difficulty.level
@@ -209,7 +214,11 @@ class Router:
             return f"body of {traits.size} bytes > provider limit of {limit}"
         return None
 
-    def _keys(self, targets: Iterable[Target], rejected: list[Rejection]) -> list[Candidate]:
+    def _keys(
+        self, targets: Iterable[Target], rejected: list[Rejection], resting: list[tuple[float, Candidate]] | None = None
+    ) -> list[Candidate]:
+        """The keys that may serve now; with ``resting``, the ones only their breaker holds back are
+        put there too, with how long it will."""
         candidates: list[Candidate] = []
         health = self.health
         for target in targets:
@@ -225,7 +234,15 @@ class Router:
                     candidates.append(Candidate(target, cred))
                 else:
                     rejected.append(Rejection(Candidate(target, cred).route, blocked[0], blocked[1]))
+                    if resting is not None and blocked[0] == "breaker_open":
+                        resting.append((blocked[1], Candidate(target, cred)))
         return candidates
+
+    def embedders(self) -> tuple[Target, ...]:
+        """What ``auto`` stands for on an embeddings request: every listed embedding model."""
+        entries = self._index.entries()
+        targets = (Target(e.provider, e.upstream_id) for e in entries)
+        return tuple(t for t in targets if "embedding" in self.capabilities.of(t).capabilities)
 
     def readiness(self, target: Target) -> tuple[bool, tuple[Rejection, ...]]:
         """Whether some key or account may serve ``target`` now, and why the others may not (what

@@ -202,6 +202,7 @@ def build_gateway(
         keep=kept.keep_models,
     )
     routing = settings.routing
+    kept.health.local = frozenset(a.id for a in adapters if a.settings.local)
     router = Router(
         index,
         pools,

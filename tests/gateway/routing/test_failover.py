@@ -128,14 +128,23 @@ async def test_when_every_key_is_limited_the_caller_gets_429_with_the_shortest_w
     assert resting.value.status == 429 and resting.value.retry_after == 7 and resting.value.attempts == 0
 
 
-async def test_open_breakers_everywhere_answer_503() -> None:
+async def test_open_breakers_everywhere_get_one_probe_before_a_refusal() -> None:
     clock = FakeClock()
     r = router(clock, (("o", ("openai/gpt",)),))
+    slow: dict[str, GatewayError | None] = {"openai/gpt; key=openai": UpstreamTimeout("slow", provider="openai")}
     with pytest.raises(UpstreamTimeout):
-        await run(r, clock, "o", {"openai/gpt; key=openai": UpstreamTimeout("slow", provider="openai")})
+        await run(r, clock, "o", slow)
+    with pytest.raises(UpstreamTimeout) as probed:  # its breaker is open: it is probed, and fails again
+        await run(r, clock, "o", slow)
+    assert probed.value.attempts == 1 and probed.value.route == "openai/gpt; key=openai"
+    cred = r._pools["openai"].credentials[0]
+    assert r.health.begin(cred, probe=True)  # a probe is out: another request meanwhile is refused
     with pytest.raises(NoRouteAvailable) as caught:
         await run(r, clock, "o", {})
-    assert caught.value.status == 503 and caught.value.retry_after == 30
+    assert caught.value.status == 503 and caught.value.retry_after == 60  # the cool-off doubled
+    r.health.abandoned(cred)
+    routed, _ = await run(r, clock, "o", {})  # back: the next probe is served
+    assert routed.attempts == 1
 
 
 async def test_a_request_the_route_cannot_take_moves_on_without_blaming_the_route() -> None:
