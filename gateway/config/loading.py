@@ -122,11 +122,14 @@ _ROUTING_KEYS = {
     "breaker_cooloff_seconds",
     "deadline_seconds",
     "affinity_minutes",
+    "enforce_model",
 }
 _CACHE_KEYS = {"enabled", "ttl_seconds", "max_entries", "max_mb", "sampled"}
 _MODEL_KEYS = {"context", "output", "rating", "cost", "capabilities", "reasons"}
 _CAPABILITIES = {"completion", "tools", "vision", "thinking", "embedding"}
 _ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+_GLOB = re.compile(r"^(?=.*[*?\[])[A-Za-z0-9._:/*?!\[\]-]{1,128}$")  # a model rule matching names: "claude-*"
+_MODEL_NAME = re.compile(r"^[^\s]{1,256}$")
 RESERVED_NAMES = frozenset({"auto"})
 
 
@@ -291,9 +294,10 @@ def _routing(
     chains = []
     table = Table(aliases, "[aliases]", set(aliases))
     for name in aliases:
-        if not _ALIAS.match(name) or name in RESERVED_NAMES:
+        if not (_ALIAS.match(name) or _GLOB.match(name)) or name in RESERVED_NAMES:
             raise ConfigError(
-                f"[aliases]: {name!r} cannot be an alias name (letters, digits, '.', '_', ':', '-'; not 'auto')"
+                f"[aliases]: {name!r} cannot be an alias name (letters, digits, '.', '_', ':', '-'; not 'auto') "
+                "nor a pattern ('*', '?', '[...]' among those and '/')"
             )
         routes = table.texts(name) or ()
         if not routes or any("/" not in r.strip("/") for r in routes):
@@ -306,7 +310,17 @@ def _routing(
         affinity=first(t.number("affinity_minutes", 0, 7 * 1440), RoutingSettings().affinity / 60) * 60,
         aliases=tuple(chains),
         cache=_cache(cache),
+        enforce_model=_enforced(t.text("enforce_model")),
     )
+
+
+def _enforced(name: str | None) -> str | None:
+    """``[routing] enforce_model``: the alias or model every request is served by, whatever it asks."""
+    if name is None or not name.strip():
+        return None
+    if not _MODEL_NAME.match(name.strip()):
+        raise ConfigError("[routing].enforce_model must be one alias or model name, without spaces")
+    return name.strip()
 
 
 _SUBSCRIPTION_URLS = ("codex_base_url", "openai_auth_url", "github_url", "github_api_url", "copilot_api_url")

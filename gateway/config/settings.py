@@ -76,7 +76,8 @@ class RoutingSettings:
     deadline: float = 1800.0  # seconds for a whole request, every attempt and the stream included
     affinity: float = 3600.0  # seconds a conversation keeps its key after its last request
     cache: CacheSettings = CacheSettings()
-    aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()  # name -> "provider/model" chain, in order
+    aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()  # name or glob -> "provider/model" chain, in order
+    enforce_model: str | None = None  # the alias or model that serves every request, whatever it names
 
 
 @dataclass(frozen=True, slots=True)

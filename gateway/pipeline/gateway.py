@@ -142,7 +142,8 @@ class Gateway:
     async def decide(self, call: ClientCall, session: str | None = None) -> dict[str, Any]:
         """The dry run: the plan a request would get now, as a receipt. Nothing is sent."""
         routes = self._routes
-        return receipt(routes.plan(call.model, await routes.targets(call.model), Call(call, session)))
+        plan = routes.plan(call.model, await routes.targets(call.model), Call(call, session))
+        return receipt(plan, call.model, self.router.rule(call.model))
 
     async def counted(self) -> None:
         """Wait for the counts still being made, so the totals and the ledger are complete."""

@@ -1,5 +1,6 @@
-"""A plan told as a person (or a dashboard) reads it: the difficulty and what made it, the route
-chosen, the alternatives in order, and every route left out with the reason."""
+"""A plan told as a person (or a dashboard) reads it: the name asked for and the rule that routed
+it, the difficulty and what made it, the route chosen, the alternatives in order, and every route
+left out with the reason."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import Any
 from gateway.routing.router import Plan
 
 
-def receipt(plan: Plan) -> dict[str, Any]:
-    out: dict[str, Any] = {"model": plan.name}
+def receipt(plan: Plan, requested: str, rule: str) -> dict[str, Any]:
+    """``rule``: which fired (``Router.rule``): an alias, a glob, ``default``, an enforced name."""
+    out: dict[str, Any] = {"model": plan.name, "requested": requested, "rule": rule}
     if plan.difficulty is not None:
         out["difficulty"] = {"level": plan.difficulty.level, "scores": dict(plan.difficulty.scores)}
     out["chosen"] = plan.candidates[0].route if plan.candidates else None

@@ -1,7 +1,9 @@
 """The requested name becomes an ordered list of candidates: (provider, key, upstream model).
 
-A name is an alias (its chain, in order), ``auto`` (chosen by the request's difficulty), a pinned
-``provider/model``, or a bare model name (every provider that lists it, in configuration order).
+A name is an alias or matches a glob rule (its chain, in order), ``auto`` (chosen by the request's
+difficulty), a pinned ``provider/model``, or a bare model name (every provider that lists it, in
+configuration order); a name nothing serves takes the ``default`` rule's chain, if there is one. An
+enforced model, where configured, stands in for whatever name the client asked for.
 Where there is a choice, routes whose model cannot take the request (tools, images, too long a
 prompt, too large a body) are left out. Each route then expands into its provider's keys in
 rotation order: next key, then next model or provider. Keys that may not serve now (cooling down
@@ -22,6 +24,7 @@ from gateway.routing.difficulty import Difficulty, rate
 from gateway.routing.health import Health
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.pool import Credential, KeyPool
+from gateway.routing.rules import Rule, Rules
 from gateway.routing.traits import Traits
 
 AUTO = "auto"
@@ -72,14 +75,20 @@ class Router:
         aliases: Iterable[tuple[str, tuple[str, ...]]] = (),
         payload_limits: Mapping[str, int] | None = None,
         not_auto: Iterable[str] = (),
+        enforced: str | None = None,
     ) -> None:
-        """``not_auto``: providers ``auto`` never picks (subscriptions, when the user says so)."""
+        """``aliases``: the model rules, in file order; ``not_auto``: providers ``auto`` never picks
+        (subscriptions, when the user says so); ``enforced``: the name served whatever is asked."""
         self._index = index
         self._pools = pools
         self.health = health
         self.capabilities = capabilities
         self.affinity = affinity
-        self.aliases = {name: chain for name, chain in aliases}
+        self.rules = Rules(aliases)
+        self.aliases = {name: rule.chain for name, rule in self.rules.exact.items()}
+        self.enforced = enforced
+        self._chains: dict[str, tuple[Target, ...]] = {}  # a rule's routes, for the model lists of _chains_version
+        self._chains_version = -1
         self._payload_limits = dict(payload_limits or {})  # provider -> most body bytes it takes
         self._smallest_payload_limit = min(self._payload_limits.values(), default=float("inf"))
         self._auto_version = -1
@@ -92,15 +101,44 @@ class Router:
 
     def targets(self, name: str) -> tuple[Target, ...]:
         """The routes a name stands for, first choice first; () when nothing serves it."""
+        if self.enforced is not None:
+            name = self.enforced
         if name == AUTO:
             return tuple(r.target for r in self._rated())
-        chain = self.aliases.get(name)
-        if chain is None:
-            return self._index.resolve_all(name)
-        out: list[Target] = []
-        for ref in chain:
-            out.extend(t for t in self._index.resolve_all(ref) if t not in out)
-        return tuple(out)
+        rule = self.rules.match(name)
+        if rule is None:
+            targets = self._index.resolve_all(name)
+            if targets or self.rules.default is None:
+                return targets
+            rule = self.rules.default
+        return self._chain(rule)
+
+    def _chain(self, rule: Rule) -> tuple[Target, ...]:
+        """A rule's routes, worked out once for each version of the model lists."""
+        index = self._index
+        if self._chains_version != index.version:
+            self._chains, self._chains_version = {}, index.version
+        targets = self._chains.get(rule.key)
+        if targets is None:
+            out: list[Target] = []
+            for ref in rule.chain:
+                out.extend(t for t in index.resolve_all(ref) if t not in out)
+            targets = self._chains[rule.key] = tuple(out)
+        return targets
+
+    def rule(self, name: str) -> str:
+        """Which rule routes ``name``, as the ``decide`` receipt says it."""
+        if self.enforced is not None:
+            return f'enforced "{self.enforced}" ({self._rule_of(self.enforced)})'
+        return self._rule_of(name)
+
+    def _rule_of(self, name: str) -> str:
+        if name == AUTO:
+            return AUTO
+        rule = self.rules.match(name)
+        if rule is None and self.rules.default is not None and not self._index.resolve_all(name):
+            rule = self.rules.default
+        return "model" if rule is None else rule.fired
 
     def _rated(self) -> tuple[_Rated, ...]:
         """Every listed chat model with a rating, cheapest first (unknown prices last), the
@@ -133,6 +171,8 @@ class Router:
         rejected: list[Rejection] = []
         difficulty = None
         targets = tuple(targets)
+        if self.enforced is not None:
+            name = self.enforced
         if name == AUTO and traits is not None:
             found = traits()
             difficulty = rate(found)

@@ -212,6 +212,7 @@ def build_gateway(
         _active(routing.aliases, pools),
         {a.id: a.settings.max_request_bytes for a in adapters if a.settings.max_request_bytes},
         not_auto=() if subs.in_auto else SUBSCRIPTIONS,
+        enforced=routing.enforce_model,
     )
     cache = ResponseCache(clock, routing.cache)
     spoken = Spoken(clock, settings.server.model_list_ttl, kept.keep_unspoken)

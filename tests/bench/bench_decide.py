@@ -4,7 +4,8 @@ The router knows 60 models over five providers (two local, three hosted with two
 way a real install might. Each figure is the time for one whole decision of ``auto``: reading the
 request's traits from its canonical form, rating its difficulty, filtering and ordering the
 candidates, and expanding them into keys. Also shown, side by side: a pinned ``provider/model``
-name (the common case) and the canonical decoding alone, which the decision includes.
+name (the common case; the model rules, globs among them, are in place) and the canonical decoding
+alone, which the decision includes.
 The target is under 50 µs per ordinary prompt.
 """
 
@@ -60,6 +61,13 @@ MODELS = {
         "x-ai/grok-3-mini",
     ],
 }
+RULES = (  # model rules as a Claude Code user with no Anthropic key might write them
+    ("coding", ("openai/gpt-5", "openrouter/qwen/qwen3-coder")),
+    ("claude-*", ("openai/gpt-5", "openrouter/moonshotai/kimi-k2")),
+    ("*-haiku-*", ("openai/gpt-5-mini",)),
+    ("gemini-*", ("openrouter/google/gemini-2.5-pro",)),
+    ("default", ("openai/gpt-5-mini", "ollama/qwen2.5:7b")),
+)
 PROMPTS = {
     "greeting": "hi there!",
     "question": "What is the difference between a process and a thread in an operating system?",
@@ -82,6 +90,7 @@ def build() -> Router:
         Health(clock, HealthPolicy()),
         Capabilities(index, {}, ["ollama", "lmstudio"]),
         Affinity(clock, 3600),
+        RULES,
     )
 
 

@@ -161,7 +161,7 @@ def test_the_receipt_tells_scores_choice_alternatives_and_rejections() -> None:
     router.health.failed(cred, "llama3.2:3b", Verdict("cool", "rate_limited", wait=20))
     t = traits("Write a python function to parse this:\n```\nx = 1\n```")
     plan = router.plan(AUTO, router.targets(AUTO), lambda: t)
-    doc = receipt(plan)
+    doc = receipt(plan, AUTO, router.rule(AUTO))
     assert doc["difficulty"] == {"level": 2, "scores": {"code": 1.0}}
     assert doc["chosen"] == "ollama/qwen2.5:7b; key=ollama"
     assert doc["alternatives"][0].startswith("openai/gpt-4.1-nano")
