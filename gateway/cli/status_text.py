@@ -96,7 +96,7 @@ def _access(access: dict[str, Any]) -> list[str]:
 
 def render_receipt(receipt: dict[str, Any]) -> str:
     lines = [f"model      {receipt['model']}"]
-    if receipt["requested"] != receipt["model"] or receipt["rule"] != "model":
+    if receipt["rule"] not in ("model", "auto"):  # a name served as asked needs no word on it
         lines.append(f"rule       {receipt['rule']} (asked for {receipt['requested']})")
     if (difficulty := receipt.get("difficulty")) is not None:
         scores = ", ".join(f"{name} {score:+g}" for name, score in difficulty["scores"].items()) or "no signal"

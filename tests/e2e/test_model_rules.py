@@ -13,6 +13,7 @@ from conftest import StartGateway, provider_table
 from fakes.openai_upstream import FakeOpenAI
 
 from gateway import GatewayServer
+from gateway.cli.status_text import render_receipt
 
 RULES = '[aliases]\n"claude-*" = ["fake/gpt-other", "fake/gpt-test"]\ndefault = ["fake/gpt-test"]\n'
 HI = [{"role": "user", "content": "hi"}]
@@ -74,3 +75,6 @@ async def test_decide_names_the_rule_that_fired(start_gateway: StartGateway, ups
     assert receipts["claude-haiku-4-5"]["chosen"] == "fake/gpt-other; key=fake"
     assert receipts["no-such-model"]["rule"] == "default"
     assert receipts["fake/gpt-test"]["rule"] == "model"
+    text = render_receipt(receipts["claude-haiku-4-5"])
+    assert 'rule       glob "claude-*" (asked for claude-haiku-4-5)' in text.splitlines()
+    assert "rule" not in render_receipt(receipts["fake/gpt-test"])
