@@ -63,7 +63,7 @@ class Embeddings:
         tally: Tally,
     ) -> Routed[bytes]:
         routes = self._routes
-        targets = await (routes.embedders() if call.model == AUTO else routes.targets(call.model))
+        targets = await (routes.embedders() if call.model == AUTO else routes.targets(call.model, enforce=False))
         self._catalog.used(call.model)
 
         return await routes.routed(

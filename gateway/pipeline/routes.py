@@ -36,17 +36,17 @@ class Routes:
         self._accountant = accountant
         self._failing = failing
 
-    async def targets(self, name: str) -> tuple[Target, ...]:
-        """Where ``name`` may go; ``ModelNotFound`` when nowhere."""
+    async def targets(self, name: str, enforce: bool = True) -> tuple[Target, ...]:
+        """Where ``name`` may go (``enforce``: see ``Router.targets``); ``ModelNotFound`` when nowhere."""
         # Just after start, wait (briefly) for the first round of model lists: a bare name's
         # fallbacks are the other providers that list it.
         sync = self._sync
         if not sync.ready:
             await sync.wait_ready(ROUTE_WAIT)
-        targets = self._router.targets(name)
+        targets = self._router.targets(name, enforce)
         if not targets and sync.incomplete:
             await sync.refresh_missing(ROUTE_WAIT)
-            targets = self._router.targets(name)
+            targets = self._router.targets(name, enforce)
         if not targets:
             raise not_found(name)
         return targets

@@ -99,9 +99,10 @@ class Router:
 
     # --- names -------------------------------------------------------------------------------
 
-    def targets(self, name: str) -> tuple[Target, ...]:
-        """The routes a name stands for, first choice first; () when nothing serves it."""
-        if self.enforced is not None:
+    def targets(self, name: str, enforce: bool = True) -> tuple[Target, ...]:
+        """The routes a name stands for, first choice first; () when nothing serves it. ``enforce``:
+        False where the enforced model cannot stand in (it serves chat, not embeddings)."""
+        if enforce and self.enforced is not None:
             name = self.enforced
         if name == AUTO:
             return tuple(r.target for r in self._rated())

@@ -57,6 +57,9 @@ async def test_an_enforced_model_overrides_the_client_and_the_ledger_keeps_what_
     gateway = await start(start_gateway, upstream, '[routing]\nenforce_model = "fake/gpt-other"\n')
     status, headers, _ = await post(gateway, "/v1/chat/completions", {"model": "fake/gpt-test", "messages": HI})
     assert status == 200 and headers["x-switchboard-route"] == "fake/gpt-other; key=fake"
+    # an enforced chat model cannot embed: an embeddings request goes where it asked
+    status, headers, _ = await post(gateway, "/v1/embeddings", {"model": "fake/text-embed-test", "input": "x"})
+    assert status == 200 and headers["x-switchboard-route"] == "fake/text-embed-test; key=fake"
     assert gateway.state is not None
     path = gateway.state.db.path
     await gateway.stop()
