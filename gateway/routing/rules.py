@@ -38,13 +38,13 @@ class Rule:
 
 class Rules:
     def __init__(self, aliases: Iterable[tuple[str, tuple[str, ...]]]) -> None:
-        exact: dict[str, Rule] = {}
-        globs: list[Rule] = []
-        for key, chain in aliases:
-            if is_glob(key):
-                globs.append(Rule(key, chain, "glob"))
-            else:
-                exact[key] = Rule(key, chain, "default" if key == DEFAULT else "alias")
+        every = tuple(
+            Rule(key, chain, "glob" if is_glob(key) else "default" if key == DEFAULT else "alias")
+            for key, chain in aliases
+        )
+        exact = {rule.key: rule for rule in every if rule.kind != "glob"}
+        globs = [rule for rule in every if rule.kind == "glob"]
+        self.every = every  # in file order
         self.exact = exact
         self.globs = tuple(globs)
         self.default = exact.get(DEFAULT)

@@ -294,7 +294,8 @@ def _open_without_keys(settings: Settings, state: State | None) -> str | None:
 
 
 async def _model_sync(gateway: Gateway) -> None:
-    """The model lists, kept fresh in the background; once the first round is in, the aliases
-    with routes no provider lists are said in the log."""
+    """The model lists, kept fresh in the background; once the first round is in, the model rules
+    (aliases, globs, default) with routes no provider lists are said in the log."""
     sync = gateway.sync
-    await sync.run(then=partial(report_unserved, gateway.router.aliases.items(), sync.index))
+    rules = tuple((rule.key, rule.chain) for rule in gateway.router.rules.every)
+    await sync.run(then=partial(report_unserved, rules, sync.index))

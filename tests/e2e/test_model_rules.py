@@ -4,11 +4,14 @@ client's while the ledger keeps the name it asked for, and the decide receipt na
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import sqlite3
 from typing import Any
 
 import aiohttp
+import pytest
 from conftest import StartGateway, provider_table
 from fakes.openai_upstream import FakeOpenAI
 
@@ -81,3 +84,16 @@ async def test_decide_names_the_rule_that_fired(start_gateway: StartGateway, ups
     text = render_receipt(receipts["claude-haiku-4-5"])
     assert 'rule       glob "claude-*" (asked for claude-haiku-4-5)' in text.splitlines()
     assert "rule" not in render_receipt(receipts["fake/gpt-test"])
+
+
+async def test_a_glob_rule_with_a_route_nobody_lists_is_reported_at_start(
+    start_gateway: StartGateway, upstream: FakeOpenAI, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, "gateway.routing")
+    await start(start_gateway, upstream, '[aliases]\n"claude-*" = ["fake/gpt-tset", "fake/gpt-test"]\n')
+    said = 'alias "claude-*": no provider lists "fake/gpt-tset"; requests for it go to its other routes'
+    for _ in range(100):
+        if any(r.getMessage() == said for r in caplog.records):
+            break
+        await asyncio.sleep(0.02)
+    assert [r.getMessage() for r in caplog.records if "alias" in r.getMessage()] == [said]
