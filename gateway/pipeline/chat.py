@@ -20,6 +20,7 @@ from gateway.core.usage import Usage
 from gateway.errors import GatewayError
 from gateway.formats.anthropic.checks import MessagesCall
 from gateway.formats.common import jsonbody
+from gateway.formats.common.effort_suffix import fitted_budget, unsuffixed
 from gateway.formats.common.jsonbody import BodyError
 from gateway.formats.common.output_limit import output_limit, with_output_limit
 from gateway.formats.interfaces import ClientCall
@@ -90,6 +91,7 @@ class Chat:
                 accountant.count(tally, CACHE, Usage(0, 0))
                 value: bytes | Reply = CachedStream(hit.chunks) if hit.stream else hit.chunks[0]
                 return Routed(value, None, 0, hit.route)
+            client = unsuffixed(client)  # "gpt-5(high)" routes as gpt-5, asking for high effort
             name = client.model
             targets = await self._routes.targets(name)
             self._catalog.used(name)
@@ -126,6 +128,8 @@ class Chat:
         provider = self._providers[target.provider]
         limit = self._fitted(call.client, target)
         client = call.client if limit is None else with_output_limit(call.client, limit)
+        if output := self._facts.of(target).output:
+            client = fitted_budget(client, output)  # a thinking budget within the model's answer
         deadline = self._clock.monotonic() + left
         upstream = self._upstream
         while True:

@@ -29,6 +29,7 @@ from gateway.core.protocols import ProtocolId
 from gateway.core.timing import Timing
 from gateway.core.usage import UsageTotals
 from gateway.formats.anthropic.checks import MessagesCall
+from gateway.formats.common.effort_suffix import unsuffixed
 from gateway.formats.interfaces import ClientCall
 from gateway.formats.openai.embeddings import EmbeddingCall
 from gateway.pipeline.accounting import Accountant
@@ -142,6 +143,7 @@ class Gateway:
     async def decide(self, call: ClientCall, session: str | None = None) -> dict[str, Any]:
         """The dry run: the plan a request would get now, as a receipt. Nothing is sent."""
         routes = self._routes
+        call = unsuffixed(call)
         plan = routes.plan(call.model, await routes.targets(call.model), Call(call, session))
         return receipt(plan, call.model, self.router.rule(call.model))
 

@@ -30,7 +30,7 @@ from gateway.formats.common.system_turns import system_text
 from gateway.formats.common.tool_arguments import arguments_object, arguments_text
 
 DEFAULT_MAX_TOKENS = 4096  # Messages requires max_tokens; the value llama.cpp's compat layer uses
-EFFORT_BUDGET = {"minimal": 1024, "low": 2048, "medium": 8192, "high": 24576}
+EFFORT_BUDGET = {"minimal": 1024, "low": 2048, "medium": 8192, "high": 24576, "xhigh": 32768}
 
 FINISH_FROM_ANTHROPIC: dict[str, FinishReason] = {
     "end_turn": "stop",

@@ -16,7 +16,7 @@ from gateway.formats.common.jsonbody import BodyError
 Validator = Callable[[Any, str], None]
 
 # Model, deployment and tool names end up in URLs and logs: a strict grammar (SECURITY.md S28).
-_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+/=-]{0,127}$")
+_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+/=-]{0,127}(?:\([a-z]{1,16}\))?$")  # "(high)": effort_suffix
 
 
 def _kind(value: Any) -> str:
