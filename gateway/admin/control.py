@@ -18,6 +18,7 @@ from gateway.admin.applying import Apply
 from gateway.admin.audit import AuditLog
 from gateway.admin.client_keys import ClientKeys, CreatedKey
 from gateway.admin.discovery import Discovery, Found
+from gateway.admin.doctor import Finding, check_everything
 from gateway.admin.models import ModelRow, model_rows
 from gateway.admin.provider_keys import KeyChange, ProviderKeys
 from gateway.admin.providers import ProviderRow, Providers, ProviderTest
@@ -121,6 +122,12 @@ class Control:
 
     def status(self) -> StatusDocument:
         return status_document(self.gateway, self.in_flight, self.state, self.identity, self.flows)
+
+    async def doctor(self, address: tuple[str, int]) -> list[Finding]:
+        """Check everything (the app's button): this gateway serves, so ``address``'s port is its own."""
+        secrets = (self.state.secrets.kind, self.state.secrets.where) if self.state is not None else None
+        book = self.flows.book if self.flows is not None else None
+        return await check_everything(self.gateway, book, secrets, address, serving=True)
 
     def app_key(self) -> str | None:
         """The key the tray app sends to call this gateway over HTTP as a tool would (its test

@@ -19,6 +19,7 @@ from typing import Any
 from gateway.auth import admin_token
 from gateway.cli.accounts import add_account_commands
 from gateway.cli.admin import add_commands, cmd_provider_key
+from gateway.cli.doctor import add_doctor_command
 from gateway.cli.fixes import explained
 from gateway.cli.reports import add_report_commands
 from gateway.cli.tools import add_tool_commands
@@ -45,6 +46,7 @@ COMMANDS = (
     "quota",
     "connect",
     "launch",
+    "doctor",
 )
 
 
@@ -285,6 +287,7 @@ def _parser() -> argparse.ArgumentParser:
     add_report_commands(sub, common)
     add_account_commands(sub, common)
     add_tool_commands(sub, common)
+    add_doctor_command(sub, common)
     return parser
 
 

@@ -1,0 +1,171 @@
+"""Check everything: the doctor behind ``switchboard-gateway doctor`` and the app's "Check everything"
+button. Each check is one finding in plain words, with what would help: every provider asked for its
+models now (the cheapest real call: it needs the key accepted), every model rule's routes listed by a
+provider, every account's sign-in and quota, the port, and where the secrets are kept.
+
+Clock skew is not checked: a model list's answer is read through the providers' own code, which keeps
+no Date header, and a second call just for it would cost every provider a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Literal, TypedDict
+from urllib.parse import urlsplit
+
+from gateway.admin.providers import Providers
+from gateway.auth.account_book import AccountBook
+from gateway.errors import FixId
+from gateway.pipeline.gateway import Gateway
+from gateway.providers.settings import SUBSCRIPTIONS
+from gateway.routing.unserved import unlisted_routes
+
+Verdict = Literal["ok", "note", "broken"]  # a note is worth knowing; only "broken" fails the check
+
+
+class Finding(TypedDict):
+    area: str  # "provider", "local", "rule", "account", "port", "secrets"
+    subject: str  # what it is about: a provider's id, a rule's name, an account's label, a port
+    verdict: Verdict
+    words: str  # what was found, in plain words
+    advice: str  # what would help, in plain words ("" when nothing needs doing)
+    fix: FixId | None  # the same as a fix each front-end words its own way, where one fits
+    fix_subject: str
+
+
+def _finding(
+    area: str, subject: str, verdict: Verdict, words: str, advice: str = "", fix: FixId | None = None, on: str = ""
+) -> Finding:
+    return {
+        "area": area,
+        "subject": subject,
+        "verdict": verdict,
+        "words": words,
+        "advice": advice,
+        "fix": fix,
+        "fix_subject": on,
+    }
+
+
+def broken(findings: list[Finding]) -> bool:
+    return any(f["verdict"] == "broken" for f in findings)
+
+
+async def provider_findings(gateway: Gateway) -> list[Finding]:
+    """Each provider's Test (its model list asked for now), all at once."""
+    door = Providers(lambda: gateway)
+    providers = [p for p in gateway.providers if p.id not in SUBSCRIPTIONS]
+    tests = await asyncio.gather(*(door.test(p.id) for p in providers))
+    out = []
+    for provider, test in zip(providers, tests, strict=True):
+        pid, local, models = provider.id, provider.settings.local, test["models"]
+        area = "local" if local else "provider"
+        if test["ok"]:
+            out.append(
+                _finding(area, pid, "ok", f"{pid} answers and lists {models} model{'' if models == 1 else 's'}.")
+            )
+        elif local and provider.settings.probe:  # looked for on its usual port: not running is no fault
+            out.append(_finding(area, pid, "note", f"{pid} is not running here, so its models are not offered."))
+        elif test["reason"] == "credential_refused":
+            words = f"{pid} refuses its key."
+            out.append(_finding(area, pid, "broken", words, "Store a new key for it.", "store_key", pid))
+        else:
+            why = test["error"] or "it did not answer"
+            host = urlsplit(provider.settings.base_url).hostname or provider.settings.base_url
+            advice = "Start it, or check its address." if local else "Check the internet connection, or its address."
+            out.append(
+                _finding(
+                    area,
+                    pid,
+                    "broken",
+                    f"{pid} cannot be asked for its models: {why}",
+                    advice,
+                    None if local else "check_connection",
+                    host,
+                )
+            )
+    return out
+
+
+def rule_findings(gateway: Gateway) -> list[Finding]:
+    """Model rules (aliases, globs, default) with routes no provider lists."""
+    out = []
+    for rule in gateway.router.rules.every:
+        missing = unlisted_routes(rule.chain, gateway.sync.index)
+        routes = " or ".join(f'"{ref}"' for ref in missing)
+        if not missing:
+            out.append(_finding("rule", rule.key, "ok", f'"{rule.key}" leads to models a provider lists.'))
+        elif len(missing) == len(rule.chain):
+            words = f'"{rule.key}" leads nowhere: no provider lists {routes}.'
+            out.append(_finding("rule", rule.key, "broken", words, "Name a model a provider lists in its rule."))
+        else:
+            words = f'"{rule.key}" has routes no provider lists ({routes}); its other routes serve it.'
+            out.append(_finding("rule", rule.key, "note", words, "Name a model a provider lists in its rule."))
+    return out
+
+
+async def account_findings(book: AccountBook) -> list[Finding]:
+    """Each subscription account: signed in, and its usage read now (the plan's quota windows)."""
+    out = []
+    for account in book.accounts():
+        label = account.label
+        fix: FixId = "sign_in_chatgpt" if account.row.kind == "codex" else "sign_in_copilot"
+        problem = account.problem()
+        if problem is not None:
+            words = f"{label} cannot be used: {problem}."
+            out.append(_finding("account", label, "broken", words, "Sign in to it again.", fix, label))
+            continue
+        windows, _plan = await account.credentials.quota()
+        if windows:
+            out.append(_finding("account", label, "ok", f"{label} is signed in and its quota was read."))
+        else:
+            words = f"{label} is signed in, but its quota could not be read now."
+            out.append(_finding("account", label, "note", words, "Try again later, or sign in to it again."))
+    return out
+
+
+async def port_finding(host: str, port: int, serving: bool) -> Finding:
+    """Whether something listens on the gateway's port: the gateway itself when it is serving."""
+    subject = f"{host}:{port}"
+    if serving:
+        return _finding("port", subject, "ok", f"The gateway listens on port {port}.")
+    try:
+        _reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 2.0)
+    except (OSError, TimeoutError):
+        words = f"Port {port} is free: the gateway is not running, and can listen there when it starts."
+        return _finding("port", subject, "note", words)
+    writer.close()
+    words = f"Port {port} is taken: by the gateway if it is running, else by another program."
+    return _finding("port", subject, "note", words, "If the gateway cannot start, choose another port.", "choose_port")
+
+
+def secrets_finding(kind: str, where: str) -> Finding:
+    """Where provider keys and sign-ins are kept, and whether anyone reading the disk could read them."""
+    if kind == "keychain":
+        return _finding("secrets", kind, "ok", "Keys and sign-ins are kept in the system keychain.")
+    if kind == "encrypted file":
+        return _finding("secrets", kind, "ok", f"Keys and sign-ins are kept in an encrypted file ({where}).")
+    if kind == "memory":
+        return _finding("secrets", kind, "note", "Keys and sign-ins are kept in memory only: they go at a restart.")
+    words = f"Keys and sign-ins are kept in a file that is not encrypted ({where})."
+    return _finding("secrets", kind, "note", words, "Give Switchboard a passphrase to encrypt it.")
+
+
+async def check_everything(
+    gateway: Gateway,
+    book: AccountBook | None,
+    secrets: tuple[str, str] | None,
+    address: tuple[str, int],
+    serving: bool,
+) -> list[Finding]:
+    """Every check, in one list: ``secrets`` is the store's (kind, where), ``address`` the port's."""
+    subscriptions = [p for p in gateway.providers if p.id in SUBSCRIPTIONS]
+    # Every list now, for the rules: the providers' through their tests, the subscriptions' beside them.
+    findings, _ = await asyncio.gather(provider_findings(gateway), gateway.sync.refresh(subscriptions))
+    findings += rule_findings(gateway)
+    if book is not None:
+        findings += await account_findings(book)
+    findings.append(await port_finding(*address, serving))
+    if secrets is not None:
+        findings.append(secrets_finding(*secrets))
+    return findings
