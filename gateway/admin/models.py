@@ -18,7 +18,7 @@ from gateway.core.models import GATEWAY, ModelEntry, ModelFacts, Target
 from gateway.pipeline.gateway import Gateway
 from gateway.providers.base import ChatProvider
 from gateway.providers.settings import SUBSCRIPTIONS
-from gateway.routing.router import AUTO
+from gateway.routing.router import AUTOS
 
 SHOWN = ("tools", "vision", "thinking", "embedding")  # what a person picks by ("completion" goes without saying)
 
@@ -126,7 +126,7 @@ async def model_rows(gateway: Gateway) -> list[ModelRow]:
     for entry in await gateway.models():
         if entry.provider == GATEWAY:
             targets = list(router.targets(entry.upstream_id))
-            kind: ModelKind = "auto" if entry.upstream_id == AUTO else "alias"
+            kind: ModelKind = "auto" if entry.upstream_id in AUTOS else "alias"
             first = providers.get(targets[0].provider) if targets else None
             state = readiness.of(targets, (entry.upstream_id,))
             rows.append(_row(entry, kind, gateway.facts(entry), first, targets, state))

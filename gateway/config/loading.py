@@ -130,7 +130,7 @@ _CAPABILITIES = {"completion", "tools", "vision", "thinking", "embedding"}
 _ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 _GLOB = re.compile(r"^(?=.*[*?\[])[A-Za-z0-9._:/*?!\[\]-]{1,128}$")  # a model rule matching names: "claude-*"
 _MODEL_NAME = re.compile(r"^[^\s]{1,256}$")
-RESERVED_NAMES = frozenset({"auto"})
+RESERVED_NAMES = frozenset({"auto", "auto:fast", "auto:local"})
 
 
 def load_settings(

@@ -17,7 +17,7 @@ from gateway.providers.base import ChatProvider
 from gateway.routing.context_windows import ContextWindows
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.model_sync import ModelSync
-from gateway.routing.router import AUTO, Candidate, Router
+from gateway.routing.router import AUTOS, Candidate, Router
 from gateway.transport import UpstreamRequest
 
 KEEP_ALIVE = 300.0  # seconds a model counts as running after use, as Ollama's default keep_alive
@@ -48,14 +48,14 @@ class ModelCatalog:
     async def models(self) -> list[ModelEntry]:
         await self._sync.wait_ready(ROUTE_WAIT)
         router = self._router
-        own = [ModelEntry(GATEWAY, name) for name in (*router.aliases, AUTO) if router.targets(name)]
+        own = [ModelEntry(GATEWAY, name) for name in (*router.aliases, *AUTOS) if router.targets(name)]
         return self._index.entries() + own
 
     async def model(self, model_id: str) -> ModelEntry:
         await self._sync.wait_ready(ROUTE_WAIT)
         router = self._router
         entry = self._index.get(model_id)
-        if entry is None and (model_id == AUTO or model_id in router.aliases) and router.targets(model_id):
+        if entry is None and (model_id in AUTOS or model_id in router.aliases) and router.targets(model_id):
             entry = ModelEntry(GATEWAY, model_id)
         if entry is None:
             raise not_found(model_id)

@@ -18,7 +18,7 @@ from gateway.pipeline.exchange import Exchange
 from gateway.pipeline.routes import Routes
 from gateway.providers.base import ChatProvider
 from gateway.routing.failover import Routed
-from gateway.routing.router import AUTO, Candidate
+from gateway.routing.router import AUTOS, Candidate
 
 
 class Embeddings:
@@ -63,7 +63,7 @@ class Embeddings:
         tally: Tally,
     ) -> Routed[bytes]:
         routes = self._routes
-        targets = await (routes.embedders() if call.model == AUTO else routes.targets(call.model, enforce=False))
+        targets = await (routes.embedders() if call.model in AUTOS else routes.targets(call.model, enforce=False))
         self._catalog.used(call.model)
 
         return await routes.routed(

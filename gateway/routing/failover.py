@@ -107,7 +107,7 @@ async def first_success(
         except BaseException:
             health.abandoned(cred)
             raise
-        health.succeeded(cred, clock.monotonic() - started)
+        health.succeeded(cred, clock.monotonic() - started, candidate.target.upstream_model)
         return Routed(value, candidate, attempts)
     limited += (r.seconds for r in plan.rejected if r.reason in _LIMITED and r.seconds is not None)
     if failure is None:

@@ -95,6 +95,7 @@ class Health:
         self._benched: dict[str, _Hold] = {}  # key label
         self._breakers: dict[str, Breaker] = {}  # provider id
         self._stats: dict[str, KeyStats] = {}  # key label
+        self._latency: dict[str, float] = {}  # route ("provider/model") -> EWMA of ms to the answer
         self.local: frozenset[str] = frozenset()  # loopback providers: their breakers rest them briefly
 
     def breaker(self, provider: str) -> Breaker:
@@ -145,7 +146,12 @@ class Health:
         breaker = self._breakers.get(cred.provider)
         return breaker is None or breaker.begin(self._clock.monotonic(), probe)
 
-    def succeeded(self, cred: Credential, latency: float) -> None:
+    def latency_ms(self, route: str) -> float | None:
+        """A route's (``provider/model``) measured time to the answer, in ms; None until it served."""
+        return self._latency.get(route)
+
+    def succeeded(self, cred: Credential, latency: float, model: str | None = None) -> None:
+        """``model``: the upstream model that answered, so its route's latency is measured too."""
         breaker = self._breakers.get(cred.provider)
         if breaker is not None:
             breaker.success()
@@ -153,6 +159,10 @@ class Health:
         stats.note(True)
         ms = latency * 1000
         stats.latency_ms = ms if stats.latency_ms is None else stats.latency_ms + EWMA_WEIGHT * (ms - stats.latency_ms)
+        if model is not None:
+            route = f"{cred.provider}/{model}"
+            was = self._latency.get(route)
+            self._latency[route] = ms if was is None else was + EWMA_WEIGHT * (ms - was)
 
     def failed(self, cred: Credential, model: str, verdict: Verdict) -> None:
         now = self._clock.monotonic()

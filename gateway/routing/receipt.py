@@ -1,6 +1,6 @@
 """A plan told as a person (or a dashboard) reads it: the name asked for and the rule that routed
-it, the difficulty and what made it, the route chosen, the alternatives in order, and every route
-left out with the reason."""
+it, the difficulty and what made it, the preference and the measured latencies that ordered the
+routes, the route chosen, the alternatives in order, and every route left out with the reason."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ def receipt(plan: Plan, requested: str, rule: str) -> dict[str, Any]:
     out: dict[str, Any] = {"model": plan.name, "requested": requested, "rule": rule}
     if plan.difficulty is not None:
         out["difficulty"] = {"level": plan.difficulty.level, "scores": dict(plan.difficulty.scores)}
+    if plan.prefer is not None:
+        out["prefer"] = plan.prefer
+    if plan.latencies:
+        out["latency_ms"] = {route: round(ms, 1) for route, ms in plan.latencies}
     out["chosen"] = plan.candidates[0].route if plan.candidates else None
     out["alternatives"] = [c.route for c in plan.candidates[1:]]
     out["rejected"] = [

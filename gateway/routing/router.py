@@ -24,10 +24,13 @@ from gateway.routing.difficulty import Difficulty, rate
 from gateway.routing.health import Health
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.pool import Credential, KeyPool
+from gateway.routing.preference import Prefer, fastest_first, local_first
 from gateway.routing.rules import Rule, Rules
 from gateway.routing.traits import Traits
 
 AUTO = "auto"
+# auto and its modes: the fastest measured route, or local servers first (cloud only when none can take it)
+AUTOS: dict[str, Prefer | None] = {AUTO: None, "auto:fast": "fast", "auto:local": "local"}
 AUTO_ROUTES = 5  # the chosen model and its alternatives, tried in turn
 _BELOW = {r: {level: f"rating {r} < difficulty {level}" for level in range(1, 6)} for r in range(1, 6)}
 
@@ -62,6 +65,8 @@ class Plan:
     conversation: str | None = None  # the affinity record this request reads and writes
     keyless: tuple[str, ...] = ()  # providers asked for that have no key or account at all
     probe: bool = False  # every route rests: its one candidate is the breaker whose rest ends first
+    prefer: Prefer | None = None  # auto:fast, auto:local or the request's header
+    latencies: tuple[tuple[str, float], ...] = ()  # the measured ms (by route) that ordered the routes
 
 
 class Router:
@@ -104,7 +109,7 @@ class Router:
         False where the enforced model cannot stand in (it serves chat, not embeddings)."""
         if enforce and self.enforced is not None:
             name = self.enforced
-        if name == AUTO:
+        if name in AUTOS:
             return tuple(r.target for r in self._rated())
         rule = self.rules.match(name)
         if rule is None:
@@ -134,8 +139,8 @@ class Router:
         return self._rule_of(name)
 
     def _rule_of(self, name: str) -> str:
-        if name == AUTO:
-            return AUTO
+        if name in AUTOS:
+            return name
         rule = self.rules.match(name)
         if rule is None and self.rules.default is not None and not self._index.resolve_all(name):
             rule = self.rules.default
@@ -166,20 +171,29 @@ class Router:
         targets: Iterable[Target],
         traits: Callable[[], Traits] | None = None,
         conversation: Callable[[], str] | None = None,
+        prefer: Prefer | None = None,
     ) -> Plan:
         """The candidates for a request. ``traits`` and ``conversation`` are asked only when
-        there is a choice to make."""
+        there is a choice to make; ``prefer`` (the request's header) orders a choice as ``auto:fast``
+        or ``auto:local`` would."""
         rejected: list[Rejection] = []
         difficulty = None
         targets = tuple(targets)
         if self.enforced is not None:
             name = self.enforced
-        if name == AUTO and traits is not None:
+        used: dict[str, float] = {}
+        if name in AUTOS:
+            prefer = AUTOS[name] or prefer
+        if name in AUTOS and traits is not None:
             found = traits()
             difficulty = rate(found)
-            targets = self._auto(found, difficulty, rejected)
+            targets = self._auto(found, difficulty, rejected, prefer, used)
         elif len(targets) > 1 and traits is not None:
             targets = self._fit(targets, traits(), rejected)
+            if prefer == "fast":
+                targets = tuple(fastest_first(targets, _route, self.health.latency_ms, used))
+            elif prefer == "local":
+                targets = tuple(local_first(targets, _provider, self.health.local))
         resting: list[tuple[float, Candidate]] = []
         candidates = self._keys(targets, rejected, resting)
         probe = not candidates and bool(resting)
@@ -190,9 +204,17 @@ class Router:
             key = conversation()
             candidates = self._affine(candidates, key)
         keyless = () if candidates else tuple(dict.fromkeys(t.provider for t in targets if self._keyless(t.provider)))
-        return Plan(name, tuple(candidates), tuple(rejected), difficulty, key, keyless, probe)
+        latencies = tuple(used.items())
+        return Plan(name, tuple(candidates), tuple(rejected), difficulty, key, keyless, probe, prefer, latencies)
 
-    def _auto(self, traits: Traits, difficulty: Difficulty, rejected: list[Rejection]) -> tuple[Target, ...]:
+    def _auto(
+        self,
+        traits: Traits,
+        difficulty: Difficulty,
+        rejected: list[Rejection],
+        prefer: Prefer | None = None,
+        used: dict[str, float] | None = None,
+    ) -> tuple[Target, ...]:
         level = difficulty.level
         able: list[_Rated] = []
         below: list[_Rated] = []  # fit, but rated under the level
@@ -212,14 +234,27 @@ class Router:
                 below.append(rated)
             else:
                 able.append(rated)
+        used = {} if used is None else used
+        if prefer == "local":  # a local model rated under the level beats the cloud: the user said so
+            local = self.health.local
+            below.sort(key=lambda r: (-r.facts.rating, r.price))
+            mine = [r for r in able if r.target.provider in local] + [r for r in below if r.target.provider in local]
+            below = [r for r in below if r.target.provider not in local]
+            able = mine + [r for r in able if r.target.provider not in local]
         if not able:  # nothing rated high enough: the best there is, best first
             able = sorted(below, key=lambda r: (-r.facts.rating, r.price))
         else:
             rejected.extend(Rejection(r.route, _BELOW[r.facts.rating][level]) for r in below)
+        if prefer is not None:
+            if prefer == "fast":
+                able = fastest_first(able, _rated_route, self.health.latency_ms, used)
+            return tuple(r.target for r in able[:AUTO_ROUTES])
         chosen = able[:AUTO_ROUTES]
         first = chosen[0] if chosen else None
         ties = sum(1 for r in chosen if first and (r.price, r.facts.rating) == (first.price, first.facts.rating))
-        if ties > 1:
+        if ties > 1 and all(self.health.latency_ms(r.route) is not None for r in chosen[:ties]):
+            chosen = fastest_first(chosen[:ties], _rated_route, self.health.latency_ms, used) + chosen[ties:]
+        elif ties > 1:  # not all measured yet: they take turns, which measures each
             turn = self._turn % ties
             self._turn += 1
             chosen = chosen[turn:ties] + chosen[:turn] + chosen[ties:]
@@ -318,6 +353,14 @@ class _Rated:
 
 def _route(target: Target) -> str:
     return f"{target.provider}/{target.upstream_model}"
+
+
+def _provider(target: Target) -> str:
+    return target.provider
+
+
+def _rated_route(rated: _Rated) -> str:
+    return rated.route
 
 
 def _price(facts: ModelFacts) -> float:

@@ -38,18 +38,19 @@ def test_search_narrows_the_list_and_copy_id_copies_the_chosen_one(
     fake = fakes.run(FakeOpenAI(key=KEY).start())
     page = models_page(qtbot, make_app, fake)
     ids = [row["id"] for row in page.model.rows]
-    assert ids == ["fake/gpt-test", "fake/gpt-other", "fake/text-embed-test", "quick", "auto"]
+    assert ids[:5] == ["fake/gpt-test", "fake/gpt-other", "fake/text-embed-test", "quick", "auto"]
+    assert ids[5:] == ["auto:fast", "auto:local"]
     assert [page.model.text(0, c) for c in range(page.model.columnCount())][:2] == ["fake/gpt-test", "fake"]
     assert page.picker.findText("fake/text-embed-test") < 0  # embeddings only: nothing to chat with
 
     five = page.view.maximumHeight()  # as tall as its rows: no empty box under a short list
     page.search.setText("OTHER")
-    assert [row["id"] for row in page.model.rows] == ["fake/gpt-other"] and page.count.text() == "1 of 5"
+    assert [row["id"] for row in page.model.rows] == ["fake/gpt-other"] and page.count.text() == "1 of 7"
     assert page.view.maximumHeight() < five
     page.search.setText("embeddings")
     assert [row["id"] for row in page.model.rows] == ["fake/text-embed-test"]
     page.search.setText("switchboard gpt-test")  # every word, in any column: what leads to it
-    assert [row["id"] for row in page.model.rows] == ["quick", "auto"]
+    assert [row["id"] for row in page.model.rows] == ["quick", "auto", "auto:fast", "auto:local"]
 
     page.search.clear()
     page.copy_id()

@@ -49,8 +49,10 @@ async def test_aliases_and_auto_are_listed_as_models(start_gateway: StartGateway
     )
     _, _, listed = await call(gateway, "GET", "/v1/models")
     ids = [m["id"] for m in listed["data"]]
-    assert ids[-2:] == ["smart", "auto"] and "ghost" not in ids
+    assert ids[-4:] == ["smart", "auto", "auto:fast", "auto:local"] and "ghost" not in ids
     assert listed["data"][-1]["owned_by"] == "switchboard"
+    status, _, one = await call(gateway, "GET", "/v1/models/auto:fast")
+    assert status == 200 and one["id"] == "auto:fast"
     status, _, one = await call(gateway, "GET", "/v1/models/smart")
     assert status == 200 and one["id"] == "smart"
     _, _, tags = await call(gateway, "GET", "/api/tags")

@@ -57,7 +57,7 @@ async def test_every_model_with_its_provider_context_capabilities_and_price(
     assert (fast["kind"], fast["provider_name"]) == ("alias", "Switchboard")
     assert fast["leads_to"] == ["cloud/gpt-4o-mini", "home/llama3.2:latest"]
     assert (fast["billing"], fast["input_price"], fast["state"]) == ("metered", 0.15, "ready")
-    assert rows["auto"]["kind"] == "auto" and list(rows)[-2:] == ["fast", "auto"]
+    assert rows["auto"]["kind"] == "auto" and list(rows)[-4:] == ["fast", "auto", "auto:fast", "auto:local"]
 
 
 async def test_a_rate_limited_model_rests_and_a_failing_one_says_why(
