@@ -66,6 +66,7 @@ class FakeUpstream:
         self.key_faults: dict[str, Script] = {}  # a key that always fails this way (limited, refused)
         self.requests: list[Recorded] = []
         self.scripts: deque[Script] = deque()
+        self.delay = 0.0  # seconds every answer waits before it begins (a slow upstream)
         self.gate = asyncio.Event()  # "held" streams wait on this before their later events
         self.holding = asyncio.Event()  # set once a held stream has sent its first events
         self.hung_up = asyncio.Event()  # set when a client closes a stream or hang early
@@ -159,6 +160,8 @@ class FakeUpstream:
     async def admit(self, request: web.Request) -> tuple[Script, Any] | web.StreamResponse:
         """Record the request, then answer it early if the key or the script says so."""
         rec = await self.record(request)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if not self.authorized(request):
             return self.unauthorized()
         script = self.key_faults.get(self.presented(request) or "")
