@@ -11,6 +11,7 @@ from gateway.admin.accounts import AccountListing
 from gateway.admin.client_keys import CreatedKey
 from gateway.admin.control import Control
 from gateway.admin.discovery import Found
+from gateway.admin.doctor import Finding
 from gateway.admin.models import ModelRow
 from gateway.admin.provider_keys import KeyChange
 from gateway.admin.providers import ProviderRow, ProviderTest
@@ -65,6 +66,7 @@ __all__ = [
     "ConfigError",
     "Control",
     "CreatedKey",
+    "Finding",
     "Fix",
     "FixId",
     "FlowDoc",

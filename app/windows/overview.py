@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton
 
@@ -10,10 +12,16 @@ from app.viewmodels.health import health_of
 from app.viewmodels.table import field
 from app.windows.page import Context, Page, fit_rows, table
 from app.windows.providers import ProvidersPage
-from gateway import StatusDocument
+from gateway import Finding, StatusDocument
 
 NO_MODELS = "There are no models yet: add a provider, or start a local model server such as Ollama."
 NO_PROBLEMS = "None: everything answers."
+MARKS = {"ok": "✓", "note": "•", "broken": "✗"}
+
+
+def finding_line(finding: Finding) -> str:
+    """One finding of Check everything: its mark, what was found and what would help, in words."""
+    return " ".join(part for part in (MARKS[finding["verdict"]], finding["words"], finding["advice"]) if part)
 
 
 def _section(text: str) -> QLabel:
@@ -73,11 +81,42 @@ class OverviewPage(Page):
         self.add_provider = QPushButton("Add a provider")
         self.add_provider.clicked.connect(lambda: self.go_to(ProvidersPage.title))
         self.add_provider.hide()
+        self.check = QPushButton("Check everything")
+        self.check.clicked.connect(self.check_everything)
         add_row = QHBoxLayout()
         add_row.addWidget(self.add_provider)
+        add_row.addWidget(self.check)
         add_row.addStretch(1)
         self.layout_.addLayout(add_row)
+        self.findings = QListWidget()  # what Check everything found, one line each
+        self.findings.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.findings.hide()
+        self.layout_.addWidget(self.findings)
         self.layout_.addStretch(1)
+
+    def check_everything(self) -> None:
+        """Every provider, rule, account, the port and the secrets, asked now (it takes seconds)."""
+        address = urlsplit(self.context.host.url)
+        where = (address.hostname or "127.0.0.1", address.port or 0)
+        self.check.setEnabled(False)
+        self.check.setText("Checking…")
+
+        def found(findings: list[Finding]) -> None:
+            self.findings.clear()
+            self.findings.addItems([finding_line(f) for f in findings])
+            fit_rows(self.findings, self.findings.count())
+            self.findings.show()
+            self.checked()
+
+        def failed(message: str) -> None:
+            self.checked()
+            self.say(message, error=True)
+
+        self.ask(lambda control: control.doctor(where), found, failed)
+
+    def checked(self) -> None:
+        self.check.setEnabled(True)
+        self.check.setText("Check everything")
 
     def show_status(self, status: StatusDocument | None) -> None:
         host = self.context.host

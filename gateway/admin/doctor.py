@@ -59,15 +59,16 @@ async def provider_findings(gateway: Gateway) -> list[Finding]:
     out = []
     for provider, test in zip(providers, tests, strict=True):
         pid, local, models = provider.id, provider.settings.local, test["models"]
+        name = provider.settings.name or pid  # as the app names it
         area = "local" if local else "provider"
         if test["ok"]:
             out.append(
-                _finding(area, pid, "ok", f"{pid} answers and lists {models} model{'' if models == 1 else 's'}.")
+                _finding(area, pid, "ok", f"{name} answers and lists {models} model{'' if models == 1 else 's'}.")
             )
         elif local and provider.settings.probe:  # looked for on its usual port: not running is no fault
-            out.append(_finding(area, pid, "note", f"{pid} is not running here, so its models are not offered."))
+            out.append(_finding(area, pid, "note", f"{name} is not running here, so its models are not offered."))
         elif test["reason"] == "credential_refused":
-            words = f"{pid} refuses its key."
+            words = f"{name} refuses its key."
             out.append(_finding(area, pid, "broken", words, "Store a new key for it.", "store_key", pid))
         else:
             why = test["error"] or "it did not answer"
@@ -78,7 +79,7 @@ async def provider_findings(gateway: Gateway) -> list[Finding]:
                     area,
                     pid,
                     "broken",
-                    f"{pid} cannot be asked for its models: {why}",
+                    f"{name} cannot be asked for its models: {why}",
                     advice,
                     None if local else "check_connection",
                     host,
