@@ -23,8 +23,11 @@ class ClientKeys:
     def listing(self) -> list[ClientKey]:
         return self._state.keys.listing()
 
-    async def create(self, label: str, tier: str, limits: Mapping[str, Any], actor: str) -> CreatedKey:
-        key, record = await self._state.keys.create(label, tier, limits, actor)
+    async def create(
+        self, label: str, tier: str, limits: Mapping[str, Any], actor: str, enforce_model: str | None = None
+    ) -> CreatedKey:
+        """``enforce_model``: the model serving the key's every chat request, whatever it names."""
+        key, record = await self._state.keys.create(label, tier, limits, actor, enforce_model)
         return CreatedKey(**record.public(), key=key)
 
     async def set_limits(self, key_id: str, tier: str, limits: Mapping[str, Any], actor: str) -> None:

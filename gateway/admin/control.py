@@ -188,8 +188,10 @@ class Control:
     def keys(self) -> list[ClientKey]:
         return self._needs(self._client_keys).listing()
 
-    async def create_key(self, label: str, tier: str, limits: Mapping[str, Any], actor: str) -> CreatedKey:
-        return await self._needs(self._client_keys).create(label, tier, limits, actor)
+    async def create_key(
+        self, label: str, tier: str, limits: Mapping[str, Any], actor: str, enforce_model: str | None = None
+    ) -> CreatedKey:
+        return await self._needs(self._client_keys).create(label, tier, limits, actor, enforce_model)
 
     async def set_key_limits(self, key_id: str, tier: str, limits: Mapping[str, Any], actor: str) -> None:
         await self._needs(self._client_keys).set_limits(key_id, tier, limits, actor)

@@ -141,6 +141,7 @@ class AdminRoutes:
             text_field(body, "tier", required=False) or "standard",
             limits,
             request[ACTOR],
+            text_field(body, "enforce_model", required=False),
         )
         return json_answer(created, status=201)
 

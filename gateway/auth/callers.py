@@ -38,6 +38,7 @@ class Caller:
     tier: str
     quota: Quota
     label: str = ""
+    enforce_model: str | None = None  # the model serving its every chat request, whatever it names
 
 
 LOCAL = Caller("local", "local", UNLIMITED, "this computer")

@@ -18,6 +18,8 @@ from gateway.auth import client_keys
 from gateway.auth.callers import LIMIT_NAMES, TIERS, Caller, quota_for
 from gateway.clock import Clock
 from gateway.errors import InvalidRequest
+from gateway.formats.common.fields import model_name
+from gateway.formats.common.jsonbody import BodyError
 from gateway.store import audit, keys
 from gateway.store.database import Database
 from gateway.store.keys import ClientKey, KeyRecord
@@ -40,13 +42,23 @@ def _checked_label(label: str) -> None:
         raise InvalidRequest("a key's label is 1 to 64 printable characters", param="label")
 
 
+def _checked_model(name: str | None) -> None:
+    """An enforced model is a model name as a request would give it (the same strict grammar)."""
+    if name is not None:
+        try:
+            model_name(name, "enforce_model")
+        except BodyError as exc:
+            raise InvalidRequest(exc.message, param="enforce_model") from None
+
+
 def _checked_tier(tier: str) -> None:
     if tier not in TIERS:
         raise InvalidRequest(f"tier must be one of {', '.join(TIERS)}", param="tier")
 
 
 def as_caller(record: KeyRecord) -> Caller:
-    return Caller(record.id, record.tier, quota_for(record.tier, dict(record.limits)), record.label)
+    quota = quota_for(record.tier, dict(record.limits))
+    return Caller(record.id, record.tier, quota, record.label, record.enforce_model)
 
 
 class ClientKeys:
@@ -88,16 +100,22 @@ class ClientKeys:
         self._used[key_id] = self._clock.time()
         return record
 
-    async def create(self, label: str, tier: str, limits: Mapping[str, Any], actor: str) -> tuple[str, KeyRecord]:
-        """A new key: the full key (to show once) and its record."""
-        key, record = await asyncio.wrap_future(self.create_now(label, tier, limits, actor))
+    async def create(
+        self, label: str, tier: str, limits: Mapping[str, Any], actor: str, enforce_model: str | None = None
+    ) -> tuple[str, KeyRecord]:
+        """A new key: the full key (to show once) and its record; ``enforce_model``: the model that
+        serves its every chat request, whatever the request names."""
+        key, record = await asyncio.wrap_future(self.create_now(label, tier, limits, actor, enforce_model))
         self._records[record.id] = record  # once committed
         return key, record
 
-    def create_now(self, label: str, tier: str, limits: Mapping[str, Any], actor: str) -> Future[tuple[str, KeyRecord]]:
+    def create_now(
+        self, label: str, tier: str, limits: Mapping[str, Any], actor: str, enforce_model: str | None = None
+    ) -> Future[tuple[str, KeyRecord]]:
         """``create`` as a ``concurrent.futures.Future``: the writer thread's answer, which ``create`` awaits."""
         _checked_label(label)
         _checked_tier(tier)
+        _checked_model(enforce_model)
         overrides = checked_limits(limits)
         new = client_keys.generate()
         record = KeyRecord(
@@ -108,12 +126,19 @@ class ClientKeys:
             digest=client_keys.digest(self._pepper, new.key),
             last4=new.last4,
             created_at=self._clock.time(),
+            enforce_model=enforce_model,
         )
         now_ms = self._db.now_ms()
 
         def op(conn: Any) -> tuple[str, KeyRecord]:
             keys.insert(conn, record)
-            audit.append(conn, now_ms, actor, "key.created", {"key": record.id, "label": record.label, "tier": tier})
+            audit.append(
+                conn,
+                now_ms,
+                actor,
+                "key.created",
+                {"key": record.id, "label": record.label, "tier": tier, "enforce_model": enforce_model},
+            )
             return new.key, record
 
         return self._db.writer.run(op)

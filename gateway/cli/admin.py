@@ -46,7 +46,7 @@ def cmd_keys(args: argparse.Namespace, paths: StatePaths) -> int:
 async def _keys(args: argparse.Namespace, keys: ClientKeys) -> int:
     if args.keys_command == "create":
         limits = {name: value for name, value in (args.limit or [])}
-        created = await keys.create(args.label, args.tier, limits, ACTOR)
+        created = await keys.create(args.label, args.tier, limits, ACTOR, args.enforce_model)
         print(created["key"])
         print(
             f"Key {created['id']} ({created['label']}, {created['tier']} tier) created. It is shown only this once: "
@@ -65,9 +65,10 @@ async def _keys(args: argparse.Namespace, keys: ClientKeys) -> int:
     for entry in listing:
         used = when(entry["last_used"]) if entry["last_used"] else "never used"
         revoked = f", revoked {when(entry['revoked_at'])}" if entry["revoked_at"] else ""
+        enforced = f", serves every request by {entry['enforce_model']}" if entry.get("enforce_model") else ""
         print(
             f"{entry['id']}  {entry['prefix']}…{entry['last4']}  {entry['tier']:<8}  {entry['label']}  "
-            f"(created {when(entry['created_at'])}, {used}{revoked})"
+            f"(created {when(entry['created_at'])}, {used}{revoked}{enforced})"
         )
     if not listing:
         print("No client keys yet: python -m gateway keys create --label NAME")
@@ -147,6 +148,11 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         metavar=("NAME", "VALUE"),
         type=_limit,
         help="override one limit, e.g. --limit requests_per_minute 10",
+    )
+    create.add_argument(
+        "--enforce-model",
+        metavar="MODEL",
+        help="serve every chat request made with this key by MODEL (an alias or model), whatever it names",
     )
     listing = keys_sub.add_parser("list", help="list keys (never the keys themselves)")
     listing.add_argument("--json", action="store_true")

@@ -92,7 +92,7 @@ class Chat:
                 value: bytes | Reply = CachedStream(hit.chunks) if hit.stream else hit.chunks[0]
                 return Routed(value, None, 0, hit.route)
             client = unsuffixed(client)  # "gpt-5(high)" routes as gpt-5, asking for high effort
-            name = client.model
+            name = caller.enforce_model or client.model  # a key's enforced model (the ledger keeps the asked one)
             targets = await self._routes.targets(name)
             self._catalog.used(name)
             call = Call(client, session, caller.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 
 class ClientKey(TypedDict):
@@ -17,6 +17,7 @@ class ClientKey(TypedDict):
     last4: str
     tier: str
     limits: dict[str, int]
+    enforce_model: NotRequired[str | None]  # the model serving its every chat request, whatever it names
     created_at: float  # seconds since the epoch, as the other times here
     last_used: float | None
     revoked_at: float | None
@@ -33,6 +34,7 @@ class KeyRecord:
     created_at: float
     last_used: float | None = None
     revoked_at: float | None = None
+    enforce_model: str | None = None
 
     def public(self) -> ClientKey:
         """What a listing shows: never the digest."""
@@ -43,6 +45,7 @@ class KeyRecord:
             "last4": self.last4,
             "tier": self.tier,
             "limits": dict(self.limits),
+            "enforce_model": self.enforce_model,
             "created_at": self.created_at,
             "last_used": self.last_used,
             "revoked_at": self.revoked_at,
@@ -51,7 +54,8 @@ class KeyRecord:
 
 def insert(conn: sqlite3.Connection, record: KeyRecord) -> None:
     conn.execute(
-        "INSERT INTO client_keys (id, label, tier, limits, digest, last4, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO client_keys (id, label, tier, limits, digest, last4, created_at, enforce_model)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             record.id,
             record.label,
@@ -60,6 +64,7 @@ def insert(conn: sqlite3.Connection, record: KeyRecord) -> None:
             record.digest,
             record.last4,
             record.created_at,
+            record.enforce_model,
         ),
     )
 
@@ -88,7 +93,7 @@ def touch_rows(conn: sqlite3.Connection, used: list[tuple[float, str]]) -> None:
 
 def load(conn: sqlite3.Connection) -> list[KeyRecord]:
     rows = conn.execute(
-        "SELECT id, label, tier, limits, digest, last4, created_at, last_used, revoked_at"
+        "SELECT id, label, tier, limits, digest, last4, created_at, last_used, revoked_at, enforce_model"
         " FROM client_keys ORDER BY created_at"
     ).fetchall()
     return [
@@ -102,6 +107,7 @@ def load(conn: sqlite3.Connection) -> list[KeyRecord]:
             created_at=row[6],
             last_used=row[7],
             revoked_at=row[8],
+            enforce_model=row[9],
         )
         for row in rows
     ]

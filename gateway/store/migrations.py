@@ -149,4 +149,9 @@ STEPS: tuple[str, ...] = (
     ALTER TABLE admin ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
     PRAGMA user_version = 6;
     """,
+    # 7: a client key's enforced model, which serves its every chat request whatever it names
+    """
+    ALTER TABLE client_keys ADD COLUMN enforce_model TEXT;
+    PRAGMA user_version = 7;
+    """,
 )
