@@ -91,10 +91,16 @@ async def provider_findings(gateway: Gateway) -> list[Finding]:
 def rule_findings(gateway: Gateway) -> list[Finding]:
     """Model rules (aliases, globs, default) with routes no provider lists."""
     out = []
+    index, ids = gateway.sync.index, {p.id for p in gateway.providers}
     for rule in gateway.router.rules.every:
-        missing = unlisted_routes(rule.chain, gateway.sync.index)
+        missing = unlisted_routes(rule.chain, index)
         routes = " or ".join(f'"{ref}"' for ref in missing)
-        if not missing:
+        # A route to a provider with no list (down, not running) is not counted missing: said here as unknown.
+        unasked = [r for r in rule.chain if r.partition("/")[0] in ids and not index.has_list(r.partition("/")[0])]
+        if not missing and unasked:
+            words = f'"{rule.key}" leads to {" or ".join(unasked)}, whose provider could not be asked for its list.'
+            out.append(_finding("rule", rule.key, "note", words))
+        elif not missing:
             out.append(_finding("rule", rule.key, "ok", f'"{rule.key}" leads to models a provider lists.'))
         elif len(missing) == len(rule.chain):
             words = f'"{rule.key}" leads nowhere: no provider lists {routes}.'

@@ -53,7 +53,7 @@ async def test_each_fault_is_a_finding_and_the_exit_code_says_broken(
         + f'[providers.gone]  # nothing listens there\nkind = "openai-compatible"\n'
         f'base_url = "http://127.0.0.1:{free_ports(1)[0]}/v1"\n'
         'api_key_env = "GONE_KEY"\n\n'
-        '[aliases]\nsmart = "good/gpt-test"\nretired = "good/gpt-gone-away"\n\n'
+        '[aliases]\nsmart = "good/gpt-test"\nretired = "good/gpt-gone-away"\nlost = "gone/gpt-test"\n\n'
     )
     home = home_with(tmp_path, monkeypatch, config)
     assert await doctor(home, "--json") == 1
@@ -70,6 +70,8 @@ async def test_each_fault_is_a_finding_and_the_exit_code_says_broken(
     assert findings[("rule", "smart")]["verdict"] == "ok"
     retired = findings[("rule", "retired")]
     assert retired["verdict"] == "broken" and "gpt-gone-away" in retired["words"]
+    lost = findings[("rule", "lost")]  # its provider has no list: not known missing, not known listed
+    assert lost["verdict"] == "note" and "could not be asked" in lost["words"]
     assert findings[("secrets", "memory")]["verdict"] == "note"
     assert next(f for f in findings.values() if f["area"] == "port")["verdict"] == "note"  # nothing serves
     assert set(next(iter(findings.values()))) == {"area", "subject", "verdict", "words", "advice", "fix", "fix_subject"}
