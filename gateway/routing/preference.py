@@ -22,18 +22,22 @@ def fastest_first(
 ) -> list[R]:
     """``routes`` by measured latency, fastest first, the unmeasured after in their own order;
     each latency read goes into ``used`` (what the ``decide`` receipt shows)."""
-    measured: list[tuple[float, int, R]] = []
+    measured: list[tuple[float, R]] = []
     unmeasured: list[R] = []
-    for n, r in enumerate(routes):
+    for r in routes:
         route = route_of(r)
         ms = latency(route)
         if ms is None:
             unmeasured.append(r)
         else:
             used[route] = ms
-            measured.append((ms, n, r))
-    measured.sort(key=lambda m: (m[0], m[1]))
-    return [m[2] for m in measured] + unmeasured
+            measured.append((ms, r))
+    measured.sort(key=_first)  # stable: equally fast routes keep their order
+    return [m[1] for m in measured] + unmeasured
+
+
+def _first(pair: tuple[float, object]) -> float:
+    return pair[0]
 
 
 def local_first(routes: Sequence[R], provider_of: Callable[[R], str], local: Collection[str]) -> list[R]:

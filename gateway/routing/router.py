@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 
 from gateway.core.models import ModelFacts, Target
 from gateway.routing.affinity import Affinity
@@ -359,8 +360,7 @@ def _provider(target: Target) -> str:
     return target.provider
 
 
-def _rated_route(rated: _Rated) -> str:
-    return rated.route
+_rated_route: Callable[[_Rated], str] = attrgetter("route")
 
 
 def _price(facts: ModelFacts) -> float:
