@@ -93,6 +93,8 @@ class Chat:
                 return Routed(value, None, 0, hit.route)
             client = unsuffixed(client)  # "gpt-5(high)" routes as gpt-5, asking for high effort
             name = caller.enforce_model or client.model  # a key's enforced model (the ledger keeps the asked one)
+            if caller.enforce_model is None and isinstance(client, MessagesCall):
+                name = self._routes.slot(client) or name  # "claude-code:subagent" and the other slots
             targets = await self._routes.targets(name)
             self._catalog.used(name)
             call = Call(client, session, caller.id)

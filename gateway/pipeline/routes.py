@@ -12,6 +12,8 @@ from typing import TypeVar
 from gateway.clock import Clock
 from gateway.core.models import Target
 from gateway.errors import GatewayError, InvalidRequest, ModelNotFound
+from gateway.formats.anthropic import claude_code
+from gateway.formats.anthropic.checks import MessagesCall
 from gateway.pipeline.accounting import Accountant, Tally
 from gateway.pipeline.call import Call
 from gateway.pipeline.status import Failing
@@ -35,6 +37,8 @@ class Routes:
         self._deadline = deadline
         self._accountant = accountant
         self._failing = failing
+        # Claude Code's slots are looked for only when a rule names one (``claude_code``).
+        self._slotted = any(name.startswith(claude_code.PREFIX) for name in router.aliases)
 
     async def targets(self, name: str, enforce: bool = True) -> tuple[Target, ...]:
         """Where ``name`` may go (``enforce``: see ``Router.targets``); ``ModelNotFound`` when nowhere."""
@@ -50,6 +54,13 @@ class Routes:
         if not targets:
             raise not_found(name)
         return targets
+
+    def slot(self, call: MessagesCall) -> str | None:
+        """The rule for the Claude Code slot ``call`` is in, when a rule names one; else None."""
+        if not self._slotted:
+            return None
+        aliases = self._router.aliases
+        return next((slot for slot in claude_code.slots(call) if slot in aliases), None)
 
     async def embedders(self) -> tuple[Target, ...]:
         """The embedding models ``auto`` may use; a 400 saying so when none is configured."""
