@@ -31,7 +31,7 @@ from aiohttp import web
 from gateway.admin.control import Control
 from gateway.api.body import checked, read_json
 from gateway.api.entry import Entry
-from gateway.api.reply import session_of
+from gateway.api.reply import prefer_of, session_of
 from gateway.api.router import PATH_TAIL, Handler, Router
 from gateway.auth.admin_account import local_admin
 from gateway.errors import InvalidRequest, RouteNotFound, Unauthorized
@@ -103,7 +103,7 @@ class AdminRoutes:
         if "model" not in body.obj:
             body = replace(body, obj={**body.obj, "model": "auto"})  # never sent: the bytes may differ
         call = checked(openai_chat.parse_request, body)
-        return json_answer(await self._gateway.decide(call, session_of(request)))
+        return json_answer(await self._gateway.decide(call, session_of(request), prefer_of(request)))
 
     # --- sign-in ---------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from aiohttp import web
 from gateway.api.body import checked, read_json
 from gateway.api.entry import CALLER, REQUEST_ID, Entry
 from gateway.api.errors import ANTHROPIC
-from gateway.api.reply import answer, session_of
+from gateway.api.reply import answer, prefer_of, session_of
 from gateway.api.router import Router
 from gateway.formats.anthropic import checks
 from gateway.pipeline.gateway import Gateway
@@ -44,7 +44,7 @@ class AnthropicRoutes:
         return await answer(
             request,
             call,
-            gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER]),
+            gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER], prefer_of(request)),
             self._entry,
             gateway.timing,
         )

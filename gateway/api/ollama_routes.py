@@ -14,7 +14,7 @@ from aiohttp import web
 from gateway.api.body import checked, read_json
 from gateway.api.entry import CALLER, REQUEST_ID, Entry
 from gateway.api.errors import OLLAMA
-from gateway.api.reply import answer, json_answer, session_of
+from gateway.api.reply import answer, json_answer, prefer_of, session_of
 from gateway.api.router import Router
 from gateway.api.streaming import NDJSON
 from gateway.core.protocols import ProtocolId
@@ -71,7 +71,7 @@ class OllamaRoutes:
 
     async def _answer(self, request: web.BaseRequest, call: ClientCall) -> web.StreamResponse:
         gateway = self._gateway
-        answering = gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER])
+        answering = gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER], prefer_of(request))
         return await answer(request, call, answering, self._entry, gateway.timing, NDJSON)
 
     async def embed(self, request: web.BaseRequest) -> web.Response:

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from gateway.api.body import checked, read_json
 from gateway.api.entry import CALLER, REQUEST_ID, Entry
-from gateway.api.reply import answer, json_answer, session_of
+from gateway.api.reply import answer, json_answer, prefer_of, session_of
 from gateway.api.router import PATH_TAIL, Router
 from gateway.errors import RouteNotFound
 from gateway.formats import openai_chat
@@ -50,7 +50,7 @@ class OpenAIRoutes:
         return await answer(
             request,
             call,
-            gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER]),
+            gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER], prefer_of(request)),
             self._entry,
             gateway.timing,
         )

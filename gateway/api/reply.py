@@ -15,6 +15,7 @@ from gateway.formats.common.conversation import SESSION_HEADERS
 from gateway.formats.interfaces import ClientCall
 from gateway.pipeline.stream_reply import Reply
 from gateway.routing.failover import Routed
+from gateway.routing.preference import PREFER_HEADER, PREFERENCES, Prefer
 
 JSON = {"Content-Type": "application/json"}
 
@@ -54,3 +55,10 @@ def session_of(request: web.BaseRequest) -> str | None:
     """The client's session id, when its tool sends one (conversation affinity)."""
     headers = request.headers
     return next((value for name in SESSION_HEADERS if (value := headers.get(name))), None)
+
+
+def prefer_of(request: web.BaseRequest) -> Prefer | None:
+    """What the request's ``x-switchboard-prefer`` header asks of routing (``fast`` or ``local``);
+    None without one, or for a word it does not know (a hint, never a reason to refuse)."""
+    value = request.headers.get(PREFER_HEADER)
+    return None if value is None else PREFERENCES.get(value.strip().lower())

@@ -21,20 +21,24 @@ from gateway.formats.common.jsonbody import BodyError
 from gateway.formats.common.output_limit import output_limit
 from gateway.formats.interfaces import ClientCall
 from gateway.pipeline.tokens import count_async
+from gateway.routing.preference import Prefer
 from gateway.routing.traits import Traits, traits_of
 
 
 class Call:
     # Nothing here refers back to the Call (no bound method of its own, no exception whose
     # traceback holds its frames): a cycle would keep each request's body until a full collection.
-    __slots__ = ("_canonical", "_prompt", "_unreadable", "caller", "client", "session")
+    __slots__ = ("_canonical", "_prompt", "_unreadable", "caller", "client", "prefer", "session")
 
-    def __init__(self, client: ClientCall, session: str | None = None, caller: str = "local") -> None:
+    def __init__(
+        self, client: ClientCall, session: str | None = None, caller: str = "local", prefer: Prefer | None = None
+    ) -> None:
         """``session``: the client's session id, when it sent one, and ``caller``, who asks: both
-        name the conversation (affinity)."""
+        name the conversation (affinity); ``prefer``: fast or local routes first (its header)."""
         self.client = client
         self.session = session
         self.caller = caller
+        self.prefer = prefer
         self._canonical: ChatRequest | None = None
         self._unreadable: tuple[str, str | None] | None = None  # why it has no canonical form
         self._prompt: asyncio.Future[int] | None = None

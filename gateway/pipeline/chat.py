@@ -38,6 +38,7 @@ from gateway.providers.base import ChatProvider
 from gateway.routing.capabilities import Capabilities
 from gateway.routing.context_windows import ContextWindows
 from gateway.routing.failover import Routed
+from gateway.routing.preference import Prefer
 from gateway.routing.response_cache import ResponseCache
 from gateway.routing.router import Candidate
 from gateway.routing.spoken import Spoken
@@ -74,11 +75,16 @@ class Chat:
         self._clock = clock
 
     async def chat(
-        self, client: ClientCall, request_id: str, session: str | None = None, caller: Caller = LOCAL
+        self,
+        client: ClientCall,
+        request_id: str,
+        session: str | None = None,
+        caller: Caller = LOCAL,
+        prefer: Prefer | None = None,
     ) -> Routed[bytes | Reply]:
         """``session``: the client's session id, when it sent one (conversation affinity);
         ``caller``: who is asking (their limits apply; the response cache never shares answers
-        between callers)."""
+        between callers); ``prefer``: the request's header (fast or local routes first)."""
         accountant = self._accountant
         tally = accountant.admit(caller, client.protocol, client.model, request_id, lambda: estimate(client))
         try:
@@ -97,7 +103,7 @@ class Chat:
                 name = self._routes.slot(client) or name  # "claude-code:subagent" and the other slots
             targets = await self._routes.targets(name)
             self._catalog.used(name)
-            call = Call(client, session, caller.id)
+            call = Call(client, session, caller.id, prefer)
             plan = self._routes.plan(name, targets, call)
             routed: Routed[bytes | Reply] = await self._routes.routed(
                 plan, request_id, partial(self._attempt, call, tally), tally

@@ -49,6 +49,7 @@ from gateway.routing.failover import Routed
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.model_sync import ModelSync
 from gateway.routing.pool import KeyPool
+from gateway.routing.preference import Prefer
 from gateway.routing.quota import QuotaBook
 from gateway.routing.receipt import receipt
 from gateway.routing.response_cache import ResponseCache
@@ -120,12 +121,17 @@ class Gateway:
     # --- requests ---------------------------------------------------------------------------
 
     async def chat(
-        self, call: ClientCall, request_id: str, session: str | None = None, caller: Caller = LOCAL
+        self,
+        call: ClientCall,
+        request_id: str,
+        session: str | None = None,
+        caller: Caller = LOCAL,
+        prefer: Prefer | None = None,
     ) -> Routed[bytes | Reply]:
         """``session``: the client's session id, when it sent one (conversation affinity);
         ``caller``: who is asking (their limits apply; the response cache never shares answers
-        between callers)."""
-        return await self._chat.chat(call, request_id, session, caller)
+        between callers); ``prefer``: the request's header (fast or local routes first)."""
+        return await self._chat.chat(call, request_id, session, caller, prefer)
 
     async def count_tokens(self, call: MessagesCall, request_id: str) -> bytes:
         return await self._chat.count_tokens(call, request_id)
@@ -140,11 +146,13 @@ class Gateway:
     ) -> Routed[bytes]:
         return await self._embeddings.embeddings(call, request_id, render, caller, protocol)
 
-    async def decide(self, call: ClientCall, session: str | None = None) -> dict[str, Any]:
+    async def decide(
+        self, call: ClientCall, session: str | None = None, prefer: Prefer | None = None
+    ) -> dict[str, Any]:
         """The dry run: the plan a request would get now, as a receipt. Nothing is sent."""
         routes = self._routes
         call = unsuffixed(call)
-        plan = routes.plan(call.model, await routes.targets(call.model), Call(call, session))
+        plan = routes.plan(call.model, await routes.targets(call.model), Call(call, session, prefer=prefer))
         return receipt(plan, call.model, self.router.rule(call.model))
 
     async def counted(self) -> None:

@@ -81,7 +81,7 @@ class Routes:
         on its conversation's account."""
         if call is None:
             return self._router.plan(name, targets)
-        return self._router.plan(name, targets, call.traits, call.conversation)
+        return self._router.plan(name, targets, call.traits, call.conversation, call.prefer)
 
     async def routed(
         self,

@@ -1,6 +1,6 @@
 """Issue 23, point 4 end to end: with two upstreams of different speed, auto:fast goes to the faster
-once both have served, auto:local to the local server, plain auto to the cheaper; decide shows the
-latencies it used."""
+once both have served (as auto does with the x-switchboard-prefer header), auto:local to the local
+server, plain auto to the cheaper; decide shows the latencies it used."""
 
 from __future__ import annotations
 
@@ -34,8 +34,10 @@ def table(name: str, fake: FakeOpenAI, extra: str = "") -> str:
     )
 
 
-async def post(gateway: GatewayServer, model: str, path: str = "/v1/chat/completions", **headers: str) -> Any:
-    body = {"model": model, "messages": [{"role": "user", "content": "Hi"}]}
+async def post(
+    gateway: GatewayServer, model: str, path: str = "/v1/chat/completions", text: str = "Hi", **headers: str
+) -> Any:
+    body = {"model": model, "messages": [{"role": "user", "content": text}]}
     async with (
         aiohttp.ClientSession() as session,
         session.post(f"{gateway.url}{path}", json=body, headers=headers) as r,
@@ -58,7 +60,15 @@ async def test_auto_fast_picks_the_faster_after_warm_up_and_auto_local_the_local
     assert (await post(gateway, "auto:fast"))[0].startswith("cloud/gpt-test")
     assert (await post(gateway, "auto:local"))[0].startswith("local/gpt-test")
     assert (await post(gateway, "auto"))[0].startswith("local/gpt-test")  # plain auto: the free one
+    # Another conversation (the one above is kept where it went: affinity keeps its prompt cache).
+    fast = await post(gateway, "auto", text="Hello", **{"x-switchboard-prefer": "fast"})
+    assert fast[0].startswith("cloud/gpt-test")
     _, receipt = await post(gateway, "auto:fast", "/v1/decide", Authorization=f"Bearer {TOKEN}")
     assert receipt["rule"] == "auto:fast" and receipt["chosen"].startswith("cloud/gpt-test")
     latency = receipt["latency_ms"]
     assert latency["local/gpt-test"] >= 300 > latency["cloud/gpt-test"]
+    headers = {"Authorization": f"Bearer {TOKEN}", "x-switchboard-prefer": "local"}
+    _, receipt = await post(gateway, "auto:fast", "/v1/decide", **headers)  # the name's mode wins
+    assert receipt["prefer"] == "fast"
+    _, receipt = await post(gateway, "auto", "/v1/decide", **headers)
+    assert receipt["prefer"] == "local" and receipt["chosen"].startswith("local/gpt-test")
