@@ -5,8 +5,9 @@ difficulty), a pinned ``provider/model``, or a bare model name (every provider t
 configuration order); a name nothing serves takes the ``default`` rule's chain, if there is one. An
 enforced model, where configured, stands in for whatever name the client asked for.
 Where there is a choice, routes whose model cannot take the request (tools, images, too long a
-prompt, too large a body) are left out. Each route then expands into its provider's keys in
-rotation order: next key, then next model or provider. Keys that may not serve now (cooling down
+prompt, too large a body) are left out; ``auto:fast`` (or the prefer header) puts the fastest
+measured of the rest first, ``auto:local`` the local servers' models. Each route then expands into
+its provider's keys in rotation order: next key, then next model or provider. Keys that may not serve now (cooling down
 for that model, benched, breaker open) are left out too. Everything left out is noted with its
 reason, so a request with nowhere to go is answered at once and a dry run can say why. Last,
 a conversation's own key goes first while it is healthy.
