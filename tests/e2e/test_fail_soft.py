@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from conftest import StartGateway
+from conftest import StartGateway, provider_table
 from fakes.openai_upstream import FakeOpenAI
 from fakes.upstream import Script
 
@@ -28,10 +28,8 @@ async def cloud() -> AsyncIterator[FakeOpenAI]:
 
 
 def table(name: str, fake: FakeOpenAI, extra: str = "") -> str:
-    return (
-        f'[providers.{name}]\nkind = "{fake.kind}"\nbase_url = "{fake.url}"\napi_key_env = "{name.upper()}_KEY"\n'
-        f"read_timeout = 1\nconnect_timeout = 1\n{extra}\n"
-    )
+    """A provider that gives up on a silent upstream within a second."""
+    return provider_table(name, fake, extra=f"read_timeout = 1\nconnect_timeout = 1\n{extra}")
 
 
 async def post(gateway: GatewayServer, body: dict[str, Any], path: str = "/v1/chat/completions") -> tuple[int, Any]:

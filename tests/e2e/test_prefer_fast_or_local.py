@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from conftest import StartGateway
+from conftest import StartGateway, provider_table
 from fakes.openai_upstream import FakeOpenAI
 
 from gateway import GatewayServer
@@ -25,13 +25,6 @@ async def cloud() -> AsyncIterator[FakeOpenAI]:
     fake = await FakeOpenAI(key="sk-cloud-provider-00001").start()
     yield fake
     await fake.stop()
-
-
-def table(name: str, fake: FakeOpenAI, extra: str = "") -> str:
-    return (
-        f'[providers.{name}]\nkind = "{fake.kind}"\nbase_url = "{fake.url}"\n'
-        f'api_key_env = "{name.upper()}_KEY"\n{extra}\n'
-    )
 
 
 async def post(
@@ -51,7 +44,7 @@ async def test_auto_fast_picks_the_faster_after_warm_up_and_auto_local_the_local
 ) -> None:
     upstream.delay = 0.3
     gateway = await start_gateway(
-        table("local", upstream, "local = true") + table("cloud", cloud) + FACTS,
+        provider_table("local", upstream, extra="local = true") + provider_table("cloud", cloud) + FACTS,
         {"LOCAL_KEY": upstream.key or "", "CLOUD_KEY": cloud.key or ""},
         admin_token=TOKEN,
     )
