@@ -351,6 +351,8 @@ def test_removing_a_stored_key_the_gateway_needs_is_refused_and_it_serves_on(
     qtbot.waitUntil(lambda: any(r["id"] == "groq" and r["configured"] for r in page.rows), timeout=WAIT)
     answer(monkeypatch, fake.url)
     _restarted(app, qtbot, lambda: page.set_address("groq"))
+    # the edit's own note comes after the gateway applied it; waited for, it cannot land on the refusal's
+    qtbot.waitUntil(lambda: "Saved the address of Groq" in page.note.text(), timeout=WAIT)
 
     stopped: list[bool] = []
     app.host.stopped.connect(lambda: stopped.append(True))
