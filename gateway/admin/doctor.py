@@ -15,8 +15,10 @@ from urllib.parse import urlsplit
 
 from gateway.admin.providers import Providers
 from gateway.auth.account_book import AccountBook
-from gateway.errors import FixId
+from gateway.auth.accounts import Account
+from gateway.errors import FixId, UpstreamStatus, UpstreamUnreachable
 from gateway.pipeline.gateway import Gateway
+from gateway.providers.quota import QuotaWindow
 from gateway.providers.settings import SUBSCRIPTIONS
 from gateway.routing.unserved import unlisted_routes
 
@@ -111,24 +113,37 @@ def rule_findings(gateway: Gateway) -> list[Finding]:
     return out
 
 
+PROBLEMS = {"needs_sign_in": "its sign-in is no longer accepted", "no_access": "it has no access to the service"}
+
+
 async def account_findings(book: AccountBook) -> list[Finding]:
-    """Each subscription account: signed in, and its usage read now (the plan's quota windows)."""
-    out = []
-    for account in book.accounts():
-        label = account.label
-        fix: FixId = "sign_in_chatgpt" if account.row.kind == "codex" else "sign_in_copilot"
-        problem = account.problem()
-        if problem is not None:
-            words = f"{label} cannot be used: {problem}."
-            out.append(_finding("account", label, "broken", words, "Sign in to it again.", fix, label))
-            continue
+    """Each subscription account: its sign-in accepted, and its usage read now (the plan's quota windows)."""
+    return list(await asyncio.gather(*(account_finding(a) for a in book.accounts())))
+
+
+async def account_finding(account: Account) -> Finding:
+    label = account.label
+    fix: FixId = "sign_in_chatgpt" if account.row.kind == "codex" else "sign_in_copilot"
+    windows: tuple[QuotaWindow, ...] = ()
+    try:
+        access = await account.access()  # renewed now if it has lapsed
         windows, _plan = await account.credentials.quota()
-        if windows:
-            out.append(_finding("account", label, "ok", f"{label} is signed in and its quota was read."))
-        else:
-            words = f"{label} is signed in, but its quota could not be read now."
-            out.append(_finding("account", label, "note", words, "Try again later, or sign in to it again."))
-    return out
+        if not windows and account.problem() is None:
+            # A revoked sign-in reads no quota either, though its token has not lapsed: renewing it tells.
+            await account.renewed(access)
+    except UpstreamUnreachable as exc:
+        words = f"{label}'s sign-in could not be checked now: {exc}."
+        return _finding("account", label, "note", words, "Check the internet connection, or try again later.")
+    except UpstreamStatus:
+        pass  # refused for good: the account says why (its problem), below
+    problem = account.problem()
+    if problem is not None:
+        words = f"{label} cannot be used: {PROBLEMS.get(problem, problem)}."
+        return _finding("account", label, "broken", words, "Sign in to it again.", fix, label)
+    if windows:
+        return _finding("account", label, "ok", f"{label} is signed in and its quota was read.")
+    words = f"{label} is signed in, but its quota could not be read now."
+    return _finding("account", label, "note", words, "Try again later, or sign in to it again.")
 
 
 async def port_finding(host: str, port: int, serving: bool) -> Finding:
