@@ -58,6 +58,10 @@ variables that hold its keys (``api_key_env``), and keys found there stay in mem
     [providers.ollama]
     num_ctx = {"llama3.2" = 32768}  # the context window always asked for a model (else: sized to each request)
 
+    [network]                     # how upstreams are reached (README: "Behind a proxy")
+    proxy = "http://proxy.corp:3128"  # or "socks5://host:1080", or "direct"; unset: HTTPS_PROXY & co.
+    ca_file = "corp-root.pem"     # extra root certificates to trust (relative to this file)
+
     [app]                         # the tray app's own
     theme = "system"              # follow the desktop, or "light" / "dark"
     check_updates = true          # ask the release feed daily (update_feed, update_key: see README)
@@ -78,6 +82,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from gateway.config.network import network_settings
 from gateway.config.providers import TIMEOUT_KEYS, providers_from, timeouts
 from gateway.config.settings import (
     LOG_LEVELS,
@@ -158,7 +163,18 @@ def load_settings(
     elif explicit:
         raise ConfigError(f"config file {config_file} does not exist")
 
-    sections = ("server", "upstream", "routing", "aliases", "models", "cache", "providers", "subscriptions", "app")
+    sections = (
+        "server",
+        "upstream",
+        "routing",
+        "aliases",
+        "models",
+        "cache",
+        "providers",
+        "subscriptions",
+        "app",
+        "network",
+    )
     top = Table(data, str(config_file.name), set(sections))
     for section in sections:
         if section in top.data and not isinstance(top.data[section], dict):
@@ -177,6 +193,7 @@ def load_settings(
         config_file=read_from,
         subscriptions=subscriptions,
         app=_app(data.get("app", {})),
+        network=network_settings(data, config_file.parent),
     )
 
 
@@ -329,7 +346,7 @@ _SUBSCRIPTION_URLS = ("codex_base_url", "openai_auth_url", "github_url", "github
 def _subscriptions(data: Mapping[str, Any], env: Mapping[str, str]) -> SubscriptionSettings:
     """``[subscriptions]``; each address also from ``SWITCHBOARD_<NAME>`` (e.g.
     ``SWITCHBOARD_CODEX_BASE_URL``), which wins."""
-    t = Table(data, "[subscriptions]", {*_SUBSCRIPTION_URLS, "in_auto", "rotation"})
+    t = Table(data, "[subscriptions]", {*_SUBSCRIPTION_URLS, "in_auto", "rotation", "proxy"})
     base = SubscriptionSettings()
     urls = {}
     for name in _SUBSCRIPTION_URLS:

@@ -35,6 +35,7 @@ _PROVIDER_KEYS = TIMEOUT_KEYS | {
     "rotation",
     "max_request_mb",
     "num_ctx",
+    "proxy",  # read with [network] (loading.py): how this provider is reached
 }
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.providers.settings import ProviderSettings, SubscriptionSettings
+from gateway.transport.proxies import ProxySetting
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 11488
@@ -91,6 +92,16 @@ class AppSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class NetworkSettings:
+    """How upstreams are reached (``[network]``, and each provider's ``proxy``). A proxy's password
+    is here only in memory: the file keeps the address without it."""
+
+    proxy: ProxySetting | None = None  # None: the environment's proxies, if any
+    ca_file: Path | None = None  # a PEM bundle of extra roots to trust (a company's inspecting proxy)
+    provider_proxies: tuple[tuple[str, ProxySetting], ...] = ()  # provider or account id -> its own
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings
     providers: tuple[ProviderSettings, ...]
@@ -98,3 +109,4 @@ class Settings:
     config_file: Path | None = None  # the file that was read, if any
     subscriptions: SubscriptionSettings = SubscriptionSettings()
     app: AppSettings = AppSettings()
+    network: NetworkSettings = NetworkSettings()

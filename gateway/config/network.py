@@ -1,0 +1,49 @@
+"""``[network]``: how upstreams are reached. A proxy for every upstream (``proxy``), one per
+provider (its table's ``proxy``) and one for the signed-in accounts' providers and their sign-in
+servers (``[subscriptions] proxy``); ``"direct"`` in any of them bypasses every proxy. ``ca_file``:
+extra root certificates to trust, checked to exist here (the transport's trust reads it)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from gateway.config.settings import NetworkSettings
+from gateway.config.table import Table
+from gateway.errors import ConfigError
+from gateway.providers.settings import SUBSCRIPTIONS
+from gateway.transport.proxies import ProxySetting, parse_proxy
+
+# Who the signed-in accounts' calls are attributed to (auth/oauth's ``who``): their providers and
+# the servers they sign in with.
+SUBSCRIPTION_PARTIES = (*SUBSCRIPTIONS, "openai-auth", "github")
+
+
+def network_settings(data: Mapping[str, Any], folder: Path) -> NetworkSettings:
+    """From the whole file's ``data``; ``folder``: where a relative ``ca_file`` is found."""
+    t = Table(data.get("network", {}), "[network]", {"proxy", "ca_file"})
+    own: list[tuple[str, ProxySetting]] = []
+    for pid, table in data.get("providers", {}).items():
+        if isinstance(table, dict) and (chosen := _proxy(table.get("proxy"), f"[providers.{pid}].proxy")):
+            own.append((pid, chosen))
+    shared = _proxy(data.get("subscriptions", {}).get("proxy"), "[subscriptions].proxy")
+    if shared is not None:
+        own.extend((party, shared) for party in SUBSCRIPTION_PARTIES)
+    ca_file = None
+    if (named := t.text("ca_file")) is not None:
+        ca_file = (folder / Path(named).expanduser()).resolve()
+        if not ca_file.is_file():
+            raise ConfigError(f"[network].ca_file: {ca_file} is not a file")
+    return NetworkSettings(_proxy(t.data.get("proxy"), "[network].proxy"), ca_file, tuple(own))
+
+
+def _proxy(value: object, where: str) -> ProxySetting | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f'{where} must be a proxy\'s address ("http://host:port", "socks5://host:port") or "direct"')
+    try:
+        return parse_proxy(value)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
