@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from gateway.auth import client_keys
-from gateway.auth.callers import LIMIT_NAMES, TIERS, Caller, quota_for
+from gateway.auth.callers import DOLLAR_LIMITS, LIMIT_NAMES, TIERS, Caller, quota_for
 from gateway.clock import Clock
 from gateway.errors import InvalidRequest
 from gateway.formats.common.fields import model_name
@@ -27,14 +27,23 @@ from gateway.store.keys import ClientKey, KeyRecord
 _LABEL = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
 
 
-def checked_limits(limits: Mapping[str, Any]) -> dict[str, int]:
+def checked_limits(limits: Mapping[str, Any]) -> dict[str, float]:
+    """Counts are whole numbers; a dollar budget may have cents (a number up to a billion)."""
     unknown = set(limits) - set(LIMIT_NAMES)
     if unknown:
         raise InvalidRequest(f"unknown limit {sorted(unknown)[0]!r} (known: {', '.join(LIMIT_NAMES)})", param="limits")
     for name, value in limits.items():
-        if type(value) is not int or not 0 <= value <= 10**12:
+        if name in DOLLAR_LIMITS:
+            if type(value) not in (int, float) or not 0 <= value <= 10**9:  # NaN fails the range too
+                raise InvalidRequest(f"limit {name} must be an amount of dollars from 0", param="limits")
+        elif type(value) is not int or not 0 <= value <= 10**12:
             raise InvalidRequest(f"limit {name} must be a whole number from 0", param="limits")
     return dict(limits)
+
+
+def _audited(limits: dict[str, float]) -> dict[str, Any]:
+    """Limits as the audit log takes them: it holds no floats, so a dollar budget is written as text."""
+    return {name: str(value) if name in DOLLAR_LIMITS else value for name, value in limits.items()}
 
 
 def _checked_label(label: str) -> None:
@@ -137,7 +146,13 @@ class ClientKeys:
                 now_ms,
                 actor,
                 "key.created",
-                {"key": record.id, "label": record.label, "tier": tier, "enforce_model": enforce_model},
+                {
+                    "key": record.id,
+                    "label": record.label,
+                    "tier": tier,
+                    "limits": _audited(overrides),
+                    "enforce_model": enforce_model,
+                },
             )
             return new.key, record
 
@@ -171,7 +186,9 @@ class ClientKeys:
         def op(conn: Any) -> bool:
             if not keys.set_limits(conn, key_id, tier, overrides):
                 return False
-            audit.append(conn, now_ms, actor, "key.limits_changed", {"key": key_id, "tier": tier, "limits": overrides})
+            audit.append(
+                conn, now_ms, actor, "key.limits_changed", {"key": key_id, "tier": tier, "limits": _audited(overrides)}
+            )
             return True
 
         changed: bool = await asyncio.wrap_future(self._db.writer.run(op))

@@ -26,6 +26,7 @@ from gateway.paths import StatePaths
 from gateway.store.db import StoreError
 
 _PROVIDER_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_AMOUNT = re.compile(r"\d*\.\d+|\d+\.")
 
 
 def cmd_keys(args: argparse.Namespace, paths: StatePaths) -> int:
@@ -68,7 +69,7 @@ async def _keys(args: argparse.Namespace, keys: ClientKeys) -> int:
         enforced = f", serves every request by {entry['enforce_model']}" if entry.get("enforce_model") else ""
         print(
             f"{entry['id']}  {entry['prefix']}…{entry['last4']}  {entry['tier']:<8}  {entry['label']}  "
-            f"(created {when(entry['created_at'])}, {used}{revoked}{enforced})"
+            f"(created {when(entry['created_at'])}, {used}{revoked}{enforced}{_budgets(entry['limits'])})"
         )
     if not listing:
         print("No client keys yet: python -m gateway keys create --label NAME")
@@ -147,7 +148,8 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         action="append",
         metavar=("NAME", "VALUE"),
         type=_limit,
-        help="override one limit, e.g. --limit requests_per_minute 10",
+        help="override one limit, e.g. --limit requests_per_minute 10; a budget in dollars: "
+        "--limit dollars_per_day 5 or dollars_per_month 50 (a sliding 30 days)",
     )
     create.add_argument(
         "--enforce-model",
@@ -166,5 +168,15 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     admin.set_defaults(func=cmd_admin, needs_settings=False)
 
 
+def _budgets(limits: dict[str, float]) -> str:
+    """A key's dollar budgets, as the listing says them: ", budget $5.00 a day, $50.00 a month (30 days)"."""
+    per = {"dollars_per_day": "a day", "dollars_per_month": "a month (30 days)"}
+    said = [f"${limits[name]:,.2f} {words}" for name, words in per.items() if name in limits]
+    return f", budget {', '.join(said)}" if said else ""
+
+
 def _limit(value: str) -> Any:
-    return int(value) if value.isdigit() else value
+    """A limit's name or value: whole numbers, and amounts with cents (dollar budgets, e.g. 2.50)."""
+    if value.isdigit():
+        return int(value)
+    return float(value) if _AMOUNT.fullmatch(value) else value

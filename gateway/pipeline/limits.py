@@ -1,12 +1,19 @@
-"""What each caller may use: tiers of requests and tokens per minute and per day, in sliding windows.
+"""What each caller may use: tiers of requests and tokens per minute and per day, in sliding windows,
+and a key's own dollar budgets per day and per month.
 
 A request is admitted only if one more request and its estimated tokens fit every window; the
 estimate is reserved at once (so a burst of concurrent requests cannot all slip under a limit) and
 settled with the real usage when the answer ends. Over a limit: ``LimitExceeded`` (429) with the
 seconds until the request would fit, before any upstream is contacted.
 
-Windows are rings of small buckets (1 s of 60 for the minute, 10 min of 144 for the day). At a
-start they are filled again from the ledger (``restore``), so a restart gives no key a fresh day.
+Dollars are not reserved: a request's price is unknown until it is routed and answered. A key is
+admitted while what it has spent is under its budget, and ``settle`` adds each answer's real cost;
+so the last request admitted may take the spend a little past the budget, and the next is refused.
+A month is a sliding 30 days, like the other windows: spending frees up as it turns 30 days old.
+
+Windows are rings of small buckets (1 s of 60 for the minute, 10 min of 144 for the day, 1 h of 720
+for the month). At a start they are filled again from the ledger (``restore``, ``restore_dollars``),
+so a restart gives no key a fresh day or a fresh budget.
 """
 
 from __future__ import annotations
@@ -21,22 +28,29 @@ from gateway.clock import Clock
 from gateway.core.sliding_window import Window
 from gateway.errors import LimitExceeded
 
+DAY = 86400.0
+MONTH = 30 * DAY
+MICRO = 1_000_000  # the windows count whole numbers: dollars go in as millionths
+
 
 class LimitUsage(TypedDict):
-    """One limit of one caller, as status shows it: what is used of it now, and the limit (None: none)."""
+    """One limit of one caller, as status shows it: what is used of it now, and the limit (None: none).
+    Dollar limits (``dollars_per_day``, ``dollars_per_month``) are in dollars, the others whole counts."""
 
-    used: int
-    limit: int | None
+    used: float
+    limit: float | None
 
 
 class _Meter:
-    __slots__ = ("requests_day", "requests_minute", "tokens_day", "tokens_minute")
+    __slots__ = ("dollars_day", "dollars_month", "requests_day", "requests_minute", "tokens_day", "tokens_minute")
 
     def __init__(self) -> None:
         self.requests_minute = Window(60, 60)
-        self.requests_day = Window(86400, 144)
+        self.requests_day = Window(DAY, 144)
         self.tokens_minute = Window(60, 60)
-        self.tokens_day = Window(86400, 144)
+        self.tokens_day = Window(DAY, 144)
+        self.dollars_day = Window(DAY, 144)  # in millionths of a dollar
+        self.dollars_month = Window(MONTH, 720)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +97,35 @@ class Limits:
                     f"Try again in {seconds} s.",
                     retry_after=seconds,
                 )
+        if quota.dollars_per_day is not None or quota.dollars_per_month is not None:
+            self._check_budgets(caller, meter, now)
         meter.requests_minute.add(now, 1)
         meter.requests_day.add(now, 1)
         return Ticket(caller.id, tokens, meter.tokens_minute.add(now, tokens), meter.tokens_day.add(now, tokens))
 
-    def settle(self, ticket: Ticket | None, used: int) -> None:
-        """Replace a reservation with the tokens really used."""
+    def _check_budgets(self, caller: Caller, meter: _Meter, now: float) -> None:
+        """Refuse a key whose dollar budget is spent: admitted while spent < budget (nothing reserved)."""
+        quota = caller.quota
+        budgets = (
+            (meter.dollars_day, quota.dollars_per_day, "per day"),
+            (meter.dollars_month, quota.dollars_per_month, "per month (the last 30 days)"),
+        )
+        for window, budget, per in budgets:
+            if budget is None:
+                continue
+            wait = window.wait(now, 1, round(budget * MICRO))  # one more millionth fits: spent < budget
+            if wait > 0:
+                self._denied[caller.id] = self._denied.get(caller.id, 0) + 1
+                seconds = max(1, math.ceil(wait))
+                spent = window.total(now) / MICRO
+                raise LimitExceeded(
+                    f"This key's budget of ${budget:,.2f} {per} is spent (${spent:,.2f} used). "
+                    f"It frees up in {_span(seconds)}.",
+                    retry_after=seconds,
+                )
+
+    def settle(self, ticket: Ticket | None, used: int, dollars: float = 0.0) -> None:
+        """Replace a reservation with the tokens really used, and add what the answer cost."""
         if ticket is None or (meter := self._meters.get(ticket.caller)) is None:
             return
         now = self._clock.monotonic()
@@ -96,6 +133,10 @@ class Limits:
         if delta:
             meter.tokens_minute.adjust(now, ticket.minute_bucket, delta)
             meter.tokens_day.adjust(now, ticket.day_bucket, delta)
+        if dollars > 0:
+            micro = round(dollars * MICRO)
+            meter.dollars_day.add(now, micro)
+            meter.dollars_month.add(now, micro)
 
     def usage(self, caller: Caller) -> dict[str, LimitUsage]:
         """The live counters of one caller against its limits."""
@@ -107,6 +148,8 @@ class Limits:
             "requests_per_day": {"used": meter.requests_day.total(now), "limit": quota.requests_per_day},
             "tokens_per_minute": {"used": meter.tokens_minute.total(now), "limit": quota.tokens_per_minute},
             "tokens_per_day": {"used": meter.tokens_day.total(now), "limit": quota.tokens_per_day},
+            "dollars_per_day": {"used": meter.dollars_day.total(now) / MICRO, "limit": quota.dollars_per_day},
+            "dollars_per_month": {"used": meter.dollars_month.total(now) / MICRO, "limit": quota.dollars_per_month},
         }
 
     def restore(self, counts: Iterable[tuple[str, float, int, int]], minute: bool) -> None:
@@ -123,7 +166,35 @@ class Limits:
                 if amount:
                     window.add(when, amount)
 
+    def restore_dollars(self, costs: Iterable[tuple[str, float, float]]) -> None:
+        """What callers spent before a restart, as the ledger has it: (caller, when in seconds since
+        the epoch, dollars), in buckets of up to an hour, the last 30 days. Each goes into the month
+        window, and into the day window when under a day old."""
+        now, wall = self._clock.monotonic(), self._clock.time()
+        for caller, at, dollars in costs:
+            age = max(0.0, wall - at)
+            if dollars <= 0 or age >= MONTH:
+                continue
+            meter = self._meters.get(caller)
+            if meter is None:
+                meter = self._meters[caller] = _Meter()
+            micro = round(dollars * MICRO)
+            meter.dollars_month.add(now - age, micro)
+            if age < DAY:
+                meter.dollars_day.add(now - age, micro)
+
     def denials(self) -> dict[str, int]:
         """Requests refused per caller since the last call (the audit log gets them per minute)."""
         denied, self._denied = self._denied, {}
         return denied
+
+
+def _span(seconds: int) -> str:
+    """A wait as a person reads it: 45 s, 12 min, 3 h 10 min, 2 d 4 h."""
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    if seconds < 172800:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 86400} d {seconds % 86400 // 3600} h"

@@ -16,7 +16,7 @@ class ClientKey(TypedDict):
     prefix: str
     last4: str
     tier: str
-    limits: dict[str, int]
+    limits: dict[str, float]  # whole counts, and dollars (dollars_per_day, dollars_per_month)
     enforce_model: NotRequired[str | None]  # the model serving its every chat request, whatever it names
     created_at: float  # seconds since the epoch, as the other times here
     last_used: float | None
@@ -28,7 +28,7 @@ class KeyRecord:
     id: str
     label: str
     tier: str
-    limits: tuple[tuple[str, int], ...]  # per-key overrides of the tier's limits
+    limits: tuple[tuple[str, float], ...]  # per-key overrides of the tier's limits
     digest: bytes
     last4: str
     created_at: float
@@ -75,7 +75,7 @@ def revoke(conn: sqlite3.Connection, key_id: str, when: float) -> bool:
     return cursor.rowcount == 1
 
 
-def set_limits(conn: sqlite3.Connection, key_id: str, tier: str, limits: dict[str, int]) -> bool:
+def set_limits(conn: sqlite3.Connection, key_id: str, tier: str, limits: dict[str, float]) -> bool:
     cursor = conn.execute(
         "UPDATE client_keys SET tier = ?, limits = ? WHERE id = ? AND revoked_at IS NULL",
         (tier, json.dumps(limits), key_id),

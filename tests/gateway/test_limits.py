@@ -70,3 +70,54 @@ async def test_a_request_larger_than_the_whole_allowance_waits_for_an_empty_wind
 
 def test_the_local_user_is_unlimited() -> None:
     assert Limits(FakeClock()).admit(LOCAL, 10**9) is None
+
+
+async def test_a_spent_day_budget_is_429_saying_the_budget_what_is_used_and_when_it_frees_up() -> None:
+    clock = FakeClock()
+    limits = Limits(clock)
+    caller = Caller("k4", "custom", Quota(dollars_per_day=5.0))
+    limits.settle(limits.admit(caller, 10), 10, dollars=3.0)
+    await clock.advance(3600)
+    limits.settle(limits.admit(caller, 10), 10, dollars=2.02)  # admitted while under: the spend goes past
+    with pytest.raises(LimitExceeded) as refused:
+        limits.admit(caller, 10)
+    wait = refused.value.retry_after or 0
+    assert refused.value.status == 429 and 82800 - 600 <= wait <= 82800 + 600  # the first $3 leaves in ~23 h
+    assert refused.value.message.startswith("This key's budget of $5.00 per day is spent ($5.02 used).")
+    assert "It frees up in 22 h" in refused.value.message or "It frees up in 23 h" in refused.value.message
+    assert limits.usage(caller)["dollars_per_day"] == {"used": pytest.approx(5.02), "limit": 5.0}
+    assert limits.denials() == {"k4": 1}
+    await clock.advance(wait)
+    assert limits.admit(caller, 10) is not None  # $2.02 of $5.00: under again
+
+
+async def test_a_month_budget_is_a_sliding_30_days() -> None:
+    clock = FakeClock()
+    limits = Limits(clock)
+    caller = Caller("k5", "custom", Quota(dollars_per_month=10.0))
+    for _ in range(10):
+        limits.settle(limits.admit(caller, 1), 1, dollars=1.0)
+        await clock.advance(86400)
+    with pytest.raises(LimitExceeded, match=r"\$10.00 per month \(the last 30 days\) is spent") as refused:
+        limits.admit(caller, 1)
+    assert 19 * 86400 <= (refused.value.retry_after or 0) <= 21 * 86400 and "It frees up in 2" in str(refused.value)
+    await clock.advance(20 * 86400 + 3600)  # the first day's dollar has turned 30 days old
+    assert limits.admit(caller, 1) is not None
+    assert limits.usage(caller)["dollars_per_month"]["used"] == pytest.approx(9.0)
+
+
+async def test_a_restart_restores_the_spend_from_the_ledger() -> None:
+    clock = FakeClock()
+    limits = Limits(clock)
+    day, month = (
+        Caller("k6", "custom", Quota(dollars_per_day=1.0)),
+        Caller("k7", "custom", Quota(dollars_per_month=1.0)),
+    )
+    now = clock.time()
+    limits.restore_dollars([("k6", now - 3600, 1.5), ("k7", now - 5 * 86400, 0.75), ("k7", now - 31 * 86400, 9.0)])
+    limits.restore_dollars([("k7", now - 2 * 86400, 0.25)])
+    with pytest.raises(LimitExceeded, match=r"\$1.00 per day is spent \(\$1.50 used\)"):
+        limits.admit(day, 1)
+    with pytest.raises(LimitExceeded, match=r"per month \(the last 30 days\) is spent \(\$1.00 used\)"):
+        limits.admit(month, 1)  # the spend of 31 days ago is not counted, nor the month's in the day
+    assert limits.usage(month)["dollars_per_day"]["used"] == 0

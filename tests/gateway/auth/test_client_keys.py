@@ -14,6 +14,7 @@ from fakes.clock import FakeClock
 from gateway.auth import client_keys
 from gateway.auth.key_table import ClientKeys
 from gateway.errors import InvalidRequest
+from gateway.store import audit
 from gateway.store.database import Database
 
 PEPPER = b"p" * 32
@@ -88,9 +89,27 @@ async def test_labels_tiers_and_limits_are_checked(table: ClientKeys) -> None:
         ("ok", "gold", {}),
         ("ok", "free", {"rpm": 1}),
         ("ok", "free", {"requests_per_minute": -1}),
+        ("ok", "free", {"requests_per_minute": 2.5}),  # counts are whole
+        ("ok", "free", {"dollars_per_day": "5"}),
+        ("ok", "free", {"dollars_per_month": -1.0}),
+        ("ok", "free", {"dollars_per_month": float("nan")}),
     ]:
         with pytest.raises(InvalidRequest):
             await table.create(label, tier, limits, "test")
+
+
+async def test_a_key_may_have_dollar_budgets_with_cents_audited_when_made_and_changed(table: ClientKeys) -> None:
+    _, record = await table.create("bot", "standard", {"dollars_per_day": 2.5, "dollars_per_month": 40}, "test")
+    caller = table.caller(record.id)
+    assert caller is not None and (caller.quota.dollars_per_day, caller.quota.dollars_per_month) == (2.5, 40)
+    assert await table.set_limits(record.id, "standard", {"dollars_per_day": 1.25}, "test")
+    await table.refresh()
+    assert table.listing()[0]["limits"] == {"dollars_per_day": 1.25}
+    events = table._db.writer.run(audit.events).result()  # the audit log holds no floats: the amounts as text
+    assert [(e.action, e.payload["limits"]) for e in events] == [
+        ("key.created", {"dollars_per_day": "2.5", "dollars_per_month": "40"}),
+        ("key.limits_changed", {"dollars_per_day": "1.25"}),
+    ]
 
 
 async def test_keys_made_by_another_process_are_picked_up(table: ClientKeys, tmp_path: Path) -> None:
