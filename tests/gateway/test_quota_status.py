@@ -97,7 +97,7 @@ async def test_a_client_keys_counters_survive_a_restart(
     assert _counters(again, created["id"]) == before
 
 
-def _counters(server: GatewayServer, key_id: str) -> dict[str, int]:
+def _counters(server: GatewayServer, key_id: str) -> dict[str, float]:
     (key,) = [k for k in _control(server).status()["access"]["keys"] if k["id"] == key_id]
     return {limit: counts["used"] for limit, counts in key["usage"].items()}
 

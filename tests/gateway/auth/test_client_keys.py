@@ -83,7 +83,7 @@ async def test_the_comparison_is_constant_time(table: ClientKeys, monkeypatch: p
 
 
 async def test_labels_tiers_and_limits_are_checked(table: ClientKeys) -> None:
-    for label, tier, limits in [
+    cases: list[tuple[str, str, dict[str, Any]]] = [
         ("", "free", {}),
         ("x\n", "free", {}),
         ("ok", "gold", {}),
@@ -93,7 +93,8 @@ async def test_labels_tiers_and_limits_are_checked(table: ClientKeys) -> None:
         ("ok", "free", {"dollars_per_day": "5"}),
         ("ok", "free", {"dollars_per_month": -1.0}),
         ("ok", "free", {"dollars_per_month": float("nan")}),
-    ]:
+    ]
+    for label, tier, limits in cases:
         with pytest.raises(InvalidRequest):
             await table.create(label, tier, limits, "test")
 
