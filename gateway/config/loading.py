@@ -193,7 +193,7 @@ def load_settings(
         config_file=read_from,
         subscriptions=subscriptions,
         app=_app(data.get("app", {})),
-        network=network_settings(data, config_file.parent),
+        network=network_settings(data, config_file.parent, env),
     )
 
 

@@ -13,15 +13,16 @@ from gateway.config.settings import NetworkSettings
 from gateway.config.table import Table
 from gateway.errors import ConfigError
 from gateway.providers.settings import SUBSCRIPTIONS
-from gateway.transport.proxies import ProxySetting, parse_proxy
+from gateway.transport.proxies import EnvironmentProxies, ProxySetting, environment_proxies, parse_proxy
 
 # Who the signed-in accounts' calls are attributed to (auth/oauth's ``who``): their providers and
 # the servers they sign in with.
 SUBSCRIPTION_PARTIES = (*SUBSCRIPTIONS, "openai-auth", "github")
 
 
-def network_settings(data: Mapping[str, Any], folder: Path) -> NetworkSettings:
-    """From the whole file's ``data``; ``folder``: where a relative ``ca_file`` is found."""
+def network_settings(data: Mapping[str, Any], folder: Path, env: Mapping[str, str]) -> NetworkSettings:
+    """From the whole file's ``data`` and the environment's proxies (read only when ``[network]
+    proxy`` does not settle it); ``folder``: where a relative ``ca_file`` is found."""
     t = Table(data.get("network", {}), "[network]", {"proxy", "ca_file"})
     own: list[tuple[str, ProxySetting]] = []
     for pid, table in data.get("providers", {}).items():
@@ -35,7 +36,14 @@ def network_settings(data: Mapping[str, Any], folder: Path) -> NetworkSettings:
         ca_file = (folder / Path(named).expanduser()).resolve()
         if not ca_file.is_file():
             raise ConfigError(f"[network].ca_file: {ca_file} is not a file")
-    return NetworkSettings(_proxy(t.data.get("proxy"), "[network].proxy"), ca_file, tuple(own))
+    setting = _proxy(t.data.get("proxy"), "[network].proxy")
+    environment = EnvironmentProxies()
+    if setting is None:
+        try:
+            environment = environment_proxies(env)
+        except ValueError as exc:
+            raise ConfigError(f'{exc} (or set [network] proxy, "direct" for none)') from None
+    return NetworkSettings(setting, ca_file, tuple(own), environment)
 
 
 def _proxy(value: object, where: str) -> ProxySetting | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.providers.settings import ProviderSettings, SubscriptionSettings
-from gateway.transport.proxies import ProxySetting
+from gateway.transport.proxies import EnvironmentProxies, ProxySetting
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 11488
@@ -99,6 +99,7 @@ class NetworkSettings:
     proxy: ProxySetting | None = None  # None: the environment's proxies, if any
     ca_file: Path | None = None  # a PEM bundle of extra roots to trust (a company's inspecting proxy)
     provider_proxies: tuple[tuple[str, ProxySetting], ...] = ()  # provider or account id -> its own
+    environment: EnvironmentProxies = EnvironmentProxies()  # HTTPS_PROXY & co. (unread when ``proxy`` is set)
 
 
 @dataclass(frozen=True, slots=True)

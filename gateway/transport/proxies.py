@@ -14,9 +14,13 @@ IP address or CIDR block matching addresses written as such in the URL (nothing 
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import unquote, urlsplit
+
+from gateway.transport.addresses import IPAddress, is_loopback, parse_ip
 
 DIRECT: Literal["direct"] = "direct"
 PROXY_SCHEMES = ("http", "socks5", "socks5h")
@@ -76,3 +80,163 @@ def parse_proxy(text: str, *, default_scheme: str = "") -> ProxySetting:
     except ValueError:
         raise ValueError(f"{shown} has an invalid port") from None
     return Proxy(scheme, parts.hostname, port, unquote(parts.username or ""), unquote(parts.password or ""))
+
+
+@dataclass(frozen=True, slots=True)
+class Chosen:
+    """The way to one upstream: through ``proxy``, or directly (None); ``source``: what said so."""
+
+    proxy: Proxy | None
+    source: Source
+
+
+NOBODY = Chosen(None, "none")
+
+
+@dataclass(frozen=True, slots=True)
+class Bypass:
+    """One ``no_proxy`` entry: a name (matching itself and the names under it) or a block of
+    addresses, on any port or on one."""
+
+    name: str = ""
+    block: ipaddress.IPv4Network | ipaddress.IPv6Network | None = None
+    port: int | None = None
+
+    def matches(self, host: str, ip: IPAddress | None, port: int) -> bool:
+        if self.port is not None and self.port != port:
+            return False
+        if self.block is not None:
+            return ip is not None and ip.version == self.block.version and ip in self.block
+        return host == self.name or host.endswith(f".{self.name}")
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentProxies:
+    """What ``https_proxy``, ``http_proxy``, ``all_proxy`` and ``no_proxy`` say."""
+
+    https: Proxy | None = None
+    http: Proxy | None = None
+    all: Proxy | None = None
+    bypass: tuple[Bypass, ...] = ()
+    bypass_all: bool = False  # no_proxy = "*"
+
+    def choose(self, scheme: str, host: str, port: int) -> Chosen:
+        proxy = (self.https if scheme == "https" else self.http) or self.all
+        if proxy is None or self.bypass_all:
+            return NOBODY
+        ip = parse_ip(host)
+        if any(entry.matches(host, ip, port) for entry in self.bypass):
+            return NOBODY
+        return Chosen(proxy, "environment")
+
+
+def environment_proxies(env: Mapping[str, str]) -> EnvironmentProxies:
+    """The environment's proxies; ValueError naming the variable that holds an unusable one."""
+    found: dict[str, Proxy | None] = {}
+    for name in ("https_proxy", "http_proxy", "all_proxy"):
+        variable, value = _variable(env, name)
+        found[name] = None
+        if value:
+            try:
+                chosen = parse_proxy(value, default_scheme="http")
+            except ValueError as exc:
+                raise ValueError(f"{variable}: {exc}") from None
+            found[name] = chosen if isinstance(chosen, Proxy) else None
+    entries = [e.strip().lower() for e in _variable(env, "no_proxy")[1].replace(" ", ",").split(",")]
+    return EnvironmentProxies(
+        https=found["https_proxy"],
+        http=found["http_proxy"],
+        all=found["all_proxy"],
+        bypass=tuple(b for e in entries if e and e != "*" and (b := _bypass(e)) is not None),
+        bypass_all="*" in entries,
+    )
+
+
+def _variable(env: Mapping[str, str], name: str) -> tuple[str, str]:
+    """The lower-case spelling when it is set (as curl and urllib read them), else the upper."""
+    for variable in (name, name.upper()):
+        if variable in env:
+            return variable, env[variable].strip()
+    return name, ""
+
+
+def _bypass(entry: str) -> Bypass | None:
+    """A ``no_proxy`` entry, or None for one that names nothing usable (it is skipped, as curl does)."""
+    port: int | None = None
+    host = entry
+    if entry.startswith("["):
+        host, _, rest = entry[1:].partition("]")
+        if rest.startswith(":") and rest[1:].isdigit():
+            port = int(rest[1:])
+    elif entry.count(":") == 1:
+        host, _, digits = entry.partition(":")
+        if not digits.isdigit():
+            return None
+        port = int(digits)
+    if "/" in host:
+        try:
+            return Bypass(block=ipaddress.ip_network(host, strict=False), port=port)
+        except ValueError:
+            return None
+    host = host.removeprefix("*").lstrip(".").rstrip(".")
+    ip = parse_ip(host)
+    if ip is not None:
+        return Bypass(block=ipaddress.ip_network(ip), port=port)
+    return Bypass(name=host, port=port) if host else None
+
+
+class ProxyPlan:
+    """Which proxy carries the calls to each upstream, decided once per (party, origin) and kept.
+
+    ``setting``: ``[network] proxy``; ``own``: a provider's (or the signed-in accounts') own, by
+    the name calls are attributed to; ``environment``: the environment's proxies."""
+
+    def __init__(
+        self,
+        setting: ProxySetting | None = None,
+        own: Mapping[str, ProxySetting] | None = None,
+        environment: EnvironmentProxies | None = None,
+    ) -> None:
+        self._setting = setting
+        self._own = dict(own or {})
+        self._environment = environment or EnvironmentProxies()
+        self._decided: dict[tuple[str, str, str, int], Chosen] = {}
+
+    @property
+    def by_party(self) -> bool:
+        """Whether who calls matters (some provider has its own setting)."""
+        return bool(self._own)
+
+    @property
+    def anywhere(self) -> bool:
+        """Whether any upstream could go through a proxy at all (if not, nothing need be asked)."""
+        env = self._environment
+        settings = [self._setting, *self._own.values()]
+        return any(isinstance(s, Proxy) for s in settings) or (
+            self._setting is None and bool(env.https or env.http or env.all) and not env.bypass_all
+        )
+
+    def choose(self, scheme: str, host: str, port: int, party: str = "") -> Chosen:
+        key = (party if self._own else "", scheme, host, port)
+        chosen = self._decided.get(key)
+        if chosen is None:
+            chosen = self._decide(scheme, host.lower().rstrip("."), port, party)
+            if len(self._decided) < 4096:
+                self._decided[key] = chosen
+        return chosen
+
+    def _decide(self, scheme: str, host: str, port: int, party: str) -> Chosen:
+        if is_loopback(host):
+            return NOBODY
+        setting = self._own.get(party, self._setting)
+        if setting is not None:
+            return Chosen(setting if isinstance(setting, Proxy) else None, "settings")
+        return self._environment.choose(scheme, host, port)
+
+    def in_use(self) -> Chosen:
+        """The proxy an https provider without its own setting goes through: what a status shows."""
+        if self._setting is not None:
+            return Chosen(self._setting if isinstance(self._setting, Proxy) else None, "settings")
+        env = self._environment
+        proxy = None if env.bypass_all else env.https or env.all
+        return Chosen(proxy, "environment") if proxy is not None else NOBODY

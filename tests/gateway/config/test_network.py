@@ -13,10 +13,10 @@ from gateway.errors import ConfigError
 from gateway.transport.proxies import DIRECT, Proxy
 
 
-def load(tmp_path: Path, text: str) -> Settings:
+def load(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> Settings:
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
-    return load_settings(path, {"X": "gsk_0123456789abcdef"})
+    return load_settings(path, {"X": "gsk_0123456789abcdef", **(env or {})})
 
 
 def test_nothing_said_means_no_proxy_setting_and_no_extra_roots(tmp_path: Path) -> None:
@@ -80,3 +80,15 @@ def test_a_bad_network_setting_is_refused_saying_why_without_the_password(tmp_pa
 def test_a_bad_provider_proxy_names_its_table(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"\[providers.groq\].proxy"):
         load(tmp_path, '[providers.groq]\napi_key_env = ["X"]\nproxy = "gopher://x"\n')
+
+
+def test_the_environments_proxies_are_read_unless_the_settings_name_one(tmp_path: Path) -> None:
+    env = {"HTTPS_PROXY": "http://proxy.corp:3128", "NO_PROXY": ".internal"}
+    assert load(tmp_path, "", env).network.environment.https == Proxy("http", "proxy.corp", 3128)
+    assert load(tmp_path, '[network]\nproxy = "direct"\n', env).network.environment.https is None
+
+
+def test_an_unusable_environment_proxy_stops_the_load_naming_its_variable(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="ALL_PROXY"):
+        load(tmp_path, "", {"ALL_PROXY": "gopher://x"})
+    assert load(tmp_path, '[network]\nproxy = "direct"\n', {"ALL_PROXY": "gopher://x"}).network.proxy == DIRECT
