@@ -1,12 +1,15 @@
-"""A new client key, shown the one time it can be: selectable, with a copy button."""
+"""Client keys in dialogs: a new one's label and optional dollar budgets, asked first; then the key,
+shown the one time it can be, selectable, with a copy button."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -14,6 +17,84 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from app.colours import BAD
+
+Budgets = dict[str, float]  # limit name (dollars_per_day, dollars_per_month) -> dollars
+BUDGET_FIELDS = (("dollars_per_day", "Budget per &day ($)"), ("dollars_per_month", "Budget per &month ($)"))
+
+
+def budget(text: str) -> float | None:
+    """An amount of dollars as a person types it ("5", "$2.50", "1,000"); None when left empty.
+    ValueError for anything else."""
+    cleaned = text.strip().removeprefix("$").replace(",", "").strip()
+    if not cleaned:
+        return None
+    amount = float(cleaned)
+    if not math.isfinite(amount) or amount < 0:
+        raise ValueError(text)
+    return amount
+
+
+class NewKeyDialog(QDialog):
+    """Who or what a new key is for, and what it may spend; ``create`` gets the label and budgets."""
+
+    def __init__(self, create: Callable[[str, Budgets], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New client key")
+        self._create = create
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.label = QLineEdit()
+        self.label.setPlaceholderText("e.g. laptop, build server")
+        form.addRow("&Who or what will use it", self.label)
+        self.budgets: dict[str, QLineEdit] = {}
+        for name, title in BUDGET_FIELDS:
+            field = self.budgets[name] = QLineEdit()
+            field.setPlaceholderText("optional — no budget")
+            form.addRow(title, field)
+        layout.addLayout(form)
+        about = QLabel(
+            "Once a budget is spent, requests with this key are refused until it frees up. "
+            "A month is the last 30 days: money spent frees up as it turns 30 days old."
+        )
+        about.setObjectName("muted")
+        about.setWordWrap(True)
+        layout.addWidget(about)
+        self.error = QLabel()
+        self.error.setStyleSheet(f"color: {BAD};")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create key")
+        buttons.accepted.connect(self.done_typing)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(440)
+
+    def done_typing(self) -> None:
+        """Create the key if what was typed makes sense; else say what does not, and stay open."""
+        label = self.label.text().strip()
+        if not label:
+            self._say("Give the key a label: who or what will use it.")
+            return
+        budgets: Budgets = {}
+        for name, title in BUDGET_FIELDS:
+            try:
+                amount = budget(self.budgets[name].text())
+            except ValueError:
+                words = title.replace("&", "").replace(" ($)", "").lower()
+                self._say(f"The {words} is not an amount of dollars: write it like 5 or 2.50, or leave it empty.")
+                return
+            if amount is not None:
+                budgets[name] = amount
+        self._create(label, budgets)
+        self.accept()
+
+    def _say(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
 
 
 class KeyDialog(QDialog):

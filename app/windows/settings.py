@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -39,7 +38,7 @@ from app.viewmodels.settings import (
 from app.viewmodels.table import Column, field, stamp
 from app.windows.confirm import confirm
 from app.windows.connect import restore_all_tools
-from app.windows.key_dialog import KeyDialog
+from app.windows.key_dialog import Budgets, KeyDialog, NewKeyDialog
 from app.windows.page import ACTOR, Context, Edited, Page, fit_rows, table
 from app.windows.passphrase_dialog import PassphraseDialog, set_aside_secrets
 from app.windows.updates_box import UpdatesBox
@@ -250,13 +249,11 @@ class SettingsPage(Page):
             super().make_fix(fix)
 
     def create_key(self) -> None:
-        label, ok = QInputDialog.getText(self, "New client key", "Who or what will use it (a label):")
-        if ok and label.strip():
-            self._create(label.strip(), lambda _: None)
+        NewKeyDialog(lambda label, budgets: self._create(label, lambda _: None, budgets), self).open()
 
-    def _create(self, label: str, then: Callable[[CreatedKey], None]) -> None:
+    def _create(self, label: str, then: Callable[[CreatedKey], None], budgets: Budgets | None = None) -> None:
         async def make(control: Control) -> CreatedKey:
-            return await control.create_key(label, "standard", {}, ACTOR)
+            return await control.create_key(label, "standard", budgets or {}, ACTOR)
 
         def made(created: CreatedKey) -> None:
             dialog = KeyDialog(created["key"], label, self.context.copy, self)

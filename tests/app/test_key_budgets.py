@@ -1,0 +1,68 @@
+"""A new client key from the Settings page with dollar budgets: typed as a person would ("$2.50"),
+a budget that is not an amount is refused in words with the dialog kept open, and the key the
+gateway made has the budgets."""
+
+from __future__ import annotations
+
+from app_fixtures import MakeApp
+from pytestqt.qtbot import QtBot
+
+from app.windows.key_dialog import KeyDialog, NewKeyDialog, budget
+from app.windows.settings import SettingsPage
+
+WAIT = 15_000
+
+
+def test_amounts_are_read_as_people_type_them() -> None:
+    assert (budget(""), budget(" 5 "), budget("$2.50"), budget("1,000")) == (None, 5.0, 2.5, 1000.0)
+    for bad in ("five", "-1", "nan", "inf", "2.5.0"):
+        try:
+            budget(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"{bad!r} was taken as an amount")
+
+
+def test_a_key_is_made_with_a_budget_per_day_and_per_month(qtbot: QtBot, make_app: MakeApp) -> None:
+    app = make_app()
+    app.window.show()
+    page = app.window.go(SettingsPage.title)
+    assert isinstance(page, SettingsPage)
+    page.create_key()
+    dialog = page.findChild(NewKeyDialog)
+    assert isinstance(dialog, NewKeyDialog) and dialog.isVisible()
+    dialog.label.setText("build server")
+    dialog.budgets["dollars_per_day"].setText("$2.50")
+    dialog.budgets["dollars_per_month"].setText("forty")
+    dialog.done_typing()
+    assert dialog.isVisible() and not dialog.error.isHidden()
+    assert dialog.error.text() == (
+        "The budget per month is not an amount of dollars: write it like 5 or 2.50, or leave it empty."
+    )
+    dialog.budgets["dollars_per_month"].setText("40")
+    dialog.done_typing()
+    assert not dialog.isVisible()
+    qtbot.waitUntil(lambda: page.findChild(KeyDialog) is not None, timeout=WAIT)
+    control = app.host.control
+    assert control is not None
+    listing = control.keys()  # the gateway's client keys (a method of Control, not a mapping's)
+    (made,) = [k for k in listing if k["label"] == "build server"]
+    assert made["limits"] == {"dollars_per_day": 2.5, "dollars_per_month": 40.0}
+
+
+def test_budgets_are_optional(qtbot: QtBot, make_app: MakeApp) -> None:
+    app = make_app()
+    page = app.window.go(SettingsPage.title)
+    assert isinstance(page, SettingsPage)
+    page.create_key()
+    dialog = page.findChild(NewKeyDialog)
+    assert isinstance(dialog, NewKeyDialog)
+    dialog.done_typing()
+    assert dialog.error.text() == "Give the key a label: who or what will use it."
+    dialog.label.setText("laptop")
+    dialog.done_typing()
+    qtbot.waitUntil(lambda: page.findChild(KeyDialog) is not None, timeout=WAIT)
+    control = app.host.control
+    assert control is not None
+    listing = control.keys()
+    assert [k["limits"] for k in listing if k["label"] == "laptop"] == [{}]
