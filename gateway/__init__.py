@@ -16,6 +16,7 @@ from gateway.admin.models import ModelRow
 from gateway.admin.provider_keys import KeyChange
 from gateway.admin.providers import ProviderRow, ProviderTest
 from gateway.admin.relocation import MOVABLE
+from gateway.admin.rules import RuleDoc, RulesRead, rule_doc
 from gateway.admin.servers import SERVER_KINDS, ServerAdded, ServerDefinition
 from gateway.admin.settings import SettingsEdit, SettingsRead, app_only
 from gateway.admin.status import Access, ClientKeyStatus, StatusDocument, Today
@@ -84,6 +85,8 @@ __all__ = [
     "ProviderTest",
     "QuotaReading",
     "RecentRow",
+    "RuleDoc",
+    "RulesRead",
     "SecretsUnreadable",
     "ServerAdded",
     "ServerDefinition",
@@ -111,6 +114,7 @@ __all__ = [
     "new_event_loop",
     "platform_paths",
     "resolve_paths",
+    "rule_doc",
     "run_headless",
     "run_self_test",
     "secrets_opener",

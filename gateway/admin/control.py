@@ -22,6 +22,7 @@ from gateway.admin.doctor import Finding, check_everything
 from gateway.admin.models import ModelRow, model_rows
 from gateway.admin.provider_keys import KeyChange, ProviderKeys
 from gateway.admin.providers import ProviderRow, Providers, ProviderTest
+from gateway.admin.rules import ModelRules, RuleDoc, RulesRead
 from gateway.admin.servers import ServerAdded, ServerDefinition, Servers
 from gateway.admin.settings import SettingsEdit, SettingsEdits, SettingsRead
 from gateway.admin.state import State
@@ -87,6 +88,7 @@ class Control:
             if state is not None
             else None
         )
+        self.rules_door = ModelRules(lambda: self.gateway, self.settings_edits)
         self.providers_door = Providers(lambda: self.gateway, _stored_of(state))
         self._servers = Servers(lambda: self.gateway, self._provider_keys, self.settings_edits)
         self._client_keys = ClientKeys(state) if state is not None else None
@@ -151,6 +153,16 @@ class Control:
 
     async def drop_provider_keys(self, provider: str, actor: str) -> KeyChange:
         return await self._needs(self._provider_keys).drop(provider, actor)
+
+    async def model_rules(self) -> RulesRead:
+        return await self.rules_door.read()
+
+    async def save_model_rules(self, rules: Sequence[RuleDoc], actor: str) -> SettingsEdit:
+        """``[aliases]`` made these rules, in this order (globs are tried in it)."""
+        return await self.rules_door.save(rules, actor)
+
+    async def enforce_model(self, name: str | None, actor: str) -> SettingsEdit:
+        return await self.rules_door.enforce(name, actor)
 
     # --- providers ------------------------------------------------------------------------------
 
