@@ -30,6 +30,7 @@ from app.windows.overview import OverviewPage
 from app.windows.page import Context, Page
 from app.windows.providers import ProvidersPage
 from app.windows.quotas import QuotasPage
+from app.windows.rules import RulesPage
 from app.windows.settings import SettingsPage
 from app.windows.usage import UsagePage
 from app.windows.welcome import WelcomeWindow
@@ -41,6 +42,7 @@ PAGES: list[type[Page]] = [
     OverviewPage,
     ProvidersPage,
     ModelsPage,
+    RulesPage,
     LocalModelsPage,
     AccountsPage,
     QuotasPage,

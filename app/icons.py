@@ -159,6 +159,17 @@ def _cube(p: QPainter, s: float) -> None:
     p.drawLine(mid, low)
 
 
+def _fork(p: QPainter, s: float) -> None:
+    """One way in, branching to two: a name sent where a rule says."""
+    start, split = QPointF(s * 0.14, s * 0.5), QPointF(s * 0.42, s * 0.5)
+    p.drawLine(start, split)
+    for y in (0.22, 0.78):
+        branch = QPainterPath(split)
+        branch.cubicTo(QPointF(s * 0.56, s * 0.5), QPointF(s * 0.6, s * y), QPointF(s * 0.8, s * y))
+        p.drawPath(branch)
+        p.drawEllipse(QPointF(s * 0.84, s * y), s * 0.05, s * 0.05)
+
+
 def _dot(p: QPainter, s: float) -> None:
     p.drawEllipse(QPointF(s * 0.5, s * 0.5), s * 0.2, s * 0.2)
 
@@ -175,6 +186,7 @@ GLYPHS: dict[str, Glyph] = {
     "connect": _plug,
     "settings": _gear,
     "models": _cube,
+    "model": _fork,  # Model rules
 }
 
 
