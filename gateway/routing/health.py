@@ -116,6 +116,10 @@ class Health:
 
     # --- asking -----------------------------------------------------------------------------
 
+    def calm(self) -> bool:
+        """Nothing has failed yet (no key benched or cooling, no breaker): every key may serve."""
+        return not (self._benched or self._cooling or self._breakers)
+
     def blocked(self, cred: Credential, model: str) -> tuple[str, float] | None:
         """Why this key may not serve this model now, and for how many more seconds; None if
         it may."""

@@ -16,7 +16,6 @@ a conversation's own key goes first while it is healthy.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from operator import attrgetter
 
 from gateway.core.models import ModelFacts, Target
@@ -25,50 +24,19 @@ from gateway.routing.capabilities import Capabilities
 from gateway.routing.difficulty import Difficulty, rate
 from gateway.routing.health import Health
 from gateway.routing.model_index import ModelIndex
-from gateway.routing.pool import Credential, KeyPool
+from gateway.routing.plan import Candidate as Candidate
+from gateway.routing.plan import Plan as Plan
+from gateway.routing.plan import Rejection as Rejection
+from gateway.routing.pool import KeyPool
 from gateway.routing.preference import Prefer, fastest_first, local_first
-from gateway.routing.rules import Rule, Rules
+from gateway.routing.rated import AUTO_ROUTES as AUTO_ROUTES
+from gateway.routing.rated import BELOW, Level, Rated, best_first, price, ties
+from gateway.routing.rules import MAX_REMEMBERED, Rule, Rules
 from gateway.routing.traits import Traits
 
 AUTO = "auto"
 # auto and its modes: the fastest measured route, or local servers first (cloud only when none can take it)
 AUTOS: dict[str, Prefer | None] = {AUTO: None, "auto:fast": "fast", "auto:local": "local"}
-AUTO_ROUTES = 5  # the chosen model and its alternatives, tried in turn
-_BELOW = {r: {level: f"rating {r} < difficulty {level}" for level in range(1, 6)} for r in range(1, 6)}
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    target: Target
-    cred: Credential
-
-    @property
-    def route(self) -> str:
-        """The route as headers and logs name it: never the secret, only the key's label (and
-        the account's risk label, for a subscription)."""
-        route = f"{self.target.provider}/{self.target.upstream_model}; key={self.cred.label}"
-        risk = self.cred.risk
-        return f"{route}; risk={risk}" if risk else route
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    route: str
-    reason: str
-    seconds: float | None = None  # until it may serve again, when that is known
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    name: str
-    candidates: tuple[Candidate, ...]
-    rejected: tuple[Rejection, ...] = ()
-    difficulty: Difficulty | None = None
-    conversation: str | None = None  # the affinity record this request reads and writes
-    keyless: tuple[str, ...] = ()  # providers asked for that have no key or account at all
-    probe: bool = False  # every route rests: its one candidate is the breaker whose rest ends first
-    prefer: Prefer | None = None  # auto:fast, auto:local or the request's header
-    latencies: tuple[tuple[str, float], ...] = ()  # the measured ms (by route) that ordered the routes
 
 
 class Router:
@@ -96,10 +64,15 @@ class Router:
         self.enforced = enforced
         self._chains: dict[str, tuple[Target, ...]] = {}  # a rule's routes, for the model lists of _chains_version
         self._chains_version = -1
+        self._named: dict[str, tuple[Target, ...]] = {}  # a name's routes, for the model lists of _named_version
+        self._named_version = -1
+        self._candidates: dict[tuple[str, str, str], Candidate] = {}  # (provider, model, key label) -> candidate
         self._payload_limits = dict(payload_limits or {})  # provider -> most body bytes it takes
         self._smallest_payload_limit = min(self._payload_limits.values(), default=float("inf"))
         self._auto_version = -1
-        self._auto_routes: tuple[_Rated, ...] = ()
+        self._auto_routes: tuple[Rated, ...] = ()
+        self._auto_targets: tuple[Target, ...] = ()
+        self._levels: tuple[Level, ...] = ()  # by difficulty: the usual request's choice, made once
         self._smallest_context = 0
         self._turn = 0  # rotates ties between equally cheap models
         self._not_auto = frozenset(not_auto)
@@ -108,11 +81,25 @@ class Router:
 
     def targets(self, name: str, enforce: bool = True) -> tuple[Target, ...]:
         """The routes a name stands for, first choice first; () when nothing serves it. ``enforce``:
-        False where the enforced model cannot stand in (it serves chat, not embeddings)."""
+        False where the enforced model cannot stand in (it serves chat, not embeddings). Worked out
+        once a name for each version of the model lists: the same few names arrive all day."""
         if enforce and self.enforced is not None:
             name = self.enforced
+        if self._named_version != self._index.version:
+            self._named, self._named_version = {}, self._index.version
+        named = self._named
+        targets = named.get(name)
+        if targets is None:
+            targets = self._resolve(name)
+            if len(named) >= MAX_REMEMBERED:
+                named.clear()  # names come from clients: keep the memory bounded
+            named[name] = targets
+        return targets
+
+    def _resolve(self, name: str) -> tuple[Target, ...]:
         if name in AUTOS:
-            return tuple(r.target for r in self._rated())
+            self._rated()
+            return self._auto_targets
         rule = self.rules.match(name)
         if rule is None:
             targets = self._index.resolve_all(name)
@@ -148,7 +135,7 @@ class Router:
             rule = self.rules.default
         return "model" if rule is None else rule.fired
 
-    def _rated(self) -> tuple[_Rated, ...]:
+    def _rated(self) -> tuple[Rated, ...]:
         """Every listed chat model with a rating, cheapest first (unknown prices last), the
         least capable first among equals: the smallest model that can do the job is the fastest."""
         if self._auto_version != self._index.version:
@@ -159,9 +146,11 @@ class Router:
                 target = Target(entry.provider, entry.upstream_id)
                 facts = self.capabilities.of(target)
                 if facts.rating and "completion" in facts.capabilities:
-                    routes.append(_Rated(target, facts, _route(target), _price(facts)))
+                    routes.append(Rated(target, facts, _route(target), price(facts)))
             routes.sort(key=lambda r: (r.price, r.facts.rating))
             self._auto_routes, self._auto_version = tuple(routes), self._index.version
+            self._auto_targets = tuple(r.target for r in routes)
+            self._levels = tuple(Level.of(self._auto_routes, level) for level in range(6))
             self._smallest_context = min((r.facts.context_length for r in routes), default=0)
         return self._auto_routes
 
@@ -186,11 +175,11 @@ class Router:
         used: dict[str, float] = {}
         if name in AUTOS:
             prefer = AUTOS[name] or prefer
-        if name in AUTOS and traits is not None:
-            found = traits()
-            difficulty = rate(found)
-            targets = self._auto(found, difficulty, rejected, prefer, used)
-        elif len(targets) > 1 and traits is not None:
+            if traits is not None:
+                found = traits()
+                difficulty = rate(found)
+                targets = self._auto(found, difficulty, rejected, prefer, used)
+        elif traits is not None and len(targets) > 1:
             targets = self._fit(targets, traits(), rejected)
             if prefer == "fast":
                 targets = tuple(fastest_first(targets, _route, self.health.latency_ms, used))
@@ -200,13 +189,13 @@ class Router:
         candidates = self._keys(targets, rejected, resting)
         probe = not candidates and bool(resting)
         if probe:  # fail soft: the endpoint may be back; refuse only if this probe fails too
-            candidates = [min(resting, key=lambda r: r[0])[1]]
+            candidates = [min(resting, key=_first)[1]]
         key = None
         if conversation is not None and len(candidates) > 1:
             key = conversation()
             candidates = self._affine(candidates, key)
         keyless = () if candidates else tuple(dict.fromkeys(t.provider for t in targets if self._keyless(t.provider)))
-        latencies = tuple(used.items())
+        latencies = tuple(used.items()) if used else ()
         return Plan(name, tuple(candidates), tuple(rejected), difficulty, key, keyless, probe, prefer, latencies)
 
     def _auto(
@@ -218,48 +207,59 @@ class Router:
         used: dict[str, float] | None = None,
     ) -> tuple[Target, ...]:
         level = difficulty.level
-        able: list[_Rated] = []
-        below: list[_Rated] = []  # fit, but rated under the level
         routes = self._rated()
-        # The usual request (no tools, no images, a prompt every model can hold) needs no check.
-        plain = (
+        used = {} if used is None else used
+        # The usual request (no tools, no images, a prompt every model can hold) needs no check:
+        # its choice for each level was made with the rated list.
+        if (
             not traits.tools
             and not traits.images
             and traits.prompt_tokens <= self._smallest_context
             and traits.size <= self._smallest_payload_limit
-        )
-        for rated in routes:
-            why = None if plain else self._unfit(rated.target, rated.facts, traits)
-            if why is not None:
-                rejected.append(Rejection(rated.route, why))
-            elif rated.facts.rating < level:
-                below.append(rated)
-            else:
-                able.append(rated)
-        used = {} if used is None else used
+        ):
+            split = self._levels[level]
+            if prefer is None:
+                rejected.extend(split.rejections)
+                return self._tied(split.chosen, split.ties, used)
+            able, below = list(split.able), list(split.below)
+        else:
+            able, below = [], []  # below: fit, but rated under the level
+            for rated in routes:
+                why = self._unfit(rated.target, rated.facts, traits)
+                if why is not None:
+                    rejected.append(Rejection(rated.route, why))
+                elif rated.facts.rating < level:
+                    below.append(rated)
+                else:
+                    able.append(rated)
         if prefer == "local":  # a local model rated under the level beats the cloud: the user said so
             local = self.health.local
-            below.sort(key=lambda r: (-r.facts.rating, r.price))
+            below.sort(key=best_first)
             mine = [r for r in able if r.target.provider in local] + [r for r in below if r.target.provider in local]
             below = [r for r in below if r.target.provider not in local]
             able = mine + [r for r in able if r.target.provider not in local]
         if not able:  # nothing rated high enough: the best there is, best first
-            able = sorted(below, key=lambda r: (-r.facts.rating, r.price))
+            able = sorted(below, key=best_first)
         else:
-            rejected.extend(Rejection(r.route, _BELOW[r.facts.rating][level]) for r in below)
+            rejected.extend(Rejection(r.route, BELOW[r.facts.rating][level]) for r in below)
         if prefer is not None:
             if prefer == "fast":
                 able = fastest_first(able, _rated_route, self.health.latency_ms, used)
             return tuple(r.target for r in able[:AUTO_ROUTES])
         chosen = able[:AUTO_ROUTES]
-        first = chosen[0] if chosen else None
-        ties = sum(1 for r in chosen if first and (r.price, r.facts.rating) == (first.price, first.facts.rating))
-        if ties > 1 and all(self.health.latency_ms(r.route) is not None for r in chosen[:ties]):
-            chosen = fastest_first(chosen[:ties], _rated_route, self.health.latency_ms, used) + chosen[ties:]
-        elif ties > 1:  # not all measured yet: they take turns, which measures each
-            turn = self._turn % ties
-            self._turn += 1
-            chosen = chosen[turn:ties] + chosen[:turn] + chosen[ties:]
+        return self._tied(tuple(chosen), ties(chosen), used)
+
+    def _tied(self, chosen: tuple[Rated, ...], ties: int, used: dict[str, float]) -> tuple[Target, ...]:
+        """``chosen`` with its first ``ties`` (equally cheap and able) ordered by measured latency,
+        or taking turns while not all of them are measured (which measures each)."""
+        if ties > 1:
+            latency = self.health.latency_ms
+            if all(latency(r.route) is not None for r in chosen[:ties]):
+                chosen = (*fastest_first(chosen[:ties], _rated_route, latency, used), *chosen[ties:])
+            else:
+                turn = self._turn % ties
+                self._turn += 1
+                chosen = chosen[turn:ties] + chosen[:turn] + chosen[ties:]
         return tuple(r.target for r in chosen)
 
     def _fit(self, targets: tuple[Target, ...], traits: Traits, rejected: list[Rejection]) -> tuple[Target, ...]:
@@ -299,21 +299,30 @@ class Router:
         put there too, with how long it will."""
         candidates: list[Candidate] = []
         health = self.health
+        calm = health.calm()  # nothing benched, cooling or broken: no key needs asking
+        known = self._candidates
         for target in targets:
             pool = self._pools.get(target.provider)
             if pool is None:
                 continue
             for cred in pool.order():
+                # Candidates are remembered: a request's usual routes are the same few, and a
+                # frozen object costs more to make than to look up.
+                candidate = known.get((target.provider, target.upstream_model, cred.label))
+                if candidate is None or candidate.cred is not cred:
+                    if len(known) >= MAX_REMEMBERED:
+                        known.clear()  # pinned names come from clients: keep the memory bounded
+                    candidate = known[(target.provider, target.upstream_model, cred.label)] = Candidate(target, cred)
                 if cred.source is not None and (problem := cred.source.problem()):
-                    rejected.append(Rejection(Candidate(target, cred).route, problem))
+                    rejected.append(Rejection(candidate.route, problem))
                     continue
-                blocked = health.blocked(cred, target.upstream_model)
+                blocked = None if calm else health.blocked(cred, target.upstream_model)
                 if blocked is None:
-                    candidates.append(Candidate(target, cred))
+                    candidates.append(candidate)
                 else:
-                    rejected.append(Rejection(Candidate(target, cred).route, blocked[0], blocked[1]))
+                    rejected.append(Rejection(candidate.route, blocked[0], blocked[1]))
                     if resting is not None and blocked[0] == "breaker_open":
-                        resting.append((blocked[1], Candidate(target, cred)))
+                        resting.append((blocked[1], candidate))
         return candidates
 
     def embedders(self) -> tuple[Target, ...]:
@@ -345,14 +354,6 @@ class Router:
             self.affinity.remember(plan.conversation, candidate.cred.label)
 
 
-@dataclass(frozen=True, slots=True)
-class _Rated:
-    target: Target
-    facts: ModelFacts
-    route: str
-    price: float
-
-
 def _route(target: Target) -> str:
     return f"{target.provider}/{target.upstream_model}"
 
@@ -361,10 +362,8 @@ def _provider(target: Target) -> str:
     return target.provider
 
 
-_rated_route: Callable[[_Rated], str] = attrgetter("route")
+_rated_route: Callable[[Rated], str] = attrgetter("route")
 
 
-def _price(facts: ModelFacts) -> float:
-    """Dollars per million tokens, blended three input to one output (prompts outweigh answers);
-    unknown prices sort last."""
-    return float("inf") if facts.cost is None else (3 * facts.cost[0] + facts.cost[1]) / 4
+def _first(pair: tuple[float, Candidate]) -> float:
+    return pair[0]
