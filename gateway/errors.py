@@ -48,6 +48,7 @@ FixId = Literal[
     "add_client_key",  # beyond loopback every caller needs a client key, and there is none
     "store_key",  # a provider has no key (``subject``: its id)
     "check_connection",  # an address could not be reached (``subject``: the host)
+    "trust_certificate",  # a host's certificate is not trusted: name its root in the settings (``subject``: host)
     "sign_in_chatgpt",  # no Codex login to import: sign in with ChatGPT instead
     "sign_in_copilot",  # no editor's Copilot login to import (``subject``: the GitHub host): sign in instead
     "own_folder",  # another gateway serves from this state folder: this one could use a folder of its own

@@ -11,6 +11,10 @@ COMMANDS: dict[FixId, str] = {
     "add_client_key": "Create one with 'python -m gateway keys create --label NAME', or use --host 127.0.0.1.",
     "store_key": "Store one with 'python -m gateway providers set-key {subject}', or set it in the environment.",
     "check_connection": "Check the internet connection, or the address.",
+    "trust_certificate": (
+        "If your organisation inspects secure connections, name its root certificate (a PEM file) as ca_file "
+        "in the [network] table of the config file."
+    ),
     "sign_in_chatgpt": "Sign in with 'codex login', or use 'python -m gateway accounts login codex'.",
     "sign_in_copilot": (
         "Sign in with 'python -m gateway accounts login copilot' instead, or name another GitHub host with --host."

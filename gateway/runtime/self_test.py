@@ -6,19 +6,32 @@ and no provider (so nothing leaves the machine), asks it for ``/health`` and ``/
 HTTP, and on the way uses every piece a frozen bundle could have left out: the tokenizer files,
 the provider catalog, Argon2, JWT signing, AES-GCM, SQLite, and the keyring backends (found
 through entry points). Prints one line a check; exit 0 only when all pass.
+
+TLS: the upstreams' trust store is made (truststore, or certifi where it cannot be used); given a
+test server's address in ``SWITCHBOARD_SELF_TEST_HTTPS``, one request is made to it over HTTPS,
+verified as every upstream is. The release's smoke test serves it with a certificate from a test
+root it installed the way the OS would (``installers/test_ca.py``), so a bundle that cannot read
+the system's store fails here, not on a user's machine.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from gateway.errors import fix_of
+
+if TYPE_CHECKING:
+    from gateway.transport import Transport
+
+HTTPS_TEST_SERVER = "SWITCHBOARD_SELF_TEST_HTTPS"  # the smoke test's local HTTPS server, when it runs one
 OFF = "".join(
     f"[providers.{p}]\nenabled = false\n" for p in ("ollama", "lmstudio", "llamacpp", "vllm", "localai", "jan")
 )
@@ -94,10 +107,29 @@ async def _serve_and_ask(home: Path) -> list[tuple[str, bool, str]]:
             body: Any = json.loads(await reply.read(1 << 20))
             ok = reply.status == 200 and isinstance(body, dict) and expect in body
             out.append((f"GET {path}", ok, f"{reply.status} after {(time.perf_counter() - started) * 1000:.0f} ms"))
+        out.append(await _https(client, os.environ.get(HTTPS_TEST_SERVER, "")))
     finally:
         await client.aclose()
         await server.stop()
     return out
+
+
+async def _https(client: Transport, url: str) -> tuple[str, bool, str]:
+    """One request to the test server at ``url`` over verified TLS; without one, the trust store
+    is only made (which proves truststore or certifi is in the bundle)."""
+    from gateway.transport import UpstreamRequest
+    from gateway.transport.trust import tls_context, trust_source
+
+    tls_context()
+    roots = "the system's trust store" if trust_source() == "system" else "certifi's bundle"
+    if not url:
+        return "https", True, f"verifying with {roots} (no test server given)"
+    try:
+        reply = await client.send(UpstreamRequest("self-test", "GET", url, ()))
+        said = (await reply.read(1 << 10)).decode(errors="replace")
+    except Exception as exc:
+        return f"GET {url}", False, f"{type(exc).__name__}: {exc} ({fix_of(exc)[1]})"
+    return f"GET {url}", reply.status == 200, f"{reply.status} {said!r}, verified with {roots}"
 
 
 Check = tuple[str, Callable[[], str]]  # a name, and what passing found (it raises to fail)

@@ -10,6 +10,7 @@ TLS — and nothing it must not do:
 - Host names are re-checked after resolution, so a name that resolves to a link-local or metadata
   address is refused even if it looked harmless in the config (S26).
 - Header values with line breaks are refused rather than sent (no header injection).
+- Through a proxy when the ``ProxyPlan`` says so (decided once per origin): ``tunnel.py``.
 
 Here: connecting, writing a request and reading its response's head; the sockets and their pool
 are in ``pool.py``, reading the body within its deadlines in ``response.py``.
@@ -29,7 +30,10 @@ from gateway.redact import redact
 from gateway.transport import UpstreamRequest
 from gateway.transport.addresses import forbidden_address, parse_ip
 from gateway.transport.pool import KEEP_IDLE, Connection, Origin, Pool
+from gateway.transport.proxies import Proxy, ProxyPlan
 from gateway.transport.response import Http1Response, Watch, Watchman
+from gateway.transport.trust import tls_context
+from gateway.transport.tunnel import ProxyFailure, basic_credentials, connect_via
 from gateway.transport.wire import Headers, framing, parse_head, request_head
 
 _MAX_HEAD = 1 << 16
@@ -44,7 +48,8 @@ class Http1Transport:
 
     ``tls``: the context for https upstreams (the system's trust store by default; tests hand in
     one that trusts their own certificate). ``resolve``: host, port → addresses (the loop's
-    ``getaddrinfo`` by default)."""
+    ``getaddrinfo`` by default). ``proxies``: which proxy, if any, carries the calls to each
+    upstream (none by default)."""
 
     def __init__(
         self,
@@ -53,6 +58,7 @@ class Http1Transport:
         keep_idle: float = KEEP_IDLE,
         tls: ssl.SSLContext | None = None,
         resolve: Resolver | None = None,
+        proxies: ProxyPlan | None = None,
     ) -> None:
         self._max_connections = max_connections
         self._keep_idle = keep_idle
@@ -60,23 +66,31 @@ class Http1Transport:
         self._resolve = resolve
         self._pool: Pool | None = None
         self._watchman = Watchman()  # touches the loop only once a response is in flight
-        self._origins: dict[str, tuple[Origin, str, str]] = {}
+        self._proxies = proxies if proxies is not None and proxies.anywhere else None
+        self._by_party = self._proxies is not None and self._proxies.by_party
+        self._origins: dict[str, tuple[Origin, str, str, str | None]] = {}
 
-    def _split(self, url: str) -> tuple[Origin, str, str]:
-        """(origin, Host header, request target) of a URL — cached, as providers reuse theirs."""
+    def _split(self, url: str, party: str) -> tuple[Origin, str, str, str | None]:
+        """(origin and proxy, Host header, request target, Proxy-Authorization) of a URL — cached, as
+        providers reuse theirs. Through an HTTP proxy an http upstream's target is the whole URL."""
         base, _, query = url.partition("?")
-        cached = self._origins.get(base)
+        key = f"{party} {base}" if self._by_party else base
+        cached = self._origins.get(key)
         if cached is None:
             parts = urlsplit(base)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ValueError(f"not an http(s) URL: {redact(url)[:80]}")
             port = parts.port or (443 if parts.scheme == "https" else 80)
             host_header = parts.netloc.rpartition("@")[2]
-            cached = ((parts.scheme, parts.hostname, port), host_header, parts.path or "/")
+            proxy = self._proxies.choose(parts.scheme, parts.hostname, port, party).proxy if self._proxies else None
+            path, auth = parts.path or "/", None
+            if proxy is not None and not proxy.socks and parts.scheme == "http":
+                path, auth = f"http://{host_header}{path}", basic_credentials(proxy)
+            cached = ((parts.scheme, parts.hostname, port, proxy), host_header, path, auth)
             if len(self._origins) < 4096:
-                self._origins[base] = cached
-        origin, host_header, path = cached
-        return origin, host_header, f"{path}?{query}" if query else path
+                self._origins[key] = cached
+        origin, host_header, path, auth = cached
+        return origin, host_header, f"{path}?{query}" if query else path, auth
 
     async def send(self, request: UpstreamRequest) -> Http1Response:
         pool = self._pool or self._open()
@@ -85,8 +99,8 @@ class Http1Transport:
         t = request.timeouts
         deadline = loop.time() + t.total
         try:
-            origin, host_header, target = self._split(request.url)
-            head = request_head(request, host_header, target)
+            origin, host_header, target, proxy_auth = self._split(request.url, provider)
+            head = request_head(request, host_header, target, proxy_auth)
         except ValueError as exc:
             raise UpstreamBadResponse(f"cannot call provider {provider}: {exc}", provider=provider) from None
         await pool.acquire()
@@ -145,7 +159,9 @@ class Http1Transport:
             return status, keep, Headers(pairs)
 
     async def _connect(self, origin: Origin, timeout: float, provider: str) -> Connection:
-        scheme, host, port = origin
+        scheme, host, port, proxy = origin
+        if proxy is not None:
+            return await self._connect_via(proxy, scheme, host, port, timeout, provider)
         try:
             async with asyncio.timeout(timeout):
                 addresses = await self._addresses(host, port)
@@ -157,7 +173,7 @@ class Http1Transport:
                             host=address,
                             port=port,
                             family=family,
-                            ssl=(self._tls or _default_tls()) if scheme == "https" else None,
+                            ssl=(self._tls or tls_context()) if scheme == "https" else None,
                             server_hostname=host if scheme == "https" else None,
                         )
                         return conn
@@ -171,11 +187,39 @@ class Http1Transport:
         except TimeoutError:
             raise UpstreamTimeout(f"provider {provider} timed out connecting", provider=provider) from None
         except OSError as exc:
+            untrusted = isinstance(exc, ssl.SSLCertVerificationError)
             raise UpstreamUnreachable(
                 f"cannot reach provider {provider} at {host}: {reason_of(exc)}",
                 provider=provider,
-                fix=Fix("check_connection", host),
+                fix=Fix("trust_certificate" if untrusted else "check_connection", host),
                 detail=redact(str(exc) or type(exc).__name__),
+            ) from None
+
+    async def _connect_via(
+        self, proxy: Proxy, scheme: str, host: str, port: int, timeout: float, provider: str
+    ) -> Connection:
+        """Through ``proxy``; its own failures name it (not the provider), the upstream's name it."""
+        try:
+            async with asyncio.timeout(timeout):
+                return await connect_via(proxy, host, port, (self._tls or tls_context()) if scheme == "https" else None)
+        except TimeoutError:
+            raise UpstreamTimeout(
+                f"provider {provider} timed out connecting through the proxy at {proxy.where}", provider=provider
+            ) from None
+        except ProxyFailure as exc:
+            raise UpstreamUnreachable(
+                f"{exc.message} (for provider {provider})",
+                provider=provider,
+                fix=Fix("check_connection", proxy.where),
+                detail=exc.detail,
+            ) from None
+        except OSError as exc:
+            untrusted = isinstance(exc, ssl.SSLCertVerificationError)
+            raise UpstreamUnreachable(
+                f"cannot reach provider {provider} at {host} through the proxy at {proxy.where}: {reason_of(exc)}",
+                provider=provider,
+                fix=Fix("trust_certificate" if untrusted else "check_connection", host),
+                detail=redact(str(exc) or type(exc).__name__, proxy.user, proxy.password),
             ) from None
 
     async def _addresses(self, host: str, port: int) -> list[tuple[int, str]]:
@@ -199,13 +243,3 @@ class Http1Transport:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
-
-
-_TLS: list[ssl.SSLContext] = []
-
-
-def _default_tls() -> ssl.SSLContext:
-    """The system trust store's context, made once (loading it takes milliseconds)."""
-    if not _TLS:
-        _TLS.append(ssl.create_default_context())
-    return _TLS[0]

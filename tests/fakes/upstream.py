@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Self
@@ -73,6 +74,7 @@ class FakeUpstream:
         self.hang_ups = 0
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.scheme = "http"
 
     # --- what a protocol's fake provides ---------------------------------------------------------
 
@@ -103,13 +105,15 @@ class FakeUpstream:
 
     # --- lifecycle ------------------------------------------------------------------------------
 
-    async def start(self) -> Self:
+    async def start(self, tls: ssl.SSLContext | None = None) -> Self:
+        """Serving on 127.0.0.1; over TLS with ``tls`` (a test CA's server context, ``fakes.tls``)."""
+        self.scheme = "https" if tls is not None else "http"
         app = web.Application(client_max_size=64 * 1024 * 1024)
         self.add_routes(app)
         app.router.add_route("*", "/{tail:.*}", self._anything)
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=tls)
         await site.start()
         self.port = self._runner.addresses[0][1]
         return self
@@ -121,7 +125,7 @@ class FakeUpstream:
 
     @property
     def root(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def accept(self, *keys: str) -> Any:
         self.keys.update(keys)

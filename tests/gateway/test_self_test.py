@@ -13,7 +13,7 @@ def test_every_check_passes_from_source() -> None:
     said: list[str] = []
     assert self_test.run(write=said.append) == 0
     names = [line.split()[1].rstrip(":") for line in said if line.startswith("  ok")]
-    assert names == ["tokenizer", "catalog", "argon2", "jwt", "aes-gcm", "keyring", "GET", "GET"]
+    assert names == ["tokenizer", "catalog", "argon2", "jwt", "aes-gcm", "keyring", "GET", "GET", "https"]
     assert said[-1] == "self-test passed" and "from source" in said[0]
 
 
