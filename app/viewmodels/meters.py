@@ -21,6 +21,8 @@ LIMIT_NAMES = {
     "requests_per_day": "requests per day",
     "tokens_per_minute": "tokens per minute",
     "tokens_per_day": "tokens per day",
+    "dollars_per_day": "budget per day",
+    "dollars_per_month": "budget per month (30 days)",
 }
 
 
@@ -40,6 +42,13 @@ def _clock_time(epoch: float) -> str:
 def _amount(n: float) -> str:
     """A count as reported (the gateway has some amounts as floats): whole ones without a fraction."""
     return f"{n:,.0f}" if float(n).is_integer() else f"{n:,.1f}"
+
+
+def _used_of(limit: str, used: float, of: float) -> str:
+    """ "15 of 60", or for a budget in dollars "$1.53 of $5.00"."""
+    if limit.startswith("dollars_"):
+        return f"${used:,.2f} of ${of:,.2f}"
+    return f"{_amount(used)} of {_amount(of)}"
 
 
 def window_name(w: QuotaReading) -> str:
@@ -88,7 +97,7 @@ def key_meters(key: ClientKeyStatus) -> list[MeterData]:
                     f"key:{key['id']}/{limit}",
                     f"Client key {key['label'] or key['id']} — {LIMIT_NAMES.get(limit, limit)}",
                     100.0 * counts["used"] / counts["limit"],
-                    f"{_amount(counts['used'])} of {_amount(counts['limit'])}",
+                    _used_of(limit, counts["used"], counts["limit"]),
                     "",
                 )
             )

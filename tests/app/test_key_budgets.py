@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from app_fixtures import MakeApp
 from pytestqt.qtbot import QtBot
+from status_documents import access, client_key, status_document
 
+from app.viewmodels.meters import meters
 from app.windows.key_dialog import KeyDialog, NewKeyDialog, budget
 from app.windows.settings import SettingsPage
+from gateway.pipeline.limits import LimitUsage
 
 WAIT = 15_000
 
@@ -66,3 +69,16 @@ def test_budgets_are_optional(qtbot: QtBot, make_app: MakeApp) -> None:
     assert control is not None
     listing = control.keys()
     assert [k["limits"] for k in listing if k["label"] == "laptop"] == [{}]
+
+
+def test_a_keys_budget_meters_are_in_dollars() -> None:
+    usage: dict[str, LimitUsage] = {
+        "requests_per_minute": {"used": 3, "limit": 60},
+        "dollars_per_day": {"used": 1.534, "limit": 5.0},
+        "dollars_per_month": {"used": 1.534, "limit": None},  # no budget: no meter
+    }
+    shown = meters(status_document(access=access([client_key("k1", "bot", usage)])))
+    assert [(m.title, m.text) for m in shown] == [
+        ("Client key bot — requests per minute", "3 of 60"),
+        ("Client key bot — budget per day", "$1.53 of $5.00"),
+    ]
