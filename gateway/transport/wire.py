@@ -127,7 +127,8 @@ class Body:
         return not self.done
 
 
-def request_head(request: UpstreamRequest, host_header: str, target: str) -> bytes:
+def request_head(request: UpstreamRequest, host_header: str, target: str, proxy_auth: str | None = None) -> bytes:
+    """``proxy_auth``: the Proxy-Authorization of the HTTP proxy a plain-http request is forwarded by."""
     lines = [f"{request.method} {target} HTTP/1.1"]
     named = set()
     for name, value in request.headers:
@@ -139,6 +140,8 @@ def request_head(request: UpstreamRequest, host_header: str, target: str) -> byt
         lines.append(f"Content-Length: {len(request.body or b'')}")
     if "accept-encoding" not in named:
         lines.append("Accept-Encoding: gzip, deflate")
+    if proxy_auth is not None:
+        lines.append(f"Proxy-Authorization: {proxy_auth}")
     head = "\r\n".join(lines) + "\r\n\r\n"
     # Exactly one CRLF per line: a value carrying CR or LF would smuggle a header in.
     if head.count("\n") != len(lines) + 1 or head.count("\r") != len(lines) + 1 or "\0" in head:
