@@ -61,3 +61,20 @@ def test_the_tag_check_reads_the_one_version_source() -> None:
         [sys.executable, str(ROOT / "installers" / "project.py")], capture_output=True, text=True, check=True
     )
     assert said.stdout.strip() == __version__
+
+
+def test_macos_and_windows_trust_a_test_root_in_their_store_before_the_smoke_test_asks_over_https() -> None:
+    steps = workflow()["jobs"]["build"]["steps"]
+    runs = [(step.get("if", ""), step.get("run", "")) for step in steps]
+
+    def where(needle: str, os_test: str) -> int:
+        return next(i for i, (cond, run) in enumerate(runs) if needle in run and os_test in cond)
+
+    for os_test, adds in (
+        ("runner.os == 'macOS'", "sudo security add-trusted-cert -d -r trustRoot -p ssl"),
+        ("runner.os == 'Windows'", "certutil -f -addstore Root"),
+    ):
+        assert where("installers/test_ca.py", os_test) == where(adds, os_test)
+        assert where(adds, os_test) < where("smoke_test.py dist/switchboard --app --ca", "runner.os != 'Linux'")
+    linux = runs[where("smoke_test.py dist/switchboard --app", "runner.os == 'Linux'")][1]
+    assert "--ca" not in linux  # the smoke test makes the root and gives it as SSL_CERT_FILE itself
