@@ -1,10 +1,8 @@
 """Check everything: the doctor behind ``switchboard-gateway doctor`` and the app's "Check everything"
 button. Each check is one finding in plain words, with what would help: every provider asked for its
 models now (the cheapest real call: it needs the key accepted), every model rule's routes listed by a
-provider, every account's sign-in and quota, the port, and where the secrets are kept.
-
-Clock skew is not checked: a model list's answer is read through the providers' own code, which keeps
-no Date header, and a second call just for it would cost every provider a request.
+provider, every account's sign-in and quota, the port, where the secrets are kept, and this
+computer's clock beside a provider's (clock_skew).
 """
 
 from __future__ import annotations
@@ -13,6 +11,8 @@ import asyncio
 from typing import Literal, TypedDict
 from urllib.parse import urlsplit
 
+from gateway.admin.clock_skew import MAX_SKEW, skew_of, skew_words
+from gateway.admin.local_contexts import SMALL_CONTEXT, ModelContext, local_contexts
 from gateway.admin.providers import Providers
 from gateway.auth.account_book import AccountBook
 from gateway.auth.accounts import Account
@@ -26,7 +26,7 @@ Verdict = Literal["ok", "note", "broken"]  # a note is worth knowing; only "brok
 
 
 class Finding(TypedDict):
-    area: str  # "provider", "local", "rule", "account", "port", "secrets"
+    area: str  # "provider", "local", "rule", "account", "port", "secrets", "clock", "context"
     subject: str  # what it is about: a provider's id, a rule's name, an account's label, a port
     verdict: Verdict
     words: str  # what was found, in plain words
@@ -88,6 +88,50 @@ async def provider_findings(gateway: Gateway) -> list[Finding]:
                 )
             )
     return out
+
+
+async def clock_finding(gateway: Gateway, found: list[Finding]) -> Finding | None:
+    """This computer's clock beside the first cloud provider's that answered (a local server keeps
+    this computer's own time); None when none answered (their findings say why)."""
+    providers = {p.id: p for p in gateway.providers}
+    answered = [f["subject"] for f in found if f["area"] == "provider" and f["verdict"] == "ok"]
+    if not answered:
+        return None
+    settings = providers[answered[0]].settings
+    host = urlsplit(settings.base_url).hostname or settings.base_url
+    skew = await skew_of(gateway.transport, gateway.clock, settings.id, settings.base_url)
+    if skew is None:
+        return _finding("clock", host, "note", f"This computer's clock could not be compared: {host} gave no time.")
+    if abs(skew) <= MAX_SKEW:
+        return _finding("clock", host, "ok", f"This computer's clock agrees with {host}'s.")
+    words = (
+        f"This computer's clock is {skew_words(skew)} of {host}'s: sign-ins and providers refuse requests "
+        f"from a clock more than {round(MAX_SKEW / 60)} minutes off."
+    )
+    return _finding("clock", host, "broken", words, "Set the computer's clock to update automatically.")
+
+
+async def context_findings(gateway: Gateway, found: list[Finding]) -> list[Finding]:
+    """Each model of each local server that answered, with the context the server gives it."""
+    answered = {f["subject"] for f in found if f["area"] == "local" and f["verdict"] == "ok"}
+    servers = [p for p in gateway.providers if p.id in answered]
+    listed = await asyncio.gather(*(local_contexts(gateway, p) for p in servers))
+    return [
+        _context_finding(p.settings.name or p.id, p.id, c) for p, cs in zip(servers, listed, strict=True) for c in cs
+    ]
+
+
+def _context_finding(name: str, pid: str, context: ModelContext) -> Finding:
+    subject, model, tokens = f"{pid}/{context.model}", context.model, context.tokens
+    if not tokens:
+        return _finding("context", subject, "ok", f"{name} lists {model}, without saying how much context it holds.")
+    if tokens >= SMALL_CONTEXT:
+        return _finding("context", subject, "ok", f"{name} gives {model} a context of {tokens:,} tokens.")
+    words = (
+        f"{name} gives {model} a context of only {tokens:,} tokens: coding tools such as Claude Code and Codex "
+        "need more (their instructions alone can fill it)."
+    )
+    return _finding("context", subject, "note", words, context.advice)
 
 
 def rule_findings(gateway: Gateway) -> list[Finding]:
@@ -185,6 +229,10 @@ async def check_everything(
     # Every list now, for the rules: the providers' through their tests, the subscriptions' beside them.
     findings, _ = await asyncio.gather(provider_findings(gateway), gateway.sync.refresh(subscriptions))
     findings += rule_findings(gateway)
+    clock, contexts = await asyncio.gather(clock_finding(gateway, findings), context_findings(gateway, findings))
+    findings += contexts
+    if clock is not None:
+        findings.append(clock)
     if book is not None:
         findings += await account_findings(book)
     findings.append(await port_finding(*address, serving))

@@ -77,6 +77,7 @@ class Gateway:
         """``deadline``: seconds a request may take over all its attempts."""
         self._providers = {p.id: p for p in providers}
         self._clock = clock
+        self.transport = transport  # the door to upstreams: the doctor asks through it too
         self._index = index
         self._pools = pools
         self.sync = sync
@@ -111,6 +112,10 @@ class Gateway:
         return self.accounting.totals
 
     @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
     def providers(self) -> list[ChatProvider]:
         return list(self._providers.values())
 
@@ -127,11 +132,13 @@ class Gateway:
         session: str | None = None,
         caller: Caller = LOCAL,
         prefer: Prefer | None = None,
+        tool: str = "",
     ) -> Routed[bytes | Reply]:
         """``session``: the client's session id, when it sent one (conversation affinity);
         ``caller``: who is asking (their limits apply; the response cache never shares answers
-        between callers); ``prefer``: the request's header (fast or local routes first)."""
-        return await self._chat.chat(call, request_id, session, caller, prefer)
+        between callers); ``prefer``: the request's header (fast or local routes first);
+        ``tool``: the client tool that sent it (for the ledger)."""
+        return await self._chat.chat(call, request_id, session, caller, prefer, tool)
 
     async def count_tokens(self, call: MessagesCall, request_id: str) -> bytes:
         return await self._chat.count_tokens(call, request_id)
@@ -143,8 +150,9 @@ class Gateway:
         render: Callable[[bytes], bytes] | None = None,
         caller: Caller = LOCAL,
         protocol: ProtocolId = "openai-embeddings",
+        tool: str = "",
     ) -> Routed[bytes]:
-        return await self._embeddings.embeddings(call, request_id, render, caller, protocol)
+        return await self._embeddings.embeddings(call, request_id, render, caller, protocol, tool)
 
     async def decide(
         self, call: ClientCall, session: str | None = None, prefer: Prefer | None = None
