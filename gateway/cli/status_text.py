@@ -83,15 +83,24 @@ def _access(access: dict[str, Any]) -> list[str]:
         if key["revoked_at"]:
             continue
         usage = key.get("usage", {})
-        counters = "  ".join(
-            f"{name.replace('_per_', '/').replace('requests', 'req').replace('tokens', 'tok')} "
-            f"{value['used']}/{value['limit'] if value['limit'] is not None else '∞'}"
-            for name, value in usage.items()
-        )
+        counters = "  ".join(_counter(name, value) for name, value in usage.items() if _shown(name, value))
         lines.append(f"  {key['prefix']}…{key['last4']}  {key['tier']:<8} {key['label']:<20} {counters}")
     if access["audit"]["anchor_problem"]:
         lines.append(f"AUDIT LOG: {access['audit']['anchor_problem']} — run 'python -m gateway audit verify'")
     return lines
+
+
+def _shown(name: str, value: dict[str, Any]) -> bool:
+    """Every count limit is shown (∞ when none); a dollar budget only where the key has one."""
+    return not name.startswith("dollars_") or value["limit"] is not None
+
+
+def _counter(name: str, value: dict[str, Any]) -> str:
+    """ "req/minute 3/60", "tok/day 812/∞", or a budget "$/day 1.53/5.00"."""
+    if name.startswith("dollars_"):
+        return f"$/{name.removeprefix('dollars_per_')} {value['used']:,.2f}/{value['limit']:,.2f}"
+    short = name.replace("_per_", "/").replace("requests", "req").replace("tokens", "tok")
+    return f"{short} {value['used']}/{value['limit'] if value['limit'] is not None else '∞'}"
 
 
 def render_receipt(receipt: dict[str, Any]) -> str:
