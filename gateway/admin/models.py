@@ -1,5 +1,6 @@
 """Every model the gateway serves, as the Models page shows it: each provider's listed models, then
-the gateway's own names (aliases, ``auto``) with the routes they lead to; for each, what is known of
+the gateway's own names (aliases, ``auto``) with the routes they lead to, and the rules that are no
+names (a glob such as ``claude-*``, ``default``) with theirs; for each, what is known of
 it (context window, what it can take, what it costs: per million tokens, or nothing extra on a
 subscription or a local server) and whether it can answer now.
 
@@ -22,7 +23,7 @@ from gateway.routing.router import AUTOS
 
 SHOWN = ("tools", "vision", "thinking", "embedding")  # what a person picks by ("completion" goes without saying)
 
-ModelKind = Literal["model", "alias", "auto"]
+ModelKind = Literal["model", "alias", "auto", "rule"]  # rule: a glob or default (its id the pattern)
 Billing = Literal["metered", "subscription", "local"]
 ModelState = Literal["ready", "resting", "failing", "unavailable"]
 State = tuple[ModelState, str | None, float | None]  # the state, why, and for how many seconds yet
@@ -33,7 +34,7 @@ class ModelRow(TypedDict):
     kind: ModelKind
     provider: str  # the provider's id; "switchboard" for an alias and for auto
     provider_name: str
-    leads_to: list[str]  # an alias's or auto's routes (provider/model), first choice first
+    leads_to: list[str]  # an alias's, a rule's or auto's routes (provider/model), first choice first
     context: int  # tokens in, 0 when not known
     output: int  # most tokens one answer may have, 0 when not known
     capabilities: list[str]  # of SHOWN
@@ -118,7 +119,8 @@ def _row(
 
 
 async def model_rows(gateway: Gateway) -> list[ModelRow]:
-    """Every model served, provider by provider in configuration order, then the aliases and ``auto``."""
+    """Every model served, provider by provider in configuration order, then the aliases and ``auto``,
+    then the glob and default rules in file order (what a name no model answers to is sent to)."""
     providers: Mapping[str, ChatProvider] = {p.id: p for p in gateway.providers}
     router = gateway.router
     readiness = _Readiness(gateway)
@@ -134,4 +136,12 @@ async def model_rows(gateway: Gateway) -> list[ModelRow]:
         target = Target(entry.provider, entry.upstream_id)
         state = readiness.of((target,), (entry.id, entry.upstream_id))
         rows.append(_row(entry, "model", gateway.facts(entry), providers.get(entry.provider), [], state))
+    for rule in router.rules.every:
+        targets = list(router.chain(rule)) if rule.kind != "alias" else []
+        if targets:  # like an alias, listed where it leads somewhere
+            facts = router.capabilities.of(targets[0])
+            state = readiness.of(targets, (rule.key,))
+            rows.append(
+                _row(ModelEntry(GATEWAY, rule.key), "rule", facts, providers.get(targets[0].provider), targets, state)
+            )
     return rows

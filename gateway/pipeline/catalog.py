@@ -1,6 +1,6 @@
-"""The models the gateway offers: every provider's listed models, then its own names (aliases,
-``auto``) that lead somewhere; what is known of each; and which ran lately (what Ollama calls
-loaded).
+"""The models the gateway offers: every provider's listed models, then its own names (exact-name
+aliases, ``auto``) that lead somewhere — not the ``default`` rule nor a glob, which name no model;
+what is known of each; and which ran lately (what Ollama calls loaded).
 """
 
 from __future__ import annotations
@@ -48,14 +48,14 @@ class ModelCatalog:
     async def models(self) -> list[ModelEntry]:
         await self._sync.wait_ready(ROUTE_WAIT)
         router = self._router
-        own = [ModelEntry(GATEWAY, name) for name in (*router.aliases, *AUTOS) if router.targets(name)]
+        own = [ModelEntry(GATEWAY, name) for name in (*router.names, *AUTOS) if router.targets(name)]
         return self._index.entries() + own
 
     async def model(self, model_id: str) -> ModelEntry:
         await self._sync.wait_ready(ROUTE_WAIT)
         router = self._router
         entry = self._index.get(model_id)
-        if entry is None and (model_id in AUTOS or model_id in router.aliases) and router.targets(model_id):
+        if entry is None and (model_id in AUTOS or model_id in router.names) and router.targets(model_id):
             entry = ModelEntry(GATEWAY, model_id)
         if entry is None:
             raise not_found(model_id)

@@ -61,6 +61,8 @@ class Router:
         self.affinity = affinity
         self.rules = Rules(aliases)
         self.aliases = {name: rule.chain for name, rule in self.rules.exact.items()}
+        # The rules that are names a client may ask for, listed as models: not default, nor a glob.
+        self.names = tuple(name for name, rule in self.rules.exact.items() if rule.kind == "alias")
         self.enforced = enforced
         self._chains: dict[str, tuple[Target, ...]] = {}  # a rule's routes, for the model lists of _chains_version
         self._chains_version = -1
@@ -106,9 +108,9 @@ class Router:
             if targets or self.rules.default is None:
                 return targets
             rule = self.rules.default
-        return self._chain(rule)
+        return self.chain(rule)
 
-    def _chain(self, rule: Rule) -> tuple[Target, ...]:
+    def chain(self, rule: Rule) -> tuple[Target, ...]:
         """A rule's routes, worked out once for each version of the model lists."""
         index = self._index
         if self._chains_version != index.version:
