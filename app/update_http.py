@@ -30,6 +30,7 @@ from app.updates import (
     newer_release,
     signed_digest,
 )
+from gateway import tls_context
 
 TIMEOUT = httpx.Timeout(30.0)
 HEADERS = {"Accept": "application/json, application/octet-stream", "User-Agent": "Switchboard"}
@@ -45,6 +46,7 @@ def update_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.As
 
     return httpx.AsyncClient(
         transport=transport,
+        verify=tls_context(),  # the system's trust store, as the gateway's upstreams (gateway/transport/trust.py)
         follow_redirects=True,
         timeout=TIMEOUT,
         headers=HEADERS,

@@ -46,6 +46,7 @@ from gateway.store.ledger import NamedSpanTotals, NamedTotals, RecentRow, SpanTo
 from gateway.store.secrets import SecretsUnreadable
 from gateway.store.secrets import opener_from as secrets_opener
 from gateway.store.secrets import place_of as secrets_place
+from gateway.transport.trust import tls_context
 from gateway.version import __version__
 
 if _typing.TYPE_CHECKING:
@@ -120,6 +121,7 @@ __all__ = [
     "secrets_opener",
     "secrets_place",
     "start_logging",
+    "tls_context",
     "tune_for_serving",
 ]
 

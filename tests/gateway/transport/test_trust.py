@@ -12,6 +12,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fakes.openai_upstream import FakeOpenAI
 from fakes.tls import TestCA
@@ -122,3 +123,17 @@ def test_on_linux_the_system_store_is_what_ssl_cert_file_names(ca: TestCA) -> No
     assert said["unknown"][0] == 1
     assert f"FAIL GET {url}: UpstreamUnreachable" in said["unknown"][1]
     assert "its certificate is not one this computer trusts" in said["unknown"][1]
+
+
+async def test_the_apps_update_downloads_verify_with_the_same_context(
+    ca: TestCA, tls_upstream: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app import update_http
+
+    url = f"{tls_upstream.url}/models"
+    async with update_http.update_client() as client:
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            await update_http.fetch(client, url, 1 << 16)
+    monkeypatch.setattr(update_http, "tls_context", lambda: tls_context(ca.ca_file))
+    async with update_http.update_client() as client:
+        assert b"gpt" in await update_http.fetch(client, url, 1 << 16)
