@@ -1,6 +1,8 @@
 """Usage reports from the ledger, read off the event loop: the views the admin route and the CLI's
 ``usage`` and ``report`` offer, and typed ones for the app's charts and tables. Times are seconds
-since the epoch."""
+since the epoch. Every total carries ``cost`` and ``list_cost`` in US dollars: ``list_cost -
+cost`` is what subscriptions and local models saved; ``unpriced`` counts the requests whose route
+had no known price."""
 
 from __future__ import annotations
 
@@ -47,7 +49,7 @@ class Usage:
         return {"view": view, "since": start, "until": end, "rows": rows}
 
     async def grouped(self, view: str, since: float | None = None) -> list[NamedTotals]:
-        """By model, provider, caller or protocol, the biggest first."""
+        """By model, provider, caller, protocol or tool, the biggest first."""
         if view not in ledger.VIEWS or view in ("summary", "timeseries", "recent"):
             raise InvalidRequest(f"'{view}' is not a grouping of the ledger", param="view")
         start, end = self._span(since, None)
@@ -58,7 +60,7 @@ class Usage:
         return await self._read(lambda conn: ledger.timeseries(conn, start, end, bucket))
 
     async def timeseries_by(self, view: str, since: float | None = None, bucket: str = "hour") -> list[NamedSpanTotals]:
-        """By model, provider, caller or protocol, and by hour or day (for a chart's stacked bars)."""
+        """By model, provider, caller, protocol or tool, and by hour or day (for a chart's stacked bars)."""
         if view not in ledger.VIEWS or view in ("summary", "timeseries", "recent"):
             raise InvalidRequest(f"'{view}' is not a grouping of the ledger", param="view")
         start, end = self._span(since, None)

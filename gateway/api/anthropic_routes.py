@@ -13,6 +13,7 @@ from functools import partial
 from aiohttp import web
 
 from gateway.api.body import checked, read_json
+from gateway.api.client_tool import tool_of
 from gateway.api.entry import CALLER, REQUEST_ID, Entry
 from gateway.api.errors import ANTHROPIC
 from gateway.api.reply import answer, prefer_of, session_of
@@ -44,7 +45,9 @@ class AnthropicRoutes:
         return await answer(
             request,
             call,
-            gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER], prefer_of(request)),
+            gateway.chat(
+                call, request[REQUEST_ID], session_of(request), request[CALLER], prefer_of(request), tool_of(request)
+            ),
             self._entry,
             gateway.timing,
         )

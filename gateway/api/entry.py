@@ -19,6 +19,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from gateway.api.body import NAMED_MODEL
+from gateway.api.client_tool import tool_of
 from gateway.api.errors import OPENAI, ErrorShape, error_response, from_http_exception
 from gateway.api.guard import Guard
 from gateway.api.router import Handler, Router
@@ -141,7 +142,8 @@ class Entry:
             )
             caller = request.get(CALLER)  # None when the guard refused it before the caller was known
             if ledger is not None and caller is not None and not err.counted:
-                self._accountant.refused(caller, ledger, request.get(NAMED_MODEL, ""), request[REQUEST_ID], err)
+                model, tool = request.get(NAMED_MODEL, ""), tool_of(request)
+                self._accountant.refused(caller, ledger, model, request[REQUEST_ID], err, tool)
         else:
             log.debug("%s: refused %s %s: %s", request[REQUEST_ID], request.method, request.path, err.message)
         return _answer_failure(request, err, errors)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.api.body import checked, read_json
+from gateway.api.client_tool import tool_of
 from gateway.api.entry import CALLER, REQUEST_ID, Entry
 from gateway.api.errors import OLLAMA
 from gateway.api.reply import answer, json_answer, prefer_of, session_of
@@ -71,7 +72,9 @@ class OllamaRoutes:
 
     async def _answer(self, request: web.BaseRequest, call: ClientCall) -> web.StreamResponse:
         gateway = self._gateway
-        answering = gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER], prefer_of(request))
+        answering = gateway.chat(
+            call, request[REQUEST_ID], session_of(request), request[CALLER], prefer_of(request), tool_of(request)
+        )
         return await answer(request, call, answering, self._entry, gateway.timing, NDJSON)
 
     async def embed(self, request: web.BaseRequest) -> web.Response:
@@ -87,7 +90,7 @@ class OllamaRoutes:
         render = lambda body: embeddings.answer(call, body, timing.elapsed_ns())  # noqa: E731
         return json_answer(
             await self._gateway.embeddings(
-                embeddings.as_openai(call), request[REQUEST_ID], render, request[CALLER], _EMBEDDINGS
+                embeddings.as_openai(call), request[REQUEST_ID], render, request[CALLER], _EMBEDDINGS, tool_of(request)
             ),
             self._entry,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.api.body import checked, read_json
+from gateway.api.client_tool import tool_of
 from gateway.api.entry import CALLER, REQUEST_ID, Entry
 from gateway.api.reply import answer, json_answer, prefer_of, session_of
 from gateway.api.router import PATH_TAIL, Router
@@ -50,7 +51,9 @@ class OpenAIRoutes:
         return await answer(
             request,
             call,
-            gateway.chat(call, request[REQUEST_ID], session_of(request), request[CALLER], prefer_of(request)),
+            gateway.chat(
+                call, request[REQUEST_ID], session_of(request), request[CALLER], prefer_of(request), tool_of(request)
+            ),
             self._entry,
             gateway.timing,
         )
@@ -58,7 +61,8 @@ class OpenAIRoutes:
     async def embeddings(self, request: web.BaseRequest) -> web.Response:
         call = checked(openai_embeddings.parse_request, await read_json(request, self._limit))
         return json_answer(
-            await self._gateway.embeddings(call, request[REQUEST_ID], caller=request[CALLER]), self._entry
+            await self._gateway.embeddings(call, request[REQUEST_ID], caller=request[CALLER], tool=tool_of(request)),
+            self._entry,
         )
 
     def register(self, router: Router) -> None:

@@ -49,7 +49,14 @@ def cmd_usage(args: argparse.Namespace, paths: StatePaths) -> int:
         f"{totals['total_tokens']:,} total ({totals['cached_tokens']:,} cached; "
         f"{totals['estimated']:,} answers counted here)"
     )
+    print(_money(totals["cost"], totals["list_cost"], totals["unpriced"]))
     return 0
+
+
+def _money(cost: float, list_cost: float, unpriced: int) -> str:
+    """Spend, and what subscriptions and local models saved against list prices."""
+    line = f"Spent: ${cost:,.2f}; saved by subscriptions and local models: ${max(list_cost - cost, 0):,.2f}"
+    return line + (f" ({unpriced:,} requests without a known price)" if unpriced else "")
 
 
 def cmd_report(args: argparse.Namespace, paths: StatePaths) -> int:
@@ -66,19 +73,27 @@ def cmd_report(args: argparse.Namespace, paths: StatePaths) -> int:
             print(
                 f"{when(row['at_s'])}  {row['request_id']}  {row['caller']:<12}  {row['model']:<24}  "
                 f"{row['provider'] or '-':<10}  {row['status']}  {row['prompt']}+{row['completion']} tokens  "
-                f"{row['latency_ms']:.0f} ms{'  ' + row['error'] if row['error'] else ''}"
+                f"{row['latency_ms']:.0f} ms  ${row['cost']:.4f}  {row['tool'] or '-'}"
+                f"{'  ' + row['error'] if row['error'] else ''}"
             )
         return 0
     for row in rows:
-        name = when(row["start_s"]) if args.view == "timeseries" else (row.get("name") or "all")
+        name = when(row["start_s"]) if args.view == "timeseries" else (row.get("name") or _unnamed(args.view))
         print(
             f"{name:<28}  {row['requests']:>8,} requests  {row['successful']:>8,} ok  "
             f"{row['prompt_tokens']:>12,} prompt  {row['completion_tokens']:>10,} completion  "
-            f"{row['total_tokens']:>12,} total"
+            f"{row['total_tokens']:>12,} total  ${row['cost']:>10,.2f}  (list ${row['list_cost']:,.2f})"
         )
     if not rows:
         print("No requests in that span.")
+        return 0
+    # Each request is in one row of any view, so the rows' sums are the span's.
+    print(_money(sum(r["cost"] for r in rows), sum(r["list_cost"] for r in rows), sum(r["unpriced"] for r in rows)))
     return 0
+
+
+def _unnamed(view: str) -> str:
+    return {"summary": "all", "by-tool": "(no User-Agent)"}.get(view, "-")
 
 
 def cmd_audit(args: argparse.Namespace, paths: StatePaths) -> int:
@@ -125,7 +140,7 @@ def add_report_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     usage.add_argument("--json", action="store_true")
     usage.set_defaults(func=cmd_usage, needs_settings=False)
 
-    report = sub.add_parser("report", parents=[common], help="usage by model, provider, caller or time")
+    report = sub.add_parser("report", parents=[common], help="usage and spend by model, provider, key, tool or day")
     report.add_argument("--view", default="summary", choices=list(ledger.VIEWS))
     report.add_argument("--days", type=float, default=7, help="the last N days (default: 7)")
     report.add_argument("--bucket", default="day", choices=["hour", "day"], help="timeseries bucket")

@@ -44,3 +44,4 @@ class ModelFacts:
     rating: int = 0  # 1-5: the hardest request it handles well (0: unknown, left out of auto)
     cost: tuple[float, float] | None = None  # US dollars per million tokens (input, output)
     reasons: bool = False  # always thinks before answering, out of the same output budget
+    cached: float | None = None  # dollars per million cached input tokens, where the table states it

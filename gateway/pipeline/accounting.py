@@ -26,6 +26,7 @@ from gateway.formats.common.jsonbody import BodyError
 from gateway.pipeline import tokens
 from gateway.pipeline.limits import Limits, Ticket
 from gateway.pipeline.metrics import Metrics
+from gateway.routing.pricing import Pricing, cost_of
 from gateway.routing.router import Candidate
 from gateway.store.ledger import ATTEMPT, REQUEST, LedgerRow
 
@@ -67,6 +68,7 @@ class Tally:
     attempts: int = 0
     ttfb: float | None = None  # seconds until the answer's first byte was ready
     dropped: tuple[str, ...] = ()  # what the translation that served it had to leave out
+    tool: str = ""  # the client tool that sent it (gateway.api.client_tool)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,7 @@ class Served:
 
 
 CACHE = Served("cache", "", "")
+NO_COST = (0.0, 0.0, False)  # a row without usage: nothing spent, nothing to price
 
 
 def served(candidate: Candidate) -> Served:
@@ -87,21 +90,31 @@ def served(candidate: Candidate) -> Served:
 
 
 class Accountant:
+    """``pricing``: each route's price, set anew with each pipeline (its config and model lists)."""
+
     def __init__(self, clock: Clock, limits: Limits, metrics: Metrics, ledger: Ledger | None = None) -> None:
         self._clock = clock
         self.limits = limits
         self.metrics = metrics
         self.ledger = ledger
+        self.pricing = Pricing()
         self.totals = UsageTotals()
         self._counting: set[asyncio.Task[None]] = set()
 
     def admit(
-        self, caller: Caller, protocol: ProtocolId, model: str, request_id: str, estimate: Callable[[], int]
+        self,
+        caller: Caller,
+        protocol: ProtocolId,
+        model: str,
+        request_id: str,
+        estimate: Callable[[], int],
+        tool: str = "",
     ) -> Tally:
         """Check the caller's limits (``LimitExceeded`` when over) and start the tally.
         ``estimate``: the tokens to reserve (worked out only for a caller with limits)."""
         ticket = self.limits.admit(caller, estimate()) if caller.quota is not UNLIMITED else None
-        return Tally(request_id, caller, protocol, model, self._clock.time(), self._clock.monotonic(), ticket)
+        clock = self._clock
+        return Tally(request_id, caller, protocol, model, clock.time(), clock.monotonic(), ticket, tool=tool)
 
     def first_byte(self, tally: Tally) -> None:
         tally.ttfb = self._clock.monotonic() - tally.started
@@ -114,10 +127,13 @@ class Accountant:
                 self._row(tally, ATTEMPT, where, None, err.status, _error_class(err), self._clock.monotonic())
             )
 
-    def refused(self, caller: Caller, protocol: ProtocolId, model: str, request_id: str, err: GatewayError) -> None:
+    def refused(
+        self, caller: Caller, protocol: ProtocolId, model: str, request_id: str, err: GatewayError, tool: str = ""
+    ) -> None:
         """A request refused before it was routed (unreadable, invalid, too large): ``model`` as
         the client named it, or empty when that could not be read."""
-        self.failed(Tally(request_id, caller, protocol, model, self._clock.time(), self._clock.monotonic(), None), err)
+        clock = self._clock
+        self.failed(Tally(request_id, caller, protocol, model, clock.time(), clock.monotonic(), None, tool=tool), err)
 
     def failed(self, tally: Tally, err: GatewayError) -> None:
         """The request ends in an error answer (the provider named when one failed it)."""
@@ -158,14 +174,25 @@ class Accountant:
     def _settle(self, tally: Tally, served: Served, usage: Usage | None, error: str, ended: float) -> None:
         self.totals.add(usage)
         self.metrics.tokens(served.provider, served.upstream_model, usage)
-        self.limits.settle(tally.ticket, usage.total_tokens if usage is not None else 0)
+        money = cost_of(self.pricing.of(served.provider, served.upstream_model), usage) if usage else NO_COST
+        self.limits.settle(tally.ticket, usage.total_tokens if usage is not None else 0, money[0])
         self.metrics.answered(tally.protocol, served.provider, tally.model, 200, ended - tally.started, error)
         if self.ledger is not None:
-            self.ledger.record(self._row(tally, REQUEST, served, usage, 200, error, ended))
+            self.ledger.record(self._row(tally, REQUEST, served, usage, 200, error, ended, money))
 
     def _row(
-        self, tally: Tally, kind: str, served: Served, usage: Usage | None, status: int, error: str, ended: float
+        self,
+        tally: Tally,
+        kind: str,
+        served: Served,
+        usage: Usage | None,
+        status: int,
+        error: str,
+        ended: float,
+        money: tuple[float, float, bool] = NO_COST,
     ) -> LedgerRow:
+        """``money``: the answer's (cost, list_cost, unpriced), from ``pricing.cost_of``."""
+        cost, list_cost, unpriced = money
         return LedgerRow(
             ts=tally.wall,
             request_id=tally.request_id,
@@ -186,6 +213,10 @@ class Accountant:
             latency_ms=round((ended - tally.started) * 1000, 3),
             ttfb_ms=round(tally.ttfb * 1000, 3) if tally.ttfb is not None else None,
             attempts=tally.attempts,
+            cost=cost,
+            list_cost=list_cost,
+            unpriced=unpriced,
+            tool=tally.tool,
         )
 
     async def counted(self) -> None:

@@ -81,12 +81,14 @@ class Chat:
         session: str | None = None,
         caller: Caller = LOCAL,
         prefer: Prefer | None = None,
+        tool: str = "",
     ) -> Routed[bytes | Reply]:
         """``session``: the client's session id, when it sent one (conversation affinity);
         ``caller``: who is asking (their limits apply; the response cache never shares answers
-        between callers); ``prefer``: the request's header (fast or local routes first)."""
+        between callers); ``prefer``: the request's header (fast or local routes first);
+        ``tool``: the client tool that sent it (for the ledger)."""
         accountant = self._accountant
-        tally = accountant.admit(caller, client.protocol, client.model, request_id, lambda: estimate(client))
+        tally = accountant.admit(caller, client.protocol, client.model, request_id, lambda: estimate(client), tool)
         try:
             source = client.source
             cache_key = self._cache.key(

@@ -43,11 +43,12 @@ class Embeddings:
         render: Callable[[bytes], bytes] | None = None,
         caller: Caller = LOCAL,
         protocol: ProtocolId = "openai-embeddings",
+        tool: str = "",
     ) -> Routed[bytes]:
         """The upstream's answer in OpenAI's shape, or as ``render`` makes it from that (which
         raises ValueError when it cannot)."""
         tally = self._accountant.admit(
-            caller, protocol, call.model, request_id, lambda: len(jsonbody.encode(call.body)) // 4
+            caller, protocol, call.model, request_id, lambda: len(jsonbody.encode(call.body)) // 4, tool
         )
         try:
             return await self._embed(call, request_id, render, tally)

@@ -37,6 +37,7 @@ def _table() -> tuple[tuple[tuple[str, ...], ModelFacts], ...]:
                 rating=int(row.get("rating", 0)),
                 cost=(float(row["cost"][0]), float(row["cost"][1])) if "cost" in row else None,
                 reasons=bool(row.get("reasons", False)),
+                cached=float(row["cached"]) if "cached" in row else None,
             ),
         )
         for row in rows
@@ -70,5 +71,5 @@ def facts_for(entry: ModelEntry) -> ModelFacts:
     if entry.capabilities is not None:
         found = replace(found, capabilities=entry.capabilities)
     if entry.cost is not None:
-        found = replace(found, cost=entry.cost)
+        found = replace(found, cost=entry.cost, cached=None)  # the table's cached price goes with its own
     return found

@@ -35,10 +35,12 @@ from gateway.routing.health import Health
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.model_sync import ListedModels, ModelSync
 from gateway.routing.pool import KeyPool
+from gateway.routing.pricing import Pricing
 from gateway.routing.quota import QuotaBook
 from gateway.routing.response_cache import ResponseCache
 from gateway.routing.router import Router
 from gateway.routing.spoken import Spoken, Unspoken
+from gateway.runtime.upstream import upstream_transport
 from gateway.store import accounts as account_rows
 from gateway.store import ledger as ledger_rows
 from gateway.store import model_lists
@@ -46,7 +48,6 @@ from gateway.store.folder_lock import FolderLock
 from gateway.store.secrets import SecretStore, open_secrets
 from gateway.transport import Transport
 from gateway.transport.addresses import is_loopback
-from gateway.transport.http1 import Http1Transport
 
 log = logging.getLogger("gateway")
 
@@ -109,7 +110,7 @@ class Lasting:
 class ServerOptions(TypedDict, total=False):
     """What a ``GatewayServer`` is given besides its settings (all optional)."""
 
-    transport: Transport  # the upstream HTTP client (default: a new ``Http1Transport``)
+    transport: Transport  # the upstream HTTP client (default: ``upstream_transport``'s, as the settings say)
     clock: Clock
     admin_token: str | None  # the local admin token admin routes accept
     # Where the database lives; without one there are no client keys, no ledger and no admin
@@ -148,7 +149,7 @@ def compose(settings: Settings, options: ServerOptions) -> Parts:
     """The lasting parts, not started: the state (opened at start), the accountant and health,
     the accounts and their sign-ins."""
     clock = options.get("clock") or SystemClock()
-    transport = options.get("transport") or Http1Transport()
+    transport = options.get("transport") or upstream_transport(settings)
     state = None
     if (data_dir := options.get("data_dir")) is not None:
         given = options.get("secrets")
@@ -203,6 +204,8 @@ def build_gateway(
     )
     routing = settings.routing
     kept.health.local = frozenset(a.id for a in adapters if a.settings.local)
+    free = [a.id for a in adapters if a.settings.local or a.id in SUBSCRIPTIONS]  # their tokens cost nothing here
+    kept.accountant.pricing = Pricing(index, dict(routing.models), free)
     router = Router(
         index,
         pools,
@@ -235,11 +238,13 @@ def restore(gateway: Gateway, state: State, settings: Settings, clock: Clock) ->
 
 def restore_limits(limits: Limits, state: State, clock: Clock) -> None:
     """The client keys' counters as the ledger has them, at a start: a day's in 10-minute
-    buckets and the last minute's by the second (two grouped reads of an indexed span), so a
-    restart gives no key a fresh allowance. Blocking, as ``restore``."""
+    buckets and the last minute's by the second (two grouped reads of an indexed span), and 30
+    days' dollars by the hour (from the roll-up), so a restart gives no key a fresh allowance.
+    Blocking, as ``restore``."""
     run, now = state.db.writer.run, clock.time()
     limits.restore(run(lambda c: ledger_rows.caller_counts(c, now - 86400, 600)).result(), minute=False)
     limits.restore(run(lambda c: ledger_rows.caller_counts(c, now - 60, 1)).result(), minute=True)
+    limits.restore_dollars(run(lambda c: ledger_rows.caller_spend(c, now - 30 * 86400)).result())
 
 
 def carry_over(lasting: Lasting, before: Gateway, settings: Settings, state: State | None) -> None:

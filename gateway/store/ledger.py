@@ -3,8 +3,13 @@ queries behind usage reports.
 
 No prompt or completion content is ever stored: counts, names, statuses and timings only. Request
 rows are also summed, in the same transaction, into hourly roll-ups — one for all requests and
-one per dimension (model, provider, caller, protocol) — so a report over any span reads at most
+one per dimension (model, provider, caller, protocol, tool) — so a report over any span reads at most
 one row per hour and name of the dimension it groups by, however long the ledger.
+
+Each request row carries its cost in US dollars (``gateway.routing.pricing``) and ``list_cost``,
+what its tokens cost at list price: the same for a metered route, more for a subscription's or a
+local server's (which cost 0), so ``list_cost - cost`` is what those saved. A row that used
+tokens on a route whose price is unknown has both at 0 and is counted ``unpriced``.
 """
 
 from __future__ import annotations
@@ -16,14 +21,15 @@ from typing import Any, TypedDict
 
 REQUEST = "request"
 ATTEMPT = "attempt"  # a failed attempt before another route answered (or the request failed)
-VIEWS = ("summary", "by-model", "by-provider", "by-caller", "by-protocol", "timeseries", "recent")
+VIEWS = ("summary", "by-model", "by-provider", "by-caller", "by-protocol", "by-tool", "timeseries", "recent")
 
 
 @dataclass(slots=True)
 class LedgerRow:
     """One row. Not frozen, unlike the other hot-path types: a frozen dataclass sets each of these
-    19 fields through ``object.__setattr__`` (1.8 µs a row on the event loop, against 0.24 µs);
-    nothing changes a row once made."""
+    fields through ``object.__setattr__`` (1.8 µs a row on the event loop, against 0.24 µs);
+    nothing changes a row once made. Fields added later have defaults, so a journal line written
+    before them still makes a row."""
 
     ts: float
     request_id: str
@@ -44,6 +50,10 @@ class LedgerRow:
     latency_ms: float
     ttfb_ms: float | None
     attempts: int
+    cost: float = 0.0  # US dollars
+    list_cost: float = 0.0  # what the tokens cost at list price (0 for a subscription's or local route)
+    unpriced: bool = False  # used tokens on a route whose price is unknown
+    tool: str = ""  # the client tool, from its User-Agent (gateway.api.client_tool)
 
 
 VALUES = attrgetter(*(f.name for f in fields(LedgerRow)))  # a row as a tuple, in column order, cheaply
@@ -52,34 +62,36 @@ KEY = attrgetter("request_id", "kind", "attempts")
 Key = tuple[str, str, int]
 _INSERT = (
     "INSERT INTO usage (ts, request_id, kind, caller, protocol, model, provider, account, upstream_model,"
-    " prompt, completion, cached, reasoning, estimated, status, error, latency_ms, ttfb_ms, attempts)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " prompt, completion, cached, reasoning, estimated, status, error, latency_ms, ttfb_ms, attempts,"
+    " cost, list_cost, unpriced, tool) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _ROLL_UP = (
     "INSERT INTO usage_rollup (dim, hour, name, requests, successful, prompt, completion, cached, reasoning,"
-    " estimated, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " estimated, unpriced, latency_ms, cost, list_cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (dim, hour, name) DO UPDATE SET"
     " requests = requests + excluded.requests, successful = successful + excluded.successful,"
     " prompt = prompt + excluded.prompt, completion = completion + excluded.completion,"
     " cached = cached + excluded.cached, reasoning = reasoning + excluded.reasoning,"
-    " estimated = estimated + excluded.estimated, latency_ms = latency_ms + excluded.latency_ms"
+    " estimated = estimated + excluded.estimated, unpriced = unpriced + excluded.unpriced,"
+    " latency_ms = latency_ms + excluded.latency_ms, cost = cost + excluded.cost,"
+    " list_cost = list_cost + excluded.list_cost"
 )
-DIMENSIONS = ("model", "provider", "caller", "protocol")
+DIMENSIONS = ("model", "provider", "caller", "protocol", "tool")
 
 
 def write(conn: sqlite3.Connection, rows: list[LedgerRow]) -> None:
     """A batch of rows, and their sums into the hourly roll-up."""
     conn.executemany(_INSERT, [VALUES(row) for row in rows])
-    # Sum per (hour, model, provider, caller, protocol) first — one lookup a row — then fan
-    # those few sums out to the roll-ups.
-    combos: dict[tuple[int, str, str, str, str], list[float]] = {}
+    # Sum per (hour, model, provider, caller, protocol, tool) first — one lookup a row — then
+    # fan those few sums out to the roll-ups.
+    combos: dict[tuple[int, str, str, str, str, str], list[float]] = {}
     for row in rows:
         if row.kind != REQUEST:
             continue
-        combo = (int(row.ts // 3600), row.model, row.provider, row.caller, row.protocol)
+        combo = (int(row.ts // 3600), row.model, row.provider, row.caller, row.protocol, row.tool)
         acc = combos.get(combo)
         if acc is None:
-            acc = combos[combo] = [0, 0, 0, 0, 0, 0, 0, 0.0]
+            acc = combos[combo] = [0, 0, 0, 0, 0, 0, 0, 0, 0.0, 0.0, 0.0]
         acc[0] += 1
         acc[1] += row.status < 400 and not row.error  # a stream that broke off after its 200 failed
         acc[2] += row.prompt
@@ -87,7 +99,10 @@ def write(conn: sqlite3.Connection, rows: list[LedgerRow]) -> None:
         acc[4] += row.cached
         acc[5] += row.reasoning
         acc[6] += row.estimated
-        acc[7] += row.latency_ms
+        acc[7] += row.unpriced
+        acc[8] += row.latency_ms
+        acc[9] += row.cost
+        acc[10] += row.list_cost
     sums: dict[tuple[str, int, str], list[float]] = {}
     for (hour, *names), acc in combos.items():
         for rollup in (("all", hour, ""), *((dim, hour, name) for dim, name in zip(DIMENSIONS, names, strict=True))):
@@ -97,7 +112,7 @@ def write(conn: sqlite3.Connection, rows: list[LedgerRow]) -> None:
             else:
                 for i, value in enumerate(acc):
                     total[i] += value
-    conn.executemany(_ROLL_UP, [(*key, *map(int, acc[:7]), acc[7]) for key, acc in sums.items()])
+    conn.executemany(_ROLL_UP, [(*key, *map(int, acc[:8]), *acc[8:]) for key, acc in sums.items()])
 
 
 def write_missing(conn: sqlite3.Connection, rows: dict[Key, LedgerRow]) -> int:
@@ -115,18 +130,21 @@ def write_missing(conn: sqlite3.Connection, rows: dict[Key, LedgerRow]) -> int:
 
 # Two fixed statements: the dimension is a parameter, so no SQL is ever built from input.
 _BY_NAME = (
-    "SELECT name, SUM(requests), SUM(successful), SUM(prompt), SUM(completion), SUM(cached), SUM(reasoning),"
-    " SUM(estimated), SUM(latency_ms)"
+    "SELECT name,"
+    " SUM(requests), SUM(successful), SUM(prompt), SUM(completion), SUM(cached), SUM(reasoning),"
+    " SUM(estimated), SUM(unpriced), SUM(latency_ms), SUM(cost), SUM(list_cost)"
     " FROM usage_rollup WHERE dim = :dim AND hour >= :since AND hour < :until GROUP BY name"
 )
 _BY_TIME = (
-    "SELECT hour / :per, SUM(requests), SUM(successful), SUM(prompt), SUM(completion), SUM(cached),"
-    " SUM(reasoning), SUM(estimated), SUM(latency_ms)"
+    "SELECT hour / :per,"
+    " SUM(requests), SUM(successful), SUM(prompt), SUM(completion), SUM(cached), SUM(reasoning),"
+    " SUM(estimated), SUM(unpriced), SUM(latency_ms), SUM(cost), SUM(list_cost)"
     " FROM usage_rollup WHERE dim = 'all' AND hour >= :since AND hour < :until GROUP BY hour / :per"
 )
 _BY_NAME_AND_TIME = (
-    "SELECT name, hour / :per, SUM(requests), SUM(successful), SUM(prompt), SUM(completion), SUM(cached),"
-    " SUM(reasoning), SUM(estimated), SUM(latency_ms)"
+    "SELECT name, hour / :per,"
+    " SUM(requests), SUM(successful), SUM(prompt), SUM(completion), SUM(cached), SUM(reasoning),"
+    " SUM(estimated), SUM(unpriced), SUM(latency_ms), SUM(cost), SUM(list_cost)"
     " FROM usage_rollup WHERE dim = :dim AND hour >= :since AND hour < :until GROUP BY name, hour / :per"
 )
 _GROUP_BY = {
@@ -135,6 +153,7 @@ _GROUP_BY = {
     "by-provider": "provider",
     "by-caller": "caller",
     "by-protocol": "protocol",
+    "by-tool": "tool",
 }
 
 
@@ -148,10 +167,13 @@ class Totals(TypedDict):
     reasoning_tokens: int
     estimated: int
     mean_latency_ms: float | None
+    cost: float  # US dollars
+    list_cost: float  # at list price: list_cost - cost is what subscriptions and local models saved
+    unpriced: int  # requests that used tokens on a route whose price is unknown
 
 
 class NamedTotals(Totals):
-    name: str  # the model, provider, caller or protocol
+    name: str  # the model, provider, caller, protocol or tool
 
 
 class SpanTotals(Totals):
@@ -184,14 +206,18 @@ class RecentRow(TypedDict):
     latency_ms: float
     ttfb_ms: float | None
     attempts: int
+    cost: float
+    list_cost: float
+    unpriced: int
+    tool: str
 
 
 UsageRow = Totals | NamedTotals | SpanTotals | RecentRow
 
 
 def _totals(values: tuple[Any, ...]) -> Totals:
-    requests, successful, prompt, completion, cached, reasoning, estimated, latency = (
-        (v or 0) for v in (values or (0,) * 8)
+    requests, successful, prompt, completion, cached, reasoning, estimated, unpriced, latency, cost, list_cost = (
+        (v or 0) for v in (values or (0,) * 11)
     )
     return {
         "requests": requests,
@@ -203,6 +229,9 @@ def _totals(values: tuple[Any, ...]) -> Totals:
         "reasoning_tokens": reasoning,
         "estimated": estimated,
         "mean_latency_ms": round(latency / requests, 1) if requests else None,
+        "cost": round(cost, 6),
+        "list_cost": round(list_cost, 6),
+        "unpriced": unpriced,
     }
 
 
@@ -217,7 +246,7 @@ def summary(conn: sqlite3.Connection, since: float, until: float) -> Totals:
 
 
 def grouped(conn: sqlite3.Connection, view: str, since: float, until: float) -> list[NamedTotals]:
-    """By model, provider, caller or protocol (a view of ``VIEWS``), the biggest first."""
+    """By model, provider, caller, protocol or tool (a view of ``VIEWS``), the biggest first."""
     rows = conn.execute(_BY_NAME, {**_hours(since, until), "dim": _GROUP_BY[view]}).fetchall()
     out = [NamedTotals(name=row[0], **_totals(row[1:])) for row in rows]
     out.sort(key=lambda r: (-r["total_tokens"], -r["requests"], r["name"]))
@@ -233,7 +262,7 @@ def timeseries(conn: sqlite3.Connection, since: float, until: float, bucket: str
 def timeseries_by(
     conn: sqlite3.Connection, view: str, since: float, until: float, bucket: str = "hour"
 ) -> list[NamedSpanTotals]:
-    """Each model's, provider's, caller's or protocol's hours or days (a grouping of ``VIEWS``), by time."""
+    """Each model's, provider's, caller's, protocol's or tool's hours or days (a grouping of ``VIEWS``)."""
     per = 24 if bucket == "day" else 1
     rows = conn.execute(_BY_NAME_AND_TIME, {**_hours(since, until), "dim": _GROUP_BY[view], "per": per}).fetchall()
     out = [NamedSpanTotals(name=row[0], start_s=row[1] * per * 3600, **_totals(row[2:])) for row in rows]
@@ -270,12 +299,26 @@ def caller_counts(conn: sqlite3.Connection, since: float, bucket_s: float) -> li
     return [(c, at, n, tokens or 0) for c, at, n, tokens in conn.execute(_CALLER_COUNTS, (since, bucket_s))]
 
 
+# Each caller's dollars per hour from the roll-up (its primary key keeps it to the span's rows),
+# placed at the hour's end so a restored budget frees up no sooner than it should.
+_CALLER_SPEND = (
+    "SELECT name, (hour + 1) * 3600.0, SUM(cost) FROM usage_rollup"
+    " WHERE dim = 'caller' AND hour >= ? AND name != 'local' AND cost > 0 GROUP BY name, hour"
+)
+
+
+def caller_spend(conn: sqlite3.Connection, since: float) -> list[tuple[str, float, float]]:
+    """Each caller's dollars since ``since`` (seconds since the epoch), per hour: (caller, the
+    hour's end, dollars), what a restart rebuilds the dollar budgets from (``Limits.restore_dollars``)."""
+    return [(c, at, dollars) for c, at, dollars in conn.execute(_CALLER_SPEND, (int(since // 3600),))]
+
+
 def recent(conn: sqlite3.Connection, limit: int) -> list[RecentRow]:
     """The newest rows first; the time as ``at_s`` (the column is named ``ts``)."""
     cursor = conn.execute(
         "SELECT ts, request_id, kind, caller, protocol, model, provider, account, upstream_model, prompt,"
-        " completion, cached, reasoning, estimated, status, error, latency_ms, ttfb_ms, attempts"
-        " FROM usage ORDER BY id DESC LIMIT ?",
+        " completion, cached, reasoning, estimated, status, error, latency_ms, ttfb_ms, attempts, cost, list_cost,"
+        " unpriced, tool FROM usage ORDER BY id DESC LIMIT ?",
         (limit,),
     )
     return [_recent(*row) for row in cursor]
@@ -301,6 +344,10 @@ def _recent(
     latency_ms: float,
     ttfb_ms: float | None,
     attempts: int,
+    cost: float,
+    list_cost: float,
+    unpriced: int,
+    tool: str,
 ) -> RecentRow:
     return RecentRow(
         at_s=at_s,
@@ -322,4 +369,8 @@ def _recent(
         latency_ms=latency_ms,
         ttfb_ms=ttfb_ms,
         attempts=attempts,
+        cost=cost,
+        list_cost=list_cost,
+        unpriced=unpriced,
+        tool=tool,
     )

@@ -154,4 +154,19 @@ STEPS: tuple[str, ...] = (
     ALTER TABLE client_keys ADD COLUMN enforce_model TEXT;
     PRAGMA user_version = 7;
     """,
+    # 8: the money view: each request's cost in dollars and at list price, and the client tool
+    # that sent it (a roll-up dimension of its own). Rows from before had no prices: those that
+    # used tokens count as unpriced (in the roll-ups, the hours' successful requests that did).
+    """
+    ALTER TABLE usage ADD COLUMN cost REAL NOT NULL DEFAULT 0;
+    ALTER TABLE usage ADD COLUMN list_cost REAL NOT NULL DEFAULT 0;
+    ALTER TABLE usage ADD COLUMN unpriced INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE usage ADD COLUMN tool TEXT NOT NULL DEFAULT '';
+    ALTER TABLE usage_rollup ADD COLUMN cost REAL NOT NULL DEFAULT 0;
+    ALTER TABLE usage_rollup ADD COLUMN list_cost REAL NOT NULL DEFAULT 0;
+    ALTER TABLE usage_rollup ADD COLUMN unpriced INTEGER NOT NULL DEFAULT 0;
+    UPDATE usage SET unpriced = 1 WHERE kind = 'request' AND prompt + completion > 0;
+    UPDATE usage_rollup SET unpriced = successful WHERE prompt + completion > 0;
+    PRAGMA user_version = 8;
+    """,
 )

@@ -46,6 +46,7 @@ def _span(start: int, name: str, tokens: int) -> NamedSpanTotals:
     return NamedSpanTotals(
         name=name, start_s=start, requests=1, successful=1, prompt_tokens=tokens, completion_tokens=0,
         total_tokens=tokens, cached_tokens=0, reasoning_tokens=0, estimated=0, mean_latency_ms=1.0,
+        cost=0.0, list_cost=0.0, unpriced=0,
     )  # fmt: skip
 
 
