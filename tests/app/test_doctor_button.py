@@ -1,6 +1,6 @@
 """The Overview's "Check everything": the doctor's findings (gateway.admin.doctor) through the running
 gateway's admin door, one line each in plain words — a working provider, a refused key, a server that
-cannot be reached, an alias to a model nobody lists — with no ids or router words."""
+cannot be reached, an alias to a model nobody lists, the clock — with no ids or router words."""
 
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ def test_check_everything_lists_each_finding_in_words(qtbot: QtBot, make_app: Ma
     assert any(line.startswith("✗ Gone Ltd cannot be asked for its models") for line in lines)
     assert any(line.startswith('✗ "retired" leads nowhere') and "gpt-gone-away" in line for line in lines)
     assert any("port" in line for line in lines) and any("Keys and sign-ins are kept" in line for line in lines)
+    assert "✓ This computer's clock agrees with 127.0.0.1's." in lines  # beside the provider's Date header
     assert not any(w in " ".join(lines) for w in ("credential_refused", "unreachable", "--", "python -m"))
     assert overview.check.isEnabled() and overview.check.text() == "Check everything"
     fakes.run(fake.stop())
