@@ -16,7 +16,8 @@ caller as well. A client key gets 403 here.
     GET  /admin/audit/export          every event with its hashes, as JSON lines (for keeping, or
                                       ``python -m gateway audit verify --file``)
     GET  /v1/status                   providers, keys' health, limits, usage, where secrets are
-    POST /v1/decide                   the routing dry run for a Chat Completions body
+    POST /v1/decide                   the routing dry run for a Chat Completions body (a Messages
+                                      body with ``anthropic-version``: Claude Code's slots too)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -36,7 +38,9 @@ from gateway.api.router import PATH_TAIL, Handler, Router
 from gateway.auth.admin_account import local_admin
 from gateway.errors import InvalidRequest, RouteNotFound, Unauthorized
 from gateway.formats import openai_chat
+from gateway.formats.anthropic import checks
 from gateway.formats.common import jsonbody
+from gateway.formats.interfaces import ClientCall
 
 _JSON = {"Content-Type": "application/json"}
 ACTOR = web.RequestKey("actor", str)
@@ -98,11 +102,18 @@ class AdminRoutes:
         return json_answer(self._control.status())
 
     async def decide(self, request: web.BaseRequest) -> web.Response:
-        """The dry run of routing for a Chat Completions body (``model`` defaults to ``auto``)."""
+        """The dry run of routing for a Chat Completions body (``model`` defaults to ``auto``), or a
+        Messages body where the request says ``anthropic-version`` (as Claude Code's do, whose slots
+        rules may name)."""
         body = await read_json(request, self._limit)
         if "model" not in body.obj:
             body = replace(body, obj={**body.obj, "model": "auto"})  # never sent: the bytes may differ
-        call = checked(openai_chat.parse_request, body)
+        call: ClientCall
+        if (version := request.headers.get("anthropic-version")) is not None:
+            beta = request.headers.get("anthropic-beta")
+            call = checked(partial(checks.parse_request, needs_max_tokens=False, version=version, beta=beta), body)
+        else:
+            call = checked(openai_chat.parse_request, body)
         return json_answer(await self._gateway.decide(call, session_of(request), prefer_of(request)))
 
     # --- sign-in ---------------------------------------------------------------------------

@@ -160,8 +160,10 @@ class Gateway:
         """The dry run: the plan a request would get now, as a receipt. Nothing is sent."""
         routes = self._routes
         call = unsuffixed(call)
-        plan = routes.plan(call.model, await routes.targets(call.model), Call(call, session, prefer=prefer))
-        return receipt(plan, call.model, self.router.rule(call.model))
+        slot = routes.slot(call) if isinstance(call, MessagesCall) else None  # as chat routes Claude Code's
+        name = slot or call.model
+        plan = routes.plan(name, await routes.targets(name), Call(call, session, prefer=prefer))
+        return receipt(plan, call.model, self.router.rule(name))
 
     async def counted(self) -> None:
         """Wait for the counts still being made, so the totals and the ledger are complete."""

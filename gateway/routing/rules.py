@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from gateway.formats.anthropic import claude_code
+
 DEFAULT = "default"
 GLOB_CHARS = frozenset("*?[")
 MAX_REMEMBERED = 4096  # names come from clients: keep the remembered matches bounded
@@ -32,7 +34,10 @@ class Rule:
 
     @property
     def fired(self) -> str:
-        """The rule as ``decide`` names it: ``alias "coding"``, ``glob "claude-*"``, ``default``."""
+        """The rule as ``decide`` names it: ``alias "coding"``, ``glob "claude-*"``, ``default``,
+        ``Claude Code slot "claude-code:subagent"``."""
+        if self.kind == "alias" and self.key.startswith(claude_code.PREFIX):
+            return f'Claude Code slot "{self.key}"'
         return DEFAULT if self.kind == "default" else f'{self.kind} "{self.key}"'
 
 
