@@ -30,9 +30,9 @@ from gateway.config.settings import Settings
 from gateway.errors import ConfigError, GatewayError
 from gateway.paths import StatePaths
 from gateway.routing.quota import QuotaReading
+from gateway.runtime.upstream import upstream_transport
 from gateway.store.accounts import AccountPublic
 from gateway.store.db import StoreError
-from gateway.transport.http1 import Http1Transport
 
 
 def cmd_accounts(args: argparse.Namespace, settings: Settings, paths: StatePaths) -> int:
@@ -51,7 +51,7 @@ def cmd_accounts(args: argparse.Namespace, settings: Settings, paths: StatePaths
 
 
 async def _accounts(args: argparse.Namespace, settings: Settings, state: State) -> int:
-    transport = Http1Transport()
+    transport = upstream_transport(settings)
     clock = SystemClock()
     book = AccountBook(state.db, state.secrets, clock, settings.subscriptions, transport)
     flows = LoginFlows(book, clock, env=os.environ, home=Path.home(), open_browser=webbrowser.open)

@@ -18,12 +18,12 @@ from gateway.config.settings import Settings
 from gateway.errors import ConfigError, Fix
 from gateway.ids import RequestIds
 from gateway.paths import StatePaths
+from gateway.runtime.upstream import upstream_transport
 from gateway.runtime.wiring import build_gateway
 from gateway.store import accounts as account_rows
 from gateway.store.database import Database
 from gateway.store.db import StoreError
 from gateway.store.secrets import SecretStore
-from gateway.transport.http1 import Http1Transport
 
 MARKS = {"ok": "ok    ", "note": "note  ", "broken": "BROKEN"}
 
@@ -42,7 +42,7 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings, paths: StatePaths) 
 
 
 async def _check(settings: Settings, db: Database, secrets: SecretStore) -> list[Finding]:
-    transport = Http1Transport()
+    transport = upstream_transport(settings)
     clock = SystemClock()
     try:
         gateway = build_gateway(settings, transport, clock, RequestIds())

@@ -148,13 +148,13 @@ def cmd_models(args: argparse.Namespace, settings: Settings, paths: StatePaths) 
     from gateway.clock import SystemClock
     from gateway.ids import RequestIds
     from gateway.runtime.logs import start_logging
+    from gateway.runtime.upstream import upstream_transport
     from gateway.runtime.wiring import build_gateway
-    from gateway.transport.http1 import Http1Transport
 
     listener = start_logging(args.log_level or settings.server.log_level, None)
 
     async def list_models() -> int:
-        transport = Http1Transport()
+        transport = upstream_transport(settings)
         try:
             gateway = build_gateway(settings, transport, SystemClock(), RequestIds())
             ok = await gateway.sync.refresh()
@@ -199,10 +199,11 @@ def cmd_decide(args: argparse.Namespace, settings: Settings, paths: StatePaths) 
     from gateway.cli.status_text import render_receipt
     from gateway.clock import SystemClock
     from gateway.formats import openai_chat
+    from gateway.formats.anthropic import claude_code
     from gateway.ids import RequestIds
     from gateway.runtime.logs import start_logging
+    from gateway.runtime.upstream import upstream_transport
     from gateway.runtime.wiring import build_gateway
-    from gateway.transport.http1 import Http1Transport
 
     content: str | list[dict[str, object]] = args.prompt
     if args.image:
@@ -216,13 +217,15 @@ def cmd_decide(args: argparse.Namespace, settings: Settings, paths: StatePaths) 
         body["tools"] = [{"type": "function", "function": {"name": "run", "parameters": {"type": "object"}}}]
     try:
         call = openai_chat.parse_request(body)
+        if args.claude_code:  # as Claude Code would send it, so that a slot's rule may fire
+            call = claude_code.sent(args.model, args.prompt, args.claude_code)
     except ValueError as exc:
         print(f"switchboard: {explained(exc)}", file=sys.stderr)
         return 2
     listener = start_logging(args.log_level or settings.server.log_level, None)
 
     async def decide() -> int:
-        transport = Http1Transport()
+        transport = upstream_transport(settings)
         try:
             gateway = build_gateway(settings, transport, SystemClock(), RequestIds())
             await gateway.sync.refresh()
@@ -282,6 +285,11 @@ def _parser() -> argparse.ArgumentParser:
     decide.add_argument("--tools", action="store_true", help="as if the request carried tools")
     decide.add_argument("--image", action="store_true", help="as if the request carried an image")
     decide.add_argument("--json", action="store_true", help="print the receipt as JSON")
+    decide.add_argument(
+        "--claude-code",
+        choices=("main", "subagent", "other"),
+        help="as Claude Code would send it: a main turn, a sub-agent's, or one of its small requests",
+    )
     decide.set_defaults(func=cmd_decide)
     add_commands(sub, common)
     add_report_commands(sub, common)

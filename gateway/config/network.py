@@ -13,7 +13,7 @@ from gateway.config.settings import NetworkSettings
 from gateway.config.table import Table
 from gateway.errors import ConfigError
 from gateway.providers.settings import SUBSCRIPTIONS
-from gateway.transport.proxies import EnvironmentProxies, ProxySetting, environment_proxies, parse_proxy
+from gateway.transport.proxies import EnvironmentProxies, ProxyPlan, ProxySetting, environment_proxies, parse_proxy
 
 # Who the signed-in accounts' calls are attributed to (auth/oauth's ``who``): their providers and
 # the servers they sign in with.
@@ -55,3 +55,8 @@ def _proxy(value: object, where: str) -> ProxySetting | None:
         return parse_proxy(value)
     except ValueError as exc:
         raise ConfigError(f"{where}: {exc}") from None
+
+
+def proxy_plan(network: NetworkSettings) -> ProxyPlan:
+    """The transport's plan from the settings: made once per loaded configuration."""
+    return ProxyPlan(network.proxy, dict(network.provider_proxies), network.environment)
