@@ -8,6 +8,7 @@ so one plain GET of a cloud provider's address tells it: no key is sent, so no p
 
 from __future__ import annotations
 
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 
 from gateway.clock import Clock
@@ -29,9 +30,10 @@ async def clock_skew(transport: Transport, clock: Clock, provider: str, url: str
     received = clock.time()
     response.close()  # only its headers are wanted
     try:
-        server = parsedate_to_datetime(response.headers.get("Date", "")).timestamp()
+        said = parsedate_to_datetime(response.headers.get("Date", ""))
     except (TypeError, ValueError):
         return None
+    server = (said if said.tzinfo else said.replace(tzinfo=UTC)).timestamp()  # "-0000" parses without a zone
     # The header has whole seconds: the server read its clock somewhere within the round trip.
     return (sent + received) / 2 - server
 

@@ -13,12 +13,14 @@ import pytest
 from conftest import provider_table
 from fakes.clock import FakeClock
 from fakes.openai_upstream import FakeOpenAI
+from fakes.transport import CannedResponse, FakeTransport
 from test_doctor import home_with
 
 from gateway.admin.clock_skew import clock_skew, skew_words
 from gateway.cli import doctor as doctor_cli
 from gateway.cli import main as cli
 from gateway.clock import SystemClock
+from gateway.transport import UpstreamRequest
 from gateway.transport.http1 import Http1Transport
 
 
@@ -70,3 +72,21 @@ async def test_the_skew_is_read_from_the_date_header(upstream: FakeOpenAI) -> No
     assert behind is not None and abs(behind + 3 * 3600) < 5
     assert skew_words(behind) == "3 hours behind"
     assert (skew_words(61), skew_words(1)) == ("1 minute ahead", "1 second ahead")
+
+
+@pytest.mark.parametrize(
+    ("date", "skew"),
+    [("Tue, 14 Nov 2023 22:13:20 GMT", 0.0), ("Tue, 14 Nov 2023 22:13:20 -0000", 0.0), ("", None), ("soon", None)],
+)
+async def test_the_time_is_asked_with_no_key_and_a_date_without_a_zone_is_utc(date: str, skew: float | None) -> None:
+    async def answer(request: UpstreamRequest) -> CannedResponse:
+        return CannedResponse(404, b"", {"Date": date} if date else {})
+
+    transport = FakeTransport(answer)
+    assert await clock_skew(transport, FakeClock(1_700_000_000.0), "good", "https://api.example.com/v1") == skew
+    [sent] = transport.sent
+    assert (sent.method, sent.url, [name for name, _ in sent.headers]) == (
+        "GET",
+        "https://api.example.com/v1",
+        ["User-Agent"],
+    )
