@@ -4,11 +4,13 @@ Messages body (``anthropic-version``) is routed as the messages route would rout
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 from conftest import StartGateway, provider_table
 from fakes.openai_upstream import FakeOpenAI
+from test_cli import run
 
 from gateway.cli.status_text import render_receipt
 
@@ -43,3 +45,14 @@ async def test_decide_names_the_claude_code_slot_rule_that_fired(
     assert (found["rule"], found["chosen"]) == ('glob "claude-*"', "fake/gpt-test; key=fake")
     found = await decide(gateway.url, {"model": "claude-sonnet-4-5", "messages": hi}, {})
     assert found["rule"] == 'glob "claude-*"'
+
+
+def test_the_decide_command_asks_as_claude_code_and_names_the_slot(tmp_path: Path, upstream: FakeOpenAI) -> None:
+    (tmp_path / "config.toml").write_text(RULES + provider_table("fake", upstream), encoding="utf-8")
+    key = upstream.key or ""
+    agent = run(tmp_path, "decide", "hi", "--model", "claude-sonnet-4-5", "--claude-code", "subagent", FAKE_KEY=key)
+    assert agent.returncode == 0, agent.stderr
+    assert 'rule       Claude Code slot "claude-code:subagent" (asked for claude-sonnet-4-5)' in agent.stdout
+    assert "chosen     fake/gpt-other; key=fake" in agent.stdout
+    main = run(tmp_path, "decide", "hi", "--model", "claude-sonnet-4-5", "--claude-code", "main", FAKE_KEY=key)
+    assert main.returncode == 0 and 'rule       glob "claude-*"' in main.stdout, main.stdout + main.stderr

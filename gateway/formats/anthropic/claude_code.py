@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.formats.anthropic.checks import MessagesCall
+from gateway.formats.anthropic.checks import MessagesCall, parse_request
 
 PREFIX = "claude-code:"
 SUBAGENT, MAIN = PREFIX + "subagent", PREFIX + "main"
@@ -24,6 +24,7 @@ _AGENT_MARK = "You are an agent for Claude Code"
 _MAIN_MARK = "You are Claude Code"
 _FAMILIES = ("opus", "sonnet", "haiku")
 _LOOKED_AT = 3  # system blocks read for a marker: a billing line may come before the prompt
+_BETA = "claude-code-20250219"  # what Claude Code names in its anthropic-beta header
 
 
 def slots(call: MessagesCall) -> tuple[str, ...]:
@@ -43,3 +44,13 @@ def _marks(system: Any) -> tuple[str, ...]:
     opened = [t for t in texts if isinstance(t, str)]
     found = ((SUBAGENT, _AGENT_MARK), (MAIN, _MAIN_MARK))
     return tuple(slot for slot, mark in found if any(t.startswith(mark) for t in opened))
+
+
+def sent(model: str, prompt: str, kind: str) -> MessagesCall:
+    """A request as Claude Code sends it (for a dry run): a ``main`` turn, a ``subagent``'s, or
+    ``other`` (its small requests, a title or a topic check, which carry no system marker)."""
+    body: dict[str, Any] = {"model": model, "max_tokens": 1024, "messages": [{"role": "user", "content": prompt}]}
+    mark = {"main": _MAIN_MARK, "subagent": _AGENT_MARK}.get(kind)
+    if mark is not None:
+        body["system"] = f"{mark}, Anthropic's official CLI for Claude."
+    return parse_request(body, version="2023-06-01", beta=_BETA)
