@@ -7,7 +7,7 @@ accounts their quota windows. Nothing secret. One builder for the app, ``GET /v1
 
 from __future__ import annotations
 
-from typing import NotRequired, TypedDict, cast
+from typing import Literal, NotRequired, TypedDict, cast
 
 from gateway.admin.state import State
 from gateway.auth.account_book import AccountEntry
@@ -20,6 +20,7 @@ from gateway.pipeline.status import PipelineStatus
 from gateway.routing.quota import QuotaReading
 from gateway.store.keys import ClientKey
 from gateway.store.ledger import NamedTotals
+from gateway.transport.http1 import Http1Transport
 
 
 class ClientKeyStatus(ClientKey):
@@ -43,6 +44,14 @@ class Access(TypedDict):
     ledger_write_failures: int
 
 
+class NetworkStatus(TypedDict):
+    """How providers are reached, for Settings to show: the proxy an https provider without its own
+    setting goes through (its address, never its credentials; None: directly) and what said so."""
+
+    proxy: str | None
+    source: Literal["settings", "environment", "none"]
+
+
 class Today(TypedDict):
     """Added by the app to the status it shows: today's requests, tokens and busiest models."""
 
@@ -60,6 +69,7 @@ class StatusDocument(PipelineStatus):
     accounts: NotRequired[list[AccountEntry]]  # with a database: subscription accounts
     quota: NotRequired[list[QuotaReading]]
     today: NotRequired[Today]
+    network: NotRequired[NetworkStatus]  # with the gateway's own transport (tests may hand in another)
 
 
 def quota_windows(gateway: Gateway) -> list[QuotaReading]:
@@ -79,6 +89,9 @@ def status_document(
         "usage": part["usage"],
         "in_flight": in_flight.count,
     }
+    if isinstance(gateway.transport, Http1Transport):
+        chosen = gateway.transport.proxy_in_use()
+        status["network"] = {"proxy": chosen.proxy.url if chosen.proxy else None, "source": chosen.source}
     if state is not None:
         limits = gateway.accounting.limits
         keys: list[ClientKeyStatus] = []

@@ -30,7 +30,7 @@ from gateway.redact import redact
 from gateway.transport import UpstreamRequest
 from gateway.transport.addresses import forbidden_address, parse_ip
 from gateway.transport.pool import KEEP_IDLE, Connection, Origin, Pool
-from gateway.transport.proxies import Proxy, ProxyPlan
+from gateway.transport.proxies import Chosen, Proxy, ProxyPlan
 from gateway.transport.response import Http1Response, Watch, Watchman
 from gateway.transport.trust import tls_context
 from gateway.transport.tunnel import ProxyFailure, basic_credentials, connect_via
@@ -66,7 +66,8 @@ class Http1Transport:
         self._resolve = resolve
         self._pool: Pool | None = None
         self._watchman = Watchman()  # touches the loop only once a response is in flight
-        self._proxies = proxies if proxies is not None and proxies.anywhere else None
+        self._plan = proxies or ProxyPlan()
+        self._proxies = proxies if proxies is not None and proxies.anywhere else None  # None: all direct, none asked
         self._by_party = self._proxies is not None and self._proxies.by_party
         self._origins: dict[str, tuple[Origin, str, str, str | None]] = {}
 
@@ -131,6 +132,10 @@ class Http1Transport:
                 ) from None
             raise
         return Http1Response(conn, pool, provider, status, headers, body, watch, keep)
+
+    def proxy_in_use(self) -> Chosen:
+        """The proxy an https provider without its own setting goes through, and what said so."""
+        return self._plan.in_use()
 
     @property
     def connections_in_use(self) -> int:
