@@ -200,6 +200,7 @@ def cmd_decide(args: argparse.Namespace, settings: Settings, paths: StatePaths) 
     from gateway.clock import SystemClock
     from gateway.formats import openai_chat
     from gateway.formats.anthropic import claude_code
+    from gateway.formats.interfaces import ClientCall
     from gateway.ids import RequestIds
     from gateway.runtime.logs import start_logging
     from gateway.runtime.upstream import upstream_transport
@@ -216,7 +217,7 @@ def cmd_decide(args: argparse.Namespace, settings: Settings, paths: StatePaths) 
     if args.tools:
         body["tools"] = [{"type": "function", "function": {"name": "run", "parameters": {"type": "object"}}}]
     try:
-        call = openai_chat.parse_request(body)
+        call: ClientCall = openai_chat.parse_request(body)
         if args.claude_code:  # as Claude Code would send it, so that a slot's rule may fire
             call = claude_code.sent(args.model, args.prompt, args.claude_code)
     except ValueError as exc:
