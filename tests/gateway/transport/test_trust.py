@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import ssl
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -71,35 +72,81 @@ def test_a_ca_file_that_holds_no_certificate_is_a_config_error(tmp_path: Path) -
         tls_context(tmp_path / "root.pem")
 
 
-def test_the_system_store_is_used_here_and_verification_is_on() -> None:
+@pytest.fixture
+def fresh(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """No context made yet in this process (each test makes its own), its log captured."""
+    monkeypatch.setattr(trust_module, "_MADE", {})
+    monkeypatch.setattr(trust_module, "_SOURCE", [])
+    caplog.set_level(logging.INFO, "gateway.transport")
+    return caplog
+
+
+def test_macos_and_windows_ask_truststore_and_verification_is_on(
+    fresh: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import truststore
 
+    monkeypatch.setattr(sys, "platform", "darwin")
     context = tls_context()
     assert trust_source() == "system" and isinstance(context, truststore.SSLContext)
-    assert context.check_hostname and context.verify_mode.name == "CERT_REQUIRED"
+    assert context.check_hostname and context.verify_mode == ssl.CERT_REQUIRED
 
 
-async def test_certifi_stands_in_only_where_truststore_cannot_be_used(
-    ca: TestCA, tls_upstream: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+async def test_linux_loads_the_system_bundle_once_and_ssl_cert_file_redirects_it(
+    ca: TestCA, tls_upstream: FakeOpenAI, fresh: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """truststore's Linux context reloads the bundle at every handshake (tens of ms of CPU): this
+    one loads the same roots once, so what the environment says at start is what counts."""
+    if sys.platform != "linux":
+        pytest.skip("OpenSSL's paths are the system store on Linux only")
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca.ca_file))
+    context = tls_context()
+    monkeypatch.delenv("SSL_CERT_FILE")
+    assert trust_source() == "system" and "against the system's trust store" in fresh.text
+    assert context.check_hostname and context.verify_mode == ssl.CERT_REQUIRED
+    assert await _models(Http1Transport(tls=context), tls_upstream) == 200
+
+
+async def test_a_frozen_openssl_with_no_default_paths_finds_the_distributions_bundle(
+    ca: TestCA, tls_upstream: FakeOpenAI, fresh: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if sys.platform != "linux":
+        pytest.skip("the Linux bundle search")
+    monkeypatch.setattr(ssl, "get_default_verify_paths", lambda: _NO_DEFAULT_PATHS)
+    monkeypatch.setattr(trust_module, "_BUNDLES", ("/nonexistent/cert.pem", str(ca.ca_file)))
+    assert trust_source() == "system"
+    assert await _models(Http1Transport(tls=tls_context()), tls_upstream) == 200
+
+
+_NO_DEFAULT_PATHS = ssl.DefaultVerifyPaths(None, None, "SSL_CERT_FILE", "/nowhere/cert.pem", "SSL_CERT_DIR", "/nowhere")
+
+
+@pytest.mark.parametrize("platform", ["darwin", "linux"])
+async def test_certifi_stands_in_only_where_the_system_store_cannot_be_used(
+    platform: str,
+    ca: TestCA,
+    tls_upstream: FakeOpenAI,
+    fresh: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import certifi
 
-    caplog.set_level(logging.INFO, "gateway.transport")
-    monkeypatch.setitem(sys.modules, "truststore", None)  # as if not bundled: importing it fails
-    monkeypatch.setattr(trust_module, "_MADE", {})
-    monkeypatch.setattr(trust_module, "_SOURCE", [])
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setitem(sys.modules, "truststore", None)  # macOS, Windows: as if not bundled
+    monkeypatch.setattr(ssl, "get_default_verify_paths", lambda: _NO_DEFAULT_PATHS)  # Linux: no bundle anywhere
+    monkeypatch.setattr(trust_module, "_BUNDLES", ())
     public_only = tls_context()
     assert trust_source() == "certifi"
     assert len(public_only.get_ca_certs()) == len(tls_context(Path(certifi.where())).get_ca_certs()) > 100
     with pytest.raises(UpstreamUnreachable, match="certificate is not one this computer trusts"):
         await _models(Http1Transport(tls=public_only), tls_upstream)
     assert await _models(Http1Transport(tls=tls_context(ca.ca_file)), tls_upstream) == 200  # ca_file adds to it
-    assert caplog.text.count("certifi's bundle instead") == 1  # said once, not per context
+    assert fresh.text.count("certifi's bundle instead") == 1  # said once, not per context
 
 
 def test_on_linux_the_system_store_is_what_ssl_cert_file_names(ca: TestCA) -> None:
-    """What "the operating system's store" means to OpenSSL on Linux, set for a child process: the
-    self-test's one HTTPS request (as a frozen bundle makes it) is verified against it."""
+    """What "the operating system's store" means to OpenSSL on Linux, set for a child process as
+    the release's smoke test sets it: the self-test's one HTTPS request is verified against it."""
     if sys.platform != "linux":
         pytest.skip("macOS and Windows stores are the release workflow's (installers/test_ca.py)")
     sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "installers"))
