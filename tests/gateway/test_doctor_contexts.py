@@ -10,9 +10,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from conftest import provider_table
+from conftest import FAKE_KEY, provider_table
 from fakes.local_servers import LLAMACPP_MODEL, FakeLlamaCpp, FakeLMStudio
 from fakes.ollama_upstream import FakeOllama
+from fakes.openai_upstream import FakeOpenAI
 from test_doctor import home_with
 
 from gateway.cli import main as cli
@@ -66,3 +67,26 @@ async def test_each_local_model_with_its_context(
     }
     assert "only 4,096 tokens" in found[f"box/{LLAMACPP_MODEL}"]["words"]
     assert "Claude Code and Codex" in found["studio/qwen2.5-7b-instruct"]["words"]
+
+
+async def test_ollama_without_its_own_api_and_a_server_that_does_not_say(
+    servers: tuple[FakeOllama, FakeLlamaCpp, FakeLMStudio],
+    upstream: FakeOpenAI,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Through Ollama's OpenAI-compatible API alone no window is asked for: a model gets the server's
+    default (4096); a server whose list says nothing of context is listed as not saying."""
+    config = provider_table("home", servers[0], extra='local = true\nprotocols = ["openai-chat"]') + provider_table(
+        "plain", upstream, extra="local = true"
+    )
+    home = home_with(tmp_path, monkeypatch, config)
+    monkeypatch.setenv("HOME_KEY", "")
+    monkeypatch.setenv("PLAIN_KEY", FAKE_KEY)
+    assert await asyncio.to_thread(cli.main, ["doctor", "--json", "--home", str(home)]) == 0
+    found = {f["subject"]: f for f in json.loads(capsys.readouterr().out) if f["area"] == "context"}
+    llama = found["home/llama3.2:latest"]
+    assert llama["verdict"] == "note" and "only 4,096 tokens" in llama["words"]
+    assert "Ollama's own API" in llama["advice"]
+    assert found["plain/gpt-test"]["words"] == "plain lists gpt-test, without saying how much context it holds."
