@@ -30,28 +30,40 @@ from app.updates import (
     newer_release,
     signed_digest,
 )
-from gateway import tls_context
+from gateway import NetworkSettings, Proxy, tls_context
 
 TIMEOUT = httpx.Timeout(30.0)
 HEADERS = {"Accept": "application/json, application/octet-stream", "User-Agent": "Switchboard"}
 PIECE = 1 << 18  # bytes written (and hashed) per trip to a worker thread
 
 
-def update_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+def update_client(
+    transport: httpx.AsyncBaseTransport | None = None, network: NetworkSettings | None = None
+) -> httpx.AsyncClient:
     """A client for one check or one download. Redirects are followed (release files live behind
-    one), and every hop of them must be HTTPS, not only the first. ``transport``: tests'."""
+    one), and every hop of them must be HTTPS, not only the first. ``transport``: tests'.
+    ``network``: the settings' proxy, as the gateway's upstreams use it — ``[network] proxy`` when
+    set ("direct": none, not even the environment's), else the environment's (httpx reads it)."""
+    setting = network.proxy if network is not None else None
 
     async def over_https(request: httpx.Request) -> None:
         check_address(str(request.url))
 
     return httpx.AsyncClient(
         transport=transport,
-        verify=tls_context(),  # the system's trust store, as the gateway's upstreams (gateway/transport/trust.py)
+        proxy=_with_credentials(setting) if isinstance(setting, Proxy) else None,
+        trust_env=setting is None,
+        verify=tls_context(network.ca_file if network is not None else None),  # as the gateway's upstreams trust
         follow_redirects=True,
         timeout=TIMEOUT,
         headers=HEADERS,
         event_hooks={"request": [over_https]},
     )
+
+
+def _with_credentials(proxy: Proxy) -> httpx.Proxy:
+    auth = (proxy.user, proxy.password) if proxy.user else None
+    return httpx.Proxy(proxy.url, auth=auth)
 
 
 def _answered(reply: httpx.Response, url: str) -> None:

@@ -99,10 +99,11 @@ class Updater(QObject):
 
     async def _check(self, asked: bool) -> str:
         try:
-            app = (await asyncio.to_thread(self._setup.settings)).app
+            settings = await asyncio.to_thread(self._setup.settings)
+            app = settings.app
             if not (app.check_updates or asked):
                 return 'Checking for updates is off; "Check now" asks once.'
-            async with update_client(self._transport) as client:
+            async with update_client(self._transport, settings.network) as client:
                 release = await check_feed(client, app.update_feed or FEED, __version__)
         except Exception as exc:
             return f"Could not check for updates: {said_of(exc)}"
@@ -133,7 +134,8 @@ class Updater(QObject):
     async def _download_and_install(self, release: Release, name: str) -> str:
         try:
             key = await asyncio.to_thread(self._release_key)
-            async with update_client(self._transport) as client:
+            network = (await asyncio.to_thread(self._setup.settings)).network
+            async with update_client(self._transport, network) as client:
                 path = await download_verified(client, release, name, self._setup.paths.data_dir / "updates", key)
         except Exception as exc:
             log.warning("update refused: %s", said_of(exc))

@@ -19,7 +19,7 @@ from gateway.admin.relocation import MOVABLE
 from gateway.admin.rules import RuleDoc, RulesRead, rule_doc
 from gateway.admin.servers import SERVER_KINDS, ServerAdded, ServerDefinition
 from gateway.admin.settings import SettingsEdit, SettingsRead, app_only
-from gateway.admin.status import Access, ClientKeyStatus, StatusDocument, Today
+from gateway.admin.status import Access, ClientKeyStatus, NetworkStatus, StatusDocument, Today
 from gateway.admin.tool_setup import Places as ToolPlaces
 from gateway.admin.tool_setup import Target as ToolTarget
 from gateway.admin.tool_setup import ToolSetup, ToolSetupError, ToolState
@@ -29,7 +29,7 @@ from gateway.auth.account_book import AccountEntry
 from gateway.auth.login_flows import FlowDoc
 from gateway.config.editing import Change
 from gateway.config.loading import load_settings
-from gateway.config.settings import LOG_LEVELS, THEMES, Settings
+from gateway.config.settings import LOG_LEVELS, THEMES, NetworkSettings, Settings
 from gateway.errors import ConfigError, Fix, FixId, GatewayError, fix_of
 from gateway.paths import StatePaths, platform_paths, resolve_paths
 from gateway.pipeline.status import ProviderStatus
@@ -46,6 +46,7 @@ from gateway.store.ledger import NamedSpanTotals, NamedTotals, RecentRow, SpanTo
 from gateway.store.secrets import SecretsUnreadable
 from gateway.store.secrets import opener_from as secrets_opener
 from gateway.store.secrets import place_of as secrets_place
+from gateway.transport.proxies import Proxy
 from gateway.transport.trust import tls_context
 from gateway.version import __version__
 
@@ -81,9 +82,12 @@ __all__ = [
     "ModelRow",
     "NamedSpanTotals",
     "NamedTotals",
+    "NetworkSettings",
+    "NetworkStatus",
     "ProviderRow",
     "ProviderStatus",
     "ProviderTest",
+    "Proxy",
     "QuotaReading",
     "RecentRow",
     "RuleDoc",

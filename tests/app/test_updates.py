@@ -301,7 +301,7 @@ def test_the_check_is_a_coroutine_on_the_qt_threads_own_loop(
     feed.publish("9.9.9", release_key)
     app = _app_with_feed(make_app, feed, release_key)
     watched = Watched()
-    monkeypatch.setattr("app.updater.update_client", lambda transport=None: update_client(watched))
+    monkeypatch.setattr("app.updater.update_client", lambda transport=None, network=None: update_client(watched))
     app.updater.check()
     qtbot.waitUntil(lambda: not app.updater.busy, timeout=WAIT_MS)
     assert app.updater.available is not None and "9.9.9 is available" in app.updater.said
