@@ -20,6 +20,7 @@ from fakes.tls import TestCA
 
 from app.words import said_of
 from gateway.cli.fixes import explained
+from gateway.config.settings import NetworkSettings
 from gateway.errors import ConfigError, Fix, UpstreamUnreachable
 from gateway.runtime.self_test import HTTPS_TEST_SERVER
 from gateway.transport import UpstreamRequest
@@ -172,15 +173,12 @@ def test_on_linux_the_system_store_is_what_ssl_cert_file_names(ca: TestCA) -> No
     assert "its certificate is not one this computer trusts" in said["unknown"][1]
 
 
-async def test_the_apps_update_downloads_verify_with_the_same_context(
-    ca: TestCA, tls_upstream: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_the_apps_update_downloads_trust_what_the_gateway_trusts(ca: TestCA, tls_upstream: FakeOpenAI) -> None:
     from app import update_http
 
     url = f"{tls_upstream.url}/models"
     async with update_http.update_client() as client:
         with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
             await update_http.fetch(client, url, 1 << 16)
-    monkeypatch.setattr(update_http, "tls_context", lambda: tls_context(ca.ca_file))
-    async with update_http.update_client() as client:
+    async with update_http.update_client(network=NetworkSettings(ca_file=ca.ca_file)) as client:
         assert b"gpt" in await update_http.fetch(client, url, 1 << 16)
