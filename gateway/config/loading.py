@@ -77,7 +77,7 @@ from __future__ import annotations
 import base64
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -100,6 +100,7 @@ from gateway.errors import ConfigError
 from gateway.providers.settings import ROTATIONS, SubscriptionSettings
 from gateway.transport import Timeouts
 from gateway.transport.addresses import check_base_url
+from gateway.transport.proxies import Proxy
 
 _SERVER_KEYS = {
     "host",
@@ -147,11 +148,13 @@ def load_settings(
     port: int | None = None,
     require_keys: bool = False,
     stored_keys: Mapping[str, tuple[str, ...]] | None = None,
+    proxy_password: Callable[[Proxy], Proxy] | None = None,
 ) -> Settings:
     """Read ``config_file`` (optional unless ``explicit``) and the environment into Settings.
     ``require_keys``: from the command line; ``SWITCHBOARD_REQUIRE_KEYS=1`` and the config's
     ``[server].require_keys`` switch it on too. ``stored_keys``: provider keys kept in the secret
-    store, by provider id (after the environment's in each pool)."""
+    store, by provider id (after the environment's in each pool); ``proxy_password``: a proxy
+    given its password from the store."""
     data: dict[str, Any] = {}
     read_from: Path | None = None
     if config_file.is_file():
@@ -193,7 +196,7 @@ def load_settings(
         config_file=read_from,
         subscriptions=subscriptions,
         app=_app(data.get("app", {})),
-        network=network_settings(data, config_file.parent, env),
+        network=network_settings(data, config_file.parent, env, proxy_password),
     )
 
 

@@ -5,7 +5,7 @@ extra root certificates to trust, checked to exist here (the transport's trust r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +13,32 @@ from gateway.config.settings import NetworkSettings
 from gateway.config.table import Table
 from gateway.errors import ConfigError
 from gateway.providers.settings import SUBSCRIPTIONS
-from gateway.transport.proxies import EnvironmentProxies, ProxyPlan, ProxySetting, environment_proxies, parse_proxy
+from gateway.transport.proxies import (
+    EnvironmentProxies,
+    Proxy,
+    ProxyPlan,
+    ProxySetting,
+    environment_proxies,
+    parse_proxy,
+)
 
 # Who the signed-in accounts' calls are attributed to (auth/oauth's ``who``): their providers and
 # the servers they sign in with.
 SUBSCRIPTION_PARTIES = (*SUBSCRIPTIONS, "openai-auth", "github")
 
 
-def network_settings(data: Mapping[str, Any], folder: Path, env: Mapping[str, str]) -> NetworkSettings:
+def network_settings(
+    data: Mapping[str, Any], folder: Path, env: Mapping[str, str], stored: Callable[[Proxy], Proxy] | None = None
+) -> NetworkSettings:
     """From the whole file's ``data`` and the environment's proxies (read only when ``[network]
-    proxy`` does not settle it); ``folder``: where a relative ``ca_file`` is found."""
+    proxy`` does not settle it); ``folder``: where a relative ``ca_file`` is found; ``stored``: a
+    proxy given its password from the secret store (the file keeps none)."""
+    complete = stored or (lambda proxy: proxy)
+
+    def _proxy(value: object, where: str) -> ProxySetting | None:
+        setting = _parsed(value, where)
+        return complete(setting) if isinstance(setting, Proxy) else setting
+
     t = Table(data.get("network", {}), "[network]", {"proxy", "ca_file"})
     own: list[tuple[str, ProxySetting]] = []
     for pid, table in data.get("providers", {}).items():
@@ -46,7 +62,7 @@ def network_settings(data: Mapping[str, Any], folder: Path, env: Mapping[str, st
     return NetworkSettings(setting, ca_file, tuple(own), environment)
 
 
-def _proxy(value: object, where: str) -> ProxySetting | None:
+def _parsed(value: object, where: str) -> ProxySetting | None:
     if value is None:
         return None
     if not isinstance(value, str):

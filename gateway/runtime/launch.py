@@ -19,6 +19,7 @@ from gateway.paths import StatePaths, platform_paths
 from gateway.runtime.server import GatewayServer
 from gateway.store.folder_lock import FolderLock
 from gateway.store.provider_keys import stored_keys
+from gateway.store.proxy_passwords import move_passwords_out, with_password
 from gateway.store.secrets import SecretStore, SecretsUnreadable, open_sealed, open_secrets
 
 ADMIN_PASSWORD_ENV = "SWITCHBOARD_ADMIN_PASSWORD"
@@ -33,17 +34,28 @@ def read_settings(
     host: str | None = None,
     port: int | None = None,
     require_keys: bool = False,
+    move_passwords: bool = True,
 ) -> Settings:
-    """Raises ``ConfigError`` with a message for the user."""
-    return load_settings(
-        config or paths.config_file,
-        env,
-        explicit=config is not None,
-        host=host,
-        port=port,
-        require_keys=require_keys,
-        stored_keys=stored_keys(secrets),
-    )
+    """Raises ``ConfigError`` with a message for the user. ``move_passwords``: first move any proxy
+    password the file holds into the secret store (not while checking a staged edit: that file is
+    the editor's)."""
+    path = config or paths.config_file
+
+    def load(file: Path) -> Settings:
+        return load_settings(
+            file,
+            env,
+            explicit=config is not None or file != path,
+            host=host,
+            port=port,
+            require_keys=require_keys,
+            stored_keys=stored_keys(secrets),
+            proxy_password=with_password(secrets),
+        )
+
+    if move_passwords and path.is_file():
+        move_passwords_out(path, secrets, load)
+    return load(path)
 
 
 def gateway_server(
@@ -71,7 +83,9 @@ def gateway_server(
             admin_password=env.get(ADMIN_PASSWORD_ENV) or None,
             environ=env,
             open_browser=open_browser,
-            settings_file=SettingsFile(config, lambda staged: read_settings(paths, env, secrets, config=staged)),
+            settings_file=SettingsFile(
+                config, lambda staged: read_settings(paths, env, secrets, config=staged, move_passwords=False)
+            ),
             folder_lock=lock,
             reload=reload,
         )

@@ -1,0 +1,58 @@
+"""Proxy passwords live in the secret store, never in the config file. An address the file gives
+with a user name and password (``http://ann:pw@proxy:3128``) has its password moved here at the
+next start, the file keeping ``http://ann@proxy:3128``; loading finds the password again by the
+proxy's address and user name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from gateway.config.editing import Change, edit_config, read_config
+from gateway.store.secrets import SecretStore
+from gateway.transport.proxies import Proxy, parse_proxy
+
+
+def _name(proxy: Proxy) -> str:
+    return f"proxy-password:{proxy.scheme}://{quote(proxy.user, safe='')}@{proxy.where}"
+
+
+def with_password(store: SecretStore) -> Callable[[Proxy], Proxy]:
+    """For loading: a proxy named with a user name and no password gets the stored one, if any."""
+
+    def completed(proxy: Proxy) -> Proxy:
+        if not proxy.user or proxy.password:
+            return proxy
+        return replace(proxy, password=store.get(_name(proxy)) or "")
+
+    return completed
+
+
+def move_passwords_out(path: Path, store: SecretStore, check: Callable[[Path], object]) -> int:
+    """Store every proxy password the file at ``path`` holds and write the file back without them
+    (``check``: how the edited file is proven readable first); how many were moved. Blocking."""
+    changes: list[Change] = []
+    for table, value in _proxy_values(read_config(path)):
+        try:
+            proxy = parse_proxy(value)
+        except ValueError:
+            continue  # loading says what is wrong with it
+        if isinstance(proxy, Proxy) and proxy.password:
+            store.set(_name(proxy), proxy.password)
+            changes.append((table, "proxy", f"{proxy.scheme}://{quote(proxy.user, safe='')}@{proxy.where}"))
+    if changes:
+        edit_config(path, changes, check)
+    return len(changes)
+
+
+def _proxy_values(data: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    tables: list[tuple[str, object]] = [("network", data.get("network")), ("subscriptions", data.get("subscriptions"))]
+    providers = data.get("providers")
+    if isinstance(providers, dict):
+        tables.extend((f"providers.{pid}", table) for pid, table in providers.items())
+    for name, table in tables:
+        if isinstance(table, dict) and isinstance(value := table.get("proxy"), str):
+            yield name, value

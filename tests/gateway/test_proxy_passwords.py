@@ -1,0 +1,51 @@
+"""A proxy's password never stays in the config file: a start moves it into the secret store and
+writes the address back without it (the rest of the file as it was), and loading finds it again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gateway.paths import StatePaths
+from gateway.runtime.launch import read_settings
+from gateway.store.secrets import MemorySecrets
+from gateway.transport.proxies import Proxy
+
+CONFIG = """# my settings
+[network]
+proxy = "http://ann:s%40cret-one@proxy.corp:3128"  # the office proxy
+
+[providers.groq]
+api_key_env = "GROQ_KEY"
+proxy = "socks5://sam:cret-two@10.1.1.1:1080"
+"""
+ENV = {"GROQ_KEY": "gsk_0123456789abcdef"}
+
+
+def paths(tmp_path: Path) -> StatePaths:
+    return StatePaths(tmp_path / "config", tmp_path / "data", tmp_path / "logs")
+
+
+def test_a_start_moves_proxy_passwords_into_the_secret_store(tmp_path: Path) -> None:
+    where = paths(tmp_path)
+    where.config_dir.mkdir()
+    where.config_file.write_text(CONFIG, encoding="utf-8")
+    secrets = MemorySecrets()
+    settings = read_settings(where, ENV, secrets)
+    kept = where.config_file.read_text(encoding="utf-8")
+    assert "cret-one" not in kept and "cret-two" not in kept
+    assert 'proxy = "http://ann@proxy.corp:3128"  # the office proxy' in kept and kept.startswith("# my settings")
+    assert 'proxy = "socks5://sam@10.1.1.1:1080"' in kept
+    assert settings.network.proxy == Proxy("http", "proxy.corp", 3128)
+    assert isinstance(settings.network.proxy, Proxy) and settings.network.proxy.password == "s@cret-one"
+    again = read_settings(where, ENV, secrets)  # the file has no password now: the store's is used
+    own = dict(again.network.provider_proxies)["groq"]
+    assert isinstance(own, Proxy) and (own.user, own.password) == ("sam", "cret-two")
+    assert where.config_file.read_text(encoding="utf-8") == kept
+
+
+def test_a_user_name_without_a_stored_password_has_none(tmp_path: Path) -> None:
+    where = paths(tmp_path)
+    where.config_dir.mkdir()
+    where.config_file.write_text('[network]\nproxy = "http://ann@proxy.corp:3128"\n', encoding="utf-8")
+    proxy = read_settings(where, {}, MemorySecrets()).network.proxy
+    assert isinstance(proxy, Proxy) and (proxy.user, proxy.password) == ("ann", "")
