@@ -4,7 +4,7 @@ shown the one time it can be, selectable, with a copy button."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from PySide6.QtWidgets import (
     QDialog,
@@ -34,6 +34,13 @@ def budget(text: str) -> float | None:
     if not math.isfinite(amount) or amount < 0:
         raise ValueError(text)
     return amount
+
+
+def budgets_text(limits: Mapping[str, float]) -> str:
+    """A key's budgets as its row in the list says them: "$5.00 a day, $50.00 a month"; "none"."""
+    per = {"dollars_per_day": "a day", "dollars_per_month": "a month"}
+    said = [f"${limits[name]:,.2f} {words}" for name, words in per.items() if name in limits]
+    return ", ".join(said) or "none"
 
 
 class NewKeyDialog(QDialog):

@@ -38,7 +38,7 @@ from app.viewmodels.settings import (
 from app.viewmodels.table import Column, field, stamp
 from app.windows.confirm import confirm
 from app.windows.connect import restore_all_tools
-from app.windows.key_dialog import Budgets, KeyDialog, NewKeyDialog
+from app.windows.key_dialog import Budgets, KeyDialog, NewKeyDialog, budgets_text
 from app.windows.page import ACTOR, Context, Edited, Page, fit_rows, table
 from app.windows.passphrase_dialog import PassphraseDialog, set_aside_secrets
 from app.windows.updates_box import UpdatesBox
@@ -96,6 +96,7 @@ class SettingsPage(Page):
             field("Label", "label"),
             Column("Key", lambda r: f"{r['prefix']}…{r['last4']}"),
             field("Tier", "tier"),
+            Column("Budget", lambda r: budgets_text(r["limits"])),
             Column("Created", lambda r: stamp(r["created_at"], "%Y-%m-%d")),
             Column("Last used", lambda r: stamp(r["last_used"], "%Y-%m-%d %H:%M") or "never"),
             Column("State", lambda r: "revoked" if r["revoked_at"] else "live"),

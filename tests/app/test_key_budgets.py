@@ -51,6 +51,9 @@ def test_a_key_is_made_with_a_budget_per_day_and_per_month(qtbot: QtBot, make_ap
     listing = control.keys()  # the gateway's client keys (a method of Control, not a mapping's)
     (made,) = [k for k in listing if k["label"] == "build server"]
     assert made["limits"] == {"dollars_per_day": 2.5, "dollars_per_month": 40.0}
+    qtbot.waitUntil(lambda: [r["label"] for r in page.keys_model.rows] == ["build server"], timeout=WAIT)
+    budget_column = [column.title for column in page.keys_model.columns].index("Budget")
+    assert page.keys_model.text(0, budget_column) == "$2.50 a day, $40.00 a month"
 
 
 def test_budgets_are_optional(qtbot: QtBot, make_app: MakeApp) -> None:
