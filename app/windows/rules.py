@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QInputDialog, QLabel, QPushButton
+from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QInputDialog, QLabel, QPushButton, QWidget
 
 from app.viewmodels.rules import (
     CLAUDE_CODE,
@@ -53,14 +53,11 @@ class RulesPage(Page):
         self.default_box = QComboBox()
         self.default_box.setAccessibleName("Default model")
         self.default_box.activated.connect(lambda _: self.choose_default())
-        form.addRow("&Default model", self.default_box)
+        form.addRow("&Default model", _beside(self.default_box, "for any name no rule and no provider serves"))
         self.enforce_box = QComboBox()
         self.enforce_box.setAccessibleName("Always use")
         self.enforce_box.activated.connect(lambda _: self.choose_enforced())
-        form.addRow("&Always use", self.enforce_box)
-        for box in (self.default_box, self.enforce_box):
-            box.setMinimumContentsLength(28)
-            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        form.addRow("&Always use", _beside(self.enforce_box, "for every request, whatever model a tool asks for"))
         self.layout_.addLayout(form)
         columns: list[Column[RuleDoc]] = [
             field("Name or pattern", "name"),
@@ -74,6 +71,7 @@ class RulesPage(Page):
         self.empty.setObjectName("muted")
         self.layout_.addWidget(self.empty)
         row = QHBoxLayout()
+        self.rule_buttons: list[QPushButton] = []  # of a rule in the list: none to act on while there are none
         for words, act in (
             ("Add…", self.add),
             ("Change…", self.edit),
@@ -84,6 +82,7 @@ class RulesPage(Page):
             button = QPushButton(words)
             button.clicked.connect(act)
             row.addWidget(button)
+            self.rule_buttons += [button] if words != "Add…" else []
         row.addStretch(1)
         self.claude_button = QPushButton("Route Claude Code to…")
         self.claude_button.setToolTip("Every Claude model Claude Code asks for goes to the model you choose")
@@ -108,6 +107,9 @@ class RulesPage(Page):
         self.model.set_rows(self.rules)
         self.view.setMaximumHeight(rows_height(self.view, max(3, len(self.rules))))
         self.empty.setVisible(not self.rules)
+        self.view.setVisible(bool(self.rules))  # no empty box: the line above says there are none
+        for button in self.rule_buttons:
+            button.setEnabled(bool(self.rules))
         if chosen is not None and chosen < len(self.rules):
             self.view.selectRow(chosen)
         self._fill_boxes()
@@ -213,6 +215,21 @@ class RulesPage(Page):
             self.ask(lambda control: control.model_rules(), self._rules)
 
         self.ask(lambda control: control.enforce_model(name, ACTOR), saved, self._refused_edit)
+
+
+def _beside(box: QComboBox, words: str) -> QWidget:
+    """A choice as wide as its longest model name, what it does said after it."""
+    box.setMinimumContentsLength(28)
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    said = QLabel(words)
+    said.setObjectName("muted")
+    said.setWordWrap(True)
+    row = QWidget()
+    line = QHBoxLayout(row)
+    line.setContentsMargins(0, 0, 0, 0)
+    line.addWidget(box)
+    line.addWidget(said, 1)
+    return row
 
 
 def _fill(box: QComboBox, none: str, choices: list[str], current: Any) -> None:
