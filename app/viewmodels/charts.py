@@ -1,27 +1,32 @@
-"""What the charts draw, without Qt: tokens per provider in each hour or day (stacked bars), and a
+"""What the charts draw, without Qt: tokens or dollars per provider in each hour or day (stacked bars), and a
 quota window's burn-down (the share left over the window's time, and where this pace leads)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from gateway import NamedSpanTotals, QuotaReading
 
 OTHERS = "others"
+Measure = Literal["total_tokens", "cost"]
 MOST_SERIES = 6  # more stacks than this are hard to tell apart: the smallest are summed as "others"
 
 
-def stacked(rows: Sequence[NamedSpanTotals], starts: Sequence[float]) -> dict[str, list[float]]:
-    """Each name's tokens in each bucket of ``starts``, the biggest name first, at most
-    ``MOST_SERIES`` of them (the rest summed as "others"); names with no tokens are left out."""
+def stacked(
+    rows: Sequence[NamedSpanTotals], starts: Sequence[float], measure: Measure = "total_tokens"
+) -> dict[str, list[float]]:
+    """Each name's tokens (or dollars: ``measure`` "cost") in each bucket of ``starts``, the biggest
+    name first, at most ``MOST_SERIES`` of them (the rest summed as "others"); names with none are
+    left out."""
     index = {int(start): n for n, start in enumerate(starts)}
     series: dict[str, list[float]] = {}
     for row in rows:
         n = index.get(row["start_s"])
-        if n is None or not row["total_tokens"]:
+        if n is None or not row[measure]:
             continue
-        series.setdefault(row["name"] or "unknown", [0.0] * len(starts))[n] += row["total_tokens"]
+        series.setdefault(row["name"] or "unknown", [0.0] * len(starts))[n] += row[measure]
     ranked = sorted(series, key=lambda name: (-sum(series[name]), name))
     if len(ranked) <= MOST_SERIES:
         return {name: series[name] for name in ranked}

@@ -1,4 +1,5 @@
-"""Usage: tokens over time (by hour or day), the same period by model or by provider, and the
+"""Usage: tokens or dollars over time (by hour or day), the same period by model, provider, client
+or tool with what each cost and saved, what subscriptions and local models saved in all, and the
 most recent requests, filterable and exported to CSV."""
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from pathlib import Path
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton
 
-from app.viewmodels.charts import stacked
+from app.viewmodels.charts import Measure, stacked
+from app.viewmodels.money import Money, dollars, money_of, money_words, saved
 from app.viewmodels.table import Column, field, stamp
 from app.windows.page import Context, Page, table
 from app.windows.widgets.bar_chart import BarChart
 from gateway import Control, NamedSpanTotals, NamedTotals, RecentRow, SpanTotals
 
 PERIODS = {"Last 24 hours": (86400, "hour"), "Last 7 days": (7 * 86400, "day"), "Last 30 days": (30 * 86400, "day")}
-GROUPS = {"By model": "by-model", "By provider": "by-provider", "By client": "by-caller"}
+GROUPS = {"By model": "by-model", "By provider": "by-provider", "By client": "by-caller", "By tool": "by-tool"}
+CHARTS: dict[str, Measure] = {"Tokens": "total_tokens", "Spend": "cost"}
 RECENT: list[Column[RecentRow]] = [
     Column("When", lambda r: stamp(r["at_s"], "%m-%d %H:%M:%S")),
     field("Model", "model"),
@@ -26,6 +29,7 @@ RECENT: list[Column[RecentRow]] = [
     field("Used by", "caller"),
     field("Tokens in", "prompt", True),
     field("Tokens out", "completion", True),
+    Column("Cost", lambda r: dollars(r["cost"]), True),
     Column("Result", lambda r: "OK" if r["status"] < 400 else f"Error {r['status']}"),
     Column(
         "Time",
@@ -42,6 +46,7 @@ class Report:
     recent: list[RecentRow]
     bucket: str
     by_provider: list[NamedSpanTotals]  # the chart's stacks
+    money: Money  # the period's spend and savings
 
 
 def filled(rows: list[SpanTotals], since: float, until: float, bucket: str) -> list[tuple[float, float]]:
@@ -62,6 +67,7 @@ async def report(control: Control, span: float, bucket: str, group: str) -> Repo
         await control.recent_requests(),
         bucket,
         await control.usage_over_time_by("by-provider", since, bucket),
+        money_of(series),
     )
 
 
@@ -75,12 +81,19 @@ class UsagePage(Page):
         self.period.addItems(list(PERIODS))
         self.group = QComboBox()
         self.group.addItems(list(GROUPS))
-        for box in (self.period, self.group):
+        self.measure = QComboBox()
+        self.measure.addItems(list(CHARTS))
+        self.measure.setAccessibleName("Chart")
+        for box in (self.period, self.group, self.measure):
             box.currentIndexChanged.connect(self.shown)
             row.addWidget(box)
         row.addStretch(1)
         self.layout_.addLayout(row)
-        self.layout_.addWidget(QLabel("Tokens by provider"))
+        self.money = QLabel()  # spent, and saved by subscriptions and local models
+        self.money.setWordWrap(True)
+        self.layout_.addWidget(self.money)
+        self.chart_title = QLabel("Tokens by provider")
+        self.layout_.addWidget(self.chart_title)
         self.chart = BarChart()
         self.layout_.addWidget(self.chart, 1)
         groups: list[Column[NamedTotals]] = [
@@ -89,6 +102,8 @@ class UsagePage(Page):
             field("Tokens in", "prompt_tokens", True),
             field("Tokens out", "completion_tokens", True),
             field("Total", "total_tokens", True),
+            Column("Spend", lambda r: dollars(r["cost"]), True),
+            Column("Saved", lambda r: dollars(saved(r)), True),
         ]
         self.groups_view, self.groups = table(groups, stretch=0)
         self.layout_.addWidget(self.groups_view, 1)
@@ -118,7 +133,12 @@ class UsagePage(Page):
     def _show(self, found: Report) -> None:
         fmt = "%H:%M" if found.bucket == "hour" else "%m-%d"
         labels = [time.strftime(fmt, time.localtime(start)) for start, _ in found.series]
-        self.chart.set_stacks(labels, stacked(found.by_provider, [start for start, _ in found.series]))
+        measure = CHARTS[self.measure.currentText()]
+        starts = [start for start, _ in found.series]
+        self.chart.set_stacks(labels, stacked(found.by_provider, starts, measure), money=measure == "cost")
+        each = "hour" if found.bucket == "hour" else "day"
+        self.chart_title.setText(f"Dollars per {each}, by provider" if measure == "cost" else "Tokens by provider")
+        self.money.setText(money_words(found.money))
         self.groups.set_rows(found.groups)
         self.recent.set_rows(found.recent)
 

@@ -1,4 +1,4 @@
-"""A bar chart drawn with QPainter: tokens per hour or day, each bar stacked by provider, with a
+"""A bar chart drawn with QPainter: tokens or dollars per hour or day, each bar stacked by provider, with a
 legend and the numbers of a bar on hover. (QtCharts would need PySide6-Addons, another 160 MB,
 for two charts.)"""
 
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QToolTip, QWidget
 
 from app.colours import SERIES
 from app.theme import SPACE_M, SPACE_S
+from app.viewmodels.money import dollars, short_dollars
 
 MAX_BAR = 48.0  # pixels: a few bars stay bars, not slabs
 LEFT, TOP, BOTTOM = 52.0, 30.0, 22.0  # room for the scale, the legend and the labels
@@ -25,6 +26,7 @@ class BarChart(QWidget):
         self.setMouseTracking(True)
         self.labels: list[str] = []
         self.series: dict[str, list[float]] = {}
+        self.money = False  # dollars, not tokens: the scale and the numbers on hover say them so
 
     @property
     def bars(self) -> list[tuple[str, float]]:
@@ -36,8 +38,10 @@ class BarChart(QWidget):
         """One series: no legend."""
         self.set_stacks([label for label, _ in bars], {"": [value for _, value in bars]})
 
-    def set_stacks(self, labels: Sequence[str], series: Mapping[str, Sequence[float]]) -> None:
-        """Bars of ``labels``, each stacked of ``series`` (name: a value per label), bottom first."""
+    def set_stacks(self, labels: Sequence[str], series: Mapping[str, Sequence[float]], *, money: bool = False) -> None:
+        """Bars of ``labels``, each stacked of ``series`` (name: a value per label), bottom first;
+        ``money``: the values are dollars."""
+        self.money = money
         self.labels = list(labels)
         self.series = {name: list(values) for name, values in series.items()}
         self.update()
@@ -50,6 +54,7 @@ class BarChart(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = self.palette()
         text, muted = palette.windowText().color(), palette.placeholderText().color()
+        scale = short_dollars if self.money else short
         box = self._box()
         bars = self.bars
         top = nice(max((v for _, v in bars), default=0.0))
@@ -64,7 +69,7 @@ class BarChart(QWidget):
         p.setPen(muted)
         for share in (0.0, 0.5, 1.0):
             y = box.bottom() - box.height() * share
-            p.drawText(QRectF(0, y - 8, LEFT - SPACE_M, 16), Qt.AlignmentFlag.AlignRight, short(top * share))
+            p.drawText(QRectF(0, y - 8, LEFT - SPACE_M, 16), Qt.AlignmentFlag.AlignRight, scale(top * share))
         step = box.width() / len(bars)
         width = min(step * 0.7, MAX_BAR)
         label_every = max(1, int(60 // step) + 1)  # labels no closer than ~60 px
@@ -106,9 +111,9 @@ class BarChart(QWidget):
             QToolTip.hideText()
             return
         n = min(len(self.labels) - 1, int((event.position().x() - box.left()) / (box.width() / len(self.labels))))
-        lines = [self.labels[n]] + [
-            f"{name or 'Tokens'}: {values[n]:,.0f}" for name, values in self.series.items() if values[n]
-        ]
+        what = "Spend" if self.money else "Tokens"
+        shown = dollars if self.money else (lambda value: f"{value:,.0f}")
+        lines = [self.labels[n]] + [f"{name or what}: {shown(v[n])}" for name, v in self.series.items() if v[n]]
         QToolTip.showText(event.globalPosition().toPoint(), "\n".join(lines), self)
 
 
