@@ -13,6 +13,8 @@ import pytest
 from fakes.forward_proxy import UPSTREAM_NAME, FakeSocks5, ForwardProxy, UpstreamCA
 from fakes.openai_upstream import FakeOpenAI
 
+from gateway.auth.oauth.http import exchange
+from gateway.config.network import network_settings, proxy_plan
 from gateway.errors import UpstreamError, UpstreamUnreachable
 from gateway.transport import UpstreamRequest
 from gateway.transport.http1 import Http1Transport
@@ -195,3 +197,20 @@ async def test_pooled_per_origin_and_proxy(plain_fake: FakeOpenAI) -> None:
 def _never_said(text: str) -> None:
     assert PASSWORD not in text
     assert "ann:" not in text and "sam:" not in text
+
+
+async def test_sign_in_calls_take_the_subscriptions_proxy(plain_fake: FakeOpenAI, tmp_path: Path) -> None:
+    proxy = await ForwardProxy().start()
+    data = {"subscriptions": {"proxy": f"http://{proxy.where}"}}
+    plan = proxy_plan(network_settings(data, tmp_path, {}))
+    transport = Http1Transport(proxies=plan, resolve=_to_loopback)
+    url = f"http://{UPSTREAM_NAME}:{plain_fake.port}/login/oauth/access_token"
+    try:
+        answer = await exchange(transport, "POST", url, form={"grant_type": "device_code"}, who="github")
+        assert answer.status == 404  # the fake has no such route: but it was reached, through the proxy
+        direct = await exchange(transport, "POST", url, form={"grant_type": "device_code"}, who="acme")
+        assert direct.status == 404  # not an account's call: directly
+    finally:
+        await transport.aclose()
+        await proxy.stop()
+    assert [(s.method, s.target) for s in proxy.seen] == [("POST", url)]
