@@ -45,3 +45,4 @@ class ModelFacts:
     cost: tuple[float, float] | None = None  # US dollars per million tokens (input, output)
     reasons: bool = False  # always thinks before answering, out of the same output budget
     cached: float | None = None  # dollars per million cached input tokens, where the table states it
+    efforts: tuple[str, ...] = ()  # the reasoning efforts it takes, where the table says (else low, medium, high)

@@ -9,6 +9,7 @@ context window is asked for one that holds the request (``gateway.routing.contex
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
@@ -20,7 +21,7 @@ from gateway.core.usage import Usage
 from gateway.errors import GatewayError
 from gateway.formats.anthropic.checks import MessagesCall
 from gateway.formats.common import jsonbody
-from gateway.formats.common.effort_suffix import fitted_budget, unsuffixed
+from gateway.formats.common.effort_suffix import unsuffixed
 from gateway.formats.common.jsonbody import BodyError
 from gateway.formats.common.output_limit import output_limit, with_output_limit
 from gateway.formats.interfaces import ClientCall
@@ -43,6 +44,8 @@ from gateway.routing.response_cache import ResponseCache
 from gateway.routing.router import Candidate
 from gateway.routing.spoken import Spoken
 from gateway.transport import UpstreamRequest
+
+log = logging.getLogger("gateway.pipeline")
 
 REASONING_ALLOWANCE = 4096  # output tokens added for a model that thinks out of its answer's budget
 
@@ -138,8 +141,10 @@ class Chat:
         provider = self._providers[target.provider]
         limit = self._fitted(call.client, target)
         client = call.client if limit is None else with_output_limit(call.client, limit)
-        if output := self._facts.of(target).output:
-            client = fitted_budget(client, output)  # a thinking budget within the model's answer
+        fit = self._facts.fit(target)  # an effort or thinking budget as the model takes it, said when changed
+        client, tally.dropped = fit.call(client)
+        if tally.dropped:
+            log.info("%s: for %s, %s", tally.request_id, target.upstream_model, ", ".join(tally.dropped))
         deadline = self._clock.monotonic() + left
         upstream = self._upstream
         while True:
@@ -151,7 +156,7 @@ class Chat:
             try:
                 if own:
                     return await upstream.passthrough(call, client, provider, dialect, candidate, left, tally)
-                return await upstream.translated(call, client, limit, provider, dialect, candidate, left, tally)
+                return await upstream.translated(call, client, limit, provider, dialect, candidate, left, tally, fit)
             except GatewayError as err:
                 if not self._spoken.learn(provider, dialect, err):
                     raise

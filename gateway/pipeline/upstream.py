@@ -16,6 +16,7 @@ from gateway.core.timing import Timing
 from gateway.errors import InvalidRequest
 from gateway.formats import openai_chat
 from gateway.formats.anthropic.checks import MessagesCall
+from gateway.formats.common.effort_suffix import Fit
 from gateway.formats.common.jsonbody import BodyError
 from gateway.formats.interfaces import ClientCall, StreamEncoder
 from gateway.formats.translation import Translation
@@ -81,20 +82,21 @@ class Upstream:
         candidate: Candidate,
         left: float,
         tally: Tally,
+        fit: Fit | None = None,
     ) -> bytes | StreamReply:
         """``client``: the call as it goes, with ``limit``, its output limit fitted to the route's
-        model, when that differs from the one asked for."""
+        model, when that differs from the one asked for; ``fit``: the reasoning the model takes."""
         exchange = self._exchange
         accountant = self._accountant
         timing = self._timing()
         target = candidate.target
-        canonical = call.checked(limit)
+        canonical = call.checked(limit) if fit is None else fit.request(call.checked(limit))
         try:
             request = dialect.translated_request(canonical, target.upstream_model, candidate.cred.secret)
         except BodyError as exc:
             raise InvalidRequest(exc.message, param=exc.param) from None
         if canonical.dropped:
-            tally.dropped = canonical.dropped
+            tally.dropped = (*tally.dropped, *canonical.dropped)
             log.info(
                 "%s: left out for %s, which cannot carry them: %s",
                 tally.request_id,

@@ -8,7 +8,8 @@ from dataclasses import replace
 
 from gateway.config.settings import ModelOverride
 from gateway.core.models import ModelEntry, ModelFacts, Target
-from gateway.routing.model_facts import facts_for
+from gateway.formats.common.effort_suffix import EFFORTS, TAKEN, Fit
+from gateway.routing.model_facts import facts_for, thinking_known
 from gateway.routing.model_index import ModelIndex
 
 FREE = (0.0, 0.0)
@@ -49,3 +50,11 @@ class Capabilities:
             self._known.clear()
         self._known[target] = facts
         return facts
+
+    def fit(self, target: Target) -> Fit:
+        """What the route's model takes of reasoning effort and thinking budgets; a model not
+        known takes any effort, its budget only kept within bounds."""
+        facts = self.of(target)
+        if not thinking_known(facts):
+            return Fit(True, EFFORTS, facts.output)
+        return Fit("thinking" in facts.capabilities, facts.efforts or TAKEN, facts.output)

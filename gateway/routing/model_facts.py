@@ -38,6 +38,7 @@ def _table() -> tuple[tuple[tuple[str, ...], ModelFacts], ...]:
                 cost=(float(row["cost"][0]), float(row["cost"][1])) if "cost" in row else None,
                 reasons=bool(row.get("reasons", False)),
                 cached=float(row["cached"]) if "cached" in row else None,
+                efforts=tuple(row.get("efforts", ())),
             ),
         )
         for row in rows
@@ -52,6 +53,12 @@ def rating_by_size(name: str) -> int:
         return 0
     size = float(found.group(1))
     return next((rating for below, rating in _RATING_BY_SIZE if size < below), 4)
+
+
+def thinking_known(facts: ModelFacts) -> bool:
+    """Whether ``facts`` say if the model thinks: the table knows the model, or its provider's list
+    said what it can do (an unknown model takes whatever effort it is sent)."""
+    return facts.family != UNKNOWN.family or facts.capabilities != UNKNOWN.capabilities
 
 
 @functools.lru_cache(maxsize=4096)  # model lists are asked for often and change rarely

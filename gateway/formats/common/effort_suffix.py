@@ -6,24 +6,28 @@ the canonical form: ``reasoning_effort`` (Chat Completions), ``reasoning.effort`
 
 A budget is kept within bounds any thinking model takes: at least Anthropic's least (1024) and at
 most 128000 (the largest answer ``model_facts.toml`` lists; the table states no thinking limit of
-its own). A route's model then fits it to its own answer's limit (``fitted_budget``).
+its own). Each route's model then takes what it can (``Fit``): an effort it does not take becomes
+the nearest it does, none for a model that does not think, and the budget fits its answer's limit.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from gateway.core.chat import ChatRequest
 from gateway.formats.anthropic.codec import EFFORT_BUDGET
 from gateway.formats.interfaces import ClientCall
 
 C = TypeVar("C", bound=ClientCall)
 
-EFFORTS = ("minimal", "low", "medium", "high", "xhigh")
+EFFORTS = ("minimal", "low", "medium", "high", "xhigh")  # least to most
+TAKEN = ("low", "medium", "high")  # what a model that thinks takes where its facts name no efforts
 MIN_BUDGET = 1024  # the least thinking budget Anthropic takes
 MAX_BUDGET = 128_000  # the largest answer of any model model_facts.toml lists
 _ROOM = 1024  # answer tokens kept beside the thinking budget (Messages wants max_tokens above it)
+_NO_THINKING = "{} (the model does not think)"
 
 _SUFFIX = re.compile(r"^(?P<base>.+?)(?:\((?P<effort>[a-z]+)\)|-thinking-(?P<budget>\d{1,9}))$")
 
@@ -77,19 +81,81 @@ def unsuffixed(call: C) -> C:
     return new
 
 
-def fitted_budget(call: C, output: int) -> C:
-    """A Messages call whose thinking budget would not leave room for an answer within a model's
-    ``output`` limit, with the budget brought down to fit; any other call as it is."""
-    thinking = call.body.get("thinking")
-    if not isinstance(thinking, dict) or thinking.get("type") != "enabled":
-        return call
-    budget = thinking.get("budget_tokens")
-    most = max(output - _ROOM, MIN_BUDGET)
-    if type(budget) is not int or budget <= most:
-        return call
-    body = {**call.body, "thinking": {**thinking, "budget_tokens": most}}
-    new: C = replace(call, body=body, source=None)  # type: ignore[type-var]
-    return new
+@dataclass(frozen=True, slots=True)
+class Fit:
+    """What one route's model takes of reasoning (from its facts): whether it thinks, the efforts
+    it takes, its answer's limit. A call's effort it does not take becomes the nearest it does
+    (none, for a model that does not think); a thinking budget is kept within ``MIN_BUDGET`` and
+    what leaves room for an answer. Each change is said in words (the dropped header, the log)."""
+
+    thinks: bool
+    efforts: tuple[str, ...] = TAKEN
+    output: int = 0  # 0: not known
+
+    def call(self, call: C) -> tuple[C, tuple[str, ...]]:
+        """``call`` as the model takes it (its own protocol's field: what a passthrough sends)."""
+        body, said = dict(call.body), list[str]()
+        protocol = call.protocol
+        if protocol == "openai-chat":
+            self._effort(body, "reasoning_effort", "reasoning_effort", said)
+        elif protocol == "openai-responses" and isinstance(reasoning := body.get("reasoning"), dict):
+            reasoning = dict(reasoning)
+            self._effort(reasoning, "effort", "reasoning.effort", said)
+            body["reasoning"] = reasoning
+        elif protocol == "anthropic" and isinstance(thinking := body.get("thinking"), dict):
+            if not self.thinks and thinking.get("type") == "enabled":
+                del body["thinking"]
+                said.append(_NO_THINKING.format("thinking"))
+            elif type(budget := thinking.get("budget_tokens")) is int and (fit := self._budget(budget)) != budget:
+                body["thinking"] = {**thinking, "budget_tokens": fit}
+                asked = body.get("max_tokens")
+                if type(asked) is int and asked <= fit:  # Messages wants the answer's room above it
+                    body["max_tokens"] = fit + _ROOM
+                said.append(f"thinking budget {budget} as {fit}")
+        elif protocol == "ollama" and not self.thinks and body.get("think") not in (None, False):
+            del body["think"]
+            said.append(_NO_THINKING.format("think"))
+        if not said:
+            return call, ()
+        new: C = replace(call, body=body, source=None)  # type: ignore[type-var]
+        return new, tuple(said)
+
+    def request(self, request: ChatRequest) -> ChatRequest:
+        """The canonical form as the model takes it (what a translation sends), as ``call`` does."""
+        effort, budget = request.reasoning_effort, request.reasoning_budget
+        if effort is not None:
+            effort = self.nearest(effort)
+        if budget is not None:
+            budget = self._budget(budget) if self.thinks else None
+        if (effort, budget) == (request.reasoning_effort, request.reasoning_budget):
+            return request
+        return replace(request, reasoning_effort=effort, reasoning_budget=budget)
+
+    def nearest(self, effort: str) -> str | None:
+        """The effort the model takes nearest to ``effort`` (the cheaper of two as near); None
+        when it does not think. An effort not known here is left as it is."""
+        if not self.thinks or not self.efforts:
+            return None
+        if effort in self.efforts or effort not in EFFORTS:
+            return effort
+        at = EFFORTS.index(effort)
+        return min(self.efforts, key=lambda e: (abs(EFFORTS.index(e) - at), EFFORTS.index(e)))
+
+    def _effort(self, holder: dict[str, Any], key: str, field: str, said: list[str]) -> None:
+        effort = holder.get(key)
+        if not isinstance(effort, str):
+            return
+        fit = self.nearest(effort)
+        if fit is None:
+            del holder[key]
+            said.append(_NO_THINKING.format(field))
+        elif fit != effort:
+            holder[key] = fit
+            said.append(f"{field} {effort} as {fit}")
+
+    def _budget(self, budget: int) -> int:
+        most = max(self.output - _ROOM, MIN_BUDGET) if self.output else MAX_BUDGET
+        return min(max(budget, MIN_BUDGET), most)
 
 
 def _effort_for(budget: int | None) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.core.chat import ChatRequest, Message, TextPart
 from gateway.formats.anthropic.checks import parse_request as parse_messages
-from gateway.formats.common.effort_suffix import MAX_BUDGET, MIN_BUDGET, Suffix, fitted_budget, parse, unsuffixed
+from gateway.formats.common.effort_suffix import MAX_BUDGET, MIN_BUDGET, Fit, Suffix, parse, unsuffixed
 from gateway.formats.ollama.checks import parse_chat as parse_ollama
 from gateway.formats.openai_chat.checks import parse_request as parse_chat
 from gateway.formats.openai_responses.checks import parse_request as parse_responses
@@ -53,5 +54,47 @@ def test_a_name_without_suffix_is_the_same_call() -> None:
 
 def test_a_budget_is_fitted_to_the_models_answer_limit() -> None:
     call = unsuffixed(parse_messages({"model": "claude-x-thinking-60000", "max_tokens": 100, "messages": HI}))
-    assert fitted_budget(call, 32000).body["thinking"]["budget_tokens"] == 32000 - 1024
-    assert fitted_budget(call, 64000) is call
+    fitted, said = Fit(True, output=32000).call(call)
+    assert fitted.body["thinking"]["budget_tokens"] == 32000 - 1024 and said == ("thinking budget 60000 as 30976",)
+    assert Fit(True, output=64000).call(call) == (call, ())
+
+
+def test_an_effort_the_model_does_not_take_becomes_the_nearest_it_does_and_says_so() -> None:
+    xhigh = parse_chat({"model": "gpt-5", "messages": HI, "reasoning_effort": "xhigh"})
+    three = Fit(True)  # low, medium, high
+    fitted, said = three.call(xhigh)
+    assert (fitted.body["reasoning_effort"], said) == ("high", ("reasoning_effort xhigh as high",))
+    assert Fit(True, ("low", "medium", "high", "xhigh")).call(xhigh) == (xhigh, ())
+    minimal = parse_responses({"model": "o3", "input": "hi", "reasoning": {"effort": "minimal", "summary": "auto"}})
+    fitted, said = three.call(minimal)
+    assert fitted.body["reasoning"] == {"effort": "low", "summary": "auto"}
+    assert said == ("reasoning.effort minimal as low",)
+    assert Fit(True, ("low", "high")).nearest("medium") == "low"  # the cheaper of two as near
+
+
+def test_a_model_that_does_not_think_is_sent_no_effort_nor_thinking() -> None:
+    plain = Fit(False, output=16384)
+    fitted, said = plain.call(parse_chat({"model": "gpt-4o", "messages": HI, "reasoning_effort": "high"}))
+    assert "reasoning_effort" not in fitted.body and said == ("reasoning_effort (the model does not think)",)
+    messages = unsuffixed(parse_messages({"model": "gpt-4o-thinking-5000", "max_tokens": 100, "messages": HI}))
+    fitted, said = plain.call(messages)
+    assert "thinking" not in fitted.body and said == ("thinking (the model does not think)",)
+    fitted, said = plain.call(parse_ollama({"model": "llama3.2(high)", "messages": HI, "think": "high"}))
+    assert "think" not in fitted.body and said == ("think (the model does not think)",)
+    request = ChatRequest("m", (Message("user", (TextPart("hi"),)),), reasoning_effort="high", reasoning_budget=5000)
+    assert (plain.request(request).reasoning_effort, plain.request(request).reasoning_budget) == (None, None)
+
+
+def test_a_budget_under_the_upstreams_least_is_raised_to_it_with_room_for_the_answer() -> None:
+    body = {
+        "model": "claude-x",
+        "max_tokens": 600,
+        "messages": HI,
+        "thinking": {"type": "enabled", "budget_tokens": 500},
+    }
+    fitted, said = Fit(True, output=64000).call(parse_messages(body))
+    assert fitted.body["thinking"]["budget_tokens"] == MIN_BUDGET and fitted.body["max_tokens"] == MIN_BUDGET + 1024
+    assert said == ("thinking budget 500 as 1024",)
+    request = ChatRequest("m", (Message("user", (TextPart("hi"),)),), reasoning_effort="xhigh", reasoning_budget=90000)
+    fitted_request = Fit(True, output=32000).request(request)
+    assert (fitted_request.reasoning_effort, fitted_request.reasoning_budget) == ("high", 32000 - 1024)
