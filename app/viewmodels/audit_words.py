@@ -40,6 +40,7 @@ LIMITS = {
     "tokens_per_minute": "tokens a minute",
     "tokens_per_day": "tokens a day",
 }
+BUDGETS = {"dollars_per_day": "a day", "dollars_per_month": "a month (30 days)"}
 
 
 class AuditLine(TypedDict):
@@ -146,9 +147,19 @@ def _imported(payload: Mapping[str, Any], _: _Names) -> str:
     return f"{_account(payload)} imported from a login on this computer{plan}"
 
 
+def _limit(name: str, value: Any) -> str:
+    """ "30 requests a minute"; a budget, written as text in the log (it holds no floats): "a budget of $5.00 a day"."""
+    if name in BUDGETS:
+        try:
+            return f"a budget of ${float(value):,.2f} {BUDGETS[name]}"
+        except ValueError:
+            return f"a budget of {value} {BUDGETS[name]}"
+    return f"{value:,} {LIMITS.get(name, name)}"
+
+
 def _limits(payload: Mapping[str, Any], names: _Names) -> str:
     limits: Mapping[str, Any] = payload.get("limits") or {}
-    listed = ", ".join(f"{n:,} {LIMITS.get(k, k)}" for k, n in limits.items() if isinstance(n, int))
+    listed = ", ".join(_limit(k, n) for k, n in limits.items() if isinstance(n, int) or k in BUDGETS)
     return f"{names.key(payload.get('key'))} now has the {payload.get('tier')} limits" + (
         f": {listed}" if listed else ""
     )
