@@ -1,8 +1,10 @@
 """Pipeline step 8: every answer's usage settles the caller's limits, goes into the running
 totals, the metrics and the usage ledger — counted here (and marked estimated) when the upstream
-did not report it. Failed requests, and failed attempts before another route answered, are
-recorded too, with their error class and no usage; so are requests refused before routing (the
-HTTP entry reports those), so a tool whose requests the gateway refuses shows up in the reports.
+did not report it — priced at its route's price (``routing.pricing``, resolved once per route),
+its cost settling the caller's dollar budget too, and tagged with the client tool that sent it.
+Failed requests, and failed attempts before another route answered, are recorded too, with their
+error class and no usage; so are requests refused before routing (the HTTP entry reports those),
+so a tool whose requests the gateway refuses shows up in the reports.
 
 The ledger row is handed over (journaled and queued for the writer thread) as soon as the request
 settles, before the answer's last bytes go out; nothing here waits on the disk. A count made here
