@@ -23,7 +23,7 @@ from gateway.admin.state import ANCHOR_KEY, JWT_SECRET, PEPPER, State
 from gateway.clock import SystemClock
 from gateway.errors import ConfigError
 from gateway.paths import POINTER, StatePaths, home_paths, write_private
-from gateway.store import accounts, audit, provider_keys
+from gateway.store import accounts, audit, provider_keys, proxy_passwords
 from gateway.store.db import FILE_NAME as DB_FILE
 from gateway.store.secrets import SecretStore, open_secrets
 
@@ -62,7 +62,7 @@ def move_state(
     made = not target.exists()
     new = home_paths(target, "moved")
     old_store = open_store(paths.data_dir)
-    names = _secret_names(paths.data_dir / DB_FILE, old_store)
+    names = [*_secret_names(paths.data_dir / DB_FILE, old_store), *proxy_passwords.entry_names(paths.config_file)]
     new_store: SecretStore | None = None
     try:
         new.ensure()

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from gateway.config.editing import Change, edit_config, read_config
+from gateway.errors import ConfigError
 from gateway.store.secrets import SecretStore
 from gateway.transport.proxies import Proxy, parse_proxy
 
@@ -29,6 +30,24 @@ def with_password(store: SecretStore) -> Callable[[Proxy], Proxy]:
         return replace(proxy, password=store.get(_name(proxy)) or "")
 
     return completed
+
+
+def entry_names(config_file: Path) -> list[str]:
+    """The entries the proxies the file names with a user name may have in the store (keychains
+    cannot list theirs): what moving the state folder carries along. Blocking."""
+    try:
+        data = read_config(config_file)
+    except ConfigError:
+        return []  # an unreadable file names no proxy
+    names = []
+    for _, value in _proxy_values(data):
+        try:
+            proxy = parse_proxy(value)
+        except ValueError:
+            continue
+        if isinstance(proxy, Proxy) and proxy.user:
+            names.append(_name(proxy))
+    return names
 
 
 def move_passwords_out(path: Path, store: SecretStore, check: Callable[[Path], object]) -> int:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from test_relocation import Keychain, populated
+
+from gateway.admin.relocation import move_state
 from gateway.paths import StatePaths
 from gateway.runtime.launch import read_settings
 from gateway.store.secrets import MemorySecrets
@@ -49,3 +52,15 @@ def test_a_user_name_without_a_stored_password_has_none(tmp_path: Path) -> None:
     where.config_file.write_text('[network]\nproxy = "http://ann@proxy.corp:3128"\n', encoding="utf-8")
     proxy = read_settings(where, {}, MemorySecrets()).network.proxy
     assert isinstance(proxy, Proxy) and (proxy.user, proxy.password) == ("ann", "")
+
+
+def test_moving_the_state_folder_carries_the_proxy_passwords(tmp_path: Path) -> None:
+    keychain = Keychain()
+    defaults, paths_in_use, _ = populated(tmp_path, keychain)
+    defaults.config_file.write_text(CONFIG, encoding="utf-8")
+    read_settings(paths_in_use, ENV, keychain(defaults.data_dir))  # the passwords go to the keychain
+    new, left = move_state(paths_in_use, tmp_path / "elsewhere", defaults, keychain)
+    assert left == []
+    proxy = read_settings(new, ENV, keychain(new.data_dir)).network.proxy
+    assert isinstance(proxy, Proxy) and proxy.password == "s@cret-one"
+    assert keychain(defaults.data_dir).values == {}
