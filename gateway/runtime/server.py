@@ -45,11 +45,13 @@ from gateway.routing.unserved import report_unserved
 from gateway.runtime.housekeeping import Housekeeping
 from gateway.runtime.listener import Listener, ListenError
 from gateway.runtime.logs import set_level
+from gateway.runtime.upstream import follow_network
 from gateway.runtime.wiring import ServerOptions, build_gateway, carry_over, compose, restore
 from gateway.store import accounts as account_rows
 from gateway.store.db import StoreError
 from gateway.store.secrets import described, encrypting_hint
 from gateway.transport.addresses import is_loopback, is_wildcard, own_names
+from gateway.transport.trust import tls_context
 
 __all__ = ["GatewayServer", "ListenError"]
 
@@ -184,6 +186,7 @@ class GatewayServer:
             if problem := _open_without_keys(settings, self.state):
                 raise ConfigError(problem, fix=Fix("add_client_key"))
             gateway, guard, handler, routes = await self._prepare(settings)
+            tls_context(settings.network.ca_file)  # made (and a bad ca_file refused) before the swap
             before, after = self.settings.server, settings.server
             port, names = self.port, self._names
             if (after.host, after.port) != (before.host, before.port):
@@ -197,6 +200,7 @@ class GatewayServer:
             # The swap: nothing is awaited from here on, so no request sees half of it.
             old, old_sync = self.gateway, self._sync
             carry_over(self._parts.lasting, old, settings, self.state)
+            follow_network(self._parts.transport, settings)  # [network]: ca_file and proxies
             gateway.sync.carry(old.sync)  # the model lists it has, so no request waits for them again
             self.settings, self.gateway, self.port, self._names, self._ports = settings, gateway, port, names, ports
             live.handler, live.routes = handler, routes

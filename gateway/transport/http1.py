@@ -62,14 +62,22 @@ class Http1Transport:
     ) -> None:
         self._max_connections = max_connections
         self._keep_idle = keep_idle
-        self._tls = tls
         self._resolve = resolve
         self._pool: Pool | None = None
         self._watchman = Watchman()  # touches the loop only once a response is in flight
+        self._origins: dict[str, tuple[Origin, str, str, str | None]] = {}
+        self.follow(tls, proxies)
+
+    def follow(self, tls: ssl.SSLContext | None, proxies: ProxyPlan | None) -> None:
+        """The trust and proxies to use from now on (at start, and when settings are applied): the
+        spare connections, made the old way, are closed; one in flight finishes as it began."""
+        self._tls = tls
         self._plan = proxies or ProxyPlan()
         self._proxies = proxies if proxies is not None and proxies.anywhere else None  # None: all direct, none asked
         self._by_party = self._proxies is not None and self._proxies.by_party
-        self._origins: dict[str, tuple[Origin, str, str, str | None]] = {}
+        self._origins.clear()
+        if self._pool is not None:
+            self._pool.close_spare()
 
     def _split(self, url: str, party: str) -> tuple[Origin, str, str, str | None]:
         """(origin and proxy, Host header, request target, Proxy-Authorization) of a URL — cached, as

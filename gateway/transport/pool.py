@@ -128,6 +128,14 @@ class Pool:
         self._origin.pop(conn, None)
         conn.abort()
 
+    def close_spare(self) -> None:
+        """Close every spare connection (the way upstreams are reached has changed)."""
+        for idle in self._idle.values():
+            for conn in idle:
+                conn.abort()
+                self._origin.pop(conn, None)
+        self._idle.clear()
+
     def _close_stale(self) -> None:
         """Close spare connections kept too long or closed by their server (one timer for all,
         running only while there are spare connections), so their sockets do not linger."""

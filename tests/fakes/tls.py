@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import ssl
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import ModuleType
 
@@ -34,3 +35,10 @@ class TestCA:
     def server_context(self) -> ssl.SSLContext:
         context: ssl.SSLContext = _CA.server_context(self.folder)
         return context
+
+
+def https_server(folder: Path) -> AbstractContextManager[str]:
+    """A server on 127.0.0.1 answering ``hello`` with the certificate the CA in ``folder`` signed;
+    yields its URL (``https://localhost:PORT/``)."""
+    server: AbstractContextManager[str] = _CA.https_server(folder)
+    return server

@@ -20,6 +20,7 @@ import pytest
 from conftest import LOCAL_OFF
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fakes.tls import TestCA, https_server
 
 from app.updates import Release, check_downloadable, public_key, signed_digest
 
@@ -76,6 +77,27 @@ def test_both_programs_pass_their_self_tests(bundle: Path) -> None:
     assert "cold start to /health: " in done.stdout and "bundle: " in done.stdout
     assert "ok   keyring: backends:" in done.stdout and "ok   qt: platform offscreen" in done.stdout
     assert "(Python" in done.stdout and "frozen)" in done.stdout
+    # Each made one HTTPS request to the smoke test's server, its test root given as the system's store.
+    assert done.stdout.count("200 'hello', verified with the system's trust store") == 2
+
+
+def test_the_bundle_refuses_a_server_whose_root_the_system_store_lacks(bundle: Path, tmp_path: Path) -> None:
+    """The other half of the smoke test's HTTPS check: without the test root in the store (no
+    ``SSL_CERT_FILE``), the frozen gateway's request is refused, so passing above means trusting."""
+    TestCA(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SSL_CERT_", "SWITCHBOARD_"))}
+    with https_server(tmp_path) as url:
+        done = subprocess.run(
+            [str(bundle / "switchboard-gateway"), "--self-test"],
+            env={**env, "SWITCHBOARD_SELF_TEST_HTTPS": url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert f"FAIL GET {url}: UpstreamUnreachable" in done.stdout
+    assert "its certificate is not one this computer trusts" in done.stdout
 
 
 def test_frozen_gateway_counts_tokens_offline_and_knows_its_models(bundle: Path, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fakes.openai_upstream import FakeOpenAI
-from fakes.tls import TestCA
+from fakes.tls import TestCA, https_server
 
 from app.words import said_of
 from gateway.cli.fixes import explained
@@ -119,7 +119,9 @@ async def test_a_frozen_openssl_with_no_default_paths_finds_the_distributions_bu
     assert await _models(Http1Transport(tls=tls_context()), tls_upstream) == 200
 
 
-_NO_DEFAULT_PATHS = ssl.DefaultVerifyPaths(None, None, "SSL_CERT_FILE", "/nowhere/cert.pem", "SSL_CERT_DIR", "/nowhere")
+_NO_DEFAULT_PATHS = ssl.DefaultVerifyPaths._make(
+    [None, None, "SSL_CERT_FILE", "/nowhere/a", "SSL_CERT_DIR", "/nowhere"]
+)
 
 
 @pytest.mark.parametrize("platform", ["darwin", "linux"])
@@ -150,8 +152,6 @@ def test_on_linux_the_system_store_is_what_ssl_cert_file_names(ca: TestCA) -> No
     the release's smoke test sets it: the self-test's one HTTPS request is verified against it."""
     if sys.platform != "linux":
         pytest.skip("macOS and Windows stores are the release workflow's (installers/test_ca.py)")
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "installers"))
-    from test_ca import https_server
 
     base = {k: v for k, v in os.environ.items() if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
     with https_server(ca.folder) as url:
