@@ -4,21 +4,38 @@ gateway and each command that calls out, so sign-ins, refreshes and quota reads 
 
 from __future__ import annotations
 
+import logging
+import ssl
+
 from gateway.config.network import proxy_plan
 from gateway.config.settings import Settings
 from gateway.transport import Transport
 from gateway.transport.http1 import Http1Transport
 from gateway.transport.trust import tls_context
 
+log = logging.getLogger("gateway.transport")
+
 
 def upstream_transport(settings: Settings) -> Http1Transport:
-    network = settings.network
-    tls = tls_context(network.ca_file) if network.ca_file is not None else None
-    return Http1Transport(tls=tls, proxies=proxy_plan(network))
+    transport = Http1Transport(tls=_tls(settings), proxies=proxy_plan(settings.network))
+    _say_proxy(transport)
+    return transport
 
 
 def follow_network(transport: Transport, settings: Settings) -> None:
-    """Settings applied: the transport trusts and proxies as they now say (a test's own transport,
-    not an ``Http1Transport``, is left as it is)."""
+    """A reconfigure's ``[network]`` (ca_file, proxies), taken by the gateway's own transport at
+    once; a transport a test handed in is left as it is."""
     if isinstance(transport, Http1Transport):
-        transport.follow(tls_context(settings.network.ca_file), proxy_plan(settings.network))
+        transport.follow(_tls(settings), proxy_plan(settings.network))
+        _say_proxy(transport)
+
+
+def _tls(settings: Settings) -> ssl.SSLContext | None:
+    ca_file = settings.network.ca_file
+    return tls_context(ca_file) if ca_file is not None else None
+
+
+def _say_proxy(transport: Http1Transport) -> None:
+    chosen = transport.proxy_in_use()
+    if chosen.proxy is not None:  # its address only: never its user name or password
+        log.info("providers are reached through the proxy at %s (named by the %s)", chosen.proxy.url, chosen.source)

@@ -3,13 +3,16 @@ writes the address back without it (the rest of the file as it was), and loading
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import pytest
 from test_relocation import Keychain, populated
 
 from gateway.admin.relocation import move_state
 from gateway.paths import StatePaths
 from gateway.runtime.launch import read_settings
+from gateway.runtime.upstream import upstream_transport
 from gateway.store.secrets import MemorySecrets
 from gateway.transport.proxies import Proxy
 
@@ -64,3 +67,13 @@ def test_moving_the_state_folder_carries_the_proxy_passwords(tmp_path: Path) -> 
     proxy = read_settings(new, ENV, keychain(new.data_dir)).network.proxy
     assert isinstance(proxy, Proxy) and proxy.password == "s@cret-one"
     assert keychain(defaults.data_dir).values == {}
+
+
+def test_a_start_says_which_proxy_it_uses_without_its_credentials(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="gateway.transport")
+    env = {"HTTPS_PROXY": "http://ann:cret-three@proxy.corp:3128"}
+    upstream_transport(read_settings(paths(tmp_path), env, MemorySecrets()))
+    assert "through the proxy at http://proxy.corp:3128 (named by the environment)" in caplog.text
+    assert "cret-three" not in caplog.text and "ann" not in caplog.text
