@@ -59,6 +59,7 @@ def test_reports_benchmark_runs_every_view() -> None:
         "by-provider",
         "by-caller",
         "by-protocol",
+        "by-tool",
         "timeseries",
         "recent",
     }
