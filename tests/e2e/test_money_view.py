@@ -85,3 +85,5 @@ async def test_a_request_lands_priced_and_tagged_and_the_reports_show_spend_and_
     lines = report.stdout.splitlines()
     assert any(line.startswith("claude-code") and "$      0.03" in line for line in lines), report.stdout
     assert lines[-1] == "Spent: $0.03; saved by subscriptions and local models: $0.03", report.stdout
+    totals = await asyncio.to_thread(run, tmp_path, "usage")
+    assert totals.stdout.splitlines()[-1] == lines[-1], totals.stdout
