@@ -32,6 +32,14 @@ def test_cached_input_costs_its_published_price_or_the_familys_share() -> None:
     assert mistral is not None and mistral.cached == mistral.input
 
 
+def test_input_written_to_anthropics_prompt_cache_costs_a_quarter_more() -> None:
+    sonnet = Pricing().of("anthropic", "claude-sonnet-4-5")  # $3 input, $0.30 cache read, $3.75 cache write
+    usage = Usage(MILLION, 0, cached_tokens=500_000, cache_write_tokens=400_000)
+    assert cost_of(sonnet, usage)[0] == pytest.approx(0.1 * 3 + 0.5 * 0.3 + 0.4 * 3.75)
+    gpt = Pricing().of("openai", "gpt-4.1")  # OpenAI writes its cache for free: as other input
+    assert cost_of(gpt, Usage(MILLION, 0, cache_write_tokens=MILLION))[0] == pytest.approx(2.0)
+
+
 def test_reasoning_tokens_are_output_tokens() -> None:
     price = Price(1.0, 10.0, 0.1)
     plain = cost_of(price, Usage(0, 1000))[0]
@@ -49,7 +57,7 @@ def test_a_providers_own_listed_price_beats_the_table() -> None:
     listed = ModelEntry("openrouter", "anthropic/claude-sonnet-4.5", cost=(2.5, 12.0))
     index.set_models("openrouter", [listed])
     pricing = Pricing(index)
-    assert pricing.of("openrouter", "anthropic/claude-sonnet-4.5") == Price(2.5, 12.0, 0.25)
+    assert pricing.of("openrouter", "anthropic/claude-sonnet-4.5") == Price(2.5, 12.0, 0.25, written=3.125)
     index.set_models("openrouter", [ModelEntry("openrouter", "anthropic/claude-sonnet-4.5", cost=(3.0, 15.0))])
     again = pricing.of("openrouter", "anthropic/claude-sonnet-4.5")  # a new list: its new price
     assert again is not None and again.input == 3.0 and again.cached == pytest.approx(0.3)
