@@ -66,8 +66,8 @@ def test_an_effort_the_model_does_not_take_becomes_the_nearest_it_does_and_says_
     assert (fitted.body["reasoning_effort"], said) == ("high", ("reasoning_effort xhigh as high",))
     assert Fit(True, ("low", "medium", "high", "xhigh")).call(xhigh) == (xhigh, ())
     minimal = parse_responses({"model": "o3", "input": "hi", "reasoning": {"effort": "minimal", "summary": "auto"}})
-    fitted, said = three.call(minimal)
-    assert fitted.body["reasoning"] == {"effort": "low", "summary": "auto"}
+    responses, said = three.call(minimal)
+    assert responses.body["reasoning"] == {"effort": "low", "summary": "auto"}
     assert said == ("reasoning.effort minimal as low",)
     assert Fit(True, ("low", "high")).nearest("medium") == "low"  # the cheaper of two as near
 
@@ -77,10 +77,10 @@ def test_a_model_that_does_not_think_is_sent_no_effort_nor_thinking() -> None:
     fitted, said = plain.call(parse_chat({"model": "gpt-4o", "messages": HI, "reasoning_effort": "high"}))
     assert "reasoning_effort" not in fitted.body and said == ("reasoning_effort (the model does not think)",)
     messages = unsuffixed(parse_messages({"model": "gpt-4o-thinking-5000", "max_tokens": 100, "messages": HI}))
-    fitted, said = plain.call(messages)
-    assert "thinking" not in fitted.body and said == ("thinking (the model does not think)",)
-    fitted, said = plain.call(parse_ollama({"model": "llama3.2(high)", "messages": HI, "think": "high"}))
-    assert "think" not in fitted.body and said == ("think (the model does not think)",)
+    anthropic, said = plain.call(messages)
+    assert "thinking" not in anthropic.body and said == ("thinking (the model does not think)",)
+    ollama, said = plain.call(parse_ollama({"model": "llama3.2(high)", "messages": HI, "think": "high"}))
+    assert "think" not in ollama.body and said == ("think (the model does not think)",)
     request = ChatRequest("m", (Message("user", (TextPart("hi"),)),), reasoning_effort="high", reasoning_budget=5000)
     assert (plain.request(request).reasoning_effort, plain.request(request).reasoning_budget) == (None, None)
 
