@@ -11,10 +11,18 @@ from gateway import ModelRow, RuleDoc, rule_doc
 DEFAULT = "default"
 CLAUDE_CODE = "claude-*"  # every model name Claude Code asks for (claude-opus-…, claude-haiku-…)
 KINDS = {"alias": "Exact name", "glob": "Pattern", "default": "Any other name"}
+# Claude Code's kinds of request, recognised by the gateway and routed by a rule of that name.
+CLAUDE_CODE_SLOTS = {
+    "claude-code:main": "Claude Code's session",
+    "claude-code:subagent": "Claude Code's sub-agents",
+    "claude-code:opus": "Claude Code asking for Opus",
+    "claude-code:sonnet": "Claude Code asking for Sonnet",
+    "claude-code:haiku": "Claude Code asking for Haiku",
+}
 
 
 def kind_words(rule: RuleDoc) -> str:
-    return KINDS[rule["kind"]]
+    return CLAUDE_CODE_SLOTS.get(rule["name"], KINDS[rule["kind"]])
 
 
 def serves_words(rule: RuleDoc) -> str:

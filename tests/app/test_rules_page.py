@@ -18,9 +18,10 @@ from pytestqt.qtbot import QtBot
 
 from app.application import PAGES
 from app.try_chat import Tried, try_through
+from app.viewmodels.rules import kind_words
 from app.windows.models import ModelsPage
 from app.windows.rules import RulesPage
-from gateway import AuditEntry
+from gateway import AuditEntry, rule_doc
 
 T = TypeVar("T")
 WAIT = 15_000
@@ -154,4 +155,22 @@ def test_order_default_always_use_and_claude_code(qtbot: QtBot, make_app: MakeAp
     saved(qtbot, page, "The rule “claude-haiku-*” is removed.")
     aliases = tomllib.loads(config_of(page).read_text(encoding="utf-8"))["aliases"]
     assert list(aliases) == ["quick", "claude-*", "default"]
+
+    page.enforce_box.setCurrentIndex(0)  # back to the model each tool asks for, and no default
+    page.choose_enforced()
+    saved(qtbot, page, "Each request goes to the model it asks for.")
+    page.default_box.setCurrentIndex(0)
+    page.choose_default()
+    saved(qtbot, page, "There is no default model now.")
+    written = tomllib.loads(config_of(page).read_text(encoding="utf-8"))
+    assert "enforce_model" not in written.get("routing", {}) and list(written["aliases"]) == ["quick", "claude-*"]
+    page.claude_code_to("fake/gpt-test")  # the rule there already is changed in place
+    saved(qtbot, page, "Claude Code's requests now go to fake/gpt-test")
+    written = tomllib.loads(config_of(page).read_text(encoding="utf-8"))
+    assert written["aliases"] == {"quick": ["fake/gpt-test"], "claude-*": ["fake/gpt-test"]}
     fakes.run(fake.stop())
+
+
+def test_claude_codes_own_kinds_of_request_are_named() -> None:
+    slot = rule_doc("claude-code:subagent", ["fake/gpt-test"])
+    assert kind_words(slot) == "Claude Code's sub-agents" and kind_words(rule_doc("x-*", ["a/b"])) == "Pattern"
