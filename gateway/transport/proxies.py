@@ -36,8 +36,8 @@ class Proxy:
     scheme: str  # "http", "socks5" or "socks5h"
     host: str
     port: int
-    user: str = field(default="", repr=False, compare=False)
-    password: str = field(default="", repr=False, compare=False)
+    user: str = field(default="", repr=False)  # compared too: pooled tunnels are kept per credentials
+    password: str = field(default="", repr=False)
 
     @property
     def where(self) -> str:

@@ -41,8 +41,7 @@ def test_a_start_moves_proxy_passwords_into_the_secret_store(tmp_path: Path) -> 
     assert "cret-one" not in kept and "cret-two" not in kept
     assert 'proxy = "http://ann@proxy.corp:3128"  # the office proxy' in kept and kept.startswith("# my settings")
     assert 'proxy = "socks5://sam@10.1.1.1:1080"' in kept
-    assert settings.network.proxy == Proxy("http", "proxy.corp", 3128)
-    assert isinstance(settings.network.proxy, Proxy) and settings.network.proxy.password == "s@cret-one"
+    assert settings.network.proxy == Proxy("http", "proxy.corp", 3128, "ann", "s@cret-one")
     again = read_settings(where, ENV, secrets)  # the file has no password now: the store's is used
     own = dict(again.network.provider_proxies)["groq"]
     assert isinstance(own, Proxy) and (own.user, own.password) == ("sam", "cret-two")

@@ -214,3 +214,22 @@ async def test_sign_in_calls_take_the_subscriptions_proxy(plain_fake: FakeOpenAI
         await transport.aclose()
         await proxy.stop()
     assert [(s.method, s.target) for s in proxy.seen] == [("POST", url)]
+
+
+async def test_tunnels_are_pooled_per_credentials_too(ca: UpstreamCA, tls_fake: FakeOpenAI) -> None:
+    proxy = await ForwardProxy().start()
+    plan = ProxyPlan(
+        parse_proxy(f"http://ann:{PASSWORD}@{proxy.where}"), {"other": parse_proxy(f"http://bob:pw-bob@{proxy.where}")}
+    )
+    transport = Http1Transport(tls=ca.client_context(), proxies=plan)
+    url = f"https://{UPSTREAM_NAME}:{tls_fake.port}/v1/models"
+    try:
+        for party in ("acme", "other", "acme", "other"):
+            reply = await transport.send(UpstreamRequest(party, "GET", url, (("Authorization", f"Bearer {KEY}"),)))
+            await reply.read(1 << 16)
+            reply.release()
+    finally:
+        await transport.aclose()
+        await proxy.stop()
+    assert len(proxy.seen) == 2  # one tunnel each, each reused: never one opened with another's credentials
+    assert len({s.headers["Proxy-Authorization"] for s in proxy.seen}) == 2
