@@ -22,6 +22,7 @@ from gateway.admin.doctor import Finding, check_everything
 from gateway.admin.models import ModelRow, model_rows
 from gateway.admin.provider_keys import KeyChange, ProviderKeys
 from gateway.admin.providers import ProviderRow, Providers, ProviderTest
+from gateway.admin.proxies import Proxies
 from gateway.admin.rules import ModelRules, RuleDoc, RulesRead
 from gateway.admin.servers import ServerAdded, ServerDefinition, Servers
 from gateway.admin.settings import SettingsEdit, SettingsEdits, SettingsRead
@@ -83,6 +84,7 @@ class Control:
         # an apply reads both, so one change's undo must not race another's apply.
         changing = asyncio.Lock()
         self.settings_edits = SettingsEdits(settings_file, state, apply, changing)
+        self._proxies = Proxies(state, self.settings_edits, apply, changing)
         self._provider_keys = (
             ProviderKeys(state, _check_of(settings_file), apply, changing, lambda: self.gateway)
             if state is not None
@@ -143,6 +145,10 @@ class Control:
 
     async def change_settings(self, changes: Sequence[Change], actor: str) -> SettingsEdit:
         return await self.settings_edits.change(changes, actor)
+
+    async def set_proxy(self, table: str, address: str | None, user: str, password: str, actor: str) -> SettingsEdit:
+        """A proxy setting (``gateway.admin.proxies``): its password to the secret store, never the file."""
+        return await self._proxies.set(table, address, user, password, actor)
 
     async def store_provider_keys(self, provider: str, keys: tuple[str, ...], actor: str) -> KeyChange:
         if not self.providers_door.known(provider):

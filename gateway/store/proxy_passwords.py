@@ -17,8 +17,14 @@ from gateway.store.secrets import SecretStore
 from gateway.transport.proxies import Proxy, parse_proxy
 
 
-def _name(proxy: Proxy) -> str:
-    return f"proxy-password:{proxy.scheme}://{quote(proxy.user, safe='')}@{proxy.where}"
+def file_address(proxy: Proxy) -> str:
+    """What the config file keeps of a proxy: its address, with the user name but no password."""
+    return f"{proxy.scheme}://{quote(proxy.user, safe='')}@{proxy.where}" if proxy.user else proxy.url
+
+
+def entry_name(proxy: Proxy) -> str:
+    """The secret store's entry for the password of a proxy named with a user name."""
+    return f"proxy-password:{file_address(proxy)}"
 
 
 def with_password(store: SecretStore) -> Callable[[Proxy], Proxy]:
@@ -27,7 +33,7 @@ def with_password(store: SecretStore) -> Callable[[Proxy], Proxy]:
     def completed(proxy: Proxy) -> Proxy:
         if not proxy.user or proxy.password:
             return proxy
-        return replace(proxy, password=store.get(_name(proxy)) or "")
+        return replace(proxy, password=store.get(entry_name(proxy)) or "")
 
     return completed
 
@@ -46,7 +52,7 @@ def entry_names(config_file: Path) -> list[str]:
         except ValueError:
             continue
         if isinstance(proxy, Proxy) and proxy.user:
-            names.append(_name(proxy))
+            names.append(entry_name(proxy))
     return names
 
 
@@ -60,8 +66,8 @@ def move_passwords_out(path: Path, store: SecretStore, check: Callable[[Path], o
         except ValueError:
             continue  # loading says what is wrong with it
         if isinstance(proxy, Proxy) and proxy.password:
-            store.set(_name(proxy), proxy.password)
-            changes.append((table, "proxy", f"{proxy.scheme}://{quote(proxy.user, safe='')}@{proxy.where}"))
+            store.set(entry_name(proxy), proxy.password)
+            changes.append((table, "proxy", file_address(proxy)))
     if changes:
         edit_config(path, changes, check)
     return len(changes)
