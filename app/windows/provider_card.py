@@ -21,6 +21,7 @@ class CardActions:
     remove: Act  # a stored key, or a server added here
     address: Act
     models: Act
+    connection: Act
 
 
 class ProviderCard(QFrame):
@@ -61,6 +62,7 @@ class ProviderCard(QFrame):
         menu = QMenu(self.more)
         menu.addAction("Change its address…", lambda: self._act(actions.address))
         menu.addAction("Offer only some of its models…", lambda: self._act(actions.models))
+        menu.addAction("Connection…", lambda: self._act(actions.connection))
         self.more.setMenu(menu)
         buttons.addWidget(self.more)
         buttons.addStretch(1)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QInputDialog, QLabel, QMessa
 
 from app.viewmodels.providers import Card, cards, removal_words
 from app.windows.confirm import confirm
+from app.windows.network_settings import ConnectionDialog
 from app.windows.page import ACTOR, Context, Edited, Page
 from app.windows.provider_card import CardActions, ProviderCard
 from app.windows.provider_key_dialog import KeyAndAddress, ProviderKeyDialog
@@ -78,6 +79,7 @@ class ProvidersPage(Page):
             remove=self.remove,
             address=lambda c: self.set_address(c.id),
             models=lambda c: self.set_models(c.id),
+            connection=lambda c: self.set_connection(c.id),
         )
 
     # --- what is shown -------------------------------------------------------------------------
@@ -252,6 +254,15 @@ class ProvidersPage(Page):
         if ok:
             models = [m.strip() for m in text.split(",") if m.strip()]
             self._configure(row, "models", models or None, "model list")
+
+    def set_connection(self, provider: str) -> None:
+        """Its own proxy, or none, or the Network setting's (``[providers.<id>] proxy``)."""
+        row = self._row(provider)
+
+        def read(config: dict[str, Any]) -> None:
+            self._open(ConnectionDialog(self, row["id"], row["name"], (config.get("providers") or {}).get(row["id"])))
+
+        self.context.tasks.run_blocking(self.context.setup.config, read, lambda m: self.say(m, error=True), self)
 
     def _configure(self, row: ProviderRow, key: str, value: Any, what: str) -> None:
         """One field of the provider's table in the settings file; refused with the reason when

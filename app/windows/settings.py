@@ -1,8 +1,9 @@
 """Settings: where the gateway listens (port, LAN mode with its client keys, keys on this
-computer too), start at login, theme, log level and the data folder. Everything lands in the
-settings file through the gateway's admin door: checked the way a start reads it, applied to the
-running gateway and audited, or refused with the reason. Moving the
-data folder stops the gateway while everything moves, then starts it from the new place."""
+computer too), start at login, theme, log level, the data folder and the network (proxy, company
+certificate: app/windows/network_settings.py). Everything lands in the settings file through the
+gateway's admin door: checked the way a start reads it, applied to the running gateway and
+audited, or refused with the reason. Moving the data folder stops the gateway while everything
+moves, then starts it from the new place."""
 
 from __future__ import annotations
 
@@ -39,11 +40,12 @@ from app.viewmodels.table import Column, field, stamp
 from app.windows.confirm import confirm
 from app.windows.connect import restore_all_tools
 from app.windows.key_dialog import Budgets, KeyDialog, NewKeyDialog, budgets_text
+from app.windows.network_settings import NetworkBox
 from app.windows.page import ACTOR, Context, Edited, Page, fit_rows, table
 from app.windows.passphrase_dialog import PassphraseDialog, set_aside_secrets
 from app.windows.updates_box import UpdatesBox
 from app.windows.widgets.elided_label import ElidedLabel
-from gateway import LOG_LEVELS, MOVABLE, ClientKey, Control, CreatedKey, Fix, secrets_place
+from gateway import LOG_LEVELS, MOVABLE, ClientKey, Control, CreatedKey, Fix, StatusDocument, secrets_place
 
 THEME_NAMES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
 LAN_KEY_LABEL = "LAN"
@@ -156,6 +158,8 @@ class SettingsPage(Page):
         self.secrets.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         local.addRow("Secrets kept in", self.secrets)
         self.layout_.addWidget(here)
+        self.network = NetworkBox(self)  # the proxy and a company certificate
+        self.layout_.addWidget(self.network)
         self.updates = UpdatesBox(context.updater, self.change_config)
         self.layout_.addWidget(self.updates)
 
@@ -172,6 +176,9 @@ class SettingsPage(Page):
         if self.context.host.serving:
             self.ask(lambda control: control.keys(), self._keys)
 
+    def show_status(self, status: StatusDocument | None) -> None:
+        self.network.show_network(status.get("network") if status is not None else None)
+
     def _secrets(self, store: Any) -> None:
         self.secrets.setText("\n".join(part for part in secrets_place(store.kind, store.where) if part))
 
@@ -184,6 +191,7 @@ class SettingsPage(Page):
         self.theme.setCurrentIndex(self.theme.findData(theme_of(config)))
         self.log_level.setCurrentIndex(self.log_level.findData(log_level_of(config)))
         self.updates.read(config)
+        self.network.read(config)
         override = self.context.setup.port
         self.port_note.setText(
             f"This run listens on port {override}, given on the command line; "
