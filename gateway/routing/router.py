@@ -68,7 +68,7 @@ class Router:
         self._chains_version = -1
         self._named: dict[str, tuple[Target, ...]] = {}  # a name's routes, for the model lists of _named_version
         self._named_version = -1
-        self._candidates: dict[tuple[str, str, str], Candidate] = {}  # (provider, model, key label) -> candidate
+        self._candidates: dict[tuple[str, str], dict[str, Candidate]] = {}  # (provider, model) -> key label -> it
         self._payload_limits = dict(payload_limits or {})  # provider -> most body bytes it takes
         self._smallest_payload_limit = min(self._payload_limits.values(), default=float("inf"))
         self._auto_version = -1
@@ -307,14 +307,18 @@ class Router:
             pool = self._pools.get(target.provider)
             if pool is None:
                 continue
+            # Candidates are remembered, by route and key label: a request's usual routes are the
+            # same few, and a frozen object costs more to make than to look up.
+            route = (target.provider, target.upstream_model)
+            mine = known.get(route)
+            if mine is None:
+                if len(known) >= MAX_REMEMBERED:
+                    known.clear()  # pinned names come from clients: keep the memory bounded
+                mine = known[route] = {}
             for cred in pool.order():
-                # Candidates are remembered: a request's usual routes are the same few, and a
-                # frozen object costs more to make than to look up.
-                candidate = known.get((target.provider, target.upstream_model, cred.label))
+                candidate = mine.get(cred.label)
                 if candidate is None or candidate.cred is not cred:
-                    if len(known) >= MAX_REMEMBERED:
-                        known.clear()  # pinned names come from clients: keep the memory bounded
-                    candidate = known[(target.provider, target.upstream_model, cred.label)] = Candidate(target, cred)
+                    candidate = mine[cred.label] = Candidate(target, cred)
                 if cred.source is not None and (problem := cred.source.problem()):
                     rejected.append(Rejection(candidate.route, problem))
                     continue
