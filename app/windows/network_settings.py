@@ -65,9 +65,13 @@ class ProxyFields(QWidget):
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setAccessibleName("Proxy password")
+        wide = self.address.fontMetrics().horizontalAdvance("socks5://proxy.example.com:1080") + 40
+        for field in (self.address, self.user, self.password):
+            field.setMinimumWidth(wide)  # an address fits; the fields do not stretch across the page
         self.details = QWidget()
         form = QFormLayout(self.details)
         form.setContentsMargins(24, 0, 0, 0)  # under "This proxy:", as its part
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         form.addRow("Address", self.address)
         form.addRow("User name", self.user)
         form.addRow("Password", self.password)
@@ -144,7 +148,6 @@ class NetworkBox(QGroupBox):
         self.page = page
         self.ca_file: str | None = None
         form = QFormLayout(self)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         self.fields = ProxyFields()
         form.addRow("Proxy", self.fields)
         apply_row = QHBoxLayout()
@@ -157,15 +160,15 @@ class NetworkBox(QGroupBox):
         self.in_use.setObjectName("muted")
         self.in_use.setWordWrap(True)
         form.addRow("In use now", self.in_use)
-        certificate = QHBoxLayout()
-        self.ca_label = ElidedLabel(NO_CA)
-        certificate.addWidget(self.ca_label, 1)
+        certificate = QHBoxLayout()  # the buttons first: a long path is shortened after them
         self.choose_ca = QPushButton("Choose…")
         self.choose_ca.clicked.connect(self.pick_ca_file)
         certificate.addWidget(self.choose_ca)
         self.remove_ca = QPushButton("Remove")
         self.remove_ca.clicked.connect(lambda: self.set_ca_file(None))
         certificate.addWidget(self.remove_ca)
+        self.ca_label = ElidedLabel(NO_CA)
+        certificate.addWidget(self.ca_label, 1)
         form.addRow("Company certificate", certificate)
 
     def read(self, config: dict[str, Any]) -> None:
