@@ -12,6 +12,10 @@ gateway (``"applied": true``, ``"applies": "now"``) or refused with the reason, 
     PATCH  /admin/settings                {"changes": [{"table", "key", "value"}]}; a null value
                                           removes the key; refused whole when the result would
                                           not start
+    PUT    /admin/proxy                   {"table", "address", "user", "password"}: a proxy setting
+                                          ("network", "subscriptions" or "providers.<id>"; address
+                                          null, "direct" or the proxy's), its password kept in the
+                                          secret store, never the file (``gateway.admin.proxies``)
 """
 
 from __future__ import annotations
@@ -101,6 +105,16 @@ class ConfigRoutes:
         changes = parse_changes((await read_json(request, _BODY_LIMIT)).obj)
         return json_answer(await self._control.change_settings(changes, request[ACTOR]))
 
+    async def set_proxy(self, request: web.BaseRequest) -> web.Response:
+        body = (await read_json(request, _BODY_LIMIT)).obj
+        table, address = body.get("table"), body.get("address")
+        user, password = body.get("user", ""), body.get("password", "")
+        if not isinstance(table, str) or not (address is None or isinstance(address, str)):
+            raise InvalidRequest('a proxy is {"table", "address", "user", "password"}', param="table")
+        if not isinstance(user, str) or not isinstance(password, str):
+            raise InvalidRequest("'user' and 'password' are text", param="user")
+        return json_answer(await self._control.set_proxy(table, address, user, password, request[ACTOR]))
+
     def register(self, router: Router) -> None:
         admin = self._admin.admin_route
         router.add("GET", "/admin/providers", admin(self.providers))
@@ -110,3 +124,4 @@ class ConfigRoutes:
         router.add_prefixed("DELETE", "/admin/providers/", admin(self.provider_action))
         router.add("GET", "/admin/settings", admin(self.settings))
         router.add("PATCH", "/admin/settings", admin(self.change_settings, json_body=True))
+        router.add("PUT", "/admin/proxy", admin(self.set_proxy, json_body=True))

@@ -1,13 +1,14 @@
 """The admin door for a proxy with credentials (``Control.set_proxy``): the address to the settings
 file with the user name alone, the password to the secret store and used at once; a new password
 for the same address applied on its own; a refused change puts the stored password back; nothing
-of the password in the file, the audit log or an error."""
+of the password in the file, the audit log, an answer or an error; the same over ``PUT /admin/proxy``."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import aiohttp
 import pytest
 from conftest import StartGateway
 from fakes.forward_proxy import ForwardProxy
@@ -22,6 +23,7 @@ from gateway.store.secrets import MemorySecrets
 from gateway.transport.proxies import Proxy
 
 PASSWORD = "hunter2-proxy-pass"
+TOKEN = "sb-admin-test-token-0000000000000000000000"
 
 
 async def test_a_proxy_password_goes_to_the_store_and_a_refusal_puts_it_back(
@@ -62,3 +64,29 @@ async def test_a_proxy_password_goes_to_the_store_and_a_refusal_puts_it_back(
     assert stored == [{"setting": "network.proxy", "proxy": f"http://ann@{proxy.where}"}] * 2
     text = json.dumps(events) + config_file.read_text()
     assert PASSWORD not in text and "second-pass" not in text and "third-pass" not in text
+
+
+async def test_over_http_the_proxy_route_keeps_the_password_out_of_the_file_and_the_answer(
+    start_gateway: StartGateway, tmp_path: Path
+) -> None:
+    secrets = MemorySecrets()
+    config_file = tmp_path / "config0.toml"
+
+    def read(path: Path = config_file) -> Settings:
+        return load_settings(path, {}, port=0, proxy_password=with_password(secrets))
+
+    gateway = await start_gateway(
+        secrets=secrets, reload=read, settings_file=SettingsFile(config_file, read), admin_token=TOKEN
+    )
+    body = {"table": "network", "address": "socks5://proxy.corp:1080", "user": "sam", "password": PASSWORD}
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {TOKEN}"}) as session:
+        async with session.put(f"{gateway.url}/admin/proxy", json=body) as reply:
+            answer = await reply.text()
+            assert reply.status == 200, answer
+        async with session.put(f"{gateway.url}/admin/proxy", json={**body, "address": "ftp://x:1"}) as reply:
+            refused = await reply.text()
+            assert reply.status == 400 and "is not a proxy address" in refused
+    assert json.loads(answer)["applied"] is True
+    assert 'proxy = "socks5://sam@proxy.corp:1080"' in config_file.read_text()
+    assert secrets.values["proxy-password:socks5://sam@proxy.corp:1080"] == PASSWORD
+    assert PASSWORD not in answer + refused + json.dumps(audited(gateway))
