@@ -36,7 +36,7 @@ from gateway import Change, Control, NetworkStatus
 SYSTEM = "Use this computer's settings"
 NO_CA = "None: only the certificates this computer trusts"
 CA_FILES = "Certificates (*.pem *.crt *.cer);;All files (*)"
-KEPT = "Kept; type a new one to change it"
+KEPT = "Leave empty to keep the saved one"
 
 
 class ProxyFields(QWidget):
@@ -87,7 +87,7 @@ class ProxyFields(QWidget):
         self.address.setText(choice.address)
         self.user.setText(choice.user)
         self.password.clear()
-        self.password.setPlaceholderText(KEPT if choice.user else "Optional")
+        self.password.setPlaceholderText(KEPT if choice.user else "Optional")  # a user name: one may be saved
 
     def wanted(self) -> ProxyChoice:
         mode = next(m for m, b in self.buttons.items() if b.isChecked())

@@ -2,7 +2,8 @@
 settings file with the user name alone, the password to the secret store, never to the file, a
 log or the audit log. The password is stored first (so the apply that follows reaches the proxy
 with it) and put back as it was when the settings are refused; a new password for an address the
-file names already is applied on its own. Audited as a settings edit (the address with the user
+file names already is applied on its own; a password no proxy in the file names any more is
+forgotten. Audited as a settings edit (the address with the user
 name) and, when a password was stored, ``proxy.password_stored`` naming the setting and address.
 """
 
@@ -15,7 +16,7 @@ from gateway.admin.applying import Apply, applies, apply_or_undo, audited, carri
 from gateway.admin.settings import SettingsEdit, SettingsEdits
 from gateway.admin.state import State
 from gateway.errors import InvalidRequest, RouteNotFound
-from gateway.store.proxy_passwords import entry_name, file_address
+from gateway.store.proxy_passwords import entry_name, entry_names, file_address
 from gateway.store.secrets import SecretStore
 from gateway.transport.proxies import DIRECT, Proxy, parse_proxy
 
@@ -58,11 +59,21 @@ class Proxies:
         if not _TABLE.fullmatch(table):
             raise InvalidRequest(f"{table!r} takes no proxy", param="table")
         value, proxy, secret = _address(address, user, password) if address is not None else (None, None, "")
+        named = await self._named()
         if not secret or proxy is None or not proxy.user:
-            return await self._edits.change([(table, "proxy", value)], actor)
-        if self._state is None:
+            edit = await self._edits.change([(table, "proxy", value)], actor)
+        elif self._state is None:
             raise RouteNotFound(NO_SECRETS)
-        return await carried_through(self._with_password(self._state, table, proxy, secret, actor))
+        else:
+            edit = await carried_through(self._with_password(self._state, table, proxy, secret, actor))
+        if self._state is not None and (gone := named - await self._named()):
+            await asyncio.to_thread(_forget, self._state.secrets, gone)
+        return edit
+
+    async def _named(self) -> frozenset[str]:
+        """The password entries the settings file's proxies name: one it names no more is forgotten."""
+        found = self._edits.file
+        return frozenset(await asyncio.to_thread(entry_names, found.path) if found is not None else ())
 
     async def _with_password(self, state: State, table: str, proxy: Proxy, secret: str, actor: str) -> SettingsEdit:
         store, name = state.secrets, entry_name(proxy)
@@ -82,6 +93,11 @@ class Proxies:
             state, actor, "proxy.password_stored", {"setting": f"{table}.proxy", "proxy": file_address(proxy)}
         )
         return edit
+
+
+def _forget(store: SecretStore, names: frozenset[str]) -> None:
+    for name in names:
+        store.delete(name)
 
 
 def _keep(store: SecretStore, name: str, value: str | None) -> None:

@@ -118,7 +118,9 @@ def test_a_proxy_set_in_settings_carries_requests_and_keeps_its_password_out_of_
         text = config_text(app)
         assert f'proxy = "http://ann@{proxy.where}"' in text and PASSWORD not in text
         assert PASSWORD in app.secrets.values.values()  # type: ignore[attr-defined]
-        assert not box.fields.password.text() and box.fields.password.placeholderText().startswith("Kept")
+        assert not box.fields.password.text() and box.fields.password.placeholderText().startswith(
+            "Leave empty to keep"
+        )
         qtbot.waitUntil(lambda: box.in_use.text() == f"Going through {proxy.where}, set here.", timeout=WAIT)
         assert chat(app) == 200
         assert [(s.method, s.target) for s in proxy.seen] == [("CONNECT", f"{UPSTREAM_NAME}:{cloud.port}")]

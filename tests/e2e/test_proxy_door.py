@@ -1,7 +1,8 @@
 """The admin door for a proxy with credentials (``Control.set_proxy``): the address to the settings
 file with the user name alone, the password to the secret store and used at once; a new password
-for the same address applied on its own; a refused change puts the stored password back; nothing
-of the password in the file, the audit log, an answer or an error; the same over ``PUT /admin/proxy``."""
+for the same address applied on its own; a refused change puts the stored password back, and one
+no proxy names any more is forgotten; nothing of the password in the file, the audit log, an answer
+or an error; the same over ``PUT /admin/proxy``."""
 
 from __future__ import annotations
 
@@ -58,6 +59,11 @@ async def test_a_proxy_password_goes_to_the_store_and_a_refusal_puts_it_back(
     assert secrets.values[entry] == "second-pass" and "third-pass" not in str(refused.value)
     with pytest.raises(InvalidRequest):
         await control.set_proxy("server", "direct", "", "", "test")
+    await control.set_proxy("subscriptions", f"http://{proxy.where}", "ann", "", "test")  # the same entry
+    await control.set_proxy("network", "direct", "", "", "test")
+    assert secrets.values[entry] == "second-pass"  # still named by [subscriptions]
+    await control.set_proxy("subscriptions", None, "", "", "test")
+    assert entry not in secrets.values  # named by no proxy any more: forgotten
 
     events = audited(gateway)
     stored = [payload for action, payload in events if action == "proxy.password_stored"]
