@@ -1,5 +1,5 @@
-"""Client keys in dialogs: a new one's label and optional dollar budgets, asked first; then the key,
-shown the one time it can be, selectable, with a copy button."""
+"""Client keys in dialogs: a new one's label and optional dollar budgets, asked first; an existing
+key's budgets changed; then the key, shown the one time it can be, selectable, with a copy button."""
 
 from __future__ import annotations
 
@@ -43,23 +43,32 @@ def budgets_text(limits: Mapping[str, float]) -> str:
     return ", ".join(said) or "none"
 
 
-class NewKeyDialog(QDialog):
-    """Who or what a new key is for, and what it may spend; ``create`` gets the label and budgets."""
+class BudgetsDialog(QDialog):
+    """A key's budget fields under ``rows`` (a new key's label), what a budget does, and where what
+    does not make sense is said. ``take`` gets the budgets once they are amounts, and says whether
+    the dialog is done (else it has said why not and stays open)."""
 
-    def __init__(self, create: Callable[[str, Budgets], None], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        act: str,
+        rows: list[tuple[str, QWidget]],
+        limits: Mapping[str, float],
+        take: Callable[[Budgets], bool],
+        parent: QWidget | None,
+    ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("New client key")
-        self._create = create
+        self._take = take
+        self.setWindowTitle(title)
         layout = QVBoxLayout(self)
         form = QFormLayout()
-        self.label = QLineEdit()
-        self.label.setPlaceholderText("e.g. laptop, build server")
-        form.addRow("&Who or what will use it", self.label)
+        for label, widget in rows:
+            form.addRow(label, widget)
         self.budgets: dict[str, QLineEdit] = {}
-        for name, title in BUDGET_FIELDS:
-            field = self.budgets[name] = QLineEdit()
+        for name, field_title in BUDGET_FIELDS:
+            field = self.budgets[name] = QLineEdit(f"{limits[name]:.2f}" if name in limits else "")
             field.setPlaceholderText("optional — no budget")
-            form.addRow(title, field)
+            form.addRow(field_title, field)
         layout.addLayout(form)
         about = QLabel(
             "Once a budget is spent, requests with this key are refused until it frees up. "
@@ -74,34 +83,64 @@ class NewKeyDialog(QDialog):
         self.error.hide()
         layout.addWidget(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create key")
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(act)
         buttons.accepted.connect(self.done_typing)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.setMinimumWidth(440)
 
     def done_typing(self) -> None:
-        """Create the key if what was typed makes sense; else say what does not, and stay open."""
-        label = self.label.text().strip()
-        if not label:
-            self._say("Give the key a label: who or what will use it.")
-            return
+        """Act if what was typed makes sense; else say what does not, and stay open."""
         budgets: Budgets = {}
         for name, title in BUDGET_FIELDS:
             try:
                 amount = budget(self.budgets[name].text())
             except ValueError:
                 words = title.replace("&", "").replace(" ($)", "").lower()
-                self._say(f"The {words} is not an amount of dollars: write it like 5 or 2.50, or leave it empty.")
+                self.say(f"The {words} is not an amount of dollars: write it like 5 or 2.50, or leave it empty.")
                 return
             if amount is not None:
                 budgets[name] = amount
-        self._create(label, budgets)
-        self.accept()
+        if self._take(budgets):
+            self.accept()
 
-    def _say(self, text: str) -> None:
+    def say(self, text: str) -> None:
         self.error.setText(text)
         self.error.show()
+
+
+class NewKeyDialog(BudgetsDialog):
+    """Who or what a new key is for, and what it may spend; ``create`` gets the label and budgets."""
+
+    def __init__(self, create: Callable[[str, Budgets], None], parent: QWidget | None = None) -> None:
+        self.label = QLineEdit()
+        self.label.setPlaceholderText("e.g. laptop, build server")
+        rows: list[tuple[str, QWidget]] = [("&Who or what will use it", self.label)]
+        super().__init__("New client key", "Create key", rows, {}, self._made, parent)
+        self._create = create
+
+    def _made(self, budgets: Budgets) -> bool:
+        label = self.label.text().strip()
+        if not label:
+            self.say("Give the key a label: who or what will use it.")
+            return False
+        self._create(label, budgets)
+        return True
+
+
+class ChangeBudgetDialog(BudgetsDialog):
+    """A key's budgets as they are, to change; ``change`` gets the new ones (none: no budget)."""
+
+    def __init__(
+        self, label: str, limits: Mapping[str, float], change: Callable[[Budgets], None], parent: QWidget | None = None
+    ) -> None:
+        rows: list[tuple[str, QWidget]] = [("Client key", QLabel(label))]
+        super().__init__(f"Budget of {label}", "Change budget", rows, limits, self._changed, parent)
+        self._change = change
+
+    def _changed(self, budgets: Budgets) -> bool:
+        self._change(budgets)
+        return True
 
 
 class KeyDialog(QDialog):

@@ -39,6 +39,7 @@ from app.viewmodels.settings import (
 from app.viewmodels.table import Column, field, stamp
 from app.windows.confirm import confirm
 from app.windows.connect import restore_all_tools
+from app.windows.key_budget import change_budget
 from app.windows.key_dialog import Budgets, KeyDialog, NewKeyDialog, budgets_text
 from app.windows.network_settings import NetworkBox
 from app.windows.page import ACTOR, Context, Edited, Page, fit_rows, table
@@ -111,7 +112,12 @@ class SettingsPage(Page):
         keys_layout.addRow(self.no_keys)
         fit_rows(self.keys_view, 0)
         buttons = QHBoxLayout()
-        for text, act in (("Create key…", self.create_key), ("Revoke", self.revoke_key)):
+        self.keys_view.doubleClicked.connect(self.change_budget)
+        for text, act in (
+            ("Create key…", self.create_key),
+            ("Change budget…", self.change_budget),
+            ("Revoke", self.revoke_key),
+        ):
             button = QPushButton(text)
             button.clicked.connect(act)
             buttons.addWidget(button)
@@ -271,6 +277,9 @@ class SettingsPage(Page):
             then(created)
 
         self.ask(make, made)
+
+    def change_budget(self) -> None:
+        change_budget(self, self.keys_view, self.keys_model, self._keys)
 
     def revoke_key(self) -> None:
         rows = self.keys_view.selectionModel().selectedRows()
