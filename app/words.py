@@ -26,6 +26,7 @@ BUTTONS: dict[FixId, str] = {
     "sign_in_copilot": "Sign in with GitHub instead",
     "unlock_secrets": "Enter the passphrase…",
     "set_aside_secrets": "Set the unreadable file aside…",
+    "trust_certificate": "Choose a company certificate…",
 }
 OFFLINE = "Check the internet connection."
 _UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -297,6 +298,23 @@ def undoing(config: dict[str, Any], changes: Sequence[Change]) -> list[Change]:
             table = table.get(part, {}) if isinstance(table, dict) else {}
         undo.append((section, key, table.get(key) if isinstance(table, dict) else None))
     return undo
+
+
+def bring_into_view(widget: QWidget) -> None:
+    """Scroll the page ``widget`` is on to it and give it the focus, once the page is laid out (a
+    fix button that opens another page at the place that makes the fix)."""
+
+    def scroll() -> None:
+        if not shiboken6.isValid(widget):
+            return
+        parent = widget.parentWidget()
+        while parent is not None and not isinstance(parent, QScrollArea):
+            parent = parent.parentWidget()
+        if parent is not None:
+            parent.ensureWidgetVisible(widget)
+        widget.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    QTimer.singleShot(0, scroll)
 
 
 def fit_rows(view: QAbstractItemView, rows: int) -> None:

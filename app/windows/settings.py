@@ -42,7 +42,7 @@ from app.windows.connect import restore_all_tools
 from app.windows.key_budget import change_budget
 from app.windows.key_dialog import Budgets, KeyDialog, NewKeyDialog, budgets_text
 from app.windows.network_settings import NetworkBox
-from app.windows.page import ACTOR, Context, Edited, Page, fit_rows, table
+from app.windows.page import ACTOR, Context, Edited, Page, bring_into_view, fit_rows, table
 from app.windows.passphrase_dialog import PassphraseDialog, set_aside_secrets
 from app.windows.updates_box import UpdatesBox
 from app.windows.widgets.elided_label import ElidedLabel
@@ -55,7 +55,7 @@ NO_KEYS = "No client keys yet. Programs on this computer need none unless asked 
 
 class SettingsPage(Page):
     title = "Settings"
-    fixes = Page.fixes | {"add_client_key", "unlock_secrets", "set_aside_secrets"}
+    fixes = Page.fixes | {"add_client_key", "unlock_secrets", "set_aside_secrets", "trust_certificate"}
     shows_failures = True  # where the address is chosen: a start that failed there says so, with its fix
 
     def __init__(self, context: Context) -> None:
@@ -260,6 +260,8 @@ class SettingsPage(Page):
             PassphraseDialog(self).open()
         elif fix.id == "set_aside_secrets":
             set_aside_secrets(self)
+        elif fix.id == "trust_certificate":  # where one is chosen, not the file dialog unasked
+            bring_into_view(self.network.choose_ca)
         else:
             super().make_fix(fix)
 

@@ -13,6 +13,7 @@ from app.windows.accounts import AccountsPage
 from app.windows.overview import OverviewPage
 from app.windows.provider_key_dialog import ProviderKeyDialog
 from app.windows.providers import ProvidersPage
+from app.windows.settings import SettingsPage
 from app.words import Said
 from gateway import Fix
 
@@ -47,3 +48,19 @@ def test_a_provider_without_a_key_offers_its_key_dialog_from_any_page(qtbot: QtB
     assert app.window.current is providers
     assert isinstance(providers.dialog, ProviderKeyDialog) and providers.dialog.isVisible()
     assert "Groq" in providers.dialog.windowTitle()
+
+
+def test_an_untrusted_certificate_offers_the_company_certificate_in_settings(qtbot: QtBot, make_app: MakeApp) -> None:
+    app = make_app()
+    app.window.resize(1024, 640)
+    app.window.show()
+    settings = app.window.pages[SettingsPage.title]
+    assert isinstance(settings, SettingsPage)
+    overview = app.window.go(OverviewPage.title)
+    untrusted = Said("The certificate of api.example.com is not trusted.", Fix("trust_certificate", "api.example.com"))
+    overview.say(untrusted, error=True)
+    assert overview.fix_button.isVisibleTo(overview) and overview.fix_button.text() == "Choose a company certificate…"
+    overview.fix_button.click()
+    assert app.window.current is settings
+    choose = settings.network.choose_ca
+    qtbot.waitUntil(lambda: not choose.visibleRegion().isEmpty() and choose.hasFocus(), timeout=WAIT_MS)
