@@ -157,6 +157,8 @@ STEPS: tuple[str, ...] = (
     # 8: the money view: each request's cost in dollars and at list price, and the client tool
     # that sent it (a roll-up dimension of its own). Rows from before had no prices: those that
     # used tokens count as unpriced (in the roll-ups, the hours' successful requests that did).
+    # Of the rows, only the newest thousand are marked (a "recent" view shows 50): reports read
+    # the roll-ups, and an UPDATE of every row would hold a start for seconds on a big ledger.
     """
     ALTER TABLE usage ADD COLUMN cost REAL NOT NULL DEFAULT 0;
     ALTER TABLE usage ADD COLUMN list_cost REAL NOT NULL DEFAULT 0;
@@ -165,7 +167,8 @@ STEPS: tuple[str, ...] = (
     ALTER TABLE usage_rollup ADD COLUMN cost REAL NOT NULL DEFAULT 0;
     ALTER TABLE usage_rollup ADD COLUMN list_cost REAL NOT NULL DEFAULT 0;
     ALTER TABLE usage_rollup ADD COLUMN unpriced INTEGER NOT NULL DEFAULT 0;
-    UPDATE usage SET unpriced = 1 WHERE kind = 'request' AND prompt + completion > 0;
+    UPDATE usage SET unpriced = 1
+        WHERE id > (SELECT IFNULL(MAX(id), 0) - 1000 FROM usage) AND kind = 'request' AND prompt + completion > 0;
     UPDATE usage_rollup SET unpriced = successful WHERE prompt + completion > 0;
     PRAGMA user_version = 8;
     """,

@@ -115,3 +115,22 @@ def test_a_journal_line_written_before_the_money_columns_is_replayed(tmp_path: P
     finally:
         writer.close()
     assert [(r["request_id"], r["prompt"], r["cost"], r["tool"]) for r in rows] == [("req_old", 3, 0.0, "")]
+
+
+def test_step_8_marks_only_the_rows_a_recent_view_shows_so_a_big_ledger_is_not_rewritten(tmp_path: Path) -> None:
+    """An UPDATE of every row takes seconds and a WAL the ledger's size on a ledger of millions;
+    the reports read the roll-ups, so only the newest rows (what "recent" shows) are marked."""
+    conn = v7(tmp_path / FILE_NAME)
+    conn.executemany(
+        "INSERT INTO usage (ts, request_id, kind, caller, protocol, model, provider, account, upstream_model,"
+        " prompt, completion, cached, reasoning, estimated, status, error, latency_ms, ttfb_ms, attempts)"
+        " VALUES (?, ?, 'request', 'key_a', 'openai-chat', 'gpt-5', 'openai', 'k', 'gpt-5',"
+        " 10, 5, 0, 0, 0, 200, '', 1.0, NULL, 1)",
+        [(BASE + n, f"r{n}") for n in range(5000)],
+    )
+    changed = conn.total_changes
+    db.migrate(conn)
+    assert conn.total_changes - changed <= 1001  # the newest thousand rows and the roll-up's hour
+    marked = conn.execute("SELECT request_id, unpriced FROM usage ORDER BY id DESC LIMIT 1").fetchone()
+    assert marked == ("r4999", 1)
+    assert conn.execute("SELECT unpriced FROM usage WHERE request_id = 'old'").fetchone() == (0,)
