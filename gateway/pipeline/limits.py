@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import NoReturn, TypedDict
 
 from gateway.auth.callers import UNLIMITED, Caller
 from gateway.clock import Clock
@@ -87,16 +87,13 @@ class Limits:
         for window, need, limit, what in checks:
             if limit is None:
                 continue
+            if limit == 0:
+                self._stopped(caller, f"Rate limit reached: this key's limit is 0 {what}.", window)
             # A request larger than a whole window's allowance waits for an empty window, not forever.
             wait = window.wait(now, min(need, limit), limit)
             if wait > 0:
                 self._denied[caller.id] = self._denied.get(caller.id, 0) + 1
-                seconds = max(1, math.ceil(wait))
-                raise LimitExceeded(
-                    f"Rate limit reached for this key ({caller.tier} tier: {limit:,} {what}). "
-                    f"Try again in {seconds} s.",
-                    retry_after=seconds,
-                )
+                raise over_limit(caller, limit, what, wait)
         if quota.dollars_per_day is not None or quota.dollars_per_month is not None:
             self._check_budgets(caller, meter, now)
         meter.requests_minute.add(now, 1)
@@ -113,16 +110,22 @@ class Limits:
         for window, budget, per in budgets:
             if budget is None:
                 continue
+            if budget == 0:
+                self._stopped(caller, f"This key has a budget of $0.00 {per}: it may spend nothing.", window)
             wait = window.wait(now, 1, round(budget * MICRO))  # one more millionth fits: spent < budget
             if wait > 0:
                 self._denied[caller.id] = self._denied.get(caller.id, 0) + 1
-                seconds = max(1, math.ceil(wait))
-                spent = window.total(now) / MICRO
-                raise LimitExceeded(
-                    f"This key's budget of ${budget:,.2f} {per} is spent (${spent:,.2f} used). "
-                    f"It frees up in {_span(seconds)}.",
-                    retry_after=seconds,
-                )
+                raise over_budget(budget, per, window.total(now) / MICRO, wait)
+
+    async def reserve(self, caller: Caller, tokens: int) -> Ticket | None:
+        """``admit`` as every back end offers it (``LimitBook``): shared windows answer over the network."""
+        return self.admit(caller, tokens)
+
+    def _stopped(self, caller: Caller, message: str, window: Window) -> NoReturn:
+        """Refuse a key whose limit is 0: nothing frees up, so the refusal names no time (its
+        Retry-After, which a 429 needs, is the window's span)."""
+        self._denied[caller.id] = self._denied.get(caller.id, 0) + 1
+        raise LimitExceeded(message, retry_after=round(window.slots * window.width))
 
     def settle(self, ticket: Ticket | None, used: int, dollars: float = 0.0) -> None:
         """Replace a reservation with the tokens really used, and add what the answer cost."""
@@ -187,6 +190,22 @@ class Limits:
         """Requests refused per caller since the last call (the audit log gets them per minute)."""
         denied, self._denied = self._denied, {}
         return denied
+
+
+def over_limit(caller: Caller, limit: int, what: str, wait: float) -> LimitExceeded:
+    seconds = max(1, math.ceil(wait))
+    return LimitExceeded(
+        f"Rate limit reached for this key ({caller.tier} tier: {limit:,} {what}). Try again in {seconds} s.",
+        retry_after=seconds,
+    )
+
+
+def over_budget(budget: float, per: str, spent: float, wait: float) -> LimitExceeded:
+    seconds = max(1, math.ceil(wait))
+    return LimitExceeded(
+        f"This key's budget of ${budget:,.2f} {per} is spent (${spent:,.2f} used). It frees up in {_span(seconds)}.",
+        retry_after=seconds,
+    )
 
 
 def _span(seconds: int) -> str:

@@ -121,3 +121,23 @@ async def test_a_restart_restores_the_spend_from_the_ledger() -> None:
     with pytest.raises(LimitExceeded, match=r"per month \(the last 30 days\) is spent \(\$1.00 used\)"):
         limits.admit(month, 1)  # the spend of 31 days ago is not counted, nor the month's in the day
     assert limits.usage(month)["dollars_per_day"]["used"] == 0
+
+
+@pytest.mark.parametrize(
+    ("quota", "words"),
+    [
+        (Quota(requests_per_minute=0), "0 requests per minute"),
+        (Quota(tokens_per_day=0), "0 tokens per day"),
+        (Quota(dollars_per_day=0), "a budget of $0.00 per day"),
+        (Quota(dollars_per_month=0.0), "a budget of $0.00 per month"),
+    ],
+)
+def test_a_limit_of_zero_lets_nothing_through_and_says_so_without_promising_a_time(quota: Quota, words: str) -> None:
+    """A limit of 0 stops the key (a requests limit of 0 used to let every request through), and
+    its refusal does not say the key frees up: nothing will."""
+    limits = Limits(FakeClock())
+    with pytest.raises(LimitExceeded) as refused:
+        limits.admit(Caller("k0", "custom", quota), 10)
+    assert refused.value.status == 429 and words in refused.value.message
+    assert "frees up" not in refused.value.message and "Try again" not in refused.value.message
+    assert limits.denials() == {"k0": 1}
