@@ -133,14 +133,19 @@ class ModelRules:
 
 
 def reordered(before: Sequence[tuple[str, Any]], after: Sequence[tuple[str, list[str]]]) -> list[Change]:
-    """The edits that turn the ``[aliases]`` table ``before`` into ``after``, order included: the
-    rules both share at the start are set in place (their comments kept); from the first that
-    differs on, the old ones are removed and the new added in order (a table keeps a key where it
-    was, so a move is a removal and an addition)."""
-    same = 0
-    while same < min(len(before), len(after)) and before[same][0] == after[same][0]:
-        same += 1
-    changes: list[Change] = [(ALIASES, name, routes) for name, routes in after[:same] if dict(before)[name] != routes]
-    changes += [(ALIASES, name, None) for name, _ in before[same:]]
-    changes += [(ALIASES, name, routes) for name, routes in after[same:]]
+    """The edits that turn the ``[aliases]`` table ``before`` into ``after``, order included. A
+    table keeps a key where it was and adds one at its end, so a move is a removal and an
+    addition: the rules ``after`` opens with that stand in ``before`` in the same order stay where
+    they are (set in place, their comments kept; a rule removed between them moves none); the other
+    old ones are removed and the rest of ``after`` added in order."""
+    where = {name: at for at, (name, _) in enumerate(before)}
+    staying, last = 0, -1
+    while staying < len(after) and where.get(after[staying][0], -1) > last:
+        last = where[after[staying][0]]
+        staying += 1
+    kept = dict(before)
+    stay = {name for name, _ in after[:staying]}
+    changes: list[Change] = [(ALIASES, name, routes) for name, routes in after[:staying] if kept[name] != routes]
+    changes += [(ALIASES, name, None) for name, _ in before if name not in stay]
+    changes += [(ALIASES, name, routes) for name, routes in after[staying:]]
     return changes

@@ -38,3 +38,17 @@ def test_a_move_puts_the_rules_in_the_new_order(tmp_path: Path) -> None:
     assert list(tomllib.loads(text)["aliases"]) == ["claude-*", "coding"]
     assert tomllib.loads(text)["providers"] == {"a": {"kind": "x"}}
     assert reordered([("x", ["a/b"])], [("x", ["a/b"])]) == []  # nothing to write: the file says so
+
+
+def test_a_rule_removed_keeps_the_comments_of_those_after_it(tmp_path: Path) -> None:
+    """Removing a rule moves none of the others: each stays where it was, its comment with it."""
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[aliases]\n# first\na = ["p/a"]\n# second\nb = ["p/b"]\n# the glob\n"c-*" = ["p/c"]\n', encoding="utf-8"
+    )
+    assert reordered([("a", ["p/a"]), ("b", ["p/b"]), ("c-*", ["p/c"])], [("a", ["p/a"]), ("c-*", ["p/c"])]) == [
+        ("aliases", "b", None)
+    ]
+    text = _written(path, [("a", ["p/a"]), ("c-*", ["p/c"]), ("d", ["p/d"])])
+    assert "# first\na" in text and '# the glob\n"c-*"' in text and "b =" not in text
+    assert list(tomllib.loads(text)["aliases"]) == ["a", "c-*", "d"]
