@@ -45,13 +45,12 @@ from gateway.routing.unserved import report_unserved
 from gateway.runtime.housekeeping import Housekeeping
 from gateway.runtime.listener import Listener, ListenError
 from gateway.runtime.logs import set_level
-from gateway.runtime.upstream import follow_network
+from gateway.runtime.upstream import follow_network, prepare_network
 from gateway.runtime.wiring import ServerOptions, build_gateway, carry_over, compose, restore
 from gateway.store import accounts as account_rows
 from gateway.store.db import StoreError
 from gateway.store.secrets import described, encrypting_hint
 from gateway.transport.addresses import is_loopback, is_wildcard, own_names
-from gateway.transport.trust import tls_context
 
 __all__ = ["GatewayServer", "ListenError"]
 
@@ -186,7 +185,7 @@ class GatewayServer:
             if problem := _open_without_keys(settings, self.state):
                 raise ConfigError(problem, fix=Fix("add_client_key"))
             gateway, guard, handler, routes = await self._prepare(settings)
-            tls_context(settings.network.ca_file)  # made (and a bad ca_file refused) before the swap
+            await prepare_network(settings)  # the trust made (a bad ca_file refused) before the swap
             before, after = self.settings.server, settings.server
             port, names = self.port, self._names
             if (after.host, after.port) != (before.host, before.port):

@@ -4,6 +4,7 @@ gateway and each command that calls out, so sign-ins, refreshes and quota reads 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 
@@ -24,15 +25,20 @@ def upstream_transport(settings: Settings) -> Http1Transport:
 
 def follow_network(transport: Transport, settings: Settings) -> None:
     """A reconfigure's ``[network]`` (ca_file, proxies), taken by the gateway's own transport at
-    once; a transport a test handed in is left as it is."""
+    once (``prepare_network`` first); a transport a test handed in is left as it is."""
     if isinstance(transport, Http1Transport):
         transport.follow(_tls(settings), proxy_plan(settings.network))
         _say_proxy(transport)
 
 
-def _tls(settings: Settings) -> ssl.SSLContext | None:
-    ca_file = settings.network.ca_file
-    return tls_context(ca_file) if ca_file is not None else None
+async def prepare_network(settings: Settings) -> None:
+    """Make the trust a reconfigure's settings name (reading ``ca_file`` and the system's store)
+    in a worker thread, so ``follow_network`` finds it made; ``ConfigError`` for a bad ca_file."""
+    await asyncio.to_thread(tls_context, settings.network.ca_file)
+
+
+def _tls(settings: Settings) -> ssl.SSLContext:
+    return tls_context(settings.network.ca_file)
 
 
 def _say_proxy(transport: Http1Transport) -> None:

@@ -70,8 +70,9 @@ class Http1Transport:
 
     def follow(self, tls: ssl.SSLContext | None, proxies: ProxyPlan | None) -> None:
         """The trust and proxies to use from now on (at start, and when settings are applied): the
-        spare connections, made the old way, are closed; one in flight finishes as it began."""
-        self._tls = tls
+        spare connections, made the old way, are closed; one in flight finishes as it began and is
+        not kept. The system's trust is made here, not at a first connection on the event loop."""
+        self._tls = tls if tls is not None else tls_context()
         self._plan = proxies or ProxyPlan()
         self._proxies = proxies if proxies is not None and proxies.anywhere else None  # None: all direct, none asked
         self._by_party = self._proxies is not None and self._proxies.by_party
@@ -186,7 +187,7 @@ class Http1Transport:
                             host=address,
                             port=port,
                             family=family,
-                            ssl=(self._tls or tls_context()) if scheme == "https" else None,
+                            ssl=self._tls if scheme == "https" else None,
                             server_hostname=host if scheme == "https" else None,
                         )
                         return conn
@@ -214,7 +215,7 @@ class Http1Transport:
         """Through ``proxy``; its own failures name it (not the provider), the upstream's name it."""
         try:
             async with asyncio.timeout(timeout):
-                return await connect_via(proxy, host, port, (self._tls or tls_context()) if scheme == "https" else None)
+                return await connect_via(proxy, host, port, self._tls if scheme == "https" else None)
         except TimeoutError:
             raise UpstreamTimeout(
                 f"provider {provider} timed out connecting through the proxy at {proxy.where}", provider=provider

@@ -25,6 +25,7 @@ class Connection(asyncio.Protocol):
         self.ended = False  # the peer closed (or the socket failed)
         self.failure: BaseException | None = None
         self.idle_since = 0.0
+        self.generation = 0  # the pool's when it was made: one made before close_spare is not kept
         self._waiter: asyncio.Future[None] | None = None
         self._paused = False
 
@@ -92,6 +93,7 @@ class Pool:
         self._slots = asyncio.Semaphore(max_connections)
         self._origin: dict[Connection, Origin] = {}
         self.in_use = 0
+        self._generation = 0
         self._sweep: asyncio.TimerHandle | None = None
 
     async def acquire(self) -> None:
@@ -114,12 +116,14 @@ class Pool:
 
     def track(self, conn: Connection, origin: Origin) -> None:
         self._origin[conn] = origin
+        conn.generation = self._generation
 
     def give_back(self, conn: Connection, reusable: bool) -> None:
         self._free()
         origin = self._origin.get(conn)
         idle = self._idle.setdefault(origin, []) if origin is not None else None
-        if reusable and idle is not None and conn.reusable and len(idle) < _MAX_IDLE_PER_ORIGIN:
+        fresh = conn.generation == self._generation
+        if reusable and fresh and idle is not None and conn.reusable and len(idle) < _MAX_IDLE_PER_ORIGIN:
             conn.idle_since = conn.loop.time()
             idle.append(conn)
             if self._sweep is None:
@@ -129,7 +133,9 @@ class Pool:
         conn.abort()
 
     def close_spare(self) -> None:
-        """Close every spare connection (the way upstreams are reached has changed)."""
+        """Close every spare connection, and those in use once they are done (the way upstreams
+        are reached has changed: a new ca_file, a new proxy)."""
+        self._generation += 1
         for idle in self._idle.values():
             for conn in idle:
                 conn.abort()

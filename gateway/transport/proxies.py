@@ -66,7 +66,10 @@ def parse_proxy(text: str, *, default_scheme: str = "") -> ProxySetting:
         return DIRECT
     if "://" not in text and default_scheme:
         text = f"{default_scheme}://{text}"
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # its message repeats the address, password and all (NFKC, IPv6 brackets)
+        raise ValueError(f"{text.rpartition('@')[2][:60]!r} is not a proxy address") from None
     scheme = parts.scheme.lower()
     shown = f"{scheme}://{parts.netloc.rpartition('@')[2]}" if parts.netloc else repr(text.rpartition("@")[2][:60])
     if scheme not in PROXY_SCHEMES:

@@ -81,7 +81,8 @@ async def _tunnel(conn: Connection, proxy: Proxy, host: str, port: int) -> None:
         status, _, _ = parse_head(bytes(conn.buf[:end]))
     except ValueError:
         raise ProxyFailure(f"the proxy at {proxy.where} did not answer as an HTTP proxy") from None
-    reason = bytes(conn.buf[: conn.buf.find(b"\r\n")]).decode("latin-1").partition(" ")[2][:80]
+    status_line = bytes(conn.buf[: conn.buf.find(b"\r\n")]).decode("latin-1").partition(" ")[2][:80]
+    reason = "".join(c for c in status_line if c.isprintable())  # the proxy's words, shown: no control bytes
     del conn.buf[: end + 4]
     if not 200 <= status < 300:
         said = "it needs a user name and password" if status == 407 else f"it answered {reason}"
@@ -96,13 +97,14 @@ async def _socks(proxy: Proxy, host: str, port: int) -> socket.socket:
     )
     try:
         return await client.connect(dest_host=host, dest_port=port)
-    except ProxyError as exc:  # it answered, and refused
-        said = redact(str(exc), proxy.user, proxy.password)
+    except ProxyError as exc:  # it answered, and refused (or closed the connection midway: no words)
+        said = redact(str(exc), proxy.user, proxy.password) or "it closed the connection"
         raise ProxyFailure(f"the proxy at {proxy.where} would not connect to {host}:{port}: {said}") from None
     except OSError as exc:  # python-socks' ProxyConnectionError and ProxyTimeoutError are ones too
         if isinstance(exc, TimeoutError):
             raise
-        raise _unreachable(proxy, exc) from None
+        # ProxyConnectionError carries the errno but not the type ("refused") its cause has.
+        raise _unreachable(proxy, exc.__cause__ if isinstance(exc.__cause__, OSError) else exc) from None
 
 
 def _unreachable(proxy: Proxy, exc: OSError) -> ProxyFailure:

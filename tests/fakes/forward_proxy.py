@@ -1,29 +1,19 @@
 """Proxies on loopback for tests, logging what they saw: an HTTP forward proxy (``CONNECT``
 tunnels, absolute-form forwarding, optional Basic auth) and a SOCKS5 server (optional user name
 and password). Both reach every host name at 127.0.0.1, so a test's upstream can have a name that
-is not loopback's (loopback upstreams are never proxied) and still be a fake on this machine; and
-``UpstreamCA`` signs that name's certificate."""
+is not loopback's (loopback upstreams are never proxied) and still be a fake on this machine
+(``fakes.tls.TestCA(folder, (UPSTREAM_NAME,))`` signs that name's certificate)."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import contextlib
-import datetime
 import ipaddress
-import ssl
 import struct
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Self
 from urllib.parse import urlsplit
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
-from fakes.certificates import self_signed
 
 UPSTREAM_NAME = "upstream.test"  # a name no resolver knows: only a proxy reaches it
 
@@ -164,42 +154,20 @@ class FakeSocks5(_Server):
         await _splice((reader, writer), upstream)
 
 
-class UpstreamCA:
-    """A root made in ``folder`` (``ca_file``) and a server certificate it signs for ``name``."""
+class CannedProxy(_Server):
+    """A proxy that answers every request with ``answer`` (a 407 or 502 with a body, a tunnel
+    granted…), then closes the connection, or with ``hold`` keeps it open and silent."""
 
-    __test__ = False
+    def __init__(self, answer: bytes, *, hold: bool = False) -> None:
+        super().__init__()
+        self._answer, self._hold = answer, hold
 
-    def __init__(self, folder: Path, name: str = UPSTREAM_NAME) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        root_key = ec.generate_private_key(ec.SECP256R1())
-        root = self_signed("Proxy Test Root", root_key)
-        key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.UTC)
-        leaf = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-            .issuer_name(root.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .sign(root_key, hashes.SHA256())
-        )
-        self.ca_file = folder / "proxy-ca.pem"
-        self.ca_file.write_bytes(root.public_bytes(serialization.Encoding.PEM))
-        self._cert, self._key = folder / "upstream.pem", folder / "upstream-key.pem"
-        self._cert.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-        self._key.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
-
-    def server_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(self._cert, self._key)
-        return context
-
-    def client_context(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=str(self.ca_file))
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+        first, *lines = head.split("\r\n")[:-2]
+        method, target, _ = first.split(" ")
+        self.seen.append(Seen(method, target, dict(line.split(": ", 1) for line in lines)))
+        writer.write(self._answer)
+        await writer.drain()
+        if self._hold:
+            await reader.read()  # until the client goes away
