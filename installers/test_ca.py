@@ -29,9 +29,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 ROOT_NAME = "Switchboard Test Root"
 
 
-def make_test_ca(folder: Path) -> Path:
-    """The root and a server certificate for localhost and 127.0.0.1 it signed, in ``folder``;
-    returns the root's PEM file."""
+def make_test_ca(folder: Path, names: tuple[str, ...] = ("localhost", "127.0.0.1")) -> Path:
+    """The root and a server certificate it signed for ``names`` (host names or IP addresses; the
+    first is its common name), in ``folder``; returns the root's PEM file."""
     folder.mkdir(parents=True, exist_ok=True)
     now = datetime.datetime.now(datetime.UTC)
     root_key = ec.generate_private_key(ec.SECP256R1())
@@ -49,15 +49,14 @@ def make_test_ca(folder: Path) -> Path:
         .sign(root_key, hashes.SHA256())
     )
     server_key = ec.generate_private_key(ec.SECP256R1())
-    names: list[x509.GeneralName] = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
     server = (
         _valid(x509.CertificateBuilder(), now)
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
         .issuer_name(root_name)
         .public_key(server_key.public_key())
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.SubjectAlternativeName([_general_name(n) for n in names]), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
         .sign(root_key, hashes.SHA256())
     )
@@ -70,6 +69,13 @@ def make_test_ca(folder: Path) -> Path:
     ca_file = folder / "ca.pem"
     ca_file.write_bytes(root.public_bytes(serialization.Encoding.PEM))
     return ca_file
+
+
+def _general_name(name: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
 
 
 def _valid(builder: x509.CertificateBuilder, now: datetime.datetime) -> x509.CertificateBuilder:

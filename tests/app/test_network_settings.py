@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 from app_fixtures import LoopThread, MakeApp
-from fakes.forward_proxy import UPSTREAM_NAME, ForwardProxy, UpstreamCA
+from fakes.forward_proxy import UPSTREAM_NAME, ForwardProxy
 from fakes.openai_upstream import FakeOpenAI
+from fakes.tls import TestCA
 from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
@@ -35,18 +36,18 @@ HI = {"model": "cloud/gpt-test", "messages": [{"role": "user", "content": "Hi"}]
 
 
 @pytest.fixture
-def ca(tmp_path: Path) -> UpstreamCA:
-    return UpstreamCA(tmp_path / "ca")
+def ca(tmp_path: Path) -> TestCA:
+    return TestCA(tmp_path / "ca", (UPSTREAM_NAME,))
 
 
 @pytest.fixture
-def cloud(fakes: LoopThread, ca: UpstreamCA) -> Iterator[FakeOpenAI]:
+def cloud(fakes: LoopThread, ca: TestCA) -> Iterator[FakeOpenAI]:
     fake = fakes.run(FakeOpenAI(key=KEY).start(ca.server_context()))
     yield fake
     fakes.run(fake.stop())
 
 
-def provider(cloud: FakeOpenAI, ca: UpstreamCA) -> str:
+def provider(cloud: FakeOpenAI, ca: TestCA) -> str:
     """A provider over TLS at a name only the proxy (or the test's resolver) knows, its certificate
     from the test's root (loopback is never proxied)."""
     return (
@@ -100,7 +101,7 @@ def resolver(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_proxy_set_in_settings_carries_requests_and_keeps_its_password_out_of_the_file(
-    qtbot: QtBot, make_app: MakeApp, fakes: LoopThread, cloud: FakeOpenAI, ca: UpstreamCA
+    qtbot: QtBot, make_app: MakeApp, fakes: LoopThread, cloud: FakeOpenAI, ca: TestCA
 ) -> None:
     proxy = fakes.run(ForwardProxy(("ann", PASSWORD)).start())
     try:
@@ -138,7 +139,7 @@ def test_a_proxy_set_in_settings_carries_requests_and_keeps_its_password_out_of_
 
 
 def test_no_proxy_bypasses_the_environments_proxy(
-    qtbot: QtBot, make_app: MakeApp, fakes: LoopThread, cloud: FakeOpenAI, ca: UpstreamCA, resolver: None
+    qtbot: QtBot, make_app: MakeApp, fakes: LoopThread, cloud: FakeOpenAI, ca: TestCA, resolver: None
 ) -> None:
     proxy = fakes.run(ForwardProxy().start())
     try:
@@ -166,7 +167,7 @@ def test_no_proxy_bypasses_the_environments_proxy(
 
 
 def test_a_providers_own_connection_bypasses_the_proxy(
-    qtbot: QtBot, make_app: MakeApp, fakes: LoopThread, cloud: FakeOpenAI, ca: UpstreamCA, resolver: None
+    qtbot: QtBot, make_app: MakeApp, fakes: LoopThread, cloud: FakeOpenAI, ca: TestCA, resolver: None
 ) -> None:
     proxy = fakes.run(ForwardProxy().start())
     try:
@@ -189,7 +190,7 @@ def test_a_providers_own_connection_bypasses_the_proxy(
 
 
 def test_a_company_certificate_is_chosen_refused_in_words_and_removed(
-    qtbot: QtBot, make_app: MakeApp, tmp_path: Path, ca: UpstreamCA, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, make_app: MakeApp, tmp_path: Path, ca: TestCA, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = make_app()
     page = settings_page(app, qtbot)

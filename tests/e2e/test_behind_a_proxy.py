@@ -14,8 +14,9 @@ from typing import Any
 import aiohttp
 import pytest
 from conftest import StartGateway
-from fakes.forward_proxy import UPSTREAM_NAME, ForwardProxy, UpstreamCA
+from fakes.forward_proxy import UPSTREAM_NAME, ForwardProxy
 from fakes.openai_upstream import FakeOpenAI
+from fakes.tls import TestCA
 from test_admin_config import audited
 
 from gateway import GatewayServer
@@ -26,18 +27,18 @@ KEY = "sk-cloud-provider-00001"
 
 
 @pytest.fixture
-def ca(tmp_path: Path) -> UpstreamCA:
-    return UpstreamCA(tmp_path / "ca")
+def ca(tmp_path: Path) -> TestCA:
+    return TestCA(tmp_path / "ca", (UPSTREAM_NAME,))
 
 
 @pytest.fixture
-async def cloud(ca: UpstreamCA) -> AsyncIterator[FakeOpenAI]:
+async def cloud(ca: TestCA) -> AsyncIterator[FakeOpenAI]:
     fake = await FakeOpenAI(key=KEY).start(ca.server_context())
     yield fake
     await fake.stop()
 
 
-def config(proxy: str, ca: UpstreamCA, cloud: FakeOpenAI) -> str:
+def config(proxy: str, ca: TestCA, cloud: FakeOpenAI) -> str:
     return (
         f'[network]\nproxy = "{proxy}"\nca_file = "{ca.ca_file}"\n'
         f'[providers.cloud]\nkind = "openai-compatible"\nbase_url = "https://{UPSTREAM_NAME}:{cloud.port}/v1"\n'
@@ -59,7 +60,7 @@ HI = {"model": "cloud/gpt-test", "messages": [{"role": "user", "content": "Hi"}]
 
 
 async def test_a_provider_over_tls_through_the_settings_proxy(
-    start_gateway: StartGateway, ca: UpstreamCA, cloud: FakeOpenAI, caplog: pytest.LogCaptureFixture
+    start_gateway: StartGateway, ca: TestCA, cloud: FakeOpenAI, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     proxy = await ForwardProxy(("ann", PASSWORD)).start()
@@ -82,7 +83,7 @@ async def test_a_provider_over_tls_through_the_settings_proxy(
 
 
 async def test_the_environments_proxy_is_shown_as_the_environments(
-    start_gateway: StartGateway, ca: UpstreamCA, cloud: FakeOpenAI
+    start_gateway: StartGateway, ca: TestCA, cloud: FakeOpenAI
 ) -> None:
     proxy = await ForwardProxy().start()
     text = config("x", ca, cloud).replace('proxy = "x"\n', "")
@@ -101,7 +102,7 @@ async def test_the_environments_proxy_is_shown_as_the_environments(
 
 
 async def test_a_dead_proxy_is_named_in_the_clients_error(
-    start_gateway: StartGateway, ca: UpstreamCA, cloud: FakeOpenAI, caplog: pytest.LogCaptureFixture
+    start_gateway: StartGateway, ca: TestCA, cloud: FakeOpenAI, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     dead = await ForwardProxy().start()

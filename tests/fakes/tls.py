@@ -1,6 +1,7 @@
-"""A throwaway certificate authority for TLS tests, the one the release's smoke test uses
-(``installers/test_ca.py``): its root (``ca.pem``, what a test trusts through ``ca_file`` or
-``SSL_CERT_FILE``) and a server certificate it signs for localhost and 127.0.0.1."""
+"""The throwaway certificate authority for TLS tests, the one the release's smoke test uses
+(``installers/test_ca.py``, which needs no tests/ in the bundle): its root (``ca.pem``, what a test
+trusts through ``ca_file`` or ``SSL_CERT_FILE``) and a server certificate it signs for the names
+asked (localhost and 127.0.0.1 by default; a name only a proxy reaches, ``forward_proxy``'s)."""
 
 from __future__ import annotations
 
@@ -24,17 +25,21 @@ _CA = _installers_test_ca()
 
 
 class TestCA:
-    """Made in ``folder``: ``ca_file`` (the root) and what ``server_context`` presents."""
+    """Made in ``folder``: ``ca_file`` (the root), what ``server_context`` presents (a certificate
+    for ``names``) and a ``client_context`` trusting the root alone."""
 
     __test__ = False  # not a test class, whatever pytest thinks of its name
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, names: tuple[str, ...] = ("localhost", "127.0.0.1")) -> None:
         self.folder = folder
-        self.ca_file: Path = _CA.make_test_ca(folder)
+        self.ca_file: Path = _CA.make_test_ca(folder, names)
 
     def server_context(self) -> ssl.SSLContext:
         context: ssl.SSLContext = _CA.server_context(self.folder)
         return context
+
+    def client_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.ca_file))
 
 
 def https_server(folder: Path) -> AbstractContextManager[str]:

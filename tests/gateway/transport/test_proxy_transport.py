@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from fakes.forward_proxy import UPSTREAM_NAME, FakeSocks5, ForwardProxy, UpstreamCA
+from fakes.forward_proxy import UPSTREAM_NAME, FakeSocks5, ForwardProxy
 from fakes.openai_upstream import FakeOpenAI
+from fakes.tls import TestCA
 
 from gateway.auth.oauth.http import exchange
 from gateway.config.network import network_settings, proxy_plan
@@ -25,12 +26,12 @@ KEY = "sk-fake-upstream-key-0001"
 
 
 @pytest.fixture
-def ca(tmp_path: Path) -> UpstreamCA:
-    return UpstreamCA(tmp_path)
+def ca(tmp_path: Path) -> TestCA:
+    return TestCA(tmp_path, (UPSTREAM_NAME,))
 
 
 @pytest.fixture
-async def tls_fake(ca: UpstreamCA) -> AsyncIterator[FakeOpenAI]:
+async def tls_fake(ca: TestCA) -> AsyncIterator[FakeOpenAI]:
     fake = await FakeOpenAI(key=KEY).start(ca.server_context())
     yield fake
     await fake.stop()
@@ -54,7 +55,7 @@ def _plan(proxy_url: str) -> ProxyPlan:
     return ProxyPlan(parse_proxy(proxy_url))
 
 
-async def test_https_through_a_connect_tunnel_with_basic_auth(ca: UpstreamCA, tls_fake: FakeOpenAI) -> None:
+async def test_https_through_a_connect_tunnel_with_basic_auth(ca: TestCA, tls_fake: FakeOpenAI) -> None:
     proxy = await ForwardProxy(("ann", PASSWORD)).start()
     transport = Http1Transport(tls=ca.client_context(), proxies=_plan(f"http://ann:{PASSWORD}@{proxy.where}"))
     url = f"https://{UPSTREAM_NAME}:{tls_fake.port}/v1/models"
@@ -71,7 +72,7 @@ async def test_https_through_a_connect_tunnel_with_basic_auth(ca: UpstreamCA, tl
 
 
 async def test_tls_through_the_tunnel_is_verified_for_the_upstreams_name(tls_fake: FakeOpenAI, tmp_path: Path) -> None:
-    stranger = UpstreamCA(tmp_path / "other")  # a root the upstream's certificate is not from
+    stranger = TestCA(tmp_path / "other", (UPSTREAM_NAME,))  # a root the upstream's certificate is not from
     proxy = await ForwardProxy().start()
     transport = Http1Transport(tls=stranger.client_context(), proxies=_plan(f"http://{proxy.where}"))
     try:
@@ -102,7 +103,7 @@ async def test_plain_http_is_forwarded_in_absolute_form(plain_fake: FakeOpenAI) 
 
 @pytest.mark.parametrize("credentials", [None, ("sam", PASSWORD)])
 async def test_socks5_leaves_the_name_to_the_proxy(
-    ca: UpstreamCA, tls_fake: FakeOpenAI, credentials: tuple[str, str] | None
+    ca: TestCA, tls_fake: FakeOpenAI, credentials: tuple[str, str] | None
 ) -> None:
     socks = await FakeSocks5(credentials).start()
     auth = f"sam:{PASSWORD}@" if credentials else ""
@@ -216,7 +217,7 @@ async def test_sign_in_calls_take_the_subscriptions_proxy(plain_fake: FakeOpenAI
     assert [(s.method, s.target) for s in proxy.seen] == [("POST", url)]
 
 
-async def test_tunnels_are_pooled_per_credentials_too(ca: UpstreamCA, tls_fake: FakeOpenAI) -> None:
+async def test_tunnels_are_pooled_per_credentials_too(ca: TestCA, tls_fake: FakeOpenAI) -> None:
     proxy = await ForwardProxy().start()
     plan = ProxyPlan(
         parse_proxy(f"http://ann:{PASSWORD}@{proxy.where}"), {"other": parse_proxy(f"http://bob:pw-bob@{proxy.where}")}
