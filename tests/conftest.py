@@ -23,7 +23,7 @@ from gateway.store.provider_keys import stored_keys
 from gateway.store.secrets import MemorySecrets, SecretStore
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-pytest_plugins = ("app_fixtures", "tool_places")  # the tray app's fixtures, the tool-setup tests' places
+pytest_plugins = ("app_fixtures", "tool_places", "servers.redis")  # the tray app's fixtures, tool-setup places, Redis
 
 FAKE_KEY = "sk-fake-upstream-key-0001"
 ANTHROPIC_KEY = "sk-ant-fake-upstream-0001"

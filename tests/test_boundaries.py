@@ -28,6 +28,7 @@ RANK = {
     "providers": 3,
     "config": 4,
     "store": 5,
+    "shared": 5,  # team mode's Redis state, beside the database
     "auth": 6,
     "routing": 6,
     "pipeline": 7,

@@ -94,6 +94,7 @@ from gateway.config.settings import (
     RoutingSettings,
     ServerSettings,
     Settings,
+    SharedSettings,
 )
 from gateway.config.table import Table, first
 from gateway.errors import ConfigError
@@ -177,6 +178,7 @@ def load_settings(
         "subscriptions",
         "app",
         "network",
+        "shared",
     )
     top = Table(data, str(config_file.name), set(sections))
     for section in sections:
@@ -197,7 +199,15 @@ def load_settings(
         subscriptions=subscriptions,
         app=_app(data.get("app", {})),
         network=network_settings(data, config_file.parent, env, proxy_password),
+        shared=_shared(data.get("shared", {})),
     )
+
+
+def _shared(data: Mapping[str, Any]) -> SharedSettings:
+    url = Table(data, "[shared]", {"redis"}).text("redis")
+    if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("[shared].redis must be an address starting redis://, rediss:// or unix://")
+    return SharedSettings(redis=url)
 
 
 def _server(data: Mapping[str, Any], host: str | None, port: int | None, require_keys: bool) -> ServerSettings:

@@ -4,7 +4,7 @@ directly, with the defaults below standing for a file that says nothing."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.providers.settings import ProviderSettings, SubscriptionSettings
@@ -103,6 +103,14 @@ class NetworkSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SharedSettings:
+    """Team mode: state several gateways share. ``redis``: its address (``redis://[:password@]host:port/db``),
+    kept out of ``repr`` since it may carry a password; None: limits and renewals stay in this process."""
+
+    redis: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings
     providers: tuple[ProviderSettings, ...]
@@ -111,3 +119,4 @@ class Settings:
     subscriptions: SubscriptionSettings = SubscriptionSettings()
     app: AppSettings = AppSettings()
     network: NetworkSettings = NetworkSettings()
+    shared: SharedSettings = SharedSettings()

@@ -26,7 +26,8 @@ from gateway.core.usage import Usage, UsageTotals
 from gateway.errors import GatewayError
 from gateway.formats.common.jsonbody import BodyError
 from gateway.pipeline import tokens
-from gateway.pipeline.limits import Limits, Ticket
+from gateway.pipeline.limit_book import LimitBook
+from gateway.pipeline.limits import Ticket
 from gateway.pipeline.metrics import Metrics
 from gateway.routing.pricing import Pricing, cost_of
 from gateway.routing.router import Candidate
@@ -94,7 +95,7 @@ def served(candidate: Candidate) -> Served:
 class Accountant:
     """``pricing``: each route's price, set anew with each pipeline (its config and model lists)."""
 
-    def __init__(self, clock: Clock, limits: Limits, metrics: Metrics, ledger: Ledger | None = None) -> None:
+    def __init__(self, clock: Clock, limits: LimitBook, metrics: Metrics, ledger: Ledger | None = None) -> None:
         self._clock = clock
         self.limits = limits
         self.metrics = metrics
@@ -103,7 +104,7 @@ class Accountant:
         self.totals = UsageTotals()
         self._counting: set[asyncio.Task[None]] = set()
 
-    def admit(
+    async def admit(
         self,
         caller: Caller,
         protocol: ProtocolId,
@@ -114,7 +115,7 @@ class Accountant:
     ) -> Tally:
         """Check the caller's limits (``LimitExceeded`` when over) and start the tally.
         ``estimate``: the tokens to reserve (worked out only for a caller with limits)."""
-        ticket = self.limits.admit(caller, estimate()) if caller.quota is not UNLIMITED else None
+        ticket = await self.limits.reserve(caller, estimate()) if caller.quota is not UNLIMITED else None
         clock = self._clock
         return Tally(request_id, caller, protocol, model, clock.time(), clock.monotonic(), ticket, tool=tool)
 

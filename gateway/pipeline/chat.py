@@ -91,7 +91,9 @@ class Chat:
         between callers); ``prefer``: the request's header (fast or local routes first);
         ``tool``: the client tool that sent it (for the ledger)."""
         accountant = self._accountant
-        tally = accountant.admit(caller, client.protocol, client.model, request_id, lambda: estimate(client), tool)
+        tally = await accountant.admit(
+            caller, client.protocol, client.model, request_id, lambda: estimate(client), tool
+        )
         try:
             source = client.source
             cache_key = self._cache.key(

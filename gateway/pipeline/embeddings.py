@@ -47,7 +47,7 @@ class Embeddings:
     ) -> Routed[bytes]:
         """The upstream's answer in OpenAI's shape, or as ``render`` makes it from that (which
         raises ValueError when it cannot)."""
-        tally = self._accountant.admit(
+        tally = await self._accountant.admit(
             caller, protocol, call.model, request_id, lambda: len(jsonbody.encode(call.body)) // 4, tool
         )
         try:

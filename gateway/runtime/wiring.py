@@ -25,7 +25,7 @@ from gateway.config.settings import Settings
 from gateway.ids import RequestIds
 from gateway.pipeline.accounting import Accountant
 from gateway.pipeline.gateway import Gateway
-from gateway.pipeline.limits import Limits
+from gateway.pipeline.limit_book import LimitBook
 from gateway.pipeline.metrics import Metrics
 from gateway.providers.registry import adapter
 from gateway.providers.settings import SUBSCRIPTIONS, ProviderSettings, SubscriptionSettings
@@ -40,6 +40,7 @@ from gateway.routing.quota import QuotaBook
 from gateway.routing.response_cache import ResponseCache
 from gateway.routing.router import Router
 from gateway.routing.spoken import Spoken, Unspoken
+from gateway.runtime.team import limits_for
 from gateway.runtime.upstream import upstream_transport
 from gateway.store import accounts as account_rows
 from gateway.store import ledger as ledger_rows
@@ -95,11 +96,11 @@ class Lasting:
         """Fresh, for a server over ``state`` (its database keeps the rows), or for none."""
         health = Health(clock, settings.routing.policy)
         if state is None:
-            return cls(Accountant(clock, Limits(clock), Metrics()), health, QuotaBook(clock, health))
+            return cls(Accountant(clock, limits_for(settings, clock), Metrics()), health, QuotaBook(clock, health))
         writer = state.db.writer
         ledger = state.db if settings.server.ledger else None
         return cls(
-            Accountant(clock, Limits(clock), Metrics(), ledger),
+            Accountant(clock, limits_for(settings, clock), Metrics(), ledger),
             health,
             QuotaBook(clock, health, lambda r: writer.append(account_rows.save_quota, r.row())),
             lambda m: writer.append(model_lists.save, m.row()),
@@ -236,7 +237,7 @@ def restore(gateway: Gateway, state: State, settings: Settings, clock: Clock) ->
     restore_limits(gateway.accounting.limits, state, clock)
 
 
-def restore_limits(limits: Limits, state: State, clock: Clock) -> None:
+def restore_limits(limits: LimitBook, state: State, clock: Clock) -> None:
     """The client keys' counters as the ledger has them, at a start: a day's in 10-minute
     buckets and the last minute's by the second (two grouped reads of an indexed span), and 30
     days' dollars by the hour (from the roll-up), so a restart gives no key a fresh allowance.

@@ -173,7 +173,7 @@ async def test_an_answer_whose_usage_is_still_being_counted_is_held_at_once() ->
             held.append(row)
 
     accountant = Accountant(SystemClock(), Limits(SystemClock()), Metrics(), Rows())
-    tally = accountant.admit(LOCAL, "openai-chat", "pool/gpt-test", "req_1", lambda: 0)
+    tally = await accountant.admit(LOCAL, "openai-chat", "pool/gpt-test", "req_1", lambda: 0)
     request = ChatRequest(model="gpt-test", messages=(Message("user", (TextPart("hello there"),)),))
 
     class Answer:

@@ -1,0 +1,38 @@
+"""The Redis client team mode uses: redis-py's asyncio one, imported only when Redis is configured
+(the ``team`` extra), with short timeouts so an outage costs a request at most ``TIMEOUT``."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from gateway.errors import ConfigError
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+TIMEOUT = 0.5  # seconds for a connect or an answer: Redis answers in well under a millisecond on a LAN
+
+
+def connect(url: str) -> Redis:
+    """A pooled client for ``url`` (its password, if any, stays inside the client: never logged)."""
+    try:
+        from redis.asyncio import Redis
+    except ImportError:
+        raise ConfigError("[shared].redis needs the redis package (install switchboard[team])") from None
+    return Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT, health_check_interval=30)
+
+
+def failures() -> tuple[type[BaseException], ...]:
+    """What a Redis outage raises: refused or reset connections, timeouts, a server loading or read-only."""
+    from redis.exceptions import RedisError
+
+    return (RedisError, OSError, TimeoutError)
+
+
+async def answers(client: Redis) -> bool:
+    """Whether Redis answers a PING now (what readiness asks)."""
+    try:
+        return bool(await asyncio.wait_for(client.ping(), TIMEOUT * 2))
+    except failures():
+        return False

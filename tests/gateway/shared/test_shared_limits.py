@@ -1,0 +1,116 @@
+"""Limits kept in a real Redis: two gateways' limits over one Redis admit exactly the limit between
+them under concurrent load, settle tokens and dollars there, and fall back to their own windows
+while Redis does not answer (serving goes on, a key is never unlimited)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from fakes.clock import FakeClock
+from redis.asyncio import Redis
+from servers.redis import RedisServer
+
+from gateway.auth.callers import Caller, Quota
+from gateway.clock import Clock, SystemClock
+from gateway.errors import LimitExceeded
+from gateway.pipeline.limits import Limits
+from gateway.pipeline.shared_limits import RETRY, SharedLimits, SharedTicket
+from gateway.shared.link import connect, failures
+from gateway.shared.windows import SharedWindows
+
+
+def gateway_limits(url: str, clock: Clock) -> tuple[SharedLimits, Redis]:
+    """What one gateway builds over ``url``: its own client, its own fallback."""
+    client = connect(url)
+    return SharedLimits(SharedWindows(client), Limits(clock), clock, failures()), client
+
+
+@pytest.fixture
+async def two(redis_server: RedisServer) -> AsyncIterator[tuple[SharedLimits, SharedLimits]]:
+    clock = SystemClock()
+    (a, client_a), (b, client_b) = gateway_limits(redis_server.url, clock), gateway_limits(redis_server.url, clock)
+    yield a, b
+    await a.drained()
+    await b.drained()
+    await client_a.aclose()
+    await client_b.aclose()
+
+
+async def test_two_gateways_admit_exactly_the_limit_between_them_under_concurrent_load(
+    two: tuple[SharedLimits, SharedLimits],
+) -> None:
+    a, b = two
+    caller = Caller("team-rpm", "custom", Quota(requests_per_minute=30))
+
+    async def one(limits: SharedLimits) -> bool:
+        try:
+            return isinstance(await limits.reserve(caller, 10), SharedTicket)
+        except LimitExceeded as refused:
+            assert refused.retry_after is not None and 1 <= refused.retry_after <= 60
+            assert "30 requests per minute" in refused.message
+            return False
+
+    answers = await asyncio.gather(*(one(a if n % 2 else b) for n in range(100)))
+    assert sum(answers) == 30
+    assert sum(a.denials().values()) + sum(b.denials().values()) == 70
+
+
+async def test_tokens_reserved_on_one_are_settled_for_both(two: tuple[SharedLimits, SharedLimits]) -> None:
+    a, b = two
+    caller = Caller("team-tpm", "custom", Quota(tokens_per_minute=1000))
+    ticket = await a.reserve(caller, 900)
+    with pytest.raises(LimitExceeded, match="1,000 tokens per minute"):
+        await b.reserve(caller, 200)  # the reservation counts on the other gateway at once
+    a.settle(ticket, 100)
+    await a.drained()
+    assert await b.reserve(caller, 800) is not None
+    b.usage(caller)
+    await b.drained()
+    assert b.usage(caller)["tokens_per_minute"] == {"used": 900, "limit": 1000}
+
+
+async def test_a_budget_spent_through_one_gateway_is_refused_by_the_other(
+    two: tuple[SharedLimits, SharedLimits],
+) -> None:
+    a, b = two
+    caller = Caller("team-dollars", "custom", Quota(dollars_per_day=2.0))
+    a.settle(await a.reserve(caller, 10), 10, dollars=2.5)
+    await a.drained()
+    with pytest.raises(LimitExceeded) as refused:
+        await b.reserve(caller, 10)
+    assert "budget of $2.00 per day is spent ($2.50 used)" in refused.value.message
+    with pytest.raises(LimitExceeded, match=r"budget of \$0.00 per day: it may spend nothing"):
+        await a.reserve(Caller("team-stopped", "custom", Quota(dollars_per_day=0.0)), 10)
+
+
+async def test_while_redis_is_down_each_gateway_keeps_the_limit_on_its_own(
+    redis_folder: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = RedisServer(redis_folder)
+    server.start()
+    clock = FakeClock()
+    limits, client = gateway_limits(server.url, clock)
+    caller = Caller("team-outage", "custom", Quota(requests_per_minute=3))
+    try:
+        assert isinstance(await limits.reserve(caller, 1), SharedTicket)
+        server.stop()
+        with caplog.at_level(logging.WARNING, "gateway.limits"):
+            for _ in range(3):  # served: the fallback counts from zero, up to the limit
+                ticket = await limits.reserve(caller, 1)
+                assert ticket is not None and not isinstance(ticket, SharedTicket)
+            with pytest.raises(LimitExceeded, match="3 requests per minute"):
+                await limits.reserve(caller, 1)
+        assert [r.getMessage() for r in caplog.records].count(
+            "Redis did not answer (admit: ConnectionError): limits are this gateway's own for now"
+        ) == 1
+        server.start()
+        await clock.advance(RETRY)
+        assert isinstance(await limits.reserve(caller, 1), SharedTicket)  # Redis again (2 of its 3)
+    finally:
+        await limits.drained()
+        await client.aclose()
+        server.stop()
