@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,21 +23,26 @@ from gateway import Control, NamedSpanTotals, NamedTotals, RecentRow, SpanTotals
 PERIODS = {"Last 24 hours": (86400, "hour"), "Last 7 days": (7 * 86400, "day"), "Last 30 days": (30 * 86400, "day")}
 GROUPS = {"By model": "by-model", "By provider": "by-provider", "By client": "by-caller", "By tool": "by-tool"}
 CHARTS: dict[str, Measure] = {"Tokens": "total_tokens", "Spend": "cost"}
-RECENT: list[Column[RecentRow]] = [
-    Column("When", lambda r: stamp(r["at_s"], "%m-%d %H:%M:%S")),
-    field("Model", "model"),
-    field("Provider", "provider"),
-    field("Used by", "caller"),
-    field("Tokens in", "prompt", True),
-    field("Tokens out", "completion", True),
-    Column("Cost", lambda r: dollars(r["cost"]), True),
-    Column("Result", lambda r: "OK" if r["status"] < 400 else f"Error {r['status']}"),
-    Column(
-        "Time",
-        lambda r: f"{r['latency_ms'] / 1000:.1f} s" if r["latency_ms"] >= 1000 else f"{r['latency_ms']:.0f} ms",
-        True,
-    ),
-]
+THIS_COMPUTER = {"local": "this computer"}  # the ledger's caller for a request from here with no key
+
+
+def recent_columns(client: Callable[[str], str]) -> list[Column[RecentRow]]:
+    """The recent requests' columns; ``client``: who a caller (a client key's id) is, in words."""
+    return [
+        Column("When", lambda r: stamp(r["at_s"], "%m-%d %H:%M:%S")),
+        field("Model", "model"),
+        field("Provider", "provider"),
+        Column("Used by", lambda r: client(r["caller"])),
+        field("Tokens in", "prompt", True),
+        field("Tokens out", "completion", True),
+        Column("Cost", lambda r: dollars(r["cost"]), True),
+        Column("Result", lambda r: "OK" if r["status"] < 400 else f"Error {r['status']}"),
+        Column(
+            "Time",
+            lambda r: f"{r['latency_ms'] / 1000:.1f} s" if r["latency_ms"] >= 1000 else f"{r['latency_ms']:.0f} ms",
+            True,
+        ),
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +53,8 @@ class Report:
     bucket: str
     by_provider: list[NamedSpanTotals]  # the chart's stacks
     money: Money  # the period's spend and savings
+    group: str  # what ``groups`` are by (a view of the ledger: by-model, by-caller…)
+    clients: dict[str, str]  # who each caller is, in words: a client key's label by its id
 
 
 def filled(rows: list[SpanTotals], since: float, until: float, bucket: str) -> list[tuple[float, float]]:
@@ -61,6 +69,7 @@ async def report(control: Control, span: float, bucket: str, group: str) -> Repo
     until = time.time()
     since = until - span
     series = await control.usage_over_time(since, bucket)
+    keys = control.keys()
     return Report(
         filled(series, since, until, bucket),
         await control.usage_by(group, since),
@@ -68,6 +77,8 @@ async def report(control: Control, span: float, bucket: str, group: str) -> Repo
         bucket,
         await control.usage_over_time_by("by-provider", since, bucket),
         money_of(series),
+        group,
+        THIS_COMPUTER | {key["id"]: key["label"] for key in keys if key["label"]},
     )
 
 
@@ -96,8 +107,10 @@ class UsagePage(Page):
         self.layout_.addWidget(self.chart_title)
         self.chart = BarChart()
         self.layout_.addWidget(self.chart, 1)
+        self.clients: dict[str, str] = {}
+        self.grouped_by = ""
         groups: list[Column[NamedTotals]] = [
-            field("Name", "name"),
+            Column("Name", lambda r: self.client(r["name"]) if self.grouped_by == "by-caller" else r["name"]),
             field("Requests", "requests", True),
             field("Tokens in", "prompt_tokens", True),
             field("Tokens out", "completion_tokens", True),
@@ -116,7 +129,7 @@ class UsagePage(Page):
         export.clicked.connect(self.export)
         tools.addWidget(export)
         self.layout_.addLayout(tools)
-        self.recent_view, self.recent = table(RECENT, stretch=1)
+        self.recent_view, self.recent = table(recent_columns(self.client), stretch=1)
         self.proxy = QSortFilterProxyModel()
         self.proxy.setSourceModel(self.recent)
         self.proxy.setFilterKeyColumn(-1)
@@ -139,8 +152,13 @@ class UsagePage(Page):
         each = "hour" if found.bucket == "hour" else "day"
         self.chart_title.setText(f"Dollars per {each}, by provider" if measure == "cost" else "Tokens by provider")
         self.money.setText(money_words(found.money))
+        self.clients, self.grouped_by = found.clients, found.group
         self.groups.set_rows(found.groups)
         self.recent.set_rows(found.recent)
+
+    def client(self, caller: str) -> str:
+        """Who made a request: its client key's label, "this computer" with no key, else the key's id."""
+        return self.clients.get(caller, caller)
 
     def export(self) -> None:
         """Ask where, then write the recent requests there. It takes no argument: a button's

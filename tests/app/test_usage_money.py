@@ -75,3 +75,26 @@ def test_the_usage_page_shows_spend_and_what_subscriptions_and_local_models_save
 def test_dollars_read_as_people_write_them() -> None:
     assert [dollars(v) for v in (0, 0.0042, 0.5, 1234.5, -2)] == ["$0", "$0.0042", "$0.50", "$1,234.50", "−$2.00"]
     assert money_words(money_of([])) == "Spent $0 in this period. Saved by subscriptions and local models: $0."
+
+
+def test_who_made_the_requests_is_said_by_the_keys_label_not_its_id(qtbot: QtBot, make_app: MakeApp) -> None:
+    app = make_app()
+    made = app.host.call(lambda c: c.create_key("build server", "standard", {}, "test")).result(10)
+    page = app.window.go(UsagePage.title)
+    assert isinstance(page, UsagePage)
+    conn = db.connect(page.context.setup.paths.data_dir / db.FILE_NAME)
+    ledger.write(
+        conn,
+        [
+            _row("openai", "gpt-5", made["id"], "codex", 0.5, 0.5),
+            _row("openai", "gpt-5-mini", "local", "aider", 0.25, 0.25),  # from this computer, with no key
+        ],
+    )
+    conn.commit()
+    conn.close()
+    page.group.setCurrentText("By client")
+    used_by = [column.title for column in page.recent.columns].index("Used by")
+    qtbot.waitUntil(lambda: page.recent.rowCount() == 2, timeout=WAIT)
+    assert sorted(page.recent.text(n, used_by) for n in range(2)) == ["build server", "this computer"]
+    qtbot.waitUntil(lambda: page.groups.rowCount() == 2 and page.groups.text(0, 0) != made["id"], timeout=WAIT)
+    assert sorted(page.groups.text(n, 0) for n in range(2)) == ["build server", "this computer"]
