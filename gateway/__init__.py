@@ -30,6 +30,7 @@ from gateway.auth.login_flows import FlowDoc
 from gateway.config.editing import Change
 from gateway.config.loading import load_settings
 from gateway.config.settings import LOG_LEVELS, THEMES, NetworkSettings, Settings
+from gateway.core.durations import span
 from gateway.errors import ConfigError, Fix, FixId, GatewayError, fix_of
 from gateway.paths import StatePaths, platform_paths, resolve_paths
 from gateway.pipeline.status import ProviderStatus
@@ -124,6 +125,7 @@ __all__ = [
     "run_self_test",
     "secrets_opener",
     "secrets_place",
+    "span",
     "start_logging",
     "tls_context",
     "tune_for_serving",

@@ -25,6 +25,7 @@ from typing import NoReturn, TypedDict
 
 from gateway.auth.callers import UNLIMITED, Caller
 from gateway.clock import Clock
+from gateway.core.durations import span
 from gateway.core.sliding_window import Window
 from gateway.errors import LimitExceeded
 
@@ -203,17 +204,6 @@ def over_limit(caller: Caller, limit: int, what: str, wait: float) -> LimitExcee
 def over_budget(budget: float, per: str, spent: float, wait: float) -> LimitExceeded:
     seconds = max(1, math.ceil(wait))
     return LimitExceeded(
-        f"This key's budget of ${budget:,.2f} {per} is spent (${spent:,.2f} used). It frees up in {_span(seconds)}.",
+        f"This key's budget of ${budget:,.2f} {per} is spent (${spent:,.2f} used). It frees up in {span(seconds)}.",
         retry_after=seconds,
     )
-
-
-def _span(seconds: int) -> str:
-    """A wait as a person reads it: 45 s, 12 min, 3 h 10 min, 2 d 4 h."""
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 7200:
-        return f"{seconds // 60} min"
-    if seconds < 172800:
-        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
-    return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
