@@ -14,6 +14,7 @@ from app.viewmodels.alerts import Alerts
 from app.viewmodels.charts import burn_down
 from app.viewmodels.meters import meters
 from app.windows.quotas import QuotasPage
+from app.windows.widgets.meter import Meter
 from gateway import ClientKeyStatus, QuotaReading
 from gateway.providers.quota import QuotaWindow
 from gateway.routing.quota import QuotaRecord
@@ -85,3 +86,12 @@ def test_the_page_drops_the_meters_of_a_key_once_it_is_revoked(qtbot: QtBot, mak
     app.refresh()
     qtbot.waitUntil(lambda: not page.meters, timeout=WAIT)
     assert page.empty.isVisible()
+
+
+def test_a_meter_with_no_line_of_detail_has_no_blank_line(qtbot: QtBot) -> None:
+    meter = Meter("Client key bot — budget per day")
+    qtbot.addWidget(meter)
+    meter.set_value(30.6, "$1.53 of $5.00", "")
+    assert meter.detail.isHidden()
+    meter.set_value(62.0, "62 % used", "Resets in 2 h")
+    assert not meter.detail.isHidden() and meter.detail.text() == "Resets in 2 h"

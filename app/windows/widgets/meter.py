@@ -47,6 +47,7 @@ class Meter(QFrame):
         colour = BAD if share >= ALARM_AT else WARN if share >= WARN_AT else GOOD
         self.bar.setStyleSheet(f"QProgressBar::chunk {{ background-color: {colour}; }}")
         self.detail.setText(detail)
+        self.detail.setVisible(bool(detail))  # a client key's limit has none: no blank line under its bar
 
     def set_window(self, reading: QuotaReading) -> None:
         """An account's window as read now: its burn-down, over the readings seen of this period."""
