@@ -93,8 +93,9 @@ def found(rows: list[ModelRow], query: str) -> list[ModelRow]:
 
 
 def chat_models(rows: list[ModelRow]) -> list[str]:
-    """What Try it can send a message to: every model but those that only make embeddings."""
-    return [row["id"] for row in rows if row["capabilities"] != ["embedding"]]
+    """What Try it can send a message to: every model but those that only make embeddings, and no
+    rule's pattern (``claude-*`` is not a name one can send to)."""
+    return [row["id"] for row in rows if row["kind"] != "rule" and row["capabilities"] != ["embedding"]]
 
 
 def route_words(route: str) -> str:

@@ -74,6 +74,7 @@ def test_search_and_what_try_it_offers() -> None:
         row(),
         row(id="ollama/qwen3:8b", provider_name="Ollama", billing="local"),
         row(id="e", capabilities=["embedding"]),
+        row(id="claude-*", kind="rule"),
     ]
     assert [r["id"] for r in found(rows, "  FREE qwen ")] == ["ollama/qwen3:8b"]
     assert [r["id"] for r in found(rows, "images openai")] == ["openai/gpt-4o-mini"]
