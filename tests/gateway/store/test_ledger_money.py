@@ -134,3 +134,18 @@ def test_step_8_marks_only_the_rows_a_recent_view_shows_so_a_big_ledger_is_not_r
     marked = conn.execute("SELECT request_id, unpriced FROM usage ORDER BY id DESC LIMIT 1").fetchone()
     assert marked == ("r4999", 1)
     assert conn.execute("SELECT unpriced FROM usage WHERE request_id = 'old'").fetchone() == (0,)
+
+
+def test_a_starts_counts_read_only_the_span_by_row_id_a_late_row_included(tmp_path: Path) -> None:
+    """The limits' counts at a start find their span by row id (there is no index on the time, and
+    a scan of a long ledger held the start), a row written late for a long request among them."""
+    conn = sqlite3.connect(tmp_path / FILE_NAME, isolation_level=None)
+    db.migrate(conn)
+    ledger.write(conn, [row(n * 60) for n in range(500)])  # a request a minute
+    ledger.write(conn, [row(499 * 60 - 1800, request_id="late")])  # began half an hour before it ended
+    since = BASE + 499 * 60 - 3600  # the last hour
+    counts = ledger.caller_counts(conn, since, 86400)
+    assert sum(n for _, _, n, _ in counts) == 61 + 1
+    assert ledger.caller_counts(conn, BASE + 10**6, 60) == [] and ledger.caller_counts(conn, 0, 10**9)[0][2] == 501
+    plan = " ".join(str(step[3]) for step in conn.execute("EXPLAIN QUERY PLAN " + ledger._CALLER_COUNTS, (1, 0, 1)))
+    assert "INTEGER PRIMARY KEY" in plan and "SCAN usage" not in plan
