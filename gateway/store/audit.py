@@ -153,22 +153,22 @@ class Verdict:
 
 
 Row = tuple[int, int, str, str, str, str, str]  # seq, ts, actor, action, payload text, prev, hash
-_ROW_FIELDS = ("seq", "ts", "actor", "action", "payload", "prev", "hash")
-_ALL_ROWS = "SELECT seq, ts, actor, action, payload, prev, hash FROM audit ORDER BY seq"  # _ROW_FIELDS, in order
+ROW_FIELDS = ("seq", "ts", "actor", "action", "payload", "prev", "hash")
+_ALL_ROWS = "SELECT seq, ts, actor, action, payload, prev, hash FROM audit ORDER BY seq"  # ROW_FIELDS, in order
 
 
 def export(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
     """Every row as stored, hashes included, so a copy can be checked away from this machine
     (``verify_rows``); the payload stays the canonical text its hash was taken over."""
     for row in conn.execute(_ALL_ROWS):
-        yield dict(zip(_ROW_FIELDS, row, strict=True))
+        yield dict(zip(ROW_FIELDS, row, strict=True))
 
 
 def exported_row(item: Any) -> Row:
     """One exported row read back; ``ValueError`` when it is not one."""
-    if not isinstance(item, dict) or set(item) != set(_ROW_FIELDS):
-        raise ValueError(f"an exported audit row has exactly the fields {', '.join(_ROW_FIELDS)}")
-    seq, ts, actor, action, payload, prev, hash_ = (item[f] for f in _ROW_FIELDS)
+    if not isinstance(item, dict) or set(item) != set(ROW_FIELDS):
+        raise ValueError(f"an exported audit row has exactly the fields {', '.join(ROW_FIELDS)}")
+    seq, ts, actor, action, payload, prev, hash_ = (item[f] for f in ROW_FIELDS)
     if not (
         type(seq) is int and type(ts) is int and all(isinstance(v, str) for v in (actor, action, payload, prev, hash_))
     ):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 class ClientKey(TypedDict):
@@ -91,23 +92,35 @@ def touch_rows(conn: sqlite3.Connection, used: list[tuple[float, str]]) -> None:
     )
 
 
+def from_row(row: Sequence[Any]) -> KeyRecord:
+    """A record from a row of id, label, tier, limits, digest, last4, created_at, last_used,
+    revoked_at, enforce_model (either back end's)."""
+    return KeyRecord(
+        id=row[0],
+        label=row[1],
+        tier=row[2],
+        limits=tuple(sorted(json.loads(row[3]).items())),
+        digest=bytes(row[4]),
+        last4=row[5],
+        created_at=row[6],
+        last_used=row[7],
+        revoked_at=row[8],
+        enforce_model=row[9],
+    )
+
+
 def load(conn: sqlite3.Connection) -> list[KeyRecord]:
     rows = conn.execute(
         "SELECT id, label, tier, limits, digest, last4, created_at, last_used, revoked_at, enforce_model"
         " FROM client_keys ORDER BY created_at"
-    ).fetchall()
-    return [
-        KeyRecord(
-            id=row[0],
-            label=row[1],
-            tier=row[2],
-            limits=tuple(sorted(json.loads(row[3]).items())),
-            digest=bytes(row[4]),
-            last4=row[5],
-            created_at=row[6],
-            last_used=row[7],
-            revoked_at=row[8],
-            enforce_model=row[9],
-        )
-        for row in rows
-    ]
+    )
+    return [from_row(row) for row in rows]
+
+
+def get(conn: sqlite3.Connection, key_id: str) -> KeyRecord | None:
+    row = conn.execute(
+        "SELECT id, label, tier, limits, digest, last4, created_at, last_used, revoked_at, enforce_model"
+        " FROM client_keys WHERE id = ?",
+        (key_id,),
+    ).fetchone()
+    return from_row(row) if row is not None else None

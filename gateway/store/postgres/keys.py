@@ -1,0 +1,83 @@
+"""Client keys in PostgreSQL: every gateway reads the same rows, so a key made or revoked on one
+is seen by the others on their next read."""
+
+from __future__ import annotations
+
+import json
+
+from psycopg_pool import AsyncConnectionPool
+
+from gateway.store.keys import KeyRecord, from_row
+from gateway.store.postgres.audit import append_in
+from gateway.store.seam import Event
+
+
+class PostgresKeys:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    async def load(self) -> list[KeyRecord]:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT id, label, tier, limits, digest, last4, created_at, last_used, revoked_at, enforce_model"
+                " FROM client_keys ORDER BY created_at"
+            )
+            return [from_row(row) for row in await cursor.fetchall()]
+
+    async def get(self, key_id: str) -> KeyRecord | None:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT id, label, tier, limits, digest, last4, created_at, last_used, revoked_at, enforce_model"
+                " FROM client_keys WHERE id = %s",
+                (key_id,),
+            )
+            row = await cursor.fetchone()
+            return from_row(row) if row is not None else None
+
+    async def insert(self, record: KeyRecord, event: Event) -> None:
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO client_keys (id, label, tier, limits, digest, last4, created_at, enforce_model)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    record.id,
+                    record.label,
+                    record.tier,
+                    json.dumps(dict(record.limits)),
+                    record.digest,
+                    record.last4,
+                    record.created_at,
+                    record.enforce_model,
+                ),
+            )
+            await append_in(conn, event)
+
+    async def revoke(self, key_id: str, when: float, event: Event) -> bool:
+        async with self._pool.connection() as conn, conn.transaction():
+            cursor = await conn.execute(
+                "UPDATE client_keys SET revoked_at = %s WHERE id = %s AND revoked_at IS NULL", (when, key_id)
+            )
+            if cursor.rowcount != 1:
+                return False
+            await append_in(conn, event)
+            return True
+
+    async def set_limits(self, key_id: str, tier: str, limits: dict[str, float], event: Event) -> bool:
+        async with self._pool.connection() as conn, conn.transaction():
+            cursor = await conn.execute(
+                "UPDATE client_keys SET tier = %s, limits = %s WHERE id = %s AND revoked_at IS NULL",
+                (tier, json.dumps(limits), key_id),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await append_in(conn, event)
+            return True
+
+    async def touch(self, used: list[tuple[float, str]]) -> None:
+        if not used:
+            return
+        async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            await cursor.executemany(
+                "UPDATE client_keys SET last_used = %s WHERE id = %s AND (last_used IS NULL OR last_used < %s)",
+                [(when, key_id, when) for when, key_id in used],
+            )

@@ -1,0 +1,68 @@
+"""The PostgreSQL schema as numbered steps, recorded one row a step in ``schema_version``.
+
+Gateways that start at the same time each try to migrate: a transaction-scoped advisory lock
+lets one of them run the missing steps while the others wait, then find nothing left to run.
+PostgreSQL's DDL is transactional, so a step that fails leaves nothing half made. As with the
+SQLite steps, a released step is never edited: a change is a new step at the end.
+"""
+
+from __future__ import annotations
+
+from psycopg import AsyncConnection
+
+from gateway.store.db import StoreError
+
+MIGRATION_LOCK = 0x53_57_42_44_00_01  # advisory lock ids: "SWBD" and a number of our own
+AUDIT_LOCK = 0x53_57_42_44_00_02
+
+STEPS: tuple[str, ...] = (
+    # 1: client keys and the audit chain, the first state two gateways must share
+    """
+    CREATE TABLE client_keys (
+        id             TEXT PRIMARY KEY,
+        label          TEXT NOT NULL,
+        tier           TEXT NOT NULL,
+        limits         TEXT NOT NULL DEFAULT '{}',
+        digest         BYTEA NOT NULL,
+        last4          TEXT NOT NULL,
+        created_at     DOUBLE PRECISION NOT NULL,
+        last_used      DOUBLE PRECISION,
+        revoked_at     DOUBLE PRECISION,
+        enforce_model  TEXT
+    );
+    CREATE TABLE audit (
+        seq      BIGINT PRIMARY KEY,
+        ts       BIGINT NOT NULL,
+        actor    TEXT NOT NULL,
+        action   TEXT NOT NULL,
+        payload  TEXT NOT NULL,
+        prev     TEXT NOT NULL UNIQUE,
+        hash     TEXT NOT NULL
+    );
+    """,
+)
+
+_VERSIONS = """
+    CREATE TABLE IF NOT EXISTS schema_version (
+        version     INTEGER PRIMARY KEY,
+        applied_at  TIMESTAMPTZ NOT NULL DEFAULT now()
+    )
+"""
+
+
+async def migrate(conn: AsyncConnection) -> int:
+    """Run the steps this database lacks, once across all gateways; how many ran here."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        await conn.execute(_VERSIONS)
+        cursor = await conn.execute("SELECT coalesce(max(version), 0) FROM schema_version")
+        row = await cursor.fetchone()
+        version = int(row[0]) if row else 0
+        if version > len(STEPS):
+            raise StoreError(
+                f"the database was written by a newer Switchboard (schema {version}, this one knows {len(STEPS)})"
+            )
+        for number, step in enumerate(STEPS[version:], start=version + 1):
+            await conn.execute(step)
+            await conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
+        return len(STEPS) - version

@@ -1,0 +1,79 @@
+"""Opening the PostgreSQL back end: a pool of connections to ``[store] url``, migrated once.
+
+The URL names no password (the settings refuse one): it comes from the environment
+(``SWITCHBOARD_STORE_PASSWORD``, for a container) or the secret store, and is handed to the
+driver alone, so no message or log line that shows the address can show it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from gateway.store.db import StoreError
+from gateway.store.postgres.audit import PostgresAudit
+from gateway.store.postgres.keys import PostgresKeys
+from gateway.store.postgres.schema import migrate
+from gateway.store.secrets import SecretStore
+
+log = logging.getLogger("gateway.store")
+
+PASSWORD_ENV = "SWITCHBOARD_STORE_PASSWORD"
+PASSWORD_SECRET = "store-password"
+
+
+def store_password(env: Mapping[str, str], secrets: SecretStore) -> str | None:
+    """The database password: the environment's, else the secret store's, else none (a trusted
+    local socket, or a client certificate named in the URL)."""
+    return env.get(PASSWORD_ENV) or secrets.get(PASSWORD_SECRET)
+
+
+class PostgresStore:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+        self._keys = PostgresKeys(pool)
+        self._audit = PostgresAudit(pool)
+
+    @property
+    def keys(self) -> PostgresKeys:
+        return self._keys
+
+    @property
+    def audit(self) -> PostgresAudit:
+        return self._audit
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
+async def open_store(url: str, password: str | None, *, max_size: int = 8, timeout: float = 10.0) -> PostgresStore:
+    """Connect, migrate (once across gateways starting together) and return the store;
+    ``StoreError`` saying why when the database cannot be reached or used."""
+    kwargs: dict[str, Any] = {"password": password} if password else {}
+    pool = AsyncConnectionPool(url, kwargs=kwargs, min_size=1, max_size=max_size, timeout=timeout, open=False)
+    try:
+        # One connection first: a refusal (a wrong password, no such database) says why at once,
+        # where the pool would retry until its timeout.
+        async with await psycopg.AsyncConnection.connect(url, connect_timeout=max(1, round(timeout)), **kwargs) as conn:
+            ran = await migrate(conn)
+        await pool.open(wait=True, timeout=timeout)
+    except (psycopg.Error, PoolTimeout) as exc:
+        await pool.close()
+        raise StoreError(f"cannot use the database at {_where(url)}: {_first_line(exc)}") from None
+    if ran:
+        log.info("database at %s: %d schema step(s) run", _where(url), ran)
+    return PostgresStore(pool)
+
+
+def _where(url: str) -> str:
+    """The address without a user's credentials (the settings refuse a password, but say no more than needed)."""
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

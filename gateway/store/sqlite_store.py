@@ -1,0 +1,89 @@
+"""The storage seam over the SQLite database as it is (the desktop's and a single server's): each
+change an operation on the writer thread, each read on the reader thread. Nothing is added to how
+the database is written; these only name its operations in the seam's terms."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from gateway.store import audit, keys
+from gateway.store.audit import AuditEvent, Verdict
+from gateway.store.database import Database
+from gateway.store.keys import KeyRecord
+from gateway.store.seam import Event
+
+
+def _append(conn: sqlite3.Connection, event: Event) -> int:
+    return audit.append(conn, event.ts, event.actor, event.action, event.payload)
+
+
+class SqliteKeys:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def load(self) -> list[KeyRecord]:
+        return await self._db.read(keys.load)
+
+    async def get(self, key_id: str) -> KeyRecord | None:
+        return await self._db.read(lambda conn: keys.get(conn, key_id))
+
+    async def insert(self, record: KeyRecord, event: Event) -> None:
+        def op(conn: sqlite3.Connection) -> None:
+            keys.insert(conn, record)
+            _append(conn, event)
+
+        await self._db.writer.call(op)
+
+    async def revoke(self, key_id: str, when: float, event: Event) -> bool:
+        def op(conn: sqlite3.Connection) -> bool:
+            return keys.revoke(conn, key_id, when) and _append(conn, event) > 0
+
+        return await self._db.writer.call(op)
+
+    async def set_limits(self, key_id: str, tier: str, limits: dict[str, float], event: Event) -> bool:
+        def op(conn: sqlite3.Connection) -> bool:
+            return keys.set_limits(conn, key_id, tier, limits) and _append(conn, event) > 0
+
+        return await self._db.writer.call(op)
+
+    async def touch(self, used: list[tuple[float, str]]) -> None:
+        for pair in used:
+            self._db.writer.append(keys.touch_rows, pair)
+
+
+class SqliteAudit:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def append(self, event: Event) -> int:
+        return await self._db.writer.call(lambda conn: _append(conn, event))
+
+    async def events(self, after: int = 0, limit: int = 100) -> list[AuditEvent]:
+        return await self._db.read(lambda conn: audit.events(conn, after, limit))
+
+    async def export(self) -> list[dict[str, Any]]:
+        return await self._db.read(lambda conn: list(audit.export(conn)))
+
+    async def verify(self) -> Verdict:
+        anchor = self._db.anchor
+        return await self._db.read(lambda conn: audit.verify(conn, anchor))
+
+
+class SqliteStore:
+    """``db`` opened by its owner (the gateway's state), who also closes it."""
+
+    def __init__(self, db: Database) -> None:
+        self._keys = SqliteKeys(db)
+        self._audit = SqliteAudit(db)
+
+    @property
+    def keys(self) -> SqliteKeys:
+        return self._keys
+
+    @property
+    def audit(self) -> SqliteAudit:
+        return self._audit
+
+    async def close(self) -> None:
+        """Nothing of its own to close: the database is its owner's."""

@@ -1,0 +1,204 @@
+"""The storage seam on both back ends, and two gateways over one real PostgreSQL (issue 25, team
+mode): a key made on one is taken by the other at once, a revoked one refused by both; appends
+from both keep one audit chain that verifies; gateways starting together migrate once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fakes.clock import FakeClock
+from servers.postgres import PostgresServer, postgres_server, postgres_url  # noqa: F401 (fixtures)
+
+from gateway.auth import client_keys
+from gateway.store.database import Database
+from gateway.store.db import StoreError
+from gateway.store.keys import KeyRecord
+from gateway.store.postgres.schema import STEPS
+from gateway.store.postgres.store import PostgresStore, open_store
+from gateway.store.seam import Event, Store
+from gateway.store.sqlite_store import SqliteStore
+
+PEPPER = b"p" * 32
+
+
+def _event(action: str, **payload: object) -> Event:
+    return Event(1_700_000_000_000, "admin", action, dict(payload))
+
+
+def _record(label: str = "ci") -> tuple[str, KeyRecord]:
+    new = client_keys.generate()
+    record = KeyRecord(
+        id=new.id,
+        label=label,
+        tier="standard",
+        limits=(("requests_per_minute", 5.0),),
+        digest=client_keys.digest(PEPPER, new.key),
+        last4=new.last4,
+        created_at=1_700_000_000.0,
+    )
+    return new.key, record
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    db = Database(tmp_path, b"k" * 32, FakeClock())
+    db.open()
+    yield db
+    db.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """Each back end, behind the one seam."""
+    if request.param == "sqlite":
+        yield SqliteStore(request.getfixturevalue("sqlite_db"))
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    opened = await open_store(server.new_database(), server.password)
+    yield opened
+    await opened.close()
+
+
+async def _two(server: PostgresServer, url: str) -> tuple[PostgresStore, PostgresStore]:
+    first, second = await asyncio.gather(open_store(url, server.password), open_store(url, server.password))
+    return first, second
+
+
+async def test_keys_and_their_audit_events_behave_alike_on_both_back_ends(store: Store) -> None:
+    key, record = _record()
+    await store.keys.insert(record, _event("key.created", key=record.id))
+    found = await store.keys.get(record.id)
+    assert found == record
+    assert client_keys.matches(PEPPER, key, found.digest)
+    assert await store.keys.get("nope") is None
+
+    assert await store.keys.set_limits(record.id, "open", {"requests_per_day": 9}, _event("key.limits_changed"))
+    await store.keys.touch([(1_700_000_100.0, record.id), (1_700_000_050.0, record.id)])
+    assert await store.keys.revoke(record.id, 1_700_000_200.0, _event("key.revoked", key=record.id))
+    assert not await store.keys.revoke(record.id, 1_700_000_300.0, _event("key.revoked", key=record.id))
+    assert not await store.keys.set_limits(record.id, "open", {}, _event("key.limits_changed"))
+
+    if isinstance(store, SqliteStore):  # its last-used times are written in the writer's next batch
+        await asyncio.sleep(0.4)
+    (loaded,) = await store.keys.load()
+    assert (loaded.tier, loaded.limits, loaded.revoked_at) == ("open", (("requests_per_day", 9),), 1_700_000_200.0)
+    assert loaded.last_used == 1_700_000_100.0
+    events = await store.audit.events()
+    assert [e.action for e in events] == ["key.created", "key.limits_changed", "key.revoked"]  # refusals: none
+    assert [e.seq for e in events] == [1, 2, 3]
+    assert (await store.audit.verify()).ok
+    assert [row["action"] for row in await store.audit.export()] == ["key.created", "key.limits_changed", "key.revoked"]
+
+
+async def test_a_failed_change_appends_no_audit_event(store: Store) -> None:
+    _, record = _record()
+    await store.keys.insert(record, _event("key.created"))
+    with pytest.raises(Exception, match=r"(?i)unique"):
+        await store.keys.insert(record, _event("key.created"))  # the same id again
+    assert [e.seq for e in await store.audit.events()] == [1]
+
+
+async def test_a_key_made_on_one_gateway_is_taken_by_the_other_at_once_and_a_revoked_one_by_neither(
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+) -> None:
+    one, two = await _two(postgres_server, postgres_url)
+    try:
+        key, record = _record()
+        await one.keys.insert(record, _event("key.created", key=record.id))
+        seen = await two.keys.get(record.id)
+        assert seen is not None and seen.revoked_at is None and client_keys.matches(PEPPER, key, seen.digest)
+        assert [r.id for r in await two.keys.load()] == [record.id]
+
+        assert await two.keys.revoke(record.id, 1_700_000_001.0, _event("key.revoked", key=record.id))
+        for gateway in (one, two):
+            stored = await gateway.keys.get(record.id)
+            assert stored is not None and stored.revoked_at == 1_700_000_001.0
+        assert not await one.keys.revoke(record.id, 1_700_000_002.0, _event("key.revoked", key=record.id))
+        assert [e.action for e in await one.audit.events()] == ["key.created", "key.revoked"]
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_concurrent_appends_from_two_gateways_keep_one_chain_that_verifies_from_either(
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+) -> None:
+    one, two = await _two(postgres_server, postgres_url)
+    try:
+        appends = [
+            gateway.audit.append(_event("test.append", n=n, gateway=i))
+            for n in range(25)
+            for i, gateway in enumerate((one, two))
+        ]
+        seqs = await asyncio.gather(*appends)
+        assert sorted(seqs) == list(range(1, 51))
+        for gateway in (one, two):
+            verdict = await gateway.audit.verify()
+            assert (verdict.ok, verdict.checked) == (True, 50)
+        assert await one.audit.export() == await two.audit.export()
+        written = {(e.payload["gateway"], e.payload["n"]) for e in await two.audit.events(limit=100)}
+        assert written == {(i, n) for n in range(25) for i in (0, 1)}
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_a_changed_row_in_the_shared_chain_is_found(
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+) -> None:
+    store = await open_store(postgres_url, postgres_server.password)
+    try:
+        for n in range(4):
+            await store.audit.append(_event("test.append", n=n))
+        async with await psycopg.AsyncConnection.connect(
+            postgres_url, password=postgres_server.password, autocommit=True
+        ) as conn:
+            await conn.execute("UPDATE audit SET actor = 'someone' WHERE seq = 3")
+        verdict = await store.audit.verify()
+        assert (verdict.ok, verdict.first_bad) == (False, 3)
+    finally:
+        await store.close()
+
+
+async def test_gateways_starting_together_migrate_once(
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+) -> None:
+    stores = await asyncio.gather(*(open_store(postgres_url, postgres_server.password) for _ in range(4)))
+    for store in stores:
+        await store.close()
+    async with await psycopg.AsyncConnection.connect(postgres_url, password=postgres_server.password) as conn:
+        cursor = await conn.execute("SELECT version FROM schema_version ORDER BY version")
+        assert [row[0] for row in await cursor.fetchall()] == list(range(1, len(STEPS) + 1))
+
+
+async def test_a_wrong_or_missing_password_is_a_store_error_that_never_shows_it(
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+) -> None:
+    for password in ("not-the-password", None):
+        with pytest.raises(StoreError) as caught:
+            await open_store(postgres_url, password, timeout=3)
+        message = str(caught.value)
+        assert f"127.0.0.1:{postgres_server.port}" in message and "password" in message  # why, in words
+        assert "not-the-password" not in message and postgres_server.password not in message
+
+
+async def test_a_database_migrated_by_a_newer_switchboard_is_refused(
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+) -> None:
+    await (await open_store(postgres_url, postgres_server.password)).close()
+    async with await psycopg.AsyncConnection.connect(
+        postgres_url, password=postgres_server.password, autocommit=True
+    ) as conn:
+        await conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (len(STEPS) + 1,))
+    with pytest.raises(StoreError, match="newer Switchboard"):
+        await open_store(postgres_url, postgres_server.password)
