@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from gateway.auth.accounts import RISK, RISK_NOTE, Account
+from gateway.auth.accounts import RISK, RISK_NOTE, Account, AccountLock, SharedRenewal
 from gateway.auth.oauth.claims import chatgpt_identity
 from gateway.auth.oauth.github import GitHubAuth
 from gateway.auth.oauth.logins_on_disk import write_codex_login
@@ -53,8 +53,16 @@ QuotaSeen = Callable[[str, str, tuple[QuotaWindow, ...]], None]  # (label, provi
 
 class AccountBook:
     def __init__(
-        self, db: Database, secrets: SecretStore, clock: Clock, endpoints: SubscriptionSettings, transport: Transport
+        self,
+        db: Database,
+        secrets: SecretStore,
+        clock: Clock,
+        endpoints: SubscriptionSettings,
+        transport: Transport,
+        renewal_lock: AccountLock | None = None,
     ) -> None:
+        """``renewal_lock``: team mode's lock per account, held around a renewal across gateways."""
+        self._shared = SharedRenewal(renewal_lock, self._reread) if renewal_lock is not None else None
         self._db = db
         self._secrets = secrets
         self._clock = clock
@@ -111,8 +119,19 @@ class AccountBook:
         old = self._accounts.get(row.id)
         if old is not None:
             old.cancel()
-        self._accounts[row.id] = Account(row, credentials, self._clock, self._store, self._problem_found)
+        self._accounts[row.id] = Account(row, credentials, self._clock, self._store, self._problem_found, self._shared)
         return True
+
+    async def _reread(self, account: Account) -> Credentials | None:
+        """The account's credentials as the secret store holds them now, when another gateway
+        renewed them there (None: as this one has them, or unreadable)."""
+        stored = await asyncio.to_thread(self._secrets.get, rows.secret_name(account.row.id))
+        if stored is None or stored == account.credentials.stored_now():
+            return None
+        try:
+            return self._credentials(account.row, stored)
+        except (ValueError, KeyError, TypeError):
+            return None
 
     def _credentials(self, row: rows.AccountRow, stored: str) -> Credentials:
         if row.kind == "codex":

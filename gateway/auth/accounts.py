@@ -3,9 +3,11 @@ of them kept in step with the database and the secret store (``AccountBook``).
 
 Renewal is single-flight per account: however many requests find the token lapsed (or get a
 401 with it) at once, one renewal runs and they all wait for it (SECURITY.md S37). A rotated
-refresh token is written to the secret store before it is used. A renewal the provider refuses
-for good marks the account "needs sign-in": routing passes it by, requests fail over at once, and
-the audit log says so; a network failure only fails this attempt.
+refresh token is written to the secret store before it is used. In team mode (``SharedRenewal``)
+the flight spans gateways: a lock per account in Redis is held around the renewal, and a gateway
+that waited on it first reads the credentials the winner stored, renewing only if they too are
+stale. A renewal the provider refuses for good marks the account "needs sign-in": routing passes
+it by, requests fail over at once, and the audit log says so; a network failure only fails this attempt.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Protocol
 
 from gateway.auth.subscription import Credentials, RenewalFailed
 from gateway.clock import Clock
@@ -31,6 +36,21 @@ RISK_NOTE = (
 PROVIDER = {"codex": "codex", "copilot": "copilot"}  # account kind -> the provider it serves
 
 
+class AccountLock(Protocol):
+    def held(self, account: str) -> AbstractAsyncContextManager[None]:
+        """Held by one renewer of ``account`` among every gateway's."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SharedRenewal:
+    """Renewals across gateways: ``lock`` per account id, and ``reread``, the account's
+    credentials as the shared store holds them now (None: as this gateway has them)."""
+
+    lock: AccountLock
+    reread: Callable[[Account], Awaitable[Credentials | None]]
+
+
 class Account:
     """One signed-in account. ``store`` persists credentials (before they are used);
     ``problem_found`` records a renewal the provider refused for good."""
@@ -42,6 +62,7 @@ class Account:
         clock: Clock,
         store: Callable[[Account, str], asyncio.Future[None] | None],
         problem_found: Callable[[Account, str, str], None],
+        shared: SharedRenewal | None = None,
     ) -> None:
         self.row = row
         self.credentials = credentials
@@ -50,6 +71,7 @@ class Account:
         self._problem_found = problem_found
         self._problem: str | None = row.state if row.state != "ok" else None
         self._renewing: asyncio.Future[Access] | None = None
+        self._shared = shared
 
     @property
     def label(self) -> str:
@@ -73,19 +95,31 @@ class Account:
         if self._problem is not None:
             raise self._refused(f"the account {self.label} needs attention ({self._problem})")
         current = self.credentials.current(self._clock.time())
-        return current if current is not None else await self._renew()
+        return current if current is not None else await self._renew(None)
 
     async def renewed(self, stale: Access) -> Access:
         current = self.credentials.current(self._clock.time())
         if current is not None and current.secret != stale.secret:
             return current  # another request renewed it meanwhile
-        return await self._renew()
+        return await self._renew(stale.secret)
 
-    async def _renew(self) -> Access:
+    async def _renew(self, stale: str | None) -> Access:
         if self._renewing is None or self._renewing.done():
-            self._renewing = asyncio.ensure_future(self._renew_once())
+            self._renewing = asyncio.ensure_future(self._renew_shared(stale))
         # Shielded: a client hanging up must not cancel the renewal the others wait on.
         return await asyncio.shield(self._renewing)
+
+    async def _renew_shared(self, stale: str | None) -> Access:
+        """``stale``: the token a request was refused with (None: the token lapsed)."""
+        if self._shared is None:
+            return await self._renew_once()
+        async with self._shared.lock.held(self.row.id):
+            if (stored := await self._shared.reread(self)) is not None:
+                self.credentials = stored
+            current = self.credentials.current(self._clock.time())
+            if current is not None and current.secret != stale:
+                return current  # another gateway renewed it while this one waited
+            return await self._renew_once()
 
     async def _renew_once(self) -> Access:
         try:

@@ -1,18 +1,45 @@
-"""Team mode's wiring: with ``[shared] redis`` set, the limits live in Redis (one client per
-process, made at the start); without it, everything stays in this process as on the desktop."""
+"""Team mode's wiring: with ``[shared] redis`` set, one Redis client per process holds the limits'
+windows and the accounts' renewal locks, and readiness asks it; without it, everything stays in
+this process as on the desktop (and redis-py is never imported)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gateway.clock import Clock
 from gateway.config.settings import Settings
 from gateway.pipeline.limit_book import LimitBook
 from gateway.pipeline.limits import Limits
 from gateway.pipeline.shared_limits import SharedLimits
-from gateway.shared.link import connect, failures
+from gateway.shared.link import answers, connect, failures
+from gateway.shared.renewal_lock import RenewalLock
 from gateway.shared.windows import SharedWindows
 
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
-def limits_for(settings: Settings, clock: Clock) -> LimitBook:
-    if settings.shared.redis is None:
-        return Limits(clock)
-    return SharedLimits(SharedWindows(connect(settings.shared.redis)), Limits(clock), clock, failures())
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    redis: Redis
+
+    @classmethod
+    def made(cls, settings: Settings) -> Team | None:
+        return None if settings.shared.redis is None else cls(connect(settings.shared.redis))
+
+    def limits(self, clock: Clock) -> SharedLimits:
+        return SharedLimits(SharedWindows(self.redis), Limits(clock), clock, failures())
+
+    def renewal_lock(self) -> RenewalLock:
+        return RenewalLock(self.redis)
+
+    async def answers(self) -> bool:
+        return await answers(self.redis)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+def limits_for(team: Team | None, clock: Clock) -> LimitBook:
+    return Limits(clock) if team is None else team.limits(clock)

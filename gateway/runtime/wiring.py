@@ -40,7 +40,7 @@ from gateway.routing.quota import QuotaBook
 from gateway.routing.response_cache import ResponseCache
 from gateway.routing.router import Router
 from gateway.routing.spoken import Spoken, Unspoken
-from gateway.runtime.team import limits_for
+from gateway.runtime.team import Team, limits_for
 from gateway.runtime.upstream import upstream_transport
 from gateway.store import accounts as account_rows
 from gateway.store import ledger as ledger_rows
@@ -90,21 +90,25 @@ class Lasting:
     quotas: QuotaBook
     keep_models: Callable[[ListedModels], None] | None = None
     keep_unspoken: Callable[[Unspoken], None] | None = None
+    team: Team | None = None  # team mode's Redis, when ``[shared] redis`` names one
 
     @classmethod
     def made(cls, settings: Settings, clock: Clock, state: State | None = None) -> Lasting:
         """Fresh, for a server over ``state`` (its database keeps the rows), or for none."""
         health = Health(clock, settings.routing.policy)
+        team = Team.made(settings)
+        limits = limits_for(team, clock)
         if state is None:
-            return cls(Accountant(clock, limits_for(settings, clock), Metrics()), health, QuotaBook(clock, health))
+            return cls(Accountant(clock, limits, Metrics()), health, QuotaBook(clock, health), team=team)
         writer = state.db.writer
         ledger = state.db if settings.server.ledger else None
         return cls(
-            Accountant(clock, limits_for(settings, clock), Metrics(), ledger),
+            Accountant(clock, limits, Metrics(), ledger),
             health,
             QuotaBook(clock, health, lambda r: writer.append(account_rows.save_quota, r.row())),
             lambda m: writer.append(model_lists.save, m.row()),
             lambda u: writer.append(model_lists.save_unspoken, u.row()),
+            team,
         )
 
 
@@ -160,7 +164,8 @@ def compose(settings: Settings, options: ServerOptions) -> Parts:
     lasting = Lasting.made(settings, clock, state)
     accounts = flows = None
     if state is not None:
-        accounts = AccountBook(state.db, state.secrets, clock, settings.subscriptions, transport)
+        lock = lasting.team.renewal_lock() if lasting.team is not None else None
+        accounts = AccountBook(state.db, state.secrets, clock, settings.subscriptions, transport, lock)
         accounts.quota_seen = lasting.quotas.observe
         environ = options.get("environ")
         flows = LoginFlows(

@@ -13,7 +13,7 @@ from gateway.config.settings import Settings
 from gateway.errors import ConfigError
 from gateway.pipeline.limits import Limits
 from gateway.pipeline.shared_limits import SharedLimits
-from gateway.runtime.team import limits_for
+from gateway.runtime.team import Team, limits_for
 
 
 def settings_from(tmp_path: Path, text: str) -> Settings:
@@ -26,13 +26,13 @@ def test_the_redis_address_is_read_and_kept_out_of_repr(tmp_path: Path) -> None:
     settings = settings_from(tmp_path, '[shared]\nredis = "redis://:s3cret-pass@10.1.2.3:6379/2"\n')
     assert settings.shared.redis == "redis://:s3cret-pass@10.1.2.3:6379/2"
     assert "s3cret-pass" not in repr(settings)
-    assert isinstance(limits_for(settings, SystemClock()), SharedLimits)
+    assert isinstance(limits_for(Team.made(settings), SystemClock()), SharedLimits)
 
 
 def test_without_redis_limits_stay_in_this_process(tmp_path: Path) -> None:
     settings = settings_from(tmp_path, "")
     assert settings.shared.redis is None
-    assert type(limits_for(settings, SystemClock())) is Limits
+    assert Team.made(settings) is None and type(limits_for(None, SystemClock())) is Limits
 
 
 def test_an_address_that_is_not_redis_is_refused(tmp_path: Path) -> None:

@@ -1,0 +1,143 @@
+"""OAuth renewal across gateways over a real Redis: two gateways' accounts find the same ChatGPT
+token lapsed under concurrent requests, and it is renewed exactly once; the loser waits, reads
+the rotated token the winner stored, and never spends the revoked refresh token. Without the lock
+the same race renews twice and one side is refused for good. Redis down: renewal goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakes.clock import FakeClock
+from servers.redis import RedisServer
+
+from gateway.auth.accounts import Account, SharedRenewal
+from gateway.auth.subscription import Credentials, RenewalFailed
+from gateway.errors import UpstreamStatus
+from gateway.providers.access import Access
+from gateway.providers.quota import QuotaWindow
+from gateway.shared.link import connect
+from gateway.shared.renewal_lock import RenewalLock
+from gateway.store.accounts import AccountRow
+
+ROW = AccountRow("acct-1", "codex", "work", "sub", "a@example.com", "plus", "ok", "login", "", 0.0, 0.0)
+
+
+@dataclass
+class Provider:
+    """ChatGPT's token endpoint as far as rotation goes: each refresh token works once."""
+
+    refresh: str = "r0"
+    renewals: int = 0
+
+    async def renew(self, refresh: str) -> tuple[str, str, float]:
+        await asyncio.sleep(0.2)  # long enough for the other gateway's requests to pile up
+        if refresh != self.refresh:
+            raise RenewalFailed("the refresh token was already used", "needs_sign_in")
+        self.renewals += 1
+        self.refresh = f"r{self.renewals}"
+        return f"access-{self.renewals}", self.refresh, 2_000_000_000.0
+
+
+@dataclass
+class Tokens:
+    provider: Provider
+    access: str
+    refresh: str
+    expires: float
+
+    def current(self, now: float) -> Access | None:
+        return Access(self.access) if now < self.expires else None
+
+    async def fetch(self) -> Any:
+        return await self.provider.renew(self.refresh)
+
+    def stored_after(self, fresh: Any) -> str | None:
+        return json.dumps(fresh)
+
+    def adopt(self, fresh: Any) -> None:
+        self.access, self.refresh, self.expires = fresh
+
+    def stored_now(self) -> str:
+        return json.dumps([self.access, self.refresh, self.expires])
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self.access, self.refresh)
+
+    async def quota(self) -> tuple[tuple[QuotaWindow, ...], str | None]:
+        return (), None
+
+
+@dataclass
+class Team:
+    """What the gateways share: the provider, and the account store (the secret each reads)."""
+
+    provider: Provider = field(default_factory=Provider)
+    stored: str = json.dumps(["access-0", "r0", 0.0])  # lapsed long ago
+
+    def credentials(self) -> Credentials:
+        access, refresh, expires = json.loads(self.stored)
+        return Tokens(self.provider, access, refresh, expires)
+
+    def gateway(self, lock: RenewalLock | None) -> Account:
+        def store(account: Account, stored: str) -> None:
+            self.stored = stored
+
+        async def reread(account: Account) -> Credentials | None:
+            return self.credentials()
+
+        shared = SharedRenewal(lock, reread) if lock is not None else None
+        return Account(ROW, self.credentials(), FakeClock(), store, lambda *_: None, shared)
+
+
+@pytest.fixture
+async def locks(redis_server: RedisServer) -> AsyncIterator[tuple[RenewalLock, RenewalLock]]:
+    first, second = connect(redis_server.url), connect(redis_server.url)
+    yield RenewalLock(first, "test-renewal-a"), RenewalLock(second, "test-renewal-a")
+    await first.aclose()
+    await second.aclose()
+
+
+async def test_two_gateways_renew_a_lapsed_token_once(locks: tuple[RenewalLock, RenewalLock]) -> None:
+    team = Team()
+    one, two = team.gateway(locks[0]), team.gateway(locks[1])
+    accesses = await asyncio.gather(*(gateway.access() for _ in range(10) for gateway in (one, two)))
+    assert team.provider.renewals == 1
+    assert {a.secret for a in accesses} == {"access-1"}
+    assert json.loads(team.stored)[:2] == ["access-1", "r1"]  # stored before anyone used it
+
+
+async def test_a_401_on_one_gateway_after_the_other_renewed_reads_the_new_token(
+    locks: tuple[RenewalLock, RenewalLock],
+) -> None:
+    team = Team()
+    one, two = team.gateway(locks[0]), team.gateway(locks[1])
+    first = await one.access()
+    assert (await two.renewed(Access("access-0"))).secret == first.secret == "access-1"
+    assert team.provider.renewals == 1
+    assert (await two.renewed(first)).secret == "access-2"  # refused with the new one: renewed again
+
+
+async def test_without_the_lock_both_renew_and_one_is_refused() -> None:
+    team = Team()
+    one, two = team.gateway(None), team.gateway(None)
+    answers = await asyncio.gather(one.access(), two.access(), return_exceptions=True)
+    assert team.provider.renewals == 1
+    assert sum(isinstance(a, UpstreamStatus) for a in answers) == 1  # the revoked refresh token
+
+
+async def test_while_redis_is_down_the_renewal_goes_on(redis_folder: Path) -> None:
+    server = RedisServer(redis_folder)
+    server.start()
+    client = connect(server.url)
+    server.stop()
+    team = Team()
+    try:
+        assert (await team.gateway(RenewalLock(client)).access()).secret == "access-1"
+    finally:
+        await client.aclose()
