@@ -20,8 +20,14 @@ def usage_from(raw: Any) -> Usage | None:
     cached = reasoning = 0
     if type(details := raw.get("prompt_tokens_details")) is dict:
         cached = _count(details.get("cached_tokens")) or 0
+    elif "prompt_cache_hit_tokens" in raw:  # DeepSeek's own name for them
+        cached = min(_count(raw["prompt_cache_hit_tokens"]) or 0, prompt)
     if type(details := raw.get("completion_tokens_details")) is dict:
         reasoning = _count(details.get("reasoning_tokens")) or 0
+        # OpenAI counts reasoning within completion_tokens; Gemini's OpenAI-compatible answers
+        # leave it out, and their total says so: priced as output, it must be put back.
+        if reasoning and raw.get("total_tokens") == prompt + completion + reasoning:
+            completion += reasoning
     return Usage(prompt, completion, cached, reasoning)
 
 
