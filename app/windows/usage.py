@@ -16,13 +16,14 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QLine
 from app.viewmodels.charts import Measure, stacked
 from app.viewmodels.money import Money, dollars, money_of, money_words, saved
 from app.viewmodels.table import Column, field, stamp
-from app.windows.page import Context, Page, table
+from app.windows.page import Context, Page, rows_height, table
 from app.windows.widgets.bar_chart import BarChart
 from gateway import Control, NamedSpanTotals, NamedTotals, RecentRow, SpanTotals
 
 PERIODS = {"Last 24 hours": (86400, "hour"), "Last 7 days": (7 * 86400, "day"), "Last 30 days": (30 * 86400, "day")}
 GROUPS = {"By model": "by-model", "By provider": "by-provider", "By client": "by-caller", "By tool": "by-tool"}
 CHARTS: dict[str, Measure] = {"Tokens": "total_tokens", "Spend": "cost"}
+GROUP_ROWS = 6  # the most of the period's models (providers…) shown before their table scrolls
 THIS_COMPUTER = {"local": "this computer"}  # the ledger's caller for a request from here with no key
 
 
@@ -119,7 +120,7 @@ class UsagePage(Page):
             Column("Saved", lambda r: dollars(saved(r)), True),
         ]
         self.groups_view, self.groups = table(groups, stretch=0)
-        self.layout_.addWidget(self.groups_view, 1)
+        self.layout_.addWidget(self.groups_view)
         tools = QHBoxLayout()
         tools.addWidget(QLabel("Recent requests"))
         self.filter = QLineEdit()
@@ -153,7 +154,8 @@ class UsagePage(Page):
         self.chart_title.setText(f"Dollars per {each}, by provider" if measure == "cost" else "Tokens by provider")
         self.money.setText(money_words(found.money))
         self.clients, self.grouped_by = found.clients, found.group
-        self.groups.set_rows(found.groups)
+        self.groups.set_rows(found.groups)  # as tall as its rows, to a few: no row cut in half, no empty box
+        self.groups_view.setFixedHeight(rows_height(self.groups_view, max(1, min(len(found.groups), GROUP_ROWS))))
         self.recent.set_rows(found.recent)
 
     def client(self, caller: str) -> str:

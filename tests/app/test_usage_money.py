@@ -10,6 +10,7 @@ from app_fixtures import MakeApp
 from pytestqt.qtbot import QtBot
 
 from app.viewmodels.money import dollars, money_of, money_words
+from app.windows.page import rows_height
 from app.windows.usage import UsagePage
 from gateway.store import db, ledger
 
@@ -77,7 +78,9 @@ def test_dollars_read_as_people_write_them() -> None:
     assert money_words(money_of([])) == "Spent $0 in this period. Saved by subscriptions and local models: $0."
 
 
-def test_who_made_the_requests_is_said_by_the_keys_label_not_its_id(qtbot: QtBot, make_app: MakeApp) -> None:
+def test_who_made_the_requests_is_said_by_the_keys_label_not_its_id_in_a_table_as_tall_as_its_rows(
+    qtbot: QtBot, make_app: MakeApp
+) -> None:
     app = make_app()
     made = app.host.call(lambda c: c.create_key("build server", "standard", {}, "test")).result(10)
     page = app.window.go(UsagePage.title)
@@ -98,3 +101,4 @@ def test_who_made_the_requests_is_said_by_the_keys_label_not_its_id(qtbot: QtBot
     assert sorted(page.recent.text(n, used_by) for n in range(2)) == ["build server", "this computer"]
     qtbot.waitUntil(lambda: page.groups.rowCount() == 2 and page.groups.text(0, 0) != made["id"], timeout=WAIT)
     assert sorted(page.groups.text(n, 0) for n in range(2)) == ["build server", "this computer"]
+    assert page.groups_view.maximumHeight() == rows_height(page.groups_view, 2)  # its two rows whole, no empty box
