@@ -62,6 +62,9 @@ variables that hold its keys (``api_key_env``), and keys found there stay in mem
     proxy = "http://proxy.corp:3128"  # or "socks5://host:1080", or "direct"; unset: HTTPS_PROXY & co.
     ca_file = "corp-root.pem"     # extra root certificates to trust (relative to this file)
 
+    [store]                       # team mode: gateways sharing one PostgreSQL (unset: SQLite in the state folder)
+    url = "postgresql://switchboard@db.internal:5432/switchboard"  # no password here: environment or secret store
+
     [app]                         # the tray app's own
     theme = "system"              # follow the desktop, or "light" / "dark"
     check_updates = true          # ask the release feed daily (update_feed, update_key: see README)
@@ -96,6 +99,7 @@ from gateway.config.settings import (
     Settings,
     SharedSettings,
 )
+from gateway.config.store import store_settings
 from gateway.config.table import Table, first
 from gateway.errors import ConfigError
 from gateway.providers.settings import ROTATIONS, SubscriptionSettings
@@ -110,6 +114,7 @@ _SERVER_KEYS = {
     "cors_origins",
     "max_body_mb",
     "shutdown_grace_seconds",
+    "drain_seconds",
     "header_timeout_seconds",
     "body_timeout_seconds",
     "max_connections",
@@ -176,9 +181,11 @@ def load_settings(
         "cache",
         "providers",
         "subscriptions",
+        "accounts",
         "app",
         "network",
         "shared",
+        "store",
     )
     top = Table(data, str(config_file.name), set(sections))
     for section in sections:
@@ -200,6 +207,7 @@ def load_settings(
         app=_app(data.get("app", {})),
         network=network_settings(data, config_file.parent, env, proxy_password),
         shared=_shared(data.get("shared", {})),
+        store=store_settings(data.get("store", {})),
     )
 
 
@@ -221,6 +229,7 @@ def _server(data: Mapping[str, Any], host: str | None, port: int | None, require
         cors_origins=t.texts("cors_origins") or (),
         max_body_bytes=int(first(max_mb, defaults.max_body_bytes / 1048576) * 1048576),
         shutdown_grace=first(t.number("shutdown_grace_seconds", 0, 3600), defaults.shutdown_grace),
+        drain=first(t.number("drain_seconds", 0, 600), defaults.drain),
         header_timeout=first(t.number("header_timeout_seconds", 0.1, 600), defaults.header_timeout),
         body_timeout=first(t.number("body_timeout_seconds", 0.1, 3600), defaults.body_timeout),
         max_connections=first(t.whole("max_connections", 8, 1_000_000), defaults.max_connections),

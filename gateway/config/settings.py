@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.config.store import StoreSettings
 from gateway.providers.settings import ProviderSettings, SubscriptionSettings
 from gateway.transport.proxies import EnvironmentProxies, ProxySetting
 
@@ -24,6 +25,7 @@ class ServerSettings:
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 10 * 1024 * 1024
     shutdown_grace: float = 10.0
+    drain: float = 0.0  # seconds a stop keeps serving with /health/ready at 503, so a load balancer sees it
     header_timeout: float = 15.0  # seconds for a request's head, from connecting or the last answer
     body_timeout: float = 60.0  # seconds for a request's body, from its head
     max_connections: int = 1024
@@ -98,7 +100,8 @@ class NetworkSettings:
 
     proxy: ProxySetting | None = None  # None: the environment's proxies, if any
     ca_file: Path | None = None  # a PEM bundle of extra roots to trust (a company's inspecting proxy)
-    provider_proxies: tuple[tuple[str, ProxySetting], ...] = ()  # provider or account id -> its own
+    provider_proxies: tuple[tuple[str, ProxySetting], ...] = ()  # provider (or sign-in server) id -> its own
+    account_proxies: tuple[tuple[str, ProxySetting], ...] = ()  # a signed-in account's label -> its own
     environment: EnvironmentProxies = EnvironmentProxies()  # HTTPS_PROXY & co. (unread when ``proxy`` is set)
 
 
@@ -120,3 +123,4 @@ class Settings:
     app: AppSettings = AppSettings()
     network: NetworkSettings = NetworkSettings()
     shared: SharedSettings = SharedSettings()
+    store: StoreSettings = StoreSettings()

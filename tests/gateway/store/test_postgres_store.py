@@ -5,6 +5,8 @@ from both keep one audit chain that verifies; gateways starting together migrate
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,9 +20,11 @@ from gateway.store.database import Database
 from gateway.store.db import StoreError
 from gateway.store.keys import KeyRecord
 from gateway.store.postgres.schema import STEPS
-from gateway.store.postgres.store import PostgresStore, open_store
+from gateway.store.postgres.store import PASSWORD_ENV, PASSWORD_SECRET, PostgresStore, open_store
 from gateway.store.seam import Event, Store
+from gateway.store.secrets import MemorySecrets
 from gateway.store.sqlite_store import SqliteStore
+from gateway.store.team import open_team_store
 
 PEPPER = b"p" * 32
 
@@ -202,3 +206,23 @@ async def test_a_database_migrated_by_a_newer_switchboard_is_refused(
         await conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (len(STEPS) + 1,))
     with pytest.raises(StoreError, match="newer Switchboard"):
         await open_store(postgres_url, postgres_server.password)
+
+
+async def test_the_team_store_takes_its_password_from_the_environment_before_the_secret_store(
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+) -> None:
+    kept = MemorySecrets()
+    kept.set(PASSWORD_SECRET, postgres_server.password)
+    for env, secrets in (({}, kept), ({PASSWORD_ENV: postgres_server.password}, MemorySecrets())):
+        store = await open_team_store(postgres_url, env, secrets)
+        assert await store.audit.append(_event("test.opened")) > 0
+        await store.close()
+    with pytest.raises(StoreError, match="password"):
+        await open_team_store(postgres_url, {PASSWORD_ENV: "wrong"}, kept)
+
+
+def test_the_desktop_gateway_never_loads_the_postgresql_driver() -> None:
+    """The driver is the team extra's: a gateway without ``[store] url`` must start without it."""
+    code = "import sys, gateway.cli.main, gateway.runtime.wiring, gateway.runtime.server; sys.exit('psycopg' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False, timeout=60).returncode == 0
