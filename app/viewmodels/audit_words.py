@@ -157,11 +157,23 @@ def _limit(name: str, value: Any) -> str:
     return f"{value:,} {LIMITS.get(name, name)}"
 
 
-def _limits(payload: Mapping[str, Any], names: _Names) -> str:
+def _listed(payload: Mapping[str, Any]) -> str:
+    """A key's own limits and budgets, said: "30 requests a minute, a budget of $5.00 a day"."""
     limits: Mapping[str, Any] = payload.get("limits") or {}
-    listed = ", ".join(_limit(k, n) for k, n in limits.items() if isinstance(n, int) or k in BUDGETS)
+    return ", ".join(_limit(k, n) for k, n in limits.items() if isinstance(n, int) or k in BUDGETS)
+
+
+def _limits(payload: Mapping[str, Any], names: _Names) -> str:
+    listed = _listed(payload)
     return f"{names.key(payload.get('key'))} now has the {payload.get('tier')} limits" + (
         f": {listed}" if listed else ""
+    )
+
+
+def _key_created(payload: Mapping[str, Any], names: _Names) -> str:
+    listed = _listed(payload)
+    return f"{names.key(payload.get('key'))} created ({payload.get('tier')} limits" + (
+        f", {listed})" if listed else ")"
     )
 
 
@@ -184,7 +196,8 @@ SAYING: dict[str, Callable[[Mapping[str, Any], _Names], str]] = {
     "config.changed": lambda p, _: f"The settings file ({p.get('file')}) had changed since the last start",
     "provider.key_stored": _stored,
     "provider.key_removed": lambda p, n: f"Provider key for {n.provider(p.get('provider'))} removed",
-    "key.created": lambda p, n: f"{n.key(p.get('key'))} created ({p.get('tier')} limits)",
+    "key.created": _key_created,
+    "proxy.password_stored": lambda p, _: f"Password for the proxy {p.get('proxy')} kept in the secret store",
     "key.revoked": lambda p, n: f"{n.key(p.get('key'))} revoked",
     "key.limits_changed": _limits,
     "account.connected": _connected,

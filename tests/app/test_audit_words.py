@@ -94,6 +94,7 @@ def test_keys_and_accounts_are_named() -> None:
         _entry(8, "account.removed", {"id": "a", "kind": "copilot", "label": "copilot:octocat"}),
         _entry(9, "limits.denied", {"per_caller": {"k1": 3}}, actor="gateway"),
         _entry(10, "key.limits_changed", {"key": "k1", "tier": "free", "limits": {"dollars_per_day": "2.5"}}),
+        _entry(11, "key.created", {"key": "k2", "label": "ci", "tier": "standard", "limits": {"dollars_per_day": "1"}}),
     ]
     assert _said(*entries) == [
         "Client key 'laptop' revoked",
@@ -106,6 +107,7 @@ def test_keys_and_accounts_are_named() -> None:
         "GitHub Copilot account 'copilot:octocat' removed",
         "Requests refused over their limits: Client key 'laptop' (3)",
         "Client key 'laptop' now has the free limits: a budget of $2.50 a day",
+        "Client key 'ci' created (standard limits, a budget of $1.00 a day)",  # a budget set as it is made
     ]
 
 
