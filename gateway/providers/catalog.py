@@ -48,6 +48,7 @@ class CatalogEntry:
     headers: tuple[tuple[str, str], ...] = ()
     protocols: tuple[str, ...] = ()  # () for the kind's default
     reasoning_history: bool = False
+    flat_fee: bool = False  # paid for by a plan's fee (a coding plan), not per token
 
     @property
     def env_prefix(self) -> str:
@@ -72,6 +73,7 @@ _FIELDS = {
     "headers",
     "protocols",
     "reasoning_history",
+    "flat_fee",
 }
 
 
@@ -108,6 +110,7 @@ def _entry(provider_id: str, row: dict[str, Any]) -> CatalogEntry:
         headers=tuple(row.get("headers", {}).items()),
         protocols=protocols,
         reasoning_history=row.get("reasoning_history", False),
+        flat_fee=row.get("flat_fee", False),
     )
 
 

@@ -24,6 +24,7 @@ class ProviderSettings:
     probe: bool = False  # enabled only because its usual address might answer
     stream_usage: bool = True
     reasoning_history: bool = False  # earlier turns' thinking sent back as reasoning_content
+    flat_fee: bool = False  # paid for by a plan's fee (a coding plan): its tokens cost nothing here
     models: tuple[str, ...] = ()
     models_url: str = ""
     model_prefix: str = ""

@@ -210,7 +210,8 @@ def build_gateway(
     )
     routing = settings.routing
     kept.health.local = frozenset(a.id for a in adapters if a.settings.local)
-    free = [a.id for a in adapters if a.settings.local or a.id in SUBSCRIPTIONS]  # their tokens cost nothing here
+    # Their tokens cost nothing here: local servers, subscriptions' accounts, plans paid by a fee.
+    free = [a.id for a in adapters if a.settings.local or a.settings.flat_fee or a.id in SUBSCRIPTIONS]
     kept.accountant.pricing = Pricing(index, dict(routing.models), free)
     router = Router(
         index,
