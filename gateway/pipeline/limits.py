@@ -8,7 +8,8 @@ seconds until the request would fit, before any upstream is contacted.
 
 Dollars are not reserved: a request's price is unknown until it is routed and answered. A key is
 admitted while what it has spent is under its budget, and ``settle`` adds each answer's real cost;
-so the last request admitted may take the spend a little past the budget, and the next is refused.
+so the requests under way when the budget is reached (all admitted while it was not) take the
+spend past it, by as much as they cost together, and the next is refused. A budget of 0 admits none.
 A month is a sliding 30 days, like the other windows: spending frees up as it turns 30 days old.
 
 Windows are rings of small buckets (1 s of 60 for the minute, 10 min of 144 for the day, 1 h of 720
