@@ -116,6 +116,8 @@ class AccountBook:
             except (ValueError, KeyError, TypeError):
                 log.warning("account %s: its stored tokens cannot be read; sign in again", row.label)
                 return False
+        elif isinstance(credentials, CodexCredentials | CopilotCredentials):
+            credentials.account = row.label  # made before it had one (a new connection)
         old = self._accounts.get(row.id)
         if old is not None:
             old.cancel()
@@ -135,8 +137,8 @@ class AccountBook:
 
     def _credentials(self, row: rows.AccountRow, stored: str) -> Credentials:
         if row.kind == "codex":
-            return CodexCredentials(self.openai, CodexCredentials.parse(stored), row.subject)
-        return CopilotCredentials(self.github, CopilotCredentials.parse(stored), self._clock)
+            return CodexCredentials(self.openai, CodexCredentials.parse(stored), row.subject, row.label)
+        return CopilotCredentials(self.github, CopilotCredentials.parse(stored), self._clock, row.label)
 
     def _changed(self) -> None:
         for listener in self.changed:

@@ -59,10 +59,11 @@ class Credentials(Protocol):
 
 
 class CodexCredentials:
-    def __init__(self, auth: OpenAIAuth, tokens: Tokens, account_id: str) -> None:
+    def __init__(self, auth: OpenAIAuth, tokens: Tokens, account_id: str, account: str = "") -> None:
         self._auth = auth
         self.tokens = tokens
         self._account_id = account_id
+        self.account = account  # its label: its requests, renewals and quota reads take its own proxy
 
     @staticmethod
     def stored(tokens: Tokens) -> str:
@@ -79,11 +80,13 @@ class CodexCredentials:
         expires = self.tokens.expires_at
         if expires is not None and expires - now < RENEW_MARGIN:
             return None
-        return Access(self.tokens.access_token, headers=(("ChatGPT-Account-Id", self._account_id),))
+        return Access(
+            self.tokens.access_token, headers=(("ChatGPT-Account-Id", self._account_id),), account=self.account
+        )
 
     async def fetch(self) -> Tokens:
         try:
-            fresh = await self._auth.refresh(self.tokens.refresh_token)
+            fresh = await self._auth.refresh(self.tokens.refresh_token, self.account)
         except RefreshRefused as exc:
             raise RenewalFailed(exc.message, "needs_sign_in" if exc.permanent else None) from None
         except AuthUnreachable as exc:
@@ -105,7 +108,7 @@ class CodexCredentials:
 
     async def quota(self) -> tuple[tuple[QuotaWindow, ...], str | None]:
         try:
-            body = await self._auth.usage(self.tokens.access_token, self._account_id)
+            body = await self._auth.usage(self.tokens.access_token, self._account_id, self.account)
         except AuthUnreachable:
             return (), None
         if body is None:
@@ -115,10 +118,11 @@ class CodexCredentials:
 
 
 class CopilotCredentials:
-    def __init__(self, github: GitHubAuth, github_token: str, clock: Clock) -> None:
+    def __init__(self, github: GitHubAuth, github_token: str, clock: Clock, account: str = "") -> None:
         self._github = github
         self.github_token = github_token
         self._clock = clock
+        self.account = account  # its label: its requests, renewals and quota reads take its own proxy
         self._token: CopilotToken | None = None
         self._renew_at = 0.0
 
@@ -135,11 +139,11 @@ class CopilotCredentials:
         token = self._token
         if token is None or now >= self._renew_at or now >= token.expires_at - COPILOT_MARGIN:
             return None
-        return Access(token.token, base_url=token.api_url)
+        return Access(token.token, base_url=token.api_url, account=self.account)
 
     async def fetch(self) -> tuple[CopilotToken, float]:
         try:
-            token = await self._github.copilot_token(self.github_token)
+            token = await self._github.copilot_token(self.github_token, self.account)
         except CopilotRefused as exc:
             raise RenewalFailed(exc.message, exc.reason if exc.permanent else None) from None
         except AuthUnreachable as exc:
@@ -161,7 +165,7 @@ class CopilotCredentials:
 
     async def quota(self) -> tuple[tuple[QuotaWindow, ...], str | None]:
         try:
-            body = await self._github.user(self.github_token)
+            body = await self._github.user(self.github_token, self.account)
         except AuthUnreachable:
             return (), None
         if body is None:

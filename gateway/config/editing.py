@@ -6,6 +6,7 @@ the way the gateway will read it before it replaces the file, so a bad value nev
 from __future__ import annotations
 
 import os
+import re
 import threading
 import tomllib
 from collections.abc import Callable, Sequence
@@ -47,7 +48,7 @@ def edit_config(path: Path, changes: Sequence[Change], check: Callable[[Path], o
         except TOMLKitError as exc:
             raise ConfigError(f"{path}: {exc}") from None
         for table, key, value in changes:
-            _apply(doc, table.split("."), key, value)
+            _apply(doc, _names(table), key, value)
         after = tomlkit.dumps(doc)
         if after == before:
             return False
@@ -76,6 +77,11 @@ class SettingsFile:
     def change(self, changes: Sequence[Change]) -> bool:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         return edit_config(self.path, changes, self.check)
+
+
+def _names(table: str) -> list[str]:
+    """A dotted table name's parts, a quoted one kept whole: ``accounts."codex:ann@example.com"``."""
+    return [quoted or bare for quoted, bare in re.findall(r'"([^"]*)"|([^."]+)', table)]
 
 
 def _apply(doc: tomlkit.TOMLDocument, parts: list[str], key: str, value: Any) -> None:

@@ -1,7 +1,8 @@
 """``[network]``: how upstreams are reached. A proxy for every upstream (``proxy``), one per
-provider (its table's ``proxy``) and one for the signed-in accounts' providers and their sign-in
-servers (``[subscriptions] proxy``); ``"direct"`` in any of them bypasses every proxy. ``ca_file``:
-extra root certificates to trust, checked to exist here (the transport's trust reads it)."""
+provider (its table's ``proxy``), one for the signed-in accounts' providers and their sign-in
+servers (``[subscriptions] proxy``) and one per signed-in account (``[accounts."label"] proxy``:
+its requests, token renewals and quota reads); ``"direct"`` in any of them bypasses every proxy.
+``ca_file``: extra root certificates to trust, checked to exist here (the transport's trust reads it)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,14 @@ def network_settings(
     for pid, table in data.get("providers", {}).items():
         if isinstance(table, dict) and (chosen := _proxy(table.get("proxy"), f"[providers.{pid}].proxy")):
             own.append((pid, chosen))
+    accounts: list[tuple[str, ProxySetting]] = []
+    for label, table in data.get("accounts", {}).items():
+        where = f'[accounts."{label}"]'
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where} must be a table")
+        proxy = _proxy(Table(table, where, {"proxy"}).data.get("proxy"), f"{where}.proxy")
+        if proxy is not None:
+            accounts.append((label, proxy))
     shared = _proxy(data.get("subscriptions", {}).get("proxy"), "[subscriptions].proxy")
     if shared is not None:
         own.extend((party, shared) for party in SUBSCRIPTION_PARTIES)
@@ -59,7 +68,7 @@ def network_settings(
             environment = environment_proxies(env)
         except ValueError as exc:
             raise ConfigError(f'{exc} (or set [network] proxy, "direct" for none)') from None
-    return NetworkSettings(setting, ca_file, tuple(own), environment)
+    return NetworkSettings(setting, ca_file, tuple(own), environment, account_proxies=tuple(accounts))
 
 
 def _parsed(value: object, where: str) -> ProxySetting | None:
@@ -75,4 +84,4 @@ def _parsed(value: object, where: str) -> ProxySetting | None:
 
 def proxy_plan(network: NetworkSettings) -> ProxyPlan:
     """The transport's plan from the settings: made once per loaded configuration."""
-    return ProxyPlan(network.proxy, dict(network.provider_proxies), network.environment)
+    return ProxyPlan(network.proxy, dict(network.provider_proxies), network.environment, dict(network.account_proxies))

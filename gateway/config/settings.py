@@ -101,8 +101,8 @@ class NetworkSettings:
     proxy: ProxySetting | None = None  # None: the environment's proxies, if any
     ca_file: Path | None = None  # a PEM bundle of extra roots to trust (a company's inspecting proxy)
     provider_proxies: tuple[tuple[str, ProxySetting], ...] = ()  # provider (or sign-in server) id -> its own
-    account_proxies: tuple[tuple[str, ProxySetting], ...] = ()  # a signed-in account's label -> its own
     environment: EnvironmentProxies = EnvironmentProxies()  # HTTPS_PROXY & co. (unread when ``proxy`` is set)
+    account_proxies: tuple[tuple[str, ProxySetting], ...] = ()  # a signed-in account's label -> its own
 
 
 @dataclass(frozen=True, slots=True)

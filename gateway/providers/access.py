@@ -17,6 +17,7 @@ class Access:
     secret: str = field(repr=False)
     base_url: str = ""  # where this account's traffic goes, when not the provider's own address
     headers: tuple[tuple[str, str], ...] = ()  # sent with every request of this account
+    account: str = ""  # the account's label: its requests go out by its own proxy, if it has one
 
 
 Key = str | Access | None  # what a request is authorised with: an API key, an account's access, or nothing

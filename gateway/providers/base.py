@@ -128,6 +128,7 @@ class BaseProvider:
             headers=self._headers(key, accept if stream else JSON, *extra),
             body=body,
             timeouts=self.settings.timeouts,
+            account=key.account if isinstance(key, Access) else "",
         )
 
     def models_request(self, key: Key, request_id: str) -> UpstreamRequest:
@@ -138,6 +139,7 @@ class BaseProvider:
             url=self.settings.models_url or f"{self._base_for(key)}{self.models_path}",
             headers=headers,
             timeouts=self.settings.timeouts,
+            account=key.account if isinstance(key, Access) else "",
         )
 
     def route(self, protocol: ProtocolId, upstream_model: str) -> tuple[Dialect, bool]:

@@ -74,10 +74,15 @@ def move_passwords_out(path: Path, store: SecretStore, check: Callable[[Path], o
 
 
 def _proxy_values(data: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    tables: list[tuple[str, object]] = [("network", data.get("network")), ("subscriptions", data.get("subscriptions"))]
-    providers = data.get("providers")
+    tables: list[tuple[str, object]] = [
+        ("network", data.get("network")),
+        ("subscriptions", data.get("subscriptions")),
+    ]
+    providers, accounts = data.get("providers"), data.get("accounts")
     if isinstance(providers, dict):
         tables.extend((f"providers.{pid}", table) for pid, table in providers.items())
+    if isinstance(accounts, dict):  # an account's label holds dots (an e-mail address): its names apart
+        tables.extend((f'accounts."{label}"', table) for label, table in accounts.items())
     for name, table in tables:
         if isinstance(table, dict) and isinstance(value := table.get("proxy"), str):
             yield name, value

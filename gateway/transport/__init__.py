@@ -27,6 +27,7 @@ class UpstreamRequest:
     headers: tuple[tuple[str, str], ...]
     body: bytes | None = None
     timeouts: Timeouts = Timeouts()
+    account: str = ""  # the signed-in account the call is made for (its label): its own proxy, if it has one
 
 
 class UpstreamResponse(Protocol):

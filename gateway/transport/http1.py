@@ -80,11 +80,11 @@ class Http1Transport:
         if self._pool is not None:
             self._pool.close_spare()
 
-    def _split(self, url: str, party: str) -> tuple[Origin, str, str, str | None]:
+    def _split(self, url: str, party: str, account: str) -> tuple[Origin, str, str, str | None]:
         """(origin and proxy, Host header, request target, Proxy-Authorization) of a URL — cached, as
         providers reuse theirs. Through an HTTP proxy an http upstream's target is the whole URL."""
         base, _, query = url.partition("?")
-        key = f"{party} {base}" if self._by_party else base
+        key = f"{account} {party} {base}" if self._by_party else base
         cached = self._origins.get(key)
         if cached is None:
             parts = urlsplit(base)
@@ -92,7 +92,8 @@ class Http1Transport:
                 raise ValueError(f"not an http(s) URL: {redact(url)[:80]}")
             port = parts.port or (443 if parts.scheme == "https" else 80)
             host_header = parts.netloc.rpartition("@")[2]
-            proxy = self._proxies.choose(parts.scheme, parts.hostname, port, party).proxy if self._proxies else None
+            chosen = self._proxies.choose(parts.scheme, parts.hostname, port, party, account) if self._proxies else None
+            proxy = chosen.proxy if chosen is not None else None
             path, auth = parts.path or "/", None
             if proxy is not None and not proxy.socks and parts.scheme == "http":
                 path, auth = f"http://{host_header}{path}", basic_credentials(proxy)
@@ -109,7 +110,7 @@ class Http1Transport:
         t = request.timeouts
         deadline = loop.time() + t.total
         try:
-            origin, host_header, target, proxy_auth = self._split(request.url, provider)
+            origin, host_header, target, proxy_auth = self._split(request.url, provider, request.account)
             head = request_head(request, host_header, target, proxy_auth)
         except ValueError as exc:
             raise UpstreamBadResponse(f"cannot call provider {provider}: {exc}", provider=provider) from None

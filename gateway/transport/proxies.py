@@ -3,13 +3,14 @@
 Pure: the environment comes in as a mapping, the settings as parsed values; the answer is decided
 once per upstream origin (``ProxyPlan.choose`` caches it), never per request.
 
-Order, first that applies: a loopback upstream is always reached directly; then the provider's
-own ``proxy``, then ``[network] proxy`` ("direct" in either bypasses every proxy); then the
-environment (``https_proxy``/``http_proxy`` by the upstream's scheme, else ``all_proxy``; each in
-lower case before upper case, as curl and Python's urllib read them), unless ``no_proxy`` names
-the host. ``no_proxy`` follows curl and httpx: ``*`` for every host; a name matching itself and
-every name under it, with or without a leading dot; a ``:port`` limiting an entry to that port; an
-IP address or CIDR block matching addresses written as such in the URL (nothing is resolved).
+Order, first that applies: a loopback upstream is always reached directly; then the signed-in
+account's own ``proxy`` (``[accounts."label"]``), then the provider's own, then ``[network] proxy``
+("direct" in any of them bypasses every proxy); then the environment (``https_proxy``/``http_proxy``
+by the upstream's scheme, else ``all_proxy``; each in lower case before upper case, as curl and
+Python's urllib read them), unless ``no_proxy`` names the host. ``no_proxy`` follows curl and
+httpx: ``*`` for every host; a name matching itself and every name under it, with or without a
+leading dot; a ``:port`` limiting an entry to that port; an IP address or CIDR block matching
+addresses written as such in the URL (nothing is resolved).
 """
 
 from __future__ import annotations
@@ -189,49 +190,55 @@ def _bypass(entry: str) -> Bypass | None:
 
 
 class ProxyPlan:
-    """Which proxy carries the calls to each upstream, decided once per (party, origin) and kept.
+    """Which proxy carries the calls to each upstream, decided once per (account, party, origin)
+    and kept.
 
-    ``setting``: ``[network] proxy``; ``own``: a provider's (or the signed-in accounts') own, by
-    the name calls are attributed to; ``environment``: the environment's proxies."""
+    ``setting``: ``[network] proxy``; ``own``: a provider's (or the signed-in accounts' providers')
+    own, by the name calls are attributed to; ``accounts``: a signed-in account's own, by its
+    label; ``environment``: the environment's proxies."""
 
     def __init__(
         self,
         setting: ProxySetting | None = None,
         own: Mapping[str, ProxySetting] | None = None,
         environment: EnvironmentProxies | None = None,
+        accounts: Mapping[str, ProxySetting] | None = None,
     ) -> None:
         self._setting = setting
         self._own = dict(own or {})
+        self._accounts = dict(accounts or {})
         self._environment = environment or EnvironmentProxies()
-        self._decided: dict[tuple[str, str, str, int], Chosen] = {}
+        self._decided: dict[tuple[str, str, str, str, int], Chosen] = {}
 
     @property
     def by_party(self) -> bool:
-        """Whether who calls matters (some provider has its own setting)."""
-        return bool(self._own)
+        """Whether who calls matters (some provider or account has its own setting)."""
+        return bool(self._own or self._accounts)
 
     @property
     def anywhere(self) -> bool:
         """Whether any upstream could go through a proxy at all (if not, nothing need be asked)."""
         env = self._environment
-        settings = [self._setting, *self._own.values()]
+        settings = [self._setting, *self._own.values(), *self._accounts.values()]
         return any(isinstance(s, Proxy) for s in settings) or (
             self._setting is None and bool(env.https or env.http or env.all) and not env.bypass_all
         )
 
-    def choose(self, scheme: str, host: str, port: int, party: str = "") -> Chosen:
-        key = (party if self._own else "", scheme, host, port)
+    def choose(self, scheme: str, host: str, port: int, party: str = "", account: str = "") -> Chosen:
+        """``party``: who the call is attributed to (a provider, a sign-in server); ``account``: the
+        signed-in account it is made for, if any."""
+        key = (account if account in self._accounts else "", party if self._own else "", scheme, host, port)
         chosen = self._decided.get(key)
         if chosen is None:
-            chosen = self._decide(scheme, host.lower().rstrip("."), port, party)
+            chosen = self._decide(scheme, host.lower().rstrip("."), port, party, key[0])
             if len(self._decided) < 4096:
                 self._decided[key] = chosen
         return chosen
 
-    def _decide(self, scheme: str, host: str, port: int, party: str) -> Chosen:
+    def _decide(self, scheme: str, host: str, port: int, party: str, account: str) -> Chosen:
         if is_loopback(host):
             return NOBODY
-        setting = self._own.get(party, self._setting)
+        setting = self._accounts[account] if account else self._own.get(party, self._setting)
         if setting is not None:
             return Chosen(setting if isinstance(setting, Proxy) else None, "settings")
         return self._environment.choose(scheme, host, port)

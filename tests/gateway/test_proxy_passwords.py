@@ -76,3 +76,20 @@ def test_a_start_says_which_proxy_it_uses_without_its_credentials(
     upstream_transport(read_settings(paths(tmp_path), env, MemorySecrets()))
     assert "through the proxy at http://proxy.corp:3128 (named by the environment)" in caplog.text
     assert "cret-three" not in caplog.text and "ann" not in caplog.text
+
+
+def test_an_accounts_proxy_password_is_moved_too_its_label_dots_and_all(tmp_path: Path) -> None:
+    where = paths(tmp_path)
+    where.config_dir.mkdir()
+    where.config_file.write_text(
+        '[accounts."codex:ada@example.com"]\nproxy = "http://ann:cret-three@proxy.corp:3128"\n', encoding="utf-8"
+    )
+    secrets = MemorySecrets()
+    settings = read_settings(where, ENV, secrets)
+    kept = where.config_file.read_text(encoding="utf-8")
+    assert "cret-three" not in kept and '[accounts."codex:ada@example.com"]' in kept
+    assert 'proxy = "http://ann@proxy.corp:3128"' in kept
+    own = dict(settings.network.account_proxies)["codex:ada@example.com"]
+    assert isinstance(own, Proxy) and (own.user, own.password) == ("ann", "cret-three")
+    again = dict(read_settings(where, ENV, secrets).network.account_proxies)["codex:ada@example.com"]
+    assert again == own

@@ -117,12 +117,13 @@ class GitHubAuth:
             else None,
         )
 
-    async def copilot_token(self, github_token: str) -> CopilotToken:
+    async def copilot_token(self, github_token: str, account: str = "") -> CopilotToken:
         answer = await exchange(
             self._transport,
             "GET",
             f"{self._api}/copilot_internal/v2/token",
             who="copilot",
+            account=account,
             headers=(("Authorization", f"token {github_token}"), *_EDITOR),
         )
         body = answer.body
@@ -155,13 +156,14 @@ class GitHubAuth:
                 pass
         return self._copilot_default
 
-    async def user(self, github_token: str) -> dict[str, Any] | None:
+    async def user(self, github_token: str, account: str = "") -> dict[str, Any] | None:
         """The user endpoint: plan and quota snapshots."""
         answer = await exchange(
             self._transport,
             "GET",
             f"{self._api}/copilot_internal/user",
             who="copilot",
+            account=account,
             headers=(("Authorization", f"token {github_token}"), *_EDITOR),
         )
         return answer.body if answer.status == 200 else None

@@ -65,8 +65,10 @@ async def exchange(
     form: dict[str, str] | None = None,
     json: dict[str, Any] | None = None,
     who: str = "auth",
+    account: str = "",
 ) -> Answer:
-    """Send one request and read its JSON answer, whatever the status."""
+    """Send one request and read its JSON answer, whatever the status. ``account``: the signed-in
+    account it is made for (a renewal, a quota read), whose own proxy it takes."""
     body: bytes | None = None
     sent = [("Accept", "application/json"), ("User-Agent", USER_AGENT), *headers]
     if form is not None:
@@ -76,7 +78,7 @@ async def exchange(
         body = jsonbody.encode(json)
         sent.append(("Content-Type", "application/json"))
     try:
-        response = await transport.send(UpstreamRequest(who, method, url, tuple(sent), body, TIMEOUTS))
+        response = await transport.send(UpstreamRequest(who, method, url, tuple(sent), body, TIMEOUTS, account))
         try:
             raw = await response.read(MAX_ANSWER)
         finally:

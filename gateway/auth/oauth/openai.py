@@ -86,13 +86,14 @@ class OpenAIAuth:
             raise RefreshRefused(f"the sign-in could not be completed ({answer.refusal()})", permanent=True)
         return tokens
 
-    async def refresh(self, refresh_token: str) -> Tokens:
+    async def refresh(self, refresh_token: str, account: str = "") -> Tokens:
         """New tokens; the refresh token rotates (the old one must never be used again)."""
         answer = await exchange(
             self._transport,
             "POST",
             f"{self._root}/oauth/token",
             who="openai-auth",
+            account=account,
             json={
                 "client_id": CLIENT_ID,
                 "grant_type": "refresh_token",
@@ -107,12 +108,13 @@ class OpenAIAuth:
         permanent = code in PERMANENT or (answer.status in (400, 401, 403) and code not in ("", "server_error"))
         raise RefreshRefused(f"ChatGPT refused to renew the sign-in ({answer.refusal()})", permanent=permanent)
 
-    async def usage(self, access_token: str, account_id: str) -> dict[str, Any] | None:
+    async def usage(self, access_token: str, account_id: str, account: str = "") -> dict[str, Any] | None:
         answer = await exchange(
             self._transport,
             "GET",
             self._usage_url,
             who="codex",
+            account=account,
             headers=(("Authorization", f"Bearer {access_token}"), ("ChatGPT-Account-Id", account_id)),
         )
         return answer.body if answer.status == 200 else None

@@ -92,3 +92,12 @@ def test_an_unusable_environment_proxy_stops_the_load_naming_its_variable(tmp_pa
     with pytest.raises(ConfigError, match="ALL_PROXY"):
         load(tmp_path, "", {"ALL_PROXY": "gopher://x"})
     assert load(tmp_path, '[network]\nproxy = "direct"\n', {"ALL_PROXY": "gopher://x"}).network.proxy == DIRECT
+
+
+def test_an_account_may_have_its_own_proxy_and_nothing_else(tmp_path: Path) -> None:
+    network = load(tmp_path, '[accounts."codex:ada@example.com"]\nproxy = "direct"\n').network
+    assert network.account_proxies == (("codex:ada@example.com", DIRECT),)
+    with pytest.raises(ConfigError, match=r'\[accounts."copilot:ann"\]: unknown key \'rotation\''):
+        load(tmp_path, '[accounts."copilot:ann"]\nrotation = "sequential"\n')
+    with pytest.raises(ConfigError, match=r'\[accounts."copilot:ann"\].proxy: .* is not a proxy address'):
+        load(tmp_path, '[accounts."copilot:ann"]\nproxy = "ftp://ann:pw@proxy:21"\n')
