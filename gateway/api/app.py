@@ -22,7 +22,7 @@ from gateway.api.anthropic_routes import AnthropicRoutes
 from gateway.api.config_routes import ConfigRoutes
 from gateway.api.entry import Entry, unknown_route
 from gateway.api.guard import Guard
-from gateway.api.health import health
+from gateway.api.health import Readiness, health
 from gateway.api.metrics_route import metrics_route
 from gateway.api.model_routes import ModelRoutes
 from gateway.api.ollama_routes import OllamaRoutes
@@ -53,13 +53,16 @@ def create_handler(
     admin_token: str | None = None,
     metrics_auth: bool = False,
     stream_keep_alive: float = 15.0,
+    readiness: Readiness | None = None,
 ) -> tuple[Handler, Router]:
     """The request handler over ``gateway``, and the router behind it (for the route inventory);
     the admin routes reach the pipeline through ``control``, whichever serves when they are asked.
-    ``stream_keep_alive``: seconds of silence before a stream's keep-alive."""
+    ``stream_keep_alive``: seconds of silence before a stream's keep-alive; ``readiness``: what
+    ``/health/ready`` asks (none: ready while serving)."""
     entry = Entry(guard, new_request_id, gateway.accounting, control.identity, control.in_flight, stream_keep_alive)
     router = Router()
     router.add("GET", "/health", entry.wrap(health, identify=False))
+    router.add("GET", "/health/ready", entry.wrap((readiness or Readiness({})).ready, identify=False))
     OpenAIRoutes(gateway, guard.max_body_bytes, entry).register(router)
     AnthropicRoutes(gateway, guard.max_body_bytes, entry).register(router)
     ModelRoutes(gateway, entry).register(router)

@@ -106,6 +106,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, paths: StatePaths) -
             f"  state: {paths.config_dir}" + _access_line(server)
         )
         await stop.wait()
+        if drain := settings.server.drain:
+            _say(f"Draining: not ready for new requests; still serving for {drain:g} s")
+        await server.drain(drain)
         _say(f"Stopping: finishing requests in flight (at most {settings.server.shutdown_grace:g} s)")
         await server.stop()
         totals = server.gateway.totals

@@ -35,6 +35,7 @@ from gateway.admin.control import Control
 from gateway.admin.state import State
 from gateway.api.app import Live, create_handler
 from gateway.api.guard import Guard
+from gateway.api.health import Check, Readiness
 from gateway.api.router import Handler, Router
 from gateway.auth.identity import Identity
 from gateway.config.settings import ServerSettings, Settings
@@ -85,6 +86,7 @@ class GatewayServer:
         self._applying = asyncio.Lock()  # one settings change at a time
         self.on_applied: list[Callable[[], None]] = []  # told on the loop after each change applied live
         self.port: int | None = None
+        self.readiness = Readiness(self._ready_checks())
 
     @property
     def url(self) -> str:
@@ -95,6 +97,27 @@ class GatewayServer:
     def routes(self) -> Router | None:
         """Every route served, once started."""
         return self._live.routes if self._live is not None else None
+
+    def _ready_checks(self) -> dict[str, Check]:
+        """What ``/health/ready`` asks: the database reads, and team mode's Redis answers."""
+        checks: dict[str, Check] = {}
+        if (state := self.state) is not None:
+
+            async def database() -> bool:
+                return bool(await state.db.read(lambda conn: conn.execute("SELECT 1").fetchone()))
+
+            checks["database"] = database
+        if (team := self._parts.lasting.team) is not None:
+            checks["redis"] = team.answers
+        return checks
+
+    async def drain(self, seconds: float) -> None:
+        """The start of a stop behind a load balancer: ``/health/ready`` answers 503 from now on,
+        and for ``seconds`` everything is still served, so the balancer sees it and sends new
+        requests elsewhere before this gateway stops listening (``stop`` then lets those in flight finish)."""
+        self.readiness.draining = True
+        if seconds > 0:
+            await asyncio.sleep(seconds)
 
     async def start(self) -> None:
         server, state = self.settings.server, self.state
@@ -167,6 +190,7 @@ class GatewayServer:
             self._admin_token,
             server.metrics_auth,
             server.stream_keep_alive,
+            self.readiness,
         )
         return guard, handler, routes
 
@@ -269,6 +293,8 @@ class GatewayServer:
             self._listener = None
         await self.gateway.counted()
         await self._parts.transport.aclose()
+        if self._parts.lasting.team is not None:
+            await self._parts.lasting.team.close()
         if self.state is not None:
             if self._housekeeping is not None:
                 self._housekeeping.summarise()
