@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import ssl
 
 import httpx
 
@@ -29,6 +30,7 @@ BUTTONS: dict[FixId, str] = {
     "trust_certificate": "Choose a company certificate…",
 }
 OFFLINE = "Check the internet connection."
+UNTRUSTED = "A company network that inspects secure connections needs its root certificate added in Settings."
 _UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
 
 
@@ -62,6 +64,12 @@ def said_of(exc: BaseException) -> Said:
         return Said(f"{host} did not answer in time. {OFFLINE}", Fix("check_connection", host), _technical(exc))
     if isinstance(exc, httpx.TransportError) or _network(exc):
         host = exc.request.url.host if isinstance(exc, httpx.TransportError) and _has_request(exc) else ""
+        if _untrusted(exc):  # reached, but its certificate is from no root this computer trusts
+            return Said(
+                f"{host or 'The server'}'s certificate is not one this computer trusts. {UNTRUSTED}",
+                Fix("trust_certificate", host),
+                _technical(exc),
+            )
         return Said(
             f"{host or 'The server'} cannot be reached. {OFFLINE}", Fix("check_connection", host), _technical(exc)
         )
@@ -70,6 +78,14 @@ def said_of(exc: BaseException) -> Said:
     fix, detail = fix_of(exc)
     text = str(getattr(exc, "message", "") or exc) or "Something went wrong."
     return Said(text, fix, detail or ("" if fix is not None or _plain(exc) else f"{type(exc).__name__}: {exc}"))
+
+
+def _untrusted(exc: BaseException) -> bool:
+    """A certificate refused somewhere in what caused ``exc`` (httpx wraps the ssl error twice)."""
+    seen: BaseException | None = exc
+    while seen is not None and not isinstance(seen, ssl.SSLCertVerificationError):
+        seen = seen.__cause__ or seen.__context__
+    return seen is not None
 
 
 def _network(exc: BaseException) -> bool:

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import os
+import ssl
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -57,15 +58,16 @@ class Feed:
         self.moved: dict[str, str] = {}
         self.url = ""
 
-    async def start(self) -> Feed:
+    async def start(self, tls: ssl.SSLContext | None = None, name: str = "127.0.0.1") -> Feed:
+        """Over TLS with ``tls``, its files' addresses then ``https://{name}:port`` (a name a proxy reaches)."""
         self.gate = asyncio.Event()
         app = web.Application()
         app.router.add_get("/{path:.*}", self._get)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=tls)
         await site.start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        self.url = f"{'https' if tls else 'http'}://{name}:{self._runner.addresses[0][1]}"
         return self
 
     async def stop(self) -> None:
