@@ -20,6 +20,7 @@ from fakes.tls import TestCA
 
 from gateway.config.network import network_settings, proxy_plan
 from gateway.providers.access import Access
+from gateway.providers.base import BaseProvider
 from gateway.providers.registry import adapter as provider_adapter
 from gateway.providers.settings import ProviderSettings
 from gateway.store.secrets import MemorySecrets
@@ -116,6 +117,7 @@ async def test_direct_for_one_account_bypasses_the_subscriptions_proxy(tmp_path:
 
 def test_an_access_names_its_account_on_the_request() -> None:
     adapter = provider_adapter(ProviderSettings("codex", "codex", "https://chatgpt.com/backend-api/codex", (), "codex"))
+    assert isinstance(adapter, BaseProvider)
     request = adapter.post("/responses", b"{}", Access("tok", account=LABEL), stream=True)
     assert request.account == LABEL
     assert adapter.models_request(Access("tok", account=LABEL), "r1").account == LABEL
