@@ -202,13 +202,7 @@ class Http1Transport:
         except TimeoutError:
             raise UpstreamTimeout(f"provider {provider} timed out connecting", provider=provider) from None
         except OSError as exc:
-            untrusted = isinstance(exc, ssl.SSLCertVerificationError)
-            raise UpstreamUnreachable(
-                f"cannot reach provider {provider} at {host}: {reason_of(exc)}",
-                provider=provider,
-                fix=Fix("trust_certificate" if untrusted else "check_connection", host),
-                detail=redact(str(exc) or type(exc).__name__),
-            ) from None
+            raise _unreachable(provider, host, exc) from None
 
     async def _connect_via(
         self, proxy: Proxy, scheme: str, host: str, port: int, timeout: float, provider: str
@@ -228,14 +222,8 @@ class Http1Transport:
                 fix=Fix("check_connection", proxy.where),
                 detail=exc.detail,
             ) from None
-        except OSError as exc:
-            untrusted = isinstance(exc, ssl.SSLCertVerificationError)
-            raise UpstreamUnreachable(
-                f"cannot reach provider {provider} at {host} through the proxy at {proxy.where}: {reason_of(exc)}",
-                provider=provider,
-                fix=Fix("trust_certificate" if untrusted else "check_connection", host),
-                detail=redact(str(exc) or type(exc).__name__, proxy.user, proxy.password),
-            ) from None
+        except OSError as exc:  # the proxy carried the call: the upstream (or the tunnel) failed it
+            raise _unreachable(provider, host, exc, proxy) from None
 
     async def _addresses(self, host: str, port: int) -> list[tuple[int, str]]:
         """Where ``host`` resolves, minus addresses an upstream may not use (S26)."""
@@ -258,3 +246,16 @@ class Http1Transport:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+
+
+def _unreachable(provider: str, host: str, exc: OSError, proxy: Proxy | None = None) -> UpstreamUnreachable:
+    """A connection to ``host`` that failed, directly or through ``proxy``: an untrusted certificate
+    points at the certificate to trust, anything else at the connection."""
+    via, secrets = (f" through the proxy at {proxy.where}", (proxy.user, proxy.password)) if proxy else ("", ())
+    untrusted = isinstance(exc, ssl.SSLCertVerificationError)
+    return UpstreamUnreachable(
+        f"cannot reach provider {provider} at {host}{via}: {reason_of(exc)}",
+        provider=provider,
+        fix=Fix("trust_certificate" if untrusted else "check_connection", host),
+        detail=redact(str(exc) or type(exc).__name__, *secrets),
+    )
