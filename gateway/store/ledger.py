@@ -215,7 +215,7 @@ class RecentRow(TypedDict):
 UsageRow = Totals | NamedTotals | SpanTotals | RecentRow
 
 
-def _totals(values: tuple[Any, ...]) -> Totals:
+def totals_of(values: tuple[Any, ...]) -> Totals:
     requests, successful, prompt, completion, cached, reasoning, estimated, unpriced, latency, cost, list_cost = (
         (v or 0) for v in (values or (0,) * 11)
     )
@@ -242,13 +242,13 @@ def _hours(since: float, until: float) -> dict[str, int]:
 def summary(conn: sqlite3.Connection, since: float, until: float) -> Totals:
     """Every request in [since, until) (seconds since the epoch; whole UTC hours)."""
     rows = conn.execute(_BY_NAME, {**_hours(since, until), "dim": "all"}).fetchall()
-    return _totals(rows[0][1:] if rows else ())
+    return totals_of(rows[0][1:] if rows else ())
 
 
 def grouped(conn: sqlite3.Connection, view: str, since: float, until: float) -> list[NamedTotals]:
     """By model, provider, caller, protocol or tool (a view of ``VIEWS``), the biggest first."""
     rows = conn.execute(_BY_NAME, {**_hours(since, until), "dim": _GROUP_BY[view]}).fetchall()
-    out = [NamedTotals(name=row[0], **_totals(row[1:])) for row in rows]
+    out = [NamedTotals(name=row[0], **totals_of(row[1:])) for row in rows]
     out.sort(key=lambda r: (-r["total_tokens"], -r["requests"], r["name"]))
     return out
 
@@ -256,7 +256,7 @@ def grouped(conn: sqlite3.Connection, view: str, since: float, until: float) -> 
 def timeseries(conn: sqlite3.Connection, since: float, until: float, bucket: str = "hour") -> list[SpanTotals]:
     per = 24 if bucket == "day" else 1
     rows = conn.execute(_BY_TIME, {**_hours(since, until), "per": per}).fetchall()
-    return sorted((SpanTotals(start_s=row[0] * per * 3600, **_totals(row[1:])) for row in rows), key=_start)
+    return sorted((SpanTotals(start_s=row[0] * per * 3600, **totals_of(row[1:])) for row in rows), key=_start)
 
 
 def timeseries_by(
@@ -265,7 +265,7 @@ def timeseries_by(
     """Each model's, provider's, caller's, protocol's or tool's hours or days (a grouping of ``VIEWS``)."""
     per = 24 if bucket == "day" else 1
     rows = conn.execute(_BY_NAME_AND_TIME, {**_hours(since, until), "dim": _GROUP_BY[view], "per": per}).fetchall()
-    out = [NamedSpanTotals(name=row[0], start_s=row[1] * per * 3600, **_totals(row[2:])) for row in rows]
+    out = [NamedSpanTotals(name=row[0], start_s=row[1] * per * 3600, **totals_of(row[2:])) for row in rows]
     return sorted(out, key=lambda r: (r["start_s"], r["name"]))
 
 
@@ -343,10 +343,10 @@ def recent(conn: sqlite3.Connection, limit: int) -> list[RecentRow]:
         " unpriced, tool FROM usage ORDER BY id DESC LIMIT ?",
         (limit,),
     )
-    return [_recent(*row) for row in cursor]
+    return [recent_row(*row) for row in cursor]
 
 
-def _recent(
+def recent_row(
     at_s: float,
     request_id: str,
     kind: str,

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from gateway.store.audit import AuditEvent, Verdict
 from gateway.store.keys import KeyRecord
+from gateway.store.ledger import CallerCount, LedgerRow, NamedSpanTotals, NamedTotals, RecentRow, UsageRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,36 @@ class AuditStore(Protocol):
         ...
 
 
+class LedgerStore(Protocol):
+    """The usage ledger: a row per request (and per failed attempt), summed into hourly roll-ups."""
+
+    async def write(self, rows: list[LedgerRow]) -> int:
+        """A batch of rows with their roll-ups, in one transaction; how many rows were written."""
+        ...
+
+    async def report(self, view: str, since: float, until: float, bucket: str = "hour") -> list[UsageRow]:
+        """One of ``ledger.VIEWS`` over [since, until) (seconds since the epoch)."""
+        ...
+
+    async def grouped(self, view: str, since: float, until: float) -> list[NamedTotals]:
+        """By model, provider, caller, protocol or tool (a ``by-`` view), the biggest first."""
+        ...
+
+    async def timeseries_by(
+        self, view: str, since: float, until: float, bucket: str = "hour"
+    ) -> list[NamedSpanTotals]: ...
+
+    async def recent(self, limit: int) -> list[RecentRow]: ...
+
+    async def caller_counts(self, since: float, bucket_s: float) -> list[CallerCount]:
+        """What a start rebuilds the limits from (``ledger.caller_counts``)."""
+        ...
+
+    async def caller_spend(self, since: float) -> list[tuple[str, float, float]]:
+        """What a start rebuilds the dollar budgets from (``ledger.caller_spend``)."""
+        ...
+
+
 class Store(Protocol):
     """A back end: its concerns, and its end."""
 
@@ -77,5 +108,8 @@ class Store(Protocol):
 
     @property
     def audit(self) -> AuditStore: ...
+
+    @property
+    def ledger(self) -> LedgerStore: ...
 
     async def close(self) -> None: ...

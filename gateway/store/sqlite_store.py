@@ -7,10 +7,11 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from gateway.store import audit, keys
+from gateway.store import audit, keys, ledger
 from gateway.store.audit import AuditEvent, Verdict
 from gateway.store.database import Database
 from gateway.store.keys import KeyRecord
+from gateway.store.ledger import CallerCount, LedgerRow, NamedSpanTotals, NamedTotals, RecentRow, UsageRow
 from gateway.store.seam import Event
 
 
@@ -70,12 +71,43 @@ class SqliteAudit:
         return await self._db.read(lambda conn: audit.verify(conn, anchor))
 
 
+class SqliteLedger:
+    """Writes straight to the writer thread: the running gateway's requests go through
+    ``Database.record`` instead, behind its journal."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def write(self, rows: list[LedgerRow]) -> int:
+        await self._db.writer.call(lambda conn: ledger.write(conn, rows))
+        return len(rows)
+
+    async def report(self, view: str, since: float, until: float, bucket: str = "hour") -> list[UsageRow]:
+        return await self._db.read(lambda conn: ledger.report(conn, view, since, until, bucket))
+
+    async def grouped(self, view: str, since: float, until: float) -> list[NamedTotals]:
+        return await self._db.read(lambda conn: ledger.grouped(conn, view, since, until))
+
+    async def timeseries_by(self, view: str, since: float, until: float, bucket: str = "hour") -> list[NamedSpanTotals]:
+        return await self._db.read(lambda conn: ledger.timeseries_by(conn, view, since, until, bucket))
+
+    async def recent(self, limit: int) -> list[RecentRow]:
+        return await self._db.read(lambda conn: ledger.recent(conn, limit))
+
+    async def caller_counts(self, since: float, bucket_s: float) -> list[CallerCount]:
+        return await self._db.read(lambda conn: ledger.caller_counts(conn, since, bucket_s))
+
+    async def caller_spend(self, since: float) -> list[tuple[str, float, float]]:
+        return await self._db.read(lambda conn: ledger.caller_spend(conn, since))
+
+
 class SqliteStore:
     """``db`` opened by its owner (the gateway's state), who also closes it."""
 
     def __init__(self, db: Database) -> None:
         self._keys = SqliteKeys(db)
         self._audit = SqliteAudit(db)
+        self._ledger = SqliteLedger(db)
 
     @property
     def keys(self) -> SqliteKeys:
@@ -84,6 +116,10 @@ class SqliteStore:
     @property
     def audit(self) -> SqliteAudit:
         return self._audit
+
+    @property
+    def ledger(self) -> SqliteLedger:
+        return self._ledger
 
     async def close(self) -> None:
         """Nothing of its own to close: the database is its owner's."""

@@ -40,6 +40,56 @@ STEPS: tuple[str, ...] = (
         hash     TEXT NOT NULL
     );
     """,
+    # 2: the usage ledger and its hourly roll-ups. A row is unique by what it stands for (request,
+    # kind, attempt), so writing it again (a journal replayed after a crash) adds nothing; the
+    # BRIN index on time costs next to nothing a row, as rows arrive in time order.
+    """
+    CREATE TABLE usage (
+        id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        ts              DOUBLE PRECISION NOT NULL,
+        request_id      TEXT NOT NULL,
+        kind            TEXT NOT NULL,
+        caller          TEXT NOT NULL,
+        protocol        TEXT NOT NULL,
+        model           TEXT NOT NULL,
+        provider        TEXT NOT NULL,
+        account         TEXT NOT NULL,
+        upstream_model  TEXT NOT NULL,
+        prompt          BIGINT NOT NULL,
+        completion      BIGINT NOT NULL,
+        cached          BIGINT NOT NULL,
+        reasoning       BIGINT NOT NULL,
+        estimated       INTEGER NOT NULL,
+        status          INTEGER NOT NULL,
+        error           TEXT NOT NULL,
+        latency_ms      DOUBLE PRECISION NOT NULL,
+        ttfb_ms         DOUBLE PRECISION,
+        attempts        INTEGER NOT NULL,
+        cost            DOUBLE PRECISION NOT NULL,
+        list_cost       DOUBLE PRECISION NOT NULL,
+        unpriced        INTEGER NOT NULL,
+        tool            TEXT NOT NULL,
+        UNIQUE (request_id, kind, attempts)
+    );
+    CREATE INDEX usage_ts ON usage USING brin (ts);
+    CREATE TABLE usage_rollup (
+        dim         TEXT NOT NULL,
+        hour        BIGINT NOT NULL,
+        name        TEXT NOT NULL,
+        requests    BIGINT NOT NULL,
+        successful  BIGINT NOT NULL,
+        prompt      BIGINT NOT NULL,
+        completion  BIGINT NOT NULL,
+        cached      BIGINT NOT NULL,
+        reasoning   BIGINT NOT NULL,
+        estimated   BIGINT NOT NULL,
+        unpriced    BIGINT NOT NULL,
+        latency_ms  DOUBLE PRECISION NOT NULL,
+        cost        DOUBLE PRECISION NOT NULL,
+        list_cost   DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (dim, hour, name)
+    );
+    """,
 )
 
 _VERSIONS = """

@@ -17,6 +17,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from gateway.store.db import StoreError
 from gateway.store.postgres.audit import PostgresAudit
 from gateway.store.postgres.keys import PostgresKeys
+from gateway.store.postgres.ledger import PostgresLedger
 from gateway.store.postgres.schema import migrate
 from gateway.store.secrets import SecretStore
 
@@ -37,6 +38,7 @@ class PostgresStore:
         self._pool = pool
         self._keys = PostgresKeys(pool)
         self._audit = PostgresAudit(pool)
+        self._ledger = PostgresLedger(pool)
 
     @property
     def keys(self) -> PostgresKeys:
@@ -45,6 +47,10 @@ class PostgresStore:
     @property
     def audit(self) -> PostgresAudit:
         return self._audit
+
+    @property
+    def ledger(self) -> PostgresLedger:
+        return self._ledger
 
     async def close(self) -> None:
         await self._pool.close()

@@ -224,5 +224,8 @@ async def test_the_team_store_takes_its_password_from_the_environment_before_the
 
 def test_the_desktop_gateway_never_loads_the_postgresql_driver() -> None:
     """The driver is the team extra's: a gateway without ``[store] url`` must start without it."""
-    code = "import sys, gateway.cli.main, gateway.runtime.wiring, gateway.runtime.server; sys.exit('psycopg' in sys.modules)"
+    code = (
+        "import sys, gateway.cli.main, gateway.runtime.wiring, gateway.runtime.server;"
+        " sys.exit('psycopg' in sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", code], check=False, timeout=60).returncode == 0
