@@ -65,6 +65,9 @@ variables that hold its keys (``api_key_env``), and keys found there stay in mem
     [store]                       # team mode: gateways sharing one PostgreSQL (unset: SQLite in the state folder)
     url = "postgresql://switchboard@db.internal:5432/switchboard"  # no password here: environment or secret store
 
+    [shared]                      # team mode: limits and sign-in renewals shared through Redis (unset: in-process)
+    redis = "redis://redis.internal:6379/0"  # no password here: environment or secret store
+
     [app]                         # the tray app's own
     theme = "system"              # follow the desktop, or "light" / "dark"
     check_updates = true          # ask the release feed daily (update_feed, update_key: see README)
@@ -97,8 +100,8 @@ from gateway.config.settings import (
     RoutingSettings,
     ServerSettings,
     Settings,
-    SharedSettings,
 )
+from gateway.config.shared import shared_settings
 from gateway.config.store import store_settings
 from gateway.config.table import Table, first
 from gateway.errors import ConfigError
@@ -206,16 +209,9 @@ def load_settings(
         subscriptions=subscriptions,
         app=_app(data.get("app", {})),
         network=network_settings(data, config_file.parent, env, proxy_password),
-        shared=_shared(data.get("shared", {})),
+        shared=shared_settings(data.get("shared", {})),
         store=store_settings(data.get("store", {})),
     )
-
-
-def _shared(data: Mapping[str, Any]) -> SharedSettings:
-    url = Table(data, "[shared]", {"redis"}).text("redis")
-    if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
-        raise ConfigError("[shared].redis must be an address starting redis://, rediss:// or unix://")
-    return SharedSettings(redis=url)
 
 
 def _server(data: Mapping[str, Any], host: str | None, port: int | None, require_keys: bool) -> ServerSettings:

@@ -4,9 +4,10 @@ directly, with the defaults below standing for a file that says nothing."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.config.shared import SharedSettings
 from gateway.config.store import StoreSettings
 from gateway.providers.settings import ProviderSettings, SubscriptionSettings
 from gateway.transport.proxies import EnvironmentProxies, ProxySetting
@@ -103,14 +104,6 @@ class NetworkSettings:
     provider_proxies: tuple[tuple[str, ProxySetting], ...] = ()  # provider (or sign-in server) id -> its own
     environment: EnvironmentProxies = EnvironmentProxies()  # HTTPS_PROXY & co. (unread when ``proxy`` is set)
     account_proxies: tuple[tuple[str, ProxySetting], ...] = ()  # a signed-in account's label -> its own
-
-
-@dataclass(frozen=True, slots=True)
-class SharedSettings:
-    """Team mode: state several gateways share. ``redis``: its address (``redis://[:password@]host:port/db``),
-    kept out of ``repr`` since it may carry a password; None: limits and renewals stay in this process."""
-
-    redis: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

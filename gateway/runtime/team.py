@@ -4,17 +4,21 @@ this process as on the desktop (and redis-py is never imported)."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gateway.clock import Clock
 from gateway.config.settings import Settings
+from gateway.config.shared import PASSWORD_ENV, PASSWORD_SECRET
 from gateway.pipeline.limit_book import LimitBook
 from gateway.pipeline.limits import Limits
 from gateway.pipeline.shared_limits import SharedLimits
 from gateway.shared.link import answers, connect, failures
 from gateway.shared.renewal_lock import RenewalLock
 from gateway.shared.windows import SharedWindows
+from gateway.store.secrets import SecretStore
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -25,8 +29,15 @@ class Team:
     redis: Redis
 
     @classmethod
-    def made(cls, settings: Settings) -> Team | None:
-        return None if settings.shared.redis is None else cls(connect(settings.shared.redis))
+    def made(
+        cls, settings: Settings, secrets: SecretStore | None = None, env: Mapping[str, str] = os.environ
+    ) -> Team | None:
+        """The client for ``[shared] redis``, its password from ``env`` or else ``secrets`` (none: no AUTH)."""
+        url = settings.shared.redis
+        if url is None:
+            return None
+        password = env.get(PASSWORD_ENV) or (secrets.get(PASSWORD_SECRET) if secrets is not None else None)
+        return cls(connect(url, password))
 
     def limits(self, clock: Clock) -> SharedLimits:
         return SharedLimits(SharedWindows(self.redis), Limits(clock), clock, failures())

@@ -14,13 +14,15 @@ if TYPE_CHECKING:
 TIMEOUT = 0.5  # seconds for a connect or an answer: Redis answers in well under a millisecond on a LAN
 
 
-def connect(url: str) -> Redis:
-    """A pooled client for ``url`` (its password, if any, stays inside the client: never logged)."""
+def connect(url: str, password: str | None = None) -> Redis:
+    """A pooled client for ``url``; ``password`` stays inside the client (never logged)."""
     try:
         from redis.asyncio import Redis
     except ImportError:
         raise ConfigError("[shared].redis needs the redis package (install switchboard[team])") from None
-    return Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT, health_check_interval=30)
+    return Redis.from_url(
+        url, password=password, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT, health_check_interval=30
+    )
 
 
 def failures() -> tuple[type[BaseException], ...]:

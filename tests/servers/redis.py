@@ -27,9 +27,11 @@ def _free_port() -> int:
 class RedisServer:
     """One ``redis-server`` process: no snapshots, no append-only file, loopback only."""
 
-    def __init__(self, folder: Path, port: int | None = None) -> None:
+    def __init__(self, folder: Path, port: int | None = None, *options: str) -> None:
+        """``options``: more of redis-server's own (``--requirepass``, …)."""
         self.folder = folder
         self.port = port or _free_port()
+        self._options = options
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -42,7 +44,7 @@ class RedisServer:
         log = (self.folder / "redis.log").open("ab")
         self._process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-             "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
+             "--save", "", "--appendonly", "no", "--protected-mode", "yes", *self._options],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         log.close()
@@ -59,7 +61,7 @@ class RedisServer:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
                 s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
+                return s.recv(16).startswith((b"+PONG", b"-NOAUTH"))  # up, with a password or without
         except OSError:
             return False
 
