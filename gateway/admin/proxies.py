@@ -20,8 +20,9 @@ from gateway.store.proxy_passwords import entry_name, entry_names, file_address
 from gateway.store.secrets import SecretStore
 from gateway.transport.proxies import DIRECT, Proxy, parse_proxy
 
-# Where a proxy may be set: for every upstream, one provider, or the signed-in accounts.
-_TABLE = re.compile(r"network|subscriptions|providers\.[A-Za-z0-9_-]+")
+# Where a proxy may be set: for every upstream, one provider, the signed-in accounts, or one of
+# them (its label quoted: it holds dots).
+_TABLE = re.compile(r'network|subscriptions|providers\.[A-Za-z0-9_-]+|accounts\."[^"\\\n]+"')
 NO_SECRETS = "A proxy's password is kept in the secret store, and this gateway runs without one."
 
 
@@ -53,9 +54,9 @@ class Proxies:
         self._one_at_a_time = one_at_a_time
 
     async def set(self, table: str, address: str | None, user: str, password: str, actor: str) -> SettingsEdit:
-        """``table``: "network", "subscriptions" or "providers.<id>". ``address``: None to follow
-        what comes before it (the environment's, for ``network``), "direct", or the proxy's
-        address. ``password``: empty keeps the one stored for the address and user, if any."""
+        """``table``: "network", "subscriptions", "providers.<id>" or 'accounts."<label>"'.
+        ``address``: None to follow what comes before it (the environment's, for ``network``),
+        "direct", or the proxy's address. ``password``: empty keeps the one stored for the address and user, if any."""
         if not _TABLE.fullmatch(table):
             raise InvalidRequest(f"{table!r} takes no proxy", param="table")
         value, proxy, secret = _address(address, user, password) if address is not None else (None, None, "")

@@ -96,3 +96,23 @@ async def test_over_http_the_proxy_route_keeps_the_password_out_of_the_file_and_
     assert 'proxy = "socks5://sam@proxy.corp:1080"' in config_file.read_text()
     assert secrets.values["proxy-password:socks5://sam@proxy.corp:1080"] == PASSWORD
     assert PASSWORD not in answer + refused + json.dumps(audited(gateway))
+
+
+async def test_an_accounts_own_proxy_through_the_door(start_gateway: StartGateway, tmp_path: Path) -> None:
+    secrets = MemorySecrets()
+    config_file = tmp_path / "config0.toml"
+
+    def read(path: Path = config_file) -> Settings:
+        return load_settings(path, {}, port=0, proxy_password=with_password(secrets))
+
+    gateway = await start_gateway(secrets=secrets, reload=read, settings_file=SettingsFile(config_file, read))
+    assert gateway.control is not None
+    table = 'accounts."codex:ada@example.com"'
+    edit = await gateway.control.set_proxy(table, "http://proxy.corp:3128", "ann", PASSWORD, "test")
+    assert edit["changed"] and edit["applied"]
+    text = config_file.read_text()
+    assert '[accounts."codex:ada@example.com"]\nproxy = "http://ann@proxy.corp:3128"' in text and PASSWORD not in text
+    own = dict(gateway.settings.network.account_proxies)["codex:ada@example.com"]
+    assert isinstance(own, Proxy) and own.password == PASSWORD
+    with pytest.raises(InvalidRequest):
+        await gateway.control.set_proxy('accounts."a"\n[x', "direct", "", "", "test")
