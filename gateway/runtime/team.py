@@ -27,20 +27,23 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, slots=True)
 class Team:
     redis: Redis
+    limits: SharedLimits
 
     @classmethod
     def made(
-        cls, settings: Settings, secrets: SecretStore | None = None, env: Mapping[str, str] = os.environ
+        cls,
+        settings: Settings,
+        clock: Clock,
+        secrets: SecretStore | None = None,
+        env: Mapping[str, str] = os.environ,
     ) -> Team | None:
         """The client for ``[shared] redis``, its password from ``env`` or else ``secrets`` (none: no AUTH)."""
         url = settings.shared.redis
         if url is None:
             return None
         password = env.get(PASSWORD_ENV) or (secrets.get(PASSWORD_SECRET) if secrets is not None else None)
-        return cls(connect(url, password))
-
-    def limits(self, clock: Clock) -> SharedLimits:
-        return SharedLimits(SharedWindows(self.redis), Limits(clock), clock, failures())
+        redis = connect(url, password)
+        return cls(redis, SharedLimits(SharedWindows(redis), Limits(clock), clock, failures()))
 
     def renewal_lock(self) -> RenewalLock:
         return RenewalLock(self.redis)
@@ -49,8 +52,10 @@ class Team:
         return await answers(self.redis)
 
     async def close(self) -> None:
+        """After the settlements still on their way to Redis."""
+        await self.limits.drained()
         await self.redis.aclose()
 
 
 def limits_for(team: Team | None, clock: Clock) -> LimitBook:
-    return Limits(clock) if team is None else team.limits(clock)
+    return Limits(clock) if team is None else team.limits

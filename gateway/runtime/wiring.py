@@ -96,7 +96,7 @@ class Lasting:
     def made(cls, settings: Settings, clock: Clock, state: State | None = None) -> Lasting:
         """Fresh, for a server over ``state`` (its database keeps the rows), or for none."""
         health = Health(clock, settings.routing.policy)
-        team = Team.made(settings, state.secrets if state is not None else None)
+        team = Team.made(settings, clock, state.secrets if state is not None else None)
         limits = limits_for(team, clock)
         if state is None:
             return cls(Accountant(clock, limits, Metrics()), health, QuotaBook(clock, health), team=team)

@@ -30,7 +30,9 @@ async def test_the_password_comes_from_the_secret_store_or_the_environment(tmp_p
     server.start()
     try:
         settings = settings_from(tmp_path, f'[shared]\nredis = "{server.url}"\n')
-        assert isinstance(limits_for(Team.made(settings, MemorySecrets(), {}), SystemClock()), SharedLimits)
+        assert isinstance(
+            limits_for(Team.made(settings, SystemClock(), MemorySecrets(), {}), SystemClock()), SharedLimits
+        )
         kept = MemorySecrets()
         kept.set("redis-password", "s3cret-pass")
         for secrets, env, answers in (
@@ -38,7 +40,7 @@ async def test_the_password_comes_from_the_secret_store_or_the_environment(tmp_p
             (kept, {}, True),
             (MemorySecrets(), {"SWITCHBOARD_REDIS_PASSWORD": "s3cret-pass"}, True),
         ):
-            team = Team.made(settings, secrets, env)
+            team = Team.made(settings, SystemClock(), secrets, env)
             assert team is not None
             assert await team.answers() is answers
             await team.close()
@@ -55,7 +57,7 @@ def test_a_password_in_the_address_is_refused_and_not_repeated(tmp_path: Path) -
 def test_without_redis_limits_stay_in_this_process(tmp_path: Path) -> None:
     settings = settings_from(tmp_path, "")
     assert settings.shared.redis is None
-    assert Team.made(settings) is None and type(limits_for(None, SystemClock())) is Limits
+    assert Team.made(settings, SystemClock()) is None and type(limits_for(None, SystemClock())) is Limits
 
 
 def test_an_address_that_is_not_redis_is_refused(tmp_path: Path) -> None:
