@@ -21,6 +21,7 @@ class Usage:
     cached_tokens: int = 0  # read from the provider's prompt cache
     reasoning_tokens: int = 0
     cache_write_tokens: int = 0  # written to the prompt cache (Anthropic bills these apart)
+    cache_write_hour_tokens: int = 0  # of those, written to Anthropic's one-hour cache (billed higher)
     estimated: bool = False  # counted here because the upstream did not say
 
     @property

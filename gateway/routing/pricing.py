@@ -4,7 +4,8 @@ A route's price is, in rising precedence: the bundled table (``model_facts.toml`
 provider's own model list says (OpenRouter's gives prices), and the config's ``[models."p/m"]
 cost``. Cached input tokens are part of the prompt tokens and cost the row's ``cached`` price
 where the table publishes one, else a share of the input price typical of the model's family;
-tokens written to Anthropic's prompt cache cost a quarter more than other input.
+tokens written to Anthropic's prompt cache cost a quarter more than other input, twice as much
+when written to its one-hour cache.
 Reasoning tokens are output tokens. Routes of subscriptions and local servers cost nothing here;
 what the same tokens would have cost at list price is kept beside, as ``list_cost``, so a report
 can say what they saved.
@@ -29,8 +30,9 @@ from gateway.routing.model_index import ModelIndex
 # quarter; OpenAI's from a tenth to a half (its rows say). Other families: no discount known.
 CACHED_SHARE = {"claude": 0.1, "gemini": 0.25, "grok": 0.25, "deepseek2": 0.25, "kimi": 0.25, "gpt": 0.5}
 # What writing input to the prompt cache costs, as a share of the input price: Anthropic bills it
-# apart (a quarter more, for its five-minute cache); other providers' caches are written for free.
-WRITE_SHARE = {"claude": 1.25}
+# apart (a quarter more for its five-minute cache, twice for its one-hour cache); other providers'
+# caches are written for free.
+WRITE_SHARE = {"claude": (1.25, 2.0)}
 MAX_REMEMBERED = 4096
 
 
@@ -44,6 +46,7 @@ class Price:
     cached: float  # input read from the prompt cache
     billed: bool = True
     written: float | None = None  # input written to the prompt cache (None: as other input)
+    written_hour: float | None = None  # input written to the one-hour cache (None: as other input)
 
     def dollars(self, usage: Usage) -> float:
         """What ``usage`` costs at these prices (its prompt tokens include those read from and
@@ -51,7 +54,11 @@ class Price:
         cached, written = usage.cached_tokens, usage.cache_write_tokens
         fresh = max(usage.prompt_tokens - cached - written, 0)
         dollars = fresh * self.input + cached * self.cached + usage.completion_tokens * self.output
-        return (dollars + written * (self.input if self.written is None else self.written)) / 1e6
+        if written:
+            hour = usage.cache_write_hour_tokens
+            dollars += (written - hour) * (self.input if self.written is None else self.written)
+            dollars += hour * (self.input if self.written_hour is None else self.written_hour)
+        return dollars / 1e6
 
 
 FREE = Price(0.0, 0.0, 0.0, billed=False)  # a free route without a list price to compare with
@@ -78,8 +85,10 @@ def price_of(entry: ModelEntry, override: ModelOverride | None, billed: bool) ->
     cached = facts.cached if cost == facts.cost and facts.cached is not None else None
     if cached is None:
         cached = cost[0] * CACHED_SHARE.get(facts.family, 1.0)
-    write_share = WRITE_SHARE.get(facts.family)
-    return Price(cost[0], cost[1], cached, billed, None if write_share is None else cost[0] * write_share)
+    shares = WRITE_SHARE.get(facts.family)
+    if shares is None:
+        return Price(cost[0], cost[1], cached, billed)
+    return Price(cost[0], cost[1], cached, billed, cost[0] * shares[0], cost[0] * shares[1])
 
 
 class Pricing:

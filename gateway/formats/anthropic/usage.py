@@ -16,11 +16,15 @@ def usage_from(raw: Any) -> Usage | None:
         return None
     cache_read = _count(raw.get("cache_read_input_tokens"))
     cache_write = _count(raw.get("cache_creation_input_tokens"))
+    # The writes by how long they are kept: the one-hour cache's cost more (Claude Code uses it).
+    by_ttl = raw.get("cache_creation")
+    hour = _count(by_ttl.get("ephemeral_1h_input_tokens")) if isinstance(by_ttl, dict) else 0
     return Usage(
         prompt_tokens=_count(raw.get("input_tokens")) + cache_read + cache_write,
         completion_tokens=_count(raw.get("output_tokens")),
         cached_tokens=cache_read,
         cache_write_tokens=cache_write,
+        cache_write_hour_tokens=min(hour, cache_write),
     )
 
 

@@ -10,6 +10,7 @@ import pytest
 from gateway.config.settings import ModelOverride
 from gateway.core.models import ModelEntry
 from gateway.core.usage import Usage
+from gateway.formats.anthropic.usage import usage_from as anthropic_usage
 from gateway.routing.model_index import ModelIndex
 from gateway.routing.pricing import Price, Pricing, cost_of, price_of
 
@@ -57,7 +58,7 @@ def test_a_providers_own_listed_price_beats_the_table() -> None:
     listed = ModelEntry("openrouter", "anthropic/claude-sonnet-4.5", cost=(2.5, 12.0))
     index.set_models("openrouter", [listed])
     pricing = Pricing(index)
-    assert pricing.of("openrouter", "anthropic/claude-sonnet-4.5") == Price(2.5, 12.0, 0.25, written=3.125)
+    assert pricing.of("openrouter", "anthropic/claude-sonnet-4.5") == Price(2.5, 12.0, 0.25, written=3.125, written_hour=5.0)
     index.set_models("openrouter", [ModelEntry("openrouter", "anthropic/claude-sonnet-4.5", cost=(3.0, 15.0))])
     again = pricing.of("openrouter", "anthropic/claude-sonnet-4.5")  # a new list: its new price
     assert again is not None and again.input == 3.0 and again.cached == pytest.approx(0.3)
@@ -82,3 +83,20 @@ def test_tokens_on_a_route_of_unknown_price_are_marked_unpriced() -> None:
 def test_a_routes_price_is_worked_out_once() -> None:
     pricing = Pricing()
     assert pricing.of("openai", "gpt-5") is pricing.of("openai", "gpt-5")
+
+
+def test_input_written_to_anthropics_cache_for_an_hour_costs_twice_the_input_price() -> None:
+    """Claude Code writes part of its prompt to the one-hour cache; Anthropic says those tokens
+    apart (cache_creation.ephemeral_1h_input_tokens, within cache_creation_input_tokens) and bills
+    them at twice the input price, the five-minute ones at a quarter more."""
+    raw = {
+        "input_tokens": 100_000, "output_tokens": 0, "cache_read_input_tokens": 0,
+        "cache_creation_input_tokens": 900_000,
+        "cache_creation": {"ephemeral_5m_input_tokens": 300_000, "ephemeral_1h_input_tokens": 600_000},
+    }  # fmt: skip
+    usage = anthropic_usage(raw)
+    assert usage is not None and (usage.prompt_tokens, usage.cache_write_tokens) == (MILLION, 900_000)
+    sonnet = Pricing().of("anthropic", "claude-sonnet-4-5")  # $3 input: $3.75 for five minutes, $6 for an hour
+    assert cost_of(sonnet, usage)[0] == pytest.approx(0.1 * 3 + 0.3 * 3.75 + 0.6 * 6)
+    gpt = Pricing().of("openai", "gpt-4.1")  # no such cache: as other input
+    assert cost_of(gpt, Usage(MILLION, 0, cache_write_tokens=MILLION, cache_write_hour_tokens=MILLION))[0] == 2.0
