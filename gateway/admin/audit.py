@@ -6,35 +6,35 @@ from __future__ import annotations
 
 from gateway.formats.common import jsonbody
 from gateway.store import audit
-from gateway.store.audit import Anchor, AuditEntry, VerdictDoc
-from gateway.store.reader import Reader
+from gateway.store.audit import AuditEntry, VerdictDoc
+from gateway.store.seam import AuditReads
 
 MOST = 1000  # events in one page
 
 
 class AuditLog:
-    """``read``: the database's reads; ``anchor``: where its end is sealed (None: the chain is
-    checked without it)."""
+    """``log``: the audit log's reads, on whichever back end keeps it (``gateway.store.seam``)."""
 
-    def __init__(self, read: Reader, anchor: Anchor | None) -> None:
-        self._read = read
-        self._anchor = anchor
+    def __init__(self, log: AuditReads) -> None:
+        self._log = log
+
+    @property
+    def sealed(self) -> bool:
+        """Whether ``verify`` checks the chain's end against its seal too."""
+        return self._log.sealed
 
     async def events(self, after: int = 0, limit: int = 100) -> list[AuditEntry]:
-        count = min(MOST, max(1, limit))
-        found = await self._read(lambda conn: audit.events(conn, after, count))
+        found = await self._log.events(after, min(MOST, max(1, limit)))
         return [event.public() for event in found]
 
     async def export(self) -> bytes:
         """Every event in the hashed form (``ts`` in milliseconds, the payload as hashed text),
         one JSON object a line."""
-        rows = await self._read(lambda conn: list(audit.export(conn)))
+        rows = await self._log.export()
         return b"".join(jsonbody.encode(row) + b"\n" for row in rows)
 
     async def verify(self) -> VerdictDoc:
-        anchor = self._anchor
-        verdict = await self._read(lambda conn: audit.verify(conn, anchor))
-        return verdict.public()
+        return (await self._log.verify()).public()
 
 
 def verify_export(lines: str) -> VerdictDoc:

@@ -7,11 +7,14 @@ undisturbed; only the text is the CLI's own.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
 import sys
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from gateway.admin.audit import AuditLog, verify_export
 from gateway.admin.state import stored_anchor
@@ -19,10 +22,16 @@ from gateway.admin.usage import DAY, Usage
 from gateway.cli.common import fail, read_stored, when
 from gateway.errors import ConfigError
 from gateway.paths import StatePaths, write_private
+from gateway.runtime.launch import read_settings
 from gateway.store import ledger
 from gateway.store.audit import VerdictDoc
 from gateway.store.db import StoreError
 from gateway.store.ledger import Totals, UsageRow
+from gateway.store.secrets import SecretStore
+from gateway.store.sqlite_store import SqliteAuditReads
+from gateway.store.team import open_team_store
+
+T = TypeVar("T")
 
 
 def _since(days: float) -> float:
@@ -98,11 +107,12 @@ def _unnamed(view: str) -> str:
 
 def cmd_audit(args: argparse.Namespace, paths: StatePaths) -> int:
     """``verify``: exit 0 only when the chain is intact and ends where it was last sealed (or,
-    for an exported copy, when its chain is intact). ``export``: every event with its hashes."""
-    anchor = None
+    for an exported copy or a team's shared database, when its chain is intact). ``export``:
+    every event with its hashes."""
+    team = False
     try:
         if args.audit_command == "export":
-            lines = read_stored(paths, lambda read: AuditLog(read, None).export())
+            lines, _ = _on_audit_log(args, paths, lambda log: log.export())
             if args.out:
                 write_private(Path(args.out), lines.decode())  # 0600 like every file the gateway writes (S32)
             else:
@@ -110,18 +120,44 @@ def cmd_audit(args: argparse.Namespace, paths: StatePaths) -> int:
             return 0
         if args.file:
             verdict = verify_export(sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8"))
+            sealed = False
         else:
-            anchor = stored_anchor(paths.data_dir, args.open_secrets(paths.data_dir))
-            verdict = read_stored(paths, lambda read: AuditLog(read, anchor).verify())
+            (verdict, sealed), team = _on_audit_log(args, paths, _verified)
     except (StoreError, ConfigError, OSError, ValueError) as exc:
         return fail(exc)
-    print(_verdict(verdict, args))
-    if anchor is None and not args.file and verdict["checked"]:
+    print(_verdict(verdict, args, team))
+    if not sealed and not team and not args.file and verdict["checked"]:
         return fail("the audit anchor key is missing from the secret store, so the end of the log cannot be checked")
     return 0 if verdict["ok"] else 1
 
 
-def _verdict(verdict: VerdictDoc, args: argparse.Namespace) -> str:
+async def _verified(log: AuditLog) -> tuple[VerdictDoc, bool]:
+    return await log.verify(), log.sealed
+
+
+def _on_audit_log(
+    args: argparse.Namespace, paths: StatePaths, job: Callable[[AuditLog], Coroutine[Any, Any, T]]
+) -> tuple[T, bool]:
+    """``job`` over the audit log, and whether it was a team's: the shared database when the
+    settings name one (``[store] url``: any of the team's machines checks the one chain), else the
+    state folder's, read-only, with its seal for a verify."""
+    secrets = args.open_secrets(paths.data_dir)
+    url = read_settings(paths, os.environ, secrets, config=args.config, move_passwords=False).store.url
+    if url is not None:
+        return asyncio.run(_on_team_log(url, secrets, job)), True
+    anchor = stored_anchor(paths.data_dir, secrets) if args.audit_command == "verify" else None
+    return read_stored(paths, lambda read: job(AuditLog(SqliteAuditReads(read, anchor)))), False
+
+
+async def _on_team_log(url: str, secrets: SecretStore, job: Callable[[AuditLog], Coroutine[Any, Any, T]]) -> T:
+    store = await open_team_store(url, os.environ, secrets)
+    try:
+        return await job(AuditLog(store.audit))
+    finally:
+        await store.close()
+
+
+def _verdict(verdict: VerdictDoc, args: argparse.Namespace, team: bool = False) -> str:
     if args.json:
         return json.dumps(verdict, indent=2)
     if not verdict["ok"]:
@@ -131,6 +167,8 @@ def _verdict(verdict: VerdictDoc, args: argparse.Namespace) -> str:
             f"Exported audit log intact: {verdict['checked']} events, "
             "chained (its end is checked against the seal only on the gateway's own machine)."
         )
+    if team:
+        return f"Audit log intact: {verdict['checked']} events, one chain for all the team's gateways."
     return f"Audit log intact: {verdict['checked']} events, chained and sealed."
 
 

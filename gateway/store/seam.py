@@ -52,12 +52,8 @@ class KeyStore(Protocol):
         ...
 
 
-class AuditStore(Protocol):
-    """The audit log: one hash chain, whichever process appends to it."""
-
-    async def append(self, event: Event) -> int:
-        """The event after the chain's current head, in its own transaction; its sequence number."""
-        ...
+class AuditReads(Protocol):
+    """The audit log as reports read it (the CLI reads a stopped or serving gateway's so)."""
 
     async def events(self, after: int = 0, limit: int = 100) -> list[AuditEvent]: ...
 
@@ -67,6 +63,19 @@ class AuditStore(Protocol):
 
     async def verify(self) -> Verdict:
         """The chain walked from its start (and its end against a seal, where the back end keeps one)."""
+        ...
+
+    @property
+    def sealed(self) -> bool:
+        """Whether ``verify`` also checks the chain's end against a seal kept outside the database."""
+        ...
+
+
+class AuditStore(AuditReads, Protocol):
+    """The audit log: one hash chain, whichever process appends to it."""
+
+    async def append(self, event: Event) -> int:
+        """The event after the chain's current head, in its own transaction; its sequence number."""
         ...
 
 

@@ -8,10 +8,11 @@ import sqlite3
 from typing import Any
 
 from gateway.store import audit, keys, ledger
-from gateway.store.audit import AuditEvent, Verdict
+from gateway.store.audit import Anchor, AuditEvent, Verdict
 from gateway.store.database import Database
 from gateway.store.keys import KeyRecord
 from gateway.store.ledger import CallerCount, LedgerRow, NamedSpanTotals, NamedTotals, RecentRow, UsageRow
+from gateway.store.reader import Reader
 from gateway.store.seam import Event
 
 
@@ -53,22 +54,36 @@ class SqliteKeys:
             self._db.writer.append(keys.touch_rows, pair)
 
 
-class SqliteAudit:
+class SqliteAuditReads:
+    """``read``: the database's reads (a serving gateway's, or the folder's opened read-only);
+    ``anchor``: where its end is sealed (None: the chain is checked without it)."""
+
+    def __init__(self, read: Reader, anchor: Anchor | None) -> None:
+        self._read = read
+        self._anchor = anchor
+
+    @property
+    def sealed(self) -> bool:
+        return self._anchor is not None
+
+    async def events(self, after: int = 0, limit: int = 100) -> list[AuditEvent]:
+        return await self._read(lambda conn: audit.events(conn, after, limit))
+
+    async def export(self) -> list[dict[str, Any]]:
+        return await self._read(lambda conn: list(audit.export(conn)))
+
+    async def verify(self) -> Verdict:
+        anchor = self._anchor
+        return await self._read(lambda conn: audit.verify(conn, anchor))
+
+
+class SqliteAudit(SqliteAuditReads):
     def __init__(self, db: Database) -> None:
+        super().__init__(db.read, db.anchor)
         self._db = db
 
     async def append(self, event: Event) -> int:
         return await self._db.writer.call(lambda conn: _append(conn, event))
-
-    async def events(self, after: int = 0, limit: int = 100) -> list[AuditEvent]:
-        return await self._db.read(lambda conn: audit.events(conn, after, limit))
-
-    async def export(self) -> list[dict[str, Any]]:
-        return await self._db.read(lambda conn: list(audit.export(conn)))
-
-    async def verify(self) -> Verdict:
-        anchor = self._db.anchor
-        return await self._db.read(lambda conn: audit.verify(conn, anchor))
 
 
 class SqliteLedger:

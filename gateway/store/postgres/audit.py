@@ -44,6 +44,10 @@ class PostgresAudit:
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool
 
+    @property
+    def sealed(self) -> bool:
+        return False  # the gateways share the database, not a folder to keep a seal in
+
     async def append(self, event: Event) -> int:
         async with self._pool.connection() as conn, conn.transaction():
             return await append_in(conn, event)
