@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from gateway.store.audit import AuditEvent, Verdict
 from gateway.store.keys import KeyRecord
 from gateway.store.ledger import CallerCount, LedgerRow, NamedSpanTotals, NamedTotals, RecentRow, UsageRow
+from gateway.store.model_lists import ModelListRow, UnspokenRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,19 @@ class LedgerStore(Protocol):
         ...
 
 
+class ModelListStore(Protocol):
+    """Each provider's last model list, and the protocols its server turned out not to speak
+    (``gateway.store.model_lists``'s rows); what is older than asked for is dropped as it is read."""
+
+    async def save(self, rows: list[ModelListRow]) -> None: ...
+
+    async def load(self, taken_since: float) -> list[ModelListRow]: ...
+
+    async def save_unspoken(self, rows: list[UnspokenRow]) -> None: ...
+
+    async def load_unspoken(self, learned_since: float) -> list[UnspokenRow]: ...
+
+
 class Store(Protocol):
     """A back end: its concerns, and its end."""
 
@@ -120,5 +134,8 @@ class Store(Protocol):
 
     @property
     def ledger(self) -> LedgerStore: ...
+
+    @property
+    def model_lists(self) -> ModelListStore: ...
 
     async def close(self) -> None: ...

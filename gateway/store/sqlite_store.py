@@ -7,11 +7,12 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from gateway.store import audit, keys, ledger
+from gateway.store import audit, keys, ledger, model_lists
 from gateway.store.audit import Anchor, AuditEvent, Verdict
 from gateway.store.database import Database
 from gateway.store.keys import KeyRecord
 from gateway.store.ledger import CallerCount, LedgerRow, NamedSpanTotals, NamedTotals, RecentRow, UsageRow
+from gateway.store.model_lists import ModelListRow, UnspokenRow
 from gateway.store.reader import Reader
 from gateway.store.seam import Event
 
@@ -116,6 +117,23 @@ class SqliteLedger:
         return await self._db.read(lambda conn: ledger.caller_spend(conn, since))
 
 
+class SqliteModelLists:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def save(self, rows: list[ModelListRow]) -> None:
+        await self._db.writer.call(lambda conn: model_lists.save(conn, rows))
+
+    async def load(self, taken_since: float) -> list[ModelListRow]:
+        return await self._db.writer.call(lambda conn: model_lists.load(conn, taken_since))  # it deletes too
+
+    async def save_unspoken(self, rows: list[UnspokenRow]) -> None:
+        await self._db.writer.call(lambda conn: model_lists.save_unspoken(conn, rows))
+
+    async def load_unspoken(self, learned_since: float) -> list[UnspokenRow]:
+        return await self._db.writer.call(lambda conn: model_lists.load_unspoken(conn, learned_since))
+
+
 class SqliteStore:
     """``db`` opened by its owner (the gateway's state), who also closes it."""
 
@@ -123,6 +141,7 @@ class SqliteStore:
         self._keys = SqliteKeys(db)
         self._audit = SqliteAudit(db)
         self._ledger = SqliteLedger(db)
+        self._model_lists = SqliteModelLists(db)
 
     @property
     def keys(self) -> SqliteKeys:
@@ -135,6 +154,10 @@ class SqliteStore:
     @property
     def ledger(self) -> SqliteLedger:
         return self._ledger
+
+    @property
+    def model_lists(self) -> SqliteModelLists:
+        return self._model_lists
 
     async def close(self) -> None:
         """Nothing of its own to close: the database is its owner's."""

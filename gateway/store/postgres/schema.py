@@ -90,6 +90,22 @@ STEPS: tuple[str, ...] = (
         PRIMARY KEY (dim, hour, name)
     );
     """,
+    # 3: each provider's last model list, and the protocols its server turned out not to speak
+    """
+    CREATE TABLE model_lists (
+        provider   TEXT PRIMARY KEY,
+        source     TEXT NOT NULL,
+        taken_at   DOUBLE PRECISION NOT NULL,
+        entries    TEXT NOT NULL
+    );
+    CREATE TABLE unspoken (
+        provider    TEXT NOT NULL,
+        protocol    TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        learned_at  DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (provider, protocol)
+    );
+    """,
 )
 
 _VERSIONS = """

@@ -18,6 +18,7 @@ from gateway.store.db import StoreError
 from gateway.store.postgres.audit import PostgresAudit
 from gateway.store.postgres.keys import PostgresKeys
 from gateway.store.postgres.ledger import PostgresLedger
+from gateway.store.postgres.model_lists import PostgresModelLists
 from gateway.store.postgres.schema import migrate
 from gateway.store.secrets import SecretStore
 
@@ -39,6 +40,7 @@ class PostgresStore:
         self._keys = PostgresKeys(pool)
         self._audit = PostgresAudit(pool)
         self._ledger = PostgresLedger(pool)
+        self._model_lists = PostgresModelLists(pool)
 
     @property
     def keys(self) -> PostgresKeys:
@@ -51,6 +53,10 @@ class PostgresStore:
     @property
     def ledger(self) -> PostgresLedger:
         return self._ledger
+
+    @property
+    def model_lists(self) -> PostgresModelLists:
+        return self._model_lists
 
     async def close(self) -> None:
         await self._pool.close()

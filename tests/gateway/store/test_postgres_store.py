@@ -229,3 +229,36 @@ def test_the_desktop_gateway_never_loads_the_postgresql_driver() -> None:
         " sys.exit('psycopg' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False, timeout=60).returncode == 0
+
+
+async def test_model_lists_and_unspoken_protocols_are_kept_and_aged_alike_on_both_back_ends(store: Store) -> None:
+    lists = store.model_lists
+    await lists.save([("openai", "https://a/v1", 100.0, '["gpt-5"]'), ("groq", "https://g/v1", 50.0, "[]")])
+    await lists.save([("openai", "https://a/v1", 200.0, '["gpt-5","o3"]')])  # the newer list replaces it
+    assert await lists.load(0) == [
+        ("groq", "https://g/v1", 50.0, "[]"),
+        ("openai", "https://a/v1", 200.0, '["gpt-5","o3"]'),
+    ]
+    assert await lists.load(60) == [("openai", "https://a/v1", 200.0, '["gpt-5","o3"]')]
+    assert [row[0] for row in await lists.load(0)] == ["openai"]  # the old list was dropped for good
+
+    await lists.save_unspoken([("mybox", "responses", "http://box", 10.0), ("mybox", "anthropic", "http://box", 30.0)])
+    assert await lists.load_unspoken(20) == [("mybox", "anthropic", "http://box", 30.0)]
+    assert await lists.load_unspoken(0) == [("mybox", "anthropic", "http://box", 30.0)]
+
+
+async def test_a_slower_gateways_older_model_list_never_replaces_a_newer_one(
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+) -> None:
+    one, two = await _two(postgres_server, postgres_url)
+    try:
+        await one.model_lists.save([("openai", "https://a/v1", 200.0, '["new"]')])
+        await two.model_lists.save([("openai", "https://a/v1", 150.0, '["old"]')])
+        await two.model_lists.save_unspoken([("box", "responses", "http://box", 90.0)])
+        await one.model_lists.save_unspoken([("box", "responses", "http://box", 80.0)])
+        assert await two.model_lists.load(0) == [("openai", "https://a/v1", 200.0, '["new"]')]
+        assert await one.model_lists.load_unspoken(0) == [("box", "responses", "http://box", 90.0)]
+    finally:
+        await one.close()
+        await two.close()
