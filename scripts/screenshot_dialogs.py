@@ -32,8 +32,11 @@ from app.theme import apply_theme  # noqa: E402
 from app.viewmodels.settings import theme_of  # noqa: E402
 from app.windows.accounts import AccountsPage  # noqa: E402
 from app.windows.connect import ConnectPage  # noqa: E402
+from app.windows.key_dialog import ChangeBudgetDialog, NewKeyDialog  # noqa: E402
 from app.windows.models import ModelsPage  # noqa: E402
 from app.windows.providers import ProvidersPage  # noqa: E402
+from app.windows.rules import RulesPage  # noqa: E402
+from app.windows.settings import SettingsPage  # noqa: E402
 from gateway import GatewaySetup, resolve_paths, secrets_opener  # noqa: E402
 
 
@@ -83,7 +86,7 @@ async def scenario(app: Application, shots: Shots, size: tuple[int, int]) -> Non
     models = window.go(ModelsPage.title)
     assert isinstance(models, ModelsPage)
     await until(lambda: models.picker.count())
-    models.picker.setCurrentText("groq/gpt-test")
+    models.picker.setCurrentText("openai/gpt-5-mini")
     models.send()
     await until(lambda: models.trying is None and models.result.text())
     await shots.take("models-tried")
@@ -97,7 +100,7 @@ async def scenario(app: Application, shots: Shots, size: tuple[int, int]) -> Non
     providers.add_server()
     await shots.take("dialog-add-server")
     await closed(providers.dialog)
-    providers.remove(providers.card("groq"))
+    providers.remove(providers.card("mistral"))
     await shots.take("dialog-confirm")
     await closed(providers.box)
 
@@ -108,6 +111,25 @@ async def scenario(app: Application, shots: Shots, size: tuple[int, int]) -> Non
     await until(lambda: connect.model_dialog is not None)
     await shots.take("dialog-connect-setup")
     await closed(connect.model_dialog)
+
+    rules = window.go(RulesPage.title)
+    assert isinstance(rules, RulesPage)
+    await until(lambda: rules.rules and rules.models)
+    rules.view.selectRow(0)
+    rules.edit()
+    await shots.take("dialog-rule")
+    await closed(rules.dialog)
+
+    settings = window.go(SettingsPage.title)
+    assert isinstance(settings, SettingsPage)
+    await until(lambda: settings.keys_model.rows)
+    settings.create_key()
+    await shots.take("dialog-new-key")
+    await closed(settings.findChild(NewKeyDialog))
+    settings.keys_view.selectRow(0)
+    settings.change_budget()
+    await shots.take("dialog-change-budget")
+    await closed(settings.findChild(ChangeBudgetDialog))
 
     accounts = window.go(AccountsPage.title)
     assert isinstance(accounts, AccountsPage)

@@ -4,11 +4,18 @@ size, under a real X server (Xvfb) with a tray (trayer), as a person would see t
     .venv/bin/python scripts/screenshots.py --out docs/screenshots --display 84
 
 Needs Xvfb, trayer, xdotool, xprop and ImageMagick's ``import``. A fake OpenAI-compatible upstream
-serves two providers and a fake ChatGPT a Codex subscription (imported from a Codex login first), and
-a few requests go through the gateway, so the pages have something to show.
+serves two providers (OpenAI's and Mistral's models, at their list prices) and a fake ChatGPT a Codex
+subscription (imported from a Codex login first); a client key has a budget, and requests of a
+working day's size go through the gateway with it and without, to the providers and the
+subscription, so the pages have something to show: what was spent, and what the subscription saved.
 Files are named ``<size>-<theme>-<n>-<page>.png``; the window's own minimum size is printed per page,
 since a window whose minimum outgrows the screen is cut off by it. ``--dialogs`` adds the dialogs,
 the tray's menu and notice and the test messages' answers (scripts/screenshot_dialogs.py).
+
+The README's (docs/screenshots/<page>.png, 1366x768 light; <page>-dark.png) are copies made small:
+
+    pngquant --quality 70-90 --strip --force --output docs/screenshots/usage.png 1366x768-light-6-usage.png
+    optipng -quiet -o2 docs/screenshots/usage.png
 """
 
 from __future__ import annotations
@@ -33,10 +40,34 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from fakes import responses_api  # noqa: E402
 from fakes.chatgpt import FakeChatGPT  # noqa: E402
 from fakes.openai_upstream import FakeOpenAI  # noqa: E402
 
 KEY = "sk-screenshot-upstream-01"
+MODELS = ("gpt-5", "gpt-5-mini", "mistral-large-latest", "mistral-small-latest", "text-embedding-3-small")
+# (model, prompt tokens, completion tokens, cached tokens, with the client key): a day of coding
+# agents' requests, their sizes as such requests have (long prompts, much of them cached).
+REQUESTS = (
+    ("openai/gpt-5", 48_000, 3_200, 36_000, True),
+    ("codex/gpt-5", 62_000, 4_100, 40_000, False),
+    ("openai/gpt-5-mini", 21_000, 1_800, 12_000, True),
+    ("mistral/mistral-large-latest", 18_000, 2_400, 0, False),
+    ("codex/gpt-5", 75_000, 5_600, 52_000, False),
+    ("openai/gpt-5", 56_000, 2_900, 41_000, True),
+    ("mistral/mistral-small-latest", 9_000, 900, 0, False),
+    ("codex/gpt-5-codex", 88_000, 6_300, 60_000, False),
+    ("openai/gpt-5-mini", 14_000, 1_200, 6_000, False),
+    ("openai/gpt-5", 64_000, 4_400, 48_000, False),
+)
+BUDGET_PER_DAY = "1"
+RULES = """
+[aliases]
+coding = ["openai/gpt-5", "codex/gpt-5-codex", "mistral/mistral-large-latest"]
+"claude-haiku-*" = ["openai/gpt-5-mini", "mistral/mistral-small-latest"]
+"claude-*" = ["codex/gpt-5", "openai/gpt-5"]
+default = ["openai/gpt-5-mini"]
+"""  # the client key's, in dollars: its meter on the Quotas page part spent
 LOCAL_OFF = "".join(f"[providers.{p}]\nenabled = false\n" for p in ("ollama", "lmstudio", "llamacpp", "vllm"))
 
 
@@ -77,7 +108,7 @@ def fake_upstreams() -> Iterator[Fakes]:
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    openai = asyncio.run_coroutine_threadsafe(FakeOpenAI(key=KEY).start(), loop).result(10)
+    openai = asyncio.run_coroutine_threadsafe(FakeOpenAI(key=KEY, models=MODELS).start(), loop).result(10)
     chatgpt = asyncio.run_coroutine_threadsafe(FakeChatGPT().start(), loop).result(10)
     chatgpt.primary_used, chatgpt.secondary_used = 62.0, 23.0
     try:
@@ -99,11 +130,23 @@ def wait_for(check: Any, seconds: float = 30.0) -> Any:
     raise TimeoutError(f"gave up waiting for {check}")
 
 
-def send_requests(url: str, n: int) -> None:
-    for i in range(n):
-        model = ("groq/gpt-test", "mistral/gpt-test", "groq/gpt-other")[i % 3]
+def send_requests(url: str, fakes: Fakes, client_key: str) -> None:
+    """``REQUESTS`` through the gateway, each upstream answering with its tokens (the fakes run in this
+    process: their usage is set before each request)."""
+    for i, (model, prompt, completion, cached, keyed) in enumerate(REQUESTS):
+        fakes.openai.usage_whole = (prompt, completion, cached, completion // 4)
+        responses_api.USAGE.update(
+            input_tokens=prompt,
+            input_tokens_details={"cached_tokens": cached},
+            output_tokens=completion,
+            output_tokens_details={"reasoning_tokens": completion // 4},
+            total_tokens=prompt + completion,
+        )
         body = json.dumps({"model": model, "messages": [{"role": "user", "content": "hi " * (i + 1)}]}).encode()
-        request = urllib.request.Request(f"{url}/v1/chat/completions", body, {"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        if keyed:
+            headers["Authorization"] = f"Bearer {client_key}"
+        request = urllib.request.Request(f"{url}/v1/chat/completions", body, headers)
         with urllib.request.urlopen(request, timeout=10):
             pass
 
@@ -124,12 +167,13 @@ def place(wid: str, env: dict[str, str], size: tuple[int, int] | None = None) ->
     time.sleep(1.0)
 
 
-def prepare_home(home: Path, theme: str, fakes: Fakes, env: dict[str, str]) -> dict[str, str]:
-    """A state folder in ``theme`` with a Codex subscription imported, and the environment the app
-    runs with: two providers' keys on the fake upstream, Codex's login and ChatGPT on the fake."""
-    (home / "config.toml").write_text(f'{LOCAL_OFF}\n[app]\ntheme = "{theme}"\n', encoding="utf-8")
+def prepare_home(home: Path, theme: str, fakes: Fakes, env: dict[str, str]) -> tuple[dict[str, str], str]:
+    """A state folder in ``theme`` with a Codex subscription imported and a client key with a budget
+    (the key is returned), and the environment the app runs with: two providers' keys on the fake
+    upstream, Codex's login and ChatGPT on the fake."""
+    (home / "config.toml").write_text(f'{LOCAL_OFF}\n[app]\ntheme = "{theme}"\n{RULES}', encoding="utf-8")
     upstream, chatgpt = fakes.openai.url, fakes.chatgpt
-    app_env = {**env, "GROQ_BASE_URL": upstream, "GROQ_API_KEY": KEY, "MISTRAL_BASE_URL": upstream}
+    app_env = {**env, "OPENAI_BASE_URL": upstream, "OPENAI_API_KEY": KEY, "MISTRAL_BASE_URL": upstream}
     app_env["MISTRAL_API_KEY"] = KEY
     codex_home = home / "codex"
     codex_home.mkdir()
@@ -138,7 +182,10 @@ def prepare_home(home: Path, theme: str, fakes: Fakes, env: dict[str, str]) -> d
     app_env["SWITCHBOARD_OPENAI_AUTH_URL"] = chatgpt.root
     gateway = (sys.executable, "-m", "gateway", "accounts", "--home", str(home), "import", "codex")
     subprocess.run(gateway, env=app_env, check=True, capture_output=True, timeout=60)
-    return app_env
+    keys = (sys.executable, "-m", "gateway", "keys", "--home", str(home), "create", "--label", "build server")
+    budget = ("--limit", "dollars_per_day", BUDGET_PER_DAY)
+    made = subprocess.run((*keys, *budget), env=app_env, check=True, capture_output=True, text=True, timeout=60)
+    return app_env, made.stdout.strip().splitlines()[-1]
 
 
 def shoot(size: str, theme: str, out: Path, display: int, fakes: Fakes, scale: str = "") -> None:
@@ -146,7 +193,7 @@ def shoot(size: str, theme: str, out: Path, display: int, fakes: Fakes, scale: s
     env = {**os.environ, "DISPLAY": f":{display}"}
     env.pop("QT_QPA_PLATFORM", None)
     with tempfile.TemporaryDirectory(prefix="switchboard-shots-") as home:
-        app_env = prepare_home(Path(home), theme, fakes, env)
+        app_env, client_key = prepare_home(Path(home), theme, fakes, env)
         if scale:  # a HiDPI screen: ``size`` in device pixels
             app_env["QT_SCALE_FACTOR"] = scale
         port = free_port()
@@ -159,7 +206,7 @@ def shoot(size: str, theme: str, out: Path, display: int, fakes: Fakes, scale: s
                 background(*command, env=app_env, log=out / f"app-{size}-{theme}.log"),
             ):
                 wait_for(lambda: b"listening on" in (out / f"app-{size}-{theme}.log").read_bytes())
-                send_requests(f"http://127.0.0.1:{port}", 9)
+                send_requests(f"http://127.0.0.1:{port}", fakes, client_key)
                 first = wait_for(lambda: window_ids(env), 10)  # the welcome window, on a first start
                 for welcome in first:
                     if not run("xdotool", "getwindowname", welcome, env=env).startswith("Welcome"):
@@ -197,7 +244,7 @@ def shoot_dialogs(size: str, theme: str, out: Path, display: int, fakes: Fakes) 
     env = {**os.environ, "DISPLAY": f":{display}"}
     env.pop("QT_QPA_PLATFORM", None)
     with tempfile.TemporaryDirectory(prefix="switchboard-shots-") as home:
-        app_env = prepare_home(Path(home), theme, fakes, env)
+        app_env, _ = prepare_home(Path(home), theme, fakes, env)
         with background("Xvfb", f":{display}", "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp", env=env):
             wait_for(lambda: Path(f"/tmp/.X11-unix/X{display}").exists())
             time.sleep(0.5)
