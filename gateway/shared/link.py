@@ -11,7 +11,10 @@ from gateway.errors import ConfigError
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-TIMEOUT = 0.5  # seconds for a connect or an answer: Redis answers in well under a millisecond on a LAN
+# Seconds for a connect or an answer. Redis answers in well under a millisecond on a LAN, but the
+# wait is timed on this process's loop, which a burst of requests keeps busy: too short, and a busy
+# gateway would take itself for cut off and fall back to its own windows.
+TIMEOUT = 2.0
 CONNECTIONS = 64  # per gateway: each call holds one for well under a millisecond
 QUEUED = 10.0  # seconds a call may wait for a free connection in a burst
 

@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from servers.redis import redis_missing
+
 
 def test_benchmark_runs_and_reports_every_figure() -> None:
     bench = Path(__file__).with_name("bench_gateway.py")
@@ -106,3 +109,13 @@ def test_soak_benchmark_reports_memory_descriptors_and_the_ledger_and_loses_noth
     )
     assert crash.returncode == 0, crash.stdout + crash.stderr
     assert "after 2 kill -9 under load" in crash.stdout and "lost 0; held twice 0" in crash.stdout
+
+
+def test_shared_limits_benchmark_runs_and_stays_shared() -> None:
+    if (reason := redis_missing()) is not None:
+        pytest.skip(reason)
+    bench = Path(__file__).with_name("bench_shared_limits.py")
+    result = subprocess.run([sys.executable, str(bench), "--quick"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = {line[:20].strip(): line.split()[-1] for line in result.stdout.splitlines()[1:]}
+    assert rows == {"in-process": "no", "redis, 1 gateway": "no", "redis, 2 gateways": "no"}, result.stdout
