@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from app.viewmodels.charts import Measure, stacked
 from app.viewmodels.money import Money, dollars, money_of, money_words, saved
@@ -121,7 +121,9 @@ class UsagePage(Page):
         ]
         self.groups_view, self.groups = table(groups, stretch=0)
         self.layout_.addWidget(self.groups_view)
-        tools = QHBoxLayout()
+        self.recent_tools = QWidget()  # hidden with the table while there are no requests: no empty box
+        tools = QHBoxLayout(self.recent_tools)
+        tools.setContentsMargins(0, 0, 0, 0)
         tools.addWidget(QLabel("Recent requests"))
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Filter: model, provider, client, status")
@@ -129,7 +131,7 @@ class UsagePage(Page):
         export = QPushButton("Export CSV…")
         export.clicked.connect(self.export)
         tools.addWidget(export)
-        self.layout_.addLayout(tools)
+        self.layout_.addWidget(self.recent_tools)
         self.recent_view, self.recent = table(recent_columns(self.client), stretch=1)
         self.proxy = QSortFilterProxyModel()
         self.proxy.setSourceModel(self.recent)
@@ -156,7 +158,10 @@ class UsagePage(Page):
         self.clients, self.grouped_by = found.clients, found.group
         self.groups.set_rows(found.groups)  # as tall as its rows, to a few: no row cut in half, no empty box
         self.groups_view.setFixedHeight(rows_height(self.groups_view, max(1, min(len(found.groups), GROUP_ROWS))))
+        self.groups_view.setVisible(bool(found.groups))  # none: the chart says there were no requests
         self.recent.set_rows(found.recent)
+        self.recent_tools.setVisible(bool(found.recent))
+        self.recent_view.setVisible(bool(found.recent))
 
     def client(self, caller: str) -> str:
         """Who made a request: its client key's label, "this computer" with no key, else the key's id."""

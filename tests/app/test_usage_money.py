@@ -85,6 +85,8 @@ def test_who_made_the_requests_is_said_by_the_keys_label_not_its_id_in_a_table_a
     made = app.host.call(lambda c: c.create_key("build server", "standard", {}, "test")).result(10)
     page = app.window.go(UsagePage.title)
     assert isinstance(page, UsagePage)
+    qtbot.waitUntil(lambda: page.money.text() != "", timeout=WAIT)  # no requests: no empty tables
+    assert page.groups_view.isHidden() and page.recent_view.isHidden() and page.recent_tools.isHidden()
     conn = db.connect(page.context.setup.paths.data_dir / db.FILE_NAME)
     ledger.write(
         conn,
@@ -97,7 +99,9 @@ def test_who_made_the_requests_is_said_by_the_keys_label_not_its_id_in_a_table_a
     conn.close()
     page.group.setCurrentText("By client")
     used_by = [column.title for column in page.recent.columns].index("Used by")
+    page.shown()
     qtbot.waitUntil(lambda: page.recent.rowCount() == 2, timeout=WAIT)
+    assert not page.recent_view.isHidden() and not page.groups_view.isHidden()
     assert sorted(page.recent.text(n, used_by) for n in range(2)) == ["build server", "this computer"]
     qtbot.waitUntil(lambda: page.groups.rowCount() == 2 and page.groups.text(0, 0) != made["id"], timeout=WAIT)
     assert sorted(page.groups.text(n, 0) for n in range(2)) == ["build server", "this computer"]
