@@ -31,12 +31,14 @@ import os
 import sqlite3
 import threading
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Protocol
 
 from gateway.store import ledger
 from gateway.store.db import StoreError
 from gateway.store.ledger import KEY, VALUES, Key, LedgerRow
-from gateway.store.writer import Writer
+from gateway.store.writer import Sink, Writer
 
 log = logging.getLogger("gateway.store")
 
@@ -44,11 +46,20 @@ PREFIX, SUFFIX = "ledger-", ".journal"
 SEGMENT_BYTES = 1 << 20  # a segment is cut at this size, or sooner once the writer has caught up
 
 
+class RowQueue(Protocol):
+    """Where journaled rows go to be written: the SQLite writer thread, or the team's PostgreSQL
+    batches (``store.postgres.recorder``); it reports the rows it is done with, in order."""
+
+    def append(self, sink: Sink, row: Any) -> None: ...
+
+    def when_done(self, sink: Sink, hook: Callable[[int], None]) -> None: ...
+
+
 class Journal:
     """The live journal. ``write`` and ``hold`` run on the event loop, the writer thread reports
     the rows it is done with: a lock keeps the descriptor and the counts whole between them."""
 
-    def __init__(self, folder: Path, writer: Writer, first: int = 1) -> None:
+    def __init__(self, folder: Path, writer: RowQueue, first: int = 1) -> None:
         self._folder = folder
         self._writer = writer
         self._lock = threading.Lock()
@@ -144,6 +155,19 @@ def replay(folder: Path, writer: Writer) -> Journal:
     """Write into the database what the journal holds and it does not (a killed process's last
     rows), remove the old segments, and start a new journal after them. Raises ``StoreError``
     when the journal cannot be read or written back (it is then left as it is)."""
+    segments, rows = recover(folder)
+    try:
+        if rows:
+            added = writer.run(lambda conn: ledger.write_missing(conn, rows)).result()
+            log.info("usage ledger: %d row(s) recovered from the journal", added)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot recover the usage ledger's journal in {folder}: {exc}") from None
+    return restart(folder, segments, writer)
+
+
+def recover(folder: Path) -> tuple[list[Path], dict[Key, LedgerRow]]:
+    """The journal's segments, oldest first, and the rows they hold by key (a row's final form
+    replacing its held one); ``StoreError`` when they cannot be read."""
     segments = sorted(folder.glob(f"{PREFIX}*{SUFFIX}"), key=_number)
     rows: dict[Key, LedgerRow] = {}
     try:
@@ -152,14 +176,16 @@ def replay(folder: Path, writer: Writer) -> Journal:
                 row = _row(line)
                 if row is not None:
                     rows[KEY(row)] = row  # a final row replaces its held form
-        if rows:
-            added = writer.run(lambda conn: ledger.write_missing(conn, rows)).result()
-            log.info("usage ledger: %d row(s) recovered from the journal", added)
-    except (OSError, sqlite3.Error) as exc:
+    except OSError as exc:
         raise StoreError(f"cannot recover the usage ledger's journal in {folder}: {exc}") from None
+    return segments, rows
+
+
+def restart(folder: Path, segments: list[Path], queue: RowQueue) -> Journal:
+    """Once the rows ``recover`` found are written: remove their segments, journal on after them."""
     for path in segments:
         _remove(path)
-    return Journal(folder, writer, first=max(map(_number, segments), default=0) + 1)
+    return Journal(folder, queue, first=max(map(_number, segments), default=0) + 1)
 
 
 def segment(folder: Path, number: int) -> Path:
