@@ -27,10 +27,16 @@ GROUP_ROWS = 6  # the most of the period's models (providers…) shown before th
 THIS_COMPUTER = {"local": "this computer"}  # the ledger's caller for a request from here with no key
 
 
+def when(at_s: float, now: float | None = None) -> str:
+    """A request's time: the clock time alone today (the model's name keeps the room), the day too before."""
+    today = time.localtime(time.time() if now is None else now)[:3] == time.localtime(at_s)[:3]
+    return stamp(at_s, "%H:%M:%S" if today else "%m-%d %H:%M")
+
+
 def recent_columns(client: Callable[[str], str]) -> list[Column[RecentRow]]:
     """The recent requests' columns; ``client``: who a caller (a client key's id) is, in words."""
     return [
-        Column("When", lambda r: stamp(r["at_s"], "%m-%d %H:%M:%S")),
+        Column("When", lambda r: when(r["at_s"])),
         field("Model", "model"),
         field("Provider", "provider"),
         Column("Used by", lambda r: client(r["caller"])),

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from app.viewmodels.money import dollars, money_of, money_words
 from app.windows.page import rows_height
-from app.windows.usage import UsagePage
+from app.windows.usage import UsagePage, when
 from gateway.store import db, ledger
 
 WAIT = 15_000
@@ -106,3 +106,9 @@ def test_who_made_the_requests_is_said_by_the_keys_label_not_its_id_in_a_table_a
     qtbot.waitUntil(lambda: page.groups.rowCount() == 2 and page.groups.text(0, 0) != made["id"], timeout=WAIT)
     assert sorted(page.groups.text(n, 0) for n in range(2)) == ["build server", "this computer"]
     assert page.groups_view.maximumHeight() == rows_height(page.groups_view, 2)  # its two rows whole, no empty box
+
+
+def test_a_requests_time_is_the_clock_alone_today_and_the_day_too_before() -> None:
+    noon = time.mktime((2026, 12, 6, 12, 0, 0, 0, 0, -1))
+    assert when(noon - 3600, now=noon) == "11:00:00"
+    assert when(noon - 86400, now=noon) == "12-05 12:00"
