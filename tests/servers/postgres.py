@@ -70,7 +70,8 @@ def postgres_server() -> Iterator[PostgresServer]:
     if bin_dir is None:
         pytest.skip("PostgreSQL is not installed (/usr/lib/postgresql/*/bin; Debian package 'postgresql')")
     as_user = _unprivileged()
-    folder = Path(tempfile.mkdtemp(prefix="switchboard-pg-"))
+    # Under root, a folder the server's user can reach whatever TMPDIR is (pytest's may be root's alone).
+    folder = Path(tempfile.mkdtemp(prefix="switchboard-pg-", dir="/tmp" if as_user else None))
     data, log_file, pw_file = folder / "data", folder / "server.log", folder / "password"
     password = secrets.token_hex(16)
     pw_file.write_text(password)
