@@ -3,18 +3,50 @@ is seen by the others on their next read."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+from collections.abc import Callable
+from typing import Any
 
+import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from gateway.store.keys import KeyRecord, from_row
 from gateway.store.postgres.audit import append_in
 from gateway.store.seam import Event
 
+log = logging.getLogger("gateway.store")
+
+
+# A key's id on this channel, sent by the database when the change to it commits.
+_NOTIFY = "SELECT pg_notify('switchboard_client_keys', %s)"
+RECONNECT = 1.0  # seconds before listening again after the connection was lost
+
 
 class PostgresKeys:
-    def __init__(self, pool: AsyncConnectionPool) -> None:
+    def __init__(self, pool: AsyncConnectionPool, conninfo: str = "", password: str | None = None) -> None:
         self._pool = pool
+        self._conninfo = conninfo
+        self._kwargs: dict[str, Any] = {"password": password} if password else {}
+
+    async def watch(self, changed: Callable[[str | None], None], reconnect: float = RECONNECT) -> None:
+        """Call ``changed(key_id)`` as each key is made, revoked or given new limits by any gateway
+        (this one too), moments after it commits, so the others need not wait for their next
+        reload; ``changed(None)`` each time it starts listening, at first and after the connection
+        was lost (a change may have come before: read them all). Runs until cancelled, on a
+        connection of its own."""
+        while True:
+            try:
+                connecting = psycopg.AsyncConnection.connect(self._conninfo, autocommit=True, **self._kwargs)
+                async with await connecting as conn:
+                    await conn.execute("LISTEN switchboard_client_keys")
+                    changed(None)
+                    async for notice in conn.notifies():
+                        changed(notice.payload)
+            except (psycopg.Error, OSError) as exc:
+                log.warning("client keys: lost the database's notices (%s); listening again", exc)
+            await asyncio.sleep(reconnect)
 
     async def load(self) -> list[KeyRecord]:
         async with self._pool.connection() as conn:
@@ -51,6 +83,7 @@ class PostgresKeys:
                 ),
             )
             await append_in(conn, event)
+            await conn.execute(_NOTIFY, (record.id,))
 
     async def revoke(self, key_id: str, when: float, event: Event) -> bool:
         async with self._pool.connection() as conn, conn.transaction():
@@ -60,6 +93,7 @@ class PostgresKeys:
             if cursor.rowcount != 1:
                 return False
             await append_in(conn, event)
+            await conn.execute(_NOTIFY, (key_id,))
             return True
 
     async def set_limits(self, key_id: str, tier: str, limits: dict[str, float], event: Event) -> bool:
@@ -71,6 +105,7 @@ class PostgresKeys:
             if cursor.rowcount != 1:
                 return False
             await append_in(conn, event)
+            await conn.execute(_NOTIFY, (key_id,))
             return True
 
     async def touch(self, used: list[tuple[float, str]]) -> None:

@@ -35,9 +35,9 @@ def store_password(env: Mapping[str, str], secrets: SecretStore) -> str | None:
 
 
 class PostgresStore:
-    def __init__(self, pool: AsyncConnectionPool) -> None:
+    def __init__(self, pool: AsyncConnectionPool, url: str = "", password: str | None = None) -> None:
         self._pool = pool
-        self._keys = PostgresKeys(pool)
+        self._keys = PostgresKeys(pool, url, password)  # its notices come on a connection of their own
         self._audit = PostgresAudit(pool)
         self._ledger = PostgresLedger(pool)
         self._model_lists = PostgresModelLists(pool)
@@ -78,7 +78,7 @@ async def open_store(url: str, password: str | None, *, max_size: int = 8, timeo
         raise StoreError(f"cannot use the database at {_where(url)}: {_first_line(exc)}") from None
     if ran:
         log.info("database at %s: %d schema step(s) run", _where(url), ran)
-    return PostgresStore(pool)
+    return PostgresStore(pool, url, password)
 
 
 def _where(url: str) -> str:

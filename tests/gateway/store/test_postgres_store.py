@@ -5,6 +5,7 @@ from both keep one audit chain that verifies; gateways starting together migrate
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -260,5 +261,40 @@ async def test_a_slower_gateways_older_model_list_never_replaces_a_newer_one(
         assert await two.model_lists.load(0) == [("openai", "https://a/v1", 200.0, '["new"]')]
         assert await one.model_lists.load_unspoken(0) == [("box", "responses", "http://box", 90.0)]
     finally:
+        await one.close()
+        await two.close()
+
+
+async def test_every_gateway_hears_of_a_key_change_moments_after_it_commits_and_after_a_lost_connection(
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+) -> None:
+    one, two = await _two(postgres_server, postgres_url)
+    heard: asyncio.Queue[str | None] = asyncio.Queue()
+    watching = asyncio.create_task(two.keys.watch(heard.put_nowait, reconnect=0.05))
+    try:
+        assert await asyncio.wait_for(heard.get(), 5) is None  # listening: read every key now
+        _, record = _record()
+        await one.keys.insert(record, _event("key.created", key=record.id))
+        assert await asyncio.wait_for(heard.get(), 5) == record.id
+        assert not await one.keys.revoke("nope", 1.0, _event("key.revoked"))  # no change, no notice
+        assert await one.keys.revoke(record.id, 1_700_000_001.0, _event("key.revoked", key=record.id))
+        assert await asyncio.wait_for(heard.get(), 5) == record.id
+
+        async with await psycopg.AsyncConnection.connect(
+            postgres_url, password=postgres_server.password, autocommit=True
+        ) as conn:  # the listening connection dropped, as by a database restart
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN switchboard_client_keys'"
+            )
+        assert await asyncio.wait_for(heard.get(), 5) is None  # listening again: read every key
+        assert not await one.keys.set_limits(record.id, "open", {}, _event("key.limits_changed"))  # revoked
+        _, second = _record("second")
+        await one.keys.insert(second, _event("key.created", key=second.id))
+        assert await asyncio.wait_for(heard.get(), 5) == second.id  # and nothing before it
+    finally:
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching
         await one.close()
         await two.close()
