@@ -130,6 +130,8 @@ class Http1Transport:
             watch = Watch(conn, self._watchman, provider, t.read, deadline)
             try:
                 status, keep, headers = await self._head(conn, provider)
+                if status == 407 and origin[3] is not None:  # the forwarding proxy's refusal, not the provider's
+                    raise _proxy_wants_credentials(origin[3], provider)
                 body = framing(conn.buf, request.method, status, headers)
             except BaseException:
                 watch.stop()
@@ -258,4 +260,13 @@ def _unreachable(provider: str, host: str, exc: OSError, proxy: Proxy | None = N
         provider=provider,
         fix=Fix("trust_certificate" if untrusted else "check_connection", host),
         detail=redact(str(exc) or type(exc).__name__, *secrets),
+    )
+
+
+def _proxy_wants_credentials(proxy: Proxy, provider: str) -> UpstreamUnreachable:
+    return UpstreamUnreachable(
+        f"the proxy at {proxy.where} would not forward the request: it needs a user name and password"
+        f" (for provider {provider})",
+        provider=provider,
+        fix=Fix("check_connection", proxy.where),
     )

@@ -34,17 +34,28 @@ log = logging.getLogger("gateway.transport")
 
 Source = Literal["system", "certifi"]
 
-_MADE: dict[Path | None, ssl.SSLContext] = {}
+_MADE: dict[tuple[Path | None, tuple[int, int]], ssl.SSLContext] = {}
 _SOURCE: list[Source] = []
 
 
 def tls_context(ca_file: Path | None = None) -> ssl.SSLContext:
     """The context for https upstreams, trusting the system's roots and ``ca_file``'s (PEM), made
-    once per ``ca_file`` (loading a store takes milliseconds; a handshake reuses it)."""
-    made = _MADE.get(ca_file)
+    once per ``ca_file`` as it is now (loading a store takes milliseconds; a handshake reuses it):
+    a file given new roots under the same name is read again. Blocking: at start, or in a thread."""
+    key = (ca_file, _version(ca_file))
+    made = _MADE.get(key)
     if made is None:
-        made = _MADE[ca_file] = _make(ca_file)
+        made = _MADE[key] = _make(ca_file)
     return made
+
+
+def _version(ca_file: Path | None) -> tuple[int, int]:
+    """When ``ca_file`` was last written, and its size ((0, 0): none, or none to read)."""
+    try:
+        found = ca_file.stat() if ca_file is not None else None
+    except OSError:
+        found = None  # _make says what is wrong with it
+    return (found.st_mtime_ns, found.st_size) if found is not None else (0, 0)
 
 
 def trust_source() -> Source:

@@ -81,6 +81,20 @@ async def test_what_the_proxy_did_is_said_naming_it_never_its_password(
     assert proxy.seen[0].headers["Proxy-Authorization"].startswith("Basic ")  # the proxy alone is told
 
 
+async def test_a_forwarding_proxys_407_is_said_as_the_proxys_not_the_providers() -> None:
+    proxy = await CannedProxy(REFUSED_407, hold=True).start()
+    transport = Http1Transport(proxies=ProxyPlan(parse_proxy(f"http://ann:{PASSWORD}@{proxy.where}")))
+    try:
+        with pytest.raises(UpstreamUnreachable) as failed:
+            await _models(transport, f"http://{UPSTREAM_NAME}/v1/models")  # plain http: forwarded, no tunnel
+    finally:
+        await transport.aclose()
+        await proxy.stop()
+    error = failed.value
+    assert error.message.startswith(f"the proxy at {proxy.where} would not forward the request: it needs a user")
+    _never_said(f"{error.message} {error.detail} {error!r}")
+
+
 async def test_a_dead_socks_proxy_is_said_to_refuse_and_one_hanging_up_is_said_too() -> None:
     async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read(3)
@@ -219,3 +233,14 @@ async def test_a_connection_in_flight_when_trust_changes_is_not_kept(tmp_path: P
         await transport.aclose()
         await fake.stop()
     assert accepted == [1]
+
+
+def test_a_ca_file_given_new_roots_is_read_again(tmp_path: Path) -> None:
+    first, second = TestCA(tmp_path / "first"), TestCA(tmp_path / "second")
+    ca_file = tmp_path / "corp.pem"
+    ca_file.write_bytes(first.ca_file.read_bytes())
+    before = trust_module.tls_context(ca_file)
+    assert trust_module.tls_context(ca_file) is before  # made once while it stays as it is
+    ca_file.write_bytes(first.ca_file.read_bytes() + second.ca_file.read_bytes())  # the company's new root added
+    after = trust_module.tls_context(ca_file)
+    assert after is not before and len(after.get_ca_certs()) == len(before.get_ca_certs()) + 1
