@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 source scripts/common.sh
 # Qt, which pytest-qt loads, needs these libraries even offscreen (shared/platform.md §1); the
 # packaging tests sign with gpg, build the Windows installer with NSIS and sign it with osslsigncode;
-# team mode's tests start real PostgreSQL and Redis servers on loopback (tests/servers), never the system's.
+# team mode's tests start real PostgreSQL and Redis servers on loopback (tests/servers), never the system's,
+# and an nginx running deploy/nginx.conf in front of two gateways.
 ensure_debian_packages libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 libxkbcommon0 gnupg nsis osslsigncode \
-    postgresql redis-server
+    postgresql redis-server nginx
 ensure_venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
 # The real client programs tests/clients drives, at their pinned versions (installed once per machine).
