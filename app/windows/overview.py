@@ -88,8 +88,13 @@ class OverviewPage(Page):
         add_row.addWidget(self.check)
         add_row.addStretch(1)
         self.layout_.addLayout(add_row)
-        self.findings = QListWidget()  # what Check everything found, one line each
-        self.findings.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # What Check everything found, a line each, wrapped: a finding names a path or a fix, longer
+        # than a narrow window is wide, and no line is cut off or scrolled to.
+        self.findings = QLabel()
+        self.findings.setObjectName("findings")
+        self.findings.setWordWrap(True)
+        self.findings.setTextFormat(Qt.TextFormat.PlainText)
+        self.findings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.findings.hide()
         self.layout_.addWidget(self.findings)
         self.layout_.addStretch(1)
@@ -102,9 +107,7 @@ class OverviewPage(Page):
         self.check.setText("Checking…")
 
         def found(findings: list[Finding]) -> None:
-            self.findings.clear()
-            self.findings.addItems([finding_line(f) for f in findings])
-            fit_rows(self.findings, self.findings.count())
+            self.findings.setText("\n".join(finding_line(f) for f in findings))
             self.findings.show()
             self.checked()
 
