@@ -7,6 +7,7 @@ driver alone, so no message or log line that shows the address can show it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -66,7 +67,11 @@ async def open_store(url: str, password: str | None, *, max_size: int = 8, timeo
     """Connect, migrate (once across gateways starting together) and return the store;
     ``StoreError`` saying why when the database cannot be reached or used."""
     kwargs: dict[str, Any] = {"password": password} if password else {}
-    pool = AsyncConnectionPool(url, kwargs=kwargs, min_size=1, max_size=max_size, timeout=timeout, open=False)
+    checked = _Checked()
+    pool = AsyncConnectionPool(
+        url, kwargs=kwargs, min_size=1, max_size=max_size, timeout=timeout, check=checked, open=False
+    )
+    checked.pool = pool
     try:
         # One connection first: a refusal (a wrong password, no such database) says why at once,
         # where the pool would retry until its timeout.
@@ -79,6 +84,25 @@ async def open_store(url: str, password: str | None, *, max_size: int = 8, timeo
     if ran:
         log.info("database at %s: %d schema step(s) run", _where(url), ran)
     return PostgresStore(pool, url, password)
+
+
+class _Checked:
+    """The pool's check of each connection as it is taken (one round trip): after a restart or a
+    failover of the database, a dead one is replaced instead of failing the operation that got it.
+    The pool waits a second after each dead one, so the first also has every idle connection
+    checked at once: after that wait, the next one taken is a live one."""
+
+    def __init__(self) -> None:
+        self.pool: AsyncConnectionPool | None = None
+        self._sweep: asyncio.Task[None] | None = None
+
+    async def __call__(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        try:
+            await AsyncConnectionPool.check_connection(conn)
+        except Exception:
+            if self.pool is not None and (self._sweep is None or self._sweep.done()):
+                self._sweep = asyncio.create_task(self.pool.check())
+            raise
 
 
 def _where(url: str) -> str:

@@ -298,3 +298,26 @@ async def test_every_gateway_hears_of_a_key_change_moments_after_it_commits_and_
             await watching
         await one.close()
         await two.close()
+
+
+async def test_the_store_serves_on_after_its_connections_were_dropped(
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+) -> None:
+    """As after a database restart or failover: a pooled connection found dead is replaced, never
+    handed out (the request that would have got it would fail)."""
+    store = await open_store(postgres_url, postgres_server.password)
+    try:
+        await asyncio.gather(*(store.audit.append(_event("test.before", n=n)) for n in range(8)))  # fills the pool
+        async with await psycopg.AsyncConnection.connect(
+            postgres_url, password=postgres_server.password, autocommit=True
+        ) as conn:
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid != pg_backend_pid()"
+            )
+        for n in range(8):
+            assert await store.audit.append(_event("test.after", n=n)) == 9 + n
+        assert (await store.audit.verify()).ok
+    finally:
+        await store.close()
