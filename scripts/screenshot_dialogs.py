@@ -32,12 +32,12 @@ from app.theme import apply_theme  # noqa: E402
 from app.viewmodels.settings import theme_of  # noqa: E402
 from app.windows.accounts import AccountsPage  # noqa: E402
 from app.windows.connect import ConnectPage  # noqa: E402
-from app.windows.key_dialog import ChangeBudgetDialog, NewKeyDialog  # noqa: E402
+from app.windows.key_dialog import ChangeBudgetDialog, KeyDialog, NewKeyDialog  # noqa: E402
 from app.windows.models import ModelsPage  # noqa: E402
 from app.windows.providers import ProvidersPage  # noqa: E402
 from app.windows.rules import RulesPage  # noqa: E402
 from app.windows.settings import SettingsPage  # noqa: E402
-from gateway import GatewaySetup, resolve_paths, secrets_opener  # noqa: E402
+from gateway import GatewaySetup, free_port, resolve_paths, secrets_opener  # noqa: E402
 
 
 async def until(check: Callable[[], object], seconds: float = 30.0) -> None:
@@ -124,8 +124,16 @@ async def scenario(app: Application, shots: Shots, size: tuple[int, int]) -> Non
     assert isinstance(settings, SettingsPage)
     await until(lambda: settings.keys_model.rows)
     settings.create_key()
+    new_key = settings.findChild(NewKeyDialog)
+    assert isinstance(new_key, NewKeyDialog)
+    new_key.label.setText("laptop")
+    new_key.budgets["dollars_per_month"].setText("$40")
     await shots.take("dialog-new-key")
-    await closed(settings.findChild(NewKeyDialog))
+    new_key.done_typing()  # made: the key, shown the one time it can be
+    await until(lambda: settings.findChild(KeyDialog) is not None)
+    await shots.take("dialog-key-made")
+    await closed(settings.findChild(KeyDialog))
+    await until(lambda: len(settings.keys_model.rows) == 2)
     settings.keys_view.selectRow(0)
     settings.change_budget()
     await shots.take("dialog-change-budget")
@@ -158,7 +166,13 @@ def main() -> int:
     paths = resolve_paths(args.home, {})
     paths.ensure()
     opened: list[str] = []  # the browser: nothing is opened for real
-    setup = GatewaySetup(paths, os.environ, port=0, secrets=secrets_opener(os.environ), open_browser=opened.append)
+    setup = GatewaySetup(
+        paths,
+        os.environ,
+        port=free_port("127.0.0.1", 11488),
+        secrets=secrets_opener(os.environ),
+        open_browser=opened.append,
+    )
     apply_theme(qt, theme_of(setup.config()))
     host = GatewayHost(setup.server)
     autostart = XdgAutostart(args.home / "autostart", ["switchboard"])
