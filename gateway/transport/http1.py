@@ -51,6 +51,9 @@ class Http1Transport:
     ``getaddrinfo`` by default). ``proxies``: which proxy, if any, carries the calls to each
     upstream (none by default)."""
 
+    _tls: ssl.SSLContext
+    _plan: ProxyPlan
+
     def __init__(
         self,
         *,
@@ -71,9 +74,12 @@ class Http1Transport:
     def follow(self, tls: ssl.SSLContext | None, proxies: ProxyPlan | None) -> None:
         """The trust and proxies to use from now on (at start, and when settings are applied): the
         spare connections, made the old way, are closed; one in flight finishes as it began and is
-        not kept. The system's trust is made here, not at a first connection on the event loop."""
-        self._tls = tls if tls is not None else tls_context()
-        self._plan = proxies or ProxyPlan()
+        not kept. The system's trust is made here, not at a first connection on the event loop. The
+        same trust and proxies again (an apply that changed other settings) keep the connections."""
+        tls, plan = tls if tls is not None else tls_context(), proxies or ProxyPlan()
+        if self._pool is not None and tls is self._tls and plan == self._plan:
+            return
+        self._tls, self._plan = tls, plan
         self._proxies = proxies if proxies is not None and proxies.anywhere else None  # None: all direct, none asked
         self._by_party = self._proxies is not None and self._proxies.by_party
         self._origins.clear()

@@ -210,6 +210,15 @@ class ProxyPlan:
         self._environment = environment or EnvironmentProxies()
         self._decided: dict[tuple[str, str, str, str, int], Chosen] = {}
 
+    def __eq__(self, other: object) -> bool:
+        """The same settings (what was decided from them aside)."""
+        return isinstance(other, ProxyPlan) and self._settings() == other._settings()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable (its decisions): compared, never a key
+
+    def _settings(self) -> tuple[object, ...]:
+        return (self._setting, self._own, self._accounts, self._environment)
+
     @property
     def by_party(self) -> bool:
         """Whether who calls matters (some provider or account has its own setting)."""

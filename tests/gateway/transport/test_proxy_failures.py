@@ -244,3 +244,24 @@ def test_a_ca_file_given_new_roots_is_read_again(tmp_path: Path) -> None:
     ca_file.write_bytes(first.ca_file.read_bytes() + second.ca_file.read_bytes())  # the company's new root added
     after = trust_module.tls_context(ca_file)
     assert after is not before and len(after.get_ca_certs()) == len(before.get_ca_certs()) + 1
+
+
+async def test_an_apply_that_leaves_the_network_as_it_was_keeps_the_connections(tmp_path: Path) -> None:
+    ca = TestCA(tmp_path / "ca", (UPSTREAM_NAME,))
+    fake = await FakeOpenAI(key=KEY).start(ca.server_context())
+    proxy = await ForwardProxy().start()
+    trust = ca.client_context()
+    transport = Http1Transport(tls=trust, proxies=ProxyPlan(parse_proxy(f"http://{proxy.where}")))
+    url = f"https://{UPSTREAM_NAME}:{fake.port}/v1/models"
+    try:
+        assert await _models(transport, url) == 200
+        transport.follow(trust, ProxyPlan(parse_proxy(f"http://{proxy.where}")))  # settings applied, [network] same
+        assert await _models(transport, url) == 200
+        assert len(proxy.seen) == 1  # the tunnel kept
+        transport.follow(trust, ProxyPlan(parse_proxy(f"http://ann:{PASSWORD}@{proxy.where}")))  # a new one
+        assert await _models(transport, url) == 200
+    finally:
+        await transport.aclose()
+        await proxy.stop()
+        await fake.stop()
+    assert len(proxy.seen) == 2
