@@ -21,17 +21,18 @@ from PySide6.QtWidgets import (
 from app.colours import BAD
 
 Budgets = dict[str, float]  # limit name (dollars_per_day, dollars_per_month) -> dollars
+MOST = 1e9  # dollars: the gateway takes no bigger budget (and none is meant)
 BUDGET_FIELDS = (("dollars_per_day", "Budget per &day ($)"), ("dollars_per_month", "Budget per &month ($)"))
 
 
 def budget(text: str) -> float | None:
     """An amount of dollars as a person types it ("5", "$2.50", "1,000"); None when left empty.
-    ValueError for anything else."""
+    ValueError for anything else (a budget over a billion dollars too)."""
     cleaned = text.strip().removeprefix("$").replace(",", "").strip()
     if not cleaned:
         return None
     amount = float(cleaned)
-    if not math.isfinite(amount) or amount < 0:
+    if not math.isfinite(amount) or not 0 <= amount <= MOST:
         raise ValueError(text)
     return amount
 
