@@ -43,7 +43,7 @@ from gateway.store.audit import AuditEntry, VerdictDoc
 from gateway.store.keys import ClientKey
 from gateway.store.ledger import NamedSpanTotals, NamedTotals, RecentRow, SpanTotals
 from gateway.store.provider_keys import stored_keys
-from gateway.store.sqlite_store import SqliteAuditReads
+from gateway.store.sqlite_store import SqliteAuditReads, SqliteLedgerReads
 
 T = TypeVar("T")
 NO_STATE = "This gateway runs without a database, so it keeps no keys, usage, audit log or accounts."
@@ -95,7 +95,11 @@ class Control:
         self.providers_door = Providers(lambda: self.gateway, _stored_of(state))
         self._servers = Servers(lambda: self.gateway, self._provider_keys, self.settings_edits)
         self._client_keys = ClientKeys(state) if state is not None else None
-        self._usage = Usage(state.db.read, lambda: self.gateway.timing().created) if state is not None else None
+        self._usage = (
+            Usage(SqliteLedgerReads(state.db.read), lambda: self.gateway.timing().created)
+            if state is not None
+            else None
+        )
         self._audit = AuditLog(SqliteAuditReads(state.db.read, state.db.anchor)) if state is not None else None
         self._admin_login = AdminLogin(state) if state is not None else None
         self._accounts = (

@@ -12,7 +12,7 @@ from typing import TypedDict
 from gateway.errors import InvalidRequest
 from gateway.store import ledger
 from gateway.store.ledger import NamedSpanTotals, NamedTotals, RecentRow, SpanTotals, UsageRow
-from gateway.store.reader import Reader
+from gateway.store.seam import LedgerReads
 
 DAY = 86400.0
 RECENT = 50  # rows in the "recent" view
@@ -26,11 +26,11 @@ class UsageReport(TypedDict):
 
 
 class Usage:
-    """``read``: the database's reads (the running gateway's, or a state folder's read-only);
+    """``ledger``: the ledger's reads, on whichever back end keeps it (``gateway.store.seam``);
     ``now``: the wall clock (reports end at it unless told otherwise)."""
 
-    def __init__(self, read: Reader, now: Callable[[], float]) -> None:
-        self._read = read
+    def __init__(self, ledger: LedgerReads, now: Callable[[], float]) -> None:
+        self._ledger = ledger
         self._now = now
 
     def _span(self, since: float | None, until: float | None) -> tuple[float, float]:
@@ -45,7 +45,7 @@ class Usage:
         if bucket not in ("hour", "day"):
             raise InvalidRequest("'bucket' must be hour or day", param="bucket")
         start, end = self._span(since, until)
-        rows = await self._read(lambda conn: ledger.report(conn, view, start, end, bucket))
+        rows = await self._ledger.report(view, start, end, bucket)
         return {"view": view, "since": start, "until": end, "rows": rows}
 
     async def grouped(self, view: str, since: float | None = None) -> list[NamedTotals]:
@@ -53,18 +53,18 @@ class Usage:
         if view not in ledger.VIEWS or view in ("summary", "timeseries", "recent"):
             raise InvalidRequest(f"'{view}' is not a grouping of the ledger", param="view")
         start, end = self._span(since, None)
-        return await self._read(lambda conn: ledger.grouped(conn, view, start, end))
+        return await self._ledger.grouped(view, start, end)
 
     async def timeseries(self, since: float | None = None, bucket: str = "hour") -> list[SpanTotals]:
         start, end = self._span(since, None)
-        return await self._read(lambda conn: ledger.timeseries(conn, start, end, bucket))
+        return await self._ledger.timeseries(start, end, bucket)
 
     async def timeseries_by(self, view: str, since: float | None = None, bucket: str = "hour") -> list[NamedSpanTotals]:
         """By model, provider, caller, protocol or tool, and by hour or day (for a chart's stacked bars)."""
         if view not in ledger.VIEWS or view in ("summary", "timeseries", "recent"):
             raise InvalidRequest(f"'{view}' is not a grouping of the ledger", param="view")
         start, end = self._span(since, None)
-        return await self._read(lambda conn: ledger.timeseries_by(conn, view, start, end, bucket))
+        return await self._ledger.timeseries_by(view, start, end, bucket)
 
     async def recent(self) -> list[RecentRow]:
-        return await self._read(lambda conn: ledger.recent(conn, RECENT))
+        return await self._ledger.recent(RECENT)

@@ -13,6 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -27,8 +28,9 @@ from gateway.store import ledger
 from gateway.store.audit import VerdictDoc
 from gateway.store.db import StoreError
 from gateway.store.ledger import Totals, UsageRow
+from gateway.store.seam import AuditReads, LedgerReads
 from gateway.store.secrets import SecretStore
-from gateway.store.sqlite_store import SqliteAuditReads
+from gateway.store.sqlite_store import SqliteAuditReads, SqliteLedgerReads
 from gateway.store.team import open_team_store
 
 T = TypeVar("T")
@@ -38,15 +40,25 @@ def _since(days: float) -> float:
     return time.time() - days * DAY
 
 
-def _usage_rows(paths: StatePaths, view: str, since: float, bucket: str = "hour") -> list[UsageRow]:
-    report = read_stored(paths, lambda read: Usage(read, time.time).report(view, since, None, bucket))
+@dataclass(frozen=True, slots=True)
+class _Reads:
+    """The state as the reading commands see it: this folder's database, or a team's."""
+
+    audit: AuditReads
+    ledger: LedgerReads
+
+
+def _usage_rows(args: argparse.Namespace, paths: StatePaths, view: str, since: float, bucket: str) -> list[UsageRow]:
+    report, _ = _on_state(args, paths, lambda reads: Usage(reads.ledger, time.time).report(view, since, None, bucket))
     return report["rows"]
 
 
 def cmd_usage(args: argparse.Namespace, paths: StatePaths) -> int:
     try:
-        (totals,) = cast(list[Totals], _usage_rows(paths, "summary", _since(args.days) if args.days else 0))
-    except StoreError as exc:
+        (totals,) = cast(
+            list[Totals], _usage_rows(args, paths, "summary", _since(args.days) if args.days else 0, "hour")
+        )
+    except (StoreError, ConfigError) as exc:
         return fail(exc)
     if args.json:
         print(json.dumps(totals, indent=2))
@@ -71,8 +83,8 @@ def _money(cost: float, list_cost: float, unpriced: int) -> str:
 def cmd_report(args: argparse.Namespace, paths: StatePaths) -> int:
     try:
         # Each view has its own row shape, read here by name as the admin route's JSON has it.
-        rows: list[Any] = _usage_rows(paths, args.view, _since(args.days), args.bucket)
-    except StoreError as exc:
+        rows: list[Any] = _usage_rows(args, paths, args.view, _since(args.days), args.bucket)
+    except (StoreError, ConfigError) as exc:
         return fail(exc)
     if args.json:
         print(json.dumps(rows, indent=2))
@@ -112,7 +124,7 @@ def cmd_audit(args: argparse.Namespace, paths: StatePaths) -> int:
     team = False
     try:
         if args.audit_command == "export":
-            lines, _ = _on_audit_log(args, paths, lambda log: log.export())
+            lines, _ = _on_state(args, paths, lambda reads: AuditLog(reads.audit).export())
             if args.out:
                 write_private(Path(args.out), lines.decode())  # 0600 like every file the gateway writes (S32)
             else:
@@ -122,7 +134,7 @@ def cmd_audit(args: argparse.Namespace, paths: StatePaths) -> int:
             verdict = verify_export(sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8"))
             sealed = False
         else:
-            (verdict, sealed), team = _on_audit_log(args, paths, _verified)
+            (verdict, sealed), team = _on_state(args, paths, _verified)
     except (StoreError, ConfigError, OSError, ValueError) as exc:
         return fail(exc)
     print(_verdict(verdict, args, team))
@@ -131,28 +143,29 @@ def cmd_audit(args: argparse.Namespace, paths: StatePaths) -> int:
     return 0 if verdict["ok"] else 1
 
 
-async def _verified(log: AuditLog) -> tuple[VerdictDoc, bool]:
+async def _verified(reads: _Reads) -> tuple[VerdictDoc, bool]:
+    log = AuditLog(reads.audit)
     return await log.verify(), log.sealed
 
 
-def _on_audit_log(
-    args: argparse.Namespace, paths: StatePaths, job: Callable[[AuditLog], Coroutine[Any, Any, T]]
+def _on_state(
+    args: argparse.Namespace, paths: StatePaths, job: Callable[[_Reads], Coroutine[Any, Any, T]]
 ) -> tuple[T, bool]:
-    """``job`` over the audit log, and whether it was a team's: the shared database when the
-    settings name one (``[store] url``: any of the team's machines checks the one chain), else the
-    state folder's, read-only, with its seal for a verify."""
+    """``job`` over the stored state, and whether it was a team's: the shared database when the
+    settings name one (``[store] url``: any of the team's machines reads the one audit chain and
+    ledger), else the state folder's, read-only, its audit log with its seal for a verify."""
     secrets = args.open_secrets(paths.data_dir)
     url = read_settings(paths, os.environ, secrets, config=args.config, move_passwords=False).store.url
     if url is not None:
-        return asyncio.run(_on_team_log(url, secrets, job)), True
-    anchor = stored_anchor(paths.data_dir, secrets) if args.audit_command == "verify" else None
-    return read_stored(paths, lambda read: job(AuditLog(SqliteAuditReads(read, anchor)))), False
+        return asyncio.run(_on_team(url, secrets, job)), True
+    anchor = stored_anchor(paths.data_dir, secrets) if getattr(args, "audit_command", None) == "verify" else None
+    return read_stored(paths, lambda read: job(_Reads(SqliteAuditReads(read, anchor), SqliteLedgerReads(read)))), False
 
 
-async def _on_team_log(url: str, secrets: SecretStore, job: Callable[[AuditLog], Coroutine[Any, Any, T]]) -> T:
+async def _on_team(url: str, secrets: SecretStore, job: Callable[[_Reads], Coroutine[Any, Any, T]]) -> T:
     store = await open_team_store(url, os.environ, secrets)
     try:
-        return await job(AuditLog(store.audit))
+        return await job(_Reads(store.audit, store.ledger))
     finally:
         await store.close()
 

@@ -13,7 +13,15 @@ from typing import Any, Protocol
 
 from gateway.store.audit import AuditEvent, Verdict
 from gateway.store.keys import KeyRecord
-from gateway.store.ledger import CallerCount, LedgerRow, NamedSpanTotals, NamedTotals, RecentRow, UsageRow
+from gateway.store.ledger import (
+    CallerCount,
+    LedgerRow,
+    NamedSpanTotals,
+    NamedTotals,
+    RecentRow,
+    SpanTotals,
+    UsageRow,
+)
 from gateway.store.model_lists import ModelListRow, UnspokenRow
 
 
@@ -80,26 +88,32 @@ class AuditStore(AuditReads, Protocol):
         ...
 
 
-class LedgerStore(Protocol):
-    """The usage ledger: a row per request (and per failed attempt), summed into hourly roll-ups."""
-
-    async def write(self, rows: list[LedgerRow]) -> int:
-        """A batch of rows with their roll-ups, in one transaction; how many rows were written."""
-        ...
+class LedgerReads(Protocol):
+    """The usage ledger as reports read it: views over [since, until) (seconds since the epoch)."""
 
     async def report(self, view: str, since: float, until: float, bucket: str = "hour") -> list[UsageRow]:
-        """One of ``ledger.VIEWS`` over [since, until) (seconds since the epoch)."""
+        """One of ``ledger.VIEWS``."""
         ...
 
     async def grouped(self, view: str, since: float, until: float) -> list[NamedTotals]:
         """By model, provider, caller, protocol or tool (a ``by-`` view), the biggest first."""
         ...
 
+    async def timeseries(self, since: float, until: float, bucket: str = "hour") -> list[SpanTotals]: ...
+
     async def timeseries_by(
         self, view: str, since: float, until: float, bucket: str = "hour"
     ) -> list[NamedSpanTotals]: ...
 
     async def recent(self, limit: int) -> list[RecentRow]: ...
+
+
+class LedgerStore(LedgerReads, Protocol):
+    """The usage ledger: a row per request (and per failed attempt), summed into hourly roll-ups."""
+
+    async def write(self, rows: list[LedgerRow]) -> int:
+        """A batch of rows with their roll-ups, in one transaction; how many rows were written."""
+        ...
 
     async def caller_counts(self, since: float, bucket_s: float) -> list[CallerCount]:
         """What a start rebuilds the limits from (``ledger.caller_counts``)."""

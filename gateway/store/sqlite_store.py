@@ -11,7 +11,15 @@ from gateway.store import audit, keys, ledger, model_lists
 from gateway.store.audit import Anchor, AuditEvent, Verdict
 from gateway.store.database import Database
 from gateway.store.keys import KeyRecord
-from gateway.store.ledger import CallerCount, LedgerRow, NamedSpanTotals, NamedTotals, RecentRow, UsageRow
+from gateway.store.ledger import (
+    CallerCount,
+    LedgerRow,
+    NamedSpanTotals,
+    NamedTotals,
+    RecentRow,
+    SpanTotals,
+    UsageRow,
+)
 from gateway.store.model_lists import ModelListRow, UnspokenRow
 from gateway.store.reader import Reader
 from gateway.store.seam import Event
@@ -87,34 +95,45 @@ class SqliteAudit(SqliteAuditReads):
         return await self._db.writer.call(lambda conn: _append(conn, event))
 
 
-class SqliteLedger:
+class SqliteLedgerReads:
+    """``read``: the database's reads (a serving gateway's, or the folder's opened read-only)."""
+
+    def __init__(self, read: Reader) -> None:
+        self._read = read
+
+    async def report(self, view: str, since: float, until: float, bucket: str = "hour") -> list[UsageRow]:
+        return await self._read(lambda conn: ledger.report(conn, view, since, until, bucket))
+
+    async def grouped(self, view: str, since: float, until: float) -> list[NamedTotals]:
+        return await self._read(lambda conn: ledger.grouped(conn, view, since, until))
+
+    async def timeseries(self, since: float, until: float, bucket: str = "hour") -> list[SpanTotals]:
+        return await self._read(lambda conn: ledger.timeseries(conn, since, until, bucket))
+
+    async def timeseries_by(self, view: str, since: float, until: float, bucket: str = "hour") -> list[NamedSpanTotals]:
+        return await self._read(lambda conn: ledger.timeseries_by(conn, view, since, until, bucket))
+
+    async def recent(self, limit: int) -> list[RecentRow]:
+        return await self._read(lambda conn: ledger.recent(conn, limit))
+
+
+class SqliteLedger(SqliteLedgerReads):
     """Writes straight to the writer thread: the running gateway's requests go through
     ``Database.record`` instead, behind its journal."""
 
     def __init__(self, db: Database) -> None:
+        super().__init__(db.read)
         self._db = db
 
     async def write(self, rows: list[LedgerRow]) -> int:
         await self._db.writer.call(lambda conn: ledger.write(conn, rows))
         return len(rows)
 
-    async def report(self, view: str, since: float, until: float, bucket: str = "hour") -> list[UsageRow]:
-        return await self._db.read(lambda conn: ledger.report(conn, view, since, until, bucket))
-
-    async def grouped(self, view: str, since: float, until: float) -> list[NamedTotals]:
-        return await self._db.read(lambda conn: ledger.grouped(conn, view, since, until))
-
-    async def timeseries_by(self, view: str, since: float, until: float, bucket: str = "hour") -> list[NamedSpanTotals]:
-        return await self._db.read(lambda conn: ledger.timeseries_by(conn, view, since, until, bucket))
-
-    async def recent(self, limit: int) -> list[RecentRow]:
-        return await self._db.read(lambda conn: ledger.recent(conn, limit))
-
     async def caller_counts(self, since: float, bucket_s: float) -> list[CallerCount]:
-        return await self._db.read(lambda conn: ledger.caller_counts(conn, since, bucket_s))
+        return await self._read(lambda conn: ledger.caller_counts(conn, since, bucket_s))
 
     async def caller_spend(self, since: float) -> list[tuple[str, float, float]]:
-        return await self._db.read(lambda conn: ledger.caller_spend(conn, since))
+        return await self._read(lambda conn: ledger.caller_spend(conn, since))
 
 
 class SqliteModelLists:
