@@ -16,21 +16,15 @@ from gateway.auth.passwords import Passwords, check_new
 from gateway.auth.sessions import Sessions, TokenPair
 from gateway.clock import Clock
 from gateway.errors import Forbidden, Unauthorized
-from gateway.store import audit
+from gateway.store import admin_login, audit
 from gateway.store.database import Database
 
 ADMIN = "admin"
 
 
-def _phc(conn: sqlite3.Connection) -> str | None:
-    row = conn.execute("SELECT phc FROM admin WHERE name = ?", (ADMIN,)).fetchone()
-    return str(row[0]) if row else None
-
-
 def _password(conn: sqlite3.Connection) -> tuple[str, int] | None:
     """The stored hash and the token generation it belongs to."""
-    row = conn.execute("SELECT phc, generation FROM admin WHERE name = ?", (ADMIN,)).fetchone()
-    return (str(row[0]), int(row[1])) if row else None
+    return admin_login.password(conn, ADMIN)
 
 
 class AdminAccount:
@@ -44,7 +38,7 @@ class AdminAccount:
         self._local_token = local_token
 
     def exists(self) -> bool:
-        return self._db.writer.run(_phc).result() is not None
+        return self._db.writer.run(_password).result() is not None
 
     def set_password(self, password: str, actor: str) -> Future[None]:
         """Set (or change) the admin password; every session ends with a change: its refresh
@@ -53,18 +47,7 @@ class AdminAccount:
         phc = self._passwords.hash(password)
         now, now_ms = self._clock.time(), self._db.now_ms()
 
-        def op(conn: sqlite3.Connection) -> None:
-            existed = _phc(conn) is not None
-            conn.execute(
-                "INSERT INTO admin (name, phc, changed) VALUES (?, ?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET phc = excluded.phc, changed = excluded.changed, "
-                "generation = generation + 1",
-                (ADMIN, phc, now),
-            )
-            conn.execute("UPDATE refresh_tokens SET revoked = 1 WHERE revoked = 0")
-            audit.append(conn, now_ms, actor, "admin.password_changed" if existed else "admin.created", {"name": ADMIN})
-
-        return self._db.writer.run(op)
+        return self._db.writer.run(lambda conn: admin_login.set_password(conn, ADMIN, phc, now, actor, now_ms))
 
     async def login(self, name: str, password: str, peer: str) -> TokenPair:
         stored = await self._db.read(_password) if name == ADMIN else None
@@ -85,7 +68,7 @@ class AdminAccount:
 
     async def _rehash(self, password: str) -> None:
         phc = self._passwords.hasher.hash(password)
-        await self._db.writer.call(lambda conn: conn.execute("UPDATE admin SET phc = ? WHERE name = ?", (phc, ADMIN)))
+        await self._db.writer.call(lambda conn: admin_login.rehash(conn, ADMIN, phc))
 
     async def authorize(self, headers: Mapping[str, str]) -> str:
         """The admin acting (for the audit log): the holder of the local admin token, or of a

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +22,7 @@ import jwt
 
 from gateway.clock import Clock
 from gateway.errors import Unauthorized
-from gateway.store import audit
+from gateway.store import admin_login
 from gateway.store.database import Database
 
 ALGORITHM = "HS512"
@@ -57,12 +56,6 @@ def _refused(what: str) -> Unauthorized:
 
 def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode("ascii", "replace")).digest()
-
-
-def generation(conn: sqlite3.Connection, subject: str) -> int | None:
-    """The account's token generation (None: no such account); a password change adds one."""
-    row = conn.execute("SELECT generation FROM admin WHERE name = ?", (subject,)).fetchone()
-    return int(row[0]) if row else None
 
 
 class Sessions:
@@ -126,7 +119,7 @@ class Sessions:
         """The claims of an access token that is valid and of its account's current generation."""
         claims = self.claims(token, "access")
         subject = str(claims["sub"])
-        if await self._db.read(lambda conn: generation(conn, subject)) != claims["gen"]:
+        if await self._db.read(lambda conn: admin_login.generation(conn, subject)) != claims["gen"]:
             raise _refused("The session ended when the password changed")
         return claims
 
@@ -137,13 +130,7 @@ class Sessions:
         refresh = self._token(subject, "refresh", REFRESH_SECONDS, gen, family)
         expires = self._clock.time() + REFRESH_SECONDS
 
-        def op(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO refresh_tokens (digest, family, subject, expires) VALUES (?, ?, ?, ?)",
-                (_digest(refresh), family, subject, expires),
-            )
-
-        await self._db.writer.call(op)
+        await self._db.writer.call(lambda conn: admin_login.issue(conn, _digest(refresh), family, subject, expires))
         return TokenPair(self._token(subject, "access", ACCESS_SECONDS, gen), refresh)
 
     async def refresh(self, token: str) -> TokenPair:
@@ -152,31 +139,18 @@ class Sessions:
         subject, family, gen = str(claims["sub"]), str(claims.get("fam", "")), int(claims["gen"])
         new_refresh = self._token(subject, "refresh", REFRESH_SECONDS, gen, family)
         now = self._clock.time()
-        now_ms = self._db.now_ms()
-
-        def op(conn: sqlite3.Connection) -> str:
-            row = conn.execute(
-                "SELECT family, spent_at, revoked, expires FROM refresh_tokens WHERE digest = ?", (_digest(token),)
-            ).fetchone()
-            if row is None or row[0] != family:
-                return "unknown"
-            _, spent_at, revoked, expires = row
-            if revoked or expires < now or generation(conn, subject) != gen:
-                return "revoked"
-            if spent_at is not None:
-                if now - spent_at <= REUSE_GRACE:
-                    return "raced"
-                conn.execute("UPDATE refresh_tokens SET revoked = 1 WHERE family = ?", (family,))
-                audit.append(conn, now_ms, subject, "admin.refresh_reuse", {"family": family})
-                return "reused"
-            conn.execute("UPDATE refresh_tokens SET spent_at = ? WHERE digest = ?", (now, _digest(token)))
-            conn.execute(
-                "INSERT INTO refresh_tokens (digest, family, subject, expires) VALUES (?, ?, ?, ?)",
-                (_digest(new_refresh), family, subject, now + REFRESH_SECONDS),
-            )
-            return "ok"
-
-        outcome = await self._db.writer.call(op)
+        spent = admin_login.Spend(
+            _digest(token),
+            family,
+            subject,
+            gen,
+            now,
+            self._db.now_ms(),
+            REUSE_GRACE,
+            _digest(new_refresh),
+            now + REFRESH_SECONDS,
+        )
+        outcome = await self._db.writer.call(lambda conn: admin_login.spend(conn, spent))
         if outcome != "ok":
             messages = {
                 "unknown": "The refresh token is not known",

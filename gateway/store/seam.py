@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from gateway.store.admin_login import Outcome, Spend
 from gateway.store.audit import AuditEvent, Verdict
 from gateway.store.keys import KeyRecord
 from gateway.store.ledger import (
@@ -137,6 +138,28 @@ class ModelListStore(Protocol):
     async def load_unspoken(self, learned_since: float) -> list[UnspokenRow]: ...
 
 
+class AdminLoginStore(Protocol):
+    """The admin login and its sessions' refresh tokens (``gateway.store.admin_login``)."""
+
+    async def password(self, name: str) -> tuple[str, int] | None:
+        """The stored hash and the token generation it belongs to."""
+        ...
+
+    async def generation(self, subject: str) -> int | None: ...
+
+    async def set_password(self, name: str, phc: str, now: float, actor: str, ts_ms: int) -> None:
+        """Set or change it (audited): a change moves the generation on and revokes every refresh token."""
+        ...
+
+    async def rehash(self, name: str, phc: str) -> None: ...
+
+    async def issue(self, digest: bytes, family: str, subject: str, expires: float) -> None: ...
+
+    async def spend(self, spent: Spend) -> Outcome:
+        """Spend a refresh token for its successor, once across every process."""
+        ...
+
+
 class Store(Protocol):
     """A back end: its concerns, and its end."""
 
@@ -151,5 +174,8 @@ class Store(Protocol):
 
     @property
     def model_lists(self) -> ModelListStore: ...
+
+    @property
+    def admin_login(self) -> AdminLoginStore: ...
 
     async def close(self) -> None: ...

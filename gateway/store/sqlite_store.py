@@ -7,7 +7,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from gateway.store import audit, keys, ledger, model_lists
+from gateway.store import admin_login, audit, keys, ledger, model_lists
+from gateway.store.admin_login import Outcome, Spend
 from gateway.store.audit import Anchor, AuditEvent, Verdict
 from gateway.store.database import Database
 from gateway.store.keys import KeyRecord
@@ -153,6 +154,29 @@ class SqliteModelLists:
         return await self._db.writer.call(lambda conn: model_lists.load_unspoken(conn, learned_since))
 
 
+class SqliteAdminLogin:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def password(self, name: str) -> tuple[str, int] | None:
+        return await self._db.read(lambda conn: admin_login.password(conn, name))
+
+    async def generation(self, subject: str) -> int | None:
+        return await self._db.read(lambda conn: admin_login.generation(conn, subject))
+
+    async def set_password(self, name: str, phc: str, now: float, actor: str, ts_ms: int) -> None:
+        await self._db.writer.call(lambda conn: admin_login.set_password(conn, name, phc, now, actor, ts_ms))
+
+    async def rehash(self, name: str, phc: str) -> None:
+        await self._db.writer.call(lambda conn: admin_login.rehash(conn, name, phc))
+
+    async def issue(self, digest: bytes, family: str, subject: str, expires: float) -> None:
+        await self._db.writer.call(lambda conn: admin_login.issue(conn, digest, family, subject, expires))
+
+    async def spend(self, spent: Spend) -> Outcome:
+        return await self._db.writer.call(lambda conn: admin_login.spend(conn, spent))
+
+
 class SqliteStore:
     """``db`` opened by its owner (the gateway's state), who also closes it."""
 
@@ -161,6 +185,7 @@ class SqliteStore:
         self._audit = SqliteAudit(db)
         self._ledger = SqliteLedger(db)
         self._model_lists = SqliteModelLists(db)
+        self._admin_login = SqliteAdminLogin(db)
 
     @property
     def keys(self) -> SqliteKeys:
@@ -177,6 +202,10 @@ class SqliteStore:
     @property
     def model_lists(self) -> SqliteModelLists:
         return self._model_lists
+
+    @property
+    def admin_login(self) -> SqliteAdminLogin:
+        return self._admin_login
 
     async def close(self) -> None:
         """Nothing of its own to close: the database is its owner's."""

@@ -106,6 +106,25 @@ STEPS: tuple[str, ...] = (
         PRIMARY KEY (provider, protocol)
     );
     """,
+    # 4: the admin login (its password's hash and token generation) and its refresh tokens, so a
+    # session begun through one gateway is honoured, renewed and ended on every one
+    """
+    CREATE TABLE admin (
+        name        TEXT PRIMARY KEY,
+        phc         TEXT NOT NULL,
+        changed     DOUBLE PRECISION NOT NULL,
+        generation  INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE refresh_tokens (
+        digest    BYTEA PRIMARY KEY,
+        family    TEXT NOT NULL,
+        subject   TEXT NOT NULL,
+        expires   DOUBLE PRECISION NOT NULL,
+        spent_at  DOUBLE PRECISION,
+        revoked   BOOLEAN NOT NULL DEFAULT false
+    );
+    CREATE INDEX refresh_family ON refresh_tokens (family);
+    """,
 )
 
 _VERSIONS = """

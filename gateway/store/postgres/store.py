@@ -16,6 +16,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from gateway.store.db import StoreError
+from gateway.store.postgres.admin_login import PostgresAdminLogin
 from gateway.store.postgres.audit import PostgresAudit
 from gateway.store.postgres.keys import PostgresKeys
 from gateway.store.postgres.ledger import PostgresLedger
@@ -42,6 +43,7 @@ class PostgresStore:
         self._audit = PostgresAudit(pool)
         self._ledger = PostgresLedger(pool)
         self._model_lists = PostgresModelLists(pool)
+        self._admin_login = PostgresAdminLogin(pool)
 
     @property
     def keys(self) -> PostgresKeys:
@@ -58,6 +60,10 @@ class PostgresStore:
     @property
     def model_lists(self) -> PostgresModelLists:
         return self._model_lists
+
+    @property
+    def admin_login(self) -> PostgresAdminLogin:
+        return self._admin_login
 
     async def close(self) -> None:
         await self._pool.close()

@@ -5,12 +5,9 @@ once into the same hours' roll-ups lose no row and never deadlock."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from fakes.clock import FakeClock
+from servers.backends import sqlite_db  # noqa: F401 (fixtures)
 from servers.postgres import PostgresServer, postgres_server, postgres_url  # noqa: F401 (fixtures)
 
 from gateway.store.database import Database
@@ -51,14 +48,6 @@ def _row(n: int, *, request: str | None = None, hour: int | None = None) -> Ledg
     )
 
 
-@pytest.fixture
-def sqlite_db(tmp_path: Path) -> Iterator[Database]:
-    db = Database(tmp_path, b"k" * 32, FakeClock())
-    db.open()
-    yield db
-    db.close()
-
-
 def _rounded(value: Any) -> Any:
     """Sums of floats added in another order differ in their last bits."""
     if isinstance(value, float):
@@ -84,7 +73,7 @@ async def _everything(store: LedgerStore) -> dict[str, Any]:
 
 
 async def test_reports_on_postgresql_are_the_sqlite_ledgers_own(
-    sqlite_db: Database,
+    sqlite_db: Database,  # noqa: F811
     postgres_server: PostgresServer,  # noqa: F811
     postgres_url: str,  # noqa: F811
 ) -> None:

@@ -8,16 +8,13 @@ import asyncio
 import contextlib
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
-from fakes.clock import FakeClock
+from servers.backends import each_back_end, sqlite_db  # noqa: F401 (fixtures)
 from servers.postgres import PostgresServer, postgres_server, postgres_url  # noqa: F401 (fixtures)
 
 from gateway.auth import client_keys
-from gateway.store.database import Database
 from gateway.store.db import StoreError
 from gateway.store.keys import KeyRecord
 from gateway.store.postgres.schema import STEPS
@@ -46,26 +43,6 @@ def _record(label: str = "ci") -> tuple[str, KeyRecord]:
         created_at=1_700_000_000.0,
     )
     return new.key, record
-
-
-@pytest.fixture
-def sqlite_db(tmp_path: Path) -> Iterator[Database]:
-    db = Database(tmp_path, b"k" * 32, FakeClock())
-    db.open()
-    yield db
-    db.close()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    """Each back end, behind the one seam."""
-    if request.param == "sqlite":
-        yield SqliteStore(request.getfixturevalue("sqlite_db"))
-        return
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    opened = await open_store(server.new_database(), server.password)
-    yield opened
-    await opened.close()
 
 
 async def _two(server: PostgresServer, url: str) -> tuple[PostgresStore, PostgresStore]:
