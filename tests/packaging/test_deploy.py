@@ -111,6 +111,9 @@ def test_the_team_settings_load_as_the_gateway_reads_them() -> None:
 
 def test_kubernetes_runs_two_ready_replicas_that_drain_before_they_are_killed() -> None:
     kustomization = read_yaml("kubernetes/kustomization.yaml")
+    namespace = kustomization["namespace"]
+    k8s_config = (DEPLOY / "kubernetes" / "config.toml").read_text(encoding="utf-8")
+    assert k8s_config.count(f".{namespace}.svc") == 4  # two allowed names, PostgreSQL and Redis in it
     assert all((DEPLOY / "kubernetes" / name).is_file() for name in kustomization["resources"])
     assert kustomization["configMapGenerator"][0]["files"] == ["config.toml"]
     deployment, service = read_yaml("kubernetes/deployment.yaml"), read_yaml("kubernetes/service.yaml")
