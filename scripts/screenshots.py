@@ -3,8 +3,8 @@ size, under a real X server (Xvfb) with a tray (trayer), as a person would see t
 
     .venv/bin/python scripts/screenshots.py --out docs/screenshots --display 84
 
-Needs Xvfb, trayer, xdotool, xprop and ImageMagick's ``import``. A fake OpenAI-compatible upstream
-serves two providers (OpenAI's and Mistral's models, at their list prices) and a fake ChatGPT a Codex
+Needs Xvfb, trayer, xdotool, xprop and ImageMagick's ``import``. Fake OpenAI-compatible upstreams
+serve two providers (OpenAI's and Mistral's models, at their list prices) and a fake ChatGPT a Codex
 subscription (imported from a Codex login first); a client key has a budget, and requests of a
 working day's size go through the gateway with it and without, to the providers and the
 subscription, so the pages have something to show: what was spent, and what the subscription saved.
@@ -45,7 +45,8 @@ from fakes.chatgpt import FakeChatGPT  # noqa: E402
 from fakes.openai_upstream import FakeOpenAI  # noqa: E402
 
 KEY = "sk-screenshot-upstream-01"
-MODELS = ("gpt-5", "gpt-5-mini", "mistral-large-latest", "mistral-small-latest", "text-embedding-3-small")
+OPENAI_MODELS = ("gpt-5", "gpt-5-mini", "text-embedding-3-small")
+MISTRAL_MODELS = ("mistral-large-latest", "mistral-small-latest")
 # (model, prompt tokens, completion tokens, cached tokens, with the client key): a day of coding
 # agents' requests, their sizes as such requests have (long prompts, much of them cached).
 REQUESTS = (
@@ -99,7 +100,8 @@ def background(*args: str, env: dict[str, str], log: Path | None = None) -> Iter
 
 @dataclass(frozen=True, slots=True)
 class Fakes:
-    openai: FakeOpenAI  # serves two providers
+    openai: FakeOpenAI  # OpenAI's models
+    mistral: FakeOpenAI  # Mistral's
     chatgpt: FakeChatGPT  # a ChatGPT subscription through Codex, with its 5-hour and weekly windows
 
 
@@ -108,13 +110,14 @@ def fake_upstreams() -> Iterator[Fakes]:
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    openai = asyncio.run_coroutine_threadsafe(FakeOpenAI(key=KEY, models=MODELS).start(), loop).result(10)
+    openai = asyncio.run_coroutine_threadsafe(FakeOpenAI(key=KEY, models=OPENAI_MODELS).start(), loop).result(10)
+    mistral = asyncio.run_coroutine_threadsafe(FakeOpenAI(key=KEY, models=MISTRAL_MODELS).start(), loop).result(10)
     chatgpt = asyncio.run_coroutine_threadsafe(FakeChatGPT().start(), loop).result(10)
     chatgpt.primary_used, chatgpt.secondary_used = 62.0, 23.0
     try:
-        yield Fakes(openai, chatgpt)
+        yield Fakes(openai, mistral, chatgpt)
     finally:
-        for fake in (openai, chatgpt):
+        for fake in (openai, mistral, chatgpt):
             asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
@@ -134,7 +137,7 @@ def send_requests(url: str, fakes: Fakes, client_key: str) -> None:
     """``REQUESTS`` through the gateway, each upstream answering with its tokens (the fakes run in this
     process: their usage is set before each request)."""
     for i, (model, prompt, completion, cached, keyed) in enumerate(REQUESTS):
-        fakes.openai.usage_whole = (prompt, completion, cached, completion // 4)
+        fakes.openai.usage_whole = fakes.mistral.usage_whole = (prompt, completion, cached, completion // 4)
         responses_api.USAGE.update(
             input_tokens=prompt,
             input_tokens_details={"cached_tokens": cached},
@@ -169,11 +172,11 @@ def place(wid: str, env: dict[str, str], size: tuple[int, int] | None = None) ->
 
 def prepare_home(home: Path, theme: str, fakes: Fakes, env: dict[str, str]) -> tuple[dict[str, str], str]:
     """A state folder in ``theme`` with a Codex subscription imported and a client key with a budget
-    (the key is returned), and the environment the app runs with: two providers' keys on the fake
-    upstream, Codex's login and ChatGPT on the fake."""
+    (the key is returned), and the environment the app runs with: two providers' keys on their fake
+    upstreams, Codex's login and ChatGPT on the fake."""
     (home / "config.toml").write_text(f'{LOCAL_OFF}\n[app]\ntheme = "{theme}"\n{RULES}', encoding="utf-8")
-    upstream, chatgpt = fakes.openai.url, fakes.chatgpt
-    app_env = {**env, "OPENAI_BASE_URL": upstream, "OPENAI_API_KEY": KEY, "MISTRAL_BASE_URL": upstream}
+    chatgpt = fakes.chatgpt
+    app_env = {**env, "OPENAI_BASE_URL": fakes.openai.url, "OPENAI_API_KEY": KEY, "MISTRAL_BASE_URL": fakes.mistral.url}
     app_env["MISTRAL_API_KEY"] = KEY
     codex_home = home / "codex"
     codex_home.mkdir()
