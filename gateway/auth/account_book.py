@@ -215,41 +215,9 @@ class AccountBook:
         await asyncio.to_thread(self._secrets.set, secret, stored)  # tokens first: a row never names missing ones
         action = "account.connected" if origin == "login" else "account.imported"
 
-        def op(conn: sqlite3.Connection) -> rows.AccountRow:
-            before = rows.find(conn, account_id)
-            label = _unique_label(conn, f"{kind}:{name}", account_id)
-            row = rows.AccountRow(
-                account_id,
-                kind,
-                label,
-                subject,
-                email,
-                plan,
-                "ok",
-                origin,
-                sync_path,
-                before.created_at if before else now,
-                now,
-            )
-            rows.save(conn, row)
-            audit.append(
-                conn,
-                int(now * 1000),
-                actor,
-                action,
-                {
-                    "id": account_id,
-                    "kind": kind,
-                    "label": label,
-                    "origin": origin,
-                    "plan": plan,
-                    "again": before is not None,
-                },
-            )
-            return row
-
+        new = rows.Connecting(account_id, kind, name, subject, email, plan, origin, sync_path, now, actor, action)
         try:
-            row = await self._db.writer.call(op)
+            row = await self._db.writer.call(lambda conn: rows.connect(conn, new))
         except BaseException:
             if self.find(account_id) is None:
                 await asyncio.to_thread(self._secrets.delete, secret)
@@ -261,15 +229,7 @@ class AccountBook:
     async def remove(self, id_or_label: str, actor: str) -> rows.AccountRow | None:
         now_ms = int(self._clock.time() * 1000)
 
-        def op(conn: sqlite3.Connection) -> rows.AccountRow | None:
-            row = rows.delete(conn, id_or_label)
-            if row is not None:
-                audit.append(
-                    conn, now_ms, actor, "account.removed", {"id": row.id, "kind": row.kind, "label": row.label}
-                )
-            return row
-
-        row = await self._db.writer.call(op)
+        row = await self._db.writer.call(lambda conn: rows.remove(conn, id_or_label, actor, now_ms))
         if row is None:
             return None
         await asyncio.to_thread(self._secrets.delete, rows.secret_name(row.id))
@@ -338,11 +298,3 @@ def _with_state(row: rows.AccountPublic, problem: str | None) -> rows.AccountPub
 
 def _plan_update(account_id: str, plan: str, now: float) -> Callable[[sqlite3.Connection], None]:
     return lambda conn: rows.set_state(conn, account_id, "ok", now, plan)
-
-
-def _unique_label(conn: sqlite3.Connection, wanted: str, account_id: str) -> str:
-    label, n = wanted, 1
-    while (found := rows.find(conn, label)) is not None and found.id != account_id:
-        n += 1
-        label = f"{wanted}#{n}"
-    return label

@@ -4,8 +4,11 @@ shown (label, e-mail, plan, state); its tokens are in the secret store, under ``
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypedDict
+
+from gateway.store import audit
 
 KINDS = ("codex", "copilot")
 STATES = ("ok", "needs_sign_in", "no_access")
@@ -105,7 +108,7 @@ def set_state(conn: sqlite3.Connection, account_id: str, state: str, now: float,
 def delete(conn: sqlite3.Connection, account_id: str) -> AccountRow | None:
     row = find(conn, account_id)
     if row is not None:
-        conn.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
+        conn.execute("DELETE FROM accounts WHERE id = ?", (row.id,))  # it may have been named by its label
         conn.execute("DELETE FROM quota WHERE label = ?", (row.label,))
     return row
 
@@ -139,3 +142,71 @@ def save_quota(conn: sqlite3.Connection, rows: list[QuotaRow]) -> None:
 
 def load_quota(conn: sqlite3.Connection) -> list[QuotaRow]:
     return list(conn.execute(_LOAD_QUOTA))
+
+
+# --- changes, each with its audit event -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Connecting:
+    """An account being connected (signed in, or imported): ``name`` is what its label is made
+    from (``kind:name``, numbered when another account has it)."""
+
+    id: str
+    kind: str
+    name: str
+    subject: str
+    email: str
+    plan: str
+    origin: str
+    sync_path: str
+    now: float
+    actor: str
+    action: str  # "account.connected" or "account.imported"
+
+    def row(self, label: str, before: AccountRow | None) -> AccountRow:
+        created = before.created_at if before else self.now
+        return AccountRow(
+            self.id,
+            self.kind,
+            label,
+            self.subject,
+            self.email,
+            self.plan,
+            "ok",
+            self.origin,
+            self.sync_path,
+            created,
+            self.now,
+        )
+
+    def event(self, label: str, again: bool) -> tuple[int, str, str, dict[str, object]]:
+        """The audit event's (ts, actor, action, payload)."""
+        payload = {"id": self.id, "kind": self.kind, "label": label, "origin": self.origin, "plan": self.plan}
+        return int(self.now * 1000), self.actor, self.action, {**payload, "again": again}
+
+
+def unique_label(taken: Callable[[str], AccountRow | None], wanted: str, account_id: str) -> str:
+    """``wanted``, or ``wanted#2``, ``#3``… the first no other account has (``taken`` looks one up)."""
+    label, n = wanted, 1
+    while (found := taken(label)) is not None and found.id != account_id:
+        n += 1
+        label = f"{wanted}#{n}"
+    return label
+
+
+def connect(conn: sqlite3.Connection, new: Connecting) -> AccountRow:
+    """Insert the account, or update it when connected again (its label and creation kept)."""
+    before = find(conn, new.id)
+    label = unique_label(lambda name: find(conn, name), f"{new.kind}:{new.name}", new.id)
+    row = new.row(label, before)
+    save(conn, row)
+    audit.append(conn, *new.event(label, before is not None))
+    return row
+
+
+def remove(conn: sqlite3.Connection, id_or_label: str, actor: str, ts_ms: int) -> AccountRow | None:
+    row = delete(conn, id_or_label)
+    if row is not None:
+        audit.append(conn, ts_ms, actor, "account.removed", {"id": row.id, "kind": row.kind, "label": row.label})
+    return row

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from gateway.store.accounts import AccountRow, Connecting, QuotaRow
 from gateway.store.admin_login import Outcome, Spend
 from gateway.store.audit import AuditEvent, Verdict
 from gateway.store.keys import KeyRecord
@@ -160,6 +161,30 @@ class AdminLoginStore(Protocol):
         ...
 
 
+class AccountStore(Protocol):
+    """Subscription accounts' rows (never their tokens) and quota windows (``gateway.store.accounts``)."""
+
+    async def load(self) -> list[AccountRow]: ...
+
+    async def find(self, id_or_label: str) -> AccountRow | None: ...
+
+    async def connect(self, new: Connecting) -> AccountRow:
+        """Insert it, or update it when connected again; audited, its label unique across accounts."""
+        ...
+
+    async def remove(self, id_or_label: str, actor: str, ts_ms: int) -> AccountRow | None:
+        """Remove it and its quota windows (audited); None when there is no such account."""
+        ...
+
+    async def set_state(
+        self, account_id: str, state: str, now: float, plan: str | None = None, event: Event | None = None
+    ) -> None: ...
+
+    async def save_quota(self, rows: list[QuotaRow]) -> None: ...
+
+    async def load_quota(self) -> list[QuotaRow]: ...
+
+
 class Store(Protocol):
     """A back end: its concerns, and its end."""
 
@@ -177,5 +202,8 @@ class Store(Protocol):
 
     @property
     def admin_login(self) -> AdminLoginStore: ...
+
+    @property
+    def accounts(self) -> AccountStore: ...
 
     async def close(self) -> None: ...

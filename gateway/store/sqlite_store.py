@@ -7,7 +7,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from gateway.store import admin_login, audit, keys, ledger, model_lists
+from gateway.store import accounts, admin_login, audit, keys, ledger, model_lists
+from gateway.store.accounts import AccountRow, Connecting, QuotaRow
 from gateway.store.admin_login import Outcome, Spend
 from gateway.store.audit import Anchor, AuditEvent, Verdict
 from gateway.store.database import Database
@@ -177,6 +178,39 @@ class SqliteAdminLogin:
         return await self._db.writer.call(lambda conn: admin_login.spend(conn, spent))
 
 
+class SqliteAccounts:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def load(self) -> list[AccountRow]:
+        return await self._db.read(accounts.load)
+
+    async def find(self, id_or_label: str) -> AccountRow | None:
+        return await self._db.read(lambda conn: accounts.find(conn, id_or_label))
+
+    async def connect(self, new: Connecting) -> AccountRow:
+        return await self._db.writer.call(lambda conn: accounts.connect(conn, new))
+
+    async def remove(self, id_or_label: str, actor: str, ts_ms: int) -> AccountRow | None:
+        return await self._db.writer.call(lambda conn: accounts.remove(conn, id_or_label, actor, ts_ms))
+
+    async def set_state(
+        self, account_id: str, state: str, now: float, plan: str | None = None, event: Event | None = None
+    ) -> None:
+        def op(conn: sqlite3.Connection) -> None:
+            accounts.set_state(conn, account_id, state, now, plan)
+            if event is not None:
+                _append(conn, event)
+
+        await self._db.writer.call(op)
+
+    async def save_quota(self, rows: list[QuotaRow]) -> None:
+        await self._db.writer.call(lambda conn: accounts.save_quota(conn, rows))
+
+    async def load_quota(self) -> list[QuotaRow]:
+        return await self._db.read(accounts.load_quota)
+
+
 class SqliteStore:
     """``db`` opened by its owner (the gateway's state), who also closes it."""
 
@@ -186,6 +220,7 @@ class SqliteStore:
         self._ledger = SqliteLedger(db)
         self._model_lists = SqliteModelLists(db)
         self._admin_login = SqliteAdminLogin(db)
+        self._accounts = SqliteAccounts(db)
 
     @property
     def keys(self) -> SqliteKeys:
@@ -206,6 +241,10 @@ class SqliteStore:
     @property
     def admin_login(self) -> SqliteAdminLogin:
         return self._admin_login
+
+    @property
+    def accounts(self) -> SqliteAccounts:
+        return self._accounts
 
     async def close(self) -> None:
         """Nothing of its own to close: the database is its owner's."""

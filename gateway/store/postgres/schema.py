@@ -125,6 +125,37 @@ STEPS: tuple[str, ...] = (
     );
     CREATE INDEX refresh_family ON refresh_tokens (family);
     """,
+    # 5: subscription accounts (their tokens are not here) and their quota windows
+    """
+    CREATE TABLE accounts (
+        id          TEXT PRIMARY KEY,
+        kind        TEXT NOT NULL,
+        label       TEXT NOT NULL UNIQUE,
+        subject     TEXT NOT NULL,
+        email       TEXT NOT NULL DEFAULT '',
+        plan        TEXT NOT NULL DEFAULT '',
+        state       TEXT NOT NULL DEFAULT 'ok',
+        origin      TEXT NOT NULL,
+        sync_path   TEXT NOT NULL DEFAULT '',
+        created_at  DOUBLE PRECISION NOT NULL,
+        updated_at  DOUBLE PRECISION NOT NULL
+    );
+    CREATE TABLE quota (
+        label           TEXT NOT NULL,
+        "window"        TEXT NOT NULL,
+        provider        TEXT NOT NULL,
+        used_percent    DOUBLE PRECISION NOT NULL,
+        resets_at       DOUBLE PRECISION,
+        window_seconds  BIGINT,
+        entitlement     DOUBLE PRECISION,
+        remaining       DOUBLE PRECISION,
+        unlimited       INTEGER NOT NULL,
+        taken_at        DOUBLE PRECISION NOT NULL,
+        first_percent   DOUBLE PRECISION NOT NULL,
+        first_at        DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (label, "window")
+    );
+    """,
 )
 
 _VERSIONS = """

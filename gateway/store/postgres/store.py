@@ -16,6 +16,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from gateway.store.db import StoreError
+from gateway.store.postgres.accounts import PostgresAccounts
 from gateway.store.postgres.admin_login import PostgresAdminLogin
 from gateway.store.postgres.audit import PostgresAudit
 from gateway.store.postgres.keys import PostgresKeys
@@ -44,6 +45,7 @@ class PostgresStore:
         self._ledger = PostgresLedger(pool)
         self._model_lists = PostgresModelLists(pool)
         self._admin_login = PostgresAdminLogin(pool)
+        self._accounts = PostgresAccounts(pool)
 
     @property
     def keys(self) -> PostgresKeys:
@@ -64,6 +66,10 @@ class PostgresStore:
     @property
     def admin_login(self) -> PostgresAdminLogin:
         return self._admin_login
+
+    @property
+    def accounts(self) -> PostgresAccounts:
+        return self._accounts
 
     async def close(self) -> None:
         await self._pool.close()
