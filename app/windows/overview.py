@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton
 
 from app.theme import STATUS
 from app.viewmodels.health import health_of
 from app.viewmodels.table import field
+from app.windows.lines import Lines
 from app.windows.page import Context, Page, fit_rows, table
 from app.windows.providers import ProvidersPage
 from gateway import Finding, StatusDocument
@@ -75,8 +75,7 @@ class OverviewPage(Page):
         self.no_requests.setObjectName("muted")
         self.layout_.addWidget(self.no_requests)
         self.layout_.addWidget(_section("Problems"))
-        self.problems = QListWidget()
-        self.problems.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # words to read, nothing to choose
+        self.problems = Lines()  # what needs attention, a line each, wrapped
         self.layout_.addWidget(self.problems)
         self.add_provider = QPushButton("Add a provider")
         self.add_provider.clicked.connect(lambda: self.go_to(ProvidersPage.title))
@@ -88,14 +87,7 @@ class OverviewPage(Page):
         add_row.addWidget(self.check)
         add_row.addStretch(1)
         self.layout_.addLayout(add_row)
-        # What Check everything found, a line each, wrapped: a finding names a path or a fix, longer
-        # than a narrow window is wide, and no line is cut off or scrolled to.
-        self.findings = QLabel()
-        self.findings.setObjectName("findings")
-        self.findings.setWordWrap(True)
-        self.findings.setTextFormat(Qt.TextFormat.PlainText)
-        self.findings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.findings.hide()
+        self.findings = Lines()  # what Check everything found, a line each, wrapped
         self.layout_.addWidget(self.findings)
         self.layout_.addStretch(1)
 
@@ -107,8 +99,7 @@ class OverviewPage(Page):
         self.check.setText("Checking…")
 
         def found(findings: list[Finding]) -> None:
-            self.findings.setText("\n".join(finding_line(f) for f in findings))
-            self.findings.show()
+            self.findings.set_lines([finding_line(f) for f in findings])
             self.checked()
 
         def failed(message: str) -> None:
@@ -136,10 +127,9 @@ class OverviewPage(Page):
         self.models.set_rows(today["models"] if today else [])
         fit_rows(self.models_view, self.models.rowCount())
         self.no_requests.setVisible(not self.models.rowCount())
-        self.problems.clear()
         # Serving, but no provider lists a model (nor is there one to list them): nothing to ask yet.
         empty = status is not None and not sum(provider["models"] for provider in status["providers"])
-        if not said:  # stopped, it is said above; else what needs attention, or that nothing does
-            self.problems.addItems(list(health.problems) + ([NO_MODELS] if empty else []) or [NO_PROBLEMS])
-        fit_rows(self.problems, self.problems.count())
+        # Stopped, it is said above; else what needs attention, or that nothing does.
+        problems = list(health.problems) + ([NO_MODELS] if empty else []) or [NO_PROBLEMS]
+        self.problems.set_lines([] if said else problems)
         self.add_provider.setVisible(empty)

@@ -37,8 +37,7 @@ def test_check_everything_lists_each_finding_in_words(qtbot: QtBot, make_app: Ma
     assert overview.findings.isHidden()
     overview.check.click()
     qtbot.waitUntil(lambda: not overview.findings.isHidden(), timeout=WAIT)
-    lines = overview.findings.text().splitlines()
-    assert overview.findings.wordWrap()  # a long finding (a path, a fix) wrapped, not cut off at the window's edge
+    lines = overview.findings.lines()  # a line each, wrapped (Lines), as the Problems above them
     assert f"✓ Works Inc answers and lists {len(fake.models)} models." in lines
     assert "✗ Refusing Co refuses its key. Store a new key for it." in lines
     assert any(line.startswith("✗ Gone Ltd cannot be asked for its models") for line in lines)

@@ -151,7 +151,7 @@ def test_the_overview_and_usage_count_today(qtbot: QtBot, make_app: MakeApp, fak
     qtbot.waitUntil(lambda: page.requests.text() == "1", timeout=WAIT)
     assert int(page.tokens.text().replace(",", "")) > 0
     assert page.models.rows[0]["name"] == f"groq/{fake.models[0]}"
-    assert page.problems.item(0).text().startswith("None")
+    assert page.problems.lines()[0].startswith("None")
 
     usage = app.window.go(UsagePage.title)
     assert isinstance(usage, UsagePage)

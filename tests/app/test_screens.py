@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from app_fixtures import KEY, MakeApp
 from conftest import free_ports
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QLabel, QScrollBar
 from pytestqt.qtbot import QtBot
 from status_documents import key_status, provider_status, status_document
 
@@ -20,6 +22,7 @@ from app.windows.providers import ProvidersPage
 from app.windows.quotas import QuotasPage
 from app.windows.settings import NO_KEYS, SettingsPage
 from gateway import Found
+from gateway.pipeline.status import FailingModel
 from gateway.routing.health import Rest
 
 WAIT = 15_000
@@ -106,8 +109,32 @@ def test_overview_lists_are_as_tall_as_what_they_hold(make_app: MakeApp) -> None
     status["today"] = {"requests": 0, "tokens": 0, "models": []}
     overview.show_status(status)
     assert overview.models_view.isHidden() and not overview.no_requests.isHidden()
-    assert overview.problems.count() == 1 and overview.problems.maximumHeight() < 80  # one line, not a box
+    assert len(overview.problems.lines()) == 1 and overview.problems.sizeHint().height() < 80  # one line, not a box
     assert overview.state.styleSheet() == f"color: {GOOD};"  # serving: the tray icon's green
+
+
+def test_a_long_problem_is_shown_whole_on_the_overview_wrapped_with_no_scroll_bar(
+    qtbot: QtBot, make_app: MakeApp
+) -> None:
+    app = make_app()
+    overview = app.window.go(OverviewPage.title)
+    assert isinstance(overview, OverviewPage)
+    app.window.resize(700, 500)
+    app.window.show()
+    qtbot.waitExposed(app.window)
+    qtbot.waitUntil(lambda: app.status is not None, timeout=WAIT)  # the app's own status is in: none comes later
+    app.timer.stop()
+    error = "the upstream answered 502 Bad Gateway through the company proxy at proxy.example.com:3128, " * 3
+    failing: FailingModel = {"model": "openai/gpt-5", "error": error.strip(" ,"), "at_s": 0.0}
+    overview.show_status(status_document(failing=[failing]))
+    long_line = f"every route for openai/gpt-5 failed: {failing['error']}"
+    qtbot.wait(100)  # laid out
+    sideways = [bar for bar in app.window.findChildren(QScrollBar) if bar.orientation() == Qt.Orientation.Horizontal]
+    assert not any(bar.isVisible() for bar in sideways)  # nothing to scroll to: the line is not wider than the page
+    (label,) = [label for label in overview.findChildren(QLabel) if label.text() == long_line]
+    assert label.isVisible() and label.wordWrap()
+    right = label.mapTo(overview, QPoint(label.width(), 0)).x()
+    assert right <= overview.width() and label.height() >= label.heightForWidth(label.width())  # whole, wrapped
 
 
 def test_settings_without_client_keys_says_so_instead_of_an_empty_table(qtbot: QtBot, make_app: MakeApp) -> None:

@@ -282,7 +282,7 @@ def test_a_busy_port_offers_another_port_which_starts_it(qtbot: QtBot, qt_loop: 
             )
             assert page.fix_button.text() == "Use another port…" and page.details_button.isVisible()
             qtbot.waitUntil(lambda: page.state.text() == "Stopped", timeout=WAIT_MS)  # said once, not thrice
-            assert page.problems.count() == 0
+            assert page.problems.lines() == []
             assert not page.details.isVisible()
             page.details_button.click()  # the system's own words, one click away and copyable
             assert page.details.isVisible() and "[Errno" in page.details.text() and page.copy_details.isVisible()
@@ -340,7 +340,7 @@ def test_overview_says_there_are_no_models_yet_and_offers_to_add_a_provider(qtbo
     assert isinstance(page, OverviewPage)
     app.window.show()
     qtbot.waitUntil(lambda: page.add_provider.isVisible(), timeout=WAIT_MS)
-    assert [page.problems.item(r).text() for r in range(page.problems.count())] == [NO_MODELS]
+    assert page.problems.lines() == [NO_MODELS]
     page.add_provider.click()
     assert app.window.current.title != OverviewPage.title and "provider" in app.window.current.title.lower()
     assert_plain(app.window)
