@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from servers.postgres import postgres_missing
 from servers.redis import redis_missing
 
 
@@ -119,3 +120,14 @@ def test_shared_limits_benchmark_runs_and_stays_shared() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     rows = {line[:20].strip(): line.split()[-1] for line in result.stdout.splitlines()[1:]}
     assert rows == {"in-process": "no", "redis, 1 gateway": "no", "redis, 2 gateways": "no"}, result.stdout
+
+
+def test_store_benchmark_runs_on_both_back_ends() -> None:
+    if (reason := postgres_missing()) is not None:
+        pytest.skip(reason)
+    bench = Path(__file__).with_name("bench_store.py")
+    result = subprocess.run([sys.executable, str(bench), "--quick"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [line[:22].strip() for line in result.stdout.splitlines()[1:]]
+    assert rows == ["sqlite", "postgres, 1 gateway", "postgres, 2 gateways"], result.stdout
+    assert all(float(figure) > 0 for line in result.stdout.splitlines()[1:] for figure in line[22:].split())
