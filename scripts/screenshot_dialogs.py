@@ -19,7 +19,7 @@ from pathlib import Path
 
 import qasync
 from PySide6.QtCore import QPoint
-from PySide6.QtWidgets import QApplication, QDialog, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QScrollArea, QWidget
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -138,6 +138,9 @@ async def scenario(app: Application, shots: Shots, size: tuple[int, int]) -> Non
     settings.change_budget()
     await shots.take("dialog-change-budget")
     await closed(settings.findChild(ChangeBudgetDialog))
+    area = next(area for area in window.findChildren(QScrollArea) if area.widget() is settings)
+    area.verticalScrollBar().setValue(settings.network.y() - 16)  # the proxy and a company certificate at the top
+    await shots.take("settings-network")
 
     accounts = window.go(AccountsPage.title)
     assert isinstance(accounts, AccountsPage)
