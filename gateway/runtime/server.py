@@ -147,6 +147,11 @@ class GatewayServer:
             if state.secrets.kind in ("file", "memory"):  # S31: never silent about where secrets went
                 where = described(state.secrets.kind, state.secrets.where)
                 log.warning("secrets are kept in %s%s", where, encrypting_hint(state.secrets.kind))
+            if self.settings.store.url is not None:  # said, not silently ignored, until serve runs on it
+                log.warning(
+                    "[store] url is set, but this version serves client keys, the ledger and the audit log from its"
+                    " own state folder; only report, usage and audit read the shared database"
+                )
             assert self.identity is not None
             accountant = self._parts.lasting.accountant
             self._housekeeping = Housekeeping(state, self.accounts, self.identity, accountant, self._parts.clock)
