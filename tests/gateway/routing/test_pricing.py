@@ -58,7 +58,9 @@ def test_a_providers_own_listed_price_beats_the_table() -> None:
     listed = ModelEntry("openrouter", "anthropic/claude-sonnet-4.5", cost=(2.5, 12.0))
     index.set_models("openrouter", [listed])
     pricing = Pricing(index)
-    assert pricing.of("openrouter", "anthropic/claude-sonnet-4.5") == Price(2.5, 12.0, 0.25, written=3.125, written_hour=5.0)
+    assert pricing.of("openrouter", "anthropic/claude-sonnet-4.5") == Price(
+        2.5, 12.0, 0.25, written=3.125, written_hour=5.0
+    )
     index.set_models("openrouter", [ModelEntry("openrouter", "anthropic/claude-sonnet-4.5", cost=(3.0, 15.0))])
     again = pricing.of("openrouter", "anthropic/claude-sonnet-4.5")  # a new list: its new price
     assert again is not None and again.input == 3.0 and again.cached == pytest.approx(0.3)
