@@ -23,6 +23,13 @@ def test_a_metered_route_costs_its_list_price_from_the_table() -> None:
     assert cost_of(price, Usage(MILLION, MILLION // 2)) == (6.0, 6.0, False)
 
 
+def test_openais_embedding_models_have_their_list_price() -> None:
+    small = Pricing().of("openai", "text-embedding-3-small")
+    assert small is not None and (small.input, small.output) == (0.02, 0.0)
+    assert cost_of(small, Usage(MILLION, 0)) == (0.02, 0.02, False)
+    assert Pricing().of("ollama", "nomic-embed-text") is None  # no price known for the generic row
+
+
 def test_cached_input_costs_its_published_price_or_the_familys_share() -> None:
     usage = Usage(MILLION, 0, cached_tokens=800_000)
     gpt5 = Pricing().of("openai", "gpt-5")  # $1.25 input, $0.125 cached
