@@ -21,6 +21,7 @@ from gateway.routing.quota import QuotaReading
 from gateway.store.keys import ClientKey
 from gateway.store.ledger import NamedTotals
 from gateway.transport.http1 import Http1Transport
+from gateway.transport.proxies import Proxy, UnusableProxy
 
 
 class ClientKeyStatus(ClientKey):
@@ -46,10 +47,12 @@ class Access(TypedDict):
 
 class NetworkStatus(TypedDict):
     """How providers are reached, for Settings to show: the proxy an https provider without its own
-    setting goes through (its address, never its credentials; None: directly) and what said so."""
+    setting goes through (its address, never its credentials; None: directly, or through none when
+    there is a ``problem``) and what said so."""
 
     proxy: str | None
     source: Literal["settings", "environment", "none"]
+    problem: NotRequired[str]  # that proxy cannot be used (the environment's): why, in words; its calls fail
 
 
 class Today(TypedDict):
@@ -91,7 +94,11 @@ def status_document(
     }
     if isinstance(gateway.transport, Http1Transport):
         chosen = gateway.transport.proxy_in_use()
-        status["network"] = {"proxy": chosen.proxy.url if chosen.proxy else None, "source": chosen.source}
+        proxy = chosen.proxy
+        network: NetworkStatus = {"proxy": proxy.url if isinstance(proxy, Proxy) else None, "source": chosen.source}
+        if isinstance(proxy, UnusableProxy):
+            network["problem"] = proxy.problem
+        status["network"] = network
     if state is not None:
         limits = gateway.accounting.limits
         keys: list[ClientKeyStatus] = []

@@ -2,7 +2,11 @@
 provider (its table's ``proxy``), one for the signed-in accounts' providers and their sign-in
 servers (``[subscriptions] proxy``) and one per signed-in account (``[accounts."label"] proxy``:
 its requests, token renewals and quota reads); ``"direct"`` in any of them bypasses every proxy.
-``ca_file``: extra root certificates to trust, checked to exist here (the transport's trust reads it)."""
+``ca_file``: extra root certificates to trust, checked to exist here (the transport's trust reads it).
+
+A proxy the file names that cannot be used refuses the load (the user's own setting, refused with the
+reason); one the environment names does not: it is kept as unusable (``environment_proxies``), and the
+calls it would carry fail saying so."""
 
 from __future__ import annotations
 
@@ -62,12 +66,7 @@ def network_settings(
         if not ca_file.is_file():
             raise ConfigError(f"[network].ca_file: {ca_file} is not a file")
     setting = _proxy(t.data.get("proxy"), "[network].proxy")
-    environment = EnvironmentProxies()
-    if setting is None:
-        try:
-            environment = environment_proxies(env)
-        except ValueError as exc:
-            raise ConfigError(f'{exc} (or set [network] proxy, "direct" for none)') from None
+    environment = environment_proxies(env) if setting is None else EnvironmentProxies()
     return NetworkSettings(setting, ca_file, tuple(own), environment, account_proxies=tuple(accounts))
 
 

@@ -12,6 +12,7 @@ from gateway.config.network import proxy_plan
 from gateway.config.settings import Settings
 from gateway.transport import Transport
 from gateway.transport.http1 import Http1Transport
+from gateway.transport.proxies import Proxy
 from gateway.transport.trust import tls_context
 
 log = logging.getLogger("gateway.transport")
@@ -43,5 +44,12 @@ def _tls(settings: Settings) -> ssl.SSLContext:
 
 def _say_proxy(transport: Http1Transport) -> None:
     chosen = transport.proxy_in_use()
-    if chosen.proxy is not None:  # its address only: never its user name or password
+    if isinstance(chosen.proxy, Proxy):  # its address only: never its user name or password
         log.info("providers are reached through the proxy at %s (named by the %s)", chosen.proxy.url, chosen.source)
+    for unusable in transport.unusable_proxies():  # the start goes on; the calls it would carry fail saying so
+        log.warning(
+            "%s (set in %s): the calls it would carry fail; set a proxy in Settings → Network or [network] proxy,"
+            ' or "direct"',
+            unusable.problem,
+            unusable.variable,
+        )

@@ -10,7 +10,8 @@ TLS — and nothing it must not do:
 - Host names are re-checked after resolution, so a name that resolves to a link-local or metadata
   address is refused even if it looked harmless in the config (S26).
 - Header values with line breaks are refused rather than sent (no header injection).
-- Through a proxy when the ``ProxyPlan`` says so (decided once per origin): ``tunnel.py``.
+- Through a proxy when the ``ProxyPlan`` says so (decided once per origin): ``tunnel.py``. When
+  it names an unusable one (the environment's), each connection is refused saying so.
 
 Here: connecting, writing a request and reading its response's head; the sockets and their pool
 are in ``pool.py``, reading the body within its deadlines in ``response.py``.
@@ -30,7 +31,7 @@ from gateway.redact import redact
 from gateway.transport import UpstreamRequest
 from gateway.transport.addresses import forbidden_address, parse_ip
 from gateway.transport.pool import KEEP_IDLE, Connection, Origin, Pool
-from gateway.transport.proxies import Chosen, Proxy, ProxyPlan
+from gateway.transport.proxies import Chosen, Proxy, ProxyPlan, UnusableProxy
 from gateway.transport.response import Http1Response, Watch, Watchman
 from gateway.transport.trust import tls_context
 from gateway.transport.tunnel import ProxyFailure, basic_credentials, connect_via
@@ -101,7 +102,7 @@ class Http1Transport:
             chosen = self._proxies.choose(parts.scheme, parts.hostname, port, party, account) if self._proxies else None
             proxy = chosen.proxy if chosen is not None else None
             path, auth = parts.path or "/", None
-            if proxy is not None and not proxy.socks and parts.scheme == "http":
+            if isinstance(proxy, Proxy) and not proxy.socks and parts.scheme == "http":
                 path, auth = f"http://{host_header}{path}", basic_credentials(proxy)
             cached = ((parts.scheme, parts.hostname, port, proxy), host_header, path, auth)
             if len(self._origins) < 4096:
@@ -136,7 +137,7 @@ class Http1Transport:
             watch = Watch(conn, self._watchman, provider, t.read, deadline)
             try:
                 status, keep, headers = await self._head(conn, provider)
-                if status == 407 and origin[3] is not None:  # the forwarding proxy's refusal, not the provider's
+                if status == 407 and isinstance(origin[3], Proxy):  # the forwarding proxy's refusal, not the provider's
                     raise _proxy_wants_credentials(origin[3], provider)
                 body = framing(conn.buf, request.method, status, headers)
             except BaseException:
@@ -154,6 +155,10 @@ class Http1Transport:
     def proxy_in_use(self) -> Chosen:
         """The proxy an https provider without its own setting goes through, and what said so."""
         return self._plan.in_use()
+
+    def unusable_proxies(self) -> tuple[UnusableProxy, ...]:
+        """The environment's proxies that cannot be used (each call they would carry is refused)."""
+        return self._plan.unusable
 
     @property
     def connections_in_use(self) -> int:
@@ -183,6 +188,11 @@ class Http1Transport:
 
     async def _connect(self, origin: Origin, timeout: float, provider: str) -> Connection:
         scheme, host, port, proxy = origin
+        if isinstance(proxy, UnusableProxy):
+            raise UpstreamUnreachable(
+                f'{proxy.problem}; set a proxy in Settings → Network, or "direct" (for provider {provider})',
+                provider=provider,
+            )
         if proxy is not None:
             return await self._connect_via(proxy, scheme, host, port, timeout, provider)
         try:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 
-from gateway.transport.proxies import Proxy
+from gateway.transport.proxies import Proxy, UnusableProxy
 
 _HIGH_WATER = 1 << 18  # buffered bytes at which reading from the socket pauses
 KEEP_IDLE = 15.0  # seconds a spare connection is kept; servers often close theirs after 30-75
 _MAX_IDLE_PER_ORIGIN = 256
 
-Origin = tuple[str, str, int, Proxy | None]
-"""scheme, host, port, and the proxy the connection goes through (None: directly)"""
+Origin = tuple[str, str, int, Proxy | UnusableProxy | None]
+"""scheme, host, port, and the proxy the connection goes through (None: directly; an unusable one: none is made)"""
 
 
 class Connection(asyncio.Protocol):

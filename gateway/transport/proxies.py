@@ -10,7 +10,9 @@ by the upstream's scheme, else ``all_proxy``; each in lower case before upper ca
 Python's urllib read them), unless ``no_proxy`` names the host. ``no_proxy`` follows curl and
 httpx: ``*`` for every host; a name matching itself and every name under it, with or without a
 leading dot; a ``:port`` limiting an entry to that port; an IP address or CIDR block matching
-addresses written as such in the URL (nothing is resolved).
+addresses written as such in the URL (nothing is resolved). An environment's proxy that cannot be
+used (an https:// one, a malformed value) is kept as an ``UnusableProxy`` for the scheme it was named
+for: the calls it would carry fail saying so, and nothing else stops (the app starts).
 """
 
 from __future__ import annotations
@@ -58,9 +60,19 @@ class Proxy:
 ProxySetting = Proxy | Literal["direct"]
 
 
+class BadProxy(ValueError):
+    """An address that is not a usable proxy. Its message says so to whoever wrote it; ``shown``
+    (the address without credentials) and ``reason`` say it of a value someone else set."""
+
+    def __init__(self, shown: str, said: str, reason: str = "") -> None:
+        super().__init__(f"{shown} {said}")
+        self.shown = shown
+        self.reason = reason or f"it {said}"
+
+
 def parse_proxy(text: str, *, default_scheme: str = "") -> ProxySetting:
     """``"direct"`` or a proxy's address (``http://host:port``, ``socks5://user:pw@host:port``);
-    ValueError saying what is wrong, never repeating a password. ``default_scheme``: for the
+    BadProxy saying what is wrong, never repeating a password. ``default_scheme``: for the
     environment's bare ``host:port`` values, which curl takes as http."""
     text = text.strip()
     if text.lower() == DIRECT:
@@ -70,27 +82,48 @@ def parse_proxy(text: str, *, default_scheme: str = "") -> ProxySetting:
     try:
         parts = urlsplit(text)
     except ValueError:  # its message repeats the address, password and all (NFKC, IPv6 brackets)
-        raise ValueError(f"{text.rpartition('@')[2][:60]!r} is not a proxy address") from None
+        raise BadProxy(repr(text.rpartition("@")[2][:60]), "is not a proxy address") from None
     scheme = parts.scheme.lower()
     shown = f"{scheme}://{parts.netloc.rpartition('@')[2]}" if parts.netloc else repr(text.rpartition("@")[2][:60])
     if scheme not in PROXY_SCHEMES:
-        raise ValueError(f'{shown} is not a proxy address: use http://host:port, socks5://host:port or "direct"')
+        raise BadProxy(
+            shown,
+            'is not a proxy address: use http://host:port, socks5://host:port or "direct"',
+            "only http:// and socks5:// proxies are supported",
+        )
     if not parts.hostname:
-        raise ValueError(f"{shown} has no host")
+        raise BadProxy(shown, "has no host")
     if parts.path.strip("/") or parts.query or parts.fragment:
-        raise ValueError(f"{shown} must be only scheme://host:port")
+        raise BadProxy(shown, "must be only scheme://host:port")
     try:
         port = parts.port or _DEFAULT_PORTS[scheme]
     except ValueError:
-        raise ValueError(f"{shown} has an invalid port") from None
+        raise BadProxy(shown, "has an invalid port") from None
     return Proxy(scheme, parts.hostname, port, unquote(parts.username or ""), unquote(parts.password or ""))
 
 
 @dataclass(frozen=True, slots=True)
-class Chosen:
-    """The way to one upstream: through ``proxy``, or directly (None); ``source``: what said so."""
+class UnusableProxy:
+    """A proxy the environment names that cannot be used, kept in its place so that what it was
+    named for is not silently reached directly, around a policy of "through a proxy"."""
 
-    proxy: Proxy | None
+    named_for: str  # "https", "http" or "every connection"
+    shown: str  # the value, without credentials
+    reason: str
+    variable: str = field(default="", compare=False)  # for the log only: never in words a window shows
+
+    @property
+    def problem(self) -> str:
+        """In words, safe anywhere: no variable's name, no credentials."""
+        return f"the proxy this computer names for {self.named_for} ({self.shown}) cannot be used: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Chosen:
+    """The way to one upstream: through ``proxy``, or directly (None), or nowhere (an unusable one,
+    each call refused saying why); ``source``: what said so."""
+
+    proxy: Proxy | UnusableProxy | None
     source: Source
 
 
@@ -118,9 +151,9 @@ class Bypass:
 class EnvironmentProxies:
     """What ``https_proxy``, ``http_proxy``, ``all_proxy`` and ``no_proxy`` say."""
 
-    https: Proxy | None = None
-    http: Proxy | None = None
-    all: Proxy | None = None
+    https: Proxy | UnusableProxy | None = None
+    http: Proxy | UnusableProxy | None = None
+    all: Proxy | UnusableProxy | None = None
     bypass: tuple[Bypass, ...] = ()
     bypass_all: bool = False  # no_proxy = "*"
 
@@ -133,18 +166,29 @@ class EnvironmentProxies:
             return NOBODY
         return Chosen(proxy, "environment")
 
+    @property
+    def unusable(self) -> tuple[UnusableProxy, ...]:
+        """Those that would carry some call (``no_proxy = *``: none would)."""
+        found = () if self.bypass_all else (self.https, self.http, self.all)
+        return tuple(p for p in found if isinstance(p, UnusableProxy))
+
+
+_NAMED_FOR = {"https_proxy": "https", "http_proxy": "http", "all_proxy": "every connection"}
+
 
 def environment_proxies(env: Mapping[str, str]) -> EnvironmentProxies:
-    """The environment's proxies; ValueError naming the variable that holds an unusable one."""
-    found: dict[str, Proxy | None] = {}
+    """The environment's proxies; an unusable one is kept as such (never raised: a variable set
+    for other programs must not stop the gateway, nor be gone around)."""
+    found: dict[str, Proxy | UnusableProxy | None] = {}
     for name in ("https_proxy", "http_proxy", "all_proxy"):
         variable, value = _variable(env, name)
         found[name] = None
         if value:
             try:
                 chosen = parse_proxy(value, default_scheme="http")
-            except ValueError as exc:
-                raise ValueError(f"{variable}: {exc}") from None
+            except BadProxy as exc:
+                found[name] = UnusableProxy(_NAMED_FOR[name], exc.shown, exc.reason, variable)
+                continue
             found[name] = chosen if isinstance(chosen, Proxy) else None
     entries = [e.strip().lower() for e in _variable(env, "no_proxy")[1].replace(" ", ",").split(",")]
     return EnvironmentProxies(
@@ -251,6 +295,11 @@ class ProxyPlan:
         if setting is not None:
             return Chosen(setting if isinstance(setting, Proxy) else None, "settings")
         return self._environment.choose(scheme, host, port)
+
+    @property
+    def unusable(self) -> tuple[UnusableProxy, ...]:
+        """The environment's unusable proxies, when nothing in the settings stands over them all."""
+        return self._environment.unusable if self._setting is None else ()
 
     def in_use(self) -> Chosen:
         """The proxy an https provider without its own setting goes through: what a status shows."""

@@ -13,6 +13,7 @@ from gateway.transport.proxies import (
     Proxy,
     ProxyPlan,
     ProxySetting,
+    UnusableProxy,
     environment_proxies,
     parse_proxy,
 )
@@ -122,10 +123,40 @@ def test_no_proxy(no_proxy: str, host: str, port: int, bypassed: bool) -> None:
         assert plan.choose("https", host, port) == (NOBODY if bypassed else PROXIED), (name, no_proxy, host)
 
 
-def test_an_unusable_environment_proxy_names_its_variable_not_its_password() -> None:
-    with pytest.raises(ValueError, match="HTTPS_PROXY") as refused:
-        environment_proxies({"HTTPS_PROXY": "ftp://ann:hunter22@proxy.corp"})
-    assert "hunter22" not in str(refused.value)
+def test_an_unusable_environment_proxy_is_kept_for_its_scheme_saying_why_without_the_password() -> None:
+    env = environment_proxies(
+        {"HTTPS_PROXY": "https://ann:hunter22@proxy.corp:3128", "http_proxy": "proxy.corp:99999", "NO_PROXY": ".corp"}
+    )
+    assert isinstance(env.https, UnusableProxy) and isinstance(env.http, UnusableProxy)
+    assert env.https.problem == (
+        "the proxy this computer names for https (https://proxy.corp:3128) cannot be used:"
+        " only http:// and socks5:// proxies are supported"
+    )
+    assert env.http.problem == (
+        "the proxy this computer names for http (http://proxy.corp:99999) cannot be used: it has an invalid port"
+    )
+    assert (env.https.variable, env.http.variable) == ("HTTPS_PROXY", "http_proxy")  # for the log alone
+    assert "hunter22" not in repr(env) + env.https.problem
+    plan = ProxyPlan(environment=env)
+    assert plan.choose("https", "api.groq.com", 443) == Chosen(env.https, "environment")  # not around it, directly
+    assert plan.choose("http", "10.0.0.5", 8000) == Chosen(env.http, "environment")
+    assert plan.choose("https", "api.internal.corp", 443) == NOBODY  # NO_PROXY still says what goes directly
+    assert plan.choose("http", "127.0.0.1", 8000) == NOBODY  # and loopback never goes through a proxy
+    assert plan.unusable == (env.https, env.http) and plan.in_use() == Chosen(env.https, "environment")
+    own = ProxyPlan(own={"groq": SOCKS}, environment=env, accounts={"codex:ann": DIRECT})
+    assert own.choose("https", "api.groq.com", 443, "groq") == Chosen(SOCKS, "settings")
+    assert own.choose("https", "chatgpt.com", 443, "codex", "codex:ann") == Chosen(None, "settings")
+    assert ProxyPlan(OTHER, environment=env).choose("https", "api.groq.com", 443) == Chosen(OTHER, "settings")
+    assert ProxyPlan(DIRECT, environment=env).unusable == ()
+    assert env_plan({"HTTPS_PROXY": "https://proxy.corp:3128", "NO_PROXY": "*"}).unusable == ()  # would carry none
+
+
+def test_a_working_https_proxy_is_used_when_only_the_catch_all_is_unusable() -> None:
+    env = environment_proxies({"HTTPS_PROXY": "http://proxy.corp:3128", "ALL_PROXY": "gopher://x"})
+    assert isinstance(env.all, UnusableProxy)
+    assert env.all.problem.startswith("the proxy this computer names for every connection (gopher://x)")
+    assert ProxyPlan(environment=env).choose("https", "api.groq.com", 443) == PROXIED
+    assert ProxyPlan(environment=env).choose("http", "10.0.0.5", 80) == Chosen(env.all, "environment")
 
 
 ENV = environment_proxies({"HTTPS_PROXY": "http://other.corp:8080", "NO_PROXY": "internal.corp"})

@@ -130,6 +130,26 @@ async def test_no_proxy_and_loopback_go_directly(plain_fake: FakeOpenAI) -> None
     assert len(plain_fake.requests) == 2
 
 
+async def test_an_unusable_environment_proxy_refuses_the_calls_it_was_named_for(
+    ca: TestCA, tls_fake: FakeOpenAI
+) -> None:
+    env = {"HTTPS_PROXY": f"https://ann:{PASSWORD}@proxy.corp:3128", "NO_PROXY": UPSTREAM_NAME}
+    plan = ProxyPlan(environment=environment_proxies(env))
+    transport = Http1Transport(tls=ca.client_context(), proxies=plan, resolve=_to_loopback)
+    try:
+        with pytest.raises(UpstreamUnreachable) as refused:  # not gone around directly: it names a proxy
+            await _models(transport, f"https://api.elsewhere.test:{tls_fake.port}/v1/models")
+        assert await _models(transport, f"https://{UPSTREAM_NAME}:{tls_fake.port}/v1/models") == 200  # NO_PROXY'd
+    finally:
+        await transport.aclose()
+    assert refused.value.message == (
+        "the proxy this computer names for https (https://proxy.corp:3128) cannot be used: only http:// and socks5://"
+        ' proxies are supported; set a proxy in Settings → Network, or "direct" (for provider acme)'
+    )
+    assert refused.value.provider == "acme" and PASSWORD not in repr(refused.value)
+    assert len(tls_fake.requests) == 1
+
+
 async def _to_loopback(host: str, port: int) -> list[tuple[object, ...]]:
     return [(2, 1, 6, "", ("127.0.0.1", port))]
 
