@@ -48,6 +48,8 @@ def proxy_in_use(network: NetworkStatus | None) -> str:
     """The line under the Network section: where providers' calls go now, and who said so."""
     if network is None:
         return "Shown while the gateway runs."
+    if problem := network.get("problem"):  # this computer's proxy cannot be used: calls through it fail
+        return f"Calls to providers fail: {problem}. Set a proxy here, or choose No proxy."
     proxy, source = network["proxy"], network["source"]
     if proxy is None:
         if source == "settings":

@@ -32,6 +32,16 @@ def test_the_proxy_in_use_in_words(network: NetworkStatus | None, said: str) -> 
     assert "PROXY" not in said and "http://" not in said
 
 
+def test_an_unusable_proxy_of_this_computers_is_said_with_what_to_do() -> None:
+    problem = (
+        "the proxy this computer names for https (https://proxy:3128) cannot be used:"
+        " only http:// and socks5:// proxies are supported"
+    )
+    said = proxy_in_use({"proxy": None, "source": "environment", "problem": problem})
+    assert said == f"Calls to providers fail: {problem}. Set a proxy here, or choose No proxy."
+    assert "PROXY" not in said and "Going directly" not in said
+
+
 @pytest.mark.parametrize(
     ("table", "choice", "setting"),
     [
