@@ -2,13 +2,15 @@
 a forward proxy on loopback: a proxy set in the app lands in config.toml with its user name alone
 (the password in the secret store, in no audit entry), a request goes through it with its
 credentials once saved, and the line under the section says which proxy is in use and who named
-it; "No proxy" bypasses the environment's proxy, for every provider or one; a company certificate
-is trusted once chosen, a file that is none refused in words, and removed again."""
+it (or why this computer's cannot be used); "No proxy" bypasses the environment's proxy, for every
+provider or one; a company certificate is trusted once chosen, a file that is none refused in
+words, and removed again."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -164,6 +166,27 @@ def test_no_proxy_bypasses_the_environments_proxy(
         assert "proxy =" not in config_text(app)
     finally:
         fakes.run(proxy.stop())
+
+
+def test_an_unusable_proxy_of_this_computers_is_said_and_no_proxy_gets_through(
+    qtbot: QtBot, make_app: MakeApp, cloud: FakeOpenAI, ca: TestCA, resolver: None
+) -> None:
+    app = make_app(
+        {"CLOUD_KEY": KEY, "HTTPS_PROXY": f"https://ann:{PASSWORD}@proxy.corp.example:3128"}, provider(cloud, ca)
+    )
+    page = settings_page(app, qtbot)  # the app started
+    box = page.network
+    qtbot.waitUntil(lambda: box.in_use.text().startswith("Calls to providers fail: "), timeout=WAIT)
+    assert "(https://proxy.corp.example:3128) cannot be used" in box.in_use.text()
+    assert "PROXY" not in box.in_use.text() and PASSWORD not in box.in_use.text()
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        chat(app)
+    assert refused.value.code == 502 and not cloud.requests  # not gone around the proxy, directly
+
+    box.fields.buttons["direct"].click()
+    box.apply_button.click()
+    qtbot.waitUntil(lambda: box.in_use.text() == "Going directly to providers, as set here.", timeout=WAIT)
+    assert chat(app) == 200
 
 
 def test_a_providers_own_connection_bypasses_the_proxy(
