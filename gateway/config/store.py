@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
+from gateway.config.service_address import service_address
 from gateway.config.table import Table
-from gateway.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,15 +25,12 @@ def store_settings(data: Mapping[str, Any]) -> StoreSettings:
     url = Table(data, "[store]", {"url"}).text("url")
     if url is None:
         return StoreSettings()
-    try:
-        parts = urlsplit(url)
-        password, _ = parts.password, parts.port  # a port that is not a number is found here
-    except ValueError:
-        raise ConfigError("[store].url is not an address (postgresql://user@host:port/database)") from None
-    if parts.scheme not in ("postgresql", "postgres"):
-        raise ConfigError("[store].url must be a postgresql:// address (unset: the database in the state folder)")
-    if password is not None or "password" in parse_qs(parts.query):
-        raise ConfigError(
-            "[store].url must not hold the password: the gateway reads it from the environment or the secret store"
+    return StoreSettings(
+        service_address(
+            url,
+            "[store].url",
+            ("postgresql", "postgres"),
+            "postgresql://user@host:port/database",
+            "a postgresql:// address (unset: the database in the state folder)",
         )
-    return StoreSettings(url)
+    )
