@@ -81,9 +81,10 @@ class Batcher:
 async def recorded(folder: Path, ledger: PostgresLedger, batcher: Batcher) -> journal.Journal:
     """Write what a killed process left in ``folder``'s journal, then journal on into ``batcher``.
     ``StoreError`` when the journal cannot be read; a database error when it cannot be written
-    (the journal is then left as it is)."""
-    segments, rows = journal.recover(folder)
+    (the journal is then left as it is). Its files are read, removed and opened in a thread, off
+    the event loop."""
+    segments, rows = await asyncio.to_thread(journal.recover, folder)
     if rows:
         added = await ledger.write(list(rows.values()))
         log.info("usage ledger: %d row(s) recovered from the journal", added)
-    return journal.restart(folder, segments, batcher)
+    return await asyncio.to_thread(journal.restart, folder, segments, batcher)

@@ -9,11 +9,16 @@ import asyncio
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
+from typing import Any, cast
 
 import psycopg
+import pytest
 from servers.postgres import PostgresServer, postgres_server, postgres_url  # noqa: F401 (fixtures)
 
+from gateway.store import journal
+from gateway.store.postgres.ledger import PostgresLedger
 from gateway.store.postgres.recorder import Batcher, recorded
 from gateway.store.postgres.store import PASSWORD_ENV, open_store
 
@@ -104,3 +109,24 @@ async def test_a_gateway_killed_mid_run_loses_no_answered_row_once_its_journal_i
         assert verdict.ok and verdict.checked >= ROWS // 25 + ROWS // 3 // 25
     finally:
         await store.close()
+
+
+async def test_the_journal_is_read_and_reopened_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its files are blocking I/O: a start on the loop would stall every request the process serves."""
+    threads: list[int] = []
+
+    def watched(call: Any) -> Any:
+        def run(*args: Any) -> Any:
+            threads.append(threading.get_ident())
+            return call(*args)
+
+        return run
+
+    monkeypatch.setattr(journal, "recover", watched(journal.recover))
+    monkeypatch.setattr(journal, "restart", watched(journal.restart))
+    ledger = cast(PostgresLedger, None)  # an empty journal writes nothing to the database
+    opened = await recorded(tmp_path, ledger, Batcher(ledger))
+    opened.close()
+    assert len(threads) == 2 and threading.get_ident() not in threads
