@@ -19,7 +19,7 @@ once: the lists the database kept, then those the old one held), router, aliases
 answer cache, and what the pipeline remembers of its own (the models in use that Ollama's clients
 see as running, the models whose every route failed). ``header_timeout_seconds`` and
 ``shutdown_grace_seconds`` hold until the next start; ``[subscriptions]`` endpoints the accounts
-sign in with too.
+sign in with too, and ``[shared] redis`` (said in the log: the limits' windows live there).
 """
 
 from __future__ import annotations
@@ -216,6 +216,8 @@ class GatewayServer:
             gateway, guard, handler, routes = await self._prepare(settings)
             await prepare_network(settings)  # the trust made (a bad ca_file refused) before the swap
             before, after = self.settings.server, settings.server
+            if settings.shared != self.settings.shared:
+                log.warning("[shared] redis was changed: it is used as it was until the gateway starts again")
             port, names = self.port, self._names
             if (after.host, after.port) != (before.host, before.port):
                 names = await _names_of(after.host)

@@ -165,3 +165,14 @@ async def test_lan_mode_on_the_same_port_moves_the_listener_there(
         session.post(f"http://127.0.0.1:{port}/v1/chat/completions", json=PLAIN, headers=headers) as answer,
     ):
         assert answer.status == 200
+
+
+async def test_a_changed_shared_redis_is_said_to_hold_until_the_next_start(
+    start_gateway: StartGateway, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its client and the limits' windows in it are made once: a change applied "now" must not pass in silence."""
+    server = await start_gateway('[shared]\nredis = "redis://127.0.0.1:1/0"\n')  # never asked: nothing limited
+    (tmp_path / "config0.toml").write_text("")
+    with caplog.at_level(logging.WARNING, logger="gateway"):
+        await server.reconfigure()
+    assert "[shared] redis was changed" in caplog.text
