@@ -93,10 +93,12 @@ class Lasting:
     team: Team | None = None  # team mode's Redis, when ``[shared] redis`` names one
 
     @classmethod
-    def made(cls, settings: Settings, clock: Clock, state: State | None = None) -> Lasting:
-        """Fresh, for a server over ``state`` (its database keeps the rows), or for none."""
+    def made(cls, settings: Settings, clock: Clock, state: State | None = None, alone: bool = False) -> Lasting:
+        """Fresh, for a server over ``state`` (its database keeps the rows), or for none. ``alone``:
+        a CLI command's one pipeline, which serves no client key, so joins no team (no Redis client
+        to open, and none left unclosed)."""
         health = Health(clock, settings.routing.policy)
-        team = Team.made(settings, clock, state.secrets if state is not None else None)
+        team = None if alone else Team.made(settings, clock, state.secrets if state is not None else None)
         limits = limits_for(team, clock)
         if state is None:
             return cls(Accountant(clock, limits, Metrics()), health, QuotaBook(clock, health), team=team)
@@ -187,7 +189,7 @@ def build_gateway(
 ) -> Gateway:
     """A pipeline from ``settings``: adapters, key pools, model index and sync, router, answer
     cache; over ``lasting`` (a fresh one, when none: a CLI command's single pipeline)."""
-    kept = lasting or Lasting.made(settings, clock)
+    kept = lasting or Lasting.made(settings, clock, alone=True)
     subs = settings.subscriptions
     configured = without_self(settings.providers, settings.server.port)
     adapters = [adapter(p) for p in [*configured, *subscription_providers(subs)]]

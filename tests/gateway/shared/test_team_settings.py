@@ -13,9 +13,12 @@ from gateway.clock import SystemClock
 from gateway.config.loading import load_settings
 from gateway.config.settings import Settings
 from gateway.errors import ConfigError
+from gateway.ids import RequestIds
 from gateway.pipeline.limits import Limits
 from gateway.pipeline.shared_limits import SharedLimits
 from gateway.runtime.team import Team, limits_for
+from gateway.runtime.upstream import upstream_transport
+from gateway.runtime.wiring import build_gateway
 from gateway.store.secrets import MemorySecrets
 
 
@@ -63,3 +66,12 @@ def test_without_redis_limits_stay_in_this_process(tmp_path: Path) -> None:
 def test_an_address_that_is_not_redis_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"\[shared\].redis must be a redis://, rediss:// or unix:// address"):
         settings_from(tmp_path, '[shared]\nredis = "http://127.0.0.1:6379"\n')
+
+
+async def test_a_cli_commands_one_pipeline_joins_no_team(tmp_path: Path) -> None:
+    """``models`` or ``doctor`` serve no client key: no Redis client is opened for them (and left unclosed)."""
+    settings = settings_from(tmp_path, '[shared]\nredis = "redis://127.0.0.1:1/0"\n')
+    transport = upstream_transport(settings)
+    gateway = build_gateway(settings, transport, SystemClock(), RequestIds())
+    await transport.aclose()
+    assert type(gateway.accounting.limits) is Limits
