@@ -8,6 +8,8 @@ import asyncio
 import contextlib
 import subprocess
 import sys
+import threading
+from typing import Any
 
 import psycopg
 import pytest
@@ -17,6 +19,7 @@ from servers.postgres import PostgresServer, postgres_server, postgres_url  # no
 from gateway.auth import client_keys
 from gateway.store.db import StoreError
 from gateway.store.keys import KeyRecord
+from gateway.store.postgres import store as postgres_store
 from gateway.store.postgres.schema import STEPS
 from gateway.store.postgres.store import PASSWORD_ENV, PASSWORD_SECRET, PostgresStore, open_store
 from gateway.store.seam import Event, Store
@@ -298,3 +301,20 @@ async def test_the_store_serves_on_after_its_connections_were_dropped(
         assert (await store.audit.verify()).ok
     finally:
         await store.close()
+
+
+async def test_the_store_password_is_read_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The secret store may be the keychain, whose reads block: never on the loop that serves."""
+    read_on: list[int] = []
+
+    class Keychain(MemorySecrets):
+        def get(self, name: str) -> str | None:
+            read_on.append(threading.get_ident())
+            return "kept"
+
+    async def opened(url: str, password: str | None) -> Any:
+        return password
+
+    monkeypatch.setattr(postgres_store, "open_store", opened)
+    assert await open_team_store("postgresql://ci@127.0.0.1:1/db", {}, Keychain()) == "kept"
+    assert read_on and threading.get_ident() not in read_on
