@@ -30,7 +30,9 @@ RETRY = 1.0  # seconds between tries of a batch the database refused
 
 
 class Batcher:
-    """The journal's row queue (``journal.RowQueue``) for PostgreSQL; ``run`` is its task."""
+    """The journal's row queue (``journal.RowQueue``) for PostgreSQL; ``run`` is its task. It
+    tells the journal of written rows from a thread, as SQLite's writer thread does: the journal
+    then starts and removes its files, which must not block the event loop."""
 
     def __init__(self, ledger: PostgresLedger, linger: float = LINGER, retry: float = RETRY) -> None:
         self._ledger = ledger
@@ -70,7 +72,7 @@ class Batcher:
                 continue
             for _ in batch:
                 self._rows.popleft()
-            self._done(len(batch))
+            await asyncio.to_thread(self._done, len(batch))  # the journal cuts and removes its files
 
     def stop(self) -> None:
         """``run`` writes what is queued, tries once more if it fails, and returns."""

@@ -18,6 +18,7 @@ import pytest
 from servers.postgres import PostgresServer, postgres_server, postgres_url  # noqa: F401 (fixtures)
 
 from gateway.store import journal
+from gateway.store import ledger as ledger_rows
 from gateway.store.postgres.ledger import PostgresLedger
 from gateway.store.postgres.recorder import Batcher, recorded
 from gateway.store.postgres.store import PASSWORD_ENV, open_store
@@ -130,3 +131,20 @@ async def test_the_journal_is_read_and_reopened_off_the_event_loop(
     opened = await recorded(tmp_path, ledger, Batcher(ledger))
     opened.close()
     assert len(threads) == 2 and threading.get_ident() not in threads
+
+
+async def test_the_journal_hears_of_written_rows_off_the_event_loop() -> None:
+    """Then it starts and removes its segments: file work, kept off the loop as on SQLite's writer thread."""
+
+    class Ledger:
+        async def write(self, rows: list[Any]) -> int:
+            return len(rows)
+
+    told_on: list[int] = []
+    batcher = Batcher(cast(PostgresLedger, Ledger()), linger=0)
+    batcher.when_done(ledger_rows.write, lambda rows: told_on.append(threading.get_ident()))
+    task = asyncio.create_task(batcher.run())
+    batcher.append(ledger_rows.write, "a row")
+    batcher.stop()
+    await task
+    assert told_on and threading.get_ident() not in told_on
