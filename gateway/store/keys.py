@@ -53,20 +53,27 @@ class KeyRecord:
         }
 
 
+def inserted(record: KeyRecord) -> tuple[Any, ...]:
+    """A new key's values as either back end inserts them: id, label, tier, limits, digest,
+    last4, created_at, enforce_model."""
+    limits = json.dumps(dict(record.limits))
+    return (
+        record.id,
+        record.label,
+        record.tier,
+        limits,
+        record.digest,
+        record.last4,
+        record.created_at,
+        record.enforce_model,
+    )
+
+
 def insert(conn: sqlite3.Connection, record: KeyRecord) -> None:
     conn.execute(
         "INSERT INTO client_keys (id, label, tier, limits, digest, last4, created_at, enforce_model)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            record.id,
-            record.label,
-            record.tier,
-            json.dumps(dict(record.limits)),
-            record.digest,
-            record.last4,
-            record.created_at,
-            record.enforce_model,
-        ),
+        inserted(record),
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from gateway.store.keys import KeyRecord, from_row
+from gateway.store.keys import KeyRecord, from_row, inserted
 from gateway.store.postgres.audit import append_in
 from gateway.store.seam import Event
 
@@ -71,16 +71,7 @@ class PostgresKeys:
             await conn.execute(
                 "INSERT INTO client_keys (id, label, tier, limits, digest, last4, created_at, enforce_model)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    record.id,
-                    record.label,
-                    record.tier,
-                    json.dumps(dict(record.limits)),
-                    record.digest,
-                    record.last4,
-                    record.created_at,
-                    record.enforce_model,
-                ),
+                inserted(record),
             )
             await append_in(conn, event)
             await conn.execute(_NOTIFY, (record.id,))
