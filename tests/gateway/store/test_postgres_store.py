@@ -316,5 +316,6 @@ async def test_the_store_password_is_read_off_the_event_loop(monkeypatch: pytest
         return password
 
     monkeypatch.setattr(postgres_store, "open_store", opened)
-    assert await open_team_store("postgresql://ci@127.0.0.1:1/db", {}, Keychain()) == "kept"
+    given: object = await open_team_store("postgresql://ci@127.0.0.1:1/db", {}, Keychain())  # what opened got
+    assert given == "kept"
     assert read_on and threading.get_ident() not in read_on
