@@ -12,6 +12,8 @@ from pathlib import Path
 
 from conftest import free_ports
 
+from servers import end_process
+
 BINARY = "nginx"
 DEPLOY_CONF = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
 COMPOSE_NAMES = ("gateway-1:11488", "gateway-2:11488")
@@ -90,11 +92,5 @@ class Nginx:
         return [line.split(" upstream=", 1)[1].split(" status=", 1)[0] for line in lines if " upstream=" in line]
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        end_process(self._process)
         self._process = None

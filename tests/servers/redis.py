@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from servers import end_process
+
 BINARY = "redis-server"
 
 
@@ -66,13 +68,7 @@ class RedisServer:
             return False
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        end_process(self._process)
         self._process = None
 
 
