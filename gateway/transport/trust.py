@@ -72,7 +72,8 @@ def _make(ca_file: Path | None) -> ssl.SSLContext:
         if why_not:
             log.warning("the system's trust store cannot be used (%s): certifi's bundle instead", why_not)
         else:
-            log.info("verifying upstream certificates against the system's trust store")
+            # the usual case: not among a start's few lines (a busy port is one line); --self-test names it
+            log.debug("verifying upstream certificates against the system's trust store")
     if ca_file is not None:
         try:
             context.load_verify_locations(cafile=str(ca_file))

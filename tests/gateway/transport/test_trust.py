@@ -78,7 +78,7 @@ def fresh(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> 
     """No context made yet in this process (each test makes its own), its log captured."""
     monkeypatch.setattr(trust_module, "_MADE", {})
     monkeypatch.setattr(trust_module, "_SOURCE", [])
-    caplog.set_level(logging.INFO, "gateway.transport")
+    caplog.set_level(logging.DEBUG, "gateway.transport")
     return caplog
 
 
