@@ -131,3 +131,18 @@ def test_store_benchmark_runs_on_both_back_ends() -> None:
     rows = [line[:22].strip() for line in result.stdout.splitlines()[1:]]
     assert rows == ["sqlite", "postgres, 1 gateway", "postgres, 2 gateways"], result.stdout
     assert all(float(figure) > 0 for line in result.stdout.splitlines()[1:] for figure in line[22:].split())
+
+
+def test_clients_benchmark_measures_every_client_on_every_point() -> None:
+    bench = Path(__file__).with_name("bench_clients.py")
+    result = subprocess.run([sys.executable, str(bench), "--quick"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()[2:]]
+    assert {(r[0], r[1], r[2], r[3]) for r in rows} == {
+        (scheme, mode, conc, client)
+        for scheme in ("http", "https")
+        for mode in ("json", "stream")
+        for conc in ("1", "16")
+        for client in ("ours", "httpx", "aiohttp")
+    }, result.stdout
+    assert all(float(r[4]) > 0 and float(r[5]) > 0 for r in rows)
