@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.colours import BAD
+from app.windows.widgets.error_label import error_label
 
 Budgets = dict[str, float]  # limit name (dollars_per_day, dollars_per_month) -> dollars
 MOST = 1e9  # dollars: the gateway takes no bigger budget (and none is meant)
@@ -78,10 +78,7 @@ class BudgetsDialog(QDialog):
         about.setObjectName("muted")
         about.setWordWrap(True)
         layout.addWidget(about)
-        self.error = QLabel()
-        self.error.setStyleSheet(f"color: {BAD};")
-        self.error.setWordWrap(True)
-        self.error.hide()
+        self.error = error_label()
         layout.addWidget(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText(act)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.colours import BAD
+from app.windows.widgets.error_label import error_label
 from gateway import RuleDoc, rule_doc
 
 
@@ -60,10 +60,7 @@ class RuleDialog(QDialog):
         row.addWidget(remove)
         form.addRow("", row)
         layout.addLayout(form)
-        self.said = QLabel()
-        self.said.setStyleSheet(f"color: {BAD};")
-        self.said.setWordWrap(True)
-        self.said.hide()
+        self.said = error_label()
         layout.addWidget(self.said)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
