@@ -22,6 +22,7 @@ log = logging.getLogger("gateway.store")
 # A key's id on this channel, sent by the database when the change to it commits.
 _NOTIFY = "SELECT pg_notify('switchboard_client_keys', %s)"
 RECONNECT = 1.0  # seconds before listening again after the connection was lost
+CONNECT_TIMEOUT = 10  # seconds a connection to listen on may take
 
 
 class PostgresKeys:
@@ -38,7 +39,9 @@ class PostgresKeys:
         connection of its own."""
         while True:
             try:
-                connecting = psycopg.AsyncConnection.connect(self._conninfo, autocommit=True, **self._kwargs)
+                connecting = psycopg.AsyncConnection.connect(
+                    self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT, **self._kwargs
+                )  # a database that takes the connection and never answers is given up on, then tried again
                 async with await connecting as conn:
                     await conn.execute("LISTEN switchboard_client_keys")
                     changed(None)
