@@ -37,28 +37,34 @@ HEADERS = {"Accept": "application/json, application/octet-stream", "User-Agent":
 PIECE = 1 << 18  # bytes written (and hashed) per trip to a worker thread
 
 
-def update_client(
-    transport: httpx.AsyncBaseTransport | None = None, network: NetworkSettings | None = None
+def network_client(
+    transport: httpx.AsyncBaseTransport | None = None, network: NetworkSettings | None = None, **options: Any
 ) -> httpx.AsyncClient:
-    """A client for one check or one download. Redirects are followed (release files live behind
-    one), and every hop of them must be HTTPS, not only the first. ``transport``: tests'.
-    ``network``: the settings' proxy, as the gateway's upstreams use it — ``[network] proxy`` when
-    set ("direct": none, not even the environment's), else the environment's (httpx reads it)."""
+    """A client that reaches beyond this computer as the gateway's upstreams do. ``transport``:
+    tests'. ``network``: the settings' proxy — ``[network] proxy`` when set ("direct": none, not
+    even the environment's), else the environment's (httpx reads it) — and the certificates trusted."""
     setting = network.proxy if network is not None else None
-
-    async def over_https(request: httpx.Request) -> None:
-        check_address(str(request.url))
-
     return httpx.AsyncClient(
         transport=transport,
         proxy=_with_credentials(setting) if isinstance(setting, Proxy) else None,
         trust_env=setting is None,
         verify=tls_context(network.ca_file if network is not None else None),  # as the gateway's upstreams trust
-        follow_redirects=True,
         timeout=TIMEOUT,
         headers=HEADERS,
-        event_hooks={"request": [over_https]},
+        **options,
     )
+
+
+def update_client(
+    transport: httpx.AsyncBaseTransport | None = None, network: NetworkSettings | None = None
+) -> httpx.AsyncClient:
+    """A client for one check or one download. Redirects are followed (release files live behind
+    one), and every hop of them must be HTTPS, not only the first."""
+
+    async def over_https(request: httpx.Request) -> None:
+        check_address(str(request.url))
+
+    return network_client(transport, network, follow_redirects=True, event_hooks={"request": [over_https]})
 
 
 def _with_credentials(proxy: Proxy) -> httpx.Proxy:

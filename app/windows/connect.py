@@ -3,8 +3,9 @@ here with one click — whether each is installed and set up, "Set up…" (which
 gateway serves; a client key made for it where the gateway asks for one), "Restore" (the tool's own
 settings back exactly), and a test request in that tool's own protocol with its answer shown. The
 rest (the SDKs, curl) get settings ready to copy; Cursor, which cannot reach this computer, is
-said to be so. The files are written on a worker thread, through the gateway's set-up door (the
-one the command line uses)."""
+said to be so. Where Settings names a team's gateway, the tools are set up for its address and
+client key instead of this computer's (app/team.py). The files are written on a worker thread,
+through the gateway's set-up door (the one the command line uses)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from app.colours import BAD, GOOD, IDLE
 from app.gateway_host import NotServing
 from app.icons import dot
 from app.tasks import spawn
+from app.team import Team, read_team
 from app.tool_check import check
 from app.viewmodels.snippets import DEFAULT_URL, KEY_PLACEHOLDER, Snippet, snippets
 from app.viewmodels.tool_check import probe
@@ -38,6 +40,10 @@ from gateway import CreatedKey, ModelRow, StatusDocument, ToolPlaces, ToolSetup,
 AUTO = "auto"
 ERROR_STYLE = f"color: {BAD};"
 MOST_LINES = 16  # a longer snippet scrolls in its box
+KEYS_NOTE = (
+    "This gateway asks every caller for a client key: make one under Settings, Client keys, and put it "
+    f"in place of {KEY_PLACEHOLDER}. Set up makes one by itself."
+)
 
 
 def state_words(state: ToolState) -> str:
@@ -62,6 +68,7 @@ class ConnectPage(Page):
         super().__init__(context)
         self._places = places  # tests' temporary home; else this user's, in the state folder of now
         self._keys_needed = False
+        self._team: Team | None = None  # a team's gateway the tools use instead of this one, as saved
         self._filled_url = ""
         self._snippets: list[Snippet] = []
         self._states: dict[str, ToolState] = {}  # by the tool's name
@@ -75,6 +82,11 @@ class ConnectPage(Page):
             "first, and Restore puts them back exactly. For the others, copy their settings from here."
         )
         intro.setWordWrap(True)
+        self.team_line = QLabel()
+        self.team_line.setObjectName("notice")
+        self.team_line.setWordWrap(True)
+        self.team_line.hide()
+        self.layout_.addWidget(self.team_line)
         self.layout_.addWidget(intro)
         body = QHBoxLayout()
         self.tools = QListWidget()
@@ -123,10 +135,7 @@ class ConnectPage(Page):
         self.text.setReadOnly(True)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         right.addWidget(self.text)
-        self.key_note = QLabel(
-            f"This gateway asks every caller for a client key: make one under Settings, Client keys, and put it "
-            f"in place of {KEY_PLACEHOLDER}. Set up makes one by itself."
-        )
+        self.key_note = QLabel(KEYS_NOTE)
         self.key_note.setWordWrap(True)
         self.key_note.hide()
         right.addWidget(self.key_note)
@@ -142,7 +151,14 @@ class ConnectPage(Page):
 
     @property
     def url(self) -> str:
+        """The gateway the tools are set up for: the team's where one is saved, else this computer's."""
+        if self._team is not None:
+            return self._team.url
         return (self.context.host.url or DEFAULT_URL).rstrip("/")
+
+    @property
+    def keys_needed(self) -> bool:
+        return self._team is not None or self._keys_needed
 
     def _setup(self) -> ToolSetup:
         return ToolSetup(self._places or ToolPlaces.for_user(self.context.setup.paths.data_dir))
@@ -150,7 +166,7 @@ class ConnectPage(Page):
     def _fill(self) -> None:
         current = self.tools.currentRow()
         self._filled_url = self.url
-        self._snippets = snippets(self.url, KEY_PLACEHOLDER if self._keys_needed else None)
+        self._snippets = snippets(self.url, KEY_PLACEHOLDER if self.keys_needed else None)
         if self.tools.count() != len(self._snippets):
             self.tools.clear()
             self.tools.addItems([s.tool for s in self._snippets])
@@ -172,7 +188,7 @@ class ConnectPage(Page):
         self._fit_text(snippet.text)
         self.text.setVisible(bool(snippet.text))
         self.copy_button.setVisible(bool(snippet.text))
-        self.key_note.setVisible(self._keys_needed and bool(snippet.text))
+        self.key_note.setVisible(self.keys_needed and bool(snippet.text))
         state = self._states.get(snippet.tool)
         self.setup_box.setVisible(state is not None)
         if state is not None:
@@ -195,6 +211,24 @@ class ConnectPage(Page):
             self.tools.setCurrentRow(names.index(tool))
 
     def shown(self) -> None:
+        """The team's gateway, if any, read again (Settings may have changed it), then the tools' states."""
+        setup = self.context.setup
+        self.context.tasks.run_blocking(lambda: read_team(setup)[0], self._got_team, self._no_team, self)
+
+    def _got_team(self, team: Team | None) -> None:
+        self._team = team
+        self.team_line.setText(f"Your tools use the team's gateway at {team.url}." if team is not None else "")
+        self.team_line.setVisible(team is not None)
+        self.key_note.setText(
+            f"Put the team's client key in place of {KEY_PLACEHOLDER}. Set up puts it in by itself."
+            if team is not None
+            else KEYS_NOTE
+        )
+        self._fill()
+        self.refresh_tools()
+
+    def _no_team(self, message: str) -> None:
+        """The settings cannot be read (the pages say why): the tools as they were."""
         self.refresh_tools()
 
     def show_status(self, status: StatusDocument | None) -> None:
@@ -240,7 +274,7 @@ class ConnectPage(Page):
         if not state["uses_model"]:
             self._with_key(state, AUTO)
             return
-        if self.context.host.serving:
+        if self.context.host.serving and self._team is None:  # the team's models are the team's to say
             self.ask(lambda control: control.models(), lambda rows: self._ask_model(state, rows), lambda m: None)
         else:
             self._ask_model(state, [])
@@ -262,7 +296,11 @@ class ConnectPage(Page):
         dialog.open()
 
     def _with_key(self, state: ToolState, model: str) -> None:
-        """Where the gateway asks every caller for a key, one is made for the tool first."""
+        """Where the gateway asks every caller for a key, one is made for the tool first; a team's
+        gateway's is the one saved for it."""
+        if self._team is not None:
+            self._write(state, model, self._team.key)
+            return
         if not self._keys_needed:
             self._write(state, model, None)
             return
@@ -277,13 +315,14 @@ class ConnectPage(Page):
         self.ask(lambda control: control.create_key(state["name"], "standard", {}, ACTOR), made)
 
     def _write(self, state: ToolState, model: str, key: str | None) -> None:
-        setup, target = self._setup(), ToolTarget(self.url, key, model)
+        setup, target, team = self._setup(), ToolTarget(self.url, key, model), self._team is not None
         self.say(f"Setting up {state['name']}…")
 
         def done(new: ToolState) -> None:
             self._models[new["id"]] = model
             chosen = f" with the model {model}" if new["uses_model"] else ""
-            self.say(f"{new['name']} now uses Switchboard{chosen}. Restore puts its own settings back.")
+            where = "the team's gateway" if team else "Switchboard"
+            self.say(f"{new['name']} now uses {where}{chosen}. Restore puts its own settings back.")
             self._updated(new)
             self.test()
 
@@ -330,35 +369,13 @@ class ConnectPage(Page):
         spawn(self._test(state["name"], state["id"], model), owner=self)
 
     async def _test(self, name: str, tool_id: str, model: str) -> None:
-        key = self._client_keys.get(tool_id)
-        if key is None and self._keys_needed:  # the tool's own was made in an earlier session: the app's stands in
+        key = self._team.key if self._team is not None else self._client_keys.get(tool_id)
+        if (
+            key is None and self._keys_needed and self._team is None
+        ):  # the tool's own was made in an earlier session: the app's stands in
             with contextlib.suppress(NotServing):  # not running: the test says so
                 key = await self.context.tasks.ask(lambda control: control.app_key())
         ok, said = await check(self.url, tool_id, probe(tool_id, model, key))
         if self.result.property("tool") == name:
             self.result.setStyleSheet("" if ok else ERROR_STYLE)
             self.result.setText(said)
-
-
-def restore_all_tools(page: Page) -> QMessageBox:
-    """Settings' "Restore tool settings", after asking: every tool's file Switchboard changed, put back."""
-
-    def restore() -> None:
-        setup = ToolSetup(ToolPlaces.for_user(page.context.setup.paths.data_dir))
-
-        def done(restored: list[str]) -> None:
-            if restored:
-                files = "one file" if len(restored) == 1 else f"{len(restored)} files"
-                page.say(f"Every tool Switchboard set up has its own settings back ({files} put back).")
-            else:
-                page.say("Switchboard has not changed any tool's settings, so there is nothing to put back.")
-
-        page.context.tasks.run_blocking(setup.restore_all, done, lambda m: page.say(m, error=True), page)
-
-    return confirm(
-        page,
-        "Restore every tool's own settings?",
-        "The tools Switchboard set up stop using it and go back to the settings they had before.",
-        restore,
-        act="Restore",
-    )

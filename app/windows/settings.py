@@ -1,6 +1,7 @@
 """Settings: where the gateway listens (port, LAN mode with its client keys, keys on this
-computer too), start at login, theme, log level, the data folder and the network (proxy, company
-certificate: app/windows/network_settings.py). Everything lands in the settings file through the
+computer too), start at login, theme, log level, the data folder, the network (proxy, company
+certificate: app/windows/network_settings.py) and a team's gateway for the tools (its key in the
+secret store: app/windows/team_settings.py). Everything lands in the settings file through the
 gateway's admin door: checked the way a start reads it, applied to the running gateway and
 audited, or refused with the reason. Moving the data folder stops the gateway while everything
 moves, then starts it from the new place."""
@@ -38,12 +39,13 @@ from app.viewmodels.settings import (
 )
 from app.viewmodels.table import Column, field, stamp
 from app.windows.confirm import confirm
-from app.windows.connect import restore_all_tools
 from app.windows.key_budget import change_budget
 from app.windows.key_dialog import Budgets, KeyDialog, NewKeyDialog, budgets_text
 from app.windows.network_settings import NetworkBox
 from app.windows.page import ACTOR, Context, Edited, Page, bring_into_view, fit_rows, table
 from app.windows.passphrase_dialog import PassphraseDialog, set_aside_secrets
+from app.windows.restore_tools import restore_all_tools
+from app.windows.team_settings import TeamBox
 from app.windows.updates_box import UpdatesBox
 from app.windows.widgets.elided_label import ElidedLabel
 from gateway import LOG_LEVELS, MOVABLE, ClientKey, Control, CreatedKey, Fix, StatusDocument, secrets_place
@@ -166,6 +168,8 @@ class SettingsPage(Page):
         self.layout_.addWidget(here)
         self.network = NetworkBox(self)  # the proxy and a company certificate
         self.layout_.addWidget(self.network)
+        self.team = TeamBox(self)  # the team's gateway the tools use instead of this one
+        self.layout_.addWidget(self.team)
         self.updates = UpdatesBox(context.updater, self.change_config)
         self.layout_.addWidget(self.updates)
 
@@ -176,6 +180,7 @@ class SettingsPage(Page):
             self.context.setup.config, self._config, lambda m: self.say(m, error=True), self
         )
         self.context.tasks.run_blocking(self.context.setup.secrets, self._secrets, self.secrets.setText, self)
+        self.team.read()
         self.autostart.blockSignals(True)
         self.autostart.setChecked(self.context.autostart.enabled())
         self.autostart.blockSignals(False)

@@ -71,6 +71,7 @@ variables that hold its keys (``api_key_env``), and keys found there stay in mem
     [app]                         # the tray app's own
     theme = "system"              # follow the desktop, or "light" / "dark"
     check_updates = true          # ask the release feed daily (update_feed, update_key: see README)
+    team_gateway = "https://switchboard.corp.example"  # the tools use the team's (its client key: secret store)
 
     [providers.mybox]             # any other OpenAI-compatible server
     kind = "openai-compatible"
@@ -250,7 +251,10 @@ def _choice(t: Table, key: str, choices: tuple[str, ...]) -> str | None:
 
 
 def _app(data: Mapping[str, Any]) -> AppSettings:
-    t = Table(data, "[app]", {"theme", "check_updates", "update_feed", "update_key"})
+    t = Table(data, "[app]", {"theme", "check_updates", "update_feed", "update_key", "team_gateway"})
+    team = t.text("team_gateway") or ""
+    if team and (urlsplit(team).scheme not in ("http", "https") or not urlsplit(team).hostname):
+        raise ConfigError("[app].team_gateway must be an http:// or https:// address")
     feed = t.text("update_feed") or ""
     if feed:
         parts = urlsplit(feed)
@@ -267,6 +271,7 @@ def _app(data: Mapping[str, Any]) -> AppSettings:
         check_updates=AppSettings().check_updates if check is None else check,
         update_feed=feed,
         update_key=key,
+        team_gateway=team,
     )
 
 

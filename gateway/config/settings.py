@@ -92,6 +92,7 @@ class AppSettings:
     check_updates: bool = True  # the app asks the release feed for a newer release, daily
     update_feed: str = ""  # the release feed's address ("": the project's GitHub releases)
     update_key: str = ""  # base64 Ed25519 public key releases are signed with ("": the one built in)
+    team_gateway: str = ""  # a team's gateway the tools are set up to use ("": this computer's)
 
 
 @dataclass(frozen=True, slots=True)
