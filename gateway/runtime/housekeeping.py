@@ -50,9 +50,9 @@ class Housekeeping:
                 await state.keys.refresh()
                 if accounts is not None:
                     await accounts.refresh()
+                await state.keys.write_used()
             except Exception:
-                log.exception("could not reload the client keys or accounts")
-            state.keys.flush_used()
+                log.exception("could not reload the client keys or accounts, or write when keys were last used")
             since_summary += KEYS_REFRESH
             since_quota += KEYS_REFRESH
             if since_summary >= SUMMARY_INTERVAL:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Callable
 from functools import partial
 from typing import Unpack
@@ -51,6 +52,7 @@ from gateway.runtime.wiring import ServerOptions, build_gateway, carry_over, com
 from gateway.store import accounts as account_rows
 from gateway.store.db import StoreError
 from gateway.store.secrets import described, encrypting_hint
+from gateway.store.team import TeamStore, open_team_store
 from gateway.transport.addresses import is_loopback, is_wildcard, own_names
 
 __all__ = ["GatewayServer", "ListenError"]
@@ -68,6 +70,9 @@ class GatewayServer:
         self._settings_file = options.get("settings_file")
         self._folder_lock = options.get("folder_lock")
         self._reload = options.get("reload")
+        self._environ = options.get("environ") or os.environ
+        self._team_store: TeamStore | None = None  # [store] url's database, opened at start on the event loop
+        self._watching: asyncio.Task[None] | None = None  # its announcements of changed client keys
         self.state: State | None = parts.state
         self.accounts = parts.accounts
         self.flows = parts.flows
@@ -123,7 +128,11 @@ class GatewayServer:
         server, state = self.settings.server, self.state
         try:
             self._open_state()
+            await self._join_team()
+            if problem := _open_without_keys(self.settings, self.state):
+                raise ListenError(problem, fix=Fix("add_client_key"))
         except ListenError:
+            await self._leave_team()
             if state is not None:
                 await asyncio.to_thread(state.close)
                 self.state = None
@@ -147,10 +156,10 @@ class GatewayServer:
             if state.secrets.kind in ("file", "memory"):  # S31: never silent about where secrets went
                 where = described(state.secrets.kind, state.secrets.where)
                 log.warning("secrets are kept in %s%s", where, encrypting_hint(state.secrets.kind))
-            if self.settings.store.url is not None:  # said, not silently ignored, until serve runs on it
+            if self.settings.store.url is not None:  # said, not silently ignored, until serve runs on all of it
                 log.warning(
-                    "[store] url is set, but this version serves client keys, the ledger and the audit log from its"
-                    " own state folder; only report, usage and audit read the shared database"
+                    "[store] url is set: client keys (and their changes' audit events) are the team database's,"
+                    " but this version keeps the ledger and the rest of the audit log in its own state folder"
                 )
             assert self.identity is not None
             accountant = self._parts.lasting.accountant
@@ -177,8 +186,38 @@ class GatewayServer:
             restore(self.gateway, state, self.settings, clock)
             if self.accounts is not None:
                 self.accounts.load()
-        if problem := _open_without_keys(self.settings, state):
-            raise ListenError(problem, fix=Fix("add_client_key"))
+
+    async def _join_team(self) -> None:
+        """With ``[store] url``: the team's database opened, its client keys served (each change any
+        gateway makes heard at once); ``ListenError`` saying why it cannot be used."""
+        url, state = self.settings.store.url, self.state
+        if url is None or state is None:
+            return
+        try:
+            self._team_store = await open_team_store(url, self._environ, state.secrets)
+            await state.keys.join(self._team_store.keys, await self._team_store.keys.pepper())
+        except StoreError as exc:
+            raise ListenError(str(exc)) from None
+        except Exception as exc:  # the driver's own errors: the database went away after it was opened
+            raise ListenError(f"cannot read the client keys from the team's database: {exc}") from None
+        self._watching = asyncio.create_task(self._team_store.keys.watch(state.keys.heard), name="client-keys-watch")
+
+    async def _leave_team(self) -> None:
+        """The team's database closed, after the keys' last-used times are written to it."""
+        if self._watching is not None:
+            self._watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watching
+            self._watching = None
+        if (store := self._team_store) is not None:
+            self._team_store = None
+            if self.state is not None:
+                try:
+                    await self.state.keys.write_used()
+                except Exception:
+                    log.exception("when client keys were last used was not written")
+                await self.state.keys.leave()
+            await store.close()
 
     def _surface(self, settings: Settings, gateway: Gateway) -> tuple[Guard, Handler, Router]:
         """The HTTP surface over ``gateway``, its guard not yet told the port."""
@@ -302,6 +341,7 @@ class GatewayServer:
         await self._parts.transport.aclose()
         if self._parts.lasting.team is not None:
             await self._parts.lasting.team.close()
+        await self._leave_team()
         if self.state is not None:
             if self._housekeeping is not None:
                 self._housekeeping.summarise()

@@ -5,14 +5,32 @@ desktop install, which lacks it, never loads it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from gateway.store.db import StoreError
-from gateway.store.seam import Store
+from gateway.store.seam import KeyStore, Store
 from gateway.store.secrets import SecretStore
 
 
-async def open_team_store(url: str, env: Mapping[str, str], secrets: SecretStore) -> Store:
+class WatchedKeys(KeyStore, Protocol):
+    async def watch(self, changed: Callable[[str | None], None]) -> None:
+        """``changed(key_id)`` as any gateway changes a key; ``changed(None)``: read them all. Until cancelled."""
+        ...
+
+    async def pepper(self) -> bytes:
+        """The pepper the team's key digests are made with (each gateway's secret store has its own)."""
+        ...
+
+
+class TeamStore(Store, Protocol):
+    """The store several gateways share: its keys' changes are announced."""
+
+    @property
+    def keys(self) -> WatchedKeys: ...
+
+
+async def open_team_store(url: str, env: Mapping[str, str], secrets: SecretStore) -> TeamStore:
     """The shared store at ``url`` (``[store] url``), connected and migrated; ``StoreError`` why not.
     The password is read from ``secrets`` (the keychain) in a thread, off the event loop."""
     try:

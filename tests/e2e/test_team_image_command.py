@@ -75,7 +75,8 @@ async def test_the_images_command_serves_the_team_settings(
         SWITCHBOARD_SECRETS_PASSPHRASE_FILE=str(passphrase),
         SWITCHBOARD_STORE_PASSWORD=postgres_server.password,
     )
-    code, made = await run(sys.executable, "-m", "gateway", "keys", "create", "--label", "team", env=env)
+    create = ["keys", "--config", str(tmp_path / "config.toml"), "create", "--label", "team"]  # the team's settings
+    code, made = await run(sys.executable, "-m", "gateway", *create, env=env)  # so into the team's database
     assert code == 0, made
     found = re.search(r"sk-sb-\S+", made)
     assert found is not None, made

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ log = logging.getLogger("gateway.store")
 
 # A key's id on this channel, sent by the database when the change to it commits.
 _NOTIFY = "SELECT pg_notify('switchboard_client_keys', %s)"
+PEPPER = "client-key-pepper"
 RECONNECT = 1.0  # seconds before listening again after the connection was lost
 CONNECT_TIMEOUT = 10  # seconds a connection to listen on may take
 
@@ -50,6 +52,18 @@ class PostgresKeys:
             except (psycopg.Error, OSError) as exc:
                 log.warning("client keys: lost the database's notices (%s); listening again", exc)
             await asyncio.sleep(reconnect)
+
+    async def pepper(self) -> bytes:
+        """The team's key-hashing pepper: made by the first gateway to ask, the same for all after."""
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO team_secrets (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING",
+                (PEPPER, secrets.token_bytes(32)),
+            )
+            cursor = await conn.execute("SELECT value FROM team_secrets WHERE name = %s", (PEPPER,))
+            row = await cursor.fetchone()
+            assert row is not None  # inserted above, or by whoever came first
+            return bytes(row[0])
 
     async def load(self) -> list[KeyRecord]:
         async with self._pool.connection() as conn:

@@ -156,6 +156,14 @@ STEPS: tuple[str, ...] = (
         PRIMARY KEY (label, "window")
     );
     """,
+    # 6: the team's client-key pepper, made once by the first gateway to ask: a key made on one
+    # gateway must hash alike on every other (each keeps its own secret store)
+    """
+    CREATE TABLE team_secrets (
+        name   TEXT PRIMARY KEY,
+        value  BYTEA NOT NULL
+    );
+    """,
 )
 
 _VERSIONS = """
