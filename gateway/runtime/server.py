@@ -104,11 +104,14 @@ class GatewayServer:
         return self._live.routes if self._live is not None else None
 
     def _ready_checks(self) -> dict[str, Check]:
-        """What ``/health/ready`` asks: the database reads, and team mode's Redis answers."""
+        """What ``/health/ready`` asks: the database reads (the team's PostgreSQL when it is the
+        store), and team mode's Redis answers."""
         checks: dict[str, Check] = {}
         if (state := self.state) is not None:
 
             async def database() -> bool:
+                if self._team_store is not None:
+                    return await self._team_store.answers()
                 return bool(await state.db.read(lambda conn: conn.execute("SELECT 1").fetchone()))
 
             checks["database"] = database

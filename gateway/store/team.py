@@ -24,10 +24,14 @@ class WatchedKeys(KeyStore, Protocol):
 
 
 class TeamStore(Store, Protocol):
-    """The store several gateways share: its keys' changes are announced."""
+    """The store several gateways share: its keys' changes are announced, and it can be asked whether it answers."""
 
     @property
     def keys(self) -> WatchedKeys: ...
+
+    async def answers(self) -> bool:
+        """Whether the database answers a query now (``/health/ready``)."""
+        ...
 
 
 async def open_team_store(url: str, env: Mapping[str, str], secrets: SecretStore) -> TeamStore:

@@ -15,6 +15,7 @@ from conftest import FAKE_KEY, StartGateway, provider_table
 from fakes.openai_upstream import FakeOpenAI
 from servers.postgres import PostgresServer, postgres_server, postgres_url  # noqa: F401 (fixtures)
 
+from gateway.runtime.server import GatewayServer
 from gateway.store.postgres.store import PASSWORD_SECRET
 from gateway.store.secrets import MemorySecrets
 
@@ -75,6 +76,9 @@ async def test_a_key_made_on_one_gateway_is_taken_by_the_other_at_once_and_once_
         assert await _models(session, two, key) == 401
         await _within(AT_ONCE, lambda: _ok(session, one, key, 401))
 
+        async with session.get(f"{one}/health/ready") as response:
+            assert response.status == 200
+
     async with await psycopg.AsyncConnection.connect(postgres_url, password=postgres_server.password) as conn:
         cursor = await conn.execute("SELECT action FROM audit ORDER BY seq")
         actions = [row[0] for row in await cursor.fetchall()]
@@ -88,3 +92,28 @@ async def _limits_seen(session: aiohttp.ClientSession, url: str, limits: dict[st
 
 async def _ok(session: aiohttp.ClientSession, url: str, key: str, status: int) -> bool:
     return await _models(session, url, key) == status
+
+
+async def test_ready_asks_the_teams_database(
+    start_gateway: StartGateway,
+    upstream: FakeOpenAI,
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+) -> None:
+    secrets = MemorySecrets()
+    secrets.set(PASSWORD_SECRET, postgres_server.password)
+    gateway: GatewayServer = await start_gateway(f'[store]\nurl = "{postgres_url}"\n', secrets=secrets)
+    assert await _ready(gateway.url) == 200
+    name = postgres_url.rsplit("/", 1)[1]
+    async with await psycopg.AsyncConnection.connect(
+        postgres_server.url(), password=postgres_server.password, autocommit=True
+    ) as conn:  # the database taken away from under it: its connections ended, new ones refused
+        await conn.execute("ALTER DATABASE " + name + " ALLOW_CONNECTIONS false")
+        await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        assert await _ready(gateway.url) == 503  # the state folder's SQLite answers all the same
+        await conn.execute("ALTER DATABASE " + name + " ALLOW_CONNECTIONS true")
+
+
+async def _ready(url: str) -> int:
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/health/ready") as response:
+        return response.status

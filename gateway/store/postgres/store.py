@@ -29,6 +29,7 @@ log = logging.getLogger("gateway.store")
 
 PASSWORD_ENV = "SWITCHBOARD_STORE_PASSWORD"
 PASSWORD_SECRET = "store-password"
+ANSWER_TIMEOUT = 2.0  # seconds a readiness probe waits for a connection before the database counts as down
 
 
 def store_password(env: Mapping[str, str], secrets: SecretStore) -> str | None:
@@ -70,6 +71,14 @@ class PostgresStore:
     @property
     def accounts(self) -> PostgresAccounts:
         return self._accounts
+
+    async def answers(self) -> bool:
+        try:
+            async with self._pool.connection(timeout=ANSWER_TIMEOUT) as conn:
+                await conn.execute("SELECT 1")
+        except (psycopg.Error, PoolTimeout, OSError):
+            return False
+        return True
 
     async def close(self) -> None:
         await self._pool.close()
