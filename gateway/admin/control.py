@@ -43,6 +43,7 @@ from gateway.store.audit import AuditEntry, VerdictDoc
 from gateway.store.keys import ClientKey
 from gateway.store.ledger import NamedSpanTotals, NamedTotals, RecentRow, SpanTotals
 from gateway.store.provider_keys import stored_keys
+from gateway.store.seam import LedgerReads
 from gateway.store.sqlite_store import SqliteAuditReads, SqliteLedgerReads
 
 T = TypeVar("T")
@@ -75,7 +76,9 @@ class Control:
         settings_file: SettingsFile | None = None,
         *,
         apply: Apply | None = None,
+        ledger: LedgerReads | None = None,
     ) -> None:
+        """``ledger``: where usage is read, when not the state folder's database (a team's)."""
         self.gateway = gateway
         self.state = state
         self.identity = identity
@@ -96,7 +99,7 @@ class Control:
         self._servers = Servers(lambda: self.gateway, self._provider_keys, self.settings_edits)
         self._client_keys = ClientKeys(state) if state is not None else None
         self._usage = (
-            Usage(SqliteLedgerReads(state.db.read), lambda: self.gateway.timing().created)
+            Usage(ledger or SqliteLedgerReads(state.db.read), lambda: self.gateway.timing().created)
             if state is not None
             else None
         )

@@ -48,16 +48,18 @@ from gateway.runtime.housekeeping import Housekeeping
 from gateway.runtime.listener import Listener, ListenError
 from gateway.runtime.logs import set_level
 from gateway.runtime.upstream import follow_network, prepare_network
-from gateway.runtime.wiring import ServerOptions, build_gateway, carry_over, compose, restore
+from gateway.runtime.wiring import ServerOptions, build_gateway, carry_over, compose, restore, restore_team_limits
 from gateway.store import accounts as account_rows
 from gateway.store.db import StoreError
 from gateway.store.secrets import described, encrypting_hint
-from gateway.store.team import TeamStore, open_team_store
+from gateway.store.team import Recorder, TeamStore, open_team_store
 from gateway.transport.addresses import is_loopback, is_wildcard, own_names
 
 __all__ = ["GatewayServer", "ListenError"]
 
 log = logging.getLogger("gateway")
+
+TEAM_JOURNAL = "team-ledger"  # the state folder's subfolder journaling rows on their way to the team's ledger
 
 
 class GatewayServer:
@@ -73,6 +75,7 @@ class GatewayServer:
         self._environ = options.get("environ") or os.environ
         self._team_store: TeamStore | None = None  # [store] url's database, opened at start on the event loop
         self._watching: asyncio.Task[None] | None = None  # its announcements of changed client keys
+        self._recorder: Recorder | None = None  # the usage ledger's rows into it
         self.state: State | None = parts.state
         self.accounts = parts.accounts
         self.flows = parts.flows
@@ -141,7 +144,10 @@ class GatewayServer:
                 self.state = None
             raise
         apply = self.reconfigure if self._reload is not None else None  # none: edits apply at the next start
-        self.control = Control(self.gateway, state, self.identity, self.flows, self._settings_file, apply=apply)
+        ledger = self._team_store.ledger if self._team_store is not None else None
+        self.control = Control(
+            self.gateway, state, self.identity, self.flows, self._settings_file, apply=apply, ledger=ledger
+        )
         guard, handler, routes = self._surface(self.settings, self.gateway)
         self._live = Live(handler, routes)
         self._listener = Listener(self._live, server, self._parts.loopback)
@@ -161,8 +167,8 @@ class GatewayServer:
                 log.warning("secrets are kept in %s%s", where, encrypting_hint(state.secrets.kind))
             if self.settings.store.url is not None:  # said, not silently ignored, until serve runs on all of it
                 log.warning(
-                    "[store] url is set: client keys (and their changes' audit events) are the team database's,"
-                    " but this version keeps the ledger and the rest of the audit log in its own state folder"
+                    "[store] url is set: client keys and the usage ledger are the team database's, but this version"
+                    " appends the audit log (all but the keys' changes) in its own state folder"
                 )
             assert self.identity is not None
             accountant = self._parts.lasting.accountant
@@ -186,23 +192,28 @@ class GatewayServer:
             self.identity = Identity(state.keys, clock, require_keys=server.require_keys, loopback=self._parts.loopback)
             quotas = state.db.writer.run(account_rows.load_quota).result()
             self._parts.lasting.quotas.load(map(QuotaRecord.from_row, quotas))
-            restore(self.gateway, state, self.settings, clock)
+            restore(self.gateway, state, self.settings, clock, counts=self.settings.store.url is None)
             if self.accounts is not None:
                 self.accounts.load()
 
     async def _join_team(self) -> None:
         """With ``[store] url``: the team's database opened, its client keys served (each change any
-        gateway makes heard at once); ``ListenError`` saying why it cannot be used."""
+        gateway makes heard at once), the usage ledger recorded there and the limits' counts restored
+        from it; ``ListenError`` saying why it cannot be used."""
         url, state = self.settings.store.url, self.state
         if url is None or state is None:
             return
         try:
             self._team_store = await open_team_store(url, self._environ, state.secrets)
             await state.keys.join(self._team_store.keys, await self._team_store.keys.pepper())
+            self._recorder = await self._team_store.recording(state.data_dir / TEAM_JOURNAL)
+            accountant = self._parts.lasting.accountant
+            await restore_team_limits(accountant.limits, self._team_store.ledger, self._parts.clock)
         except StoreError as exc:
             raise ListenError(str(exc)) from None
         except Exception as exc:  # the driver's own errors: the database went away after it was opened
-            raise ListenError(f"cannot read the client keys from the team's database: {exc}") from None
+            raise ListenError(f"cannot use the team's database: {exc}") from None
+        accountant.ledger = self._recorder if self.settings.server.ledger else None
         self._watching = asyncio.create_task(self._team_store.keys.watch(state.keys.heard), name="client-keys-watch")
 
     async def _leave_team(self) -> None:
@@ -214,6 +225,10 @@ class GatewayServer:
             self._watching = None
         if (store := self._team_store) is not None:
             self._team_store = None
+            if (recorder := self._recorder) is not None:
+                self._recorder = None
+                self._parts.lasting.accountant.ledger = None
+                await recorder.close()  # what is queued written, or left in its journal for the next start
             if self.state is not None:
                 try:
                     await self.state.keys.write_used()
@@ -271,7 +286,7 @@ class GatewayServer:
             guard.listening_on(port, names, ports)
             # The swap: nothing is awaited from here on, so no request sees half of it.
             old, old_sync = self.gateway, self._sync
-            carry_over(self._parts.lasting, old, settings, self.state)
+            carry_over(self._parts.lasting, old, settings, self._recorder or (self.state.db if self.state else None))
             follow_network(self._parts.transport, settings)  # [network]: ca_file and proxies
             gateway.sync.carry(old.sync)  # the model lists it has, so no request waits for them again
             self.settings, self.gateway, self.port, self._names, self._ports = settings, gateway, port, names, ports
@@ -308,8 +323,8 @@ class GatewayServer:
         parts = self._parts
         try:
             gateway = build_gateway(settings, parts.transport, parts.clock, parts.ids, parts.lasting)
-            if self.state is not None:
-                await asyncio.to_thread(restore, gateway, self.state, settings, parts.clock)
+            if self.state is not None:  # a team's limits' counts were restored at the start, from its ledger
+                await asyncio.to_thread(restore, gateway, self.state, settings, parts.clock, self._team_store is None)
             return (gateway, *self._surface(settings, gateway))
         except ConfigError:
             raise

@@ -23,7 +23,7 @@ from gateway.clock import Clock, SystemClock
 from gateway.config.editing import SettingsFile
 from gateway.config.settings import Settings
 from gateway.ids import RequestIds
-from gateway.pipeline.accounting import Accountant
+from gateway.pipeline.accounting import Accountant, Ledger
 from gateway.pipeline.gateway import Gateway
 from gateway.pipeline.limit_book import LimitBook
 from gateway.pipeline.metrics import Metrics
@@ -46,6 +46,7 @@ from gateway.store import accounts as account_rows
 from gateway.store import ledger as ledger_rows
 from gateway.store import model_lists
 from gateway.store.folder_lock import FolderLock
+from gateway.store.seam import LedgerStore
 from gateway.store.secrets import SecretStore, open_secrets
 from gateway.transport import Transport
 from gateway.transport.addresses import is_loopback
@@ -233,16 +234,18 @@ def build_gateway(
     )
 
 
-def restore(gateway: Gateway, state: State, settings: Settings, clock: Clock) -> None:
+def restore(gateway: Gateway, state: State, settings: Settings, clock: Clock, counts: bool = True) -> None:
     """What the database kept for a new pipeline: model lists and the protocols servers turned
-    out not to speak, where still fresh and taken at each provider's address now; and the client
-    keys' counters. Blocking (it waits on the database's writer): call from a thread."""
+    out not to speak, where still fresh and taken at each provider's address now; and, with
+    ``counts``, the client keys' counters (a team's ledger is not here: ``restore_team_limits``).
+    Blocking (it waits on the database's writer): call from a thread."""
     run = state.db.writer.run
     since = clock.time() - settings.server.model_list_ttl
     gateway.sync.restore(ListedModels.from_row(r) for r in run(lambda c: model_lists.load(c, since)).result())
     unspoken = run(lambda c: model_lists.load_unspoken(c, since)).result()
     gateway.spoken.restore(map(Unspoken.from_row, unspoken), gateway.providers)
-    restore_limits(gateway.accounting.limits, state, clock)
+    if counts:
+        restore_limits(gateway.accounting.limits, state, clock)
 
 
 def restore_limits(limits: LimitBook, state: State, clock: Clock) -> None:
@@ -256,11 +259,20 @@ def restore_limits(limits: LimitBook, state: State, clock: Clock) -> None:
     limits.restore_dollars(run(lambda c: ledger_rows.caller_spend(c, now - 30 * 86400)).result())
 
 
-def carry_over(lasting: Lasting, before: Gateway, settings: Settings, state: State | None) -> None:
+async def restore_team_limits(limits: LimitBook, ledger: LedgerStore, clock: Clock) -> None:
+    """``restore_limits`` from the team's ledger: every gateway's requests count."""
+    now = clock.time()
+    limits.restore(await ledger.caller_counts(now - 86400, 600), minute=False)
+    limits.restore(await ledger.caller_counts(now - 60, 1), minute=True)
+    limits.restore_dollars(await ledger.caller_spend(now - 30 * 86400))
+
+
+def carry_over(lasting: Lasting, before: Gateway, settings: Settings, ledger: Ledger | None) -> None:
     """What lasts, fitted to new settings when a new pipeline replaces ``before``: the ledger
-    switched on or off, the health policy, and a clean start for every provider whose settings
-    changed or that is gone (a new key must not inherit the rests of the one it replaces)."""
-    lasting.accountant.ledger = state.db if state is not None and settings.server.ledger else None
+    (where rows go: the state folder's database or the team's) switched on or off, the health
+    policy, and a clean start for every provider whose settings changed or that is gone (a new
+    key must not inherit the rests of the one it replaces)."""
+    lasting.accountant.ledger = ledger if settings.server.ledger else None
     health = lasting.health
     changed_policy = health.policy != settings.routing.policy
     health.policy = settings.routing.policy

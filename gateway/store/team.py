@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Protocol
 
 from gateway.store.db import StoreError
+from gateway.store.ledger import LedgerRow
 from gateway.store.seam import KeyStore, Store
 from gateway.store.secrets import SecretStore
 
@@ -31,6 +33,23 @@ class TeamStore(Store, Protocol):
 
     async def answers(self) -> bool:
         """Whether the database answers a query now (``/health/ready``)."""
+        ...
+
+    async def recording(self, folder: Path) -> Recorder:
+        """The usage ledger as a serving gateway records it, journaled in ``folder`` first; what a
+        killed process left in that journal is written before (``StoreError`` or the driver's error if not)."""
+        ...
+
+
+class Recorder(Protocol):
+    """Where a serving gateway's ledger rows go (the accountant's ``Ledger``), until ``close``."""
+
+    def record(self, row: LedgerRow) -> None: ...
+
+    def hold(self, row: LedgerRow) -> None: ...
+
+    async def close(self) -> None:
+        """After what is queued is written (or left in the journal for the next start)."""
         ...
 
 

@@ -11,6 +11,7 @@ At start the journal a killed process left is written whole: the ledger skips th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -90,3 +91,39 @@ async def recorded(folder: Path, ledger: PostgresLedger, batcher: Batcher) -> jo
         added = await ledger.write(list(rows.values()))
         log.info("usage ledger: %d row(s) recovered from the journal", added)
     return await asyncio.to_thread(journal.restart, folder, segments, batcher)
+
+
+class Recording:
+    """A serving gateway's ledger (the accountant's ``Ledger``): each row journaled on the event
+    loop as on SQLite, then written by the batcher's task; ``close`` writes what is queued."""
+
+    def __init__(self, journaled: journal.Journal, batcher: Batcher, task: asyncio.Task[None]) -> None:
+        self._journal = journaled
+        self._batcher = batcher
+        self._task = task
+
+    def record(self, row: LedgerRow) -> None:
+        self._journal.write(row)
+
+    def hold(self, row: LedgerRow) -> None:
+        self._journal.hold(row)
+
+    async def close(self) -> None:
+        self._batcher.stop()
+        await self._task
+        await asyncio.to_thread(self._journal.close)
+
+
+async def recording(folder: Path, ledger: PostgresLedger) -> Recording:
+    """The batcher started and ``folder``'s journal recovered into ``ledger`` (``recorded``), then journaling on."""
+    await asyncio.to_thread(folder.mkdir, mode=0o700, exist_ok=True)
+    batcher = Batcher(ledger)
+    task = asyncio.create_task(batcher.run(), name="ledger-batches")
+    try:
+        journaled = await recorded(folder, ledger, batcher)
+    except BaseException:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        raise
+    return Recording(journaled, batcher, task)

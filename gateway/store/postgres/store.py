@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -22,6 +23,7 @@ from gateway.store.postgres.audit import PostgresAudit
 from gateway.store.postgres.keys import PostgresKeys
 from gateway.store.postgres.ledger import PostgresLedger
 from gateway.store.postgres.model_lists import PostgresModelLists
+from gateway.store.postgres.recorder import Recording, recording
 from gateway.store.postgres.schema import migrate
 from gateway.store.secrets import SecretStore
 
@@ -79,6 +81,9 @@ class PostgresStore:
         except (psycopg.Error, PoolTimeout, OSError):
             return False
         return True
+
+    async def recording(self, folder: Path) -> Recording:
+        return await recording(folder, self._ledger)
 
     async def close(self) -> None:
         await self._pool.close()
