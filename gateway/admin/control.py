@@ -43,7 +43,7 @@ from gateway.store.audit import AuditEntry, VerdictDoc
 from gateway.store.keys import ClientKey
 from gateway.store.ledger import NamedSpanTotals, NamedTotals, RecentRow, SpanTotals
 from gateway.store.provider_keys import stored_keys
-from gateway.store.seam import LedgerReads
+from gateway.store.seam import AuditReads, LedgerReads
 from gateway.store.sqlite_store import SqliteAuditReads, SqliteLedgerReads
 
 T = TypeVar("T")
@@ -77,8 +77,10 @@ class Control:
         *,
         apply: Apply | None = None,
         ledger: LedgerReads | None = None,
+        audit: AuditReads | None = None,
     ) -> None:
-        """``ledger``: where usage is read, when not the state folder's database (a team's)."""
+        """``ledger``, ``audit``: where usage and the audit log are read, when not the state
+        folder's database (a team's)."""
         self.gateway = gateway
         self.state = state
         self.identity = identity
@@ -103,7 +105,7 @@ class Control:
             if state is not None
             else None
         )
-        self._audit = AuditLog(SqliteAuditReads(state.db.read, state.db.anchor)) if state is not None else None
+        self._audit = AuditLog(audit or SqliteAuditReads(state.db.read, state.db.anchor)) if state is not None else None
         self._admin_login = AdminLogin(state) if state is not None else None
         self._accounts = (
             Accounts(flows, lambda kind, wait: self.gateway.sync.listed(kind, wait), self._forget_quota)

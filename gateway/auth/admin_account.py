@@ -5,6 +5,7 @@ credential: 403."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Mapping
 from concurrent.futures import Future
@@ -16,7 +17,7 @@ from gateway.auth.passwords import Passwords, check_new
 from gateway.auth.sessions import Sessions, TokenPair
 from gateway.clock import Clock
 from gateway.errors import Forbidden, Unauthorized
-from gateway.store import admin_login, audit
+from gateway.store import admin_login
 from gateway.store.database import Database
 
 ADMIN = "admin"
@@ -55,15 +56,11 @@ class AdminAccount:
         ok = await self._passwords.verify_async(phc, password)
         if not ok or phc is None:
             # Who tried, never what was typed: a password typed into the name field would stay in the chain.
-            await self._db.writer.call(
-                lambda conn: audit.append(conn, self._db.now_ms(), "anonymous", "admin.login_failed", {"peer": peer})
-            )
+            await asyncio.wrap_future(self._db.audit("anonymous", "admin.login_failed", {"peer": peer}))
             raise Unauthorized("Wrong name or password.", code="invalid_credentials")
         if self._passwords.outdated(phc):
             await self._rehash(password)
-        await self._db.writer.call(
-            lambda conn: audit.append(conn, self._db.now_ms(), ADMIN, "admin.login", {"peer": peer})
-        )
+        await asyncio.wrap_future(self._db.audit(ADMIN, "admin.login", {"peer": peer}))
         return await self.sessions.issue(ADMIN, gen)  # a password changed meanwhile refuses it
 
     async def _rehash(self, password: str) -> None:

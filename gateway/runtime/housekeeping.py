@@ -9,6 +9,7 @@ so the loop runs on across every pipeline swap.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future
 
 from gateway.admin.state import State
 from gateway.auth.account_book import AccountBook
@@ -59,9 +60,12 @@ class Housekeeping:
                 since_summary = 0.0
                 self.summarise()
 
-    def summarise(self) -> None:
-        """Limit denials and failed client-key attempts since the last summary, as audit events."""
+    def summarise(self) -> list[Future[int]]:
+        """Limit denials and failed client-key attempts since the last summary, as audit events;
+        their appends, for a stop to wait on."""
+        appends = []
         if denied := self._accountant.limits.denials():
-            self._state.db.audit("gateway", "limits.denied", {"per_caller": denied})
+            appends.append(self._state.db.audit("gateway", "limits.denied", {"per_caller": denied}))
         if failed := self._identity.failures():
-            self._state.db.audit("gateway", "auth.failed", {"per_peer": failed})
+            appends.append(self._state.db.audit("gateway", "auth.failed", {"per_peer": failed}))
+        return appends

@@ -41,25 +41,25 @@ from gateway.api.router import Handler, Router
 from gateway.auth.identity import Identity
 from gateway.config.settings import ServerSettings, Settings
 from gateway.errors import ConfigError, Fix, InvalidRequest, fix_of
+from gateway.pipeline.accounting import Ledger
 from gateway.pipeline.gateway import Gateway
 from gateway.routing.quota import QuotaRecord
 from gateway.routing.unserved import report_unserved
 from gateway.runtime.housekeeping import Housekeeping
+from gateway.runtime.joined import Joined
 from gateway.runtime.listener import Listener, ListenError
 from gateway.runtime.logs import set_level
 from gateway.runtime.upstream import follow_network, prepare_network
-from gateway.runtime.wiring import ServerOptions, build_gateway, carry_over, compose, restore, restore_team_limits
+from gateway.runtime.wiring import ServerOptions, build_gateway, carry_over, compose, restore
 from gateway.store import accounts as account_rows
 from gateway.store.db import StoreError
 from gateway.store.secrets import described, encrypting_hint
-from gateway.store.team import Recorder, TeamStore, open_team_store
+from gateway.store.team import open_team_store
 from gateway.transport.addresses import is_loopback, is_wildcard, own_names
 
 __all__ = ["GatewayServer", "ListenError"]
 
 log = logging.getLogger("gateway")
-
-TEAM_JOURNAL = "team-ledger"  # the state folder's subfolder journaling rows on their way to the team's ledger
 
 
 class GatewayServer:
@@ -73,9 +73,7 @@ class GatewayServer:
         self._folder_lock = options.get("folder_lock")
         self._reload = options.get("reload")
         self._environ = options.get("environ") or os.environ
-        self._team_store: TeamStore | None = None  # [store] url's database, opened at start on the event loop
-        self._watching: asyncio.Task[None] | None = None  # its announcements of changed client keys
-        self._recorder: Recorder | None = None  # the usage ledger's rows into it
+        self._team: Joined | None = None  # [store] url's database, joined at start on the event loop
         self.state: State | None = parts.state
         self.accounts = parts.accounts
         self.flows = parts.flows
@@ -113,8 +111,8 @@ class GatewayServer:
         if (state := self.state) is not None:
 
             async def database() -> bool:
-                if self._team_store is not None:
-                    return await self._team_store.answers()
+                if self._team is not None:
+                    return await self._team.store.answers()
                 return bool(await state.db.read(lambda conn: conn.execute("SELECT 1").fetchone()))
 
             checks["database"] = database
@@ -144,9 +142,12 @@ class GatewayServer:
                 self.state = None
             raise
         apply = self.reconfigure if self._reload is not None else None  # none: edits apply at the next start
-        ledger = self._team_store.ledger if self._team_store is not None else None
+        team = self._team.store if self._team else None  # with one, usage and the audit log are read from it
         self.control = Control(
-            self.gateway, state, self.identity, self.flows, self._settings_file, apply=apply, ledger=ledger
+            *(self.gateway, state, self.identity, self.flows, self._settings_file),
+            apply=apply,
+            ledger=team.ledger if team else None,
+            audit=team.audit if team else None,
         )
         guard, handler, routes = self._surface(self.settings, self.gateway)
         self._live = Live(handler, routes)
@@ -167,8 +168,9 @@ class GatewayServer:
                 log.warning("secrets are kept in %s%s", where, encrypting_hint(state.secrets.kind))
             if self.settings.store.url is not None:  # said, not silently ignored, until serve runs on all of it
                 log.warning(
-                    "[store] url is set: client keys and the usage ledger are the team database's, but this version"
-                    " appends the audit log (all but the keys' changes) in its own state folder"
+                    "[store] url is set: client keys, the usage ledger and the audit log are the team database's, but"
+                    " the audit events of starts, address changes, the admin password and accounts stay in its own"
+                    " state folder"
                 )
             assert self.identity is not None
             accountant = self._parts.lasting.accountant
@@ -197,45 +199,22 @@ class GatewayServer:
                 self.accounts.load()
 
     async def _join_team(self) -> None:
-        """With ``[store] url``: the team's database opened, its client keys served (each change any
-        gateway makes heard at once), the usage ledger recorded there and the limits' counts restored
-        from it; ``ListenError`` saying why it cannot be used."""
+        """With ``[store] url``: the team's database joined (``joined``); ``ListenError`` saying why it cannot be."""
         url, state = self.settings.store.url, self.state
         if url is None or state is None:
             return
         try:
-            self._team_store = await open_team_store(url, self._environ, state.secrets)
-            await state.keys.join(self._team_store.keys, await self._team_store.keys.pepper())
-            self._recorder = await self._team_store.recording(state.data_dir / TEAM_JOURNAL)
-            accountant = self._parts.lasting.accountant
-            await restore_team_limits(accountant.limits, self._team_store.ledger, self._parts.clock)
+            self._team = Joined(await open_team_store(url, self._environ, state.secrets), state)
+            await self._team.join(self._parts.lasting.accountant, self._parts.clock, self.settings.server.ledger)
         except StoreError as exc:
             raise ListenError(str(exc)) from None
         except Exception as exc:  # the driver's own errors: the database went away after it was opened
             raise ListenError(f"cannot use the team's database: {exc}") from None
-        accountant.ledger = self._recorder if self.settings.server.ledger else None
-        self._watching = asyncio.create_task(self._team_store.keys.watch(state.keys.heard), name="client-keys-watch")
 
     async def _leave_team(self) -> None:
-        """The team's database closed, after the keys' last-used times are written to it."""
-        if self._watching is not None:
-            self._watching.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watching
-            self._watching = None
-        if (store := self._team_store) is not None:
-            self._team_store = None
-            if (recorder := self._recorder) is not None:
-                self._recorder = None
-                self._parts.lasting.accountant.ledger = None
-                await recorder.close()  # what is queued written, or left in its journal for the next start
-            if self.state is not None:
-                try:
-                    await self.state.keys.write_used()
-                except Exception:
-                    log.exception("when client keys were last used was not written")
-                await self.state.keys.leave()
-            await store.close()
+        if (team := self._team) is not None:
+            self._team = None
+            await team.leave(self._parts.lasting.accountant)
 
     def _surface(self, settings: Settings, gateway: Gateway) -> tuple[Guard, Handler, Router]:
         """The HTTP surface over ``gateway``, its guard not yet told the port."""
@@ -286,7 +265,7 @@ class GatewayServer:
             guard.listening_on(port, names, ports)
             # The swap: nothing is awaited from here on, so no request sees half of it.
             old, old_sync = self.gateway, self._sync
-            carry_over(self._parts.lasting, old, settings, self._recorder or (self.state.db if self.state else None))
+            carry_over(self._parts.lasting, old, settings, self._ledger())
             follow_network(self._parts.transport, settings)  # [network]: ca_file and proxies
             gateway.sync.carry(old.sync)  # the model lists it has, so no request waits for them again
             self.settings, self.gateway, self.port, self._names, self._ports = settings, gateway, port, names, ports
@@ -324,13 +303,19 @@ class GatewayServer:
         try:
             gateway = build_gateway(settings, parts.transport, parts.clock, parts.ids, parts.lasting)
             if self.state is not None:  # a team's limits' counts were restored at the start, from its ledger
-                await asyncio.to_thread(restore, gateway, self.state, settings, parts.clock, self._team_store is None)
+                await asyncio.to_thread(restore, gateway, self.state, settings, parts.clock, self._team is None)
             return (gateway, *self._surface(settings, gateway))
         except ConfigError:
             raise
         except Exception as exc:
             log.exception("the new settings could not be built")
             raise ConfigError(f"the new settings could not be applied: {exc}") from None
+
+    def _ledger(self) -> Ledger | None:
+        """Where ledger rows go: the team's database when joined, else the state folder's."""
+        if self._team is not None:
+            return self._team.recorder
+        return self.state.db if self.state is not None else None
 
     def _serve_accounts(self) -> None:
         if self.accounts is not None:
@@ -359,10 +344,12 @@ class GatewayServer:
         await self._parts.transport.aclose()
         if self._parts.lasting.team is not None:
             await self._parts.lasting.team.close()
+        if self._housekeeping is not None:  # to the team's chain too, before it is closed
+            with contextlib.suppress(Exception):
+                await asyncio.gather(*map(asyncio.wrap_future, self._housekeeping.summarise()))
+            self._housekeeping = None
         await self._leave_team()
         if self.state is not None:
-            if self._housekeeping is not None:
-                self._housekeeping.summarise()
             await asyncio.to_thread(self.state.close)
             self.state = None
         if self._folder_lock is not None:

@@ -46,7 +46,6 @@ from gateway.store import accounts as account_rows
 from gateway.store import ledger as ledger_rows
 from gateway.store import model_lists
 from gateway.store.folder_lock import FolderLock
-from gateway.store.seam import LedgerStore
 from gateway.store.secrets import SecretStore, open_secrets
 from gateway.transport import Transport
 from gateway.transport.addresses import is_loopback
@@ -237,7 +236,7 @@ def build_gateway(
 def restore(gateway: Gateway, state: State, settings: Settings, clock: Clock, counts: bool = True) -> None:
     """What the database kept for a new pipeline: model lists and the protocols servers turned
     out not to speak, where still fresh and taken at each provider's address now; and, with
-    ``counts``, the client keys' counters (a team's ledger is not here: ``restore_team_limits``).
+    ``counts``, the client keys' counters (a team's ledger is not here: ``joined.restore_team_limits``).
     Blocking (it waits on the database's writer): call from a thread."""
     run = state.db.writer.run
     since = clock.time() - settings.server.model_list_ttl
@@ -257,14 +256,6 @@ def restore_limits(limits: LimitBook, state: State, clock: Clock) -> None:
     limits.restore(run(lambda c: ledger_rows.caller_counts(c, now - 86400, 600)).result(), minute=False)
     limits.restore(run(lambda c: ledger_rows.caller_counts(c, now - 60, 1)).result(), minute=True)
     limits.restore_dollars(run(lambda c: ledger_rows.caller_spend(c, now - 30 * 86400)).result())
-
-
-async def restore_team_limits(limits: LimitBook, ledger: LedgerStore, clock: Clock) -> None:
-    """``restore_limits`` from the team's ledger: every gateway's requests count."""
-    now = clock.time()
-    limits.restore(await ledger.caller_counts(now - 86400, 600), minute=False)
-    limits.restore(await ledger.caller_counts(now - 60, 1), minute=True)
-    limits.restore_dollars(await ledger.caller_spend(now - 30 * 86400))
 
 
 def carry_over(lasting: Lasting, before: Gateway, settings: Settings, ledger: Ledger | None) -> None:

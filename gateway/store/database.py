@@ -3,8 +3,10 @@ anchor sealed after every commit, and the ledger's queue (behind its journal, wh
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
+from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from gateway.clock import Clock
 from gateway.store import audit, journal, ledger
 from gateway.store.db import FILE_NAME
 from gateway.store.reader import Reader
+from gateway.store.seam import Event
 from gateway.store.writer import Writer
 
 log = logging.getLogger("gateway.store")
@@ -28,6 +31,8 @@ class Database:
         self._clock = clock
         self.anchor_problem: str | None = None  # set when the chain's end and the anchor disagree
         self._journal: journal.Journal | None = None
+        # A team's audit chain (``share_audit``): where ``audit`` appends instead, on the event loop.
+        self._shared_audit: tuple[Callable[[Event], Coroutine[Any, Any, int]], asyncio.AbstractEventLoop] | None = None
 
     def open(self) -> None:
         self.writer.start()
@@ -73,9 +78,18 @@ class Database:
             self._journal.hold(row)
 
     def audit(self, actor: str, action: str, payload: dict[str, Any]) -> Future[int]:
-        """Append an audit event (its own transaction); the future fails if it could not be written."""
+        """Append an audit event (its own transaction); the future fails if it could not be written.
+        From any thread: to the team's chain, when shared, on its event loop."""
         ts = int(self._clock.time() * 1000)
+        if self._shared_audit is not None:
+            append, loop = self._shared_audit
+            return asyncio.run_coroutine_threadsafe(append(Event(ts, actor, action, payload)), loop)
         return self.writer.run(lambda conn: audit.append(conn, ts, actor, action, payload))
+
+    def share_audit(self, append: Callable[[Event], Coroutine[Any, Any, int]] | None) -> None:
+        """From now on (called on the event loop), ``audit`` appends with ``append`` (a team's chain);
+        None: to this database again."""
+        self._shared_audit = (append, asyncio.get_running_loop()) if append is not None else None
 
     def now_ms(self) -> int:
         return int(self._clock.time() * 1000)
