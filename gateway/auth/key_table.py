@@ -93,6 +93,7 @@ class ClientKeys:
         self._used: dict[str, float] = {}  # key id -> when, not yet written
         self._shared: KeyStore | None = None  # a team's store, once joined
         self._heard: set[str | None] = set()  # changes announced, not yet read (None: read them all)
+        self._notices = 0  # changes announced so far
         self._reading: asyncio.Task[None] | None = None
 
     def load(self) -> None:
@@ -106,13 +107,17 @@ class ClientKeys:
         await self.refresh()
 
     async def refresh(self) -> None:
+        notices = self._notices
         loaded = await (self._shared.load() if self._shared is not None else self._db.read(keys.load))
         self._records = {r.id: r for r in loaded}
+        if self._notices != notices:  # a change announced while reading may be older in what was read
+            self.heard(None)
 
     def heard(self, key_id: str | None) -> None:
         """A key made, revoked or given new limits by any gateway (None: any may have been): read
         again at once, one read at a time, so an older answer never overwrites a newer one."""
         self._heard.add(key_id)
+        self._notices += 1
         if self._reading is None or self._reading.done():
             self._reading = asyncio.create_task(self._read_heard(), name="client-keys-heard")
 
