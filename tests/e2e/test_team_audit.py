@@ -9,13 +9,12 @@ from typing import Any
 
 import aiohttp
 import psycopg
-from conftest import FAKE_KEY, StartGateway, provider_table
+from conftest import StartGateway
 from fakes.openai_upstream import FakeOpenAI
 from servers.postgres import PostgresServer, postgres_server, postgres_url  # noqa: F401 (fixtures)
+from servers.team import team_member
 
 from gateway.runtime.server import GatewayServer
-from gateway.store.postgres.store import PASSWORD_SECRET
-from gateway.store.secrets import MemorySecrets
 
 TOKEN = "sb-admin-team-audit-token-00000000000000"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
@@ -35,13 +34,10 @@ async def test_both_gateways_audit_events_go_to_the_one_chain_that_verifies_from
     postgres_server: PostgresServer,  # noqa: F811
     postgres_url: str,  # noqa: F811
 ) -> None:
-    config = f'[server]\nrequire_keys = true\n\n[store]\nurl = "{postgres_url}"\n\n' + provider_table("fake", upstream)
 
     async def started() -> GatewayServer:
-        secrets = MemorySecrets()
-        secrets.set(PASSWORD_SECRET, postgres_server.password)
-        return await start_gateway(
-            config, {"FAKE_KEY": FAKE_KEY}, admin_token=TOKEN, secrets=secrets, admin_password=PASSWORD
+        return await team_member(
+            start_gateway, upstream, postgres_server, postgres_url, admin_token=TOKEN, admin_password=PASSWORD
         )
 
     one, two = await started(), await started()

@@ -11,9 +11,10 @@ from typing import Any
 
 import aiohttp
 import psycopg
-from conftest import FAKE_KEY, StartGateway, provider_table
+from conftest import StartGateway
 from fakes.openai_upstream import FakeOpenAI
 from servers.postgres import PostgresServer, postgres_server, postgres_url  # noqa: F401 (fixtures)
+from servers.team import team_member
 
 from gateway.runtime.server import GatewayServer
 from gateway.store.postgres.store import PASSWORD_SECRET
@@ -25,14 +26,7 @@ AT_ONCE = 1.0  # seconds: the announcement, not the periodic reload (2 s), must 
 
 
 async def _two(start_gateway: StartGateway, upstream: FakeOpenAI, server: PostgresServer, url: str) -> list[str]:
-    config = f'[server]\nrequire_keys = true\n\n[store]\nurl = "{url}"\n\n' + provider_table("fake", upstream)
-    urls = []
-    for _ in range(2):
-        secrets = MemorySecrets()  # each its own pepper, JWT secret and anchor key, as on two machines
-        secrets.set(PASSWORD_SECRET, server.password)
-        gateway = await start_gateway(config, {"FAKE_KEY": FAKE_KEY}, admin_token=TOKEN, secrets=secrets)
-        urls.append(gateway.url)
-    return urls
+    return [(await team_member(start_gateway, upstream, server, url, admin_token=TOKEN)).url for _ in range(2)]
 
 
 async def _models(session: aiohttp.ClientSession, url: str, key: str) -> int:
