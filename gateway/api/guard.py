@@ -24,7 +24,7 @@ from gateway.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from gateway.transport.addresses import LOOPBACK_HOSTS
+from gateway.transport.addresses import LOOPBACK_HOSTS, host_entry
 
 _HOST_SHAPE = re.compile(r"^[A-Za-z0-9.\-\[\]:]+$")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -46,11 +46,17 @@ class Guard:
         ``earlier``: ports this process listened on before a settings change moved it, which
         connections kept alive from then still name (the check is against foreign names: DNS
         rebinding; one of our names with a port that was ours is no threat)."""
-        names = (*LOOPBACK_HOSTS, *self._extra_names, *own_names)
         ports = {port, *earlier}
-        hosts = {f"{name}:{p}" for name in names for p in ports}
-        if 80 in ports:
-            hosts.update(names)
+        hosts: set[str] = set()
+        for entry in (*LOOPBACK_HOSTS, *self._extra_names, *own_names):
+            name, named = host_entry(entry) or (entry, None)
+            # A name given with a port is what a load balancer or ingress in front is called by
+            # (``switchboard.corp:443``): its clients send that Host, without the port when it is
+            # their scheme's default.
+            for p in ports if named is None else {named}:
+                hosts.add(f"{name}:{p}")
+                if p in (80, 443) and (named is not None or p == 80):
+                    hosts.add(name)
         self._allowed_hosts = frozenset(hosts)
 
     def origin_allowed(self, origin: str | None) -> bool:

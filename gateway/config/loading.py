@@ -8,7 +8,7 @@ variables that hold its keys (``api_key_env``), and keys found there stay in mem
     [server]
     host = "127.0.0.1"            # loopback only until client keys exist
     port = 11488
-    allowed_hosts = []            # extra exact Host names accepted (besides loopback names)
+    allowed_hosts = []            # extra Host names accepted (besides loopback names), "name:443" for a balancer
     cors_origins = []             # browser origins allowed to call; none by default
     max_body_mb = 10
     shutdown_grace_seconds = 10
@@ -108,7 +108,7 @@ from gateway.config.table import Table, first
 from gateway.errors import ConfigError
 from gateway.providers.settings import ROTATIONS, SubscriptionSettings
 from gateway.transport import Timeouts
-from gateway.transport.addresses import check_base_url
+from gateway.transport.addresses import check_base_url, host_entry
 from gateway.transport.proxies import Proxy
 
 _SERVER_KEYS = {
@@ -215,6 +215,17 @@ def load_settings(
     )
 
 
+def _host_names(entries: tuple[str, ...]) -> tuple[str, ...]:
+    names = tuple(entry.lower() for entry in entries)
+    for name in names:
+        if host_entry(name) is None:
+            raise ConfigError(
+                f"[server].allowed_hosts: {name!r} is not a host name (a name or address, optionally with :port,"
+                " such as switchboard.example.com:443)"
+            )
+    return names
+
+
 def _server(data: Mapping[str, Any], host: str | None, port: int | None, require_keys: bool) -> ServerSettings:
     t = Table(data, "[server]", _SERVER_KEYS)
     max_mb = t.number("max_body_mb", 0.001, 512)
@@ -222,7 +233,7 @@ def _server(data: Mapping[str, Any], host: str | None, port: int | None, require
     return ServerSettings(
         host=host or t.text("host") or defaults.host,
         port=first(port, t.whole("port", 0, 65535), defaults.port),
-        allowed_hosts=tuple(h.lower() for h in t.texts("allowed_hosts") or ()),
+        allowed_hosts=_host_names(t.texts("allowed_hosts") or ()),
         cors_origins=t.texts("cors_origins") or (),
         max_body_bytes=int(first(max_mb, defaults.max_body_bytes / 1048576) * 1048576),
         shutdown_grace=first(t.number("shutdown_grace_seconds", 0, 3600), defaults.shutdown_grace),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import re
 import socket
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from gateway.redact import redact
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")  # what a Host header names this computer by
+_HOST_ENTRY = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::(\d{1,5}))?")
 _METADATA_V6 = ipaddress.ip_address("fd00:ec2::254")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -88,6 +90,16 @@ def check_base_url(url: str, *, plain_http_ok: bool) -> str:
             "or mark the provider local = true if it is a model server on your network"
         )
     return url.strip().rstrip("/")
+
+
+def host_entry(entry: str) -> tuple[str, int | None] | None:
+    """A Host name as ``[server].allowed_hosts`` holds it (lower case): the name, and the port it
+    carries (None: the gateway's own); None when it is no host name (an IPv6 address in brackets)."""
+    match = _HOST_ENTRY.fullmatch(entry)
+    if match is None:
+        return None
+    port = int(match[2]) if match[2] is not None else None
+    return None if port is not None and not 0 < port < 65536 else (match[1], port)
 
 
 def is_wildcard(host: str) -> bool:

@@ -497,3 +497,23 @@ async def test_error_object_in_a_200_answer_is_an_error(gateway: GatewayServer, 
     upstream.then(Script("json_200_error"))
     status, _, body = await raw(port_of(gateway), post(port_of(gateway)))
     assert status == 502 and "overloaded" in json.loads(body)["error"]["message"]
+
+
+async def test_a_name_given_with_a_port_is_the_balancers(start_gateway: StartGateway, upstream: FakeOpenAI) -> None:
+    """``name:443``: an ingress in front is called by that name, and passes the Host on as its clients
+    sent it (no port: HTTPS's default); the gateway's own port under that name is not one of them."""
+    from conftest import FAKE_KEY, provider_table
+
+    config = '[server]\nallowed_hosts = ["switchboard.corp:443", "edge.corp:8443"]\n' + provider_table("fake", upstream)
+    gw = await start_gateway(config, {"FAKE_KEY": FAKE_KEY})
+    port = port_of(gw)
+    for host, expected in [
+        ("switchboard.corp", 200),
+        ("switchboard.corp:443", 200),
+        ("edge.corp:8443", 200),
+        ("edge.corp", 403),
+        (f"switchboard.corp:{port}", 403),
+        ("switchboard.corp:80", 403),
+    ]:
+        status, _, _ = await raw(port, get(port, "/health", host=host))
+        assert (host, status) == (host, expected)

@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 import yaml
+from aiohttp.test_utils import make_mocked_request
 from servers.nginx import Nginx, nginx_missing
 
+from gateway.api.guard import Guard
 from gateway.config.loading import load_settings
 from gateway.config.settings import Settings
 
@@ -134,6 +136,21 @@ def test_kubernetes_runs_two_ready_replicas_that_drain_before_they_are_killed() 
     labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert service["kind"] == "Service" and service["spec"]["selector"].items() <= labels.items()
     assert service["spec"]["ports"][0]["targetPort"] == container["ports"][0]["name"]
+
+
+def test_the_ingress_name_is_one_the_gateways_answer_without_a_port() -> None:
+    ingress, service = read_yaml("kubernetes/ingress.yaml"), read_yaml("kubernetes/service.yaml")
+    (rule,) = ingress["spec"]["rules"]
+    (path,) = rule["http"]["paths"]
+    backend = path["backend"]["service"]
+    assert backend["name"] == service["metadata"]["name"]
+    assert backend["port"]["name"] == service["spec"]["ports"][0]["name"]
+    assert ingress["spec"]["tls"][0]["hosts"] == [rule["host"]]
+    config = settings(DEPLOY / "kubernetes" / "config.toml")
+    guard = Guard(extra_names=config.server.allowed_hosts, cors_origins=(), max_body_bytes=1)
+    guard.listening_on(config.server.port)
+    for host in (rule["host"], "switchboard.switchboard.svc:11488"):  # from outside, and from inside the cluster
+        assert guard.check(make_mocked_request("GET", "/health", headers={"Host": host})) is None, host
 
 
 def test_nginx_retries_only_connections_that_never_reached_a_gateway() -> None:

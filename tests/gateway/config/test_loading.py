@@ -64,6 +64,15 @@ def test_log_level_and_theme_are_checked(tmp_path: Path) -> None:
         settings(text='[server]\nlog_level = "loud"\n', tmp_path=tmp_path)
 
 
+def test_allowed_hosts_are_host_names_with_or_without_a_port(tmp_path: Path) -> None:
+    text = '[server]\nallowed_hosts = ["Switchboard.Corp:443", "[fd00::1]", "10.0.0.7:8080", "edge"]\n'
+    s = settings(text=text, tmp_path=tmp_path)
+    assert s.server.allowed_hosts == ("switchboard.corp:443", "[fd00::1]", "10.0.0.7:8080", "edge")
+    for bad in ["*.corp", "https://switchboard.corp", "switchboard.corp:99999", "a b", "corp:"]:
+        with pytest.raises(ConfigError, match=r"\[server\]\.allowed_hosts: .* is not a host name"):
+            settings(text=f'[server]\nallowed_hosts = ["{bad}"]\n', tmp_path=tmp_path)
+
+
 def test_env_keys_comma_separated_and_trimmed() -> None:
     p = by_id(settings({"OPENAI_API_KEY": " sk-aaaaaaaaaaaa , sk-bbbbbbbbbbbb,, "}))["openai"]
     assert p.keys == ("sk-aaaaaaaaaaaa", "sk-bbbbbbbbbbbb")
