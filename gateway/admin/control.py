@@ -19,6 +19,7 @@ from gateway.admin.audit import AuditLog
 from gateway.admin.client_keys import ClientKeys, CreatedKey
 from gateway.admin.discovery import Discovery, Found
 from gateway.admin.doctor import Finding, check_everything
+from gateway.admin.doctor_team import TeamPlaces
 from gateway.admin.models import ModelRow, model_rows
 from gateway.admin.provider_keys import KeyChange, ProviderKeys
 from gateway.admin.providers import ProviderRow, Providers, ProviderTest
@@ -78,9 +79,11 @@ class Control:
         apply: Apply | None = None,
         ledger: LedgerReads | None = None,
         audit: AuditReads | None = None,
+        team: TeamPlaces | None = None,
     ) -> None:
         """``ledger``, ``audit``: where usage and the audit log are read, when not the state
-        folder's database (a team's)."""
+        folder's database (a team's); ``team``: the team's database and Redis the doctor checks."""
+        self._team = team
         self.gateway = gateway
         self.state = state
         self.identity = identity
@@ -141,7 +144,7 @@ class Control:
         """Check everything (the app's button): this gateway serves, so ``address``'s port is its own."""
         secrets = (self.state.secrets.kind, self.state.secrets.where) if self.state is not None else None
         book = self.flows.book if self.flows is not None else None
-        return await check_everything(self.gateway, book, secrets, address, serving=True)
+        return await check_everything(self.gateway, book, secrets, address, serving=True, team=self._team)
 
     def app_key(self) -> str | None:
         """The key the tray app sends to call this gateway over HTTP as a tool would (its test

@@ -1,17 +1,22 @@
 """Check everything: the doctor behind ``switchboard-gateway doctor`` and the app's "Check everything"
 button. Each check is one finding in plain words, with what would help: every provider asked for its
 models now (the cheapest real call: it needs the key accepted), every model rule's routes listed by a
-provider, every account's sign-in and quota, the port, where the secrets are kept, and this
-computer's clock beside a provider's (clock_skew).
+provider, every account's sign-in and quota, the port, where the secrets are kept, this
+computer's clock beside a provider's (clock_skew) and, in team mode, the team's database and Redis
+(doctor_team).
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Literal, TypedDict
 from urllib.parse import urlsplit
 
 from gateway.admin.clock_skew import MAX_SKEW, skew_of, skew_words
+from gateway.admin.doctor_findings import Finding as Finding
+from gateway.admin.doctor_findings import Verdict as Verdict
+from gateway.admin.doctor_findings import broken as broken
+from gateway.admin.doctor_findings import finding as _finding
+from gateway.admin.doctor_team import TeamPlaces, team_findings
 from gateway.admin.local_contexts import SMALL_CONTEXT, ModelContext, local_contexts
 from gateway.admin.providers import Providers
 from gateway.auth.account_book import AccountBook
@@ -21,36 +26,6 @@ from gateway.pipeline.gateway import Gateway
 from gateway.providers.quota import QuotaWindow
 from gateway.providers.settings import SUBSCRIPTIONS
 from gateway.routing.unserved import unlisted_routes
-
-Verdict = Literal["ok", "note", "broken"]  # a note is worth knowing; only "broken" fails the check
-
-
-class Finding(TypedDict):
-    area: str  # "provider", "local", "rule", "account", "port", "secrets", "clock", "context"
-    subject: str  # what it is about: a provider's id, a rule's name, an account's label, a port
-    verdict: Verdict
-    words: str  # what was found, in plain words
-    advice: str  # what would help, in plain words ("" when nothing needs doing)
-    fix: FixId | None  # the same as a fix each front-end words its own way, where one fits
-    fix_subject: str
-
-
-def _finding(
-    area: str, subject: str, verdict: Verdict, words: str, advice: str = "", fix: FixId | None = None, on: str = ""
-) -> Finding:
-    return {
-        "area": area,
-        "subject": subject,
-        "verdict": verdict,
-        "words": words,
-        "advice": advice,
-        "fix": fix,
-        "fix_subject": on,
-    }
-
-
-def broken(findings: list[Finding]) -> bool:
-    return any(f["verdict"] == "broken" for f in findings)
 
 
 async def provider_findings(gateway: Gateway) -> list[Finding]:
@@ -223,11 +198,16 @@ async def check_everything(
     secrets: tuple[str, str] | None,
     address: tuple[str, int],
     serving: bool,
+    team: TeamPlaces | None = None,
 ) -> list[Finding]:
-    """Every check, in one list: ``secrets`` is the store's (kind, where), ``address`` the port's."""
+    """Every check, in one list: ``secrets`` is the store's (kind, where), ``address`` the port's,
+    ``team`` the team's database and Redis (None: not in team mode)."""
     subscriptions = [p for p in gateway.providers if p.id in SUBSCRIPTIONS]
     # Every list now, for the rules: the providers' through their tests, the subscriptions' beside them.
-    findings, _ = await asyncio.gather(provider_findings(gateway), gateway.sync.refresh(subscriptions))
+    findings, _, shared = await asyncio.gather(
+        provider_findings(gateway), gateway.sync.refresh(subscriptions), team_findings(team)
+    )
+    findings += shared
     findings += rule_findings(gateway)
     clock, contexts = await asyncio.gather(clock_finding(gateway, findings), context_findings(gateway, findings))
     findings += contexts

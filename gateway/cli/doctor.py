@@ -7,9 +7,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 from typing import Any
 
 from gateway.admin.doctor import Finding, broken, check_everything
+from gateway.admin.doctor_team import TeamPlaces
 from gateway.auth.account_book import AccountBook
 from gateway.cli.common import fail, open_state
 from gateway.cli.fixes import command_for
@@ -52,7 +54,9 @@ async def _check(settings: Settings, db: Database, secrets: SecretStore) -> list
             gateway.serve_accounts(kind, book.accounts(kind))
         server = settings.server
         return await check_everything(
-            gateway, book, (secrets.kind, secrets.where), (server.host, server.port), serving=False
+            *(gateway, book, (secrets.kind, secrets.where), (server.host, server.port)),
+            serving=False,
+            team=TeamPlaces.of(settings, secrets, os.environ),
         )
     finally:
         await transport.aclose()
@@ -66,6 +70,8 @@ def line(finding: Finding) -> str:
 
 
 def add_doctor_command(sub: Any, common: argparse.ArgumentParser) -> None:
-    doctor = sub.add_parser("doctor", parents=[common], help="check everything: providers, rules, accounts, port")
+    doctor = sub.add_parser(
+        "doctor", parents=[common], help="check everything: providers, rules, accounts, port, a team's database, Redis"
+    )
     doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
     doctor.set_defaults(func=cmd_doctor)

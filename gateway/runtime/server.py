@@ -33,6 +33,7 @@ from functools import partial
 from typing import Unpack
 
 from gateway.admin.control import Control
+from gateway.admin.doctor_team import TeamPlaces
 from gateway.admin.state import State
 from gateway.api.app import Live, create_handler
 from gateway.api.guard import Guard
@@ -148,6 +149,7 @@ class GatewayServer:
             apply=apply,
             ledger=team.ledger if team else None,
             audit=team.audit if team else None,
+            team=TeamPlaces.of(self.settings, state.secrets, self._environ) if state is not None else None,
         )
         guard, handler, routes = self._surface(self.settings, self.gateway)
         self._live = Live(handler, routes)
