@@ -122,10 +122,10 @@ class _Run:
         self.first_bytes.append(first)
 
 
-def build_request(host: str, port: int, path: str, body: bytes) -> bytes:
+def build_request(host: str, port: int, path: str, body: bytes, token: str = "bench") -> bytes:
     return (
         f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
-        f"Authorization: Bearer bench\r\nContent-Length: {len(body)}\r\n\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode() + body
 
 
@@ -138,11 +138,13 @@ async def load(
     seconds: float,
     warmup: float = 0.3,
     on_window: Callable[[str], None] | None = None,
+    token: str = "bench",
 ) -> Result:
-    """Run the load; ``on_window("start")`` and ``on_window("end")`` bracket the measured window."""
+    """Run the load; ``on_window("start")`` and ``on_window("end")`` bracket the measured window.
+    ``token``: the bearer each request carries (a client key, for a gateway that requires one)."""
     loop = asyncio.get_running_loop()
     run = _Run()
-    request = build_request("127.0.0.1", port, path, body)
+    request = build_request("127.0.0.1", port, path, body, token)
     conns = []
     for _ in range(concurrency):
         _, proto = await loop.create_connection(lambda: _Conn(request, run), "127.0.0.1", port)

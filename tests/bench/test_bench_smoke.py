@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from servers.nginx import nginx_missing
 from servers.postgres import postgres_missing
 from servers.redis import redis_missing
 
@@ -146,3 +147,30 @@ def test_clients_benchmark_measures_every_client_on_every_point() -> None:
         for client in ("ours", "httpx", "aiohttp")
     }, result.stdout
     assert all(float(r[4]) > 0 and float(r[5]) > 0 for r in rows)
+
+
+def test_team_benchmark_measures_every_configuration_and_the_shared_state() -> None:
+    for reason in (postgres_missing(), redis_missing(), nginx_missing()):
+        if reason is not None:
+            pytest.skip(reason)
+    bench = Path(__file__).with_name("bench_team.py")
+    result = subprocess.run(
+        [sys.executable, str(bench), "--quick"], capture_output=True, text=True, timeout=300, cwd=bench.parent
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    rows = {(r[0], r[1]): r[2:] for r in (line.split() for line in lines[2:]) if len(r) == 12}
+    targets = ("direct", "sqlite", "pg+redis", "nginx+1", "nginx+2")
+    assert set(rows) == {(t, c) for t in targets for c in ("1", "16")}, result.stdout
+    for (target, _), figures in rows.items():
+        rate, p50, p99, _, _, gateway, postgres, redis, nginx, errors = figures
+        assert float(rate) > 0 and float(p50) > 0 and float(p99) > 0 and errors == "0", result.stdout
+        if target != "direct":
+            assert float(gateway) > 0, result.stdout  # its CPU was read from /proc
+        if target.startswith("nginx"):
+            assert float(nginx) > 0 and float(redis) >= 0 and float(postgres) >= 0, result.stdout
+    for level in ("1", "16"):
+        assert any(
+            line.startswith(f"cost per request of the shared state (pg+redis - sqlite), c={level}:") for line in lines
+        )
+        assert any(line.startswith(f"two gateways against one behind nginx, c={level}:") for line in lines)
