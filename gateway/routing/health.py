@@ -12,13 +12,17 @@ told to wait, and a bench at ``MAX_BENCH``, the longest quota window there is; a
 ``Retry-After: 99999999999`` or a reset date years away would otherwise rest a route until the
 gateway restarts. ``forgive`` lifts a provider's rests at once (its Test in the app answered).
 
+In team mode the rests this gateway sets on an upstream's word (cooldowns, benches) are ``told``
+to the others, and theirs ``heard`` here, so a rate limit or an exhausted quota one gateway met is
+not met again by each. Breakers are not shared: an endpoint one machine cannot reach another may.
+
 Times are on the injected clock's monotonic scale. Everything here runs on the event loop and is
 never awaited, so no lock is needed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 
@@ -36,6 +40,8 @@ MAX_BENCH = 7 * 86400.0  # seconds an upstream may bench a key or account: a wee
 # A local server that failed is usually restarting: its breaker rests it seconds, not minutes.
 LOCAL_COOLOFF = 2.0
 LOCAL_MAX_COOLOFF = 10.0
+# A rest for the team: (key label, model — None for the whole key —, seconds, reason).
+Told = Callable[[str, str | None, float, str], None]
 
 
 class Rest(TypedDict):
@@ -97,6 +103,7 @@ class Health:
         self._stats: dict[str, KeyStats] = {}  # key label
         self._latency: dict[str, float] = {}  # route ("provider/model") -> EWMA of ms to the answer
         self.local: frozenset[str] = frozenset()  # loopback providers: their breakers rest them briefly
+        self.told: Told | None = None  # team mode: where this gateway's own rests go, for the others
 
     def breaker(self, provider: str) -> Breaker:
         breaker = self._breakers.get(provider)
@@ -180,13 +187,15 @@ class Health:
         policy = self.policy
         if verdict.action == "cool":
             wait = policy.cooldown if verdict.wait is None else min(verdict.wait, MAX_COOL)
-            if len(self._cooling) >= MAX_HOLDS:  # model names come from clients: stay bounded
-                self._cooling = {k: h for k, h in self._cooling.items() if h.until > now}
-            self._cooling[(cred.label, model)] = _Hold(now + wait, verdict.reason)
+            self._cool(cred.label, model, now + wait, verdict.reason)
+            if self.told is not None:
+                self.told(cred.label, model, wait, verdict.reason)
         elif verdict.action == "bench":
             default = policy.exhausted if verdict.reason == "quota_exhausted" else policy.credential
             wait = default if verdict.wait is None else min(verdict.wait, MAX_BENCH)
             self._benched[cred.label] = _Hold(now + wait, verdict.reason)
+            if self.told is not None:
+                self.told(cred.label, None, wait, verdict.reason)
         if verdict.breaker:
             self.breaker(cred.provider).failure(now)
         else:
@@ -195,10 +204,31 @@ class Health:
     def bench(self, label: str, seconds: float, reason: str) -> None:
         """Keep a key or account out of every route for ``seconds`` (an exhausted quota window
         until its reset, at most ``MAX_BENCH``), unless it is benched for longer already."""
-        until = self._clock.monotonic() + min(seconds, MAX_BENCH)
+        seconds = min(seconds, MAX_BENCH)
+        if self._bench(label, self._clock.monotonic() + seconds, reason) and self.told is not None:
+            self.told(label, None, seconds, reason)
+
+    def heard(self, label: str, model: str | None, seconds: float, reason: str) -> None:
+        """A rest another gateway of the team set on an upstream's word (``model`` None: the whole
+        key), kept here too unless a longer one is; never told on."""
+        until = self._clock.monotonic() + min(seconds, MAX_COOL if model is not None else MAX_BENCH)
+        if model is None:
+            self._bench(label, until, reason)
+        elif (held := self._cooling.get((label, model))) is None or held.until < until:
+            self._cool(label, model, until, reason)
+
+    def _bench(self, label: str, until: float, reason: str) -> bool:
         held = self._benched.get(label)
-        if held is None or held.until < until:
-            self._benched[label] = _Hold(until, reason)
+        if held is not None and held.until >= until:
+            return False
+        self._benched[label] = _Hold(until, reason)
+        return True
+
+    def _cool(self, label: str, model: str, until: float, reason: str) -> None:
+        if len(self._cooling) >= MAX_HOLDS:  # model names come from clients: stay bounded
+            now = self._clock.monotonic()
+            self._cooling = {k: h for k, h in self._cooling.items() if h.until > now}
+        self._cooling[(label, model)] = _Hold(until, reason)
 
     def forgive(self, provider: str, labels: Iterable[str]) -> None:
         """Let a provider's keys (``labels``) serve again at once: their cooldowns and benches

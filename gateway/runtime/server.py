@@ -160,6 +160,8 @@ class GatewayServer:
         self._ports = (self.port,)
         guard.listening_on(self.port, self._names)
         self._sync = asyncio.create_task(_model_sync(self.gateway), name="model-sync")
+        if (redis := self._parts.lasting.team) is not None:
+            redis.share_rests(self._parts.lasting.health)
         if state is not None:
             lan = not is_loopback(server.host)
             await asyncio.to_thread(

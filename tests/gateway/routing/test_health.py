@@ -147,3 +147,28 @@ def test_forgiving_a_provider_lifts_every_rest_of_its_keys_and_its_breaker() -> 
     assert health.blocked(A, "llama") is None and health.blocked(B, "mixtral") is None
     assert health.breaker_snapshot("groq")["state"] == "closed"
     assert health.blocked(other, "gpt") == ("rate_limited", 60)  # another provider's rests stay
+
+
+def test_a_rest_set_here_is_told_once_and_one_heard_is_kept_but_not_told_on() -> None:
+    clock = FakeClock()
+    health = Health(clock, POLICY)
+    told: list[tuple[str, str | None, float, str]] = []
+    health.told = lambda *rest: told.append(rest)
+    health.failed(A, "llama", Verdict("cool", "rate_limited", wait=25))
+    health.failed(B, "llama", Verdict("bench", "quota_exhausted", wait=99999999))
+    health.bench(A.label, 30, "quota_exhausted")
+    health.bench(A.label, 5, "quota_exhausted")  # shorter than the bench held: nothing new to tell
+    assert told == [
+        ("groq#1", "llama", 25, "rate_limited"),
+        ("groq#2", None, MAX_BENCH, "quota_exhausted"),
+        ("groq#1", None, 30, "quota_exhausted"),
+    ]
+    told.clear()
+    other = Health(clock, POLICY)
+    other.told = health.told
+    other.heard("groq#1", "llama", 99999999, "rate_limited")  # capped as an upstream's word is
+    other.heard("groq#2", None, 60, "quota_exhausted")
+    other.heard("groq#2", None, 5, "quota_exhausted")  # shorter: the longer one stays
+    assert other.blocked(A, "llama") == ("rate_limited", MAX_COOL)
+    assert other.blocked(B, "mixtral") == ("quota_exhausted", 60)
+    assert told == []
