@@ -16,12 +16,12 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from gateway.auth import admin_token
 from gateway.cli.accounts import add_account_commands
 from gateway.cli.admin import add_commands, cmd_provider_key
 from gateway.cli.doctor import add_doctor_command
 from gateway.cli.fixes import explained
 from gateway.cli.reports import add_report_commands
+from gateway.cli.status import add_status_command
 from gateway.cli.tools import add_tool_commands
 from gateway.config.settings import LOG_LEVELS, Settings
 from gateway.errors import ConfigError, GatewayError
@@ -173,29 +173,6 @@ def cmd_models(args: argparse.Namespace, settings: Settings, paths: StatePaths) 
         listener.stop()
 
 
-def cmd_status(args: argparse.Namespace, settings: Settings, paths: StatePaths) -> int:
-    import json
-    import urllib.error
-    import urllib.request
-
-    from gateway.cli.status_text import render
-
-    token = admin_token.read(paths.data_dir)
-    url = args.url or f"http://127.0.0.1:{settings.server.port}"
-    if token is None:
-        print(f"switchboard: no gateway has started with the state folder {paths.data_dir}", file=sys.stderr)
-        return 1
-    request = urllib.request.Request(f"{url.rstrip('/')}/v1/status", headers={"Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            status = json.loads(response.read())
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        print(f"switchboard: cannot read the status from {url}: {exc}", file=sys.stderr)
-        return 1
-    print(json.dumps(status, indent=2) if args.json else render(status))
-    return 0
-
-
 def cmd_decide(args: argparse.Namespace, settings: Settings, paths: StatePaths) -> int:
     import json
 
@@ -279,10 +256,7 @@ def _parser() -> argparse.ArgumentParser:
     providers.add_argument("provider", nargs="?", help="the provider's id (for set-key and remove-key)")
     providers.set_defaults(func=cmd_providers)
     sub.add_parser("models", parents=[common], help="ask every provider for its models").set_defaults(func=cmd_models)
-    status = sub.add_parser("status", parents=[common], help="health of every provider and key of the running gateway")
-    status.add_argument("--url", help="the gateway's address (default: http://127.0.0.1:<configured port>)")
-    status.add_argument("--json", action="store_true", help="print the status document as JSON")
-    status.set_defaults(func=cmd_status)
+    add_status_command(sub, common)
     decide = sub.add_parser("decide", parents=[common], help="show where a prompt would be routed, sending nothing")
     decide.add_argument("prompt", help="the user's message")
     decide.add_argument("--model", default="auto", help="the model name asked for (default: auto)")

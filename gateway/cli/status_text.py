@@ -40,13 +40,16 @@ def render(status: dict[str, Any]) -> str:
             f"cache  {'on' if cache['enabled'] else 'off'}  {cache['entries']} answers, "
             f"{cache['bytes']} bytes  {cache['hits']} hits / {cache['misses']} misses"
         )
-    usage = status["usage"]
+    usage, team = status["usage"], status.get("team")
     lines.append(
-        f"served {usage['requests']} answers: {usage['prompt_tokens']} prompt, "
+        f"{'this gateway ' if team else ''}served {usage['requests']} answers"
+        f"{' since it started' if team else ''}: {usage['prompt_tokens']} prompt, "
         f"{usage['completion_tokens']} completion tokens"
     )
+    if team is not None:
+        lines += _team(team)
     if (access := status.get("access")) is not None:
-        lines += _access(access)
+        lines += _access(access, team)
     if status.get("accounts"):
         lines += _accounts(status["accounts"], status.get("quota", []))
     return "\n".join(lines)
@@ -72,14 +75,36 @@ def _accounts(accounts: list[dict[str, Any]], quota: list[dict[str, Any]]) -> li
     return lines
 
 
-def _access(access: dict[str, Any]) -> list[str]:
+def _team(team: dict[str, Any]) -> list[str]:
+    """The team's database, read by this command: its ledger's totals over every gateway."""
+    return [
+        f"team   database {team['database']}; its ledger, every gateway's:",
+        f"  last 24 hours  {_totals(team['day'])}",
+        f"  in all         {_totals(team['all'])}",
+    ]
+
+
+def _totals(totals: dict[str, Any]) -> str:
+    return (
+        f"{totals['requests']:,} requests ({totals['successful']:,} successful), "
+        f"{totals['total_tokens']:,} tokens, ${totals['cost']:,.2f}"
+    )
+
+
+def _access(access: dict[str, Any], team: dict[str, Any] | None = None) -> list[str]:
     secrets = access["secrets"]
     where = described(secrets["kind"], secrets["where"])
     lines = [
         f"keys   {'required from every caller' if access['require_keys'] else 'required beyond loopback'}; "
         f"secrets in {where}"
     ]
-    for key in access["keys"]:
+    keys = access["keys"]
+    if team is not None:  # the team's keys, each with this gateway's counters where it has them
+        counted = {key["id"]: key for key in keys}
+        keys = [counted.get(key["id"], key) for key in team["keys"]]
+        whose = "the team's (Redis)" if team["shared_limits"] else "this gateway's own"
+        lines.append(f"  {len(keys)} in the team's database; the counts against their limits are {whose}")
+    for key in keys:
         if key["revoked_at"]:
             continue
         usage = key.get("usage", {})
