@@ -86,10 +86,17 @@ class Nginx:
             time.sleep(0.02)
         raise RuntimeError("nginx did not start within 10 s")
 
-    def served_by(self) -> list[str]:
-        """Each logged request's ``$upstream_addr``: ``127.0.0.1:A`` or, once retried, ``127.0.0.1:A, 127.0.0.1:B``."""
-        lines = self.access_log.read_text(encoding="utf-8").splitlines()
-        return [line.split(" upstream=", 1)[1].split(" status=", 1)[0] for line in lines if " upstream=" in line]
+    def served_by(self, answered: int = 0) -> list[str]:
+        """Each logged request's ``$upstream_addr``: ``127.0.0.1:A`` or, once retried, ``127.0.0.1:A, 127.0.0.1:B``;
+        once at least ``answered`` are logged, or 5 s have passed (nginx logs a request when it is done, which can
+        be just after its client has the answer)."""
+        deadline = time.monotonic() + 5
+        while True:
+            lines = self.access_log.read_text(encoding="utf-8").splitlines()
+            served = [line.split(" upstream=", 1)[1].split(" status=", 1)[0] for line in lines if " upstream=" in line]
+            if len(served) >= answered or time.monotonic() > deadline:
+                return served
+            time.sleep(0.02)
 
     def stop(self) -> None:
         end_process(self._process)
