@@ -1,11 +1,12 @@
 """What team mode costs a request: ``python tests/bench/bench_team.py``.
 
 Side by side in one run, real processes on loopback: the fast upstream called directly; one
-gateway on SQLite (its limits in-process); one gateway on PostgreSQL + Redis (``[store] url``,
-``[shared] redis``); nginx running ``deploy/nginx.conf`` in front of that one gateway; and nginx in
-front of two. Every gateway requires client keys and is called with one key whose limits are far
-beyond the load, so each request finds its key, is counted in its limit windows (Redis's atomic
-scripts, or the in-process windows) and writes its ledger row: the shared state's work, measured.
+gateway on SQLite (its limits in-process); one on PostgreSQL (``[store] url``, its limits
+in-process); one on PostgreSQL + Redis (``[store] url``, ``[shared] redis``); nginx running
+``deploy/nginx.conf`` in front of that one; and nginx in front of two. Every gateway requires
+client keys and is called with one key whose limits are far beyond the load, so each request finds
+its key, is counted in its limit windows (Redis's atomic scripts, or the in-process windows) and
+writes its ledger row: the shared state's work, measured.
 
     python tests/bench/bench_team.py                          # 5 s per point, median of 3 rounds
     python tests/bench/bench_team.py --seconds 2 --rounds 5 --concurrency 1,16,64
@@ -14,11 +15,13 @@ scripts, or the in-process windows) and writes its ledger row: the shared state'
 Prints req/s, p50 and p99 latency and what each adds over the direct upstream, and CPU time per
 request from /proc: the gateways' (both, for two), PostgreSQL's (its server and every backend),
 Redis's and nginx's (master and workers); then the cost per request of the shared state (the
-PostgreSQL + Redis gateway less the SQLite one), and two gateways against one. Nothing is pinned to
-a CPU: the servers, the balancer and two gateways do not fit apart on a small machine, so compare
-the CPU figures, and read req/s as the machine's. The targets take turns in each round and the
-median round is reported. PostgreSQL runs with fsync and synchronous commits, as deployed. Needs
-Debian's postgresql, redis-server and nginx (scripts/test.sh installs them).
+PostgreSQL + Redis gateway less the SQLite one, and PostgreSQL's and Redis's parts of it), and two
+gateways against one. nginx keeps no connections open to the gateways (deploy/nginx.conf says
+why), so its rows include a new connection a request. Nothing is pinned to a CPU: the servers, the
+balancer and two gateways do not fit apart on a small machine, so compare the CPU figures, and read
+req/s as the machine's. The targets take turns in each round and the median round is reported.
+PostgreSQL runs with fsync and synchronous commits, as deployed. Needs Debian's postgresql,
+redis-server and nginx (scripts/test.sh installs them).
 """
 
 from __future__ import annotations
@@ -197,15 +200,19 @@ async def run(levels: tuple[int, ...], seconds: float, rounds: int) -> int:
     try:
         redis_server.start()
         upstream = team.start_upstream()
-        shared = f'\n[store]\nurl = "{server.new_database()}"\n\n[shared]\nredis = "{redis_server.url}"\n'
+        store = f'\n[store]\nurl = "{server.new_database()}"\n'
+        shared = f'{store}\n[shared]\nredis = "{redis_server.url}"\n'
         lone_home, lone_env = team.home("sqlite", upstream)
         one_home, one_env = team.home("team-1", upstream, shared)
         two_home, two_env = team.home("team-2", upstream, shared)
+        store_home, store_env = team.home("team-pg", upstream, store)
         lone_key, team_key = team.client_key(lone_env), team.client_key(one_env)
         lone_port, team_port = free_port(), port_free_on(SECOND)
         lone = team.serve(lone_home, lone_env, "127.0.0.1", lone_port)
         one = team.serve(one_home, one_env, "127.0.0.1", team_port)
         two = team.serve(two_home, two_env, SECOND, team_port)
+        store_port = free_port()
+        store_only = team.serve(store_home, store_env, "127.0.0.1", store_port)
         nginx_one_port, nginx_one = team.balancer(("127.0.0.1", "127.0.0.1"), team_port)
         nginx_two_port, nginx_two = team.balancer(("127.0.0.1", SECOND), team_port)
         servers: dict[str, tuple[Watched, ...]] = {
@@ -215,6 +222,7 @@ async def run(levels: tuple[int, ...], seconds: float, rounds: int) -> int:
         targets = {
             "direct": Target(upstream, DIRECT_BODY, "bench", {}),
             "sqlite": Target(lone_port, BODY, lone_key, {"gateway": (lone,)}),
+            "pg": Target(store_port, BODY, team_key, {"gateway": (store_only,), "postgres": servers["postgres"]}),
             "pg+redis": Target(team_port, BODY, team_key, {"gateway": (one,), **servers}),
             "nginx+1": Target(nginx_one_port, BODY, team_key, {"gateway": (one,), **servers, "nginx": (nginx_one,)}),
             "nginx+2": Target(
@@ -262,7 +270,8 @@ async def run(levels: tuple[int, ...], seconds: float, rounds: int) -> int:
 def closing(
     results: dict[tuple[str, int], Result], cpu: dict[tuple[str, int], dict[str, float]], levels: tuple[int, ...]
 ) -> None:
-    """The closing figures: what the shared state costs a request, and what a second gateway brings."""
+    """The closing figures: what the shared state costs a request, split into PostgreSQL's part and
+    Redis's, and what a second gateway brings."""
 
     def us(name: str, level: int, *columns: str) -> float:
         return sum(cpu[(name, level)].get(column, 0.0) for column in columns) * 1e6
@@ -270,16 +279,20 @@ def closing(
     def ratio(a: float, b: float) -> float:
         return a / b if b else float("nan")
 
-    for level in levels:
-        lone, team = results[("sqlite", level)], results[("pg+redis", level)]
-        gateway = us("pg+redis", level, "gateway") - us("sqlite", level, "gateway")
-        servers = us("pg+redis", level, "postgres", "redis")
-        print(
-            f"cost per request of the shared state (pg+redis - sqlite), c={level}: "
-            f"gateway CPU {gateway:+.1f} us, + PostgreSQL and Redis {servers:.1f} us = {gateway + servers:+.1f} us; "
-            f"latency p50 {(team.p(50) - lone.p(50)) * 1000:+.3f} ms, p99 {(team.p(99) - lone.p(99)) * 1000:+.3f} ms; "
-            f"req/s {ratio(team.rate, lone.rate):.2f}x"
+    def cost(more: str, less: str, level: int) -> str:
+        gateway = us(more, level, "gateway") - us(less, level, "gateway")
+        servers = us(more, level, "postgres", "redis") - us(less, level, "postgres", "redis")
+        slow, fast = results[(more, level)], results[(less, level)]
+        return (
+            f"({more} - {less}), c={level}: gateway CPU {gateway:+.1f} us + servers' {servers:+.1f} us = "
+            f"{gateway + servers:+.1f} us; latency p50 {(slow.p(50) - fast.p(50)) * 1000:+.3f} ms, "
+            f"p99 {(slow.p(99) - fast.p(99)) * 1000:+.3f} ms; req/s {ratio(slow.rate, fast.rate):.2f}x"
         )
+
+    for level in levels:
+        print(f"cost per request of the shared state {cost('pg+redis', 'sqlite', level)}")
+        print(f"  of which PostgreSQL's {cost('pg', 'sqlite', level)}")
+        print(f"  of which Redis's {cost('pg+redis', 'pg', level)}")
     for level in levels:
         one, two = results[("nginx+1", level)], results[("nginx+2", level)]
         print(
