@@ -21,11 +21,10 @@ from gateway.admin.client_keys import ClientKeys
 from gateway.admin.provider_keys import ProviderKeys
 from gateway.admin.state import State
 from gateway.auth.callers import TIERS
-from gateway.cli.common import ACTOR, fail, open_state, when
+from gateway.cli.common import ACTOR, fail, keys_where_kept, open_state, when
 from gateway.errors import ConfigError, GatewayError, InvalidRequest, RouteNotFound
 from gateway.paths import StatePaths
 from gateway.store.db import StoreError
-from gateway.store.team import open_team_store
 
 _PROVIDER_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _AMOUNT = re.compile(r"\d*\.\d+|\d+\.")
@@ -51,14 +50,8 @@ def cmd_keys(args: argparse.Namespace, paths: StatePaths) -> int:
 
 async def _keys_where_kept(args: argparse.Namespace, state: State, url: str | None) -> int:
     """The keys of the state folder, or of the team's database when the settings name one (``[store] url``)."""
-    if url is None:
+    async with keys_where_kept(state, url):
         return await _keys(args, ClientKeys(state))
-    store = await open_team_store(url, os.environ, state.secrets)
-    try:
-        await state.keys.join(store.keys, await store.keys.pepper())
-        return await _keys(args, ClientKeys(state))
-    finally:
-        await store.close()
 
 
 async def _keys(args: argparse.Namespace, keys: ClientKeys) -> int:

@@ -5,8 +5,10 @@ WAL lets a serving gateway and these commands use the folder at once."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -16,6 +18,7 @@ from gateway.clock import SystemClock
 from gateway.paths import StatePaths
 from gateway.store.reader import Reader
 from gateway.store.secrets import SecretStore
+from gateway.store.team import open_team_store
 
 T = TypeVar("T")
 
@@ -48,3 +51,21 @@ def read_stored(paths: StatePaths, report: Callable[[Reader], Coroutine[Any, Any
         return asyncio.run(report(read))
     finally:
         read.close()
+
+
+@asynccontextmanager
+async def keys_where_kept(state: State, url: str | None) -> AsyncIterator[None]:
+    """Inside, ``state``'s client keys are the team's database's when the settings name one
+    (``[store] url``: a key made or revoked there counts on every gateway of the team), else the
+    state folder's."""
+    if url is None:
+        yield
+        return
+    store = await open_team_store(url, os.environ, state.secrets)
+    try:
+        await state.keys.join(store.keys, await store.keys.pepper())
+        yield
+        await state.keys.write_used()
+    finally:
+        await state.keys.leave()
+        await store.close()

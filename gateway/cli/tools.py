@@ -8,7 +8,7 @@ tool once with the gateway in its environment or on its command line, and change
 
 The gateway's address is the one its settings name (loopback when it listens on every address),
 or ``--url``. Where the gateway asks every caller for a client key, one is made for the tool,
-labelled after it, unless ``--key`` gives one.
+labelled after it, unless ``--key`` gives one: in the team's database when the settings name one.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ import os
 import sys
 from typing import Any, NamedTuple
 
-from gateway.admin.client_keys import ClientKeys
+from gateway.admin.client_keys import ClientKeys, CreatedKey
+from gateway.admin.state import State
 from gateway.admin.tool_setup import BY_ID, DEFAULT_MODEL, Places, Target, ToolSetup, ToolSetupError
 from gateway.admin.tool_setup.launch import PROGRAMS, command
-from gateway.cli.common import ACTOR, fail, open_state
+from gateway.cli.common import ACTOR, fail, keys_where_kept, open_state
 from gateway.config.settings import Settings
 from gateway.errors import ConfigError
 from gateway.paths import StatePaths
@@ -65,9 +66,10 @@ def _client_key(
     state = open_state(paths, secrets)
     try:
         kept = secrets.get(kept_as) if kept_as else None
-        if kept and state.keys.find(kept) is not None:
+        created = asyncio.run(_made(state, settings.store.url, label, kept))
+        if created is None:
+            assert kept is not None
             return Made(kept, None)
-        created = asyncio.run(ClientKeys(state).create(label, "standard", {}, ACTOR))
         if kept_as:
             secrets.set(kept_as, created["key"])
     finally:
@@ -77,12 +79,26 @@ def _client_key(
     return Made(created["key"], created["id"])
 
 
-def _revoke(args: argparse.Namespace, paths: StatePaths, key_id: str) -> None:
+async def _made(state: State, url: str | None, label: str, kept: str | None) -> CreatedKey | None:
+    """A new key for the tool where the gateway keeps its keys (the team's database, with one);
+    None when ``kept`` is still a live one."""
+    async with keys_where_kept(state, url):
+        if kept and state.keys.find(kept) is not None:
+            return None
+        return await ClientKeys(state).create(label, "standard", {}, ACTOR)
+
+
+def _revoke(args: argparse.Namespace, settings: Settings, paths: StatePaths, key_id: str) -> None:
     state = open_state(paths, args.open_secrets(paths.data_dir))
     try:
-        asyncio.run(ClientKeys(state).revoke(key_id, ACTOR))
+        asyncio.run(_revoked(state, settings.store.url, key_id))
     finally:
         state.close()
+
+
+async def _revoked(state: State, url: str | None, key_id: str) -> None:
+    async with keys_where_kept(state, url):
+        await ClientKeys(state).revoke(key_id, ACTOR)
 
 
 def _settings(args: argparse.Namespace, paths: StatePaths) -> Settings:
@@ -116,7 +132,7 @@ def cmd_connect(args: argparse.Namespace, paths: StatePaths) -> int:
             state = setup.set_up(args.tool, Target(url, made.key, args.model))
         except ToolSetupError:
             if made.id is not None:  # a key no file holds is one nobody can use: gone again
-                _revoke(args, paths, made.id)
+                _revoke(args, settings, paths, made.id)
             raise
     except (ToolSetupError, StoreError, ConfigError) as exc:
         return fail(exc)
