@@ -1,10 +1,15 @@
 """Every subscription account: connected (signed in or imported), listed, removed, and kept in
-step with the database and the secret store, whichever process changed them.
+step with the database and where its tokens are kept, whichever process changed them.
 
 Connecting or removing an account is an admin action and is audited (``account.connected``,
 ``account.imported``, ``account.removed``); a renewal refused for good is audited too
-(``oauth.refresh_failed``). Tokens go to the secret store first and the account row second, so
-a row never names tokens that are not there; removing an account deletes both.
+(``oauth.refresh_failed``). Tokens are stored first and the account row second, so a row never
+names tokens that are not there; removing an account deletes both.
+
+Alone, the rows are in the state folder's database and the tokens in the secret store. Joined to
+a team (``join``), the rows are the team's database's, which every gateway reads again every few
+seconds (``refresh``), and the tokens are sealed there too when the team has a passphrase: a
+renewal on one gateway stores the rotated token where the others read it (``SharedRenewal``).
 """
 
 from __future__ import annotations
@@ -12,11 +17,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from gateway.auth.accounts import RISK, RISK_NOTE, Account, AccountLock, SharedRenewal
+from gateway.auth.kept_tokens import SecretStoreTokens
 from gateway.auth.oauth.claims import chatgpt_identity
 from gateway.auth.oauth.github import GitHubAuth
 from gateway.auth.oauth.logins_on_disk import write_codex_login
@@ -32,9 +38,10 @@ from gateway.errors import InvalidRequest
 from gateway.providers.quota import QuotaWindow
 from gateway.providers.settings import SubscriptionSettings
 from gateway.store import accounts as rows
-from gateway.store import audit
 from gateway.store.database import Database
+from gateway.store.seam import AccountStore, Event, TokenStore, TokensUnreadable
 from gateway.store.secrets import SecretStore
+from gateway.store.sqlite_store import SqliteAccounts
 from gateway.transport import Transport
 
 
@@ -65,12 +72,17 @@ class AccountBook:
         self._shared = SharedRenewal(renewal_lock, self._reread) if renewal_lock is not None else None
         self._db = db
         self._secrets = secrets
+        self._rows: AccountStore = SqliteAccounts(db)
+        self._tokens: TokenStore = SecretStoreTokens(secrets)
+        self._sync_files = True  # whether the Codex CLI's file is kept in step (on its own machine only)
         self._clock = clock
         self.openai = OpenAIAuth(endpoints, transport)
         self.github = GitHubAuth(endpoints, transport)
         self._accounts: dict[str, Account] = {}
         self.changed: list[Callable[[], None]] = []  # told whenever the set of accounts changes
         self.quota_seen: QuotaSeen | None = None
+        self._writing: set[asyncio.Task[None]] = set()  # states recorded, not yet written
+        self._said: dict[str, float] = {}  # account id -> the row version whose unusable tokens were logged
 
     # --- loading -----------------------------------------------------------------------------
 
@@ -80,9 +92,27 @@ class AccountBook:
             self._adopt(row, self._secrets.get(rows.secret_name(row.id)))
         self._changed()
 
+    async def join(self, team_rows: AccountStore, tokens: TokenStore | None) -> None:
+        """From now on, the team's accounts: their rows in ``team_rows`` (the team's database) and
+        their tokens in ``tokens`` (sealed there), or, None, in this gateway's own secret store.
+        The accounts this gateway had alone are no longer served (they stay in its folder)."""
+        self._rows, self._sync_files = team_rows, False  # the CLI's file is on the machine that imported it
+        if tokens is not None:
+            self._tokens = tokens
+        for account in self._accounts.values():
+            account.cancel()
+        self._accounts.clear()
+        await self.refresh()
+
+    async def leave(self) -> None:
+        """Before the team's database closes: the states being recorded there are written first."""
+        if self._writing:
+            await asyncio.gather(*self._writing, return_exceptions=True)
+        self._rows, self._tokens = SqliteAccounts(self._db), SecretStoreTokens(self._secrets)
+
     async def refresh(self) -> None:
-        """Pick up accounts connected or removed by another process (the CLI)."""
-        current = await self._db.read(rows.load)
+        """Pick up accounts connected or removed by another process (the CLI, another gateway)."""
+        current = await self._rows.load()
         ids = {r.id for r in current}
         changed = False
         for gone in [i for i in self._accounts if i not in ids]:
@@ -92,7 +122,11 @@ class AccountBook:
             known = self._accounts.get(row.id)
             if known is not None and row.updated_at <= known.row.updated_at:
                 continue
-            stored = await asyncio.to_thread(self._secrets.get, rows.secret_name(row.id))
+            try:
+                stored = await self._tokens.get(row.id)
+            except TokensUnreadable:
+                changed |= self._unusable(row, "its stored tokens cannot be read")
+                continue
             if (
                 known is not None
                 and stored == known.credentials.stored_now()
@@ -109,13 +143,11 @@ class AccountBook:
         with those read from ``stored``."""
         if credentials is None:
             if stored is None:
-                log.warning("account %s: its tokens are missing from %s; sign in again", row.label, self._secrets.where)
-                return False
+                return self._unusable(row, f"its tokens are missing from {self._tokens.where}")
             try:
                 credentials = self._credentials(row, stored)
             except (ValueError, KeyError, TypeError):
-                log.warning("account %s: its stored tokens cannot be read; sign in again", row.label)
-                return False
+                return self._unusable(row, "its stored tokens cannot be read")
         elif isinstance(credentials, CodexCredentials | CopilotCredentials):
             credentials.account = row.label  # made before it had one (a new connection)
         old = self._accounts.get(row.id)
@@ -124,10 +156,20 @@ class AccountBook:
         self._accounts[row.id] = Account(row, credentials, self._clock, self._store, self._problem_found, self._shared)
         return True
 
+    def _unusable(self, row: rows.AccountRow, why: str) -> bool:
+        """Said once a version of the row, not at every refresh; False: not adopted."""
+        if self._said.get(row.id) != row.updated_at:
+            self._said[row.id] = row.updated_at
+            log.warning("account %s: %s; sign in again", row.label, why)
+        return False
+
     async def _reread(self, account: Account) -> Credentials | None:
-        """The account's credentials as the secret store holds them now, when another gateway
-        renewed them there (None: as this one has them, or unreadable)."""
-        stored = await asyncio.to_thread(self._secrets.get, rows.secret_name(account.row.id))
+        """The account's credentials as they are stored now, when another gateway renewed them
+        there (None: as this one has them, or unreadable)."""
+        try:
+            stored = await self._tokens.get(account.row.id)
+        except TokensUnreadable:
+            return None
         if stored is None or stored == account.credentials.stored_now():
             return None
         try:
@@ -211,16 +253,15 @@ class AccountBook:
     ) -> rows.AccountRow:
         account_id = f"{kind}-{hashlib.blake2b(subject.encode(), digest_size=6).hexdigest()}"
         now = self._clock.time()
-        secret = rows.secret_name(account_id)
-        await asyncio.to_thread(self._secrets.set, secret, stored)  # tokens first: a row never names missing ones
+        await self._tokens.put(account_id, stored)  # tokens first: a row never names missing ones
         action = "account.connected" if origin == "login" else "account.imported"
 
         new = rows.Connecting(account_id, kind, name, subject, email, plan, origin, sync_path, now, actor, action)
         try:
-            row = await self._db.writer.call(lambda conn: rows.connect(conn, new))
+            row = await self._rows.connect(new)
         except BaseException:
             if self.find(account_id) is None:
-                await asyncio.to_thread(self._secrets.delete, secret)
+                await self._tokens.delete(account_id)
             raise
         self._adopt(row, stored, credentials)
         self._changed()
@@ -229,10 +270,10 @@ class AccountBook:
     async def remove(self, id_or_label: str, actor: str) -> rows.AccountRow | None:
         now_ms = int(self._clock.time() * 1000)
 
-        row = await self._db.writer.call(lambda conn: rows.remove(conn, id_or_label, actor, now_ms))
+        row = await self._rows.remove(id_or_label, actor, now_ms)
         if row is None:
             return None
-        await asyncio.to_thread(self._secrets.delete, rows.secret_name(row.id))
+        await self._tokens.delete(row.id)
         gone = self._accounts.pop(row.id, None)
         if gone is not None:
             gone.cancel()
@@ -242,34 +283,27 @@ class AccountBook:
     # --- running -------------------------------------------------------------------------------
 
     def _store(self, account: Account, stored: str) -> asyncio.Future[None]:
-        """Save renewed credentials (and the Codex CLI's file, when kept in step) before use."""
-        row, now = account.row, self._clock.time()
+        """Save renewed credentials (and the Codex CLI's file, when kept in step) before use:
+        awaited by the renewal, within the lock other gateways wait on."""
+        return asyncio.ensure_future(self._save(account.row, stored))
 
-        def save() -> None:
-            self._secrets.set(rows.secret_name(row.id), stored)
-            if row.sync_path:
-                try:
-                    write_codex_login(Path(row.sync_path), CodexCredentials.parse(stored), now)
-                except Exception as exc:  # the CLI's file is a courtesy: never fail the request over it
-                    log.warning("account %s: could not update %s: %s", row.label, row.sync_path, exc)
-
-        return asyncio.ensure_future(asyncio.to_thread(save))
+    async def _save(self, row: rows.AccountRow, stored: str) -> None:
+        await self._tokens.put(row.id, stored)
+        if row.sync_path and self._sync_files:
+            await asyncio.to_thread(_sync_codex_file, row, stored, self._clock.time())
 
     def _problem_found(self, account: Account, reason: str, message: str) -> None:
         row, now = account.row, self._clock.time()
         log.warning("account %s: %s", row.label, message)
+        payload = {"id": row.id, "label": row.label, "state": reason, "message": message[:300]}
+        event = Event(int(now * 1000), "gateway", "oauth.refresh_failed", payload)
+        self._write(self._rows.set_state(row.id, reason, now, event=event))
 
-        def op(conn: sqlite3.Connection) -> None:
-            rows.set_state(conn, row.id, reason, now)
-            audit.append(
-                conn,
-                int(now * 1000),
-                "gateway",
-                "oauth.refresh_failed",
-                {"id": row.id, "label": row.label, "state": reason, "message": message[:300]},
-            )
-
-        self._db.writer.run(op)
+    def _write(self, writing: Coroutine[Any, Any, None]) -> None:
+        """A state recorded without holding up the request that found it (``leave`` waits for it)."""
+        task = asyncio.ensure_future(writing)
+        self._writing.add(task)
+        task.add_done_callback(_written(self._writing))
 
     async def poll_quotas(self) -> None:
         """Ask each usable account's usage endpoint for its windows (and its plan)."""
@@ -280,7 +314,7 @@ class AccountBook:
             if windows and self.quota_seen is not None:
                 self.quota_seen(account.label, account.provider, windows)
             if plan and plan != account.row.plan:
-                await self._db.writer.call(_plan_update(account.row.id, plan, self._clock.time()))
+                await self._rows.set_state(account.row.id, "ok", self._clock.time(), plan)
 
     def listing(self) -> list[AccountEntry]:
         return [
@@ -296,5 +330,17 @@ def _with_state(row: rows.AccountPublic, problem: str | None) -> rows.AccountPub
     return row
 
 
-def _plan_update(account_id: str, plan: str, now: float) -> Callable[[sqlite3.Connection], None]:
-    return lambda conn: rows.set_state(conn, account_id, "ok", now, plan)
+def _sync_codex_file(row: rows.AccountRow, stored: str, now: float) -> None:
+    try:
+        write_codex_login(Path(row.sync_path), CodexCredentials.parse(stored), now)
+    except Exception as exc:  # the CLI's file is a courtesy: never fail the request over it
+        log.warning("account %s: could not update %s: %s", row.label, row.sync_path, exc)
+
+
+def _written(writing: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
+    def done(task: asyncio.Task[None]) -> None:
+        writing.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.warning("an account's state was not recorded: %s", exc)
+
+    return done

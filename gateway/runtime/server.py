@@ -50,6 +50,7 @@ from gateway.runtime.housekeeping import Housekeeping
 from gateway.runtime.joined import Joined
 from gateway.runtime.listener import Listener, ListenError
 from gateway.runtime.logs import set_level
+from gateway.runtime.team_accounts import join_accounts
 from gateway.runtime.upstream import follow_network, prepare_network
 from gateway.runtime.wiring import ServerOptions, build_gateway, carry_over, compose, restore
 from gateway.store import accounts as account_rows
@@ -173,7 +174,7 @@ class GatewayServer:
             if self.settings.store.url is not None:  # said, not silently ignored, until serve runs on all of it
                 log.warning(
                     "[store] url is set: client keys, the usage ledger and the audit log are the team database's, but"
-                    " the audit events of starts, address changes, the admin password and accounts stay in its own"
+                    " the audit events of starts, address changes, and the admin password stay in its own"
                     " state folder"
                 )
             assert self.identity is not None
@@ -210,6 +211,8 @@ class GatewayServer:
         try:
             self._team = Joined(await open_team_store(url, self._environ, state.secrets), state)
             await self._team.join(self._parts.lasting.accountant, self._parts.clock, self.settings.server.ledger)
+            if self.accounts is not None:
+                await join_accounts(self.accounts, self._team.store, self._environ)
         except StoreError as exc:
             raise ListenError(str(exc)) from None
         except Exception as exc:  # the driver's own errors: the database went away after it was opened
@@ -218,6 +221,8 @@ class GatewayServer:
     async def _leave_team(self) -> None:
         if (team := self._team) is not None:
             self._team = None
+            if self.accounts is not None:
+                await self.accounts.leave()
             await team.leave(self._parts.lasting.accountant)
 
     def _surface(self, settings: Settings, gateway: Gateway) -> tuple[Guard, Handler, Router]:

@@ -54,6 +54,11 @@ def _header_of(data: Any) -> dict[str, Any]:
     return {"format": FORMAT, "version": VERSION, "kdf": kdf}
 
 
+def fresh_header() -> dict[str, Any]:
+    """A new seal's header: today's parameters and a random salt."""
+    return {"format": FORMAT, "version": VERSION, "kdf": {**_KDF, "salt": _b64(os.urandom(16))}}
+
+
 @dataclass(frozen=True, slots=True)
 class Seal:
     header: dict[str, Any]
@@ -63,11 +68,18 @@ class Seal:
     def for_file(cls, path: Path, passphrase: str) -> Seal:
         """The seal of the file at ``path`` (its salt and parameters), or of a new one."""
         try:
-            header = _header_of(json.loads(path.read_text(encoding="utf-8")))
+            header = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            header = {"format": FORMAT, "version": VERSION, "kdf": {**_KDF, "salt": _b64(os.urandom(16))}}
+            header = fresh_header()
         except (OSError, ValueError) as exc:
             raise SealBroken(f"unreadable ({exc.__class__.__name__})") from None
+        return cls.derived(header, passphrase)
+
+    @classmethod
+    def derived(cls, header: Any, passphrase: str) -> Seal:
+        """The seal a ``header`` (salt and parameters, checked here) and ``passphrase`` make.
+        Blocking for a moment: Argon2id takes 64 MiB."""
+        header = _header_of(header)
         kdf = header["kdf"]
         try:
             salt = base64.b64decode(kdf["salt"], validate=True)

@@ -185,6 +185,25 @@ class AccountStore(Protocol):
     async def load_quota(self) -> list[QuotaRow]: ...
 
 
+class TokenStore(Protocol):
+    """Subscription accounts' tokens, by account id: the text the account's credentials are
+    stored as (``Credentials.stored_now``), which no log line, error or audit event repeats."""
+
+    where: str  # what a person would look for them in
+
+    async def get(self, account_id: str) -> str | None:
+        """None when there are none; ``TokensUnreadable`` when they are there but cannot be read."""
+        ...
+
+    async def put(self, account_id: str, stored: str) -> None: ...
+
+    async def delete(self, account_id: str) -> None: ...
+
+
+class TokensUnreadable(ValueError):
+    """An account's tokens are stored but cannot be read (altered, or sealed under another key)."""
+
+
 class Store(Protocol):
     """A back end: its concerns, and its end."""
 

@@ -16,7 +16,7 @@ import hashlib
 import json
 import logging
 import secrets
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -249,19 +249,28 @@ def opener_from(env: MutableMapping[str, str]) -> Callable[[Path], SecretStore]:
     taken out of ``env`` (``os.environ``: no child process inherits it); a passphrase file is
     read instead where one is named. Raises ``ConfigError`` for a passphrase too short."""
     passphrase = env.pop(PASSPHRASE_ENV, None)
-    named = env.get(PASSPHRASE_FILE_ENV, "").strip()
-    if named:
-        try:
-            passphrase = Path(named).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(
-                "Switchboard cannot read the file holding the secrets passphrase.",
-                detail=f"{PASSPHRASE_FILE_ENV}={named}: {exc.__class__.__name__}",
-            ) from None
+    if (in_file := passphrase_in_file(env)) is not None:
+        passphrase = in_file
     if passphrase is not None and len(passphrase) < SHORTEST_PASSPHRASE:
         raise ConfigError(f"the secrets passphrase must be at least {SHORTEST_PASSPHRASE} characters")
     keep = env.get(KEEP_ENV, "").strip().lower() != "memory"
     return functools.partial(open_secrets, passphrase=passphrase, keep=keep)
+
+
+def passphrase_in_file(env: Mapping[str, str]) -> str | None:
+    """The passphrase in the file ``PASSPHRASE_FILE_ENV`` names (None: it names none); the team's
+    gateways, each given the same file, also seal their accounts' tokens with it. Raises
+    ``ConfigError`` when the file cannot be read."""
+    named = env.get(PASSPHRASE_FILE_ENV, "").strip()
+    if not named:
+        return None
+    try:
+        return Path(named).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            "Switchboard cannot read the file holding the secrets passphrase.",
+            detail=f"{PASSPHRASE_FILE_ENV}={named}: {exc.__class__.__name__}",
+        ) from None
 
 
 def place_of(kind: str, where: str) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from gateway.store.db import StoreError
 from gateway.store.ledger import LedgerRow
-from gateway.store.seam import KeyStore, Store
+from gateway.store.seam import KeyStore, Store, TokenStore
 from gateway.store.secrets import SecretStore
 
 
@@ -33,6 +33,11 @@ class TeamStore(Store, Protocol):
 
     async def answers(self) -> bool:
         """Whether the database answers a query now (``/health/ready``)."""
+        ...
+
+    async def sealed_tokens(self, passphrase: str) -> TokenStore:
+        """Subscription accounts' tokens kept in the database, sealed under a key ``passphrase``
+        makes (``StoreError`` when the team's tokens are sealed under another)."""
         ...
 
     async def recording(self, folder: Path) -> Recorder:

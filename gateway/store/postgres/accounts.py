@@ -1,7 +1,8 @@
 """Subscription accounts and their quota windows in PostgreSQL, shared by the team's gateways
-(the rows only: an account's tokens stay out of the database). Connecting takes a lock on the
-table for its transaction, so two gateways connecting accounts of one name at once still give
-them different labels; a quota window older than the one held never replaces it."""
+(the rows; their tokens, when kept here, are sealed in ``tokens`` and removed with the row).
+Connecting takes a lock on the table for its transaction, so two gateways connecting accounts of
+one name at once still give them different labels; a quota window older than the one held never
+replaces it."""
 
 from __future__ import annotations
 
@@ -83,6 +84,7 @@ class PostgresAccounts:
             if row is None:
                 return None
             await conn.execute("DELETE FROM accounts WHERE id = %s", (row.id,))
+            await conn.execute("DELETE FROM account_tokens WHERE id = %s", (row.id,))  # sealed ones, if kept here
             await conn.execute("DELETE FROM quota WHERE label = %s", (row.label,))
             event = Event(ts_ms, actor, "account.removed", {"id": row.id, "kind": row.kind, "label": row.label})
             await append_in(conn, event)

@@ -164,6 +164,14 @@ STEPS: tuple[str, ...] = (
         value  BYTEA NOT NULL
     );
     """,
+    # 7: subscription accounts' tokens, each sealed (AES-256-GCM) under a key the team's secrets
+    # passphrase makes with the salt kept in team_secrets; the database alone opens none of them
+    """
+    CREATE TABLE account_tokens (
+        id      TEXT PRIMARY KEY,
+        sealed  TEXT NOT NULL
+    );
+    """,
 )
 
 _VERSIONS = """

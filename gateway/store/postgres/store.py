@@ -25,6 +25,7 @@ from gateway.store.postgres.ledger import PostgresLedger
 from gateway.store.postgres.model_lists import PostgresModelLists
 from gateway.store.postgres.recorder import Recording, recording
 from gateway.store.postgres.schema import migrate
+from gateway.store.postgres.tokens import PostgresTokens, sealed_tokens
 from gateway.store.secrets import SecretStore
 
 log = logging.getLogger("gateway.store")
@@ -81,6 +82,9 @@ class PostgresStore:
         except (psycopg.Error, PoolTimeout, OSError):
             return False
         return True
+
+    async def sealed_tokens(self, passphrase: str) -> PostgresTokens:
+        return await sealed_tokens(self._pool, passphrase)
 
     async def recording(self, folder: Path) -> Recording:
         return await recording(folder, self._ledger)

@@ -1,0 +1,36 @@
+"""Signed-in subscription accounts joined to the team's database at start: their rows are the
+team's, and their tokens are sealed there under the team's secrets passphrase (every gateway is
+given the same passphrase file), so a ChatGPT token one gateway renews is the one the others use.
+
+Without a passphrase file, the tokens stay in each gateway's own secret store, said once at
+start: the others then see the account listed but cannot use it, and each renews its own."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+
+from gateway.auth.account_book import AccountBook
+from gateway.errors import ConfigError
+from gateway.store.db import StoreError
+from gateway.store.secrets import passphrase_in_file
+from gateway.store.team import TeamStore
+
+log = logging.getLogger("gateway.accounts")
+
+
+async def join_accounts(book: AccountBook, store: TeamStore, env: Mapping[str, str]) -> None:
+    """``StoreError`` when this gateway's passphrase is not the one the team's tokens are sealed
+    with (or its file cannot be read): a gateway that could not read them is not started."""
+    try:
+        passphrase = await asyncio.to_thread(passphrase_in_file, env)
+    except ConfigError as exc:
+        raise StoreError(str(exc)) from None
+    tokens = await store.sealed_tokens(passphrase) if passphrase else None
+    if tokens is None:
+        log.warning(
+            "no secrets passphrase file is set: signed-in accounts' tokens stay in this gateway's own secret store,"
+            " where the team's other gateways cannot read them (give every gateway the same passphrase file)"
+        )
+    await book.join(store.accounts, tokens)

@@ -1,0 +1,105 @@
+"""Subscription accounts' tokens in the team's PostgreSQL, each sealed as the secrets file is
+(``gateway.store.sealing``: Argon2id, then AES-256-GCM) under a key the team's secrets passphrase
+makes with one salt kept in the database.
+
+Why here: a ChatGPT refresh token rotates at every renewal, so whichever gateway renews next must
+read the one the last renewal stored, and no gateway can read another's secret store. Why sealed:
+the database alone (a dump, a replica, its operator) opens no token; every gateway is given the
+same passphrase file. The database also keeps a known text sealed under the key, so a gateway
+given another passphrase is refused at its start rather than at its first renewal. Each sealed
+blob names its account inside the seal: copied onto another account's row, it does not open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from gateway.store.db import StoreError
+from gateway.store.sealing import PassphraseRefused, Seal, SealBroken, fresh_header
+from gateway.store.seam import TokensUnreadable
+
+SEAL = "account-token-seal"  # team_secrets: the seal's header (its KDF's salt and parameters)
+CHECK = "account-token-check"  # team_secrets: _CHECK_TEXT sealed, what a gateway's passphrase must open
+_CHECK_TEXT = "switchboard account tokens"
+
+
+async def _made_once(conn: AsyncConnection, name: str, make: Callable[[], bytes]) -> bytes:
+    """The team secret ``name``: made by the first gateway to ask, the same for all after."""
+    await conn.execute(
+        "INSERT INTO team_secrets (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING", (name, make())
+    )
+    cursor = await conn.execute("SELECT value FROM team_secrets WHERE name = %s", (name,))
+    row = await cursor.fetchone()
+    assert row is not None  # inserted above, or by whoever came first
+    return bytes(row[0])
+
+
+async def sealed_tokens(pool: AsyncConnectionPool, passphrase: str) -> PostgresTokens:
+    """The team's sealed tokens, opened with ``passphrase`` (its key derived once, in a thread);
+    ``StoreError`` when it is not the passphrase the team's tokens are sealed with."""
+    async with pool.connection() as conn:
+        header = await _made_once(conn, SEAL, lambda: json.dumps(fresh_header()).encode())
+    try:
+        seal = await asyncio.to_thread(Seal.derived, json.loads(header), passphrase)
+    except (ValueError, SealBroken) as exc:
+        raise StoreError(f"the team's seal for account tokens cannot be used: {exc}") from None
+    async with pool.connection() as conn:
+        check = await _made_once(conn, CHECK, lambda: seal.close(_CHECK_TEXT).encode())
+    try:
+        opened = seal.open(check.decode())
+    except PassphraseRefused:
+        opened = None
+    except (SealBroken, ValueError) as exc:
+        raise StoreError(f"the team's seal for account tokens cannot be used: {exc}") from None
+    if opened != _CHECK_TEXT:
+        raise StoreError(
+            "this gateway's secrets passphrase is not the one the team's account tokens are sealed with: "
+            "give every gateway of the team the same passphrase file"
+        )
+    return PostgresTokens(pool, seal)
+
+
+class PostgresTokens:
+    where = "the team's database (sealed)"
+
+    def __init__(self, pool: AsyncConnectionPool, seal: Seal) -> None:
+        self._pool = pool
+        self._seal = seal
+
+    async def get(self, account_id: str) -> str | None:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute("SELECT sealed FROM account_tokens WHERE id = %s", (account_id,))
+            row = await cursor.fetchone()
+        return None if row is None else self.opened(account_id, row[0])
+
+    async def put(self, account_id: str, stored: str) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO account_tokens (id, sealed) VALUES (%s, %s)"
+                " ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed",
+                (account_id, self.sealed(account_id, stored)),
+            )
+
+    async def delete(self, account_id: str) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute("DELETE FROM account_tokens WHERE id = %s", (account_id,))
+
+    def sealed(self, account_id: str, stored: str) -> str:
+        return self._seal.close(json.dumps({"account": account_id, "tokens": stored}))
+
+    def opened(self, account_id: str, sealed: str) -> str:
+        """What ``sealed`` holds for ``account_id``; ``TokensUnreadable`` (saying nothing of its
+        contents) when it does not open, or was sealed for another account."""
+        try:
+            data = json.loads(self._seal.open(sealed))
+        except (SealBroken, ValueError):
+            raise TokensUnreadable("its sealed tokens do not open (altered, or sealed under another key)") from None
+        if not isinstance(data, dict) or data.get("account") != account_id or not isinstance(data.get("tokens"), str):
+            raise TokensUnreadable("its sealed tokens are another account's")
+        tokens: str = data["tokens"]
+        return tokens

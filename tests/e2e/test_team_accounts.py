@@ -1,0 +1,179 @@
+"""Two gateways, each with its own state folder and secret store, over one real PostgreSQL and one
+real Redis, given the same secrets passphrase file: a ChatGPT account imported through one is
+listed and served by the other; with its access token lapsed, requests to both at once renew it
+exactly once (the fake's token endpoint sees one refresh) and every one is answered with the new
+token; its tokens are in the team's database sealed, never in clear; removed on one, it is gone
+on the other. A gateway given another passphrase is refused at its start."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import psycopg
+import pytest
+from conftest import StartGateway
+from fakes.chatgpt import FakeChatGPT
+from servers.postgres import PostgresServer, postgres_server, postgres_url  # noqa: F401 (fixtures)
+from servers.redis import RedisServer, redis_server  # noqa: F401 (fixtures)
+
+from gateway.clock import SystemClock
+from gateway.runtime.server import GatewayServer, ListenError
+from gateway.store.postgres.store import PASSWORD_SECRET
+from gateway.store.secrets import PASSPHRASE_FILE_ENV, MemorySecrets
+
+TOKEN = "sb-admin-team-accounts-token-00000000000"
+ADMIN = {"Authorization": f"Bearer {TOKEN}"}
+MODEL = "codex/gpt-5-codex"
+EACH = 8  # requests through each gateway at once, on the lapsed token
+SEEN = 6.0  # seconds: the other gateway reads the team's accounts again every 2
+
+
+class Ahead(SystemClock):
+    """The gateways' wall clock, moved on when the test says (a token lapses without waiting an hour)."""
+
+    def __init__(self) -> None:
+        self.ahead = 0.0
+
+    def time(self) -> float:
+        return super().time() + self.ahead
+
+
+@pytest.fixture
+async def chatgpt() -> AsyncIterator[FakeChatGPT]:
+    fake = await FakeChatGPT().start()
+    yield fake
+    await fake.stop()
+
+
+def _passphrase(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+async def _member(
+    start_gateway: StartGateway,
+    fake: FakeChatGPT,
+    server: PostgresServer,
+    url: str,
+    redis: RedisServer,
+    passphrase: Path,
+    clock: SystemClock | None = None,
+) -> GatewayServer:
+    config = f'[server]\nrequire_keys = true\n\n[store]\nurl = "{url}"\n\n[shared]\nredis = "{redis.url}"\n'
+    env = {"SWITCHBOARD_CODEX_BASE_URL": fake.url, "SWITCHBOARD_OPENAI_AUTH_URL": fake.root}
+    secrets = MemorySecrets()
+    secrets.set(PASSWORD_SECRET, server.password)
+    environ = {PASSPHRASE_FILE_ENV: str(passphrase)}
+    started: GatewayServer = await start_gateway(
+        config, env, admin_token=TOKEN, secrets=secrets, environ=environ, clock=clock or SystemClock()
+    )
+    return started
+
+
+async def _within(seconds: float, check: Callable[[], Awaitable[bool]]) -> None:
+    start = time.monotonic()
+    while not await check():
+        assert time.monotonic() - start < seconds, "not seen in time"
+        await asyncio.sleep(0.05)
+
+
+async def _listed(session: aiohttp.ClientSession, gateway: GatewayServer) -> list[str]:
+    async with session.get(f"{gateway.url}/admin/accounts", headers=ADMIN) as response:
+        assert response.status == 200
+        return [account["id"] for account in (await response.json())["accounts"]]
+
+
+async def _chat(session: aiohttp.ClientSession, gateway: GatewayServer, key: str) -> tuple[int, Any]:
+    body = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}
+    headers = {"Authorization": f"Bearer {key}"}
+    async with session.post(f"{gateway.url}/v1/chat/completions", json=body, headers=headers) as response:
+        return response.status, await response.json()
+
+
+async def _sealed(server: PostgresServer, url: str) -> list[tuple[str, str]]:
+    async with await psycopg.AsyncConnection.connect(url, password=server.password) as conn:
+        cursor = await conn.execute("SELECT id, sealed FROM account_tokens")
+        return [(row[0], row[1]) for row in await cursor.fetchall()]
+
+
+async def test_an_account_connected_on_one_gateway_is_served_by_both_and_renewed_once(
+    start_gateway: StartGateway,
+    chatgpt: FakeChatGPT,
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+    redis_server: RedisServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    passphrase = _passphrase(tmp_path, "passphrase", "the team's passphrase, long enough")
+    clock = Ahead()
+    one, two = [
+        await _member(start_gateway, chatgpt, postgres_server, postgres_url, redis_server, passphrase, clock)
+        for _ in range(2)
+    ]
+    imported = chatgpt.issue()
+    login = tmp_path / "auth.json"
+    login.write_text(json.dumps(chatgpt.auth_file(imported)), encoding="utf-8")
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{one.url}/admin/keys", json={"label": "team"}, headers=ADMIN) as response:
+            assert response.status == 201, await response.text()
+            key = (await response.json())["key"]
+        async with session.post(
+            f"{one.url}/admin/accounts/import/codex", json={"path": str(login)}, headers=ADMIN
+        ) as response:
+            assert response.status == 201, await response.text()
+            account = (await response.json())["account"]
+
+        async def two_lists_it() -> bool:
+            return await _listed(session, two) == [account["id"]]
+
+        await _within(SEEN, two_lists_it)
+        stored = await _sealed(postgres_server, postgres_url)
+        assert [account_id for account_id, _ in stored] == [account["id"]]
+        assert imported["refresh_token"] not in stored[0][1] and imported["access_token"] not in stored[0][1]
+
+        # Its access token lapses for both gateways at once; the one renewal gives one that outlives the jump.
+        clock.ahead, chatgpt.access_ttl = chatgpt.access_ttl, 10 * chatgpt.access_ttl
+        chatgpt.refresh_delay = 0.3  # both gateways meet the lapsed token while the one renewal runs
+        refreshed = chatgpt.refresh_calls
+        answers = await asyncio.gather(*(_chat(session, g, key) for g in (one, two) for _ in range(EACH)))
+        assert [status for status, _ in answers] == [200] * 2 * EACH, answers
+        assert chatgpt.refresh_calls == refreshed + 1
+        presented = {r.headers["Authorization"].removeprefix("Bearer ") for r in chatgpt.requests_to("/responses")}
+        assert len(presented) == 1 and imported["access_token"] not in presented
+        (renewed,) = presented
+        assert renewed in chatgpt.live_access
+        (after,) = await _sealed(postgres_server, postgres_url)
+        assert after[1] != stored[0][1] and renewed not in after[1]
+
+        async with session.delete(f"{two.url}/admin/accounts/{account['id']}", headers=ADMIN) as response:
+            assert response.status == 200, await response.text()
+
+        async def one_has_none() -> bool:
+            return await _listed(session, one) == []
+
+        await _within(SEEN, one_has_none)
+        assert await _sealed(postgres_server, postgres_url) == []
+        status, _ = await _chat(session, one, key)
+        assert status != 200
+
+
+async def test_a_gateway_given_another_passphrase_is_refused_at_its_start(
+    start_gateway: StartGateway,
+    chatgpt: FakeChatGPT,
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+    redis_server: RedisServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    ours = _passphrase(tmp_path, "ours", "the team's passphrase, long enough")
+    theirs = _passphrase(tmp_path, "theirs", "another passphrase, long enough")
+    await _member(start_gateway, chatgpt, postgres_server, postgres_url, redis_server, ours)
+    with pytest.raises(ListenError, match="passphrase is not the one"):
+        await _member(start_gateway, chatgpt, postgres_server, postgres_url, redis_server, theirs)

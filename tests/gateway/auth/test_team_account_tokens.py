@@ -1,0 +1,113 @@
+"""Subscription accounts' tokens sealed in the team's PostgreSQL: what one gateway stores another
+given the same passphrase reads, the database holds none of it in clear, a gateway given another
+passphrase is refused in words that say so, and a blob altered, or moved onto another account's
+row, is refused as unreadable without repeating anything it holds."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import psycopg
+import pytest
+from servers.postgres import PostgresServer, postgres_server, postgres_url  # noqa: F401 (fixtures)
+
+from gateway.store.accounts import Connecting
+from gateway.store.db import StoreError
+from gateway.store.postgres.store import PostgresStore, open_store
+from gateway.store.seam import TokensUnreadable
+
+PASSPHRASE = "the team's passphrase, long enough"
+TOKENS = json.dumps({"id_token": "id-secret", "access_token": "access-secret", "refresh_token": "refresh-secret"})
+
+
+@pytest.fixture
+async def store(postgres_server: PostgresServer, postgres_url: str) -> AsyncIterator[PostgresStore]:  # noqa: F811
+    opened = await open_store(postgres_url, postgres_server.password, max_size=2)
+    yield opened
+    await opened.close()
+
+
+async def _sealed(store: PostgresStore) -> dict[str, str]:
+    async with store._pool.connection() as conn:
+        cursor = await conn.execute("SELECT id, sealed FROM account_tokens")
+        return {row[0]: row[1] for row in await cursor.fetchall()}
+
+
+async def _write(store: PostgresStore, account_id: str, sealed: str) -> None:
+    async with store._pool.connection() as conn:
+        await conn.execute(
+            "INSERT INTO account_tokens (id, sealed) VALUES (%s, %s) ON CONFLICT (id) DO UPDATE SET sealed = %s",
+            (account_id, sealed, sealed),
+        )
+
+
+async def test_what_one_gateway_seals_another_with_the_same_passphrase_reads(
+    store: PostgresStore,
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+) -> None:
+    one = await store.sealed_tokens(PASSPHRASE)
+    await one.put("codex-a", TOKENS)
+    other = await open_store(postgres_url, postgres_server.password, max_size=2)  # another gateway
+    try:
+        two = await other.sealed_tokens(PASSPHRASE)
+        assert await two.get("codex-a") == TOKENS
+        assert await two.get("codex-b") is None
+        await two.delete("codex-a")
+        assert await one.get("codex-a") is None
+    finally:
+        await other.close()
+    await one.put("codex-a", TOKENS)
+    (blob,) = (await _sealed(store)).values()
+    assert not any(secret in blob for secret in ("id-secret", "access-secret", "refresh-secret"))
+
+
+async def test_another_passphrase_is_refused_in_words_that_say_so(store: PostgresStore) -> None:
+    await store.sealed_tokens(PASSPHRASE)  # the first gateway to join sets the team's seal
+    with pytest.raises(StoreError, match="secrets passphrase is not the one the team's account tokens are sealed"):
+        await store.sealed_tokens("another passphrase, long enough")
+
+
+async def test_an_altered_or_moved_blob_is_refused_without_a_word_of_what_it_holds(store: PostgresStore) -> None:
+    tokens = await store.sealed_tokens(PASSPHRASE)
+    await tokens.put("codex-a", TOKENS)
+    blob = (await _sealed(store))["codex-a"]
+
+    data = json.loads(blob)
+    data["data"] = ("A" if data["data"][0] != "A" else "B") + data["data"][1:]
+    await _write(store, "codex-a", json.dumps(data))
+    with pytest.raises(TokensUnreadable) as altered:
+        await tokens.get("codex-a")
+    assert "secret" not in str(altered.value)
+
+    await _write(store, "codex-b", blob)  # a blob sealed for one account, copied onto another's row
+    with pytest.raises(TokensUnreadable, match="another account's"):
+        await tokens.get("codex-b")
+
+    await _write(store, "codex-a", "not a sealed blob")
+    with pytest.raises(TokensUnreadable):
+        await tokens.get("codex-a")
+
+
+async def test_removing_an_account_removes_its_sealed_tokens_with_it(store: PostgresStore) -> None:
+    tokens = await store.sealed_tokens(PASSPHRASE)
+    await tokens.put("codex-a", TOKENS)
+    new = Connecting("codex-a", "codex", "me", "sub", "", "plus", "login", "", 1.0, "admin", "account.connected")
+    await store.accounts.connect(new)
+    assert await store.accounts.remove("codex-a", "admin", 1000) is not None
+    assert await _sealed(store) == {}
+
+
+async def test_the_database_keeps_the_seals_salt_not_its_key(
+    store: PostgresStore,
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+) -> None:
+    await store.sealed_tokens(PASSPHRASE)
+    async with await psycopg.AsyncConnection.connect(postgres_url, password=postgres_server.password) as conn:
+        cursor = await conn.execute("SELECT value FROM team_secrets WHERE name = 'account-token-seal'")
+        row = await cursor.fetchone()
+    assert row is not None
+    header = json.loads(bytes(row[0]))
+    assert header["kdf"]["name"] == "argon2id" and set(header) == {"format", "version", "kdf"}
