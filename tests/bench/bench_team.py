@@ -36,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,7 @@ from gateway.store.postgres.store import PASSWORD_ENV
 
 # tests/servers, once the gateway is imported (tests/gateway, a folder of tests, must not stand in for it)
 sys.path.append(str(Path(__file__).parents[1]))
+from servers import end_process
 from servers.nginx import Nginx, nginx_missing
 from servers.postgres import PostgresCluster, PostgresServer, postgres_missing
 from servers.redis import RedisServer, redis_missing
@@ -173,7 +175,10 @@ class Team:
         conf.write_text(conf.read_text().replace("http {", "http {\n    keepalive_requests 1000000000;", 1))
         nginx.start()
         self.balancers.append(nginx)
-        return nginx.port, Tree(int((nginx.folder / "nginx.pid").read_text()))
+        pid_file = nginx.folder / "nginx.pid"
+        while not pid_file.read_text().strip():  # made a moment before it is written
+            time.sleep(0.01)
+        return nginx.port, Tree(int(pid_file.read_text()))
 
     def complaints(self) -> list[str]:
         """What the gateways logged that makes the figures wrong: an error, or Redis not answering
@@ -188,47 +193,48 @@ class Team:
         for proc in self.procs:
             proc.terminate()
         for proc in self.procs:
-            proc.wait(10)
+            end_process(proc)
+
+
+def start(team: Team, server: PostgresServer, redis_server: RedisServer) -> dict[str, Target]:
+    """Every process the targets need, started; the targets, in the order each round visits them."""
+    upstream = team.start_upstream()
+    store = f'\n[store]\nurl = "{server.new_database()}"\n'
+    shared = f'{store}\n[shared]\nredis = "{redis_server.url}"\n'
+    lone_home, lone_env = team.home("sqlite", upstream)
+    pg_home, pg_env = team.home("team-pg", upstream, store)
+    one_home, one_env = team.home("team-1", upstream, shared)
+    two_home, two_env = team.home("team-2", upstream, shared)
+    lone_key, team_key = team.client_key(lone_env), team.client_key(one_env)  # the team's: in PostgreSQL
+    lone_port, pg_port, team_port = free_port(), free_port(), port_free_on(SECOND)
+    lone = team.serve(lone_home, lone_env, "127.0.0.1", lone_port)
+    pg = team.serve(pg_home, pg_env, "127.0.0.1", pg_port)
+    one = team.serve(one_home, one_env, "127.0.0.1", team_port)
+    two = team.serve(two_home, two_env, SECOND, team_port)
+    nginx_one_port, nginx_one = team.balancer(("127.0.0.1", "127.0.0.1"), team_port)
+    nginx_two_port, nginx_two = team.balancer(("127.0.0.1", SECOND), team_port)
+    postgres: tuple[Watched, ...] = (Tree(postgres_pid(server)),)
+    servers = {"postgres": postgres, "redis": (Watched(redis_pid(redis_server.port)),)}
+    return {
+        "direct": Target(upstream, DIRECT_BODY, "bench", {}),
+        "sqlite": Target(lone_port, BODY, lone_key, {"gateway": (lone,)}),
+        "pg": Target(pg_port, BODY, team_key, {"gateway": (pg,), "postgres": postgres}),
+        "pg+redis": Target(team_port, BODY, team_key, {"gateway": (one,), **servers}),
+        "nginx+1": Target(nginx_one_port, BODY, team_key, {"gateway": (one,), **servers, "nginx": (nginx_one,)}),
+        "nginx+2": Target(nginx_two_port, BODY, team_key, {"gateway": (one, two), **servers, "nginx": (nginx_two,)}),
+    }
 
 
 async def run(levels: tuple[int, ...], seconds: float, rounds: int) -> int:
     folder = Path(tempfile.mkdtemp(prefix="sb-bench-team-"))
     cluster = PostgresCluster(durable=True)
     redis_server = RedisServer(folder)
-    server = cluster.start()
-    team = Team(folder, {**os.environ, PASSWORD_ENV: server.password})
+    team = Team(folder, dict(os.environ))
     try:
+        server = cluster.start()
+        team.env[PASSWORD_ENV] = server.password
         redis_server.start()
-        upstream = team.start_upstream()
-        store = f'\n[store]\nurl = "{server.new_database()}"\n'
-        shared = f'{store}\n[shared]\nredis = "{redis_server.url}"\n'
-        lone_home, lone_env = team.home("sqlite", upstream)
-        one_home, one_env = team.home("team-1", upstream, shared)
-        two_home, two_env = team.home("team-2", upstream, shared)
-        store_home, store_env = team.home("team-pg", upstream, store)
-        lone_key, team_key = team.client_key(lone_env), team.client_key(one_env)
-        lone_port, team_port = free_port(), port_free_on(SECOND)
-        lone = team.serve(lone_home, lone_env, "127.0.0.1", lone_port)
-        one = team.serve(one_home, one_env, "127.0.0.1", team_port)
-        two = team.serve(two_home, two_env, SECOND, team_port)
-        store_port = free_port()
-        store_only = team.serve(store_home, store_env, "127.0.0.1", store_port)
-        nginx_one_port, nginx_one = team.balancer(("127.0.0.1", "127.0.0.1"), team_port)
-        nginx_two_port, nginx_two = team.balancer(("127.0.0.1", SECOND), team_port)
-        servers: dict[str, tuple[Watched, ...]] = {
-            "postgres": (Tree(postgres_pid(server)),),
-            "redis": (Watched(redis_pid(redis_server.port)),),
-        }
-        targets = {
-            "direct": Target(upstream, DIRECT_BODY, "bench", {}),
-            "sqlite": Target(lone_port, BODY, lone_key, {"gateway": (lone,)}),
-            "pg": Target(store_port, BODY, team_key, {"gateway": (store_only,), "postgres": servers["postgres"]}),
-            "pg+redis": Target(team_port, BODY, team_key, {"gateway": (one,), **servers}),
-            "nginx+1": Target(nginx_one_port, BODY, team_key, {"gateway": (one,), **servers, "nginx": (nginx_one,)}),
-            "nginx+2": Target(
-                nginx_two_port, BODY, team_key, {"gateway": (one, two), **servers, "nginx": (nginx_two,)}
-            ),
-        }
+        targets = start(team, server, redis_server)
         print(f"{seconds:g} s per round, median of {rounds} rounds; CPU in us per request")
         print(
             f"{'target':<9} {'conc':>4} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'+p50 ms':>8} {'+p99 ms':>8} "
