@@ -4,8 +4,6 @@ signed in before it. Each is audited by the account it acts on (``gateway.auth.a
 
 from __future__ import annotations
 
-import asyncio
-
 from gateway.admin.state import State
 from gateway.auth.sessions import TokenPair
 
@@ -22,7 +20,5 @@ class AdminLogin:
         return await self._state.sessions.refresh(refresh_token)
 
     async def set_password(self, password: str, actor: str) -> None:
-        """Set or change the password (``InvalidRequest`` when it is too weak); hashed in a worker
-        thread, as Argon2 takes its time on purpose."""
-        written = await asyncio.to_thread(self._state.admin.set_password, password, actor)
-        await asyncio.wrap_future(written)
+        """Set or change the password (``InvalidRequest`` when it is too weak)."""
+        await self._state.admin.set_password(password, actor)

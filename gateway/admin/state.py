@@ -8,12 +8,14 @@ serving it), creating nothing.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import sqlite3
 from pathlib import Path
 from typing import Any
 
+from gateway.admin import start_audit
 from gateway.auth.admin_account import AdminAccount
 from gateway.auth.key_table import ClientKeys
 from gateway.auth.passwords import Passwords
@@ -24,7 +26,9 @@ from gateway.store import audit
 from gateway.store.database import Database
 from gateway.store.db import FILE_NAME, StoreError
 from gateway.store.reader import Reader
+from gateway.store.seam import Event
 from gateway.store.secrets import SecretStore, ensure
+from gateway.store.team import TeamAudit
 
 PEPPER = "client-key-pepper"
 JWT_SECRET = "jwt-secret"
@@ -68,59 +72,68 @@ class State:
         self.keys = ClientKeys(self.db, _secret(secrets, PEPPER, 32), clock)
         self.sessions = Sessions(_secret(secrets, JWT_SECRET, SHORTEST_SECRET), self.db, clock)
         self.admin = AdminAccount(self.db, passwords or Passwords(), self.sessions, clock, local_token)
+        self._team_audit: tuple[TeamAudit, str] | None = None
 
-    def open(self, admin_password: str | None = None) -> None:
-        """Open the database, load the keys; set the admin password from the environment on the
-        first run (``SWITCHBOARD_ADMIN_PASSWORD``), never over one already set."""
+    def open(self) -> None:
+        """Open the database, load the keys."""
         self.db.open()
         self.keys.load()
-        if admin_password and not self.admin.exists():
-            self.admin.set_password(admin_password, "environment").result()
 
-    def started(self, host: str, port: int, require_keys: bool, lan: bool, config: Path | None) -> None:
+    async def first_password(self, password: str | None) -> None:
+        """Set the admin password from the environment (``SWITCHBOARD_ADMIN_PASSWORD``) where the
+        login is kept (the team's, once joined) when none is set yet; never over one already set."""
+        if password and not await self.admin.exists():
+            await self.admin.set_password(password, "environment")
+
+    def share_audit(self, team: tuple[TeamAudit, str] | None) -> None:
+        """From now on (None: no longer) starts and address changes are audited in a team's chain
+        (``team``: it, and this gateway's id there), against this gateway's own last ones there."""
+        self._team_audit = team
+
+    async def started(self, host: str, port: int, require_keys: bool, lan: bool, config: Path | None) -> None:
         """Audit this start; and, against the last bind recorded, a change of address or of LAN
         mode, and against the last start, of the config file (whoever edited it: the app, a
         person, a script)."""
         now_ms = self.db.now_ms()
-        digest = hashlib.sha256(config.read_bytes()).hexdigest() if config is not None and config.is_file() else None
+        digest = await asyncio.to_thread(_digest, config)
         bind = {"host": host, "port": port, "require_keys": require_keys, "lan": lan, "config_sha256": digest}
+        name = config.name if config else None
+        if (team := self._team_audit) is not None:
+            chain, gateway = team
+            last_start = await chain.last_of(gateway, (start_audit.STARTED,))
+            start = last_start.payload if last_start else None
+            events = start_audit.start_events(now_ms, bind, name, start, await _team_bind(chain, gateway))
+            await chain.append_all(start_audit.named(events, gateway))
+            return
 
         def op(conn: sqlite3.Connection) -> None:
             row = conn.execute(
-                "SELECT payload FROM audit WHERE action = 'gateway.started' ORDER BY seq DESC LIMIT 1"
+                "SELECT action, payload FROM audit WHERE action = 'gateway.started' ORDER BY seq DESC LIMIT 1"
             ).fetchone()
-            last_start = json.loads(row[0]) if row else None
-            last = _last_bind(conn)
-            audit.append(conn, now_ms, "gateway", "gateway.started", bind)
-            if last is not None:
-                _bind_changes(conn, now_ms, last, bind)
-            if last_start is not None and "config_sha256" in last_start and last_start["config_sha256"] != digest:
-                audit.append(
-                    conn,
-                    now_ms,
-                    "gateway",
-                    "config.changed",
-                    {"file": config.name if config else None, "before": last_start["config_sha256"], "after": digest},
-                )
+            events = start_audit.start_events(now_ms, bind, name, json.loads(row[1]) if row else None, _last_bind(conn))
+            _append(conn, events)
 
-        self.db.writer.run(op).result()
+        await self.db.writer.call(op)
 
-    def rebound(self, host: str, port: int, require_keys: bool, lan: bool) -> None:
+    async def rebound(self, host: str, port: int, require_keys: bool, lan: bool) -> None:
         """Audit settings applied live that changed the address, LAN mode or the need for client
         keys, as a start would against the last bind recorded (a start's or an earlier change's)."""
         now_ms = self.db.now_ms()
         bind = {"host": host, "port": port, "require_keys": require_keys, "lan": lan}
-
-        def op(conn: sqlite3.Connection) -> None:
-            last = _last_bind(conn)
-            if last is not None:
-                _bind_changes(conn, now_ms, last, bind)
-
-        self.db.writer.run(op).result()
+        if (team := self._team_audit) is not None:
+            chain, gateway = team
+            events = start_audit.bind_events(now_ms, await _team_bind(chain, gateway), bind)
+            await chain.append_all(start_audit.named(events, gateway))
+            return
+        await self.db.writer.call(lambda conn: _append(conn, start_audit.bind_events(now_ms, _last_bind(conn), bind)))
 
     def close(self) -> None:
         self.keys.flush_used()
         self.db.close()
+
+
+def _digest(config: Path | None) -> str | None:
+    return hashlib.sha256(config.read_bytes()).hexdigest() if config is not None and config.is_file() else None
 
 
 def _last_bind(conn: sqlite3.Connection) -> dict[str, Any] | None:
@@ -129,17 +142,15 @@ def _last_bind(conn: sqlite3.Connection) -> dict[str, Any] | None:
         "SELECT action, payload FROM audit WHERE action IN ('gateway.started', 'config.bind_changed') "
         "ORDER BY seq DESC LIMIT 1"
     ).fetchone()
-    if row is None:
-        return None
-    payload: dict[str, Any] = json.loads(row[1])
-    return payload if row[0] == "gateway.started" else payload.get("after")
+    return start_audit.bind_of(row[0], json.loads(row[1])) if row else None
 
 
-def _bind_changes(conn: sqlite3.Connection, now_ms: int, last: dict[str, Any], bind: dict[str, Any]) -> None:
-    """The events for a bind that differs from ``last``: LAN mode switched, and the change itself
-    (whose ``after`` is then the last bind recorded)."""
-    if last.get("lan") != bind["lan"]:
-        action = "lan_mode.on" if bind["lan"] else "lan_mode.off"
-        audit.append(conn, now_ms, "gateway", action, {"host": bind["host"]})
-    if any(last.get(name) != bind[name] for name in ("host", "port", "require_keys")):
-        audit.append(conn, now_ms, "gateway", "config.bind_changed", {"before": last, "after": bind})
+async def _team_bind(chain: TeamAudit, gateway: str) -> dict[str, Any] | None:
+    """Where this gateway of the team last listened, and how, as audited in the team's chain."""
+    last = await chain.last_of(gateway, (start_audit.STARTED, start_audit.BIND_CHANGED))
+    return start_audit.bind_of(last.action, last.payload) if last else None
+
+
+def _append(conn: sqlite3.Connection, events: list[Event]) -> None:
+    for event in events:
+        audit.append(conn, event.ts, event.actor, event.action, event.payload)

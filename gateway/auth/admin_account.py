@@ -6,9 +6,7 @@ credential: 403."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Mapping
-from concurrent.futures import Future
 
 from gateway.auth import admin_token
 from gateway.auth.client_keys import looks_like_ours
@@ -17,15 +15,9 @@ from gateway.auth.passwords import Passwords, check_new
 from gateway.auth.sessions import Sessions, TokenPair
 from gateway.clock import Clock
 from gateway.errors import Forbidden, Unauthorized
-from gateway.store import admin_login
 from gateway.store.database import Database
 
 ADMIN = "admin"
-
-
-def _password(conn: sqlite3.Connection) -> tuple[str, int] | None:
-    """The stored hash and the token generation it belongs to."""
-    return admin_login.password(conn, ADMIN)
 
 
 class AdminAccount:
@@ -38,20 +30,21 @@ class AdminAccount:
         self._clock = clock
         self._local_token = local_token
 
-    def exists(self) -> bool:
-        return self._db.writer.run(_password).result() is not None
+    async def exists(self) -> bool:
+        return await self.sessions.store.password(ADMIN) is not None
 
-    def set_password(self, password: str, actor: str) -> Future[None]:
-        """Set (or change) the admin password; every session ends with a change: its refresh
-        tokens are revoked, and the new generation refuses its access tokens too."""
+    async def set_password(self, password: str, actor: str) -> None:
+        """Set (or change) the admin password (hashed in a worker thread: Argon2 takes its time on
+        purpose); every session ends with a change: its refresh tokens are revoked, and the new
+        generation refuses its access tokens too. Where the login is kept (the state folder's
+        database or the team's), with its audit event."""
         check_new(password)
-        phc = self._passwords.hash(password)
-        now, now_ms = self._clock.time(), self._db.now_ms()
-
-        return self._db.writer.run(lambda conn: admin_login.set_password(conn, ADMIN, phc, now, actor, now_ms))
+        phc = await asyncio.to_thread(self._passwords.hash, password)
+        now = self._clock.time()
+        await self.sessions.store.set_password(ADMIN, phc, now, actor, int(now * 1000))
 
     async def login(self, name: str, password: str, peer: str) -> TokenPair:
-        stored = await self._db.read(_password) if name == ADMIN else None
+        stored = await self.sessions.store.password(ADMIN) if name == ADMIN else None
         phc, gen = stored if stored is not None else (None, 0)
         ok = await self._passwords.verify_async(phc, password)
         if not ok or phc is None:
@@ -65,7 +58,7 @@ class AdminAccount:
 
     async def _rehash(self, password: str) -> None:
         phc = self._passwords.hasher.hash(password)
-        await self._db.writer.call(lambda conn: admin_login.rehash(conn, ADMIN, phc))
+        await self.sessions.store.rehash(ADMIN, phc)
 
     async def authorize(self, headers: Mapping[str, str]) -> str:
         """The admin acting (for the audit log): the holder of the local admin token, or of a

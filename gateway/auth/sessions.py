@@ -9,6 +9,9 @@ is spent by its use, and only its hash is stored, with the family it belongs to.
 spent one after a short grace period revokes the whole family (someone holds a copy) and is
 audited. Inside the grace period the loser of two simultaneous refreshes is refused but the
 family survives — a client that retried is not a thief.
+
+The login is the state folder's, or, joined to a team (``share``), the team's database's, with
+the team's signing secret: a session begun through one gateway is renewed and ended on every one.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from gateway.clock import Clock
 from gateway.errors import Unauthorized
 from gateway.store import admin_login
 from gateway.store.database import Database
+from gateway.store.seam import AdminLoginStore
+from gateway.store.sqlite_store import SqliteAdminLogin
 
 ALGORITHM = "HS512"
 ISSUER = "switchboard"
@@ -58,13 +63,24 @@ def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode("ascii", "replace")).digest()
 
 
+def _checked(secret: bytes) -> bytes:
+    if len(secret) < SHORTEST_SECRET:
+        raise ValueError(f"the JWT secret must be at least {SHORTEST_SECRET} bytes")
+    return secret
+
+
 class Sessions:
     def __init__(self, secret: bytes, db: Database, clock: Clock) -> None:
-        if len(secret) < SHORTEST_SECRET:
-            raise ValueError(f"the JWT secret must be at least {SHORTEST_SECRET} bytes")
-        self._secret = secret
-        self._db = db
+        self._own: tuple[bytes, AdminLoginStore] = (_checked(secret), SqliteAdminLogin(db))
+        self._secret = self._own[0]
+        self.store: AdminLoginStore = self._own[1]  # the login: the state folder's, or the team's (``share``)
         self._clock = clock
+
+    def share(self, team: tuple[bytes, AdminLoginStore] | None) -> None:
+        """From now on the login and its tokens' secret are the team's (``team``), or, with None,
+        the state folder's again."""
+        secret, self.store = (_checked(team[0]), team[1]) if team is not None else self._own
+        self._secret = secret
 
     def _token(self, subject: str, typ: str, lifetime: int, gen: int, family: str | None = None) -> str:
         now = int(self._clock.time())
@@ -119,7 +135,7 @@ class Sessions:
         """The claims of an access token that is valid and of its account's current generation."""
         claims = self.claims(token, "access")
         subject = str(claims["sub"])
-        if await self._db.read(lambda conn: admin_login.generation(conn, subject)) != claims["gen"]:
+        if await self.store.generation(subject) != claims["gen"]:
             raise _refused("The session ended when the password changed")
         return claims
 
@@ -130,11 +146,11 @@ class Sessions:
         refresh = self._token(subject, "refresh", REFRESH_SECONDS, gen, family)
         expires = self._clock.time() + REFRESH_SECONDS
 
-        await self._db.writer.call(lambda conn: admin_login.issue(conn, _digest(refresh), family, subject, expires))
+        await self.store.issue(_digest(refresh), family, subject, expires)
         return TokenPair(self._token(subject, "access", ACCESS_SECONDS, gen), refresh)
 
     async def refresh(self, token: str) -> TokenPair:
-        """Spend a refresh token for a new pair (one atomic step on the writer thread)."""
+        """Spend a refresh token for a new pair (one atomic step, on every gateway of a team at once)."""
         claims = self.claims(token, "refresh")
         subject, family, gen = str(claims["sub"]), str(claims.get("fam", "")), int(claims["gen"])
         new_refresh = self._token(subject, "refresh", REFRESH_SECONDS, gen, family)
@@ -145,12 +161,12 @@ class Sessions:
             subject,
             gen,
             now,
-            self._db.now_ms(),
+            int(now * 1000),
             REUSE_GRACE,
             _digest(new_refresh),
             now + REFRESH_SECONDS,
         )
-        outcome = await self._db.writer.call(lambda conn: admin_login.spend(conn, spent))
+        outcome = await self.store.spend(spent)
         if outcome != "ok":
             messages = {
                 "unknown": "The refresh token is not known",

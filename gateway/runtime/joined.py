@@ -1,7 +1,9 @@
 """A serving gateway joined to its team's PostgreSQL (``[store] url``), opened on the event loop
 at start and left at stop: the client keys read and written there (each change any gateway makes
 heard at once), the usage ledger recorded there (journaled in the state folder first) and the
-limits' counts restored from it, and the audit events that stand alone appended to its one chain."""
+limits' counts restored from it, every audit event appended to its one chain (a start's and an address
+change's naming this gateway), the admin login and its sessions kept there (signed with the team's
+secret, so a session begun through one gateway is good on every one), and the model lists."""
 
 from __future__ import annotations
 
@@ -9,10 +11,12 @@ import asyncio
 import contextlib
 import logging
 
+from gateway.admin.start_audit import gateway_id
 from gateway.admin.state import State
 from gateway.clock import Clock
 from gateway.pipeline.accounting import Accountant
 from gateway.pipeline.limit_book import LimitBook
+from gateway.runtime.kept_models import KeptModels
 from gateway.store.seam import LedgerStore
 from gateway.store.team import Recorder, TeamStore
 
@@ -35,15 +39,21 @@ class Joined:
         self._state = state
         self.recorder: Recorder | None = None
         self._watching: asyncio.Task[None] | None = None
+        self._models: KeptModels | None = None
 
-    async def join(self, accountant: Accountant, clock: Clock, ledger: bool) -> None:
-        """``ledger``: whether rows are recorded at all (``[server] ledger``). Whatever it got to
-        before a failure, ``leave`` undoes."""
+    async def join(self, accountant: Accountant, clock: Clock, ledger: bool, models: KeptModels | None) -> None:
+        """``ledger``: whether rows are recorded at all (``[server] ledger``); ``models``: where the
+        model lists are kept. Whatever it got to before a failure, ``leave`` undoes."""
         state, store = self._state, self.store
+        self._models = models
         await state.keys.join(store.keys, await store.keys.pepper())
         self.recorder = await store.recording(state.data_dir / JOURNAL)
         await restore_team_limits(accountant.limits, store.ledger, clock)
         state.db.share_audit(store.audit.append)
+        state.share_audit((store.audit, await asyncio.to_thread(gateway_id, state.data_dir)))
+        state.sessions.share((await store.admin_login.jwt_secret(), store.admin_login))
+        if models is not None:
+            models.share(store.model_lists)
         accountant.ledger = self.recorder if ledger else None
         self._watching = asyncio.create_task(store.keys.watch(state.keys.heard), name="client-keys-watch")
 
@@ -58,8 +68,13 @@ class Joined:
             if accountant.ledger is self.recorder:
                 accountant.ledger = None
             await self.recorder.close()
+        if self._models is not None:
+            await self._models.written()
+            self._models.share(None)
         state = self._state
         state.db.share_audit(None)
+        state.share_audit(None)
+        state.sessions.share(None)
         try:
             await state.keys.write_used()
         except Exception:

@@ -135,6 +135,7 @@ class GatewayServer:
         try:
             self._open_state()
             await self._join_team()
+            await self._read_kept()
             if problem := _open_without_keys(self.settings, self.state):
                 raise ListenError(problem, fix=Fix("add_client_key"))
         except ListenError:
@@ -165,18 +166,10 @@ class GatewayServer:
             redis.share_rests(self._parts.lasting.health)
         if state is not None:
             lan = not is_loopback(server.host)
-            await asyncio.to_thread(
-                state.started, server.host, server.port, server.require_keys, lan, self.settings.config_file
-            )
+            await state.started(server.host, server.port, server.require_keys, lan, self.settings.config_file)
             if state.secrets.kind in ("file", "memory"):  # S31: never silent about where secrets went
                 where = described(state.secrets.kind, state.secrets.where)
                 log.warning("secrets are kept in %s%s", where, encrypting_hint(state.secrets.kind))
-            if self.settings.store.url is not None:  # said, not silently ignored, until serve runs on all of it
-                log.warning(
-                    "[store] url is set: client keys, the usage ledger and the audit log are the team database's, but"
-                    " the audit events of starts, address changes, and the admin password stay in its own"
-                    " state folder"
-                )
             assert self.identity is not None
             accountant = self._parts.lasting.accountant
             self._housekeeping = Housekeeping(state, self.accounts, self.identity, accountant, self._parts.clock)
@@ -186,20 +179,15 @@ class GatewayServer:
         server, state = self.settings.server, self.state
         if state is not None:
             try:
-                state.open(self._admin_password)
+                state.open()
                 state.db.keep_journal()  # this process serves the folder: the ledger's journal is its
             except (StoreError, ConfigError) as exc:
                 fix, detail = fix_of(exc)
                 raise ListenError(str(exc), fix=fix, detail=detail) from None
-            except InvalidRequest as exc:
-                raise ListenError(
-                    f"The administrator password cannot be used: {exc.message}", detail="SWITCHBOARD_ADMIN_PASSWORD"
-                ) from None
             clock = self._parts.clock
             self.identity = Identity(state.keys, clock, require_keys=server.require_keys, loopback=self._parts.loopback)
             quotas = state.db.writer.run(account_rows.load_quota).result()
             self._parts.lasting.quotas.load(map(QuotaRecord.from_row, quotas))
-            restore(self.gateway, state, self.settings, clock, counts=self.settings.store.url is None)
             if self.accounts is not None:
                 self.accounts.load()
 
@@ -210,12 +198,31 @@ class GatewayServer:
             return
         try:
             self._team = Joined(await open_team_store(url, self._environ, state.secrets), state)
-            await self._team.join(self._parts.lasting.accountant, self._parts.clock, self.settings.server.ledger)
+            lasting = self._parts.lasting
+            await self._team.join(lasting.accountant, self._parts.clock, self.settings.server.ledger, lasting.models)
             if self.accounts is not None:
-                await join_accounts(self.accounts, self._team.store, self._environ)
+                await join_accounts(self.accounts, lasting.quotas, self._team.store, self._environ)
         except StoreError as exc:
             raise ListenError(str(exc)) from None
         except Exception as exc:  # the driver's own errors: the database went away after it was opened
+            raise ListenError(f"cannot use the team's database: {exc}") from None
+
+    async def _read_kept(self) -> None:
+        """Where the store keeps them (the team's database, once joined): the admin password set
+        from the environment on the first run, the model lists, and (the state folder's) limits' counts."""
+        if (state := self.state) is None:
+            return
+        try:
+            await state.first_password(self._admin_password)
+            parts = self._parts
+            await restore(self.gateway, parts.lasting, state, self.settings, parts.clock, self._team is None)
+        except InvalidRequest as exc:
+            raise ListenError(
+                f"The administrator password cannot be used: {exc.message}", detail="SWITCHBOARD_ADMIN_PASSWORD"
+            ) from None
+        except (StoreError, ConfigError) as exc:
+            raise ListenError(str(exc)) from None
+        except Exception as exc:  # the driver's own errors: the team's database went away after it was opened
             raise ListenError(f"cannot use the team's database: {exc}") from None
 
     async def _leave_team(self) -> None:
@@ -302,7 +309,7 @@ class GatewayServer:
         if self.state is not None:
             try:
                 lan = not is_loopback(server.host)
-                await asyncio.to_thread(self.state.rebound, server.host, server.port, server.require_keys, lan)
+                await self.state.rebound(server.host, server.port, server.require_keys, lan)
             except Exception:
                 log.exception("the new address was not audited")
 
@@ -312,7 +319,7 @@ class GatewayServer:
         try:
             gateway = build_gateway(settings, parts.transport, parts.clock, parts.ids, parts.lasting)
             if self.state is not None:  # a team's limits' counts were restored at the start, from its ledger
-                await asyncio.to_thread(restore, gateway, self.state, settings, parts.clock, self._team is None)
+                await restore(gateway, parts.lasting, self.state, settings, parts.clock, self._team is None)
             return (gateway, *self._surface(settings, gateway))
         except ConfigError:
             raise

@@ -7,6 +7,7 @@ Transport and clock come in from outside, so tests and the app choose them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -33,18 +34,18 @@ from gateway.routing.affinity import Affinity
 from gateway.routing.capabilities import Capabilities
 from gateway.routing.health import Health
 from gateway.routing.model_index import ModelIndex
-from gateway.routing.model_sync import ListedModels, ModelSync
+from gateway.routing.model_sync import ModelSync
 from gateway.routing.pool import KeyPool
 from gateway.routing.pricing import Pricing
 from gateway.routing.quota import QuotaBook
 from gateway.routing.response_cache import ResponseCache
 from gateway.routing.router import Router
-from gateway.routing.spoken import Spoken, Unspoken
+from gateway.routing.spoken import Spoken
+from gateway.runtime.kept_models import KeptModels
 from gateway.runtime.team import Team, limits_for
 from gateway.runtime.upstream import upstream_transport
 from gateway.store import accounts as account_rows
 from gateway.store import ledger as ledger_rows
-from gateway.store import model_lists
 from gateway.store.folder_lock import FolderLock
 from gateway.store.secrets import SecretStore, open_secrets
 from gateway.transport import Transport
@@ -88,8 +89,7 @@ class Lasting:
     accountant: Accountant
     health: Health
     quotas: QuotaBook
-    keep_models: Callable[[ListedModels], None] | None = None
-    keep_unspoken: Callable[[Unspoken], None] | None = None
+    models: KeptModels | None = None  # none: nothing is kept (no state folder)
     team: Team | None = None  # team mode's Redis, when ``[shared] redis`` names one
 
     @classmethod
@@ -108,8 +108,7 @@ class Lasting:
             Accountant(clock, limits, Metrics(), ledger),
             health,
             QuotaBook(clock, health, lambda r: writer.append(account_rows.save_quota, r.row())),
-            lambda m: writer.append(model_lists.save, m.row()),
-            lambda u: writer.append(model_lists.save_unspoken, u.row()),
+            KeptModels(writer),
             team,
         )
 
@@ -208,7 +207,7 @@ def build_gateway(
         interval=settings.server.model_refresh,
         new_request_id=new_request_id,
         ttl=settings.server.model_list_ttl,
-        keep=kept.keep_models,
+        keep=kept.models.listed if kept.models is not None else None,
     )
     routing = settings.routing
     kept.health.local = frozenset(a.id for a in adapters if a.settings.local)
@@ -227,24 +226,23 @@ def build_gateway(
         enforced=routing.enforce_model,
     )
     cache = ResponseCache(clock, routing.cache)
-    spoken = Spoken(clock, settings.server.model_list_ttl, kept.keep_unspoken)
+    spoken = Spoken(clock, settings.server.model_list_ttl, kept.models.learned if kept.models is not None else None)
     return Gateway(
         adapters, transport, clock, index, sync, pools, router, routing.deadline, cache, kept.accountant, quotas, spoken
     )
 
 
-def restore(gateway: Gateway, state: State, settings: Settings, clock: Clock, counts: bool = True) -> None:
-    """What the database kept for a new pipeline: model lists and the protocols servers turned
-    out not to speak, where still fresh and taken at each provider's address now; and, with
-    ``counts``, the client keys' counters (a team's ledger is not here: ``joined.restore_team_limits``).
-    Blocking (it waits on the database's writer): call from a thread."""
-    run = state.db.writer.run
-    since = clock.time() - settings.server.model_list_ttl
-    gateway.sync.restore(ListedModels.from_row(r) for r in run(lambda c: model_lists.load(c, since)).result())
-    unspoken = run(lambda c: model_lists.load_unspoken(c, since)).result()
-    gateway.spoken.restore(map(Unspoken.from_row, unspoken), gateway.providers)
+async def restore(
+    gateway: Gateway, lasting: Lasting, state: State, settings: Settings, clock: Clock, counts: bool = True
+) -> None:
+    """What the store kept for a new pipeline: model lists and the protocols servers turned out
+    not to speak (``KeptModels``: the team's, when joined), where still fresh and taken at each
+    provider's address now; and, with ``counts``, the client keys' counters from the state
+    folder's ledger (a team's is not there: ``joined.restore_team_limits``)."""
+    if lasting.models is not None:
+        await lasting.models.restore(gateway, clock.time() - settings.server.model_list_ttl)
     if counts:
-        restore_limits(gateway.accounting.limits, state, clock)
+        await asyncio.to_thread(restore_limits, gateway.accounting.limits, state, clock)
 
 
 def restore_limits(limits: LimitBook, state: State, clock: Clock) -> None:

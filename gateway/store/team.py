@@ -9,9 +9,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
+from gateway.store.audit import AuditEvent
 from gateway.store.db import StoreError
 from gateway.store.ledger import LedgerRow
-from gateway.store.seam import KeyStore, Store, TokenStore
+from gateway.store.seam import AdminLoginStore, AuditStore, Event, KeyStore, Store, TokenStore
 from gateway.store.secrets import SecretStore
 
 
@@ -25,11 +26,35 @@ class WatchedKeys(KeyStore, Protocol):
         ...
 
 
+class TeamAudit(AuditStore, Protocol):
+    """The team's one chain, where each gateway's own starts are told apart by its name."""
+
+    async def append_all(self, events: list[Event]) -> None:
+        """``events`` one after the other, in one transaction."""
+        ...
+
+    async def last_of(self, gateway: str, actions: tuple[str, ...]) -> AuditEvent | None:
+        """The latest event of one of ``actions`` naming ``gateway`` (its payload's ``gateway``)."""
+        ...
+
+
+class TeamAdminLogin(AdminLoginStore, Protocol):
+    async def jwt_secret(self) -> bytes:
+        """The secret the team's sessions are signed with (each gateway's secret store has its own)."""
+        ...
+
+
 class TeamStore(Store, Protocol):
     """The store several gateways share: its keys' changes are announced, and it can be asked whether it answers."""
 
     @property
     def keys(self) -> WatchedKeys: ...
+
+    @property
+    def audit(self) -> TeamAudit: ...
+
+    @property
+    def admin_login(self) -> TeamAdminLogin: ...
 
     async def answers(self) -> bool:
         """Whether the database answers a query now (``/health/ready``)."""

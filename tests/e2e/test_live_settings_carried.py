@@ -119,14 +119,14 @@ async def health(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, por
     return int(lines[0].split()[1])
 
 
-def test_a_start_after_a_live_change_compares_with_that_change(tmp_path: Path) -> None:
+async def test_a_start_after_a_live_change_compares_with_that_change(tmp_path: Path) -> None:
     state = State(tmp_path, MemorySecrets(), SystemClock())
     state.open()
     try:
-        state.started("0.0.0.0", 8080, True, True, None)
-        state.rebound("127.0.0.1", 8080, False, False)  # LAN mode switched off live
-        state.started("127.0.0.1", 8080, False, False, None)  # then a start where it was left
-        rows = state.db.writer.run(lambda c: c.execute("SELECT action FROM audit ORDER BY seq").fetchall()).result()
+        await state.started("0.0.0.0", 8080, True, True, None)
+        await state.rebound("127.0.0.1", 8080, False, False)  # LAN mode switched off live
+        await state.started("127.0.0.1", 8080, False, False, None)  # then a start where it was left
+        rows = await state.db.writer.call(lambda c: c.execute("SELECT action FROM audit ORDER BY seq").fetchall())
     finally:
         state.close()
     # The start finds the bind as the change left it: no second lan_mode.off, no bind change.

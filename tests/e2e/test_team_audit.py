@@ -1,6 +1,6 @@
-"""Two gateways over one real PostgreSQL (``[store] url``) append their audit events that stand
-alone (admin sign-ins, key changes, the summaries of limit denials) to the team's one chain, which
-verifies from either gateway's admin route."""
+"""Two gateways over one real PostgreSQL (``[store] url``) append every audit event (the admin
+password set from the environment, their starts, admin sign-ins, key changes, the summaries of
+limit denials) to the team's one chain, which verifies from either gateway's admin route."""
 
 from __future__ import annotations
 
@@ -67,7 +67,15 @@ async def test_both_gateways_audit_events_go_to_the_one_chain_that_verifies_from
                 verdict: Any = await response.json()
             assert verdict["ok"], verdict
     actions = await _actions(postgres_server, postgres_url)
-    assert actions[:3] == ["admin.login", "admin.login", "key.created"]
+    # The password from the environment, set once for the team, then each start; and what they did.
+    assert actions[:6] == [
+        "admin.created",
+        "gateway.started",
+        "gateway.started",
+        "admin.login",
+        "admin.login",
+        "key.created",
+    ]
     # and the summary: the denial, with the key's tries on two before it heard of the key, if any
-    assert sorted(actions[3:]) in (["limits.denied"], ["auth.failed", "limits.denied"])
+    assert sorted(actions[6:]) in (["limits.denied"], ["auth.failed", "limits.denied"])
     assert verdict["checked"] == len(actions)

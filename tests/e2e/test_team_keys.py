@@ -74,9 +74,9 @@ async def test_a_key_made_on_one_gateway_is_taken_by_the_other_at_once_and_once_
             assert response.status == 200
 
     async with await psycopg.AsyncConnection.connect(postgres_url, password=postgres_server.password) as conn:
-        cursor = await conn.execute("SELECT action FROM audit ORDER BY seq")
+        cursor = await conn.execute("SELECT action FROM audit WHERE action LIKE 'key.%' ORDER BY seq")
         actions = [row[0] for row in await cursor.fetchall()]
-    assert actions == ["key.created", "key.limits_changed", "key.revoked"]
+    assert actions == ["key.created", "key.limits_changed", "key.revoked"]  # after both starts
 
 
 async def _limits_seen(session: aiohttp.ClientSession, url: str, limits: dict[str, int]) -> bool:

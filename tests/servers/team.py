@@ -14,9 +14,17 @@ from servers.postgres import PostgresServer
 
 
 async def team_member(
-    start_gateway: StartGateway, upstream: FakeOpenAI, server: PostgresServer, url: str, **kwargs: object
+    start_gateway: StartGateway,
+    upstream: FakeOpenAI,
+    server: PostgresServer,
+    url: str,
+    listen: str = "",
+    extra: str = "",
+    **kwargs: object,
 ) -> GatewayServer:
-    config = f'[server]\nrequire_keys = true\n\n[store]\nurl = "{url}"\n\n' + provider_table("fake", upstream)
+    """``listen``: more of its ``[server]`` table (a ``host``, say); ``extra``: of the provider's."""
+    provider = provider_table("fake", upstream, extra=extra)
+    config = f'[server]\nrequire_keys = true\n{listen}\n[store]\nurl = "{url}"\n\n' + provider
     secrets = MemorySecrets()
     secrets.set(PASSWORD_SECRET, server.password)
     return await start_gateway(config, {"FAKE_KEY": FAKE_KEY}, secrets=secrets, **kwargs)

@@ -1,7 +1,9 @@
 """The admin login in PostgreSQL, shared by the team's gateways: a session begun through one is
 honoured, renewed and ended on every one. The same steps as the SQLite store's
 (``gateway.store.admin_login``); a refresh token's row is locked while it is spent, so the same
-token presented to two gateways at once is spent by one, and the other is told it raced."""
+token presented to two gateways at once is spent by one, and the other is told it raced. The
+sessions' tokens are signed with one secret for the team, kept in the database as the client
+keys' pepper is (each gateway's secret store has its own)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,11 @@ from psycopg_pool import AsyncConnectionPool
 
 from gateway.store.admin_login import Outcome, Spend
 from gateway.store.postgres.audit import append_in
+from gateway.store.postgres.team_secrets import team_secret
 from gateway.store.seam import Event
+
+JWT_SECRET = "jwt-secret"
+JWT_SECRET_SIZE = 64  # bytes, as each gateway's own (``sessions.SHORTEST_SECRET``)
 
 
 async def _generation(conn: AsyncConnection, subject: str) -> int | None:
@@ -22,6 +28,10 @@ async def _generation(conn: AsyncConnection, subject: str) -> int | None:
 class PostgresAdminLogin:
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool
+
+    async def jwt_secret(self) -> bytes:
+        """The team's secret for signing sessions' tokens: an access token one gateway made is good on all."""
+        return await team_secret(self._pool, JWT_SECRET, JWT_SECRET_SIZE)
 
     async def password(self, name: str) -> tuple[str, int] | None:
         async with self._pool.connection() as conn:

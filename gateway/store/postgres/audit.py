@@ -52,6 +52,24 @@ class PostgresAudit:
         async with self._pool.connection() as conn, conn.transaction():
             return await append_in(conn, event)
 
+    async def append_all(self, events: list[Event]) -> None:
+        """``events`` one after the other in the chain, in one transaction (a start's, together)."""
+        async with self._pool.connection() as conn, conn.transaction():
+            for event in events:
+                await append_in(conn, event)
+
+    async def last_of(self, gateway: str, actions: tuple[str, ...]) -> AuditEvent | None:
+        """The latest event of one of ``actions`` that names ``gateway`` (its ``gateway`` field):
+        one gateway's own last start or bind in the team's chain."""
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT seq, ts, actor, action, payload FROM audit"
+                " WHERE action = ANY(%s) AND payload::jsonb ->> 'gateway' = %s ORDER BY seq DESC LIMIT 1",
+                (list(actions), gateway),
+            )
+            row = await cursor.fetchone()
+        return AuditEvent(int(row[0]), int(row[1]), row[2], row[3], json.loads(row[4])) if row else None
+
     async def events(self, after: int = 0, limit: int = 100) -> list[AuditEvent]:
         async with self._pool.connection() as conn:
             cursor = await conn.execute(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +14,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from gateway.store.keys import KeyRecord, from_row, inserted
 from gateway.store.postgres.audit import append_in
+from gateway.store.postgres.team_secrets import team_secret
 from gateway.store.seam import Event
 
 log = logging.getLogger("gateway.store")
@@ -55,15 +55,7 @@ class PostgresKeys:
 
     async def pepper(self) -> bytes:
         """The team's key-hashing pepper: made by the first gateway to ask, the same for all after."""
-        async with self._pool.connection() as conn:
-            await conn.execute(
-                "INSERT INTO team_secrets (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING",
-                (PEPPER, secrets.token_bytes(32)),
-            )
-            cursor = await conn.execute("SELECT value FROM team_secrets WHERE name = %s", (PEPPER,))
-            row = await cursor.fetchone()
-            assert row is not None  # inserted above, or by whoever came first
-            return bytes(row[0])
+        return await team_secret(self._pool, PEPPER, 32)
 
     async def load(self) -> list[KeyRecord]:
         async with self._pool.connection() as conn:

@@ -29,12 +29,17 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def sessions(tmp_path: Path, clock: FakeClock) -> Any:
+def database(tmp_path: Path, clock: FakeClock) -> Any:
     db = Database(tmp_path, b"a" * 32, clock)
     db.open()
     db.writer.run(lambda conn: conn.execute("INSERT INTO admin (name, phc, changed) VALUES ('admin', 'x', 0)")).result()
-    yield Sessions(SECRET, db, clock)
+    yield db
     db.close()
+
+
+@pytest.fixture
+def sessions(database: Database, clock: FakeClock) -> Sessions:
+    return Sessions(SECRET, database, clock)
 
 
 def claims(clock: FakeClock, **changes: Any) -> dict[str, Any]:
@@ -180,12 +185,12 @@ def test_rotating_the_secret_ends_every_token(sessions: Sessions, clock: FakeClo
         rotated.claims(token, "access")
 
 
-async def test_a_new_generation_refuses_every_earlier_token(sessions: Sessions) -> None:
+async def test_a_new_generation_refuses_every_earlier_token(sessions: Sessions, database: Database) -> None:
     """S19, S20: what a password change does (it moves the generation on with the new hash)."""
     pair = await sessions.issue("admin", 0)
     renewed = await sessions.refresh(pair.refresh_token)
     assert (await sessions.access(renewed.access_token))["sub"] == "admin"
-    sessions._db.writer.run(lambda conn: conn.execute("UPDATE admin SET generation = generation + 1")).result()
+    database.writer.run(lambda conn: conn.execute("UPDATE admin SET generation = generation + 1")).result()
     for token in (pair.access_token, renewed.access_token):
         with pytest.raises(Unauthorized, match="password changed"):
             await sessions.access(token)
