@@ -25,6 +25,7 @@ from gateway.cli.common import ACTOR, fail, keys_where_kept, open_state, when
 from gateway.errors import ConfigError, GatewayError, InvalidRequest, RouteNotFound
 from gateway.paths import StatePaths
 from gateway.store.db import StoreError
+from gateway.store.team import open_team_store
 
 _PROVIDER_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _AMOUNT = re.compile(r"\d*\.\d+|\d+\.")
@@ -98,13 +99,32 @@ def cmd_admin(args: argparse.Namespace, paths: StatePaths) -> int:
     except (StoreError, ConfigError) as exc:
         return fail(exc)
     try:
-        asyncio.run(AdminLogin(state).set_password(password, ACTOR))
+        from gateway.runtime.launch import read_settings
+
+        url = read_settings(paths, os.environ, state.secrets, config=args.config, move_passwords=False).store.url
+        asyncio.run(_password_where_kept(state, url, password))
+    except (StoreError, ConfigError) as exc:
+        return fail(exc)
     except GatewayError as exc:
         return fail(exc, 2)
     finally:
         state.close()
     print("Admin password set; every signed-in session has ended.")
     return 0
+
+
+async def _password_where_kept(state: State, url: str | None, password: str) -> None:
+    """The admin password of the state folder, or of the team's database when the settings name
+    one (``[store] url``): every gateway of the team signs in with it and ends its sessions at once."""
+    if url is None:
+        return await AdminLogin(state).set_password(password, ACTOR)
+    store = await open_team_store(url, os.environ, state.secrets)
+    try:
+        state.sessions.share((await store.admin_login.jwt_secret(), store.admin_login))
+        await AdminLogin(state).set_password(password, ACTOR)
+    finally:
+        state.sessions.share(None)
+        await store.close()
 
 
 def cmd_provider_key(args: argparse.Namespace, paths: StatePaths) -> int:

@@ -105,7 +105,8 @@ async def test_changing_the_password_ends_every_session_at_once(
     paths = StatePaths(
         config_dir=state.data_dir.parent, data_dir=state.data_dir, log_dir=state.data_dir.parent / "logs"
     )
-    assert await asyncio.to_thread(cmd_admin, argparse.Namespace(open_secrets=lambda _: state.secrets), paths) == 0
+    args = argparse.Namespace(open_secrets=lambda _: state.secrets, config=None)
+    assert await asyncio.to_thread(cmd_admin, args, paths) == 0
     for token in (before["access_token"], renewed["access_token"]):
         assert await get(gateway, "/admin/keys", token) == 401
         status, refused = await post(

@@ -5,11 +5,15 @@ which is audited once, in the team's chain; nothing of it is in either state fol
 
 from __future__ import annotations
 
+import asyncio
+import io
 import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import psycopg
+import pytest
 from argon2 import PasswordHasher
 from conftest import StartGateway
 from fakes.clock import FakeClock
@@ -19,9 +23,13 @@ from servers.team import team_member
 
 from gateway.auth.passwords import Passwords
 from gateway.auth.sessions import REUSE_GRACE
+from gateway.cli import main as cli
 from gateway.runtime.server import GatewayServer
+from gateway.store.postgres.store import PASSWORD_ENV
+from gateway.store.secrets import MemorySecrets
 
 PASSWORD = "one password for the whole team"
+NEW = "another password for the whole team"
 FAST = Passwords(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
@@ -36,12 +44,18 @@ async def _keys(gateway: GatewayServer, access_token: str) -> int:
         return r.status
 
 
-async def _login(gateway: GatewayServer) -> tuple[int, Any]:
-    return await _post(gateway, "/admin/auth/login", {"username": "admin", "password": PASSWORD})
+async def _login(gateway: GatewayServer, password: str = PASSWORD) -> tuple[int, Any]:
+    return await _post(gateway, "/admin/auth/login", {"username": "admin", "password": password})
 
 
 async def _refresh(gateway: GatewayServer, refresh_token: str) -> tuple[int, Any]:
     return await _post(gateway, "/admin/auth/refresh", {"refresh_token": refresh_token})
+
+
+async def _admin_events(server: PostgresServer, url: str) -> list[str]:
+    async with await psycopg.AsyncConnection.connect(url, password=server.password) as conn:
+        cursor = await conn.execute("SELECT action FROM audit WHERE action LIKE %s ORDER BY seq", ("admin.%",))
+        return [row[0] for row in await cursor.fetchall()]
 
 
 async def _local(gateway: GatewayServer) -> tuple[int, int, int]:
@@ -83,8 +97,48 @@ async def test_one_admin_login_and_its_sessions_for_every_gateway_of_the_team(
             assert (await _refresh(gateway, token))[0] == 401
     assert (await _refresh(one, on_two["refresh_token"]))[0] == 200  # another session lives on
 
-    async with await psycopg.AsyncConnection.connect(postgres_url, password=postgres_server.password) as conn:
-        cursor = await conn.execute("SELECT action FROM audit WHERE action LIKE %s ORDER BY seq", ("admin.%",))
-        actions = [row[0] for row in await cursor.fetchall()]
-    assert actions == ["admin.created", "admin.login", "admin.login", "admin.refresh_reuse"]
+    assert await _admin_events(postgres_server, postgres_url) == [
+        "admin.created",
+        "admin.login",
+        "admin.login",
+        "admin.refresh_reuse",
+    ]
     assert [await _local(gateway) for gateway in (one, two)] == [(0, 0, 0), (0, 0, 0)]
+
+
+async def test_the_password_changed_with_the_teams_settings_is_every_gateways_at_once(
+    start_gateway: StartGateway,
+    upstream: FakeOpenAI,
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    one = await team_member(
+        start_gateway, upstream, postgres_server, postgres_url, admin_password=PASSWORD, passwords=FAST
+    )
+    two = await team_member(start_gateway, upstream, postgres_server, postgres_url, passwords=FAST)
+    status, before = await _login(two)
+    assert status == 200
+
+    team = tmp_path / "team.toml"  # ``admin password`` run on another machine, with the team's settings
+    team.write_text(f'[store]\nurl = "{postgres_url}"\n', encoding="utf-8")
+    monkeypatch.setattr(cli, "opener_from", lambda env: lambda data_dir: MemorySecrets())
+    monkeypatch.setenv("SWITCHBOARD_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv(PASSWORD_ENV, postgres_server.password)
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{NEW}\n"))
+    assert await asyncio.to_thread(cli.main, ["admin", "--config", str(team), "password"]) == 0
+
+    for gateway in (one, two):  # the session begun before ends on both, then and there
+        assert await _keys(gateway, before["access_token"]) == 401
+        assert (await _refresh(gateway, before["refresh_token"]))[0] == 401
+    assert (await _login(one))[0] == 401
+    status, after = await _login(one, NEW)
+    assert status == 200 and await _keys(two, after["access_token"]) == 200
+    assert await _admin_events(postgres_server, postgres_url) == [
+        "admin.created",
+        "admin.login",
+        "admin.password_changed",
+        "admin.login_failed",
+        "admin.login",
+    ]
