@@ -83,6 +83,7 @@ class AccountBook:
         self.quota_seen: QuotaSeen | None = None
         self._writing: set[asyncio.Task[None]] = set()  # states recorded, not yet written
         self._said: dict[str, float] = {}  # account id -> the row version whose unusable tokens were logged
+        self._quota: dict[tuple[str, str], rows.QuotaRow] = {}  # (label, window) -> the last seen, not yet written
 
     # --- loading -----------------------------------------------------------------------------
 
@@ -105,14 +106,32 @@ class AccountBook:
         await self.refresh()
 
     async def leave(self) -> None:
-        """Before the team's database closes: the states being recorded there are written first."""
+        """Before the team's database closes: the states and quota windows on their way there are written first."""
+        try:
+            await self._write_quota({account.label for account in self._accounts.values()})
+        except Exception as exc:  # a stop goes on: each gateway reads them again from the provider
+            log.warning("the accounts' last quota windows were not written: %s", exc)
         if self._writing:
             await asyncio.gather(*self._writing, return_exceptions=True)
         self._rows, self._tokens = SqliteAccounts(self._db), SecretStoreTokens(self._secrets)
 
+    def keep_quota(self, row: rows.QuotaRow) -> None:
+        """A quota window seen, written with the next ``refresh`` (a team's gateways see one on
+        every answer: only the last of each is written, every few seconds)."""
+        self._quota[(row[0], row[1])] = row
+
+    async def _write_quota(self, labels: set[str]) -> None:
+        """The windows kept since the last time, of the accounts ``labels`` names (a removed
+        account's went with it)."""
+        windows, self._quota = [w for w in self._quota.values() if w[0] in labels], {}
+        if windows:
+            await self._rows.save_quota(windows)
+
     async def refresh(self) -> None:
-        """Pick up accounts connected or removed by another process (the CLI, another gateway)."""
+        """Pick up accounts connected or removed by another process (the CLI, another gateway);
+        write the quota windows kept since the last time."""
         current = await self._rows.load()
+        await self._write_quota({row.label for row in current})
         ids = {r.id for r in current}
         changed = False
         for gone in [i for i in self._accounts if i not in ids]:

@@ -127,6 +127,10 @@ class QuotaBook:
         self._persist = persist
         self._records: dict[str, dict[str, QuotaRecord]] = {}  # label -> window name -> record
 
+    def persist_to(self, persist: Callable[[QuotaRecord], None] | None) -> None:
+        """Where the windows observed from now on are kept (a team's database, once joined)."""
+        self._persist = persist
+
     def load(self, records: Iterable[QuotaRecord]) -> None:
         """Windows remembered from earlier runs (an exhausted one still benches its account)."""
         for record in records:

@@ -1,6 +1,7 @@
-"""Signed-in subscription accounts joined to the team's database at start: their rows are the
-team's, and their tokens are sealed there under the team's secrets passphrase (every gateway is
-given the same passphrase file), so a ChatGPT token one gateway renews is the one the others use.
+"""Signed-in subscription accounts joined to the team's database at start: their rows and quota
+windows are the team's, and their tokens are sealed there under the team's secrets passphrase
+(every gateway is given the same passphrase file), so a ChatGPT token one gateway renews is the
+one the others use.
 
 Without a passphrase file, the tokens stay in each gateway's own secret store, said once at
 start: the others then see the account listed but cannot use it, and each renews its own."""
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 
 from gateway.auth.account_book import AccountBook
 from gateway.errors import ConfigError
+from gateway.routing.quota import QuotaBook, QuotaRecord
 from gateway.store.db import StoreError
 from gateway.store.secrets import passphrase_in_file
 from gateway.store.team import TeamStore
@@ -20,9 +22,11 @@ from gateway.store.team import TeamStore
 log = logging.getLogger("gateway.accounts")
 
 
-async def join_accounts(book: AccountBook, store: TeamStore, env: Mapping[str, str]) -> None:
-    """``StoreError`` when this gateway's passphrase is not the one the team's tokens are sealed
-    with (or its file cannot be read): a gateway that could not read them is not started."""
+async def join_accounts(book: AccountBook, quotas: QuotaBook, store: TeamStore, env: Mapping[str, str]) -> None:
+    """The accounts' quota windows too: those the team's database keeps (an exhausted one
+    benches its account here as well), and those seen from now on kept there. ``StoreError``
+    when this gateway's passphrase is not the one the team's tokens are sealed with (or its file
+    cannot be read): a gateway that could not read them is not started."""
     try:
         passphrase = await asyncio.to_thread(passphrase_in_file, env)
     except ConfigError as exc:
@@ -34,3 +38,5 @@ async def join_accounts(book: AccountBook, store: TeamStore, env: Mapping[str, s
             " where the team's other gateways cannot read them (give every gateway the same passphrase file)"
         )
     await book.join(store.accounts, tokens)
+    quotas.load(QuotaRecord.from_row(row) for row in await store.accounts.load_quota())
+    quotas.persist_to(lambda record: book.keep_quota(record.row()))

@@ -2,8 +2,9 @@
 real Redis, given the same secrets passphrase file: a ChatGPT account imported through one is
 listed and served by the other; with its access token lapsed, requests to both at once renew it
 exactly once (the fake's token endpoint sees one refresh) and every one is answered with the new
-token; its tokens are in the team's database sealed, never in clear; removed on one, it is gone
-on the other. A gateway given another passphrase is refused at its start."""
+token; its tokens are in the team's database sealed, never in clear, and its quota windows there
+too; removed on one, it is gone on the other, tokens and windows with it. A gateway given another
+passphrase is refused at its start."""
 
 from __future__ import annotations
 
@@ -103,6 +104,12 @@ async def _sealed(server: PostgresServer, url: str) -> list[tuple[str, str]]:
         return [(row[0], row[1]) for row in await cursor.fetchall()]
 
 
+async def _quota_labels(server: PostgresServer, url: str) -> set[str]:
+    async with await psycopg.AsyncConnection.connect(url, password=server.password) as conn:
+        cursor = await conn.execute("SELECT label FROM quota")
+        return {row[0] for row in await cursor.fetchall()}
+
+
 async def test_an_account_connected_on_one_gateway_is_served_by_both_and_renewed_once(
     start_gateway: StartGateway,
     chatgpt: FakeChatGPT,
@@ -150,6 +157,11 @@ async def test_an_account_connected_on_one_gateway_is_served_by_both_and_renewed
         (renewed,) = presented
         assert renewed in chatgpt.live_access
         (after,) = await _sealed(postgres_server, postgres_url)
+
+        async def its_windows_are_the_teams() -> bool:  # seen on every answer, written every few seconds
+            return await _quota_labels(postgres_server, postgres_url) == {account["label"]}
+
+        await _within(SEEN, its_windows_are_the_teams)
         assert after[1] != stored[0][1] and renewed not in after[1]
 
         async with session.delete(f"{two.url}/admin/accounts/{account['id']}", headers=ADMIN) as response:
@@ -160,6 +172,7 @@ async def test_an_account_connected_on_one_gateway_is_served_by_both_and_renewed
 
         await _within(SEEN, one_has_none)
         assert await _sealed(postgres_server, postgres_url) == []
+        assert await _quota_labels(postgres_server, postgres_url) == set()
         status, _ = await _chat(session, one, key)
         assert status != 200
 
