@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 
-from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from gateway.store.db import StoreError
+from gateway.store.postgres.team_secrets import made_once
 from gateway.store.sealing import PassphraseRefused, Seal, SealBroken, fresh_header
 from gateway.store.seam import TokensUnreadable
 
@@ -28,28 +27,15 @@ CHECK = "account-token-check"  # team_secrets: _CHECK_TEXT sealed, what a gatewa
 _CHECK_TEXT = "switchboard account tokens"
 
 
-async def _made_once(conn: AsyncConnection, name: str, make: Callable[[], bytes]) -> bytes:
-    """The team secret ``name``: made by the first gateway to ask, the same for all after."""
-    await conn.execute(
-        "INSERT INTO team_secrets (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING", (name, make())
-    )
-    cursor = await conn.execute("SELECT value FROM team_secrets WHERE name = %s", (name,))
-    row = await cursor.fetchone()
-    assert row is not None  # inserted above, or by whoever came first
-    return bytes(row[0])
-
-
 async def sealed_tokens(pool: AsyncConnectionPool, passphrase: str) -> PostgresTokens:
     """The team's sealed tokens, opened with ``passphrase`` (its key derived once, in a thread);
     ``StoreError`` when it is not the passphrase the team's tokens are sealed with."""
-    async with pool.connection() as conn:
-        header = await _made_once(conn, SEAL, lambda: json.dumps(fresh_header()).encode())
+    header = await made_once(pool, SEAL, lambda: json.dumps(fresh_header()).encode())
     try:
         seal = await asyncio.to_thread(Seal.derived, json.loads(header), passphrase)
     except (ValueError, SealBroken) as exc:
         raise StoreError(f"the team's seal for account tokens cannot be used: {exc}") from None
-    async with pool.connection() as conn:
-        check = await _made_once(conn, CHECK, lambda: seal.close(_CHECK_TEXT).encode())
+    check = await made_once(pool, CHECK, lambda: seal.close(_CHECK_TEXT).encode())
     try:
         opened = seal.open(check.decode())
     except PassphraseRefused:
