@@ -14,6 +14,7 @@ import asyncio
 import functools
 import os
 import sys
+import threading
 from pathlib import Path
 
 import tiktoken
@@ -75,8 +76,19 @@ def resources_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "resources"
 
 
-@functools.cache
+_LOADING = threading.Lock()
+
+
 def encoding(name: str) -> tiktoken.Encoding:
+    """``name``'s encoding, loaded once: the first counts of a burst, each in a thread of its own, wait for
+    the one that loads it rather than each loading it too (about a second of CPU each, holding the GIL, which
+    starved the event loop: eight at once held answers up for seconds)."""
+    with _LOADING:
+        return _loaded(name)
+
+
+@functools.cache
+def _loaded(name: str) -> tiktoken.Encoding:
     sha256, pattern, special = _ENCODINGS[name]
     ranks = load_tiktoken_bpe(str(resources_dir() / "tokenizers" / f"{name}.tiktoken"), expected_hash=sha256)
     return tiktoken.Encoding(name=name, pat_str=pattern, mergeable_ranks=ranks, special_tokens=special)

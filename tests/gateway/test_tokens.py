@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
 import tiktoken
+from tiktoken.load import load_tiktoken_bpe
 
 from gateway.core.chat import ChatRequest, ImagePart, Message, TextPart, Tool
 from gateway.pipeline import tokens
@@ -54,3 +56,23 @@ def test_counts() -> None:
         tools=(Tool("f", "does f", {"type": "object"}),),
     )
     assert count_request(request) > tokens.PER_IMAGE + count_text("hello world", "gpt-4o")
+
+
+def test_a_burst_of_first_counts_loads_the_encoding_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    loads: list[str] = []
+
+    def load(path: str, expected_hash: str) -> dict[bytes, int]:
+        loads.append(path)
+        return load_tiktoken_bpe(path, expected_hash=expected_hash)
+
+    tokens._loaded.cache_clear()
+    monkeypatch.setattr(tokens, "load_tiktoken_bpe", load)
+    counts: list[int] = []
+    burst = [threading.Thread(target=lambda: counts.append(count_text("hello world", "gpt-4o"))) for _ in range(8)]
+    for thread in burst:
+        thread.start()
+    for thread in burst:
+        thread.join()
+    tokens._loaded.cache_clear()  # the next test loads it as usual
+    assert counts == [2] * 8
+    assert len(loads) == 1
