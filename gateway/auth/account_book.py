@@ -9,7 +9,8 @@ names tokens that are not there; removing an account deletes both.
 Alone, the rows are in the state folder's database and the tokens in the secret store. Joined to
 a team (``join``), the rows are the team's database's, which every gateway reads again every few
 seconds (``refresh``), and the tokens are sealed there too when the team has a passphrase: a
-renewal on one gateway stores the rotated token where the others read it (``SharedRenewal``).
+renewal on one gateway stores the rotated token where the others read it (``SharedRenewal``),
+under Redis's lock per account or, with no Redis, the database's.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class AccountBook:
     ) -> None:
         """``renewal_lock``: team mode's lock per account, held around a renewal across gateways."""
         self._shared = SharedRenewal(renewal_lock, self._reread) if renewal_lock is not None else None
+        self._alone = self._shared  # as it was before a join
         self._db = db
         self._secrets = secrets
         self._rows: AccountStore = SqliteAccounts(db)
@@ -93,13 +95,16 @@ class AccountBook:
             self._adopt(row, self._secrets.get(rows.secret_name(row.id)))
         self._changed()
 
-    async def join(self, team_rows: AccountStore, tokens: TokenStore | None) -> None:
+    async def join(self, team_rows: AccountStore, tokens: TokenStore | None, lock: AccountLock | None = None) -> None:
         """From now on, the team's accounts: their rows in ``team_rows`` (the team's database) and
-        their tokens in ``tokens`` (sealed there), or, None, in this gateway's own secret store.
-        The accounts this gateway had alone are no longer served (they stay in its folder)."""
+        their tokens in ``tokens`` (sealed there), or, None, in this gateway's own secret store;
+        ``lock``: the database's lock per account, the renewals' when no Redis lock spans the
+        gateways. The accounts this gateway had alone are no longer served (they stay in its folder)."""
         self._rows, self._sync_files = team_rows, False  # the CLI's file is on the machine that imported it
         if tokens is not None:
             self._tokens = tokens
+        if self._shared is None and lock is not None:
+            self._shared = SharedRenewal(lock, self._reread)
         for account in self._accounts.values():
             account.cancel()
         self._accounts.clear()
@@ -114,6 +119,7 @@ class AccountBook:
         if self._writing:
             await asyncio.gather(*self._writing, return_exceptions=True)
         self._rows, self._tokens = SqliteAccounts(self._db), SecretStoreTokens(self._secrets)
+        self._shared = self._alone
 
     def keep_quota(self, row: rows.QuotaRow) -> None:
         """A quota window seen, written with the next ``refresh`` (a team's gateways see one on

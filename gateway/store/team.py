@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Protocol
 
@@ -44,6 +45,12 @@ class TeamAdminLogin(AdminLoginStore, Protocol):
         ...
 
 
+class SealedTokens(TokenStore, Protocol):
+    def held(self, account_id: str) -> AbstractAsyncContextManager[None]:
+        """Held by one renewer of the account's tokens among the team's gateways (with no Redis)."""
+        ...
+
+
 class TeamStore(Store, Protocol):
     """The store several gateways share: its keys' changes are announced, and it can be asked whether it answers."""
 
@@ -60,7 +67,7 @@ class TeamStore(Store, Protocol):
         """Whether the database answers a query now (``/health/ready``)."""
         ...
 
-    async def sealed_tokens(self, passphrase: str) -> TokenStore:
+    async def sealed_tokens(self, passphrase: str) -> SealedTokens:
         """Subscription accounts' tokens kept in the database, sealed under a key ``passphrase``
         makes (``StoreError`` when the team's tokens are sealed under another)."""
         ...

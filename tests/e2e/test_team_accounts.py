@@ -3,7 +3,8 @@ real Redis, given the same secrets passphrase file: a ChatGPT account imported t
 listed and served by the other; with its access token lapsed, requests to both at once renew it
 exactly once (the fake's token endpoint sees one refresh) and every one is answered with the new
 token; its tokens are in the team's database sealed, never in clear, and its quota windows there
-too; removed on one, it is gone on the other, tokens and windows with it. A gateway given another
+too; removed on one, it is gone on the other, tokens and windows with it. With no Redis, the
+team's database holds the renewals' lock: renewed once all the same. A gateway given another
 passphrase is refused at its start."""
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import aiohttp
 import psycopg
 import pytest
 from conftest import StartGateway
-from fakes.chatgpt import FakeChatGPT
+from fakes.chatgpt import FakeChatGPT, Tokens
 from servers.postgres import PostgresServer, postgres_server, postgres_url  # noqa: F401 (fixtures)
 from servers.redis import RedisServer, redis_server  # noqa: F401 (fixtures)
 
@@ -63,11 +64,13 @@ async def _member(
     fake: FakeChatGPT,
     server: PostgresServer,
     url: str,
-    redis: RedisServer,
+    redis: RedisServer | None,
     passphrase: Path,
     clock: SystemClock | None = None,
 ) -> GatewayServer:
-    config = f'[server]\nrequire_keys = true\n\n[store]\nurl = "{url}"\n\n[shared]\nredis = "{redis.url}"\n'
+    config = f'[server]\nrequire_keys = true\n\n[store]\nurl = "{url}"\n\n'
+    if redis is not None:
+        config += f'[shared]\nredis = "{redis.url}"\n'
     env = {"SWITCHBOARD_CODEX_BASE_URL": fake.url, "SWITCHBOARD_OPENAI_AUTH_URL": fake.root}
     secrets = MemorySecrets()
     secrets.set(PASSWORD_SECRET, server.password)
@@ -110,6 +113,47 @@ async def _quota_labels(server: PostgresServer, url: str) -> set[str]:
         return {row[0] for row in await cursor.fetchall()}
 
 
+async def _imported(
+    session: aiohttp.ClientSession, one: GatewayServer, two: GatewayServer, fake: FakeChatGPT, folder: Path
+) -> tuple[str, dict[str, Any], Tokens]:
+    """A client key made and a ChatGPT login imported through ``one``, once ``two`` lists the account too."""
+    imported = fake.issue()
+    login = folder / "auth.json"
+    login.write_text(json.dumps(fake.auth_file(imported)), encoding="utf-8")
+    async with session.post(f"{one.url}/admin/keys", json={"label": "team"}, headers=ADMIN) as response:
+        assert response.status == 201, await response.text()
+        key: str = (await response.json())["key"]
+    async with session.post(
+        f"{one.url}/admin/accounts/import/codex", json={"path": str(login)}, headers=ADMIN
+    ) as response:
+        assert response.status == 201, await response.text()
+        account: dict[str, Any] = (await response.json())["account"]
+
+    async def two_lists_it() -> bool:
+        return await _listed(session, two) == [account["id"]]
+
+    await _within(SEEN, two_lists_it)
+    return key, account, imported
+
+
+async def _renewed_once(
+    session: aiohttp.ClientSession, gateways: tuple[GatewayServer, ...], key: str, fake: FakeChatGPT, clock: Ahead
+) -> str:
+    """The account's access token lapses for every gateway at once: requests to all of them at
+    once are each answered with the one token a single renewal got, which is returned."""
+    clock.ahead, fake.access_ttl = fake.access_ttl, 10 * fake.access_ttl  # the renewed token outlives the jump
+    fake.refresh_delay = 0.3  # the gateways meet the lapsed token while the one renewal runs
+    refreshed, asked = fake.refresh_calls, len(fake.requests_to("/responses"))
+    answers = await asyncio.gather(*(_chat(session, g, key) for g in gateways for _ in range(EACH)))
+    assert [status for status, _ in answers] == [200] * len(gateways) * EACH, answers
+    assert fake.refresh_calls == refreshed + 1
+    presented = {r.headers["Authorization"].removeprefix("Bearer ") for r in fake.requests_to("/responses")[asked:]}
+    assert len(presented) == 1
+    (renewed,) = presented
+    assert renewed in fake.live_access
+    return renewed
+
+
 async def test_an_account_connected_on_one_gateway_is_served_by_both_and_renewed_once(
     start_gateway: StartGateway,
     chatgpt: FakeChatGPT,
@@ -124,38 +168,14 @@ async def test_an_account_connected_on_one_gateway_is_served_by_both_and_renewed
         await _member(start_gateway, chatgpt, postgres_server, postgres_url, redis_server, passphrase, clock)
         for _ in range(2)
     ]
-    imported = chatgpt.issue()
-    login = tmp_path / "auth.json"
-    login.write_text(json.dumps(chatgpt.auth_file(imported)), encoding="utf-8")
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{one.url}/admin/keys", json={"label": "team"}, headers=ADMIN) as response:
-            assert response.status == 201, await response.text()
-            key = (await response.json())["key"]
-        async with session.post(
-            f"{one.url}/admin/accounts/import/codex", json={"path": str(login)}, headers=ADMIN
-        ) as response:
-            assert response.status == 201, await response.text()
-            account = (await response.json())["account"]
-
-        async def two_lists_it() -> bool:
-            return await _listed(session, two) == [account["id"]]
-
-        await _within(SEEN, two_lists_it)
+        key, account, imported = await _imported(session, one, two, chatgpt, tmp_path)
         stored = await _sealed(postgres_server, postgres_url)
         assert [account_id for account_id, _ in stored] == [account["id"]]
         assert imported["refresh_token"] not in stored[0][1] and imported["access_token"] not in stored[0][1]
 
-        # Its access token lapses for both gateways at once; the one renewal gives one that outlives the jump.
-        clock.ahead, chatgpt.access_ttl = chatgpt.access_ttl, 10 * chatgpt.access_ttl
-        chatgpt.refresh_delay = 0.3  # both gateways meet the lapsed token while the one renewal runs
-        refreshed = chatgpt.refresh_calls
-        answers = await asyncio.gather(*(_chat(session, g, key) for g in (one, two) for _ in range(EACH)))
-        assert [status for status, _ in answers] == [200] * 2 * EACH, answers
-        assert chatgpt.refresh_calls == refreshed + 1
-        presented = {r.headers["Authorization"].removeprefix("Bearer ") for r in chatgpt.requests_to("/responses")}
-        assert len(presented) == 1 and imported["access_token"] not in presented
-        (renewed,) = presented
-        assert renewed in chatgpt.live_access
+        renewed = await _renewed_once(session, (one, two), key, chatgpt, clock)
+        assert renewed != imported["access_token"]
         (after,) = await _sealed(postgres_server, postgres_url)
 
         async def its_windows_are_the_teams() -> bool:  # seen on every answer, written every few seconds
@@ -190,3 +210,20 @@ async def test_a_gateway_given_another_passphrase_is_refused_at_its_start(
     await _member(start_gateway, chatgpt, postgres_server, postgres_url, redis_server, ours)
     with pytest.raises(ListenError, match="passphrase is not the one"):
         await _member(start_gateway, chatgpt, postgres_server, postgres_url, redis_server, theirs)
+
+
+async def test_without_redis_the_teams_database_holds_the_renewals_lock(
+    start_gateway: StartGateway,
+    chatgpt: FakeChatGPT,
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    passphrase = _passphrase(tmp_path, "passphrase", "the team's passphrase, long enough")
+    clock = Ahead()
+    one, two = [
+        await _member(start_gateway, chatgpt, postgres_server, postgres_url, None, passphrase, clock) for _ in range(2)
+    ]
+    async with aiohttp.ClientSession() as session:
+        key, _, imported = await _imported(session, one, two, chatgpt, tmp_path)
+        assert await _renewed_once(session, (one, two), key, chatgpt, clock) != imported["access_token"]

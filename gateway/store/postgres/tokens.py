@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from gateway.store.db import StoreError
@@ -25,6 +29,10 @@ from gateway.store.seam import TokensUnreadable
 SEAL = "account-token-seal"  # team_secrets: the seal's header (its KDF's salt and parameters)
 CHECK = "account-token-check"  # team_secrets: _CHECK_TEXT sealed, what a gateway's passphrase must open
 _CHECK_TEXT = "switchboard account tokens"
+RENEWAL_LOCKS = 0x53_57_42_44  # advisory locks (this, hashtext(account id)): "SWBD", apart from schema's one-key ones
+WAIT = 35.0  # seconds a renewal waits for another gateway's (as with Redis: then it renews regardless)
+
+log = logging.getLogger("gateway.accounts")
 
 
 async def sealed_tokens(pool: AsyncConnectionPool, passphrase: str) -> PostgresTokens:
@@ -74,6 +82,20 @@ class PostgresTokens:
     async def delete(self, account_id: str) -> None:
         async with self._pool.connection() as conn:
             await conn.execute("DELETE FROM account_tokens WHERE id = %s", (account_id,))
+
+    @asynccontextmanager
+    async def held(self, account_id: str) -> AsyncIterator[None]:
+        """A renewal of ``account_id``'s tokens, one at a time across the team's gateways when no
+        Redis lock spans them: a transaction's advisory lock on a pooled connection, which the
+        database lets go when the renewal ends, or when the gateway holding it dies."""
+        async with self._pool.connection() as conn, conn.transaction():
+            try:
+                async with conn.transaction():  # a savepoint: a lock not had in time leaves the transaction usable
+                    await conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{round(WAIT * 1000)}ms",))
+                    await conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (RENEWAL_LOCKS, account_id))
+            except psycopg.errors.LockNotAvailable:
+                log.warning("the renewal lock of an account was held for over %g s: renewing regardless", WAIT)
+            yield
 
     def sealed(self, account_id: str, stored: str) -> str:
         return self._seal.close(json.dumps({"account": account_id, "tokens": stored}))
