@@ -2,8 +2,9 @@
 login copilot | remove ID`` and ``quota``.
 
 They go through the same admin door as the app and the admin routes (gateway.admin.accounts), on
-the database and the secret store; a running gateway picks up an account connected or removed here
-within seconds.
+the database and the secret store (the team's database, with ``[store] url``: its accounts, their
+tokens sealed there with the team's passphrase file, and its quota windows); a running gateway
+picks up an account connected or removed here within seconds.
 """
 
 from __future__ import annotations
@@ -24,15 +25,18 @@ from gateway.auth.account_book import AccountBook
 from gateway.auth.accounts import RISK_NOTE
 from gateway.auth.login_flows import LoginFlows
 from gateway.auth.oauth.logins_on_disk import ImportProblem
-from gateway.cli.common import ACTOR, fail, open_state, read_stored, when
+from gateway.cli.common import ACTOR, accounts_where_kept, fail, open_state, read_stored, when
 from gateway.clock import SystemClock
 from gateway.config.settings import Settings
 from gateway.errors import ConfigError, GatewayError
 from gateway.paths import StatePaths
-from gateway.routing.quota import QuotaReading
+from gateway.routing.quota import QuotaReading, QuotaRecord
+from gateway.runtime.launch import read_settings
 from gateway.runtime.upstream import upstream_transport
 from gateway.store.accounts import AccountPublic
 from gateway.store.db import StoreError
+from gateway.store.secrets import SecretStore
+from gateway.store.team import open_team_store
 
 
 def cmd_accounts(args: argparse.Namespace, settings: Settings, paths: StatePaths) -> int:
@@ -42,6 +46,8 @@ def cmd_accounts(args: argparse.Namespace, settings: Settings, paths: StatePaths
         return fail(exc)
     try:
         return asyncio.run(_accounts(args, settings, state))
+    except (StoreError, ConfigError) as exc:
+        return fail(exc)
     except (GatewayError, ImportProblem) as exc:
         return fail(exc, 2)
     except KeyboardInterrupt:
@@ -58,42 +64,47 @@ async def _accounts(args: argparse.Namespace, settings: Settings, state: State) 
     accounts = Accounts(flows)  # no gateway here: a running one picks the change up within seconds
     try:
         await asyncio.to_thread(book.load)
-        command, kind = args.accounts_command, getattr(args, "kind", None)
-        if command == "list":
-            listing = accounts.listing()
-            if args.json:
-                print(json.dumps(listing["accounts"], indent=2))
-            elif not listing["accounts"]:
-                print(
-                    "No accounts yet: python -m gateway accounts import codex | import copilot | login codex "
-                    "| login copilot"
-                )
-            else:
-                for a in listing["accounts"]:
-                    print(f"{a['id']}  {a['label']:<32}  {a['plan'] or '-':<12}  {a['state']:<14}  {a['origin']}")
-                print(f"\nrisk: {listing['risk_note']}")
-            return 0
-        if command == "remove":
-            removed = await accounts.remove(args.id, ACTOR)
-            if removed is None:
-                return fail(f"no account {args.id}")
-            print(f"Removed {removed['label']} and its tokens.")
-            return 0
-        if command == "import" and kind == "codex":
-            path = Path(args.path).expanduser() if args.path else None
-            row = await accounts.import_codex(ACTOR, path, sync=args.sync)
-        elif command == "import":
-            row = await accounts.import_copilot(ACTOR, host=args.host)
-        else:
-            found = await _login(accounts, kind or "")
-            if found is None:
-                return 1
-            row = found
-        print(f"Connected {row['label']} ({row['plan'] or 'plan unknown'}). {RISK_NOTE}")
-        return 0
+        async with accounts_where_kept(book, settings.store.url, state.secrets):
+            return await _account_command(args, accounts)
     finally:
         await flows.close()
         await transport.aclose()
+
+
+async def _account_command(args: argparse.Namespace, accounts: Accounts) -> int:
+    command, kind = args.accounts_command, getattr(args, "kind", None)
+    if command == "list":
+        listing = accounts.listing()
+        if args.json:
+            print(json.dumps(listing["accounts"], indent=2))
+        elif not listing["accounts"]:
+            print(
+                "No accounts yet: python -m gateway accounts import codex | import copilot | login codex "
+                "| login copilot"
+            )
+        else:
+            for a in listing["accounts"]:
+                print(f"{a['id']}  {a['label']:<32}  {a['plan'] or '-':<12}  {a['state']:<14}  {a['origin']}")
+            print(f"\nrisk: {listing['risk_note']}")
+        return 0
+    if command == "remove":
+        removed = await accounts.remove(args.id, ACTOR)
+        if removed is None:
+            return fail(f"no account {args.id}")
+        print(f"Removed {removed['label']} and its tokens.")
+        return 0
+    if command == "import" and kind == "codex":
+        path = Path(args.path).expanduser() if args.path else None
+        row = await accounts.import_codex(ACTOR, path, sync=args.sync)
+    elif command == "import":
+        row = await accounts.import_copilot(ACTOR, host=args.host)
+    else:
+        found = await _login(accounts, kind or "")
+        if found is None:
+            return 1
+        row = found
+    print(f"Connected {row['label']} ({row['plan'] or 'plan unknown'}). {RISK_NOTE}")
+    return 0
 
 
 async def _login(accounts: Accounts, kind: str) -> AccountPublic | None:
@@ -124,8 +135,13 @@ async def _login(accounts: Accounts, kind: str) -> AccountPublic | None:
 def cmd_quota(args: argparse.Namespace, paths: StatePaths) -> int:
     """Every account's and key's windows: used %, reset, and when it runs out at the current rate."""
     try:
-        windows = read_stored(paths, lambda read: stored_quota(read, time.time()))
-    except StoreError as exc:
+        secrets = args.open_secrets(paths.data_dir)
+        url = read_settings(paths, os.environ, secrets, config=args.config, move_passwords=False).store.url
+        if url is None:
+            windows = read_stored(paths, lambda read: stored_quota(read, time.time()))
+        else:
+            windows = asyncio.run(_team_quota(url, secrets))
+    except (StoreError, ConfigError) as exc:
         return fail(exc)
     if args.json:
         print(json.dumps(windows, indent=2))
@@ -138,6 +154,17 @@ def cmd_quota(args: argparse.Namespace, paths: StatePaths) -> int:
         used = "unlimited" if w["unlimited"] else f"{w['used_percent']:.1f}%"
         print(f"{w['label']:<32} {_window_name(w):<22} {used:>6}  {_resets(w):<18} {when(w['exhausted_at']):<18}")
     return 0
+
+
+async def _team_quota(url: str, secrets: SecretStore) -> list[QuotaReading]:
+    """The accounts' windows the team's database keeps (``[store] url``): every gateway's latest."""
+    store = await open_team_store(url, os.environ, secrets)
+    try:
+        kept = await store.accounts.load_quota()
+    finally:
+        await store.close()
+    now = time.time()
+    return [QuotaRecord.from_row(row).public(now) for row in kept]
 
 
 def _resets(w: QuotaReading) -> str:

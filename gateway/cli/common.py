@@ -1,6 +1,7 @@
 """What the CLI's commands share: who the audit log says acted, one way to fail, times as a person
-reads them, and the state folder opened for the admin doors. No gateway need be running: SQLite's
-WAL lets a serving gateway and these commands use the folder at once."""
+reads them, and the state folder opened for the admin doors, with, in team mode, the client keys
+and accounts the team's database's. No gateway need be running: SQLite's WAL lets a serving
+gateway and these commands use the folder at once."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from gateway.admin.state import State, stored_database
+from gateway.auth.account_book import AccountBook
 from gateway.cli.fixes import explained
 from gateway.clock import SystemClock
 from gateway.paths import StatePaths
+from gateway.runtime.team_accounts import join_book
 from gateway.store.reader import Reader
 from gateway.store.secrets import SecretStore
 from gateway.store.team import open_team_store
@@ -68,4 +71,21 @@ async def keys_where_kept(state: State, url: str | None) -> AsyncIterator[None]:
         await state.keys.write_used()
     finally:
         await state.keys.leave()
+        await store.close()
+
+
+@asynccontextmanager
+async def accounts_where_kept(book: AccountBook, url: str | None, secrets: SecretStore) -> AsyncIterator[None]:
+    """Inside, ``book``'s accounts are the team's database's when the settings name one (their
+    rows, and their tokens where the team's passphrase file seals them there), else the state
+    folder's, as a serving gateway's are."""
+    if url is None:
+        yield
+        return
+    store = await open_team_store(url, os.environ, secrets)
+    try:
+        await join_book(book, store, os.environ)
+        yield
+    finally:
+        await book.leave()
         await store.close()
