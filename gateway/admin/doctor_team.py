@@ -17,7 +17,7 @@ from gateway.store.secrets import SecretStore
 
 SLOW = 0.02  # seconds a Redis round trip may take before it is worth a note: a request under a limit waits for it
 TEAM_EXTRA = "Install Switchboard with its team extra (pip install 'switchboard[team]')."
-ON_THEIR_OWN = "Until it does, each gateway counts the limits on its own, so together they admit more than one limit."
+ON_THEIR_OWN = "Until then, each gateway counts the limits on its own: together they may admit more than a limit."
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,15 +57,17 @@ async def store_finding(url: str, places: TeamPlaces) -> Finding:
     name = f"The team's database ({found.where})"
     if found.problem == "password":
         words = (
-            f"{name} refuses the gateways' password: {found.detail}." if password else f"{name} asks for a password."
+            f"{name} refuses the gateways' password: {_said(found.detail)}"
+            if password
+            else f"{name} asks for a password."
         )
         advice = f"Give the database user's password in {PASSWORD_ENV} (or the secret store's \"{PASSWORD_SECRET}\")."
         return finding("database", found.where, "broken", words, advice)
     if found.problem == "unreachable":
-        words = f"{name} cannot be reached: {found.detail}."
+        words = f"{name} cannot be reached: {_said(found.detail)}"
         return finding("database", found.where, "broken", words, "Start it, or correct [store] url in the settings.")
     if found.problem == "refused":
-        words = f"{name} refuses the connection: {found.detail}."
+        words = f"{name} refuses the connection: {_said(found.detail)}"
         return finding("database", found.where, "broken", words, "Check the database and user [store] url names.")
     if found.schema > found.expected:
         words = (
@@ -92,18 +94,27 @@ async def redis_finding(url: str, places: TeamPlaces) -> Finding:
         return finding("redis", url, "broken", words, TEAM_EXTRA)
     name = f"The team's Redis ({found.where})"
     if found.problem == "password":
-        words = f"{name} refuses the gateways' password: {found.detail}" if password else f"{name} asks for a password."
+        words = (
+            f"{name} refuses the gateways' password: {_said(found.detail)}"
+            if password
+            else f"{name} asks for a password."
+        )
         advice = f'Give its password in {shared.PASSWORD_ENV} (or the secret store\'s "{shared.PASSWORD_SECRET}").'
         return finding("redis", found.where, "broken", words, f"{advice} {ON_THEIR_OWN}")
     if found.problem == "unreachable":
-        words = f"{name} cannot be reached: {found.detail}"
+        words = f"{name} cannot be reached: {_said(found.detail)}"
         advice = f"Start it, or correct [shared] redis in the settings. {ON_THEIR_OWN}"
         return finding("redis", found.where, "broken", words, advice)
     if found.problem == "refused":
-        words = f"{name} answers but refuses the gateway: {found.detail}"
+        words = f"{name} answers but refuses the gateway: {_said(found.detail)}"
         return finding("redis", found.where, "broken", words, f"Check the user [shared] redis names. {ON_THEIR_OWN}")
     took = f"{found.round_trip * 1000:.1f} ms"
     if found.round_trip > SLOW:
         words = f"{name} answers, but slowly: {took} a round trip, which every request under a limit waits for."
         return finding("redis", found.where, "note", words, "Run Redis on the gateways' own network.")
     return finding("redis", found.where, "ok", f"{name} answers, with the gateways' password, in {took} a round trip.")
+
+
+def _said(detail: str) -> str:
+    """A server's or driver's words ending one sentence of ours (some end with a full stop, some not)."""
+    return detail.rstrip(". ") + "."

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
+from gateway.errors import reason_of
 from gateway.shared.link import connect, failures
 
 Problem = Literal["unreachable", "password", "refused"]
@@ -40,9 +41,17 @@ async def check_redis(url: str, password: str | None) -> RedisCheckup:
     except AuthenticationError as exc:
         return RedisCheckup(place, "password", str(exc), 0.0)
     except (ConnectionError, TimeoutError, OSError) as exc:
-        return RedisCheckup(place, "unreachable", str(exc) or type(exc).__name__, 0.0)
+        return RedisCheckup(place, "unreachable", _reason(exc), 0.0)
     except failures() as exc:  # it answered, but refused: a user without the right, a server loading
         return RedisCheckup(place, "refused", str(exc), 0.0)
     finally:
         await client.aclose(close_connection_pool=True)  # its pool is this check's alone
     return RedisCheckup(place, None, "", best)
+
+
+def _reason(exc: BaseException) -> str:
+    """Why it could not be reached, in words (redis-py's own text carries the errno)."""
+    cause = exc if isinstance(exc, OSError) else exc.__cause__
+    if isinstance(cause, OSError):
+        return reason_of(cause)
+    return "it did not answer in time" if "Timeout" in type(exc).__name__ else str(exc) or type(exc).__name__
