@@ -50,12 +50,15 @@ def cmd_status(args: argparse.Namespace, settings: Settings, paths: StatePaths) 
             status: dict[str, Any] = json.loads(response.read())
     except (urllib.error.URLError, OSError, ValueError) as exc:
         return fail(f"cannot read the status from {url}: {exc}")
+    unread: Exception | None = None
     if (store := settings.store.url) is not None:
         try:
             status["team"] = asyncio.run(team_part(store, args.secret_store, settings.shared.redis is not None))
         except (StoreError, ConfigError) as exc:
-            return fail(f"the gateway answered, but the team's database cannot be read: {exc}")
+            unread = exc
     print(json.dumps(status, indent=2) if args.json else render(status))
+    if unread is not None:
+        return fail(f"the team's database cannot be read, so the keys and counts above are this gateway's: {unread}")
     return 0
 
 

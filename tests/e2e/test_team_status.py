@@ -1,6 +1,7 @@
 """``status`` in team mode: asked of one gateway of two over one real PostgreSQL, it lists the team's
 client keys (one made on the other gateway) and the ledger's totals over every gateway (requests
-the other one answered), read from the team's database, and says its own count is its own."""
+the other one answered), read from the team's database, and says its own count is its own; with
+the database out of reach, it shows the gateway's own and says so."""
 
 from __future__ import annotations
 
@@ -87,3 +88,12 @@ async def test_status_of_one_gateway_counts_the_teams_keys_and_ledger(
     assert "  last 24 hours  2 requests (2 successful)" in text
     assert "  1 in the team's database; the counts against their limits are this gateway's own" in text
     assert any(line.startswith("  sk-sb-") and "made on one" in line for line in text.splitlines()), text
+
+    # The team's database out of reach (a wrong password here): the gateway's own status, said to be its own.
+    wrong = MemorySecrets()
+    wrong.set(PASSWORD_SECRET, "not-the-password")
+    monkeypatch.setattr(cli, "opener_from", lambda env: lambda data_dir: wrong)
+    assert await asyncio.to_thread(cli.main, ["status", "--home", str(home), "--url", two.url]) == 1
+    out, err = capsys.readouterr()
+    assert "this gateway served 0 answers since it started" not in out and "served 0 answers" in out
+    assert "the team's database cannot be read, so the keys and counts above are this gateway's" in err
