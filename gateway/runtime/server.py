@@ -57,7 +57,7 @@ from gateway.store import accounts as account_rows
 from gateway.store.db import StoreError
 from gateway.store.secrets import described, encrypting_hint
 from gateway.store.team import open_team_store
-from gateway.transport.addresses import is_loopback, is_wildcard, own_names
+from gateway.transport.addresses import is_loopback, names_of
 
 __all__ = ["GatewayServer", "ListenError"]
 
@@ -374,8 +374,8 @@ class GatewayServer:
 
 
 async def _names_of(host: str) -> tuple[str, ...]:
-    """This machine's names and addresses when ``host`` is every interface (callers name it so)."""
-    return tuple(await asyncio.to_thread(own_names)) if is_wildcard(host) else ()
+    """How callers beyond loopback name this gateway listening on ``host`` (``addresses.names_of``)."""
+    return tuple(await asyncio.to_thread(names_of, host))
 
 
 def _open_without_keys(settings: Settings, state: State | None) -> str | None:

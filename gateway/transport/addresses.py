@@ -125,3 +125,15 @@ def own_names() -> list[str]:
         if addr is not None and not addr.is_loopback and not addr.is_unspecified:
             names.add(f"[{addr}]" if addr.version == 6 else str(addr))
     return sorted(names)
+
+
+def names_of(host: str) -> list[str]:
+    """The names beyond loopback's that callers give a gateway listening on ``host``: this machine's
+    names and addresses unless it listens on loopback only, and the address or name it is bound to
+    (another interface's, or one of 127/8 behind a balancer on this machine). None of them can be
+    an attacker's name, which is what the Host check is against. Blocking (``own_names``)."""
+    names: set[str] = set() if is_loopback(host) else set(own_names())
+    if not is_wildcard(host) and host.lower().rstrip(".") not in _LOOPBACK_NAMES:
+        addr = parse_ip(host)
+        names.add(host.lower() if addr is None else f"[{addr}]" if addr.version == 6 else str(addr))
+    return sorted(names)

@@ -28,8 +28,10 @@ def port_of(gateway: GatewayServer) -> int:
     return gateway.port
 
 
-async def raw(port: int, request: bytes, *, read_timeout: float = 3.0) -> tuple[int, dict[str, str], bytes]:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+async def raw(
+    port: int, request: bytes, *, read_timeout: float = 3.0, address: str = "127.0.0.1"
+) -> tuple[int, dict[str, str], bytes]:
+    reader, writer = await asyncio.open_connection(address, port)
     writer.write(request)
     await writer.drain()
     try:
@@ -517,3 +519,20 @@ async def test_a_name_given_with_a_port_is_the_balancers(start_gateway: StartGat
     ]:
         status, _, _ = await raw(port, get(port, "/health", host=host))
         assert (host, status) == (host, expected)
+
+
+async def test_the_address_it_is_bound_to_is_a_name_it_answers(
+    start_gateway: StartGateway, upstream: FakeOpenAI
+) -> None:
+    """Bound to one address (behind a balancer on this machine, or one interface of several), callers
+    name it by that address: no attacker's name can be one, so it needs no ``allowed_hosts`` entry."""
+    from conftest import FAKE_KEY, provider_table
+
+    gw = await start_gateway(
+        '[server]\nhost = "127.0.0.2"\n' + provider_table("fake", upstream), {"FAKE_KEY": FAKE_KEY}
+    )
+    port = port_of(gw)
+    status, _, _ = await raw(port, get(port, "/health", host=f"127.0.0.2:{port}"), address="127.0.0.2")
+    assert status == 200
+    status, _, _ = await raw(port, get(port, "/health", host=f"127.0.0.3:{port}"), address="127.0.0.2")
+    assert status == 403

@@ -26,7 +26,7 @@ import psycopg
 import pytest
 from conftest import provider_table
 from fakes.openai_upstream import FakeOpenAI
-from servers.gateways import ADDRESSES, CHAT, CLIENTS, Gateway, Seen, Team, balanced, load, serve_again
+from servers.gateways import CHAT, CLIENTS, Gateway, Seen, Team, balanced, load, serve_again
 from servers.postgres import PostgresServer, postgres_server, postgres_url  # noqa: F401 (fixtures)
 from servers.redis import RedisServer
 from test_cli import child_env
@@ -47,9 +47,8 @@ async def team(
     postgres_url: str,  # noqa: F811
 ) -> AsyncIterator[Team]:
     upstream.delay = 0.15  # each answer takes a while, so a kill finds some in flight
-    direct = ", ".join(f'"{address}"' for address in ADDRESSES)  # each called by its address too, not only nginx
     config = (
-        f"[server]\nrequire_keys = true\ndrain_seconds = 2\nallowed_hosts = [{direct}]\n\n"
+        "[server]\nrequire_keys = true\ndrain_seconds = 2\n\n"  # each called by its own address too, not only nginx
         f'[store]\nurl = "{postgres_url}"\n\n'
         f'[shared]\nredis = "{redis_server.url}"\n\n' + provider_table("fake", upstream)
     )

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.transport.addresses import check_base_url, is_loopback, parse_ip
+from gateway.transport.addresses import check_base_url, is_loopback, names_of, own_names, parse_ip
 
 
 @pytest.mark.parametrize(
@@ -51,3 +51,14 @@ def test_link_local_v4_is_never_an_upstream(addr: ipaddress.IPv4Address) -> None
             check_base_url(url, plain_http_ok=True)
     else:
         assert check_base_url(url, plain_http_ok=True) == url
+
+
+def test_the_names_a_gateway_is_called_by_follow_where_it_listens() -> None:
+    mine = set(own_names())
+    assert names_of("localhost") == [] and names_of("127.0.0.1") == ["127.0.0.1"]  # a loopback name already
+    assert names_of("127.0.0.2") == ["127.0.0.2"]  # bound there: that is how callers name it
+    assert set(names_of("0.0.0.0")) == mine
+    assert set(names_of("::1")) == {"[::1]"}
+    assert set(names_of("10.1.2.3")) == mine | {"10.1.2.3"}
+    assert set(names_of("fd00::7")) == mine | {"[fd00::7]"}
+    assert set(names_of("Gateway.Example.Lan")) == mine | {"gateway.example.lan"}
