@@ -37,7 +37,7 @@ def instruction(name: str) -> list[str]:
 
 def probes() -> list[dict[str, Any]]:
     """deploy/kubernetes' readiness and liveness probes' httpGet."""
-    deployment = yaml.safe_load((DEPLOY / "kubernetes" / "deployment.yaml").read_text(encoding="utf-8"))
+    deployment = yaml.safe_load((DEPLOY / "kubernetes" / "statefulset.yaml").read_text(encoding="utf-8"))
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     return [container[name]["httpGet"] for name in ("readinessProbe", "livenessProbe")]
 

@@ -120,16 +120,20 @@ def test_the_team_settings_load_as_the_gateway_reads_them() -> None:
     assert compose_config.shared.redis == "redis://redis:6379/0"  # the compose services' names
 
 
-def test_kubernetes_runs_two_ready_replicas_that_drain_before_they_are_killed() -> None:
+def test_kubernetes_runs_two_ready_replicas_with_their_own_folders_that_drain_before_they_are_killed() -> None:
     kustomization = read_yaml("kubernetes/kustomization.yaml")
     namespace = kustomization["namespace"]
     k8s_config = (DEPLOY / "kubernetes" / "config.toml").read_text(encoding="utf-8")
     assert k8s_config.count(f".{namespace}.svc") == 4  # two allowed names, PostgreSQL and Redis in it
     assert all((DEPLOY / "kubernetes" / name).is_file() for name in kustomization["resources"])
     assert kustomization["configMapGenerator"][0]["files"] == ["config.toml"]
-    deployment, service = read_yaml("kubernetes/deployment.yaml"), read_yaml("kubernetes/service.yaml")
-    assert deployment["kind"] == "Deployment" and deployment["spec"]["replicas"] == 2
+    deployment, service = read_yaml("kubernetes/statefulset.yaml"), read_yaml("kubernetes/service.yaml")
+    assert deployment["kind"] == "StatefulSet" and deployment["spec"]["replicas"] == 2
     pod = deployment["spec"]["template"]["spec"]
+    # The state folder (the journal of usage rows not yet in PostgreSQL) outlives the pod: a volume each.
+    (state,) = [m for m in pod["containers"][0]["volumeMounts"] if m["mountPath"] == "/var/lib/switchboard"]
+    assert state["name"] in {claim["metadata"]["name"] for claim in deployment["spec"]["volumeClaimTemplates"]}
+    assert state["name"] not in {volume["name"] for volume in pod["volumes"]}
     (container,) = pod["containers"]
     assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
     assert container["livenessProbe"]["httpGet"]["path"] == "/health"
