@@ -1,13 +1,15 @@
 """Subscription accounts as the gateway runs them: each one a ``TokenSource`` for routing, all
-of them kept in step with the database and the secret store (``AccountBook``).
+of them kept in step with the database and where their tokens are kept (``AccountBook``).
 
 Renewal is single-flight per account: however many requests find the token lapsed (or get a
 401 with it) at once, one renewal runs and they all wait for it (SECURITY.md S37). A rotated
-refresh token is written to the secret store before it is used. In team mode (``SharedRenewal``)
-the flight spans gateways: a lock per account in Redis is held around the renewal, and a gateway
-that waited on it first reads the credentials the winner stored, renewing only if they too are
-stale. A renewal the provider refuses for good marks the account "needs sign-in": routing passes
-it by, requests fail over at once, and the audit log says so; a network failure only fails this attempt.
+refresh token is stored before it is used. In team mode (``SharedRenewal``) the flight spans
+gateways: a lock per account (Redis's, or the team database's) is held around the renewal, and a
+gateway that waited on it first reads the credentials the winner stored, renewing only if they
+too are stale; one refused after renewing without the lock (Redis down) reads them too before
+giving up. A renewal the provider refuses for good marks the account "needs sign-in": routing
+passes it by, requests fail over at once, and the audit log says so; a network failure only
+fails this attempt.
 """
 
 from __future__ import annotations
@@ -127,6 +129,8 @@ class Account:
         except RenewalFailed as exc:
             if exc.reason is None:
                 raise UpstreamUnreachable(f"{self.provider}: {exc.message}", provider=self.provider) from None
+            if (taken := await self._taken_over()) is not None:
+                return taken
             self._problem = exc.reason
             self._problem_found(self, exc.reason, exc.message)
             raise self._refused(exc.message) from None
@@ -141,6 +145,17 @@ class Account:
             raise UpstreamUnreachable(
                 f"{self.provider}: the renewed token is already due to lapse", provider=self.provider
             )
+        return current
+
+    async def _taken_over(self) -> Access | None:
+        """What another gateway stored while this one's renewal was being refused, when they
+        renewed at once (the lock not had: Redis down, or held too long): ChatGPT refuses a refresh
+        token the other just rotated, which is theirs to use, not a sign-in to ask for."""
+        if self._shared is None or (stored := await self._shared.reread(self)) is None:
+            return None
+        current = stored.current(self._clock.time())
+        if current is not None:
+            self.credentials = stored
         return current
 
     def _refused(self, message: str) -> UpstreamStatus:
