@@ -5,12 +5,14 @@ exactly once (the fake's token endpoint sees one refresh) and every one is answe
 token; its tokens are in the team's database sealed, never in clear, and its quota windows there
 too; removed on one, it is gone on the other, tokens and windows with it. With no Redis, the
 team's database holds the renewals' lock: renewed once all the same. A gateway given another
-passphrase is refused at its start."""
+passphrase is refused at its start; one given none keeps the tokens in its own secret store, said
+once at its start."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -65,16 +67,17 @@ async def _member(
     server: PostgresServer,
     url: str,
     redis: RedisServer | None,
-    passphrase: Path,
+    passphrase: Path | None,
     clock: SystemClock | None = None,
+    secrets: MemorySecrets | None = None,
 ) -> GatewayServer:
     config = f'[server]\nrequire_keys = true\n\n[store]\nurl = "{url}"\n\n'
     if redis is not None:
         config += f'[shared]\nredis = "{redis.url}"\n'
     env = {"SWITCHBOARD_CODEX_BASE_URL": fake.url, "SWITCHBOARD_OPENAI_AUTH_URL": fake.root}
-    secrets = MemorySecrets()
+    secrets = secrets or MemorySecrets()
     secrets.set(PASSWORD_SECRET, server.password)
-    environ = {PASSPHRASE_FILE_ENV: str(passphrase)}
+    environ = {PASSPHRASE_FILE_ENV: str(passphrase)} if passphrase is not None else {}
     started: GatewayServer = await start_gateway(
         config, env, admin_token=TOKEN, secrets=secrets, environ=environ, clock=clock or SystemClock()
     )
@@ -227,3 +230,29 @@ async def test_without_redis_the_teams_database_holds_the_renewals_lock(
     async with aiohttp.ClientSession() as session:
         key, _, imported = await _imported(session, one, two, chatgpt, tmp_path)
         assert await _renewed_once(session, (one, two), key, chatgpt, clock) != imported["access_token"]
+
+
+async def test_with_no_passphrase_file_the_tokens_stay_in_the_gateways_own_secret_store_said_once(
+    start_gateway: StartGateway,
+    chatgpt: FakeChatGPT,
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    own = MemorySecrets()
+    with caplog.at_level(logging.WARNING, logger="gateway.accounts"):
+        one = await _member(start_gateway, chatgpt, postgres_server, postgres_url, None, None, secrets=own)
+    assert [r.getMessage() for r in caplog.records if "passphrase" in r.getMessage()] == [
+        "no secrets passphrase file is set: signed-in accounts' tokens stay in this gateway's own secret store,"
+        " where the team's other gateways cannot read them (give every gateway the same passphrase file)"
+    ]
+    login = tmp_path / "auth.json"
+    login.write_text(json.dumps(chatgpt.auth_file(chatgpt.issue())), encoding="utf-8")
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{one.url}/admin/accounts/import/codex", json={"path": str(login)}, headers=ADMIN) as response,
+    ):
+        assert response.status == 201, await response.text()
+        account = (await response.json())["account"]
+    assert f"account:{account['id']}" in own.values and await _sealed(postgres_server, postgres_url) == []
