@@ -44,6 +44,7 @@ def store_password(env: Mapping[str, str], secrets: SecretStore) -> str | None:
 class PostgresStore:
     def __init__(self, pool: AsyncConnectionPool, url: str = "", password: str | None = None) -> None:
         self._pool = pool
+        self._url, self._password = url, password
         self._keys = PostgresKeys(pool, url, password)  # its notices come on a connection of their own
         self._audit = PostgresAudit(pool)
         self._ledger = PostgresLedger(pool)
@@ -84,7 +85,7 @@ class PostgresStore:
         return True
 
     async def sealed_tokens(self, passphrase: str) -> PostgresTokens:
-        return await sealed_tokens(self._pool, passphrase)
+        return await sealed_tokens(self._pool, passphrase, self._url, self._password)
 
     async def recording(self, folder: Path) -> Recording:
         return await recording(folder, self._ledger)

@@ -17,6 +17,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
@@ -30,14 +31,18 @@ SEAL = "account-token-seal"  # team_secrets: the seal's header (its KDF's salt a
 CHECK = "account-token-check"  # team_secrets: _CHECK_TEXT sealed, what a gateway's passphrase must open
 _CHECK_TEXT = "switchboard account tokens"
 RENEWAL_LOCKS = 0x53_57_42_44  # advisory locks (this, hashtext(account id)): "SWBD", apart from schema's one-key ones
+CONNECT_TIMEOUT = 10  # seconds a renewal's lock's connection may take
 WAIT = 35.0  # seconds a renewal waits for another gateway's (as with Redis: then it renews regardless)
 
 log = logging.getLogger("gateway.accounts")
 
 
-async def sealed_tokens(pool: AsyncConnectionPool, passphrase: str) -> PostgresTokens:
+async def sealed_tokens(
+    pool: AsyncConnectionPool, passphrase: str, conninfo: str, password: str | None
+) -> PostgresTokens:
     """The team's sealed tokens, opened with ``passphrase`` (its key derived once, in a thread);
-    ``StoreError`` when it is not the passphrase the team's tokens are sealed with."""
+    ``StoreError`` when it is not the passphrase the team's tokens are sealed with. ``conninfo``
+    and ``password``: the database's, for the renewals' locks' own connections."""
     header = await made_once(pool, SEAL, lambda: json.dumps(fresh_header()).encode())
     try:
         seal = await asyncio.to_thread(Seal.derived, json.loads(header), passphrase)
@@ -55,15 +60,17 @@ async def sealed_tokens(pool: AsyncConnectionPool, passphrase: str) -> PostgresT
             "this gateway's secrets passphrase is not the one the team's account tokens are sealed with: "
             "give every gateway of the team the same passphrase file"
         )
-    return PostgresTokens(pool, seal)
+    return PostgresTokens(pool, seal, conninfo, password)
 
 
 class PostgresTokens:
     where = "the team's database (sealed)"
 
-    def __init__(self, pool: AsyncConnectionPool, seal: Seal) -> None:
+    def __init__(self, pool: AsyncConnectionPool, seal: Seal, conninfo: str, password: str | None) -> None:
         self._pool = pool
         self._seal = seal
+        self._conninfo = conninfo  # the renewals' locks' own connections (``held``)
+        self._kwargs: dict[str, Any] = {"password": password} if password else {}
 
     async def get(self, account_id: str) -> str | None:
         async with self._pool.connection() as conn:
@@ -86,9 +93,12 @@ class PostgresTokens:
     @asynccontextmanager
     async def held(self, account_id: str) -> AsyncIterator[None]:
         """A renewal of ``account_id``'s tokens, one at a time across the team's gateways when no
-        Redis lock spans them: a transaction's advisory lock on a pooled connection, which the
-        database lets go when the renewal ends, or when the gateway holding it dies."""
-        async with self._pool.connection() as conn, conn.transaction():
+        Redis lock spans them: a transaction's advisory lock, which the database lets go when the
+        renewal ends, or when the gateway holding it dies. On a connection of its own, not a pooled
+        one: the renewal reads and stores the tokens on pooled ones meanwhile, and renewals of as
+        many accounts as the pool holds (or waiting on other gateways') would leave them none."""
+        connecting = psycopg.AsyncConnection.connect(self._conninfo, connect_timeout=CONNECT_TIMEOUT, **self._kwargs)
+        async with await connecting as conn, conn.transaction():
             try:
                 async with conn.transaction():  # a savepoint: a lock not had in time leaves the transaction usable
                     await conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{round(WAIT * 1000)}ms",))

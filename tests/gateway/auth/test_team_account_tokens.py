@@ -5,6 +5,7 @@ row, is refused as unreadable without repeating anything it holds."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -15,6 +16,7 @@ from servers.postgres import PostgresServer, postgres_server, postgres_url  # no
 from gateway.store.accounts import Connecting
 from gateway.store.db import StoreError
 from gateway.store.postgres.store import PostgresStore, open_store
+from gateway.store.postgres.tokens import PostgresTokens
 from gateway.store.seam import TokensUnreadable
 
 PASSPHRASE = "the team's passphrase, long enough"
@@ -111,3 +113,43 @@ async def test_the_database_keeps_the_seals_salt_not_its_key(
     assert row is not None
     header = json.loads(bytes(row[0]))
     assert header["kdf"]["name"] == "argon2id" and set(header) == {"format", "version", "kdf"}
+
+
+async def test_renewals_of_more_accounts_than_the_pool_holds_each_still_read_and_store_their_tokens(
+    store: PostgresStore,
+) -> None:
+    """Each renewal's lock is held on a connection of its own: held on pooled ones, the locks of
+    two accounts took the pool of two, and each renewal then waited for a connection to read its
+    tokens with until the pool gave up."""
+    tokens = await store.sealed_tokens(PASSPHRASE)
+
+    async def renewal(account_id: str) -> None:
+        async with tokens.held(account_id):
+            await tokens.get(account_id)
+            await tokens.put(account_id, TOKENS)
+
+    accounts = [f"codex-{n}" for n in range(3)]
+    await asyncio.wait_for(asyncio.gather(*map(renewal, accounts)), 5.0)
+    assert [await tokens.get(account_id) for account_id in accounts] == [TOKENS] * 3
+
+
+async def test_one_account_is_renewed_by_one_gateway_at_a_time(
+    store: PostgresStore,
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+) -> None:
+    other = await open_store(postgres_url, postgres_server.password, max_size=2)  # another gateway
+    try:
+        gateways = (await store.sealed_tokens(PASSPHRASE), await other.sealed_tokens(PASSPHRASE))
+        seen: list[str] = []
+
+        async def renewal(name: str, tokens: PostgresTokens) -> None:
+            async with tokens.held("codex-a"):
+                seen.append(f"{name} in")
+                await asyncio.sleep(0.2)
+                seen.append(f"{name} out")
+
+        await asyncio.gather(*(renewal(name, tokens) for name, tokens in zip("12", gateways, strict=True)))
+    finally:
+        await other.close()
+    assert seen in (["1 in", "1 out", "2 in", "2 out"], ["2 in", "2 out", "1 in", "1 out"])
