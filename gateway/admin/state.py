@@ -81,9 +81,10 @@ class State:
 
     async def first_password(self, password: str | None) -> None:
         """Set the admin password from the environment (``SWITCHBOARD_ADMIN_PASSWORD``) where the
-        login is kept (the team's, once joined) when none is set yet; never over one already set."""
+        login is kept (the team's, once joined) when none is set yet; never over one already set,
+        nor over one another gateway of the team set while this one hashed its own."""
         if password and not await self.admin.exists():
-            await self.admin.set_password(password, "environment")
+            await self.admin.set_password(password, "environment", first=True)
 
     def share_audit(self, team: tuple[TeamAudit, str] | None) -> None:
         """From now on (None: no longer) starts and address changes are audited in a team's chain

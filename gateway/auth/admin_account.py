@@ -33,15 +33,15 @@ class AdminAccount:
     async def exists(self) -> bool:
         return await self.sessions.store.password(ADMIN) is not None
 
-    async def set_password(self, password: str, actor: str) -> None:
+    async def set_password(self, password: str, actor: str, first: bool = False) -> None:
         """Set (or change) the admin password (hashed in a worker thread: Argon2 takes its time on
         purpose); every session ends with a change: its refresh tokens are revoked, and the new
         generation refuses its access tokens too. Where the login is kept (the state folder's
-        database or the team's), with its audit event."""
+        database or the team's), with its audit event. ``first``: only when none is set by then."""
         check_new(password)
         phc = await asyncio.to_thread(self._passwords.hash, password)
         now = self._clock.time()
-        await self.sessions.store.set_password(ADMIN, phc, now, actor, int(now * 1000))
+        await self.sessions.store.set_password(ADMIN, phc, now, actor, int(now * 1000), first)
 
     async def login(self, name: str, password: str, peer: str) -> TokenPair:
         stored = await self.sessions.store.password(ADMIN) if name == ADMIN else None

@@ -42,9 +42,14 @@ def generation(conn: sqlite3.Connection, subject: str) -> int | None:
     return int(row[0]) if row else None
 
 
-def set_password(conn: sqlite3.Connection, name: str, phc: str, now: float, actor: str, ts_ms: int) -> None:
-    """Set or change the password: a change moves the generation on and revokes every refresh token."""
+def set_password(
+    conn: sqlite3.Connection, name: str, phc: str, now: float, actor: str, ts_ms: int, first: bool = False
+) -> bool:
+    """Set or change the password: a change moves the generation on and revokes every refresh token.
+    ``first``: only when none is set. Whether it was set."""
     existed = password(conn, name) is not None
+    if existed and first:
+        return False
     conn.execute(
         "INSERT INTO admin (name, phc, changed) VALUES (?, ?, ?)"
         " ON CONFLICT (name) DO UPDATE SET phc = excluded.phc, changed = excluded.changed, "
@@ -53,6 +58,7 @@ def set_password(conn: sqlite3.Connection, name: str, phc: str, now: float, acto
     )
     conn.execute("UPDATE refresh_tokens SET revoked = 1 WHERE revoked = 0")
     audit.append(conn, ts_ms, actor, "admin.password_changed" if existed else "admin.created", {"name": name})
+    return True
 
 
 def rehash(conn: sqlite3.Connection, name: str, phc: str) -> None:

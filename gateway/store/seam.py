@@ -148,8 +148,9 @@ class AdminLoginStore(Protocol):
 
     async def generation(self, subject: str) -> int | None: ...
 
-    async def set_password(self, name: str, phc: str, now: float, actor: str, ts_ms: int) -> None:
-        """Set or change it (audited): a change moves the generation on and revokes every refresh token."""
+    async def set_password(self, name: str, phc: str, now: float, actor: str, ts_ms: int, first: bool = False) -> bool:
+        """Set or change it (audited): a change moves the generation on and revokes every refresh token.
+        ``first``: only when none is set (two gateways of a team starting at once set it once). Whether it was set."""
         ...
 
     async def rehash(self, name: str, phc: str) -> None: ...

@@ -165,8 +165,8 @@ class SqliteAdminLogin:
     async def generation(self, subject: str) -> int | None:
         return await self._db.read(lambda conn: admin_login.generation(conn, subject))
 
-    async def set_password(self, name: str, phc: str, now: float, actor: str, ts_ms: int) -> None:
-        await self._db.writer.call(lambda conn: admin_login.set_password(conn, name, phc, now, actor, ts_ms))
+    async def set_password(self, name: str, phc: str, now: float, actor: str, ts_ms: int, first: bool = False) -> bool:
+        return await self._db.writer.call(lambda c: admin_login.set_password(c, name, phc, now, actor, ts_ms, first))
 
     async def rehash(self, name: str, phc: str) -> None:
         await self._db.writer.call(lambda conn: admin_login.rehash(conn, name, phc))

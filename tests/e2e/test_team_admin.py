@@ -142,3 +142,24 @@ async def test_the_password_changed_with_the_teams_settings_is_every_gateways_at
         "admin.login_failed",
         "admin.login",
     ]
+
+
+async def test_gateways_starting_at_once_with_a_password_from_their_environment_set_it_once(
+    start_gateway: StartGateway,
+    upstream: FakeOpenAI,
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    async def member(folder: str, password: str) -> GatewayServer:
+        (data_dir := tmp_path / folder).mkdir(mode=0o700)
+        return await team_member(
+            start_gateway, upstream, postgres_server, postgres_url, admin_password=password, data_dir=data_dir
+        )
+
+    # Each finds none set, and hashes its own (a Kubernetes StatefulSet starts its pods in parallel):
+    # the first to store it sets it, not one and then the other's over it as a change.
+    one, two = await asyncio.gather(member("one", PASSWORD), member("two", NEW))
+    assert await _admin_events(postgres_server, postgres_url) == ["admin.created"]
+    signed_in = [(await _login(gateway, password))[0] for gateway in (one, two) for password in (PASSWORD, NEW)]
+    assert sorted(signed_in) == [200, 200, 401, 401] and signed_in[:2] == signed_in[2:]  # the same one on both

@@ -15,6 +15,11 @@ from gateway.store.postgres.audit import append_in
 from gateway.store.postgres.team_secrets import team_secret
 from gateway.store.seam import Event
 
+_INSERT = "INSERT INTO admin (name, phc, changed) VALUES (%s, %s, %s) ON CONFLICT (name) DO "
+_SET = _INSERT + (
+    "UPDATE SET phc = excluded.phc, changed = excluded.changed, generation = admin.generation + 1 RETURNING generation"
+)
+_SET_FIRST = _INSERT + "NOTHING RETURNING generation"  # no row returned: one was set already
 JWT_SECRET = "jwt-secret"
 JWT_SECRET_SIZE = 64  # bytes, as each gateway's own (``sessions.SHORTEST_SECRET``)
 
@@ -43,18 +48,17 @@ class PostgresAdminLogin:
         async with self._pool.connection() as conn:
             return await _generation(conn, subject)
 
-    async def set_password(self, name: str, phc: str, now: float, actor: str, ts_ms: int) -> None:
+    async def set_password(self, name: str, phc: str, now: float, actor: str, ts_ms: int, first: bool = False) -> bool:
+        """``first``: only when none is set: of gateways starting at once with the environment's
+        password, the first to insert sets it and the others leave it (no change audited)."""
         async with self._pool.connection() as conn, conn.transaction():
-            cursor = await conn.execute(
-                "INSERT INTO admin (name, phc, changed) VALUES (%s, %s, %s)"
-                " ON CONFLICT (name) DO UPDATE SET phc = excluded.phc, changed = excluded.changed,"
-                " generation = admin.generation + 1 RETURNING generation",
-                (name, phc, now),
-            )
-            row = await cursor.fetchone()
+            cursor = await conn.execute(_SET_FIRST if first else _SET, (name, phc, now))
+            if (row := await cursor.fetchone()) is None:
+                return False  # ``first``, and one was set meanwhile
             await conn.execute("UPDATE refresh_tokens SET revoked = true WHERE NOT revoked")
-            action = "admin.password_changed" if row and row[0] > 0 else "admin.created"
+            action = "admin.password_changed" if row[0] > 0 else "admin.created"
             await append_in(conn, Event(ts_ms, actor, action, {"name": name}))
+            return True
 
     async def rehash(self, name: str, phc: str) -> None:
         async with self._pool.connection() as conn:
