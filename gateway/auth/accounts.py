@@ -27,6 +27,7 @@ from gateway.clock import Clock
 from gateway.errors import Fix, UpstreamStatus, UpstreamUnreachable
 from gateway.providers.access import Access
 from gateway.store.accounts import AccountRow
+from gateway.store.db import StoreError
 
 log = logging.getLogger("gateway.accounts")
 
@@ -112,16 +113,23 @@ class Account:
         return await asyncio.shield(self._renewing)
 
     async def _renew_shared(self, stale: str | None) -> Access:
-        """``stale``: the token a request was refused with (None: the token lapsed)."""
+        """``stale``: the token a request was refused with (None: the token lapsed). The shared
+        store not answering fails this attempt over, as an upstream out of reach does: the renewal
+        is not tried before its tokens are read there (its rotated token could not be stored)."""
         if self._shared is None:
             return await self._renew_once()
-        async with self._shared.lock.held(self.row.id):
-            if (stored := await self._shared.reread(self)) is not None:
-                self.credentials = stored
-            current = self.credentials.current(self._clock.time())
-            if current is not None and current.secret != stale:
-                return current  # another gateway renewed it while this one waited
-            return await self._renew_once()
+        try:
+            async with self._shared.lock.held(self.row.id):
+                if (stored := await self._shared.reread(self)) is not None:
+                    self.credentials = stored
+                current = self.credentials.current(self._clock.time())
+                if current is not None and current.secret != stale:
+                    return current  # another gateway renewed it while this one waited
+                return await self._renew_once()
+        except StoreError as exc:
+            raise UpstreamUnreachable(
+                f"{self.provider}: the account {self.label} cannot be renewed now: {exc}", provider=self.provider
+            ) from None
 
     async def _renew_once(self) -> Access:
         try:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import psycopg
@@ -73,39 +73,48 @@ class PostgresTokens:
         self._kwargs: dict[str, Any] = {"password": password} if password else {}
 
     async def get(self, account_id: str) -> str | None:
-        async with self._pool.connection() as conn:
-            cursor = await conn.execute("SELECT sealed FROM account_tokens WHERE id = %s", (account_id,))
-            row = await cursor.fetchone()
+        with _answered():
+            async with self._pool.connection() as conn:
+                cursor = await conn.execute("SELECT sealed FROM account_tokens WHERE id = %s", (account_id,))
+                row = await cursor.fetchone()
         return None if row is None else self.opened(account_id, row[0])
 
     async def put(self, account_id: str, stored: str) -> None:
-        async with self._pool.connection() as conn:
-            await conn.execute(
-                "INSERT INTO account_tokens (id, sealed) VALUES (%s, %s)"
-                " ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed",
-                (account_id, self.sealed(account_id, stored)),
-            )
+        sealed = self.sealed(account_id, stored)
+        with _answered():
+            async with self._pool.connection() as conn:
+                await conn.execute(
+                    "INSERT INTO account_tokens (id, sealed) VALUES (%s, %s)"
+                    " ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed",
+                    (account_id, sealed),
+                )
 
     async def delete(self, account_id: str) -> None:
-        async with self._pool.connection() as conn:
-            await conn.execute("DELETE FROM account_tokens WHERE id = %s", (account_id,))
+        with _answered():
+            async with self._pool.connection() as conn:
+                await conn.execute("DELETE FROM account_tokens WHERE id = %s", (account_id,))
 
     @asynccontextmanager
     async def held(self, account_id: str) -> AsyncIterator[None]:
         """A renewal of ``account_id``'s tokens, one at a time across the team's gateways when no
-        Redis lock spans them: a transaction's advisory lock, which the database lets go when the
-        renewal ends, or when the gateway holding it dies. On a connection of its own, not a pooled
-        one: the renewal reads and stores the tokens on pooled ones meanwhile, and renewals of as
-        many accounts as the pool holds (or waiting on other gateways') would leave them none."""
-        connecting = psycopg.AsyncConnection.connect(self._conninfo, connect_timeout=CONNECT_TIMEOUT, **self._kwargs)
-        async with await connecting as conn, conn.transaction():
-            try:
-                async with conn.transaction():  # a savepoint: a lock not had in time leaves the transaction usable
-                    await conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{round(WAIT * 1000)}ms",))
-                    await conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (RENEWAL_LOCKS, account_id))
-            except psycopg.errors.LockNotAvailable:
-                log.warning("the renewal lock of an account was held for over %g s: renewing regardless", WAIT)
+        Redis lock spans them: an advisory lock on a connection of its own, which the database lets
+        go when the renewal ends and the connection closes, or when the gateway holding it dies. Not
+        a pooled one: the renewal reads and stores the tokens on pooled ones meanwhile, and renewals
+        of as many accounts as the pool holds (or waiting on other gateways') would leave them none."""
+        with _answered():
+            conn = await psycopg.AsyncConnection.connect(
+                self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT, **self._kwargs
+            )
+        try:
+            with _answered():
+                await conn.execute("SELECT set_config('lock_timeout', %s, false)", (f"{round(WAIT * 1000)}ms",))
+                try:
+                    await conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (RENEWAL_LOCKS, account_id))
+                except psycopg.errors.LockNotAvailable:
+                    log.warning("the renewal lock of an account was held for over %g s: renewing regardless", WAIT)
             yield
+        finally:
+            await conn.close()  # its session's lock with it
 
     def sealed(self, account_id: str, stored: str) -> str:
         return self._seal.close(json.dumps({"account": account_id, "tokens": stored}))
@@ -121,3 +130,14 @@ class PostgresTokens:
             raise TokensUnreadable("its sealed tokens are another account's")
         tokens: str = data["tokens"]
         return tokens
+
+
+@contextmanager
+def _answered() -> Iterator[None]:
+    """The driver's failures (the database down, the pool given up) as ``StoreError``, in words:
+    a renewal that cannot read, store or lock its tokens fails its attempt over, not the account."""
+    try:
+        yield
+    except (psycopg.Error, OSError) as exc:
+        log.warning("the team's database did not answer for an account's tokens (%s)", type(exc).__name__)
+        raise StoreError("the team's database did not answer") from None

@@ -1,7 +1,8 @@
 """Two gateways that renew one ChatGPT token at once because neither had the lock (Redis down, or
 held too long): the provider refuses the refresh token the other just rotated, and the refused
 one takes the credentials the other stored rather than mark the account for sign-in. A refusal
-with nothing new stored (the user signed out everywhere) still marks it."""
+with nothing new stored (the user signed out everywhere) still marks it; a shared store that
+does not answer fails the attempt over and marks nothing."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from fakes.clock import FakeClock
 
 from gateway.auth.accounts import Account, SharedRenewal
 from gateway.auth.subscription import Credentials, RenewalFailed
-from gateway.errors import UpstreamStatus
+from gateway.errors import UpstreamStatus, UpstreamUnreachable
 from gateway.providers.access import Access
 from gateway.providers.quota import QuotaWindow
 from gateway.store.accounts import AccountRow
+from gateway.store.db import StoreError
 
 ROW = AccountRow("acct-1", "codex", "work", "sub", "", "plus", "ok", "login", "", 0.0, 0.0)
 
@@ -111,3 +113,19 @@ async def test_a_refusal_with_nothing_new_stored_still_asks_for_a_sign_in() -> N
     team.endpoint.refresh = "revoked everywhere"
     refused = await asyncio.gather(team.gateway().access(), return_exceptions=True)
     assert isinstance(refused[0], UpstreamStatus) and team.problems == ["needs_sign_in"]
+
+
+async def test_a_shared_store_that_does_not_answer_fails_the_attempt_over_not_the_account() -> None:
+    """The team's database down: the renewal is not tried (its rotated token could not be stored),
+    the request fails over as from an unreachable upstream, and the account is not marked."""
+    team = Team()
+    gateway = team.gateway()
+
+    async def unanswered(account: Account) -> Credentials | None:
+        raise StoreError("the team's database did not answer")
+
+    assert gateway._shared is not None
+    gateway._shared = SharedRenewal(gateway._shared.lock, unanswered)
+    refused = await asyncio.gather(gateway.access(), return_exceptions=True)
+    assert isinstance(refused[0], UpstreamUnreachable) and "did not answer" in str(refused[0])
+    assert team.endpoint.renewals == 0 and team.problems == [] and gateway.problem() is None

@@ -11,12 +11,13 @@ from collections.abc import AsyncIterator
 
 import psycopg
 import pytest
+from conftest import free_ports
 from servers.postgres import PostgresServer, postgres_server, postgres_url  # noqa: F401 (fixtures)
 
 from gateway.store.accounts import Connecting
 from gateway.store.db import StoreError
 from gateway.store.postgres.store import PostgresStore, open_store
-from gateway.store.postgres.tokens import PostgresTokens
+from gateway.store.postgres.tokens import PostgresTokens, sealed_tokens
 from gateway.store.seam import TokensUnreadable
 
 PASSPHRASE = "the team's passphrase, long enough"
@@ -153,3 +154,16 @@ async def test_one_account_is_renewed_by_one_gateway_at_a_time(
     finally:
         await other.close()
     assert seen in (["1 in", "1 out", "2 in", "2 out"], ["2 in", "2 out", "1 in", "1 out"])
+
+
+async def test_a_database_that_does_not_answer_is_said_as_the_stores_error(store: PostgresStore) -> None:
+    """Not the driver's own: a renewal that cannot read, store or lock fails over, said in words."""
+    (port,) = free_ports(1)
+    gone = await sealed_tokens(store._pool, PASSPHRASE, f"host=127.0.0.1 port={port} dbname=none", None)
+    with pytest.raises(StoreError, match="did not answer"):
+        async with gone.held("codex-a"):
+            pass
+    await store.close()
+    for attempt in (gone.get("codex-a"), gone.put("codex-a", TOKENS), gone.delete("codex-a")):
+        with pytest.raises(StoreError, match="did not answer"):
+            await attempt
