@@ -111,7 +111,10 @@ class AccountBook:
         await self.refresh()
 
     async def leave(self) -> None:
-        """Before the team's database closes: the states and quota windows on their way there are written first."""
+        """Before the team's database closes: the renewals under way end first (their rotated
+        tokens stored where the team reads them, not in this gateway's own store), and the states
+        and quota windows on their way there are written."""
+        await asyncio.gather(*(account.settled() for account in self._accounts.values()))
         try:
             await self._write_quota({account.label for account in self._accounts.values()})
         except Exception as exc:  # a stop goes on: each gateway reads them again from the provider

@@ -177,6 +177,11 @@ class Account:
         refused.fix = Fix("sign_in_chatgpt") if self.row.kind == "codex" else Fix("sign_in_copilot")
         return refused
 
+    async def settled(self) -> None:
+        """After the renewal under way, if any, has ended (however it ended)."""
+        if self._renewing is not None and not self._renewing.done():
+            await asyncio.wait([self._renewing])
+
     def cancel(self) -> None:
         if self._renewing is not None and not self._renewing.done():
             self._renewing.cancel()

@@ -1,10 +1,12 @@
 """The account book joined to a team's stores (in-memory stand-ins here): the team's accounts are
 served and those held alone are not; tokens that do not open are said once a version of the row,
 never repeated in the log; the quota windows seen are written with the next refresh, the last of
-each, and never a removed account's."""
+each, and never a removed account's; a renewal under way when the gateway leaves the team stores
+its tokens in the team's database."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -15,6 +17,8 @@ from fakes.transport import CannedResponse, FakeTransport
 from gateway.auth.account_book import AccountBook
 from gateway.auth.oauth.openai import Tokens
 from gateway.auth.subscription import CodexCredentials
+from gateway.providers.access import Access
+from gateway.providers.quota import QuotaWindow
 from gateway.providers.settings import SubscriptionSettings
 from gateway.store.accounts import AccountRow, Connecting, QuotaRow
 from gateway.store.database import Database
@@ -132,3 +136,51 @@ async def test_the_last_quota_window_of_each_is_written_with_the_refresh_but_nev
     assert rows.quota == [_window("codex:a", 12.0)]
     await book.refresh()
     assert rows.quota == [_window("codex:a", 12.0)]  # nothing new seen: nothing written again
+
+
+class Renewing:
+    """An account's lapsed credentials whose renewal answers when the test says."""
+
+    def __init__(self) -> None:
+        self.answer = asyncio.Event()
+        self.tokens = "lapsed"
+
+    def current(self, now: float) -> Access | None:
+        return Access(self.tokens) if self.tokens != "lapsed" else None
+
+    async def fetch(self) -> str:
+        await self.answer.wait()
+        return "renewed"
+
+    def stored_after(self, fresh: str) -> str:
+        return fresh
+
+    def adopt(self, fresh: str) -> None:
+        self.tokens = fresh
+
+    def stored_now(self) -> str:
+        return self.tokens
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self.tokens,)
+
+    async def quota(self) -> tuple[tuple[QuotaWindow, ...], str | None]:
+        return (), None
+
+
+async def test_a_renewal_under_way_at_leave_stores_its_tokens_in_the_team_database_not_the_gateways_own(
+    book: AccountBook,
+) -> None:
+    """A gateway stopping mid-renewal: the rotated refresh token goes where the team reads it,
+    never left revoked there while the new one lands in this gateway's own secret store."""
+    tokens = TeamTokens({"codex-a": SEALED}, set())
+    await book.join(TeamRows(_row("codex-a", "codex:a")), tokens)
+    (account,) = book.accounts()
+    account.credentials = credentials = Renewing()
+    renewal = asyncio.ensure_future(account.access())
+    await asyncio.sleep(0)  # the renewal is under way
+    leaving = asyncio.ensure_future(book.leave())
+    await asyncio.sleep(0.01)
+    credentials.answer.set()
+    await asyncio.gather(renewal, leaving)
+    assert tokens.kept["codex-a"] == "renewed"
