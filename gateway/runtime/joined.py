@@ -10,13 +10,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterator
 
 from gateway.admin.start_audit import gateway_id
 from gateway.admin.state import State
 from gateway.clock import Clock
+from gateway.errors import ConfigError
 from gateway.pipeline.accounting import Accountant
 from gateway.pipeline.limit_book import LimitBook
 from gateway.runtime.kept_models import KeptModels
+from gateway.runtime.listener import ListenError
+from gateway.store.db import StoreError
 from gateway.store.seam import LedgerStore
 from gateway.store.team import Recorder, TeamStore
 
@@ -31,6 +35,20 @@ async def restore_team_limits(limits: LimitBook, ledger: LedgerStore, clock: Clo
     limits.restore(await ledger.caller_counts(now - 86400, 600), minute=False)
     limits.restore(await ledger.caller_counts(now - 60, 1), minute=True)
     limits.restore_dollars(await ledger.caller_spend(now - 30 * 86400))
+
+
+@contextlib.contextmanager
+def said_at_start() -> Iterator[None]:
+    """A start's steps in the store as ``ListenError``: the store's own errors in their words, the
+    team's database driver's (it went away after it was opened) said to be that database's."""
+    try:
+        yield
+    except ListenError:
+        raise
+    except (StoreError, ConfigError) as exc:
+        raise ListenError(str(exc)) from None
+    except Exception as exc:
+        raise ListenError(f"cannot use the team's database: {exc}") from None
 
 
 class Joined:

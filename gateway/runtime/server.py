@@ -47,7 +47,7 @@ from gateway.pipeline.gateway import Gateway
 from gateway.routing.quota import QuotaRecord
 from gateway.routing.unserved import report_unserved
 from gateway.runtime.housekeeping import Housekeeping
-from gateway.runtime.joined import Joined
+from gateway.runtime.joined import Joined, said_at_start
 from gateway.runtime.listener import Listener, ListenError
 from gateway.runtime.logs import set_level
 from gateway.runtime.team_accounts import join_accounts
@@ -86,7 +86,7 @@ class GatewayServer:
         self.control: Control | None = None  # what an administrator can do, once started
         self._live: Live | None = None  # the HTTP surface serving, once started
         self._listener: Listener | None = None
-        self._names: tuple[str, ...] = ()  # this machine's names, while listening on every interface
+        self._names: tuple[str, ...] = ()  # how callers beyond loopback name it (``addresses.names_of``)
         self._ports: tuple[int, ...] = ()  # every port listened on since the start: kept-alive callers name them
         self._sync: asyncio.Task[None] | None = None
         self._housekeeping: Housekeeping | None = None
@@ -157,7 +157,6 @@ class GatewayServer:
         self._live = Live(handler, routes)
         self._listener = Listener(self._live, server, self._parts.loopback)
         self.port = await self._listener.open(server.host, server.port)
-        # Listening on every interface: callers name this machine by its LAN name or address.
         self._names = await _names_of(server.host)
         self._ports = (self.port,)
         guard.listening_on(self.port, self._names)
@@ -166,7 +165,8 @@ class GatewayServer:
             redis.share_rests(self._parts.lasting.health)
         if state is not None:
             lan = not is_loopback(server.host)
-            await state.started(server.host, server.port, server.require_keys, lan, self.settings.config_file)
+            with said_at_start():  # in a team's chain, which may be gone since the join: its callers stop it
+                await state.started(server.host, server.port, server.require_keys, lan, self.settings.config_file)
             if state.secrets.kind in ("file", "memory"):  # S31: never silent about where secrets went
                 where = described(state.secrets.kind, state.secrets.where)
                 log.warning("secrets are kept in %s%s", where, encrypting_hint(state.secrets.kind))
@@ -196,34 +196,27 @@ class GatewayServer:
         url, state = self.settings.store.url, self.state
         if url is None or state is None:
             return
-        try:
+        with said_at_start():
             self._team = Joined(await open_team_store(url, self._environ, state.secrets), state)
             lasting = self._parts.lasting
             await self._team.join(lasting.accountant, self._parts.clock, self.settings.server.ledger, lasting.models)
             if self.accounts is not None:
                 await join_accounts(self.accounts, lasting.quotas, self._team.store, self._environ)
-        except StoreError as exc:
-            raise ListenError(str(exc)) from None
-        except Exception as exc:  # the driver's own errors: the database went away after it was opened
-            raise ListenError(f"cannot use the team's database: {exc}") from None
 
     async def _read_kept(self) -> None:
         """Where the store keeps them (the team's database, once joined): the admin password set
         from the environment on the first run, the model lists, and (the state folder's) limits' counts."""
         if (state := self.state) is None:
             return
-        try:
-            await state.first_password(self._admin_password)
+        with said_at_start():
+            try:
+                await state.first_password(self._admin_password)
+            except InvalidRequest as exc:
+                raise ListenError(
+                    f"The administrator password cannot be used: {exc.message}", detail="SWITCHBOARD_ADMIN_PASSWORD"
+                ) from None
             parts = self._parts
             await restore(self.gateway, parts.lasting, state, self.settings, parts.clock, self._team is None)
-        except InvalidRequest as exc:
-            raise ListenError(
-                f"The administrator password cannot be used: {exc.message}", detail="SWITCHBOARD_ADMIN_PASSWORD"
-            ) from None
-        except (StoreError, ConfigError) as exc:
-            raise ListenError(str(exc)) from None
-        except Exception as exc:  # the driver's own errors: the team's database went away after it was opened
-            raise ListenError(f"cannot use the team's database: {exc}") from None
 
     async def _leave_team(self) -> None:
         if (team := self._team) is not None:

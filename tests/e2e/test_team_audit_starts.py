@@ -18,7 +18,8 @@ from servers.postgres import PostgresServer, postgres_server, postgres_url  # no
 from servers.team import team_member
 
 from gateway.cli import main as cli
-from gateway.runtime.server import GatewayServer
+from gateway.runtime.server import GatewayServer, ListenError
+from gateway.store.postgres.audit import PostgresAudit
 from gateway.store.postgres.store import PASSWORD_ENV
 from gateway.store.secrets import MemorySecrets
 
@@ -88,3 +89,29 @@ async def test_starts_and_an_address_change_of_two_gateways_are_each_compared_wi
     monkeypatch.setenv("SWITCHBOARD_HOME", str(tmp_path / "home"))
     monkeypatch.setenv(PASSWORD_ENV, postgres_server.password)
     assert await asyncio.to_thread(cli.main, ["audit", "--config", str(team), "verify"]) == 0
+
+
+async def test_a_team_database_lost_before_the_start_is_audited_fails_the_start_in_words(
+    start_gateway: StartGateway,
+    upstream: FakeOpenAI,
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def gone(*_: object) -> None:  # the driver's own error: the database went away after the join
+        raise psycopg.OperationalError("the connection is lost")
+
+    made: list[GatewayServer] = []
+    start = GatewayServer.start
+
+    async def kept(server: GatewayServer) -> None:
+        made.append(server)
+        await start(server)
+
+    monkeypatch.setattr(PostgresAudit, "last_of", gone)
+    monkeypatch.setattr(GatewayServer, "start", kept)
+    # A ListenError, which the CLI says in one line, then stops the server as the app does after any failure.
+    with pytest.raises(ListenError, match="cannot use the team's database: the connection is lost"):
+        await team_member(start_gateway, upstream, postgres_server, postgres_url, admin_token=TOKEN)
+    await made[0].stop()
+    assert made[0].state is None
