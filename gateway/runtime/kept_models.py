@@ -59,9 +59,15 @@ class KeptModels:
 
     async def restore(self, gateway: Gateway, since: float) -> None:
         """Into a new pipeline: the lists and unspoken protocols learnt at or after ``since``
-        (older ones are dropped for good), where still taken at each provider's address now."""
+        (older ones are dropped for good), where still taken at each provider's address now. The
+        team's database out of reach is said, not a failure: a new pipeline still carries what the
+        running one holds, and a starting one asks the providers."""
         if (team := self._team) is not None:
-            lists, unspoken = await team.load(since), await team.load_unspoken(since)
+            try:
+                lists, unspoken = await team.load(since), await team.load_unspoken(since)
+            except Exception as exc:  # the driver's own errors: a warm start only, so none
+                log.warning("the model lists kept in the team's database were not read: %s", exc)
+                return
         else:
             lists = await self._writer.call(lambda conn: model_lists.load(conn, since))
             unspoken = await self._writer.call(lambda conn: model_lists.load_unspoken(conn, since))

@@ -22,6 +22,7 @@ from servers.team import team_member
 
 from gateway.runtime.server import GatewayServer
 from gateway.store.db import FILE_NAME
+from gateway.store.postgres.model_lists import PostgresModelLists
 
 TOKEN = "sb-admin-team-models-token-0000000000000"
 BOTH = 'protocols = ["openai-chat", "openai-responses"]'
@@ -89,3 +90,24 @@ async def test_model_lists_kept_by_one_gateway_are_restored_by_a_later_one(
                 conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in ("model_lists", "unspoken")
             ]
         assert counts == [0, 0]
+
+
+async def test_settings_apply_while_the_model_lists_kept_in_the_team_database_cannot_be_read(
+    start_gateway: StartGateway,
+    chat_only: FakeOpenAI,
+    postgres_server: PostgresServer,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gateway = await team_member(start_gateway, chat_only, postgres_server, postgres_url, admin_token=TOKEN)
+    before = gateway.gateway
+
+    async def gone(*_: object) -> None:  # the driver's own error: the database is out of reach for now
+        raise psycopg.OperationalError("the connection is lost")
+
+    # They only spare the new pipeline a first round of asking: it carries the lists the running one holds.
+    monkeypatch.setattr(PostgresModelLists, "load", gone)
+    await gateway.reconfigure()
+    assert gateway.gateway is not before
+    assert "model lists kept in the team's database were not read: the connection is lost" in caplog.text
