@@ -32,7 +32,7 @@ CHECK = "account-token-check"  # team_secrets: _CHECK_TEXT sealed, what a gatewa
 _CHECK_TEXT = "switchboard account tokens"
 RENEWAL_LOCKS = 0x53_57_42_44  # advisory locks (this, hashtext(account id)): "SWBD", apart from schema's one-key ones
 CONNECT_TIMEOUT = 10  # seconds a renewal's lock's connection may take
-WAIT = 35.0  # seconds a renewal waits for another gateway's (as with Redis: then it renews regardless)
+WAIT = 80.0  # seconds a renewal waits for another's: longer than its token exchange may take (60), then regardless
 
 log = logging.getLogger("gateway.accounts")
 

@@ -1,7 +1,8 @@
 """OAuth renewal across gateways over a real Redis: two gateways' accounts find the same ChatGPT
 token lapsed under concurrent requests, and it is renewed exactly once; the loser waits, reads
 the rotated token the winner stored, and never spends the revoked refresh token. Without the lock
-the same race renews twice and one side is refused for good. Redis down: renewal goes on."""
+the same race renews twice and one side is refused for good. Redis down: renewal goes on. A
+slow renewal keeps the lock while it runs, and a waiter waits longer than a renewal may take."""
 
 from __future__ import annotations
 
@@ -17,13 +18,16 @@ from fakes.clock import FakeClock
 from servers.redis import RedisServer
 
 from gateway.auth.accounts import Account, SharedRenewal
+from gateway.auth.oauth.http import TIMEOUTS
 from gateway.auth.subscription import Credentials, RenewalFailed
 from gateway.errors import UpstreamStatus
 from gateway.providers.access import Access
 from gateway.providers.quota import QuotaWindow
+from gateway.shared import renewal_lock
 from gateway.shared.link import connect
 from gateway.shared.renewal_lock import RenewalLock
 from gateway.store.accounts import AccountRow
+from gateway.store.postgres import tokens as postgres_tokens
 
 ROW = AccountRow("acct-1", "codex", "work", "sub", "a@example.com", "plus", "ok", "login", "", 0.0, 0.0)
 
@@ -141,3 +145,28 @@ async def test_while_redis_is_down_the_renewal_goes_on(redis_folder: Path) -> No
         assert (await team.gateway(RenewalLock(client)).access()).secret == "access-1"
     finally:
         await client.aclose()
+
+
+def test_a_waiter_waits_longer_than_a_renewal_may_take() -> None:
+    """A token exchange may take up to its total timeout: a waiter that gave up sooner would renew
+    with the refresh token the holder is still spending (Redis's lock or the database's)."""
+    assert TIMEOUTS.total < min(renewal_lock.WAIT, postgres_tokens.WAIT)
+
+
+async def test_a_renewal_longer_than_the_hold_keeps_the_lock_until_it_ends(
+    locks: tuple[RenewalLock, RenewalLock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``HOLD`` frees the lock of a gateway that died; a live one's slow renewal keeps it."""
+    monkeypatch.setattr(renewal_lock, "HOLD", 0.3)
+    seen: list[str] = []
+
+    async def renewal(name: str, lock: RenewalLock, takes: float) -> None:
+        async with lock.held("acct-slow"):
+            seen.append(f"{name} in")
+            await asyncio.sleep(takes)
+            seen.append(f"{name} out")
+
+    first = asyncio.ensure_future(renewal("slow", locks[0], 1.0))
+    await asyncio.sleep(0.05)
+    await asyncio.gather(first, renewal("next", locks[1], 0.0))
+    assert seen == ["slow in", "slow out", "next in", "next out"]
