@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 import pytest
 from conftest import provider_table
 from fakes.openai_upstream import FakeOpenAI
-from servers.gateways import CLIENTS, Seen, Team, balanced, load
+from servers import gateways
+from servers.gateways import ADDRESSES, CLIENTS, Gateway, Seen, Team, balanced, load
 from servers.redis import RedisServer
 
 pytestmark = pytest.mark.slow
@@ -86,3 +87,25 @@ async def test_sigkill_fails_over_and_only_requests_in_hand_are_lost(team: Team)
     served = team.nginx.served_by(len(seen.answers))
     retried = [a for a in served if "," in a]  # refused by the dead one, then sent to the survivor
     assert all(a.endswith(survivor.address) for a in retried)
+
+
+async def test_a_team_whose_second_gateway_fails_to_start_leaves_no_process_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[Gateway] = []
+    first = asyncio.Event()
+    serve = gateways.serve
+
+    async def one_fails(home: Path, config: str, host: str, port: int, env: Mapping[str, str] = {}) -> Gateway:
+        if host == ADDRESSES[1]:
+            await first.wait()  # the other is serving by now: a test that failed here would leave it running
+            raise RuntimeError("it did not say it listens")
+        started.append(gateway := await serve(home, config, host, port, env))
+        first.set()
+        return gateway
+
+    monkeypatch.setattr(gateways, "serve", one_fails)
+    with pytest.raises(RuntimeError, match="did not say it listens"):
+        async with balanced(tmp_path, ""):
+            pass
+    assert [gateway.process.returncode is not None for gateway in started] == [True]

@@ -119,20 +119,27 @@ async def balanced(folder: Path, config: str, env: Mapping[str, str] = {}) -> As
     if (reason := nginx_missing()) is not None:
         pytest.skip(reason)
     port = free_port_on(ADDRESSES)
-    one, two = await asyncio.gather(
-        serve(folder / "one", config, ADDRESSES[0], port, env), serve(folder / "two", config, ADDRESSES[1], port, env)
+    made = await asyncio.gather(
+        serve(folder / "one", config, ADDRESSES[0], port, env),
+        serve(folder / "two", config, ADDRESSES[1], port, env),
+        return_exceptions=True,  # each is waited for: one started while the other failed is stopped below
     )
+    running = [gateway for gateway in made if isinstance(gateway, Gateway)]
     (folder / "nginx").mkdir()
     nginx = Nginx(folder / "nginx", ADDRESSES, port)
-    checked = nginx.check()
-    assert checked.returncode == 0, checked.stderr
-    team = Team((one, two), nginx)
-    nginx.start()
+    team: Team | None = None
     try:
+        for failed in made:
+            if isinstance(failed, BaseException):
+                raise failed
+        checked = nginx.check()
+        assert checked.returncode == 0, checked.stderr
+        team = Team((running[0], running[1]), nginx)
+        nginx.start()
         yield team
     finally:
         nginx.stop()
-        for gateway in team.gateways:
+        for gateway in [*running, *(team.gateways if team is not None else ())]:  # and one started again
             await stop(gateway)
 
 
