@@ -28,6 +28,7 @@ PENDING = 256  # publishes on their way at once; beyond, a burst of failures is 
 RETRY = 2.0  # seconds before listening again after Redis went away
 QUIET = 30.0  # seconds of silence after which the subscription's connection is checked
 LONGEST_NAME = 512  # characters of a key label or model name taken from a message
+LONGEST_REST = 1e9  # seconds in a message (the routes' health keeps a week at most)
 
 Heard = Callable[[str, str | None, float, str], None]  # as ``Health.heard``
 
@@ -86,7 +87,7 @@ class RouteRests:
             and isinstance(reason, str)
             and (model is None or isinstance(model, str))
             and type(seconds) in (int, float)
-            and seconds > 0
+            and 0 < seconds <= LONGEST_REST  # a float, and not a count that would end the listening
             and len(label) <= LONGEST_NAME
             and len(model or "") <= LONGEST_NAME
         ):

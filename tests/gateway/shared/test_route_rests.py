@@ -86,6 +86,7 @@ async def test_an_exhausted_quota_benches_the_key_everywhere_and_nothing_echoes_
         '{"from": "x", "label": "groq#1", "model": null, "s": -5, "reason": "r"}',
         '{"from": "x", "label": "groq#1", "model": null, "s": "5", "reason": "r"}',
         '{"from": "x", "label": "groq#1", "s": 5}',
+        '{"from": "x", "label": "groq#1", "model": null, "s": 1%s, "reason": "r"}' % ("0" * 400),  # no float
     ],
 )
 async def test_a_message_that_is_not_a_rest_is_ignored(two: tuple[Gateway, Gateway], message: str) -> None:
