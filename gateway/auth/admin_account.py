@@ -57,7 +57,7 @@ class AdminAccount:
         return await self.sessions.issue(ADMIN, gen)  # a password changed meanwhile refuses it
 
     async def _rehash(self, password: str) -> None:
-        phc = self._passwords.hasher.hash(password)
+        phc = await asyncio.to_thread(self._passwords.hasher.hash, password)  # Argon2: off the event loop
         await self.sessions.store.rehash(ADMIN, phc)
 
     async def authorize(self, headers: Mapping[str, str]) -> str:

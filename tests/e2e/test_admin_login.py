@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import io
 import sqlite3
+import threading
 from typing import Any
 
 import aiohttp
@@ -131,6 +132,26 @@ async def test_a_weak_stored_hash_is_upgraded_at_sign_in(start_gateway: StartGat
     gateway.state.db.writer.flush()
     (phc,) = sqlite3.connect(gateway.state.db.path).execute("SELECT phc FROM admin").fetchone()
     assert "m=19456,t=2" in phc
+
+
+class _Where(PasswordHasher):
+    """A hasher that notes the thread each hash is made in."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+        self.threads: list[int] = []
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        self.threads.append(threading.get_ident())
+        return super().hash(password, salt=salt)
+
+
+async def test_the_upgrade_of_a_weak_stored_hash_is_made_off_the_event_loop(start_gateway: StartGateway) -> None:
+    gateway = await start_gateway(admin_password=PASSWORD, passwords=FAST)
+    assert gateway.state is not None
+    gateway.state.admin._passwords = Passwords(where := _Where())
+    assert (await post(gateway, "/admin/auth/login", {"username": "admin", "password": PASSWORD}))[0] == 200
+    assert len(where.threads) == 1 and threading.get_ident() not in where.threads  # Argon2: every answer waits
 
 
 async def test_without_a_password_nobody_can_sign_in(start_gateway: StartGateway) -> None:
