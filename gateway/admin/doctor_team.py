@@ -89,7 +89,7 @@ async def redis_finding(url: str, places: TeamPlaces) -> Finding:
     password = env.get(shared.PASSWORD_ENV) or await asyncio.to_thread(secrets.get, shared.PASSWORD_SECRET)
     try:
         found = await check_redis(url, password)
-    except ConfigError:  # redis-py is not installed
+    except (ConfigError, ImportError):  # redis-py is not installed
         words = "The settings name a team's Redis ([shared] redis), but its client is not installed here."
         return finding("redis", url, "broken", words, TEAM_EXTRA)
     name = f"The team's Redis ({found.where})"

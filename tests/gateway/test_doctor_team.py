@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from servers.postgres import PostgresServer, postgres_server, postgres_url  # no
 from servers.redis import RedisServer
 from servers.team import team_member
 
-from gateway.admin.doctor_team import TeamPlaces, store_finding
+from gateway.admin.doctor_team import TeamPlaces, redis_finding, store_finding
 from gateway.cli import main as cli
 from gateway.store.postgres.store import PASSWORD_SECRET, open_store
 from gateway.store.secrets import MemorySecrets
@@ -151,3 +152,11 @@ async def test_a_serving_gateways_own_doctor_checks_its_team(
     findings = await gateway.control.doctor(("127.0.0.1", gateway.port))
     (database,) = [f for f in findings if f["area"] == "database"]
     assert database["verdict"] == "ok", database
+
+
+async def test_redis_named_where_its_client_is_not_installed_is_a_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    for module in ("redis", "redis.asyncio", "redis.exceptions"):
+        monkeypatch.setitem(sys.modules, module, None)  # as if the team extra were not installed
+    places = TeamPlaces(None, "redis://127.0.0.1:6379/0", MemorySecrets(), {})
+    found = await redis_finding("redis://127.0.0.1:6379/0", places)
+    assert found["verdict"] == "broken" and "not installed" in found["words"]
