@@ -15,11 +15,13 @@ from gateway.store.postgres.audit import append_in
 from gateway.store.postgres.team_secrets import team_secret
 from gateway.store.seam import Event
 
-_INSERT = "INSERT INTO admin (name, phc, changed) VALUES (%s, %s, %s) ON CONFLICT (name) DO "
-_SET = _INSERT + (
-    "UPDATE SET phc = excluded.phc, changed = excluded.changed, generation = admin.generation + 1 RETURNING generation"
+_SET = (
+    "INSERT INTO admin (name, phc, changed) VALUES (%s, %s, %s) ON CONFLICT (name) DO UPDATE SET"
+    " phc = excluded.phc, changed = excluded.changed, generation = admin.generation + 1 RETURNING generation"
 )
-_SET_FIRST = _INSERT + "NOTHING RETURNING generation"  # no row returned: one was set already
+_SET_FIRST = (  # no row returned: one was set already
+    "INSERT INTO admin (name, phc, changed) VALUES (%s, %s, %s) ON CONFLICT (name) DO NOTHING RETURNING generation"
+)
 JWT_SECRET = "jwt-secret"
 JWT_SECRET_SIZE = 64  # bytes, as each gateway's own (``sessions.SHORTEST_SECRET``)
 
