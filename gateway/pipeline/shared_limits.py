@@ -6,8 +6,10 @@ gateway falls back to its own in-process windows (``Limits``), which the ledger 
 start; a key may then get up to the limit once per gateway, never unlimited use. Redis is asked
 again ``RETRY`` seconds after a failure, so an outage costs a request at most one timeout.
 
-A reservation is settled in the background (nothing waits on it). Status shows a caller's shared
-counters as of this gateway's last look, refreshed each time status asks."""
+A reservation is settled in the background (nothing waits on it), with the others settled within
+``SETTLE_EVERY``: one round trip for them all, where each would cost this process a Redis call (a
+request's admission is the one call it waits on). Status shows a caller's shared counters as of this
+gateway's last look, refreshed each time status asks."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from gateway.shared.windows import Refusal, SharedWindows
 log = logging.getLogger("gateway.limits")
 
 RETRY = 5.0  # seconds after a failed call before Redis is asked again
+SETTLE_EVERY = 0.005  # seconds a settlement waits for others to go to Redis with
 # Each shared window: the quota it holds to, and how a refusal names it.
 _RATES = {
     "requests_minute": ("requests_per_minute", "requests per minute"),
@@ -56,6 +59,8 @@ class SharedLimits:
         self._denied: dict[str, int] = {}
         self._seen: dict[str, dict[str, int]] = {}  # per caller, the shared totals at the last look
         self._pending: set[asyncio.Task[None]] = set()
+        self._owed: dict[tuple[str, int, int], list[int]] = {}  # (caller, buckets) -> [tokens, micro-dollars]
+        self._sending: asyncio.TimerHandle | None = None
 
     async def reserve(self, caller: Caller, tokens: int) -> Ticket | None:
         quota = caller.quota
@@ -104,8 +109,17 @@ class SharedLimits:
         micro = round(dollars * MICRO) if dollars > 0 else 0
         delta = used - ticket.reserved
         if delta or micro:
-            coroutine = self._windows.settle(ticket.caller, ticket.minute_bucket, ticket.day_bucket, delta, micro)
-            self._background(coroutine, "settle")
+            owed = self._owed.setdefault((ticket.caller, ticket.minute_bucket, ticket.day_bucket), [0, 0])
+            owed[0] += delta
+            owed[1] += micro
+            if self._sending is None:
+                self._sending = asyncio.get_running_loop().call_later(SETTLE_EVERY, self._send)
+
+    def _send(self) -> None:
+        self._sending = None
+        owed, self._owed = self._owed, {}
+        settlements = [(caller, minute, day, tokens, micro) for (caller, minute, day), (tokens, micro) in owed.items()]
+        self._background(self._windows.settle(settlements), "settle")
 
     def _background(self, coroutine: Coroutine[Any, Any, None], what: str) -> None:
         async def run() -> None:
@@ -150,6 +164,9 @@ class SharedLimits:
         return denied
 
     async def drained(self) -> None:
-        """Wait for the settlements in flight (a stop, or a test reading the windows)."""
+        """Wait for the settlements owed and in flight (a stop, or a test reading the windows)."""
+        if self._sending is not None:
+            self._sending.cancel()
+            self._send()
         while self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)

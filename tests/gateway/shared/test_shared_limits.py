@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from gateway.errors import LimitExceeded
 from gateway.pipeline.limits import Limits
 from gateway.pipeline.shared_limits import RETRY, SharedLimits, SharedTicket
 from gateway.shared.link import connect, failures
-from gateway.shared.windows import SharedWindows
+from gateway.shared.windows import Settlement, SharedWindows
 
 
 def gateway_limits(url: str, clock: Clock) -> tuple[SharedLimits, Redis]:
@@ -115,3 +115,55 @@ async def test_while_redis_is_down_each_gateway_keeps_the_limit_on_its_own(
         await limits.drained()
         await client.aclose()
         server.stop()
+
+
+class CountedWindows(SharedWindows):
+    """The windows, counting the settlements sent in each round trip."""
+
+    def __init__(self, client: Redis) -> None:
+        super().__init__(client)
+        self.round_trips: list[int] = []
+
+    async def settle(self, settlements: Iterable[Settlement]) -> None:
+        sent = list(settlements)
+        self.round_trips.append(len(sent))
+        await super().settle(sent)
+
+
+async def test_a_bursts_settlements_go_to_redis_in_one_round_trip(redis_server: RedisServer) -> None:
+    clock = SystemClock()
+    client = connect(redis_server.url)
+    windows = CountedWindows(client)
+    limits = SharedLimits(windows, Limits(clock), clock, failures())
+    try:
+        callers = [Caller(f"team-burst-{n}", "custom", Quota(tokens_per_minute=100_000)) for n in range(2)]
+        tickets = [await limits.reserve(caller, 100) for caller in callers for _ in range(20)]
+        for ticket in tickets:
+            limits.settle(ticket, 40, dollars=0.5)  # each took back 60 of its 100 tokens, and cost something
+        await limits.drained()
+        assert windows.round_trips == [2]  # one a caller and its buckets, sent together
+        for caller in callers:
+            limits.usage(caller)
+            await limits.drained()
+            assert limits.usage(caller)["tokens_per_minute"] == {"used": 20 * 40, "limit": 100_000}
+            assert (await windows.totals(caller.id))["dollars_day"] == 20 * 500_000
+    finally:
+        await client.aclose()
+
+
+async def test_settlements_reach_a_redis_that_forgot_the_scripts(redis_server: RedisServer) -> None:
+    """A restarted Redis knows no script: the settlements, sent by the script's hash, send it again."""
+    clock = SystemClock()
+    client = connect(redis_server.url)
+    windows = CountedWindows(client)
+    limits = SharedLimits(windows, Limits(clock), clock, failures())
+    try:
+        caller = Caller("team-forgotten", "custom", Quota(tokens_per_minute=100_000))
+        ticket = await limits.reserve(caller, 100)
+        await client.script_flush()
+        limits.settle(ticket, 30)
+        await limits.drained()
+        assert (await windows.totals(caller.id))["tokens_minute"] == 30
+        assert windows.round_trips == [1]
+    finally:
+        await client.aclose()
