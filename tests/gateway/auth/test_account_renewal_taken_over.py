@@ -10,15 +10,13 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 from fakes.clock import FakeClock
+from fakes.rotating_tokens import RotatingCredentials, RotatingEndpoint
 
 from gateway.auth.accounts import Account, SharedRenewal
-from gateway.auth.subscription import Credentials, RenewalFailed
+from gateway.auth.subscription import Credentials
 from gateway.errors import UpstreamStatus, UpstreamUnreachable
-from gateway.providers.access import Access
-from gateway.providers.quota import QuotaWindow
 from gateway.store.accounts import AccountRow
 from gateway.store.db import StoreError
 
@@ -33,54 +31,11 @@ class NotHad:
         yield
 
 
-class Rotating:
-    """A token endpoint whose refresh tokens each work once, answering after a moment."""
-
-    def __init__(self) -> None:
-        self.refresh = "r0"
-        self.renewals = 0
-
-    async def renew(self, refresh: str) -> list[Any]:
-        await asyncio.sleep(0.05)
-        if refresh != self.refresh:
-            raise RenewalFailed("the refresh token was already used", "needs_sign_in")
-        self.renewals += 1
-        self.refresh = f"r{self.renewals}"
-        return [f"access-{self.renewals}", self.refresh, 2_000_000_000.0]
-
-
-class Pair:
-    def __init__(self, endpoint: Rotating, stored: list[Any]) -> None:
-        self.endpoint = endpoint
-        self.access, self.refresh, self.expires = stored
-
-    def current(self, now: float) -> Access | None:
-        return Access(self.access) if now < self.expires else None
-
-    async def fetch(self) -> list[Any]:
-        return await self.endpoint.renew(self.refresh)
-
-    def stored_after(self, fresh: list[Any]) -> str:
-        return json.dumps(fresh)
-
-    def adopt(self, fresh: list[Any]) -> None:
-        self.access, self.refresh, self.expires = fresh
-
-    def stored_now(self) -> str:
-        return json.dumps([self.access, self.refresh, self.expires])
-
-    def secrets(self) -> tuple[str, ...]:
-        return (self.access, self.refresh)
-
-    async def quota(self) -> tuple[tuple[QuotaWindow, ...], str | None]:
-        return (), None
-
-
 class Team:
     """The token endpoint, and what the gateways' shared store holds."""
 
     def __init__(self) -> None:
-        self.endpoint = Rotating()
+        self.endpoint = RotatingEndpoint(0.05)
         self.stored = json.dumps(["access-0", "r0", 0.0])  # lapsed long ago
         self.problems: list[str] = []
 
@@ -90,13 +45,13 @@ class Team:
 
         async def reread(account: Account) -> Credentials | None:
             stored = self.stored
-            return None if stored == account.credentials.stored_now() else Pair(self.endpoint, json.loads(stored))
+            return None if stored == account.credentials.stored_now() else RotatingCredentials(self.endpoint, stored)
 
         def problem(account: Account, reason: str, message: str) -> None:
             self.problems.append(reason)
 
         shared = SharedRenewal(NotHad(), reread)
-        return Account(ROW, Pair(self.endpoint, json.loads(self.stored)), FakeClock(), store, problem, shared)
+        return Account(ROW, RotatingCredentials(self.endpoint, self.stored), FakeClock(), store, problem, shared)
 
 
 async def test_the_refused_one_takes_what_the_other_stored_rather_than_ask_for_a_sign_in() -> None:

@@ -11,18 +11,17 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fakes.clock import FakeClock
+from fakes.rotating_tokens import RotatingCredentials, RotatingEndpoint
 from servers.redis import RedisServer
 
 from gateway.auth.accounts import Account, SharedRenewal
 from gateway.auth.oauth.http import TIMEOUTS
-from gateway.auth.subscription import Credentials, RenewalFailed
+from gateway.auth.subscription import Credentials
 from gateway.errors import UpstreamStatus
 from gateway.providers.access import Access
-from gateway.providers.quota import QuotaWindow
 from gateway.shared import renewal_lock
 from gateway.shared.link import connect
 from gateway.shared.renewal_lock import RenewalLock
@@ -33,60 +32,14 @@ ROW = AccountRow("acct-1", "codex", "work", "sub", "a@example.com", "plus", "ok"
 
 
 @dataclass
-class Provider:
-    """ChatGPT's token endpoint as far as rotation goes: each refresh token works once."""
-
-    refresh: str = "r0"
-    renewals: int = 0
-
-    async def renew(self, refresh: str) -> tuple[str, str, float]:
-        await asyncio.sleep(0.2)  # long enough for the other gateway's requests to pile up
-        if refresh != self.refresh:
-            raise RenewalFailed("the refresh token was already used", "needs_sign_in")
-        self.renewals += 1
-        self.refresh = f"r{self.renewals}"
-        return f"access-{self.renewals}", self.refresh, 2_000_000_000.0
-
-
-@dataclass
-class Tokens:
-    provider: Provider
-    access: str
-    refresh: str
-    expires: float
-
-    def current(self, now: float) -> Access | None:
-        return Access(self.access) if now < self.expires else None
-
-    async def fetch(self) -> Any:
-        return await self.provider.renew(self.refresh)
-
-    def stored_after(self, fresh: Any) -> str | None:
-        return json.dumps(fresh)
-
-    def adopt(self, fresh: Any) -> None:
-        self.access, self.refresh, self.expires = fresh
-
-    def stored_now(self) -> str:
-        return json.dumps([self.access, self.refresh, self.expires])
-
-    def secrets(self) -> tuple[str, ...]:
-        return (self.access, self.refresh)
-
-    async def quota(self) -> tuple[tuple[QuotaWindow, ...], str | None]:
-        return (), None
-
-
-@dataclass
 class Team:
     """What the gateways share: the provider, and the account store (the secret each reads)."""
 
-    provider: Provider = field(default_factory=Provider)
+    provider: RotatingEndpoint = field(default_factory=lambda: RotatingEndpoint(0.2))
     stored: str = json.dumps(["access-0", "r0", 0.0])  # lapsed long ago
 
     def credentials(self) -> Credentials:
-        access, refresh, expires = json.loads(self.stored)
-        return Tokens(self.provider, access, refresh, expires)
+        return RotatingCredentials(self.provider, self.stored)
 
     def gateway(self, lock: RenewalLock | None) -> Account:
         def store(account: Account, stored: str) -> None:
